@@ -1,0 +1,185 @@
+// Command sipas computes Vietnam's Satisfaction Index of Public
+// Administrative Services (SIPAS) from survey ballots: sample selection,
+// ballot validation, weighting, design-based indices with standard errors,
+// trends and reports. See CLI.md in docs/ for the contract.
+//
+// The command is a thin layer: every subcommand parses flags, calls the
+// library and prints. No statistics are computed here.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// env is what a command may touch: its standard streams.
+type env struct {
+	ctx    context.Context
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// command is one subcommand. run returns nil on success; a *usageError or
+// *inputError (exit 2) for bad usage or bad input; errNotYet (exit 1) for a
+// capability that has not landed; any other error exits 1.
+type command struct {
+	name    string
+	usage   string // one line: flags synopsis
+	summary string // one line: what it does
+	run     func(e *env, args []string) error
+}
+
+var commands = map[string]*command{}
+
+func register(c *command) {
+	if _, dup := commands[c.name]; dup {
+		panic("sipas: command registered twice: " + c.name)
+	}
+	commands[c.name] = c
+}
+
+// usageError is bad usage (unknown flag, missing required flag): exit 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+
+// inputError is bad input data (a file, row, column or spec field): exit 2.
+type inputError struct{ err error }
+
+func (e *inputError) Error() string { return e.err.Error() }
+func (e *inputError) Unwrap() error { return e.err }
+
+// badInput marks err as caused by the user's input (exit status 2).
+func badInput(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &inputError{err}
+}
+
+// errNotYet is returned by commands whose capability has not landed yet.
+var errNotYet = errors.New("not implemented yet")
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		if len(args) > 1 {
+			if c, ok := commands[args[1]]; ok {
+				fmt.Fprintf(stdout, "sipas %s — %s\n\nusage: sipas %s %s\n", c.name, c.summary, c.name, c.usage)
+				return 0
+			}
+		}
+		printUsage(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	if args[0] == "version" || args[0] == "--version" {
+		fmt.Fprintln(stdout, "sipas", version)
+		return 0
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "sipas: unknown command %q\n\n", args[0])
+		printUsage(stderr)
+		return 2
+	}
+	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr}
+	err := c.run(e, args[1:])
+	return exitCode(stderr, c, err)
+}
+
+func exitCode(stderr io.Writer, c *command, err error) int {
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	var ue *usageError
+	var ie *inputError
+	switch {
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "sipas %s: %v\nusage: sipas %s %s\n(see 'sipas help %s')\n", c.name, err, c.name, c.usage, c.name)
+		return 2
+	case errors.As(err, &ie):
+		fmt.Fprintf(stderr, "sipas %s: %v\n", c.name, err)
+		return 2
+	case errors.Is(err, errNotYet):
+		fmt.Fprintf(stderr, "sipas %s: %v\n", c.name, err)
+		return 1
+	default:
+		fmt.Fprintf(stderr, "sipas %s: %v\n", c.name, err)
+		return 1
+	}
+}
+
+const version = "0.1.0-dev"
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "sipas — Satisfaction Index of Public Administrative Services (Chỉ số hài lòng về sự phục vụ hành chính)")
+	fmt.Fprintln(w, "\nusage: sipas <command> [flags]\n\ncommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w, "\n'sipas help <command>' or 'sipas <command> -h' shows a command's flags.")
+	fmt.Fprintln(w, "Exit status: 0 success, 2 bad usage or bad input, 1 anything else.")
+}
+
+// newFlagSet returns a flag set for command c that reports errors as usage
+// errors instead of exiting, and prints -h help to e.stdout.
+func newFlagSet(e *env, c *command) *flag.FlagSet {
+	fs := flag.NewFlagSet("sipas "+c.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return fs
+}
+
+// parseFlags parses args, turning flag errors into usage errors and -h into
+// the command's help on stdout.
+func parseFlags(e *env, c *command, fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(e.stdout, "sipas %s — %s\n\nusage: sipas %s %s\n\nflags:\n", c.name, c.summary, c.name, c.usage)
+			fs.SetOutput(e.stdout)
+			fs.PrintDefaults()
+			return flag.ErrHelp
+		}
+		return &usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// listFlag is a repeatable flag (--in a --in b) that also accepts commas.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error {
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, p)
+		}
+	}
+	return nil
+}

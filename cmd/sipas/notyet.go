@@ -1,0 +1,28 @@
+package main
+
+import "fmt"
+
+// Commands whose capability lands in a later issue. Each is replaced by its
+// own file when it lands; until then it says so and exits 1.
+func init() {
+	for _, c := range []struct{ name, usage, summary, issue string }{
+		{"sample", "--frame FILE --design DESIGN.json [--seed N] --out FILE [--plan]", "select a stratified multi-stage sample from a frame", "sample design (#4)"},
+		{"weight", "--in FILE --spec WEIGHTING.json --out FILE", "adjust design weights: nonresponse, post-stratification, raking, calibration, trimming, replicates", "response weighting (#5)"},
+		{"estimate", "--in FILE [design flags] [--mean V,..] [--total V,..] [--ratio NUM/DEN,..] [--by V,..] [--format json|csv|table]", "design-based means, totals and ratios with standard errors", "design-based estimation (#3)"},
+		{"index", "--in FILE [design flags] [--questionnaire Q.json] [--by V,..] [--format json|csv|table]", "criterion, element and SIPAS indices with standard errors", "design-based estimation (#3)"},
+		{"trend", "--in FILE [--in FILE ..] --year-col year [design flags] [--by V,..] [--format json|csv|table]", "changes across years, rankings with confidence sets", "trend comparison (#6)"},
+		{"report", "--in FILE [--in FILE ..] [design flags] [--by COL] --out DIR [--lang vi|en]", "self-contained offline HTML report with charts and tables", "the report (#7)"},
+	} {
+		c := c
+		cmd := &command{name: c.name, usage: c.usage, summary: c.summary}
+		cmd.run = func(e *env, args []string) error {
+			// Accept -h so that help works before the command lands.
+			if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+				fmt.Fprintf(e.stdout, "sipas %s — %s\n\nusage: sipas %s %s\n\n(lands with %s)\n", cmd.name, cmd.summary, cmd.name, cmd.usage, c.issue)
+				return nil
+			}
+			return fmt.Errorf("%w: this capability lands with the issue on %s", errNotYet, c.issue)
+		}
+		register(cmd)
+	}
+}
