@@ -1,0 +1,101 @@
+package arrowio
+
+import (
+	"io"
+	"os"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// DefaultBatchSize is the number of rows per record batch when streaming
+// CSV and Parquet files.
+const DefaultBatchSize = 64 * 1024
+
+type config struct {
+	cols      []string
+	mem       memory.Allocator
+	types     map[string]arrow.DataType
+	stdin     io.Reader
+	stdout    io.Writer
+	batch     int
+	format    Format
+	hasFormat bool
+	whole     bool // internal: ReadAll asks for one batch
+}
+
+// Option configures Open, ReadAll and Write.
+type Option func(*config)
+
+func newConfig(opts []Option) *config {
+	c := &config{mem: memory.DefaultAllocator, stdin: os.Stdin, stdout: os.Stdout, batch: DefaultBatchSize}
+	for _, o := range opts {
+		if o != nil {
+			o(c)
+		}
+	}
+	return c
+}
+
+// WithColumns projects the read to the named columns, in the given order
+// (duplicates are dropped). Only these columns are decoded. A name that is
+// not in the file is an error wrapping ErrMissingColumn that lists the
+// available columns. No names means all columns.
+func WithColumns(cols ...string) Option {
+	return func(c *config) {
+		seen := make(map[string]bool, len(cols))
+		c.cols = c.cols[:0]
+		for _, n := range cols {
+			if !seen[n] {
+				seen[n] = true
+				c.cols = append(c.cols, n)
+			}
+		}
+	}
+}
+
+// WithAllocator sets the allocator for every array that is built or read.
+func WithAllocator(mem memory.Allocator) Option {
+	return func(c *config) {
+		if mem != nil {
+			c.mem = mem
+		}
+	}
+}
+
+// WithTypes forces the type of CSV columns instead of inferring it, for
+// example ballot_id as arrow.BinaryTypes.String even when every id looks like
+// a number, or a Likert item as arrow.PrimitiveTypes.Int8. Supported types:
+// bool, int8..int64, uint8..uint64, float32, float64, string, large_string.
+// A cell that does not convert is an *Error with its line and column wrapping
+// ErrBadValue. Names not in the file are ignored. Parquet and IPC files carry
+// their own types and ignore this option.
+func WithTypes(types map[string]arrow.DataType) Option {
+	return func(c *config) { c.types = types }
+}
+
+// WithStdin sets what the path "-" reads (default os.Stdin).
+func WithStdin(r io.Reader) Option { return func(c *config) { c.stdin = r } }
+
+// WithStdout sets what the path "-" writes (default os.Stdout).
+func WithStdout(w io.Writer) Option { return func(c *config) { c.stdout = w } }
+
+// WithBatchSize sets the number of rows per record batch for CSV and Parquet
+// reads (default DefaultBatchSize); n <= 0 keeps the default. IPC files keep
+// the batches they were written with.
+func WithBatchSize(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.batch = n
+		}
+	}
+}
+
+// WithFormat overrides the format chosen by extension, for example to read
+// an Arrow IPC stream from stdin ("-").
+func WithFormat(f Format) Option {
+	if f < CSV || f > IPCStream {
+		panic("arrowio: WithFormat: unknown format")
+	}
+	return func(c *config) { c.format, c.hasFormat = f, true }
+}

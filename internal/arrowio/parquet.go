@@ -1,0 +1,193 @@
+package arrowio
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// ParquetRowGroupRows is the number of rows per Parquet row group written by
+// Write. Readers hold about one row group's column chunks in memory.
+const ParquetRowGroupRows = 256 * 1024
+
+func corruptParquet(name string, err error) error {
+	return &Error{File: name, Err: causedBy(ErrCorrupt, err, "cannot read Parquet data (the file is truncated or not Parquet)")}
+}
+
+type parquetReader struct {
+	name   string
+	pf     *file.Reader
+	rr     pqarrow.RecordReader
+	schema *arrow.Schema
+	order  []int // output column k is rr column order[k]; nil = as is
+	cur    arrow.RecordBatch
+	err    error
+}
+
+func newParquetReader(f *os.File, name string, cfg *config) (r *parquetReader, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = nil, corruptParquet(name, fmt.Errorf("%v", p))
+		}
+	}()
+	props := parquet.NewReaderProperties(cfg.mem)
+	pf, err := file.NewParquetReader(f, file.WithReadProps(props))
+	if err != nil {
+		return nil, corruptParquet(name, err)
+	}
+	batch := int64(cfg.batch)
+	if cfg.whole {
+		batch = 0 // pqarrow: all rows in one batch
+	}
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: batch}, cfg.mem)
+	if err != nil {
+		pf.Close()
+		return nil, corruptParquet(name, err)
+	}
+	full, err := fr.Schema()
+	if err != nil {
+		pf.Close()
+		return nil, corruptParquet(name, err)
+	}
+	sel, err := projection(name, schemaNames(full), cfg.cols)
+	if err != nil {
+		pf.Close()
+		return nil, err
+	}
+	var leaves []int
+	if sel != nil {
+		for _, i := range sel {
+			leaves = appendLeaves(leaves, &fr.Manifest.Fields[i])
+		}
+	}
+	if full.NumFields() == 0 {
+		pf.Close()
+		return nil, &Error{File: name, Err: because(ErrEmpty, "the Parquet file has no columns")}
+	}
+	rr, err := fr.GetRecordReader(context.Background(), leaves, nil)
+	if err != nil {
+		pf.Close()
+		return nil, corruptParquet(name, err)
+	}
+	r = &parquetReader{name: name, pf: pf, rr: rr, schema: projectSchema(full, sel)}
+	if sel != nil {
+		// pqarrow returns columns in file order; put them in the asked order.
+		got := schemaNames(rr.Schema())
+		pos := make(map[string]int, len(got))
+		for i, n := range got {
+			pos[n] = i
+		}
+		r.order = make([]int, len(sel))
+		identity := len(got) == len(sel)
+		for k := range sel {
+			r.order[k] = pos[r.schema.Field(k).Name]
+			identity = identity && r.order[k] == k
+		}
+		if identity {
+			r.order = nil
+		}
+	}
+	if r.order == nil {
+		r.schema = rr.Schema()
+	}
+	return r, nil
+}
+
+func appendLeaves(dst []int, f *pqarrow.SchemaField) []int {
+	if f.IsLeaf() {
+		return append(dst, f.ColIndex)
+	}
+	for i := range f.Children {
+		dst = appendLeaves(dst, &f.Children[i])
+	}
+	return dst
+}
+
+func (r *parquetReader) Schema() *arrow.Schema          { return r.schema }
+func (r *parquetReader) RecordBatch() arrow.RecordBatch { return r.cur }
+func (r *parquetReader) Err() error                     { return r.err }
+
+func (r *parquetReader) Next() (ok bool) {
+	if r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
+	if r.err != nil {
+		return false
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			r.err, ok = corruptParquet(r.name, fmt.Errorf("%v", p)), false
+		}
+	}()
+	if !r.rr.Next() {
+		if err := r.rr.Err(); err != nil && err != io.EOF {
+			r.err = corruptParquet(r.name, err)
+		}
+		return false
+	}
+	rec := r.rr.RecordBatch()
+	if r.order != nil {
+		r.cur = selectColumns(rec, r.order, r.schema)
+	} else {
+		rec.Retain()
+		r.cur = rec
+	}
+	return true
+}
+
+func (r *parquetReader) Close() (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = corruptParquet(r.name, fmt.Errorf("%v", p))
+		}
+	}()
+	if r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
+	r.rr.Release()
+	return r.pf.Close()
+}
+
+// writeParquet writes batches with pqarrow: Snappy compression, dictionary
+// encoding (strings and low-cardinality codes compress well), statistics,
+// row groups of ParquetRowGroupRows rows, and the Arrow schema stored in the
+// file so that types such as int8 and dictionary come back unchanged.
+func writeParquet(w io.Writer, schema *arrow.Schema, batches []arrow.RecordBatch, cfg *config) error {
+	props := parquet.NewWriterProperties(
+		parquet.WithAllocator(cfg.mem),
+		parquet.WithCompression(compress.Codecs.Snappy),
+		parquet.WithDictionaryDefault(true),
+		parquet.WithStats(true),
+		parquet.WithMaxRowGroupLength(ParquetRowGroupRows),
+	)
+	aprops := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(cfg.mem))
+	fw, err := pqarrow.NewFileWriter(schema, writerOnly{w}, props, aprops)
+	if err != nil {
+		return err
+	}
+	for _, b := range batches {
+		if b.NumRows() == 0 {
+			continue
+		}
+		if err := fw.WriteBuffered(b); err != nil {
+			fw.Close()
+			return err
+		}
+	}
+	return fw.Close()
+}
+
+// writerOnly hides Close so that format writers do not close the file that
+// fsutil.WriteAtomic still has to sync and rename.
+type writerOnly struct{ w io.Writer }
+
+func (w writerOnly) Write(p []byte) (int, error) { return w.w.Write(p) }
