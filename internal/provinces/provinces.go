@@ -68,6 +68,7 @@ func init() {
 		merged[k].Population += pop
 	}
 	sort.Slice(merged, func(i, j int) bool { return merged[i].NameASCII < merged[j].NameASCII })
+	buildIndexes()
 }
 
 // All returns the 63 provinces in code order. The slice is a copy.
@@ -84,4 +85,24 @@ func ByCode(code string) (Province, bool) {
 		return Province{}, false
 	}
 	return all[i], true
+}
+
+// Lookup returns the 1997–2024 province that name denotes, in any spelling
+// Canonical accepts for Geo1997 (codes included).
+func Lookup(name string) (Province, error) {
+	c, err := Canonical(name, Geo1997)
+	if err != nil {
+		return Province{}, err
+	}
+	return all[byName[c]], nil
+}
+
+// Lookup2025 returns the 2025 province that name denotes, in any spelling
+// Canonical accepts for Geo2025 (codes included).
+func Lookup2025(name string) (Merged2025, error) {
+	c, err := Canonical(name, Geo2025)
+	if err != nil {
+		return Merged2025{}, err
+	}
+	return merged[byName2025[c]], nil
 }
