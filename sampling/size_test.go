@@ -1,0 +1,139 @@
+package sampling
+
+import (
+	"encoding/csv"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// selReadGolden reads a CSV golden written by testdata/sampling.R as a
+// slice of column-name → value maps.
+func selReadGolden(t *testing.T, name string) []map[string]string {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "testdata", "sampling", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]string
+	for _, r := range recs[1:] {
+		m := map[string]string{}
+		for j, h := range recs[0] {
+			m[h] = r[j]
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func selF(t *testing.T, s string) float64 {
+	t.Helper()
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func selI(t *testing.T, s string) int {
+	t.Helper()
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func selClose(got, want, tol float64) bool {
+	if got == want {
+		return true
+	}
+	return math.Abs(got-want) <= tol*math.Max(math.Abs(want), 1e-300)
+}
+
+// TestSizesAgainstR compares Yamane and Cochran sizes, and the full size
+// rule (response rate, min/max, round up), with testdata/sampling/sizes.csv
+// written by testdata/sampling.R (R qnorm for z).
+func TestSizesAgainstR(t *testing.T) {
+	rows := selReadGolden(t, "sizes.csv")
+	if len(rows) < 100 {
+		t.Fatalf("only %d golden rows", len(rows))
+	}
+	for _, r := range rows {
+		N := int(selF(t, r["N"]))
+		e := selF(t, r["e"])
+		rule := SizeRule{Method: r["method"], E: e, Rate: selF(t, r["rate"]), Min: selF(t, r["min"]), Max: selF(t, r["max"])}
+		var base float64
+		if r["method"] == "yamane" {
+			base = YamaneSizeFloat(N, e)
+			if rule.Rate == 1 && rule.Min == 0 {
+				if got, want := YamaneSize(N, e), selI(t, r["n"]); got != want {
+					t.Errorf("YamaneSize(%d, %v) = %d, R %d", N, e, got, want)
+				}
+			}
+		} else {
+			rule.Opt = CochranOptions{P: selF(t, r["p"]), Level: selF(t, r["level"]), Deff: selF(t, r["deff"])}
+			base = CochranSizeFloat(N, e, &rule.Opt)
+			if rule.Rate == 1 && rule.Max == 0 {
+				if got, want := CochranSize(N, e, &rule.Opt), selI(t, r["n"]); got != want {
+					t.Errorf("CochranSize(%d, %v, %+v) = %d, R %d", N, e, rule.Opt, got, want)
+				}
+			}
+		}
+		if want := selF(t, r["base"]); !selClose(base, want, 1e-9) {
+			t.Errorf("%s N=%d e=%v %v: base %.17g, R %.17g", r["method"], N, e, r, base, want)
+		}
+		got, err := rule.Size(N)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := selI(t, r["n"]); got != want {
+			t.Errorf("%s N=%d e=%v rate=%v min=%v max=%v: n = %d, R %d", r["method"], N, e, rule.Rate, rule.Min, rule.Max, got, want)
+		}
+	}
+}
+
+func TestMarginOfErrorAgainstR(t *testing.T) {
+	for _, r := range selReadGolden(t, "moe.csv") {
+		got := MarginOfError(selF(t, r["n"]), int(selF(t, r["N"])), selF(t, r["p"]), selF(t, r["level"]), selF(t, r["deff"]))
+		if want := selF(t, r["moe"]); !selClose(got, want, 1e-9) {
+			t.Errorf("MarginOfError(%v) = %.17g, R %.17g", r, got, want)
+		}
+	}
+}
+
+// TestYamaneByHand: N = 400, e = 0.05 gives 400/(1+400·0.0025) = 200 exactly,
+// which must not round up to 201 through floating-point error; N = 1000 gives
+// 1000/3.5 = 285.71… → 286.
+func TestYamaneByHand(t *testing.T) {
+	if got := YamaneSize(400, 0.05); got != 200 {
+		t.Errorf("YamaneSize(400, .05) = %d, want 200", got)
+	}
+	if got := YamaneSize(1000, 0.05); got != 286 {
+		t.Errorf("YamaneSize(1000, .05) = %d, want 286", got)
+	}
+}
+
+func TestSizeRuleErrors(t *testing.T) {
+	for _, c := range []struct {
+		r    SizeRule
+		want string
+	}{
+		{SizeRule{Method: "yamane", E: 0}, "size.yamane.e"},
+		{SizeRule{Method: "moe", E: 0.05, Opt: CochranOptions{P: 1.5}}, "size.moe.p"},
+		{SizeRule{Method: "moe", E: 0.05, Rate: 1.2}, "response_rate"},
+	} {
+		_, err := c.r.Size(1000)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: error %v, want one naming %s", c.r, err, c.want)
+		}
+	}
+}
