@@ -1,0 +1,116 @@
+package index
+
+import (
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+)
+
+// noAnswer marks item nonresponse (a null cell or a declared missing code)
+// in the compact code arrays used by the estimators.
+const noAnswer int8 = -128
+
+// InvalidCodeError reports an answer code that is neither on the scale nor
+// a declared missing code. Estimation refuses such data: `sipas validate`
+// writes those ballots to the excluded table with the reason.
+type InvalidCodeError struct {
+	Column string
+	Row    int // 1-based data row
+	Value  string
+	Count  int // invalid cells in the column
+}
+
+func (e *InvalidCodeError) Error() string {
+	more := ""
+	if e.Count > 1 {
+		more = fmt.Sprintf(" (and %d more in this column)", e.Count-1)
+	}
+	return fmt.Sprintf("column %q, row %d: invalid answer code %q%s; run `sipas validate` to exclude such ballots (it writes the reason for each)", e.Column, e.Row, e.Value, more)
+}
+
+// itemCodes reads one answer column into a compact array: the code for a
+// valid answer (on the questionnaire's scale), noAnswer for a null cell or a
+// declared missing code. Any other value is an *InvalidCodeError. Int8 and
+// Int64 columns (what the generator and the CSV reader produce) are read
+// from their raw value slices; other types go through the general reader.
+func itemCodes(q *Questionnaire, rec arrow.RecordBatch, col string, dst []int8) error {
+	idx := colIndex(rec, col)
+	if idx < 0 {
+		return &MissingColumnsError{Table: "ballots", Missing: []string{col}, Available: schemaNames(rec.Schema())}
+	}
+	a := rec.Column(idx)
+	lo, hi := int64(q.Scale.Min), int64(q.Scale.Max)
+	if lo < -127 || hi > 127 {
+		panic("index: scale must lie within -127..127")
+	}
+	missing := map[int64]bool{}
+	for _, m := range q.Missing {
+		missing[int64(m)] = true
+	}
+	var bad *InvalidCodeError
+	report := func(i int, v string) {
+		if bad == nil {
+			bad = &InvalidCodeError{Column: col, Row: i + 1, Value: v}
+		}
+		bad.Count++
+	}
+	classify := func(i int, v int64) {
+		switch {
+		case v >= lo && v <= hi:
+			dst[i] = int8(v)
+		case missing[v]:
+			dst[i] = noAnswer
+		default:
+			report(i, fmt.Sprint(v))
+		}
+	}
+	switch arr := a.(type) {
+	case *array.Int8:
+		vals := arr.Int8Values()
+		for i, v := range vals {
+			if arr.IsNull(i) {
+				dst[i] = noAnswer
+				continue
+			}
+			if int64(v) >= lo && int64(v) <= hi {
+				dst[i] = v
+				continue
+			}
+			classify(i, int64(v))
+		}
+	case *array.Int64:
+		vals := arr.Int64Values()
+		for i, v := range vals {
+			if arr.IsNull(i) {
+				dst[i] = noAnswer
+				continue
+			}
+			if v >= lo && v <= hi {
+				dst[i] = int8(v)
+				continue
+			}
+			classify(i, v)
+		}
+	default:
+		cc, err := newCodeColumn(a)
+		if err != nil {
+			return fmt.Errorf("column %q: %w", col, err)
+		}
+		for i := 0; i < a.Len(); i++ {
+			v, st := cc.at(i)
+			switch st {
+			case cellNull:
+				dst[i] = noAnswer
+			case cellCode:
+				classify(i, v)
+			default:
+				report(i, cc.raw(i))
+			}
+		}
+	}
+	if bad != nil {
+		return bad
+	}
+	return nil
+}

@@ -1,0 +1,492 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// Exclusion reasons: the values of the reason column of the exclusion table.
+const (
+	// ReasonMissingID: the ballot id is null or blank.
+	ReasonMissingID = "missing_ballot_id"
+	// ReasonDuplicateID: the ballot id was already used by an earlier row;
+	// the value is the 1-based row of the first occurrence.
+	ReasonDuplicateID = "duplicate_ballot_id"
+	// ReasonMissingProvince: the province is null or blank.
+	ReasonMissingProvince = "missing_province"
+	// ReasonUnknownProvince: the province matcher did not recognise the name;
+	// the detail carries the matcher's message.
+	ReasonUnknownProvince = "unknown_province"
+	// ReasonInvalidCode: an answer code outside the scale that is not a
+	// declared missing code, or a value that is not an integer; one
+	// exclusion per offending cell, naming its column.
+	ReasonInvalidCode = "invalid_code"
+	// ReasonAllMissing: no criterion has a valid answer.
+	ReasonAllMissing = "all_criteria_missing"
+)
+
+// reasonOrder is the order in which reasons are checked and reported.
+var reasonOrder = []string{ReasonMissingID, ReasonDuplicateID, ReasonMissingProvince, ReasonUnknownProvince, ReasonInvalidCode, ReasonAllMissing}
+
+// Reasons returns the exclusion reasons in the order ValidateBallots checks
+// them.
+func Reasons() []string { return append([]string(nil), reasonOrder...) }
+
+// ValidateOptions configures ValidateBallots. The zero value validates
+// against DefaultQuestionnaire with ballot ids in "ballot_id" and an
+// optional "province" column.
+type ValidateOptions struct {
+	// Questionnaire gives the criterion columns, the scale and the missing
+	// codes; nil means DefaultQuestionnaire().
+	Questionnaire *Questionnaire
+	// IDColumn is the ballot id column (default "ballot_id"); required.
+	IDColumn string
+	// ProvinceColumn is the province column (default "province").
+	ProvinceColumn string
+	// RequireProvince makes a missing province column an error. Without it
+	// the province checks run only when the column exists.
+	RequireProvince bool
+	// Province, when set, canonicalises a non-blank province value: it
+	// returns the canonical name or an error whose message becomes the
+	// detail of an unknown_province exclusion. The clean table then holds
+	// the canonical names (as a string column, whatever the input type).
+	// nil: a province is only required to be non-blank.
+	Province func(raw string) (string, error)
+	// Context for the Arrow compute kernels; nil means context.Background().
+	Context context.Context
+}
+
+// Exclusion is one reason why one input row was excluded. A row may have
+// several (one per invalid cell, for instance); it is counted once.
+type Exclusion struct {
+	Row      int    // 1-based data row (for a CSV file with a header: line Row+1)
+	BallotID string // the row's ballot id as text ("" if missing)
+	Reason   string // one of the Reason* constants
+	Column   string // the offending column
+	Value    string // the offending value as text; for duplicates the row of the first occurrence
+	Detail   string // a sentence for people: what is wrong and what would be right
+}
+
+// Validation is the result of ValidateBallots. The caller must call Release.
+type Validation struct {
+	// Clean holds the rows that passed, with every input column and type
+	// (the province column canonicalised when ValidateOptions.Province is
+	// set), in input order.
+	Clean arrow.RecordBatch
+	// Excluded has one row per Exclusion, with the columns row (int64),
+	// ballot_id, reason, column, value and detail (strings; null when not
+	// applicable), ordered by row.
+	Excluded arrow.RecordBatch
+	// Exclusions is the same list as Excluded, as Go values.
+	Exclusions []Exclusion
+	// RowsIn = RowsUsed + RowsExcluded.
+	RowsIn, RowsUsed, RowsExcluded int
+	// ByReason counts excluded rows by their first reason (in the order of
+	// Reasons), so that its values sum to RowsExcluded.
+	ByReason map[string]int
+	// Entries counts exclusion entries (rows of Excluded) by reason; a row
+	// with three invalid cells adds 3 to Entries[ReasonInvalidCode].
+	Entries map[string]int
+	// Used marks, for every input row, whether it is in Clean.
+	Used []bool
+}
+
+// Release releases the Clean and Excluded tables.
+func (v *Validation) Release() {
+	if v.Clean != nil {
+		v.Clean.Release()
+		v.Clean = nil
+	}
+	if v.Excluded != nil {
+		v.Excluded.Release()
+		v.Excluded = nil
+	}
+}
+
+// Reconciles reports whether RowsIn = RowsUsed + RowsExcluded and the
+// reason counts add up; it is true for every Validation that
+// ValidateBallots returns.
+func (v *Validation) Reconciles() bool {
+	s := 0
+	for _, n := range v.ByReason {
+		s += n
+	}
+	return v.RowsIn == v.RowsUsed+v.RowsExcluded && s == v.RowsExcluded &&
+		v.Clean.NumRows() == int64(v.RowsUsed)
+}
+
+// ValidateBallots checks every ballot (METHODOLOGY §7) and splits rec into
+// the rows used and the rows excluded, each exclusion with its reason. Rules,
+// in the order they are checked:
+//
+//   - the ballot id must be present and not blank (missing_ballot_id);
+//   - ids must be unique: the first row with an id keeps it, and every later
+//     row with the same id (compared after trimming spaces) is excluded as
+//     duplicate_ballot_id with the first row's number as the value. The first
+//     occurrence keeps the id even when it is excluded for another reason;
+//   - when the province column exists (or RequireProvince), the province must
+//     be non-blank (missing_province) and, with Province set, known
+//     (unknown_province);
+//   - every criterion cell must be null (or blank text, or NaN), a declared
+//     missing code, or a code in the scale; anything else, including a
+//     non-integer, is invalid_code, reported once per cell with its column;
+//   - expectation columns of the questionnaire that are present must hold 0,
+//     1, null or a declared missing code (invalid_code otherwise);
+//   - at least one criterion must have a valid answer (all_criteria_missing).
+//
+// Null criterion cells are item nonresponse, like the missing codes.
+// Data problems are exclusions; a missing required column (the id column or
+// a criterion column) is a *MissingColumnsError, and a criterion column of a
+// type that cannot hold codes is an error wrapping ErrColumnType. mem
+// allocates the output tables (nil: memory.DefaultAllocator).
+func ValidateBallots(rec arrow.RecordBatch, opt ValidateOptions, mem memory.Allocator) (*Validation, error) {
+	if rec == nil {
+		panic("index: ValidateBallots: nil record batch")
+	}
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	q := opt.Questionnaire
+	if q == nil {
+		q = DefaultQuestionnaire()
+	}
+	idCol := opt.IDColumn
+	if idCol == "" {
+		idCol = "ballot_id"
+	}
+	provCol := opt.ProvinceColumn
+	if provCol == "" {
+		provCol = "province"
+	}
+	ctx := opt.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+
+	required := append([]string{idCol}, q.Columns()...)
+	if opt.RequireProvince {
+		required = append(required, provCol)
+	}
+	idx, err := requireColumns(rec, "ballots", required)
+	if err != nil {
+		return nil, err
+	}
+	n := int(rec.NumRows())
+	st := &valState{n: n, firstReason: make([]int8, n)}
+	for i := range st.firstReason {
+		st.firstReason[i] = -1
+	}
+	ids := rec.Column(idx[0])
+
+	// 1. Ballot ids.
+	checkIDs(ids, idCol, st)
+
+	// 2. Province.
+	provIdx := colIndex(rec, provCol)
+	var canon arrow.Array
+	if provIdx >= 0 {
+		canon = checkProvinces(rec.Column(provIdx), provCol, opt.Province, st, mem)
+		if canon != nil {
+			defer canon.Release()
+		}
+	}
+
+	// 3. Criteria, column by column.
+	validCount := make([]int32, n)
+	for k, c := range q.Criteria {
+		col := rec.Column(idx[1+k])
+		cc, err := newCodeColumn(col)
+		if err != nil {
+			return nil, fmt.Errorf("ballots: column %q: %w", c.Column, err)
+		}
+		checkCodes(cc, c.Column, q, false, validCount, st)
+	}
+	for _, x := range q.Expectations {
+		j := colIndex(rec, x.Column)
+		if j < 0 {
+			continue
+		}
+		cc, err := newCodeColumn(rec.Column(j))
+		if err != nil {
+			return nil, fmt.Errorf("ballots: column %q: %w", x.Column, err)
+		}
+		checkCodes(cc, x.Column, q, true, nil, st)
+	}
+	for i := 0; i < n; i++ {
+		if validCount[i] == 0 && !st.hasInvalid(i) {
+			st.add(i, ReasonAllMissing, "", "", fmt.Sprintf("none of the %d criteria has an answer in %d..%d", len(q.Criteria), q.Scale.Min, q.Scale.Max))
+		}
+	}
+
+	// Sort exclusions by row, keeping the order of checks within a row.
+	sort.SliceStable(st.ex, func(a, b int) bool { return st.ex[a].Row < st.ex[b].Row })
+	for i := range st.ex {
+		st.ex[i].BallotID = textAt(ids, st.ex[i].Row-1)
+	}
+
+	v := &Validation{
+		Exclusions: st.ex,
+		RowsIn:     n,
+		ByReason:   map[string]int{},
+		Entries:    map[string]int{},
+		Used:       make([]bool, n),
+	}
+	for _, e := range st.ex {
+		v.Entries[e.Reason]++
+	}
+	keep := array.NewBooleanBuilder(mem)
+	defer keep.Release()
+	keep.Reserve(n)
+	for i := 0; i < n; i++ {
+		r := st.firstReason[i]
+		used := r < 0
+		v.Used[i] = used
+		keep.UnsafeAppend(used)
+		if used {
+			v.RowsUsed++
+		} else {
+			v.RowsExcluded++
+			v.ByReason[reasonOrder[r]]++
+		}
+	}
+	mask := keep.NewBooleanArray()
+	defer mask.Release()
+
+	src := rec
+	if canon != nil {
+		cols := append([]arrow.Array(nil), rec.Columns()...)
+		cols[provIdx] = canon
+		fields := append([]arrow.Field(nil), rec.Schema().Fields()...)
+		fields[provIdx].Type = canon.DataType()
+		md := rec.Schema().Metadata()
+		src = array.NewRecordBatch(arrow.NewSchema(fields, &md), cols, int64(n))
+		defer src.Release()
+	}
+	clean, err := compute.FilterRecordBatch(compute.WithAllocator(ctx, mem), src, mask, compute.DefaultFilterOptions())
+	if err != nil {
+		return nil, fmt.Errorf("index: filtering the clean rows: %w", err)
+	}
+	v.Clean = clean
+	v.Excluded = exclusionRecord(st.ex, mem)
+	return v, nil
+}
+
+// valState collects exclusions while the checks run.
+type valState struct {
+	n           int
+	ex          []Exclusion
+	firstReason []int8 // index into reasonOrder of the row's first reason, -1 if none
+	invalid     []bool // lazily: row has an invalid code
+}
+
+func (s *valState) add(row int, reason, column, value, detail string) {
+	s.ex = append(s.ex, Exclusion{Row: row + 1, Reason: reason, Column: column, Value: value, Detail: detail})
+	r := int8(0)
+	for k, x := range reasonOrder {
+		if x == reason {
+			r = int8(k)
+		}
+	}
+	if s.firstReason[row] < 0 || r < s.firstReason[row] {
+		s.firstReason[row] = r
+	}
+	if reason == ReasonInvalidCode {
+		if s.invalid == nil {
+			s.invalid = make([]bool, s.n)
+		}
+		s.invalid[row] = true
+	}
+}
+
+func (s *valState) hasInvalid(row int) bool { return s.invalid != nil && s.invalid[row] }
+
+// checkIDs flags missing and duplicate ballot ids.
+func checkIDs(ids arrow.Array, col string, st *valState) {
+	n := ids.Len()
+	switch a := ids.(type) {
+	case *array.Int64:
+		seen := make(map[int64]int, n)
+		v := a.Int64Values()
+		for i := 0; i < n; i++ {
+			if a.IsNull(i) {
+				st.add(i, ReasonMissingID, col, "", "the ballot id is empty; give every ballot a unique id")
+				continue
+			}
+			if first, dup := seen[v[i]]; dup {
+				st.add(i, ReasonDuplicateID, col, strconv.Itoa(first+1), fmt.Sprintf("ballot id %d was first used in row %d; this later copy is excluded", v[i], first+1))
+				continue
+			}
+			seen[v[i]] = i
+		}
+	default:
+		seen := make(map[string]int, n)
+		str := isStringType(ids.DataType())
+		for i := 0; i < n; i++ {
+			if ids.IsNull(i) {
+				st.add(i, ReasonMissingID, col, "", "the ballot id is empty; give every ballot a unique id")
+				continue
+			}
+			var key string
+			if str {
+				key = strings.TrimSpace(stringAt(ids, i))
+			} else {
+				key = ids.ValueStr(i)
+			}
+			if key == "" {
+				st.add(i, ReasonMissingID, col, "", "the ballot id is blank; give every ballot a unique id")
+				continue
+			}
+			if first, dup := seen[key]; dup {
+				st.add(i, ReasonDuplicateID, col, strconv.Itoa(first+1), fmt.Sprintf("ballot id %q was first used in row %d; this later copy is excluded", key, first+1))
+				continue
+			}
+			seen[key] = i
+		}
+	}
+}
+
+// checkProvinces flags missing and unknown provinces and, with canon set,
+// returns the column of canonical names (nil otherwise).
+func checkProvinces(col arrow.Array, name string, canon func(string) (string, error), st *valState, mem memory.Allocator) arrow.Array {
+	n := col.Len()
+	str := isStringType(col.DataType())
+	type result struct {
+		name string
+		err  error
+	}
+	cache := map[string]result{}
+	var b *array.StringBuilder
+	if canon != nil {
+		b = array.NewStringBuilder(mem)
+		defer b.Release()
+		b.Reserve(n)
+	}
+	for i := 0; i < n; i++ {
+		var raw string
+		if !col.IsNull(i) {
+			if str {
+				raw = stringAt(col, i)
+			} else {
+				raw = col.ValueStr(i)
+			}
+		}
+		if strings.TrimSpace(raw) == "" {
+			st.add(i, ReasonMissingProvince, name, "", "the province is empty")
+			if b != nil {
+				b.AppendNull()
+			}
+			continue
+		}
+		if canon == nil {
+			continue
+		}
+		r, ok := cache[raw]
+		if !ok {
+			c, err := canon(raw)
+			r = result{c, err}
+			cache[strings.Clone(raw)] = r
+		}
+		if r.err != nil {
+			st.add(i, ReasonUnknownProvince, name, raw, r.err.Error())
+			b.Append(raw)
+			continue
+		}
+		b.Append(r.name)
+	}
+	if b == nil {
+		return nil
+	}
+	return b.NewArray()
+}
+
+// checkCodes classifies the cells of one answer column. For criteria
+// (expect == false) it counts valid answers per row in valid; for
+// expectation items the valid codes are 0 and 1.
+func checkCodes(c *codeColumn, name string, q *Questionnaire, expect bool, valid []int32, st *valState) {
+	n := c.arr.Len()
+	lo, hi := int64(q.Scale.Min), int64(q.Scale.Max)
+	if expect {
+		lo, hi = 0, 1
+	}
+	isMissing := func(v int64) bool {
+		for _, m := range q.Missing {
+			if int64(m) == v {
+				return true
+			}
+		}
+		return false
+	}
+	allowed := func() string {
+		s := fmt.Sprintf("%d..%d", lo, hi)
+		if len(q.Missing) > 0 {
+			ms := make([]string, len(q.Missing))
+			for i, m := range q.Missing {
+				ms[i] = strconv.Itoa(m)
+			}
+			s += " or a missing code (" + strings.Join(ms, ", ") + ")"
+		}
+		return s
+	}
+	for i := 0; i < n; i++ {
+		v, state := c.at(i)
+		switch state {
+		case cellNull:
+			continue
+		case cellCode:
+			if v >= lo && v <= hi {
+				if valid != nil {
+					valid[i]++
+				}
+				continue
+			}
+			if isMissing(v) {
+				continue
+			}
+			st.add(i, ReasonInvalidCode, name, c.raw(i), fmt.Sprintf("code %d in column %q is outside %s", v, name, allowed()))
+		case cellNotInt:
+			st.add(i, ReasonInvalidCode, name, c.raw(i), fmt.Sprintf("value %q in column %q is not an integer code; expected %s", c.raw(i), name, allowed()))
+		case cellOverflow:
+			st.add(i, ReasonInvalidCode, name, c.raw(i), fmt.Sprintf("value %q in column %q is out of range; expected %s", c.raw(i), name, allowed()))
+		}
+	}
+}
+
+// exclusionRecord builds the exclusion table.
+func exclusionRecord(ex []Exclusion, mem memory.Allocator) arrow.RecordBatch {
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "row", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "ballot_id", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "reason", Type: arrow.BinaryTypes.String},
+		{Name: "column", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "value", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "detail", Type: arrow.BinaryTypes.String, Nullable: true},
+	}, nil)
+	b := array.NewRecordBuilder(mem, schema)
+	defer b.Release()
+	rows := b.Field(0).(*array.Int64Builder)
+	strs := func(k int) *array.StringBuilder { return b.Field(k).(*array.StringBuilder) }
+	opt := func(sb *array.StringBuilder, s string) {
+		if s == "" {
+			sb.AppendNull()
+		} else {
+			sb.Append(s)
+		}
+	}
+	for _, e := range ex {
+		rows.Append(int64(e.Row))
+		opt(strs(1), e.BallotID)
+		strs(2).Append(e.Reason)
+		opt(strs(3), e.Column)
+		opt(strs(4), e.Value)
+		opt(strs(5), e.Detail)
+	}
+	return b.NewRecordBatch()
+}
