@@ -1,0 +1,166 @@
+package index
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+func TestReconcile(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	f1 := []arrow.Field{
+		{Name: "ballot_id", Type: arrow.BinaryTypes.String},
+		{Name: "keyer", Type: arrow.BinaryTypes.String},
+		{Name: "province", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "a_1", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "a_2", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "note", Type: arrow.BinaryTypes.String, Nullable: true},
+	}
+	// The second keying has a_2 as text (one cell was keyed "4x"), no note
+	// column and an extra column.
+	f2 := []arrow.Field{
+		{Name: "ballot_id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "a_2", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "a_1", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "province", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "keyer", Type: arrow.BinaryTypes.String},
+		{Name: "entered_at", Type: arrow.BinaryTypes.String, Nullable: true},
+	}
+	first := recordFromJSON(t, mem, f1, `[
+	 {"ballot_id": "1", "keyer": "An",  "province": "Hà Nội", "a_1": 4, "a_2": 5, "note": "x"},
+	 {"ballot_id": "2", "keyer": "An",  "province": "Huế",    "a_1": 3, "a_2": null, "note": null},
+	 {"ballot_id": "3", "keyer": "Bình","province": "Huế",    "a_1": 5, "a_2": 4, "note": null},
+	 {"ballot_id": "4", "keyer": "Bình","province": "Huế",    "a_1": 1, "a_2": 1, "note": null}
+	]`)
+	defer first.Release()
+	second := recordFromJSON(t, mem, f2, `[
+	 {"ballot_id": 3, "a_2": "4x", "a_1": 5, "province": "Hue", "keyer": "Chi", "entered_at": null},
+	 {"ballot_id": 1, "a_2": "5",  "a_1": 4, "province": "Hà Nội", "keyer": "Chi", "entered_at": null},
+	 {"ballot_id": 2, "a_2": " ",  "a_1": 2, "province": "Huế", "keyer": "Dũng", "entered_at": null},
+	 {"ballot_id": 5, "a_2": "1",  "a_1": 1, "province": "Huế", "keyer": "Dũng", "entered_at": null}
+	]`)
+	defer second.Release()
+
+	r, err := ReconcileWith(first, second, ReconcileOptions{Key: "ballot_id", Mem: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Release()
+	// Matched: 1, 2, 3. Fields compared: province, a_1, a_2 (first's order).
+	//   ballot 1: all agree (a_2 5 vs "5" compared as text).
+	//   ballot 2: a_1 3 vs 2 differs; a_2 null vs " " agree (blank = null).
+	//   ballot 3: province "Huế" vs "Hue" and a_2 4 vs "4x" differ.
+	if r.Matched != 3 {
+		t.Errorf("matched %d", r.Matched)
+	}
+	wantFields := []FieldAgreement{
+		{"province", 3, 2, 2.0 / 3},
+		{"a_1", 3, 2, 2.0 / 3},
+		{"a_2", 3, 2, 2.0 / 3},
+	}
+	if !reflect.DeepEqual(r.Fields, wantFields) {
+		t.Errorf("fields %+v", r.Fields)
+	}
+	if r.Compared != 9 || r.Agreed != 6 || r.Rate != 6.0/9 {
+		t.Errorf("overall %d/%d %v", r.Agreed, r.Compared, r.Rate)
+	}
+	// Keyers: An keyed 1 and 2 (3+2 agreements of 6), Bình keyed 3 (1 of 3);
+	// Chi keyed 3 and 1 (1+3 of 6), Dũng keyed 2 (2 of 3).
+	wantKeyers := []KeyerAgreement{
+		{1, "An", 2, 6, 5, 5.0 / 6},
+		{1, "Bình", 1, 3, 1, 1.0 / 3},
+		{2, "Chi", 2, 6, 4, 4.0 / 6},
+		{2, "Dũng", 1, 3, 2, 2.0 / 3},
+	}
+	if !reflect.DeepEqual(r.Keyers, wantKeyers) {
+		t.Errorf("keyers %+v", r.Keyers)
+	}
+	if !reflect.DeepEqual(r.OnlyFirst, []string{"4"}) || !reflect.DeepEqual(r.OnlySecond, []string{"5"}) {
+		t.Errorf("one pass only: %v %v", r.OnlyFirst, r.OnlySecond)
+	}
+	if !reflect.DeepEqual(r.ColumnsOnlyFirst, []string{"note"}) || !reflect.DeepEqual(r.ColumnsOnlySecond, []string{"entered_at"}) {
+		t.Errorf("columns in one pass only: %v %v", r.ColumnsOnlyFirst, r.ColumnsOnlySecond)
+	}
+	d := r.Discrepancies
+	if got := strings.Join(schemaNames(d.Schema()), ","); got != "ballot_id,column,first,second,first_row,second_row" {
+		t.Errorf("discrepancy columns %s", got)
+	}
+	var rows []string
+	for i := 0; i < int(d.NumRows()); i++ {
+		rows = append(rows, fmt.Sprintf("%s %s %s %s %d %d", textAt(d.Column(0), i), textAt(d.Column(1), i),
+			textAt(d.Column(2), i), textAt(d.Column(3), i), d.Column(4).(*array.Int64).Value(i), d.Column(5).(*array.Int64).Value(i)))
+	}
+	want := []string{"2 a_1 3 2 2 3", "3 province Huế Hue 3 1", "3 a_2 4 4x 3 1"}
+	if !reflect.DeepEqual(rows, want) {
+		t.Errorf("discrepancies\n got %q\nwant %q", rows, want)
+	}
+}
+
+func TestReconcileIdentical(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rec := recordFromJSON(t, mem, miniFields, miniRows[:strings.Index(miniRows, `{"ballot_id": "B1", "province": "Huế"`)]+`{"ballot_id": "B3", "a_1": 1}]`)
+	defer rec.Release()
+	r, err := ReconcileWith(rec, rec, ReconcileOptions{Key: "ballot_id", Mem: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Release()
+	if r.Matched != 3 || r.Rate != 1 || r.Discrepancies.NumRows() != 0 || len(r.Fields) != 6 || len(r.Keyers) != 0 {
+		t.Errorf("identical keyings: %+v", r)
+	}
+}
+
+func TestReconcileErrors(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	f := []arrow.Field{{Name: "ballot_id", Type: arrow.BinaryTypes.String, Nullable: true}, {Name: "a", Type: arrow.PrimitiveTypes.Int64}}
+	ok := recordFromJSON(t, mem, f, `[{"ballot_id": "1", "a": 1}]`)
+	defer ok.Release()
+	dup := recordFromJSON(t, mem, f, `[{"ballot_id": "1", "a": 1}, {"ballot_id": "2", "a": 1}, {"ballot_id": " 1", "a": 2}]`)
+	defer dup.Release()
+	blank := recordFromJSON(t, mem, f, `[{"ballot_id": "1", "a": 1}, {"ballot_id": null, "a": 1}]`)
+	defer blank.Release()
+	nokey := recordFromJSON(t, mem, f[1:], `[{"a": 1}]`)
+	defer nokey.Release()
+
+	_, err := Reconcile(ok, dup, "ballot_id")
+	var ke *KeyError
+	if !errors.As(err, &ke) || !errors.Is(err, ErrDuplicateKey) || ke.Pass != "second" || !reflect.DeepEqual(ke.Rows, []int{1, 3}) {
+		t.Errorf("duplicate: %v", err)
+	}
+	_, err = Reconcile(blank, ok, "ballot_id")
+	if !errors.Is(err, ErrMissingKey) || !strings.Contains(err.Error(), "first keying: row 2") {
+		t.Errorf("blank key: %v", err)
+	}
+	_, err = Reconcile(ok, nokey, "ballot_id")
+	if !errors.Is(err, ErrMissingColumn) || err.Error() != `second keying: missing required column "ballot_id"; available columns are a` {
+		t.Errorf("no key column: %v", err)
+	}
+}
+
+func TestReconcileEmptyRate(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	f := []arrow.Field{{Name: "k", Type: arrow.BinaryTypes.String}, {Name: "a", Type: arrow.PrimitiveTypes.Int64}}
+	a := recordFromJSON(t, mem, f, `[{"k": "1", "a": 1}]`)
+	defer a.Release()
+	b := recordFromJSON(t, mem, f, `[{"k": "2", "a": 1}]`)
+	defer b.Release()
+	r, err := ReconcileWith(a, b, ReconcileOptions{Key: "k", Mem: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Release()
+	if r.Matched != 0 || !math.IsNaN(r.Rate) || !math.IsNaN(r.Fields[0].Rate) {
+		t.Errorf("no overlap: %+v", r)
+	}
+}
