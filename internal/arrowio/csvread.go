@@ -457,7 +457,7 @@ func appender(b array.Builder, c *csvCol, whole bool) func(string) error {
 	case *array.Float64Builder:
 		return func(s string) error {
 			v, err := strconv.ParseFloat(s, 64)
-			if err != nil {
+			if err != nil && !errors.Is(err, strconv.ErrRange) { // 1e999 is +Inf
 				return because(ErrBadValue, "is not a number")
 			}
 			b.UnsafeAppend(v)
@@ -466,7 +466,7 @@ func appender(b array.Builder, c *csvCol, whole bool) func(string) error {
 	case *array.Float32Builder:
 		return func(s string) error {
 			v, err := strconv.ParseFloat(s, 32)
-			if err != nil {
+			if err != nil && !errors.Is(err, strconv.ErrRange) {
 				return because(ErrBadValue, "is not a number")
 			}
 			b.UnsafeAppend(float32(v))

@@ -33,7 +33,10 @@ func newIPCFileReader(f *os.File, name string, cfg *config) (r *ipcReader, err e
 			r, err = nil, corruptIPC(name, IPCFile, fmt.Errorf("%v", p))
 		}
 	}()
-	fr, err := ipc.NewFileReader(f, ipc.WithAllocator(cfg.mem))
+	if err := checkIPCSchema(f, IPCFile); err != nil {
+		return nil, corruptIPC(name, IPCFile, err)
+	}
+	fr, err := ipc.NewFileReader(f, ipcReadOptions(f, cfg)...)
 	if err != nil {
 		return nil, corruptIPC(name, IPCFile, err)
 	}
@@ -51,7 +54,16 @@ func newIPCStreamReader(f *os.File, name string, cfg *config) (r *ipcReader, err
 			r, err = nil, corruptIPC(name, IPCStream, fmt.Errorf("%v", p))
 		}
 	}()
-	sr, err := ipc.NewReader(f, ipc.WithAllocator(cfg.mem))
+	if err := checkIPCSchema(f, IPCStream); err != nil {
+		return nil, corruptIPC(name, IPCStream, err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, &Error{File: name, Err: err}
+	}
+	// ipc.NewReader does not pass the size limits on to its message reader
+	// (arrow-go v18.8.0), so a corrupt body length could ask for terabytes.
+	opts := ipcReadOptions(f, cfg)
+	sr, err := ipc.NewReaderFromMessageReader(ipc.NewMessageReader(f, opts...), opts...)
 	if err != nil {
 		return nil, corruptIPC(name, IPCStream, err)
 	}
@@ -61,6 +73,16 @@ func newIPCStreamReader(f *os.File, name string, cfg *config) (r *ipcReader, err
 		return nil, err
 	}
 	return r, nil
+}
+
+// ipcReadOptions bounds IPC messages by the file size instead of arrow-go's
+// defaults (64 MiB metadata, 256 MiB body), which would reject big batches.
+func ipcReadOptions(f *os.File, cfg *config) []ipc.Option {
+	limit := int64(1 << 30)
+	if st, err := f.Stat(); err == nil {
+		limit = max(st.Size(), 1)
+	}
+	return []ipc.Option{ipc.WithAllocator(cfg.mem), ipc.WithMetadataSizeLimit(limit), ipc.WithBodySizeLimit(limit)}
 }
 
 func (r *ipcReader) project(full *arrow.Schema, cfg *config) error {

@@ -26,7 +26,7 @@ type parquetReader struct {
 	pf     *file.Reader
 	rr     pqarrow.RecordReader
 	schema *arrow.Schema
-	order  []int // output column k is rr column order[k]; nil = as is
+	order  []int // output column k is rr column order[k]
 	cur    arrow.RecordBatch
 	err    error
 }
@@ -76,27 +76,39 @@ func newParquetReader(f *os.File, name string, cfg *config) (r *parquetReader, e
 		pf.Close()
 		return nil, corruptParquet(name, err)
 	}
-	r = &parquetReader{name: name, pf: pf, rr: rr, schema: projectSchema(full, sel)}
-	if sel != nil {
-		// pqarrow returns columns in file order; put them in the asked order.
-		got := schemaNames(rr.Schema())
-		pos := make(map[string]int, len(got))
-		for i, n := range got {
-			pos[n] = i
-		}
-		r.order = make([]int, len(sel))
-		identity := len(got) == len(sel)
-		for k := range sel {
-			r.order[k] = pos[r.schema.Field(k).Name]
-			identity = identity && r.order[k] == k
-		}
-		if identity {
-			r.order = nil
+	r = &parquetReader{name: name, pf: pf, rr: rr}
+	// pqarrow returns columns in file order; put them in the asked order,
+	// and drop the "PARQUET:field_id" = "-1" field metadata that pqarrow
+	// adds, so that a schema survives a round trip unchanged.
+	got := schemaNames(rr.Schema())
+	if sel == nil {
+		sel = make([]int, len(got))
+		for i := range sel {
+			sel[i] = i
 		}
 	}
-	if r.order == nil {
-		r.schema = rr.Schema()
+	pos := make(map[string]int, len(got))
+	for i := len(got) - 1; i >= 0; i-- {
+		pos[got[i]] = i
 	}
+	r.order = make([]int, len(sel))
+	fields := make([]arrow.Field, len(sel))
+	for k, i := range sel {
+		r.order[k] = pos[full.Field(i).Name]
+		fields[k] = cleanField(rr.Schema().Field(r.order[k]))
+	}
+	if len(sel) == len(got) && sel[0] == 0 {
+		// no projection: keep positions even if names repeat
+		for k := range r.order {
+			r.order[k] = k
+			fields[k] = cleanField(rr.Schema().Field(k))
+		}
+	}
+	var meta *arrow.Metadata
+	if m := rr.Schema().Metadata(); m.Len() > 0 {
+		meta = &m
+	}
+	r.schema = arrow.NewSchema(fields, meta)
 	return r, nil
 }
 
@@ -133,13 +145,7 @@ func (r *parquetReader) Next() (ok bool) {
 		}
 		return false
 	}
-	rec := r.rr.RecordBatch()
-	if r.order != nil {
-		r.cur = selectColumns(rec, r.order, r.schema)
-	} else {
-		rec.Retain()
-		r.cur = rec
-	}
+	r.cur = selectColumns(r.rr.RecordBatch(), r.order, r.schema)
 	return true
 }
 
@@ -191,3 +197,18 @@ func writeParquet(w io.Writer, schema *arrow.Schema, batches []arrow.RecordBatch
 type writerOnly struct{ w io.Writer }
 
 func (w writerOnly) Write(p []byte) (int, error) { return w.w.Write(p) }
+
+// cleanField removes pqarrow's placeholder field id from f and its children.
+func cleanField(f arrow.Field) arrow.Field {
+	if i := f.Metadata.FindKey("PARQUET:field_id"); i >= 0 && f.Metadata.Values()[i] == "-1" {
+		keys, vals := []string{}, []string{}
+		for k, key := range f.Metadata.Keys() {
+			if k != i {
+				keys = append(keys, key)
+				vals = append(vals, f.Metadata.Values()[k])
+			}
+		}
+		f.Metadata = arrow.NewMetadata(keys, vals)
+	}
+	return f
+}
