@@ -1,0 +1,555 @@
+package weighting
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// CalMethod is the calibration distance (R survey's calfun).
+type CalMethod int
+
+const (
+	// Linear is the chi-square distance: g = 1 + x'λ (GREG). Without bounds
+	// it is solved in closed form (R regcalibrate); with bounds g is
+	// truncated to [L, U] and solved by Newton's method (R cal.linear).
+	Linear CalMethod = iota
+	// RakingRatio is the multiplicative distance: g = exp(x'λ) (R cal.raking),
+	// optionally truncated to [L, U].
+	RakingRatio
+	// Logit is the logit distance of Deville & Särndal (1992) with bounds
+	// L < 1 < U: g = (L(U−1) + U(1−L)e^{Au}) / (U−1 + (1−L)e^{Au}),
+	// A = (U−L)/((U−1)(1−L)) (R cal.logit). It needs finite bounds.
+	Logit
+)
+
+func (m CalMethod) String() string {
+	switch m {
+	case Linear:
+		return "linear"
+	case RakingRatio:
+		return "raking"
+	case Logit:
+		return "logit"
+	}
+	return fmt.Sprintf("CalMethod(%d)", int(m))
+}
+
+// CalSettings controls Calibrate. The zero value is unbounded linear
+// calibration with MaxIter 50 and Epsilon 1e-10.
+type CalSettings struct {
+	Method  CalMethod
+	Bounds  *[2]float64 // bounds [L, U] on g = final/initial weight; nil: none
+	MaxIter int         // Newton iterations; 0 means 50
+	Epsilon float64     // stop when every |misfit_k|/(1+|total_k|) < Epsilon; 0 means 1e-10
+}
+
+// NumericTotal is a numeric calibration variable and its population total.
+type NumericTotal struct {
+	Name   string
+	Values []float64
+	Total  float64
+}
+
+// Calibrate finds weights w'_i = g_i w_i close to w in the distance of
+// set.Method such that Σ w'_i x_i = T for the indicator variables of every
+// margin category and every numeric variable (Deville & Särndal 1992). It
+// reproduces R survey::calibrate(design, ~ margins + numeric, population,
+// bounds = c(L, U), calfun = method):
+//
+//   - unbounded linear: g = 1 + X (X'WX)⁻¹ (T − X'w) (R regcalibrate);
+//   - otherwise Newton's method as R's grake: starting from λ = 0,
+//     λ ← λ + ginv(Σ w_i F'(x_i'λ) x_i x_i') (T − Σ w_i x_i F(x_i'λ)),
+//     halving a step whose g or F' is not finite, until every
+//     |misfit_k| / (1 + |T_k|) < Epsilon; if min_k T_k/X̂_k > 20 the weights
+//     are first rescaled by the mean of those ratios, as R does (bounds then
+//     apply to the rescaled weights).
+//
+// The model matrix holds the indicators of every category of the first
+// margin (they sum to the intercept) and of every category but the first of
+// each later margin, then the numeric variables: the column space of R's
+// model.matrix(~ m1 + m2 + ... + numeric), so that g is the same. Without
+// margins there is no intercept (R's ~ x - 1).
+//
+// Errors: empty cells and unknown categories as PostStratify; margins whose
+// totals differ (ErrMarginsDisagree); bounds that no weights can satisfy in
+// some cell (ErrInfeasible); non-convergence after MaxIter (ErrNotConverged,
+// with the largest discrepancy and where); collinear variables (ErrSingular);
+// linear calibration producing weights ≤ 0 (ErrNegativeWeight: use bounds).
+func Calibrate(w []float64, margins []Margin, numeric []NumericTotal, set *CalSettings) ([]float64, *StepResult, error) {
+	var cs CalSettings
+	if set != nil {
+		cs = *set
+	}
+	if cs.MaxIter <= 0 {
+		cs.MaxIter = 50
+	}
+	if cs.Epsilon <= 0 {
+		cs.Epsilon = 1e-10
+	}
+	lo, hi := math.Inf(-1), math.Inf(1)
+	if cs.Bounds != nil {
+		lo, hi = cs.Bounds[0], cs.Bounds[1]
+		if !(lo < hi) {
+			panic(fmt.Sprintf("weighting: Calibrate: bounds [%v, %v] not increasing", lo, hi))
+		}
+	}
+	if cs.Method == Logit && (math.IsInf(lo, 0) || math.IsInf(hi, 0) || !(lo < 1 && 1 < hi)) {
+		panic("weighting: Calibrate: logit calibration needs finite bounds L < 1 < U")
+	}
+	if len(margins) == 0 && len(numeric) == 0 {
+		panic("weighting: Calibrate: nothing to calibrate to")
+	}
+	n := len(w)
+	if err := checkWeights(w); err != nil {
+		return nil, nil, err
+	}
+	// ---- model matrix -----------------------------------------------------
+	type colRef struct {
+		margin, cell int // cell < 0: numeric variable margin
+	}
+	var cols []colRef
+	var names []string
+	var pop []float64
+	before := make([][]float64, len(margins))
+	counts := make([][]int, len(margins))
+	for j, m := range margins {
+		if len(m.Index) != n {
+			panic("weighting: Calibrate: margin and weights lengths differ")
+		}
+		s, c, err := m.check(w)
+		if err != nil {
+			return nil, nil, err
+		}
+		before[j], counts[j] = s, c
+		first := true
+		for k := range m.Labels {
+			if c[k] == 0 {
+				continue
+			}
+			if first && j > 0 {
+				first = false
+				continue
+			}
+			first = false
+			cols = append(cols, colRef{j, k})
+			names = append(names, m.Name+"="+m.Labels[k])
+			pop = append(pop, m.Totals[k])
+		}
+	}
+	if err := checkAgree(margins); err != nil {
+		return nil, nil, err
+	}
+	for j, v := range numeric {
+		if len(v.Values) != n {
+			panic("weighting: Calibrate: numeric variable and weights lengths differ")
+		}
+		for i, x := range v.Values {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return nil, nil, &StepError{Margin: v.Name, Err: ErrBadData, Msg: fmt.Sprintf("row %d is %v; calibration variables must be finite", i+1, x)}
+			}
+		}
+		cols = append(cols, colRef{-1, j})
+		names = append(names, v.Name)
+		pop = append(pop, v.Total)
+	}
+	p := len(cols)
+	X := make([]float64, n*p)
+	for k, c := range cols {
+		if c.margin >= 0 {
+			idx := margins[c.margin].Index
+			for i := 0; i < n; i++ {
+				if idx[i] == int32(c.cell) {
+					X[i*p+k] = 1
+				}
+			}
+		} else {
+			for i, x := range numeric[c.cell].Values {
+				X[i*p+k] = x
+			}
+		}
+	}
+	sampleTotal := make([]float64, p)
+	for i, wi := range w {
+		if wi == 0 {
+			continue
+		}
+		row := X[i*p : (i+1)*p]
+		for k, x := range row {
+			sampleTotal[k] += wi * x
+		}
+	}
+	res := &StepResult{Kind: "calibrate", Before: Describe(w)}
+
+	var g []float64
+	if cs.Method == Linear && cs.Bounds == nil {
+		var err error
+		g, err = gregClosedForm(w, X, p, names, pop, sampleTotal)
+		if err != nil {
+			return nil, nil, err
+		}
+	} else {
+		// R grake's rescaling: if the smallest ratio population/sample over
+		// R's model.matrix columns (intercept, non-reference levels,
+		// numeric) exceeds 20, rescale by their mean.
+		scale := rScale(w, margins, counts, before, numeric, sampleTotal[len(sampleTotal)-len(numeric):], pop[len(pop)-len(numeric):])
+		ww := w
+		st := sampleTotal
+		if scale != 1 {
+			ww = make([]float64, n)
+			for i := range w {
+				ww[i] = w[i] * scale
+			}
+			st = make([]float64, p)
+			for k := range st {
+				st[k] = sampleTotal[k] * scale
+			}
+		}
+		if cs.Bounds != nil {
+			if err := feasible(ww, margins, counts, before, numeric, lo, hi, scale, cs.Method == Logit); err != nil {
+				return nil, nil, err
+			}
+		}
+		var err error
+		g, err = grake(ww, X, p, names, pop, st, cs, lo, hi, res)
+		if err != nil {
+			return nil, res, err
+		}
+		if scale != 1 {
+			for i := range g {
+				g[i] *= scale
+			}
+		}
+	}
+	out := make([]float64, n)
+	for i, wi := range w {
+		out[i] = wi * g[i]
+		if wi != 0 && !(out[i] > 0) {
+			cnt, gmin, imin := 0, math.Inf(1), 0
+			for i2, w2 := range w {
+				if w2 != 0 && !(w2*g[i2] > 0) {
+					cnt++
+					if g[i2] < gmin {
+						gmin, imin = g[i2], i2
+					}
+				}
+			}
+			return nil, nil, &StepError{Err: ErrNegativeWeight,
+				Msg: fmt.Sprintf("%s calibration made %d weight(s) negative or zero (smallest g = %.4g at row %d); give bounds, e.g. \"bounds\": [0.3, 3], or use method raking or logit", cs.Method, cnt, gmin, imin+1)}
+		}
+	}
+	// ---- record -------------------------------------------------------------
+	res.After = Describe(out)
+	for j, m := range margins {
+		after, _ := classSums(out, m.Index, len(m.Labels))
+		for k := range m.Labels {
+			res.Cells = append(res.Cells, Cell{Margin: m.Name, Label: m.Labels[k], N: counts[j][k], Target: m.Totals[k],
+				Before: before[j][k], After: after[k], Factor: after[k] / before[j][k]})
+		}
+	}
+	for _, v := range numeric {
+		var b, a float64
+		for i, x := range v.Values {
+			b += w[i] * x
+			a += out[i] * x
+		}
+		res.Cells = append(res.Cells, Cell{Margin: v.Name, N: res.After.N, Target: v.Total, Before: b, After: a, Factor: a / b})
+	}
+	if len(margins) > 0 {
+		res.ByClass = DescribeBy(out, margins[0].Classes)
+	}
+	res.Variance = &VarianceInfo{Kind: "greg", X: X, P: p, Names: names, W0: append([]float64(nil), w...), G: g}
+	return out, res, nil
+}
+
+// gregClosedForm is R regcalibrate: g = 1 + X solve(X'WX, T − X'w).
+func gregClosedForm(w, X []float64, p int, names []string, pop, sampleTotal []float64) ([]float64, error) {
+	n := len(w)
+	T := mat.NewSymDense(p, nil)
+	for i, wi := range w {
+		if wi == 0 {
+			continue
+		}
+		row := X[i*p : (i+1)*p]
+		for a := 0; a < p; a++ {
+			if row[a] == 0 {
+				continue
+			}
+			for b := a; b < p; b++ {
+				T.SetSym(a, b, T.At(a, b)+wi*row[a]*row[b])
+			}
+		}
+	}
+	rhs := mat.NewVecDense(p, nil)
+	for k := range pop {
+		rhs.SetVec(k, pop[k]-sampleTotal[k])
+	}
+	var lambda mat.VecDense
+	var lu mat.LU
+	lu.Factorize(T)
+	if c := lu.Cond(); c > 1e14 || math.IsInf(c, 0) || math.IsNaN(c) {
+		return nil, &StepError{Err: ErrSingular, Msg: fmt.Sprintf("calibration variables %v are collinear (condition number %.3g); drop or merge one", names, c)}
+	}
+	if err := lu.SolveVecTo(&lambda, false, rhs); err != nil {
+		return nil, &StepError{Err: ErrSingular, Msg: fmt.Sprintf("calibration variables %v are collinear: %v", names, err)}
+	}
+	g := make([]float64, n)
+	for i := range g {
+		row := X[i*p : (i+1)*p]
+		u := 0.0
+		for k, x := range row {
+			u += x * lambda.AtVec(k)
+		}
+		g[i] = 1 + u
+	}
+	return g, nil
+}
+
+// calfun returns F(u) − 1 and F'(u) as R's calfun objects Fm1 and dF.
+func calfun(m CalMethod, u, L, U float64) (fm1, df float64) {
+	switch m {
+	case Linear: // cal.linear
+		fm1 = math.Min(math.Max(u+1, L), U) - 1
+		if u < U-1 && u > L-1 {
+			df = 1
+		}
+	case RakingRatio: // cal.raking (note: R tests u, not exp(u), against the bounds in dF)
+		e := math.Exp(u)
+		fm1 = math.Min(math.Max(e, L), U) - 1
+		if u < U-1 && u > L-1 {
+			df = e
+		}
+	case Logit: // cal.logit
+		A := (U - L) / ((U - 1) * (1 - L))
+		eAu := math.Exp(A * u)
+		num := L*(U-1) + U*(1-L)*eAu
+		den := U - 1 + (1-L)*eAu
+		fm1 = num/den - 1
+		df = U*(1-L)*eAu*A/den - num*((1-L)*eAu*A)/(den*den)
+	default:
+		panic(fmt.Sprintf("weighting: unknown calibration method %d", int(m)))
+	}
+	return
+}
+
+// grake is R survey's grake (Newton's method with step halving) with
+// sigma2 = 1, returning g (before undoing any rescaling).
+func grake(ww, X []float64, p int, names []string, pop, sampleTotal []float64, cs CalSettings, L, U float64, res *StepResult) ([]float64, error) {
+	n := len(ww)
+	eta := make([]float64, p)
+	xeta := make([]float64, n)
+	fm1 := make([]float64, n)
+	df := make([]float64, n)
+	update := func() bool { // xeta, fm1, df from eta; false if not finite
+		ok := true
+		for i := 0; i < n; i++ {
+			row := X[i*p : (i+1)*p]
+			u := 0.0
+			for k, x := range row {
+				u += x * eta[k]
+			}
+			xeta[i] = u
+			fm1[i], df[i] = calfun(cs.Method, u, L, U)
+			if math.IsNaN(fm1[i]) || math.IsInf(fm1[i], 0) || math.IsNaN(df[i]) || math.IsInf(df[i], 0) {
+				ok = false
+			}
+		}
+		return ok
+	}
+	misfit := make([]float64, p)
+	computeMisfit := func() {
+		copy(misfit, pop)
+		for k := range misfit {
+			misfit[k] -= sampleTotal[k]
+		}
+		for i, wi := range ww {
+			if wi == 0 {
+				continue
+			}
+			row := X[i*p : (i+1)*p]
+			for k, x := range row {
+				misfit[k] -= wi * x * fm1[i]
+			}
+		}
+	}
+	update()
+	T := mat.NewDense(p, p, nil)
+	rhs := mat.NewVecDense(p, nil)
+	deta := make([]float64, p)
+	iter := 1
+	for {
+		T.Zero()
+		td := T.RawMatrix().Data
+		for i, wi := range ww {
+			if wi == 0 || df[i] == 0 {
+				continue
+			}
+			row := X[i*p : (i+1)*p]
+			c := wi * df[i]
+			for a, xa := range row {
+				if xa == 0 {
+					continue
+				}
+				for b, xb := range row {
+					td[a*p+b] += c * xa * xb
+				}
+			}
+		}
+		computeMisfit()
+		for k := range misfit {
+			rhs.SetVec(k, misfit[k])
+		}
+		ginvSolve(T, rhs, deta)
+		for k := range eta {
+			eta[k] += deta[k]
+		}
+		ok := update()
+		for iter < cs.MaxIter && !ok {
+			iter++
+			for k := range eta {
+				deta[k] /= 2
+				eta[k] -= deta[k]
+			}
+			ok = update()
+		}
+		computeMisfit()
+		worst, wk := 0.0, 0
+		for k := range misfit {
+			d := math.Abs(misfit[k]) / (1 + math.Abs(pop[k]))
+			if d > worst || math.IsNaN(d) {
+				worst, wk = d, k
+			}
+		}
+		res.History = append(res.History, Iteration{Iter: iter, MaxDiscrepancy: worst, Margin: names[wk]})
+		res.Iterations = iter
+		if worst < cs.Epsilon {
+			break
+		}
+		iter++
+		if iter > cs.MaxIter {
+			hint := "raise max_iter or check the totals"
+			if cs.Bounds != nil {
+				hint = fmt.Sprintf("the bounds [%v, %v] may be infeasible: widen them", L, U)
+			}
+			return nil, &StepError{Margin: names[wk], Err: ErrNotConverged,
+				Msg: fmt.Sprintf("%s calibration did not converge after %d iterations: largest discrepancy |misfit|/(1+|total|) = %.3g (epsilon %g); %s", cs.Method, iter-1, worst, cs.Epsilon, hint)}
+		}
+	}
+	g := make([]float64, n)
+	for i := range g {
+		g[i] = 1 + fm1[i]
+	}
+	return g, nil
+}
+
+// ginvSolve sets x = ginv(T) b with MASS::ginv's tolerance (singular values
+// below 256·eps·d_max are dropped).
+func ginvSolve(T *mat.Dense, b *mat.VecDense, x []float64) {
+	p, _ := T.Dims()
+	var svd mat.SVD
+	if !svd.Factorize(T, mat.SVDThin) {
+		for k := range x {
+			x[k] = math.NaN()
+		}
+		return
+	}
+	d := svd.Values(nil)
+	var u, v mat.Dense
+	svd.UTo(&u)
+	svd.VTo(&v)
+	tol := 256 * 2.220446049250313e-16 * d[0]
+	clear(x)
+	for j, dj := range d {
+		if !(dj > tol) {
+			continue
+		}
+		var ub float64
+		for i := 0; i < p; i++ {
+			ub += u.At(i, j) * b.AtVec(i)
+		}
+		ub /= dj
+		for i := 0; i < p; i++ {
+			x[i] += v.At(i, j) * ub
+		}
+	}
+}
+
+// rScale is grake's rescaling factor over R's model.matrix columns.
+func rScale(w []float64, margins []Margin, counts [][]int, before [][]float64, numeric []NumericTotal, numSample, numPop []float64) float64 {
+	var scales []float64
+	if len(margins) > 0 {
+		var sw float64
+		for _, v := range w {
+			sw += v
+		}
+		scales = append(scales, margins[0].grand()/sw)
+		for j, m := range margins {
+			// R's reference level is the first in sorted order
+			var present []int
+			for k := range m.Labels {
+				if counts[j][k] > 0 {
+					present = append(present, k)
+				}
+			}
+			sort.Slice(present, func(a, b int) bool { return m.Labels[present[a]] < m.Labels[present[b]] })
+			if len(present) == 0 {
+				continue
+			}
+			for _, k := range present[1:] {
+				scales = append(scales, m.Totals[k]/before[j][k])
+			}
+		}
+	}
+	for k := range numSample {
+		scales = append(scales, numPop[k]/numSample[k])
+	}
+	min, mean := math.Inf(1), 0.0
+	for _, s := range scales {
+		min = math.Min(min, s)
+		mean += s
+	}
+	if min > 20 {
+		return mean / float64(len(scales))
+	}
+	return 1
+}
+
+// feasible checks necessary conditions for bounds: every margin cell and
+// numeric total must be reachable with g_i in [L, U] (open for logit).
+func feasible(ww []float64, margins []Margin, counts [][]int, before [][]float64, numeric []NumericTotal, L, U, scale float64, open bool) error {
+	outside := func(t, a, b float64) bool {
+		if open {
+			return !(t > a && t < b)
+		}
+		return t < a*(1-1e-12) || t > b*(1+1e-12)
+	}
+	for j, m := range margins {
+		for k := range m.Labels {
+			if counts[j][k] == 0 {
+				continue
+			}
+			s := before[j][k] * scale
+			if outside(m.Totals[k], L*s, U*s) {
+				return &StepError{Margin: m.Name, Cell: m.Labels[k], Err: ErrInfeasible,
+					Msg: fmt.Sprintf("total %v needs a mean ratio final/initial weight of %.4g, outside the bounds [%v, %v]; widen the bounds", m.Totals[k], m.Totals[k]/s, L, U)}
+			}
+		}
+	}
+	for _, v := range numeric {
+		var a, b float64
+		for i, x := range v.Values {
+			if ww[i] == 0 || x == 0 {
+				continue
+			}
+			a += ww[i] * math.Min(L*x, U*x)
+			b += ww[i] * math.Max(L*x, U*x)
+		}
+		if outside(v.Total, a, b) {
+			return &StepError{Margin: v.Name, Err: ErrInfeasible,
+				Msg: fmt.Sprintf("total %v is outside [%.6g, %.6g], the range reachable with bounds [%v, %v]; widen the bounds", v.Total, a, b, L, U)}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,288 @@
+package weighting
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+)
+
+// Classes is a partition of rows into labelled categories. Index[i] is the
+// category of row i (an index into Labels), or -1 for a row in no category.
+type Classes struct {
+	Name   string // the columns joined by "*", e.g. "province*level"
+	Index  []int32
+	Labels []string // values joined by ":" for several columns
+}
+
+// Column looks a column up by name; it returns nil if absent.
+func column(rec arrow.RecordBatch, name string) arrow.Array {
+	idx := rec.Schema().FieldIndices(name)
+	if len(idx) == 0 {
+		return nil
+	}
+	return rec.Column(idx[0])
+}
+
+func unknownColumn(rec arrow.RecordBatch, name string) error {
+	have := make([]string, 0, rec.NumCols())
+	for _, f := range rec.Schema().Fields() {
+		have = append(have, f.Name)
+	}
+	return &StepError{Msg: fmt.Sprintf("column %q is not in the data (columns: %s)", name, strings.Join(have, ", ")), Err: ErrUnknownColumn}
+}
+
+// categories returns the code of every row in one column and the labels of the
+// codes, in order of first appearance. Strings, dictionaries of strings,
+// integers and booleans are categories; floats are formatted with 'g'.
+func categories(a arrow.Array, name string) ([]int32, []string, error) {
+	n := a.Len()
+	codes := make([]int32, n)
+	var labels []string
+	seen := map[string]int32{}
+	add := func(i int, s string) {
+		c, ok := seen[s]
+		if !ok {
+			c = int32(len(labels))
+			seen[s] = c
+			labels = append(labels, s)
+		}
+		codes[i] = c
+	}
+	for i := 0; i < n; i++ {
+		if a.IsNull(i) {
+			return nil, nil, &StepError{Msg: fmt.Sprintf("column %q row %d is missing; give every row a category (or a category such as \"unknown\" with its own total)", name, i+1), Err: ErrBadData}
+		}
+	}
+	switch c := a.(type) {
+	case *array.Dictionary:
+		dict := c.Dictionary()
+		dc, dl, err := categoriesNoNull(dict, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		for i := 0; i < n; i++ {
+			add(i, dl[dc[c.GetValueIndex(i)]])
+		}
+		return codes, labels, nil
+	case array.StringLike:
+		for i := 0; i < n; i++ {
+			add(i, c.Value(i))
+		}
+	default:
+		for i := 0; i < n; i++ {
+			s, err := scalarString(a, i, name)
+			if err != nil {
+				return nil, nil, err
+			}
+			add(i, s)
+		}
+	}
+	return codes, labels, nil
+}
+
+func categoriesNoNull(a arrow.Array, name string) ([]int32, []string, error) {
+	n := a.Len()
+	codes := make([]int32, n)
+	labels := make([]string, n)
+	for i := 0; i < n; i++ {
+		codes[i] = int32(i)
+		if a.IsNull(i) {
+			continue
+		}
+		s, err := scalarString(a, i, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		labels[i] = s
+	}
+	return codes, labels, nil
+}
+
+func scalarString(a arrow.Array, i int, name string) (string, error) {
+	switch c := a.(type) {
+	case array.StringLike:
+		return c.Value(i), nil
+	case *array.Int8:
+		return strconv.FormatInt(int64(c.Value(i)), 10), nil
+	case *array.Int16:
+		return strconv.FormatInt(int64(c.Value(i)), 10), nil
+	case *array.Int32:
+		return strconv.FormatInt(int64(c.Value(i)), 10), nil
+	case *array.Int64:
+		return strconv.FormatInt(c.Value(i), 10), nil
+	case *array.Uint8:
+		return strconv.FormatUint(uint64(c.Value(i)), 10), nil
+	case *array.Uint16:
+		return strconv.FormatUint(uint64(c.Value(i)), 10), nil
+	case *array.Uint32:
+		return strconv.FormatUint(uint64(c.Value(i)), 10), nil
+	case *array.Uint64:
+		return strconv.FormatUint(c.Value(i), 10), nil
+	case *array.Boolean:
+		return strconv.FormatBool(c.Value(i)), nil
+	case *array.Float32:
+		return strconv.FormatFloat(float64(c.Value(i)), 'g', -1, 32), nil
+	case *array.Float64:
+		return strconv.FormatFloat(c.Value(i), 'g', -1, 64), nil
+	}
+	return "", &StepError{Msg: fmt.Sprintf("column %q has type %s, which cannot be a category; use strings or integers", name, a.DataType()), Err: ErrBadData}
+}
+
+// ClassesOf groups the rows of rec by the values of the columns cols. With
+// several columns the label joins the values with ":".
+func ClassesOf(rec arrow.RecordBatch, cols []string) (Classes, error) {
+	n := int(rec.NumRows())
+	cl := Classes{Name: strings.Join(cols, "*"), Index: make([]int32, n)}
+	if len(cols) == 0 { // one class holding every row
+		cl.Labels = []string{"(all)"}
+		return cl, nil
+	}
+	type colCodes struct {
+		codes  []int32
+		labels []string
+	}
+	cc := make([]colCodes, len(cols))
+	for j, name := range cols {
+		a := column(rec, name)
+		if a == nil {
+			return Classes{}, unknownColumn(rec, name)
+		}
+		codes, labels, err := categories(a, name)
+		if err != nil {
+			return Classes{}, err
+		}
+		cc[j] = colCodes{codes, labels}
+	}
+	if len(cols) == 1 {
+		cl.Index = cc[0].codes
+		cl.Labels = cc[0].labels
+		return cl, nil
+	}
+	seen := map[string]int32{}
+	key := make([]byte, 0, 4*len(cols))
+	parts := make([]string, len(cols))
+	for i := 0; i < n; i++ {
+		key = key[:0]
+		for j := range cc {
+			c := cc[j].codes[i]
+			key = append(key, byte(c), byte(c>>8), byte(c>>16), byte(c>>24))
+		}
+		c, ok := seen[string(key)]
+		if !ok {
+			c = int32(len(cl.Labels))
+			seen[string(key)] = c
+			for j := range cc {
+				parts[j] = cc[j].labels[cc[j].codes[i]]
+			}
+			cl.Labels = append(cl.Labels, strings.Join(parts, ":"))
+		}
+		cl.Index[i] = c
+	}
+	return cl, nil
+}
+
+// numericColumn returns a column as float64 values; nulls are errors.
+func numericColumn(rec arrow.RecordBatch, name string) ([]float64, error) {
+	a := column(rec, name)
+	if a == nil {
+		return nil, unknownColumn(rec, name)
+	}
+	n := a.Len()
+	out := make([]float64, n)
+	switch c := a.(type) {
+	case *array.Float64:
+		copy(out, c.Float64Values())
+	case *array.Float32:
+		for i, v := range c.Float32Values() {
+			out[i] = float64(v)
+		}
+	case *array.Int64:
+		for i, v := range c.Int64Values() {
+			out[i] = float64(v)
+		}
+	case *array.Int32:
+		for i, v := range c.Int32Values() {
+			out[i] = float64(v)
+		}
+	case *array.Int16:
+		for i, v := range c.Int16Values() {
+			out[i] = float64(v)
+		}
+	case *array.Int8:
+		for i, v := range c.Int8Values() {
+			out[i] = float64(v)
+		}
+	case *array.Uint64:
+		for i, v := range c.Uint64Values() {
+			out[i] = float64(v)
+		}
+	case *array.Uint32:
+		for i, v := range c.Uint32Values() {
+			out[i] = float64(v)
+		}
+	case *array.Uint16:
+		for i, v := range c.Uint16Values() {
+			out[i] = float64(v)
+		}
+	case *array.Uint8:
+		for i, v := range c.Uint8Values() {
+			out[i] = float64(v)
+		}
+	default:
+		return nil, &StepError{Msg: fmt.Sprintf("column %q has type %s; a numeric column is needed", name, a.DataType()), Err: ErrBadData}
+	}
+	if a.NullN() > 0 {
+		for i := 0; i < n; i++ {
+			if a.IsNull(i) {
+				return nil, &StepError{Msg: fmt.Sprintf("column %q row %d is missing", name, i+1), Err: ErrBadData}
+			}
+		}
+	}
+	return out, nil
+}
+
+// flagColumn reads a respondent flag: booleans, integers (non-zero is true)
+// or strings ("1", "true", "yes", "y", "TRUE", ... are true; "0", "false",
+// "no", "n", "" are false). Nulls are false.
+func flagColumn(rec arrow.RecordBatch, name string) ([]bool, error) {
+	a := column(rec, name)
+	if a == nil {
+		return nil, unknownColumn(rec, name)
+	}
+	n := a.Len()
+	out := make([]bool, n)
+	switch c := a.(type) {
+	case *array.Boolean:
+		for i := 0; i < n; i++ {
+			out[i] = c.IsValid(i) && c.Value(i)
+		}
+		return out, nil
+	case array.StringLike:
+		for i := 0; i < n; i++ {
+			if c.IsNull(i) {
+				continue
+			}
+			switch strings.ToLower(strings.TrimSpace(c.Value(i))) {
+			case "1", "true", "yes", "y", "t":
+				out[i] = true
+			case "0", "false", "no", "n", "f", "":
+			default:
+				return nil, &StepError{Msg: fmt.Sprintf("column %q row %d: %q is not a yes/no value; use true/false, 1/0 or yes/no", name, i+1, c.Value(i)), Err: ErrBadData}
+			}
+		}
+		return out, nil
+	}
+	if !arrow.IsInteger(a.DataType().ID()) {
+		return nil, &StepError{Msg: fmt.Sprintf("column %q has type %s; a respondent flag must be boolean, integer (0/1) or text (yes/no)", name, a.DataType()), Err: ErrBadData}
+	}
+	for i := 0; i < n; i++ {
+		if a.IsValid(i) {
+			s, _ := scalarString(a, i, name)
+			out[i] = s != "0"
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,24 @@
+// Package weighting turns design weights into final survey weights: nonresponse
+// adjustment in weighting classes, post-stratification, raking (iterative
+// proportional fitting), calibration (linear/GREG, raking-ratio and logit with
+// bounds, Deville & Särndal 1992) and trimming, as described in METHODOLOGY §6
+// and run from a WEIGHTING.json specification (CLI.md).
+//
+// Every step is a pure function over a weight slice (Nonresponse, PostStratify,
+// Rake, Calibrate, Trim) that returns new weights and a StepResult recording
+// what was done (cells, factors, convergence history, weight diagnostics, and
+// the quantities a linearized variance needs to account for the calibration).
+// Apply runs the steps of a Spec over the columns of an Arrow record batch.
+//
+// Conventions follow R package survey (Lumley) so that results can be compared
+// with it: PostStratify is survey::postStratify, Rake converges to the fixed
+// point of survey::rake, Calibrate reproduces survey::calibrate (regcalibrate
+// for unbounded linear calibration, grake's Newton iterations otherwise) and
+// Trim with Redistribute "equal" is survey::trimWeights.
+//
+// Rows whose weight is zero are "dropped" rows (nonrespondents after a
+// nonresponse step): they keep weight zero through every later step, are
+// ignored when checking categories against totals, and are left out of the
+// diagnostics. Callers that estimate should drop them (R: subset to
+// respondents) or keep them with weight zero; totals are the same.
+package weighting
