@@ -1,0 +1,83 @@
+# Golden files for package weighting, from R survey on R's api data.
+#
+#   cd testdata && Rscript weighting.R
+#
+# Writes testdata/weighting/{meta.json, weights_<data>.csv, se_<data>.csv}
+# for data = apistrat (stratified, fpc) and apiclus1 (one-stage cluster, fpc).
+# Exports testdata/api/{apistrat,apiclus1}.csv if absent (shared with the
+# estimation goldens; write.csv(row.names = FALSE)).
+suppressMessages(library(survey))
+data(api)
+dir.create("api", showWarnings = FALSE)
+dir.create("weighting", showWarnings = FALSE)
+for (nm in c("apistrat", "apiclus1")) {
+  f <- file.path("api", paste0(nm, ".csv"))
+  if (!file.exists(f)) write.csv(get(nm), f, row.names = FALSE)
+}
+fmt <- function(x) sprintf("%.17g", x)
+
+pop.types <- data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018))
+pop.schwide <- data.frame(sch.wide = c("No", "Yes"), Freq = c(1072, 5122))
+# calibration totals: R's parametrisation of ~stype + enroll
+pop.cal <- c(`(Intercept)` = 6194, stypeH = 755, stypeM = 1018, enroll = 3811472)
+bounds <- list(apistrat = c(0.8, 1.3), apiclus1 = c(0.85, 1.7))
+trimk <- 1.3   # trim: upper = trimk * median(weights of the raked design)
+trimlo <- 0.6  # and lower = trimlo * median in the "trim_equal" case
+
+meta <- list(R = R.version.string, survey = as.character(packageVersion("survey")),
+             totals = list(stype = pop.types$Freq, sch.wide = pop.schwide$Freq, enroll = 3811472),
+             bounds = bounds, trim_upper_median = trimk, trim_lower_median = trimlo,
+             rake_control = "maxit = 1000, epsilon = 1e-14",
+             calibrate_control = "maxit = 200, epsilon = 1e-13")
+
+for (nm in c("apistrat", "apiclus1")) {
+  d <- get(nm)
+  des <- if (nm == "apistrat") {
+    svydesign(id = ~1, strata = ~stype, weights = ~pw, data = d, fpc = ~fpc)
+  } else {
+    svydesign(id = ~dnum, weights = ~pw, data = d, fpc = ~fpc)
+  }
+  b <- bounds[[nm]]
+  cal <- function(...) calibrate(des, ~stype + enroll, pop.cal, maxit = 200, epsilon = 1e-13, ...)
+  designs <- list(
+    none = des,
+    ps = postStratify(des, ~stype, pop.types),
+    rake = rake(des, list(~stype, ~sch.wide), list(pop.types, pop.schwide),
+                control = list(maxit = 1000, epsilon = 1e-14)),
+    cal_linear = cal(),
+    cal_linear_bounded = cal(calfun = "linear", bounds = b),
+    cal_raking = cal(calfun = "raking"),
+    cal_raking_bounded = cal(calfun = "raking", bounds = b),
+    cal_logit = cal(calfun = "logit", bounds = b)
+  )
+  wr <- weights(designs$rake)
+  med <- median(wr)
+  designs$trim_equal <- trimWeights(designs$rake, upper = trimk * med, lower = trimlo * med)
+  designs$trim_upper <- trimWeights(designs$rake, upper = trimk * med)
+  designs$trim_upper_strict <- trimWeights(designs$rake, upper = trimk * med, strict = TRUE)
+
+  w <- data.frame(row = seq_len(nrow(d)))
+  for (k in names(designs)) w[[k]] <- fmt(weights(designs[[k]]))
+  write.csv(w, file.path("weighting", paste0("weights_", nm, ".csv")), row.names = FALSE, quote = FALSE)
+
+  se <- NULL
+  for (k in c("none", "ps", "rake", "cal_linear", "cal_linear_bounded", "cal_raking",
+              "cal_raking_bounded", "cal_logit")) {
+    m <- svymean(~api00, designs[[k]])
+    t <- svytotal(~enroll, designs[[k]])
+    se <- rbind(se,
+      data.frame(case = k, stat = "mean", variable = "api00", estimate = fmt(coef(m)), se = fmt(SE(m))),
+      data.frame(case = k, stat = "total", variable = "enroll", estimate = fmt(coef(t)), se = fmt(SE(t))))
+  }
+  write.csv(se, file.path("weighting", paste0("se_", nm, ".csv")), row.names = FALSE, quote = FALSE)
+}
+writeLines(jsonlite_free <- {
+  # minimal JSON writer (no jsonlite dependency)
+  kv <- c(sprintf('"R": "%s"', meta$R), sprintf('"survey": "%s"', meta$survey),
+          sprintf('"bounds_apistrat": [%s, %s]', bounds$apistrat[1], bounds$apistrat[2]),
+          sprintf('"bounds_apiclus1": [%s, %s]', bounds$apiclus1[1], bounds$apiclus1[2]),
+          sprintf('"trim_upper_median": %s', trimk), sprintf('"trim_lower_median": %s', trimlo),
+          sprintf('"rake_control": "%s"', meta$rake_control),
+          sprintf('"calibrate_control": "%s"', meta$calibrate_control))
+  paste0("{\n  ", paste(kv, collapse = ",\n  "), "\n}")
+}, file.path("weighting", "meta.json"))
