@@ -144,34 +144,19 @@ type SizeRule struct {
 // Size applies the rule to a domain of N units. It returns an error when
 // the settings are out of range (the message names the field).
 func (r SizeRule) Size(N int) (int, error) {
-	if !(r.E > 0 && r.E < 1) {
-		return 0, fmt.Errorf("size.%s.e must be in (0, 1), got %v", r.Method, r.E)
+	if err := r.check(); err != nil {
+		return 0, err
 	}
 	rate := r.Rate
 	if rate == 0 {
 		rate = 1
-	}
-	if !(rate > 0 && rate <= 1) {
-		return 0, fmt.Errorf("response_rate must be in (0, 1], got %v", r.Rate)
 	}
 	var n float64
 	switch r.Method {
 	case "yamane":
 		n = YamaneSizeFloat(N, r.E)
 	case "moe":
-		o := r.Opt
-		if o.P != 0 && !(o.P > 0 && o.P < 1) {
-			return 0, fmt.Errorf("size.moe.p must be in (0, 1), got %v", o.P)
-		}
-		if o.Level != 0 && !(o.Level > 0 && o.Level < 1) {
-			return 0, fmt.Errorf("size.moe.level must be in (0, 1), got %v", o.Level)
-		}
-		if o.Deff != 0 && !(o.Deff > 0) {
-			return 0, fmt.Errorf("size.moe.deff must be positive, got %v", o.Deff)
-		}
-		n = CochranSizeFloat(N, r.E, &o)
-	default:
-		panic("sampling: SizeRule: unknown method " + r.Method)
+		n = CochranSizeFloat(N, r.E, &r.Opt)
 	}
 	n /= rate
 	if r.Min > 0 && n < r.Min {
@@ -181,4 +166,29 @@ func (r SizeRule) Size(N int) (int, error) {
 		n = r.Max
 	}
 	return sizeCeil(n), nil
+}
+
+func (r SizeRule) check() error {
+	if r.Method != "yamane" && r.Method != "moe" {
+		panic("sampling: SizeRule: unknown method " + r.Method)
+	}
+	if !(r.E > 0 && r.E < 1) {
+		return fmt.Errorf("size.%s.e must be in (0, 1), got %v", r.Method, r.E)
+	}
+	if !(r.Rate >= 0 && r.Rate <= 1) {
+		return fmt.Errorf("response_rate must be in (0, 1], got %v", r.Rate)
+	}
+	if r.Method == "moe" {
+		o := r.Opt
+		if o.P != 0 && !(o.P > 0 && o.P < 1) {
+			return fmt.Errorf("size.moe.p must be in (0, 1), got %v", o.P)
+		}
+		if o.Level != 0 && !(o.Level > 0 && o.Level < 1) {
+			return fmt.Errorf("size.moe.level must be in (0, 1), got %v", o.Level)
+		}
+		if o.Deff != 0 && !(o.Deff > 0) {
+			return fmt.Errorf("size.moe.deff must be positive, got %v", o.Deff)
+		}
+	}
+	return nil
 }

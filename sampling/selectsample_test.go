@@ -1,0 +1,357 @@
+package sampling
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// selTestFrame is a small register: one row per transaction.
+type selTestFrame struct {
+	province, level, district, commune, field []string
+	capital                                   []bool
+	id                                        []int64
+	nulls                                     map[string]int // column -> row made null
+}
+
+func (f *selTestFrame) add(prov, level, dist, comm string, capital bool, rows int) {
+	fields := []string{"land", "civil", "business", "construction"}
+	for i := 0; i < rows; i++ {
+		f.province = append(f.province, prov)
+		f.level = append(f.level, level)
+		f.district = append(f.district, dist)
+		f.commune = append(f.commune, comm)
+		f.capital = append(f.capital, capital)
+		f.field = append(f.field, fields[(i*7+len(f.id))%4])
+		f.id = append(f.id, int64(len(f.id)+1))
+	}
+}
+
+func (f *selTestFrame) record(mem memory.Allocator) arrow.RecordBatch {
+	str := func(name string, v []string) arrow.Array {
+		b := array.NewStringBuilder(mem)
+		defer b.Release()
+		for i, s := range v {
+			if r, ok := f.nulls[name]; ok && r == i {
+				b.AppendNull()
+			} else {
+				b.Append(s)
+			}
+		}
+		return b.NewArray()
+	}
+	bb := array.NewBooleanBuilder(mem)
+	bb.AppendValues(f.capital, nil)
+	ib := array.NewInt64Builder(mem)
+	ib.AppendValues(f.id, nil)
+	cols := []arrow.Array{str("province", f.province), str("level", f.level), str("district", f.district),
+		str("commune", f.commune), str("field", f.field), bb.NewArray(), ib.NewArray()}
+	bb.Release()
+	ib.Release()
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "province", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "level", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "district", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "commune", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "field", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "is_capital", Type: arrow.FixedWidthTypes.Boolean},
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+	}, nil)
+	rec := array.NewRecordBatch(schema, cols, int64(len(f.id)))
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec
+}
+
+// selSplit cuts a record into batches of at most n rows (a streamed frame).
+func selSplit(rec arrow.RecordBatch, n int64) []arrow.RecordBatch {
+	var out []arrow.RecordBatch
+	for i := int64(0); i < rec.NumRows(); i += n {
+		out = append(out, rec.NewSlice(i, min(i+n, rec.NumRows())))
+	}
+	return out
+}
+
+// selTwoProvinces: province A has a capital district (2 communes) and four
+// others; province B four districts, no capital.
+func selTwoProvinces() *selTestFrame {
+	f := &selTestFrame{}
+	f.add("A", "commune", "A-cap", "A-cap-1", true, 30)
+	f.add("A", "commune", "A-cap", "A-cap-2", true, 18)
+	f.add("A", "commune", "A-d1", "A-d1-1", false, 12)
+	f.add("A", "commune", "A-d1", "A-d1-2", false, 8)
+	f.add("A", "commune", "A-d2", "A-d2-1", false, 10)
+	f.add("A", "commune", "A-d3", "A-d3-1", false, 6)
+	f.add("A", "commune", "A-d3", "A-d3-2", false, 14)
+	f.add("A", "commune", "A-d3", "A-d3-3", false, 9)
+	f.add("A", "commune", "A-d4", "A-d4-1", false, 15)
+	f.add("B", "commune", "B-d1", "B-d1-1", false, 20)
+	f.add("B", "commune", "B-d1", "B-d1-2", false, 10)
+	f.add("B", "commune", "B-d2", "B-d2-1", false, 25)
+	f.add("B", "commune", "B-d3", "B-d3-1", false, 7)
+	f.add("B", "commune", "B-d3", "B-d3-2", false, 9)
+	f.add("B", "commune", "B-d4", "B-d4-1", false, 16)
+	return f
+}
+
+const selMultiStageJSON = `{
+  "strata": ["province"],
+  "size": {"column": "n_target"},
+  "stages": [
+    {"unit": "district", "method": "pps_systematic", "n": 3, "certainty": {"column": "is_capital"}},
+    {"unit": "commune", "method": "pps_systematic", "n": 1},
+    {"unit": "row", "method": "systematic", "sort": ["field"]}
+  ],
+  "reserve": 0.5
+}`
+
+func selMustDesign(t testing.TB, js string) *SampleDesign {
+	t.Helper()
+	d, err := ParseSampleDesign(strings.NewReader(js))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// selWithTarget adds a constant n_target column.
+func selWithTarget(rec arrow.RecordBatch, n int64) arrow.RecordBatch {
+	b := array.NewInt64Builder(memory.DefaultAllocator)
+	defer b.Release()
+	for i := int64(0); i < rec.NumRows(); i++ {
+		b.Append(n)
+	}
+	col := b.NewArray()
+	defer col.Release()
+	fields := append(rec.Schema().Fields(), arrow.Field{Name: "n_target", Type: arrow.PrimitiveTypes.Int64})
+	return array.NewRecordBatch(arrow.NewSchema(fields, nil), append(rec.Columns(), col), rec.NumRows())
+}
+
+type selRow struct {
+	id           int64
+	stratum, psu string
+	pis          []float64
+	pi, w, fpc   float64
+	rank         int64
+}
+
+func selRows(t testing.TB, rec arrow.RecordBatch, k int) []selRow {
+	t.Helper()
+	col := func(name string) arrow.Array {
+		c := selColumn(rec, name)
+		if c == nil {
+			t.Fatalf("output has no column %s; schema %s", name, rec.Schema())
+		}
+		return c
+	}
+	out := make([]selRow, rec.NumRows())
+	for i := range out {
+		r := &out[i]
+		r.id = col("id").(*array.Int64).Value(i)
+		r.stratum = col("stratum").(*array.String).Value(i)
+		r.psu = col("psu").(*array.String).Value(i)
+		for s := 1; s <= k; s++ {
+			r.pis = append(r.pis, col(fmt.Sprintf("pi_%d", s)).(*array.Float64).Value(i))
+		}
+		r.pi = col("pi").(*array.Float64).Value(i)
+		r.w = col("design_weight").(*array.Float64).Value(i)
+		if c := selColumn(rec, "fpc_1"); c != nil {
+			r.fpc = c.(*array.Float64).Value(i)
+		}
+		r.rank = col("reserve_rank").(*array.Int64).Value(i)
+	}
+	return out
+}
+
+func TestSelectSampleMultiStage(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	base := selTwoProvinces().record(mem)
+	defer base.Release()
+	rec := selWithTarget(base, 6)
+	defer rec.Release()
+	d := selMustDesign(t, selMultiStageJSON)
+	batches := selSplit(rec, 37)
+	defer func() {
+		for _, b := range batches {
+			b.Release()
+		}
+	}()
+	out, err := SelectSample(NewRecordFrame(batches...), d, rand.New(rand.NewPCG(7, 7)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Release()
+	rows := selRows(t, out, 3)
+	main := map[string]int{}
+	reserve := map[string][]int64{}
+	seen := map[int64]bool{}
+	for _, r := range rows {
+		if seen[r.id] {
+			t.Errorf("row %d twice", r.id)
+		}
+		seen[r.id] = true
+		prod := r.pis[0] * r.pis[1] * r.pis[2]
+		if math.Abs(prod-r.pi) > 1e-15 || math.Abs(r.w*r.pi-1) > 1e-12 {
+			t.Errorf("row %d: pi %v ≠ Π pi_k %v or weight %v ≠ 1/pi", r.id, r.pi, prod, r.w)
+		}
+		prov := r.stratum[:1]
+		if r.rank == 0 {
+			main[prov]++
+		} else {
+			reserve[prov] = append(reserve[prov], r.rank)
+		}
+		if strings.HasPrefix(r.psu, "A/A-cap") {
+			// the capital is a self-representing stratum; its PSUs are communes
+			if r.stratum != "A/A-cap" || r.pis[0] != 1 || !strings.HasPrefix(r.psu, "A/A-cap/A-cap-") {
+				t.Errorf("capital row %+v", r)
+			}
+		} else if r.pis[0] == 1 {
+			// B-d1 (30 of 87 rows, n = 3) reaches π = 1.03 and is taken with
+			// certainty: a stratum of its own too.
+			if !strings.HasPrefix(r.psu, r.stratum+"/") || strings.Count(r.stratum, "/") != 1 {
+				t.Errorf("certainty row %+v", r)
+			}
+		} else if r.stratum != prov || strings.Count(r.psu, "/") != 1 {
+			t.Errorf("row %d: stratum %q psu %q", r.id, r.stratum, r.psu)
+		}
+	}
+	if main["A"] != 6 || main["B"] != 6 {
+		t.Errorf("main sample sizes %v, want 6 per province", main)
+	}
+	for p, ranks := range reserve {
+		if len(ranks) != 3 {
+			t.Errorf("province %s: %d reserve rows, want ⌈0.5·6⌉ = 3", p, len(ranks))
+		}
+		got := map[int64]bool{}
+		for _, r := range ranks {
+			got[r] = true
+		}
+		if !got[1] || !got[2] || !got[3] {
+			t.Errorf("province %s: reserve ranks %v, want 1..3", p, ranks)
+		}
+	}
+	if selColumn(out, "fpc_1") != nil {
+		t.Error("fpc_1 written for a PPS first stage")
+	}
+
+	// Same frame, design and seed: byte-identical output, whatever the
+	// batching of the frame.
+	enc := func(r arrow.RecordBatch) []byte {
+		var buf bytes.Buffer
+		w := ipc.NewWriter(&buf, ipc.WithSchema(r.Schema()))
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		return buf.Bytes()
+	}
+	again, err := SelectSample(NewRecordFrame(rec), d, rand.New(rand.NewPCG(7, 7)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Release()
+	if !bytes.Equal(enc(out), enc(again)) {
+		t.Error("same seed gave a different sample")
+	}
+	other, err := SelectSample(NewRecordFrame(rec), d, rand.New(rand.NewPCG(8, 7)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Release()
+	if bytes.Equal(enc(out), enc(other)) {
+		t.Error("another seed gave the same sample")
+	}
+}
+
+// TestSelectSampleFrequencies: over 2,000 seeds each row's selection
+// frequency in the main sample matches its π (per-unit binomial z test at
+// |z| ≤ 4.5, see selFreqCheck). The expected π is derived by hand: the
+// district's π (1 for the capital and for B-d1, else 2·size/Σ sizes of the
+// others), times the commune's share of its district (PPS, one commune per
+// district), times 2 rows out of the commune's R_c — that is
+// π_d · 2 / R_d. The reported pi must equal it and the product of pi_k.
+func TestSelectSampleFrequencies(t *testing.T) {
+	f := selTwoProvinces()
+	base := f.record(memory.DefaultAllocator)
+	defer base.Release()
+	rec := selWithTarget(base, 6)
+	defer rec.Release()
+	d := selMustDesign(t, selMultiStageJSON)
+	d.Reserve = 0
+	distRows := map[string]float64{}
+	for _, dist := range f.district {
+		distRows[dist]++
+	}
+	piD := map[string]float64{
+		"A-cap": 1, "A-d1": 2 * 20.0 / 74, "A-d2": 2 * 10.0 / 74, "A-d3": 2 * 29.0 / 74, "A-d4": 2 * 15.0 / 74,
+		"B-d1": 1, "B-d2": 2 * 25.0 / 57, "B-d3": 2 * 16.0 / 57, "B-d4": 2 * 16.0 / 57,
+	}
+	want := make([]float64, len(f.id))
+	for i, dist := range f.district {
+		want[i] = piD[dist] * 2 / distRows[dist]
+	}
+	const reps = 2000
+	counts := make([]int, len(f.id))
+	frame := NewRecordFrame(rec)
+	for seed := uint64(1); seed <= reps; seed++ {
+		out, err := SelectSample(frame, d, rand.New(rand.NewPCG(seed, 42)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range selRows(t, out, 3) {
+			i := r.id - 1
+			counts[i]++
+			if math.Abs(r.pi-want[i]) > 1e-12 {
+				t.Fatalf("seed %d row %d: pi %v, want %v", seed, r.id, r.pi, want[i])
+			}
+		}
+		out.Release()
+	}
+	selFreqCheck(t, "multi-stage", want, counts, reps)
+}
+
+// TestSelectSampleWeightsSumToN: for SRS and systematic single-stage designs
+// the design weights of each stratum's sample add up to its N (n_h · N_h/n_h),
+// and fpc_1 is N_h.
+func TestSelectSampleWeightsSumToN(t *testing.T) {
+	f := selTwoProvinces()
+	rec := f.record(memory.DefaultAllocator)
+	defer rec.Release()
+	N := map[string]float64{"A": 122, "B": 87}
+	for _, method := range []string{"srs", "systematic"} {
+		d := selMustDesign(t, `{"strata":["province"],"size":{"total":50},"allocation":{"method":"equal"},
+			"stages":[{"unit":"row","method":"`+method+`","sort":["field"]}]}`)
+		out, err := SelectSample(NewRecordFrame(rec), d, rand.New(rand.NewPCG(3, 3)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := map[string]float64{}
+		n := map[string]int{}
+		for _, r := range selRows(t, out, 1) {
+			sum[r.stratum] += r.w
+			n[r.stratum]++
+			if r.fpc != N[r.stratum] {
+				t.Errorf("%s: fpc_1 %v, want %v", method, r.fpc, N[r.stratum])
+			}
+			if !strings.HasPrefix(r.psu, r.stratum+"/row") {
+				t.Errorf("%s: psu %q", method, r.psu)
+			}
+		}
+		out.Release()
+		for s, v := range N {
+			if math.Abs(sum[s]-v) > 1e-9 || n[s] != 25 {
+				t.Errorf("%s stratum %s: Σ weights %v (n %d), want N = %v (n 25)", method, s, sum[s], n[s], v)
+			}
+		}
+	}
+}
