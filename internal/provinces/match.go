@@ -605,13 +605,18 @@ func (ix *index) withCode(name string, toks []string, lo, hi int, lenient bool) 
 	if isDigits(toks[lo+l]) {
 		return "", &UnknownError{Name: name, Geography: ix.g, reason: "not a province code (codes are 01–96)"}
 	}
-	byName, err := ix.byTokens(name, toks, lo+l, lo+h, lenient)
+	// Compare the territories first (leniently), so that a disagreement is
+	// reported as such whether or not the name is also an absorbed one.
+	byName, err := ix.byTokens(name, toks, lo+l, lo+h, true)
 	if err != nil {
 		return "", err
 	}
 	if byName != byCodeName {
 		return "", &UnknownError{Name: name, Geography: ix.g, Suggestions: []string{byCodeName, byName},
 			reason: fmt.Sprintf("code %s is %s but the name is %s", c, byCodeName, byName)}
+	}
+	if !lenient {
+		return ix.byTokens(name, toks, lo+l, lo+h, false)
 	}
 	return byName, nil
 }
@@ -626,21 +631,31 @@ func (ix *index) closest(key string) []string {
 	if len(k) > 40 {
 		k = k[:40]
 	}
-	best := map[string]int{}
+	type score struct{ dist, prefix int }
+	better := func(a, b score) bool {
+		if a.dist != b.dist {
+			return a.dist < b.dist
+		}
+		return a.prefix > b.prefix
+	}
+	best := map[string]score{}
 	buf := make([]int, 2*(len(k)+1))
 	for _, s := range ix.suggest {
-		d := levenshtein(k, s.key, buf)
-		if old, ok := best[s.canon]; !ok || d < old {
-			best[s.canon] = d
+		sc := score{levenshtein(k, s.key, buf), commonPrefix(key, s.key)}
+		if old, ok := best[s.canon]; !ok || better(sc, old) {
+			best[s.canon] = sc
 		}
 	}
 	names := make([]string, 0, len(best))
 	for n := range best {
 		names = append(names, n)
 	}
+	// Nearest first; ties go to the longer common prefix (typos are rarer
+	// at the start of a name), then to the name.
 	sort.Slice(names, func(i, j int) bool {
-		if best[names[i]] != best[names[j]] {
-			return best[names[i]] < best[names[j]]
+		a, b := best[names[i]], best[names[j]]
+		if a != b {
+			return better(a, b)
 		}
 		return names[i] < names[j]
 	})
@@ -648,6 +663,14 @@ func (ix *index) closest(key string) []string {
 		names = names[:3]
 	}
 	return names
+}
+
+func commonPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
 }
 
 // levenshtein is the edit distance (insertions, deletions, substitutions of

@@ -174,6 +174,27 @@ func TestAbsorbedMessage(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "code 01 is Hà Nội but the name is Hà Nam") {
 		t.Fatalf("code/name mismatch: %v", err)
 	}
+	// In 2025, territories are compared: a disagreement is reported even
+	// when the name is also an absorbed one (found by FuzzCanonical).
+	for _, lenient := range []bool{false, true} {
+		f := Canonical
+		if lenient {
+			f = CanonicalLenient
+		}
+		_, err = f("10 Đắc Nông", Geo2025)
+		if err == nil || !strings.Contains(err.Error(), "code 10 is Lào Cai but the name is Lâm Đồng") {
+			t.Fatalf("lenient=%v: code/name mismatch in 2025: %v", lenient, err)
+		}
+	}
+	// Code and name agree, name absorbed: strict says so, lenient accepts.
+	_, err = Canonical("26 Vĩnh Phúc", Geo2025)
+	var ue *UnknownError
+	if !errors.As(err, &ue) || ue.Former != "Vĩnh Phúc" || ue.PartOf != "Phú Thọ" {
+		t.Fatalf("26 Vĩnh Phúc in 2025: %v", err)
+	}
+	if got, err := CanonicalLenient("26 Vĩnh Phúc", Geo2025); err != nil || got != "Phú Thọ" {
+		t.Fatalf("lenient 26 Vĩnh Phúc in 2025: %q, %v", got, err)
+	}
 }
 
 func TestUnknownSuggestions(t *testing.T) {
