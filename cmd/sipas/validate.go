@@ -1,0 +1,245 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/provinces"
+)
+
+func init() {
+	c := &command{
+		name:    "validate",
+		usage:   "--in FILE [--questionnaire Q.json] [--year N] [--geography auto|1997|2025] --out FILE --excluded FILE",
+		summary: "check ballots: write the clean table and the exclusions, with counts that reconcile",
+	}
+	c.run = func(e *env, args []string) error { return runValidate(e, c, args) }
+	register(c)
+}
+
+func runValidate(e *env, c *command, args []string) error {
+	fs := newFlagSet(e, c)
+	in := fs.String("in", "", "ballot table (CSV, Parquet, Arrow IPC; - for CSV on stdin)")
+	qpath := fs.String("questionnaire", "", "questionnaire JSON file, or the id of a built-in one (default "+index.DefaultQuestionnaireID+")")
+	year := fs.Int("year", 0, "year of the data: province names are read in that year's geography (default: the data's year column)")
+	geo := fs.String("geography", "auto", "province list names are read in: auto (by year), 1997 (the 63 provinces) or 2025 (the 34)")
+	out := fs.String("out", "", "output: the clean table (format by extension)")
+	excluded := fs.String("excluded", "", "output: the excluded rows with reasons (row, ballot_id, reason, column, value, detail)")
+	idCol := fs.String("id-col", "ballot_id", "ballot id column")
+	provCol := fs.String("province-col", "province", "province column (checked when present)")
+	requireProv := fs.Bool("require-province", false, "a missing province column is an error")
+	show := fs.Int("show", 20, "print the first N exclusions (0: none)")
+	if err := parseFlags(e, c, fs, args); err != nil {
+		return err
+	}
+	switch {
+	case *in == "":
+		return usagef("--in is required")
+	case *out == "":
+		return usagef("--out is required (the clean table)")
+	case *excluded == "":
+		return usagef("--excluded is required (the excluded rows)")
+	case *out == *excluded && *out != "-":
+		return usagef("--out and --excluded name the same file %q", *out)
+	case *out == "-" && *excluded == "-":
+		return usagef("--out and --excluded cannot both be standard output")
+	case *in != "-" && (sameFile(*in, *out) || sameFile(*in, *excluded)):
+		return usagef("an output would overwrite the input %q", *in)
+	}
+	for _, p := range []string{*out, *excluded} {
+		if p != "-" {
+			if _, err := arrowio.FormatOf(p); err != nil {
+				return usagef("%v", err)
+			}
+		}
+	}
+	g, err := provinces.ParseGeography(*geo)
+	if err != nil {
+		return usagef("--geography: %v", err)
+	}
+
+	q, err := loadQuestionnaireFlag(*qpath)
+	if err != nil {
+		return badInput(err)
+	}
+	rec, err := arrowio.ReadAll(*in, arrowio.WithStdin(e.stdin),
+		arrowio.WithTypes(map[string]arrow.DataType{*idCol: arrow.BinaryTypes.String, *provCol: arrow.BinaryTypes.String}))
+	if err != nil {
+		return readError(err)
+	}
+	defer rec.Release()
+
+	opt := index.ValidateOptions{Questionnaire: q, IDColumn: *idCol, ProvinceColumn: *provCol, RequireProvince: *requireProv, Context: e.ctx}
+	geoNote := ""
+	if schemaHas(rec.Schema(), *provCol) {
+		gg, note, err := dataGeography(rec, g, *year)
+		if err != nil {
+			return err
+		}
+		opt.Province = provinces.NewMatcher(gg).Canonical
+		geoNote = note
+	}
+	v, err := index.ValidateBallots(rec, opt, nil)
+	if err != nil {
+		return badInput(err)
+	}
+	defer v.Release()
+
+	stdout := e.stdout
+	if *out == "-" || *excluded == "-" {
+		stdout = e.stderr // keep the table on stdout clean
+	}
+	if err := arrowio.WriteRecord(*out, v.Clean, arrowio.WithStdout(e.stdout)); err != nil {
+		return writeError(err)
+	}
+	if err := arrowio.WriteRecord(*excluded, v.Excluded, arrowio.WithStdout(e.stdout)); err != nil {
+		if *out != "-" {
+			os.Remove(*out) // no half-written pair of outputs
+		}
+		return writeError(err)
+	}
+	printValidation(stdout, *in, q, geoNote, v, *show)
+	return nil
+}
+
+// printValidation prints the accounting: rows in = used + excluded, the
+// excluded rows by first reason, and the first exclusions.
+func printValidation(w io.Writer, in string, q *index.Questionnaire, geoNote string, v *index.Validation, show int) {
+	fmt.Fprintf(w, "validated %s against questionnaire %s (%d criteria)", in, q.ID, len(q.Criteria))
+	if geoNote != "" {
+		fmt.Fprintf(w, "; provinces %s", geoNote)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "rows in        %8d\n", v.RowsIn)
+	fmt.Fprintf(w, "rows used      %8d\n", v.RowsUsed)
+	fmt.Fprintf(w, "rows excluded  %8d\n", v.RowsExcluded)
+	for _, r := range index.Reasons() {
+		if n := v.ByReason[r]; n > 0 {
+			fmt.Fprintf(w, "  %-22s %6d rows", r, n)
+			if m := v.Entries[r]; m != n {
+				fmt.Fprintf(w, "  (%d entries in all)", m)
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	fmt.Fprintf(w, "check: %d rows in = %d used + %d excluded\n", v.RowsIn, v.RowsUsed, v.RowsExcluded)
+	if show > 0 && len(v.Exclusions) > 0 {
+		fmt.Fprintln(w, "exclusions:")
+		for i, x := range v.Exclusions {
+			if i == show {
+				fmt.Fprintf(w, "  ... %d more in the excluded table\n", len(v.Exclusions)-show)
+				break
+			}
+			fmt.Fprintf(w, "  row %d", x.Row)
+			if x.BallotID != "" {
+				fmt.Fprintf(w, " (ballot %s)", x.BallotID)
+			}
+			fmt.Fprintf(w, ": %s", x.Reason)
+			if x.Column != "" {
+				fmt.Fprintf(w, ", column %q", x.Column)
+			}
+			if x.Detail != "" {
+				fmt.Fprintf(w, ": %s", x.Detail)
+			}
+			fmt.Fprintln(w)
+		}
+	}
+}
+
+// dataGeography decides which province list names are read in: the
+// --geography flag, else the --year flag, else the data's year column.
+func dataGeography(rec arrow.RecordBatch, g provinces.Geography, year int) (provinces.Geography, string, error) {
+	if g != provinces.GeoAuto {
+		return g, "read in the " + g.String() + " geography (--geography)", nil
+	}
+	if year != 0 {
+		gg := provinces.GeographyForYear(year)
+		return gg, fmt.Sprintf("read in the %s geography (--year %d)", gg, year), nil
+	}
+	idx := rec.Schema().FieldIndices("year")
+	if len(idx) == 0 {
+		return 0, "", usagef("cannot tell which province list the names follow (63 provinces up to 2024, 34 from 2025): the data has no year column; pass --year N or --geography 1997|2025")
+	}
+	ys, valid, err := arrowio.Ints(rec.Column(idx[0]))
+	if err != nil {
+		return 0, "", badInput(fmt.Errorf("column \"year\": %w", err))
+	}
+	lo, hi := 0, 0
+	for i, y := range ys {
+		if valid != nil && !valid[i] {
+			continue
+		}
+		if lo == 0 || int(y) < lo {
+			lo = int(y)
+		}
+		if int(y) > hi {
+			hi = int(y)
+		}
+	}
+	if lo == 0 {
+		return 0, "", usagef("the year column is empty; pass --year N or --geography 1997|2025")
+	}
+	g1, g2 := provinces.GeographyForYear(lo), provinces.GeographyForYear(hi)
+	if g1 != g2 {
+		return 0, "", usagef("the data spans %d to %d, across the 2025 province merger; validate each year separately, or pass --geography 1997|2025", lo, hi)
+	}
+	span := fmt.Sprint(lo)
+	if hi != lo {
+		span = fmt.Sprintf("%d–%d", lo, hi)
+	}
+	return g1, fmt.Sprintf("read in the %s geography (year %s)", g1, span), nil
+}
+
+// loadQuestionnaireFlag loads --questionnaire: a file, or a built-in id.
+func loadQuestionnaireFlag(p string) (*index.Questionnaire, error) {
+	if p == "" {
+		return index.DefaultQuestionnaire(), nil
+	}
+	if _, err := os.Stat(p); err != nil && errors.Is(err, fs.ErrNotExist) && !strings.ContainsAny(p, `/\.`) {
+		return index.BuiltinQuestionnaire(p)
+	}
+	return index.LoadQuestionnaire(p)
+}
+
+// readError classifies an error from reading an input table: data and file
+// problems exit 2.
+func readError(err error) error {
+	var ae *arrowio.Error
+	if errors.As(err, &ae) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+		return badInput(err)
+	}
+	return err
+}
+
+// writeError classifies an error from writing an output: an unsupported
+// extension is bad usage, anything else (disk full, permissions) exits 1.
+func writeError(err error) error {
+	if errors.Is(err, arrowio.ErrFormat) {
+		return usagef("%v", err)
+	}
+	return err
+}
+
+func schemaHas(s *arrow.Schema, name string) bool { return len(s.FieldIndices(name)) > 0 }
+
+// sameFile reports whether two paths name the same file (best effort).
+func sameFile(a, b string) bool {
+	if a == "-" || b == "-" {
+		return false
+	}
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
+}
