@@ -58,6 +58,25 @@ func ParseGeography(s string) (Geography, error) {
 	return GeoAuto, fmt.Errorf("provinces: unknown geography %q: want auto, 1997 (the 63 provinces) or 2025 (the 34)", s)
 }
 
+// MarshalText encodes g as String does.
+func (g Geography) MarshalText() ([]byte, error) {
+	if g < GeoAuto || g > Geo2025 {
+		return nil, fmt.Errorf("provinces: invalid geography %d", int(g))
+	}
+	return []byte(g.String()), nil
+}
+
+// UnmarshalText decodes what ParseGeography reads, so that a Geography can
+// sit in a JSON settings struct ("geography": "2025").
+func (g *Geography) UnmarshalText(b []byte) error {
+	v, err := ParseGeography(string(b))
+	if err != nil {
+		return err
+	}
+	*g = v
+	return nil
+}
+
 // GeographyForYear returns the geography names in data of the given year are
 // read in: Geo1997 up to 2024, Geo2025 from 2025. (The merger took effect on
 // 1 July 2025; SIPAS surveys of 2025 are fielded after it.)

@@ -1,6 +1,7 @@
 package provinces
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -49,6 +50,9 @@ func TestSpellings(t *testing.T) {
 		{"Thanh Hoá", "Thanh Hóa", "Thanh Hóa"},
 		{"Thừa Thiên Huế", "Thừa Thiên Huế", "Huế"},
 		{norm.NFD.String("Thừa Thiên Huế"), "Thừa Thiên Huế", "Huế"},
+		{"Ho\u0302\u0300 Chi\u0301 Minh", hcm, hcm},      // Windows-1258 style: base letter + combining tone
+		{"Ha\u0340 No\u0323\u0302i", "Hà Nội", "Hà Nội"}, // deprecated tone mark U+0340, marks out of order
+		{"H.N.", "Hà Nội", "Hà Nội"},
 		// Đ and its look-alikes (Ð U+00D0, a legacy-encoding mistake).
 		{"Đà Nẵng", "Đà Nẵng", "Đà Nẵng"},
 		{"Ðà Nẵng", "Đà Nẵng", "Đà Nẵng"},
@@ -478,6 +482,16 @@ func TestGeography(t *testing.T) {
 		if g, _ := ParseGeography(want.String()); g != want {
 			t.Errorf("ParseGeography(%v.String()) = %v", want, g)
 		}
+	}
+	var st struct{ Geography Geography }
+	if err := json.Unmarshal([]byte(`{"Geography":"2025"}`), &st); err != nil || st.Geography != Geo2025 {
+		t.Errorf("json: %v, %v", st.Geography, err)
+	}
+	if b, err := json.Marshal(st); err != nil || string(b) != `{"Geography":"2025"}` {
+		t.Errorf("json: %s, %v", b, err)
+	}
+	if err := json.Unmarshal([]byte(`{"Geography":"1999"}`), &st); err == nil {
+		t.Error("json: 1999 accepted")
 	}
 	for _, bad := range []string{"2024", "63", "new"} {
 		if _, err := ParseGeography(bad); err == nil {

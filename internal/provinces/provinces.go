@@ -2,6 +2,13 @@
 // provinces in force from 2008 to mid-2025 (codes, names, regions, approximate
 // 2019 population) and the 2025 merger into 34 provinces (Resolution
 // 202/2025/QH15), as shipped in provinces.csv.
+//
+// Names in survey data are matched with Canonical, CanonicalForYear or, for
+// whole columns, a Matcher: they survive NFC/NFD, old- and new-style tone
+// placement, case, stray spaces, missing diacritics, administrative prefixes
+// ("Tỉnh", "TP.") and common aliases ("TP.HCM", "Huế"), and are read in the
+// geography of the data's year (Geo1997: the 63 up to 2024; Geo2025: the 34
+// from 2025; METHODOLOGY §8). To2025 is the crosswalk from old to new.
 package provinces
 
 import (
