@@ -433,8 +433,12 @@ func grake(ww, X []float64, p int, names []string, pop, sampleTotal []float64, c
 			if cs.Bounds != nil {
 				hint = fmt.Sprintf("the bounds [%v, %v] may be infeasible: widen them", L, U)
 			}
+			what := fmt.Sprintf("largest discrepancy |misfit|/(1+|total|) = %.3g (epsilon %g)", worst, cs.Epsilon)
+			if math.IsNaN(worst) {
+				what = "the iterations diverged (the distance function overflowed)"
+			}
 			return nil, &StepError{Margin: names[wk], Err: ErrNotConverged,
-				Msg: fmt.Sprintf("%s calibration did not converge after %d iterations: largest discrepancy |misfit|/(1+|total|) = %.3g (epsilon %g); %s", cs.Method, iter-1, worst, cs.Epsilon, hint)}
+				Msg: fmt.Sprintf("%s calibration did not converge after %d iterations: %s; %s", cs.Method, iter-1, what, hint)}
 		}
 	}
 	g := make([]float64, n)

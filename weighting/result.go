@@ -72,7 +72,7 @@ type TrimInfo struct {
 	Lower   float64 // absolute floor used (0 if none)
 	Trimmed int     // weights set to a bound
 	Passes  int     // redistribution passes
-	Excess  float64 // weight moved (Σ of trimmed amounts, signed)
+	Excess  float64 // Σ(w−Upper) over entering weights above Upper plus Σ(w−Lower) over those below Lower
 }
 
 // VarianceInfo is what the linearized variance needs after calibration, in R

@@ -3,16 +3,20 @@ package weighting
 import (
 	"fmt"
 	"math"
+	"sort"
 )
 
 // Redistribution says how Trim hands the trimmed weight to the other rows.
 type Redistribution int
 
 const (
-	// Proportional scales the untrimmed weights by a common factor, repeating
-	// until no weight is outside the bounds (each pass fixes the newly
-	// trimmed rows at their bound). The total is kept exactly and the
-	// relative sizes of the untrimmed weights are preserved.
+	// Proportional sets w'_i = clamp(f·w_i, Lower, Upper) with the one
+	// factor f that keeps Σw' = Σw. With only an upper cap this is the
+	// same as capping the weights above Upper, scaling the others up
+	// proportionally to keep the total, and repeating until no weight
+	// exceeds the cap (a unit capped in a later pass had f_k·w_i > Upper
+	// with f increasing over the passes). The relative sizes of the
+	// untrimmed weights are preserved.
 	Proportional Redistribution = iota
 	// Equal adds the same amount Σ(trimmed)/m to each of the m untrimmed
 	// weights, once (or, with Strict, until no weight is outside): exactly
@@ -57,6 +61,13 @@ func Trim(w []float64, set TrimSettings) ([]float64, *StepResult, error) {
 		}
 	}
 	trimmed := make([]bool, len(w))
+	for _, v := range w {
+		if v != 0 && v > up {
+			info.Excess += v - up
+		} else if v != 0 && v < lo {
+			info.Excess += v - lo
+		}
+	}
 	switch set.Redistribute {
 	case Equal:
 		// R: outside <- pw < lower | pw > upper; pwnew <- pmax(lower, pmin(pw, upper));
@@ -84,7 +95,6 @@ func Trim(w []float64, set TrimSettings) ([]float64, *StepResult, error) {
 				break
 			}
 			info.Passes++
-			info.Excess += excess
 			if inside == 0 {
 				return nil, nil, &StepError{Err: ErrInfeasible, Msg: fmt.Sprintf("every weight is outside the bounds [%v, %v]; widen them", lo, up)}
 			}
@@ -102,41 +112,22 @@ func Trim(w []float64, set TrimSettings) ([]float64, *StepResult, error) {
 			}
 		}
 	default: // Proportional
-		if float64(nAct)*up < total*(1-1e-12) || float64(nAct)*lo > total*(1+1e-12) {
-			return nil, nil, &StepError{Err: ErrInfeasible, Msg: fmt.Sprintf("%d weights summing to %v cannot all lie in [%v, %v]; widen the bounds", nAct, total, lo, up)}
+		f, err := clampScale(w, lo, up, total)
+		if err != nil {
+			return nil, nil, err
 		}
-		for pass := 0; pass <= len(w); pass++ {
-			var fixed, free float64
-			newly := 0
-			for i, v := range out {
-				if v == 0 {
-					continue
-				}
-				if !trimmed[i] && (v > up || v < lo) {
-					trimmed[i] = true
-					newly++
-					info.Excess += v - math.Max(lo, math.Min(v, up))
-					out[i] = math.Max(lo, math.Min(v, up))
-				}
-				if trimmed[i] {
-					fixed += out[i]
-				} else {
-					free += out[i]
-				}
+		info.Passes = 1
+		for i, v := range w {
+			if v == 0 {
+				continue
 			}
-			if newly == 0 {
-				break
+			nv := f * v
+			if nv > up {
+				nv, trimmed[i] = up, true
+			} else if nv < lo {
+				nv, trimmed[i] = lo, true
 			}
-			info.Passes++
-			if free == 0 {
-				break
-			}
-			f := (total - fixed) / free
-			for i, v := range out {
-				if v != 0 && !trimmed[i] {
-					out[i] = v * f
-				}
-			}
+			out[i] = nv
 		}
 	}
 	for _, t := range trimmed {
@@ -147,4 +138,59 @@ func Trim(w []float64, set TrimSettings) ([]float64, *StepResult, error) {
 	res.Trim = info
 	res.After = Describe(out)
 	return out, res, nil
+}
+
+// clampScale finds f with Σ_i clamp(f·w_i, lo, up) = total over the non-zero
+// weights. S(f) is continuous, non-decreasing and linear between the
+// breakpoints lo/w_i and up/w_i, so walk the sorted breakpoints and solve
+// the linear piece that crosses total.
+func clampScale(w []float64, lo, up, total float64) (float64, error) {
+	type ev struct {
+		f  float64
+		w  float64
+		up bool // true: unit reaches the upper bound; false: leaves the lower
+	}
+	var evs []ev
+	n := 0
+	for _, v := range w {
+		if v == 0 {
+			continue
+		}
+		n++
+		evs = append(evs, ev{lo / v, v, false})
+		if !math.IsInf(up, 1) {
+			evs = append(evs, ev{up / v, v, true})
+		}
+	}
+	if float64(n)*up < total*(1-1e-12) || float64(n)*lo > total*(1+1e-12) {
+		return 0, &StepError{Err: ErrInfeasible, Msg: fmt.Sprintf("%d weights summing to %v cannot all lie in [%v, %v] and keep the total; widen the bounds", n, total, lo, up)}
+	}
+	sort.Slice(evs, func(a, b int) bool {
+		if evs[a].f != evs[b].f {
+			return evs[a].f < evs[b].f
+		}
+		return !evs[a].up && evs[b].up
+	})
+	// at f = 0+: every unit at lo (units with lo = 0 leave at f = 0)
+	nLo, nUp, slope := n, 0, 0.0
+	for k, e := range evs {
+		// S is linear on [prev, e.f]: S(f) = nLo·lo + nUp·up + slope·f
+		if slope > 0 {
+			if s := float64(nLo)*lo + float64(nUp)*up + slope*e.f; s >= total {
+				return (total - float64(nLo)*lo - float64(nUp)*up) / slope, nil
+			}
+		}
+		if e.up {
+			nUp++
+			slope -= e.w
+		} else {
+			nLo--
+			slope += e.w
+		}
+		if k == len(evs)-1 && slope > 0 {
+			return (total - float64(nLo)*lo - float64(nUp)*up) / slope, nil
+		}
+	}
+	// total == n·up (or n·lo): every unit at a bound
+	return evs[len(evs)-1].f, nil
 }
