@@ -1,0 +1,132 @@
+package sampling
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// CIMethod chooses the confidence interval.
+type CIMethod int
+
+const (
+	// Wald is est ± t_{df, 1−α/2}·SE (R confint(svymean(...), df = degf(design))).
+	Wald CIMethod = iota
+	// Logit is the Wald interval on the logit scale, back-transformed, for
+	// a share in (0, 1): expit(logit(p) ± t_{df,1−α/2}·SE/(p(1−p))), as R
+	// svyciprop(method = "logit") (the intercept-only quasibinomial svyglm
+	// has SE(logit p̂) = SE(p̂)/(p̂(1−p̂)) exactly).
+	Logit
+	// Beta is the Korn–Graubard (1998) interval, as R svyciprop(method =
+	// "beta"): with the effective sample size n* = p(1−p)/SE², scaled by
+	// (t_{n−1, α/2}/t_{df, α/2})²,
+	//
+	//	lo = qbeta(α/2, n*p, n*(1−p)+1),  hi = qbeta(1−α/2, n*p+1, n*(1−p)).
+	Beta
+)
+
+var ciNames = [...]string{"wald", "logit", "beta"}
+
+func (m CIMethod) String() string {
+	if m >= 0 && int(m) < len(ciNames) {
+		return ciNames[m]
+	}
+	return fmt.Sprintf("CIMethod(%d)", int(m))
+}
+
+// ParseCIMethod parses "wald", "logit" or "beta" ("" is wald).
+func ParseCIMethod(s string) (CIMethod, error) {
+	if s == "" {
+		return Wald, nil
+	}
+	for i, n := range ciNames {
+		if strings.EqualFold(s, n) {
+			return CIMethod(i), nil
+		}
+	}
+	return 0, fmt.Errorf("sampling: unknown confidence interval method %q (want wald, logit or beta)", s)
+}
+
+// FlagBoundary marks an estimate of exactly 0 or 1 (0 or 100 %) with SE 0,
+// whose interval is Korn–Graubard with the unweighted n (METHODOLOGY §4).
+const FlagBoundary = "boundary"
+
+// ciQuantileT returns the t quantile with df degrees of freedom, or the
+// normal one when df < 1 (a design with as many strata as PSUs has no
+// degrees of freedom; R would return NaN).
+func ciQuantileT(p float64, df int) float64 {
+	if df < 1 {
+		return distuv.UnitNormal.Quantile(p)
+	}
+	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(df)}.Quantile(p)
+}
+
+func ciQBeta(p, a, b float64) float64 {
+	if a <= 0 {
+		return 0
+	}
+	if b <= 0 {
+		return 1
+	}
+	return distuv.Beta{Alpha: a, Beta: b}.Quantile(p)
+}
+
+// ConfidenceInterval returns the interval of the given method at the given
+// level (0 means 0.95) for an estimate est with standard error se, n
+// observations (R's nrow(design), used by Beta and at the boundary) and df
+// design degrees of freedom. deff is accepted for interface stability and
+// not used by the current methods.
+//
+// Logit and Beta apply to shares in [0, 1]; for an estimate outside [0, 1]
+// they fall back to Wald. A share of exactly 0 or 1 with SE 0 (a boundary
+// estimate) gets the Korn–Graubard (Clopper–Pearson) interval with the
+// unweighted n whatever the method: [0, qbeta(1−α/2, 1, n)] or
+// [qbeta(α/2, n, 1), 1]; see IsBoundary. NaN inputs give NaN bounds.
+func ConfidenceInterval(method CIMethod, est, se float64, n int, df int, level float64, deff float64) (lo, hi float64) {
+	if level == 0 {
+		level = 0.95
+	}
+	if math.IsNaN(est) || math.IsNaN(se) || level <= 0 || level >= 1 {
+		return math.NaN(), math.NaN()
+	}
+	alpha := 1 - level
+	if IsBoundary(est, se) {
+		if n < 1 {
+			return math.NaN(), math.NaN()
+		}
+		fn := float64(n)
+		if est == 0 {
+			return 0, ciQBeta(1-alpha/2, 1, fn)
+		}
+		return ciQBeta(alpha/2, fn, 1), 1
+	}
+	if method != Wald && (est <= 0 || est >= 1) {
+		method = Wald
+	}
+	switch method {
+	case Logit:
+		q := ciQuantileT(1-alpha/2, df)
+		l := math.Log(est / (1 - est))
+		s := se / (est * (1 - est))
+		return ciExpit(l - q*s), ciExpit(l + q*s)
+	case Beta:
+		neff := est * (1 - est) / (se * se)
+		if n > 1 {
+			r := ciQuantileT(alpha/2, n-1) / ciQuantileT(alpha/2, df)
+			neff *= r * r
+		}
+		return ciQBeta(alpha/2, neff*est, neff*(1-est)+1), ciQBeta(1-alpha/2, neff*est+1, neff*(1-est))
+	default:
+		q := ciQuantileT(1-alpha/2, df)
+		return est - q*se, est + q*se
+	}
+}
+
+// IsBoundary reports whether a share estimate is exactly 0 or 1 with SE 0.
+func IsBoundary(est, se float64) bool {
+	return (est == 0 || est == 1) && se == 0
+}
+
+func ciExpit(x float64) float64 { return 1 / (1 + math.Exp(-x)) }

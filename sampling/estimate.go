@@ -1,0 +1,231 @@
+package sampling
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
+)
+
+// Estimate is one estimate with its uncertainty.
+type Estimate struct {
+	// Statistic is "mean", "total" or "ratio"; Variable is the column, or
+	// "NUM/DEN" for a ratio.
+	Statistic, Variable string
+	// Domain is empty for the whole population, else the values of the by
+	// columns, in their order.
+	Domain []DomainValue
+	// Estimate, SE and the interval; NaN when undefined (an empty domain).
+	Estimate, SE, CILow, CIHigh float64
+	// N is the unweighted number of rows behind the estimate (zero-weight
+	// rows included).
+	N int
+	// Deff is the design effect (R's deff = "replace").
+	Deff float64
+	// Flag is FlagBoundary for a share of exactly 0 or 1 with SE 0, else "".
+	Flag string
+}
+
+// EstimateOptions are the settings of Mean, Total, Ratio and Estimates. The
+// zero value (and nil) means no domains, Wald intervals at 95 %.
+type EstimateOptions struct {
+	// By are the domain columns; empty: the whole population.
+	By []string
+	// CI is the interval method; Logit and Beta apply to estimates in [0, 1]
+	// (shares), others get Wald.
+	CI CIMethod
+	// Level is the confidence level (0: 0.95).
+	Level float64
+}
+
+// Estimand names one estimate for Estimates.
+type Estimand struct {
+	// Statistic is "mean", "total" or "ratio".
+	Statistic string
+	// Num is the variable (numerator of a ratio); Den the denominator of a
+	// ratio.
+	Num, Den string
+}
+
+// Mean estimates the mean of every column of vars, as R svymean(~v,
+// na.rm = TRUE) for each v separately: each variable drops only its own
+// missing rows (the mean is the ratio Σ w y v / Σ w v with v the validity).
+func (d *Design) Mean(rec arrow.RecordBatch, vars []string, opt *EstimateOptions) ([]Estimate, error) {
+	e := make([]Estimand, len(vars))
+	for i, v := range vars {
+		e[i] = Estimand{Statistic: "mean", Num: v}
+	}
+	return d.Estimates(rec, e, opt)
+}
+
+// Total estimates the total Σ w y of every column of vars (missing values
+// left out, as R svytotal(~v, na.rm = TRUE)).
+func (d *Design) Total(rec arrow.RecordBatch, vars []string, opt *EstimateOptions) ([]Estimate, error) {
+	e := make([]Estimand, len(vars))
+	for i, v := range vars {
+		e[i] = Estimand{Statistic: "total", Num: v}
+	}
+	return d.Estimates(rec, e, opt)
+}
+
+// Ratio estimates the ratios Σ w y / Σ w x of num[i] over den[i] on the
+// rows where both are present (R svyratio(na.rm = TRUE)).
+func (d *Design) Ratio(rec arrow.RecordBatch, num, den []string, opt *EstimateOptions) ([]Estimate, error) {
+	if len(num) != len(den) {
+		panic("sampling: Ratio: numerators and denominators differ in number")
+	}
+	e := make([]Estimand, len(num))
+	for i := range num {
+		e[i] = Estimand{Statistic: "ratio", Num: num[i], Den: den[i]}
+	}
+	return d.Estimates(rec, e, opt)
+}
+
+// estColumn reads a numeric column of rec as values and validity (NaN
+// counts as missing).
+func estColumn(rec arrow.RecordBatch, name string) ([]float64, []bool, error) {
+	col, err := desColumn(rec, "variable", name)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, valid, err := arrowio.Float64s(col)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sampling: variable column %q: %w", name, err)
+	}
+	for i, x := range v {
+		if math.IsNaN(x) {
+			if valid == nil {
+				valid = make([]bool, len(v))
+				for j := range valid {
+					valid[j] = true
+				}
+			}
+			valid[i] = false
+			v[i] = 0
+		}
+	}
+	return v, valid, nil
+}
+
+// Estimates computes several means, totals and ratios in every domain with
+// one pass of the variance engine (EstimateRatios). Results come domain by
+// domain (domains sorted by their values), and within a domain in the
+// order of est. rec must be the table the design was built from (same
+// rows).
+func (d *Design) Estimates(rec arrow.RecordBatch, est []Estimand, opt *EstimateOptions) ([]Estimate, error) {
+	var o EstimateOptions
+	if opt != nil {
+		o = *opt
+	}
+	if int(rec.NumRows()) != d.n {
+		panic(fmt.Sprintf("sampling: Estimates: table has %d rows, design %d", rec.NumRows(), d.n))
+	}
+	dm, err := NewDomains(rec, o.By)
+	if err != nil {
+		return nil, err
+	}
+	K := len(est)
+	r := &Ratios{Num: make([][]float64, K), Den: make([][]float64, K), Valid: make([][]bool, K)}
+	if len(o.By) > 0 {
+		r.Domain, r.NDomains = dm.Code, dm.Len()
+	}
+	cache := map[string][2]any{}
+	read := func(name string) ([]float64, []bool, error) {
+		if c, ok := cache[name]; ok {
+			return c[0].([]float64), c[1].([]bool), nil
+		}
+		v, valid, err := estColumn(rec, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		cache[name] = [2]any{v, valid}
+		return v, valid, nil
+	}
+	names := make([]string, K)
+	for k, e := range est {
+		y, vy, err := read(e.Num)
+		if err != nil {
+			return nil, err
+		}
+		switch e.Statistic {
+		case "mean", "total":
+			names[k] = e.Num
+			num := y
+			if vy != nil {
+				num = make([]float64, d.n) // y is already 0 where missing
+				copy(num, y)
+			}
+			r.Num[k] = num
+			valid := vy
+			if valid == nil {
+				valid = make([]bool, d.n)
+				for i := range valid {
+					valid[i] = true
+				}
+			}
+			r.Valid[k] = valid
+			if e.Statistic == "mean" {
+				x := make([]float64, d.n)
+				for i, ok := range valid {
+					if ok {
+						x[i] = 1
+					}
+				}
+				r.Den[k] = x
+			}
+		case "ratio":
+			names[k] = e.Num + "/" + e.Den
+			x, vx, err := read(e.Den)
+			if err != nil {
+				return nil, err
+			}
+			num := make([]float64, d.n)
+			den := make([]float64, d.n)
+			valid := make([]bool, d.n)
+			for i := range valid {
+				ok := (vy == nil || vy[i]) && (vx == nil || vx[i])
+				valid[i] = ok
+				if ok {
+					num[i], den[i] = y[i], x[i]
+				}
+			}
+			r.Num[k], r.Den[k], r.Valid[k] = num, den, valid
+		default:
+			panic(fmt.Sprintf("sampling: Estimates: unknown statistic %q", e.Statistic))
+		}
+	}
+	res, err := d.EstimateRatios(r)
+	if err != nil {
+		return nil, err
+	}
+	G := 1
+	if r.Domain != nil {
+		G = r.NDomains
+	}
+	out := make([]Estimate, 0, G*K)
+	for g := 0; g < G; g++ {
+		var labels []DomainValue
+		if len(o.By) > 0 {
+			labels = dm.Labels(g)
+		}
+		for k, e := range est {
+			i := res.Index(g, k)
+			es := Estimate{Statistic: e.Statistic, Variable: names[k], Domain: labels,
+				Estimate: res.Est[i], SE: res.SE[i], N: res.N[i], Deff: res.Deff[i]}
+			method := o.CI
+			if e.Statistic == "total" {
+				method = Wald
+			}
+			es.CILow, es.CIHigh = ConfidenceInterval(method, es.Estimate, es.SE, es.N, res.DF, o.Level, es.Deff)
+			if e.Statistic != "total" && IsBoundary(es.Estimate, es.SE) {
+				es.Flag = FlagBoundary
+			} else if e.Statistic == "total" && IsBoundary(es.Estimate, es.SE) {
+				es.CILow, es.CIHigh = es.Estimate, es.Estimate
+			}
+			out = append(out, es)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,691 @@
+package sampling
+
+import (
+	"fmt"
+	"math"
+	"sync"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Ratios is a set of K estimands — ratios Ŷ_k/X̂_k or totals Ŷ_k — evaluated
+// in G domains at once, plus C linear combinations of the K per domain.
+// EstimateRatios is the one variance engine of the package: every
+// estimator (Mean, Total, Ratio, the SIPAS indices) is a Ratios.
+type Ratios struct {
+	// Num are the K numerator variables y_k, each of length Rows();
+	// missing values already set to 0 by the caller.
+	Num [][]float64
+	// Den are the K denominators x_k; Den[k] == nil means estimand k is the
+	// total Σ w·y_k (no ratio). Den may be nil (all totals).
+	Den [][]float64
+	// Valid optionally marks, per estimand, the rows where it is observed
+	// (they count in N and in the design effect's n). nil or Valid[k] == nil:
+	// rows with Den[k] ≠ 0 for a ratio, every row for a total.
+	Valid [][]bool
+	// Domain gives each row's domain 0..NDomains−1, or −1 for a row in no
+	// domain (it stays in the design with zero influence: R's subset
+	// semantics). nil: one domain of all rows.
+	Domain   []int32
+	NDomains int
+	// Combos are C coefficient vectors of length K: composite
+	// c = Σ_k Combos[c][k]·R_k per domain (element and SIPAS indices).
+	Combos [][]float64
+	// Cov asks for the (K+C)×(K+C) covariance per domain.
+	Cov bool
+}
+
+// RatioResult holds the estimates of EstimateRatios. Slices are indexed
+// g*(K+C)+j for domain g and estimand j (the K estimands, then the C
+// combinations). Undefined values (an empty domain, a zero denominator) are
+// NaN.
+type RatioResult struct {
+	K, C, G int
+	Est     []float64
+	SE      []float64
+	Var     []float64
+	// Deff is the design effect against simple random sampling with
+	// replacement (R's deff = "replace"):
+	//
+	//	deff = V / v_srs,  v_srs = W · Σ_i w_i (r_i − r̄)² / (n − 1)
+	//
+	// over the n rows (with w_i ≠ 0) where the estimand is observed in the
+	// domain, W = Σ w_i over them, r_i = z_i/w_i the influence value per unit
+	// weight and r̄ = Σ w_i r_i / W. For a mean this is R svymean's
+	// svyvar(x)/n, for a total svyvar(x)·W²/n, for a ratio that of
+	// svytotal(r) with r = (y − R x)/X̂, as R svyratio. For a combination
+	// the same formula is applied to the combined influence values, over
+	// the rows where at least one component is observed.
+	Deff []float64
+	// N is the unweighted number of rows where the estimand is observed in
+	// the domain (zero-weight rows included); for a combination, rows where
+	// at least one component with a nonzero coefficient is observed.
+	N []int
+	// Cov is the covariance matrix per domain, when asked.
+	Cov []*mat.SymDense
+	// DF is the design degrees of freedom.
+	DF int
+}
+
+// Index returns the position of domain g, estimand j in the result slices.
+func (r *RatioResult) Index(g, j int) int { return g*(r.K+r.C) + j }
+
+// vrTotals are the pass-over-rows quantities of EstimateRatios.
+type vrTotals struct {
+	K, C, J, G int
+	Y, X       []float64 // [g*K+k]
+	est        []float64 // [g*J+j]
+	a, b       []float64 // [g*K+k]: r_i = y_i·a − x_i·b; z_i = w_i r_i
+	W          []float64 // [g*J+j]: Σ w over observed rows
+	N, Nobs    []int     // [g*J+j]: observed rows, and those with w ≠ 0
+	combos     [][]vrTerm
+}
+
+type vrTerm struct {
+	k    int
+	coef float64
+}
+
+// EstimateRatios estimates every estimand of r in every domain with its
+// variance under the design. It panics on caller bugs (lengths that do not
+// match Rows(), domain codes out of range).
+//
+// Linearization (R svyrecvar, ultimate cluster): the influence value of row
+// i for a ratio is z_i = w_i (y_i − R̂ x_i)/X̂, for a total z_i = w_i y_i, for
+// a combination Σ_k c_k z_ik; zero outside the domain. With PSU totals
+// z_hj = Σ_{i∈hj} z_i over all n_h PSUs of stratum h (PSUs without domain
+// rows count as zeros),
+//
+//	V = Σ_h (1 − f_h) n_h/(n_h − 1) Σ_j (z_hj − z̄_h)²
+//
+// computed in one pass over rows in (stratum, PSU) order, with lonely
+// strata handled as R's survey.lonely.psu (see LonelyPSU).
+//
+// Replicate designs: θ̂_r is the same estimand computed with the replicate
+// weights w_ri, and V = scale Σ_r rscale_r (θ̂_r − θ̄)², θ̄ = θ̂ (mse) or the
+// mean of the θ̂_r (R svrVar).
+func (d *Design) EstimateRatios(r *Ratios) (*RatioResult, error) {
+	t := d.vrCheckAndTotal(r)
+	J, G := t.J, t.G
+	res := &RatioResult{K: t.K, C: t.C, G: G, DF: d.df,
+		Est: t.est, SE: make([]float64, G*J), Var: make([]float64, G*J),
+		Deff: make([]float64, G*J), N: make([]int, G*J)}
+	copy(res.N, t.N)
+	var V []float64
+	var cov [][]float64
+	var s1, s2 []float64
+	if d.reps == nil {
+		V, cov, s1, s2 = d.vrLinearize(r, t)
+	} else {
+		var err error
+		V, cov, err = d.vrReplicate(r, t)
+		if err != nil {
+			return nil, err
+		}
+		s1, s2 = d.vrDeffSums(r, t)
+	}
+	for i := range V {
+		est := res.Est[i]
+		if math.IsNaN(est) {
+			res.Var[i], res.SE[i], res.Deff[i] = math.NaN(), math.NaN(), math.NaN()
+			continue
+		}
+		v := V[i]
+		res.Var[i] = v
+		res.SE[i] = math.Sqrt(v)
+		n := float64(t.Nobs[i])
+		if d.reps != nil {
+			n = float64(t.N[i])
+		}
+		W := t.W[i]
+		vsrs := W * (s2[i] - s1[i]*s1[i]/W) / (n - 1)
+		res.Deff[i] = v / vsrs
+	}
+	if r.Cov {
+		res.Cov = make([]*mat.SymDense, G)
+		for g := 0; g < G; g++ {
+			m := mat.NewSymDense(J, cov[g])
+			for j := 0; j < J; j++ {
+				if math.IsNaN(res.Est[g*J+j]) {
+					for l := 0; l < J; l++ {
+						m.SetSym(j, l, math.NaN())
+					}
+				}
+			}
+			res.Cov[g] = m
+		}
+	}
+	return res, nil
+}
+
+// vrCheckAndTotal validates r (panicking on caller bugs) and computes the
+// full-sample totals, estimates and counts.
+func (d *Design) vrCheckAndTotal(r *Ratios) *vrTotals {
+	K := len(r.Num)
+	if r.Den != nil && len(r.Den) != K {
+		panic(fmt.Sprintf("sampling: EstimateRatios: %d numerators, %d denominators", K, len(r.Den)))
+	}
+	if r.Valid != nil && len(r.Valid) != K {
+		panic(fmt.Sprintf("sampling: EstimateRatios: %d numerators, %d validity masks", K, len(r.Valid)))
+	}
+	for k := 0; k < K; k++ {
+		if len(r.Num[k]) != d.n {
+			panic(fmt.Sprintf("sampling: EstimateRatios: numerator %d has length %d, design has %d rows", k, len(r.Num[k]), d.n))
+		}
+		if x := vrDen(r, k); x != nil && len(x) != d.n {
+			panic(fmt.Sprintf("sampling: EstimateRatios: denominator %d has length %d, design has %d rows", k, len(x), d.n))
+		}
+		if v := vrValid(r, k); v != nil && len(v) != d.n {
+			panic(fmt.Sprintf("sampling: EstimateRatios: validity %d has length %d, design has %d rows", k, len(v), d.n))
+		}
+	}
+	G := 1
+	if r.Domain != nil {
+		if len(r.Domain) != d.n {
+			panic(fmt.Sprintf("sampling: EstimateRatios: Domain has length %d, design has %d rows", len(r.Domain), d.n))
+		}
+		G = r.NDomains
+		if G < 0 {
+			panic("sampling: EstimateRatios: negative NDomains")
+		}
+		for _, g := range r.Domain {
+			if int(g) >= G || g < -1 {
+				panic(fmt.Sprintf("sampling: EstimateRatios: domain code %d out of range [−1, %d)", g, G))
+			}
+		}
+	}
+	C := len(r.Combos)
+	J := K + C
+	t := &vrTotals{K: K, C: C, J: J, G: G,
+		Y: make([]float64, G*K), X: make([]float64, G*K),
+		est: make([]float64, G*J), a: make([]float64, G*K), b: make([]float64, G*K),
+		W: make([]float64, G*J), N: make([]int, G*J), Nobs: make([]int, G*J)}
+	t.combos = make([][]vrTerm, C)
+	for c, co := range r.Combos {
+		if len(co) != K {
+			panic(fmt.Sprintf("sampling: EstimateRatios: combination %d has %d coefficients, want %d", c, len(co), K))
+		}
+		for k, v := range co {
+			if v != 0 {
+				t.combos[c] = append(t.combos[c], vrTerm{k, v})
+			}
+		}
+	}
+	dom := r.Domain
+	w := d.w
+	// totals, one estimand at a time (sequential memory)
+	var wg sync.WaitGroup
+	ks := make(chan int, K)
+	for k := 0; k < K; k++ {
+		ks <- k
+	}
+	close(ks)
+	for worker := 0; worker < 2; worker++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			y1 := make([]float64, G)
+			x1 := make([]float64, G)
+			w1 := make([]float64, G)
+			n1 := make([]int, G)
+			o1 := make([]int, G)
+			for k := range ks {
+				clear(y1)
+				clear(x1)
+				clear(w1)
+				clear(n1)
+				clear(o1)
+				y, x, v := r.Num[k], vrDen(r, k), vrValid(r, k)
+				for i, wi := range w {
+					g := int32(0)
+					if dom != nil {
+						g = dom[i]
+						if g < 0 {
+							continue
+						}
+					}
+					y1[g] += wi * y[i]
+					ok := true
+					if x != nil {
+						xi := x[i]
+						x1[g] += wi * xi
+						ok = xi != 0
+					}
+					if v != nil {
+						ok = v[i]
+					}
+					if ok {
+						n1[g]++
+						w1[g] += wi
+						if wi != 0 {
+							o1[g]++
+						}
+					}
+				}
+				for g := 0; g < G; g++ {
+					t.Y[g*K+k], t.X[g*K+k] = y1[g], x1[g]
+					t.W[g*J+k], t.N[g*J+k], t.Nobs[g*J+k] = w1[g], n1[g], o1[g]
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	// combination observed sets: union of the components'
+	if C > 0 {
+		for i, wi := range w {
+			g := int32(0)
+			if dom != nil {
+				g = dom[i]
+				if g < 0 {
+					continue
+				}
+			}
+			for c, terms := range t.combos {
+				for _, tm := range terms {
+					if vrObserved(r, tm.k, i) {
+						j := int(g)*J + K + c
+						t.N[j]++
+						t.W[j] += wi
+						if wi != 0 {
+							t.Nobs[j]++
+						}
+						break
+					}
+				}
+			}
+		}
+	}
+	for g := 0; g < G; g++ {
+		for k := 0; k < K; k++ {
+			gk := g*K + k
+			e := math.NaN()
+			if t.N[g*J+k] > 0 {
+				if vrDen(r, k) == nil {
+					e = t.Y[gk]
+					t.a[gk] = 1
+				} else if t.X[gk] != 0 {
+					e = t.Y[gk] / t.X[gk]
+					t.a[gk] = 1 / t.X[gk]
+					t.b[gk] = e / t.X[gk]
+				}
+			}
+			t.est[g*J+k] = e
+		}
+		for c, terms := range t.combos {
+			e := 0.0
+			for _, tm := range terms {
+				e += tm.coef * t.est[g*J+tm.k]
+			}
+			if len(terms) == 0 && t.N[g*J+K+c] == 0 {
+				e = math.NaN()
+			}
+			t.est[g*J+K+c] = e
+		}
+	}
+	return t
+}
+
+func vrDen(r *Ratios, k int) []float64 {
+	if r.Den == nil {
+		return nil
+	}
+	return r.Den[k]
+}
+
+func vrValid(r *Ratios, k int) []bool {
+	if r.Valid == nil {
+		return nil
+	}
+	return r.Valid[k]
+}
+
+func vrObserved(r *Ratios, k, i int) bool {
+	if v := vrValid(r, k); v != nil {
+		return v[i]
+	}
+	if x := vrDen(r, k); x != nil {
+		return x[i] != 0
+	}
+	return true
+}
+
+// vrWorker holds one goroutine's scratch for vrLinearize.
+type vrWorker struct {
+	J, G      int
+	cell      []float64 // [g*J+j] PSU totals of z for the current PSU
+	cellMark  []int32   // PSU+1 that last touched g
+	touched   []int32
+	m         []int     // [g] PSUs of the current stratum touched
+	mean, m2  []float64 // [g*J+j] Welford accumulators over the stratum's PSUs
+	co        []float64 // [g*J*J] co-moments (Cov only)
+	strMark   []int32   // stratum+1 that last touched g
+	strTouch  []int32
+	V         []float64 // [g*J+j]
+	cov       []float64 // [g*J*J]
+	s1, s2    []float64 // [g*J+j] Σ z, Σ z²/w (design effect)
+	rbuf      []float64 // [k] r_ik of the current row
+	wantCov   bool
+	lonelyAvg bool
+}
+
+// vrLinearize returns V (g*J+j), the covariance blocks (per g, J*J, only
+// when r.Cov) and the design-effect sums.
+func (d *Design) vrLinearize(r *Ratios, t *vrTotals) (V []float64, cov [][]float64, s1, s2 []float64) {
+	H := len(d.nh)
+	// split strata into two halves by rows
+	split := H
+	if d.n > 20000 && H > 1 {
+		half := int32(d.n / 2)
+		for h := 0; h < H; h++ {
+			if d.psuStart[d.strataPSU[h+1]] >= half {
+				split = h + 1
+				break
+			}
+		}
+		if split >= H {
+			split = H - 1
+		}
+	}
+	ranges := [][2]int{{0, split}}
+	if split < H {
+		ranges = append(ranges, [2]int{split, H})
+	}
+	workers := make([]*vrWorker, len(ranges))
+	var wg sync.WaitGroup
+	for i, rg := range ranges {
+		wk := d.newVrWorker(t, r.Cov)
+		workers[i] = wk
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.vrStrata(r, t, wk, rg[0], rg[1], true)
+		}()
+	}
+	wg.Wait()
+	J, G := t.J, t.G
+	V, s1, s2 = workers[0].V, workers[0].s1, workers[0].s2
+	for _, wk := range workers[1:] {
+		for i := range V {
+			V[i] += wk.V[i]
+			s1[i] += wk.s1[i]
+			s2[i] += wk.s2[i]
+		}
+		for i := range wk.cov {
+			workers[0].cov[i] += wk.cov[i]
+		}
+	}
+	if d.spec.Lonely == LonelyAverage && d.okStrata < H {
+		sc := d.vrAverageScale(r, t)
+		for i := range V {
+			V[i] *= sc[i]
+		}
+		if r.Cov {
+			c := workers[0].cov
+			for g := 0; g < G; g++ {
+				for j := 0; j < J; j++ {
+					for l := 0; l < J; l++ {
+						c[g*J*J+j*J+l] *= math.Sqrt(sc[g*J+j] * sc[g*J+l])
+					}
+				}
+			}
+		}
+	}
+	if r.Cov {
+		cov = make([][]float64, G)
+		for g := 0; g < G; g++ {
+			cov[g] = workers[0].cov[g*J*J : (g+1)*J*J]
+		}
+	}
+	return V, cov, s1, s2
+}
+
+func (d *Design) newVrWorker(t *vrTotals, wantCov bool) *vrWorker {
+	J, G := t.J, t.G
+	wk := &vrWorker{J: J, G: G,
+		cell: make([]float64, G*J), cellMark: make([]int32, G),
+		m: make([]int, G), mean: make([]float64, G*J), m2: make([]float64, G*J),
+		strMark: make([]int32, G),
+		V:       make([]float64, G*J), s1: make([]float64, G*J), s2: make([]float64, G*J),
+		rbuf: make([]float64, t.K), wantCov: wantCov,
+		lonelyAvg: d.spec.Lonely == LonelyAverage}
+	if wantCov {
+		wk.co = make([]float64, G*J*J)
+		wk.cov = make([]float64, G*J*J)
+	}
+	return wk
+}
+
+// vrStrata runs the linearization pass over strata [h0, h1). With
+// cells false it only accumulates the design-effect sums.
+func (d *Design) vrStrata(r *Ratios, t *vrTotals, wk *vrWorker, h0, h1 int, cells bool) {
+	K, J := t.K, t.J
+	dom := r.Domain
+	num := r.Num
+	den := r.Den
+	w := d.w
+	hasCombos := t.C > 0
+	for h := h0; h < h1; h++ {
+		for p := d.strataPSU[h]; p < d.strataPSU[h+1]; p++ {
+			for pos := d.psuStart[p]; pos < d.psuStart[p+1]; pos++ {
+				i := int(pos)
+				if d.order != nil {
+					i = int(d.order[pos])
+				}
+				g := int32(0)
+				if dom != nil {
+					g = dom[i]
+					if g < 0 {
+						continue
+					}
+				}
+				wi := w[i]
+				if wi == 0 {
+					continue
+				}
+				if wk.cellMark[g] != p+1 {
+					wk.cellMark[g] = p + 1
+					wk.touched = append(wk.touched, g)
+				}
+				cg := wk.cell[int(g)*J : int(g)*J+J]
+				s1 := wk.s1[int(g)*J : int(g)*J+J]
+				s2 := wk.s2[int(g)*J : int(g)*J+J]
+				ag := t.a[int(g)*K : int(g)*K+K]
+				bg := t.b[int(g)*K : int(g)*K+K]
+				for k := 0; k < K; k++ {
+					rk := num[k][i] * ag[k]
+					if den != nil && den[k] != nil {
+						rk -= den[k][i] * bg[k]
+					}
+					z := wi * rk
+					cg[k] += z
+					s1[k] += z
+					s2[k] += z * rk
+					wk.rbuf[k] = rk
+				}
+				if hasCombos {
+					for c, terms := range t.combos {
+						rc := 0.0
+						for _, tm := range terms {
+							rc += tm.coef * wk.rbuf[tm.k]
+						}
+						z := wi * rc
+						s1[K+c] += z
+						s2[K+c] += z * rc
+					}
+				}
+			}
+			if !cells {
+				wk.touched = wk.touched[:0]
+				continue
+			}
+			// flush the PSU's totals into the stratum accumulators
+			for _, g := range wk.touched {
+				cg := wk.cell[int(g)*J : int(g)*J+J]
+				for c, terms := range t.combos {
+					v := 0.0
+					for _, tm := range terms {
+						v += tm.coef * cg[tm.k]
+					}
+					cg[K+c] = v
+				}
+				if wk.strMark[g] != int32(h)+1 {
+					wk.strMark[g] = int32(h) + 1
+					wk.strTouch = append(wk.strTouch, g)
+					wk.m[g] = 0
+					clear(wk.mean[int(g)*J : int(g)*J+J])
+					clear(wk.m2[int(g)*J : int(g)*J+J])
+					if wk.wantCov {
+						clear(wk.co[int(g)*J*J : (int(g)+1)*J*J])
+					}
+				}
+				wk.m[g]++
+				m := float64(wk.m[g])
+				mean := wk.mean[int(g)*J : int(g)*J+J]
+				m2 := wk.m2[int(g)*J : int(g)*J+J]
+				if wk.wantCov {
+					co := wk.co[int(g)*J*J : (int(g)+1)*J*J]
+					f := (m - 1) / m
+					for j := 0; j < J; j++ {
+						dj := (cg[j] - mean[j]) * f
+						for l := 0; l < J; l++ {
+							co[j*J+l] += dj * (cg[l] - mean[l])
+						}
+					}
+				}
+				for j := 0; j < J; j++ {
+					delta := cg[j] - mean[j]
+					mean[j] += delta / m
+					m2[j] += delta * (cg[j] - mean[j])
+				}
+				clear(cg)
+			}
+			wk.touched = wk.touched[:0]
+		}
+		if cells {
+			d.vrStratumEnd(wk, h)
+		}
+	}
+}
+
+// vrStratumEnd adds stratum h's contribution for every domain that touched
+// it: (1 − f_h) n_h/(n_h − 1) Σ_j (z_hj − z̄_h)² over all n_h PSUs, from the
+// Welford sums over the m PSUs with domain rows:
+// Σ_all (t − t̄)² = M2 + m(μ − t̄)² + (n_h − m) t̄², t̄ = mμ/n_h.
+func (d *Design) vrStratumEnd(wk *vrWorker, h int) {
+	J := wk.J
+	nh := d.nh[h]
+	fh := d.fh[h]
+	for _, g := range wk.strTouch {
+		if fh < 1e-7 { // R onestrat: self-representing stratum
+			continue
+		}
+		m := float64(wk.m[g])
+		mean := wk.mean[int(g)*J : int(g)*J+J]
+		m2 := wk.m2[int(g)*J : int(g)*J+J]
+		V := wk.V[int(g)*J : int(g)*J+J]
+		var scale float64
+		center := true
+		if nh > 1 {
+			scale = fh * float64(nh) / float64(nh-1)
+		} else {
+			switch d.spec.Lonely {
+			case LonelyAdjust:
+				scale, center = fh, false
+			default: // remove, certainty: centred single PSU = 0; average: left out
+				continue
+			}
+		}
+		fn := float64(nh)
+		for j := 0; j < J; j++ {
+			var ss float64
+			if center {
+				tb := m * mean[j] / fn
+				ss = m2[j] + m*(mean[j]-tb)*(mean[j]-tb) + (fn-m)*tb*tb
+			} else {
+				ss = m2[j] + m*mean[j]*mean[j]
+			}
+			V[j] += scale * ss
+		}
+		if wk.wantCov {
+			co := wk.co[int(g)*J*J : (int(g)+1)*J*J]
+			cv := wk.cov[int(g)*J*J : (int(g)+1)*J*J]
+			for j := 0; j < J; j++ {
+				for l := 0; l < J; l++ {
+					var ss float64
+					if center {
+						tj := m * mean[j] / fn
+						tl := m * mean[l] / fn
+						ss = co[j*J+l] + m*(mean[j]-tj)*(mean[l]-tl) + (fn-m)*tj*tl
+					} else {
+						ss = co[j*J+l] + m*mean[j]*mean[l]
+					}
+					cv[j*J+l] += scale * ss
+				}
+			}
+		}
+	}
+	wk.strTouch = wk.strTouch[:0]
+}
+
+// vrDeffSums returns Σ z and Σ z²/w per (domain, estimand) for the design
+// effect (replicate designs; linearization gets them in its own pass).
+func (d *Design) vrDeffSums(r *Ratios, t *vrTotals) (s1, s2 []float64) {
+	wk := d.newVrWorker(t, false)
+	d.vrStrata(r, t, wk, 0, len(d.nh), false)
+	return wk.s1, wk.s2
+}
+
+// vrAverageScale returns, per (domain, estimand), R's nstrat/nokstrat
+// factor of LonelyAverage: R svyby and na.rm drop the rows outside the
+// domain or with a missing value, so nstrat counts the strata with at
+// least one row where the estimand is observed in the domain, and nokstrat
+// those of them that are not lonely (survey 4.1 onestage). For a
+// combination, rows where any component is observed.
+func (d *Design) vrAverageScale(r *Ratios, t *vrTotals) []float64 {
+	J, K := t.J, t.K
+	seen := make([]int32, t.G*J) // stratum+1 last counted
+	nstr := make([]int, t.G*J)
+	nok := make([]int, t.G*J)
+	for h := range d.nh {
+		for pos := d.psuStart[d.strataPSU[h]]; pos < d.psuStart[d.strataPSU[h+1]]; pos++ {
+			i := int(pos)
+			if d.order != nil {
+				i = int(d.order[pos])
+			}
+			g := 0
+			if r.Domain != nil {
+				g = int(r.Domain[i])
+				if g < 0 {
+					continue
+				}
+			}
+			mark := func(j int) {
+				if seen[g*J+j] != int32(h)+1 {
+					seen[g*J+j] = int32(h) + 1
+					nstr[g*J+j]++
+					if !d.lonely[h] {
+						nok[g*J+j]++
+					}
+				}
+			}
+			for k := 0; k < K; k++ {
+				if vrObserved(r, k, i) {
+					mark(k)
+				}
+			}
+			for c, terms := range t.combos {
+				for _, tm := range terms {
+					if vrObserved(r, tm.k, i) {
+						mark(K + c)
+						break
+					}
+				}
+			}
+		}
+	}
+	sc := make([]float64, t.G*J)
+	for i := range sc {
+		sc[i] = float64(nstr[i]) / float64(nok[i])
+	}
+	return sc
+}
