@@ -170,7 +170,8 @@ func (e *UnknownError) Is(target error) bool { return target == ErrUnknown }
 // provinces whose territory did not change ("Thừa Thiên Huế" → "Huế") map to
 // their 2025 name.
 //
-// The error is an *UnknownError (errors.Is(err, ErrUnknown)).
+// The error is an *UnknownError (errors.Is(err, ErrUnknown)). Canonical is
+// safe for concurrent use; for columns, a Matcher is ~50 times faster.
 func Canonical(name string, g Geography) (string, error) {
 	return indexFor(g, "Canonical").canonical(name, false)
 }
@@ -342,7 +343,7 @@ var (
 // real data; a city name is not a province name ("Vũng Tàu", "Biên Hòa" are
 // not aliases).
 var aliases = []struct{ spelling, name string }{
-	{"HN", "Hà Nội"}, // the usual abbreviation; Hà Nam is never "HN"
+	{"HN", "Hà Nội"}, // as commonly written; Hà Nam is spelled out in practice
 	{"Hồ Chí Minh", "Thành phố Hồ Chí Minh"},
 	{"Ho Chi Minh City", "Thành phố Hồ Chí Minh"},
 	{"Hochiminhcity", "Thành phố Hồ Chí Minh"},
@@ -352,7 +353,6 @@ var aliases = []struct{ spelling, name string }{
 	{"Sài Gòn", "Thành phố Hồ Chí Minh"},
 	{"Huế", "Thừa Thiên Huế"},
 	{"TT-Huế", "Thừa Thiên Huế"},
-	{"TTH", "Thừa Thiên Huế"},
 	{"Thừa Thiên", "Thừa Thiên Huế"},
 	{"Đắc Lắc", "Đắk Lắk"},
 	{"Đắk Lắc", "Đắk Lắk"},
