@@ -3,7 +3,6 @@ package index
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -226,8 +225,9 @@ func ValidateBallots(rec arrow.RecordBatch, opt ValidateOptions, mem memory.Allo
 		}
 	}
 
-	// Sort exclusions by row, keeping the order of checks within a row.
-	sort.SliceStable(st.ex, func(a, b int) bool { return st.ex[a].Row < st.ex[b].Row })
+	// Order exclusions by row, keeping the order of checks within a row
+	// (a counting sort: the checks ran column by column).
+	st.ex = sortByRow(st.ex, n)
 	for i := range st.ex {
 		st.ex[i].BallotID = textAt(ids, st.ex[i].Row-1)
 	}
@@ -277,6 +277,23 @@ func ValidateBallots(rec arrow.RecordBatch, opt ValidateOptions, mem memory.Allo
 	v.Clean = clean
 	v.Excluded = exclusionRecord(st.ex, mem)
 	return v, nil
+}
+
+// sortByRow orders exclusions by row, stably, in O(len(ex) + n).
+func sortByRow(ex []Exclusion, n int) []Exclusion {
+	start := make([]int32, n+1)
+	for _, e := range ex {
+		start[e.Row]++ // Row is 1-based: counts land one slot to the right
+	}
+	for i := 1; i <= n; i++ {
+		start[i] += start[i-1]
+	}
+	out := make([]Exclusion, len(ex))
+	for _, e := range ex {
+		out[start[e.Row-1]] = e
+		start[e.Row-1]++
+	}
+	return out
 }
 
 // valState collects exclusions while the checks run.
