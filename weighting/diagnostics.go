@@ -36,8 +36,12 @@ func Describe(w []float64) Diagnostics {
 		d.N++
 		s += v
 		s2 += v * v
-		d.Min = math.Min(d.Min, v)
-		d.Max = math.Max(d.Max, v)
+		if v < d.Min {
+			d.Min = v
+		}
+		if v > d.Max {
+			d.Max = v
+		}
 	}
 	return finish(d, s, s2)
 }

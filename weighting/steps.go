@@ -117,6 +117,9 @@ func PostStratify(w []float64, m Margin) ([]float64, *StepResult, error) {
 type RakeSettings struct {
 	MaxIter int     // sweeps over all margins
 	Epsilon float64 // stop when every cell is within Epsilon of its target, relatively
+	// Lean skips the per-class diagnostics, cells and variance record (for
+	// re-raking many replicate weights); Before/After and History remain.
+	Lean bool
 }
 
 // Rake adjusts the weights to several margins by iterative proportional
@@ -163,13 +166,16 @@ func Rake(w []float64, margins []Margin, set *RakeSettings) ([]float64, *StepRes
 		sums[j] = make([]float64, len(m.Labels))
 		facs[j] = make([]float64, len(m.Labels))
 	}
+	// Fused IPF: sums[j] always holds the totals of margin j for the current
+	// weights when margin j is adjusted. The pass that applies margin j's
+	// factors accumulates margin j+1's totals; the pass of the last margin
+	// accumulates every margin's totals, which serve both the convergence
+	// test and the first margin of the next sweep.
+	accumulateAll(out, margins, sums)
+	last := len(margins) - 1
 	for it := 1; ; it++ {
 		for j, m := range margins {
-			s, f, idx := sums[j], facs[j], m.Index
-			clear(s)
-			for i, v := range out {
-				s[idx[i]] += v
-			}
+			s, f := sums[j], facs[j]
 			for c := range s {
 				if s[c] > 0 {
 					f[c] = m.Totals[c] / s[c]
@@ -177,18 +183,27 @@ func Rake(w []float64, margins []Margin, set *RakeSettings) ([]float64, *StepRes
 					f[c] = 0
 				}
 			}
-			for i, v := range out {
-				out[i] = v * f[idx[i]]
+			idx := m.Index[:len(out)]
+			if j < last {
+				next := sums[j+1]
+				clear(next)
+				nidx := margins[j+1].Index[:len(out)]
+				for i, v := range out {
+					v *= f[idx[i]]
+					out[i] = v
+					next[nidx[i]] += v
+				}
+			} else {
+				for i, v := range out {
+					out[i] = v * f[idx[i]]
+				}
+				accumulateAll(out, margins, sums)
 			}
 		}
 		// discrepancy after the sweep
 		worst, wm, wc := 0.0, -1, -1
 		for j, m := range margins {
-			s, idx := sums[j], m.Index
-			clear(s)
-			for i, v := range out {
-				s[idx[i]] += v
-			}
+			s := sums[j]
 			for c, t := range m.Totals {
 				if t > 0 {
 					if d := math.Abs(s[c]-t) / t; d > worst || wm < 0 {
@@ -212,6 +227,9 @@ func Rake(w []float64, margins []Margin, set *RakeSettings) ([]float64, *StepRes
 		}
 	}
 	res.After = Describe(out)
+	if set != nil && set.Lean {
+		return out, res, nil
+	}
 	res.ByClass = DescribeBy(out, margins[0].Classes)
 	// Weights right after margin j in the last sweep: undo the factors of
 	// the later margins of that sweep (facs still hold them).
@@ -238,4 +256,38 @@ func Rake(w []float64, margins []Margin, set *RakeSettings) ([]float64, *StepRes
 	}
 	res.Variance = vi
 	return out, res, nil
+}
+
+// accumulateAll sets sums[j] to the weighted totals of every margin.
+func accumulateAll(w []float64, margins []Margin, sums [][]float64) {
+	for j := range sums {
+		clear(sums[j])
+	}
+	switch len(margins) {
+	case 2:
+		a, b := margins[0].Index[:len(w)], margins[1].Index[:len(w)]
+		sa, sb := sums[0], sums[1]
+		for i, v := range w {
+			sa[a[i]] += v
+			sb[b[i]] += v
+		}
+		return
+	case 4:
+		a, b := margins[0].Index[:len(w)], margins[1].Index[:len(w)]
+		c, d := margins[2].Index[:len(w)], margins[3].Index[:len(w)]
+		sa, sb, sc, sd := sums[0], sums[1], sums[2], sums[3]
+		for i, v := range w {
+			sa[a[i]] += v
+			sb[b[i]] += v
+			sc[c[i]] += v
+			sd[d[i]] += v
+		}
+		return
+	}
+	for j, m := range margins {
+		s, idx := sums[j], m.Index[:len(w)]
+		for i, v := range w {
+			s[idx[i]] += v
+		}
+	}
 }
