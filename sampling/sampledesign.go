@@ -152,6 +152,8 @@ func ParseSampleDesign(r io.Reader) (*SampleDesign, error) {
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError
 		switch {
+		case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+			return nil, &SampleDesignError{Err: errors.New("invalid JSON: unexpected end of input")}
 		case errors.As(err, &se):
 			line := 1 + bytes.Count(data[:min(int(se.Offset), len(data))], []byte("\n"))
 			return nil, &SampleDesignError{Err: fmt.Errorf("invalid JSON at line %d: %v", line, se)}

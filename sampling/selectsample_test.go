@@ -2,6 +2,7 @@ package sampling
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -354,4 +355,169 @@ func TestSelectSampleWeightsSumToN(t *testing.T) {
 			}
 		}
 	}
+}
+
+// selWithFloat adds a float64 column computed from the row index.
+func selWithFloat(rec arrow.RecordBatch, name string, v func(i int) float64) arrow.RecordBatch {
+	b := array.NewFloat64Builder(memory.DefaultAllocator)
+	defer b.Release()
+	for i := 0; i < int(rec.NumRows()); i++ {
+		b.Append(v(i))
+	}
+	col := b.NewArray()
+	defer col.Release()
+	fields := append(rec.Schema().Fields(), arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Float64})
+	return array.NewRecordBatch(arrow.NewSchema(fields, nil), append(rec.Columns(), col), rec.NumRows())
+}
+
+// selWithBool adds a boolean column computed from the row index.
+func selWithBool(rec arrow.RecordBatch, name string, v func(i int) bool) arrow.RecordBatch {
+	b := array.NewBooleanBuilder(memory.DefaultAllocator)
+	defer b.Release()
+	for i := 0; i < int(rec.NumRows()); i++ {
+		b.Append(v(i))
+	}
+	col := b.NewArray()
+	defer col.Release()
+	fields := append(rec.Schema().Fields(), arrow.Field{Name: name, Type: arrow.FixedWidthTypes.Boolean})
+	return array.NewRecordBatch(arrow.NewSchema(fields, nil), append(rec.Columns(), col), rec.NumRows())
+}
+
+func TestSelectSampleBadInput(t *testing.T) {
+	f := selTwoProvinces()
+	base := f.record(memory.DefaultAllocator)
+	defer base.Release()
+	rec := selWithTarget(base, 6)
+	defer rec.Release()
+	// tx: transactions per row; row 13 (district A-cap) negative in "neg",
+	// district A-d2 (rows 69–78) all zero in "zero".
+	neg := selWithFloat(rec, "neg", func(i int) float64 {
+		if i == 12 {
+			return -1
+		}
+		return 1
+	})
+	defer neg.Release()
+	zero := selWithFloat(rec, "zero", func(i int) float64 {
+		if f.district[i] == "A-d2" {
+			return 0
+		}
+		return 2
+	})
+	defer zero.Release()
+	f.nulls = map[string]int{"province": 5}
+	nullRec := f.record(memory.DefaultAllocator)
+	defer nullRec.Release()
+
+	multi := func(stage0 string) string {
+		return `{"strata":["province"],"size":{"column":"n_target"},"stages":[` + stage0 +
+			`,{"unit":"commune","method":"pps_systematic","n":1},{"unit":"row","method":"systematic"}]}`
+	}
+	for _, c := range []struct {
+		name   string
+		rec    arrow.RecordBatch
+		design string
+		want   []string // substrings of the message
+		counts bool     // wraps ErrCountsNotMet
+	}{
+		{"n > N", nil, `{"strata":["province"],"size":{"column":"n_target"}}`, []string{`stratum "A"`, "n_target", "larger than"}, true},
+		{"total > N", rec, `{"strata":["province"],"size":{"total":500}}`, []string{"500", "larger than"}, true},
+		{"negative size", neg, multi(`{"unit":"district","method":"pps_systematic","n":2,"size":"neg"}`), []string{`column "neg"`, "row 13", "-1"}, false},
+		{"zero size", zero, multi(`{"unit":"district","method":"pps_systematic","n":2,"size":"zero"}`), []string{`stratum "A"`, `"A-d2"`, "size measure 0"}, false},
+		{"certainty not boolean", rec, multi(`{"unit":"district","method":"pps_systematic","n":2,"certainty":{"column":"id"}}`), []string{`column "id"`, "boolean", "int64"}, false},
+		{"missing stratum", nullRec, `{"strata":["province"],"size":{"total":10}}`, []string{`column "province"`, "row 6", "missing stratum"}, false},
+		{"unit column absent", rec, multi(`{"unit":"ward","method":"srs","n":2}`), []string{`column "ward"`, "stages[0].unit", "not in the frame"}, false},
+		{"stage n > units", rec, multi(`{"unit":"district","method":"srs","n":5}`), []string{`stratum "B"`, "stages[0].n = 5", "only 4"}, true},
+		{"certainty > n", nil, multi(`{"unit":"district","method":"pps_systematic","n":1,"certainty":{"column":"big"}}`), []string{`stratum "A"`, "big", "2 certainty units"}, true},
+		{"rows cannot be met", rec, `{"strata":["province"],"size":{"column":"n_target"},"stages":[{"unit":"commune","method":"srs","n":1},{"unit":"row","method":"srs"}]}`, nil, false},
+		{"output column clash", rec, `{"size":{"total":5},"stages":[{"unit":"row","method":"srs"}]}`, nil, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d := selMustDesign(t, c.design)
+			r := c.rec
+			if c.name == "rows cannot be met" {
+				// one commune per province with 6 rows wanted: A-d3-1 has 6 rows,
+				// but a 7-row target fails whichever commune is drawn when it is
+				// smaller; use a target of 31, more than any commune holds.
+				r = selWithTarget(base, 31)
+				defer r.Release()
+				c.want = []string{"stratum", "31 rows to select", "hold only"}
+				c.counts = true
+			}
+			switch c.name {
+			case "n > N":
+				r = selWithTarget(base, 500)
+				defer r.Release()
+			case "certainty > n":
+				// two districts of A flagged: A-cap and A-d1
+				r = selWithBool(rec, "big", func(i int) bool { return f.district[i] == "A-cap" || f.district[i] == "A-d1" })
+				defer r.Release()
+			}
+			if c.name == "output column clash" {
+				r = selWithFloat(rec, "pi", func(int) float64 { return 1 })
+				defer r.Release()
+				c.want = []string{`column "pi"`, "rename"}
+			}
+			out, err := SelectSample(NewRecordFrame(r), d, rand.New(rand.NewPCG(1, 1)))
+			if err == nil {
+				out.Release()
+				t.Fatal("no error")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			if c.counts != errors.Is(err, ErrCountsNotMet) {
+				t.Errorf("errors.Is(ErrCountsNotMet) = %v, want %v (%v)", !c.counts, c.counts, err)
+			}
+			var fe *SampleFrameError
+			if !errors.As(err, &fe) {
+				t.Errorf("%T is not a *SampleFrameError", err)
+			}
+		})
+	}
+}
+
+func TestParseSampleDesignErrors(t *testing.T) {
+	for _, c := range []struct{ js, want string }{
+		{`{"size":{"total":10},"alocation":{}}`, "alocation"},
+		{`{"size":{}}`, "field size: give exactly one"},
+		{`{"size":{"total":10,"column":"x"}}`, "exactly one"},
+		{`{"size":{"yamane":{"e":0}}}`, "size.yamane.e"},
+		{`{"strata":["province"],"size":{"yamane":{"e":0.05,"by":["region"]}}}`, "size.by"},
+		{`{"size":{"total":10},"stages":[{"unit":"row","method":"srs"},{"unit":"commune","method":"srs","n":1}]}`, "stages[0].unit"},
+		{`{"size":{"total":10},"stages":[{"unit":"commune","method":"pps","n":1},{"unit":"row","method":"srs"}]}`, "stages[0].method"},
+		{`{"size":{"total":10},"stages":[{"unit":"commune","method":"srs"},{"unit":"row","method":"srs"}]}`, "stages[0].n"},
+		{`{"size":{"total":10},"stages":[{"unit":"commune","method":"srs","n":2,"certainty":{"column":"c"}},{"unit":"row","method":"srs"}]}`, "stages[0].certainty"},
+		{`{"size":{"total":10},"stages":[{"unit":"row","method":"srs","n":3}]}`, "stages[0].n"},
+		{`{"size":{"total":10},"allocation":{"method":"neyman"}}`, "allocation.sd"},
+		{`{"size":{"total":10},"response_rate":1.5}`, "response_rate"},
+		{`{"size":{"total":"ten"}}`, "size.total"},
+		{`{"size":{"total":10}`, "invalid JSON"},
+	} {
+		_, err := ParseSampleDesign(strings.NewReader(c.js))
+		var de *SampleDesignError
+		if err == nil || !strings.Contains(err.Error(), c.want) || !errors.As(err, &de) {
+			t.Errorf("%s: error %v, want a *SampleDesignError containing %q", c.js, err, c.want)
+		}
+	}
+}
+
+func FuzzParseSampleDesign(f *testing.F) {
+	f.Add(selMultiStageJSON)
+	f.Add(`{"strata":["province","level"],"size":{"yamane":{"e":0.05,"by":["province"]}},"response_rate":0.8,"allocation":{"method":"proportional","min":30}}`)
+	f.Add(`{"size":{"moe":{"e":0.05,"deff":1.5}},"plan":{"deff_by":{"A":2}}}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseSampleDesign(strings.NewReader(s))
+		if err == nil {
+			// a valid design validates again and has a final row stage
+			if err := d.Validate(); err != nil {
+				t.Fatalf("valid design fails Validate: %v", err)
+			}
+			if d.Stages[len(d.Stages)-1].Unit != "row" {
+				t.Fatal("no row stage")
+			}
+		}
+	})
 }
