@@ -16,7 +16,7 @@ func ExampleCanonical() {
 	// "Hoà Bình" → "Hòa Bình" <nil>
 	// "thua thien-hue" → "Thừa Thiên Huế" <nil>
 	// "01" → "Hà Nội" <nil>
-	// "Ha Noy" → "" unknown province "Ha Noy"; closest: Hà Nội, Hà Nam, Hà Tĩnh
+	// "Ha Noy" → "" unknown province "Ha Noy"; closest: Hà Nội, Hà Nam
 }
 
 func ExampleCanonicalForYear() {

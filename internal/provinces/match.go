@@ -118,6 +118,7 @@ type UnknownError struct {
 	Ambiguous bool
 
 	reason string // a specific explanation (empty input, bad code, code/name mismatch)
+	hint   string // a near miss on an absorbed province's name
 }
 
 func (e *UnknownError) Error() string {
@@ -133,7 +134,11 @@ func (e *UnknownError) Error() string {
 	case e.Ambiguous:
 		return fmt.Sprintf("ambiguous province %q: could be %s", e.Name, strings.Join(e.Suggestions, ", "))
 	case len(e.Suggestions) > 0:
-		return fmt.Sprintf("unknown province %q; closest: %s", e.Name, strings.Join(e.Suggestions, ", "))
+		msg := fmt.Sprintf("unknown province %q; closest: %s", e.Name, strings.Join(e.Suggestions, ", "))
+		if e.hint != "" {
+			msg += " (" + e.hint + ")"
+		}
+		return msg
 	}
 	return fmt.Sprintf("unknown province %q", e.Name)
 }
@@ -321,13 +326,14 @@ type entry struct {
 type index struct {
 	g     Geography
 	byKey map[string]*entry
-	// suggest lists (key, canonical) pairs used to rank suggestions.
+	// suggest lists the keys (and what they denote) used to rank
+	// suggestions.
 	suggest []suggestKey
 }
 
 type suggestKey struct {
-	key   string
-	canon string
+	key string
+	t   target
 }
 
 var (
@@ -541,10 +547,10 @@ func (ix *index) finish() {
 				e.toned[tk] = sp.t
 			}
 		}
-		// Suggestions come from valid names and from aliases long enough
-		// not to match every short typo.
-		if e.ambiguous == nil && e.t.former == "" && len(key) >= 4 {
-			ix.suggest = append(ix.suggest, suggestKey{key, e.t.canon})
+		// Suggestions come from names and from aliases long enough not to
+		// match every short typo.
+		if e.ambiguous == nil && len(key) >= 4 {
+			ix.suggest = append(ix.suggest, suggestKey{key, e.t})
 		}
 	}
 	sort.Slice(ix.suggest, func(i, j int) bool { return ix.suggest[i].key < ix.suggest[j].key })
@@ -566,31 +572,40 @@ func (ix *index) canonical(name string, lenient bool) (string, error) {
 
 // byTokens resolves the name made of toks[lo:hi].
 func (ix *index) byTokens(name string, toks []string, lo, hi int, lenient bool) (string, error) {
-	key := strings.Join(toks[lo:hi], "")
-	e, ok := ix.byKey[key]
-	if !ok {
-		return "", &UnknownError{Name: name, Geography: ix.g, Suggestions: ix.closest(key)}
-	}
-	t := e.t
-	if e.ambiguous != nil {
-		var found bool
-		if e.toned != nil {
-			// Both modes of fold cut words at the same places.
-			tt := fold(name, true)
-			t, found = e.toned[strings.Join(tt[lo:hi], "")]
-		}
-		if !found {
-			var c []string
-			for _, a := range e.ambiguous {
-				c = append(c, a.canon)
-			}
-			return "", &UnknownError{Name: name, Geography: ix.g, Suggestions: c, Ambiguous: true}
-		}
+	t, err := ix.resolve(name, toks, lo, hi)
+	if err != nil {
+		return "", err
 	}
 	if t.former != "" && !lenient {
 		return "", &UnknownError{Name: name, Geography: ix.g, Suggestions: []string{t.canon}, Former: t.former, PartOf: t.canon}
 	}
 	return t.canon, nil
+}
+
+// resolve looks the name made of toks[lo:hi] up; absorbed provinces are not
+// an error here.
+func (ix *index) resolve(name string, toks []string, lo, hi int) (target, error) {
+	key := strings.Join(toks[lo:hi], "")
+	e, ok := ix.byKey[key]
+	if !ok {
+		sug, hint := ix.closest(key)
+		return target{}, &UnknownError{Name: name, Geography: ix.g, Suggestions: sug, hint: hint}
+	}
+	if e.ambiguous == nil {
+		return e.t, nil
+	}
+	if e.toned != nil {
+		// Both modes of fold cut words at the same places.
+		tt := fold(name, true)
+		if t, ok := e.toned[strings.Join(tt[lo:hi], "")]; ok {
+			return t, nil
+		}
+	}
+	var c []string
+	for _, a := range e.ambiguous {
+		c = append(c, a.canon)
+	}
+	return target{}, &UnknownError{Name: name, Geography: ix.g, Suggestions: c, Ambiguous: true}
 }
 
 // withCode resolves a code, toks[lo], optionally followed by a name:
@@ -626,30 +641,40 @@ func (ix *index) withCode(name string, toks []string, lo, hi int, lenient bool) 
 	}
 	// Compare the territories first (leniently), so that a disagreement is
 	// reported as such whether or not the name is also an absorbed one.
-	byName, err := ix.byTokens(name, toks, lo+l, lo+h, true)
+	t, err := ix.resolve(name, toks, lo+l, lo+h)
 	if err != nil {
 		return "", err
 	}
-	if byName != byCodeName {
-		return "", &UnknownError{Name: name, Geography: ix.g, Suggestions: []string{byCodeName, byName},
-			reason: fmt.Sprintf("code %s is %s but the name is %s", c, byCodeName, byName)}
+	if t.canon != byCodeName {
+		what := t.canon
+		if t.former != "" {
+			what = t.former + ", part of " + t.canon + " from 2025"
+		}
+		return "", &UnknownError{Name: name, Geography: ix.g, Suggestions: []string{byCodeName, t.canon},
+			reason: fmt.Sprintf("code %s is %s but the name is %s", c, byCodeName, what)}
 	}
-	if !lenient {
-		return ix.byTokens(name, toks, lo+l, lo+h, false)
-	}
-	return byName, nil
+	return ix.byTokens(name, toks, lo+l, lo+h, lenient)
 }
 
-// closest returns up to 3 canonical names whose keys are nearest to key by
-// Levenshtein distance (ties by name).
-func (ix *index) closest(key string) []string {
+// closest returns up to 3 canonical names whose keys are near key, nearest
+// first, and in Geo2025 a hint when the nearest key is that of an absorbed
+// 1997–2024 province.
+//
+// The score is the Levenshtein distance between folded keys, except that a
+// key of 4+ letters contained in a candidate's key ("vungtau" in
+// "bariavungtau") scores 1. Candidates scoring more than max(2, len(key)/2)
+// are not offered: junk input gets no suggestions rather than arbitrary
+// ones. Ties go to the longer common prefix (typos are rarer at the start of
+// a name), then to the name.
+func (ix *index) closest(key string) (names []string, hint string) {
 	if key == "" {
-		return nil
+		return nil, ""
 	}
 	k := []rune(key)
 	if len(k) > 40 {
 		k = k[:40]
 	}
+	limit := max(2, len(k)/2)
 	type score struct{ dist, prefix int }
 	better := func(a, b score) bool {
 		if a.dist != b.dist {
@@ -658,19 +683,31 @@ func (ix *index) closest(key string) []string {
 		return a.prefix > b.prefix
 	}
 	best := map[string]score{}
+	var bestOld score
+	var old target
 	buf := make([]int, 2*(len(k)+1))
 	for _, s := range ix.suggest {
 		sc := score{levenshtein(k, s.key, buf), commonPrefix(key, s.key)}
-		if old, ok := best[s.canon]; !ok || better(sc, old) {
-			best[s.canon] = sc
+		if len(k) >= 4 && strings.Contains(s.key, key) {
+			sc.dist = min(sc.dist, 1)
+		}
+		if sc.dist > limit {
+			continue
+		}
+		if s.t.former != "" {
+			if old.former == "" || better(sc, bestOld) {
+				bestOld, old = sc, s.t
+			}
+			continue
+		}
+		if prev, ok := best[s.t.canon]; !ok || better(sc, prev) {
+			best[s.t.canon] = sc
 		}
 	}
-	names := make([]string, 0, len(best))
+	names = make([]string, 0, len(best))
 	for n := range best {
 		names = append(names, n)
 	}
-	// Nearest first; ties go to the longer common prefix (typos are rarer
-	// at the start of a name), then to the name.
 	sort.Slice(names, func(i, j int) bool {
 		a, b := best[names[i]], best[names[j]]
 		if a != b {
@@ -678,10 +715,26 @@ func (ix *index) closest(key string) []string {
 		}
 		return names[i] < names[j]
 	})
+	if old.former != "" && (len(names) == 0 || better(bestOld, best[names[0]])) {
+		hint = fmt.Sprintf("%s was a 1997–2024 province, part of %s from 2025", old.former, old.canon)
+		// Offer its 2025 province first.
+		names = slicesDelete(names, old.canon)
+		names = append([]string{old.canon}, names...)
+	}
 	if len(names) > 3 {
 		names = names[:3]
 	}
-	return names
+	return names, hint
+}
+
+func slicesDelete(s []string, v string) []string {
+	out := s[:0]
+	for _, x := range s {
+		if x != v {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func commonPrefix(a, b string) int {

@@ -186,7 +186,7 @@ func TestAbsorbedMessage(t *testing.T) {
 			f = CanonicalLenient
 		}
 		_, err = f("10 Đắc Nông", Geo2025)
-		if err == nil || !strings.Contains(err.Error(), "code 10 is Lào Cai but the name is Lâm Đồng") {
+		if err == nil || !strings.Contains(err.Error(), "code 10 is Lào Cai but the name is Đắk Nông, part of Lâm Đồng from 2025") {
 			t.Fatalf("lenient=%v: code/name mismatch in 2025: %v", lenient, err)
 		}
 	}
@@ -214,7 +214,15 @@ func TestUnknownSuggestions(t *testing.T) {
 		{"Ninh Binhh", Geo2025, []string{"Ninh Bình"}, ""},
 		{"Quang Ngaii", Geo2025, []string{"Quảng Ngãi"}, ""},
 		{"Sai Gonn", Geo2025, []string{hcm}, ""},
-		{"Vũng Tàu", Geo1997, nil, ""}, // a city, not an alias
+		// A city, not an alias; the province containing its name is offered.
+		{"Vũng Tàu", Geo1997, []string{"Bà Rịa - Vũng Tàu"}, `unknown province "Vũng Tàu"; closest: Bà Rịa - Vũng Tàu`},
+		{"Vũng Tàu", Geo2025, []string{hcm}, `unknown province "Vũng Tàu"; closest: Thành phố Hồ Chí Minh (Bà Rịa - Vũng Tàu was a 1997–2024 province, part of Thành phố Hồ Chí Minh from 2025)`},
+		// A typo of an absorbed province in 2025 data.
+		{"Vinh Phuk", Geo2025, []string{"Phú Thọ", "Vĩnh Long"}, `unknown province "Vinh Phuk"; closest: Phú Thọ, Vĩnh Long (Vĩnh Phúc was a 1997–2024 province, part of Phú Thọ from 2025)`},
+		{"Vinh Phuk", Geo1997, []string{"Vĩnh Phúc"}, `unknown province "Vinh Phuk"; closest: Vĩnh Phúc, `},
+		// Junk gets no suggestions rather than arbitrary ones.
+		{"xyz", Geo1997, nil, `unknown province "xyz"`},
+		{"qwertyuiop", Geo2025, nil, `unknown province "qwertyuiop"`},
 		{"", Geo1997, nil, `province "": the name is empty`},
 		{" - ", Geo2025, nil, `province " - ": the name is empty`},
 		{"03", Geo1997, nil, `province "03": no province has code 03 (codes are 01–96, with gaps)`},
@@ -246,6 +254,9 @@ func TestUnknownSuggestions(t *testing.T) {
 			if !IsCanonical(s, c.g) {
 				t.Errorf("Canonical(%q): suggestion %q is not a %v name", c.in, s, c.g)
 			}
+		}
+		if c.want == nil && len(ue.Suggestions) > 0 {
+			t.Errorf("Canonical(%q): suggestions %q, want none", c.in, ue.Suggestions)
 		}
 		if c.msg != "" && !strings.HasPrefix(err.Error(), c.msg) {
 			t.Errorf("Canonical(%q, %v) error %q, want prefix %q", c.in, c.g, err, c.msg)
