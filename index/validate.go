@@ -452,6 +452,25 @@ func checkCodes(c *codeColumn, name string, q *Questionnaire, expect bool, valid
 		}
 		return s
 	}
+	invalidCode := func(i int, v int64) {
+		st.add(i, ReasonInvalidCode, name, c.raw(i), fmt.Sprintf("code %d in column %q is outside %s", v, name, allowed()))
+	}
+	// Fast paths over the raw values of the integer types the readers and
+	// the generator produce.
+	switch a := c.arr.(type) {
+	case *array.Int8:
+		scanInts(a.Int8Values(), a, lo, hi, isMissing, valid, invalidCode)
+		return
+	case *array.Int16:
+		scanInts(a.Int16Values(), a, lo, hi, isMissing, valid, invalidCode)
+		return
+	case *array.Int32:
+		scanInts(a.Int32Values(), a, lo, hi, isMissing, valid, invalidCode)
+		return
+	case *array.Int64:
+		scanInts(a.Int64Values(), a, lo, hi, isMissing, valid, invalidCode)
+		return
+	}
 	for i := 0; i < n; i++ {
 		v, state := c.at(i)
 		switch state {
@@ -467,12 +486,35 @@ func checkCodes(c *codeColumn, name string, q *Questionnaire, expect bool, valid
 			if isMissing(v) {
 				continue
 			}
-			st.add(i, ReasonInvalidCode, name, c.raw(i), fmt.Sprintf("code %d in column %q is outside %s", v, name, allowed()))
+			invalidCode(i, v)
 		case cellNotInt:
 			st.add(i, ReasonInvalidCode, name, c.raw(i), fmt.Sprintf("value %q in column %q is not an integer code; expected %s", c.raw(i), name, allowed()))
 		case cellOverflow:
 			st.add(i, ReasonInvalidCode, name, c.raw(i), fmt.Sprintf("value %q in column %q is out of range; expected %s", c.raw(i), name, allowed()))
 		}
+	}
+}
+
+// scanInts classifies the cells of a signed integer column from its raw
+// values: codes in lo..hi count as valid answers, declared missing codes and
+// nulls are skipped, anything else is reported.
+func scanInts[T int8 | int16 | int32 | int64](vals []T, a arrow.Array, lo, hi int64, isMissing func(int64) bool, valid []int32, invalid func(int, int64)) {
+	nulls := a.NullN() > 0
+	for i, x := range vals {
+		v := int64(x)
+		if v >= lo && v <= hi {
+			if nulls && a.IsNull(i) {
+				continue
+			}
+			if valid != nil {
+				valid[i]++
+			}
+			continue
+		}
+		if (nulls && a.IsNull(i)) || isMissing(v) {
+			continue
+		}
+		invalid(i, v)
 	}
 }
 
