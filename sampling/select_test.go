@@ -133,3 +133,5 @@ func TestSelectPPSSystematicEdge(t *testing.T) {
 		t.Errorf("SRS of 0: %v", s)
 	}
 }
+
+func selTestRNG(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x5eed)) }

@@ -1,0 +1,184 @@
+package sampling
+
+import (
+	"fmt"
+	"math"
+)
+
+// PlanRow is one line of a planning report.
+type PlanRow struct {
+	// Level is "stratum", "domain" (a reporting domain, e.g. a province) or
+	// "total" (the whole frame).
+	Level string
+	Key   string
+	N     int64 // population: frame rows
+	// Issued is the number of ballots to issue (the allocated n, after the
+	// response-rate inflation); Expected = Issued · response rate, the
+	// completed ballots expected.
+	Issued   int
+	Expected float64
+	// Deff is the design effect assumed (for domain and total rows the
+	// effective one: the stratified variance with the strata's design
+	// effects over the one without).
+	Deff float64
+	// MOE is the expected margin of error (half-width of the confidence
+	// interval) of a proportion P at the plan's level, from Expected
+	// completes, in proportion units (0.05 = 5 points).
+	MOE float64
+	// Cost is Issued times the stratum's cost per ballot (summed for domains
+	// and the total); NaN without a cost column.
+	Cost float64
+}
+
+// SamplePlan is the planning report of a design on a frame: what a ministry
+// looks at before fielding. Rows are the strata, then the reporting
+// domains, then the total, each group in key order.
+type SamplePlan struct {
+	P, Level     float64 // proportion and confidence level of MOE
+	ResponseRate float64
+	DomainBy     []string // columns of the reporting domains
+	Rows         []PlanRow
+}
+
+// Plan computes the allocation of d on frame without selecting anything and
+// reports, per stratum, per reporting domain and in total, the ballots to
+// issue, the completes expected, the assumed design effect, the expected
+// margin of error and the cost.
+//
+// Margins of error: for a stratum with c_h expected completes out of N_h,
+//
+//	v_h = deff_h · p (1 − p) / c_h · (N_h − c_h) / (N_h − 1),   e_h = z √v_h
+//
+// (MarginOfError), and for a domain (stratified estimator of a proportion,
+// Cochran 1977, eq. 5.6 with design effects)
+//
+//	V_d = Σ_{h∈d} (N_h / N_d)² v_h,   e_d = z √V_d,
+//
+// with z = qnorm(1 − (1 − level)/2). p defaults to 0.5 (the worst case),
+// level to 0.95. The design effect of a stratum is, first found: plan.deff_by
+// for its domain key, then for its stratum key; the plan.deff_column value;
+// plan.deff; size.moe.deff; 1. A Yamane design at e = 0.05 with deff 1.5
+// thus shows a margin of about 0.05·√1.5 ≈ 0.061, not 0.05.
+//
+// Domains are those of size.by, or else the first stratum column.
+func Plan(frame SampleFrame, d *SampleDesign) (*SamplePlan, error) {
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	t, err := selScanTree(frame, d, false, false, true)
+	if err != nil {
+		return nil, err
+	}
+	nh, _, err := t.sizes()
+	if err != nil {
+		return nil, err
+	}
+	p := &SamplePlan{P: 0.5, Level: 0.95, ResponseRate: d.rate()}
+	if d.Plan.P != 0 {
+		p.P = d.Plan.P
+	}
+	if d.Plan.Level != 0 {
+		p.Level = d.Plan.Level
+	}
+	p.DomainBy = d.domainBy()
+	if len(p.DomainBy) == 0 && len(d.Strata) > 0 {
+		p.DomainBy = d.Strata[:1]
+	}
+	doms := t.domains(p.DomainBy)
+	domOf := make([]string, len(t.strata))
+	for _, dom := range doms {
+		for _, h := range dom.strata {
+			domOf[h] = dom.key
+		}
+	}
+	z := sizeZ(p.Level)
+	pq := p.P * (1 - p.P)
+	type acc struct{ v, v1, cost float64 }
+	vh := make([]acc, len(t.strata))
+	for h := range t.strata {
+		N := t.rows[t.strata[h]]
+		deff, err := planDeff(t, d, h, domOf[h])
+		if err != nil {
+			return nil, err
+		}
+		c := float64(nh[h]) * p.ResponseRate
+		row := PlanRow{Level: "stratum", Key: t.stratumID[h], N: N, Issued: nh[h], Expected: c, Deff: deff, Cost: math.NaN()}
+		if col := d.Plan.Cost; col != "" {
+			cb := t.constOf(col, h)
+			if math.IsNaN(cb) || cb < 0 {
+				return nil, &SampleFrameError{Stratum: t.stratumID[h], Column: col, Err: fmt.Errorf("cost per ballot is %v; give a non-negative number on the stratum's rows", selShow(cb, !math.IsNaN(cb)))}
+			}
+			row.Cost = float64(nh[h]) * cb
+		}
+		v1 := planVar(c, N, pq)
+		vh[h] = acc{v: deff * v1, v1: v1, cost: row.Cost}
+		row.MOE = z * math.Sqrt(vh[h].v)
+		p.Rows = append(p.Rows, row)
+	}
+	sum := func(level, key string, strata []int) PlanRow {
+		row := PlanRow{Level: level, Key: key}
+		for _, h := range strata {
+			row.N += t.rows[t.strata[h]]
+			row.Issued += nh[h]
+			row.Cost += vh[h].cost
+		}
+		var V, V1 float64
+		for _, h := range strata {
+			w := float64(t.rows[t.strata[h]]) / float64(row.N)
+			V += w * w * vh[h].v
+			V1 += w * w * vh[h].v1
+		}
+		row.Expected = float64(row.Issued) * p.ResponseRate
+		row.MOE = z * math.Sqrt(V)
+		row.Deff = V / V1
+		return row
+	}
+	all := make([]int, len(t.strata))
+	for i := range all {
+		all[i] = i
+	}
+	if len(p.DomainBy) > 0 {
+		for _, dom := range doms {
+			p.Rows = append(p.Rows, sum("domain", dom.key, dom.strata))
+		}
+	}
+	p.Rows = append(p.Rows, sum("total", "all", all))
+	return p, nil
+}
+
+// planVar is the variance of an estimated proportion from c completes out
+// of N under simple random sampling, pq / c · (N − c)/(N − 1) with
+// pq = p(1 − p); +Inf with no completes.
+func planVar(c float64, N int64, pq float64) float64 {
+	if !(c > 0) {
+		return math.Inf(1)
+	}
+	v := pq / c
+	if N > 1 {
+		v *= math.Max(float64(N)-c, 0) / float64(N-1)
+	}
+	return v
+}
+
+func planDeff(t *selTree, d *SampleDesign, h int, domain string) (float64, error) {
+	if v, ok := d.Plan.DeffBy[domain]; ok {
+		return v, nil
+	}
+	if v, ok := d.Plan.DeffBy[t.stratumID[h]]; ok {
+		return v, nil
+	}
+	if c := d.Plan.DeffColumn; c != "" {
+		v := t.constOf(c, h)
+		if !(v > 0) {
+			return 0, &SampleFrameError{Stratum: t.stratumID[h], Column: c, Err: fmt.Errorf("design effect is %v; give a positive number on the stratum's rows", selShow(v, !math.IsNaN(v)))}
+		}
+		return v, nil
+	}
+	if d.Plan.Deff > 0 {
+		return d.Plan.Deff, nil
+	}
+	if m := d.Size.MOE; m != nil && m.Deff > 0 {
+		return m.Deff, nil
+	}
+	return 1, nil
+}
