@@ -7,18 +7,43 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
-// BenchmarkSurvey generates 1M ballots: 63 province strata × 20 PSUs.
-func BenchmarkSurvey1M(b *testing.B) {
+func benchSurvey(b *testing.B, n int) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		rb, _, err := Survey(SurveyConfig{Seed: 1, Ballots: 1_000_000}, memory.DefaultAllocator)
+		rb, _, err := Survey(SurveyConfig{Seed: 1, Ballots: n}, memory.DefaultAllocator)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if rb.NumRows() != 1_000_000 {
+		if rb.NumRows() != int64(n) {
 			b.Fatal(rb.NumRows())
 		}
 		rb.Release()
+	}
+	b.ReportMetric(float64(n), "ballots/op")
+}
+
+// Survey: 63 province strata × 20 PSUs.
+func BenchmarkSurvey10k(b *testing.B)  { benchSurvey(b, 10_000) }
+func BenchmarkSurvey100k(b *testing.B) { benchSurvey(b, 100_000) }
+func BenchmarkSurvey1M(b *testing.B)   { benchSurvey(b, 1_000_000) }
+
+// BenchmarkRespond fields a 1-in-8 sample (37,500 issued) of the default register.
+func BenchmarkRespond(b *testing.B) {
+	cfg := Config{Seed: 1}
+	reg, err := Register(cfg, 2021, memory.DefaultAllocator)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer reg.Release()
+	truth := NewTruth(cfg)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		res, err := Respond(cfg, 2021, reg.NewSlice(0, reg.NumRows()/8), truth, nil, memory.DefaultAllocator)
+		if err != nil {
+			b.Fatal(err)
+		}
+		res.Release()
 	}
 }
 

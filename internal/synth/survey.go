@@ -110,12 +110,7 @@ func Survey(cfg SurveyConfig, mem memory.Allocator) (arrow.RecordBatch, *Truth, 
 			return nil, nil, fmt.Errorf("synth: PSUsPerStratum %d exceeds the %d communes of %s; choose at most that", n, len(p.communes), p.name)
 		}
 	}
-	type psu struct {
-		prov, com   int
-		start, m    int
-		weight, fpc float64
-	}
-	psus := make([]psu, 0, H*n)
+	psus := make([]psuRef, 0, H*n)
 	for h := range g.provs {
 		r := stream(w.seed, tagSurveyStratum, uint64(cfg.Year), uint64(h))
 		M := len(g.provs[h].communes)
@@ -130,7 +125,7 @@ func Survey(cfg SurveyConfig, mem memory.Allocator) (arrow.RecordBatch, *Truth, 
 		sel := perm[:n]
 		sort.Ints(sel)
 		for _, k := range sel {
-			psus = append(psus, psu{prov: h, com: k, fpc: float64(M)})
+			psus = append(psus, psuRef{prov: h, com: k, fpc: float64(M)})
 		}
 	}
 	total := 0
@@ -197,16 +192,51 @@ func Survey(cfg SurveyConfig, mem memory.Allocator) (arrow.RecordBatch, *Truth, 
 	}
 	wg.Wait()
 
-	// Design columns.
-	yearStr := itoa(cfg.Year)
-	// Exact sizes of the string data, so that nothing is copied.
-	var nb, nprov, ncode, nreg, ncom, ndist, nlev, nunit, nfield, nrt int
+	// Columns are built concurrently, each by one goroutine, so the output
+	// does not depend on scheduling. String data is sized exactly first, so
+	// nothing is copied.
+	var ballotCols, constCols, cellCols []arrow.Array
+	var wg2 sync.WaitGroup
+	wg2.Add(3)
+	go func() {
+		defer wg2.Done()
+		ballotCols = b.arrays(nil)
+	}()
+	go func() {
+		defer wg2.Done()
+		constCols = surveyConstCols(mem, cfg.Year, g, psus, total)
+	}()
+	go func() {
+		defer wg2.Done()
+		cellCols = surveyCellCols(mem, g, psus, cells, rtype, total)
+	}()
+	wg2.Wait()
+	// constCols: ballot_id, year, province, province_code, region, stratum, psu, fpc, weight, district, commune
+	cols := append(constCols, cellCols...)
+	cols = append(cols, ballotCols...)
+	names := append(append([]string(nil), SurveyDesignColumns...), BallotColumns...)
+	return batch(names, cols, total), truth, nil
+}
+
+// psuRef is one selected PSU of Survey: its province and commune, its rows
+// [start, start+m), its design weight and fpc.
+type psuRef struct {
+	prov, com   int
+	start, m    int
+	weight, fpc float64
+}
+
+// surveyConstCols builds ballot_id, year, province, province_code, region,
+// stratum, psu, fpc, weight, district and commune.
+func surveyConstCols(mem memory.Allocator, year int, g *geography, psus []psuRef, total int) []arrow.Array {
+	yearStr := itoa(year)
+	var nb, nprov, ncode, nreg, ncom, ndist int
 	for i := range psus {
 		ps := &psus[i]
 		p := &g.provs[ps.prov]
 		c := &p.communes[ps.com]
 		m := ps.m
-		nb += m * (len(yearStr) + len(p.code) + 2 + 7)
+		nb += m * (len(yearStr) + len(p.code) + 2 + 6)
 		nprov += m * len(p.name)
 		ncode += m * len(p.code)
 		nreg += m * len(p.region)
@@ -214,7 +244,58 @@ func Survey(cfg SurveyConfig, mem memory.Allocator) (arrow.RecordBatch, *Truth, 
 		if c.district >= 0 {
 			ndist += m * len(p.districts[c.district].id)
 		}
+	}
+	bid := newStrCol(mem, total, nb)
+	years := newFixed[int32](mem, total)
+	prov, code, region, stratum, psuC := newStrCol(mem, total, nprov), newStrCol(mem, total, ncode), newStrCol(mem, total, nreg), newStrCol(mem, total, nprov), newStrCol(mem, total, ncom)
+	dist, com := newStrCol(mem, total, ndist), newStrCol(mem, total, ncom)
+	fpc := newFixed[float64](mem, total)
+	wt := newFixed[float64](mem, total)
+	seq := 0
+	lastProv := -1
+	prefix := ""
+	for i := range psus {
+		ps := &psus[i]
+		p := &g.provs[ps.prov]
+		c := &p.communes[ps.com]
+		if ps.prov != lastProv {
+			seq, lastProv = 0, ps.prov
+			prefix = yearStr + "-" + p.code + "-"
+		}
+		m := ps.m
+		prov.addRepeat(p.name, m)
+		code.addRepeat(p.code, m)
+		region.addRepeat(p.region, m)
+		stratum.addRepeat(p.name, m)
+		psuC.addRepeat(c.id, m)
+		com.addRepeat(c.id, m)
+		if c.district >= 0 {
+			dist.addRepeat(p.districts[c.district].id, m)
+		} else {
+			dist.addNulls(m)
+		}
 		for j := ps.start; j < ps.start+m; j++ {
+			seq++
+			bid.addPadded(prefix, seq, 6)
+			years.v[j] = int32(year)
+			fpc.v[j] = ps.fpc
+			wt.v[j] = ps.weight
+		}
+	}
+	f64 := arrow.PrimitiveTypes.Float64
+	return []arrow.Array{bid.array(false), years.array(mem, arrow.PrimitiveTypes.Int32, nil, 0), prov.array(false),
+		code.array(false), region.array(false), stratum.array(false), psuC.array(false),
+		fpc.array(mem, f64, nil, 0), wt.array(mem, f64, nil, 0), dist.array(false), com.array(false)}
+}
+
+// surveyCellCols builds level, unit, field and respondent_type.
+func surveyCellCols(mem memory.Allocator, g *geography, psus []psuRef, cells, rtype []uint8, total int) []arrow.Array {
+	var nlev, nunit, nfield, nrt int
+	for i := range psus {
+		ps := &psus[i]
+		p := &g.provs[ps.prov]
+		c := &p.communes[ps.com]
+		for j := ps.start; j < ps.start+ps.m; j++ {
 			l, fl := int(cells[j])/nFields, int(cells[j])%nFields
 			nlev += len(Levels[l])
 			nfield += len(Fields[fl])
@@ -229,52 +310,19 @@ func Survey(cfg SurveyConfig, mem memory.Allocator) (arrow.RecordBatch, *Truth, 
 			}
 		}
 	}
-	bid := newStrCol(mem, total, nb)
-	years := newFixed[int32](mem, total)
-	prov, code, region, stratum, psuC := newStrCol(mem, total, nprov), newStrCol(mem, total, ncode), newStrCol(mem, total, nreg), newStrCol(mem, total, nprov), newStrCol(mem, total, ncom)
-	dist, com, level, unit, field, rt := newStrCol(mem, total, ndist), newStrCol(mem, total, ncom), newStrCol(mem, total, nlev), newStrCol(mem, total, nunit), newStrCol(mem, total, nfield), newStrCol(mem, total, nrt)
-	fpc := newFixed[float64](mem, total)
-	wt := newFixed[float64](mem, total)
-	seq := 0
-	lastProv := -1
-	prefix := ""
+	level, unit, field, rt := newStrCol(mem, total, nlev), newStrCol(mem, total, nunit), newStrCol(mem, total, nfield), newStrCol(mem, total, nrt)
 	for i := range psus {
 		ps := &psus[i]
 		p := &g.provs[ps.prov]
 		c := &p.communes[ps.com]
-		if ps.prov != lastProv {
-			seq, lastProv = 0, ps.prov
-			prefix = yearStr + "-" + p.code + "-"
-		}
-		var d *district
-		if c.district >= 0 {
-			d = &p.districts[c.district]
-		}
-		m := ps.m
-		prov.addRepeat(p.name, m)
-		code.addRepeat(p.code, m)
-		region.addRepeat(p.region, m)
-		stratum.addRepeat(p.name, m)
-		psuC.addRepeat(c.id, m)
-		com.addRepeat(c.id, m)
-		if d != nil {
-			dist.addRepeat(d.id, m)
-		} else {
-			dist.addNulls(m)
-		}
-		for j := ps.start; j < ps.start+m; j++ {
-			seq++
-			bid.addPadded(prefix, seq, 6)
-			years.v[j] = int32(cfg.Year)
-			fpc.v[j] = ps.fpc
-			wt.v[j] = ps.weight
+		for j := ps.start; j < ps.start+ps.m; j++ {
 			l, fl := int(cells[j])/nFields, int(cells[j])%nFields
 			level.add(Levels[l])
 			switch l {
 			case lvlProvince:
 				unit.add3(p.code, "-S-", Fields[fl])
 			case lvlDistrict:
-				unit.add2(d.id, "-OSS")
+				unit.add2(p.districts[c.district].id, "-OSS")
 			default:
 				unit.add2(c.id, "-OSS")
 			}
@@ -282,12 +330,5 @@ func Survey(cfg SurveyConfig, mem memory.Allocator) (arrow.RecordBatch, *Truth, 
 			rt.add(respondentTypes[rtype[j]])
 		}
 	}
-	f64 := arrow.PrimitiveTypes.Float64
-	cols := []arrow.Array{bid.array(false), years.array(mem, arrow.PrimitiveTypes.Int32, nil, 0), prov.array(false),
-		code.array(false), region.array(false), stratum.array(false), psuC.array(false),
-		fpc.array(mem, f64, nil, 0), wt.array(mem, f64, nil, 0), dist.array(false), com.array(false),
-		level.array(false), unit.array(false), field.array(false), rt.array(false)}
-	cols = append(cols, b.arrays(nil)...)
-	names := append(append([]string(nil), SurveyDesignColumns...), BallotColumns...)
-	return batch(names, cols, total), truth, nil
+	return []arrow.Array{level.array(false), unit.array(false), field.array(false), rt.array(false)}
 }
