@@ -11,8 +11,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
 	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/synth"
 )
 
 // vtRun runs the sipas command line and returns the exit status and outputs.
@@ -222,7 +225,40 @@ func TestValidateCommandErrors(t *testing.T) {
 		if code != 0 || !strings.Contains(stdout, "rows used             1") || !strings.Contains(stdout, "2025 geography (--year 2026)") {
 			t.Errorf("with --year: exit %d, stdout %s stderr %s", code, stdout, stderr)
 		}
+		vtCheckAccounting(t, stdout, out, exc)
 	})
+}
+
+// The synthetic survey with planted faults, through Parquet and IPC.
+func TestValidateCommandSynthetic(t *testing.T) {
+	dir := t.TempDir()
+	cfg := synth.Config{Seed: 5, TotalRows: 30_000, FaultRate: 0.02}
+	reg, err := synth.Register(cfg, 2021, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Release()
+	sample := reg.NewSlice(0, 3000)
+	defer sample.Release()
+	res, err := synth.Respond(cfg, 2021, sample, nil, nil, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Release()
+	in := filepath.Join(dir, "ballots.parquet")
+	if err := arrowio.WriteRecord(in, res.Ballots); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "clean.arrow")
+	exc := filepath.Join(dir, "excluded.parquet")
+	code, stdout, stderr := vtRun(t, "", "validate", "--in", in, "--out", out, "--excluded", exc, "--show", "0")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	vtCheckAccounting(t, stdout, out, exc)
+	if want := fmt.Sprintf("rows excluded  %8d\n", len(res.Faults)); !strings.Contains(stdout, want) {
+		t.Errorf("stdout lacks %q (one row per planted fault):\n%s", want, stdout)
+	}
 }
 
 // A Likert code out of range is reported with its column and row, in the
