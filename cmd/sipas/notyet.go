@@ -6,7 +6,6 @@ import "fmt"
 // own file when it lands; until then it says so and exits 1.
 func init() {
 	for _, c := range []struct{ name, usage, summary, issue string }{
-		{"sample", "--frame FILE --design DESIGN.json [--seed N] --out FILE [--plan]", "select a stratified multi-stage sample from a frame", "sample design (#4)"},
 		{"weight", "--in FILE --spec WEIGHTING.json --out FILE", "adjust design weights: nonresponse, post-stratification, raking, calibration, trimming, replicates", "response weighting (#5)"},
 		{"estimate", "--in FILE [design flags] [--mean V,..] [--total V,..] [--ratio NUM/DEN,..] [--by V,..] [--format json|csv|table]", "design-based means, totals and ratios with standard errors", "design-based estimation (#3)"},
 		{"index", "--in FILE [design flags] [--questionnaire Q.json] [--by V,..] [--format json|csv|table]", "criterion, element and SIPAS indices with standard errors", "design-based estimation (#3)"},

@@ -1,0 +1,254 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/sampling"
+)
+
+func init() {
+	c := &command{
+		name:    "sample",
+		usage:   "--frame FILE --design DESIGN.json [--seed N] --out FILE [--plan [--format table|json]]",
+		summary: "select a stratified multi-stage sample from a frame",
+	}
+	c.run = func(e *env, args []string) error { return runSample(e, c, args) }
+	register(c)
+}
+
+// smpSeedStream is the PCG stream of `sipas sample`: the generator is
+// rand.NewPCG(seed, smpSeedStream), so a seed gives the same sample on every
+// machine.
+const smpSeedStream = 0x5349504153 // "SIPAS"
+
+func runSample(e *env, c *command, args []string) error {
+	fs := newFlagSet(e, c)
+	framePath := fs.String("frame", "", "population frame: the register, one row per transaction (CSV, Parquet, Arrow IPC; - for CSV on stdin)")
+	designPath := fs.String("design", "", "DESIGN.json: strata, size, allocation, stages, reserve (see CLI.md)")
+	seed := fs.Uint64("seed", 1, "random seed; the same frame, design and seed give the same sample")
+	out := fs.String("out", "", "output: the selected rows with stratum, pi_1..pi_k, pi, design_weight, psu, fpc_1, reserve_rank")
+	plan := fs.Bool("plan", false, "print the planning report (allocation, expected margin of error, cost) instead of selecting")
+	format := fs.String("format", "table", "planning report format: table or json")
+	if err := parseFlags(e, c, fs, args); err != nil {
+		return err
+	}
+	switch {
+	case *framePath == "":
+		return usagef("--frame is required")
+	case *designPath == "":
+		return usagef("--design is required")
+	case !*plan && *out == "":
+		return usagef("--out is required (or --plan to print the planning report)")
+	case *format != "table" && *format != "json":
+		return usagef("--format must be table or json, got %q", *format)
+	}
+	if !*plan && *out != "-" {
+		if _, err := arrowio.FormatOf(*out); err != nil {
+			return usagef("%v", err)
+		}
+		if smpSameFile(*framePath, *out) {
+			return usagef("--out would overwrite the frame %q", *framePath)
+		}
+	}
+	d, err := smpReadDesign(*designPath)
+	if err != nil {
+		return err
+	}
+	frame, closeFrame, err := smpOpenFrame(e, *framePath)
+	if err != nil {
+		return err
+	}
+	defer closeFrame()
+
+	if *plan {
+		p, err := sampling.Plan(frame, d)
+		if err != nil {
+			return smpError(*framePath, err)
+		}
+		if *format == "json" {
+			return smpPlanJSON(e.stdout, p)
+		}
+		return smpPlanTable(e.stdout, p)
+	}
+	rng := rand.New(rand.NewPCG(*seed, smpSeedStream))
+	rec, err := sampling.SelectSample(frame, d, rng)
+	if err != nil {
+		return smpError(*framePath, err)
+	}
+	defer rec.Release()
+	if err := arrowio.WriteRecord(*out, rec, arrowio.WithStdout(e.stdout)); err != nil {
+		if errors.Is(err, arrowio.ErrFormat) {
+			return usagef("%v", err)
+		}
+		return err
+	}
+	if *out != "-" {
+		main, reserve := smpCounts(rec)
+		fmt.Fprintf(e.stderr, "sipas sample: %d rows selected (%d main sample, %d reserve), seed %d, written to %s\n", main+reserve, main, reserve, *seed, *out)
+	}
+	return nil
+}
+
+func smpReadDesign(path string) (*sampling.SampleDesign, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, badInput(fmt.Errorf("design %s: %w", path, err))
+	}
+	defer f.Close()
+	d, err := sampling.ParseSampleDesign(f)
+	if err != nil {
+		return nil, badInput(fmt.Errorf("%s: %w", path, err))
+	}
+	return d, nil
+}
+
+// smpFileFrame streams a table file: every Scan reopens it with only the
+// columns asked for, so a 30-million-row register is never held in memory.
+type smpFileFrame struct {
+	path   string
+	schema *arrow.Schema
+}
+
+func (f *smpFileFrame) Schema() *arrow.Schema { return f.schema }
+
+func (f *smpFileFrame) Scan(cols []string, fn func(arrow.RecordBatch) error) error {
+	var opts []arrowio.Option
+	if cols != nil {
+		opts = append(opts, arrowio.WithColumns(cols...))
+	}
+	r, err := arrowio.Open(f.path, opts...)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	for r.Next() {
+		if err := fn(r.RecordBatch()); err != nil {
+			return err
+		}
+	}
+	return r.Err()
+}
+
+// smpOpenFrame opens the frame: a file is streamed; standard input is read
+// whole (it cannot be read twice).
+func smpOpenFrame(e *env, path string) (sampling.SampleFrame, func(), error) {
+	if path == "-" {
+		rec, err := arrowio.ReadAll(path, arrowio.WithStdin(e.stdin))
+		if err != nil {
+			return nil, nil, smpReadErr(err)
+		}
+		return sampling.NewRecordFrame(rec), rec.Release, nil
+	}
+	r, err := arrowio.Open(path, arrowio.WithColumns())
+	if err != nil {
+		return nil, nil, smpReadErr(err)
+	}
+	schema := r.Schema()
+	r.Close()
+	return &smpFileFrame{path: path, schema: schema}, func() {}, nil
+}
+
+func smpReadErr(err error) error {
+	var ae *arrowio.Error
+	if errors.As(err, &ae) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+		return badInput(err)
+	}
+	return err
+}
+
+// smpError marks data and design problems as bad input (exit 2), naming the
+// frame file.
+func smpError(path string, err error) error {
+	var fe *sampling.SampleFrameError
+	var de *sampling.SampleDesignError
+	switch {
+	case errors.As(err, &fe), errors.Is(err, sampling.ErrCountsNotMet):
+		return badInput(fmt.Errorf("%s: %w", path, err))
+	case errors.As(err, &de):
+		return badInput(err)
+	}
+	return smpReadErr(err)
+}
+
+func smpSameFile(a, b string) bool {
+	if a == "-" || b == "-" {
+		return false
+	}
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
+}
+
+func smpCounts(rec arrow.RecordBatch) (main, reserve int) {
+	idx := rec.Schema().FieldIndices(sampling.SampleReserveColumn)
+	if len(idx) == 0 {
+		return int(rec.NumRows()), 0
+	}
+	for _, v := range rec.Column(idx[0]).(*array.Int64).Int64Values() {
+		if v == 0 {
+			main++
+		} else {
+			reserve++
+		}
+	}
+	return main, reserve
+}
+
+func smpPlanTable(w io.Writer, p *sampling.SamplePlan) error {
+	fmt.Fprintf(w, "Sample plan: margin of error for p = %g at %g%% confidence, response rate %g\n\n", p.P, 100*p.Level, p.ResponseRate)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "level\tkey\tN\tissued\texpected\tdeff\tmoe (points)\tcost\t")
+	for _, r := range p.Rows {
+		cost := "-"
+		if !math.IsNaN(r.Cost) {
+			cost = strconv.FormatFloat(r.Cost, 'f', 0, 64)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.1f\t%.2f\t±%.1f\t%s\t\n", r.Level, r.Key, r.N, r.Issued, r.Expected, r.Deff, 100*r.MOE, cost)
+	}
+	return tw.Flush()
+}
+
+func smpPlanJSON(w io.Writer, p *sampling.SamplePlan) error {
+	num := func(v float64) any {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil
+		}
+		return v
+	}
+	type row struct {
+		Level    string `json:"level"`
+		Key      string `json:"key"`
+		N        int64  `json:"N"`
+		Issued   int    `json:"issued"`
+		Expected any    `json:"expected"`
+		Deff     any    `json:"deff"`
+		MOE      any    `json:"moe"`
+		Cost     any    `json:"cost"`
+	}
+	out := struct {
+		P            float64  `json:"p"`
+		Level        float64  `json:"level"`
+		ResponseRate float64  `json:"response_rate"`
+		DomainBy     []string `json:"domain_by"`
+		Rows         []row    `json:"rows"`
+	}{P: p.P, Level: p.Level, ResponseRate: p.ResponseRate, DomainBy: p.DomainBy}
+	for _, r := range p.Rows {
+		out.Rows = append(out.Rows, row{r.Level, r.Key, r.N, r.Issued, num(r.Expected), num(r.Deff), num(r.MOE), num(r.Cost)})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
+)
+
+func smpRun(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// smpFrame writes a register CSV: two provinces, capital districts flagged,
+// one row per transaction.
+func smpFrame(t *testing.T, dir string, capital func(dist string) string) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("id,province,level,district,commune,field,is_capital\n")
+	id := 0
+	fields := []string{"land", "civil", "business"}
+	for _, prov := range []string{"Hà Nội", "Huế"} {
+		for d := 0; d < 5; d++ {
+			dist := fmt.Sprintf("%s-d%d", prov, d)
+			for c := 0; c < 3; c++ {
+				for r := 0; r < 10+7*c+3*d; r++ {
+					id++
+					fmt.Fprintf(&b, "%d,%s,commune,%s,%s-c%d,%s,%s\n", id, prov, dist, dist, c, fields[id%3], capital(dist))
+				}
+			}
+		}
+	}
+	p := filepath.Join(dir, "frame.csv")
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func smpDesign(t *testing.T, dir, js string) string {
+	t.Helper()
+	p := filepath.Join(dir, "design.json")
+	if err := os.WriteFile(p, []byte(js), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const smpDesignJSON = `{
+  "strata": ["province", "level"],
+  "size": {"yamane": {"e": 0.1, "by": ["province"]}},
+  "response_rate": 0.8,
+  "allocation": {"method": "proportional", "min": 30},
+  "stages": [
+    {"unit": "district", "method": "pps_systematic", "n": 3, "certainty": {"column": "is_capital"}},
+    {"unit": "commune", "method": "pps_systematic", "n": 2},
+    {"unit": "row", "method": "systematic", "sort": ["field"]}
+  ],
+  "reserve": 0.2,
+  "plan": {"deff": 1.5}
+}`
+
+func TestSampleCommand(t *testing.T) {
+	dir := t.TempDir()
+	frame := smpFrame(t, dir, func(d string) string { return fmt.Sprint(strings.HasSuffix(d, "-d0")) })
+	design := smpDesign(t, dir, smpDesignJSON)
+	outs := []string{filepath.Join(dir, "s1.parquet"), filepath.Join(dir, "s2.parquet"), filepath.Join(dir, "s3.csv")}
+	for _, out := range outs {
+		code, _, stderr := smpRun(t, "sample", "--frame", frame, "--design", design, "--seed", "11", "--out", out)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+	}
+	a, _ := os.ReadFile(outs[0])
+	b, _ := os.ReadFile(outs[1])
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Error("same frame, design and seed: outputs differ")
+	}
+	rec, err := arrowio.ReadAll(outs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	for _, c := range []string{"id", "province", "field", "stratum", "pi_1", "pi_2", "pi_3", "pi", "design_weight", "psu", "reserve_rank"} {
+		if len(rec.Schema().FieldIndices(c)) == 0 {
+			t.Errorf("output lacks column %s", c)
+		}
+	}
+	if len(rec.Schema().FieldIndices("fpc_1")) != 0 {
+		t.Error("fpc_1 written for a PPS first stage")
+	}
+	// Yamane e = 0.1: each province has Σ_d Σ_c (10 + 7c + 3d) = 5·51 + 3·30
+	// = 345 rows → 345/4.45 = 77.53, /0.8 = 96.9 → 97 issued.
+	main := map[string]int{}
+	strata := rec.Column(rec.Schema().FieldIndices("stratum")[0]).(*array.String)
+	rank := rec.Column(rec.Schema().FieldIndices("reserve_rank")[0]).(*array.Int64)
+	for i := 0; i < int(rec.NumRows()); i++ {
+		if rank.Value(i) == 0 {
+			main[strings.SplitN(strata.Value(i), ":", 2)[0]]++
+		}
+	}
+	if main["Hà Nội"] != 97 || main["Huế"] != 97 {
+		t.Errorf("main sample per province %v, want 97 each", main)
+	}
+
+	code, stdout, stderr := smpRun(t, "sample", "--frame", frame, "--design", design, "--plan")
+	if code != 0 || !strings.Contains(stdout, "Hà Nội:commune") || !strings.Contains(stdout, "97") || !strings.Contains(stdout, "1.50") {
+		t.Errorf("--plan: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, _ = smpRun(t, "sample", "--frame", frame, "--design", design, "--plan", "--format", "json")
+	if code != 0 || !strings.Contains(stdout, `"issued": 97`) {
+		t.Errorf("--plan --format json: exit %d\n%s", code, stdout)
+	}
+}
+
+func TestSampleCommandBadInput(t *testing.T) {
+	dir := t.TempDir()
+	intFrame := smpFrame(t, dir, func(d string) string {
+		if strings.HasSuffix(d, "-d0") {
+			return "1"
+		}
+		return "0"
+	})
+	intCSV, _ := os.ReadFile(intFrame)
+	if err := os.WriteFile(filepath.Join(dir, "int.csv"), intCSV, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	intFrame = filepath.Join(dir, "int.csv")
+	frame := smpFrame(t, dir, func(d string) string { return fmt.Sprint(strings.HasSuffix(d, "-d0")) })
+	out := filepath.Join(dir, "out.csv")
+	for _, c := range []struct {
+		name, design, want string
+	}{
+		{"certainty not boolean", smpDesignJSON, `column "is_capital": certainty column must be boolean`},
+		{"unit absent", strings.Replace(smpDesignJSON, `"unit": "commune"`, `"unit": "ward"`, 1), `column "ward"`},
+		{"n > N", strings.Replace(strings.Replace(smpDesignJSON, `"n": 3, "certainty": {"column": "is_capital"}`, `"n": 6`, 1), "pps_systematic", "srs", 1), `stages[0].n = 6 but the stratum has only 5 units`},
+		{"design typo", strings.Replace(smpDesignJSON, `"reserve"`, `"reserves"`, 1), `reserves`},
+	} {
+		design := smpDesign(t, dir, c.design)
+		f := frame
+		if c.name == "certainty not boolean" {
+			f = intFrame
+		}
+		code, _, stderr := smpRun(t, "sample", "--frame", f, "--design", design, "--out", out)
+		if code != 2 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%s: exit %d, stderr %q; want 2 and %q", c.name, code, stderr, c.want)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%s: output file written", c.name)
+		}
+	}
+	if code, _, _ := smpRun(t, "sample", "--frame", frame); code != 2 {
+		t.Errorf("missing --design: exit %d", code)
+	}
+}
