@@ -21,6 +21,7 @@ pop.schwide <- data.frame(sch.wide = c("No", "Yes"), Freq = c(1072, 5122))
 # calibration totals: R's parametrisation of ~stype + enroll
 pop.cal <- c(`(Intercept)` = 6194, stypeH = 755, stypeM = 1018, enroll = 3811472)
 bounds <- list(apistrat = c(0.8, 1.3), apiclus1 = c(0.85, 1.7))
+rep.bounds <- c(0.4, 3.5)  # logit on the JK1 replicates of apiclus1: wide enough for every replicate to converge
 trimk <- 1.3   # trim: upper = trimk * median(weights of the raked design)
 trimlo <- 0.6  # and lower = trimlo * median in the "trim_equal" case
 
@@ -76,8 +77,48 @@ writeLines(jsonlite_free <- {
   kv <- c(sprintf('"R": "%s"', meta$R), sprintf('"survey": "%s"', meta$survey),
           sprintf('"bounds_apistrat": [%s, %s]', bounds$apistrat[1], bounds$apistrat[2]),
           sprintf('"bounds_apiclus1": [%s, %s]', bounds$apiclus1[1], bounds$apiclus1[2]),
+          sprintf('"rep_logit_bounds_apiclus1": [%s, %s]', rep.bounds[1], rep.bounds[2]),
           sprintf('"trim_upper_median": %s', trimk), sprintf('"trim_lower_median": %s', trimlo),
           sprintf('"rake_control": "%s"', meta$rake_control),
           sprintf('"calibrate_control": "%s"', meta$calibrate_control))
   paste0("{\n  ", paste(kv, collapse = ",\n  "), "\n}")
 }, file.path("weighting", "meta.json"))
+
+# ---- replicate weights re-weighted per replicate (R's svyrep methods) --------
+# apiclus1 as a JK1 design (15 PSUs): the uncalibrated replicate weights and
+# the replicate weights after each step; the Go test re-runs each step on
+# every "none" column and compares. Replicate SEs with mse = FALSE (R's
+# default) and mse = TRUE.
+dclus1 <- svydesign(id = ~dnum, weights = ~pw, data = apiclus1, fpc = ~fpc)
+rep.designs <- function(mse) {
+  rd <- as.svrepdesign(dclus1, type = "JK1", mse = mse)
+  calr <- function(...) calibrate(rd, ~stype + enroll, pop.cal, maxit = 200, epsilon = 1e-13, ...)
+  list(
+    none = rd,
+    ps = postStratify(rd, ~stype, pop.types),
+    rake = rake(rd, list(~stype, ~sch.wide), list(pop.types, pop.schwide),
+                control = list(maxit = 1000, epsilon = 1e-14)),
+    cal_linear = calr(),
+    cal_raking = calr(calfun = "raking"),
+    cal_logit = calr(calfun = "logit", bounds = rep.bounds))
+}
+rds <- rep.designs(FALSE)
+for (k in names(rds)) {
+  rw <- weights(rds[[k]], "analysis")
+  out <- data.frame(row = seq_len(nrow(rw)))
+  for (j in seq_len(ncol(rw))) out[[paste0("rep", j)]] <- fmt(rw[, j])
+  write.csv(out, file.path("weighting", paste0("rep_apiclus1_", k, ".csv")), row.names = FALSE, quote = FALSE)
+}
+rds.mse <- rep.designs(TRUE)
+se <- NULL
+for (k in names(rds)) {
+  for (mse in c(FALSE, TRUE)) {
+    d <- if (mse) rds.mse[[k]] else rds[[k]]
+    m <- svymean(~api00, d)
+    t <- svytotal(~enroll, d)
+    se <- rbind(se,
+      data.frame(case = k, mse = mse, stat = "mean", variable = "api00", estimate = fmt(coef(m)), se = fmt(SE(m))),
+      data.frame(case = k, mse = mse, stat = "total", variable = "enroll", estimate = fmt(coef(t)), se = fmt(SE(t))))
+  }
+}
+write.csv(se, file.path("weighting", "se_rep_apiclus1.csv"), row.names = FALSE, quote = FALSE)

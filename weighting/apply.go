@@ -24,10 +24,13 @@ type Result struct {
 // whose Path names the step ("steps[2].rake") and whose Margin and Cell name
 // the place; they wrap the sentinel errors of this package.
 //
-// spec.Replicates is not applied here (it needs the sampling engine).
+// Apply is Compile followed by Plan.Run. spec.Replicates is not applied here
+// (building replicate weights needs the sampling engine; once built, each
+// replicate column is re-weighted with Plan.Run).
 func Apply(spec *Spec, rec arrow.RecordBatch, designWeights []float64) (*Result, error) {
-	if spec == nil {
-		panic("weighting: Apply: nil spec")
+	plan, err := Compile(spec, rec)
+	if err != nil {
+		return nil, err
 	}
 	n := int(rec.NumRows())
 	var w []float64
@@ -36,9 +39,8 @@ func Apply(spec *Spec, rec arrow.RecordBatch, designWeights []float64) (*Result,
 		if len(designWeights) != n {
 			panic(fmt.Sprintf("weighting: Apply: %d design weights for %d rows", len(designWeights), n))
 		}
-		w = append([]float64(nil), designWeights...)
+		w = designWeights
 	case spec.DesignWeight != "":
-		var err error
 		if w, err = numericColumn(rec, spec.DesignWeight); err != nil {
 			return nil, at(err, "design_weight")
 		}
@@ -54,18 +56,73 @@ func Apply(spec *Spec, rec arrow.RecordBatch, designWeights []float64) (*Result,
 				Msg: fmt.Sprintf("design weight of row %d is %v; design weights must be positive and finite", i+1, v)}
 		}
 	}
-	res := &Result{Initial: Describe(w)}
+	return plan.Run(w)
+}
+
+// Plan is a Spec bound to the columns of one record batch: every class
+// column, flag and calibration variable is read once, so that the steps can
+// be re-run cheaply on many weight vectors (replicate weights). A Plan does
+// not keep the record batch.
+type Plan struct {
+	n     int
+	steps []planStep
+	// Lean makes Run skip per-class diagnostics, cells and variance records
+	// of raking (for replicate re-runs).
+	Lean bool
+}
+
+type planStep struct {
+	path     string
+	kind     string
+	classes  Classes
+	valid    []bool
+	returned []bool
+	margins  []Margin
+	numeric  []NumericTotal
+	rake     RakeSettings
+	cal      CalSettings
+	trim     *TrimStep
+}
+
+// Compile reads the columns that spec's steps name from rec. Unknown columns,
+// missing class values and non-numeric calibration variables are errors
+// naming the step and column.
+func Compile(spec *Spec, rec arrow.RecordBatch) (*Plan, error) {
+	if spec == nil {
+		panic("weighting: Compile: nil spec")
+	}
+	p := &Plan{n: int(rec.NumRows())}
 	for k, st := range spec.Steps {
 		path := fmt.Sprintf("steps[%d].%s", k, st.Kind())
-		next, sr, err := applyStep(st, rec, w, path)
+		ps, err := compileStep(st, rec, path)
 		if err != nil {
 			return nil, at(err, path)
 		}
-		w = next
+		ps.path, ps.kind = path, st.Kind()
+		p.steps = append(p.steps, ps)
+	}
+	return p, nil
+}
+
+// Run applies the plan's steps in order to w (not modified), which may hold
+// zeros for dropped rows (replicate weights of JK1 or the bootstrap). Design
+// weights are not checked for positivity here: Apply does that.
+func (p *Plan) Run(w []float64) (*Result, error) {
+	if len(w) != p.n {
+		panic(fmt.Sprintf("weighting: Plan.Run: %d weights for %d rows", len(w), p.n))
+	}
+	res := &Result{Initial: Describe(w)}
+	cur := append([]float64(nil), w...)
+	for _, ps := range p.steps {
+		next, sr, err := p.runStep(ps, cur)
+		if err != nil {
+			return nil, at(err, ps.path)
+		}
+		cur = next
 		res.Steps = append(res.Steps, *sr)
 	}
-	res.Weights = w
-	res.Final = Describe(w)
+	res.Weights = cur
+	res.Final = Describe(cur)
 	return res, nil
 }
 
@@ -96,68 +153,83 @@ func margins(rec arrow.RecordBatch, ms []MarginSpec, path string) ([]Margin, err
 	return out, nil
 }
 
-func applyStep(st Step, rec arrow.RecordBatch, w []float64, path string) ([]float64, *StepResult, error) {
+func compileStep(st Step, rec arrow.RecordBatch, path string) (planStep, error) {
+	var ps planStep
+	var err error
 	switch {
 	case st.Nonresponse != nil:
 		s := st.Nonresponse
-		cl, err := ClassesOf(rec, s.Classes)
-		if err != nil {
-			return nil, nil, at(err, path+".classes")
+		if ps.classes, err = ClassesOf(rec, s.Classes); err != nil {
+			return ps, at(err, path+".classes")
 		}
-		valid, err := flagColumn(rec, s.Responded)
-		if err != nil {
-			return nil, nil, at(err, path+".responded")
+		if ps.valid, err = flagColumn(rec, s.Responded); err != nil {
+			return ps, at(err, path+".responded")
 		}
-		var returned []bool
 		if s.Returned != "" {
-			if returned, err = flagColumn(rec, s.Returned); err != nil {
-				return nil, nil, at(err, path+".returned")
+			if ps.returned, err = flagColumn(rec, s.Returned); err != nil {
+				return ps, at(err, path+".returned")
 			}
 		}
-		return Nonresponse(w, cl, valid, returned)
 	case st.PostStratify != nil:
 		m, err := margin(rec, st.PostStratify.MarginSpec)
 		if err != nil {
-			return nil, nil, err
+			return ps, at(err, path+".by")
 		}
-		return PostStratify(w, m)
+		ps.margins = []Margin{m}
 	case st.Rake != nil:
-		ms, err := margins(rec, st.Rake.Margins, path)
-		if err != nil {
-			return nil, nil, err
+		if ps.margins, err = margins(rec, st.Rake.Margins, path); err != nil {
+			return ps, err
 		}
-		return Rake(w, ms, &RakeSettings{MaxIter: st.Rake.MaxIter, Epsilon: st.Rake.Epsilon})
+		ps.rake = RakeSettings{MaxIter: st.Rake.MaxIter, Epsilon: st.Rake.Epsilon}
 	case st.Calibrate != nil:
 		c := st.Calibrate
-		ms, err := margins(rec, c.Margins, path)
-		if err != nil {
-			return nil, nil, err
+		if ps.margins, err = margins(rec, c.Margins, path); err != nil {
+			return ps, err
 		}
 		names := make([]string, 0, len(c.Numeric))
 		for k := range c.Numeric {
 			names = append(names, k)
 		}
 		sort.Strings(names)
-		var num []NumericTotal
 		for _, k := range names {
 			v, err := numericColumn(rec, k)
 			if err != nil {
-				return nil, nil, at(err, path+".numeric")
+				return ps, at(err, path+".numeric")
 			}
-			num = append(num, NumericTotal{Name: k, Values: v, Total: c.Numeric[k]})
+			ps.numeric = append(ps.numeric, NumericTotal{Name: k, Values: v, Total: c.Numeric[k]})
 		}
-		set := &CalSettings{Bounds: c.Bounds, MaxIter: c.MaxIter, Epsilon: c.Epsilon}
+		ps.cal = CalSettings{Bounds: c.Bounds, MaxIter: c.MaxIter, Epsilon: c.Epsilon}
 		switch c.Method {
 		case "raking":
-			set.Method = RakingRatio
+			ps.cal.Method = RakingRatio
 		case "logit":
-			set.Method = Logit
+			ps.cal.Method = Logit
 		}
-		return Calibrate(w, ms, num, set)
 	case st.Trim != nil:
-		t := st.Trim
+		ps.trim = st.Trim
+	default:
+		panic("weighting: empty step")
+	}
+	return ps, nil
+}
+
+func (p *Plan) runStep(ps planStep, w []float64) ([]float64, *StepResult, error) {
+	switch ps.kind {
+	case "nonresponse":
+		return Nonresponse(w, ps.classes, ps.valid, ps.returned)
+	case "poststratify":
+		return PostStratify(w, ps.margins[0])
+	case "rake":
+		set := ps.rake
+		set.Lean = p.Lean
+		return Rake(w, ps.margins, &set)
+	case "calibrate":
+		return Calibrate(w, ps.margins, ps.numeric, &ps.cal)
+	case "trim":
+		t := ps.trim
 		set := TrimSettings{Upper: t.Max, Lower: t.Min, Strict: t.Strict}
 		if t.RelativeTo != "absolute" {
+			// the median of the weights entering this step (of this replicate)
 			med := median(w)
 			set.Upper *= med
 			set.Lower *= med
@@ -167,5 +239,5 @@ func applyStep(st Step, rec arrow.RecordBatch, w []float64, path string) ([]floa
 		}
 		return Trim(w, set)
 	}
-	panic("weighting: empty step")
+	panic("weighting: unknown step " + ps.kind)
 }
