@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -162,5 +164,88 @@ func TestReconcileEmptyRate(t *testing.T) {
 	defer r.Release()
 	if r.Matched != 0 || !math.IsNaN(r.Rate) || !math.IsNaN(r.Fields[0].Rate) {
 		t.Errorf("no overlap: %+v", r)
+	}
+}
+
+// TestReconcileProperty keys random ballots twice, changing known cells in
+// the second keying, dropping some ballots from each and shuffling the
+// second; the discrepancies must be exactly the changed cells.
+func TestReconcileProperty(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rng := rand.New(rand.NewPCG(3, 4))
+	cols := []string{"a", "b", "c"}
+	for iter := 0; iter < 40; iter++ {
+		n := 1 + rng.IntN(80)
+		type cell struct{ key, col string }
+		changed := map[cell]bool{}
+		b1 := array.NewRecordBuilder(mem, arrow.NewSchema([]arrow.Field{
+			{Name: "id", Type: arrow.BinaryTypes.String},
+			{Name: "a", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+			{Name: "b", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+			{Name: "c", Type: arrow.BinaryTypes.String, Nullable: true},
+		}, nil))
+		b2 := array.NewRecordBuilder(mem, b1.Schema())
+		perm := rng.Perm(n)
+		inFirst, inSecond := 0, 0
+		matched := 0
+		for _, i := range perm {
+			key := strconv.Itoa(1000 + i)
+			vals := []int64{rng.Int64N(6), rng.Int64N(6), rng.Int64N(6)}
+			drop := rng.IntN(10)
+			for pass, b := range []*array.RecordBuilder{b1, b2} {
+				if drop == pass { // 0: only in second, 1: only in first
+					continue
+				}
+				b.Field(0).(*array.StringBuilder).Append(key)
+				for k := range cols {
+					v := vals[k]
+					if pass == 1 && drop > 1 && rng.IntN(8) == 0 {
+						v = (v + 1 + rng.Int64N(5)) % 6
+						changed[cell{key, cols[k]}] = true
+					}
+					switch {
+					case v == 0:
+						b.Field(1 + k).AppendNull()
+					case k == 2:
+						b.Field(3).(*array.StringBuilder).Append(strconv.FormatInt(v, 10))
+					default:
+						b.Field(1 + k).(*array.Int64Builder).Append(v)
+					}
+				}
+			}
+			switch drop {
+			case 0:
+				inSecond++
+			case 1:
+				inFirst++
+			default:
+				matched++
+			}
+		}
+		r1, r2 := b1.NewRecordBatch(), b2.NewRecordBatch()
+		b1.Release()
+		b2.Release()
+		r, err := ReconcileWith(r1, r2, ReconcileOptions{Key: "id", Mem: mem})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Matched != matched || len(r.OnlyFirst) != inFirst || len(r.OnlySecond) != inSecond {
+			t.Fatalf("iter %d: matched %d/%d, only first %d/%d, only second %d/%d", iter, r.Matched, matched, len(r.OnlyFirst), inFirst, len(r.OnlySecond), inSecond)
+		}
+		d := r.Discrepancies
+		got := map[cell]bool{}
+		for i := 0; i < int(d.NumRows()); i++ {
+			got[cell{textAt(d.Column(0), i), textAt(d.Column(1), i)}] = true
+		}
+		if !reflect.DeepEqual(got, changed) {
+			t.Fatalf("iter %d: discrepancies %v, changed %v", iter, got, changed)
+		}
+		if r.Compared != 3*matched || r.Compared-r.Agreed != len(changed) {
+			t.Fatalf("iter %d: compared %d agreed %d, changed %d", iter, r.Compared, r.Agreed, len(changed))
+		}
+		r.Release()
+		r1.Release()
+		r2.Release()
 	}
 }
