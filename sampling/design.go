@@ -191,6 +191,7 @@ type Design struct {
 	strataNames []string
 	nh          []int     // number of PSUs in the stratum (R fpc$sampsize)
 	fh          []float64 // 1 − f_h (R onestrat's f): (N_h − n_h)/N_h, 1 without fpc
+	popN        []float64 // N_h, +Inf without fpc
 	lonely      []bool    // n_h == 1 and not a certainty stratum
 	// per PSU
 	psuStratum []int32
@@ -500,8 +501,10 @@ func (d *Design) readFPC(rec arrow.RecordBatch) error {
 	H := len(d.nh)
 	d.fh = make([]float64, H)
 	d.lonely = make([]bool, H)
+	d.popN = make([]float64, H)
 	for h := range d.fh {
 		d.fh[h] = 1
+		d.popN[h] = math.Inf(1)
 	}
 	if d.spec.FPC != "" {
 		col, err := desColumn(rec, "fpc", d.spec.FPC)
@@ -546,6 +549,7 @@ func (d *Design) readFPC(rec arrow.RecordBatch) error {
 			if N < nh {
 				return fmt.Errorf("sampling: fpc column %q: %w: stratum %q has %d PSUs in the sample but a population of %v", d.spec.FPC, ErrBadFPC, d.strataNames[h], d.nh[h], N)
 			}
+			d.popN[h] = N
 			if math.IsInf(N, 1) {
 				d.fh[h] = 1
 			} else {

@@ -165,7 +165,10 @@ func TestUnknownColumn(t *testing.T) {
 	}
 	for _, f := range []func() error{
 		func() error { _, err := d.Mean(rec, []string{"x"}, nil); return err },
-		func() error { _, err := d.Mean(rec, []string{"y"}, &EstimateOptions{By: []string{"region"}}); return err },
+		func() error {
+			_, err := d.Mean(rec, []string{"y"}, &EstimateOptions{By: []string{"region"}})
+			return err
+		},
 	} {
 		if err := f(); !errors.Is(err, arrowio.ErrMissingColumn) || !strings.Contains(err.Error(), "weight, y") {
 			t.Errorf("err = %v, want missing column listing weight, y", err)
