@@ -1,0 +1,273 @@
+// Package demo runs the whole SIPAS pipeline on the embedded synthetic
+// survey: register → sample → responses → validation → weighting → index
+// (→ trend → report as those land). `sipas demo` and the examples call it;
+// it computes nothing itself, it only strings the library together.
+package demo
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/internal/provinces"
+	"github.com/sipas-go/sipas/internal/synth"
+	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
+)
+
+//go:embed design.json
+var designJSON []byte
+
+//go:embed design2025.json
+var design2025JSON []byte
+
+// SampleDesign returns the demo's sample design for a year: provinces as
+// strata, districts (the capital with certainty) → communes → transactions
+// up to 2024; communes → transactions from 2025, when the district level was
+// abolished.
+func SampleDesign(year int) (*sampling.SampleDesign, error) {
+	b := designJSON
+	if year >= 2025 {
+		b = design2025JSON
+	}
+	return sampling.ParseSampleDesign(bytes.NewReader(b))
+}
+
+// Config sets up Run. The zero value works: the years 2019–2021, seed 1,
+// a register of DefaultRegisterRows transactions a year.
+type Config struct {
+	Years []int
+	Seed  uint64
+	// RegisterRows is the number of transactions in each year's register
+	// (default DefaultRegisterRows: about 30,000 ballots issued a year).
+	RegisterRows int
+	// Progress, when set, is told of every step that took over a second.
+	Progress func(msg string)
+	Mem      memory.Allocator
+}
+
+// DefaultRegisterRows is the size of each year's synthetic register.
+const DefaultRegisterRows = 1_000_000
+
+// Year holds one survey year's pipeline outputs.
+type Year struct {
+	Year         int
+	RegisterRows int
+	Issued       int // ballots issued (main sample)
+	Returned     int // ballots returned (before validation)
+	// Validation of the returned ballots (exclusions with reasons).
+	Validation *index.Validation
+	// Nonresponse is the weighting step's record, with response rates by
+	// stratum (issued, returned, valid).
+	Nonresponse *weighting.StepResult
+	// Ballots are the clean ballots with a final "weight" column.
+	Ballots arrow.RecordBatch
+	Design  *sampling.Design
+	// Index holds the indices nationally and by province.
+	Index *index.Result
+}
+
+// Result is the output of Run. Release it when done.
+type Result struct {
+	Years []*Year
+	Truth *synth.Truth
+}
+
+// Release releases the Arrow data of every year.
+func (r *Result) Release() {
+	for _, y := range r.Years {
+		if y.Validation != nil {
+			y.Validation.Release()
+		}
+		if y.Ballots != nil {
+			y.Ballots.Release()
+		}
+	}
+}
+
+// Run executes the pipeline for every year of cfg.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if len(cfg.Years) == 0 {
+		cfg.Years = []int{2019, 2020, 2021}
+	}
+	if cfg.Seed == 0 {
+		cfg.Seed = 1
+	}
+	if cfg.Mem == nil {
+		cfg.Mem = memory.DefaultAllocator
+	}
+	if cfg.RegisterRows == 0 {
+		cfg.RegisterRows = DefaultRegisterRows
+	}
+	scfg := synth.Config{Seed: cfg.Seed, Years: cfg.Years, TotalRows: cfg.RegisterRows}
+	res := &Result{Truth: synth.NewTruth(scfg)}
+	for _, year := range cfg.Years {
+		if err := ctx.Err(); err != nil {
+			res.Release()
+			return nil, err
+		}
+		y, err := runYear(ctx, cfg, scfg, res.Truth, year)
+		if err != nil {
+			res.Release()
+			return nil, fmt.Errorf("year %d: %w", year, err)
+		}
+		res.Years = append(res.Years, y)
+	}
+	return res, nil
+}
+
+func (c *Config) step(what string, start time.Time) {
+	if c.Progress != nil && time.Since(start) > time.Second {
+		c.Progress(fmt.Sprintf("%s (%.1fs)", what, time.Since(start).Seconds()))
+	}
+}
+
+func runYear(ctx context.Context, cfg Config, scfg synth.Config, truth *synth.Truth, year int) (*Year, error) {
+	mem := cfg.Mem
+	y := &Year{Year: year}
+	t0 := time.Now()
+	reg, err := synth.Register(scfg, year, mem)
+	if err != nil {
+		return nil, err
+	}
+	defer reg.Release()
+	y.RegisterRows = int(reg.NumRows())
+	cfg.step(fmt.Sprintf("%d: register of %d transactions", year, y.RegisterRows), t0)
+
+	t0 = time.Now()
+	design, err := SampleDesign(year)
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(cfg.Seed, uint64(year)))
+	sample, err := sampling.SelectSample(sampling.NewRecordFrame(reg), design, rng)
+	if err != nil {
+		return nil, err
+	}
+	defer sample.Release()
+	main, err := mainSample(sample, mem)
+	if err != nil {
+		return nil, err
+	}
+	defer main.Release()
+	y.Issued = int(main.NumRows())
+	cfg.step(fmt.Sprintf("%d: sample of %d ballots", year, y.Issued), t0)
+
+	t0 = time.Now()
+	resp, err := synth.Respond(scfg, year, main, truth, rand.New(rand.NewPCG(cfg.Seed, uint64(year)+1<<32)), mem)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Release()
+	y.Returned = int(resp.Ballots.NumRows())
+
+	matcher := provinces.NewMatcher(provinces.GeographyForYear(year))
+	val, err := index.ValidateBallots(resp.Ballots, index.ValidateOptions{Province: matcher.Canonical, Context: ctx}, mem)
+	if err != nil {
+		return nil, err
+	}
+	y.Validation = val
+	cfg.step(fmt.Sprintf("%d: %d ballots returned and validated", year, y.Returned), t0)
+
+	// Nonresponse adjustment by stratum: the issued ballots whose returned
+	// ballot passed validation are the respondents.
+	t0 = time.Now()
+	ids, _, err := stringColumn(resp.Issued, "ballot_id")
+	if err != nil {
+		return nil, err
+	}
+	usedID := map[string]bool{}
+	returnedID := map[string]bool{}
+	bids, _, err := stringColumn(resp.Ballots, "ballot_id")
+	if err != nil {
+		return nil, err
+	}
+	for i, id := range bids {
+		if _, seen := returnedID[id]; !seen {
+			returnedID[id] = true
+			usedID[id] = val.Used[i]
+		}
+	}
+	n := len(ids)
+	valid, returned := make([]bool, n), make([]bool, n)
+	for i, id := range ids {
+		returned[i] = returnedID[id]
+		valid[i] = usedID[id]
+	}
+	dw, err := floatColumn(resp.Issued, sampling.SampleWeightColumn)
+	if err != nil {
+		return nil, err
+	}
+	classes, err := weighting.ClassesOf(resp.Issued, []string{sampling.SampleStratumColumn})
+	if err != nil {
+		return nil, err
+	}
+	adj, step, err := weighting.Nonresponse(dw, classes, valid, returned)
+	if err != nil {
+		return nil, err
+	}
+	y.Nonresponse = step
+	weightOf := make(map[string]float64, n)
+	for i, id := range ids {
+		if valid[i] {
+			weightOf[id] = adj[i]
+		}
+	}
+	clean := val.Clean
+	cids, _, err := stringColumn(clean, "ballot_id")
+	if err != nil {
+		return nil, err
+	}
+	fw := make([]float64, len(cids))
+	for i, id := range cids {
+		w, ok := weightOf[id]
+		if !ok {
+			return nil, fmt.Errorf("clean ballot %s has no issued ballot", id)
+		}
+		fw[i] = w
+	}
+	y.Ballots = withFloatColumn(clean, "weight", fw, mem)
+	cfg.step(fmt.Sprintf("%d: weighting", year), t0)
+
+	t0 = time.Now()
+	y.Design, err = sampling.NewDesign(y.Ballots, &sampling.DesignSpec{Weight: "weight", Strata: sampling.SampleStratumColumn, PSU: sampling.SamplePSUColumn, Lonely: sampling.LonelyAdjust})
+	if err != nil {
+		return nil, err
+	}
+	y.Index, err = index.Compute(y.Design, y.Ballots, nil, &index.Options{By: []string{"province"}})
+	if err != nil {
+		return nil, err
+	}
+	cfg.step(fmt.Sprintf("%d: indices", year), t0)
+	return y, nil
+}
+
+// mainSample keeps the main sample (reserve_rank 0): the reserve is used
+// only to replace unreachable respondents, which the demo does not model.
+func mainSample(sample arrow.RecordBatch, mem memory.Allocator) (arrow.RecordBatch, error) {
+	idx := sample.Schema().FieldIndices(sampling.SampleReserveColumn)
+	if len(idx) == 0 {
+		sample.Retain()
+		return sample, nil
+	}
+	rr, ok := sample.Column(idx[0]).(*array.Int64)
+	if !ok {
+		return nil, fmt.Errorf("column %s: want int64, have %s", sampling.SampleReserveColumn, sample.Column(idx[0]).DataType())
+	}
+	b := array.NewBooleanBuilder(mem)
+	defer b.Release()
+	for _, v := range rr.Int64Values() {
+		b.Append(v == 0)
+	}
+	mask := b.NewBooleanArray()
+	defer mask.Release()
+	return filterRecord(sample, mask, mem)
+}
