@@ -1,0 +1,312 @@
+package index
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sipas-go/sipas/sampling"
+)
+
+// Score says how a criterion's answers become its index (METHODOLOGY §3).
+type Score int
+
+const (
+	// ScoreShare (default): the weighted share of satisfied answers among
+	// the valid ones, P_c = 100 · Σ w d s / Σ w d v.
+	ScoreShare Score = iota
+	// ScoreMean: the weighted mean answer rescaled to 0–100,
+	// 100 · (ȳ_c − min)/(max − min) (an ACSI-style index; on the 1–5 scale
+	// 100·(ȳ_c − 1)/4).
+	ScoreMean
+)
+
+// ParseScore reads "share" or "mean".
+func ParseScore(s string) (Score, error) {
+	switch s {
+	case "", "share":
+		return ScoreShare, nil
+	case "mean":
+		return ScoreMean, nil
+	}
+	return 0, fmt.Errorf("unknown score %q: use share or mean", s)
+}
+
+// Kinds of index rows.
+const (
+	KindCriterion   = "criterion"
+	KindElement     = "element"
+	KindSIPAS       = "sipas"
+	KindExpectation = "expectation"
+)
+
+// Options configure Compute. The zero value (or nil) computes the share
+// indices nationally, with logit intervals at the 95% level.
+type Options struct {
+	// By names the columns whose values define domains (e.g. province). The
+	// national rows are always computed as well.
+	By []string
+	// Score selects satisfied share (default) or rescaled mean score.
+	Score Score
+	// CI is the interval method for criterion and composite rows. The zero
+	// value means logit (sampling.Logit), the default of `sipas index`.
+	CI sampling.CIMethod
+	// CISet marks CI as chosen explicitly (so that Wald can be asked for).
+	CISet bool
+	// Level is the confidence level; 0 means 0.95.
+	Level float64
+	// NoExpectations leaves out the expectation shares.
+	NoExpectations bool
+}
+
+// Row is one index estimate: a criterion, element, SIPAS or expectation
+// share in one domain. Estimates, SEs and bounds are in percent (0–100).
+type Row struct {
+	Domain   []sampling.DomainValue // empty for the national rows
+	Kind     string                 // criterion, element, sipas or expectation
+	ID       string                 // criterion column, element id, "sipas", or expectation column
+	Element  string                 // the criterion's element (criterion rows)
+	Estimate float64
+	SE       float64
+	CILow    float64
+	CIHigh   float64
+	// N is the number of valid answers (criterion rows), of ballots with at
+	// least one valid answer in the element or the questionnaire (element
+	// and SIPAS rows), or of ballots that answered the expectation question.
+	N    int
+	Deff float64
+	// Flag is "boundary" for an estimate of exactly 0 or 100 (its SE of 0
+	// claims a certainty that the sample does not give).
+	Flag string
+}
+
+// Result holds the index rows in the CLI contract's order: national rows
+// first, then the domains sorted by their values; within a domain the
+// questionnaire's criteria, then its elements, then SIPAS, then the
+// expectation shares.
+type Result struct {
+	Questionnaire *Questionnaire
+	Rows          []Row
+	DF            int
+}
+
+// Compute estimates the criterion, element and SIPAS indices (and the
+// expectation shares) of questionnaire q from the ballots in rec under
+// design d (METHODOLOGY §3–§4):
+//
+//	P_c = 100 · Σ w_i d_i s_ic / Σ w_i d_i v_ic          (criterion c)
+//	E_e = Σ_{c∈e} a_c P_c                                 (element e)
+//	S   = Σ_e b_e E_e                                     (SIPAS)
+//	X_k = 100 · Σ w_i d_i x_ik / Σ w_i d_i r_i            (expectation k)
+//
+// All of them go to the design's one variance engine together: criteria and
+// expectation shares as ratios, elements and SIPAS as linear combinations of
+// the criterion ratios (so their influence values are the same combinations
+// of the criteria's). Domains keep every PSU of the design (R's subset
+// semantics). Codes that are neither on the scale nor declared missing are
+// an error (*InvalidCodeError): run validation first.
+//
+// The unweighted official number is Compute with a design built without
+// weights, strata or PSUs; it equals the simple percentage exactly.
+func Compute(d *sampling.Design, rec arrow.RecordBatch, q *Questionnaire, opt *Options) (*Result, error) {
+	if opt == nil {
+		opt = &Options{}
+	}
+	if q == nil {
+		q = DefaultQuestionnaire()
+	}
+	n := int(rec.NumRows())
+	if d.Rows() != n {
+		panic(fmt.Sprintf("index: design has %d rows, ballots %d", d.Rows(), n))
+	}
+	level := opt.Level
+	if level == 0 {
+		level = 0.95
+	}
+	if !(level > 0 && level < 1) {
+		return nil, fmt.Errorf("confidence level %v: must lie strictly between 0 and 1", level)
+	}
+	ci := opt.CI
+	if !opt.CISet {
+		ci = sampling.Logit
+	}
+	nc := len(q.Criteria)
+	codes := make([][]int8, nc)
+	buf := make([]int8, n*nc)
+	var errs []error
+	for c, cr := range q.Criteria {
+		codes[c] = buf[c*n : (c+1)*n : (c+1)*n]
+		if err := itemCodes(q, rec, cr.Column, codes[c]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	var expect [][]float64
+	var answered []float64
+	if !opt.NoExpectations && len(q.Expectations) > 0 {
+		var err error
+		expect, answered, err = expectationValues(q, rec)
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	// Estimands: the criteria as ratios num/den, then the expectation
+	// shares; combos: one per element, then SIPAS.
+	ne := len(expect)
+	k := nc + ne
+	num := make([][]float64, k)
+	den := make([][]float64, k)
+	sat := satisfiedTable(q, opt.Score)
+	for c := 0; c < nc; c++ {
+		yc, vc := make([]float64, n), make([]float64, n)
+		for i, code := range codes[c] {
+			if code != noAnswer {
+				vc[i] = 1
+				yc[i] = sat[int(code)-q.Scale.Min]
+			}
+		}
+		num[c], den[c] = yc, vc
+	}
+	for e := 0; e < ne; e++ {
+		num[nc+e], den[nc+e] = expect[e], answered
+	}
+	combos := make([][]float64, len(q.Elements)+1)
+	elemIdx := map[string]int{}
+	for e, el := range q.Elements {
+		elemIdx[el.ID] = e
+		combos[e] = make([]float64, k)
+	}
+	combos[len(q.Elements)] = make([]float64, k)
+	for c, cr := range q.Criteria {
+		e := elemIdx[cr.Element]
+		combos[e][c] = cr.Weight
+		combos[len(q.Elements)][c] = q.Elements[e].Weight * cr.Weight
+	}
+
+	res := &Result{Questionnaire: q, DF: d.DF()}
+	// National rows, then the domains.
+	nat, err := d.EstimateRatios(&sampling.Ratios{Num: num, Den: den, Combos: combos})
+	if err != nil {
+		return nil, err
+	}
+	res.appendRows(q, nat, nil, ci, level, ne)
+	if len(opt.By) > 0 {
+		dom, err := sampling.NewDomains(rec, opt.By)
+		if err != nil {
+			return nil, err
+		}
+		byRes, err := d.EstimateRatios(&sampling.Ratios{Num: num, Den: den, Combos: combos, Domain: dom.Code, NDomains: dom.Len()})
+		if err != nil {
+			return nil, err
+		}
+		res.appendRows(q, byRes, dom, ci, level, ne)
+	}
+	return res, nil
+}
+
+// satisfiedTable gives, for each code on the scale, the numerator value of
+// a valid answer: 1 for a satisfied code and 0 otherwise (ScoreShare), or
+// (code − min)/(max − min) (ScoreMean).
+func satisfiedTable(q *Questionnaire, s Score) []float64 {
+	t := make([]float64, q.Scale.Max-q.Scale.Min+1)
+	for i := range t {
+		code := int64(q.Scale.Min + i)
+		if s == ScoreMean {
+			t[i] = float64(i) / float64(q.Scale.Max-q.Scale.Min)
+		} else if q.IsSatisfied(code) {
+			t[i] = 1
+		}
+	}
+	return t
+}
+
+// expectationValues reads the expectation items: x_ik (1 when area k was
+// picked) and r_i (1 when the respondent answered the question, i.e. any of
+// its items is 0 or 1). Null cells and declared missing codes are not
+// answers; any other value is an error.
+func expectationValues(q *Questionnaire, rec arrow.RecordBatch) ([][]float64, []float64, error) {
+	n := int(rec.NumRows())
+	x := make([][]float64, len(q.Expectations))
+	r := make([]float64, n)
+	for k, ex := range q.Expectations {
+		idx := colIndex(rec, ex.Column)
+		if idx < 0 {
+			return nil, nil, &MissingColumnsError{Table: "ballots", Missing: []string{ex.Column}, Available: schemaNames(rec.Schema()),
+				Hint: "expectation items are declared by the questionnaire; drop them from it, or compute without expectations"}
+		}
+		cc, err := newCodeColumn(rec.Column(idx))
+		if err != nil {
+			return nil, nil, fmt.Errorf("column %q: %w", ex.Column, err)
+		}
+		xk := make([]float64, n)
+		for i := 0; i < n; i++ {
+			v, st := cc.at(i)
+			switch {
+			case st == cellNull:
+			case st == cellCode && (v == 0 || v == 1):
+				xk[i] = float64(v)
+				r[i] = 1
+			case st == cellCode && q.CodeKind(v) == MissingCode:
+				// a declared "no answer" code: the item is not answered
+			default:
+				return nil, nil, fmt.Errorf("column %q, row %d: expectation item must be 0 or 1, found %q; run `sipas validate`", ex.Column, i+1, cc.raw(i))
+			}
+		}
+		x[k] = xk
+	}
+	return x, r, nil
+}
+
+// appendRows turns one engine result (G domains × (K estimands + C combos))
+// into index rows in percent.
+func (res *Result) appendRows(q *Questionnaire, r *sampling.RatioResult, domains *sampling.Domains, ci sampling.CIMethod, level float64, ne int) {
+	nc, nel := len(q.Criteria), len(q.Elements)
+	width := r.K + r.C
+	for g := 0; g < r.G; g++ {
+		var dom []sampling.DomainValue
+		if domains != nil {
+			dom = domains.Labels(g)
+		}
+		add := func(kind, id, elem string, j int, single bool) {
+			at := g*width + j
+			est, se, n := r.Est[at], r.SE[at], r.N[at]
+			row := Row{Domain: dom, Kind: kind, ID: id, Element: elem, N: n, Deff: r.Deff[at]}
+			row.Estimate, row.SE = 100*est, 100*se
+			row.CILow, row.CIHigh = math.NaN(), math.NaN()
+			switch {
+			case math.IsNaN(est):
+			case est == 0 || est == 1:
+				// A boundary share: linearized SE 0 claims certainty. A
+				// single share gets the Korn–Graubard interval with the
+				// unweighted n; a composite gets the point.
+				row.Flag = "boundary"
+				row.SE = 0
+				if single {
+					lo, hi := sampling.ConfidenceInterval(sampling.Beta, est, 0, n, r.DF, level, math.NaN())
+					row.CILow, row.CIHigh = 100*lo, 100*hi
+				} else {
+					row.CILow, row.CIHigh = row.Estimate, row.Estimate
+				}
+			default:
+				lo, hi := sampling.ConfidenceInterval(ci, est, se, n, r.DF, level, row.Deff)
+				row.CILow, row.CIHigh = 100*lo, 100*hi
+			}
+			res.Rows = append(res.Rows, row)
+		}
+		for c, cr := range q.Criteria {
+			add(KindCriterion, cr.Column, cr.Element, c, true)
+		}
+		for e, el := range q.Elements {
+			add(KindElement, el.ID, "", r.K+e, false)
+		}
+		add(KindSIPAS, "sipas", "", r.K+nel, false)
+		for e := 0; e < ne; e++ {
+			add(KindExpectation, q.Expectations[e].Column, "", nc+e, true)
+		}
+	}
+}
