@@ -39,7 +39,9 @@ func BenchmarkRespond(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		res, err := Respond(cfg, 2021, reg.NewSlice(0, reg.NumRows()/8), truth, nil, memory.DefaultAllocator)
+		sample := reg.NewSlice(0, reg.NumRows()/8)
+		res, err := Respond(cfg, 2021, sample, truth, nil, memory.DefaultAllocator)
+		sample.Release()
 		if err != nil {
 			b.Fatal(err)
 		}

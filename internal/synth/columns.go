@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"math"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -81,6 +82,9 @@ func (s *strCol) alloc() {
 // need makes room for n more bytes and one more row without leaving the buffers.
 func (s *strCol) need(n int) {
 	if len(s.data)+n > cap(s.data) {
+		if len(s.data)+n > math.MaxInt32 {
+			panic("synth: a string column exceeds 2 GiB (int32 offsets); generate fewer rows per batch")
+		}
 		l := len(s.data)
 		s.dbuf.ResizeNoShrink(l)
 		s.dbuf.Reserve(2 * (l + n))

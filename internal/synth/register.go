@@ -83,39 +83,47 @@ func RegisterBatches(cfg Config, year int, mem memory.Allocator, fn func(arrow.R
 			}
 			for cell, n := range f.cells[pi][ci] {
 				l, fl := cell/nFields, cell%nFields
-				for k := int32(0); k < n; k++ {
-					seq++
-					i := b.rows
-					b.rows++
-					b.year.v[i] = int32(year)
-					b.ones.v[i] = 1
-					b.tid.addPadded(tidPrefix, seq, 7)
-					b.prov.add(p.name)
-					b.code.add(p.code)
-					b.region.add(p.region)
+				// Rows of one cell share every column but transaction_id and
+				// respondent_type: append them in runs that fit the batch.
+				var unitID string
+				switch l {
+				case lvlProvince:
+					unitID = provUnits[fl]
+				case lvlDistrict:
+					unitID = dist.id + "-OSS"
+				default:
+					unitID = c.id + "-OSS"
+				}
+				for left := int(n); left > 0; {
+					m := min(left, bs-b.rows)
+					left -= m
+					for k := 0; k < m; k++ {
+						seq++
+						b.year.v[b.rows+k] = int32(year)
+						b.ones.v[b.rows+k] = 1
+						b.tid.addPadded(tidPrefix, seq, 7)
+						if r.Float64() < organisationShare[fl] {
+							b.rtype.add(respondentTypes[1])
+						} else {
+							b.rtype.add(respondentTypes[0])
+						}
+					}
+					b.rows += m
+					b.prov.addRepeat(p.name, m)
+					b.code.addRepeat(p.code, m)
+					b.region.addRepeat(p.region, m)
 					if dist != nil {
-						b.district.add(dist.id)
-						b.capital = append(b.capital, dist.capital)
+						b.district.addRepeat(dist.id, m)
 					} else {
-						b.district.addNull()
-						b.capital = append(b.capital, false)
+						b.district.addNulls(m)
 					}
-					b.commune.add(c.id)
-					b.level.add(Levels[l])
-					switch l {
-					case lvlProvince:
-						b.unit.add(provUnits[fl])
-					case lvlDistrict:
-						b.unit.add2(dist.id, "-OSS")
-					default:
-						b.unit.add2(c.id, "-OSS")
+					for k := 0; k < m; k++ {
+						b.capital = append(b.capital, dist != nil && dist.capital)
 					}
-					b.field.add(Fields[fl])
-					if r.Float64() < organisationShare[fl] {
-						b.rtype.add(respondentTypes[1])
-					} else {
-						b.rtype.add(respondentTypes[0])
-					}
+					b.commune.addRepeat(c.id, m)
+					b.level.addRepeat(Levels[l], m)
+					b.unit.addRepeat(unitID, m)
+					b.field.addRepeat(Fields[fl], m)
 					if b.rows == bs {
 						emitted += bs
 						if err := b.flush(g.era2025, emitted == f.total, fn); err != nil {
