@@ -122,3 +122,15 @@ for (k in names(rds)) {
   }
 }
 write.csv(se, file.path("weighting", "se_rep_apiclus1.csv"), row.names = FALSE, quote = FALSE)
+
+# ---- grake's rescaling (min population/sample ratio > 20) ---------------------
+# apiclus1 with equal weights 1: every ratio exceeds 20, so R rescales the
+# weights by the mean ratio and applies the bounds c(0.5, 2) to the rescaled
+# weights.
+d1 <- suppressWarnings(svydesign(id = ~1, data = apiclus1))
+cal1 <- function(...) calibrate(d1, ~stype + enroll, pop.cal, maxit = 200, epsilon = 1e-13, bounds = c(0.5, 2), ...)
+w1 <- data.frame(row = seq_len(nrow(apiclus1)),
+                 cal_logit = fmt(weights(suppressWarnings(cal1(calfun = "logit")))),
+                 cal_linear_bounded = fmt(weights(suppressWarnings(cal1(calfun = "linear")))),
+                 cal_raking_bounded = fmt(weights(suppressWarnings(cal1(calfun = "raking")))))
+write.csv(w1, file.path("weighting", "weights_apiclus1_rescaled.csv"), row.names = FALSE, quote = FALSE)

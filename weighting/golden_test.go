@@ -176,3 +176,29 @@ func TestGoldenR(t *testing.T) {
 // ensure fmt/strings are used by helpers in other test files
 var _ = fmt.Sprint
 var _ = strings.Join
+
+// TestGoldenRescaled: with equal weights 1 every population/sample ratio of
+// apiclus1 exceeds 20, so grake rescales the weights first and the bounds
+// apply to the rescaled weights (testdata/weighting/weights_apiclus1_rescaled.csv).
+func TestGoldenRescaled(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	rec := apiRecord(t, mem, "apiclus1")
+	defer rec.Release()
+	hdr, rows := readCSV(t, filepath.Join("..", "testdata", "weighting", "weights_apiclus1_rescaled.csv"))
+	for j, cs := range hdr[1:] {
+		method := strings.TrimSuffix(strings.TrimPrefix(cs, "cal_"), "_bounded")
+		spec := mustSpec(t, `{"steps": [{"calibrate": {"method": "`+method+`", "bounds": [0.5, 2], "margins": [{"by": ["stype"], "totals": `+popStype+`}], "numeric": {"enroll": 3811472}}}]}`)
+		res, err := Apply(spec, rec, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", cs, err)
+		}
+		for i, r := range rows {
+			want, _ := strconv.ParseFloat(r[j+1], 64)
+			if e := relErr(res.Weights[i], want); e > 1e-8 {
+				t.Errorf("%s row %d: %.17g, R %.17g", cs, i+1, res.Weights[i], want)
+				break
+			}
+		}
+	}
+}
