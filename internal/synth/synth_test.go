@@ -184,6 +184,7 @@ func TestRegisterStructure(t *testing.T) {
 	tr := col[*array.Int64](t, rb, "transactions")
 
 	counts := map[string]float64{}
+	cellCounts := map[[3]string]int64{}
 	distProv := map[string]string{}
 	comDist := map[string]string{}
 	capitals := map[string]map[string]bool{}
@@ -215,6 +216,7 @@ func TestRegisterStructure(t *testing.T) {
 			t.Fatalf("row %d: code %s is not %s", i, code.Value(i), p)
 		}
 		levels[level.Value(i)]++
+		cellCounts[[3]string{p, level.Value(i), field.Value(i)}]++
 		if !slices.Contains(Fields, field.Value(i)) || unit.Value(i) == "" {
 			t.Fatalf("row %d: field %q unit %q", i, field.Value(i), unit.Value(i))
 		}
@@ -254,6 +256,16 @@ func TestRegisterStructure(t *testing.T) {
 		if got := truth.Transactions(2021, p.Name); float64(got) != counts[p.Name] {
 			t.Errorf("Transactions(%s) = %d, register has %v", p.Name, got, counts[p.Name])
 		}
+		for _, l := range Levels {
+			for _, f := range Fields {
+				if got, want := truth.Count(2021, p.Name, l, f), cellCounts[[3]string{p.Name, l, f}]; got != want {
+					t.Errorf("Count(%s, %s, %s) = %d, register has %d", p.Name, l, f, got, want)
+				}
+			}
+		}
+	}
+	if got := truth.Count(2021, "", "", ""); got != defaultTotalRows {
+		t.Errorf("Count of all = %d", got)
 	}
 }
 

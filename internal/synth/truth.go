@@ -220,6 +220,30 @@ func (t *Truth) Transactions(year int, province string) int64 {
 	return int64(yt.f.provN[t.provIndex(yt, province)])
 }
 
+// Count returns the register's transactions of year in the domain given
+// by province, level and field ("" for any) — the known population counts
+// for post-stratification (METHODOLOGY §6).
+func (t *Truth) Count(year int, province, level, field string) int64 {
+	yt := t.year(year)
+	l := optIndex(Levels, level, "level")
+	f := optIndex(Fields, field, "field")
+	p0, p1 := 0, len(yt.f.geo.provs)
+	if province != "" {
+		p0 = t.provIndex(yt, province)
+		p1 = p0 + 1
+	}
+	var n int64
+	for p := p0; p < p1; p++ {
+		for cell := 0; cell < nCells; cell++ {
+			if (l >= 0 && cell/nFields != l) || (f >= 0 && cell%nFields != f) {
+				continue
+			}
+			n += yt.cellN[p*nCells+cell]
+		}
+	}
+	return n
+}
+
 // Provinces returns the canonical province names of year's geography in
 // generation order (code order up to 2024; the 2025 list's ASCII order).
 func (t *Truth) Provinces(year int) []string {
