@@ -47,6 +47,7 @@ func apiRecord(t testing.TB, mem memory.Allocator, name string) arrow.RecordBatc
 		{Name: "api00", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "pw", Type: arrow.PrimitiveTypes.Float64},
 		{Name: "dnum", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "fpc", Type: arrow.PrimitiveTypes.Float64},
 	}, nil)
 	b := array.NewRecordBuilder(mem, schema)
 	defer b.Release()
@@ -67,6 +68,11 @@ func apiRecord(t testing.TB, mem memory.Allocator, name string) arrow.RecordBatc
 		b.Field(4).(*array.Float64Builder).Append(pw)
 		dn, _ := strconv.ParseInt(r[col["dnum"]], 10, 64)
 		b.Field(5).(*array.Int64Builder).Append(dn)
+		fpc, err := strconv.ParseFloat(r[col["fpc"]], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Field(6).(*array.Float64Builder).Append(fpc)
 	}
 	return b.NewRecordBatch()
 }
