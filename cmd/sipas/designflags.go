@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/sipas-go/sipas/sampling"
+)
+
+// designFlags are the survey design flags of CLI.md, shared by estimate,
+// index, trend and report.
+type designFlags struct {
+	weight, strata, psu, fpc string
+	lonely                   string
+	variance                 string
+	replicates               int
+	seed                     uint64
+	repweights, repType      string
+	repScale, fayRho         float64
+	repRScales               string
+	nest, mse                bool
+	weighting                string
+	ci                       string
+	level                    float64
+}
+
+// addDesignFlags registers the design flags on fs.
+func addDesignFlags(fs *flag.FlagSet) *designFlags {
+	f := &designFlags{}
+	fs.StringVar(&f.weight, "weight", "", "final weight column (absent: every row weighs 1)")
+	fs.StringVar(&f.strata, "strata", "", "stratum column (absent: one stratum)")
+	fs.StringVar(&f.psu, "psu", "", "primary sampling unit (cluster) column (absent: each row is its own PSU)")
+	fs.StringVar(&f.fpc, "fpc", "", "first-stage finite population correction column: PSUs in the stratum, or a fraction ≤ 1")
+	fs.StringVar(&f.lonely, "lonely-psu", "fail", "strata with one PSU: fail, remove, certainty, adjust or average (R survey.lonely.psu)")
+	fs.StringVar(&f.variance, "variance", "linearization", "variance method: linearization, jk1, jkn, bootstrap, subbootstrap, brr or fay")
+	fs.IntVar(&f.replicates, "replicates", 0, "bootstrap replicates (default 50)")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed of the bootstrap replicates")
+	fs.StringVar(&f.repweights, "repweights", "", "use replicate weight columns PREFIX1..PREFIXR in the data")
+	fs.StringVar(&f.repType, "rep-type", "other", "type of --repweights: jk1, jkn, bootstrap, brr, fay or other")
+	fs.Float64Var(&f.repScale, "rep-scale", 0, "overall scale of the replicate variance (default: by --rep-type, as R svrepdesign)")
+	fs.StringVar(&f.repRScales, "rep-rscales", "", "per-replicate scales, comma-separated (needed for --rep-type jkn)")
+	fs.Float64Var(&f.fayRho, "fay-rho", 0, "Fay's rho for --variance fay or --rep-type fay (0 < rho < 1)")
+	fs.BoolVar(&f.nest, "nest", false, "PSU ids are only unique within a stratum (R nest = TRUE)")
+	fs.BoolVar(&f.mse, "mse", true, "replicate variance centred on the full-sample estimate (false: on the replicate mean, R's default)")
+	fs.StringVar(&f.weighting, "weighting", "", "apply the steps of a WEIGHTING.json before estimating")
+	fs.StringVar(&f.ci, "ci", "", "confidence interval: wald, logit or beta")
+	fs.Float64Var(&f.level, "level", 0.95, "confidence level")
+	return f
+}
+
+// spec returns the design spec of the flags; errors are usage errors.
+func (f *designFlags) spec() (*sampling.DesignSpec, error) {
+	lonely, err := sampling.ParseLonelyPSU(f.lonely)
+	if err != nil {
+		return nil, usagef("--lonely-psu: %q is not one of fail, remove, certainty, adjust, average", f.lonely)
+	}
+	v, err := sampling.ParseVarianceMethod(f.variance)
+	if err != nil || v == sampling.SuppliedReplicates {
+		return nil, usagef("--variance: %q is not one of linearization, jk1, jkn, bootstrap, subbootstrap, brr, fay", f.variance)
+	}
+	if f.replicates < 0 {
+		return nil, usagef("--replicates must be positive")
+	}
+	if f.weighting != "" {
+		return nil, fmt.Errorf("%w: --weighting (linearized standard errors with calibration residuals) is not available yet; run 'sipas weight' first and pass --weight", errNotYet)
+	}
+	s := &sampling.DesignSpec{
+		Weight: f.weight, Strata: f.strata, PSU: f.psu, FPC: f.fpc, Nest: f.nest, Lonely: lonely,
+		Variance: v, Replicates: f.replicates, Seed: f.seed, FayRho: f.fayRho,
+		RepWeightsPrefix: f.repweights, RepType: f.repType, RepScale: f.repScale,
+	}
+	if f.repweights != "" {
+		switch strings.ToLower(f.repType) {
+		case "jk1", "jkn", "bootstrap", "brr", "fay", "other":
+		default:
+			return nil, usagef("--rep-type: %q is not one of jk1, jkn, bootstrap, brr, fay, other", f.repType)
+		}
+		if v != sampling.Linearization {
+			return nil, usagef("--repweights and --variance %s exclude each other", f.variance)
+		}
+	}
+	if f.repRScales != "" {
+		for _, p := range strings.Split(f.repRScales, ",") {
+			x, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+			if err != nil {
+				return nil, usagef("--rep-rscales: %q is not a number", p)
+			}
+			s.RepRScales = append(s.RepRScales, x)
+		}
+	}
+	mse := f.mse
+	s.MSE = &mse
+	return s, nil
+}
+
+// ciMethod returns the --ci method, def when the flag is empty.
+func (f *designFlags) ciMethod(def sampling.CIMethod) (sampling.CIMethod, error) {
+	if f.ci == "" {
+		return def, nil
+	}
+	m, err := sampling.ParseCIMethod(f.ci)
+	if err != nil {
+		return 0, usagef("--ci: %q is not one of wald, logit, beta", f.ci)
+	}
+	return m, nil
+}
+
+// confLevel returns --level, checked.
+func (f *designFlags) confLevel() (float64, error) {
+	if !(f.level > 0 && f.level < 1) {
+		return 0, usagef("--level must be between 0 and 1, got %v", f.level)
+	}
+	return f.level, nil
+}
+
+// columns returns the design columns named by the flags (to read only what
+// is needed).
+func (f *designFlags) columns() []string {
+	var c []string
+	for _, s := range []string{f.weight, f.strata, f.psu, f.fpc} {
+		if s != "" {
+			c = append(c, s)
+		}
+	}
+	return c
+}
+
+// designJSON is the "design" block of the JSON outputs.
+type designJSON struct {
+	Rows       int     `json:"rows"`
+	Strata     int     `json:"strata"`
+	PSUs       int     `json:"psus"`
+	DF         int     `json:"df"`
+	Variance   string  `json:"variance"`
+	Replicates int     `json:"replicates,omitempty"`
+	WeightsSum jsonNum `json:"weights_sum"`
+}
+
+func describeDesign(d *sampling.Design) designJSON {
+	return designJSON{Rows: d.Rows(), Strata: d.NStrata(), PSUs: d.NPSU(), DF: d.DF(),
+		Variance: d.Variance().String(), Replicates: d.Replicates(), WeightsSum: jsonNum(d.WeightsSum())}
+}
+
+// jsonNum is a float written in Go's shortest round-trip form, null for
+// NaN and ±Inf (CLI.md).
+type jsonNum float64
+
+func (v jsonNum) MarshalJSON() ([]byte, error) {
+	f := float64(v)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(f)
+}
+
+// domainJSON is a domain as a JSON object whose keys keep the order of the
+// --by columns ({} for the whole population).
+type domainJSON []sampling.DomainValue
+
+func (d domainJSON) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, v := range d {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(v.Column)
+		x, _ := json.Marshal(v.Value)
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(x)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/sampling"
+)
+
+func init() {
+	c := &command{
+		name:    "estimate",
+		usage:   "--in FILE [design flags] [--mean V,..] [--total V,..] [--ratio NUM/DEN,..] [--by V,..] [--format json|csv|table]",
+		summary: "design-based means, totals and ratios with standard errors",
+	}
+	c.run = func(e *env, args []string) error { return runEstimate(e, c, args) }
+	register(c)
+}
+
+// estimateJSON is the JSON output of estimate (CLI.md).
+type estimateJSON struct {
+	Design    designJSON     `json:"design"`
+	Estimates []estimateItem `json:"estimates"`
+}
+
+type estimateItem struct {
+	Statistic string     `json:"statistic"`
+	Variable  string     `json:"variable"`
+	Domain    domainJSON `json:"domain"`
+	Estimate  jsonNum    `json:"estimate"`
+	SE        jsonNum    `json:"se"`
+	CILow     jsonNum    `json:"ci_low"`
+	CIHigh    jsonNum    `json:"ci_high"`
+	N         int        `json:"n"`
+	Deff      jsonNum    `json:"deff"`
+	Flag      string     `json:"flag,omitempty"`
+}
+
+func runEstimate(e *env, c *command, args []string) error {
+	fs := newFlagSet(e, c)
+	in := fs.String("in", "", "input table (CSV, Parquet, Arrow IPC; - for CSV on stdin)")
+	df := addDesignFlags(fs)
+	var means, totals, ratios, by listFlag
+	fs.Var(&means, "mean", "variables whose means to estimate (comma-separated or repeated)")
+	fs.Var(&totals, "total", "variables whose totals to estimate")
+	fs.Var(&ratios, "ratio", "ratios NUM/DEN to estimate")
+	fs.Var(&by, "by", "domain columns (estimates per combination of their values)")
+	format := fs.String("format", "json", "output format: json, csv or table")
+	if err := parseFlags(e, c, fs, args); err != nil {
+		return err
+	}
+	if *in == "" {
+		return usagef("--in is required")
+	}
+	if len(means)+len(totals)+len(ratios) == 0 {
+		return usagef("nothing to estimate: give --mean, --total or --ratio")
+	}
+	switch *format {
+	case "json", "csv", "table":
+	default:
+		return usagef("--format: %q is not one of json, csv, table", *format)
+	}
+	spec, err := df.spec()
+	if err != nil {
+		return err
+	}
+	method, err := df.ciMethod(sampling.Wald)
+	if err != nil {
+		return err
+	}
+	level, err := df.confLevel()
+	if err != nil {
+		return err
+	}
+	var ests []sampling.Estimand
+	cols := df.columns()
+	for _, v := range means {
+		ests = append(ests, sampling.Estimand{Statistic: "mean", Num: v})
+		cols = append(cols, v)
+	}
+	for _, v := range totals {
+		ests = append(ests, sampling.Estimand{Statistic: "total", Num: v})
+		cols = append(cols, v)
+	}
+	for _, r := range ratios {
+		num, den, ok := strings.Cut(r, "/")
+		if !ok || num == "" || den == "" || strings.Contains(den, "/") {
+			return usagef("--ratio: %q is not NUM/DEN", r)
+		}
+		ests = append(ests, sampling.Estimand{Statistic: "ratio", Num: num, Den: den})
+		cols = append(cols, num, den)
+	}
+	cols = append(cols, by...)
+	opts := []arrowio.Option{arrowio.WithStdin(e.stdin)}
+	if spec.RepWeightsPrefix == "" {
+		opts = append(opts, arrowio.WithColumns(estUnique(cols)...))
+	}
+	rec, err := arrowio.ReadAll(*in, opts...)
+	if err != nil {
+		return readError(err)
+	}
+	defer rec.Release()
+	d, err := sampling.NewDesign(rec, spec)
+	if err != nil {
+		return badInput(err)
+	}
+	res, err := d.Estimates(rec, ests, &sampling.EstimateOptions{By: by, CI: method, Level: level})
+	if err != nil {
+		return badInput(err)
+	}
+	switch *format {
+	case "csv":
+		return writeEstimatesCSV(e.stdout, by, res)
+	case "table":
+		return writeEstimatesTable(e.stdout, d, by, res)
+	}
+	out := estimateJSON{Design: describeDesign(d), Estimates: make([]estimateItem, len(res))}
+	for i, r := range res {
+		out.Estimates[i] = estimateItem{Statistic: r.Statistic, Variable: r.Variable, Domain: domainJSON(r.Domain),
+			Estimate: jsonNum(r.Estimate), SE: jsonNum(r.SE), CILow: jsonNum(r.CILow), CIHigh: jsonNum(r.CIHigh),
+			N: r.N, Deff: jsonNum(r.Deff), Flag: r.Flag}
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func estUnique(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, v := range s {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func writeEstimatesCSV(w io.Writer, by []string, res []sampling.Estimate) error {
+	cw := csv.NewWriter(w)
+	head := append([]string{"statistic", "variable"}, by...)
+	head = append(head, "estimate", "se", "ci_low", "ci_high", "n", "deff", "flag")
+	if err := cw.Write(head); err != nil {
+		return err
+	}
+	for _, r := range res {
+		row := []string{r.Statistic, r.Variable}
+		for _, dv := range r.Domain {
+			row = append(row, dv.Value)
+		}
+		row = append(row, estCell(r.Estimate), estCell(r.SE), estCell(r.CILow), estCell(r.CIHigh),
+			strconv.Itoa(r.N), estCell(r.Deff), r.Flag)
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func writeEstimatesTable(w io.Writer, d *sampling.Design, by []string, res []sampling.Estimate) error {
+	fmt.Fprintf(w, "design: %d rows, %d strata, %d PSUs, df %d, variance %s, weights sum %s\n\n",
+		d.Rows(), d.NStrata(), d.NPSU(), d.DF(), d.Variance(), estCell(d.WeightsSum()))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	head := append([]string{"statistic", "variable"}, by...)
+	head = append(head, "estimate", "se", "ci_low", "ci_high", "n", "deff", "flag")
+	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	f := func(v float64) string {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return "NA"
+		}
+		return strconv.FormatFloat(v, 'g', 6, 64)
+	}
+	for _, r := range res {
+		row := []string{r.Statistic, r.Variable}
+		for _, dv := range r.Domain {
+			row = append(row, dv.Value)
+		}
+		row = append(row, f(r.Estimate), f(r.SE), f(r.CILow), f(r.CIHigh), strconv.Itoa(r.N), f(r.Deff), r.Flag)
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	return tw.Flush()
+}
+
+// estCell formats a float for CSV: shortest round-trip, empty for null.
+func estCell(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
