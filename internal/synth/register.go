@@ -85,6 +85,9 @@ func RegisterBatches(cfg Config, year int, mem memory.Allocator, fn func(arrow.R
 				l, fl := cell/nFields, cell%nFields
 				// Rows of one cell share every column but transaction_id and
 				// respondent_type: append them in runs that fit the batch.
+				if n == 0 {
+					continue
+				}
 				var unitID string
 				switch l {
 				case lvlProvince:
