@@ -817,3 +817,20 @@ func TestRespondErrors(t *testing.T) {
 		t.Errorf("missing columns: err = %v", err)
 	}
 }
+
+func TestRegisterBatchesStopsOnError(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	stop := fmt.Errorf("enough")
+	calls := 0
+	err := RegisterBatches(Config{TotalRows: 10_000, BatchRows: 1000}, 2026, mem, func(rb arrow.RecordBatch) error {
+		calls++
+		if calls == 3 {
+			return stop
+		}
+		return nil
+	})
+	if err != stop || calls != 3 {
+		t.Errorf("err = %v after %d calls, want %v after 3", err, calls, stop)
+	}
+}
