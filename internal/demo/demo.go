@@ -55,7 +55,7 @@ type Config struct {
 }
 
 // DefaultRegisterRows is the size of each year's synthetic register.
-const DefaultRegisterRows = 1_000_000
+const DefaultRegisterRows = 1_500_000
 
 // Year holds one survey year's pipeline outputs.
 type Year struct {

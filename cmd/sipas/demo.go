@@ -1,0 +1,119 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/demo"
+	"github.com/sipas-go/sipas/internal/fsutil"
+)
+
+func init() {
+	c := &command{
+		name:    "demo",
+		usage:   "--out DIR [--years 2019,2020,2021] [--seed N]",
+		summary: "run the whole pipeline on the embedded synthetic survey and write its outputs to DIR",
+	}
+	c.run = func(e *env, args []string) error { return runDemo(e, c, args) }
+	register(c)
+}
+
+func runDemo(e *env, c *command, args []string) error {
+	fs := newFlagSet(e, c)
+	out := fs.String("out", "", "output directory (created if needed)")
+	yearsFlag := fs.String("years", "2019,2020,2021", "survey years, comma-separated")
+	seed := fs.Uint64("seed", 1, "seed of the synthetic survey (same seed, same outputs)")
+	rows := fs.Int("register-rows", demo.DefaultRegisterRows, "transactions in each year's synthetic register")
+	if err := parseFlags(e, c, fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usagef("--out is required")
+	}
+	var years []int
+	for _, s := range strings.Split(*yearsFlag, ",") {
+		y, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || y < 2000 || y > 2100 {
+			return usagef("--years: %q is not a year", s)
+		}
+		years = append(years, y)
+	}
+	if *rows < 10_000 {
+		return usagef("--register-rows: at least 10000 transactions are needed for a sample of every province")
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "sipas demo: synthetic survey for %s (seed %d)\n", *yearsFlag, *seed)
+	res, err := demo.Run(e.ctx, demo.Config{Years: years, Seed: *seed, RegisterRows: *rows,
+		Progress: func(msg string) { fmt.Fprintln(e.stderr, "  "+msg) }})
+	if err != nil {
+		return err
+	}
+	defer res.Release()
+
+	for _, y := range res.Years {
+		ys := strconv.Itoa(y.Year)
+		if err := arrowio.WriteRecord(filepath.Join(*out, "ballots_"+ys+".parquet"), y.Ballots); err != nil {
+			return err
+		}
+		if err := arrowio.WriteRecord(filepath.Join(*out, "excluded_"+ys+".csv"), y.Validation.Excluded); err != nil {
+			return err
+		}
+		if err := fsutil.WriteAtomic(filepath.Join(*out, "index_"+ys+".csv"), nil, func(w io.Writer) error {
+			return writeIndex(w, "csv", y.Design, y.Index, []string{"province"})
+		}); err != nil {
+			return err
+		}
+		if err := fsutil.WriteAtomic(filepath.Join(*out, "index_"+ys+".json"), nil, func(w io.Writer) error {
+			return writeIndex(w, "json", y.Design, y.Index, []string{"province"})
+		}); err != nil {
+			return err
+		}
+	}
+	printDemo(e.stdout, res)
+	fmt.Fprintf(e.stdout, "\noutputs in %s: ballots_<year>.parquet (clean ballots with final weights), excluded_<year>.csv, index_<year>.csv/json\n", *out)
+	return nil
+}
+
+// printDemo prints, per year, the ballot accounting and the national and
+// provincial SIPAS indices with their standard errors and intervals.
+func printDemo(w io.Writer, res *demo.Result) {
+	for _, y := range res.Years {
+		v := y.Validation
+		fmt.Fprintf(w, "\n%d: register %d transactions; %d ballots issued, %d returned; %d used + %d excluded (", y.Year,
+			y.RegisterRows, y.Issued, y.Returned, v.RowsUsed, v.RowsExcluded)
+		first := true
+		for _, r := range index.Reasons() {
+			if n := v.ByReason[r]; n > 0 {
+				if !first {
+					fmt.Fprint(w, ", ")
+				}
+				fmt.Fprintf(w, "%s %d", r, n)
+				first = false
+			}
+		}
+		fmt.Fprintln(w, ")")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "province\tSIPAS\tse\t95% CI\tn\tdeff\ttrue\t")
+		for _, r := range y.Index.Rows {
+			if r.Kind != index.KindSIPAS {
+				continue
+			}
+			name, prov := "(national)", ""
+			if len(r.Domain) > 0 {
+				name, prov = r.Domain[0].Value, r.Domain[0].Value
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s–%s\t%d\t%s\t%s\t\n", name, fmt2(r.Estimate), fmt2(r.SE), fmt2(r.CILow), fmt2(r.CIHigh),
+				r.N, fmt2(r.Deff), fmt2(100*res.Truth.SIPAS(y.Year, prov)))
+		}
+		tw.Flush()
+	}
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/sampling"
+)
+
+func init() {
+	c := &command{
+		name:    "index",
+		usage:   "--in FILE [design flags] [--questionnaire Q.json] [--by V,..] [--score share|mean] [--format json|csv|table]",
+		summary: "criterion, element and SIPAS indices with standard errors",
+	}
+	c.run = func(e *env, args []string) error { return runIndex(e, c, args) }
+	register(c)
+}
+
+func runIndex(e *env, c *command, args []string) error {
+	fs := newFlagSet(e, c)
+	in := fs.String("in", "", "ballot table (CSV, Parquet, Arrow IPC; - for CSV on stdin)")
+	df := addDesignFlags(fs)
+	qpath := fs.String("questionnaire", "", "questionnaire JSON file, or the id of a built-in one (default "+index.DefaultQuestionnaireID+")")
+	var by listFlag
+	fs.Var(&by, "by", "domain columns (indices per combination of their values; national rows are always printed)")
+	score := fs.String("score", "share", "criterion score: share (satisfied share) or mean (mean score rescaled to 0–100)")
+	noExp := fs.Bool("no-expectations", false, "leave out the expectation shares")
+	format := fs.String("format", "json", "output format: json, csv or table")
+	if err := parseFlags(e, c, fs, args); err != nil {
+		return err
+	}
+	if *in == "" {
+		return usagef("--in is required")
+	}
+	switch *format {
+	case "json", "csv", "table":
+	default:
+		return usagef("--format: %q is not one of json, csv, table", *format)
+	}
+	sc, err := index.ParseScore(*score)
+	if err != nil {
+		return usagef("--score: %v", err)
+	}
+	spec, err := df.spec()
+	if err != nil {
+		return err
+	}
+	ci, err := df.ciMethod(sampling.Logit)
+	if err != nil {
+		return err
+	}
+	level, err := df.confLevel()
+	if err != nil {
+		return err
+	}
+	q, err := loadQuestionnaireFlag(*qpath)
+	if err != nil {
+		return badInput(err)
+	}
+	opts := []arrowio.Option{arrowio.WithStdin(e.stdin)}
+	if spec.RepWeightsPrefix == "" {
+		cols := append(append(df.columns(), q.Columns()...), by...)
+		if !*noExp {
+			cols = append(cols, presentOf(*in, q.ExpectationColumns())...)
+		}
+		opts = append(opts, arrowio.WithColumns(estUnique(cols)...))
+	}
+	rec, err := arrowio.ReadAll(*in, opts...)
+	if err != nil {
+		return readError(err)
+	}
+	defer rec.Release()
+	d, err := sampling.NewDesign(rec, spec)
+	if err != nil {
+		return badInput(err)
+	}
+	opt := &index.Options{By: by, Score: sc, CI: ci, CISet: true, Level: level,
+		NoExpectations: *noExp || !hasAll(rec.Schema(), q.ExpectationColumns())}
+	res, err := index.Compute(d, rec, q, opt)
+	if err != nil {
+		return badInput(err)
+	}
+	return writeIndex(e.stdout, *format, d, res, by)
+}
+
+// presentOf returns the columns of cols that the file at path has, so that
+// optional columns (the expectation items) can be projected without making
+// their absence an error. For standard input every column is read anyway.
+func presentOf(path string, cols []string) []string {
+	if path == "-" {
+		return nil
+	}
+	r, err := arrowio.Open(path)
+	if err != nil {
+		return nil // the real read reports the error
+	}
+	defer r.Close()
+	var out []string
+	for _, c := range cols {
+		if len(r.Schema().FieldIndices(c)) > 0 {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func hasAll(s *arrow.Schema, cols []string) bool {
+	for _, c := range cols {
+		if len(s.FieldIndices(c)) == 0 {
+			return false
+		}
+	}
+	return len(cols) > 0
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/sampling"
+)
+
+// csvFloat formats a float for CSV and tables: shortest round-trip, empty
+// for null.
+func csvFloat(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+type indexRowJSON struct {
+	Domain   domainJSON `json:"domain"`
+	Kind     string     `json:"kind"`
+	ID       string     `json:"id"`
+	Element  string     `json:"element,omitempty"`
+	Estimate jsonNum  `json:"estimate"`
+	SE       jsonNum  `json:"se"`
+	CILow    jsonNum  `json:"ci_low"`
+	CIHigh   jsonNum  `json:"ci_high"`
+	N        int        `json:"n"`
+	Deff     jsonNum  `json:"deff"`
+	Flag     string     `json:"flag,omitempty"`
+}
+
+type indexJSON struct {
+	Design        designJSON `json:"design"`
+	Questionnaire struct {
+		ID       string `json:"id"`
+		Version  string `json:"version,omitempty"`
+		Elements int    `json:"elements"`
+		Criteria int    `json:"criteria"`
+	} `json:"questionnaire"`
+	Estimates []indexRowJSON `json:"estimates"`
+}
+
+// writeIndex writes index results in the CLI contract's format: json, csv
+// or table. Estimates are in percent.
+func writeIndex(w io.Writer, format string, d *sampling.Design, res *index.Result, by []string) error {
+	switch format {
+	case "json":
+		out := indexJSON{Design: describeDesign(d), Estimates: make([]indexRowJSON, 0, len(res.Rows))}
+		q := res.Questionnaire
+		out.Questionnaire.ID, out.Questionnaire.Version = q.ID, q.Version
+		out.Questionnaire.Elements, out.Questionnaire.Criteria = len(q.Elements), len(q.Criteria)
+		for _, r := range res.Rows {
+			out.Estimates = append(out.Estimates, indexRowJSON{Domain: domainJSON(r.Domain), Kind: r.Kind, ID: r.ID, Element: r.Element,
+				Estimate: jsonNum(r.Estimate), SE: jsonNum(r.SE), CILow: jsonNum(r.CILow), CIHigh: jsonNum(r.CIHigh),
+				N: r.N, Deff: jsonNum(r.Deff), Flag: r.Flag})
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	case "csv":
+		cw := csv.NewWriter(w)
+		header := append(append([]string{}, by...), "kind", "id", "element", "estimate", "se", "ci_low", "ci_high", "n", "deff", "flag")
+		if err := cw.Write(header); err != nil {
+			return err
+		}
+		for _, r := range res.Rows {
+			rec := domainCells(r.Domain, by)
+			rec = append(rec, r.Kind, r.ID, r.Element, csvFloat(r.Estimate), csvFloat(r.SE), csvFloat(r.CILow), csvFloat(r.CIHigh),
+				strconv.Itoa(r.N), csvFloat(r.Deff), r.Flag)
+			if err := cw.Write(rec); err != nil {
+				return err
+			}
+		}
+		cw.Flush()
+		return cw.Error()
+	case "table":
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		header := append(append([]string{}, by...), "kind", "id", "index", "se", "95% CI", "n", "deff", "")
+		fmt.Fprintln(tw, strings.Join(header, "\t")+"\t")
+		for _, r := range res.Rows {
+			cells := domainCells(r.Domain, by)
+			for i := range cells {
+				if cells[i] == "" && len(r.Domain) == 0 {
+					cells[i] = "(national)"
+				}
+			}
+			cells = append(cells, r.Kind, r.ID, fmt2(r.Estimate), fmt2(r.SE),
+				fmt.Sprintf("%s–%s", fmt2(r.CILow), fmt2(r.CIHigh)), strconv.Itoa(r.N), fmt2(r.Deff), r.Flag)
+			fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
+		}
+		return tw.Flush()
+	}
+	return usagef("--format %q: use json, csv or table", format)
+}
+
+// domainCells returns a row's domain values in the order of the by
+// columns (empty for the national rows).
+func domainCells(dom []sampling.DomainValue, by []string) []string {
+	out := make([]string, len(by))
+	for i, col := range by {
+		for _, v := range dom {
+			if v.Column == col {
+				out[i] = v.Value
+			}
+		}
+	}
+	return out
+}
+
+func fmt2(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "–"
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64)
+}
