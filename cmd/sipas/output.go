@@ -28,12 +28,12 @@ type indexRowJSON struct {
 	Kind     string     `json:"kind"`
 	ID       string     `json:"id"`
 	Element  string     `json:"element,omitempty"`
-	Estimate jsonNum  `json:"estimate"`
-	SE       jsonNum  `json:"se"`
-	CILow    jsonNum  `json:"ci_low"`
-	CIHigh   jsonNum  `json:"ci_high"`
+	Estimate jsonNum    `json:"estimate"`
+	SE       jsonNum    `json:"se"`
+	CILow    jsonNum    `json:"ci_low"`
+	CIHigh   jsonNum    `json:"ci_high"`
 	N        int        `json:"n"`
-	Deff     jsonNum  `json:"deff"`
+	Deff     jsonNum    `json:"deff"`
 	Flag     string     `json:"flag,omitempty"`
 }
 
