@@ -231,7 +231,15 @@ func (b *ballots) arrays(idx []int) []arrow.Array {
 		codes []uint8
 		names []string
 	}{{b.gender, genders}, {b.age, ageGroups}, {b.edu, educations}, {b.eth, ethnicities}} {
-		s := newStrCol(mem, n, 8*n)
+		size := 0
+		for j := 0; j < n; j++ {
+			i := j
+			if idx != nil {
+				i = idx[j]
+			}
+			size += len(cat.names[cat.codes[i]])
+		}
+		s := newStrCol(mem, n, size)
 		for j := 0; j < n; j++ {
 			i := j
 			if idx != nil {

@@ -129,7 +129,11 @@ func (s *strCol) add3(a, b, c string) {
 
 // addPadded appends prefix followed by n zero-padded to width digits.
 func (s *strCol) addPadded(prefix string, n, width int) {
-	s.need(len(prefix) + 20)
+	d := 1
+	for x := n; x >= 10; x /= 10 {
+		d++
+	}
+	s.need(len(prefix) + max(d, width))
 	s.data = appendPadded(append(s.data, prefix...), n, width)
 	s.offs = append(s.offs, int32(len(s.data)))
 	if s.valid != nil {
