@@ -105,9 +105,10 @@ type UnknownError struct {
 	Name      string    // the input as given
 	Geography Geography // Geo1997 or Geo2025
 	// Suggestions lists up to 3 canonical names of the geography whose
-	// folded keys are closest (Levenshtein distance) to the input's; for an
-	// ambiguous input, the provinces it could mean; for a province absorbed
-	// by the 2025 merger, the province it became part of.
+	// folded keys are closest (Levenshtein distance; none when nothing is
+	// near, see index.closest) to the input's; for an ambiguous input, the
+	// provinces it could mean; for a province absorbed by the 2025 merger,
+	// the province it became part of.
 	Suggestions []string
 	// Former and PartOf are set when Name is a 1997–2024 province read in the
 	// 2025 geography that the merger absorbed into another: Former is its
@@ -187,8 +188,8 @@ func CanonicalForYear(name string, year int) (string, error) {
 	return Canonical(name, GeographyForYear(year))
 }
 
-// CanonicalLenient is Canonical, except that in Geo2025 the names (and
-// codes) of 1997–2024 provinces absorbed by the merger map to the 2025
+// CanonicalLenient is Canonical, except that in Geo2025 the names of
+// 1997–2024 provinces absorbed by the merger map to the 2025
 // province they became part of ("Vĩnh Phúc" → "Phú Thọ"). Use it with care:
 // it silently accepts data that may have been coded in the old geography,
 // where "Phú Thọ" meant a smaller territory than it does in 2025. In Geo1997
