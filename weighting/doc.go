@@ -8,7 +8,22 @@
 // Rake, Calibrate, Trim) that returns new weights and a StepResult recording
 // what was done (cells, factors, convergence history, weight diagnostics, and
 // the quantities a linearized variance needs to account for the calibration).
-// Apply runs the steps of a Spec over the columns of an Arrow record batch.
+// Apply runs the steps of a Spec over the columns of an Arrow record batch;
+// Compile binds a Spec to the columns once and Plan.Run re-runs the steps on
+// any weight vector, which Plan.Replicate does for every replicate of a
+// sampling.Design (JK1, JKn, bootstrap, BRR, Fay built from the design
+// weights), as R re-weights each replicate of an svyrep.design.
+// AppendWeights writes the final and replicate weights next to the input
+// columns (the output of `sipas weight`).
+//
+// Trimming on replicates uses each replicate's own median for
+// "relative_to": "median" (R's trimWeights for svyrep designs is not a
+// usable reference: survey 4.1.1 discards the trimmed sampling weights).
+//
+// Additions to the WEIGHTING.json schema of CLI.md: nonresponse.returned
+// (a column marking returned ballots, for the response rates), trim.min,
+// trim.redistribute ("proportional" or "equal" as R trimWeights) and
+// trim.strict.
 //
 // Conventions follow R package survey (Lumley) so that results can be compared
 // with it: PostStratify is survey::postStratify, Rake converges to the fixed

@@ -26,7 +26,7 @@ type StepResult struct {
 
 	// Variance holds what a linearized variance needs to account for this
 	// step (nil for nonresponse and trimming, which R treats as fixed).
-	Variance *VarianceInfo
+	Variance *VarianceInfo `json:"-"`
 }
 
 // Cell is one category of a margin.
