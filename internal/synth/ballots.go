@@ -104,21 +104,22 @@ func (b *ballots) gen(r *rand.Rand, i int, thr []float64, u, minority float64) {
 	base += float64(critScale[1] * r.NormFloat64())
 	gaveFeedback := r.Float64() >= noFeedback
 	var bits uint64
+	th := (*[nCrit * 4]float64)(thr)
 	for c := 0; c < nCrit; c++ {
 		z := base + float64(critScale[2]*r.NormFloat64())
-		t := thr[4*c : 4*c+4 : 4*c+4]
-		var y int8
-		switch {
-		case z < t[0]:
-			y = 5
-		case z < t[1]:
-			y = 4
-		case z < t[2]:
-			y = 3
-		case z < t[3]:
+		// Branch-free thresholding (the comparisons are unpredictable).
+		y := int8(1)
+		if z < th[4*c+3] {
 			y = 2
-		default:
-			y = 1
+		}
+		if z < th[4*c+2] {
+			y = 3
+		}
+		if z < th[4*c+1] {
+			y = 4
+		}
+		if z < th[4*c] {
+			y = 5
 		}
 		// Item nonresponse from 16-bit uniforms, four per Uint64.
 		if c%4 == 0 {

@@ -142,6 +142,10 @@ func Survey(cfg SurveyConfig, mem memory.Allocator) (arrow.RecordBatch, *Truth, 
 		ps.start, ps.m = total, m
 		total += m
 		Nk := f.comN[ps.prov][ps.com]
+		if Nk == 0 {
+			return nil, nil, fmt.Errorf("synth: commune %s of %s has no transactions in a population of %d; raise SurveyConfig.Population",
+				g.provs[ps.prov].communes[ps.com].id, g.provs[ps.prov].name, cfg.Population)
+		}
 		ps.weight = float64(ps.fpc/float64(n)) * float64(float64(Nk)/float64(m))
 	}
 	if total == 0 {

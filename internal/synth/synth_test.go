@@ -834,3 +834,12 @@ func TestRegisterBatchesStopsOnError(t *testing.T) {
 		t.Errorf("err = %v after %d calls, want %v after 3", err, calls, stop)
 	}
 }
+
+func TestSurveyErrors(t *testing.T) {
+	if _, _, err := Survey(SurveyConfig{PSUsPerStratum: 500}, memory.DefaultAllocator); err == nil {
+		t.Error("500 PSUs per stratum: want an error (provinces have fewer communes)")
+	}
+	if _, _, err := Survey(SurveyConfig{Population: 100}, memory.DefaultAllocator); err == nil {
+		t.Error("population of 100 transactions: want an error (empty communes)")
+	}
+}
