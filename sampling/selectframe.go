@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -82,6 +83,13 @@ type selTree struct {
 
 	leafOfRow []int32 // per frame row, when kept
 	nrows     int64
+
+	// Sort columns of the row stage, read in the first pass too: per column
+	// and frame row, the rank of the row's value (selSortNull for missing).
+	sortCols  []string
+	sortCodes [][]uint32
+	sortNames [][]string // interned values per column, by code
+	sortNum   []bool     // the column is numeric: rank by value
 
 	strata    []int32  // stratum nodes in sorted order
 	stratumID []string // their keys ("all" without strata)
@@ -190,11 +198,28 @@ func selScanTree(frame SampleFrame, d *SampleDesign, withStages, keepRows, plan 
 		}
 	}
 	if withStages {
-		for _, c := range d.Stages[len(d.Stages)-1].Sort {
+		last := d.Stages[len(d.Stages)-1]
+		for _, c := range last.Sort {
 			if !has(c) {
 				return nil, &SampleFrameError{Column: c, Err: fmt.Errorf("sort column (design field stages[%d].sort) is not in the frame; columns: %s", len(d.Stages)-1, selNames(schema))}
 			}
 		}
+		if keepRows && last.Method != "census" {
+			t.sortCols = last.Sort
+			need = append(need, last.Sort...)
+		}
+	}
+	ns := len(t.sortCols)
+	t.sortCodes = make([][]uint32, ns)
+	t.sortNames = make([][]string, ns)
+	t.sortNum = make([]bool, ns)
+	sortKeys := make([]func(int) (string, bool), ns)
+	sortIntern := make([]map[string]uint32, ns)
+	sortLast := make([]string, ns)
+	sortLastCode := make([]uint32, ns)
+	for c := range sortIntern {
+		sortIntern[c] = map[string]uint32{}
+		sortLastCode[c] = selSortNull
 	}
 	for _, c := range t.constCols {
 		if !has(c) {
@@ -246,7 +271,40 @@ func selScanTree(frame SampleFrame, d *SampleDesign, withStages, keepRows, plan 
 				return &SampleFrameError{Column: name, Err: err}
 			}
 		}
+		for c, name := range t.sortCols {
+			col := selColumn(rec, name)
+			var err error
+			if sortKeys[c], err = selKeyReader(col); err != nil {
+				return &SampleFrameError{Column: name, Err: fmt.Errorf("sort column: %v", err)}
+			}
+			_, numErr := selNumReader(col)
+			t.sortNum[c] = numErr == nil
+		}
 		n := int(rec.NumRows())
+		for c, get := range sortKeys {
+			codes := t.sortCodes[c]
+			for i := 0; i < n; i++ {
+				v, ok := get(i)
+				code := uint32(selSortNull)
+				if ok {
+					if sortLastCode[c] != selSortNull && v == sortLast[c] {
+						code = sortLastCode[c]
+					} else {
+						id, seen := sortIntern[c][v]
+						if !seen {
+							id = uint32(len(t.sortNames[c]))
+							v = strings.Clone(v)
+							sortIntern[c][v] = id
+							t.sortNames[c] = append(t.sortNames[c], v)
+						}
+						code = id
+						sortLast[c], sortLastCode[c] = t.sortNames[c][id], id
+					}
+				}
+				codes = append(codes, code)
+			}
+			t.sortCodes[c] = codes
+		}
 		for i := 0; i < n; i++ {
 			row := t.nrows + int64(i)
 			l := 0
@@ -321,6 +379,7 @@ func selScanTree(frame SampleFrame, d *SampleDesign, withStages, keepRows, plan 
 		sort.Slice(ch, func(a, b int) bool { return t.key[ch[a]] < t.key[ch[b]] })
 	}
 	t.lookup = nil
+	t.rankSortCodes()
 	var walk func(n int32, depth int)
 	walk = func(n int32, depth int) {
 		if depth == t.nStrata {
@@ -484,4 +543,37 @@ func (t *selTree) sizes() ([]int, []selDomain, error) {
 		}
 	}
 	return nh, doms, nil
+}
+
+// selSortNull is the sort code of a missing value: it sorts last.
+const selSortNull = math.MaxUint32
+
+// rankSortCodes replaces the interned codes of the sort columns by the
+// ranks of their values: byte order for strings, numeric order for numbers.
+func (t *selTree) rankSortCodes() {
+	for c, names := range t.sortNames {
+		idx := make([]int, len(names))
+		for i := range idx {
+			idx[i] = i
+		}
+		if t.sortNum[c] {
+			vals := make([]float64, len(names))
+			for i, s := range names {
+				vals[i], _ = strconv.ParseFloat(s, 64)
+			}
+			sort.Slice(idx, func(a, b int) bool { return vals[idx[a]] < vals[idx[b]] })
+		} else {
+			sort.Slice(idx, func(a, b int) bool { return names[idx[a]] < names[idx[b]] })
+		}
+		rank := make([]uint32, len(names))
+		for r, i := range idx {
+			rank[i] = uint32(r)
+		}
+		codes := t.sortCodes[c]
+		for i, v := range codes {
+			if v != selSortNull {
+				codes[i] = rank[v]
+			}
+		}
+	}
 }

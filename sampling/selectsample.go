@@ -3,7 +3,6 @@ package sampling
 import (
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -320,20 +319,16 @@ func (s *selRun) selectRows(frame SampleFrame, leavesPer [][]int32, nh []int) ([
 			fill[sl]++
 		}
 	}
-	t.leafOfRow = nil // no longer needed: free the memory before the next passes
 
-	// Sort keys of the candidate rows: a second pass over the sort columns.
-	if len(spec.Sort) > 0 && spec.Method != "census" {
-		keys, err := selSortKeys(frame, spec.Sort, cand)
-		if err != nil {
-			return nil, err
-		}
+	// Order each parent's rows by the sort columns (ranks read in the first
+	// pass), then by frame row.
+	if len(t.sortCols) > 0 {
 		for i := range leaves {
-			seg := cand[offset[i]:offset[i+1]]
-			segKeys := keys[offset[i]*int64(len(spec.Sort)) : offset[i+1]*int64(len(spec.Sort))]
-			selSortSegment(seg, segKeys, len(spec.Sort))
+			selSortSegment(cand[offset[i]:offset[i+1]], t.sortCodes)
 		}
 	}
+	t.leafOfRow = nil // no longer needed: free the memory before the last pass
+	t.sortCodes = nil
 
 	var picked []selPicked
 	pos := 0
@@ -387,117 +382,18 @@ func (s *selRun) selectRows(frame SampleFrame, leavesPer [][]int32, nh []int) ([
 	return picked, nil
 }
 
-// selSortKeys reads the sort columns of the candidate rows: one float64 per
-// row and column (string columns by the rank of their value in byte order;
-// missing values sort last).
-func selSortKeys(frame SampleFrame, cols []string, cand []int64) ([]float64, error) {
-	nc := len(cols)
-	// candidate position of each candidate row, in row order
-	order := make([]int64, len(cand))
-	for i := range order {
-		order[i] = int64(i)
-	}
-	sort.Slice(order, func(a, b int) bool { return cand[order[a]] < cand[order[b]] })
-	keys := make([]float64, len(cand)*nc)
-	intern := make([]map[string]int32, nc)
-	var names [][]string
-	names = make([][]string, nc)
-	isStr := make([]bool, nc)
-	var base int64
-	next := 0
-	err := frame.Scan(cols, func(rec arrow.RecordBatch) error {
-		n := int64(rec.NumRows())
-		for c, name := range cols {
-			col := selColumn(rec, name)
-			lo := next
-			if num, err := selNumReader(col); err == nil {
-				for j := lo; j < len(order) && cand[order[j]] < base+n; j++ {
-					v, ok := num(int(cand[order[j]] - base))
-					if !ok || math.IsNaN(v) {
-						v = math.Inf(1)
-					}
-					keys[order[j]*int64(nc)+int64(c)] = v
-				}
-				continue
-			}
-			get, err := selKeyReader(col)
-			if err != nil {
-				return &SampleFrameError{Column: name, Err: fmt.Errorf("sort column: %v", err)}
-			}
-			isStr[c] = true
-			if intern[c] == nil {
-				intern[c] = map[string]int32{}
-			}
-			for j := lo; j < len(order) && cand[order[j]] < base+n; j++ {
-				v, ok := get(int(cand[order[j]] - base))
-				code := float64(math.MaxInt32)
-				if ok {
-					id, seen := intern[c][v]
-					if !seen {
-						id = int32(len(names[c]))
-						v = string([]byte(v))
-						intern[c][v] = id
-						names[c] = append(names[c], v)
-					}
-					code = float64(id)
-				}
-				keys[order[j]*int64(nc)+int64(c)] = code
+// selSortSegment sorts the rows of one parent by their sort ranks, then by
+// frame row.
+func selSortSegment(seg []int64, codes [][]uint32) {
+	sort.Slice(seg, func(a, b int) bool {
+		ra, rb := seg[a], seg[b]
+		for _, c := range codes {
+			if c[ra] != c[rb] {
+				return c[ra] < c[rb]
 			}
 		}
-		for next < len(order) && cand[order[next]] < base+n {
-			next++
-		}
-		base += n
-		return nil
+		return ra < rb
 	})
-	if err != nil {
-		return nil, err
-	}
-	// Replace string codes by ranks.
-	for c := range cols {
-		if !isStr[c] {
-			continue
-		}
-		idx := make([]int, len(names[c]))
-		for i := range idx {
-			idx[i] = i
-		}
-		sort.Slice(idx, func(a, b int) bool { return names[c][idx[a]] < names[c][idx[b]] })
-		rank := make([]float64, len(idx))
-		for r, i := range idx {
-			rank[i] = float64(r)
-		}
-		for i := 0; i < len(cand); i++ {
-			if v := keys[int64(i)*int64(nc)+int64(c)]; v != float64(math.MaxInt32) {
-				keys[int64(i)*int64(nc)+int64(c)] = rank[int(v)]
-			} else {
-				keys[int64(i)*int64(nc)+int64(c)] = math.Inf(1)
-			}
-		}
-	}
-	return keys, nil
-}
-
-// selSortSegment sorts the rows of one parent by their keys, then by row.
-func selSortSegment(seg []int64, keys []float64, nc int) {
-	idx := make([]int, len(seg))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.Slice(idx, func(a, b int) bool {
-		ka, kb := keys[idx[a]*nc:idx[a]*nc+nc], keys[idx[b]*nc:idx[b]*nc+nc]
-		for c := range ka {
-			if ka[c] != kb[c] {
-				return ka[c] < kb[c]
-			}
-		}
-		return seg[idx[a]] < seg[idx[b]]
-	})
-	rows := make([]int64, len(seg))
-	for i, j := range idx {
-		rows[i] = seg[j]
-	}
-	copy(seg, rows)
 }
 
 // output reads the frame a last time and builds the sample: the selected

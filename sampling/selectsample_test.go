@@ -521,3 +521,61 @@ func FuzzParseSampleDesign(f *testing.F) {
 		}
 	})
 }
+
+// TestSelectSampleSortImplicitStratification: systematic selection of 10
+// rows out of 100 after sorting takes exactly one row from each block of 10
+// in sort order. The frame holds num = a permutation of 1..100 (numeric
+// order, not string order: "9" < "10") and grp with 30 "a" and 70 "b" rows
+// scattered, so sorting by grp gives exactly 3 "a" in every sample.
+func TestSelectSampleSortImplicitStratification(t *testing.T) {
+	mem := memory.DefaultAllocator
+	perm := rand.New(rand.NewPCG(9, 9)).Perm(100)
+	ib := array.NewInt64Builder(mem)
+	nb := array.NewInt64Builder(mem)
+	gb := array.NewStringBuilder(mem)
+	for i, p := range perm {
+		ib.Append(int64(i + 1))
+		nb.Append(int64(p + 1))
+		if (p*37)%100 < 30 {
+			gb.Append("a")
+		} else {
+			gb.Append("b")
+		}
+	}
+	cols := []arrow.Array{ib.NewArray(), nb.NewArray(), gb.NewArray()}
+	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "num", Type: arrow.PrimitiveTypes.Int64}, {Name: "grp", Type: arrow.BinaryTypes.String}}, nil)
+	rec := array.NewRecordBatch(schema, cols, 100)
+	defer rec.Release()
+	for _, c := range cols {
+		c.Release()
+	}
+	batches := selSplit(rec, 17)
+	frame := NewRecordFrame(batches...)
+	for seed := uint64(0); seed < 50; seed++ {
+		for _, col := range []string{"num", "grp"} {
+			d := selMustDesign(t, `{"size":{"total":10},"stages":[{"unit":"row","method":"systematic","sort":["`+col+`"]}]}`)
+			out, err := SelectSample(frame, d, rand.New(rand.NewPCG(seed, 1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			nums := selColumn(out, "num").(*array.Int64)
+			grps := selColumn(out, "grp").(*array.String)
+			decile := map[int64]int{}
+			as := 0
+			for i := 0; i < int(out.NumRows()); i++ {
+				decile[(nums.Value(i)-1)/10]++
+				if grps.Value(i) == "a" {
+					as++
+				}
+			}
+			if col == "num" && len(decile) != 10 {
+				t.Errorf("seed %d sort by num: deciles %v, want one row in each", seed, decile)
+			}
+			if col == "grp" && as != 3 {
+				t.Errorf("seed %d sort by grp: %d rows of group a, want 3", seed, as)
+			}
+			out.Release()
+		}
+	}
+}
