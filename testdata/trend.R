@@ -1,0 +1,223 @@
+# Golden values for the trend machinery of package index (METHODOLOGY §8,
+# issue 6): multiplicity corrections, changes between years and rank
+# confidence sets. Run from the repository root:
+#
+#   Rscript testdata/trend.R
+#
+# It writes testdata/trend/*.csv (numbers with sprintf("%.17g"), NA for a
+# null) and testdata/trend/versions.txt.
+#
+#  * padjust.csv   — R stats::p.adjust(method = "holm" / "BH").
+#  * changes.csv   — a multi-year series of estimates and SEs for a few
+#                    domains and the nation, with the changes against the
+#                    previous year and the base year, SE sqrt(se1²+se2²),
+#                    two-sided normal p-values (pnorm) and their Holm / BH
+#                    adjustment across the domains of one index, year and
+#                    comparison (national rows outside the family).
+#  * rankcrit.csv  — critical values of the Mogstad, Romano, Shaikh &
+#                    Wilhelm (2024) rank confidence sets computed exactly
+#                    (up to mvtnorm's quasi-Monte Carlo error) with
+#                    mvtnorm::qmvnorm(tail = "both.tails") instead of the
+#                    parametric bootstrap the Go code uses, and the
+#                    resulting marginal and simultaneous sets, single-step
+#                    and stepdown.
+suppressPackageStartupMessages(library(mvtnorm))
+out <- "testdata/trend"
+dir.create(out, showWarnings = FALSE, recursive = TRUE)
+num <- function(x) ifelse(is.na(x), "NA", sprintf("%.17g", x))
+
+writeLines(c(R.version.string,
+             paste("mvtnorm", as.character(packageVersion("mvtnorm")))),
+           file.path(out, "versions.txt"))
+
+## 1. p.adjust ------------------------------------------------------------------
+set.seed(20261123)
+cases <- list(
+  uniform20 = runif(20),
+  small = c(0.01, 0.02, 0.03, 0.04, 0.05),
+  ties = c(0.01, 0.5, 0.01, 0.03, 1, 0.03, 0.5),
+  with_na = c(0.02, NA, 0.001, 0.04, NA, 0.2, 0.0004),
+  provinces63 = sample(c(rbeta(10, 0.2, 5), runif(53))),
+  single = 0.03,
+  large = c(0.9, 0.95, 0.99, 0.3),
+  all_na = c(NA, NA)
+)
+rows <- character()
+for (nm in names(cases)) {
+  p <- cases[[nm]]
+  rows <- c(rows, sprintf("%s,%d,%s,%s,%s", nm, seq_along(p), num(p),
+                          num(p.adjust(p, "holm")), num(p.adjust(p, "BH"))))
+}
+writeLines(c("case,i,p,holm,bh", rows), file.path(out, "padjust.csv"))
+
+## 2. Changes between years -------------------------------------------------------
+# Domains A..F and the nation (""), two indices, years 2019..2022; E has no
+# estimate in 2020 (its 2021 change is against 2019, its previous observed
+# year); F starts in 2021 (no base-year change at all); base year 2019.
+set.seed(7)
+years <- 2019:2022
+doms <- c("", "A", "B", "C", "D", "E", "F")
+idx <- data.frame(kind = c("sipas", "element"), id = c("sipas", "access"))
+d <- expand.grid(domain = doms, year = years, ix = 1:2, stringsAsFactors = FALSE)
+d <- d[!(d$domain == "E" & d$year == 2020), ]
+d <- d[!(d$domain == "F" & d$year < 2021), ]
+d$kind <- idx$kind[d$ix]
+d$id <- idx$id[d$ix]
+d$national <- d$domain == ""
+trend <- c(A = 0, B = 1.5, C = -1, D = 3, E = 0.5, F = 2)
+lvl <- c(A = 80, B = 75, C = 82, D = 70, E = 78, F = 76)
+d$estimate <- ifelse(d$national, 77, lvl[d$domain]) +
+  ifelse(d$national, 0.8, trend[d$domain]) * (d$year - 2019) +
+  rnorm(nrow(d), 0, 1.5)
+d$se <- ifelse(d$national, 0.4, runif(nrow(d), 0.6, 2.4))
+d$vs_nation <- ifelse(d$national, NA, rnorm(nrow(d), 0, 3))
+d$se_vs_nation <- ifelse(d$national, NA, runif(nrow(d), 0.5, 2.5))
+d <- d[order(d$ix, d$year, d$domain), ]
+d$ix <- NULL
+
+key <- function(dom, kind, id, year) paste(dom, kind, id, year, sep = "|")
+rownames(d) <- key(d$domain, d$kind, d$id, d$year)
+comp <- function(r, y0) {
+  if (is.na(y0)) return(c(NA, NA, NA))
+  k <- key(r$domain, r$kind, r$id, y0)
+  if (!(k %in% rownames(d))) return(c(NA, NA, NA))
+  o <- d[k, ]
+  ch <- r$estimate - o$estimate
+  se <- sqrt(r$se^2 + o$se^2)
+  c(ch, se, 2 * pnorm(-abs(ch / se)))
+}
+res <- t(sapply(seq_len(nrow(d)), function(i) {
+  r <- d[i, ]
+  ys <- d$year[d$domain == r$domain & d$kind == r$kind & d$id == r$id & d$year < r$year]
+  prev <- if (length(ys)) max(ys) else NA
+  base <- if (r$year > 2019) 2019 else NA
+  pv <- if (r$national) NA else 2 * pnorm(-abs(r$vs_nation / r$se_vs_nation))
+  c(comp(r, prev), comp(r, base), pv)
+}))
+colnames(res) <- c("change_prev", "se_change_prev", "p_change_prev",
+                   "change_base", "se_change_base", "p_change_base", "p_vs_nation")
+d <- cbind(d, res)
+# adjustment across the domains of one index, year and comparison
+adj <- function(col, method) {
+  a <- rep(NA_real_, nrow(d))
+  fam <- paste(d$kind, d$id, d$year)
+  for (f in unique(fam)) {
+    s <- fam == f & !d$national
+    a[s] <- p.adjust(d[[col]][s], method)
+  }
+  # national rows are outside the family: unadjusted
+  a[d$national] <- d[[col]][d$national]
+  a
+}
+for (col in c("p_change_prev", "p_change_base", "p_vs_nation")) {
+  d[[paste0(col, "_holm")]] <- adj(col, "holm")
+  d[[paste0(col, "_bh")]] <- adj(col, "BH")
+}
+cols <- names(d)
+lines <- apply(d, 1, function(r) NULL)
+lines <- vapply(seq_len(nrow(d)), function(i) {
+  paste(vapply(cols, function(cn) {
+    v <- d[[cn]][i]
+    if (is.character(v)) v else if (is.logical(v)) tolower(as.character(v)) else num(v)
+  }, ""), collapse = ",")
+}, "")
+writeLines(c(paste(cols, collapse = ","), lines), file.path(out, "changes.csv"))
+
+## 3. Rank confidence sets -------------------------------------------------------
+# Mogstad, Romano, Shaikh & Wilhelm (2024), §3: two-sided simultaneous
+# confidence intervals for the differences θ_j − θ_k, critical value the
+# 1 − α quantile of max |(θ̂_j − θ̂_k) − (θ_j − θ_k)| / se_jk over the family
+# (k ≠ j for the marginal set of j; all pairs for the simultaneous set).
+# rank_low = 1 + #{k: θ_k significantly above θ_j},
+# rank_high = K − #{k: θ_k significantly below θ_j}. Stepdown: recompute
+# the quantile over the hypotheses not yet rejected until nothing new is
+# rejected (their Algorithm 3.1 / Romano & Wolf 2005).
+crit <- function(Sigma, pairs, level) {
+  if (nrow(pairs) == 0) return(0)
+  m <- nrow(pairs)
+  C <- matrix(0, m, m)
+  for (a in 1:m) for (b in 1:m) {
+    j1 <- pairs[a, 1]; k1 <- pairs[a, 2]; j2 <- pairs[b, 1]; k2 <- pairs[b, 2]
+    C[a, b] <- Sigma[j1, j2] - Sigma[j1, k2] - Sigma[k1, j2] + Sigma[k1, k2]
+  }
+  s <- sqrt(diag(C))
+  R <- C / outer(s, s)
+  if (m == 1) return(qnorm(1 - (1 - level) / 2))
+  set.seed(1)
+  qmvnorm(level, tail = "both.tails", corr = R, abseps = 1e-4, maxpts = 2e5)$quantile
+}
+rankset <- function(est, Sigma, level, family, stepdown) {
+  K <- length(est)
+  tstat <- function(j, k) (est[j] - est[k]) / sqrt(Sigma[j, j] + Sigma[k, k] - 2 * Sigma[j, k])
+  if (family == "marginal") {
+    res <- matrix(NA, K, 4)
+    for (j in 1:K) {
+      others <- setdiff(1:K, j)
+      pairs <- cbind(j, others)
+      rej <- rep(FALSE, length(others))
+      t <- sapply(others, function(k) tstat(j, k))
+      c0 <- NA
+      repeat {
+        cc <- crit(Sigma, pairs[!rej, , drop = FALSE], level)
+        if (is.na(c0)) c0 <- cc
+        new <- !rej & abs(t) > cc
+        if (!any(new)) break
+        rej <- rej | new
+        if (!stepdown) break
+      }
+      above <- sum(rej & t < 0) # θ_k significantly above θ_j
+      below <- sum(rej & t > 0)
+      margin <- min(abs(abs(t) - c0))
+      res[j, ] <- c(1 + above, K - below, c0, margin)
+    }
+    return(res)
+  }
+  pairs <- t(combn(K, 2))
+  t <- apply(pairs, 1, function(p) tstat(p[1], p[2]))
+  rej <- rep(FALSE, nrow(pairs))
+  c0 <- NA
+  repeat {
+    cc <- crit(Sigma, pairs[!rej, , drop = FALSE], level)
+    if (is.na(c0)) c0 <- cc
+    new <- !rej & abs(t) > cc
+    if (!any(new)) break
+    rej <- rej | new
+    if (!stepdown) break
+  }
+  res <- matrix(NA, K, 4)
+  for (j in 1:K) {
+    a <- sum(rej & ((pairs[, 1] == j & t < 0) | (pairs[, 2] == j & t > 0)))
+    b <- sum(rej & ((pairs[, 1] == j & t > 0) | (pairs[, 2] == j & t < 0)))
+    res[j, ] <- c(1 + a, K - b, c0, min(abs(abs(t) - c0)))
+  }
+  res
+}
+rcases <- list(
+  diag6 = list(est = c(81.2, 76.4, 79.9, 70.3, 77.1, 74.0),
+               Sigma = diag(c(1.1, 0.8, 1.6, 1.3, 0.7, 2.0)^2)),
+  corr5 = local({
+    s <- c(1.2, 0.9, 1.5, 1.0, 1.3)
+    R <- matrix(0.3, 5, 5); diag(R) <- 1; R[1, 2] <- R[2, 1] <- 0.6
+    list(est = c(65.0, 69.5, 71.8, 60.2, 66.0), Sigma = R * outer(s, s))
+  })
+)
+rows <- character()
+for (nm in names(rcases)) {
+  cs <- rcases[[nm]]
+  K <- length(cs$est)
+  for (fam in c("marginal", "simultaneous")) for (sd in c(FALSE, TRUE)) {
+    r <- rankset(cs$est, cs$Sigma, 0.95, fam, sd)
+    rows <- c(rows, sprintf("%s,%s,%s,%d,%d,%d,%s,%s", nm, fam, tolower(sd), 1:K,
+                            r[, 1], r[, 2], num(r[, 3]), num(r[, 4])))
+  }
+}
+writeLines(c("case,family,stepdown,j,rank_low,rank_high,crit,margin", rows),
+           file.path(out, "rankcrit.csv"))
+mat <- character()
+for (nm in names(rcases)) {
+  cs <- rcases[[nm]]
+  K <- length(cs$est)
+  for (j in 1:K) mat <- c(mat, sprintf("%s,%d,%s,%s", nm, j, num(cs$est[j]),
+                                       paste(num(cs$Sigma[j, ]), collapse = ";")))
+}
+writeLines(c("case,j,estimate,sigma_row", mat), file.path(out, "rankinput.csv"))
