@@ -335,6 +335,9 @@ func (s *valState) add(row int, reason, column, value, detail string) {
 
 func (s *valState) hasInvalid(row int) bool { return s.invalid != nil && s.invalid[row] }
 
+// idHash hashes ballot ids; a variable so that tests can force collisions.
+var idHash = maphash.String
+
 // checkIDs flags missing and duplicate ballot ids.
 func checkIDs(ids arrow.Array, col string, st *valState) {
 	n := ids.Len()
@@ -381,7 +384,7 @@ func checkIDs(ids arrow.Array, col string, st *valState) {
 				continue
 			}
 			keys[i] = key
-			hs = append(hs, hashRow{maphash.String(seed, key), int32(i)})
+			hs = append(hs, hashRow{idHash(seed, key), int32(i)})
 		}
 		slices.SortFunc(hs, func(a, b hashRow) int {
 			if c := cmp.Compare(a.h, b.h); c != 0 {

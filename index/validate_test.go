@@ -3,6 +3,7 @@ package index
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math/rand/v2"
 	"reflect"
 	"strconv"
@@ -344,6 +345,15 @@ func TestValidateProperty(t *testing.T) {
 		v.Release()
 		rec.Release()
 	}
+}
+
+// With every id hashing alike, duplicates are still told from distinct ids
+// by comparing the ids themselves.
+func TestValidateHashCollisions(t *testing.T) {
+	defer func(h func(maphash.Seed, string) uint64) { idHash = h }(idHash)
+	idHash = func(_ maphash.Seed, s string) uint64 { return uint64(len(s) % 2) }
+	TestValidateProperty(t)
+	TestValidateBallots(t)
 }
 
 const nullCode = -1000
