@@ -19,6 +19,8 @@ type SurveyConfig struct {
 	// provinces of the 2025 geography.
 	Year int
 	// PSUsPerStratum is n_h, the communes selected per province; default 20.
+	// When Ballots (without BallotsPerPSU) is below strata × n_h, n_h is
+	// lowered to Ballots / strata (at least 2) so that every PSU has a ballot.
 	PSUsPerStratum int
 	// Ballots is the total number of ballots, spread evenly over the PSUs
 	// (the first PSUs in output order take one more when it does not
@@ -110,6 +112,13 @@ func Survey(cfg SurveyConfig, mem memory.Allocator) (arrow.RecordBatch, *Truth, 
 			return nil, nil, fmt.Errorf("synth: PSUsPerStratum %d exceeds the %d communes of %s; choose at most that", n, len(p.communes), p.name)
 		}
 	}
+	if cfg.BallotsPerPSU <= 0 && cfg.Ballots < H*n {
+		// Fewer ballots than PSUs: select fewer PSUs, at least 2 per stratum.
+		n = cfg.Ballots / H
+		if n < 2 {
+			return nil, nil, fmt.Errorf("synth: %d ballots cannot fill 2 PSUs in each of %d strata; raise Ballots", cfg.Ballots, H)
+		}
+	}
 	psus := make([]psuRef, 0, H*n)
 	for h := range g.provs {
 		r := stream(w.seed, tagSurveyStratum, uint64(cfg.Year), uint64(h))
@@ -147,9 +156,6 @@ func Survey(cfg SurveyConfig, mem memory.Allocator) (arrow.RecordBatch, *Truth, 
 				g.provs[ps.prov].communes[ps.com].id, g.provs[ps.prov].name, cfg.Population)
 		}
 		ps.weight = float64(ps.fpc/float64(n)) * float64(float64(Nk)/float64(m))
-	}
-	if total == 0 {
-		return nil, nil, fmt.Errorf("synth: Survey with zero ballots; set Ballots or BallotsPerPSU")
 	}
 
 	b := newBallots(mem, total)

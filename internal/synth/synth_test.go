@@ -839,6 +839,31 @@ func TestSurveyErrors(t *testing.T) {
 	if _, _, err := Survey(SurveyConfig{PSUsPerStratum: 500}, memory.DefaultAllocator); err == nil {
 		t.Error("500 PSUs per stratum: want an error (provinces have fewer communes)")
 	}
+	if _, _, err := Survey(SurveyConfig{Ballots: 100}, memory.DefaultAllocator); err == nil {
+		t.Error("100 ballots for 63 strata: want an error (fewer than 2 PSUs each)")
+	}
+	// 1000 ballots: 15 PSUs in each of the 63 strata, one or two ballots each.
+	rb, _, err := Survey(SurveyConfig{Ballots: 1000}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rb.Release()
+	psus := map[string]map[string]bool{}
+	st, ps := col[*array.String](t, rb, "stratum"), col[*array.String](t, rb, "psu")
+	for i := 0; i < st.Len(); i++ {
+		if psus[st.Value(i)] == nil {
+			psus[st.Value(i)] = map[string]bool{}
+		}
+		psus[st.Value(i)][ps.Value(i)] = true
+	}
+	if rb.NumRows() != 1000 || len(psus) != 63 {
+		t.Errorf("%d rows in %d strata", rb.NumRows(), len(psus))
+	}
+	for h, p := range psus {
+		if len(p) != 15 {
+			t.Errorf("stratum %s has %d PSUs, want 15", h, len(p))
+		}
+	}
 	if _, _, err := Survey(SurveyConfig{Population: 100}, memory.DefaultAllocator); err == nil {
 		t.Error("population of 100 transactions: want an error (empty communes)")
 	}
