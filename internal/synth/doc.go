@@ -11,7 +11,8 @@
 //	cfg := synth.Config{Seed: 1}                      // zero value works: years 2019–2021, 300k rows/year
 //	reg, err := synth.Register(cfg, 2021, mem)         // one batch: RegisterColumns
 //	err = synth.RegisterBatches(cfg, 2021, mem, fn)    // streamed batches (30M rows in constant memory)
-//	truth := synth.NewTruth(cfg)                       // Truth.P / Element / SIPAS / Share / CellP / ResponseRate
+//	truth := synth.NewTruth(cfg)                       // Truth.P / Element / SIPAS / Share / CellP / Count /
+//	                                                   // ResponseRate / ExpectationShare / Trend
 //	res, err := synth.Respond(cfg, 2021, sample, truth, rnd, mem)
 //	                                                   // res.Issued (responded 0/1), res.Ballots, res.Faults
 //	rb, truth, err := synth.Survey(synth.SurveyConfig{Seed: 1, Ballots: 1_000_000}, mem)

@@ -716,6 +716,28 @@ func TestRespond(t *testing.T) {
 	if skipped == 0 {
 		t.Error("no respondent skipped the expectation question")
 	}
+	// Expectation shares among those who answered match the enumeration
+	// (binomial SE; respondents are independent).
+	var sumShares float64
+	for _, e := range Expectations {
+		a := col[*array.Int8](t, b, e)
+		var picked, answered float64
+		for i := 0; i < nb; i++ {
+			if !a.IsNull(i) {
+				answered++
+				picked += float64(a.Value(i))
+			}
+		}
+		p := truth.ExpectationShare(e)
+		sumShares += p
+		if z := (picked/answered - p) / math.Sqrt(p*(1-p)/answered); math.Abs(z) > 4 {
+			t.Errorf("%s: picked by %.4f, truth %.4f (z %.1f)", e, picked/answered, p, z)
+		}
+	}
+	// Σ_j P(j picked) = E[K] = 0.25 + 2·0.30 + 3·0.45 = 2.2.
+	if math.Abs(sumShares-2.2) > 1e-12 {
+		t.Errorf("Σ expectation shares = %v, want E[K] = 2.2", sumShares)
+	}
 	// Carried columns survive.
 	for _, name := range RegisterColumns {
 		if name == "year" {

@@ -272,3 +272,39 @@ func (t *Truth) Trend(year int, province string) (slope float64, class string) {
 	}
 	return tau + nationalTrend, class
 }
+
+// ExpectationShare returns the true share of respondents who answered the
+// expectation question and picked item column (expect_1..expect_7). The
+// model is the same everywhere: K ∈ {1, 2, 3} areas with probabilities
+// 0.25, 0.30, 0.45, drawn one by one without replacement with probabilities
+// proportional to the remaining propensities (ballots.go), so
+//
+//	P(j picked) = Σ_K P(K) · Σ_{sequences a_1..a_K containing j} Π_i w_{a_i} / (1 − Σ_{l<i} w_{a_l})
+//
+// evaluated by enumerating the 7·6·5 ordered draws.
+func (t *Truth) ExpectationShare(column string) float64 {
+	j := slices.Index(Expectations, column)
+	if j < 0 {
+		panic(fmt.Sprintf("synth: unknown expectation column %q", column))
+	}
+	var rec func(depth int, taken uint, used, prob float64, hit bool) float64
+	rec = func(depth int, taken uint, used, prob float64, hit bool) float64 {
+		// Probability mass that j is among the first `depth` draws, stopping
+		// after K = depth with probability kExpectP[depth-1].
+		var s float64
+		if depth > 0 && hit {
+			s += prob * kExpectP[depth-1]
+		}
+		if depth == len(kExpectP) {
+			return s
+		}
+		for k, w := range expectWeight {
+			if taken&(1<<k) != 0 {
+				continue
+			}
+			s += rec(depth+1, taken|1<<k, used+w, prob*w/(1-used), hit || k == j)
+		}
+		return s
+	}
+	return rec(0, 0, 0, 1, false)
+}
