@@ -934,3 +934,36 @@ func TestGoldenOutput(t *testing.T) {
 		}
 	}
 }
+
+func TestEdgeSizes(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	reg, err := Register(Config{TotalRows: 10}, 2021, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Release()
+	if reg.NumRows() != 10 {
+		t.Fatalf("rows = %d", reg.NumRows())
+	}
+	empty := reg.NewSlice(0, 0)
+	defer empty.Release()
+	res, err := Respond(Config{}, 2021, empty, nil, nil, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Release()
+	if res.Issued.NumRows() != 0 || res.Ballots.NumRows() != 0 || len(res.Faults) != 0 {
+		t.Errorf("empty sample: %d issued, %d ballots, %d faults", res.Issued.NumRows(), res.Ballots.NumRows(), len(res.Faults))
+	}
+	one := reg.NewSlice(0, 1)
+	defer one.Release()
+	res1, err := Respond(Config{FaultRate: -1}, 2021, one, nil, nil, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res1.Release()
+	if res1.Issued.NumRows() != 1 {
+		t.Errorf("one-row sample: %d issued", res1.Issued.NumRows())
+	}
+}
