@@ -479,6 +479,22 @@ func TestSurveyClustering(t *testing.T) {
 	if deff := se * se / (srs * srs); deff < 1.3 {
 		t.Errorf("deff = %.2f, want clustering > 1.3", deff)
 	}
+	// Within a ballot, criteria correlate through the respondent factor:
+	// latent correlation ρ_k + ρ_r = 0.41, so satisfied indicators of two
+	// criteria correlate clearly (> 0.15).
+	v2 := col[*array.Int8](t, rb, "outcomes_2").Int8Values()
+	var a, b []float64
+	for i := range v {
+		if v[i] >= 1 && v[i] <= 5 && v2[i] >= 1 && v2[i] <= 5 {
+			a = append(a, float64(v[i]/4))
+			b = append(b, float64(v2[i]/4))
+		}
+	}
+	if r := corr(a, b); r < 0.15 {
+		t.Errorf("correlation of satisfied officials_1 and outcomes_2 = %.3f, want > 0.15", r)
+	} else {
+		t.Logf("within-ballot correlation %.3f", r)
+	}
 }
 
 func TestTruthAggregates(t *testing.T) {
