@@ -160,6 +160,9 @@ func ReadAll(path string, opts ...Option) (arrow.RecordBatch, error) {
 		return nil, err
 	}
 	defer r.Close()
+	if nr, ok := r.(*closingReader).Reader.(interface{ numRows() int64 }); ok {
+		return readAccumulated(r, int(nr.numRows()), cfg.mem)
+	}
 	var batches []arrow.RecordBatch
 	defer func() {
 		for _, b := range batches {
@@ -175,6 +178,29 @@ func ReadAll(path string, opts ...Option) (arrow.RecordBatch, error) {
 		return nil, err
 	}
 	return concatBatches(r.Schema(), batches, cfg.mem)
+}
+
+// readAccumulated copies the batches of r into one preallocated batch of
+// total rows.
+func readAccumulated(r Reader, total int, mem memory.Allocator) (rec arrow.RecordBatch, err error) {
+	acc := newAccumulator(mem, r.Schema(), total)
+	defer func() {
+		if p := recover(); p != nil {
+			acc.release()
+			rec, err = nil, fmt.Errorf("arrowio: cannot assemble batches: %v", p)
+		}
+	}()
+	for r.Next() {
+		if err := acc.add(r.RecordBatch()); err != nil {
+			acc.release()
+			return nil, err
+		}
+	}
+	if err := r.Err(); err != nil {
+		acc.release()
+		return nil, err
+	}
+	return acc.finish()
 }
 
 // concatBatches joins batches of one schema into a new batch the caller owns.

@@ -248,7 +248,7 @@ func TestCorruptFiles(t *testing.T) {
 			return err
 		}
 		// Truncations at every length up to the file size (step to keep it fast).
-		step := max(1, len(data)/200)
+		step := max(1, len(data)/100)
 		for k := 1; k < len(data); k += step {
 			if err := try(data[:k]); err == nil && ext != ".arrows" {
 				t.Errorf("%s truncated to %d bytes: no error", ext, k)
@@ -257,7 +257,7 @@ func TestCorruptFiles(t *testing.T) {
 			}
 		}
 		// Random flips of 1..8 bytes.
-		for k := 0; k < 300; k++ {
+		for k := 0; k < 150; k++ {
 			b := bytes.Clone(data)
 			for f := 0; f < 1+rng.IntN(8); f++ {
 				b[rng.IntN(len(b))] = byte(rng.Uint32())
@@ -309,5 +309,56 @@ func TestWriteErrors(t *testing.T) {
 		if strings.Contains(e.Name(), ".tmp") {
 			t.Errorf("temporary file left: %s", e.Name())
 		}
+	}
+}
+
+// TestAccumulator: slices of a batch (with offsets, nulls, strings,
+// booleans, dictionaries) copied into one batch give the original back.
+func TestAccumulator(t *testing.T) {
+	mem := checkedMem(t)
+	rec := richRecord(t, mem)
+	defer rec.Release()
+	for _, cuts := range [][]int64{{0, 7}, {0, 1, 2, 3, 7}, {0, 3, 3, 5, 7}} {
+		acc := newAccumulator(mem, rec.Schema(), int(rec.NumRows()))
+		for k := 0; k+1 < len(cuts); k++ {
+			part := rec.NewSlice(cuts[k], cuts[k+1])
+			if err := acc.add(part); err != nil {
+				t.Fatal(err)
+			}
+			part.Release()
+		}
+		got, err := acc.finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !array.RecordEqual(got, rec) {
+			t.Errorf("cuts %v:\n%v\nwant\n%v", cuts, got, rec)
+		}
+		got.Release()
+	}
+	// Parquet ReadAll in many small batches (through the accumulator)
+	// equals the record.
+	p := filepath.Join(t.TempDir(), "a.parquet")
+	big := make([]arrow.RecordBatch, 50)
+	for i := range big {
+		big[i] = rec
+	}
+	if err := Write(p, rec.Schema(), big, WithAllocator(mem)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadAll(p, WithBatchSize(3), WithAllocator(mem))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer got.Release()
+	if got.NumRows() != 50*rec.NumRows() {
+		t.Fatalf("%d rows", got.NumRows())
+	}
+	for i := int64(0); i < 50; i++ {
+		s := got.NewSlice(i*rec.NumRows(), (i+1)*rec.NumRows())
+		if !array.RecordEqual(s, rec) {
+			t.Fatalf("copy %d differs:\n%v", i, s)
+		}
+		s.Release()
 	}
 }

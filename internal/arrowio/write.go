@@ -97,6 +97,11 @@ func writeCSV(w io.Writer, schema *arrow.Schema, batches []arrow.RecordBatch) er
 					line = fmts[j](line, i)
 				}
 			}
+			if len(line) == 0 {
+				// A blank line would be skipped by readers: write one
+				// empty quoted field (a single null column).
+				line = append(line, '"', '"')
+			}
 			line = append(line, '\n')
 			if _, err := bw.Write(line); err != nil {
 				return err
