@@ -171,12 +171,12 @@ func ReconcileWith(first, second arrow.RecordBatch, opt ReconcileOptions) (*Reco
 			pi = append(pi, i)
 			pj = append(pj, j)
 		} else {
-			r.OnlyFirst = append(r.OnlyFirst, k)
+			r.OnlyFirst = append(r.OnlyFirst, strings.Clone(k))
 		}
 	}
 	for _, k := range k2 {
 		if !inFirst[k] {
-			r.OnlySecond = append(r.OnlySecond, k)
+			r.OnlySecond = append(r.OnlySecond, strings.Clone(k))
 		}
 	}
 	r.Matched = len(pi)
@@ -248,7 +248,7 @@ func ReconcileWith(first, second arrow.RecordBatch, opt ReconcileOptions) (*Reco
 			name := strings.TrimSpace(textAt(ka, row))
 			a := agg[name]
 			if a == nil {
-				a = &KeyerAgreement{Pass: pass + 1, Keyer: name}
+				a = &KeyerAgreement{Pass: pass + 1, Keyer: strings.Clone(name)}
 				agg[name] = a
 			}
 			a.Ballots++

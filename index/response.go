@@ -207,7 +207,10 @@ func (g *grouper) row(i int) (*ResponseRate, error) {
 	}
 	r := g.byKey[g.key.String()]
 	if r == nil {
-		r = &ResponseRate{Stratum: append([]string(nil), g.vals...)}
+		r = &ResponseRate{Stratum: make([]string, len(g.vals))}
+		for k, v := range g.vals {
+			r.Stratum[k] = strings.Clone(v) // v may alias an Arrow buffer
+		}
 		g.byKey[g.key.String()] = r
 		g.groups = append(g.groups, r)
 	}

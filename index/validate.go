@@ -233,7 +233,7 @@ func ValidateBallots(rec arrow.RecordBatch, opt ValidateOptions, mem memory.Allo
 	// (a counting sort: the checks ran column by column).
 	st.ex = sortByRow(st.ex, n)
 	for i := range st.ex {
-		st.ex[i].BallotID = textAt(ids, st.ex[i].Row-1)
+		st.ex[i].BallotID = strings.Clone(textAt(ids, st.ex[i].Row-1))
 	}
 
 	v := &Validation{
@@ -315,7 +315,8 @@ type valState struct {
 }
 
 func (s *valState) add(row int, reason, column, value, detail string) {
-	s.ex = append(s.ex, Exclusion{Row: row + 1, Reason: reason, Column: column, Value: value, Detail: detail})
+	// Clone the value: it may alias an Arrow buffer that the caller releases.
+	s.ex = append(s.ex, Exclusion{Row: row + 1, Reason: reason, Column: column, Value: strings.Clone(value), Detail: detail})
 	r := int8(0)
 	for k, x := range reasonOrder {
 		if x == reason {

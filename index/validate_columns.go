@@ -246,7 +246,8 @@ func (c *codeColumn) raw(i int) string {
 }
 
 // textAt returns a cell of any type as text ("" for null): strings as they
-// are, other types in Arrow's ValueStr form.
+// are, other types in Arrow's ValueStr form. A string result may alias the
+// array's buffer: clone it before keeping it beyond the array's life.
 func textAt(a arrow.Array, i int) string {
 	if a.IsNull(i) {
 		return ""
