@@ -134,3 +134,78 @@ w1 <- data.frame(row = seq_len(nrow(apiclus1)),
                  cal_linear_bounded = fmt(weights(suppressWarnings(cal1(calfun = "linear")))),
                  cal_raking_bounded = fmt(weights(suppressWarnings(cal1(calfun = "raking")))))
 write.csv(w1, file.path("weighting", "weights_apiclus1_rescaled.csv"), row.names = FALSE, quote = FALSE)
+
+# ---- the synthetic SIPAS survey (testdata/index/sipas_small.csv) -------------
+# 4,000 ballots, 63 provinces (strata) x 3 communes (PSUs). Population totals
+# are the weighted sample counts perturbed deterministically (±15%) and made
+# to agree on one N (integers). This script writes the WEIGHTING.json of each
+# case (sipas_<case>.json) so that the Go test runs exactly these steps, the
+# final weights, the linearized SEs of svymean(~access_1) and the JKn
+# replicate SEs with every step re-run per replicate.
+s <- read.csv(file.path("index", "sipas_small.csv"), stringsAsFactors = FALSE, encoding = "UTF-8")
+sdes <- svydesign(id = ~psu, strata = ~stratum, fpc = ~fpc, weights = ~weight, data = s, nest = TRUE)
+N <- round(sum(s$weight))
+mktot <- function(keys) {
+  # weighted counts by key (sorted), perturbed by 1 + 0.15 sin(k), integers summing to N
+  wt <- tapply(s$weight, keys, sum)
+  wt <- wt[order(names(wt))]
+  p <- wt * (1 + 0.15 * sin(seq_along(wt)))
+  t <- round(p / sum(p) * N)
+  t[length(t)] <- N - sum(t[-length(t)])
+  t
+}
+tot.prov <- mktot(s$province)
+tot.level <- mktot(s$level)
+tot.ga <- mktot(paste(s$gender, s$age_group, sep = ":"))
+tot.gender <- mktot(s$gender)
+tot.age <- mktot(s$age_group)
+tot.edu <- mktot(s$education)
+json.totals <- function(t) paste0("{", paste(sprintf('"%s": %s', names(t), fmt(t)), collapse = ", "), "}")
+json.margin <- function(by, t) sprintf('{"by": [%s], "totals": %s}', paste0('"', by, '"', collapse = ", "), json.totals(t))
+df.tot <- function(t, v) { d <- data.frame(names(t), as.vector(t)); names(d) <- c(v, "Freq"); d }
+df.ga <- local({
+  k <- do.call(rbind, strsplit(names(tot.ga), ":", fixed = TRUE))
+  data.frame(gender = k[, 1], age_group = k[, 2], Freq = as.vector(tot.ga))
+})
+cal.pop <- function(des) {
+  # R's parametrisation of ~gender + age_group + education + level
+  mm <- model.matrix(~gender + age_group + education + level, model.frame(des))
+  c(`(Intercept)` = N, gendermale = tot.gender[["male"]],
+    setNames(tot.age[-1], paste0("age_group", names(tot.age)[-1])),
+    setNames(tot.edu[-1], paste0("education", names(tot.edu)[-1])),
+    setNames(tot.level[-1], paste0("level", names(tot.level)[-1])))[colnames(mm)]
+}
+sbounds <- c(0.3, 3)
+cal.margins <- paste(json.margin("gender", tot.gender), json.margin("age_group", tot.age),
+                     json.margin("education", tot.edu), json.margin("level", tot.level), sep = ", ")
+sspecs <- list(
+  ps = sprintf('{"poststratify": %s}', json.margin("level", tot.level)),
+  rake = sprintf('{"rake": {"margins": [%s, %s, %s]}}', json.margin("province", tot.prov),
+                 json.margin(c("gender", "age_group"), tot.ga), json.margin("level", tot.level)),
+  cal_linear = sprintf('{"calibrate": {"method": "linear", "margins": [%s]}}', cal.margins),
+  cal_logit = sprintf('{"calibrate": {"method": "logit", "bounds": [%s, %s], "margins": [%s]}}', sbounds[1], sbounds[2], cal.margins))
+sipas.steps <- function(des, k) switch(k,
+  ps = postStratify(des, ~level, df.tot(tot.level, "level")),
+  rake = rake(des, list(~province, ~gender + age_group, ~level),
+              list(df.tot(tot.prov, "province"), df.ga, df.tot(tot.level, "level")),
+              control = list(maxit = 1000, epsilon = 1e-14)),
+  cal_linear = calibrate(des, ~gender + age_group + education + level, cal.pop(des), maxit = 200, epsilon = 1e-13),
+  cal_logit = calibrate(des, ~gender + age_group + education + level, cal.pop(des), maxit = 200, epsilon = 1e-13,
+                        calfun = "logit", bounds = sbounds))
+sw <- data.frame(row = seq_len(nrow(s)))
+sse <- NULL
+srep <- as.svrepdesign(sdes, type = "JKn", mse = TRUE)
+for (k in names(sspecs)) {
+  con <- file(file.path("weighting", paste0("sipas_", k, ".json")), open = "w", encoding = "UTF-8")
+  writeLines(sprintf('{"design_weight": "weight", "steps": [%s]}', sspecs[[k]]), con, useBytes = TRUE)
+  close(con)
+  dk <- sipas.steps(sdes, k)
+  sw[[k]] <- fmt(weights(dk))
+  m <- svymean(~access_1, dk)
+  rk <- sipas.steps(srep, k)
+  mr <- svymean(~access_1, rk)
+  sse <- rbind(sse, data.frame(case = k, variance = "linearization", estimate = fmt(coef(m)), se = fmt(SE(m))),
+               data.frame(case = k, variance = "jkn_mse", estimate = fmt(coef(mr)), se = fmt(SE(mr))))
+}
+write.csv(sw, file.path("weighting", "weights_sipas.csv"), row.names = FALSE, quote = FALSE)
+write.csv(sse, file.path("weighting", "se_sipas.csv"), row.names = FALSE, quote = FALSE)

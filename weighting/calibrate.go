@@ -171,14 +171,14 @@ func Calibrate(w []float64, margins []Margin, numeric []NumericTotal, set *CalSe
 			}
 		}
 	}
+	sx := newCSR(X, n, p)
 	sampleTotal := make([]float64, p)
 	for i, wi := range w {
 		if wi == 0 {
 			continue
 		}
-		row := X[i*p : (i+1)*p]
-		for k, x := range row {
-			sampleTotal[k] += wi * x
+		for q := sx.ptr[i]; q < sx.ptr[i+1]; q++ {
+			sampleTotal[sx.col[q]] += wi * sx.val[q]
 		}
 	}
 	res := &StepResult{Kind: "calibrate", Before: Describe(w)}
@@ -186,7 +186,7 @@ func Calibrate(w []float64, margins []Margin, numeric []NumericTotal, set *CalSe
 	var g []float64
 	if cs.Method == Linear && cs.Bounds == nil {
 		var err error
-		g, err = gregClosedForm(w, X, p, names, pop, sampleTotal)
+		g, err = gregClosedForm(w, sx, p, names, pop, sampleTotal)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -213,7 +213,7 @@ func Calibrate(w []float64, margins []Margin, numeric []NumericTotal, set *CalSe
 			}
 		}
 		var err error
-		g, err = grake(ww, X, p, names, pop, st, cs, lo, hi, res)
+		g, err = grake(ww, sx, p, names, pop, st, cs, lo, hi, res)
 		if err != nil {
 			return nil, res, err
 		}
@@ -265,23 +265,16 @@ func Calibrate(w []float64, margins []Margin, numeric []NumericTotal, set *CalSe
 }
 
 // gregClosedForm is R regcalibrate: g = 1 + X solve(X'WX, T − X'w).
-func gregClosedForm(w, X []float64, p int, names []string, pop, sampleTotal []float64) ([]float64, error) {
+func gregClosedForm(w []float64, sx *csr, p int, names []string, pop, sampleTotal []float64) ([]float64, error) {
 	n := len(w)
-	T := mat.NewSymDense(p, nil)
+	td := make([]float64, p*p)
 	for i, wi := range w {
 		if wi == 0 {
 			continue
 		}
-		row := X[i*p : (i+1)*p]
-		for a := 0; a < p; a++ {
-			if row[a] == 0 {
-				continue
-			}
-			for b := a; b < p; b++ {
-				T.SetSym(a, b, T.At(a, b)+wi*row[a]*row[b])
-			}
-		}
+		sx.addOuter(td, p, i, wi)
 	}
+	T := mat.NewSymDense(p, td)
 	rhs := mat.NewVecDense(p, nil)
 	for k := range pop {
 		rhs.SetVec(k, pop[k]-sampleTotal[k])
@@ -296,13 +289,9 @@ func gregClosedForm(w, X []float64, p int, names []string, pop, sampleTotal []fl
 		return nil, &StepError{Err: ErrSingular, Msg: fmt.Sprintf("calibration variables %v are collinear: %v", names, err)}
 	}
 	g := make([]float64, n)
+	lam := lambda.RawVector().Data
 	for i := range g {
-		row := X[i*p : (i+1)*p]
-		u := 0.0
-		for k, x := range row {
-			u += x * lambda.AtVec(k)
-		}
-		g[i] = 1 + u
+		g[i] = 1 + sx.dot(i, lam)
 	}
 	return g, nil
 }
@@ -336,7 +325,7 @@ func calfun(m CalMethod, u, L, U float64) (fm1, df float64) {
 
 // grake is R survey's grake (Newton's method with step halving) with
 // sigma2 = 1, returning g (before undoing any rescaling).
-func grake(ww, X []float64, p int, names []string, pop, sampleTotal []float64, cs CalSettings, L, U float64, res *StepResult) ([]float64, error) {
+func grake(ww []float64, sx *csr, p int, names []string, pop, sampleTotal []float64, cs CalSettings, L, U float64, res *StepResult) ([]float64, error) {
 	n := len(ww)
 	eta := make([]float64, p)
 	xeta := make([]float64, n)
@@ -345,11 +334,7 @@ func grake(ww, X []float64, p int, names []string, pop, sampleTotal []float64, c
 	update := func() bool { // xeta, fm1, df from eta; false if not finite
 		ok := true
 		for i := 0; i < n; i++ {
-			row := X[i*p : (i+1)*p]
-			u := 0.0
-			for k, x := range row {
-				u += x * eta[k]
-			}
+			u := sx.dot(i, eta)
 			xeta[i] = u
 			fm1[i], df[i] = calfun(cs.Method, u, L, U)
 			if math.IsNaN(fm1[i]) || math.IsInf(fm1[i], 0) || math.IsNaN(df[i]) || math.IsInf(df[i], 0) {
@@ -368,9 +353,9 @@ func grake(ww, X []float64, p int, names []string, pop, sampleTotal []float64, c
 			if wi == 0 {
 				continue
 			}
-			row := X[i*p : (i+1)*p]
-			for k, x := range row {
-				misfit[k] -= wi * x * fm1[i]
+			c := wi * fm1[i]
+			for q := sx.ptr[i]; q < sx.ptr[i+1]; q++ {
+				misfit[sx.col[q]] -= c * sx.val[q]
 			}
 		}
 	}
@@ -386,16 +371,7 @@ func grake(ww, X []float64, p int, names []string, pop, sampleTotal []float64, c
 			if wi == 0 || df[i] == 0 {
 				continue
 			}
-			row := X[i*p : (i+1)*p]
-			c := wi * df[i]
-			for a, xa := range row {
-				if xa == 0 {
-					continue
-				}
-				for b, xb := range row {
-					td[a*p+b] += c * xa * xb
-				}
-			}
+			sx.addOuter(td, p, i, wi*df[i])
 		}
 		computeMisfit()
 		for k := range misfit {
@@ -556,4 +532,46 @@ func feasible(ww []float64, margins []Margin, counts [][]int, before [][]float64
 		}
 	}
 	return nil
+}
+
+// csr is a model matrix in compressed sparse rows (indicator columns are
+// mostly zero).
+type csr struct {
+	ptr []int32
+	col []int32
+	val []float64
+}
+
+func newCSR(X []float64, n, p int) *csr {
+	m := &csr{ptr: make([]int32, n+1)}
+	for i := 0; i < n; i++ {
+		for k, x := range X[i*p : (i+1)*p] {
+			if x != 0 {
+				m.col = append(m.col, int32(k))
+				m.val = append(m.val, x)
+			}
+		}
+		m.ptr[i+1] = int32(len(m.col))
+	}
+	return m
+}
+
+func (m *csr) dot(i int, v []float64) float64 {
+	u := 0.0
+	for q := m.ptr[i]; q < m.ptr[i+1]; q++ {
+		u += m.val[q] * v[m.col[q]]
+	}
+	return u
+}
+
+// addOuter adds c·x_i x_i' to the p×p row-major matrix t (both triangles).
+func (m *csr) addOuter(t []float64, p, i int, c float64) {
+	lo, hi := m.ptr[i], m.ptr[i+1]
+	for a := lo; a < hi; a++ {
+		ca := c * m.val[a]
+		ra := int(m.col[a]) * p
+		for b := lo; b < hi; b++ {
+			t[ra+int(m.col[b])] += ca * m.val[b]
+		}
+	}
 }
