@@ -3,6 +3,7 @@ package sampling
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"sync"
 
 	"gonum.org/v1/gonum/mat"
@@ -211,88 +212,40 @@ func (d *Design) vrCheckAndTotal(r *Ratios) *vrTotals {
 			}
 		}
 	}
-	dom := r.Domain
-	w := d.w
-	// totals, one estimand at a time (sequential memory)
-	var wg sync.WaitGroup
-	ks := make(chan int, K)
-	for k := 0; k < K; k++ {
-		ks <- k
+	// Totals in one pass over the rows, split in two halves (one goroutine
+	// each, private accumulators merged at the end); each half goes through
+	// the estimands one column at a time. Rows where a combination is
+	// observed (the union of its terms') are marked in a bit mask per row.
+	nw := 1
+	if d.n >= 50000 {
+		nw = 2
 	}
-	close(ks)
-	for worker := 0; worker < 2; worker++ {
+	type acc struct {
+		Y, X, W []float64
+		N, O    []int
+	}
+	accs := make([]acc, nw)
+	var wg sync.WaitGroup
+	for wi := 0; wi < nw; wi++ {
+		i0, i1 := wi*d.n/nw, (wi+1)*d.n/nw
+		a := &accs[wi]
+		*a = acc{Y: make([]float64, G*K), X: make([]float64, G*K), W: make([]float64, G*J), N: make([]int, G*J), O: make([]int, G*J)}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			y1 := make([]float64, G)
-			x1 := make([]float64, G)
-			w1 := make([]float64, G)
-			n1 := make([]int, G)
-			o1 := make([]int, G)
-			for k := range ks {
-				clear(y1)
-				clear(x1)
-				clear(w1)
-				clear(n1)
-				clear(o1)
-				y, x, v := r.Num[k], vrDen(r, k), vrValid(r, k)
-				for i, wi := range w {
-					g := int32(0)
-					if dom != nil {
-						g = dom[i]
-						if g < 0 {
-							continue
-						}
-					}
-					y1[g] += wi * y[i]
-					ok := true
-					if x != nil {
-						xi := x[i]
-						x1[g] += wi * xi
-						ok = xi != 0
-					}
-					if v != nil {
-						ok = v[i]
-					}
-					if ok {
-						n1[g]++
-						w1[g] += wi
-						if wi != 0 {
-							o1[g]++
-						}
-					}
-				}
-				for g := 0; g < G; g++ {
-					t.Y[g*K+k], t.X[g*K+k] = y1[g], x1[g]
-					t.W[g*J+k], t.N[g*J+k], t.Nobs[g*J+k] = w1[g], n1[g], o1[g]
-				}
-			}
+			d.vrTotalsRange(r, t, i0, i1, a.Y, a.X, a.W, a.N, a.O)
 		}()
 	}
 	wg.Wait()
-	// combination observed sets: union of the components'
-	if C > 0 {
-		for i, wi := range w {
-			g := int32(0)
-			if dom != nil {
-				g = dom[i]
-				if g < 0 {
-					continue
-				}
-			}
-			for c, terms := range t.combos {
-				for _, tm := range terms {
-					if vrObserved(r, tm.k, i) {
-						j := int(g)*J + K + c
-						t.N[j]++
-						t.W[j] += wi
-						if wi != 0 {
-							t.Nobs[j]++
-						}
-						break
-					}
-				}
-			}
+	for _, a := range accs {
+		for i := range a.Y {
+			t.Y[i] += a.Y[i]
+			t.X[i] += a.X[i]
+		}
+		for i := range a.W {
+			t.W[i] += a.W[i]
+			t.N[i] += a.N[i]
+			t.Nobs[i] += a.O[i]
 		}
 	}
 	for g := 0; g < G; g++ {
@@ -363,7 +316,10 @@ type vrWorker struct {
 	V         []float64 // [g*J+j]
 	cov       []float64 // [g*J*J]
 	s1, s2    []float64 // [g*J+j] Σ z, Σ z²/w (design effect)
-	rbuf      []float64 // [k] r_ik of the current row
+	rbuf      []float64 // [k*vrBlock+j] r of row j of the block
+	rc        []float64 // [j] a combination's r
+	idx       []int32   // rows of the block
+	gs        []int32   // their domains
 	wantCov   bool
 	lonelyAvg bool
 }
@@ -446,7 +402,8 @@ func (d *Design) newVrWorker(t *vrTotals, wantCov bool) *vrWorker {
 		m: make([]int, G), mean: make([]float64, G*J), m2: make([]float64, G*J),
 		strMark: make([]int32, G),
 		V:       make([]float64, G*J), s1: make([]float64, G*J), s2: make([]float64, G*J),
-		rbuf: make([]float64, t.K), wantCov: wantCov,
+		rbuf: make([]float64, t.K*vrBlock), rc: make([]float64, vrBlock),
+		idx: make([]int32, vrBlock), gs: make([]int32, vrBlock), wantCov: wantCov,
 		lonelyAvg: d.spec.Lonely == LonelyAverage}
 	if wantCov {
 		wk.co = make([]float64, G*J*J)
@@ -455,70 +412,135 @@ func (d *Design) newVrWorker(t *vrTotals, wantCov bool) *vrWorker {
 	return wk
 }
 
-// vrStrata runs the linearization pass over strata [h0, h1). With
-// cells false it only accumulates the design-effect sums.
+// vrBlock is the number of rows of a PSU processed together.
+const vrBlock = 512
+
+// vrStrata runs the linearization pass over strata [h0, h1): per PSU, in
+// blocks of rows, the influence values z_i = w_i r_i, r_i = y_i a − x_i b,
+// of every estimand (one column at a time), their PSU totals per domain and
+// Σ z²/w; combinations from the r_i of their terms. With cells false the
+// PSU totals only feed Σ z (design effect of replicate designs).
 func (d *Design) vrStrata(r *Ratios, t *vrTotals, wk *vrWorker, h0, h1 int, cells bool) {
 	K, J := t.K, t.J
 	dom := r.Domain
 	num := r.Num
 	den := r.Den
 	w := d.w
-	hasCombos := t.C > 0
+	idx := wk.idx
+	gs := wk.gs
 	for h := h0; h < h1; h++ {
 		for p := d.strataPSU[h]; p < d.strataPSU[h+1]; p++ {
-			for pos := d.psuStart[p]; pos < d.psuStart[p+1]; pos++ {
-				i := int(pos)
+			start, end := int(d.psuStart[p]), int(d.psuStart[p+1])
+			for b0 := start; b0 < end; b0 += vrBlock {
+				m := min(vrBlock, end-b0)
+				idx = idx[:m]
 				if d.order != nil {
-					i = int(d.order[pos])
+					for j := range idx {
+						idx[j] = d.order[b0+j]
+					}
+				} else {
+					for j := range idx {
+						idx[j] = int32(b0 + j)
+					}
 				}
-				g := int32(0)
-				if dom != nil {
-					g = dom[i]
-					if g < 0 {
+				// uniform: every row of the block is in domain g0 (or in none)
+				uniform, g0 := true, int32(0)
+				if dom == nil {
+					if wk.cellMark[0] != p+1 {
+						wk.cellMark[0] = p + 1
+						wk.touched = append(wk.touched, 0)
+					}
+				} else {
+					gs = gs[:m]
+					g0 = dom[idx[0]]
+					for j, i := range idx {
+						g := dom[i]
+						gs[j] = g
+						if g != g0 {
+							uniform = false
+						}
+						if g >= 0 && wk.cellMark[g] != p+1 {
+							wk.cellMark[g] = p + 1
+							wk.touched = append(wk.touched, g)
+						}
+					}
+					if uniform && g0 < 0 {
+						continue // no row of the block is in a domain
+					}
+				}
+				for k := 0; k < K; k++ {
+					y := num[k]
+					var x []float64
+					if den != nil {
+						x = den[k]
+					}
+					rb := wk.rbuf[k*vrBlock : k*vrBlock+m]
+					if uniform {
+						a, b := t.a[int(g0)*K+k], t.b[int(g0)*K+k]
+						var tz, ts2 float64
+						if x == nil {
+							for j, i := range idx {
+								rr := y[i] * a
+								z := w[i] * rr
+								tz += z
+								ts2 += z * rr
+								rb[j] = rr
+							}
+						} else {
+							for j, i := range idx {
+								rr := y[i]*a - x[i]*b
+								z := w[i] * rr
+								tz += z
+								ts2 += z * rr
+								rb[j] = rr
+							}
+						}
+						wk.cell[int(g0)*J+k] += tz
+						wk.s2[int(g0)*J+k] += ts2
 						continue
 					}
-				}
-				wi := w[i]
-				if wi == 0 {
-					continue
-				}
-				if wk.cellMark[g] != p+1 {
-					wk.cellMark[g] = p + 1
-					wk.touched = append(wk.touched, g)
-				}
-				cg := wk.cell[int(g)*J : int(g)*J+J]
-				s1 := wk.s1[int(g)*J : int(g)*J+J]
-				s2 := wk.s2[int(g)*J : int(g)*J+J]
-				ag := t.a[int(g)*K : int(g)*K+K]
-				bg := t.b[int(g)*K : int(g)*K+K]
-				for k := 0; k < K; k++ {
-					rk := num[k][i] * ag[k]
-					if den != nil && den[k] != nil {
-						rk -= den[k][i] * bg[k]
-					}
-					z := wi * rk
-					cg[k] += z
-					s1[k] += z
-					s2[k] += z * rk
-					wk.rbuf[k] = rk
-				}
-				if hasCombos {
-					for c, terms := range t.combos {
-						rc := 0.0
-						for _, tm := range terms {
-							rc += tm.coef * wk.rbuf[tm.k]
+					for j, i := range idx {
+						g := int(gs[j])
+						if g < 0 {
+							rb[j] = 0
+							continue
 						}
-						z := wi * rc
-						s1[K+c] += z
-						s2[K+c] += z * rc
+						rr := y[i] * t.a[g*K+k]
+						if x != nil {
+							rr -= x[i] * t.b[g*K+k]
+						}
+						z := w[i] * rr
+						wk.cell[g*J+k] += z
+						wk.s2[g*J+k] += z * rr
+						rb[j] = rr
+					}
+				}
+				rc := wk.rc[:m]
+				for c, terms := range t.combos {
+					clear(rc)
+					for _, tm := range terms {
+						rb := wk.rbuf[tm.k*vrBlock : tm.k*vrBlock+m]
+						co := tm.coef
+						for j := range rc {
+							rc[j] += co * rb[j]
+						}
+					}
+					if uniform {
+						s := 0.0
+						for j, i := range idx {
+							s += w[i] * rc[j] * rc[j]
+						}
+						wk.s2[int(g0)*J+K+c] += s
+					} else {
+						for j, i := range idx {
+							if g := int(gs[j]); g >= 0 {
+								wk.s2[g*J+K+c] += w[i] * rc[j] * rc[j]
+							}
+						}
 					}
 				}
 			}
-			if !cells {
-				wk.touched = wk.touched[:0]
-				continue
-			}
-			// flush the PSU's totals into the stratum accumulators
+			// flush the PSU's totals into Σ z and the stratum accumulators
 			for _, g := range wk.touched {
 				cg := wk.cell[int(g)*J : int(g)*J+J]
 				for c, terms := range t.combos {
@@ -527,6 +549,14 @@ func (d *Design) vrStrata(r *Ratios, t *vrTotals, wk *vrWorker, h0, h1 int, cell
 						v += tm.coef * cg[tm.k]
 					}
 					cg[K+c] = v
+				}
+				s1 := wk.s1[int(g)*J : int(g)*J+J]
+				for j, v := range cg {
+					s1[j] += v
+				}
+				if !cells {
+					clear(cg)
+					continue
 				}
 				if wk.strMark[g] != int32(h)+1 {
 					wk.strMark[g] = int32(h) + 1
@@ -688,4 +718,169 @@ func (d *Design) vrAverageScale(r *Ratios, t *vrTotals) []float64 {
 		sc[i] = float64(nstr[i]) / float64(nok[i])
 	}
 	return sc
+}
+
+// vrTotalsRange accumulates, over rows [i0, i1), the totals Σ w y and Σ w x
+// per (domain, estimand) and the observed counts and weight sums per
+// (domain, estimand or combination).
+func (d *Design) vrTotalsRange(r *Ratios, t *vrTotals, i0, i1 int, Y, X, W []float64, N, O []int) {
+	K, J, G, C := t.K, t.J, t.G, t.C
+	dom := r.Domain
+	w := d.w[i0:i1]
+	var mask []uint64
+	var full uint64
+	if C > 0 {
+		mask = make([]uint64, i1-i0)
+	}
+	for c0 := 0; c0 < max(C, 1); c0 += 64 {
+		c1 := min(C, c0+64)
+		if C > 0 {
+			clear(mask)
+			full = 0
+			for c := c0; c < c1; c++ {
+				if len(t.combos[c]) > 0 {
+					full |= 1 << uint(c-c0)
+				}
+			}
+		}
+		for k := 0; k < K; k++ {
+			var bitsK uint64
+			for c := c0; c < c1; c++ {
+				for _, tm := range t.combos[c] {
+					if tm.k == k {
+						bitsK |= 1 << uint(c-c0)
+					}
+				}
+			}
+			if c0 > 0 {
+				// totals were done with the first group; only masks now
+				vrMaskOnly(r, k, i0, i1, mask, bitsK)
+				continue
+			}
+			y := r.Num[k][i0:i1]
+			x, v := vrDen(r, k), vrValid(r, k)
+			if x != nil {
+				x = x[i0:i1]
+			}
+			if v != nil {
+				v = v[i0:i1]
+			}
+			var dm []int32
+			if dom != nil {
+				dm = dom[i0:i1]
+			}
+			// run-length accumulation: rows come grouped by PSU, so the
+			// domain rarely changes from one row to the next
+			cur := -1
+			var sy, sx, sw float64
+			var sn, so int
+			for i, wi := range w {
+				g := 0
+				if dm != nil {
+					g = int(dm[i])
+				}
+				if g != cur {
+					if cur >= 0 {
+						Y[cur*K+k] += sy
+						X[cur*K+k] += sx
+						W[cur*J+k] += sw
+						N[cur*J+k] += sn
+						O[cur*J+k] += so
+					}
+					cur = g
+					sy, sx, sw, sn, so = 0, 0, 0, 0, 0
+				}
+				if g < 0 {
+					continue
+				}
+				ok := true
+				sy += wi * y[i]
+				if x != nil {
+					xi := x[i]
+					sx += wi * xi
+					ok = xi != 0
+				}
+				if v != nil {
+					ok = v[i]
+				}
+				if ok {
+					sn++
+					sw += wi
+					if wi != 0 {
+						so++
+					}
+					if bitsK != 0 {
+						mask[i] |= bitsK
+					}
+				}
+			}
+			if cur >= 0 {
+				Y[cur*K+k] += sy
+				X[cur*K+k] += sx
+				W[cur*J+k] += sw
+				N[cur*J+k] += sn
+				O[cur*J+k] += so
+			}
+		}
+		if C == 0 {
+			break
+		}
+		// count the combinations: rows observed in all of them at once
+		fullN := make([]int, G)
+		fullO := make([]int, G)
+		fullW := make([]float64, G)
+		for i, mk := range mask {
+			if mk == 0 {
+				continue
+			}
+			g := 0
+			if dom != nil {
+				g = int(dom[i0+i])
+				if g < 0 {
+					continue
+				}
+			}
+			wi := w[i]
+			if mk == full {
+				fullN[g]++
+				fullW[g] += wi
+				if wi != 0 {
+					fullO[g]++
+				}
+				continue
+			}
+			for mk != 0 {
+				c := c0 + bits.TrailingZeros64(mk)
+				mk &= mk - 1
+				j := g*J + K + c
+				N[j]++
+				W[j] += wi
+				if wi != 0 {
+					O[j]++
+				}
+			}
+		}
+		for g := 0; g < G; g++ {
+			for c := c0; c < c1; c++ {
+				if full&(1<<uint(c-c0)) != 0 {
+					j := g*J + K + c
+					N[j] += fullN[g]
+					W[j] += fullW[g]
+					O[j] += fullO[g]
+				}
+			}
+		}
+	}
+}
+
+// vrMaskOnly marks in mask the rows of [i0, i1) where estimand k is observed.
+func vrMaskOnly(r *Ratios, k, i0, i1 int, mask []uint64, bitsK uint64) {
+	if bitsK == 0 {
+		return
+	}
+	for i := i0; i < i1; i++ {
+		if vrObserved(r, k, i) {
+			mask[i-i0] |= bitsK
+		}
+	}
 }
