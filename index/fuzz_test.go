@@ -50,7 +50,7 @@ func FuzzParseQuestionnaire(f *testing.F) {
 
 func checkInvariants(t *testing.T, q *Questionnaire) {
 	t.Helper()
-	if q.ID == "" || q.Scale.Min >= q.Scale.Max || len(q.Satisfied) == 0 || len(q.Elements) == 0 {
+	if q.ID == "" || q.Scale.Min >= q.Scale.Max || q.Scale.Min < -127 || q.Scale.Max > 127 || len(q.Satisfied) == 0 || len(q.Elements) == 0 {
 		t.Fatalf("accepted invalid header: %+v", q)
 	}
 	for _, s := range q.Satisfied {

@@ -322,7 +322,8 @@ func lineCol(data []byte, off int64) (line, col int) {
 // field path, in a *QuestionnaireError: empty or duplicate ids and columns,
 // an element without criteria, a criterion naming an unknown element,
 // negative weights, weights that do not sum to 1 (within 1e-9), an empty or
-// reversed scale, satisfied codes outside the scale, missing codes inside
+// reversed scale or one reaching outside -127..127 (answers are stored as
+// int8 by the estimators), satisfied codes outside the scale, missing codes inside
 // it, and duplicate codes.
 func (q *Questionnaire) Validate() error { return q.validate(q.ID) }
 
@@ -337,8 +338,8 @@ func (q *Questionnaire) validate(name string) error {
 	sc := q.Scale
 	if sc.Min >= sc.Max {
 		add("scale", "min %d must be less than max %d (e.g. {\"min\": 1, \"max\": 5})", sc.Min, sc.Max)
-	} else if float64(sc.Max)-float64(sc.Min) > 1000 {
-		add("scale", "range %d..%d has more than 1001 codes; answer scales are short (e.g. 1..5)", sc.Min, sc.Max)
+	} else if sc.Min < -127 || sc.Max > 127 {
+		add("scale", "range %d..%d: scale codes must lie within -127..127 (answer scales are short, e.g. 1..5 or 0..10)", sc.Min, sc.Max)
 	}
 	inScale := func(c int) bool { return c >= sc.Min && c <= sc.Max }
 	if len(q.Satisfied) == 0 {

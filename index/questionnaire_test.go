@@ -172,6 +172,7 @@ func TestParseQuestionnaireErrors(t *testing.T) {
 		{"wrong type", editQ(t, func(m map[string]any) { crit(m, 1)["weight"] = "half" }), []string{"criteria.weight", "expected a number, got JSON string"}},
 		{"empty id", editQ(t, func(m map[string]any) { m["id"] = "" }), []string{"id: empty"}},
 		{"scale reversed", editQ(t, func(m map[string]any) { m["scale"] = map[string]any{"min": 5, "max": 1} }), []string{"scale: min 5 must be less than max 1"}},
+		{"scale too wide", editQ(t, func(m map[string]any) { m["scale"] = map[string]any{"min": 1, "max": 200} }), []string{"scale: range 1..200: scale codes must lie within -127..127"}},
 		{"no satisfied", editQ(t, func(m map[string]any) { m["satisfied_codes"] = []int{} }), []string{"satisfied_codes: empty"}},
 		{"satisfied outside", editQ(t, func(m map[string]any) { m["satisfied_codes"] = []int{5, 6} }), []string{"satisfied_codes[1]: code 6 is outside the scale 1..5"}},
 		{"missing inside", editQ(t, func(m map[string]any) { m["missing_codes"] = []int{0, 3} }), []string{"missing_codes[1]: code 3 is inside the scale 1..5"}},
