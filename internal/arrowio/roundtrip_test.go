@@ -362,3 +362,35 @@ func TestAccumulator(t *testing.T) {
 		s.Release()
 	}
 }
+
+// TestEmptyTable: a table with columns but no rows survives every format.
+func TestEmptyTable(t *testing.T) {
+	mem := checkedMem(t)
+	rec := richRecord(t, mem)
+	defer rec.Release()
+	empty := rec.NewSlice(0, 0)
+	defer empty.Release()
+	dir := t.TempDir()
+	for _, ext := range []string{".parquet", ".arrow", ".arrows", ".csv"} {
+		p := filepath.Join(dir, "e"+ext)
+		if err := WriteRecord(p, empty, WithAllocator(mem)); err != nil {
+			t.Fatalf("%s: %v", ext, err)
+		}
+		if err := Write(filepath.Join(dir, "n"+ext), rec.Schema(), nil, WithAllocator(mem)); err != nil {
+			t.Fatalf("%s no batches: %v", ext, err)
+		}
+		for _, name := range []string{"e", "n"} {
+			back, err := ReadAll(filepath.Join(dir, name+ext), WithAllocator(mem))
+			if err != nil {
+				t.Fatalf("%s%s: %v", name, ext, err)
+			}
+			if back.NumRows() != 0 || back.NumCols() != rec.NumCols() {
+				t.Errorf("%s%s: %d rows %d cols", name, ext, back.NumRows(), back.NumCols())
+			}
+			if ext != ".csv" && !back.Schema().Equal(rec.Schema()) {
+				t.Errorf("%s%s: schema %s", name, ext, back.Schema())
+			}
+			back.Release()
+		}
+	}
+}
