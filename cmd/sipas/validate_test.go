@@ -286,3 +286,25 @@ func TestValidateCommandInvalidCode(t *testing.T) {
 		t.Errorf("excluded file:\n%s", b)
 	}
 }
+
+// A CSV saved by Excel: UTF-8 BOM and CRLF line ends.
+func TestValidateCommandBOMCRLF(t *testing.T) {
+	dir := t.TempDir()
+	q := index.DefaultQuestionnaire()
+	csv := "\ufeffballot_id,year,province," + strings.Join(q.Columns(), ",") + "\r\n" +
+		"A1,2019,Thừa Thiên Huế," + strings.Repeat("5,", 21) + "5\r\n" +
+		"A2,2019,Hoà Bình," + strings.Repeat("4,", 21) + "9\r\n"
+	in := filepath.Join(dir, "excel.csv")
+	os.WriteFile(in, []byte(csv), 0o644)
+	out := filepath.Join(dir, "clean.csv")
+	exc := filepath.Join(dir, "excluded.csv")
+	code, stdout, stderr := vtRun(t, "", "validate", "--in", in, "--out", out, "--excluded", exc)
+	if code != 0 || !strings.Contains(stdout, "rows used             2") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	vtCheckAccounting(t, stdout, out, exc)
+	b, _ := os.ReadFile(out)
+	if !strings.Contains(string(b), "A2,2019,Hòa Bình,") {
+		t.Errorf("province not canonical (NFC, new-style tone):\n%s", b)
+	}
+}
