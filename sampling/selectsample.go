@@ -440,6 +440,16 @@ func (s *selRun) output(frame SampleFrame, picked []selPicked, withFPC bool) (ar
 			if err != nil {
 				return fmt.Errorf("sampling: taking rows of column %q: %w", schema.Field(f).Name, err)
 			}
+			if dict, ok := out.(*array.Dictionary); ok && schema.Field(f).Type.ID() != arrow.DICTIONARY {
+				// A frame may deliver a string column dictionary-encoded (cheaper
+				// to read); the sample keeps the frame schema's type.
+				plain, err := compute.TakeArray(ctx, dict.Dictionary(), dict.Indices())
+				out.Release()
+				if err != nil {
+					return fmt.Errorf("sampling: decoding column %q: %w", schema.Field(f).Name, err)
+				}
+				out = plain
+			}
 			chunks[f] = append(chunks[f], out)
 		}
 		return nil

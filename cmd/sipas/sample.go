@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,11 +10,16 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"text/tabwriter"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
@@ -158,7 +164,131 @@ func smpOpenFrame(e *env, path string) (sampling.SampleFrame, func(), error) {
 	}
 	schema := r.Schema()
 	r.Close()
+	if format, _ := arrowio.FormatOf(path); format == arrowio.Parquet {
+		if pf, ok := smpParquet(path, schema); ok {
+			return pf, func() {}, nil
+		}
+	}
 	return &smpFileFrame{path: path, schema: schema}, func() {}, nil
+}
+
+// smpParquetFrame streams a flat Parquet file, reading the string columns
+// that are dictionary-encoded in every row group as Arrow dictionary arrays:
+// decoding a 30-million-row register then costs index decoding rather than
+// copying every string (SelectSample turns the selected rows back into the
+// schema's plain strings).
+type smpParquetFrame struct {
+	path   string
+	schema *arrow.Schema
+	index  map[string]int
+	dict   map[int]bool
+}
+
+// smpParquet checks that the file is flat (one leaf column per field) and
+// finds its fully dictionary-encoded columns; ok is false when the generic
+// reader should be used.
+func smpParquet(path string, schema *arrow.Schema) (*smpParquetFrame, bool) {
+	pf, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		return nil, false
+	}
+	defer pf.Close()
+	md := pf.MetaData()
+	if md.Schema.NumColumns() != schema.NumFields() {
+		return nil, false
+	}
+	f := &smpParquetFrame{path: path, schema: schema, index: map[string]int{}, dict: map[int]bool{}}
+	for i, fld := range schema.Fields() {
+		if md.Schema.Column(i).Name() != fld.Name {
+			return nil, false
+		}
+		if _, dup := f.index[fld.Name]; !dup {
+			f.index[fld.Name] = i
+		}
+		if id := fld.Type.ID(); id != arrow.STRING && id != arrow.BINARY {
+			continue
+		}
+		all := md.NumRowGroups() > 0
+		for g := 0; g < md.NumRowGroups() && all; g++ {
+			cc, err := md.RowGroup(g).ColumnChunk(i)
+			if err != nil || !cc.HasDictionaryPage() || len(cc.EncodingStats()) == 0 {
+				all = false
+				break
+			}
+			for _, st := range cc.EncodingStats() {
+				if pt := st.PageType.String(); pt == "DATA_PAGE" || pt == "DATA_PAGE_V2" {
+					if st.Encoding != parquet.Encodings.PlainDict && st.Encoding != parquet.Encodings.RLEDict {
+						all = false
+					}
+				}
+			}
+		}
+		f.dict[i] = all
+	}
+	return f, true
+}
+
+func (f *smpParquetFrame) Schema() *arrow.Schema { return f.schema }
+
+func (f *smpParquetFrame) Scan(cols []string, fn func(arrow.RecordBatch) error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = badInput(fmt.Errorf("%s: cannot read Parquet data: %v", f.path, p))
+		}
+	}()
+	props := parquet.NewReaderProperties(memory.DefaultAllocator)
+	props.BufferedStreamEnabled = true
+	props.BufferSize = 64 << 10
+	osf, err := os.Open(f.path)
+	if err != nil {
+		return badInput(err)
+	}
+	defer osf.Close()
+	pf, err := file.NewParquetReader(osf, file.WithReadProps(props))
+	if err != nil {
+		return badInput(fmt.Errorf("%s: %w", f.path, err))
+	}
+	defer pf.Close()
+	var idx []int
+	if cols == nil {
+		for i := range f.schema.Fields() {
+			idx = append(idx, i)
+		}
+	} else {
+		for _, c := range cols {
+			i, ok := f.index[c]
+			if !ok {
+				return badInput(fmt.Errorf("%s: no column %q", f.path, c))
+			}
+			idx = append(idx, i)
+		}
+		slices.Sort(idx)
+		idx = slices.Compact(idx)
+	}
+	ap := pqarrow.ArrowReadProperties{BatchSize: 64 << 10}
+	for _, i := range idx {
+		if f.dict[i] {
+			ap.SetReadDict(i, true)
+		}
+	}
+	fr, err := pqarrow.NewFileReader(pf, ap, memory.DefaultAllocator)
+	if err != nil {
+		return badInput(fmt.Errorf("%s: %w", f.path, err))
+	}
+	rr, err := fr.GetRecordReader(context.Background(), idx, nil)
+	if err != nil {
+		return badInput(fmt.Errorf("%s: %w", f.path, err))
+	}
+	defer rr.Release()
+	for rr.Next() {
+		if err := fn(rr.RecordBatch()); err != nil {
+			return err
+		}
+	}
+	if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
+		return badInput(fmt.Errorf("%s: %w", f.path, err))
+	}
+	return nil
 }
 
 func smpReadErr(err error) error {
