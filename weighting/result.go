@@ -1,5 +1,11 @@
 package weighting
 
+import (
+	"sync"
+
+	"gonum.org/v1/gonum/mat"
+)
+
 // StepResult records what one weighting step did.
 type StepResult struct {
 	Kind   string      // "nonresponse", "poststratify", "rake", "calibrate", "trim"
@@ -106,6 +112,11 @@ type VarianceInfo struct {
 	Names []string  // greg: column names
 	W0    []float64 // greg: weights entering the calibration
 	G     []float64 // greg: g = final / entering weight
+
+	once sync.Once // greg: QR of √w0·X, computed on first use
+	rows []int
+	a    *mat.Dense
+	qr   *mat.QR
 }
 
 // RakeMargin is one margin of a raking step for the variance.

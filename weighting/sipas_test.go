@@ -77,9 +77,7 @@ func TestGoldenSIPAS(t *testing.T) {
 			for i, wi := range res.Weights {
 				z[i] = wi * (y[i] - mean) / sw
 			}
-			for _, st := range res.Steps {
-				adjustInfluence(t, st.Variance, z)
-			}
+			res.AdjustInfluence(z)
 			seLin := math.Sqrt(linVar(z, sStr, pStr, fpc))
 			// JKn replicates, every step re-run per replicate
 			spec := mustSpec(t, strings.TrimSuffix(strings.TrimSpace(string(js)), "}")+`, "replicates": {"type": "jkn", "strata": "stratum", "psu": "psu", "fpc": "fpc"}}`)

@@ -159,12 +159,17 @@ func TestCalibrationVarianceHook(t *testing.T) {
 					est += z[i]
 				}
 			}
+			z2 := append([]float64(nil), z...)
 			for _, st := range res.Steps {
 				if st.Variance != nil {
 					adjustInfluence(t, st.Variance, z)
 				}
 			}
+			res.AdjustInfluence(z2) // the production hook
 			got := math.Sqrt(linVar(z, strata, psu, fpc))
+			if got2 := math.Sqrt(linVar(z2, strata, psu, fpc)); relErr(got, got2) > 1e-9 && got > 1e-6 {
+				t.Errorf("%s %s %s: AdjustInfluence SE %.12g, reference %.12g", name, cs, stat, got2, got)
+			}
 			if relErr(est, wantEst) > 1e-9 {
 				t.Errorf("%s %s %s: estimate %.12g, R %.12g", name, cs, stat, est, wantEst)
 			}
