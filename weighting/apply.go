@@ -32,6 +32,11 @@ func Apply(spec *Spec, rec arrow.RecordBatch, designWeights []float64) (*Result,
 	if err != nil {
 		return nil, err
 	}
+	return plan.apply(spec, rec, designWeights)
+}
+
+func (plan *Plan) apply(spec *Spec, rec arrow.RecordBatch, designWeights []float64) (*Result, error) {
+	var err error
 	n := int(rec.NumRows())
 	var w []float64
 	switch {

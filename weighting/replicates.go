@@ -84,7 +84,7 @@ func ApplyReplicates(spec *Spec, rec arrow.RecordBatch) (*Result, *Replicates, e
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := Apply(spec, rec, nil)
+	res, err := plan.apply(spec, rec, nil)
 	if err != nil {
 		return nil, nil, err
 	}
