@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -66,6 +67,14 @@ func runReconcile(e *env, c *command, args []string) error {
 
 	r, err := index.ReconcileWith(a, b, index.ReconcileOptions{Key: *key, Keyer: *keyer})
 	if err != nil {
+		var ke *index.KeyError
+		var me *index.MissingColumnsError
+		switch {
+		case errors.As(err, &ke) && ke.Pass == "second", errors.As(err, &me) && me.Table == "second keying":
+			err = fmt.Errorf("%s: %w", displayName(*second), err)
+		default:
+			err = fmt.Errorf("%s: %w", displayName(*first), err)
+		}
 		return badInput(err)
 	}
 	defer r.Release()

@@ -90,7 +90,7 @@ func runValidate(e *env, c *command, args []string) error {
 	}
 	v, err := index.ValidateBallots(rec, opt, nil)
 	if err != nil {
-		return badInput(err)
+		return badInput(fmt.Errorf("%s: %w", displayName(*in), err))
 	}
 	defer v.Release()
 
@@ -227,6 +227,14 @@ func writeError(err error) error {
 		return usagef("%v", err)
 	}
 	return err
+}
+
+// displayName is how messages name an input path.
+func displayName(p string) string {
+	if p == "-" {
+		return "stdin"
+	}
+	return p
 }
 
 func schemaHas(s *arrow.Schema, name string) bool { return len(s.FieldIndices(name)) > 0 }
