@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 
 	"gonum.org/v1/gonum/stat/distuv"
 )
@@ -60,8 +61,35 @@ func ciQuantileT(p float64, df int) float64 {
 	if df < 1 {
 		return distuv.UnitNormal.Quantile(p)
 	}
-	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(df)}.Quantile(p)
+	key := ciKey{p, df}
+	ciCache.Lock()
+	q, ok := ciCache.m[key]
+	ciCache.Unlock()
+	if ok {
+		return q
+	}
+	q = distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(df)}.Quantile(p)
+	ciCache.Lock()
+	if len(ciCache.m) > 1024 {
+		clear(ciCache.m)
+	}
+	ciCache.m[key] = q
+	ciCache.Unlock()
+	return q
 }
+
+// ciCache memoises t quantiles: every estimate of a design shares its df
+// and level, and the quantile (an inverse incomplete beta) costs more than
+// the estimate.
+type ciKey struct {
+	p  float64
+	df int
+}
+
+var ciCache = struct {
+	sync.Mutex
+	m map[ciKey]float64
+}{m: map[ciKey]float64{}}
 
 func ciQBeta(p, a, b float64) float64 {
 	if a <= 0 {

@@ -515,6 +515,12 @@ func (d *Design) vrReplicate(r *Ratios, t *vrTotals) ([]float64, [][]float64, er
 					for k := 0; k < K; k++ {
 						y, x := r.Num[k], vrDen(r, k)
 						for i, wi := range wr {
+							if gA := t.overall; gA >= 0 {
+								Yr[(rep*G+gA)*K+k] += wi * y[i]
+								if x != nil {
+									Xr[(rep*G+gA)*K+k] += wi * x[i]
+								}
+							}
 							g := 0
 							if r.Domain != nil {
 								g = int(r.Domain[i])
@@ -624,22 +630,29 @@ func (d *Design) vrReplicateFactors(r *Ratios, t *vrTotals, Yr, Xr []float64) {
 			if d.order != nil {
 				i = int(d.order[pos])
 			}
-			g := int32(0)
-			if r.Domain != nil {
-				g = r.Domain[i]
-				if g < 0 {
-					continue
-				}
-			}
 			wi := d.w[i]
-			if mark[g] != int32(p)+1 {
-				mark[g] = int32(p) + 1
-				touched = append(touched, g)
-			}
-			for k := 0; k < K; k++ {
-				tn[int(g)*K+k] += wi * r.Num[k][i]
-				if x := vrDen(r, k); x != nil {
-					td[int(g)*K+k] += wi * x[i]
+			for pass := 0; pass < 2; pass++ {
+				g := int32(0)
+				if pass == 1 {
+					if t.overall < 0 {
+						break
+					}
+					g = int32(t.overall)
+				} else if r.Domain != nil {
+					g = r.Domain[i]
+					if g < 0 {
+						continue
+					}
+				}
+				if mark[g] != int32(p)+1 {
+					mark[g] = int32(p) + 1
+					touched = append(touched, g)
+				}
+				for k := 0; k < K; k++ {
+					tn[int(g)*K+k] += wi * r.Num[k][i]
+					if x := vrDen(r, k); x != nil {
+						td[int(g)*K+k] += wi * x[i]
+					}
 				}
 			}
 		}

@@ -34,6 +34,10 @@ type Ratios struct {
 	Combos [][]float64
 	// Cov asks for the (K+C)×(K+C) covariance per domain.
 	Cov bool
+	// Overall also estimates over all rows, as an extra last domain (index
+	// NDomains) computed in the same passes over the data (national and by
+	// province at once). Ignored when Domain is nil.
+	Overall bool
 }
 
 // RatioResult holds the estimates of EstimateRatios. Slices are indexed
@@ -80,6 +84,7 @@ type vrTotals struct {
 	W          []float64 // [g*J+j]: Σ w over observed rows
 	N, Nobs    []int     // [g*J+j]: observed rows, and those with w ≠ 0
 	combos     [][]vrTerm
+	overall    int // index of the all-rows domain, −1 without Overall
 }
 
 type vrTerm struct {
@@ -195,12 +200,17 @@ func (d *Design) vrCheckAndTotal(r *Ratios) *vrTotals {
 			}
 		}
 	}
+	overall := -1
+	if r.Domain != nil && r.Overall {
+		overall = G
+		G++
+	}
 	C := len(r.Combos)
 	J := K + C
 	t := &vrTotals{K: K, C: C, J: J, G: G,
 		Y: make([]float64, G*K), X: make([]float64, G*K),
 		est: make([]float64, G*J), a: make([]float64, G*K), b: make([]float64, G*K),
-		W: make([]float64, G*J), N: make([]int, G*J), Nobs: make([]int, G*J)}
+		W: make([]float64, G*J), N: make([]int, G*J), Nobs: make([]int, G*J), overall: overall}
 	t.combos = make([][]vrTerm, C)
 	for c, co := range r.Combos {
 		if len(co) != K {
@@ -423,9 +433,6 @@ const vrBlock = 512
 func (d *Design) vrStrata(r *Ratios, t *vrTotals, wk *vrWorker, h0, h1 int, cells bool) {
 	K, J := t.K, t.J
 	dom := r.Domain
-	num := r.Num
-	den := r.Den
-	w := d.w
 	idx := wk.idx
 	gs := wk.gs
 	for h := h0; h < h1; h++ {
@@ -464,80 +471,20 @@ func (d *Design) vrStrata(r *Ratios, t *vrTotals, wk *vrWorker, h0, h1 int, cell
 							wk.touched = append(wk.touched, g)
 						}
 					}
-					if uniform && g0 < 0 {
-						continue // no row of the block is in a domain
-					}
 				}
-				for k := 0; k < K; k++ {
-					y := num[k]
-					var x []float64
-					if den != nil {
-						x = den[k]
-					}
-					rb := wk.rbuf[k*vrBlock : k*vrBlock+m]
-					if uniform {
-						a, b := t.a[int(g0)*K+k], t.b[int(g0)*K+k]
-						var tz, ts2 float64
-						if x == nil {
-							for j, i := range idx {
-								rr := y[i] * a
-								z := w[i] * rr
-								tz += z
-								ts2 += z * rr
-								rb[j] = rr
-							}
-						} else {
-							for j, i := range idx {
-								rr := y[i]*a - x[i]*b
-								z := w[i] * rr
-								tz += z
-								ts2 += z * rr
-								rb[j] = rr
-							}
-						}
-						wk.cell[int(g0)*J+k] += tz
-						wk.s2[int(g0)*J+k] += ts2
-						continue
-					}
-					for j, i := range idx {
-						g := int(gs[j])
-						if g < 0 {
-							rb[j] = 0
-							continue
-						}
-						rr := y[i] * t.a[g*K+k]
-						if x != nil {
-							rr -= x[i] * t.b[g*K+k]
-						}
-						z := w[i] * rr
-						wk.cell[g*J+k] += z
-						wk.s2[g*J+k] += z * rr
-						rb[j] = rr
-					}
+				switch {
+				case uniform && g0 < 0: // no row of the block is in a domain
+				case uniform:
+					d.vrBlockPass(r, t, wk, idx, nil, int(g0))
+				default:
+					d.vrBlockPass(r, t, wk, idx, gs, 0)
 				}
-				rc := wk.rc[:m]
-				for c, terms := range t.combos {
-					clear(rc)
-					for _, tm := range terms {
-						rb := wk.rbuf[tm.k*vrBlock : tm.k*vrBlock+m]
-						co := tm.coef
-						for j := range rc {
-							rc[j] += co * rb[j]
-						}
+				if gA := t.overall; gA >= 0 {
+					if wk.cellMark[gA] != p+1 {
+						wk.cellMark[gA] = p + 1
+						wk.touched = append(wk.touched, int32(gA))
 					}
-					if uniform {
-						s := 0.0
-						for j, i := range idx {
-							s += w[i] * rc[j] * rc[j]
-						}
-						wk.s2[int(g0)*J+K+c] += s
-					} else {
-						for j, i := range idx {
-							if g := int(gs[j]); g >= 0 {
-								wk.s2[g*J+K+c] += w[i] * rc[j] * rc[j]
-							}
-						}
-					}
+					d.vrBlockPass(r, t, wk, idx, nil, gA)
 				}
 			}
 			// flush the PSU's totals into Σ z and the stratum accumulators
@@ -685,9 +632,6 @@ func (d *Design) vrAverageScale(r *Ratios, t *vrTotals) []float64 {
 			g := 0
 			if r.Domain != nil {
 				g = int(r.Domain[i])
-				if g < 0 {
-					continue
-				}
 			}
 			mark := func(j int) {
 				if seen[g*J+j] != int32(h)+1 {
@@ -698,18 +642,27 @@ func (d *Design) vrAverageScale(r *Ratios, t *vrTotals) []float64 {
 					}
 				}
 			}
-			for k := 0; k < K; k++ {
-				if vrObserved(r, k, i) {
-					mark(k)
-				}
-			}
-			for c, terms := range t.combos {
-				for _, tm := range terms {
-					if vrObserved(r, tm.k, i) {
-						mark(K + c)
-						break
+			markAll := func() {
+				for k := 0; k < K; k++ {
+					if vrObserved(r, k, i) {
+						mark(k)
 					}
 				}
+				for c, terms := range t.combos {
+					for _, tm := range terms {
+						if vrObserved(r, tm.k, i) {
+							mark(K + c)
+							break
+						}
+					}
+				}
+			}
+			if g >= 0 {
+				markAll()
+			}
+			if t.overall >= 0 {
+				g = t.overall
+				markAll()
 			}
 		}
 	}
@@ -774,6 +727,9 @@ func (d *Design) vrTotalsRange(r *Ratios, t *vrTotals, i0, i1 int, Y, X, W []flo
 			cur := -1
 			var sy, sx, sw float64
 			var sn, so int
+			var ay, ax, aw float64 // the all-rows domain (Overall)
+			var an, ao int
+			all := t.overall >= 0
 			for i, wi := range w {
 				g := 0
 				if dm != nil {
@@ -790,19 +746,39 @@ func (d *Design) vrTotalsRange(r *Ratios, t *vrTotals, i0, i1 int, Y, X, W []flo
 					cur = g
 					sy, sx, sw, sn, so = 0, 0, 0, 0, 0
 				}
-				if g < 0 {
+				if g < 0 && !all {
 					continue
 				}
 				ok := true
-				sy += wi * y[i]
+				wy := wi * y[i]
+				var wx float64
 				if x != nil {
 					xi := x[i]
-					sx += wi * xi
+					wx = wi * xi
 					ok = xi != 0
 				}
 				if v != nil {
 					ok = v[i]
 				}
+				if all {
+					ay += wy
+					ax += wx
+					if ok {
+						an++
+						aw += wi
+						if wi != 0 {
+							ao++
+						}
+					}
+				}
+				if g < 0 {
+					if ok && bitsK != 0 {
+						mask[i] |= bitsK
+					}
+					continue
+				}
+				sy += wy
+				sx += wx
 				if ok {
 					sn++
 					sw += wi
@@ -821,6 +797,14 @@ func (d *Design) vrTotalsRange(r *Ratios, t *vrTotals, i0, i1 int, Y, X, W []flo
 				N[cur*J+k] += sn
 				O[cur*J+k] += so
 			}
+			if all {
+				gA := t.overall
+				Y[gA*K+k] += ay
+				X[gA*K+k] += ax
+				W[gA*J+k] += aw
+				N[gA*J+k] += an
+				O[gA*J+k] += ao
+			}
 		}
 		if C == 0 {
 			break
@@ -833,30 +817,37 @@ func (d *Design) vrTotalsRange(r *Ratios, t *vrTotals, i0, i1 int, Y, X, W []flo
 			if mk == 0 {
 				continue
 			}
-			g := 0
-			if dom != nil {
-				g = int(dom[i0+i])
-				if g < 0 {
+			wi := w[i]
+			for pass := 0; pass < 2; pass++ {
+				g := 0
+				if pass == 1 {
+					if t.overall < 0 {
+						break
+					}
+					g = t.overall
+				} else if dom != nil {
+					g = int(dom[i0+i])
+					if g < 0 {
+						continue
+					}
+				}
+				if mk == full {
+					fullN[g]++
+					fullW[g] += wi
+					if wi != 0 {
+						fullO[g]++
+					}
 					continue
 				}
-			}
-			wi := w[i]
-			if mk == full {
-				fullN[g]++
-				fullW[g] += wi
-				if wi != 0 {
-					fullO[g]++
-				}
-				continue
-			}
-			for mk != 0 {
-				c := c0 + bits.TrailingZeros64(mk)
-				mk &= mk - 1
-				j := g*J + K + c
-				N[j]++
-				W[j] += wi
-				if wi != 0 {
-					O[j]++
+				for b := mk; b != 0; {
+					c := c0 + bits.TrailingZeros64(b)
+					b &= b - 1
+					j := g*J + K + c
+					N[j]++
+					W[j] += wi
+					if wi != 0 {
+						O[j]++
+					}
 				}
 			}
 		}
@@ -881,6 +872,86 @@ func vrMaskOnly(r *Ratios, k, i0, i1 int, mask []uint64, bitsK uint64) {
 	for i := i0; i < i1; i++ {
 		if vrObserved(r, k, i) {
 			mask[i-i0] |= bitsK
+		}
+	}
+}
+
+// vrBlockPass adds the influence values of a block of rows (idx) to the PSU
+// cells and to Σ z²/w: every row in domain g0 when gs is nil, else row j in
+// domain gs[j] (−1: none).
+func (d *Design) vrBlockPass(r *Ratios, t *vrTotals, wk *vrWorker, idx, gs []int32, g0 int) {
+	K, J := t.K, t.J
+	w := d.w
+	m := len(idx)
+	for k := 0; k < K; k++ {
+		y := r.Num[k]
+		var x []float64
+		if r.Den != nil {
+			x = r.Den[k]
+		}
+		rb := wk.rbuf[k*vrBlock : k*vrBlock+m]
+		if gs == nil {
+			a, b := t.a[g0*K+k], t.b[g0*K+k]
+			var tz, ts2 float64
+			if x == nil {
+				for j, i := range idx {
+					rr := y[i] * a
+					z := w[i] * rr
+					tz += z
+					ts2 += z * rr
+					rb[j] = rr
+				}
+			} else {
+				for j, i := range idx {
+					rr := y[i]*a - x[i]*b
+					z := w[i] * rr
+					tz += z
+					ts2 += z * rr
+					rb[j] = rr
+				}
+			}
+			wk.cell[g0*J+k] += tz
+			wk.s2[g0*J+k] += ts2
+			continue
+		}
+		for j, i := range idx {
+			g := int(gs[j])
+			if g < 0 {
+				rb[j] = 0
+				continue
+			}
+			rr := y[i] * t.a[g*K+k]
+			if x != nil {
+				rr -= x[i] * t.b[g*K+k]
+			}
+			z := w[i] * rr
+			wk.cell[g*J+k] += z
+			wk.s2[g*J+k] += z * rr
+			rb[j] = rr
+		}
+	}
+	rc := wk.rc[:m]
+	for c, terms := range t.combos {
+		clear(rc)
+		for _, tm := range terms {
+			rb := wk.rbuf[tm.k*vrBlock : tm.k*vrBlock+m]
+			co := tm.coef
+			for j := range rc {
+				rc[j] += co * rb[j]
+			}
+		}
+		if gs == nil {
+			s := 0.0
+			for j, i := range idx {
+				s += w[i] * rc[j] * rc[j]
+			}
+			wk.s2[g0*J+K+c] += s
+		} else {
+			for j, i := range idx {
+				if g := int(gs[j]); g >= 0 {
+					wk.s2[g*J+K+c] += w[i] * rc[j] * rc[j]
+				}
+			}
 		}
 	}
 }

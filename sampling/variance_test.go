@@ -1,0 +1,106 @@
+package sampling
+
+import (
+	"math"
+	"testing"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
+)
+
+// TestOverallEqualsSeparateCalls: Ratios.Overall (domains plus the
+// all-rows domain in the same passes) gives what a national call and a
+// domain call give separately, for every variance method and lonely mode.
+func TestOverallEqualsSeparateCalls(t *testing.T) {
+	rec := estLoad(t, "apiclus1")
+	read := func(name string) ([]float64, []float64) {
+		col, _ := arrowio.Column(rec, name)
+		v, valid, _ := arrowio.Float64s(col)
+		den := make([]float64, len(v))
+		for i := range v {
+			if valid == nil || valid[i] {
+				den[i] = 1
+			} else {
+				v[i] = 0
+			}
+		}
+		return v, den
+	}
+	a, da := read("api00")
+	b, db := read("acs.k3")
+	c, dc := read("enroll")
+	yes, _ := read("yes")
+	dom, err := NewDomains(rec, []string{"stype"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// rows of stype M are in no domain (−1), to exercise rows outside
+	code := append([]int32(nil), dom.Code...)
+	for i := range code {
+		if dom.Values[code[i]][0] == "M" {
+			code[i] = -1
+		}
+	}
+	specs := []DesignSpec{
+		{Weight: "pw", PSU: "dnum"},
+		{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyAverage},
+		{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyAdjust},
+		{Weight: "pw", PSU: "dnum", Variance: JK1},
+		{Weight: "pw", PSU: "dnum", Variance: Bootstrap, Replicates: 20, Seed: 3},
+	}
+	for _, spec := range specs {
+		d, err := NewDesign(rec, &spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := Ratios{Num: [][]float64{a, b, c, yes}, Den: [][]float64{da, db, dc, nil},
+			Combos: [][]float64{{0.5, 0.5, 0, 0}, {0, 1, -0.01, 0}}, Cov: true}
+		nat := base
+		nat.Domain = nil
+		rn, err := d.EstimateRatios(&nat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		by := base
+		by.Domain, by.NDomains = code, dom.Len()
+		rb, err := d.EstimateRatios(&by)
+		if err != nil {
+			t.Fatal(err)
+		}
+		both := by
+		both.Overall = true
+		ro, err := d.EstimateRatios(&both)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ro.G != dom.Len()+1 {
+			t.Fatalf("G = %d, want %d", ro.G, dom.Len()+1)
+		}
+		J := ro.K + ro.C
+		same := func(what string, got, want float64) {
+			if math.IsNaN(want) && math.IsNaN(got) {
+				return
+			}
+			if math.Abs(got-want) > 1e-12*math.Max(1, math.Abs(want)) {
+				t.Errorf("%+v %s: overall call %.17g, separate %.17g", spec, what, got, want)
+			}
+		}
+		for g := 0; g < ro.G; g++ {
+			src, sg := rb, g
+			if g == dom.Len() {
+				src, sg = rn, 0
+			}
+			for j := 0; j < J; j++ {
+				i, k := ro.Index(g, j), src.Index(sg, j)
+				same("est", ro.Est[i], src.Est[k])
+				same("var", ro.Var[i], src.Var[k])
+				same("deff", ro.Deff[i], src.Deff[k])
+				if ro.N[i] != src.N[k] {
+					t.Errorf("%+v n %d, separate %d", spec, ro.N[i], src.N[k])
+				}
+				for l := 0; l < J; l++ {
+					same("cov", ro.Cov[g].At(j, l), src.Cov[sg].At(j, l))
+				}
+			}
+		}
+	}
+}
