@@ -211,3 +211,23 @@ func TestBenchCPU(t *testing.T) {
 	c3 := cpu()
 	t.Logf("Go CPU: 200 rakes of 40k x 4 margins %.3f s; bootstrap(200) design + rake + 200 re-rakes %.3f s", c1-c0, c3-c2)
 }
+
+func BenchmarkCalibrate(b *testing.B) {
+	for _, n := range []int{1000, 40000, 1000000} {
+		w, ms, _ := benchBallots(n, 1)
+		for _, set := range []*CalSettings{nil, {Method: RakingRatio}, {Method: Logit, Bounds: &[2]float64{0.3, 3}}} {
+			name := "linear"
+			if set != nil {
+				name = set.Method.String()
+			}
+			b.Run(fmt.Sprintf("n=%d/%s", n, name), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, _, err := Calibrate(w, ms, nil, set); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}

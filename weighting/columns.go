@@ -10,7 +10,7 @@ import (
 )
 
 // Classes is a partition of rows into labelled categories. Index[i] is the
-// category of row i (an index into Labels), or -1 for a row in no category.
+// category of row i (an index into Labels).
 type Classes struct {
 	Name   string // the columns joined by "*", e.g. "province*level"
 	Index  []int32
