@@ -115,3 +115,79 @@ func selColumn(rec arrow.RecordBatch, name string) arrow.Array {
 	}
 	return rec.Column(idx[0])
 }
+
+// selSameReader returns a function telling whether row i (i ≥ 1) of arr
+// holds the same value as row i−1, both valid; it compares dictionary
+// indices and integers directly, and otherwise the key strings.
+func selSameReader(arr arrow.Array, key func(int) (string, bool)) func(i int) bool {
+	valid := func(i int) bool { return arr.IsValid(i) && arr.IsValid(i-1) }
+	if arr.NullN() == 0 {
+		valid = func(int) bool { return true }
+	}
+	if d, ok := arr.(*array.Dictionary); ok {
+		if idx, ok := selIntReader(d.Indices()); ok {
+			return func(i int) bool { return idx(i) == idx(i-1) && valid(i) }
+		}
+	}
+	if num, ok := selIntReader(arr); ok {
+		return func(i int) bool { return num(i) == num(i-1) && valid(i) }
+	}
+	if a, ok := arr.(*array.String); ok {
+		return func(i int) bool { return a.Value(i) == a.Value(i-1) && valid(i) }
+	}
+	return func(i int) bool {
+		a, okA := key(i)
+		b, okB := key(i - 1)
+		return okA && okB && a == b
+	}
+}
+
+// selMarkChanges lowers fc[i] to l for every row i ≥ 1 whose value differs
+// from row i−1's (a null counts as a change). Typed loops for dictionary
+// indices, strings and integers; the key strings otherwise.
+func selMarkChanges(arr arrow.Array, key func(int) (string, bool), l int32, fc []int32) {
+	n := arr.Len()
+	if arr.NullN() == 0 {
+		switch a := arr.(type) {
+		case *array.Dictionary:
+			if ix, ok := a.Indices().(*array.Int32); ok && ix.NullN() == 0 {
+				v := ix.Int32Values()
+				for i := 1; i < n; i++ {
+					if v[i] != v[i-1] && fc[i] > l {
+						fc[i] = l
+					}
+				}
+				return
+			}
+		case *array.String:
+			for i := 1; i < n; i++ {
+				if fc[i] > l && a.Value(i) != a.Value(i-1) {
+					fc[i] = l
+				}
+			}
+			return
+		case *array.Int64:
+			v := a.Int64Values()
+			for i := 1; i < n; i++ {
+				if v[i] != v[i-1] && fc[i] > l {
+					fc[i] = l
+				}
+			}
+			return
+		case *array.Int32:
+			v := a.Int32Values()
+			for i := 1; i < n; i++ {
+				if v[i] != v[i-1] && fc[i] > l {
+					fc[i] = l
+				}
+			}
+			return
+		}
+	}
+	same := selSameReader(arr, key)
+	for i := 1; i < n; i++ {
+		if fc[i] > l && !same(i) {
+			fc[i] = l
+		}
+	}
+}

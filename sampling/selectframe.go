@@ -26,6 +26,9 @@ type SampleFrame interface {
 	Scan(cols []string, fn func(arrow.RecordBatch) error) error
 }
 
+// A SampleFrame that also has a method NumRows() int64 saying how many rows
+// it holds lets SelectSample allocate its per-row arrays once.
+
 // NewRecordFrame returns a SampleFrame over record batches in memory (which
 // must share one schema and stay alive while the frame is used).
 func NewRecordFrame(recs ...arrow.RecordBatch) SampleFrame {
@@ -43,6 +46,15 @@ func NewRecordFrame(recs ...arrow.RecordBatch) SampleFrame {
 type selRecordFrame struct{ recs []arrow.RecordBatch }
 
 func (f *selRecordFrame) Schema() *arrow.Schema { return f.recs[0].Schema() }
+
+// NumRows is the frame's number of rows (see SampleFrame).
+func (f *selRecordFrame) NumRows() int64 {
+	var n int64
+	for _, r := range f.recs {
+		n += r.NumRows()
+	}
+	return n
+}
 
 func (f *selRecordFrame) Scan(cols []string, fn func(arrow.RecordBatch) error) error {
 	for _, r := range f.recs {
@@ -230,10 +242,18 @@ func selScanTree(frame SampleFrame, d *SampleDesign, withStages, keepRows, plan 
 	slices.Sort(need)
 	need = slices.Compact(need)
 
+	if nr, ok := frame.(interface{ NumRows() int64 }); ok && keepRows {
+		rows := nr.NumRows()
+		t.leafOfRow = make([]int32, 0, rows)
+		for c := range t.sortCodes {
+			t.sortCodes[c] = make([]uint32, 0, rows)
+		}
+	}
 	L := len(t.levels)
 	path := make([]int32, L+1) // path[0] = root
 	havePrev := false
 	keys := make([]func(int) (string, bool), L)
+	var fc []int32 // per row of a batch: the first level whose value changes
 	sizes := make([]func(int) (float64, bool), t.nStages)
 	certs := make([]*array.Boolean, t.nStages)
 	consts := make([]func(int) (float64, bool), len(t.constCols))
@@ -283,7 +303,12 @@ func selScanTree(frame SampleFrame, d *SampleDesign, withStages, keepRows, plan 
 		n := int(rec.NumRows())
 		for c, get := range sortKeys {
 			codes := t.sortCodes[c]
+			eq := selSameReader(selColumn(rec, t.sortCols[c]), get)
 			for i := 0; i < n; i++ {
+				if i > 0 && eq(i) {
+					codes = append(codes, codes[len(codes)-1])
+					continue
+				}
 				v, ok := get(i)
 				code := uint32(selSortNull)
 				if ok {
@@ -305,10 +330,19 @@ func selScanTree(frame SampleFrame, d *SampleDesign, withStages, keepRows, plan 
 			}
 			t.sortCodes[c] = codes
 		}
+		fc = slices.Grow(fc[:0], n)[:n]
+		for i := range fc {
+			fc[i] = int32(L)
+		}
+		for l, c := range t.levels {
+			selMarkChanges(selColumn(rec, c), keys[l], int32(l), fc)
+		}
 		for i := 0; i < n; i++ {
 			row := t.nrows + int64(i)
 			l := 0
-			if havePrev {
+			if i > 0 {
+				l = int(fc[i])
+			} else if havePrev {
 				for ; l < L; l++ {
 					v, ok := keys[l](i)
 					if !ok || v != t.key[path[l+1]] {

@@ -178,6 +178,7 @@ func smpOpenFrame(e *env, path string) (sampling.SampleFrame, func(), error) {
 // copying every string (SelectSample turns the selected rows back into the
 // schema's plain strings).
 type smpParquetFrame struct {
+	rows   int64
 	path   string
 	schema *arrow.Schema
 	index  map[string]int
@@ -197,7 +198,7 @@ func smpParquet(path string, schema *arrow.Schema) (*smpParquetFrame, bool) {
 	if md.Schema.NumColumns() != schema.NumFields() {
 		return nil, false
 	}
-	f := &smpParquetFrame{path: path, schema: schema, index: map[string]int{}, dict: map[int]bool{}}
+	f := &smpParquetFrame{path: path, schema: schema, index: map[string]int{}, dict: map[int]bool{}, rows: md.NumRows}
 	for i, fld := range schema.Fields() {
 		if md.Schema.Column(i).Name() != fld.Name {
 			return nil, false
@@ -229,6 +230,9 @@ func smpParquet(path string, schema *arrow.Schema) (*smpParquetFrame, bool) {
 }
 
 func (f *smpParquetFrame) Schema() *arrow.Schema { return f.schema }
+
+// NumRows lets SelectSample size its per-row arrays once.
+func (f *smpParquetFrame) NumRows() int64 { return f.rows }
 
 func (f *smpParquetFrame) Scan(cols []string, fn func(arrow.RecordBatch) error) (err error) {
 	defer func() {
@@ -265,7 +269,9 @@ func (f *smpParquetFrame) Scan(cols []string, fn func(arrow.RecordBatch) error) 
 		slices.Sort(idx)
 		idx = slices.Compact(idx)
 	}
-	ap := pqarrow.ArrowReadProperties{BatchSize: 64 << 10}
+	// Parallel decodes the columns of a batch concurrently (the last pass
+	// reads every column).
+	ap := pqarrow.ArrowReadProperties{BatchSize: 64 << 10, Parallel: len(idx) > 1}
 	for _, i := range idx {
 		if f.dict[i] {
 			ap.SetReadDict(i, true)

@@ -163,3 +163,26 @@ func TestSampleCommandBadInput(t *testing.T) {
 		t.Errorf("missing --design: exit %d", code)
 	}
 }
+
+// TestSampleRegister30M runs `sipas sample` on the 30M-row register of the
+// sampling benchmark when SIPAS_BENCH_REGISTER names it (skipped otherwise):
+// go test ./cmd/sipas -run Register30M -cpuprofile cpu.prof.
+func TestSampleRegister30M(t *testing.T) {
+	path := os.Getenv("SIPAS_BENCH_REGISTER")
+	if path == "" {
+		t.Skip("SIPAS_BENCH_REGISTER not set")
+	}
+	dir := t.TempDir()
+	design := smpDesign(t, dir, `{"strata": ["province", "level"], "size": {"total": 35000},
+	  "allocation": {"method": "proportional", "min": 30},
+	  "stages": [
+	    {"unit": "district", "method": "pps_systematic", "size": "transactions", "n": 3, "certainty": {"column": "is_capital"}},
+	    {"unit": "commune", "method": "pps_systematic", "size": "transactions", "n": 3},
+	    {"unit": "row", "method": "systematic", "sort": ["field"]}],
+	  "reserve": 0.2}`)
+	code, _, stderr := smpRun(t, "sample", "--frame", path, "--design", design, "--out", filepath.Join(dir, "s.parquet"))
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	t.Log(stderr)
+}
