@@ -17,11 +17,12 @@ import (
 // other types than fixed-width primitives, booleans and (large) strings and
 // binaries are collected and concatenated at the end.
 type accumulator struct {
-	mem    memory.Allocator
-	schema *arrow.Schema
-	total  int
-	n      int
-	cols   []*colAccum
+	mem     memory.Allocator
+	schema  *arrow.Schema
+	total   int // expected rows (a hint)
+	capRows int // rows the buffers can hold
+	n       int
+	cols    []*colAccum
 }
 
 type colAccum struct {
@@ -44,38 +45,58 @@ const (
 	accOther
 )
 
-func newAccumulator(mem memory.Allocator, schema *arrow.Schema, total int) *accumulator {
+// newAccumulator prepares for about total rows (a hint from file metadata,
+// capped by limit so that a corrupt row count cannot ask for terabytes; the
+// buffers grow if more rows arrive).
+func newAccumulator(mem memory.Allocator, schema *arrow.Schema, total, limit int) *accumulator {
 	a := &accumulator{mem: mem, schema: schema, total: total, cols: make([]*colAccum, schema.NumFields())}
 	for j, f := range schema.Fields() {
 		c := &colAccum{dt: f.Type, kind: accOther}
 		switch id := f.Type.ID(); {
 		case id == arrow.BOOL:
 			c.kind = accBool
-			c.values = memory.NewResizableBuffer(mem)
-			c.values.Resize(int(bitutil.BytesForBits(int64(total))))
 		case id == arrow.STRING || id == arrow.BINARY:
 			c.kind = accBinary
-			c.values = memory.NewResizableBuffer(mem)
-			c.values.Resize(4 * (total + 1))
-			arrow.Int32Traits.CastFromBytes(c.values.Bytes())[0] = 0
+			c.width = 4
 			c.data = memory.NewResizableBuffer(mem)
 		case id == arrow.LARGE_STRING || id == arrow.LARGE_BINARY:
 			c.kind = accBinary64
-			c.values = memory.NewResizableBuffer(mem)
-			c.values.Resize(8 * (total + 1))
-			arrow.Int64Traits.CastFromBytes(c.values.Bytes())[0] = 0
+			c.width = 8
 			c.data = memory.NewResizableBuffer(mem)
 		case arrow.IsPrimitive(id) || id == arrow.DATE32 || id == arrow.DATE64 || id == arrow.TIMESTAMP:
 			if fw, ok := f.Type.(arrow.FixedWidthDataType); ok && fw.BitWidth()%8 == 0 {
 				c.kind = accFixed
 				c.width = fw.BitWidth() / 8
-				c.values = memory.NewResizableBuffer(mem)
-				c.values.Resize(c.width * total)
 			}
+		}
+		if c.kind != accOther {
+			c.values = memory.NewResizableBuffer(mem)
 		}
 		a.cols[j] = c
 	}
+	a.grow(max(0, min(total, limit)))
 	return a
+}
+
+// grow makes room for rows rows in every column, keeping what is there.
+func (a *accumulator) grow(rows int) {
+	for _, c := range a.cols {
+		switch c.kind {
+		case accBool:
+			c.values.Resize(int(bitutil.BytesForBits(int64(rows))))
+		case accFixed:
+			c.values.Resize(c.width * rows)
+		case accBinary, accBinary64:
+			c.values.Resize(c.width * (rows + 1))
+			if a.capRows == 0 {
+				clear(c.values.Bytes()[:c.width]) // offsets[0] = 0
+			}
+		}
+		if c.valid != nil {
+			c.valid.Resize(int(bitutil.BytesForBits(int64(rows))))
+		}
+	}
+	a.capRows = rows
 }
 
 func (a *accumulator) release() {
@@ -94,11 +115,11 @@ func (a *accumulator) release() {
 
 func (a *accumulator) add(rec arrow.RecordBatch) error {
 	m := int(rec.NumRows())
-	if a.n+m > a.total {
-		return fmt.Errorf("more rows than the %d announced", a.total)
+	if a.n+m > a.capRows {
+		a.grow(max(a.n+m, a.capRows+a.capRows/2))
 	}
 	for j, c := range a.cols {
-		if err := c.add(a.mem, rec.Column(j), a.n, a.total); err != nil {
+		if err := c.add(a.mem, rec.Column(j), a.n, a.capRows); err != nil {
 			return err
 		}
 	}
@@ -106,7 +127,7 @@ func (a *accumulator) add(rec arrow.RecordBatch) error {
 	return nil
 }
 
-func (c *colAccum) add(mem memory.Allocator, arr arrow.Array, at, total int) error {
+func (c *colAccum) add(mem memory.Allocator, arr arrow.Array, at, capRows int) error {
 	m := arr.Len()
 	d := arr.Data()
 	off := d.Offset()
@@ -118,7 +139,7 @@ func (c *colAccum) add(mem memory.Allocator, arr arrow.Array, at, total int) err
 	// validity
 	if arr.NullN() > 0 && c.valid == nil {
 		c.valid = memory.NewResizableBuffer(mem)
-		c.valid.Resize(int(bitutil.BytesForBits(int64(total))))
+		c.valid.Resize(int(bitutil.BytesForBits(int64(capRows))))
 		bitutil.SetBitsTo(c.valid.Bytes(), 0, int64(at), true)
 	}
 	if c.valid != nil {
@@ -150,7 +171,7 @@ func (c *colAccum) add(mem memory.Allocator, arr arrow.Array, at, total int) err
 		for i := 1; i <= m; i++ {
 			dst[i] = src[i] + base
 		}
-		c.appendData(d.Buffers()[2], int(src[0]), nb, at+m, total)
+		c.appendData(d.Buffers()[2], int(src[0]), nb, at+m, capRows)
 	case accBinary64:
 		src := arrow.Int64Traits.CastFromBytes(d.Buffers()[1].Bytes())[off : off+m+1]
 		dst := arrow.Int64Traits.CastFromBytes(c.values.Bytes())[at : at+m+1]
@@ -158,7 +179,7 @@ func (c *colAccum) add(mem memory.Allocator, arr arrow.Array, at, total int) err
 		for i := 1; i <= m; i++ {
 			dst[i] = src[i] + base
 		}
-		c.appendData(d.Buffers()[2], int(src[0]), int(src[m]-src[0]), at+m, total)
+		c.appendData(d.Buffers()[2], int(src[0]), int(src[m]-src[0]), at+m, capRows)
 	}
 	return nil
 }
@@ -183,9 +204,6 @@ func (c *colAccum) appendData(src *memory.Buffer, from, nb, rows, total int) {
 // finish returns the batch (owned by the caller) and releases the buffers.
 func (a *accumulator) finish() (arrow.RecordBatch, error) {
 	defer a.release()
-	if a.n != a.total {
-		return nil, fmt.Errorf("%d rows read, %d announced", a.n, a.total)
-	}
 	cols := make([]arrow.Array, len(a.cols))
 	defer func() {
 		for _, c := range cols {
@@ -210,9 +228,9 @@ func (a *accumulator) finish() (arrow.RecordBatch, error) {
 		if c.data != nil {
 			bufs = append(bufs, c.data)
 		}
-		data := array.NewData(c.dt, a.total, bufs, nil, c.nulls, 0)
+		data := array.NewData(c.dt, a.n, bufs, nil, c.nulls, 0)
 		cols[j] = array.MakeFromData(data)
 		data.Release()
 	}
-	return array.NewRecordBatch(a.schema, cols, int64(a.total)), nil
+	return array.NewRecordBatch(a.schema, cols, int64(a.n)), nil
 }

@@ -1,6 +1,7 @@
 package arrowio
 
 import (
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -208,10 +209,7 @@ func checkIPCSchema(f *os.File, format Format) error {
 		}
 		return err
 	}
-	off, n := int64(4), int64(int32(binary.LittleEndian.Uint32(head)))
-	if binary.LittleEndian.Uint32(head) == 0xFFFFFFFF {
-		off, n = 8, int64(int32(binary.LittleEndian.Uint32(head[4:])))
-	}
+	off, n := streamPrefix(head)
 	if n <= 0 || off+n > size {
 		return fmt.Errorf("first message length %d out of range", n)
 	}
@@ -219,6 +217,21 @@ func checkIPCSchema(f *os.File, format Format) error {
 	if _, err := f.ReadAt(meta, off); err != nil {
 		return err
 	}
+	return checkSchemaMessage(meta)
+}
+
+// streamPrefix decodes the length prefix of an IPC stream message: the
+// offset of its flatbuffer and its length.
+func streamPrefix(head []byte) (off, n int64) {
+	off, n = 4, int64(int32(binary.LittleEndian.Uint32(head)))
+	if binary.LittleEndian.Uint32(head) == 0xFFFFFFFF {
+		off, n = 8, int64(int32(binary.LittleEndian.Uint32(head[4:])))
+	}
+	return off, n
+}
+
+// checkSchemaMessage checks a Message flatbuffer whose header is a Schema.
+func checkSchemaMessage(meta fbuf) error {
 	msg, err := meta.root()
 	if err != nil {
 		return err
@@ -238,4 +251,32 @@ func checkIPCSchema(f *os.File, format Format) error {
 		return errors.New("the stream does not start with a schema")
 	}
 	return meta.checkSchema(s)
+}
+
+// checkParquetArrowSchema checks the Arrow schema that Parquet writers store
+// base64-encoded under "ARROW:schema" (an IPC stream holding one schema
+// message), which pqarrow parses with the same IPC code.
+func checkParquetArrowSchema(serialized string) error {
+	var decoded []byte
+	var err error
+	if len(serialized)%4 == 0 {
+		decoded, err = base64.StdEncoding.DecodeString(serialized)
+	}
+	if len(decoded) == 0 || err != nil {
+		decoded, err = base64.RawStdEncoding.DecodeString(serialized)
+	}
+	if err != nil {
+		return nil // pqarrow reports undecodable metadata itself
+	}
+	if len(decoded) < 8 {
+		return errors.New("ARROW:schema metadata too short")
+	}
+	off, n := streamPrefix(decoded)
+	if n <= 0 || off+n > int64(len(decoded)) {
+		return fmt.Errorf("ARROW:schema message length %d out of range", n)
+	}
+	if err := checkSchemaMessage(fbuf(decoded[off : off+n])); err != nil {
+		return fmt.Errorf("ARROW:schema metadata: %w", err)
+	}
+	return nil
 }

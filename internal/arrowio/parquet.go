@@ -47,6 +47,12 @@ func newParquetReader(f *os.File, name string, cfg *config) (r *parquetReader, e
 	if err != nil {
 		return nil, corruptParquet(name, err)
 	}
+	if v := pf.MetaData().KeyValueMetadata().FindValue("ARROW:schema"); v != nil {
+		if err := checkParquetArrowSchema(*v); err != nil {
+			pf.Close()
+			return nil, corruptParquet(name, err)
+		}
+	}
 	batch := int64(cfg.batch) // also for ReadAll: see readAccumulated
 	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: batch, PreAllocBinaryData: true}, cfg.mem)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -161,7 +162,13 @@ func ReadAll(path string, opts ...Option) (arrow.RecordBatch, error) {
 	}
 	defer r.Close()
 	if nr, ok := r.(*closingReader).Reader.(interface{ numRows() int64 }); ok {
-		return readAccumulated(r, int(nr.numRows()), cfg.mem)
+		limit := 1 << 16
+		if st, err := r.(*closingReader).f.Stat(); err == nil {
+			// Compressed files hold at least ~1 byte per 16 rows unless
+			// columns are mostly null; past that the buffers grow.
+			limit += int(min(st.Size(), math.MaxInt32)) * 16
+		}
+		return readAccumulated(r, int(nr.numRows()), limit, cfg.mem)
 	}
 	var batches []arrow.RecordBatch
 	defer func() {
@@ -182,14 +189,17 @@ func ReadAll(path string, opts ...Option) (arrow.RecordBatch, error) {
 
 // readAccumulated copies the batches of r into one preallocated batch of
 // total rows.
-func readAccumulated(r Reader, total int, mem memory.Allocator) (rec arrow.RecordBatch, err error) {
-	acc := newAccumulator(mem, r.Schema(), total)
+func readAccumulated(r Reader, total, limit int, mem memory.Allocator) (rec arrow.RecordBatch, err error) {
+	var acc *accumulator
 	defer func() {
 		if p := recover(); p != nil {
-			acc.release()
+			if acc != nil {
+				acc.release()
+			}
 			rec, err = nil, fmt.Errorf("arrowio: cannot assemble batches: %v", p)
 		}
 	}()
+	acc = newAccumulator(mem, r.Schema(), total, limit)
 	for r.Next() {
 		if err := acc.add(r.RecordBatch()); err != nil {
 			acc.release()

@@ -319,22 +319,24 @@ func TestAccumulator(t *testing.T) {
 	rec := richRecord(t, mem)
 	defer rec.Release()
 	for _, cuts := range [][]int64{{0, 7}, {0, 1, 2, 3, 7}, {0, 3, 3, 5, 7}} {
-		acc := newAccumulator(mem, rec.Schema(), int(rec.NumRows()))
-		for k := 0; k+1 < len(cuts); k++ {
-			part := rec.NewSlice(cuts[k], cuts[k+1])
-			if err := acc.add(part); err != nil {
+		for _, limit := range []int{0, 2, 7, 100} {
+			acc := newAccumulator(mem, rec.Schema(), int(rec.NumRows()), limit)
+			for k := 0; k+1 < len(cuts); k++ {
+				part := rec.NewSlice(cuts[k], cuts[k+1])
+				if err := acc.add(part); err != nil {
+					t.Fatal(err)
+				}
+				part.Release()
+			}
+			got, err := acc.finish()
+			if err != nil {
 				t.Fatal(err)
 			}
-			part.Release()
+			if !array.RecordEqual(got, rec) {
+				t.Errorf("cuts %v, limit %d:\n%v\nwant\n%v", cuts, limit, got, rec)
+			}
+			got.Release()
 		}
-		got, err := acc.finish()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !array.RecordEqual(got, rec) {
-			t.Errorf("cuts %v:\n%v\nwant\n%v", cuts, got, rec)
-		}
-		got.Release()
 	}
 	// Parquet ReadAll in many small batches (through the accumulator)
 	// equals the record.
