@@ -334,6 +334,9 @@ func CompareYears(points []TrendPoint, opt *TrendOptions) ([]TrendRow, error) {
 		if len(idx) == 0 {
 			continue
 		}
+		// Domains in sorted order, so that the draws (and so the results)
+		// do not depend on the order of the points.
+		slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(rows[a].Domain, rows[b].Domain) })
 		est := make([]float64, len(idx))
 		doms := make([]string, len(idx))
 		for n, i := range idx {
