@@ -156,22 +156,38 @@ func Calibrate(w []float64, margins []Margin, numeric []NumericTotal, set *CalSe
 		pop = append(pop, v.Total)
 	}
 	p := len(cols)
-	X := make([]float64, n*p)
-	for k, c := range cols {
-		if c.margin >= 0 {
-			idx := margins[c.margin].Index
-			for i := 0; i < n; i++ {
-				if idx[i] == int32(c.cell) {
-					X[i*p+k] = 1
-				}
-			}
-		} else {
-			for i, x := range numeric[c.cell].Values {
-				X[i*p+k] = x
-			}
+	// sparse model matrix: column of (margin, cell), then numeric columns
+	colOf := make([][]int32, len(margins))
+	for j, m := range margins {
+		colOf[j] = make([]int32, len(m.Labels))
+		for c := range colOf[j] {
+			colOf[j][c] = -1
 		}
 	}
-	sx := newCSR(X, n, p)
+	var numCols []int32
+	for k, c := range cols {
+		if c.margin >= 0 {
+			colOf[c.margin][c.cell] = int32(k)
+		} else {
+			numCols = append(numCols, int32(k))
+		}
+	}
+	sx := &csr{ptr: make([]int32, n+1)}
+	for i := 0; i < n; i++ {
+		for j, m := range margins {
+			if k := colOf[j][m.Index[i]]; k >= 0 {
+				sx.col = append(sx.col, k)
+				sx.val = append(sx.val, 1)
+			}
+		}
+		for q, v := range numeric {
+			if x := v.Values[i]; x != 0 {
+				sx.col = append(sx.col, numCols[q])
+				sx.val = append(sx.val, x)
+			}
+		}
+		sx.ptr[i+1] = int32(len(sx.col))
+	}
 	sampleTotal := make([]float64, p)
 	for i, wi := range w {
 		if wi == 0 {
@@ -260,7 +276,7 @@ func Calibrate(w []float64, margins []Margin, numeric []NumericTotal, set *CalSe
 	if len(margins) > 0 {
 		res.ByClass = DescribeBy(out, margins[0].Classes)
 	}
-	res.Variance = &VarianceInfo{Kind: "greg", X: X, P: p, Names: names, W0: append([]float64(nil), w...), G: g}
+	res.Variance = &VarianceInfo{Kind: "greg", x: sx, P: p, Names: names, W0: append([]float64(nil), w...), G: g}
 	return out, res, nil
 }
 
@@ -540,20 +556,6 @@ type csr struct {
 	ptr []int32
 	col []int32
 	val []float64
-}
-
-func newCSR(X []float64, n, p int) *csr {
-	m := &csr{ptr: make([]int32, n+1)}
-	for i := 0; i < n; i++ {
-		for k, x := range X[i*p : (i+1)*p] {
-			if x != 0 {
-				m.col = append(m.col, int32(k))
-				m.val = append(m.val, x)
-			}
-		}
-		m.ptr[i+1] = int32(len(m.col))
-	}
-	return m
 }
 
 func (m *csr) dot(i int, v []float64) float64 {

@@ -107,16 +107,24 @@ type VarianceInfo struct {
 
 	Margins []RakeMargin // rake
 
-	X     []float64 // greg: n×P model matrix, row-major
-	P     int       // greg: columns of X
+	P     int       // greg: columns of the model matrix X (see ModelRow)
 	Names []string  // greg: column names
 	W0    []float64 // greg: weights entering the calibration
 	G     []float64 // greg: g = final / entering weight
 
-	once sync.Once // greg: QR of √w0·X, computed on first use
+	x    *csr      // greg: model matrix, sparse rows
+	once sync.Once // greg: factorization of X'W0X, computed on first use
 	rows []int
-	a    *mat.Dense
-	qr   *mat.QR
+	scl  []float64
+	chol *mat.Cholesky
+}
+
+// ModelRow returns the non-zero entries of row i of a greg step's model
+// matrix X: column indices (into Names) and values. The slices alias
+// internal storage.
+func (v *VarianceInfo) ModelRow(i int) (cols []int32, vals []float64) {
+	lo, hi := v.x.ptr[i], v.x.ptr[i+1]
+	return v.x.col[lo:hi], v.x.val[lo:hi]
 }
 
 // RakeMargin is one margin of a raking step for the variance.

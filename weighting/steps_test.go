@@ -186,7 +186,7 @@ func TestInvariants(t *testing.T) {
 					}
 				}
 			}
-			if res.Variance == nil || res.Variance.P != 5 || len(res.Variance.X) != 5*len(w) {
+			if res.Variance == nil || res.Variance.P != 5 || len(res.Variance.Names) != 5 || len(res.Variance.G) != len(w) {
 				t.Errorf("variance info %+v", res.Variance)
 			}
 		}

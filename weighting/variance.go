@@ -89,21 +89,35 @@ func (v *VarianceInfo) Adjust(z []float64) {
 	case "greg":
 		// R: x <- qr.resid(cal$qr, x/cal$w) * cal$w, cal$qr = qr(X·√w0),
 		// cal$w = g·√w0.
+		// Residual of the least-squares fit of r_i = z_i/(g_i√w0_i) on
+		// a_i = √w0_i x_i: r − Aβ with (A'A)β = A'r, i.e. with weights w0:
+		// (X'W0X)β = Σ √w0_i x_i r_i, solved by Cholesky on Jacobi-scaled
+		// columns (the same residuals as R's QR; O(non-zeros) memory).
 		v.once.Do(v.factorize)
-		r := mat.NewVecDense(len(v.rows), nil)
-		cw := make([]float64, len(v.rows))
+		p := v.P
+		rhs := mat.NewVecDense(p, nil)
+		rv := make([]float64, len(v.rows))
 		for k, i := range v.rows {
-			cw[k] = v.G[i] * math.Sqrt(v.W0[i])
-			r.SetVec(k, z[i]/cw[k])
+			sw := math.Sqrt(v.W0[i])
+			rv[k] = z[i] / (v.G[i] * sw)
+			cols, vals := v.ModelRow(i)
+			for q, c := range cols {
+				rhs.SetVec(int(c), rhs.AtVec(int(c))+sw*vals[q]*v.scl[c]*rv[k])
+			}
 		}
-		var beta, fit mat.VecDense
-		if err := v.qr.SolveVecTo(&beta, false, r); err != nil {
-			// collinear columns cannot pass a successful calibration
+		var beta mat.VecDense
+		if err := v.chol.SolveVecTo(&beta, rhs); err != nil {
 			panic("weighting: AdjustInfluence: " + err.Error())
 		}
-		fit.MulVec(v.a, &beta)
+		b := beta.RawVector().Data
 		for k, i := range v.rows {
-			z[i] = (r.AtVec(k) - fit.AtVec(k)) * cw[k]
+			sw := math.Sqrt(v.W0[i])
+			cols, vals := v.ModelRow(i)
+			fit := 0.0
+			for q, c := range cols {
+				fit += sw * vals[q] * v.scl[c] * b[c]
+			}
+			z[i] = (rv[k] - fit) * v.G[i] * sw
 		}
 	default:
 		panic("weighting: unknown VarianceInfo kind " + v.Kind)
@@ -120,22 +134,33 @@ func maxClass(c []int32) int32 {
 	return m
 }
 
-// factorize computes the QR factorization of √w0·X over the rows with a
-// non-zero final weight (once; R keeps it as cal$qr).
+// factorize computes the Cholesky factorization of S X'W0X S over the rows
+// with a non-zero final weight, S = diag(1/√(X'W0X)_kk) (once).
 func (v *VarianceInfo) factorize() {
-	n := len(v.W0)
-	for i := 0; i < n; i++ {
+	p := v.P
+	for i := range v.W0 {
 		if v.W0[i] != 0 && v.G[i] != 0 {
 			v.rows = append(v.rows, i)
 		}
 	}
-	v.a = mat.NewDense(max(len(v.rows), 1), v.P, nil)
-	for k, i := range v.rows {
-		sw := math.Sqrt(v.W0[i])
-		for c := 0; c < v.P; c++ {
-			v.a.Set(k, c, v.X[i*v.P+c]*sw)
+	t := make([]float64, p*p)
+	for _, i := range v.rows {
+		v.x.addOuter(t, p, i, v.W0[i])
+	}
+	v.scl = make([]float64, p)
+	for k := 0; k < p; k++ {
+		v.scl[k] = 1
+		if d := t[k*p+k]; d > 0 {
+			v.scl[k] = 1 / math.Sqrt(d)
 		}
 	}
-	v.qr = new(mat.QR)
-	v.qr.Factorize(v.a)
+	for a := 0; a < p; a++ {
+		for b := 0; b < p; b++ {
+			t[a*p+b] *= v.scl[a] * v.scl[b]
+		}
+	}
+	v.chol = new(mat.Cholesky)
+	if !v.chol.Factorize(mat.NewSymDense(p, t)) {
+		panic("weighting: AdjustInfluence: calibration variables are collinear")
+	}
 }

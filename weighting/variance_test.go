@@ -51,8 +51,9 @@ func adjustInfluence(t *testing.T, v *VarianceInfo, z []float64) {
 		for i := 0; i < n; i++ {
 			sw := math.Sqrt(v.W0[i])
 			cw[i] = v.G[i] * sw
-			for k := 0; k < p; k++ {
-				A.Set(i, k, v.X[i*p+k]*sw)
+			cols, vals := v.ModelRow(i)
+			for q, k := range cols {
+				A.Set(i, int(k), vals[q]*sw)
 			}
 			r.SetVec(i, z[i]/cw[i])
 		}
