@@ -110,7 +110,7 @@ func estSIPASCombos(K int) [][]float64 {
 	return append(combos, sipas)
 }
 
-func benchmarkEstimateRatios(b *testing.B, n int) {
+func benchmarkEstimateRatios(b *testing.B, n int, overall bool) {
 	const H, P, K = 63, 20, 22
 	data := estMakeBench(n, H, P, K)
 	rec := data.record()
@@ -125,7 +125,15 @@ func benchmarkEstimateRatios(b *testing.B, n int) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := estCPUSeconds()
+	both := *byProv
+	both.Overall = true
 	for i := 0; i < b.N; i++ {
+		if overall {
+			if _, err := d.EstimateRatios(&both); err != nil {
+				b.Fatal(err)
+			}
+			continue
+		}
 		if _, err := d.EstimateRatios(national); err != nil {
 			b.Fatal(err)
 		}
@@ -150,7 +158,15 @@ func estCPUSeconds() float64 {
 // SIPAS), linearization, national and by province (63 strata × 20 PSUs).
 func BenchmarkEstimateRatios(b *testing.B) {
 	for _, n := range []int{1_000, 100_000, 1_000_000} {
-		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) { benchmarkEstimateRatios(b, n) })
+		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) { benchmarkEstimateRatios(b, n, false) })
+	}
+}
+
+// BenchmarkEstimateRatiosOverall: the same in one call with Ratios.Overall
+// (national and by province in the same passes over the data).
+func BenchmarkEstimateRatiosOverall(b *testing.B) {
+	for _, n := range []int{1_000, 100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) { benchmarkEstimateRatios(b, n, true) })
 	}
 }
 

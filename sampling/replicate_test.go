@@ -128,6 +128,9 @@ func TestReplicatesMatchR(t *testing.T) {
 					if !estRel(got.Estimate, estF(t, g["est"]), 1e-9) || !estRel(got.SE, estF(t, g["se"]), 1e-9) {
 						t.Errorf("%s %s mse=%v %v: est %.17g se %.17g; R %s %s", name, how, mse, g, got.Estimate, got.SE, g["est"], g["se"])
 					}
+					if g["deff"] != "" && !estRel(got.Deff, estF(t, g["deff"]), 1e-9) {
+						t.Errorf("%s %s mse=%v %v: deff %.17g; R %s", name, how, mse, g, got.Deff, g["deff"])
+					}
 					checked++
 				}
 			}

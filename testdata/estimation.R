@@ -161,15 +161,16 @@ for (rn in names(reps)) {
     }
     for (v in c("api00", "enroll", "acs.k3")) {
       f <- as.formula(paste0("~", v))
-      m <- svymean(f, rd, na.rm = TRUE)
-      rows[[length(rows) + 1]] <- data.frame(design = rn, mse = mse, stat = "mean", var = v, by = "", domain = "", est = g17(coef(m)), se = g17(SE(m)))
+      m <- svymean(f, rd, na.rm = TRUE, deff = "replace")
+      rows[[length(rows) + 1]] <- data.frame(design = rn, mse = mse, stat = "mean", var = v, by = "", domain = "", est = g17(coef(m)), se = g17(SE(m)), deff = g17(deff(m)))
       m <- svytotal(f, rd, na.rm = TRUE)
-      rows[[length(rows) + 1]] <- data.frame(design = rn, mse = mse, stat = "total", var = v, by = "", domain = "", est = g17(coef(m)), se = g17(SE(m)))
-      b <- svyby(f, ~sch.wide, rd, svymean, na.rm = TRUE)
-      for (i in seq_len(nrow(b))) rows[[length(rows) + 1]] <- data.frame(design = rn, mse = mse, stat = "mean", var = v, by = "sch.wide", domain = as.character(b[i, 1]), est = g17(coef(b)[i]), se = g17(SE(b)[i]))
+      rows[[length(rows) + 1]] <- data.frame(design = rn, mse = mse, stat = "total", var = v, by = "", domain = "", est = g17(coef(m)), se = g17(SE(m)), deff = "")
+      b <- svyby(f, ~sch.wide, rd, svymean, na.rm = TRUE, deff = "replace")
+      bd <- b[[grep("^DEff", names(b))[1]]]
+      for (i in seq_len(nrow(b))) rows[[length(rows) + 1]] <- data.frame(design = rn, mse = mse, stat = "mean", var = v, by = "sch.wide", domain = as.character(b[i, 1]), est = g17(coef(b)[i]), se = g17(SE(b)[i]), deff = g17(bd[i]))
     }
     r <- svyratio(~api00, ~api99, rd)
-    rows[[length(rows) + 1]] <- data.frame(design = rn, mse = mse, stat = "ratio", var = "api00/api99", by = "", domain = "", est = g17(coef(r)), se = g17(SE(r)))
+    rows[[length(rows) + 1]] <- data.frame(design = rn, mse = mse, stat = "ratio", var = "api00/api99", by = "", domain = "", est = g17(coef(r)), se = g17(SE(r)), deff = "")
   }
 }
 write.csv(do.call(rbind, rows), "testdata/estimation/replicates.csv", row.names = FALSE)
