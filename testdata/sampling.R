@@ -160,3 +160,61 @@ writeLines(c("set,n,method,q,min,max,key,x,n_h", rows), file.path(out, "allocati
 for (sn in names(strata_sets)) {
   write.csv(strata_sets[[sn]], file.path(out, paste0("strata_", sn, ".csv")), row.names = FALSE, fileEncoding = "UTF-8")
 }
+
+## 4. A small register and the probabilities of the multi-stage design -------
+# DESIGN (sampling/testdata use): strata province x level; Yamane e = 0.1 by
+# province, response rate 0.9, proportional allocation with min 10; stage 1
+# districts PPS (size = rows) n = 3 with the capital (D01) for certain; stage 2
+# communes PPS n = 2 per selected district; rows systematic by field.
+set.seed(42)
+rows <- list()
+for (p in c("P1", "P2", "P3")) {
+  nd <- sample(5:8, 1)
+  for (d in seq_len(nd)) {
+    nc <- sample(2:5, 1)
+    for (cc in seq_len(nc)) for (lv in c("commune", "district")) {
+      r <- sample(15:45, 1)
+      rows[[length(rows) + 1]] <- data.frame(
+        province = p, level = lv, district = sprintf("%s-D%02d", p, d),
+        commune = sprintf("%s-D%02d-C%02d", p, d, cc),
+        field = sample(c("land", "civil", "business"), r, TRUE),
+        is_capital = d == 1)
+    }
+  }
+}
+frame <- do.call(rbind, rows)
+frame$id <- seq_len(nrow(frame))
+frame$is_capital <- ifelse(frame$is_capital, "true", "false")
+write.csv(frame[, c("id", "province", "level", "district", "commune", "field", "is_capital")],
+          file.path(out, "frame_small.csv"), row.names = FALSE, quote = FALSE)
+
+pik_rows <- character()
+for (p in unique(frame$province)) for (lv in unique(frame$level)) {
+  s <- frame[frame$province == p & frame$level == lv, ]
+  st <- paste(p, lv, sep = ":")
+  dsz <- table(s$district)
+  dn <- names(dsz)
+  cap <- dn %in% unique(s$district[s$is_capital == "true"])
+  pik <- numeric(length(dn))
+  pik[cap] <- 1
+  pik[!cap] <- inclusionprobabilities(as.numeric(dsz[!cap]), 3 - sum(cap))
+  pik_rows <- c(pik_rows, sprintf("%s,1,%s,%s", st, dn, num(pik)))
+  for (d in dn) {
+    csz <- table(s$commune[s$district == d])
+    cp <- inclusionprobabilities(as.numeric(csz), min(2, length(csz)))
+    pik_rows <- c(pik_rows, sprintf("%s,2,%s,%s", st, names(csz), num(cp)))
+  }
+}
+writeLines(c("stratum,stage,unit,pik", pik_rows), file.path(out, "frame_small_pik.csv"))
+
+nh_rows <- character()
+for (p in unique(frame$province)) {
+  Np <- sum(frame$province == p)
+  n <- size_rule(yamane(Np, 0.1), 0.9, 0, 0)
+  lv <- sort(unique(frame$level))
+  Nh <- sapply(lv, function(l) sum(frame$province == p & frame$level == l))
+  x <- alloc_float(n, "proportional", Nh, 0, 0, 0, 10, 0)
+  r <- alloc_round(x, paste(p, lv, sep = ":"))
+  nh_rows <- c(nh_rows, sprintf("%s:%s,%d,%d", p, lv, Nh, as.integer(r)))
+}
+writeLines(c("stratum,N,n", nh_rows), file.path(out, "frame_small_n.csv"))
