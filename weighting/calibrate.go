@@ -172,7 +172,8 @@ func Calibrate(w []float64, margins []Margin, numeric []NumericTotal, set *CalSe
 			numCols = append(numCols, int32(k))
 		}
 	}
-	sx := &csr{ptr: make([]int32, n+1)}
+	nnz := n * (len(margins) + len(numeric))
+	sx := &csr{ptr: make([]int32, n+1), col: make([]int32, 0, nnz), val: make([]float64, 0, nnz)}
 	for i := 0; i < n; i++ {
 		for j, m := range margins {
 			if k := colOf[j][m.Index[i]]; k >= 0 {
