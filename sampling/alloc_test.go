@@ -112,3 +112,21 @@ func TestAllocateErrors(t *testing.T) {
 		t.Errorf("min > max: %v", err)
 	}
 }
+
+// Allocating 400 ballots of a province across its three levels,
+// proportionally with at least 30 per level: the provincial level (900
+// transactions) would get 4 and is raised to 30; the other 370 are shared
+// 61000 : 23000 and rounded by largest remainder.
+func ExampleAllocate() {
+	strata := []StratumInfo{
+		{Key: "Hà Giang:commune", N: 61000},
+		{Key: "Hà Giang:district", N: 23000},
+		{Key: "Hà Giang:province", N: 900},
+	}
+	n, err := Allocate(400, AllocationSpec{Method: "proportional", Min: 30}, strata)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(n)
+	// Output: [269 101 30]
+}

@@ -1,6 +1,7 @@
 package sampling
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -135,3 +136,15 @@ func TestSelectPPSSystematicEdge(t *testing.T) {
 }
 
 func selTestRNG(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x5eed)) }
+
+// Three districts out of nine by PPS on their numbers of transactions: the
+// provincial capital (52,000 of 91,500) reaches π ≥ 1 and is taken with
+// certainty; the other two are shared among the rest.
+func ExampleInclusionProbabilities() {
+	pik := InclusionProbabilities([]float64{52000, 8100, 7300, 6600, 5200, 4100, 3900, 2500, 1800}, 3)
+	for _, p := range pik {
+		fmt.Printf("%.3f ", p)
+	}
+	fmt.Println()
+	// Output: 1.000 0.410 0.370 0.334 0.263 0.208 0.197 0.127 0.091
+}

@@ -2,6 +2,7 @@ package sampling
 
 import (
 	"encoding/csv"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -136,4 +137,15 @@ func TestSizeRuleErrors(t *testing.T) {
 			t.Errorf("%+v: error %v, want one naming %s", c.r, err, c.want)
 		}
 	}
+}
+
+// The Vietnamese method's sample size for a province with 12,345
+// transactions in the reference period (e = 0.05), and Cochran's with a
+// design effect of 1.5 at 95% confidence.
+func ExampleYamaneSize() {
+	fmt.Println(YamaneSize(12345, 0.05))
+	fmt.Println(CochranSize(12345, 0.05, &CochranOptions{Deff: 1.5}))
+	// Output:
+	// 388
+	// 551
 }
