@@ -20,15 +20,19 @@ var estRepDesigns = map[string]struct {
 	spec  DesignSpec
 	built bool // deterministic: our own weights must equal R's
 }{
-	"jk1":       {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Variance: JK1}, true},
-	"jk1fpc":    {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", FPC: "fpc", Variance: JK1}, true},
-	"jkn":       {"apistrat", DesignSpec{Weight: "pw", Strata: "stype", Variance: JKn}, true},
-	"jknfpc":    {"apistrat", DesignSpec{Weight: "pw", Strata: "stype", FPC: "fpc", Variance: JKn}, true},
-	"boot":      {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Variance: Bootstrap, Replicates: 40}, false},
-	"bootstrat": {"apistrat", DesignSpec{Weight: "pw", Strata: "stype", PSU: "dnum", Nest: true, Variance: Bootstrap, Replicates: 30}, false},
-	"subboot":   {"apistrat", DesignSpec{Weight: "pw", Strata: "stype", PSU: "dnum", Nest: true, Variance: SubBootstrap, Replicates: 30}, false},
-	"brr":       {"apistrat", DesignSpec{Weight: "pw", Strata: "stype", PSU: "pair", Variance: BRR}, true},
-	"fay":       {"apistrat", DesignSpec{Weight: "pw", Strata: "stype", PSU: "pair", Variance: Fay, FayRho: 0.3}, true},
+	"jk1":                 {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Variance: JK1}, true},
+	"jk1fpc":              {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", FPC: "fpc", Variance: JK1}, true},
+	"jkn":                 {"apistrat", DesignSpec{Weight: "pw", Strata: "stype", Variance: JKn}, true},
+	"jknfpc":              {"apistrat", DesignSpec{Weight: "pw", Strata: "stype", FPC: "fpc", Variance: JKn}, true},
+	"boot":                {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Variance: Bootstrap, Replicates: 40}, false},
+	"bootstrat":           {"apistrat", DesignSpec{Weight: "pw", Strata: "stype", PSU: "dnum", Nest: true, Variance: Bootstrap, Replicates: 30}, false},
+	"subboot":             {"apistrat", DesignSpec{Weight: "pw", Strata: "stype", PSU: "dnum", Nest: true, Variance: SubBootstrap, Replicates: 30}, false},
+	"brr":                 {"apistrat", DesignSpec{Weight: "pw", Strata: "stype", PSU: "pair", Variance: BRR}, true},
+	"fay":                 {"apistrat", DesignSpec{Weight: "pw", Strata: "stype", PSU: "pair", Variance: Fay, FayRho: 0.3}, true},
+	"jknlonely_remove":    {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Strata: "lstrat", Variance: JKn, Lonely: LonelyRemove}, true},
+	"jknlonely_certainty": {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Strata: "lstrat", Variance: JKn, Lonely: LonelyCertainty}, true},
+	"jknlonely_adjust":    {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Strata: "lstrat", Variance: JKn, Lonely: LonelyAdjust}, true},
+	"jknlonely_average":   {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Strata: "lstrat", Variance: JKn, Lonely: LonelyAverage}, true},
 }
 
 // estAddColumns returns rec with the columns of extra appended.

@@ -147,6 +147,12 @@ reps <- list(
   brr = as.svrepdesign(svydesign(id = ~pair, strata = ~stype, weights = ~pw, data = strat), type = "BRR"),
   fay = as.svrepdesign(svydesign(id = ~pair, strata = ~stype, weights = ~pw, data = strat), type = "Fay", fay.rho = 0.3)
 )
+# JKn with a single-PSU stratum under each lonely-PSU mode (R jknweights)
+for (mode in c("remove", "certainty", "adjust", "average")) {
+  options(survey.lonely.psu = mode)
+  reps[[paste0("jknlonely_", mode)]] <- as.svrepdesign(svydesign(id = ~dnum, strata = ~lstrat, weights = ~pw, data = clus1), type = "JKn")
+}
+options(survey.lonely.psu = "fail")
 rows <- list()
 for (rn in names(reps)) {
   for (mse in c(TRUE, FALSE)) {
