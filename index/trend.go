@@ -54,6 +54,10 @@ type TrendPoint struct {
 	// several --by values joined); it also orders ties in the ranks.
 	// Ignored when National is true.
 	Domain string
+	// Order, when not all zero, is the position of the domain in the sorted
+	// domain order of its year (as sampling.Domains sorts: numbers
+	// numerically); rank ties are broken by Order, then by Domain.
+	Order int
 	// National marks the national row (CLI.md "domain": {}); it is outside
 	// the correction families and has no rank and no vs_nation.
 	National bool
@@ -336,11 +340,15 @@ func CompareYears(points []TrendPoint, opt *TrendOptions) ([]TrendRow, error) {
 		}
 		// Domains in sorted order, so that the draws (and so the results)
 		// do not depend on the order of the points.
-		slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(rows[a].Domain, rows[b].Domain) })
+		slices.SortFunc(idx, func(a, b int) int {
+			return cmp.Or(cmp.Compare(rows[a].Order, rows[b].Order), cmp.Compare(rows[a].Domain, rows[b].Domain))
+		})
 		est := make([]float64, len(idx))
 		doms := make([]string, len(idx))
+		tie := make([]string, len(idx)) // sorted position as a key for RankDomains
 		for n, i := range idx {
 			est[n], doms[n] = rows[i].Estimate, rows[i].Domain
+			tie[n] = fmt.Sprintf("%012d", n)
 		}
 		var cov mat.Symmetric
 		if o.Covariance != nil {
@@ -359,7 +367,7 @@ func CompareYears(points []TrendPoint, opt *TrendOptions) ([]TrendRow, error) {
 		if ro.Rand == nil {
 			ro.Rand = trendDefaultRand()
 		}
-		rk, err := RankDomains(est, doms, cov, &ro)
+		rk, err := RankDomains(est, tie, cov, &ro)
 		if err != nil {
 			return nil, fmt.Errorf("index: CompareYears: ranks of %s %s, %d: %w", f.kind, f.id, f.year, err)
 		}
