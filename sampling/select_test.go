@@ -51,19 +51,27 @@ func TestInclusionProbabilitiesAgainstR(t *testing.T) {
 // seeds are fixed, so the outcome is deterministic.
 func selFreqCheck(t *testing.T, name string, pik []float64, counts []int, reps int) {
 	t.Helper()
+	for _, msg := range selFreqProblems(name, pik, counts, reps) {
+		t.Error(msg)
+	}
+}
+
+func selFreqProblems(name string, pik []float64, counts []int, reps int) []string {
+	var out []string
 	for i, p := range pik {
 		exp := float64(reps) * p
 		sd := math.Sqrt(float64(reps) * p * (1 - p))
 		if sd == 0 {
 			if float64(counts[i]) != exp {
-				t.Errorf("%s unit %d: selected %d times out of %d, π = %v", name, i, counts[i], reps, p)
+				out = append(out, fmt.Sprintf("%s unit %d: selected %d times out of %d, π = %v", name, i, counts[i], reps, p))
 			}
 			continue
 		}
 		if z := (float64(counts[i]) - exp) / sd; math.Abs(z) > 4.5 {
-			t.Errorf("%s unit %d: selected %d times out of %d, expected %.1f (π = %.4f, z = %.2f)", name, i, counts[i], reps, exp, p, z)
+			out = append(out, fmt.Sprintf("%s unit %d: selected %d times out of %d, expected %.1f (π = %.4f, z = %.2f)", name, i, counts[i], reps, exp, p, z))
 		}
 	}
+	return out
 }
 
 func TestSelectionFrequencies(t *testing.T) {
@@ -113,11 +121,12 @@ func TestSelectionFrequencies(t *testing.T) {
 // TestSelectionFrequencyCheckCanFail makes sure the frequency check rejects
 // a biased selection (every unit except the first).
 func TestSelectionFrequencyCheckCanFail(t *testing.T) {
-	ft := &testing.T{}
 	counts := []int{0, 2000, 2000}
-	selFreqCheck(ft, "biased", []float64{2.0 / 3, 2.0 / 3, 2.0 / 3}, counts, 2000)
-	if !ft.Failed() {
-		t.Error("frequency check accepted a unit never selected with π = 2/3")
+	if p := selFreqProblems("biased", []float64{2.0 / 3, 2.0 / 3, 2.0 / 3}, counts, 2000); len(p) != 3 {
+		t.Errorf("frequency check found %v; want all three units flagged (0 and 2000 selections for π = 2/3)", p)
+	}
+	if p := selFreqProblems("fair", []float64{0.5}, []int{1040}, 2000); len(p) != 0 {
+		t.Errorf("frequency check rejected 1040/2000 for π = 1/2 (z = 1.8): %v", p)
 	}
 }
 
