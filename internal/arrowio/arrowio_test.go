@@ -201,6 +201,8 @@ func TestCSVErrors(t *testing.T) {
 	errCase(t, read("float2.csv", "w\n\"1,5\"\n", WithTypes(map[string]arrow.DataType{"w": arrow.PrimitiveTypes.Float64})),
 		`float2.csv: line 2, column "w": value "1,5" is not a number (use a dot for decimals, e.g. 0.75)`, ErrBadValue)
 
+	errCase(t, read("utf16.csv", "\xff\xfea\x00,\x00b\x00\n\x00"),
+		"utf16.csv: file is UTF-16 text; save it as CSV UTF-8", ErrCorrupt)
 	// Header only: a valid table with no rows.
 	if err := read("head.csv", "a,b\n"); err != nil {
 		t.Errorf("header-only: %v", err)

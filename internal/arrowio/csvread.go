@@ -100,6 +100,10 @@ func (r *csvReader) csvErr(err error) error {
 // scan is the first pass: header, projection, row shapes, and the type of
 // every projected column from all its values.
 func (r *csvReader) scan(cfg *config) error {
+	var bom [2]byte
+	if n, _ := r.f.ReadAt(bom[:], 0); n == 2 && (bom == [2]byte{0xFF, 0xFE} || bom == [2]byte{0xFE, 0xFF}) {
+		return &Error{File: r.name, Err: because(ErrCorrupt, "file is UTF-16 text; save it as CSV UTF-8")}
+	}
 	cr := newCSVStream(r.f)
 	head, err := cr.Read()
 	if err == io.EOF {
