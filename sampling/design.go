@@ -171,6 +171,9 @@ type LonelyPSUError struct {
 }
 
 func (e *LonelyPSUError) Error() string {
+	if len(e.Strata) == 1 && e.Strata[0] == "" {
+		return "sampling: the sample has only one PSU (no strata): no design-based variance; choose a lonely-PSU policy (--lonely-psu certainty) or give more PSUs"
+	}
 	return fmt.Sprintf("sampling: %d strata have only one PSU (%s); choose a lonely-PSU policy (--lonely-psu remove|certainty|adjust|average) or merge strata",
 		len(e.Strata), desList(e.Strata, 20))
 }

@@ -893,7 +893,20 @@ func (d *Design) vrBlockPass(r *Ratios, t *vrTotals, wk *vrWorker, idx, gs []int
 		if gs == nil {
 			a, b := t.a[g0*K+k], t.b[g0*K+k]
 			var tz, ts2 float64
-			if x == nil {
+			if lo := int(idx[0]); d.order == nil && x != nil {
+				// contiguous rows: plain slices, no gather
+				yy, xx, ww := y[lo:lo+m], x[lo:lo+m], w[lo:lo+m]
+				rb = rb[:len(yy)]
+				xx = xx[:len(yy)]
+				ww = ww[:len(yy)]
+				for j, yv := range yy {
+					rr := yv*a - xx[j]*b
+					z := ww[j] * rr
+					tz += z
+					ts2 += z * rr
+					rb[j] = rr
+				}
+			} else if x == nil {
 				for j, i := range idx {
 					rr := y[i] * a
 					z := w[i] * rr

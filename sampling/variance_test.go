@@ -1,8 +1,12 @@
 package sampling
 
 import (
+	"errors"
 	"math"
+	"strings"
 	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
 )
@@ -102,5 +106,60 @@ func TestOverallEqualsSeparateCalls(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestDegenerateInputs: empty tables, all-zero weights, a single row and
+// rows in no domain give NaN estimates, not panics.
+func TestDegenerateInputs(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	for _, c := range []struct {
+		name string
+		w, y []float64
+		dom  []int32
+		ndom int
+	}{
+		{"empty", nil, nil, nil, 0},
+		{"zero weights", []float64{0, 0, 0}, []float64{1, 2, 3}, nil, 0},
+		{"one row", []float64{2}, []float64{5}, nil, 0},
+		{"no rows in domains", []float64{1, 1}, []float64{1, 2}, []int32{-1, -1}, 2},
+	} {
+		rec := estRecord(t, mem, estCol{name: "w", f: estFloats(c.w...)}, estCol{name: "y", f: estFloats(c.y...)})
+		d, err := NewDesign(rec, &DesignSpec{Weight: "w"})
+		if c.name == "one row" {
+			var le *LonelyPSUError
+			if !errors.As(err, &le) || !strings.Contains(err.Error(), "only one PSU") {
+				t.Errorf("one row: err %v, want a lonely-PSU error", err)
+			}
+			d, err = NewDesign(rec, &DesignSpec{Weight: "w", Lonely: LonelyCertainty})
+		}
+		if err != nil {
+			rec.Release()
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		one := make([]float64, len(c.y))
+		for i := range one {
+			one[i] = 1
+		}
+		res, err := d.EstimateRatios(&Ratios{Num: [][]float64{c.y, c.y}, Den: [][]float64{one, nil}, Domain: c.dom, NDomains: c.ndom,
+			Combos: [][]float64{{1, 1}}, Cov: true, Overall: c.dom != nil})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		for g := 0; g < res.G; g++ {
+			i := res.Index(g, 0)
+			if c.name == "one row" {
+				// mean 5; a single PSU under "certainty" contributes 0 (R onestrat)
+				if res.Est[i] != 5 || res.Var[i] != 0 {
+					t.Errorf("%s: est %v var %v, want 5, 0", c.name, res.Est[i], res.Var[i])
+				}
+				continue
+			}
+			if g < c.ndom && !math.IsNaN(res.Est[i]) {
+				t.Errorf("%s: domain %d mean %v, want NaN", c.name, g, res.Est[i])
+			}
+		}
+		rec.Release()
 	}
 }
