@@ -38,6 +38,8 @@ type SamplePlan struct {
 	ResponseRate float64
 	DomainBy     []string // columns of the reporting domains
 	Rows         []PlanRow
+	// Notes are caveats for the reader (e.g. what Yamane's e means).
+	Notes []string
 }
 
 // Plan computes the allocation of d on frame without selecting anything and
@@ -143,6 +145,13 @@ func Plan(frame SampleFrame, d *SampleDesign) (*SamplePlan, error) {
 		}
 	}
 	p.Rows = append(p.Rows, sum("total", "all", all))
+	if y := d.Size.Yamane; y != nil {
+		deff := p.Rows[len(p.Rows)-1].Deff
+		p.Notes = append(p.Notes, fmt.Sprintf("Yamane's e = %g is a margin under simple random sampling with z ≈ 2 and p = 0.5; with a design effect deff the real margin is about e·√deff (%.3g for the deff %.3g assumed here).", y.E, y.E*math.Sqrt(deff), deff))
+	}
+	if rate := p.ResponseRate; rate < 1 {
+		p.Notes = append(p.Notes, fmt.Sprintf("Issued counts are the completed ballots wanted divided by the response rate %g; margins use the completes expected.", rate))
+	}
 	return p, nil
 }
 

@@ -2,6 +2,7 @@ package sampling
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -58,6 +59,9 @@ func TestPlan(t *testing.T) {
 	}
 	if a.Cost != 690 || b.Cost != 1180 || total.Cost != 1870 {
 		t.Errorf("costs %v %v %v, want 690 1180 1870", a.Cost, b.Cost, total.Cost)
+	}
+	if len(p.Notes) != 2 || !strings.Contains(p.Notes[0], "e·√deff") {
+		t.Errorf("notes %q", p.Notes)
 	}
 	if total.N != 209 || !selClose(total.Expected, 128*0.8, 1e-12) {
 		t.Errorf("total %+v", total)

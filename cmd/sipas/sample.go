@@ -354,7 +354,13 @@ func smpPlanTable(w io.Writer, p *sampling.SamplePlan) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.1f\t%.2f\t±%.1f\t%s\t\n", r.Level, r.Key, r.N, r.Issued, r.Expected, r.Deff, 100*r.MOE, cost)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, n := range p.Notes {
+		fmt.Fprintln(w, "\nNote:", n)
+	}
+	return nil
 }
 
 func smpPlanJSON(w io.Writer, p *sampling.SamplePlan) error {
@@ -380,7 +386,8 @@ func smpPlanJSON(w io.Writer, p *sampling.SamplePlan) error {
 		ResponseRate float64  `json:"response_rate"`
 		DomainBy     []string `json:"domain_by"`
 		Rows         []row    `json:"rows"`
-	}{P: p.P, Level: p.Level, ResponseRate: p.ResponseRate, DomainBy: p.DomainBy}
+		Notes        []string `json:"notes"`
+	}{P: p.P, Level: p.Level, ResponseRate: p.ResponseRate, DomainBy: p.DomainBy, Notes: p.Notes}
 	for _, r := range p.Rows {
 		out.Rows = append(out.Rows, row{r.Level, r.Key, r.N, r.Issued, num(r.Expected), num(r.Deff), num(r.MOE), num(r.Cost)})
 	}
