@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
+	"strings"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -245,6 +247,7 @@ func RankDomains(est []float64, keys []string, cov mat.Symmetric, opt *RankOptio
 	}
 
 	w := rankWork{k: k, z: z, inv: inv, level: o.Level, buf: make([]float64, b)}
+	cMarg, cSimul := w.firstStep()
 	// Marginal sets: for each j, the pairs (j, l), l ≠ j.
 	for j := range k {
 		pairs := make([]rankPair, 0, k-1)
@@ -253,7 +256,7 @@ func RankDomains(est []float64, keys []string, cov mat.Symmetric, opt *RankOptio
 				pairs = append(pairs, rankPair{j, l})
 			}
 		}
-		rej, c0 := w.test(pairs, tst, o.Stepdown)
+		rej, c0 := w.test(pairs, tst, o.Stepdown, cMarg[j])
 		res.CritMarginal[j] = c0
 		above, below := 0, 0
 		for i, p := range pairs {
@@ -276,7 +279,7 @@ func RankDomains(est []float64, keys []string, cov mat.Symmetric, opt *RankOptio
 			pairs = append(pairs, rankPair{j, l})
 		}
 	}
-	rej, c0 := w.test(pairs, tst, o.Stepdown)
+	rej, c0 := w.test(pairs, tst, o.Stepdown, cSimul)
 	res.CritSimultaneous = c0
 	above := make([]int, k)
 	below := make([]int, k)
@@ -379,20 +382,66 @@ func rankSelect(x []float64, i int) float64 {
 	return x[i]
 }
 
+// firstStep computes in one pass over the draws the critical values of all
+// K marginal families {(j, l) : l ≠ j} and of the family of all pairs
+// (each |Z_a − Z_b|/se_ab is computed once and updates the maxima of a, of
+// b and of the whole draw).
+func (w *rankWork) firstStep() (marg []float64, simul float64) {
+	k, nd := w.k, len(w.buf)
+	mbuf := make([]float64, k*nd) // mbuf[j*nd + d]
+	m := make([]float64, k)
+	for d := range nd {
+		row := w.z[d*k : (d+1)*k]
+		clear(m)
+		for a := range k {
+			za, ma := row[a], m[a]
+			inv := w.inv[a*k : (a+1)*k]
+			for b := a + 1; b < k; b++ {
+				v := math.Abs(za-row[b]) * inv[b]
+				if v > ma {
+					ma = v
+				}
+				if v > m[b] {
+					m[b] = v
+				}
+			}
+			m[a] = ma
+		}
+		s := 0.0
+		for j, v := range m {
+			mbuf[j*nd+d] = v
+			s = max(s, v)
+		}
+		w.buf[d] = s
+	}
+	i := int(math.Ceil(w.level*float64(nd))) - 1
+	i = max(0, min(i, nd-1))
+	marg = make([]float64, k)
+	for j := range k {
+		if k > 1 {
+			marg[j] = rankSelect(mbuf[j*nd:(j+1)*nd], i)
+		}
+	}
+	if k > 1 {
+		simul = rankSelect(w.buf, i)
+	}
+	return marg, simul
+}
+
 // test rejects the pairs with |t| > c (single step, or stepdown), returning
-// the rejection flags and the first-step critical value.
-func (w *rankWork) test(pairs []rankPair, tst []float64, stepdown bool) ([]bool, float64) {
+// the rejection flags and the first-step critical value c0 (given).
+func (w *rankWork) test(pairs []rankPair, tst []float64, stepdown bool, c0 float64) ([]bool, float64) {
 	rej := make([]bool, len(pairs))
 	active := append([]rankPair(nil), pairs...)
 	idx := make([]int, len(pairs))
 	for i := range idx {
 		idx[i] = i
 	}
-	first := math.NaN()
-	for {
-		c := w.crit(active)
-		if math.IsNaN(first) {
-			first = c
+	first := c0
+	for step := 0; ; step++ {
+		c := c0
+		if step > 0 {
+			c = w.crit(active)
 		}
 		na, ni := active[:0], idx[:0]
 		newRej := false
@@ -420,15 +469,18 @@ func rankTopBottom(est []float64, keys []string, z []float64, k, topK int) (top,
 	nd := len(z) / k
 	th := make([]float64, k)
 	o := make([]int, k)
-	less := func(a, b int) bool {
-		ea, eb := th[o[a]], th[o[b]]
+	less := func(a, b int) int {
+		ea, eb := th[a], th[b]
 		if ea != eb {
-			return ea > eb
+			if ea > eb {
+				return -1
+			}
+			return 1
 		}
 		if keys != nil {
-			return keys[o[a]] < keys[o[b]]
+			return strings.Compare(keys[a], keys[b])
 		}
-		return o[a] < o[b]
+		return a - b
 	}
 	kk := min(topK, k)
 	for d := range nd {
@@ -437,7 +489,7 @@ func rankTopBottom(est []float64, keys []string, z []float64, k, topK int) (top,
 			th[j] = est[j] + row[j]
 			o[j] = j
 		}
-		sort.Slice(o, less)
+		slices.SortFunc(o, less)
 		for pos := range kk {
 			top[o[pos]]++
 			bottom[o[k-1-pos]]++
