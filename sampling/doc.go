@@ -20,6 +20,14 @@
 //     columns supplied in the data): θ̂_r from the same Ratios with w_ri and
 //     V = scale Σ_r rscale_r (θ̂_r − θ̄)² (R svrVar, mse or not).
 //
+// Ratios.Overall adds the all-rows domain to a by-domain call, in the same
+// passes over the data (national and provincial indices at once). The
+// difference between a domain and the whole population (a province against
+// the nation, METHODOLOGY §8), with the covariance that comes from the
+// province being part of the nation, is a combination of two estimands on
+// the whole design: numerator y·d and denominator x·d (the domain's ratio)
+// and y, x (the nation's), with coefficients (1, −1).
+//
 // Mean, Total, Ratio and Estimates build Ratios from columns (each variable
 // drops only its own missing rows, as separate R svymean(~v, na.rm = TRUE)
 // calls), by domains of one or more columns (NewDomains), with confidence

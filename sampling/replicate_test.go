@@ -1,6 +1,7 @@
 package sampling
 
 import (
+	"errors"
 	"math"
 	"path/filepath"
 	"strconv"
@@ -266,5 +267,90 @@ func TestBootstrapFactors(t *testing.T) {
 				t.Fatalf("%v: not reproducible", v)
 			}
 		}
+	}
+}
+
+// TestSuppliedTypeScales: supplied replicate weights with --rep-type and no
+// scale take R svrepdesign's default scales (jk1 (R−1)/R, brr 1/R, fay
+// 1/(R(1−ρ)²)), which are those of the designs that built them here.
+func TestSuppliedTypeScales(t *testing.T) {
+	for _, c := range []struct {
+		name, typ string
+		rho       float64
+	}{{"jk1", "jk1", 0}, {"brr", "brr", 0}, {"fay", "fay", 0.3}} {
+		rd := estRepDesigns[c.name]
+		rec := estLoad(t, rd.file)
+		repRec, err := arrowio.ReadAll(filepath.Join("..", "testdata", "estimation", "repw_"+c.name+".csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := estAddColumns(t, rec, repRec)
+		built, err := NewDesign(all, &rd.spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sup, err := NewDesign(all, &DesignSpec{Weight: "pw", RepWeightsPrefix: "rw", RepType: c.typ, FayRho: c.rho})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := built.Mean(all, []string{"api00", "enroll"}, nil)
+		b, _ := sup.Mean(all, []string{"api00", "enroll"}, nil)
+		for i := range a {
+			if !estRel(b[i].SE, a[i].SE, 1e-10) {
+				t.Errorf("%s: supplied SE %v, built %v", c.name, b[i].SE, a[i].SE)
+			}
+		}
+		repRec.Release()
+	}
+	// bad supplied specs
+	rec := estLoad(t, "apiclus1")
+	repRec, _ := arrowio.ReadAll(filepath.Join("..", "testdata", "estimation", "repw_jk1.csv"))
+	defer repRec.Release()
+	all := estAddColumns(t, rec, repRec)
+	for _, spec := range []DesignSpec{
+		{RepWeightsPrefix: "rw", RepType: "jkn"},
+		{RepWeightsPrefix: "rw", RepType: "fay"},
+		{RepWeightsPrefix: "rw", RepType: "sdr"},
+		{RepWeightsPrefix: "zz"},
+		{RepWeightsPrefix: "rw", RepRScales: []float64{1, 2}},
+	} {
+		if _, err := NewDesign(all, &spec); !errors.Is(err, ErrBadDesign) {
+			t.Errorf("%+v: err %v, want ErrBadDesign", spec, err)
+		}
+	}
+}
+
+// TestManyCombos: more than 64 combinations (bit masks in groups of 64).
+func TestManyCombos(t *testing.T) {
+	rec := estLoad(t, "apistrat")
+	d, _ := NewDesign(rec, &DesignSpec{Weight: "pw", Strata: "stype"})
+	col, _ := arrowio.Column(rec, "acs.k3")
+	y, valid, _ := arrowio.Float64s(col)
+	den := make([]float64, len(y))
+	for i := range den {
+		if valid == nil || valid[i] {
+			den[i] = 1
+		}
+	}
+	one := make([]float64, len(y))
+	for i := range one {
+		one[i] = 1
+	}
+	combos := make([][]float64, 70)
+	for c := range combos {
+		combos[c] = []float64{1, 0}
+	}
+	combos[69] = []float64{0, 1}
+	res, err := d.EstimateRatios(&Ratios{Num: [][]float64{y, one}, Den: [][]float64{den, one}, Combos: combos})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for c := 0; c < 69; c++ {
+		if res.N[2+c] != res.N[0] || res.Var[2+c] != res.Var[0] {
+			t.Errorf("combo %d: n %d var %v; want %d %v", c, res.N[2+c], res.Var[2+c], res.N[0], res.Var[0])
+		}
+	}
+	if res.N[2+69] != 200 {
+		t.Errorf("combo 69 n %d, want 200", res.N[2+69])
 	}
 }
