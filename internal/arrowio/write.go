@@ -43,25 +43,23 @@ func Write(path string, schema *arrow.Schema, batches []arrow.RecordBatch, opts 
 	if path == "-" {
 		name = "stdout"
 	}
-	err := fsutil.WriteAtomic(path, cfg.stdout, func(w io.Writer) error {
+	return fsutil.WriteAtomic(path, cfg.stdout, func(w io.Writer) error {
+		var err error
 		switch format {
 		case CSV:
-			return writeCSV(w, schema, batches)
+			err = writeCSV(w, schema, batches)
 		case Parquet:
-			return writeParquet(w, schema, batches, cfg)
+			err = writeParquet(w, schema, batches, cfg)
 		case IPCFile:
-			return writeIPC(w, false, schema, batches, cfg)
+			err = writeIPC(w, false, schema, batches, cfg)
 		default:
-			return writeIPC(w, true, schema, batches, cfg)
+			err = writeIPC(w, true, schema, batches, cfg)
 		}
+		if err != nil {
+			return &Error{File: name, Err: fmt.Errorf("cannot write %s: %w", format, err)}
+		}
+		return nil
 	})
-	if err != nil {
-		if _, ok := err.(*Error); ok {
-			return err
-		}
-		return &Error{File: name, Err: fmt.Errorf("cannot write %s: %w", format, err)}
-	}
-	return nil
 }
 
 // WriteRecord writes one record batch; see Write.
