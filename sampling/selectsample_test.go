@@ -579,3 +579,59 @@ func TestSelectSampleSortImplicitStratification(t *testing.T) {
 		}
 	}
 }
+
+// A register of 20 transactions in two provinces; 6 ballots allocated
+// proportionally (3.6 and 2.4 → 4 and 2 by largest remainder), drawn
+// systematically every N_h/n_h rows of the list sorted by field (implicit
+// stratification: Hà Nội's four are two "business", one "civil status",
+// one "land"), with a reserve of ⌈0.34 n_h⌉ in random order.
+func ExampleSelectSample() {
+	mem := memory.DefaultAllocator
+	pb := array.NewStringBuilder(mem)
+	fb := array.NewStringBuilder(mem)
+	ib := array.NewInt64Builder(mem)
+	for i := 0; i < 20; i++ {
+		prov := "Hà Nội"
+		if i >= 12 {
+			prov = "Huế"
+		}
+		pb.Append(prov)
+		fb.Append([]string{"land", "civil status", "business"}[i%3])
+		ib.Append(int64(i + 1))
+	}
+	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "province", Type: arrow.BinaryTypes.String}, {Name: "field", Type: arrow.BinaryTypes.String}}, nil)
+	rec := array.NewRecordBatch(schema, []arrow.Array{ib.NewArray(), pb.NewArray(), fb.NewArray()}, 20)
+	defer rec.Release()
+
+	d, err := ParseSampleDesign(strings.NewReader(`{
+	  "strata": ["province"],
+	  "size": {"total": 6},
+	  "stages": [{"unit": "row", "method": "systematic", "sort": ["field"]}],
+	  "reserve": 0.34}`))
+	if err != nil {
+		panic(err)
+	}
+	out, err := SelectSample(NewRecordFrame(rec), d, rand.New(rand.NewPCG(2024, 0)))
+	if err != nil {
+		panic(err)
+	}
+	defer out.Release()
+	ids := selColumn(out, "id").(*array.Int64)
+	strata := selColumn(out, "stratum").(*array.String)
+	w := selColumn(out, "design_weight").(*array.Float64)
+	rank := selColumn(out, "reserve_rank").(*array.Int64)
+	for i := 0; i < int(out.NumRows()); i++ {
+		fmt.Printf("id %d %s weight %.1f reserve %d\n", ids.Value(i), strata.Value(i), w.Value(i), rank.Value(i))
+	}
+	// Output:
+	// id 1 Hà Nội weight 3.0 reserve 2
+	// id 3 Hà Nội weight 3.0 reserve 0
+	// id 4 Hà Nội weight 3.0 reserve 0
+	// id 6 Hà Nội weight 3.0 reserve 1
+	// id 8 Hà Nội weight 3.0 reserve 0
+	// id 12 Hà Nội weight 3.0 reserve 0
+	// id 15 Huế weight 4.0 reserve 0
+	// id 18 Huế weight 4.0 reserve 1
+	// id 20 Huế weight 4.0 reserve 0
+}
