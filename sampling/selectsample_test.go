@@ -601,8 +601,15 @@ func ExampleSelectSample() {
 	}
 	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "province", Type: arrow.BinaryTypes.String}, {Name: "field", Type: arrow.BinaryTypes.String}}, nil)
-	rec := array.NewRecordBatch(schema, []arrow.Array{ib.NewArray(), pb.NewArray(), fb.NewArray()}, 20)
+	cols := []arrow.Array{ib.NewArray(), pb.NewArray(), fb.NewArray()}
+	rec := array.NewRecordBatch(schema, cols, 20)
 	defer rec.Release()
+	for _, c := range cols {
+		c.Release()
+	}
+	ib.Release()
+	pb.Release()
+	fb.Release()
 
 	d, err := ParseSampleDesign(strings.NewReader(`{
 	  "strata": ["province"],
