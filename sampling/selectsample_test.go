@@ -642,3 +642,35 @@ func ExampleSelectSample() {
 	// id 18 Huế weight 4.0 reserve 1
 	// id 20 Huế weight 4.0 reserve 0
 }
+
+// TestSelectSampleSRSFirstStage: with districts drawn by SRS (n = 2 of A's
+// 5 and B's 4 districts), pi_1 = 2/N_h, fpc_1 = N_h (districts), the PSU is
+// the district, and a later stage asking for more units than a district has
+// takes them all (pi_2 = 1).
+func TestSelectSampleSRSFirstStage(t *testing.T) {
+	f := selTwoProvinces()
+	base := f.record(memory.DefaultAllocator)
+	defer base.Release()
+	rec := selWithTarget(base, 8)
+	defer rec.Release()
+	d := selMustDesign(t, `{"strata":["province"],"size":{"column":"n_target"},"stages":[
+		{"unit":"district","method":"srs","n":2},{"unit":"commune","method":"systematic","n":3},{"unit":"row","method":"srs"}]}`)
+	out, err := SelectSample(NewRecordFrame(rec), d, selTestRNG(11))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Release()
+	dist := selColumn(out, "district").(*array.String)
+	nd := map[string]float64{"A": 5, "B": 4}
+	for i, r := range selRows(t, out, 3) {
+		if r.fpc != nd[r.stratum] || r.pis[0] != 2/nd[r.stratum] {
+			t.Errorf("%+v: want fpc_1 %v and pi_1 %v", r, nd[r.stratum], 2/nd[r.stratum])
+		}
+		if r.psu != r.stratum+"/"+dist.Value(i) {
+			t.Errorf("psu %q for district %q", r.psu, dist.Value(i))
+		}
+		if r.pis[1] != 1 {
+			t.Errorf("pi_2 %v: districts have at most 3 communes, all taken", r.pis[1])
+		}
+	}
+}
