@@ -185,3 +185,58 @@ func TestCalibrationVarianceHook(t *testing.T) {
 		rec.Release()
 	}
 }
+
+// AdjustInfluence may be called from several goroutines (the engine's
+// workers): the lazily built factorization is shared safely and every call
+// gives the same residuals.
+func TestAdjustInfluenceConcurrent(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	rec := apiRecord(t, mem, "apiclus1")
+	defer rec.Release()
+	res, err := Apply(mustSpec(t, goldenSpecs("apiclus1")["cal_logit"]), rec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, _ := numericColumn(rec, "api00")
+	base := make([]float64, len(y))
+	for i := range y {
+		base[i] = res.Weights[i] * y[i]
+	}
+	want := append([]float64(nil), base...)
+	res.AdjustInfluence(want)
+	res2, _ := Apply(mustSpec(t, goldenSpecs("apiclus1")["cal_logit"]), rec, nil) // fresh, not yet factorized
+	done := make(chan []float64, 8)
+	for g := 0; g < 8; g++ {
+		go func() {
+			z := append([]float64(nil), base...)
+			res2.AdjustInfluence(z)
+			done <- z
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		z := <-done
+		for i := range z {
+			if z[i] != want[i] {
+				t.Fatalf("row %d: %v vs %v", i+1, z[i], want[i])
+			}
+		}
+	}
+	// residuals are orthogonal to the calibration variables: Σ_i x_ik z_i/g_i = 0
+	// (weighted normal equations of the regression on √w0 x with r = z/(g√w0)).
+	v := res.Steps[0].Variance
+	dot := make([]float64, v.P)
+	scale := make([]float64, v.P)
+	for i := range want {
+		cols, vals := v.ModelRow(i)
+		for q, c := range cols {
+			dot[c] += vals[q] * want[i] / v.G[i]
+			scale[c] += math.Abs(vals[q] * base[i] / v.G[i])
+		}
+	}
+	for k, d := range dot {
+		if math.Abs(d) > 1e-12*scale[k] {
+			t.Errorf("column %s: Σ x z/g = %v, want 0", v.Names[k], d)
+		}
+	}
+}
