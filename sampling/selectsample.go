@@ -52,10 +52,11 @@ type selPicked struct {
 //	               random order in which replacements are used, per stratum
 //
 // The algorithm:
-//  1. Read the frame once (only the columns the design names): the strata,
-//     the units of each stage, their size measures (the sum of the stage's
-//     size column over the unit's rows, or the number of rows) and
-//     certainty flags.
+//  1. Read the frame (only the columns the design names): the strata, the
+//     units of each stage, their size measures (the sum of the stage's size
+//     column over the unit's rows, or the number of rows), certainty flags,
+//     and per row its final-stage parent and the ranks of its sort values
+//     (4 bytes each: 30 million rows with one sort column keep 240 MB).
 //  2. Count ballots per stratum: the size rule per domain, divided by the
 //     response rate, bounded, rounded up, allocated across the domain's
 //     strata (Allocate).
@@ -73,7 +74,8 @@ type selPicked struct {
 //     drawn. A reserve row carries the stage probabilities of the parent it
 //     was drawn in (the weight of the ballot it replaces).
 //
-// Randomness comes only from rng, consumed in a fixed order, so the same
+// A second and last read of the frame takes every column of the selected
+// rows. Randomness comes only from rng, consumed in a fixed order, so the same
 // frame, design and seed give the same sample on every machine. The
 // caller must Release the record. Errors name the stratum, column, row or
 // design field: *SampleFrameError, *SampleDesignError, and ErrCountsNotMet
@@ -121,7 +123,7 @@ func SelectSample(frame SampleFrame, d *SampleDesign, rng *rand.Rand) (arrow.Rec
 		}
 		leavesPer = append(leavesPer, leaves)
 	}
-	picked, err := s.selectRows(frame, leavesPer, nh)
+	picked, err := s.selectRows(leavesPer)
 	if err != nil {
 		return nil, err
 	}
@@ -280,23 +282,21 @@ func (s *selRun) selectStage(h, st int, p int32) ([]int32, error) {
 
 func (s *selRun) markCertain(units []int32) {
 	if s.d.Stages[0].Method != "pps_systematic" {
-		return // equal-probability census of PSUs keeps its stratum (fpc_1 = n)
+		return // an srs/systematic first stage taking every unit keeps its stratum (fpc_1 = N_h gives no first-stage variance)
 	}
 	for _, u := range units {
 		s.certOut[u] = true
 	}
 }
 
-// selectRows selects rows in the selected final-stage parents (second pass
-// over the frame when the row stage sorts) and draws the reserve.
-func (s *selRun) selectRows(frame SampleFrame, leavesPer [][]int32, nh []int) ([]selPicked, error) {
+// selectRows selects the rows of the selected final-stage parents (in the
+// order of the sort ranks read in the first pass) and draws the reserve.
+func (s *selRun) selectRows(leavesPer [][]int32) ([]selPicked, error) {
 	t := s.t
 	spec := s.d.Stages[len(s.d.Stages)-1]
 	var leaves []int32
 	for _, ls := range leavesPer {
-		for _, l := range ls {
-			leaves = append(leaves, l)
-		}
+		leaves = append(leaves, ls...)
 	}
 	// The selected final-stage parents are leaves of the tree (depth =
 	// number of levels), so each frame row belongs to at most one of them.
