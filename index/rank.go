@@ -22,8 +22,8 @@ type RankOptions struct {
 	// for the critical values and the top/bottom-k probabilities;
 	// 0 means 10,000.
 	Draws int
-	// Stepdown applies the stepwise refinement of Mogstad et al. (2024,
-	// §3.3, after Romano & Wolf 2005): after the first rejections the
+	// Stepdown applies the stepwise refinement of Mogstad et al. (2024;
+	// after Romano & Wolf 2005): after the first rejections the
 	// critical value is recomputed over the comparisons not yet rejected,
 	// until nothing new is rejected. The sets are never wider than the
 	// single-step ones and keep their coverage.
@@ -118,8 +118,11 @@ func rankOrder(est []float64, keys []string) []int {
 // 95% (Level) confidence sets for the ranks after Mogstad, Romano, Shaikh &
 // Wilhelm (2024), "Inference for Ranks with Applications to Mobility across
 // Neighbourhoods and Academic Achievement across Countries", Review of
-// Economic Studies 91(1), 476–518, §3 (their two-sided construction, the one
-// of R package csranks with stepdown = FALSE, or TRUE when asked).
+// Economic Studies 91(1), 476–518, §3: their two-sided construction, as the
+// authors' R package csranks computes it with cstype = "two-sided" and
+// stepdown = FALSE — or stepdown = TRUE, csranks' default, with
+// RankOptions.Stepdown; single step is our default because the stepdown
+// costs a few more passes over the draws.
 //
 // The rank of j is r_j = 1 + #{k : θ_k > θ_j}. For a family F of ordered
 // pairs (j, k) the differences get simultaneous two-sided intervals
