@@ -208,7 +208,8 @@ type Design struct {
 
 	df       int
 	wsum     float64
-	okStrata int // strata that are not lonely (for LonelyAverage)
+	zeroW    bool // some weight is 0
+	okStrata int  // strata that are not lonely (for LonelyAverage)
 	reps     *desReplicates
 }
 
@@ -643,4 +644,10 @@ func (d *Design) computeDF() {
 		}
 	}
 	d.df = np - ns
+	for _, w := range d.w {
+		if w == 0 {
+			d.zeroW = true
+			break
+		}
+	}
 }

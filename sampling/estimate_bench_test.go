@@ -162,6 +162,51 @@ func BenchmarkEstimateRatios(b *testing.B) {
 	}
 }
 
+// BenchmarkEstimateRatiosItems: national and by province in one call
+// (Overall) with the 22 criteria given as int8 codes (Ratios.Items).
+func BenchmarkEstimateRatiosItems(b *testing.B) {
+	for _, n := range []int{1_000, 100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
+			const H, P, K = 63, 20, 22
+			data := estMakeBench(n, H, P, K)
+			rec := data.record()
+			defer rec.Release()
+			d, err := NewDesign(rec, &DesignSpec{Weight: "weight", Strata: "province", PSU: "psu"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			// codes 1..5 (4, 5 satisfied), 9 = no answer
+			values := []float64{0, 0, 0, 1, 1, math.NaN(), math.NaN(), math.NaN(), math.NaN()}
+			items := make([]Item, K)
+			for k := range items {
+				c := make([]int8, n)
+				for i := range c {
+					switch {
+					case data.v[k][i] == 0:
+						c[i] = 9
+					case data.s[k][i] == 1:
+						c[i] = int8(4 + i%2)
+					default:
+						c[i] = int8(1 + i%3)
+					}
+				}
+				items[k] = Item{Codes: c, Min: 1, Values: values}
+				data.s[k], data.v[k] = nil, nil
+			}
+			r := &Ratios{Items: items, Combos: estSIPASCombos(K), Domain: data.province, NDomains: H, Overall: true}
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu0 := estCPUSeconds()
+			for i := 0; i < b.N; i++ {
+				if _, err := d.EstimateRatios(r); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric((estCPUSeconds()-cpu0)/float64(b.N), "cpu-s/op")
+		})
+	}
+}
+
 // BenchmarkEstimateRatiosOverall: the same in one call with Ratios.Overall
 // (national and by province in the same passes over the data).
 func BenchmarkEstimateRatiosOverall(b *testing.B) {

@@ -34,10 +34,66 @@ type Ratios struct {
 	Combos [][]float64
 	// Cov asks for the (K+C)×(K+C) covariance per domain.
 	Cov bool
+	// Items are further estimands given as small integer codes (Likert
+	// items), numbered after the Num/Den ones: estimand len(Num)+i is
+	// Items[i]. They avoid materialising two float64 columns per item (the
+	// engine reads one byte per row and item).
+	Items []Item
 	// Overall also estimates over all rows, as an extra last domain (index
 	// NDomains) computed in the same passes over the data (national and by
 	// province at once). Ignored when Domain is nil.
 	Overall bool
+}
+
+// Item is an estimand given as codes: the mean of Values[code − Min] over
+// the rows where that value is not NaN (missing codes map to NaN; codes
+// outside the table count as missing). It is the ratio Σ w·y·v / Σ w·v
+// with y the value and v = 1 for a valid code, exactly as the Num/Den pair
+// (y·v, v) would be.
+type Item struct {
+	Codes  []int8
+	Min    int8
+	Values []float64
+}
+
+// table returns the numerator and denominator of every int8 code.
+func (it *Item) table() (y, x *[256]float64) {
+	y, x = new([256]float64), new([256]float64)
+	for c := -128; c < 128; c++ {
+		j := c - int(it.Min)
+		if j >= 0 && j < len(it.Values) && !math.IsNaN(it.Values[j]) {
+			y[uint8(int8(c))] = it.Values[j]
+			x[uint8(int8(c))] = 1
+		}
+	}
+	return y, x
+}
+
+// vrMaterialize returns r with its Items turned into Num/Den columns (for
+// the code paths that read columns row by row: replicate designs, the
+// average lonely-PSU scale, more than 64 combinations).
+func vrMaterialize(r *Ratios, n int) *Ratios {
+	out := *r
+	nn := len(r.Num)
+	out.Num = append(append([][]float64(nil), r.Num...), make([][]float64, len(r.Items))...)
+	out.Den = make([][]float64, nn+len(r.Items))
+	if r.Den != nil {
+		copy(out.Den, r.Den)
+	}
+	if r.Valid != nil {
+		out.Valid = make([][]bool, nn+len(r.Items))
+		copy(out.Valid, r.Valid)
+	}
+	for i := range r.Items {
+		yt, xt := r.Items[i].table()
+		y, x := make([]float64, n), make([]float64, n)
+		for j, c := range r.Items[i].Codes {
+			y[j], x[j] = yt[uint8(c)], xt[uint8(c)]
+		}
+		out.Num[nn+i], out.Den[nn+i] = y, x
+	}
+	out.Items = nil
+	return &out
 }
 
 // RatioResult holds the estimates of EstimateRatios. Slices are indexed
@@ -85,6 +141,8 @@ type vrTotals struct {
 	N, Nobs    []int     // [g*J+j]: observed rows, and those with w ≠ 0
 	combos     [][]vrTerm
 	overall    int // index of the all-rows domain, −1 without Overall
+	nNum       int // estimands from Num/Den; the rest are Items
+	ytab, xtab []*[256]float64
 }
 
 type vrTerm struct {
@@ -111,6 +169,15 @@ type vrTerm struct {
 // weights w_ri, and V = scale Σ_r rscale_r (θ̂_r − θ̄)², θ̄ = θ̂ (mse) or the
 // mean of the θ̂_r (R svrVar).
 func (d *Design) EstimateRatios(r *Ratios) (*RatioResult, error) {
+	if len(r.Items) > 0 && (d.reps != nil || len(r.Combos) > 64 ||
+		(d.spec.Lonely == LonelyAverage && d.okStrata < len(d.nh))) {
+		for i := range r.Items {
+			if len(r.Items[i].Codes) != d.n {
+				panic(fmt.Sprintf("sampling: EstimateRatios: item %d has %d codes, design has %d rows", i, len(r.Items[i].Codes), d.n))
+			}
+		}
+		r = vrMaterialize(r, d.n)
+	}
 	t := d.vrCheckAndTotal(r)
 	J, G := t.J, t.G
 	res := &RatioResult{K: t.K, C: t.C, G: G, DF: d.df,
@@ -167,14 +234,20 @@ func (d *Design) EstimateRatios(r *Ratios) (*RatioResult, error) {
 // vrCheckAndTotal validates r (panicking on caller bugs) and computes the
 // full-sample totals, estimates and counts.
 func (d *Design) vrCheckAndTotal(r *Ratios) *vrTotals {
-	K := len(r.Num)
-	if r.Den != nil && len(r.Den) != K {
-		panic(fmt.Sprintf("sampling: EstimateRatios: %d numerators, %d denominators", K, len(r.Den)))
+	nNum := len(r.Num)
+	for i := range r.Items {
+		if len(r.Items[i].Codes) != d.n {
+			panic(fmt.Sprintf("sampling: EstimateRatios: item %d has %d codes, design has %d rows", i, len(r.Items[i].Codes), d.n))
+		}
 	}
-	if r.Valid != nil && len(r.Valid) != K {
-		panic(fmt.Sprintf("sampling: EstimateRatios: %d numerators, %d validity masks", K, len(r.Valid)))
+	if r.Den != nil && len(r.Den) != nNum {
+		panic(fmt.Sprintf("sampling: EstimateRatios: %d numerators, %d denominators", nNum, len(r.Den)))
 	}
-	for k := 0; k < K; k++ {
+	if r.Valid != nil && len(r.Valid) != nNum {
+		panic(fmt.Sprintf("sampling: EstimateRatios: %d numerators, %d validity masks", nNum, len(r.Valid)))
+	}
+	K := nNum + len(r.Items)
+	for k := 0; k < nNum; k++ {
 		if len(r.Num[k]) != d.n {
 			panic(fmt.Sprintf("sampling: EstimateRatios: numerator %d has length %d, design has %d rows", k, len(r.Num[k]), d.n))
 		}
@@ -210,7 +283,11 @@ func (d *Design) vrCheckAndTotal(r *Ratios) *vrTotals {
 	t := &vrTotals{K: K, C: C, J: J, G: G,
 		Y: make([]float64, G*K), X: make([]float64, G*K),
 		est: make([]float64, G*J), a: make([]float64, G*K), b: make([]float64, G*K),
-		W: make([]float64, G*J), N: make([]int, G*J), Nobs: make([]int, G*J), overall: overall}
+		W: make([]float64, G*J), N: make([]int, G*J), Nobs: make([]int, G*J), overall: overall, nNum: nNum}
+	for i := range r.Items {
+		y, x := r.Items[i].table()
+		t.ytab, t.xtab = append(t.ytab, y), append(t.xtab, x)
+	}
 	t.combos = make([][]vrTerm, C)
 	for c, co := range r.Combos {
 		if len(co) != K {
@@ -263,7 +340,7 @@ func (d *Design) vrCheckAndTotal(r *Ratios) *vrTotals {
 			gk := g*K + k
 			e := math.NaN()
 			if t.N[g*J+k] > 0 {
-				if vrDen(r, k) == nil {
+				if k < nNum && vrDen(r, k) == nil {
 					e = t.Y[gk]
 					t.a[gk] = 1
 				} else if t.X[gk] != 0 {
@@ -327,6 +404,9 @@ type vrWorker struct {
 	cov       []float64 // [g*J*J]
 	s1, s2    []float64 // [g*J+j] Σ z, Σ z²/w (design effect)
 	rbuf      []float64 // [k*vrBlock+j] r of row j of the block
+	ybuf      []float64 // decoded item values of the block
+	xbuf      []float64
+	wbuf      []float64 // gathered weights of the block
 	rc        []float64 // [j] a combination's r
 	idx       []int32   // rows of the block
 	gs        []int32   // their domains
@@ -413,6 +493,7 @@ func (d *Design) newVrWorker(t *vrTotals, wantCov bool) *vrWorker {
 		strMark: make([]int32, G),
 		V:       make([]float64, G*J), s1: make([]float64, G*J), s2: make([]float64, G*J),
 		rbuf: make([]float64, t.K*vrBlock), rc: make([]float64, vrBlock),
+		ybuf: make([]float64, vrBlock), xbuf: make([]float64, vrBlock), wbuf: make([]float64, vrBlock),
 		idx: make([]int32, vrBlock), gs: make([]int32, vrBlock), wantCov: wantCov,
 		lonelyAvg: d.spec.Lonely == LonelyAverage}
 	if wantCov {
@@ -682,8 +763,24 @@ func (d *Design) vrTotalsRange(r *Ratios, t *vrTotals, i0, i1 int, Y, X, W []flo
 	w := d.w[i0:i1]
 	var mask []uint64
 	var full uint64
+	ybuf, xbuf := make([]float64, 4096), make([]float64, 4096) // decoded items
 	if C > 0 {
 		mask = make([]uint64, i1-i0)
+	}
+	// runs of consecutive rows in one domain (positions relative to i0)
+	type vrRun struct{ s, e, g int32 }
+	var runs []vrRun
+	if dom == nil {
+		runs = []vrRun{{0, int32(i1 - i0), 0}}
+	} else {
+		for i := i0; i < i1; {
+			j := i + 1
+			for j < i1 && dom[j] == dom[i] {
+				j++
+			}
+			runs = append(runs, vrRun{int32(i - i0), int32(j - i0), dom[i]})
+			i = j
+		}
 	}
 	for c0 := 0; c0 < max(C, 1); c0 += 64 {
 		c1 := min(C, c0+64)
@@ -710,13 +807,71 @@ func (d *Design) vrTotalsRange(r *Ratios, t *vrTotals, i0, i1 int, Y, X, W []flo
 				vrMaskOnly(r, k, i0, i1, mask, bitsK)
 				continue
 			}
-			y := r.Num[k][i0:i1]
-			x, v := vrDen(r, k), vrValid(r, k)
-			if x != nil {
-				x = x[i0:i1]
+			var yAll, xAll []float64
+			var vAll []bool
+			item := k >= t.nNum
+			var yt, xt *[256]float64
+			var codesAll []int8
+			if item {
+				yt, xt = t.ytab[k-t.nNum], t.xtab[k-t.nNum]
+				codesAll = r.Items[k-t.nNum].Codes[i0:i1]
+			} else {
+				yAll = r.Num[k][i0:i1]
+				xAll, vAll = vrDen(r, k), vrValid(r, k)
+				if xAll != nil {
+					xAll = xAll[i0:i1]
+				}
+				if vAll != nil {
+					vAll = vAll[i0:i1]
+				}
 			}
-			if v != nil {
-				v = v[i0:i1]
+			if !item && xAll != nil && vAll == nil {
+				// the common case (a ratio whose denominator marks the
+				// observed rows): tight loops over runs of one domain
+				gA := t.overall
+				for _, run := range runs {
+					var sy, sx, sw float64
+					var sn, so int
+					ys, xs, ws := yAll[run.s:run.e], xAll[run.s:run.e], w[run.s:run.e]
+					var mk []uint64
+					if bitsK != 0 {
+						mk = mask[run.s:run.e]
+					}
+					xs = xs[:len(ys)]
+					ws = ws[:len(ys)]
+					for i, yv := range ys {
+						wi, xi := ws[i], xs[i]
+						sy += wi * yv
+						sx += wi * xi
+						if xi != 0 {
+							sn++
+							sw += wi
+							if mk != nil {
+								mk[i] |= bitsK
+							}
+						}
+					}
+					if d.zeroW {
+						for i, wi := range ws {
+							if xs[i] != 0 && wi != 0 {
+								so++
+							}
+						}
+					} else {
+						so = sn
+					}
+					for _, g := range [2]int{int(run.g), gA} {
+						if g < 0 {
+							continue
+						}
+						Y[g*K+k] += sy
+						X[g*K+k] += sx
+						W[g*J+k] += sw
+						N[g*J+k] += sn
+						O[g*J+k] += so
+					}
+				}
+				continue
 			}
 			var dm []int32
 			if dom != nil {
@@ -730,63 +885,94 @@ func (d *Design) vrTotalsRange(r *Ratios, t *vrTotals, i0, i1 int, Y, X, W []flo
 			var ay, ax, aw float64 // the all-rows domain (Overall)
 			var an, ao int
 			all := t.overall >= 0
-			for i, wi := range w {
-				g := 0
-				if dm != nil {
-					g = int(dm[i])
-				}
-				if g != cur {
-					if cur >= 0 {
-						Y[cur*K+k] += sy
-						X[cur*K+k] += sx
-						W[cur*J+k] += sw
-						N[cur*J+k] += sn
-						O[cur*J+k] += so
+			const chunk = 4096
+			for c0 := 0; c0 < len(w); c0 += chunk {
+				c1 := min(c0+chunk, len(w))
+				ww := w[c0:c1]
+				var y, x []float64
+				var v []bool
+				if item {
+					// decode the item's codes (one byte per row) chunk by chunk
+					codes := codesAll[c0:c1]
+					y, x = ybuf[:len(codes)], xbuf[:len(codes)]
+					for i, c := range codes {
+						y[i], x[i] = yt[uint8(c)], xt[uint8(c)]
 					}
-					cur = g
-					sy, sx, sw, sn, so = 0, 0, 0, 0, 0
+				} else {
+					y = yAll[c0:c1]
+					if xAll != nil {
+						x = xAll[c0:c1]
+					}
+					if vAll != nil {
+						v = vAll[c0:c1]
+					}
 				}
-				if g < 0 && !all {
-					continue
+				var dmc []int32
+				if dm != nil {
+					dmc = dm[c0:c1]
 				}
-				ok := true
-				wy := wi * y[i]
-				var wx float64
-				if x != nil {
-					xi := x[i]
-					wx = wi * xi
-					ok = xi != 0
+				mk := mask
+				if mk != nil {
+					mk = mask[c0:c1]
 				}
-				if v != nil {
-					ok = v[i]
-				}
-				if all {
-					ay += wy
-					ax += wx
-					if ok {
-						an++
-						aw += wi
-						if wi != 0 {
-							ao++
+				for i, wi := range ww {
+					g := 0
+					if dmc != nil {
+						g = int(dmc[i])
+					}
+					if g != cur {
+						if cur >= 0 {
+							Y[cur*K+k] += sy
+							X[cur*K+k] += sx
+							W[cur*J+k] += sw
+							N[cur*J+k] += sn
+							O[cur*J+k] += so
+						}
+						cur = g
+						sy, sx, sw, sn, so = 0, 0, 0, 0, 0
+					}
+					if g < 0 && !all {
+						continue
+					}
+					ok := true
+					wy := wi * y[i]
+					var wx float64
+					if x != nil {
+						xi := x[i]
+						wx = wi * xi
+						ok = xi != 0
+					}
+					if v != nil {
+						ok = v[i]
+					}
+					if all {
+						ay += wy
+						ax += wx
+						if ok {
+							an++
+							aw += wi
+							if wi != 0 {
+								ao++
+							}
 						}
 					}
-				}
-				if g < 0 {
-					if ok && bitsK != 0 {
-						mask[i] |= bitsK
+					if g < 0 {
+						if ok && bitsK != 0 {
+							mk[i] |= bitsK
+						}
+						continue
 					}
-					continue
-				}
-				sy += wy
-				sx += wx
-				if ok {
-					sn++
-					sw += wi
-					if wi != 0 {
-						so++
-					}
-					if bitsK != 0 {
-						mask[i] |= bitsK
+					sy += wy
+					sx += wx
+					if ok {
+						sn++
+						sw += wi
+						if wi != 0 {
+							so++
+						}
+						if bitsK != 0 {
+							mk[i] |= bitsK
+						}
 					}
 				}
 			}
@@ -883,17 +1069,74 @@ func (d *Design) vrBlockPass(r *Ratios, t *vrTotals, wk *vrWorker, idx, gs []int
 	K, J := t.K, t.J
 	w := d.w
 	m := len(idx)
+	contig := d.order == nil
+	var wblk []float64 // the block's weights (items)
 	for k := 0; k < K; k++ {
+		rb := wk.rbuf[k*vrBlock : k*vrBlock+m]
+		if k >= t.nNum {
+			// an item: decode the block's codes, then the same kernel on
+			// block-local slices
+			if wblk == nil {
+				if contig {
+					wblk = w[idx[0] : int(idx[0])+m]
+				} else {
+					wblk = wk.wbuf[:m]
+					for j, i := range idx {
+						wblk[j] = w[i]
+					}
+				}
+			}
+			yt, xt := t.ytab[k-t.nNum], t.xtab[k-t.nNum]
+			codes := r.Items[k-t.nNum].Codes
+			yy, xx := wk.ybuf[:m], wk.xbuf[:m]
+			if contig {
+				cc := codes[idx[0] : int(idx[0])+m]
+				for j, c := range cc {
+					yy[j], xx[j] = yt[uint8(c)], xt[uint8(c)]
+				}
+			} else {
+				for j, i := range idx {
+					c := codes[i]
+					yy[j], xx[j] = yt[uint8(c)], xt[uint8(c)]
+				}
+			}
+			if gs == nil {
+				a, b := t.a[g0*K+k], t.b[g0*K+k]
+				var tz, ts2 float64
+				for j, yv := range yy {
+					rr := yv*a - xx[j]*b
+					z := wblk[j] * rr
+					tz += z
+					ts2 += z * rr
+					rb[j] = rr
+				}
+				wk.cell[g0*J+k] += tz
+				wk.s2[g0*J+k] += ts2
+				continue
+			}
+			for j, yv := range yy {
+				g := int(gs[j])
+				if g < 0 {
+					rb[j] = 0
+					continue
+				}
+				rr := yv*t.a[g*K+k] - xx[j]*t.b[g*K+k]
+				z := wblk[j] * rr
+				wk.cell[g*J+k] += z
+				wk.s2[g*J+k] += z * rr
+				rb[j] = rr
+			}
+			continue
+		}
 		y := r.Num[k]
 		var x []float64
 		if r.Den != nil {
 			x = r.Den[k]
 		}
-		rb := wk.rbuf[k*vrBlock : k*vrBlock+m]
 		if gs == nil {
 			a, b := t.a[g0*K+k], t.b[g0*K+k]
 			var tz, ts2 float64
-			if lo := int(idx[0]); d.order == nil && x != nil {
+			if lo := int(idx[0]); contig && x != nil {
 				// contiguous rows: plain slices, no gather
 				yy, xx, ww := y[lo:lo+m], x[lo:lo+m], w[lo:lo+m]
 				rb = rb[:len(yy)]

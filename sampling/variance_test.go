@@ -216,3 +216,88 @@ func TestDomainVsNationCombination(t *testing.T) {
 		t.Errorf("linearized SE %v vs JK1 %v", math.Sqrt(rl.Var[2]), math.Sqrt(v))
 	}
 }
+
+// TestItemsEqualNumDen: estimands given as codes (Ratios.Items) give what
+// the materialised Num/Den pairs (value·valid, valid) give, for every path
+// (linearization in and out of PSU order, domains, Overall, combinations,
+// covariance, the average lonely-PSU scale, replicate designs).
+func TestItemsEqualNumDen(t *testing.T) {
+	for _, c := range []struct {
+		file string
+		spec DesignSpec
+	}{
+		{"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum"}},
+		{"apistrat", DesignSpec{Weight: "pw", Strata: "stype", PSU: "dnum", Nest: true}}, // rows not in PSU order
+		{"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyAverage}},
+		{"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Variance: JK1}},
+	} {
+		rec := estLoad(t, c.file)
+		d, err := NewDesign(rec, &c.spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.file == "apistrat" && d.order == nil {
+			t.Fatal("apistrat by dnum should not be in PSU order")
+		}
+		n := d.Rows()
+		col, _ := arrowio.Column(rec, "api00")
+		api, _, _ := arrowio.Float64s(col)
+		col, _ = arrowio.Column(rec, "acs.k3")
+		_, acsValid, _ := arrowio.Float64s(col)
+		// two Likert-like items: 1..5 from api00, 9 = no answer where
+		// acs.k3 is missing (item 1) or on every 7th row (item 2)
+		codes := [2][]int8{make([]int8, n), make([]int8, n)}
+		for i := range api {
+			code := int8(1 + int(api[i]-400)/100)
+			code = max(1, min(5, code))
+			codes[0][i], codes[1][i] = code, 6-code
+			if acsValid != nil && !acsValid[i] {
+				codes[0][i] = 9
+			}
+			if i%7 == 0 {
+				codes[1][i] = 9
+			}
+		}
+		values := []float64{0, 0, 0, 100, 100, math.NaN(), math.NaN(), math.NaN(), math.NaN()} // 1..9: satisfied = 4, 5
+		items := []Item{{Codes: codes[0], Min: 1, Values: values}, {Codes: codes[1], Min: 1, Values: values}}
+		mat := vrMaterialize(&Ratios{Items: items}, n)
+		dom, _ := NewDomains(rec, []string{"sch.wide"})
+		combos := [][]float64{{0.5, 0.5, 0}, {0.25, 0.25, 0.5}}
+		one := make([]float64, n)
+		for i := range one {
+			one[i] = 1
+		}
+		// estimand 0 is a plain mean (Num/Den), then the two items
+		withItems := &Ratios{Num: [][]float64{api}, Den: [][]float64{one}, Items: items, Combos: combos, Cov: true,
+			Domain: dom.Code, NDomains: dom.Len(), Overall: true}
+		plain := &Ratios{Num: [][]float64{api, mat.Num[0], mat.Num[1]}, Den: [][]float64{one, mat.Den[0], mat.Den[1]}, Combos: combos, Cov: true,
+			Domain: dom.Code, NDomains: dom.Len(), Overall: true}
+		a, err := d.EstimateRatios(withItems)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := d.EstimateRatios(plain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range a.Est {
+			for _, v := range [][2]float64{{a.Est[i], b.Est[i]}, {a.Var[i], b.Var[i]}, {a.Deff[i], b.Deff[i]}} {
+				if !(v[0] == v[1] || math.Abs(v[0]-v[1]) <= 1e-12*math.Abs(v[1]) || math.IsNaN(v[0]) && math.IsNaN(v[1])) {
+					t.Errorf("%s %+v: %d: items %v, columns %v", c.file, c.spec, i, v[0], v[1])
+				}
+			}
+			if a.N[i] != b.N[i] {
+				t.Errorf("%s: n %d vs %d", c.file, a.N[i], b.N[i])
+			}
+		}
+		for g := range a.Cov {
+			for j := 0; j < 5; j++ {
+				for l := 0; l < 5; l++ {
+					if x, y := a.Cov[g].At(j, l), b.Cov[g].At(j, l); math.Abs(x-y) > 1e-12*math.Max(1, math.Abs(y)) {
+						t.Errorf("%s: cov %d %d %d: %v vs %v", c.file, g, j, l, x, y)
+					}
+				}
+			}
+		}
+	}
+}
