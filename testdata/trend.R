@@ -221,3 +221,62 @@ for (nm in names(rcases)) {
                                        paste(num(cs$Sigma[j, ]), collapse = ";")))
 }
 writeLines(c("case,j,estimate,sigma_row", mat), file.path(out, "rankinput.csv"))
+
+## 4. Domain minus nation ----------------------------------------------------------
+# A stratified cluster sample (4 strata, 5-8 PSUs each, unequal weights) with
+# three criteria (valid answers x_c, satisfied y_c, some missing) and
+# domains (provinces) that cut across strata. For every domain g, criterion
+# and composite: the difference R_g − R (domain ratio minus national ratio)
+# and its linearized SE, from svyratio(covmat = TRUE) on the domain-zeroed
+# and national variables and svycontrast — the influence values of the
+# difference, which account for the domain being part of the nation.
+# Composites: element A = (c1 + c2)/2, overall = (A + c3)/2.
+suppressPackageStartupMessages(library(survey))
+writeLines(c(R.version.string,
+             paste("mvtnorm", as.character(packageVersion("mvtnorm"))),
+             paste("survey", as.character(packageVersion("survey")))),
+           file.path(out, "versions.txt"))
+set.seed(99)
+np <- c(5, 6, 8, 5)
+psus <- data.frame(stratum = rep(1:4, np))
+psus$psu <- seq_len(nrow(psus))
+psus$m <- sample(6:14, nrow(psus), replace = TRUE)
+dat <- psus[rep(seq_len(nrow(psus)), psus$m), c("stratum", "psu")]
+n <- nrow(dat)
+dat$weight <- round(runif(n, 20, 80) * dat$stratum, 3)
+dat$domain <- sample(c("P1", "P2", "P3"), n, replace = TRUE, prob = c(0.5, 0.3, 0.2))
+peff <- rnorm(max(dat$psu), 0, 0.6)[dat$psu]
+for (c in 1:3) {
+  valid <- runif(n) > 0.1
+  sat <- runif(n) < plogis(0.5 + 0.3 * c + peff + 0.4 * (dat$domain == "P2"))
+  dat[[paste0("x", c)]] <- as.numeric(valid)
+  dat[[paste0("y", c)]] <- as.numeric(valid & sat)
+}
+write.csv(dat, file.path(out, "vsnation_data.csv"), row.names = FALSE, quote = FALSE)
+des <- svydesign(ids = ~psu, strata = ~stratum, weights = ~weight, data = dat)
+comps <- list(c1 = c(1, 0, 0), c2 = c(0, 1, 0), c3 = c(0, 0, 1),
+              A = c(0.5, 0.5, 0), overall = c(0.25, 0.25, 0.5))
+rows <- character()
+for (g in c("P1", "P2", "P3")) {
+  d2 <- des
+  for (c in 1:3) {
+    d2 <- update(d2, tmpy = get(paste0("y", c)) * (domain == g),
+                 tmpx = get(paste0("x", c)) * (domain == g))
+    names(d2$variables)[names(d2$variables) == "tmpy"] <- paste0("gy", c)
+    names(d2$variables)[names(d2$variables) == "tmpx"] <- paste0("gx", c)
+  }
+  r <- svyratio(~gy1 + gy2 + gy3 + y1 + y2 + y3, ~gx1 + gx2 + gx3 + x1 + x2 + x3,
+                d2, covmat = TRUE)
+  nm <- names(coef(r))
+  for (cn in names(comps)) {
+    a <- comps[[cn]]
+    w <- setNames(rep(0, length(nm)), nm)
+    for (c in 1:3) {
+      w[paste0("gy", c, "/gx", c)] <- a[c]
+      w[paste0("y", c, "/x", c)] <- -a[c]
+    }
+    ct <- svycontrast(r, w)
+    rows <- c(rows, sprintf("%s,%s,%s,%s", g, cn, num(coef(ct)), num(SE(ct))))
+  }
+}
+writeLines(c("domain,index,diff,se", rows), file.path(out, "vsnation.csv"))
