@@ -127,8 +127,8 @@ func Plan(frame SampleFrame, d *SampleDesign) (*SamplePlan, error) {
 		var V, V1 float64
 		for _, h := range strata {
 			w := float64(t.rows[t.strata[h]]) / float64(row.N)
-			V += w * w * vh[h].v
-			V1 += w * w * vh[h].v1
+			V += float64(w * w * vh[h].v) // no fused multiply-add
+			V1 += float64(w * w * vh[h].v1)
 		}
 		row.Expected = float64(row.Issued) * p.ResponseRate
 		row.MOE = z * math.Sqrt(V)

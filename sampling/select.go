@@ -122,7 +122,9 @@ func SelectSystematic(rng *rand.Rand, N, n int) []int {
 	k := float64(N) / float64(n)
 	u := rng.Float64() * k
 	for j := range out {
-		p := int(math.Floor(u + float64(j)*k))
+		// The explicit conversion forbids a fused multiply-add (Go spec), so
+		// that every platform selects the same positions.
+		p := int(math.Floor(u + float64(float64(j)*k)))
 		if p >= N {
 			p = N - 1
 		}

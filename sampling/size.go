@@ -16,7 +16,7 @@ const sizeCeilTol = 1e-9
 // sizeCeil rounds x up to an integer, treating values within sizeCeilTol
 // (relative) above an integer as that integer.
 func sizeCeil(x float64) int {
-	return int(math.Ceil(x - sizeCeilTol*math.Max(1, math.Abs(x))))
+	return int(math.Ceil(x - float64(sizeCeilTol*math.Max(1, math.Abs(x))))) // no fused multiply-add
 }
 
 // YamaneSize returns Yamane's (1967) sample size for a population of n units
@@ -37,7 +37,7 @@ func YamaneSizeFloat(N int, e float64) float64 {
 		panic("sampling: YamaneSize: margin of error must be in (0, 1)")
 	}
 	fN := float64(N)
-	return fN / (1 + fN*e*e)
+	return fN / (1 + float64(fN*e*e)) // no fused multiply-add: same on every platform
 }
 
 // CochranOptions are the settings of CochranSize. The zero value means a
