@@ -140,8 +140,9 @@ type vrTotals struct {
 	W          []float64 // [g*J+j]: Σ w over observed rows
 	N, Nobs    []int     // [g*J+j]: observed rows, and those with w ≠ 0
 	combos     [][]vrTerm
-	overall    int // index of the all-rows domain, −1 without Overall
-	nNum       int // estimands from Num/Den; the rest are Items
+	overall    int  // index of the all-rows domain, −1 without Overall
+	nNum       int  // estimands from Num/Den; the rest are Items
+	fusable    bool // every estimand a Num/Den ratio (vrBlockFused applies)
 	ytab, xtab []*[256]float64
 }
 
@@ -288,6 +289,10 @@ func (d *Design) vrCheckAndTotal(r *Ratios) *vrTotals {
 		y, x := r.Items[i].table()
 		t.ytab, t.xtab = append(t.ytab, y), append(t.xtab, x)
 	}
+	t.fusable = len(r.Items) == 0 && r.Den != nil
+	for k := 0; k < nNum && t.fusable; k++ {
+		t.fusable = r.Den[k] != nil
+	}
 	t.combos = make([][]vrTerm, C)
 	for c, co := range r.Combos {
 		if len(co) != K {
@@ -404,6 +409,8 @@ type vrWorker struct {
 	cov       []float64 // [g*J*J]
 	s1, s2    []float64 // [g*J+j] Σ z, Σ z²/w (design effect)
 	rbuf      []float64 // [k*vrBlock+j] r of row j of the block
+	rbuf2     []float64 // the same for the second domain of vrBlockFused
+	rc2       []float64
 	ybuf      []float64 // decoded item values of the block
 	xbuf      []float64
 	wbuf      []float64 // gathered weights of the block
@@ -493,6 +500,7 @@ func (d *Design) newVrWorker(t *vrTotals, wantCov bool) *vrWorker {
 		strMark: make([]int32, G),
 		V:       make([]float64, G*J), s1: make([]float64, G*J), s2: make([]float64, G*J),
 		rbuf: make([]float64, t.K*vrBlock), rc: make([]float64, vrBlock),
+		rbuf2: make([]float64, t.K*vrBlock), rc2: make([]float64, vrBlock),
 		ybuf: make([]float64, vrBlock), xbuf: make([]float64, vrBlock), wbuf: make([]float64, vrBlock),
 		idx: make([]int32, vrBlock), gs: make([]int32, vrBlock), wantCov: wantCov,
 		lonelyAvg: d.spec.Lonely == LonelyAverage}
@@ -553,6 +561,16 @@ func (d *Design) vrStrata(r *Ratios, t *vrTotals, wk *vrWorker, h0, h1 int, cell
 						}
 					}
 				}
+				gA := t.overall
+				if gA >= 0 && wk.cellMark[gA] != p+1 {
+					wk.cellMark[gA] = p + 1
+					wk.touched = append(wk.touched, int32(gA))
+				}
+				if uniform && g0 >= 0 && gA >= 0 && t.fusable && d.order == nil {
+					// domain and whole population in one loop
+					d.vrBlockFused(r, t, wk, int(idx[0]), m, int(g0), gA)
+					continue
+				}
 				switch {
 				case uniform && g0 < 0: // no row of the block is in a domain
 				case uniform:
@@ -560,11 +578,7 @@ func (d *Design) vrStrata(r *Ratios, t *vrTotals, wk *vrWorker, h0, h1 int, cell
 				default:
 					d.vrBlockPass(r, t, wk, idx, gs, 0)
 				}
-				if gA := t.overall; gA >= 0 {
-					if wk.cellMark[gA] != p+1 {
-						wk.cellMark[gA] = p + 1
-						wk.touched = append(wk.touched, int32(gA))
-					}
+				if gA >= 0 {
 					d.vrBlockPass(r, t, wk, idx, nil, gA)
 				}
 			}
@@ -1209,5 +1223,60 @@ func (d *Design) vrBlockPass(r *Ratios, t *vrTotals, wk *vrWorker, idx, gs []int
 				}
 			}
 		}
+	}
+}
+
+// vrBlockFused is vrBlockPass for a contiguous block [lo, lo+m) whose rows
+// are all in domain g1, done at once for g1 and the whole population g2
+// (Overall): the columns are read once for both.
+func (d *Design) vrBlockFused(r *Ratios, t *vrTotals, wk *vrWorker, lo, m, g1, g2 int) {
+	K, J := t.K, t.J
+	ww := d.w[lo : lo+m]
+	for k := 0; k < K; k++ {
+		yy := r.Num[k][lo : lo+m]
+		xx := r.Den[k][lo : lo+m]
+		xx = xx[:len(yy)]
+		ww := ww[:len(yy)]
+		rb1 := wk.rbuf[k*vrBlock : k*vrBlock+len(yy)]
+		rb2 := wk.rbuf2[k*vrBlock : k*vrBlock+len(yy)]
+		a1, b1 := t.a[g1*K+k], t.b[g1*K+k]
+		a2, b2 := t.a[g2*K+k], t.b[g2*K+k]
+		var tz1, ts1, tz2, ts2 float64
+		for j, yv := range yy {
+			xv, wv := xx[j], ww[j]
+			r1 := yv*a1 - xv*b1
+			r2 := yv*a2 - xv*b2
+			z1, z2 := wv*r1, wv*r2
+			tz1 += z1
+			ts1 += z1 * r1
+			tz2 += z2
+			ts2 += z2 * r2
+			rb1[j], rb2[j] = r1, r2
+		}
+		wk.cell[g1*J+k] += tz1
+		wk.s2[g1*J+k] += ts1
+		wk.cell[g2*J+k] += tz2
+		wk.s2[g2*J+k] += ts2
+	}
+	rc1, rc2 := wk.rc[:m], wk.rc2[:m]
+	for c, terms := range t.combos {
+		clear(rc1)
+		clear(rc2)
+		for _, tm := range terms {
+			rb1 := wk.rbuf[tm.k*vrBlock : tm.k*vrBlock+m]
+			rb2 := wk.rbuf2[tm.k*vrBlock : tm.k*vrBlock+m]
+			co := tm.coef
+			for j := range rc1 {
+				rc1[j] += co * rb1[j]
+				rc2[j] += co * rb2[j]
+			}
+		}
+		var s1, s2 float64
+		for j, wv := range ww {
+			s1 += wv * rc1[j] * rc1[j]
+			s2 += wv * rc2[j] * rc2[j]
+		}
+		wk.s2[g1*J+K+c] += s1
+		wk.s2[g2*J+K+c] += s2
 	}
 }

@@ -301,3 +301,38 @@ func TestItemsEqualNumDen(t *testing.T) {
 		}
 	}
 }
+
+// TestOverallFused: rows in PSU order with domains equal to strata take the
+// fused path (domain and whole population in one loop); it must agree with
+// separate calls.
+func TestOverallFused(t *testing.T) {
+	data := estMakeBench(6000, 5, 4, 4)
+	rec := data.record()
+	defer rec.Release()
+	d, err := NewDesign(rec, &DesignSpec{Weight: "weight", Strata: "province", PSU: "psu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.order != nil {
+		t.Fatal("bench data should be in PSU order")
+	}
+	combos := [][]float64{{0.5, 0.5, 0, 0}, {0.25, 0.25, 0.25, 0.25}}
+	nat, _ := d.EstimateRatios(&Ratios{Num: data.s, Den: data.v, Combos: combos})
+	by, _ := d.EstimateRatios(&Ratios{Num: data.s, Den: data.v, Combos: combos, Domain: data.province, NDomains: 5})
+	both, _ := d.EstimateRatios(&Ratios{Num: data.s, Den: data.v, Combos: combos, Domain: data.province, NDomains: 5, Overall: true})
+	J := 6
+	for g := 0; g <= 5; g++ {
+		src, sg := by, g
+		if g == 5 {
+			src, sg = nat, 0
+		}
+		for j := 0; j < J; j++ {
+			a, b := both.Index(g, j), src.Index(sg, j)
+			for _, v := range [][2]float64{{both.Est[a], src.Est[b]}, {both.Var[a], src.Var[b]}, {both.Deff[a], src.Deff[b]}} {
+				if math.Abs(v[0]-v[1]) > 1e-12*math.Abs(v[1]) {
+					t.Errorf("g %d j %d: fused %v, separate %v", g, j, v[0], v[1])
+				}
+			}
+		}
+	}
+}
