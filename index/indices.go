@@ -210,23 +210,25 @@ func Compute(d *sampling.Design, rec arrow.RecordBatch, q *Questionnaire, opt *O
 }
 
 // satisfiedTable gives, for each code on the scale, the numerator value of
-// a valid answer: 1 for a satisfied code and 0 otherwise (ScoreShare), or
-// (code − min)/(max − min) (ScoreMean).
+// a valid answer in percent: 100 for a satisfied code and 0 otherwise
+// (ScoreShare), or 100·(code − min)/(max − min) (ScoreMean). Numerators are
+// in percent so that the unweighted index is exactly the published
+// 100·satisfied/valid (integers in floating point, one rounding).
 func satisfiedTable(q *Questionnaire, s Score) []float64 {
 	t := make([]float64, q.Scale.Max-q.Scale.Min+1)
 	for i := range t {
 		code := int64(q.Scale.Min + i)
 		if s == ScoreMean {
-			t[i] = float64(i) / float64(q.Scale.Max-q.Scale.Min)
+			t[i] = 100 * float64(i) / float64(q.Scale.Max-q.Scale.Min)
 		} else if q.IsSatisfied(code) {
-			t[i] = 1
+			t[i] = 100
 		}
 	}
 	return t
 }
 
-// expectationValues reads the expectation items: x_ik (1 when area k was
-// picked) and r_i (1 when the respondent answered the question, i.e. any of
+// expectationValues reads the expectation items: x_ik (100 when area k was
+// picked, in percent) and r_i (1 when the respondent answered the question, i.e. any of
 // its items is 0 or 1). Null cells and declared missing codes are not
 // answers; any other value is an error.
 func expectationValues(q *Questionnaire, rec arrow.RecordBatch) ([][]float64, []float64, error) {
@@ -249,7 +251,7 @@ func expectationValues(q *Questionnaire, rec arrow.RecordBatch) ([][]float64, []
 			switch {
 			case st == cellNull:
 			case st == cellCode && (v == 0 || v == 1):
-				xk[i] = float64(v)
+				xk[i] = 100 * float64(v)
 				r[i] = 1
 			case st == cellCode && q.CodeKind(v) == MissingCode:
 				// a declared "no answer" code: the item is not answered
@@ -262,8 +264,8 @@ func expectationValues(q *Questionnaire, rec arrow.RecordBatch) ([][]float64, []
 	return x, r, nil
 }
 
-// appendRows turns one engine result (G domains × (K estimands + C combos))
-// into index rows in percent.
+// appendRows turns one engine result (G domains × (K estimands + C combos),
+// already in percent) into index rows.
 func (res *Result) appendRows(q *Questionnaire, r *sampling.RatioResult, domains *sampling.Domains, ci sampling.CIMethod, level float64, ne int) {
 	nc, nel := len(q.Criteria), len(q.Elements)
 	width := r.K + r.C
@@ -276,11 +278,12 @@ func (res *Result) appendRows(q *Questionnaire, r *sampling.RatioResult, domains
 			at := g*width + j
 			est, se, n := r.Est[at], r.SE[at], r.N[at]
 			row := Row{Domain: dom, Kind: kind, ID: id, Element: elem, N: n, Deff: r.Deff[at]}
-			row.Estimate, row.SE = 100*est, 100*se
+			row.Estimate, row.SE = est, se
 			row.CILow, row.CIHigh = math.NaN(), math.NaN()
+			est, se = est/100, se/100 // shares, for the interval
 			switch {
 			case math.IsNaN(est):
-			case est == 0 || est == 1:
+			case row.Estimate == 0 || row.Estimate == 100:
 				// A boundary share: linearized SE 0 claims certainty. A
 				// single share gets the Korn–Graubard interval with the
 				// unweighted n; a composite gets the point.

@@ -10,9 +10,13 @@
 #
 # Criterion index P_c = 100 Σ w s_c / Σ w v_c is svyratio(~s_c, ~v_c); its
 # logit interval is svyciprop(~s_c, subset(design, v_c == 1), "logit")
-# (the domain mean equals the ratio). Elements and SIPAS are svycontrast()s
-# of the criterion ratios from one svyratio(covmat = TRUE) call. Domains use
-# subset() (every PSU kept). Expectation shares are svyratio(~x_k, ~r).
+# (the domain mean equals the ratio). Elements and SIPAS are nonlinear
+# svycontrast()s (delta method) of the joint svytotal of every s_c and v_c:
+# Σ_c a_c · t(s_c)/t(v_c). Domains use subset() (every PSU kept).
+# Expectation shares are svyratio(~x_k, ~r). Design effects are those of
+# svymean(~y, na.rm = TRUE, deff = "replace") with y missing where the
+# criterion (or the expectation question) was not answered: against simple
+# random sampling of the respondents who answered.
 suppressPackageStartupMessages(library(survey))
 d <- read.csv("testdata/index/sipas_small.csv", stringsAsFactors = FALSE, encoding = "UTF-8",
               colClasses = c(ballot_id = "character", psu = "character", province_code = "character"))
@@ -26,11 +30,13 @@ for (c in crit) {
   d[[paste0("s_", c)]] <- as.numeric(!is.na(d[[c]]) & d[[c]] %in% 4:5)
   d[[paste0("v_", c)]] <- as.numeric(!is.na(d[[c]]) & d[[c]] %in% 1:5)
 }
+for (c in crit) d[[paste0("na_", c)]] <- ifelse(d[[paste0("v_", c)]] == 1, d[[paste0("s_", c)]], NA)
 d$any_valid <- as.numeric(rowSums(d[, paste0("v_", crit)]) > 0)
 for (e in names(elements)) d[[paste0("any_", e)]] <- as.numeric(rowSums(d[, paste0("v_", elements[[e]]), drop = FALSE]) > 0)
 ex <- paste0("expect_", 1:7)
 d$r_exp <- as.numeric(rowSums(!is.na(d[, ex])) > 0)
 for (x in ex) d[[paste0("x_", x)]] <- ifelse(is.na(d[[x]]), 0, d[[x]])
+for (x in ex) d[[paste0("na_", x)]] <- ifelse(d$r_exp == 1, d[[paste0("x_", x)]], NA)
 
 designs <- list(
   strat_clus = svydesign(ids = ~psu, strata = ~stratum, weights = ~weight, data = d, nest = TRUE),
@@ -38,30 +44,33 @@ designs <- list(
   unweighted = svydesign(ids = ~1, data = d)
 )
 
-numf <- as.formula(paste("~", paste0("s_", crit, collapse = "+")))
-denf <- as.formula(paste("~", paste0("v_", crit, collapse = "+")))
-pairname <- function(c) paste0("s_", c, "/v_", c)
+totf <- as.formula(paste("~", paste(c(paste0("s_", crit), paste0("v_", crit)), collapse = "+")))
 
 rows <- list()
 add <- function(design, by, domain, kind, id, est, se, n, deff = NA, lo = NA, hi = NA) {
   rows[[length(rows) + 1]] <<- data.frame(design = design, by = by, domain = domain, kind = kind, id = id,
     estimate = g17(100 * est), se = g17(100 * se), n = n, deff = g17(deff), ci_low = g17(100 * lo), ci_high = g17(100 * hi))
 }
+# the composite as an expression in the totals: mean of s_c/v_c over its criteria
+ratio_expr <- function(cs, wts) {
+  terms <- paste0(wts, " * s_", cs, " / v_", cs)
+  parse(text = paste(terms, collapse = " + "))[[1]]
+}
 
 one <- function(dname, des, by, dom) {
   sub <- des
   if (by != "") sub <- subset(des, get(by) == dom)
   dd <- sub$variables[sub$prob < Inf, ]   # rows in the domain
-  r <- svyratio(numf, denf, sub, covmat = TRUE)
-  cf <- coef(r)
-  V <- vcov(r)
+  tot <- svytotal(totf, sub)
   for (c in crit) {
-    nm <- pairname(c)
-    single <- svyratio(as.formula(paste0("~s_", c)), as.formula(paste0("~v_", c)), sub, deff = TRUE)
+    single <- svyratio(as.formula(paste0("~s_", c)), as.formula(paste0("~v_", c)), sub)
     est <- coef(single)[1]
     se <- SE(single)[1]
-    deffv <- deff(single)[1]
-    stopifnot(abs(est - cf[nm]) < 1e-12)
+    # deff as the criterion's own svymean(na.rm = TRUE, deff = "replace"):
+    # against SRS of the respondents who answered the criterion
+    m <- svymean(as.formula(paste0("~na_", c)), sub, na.rm = TRUE, deff = "replace")
+    stopifnot(abs(coef(m)[1] - est) < 1e-12, abs(SE(m)[1] - se) < 1e-12 * max(1, se))
+    deffv <- deff(m)[1]
     n <- sum(dd[[paste0("v_", c)]] == 1)
     lo <- NA; hi <- NA
     if (est > 0 && est < 1) {
@@ -71,19 +80,19 @@ one <- function(dname, des, by, dom) {
     }
     add(dname, by, dom, "criterion", c, est, se, n, deffv, lo, hi)
   }
-  sipas <- setNames(rep(0, length(cf)), names(cf))
+  all_c <- c(); all_w <- c()
   for (e in names(elements)) {
-    w <- setNames(rep(0, length(cf)), names(cf))
-    w[pairname(elements[[e]])] <- 1 / length(elements[[e]])
-    sipas <- sipas + w / length(elements)
-    ct <- svycontrast(r, w)
+    cs <- elements[[e]]
+    ct <- svycontrast(tot, ratio_expr(cs, rep(1 / length(cs), length(cs))))
     add(dname, by, dom, "element", e, coef(ct)[1], SE(ct)[1], sum(dd[[paste0("any_", e)]] == 1))
+    all_c <- c(all_c, cs); all_w <- c(all_w, rep(1 / (length(elements) * length(cs)), length(cs)))
   }
-  ct <- svycontrast(r, sipas)
+  ct <- svycontrast(tot, ratio_expr(all_c, sprintf("%.17g", all_w)))
   add(dname, by, dom, "sipas", "sipas", coef(ct)[1], SE(ct)[1], sum(dd$any_valid == 1))
   for (x in ex) {
-    rx <- svyratio(as.formula(paste0("~x_", x)), ~r_exp, sub, deff = TRUE)
-    add(dname, by, dom, "expectation", x, coef(rx)[1], SE(rx)[1], sum(dd$r_exp == 1), deff(rx)[1])
+    rx <- svyratio(as.formula(paste0("~x_", x)), ~r_exp, sub)
+    m <- svymean(as.formula(paste0("~na_", x)), sub, na.rm = TRUE, deff = "replace")
+    add(dname, by, dom, "expectation", x, coef(rx)[1], SE(rx)[1], sum(dd$r_exp == 1), deff(m)[1])
   }
 }
 
