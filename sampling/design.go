@@ -148,6 +148,18 @@ type DesignSpec struct {
 	// true, the CLI default) or on the mean of the replicates (false, R's
 	// default).
 	MSE *bool
+
+	// AdjustInfluence, when set, makes linearized variances
+	// calibration-aware: for every domain and estimand the engine builds
+	// the influence values z of all rows in row order (zero outside the
+	// domain), calls AdjustInfluence(z), which replaces them in place by
+	// the calibration residuals, and takes the PSU totals of the adjusted
+	// z (R svyrecvar with design$postStrata after postStratify, rake or
+	// calibrate). weighting.Result.AdjustInfluence is such a function. It
+	// must be safe for concurrent use; it is ignored by replicate designs
+	// (their replicate weights carry the calibration) and by the design
+	// effect's v_srs (R's svyvar under the calibrated weights).
+	AdjustInfluence func(z []float64)
 }
 
 // Errors of NewDesign, for errors.Is.

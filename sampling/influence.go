@@ -1,0 +1,225 @@
+package sampling
+
+import (
+	"math"
+	"sync"
+)
+
+// vrInfluence is the linearization of EstimateRatios when
+// DesignSpec.AdjustInfluence is set (calibrated weights). For every domain g
+// and every estimand or combination j it builds the influence vector of the
+// whole sample in the original row order,
+//
+//	z_i = w_i (y_i a_gj − x_i b_gj)   for rows i in domain g, 0 elsewhere
+//
+// (a combination: Σ_k c_k z_ik), hands it to the hook, which replaces it by
+// the calibration residuals (R svyrecvar with design$postStrata: after
+// postStratify, rake or calibrate the residuals are no longer zero outside
+// the domain), and then computes, from the PSU totals of the adjusted z over
+// every row, the same stratified with-replacement variance as vrLinearize:
+//
+//	V = Σ_h (1 − f_h) n_h/(n_h − 1) Σ_j (z_hj − z̄_h)²
+//
+// with the lonely-PSU policies of vrStratumEnd and LonelyAverage's scale.
+//
+// The design-effect sums s1 = Σ z and s2 = Σ z²/w are those of the
+// UNADJUSTED z, as R does: svymean's deff = "replace" divides the
+// calibration-aware variance by svyvar(x, design)/n, the weighted variance
+// under the calibrated weights, which does not see the calibration.
+//
+// Each (g, j) costs one pass over the rows plus the hook; the J estimands of
+// one domain run on two goroutines (the hook must be safe for concurrent
+// use). With Cov the PSU totals of the J vectors of one domain are kept
+// (J × #PSU floats) to form the covariance.
+func (d *Design) vrInfluence(r *Ratios, t *vrTotals) (V []float64, cov [][]float64, s1, s2 []float64) {
+	if len(r.Items) > 0 {
+		r = vrMaterialize(r, d.n)
+	}
+	hook := d.spec.AdjustInfluence
+	J, G := t.J, t.G
+	P := len(d.psuStratum)
+	V = make([]float64, G*J)
+	s1, s2 = make([]float64, G*J), make([]float64, G*J)
+	if r.Cov {
+		cov = make([][]float64, G)
+	}
+	// rows of each domain (the overall domain: every row)
+	var members [][]int32
+	if r.Domain != nil {
+		members = make([][]int32, r.NDomains)
+		for i, g := range r.Domain {
+			if g >= 0 {
+				members[g] = append(members[g], int32(i))
+			}
+		}
+	}
+	rowsOf := func(g int) []int32 {
+		if r.Domain == nil || g == t.overall {
+			return nil // all rows
+		}
+		return members[g]
+	}
+	nw := 1
+	if d.n*J >= 20000 && J > 1 {
+		nw = 2
+	}
+	type scratch struct {
+		z   []float64
+		tot []float64 // PSU totals when Cov is not asked
+	}
+	scr := make([]scratch, nw)
+	for i := range scr {
+		scr[i] = scratch{z: make([]float64, d.n)}
+		if !r.Cov {
+			scr[i].tot = make([]float64, P)
+		}
+	}
+	var tots [][]float64 // [j][p] with Cov
+	if r.Cov {
+		tots = make([][]float64, J)
+		for j := range tots {
+			tots[j] = make([]float64, P)
+		}
+	}
+	for g := 0; g < G; g++ {
+		rows := rowsOf(g)
+		var wg sync.WaitGroup
+		for wi := 0; wi < nw; wi++ {
+			wg.Add(1)
+			go func(sc *scratch) {
+				defer wg.Done()
+				for j := wi; j < J; j += nw {
+					clear(sc.z)
+					a, b := d.infValues(r, t, g, j, rows, sc.z)
+					s1[g*J+j], s2[g*J+j] = a, b
+					hook(sc.z)
+					tot := sc.tot
+					if r.Cov {
+						tot = tots[j]
+					}
+					clear(tot)
+					for i, zi := range sc.z {
+						tot[d.psu[i]] += zi
+					}
+					if !r.Cov {
+						V[g*J+j] = d.infStrataCov(tot, tot)
+					}
+				}
+			}(&scr[wi])
+		}
+		wg.Wait()
+		if r.Cov {
+			c := make([]float64, J*J)
+			for j := 0; j < J; j++ {
+				for l := j; l < J; l++ {
+					v := d.infStrataCov(tots[j], tots[l])
+					c[j*J+l], c[l*J+j] = v, v
+				}
+				V[g*J+j] = c[j*J+j]
+			}
+			cov[g] = c
+		}
+	}
+	if d.spec.Lonely == LonelyAverage && d.okStrata < len(d.nh) {
+		sc := d.vrAverageScale(r, t)
+		for i := range V {
+			V[i] *= sc[i]
+		}
+		for g := range cov {
+			for j := 0; j < J; j++ {
+				for l := 0; l < J; l++ {
+					cov[g][j*J+l] *= math.Sqrt(sc[g*J+j] * sc[g*J+l])
+				}
+			}
+		}
+	}
+	return V, cov, s1, s2
+}
+
+// infValues writes the unadjusted influence values of estimand or
+// combination j in domain g into z (rows: the domain's rows, nil for all
+// rows; z is zero elsewhere) and returns Σ z and Σ z²/w over them.
+func (d *Design) infValues(r *Ratios, t *vrTotals, g, j int, rows []int32, z []float64) (sz, sz2 float64) {
+	K := t.K
+	w := d.w
+	each := func(f func(i int)) {
+		if rows == nil {
+			for i := 0; i < d.n; i++ {
+				f(i)
+			}
+			return
+		}
+		for _, i := range rows {
+			f(int(i))
+		}
+	}
+	rOf := func(k, i int) float64 {
+		v := r.Num[k][i] * t.a[g*K+k]
+		if x := vrDen(r, k); x != nil {
+			v -= x[i] * t.b[g*K+k]
+		}
+		return v
+	}
+	if j < K {
+		each(func(i int) {
+			ri := rOf(j, i)
+			zi := w[i] * ri
+			z[i] = zi
+			sz += zi
+			sz2 += zi * ri
+		})
+		return sz, sz2
+	}
+	terms := t.combos[j-K]
+	each(func(i int) {
+		ri := 0.0
+		for _, tm := range terms {
+			ri += tm.coef * rOf(tm.k, i)
+		}
+		zi := w[i] * ri
+		z[i] = zi
+		sz += zi
+		sz2 += zi * ri
+	})
+	return sz, sz2
+}
+
+// infStrataCov returns Σ_h scale_h Σ_p (a_p − ā_h)(b_p − b̄_h) over the PSU
+// totals a and b, with the conventions of vrStratumEnd: strata with
+// 1 − f_h < 1e-7 are self-representing (no contribution); a stratum with a
+// single PSU contributes f_h·a_p·b_p under LonelyAdjust (centred at 0) and
+// nothing otherwise (LonelyAverage is applied by the caller).
+func (d *Design) infStrataCov(a, b []float64) float64 {
+	var v float64
+	for h, nh := range d.nh {
+		fh := d.fh[h]
+		if fh < 1e-7 {
+			continue
+		}
+		p0, p1 := int(d.strataPSU[h]), int(d.strataPSU[h+1])
+		if nh <= 1 {
+			if d.spec.Lonely == LonelyAdjust {
+				for p := p0; p < p1; p++ {
+					v += fh * a[p] * b[p]
+				}
+			}
+			continue
+		}
+		var ma, mb float64
+		for p := p0; p < p1; p++ {
+			ma += a[p]
+			mb += b[p]
+		}
+		fn := float64(nh)
+		ma /= fn
+		mb /= fn
+		var ss float64
+		for p := p0; p < p1; p++ {
+			ss += (a[p] - ma) * (b[p] - mb)
+		}
+		// PSUs counted in n_h but absent from the rows (none in practice)
+		ss += float64(nh-(p1-p0)) * ma * mb
+		v += fh * fn / (fn - 1) * ss
+	}
+	return v
+}
