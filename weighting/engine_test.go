@@ -1,0 +1,199 @@
+package weighting_test
+
+import (
+	"encoding/csv"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
+)
+
+// The calibration-aware linearized variance of the engine
+// (sampling.DesignSpec.AdjustInfluence = weighting.Result.AdjustInfluence)
+// against R survey: svymean(~api00) and svytotal(~enroll) after
+// postStratify, rake and calibrate (linear, raking, logit, with and without
+// bounds) on apistrat and apiclus1 (testdata/weighting/se_*.csv, written by
+// testdata/weighting.R), and svymean(~access_1) on the synthetic SIPAS
+// survey (se_sipas.csv), at 1e-7.
+
+const (
+	engPopStype   = `{"E": 4421, "H": 755, "M": 1018}`
+	engPopSchWide = `{"No": 1072, "Yes": 5122}`
+)
+
+// engSpecs mirror the calls of testdata/weighting.R for the cases of
+// se_<name>.csv (bounds per data set as in testdata/weighting/meta.json).
+func engSpecs(name string) map[string]string {
+	b := map[string]string{"apistrat": "[0.8, 1.3]", "apiclus1": "[0.85, 1.7]"}[name]
+	cal := func(method, bounds string) string {
+		s := `{"design_weight": "pw", "steps": [{"calibrate": {"method": "` + method + `", `
+		if bounds != "" {
+			s += `"bounds": ` + bounds + `, `
+		}
+		return s + `"margins": [{"by": ["stype"], "totals": ` + engPopStype + `}], "numeric": {"enroll": 3811472}}}]}`
+	}
+	return map[string]string{
+		"none": `{"design_weight": "pw", "steps": []}`,
+		"ps":   `{"design_weight": "pw", "steps": [{"poststratify": {"by": ["stype"], "totals": ` + engPopStype + `}}]}`,
+		"rake": `{"design_weight": "pw", "steps": [{"rake": {"margins": [{"by": ["stype"], "totals": ` + engPopStype +
+			`}, {"by": ["sch.wide"], "totals": ` + engPopSchWide + `}]}}]}`,
+		"cal_linear":         cal("linear", ""),
+		"cal_linear_bounded": cal("linear", b),
+		"cal_raking":         cal("raking", ""),
+		"cal_raking_bounded": cal("raking", b),
+		"cal_logit":          cal("logit", b),
+	}
+}
+
+func engCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows[1:]
+}
+
+func engRel(a, b float64) float64 {
+	if a == b {
+		return 0
+	}
+	return math.Abs(a-b) / math.Max(math.Abs(a), math.Abs(b))
+}
+
+// engDesign applies spec to rec, appends the final weight and returns the
+// calibration-aware design over the result (release the record).
+func engDesign(t *testing.T, mem memory.Allocator, js string, rec arrow.RecordBatch, ds sampling.DesignSpec) (*sampling.Design, arrow.RecordBatch) {
+	t.Helper()
+	spec, err := weighting.ParseSpecBytes([]byte(js))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := weighting.Apply(spec, rec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := weighting.AppendWeights(mem, rec, spec.Output, res.Weights, nil)
+	ds.Weight = spec.Output.Weight
+	if ds.Weight == "" {
+		ds.Weight = "weight"
+	}
+	ds.AdjustInfluence = res.AdjustInfluence
+	d, err := sampling.NewDesign(out, &ds)
+	if err != nil {
+		out.Release()
+		t.Fatal(err)
+	}
+	return d, out
+}
+
+func TestEngineCalibrationSEMatchesR(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	designs := map[string]sampling.DesignSpec{
+		"apistrat": {Strata: "stype", FPC: "fpc"},
+		"apiclus1": {PSU: "dnum", FPC: "fpc"},
+	}
+	for name, ds := range designs {
+		rec, err := arrowio.ReadAll(filepath.Join("..", "testdata", "api", name+".csv"), arrowio.WithAllocator(mem))
+		if err != nil {
+			t.Fatal(err)
+		}
+		specs := engSpecs(name)
+		rows := engCSV(t, filepath.Join("..", "testdata", "weighting", "se_"+name+".csv"))
+		checked := 0
+		for _, r := range rows {
+			cs, stat, variable := r[0], r[1], r[2]
+			js, ok := specs[cs]
+			if !ok {
+				t.Errorf("%s: no spec for golden case %q", name, cs)
+				continue
+			}
+			wantEst, _ := strconv.ParseFloat(r[3], 64)
+			wantSE, _ := strconv.ParseFloat(r[4], 64)
+			d, out := engDesign(t, mem, js, rec, ds)
+			var est []sampling.Estimate
+			if stat == "mean" {
+				est, err = d.Mean(out, []string{variable}, nil)
+			} else {
+				est, err = d.Total(out, []string{variable}, nil)
+			}
+			out.Release()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := est[0]
+			if engRel(got.Estimate, wantEst) > 1e-9 {
+				t.Errorf("%s %s %s(%s): estimate %.12g, R %.12g", name, cs, stat, variable, got.Estimate, wantEst)
+			}
+			ok = engRel(got.SE, wantSE) < 1e-7
+			if wantSE < 1e-12*math.Abs(wantEst) { // a calibrated total: SE 0 up to rounding
+				ok = got.SE < 1e-9*math.Abs(wantEst)
+			}
+			if !ok {
+				t.Errorf("%s %s %s(%s): SE %.12g, R %.12g (rel %.3g)", name, cs, stat, variable, got.SE, wantSE, engRel(got.SE, wantSE))
+			}
+			checked++
+		}
+		if checked < 16 {
+			t.Errorf("%s: only %d golden rows checked", name, checked)
+		}
+		rec.Release()
+	}
+}
+
+func TestEngineCalibrationSEMatchesRSIPAS(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	dir := filepath.Join("..", "testdata", "weighting")
+	rec, err := arrowio.ReadAll(filepath.Join("..", "testdata", "index", "sipas_small.csv"), arrowio.WithAllocator(mem),
+		arrowio.WithColumns("province", "stratum", "psu", "fpc", "weight", "level", "gender", "age_group", "education", "access_1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	checked := 0
+	for _, r := range engCSV(t, filepath.Join(dir, "se_sipas.csv")) {
+		if r[1] != "linearization" {
+			continue
+		}
+		js, err := os.ReadFile(filepath.Join(dir, "sipas_"+r[0]+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// the output weight must not replace the design weight column "weight"
+		spec := strings.TrimSuffix(strings.TrimSpace(string(js)), "}") + `, "output": {"weight": "final_w"}}`
+		wantEst, _ := strconv.ParseFloat(r[2], 64)
+		wantSE, _ := strconv.ParseFloat(r[3], 64)
+		d, out := engDesign(t, mem, spec, rec, sampling.DesignSpec{Strata: "stratum", PSU: "psu", FPC: "fpc", Nest: true})
+		est, err := d.Mean(out, []string{"access_1"}, nil)
+		out.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if engRel(est[0].Estimate, wantEst) > 1e-9 {
+			t.Errorf("%s: mean %.12g, R %.12g", r[0], est[0].Estimate, wantEst)
+		}
+		if e := engRel(est[0].SE, wantSE); e > 1e-7 {
+			t.Errorf("%s: SE %.12g, R %.12g (rel %.3g)", r[0], est[0].SE, wantSE, e)
+		}
+		checked++
+	}
+	if checked != 4 {
+		t.Errorf("%d SIPAS cases checked, want 4", checked)
+	}
+}
