@@ -139,10 +139,14 @@ func rankOrder(est []float64, keys []string) []int {
 //
 // Marginal sets use F = {(j, k) : k ≠ j} for each j separately (K − 1
 // comparisons, a separate critical value per j); simultaneous sets use all
-// K(K−1)/2 unordered pairs with one critical value (|·| makes (j,k) and
-// (k,j) the same comparison). With Stepdown the critical value is
-// recomputed over the comparisons not yet rejected until no new rejection
-// (Romano & Wolf 2005, Econometrica 73, 1237–1282).
+// K(K−1)/2 pairs with one critical value. With Stepdown the two-sided
+// comparisons are split into the one-sided hypotheses θ_j ≤ θ_k and
+// θ_j ≥ θ_k (whose joint first step is the two-sided one), and the critical
+// value — the Level quantile of the maximum of the one-sided statistics
+// (Z_a − Z_b)/se_ab over the hypotheses not yet rejected — is recomputed
+// until no new rejection (Romano & Wolf 2005, Econometrica 73, 1237–1282;
+// csranks does the same: its symmetric stepdown switches to one-sided
+// "lower" differences over both orders).
 //
 // cov is the K×K covariance matrix of the estimates (for independent
 // domains, mat.NewDiagDense(K, se²)); keys break ties of the point ranks
@@ -251,51 +255,50 @@ func RankDomains(est []float64, keys []string, cov mat.Symmetric, opt *RankOptio
 
 	w := rankWork{k: k, z: z, inv: inv, level: o.Level, buf: make([]float64, b)}
 	cMarg, cSimul := w.firstStep()
-	// Marginal sets: for each j, the pairs (j, l), l ≠ j.
+	// The hypotheses are ordered pairs (a, b): H_ab: θ_a ≤ θ_b, rejected
+	// when t_ab = (θ̂_a − θ̂_b)/se_ab > c ("θ_a significantly above θ_b").
+	// A family holding both (a, b) and (b, a) tests the two-sided
+	// difference, so the first-step critical value is that of max |·|.
+	// Marginal sets: for each j, (j, l) and (l, j) for every l ≠ j.
 	for j := range k {
-		pairs := make([]rankPair, 0, k-1)
+		hyps := make([]rankPair, 0, 2*(k-1))
 		for l := range k {
 			if l != j {
-				pairs = append(pairs, rankPair{j, l})
+				hyps = append(hyps, rankPair{j, l}, rankPair{l, j})
 			}
 		}
-		rej, c0 := w.test(pairs, tst, o.Stepdown, cMarg[j])
+		rej, c0 := w.test(hyps, tst, o.Stepdown, cMarg[j])
 		res.CritMarginal[j] = c0
 		above, below := 0, 0
-		for i, p := range pairs {
-			if !rej[i] {
-				continue
-			}
-			if tst[p.a*k+p.b] < 0 {
+		for i, h := range hyps {
+			switch {
+			case !rej[i]:
+			case h.b == j: // θ_l significantly above θ_j
 				above++
-			} else {
+			default: // θ_j significantly above θ_l
 				below++
 			}
 		}
 		res.MarginalLow[j] = 1 + above
 		res.MarginalHigh[j] = k - below
 	}
-	// Simultaneous sets: all unordered pairs.
-	pairs := make([]rankPair, 0, k*(k-1)/2)
+	// Simultaneous sets: all ordered pairs.
+	hyps := make([]rankPair, 0, k*(k-1))
 	for j := range k {
-		for l := j + 1; l < k; l++ {
-			pairs = append(pairs, rankPair{j, l})
+		for l := range k {
+			if l != j {
+				hyps = append(hyps, rankPair{j, l})
+			}
 		}
 	}
-	rej, c0 := w.test(pairs, tst, o.Stepdown, cSimul)
+	rej, c0 := w.test(hyps, tst, o.Stepdown, cSimul)
 	res.CritSimultaneous = c0
 	above := make([]int, k)
 	below := make([]int, k)
-	for i, p := range pairs {
-		if !rej[i] {
-			continue
-		}
-		if tst[p.a*k+p.b] > 0 { // θ_a significantly above θ_b
-			above[p.b]++
-			below[p.a]++
-		} else {
-			above[p.a]++
-			below[p.b]++
+	for i, h := range hyps {
+		if rej[i] { // θ_a significantly above θ_b
+			above[h.b]++
+			below[h.a]++
 		}
 	}
 	for j := range k {
@@ -319,18 +322,20 @@ type rankWork struct {
 	buf   []float64
 }
 
-// crit is the Level quantile over the draws of max_{p ∈ pairs} |Z_a − Z_b|/se_ab.
-func (w *rankWork) crit(pairs []rankPair) float64 {
-	if len(pairs) == 0 {
+// crit is the Level quantile over the draws of max_{(a,b) ∈ hyps}
+// (Z_a − Z_b)/se_ab (one-sided statistics; a family with both (a, b) and
+// (b, a) gives |Z_a − Z_b|/se_ab).
+func (w *rankWork) crit(hyps []rankPair) float64 {
+	if len(hyps) == 0 {
 		return 0
 	}
 	k := w.k
 	nd := len(w.buf)
 	for d := range nd {
 		row := w.z[d*k : (d+1)*k]
-		m := 0.0
-		for _, p := range pairs {
-			v := math.Abs(row[p.a]-row[p.b]) * w.inv[p.a*k+p.b]
+		m := math.Inf(-1)
+		for _, h := range hyps {
+			v := (row[h.a] - row[h.b]) * w.inv[h.a*k+h.b]
 			if v > m {
 				m = v
 			}
@@ -431,16 +436,18 @@ func (w *rankWork) firstStep() (marg []float64, simul float64) {
 	return marg, simul
 }
 
-// test rejects the pairs with |t| > c (single step, or stepdown), returning
-// the rejection flags and the first-step critical value c0 (given).
-func (w *rankWork) test(pairs []rankPair, tst []float64, stepdown bool, c0 float64) ([]bool, float64) {
-	rej := make([]bool, len(pairs))
-	active := append([]rankPair(nil), pairs...)
-	idx := make([]int, len(pairs))
+// test rejects the hypotheses (a, b) with t_ab > c — single step with the
+// given first-step critical value c0, or stepdown: recompute c over the
+// hypotheses not yet rejected (the opposite direction of a rejected pair
+// stays in the family, as in Romano & Wolf 2005 and csranks) until no new
+// rejection. It returns the rejection flags and c0.
+func (w *rankWork) test(hyps []rankPair, tst []float64, stepdown bool, c0 float64) ([]bool, float64) {
+	rej := make([]bool, len(hyps))
+	active := append([]rankPair(nil), hyps...)
+	idx := make([]int, len(hyps))
 	for i := range idx {
 		idx[i] = i
 	}
-	first := c0
 	for step := 0; ; step++ {
 		c := c0
 		if step > 0 {
@@ -448,18 +455,18 @@ func (w *rankWork) test(pairs []rankPair, tst []float64, stepdown bool, c0 float
 		}
 		na, ni := active[:0], idx[:0]
 		newRej := false
-		for i, p := range active {
-			if math.Abs(tst[p.a*w.k+p.b]) > c {
+		for i, h := range active {
+			if tst[h.a*w.k+h.b] > c {
 				rej[idx[i]] = true
 				newRej = true
 			} else {
-				na = append(na, p)
+				na = append(na, h)
 				ni = append(ni, idx[i])
 			}
 		}
 		active, idx = na, ni
 		if !stepdown || !newRej || len(active) == 0 {
-			return rej, first
+			return rej, c0
 		}
 	}
 }

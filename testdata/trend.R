@@ -124,71 +124,80 @@ lines <- vapply(seq_len(nrow(d)), function(i) {
 writeLines(c(paste(cols, collapse = ","), lines), file.path(out, "changes.csv"))
 
 ## 3. Rank confidence sets -------------------------------------------------------
-# Mogstad, Romano, Shaikh & Wilhelm (2024), §3: two-sided simultaneous
-# confidence intervals for the differences θ_j − θ_k, critical value the
-# 1 − α quantile of max |(θ̂_j − θ̂_k) − (θ_j − θ_k)| / se_jk over the family
-# (k ≠ j for the marginal set of j; all pairs for the simultaneous set).
-# rank_low = 1 + #{k: θ_k significantly above θ_j},
-# rank_high = K − #{k: θ_k significantly below θ_j}. Stepdown: recompute
-# the quantile over the hypotheses not yet rejected until nothing new is
-# rejected (their Algorithm 3.1 / Romano & Wolf 2005).
-crit <- function(Sigma, pairs, level) {
-  if (nrow(pairs) == 0) return(0)
-  m <- nrow(pairs)
+# Mogstad, Romano, Shaikh & Wilhelm (2024), §3: simultaneous confidence
+# intervals for the differences θ_j − θ_k. Hypotheses are ordered pairs
+# (a, b): H_ab: θ_a ≤ θ_b, rejected when t_ab = (θ̂_a − θ̂_b)/se_ab > c; the
+# family of a marginal set of j is {(j, k), (k, j) : k ≠ j}, of the
+# simultaneous sets all ordered pairs. c is the `level` quantile of the
+# maximum of (Z_a − Z_b)/se_ab over the family, Z ~ N(0, Σ), computed here
+# with mvtnorm instead of a bootstrap: qmvnorm(tail = "both.tails") when
+# every pair is in the family in both orders (the first step), else the
+# root of pmvnorm(lower, upper) = level with lower = −c / −Inf and
+# upper = c / Inf per pair and order. rank_low = 1 + #{k: (k, j) rejected},
+# rank_high = K − #{k: (j, k) rejected}. Stepdown: recompute c over the
+# hypotheses not yet rejected until nothing new is rejected (Romano & Wolf
+# 2005; the opposite order of a rejected pair stays in the family).
+crit <- function(Sigma, hyps, level) {
+  if (nrow(hyps) == 0) return(0)
+  key <- function(a, b) paste(a, b)
+  hk <- key(hyps[, 1], hyps[, 2])
+  u <- unique(t(apply(hyps, 1, sort)))
+  if (is.null(dim(u))) u <- matrix(u, ncol = 2)
+  up <- key(u[, 1], u[, 2]) %in% hk   # (a, b), a < b: D ≤ c
+  lo <- key(u[, 2], u[, 1]) %in% hk   # (b, a): −D ≤ c
+  m <- nrow(u)
   C <- matrix(0, m, m)
-  for (a in 1:m) for (b in 1:m) {
-    j1 <- pairs[a, 1]; k1 <- pairs[a, 2]; j2 <- pairs[b, 1]; k2 <- pairs[b, 2]
-    C[a, b] <- Sigma[j1, j2] - Sigma[j1, k2] - Sigma[k1, j2] + Sigma[k1, k2]
+  for (i in 1:m) for (j in 1:m) {
+    a1 <- u[i, 1]; b1 <- u[i, 2]; a2 <- u[j, 1]; b2 <- u[j, 2]
+    C[i, j] <- Sigma[a1, a2] - Sigma[a1, b2] - Sigma[b1, a2] + Sigma[b1, b2]
   }
   s <- sqrt(diag(C))
   R <- C / outer(s, s)
-  if (m == 1) return(qnorm(1 - (1 - level) / 2))
-  set.seed(1)
-  qmvnorm(level, tail = "both.tails", corr = R, abseps = 1e-4, maxpts = 2e5)$quantile
+  if (m == 1) return(if (up && lo) qnorm(1 - (1 - level) / 2) else qnorm(level))
+  alg <- GenzBretz(maxpts = 2e5, abseps = 1e-5)
+  if (all(up & lo)) {
+    set.seed(1)
+    return(qmvnorm(level, tail = "both.tails", corr = R, algorithm = alg)$quantile)
+  }
+  f <- function(c) {
+    set.seed(1)
+    pmvnorm(lower = ifelse(lo, -c, -Inf), upper = ifelse(up, c, Inf), corr = R,
+            algorithm = alg)[1] - level
+  }
+  uniroot(f, c(0, 8), tol = 1e-7)$root
 }
 rankset <- function(est, Sigma, level, family, stepdown) {
   K <- length(est)
-  tstat <- function(j, k) (est[j] - est[k]) / sqrt(Sigma[j, j] + Sigma[k, k] - 2 * Sigma[j, k])
+  tstat <- function(a, b) (est[a] - est[b]) / sqrt(Sigma[a, a] + Sigma[b, b] - 2 * Sigma[a, b])
+  run <- function(hyps) {
+    t <- apply(hyps, 1, function(h) tstat(h[1], h[2]))
+    rej <- rep(FALSE, nrow(hyps))
+    c0 <- NA
+    repeat {
+      cc <- crit(Sigma, hyps[!rej, , drop = FALSE], level)
+      if (is.na(c0)) c0 <- cc
+      new <- !rej & t > cc
+      if (!any(new)) break
+      rej <- rej | new
+      if (!stepdown) break
+    }
+    list(rej = rej, c0 = c0, margin = min(abs(t - c0)))
+  }
+  res <- matrix(NA, K, 4)
   if (family == "marginal") {
-    res <- matrix(NA, K, 4)
     for (j in 1:K) {
-      others <- setdiff(1:K, j)
-      pairs <- cbind(j, others)
-      rej <- rep(FALSE, length(others))
-      t <- sapply(others, function(k) tstat(j, k))
-      c0 <- NA
-      repeat {
-        cc <- crit(Sigma, pairs[!rej, , drop = FALSE], level)
-        if (is.na(c0)) c0 <- cc
-        new <- !rej & abs(t) > cc
-        if (!any(new)) break
-        rej <- rej | new
-        if (!stepdown) break
-      }
-      above <- sum(rej & t < 0) # θ_k significantly above θ_j
-      below <- sum(rej & t > 0)
-      margin <- min(abs(abs(t) - c0))
-      res[j, ] <- c(1 + above, K - below, c0, margin)
+      o <- setdiff(1:K, j)
+      hyps <- rbind(cbind(j, o), cbind(o, j))
+      r <- run(hyps)
+      res[j, ] <- c(1 + sum(r$rej & hyps[, 2] == j), K - sum(r$rej & hyps[, 1] == j), r$c0, r$margin)
     }
     return(res)
   }
-  pairs <- t(combn(K, 2))
-  t <- apply(pairs, 1, function(p) tstat(p[1], p[2]))
-  rej <- rep(FALSE, nrow(pairs))
-  c0 <- NA
-  repeat {
-    cc <- crit(Sigma, pairs[!rej, , drop = FALSE], level)
-    if (is.na(c0)) c0 <- cc
-    new <- !rej & abs(t) > cc
-    if (!any(new)) break
-    rej <- rej | new
-    if (!stepdown) break
-  }
-  res <- matrix(NA, K, 4)
+  hyps <- as.matrix(expand.grid(a = 1:K, b = 1:K))
+  hyps <- hyps[hyps[, 1] != hyps[, 2], ]
+  r <- run(hyps)
   for (j in 1:K) {
-    a <- sum(rej & ((pairs[, 1] == j & t < 0) | (pairs[, 2] == j & t > 0)))
-    b <- sum(rej & ((pairs[, 1] == j & t > 0) | (pairs[, 2] == j & t < 0)))
-    res[j, ] <- c(1 + a, K - b, c0, min(abs(abs(t) - c0)))
+    res[j, ] <- c(1 + sum(r$rej & hyps[, 2] == j), K - sum(r$rej & hyps[, 1] == j), r$c0, r$margin)
   }
   res
 }
