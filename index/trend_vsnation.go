@@ -34,8 +34,9 @@ type VsNationResult struct {
 //
 // num[c] and den[c] are y_c and x_c per design row (missing answers
 // already 0 in both); domain[i] is row i's domain 0..nDomains−1 or −1;
-// composites[m] has C coefficients. Lengths that disagree panic; engine
-// errors are returned.
+// composites[m] has C coefficients. Results are in the units of y/x
+// (proportions for 0/1 indicators: multiply by 100 for the percent of the
+// index rows). Lengths that disagree panic; engine errors are returned.
 func VsNationDiff(d *sampling.Design, num, den [][]float64, domain []int32, nDomains int, composites [][]float64) (*VsNationResult, error) {
 	c := len(num)
 	if len(den) != c {
