@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/sipas-go/sipas/sampling"
 )
@@ -145,35 +146,27 @@ func Compute(d *sampling.Design, rec arrow.RecordBatch, q *Questionnaire, opt *O
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	var expect [][]float64
-	var answered []float64
+	var expect [][]int8
 	if !opt.NoExpectations && len(q.Expectations) > 0 {
 		var err error
-		expect, answered, err = expectationValues(q, rec)
+		expect, err = expectationCodes(q, rec)
 		if err != nil {
 			return nil, err
 		}
 	}
 
-	// Estimands: the criteria as ratios num/den, then the expectation
-	// shares; combos: one per element, then SIPAS.
+	// Estimands: the expectation shares, then the criteria, all as coded
+	// items (one byte per row; the engine builds no float columns);
+	// combos: one per element, then SIPAS, over the criteria.
 	ne := len(expect)
-	k := nc + ne
-	num := make([][]float64, k)
-	den := make([][]float64, k)
+	k := ne + nc
+	items := make([]sampling.Item, 0, k)
+	for _, x := range expect {
+		items = append(items, sampling.Item{Codes: x, Min: 0, Values: []float64{0, 100}})
+	}
 	sat := satisfiedTable(q, opt.Score)
 	for c := 0; c < nc; c++ {
-		yc, vc := make([]float64, n), make([]float64, n)
-		for i, code := range codes[c] {
-			if code != noAnswer {
-				vc[i] = 1
-				yc[i] = sat[int(code)-q.Scale.Min]
-			}
-		}
-		num[c], den[c] = yc, vc
-	}
-	for e := 0; e < ne; e++ {
-		num[nc+e], den[nc+e] = expect[e], answered
+		items = append(items, sampling.Item{Codes: codes[c], Min: int8(q.Scale.Min), Values: sat})
 	}
 	combos := make([][]float64, len(q.Elements)+1)
 	elemIdx := map[string]int{}
@@ -184,27 +177,32 @@ func Compute(d *sampling.Design, rec arrow.RecordBatch, q *Questionnaire, opt *O
 	combos[len(q.Elements)] = make([]float64, k)
 	for c, cr := range q.Criteria {
 		e := elemIdx[cr.Element]
-		combos[e][c] = cr.Weight
-		combos[len(q.Elements)][c] = q.Elements[e].Weight * cr.Weight
+		combos[e][ne+c] = cr.Weight
+		combos[len(q.Elements)][ne+c] = q.Elements[e].Weight * cr.Weight
 	}
-
-	res := &Result{Questionnaire: q, DF: d.DF()}
-	// National rows, then the domains.
-	nat, err := d.EstimateRatios(&sampling.Ratios{Num: num, Den: den, Combos: combos})
+	ratios := &sampling.Ratios{Items: items, Combos: combos}
+	var dom *sampling.Domains
+	if len(opt.By) > 0 {
+		var err error
+		if dom, err = sampling.NewDomains(rec, opt.By); err != nil {
+			return nil, err
+		}
+		// The domains and the nation in one pass (the nation is the extra
+		// last domain).
+		ratios.Domain, ratios.NDomains, ratios.Overall = dom.Code, dom.Len(), true
+	}
+	r, err := d.EstimateRatios(ratios)
 	if err != nil {
 		return nil, err
 	}
-	res.appendRows(q, nat, nil, ci, level, ne)
-	if len(opt.By) > 0 {
-		dom, err := sampling.NewDomains(rec, opt.By)
-		if err != nil {
-			return nil, err
-		}
-		byRes, err := d.EstimateRatios(&sampling.Ratios{Num: num, Den: den, Combos: combos, Domain: dom.Code, NDomains: dom.Len()})
-		if err != nil {
-			return nil, err
-		}
-		res.appendRows(q, byRes, dom, ci, level, ne)
+	res := &Result{Questionnaire: q, DF: d.DF()}
+	if dom == nil {
+		res.appendRows(q, r, 0, nil, ci, level, ne)
+		return res, nil
+	}
+	res.appendRows(q, r, dom.Len(), nil, ci, level, ne)
+	for g := 0; g < dom.Len(); g++ {
+		res.appendRows(q, r, g, dom.Labels(g), ci, level, ne)
 	}
 	return res, nil
 }
@@ -227,89 +225,105 @@ func satisfiedTable(q *Questionnaire, s Score) []float64 {
 	return t
 }
 
-// expectationValues reads the expectation items: x_ik (100 when area k was
-// picked, in percent) and r_i (1 when the respondent answered the question, i.e. any of
-// its items is 0 or 1). Null cells and declared missing codes are not
-// answers; any other value is an error.
-func expectationValues(q *Questionnaire, rec arrow.RecordBatch) ([][]float64, []float64, error) {
+// expectationCodes reads the expectation items as codes: for a respondent
+// who answered the question (any of its items is 0 or 1), 1 when area k
+// was picked and 0 otherwise (a blank item counts as not picked); noAnswer
+// when the question was not answered (every item null or a declared
+// missing code). So X_k = 100·Σ w x_k / Σ w r. Any other value is an error.
+func expectationCodes(q *Questionnaire, rec arrow.RecordBatch) ([][]int8, error) {
 	n := int(rec.NumRows())
-	x := make([][]float64, len(q.Expectations))
-	r := make([]float64, n)
+	x := make([][]int8, len(q.Expectations))
+	answered := make([]bool, n)
 	for k, ex := range q.Expectations {
 		idx := colIndex(rec, ex.Column)
 		if idx < 0 {
-			return nil, nil, &MissingColumnsError{Table: "ballots", Missing: []string{ex.Column}, Available: schemaNames(rec.Schema()),
+			return nil, &MissingColumnsError{Table: "ballots", Missing: []string{ex.Column}, Available: schemaNames(rec.Schema()),
 				Hint: "expectation items are declared by the questionnaire; drop them from it, or compute without expectations"}
 		}
-		cc, err := newCodeColumn(rec.Column(idx))
-		if err != nil {
-			return nil, nil, fmt.Errorf("column %q: %w", ex.Column, err)
+		xk := make([]int8, n)
+		x[k] = xk
+		a := rec.Column(idx)
+		if a8, ok := a.(*array.Int8); ok {
+			// the generator's and Parquet's usual type: raw values
+			for i, v := range a8.Int8Values() {
+				if (v == 0 || v == 1) && a8.IsValid(i) {
+					xk[i] = v
+					answered[i] = true
+				} else if a8.IsValid(i) && q.CodeKind(int64(v)) != MissingCode {
+					return nil, fmt.Errorf("column %q, row %d: expectation item must be 0 or 1, found %d; run `sipas validate`", ex.Column, i+1, v)
+				}
+			}
+			continue
 		}
-		xk := make([]float64, n)
+		cc, err := newCodeColumn(a)
+		if err != nil {
+			return nil, fmt.Errorf("column %q: %w", ex.Column, err)
+		}
 		for i := 0; i < n; i++ {
 			v, st := cc.at(i)
 			switch {
 			case st == cellNull:
 			case st == cellCode && (v == 0 || v == 1):
-				xk[i] = 100 * float64(v)
-				r[i] = 1
+				xk[i] = int8(v)
+				answered[i] = true
 			case st == cellCode && q.CodeKind(v) == MissingCode:
 				// a declared "no answer" code: the item is not answered
 			default:
-				return nil, nil, fmt.Errorf("column %q, row %d: expectation item must be 0 or 1, found %q; run `sipas validate`", ex.Column, i+1, cc.raw(i))
+				return nil, fmt.Errorf("column %q, row %d: expectation item must be 0 or 1, found %q; run `sipas validate`", ex.Column, i+1, cc.raw(i))
 			}
 		}
-		x[k] = xk
 	}
-	return x, r, nil
+	for i, ok := range answered {
+		if !ok {
+			for _, xk := range x {
+				xk[i] = noAnswer
+			}
+		}
+	}
+	return x, nil
 }
 
-// appendRows turns one engine result (G domains × (K estimands + C combos),
-// already in percent) into index rows.
-func (res *Result) appendRows(q *Questionnaire, r *sampling.RatioResult, domains *sampling.Domains, ci sampling.CIMethod, level float64, ne int) {
-	nc, nel := len(q.Criteria), len(q.Elements)
-	width := r.K + r.C
-	for g := 0; g < r.G; g++ {
-		var dom []sampling.DomainValue
-		if domains != nil {
-			dom = domains.Labels(g)
-		}
-		add := func(kind, id, elem string, j int, single bool) {
-			at := g*width + j
-			est, se, n := r.Est[at], r.SE[at], r.N[at]
-			row := Row{Domain: dom, Kind: kind, ID: id, Element: elem, N: n, Deff: r.Deff[at]}
-			row.Estimate, row.SE = est, se
-			row.CILow, row.CIHigh = math.NaN(), math.NaN()
-			est, se = est/100, se/100 // shares, for the interval
-			switch {
-			case math.IsNaN(est):
-			case row.Estimate == 0 || row.Estimate == 100:
-				// A boundary share: linearized SE 0 claims certainty. A
-				// single share gets the Korn–Graubard interval with the
-				// unweighted n; a composite gets the point.
-				row.Flag = "boundary"
-				row.SE = 0
-				if single {
-					lo, hi := sampling.ConfidenceInterval(sampling.Beta, est, 0, n, r.DF, level, math.NaN())
-					row.CILow, row.CIHigh = 100*lo, 100*hi
-				} else {
-					row.CILow, row.CIHigh = row.Estimate, row.Estimate
-				}
-			default:
-				lo, hi := sampling.ConfidenceInterval(ci, est, se, n, r.DF, level, row.Deff)
+// appendRows turns domain g of one engine result (G domains × (K
+// estimands + C combos), already in percent) into index rows labelled dom
+// (nil for the nation). Estimand order: the ne expectation shares, then
+// the criteria; combos: the elements, then SIPAS.
+func (res *Result) appendRows(q *Questionnaire, r *sampling.RatioResult, g int, dom []sampling.DomainValue, ci sampling.CIMethod, level float64, ne int) {
+	nel := len(q.Elements)
+	add := func(kind, id, elem string, j int, single bool) {
+		at := r.Index(g, j)
+		est, se, n := r.Est[at], r.SE[at], r.N[at]
+		row := Row{Domain: dom, Kind: kind, ID: id, Element: elem, N: n, Deff: r.Deff[at]}
+		row.Estimate, row.SE = est, se
+		row.CILow, row.CIHigh = math.NaN(), math.NaN()
+		est, se = est/100, se/100 // shares, for the interval
+		switch {
+		case math.IsNaN(est):
+		case row.Estimate == 0 || row.Estimate == 100:
+			// A boundary share: linearized SE 0 claims certainty. A
+			// single share gets the Korn–Graubard interval with the
+			// unweighted n; a composite gets the point.
+			row.Flag = sampling.FlagBoundary
+			row.SE = 0
+			if single {
+				lo, hi := sampling.ConfidenceInterval(sampling.Beta, est, 0, n, r.DF, level, math.NaN())
 				row.CILow, row.CIHigh = 100*lo, 100*hi
+			} else {
+				row.CILow, row.CIHigh = row.Estimate, row.Estimate
 			}
-			res.Rows = append(res.Rows, row)
+		default:
+			lo, hi := sampling.ConfidenceInterval(ci, est, se, n, r.DF, level, row.Deff)
+			row.CILow, row.CIHigh = 100*lo, 100*hi
 		}
-		for c, cr := range q.Criteria {
-			add(KindCriterion, cr.Column, cr.Element, c, true)
-		}
-		for e, el := range q.Elements {
-			add(KindElement, el.ID, "", r.K+e, false)
-		}
-		add(KindSIPAS, "sipas", "", r.K+nel, false)
-		for e := 0; e < ne; e++ {
-			add(KindExpectation, q.Expectations[e].Column, "", nc+e, true)
-		}
+		res.Rows = append(res.Rows, row)
+	}
+	for c, cr := range q.Criteria {
+		add(KindCriterion, cr.Column, cr.Element, ne+c, true)
+	}
+	for e, el := range q.Elements {
+		add(KindElement, el.ID, "", r.K+e, false)
+	}
+	add(KindSIPAS, "sipas", "", r.K+nel, false)
+	for e := 0; e < ne; e++ {
+		add(KindExpectation, q.Expectations[e].Column, "", e, true)
 	}
 }
