@@ -114,6 +114,9 @@ func SelectSample(frame SampleFrame, d *SampleDesign, rng *rand.Rand) (arrow.Rec
 	if err != nil {
 		return nil, err
 	}
+	if err := t.checkSizes(); err != nil {
+		return nil, err
+	}
 	s := &selRun{t: t, d: d, rng: rng, pi: make([]float64, len(t.parent)), certOut: make([]bool, len(t.parent)), m: map[int32]int{}}
 	var leavesPer [][]int32
 	for h := range t.strata {
@@ -564,4 +567,31 @@ func (s *selRun) output(frame SampleFrame, picked []selPicked, withFPC bool) (ar
 	}
 	add(SampleReserveColumn, rankB)
 	return array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, int64(len(picked))), nil
+}
+
+// checkSizes rejects a zero size measure on any unit of a PPS stage, before
+// selecting, so that the error does not depend on which parents the seed
+// happens to select.
+func (t *selTree) checkSizes() error {
+	var walk func(n int32, depth int) error
+	walk = func(n int32, depth int) error {
+		if st := depth - t.nStrata - 1; st >= 0 {
+			spec := t.d.Stages[st]
+			if spec.Method == "pps_systematic" && spec.Size != "" && !(t.size[n] > 0) {
+				s := n
+				for d := depth; d > t.nStrata; d-- {
+					s = t.parent[s]
+				}
+				return &SampleFrameError{Stratum: t.pathKey(s), Column: spec.Unit,
+					Err: fmt.Errorf("unit %q has size measure %v (stages[%d].size %q); PPS needs positive sizes — remove the unit from the frame or fix its size", t.key[n], t.size[n], st, spec.Size)}
+			}
+		}
+		for _, c := range t.children[n] {
+			if err := walk(c, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return walk(0, 0)
 }

@@ -424,6 +424,7 @@ func TestSelectSampleBadInput(t *testing.T) {
 		{"total > N", rec, `{"strata":["province"],"size":{"total":500}}`, []string{"500", "larger than"}, true},
 		{"negative size", neg, multi(`{"unit":"district","method":"pps_systematic","n":2,"size":"neg"}`), []string{`column "neg"`, "row 13", "-1"}, false},
 		{"zero size", zero, multi(`{"unit":"district","method":"pps_systematic","n":2,"size":"zero"}`), []string{`stratum "A"`, `"A-d2"`, "size measure 0"}, false},
+		{"zero size later stage", zero, `{"strata":["province"],"size":{"column":"n_target"},"stages":[{"unit":"district","method":"srs","n":1},{"unit":"commune","method":"pps_systematic","n":1,"size":"zero"},{"unit":"row","method":"srs"}]}`, []string{`stratum "A"`, `"A-d2-1"`, "size measure 0"}, false},
 		{"certainty not boolean", rec, multi(`{"unit":"district","method":"pps_systematic","n":2,"certainty":{"column":"id"}}`), []string{`column "id"`, "boolean", "int64"}, false},
 		{"missing stratum", nullRec, `{"strata":["province"],"size":{"total":10}}`, []string{`column "province"`, "row 6", "missing stratum"}, false},
 		{"unit column absent", rec, multi(`{"unit":"ward","method":"srs","n":2}`), []string{`column "ward"`, "stages[0].unit", "not in the frame"}, false},
