@@ -136,3 +136,40 @@ func BenchmarkFloat64s(b *testing.B) {
 		Float64s(a)
 	}
 }
+
+func TestPoolAllocator(t *testing.T) {
+	mem := checkedMem(t)
+	p := newPoolAllocator(mem)
+	a := p.Allocate(100)
+	if len(a) != 100 || cap(a) != 128 {
+		t.Fatalf("len %d cap %d", len(a), cap(a))
+	}
+	for i := range a {
+		a[i] = 0xAB
+	}
+	p.Free(a)
+	b := p.Allocate(70) // same class: reused and zeroed
+	if &b[0] != &a[0] {
+		t.Error("buffer not reused")
+	}
+	for i, x := range b {
+		if x != 0 {
+			t.Fatalf("byte %d = %x, want 0", i, x)
+		}
+	}
+	b = b[:10]
+	b[5] = 1
+	c := p.Reallocate(20, b[:6]) // grows in place, new bytes zeroed
+	if len(c) != 20 || c[5] != 1 || c[6] != 0 {
+		t.Fatalf("Reallocate in place: %v", c)
+	}
+	d := p.Reallocate(1000, c) // moves, keeps content
+	if len(d) != 1000 || d[5] != 1 {
+		t.Fatal("Reallocate move lost data")
+	}
+	p.drain()
+	p.Free(d) // after drain: straight back to mem
+	if mem.CurrentAlloc() != 0 {
+		t.Errorf("%d bytes still allocated", mem.CurrentAlloc())
+	}
+}

@@ -29,6 +29,7 @@ type parquetReader struct {
 	order  []int // output column k is rr column order[k]
 	cur    arrow.RecordBatch
 	err    error
+	pool   *poolAllocator // ReadAll only: recycles batch buffers
 }
 
 func newParquetReader(f *os.File, name string, cfg *config) (r *parquetReader, err error) {
@@ -37,7 +38,18 @@ func newParquetReader(f *os.File, name string, cfg *config) (r *parquetReader, e
 			r, err = nil, corruptParquet(name, fmt.Errorf("%v", p))
 		}
 	}()
-	props := parquet.NewReaderProperties(cfg.mem)
+	mem := cfg.mem
+	var pool *poolAllocator
+	if cfg.whole {
+		pool = newPoolAllocator(cfg.mem)
+		mem = pool
+	}
+	defer func() {
+		if r == nil && pool != nil {
+			pool.drain()
+		}
+	}()
+	props := parquet.NewReaderProperties(mem)
 	// Read column chunks through a small buffer instead of loading each
 	// whole chunk: with many columns the chunks of a row group otherwise
 	// stay in memory together.
@@ -54,7 +66,7 @@ func newParquetReader(f *os.File, name string, cfg *config) (r *parquetReader, e
 		}
 	}
 	batch := int64(cfg.batch) // also for ReadAll: see readAccumulated
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: batch, PreAllocBinaryData: true}, cfg.mem)
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: batch, PreAllocBinaryData: true}, mem)
 	if err != nil {
 		pf.Close()
 		return nil, corruptParquet(name, err)
@@ -84,7 +96,7 @@ func newParquetReader(f *os.File, name string, cfg *config) (r *parquetReader, e
 		pf.Close()
 		return nil, corruptParquet(name, err)
 	}
-	r = &parquetReader{name: name, pf: pf, rr: rr}
+	r = &parquetReader{name: name, pf: pf, rr: rr, pool: pool}
 	// pqarrow returns columns in file order; put them in the asked order,
 	// and drop the "PARQUET:field_id" = "-1" field metadata that pqarrow
 	// adds, so that a schema survives a round trip unchanged.
@@ -170,7 +182,11 @@ func (r *parquetReader) Close() (err error) {
 		r.cur = nil
 	}
 	r.rr.Release()
-	return r.pf.Close()
+	err = r.pf.Close()
+	if r.pool != nil {
+		r.pool.drain()
+	}
+	return err
 }
 
 // writeParquet writes batches with pqarrow: Snappy compression, dictionary
