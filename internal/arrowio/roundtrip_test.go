@@ -396,3 +396,62 @@ func TestEmptyTable(t *testing.T) {
 		}
 	}
 }
+
+// TestReadAllMatchesStream: ReadAll (accumulator and buffer pool) gives the
+// same table as streaming with Open and concatenating, on a ballot file of
+// several row groups, with and without projection.
+func TestReadAllMatchesStream(t *testing.T) {
+	mem := checkedMem(t)
+	batches := ballotBatches(3*DefaultBatchSize+123, 5)
+	defer func() {
+		for _, b := range batches {
+			b.Release()
+		}
+	}()
+	p := filepath.Join(t.TempDir(), "b.parquet")
+	if err := Write(p, ballotSchema(), batches, WithAllocator(mem)); err != nil {
+		t.Fatal(err)
+	}
+	for _, cols := range [][]string{nil, {"weight", "province", "access_3", "ballot_id"}} {
+		all, err := ReadAll(p, WithColumns(cols...), WithAllocator(mem), WithBatchSize(1000))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Open(p, WithColumns(cols...), WithAllocator(mem), WithBatchSize(7777))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var parts []arrow.RecordBatch
+		for r.Next() {
+			b := r.RecordBatch()
+			b.Retain()
+			parts = append(parts, b)
+		}
+		if err := r.Err(); err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		want, err := concatBatches(r.Schema(), parts, mem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range parts {
+			b.Release()
+		}
+		if !array.RecordEqual(all, want) || all.NumRows() != int64(3*DefaultBatchSize+123) {
+			t.Errorf("cols %v: ReadAll differs from the stream", cols)
+		}
+		if cols == nil {
+			orig, err := concatBatches(ballotSchema(), batches, mem)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !array.RecordEqual(all, orig) {
+				t.Error("ReadAll differs from what was written")
+			}
+			orig.Release()
+		}
+		all.Release()
+		want.Release()
+	}
+}
