@@ -1,0 +1,325 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
+)
+
+var wtGoldenDir = filepath.Join("..", "..", "testdata", "weighting")
+
+const (
+	wtPopStype   = `{"E": 4421, "H": 755, "M": 1018}`
+	wtPopSchWide = `{"No": 1072, "Yes": 5122}`
+	wtRakeStep   = `{"rake": {"margins": [{"by": ["stype"], "totals": ` + wtPopStype + `}, {"by": ["sch.wide"], "totals": ` + wtPopSchWide + `}]}}`
+	// R: calibrate(des, ~stype + enroll, pop, calfun = "logit", bounds = c(0.8, 1.3)) on apistrat
+	wtCalLogitStep = `{"calibrate": {"method": "logit", "bounds": [0.8, 1.3], "margins": [{"by": ["stype"], "totals": ` +
+		wtPopStype + `}], "numeric": {"enroll": 3811472}}}`
+	wtCalLinearStep = `{"calibrate": {"method": "linear", "margins": [{"by": ["stype"], "totals": ` +
+		wtPopStype + `}], "numeric": {"enroll": 3811472}}}`
+)
+
+// wtWriteSpec writes a WEIGHTING.json into dir.
+func wtWriteSpec(t *testing.T, dir, name, js string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(js), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// wtGoldenColumns reads a CSV golden of testdata/weighting: column -> values.
+func wtGoldenColumns(t *testing.T, name string) map[string][]float64 {
+	t.Helper()
+	f, err := os.Open(filepath.Join(wtGoldenDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]float64{}
+	for j, h := range recs[0] {
+		v := make([]float64, len(recs)-1)
+		for i, r := range recs[1:] {
+			v[i], err = strconv.ParseFloat(r[j], 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		out[h] = v
+	}
+	return out
+}
+
+// wtReadColumn reads a numeric column of a table written by the CLI.
+func wtReadColumn(t *testing.T, path, col string) []float64 {
+	t.Helper()
+	rec, err := arrowio.ReadAll(path, arrowio.WithColumns(col))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	c, err := arrowio.Column(rec, col)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _, err := arrowio.Float64s(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func wtMaxRel(a, b []float64) (float64, int) {
+	worst, at := 0.0, -1
+	if len(a) != len(b) {
+		return math.Inf(1), -1
+	}
+	for i := range a {
+		if a[i] == b[i] {
+			continue
+		}
+		if e := math.Abs(a[i]-b[i]) / math.Max(math.Abs(a[i]), math.Abs(b[i])); e > worst {
+			worst, at = e, i
+		}
+	}
+	return worst, at
+}
+
+// sipas weight on R's apistrat: the written final weights equal R's
+// (testdata/weighting/weights_apistrat.csv, survey 4.1.1) at 1e-8 for
+// post-stratification, raking, linear and logit calibration, in CSV and
+// Parquet; every input column is kept; the diagnostics are printed.
+func TestWeightCommandMatchesR(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(etAPI, "apistrat.csv")
+	golden := wtGoldenColumns(t, "weights_apistrat.csv")
+	cases := map[string]string{
+		"ps":         `{"poststratify": {"by": ["stype"], "totals": ` + wtPopStype + `}}`,
+		"rake":       wtRakeStep,
+		"cal_linear": wtCalLinearStep,
+		"cal_logit":  wtCalLogitStep,
+	}
+	for cs, step := range cases {
+		for _, ext := range []string{".csv", ".parquet"} {
+			spec := wtWriteSpec(t, dir, cs+".json", `{"design_weight": "pw", "steps": [`+step+`], "output": {"weight": "final"}}`)
+			out := filepath.Join(dir, cs+ext)
+			code, stdout, stderr := vtRun(t, "", "weight", "--in", in, "--spec", spec, "--out", out)
+			if code != 0 {
+				t.Fatalf("%s: exit %d: %s", cs, code, stderr)
+			}
+			got := wtReadColumn(t, out, "final")
+			if e, at := wtMaxRel(got, golden[cs]); e > 1e-8 {
+				t.Errorf("%s%s: row %d: weight %.17g, R %.17g (rel %.3g)", cs, ext, at+1, got[at], golden[cs][at], e)
+			}
+			if api := wtReadColumn(t, out, "api00"); len(api) != 200 || api[0] != 840 {
+				t.Errorf("%s: input column api00 not kept: %v", cs, api[:min(3, len(api))])
+			}
+			rec, err := arrowio.ReadAll(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if nc := rec.NumCols(); nc != 15 { // 14 input columns + final
+				t.Errorf("%s: %d columns, want 15", cs, nc)
+			}
+			rec.Release()
+			for _, want := range []string{"weights", "design", "final", "Kish deff", "effective n", "cells:", "target", "factor", "final weights by stype"} {
+				if !strings.Contains(stdout, want) {
+					t.Errorf("%s: diagnostics lack %q:\n%s", cs, want, stdout)
+				}
+			}
+			if cs == "rake" && !(strings.Contains(stdout, "convergence:") && regexp.MustCompile(`converged after \d+ sweeps`).MatchString(stdout)) {
+				t.Errorf("rake: no convergence history:\n%s", stdout)
+			}
+			if cs == "cal_logit" && !strings.Contains(stdout, "Newton steps") {
+				t.Errorf("cal_logit: no Newton history:\n%s", stdout)
+			}
+		}
+	}
+}
+
+// Nonresponse and trimming diagnostics: response rates per class and the
+// trimming line, the total kept; the Kish deff printed is 1 + CV² of the
+// final weights computed here by hand.
+func TestWeightCommandDiagnostics(t *testing.T) {
+	dir := t.TempDir()
+	// apistrat with a "responded" flag: schools with sch.wide = No did not respond
+	in := filepath.Join(etAPI, "apistrat.csv")
+	b, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	lines[0] += `,"responded"`
+	for i := 1; i < len(lines); i++ {
+		if i%5 == 0 {
+			lines[i] += ",0"
+		} else {
+			lines[i] += ",1"
+		}
+	}
+	data := filepath.Join(dir, "in.csv")
+	if err := os.WriteFile(data, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec := wtWriteSpec(t, dir, "s.json", `{"design_weight": "pw", "steps": [
+		{"nonresponse": {"classes": ["stype"], "responded": "responded"}},
+		{"trim": {"max": 2, "relative_to": "median"}}]}`)
+	out := filepath.Join(dir, "out.arrow")
+	code, stdout, stderr := vtRun(t, "", "weight", "--in", data, "--spec", spec, "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"response rates:", "issued", "valid %", "trimming: median", "total kept"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("diagnostics lack %q:\n%s", want, stdout)
+		}
+	}
+	w := wtReadColumn(t, out, "weight")
+	pw := wtReadColumn(t, data, "pw")
+	var sw, spw, sw2 float64
+	n := 0
+	for i := range w {
+		spw += pw[i]
+		if w[i] != 0 {
+			n++
+			sw += w[i]
+			sw2 += w[i] * w[i]
+		}
+	}
+	if math.Abs(sw-spw) > 1e-9*spw {
+		t.Errorf("total %g, design total %g: nonresponse and trimming must keep it", sw, spw)
+	}
+	if n != 160 {
+		t.Errorf("%d respondents with weight, want 160", n)
+	}
+	kish := float64(n) * sw2 / (sw * sw)
+	m := regexp.MustCompile(`(?m)^\s*final\s+(\d+)\s+\S+\s+\S+\s+\S+\s+\S+\s+\S+\s+(\S+)\s+(\S+)`).FindStringSubmatch(stdout)
+	if m == nil {
+		t.Fatalf("no final diagnostics row:\n%s", stdout)
+	}
+	if got, _ := strconv.ParseFloat(m[2], 64); math.Abs(got-kish) > 1e-6*kish {
+		t.Errorf("Kish deff printed %s, by hand %.7g", m[2], kish)
+	}
+	if got, _ := strconv.ParseFloat(m[3], 64); math.Abs(got-float64(n)/kish) > 1e-5*float64(n) {
+		t.Errorf("effective n printed %s, by hand %.7g", m[3], float64(n)/kish)
+	}
+}
+
+// Replicates: raking re-run on every JK1 replicate of apiclus1 gives R's
+// replicate weights (rep_apiclus1_rake.csv) at 1e-8, and estimate reading
+// them back with the printed flags gives R's replicate SE (mse = FALSE).
+func TestWeightCommandReplicates(t *testing.T) {
+	dir := t.TempDir()
+	spec := wtWriteSpec(t, dir, "s.json", `{"design_weight": "pw", "steps": [`+wtRakeStep+`],
+		"replicates": {"type": "jk1", "psu": "dnum", "fpc": "fpc"}}`)
+	out := filepath.Join(dir, "out.parquet")
+	code, stdout, stderr := vtRun(t, "", "weight", "--in", filepath.Join(etAPI, "apiclus1.csv"), "--spec", spec, "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	golden := wtGoldenColumns(t, "rep_apiclus1_rake.csv")
+	for r := 1; r <= 15; r++ {
+		got := wtReadColumn(t, out, "repw_"+strconv.Itoa(r))
+		want := golden["rep"+strconv.Itoa(r)]
+		if e, at := wtMaxRel(got, want); e > 1e-8 {
+			t.Errorf("replicate %d row %d: %.17g, R %.17g", r, at+1, got[at], want[at])
+		}
+	}
+	m := regexp.MustCompile(`estimate with: (.*)`).FindStringSubmatch(stdout)
+	if m == nil {
+		t.Fatalf("no estimate hint:\n%s", stdout)
+	}
+	args := append([]string{"estimate", "--in", out, "--mean", "api00", "--mse=false"}, strings.Fields(m[1])...)
+	code, so, se := vtRun(t, "", args...)
+	if code != 0 {
+		t.Fatalf("estimate: exit %d: %s", code, se)
+	}
+	var res etOut
+	if err := json.Unmarshal([]byte(so), &res); err != nil {
+		t.Fatal(err)
+	}
+	// R: svymean(~api00, rake(as.svrepdesign(dclus1, "JK1", mse = FALSE), ...)) (se_rep_apiclus1.csv)
+	const wantEst, wantSE = 641.23032092682001, 26.873980435635939
+	if e := res.Estimates[0]; math.Abs(*e.Estimate-wantEst) > 1e-9*wantEst || math.Abs(*e.SE-wantSE) > 1e-7*wantSE {
+		t.Errorf("replicate mean %.12g (SE %.12g), R %.12g (%.12g)", *e.Estimate, *e.SE, wantEst, wantSE)
+	}
+}
+
+// Bad input exits 2 with the weighting package's message naming the step,
+// margin and cell, and writes no output.
+func TestWeightCommandBadInput(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(etAPI, "apistrat.csv")
+	cases := []struct {
+		name, spec string
+		want       []string
+	}{
+		{"empty cell", `{"design_weight": "pw", "steps": [{"poststratify": {"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018, "X": 5}}}]}`,
+			[]string{`steps[0].poststratify`, `margin "stype"`, `cell "X"`, "no sample row"}},
+		{"margins disagree", `{"design_weight": "pw", "steps": [{"rake": {"margins": [{"by": ["stype"], "totals": ` + wtPopStype + `}, {"by": ["sch.wide"], "totals": {"No": 1000, "Yes": 5122}}]}}]}`,
+			[]string{`steps[0].rake`, `margin "sch.wide"`, "6122", "6194"}},
+		{"infeasible bounds", `{"design_weight": "pw", "steps": [{"calibrate": {"method": "logit", "bounds": [0.99, 1.01], "margins": [{"by": ["stype"], "totals": ` + wtPopStype + `}], "numeric": {"enroll": 3811472}}}]}`,
+			[]string{`steps[0].calibrate`, `"enroll"`, "widen the bounds"}},
+		{"no convergence", `{"design_weight": "pw", "steps": [{"rake": {"max_iter": 2, "margins": [{"by": ["stype"], "totals": ` + wtPopStype + `}, {"by": ["sch.wide"], "totals": ` + wtPopSchWide + `}]}}]}`,
+			[]string{`steps[0].rake`, "did not converge after 2 sweeps", "largest relative discrepancy", `cell "`}},
+		{"negative weights", `{"design_weight": "pw", "steps": [{"calibrate": {"method": "linear", "margins": [{"by": ["stype"], "totals": ` + wtPopStype + `}], "numeric": {"enroll": 900000}}}]}`,
+			[]string{`steps[0].calibrate`, "negative or zero", "bounds"}},
+		{"unknown column", `{"design_weight": "pw", "steps": [{"poststratify": {"by": ["nope"], "totals": {"E": 4421}}}]}`,
+			[]string{`steps[0].poststratify.by`, `column "nope"`}},
+		{"unknown design weight", `{"design_weight": "wgt", "steps": []}`,
+			[]string{`"wgt"`}},
+		{"unknown field", `{"design_weight": "pw", "steps": [{"poststratify": {"by": ["stype"], "totalz": {"E": 1}}}]}`,
+			[]string{`steps[0].poststratify.totalz`, "unknown field"}},
+		{"category without total", `{"design_weight": "pw", "steps": [{"poststratify": {"by": ["stype"], "totals": {"E": 4421, "H": 755}}}]}`,
+			[]string{`cell "M"`, "totals do not give it"}},
+	}
+	for i, c := range cases {
+		spec := wtWriteSpec(t, dir, "bad"+strconv.Itoa(i)+".json", c.spec)
+		out := filepath.Join(dir, "out"+strconv.Itoa(i)+".csv")
+		code, _, stderr := vtRun(t, "", "weight", "--in", in, "--spec", spec, "--out", out)
+		if code != 2 {
+			t.Errorf("%s: exit %d, want 2 (%s)", c.name, code, stderr)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("%s: message lacks %q: %s", c.name, w, stderr)
+			}
+		}
+		if !strings.Contains(stderr, spec) {
+			t.Errorf("%s: message does not name the spec file: %s", c.name, stderr)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("%s: output written despite the error", c.name)
+		}
+	}
+	// usage errors
+	spec := wtWriteSpec(t, dir, "ok.json", `{"design_weight": "pw", "steps": []}`)
+	for _, args := range [][]string{
+		{"weight", "--spec", spec, "--out", filepath.Join(dir, "x.csv")},
+		{"weight", "--in", in, "--out", filepath.Join(dir, "x.csv")},
+		{"weight", "--in", in, "--spec", spec},
+		{"weight", "--in", in, "--spec", spec, "--out", filepath.Join(dir, "x.xlsx")},
+		{"weight", "--in", in, "--spec", filepath.Join(dir, "missing.json"), "--out", filepath.Join(dir, "x.csv")},
+		{"weight", "--in", filepath.Join(dir, "missing.csv"), "--spec", spec, "--out", filepath.Join(dir, "x.csv")},
+	} {
+		if code, _, stderr := vtRun(t, "", args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (%s)", args, code, stderr)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "x.csv")); !os.IsNotExist(err) {
+			t.Errorf("%v: output written", args)
+		}
+	}
+}
