@@ -289,3 +289,36 @@ for (g in c("P1", "P2", "P3")) {
   }
 }
 writeLines(c("domain,index,diff,se", rows), file.path(out, "vsnation.csv"))
+
+## 5. Importance–performance ------------------------------------------------------
+# Derived importance: weighted correlation (cov.wt) between a criterion's
+# satisfied indicator and the respondent's mean satisfaction over the other
+# criteria; performance: weighted satisfied share in percent; quadrants split
+# at the means (Martilla & James 1977).
+set.seed(5)
+n <- 400
+C <- 6
+lat <- rnorm(n)
+w <- runif(n, 0.5, 3)
+w[sample(n, 5)] <- 0
+sat <- sapply(1:C, function(c) {
+  s <- as.numeric(runif(n) < plogis(0.2 * c - 0.3 + (0.3 + 0.25 * c) * lat))
+  s[runif(n) < 0.12] <- NA
+  s
+})
+write.csv(data.frame(w = w, sat), file.path(out, "ipa_data.csv"), row.names = FALSE,
+          quote = FALSE, na = "NA")
+imp <- perf <- numeric(C)
+for (c in 1:C) {
+  o <- rowMeans(sat[, -c, drop = FALSE], na.rm = TRUE)
+  o[is.nan(o)] <- NA
+  ok <- w > 0 & !is.na(sat[, c]) & !is.na(o)
+  imp[c] <- cov.wt(cbind(sat[ok, c], o[ok]), wt = w[ok] / sum(w[ok]), cor = TRUE)$cor[1, 2]
+  v <- w > 0 & !is.na(sat[, c])
+  perf[c] <- 100 * sum(w[v] * sat[v, c]) / sum(w[v])
+}
+quad <- ifelse(imp >= mean(imp), ifelse(perf >= mean(perf), "keep_up", "fix_first"),
+               ifelse(perf >= mean(perf), "overkill", "low_priority"))
+writeLines(c("criterion,importance,performance,quadrant",
+             sprintf("%d,%s,%s,%s", 1:C, num(imp), num(perf), quad)),
+           file.path(out, "ipa.csv"))
