@@ -49,7 +49,7 @@ type csvReader struct {
 	err     error
 }
 
-// newCSVReaderBOM returns a csv.Reader over r that skips a UTF-8 byte-order
+// newCSVStream returns a csv.Reader over r that skips a UTF-8 byte-order
 // mark. Fields may span lines inside quotes; CRLF line ends read as LF.
 func newCSVStream(r io.Reader) *csv.Reader {
 	br := bufio.NewReaderSize(r, 1<<16)

@@ -66,7 +66,8 @@ func WithAllocator(mem memory.Allocator) Option {
 // WithTypes forces the type of CSV columns instead of inferring it, for
 // example ballot_id as arrow.BinaryTypes.String even when every id looks like
 // a number, or a Likert item as arrow.PrimitiveTypes.Int8. Supported types:
-// bool, int8..int64, uint8..uint64, float32, float64, string, large_string.
+// bool, int8..int64, uint8..uint64, float32, float64, string, large_string
+// (another type is a caller bug and panics when the file is opened).
 // A cell that does not convert is an *Error with its line and column wrapping
 // ErrBadValue. Names not in the file are ignored. Parquet and IPC files carry
 // their own types and ignore this option.
