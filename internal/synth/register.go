@@ -55,6 +55,9 @@ func Register(cfg Config, year int, mem memory.Allocator) (arrow.RecordBatch, er
 // batch, so 30M rows stream in constant memory. The rows do not depend on
 // BatchRows. An error from fn stops generation and is returned.
 func RegisterBatches(cfg Config, year int, mem memory.Allocator, fn func(arrow.RecordBatch) error) error {
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
 	cfg = cfg.withDefaults()
 	w := getWorld(cfg.Seed)
 	f := w.frame(year, cfg.TotalRows)

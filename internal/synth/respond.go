@@ -96,6 +96,9 @@ var RespondRequired = []string{"province", "level", "field", "commune"}
 // means NewTruth(cfg); a nil rnd a stream derived from the truth's seed and
 // year. The caller Releases the Responses.
 func Respond(cfg Config, year int, sample arrow.RecordBatch, truth *Truth, rnd *rand.Rand, mem memory.Allocator) (*Responses, error) {
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
 	cfg = cfg.withDefaults()
 	if truth == nil {
 		truth = NewTruth(cfg)

@@ -99,6 +99,9 @@ var SurveyDesignColumns = []string{"ballot_id", "year", "province", "province_co
 // Survey writes no data-quality faults and has no unit nonresponse; use
 // Register + a sample + Respond for those.
 func Survey(cfg SurveyConfig, mem memory.Allocator) (arrow.RecordBatch, *Truth, error) {
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
 	cfg = cfg.withDefaults()
 	w := getWorld(cfg.Seed)
 	truth := newTruth(w, cfg.Population)
