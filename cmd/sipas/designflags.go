@@ -9,7 +9,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
 	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
 )
 
 // designFlags are the survey design flags of CLI.md, shared by estimate,
@@ -27,6 +31,8 @@ type designFlags struct {
 	weighting                string
 	ci                       string
 	level                    float64
+
+	wspec *weighting.Spec // the parsed --weighting spec (set by spec())
 }
 
 // addDesignFlags registers the design flags on fs.
@@ -47,7 +53,7 @@ func addDesignFlags(fs *flag.FlagSet) *designFlags {
 	fs.Float64Var(&f.fayRho, "fay-rho", 0, "Fay's rho for --variance fay or --rep-type fay (0 < rho < 1)")
 	fs.BoolVar(&f.nest, "nest", false, "PSU ids are only unique within a stratum (R nest = TRUE)")
 	fs.BoolVar(&f.mse, "mse", true, "replicate variance centred on the full-sample estimate (false: on the replicate mean, R's default)")
-	fs.StringVar(&f.weighting, "weighting", "", "apply the steps of a WEIGHTING.json before estimating")
+	fs.StringVar(&f.weighting, "weighting", "", "apply the steps of a WEIGHTING.json (from its design_weight) before estimating: linearized SEs use the calibration residuals; with a replicate --variance every step is re-run on every replicate")
 	fs.StringVar(&f.ci, "ci", "", "confidence interval: wald, logit or beta")
 	fs.Float64Var(&f.level, "level", 0.95, "confidence level")
 	return f
@@ -67,7 +73,17 @@ func (f *designFlags) spec() (*sampling.DesignSpec, error) {
 		return nil, usagef("--replicates must be positive")
 	}
 	if f.weighting != "" {
-		return nil, fmt.Errorf("%w: --weighting (linearized standard errors with calibration residuals) is not available yet; run 'sipas weight' first and pass --weight", errNotYet)
+		switch {
+		case f.weight != "":
+			return nil, usagef("--weight and --weighting exclude each other: the weighting spec's design_weight is the starting weight and its steps make the final weight")
+		case f.repweights != "":
+			return nil, usagef("--repweights and --weighting exclude each other: with --weighting, choose a replicate --variance and every step is re-run on every replicate")
+		}
+		ws, err := loadWeightingSpec(f.weighting)
+		if err != nil {
+			return nil, err
+		}
+		f.wspec = ws
 	}
 	s := &sampling.DesignSpec{
 		Weight: f.weight, Strata: f.strata, PSU: f.psu, FPC: f.fpc, Nest: f.nest, Lonely: lonely,
@@ -127,7 +143,85 @@ func (f *designFlags) columns() []string {
 			c = append(c, s)
 		}
 	}
+	if f.wspec != nil {
+		c = append(c, specColumns(f.wspec)...)
+	}
 	return c
+}
+
+// Names of the columns that design() appends with --weighting (chosen so
+// as not to clash with the data's columns).
+const (
+	wfWeight    = ".sipas_final_weight"
+	wfRepPrefix = ".sipas_repw_"
+)
+
+// design builds the survey design of spec (from spec()) over rec and
+// returns it with the record to estimate from (the caller releases it).
+// Without --weighting that is sampling.NewDesign over rec itself. With
+// --weighting the steps of the spec run first, from its design_weight
+// (weighting.Apply), and the final weight is appended to rec:
+//
+//   - linearization: the design uses the final weight and
+//     AdjustInfluence = the result's calibration residuals, so that
+//     linearized SEs are those of R after postStratify/rake/calibrate
+//     (nonresponse adjustment and trimming are treated as fixed, as R does);
+//   - a replicate --variance: the replicates are built from the design
+//     weights with the design flags (strata, PSU, fpc, replicates, seed),
+//     every step is re-run on every replicate (weighting.Plan.Replicate),
+//     and the design uses those replicate weights with their scales.
+//
+// Rows that a nonresponse step leaves with weight 0 stay in the design with
+// weight 0 (R's subset semantics: their PSUs are kept).
+func (f *designFlags) design(rec arrow.RecordBatch, spec *sampling.DesignSpec) (*sampling.Design, arrow.RecordBatch, error) {
+	if f.wspec == nil {
+		d, err := sampling.NewDesign(rec, spec)
+		if err != nil {
+			return nil, nil, badInput(err)
+		}
+		rec.Retain()
+		return d, rec, nil
+	}
+	ws := f.wspec
+	wrap := func(err error) error { return badInput(fmt.Errorf("--weighting %s: %w", f.weighting, err)) }
+	res, err := weighting.Apply(ws, rec, nil)
+	if err != nil {
+		return nil, nil, wrap(err)
+	}
+	var reps *weighting.Replicates
+	if spec.Variance != sampling.Linearization {
+		plan, err := weighting.Compile(ws, rec)
+		if err != nil {
+			return nil, nil, wrap(err)
+		}
+		ds0 := *spec
+		ds0.Weight = ws.DesignWeight
+		d0, err := sampling.NewDesign(rec, &ds0)
+		if err != nil {
+			return nil, nil, badInput(err)
+		}
+		reps, err = plan.Replicate(d0)
+		if err != nil {
+			return nil, nil, wrap(err)
+		}
+	}
+	out := weighting.AppendWeights(memory.DefaultAllocator, rec, weighting.OutputSpec{Weight: wfWeight, ReplicatePrefix: wfRepPrefix}, res.Weights, reps)
+	ds := *spec
+	ds.Weight = wfWeight
+	if reps == nil {
+		ds.AdjustInfluence = res.AdjustInfluence
+	} else {
+		ds.FPC = "" // already in the replicate scales
+		ds.Variance = sampling.SuppliedReplicates
+		ds.RepWeightsPrefix, ds.RepType = wfRepPrefix, "other"
+		ds.RepScale, ds.RepRScales = reps.Scale, reps.RScales
+	}
+	d, err := sampling.NewDesign(out, &ds)
+	if err != nil {
+		out.Release()
+		return nil, nil, badInput(err)
+	}
+	return d, out, nil
 }
 
 // designJSON is the "design" block of the JSON outputs.

@@ -107,10 +107,11 @@ func runEstimate(e *env, c *command, args []string) error {
 		return readError(err)
 	}
 	defer rec.Release()
-	d, err := sampling.NewDesign(rec, spec)
+	d, rec, err := df.design(rec, spec) // rec with the final weight under --weighting
 	if err != nil {
-		return badInput(err)
+		return err
 	}
+	defer rec.Release()
 	res, err := d.Estimates(rec, ests, &sampling.EstimateOptions{By: by, CI: method, Level: level})
 	if err != nil {
 		return badInput(err)

@@ -72,10 +72,11 @@ func runIndex(e *env, c *command, args []string) error {
 		return readError(err)
 	}
 	defer rec.Release()
-	d, err := sampling.NewDesign(rec, spec)
+	d, rec, err := df.design(rec, spec) // rec with the final weight under --weighting
 	if err != nil {
-		return badInput(err)
+		return err
 	}
+	defer rec.Release()
 	opt := &index.Options{By: by, Score: sc, CI: ci, CISet: true, Level: level,
 		NoExpectations: *noExp || !hasAll(rec.Schema(), q.ExpectationColumns())}
 	res, err := index.Compute(d, rec, q, opt)
