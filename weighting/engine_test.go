@@ -197,3 +197,85 @@ func TestEngineCalibrationSEMatchesRSIPAS(t *testing.T) {
 		t.Errorf("%d SIPAS cases checked, want 4", checked)
 	}
 }
+
+// Domains: R's svyby on a calibrated design keeps every row (weight zero
+// outside the domain) and residualizes the domain's influence values over
+// the whole sample, so the residuals are not zero outside the domain.
+// svymean/svytotal by sch.wide (not a calibration margin) and by stype (a
+// margin) after postStratify, rake and linear/logit calibration, with
+// R's deff = "replace" (svyvar under the calibrated weights), against
+// testdata/weighting/se_domain.csv (testdata/weighting_domains.R).
+func TestEngineCalibrationDomainsMatchR(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	designs := map[string]sampling.DesignSpec{
+		"apistrat": {Strata: "stype", FPC: "fpc"},
+		"apiclus1": {PSU: "dnum", FPC: "fpc"},
+	}
+	rows := engCSV(t, filepath.Join("..", "testdata", "weighting", "se_domain.csv"))
+	checked := 0
+	for name, ds := range designs {
+		rec, err := arrowio.ReadAll(filepath.Join("..", "testdata", "api", name+".csv"), arrowio.WithAllocator(mem))
+		if err != nil {
+			t.Fatal(err)
+		}
+		specs := engSpecs(name)
+		for _, cs := range []string{"ps", "rake", "cal_linear", "cal_logit"} {
+			d, out := engDesign(t, mem, specs[cs], rec, ds)
+			got := map[string]sampling.Estimate{}
+			ests := []sampling.Estimand{{Statistic: "mean", Num: "api00"}, {Statistic: "total", Num: "enroll"}}
+			for _, by := range []string{"", "sch.wide", "stype"} {
+				var opt *sampling.EstimateOptions
+				if by != "" {
+					opt = &sampling.EstimateOptions{By: []string{by}}
+				}
+				res, err := d.Estimates(out, ests, opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range res {
+					dom := ""
+					if len(e.Domain) > 0 {
+						dom = e.Domain[0].Value
+					}
+					got[e.Statistic+"|"+by+"|"+dom] = e
+				}
+			}
+			out.Release()
+			for _, r := range rows {
+				if r[0] != name || r[1] != cs {
+					continue
+				}
+				e, ok := got[r[2]+"|"+r[4]+"|"+r[5]]
+				if !ok {
+					t.Errorf("%s %s: no estimate for %v", name, cs, r)
+					continue
+				}
+				wantEst, _ := strconv.ParseFloat(r[6], 64)
+				wantSE, _ := strconv.ParseFloat(r[7], 64)
+				wantDeff, _ := strconv.ParseFloat(r[8], 64)
+				if engRel(e.Estimate, wantEst) > 1e-9 {
+					t.Errorf("%s %s %s by %s=%s: estimate %.12g, R %.12g", name, cs, r[2], r[4], r[5], e.Estimate, wantEst)
+				}
+				if wantSE < 1e-9*math.Abs(wantEst) { // a calibrated total: SE 0 up to rounding
+					if e.SE > 1e-9*math.Abs(wantEst) {
+						t.Errorf("%s %s %s by %s=%s: SE %.12g, R %.3g", name, cs, r[2], r[4], r[5], e.SE, wantSE)
+					}
+					checked++
+					continue
+				}
+				if engRel(e.SE, wantSE) > 1e-7 {
+					t.Errorf("%s %s %s by %s=%s: SE %.12g, R %.12g (rel %.3g)", name, cs, r[2], r[4], r[5], e.SE, wantSE, engRel(e.SE, wantSE))
+				}
+				if engRel(e.Deff, wantDeff) > 1e-7 {
+					t.Errorf("%s %s %s by %s=%s: deff %.12g, R %.12g (rel %.3g)", name, cs, r[2], r[4], r[5], e.Deff, wantDeff, engRel(e.Deff, wantDeff))
+				}
+				checked++
+			}
+		}
+		rec.Release()
+	}
+	if checked != len(rows) {
+		t.Errorf("%d of %d golden rows checked", checked, len(rows))
+	}
+}
