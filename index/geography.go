@@ -1,0 +1,96 @@
+package index
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/provinces"
+)
+
+// ErrGeography is wrapped by the errors of ProvincesIn and of Trend about
+// geographies that cannot be used together (2025 data in the 63 provinces,
+// or years on both sides of the 2025 merger read each in its own geography).
+var ErrGeography = errors.New("incompatible province geography")
+
+// ProvincesIn returns a copy of rec whose column col holds the canonical
+// province names of geography target (METHODOLOGY §8). The data's names
+// are read in the geography of its year (provinces.GeographyForYear: the
+// 63 provinces up to 2024, the 34 from 2025); target GeoAuto means that
+// same geography (the names are only made canonical).
+//
+// With target Geo2025 on data of a year up to 2024 each ballot's province
+// is mapped to the 2025 province it became part of (provinces.To2025):
+// this re-aggregates old-year microdata to the new provinces. Only the
+// domain variable changes; the weights, strata and PSUs stay as they are,
+// so the domain estimates of a merged province are weighted by the old
+// provinces' weights (Σ w over the merged old provinces), which is what
+// makes them estimates of the merged population. (An unweighted merge of
+// equal samples per old province would over-represent the small ones; see
+// TestGeographyWeightedMerge.) rec's rows are unchanged, so a
+// sampling.Design built on rec serves the result as well.
+//
+// Target Geo1997 on data from 2025 on is an error wrapping ErrGeography (a
+// merged province cannot be split without a finer geography). Null cells
+// stay null (no domain). A name that is not a province of the year's
+// geography is an error naming the column, 1-based row, year and the
+// closest names (wrapping provinces.ErrUnknown). The caller releases the
+// result; columns other than col are shared with rec.
+func ProvincesIn(rec arrow.RecordBatch, col string, year int, target provinces.Geography, mem memory.Allocator) (arrow.RecordBatch, error) {
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	src := provinces.GeographyForYear(year)
+	dst := target.ForYear(year)
+	if src == provinces.Geo2025 && dst == provinces.Geo1997 {
+		return nil, fmt.Errorf("year %d: %w: data from 2025 on names the 34 merged provinces, which cannot be split into the 63 of 1997–2024; use --geography 2025 (old years re-aggregated to the 34) or auto", year, ErrGeography)
+	}
+	idx := rec.Schema().FieldIndices(col)
+	if len(idx) == 0 {
+		return nil, &MissingColumnsError{Table: "ballots", Missing: []string{col}, Available: schemaNames(rec.Schema()),
+			Hint: "the province column is needed to read the geography"}
+	}
+	vals, valid, err := arrowio.Strings(rec.Column(idx[0]))
+	if err != nil {
+		return nil, fmt.Errorf("column %q: %w", col, err)
+	}
+	m := provinces.NewMatcher(src)
+	seen := map[string]string{}
+	b := array.NewStringBuilder(mem)
+	defer b.Release()
+	b.Reserve(len(vals))
+	for i, v := range vals {
+		if valid != nil && !valid[i] {
+			b.AppendNull()
+			continue
+		}
+		out, ok := seen[v]
+		if !ok {
+			c, err := m.Canonical(v)
+			if err == nil && src != dst {
+				c, err = provinces.To2025(c)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("column %q, row %d (year %d, read in the %s geography): %w", col, i+1, year, src, err)
+			}
+			out = c
+			seen[v] = c
+		}
+		b.Append(out)
+	}
+	arr := b.NewArray()
+	defer arr.Release()
+	cols := make([]arrow.Array, rec.NumCols())
+	fields := make([]arrow.Field, rec.NumCols())
+	for j := range cols {
+		cols[j], fields[j] = rec.Column(j), rec.Schema().Field(j)
+	}
+	cols[idx[0]] = arr
+	fields[idx[0]] = arrow.Field{Name: col, Type: arrow.BinaryTypes.String, Nullable: true}
+	md := rec.Schema().Metadata()
+	return array.NewRecordBatch(arrow.NewSchema(fields, &md), cols, rec.NumRows()), nil
+}
