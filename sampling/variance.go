@@ -889,6 +889,10 @@ func (d *Design) vrTotalsRange(r *Ratios, t *vrTotals, i0, i1 int, Y, X, W []flo
 				}
 				continue
 			}
+			if item {
+				d.vrItemTotals(r, t, k, i0, i1, codesAll, yt, xt, bitsK, mask, Y, X, W, N, O)
+				continue
+			}
 			var dm []int32
 			if dom != nil {
 				dm = dom[i0:i1]
@@ -1280,5 +1284,125 @@ func (d *Design) vrBlockFused(r *Ratios, t *vrTotals, wk *vrWorker, lo, m, g1, g
 		}
 		wk.s2[g1*J+K+c] += s1
 		wk.s2[g2*J+K+c] += s2
+	}
+}
+
+// vrItemTotals is vrTotalsRange for a coded item (Ratios.Items): per domain,
+// weighted and unweighted histograms of the codes (one increment per row,
+// no branches on the values), turned into Σ w·y, Σ w·x, Σ w, n and the
+// nonzero-weight n through the item's value tables at the end. The rows'
+// observed bits for the combinations (mask) are set in a second tight loop.
+// Results equal the general loop's up to the order of floating-point
+// additions (sums per code, then over codes).
+func (d *Design) vrItemTotals(r *Ratios, t *vrTotals, k, i0, i1 int, codes []int8, yt, xt *[256]float64, bitsK uint64,
+	mask []uint64, Y, X, W []float64, N, O []int) {
+	K, J, G := t.K, t.J, t.G
+	w := d.w[i0:i1]
+	codes = codes[:len(w)]
+	// histogram slots: G domains, plus one for rows in no domain (counted
+	// only in the all-rows domain)
+	hw := make([]float64, (G+1)*256)
+	hn := make([]int32, (G+1)*256)
+	var ho []int32
+	if d.zeroW {
+		ho = make([]int32, (G+1)*256)
+	}
+	none := G * 256
+	if r.Domain == nil {
+		for i, c := range codes {
+			j := int(uint8(c))
+			hw[j] += w[i]
+			hn[j]++
+		}
+	} else {
+		dm := r.Domain[i0:i1][:len(w)]
+		for i, c := range codes {
+			j := int(uint8(c))
+			if g := dm[i]; g >= 0 {
+				j += int(g) << 8
+			} else {
+				j += none
+			}
+			hw[j] += w[i]
+			hn[j]++
+		}
+	}
+	if ho != nil {
+		for i, c := range codes {
+			if w[i] == 0 {
+				continue
+			}
+			j := int(uint8(c))
+			if r.Domain != nil {
+				if g := r.Domain[i0+i]; g >= 0 {
+					j += int(g) << 8
+				} else {
+					j += none
+				}
+			}
+			ho[j]++
+		}
+	}
+	all := t.overall >= 0
+	add := func(g, slot int) {
+		var sy, sx, sw float64
+		var sn, so int
+		for c := 0; c < 256; c++ {
+			cw := hw[slot+c]
+			if hn[slot+c] == 0 {
+				continue
+			}
+			sy += yt[c] * cw
+			sx += xt[c] * cw
+			if xt[c] != 0 {
+				sw += cw
+				sn += int(hn[slot+c])
+				if ho != nil {
+					so += int(ho[slot+c])
+				}
+			}
+		}
+		if ho == nil {
+			so = sn
+		}
+		Y[g*K+k] += sy
+		X[g*K+k] += sx
+		W[g*J+k] += sw
+		N[g*J+k] += sn
+		O[g*J+k] += so
+	}
+	gDom := G
+	if all {
+		gDom = G - 1 // the all-rows domain is the last one, not a data domain
+	}
+	if r.Domain == nil {
+		add(0, 0)
+	} else {
+		for g := 0; g < gDom; g++ {
+			add(g, g<<8)
+			if all {
+				add(t.overall, g<<8)
+			}
+		}
+		if all {
+			add(t.overall, none)
+		}
+	}
+	if bitsK != 0 {
+		mk := mask[:len(codes)]
+		if r.Domain == nil || all {
+			for i, c := range codes {
+				if xt[uint8(c)] != 0 {
+					mk[i] |= bitsK
+				}
+			}
+		} else {
+			dm := r.Domain[i0:i1][:len(codes)]
+			for i, c := range codes {
+				if dm[i] >= 0 && xt[uint8(c)] != 0 {
+					mk[i] |= bitsK
+				}
+			}
+		}
 	}
 }
