@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -136,15 +137,27 @@ func Compute(d *sampling.Design, rec arrow.RecordBatch, q *Questionnaire, opt *O
 	nc := len(q.Criteria)
 	codes := make([][]int8, nc)
 	buf := make([]int8, n*nc)
-	var errs []error
-	for c, cr := range q.Criteria {
+	// Read the answer columns on both cores (each column is independent).
+	errs := make([]error, nc)
+	var wg sync.WaitGroup
+	next := make(chan int, nc)
+	for c := range q.Criteria {
 		codes[c] = buf[c*n : (c+1)*n : (c+1)*n]
-		if err := itemCodes(q, rec, cr.Column, codes[c]); err != nil {
-			errs = append(errs, err)
-		}
+		next <- c
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	close(next)
+	for w := 0; w < min(2, nc); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range next {
+				errs[c] = itemCodes(q, rec, q.Criteria[c].Column, codes[c])
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	var expect [][]int8
 	if !opt.NoExpectations && len(q.Expectations) > 0 {
