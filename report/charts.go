@@ -1,0 +1,304 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+)
+
+// chart is one chart of the page: its element id (chart-N), its height in
+// pixels and its ECharts option as JSON.
+type chart struct {
+	ID     string
+	Height int
+	// Option is the ECharts option serialised by encoding/json: < > & are
+	// escaped as \u003c \u003e \u0026, so it cannot end a <script> element.
+	Option json.RawMessage
+}
+
+// optioner is a go-echarts chart: Validate fills the axis data, JSON
+// returns the option as a map (its templates and function markers are not
+// used: see the package doc).
+type optioner interface {
+	Validate()
+	JSON() map[string]interface{}
+}
+
+// chartSet numbers the charts of one page in order.
+type chartSet struct {
+	charts []chart
+}
+
+// add serialises the option of c (with the report's fixed settings merged
+// over it) and returns the chart's id.
+func (s *chartSet) add(c optioner, height int, extra map[string]interface{}) chart {
+	c.Validate()
+	obj := c.JSON()
+	// go-echarts' empty toolbox and legend are dropped; every chart is
+	// static (no animation, so that print and screenshots show the final
+	// state), and tooltips are drawn on the canvas as text (renderMode
+	// richText), never as HTML.
+	delete(obj, "toolbox")
+	obj["animation"] = false
+	obj["tooltip"] = map[string]interface{}{"show": true, "renderMode": "richText", "confine": true}
+	for k, v := range extra {
+		obj[k] = v
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(true)
+	if err := enc.Encode(obj); err != nil {
+		panic("report: chart option does not serialise: " + err.Error())
+	}
+	raw := bytes.TrimSpace(b.Bytes())
+	if bytes.ContainsAny(raw, "<>") {
+		panic("report: unescaped < or > in a chart option")
+	}
+	ch := chart{ID: "chart-" + strconv.Itoa(len(s.charts)+1), Height: height, Option: raw}
+	s.charts = append(s.charts, ch)
+	return ch
+}
+
+// num rounds a percentage for the charts (2 decimals) and turns NaN into
+// ECharts' "-" (no value).
+func num(x float64) interface{} {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "-"
+	}
+	return math.Round(x*100) / 100
+}
+
+func title(t string) charts.GlobalOpts {
+	return charts.WithTitleOpts(opts.Title{Title: t, Left: "center", TitleStyle: &opts.TextStyle{FontSize: 14}})
+}
+
+// intervalChart draws estimates with their confidence intervals as a
+// horizontal chart: one row per label (top to bottom in the given order), a
+// box from ci_low to ci_high (a boxplot item [lo, lo, est, hi, hi], so no
+// JavaScript is needed) and a point at the estimate. colors, when not nil,
+// colour the points.
+func (s *chartSet) intervalChart(t string, labels []string, est, lo, hi []float64, colors []string, ciName, estName string) chart {
+	n := len(labels)
+	// ECharts draws a category y axis bottom-up: reverse so that the first
+	// label is at the top.
+	ylab := make([]string, n)
+	box := make([]opts.BoxPlotData, n)
+	pts := make([]interface{}, n)
+	for i := 0; i < n; i++ {
+		j := n - 1 - i
+		ylab[i] = labels[j]
+		box[i] = opts.BoxPlotData{Value: []interface{}{num(lo[j]), num(lo[j]), num(est[j]), num(hi[j]), num(hi[j])}}
+		pt := map[string]interface{}{"value": []interface{}{num(est[j]), i}}
+		if colors != nil {
+			pt["itemStyle"] = map[string]interface{}{"color": colors[j]}
+		}
+		pts[i] = pt
+	}
+	b := charts.NewBoxPlot()
+	b.SetGlobalOptions(title(t))
+	b.AddSeries(ciName, box, charts.WithItemStyleOpts(opts.ItemStyle{Color: "#dfe8f6", BorderColor: "#5470c6"}))
+	b.Validate()
+	// The scatter series has per-item colours, which go-echarts'
+	// ScatterData cannot hold: the series list is written here.
+	series := []interface{}{
+		map[string]interface{}{"type": "boxplot", "name": ciName, "data": box, "boxWidth": []string{"40%", "60%"},
+			"itemStyle": map[string]interface{}{"color": "#dfe8f6", "borderColor": "#5470c6"}},
+		map[string]interface{}{"type": "scatter", "name": estName, "data": pts, "symbolSize": 8,
+			"itemStyle": map[string]interface{}{"color": "#c23531"}}}
+	h := 60 + 22*n
+	if h < 200 {
+		h = 200
+	}
+	return s.add(b, h, map[string]interface{}{
+		"series": series,
+		"yAxis": []interface{}{map[string]interface{}{"type": "category", "data": ylab,
+			"axisLabel": map[string]interface{}{"interval": 0, "fontSize": 11}}},
+		"xAxis":  []interface{}{map[string]interface{}{"type": "value", "scale": true}},
+		"grid":   map[string]interface{}{"left": 8, "right": 24, "top": 36, "bottom": 24, "containLabel": true},
+		"legend": map[string]interface{}{"show": false},
+	})
+}
+
+func tierColor(tier int) string {
+	switch tier {
+	case 1:
+		return "#1a9850"
+	case 2:
+		return "#91cf60"
+	case 3:
+		return "#fc8d59"
+	case 4:
+		return "#d73027"
+	}
+	return "#c23531"
+}
+
+// heatmap draws rows × columns of values (NaN: empty cell).
+func (s *chartSet) heatmap(t string, rows, cols []string, v [][]float64) chart {
+	n := len(rows)
+	lo, hi := math.Inf(1), math.Inf(-1)
+	var data []opts.HeatMapData
+	for i := 0; i < n; i++ {
+		r := n - 1 - i // first row at the top
+		for j := range cols {
+			x := v[r][j]
+			if !math.IsNaN(x) {
+				lo, hi = math.Min(lo, x), math.Max(hi, x)
+			}
+			data = append(data, opts.HeatMapData{Value: [3]interface{}{j, i, num(x)}})
+		}
+	}
+	if math.IsInf(lo, 0) {
+		lo, hi = 0, 100
+	}
+	lo, hi = math.Floor(lo), math.Ceil(hi)
+	if lo == hi {
+		hi = lo + 1
+	}
+	ylab := make([]string, n)
+	for i := range ylab {
+		ylab[i] = rows[n-1-i]
+	}
+	h := charts.NewHeatMap()
+	h.SetGlobalOptions(title(t))
+	h.SetXAxis(cols)
+	h.AddSeries(t, data, charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), FontSize: 9}))
+	height := 130 + 26*n
+	return s.add(h, height, map[string]interface{}{
+		"xAxis": []interface{}{map[string]interface{}{"type": "category", "data": cols, "position": "top",
+			"axisLabel": map[string]interface{}{"interval": 0, "fontSize": 11, "width": 110, "overflow": "break"}}},
+		"yAxis": []interface{}{map[string]interface{}{"type": "category", "data": ylab,
+			"axisLabel": map[string]interface{}{"interval": 0, "fontSize": 11}}},
+		"grid": map[string]interface{}{"left": 8, "right": 24, "top": 80, "bottom": 50, "containLabel": true},
+		"visualMap": []interface{}{map[string]interface{}{"type": "continuous", "min": lo, "max": hi,
+			"calculable": true, "orient": "horizontal", "left": "center", "bottom": 0,
+			"inRange": map[string]interface{}{"color": []string{"#d73027", "#fee08b", "#1a9850"}}}},
+		"legend": map[string]interface{}{"show": false},
+	})
+}
+
+// radar draws one domain against the nation on the given indicators.
+func (s *chartSet) radar(t string, indicators []string, domainName, nationName string, dom, nat []float64) chart {
+	ind := make([]*opts.Indicator, len(indicators))
+	for i, l := range indicators {
+		ind[i] = &opts.Indicator{Name: l, Max: 100, Min: 0}
+	}
+	r := charts.NewRadar()
+	r.SetGlobalOptions(title(t), charts.WithRadarComponentOpts(opts.RadarComponent{Indicator: ind}))
+	// The values are set below as float64 (go-echarts' RadarData holds
+	// float32 only through its own helpers).
+	r.AddSeries("radar", []opts.RadarData{{Name: nationName}, {Name: domainName}})
+	vals := func(v []float64) []interface{} {
+		out := make([]interface{}, len(v))
+		for i, x := range v {
+			out[i] = num(x)
+		}
+		return out
+	}
+	return s.add(r, 320, map[string]interface{}{
+		"radar": map[string]interface{}{"indicator": radarIndicators(indicators), "radius": "50%", "center": []string{"50%", "58%"},
+			"axisName": map[string]interface{}{"fontSize": 10}},
+		"series": []interface{}{map[string]interface{}{"type": "radar", "data": []interface{}{
+			map[string]interface{}{"name": nationName, "value": vals(nat), "lineStyle": map[string]interface{}{"type": "dashed"}},
+			map[string]interface{}{"name": domainName, "value": vals(dom), "areaStyle": map[string]interface{}{"opacity": 0.2}},
+		}}},
+		"legend": map[string]interface{}{"bottom": 0, "data": []string{nationName, domainName}},
+	})
+}
+
+func radarIndicators(labels []string) []interface{} {
+	out := make([]interface{}, len(labels))
+	for i, l := range labels {
+		out[i] = map[string]interface{}{"name": l, "min": 0, "max": 100}
+	}
+	return out
+}
+
+// lines draws one line per series across the x categories; band, when
+// not nil, adds a shaded interval around series 0 (lower and upper).
+func (s *chartSet) lines(t string, x []string, names []string, v [][]float64, bandLo, bandHi []float64, ciName string) chart {
+	l := charts.NewLine()
+	l.SetGlobalOptions(title(t))
+	l.SetXAxis(x)
+	series := []interface{}{}
+	if bandLo != nil {
+		lo := make([]interface{}, len(x))
+		width := make([]interface{}, len(x))
+		for i := range x {
+			lo[i] = num(bandLo[i])
+			if math.IsNaN(bandLo[i]) || math.IsNaN(bandHi[i]) {
+				width[i] = "-"
+			} else {
+				width[i] = num(bandHi[i] - bandLo[i])
+			}
+		}
+		series = append(series,
+			map[string]interface{}{"type": "line", "name": ciName + " (lo)", "data": lo, "stack": "ci",
+				"lineStyle": map[string]interface{}{"opacity": 0}, "symbol": "none", "silent": true},
+			map[string]interface{}{"type": "line", "name": ciName, "data": width, "stack": "ci",
+				"lineStyle": map[string]interface{}{"opacity": 0}, "symbol": "none", "silent": true,
+				"areaStyle": map[string]interface{}{"color": "#c9d7f0", "opacity": 0.6}})
+	}
+	for k, name := range names {
+		d := make([]interface{}, len(x))
+		for i := range x {
+			d[i] = num(v[k][i])
+		}
+		sr := map[string]interface{}{"type": "line", "name": name, "data": d}
+		if k == 0 {
+			sr["lineStyle"] = map[string]interface{}{"width": 3}
+		}
+		series = append(series, sr)
+	}
+	return s.add(l, 380, map[string]interface{}{
+		"series": series,
+		"xAxis":  []interface{}{map[string]interface{}{"type": "category", "data": x, "boundaryGap": false}},
+		"yAxis":  []interface{}{map[string]interface{}{"type": "value", "scale": true}},
+		"legend": map[string]interface{}{"bottom": 0, "data": names, "type": "scroll"},
+		"grid":   map[string]interface{}{"left": 8, "right": 24, "top": 40, "bottom": 60, "containLabel": true},
+	})
+}
+
+// bars draws a bar per label with values in percent (horizontal, first
+// label on top).
+func (s *chartSet) bars(t string, labels []string, v []float64) chart {
+	n := len(labels)
+	ylab := make([]string, n)
+	data := make([]opts.BarData, n)
+	for i := 0; i < n; i++ {
+		ylab[i] = labels[n-1-i]
+		data[i] = opts.BarData{Value: num(v[n-1-i])}
+	}
+	b := charts.NewBar()
+	b.SetGlobalOptions(title(t))
+	b.AddSeries(t, data, charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "right"}))
+	h := 60 + 28*n
+	if h < 200 {
+		h = 200
+	}
+	return s.add(b, h, map[string]interface{}{
+		"yAxis":  []interface{}{map[string]interface{}{"type": "category", "data": ylab, "axisLabel": map[string]interface{}{"interval": 0}}},
+		"xAxis":  []interface{}{map[string]interface{}{"type": "value"}},
+		"grid":   map[string]interface{}{"left": 8, "right": 48, "top": 36, "bottom": 24, "containLabel": true},
+		"legend": map[string]interface{}{"show": false},
+	})
+}
+
+func pct(x float64) string {
+	if math.IsNaN(x) {
+		return "–"
+	}
+	return strconv.FormatFloat(x, 'f', 1, 64)
+}
+
+func ciText(lo, hi float64) string {
+	if math.IsNaN(lo) || math.IsNaN(hi) {
+		return "–"
+	}
+	return fmt.Sprintf("%s–%s", pct(lo), pct(hi))
+}

@@ -1,0 +1,380 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"strconv"
+
+	"github.com/sipas-go/sipas/index"
+)
+
+// Options configure WriteHTML and WriteCSV; the zero value (or nil) writes
+// Vietnamese.
+type Options struct {
+	// Lang is the language of the labels: LangVI (default, also "") or
+	// LangEN.
+	Lang Lang
+	// Generated, when set, is printed as the date of the report (nothing
+	// reads the clock, so output is reproducible).
+	Generated string
+	// MaxRadars caps the radar charts (one per domain, in rank order);
+	// 0 means all.
+	MaxRadars int
+}
+
+func (o *Options) lang() Lang {
+	if o == nil || o.Lang == "" {
+		return LangVI
+	}
+	if o.Lang != LangVI && o.Lang != LangEN {
+		panic(fmt.Sprintf("report: unknown language %q", o.Lang))
+	}
+	return o.Lang
+}
+
+// page is the view model of the HTML template.
+type page struct {
+	Lang       string
+	Title      string
+	Generated  string
+	Year       int
+	Years      string
+	T          map[string]string
+	ByLabel    string
+	ECharts    template.JS
+	Charts     []chart
+	National   []tableRow
+	NatChart   *chart
+	RankChart  *chart
+	Ranking    []rankRow
+	HasRanks   bool
+	Heatmap    *chart
+	HeatHead   []string
+	HeatRows   []heatRow
+	Radars     []chart
+	Trend      *chart
+	TrendNote  string
+	Changes    []changeRow
+	NoChanges  string
+	Expect     []tableRow
+	ExpChart   *chart
+	Quality    *qualityView
+	Methods    []string
+	Criteria   []tableRow
+}
+
+type tableRow struct {
+	Label, Est, SE, CI, N, Deff, Flag string
+}
+
+type rankRow struct {
+	Rank, RankCI, Tier, Name, Est, CI, N string
+	TierClass                            string
+}
+
+type heatRow struct {
+	Name  string
+	Cells []string
+}
+
+type changeRow struct {
+	Name, Index, Year, Change, P, Dir string
+}
+
+type qualityView struct {
+	Counts  []kv
+	Reasons []kv
+	Rates   []rateRow
+	RRChart *chart
+}
+
+type kv struct{ K, V string }
+
+type rateRow struct{ Class, Issued, Returned, Valid, RR, VR string }
+
+// WriteHTML writes the report as one self-contained HTML page (METHODOLOGY
+// §9): ECharts inlined once, chart options as JSON data blocks read by a
+// fixed init script, every label escaped by html/template. The init script
+// sets data-rendered="N" on <body> after initialising N charts and
+// data-chart-errors to the number of charts that failed.
+func WriteHTML(w io.Writer, data *Data, opt *Options) error {
+	if data == nil {
+		panic("report: WriteHTML with nil data")
+	}
+	p := buildPage(data, opt)
+	return pageTemplate.Execute(w, p)
+}
+
+func buildPage(data *Data, opt *Options) *page {
+	l := opt.lang()
+	p := &page{Lang: string(l), T: map[string]string{}, ECharts: template.JS(echartsJS)}
+	if opt != nil {
+		p.Generated = opt.Generated
+	}
+	for k := range messages {
+		p.T[k] = l.text(k)
+	}
+	by := data.By
+	if by == "" {
+		by = "province"
+	}
+	p.ByLabel = l.textOr("by."+by, by)
+	p.Methods = l.methodsNote(data.Methods, p.ByLabel)
+	y := data.Latest()
+	if y == nil {
+		p.Title = l.text("title")
+		return p
+	}
+	q := data.Questionnaire
+	p.Year = y.Year
+	p.Title = data.Title
+	if p.Title == "" {
+		p.Title = l.text("title") + " " + strconv.Itoa(y.Year)
+	}
+	if len(data.Years) > 1 {
+		p.Years = fmt.Sprintf("%d–%d", data.Years[0].Year, y.Year)
+	}
+	var cs chartSet
+
+	// National SIPAS and the elements.
+	nat := y.National
+	natEst := append([]Estimate{nat.SIPAS}, nat.Elements...)
+	var labels []string
+	var est, lo, hi []float64
+	for _, e := range natEst {
+		lab := l.indexLabel(q, e.Kind, e.ID)
+		labels = append(labels, lab)
+		est, lo, hi = append(est, e.Estimate), append(lo, e.CILow), append(hi, e.CIHigh)
+		p.National = append(p.National, rowOf(l, lab, e))
+	}
+	p.NatChart = ptr(cs.intervalChart(l.text("sec.national")+" "+strconv.Itoa(y.Year), labels, est, lo, hi, nil, l.text("chart.ci"), l.text("col.estimate")))
+	for _, e := range nat.Criteria {
+		p.Criteria = append(p.Criteria, rowOf(l, l.indexLabel(q, e.Kind, e.ID), e))
+	}
+
+	// Ranking of the domains.
+	if len(y.Domains) > 0 {
+		var names, colors []string
+		est, lo, hi = nil, nil, nil
+		for i, d := range y.Domains {
+			e := d.SIPAS
+			r := rankRow{Name: d.Name, Est: pct(e.Estimate), CI: ciText(e.CILow, e.CIHigh), N: strconv.Itoa(e.N),
+				Rank: strconv.Itoa(i + 1), RankCI: "–", Tier: "–"}
+			color := "#c23531"
+			if t := e.Trend; t != nil && t.Rank > 0 {
+				p.HasRanks = true
+				r.Rank = strconv.Itoa(t.Rank)
+				r.RankCI = fmt.Sprintf("%d–%d", t.RankLow, t.RankHigh)
+				r.Tier = strconv.Itoa(t.Tier)
+				r.TierClass = "tier" + strconv.Itoa(t.Tier)
+				color = tierColor(t.Tier)
+			}
+			p.Ranking = append(p.Ranking, r)
+			names = append(names, d.Name)
+			colors = append(colors, color)
+			est, lo, hi = append(est, e.Estimate), append(lo, e.CILow), append(hi, e.CIHigh)
+		}
+		p.RankChart = ptr(cs.intervalChart(l.text("sec.ranking")+" "+strconv.Itoa(y.Year), names, est, lo, hi, colors, l.text("chart.ci"), l.text("col.estimate")))
+
+		// Heatmap domain × element (and SIPAS).
+		cols := []string{}
+		for _, e := range nat.Elements {
+			cols = append(cols, l.indexLabel(q, e.Kind, e.ID))
+		}
+		cols = append(cols, l.text("sipas"))
+		p.HeatHead = cols
+		rows := []string{}
+		vals := [][]float64{}
+		for _, d := range y.Domains {
+			v := []float64{}
+			hr := heatRow{Name: d.Name}
+			for _, e := range d.Elements {
+				v = append(v, e.Estimate)
+				hr.Cells = append(hr.Cells, pct(e.Estimate))
+			}
+			v = append(v, d.SIPAS.Estimate)
+			hr.Cells = append(hr.Cells, pct(d.SIPAS.Estimate))
+			rows, vals = append(rows, d.Name), append(vals, v)
+			p.HeatRows = append(p.HeatRows, hr)
+		}
+		p.Heatmap = ptr(cs.heatmap(l.text("sec.heatmap")+" "+strconv.Itoa(y.Year), rows, cols, vals))
+
+		// A radar per domain against the nation.
+		natV := elementValues(nat)
+		max := len(y.Domains)
+		if opt != nil && opt.MaxRadars > 0 && opt.MaxRadars < max {
+			max = opt.MaxRadars
+		}
+		for _, d := range y.Domains[:max] {
+			p.Radars = append(p.Radars, cs.radar(d.Name, cols[:len(cols)-1], d.Name, l.text("national"), elementValues(d), natV))
+		}
+	}
+
+	// Trend lines: national SIPAS with its interval, and the elements.
+	if len(data.Years) > 1 {
+		var x []string
+		names := []string{l.text("sipas")}
+		for _, e := range nat.Elements {
+			names = append(names, l.indexLabel(q, e.Kind, e.ID))
+		}
+		v := make([][]float64, len(names))
+		var blo, bhi []float64
+		for _, yy := range data.Years {
+			x = append(x, strconv.Itoa(yy.Year))
+			v[0] = append(v[0], yy.National.SIPAS.Estimate)
+			blo, bhi = append(blo, yy.National.SIPAS.CILow), append(bhi, yy.National.SIPAS.CIHigh)
+			for k := range nat.Elements {
+				x := math.NaN()
+				if k < len(yy.National.Elements) && yy.National.Elements[k].ID == nat.Elements[k].ID {
+					x = yy.National.Elements[k].Estimate
+				}
+				v[k+1] = append(v[k+1], x)
+			}
+		}
+		p.Trend = ptr(cs.lines(l.text("sec.trend")+" "+p.Years, x, names, v, blo, bhi, l.text("chart.ci")))
+		p.Changes = changes(l, q, y)
+		if len(p.Changes) == 0 {
+			p.NoChanges = l.text("no_changes")
+		}
+	} else {
+		p.TrendNote = l.text("no_trend")
+	}
+
+	// Expectation shares (national).
+	if len(nat.Expectations) > 0 {
+		var labs []string
+		var v []float64
+		any := false
+		for _, e := range nat.Expectations {
+			lab := l.indexLabel(q, e.Kind, e.ID)
+			labs, v = append(labs, lab), append(v, e.Estimate)
+			if !math.IsNaN(e.Estimate) {
+				any = true
+			}
+			p.Expect = append(p.Expect, rowOf(l, lab, e))
+		}
+		if any {
+			p.ExpChart = ptr(cs.bars(l.text("sec.expect")+" "+strconv.Itoa(y.Year), labs, v))
+		} else {
+			p.Expect = nil
+		}
+	}
+
+	// Data quality.
+	if qy := y.Quality; qy != nil {
+		qv := &qualityView{}
+		add := func(key string, n int) {
+			if n > 0 {
+				qv.Counts = append(qv.Counts, kv{l.text(key), strconv.Itoa(n)})
+			}
+		}
+		add("q.issued", qy.Issued)
+		add("q.returned", qy.Returned)
+		add("q.rows_in", qy.RowsIn)
+		add("q.rows_used", qy.RowsUsed)
+		if qy.RowsIn > 0 {
+			qv.Counts = append(qv.Counts, kv{l.text("q.rows_excluded"), strconv.Itoa(qy.RowsExcluded)})
+		}
+		for _, r := range qy.Excluded {
+			qv.Reasons = append(qv.Reasons, kv{l.textOr("reason."+r.Reason, r.Reason), strconv.Itoa(r.Rows)})
+		}
+		var labs []string
+		var v []float64
+		for _, r := range qy.ResponseRates {
+			qv.Rates = append(qv.Rates, rateRow{Class: r.Class, Issued: strconv.Itoa(r.Issued), Returned: strconv.Itoa(r.Returned),
+				Valid: strconv.Itoa(r.Valid), RR: pct(100 * r.ResponseRate), VR: pct(100 * r.ValidRate)})
+			labs, v = append(labs, r.Class), append(v, 100*r.ResponseRate)
+		}
+		if len(labs) > 0 {
+			qv.RRChart = ptr(cs.bars(l.text("col.rr")+" (%) "+strconv.Itoa(y.Year), labs, v))
+		}
+		p.Quality = qv
+	}
+	p.Charts = cs.charts
+	return p
+}
+
+func ptr(c chart) *chart { return &c }
+
+func elementValues(d Domain) []float64 {
+	v := make([]float64, len(d.Elements))
+	for i, e := range d.Elements {
+		v[i] = e.Estimate
+	}
+	return v
+}
+
+func rowOf(l Lang, label string, e Estimate) tableRow {
+	r := tableRow{Label: label, Est: pct(e.Estimate), SE: fmtFloat(e.SE, 2), CI: ciText(e.CILow, e.CIHigh),
+		N: strconv.Itoa(e.N), Deff: fmtFloat(e.Deff, 2)}
+	if e.Flag == "boundary" {
+		r.Flag = l.text("boundary")
+	}
+	return r
+}
+
+func fmtFloat(x float64, prec int) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "–"
+	}
+	return strconv.FormatFloat(x, 'f', prec, 64)
+}
+
+// changes lists the significant changes against the previous year in the
+// latest year (SIPAS and elements; nation first, then domains in rank
+// order).
+func changes(l Lang, q *index.Questionnaire, y *Year) []changeRow {
+	var out []changeRow
+	add := func(name string, e Estimate) {
+		t := e.Trend
+		if t == nil || t.SignificantPrev == nil || !*t.SignificantPrev {
+			return
+		}
+		dir := l.text("up")
+		if t.ChangePrev < 0 {
+			dir = l.text("down")
+		}
+		out = append(out, changeRow{Name: name, Index: l.indexLabel(q, e.Kind, e.ID),
+			Year: fmt.Sprintf("%d→%d", t.PrevYear, t.Year), Change: signed(t.ChangePrev),
+			P: fmtP(t.PAdjChangePrev), Dir: dir})
+	}
+	all := append([]Domain{y.National}, y.Domains...)
+	for i, d := range all {
+		name := d.Name
+		if i == 0 {
+			name = l.text("national")
+		}
+		add(name, d.SIPAS)
+		for _, e := range d.Elements {
+			add(name, e)
+		}
+	}
+	return out
+}
+
+func signed(x float64) string {
+	if math.IsNaN(x) {
+		return "–"
+	}
+	return strconv.FormatFloat(x, 'f', 1, 64)
+}
+
+func fmtP(p float64) string {
+	if math.IsNaN(p) {
+		return "–"
+	}
+	if p < 0.001 {
+		return "<0.001"
+	}
+	return strconv.FormatFloat(p, 'f', 3, 64)
+}
+
+// optionJSON lets html/template write a chart option inside the
+// application/json script: it is re-marshalled by the template's JS escaper
+// (json.Marshal of a json.RawMessage), which keeps < > & escaped.
+func (c chart) OptionJSON() json.RawMessage { return c.Option }
+
+var pageTemplate = template.Must(template.New("page").Parse(pageHTML))

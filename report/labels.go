@@ -1,0 +1,220 @@
+package report
+
+import (
+	"fmt"
+
+	"github.com/sipas-go/sipas/index"
+)
+
+// Lang is a report language.
+type Lang string
+
+// The report languages: Vietnamese (the default) and English.
+const (
+	LangVI Lang = "vi"
+	LangEN Lang = "en"
+)
+
+// ParseLang reads "vi" or "en" ("" means vi).
+func ParseLang(s string) (Lang, error) {
+	switch s {
+	case "", "vi":
+		return LangVI, nil
+	case "en":
+		return LangEN, nil
+	}
+	return "", fmt.Errorf("report: language %q is not one of vi, en", s)
+}
+
+type msg struct{ vi, en string }
+
+var messages = map[string]msg{
+	"title":           {"Chỉ số hài lòng về sự phục vụ hành chính (SIPAS)", "Satisfaction Index of Public Administrative Services (SIPAS)"},
+	"sipas":           {"SIPAS", "SIPAS"},
+	"national":        {"Cả nước", "Nation"},
+	"sec.national":    {"Chỉ số SIPAS toàn quốc", "National SIPAS"},
+	"sec.elements":    {"Năm yếu tố", "The five elements"},
+	"sec.ranking":     {"Xếp hạng", "Ranking"},
+	"sec.heatmap":     {"Chỉ số theo yếu tố", "Indices by element"},
+	"sec.radar":       {"So sánh với cả nước", "Compared with the nation"},
+	"sec.trend":       {"Xu hướng qua các năm", "Trend across years"},
+	"sec.changes":     {"Thay đổi có ý nghĩa thống kê", "Significant changes"},
+	"sec.expect":      {"Mong đợi cải thiện", "Expectations for improvement"},
+	"sec.quality":     {"Chất lượng dữ liệu và tỷ lệ phản hồi", "Data quality and response rates"},
+	"sec.methods":     {"Ghi chú phương pháp", "Methods note"},
+	"sec.criteria":    {"Các tiêu chí", "The criteria"},
+	"col.index":       {"Chỉ số", "Index"},
+	"col.estimate":    {"Ước lượng (%)", "Estimate (%)"},
+	"col.se":          {"Sai số chuẩn", "Standard error"},
+	"col.ci":          {"Khoảng tin cậy", "Confidence interval"},
+	"col.ci_low":      {"Cận dưới", "Lower bound"},
+	"col.ci_high":     {"Cận trên", "Upper bound"},
+	"col.n":           {"Số phiếu", "Ballots"},
+	"col.deff":        {"Hiệu ứng thiết kế", "Design effect"},
+	"col.rank":        {"Hạng", "Rank"},
+	"col.rank_ci":     {"Khoảng tin cậy của hạng", "Rank confidence set"},
+	"col.tier":        {"Nhóm", "Tier"},
+	"col.year":        {"Năm", "Year"},
+	"col.change":      {"Thay đổi", "Change"},
+	"col.p":           {"p (hiệu chỉnh)", "p (adjusted)"},
+	"col.element":     {"Yếu tố", "Element"},
+	"col.criterion":   {"Tiêu chí", "Criterion"},
+	"col.expectation": {"Mong đợi", "Expectation"},
+	"col.share":       {"Tỷ lệ (%)", "Share (%)"},
+	"col.class":       {"Nhóm gia quyền", "Weighting class"},
+	"col.issued":      {"Phát ra", "Issued"},
+	"col.returned":    {"Thu về", "Returned"},
+	"col.valid":       {"Hợp lệ", "Valid"},
+	"col.rr":          {"Tỷ lệ thu về", "Response rate"},
+	"col.vr":          {"Tỷ lệ hợp lệ/phát ra", "Valid/issued"},
+	"col.reason":      {"Lý do loại phiếu", "Reason for exclusion"},
+	"col.rows":        {"Số phiếu", "Ballots"},
+	"col.kind":        {"Loại", "Kind"},
+	"col.domain":      {"Đơn vị", "Domain"},
+	"col.flag":        {"Ghi chú", "Flag"},
+	"q.rows_in":       {"Phiếu nhận về", "Ballots received"},
+	"q.rows_used":     {"Phiếu sử dụng", "Ballots used"},
+	"q.rows_excluded": {"Phiếu bị loại", "Ballots excluded"},
+	"q.issued":        {"Phiếu phát ra", "Ballots issued"},
+	"q.returned":      {"Phiếu thu về", "Ballots returned"},
+	"q.none":          {"Không có thông tin về chất lượng dữ liệu.", "No data quality record."},
+	"up":              {"tăng", "up"},
+	"down":            {"giảm", "down"},
+	"no_changes":      {"Không có thay đổi nào có ý nghĩa thống kê so với năm trước.", "No change against the previous year is significant."},
+	"no_trend":        {"Chỉ có một năm: chưa có xu hướng.", "One year only: no trend yet."},
+	"tier.1":          {"Nhóm 1 (cao nhất)", "Tier 1 (top)"},
+	"tier.2":          {"Nhóm 2", "Tier 2"},
+	"tier.3":          {"Nhóm 3", "Tier 3"},
+	"tier.4":          {"Nhóm 4 (thấp nhất)", "Tier 4 (bottom)"},
+	"boundary":        {"biên (0 hoặc 100)", "boundary (0 or 100)"},
+	"by.province":     {"Tỉnh, thành phố", "Province"},
+	"by.field":        {"Lĩnh vực", "Field"},
+	"by.unit":         {"Cơ quan", "Unit"},
+	"by.level":        {"Cấp", "Level"},
+	"chart.ci":        {"Khoảng tin cậy", "Confidence interval"},
+	"footer":          {"Tạo bởi sipas; biểu đồ: Apache ECharts " + EChartsVersion + " (Giấy phép Apache 2.0), nhúng trong tệp, không cần mạng.", "Made by sipas; charts: Apache ECharts " + EChartsVersion + " (Apache License 2.0), embedded in this file, no network needed."},
+	"nojs":            {"Biểu đồ cần JavaScript; các bảng vẫn đầy đủ.", "The charts need JavaScript; the tables are complete without it."},
+	"reason." + index.ReasonMissingID:       {"Thiếu mã phiếu", "Missing ballot id"},
+	"reason." + index.ReasonDuplicateID:     {"Trùng mã phiếu", "Duplicate ballot id"},
+	"reason." + index.ReasonMissingProvince: {"Thiếu tỉnh", "Missing province"},
+	"reason." + index.ReasonUnknownProvince: {"Tỉnh không xác định", "Unknown province"},
+	"reason." + index.ReasonInvalidCode:     {"Mã trả lời không hợp lệ", "Invalid answer code"},
+	"reason." + index.ReasonAllMissing:      {"Không trả lời tiêu chí nào", "No criterion answered"},
+}
+
+// text returns the message for key in lang; an unknown key panics (a bug).
+func (l Lang) text(key string) string {
+	m, ok := messages[key]
+	if !ok {
+		// Reasons and domain columns not in the table are shown as they are.
+		panic("report: no message " + key)
+	}
+	if l == LangEN {
+		return m.en
+	}
+	return m.vi
+}
+
+// textOr returns the message for key, or def when there is none.
+func (l Lang) textOr(key, def string) string {
+	if _, ok := messages[key]; !ok {
+		return def
+	}
+	return l.text(key)
+}
+
+func (l Lang) label(lb index.Labels, def string) string {
+	s := lb.VI
+	if l == LangEN {
+		s = lb.EN
+	}
+	if s == "" {
+		if lb.VI != "" {
+			return lb.VI
+		}
+		if lb.EN != "" {
+			return lb.EN
+		}
+		return def
+	}
+	return s
+}
+
+// indexLabel is the display label of an index of questionnaire q.
+func (l Lang) indexLabel(q *index.Questionnaire, kind, id string) string {
+	switch kind {
+	case index.KindSIPAS:
+		return l.text("sipas")
+	case index.KindElement:
+		if e, ok := q.Element(id); ok {
+			return l.label(e.Label, id)
+		}
+	case index.KindCriterion:
+		for _, c := range q.Criteria {
+			if c.Column == id {
+				return l.label(c.Label, id)
+			}
+		}
+	case index.KindExpectation:
+		for _, x := range q.Expectations {
+			if x.Column == id {
+				return l.label(x.Label, id)
+			}
+		}
+	}
+	return id
+}
+
+// methodsNote is the methods paragraph list.
+func (l Lang) methodsNote(m Methods, by string) []string {
+	level := m.Level
+	if level == 0 {
+		level = 0.95
+	}
+	ci := m.CI
+	if ci == "" {
+		ci = "logit"
+	}
+	variance := m.Variance
+	if variance == "" {
+		variance = "linearization"
+	}
+	adjust := m.Adjust
+	if adjust == "" {
+		adjust = "none"
+	}
+	score := m.Score
+	if score == "" {
+		score = "share"
+	}
+	if l == LangEN {
+		out := []string{
+			"Criterion index: the weighted share of satisfied answers (codes 4 and 5) among the valid answers, in percent (P_c = 100·Σw·s/Σw·v); element index: the mean of its criteria; SIPAS: the mean of the five elements (METHODOLOGY §3).",
+			fmt.Sprintf("Criterion score: %s. Standard errors are design-based (%s), with %s confidence intervals at the %.0f%% level; n is the number of ballots behind each estimate and deff the design effect against simple random sampling.", score, variance, ci, 100*level),
+			fmt.Sprintf("Domains (%s) are ranked by their SIPAS index; the rank confidence set (Mogstad, Romano, Shaikh & Wilhelm 2024) says which ranks the data cannot exclude; tiers are quartiles of the rank. Changes between years are tested as independent samples, with the %s correction across domains.", by, adjust),
+		}
+		if m.Weighted {
+			out = append(out, "Estimates use the final survey weights.")
+		} else {
+			out = append(out, "Estimates are unweighted (each ballot counts once), as in the official publication.")
+		}
+		if m.Design != "" {
+			out = append(out, "Design: "+m.Design+".")
+		}
+		return out
+	}
+	out := []string{
+		"Chỉ số tiêu chí: tỷ lệ (có gia quyền) câu trả lời hài lòng (mức 4 và 5) trên các câu trả lời hợp lệ, tính theo phần trăm (P_c = 100·Σw·s/Σw·v); chỉ số yếu tố: trung bình các tiêu chí của yếu tố; SIPAS: trung bình năm yếu tố (METHODOLOGY §3).",
+		fmt.Sprintf("Cách tính điểm tiêu chí: %s. Sai số chuẩn theo thiết kế mẫu (%s), khoảng tin cậy %s ở mức %.0f%%; n là số phiếu của mỗi ước lượng, deff là hiệu ứng thiết kế so với mẫu ngẫu nhiên đơn giản.", score, variance, ci, 100*level),
+		fmt.Sprintf("Các đơn vị (%s) được xếp hạng theo chỉ số SIPAS; khoảng tin cậy của hạng (Mogstad, Romano, Shaikh & Wilhelm 2024) cho biết những hạng mà dữ liệu không loại trừ được; nhóm là tứ phân vị của hạng. Thay đổi giữa các năm được kiểm định như hai mẫu độc lập, hiệu chỉnh so sánh bội %s giữa các đơn vị.", by, adjust),
+	}
+	if m.Weighted {
+		out = append(out, "Ước lượng dùng quyền số cuối cùng của cuộc điều tra.")
+	} else {
+		out = append(out, "Ước lượng không gia quyền (mỗi phiếu tính một lần), như số liệu công bố chính thức.")
+	}
+	if m.Design != "" {
+		out = append(out, "Thiết kế mẫu: "+m.Design+".")
+	}
+	return out
+}

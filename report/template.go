@@ -1,0 +1,131 @@
+package report
+
+// pageHTML is the report page. html/template escapes every value by its
+// context; chart options go into <script type="application/json"> blocks
+// (JSON with < > & escaped) and the fixed init script at the end reads them
+// with JSON.parse. No element loads anything from a host.
+const pageHTML = `<!DOCTYPE html>
+<html lang="{{.Lang}}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<style>
+body{font-family:"Noto Sans","Segoe UI",Roboto,Arial,sans-serif;margin:0 auto;max-width:1100px;padding:0 16px 40px;color:#222;line-height:1.45}
+h1{font-size:1.6em;margin:24px 0 4px}h2{font-size:1.25em;margin-top:36px;border-bottom:2px solid #5470c6;padding-bottom:4px}
+h3{font-size:1.05em;margin:18px 0 6px}
+table{border-collapse:collapse;margin:8px 0 16px;font-size:.9em}
+th,td{border:1px solid #ccd;padding:3px 8px;text-align:right}th{background:#eef2fa}
+td.l,th.l{text-align:left}
+.chart{width:100%;margin:8px 0}
+.radars{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:8px}
+.tier1{background:#e3f4e6}.tier2{background:#f1f9e6}.tier3{background:#fdeee4}.tier4{background:#fbe1df}
+.note{color:#555;font-size:.9em}
+nav a{margin-right:12px}
+@media print{.chart{page-break-inside:avoid}nav{display:none}}
+</style>
+</head>
+<body>
+<h1>{{.Title}}</h1>
+{{if .Years}}<p class="note">{{index .T "sec.trend"}}: {{.Years}}</p>{{end}}
+{{if .Generated}}<p class="note">{{.Generated}}</p>{{end}}
+<noscript><p class="note">{{index .T "nojs"}}</p></noscript>
+
+<h2 id="national">{{index .T "sec.national"}}</h2>
+{{with .NatChart}}{{template "chart" .}}{{end}}
+<table>
+<tr><th class="l">{{index .T "col.index"}}</th><th>{{index .T "col.estimate"}}</th><th>{{index .T "col.se"}}</th><th>{{index .T "col.ci"}}</th><th>{{index .T "col.n"}}</th><th>{{index .T "col.deff"}}</th><th class="l">{{index .T "col.flag"}}</th></tr>
+{{range .National}}<tr><td class="l">{{.Label}}</td><td>{{.Est}}</td><td>{{.SE}}</td><td>{{.CI}}</td><td>{{.N}}</td><td>{{.Deff}}</td><td class="l">{{.Flag}}</td></tr>
+{{end}}</table>
+{{if .Criteria}}<h3>{{index .T "sec.criteria"}}</h3>
+<table>
+<tr><th class="l">{{index .T "col.criterion"}}</th><th>{{index .T "col.estimate"}}</th><th>{{index .T "col.se"}}</th><th>{{index .T "col.ci"}}</th><th>{{index .T "col.n"}}</th><th>{{index .T "col.deff"}}</th><th class="l">{{index .T "col.flag"}}</th></tr>
+{{range .Criteria}}<tr><td class="l">{{.Label}}</td><td>{{.Est}}</td><td>{{.SE}}</td><td>{{.CI}}</td><td>{{.N}}</td><td>{{.Deff}}</td><td class="l">{{.Flag}}</td></tr>
+{{end}}</table>{{end}}
+
+{{if .Ranking}}
+<h2 id="ranking">{{index .T "sec.ranking"}}: {{.ByLabel}}</h2>
+{{with .RankChart}}{{template "chart" .}}{{end}}
+<table>
+<tr><th>{{index .T "col.rank"}}</th>{{if .HasRanks}}<th>{{index .T "col.rank_ci"}}</th><th>{{index .T "col.tier"}}</th>{{end}}<th class="l">{{.ByLabel}}</th><th>SIPAS (%)</th><th>{{index .T "col.ci"}}</th><th>{{index .T "col.n"}}</th></tr>
+{{$hr := .HasRanks}}{{range .Ranking}}<tr class="{{.TierClass}}"><td>{{.Rank}}</td>{{if $hr}}<td>{{.RankCI}}</td><td>{{.Tier}}</td>{{end}}<td class="l">{{.Name}}</td><td>{{.Est}}</td><td>{{.CI}}</td><td>{{.N}}</td></tr>
+{{end}}</table>
+
+<h2 id="heatmap">{{index .T "sec.heatmap"}}</h2>
+{{with .Heatmap}}{{template "chart" .}}{{end}}
+<table>
+<tr><th class="l">{{.ByLabel}}</th>{{range .HeatHead}}<th>{{.}}</th>{{end}}</tr>
+{{range .HeatRows}}<tr><td class="l">{{.Name}}</td>{{range .Cells}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</table>
+
+<h2 id="radar">{{index .T "sec.radar"}}</h2>
+<div class="radars">
+{{range .Radars}}{{template "chart" .}}{{end}}
+</div>
+{{end}}
+
+<h2 id="trend">{{index .T "sec.trend"}}</h2>
+{{with .Trend}}{{template "chart" .}}{{end}}
+{{if .TrendNote}}<p class="note">{{.TrendNote}}</p>{{end}}
+{{if .Trend}}
+<h3>{{index .T "sec.changes"}}</h3>
+{{if .Changes}}<table>
+<tr><th class="l">{{.ByLabel}}</th><th class="l">{{index .T "col.index"}}</th><th>{{index .T "col.year"}}</th><th>{{index .T "col.change"}}</th><th>{{index .T "col.p"}}</th><th class="l"></th></tr>
+{{range .Changes}}<tr><td class="l">{{.Name}}</td><td class="l">{{.Index}}</td><td>{{.Year}}</td><td>{{.Change}}</td><td>{{.P}}</td><td class="l">{{.Dir}}</td></tr>
+{{end}}</table>{{else}}<p class="note">{{.NoChanges}}</p>{{end}}
+{{end}}
+
+{{if .Expect}}
+<h2 id="expectations">{{index .T "sec.expect"}}</h2>
+{{with .ExpChart}}{{template "chart" .}}{{end}}
+<table>
+<tr><th class="l">{{index .T "col.expectation"}}</th><th>{{index .T "col.share"}}</th><th>{{index .T "col.se"}}</th><th>{{index .T "col.ci"}}</th><th>{{index .T "col.n"}}</th></tr>
+{{range .Expect}}<tr><td class="l">{{.Label}}</td><td>{{.Est}}</td><td>{{.SE}}</td><td>{{.CI}}</td><td>{{.N}}</td></tr>
+{{end}}</table>
+{{end}}
+
+<h2 id="quality">{{index .T "sec.quality"}}</h2>
+{{with .Quality}}
+<table>{{range .Counts}}<tr><td class="l">{{.K}}</td><td>{{.V}}</td></tr>
+{{end}}</table>
+{{if .Reasons}}<table><tr><th class="l">{{index $.T "col.reason"}}</th><th>{{index $.T "col.rows"}}</th></tr>
+{{range .Reasons}}<tr><td class="l">{{.K}}</td><td>{{.V}}</td></tr>
+{{end}}</table>{{end}}
+{{with .RRChart}}{{template "chart" .}}{{end}}
+{{if .Rates}}<table><tr><th class="l">{{index $.T "col.class"}}</th><th>{{index $.T "col.issued"}}</th><th>{{index $.T "col.returned"}}</th><th>{{index $.T "col.valid"}}</th><th>{{index $.T "col.rr"}} (%)</th><th>{{index $.T "col.vr"}} (%)</th></tr>
+{{range .Rates}}<tr><td class="l">{{.Class}}</td><td>{{.Issued}}</td><td>{{.Returned}}</td><td>{{.Valid}}</td><td>{{.RR}}</td><td>{{.VR}}</td></tr>
+{{end}}</table>{{end}}
+{{else}}<p class="note">{{index .T "q.none"}}</p>{{end}}
+
+<h2 id="methods">{{index .T "sec.methods"}}</h2>
+{{range .Methods}}<p>{{.}}</p>
+{{end}}
+<p class="note">{{index .T "footer"}}</p>
+
+{{range .Charts}}<script type="application/json" id="opt-{{.ID}}">{{.OptionJSON}}</script>
+{{end}}
+<script>{{.ECharts}}</script>
+<script>
+(function () {
+  var done = 0, failed = 0;
+  var els = document.querySelectorAll("div[data-chart]");
+  for (var i = 0; i < els.length; i++) {
+    var el = els[i];
+    try {
+      var src = document.getElementById("opt-" + el.id);
+      var option = JSON.parse(src.textContent);
+      echarts.init(el, null, {renderer: "canvas"}).setOption(option);
+      done++;
+    } catch (e) {
+      failed++;
+      if (window.console) { console.error("chart " + el.id + ": " + e); }
+    }
+  }
+  document.body.setAttribute("data-rendered", String(done));
+  document.body.setAttribute("data-chart-errors", String(failed));
+})();
+</script>
+</body>
+</html>
+{{define "chart"}}<div class="chart" id="{{.ID}}" data-chart="1" style="height:{{.Height}}px"></div>{{end}}
+`
