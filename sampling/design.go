@@ -156,9 +156,11 @@ type DesignSpec struct {
 	// the calibration residuals, and takes the PSU totals of the adjusted
 	// z (R svyrecvar with design$postStrata after postStratify, rake or
 	// calibrate). weighting.Result.AdjustInfluence is such a function. It
-	// must be safe for concurrent use; it is ignored by replicate designs
-	// (their replicate weights carry the calibration) and by the design
-	// effect's v_srs (R's svyvar under the calibrated weights).
+	// must be linear in z (a linear combination of estimands is adjusted
+	// through its terms) and safe for concurrent use. It is ignored by
+	// replicate designs (their replicate weights carry the calibration)
+	// and by the design effect's v_srs (R's svyvar under the calibrated
+	// weights).
 	AdjustInfluence func(z []float64)
 }
 

@@ -27,10 +27,12 @@ import (
 // calibration-aware variance by svyvar(x, design)/n, the weighted variance
 // under the calibrated weights, which does not see the calibration.
 //
-// Each (g, j) costs one pass over the rows plus the hook; the J estimands of
+// Each (g, k) costs one pass over the rows plus the hook; the K estimands of
 // one domain run on two goroutines (the hook must be safe for concurrent
-// use). With Cov the PSU totals of the J vectors of one domain are kept
-// (J × #PSU floats) to form the covariance.
+// use). The hook is linear (R's residualizations are), so a combination's
+// adjusted PSU totals are the same combination of its terms' and it costs
+// no hook call. With Cov the PSU totals of the J vectors of one domain are
+// kept (J × #PSU floats) to form the covariance.
 func (d *Design) vrInfluence(r *Ratios, t *vrTotals) (V []float64, cov [][]float64, s1, s2 []float64) {
 	if len(r.Items) > 0 {
 		r = vrMaterialize(r, d.n)
@@ -63,15 +65,28 @@ func (d *Design) vrInfluence(r *Ratios, t *vrTotals) (V []float64, cov [][]float
 	if d.n*J >= 20000 && J > 1 {
 		nw = 2
 	}
+	K, C := t.K, t.C
+	// the combinations that use estimand k, with their coefficients
+	type use struct {
+		c    int
+		coef float64
+	}
+	uses := make([][]use, K)
+	for c, terms := range t.combos {
+		for _, tm := range terms {
+			uses[tm.k] = append(uses[tm.k], use{c, tm.coef})
+		}
+	}
 	type scratch struct {
-		z   []float64
-		tot []float64 // PSU totals when Cov is not asked
+		z    []float64
+		tot  []float64   // PSU totals when Cov is not asked
+		cacc [][]float64 // [c][p]: this worker's share of the combinations' PSU totals
 	}
 	scr := make([]scratch, nw)
 	for i := range scr {
-		scr[i] = scratch{z: make([]float64, d.n)}
-		if !r.Cov {
-			scr[i].tot = make([]float64, P)
+		scr[i] = scratch{z: make([]float64, d.n), tot: make([]float64, P), cacc: make([][]float64, C)}
+		for c := range scr[i].cacc {
+			scr[i].cacc[c] = make([]float64, P)
 		}
 	}
 	var tots [][]float64 // [j][p] with Cov
@@ -88,26 +103,53 @@ func (d *Design) vrInfluence(r *Ratios, t *vrTotals) (V []float64, cov [][]float
 			wg.Add(1)
 			go func(sc *scratch) {
 				defer wg.Done()
-				for j := wi; j < J; j += nw {
+				for _, ca := range sc.cacc {
+					clear(ca)
+				}
+				for k := wi; k < K; k += nw {
 					clear(sc.z)
-					a, b := d.infValues(r, t, g, j, rows, sc.z)
-					s1[g*J+j], s2[g*J+j] = a, b
+					s1[g*J+k], s2[g*J+k] = d.infValues(r, t, g, k, rows, sc.z)
 					hook(sc.z)
 					tot := sc.tot
 					if r.Cov {
-						tot = tots[j]
+						tot = tots[k]
 					}
 					clear(tot)
 					for i, zi := range sc.z {
 						tot[d.psu[i]] += zi
 					}
 					if !r.Cov {
-						V[g*J+j] = d.infStrataCov(tot, tot)
+						V[g*J+k] = d.infStrataCov(tot, tot)
 					}
+					// the hook is linear: a combination's adjusted PSU
+					// totals are the combination of its terms'
+					for _, u := range uses[k] {
+						ca := sc.cacc[u.c]
+						for p, v := range tot {
+							ca[p] += u.coef * v
+						}
+					}
+				}
+				// the combinations' unadjusted sums (design effect)
+				for c := wi; c < C; c += nw {
+					s1[g*J+K+c], s2[g*J+K+c] = d.infValues(r, t, g, K+c, rows, sc.z)
 				}
 			}(&scr[wi])
 		}
 		wg.Wait()
+		for c := 0; c < C; c++ {
+			tot := scr[0].cacc[c]
+			for _, sc := range scr[1:] {
+				for p, v := range sc.cacc[c] {
+					tot[p] += v
+				}
+			}
+			if r.Cov {
+				copy(tots[K+c], tot)
+			} else {
+				V[g*J+K+c] = d.infStrataCov(tot, tot)
+			}
+		}
 		if r.Cov {
 			c := make([]float64, J*J)
 			for j := 0; j < J; j++ {

@@ -266,3 +266,51 @@ func TestInfluenceHookAgainstDirectVariance(t *testing.T) {
 		}
 	}
 }
+
+// Combinations go through the hook's linearity (their adjusted PSU totals
+// are the combination of their terms'): the variance of a combination must
+// equal that of the total of its own influence variable u_i = Σ_k c_k r_ik
+// (r_ik = y_ik a_k − x_ik b_k at the full-sample estimates), which is
+// hooked as a vector of its own.
+func TestInfluenceCombinationsLinear(t *testing.T) {
+	rec := estLoad(t, "apiclus1")
+	r, _ := infRatios(t, "apiclus1")
+	r.Domain, r.NDomains, r.Overall, r.Cov, r.Items = nil, 0, false, false, nil
+	r.Combos = [][]float64{{0.5, 0.5, 0}, {0, 1, -0.01}}
+	cc, _ := arrowio.Column(rec, "sch.wide")
+	cls, _, _ := arrowio.Strings(cc)
+	d, err := NewDesign(rec, &DesignSpec{Weight: "pw", PSU: "dnum", FPC: "fpc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := d.Weights()
+	d.spec.AdjustInfluence = func(z []float64) {
+		sz, sw := map[string]float64{}, map[string]float64{}
+		for i := range z {
+			sz[cls[i]] += z[i]
+			sw[cls[i]] += w[i]
+		}
+		for i := range z {
+			z[i] -= w[i] * sz[cls[i]] / sw[cls[i]]
+		}
+	}
+	tt := d.vrCheckAndTotal(r)
+	V, _, _, _ := d.vrInfluence(r, tt)
+	for c, co := range r.Combos {
+		u := make([]float64, d.n)
+		for i := range u {
+			for k, ck := range co {
+				v := r.Num[k][i] * tt.a[k]
+				if x := r.Den[k]; x != nil {
+					v -= x[i] * tt.b[k]
+				}
+				u[i] += ck * v
+			}
+		}
+		ru := &Ratios{Num: [][]float64{u}}
+		Vu, _, _, _ := d.vrInfluence(ru, d.vrCheckAndTotal(ru))
+		if !infRelClose(V[3+c], Vu[0], 1e-10) {
+			t.Errorf("combination %d: V %.15g, hooked as its own vector %.15g", c, V[3+c], Vu[0])
+		}
+	}
+}
