@@ -6,7 +6,6 @@ import "fmt"
 // own file when it lands; until then it says so and exits 1.
 func init() {
 	for _, c := range []struct{ name, usage, summary, issue string }{
-		{"trend", "--in FILE [--in FILE ..] --year-col year [design flags] [--by V,..] [--format json|csv|table]", "changes across years, rankings with confidence sets", "trend comparison (#6)"},
 		{"report", "--in FILE [--in FILE ..] [design flags] [--by COL] --out DIR [--lang vi|en]", "self-contained offline HTML report with charts and tables", "the report (#7)"},
 	} {
 		c := c

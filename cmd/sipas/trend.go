@@ -1,0 +1,421 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/provinces"
+	"github.com/sipas-go/sipas/sampling"
+)
+
+func init() {
+	c := &command{
+		name: "trend",
+		usage: "--in FILE [--in FILE ..] --year-col year [design flags] [--by V,..] [--base-year Y] [--adjust none|holm|bh] [--alpha A]" +
+			" [--seed N] [--draws N] [--mapping FILE] [--geography 2025|1997|auto] [--questionnaire Q] [--format json|csv|table]",
+		summary: "changes across years, rankings with confidence sets",
+	}
+	c.run = func(e *env, args []string) error { return runTrend(e, c, args) }
+	register(c)
+}
+
+// runTrend is `sipas trend` (CLI.md, METHODOLOGY §8): every input file holds
+// one year or several (split by --year-col); each year gets its own design
+// from the design flags (independent samples), and index.Trend computes the
+// indices by the --by domains (default province), province − nation,
+// changes, corrections, ranks and breaks.
+//
+// The JSON "design" block is a list with one entry per year, in year
+// order: {"year": Y, "rows": .., "strata": .., ...} (each year is its own
+// design, so one block could not describe them all).
+//
+// --seed seeds both the bootstrap replicates (design flag) and the rank
+// simulation (PCG(seed, 0)); --by none gives the national rows only.
+func runTrend(e *env, c *command, args []string) error {
+	fs := newFlagSet(e, c)
+	var ins listFlag
+	fs.Var(&ins, "in", "ballot table (CSV, Parquet, Arrow IPC; - for CSV on stdin); repeat for several files")
+	yearCol := fs.String("year-col", "", "column holding the survey year (required)")
+	df := addDesignFlags(fs)
+	qpath := fs.String("questionnaire", "", "questionnaire JSON file, or the id of a built-in one (default "+index.DefaultQuestionnaireID+")")
+	var by listFlag
+	fs.Var(&by, "by", "domain columns (default province; none for the national rows only)")
+	baseYear := fs.Int("base-year", 0, "year the changes \"vs base\" refer to (default: the first year)")
+	adjust := fs.String("adjust", "holm", "multiple-comparison correction across the domains of one index, year and comparison: none, holm or bh")
+	alpha := fs.Float64("alpha", 0.05, "significance level after the correction")
+	draws := fs.Int("draws", 10000, "draws of the rank simulation")
+	mapping := fs.String("mapping", "", "JSON file declaring the comparable criteria across questionnaire versions")
+	geography := fs.String("geography", "auto", "geography of the province domains: auto (each year its own), 2025 (old years re-aggregated to the 34 provinces with their weights) or 1997 (the 63; years up to 2024 only)")
+	score := fs.String("score", "share", "criterion score: share (satisfied share) or mean (mean score rescaled to 0–100)")
+	format := fs.String("format", "json", "output format: json, csv or table")
+	if err := parseFlags(e, c, fs, args); err != nil {
+		return err
+	}
+	if len(ins) == 0 {
+		return usagef("--in is required (repeat it for several files)")
+	}
+	if *yearCol == "" {
+		return usagef("--year-col is required: the column holding each ballot's survey year")
+	}
+	switch *format {
+	case "json", "csv", "table":
+	default:
+		return usagef("--format: %q is not one of json, csv, table", *format)
+	}
+	if len(by) == 0 {
+		by = listFlag{"province"}
+	} else if len(by) == 1 && by[0] == "none" {
+		by = nil
+	}
+	adj, err := index.ParseAdjustment(*adjust)
+	if err != nil {
+		return usagef("--adjust: %q is not one of none, holm, bh", *adjust)
+	}
+	if !(*alpha > 0 && *alpha < 1) {
+		return usagef("--alpha must lie strictly between 0 and 1, got %v", *alpha)
+	}
+	if *draws < 100 {
+		return usagef("--draws must be at least 100, got %d", *draws)
+	}
+	geo, err := provinces.ParseGeography(*geography)
+	if err != nil {
+		return usagef("--geography: %q is not one of 2025, 1997, auto", *geography)
+	}
+	sc, err := index.ParseScore(*score)
+	if err != nil {
+		return usagef("--score: %v", err)
+	}
+	spec, err := df.spec()
+	if err != nil {
+		return err
+	}
+	ci, err := df.ciMethod(sampling.Logit)
+	if err != nil {
+		return err
+	}
+	level, err := df.confLevel()
+	if err != nil {
+		return err
+	}
+	q, err := loadQuestionnaireFlag(*qpath)
+	if err != nil {
+		return badInput(err)
+	}
+	var mp *index.Mapping
+	if *mapping != "" {
+		if mp, err = index.LoadMapping(*mapping); err != nil {
+			return badInput(err)
+		}
+	}
+
+	// Read and split the files by year.
+	type yearData struct {
+		file string
+		rec  arrow.RecordBatch
+	}
+	byYear := map[int]yearData{}
+	defer func() {
+		for _, y := range byYear {
+			y.rec.Release()
+		}
+	}()
+	for _, in := range ins {
+		opts := []arrowio.Option{arrowio.WithStdin(e.stdin)}
+		if in != "-" {
+			if err := requireColumn(in, *yearCol); err != nil {
+				return err
+			}
+		}
+		if spec.RepWeightsPrefix == "" {
+			cols := append(append(append(df.columns(), q.Columns()...), by...), *yearCol)
+			opts = append(opts, arrowio.WithColumns(estUnique(cols)...))
+		}
+		rec, err := arrowio.ReadAll(in, opts...)
+		if err != nil {
+			return readError(err)
+		}
+		parts, err := splitByYear(rec, *yearCol, displayName(in))
+		rec.Release()
+		if err != nil {
+			return err
+		}
+		for y := range parts {
+			if prev, dup := byYear[y]; dup {
+				for _, r := range parts {
+					r.Release()
+				}
+				return badInput(fmt.Errorf("year %d is in both %s and %s: give each year's ballots in one file (each year is one design)", y, prev.file, displayName(in)))
+			}
+		}
+		for y, r := range parts {
+			byYear[y] = yearData{displayName(in), r}
+		}
+	}
+	yearList := slices.Sorted(func(yield func(int) bool) {
+		for y := range byYear {
+			if !yield(y) {
+				return
+			}
+		}
+	})
+	if *baseYear != 0 && !slices.Contains(yearList, *baseYear) {
+		return usagef("--base-year %d is not among the data's years %v", *baseYear, yearList)
+	}
+
+	var years []index.TrendYear
+	for _, y := range yearList {
+		yd := byYear[y]
+		d, rec, err := df.design(yd.rec, spec)
+		if err != nil {
+			return badInput(fmt.Errorf("%s, year %d: %w", yd.file, y, err))
+		}
+		defer rec.Release()
+		years = append(years, index.TrendYear{Year: y, Design: d, Ballots: rec})
+	}
+	opt := &index.TrendRunOptions{
+		Index:     index.Options{By: by, Score: sc, CI: ci, CISet: true, Level: level},
+		Geography: geo,
+		Compare: index.TrendOptions{BaseYear: *baseYear, Adjust: adj, Alpha: *alpha, Mapping: mp,
+			Rank: index.RankOptions{Draws: *draws, Rand: rand.New(rand.NewPCG(df.seed, 0))}},
+	}
+	res, err := index.Trend(years, q, opt)
+	if err != nil {
+		return badInput(err)
+	}
+	return writeTrend(e.stdout, *format, res, by)
+}
+
+// requireColumn checks that the file at path has column col, so that a
+// missing year column gets its own message.
+func requireColumn(path, col string) error {
+	r, err := arrowio.Open(path)
+	if err != nil {
+		return readError(err)
+	}
+	defer r.Close()
+	if len(r.Schema().FieldIndices(col)) == 0 {
+		names := make([]string, 0, r.Schema().NumFields())
+		for _, f := range r.Schema().Fields() {
+			names = append(names, f.Name)
+		}
+		return badInput(fmt.Errorf("%s: no year column %q (columns: %s); name the column holding the survey year with --year-col", displayName(path), col, strings.Join(names, ", ")))
+	}
+	return nil
+}
+
+// splitByYear splits rec by the integer values of its year column; rows
+// keep their order within a year. The caller releases the parts.
+func splitByYear(rec arrow.RecordBatch, col, file string) (map[int]arrow.RecordBatch, error) {
+	idx := rec.Schema().FieldIndices(col)
+	if len(idx) == 0 {
+		return nil, badInput(fmt.Errorf("%s: no year column %q; name the column holding the survey year with --year-col", file, col))
+	}
+	vals, valid, err := arrowio.Ints(rec.Column(idx[0]))
+	if err != nil {
+		return nil, badInput(fmt.Errorf("%s, year column %q: %w", file, col, err))
+	}
+	if rec.NumRows() == 0 {
+		return nil, badInput(fmt.Errorf("%s: no ballots", file))
+	}
+	var years []int
+	for i, v := range vals {
+		if valid != nil && !valid[i] {
+			return nil, badInput(fmt.Errorf("%s, row %d: the year column %q is empty; every ballot needs its survey year", file, i+1, col))
+		}
+		if v < 1900 || v > 2200 {
+			return nil, badInput(fmt.Errorf("%s, row %d: year %d in column %q is not a survey year", file, i+1, v, col))
+		}
+		if !slices.Contains(years, int(v)) {
+			years = append(years, int(v))
+		}
+	}
+	out := map[int]arrow.RecordBatch{}
+	if len(years) == 1 {
+		rec.Retain()
+		out[years[0]] = rec
+		return out, nil
+	}
+	ctx := compute.WithAllocator(context.Background(), memory.DefaultAllocator)
+	for _, y := range years {
+		b := array.NewBooleanBuilder(memory.DefaultAllocator)
+		for _, v := range vals {
+			b.Append(int(v) == y)
+		}
+		mask := b.NewBooleanArray()
+		b.Release()
+		part, err := compute.FilterRecordBatch(ctx, rec, mask, compute.DefaultFilterOptions())
+		mask.Release()
+		if err != nil {
+			for _, r := range out {
+				r.Release()
+			}
+			return nil, err
+		}
+		out[y] = part
+	}
+	return out, nil
+}
+
+// trendDesignJSON is one year's entry of the "design" list.
+type trendDesignJSON struct {
+	Year int `json:"year"`
+	designJSON
+}
+
+// trendValueJSON writes one Fields value: null for nil, numbers in Go's
+// shortest round-trip form.
+func trendValueJSON(v any) json.RawMessage {
+	switch x := v.(type) {
+	case nil:
+		return json.RawMessage("null")
+	case float64:
+		b, _ := jsonNum(x).MarshalJSON()
+		return b
+	}
+	b, _ := json.Marshal(v)
+	return b
+}
+
+// trendRowJSON is one row of the "estimates" list with CLI.md's fields in
+// order: "domain" and then index.TrendFieldNames, nulls written as null.
+type trendRowJSON struct{ r *index.TrendResultRow }
+
+func (t trendRowJSON) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString(`{"domain":`)
+	dom, _ := domainJSON(t.r.Labels).MarshalJSON()
+	b.Write(dom)
+	for _, f := range t.r.Fields() {
+		b.WriteByte(',')
+		k, _ := json.Marshal(f.Name)
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(trendValueJSON(f.Value))
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// trendCell formats a Fields value for CSV: empty for null.
+func trendCell(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case float64:
+		return csvFloat(x)
+	case int:
+		return strconv.Itoa(x)
+	case bool:
+		return strconv.FormatBool(x)
+	case string:
+		return x
+	}
+	return fmt.Sprint(v)
+}
+
+// writeTrend writes a trend result as json, csv or table (CLI.md).
+func writeTrend(w io.Writer, format string, res *index.TrendResult, by []string) error {
+	switch format {
+	case "json":
+		out := struct {
+			Design    []trendDesignJSON `json:"design"`
+			Estimates []trendRowJSON    `json:"estimates"`
+		}{Design: []trendDesignJSON{}, Estimates: make([]trendRowJSON, len(res.Rows))}
+		for _, y := range res.Years {
+			out.Design = append(out.Design, trendDesignJSON{Year: y.Year, designJSON: describeDesign(y.Design)})
+		}
+		for i := range res.Rows {
+			out.Estimates[i] = trendRowJSON{&res.Rows[i]}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	case "csv":
+		cw := csv.NewWriter(w)
+		if err := cw.Write(append(append([]string{}, by...), index.TrendFieldNames...)); err != nil {
+			return err
+		}
+		for i := range res.Rows {
+			r := &res.Rows[i]
+			rec := domainCells(r.Labels, by)
+			for _, f := range r.Fields() {
+				rec = append(rec, trendCell(f.Value))
+			}
+			if err := cw.Write(rec); err != nil {
+				return err
+			}
+		}
+		cw.Flush()
+		return cw.Error()
+	case "table":
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		header := append(append([]string{}, by...), "kind", "id", "year", "index", "se", "Δ prev", "se", "sig", "Δ base", "se", "sig",
+			"rank", "95% rank set", "tier", "vs nation", "se", "p", "break")
+		fmt.Fprintln(tw, strings.Join(header, "\t")+"\t")
+		sig := func(b *bool) string {
+			switch {
+			case b == nil:
+				return "–"
+			case *b:
+				return "*"
+			}
+			return ""
+		}
+		for i := range res.Rows {
+			r := &res.Rows[i]
+			cells := domainCells(r.Labels, by)
+			for k := range cells {
+				if r.National {
+					cells[k] = "(national)"
+				}
+			}
+			rank, set, tier := "–", "–", "–"
+			vs, sevs, pvs := math.NaN(), math.NaN(), math.NaN()
+			if !r.National {
+				vs, sevs, pvs = r.VsNation, r.SEVsNation, r.PVsNation
+				if r.Rank > 0 {
+					rank, set, tier = strconv.Itoa(r.Rank), fmt.Sprintf("%d–%d", r.RankLow, r.RankHigh), strconv.Itoa(r.Tier)
+				}
+			}
+			brk := ""
+			if r.Break {
+				brk = "break"
+			}
+			cells = append(cells, r.Kind, r.ID, strconv.Itoa(r.Year), fmt2(r.Estimate), fmt2(r.SE),
+				fmt2(r.ChangePrev), fmt2(r.SEChangePrev), sig(r.SignificantPrev),
+				fmt2(r.ChangeBase), fmt2(r.SEChangeBase), sig(r.SignificantBase),
+				rank, set, tier, fmt2(vs), fmt2(sevs), fmtP(pvs), brk)
+			fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
+		}
+		return tw.Flush()
+	}
+	return usagef("--format %q: use json, csv or table", format)
+}
+
+// fmtP formats a p-value for the table: 4 decimals, "<0.0001" below.
+func fmtP(p float64) string {
+	switch {
+	case math.IsNaN(p):
+		return "–"
+	case p < 0.0001:
+		return "<0.0001"
+	}
+	return strconv.FormatFloat(p, 'f', 4, 64)
+}
