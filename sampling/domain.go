@@ -74,9 +74,16 @@ func NewDomains(rec arrow.RecordBatch, cols []string) (*Domains, error) {
 		idx := make(map[string]int32)
 		var lv []string
 		raw := make([]int32, n)
+		prev, prevK := "", int32(-1)
 		for i, v := range vals {
 			if valid != nil && !valid[i] {
 				missing[i] = true
+				continue
+			}
+			// rows come grouped (by stratum and PSU): most rows repeat the
+			// previous row's value, which a string compare settles
+			if prevK >= 0 && v == prev {
+				raw[i] = prevK
 				continue
 			}
 			k, ok := idx[v]
@@ -86,6 +93,7 @@ func NewDomains(rec arrow.RecordBatch, cols []string) (*Domains, error) {
 				lv = append(lv, v)
 			}
 			raw[i] = k
+			prev, prevK = v, k
 		}
 		perm := make([]int, len(lv))
 		for i := range perm {
@@ -112,6 +120,21 @@ func NewDomains(rec arrow.RecordBatch, cols []string) (*Domains, error) {
 			raw[i] = rank[raw[i]]
 		}
 		ranks[c], levels[c] = raw, sorted
+	}
+	if len(cols) == 1 {
+		// one column: the domains are its observed levels, already sorted
+		dm.Values = make([][]string, len(levels[0]))
+		for g, v := range levels[0] {
+			dm.Values[g] = []string{v}
+		}
+		for i, r := range ranks[0] {
+			if missing[i] {
+				dm.Code[i] = -1
+			} else {
+				dm.Code[i] = r
+			}
+		}
+		return dm, nil
 	}
 	// combine: observed tuples, sorted lexicographically by rank
 	type tuple struct {
