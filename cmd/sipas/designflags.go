@@ -53,7 +53,7 @@ func addDesignFlags(fs *flag.FlagSet) *designFlags {
 	fs.Float64Var(&f.fayRho, "fay-rho", 0, "Fay's rho for --variance fay or --rep-type fay (0 < rho < 1)")
 	fs.BoolVar(&f.nest, "nest", false, "PSU ids are only unique within a stratum (R nest = TRUE)")
 	fs.BoolVar(&f.mse, "mse", true, "replicate variance centred on the full-sample estimate (false: on the replicate mean, R's default)")
-	fs.StringVar(&f.weighting, "weighting", "", "apply the steps of a WEIGHTING.json (from its design_weight) before estimating: linearized SEs use the calibration residuals; with a replicate --variance every step is re-run on every replicate")
+	fs.StringVar(&f.weighting, "weighting", "", "apply the steps of a WEIGHTING.json (from its design_weight) before estimating: linearized SEs use the calibration residuals; with a replicate --variance (built from the design flags; the spec's \"replicates\" are for 'sipas weight') every step is re-run on every replicate")
 	fs.StringVar(&f.ci, "ci", "", "confidence interval: wald, logit or beta")
 	fs.Float64Var(&f.level, "level", 0.95, "confidence level")
 	return f
