@@ -65,11 +65,11 @@ type Domain struct {
 // the trend and ranking results of index.CompareYears when they were
 // computed or supplied.
 type Estimate struct {
-	Kind, ID                       string
-	Estimate, SE, CILow, CIHigh    float64
-	N                              int
-	Deff                           float64
-	Flag                           string
+	Kind, ID                    string
+	Estimate, SE, CILow, CIHigh float64
+	N                           int
+	Deff                        float64
+	Flag                        string
 	// Trend is the index.CompareYears row of this estimate (change
 	// against the previous and the base year with significance after the
 	// correction, rank with its 95% confidence set, tier); nil when not

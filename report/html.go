@@ -37,33 +37,33 @@ func (o *Options) lang() Lang {
 
 // page is the view model of the HTML template.
 type page struct {
-	Lang       string
-	Title      string
-	Generated  string
-	Year       int
-	Years      string
-	T          map[string]string
-	ByLabel    string
-	ECharts    template.JS
-	Charts     []chart
-	National   []tableRow
-	NatChart   *chart
-	RankChart  *chart
-	Ranking    []rankRow
-	HasRanks   bool
-	Heatmap    *chart
-	HeatHead   []string
-	HeatRows   []heatRow
-	Radars     []chart
-	Trend      *chart
-	TrendNote  string
-	Changes    []changeRow
-	NoChanges  string
-	Expect     []tableRow
-	ExpChart   *chart
-	Quality    *qualityView
-	Methods    []string
-	Criteria   []tableRow
+	Lang      string
+	Title     string
+	Generated string
+	Year      int
+	Years     string
+	T         map[string]string
+	ByLabel   string
+	ECharts   template.JS
+	Charts    []chart
+	National  []tableRow
+	NatChart  *chart
+	RankChart *chart
+	Ranking   []rankRow
+	HasRanks  bool
+	Heatmap   *chart
+	HeatHead  []string
+	HeatRows  []heatRow
+	Radars    []chart
+	Trend     *chart
+	TrendNote string
+	Changes   []changeRow
+	NoChanges string
+	Expect    []tableRow
+	ExpChart  *chart
+	Quality   *qualityView
+	Methods   []string
+	Criteria  []tableRow
 }
 
 type tableRow struct {
