@@ -1,8 +1,13 @@
 package index
 
 import (
+	"encoding/csv"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -40,7 +45,10 @@ var ErrGeography = errors.New("incompatible province geography")
 // geography is an error naming the column, 1-based row, year and the
 // closest names (wrapping provinces.ErrUnknown). The caller releases the
 // result; columns other than col are shared with rec.
-func ProvincesIn(rec arrow.RecordBatch, col string, year int, target provinces.Geography, mem memory.Allocator) (arrow.RecordBatch, error) {
+//
+// cw, when not nil, replaces the built-in crosswalk (provinces.To2025) for
+// the mapping to 2025 (see LoadCrosswalk).
+func ProvincesIn(rec arrow.RecordBatch, col string, year int, target provinces.Geography, cw Crosswalk, mem memory.Allocator) (arrow.RecordBatch, error) {
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
@@ -72,7 +80,7 @@ func ProvincesIn(rec arrow.RecordBatch, col string, year int, target provinces.G
 		if !ok {
 			c, err := m.Canonical(v)
 			if err == nil && src != dst {
-				c, err = provinces.To2025(c)
+				c, err = cw.To2025(c)
 			}
 			if err != nil {
 				return nil, fmt.Errorf("column %q, row %d (year %d, read in the %s geography): %w", col, i+1, year, src, err)
@@ -93,4 +101,84 @@ func ProvincesIn(rec arrow.RecordBatch, col string, year int, target provinces.G
 	fields[idx[0]] = arrow.Field{Name: col, Type: arrow.BinaryTypes.String, Nullable: true}
 	md := rec.Schema().Metadata()
 	return array.NewRecordBatch(arrow.NewSchema(fields, &md), cols, rec.NumRows()), nil
+}
+
+// Crosswalk maps the canonical names of the 63 provinces of 1997–2024 to
+// the canonical names of the 2025 provinces they became part of. A nil
+// Crosswalk is the built-in one (provinces.To2025, from the shared
+// provinces.csv).
+type Crosswalk map[string]string
+
+// To2025 maps a canonical 1997–2024 province name to its 2025 province;
+// an old province the crosswalk does not list is an error wrapping
+// ErrGeography.
+func (cw Crosswalk) To2025(old string) (string, error) {
+	if cw == nil {
+		return provinces.To2025(old)
+	}
+	if n, ok := cw[old]; ok {
+		return n, nil
+	}
+	return "", fmt.Errorf("%w: the crosswalk does not say which 2025 province %q became part of; add it to the crosswalk file", ErrGeography, old)
+}
+
+// LoadCrosswalk reads a crosswalk file in the format of the shared
+// provinces.csv (CSV with a header; the columns "name" — a 1997–2024
+// province — and "province_2025" — the 2025 province it became part of;
+// other columns are ignored). Names may be spelled any way the province
+// matcher reads (accents, codes, "TP.HCM"); they are stored canonical. A
+// missing column, an unknown name or an old province listed twice with
+// different targets is an error naming the file and row.
+func LoadCrosswalk(path string) (Crosswalk, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ParseCrosswalk(f, path)
+}
+
+// ParseCrosswalk reads a crosswalk (see LoadCrosswalk); name labels the
+// errors.
+func ParseCrosswalk(r io.Reader, name string) (Crosswalk, error) {
+	cr := csv.NewReader(r)
+	head, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: crosswalk header: %w", name, err)
+	}
+	for i := range head {
+		head[i] = strings.TrimPrefix(strings.TrimSpace(head[i]), "\ufeff")
+	}
+	oi, ni := slices.Index(head, "name"), slices.Index(head, "province_2025")
+	if oi < 0 || ni < 0 {
+		return nil, fmt.Errorf("%s: crosswalk needs the columns \"name\" (1997–2024 province) and \"province_2025\" (its 2025 province); found %s", name, strings.Join(head, ", "))
+	}
+	old := provinces.NewMatcher(provinces.Geo1997)
+	nw := provinces.NewMatcher(provinces.Geo2025)
+	cw := Crosswalk{}
+	for row := 2; ; row++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		o, err := old.Canonical(rec[oi])
+		if err != nil {
+			return nil, fmt.Errorf("%s, row %d, column name: %w", name, row, err)
+		}
+		n, err := nw.Canonical(rec[ni])
+		if err != nil {
+			return nil, fmt.Errorf("%s, row %d, column province_2025: %w", name, row, err)
+		}
+		if prev, ok := cw[o]; ok && prev != n {
+			return nil, fmt.Errorf("%s, row %d: %s is mapped to both %s and %s", name, row, o, prev, n)
+		}
+		cw[o] = n
+	}
+	if len(cw) == 0 {
+		return nil, fmt.Errorf("%s: the crosswalk has no rows", name)
+	}
+	return cw, nil
 }

@@ -3,6 +3,7 @@ package index
 import (
 	"errors"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -173,7 +174,7 @@ func TestProvincesIn(t *testing.T) {
 		t.Fatalf("crosswalk: %v", want)
 	}
 	for _, g := range []provinces.Geography{provinces.GeoAuto, provinces.Geo1997, provinces.Geo2025} {
-		out, err := ProvincesIn(rec, "province", 2020, g, mem)
+		out, err := ProvincesIn(rec, "province", 2020, g, nil, mem)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,16 +186,74 @@ func TestProvincesIn(t *testing.T) {
 		out.Release()
 	}
 	// 2025 data cannot be split into the 63.
-	if _, err := ProvincesIn(rec, "province", 2025, provinces.Geo1997, mem); !errors.Is(err, ErrGeography) {
+	if _, err := ProvincesIn(rec, "province", 2025, provinces.Geo1997, nil, mem); !errors.Is(err, ErrGeography) {
 		t.Errorf("2025 data in 1997 geography: %v", err)
 	}
 	// "Vinh Phuc" is not a province in 2025: an error naming row and column.
-	_, err := ProvincesIn(rec, "province", 2025, provinces.GeoAuto, mem)
+	_, err := ProvincesIn(rec, "province", 2025, provinces.GeoAuto, nil, mem)
 	if !errors.Is(err, provinces.ErrUnknown) {
 		t.Fatalf("Vinh Phuc in 2025: %v", err)
 	}
 	t.Log(err)
-	if _, err := ProvincesIn(rec, "tinh", 2020, provinces.GeoAuto, mem); err == nil {
+	if _, err := ProvincesIn(rec, "tinh", 2020, provinces.GeoAuto, nil, mem); err == nil {
 		t.Error("missing column accepted")
+	}
+}
+
+// TestCrosswalk: the shared provinces.csv read as a crosswalk equals the
+// built-in one for all 63 provinces; a crosswalk that leaves a province
+// out is an error when a ballot needs it; bad files name the row.
+func TestCrosswalk(t *testing.T) {
+	cw, err := LoadCrosswalk("../internal/provinces/provinces.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cw) != 63 {
+		t.Fatalf("%d provinces", len(cw))
+	}
+	for _, old := range provinces.Names(provinces.Geo1997) {
+		want, err := provinces.To2025(old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := cw.To2025(old); err != nil || got != want {
+			t.Errorf("%s: %q %v, want %q", old, got, err, want)
+		}
+	}
+	// A custom crosswalk changes the mapping (with ascii spellings).
+	small, err := ParseCrosswalk(strings.NewReader("name,province_2025\nVinh Phuc,Ha Noi\nHa Noi,Ha Noi\n"), "x.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	col := func(names ...string) arrow.RecordBatch {
+		b := array.NewStringBuilder(mem)
+		defer b.Release()
+		b.AppendValues(names, nil)
+		arr := b.NewArray()
+		defer arr.Release()
+		return array.NewRecordBatch(arrow.NewSchema([]arrow.Field{{Name: "province", Type: arrow.BinaryTypes.String}}, nil), []arrow.Array{arr}, int64(len(names)))
+	}
+	rec := col("Vĩnh Phúc", "Hà Nội")
+	defer rec.Release()
+	out, err := ProvincesIn(rec, "province", 2024, provinces.Geo2025, small, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := out.Column(0).(*array.String); c.Value(0) != "Hà Nội" || c.Value(1) != "Hà Nội" {
+		t.Errorf("custom crosswalk: %v", c)
+	}
+	out.Release()
+	full := col("Vĩnh Phúc", "Phú Thọ")
+	defer full.Release()
+	if _, err := ProvincesIn(full, "province", 2024, provinces.Geo2025, small, mem); !errors.Is(err, ErrGeography) {
+		t.Errorf("province missing from the crosswalk: %v", err)
+	}
+	for _, bad := range []string{"code,name\n01,Hà Nội\n", "name,province_2025\nAtlantis,Hà Nội\n", "name,province_2025\nHà Nội,Vĩnh Phúc\n",
+		"name,province_2025\nHà Nội,Hà Nội\nHa Noi,Huế\n", "name,province_2025\n"} {
+		if _, err := ParseCrosswalk(strings.NewReader(bad), "bad.csv"); err == nil || !strings.Contains(err.Error(), "bad.csv") {
+			t.Errorf("%q: %v", bad, err)
+		}
 	}
 }

@@ -51,6 +51,9 @@ type TrendRunOptions struct {
 	// message suggests Geo2025. (Mapping silently would change what auto
 	// means — the geography of the data's year, CLI.md.)
 	Geography provinces.Geography
+	// Crosswalk maps old provinces to the 2025 ones for Geo2025; nil
+	// means the built-in crosswalk (provinces.To2025).
+	Crosswalk Crosswalk
 	// Compare are the settings of CompareYears (base year, correction,
 	// alpha, ranks, mapping). Covariance is left as given (nil:
 	// independent domains, right when the domains are the strata).
@@ -141,7 +144,7 @@ func Trend(years []TrendYear, q *Questionnaire, opt *TrendRunOptions) (*TrendRes
 		rec := y.Ballots
 		geo := o.Geography.ForYear(y.Year)
 		if hasProv {
-			r2, err := ProvincesIn(rec, o.ProvinceColumn, y.Year, o.Geography, o.Mem)
+			r2, err := ProvincesIn(rec, o.ProvinceColumn, y.Year, o.Geography, o.Crosswalk, o.Mem)
 			if err != nil {
 				return nil, fmt.Errorf("trend: %w", err)
 			}

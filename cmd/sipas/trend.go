@@ -29,7 +29,7 @@ func init() {
 	c := &command{
 		name: "trend",
 		usage: "--in FILE [--in FILE ..] --year-col year [design flags] [--by V,..] [--base-year Y] [--adjust none|holm|bh] [--alpha A]" +
-			" [--seed N] [--draws N] [--mapping FILE] [--geography 2025|1997|auto] [--questionnaire Q] [--format json|csv|table]",
+			" [--seed N] [--draws N] [--mapping FILE] [--geography 2025|1997|auto] [--crosswalk FILE] [--questionnaire Q] [--format json|csv|table]",
 		summary: "changes across years, rankings with confidence sets",
 	}
 	c.run = func(e *env, args []string) error { return runTrend(e, c, args) }
@@ -63,6 +63,7 @@ func runTrend(e *env, c *command, args []string) error {
 	draws := fs.Int("draws", 10000, "draws of the rank simulation")
 	mapping := fs.String("mapping", "", "JSON file declaring the comparable criteria across questionnaire versions")
 	geography := fs.String("geography", "auto", "geography of the province domains: auto (each year its own), 2025 (old years re-aggregated to the 34 provinces with their weights) or 1997 (the 63; years up to 2024 only)")
+	crosswalk := fs.String("crosswalk", "", "province crosswalk CSV for --geography 2025 (columns name and province_2025, as the shared provinces.csv; default: the built-in one)")
 	score := fs.String("score", "share", "criterion score: share (satisfied share) or mean (mean score rescaled to 0–100)")
 	format := fs.String("format", "json", "output format: json, csv or table")
 	if err := parseFlags(e, c, fs, args); err != nil {
@@ -117,6 +118,12 @@ func runTrend(e *env, c *command, args []string) error {
 	q, err := loadQuestionnaireFlag(*qpath)
 	if err != nil {
 		return badInput(err)
+	}
+	var cw index.Crosswalk
+	if *crosswalk != "" {
+		if cw, err = index.LoadCrosswalk(*crosswalk); err != nil {
+			return badInput(fmt.Errorf("--crosswalk: %w", err))
+		}
 	}
 	var mp *index.Mapping
 	if *mapping != "" {
@@ -192,6 +199,7 @@ func runTrend(e *env, c *command, args []string) error {
 	opt := &index.TrendRunOptions{
 		Index:     index.Options{By: by, Score: sc, CI: ci, CISet: true, Level: level},
 		Geography: geo,
+		Crosswalk: cw,
 		Compare: index.TrendOptions{BaseYear: *baseYear, Adjust: adj, Alpha: *alpha, Mapping: mp,
 			Rank: index.RankOptions{Draws: *draws, Rand: rand.New(rand.NewPCG(df.seed, 0))}},
 	}

@@ -257,6 +257,7 @@ func TestTrendCommandBadInput(t *testing.T) {
 		{"unknown column", append(append(base, trendDesignArgs...), "--by", "tinh"), "tinh"},
 		{"lonely PSU", append(base, "--year-col", "year", "--strata", "psu", "--psu", "psu"), "year 2020"},
 		{"year twice", append(append(base, "--in", files[1]), trendDesignArgs...), "year 2020 is in both"},
+		{"bad crosswalk", append(append(base, trendDesignArgs...), "--crosswalk", files[0]), "--crosswalk"},
 		{"missing file", []string{"trend", "--in", filepath.Join(dir, "none.csv"), "--year-col", "year"}, "none.csv"},
 	} {
 		code, _, errs := vtRun(t, "", c.args...)
@@ -277,7 +278,7 @@ func TestTrendCommandGeography(t *testing.T) {
 	if code != 2 || !strings.Contains(errs, "--geography 2025") {
 		t.Fatalf("auto across 2025: exit %d, %s", code, errs)
 	}
-	code, out, errs := vtRun(t, "", append(args, "--geography", "2025", "--format", "csv")...)
+	code, out, errs := vtRun(t, "", append(args, "--geography", "2025", "--format", "csv", "--crosswalk", "../../internal/provinces/provinces.csv")...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
