@@ -299,3 +299,21 @@ func TestTrendCommandGeography(t *testing.T) {
 		t.Errorf("%d provinces, %d rows", len(provs), len(recs))
 	}
 }
+
+// TestTrendCommandReplicates: a replicate variance method (JKn) runs through
+// the whole chain (vs_nation through the same replicate engine).
+func TestTrendCommandReplicates(t *testing.T) {
+	dir := t.TempDir()
+	files := trendFiles(t, dir, []int{2020, 2021})
+	code, out, errs := vtRun(t, "", append([]string{"trend", "--in", files[0], "--variance", "jkn", "--format", "csv"}, trendDesignArgs...)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 1+28*64*2 || recs[len(recs)-1][19] == "" {
+		t.Errorf("%d rows; last %v", len(recs), recs[len(recs)-1])
+	}
+}
