@@ -181,17 +181,11 @@ func Compute(d *sampling.Design, rec arrow.RecordBatch, q *Questionnaire, opt *O
 	for c := 0; c < nc; c++ {
 		items = append(items, sampling.Item{Codes: codes[c], Min: int8(q.Scale.Min), Values: sat})
 	}
-	combos := make([][]float64, len(q.Elements)+1)
-	elemIdx := map[string]int{}
-	for e, el := range q.Elements {
-		elemIdx[el.ID] = e
-		combos[e] = make([]float64, k)
-	}
-	combos[len(q.Elements)] = make([]float64, k)
-	for c, cr := range q.Criteria {
-		e := elemIdx[cr.Element]
-		combos[e][ne+c] = cr.Weight
-		combos[len(q.Elements)][ne+c] = q.Elements[e].Weight * cr.Weight
+	coef := compositeCoefficients(q)
+	combos := make([][]float64, len(coef))
+	for m, a := range coef {
+		combos[m] = make([]float64, k)
+		copy(combos[m][ne:], a)
 	}
 	ratios := &sampling.Ratios{Items: items, Combos: combos}
 	var dom *sampling.Domains
