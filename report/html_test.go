@@ -172,7 +172,6 @@ func TestDeterministic(t *testing.T) {
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
-
 // TestRanksFromCompareYears checks that the ranking of the page follows
 // index.CompareYears: with SEs of 1.2 and estimates 3 points apart
 // (fixtureResult), neighbours' rank sets overlap, and the order is by
