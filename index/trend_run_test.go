@@ -17,7 +17,7 @@ import (
 
 // trendSynthYears generates independent synthetic surveys (stratified
 // two-stage: strata = provinces, PSUs = communes) and their designs.
-func trendSynthYears(t *testing.T, mem memory.Allocator, years []int, psus, ballots int) ([]TrendYear, *synth.Truth, func()) {
+func trendSynthYears(t testing.TB, mem memory.Allocator, years []int, psus, ballots int) ([]TrendYear, *synth.Truth, func()) {
 	t.Helper()
 	var out []TrendYear
 	var truth *synth.Truth
