@@ -1,0 +1,186 @@
+package report
+
+import (
+	"encoding/csv"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Table is one table of the report, as report authors paste it: a file
+// name stem, a header in the report's language and rows of text.
+type Table struct {
+	Name   string
+	Header []string
+	Rows   [][]string
+}
+
+// bom is the UTF-8 byte order mark: spreadsheet programs read a CSV file
+// that starts with it as UTF-8 (so Vietnamese text shows correctly).
+const bom = "\ufeff"
+
+// WriteCSV writes t as CSV (RFC 4180, comma-separated, CRLF line ends as
+// spreadsheet programs expect) in UTF-8 with a byte order mark.
+func WriteCSV(w io.Writer, t Table) error {
+	if _, err := io.WriteString(w, bom); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	if err := cw.Write(t.Header); err != nil {
+		return err
+	}
+	if err := cw.WriteAll(t.Rows); err != nil {
+		return err
+	}
+	return cw.Error()
+}
+
+// textCell makes a label from data safe to open in a spreadsheet: a cell
+// that starts with =, +, -, @, tab or carriage return would be read as a
+// formula ("CSV injection", OWASP), so it gets a leading apostrophe, which
+// spreadsheets show as text and do not display.
+func textCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// f2 formats a number with two decimals ("" for NaN).
+func f2(x float64) string { return fnum(x, 2) }
+
+func fnum(x float64, prec int) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return ""
+	}
+	return strconv.FormatFloat(x, 'f', prec, 64)
+}
+
+func iOrEmpty(i int) string {
+	if i == 0 {
+		return ""
+	}
+	return strconv.Itoa(i)
+}
+
+func boolPtr(b *bool) string {
+	if b == nil {
+		return ""
+	}
+	return strconv.FormatBool(*b)
+}
+
+// Tables returns the report's tables in the language of opt:
+//
+//   - "estimates": every estimate of every year and domain (nation first),
+//     with rank, rank set, tier and the change against the previous year
+//     where they were computed;
+//   - "ranking": the domains of the latest year by rank (SIPAS);
+//   - "elements": domain × element indices of the latest year (the heatmap);
+//   - "response_rates" and "exclusions" of the latest year, when known.
+//
+// Numbers are in percent with two decimals (p-values four); empty cells
+// are missing values. Labels from data are written as text (a leading
+// apostrophe keeps a cell starting with =, +, - or @ from being read as a
+// formula).
+func Tables(data *Data, opt *Options) []Table {
+	l := opt.lang()
+	q := data.Questionnaire
+	by := data.By
+	if by == "" {
+		by = "province"
+	}
+	byLabel := l.textOr("by."+by, by)
+	var out []Table
+
+	est := Table{Name: "estimates", Header: []string{l.text("col.year"), byLabel, l.text("col.kind"), "id",
+		l.text("col.index"), l.text("col.estimate"), l.text("col.se"), l.text("col.ci_low"), l.text("col.ci_high"),
+		l.text("col.n"), l.text("col.deff"), l.text("col.flag"), l.text("col.rank"), "rank_low", "rank_high",
+		l.text("col.tier"), l.text("col.change"), "se_change", l.text("col.p"), "significant"}}
+	for _, y := range data.Years {
+		doms := append([]Domain{y.National}, y.Domains...)
+		for gi, d := range doms {
+			name := textCell(d.Name)
+			if gi == 0 {
+				name = l.text("national")
+			}
+			all := append(append(append([]Estimate{d.SIPAS}, d.Elements...), d.Criteria...), d.Expectations...)
+			for _, e := range all {
+				if math.IsNaN(e.Estimate) && e.N == 0 {
+					continue
+				}
+				r := []string{strconv.Itoa(y.Year), name, e.Kind, e.ID, l.indexLabel(q, e.Kind, e.ID),
+					f2(e.Estimate), f2(e.SE), f2(e.CILow), f2(e.CIHigh), strconv.Itoa(e.N), f2(e.Deff), e.Flag,
+					"", "", "", "", "", "", "", ""}
+				if t := e.Trend; t != nil {
+					r[12], r[13], r[14], r[15] = iOrEmpty(t.Rank), iOrEmpty(t.RankLow), iOrEmpty(t.RankHigh), iOrEmpty(t.Tier)
+					r[16], r[17], r[18], r[19] = f2(t.ChangePrev), f2(t.SEChangePrev), fnum(t.PAdjChangePrev, 4), boolPtr(t.SignificantPrev)
+				}
+				est.Rows = append(est.Rows, r)
+			}
+		}
+	}
+	out = append(out, est)
+
+	y := data.Latest()
+	if y == nil {
+		return out
+	}
+	rank := Table{Name: "ranking", Header: []string{l.text("col.rank"), "rank_low", "rank_high", l.text("col.tier"),
+		byLabel, "SIPAS", l.text("col.se"), l.text("col.ci_low"), l.text("col.ci_high"), l.text("col.n"),
+		l.text("col.change"), "significant"}}
+	for i, d := range y.Domains {
+		e := d.SIPAS
+		r := []string{strconv.Itoa(i + 1), "", "", "", textCell(d.Name), f2(e.Estimate), f2(e.SE), f2(e.CILow),
+			f2(e.CIHigh), strconv.Itoa(e.N), "", ""}
+		if t := e.Trend; t != nil && t.Rank > 0 {
+			r[0], r[1], r[2], r[3] = strconv.Itoa(t.Rank), iOrEmpty(t.RankLow), iOrEmpty(t.RankHigh), iOrEmpty(t.Tier)
+			r[10], r[11] = f2(t.ChangePrev), boolPtr(t.SignificantPrev)
+		}
+		rank.Rows = append(rank.Rows, r)
+	}
+	out = append(out, rank)
+
+	el := Table{Name: "elements", Header: []string{byLabel}}
+	for _, e := range y.National.Elements {
+		el.Header = append(el.Header, l.indexLabel(q, e.Kind, e.ID))
+	}
+	el.Header = append(el.Header, "SIPAS")
+	for gi, d := range append([]Domain{y.National}, y.Domains...) {
+		name := textCell(d.Name)
+		if gi == 0 {
+			name = l.text("national")
+		}
+		r := []string{name}
+		for _, e := range d.Elements {
+			r = append(r, f2(e.Estimate))
+		}
+		el.Rows = append(el.Rows, append(r, f2(d.SIPAS.Estimate)))
+	}
+	out = append(out, el)
+
+	if qy := y.Quality; qy != nil {
+		if len(qy.ResponseRates) > 0 {
+			rr := Table{Name: "response_rates", Header: []string{l.text("col.class"), l.text("col.issued"),
+				l.text("col.returned"), l.text("col.valid"), l.text("col.rr") + " (%)", l.text("col.vr") + " (%)"}}
+			for _, r := range qy.ResponseRates {
+				rr.Rows = append(rr.Rows, []string{textCell(r.Class), strconv.Itoa(r.Issued), strconv.Itoa(r.Returned),
+					strconv.Itoa(r.Valid), f2(100 * r.ResponseRate), f2(100 * r.ValidRate)})
+			}
+			out = append(out, rr)
+		}
+		if qy.RowsIn > 0 {
+			ex := Table{Name: "exclusions", Header: []string{"reason", l.text("col.reason"), l.text("col.rows")}}
+			ex.Rows = append(ex.Rows, []string{"rows_in", l.text("q.rows_in"), strconv.Itoa(qy.RowsIn)},
+				[]string{"rows_used", l.text("q.rows_used"), strconv.Itoa(qy.RowsUsed)},
+				[]string{"rows_excluded", l.text("q.rows_excluded"), strconv.Itoa(qy.RowsExcluded)})
+			for _, r := range qy.Excluded {
+				ex.Rows = append(ex.Rows, []string{r.Reason, l.textOr("reason."+r.Reason, r.Reason), strconv.Itoa(r.Rows)})
+			}
+			out = append(out, ex)
+		}
+	}
+	return out
+}
