@@ -60,7 +60,7 @@ func runTrend(e *env, c *command, args []string) error {
 	baseYear := fs.Int("base-year", 0, "year the changes \"vs base\" refer to (default: the first year)")
 	adjust := fs.String("adjust", "holm", "multiple-comparison correction across the domains of one index, year and comparison: none, holm or bh")
 	alpha := fs.Float64("alpha", 0.05, "significance level after the correction")
-	draws := fs.Int("draws", 10000, "draws of the rank simulation")
+	draws := fs.Int("draws", 10000, "draws of the rank simulation (seeded by --seed: PCG(seed, 0))")
 	mapping := fs.String("mapping", "", "JSON file declaring the comparable criteria across questionnaire versions")
 	geography := fs.String("geography", "auto", "geography of the province domains: auto (each year its own), 2025 (old years re-aggregated to the 34 provinces with their weights) or 1997 (the 63; years up to 2024 only)")
 	crosswalk := fs.String("crosswalk", "", "province crosswalk CSV for --geography 2025 (columns name and province_2025, as the shared provinces.csv; default: the built-in one)")
