@@ -29,7 +29,7 @@ func init() {
 	c := &command{
 		name: "trend",
 		usage: "--in FILE [--in FILE ..] --year-col year [design flags] [--by V,..] [--base-year Y] [--adjust none|holm|bh] [--alpha A]" +
-			" [--seed N] [--draws N] [--mapping FILE] [--geography 2025|1997|auto] [--crosswalk FILE] [--questionnaire Q] [--format json|csv|table]",
+			" [--seed N] [--draws N] [--year-questionnaire Y=Q ..] [--mapping FILE] [--geography 2025|1997|auto] [--crosswalk FILE] [--questionnaire Q] [--format json|csv|table]",
 		summary: "changes across years, rankings with confidence sets",
 	}
 	c.run = func(e *env, args []string) error { return runTrend(e, c, args) }
@@ -55,6 +55,8 @@ func runTrend(e *env, c *command, args []string) error {
 	yearCol := fs.String("year-col", "", "column holding the survey year (required)")
 	df := addDesignFlags(fs)
 	qpath := fs.String("questionnaire", "", "questionnaire JSON file, or the id of a built-in one (default "+index.DefaultQuestionnaireID+")")
+	var yearQ listFlag
+	fs.Var(&yearQ, "year-questionnaire", "YEAR=Q: the questionnaire (file or built-in id) of one year, when it differs from --questionnaire; repeatable. A different questionnaire id is a break in method: only what --mapping declares comparable is compared")
 	var by listFlag
 	fs.Var(&by, "by", "domain columns (default province; none for the national rows only)")
 	baseYear := fs.Int("base-year", 0, "year the changes \"vs base\" refer to (default: the first year)")
@@ -119,6 +121,20 @@ func runTrend(e *env, c *command, args []string) error {
 	if err != nil {
 		return badInput(err)
 	}
+	qOf := map[int]*index.Questionnaire{}
+	for _, yq := range yearQ {
+		ys, qp, ok := strings.Cut(yq, "=")
+		y, err := strconv.Atoi(strings.TrimSpace(ys))
+		if !ok || err != nil {
+			return usagef("--year-questionnaire: %q is not YEAR=Q", yq)
+		}
+		if _, dup := qOf[y]; dup {
+			return usagef("--year-questionnaire: year %d given twice", y)
+		}
+		if qOf[y], err = loadQuestionnaireFlag(strings.TrimSpace(qp)); err != nil {
+			return badInput(fmt.Errorf("--year-questionnaire %s: %w", yq, err))
+		}
+	}
 	var cw index.Crosswalk
 	if *crosswalk != "" {
 		if cw, err = index.LoadCrosswalk(*crosswalk); err != nil {
@@ -150,8 +166,15 @@ func runTrend(e *env, c *command, args []string) error {
 				return err
 			}
 		}
-		if spec.RepWeightsPrefix == "" {
-			cols := append(append(append(df.columns(), q.Columns()...), by...), *yearCol)
+		if spec.RepWeightsPrefix == "" && in != "-" {
+			// The design, domain and year columns must be there; the
+			// answer columns of the questionnaires that the file has
+			// (a missing one is reported per year by the index).
+			qcols := q.Columns()
+			for _, yq := range qOf {
+				qcols = append(qcols, yq.Columns()...)
+			}
+			cols := append(append(append(df.columns(), by...), *yearCol), presentOf(in, estUnique(qcols))...)
 			opts = append(opts, arrowio.WithColumns(estUnique(cols)...))
 		}
 		rec, err := arrowio.ReadAll(in, opts...)
@@ -182,6 +205,11 @@ func runTrend(e *env, c *command, args []string) error {
 			}
 		}
 	})
+	for y := range qOf {
+		if !slices.Contains(yearList, y) {
+			return usagef("--year-questionnaire: year %d is not among the data's years %v", y, yearList)
+		}
+	}
 	if *baseYear != 0 && !slices.Contains(yearList, *baseYear) {
 		return usagef("--base-year %d is not among the data's years %v", *baseYear, yearList)
 	}
@@ -194,7 +222,7 @@ func runTrend(e *env, c *command, args []string) error {
 			return badInput(fmt.Errorf("%s, year %d: %w", yd.file, y, err))
 		}
 		defer rec.Release()
-		years = append(years, index.TrendYear{Year: y, Design: d, Ballots: rec})
+		years = append(years, index.TrendYear{Year: y, Design: d, Ballots: rec, Questionnaire: qOf[y]})
 	}
 	opt := &index.TrendRunOptions{
 		Index:     index.Options{By: by, Score: sc, CI: ci, CISet: true, Level: level},

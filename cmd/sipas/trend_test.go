@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/internal/synth"
 )
@@ -315,5 +317,67 @@ func TestTrendCommandReplicates(t *testing.T) {
 	}
 	if len(recs) != 1+28*64*2 || recs[len(recs)-1][19] == "" {
 		t.Errorf("%d rows; last %v", len(recs), recs[len(recs)-1])
+	}
+}
+
+// TestTrendCommandMapping: a year with another questionnaire version
+// (--year-questionnaire) is a break; without --mapping its changes are
+// null, with a mapping only the declared indices are compared.
+func TestTrendCommandMapping(t *testing.T) {
+	dir := t.TempDir()
+	files := trendFiles(t, dir, []int{2020, 2021})
+	q := index.DefaultQuestionnaire()
+	q2 := *q
+	q2.ID = "sipas-2021"
+	b, err := json.Marshal(&q2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qp := filepath.Join(dir, "q2021.json")
+	mp := filepath.Join(dir, "mapping.json")
+	mapping := `{"mappings": [{"from_version": "sipas-2017", "to_version": "sipas-2021",
+	  "criteria": {"access_1": "access_1"}, "elements": {"access": "access"}, "sipas": true}]}`
+	if err := os.WriteFile(qp, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(mp, []byte(mapping), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(extra ...string) [][]string {
+		args := append(append([]string{"trend", "--in", files[0], "--format", "csv", "--by", "none", "--year-questionnaire", "2021=" + qp}, trendDesignArgs...), extra...)
+		code, out, errs := vtRun(t, "", args...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return recs
+	}
+	// columns without --by: kind id year estimate se change_prev ... break
+	for _, withMap := range []bool{false, true} {
+		var recs [][]string
+		if withMap {
+			recs = run("--mapping", mp)
+		} else {
+			recs = run()
+		}
+		if len(recs) != 1+28*2 || recs[0][0] != "kind" {
+			t.Fatalf("%d rows, header %v", len(recs), recs[0])
+		}
+		for _, r := range recs[1:] {
+			if r[2] != "2021" {
+				continue
+			}
+			comparable := withMap && (r[1] == "access_1" || r[1] == "access" || r[0] == "sipas")
+			if r[20] != "true" || (r[5] != "") != comparable {
+				t.Errorf("mapping %v: %v (break %s, change_prev %q)", withMap, r, r[20], r[5])
+			}
+		}
+	}
+	code, _, errs := vtRun(t, "", append([]string{"trend", "--in", files[0], "--year-questionnaire", "2019=" + qp}, trendDesignArgs...)...)
+	if code != 2 || !strings.Contains(errs, "year 2019 is not among") {
+		t.Errorf("unknown questionnaire year: exit %d %s", code, errs)
 	}
 }
