@@ -290,6 +290,11 @@ func expectationCodes(q *Questionnaire, rec arrow.RecordBatch) ([][]int8, error)
 	return x, nil
 }
 
+// boundaryTol is how close (in percentage points) an index must be to 0 or
+// 100 to be a boundary estimate: far below any share a survey can estimate
+// (1e-10 points is one ballot in 10^12), far above rounding error.
+const boundaryTol = 1e-10
+
 // appendRows turns domain g of one engine result (G domains × (K
 // estimands + C combos), already in percent) into index rows labelled dom
 // (nil for the nation). Estimand order: the ne expectation shares, then
@@ -300,6 +305,15 @@ func (res *Result) appendRows(q *Questionnaire, r *sampling.RatioResult, g int, 
 		at := r.Index(g, j)
 		est, se, n := r.Est[at], r.SE[at], r.N[at]
 		row := Row{Domain: dom, Kind: kind, ID: id, Element: elem, N: n, Deff: r.Deff[at]}
+		// A share whose every valid answer is satisfied (or none is) is 100
+		// (or 0) in exact arithmetic; with fractional weights the ratio can
+		// come out a rounding error away. Snap it, so that the boundary rule
+		// below applies.
+		if math.Abs(est-100) <= boundaryTol {
+			est = 100
+		} else if math.Abs(est) <= boundaryTol {
+			est = 0
+		}
 		row.Estimate, row.SE = est, se
 		row.CILow, row.CIHigh = math.NaN(), math.NaN()
 		est, se = est/100, se/100 // shares, for the interval

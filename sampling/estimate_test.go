@@ -1,13 +1,14 @@
 package sampling
 
 import (
-	"encoding/csv"
 	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sipas-go/sipas/internal/golden"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -19,24 +20,7 @@ import (
 
 func estReadCSV(t testing.TB, path string) []map[string]string {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []map[string]string
-	for _, r := range recs[1:] {
-		m := map[string]string{}
-		for i, h := range recs[0] {
-			m[h] = r[i]
-		}
-		out = append(out, m)
-	}
-	return out
+	return golden.Rows(t, path)
 }
 
 func estF(t testing.TB, s string) float64 {

@@ -1,38 +1,21 @@
 package sampling
 
 import (
-	"encoding/csv"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sipas-go/sipas/internal/golden"
 )
 
 // selReadGolden reads a CSV golden written by testdata/sampling.R as a
 // slice of column-name → value maps.
 func selReadGolden(t *testing.T, name string) []map[string]string {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "testdata", "sampling", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []map[string]string
-	for _, r := range recs[1:] {
-		m := map[string]string{}
-		for j, h := range recs[0] {
-			m[h] = r[j]
-		}
-		out = append(out, m)
-	}
-	return out
+	return golden.Rows(t, filepath.Join("..", "testdata", "sampling", name))
 }
 
 func selF(t *testing.T, s string) float64 {

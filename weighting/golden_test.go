@@ -1,14 +1,14 @@
 package weighting
 
 import (
-	"encoding/csv"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sipas-go/sipas/internal/golden"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -18,16 +18,7 @@ import (
 // readCSV reads a CSV written by R's write.csv into a header and rows.
 func readCSV(t testing.TB, path string) ([]string, [][]string) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return recs[0], recs[1:]
+	return golden.Table(t, path)
 }
 
 // apiRecord builds an Arrow record of R's api data (testdata/api/NAME.csv)
