@@ -48,7 +48,7 @@ type TrendRunOptions struct {
 	// With GeoAuto, years on both sides of the merger are an error
 	// wrapping ErrGeography: "Phú Thọ" in 2024 and in 2025 are different
 	// territories, so their series would compare unlike things. The
-	// message suggests Geo2025. (Mapping silently would change what auto
+	// message suggests Geo2025. (Re-aggregating silently would change what auto
 	// means — the geography of the data's year, CLI.md.)
 	Geography provinces.Geography
 	// Crosswalk maps old provinces to the 2025 ones for Geo2025; nil
