@@ -13,12 +13,13 @@ import (
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/internal/demo"
 	"github.com/sipas-go/sipas/internal/fsutil"
+	"github.com/sipas-go/sipas/report"
 )
 
 func init() {
 	c := &command{
 		name:    "demo",
-		usage:   "--out DIR [--years 2019,2020,2021] [--seed N]",
+		usage:   "--out DIR [--years 2019,2020,2021] [--seed N] [--lang vi|en]",
 		summary: "run the whole pipeline on the embedded synthetic survey and write its outputs to DIR",
 	}
 	c.run = func(e *env, args []string) error { return runDemo(e, c, args) }
@@ -31,6 +32,7 @@ func runDemo(e *env, c *command, args []string) error {
 	yearsFlag := fs.String("years", "2019,2020,2021", "survey years, comma-separated")
 	seed := fs.Uint64("seed", 1, "seed of the synthetic survey (same seed, same outputs)")
 	rows := fs.Int("register-rows", demo.DefaultRegisterRows, "transactions in each year's synthetic register")
+	lang := fs.String("lang", "vi", "report language: vi or en")
 	if err := parseFlags(e, c, fs, args); err != nil {
 		return err
 	}
@@ -78,8 +80,26 @@ func runDemo(e *env, c *command, args []string) error {
 			return err
 		}
 	}
+	var inputs []report.YearInput
+	for _, y := range res.Years {
+		inputs = append(inputs, report.YearInput{Year: y.Year, Result: y.Index, Validation: y.Validation,
+			Nonresponse: y.Nonresponse, Issued: y.Issued, Returned: y.Returned})
+	}
+	data, err := report.FromYears(inputs, &report.BuildOptions{By: "province", Title: "SIPAS — synthetic demo survey",
+		TrendOptions: &index.TrendOptions{Adjust: index.AdjustHolm}})
+	if err != nil {
+		return err
+	}
+	l, err := report.ParseLang(*lang)
+	if err != nil {
+		return usagef("--lang: %v", err)
+	}
+	if err := report.WriteDir(*out, data, &report.Options{Lang: l}); err != nil {
+		return err
+	}
 	printDemo(e.stdout, res)
-	fmt.Fprintf(e.stdout, "\noutputs in %s: ballots_<year>.parquet (clean ballots with final weights), excluded_<year>.csv, index_<year>.csv/json\n", *out)
+	fmt.Fprintf(e.stdout, "\nreport: %s\nalso in %s: tables/*.csv, ballots_<year>.parquet (clean ballots with final weights), excluded_<year>.csv, index_<year>.csv/json\n",
+		filepath.Join(*out, "index.html"), *out)
 	return nil
 }
 
