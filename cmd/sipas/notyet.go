@@ -5,9 +5,7 @@ import "fmt"
 // Commands whose capability lands in a later issue. Each is replaced by its
 // own file when it lands; until then it says so and exits 1.
 func init() {
-	for _, c := range []struct{ name, usage, summary, issue string }{
-		{"report", "--in FILE [--in FILE ..] [design flags] [--by COL] --out DIR [--lang vi|en]", "self-contained offline HTML report with charts and tables", "the report (#7)"},
-	} {
+	for _, c := range []struct{ name, usage, summary, issue string }{} {
 		c := c
 		cmd := &command{name: c.name, usage: c.usage, summary: c.summary}
 		cmd.run = func(e *env, args []string) error {

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/provinces"
+	"github.com/sipas-go/sipas/report"
+	"github.com/sipas-go/sipas/sampling"
+)
+
+func init() {
+	c := &command{
+		name:    "report",
+		usage:   "--in FILE [--in FILE ..] [design flags] [--by COL] --out DIR [--lang vi|en] [--year-col year] [--questionnaire Q] [--adjust holm|bh|none]",
+		summary: "self-contained offline HTML report with charts and tables",
+	}
+	c.run = func(e *env, args []string) error { return runReport(e, c, args) }
+	register(c)
+}
+
+// runReport is `sipas report` (CLI.md, METHODOLOGY §9): the files are
+// split by --year-col (each year its own design from the design flags),
+// index.Compute gives each year's indices by --by (default province, its
+// names made canonical in the geography of the year), and package report
+// ranks the domains (index.CompareYears on SIPAS and the elements), writes
+// DIR/index.html and the tables DIR/tables/*.csv.
+//
+// Without the year column, a single file is one survey of unknown year;
+// several files then need --year-col.
+func runReport(e *env, c *command, args []string) error {
+	fs := newFlagSet(e, c)
+	var ins listFlag
+	fs.Var(&ins, "in", "ballot table (CSV, Parquet, Arrow IPC; - for CSV on stdin); repeat for several years")
+	df := addDesignFlags(fs)
+	by := fs.String("by", "province", "the domain column of the rankings, heatmap and radars (e.g. province, field, unit)")
+	out := fs.String("out", "", "output directory: index.html and tables/*.csv (created if needed)")
+	lang := fs.String("lang", "vi", "language of the report: vi or en")
+	yearCol := fs.String("year-col", "year", "column holding the survey year")
+	qpath := fs.String("questionnaire", "", "questionnaire JSON file, or the id of a built-in one (default "+index.DefaultQuestionnaireID+")")
+	score := fs.String("score", "share", "criterion score: share (satisfied share) or mean (mean score rescaled to 0–100)")
+	adjust := fs.String("adjust", "holm", "multiple-comparison correction of the significance of changes across domains: none, holm or bh")
+	draws := fs.Int("draws", 10000, "draws of the rank simulation (seeded by --seed: PCG(seed, 0))")
+	if err := parseFlags(e, c, fs, args); err != nil {
+		return err
+	}
+	if len(ins) == 0 {
+		return usagef("--in is required (repeat it for several years)")
+	}
+	if *out == "" {
+		return usagef("--out is required")
+	}
+	lg, err := report.ParseLang(*lang)
+	if err != nil {
+		return usagef("--lang: %q is not one of vi, en", *lang)
+	}
+	if *by == "" {
+		return usagef("--by: give a column name (default province)")
+	}
+	adj, err := index.ParseAdjustment(*adjust)
+	if err != nil {
+		return usagef("--adjust: %q is not one of none, holm, bh", *adjust)
+	}
+	if *draws < 100 {
+		return usagef("--draws must be at least 100, got %d", *draws)
+	}
+	sc, err := index.ParseScore(*score)
+	if err != nil {
+		return usagef("--score: %v", err)
+	}
+	spec, err := df.spec()
+	if err != nil {
+		return err
+	}
+	ci, err := df.ciMethod(sampling.Logit)
+	if err != nil {
+		return err
+	}
+	level, err := df.confLevel()
+	if err != nil {
+		return err
+	}
+	q, err := loadQuestionnaireFlag(*qpath)
+	if err != nil {
+		return badInput(err)
+	}
+
+	type yearData struct {
+		file string
+		rec  arrow.RecordBatch
+	}
+	byYear := map[int]yearData{}
+	defer func() {
+		for _, y := range byYear {
+			y.rec.Release()
+		}
+	}()
+	for _, in := range ins {
+		hasYear := in != "-" && hasColumn(in, *yearCol)
+		if !hasYear && len(ins) > 1 {
+			return badInput(fmt.Errorf("%s: no year column %q; with several files every ballot needs its survey year: name the column with --year-col", displayName(in), *yearCol))
+		}
+		opts := []arrowio.Option{arrowio.WithStdin(e.stdin)}
+		if spec.RepWeightsPrefix == "" && df.weighting == "" {
+			cols := append(append(df.columns(), q.Columns()...), *by)
+			cols = append(cols, presentOf(in, q.ExpectationColumns())...)
+			if hasYear {
+				cols = append(cols, *yearCol)
+			}
+			opts = append(opts, arrowio.WithColumns(estUnique(cols)...))
+		}
+		rec, err := arrowio.ReadAll(in, opts...)
+		if err != nil {
+			return readError(err)
+		}
+		if !hasYear && len(rec.Schema().FieldIndices(*yearCol)) == 0 {
+			byYear[0] = yearData{displayName(in), rec}
+			continue
+		}
+		parts, err := splitByYear(rec, *yearCol, displayName(in))
+		rec.Release()
+		if err != nil {
+			return err
+		}
+		for y := range parts {
+			if prev, dup := byYear[y]; dup {
+				for _, r := range parts {
+					r.Release()
+				}
+				return badInput(fmt.Errorf("year %d is in both %s and %s: give each year's ballots in one file (each year is one design)", y, prev.file, displayName(in)))
+			}
+		}
+		for y, r := range parts {
+			byYear[y] = yearData{displayName(in), r}
+		}
+	}
+	years := slices.Sorted(func(yield func(int) bool) {
+		for y := range byYear {
+			if !yield(y) {
+				return
+			}
+		}
+	})
+
+	var inputs []report.YearInput
+	for _, y := range years {
+		yd := byYear[y]
+		rec := yd.rec
+		if len(rec.Schema().FieldIndices(*by)) == 0 {
+			return badInput(fmt.Errorf("%s: no column %q for --by", yd.file, *by))
+		}
+		if *by == "province" && y != 0 {
+			// Province names are shown canonical, in the year's geography.
+			canon, err := index.ProvincesIn(rec, *by, y, provinces.GeoAuto, nil, nil)
+			if err != nil {
+				return badInput(fmt.Errorf("%s, year %d: %w", yd.file, y, err))
+			}
+			defer canon.Release()
+			rec = canon
+		}
+		d, drec, err := df.design(rec, spec)
+		if err != nil {
+			return badInput(fmt.Errorf("%s, year %d: %w", yd.file, y, err))
+		}
+		defer drec.Release()
+		exp := q.ExpectationColumns()
+		opt := &index.Options{By: []string{*by}, Score: sc, CI: ci, CISet: true, Level: level,
+			NoExpectations: !hasAll(drec.Schema(), exp)}
+		res, err := index.Compute(d, drec, q, opt)
+		if err != nil {
+			return badInput(fmt.Errorf("%s, year %d: %w", yd.file, y, err))
+		}
+		inputs = append(inputs, report.YearInput{Year: y, Result: res})
+	}
+	methods := report.Methods{Weighted: df.weight != "" || df.weighting != "", Variance: spec.Variance.String(),
+		CI: ci.String(), Level: level, Score: *score, Adjust: adj.String(), Design: describeFlags(df)}
+	data, err := report.FromYears(inputs, &report.BuildOptions{By: *by, Methods: methods,
+		TrendOptions: &index.TrendOptions{Adjust: adj, Rank: index.RankOptions{Draws: *draws, Rand: rand.New(rand.NewPCG(df.seed, 0))}}})
+	if err != nil {
+		return badInput(err)
+	}
+	if err := report.WriteDir(*out, data, &report.Options{Lang: lg}); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "report for %s written to %s (index.html, tables/*.csv)\n", yearsText(years), *out)
+	return nil
+}
+
+// hasColumn reports whether the file at path has column col (false when
+// it cannot be opened: the real read reports that).
+func hasColumn(path, col string) bool {
+	r, err := arrowio.Open(path)
+	if err != nil {
+		return false
+	}
+	defer r.Close()
+	return len(r.Schema().FieldIndices(col)) > 0
+}
+
+// describeFlags is the design in words for the methods note.
+func describeFlags(df *designFlags) string {
+	var parts []string
+	if df.strata != "" {
+		parts = append(parts, "strata: "+df.strata)
+	}
+	if df.psu != "" {
+		parts = append(parts, "PSU: "+df.psu)
+	}
+	if df.weight != "" {
+		parts = append(parts, "weight: "+df.weight)
+	}
+	if df.fpc != "" {
+		parts = append(parts, "fpc: "+df.fpc)
+	}
+	if df.weighting != "" {
+		parts = append(parts, "weighting: "+displayName(df.weighting))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func yearsText(years []int) string {
+	if len(years) == 1 && years[0] == 0 {
+		return "the survey"
+	}
+	s := make([]string, len(years))
+	for i, y := range years {
+		s[i] = fmt.Sprint(y)
+	}
+	return strings.Join(s, ", ")
+}
