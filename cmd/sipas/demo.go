@@ -47,6 +47,10 @@ func runDemo(e *env, c *command, args []string) error {
 		}
 		years = append(years, y)
 	}
+	l, err := report.ParseLang(*lang)
+	if err != nil {
+		return usagef("--lang: %v", err)
+	}
 	if *rows < 10_000 {
 		return usagef("--register-rows: at least 10000 transactions are needed for a sample of every province")
 	}
@@ -89,10 +93,6 @@ func runDemo(e *env, c *command, args []string) error {
 		TrendOptions: &index.TrendOptions{Adjust: index.AdjustHolm}})
 	if err != nil {
 		return err
-	}
-	l, err := report.ParseLang(*lang)
-	if err != nil {
-		return usagef("--lang: %v", err)
 	}
 	if err := report.WriteDir(*out, data, &report.Options{Lang: l}); err != nil {
 		return err
