@@ -59,6 +59,15 @@ type Domain struct {
 	Elements     []Estimate
 	Criteria     []Estimate
 	Expectations []Estimate
+	// Standings are the domain's criteria and elements compared with the
+	// nation (METHODOLOGY §8 "strengths and weaknesses"): Diff = domain −
+	// nation with its SE from the trend rows (TrendRow.VsNation,
+	// SEVsNation), Benjamini–Hochberg across the criteria of the domain and
+	// separately across its elements (index.StrengthsWeaknesses), level
+	// BuildOptions.Alpha. Nil when the trend rows carry no vs-nation
+	// difference (index.CompareYears alone does not compute it; index.Trend
+	// does).
+	Standings []index.StrengthResult
 }
 
 // Estimate is one index estimate in percent (0–100), as index.Row, with
@@ -137,6 +146,10 @@ type YearInput struct {
 	Nonresponse *weighting.StepResult
 	// Issued and Returned are the ballots issued and returned (0: unknown).
 	Issued, Returned int
+	// Extra are further index rows of the year merged into its domains,
+	// e.g. the expectation shares when Result comes from index.Trend (which
+	// leaves them out). Domain keys must be those of Result.
+	Extra []index.Row
 }
 
 // Options configure FromYears; the zero value (or nil) works.
@@ -155,6 +168,9 @@ type BuildOptions struct {
 	// NoTrend skips index.CompareYears (no ranks, no intervals of ranks,
 	// no significance of changes).
 	NoTrend bool
+	// Alpha is the level of the strengths and weaknesses after the
+	// Benjamini–Hochberg correction; 0 means 0.05.
+	Alpha   float64
 	Methods Methods
 	Title   string
 }
@@ -232,7 +248,7 @@ func FromYears(years []YearInput, opt *BuildOptions) (*Data, error) {
 		yr := Year{Year: y.Year, DF: y.Result.DF}
 		byKey := map[string]*Domain{}
 		var order []string
-		for _, row := range y.Result.Rows {
+		for _, row := range append(append([]index.Row(nil), y.Result.Rows...), y.Extra...) {
 			key := index.TrendDomainKey(row)
 			d, ok := byKey[key]
 			if !ok {
@@ -254,6 +270,9 @@ func FromYears(years []YearInput, opt *BuildOptions) (*Data, error) {
 		}
 		if _, ok := byKey[""]; !ok {
 			yr.National = *newDomain(q, "", "")
+		}
+		for i := range yr.Domains {
+			yr.Domains[i].Standings = standings(&yr.Domains[i], o.Alpha)
 		}
 		sortDomains(yr.Domains)
 		yr.Quality = quality(y)
@@ -376,4 +395,23 @@ func quality(y YearInput) *Quality {
 		}
 	}
 	return q
+}
+
+// standings compares the criteria and elements of d with the nation, from
+// the vs-nation differences of their trend rows; nil when there are none.
+func standings(d *Domain, alpha float64) []index.StrengthResult {
+	var items []index.VsNation
+	for _, list := range [][]Estimate{d.Criteria, d.Elements} {
+		for _, e := range list {
+			t := e.Trend
+			if t == nil || math.IsNaN(t.VsNation) || math.IsNaN(t.SEVsNation) {
+				continue
+			}
+			items = append(items, index.VsNation{Kind: e.Kind, ID: e.ID, Diff: t.VsNation, SE: t.SEVsNation})
+		}
+	}
+	if len(items) == 0 {
+		return nil
+	}
+	return index.StrengthsWeaknesses(items, index.AdjustBH, alpha)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/sipas-go/sipas/index"
 )
@@ -58,6 +59,8 @@ type page struct {
 	Trend     *chart
 	TrendNote string
 	Changes   []changeRow
+	Strengths []swRow
+	HasVsNat  bool
 	NoChanges string
 	Expect    []tableRow
 	ExpChart  *chart
@@ -70,9 +73,13 @@ type tableRow struct {
 	Label, Est, SE, CI, N, Deff, Flag string
 }
 
+type swRow struct {
+	Name, Strengths, Weaknesses string
+}
+
 type rankRow struct {
-	Rank, RankCI, Tier, Name, Est, CI, N string
-	TierClass                            string
+	Rank, RankCI, Tier, Name, Est, CI, N, VsNat string
+	TierClass                                   string
 }
 
 type heatRow struct {
@@ -130,9 +137,15 @@ func buildPage(data *Data, opt *Options) *page {
 	}
 	q := data.Questionnaire
 	p.Year = y.Year
+	// ys is the year as a title suffix ("" for a survey of unknown year,
+	// Year 0).
+	ys := ""
+	if y.Year != 0 {
+		ys = " " + strconv.Itoa(y.Year)
+	}
 	p.Title = data.Title
 	if p.Title == "" {
-		p.Title = l.text("title") + " " + strconv.Itoa(y.Year)
+		p.Title = l.text("title") + ys
 	}
 	if len(data.Years) > 1 {
 		p.Years = fmt.Sprintf("%d–%d", data.Years[0].Year, y.Year)
@@ -150,7 +163,7 @@ func buildPage(data *Data, opt *Options) *page {
 		est, lo, hi = append(est, e.Estimate), append(lo, e.CILow), append(hi, e.CIHigh)
 		p.National = append(p.National, rowOf(l, lab, e))
 	}
-	p.NatChart = ptr(cs.intervalChart(l.text("sec.national")+" "+strconv.Itoa(y.Year), labels, est, lo, hi, nil, l.text("chart.ci"), l.text("col.estimate")))
+	p.NatChart = ptr(cs.intervalChart(l.text("sec.national")+ys, labels, est, lo, hi, nil, l.text("chart.ci"), l.text("col.estimate")))
 	for _, e := range nat.Criteria {
 		p.Criteria = append(p.Criteria, rowOf(l, l.indexLabel(q, e.Kind, e.ID), e))
 	}
@@ -172,12 +185,22 @@ func buildPage(data *Data, opt *Options) *page {
 				r.TierClass = "tier" + strconv.Itoa(t.Tier)
 				color = tierColor(t.Tier)
 			}
+			if t := e.Trend; t != nil && t.SignificantVsNation != nil {
+				p.HasVsNat = true
+				r.VsNat = "≈"
+				if *t.SignificantVsNation {
+					r.VsNat = l.text("above")
+					if t.VsNation < 0 {
+						r.VsNat = l.text("below")
+					}
+				}
+			}
 			p.Ranking = append(p.Ranking, r)
 			names = append(names, d.Name)
 			colors = append(colors, color)
 			est, lo, hi = append(est, e.Estimate), append(lo, e.CILow), append(hi, e.CIHigh)
 		}
-		p.RankChart = ptr(cs.intervalChart(l.text("sec.ranking")+" "+strconv.Itoa(y.Year), names, est, lo, hi, colors, l.text("chart.ci"), l.text("col.estimate")))
+		p.RankChart = ptr(cs.intervalChart(l.text("sec.ranking")+ys, names, est, lo, hi, colors, l.text("chart.ci"), l.text("col.estimate")))
 
 		// Heatmap domain × element (and SIPAS).
 		cols := []string{}
@@ -200,7 +223,7 @@ func buildPage(data *Data, opt *Options) *page {
 			rows, vals = append(rows, d.Name), append(vals, v)
 			p.HeatRows = append(p.HeatRows, hr)
 		}
-		p.Heatmap = ptr(cs.heatmap(l.text("sec.heatmap")+" "+strconv.Itoa(y.Year), rows, cols, vals))
+		p.Heatmap = ptr(cs.heatmap(l.text("sec.heatmap")+ys, rows, cols, vals))
 
 		// A radar per domain against the nation.
 		natV := elementValues(nat)
@@ -211,6 +234,27 @@ func buildPage(data *Data, opt *Options) *page {
 		for _, d := range y.Domains[:max] {
 			p.Radars = append(p.Radars, cs.radar(d.Name, cols[:len(cols)-1], d.Name, l.text("national"), elementValues(d), natV))
 		}
+	}
+
+	// Strengths and weaknesses per domain.
+	for _, d := range y.Domains {
+		if d.Standings == nil {
+			continue
+		}
+		var st, wk []string
+		for _, r := range d.Standings {
+			lab := l.indexLabel(q, r.Kind, r.ID)
+			if r.Kind == index.KindElement {
+				lab += " (" + strings.ToLower(l.text("col.element")) + ")"
+			}
+			switch r.Standing {
+			case index.StandingStrength:
+				st = append(st, lab)
+			case index.StandingWeakness:
+				wk = append(wk, lab)
+			}
+		}
+		p.Strengths = append(p.Strengths, swRow{Name: d.Name, Strengths: strings.Join(st, "; "), Weaknesses: strings.Join(wk, "; ")})
 	}
 
 	// Trend lines: national SIPAS with its interval, and the elements.
@@ -257,7 +301,7 @@ func buildPage(data *Data, opt *Options) *page {
 			p.Expect = append(p.Expect, rowOf(l, lab, e))
 		}
 		if any {
-			p.ExpChart = ptr(cs.bars(l.text("sec.expect")+" "+strconv.Itoa(y.Year), labs, v))
+			p.ExpChart = ptr(cs.bars(l.text("sec.expect")+ys, labs, v))
 		} else {
 			p.Expect = nil
 		}
@@ -289,7 +333,7 @@ func buildPage(data *Data, opt *Options) *page {
 			labs, v = append(labs, r.Class), append(v, 100*r.ResponseRate)
 		}
 		if len(labs) > 0 {
-			qv.RRChart = ptr(cs.bars(l.text("col.rr")+" (%) "+strconv.Itoa(y.Year), labs, v))
+			qv.RRChart = ptr(cs.bars(l.text("col.rr")+" (%)"+ys, labs, v))
 		}
 		p.Quality = qv
 	}

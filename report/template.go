@@ -47,8 +47,8 @@ nav a{margin-right:12px}
 <h2 id="ranking">{{index .T "sec.ranking"}}: {{.ByLabel}}</h2>
 {{with .RankChart}}{{template "chart" .}}{{end}}
 <table>
-<tr><th>{{index .T "col.rank"}}</th>{{if .HasRanks}}<th>{{index .T "col.rank_ci"}}</th><th>{{index .T "col.tier"}}</th>{{end}}<th class="l">{{.ByLabel}}</th><th>SIPAS (%)</th><th>{{index .T "col.ci"}}</th><th>{{index .T "col.n"}}</th></tr>
-{{$hr := .HasRanks}}{{range .Ranking}}<tr class="{{.TierClass}}"><td>{{.Rank}}</td>{{if $hr}}<td>{{.RankCI}}</td><td>{{.Tier}}</td>{{end}}<td class="l">{{.Name}}</td><td>{{.Est}}</td><td>{{.CI}}</td><td>{{.N}}</td></tr>
+<tr><th>{{index .T "col.rank"}}</th>{{if .HasRanks}}<th>{{index .T "col.rank_ci"}}</th><th>{{index .T "col.tier"}}</th>{{end}}<th class="l">{{.ByLabel}}</th><th>SIPAS (%)</th><th>{{index .T "col.ci"}}</th><th>{{index .T "col.n"}}</th>{{if .HasVsNat}}<th>{{index .T "col.vs_nation"}}</th>{{end}}</tr>
+{{$hr := .HasRanks}}{{$vn := .HasVsNat}}{{range .Ranking}}<tr class="{{.TierClass}}"><td>{{.Rank}}</td>{{if $hr}}<td>{{.RankCI}}</td><td>{{.Tier}}</td>{{end}}<td class="l">{{.Name}}</td><td>{{.Est}}</td><td>{{.CI}}</td><td>{{.N}}</td>{{if $vn}}<td>{{.VsNat}}</td>{{end}}</tr>
 {{end}}</table>
 
 <h2 id="heatmap">{{index .T "sec.heatmap"}}</h2>
@@ -57,6 +57,15 @@ nav a{margin-right:12px}
 <tr><th class="l">{{.ByLabel}}</th>{{range .HeatHead}}<th>{{.}}</th>{{end}}</tr>
 {{range .HeatRows}}<tr><td class="l">{{.Name}}</td>{{range .Cells}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</table>
+
+{{if .Strengths}}
+<h2 id="strengths">{{index .T "sec.strengths"}}</h2>
+<p class="note">{{index .T "sw.note"}}</p>
+<table>
+<tr><th class="l">{{.ByLabel}}</th><th class="l">{{index .T "col.strengths"}}</th><th class="l">{{index .T "col.weaknesses"}}</th></tr>
+{{range .Strengths}}<tr><td class="l">{{.Name}}</td><td class="l">{{.Strengths}}</td><td class="l">{{.Weaknesses}}</td></tr>
+{{end}}</table>
+{{end}}
 
 <h2 id="radar">{{index .T "sec.radar"}}</h2>
 <div class="radars">

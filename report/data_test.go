@@ -1,0 +1,119 @@
+package report
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/sipas-go/sipas/index"
+)
+
+// TestStandingsFromTrendRows supplies trend rows with vs-nation differences
+// (as index.Trend computes them): the fixture's domain g has every index
+// 3·(g mod 7) − 9 points from the nation's (nation: g = 3); with an SE of 1
+// every |diff| ≥ 3 has z ≥ 3, p ≤ 0.0027, significant after BH across the
+// 22 criteria (equal p-values are unchanged by BH), and diff 0 is level.
+func TestStandingsFromTrendRows(t *testing.T) {
+	names := fixtureNames(7)
+	var ys []YearInput
+	var pts []index.TrendPoint
+	for _, y := range []int{2020, 2021} {
+		res := fixtureResult(y, names)
+		// Leave the expectation shares out of Result and give them as Extra,
+		// as with index.Trend.
+		var main, extra []index.Row
+		for _, r := range res.Rows {
+			if r.Kind == index.KindExpectation {
+				extra = append(extra, r)
+			} else {
+				main = append(main, r)
+			}
+		}
+		res.Rows = main
+		ys = append(ys, YearInput{Year: y, Result: res, Extra: extra})
+		nat := map[string]float64{}
+		for _, p := range index.TrendPointsFromRows(y, res.Questionnaire.ID, res.Rows) {
+			if p.National {
+				nat[p.Kind+"/"+p.ID] = p.Estimate
+			}
+		}
+		for _, p := range index.TrendPointsFromRows(y, res.Questionnaire.ID, res.Rows) {
+			if !p.National {
+				p.VsNation, p.SEVsNation = p.Estimate-nat[p.Kind+"/"+p.ID], 1
+			}
+			pts = append(pts, p)
+		}
+	}
+	rows, err := index.CompareYears(pts, &index.TrendOptions{Adjust: index.AdjustHolm})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := FromYears(ys, &BuildOptions{Trend: rows})
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := d.Latest()
+	for _, dom := range y.Domains {
+		var g int
+		for i, n := range names {
+			if n == dom.Name {
+				g = i
+			}
+		}
+		diff := 3*float64(g%7) - 9
+		if len(dom.Standings) != 22+5 {
+			t.Fatalf("%s: %d standings", dom.Name, len(dom.Standings))
+		}
+		for _, s := range dom.Standings {
+			want := index.StandingLevel
+			if diff >= 3 {
+				want = index.StandingStrength
+			} else if diff <= -3 {
+				want = index.StandingWeakness
+			}
+			// Criteria capped at 99 in the fixture differ less; skip them.
+			if s.Standing != want && math.Abs(s.Diff-diff) < 1e-9 {
+				t.Errorf("%s %s/%s: diff %.1f standing %v, want %v", dom.Name, s.Kind, s.ID, s.Diff, s.Standing, want)
+			}
+		}
+		if len(dom.Expectations) != 7 || math.IsNaN(dom.Expectations[0].Estimate) {
+			t.Errorf("%s: expectation shares from Extra missing", dom.Name)
+		}
+	}
+	page := string(render(t, d, &Options{Lang: LangEN}))
+	for _, want := range []string{"Strengths and weaknesses", "Vs the nation", "above", "below"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}
+
+func TestFromYearsErrors(t *testing.T) {
+	if _, err := FromYears(nil, nil); !errors.Is(err, ErrNoYears) {
+		t.Errorf("no years: %v", err)
+	}
+	r := fixtureResult(2020, fixtureNames(2))
+	if _, err := FromYears([]YearInput{{Year: 2020, Result: r}, {Year: 2020, Result: r}}, nil); err == nil {
+		t.Error("duplicate year accepted")
+	}
+}
+
+// TestFromYearsOneYearNoTrend: a single year without ranks (NoTrend) still
+// orders the domains by estimate, and the page says there is no trend.
+func TestFromYearsOneYearNoTrend(t *testing.T) {
+	d, err := FromYears([]YearInput{{Year: 0, Result: fixtureResult(2020, fixtureNames(4))}}, &BuildOptions{NoTrend: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := d.Latest()
+	for i := 1; i < len(y.Domains); i++ {
+		if y.Domains[i].SIPAS.Estimate > y.Domains[i-1].SIPAS.Estimate {
+			t.Errorf("domains not by estimate: %v", y.Domains)
+		}
+	}
+	page := string(render(t, d, nil))
+	if !strings.Contains(page, "Chỉ có một năm") || strings.Contains(page, "(SIPAS) 0") {
+		t.Error("one-year page: no-trend note missing or year 0 shown")
+	}
+}
