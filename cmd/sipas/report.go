@@ -27,9 +27,10 @@ func init() {
 
 // runReport is `sipas report` (CLI.md, METHODOLOGY §9): the files are
 // split by --year-col (each year its own design from the design flags),
-// index.Compute gives each year's indices by --by (default province, its
-// names made canonical in the geography of the year), and package report
-// ranks the domains (index.CompareYears on SIPAS and the elements), writes
+// index.Trend gives each year's indices by --by (default province, its
+// names made canonical in the geography of the year) with every domain
+// against the nation, the changes, ranks with confidence sets and tiers;
+// index.Compute adds the expectation shares; package report writes
 // DIR/index.html and the tables DIR/tables/*.csv.
 //
 // Without the year column, a single file is one survey of unknown year;
@@ -148,15 +149,20 @@ func runReport(e *env, c *command, args []string) error {
 		}
 	})
 
-	var inputs []report.YearInput
+	// Each year its own design; index.Trend computes the indices by the
+	// domain column (province names made canonical in the geography of the
+	// year), each domain against the nation through the variance engine,
+	// and the changes, ranks and tiers across years.
+	var tyears []index.TrendYear
 	for _, y := range years {
 		yd := byYear[y]
 		rec := yd.rec
 		if len(rec.Schema().FieldIndices(*by)) == 0 {
 			return badInput(fmt.Errorf("%s: no column %q for --by", yd.file, *by))
 		}
-		if *by == "province" && y != 0 {
-			// Province names are shown canonical, in the year's geography.
+		if *by == "province" {
+			// Canonical names here too, so that the expectation shares
+			// below have the same domains as index.Trend's rows.
 			canon, err := index.ProvincesIn(rec, *by, y, provinces.GeoAuto, nil, nil)
 			if err != nil {
 				return badInput(fmt.Errorf("%s, year %d: %w", yd.file, y, err))
@@ -169,19 +175,38 @@ func runReport(e *env, c *command, args []string) error {
 			return badInput(fmt.Errorf("%s, year %d: %w", yd.file, y, err))
 		}
 		defer drec.Release()
-		exp := q.ExpectationColumns()
-		opt := &index.Options{By: []string{*by}, Score: sc, CI: ci, CISet: true, Level: level,
-			NoExpectations: !hasAll(drec.Schema(), exp)}
-		res, err := index.Compute(d, drec, q, opt)
-		if err != nil {
-			return badInput(fmt.Errorf("%s, year %d: %w", yd.file, y, err))
+		tyears = append(tyears, index.TrendYear{Year: y, Design: d, Ballots: drec})
+	}
+	iopt := index.Options{By: []string{*by}, Score: sc, CI: ci, CISet: true, Level: level}
+	tres, err := index.Trend(tyears, q, &index.TrendRunOptions{Index: iopt,
+		Compare: index.TrendOptions{Adjust: adj, Rank: index.RankOptions{Draws: *draws, Rand: rand.New(rand.NewPCG(df.seed, 0))}}})
+	if err != nil {
+		return badInput(err)
+	}
+	trows := make([]index.TrendRow, len(tres.Rows))
+	for i := range tres.Rows {
+		trows[i] = tres.Rows[i].TrendRow
+	}
+	var inputs []report.YearInput
+	for i, yr := range tres.Years {
+		in := report.YearInput{Year: yr.Year, Result: yr.Index}
+		// index.Trend leaves out the expectation shares: estimate them here.
+		if ty := tyears[i]; hasAll(ty.Ballots.Schema(), q.ExpectationColumns()) {
+			er, err := index.Compute(ty.Design, ty.Ballots, q, &iopt)
+			if err != nil {
+				return badInput(fmt.Errorf("year %d: %w", yr.Year, err))
+			}
+			for _, r := range er.Rows {
+				if r.Kind == index.KindExpectation {
+					in.Extra = append(in.Extra, r)
+				}
+			}
 		}
-		inputs = append(inputs, report.YearInput{Year: y, Result: res})
+		inputs = append(inputs, in)
 	}
 	methods := report.Methods{Weighted: df.weight != "" || df.weighting != "", Variance: spec.Variance.String(),
 		CI: ci.String(), Level: level, Score: *score, Adjust: adj.String(), Design: describeFlags(df)}
-	data, err := report.FromYears(inputs, &report.BuildOptions{By: *by, Methods: methods,
-		TrendOptions: &index.TrendOptions{Adjust: adj, Rank: index.RankOptions{Draws: *draws, Rand: rand.New(rand.NewPCG(df.seed, 0))}}})
+	data, err := report.FromYears(inputs, &report.BuildOptions{By: *by, Methods: methods, Trend: trows})
 	if err != nil {
 		return badInput(err)
 	}

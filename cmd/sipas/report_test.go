@@ -34,6 +34,10 @@ func TestReportCommand(t *testing.T) {
 	if !bytes.Contains(page, []byte(`<html lang="vi">`)) || !bytes.Contains(page, []byte("Xếp hạng")) {
 		t.Error("the page is not in Vietnamese")
 	}
+	// index.Trend's vs-nation differences give the strengths and weaknesses.
+	if !bytes.Contains(page, []byte("Điểm mạnh, điểm yếu")) || !bytes.Contains(page, []byte("So với cả nước")) {
+		t.Error("no strengths and weaknesses section")
+	}
 	// national, ranking, heatmap, 63 radars, trend, expectations.
 	charts := len(regexp.MustCompile(`<div class="chart" id="chart-\d+"`).FindAll(page, -1))
 	if charts != 3+63+2 {
