@@ -79,6 +79,9 @@ func boolPtr(b *bool) string {
 //     where they were computed;
 //   - "ranking": the domains of the latest year by rank (SIPAS);
 //   - "elements": domain × element indices of the latest year (the heatmap);
+//   - "strengths": each domain's criteria and elements against the nation
+//     (difference, SE, p before and after Benjamini–Hochberg, standing
+//     "strength", "weakness" or empty), when the trend rows carry them;
 //   - "response_rates" and "exclusions" of the latest year, when known.
 //
 // Numbers are in percent with two decimals (p-values four); empty cells
@@ -160,6 +163,18 @@ func Tables(data *Data, opt *Options) []Table {
 		el.Rows = append(el.Rows, append(r, f2(d.SIPAS.Estimate)))
 	}
 	out = append(out, el)
+
+	sw := Table{Name: "strengths", Header: []string{byLabel, l.text("col.kind"), "id", l.text("col.index"),
+		l.text("col.vs_nation"), l.text("col.se"), "p", l.text("col.p"), "standing"}}
+	for _, d := range y.Domains {
+		for _, r := range d.Standings {
+			sw.Rows = append(sw.Rows, []string{textCell(d.Name), r.Kind, r.ID, l.indexLabel(q, r.Kind, r.ID),
+				f2(r.Diff), f2(r.SE), fnum(r.P, 4), fnum(r.PAdj, 4), r.Standing.String()})
+		}
+	}
+	if len(sw.Rows) > 0 {
+		out = append(out, sw)
+	}
 
 	if qy := y.Quality; qy != nil {
 		if len(qy.ResponseRates) > 0 {

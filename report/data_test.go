@@ -81,6 +81,27 @@ func TestStandingsFromTrendRows(t *testing.T) {
 			t.Errorf("%s: expectation shares from Extra missing", dom.Name)
 		}
 	}
+	var sw *Table
+	for _, tb := range Tables(d, nil) {
+		if tb.Name == "strengths" {
+			sw = &tb
+		}
+	}
+	if sw == nil || len(sw.Rows) != 7*27 {
+		t.Fatalf("strengths table: %v", sw)
+	}
+	found := 0
+	for _, r := range sw.Rows {
+		if r[0] == names[6] && r[2] == "access" {
+			found++
+			if r[4] != "9.00" || r[8] != "strength" {
+				t.Errorf("strengths row %v: want diff 9.00, strength", r)
+			}
+		}
+	}
+	if found != 1 {
+		t.Errorf("%d strengths rows for %s access", found, names[6])
+	}
 	page := string(render(t, d, &Options{Lang: LangEN}))
 	for _, want := range []string{"Strengths and weaknesses", "Vs the nation", "above", "below"} {
 		if !strings.Contains(page, want) {
