@@ -90,7 +90,8 @@ func TestWriteDir(t *testing.T) {
 	if err := WriteDir(dir, d, nil); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"index.html", "tables/estimates.csv", "tables/ranking.csv", "tables/elements.csv"} {
+	for _, f := range []string{"index.html", "tables/estimates.csv", "tables/ranking.csv", "tables/elements.csv",
+		"charts/national.png", "charts/national.svg", "charts/ranking.png", "charts/ranking.svg"} {
 		b, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil {
 			t.Fatal(err)

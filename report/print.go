@@ -1,0 +1,239 @@
+package report
+
+import (
+	"image/color"
+	"io"
+	"math"
+	"strconv"
+
+	"golang.org/x/text/unicode/norm"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// Figure is one print chart (METHODOLOGY §9: the report's charts for print
+// documents), drawn with gonum/plot in Liberation Sans, whose glyphs cover
+// Vietnamese (labels are normalised to NFC so that precomposed glyphs are
+// used). Write it with WritePNG or WriteSVG.
+type Figure struct {
+	// Name is the file name stem, e.g. "national".
+	Name          string
+	Width, Height vg.Length
+	p             *plot.Plot
+}
+
+// PrintDPI is the resolution of the PNG print charts.
+const PrintDPI = 300
+
+// WritePNG writes the figure as PNG at dpi dots per inch (0 means
+// PrintDPI).
+func (f Figure) WritePNG(w io.Writer, dpi int) error {
+	if dpi == 0 {
+		dpi = PrintDPI
+	}
+	c := vgimg.NewWith(vgimg.UseWH(f.Width, f.Height), vgimg.UseDPI(dpi), vgimg.UseBackgroundColor(color.White))
+	f.p.Draw(draw.New(c))
+	_, err := vgimg.PngCanvas{Canvas: c}.WriteTo(w)
+	return err
+}
+
+// WriteSVG writes the figure as SVG with the fonts embedded, so that the
+// Vietnamese labels render the same on any machine.
+func (f Figure) WriteSVG(w io.Writer) error { return f.writeSVG(w, true) }
+
+func (f Figure) writeSVG(w io.Writer, embed bool) error {
+	c := vgsvg.NewWith(vgsvg.UseWH(f.Width, f.Height), vgsvg.EmbedFonts(embed))
+	f.p.Draw(draw.New(c))
+	_, err := c.WriteTo(w)
+	return err
+}
+
+var sans = font.Font{Typeface: "Liberation", Variant: "Sans"}
+
+func newPlot(title, xlabel string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = norm.NFC.String(title)
+	p.Title.TextStyle.Font = sans
+	p.Title.TextStyle.Font.Size = 11
+	p.X.Label.Text = norm.NFC.String(xlabel)
+	for _, s := range []*font.Font{&p.X.Label.TextStyle.Font, &p.Y.Label.TextStyle.Font} {
+		*s = sans
+		s.Size = 9
+	}
+	for _, s := range []*font.Font{&p.X.Tick.Label.Font, &p.Y.Tick.Label.Font} {
+		*s = sans
+		s.Size = 8
+	}
+	p.Legend.TextStyle.Font = sans
+	p.Legend.TextStyle.Font.Size = 8
+	return p
+}
+
+type xyXErr struct {
+	plotter.XYs
+	plotter.XErrors
+}
+
+// intervalFigure draws estimates with their confidence intervals, one row
+// per label, the first label at the top; tiers (optional) colour the
+// points. Rows with a NaN estimate are left empty.
+func intervalFigure(name, title, xlabel string, labels []string, est, lo, hi []float64, tiers []int) Figure {
+	p := newPlot(title, xlabel)
+	n := len(labels)
+	names := make([]string, n)
+	byColor := map[color.Color]*xyXErr{}
+	var order []color.Color
+	for i := 0; i < n; i++ {
+		j := n - 1 - i
+		names[i] = norm.NFC.String(labels[j])
+		if math.IsNaN(est[j]) {
+			continue
+		}
+		var c color.Color = color.RGBA{R: 0xc2, G: 0x35, B: 0x31, A: 0xff}
+		if tiers != nil && tiers[j] > 0 {
+			c = hexColor(tierColor(tiers[j]))
+		}
+		g, ok := byColor[c]
+		if !ok {
+			g = &xyXErr{}
+			byColor[c] = g
+			order = append(order, c)
+		}
+		l, h := est[j]-lo[j], hi[j]-est[j]
+		if math.IsNaN(l) || math.IsNaN(h) {
+			l, h = 0, 0
+		}
+		g.XYs = append(g.XYs, plotter.XY{X: est[j], Y: float64(i)})
+		g.XErrors = append(g.XErrors, struct{ Low, High float64 }{l, h})
+	}
+	p.Add(plotter.NewGrid())
+	for _, c := range order {
+		g := byColor[c]
+		eb, err := plotter.NewXErrorBars(g)
+		if err != nil {
+			panic("report: " + err.Error())
+		}
+		eb.LineStyle.Color = color.RGBA{R: 0x54, G: 0x70, B: 0xc6, A: 0xff}
+		eb.LineStyle.Width = vg.Points(1)
+		sc, err := plotter.NewScatter(g.XYs)
+		if err != nil {
+			panic("report: " + err.Error())
+		}
+		sc.GlyphStyle.Color = c
+		sc.GlyphStyle.Shape = draw.CircleGlyph{}
+		sc.GlyphStyle.Radius = vg.Points(2.5)
+		p.Add(eb, sc)
+	}
+	p.NominalY(names...)
+	// Room around the intervals, so that no bar ends on the frame.
+	xmin, xmax := math.Inf(1), math.Inf(-1)
+	for _, g := range byColor {
+		for k, pt := range g.XYs {
+			xmin = math.Min(xmin, pt.X-g.XErrors[k].Low)
+			xmax = math.Max(xmax, pt.X+g.XErrors[k].High)
+		}
+	}
+	if xmax > xmin {
+		pad := 0.05 * (xmax - xmin)
+		p.X.Min, p.X.Max = xmin-pad, xmax+pad
+	}
+	h := 2.5*vg.Centimeter + vg.Length(n)*0.45*vg.Centimeter
+	return Figure{Name: name, Width: 16 * vg.Centimeter, Height: h, p: p}
+}
+
+func hexColor(s string) color.Color {
+	v, err := strconv.ParseUint(s[1:], 16, 32)
+	if err != nil || len(s) != 7 {
+		panic("report: bad colour " + s)
+	}
+	return color.RGBA{R: uint8(v >> 16), G: uint8(v >> 8), B: uint8(v), A: 0xff}
+}
+
+// Figures returns the print charts of the report in the language of opt:
+// "national" (SIPAS and the elements with their intervals), "ranking"
+// (the domains with their intervals, coloured by tier) and, with more than
+// one year, "trend" (the national SIPAS across years with its interval).
+func Figures(data *Data, opt *Options) []Figure {
+	l := opt.lang()
+	y := data.Latest()
+	if y == nil {
+		return nil
+	}
+	q := data.Questionnaire
+	ys := ""
+	if y.Year != 0 {
+		ys = " " + strconv.Itoa(y.Year)
+	}
+	var out []Figure
+	nat := append([]Estimate{y.National.SIPAS}, y.National.Elements...)
+	var labels []string
+	var est, lo, hi []float64
+	for _, e := range nat {
+		labels = append(labels, l.indexLabel(q, e.Kind, e.ID))
+		est, lo, hi = append(est, e.Estimate), append(lo, e.CILow), append(hi, e.CIHigh)
+	}
+	out = append(out, intervalFigure("national", l.text("sec.national")+ys, l.text("col.estimate"), labels, est, lo, hi, nil))
+
+	if len(y.Domains) > 0 {
+		labels, est, lo, hi = nil, nil, nil, nil
+		var tiers []int
+		for _, d := range y.Domains {
+			labels = append(labels, d.Name)
+			est, lo, hi = append(est, d.SIPAS.Estimate), append(lo, d.SIPAS.CILow), append(hi, d.SIPAS.CIHigh)
+			t := 0
+			if d.SIPAS.Trend != nil {
+				t = d.SIPAS.Trend.Tier
+			}
+			tiers = append(tiers, t)
+		}
+		out = append(out, intervalFigure("ranking", l.text("sec.ranking")+ys, "SIPAS (%)", labels, est, lo, hi, tiers))
+	}
+
+	if len(data.Years) > 1 {
+		p := newPlot(l.text("sec.trend"), l.text("col.year"))
+		p.Y.Label.Text = "SIPAS (%)"
+		var pts plotter.XYs
+		var errs plotter.YErrors
+		for _, yy := range data.Years {
+			e := yy.National.SIPAS
+			if math.IsNaN(e.Estimate) {
+				continue
+			}
+			pts = append(pts, plotter.XY{X: float64(yy.Year), Y: e.Estimate})
+			lo, hi := e.Estimate-e.CILow, e.CIHigh-e.Estimate
+			if math.IsNaN(lo) || math.IsNaN(hi) {
+				lo, hi = 0, 0
+			}
+			errs = append(errs, struct{ Low, High float64 }{lo, hi})
+		}
+		if len(pts) > 0 {
+			line, err := plotter.NewLine(pts)
+			if err != nil {
+				panic("report: " + err.Error())
+			}
+			line.LineStyle.Width = vg.Points(1.5)
+			line.LineStyle.Color = color.RGBA{R: 0x54, G: 0x70, B: 0xc6, A: 0xff}
+			eb, err := plotter.NewYErrorBars(struct {
+				plotter.XYs
+				plotter.YErrors
+			}{pts, errs})
+			if err != nil {
+				panic("report: " + err.Error())
+			}
+			p.Add(plotter.NewGrid(), line, eb)
+			ticks := make([]plot.Tick, len(data.Years))
+			for i, yy := range data.Years {
+				ticks[i] = plot.Tick{Value: float64(yy.Year), Label: strconv.Itoa(yy.Year)}
+			}
+			p.X.Tick.Marker = plot.ConstantTicks(ticks)
+			p.X.Min, p.X.Max = float64(data.Years[0].Year)-0.3, float64(y.Year)+0.3
+			out = append(out, Figure{Name: "trend", Width: 16 * vg.Centimeter, Height: 9 * vg.Centimeter, p: p})
+		}
+	}
+	return out
+}

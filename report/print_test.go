@@ -1,0 +1,88 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/plot/vg"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden print charts in testdata/golden")
+
+// TestPrintFiguresGolden compares the SVG of every print figure (fonts
+// not embedded, so the files stay small and readable) with the committed
+// goldens; run `go test ./report -run PrintFiguresGolden -update` after an
+// intended change and look at the files.
+func TestPrintFiguresGolden(t *testing.T) {
+	names := []string{"Hà Nội", "Thừa Thiên Huế", "Đắk Lắk", "Bà Rịa - Vũng Tàu", "Hồ Chí Minh"}
+	d := buildData(t, names, []int{2019, 2020, 2021})
+	figs := Figures(d, nil)
+	if len(figs) != 3 {
+		t.Fatalf("%d figures, want national, ranking, trend", len(figs))
+	}
+	for _, f := range figs {
+		var b bytes.Buffer
+		if err := f.writeSVG(&b, false); err != nil {
+			t.Fatal(err)
+		}
+		// The labels are in the SVG as Vietnamese text.
+		if f.Name == "ranking" && !strings.Contains(b.String(), "Thừa Thiên Huế") {
+			t.Errorf("%s: Vietnamese label missing", f.Name)
+		}
+		path := filepath.Join("testdata", "golden", f.Name+".svg")
+		if *update {
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run with -update to create the goldens)", err)
+		}
+		if !bytes.Equal(b.Bytes(), want) {
+			got := filepath.Join("testdata", "out", f.Name+".svg")
+			os.WriteFile(got, b.Bytes(), 0o644)
+			t.Errorf("%s: SVG differs from %s (written to %s; -update if intended)", f.Name, path, got)
+		}
+	}
+}
+
+// TestPrintPNG300dpi checks the PNG size at 300 dpi and that the embedded
+// SVG carries the font.
+func TestPrintPNG300dpi(t *testing.T) {
+	d := buildData(t, fixtureNames(3), []int{2021})
+	figs := Figures(d, &Options{Lang: LangEN})
+	if len(figs) != 2 {
+		t.Fatalf("%d figures, want national and ranking (one year: no trend)", len(figs))
+	}
+	f := figs[0]
+	var b bytes.Buffer
+	if err := f.WritePNG(&b, 0); err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 16 cm at 300 dpi = 16/2.54·300 = 1889.76 px.
+	wantW := int(f.Width / vg.Inch * PrintDPI)
+	if got := img.Bounds().Dx(); got < wantW-1 || got > wantW+1 {
+		t.Errorf("PNG width %d px, want %d", got, wantW)
+	}
+	b.Reset()
+	if err := f.WriteSVG(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "@font-face") {
+		t.Error("SVG does not embed its font")
+	}
+}
