@@ -31,7 +31,8 @@ func init() {
 // names made canonical in the geography of the year) with every domain
 // against the nation, the changes, ranks with confidence sets and tiers;
 // index.Compute adds the expectation shares; package report writes
-// DIR/index.html and the tables DIR/tables/*.csv.
+// DIR/index.html, the tables DIR/tables/*.csv and the print charts
+// DIR/charts/*.png (300 dpi) and *.svg.
 //
 // Without the year column, a single file is one survey of unknown year;
 // several files then need --year-col.
@@ -213,7 +214,7 @@ func runReport(e *env, c *command, args []string) error {
 	if err := report.WriteDir(*out, data, &report.Options{Lang: lg}); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "report for %s written to %s (index.html, tables/*.csv)\n", yearsText(years), *out)
+	fmt.Fprintf(e.stdout, "report for %s written to %s (index.html, tables/*.csv, charts/*.png and *.svg)\n", yearsText(years), *out)
 	return nil
 }
 

@@ -67,8 +67,9 @@ func TestReportCommand(t *testing.T) {
 	if !seen["Hà Nội"] || !seen["Thành phố Hồ Chí Minh"] && !seen["Hồ Chí Minh"] {
 		t.Errorf("provinces not canonical: %v", recs[1:4])
 	}
-	for _, f := range []string{"estimates.csv", "elements.csv"} {
-		if _, err := os.Stat(filepath.Join(out, "tables", f)); err != nil {
+	for _, f := range []string{"tables/estimates.csv", "tables/elements.csv", "tables/strengths.csv",
+		"charts/national.png", "charts/ranking.svg", "charts/trend.png"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
 		}
 	}
