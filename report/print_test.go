@@ -86,3 +86,22 @@ func TestPrintPNG300dpi(t *testing.T) {
 		t.Error("SVG does not embed its font")
 	}
 }
+
+// TestPrintHostileLabels: labels are XML-escaped in the SVG (a browser
+// opening the file runs no script).
+func TestPrintHostileLabels(t *testing.T) {
+	d := buildData(t, hostile, []int{2021})
+	for _, f := range Figures(d, nil) {
+		var b bytes.Buffer
+		if err := f.writeSVG(&b, false); err != nil {
+			t.Fatal(err)
+		}
+		s := strings.ToLower(b.String())
+		if strings.Contains(s, "<script") || strings.Contains(s, "<img") || strings.Contains(s, "<!-- {{") {
+			t.Errorf("%s: a label became markup", f.Name)
+		}
+		if f.Name == "ranking" && !strings.Contains(b.String(), "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;") {
+			t.Errorf("%s: escaped label missing", f.Name)
+		}
+	}
+}
