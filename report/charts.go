@@ -183,10 +183,14 @@ func (s *chartSet) heatmap(t string, rows, cols []string, v [][]float64) chart {
 }
 
 // radar draws one domain against the nation on the given indicators.
-func (s *chartSet) radar(t string, indicators []string, domainName, nationName string, dom, nat []float64) chart {
+//
+// The axes run from min to 100; min (common to every radar of a page, so
+// that they compare) is set below the smallest value so that differences
+// of a few points show.
+func (s *chartSet) radar(t string, indicators []string, domainName, nationName string, dom, nat []float64, min float64) chart {
 	ind := make([]*opts.Indicator, len(indicators))
 	for i, l := range indicators {
-		ind[i] = &opts.Indicator{Name: l, Max: 100, Min: 0}
+		ind[i] = &opts.Indicator{Name: l, Max: 100, Min: float32(min)}
 	}
 	r := charts.NewRadar()
 	r.SetGlobalOptions(title(t), charts.WithRadarComponentOpts(opts.RadarComponent{Indicator: ind}))
@@ -201,8 +205,8 @@ func (s *chartSet) radar(t string, indicators []string, domainName, nationName s
 		return out
 	}
 	return s.add(r, 320, map[string]interface{}{
-		"radar": map[string]interface{}{"indicator": radarIndicators(indicators), "radius": "50%", "center": []string{"50%", "58%"},
-			"axisName": map[string]interface{}{"fontSize": 10}},
+		"radar": map[string]interface{}{"indicator": radarIndicators(indicators, min), "radius": "50%", "center": []string{"50%", "58%"},
+			"axisName": map[string]interface{}{"fontSize": 10, "color": "#444", "width": 90, "overflow": "break"}},
 		"series": []interface{}{map[string]interface{}{"type": "radar", "data": []interface{}{
 			map[string]interface{}{"name": nationName, "value": vals(nat), "lineStyle": map[string]interface{}{"type": "dashed"}},
 			map[string]interface{}{"name": domainName, "value": vals(dom), "areaStyle": map[string]interface{}{"opacity": 0.2}},
@@ -211,12 +215,29 @@ func (s *chartSet) radar(t string, indicators []string, domainName, nationName s
 	})
 }
 
-func radarIndicators(labels []string) []interface{} {
+func radarIndicators(labels []string, min float64) []interface{} {
 	out := make([]interface{}, len(labels))
 	for i, l := range labels {
-		out[i] = map[string]interface{}{"name": l, "min": 0, "max": 100}
+		out[i] = map[string]interface{}{"name": l, "min": min, "max": 100}
 	}
 	return out
+}
+
+// radarMin is the common lower end of the radar axes: 10 points below the
+// smallest value, rounded down to a multiple of 10, at least 0.
+func radarMin(vals ...[]float64) float64 {
+	m := math.Inf(1)
+	for _, v := range vals {
+		for _, x := range v {
+			if !math.IsNaN(x) {
+				m = math.Min(m, x)
+			}
+		}
+	}
+	if math.IsInf(m, 0) {
+		return 0
+	}
+	return math.Max(0, 10*math.Floor((m-10)/10))
 }
 
 // lines draws one line per series across the x categories; band, when

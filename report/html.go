@@ -233,8 +233,13 @@ func buildPage(data *Data, opt *Options) *page {
 		if opt != nil && opt.MaxRadars > 0 && opt.MaxRadars < max {
 			max = opt.MaxRadars
 		}
+		all := [][]float64{natV}
 		for _, d := range y.Domains[:max] {
-			p.Radars = append(p.Radars, cs.radar(d.Name, cols[:len(cols)-1], d.Name, l.text("national"), elementValues(d), natV))
+			all = append(all, elementValues(d))
+		}
+		rmin := radarMin(all...)
+		for i, d := range y.Domains[:max] {
+			p.Radars = append(p.Radars, cs.radar(d.Name, cols[:len(cols)-1], d.Name, l.text("national"), all[i+1], natV, rmin))
 		}
 	}
 

@@ -209,3 +209,14 @@ func TestRanksFromCompareYears(t *testing.T) {
 		t.Errorf("national row ranked: %+v", y.National.SIPAS.Trend)
 	}
 }
+
+func TestRadarMin(t *testing.T) {
+	for _, c := range []struct {
+		v    []float64
+		want float64
+	}{{[]float64{85, 92}, 70}, {[]float64{80, math.NaN()}, 70}, {[]float64{5}, 0}, {[]float64{math.NaN()}, 0}, {[]float64{100}, 90}} {
+		if got := radarMin(c.v); got != c.want {
+			t.Errorf("radarMin(%v) = %v, want %v", c.v, got, c.want)
+		}
+	}
+}

@@ -29,6 +29,7 @@ nav a{margin-right:12px}
 <h1>{{.Title}}</h1>
 {{if .Years}}<p class="note">{{index .T "sec.trend"}}: {{.Years}}</p>{{end}}
 {{if .Generated}}<p class="note">{{.Generated}}</p>{{end}}
+<nav><a href="#national">{{index .T "sec.national"}}</a>{{if .Ranking}}<a href="#ranking">{{index .T "sec.ranking"}}</a><a href="#heatmap">{{index .T "sec.heatmap"}}</a>{{end}}{{if .Strengths}}<a href="#strengths">{{index .T "sec.strengths"}}</a>{{end}}{{if .Radars}}<a href="#radar">{{index .T "sec.radar"}}</a>{{end}}<a href="#trend">{{index .T "sec.trend"}}</a>{{if .Expect}}<a href="#expectations">{{index .T "sec.expect"}}</a>{{end}}<a href="#quality">{{index .T "sec.quality"}}</a><a href="#methods">{{index .T "sec.methods"}}</a></nav>
 <noscript><p class="note">{{index .T "nojs"}}</p></noscript>
 
 <h2 id="national">{{index .T "sec.national"}}</h2>
