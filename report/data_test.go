@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/weighting"
 )
 
 // TestStandingsFromTrendRows supplies trend rows with vs-nation differences
@@ -136,5 +137,47 @@ func TestFromYearsOneYearNoTrend(t *testing.T) {
 	page := string(render(t, d, nil))
 	if !strings.Contains(page, "Chỉ có một năm") || strings.Contains(page, "(SIPAS) 0") {
 		t.Error("one-year page: no-trend note missing or year 0 shown")
+	}
+}
+
+// TestQuality: the validation counts and response rates reach the data,
+// the page and the tables.
+func TestQuality(t *testing.T) {
+	names := fixtureNames(3)
+	var ys []YearInput
+	for i, y := range []int{2020, 2021} {
+		v := &index.Validation{RowsIn: 1000 + i, RowsUsed: 950, RowsExcluded: 50 + i,
+			ByReason: map[string]int{index.ReasonDuplicateID: 20, index.ReasonInvalidCode: 30 + i}}
+		nr := &weighting.StepResult{Kind: "nonresponse", ResponseRates: []weighting.ResponseRate{
+			{Class: "Hà Nội", Issued: 400, Returned: 300, Valid: 280}, {Class: "=Huế", Issued: 0}}}
+		ys = append(ys, YearInput{Year: y, Result: fixtureResult(y, names), Validation: v, Nonresponse: nr, Issued: 1250, Returned: 1000 + i})
+	}
+	d, err := FromYears(ys, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := d.Latest().Quality
+	if q.RowsExcluded != 51 || len(q.Excluded) != 2 || q.Excluded[0].Reason != index.ReasonDuplicateID || q.Excluded[1].Rows != 31 {
+		t.Errorf("quality %+v", q)
+	}
+	// Hà Nội: 300/400 returned, 280/400 valid; "=Huế": nothing issued.
+	if r := q.ResponseRates[0]; r.ResponseRate != 0.75 || r.ValidRate != 0.7 || !math.IsNaN(q.ResponseRates[1].ResponseRate) {
+		t.Errorf("response rates %+v", q.ResponseRates)
+	}
+	page := string(render(t, d, &Options{Lang: LangEN}))
+	for _, want := range []string{"Duplicate ballot id", "<td>31</td>", "<td>75.0</td>", "<td>1001</td>", "<td>80.1</td>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	tabs := map[string]Table{}
+	for _, tb := range Tables(d, nil) {
+		tabs[tb.Name] = tb
+	}
+	if rr := tabs["response_rates"]; len(rr.Rows) != 2 || rr.Rows[0][4] != "75.00" || rr.Rows[1][0] != "'=Huế" || rr.Rows[1][4] != "" {
+		t.Errorf("response_rates %v", rr.Rows)
+	}
+	if ex := tabs["exclusions"]; len(ex.Rows) != 5 || ex.Rows[2][2] != "51" {
+		t.Errorf("exclusions %v", ex.Rows)
 	}
 }

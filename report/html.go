@@ -67,6 +67,7 @@ type page struct {
 	Expect    []tableRow
 	ExpChart  *chart
 	Quality   *qualityView
+	QYears    []qualityYear
 	Methods   []string
 	Criteria  []tableRow
 }
@@ -101,6 +102,9 @@ type qualityView struct {
 }
 
 type kv struct{ K, V string }
+
+// qualityYear is one row of the ballot accounting across years.
+type qualityYear struct{ Year, Issued, Returned, RowsIn, Used, Excluded, RR string }
 
 type rateRow struct{ Class, Issued, Returned, Valid, RR, VR string }
 
@@ -315,6 +319,22 @@ func buildPage(data *Data, opt *Options) *page {
 	}
 
 	// Data quality.
+	// Ballot accounting across years (when more than one year has it).
+	for _, yy := range data.Years {
+		qy := yy.Quality
+		if qy == nil {
+			continue
+		}
+		rr := "–"
+		if qy.Issued > 0 && qy.Returned > 0 {
+			rr = pct(100 * float64(qy.Returned) / float64(qy.Issued))
+		}
+		p.QYears = append(p.QYears, qualityYear{Year: strconv.Itoa(yy.Year), Issued: iOrDash(qy.Issued), Returned: iOrDash(qy.Returned),
+			RowsIn: iOrDash(qy.RowsIn), Used: iOrDash(qy.RowsUsed), Excluded: strconv.Itoa(qy.RowsExcluded), RR: rr})
+	}
+	if len(p.QYears) < 2 {
+		p.QYears = nil
+	}
 	if qy := y.Quality; qy != nil {
 		qv := &qualityView{}
 		add := func(key string, n int) {
@@ -349,6 +369,13 @@ func buildPage(data *Data, opt *Options) *page {
 }
 
 func ptr(c chart) *chart { return &c }
+
+func iOrDash(i int) string {
+	if i == 0 {
+		return "–"
+	}
+	return strconv.Itoa(i)
+}
 
 func elementValues(d Domain) []float64 {
 	v := make([]float64, len(d.Elements))

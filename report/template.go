@@ -95,6 +95,10 @@ nav a{margin-right:12px}
 {{end}}
 
 <h2 id="quality">{{index .T "sec.quality"}}</h2>
+{{if .QYears}}<table>
+<tr><th>{{index .T "col.year"}}</th><th>{{index .T "q.issued"}}</th><th>{{index .T "q.returned"}}</th><th>{{index .T "col.rr"}} (%)</th><th>{{index .T "q.rows_in"}}</th><th>{{index .T "q.rows_used"}}</th><th>{{index .T "q.rows_excluded"}}</th></tr>
+{{range .QYears}}<tr><td>{{.Year}}</td><td>{{.Issued}}</td><td>{{.Returned}}</td><td>{{.RR}}</td><td>{{.RowsIn}}</td><td>{{.Used}}</td><td>{{.Excluded}}</td></tr>
+{{end}}</table>{{end}}
 {{with .Quality}}
 <table>{{range .Counts}}<tr><td class="l">{{.K}}</td><td>{{.V}}</td></tr>
 {{end}}</table>
