@@ -156,8 +156,9 @@ func hexColor(s string) color.Color {
 
 // Figures returns the print charts of the report in the language of opt:
 // "national" (SIPAS and the elements with their intervals), "ranking"
-// (the domains with their intervals, coloured by tier) and, with more than
-// one year, "trend" (the national SIPAS across years with its interval).
+// (the domains with their intervals, coloured by tier), "heatmap" (domain ×
+// element, values written in the cells) and, with more than one year,
+// "trend" (the national SIPAS across years with its interval).
 func Figures(data *Data, opt *Options) []Figure {
 	l := opt.lang()
 	y := data.Latest()
@@ -192,6 +193,19 @@ func Figures(data *Data, opt *Options) []Figure {
 			tiers = append(tiers, t)
 		}
 		out = append(out, intervalFigure("ranking", l.text("sec.ranking")+ys, "SIPAS (%)", labels, est, lo, hi, tiers))
+
+		var cols []string
+		for _, e := range y.National.Elements {
+			cols = append(cols, l.indexLabel(q, e.Kind, e.ID))
+		}
+		cols = append(cols, l.text("sipas"))
+		var rows []string
+		var vals [][]float64
+		for _, d := range y.Domains {
+			r := append(elementValues(d), d.SIPAS.Estimate)
+			rows, vals = append(rows, d.Name), append(vals, r)
+		}
+		out = append(out, heatmapFigure("heatmap", l.text("sec.heatmap")+ys, rows, cols, vals))
 	}
 
 	if len(data.Years) > 1 {
@@ -236,4 +250,93 @@ func Figures(data *Data, opt *Options) []Figure {
 		}
 	}
 	return out
+}
+
+// grid is a GridXYZ of rows × columns with the first row at the top.
+type grid struct {
+	v [][]float64 // v[row][col], row 0 = first domain
+}
+
+func (g grid) Dims() (c, r int)   { return len(g.v[0]), len(g.v) }
+func (g grid) Z(c, r int) float64 { return g.v[len(g.v)-1-r][c] }
+func (g grid) X(c int) float64    { return float64(c) }
+func (g grid) Y(r int) float64    { return float64(r) }
+
+// rdYlGn is a red–yellow–green palette (low = red) of 64 colours,
+// interpolated between the HTML heatmap's three colours.
+type rdYlGn struct{}
+
+func (rdYlGn) Colors() []color.Color {
+	stops := []color.RGBA{{0xd7, 0x30, 0x27, 0xff}, {0xfe, 0xe0, 0x8b, 0xff}, {0x1a, 0x98, 0x50, 0xff}}
+	out := make([]color.Color, 64)
+	for i := range out {
+		t := float64(i) / 63 * 2
+		k := int(t)
+		if k > 1 {
+			k = 1
+		}
+		f := t - float64(k)
+		a, b := stops[k], stops[k+1]
+		mix := func(x, y uint8) uint8 { return uint8(math.Round(float64(x) + f*(float64(y)-float64(x)))) }
+		out[i] = color.RGBA{mix(a.R, b.R), mix(a.G, b.G), mix(a.B, b.B), 0xff}
+	}
+	return out
+}
+
+// heatmapFigure draws rows × columns of values with the value written in
+// each cell (NaN cells white and empty).
+func heatmapFigure(name, title string, rows, cols []string, v [][]float64) Figure {
+	p := newPlot(title, "")
+	lo, hi := math.Inf(1), math.Inf(-1)
+	var lab plotter.XYLabels
+	for i, r := range v {
+		for j, x := range r {
+			if math.IsNaN(x) {
+				continue
+			}
+			lo, hi = math.Min(lo, x), math.Max(hi, x)
+			lab.XYs = append(lab.XYs, plotter.XY{X: float64(j), Y: float64(len(v) - 1 - i)})
+			lab.Labels = append(lab.Labels, strconv.FormatFloat(x, 'f', 1, 64))
+		}
+	}
+	if math.IsInf(lo, 0) {
+		lo, hi = 0, 100
+	}
+	if lo == hi {
+		hi = lo + 1
+	}
+	h := plotter.NewHeatMap(grid{v}, rdYlGn{})
+	h.Min, h.Max = lo, hi
+	h.NaN = color.White
+	p.Add(h)
+	if len(lab.XYs) > 0 {
+		l, err := plotter.NewLabels(lab)
+		if err != nil {
+			panic("report: " + err.Error())
+		}
+		for i := range l.TextStyle {
+			l.TextStyle[i].Font = sans
+			l.TextStyle[i].Font.Size = 6.5
+			l.TextStyle[i].XAlign = draw.XCenter
+			l.TextStyle[i].YAlign = draw.YCenter
+		}
+		p.Add(l)
+	}
+	names := make([]string, len(rows))
+	for i := range rows {
+		names[i] = norm.NFC.String(rows[len(rows)-1-i])
+	}
+	cn := make([]string, len(cols))
+	for i, c := range cols {
+		cn[i] = norm.NFC.String(c)
+	}
+	p.NominalX(cn...)
+	p.NominalY(names...)
+	p.X.Tick.Label.Rotation = math.Pi / 6
+	p.X.Tick.Label.XAlign = draw.XRight
+	p.X.Tick.Label.YAlign = draw.YTop
+	p.X.Tick.Label.Font.Size = 7
+	p.X.Padding, p.Y.Padding = 0, 0
+	height := 5*vg.Centimeter + vg.Length(len(rows))*0.42*vg.Centimeter
+	return Figure{Name: name, Width: 16 * vg.Centimeter, Height: height, p: p}
 }

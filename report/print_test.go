@@ -22,8 +22,8 @@ func TestPrintFiguresGolden(t *testing.T) {
 	names := []string{"Hà Nội", "Thừa Thiên Huế", "Đắk Lắk", "Bà Rịa - Vũng Tàu", "Hồ Chí Minh"}
 	d := buildData(t, names, []int{2019, 2020, 2021})
 	figs := Figures(d, nil)
-	if len(figs) != 3 {
-		t.Fatalf("%d figures, want national, ranking, trend", len(figs))
+	if len(figs) != 4 {
+		t.Fatalf("%d figures, want national, ranking, heatmap, trend", len(figs))
 	}
 	for _, f := range figs {
 		var b bytes.Buffer
@@ -61,8 +61,8 @@ func TestPrintFiguresGolden(t *testing.T) {
 func TestPrintPNG300dpi(t *testing.T) {
 	d := buildData(t, fixtureNames(3), []int{2021})
 	figs := Figures(d, &Options{Lang: LangEN})
-	if len(figs) != 2 {
-		t.Fatalf("%d figures, want national and ranking (one year: no trend)", len(figs))
+	if len(figs) != 3 {
+		t.Fatalf("%d figures, want national, ranking, heatmap (one year: no trend)", len(figs))
 	}
 	f := figs[0]
 	var b bytes.Buffer
