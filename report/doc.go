@@ -1,10 +1,21 @@
 // Package report turns index results into the publications of SIPAS
-// (METHODOLOGY §9): one self-contained HTML file that works offline, and the
-// tables as CSV for report authors. It is the only package that imports
-// chart libraries.
+// (METHODOLOGY §9): one self-contained HTML file that works offline, the
+// print charts as PNG (300 dpi) and SVG, and the tables as CSV for report
+// authors. It is the only package that imports chart libraries.
 //
-// Build a *Data from the per-year index results (FromYears), then write it
-// with WriteHTML and WriteCSV.
+// Build a *Data from the per-year index results (FromYears: one
+// index.Result per year, optionally the validation, the nonresponse step
+// and the trend rows of index.Trend / index.CompareYears), then write it
+// with WriteHTML, Tables + WriteCSV and Figures (WritePNG, WriteSVG), or all
+// of them into a directory with WriteDir.
+//
+// The page shows the national SIPAS and the five elements with their
+// intervals, the domains (provinces) ranked with intervals, rank confidence
+// sets and tiers, a domain × element heatmap, strengths and weaknesses per
+// domain (when the trend rows carry the vs-nation differences), a radar per
+// domain against the nation, trend lines and significant changes,
+// expectation shares, data quality and response rates, and a methods note;
+// labels are Vietnamese by default, English with Options.Lang = LangEN.
 //
 // Safety. Every label comes from data (province, unit, field names) and is
 // treated as text. Chart options are built with go-echarts' option types
