@@ -323,3 +323,29 @@ func ciText(lo, hi float64) string {
 	}
 	return fmt.Sprintf("%s–%s", pct(lo), pct(hi))
 }
+
+// domainLines draws one line per domain across the x categories; shown
+// says which lines are visible at first (the legend switches the others
+// on). Duplicate names share a legend entry, as ECharts keys the legend by
+// name.
+func (s *chartSet) domainLines(t string, x []string, names []string, v [][]float64, shown map[string]bool) chart {
+	l := charts.NewLine()
+	l.SetGlobalOptions(title(t))
+	l.SetXAxis(x)
+	series := make([]interface{}, len(names))
+	for k, name := range names {
+		d := make([]interface{}, len(x))
+		for i := range x {
+			d[i] = num(v[k][i])
+		}
+		series[k] = map[string]interface{}{"type": "line", "name": name, "data": d, "connectNulls": false}
+	}
+	return s.add(l, 460, map[string]interface{}{
+		"series": series,
+		"xAxis":  []interface{}{map[string]interface{}{"type": "category", "data": x, "boundaryGap": false}},
+		"yAxis":  []interface{}{map[string]interface{}{"type": "value", "scale": true}},
+		"legend": map[string]interface{}{"type": "scroll", "orient": "vertical", "right": 0, "top": 30, "bottom": 10,
+			"data": names, "selected": shown},
+		"grid": map[string]interface{}{"left": 8, "right": 190, "top": 40, "bottom": 24, "containLabel": true},
+	})
+}

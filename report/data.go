@@ -152,7 +152,7 @@ type YearInput struct {
 	Extra []index.Row
 }
 
-// Options configure FromYears; the zero value (or nil) works.
+// BuildOptions configure FromYears; the zero value (or nil) works.
 type BuildOptions struct {
 	// By names the domain column (default "province"); only used as a label.
 	By string

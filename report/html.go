@@ -59,6 +59,7 @@ type page struct {
 	HeatRows  []heatRow
 	Radars    []chart
 	Trend     *chart
+	DomTrend  *chart
 	TrendNote string
 	Changes   []changeRow
 	Strengths []swRow
@@ -290,6 +291,27 @@ func buildPage(data *Data, opt *Options) *page {
 			}
 		}
 		p.Trend = ptr(cs.lines(l.text("sec.trend")+" "+p.Years, x, names, v, blo, bhi, l.text("chart.ci")))
+		// SIPAS of every domain across years; the three highest and lowest
+		// of the latest year are shown, the others can be switched on.
+		if len(y.Domains) > 0 {
+			var dn []string
+			var dv [][]float64
+			shown := map[string]bool{}
+			for i, d := range y.Domains {
+				row := make([]float64, len(data.Years))
+				for k, yy := range data.Years {
+					row[k] = math.NaN()
+					for _, od := range yy.Domains {
+						if od.Key == d.Key {
+							row[k] = od.SIPAS.Estimate
+						}
+					}
+				}
+				dn, dv = append(dn, d.Name), append(dv, row)
+				shown[d.Name] = i < 3 || i >= len(y.Domains)-3
+			}
+			p.DomTrend = ptr(cs.domainLines("SIPAS: "+p.ByLabel+" "+p.Years, x, dn, dv, shown))
+		}
 		p.Changes = changes(l, q, y)
 		if len(p.Changes) == 0 {
 			p.NoChanges = l.text("no_changes")

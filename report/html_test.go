@@ -164,8 +164,9 @@ func TestDeterministic(t *testing.T) {
 		}
 	}
 	// 1 national + 1 ranking + 1 heatmap + one radar per domain + trend +
+	// domain trend +
 	// expectations.
-	if want := 3 + len(names) + 2; len(ids) != want {
+	if want := 3 + len(names) + 3; len(ids) != want {
 		t.Errorf("%d charts, want %d", len(ids), want)
 	}
 }

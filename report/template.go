@@ -76,6 +76,7 @@ nav a{margin-right:12px}
 
 <h2 id="trend">{{index .T "sec.trend"}}</h2>
 {{with .Trend}}{{template "chart" .}}{{end}}
+{{with .DomTrend}}{{template "chart" .}}{{end}}
 {{if .TrendNote}}<p class="note">{{.TrendNote}}</p>{{end}}
 {{if .Trend}}
 <h3>{{index .T "sec.changes"}}</h3>
