@@ -38,10 +38,10 @@ func TestReportCommand(t *testing.T) {
 	if !bytes.Contains(page, []byte("Điểm mạnh, điểm yếu")) || !bytes.Contains(page, []byte("So với cả nước")) {
 		t.Error("no strengths and weaknesses section")
 	}
-	// national, ranking, heatmap, 63 radars, trend, expectations.
+	// national, ranking, heatmap, 63 radars, trend, domain trend, expectations.
 	charts := len(regexp.MustCompile(`<div class="chart" id="chart-\d+"`).FindAll(page, -1))
-	if charts != 3+63+2 {
-		t.Errorf("%d charts, want %d", charts, 3+63+2)
+	if charts != 3+63+3 {
+		t.Errorf("%d charts, want %d", charts, 3+63+3)
 	}
 	b, err := os.ReadFile(filepath.Join(out, "tables", "ranking.csv"))
 	if err != nil {
