@@ -1,7 +1,10 @@
 package report
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"io"
 	"math"
 	"strings"
 	"testing"
@@ -179,5 +182,50 @@ func TestQuality(t *testing.T) {
 	}
 	if ex := tabs["exclusions"]; len(ex.Rows) != 5 || ex.Rows[2][2] != "51" {
 		t.Errorf("exclusions %v", ex.Rows)
+	}
+}
+
+// TestEmptyDomain: a domain with no estimate (NaN, as index.Compute gives
+// an empty domain) is listed last, unranked, and every output still
+// renders (JSON has no NaN: charts get "-").
+func TestEmptyDomain(t *testing.T) {
+	names := fixtureNames(4)
+	var ys []YearInput
+	for _, y := range []int{2020, 2021} {
+		res := fixtureResult(y, names)
+		for i := range res.Rows {
+			r := &res.Rows[i]
+			if len(r.Domain) > 0 && r.Domain[0].Value == names[2] {
+				r.Estimate, r.SE, r.CILow, r.CIHigh, r.Deff, r.N = math.NaN(), math.NaN(), math.NaN(), math.NaN(), math.NaN(), 0
+			}
+		}
+		ys = append(ys, YearInput{Year: y, Result: res})
+	}
+	d, err := FromYears(ys, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doms := d.Latest().Domains
+	last := doms[len(doms)-1]
+	if last.Name != names[2] || (last.SIPAS.Trend != nil && last.SIPAS.Trend.Rank != 0) {
+		t.Errorf("empty domain %q not last and unranked: %+v", last.Name, last.SIPAS.Trend)
+	}
+	page := render(t, d, nil)
+	for _, m := range optBlock.FindAllSubmatch(page, -1) {
+		var v interface{}
+		if err := json.Unmarshal(m[2], &v); err != nil {
+			t.Fatalf("option %s: %v", m[1], err)
+		}
+	}
+	for _, f := range Figures(d, nil) {
+		var b bytes.Buffer
+		if err := f.writeSVG(&b, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tb := range Tables(d, nil) {
+		if err := WriteCSV(io.Discard, tb); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
