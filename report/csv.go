@@ -75,8 +75,8 @@ func boolPtr(b *bool) string {
 // Tables returns the report's tables in the language of opt:
 //
 //   - "estimates": every estimate of every year and domain (nation first),
-//     with rank, rank set, tier and the change against the previous year
-//     where they were computed;
+//     with rank, rank set, tier, the change against the previous year and
+//     the difference to the nation where they were computed;
 //   - "ranking": the domains of the latest year by rank (SIPAS);
 //   - "elements": domain × element indices of the latest year (the heatmap);
 //   - "strengths": each domain's criteria and elements against the nation
@@ -101,7 +101,8 @@ func Tables(data *Data, opt *Options) []Table {
 	est := Table{Name: "estimates", Header: []string{l.text("col.year"), byLabel, l.text("col.kind"), "id",
 		l.text("col.index"), l.text("col.estimate"), l.text("col.se"), l.text("col.ci_low"), l.text("col.ci_high"),
 		l.text("col.n"), l.text("col.deff"), l.text("col.flag"), l.text("col.rank"), "rank_low", "rank_high",
-		l.text("col.tier"), l.text("col.change"), "se_change", l.text("col.p"), "significant"}}
+		l.text("col.tier"), l.text("col.change"), "se_change", l.text("col.p"), "significant",
+		l.text("col.vs_nation"), "se_vs_nation", "p_adj_vs_nation", "significant_vs_nation"}}
 	for _, y := range data.Years {
 		doms := append([]Domain{y.National}, y.Domains...)
 		for gi, d := range doms {
@@ -116,10 +117,13 @@ func Tables(data *Data, opt *Options) []Table {
 				}
 				r := []string{strconv.Itoa(y.Year), name, e.Kind, e.ID, l.indexLabel(q, e.Kind, e.ID),
 					f2(e.Estimate), f2(e.SE), f2(e.CILow), f2(e.CIHigh), strconv.Itoa(e.N), f2(e.Deff), e.Flag,
-					"", "", "", "", "", "", "", ""}
+					"", "", "", "", "", "", "", "", "", "", "", ""}
 				if t := e.Trend; t != nil {
 					r[12], r[13], r[14], r[15] = iOrEmpty(t.Rank), iOrEmpty(t.RankLow), iOrEmpty(t.RankHigh), iOrEmpty(t.Tier)
 					r[16], r[17], r[18], r[19] = f2(t.ChangePrev), f2(t.SEChangePrev), fnum(t.PAdjChangePrev, 4), boolPtr(t.SignificantPrev)
+					if gi > 0 {
+						r[20], r[21], r[22], r[23] = f2(t.VsNation), f2(t.SEVsNation), fnum(t.PAdjVsNation, 4), boolPtr(t.SignificantVsNation)
+					}
 				}
 				est.Rows = append(est.Rows, r)
 			}

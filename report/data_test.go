@@ -85,11 +85,30 @@ func TestStandingsFromTrendRows(t *testing.T) {
 			t.Errorf("%s: expectation shares from Extra missing", dom.Name)
 		}
 	}
-	var sw *Table
+	var sw, est *Table
 	for _, tb := range Tables(d, nil) {
-		if tb.Name == "strengths" {
+		tb := tb
+		switch tb.Name {
+		case "strengths":
 			sw = &tb
+		case "estimates":
+			est = &tb
 		}
+	}
+	nv := 0
+	for _, r := range est.Rows {
+		if r[0] == "2021" && r[1] == names[6] && r[3] == "access" {
+			nv++
+			if r[20] != "9.00" || r[21] != "1.00" || r[23] != "true" {
+				t.Errorf("estimates row vs nation %v", r[20:])
+			}
+		}
+		if r[1] == "Cả nước" && r[20] != "" {
+			t.Errorf("national row with vs nation %v", r)
+		}
+	}
+	if nv != 1 {
+		t.Errorf("%d estimates rows for %s access 2021", nv, names[6])
 	}
 	if sw == nil || len(sw.Rows) != 7*27 {
 		t.Fatalf("strengths table: %v", sw)
