@@ -1301,31 +1301,59 @@ func (d *Design) vrItemTotals(r *Ratios, t *vrTotals, k, i0, i1 int, codes []int
 	codes = codes[:len(w)]
 	// histogram slots: G domains, plus one for rows in no domain (counted
 	// only in the all-rows domain)
-	hw := make([]float64, (G+1)*256)
-	hn := make([]int32, (G+1)*256)
+	slots := (G + 1) * 256
+	hw := make([]float64, slots)
+	hn := make([]int32, slots)
 	var ho []int32
 	if d.zeroW {
-		ho = make([]int32, (G+1)*256)
+		ho = make([]int32, slots)
 	}
 	none := G * 256
+	// Consecutive rows mostly fall in the same bin (same domain, same
+	// code); a second histogram for the odd rows breaks the chain of
+	// dependent read-modify-writes on one memory cell. Merged below.
+	hw2 := make([]float64, slots)
+	hn2 := make([]int32, slots)
 	if r.Domain == nil {
-		for i, c := range codes {
-			j := int(uint8(c))
+		i := 0
+		for ; i+1 < len(codes); i += 2 {
+			j, j2 := int(uint8(codes[i])), int(uint8(codes[i+1]))
+			hw[j] += w[i]
+			hn[j]++
+			hw2[j2] += w[i+1]
+			hn2[j2]++
+		}
+		for ; i < len(codes); i++ {
+			j := int(uint8(codes[i]))
 			hw[j] += w[i]
 			hn[j]++
 		}
 	} else {
 		dm := r.Domain[i0:i1][:len(w)]
-		for i, c := range codes {
-			j := int(uint8(c))
+		bin := func(i int) int {
+			j := int(uint8(codes[i]))
 			if g := dm[i]; g >= 0 {
-				j += int(g) << 8
-			} else {
-				j += none
+				return j + int(g)<<8
 			}
+			return j + none
+		}
+		i := 0
+		for ; i+1 < len(codes); i += 2 {
+			j, j2 := bin(i), bin(i+1)
+			hw[j] += w[i]
+			hn[j]++
+			hw2[j2] += w[i+1]
+			hn2[j2]++
+		}
+		for ; i < len(codes); i++ {
+			j := bin(i)
 			hw[j] += w[i]
 			hn[j]++
 		}
+	}
+	for j := range hw {
+		hw[j] += hw2[j]
+		hn[j] += hn2[j]
 	}
 	if ho != nil {
 		for i, c := range codes {
