@@ -39,3 +39,28 @@ func BenchmarkWriteHTML(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPrintFigures: every print chart of 63 provinces × 3 years as
+// PNG (300 dpi) and SVG (fonts embedded).
+func BenchmarkPrintFigures(b *testing.B) {
+	names := fixtureNames(63)
+	var ys []YearInput
+	for _, y := range []int{2019, 2020, 2021} {
+		ys = append(ys, YearInput{Year: y, Result: fixtureResult(y, names)})
+	}
+	d, err := FromYears(ys, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, f := range Figures(d, nil) {
+			if err := f.WritePNG(io.Discard, PrintDPI); err != nil {
+				b.Fatal(err)
+			}
+			if err := f.WriteSVG(io.Discard); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

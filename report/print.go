@@ -2,6 +2,7 @@ package report
 
 import (
 	"image/color"
+	"image/png"
 	"io"
 	"math"
 	"strconv"
@@ -25,6 +26,16 @@ type Figure struct {
 	Name          string
 	Width, Height vg.Length
 	p             *plot.Plot
+	// drawFn, when set, draws the figure instead of p.
+	drawFn func(c draw.Canvas)
+}
+
+func (f Figure) draw(c draw.Canvas) {
+	if f.drawFn != nil {
+		f.drawFn(c)
+		return
+	}
+	f.p.Draw(c)
 }
 
 // PrintDPI is the resolution of the PNG print charts.
@@ -37,9 +48,11 @@ func (f Figure) WritePNG(w io.Writer, dpi int) error {
 		dpi = PrintDPI
 	}
 	c := vgimg.NewWith(vgimg.UseWH(f.Width, f.Height), vgimg.UseDPI(dpi), vgimg.UseBackgroundColor(color.White))
-	f.p.Draw(draw.New(c))
-	_, err := vgimg.PngCanvas{Canvas: c}.WriteTo(w)
-	return err
+	f.draw(draw.New(c))
+	// Fast compression: default zlib levels cost several times the drawing
+	// on large charts for a few percent of size.
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	return enc.Encode(w, c.Image())
 }
 
 // WriteSVG writes the figure as SVG with the fonts embedded, so that the
@@ -48,7 +61,7 @@ func (f Figure) WriteSVG(w io.Writer) error { return f.writeSVG(w, true) }
 
 func (f Figure) writeSVG(w io.Writer, embed bool) error {
 	c := vgsvg.NewWith(vgsvg.UseWH(f.Width, f.Height), vgsvg.EmbedFonts(embed))
-	f.p.Draw(draw.New(c))
+	f.draw(draw.New(c))
 	_, err := c.WriteTo(w)
 	return err
 }
@@ -157,7 +170,9 @@ func hexColor(s string) color.Color {
 // Figures returns the print charts of the report in the language of opt:
 // "national" (SIPAS and the elements with their intervals), "ranking"
 // (the domains with their intervals, coloured by tier), "heatmap" (domain ×
-// element, values written in the cells) and, with more than one year,
+// element, values written in the cells), "radars-01", "radars-02", … (a
+// radar per domain against the nation, 12 to a page) and, with more than
+// one year,
 // "trend" (the national SIPAS across years with its interval).
 func Figures(data *Data, opt *Options) []Figure {
 	l := opt.lang()
@@ -206,6 +221,18 @@ func Figures(data *Data, opt *Options) []Figure {
 			rows, vals = append(rows, d.Name), append(vals, r)
 		}
 		out = append(out, heatmapFigure("heatmap", l.text("sec.heatmap")+ys, rows, cols, vals))
+
+		nat := elementValues(y.National)
+		all := [][]float64{nat}
+		for _, v := range vals {
+			all = append(all, v[:len(v)-1])
+		}
+		by := data.By
+		if by == "" {
+			by = "province"
+		}
+		out = append(out, radarFigures(cols[:len(cols)-1], rows, all[1:], nat, radarMin(all...),
+			l.textOr("by."+by, by), l.text("national"))...)
 	}
 
 	if len(data.Years) > 1 {

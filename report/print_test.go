@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,8 +23,8 @@ func TestPrintFiguresGolden(t *testing.T) {
 	names := []string{"Hà Nội", "Thừa Thiên Huế", "Đắk Lắk", "Bà Rịa - Vũng Tàu", "Hồ Chí Minh"}
 	d := buildData(t, names, []int{2019, 2020, 2021})
 	figs := Figures(d, nil)
-	if len(figs) != 4 {
-		t.Fatalf("%d figures, want national, ranking, heatmap, trend", len(figs))
+	if len(figs) != 5 {
+		t.Fatalf("%d figures, want national, ranking, heatmap, radars-01, trend", len(figs))
 	}
 	for _, f := range figs {
 		var b bytes.Buffer
@@ -61,8 +62,8 @@ func TestPrintFiguresGolden(t *testing.T) {
 func TestPrintPNG300dpi(t *testing.T) {
 	d := buildData(t, fixtureNames(3), []int{2021})
 	figs := Figures(d, &Options{Lang: LangEN})
-	if len(figs) != 3 {
-		t.Fatalf("%d figures, want national, ranking, heatmap (one year: no trend)", len(figs))
+	if len(figs) != 4 {
+		t.Fatalf("%d figures, want national, ranking, heatmap, radars-01 (one year: no trend)", len(figs))
 	}
 	f := figs[0]
 	var b bytes.Buffer
@@ -102,6 +103,34 @@ func TestPrintHostileLabels(t *testing.T) {
 		}
 		if f.Name == "ranking" && !strings.Contains(b.String(), "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;") {
 			t.Errorf("%s: escaped label missing", f.Name)
+		}
+	}
+}
+
+// TestRadarPages: 63 domains give ⌈63/12⌉ = 6 pages of radars, the last
+// with 3 radars on one row (0.6 cm + 5.35 cm high).
+func TestRadarPages(t *testing.T) {
+	d := buildData(t, fixtureNames(63), []int{2021})
+	var pages []Figure
+	for _, f := range Figures(d, nil) {
+		if strings.HasPrefix(f.Name, "radars-") {
+			pages = append(pages, f)
+		}
+	}
+	if len(pages) != 6 || pages[5].Name != "radars-06" {
+		t.Fatalf("%d radar pages", len(pages))
+	}
+	if want := 0.6*vg.Centimeter + 5.35*vg.Centimeter; math.Abs(float64(pages[5].Height-want)) > 1e-9 {
+		t.Errorf("last page %v high, want %v", pages[5].Height, want)
+	}
+	var b bytes.Buffer
+	if err := pages[5].writeSVG(&b, false); err != nil {
+		t.Fatal(err)
+	}
+	// Pages follow the rank order.
+	for _, dom := range d.Latest().Domains[60:] {
+		if !strings.Contains(b.String(), dom.Name) {
+			t.Errorf("last page lacks %s", dom.Name)
 		}
 	}
 }
