@@ -68,7 +68,7 @@ func TestReportCommand(t *testing.T) {
 		t.Errorf("provinces not canonical: %v", recs[1:4])
 	}
 	for _, f := range []string{"tables/estimates.csv", "tables/elements.csv", "tables/strengths.csv",
-		"charts/national.png", "charts/ranking.svg", "charts/heatmap.png", "charts/trend.png"} {
+		"charts/national.png", "charts/ranking.svg", "charts/heatmap.png", "charts/radars-06.png", "charts/trend.png"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
 		}
