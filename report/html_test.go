@@ -30,7 +30,9 @@ func buildData(t *testing.T, names []string, years []int) *Data {
 	for _, y := range years {
 		ys = append(ys, YearInput{Year: y, Result: fixtureResult(y, names)})
 	}
-	d, err := FromYears(ys, &BuildOptions{Methods: Methods{Weighted: true, Variance: "linearization", CI: "logit", Design: `strata: "</script>"`}})
+	d, err := FromYears(ys, &BuildOptions{Methods: Methods{Weighted: true, Variance: "linearization", CI: "logit", Design: `strata: "</script>"`},
+		// 2,000 draws for the rank sets keep the tests fast.
+		TrendOptions: &index.TrendOptions{Adjust: index.AdjustHolm, Rank: index.RankOptions{Draws: 2000}}})
 	if err != nil {
 		t.Fatal(err)
 	}
