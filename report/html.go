@@ -424,8 +424,8 @@ func fmtFloat(x float64, prec int) string {
 }
 
 // changes lists the significant changes against the previous year in the
-// latest year (SIPAS and elements; nation first, then domains in rank
-// order).
+// latest year (SIPAS, elements, then criteria where they have trend rows;
+// nation first, then domains in rank order).
 func changes(l Lang, q *index.Questionnaire, y *Year) []changeRow {
 	var out []changeRow
 	add := func(name string, e Estimate) {
@@ -449,6 +449,10 @@ func changes(l Lang, q *index.Questionnaire, y *Year) []changeRow {
 		}
 		add(name, d.SIPAS)
 		for _, e := range d.Elements {
+			add(name, e)
+		}
+		// Criteria have trend rows when they come from index.Trend.
+		for _, e := range d.Criteria {
 			add(name, e)
 		}
 	}

@@ -223,3 +223,40 @@ func TestRadarMin(t *testing.T) {
 		}
 	}
 }
+
+// TestSignificantChanges: one domain jumps by 10 points in 2021 (SE 1.2
+// for SIPAS, 1.5 for the elements: z ≥ 4.7, significant after Holm across
+// the 4 domains); the others move by the fixture's 0.5 (not significant).
+func TestSignificantChanges(t *testing.T) {
+	names := fixtureNames(4)
+	var ys []YearInput
+	for _, y := range []int{2020, 2021} {
+		res := fixtureResult(y, names)
+		if y == 2021 {
+			for i := range res.Rows {
+				r := &res.Rows[i]
+				if len(r.Domain) > 0 && r.Domain[0].Value == names[1] && r.Kind != index.KindExpectation {
+					r.Estimate += 10
+					r.CILow += 10
+					r.CIHigh += 10
+				}
+			}
+		}
+		ys = append(ys, YearInput{Year: y, Result: res})
+	}
+	d, err := FromYears(ys, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := buildPage(d, &Options{Lang: LangEN})
+	// SIPAS and the 5 elements of names[1]; criteria have no trend rows
+	// when FromYears compares years itself.
+	if len(p.Changes) != 6 {
+		t.Fatalf("%d significant changes, want 6: %+v", len(p.Changes), p.Changes)
+	}
+	for _, c := range p.Changes {
+		if c.Name != names[1] || c.Change != "10.5" || c.Dir != "up" || c.Year != "2020→2021" {
+			t.Errorf("change %+v", c)
+		}
+	}
+}
