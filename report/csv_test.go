@@ -101,3 +101,39 @@ func TestWriteDir(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteDirDeterministic: two runs write byte-identical files (HTML,
+// CSV, PNG and SVG), the print charts being drawn concurrently.
+func TestWriteDirDeterministic(t *testing.T) {
+	d := buildData(t, fixtureNames(5), []int{2020, 2021})
+	a, b := t.TempDir(), t.TempDir()
+	for _, dir := range []string{a, b} {
+		if err := WriteDir(dir, d, &Options{Lang: LangEN}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := 0
+	err := filepath.WalkDir(a, func(p string, e os.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(a, p)
+		x, _ := os.ReadFile(p)
+		y, err := os.ReadFile(filepath.Join(b, rel))
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(x, y) {
+			t.Errorf("%s differs between runs", rel)
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// index.html, 3 tables, 5 figures × 2 formats.
+	if n != 1+3+10 {
+		t.Errorf("%d files", n)
+	}
+}
