@@ -401,7 +401,7 @@ func quality(y YearInput) *Quality {
 // the vs-nation differences of their trend rows; nil when there are none.
 func standings(d *Domain, alpha float64) []index.StrengthResult {
 	var items []index.VsNation
-	for _, list := range [][]Estimate{d.Criteria, d.Elements} {
+	for _, list := range [][]Estimate{d.Elements, d.Criteria} {
 		for _, e := range list {
 			t := e.Trend
 			if t == nil || math.IsNaN(t.VsNation) || math.IsNaN(t.SEVsNation) {
