@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/internal/arrowio"
@@ -85,18 +86,40 @@ func runDemo(e *env, c *command, args []string) error {
 		}
 	}
 	var inputs []report.YearInput
+	var tyears []index.TrendYear
 	for _, y := range res.Years {
 		inputs = append(inputs, report.YearInput{Year: y.Year, Result: y.Index, Validation: y.Validation,
 			Nonresponse: y.Nonresponse, Issued: y.Issued, Returned: y.Returned})
+		tyears = append(tyears, index.TrendYear{Year: y.Year, Design: y.Design, Ballots: y.Ballots})
 	}
-	data, err := report.FromYears(inputs, &report.BuildOptions{By: "province", Title: "SIPAS — synthetic demo survey",
-		TrendOptions: &index.TrendOptions{Adjust: index.AdjustHolm}})
+	progress := func(what string, t0 time.Time) {
+		if d := time.Since(t0); d > time.Second {
+			fmt.Fprintf(e.stderr, "  %s (%.1fs)\n", what, d.Seconds())
+		}
+	}
+	// Changes, ranks with confidence sets and the difference to the nation
+	// (for strengths and weaknesses), as `sipas trend` computes them; 4,000
+	// draws for the rank sets keep the demo quick.
+	t0 := time.Now()
+	tr, err := index.Trend(tyears, nil, &index.TrendRunOptions{Index: index.Options{By: []string{"province"}},
+		Compare: index.TrendOptions{Adjust: index.AdjustHolm, Rank: index.RankOptions{Draws: 4000}}})
+	if err != nil {
+		return err
+	}
+	trows := make([]index.TrendRow, len(tr.Rows))
+	for i, r := range tr.Rows {
+		trows[i] = r.TrendRow
+	}
+	progress("trends, ranks and differences to the nation", t0)
+	t0 = time.Now()
+	data, err := report.FromYears(inputs, &report.BuildOptions{By: "province", Title: "SIPAS — synthetic demo survey", Trend: trows})
 	if err != nil {
 		return err
 	}
 	if err := report.WriteDir(*out, data, &report.Options{Lang: l}); err != nil {
 		return err
 	}
+	progress("report: index.html, tables and print charts", t0)
 	printDemo(e.stdout, res)
 	fmt.Fprintf(e.stdout, "\nreport: %s\nalso in %s: tables/*.csv, ballots_<year>.parquet (clean ballots with final weights), excluded_<year>.csv, index_<year>.csv/json\n",
 		filepath.Join(*out, "index.html"), *out)
