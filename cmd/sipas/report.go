@@ -3,10 +3,7 @@ package main
 import (
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"strings"
-
-	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/internal/arrowio"
@@ -93,16 +90,8 @@ func runReport(e *env, c *command, args []string) error {
 		return badInput(err)
 	}
 
-	type yearData struct {
-		file string
-		rec  arrow.RecordBatch
-	}
-	byYear := map[int]yearData{}
-	defer func() {
-		for _, y := range byYear {
-			y.rec.Release()
-		}
-	}()
+	byYear := yearSet{}
+	defer byYear.release()
 	for _, in := range ins {
 		hasYear := in != "-" && hasColumn(in, *yearCol)
 		if !hasYear && len(ins) > 1 {
@@ -130,25 +119,11 @@ func runReport(e *env, c *command, args []string) error {
 		if err != nil {
 			return err
 		}
-		for y := range parts {
-			if prev, dup := byYear[y]; dup {
-				for _, r := range parts {
-					r.Release()
-				}
-				return badInput(fmt.Errorf("year %d is in both %s and %s: give each year's ballots in one file (each year is one design)", y, prev.file, displayName(in)))
-			}
-		}
-		for y, r := range parts {
-			byYear[y] = yearData{displayName(in), r}
+		if err := byYear.add(parts, displayName(in)); err != nil {
+			return err
 		}
 	}
-	years := slices.Sorted(func(yield func(int) bool) {
-		for y := range byYear {
-			if !yield(y) {
-				return
-			}
-		}
-	})
+	years := byYear.sorted()
 
 	// Each year its own design; index.Trend computes the indices by the
 	// domain column (province names made canonical in the geography of the

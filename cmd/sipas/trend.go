@@ -149,16 +149,8 @@ func runTrend(e *env, c *command, args []string) error {
 	}
 
 	// Read and split the files by year.
-	type yearData struct {
-		file string
-		rec  arrow.RecordBatch
-	}
-	byYear := map[int]yearData{}
-	defer func() {
-		for _, y := range byYear {
-			y.rec.Release()
-		}
-	}()
+	byYear := yearSet{}
+	defer byYear.release()
 	for _, in := range ins {
 		opts := []arrowio.Option{arrowio.WithStdin(e.stdin)}
 		if in != "-" {
@@ -186,25 +178,11 @@ func runTrend(e *env, c *command, args []string) error {
 		if err != nil {
 			return err
 		}
-		for y := range parts {
-			if prev, dup := byYear[y]; dup {
-				for _, r := range parts {
-					r.Release()
-				}
-				return badInput(fmt.Errorf("year %d is in both %s and %s: give each year's ballots in one file (each year is one design)", y, prev.file, displayName(in)))
-			}
-		}
-		for y, r := range parts {
-			byYear[y] = yearData{displayName(in), r}
+		if err := byYear.add(parts, displayName(in)); err != nil {
+			return err
 		}
 	}
-	yearList := slices.Sorted(func(yield func(int) bool) {
-		for y := range byYear {
-			if !yield(y) {
-				return
-			}
-		}
-	})
+	yearList := byYear.sorted()
 	for y := range qOf {
 		if !slices.Contains(yearList, y) {
 			return usagef("--year-questionnaire: year %d is not among the data's years %v", y, yearList)
