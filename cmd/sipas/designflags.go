@@ -272,3 +272,21 @@ func (d domainJSON) MarshalJSON() ([]byte, error) {
 	b.WriteByte('}')
 	return b.Bytes(), nil
 }
+
+// resolve checks the design flags once for a command: the design spec, the
+// interval method (def when --ci is not given) and the confidence level.
+func (f *designFlags) resolve(def sampling.CIMethod) (*sampling.DesignSpec, sampling.CIMethod, float64, error) {
+	spec, err := f.spec()
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	ci, err := f.ciMethod(def)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	level, err := f.confLevel()
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	return spec, ci, level, nil
+}

@@ -67,15 +67,7 @@ func runEstimate(e *env, c *command, args []string) error {
 	default:
 		return usagef("--format: %q is not one of json, csv, table", *format)
 	}
-	spec, err := df.spec()
-	if err != nil {
-		return err
-	}
-	method, err := df.ciMethod(sampling.Wald)
-	if err != nil {
-		return err
-	}
-	level, err := df.confLevel()
+	spec, method, level, err := df.resolve(sampling.Wald)
 	if err != nil {
 		return err
 	}

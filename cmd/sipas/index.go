@@ -43,15 +43,7 @@ func runIndex(e *env, c *command, args []string) error {
 	if err != nil {
 		return usagef("--score: %v", err)
 	}
-	spec, err := df.spec()
-	if err != nil {
-		return err
-	}
-	ci, err := df.ciMethod(sampling.Logit)
-	if err != nil {
-		return err
-	}
-	level, err := df.confLevel()
+	spec, ci, level, err := df.resolve(sampling.Logit)
 	if err != nil {
 		return err
 	}
