@@ -68,33 +68,6 @@ func BenchmarkSelectSample1e4(b *testing.B) { benchInMemory(b, 10_000) }
 func BenchmarkSelectSample1e5(b *testing.B) { benchInMemory(b, 100_000) }
 func BenchmarkSelectSample1e6(b *testing.B) { benchInMemory(b, 1_000_000) }
 
-// benchFileFrame streams a table file, re-opened for every pass with only
-// the columns asked for (as cmd/sipas does).
-type benchFileFrame struct {
-	path   string
-	schema *arrow.Schema
-}
-
-func (f *benchFileFrame) Schema() *arrow.Schema { return f.schema }
-
-func (f *benchFileFrame) Scan(cols []string, fn func(arrow.RecordBatch) error) error {
-	var opts []arrowio.Option
-	if cols != nil {
-		opts = append(opts, arrowio.WithColumns(cols...))
-	}
-	r, err := arrowio.Open(f.path, opts...)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	for r.Next() {
-		if err := fn(r.RecordBatch()); err != nil {
-			return err
-		}
-	}
-	return r.Err()
-}
-
 // BenchmarkSelectSampleRegister30M selects the 35,000-ballot default design
 // from a 30M-row register in Parquet, streamed. The register is generated
 // once (synth, year 2021) into $SIPAS_BENCH_REGISTER (default
@@ -128,7 +101,7 @@ func BenchmarkSelectSampleRegister30M(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	frame := &benchFileFrame{path: path, schema: r.Schema()}
+	frame := sampling.NewFileFrame(path, r.Schema())
 	r.Close()
 	d, err := sampling.ParseSampleDesign(strings.NewReader(benchDesign))
 	if err != nil {

@@ -132,33 +132,6 @@ func smpReadDesign(path string) (*sampling.SampleDesign, error) {
 	return d, nil
 }
 
-// smpFileFrame streams a table file: every Scan reopens it with only the
-// columns asked for, so a 30-million-row register is never held in memory.
-type smpFileFrame struct {
-	path   string
-	schema *arrow.Schema
-}
-
-func (f *smpFileFrame) Schema() *arrow.Schema { return f.schema }
-
-func (f *smpFileFrame) Scan(cols []string, fn func(arrow.RecordBatch) error) error {
-	var opts []arrowio.Option
-	if cols != nil {
-		opts = append(opts, arrowio.WithColumns(cols...))
-	}
-	r, err := arrowio.Open(f.path, opts...)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	for r.Next() {
-		if err := fn(r.RecordBatch()); err != nil {
-			return err
-		}
-	}
-	return r.Err()
-}
-
 // smpOpenFrame opens the frame: a file is streamed; standard input is read
 // whole (it cannot be read twice).
 func smpOpenFrame(e *env, path string) (sampling.SampleFrame, func(), error) {
@@ -180,7 +153,7 @@ func smpOpenFrame(e *env, path string) (sampling.SampleFrame, func(), error) {
 			return pf, func() {}, nil
 		}
 	}
-	return &smpFileFrame{path: path, schema: schema}, func() {}, nil
+	return sampling.NewFileFrame(path, schema), func() {}, nil
 }
 
 // smpParquetFrame streams a flat Parquet file, reading the string columns
