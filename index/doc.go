@@ -15,6 +15,15 @@
 //   - Response tracking: ResponseRates and ResponseRatesFromSample give
 //     issued, returned and valid ballots and the response rate by stratum.
 //
-// The criterion, element and SIPAS indices with design-based standard errors
-// are computed from the clean table and the questionnaire.
+//   - The indices: Compute gives the criterion, element and SIPAS indices
+//     and the expectation shares, nationally and by domains, with
+//     design-based standard errors, intervals, n and design effects, through
+//     the one variance engine of package sampling (checked against R survey
+//     in testdata/index.R).
+//   - Trends: Trend runs Compute per year, each domain against the nation
+//     (VsNationDiff), and CompareYears: changes with Holm or
+//     Benjamini–Hochberg correction, rank confidence sets (RankDomains,
+//     Mogstad, Romano, Shaikh & Wilhelm 2024), tiers, breaks in method
+//     (Mapping) and the 2025 geography (ProvincesIn). StrengthsWeaknesses
+//     and ImportancePerformance tell a province what to fix first.
 package index
