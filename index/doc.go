@@ -6,12 +6,15 @@
 //     expectation items) is read from JSON by ParseQuestionnaire /
 //     LoadQuestionnaire and checked by Validate. DefaultQuestionnaire is the
 //     embedded SIPAS 2017–2020 layout (5 elements, 22 criteria).
+//
 //   - Ballot validation: ValidateBallots splits an Arrow record batch of
 //     ballots into a clean table and an exclusion table with one reason per
 //     problem, and its counts reconcile (rows in = rows used + rows
 //     excluded).
+//
 //   - Double-entry reconciliation: Reconcile compares two keyings of the same
 //     ballots field by field.
+//
 //   - Response tracking: ResponseRates and ResponseRatesFromSample give
 //     issued, returned and valid ballots and the response rate by stratum.
 //
@@ -20,6 +23,7 @@
 //     design-based standard errors, intervals, n and design effects, through
 //     the one variance engine of package sampling (checked against R survey
 //     in testdata/index.R).
+//
 //   - Trends: Trend runs Compute per year, each domain against the nation
 //     (VsNationDiff), and CompareYears: changes with Holm or
 //     Benjamini–Hochberg correction, rank confidence sets (RankDomains,
