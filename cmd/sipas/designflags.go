@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
 	"github.com/sipas-go/sipas/weighting"
 )
@@ -289,4 +290,21 @@ func (f *designFlags) resolve(def sampling.CIMethod) (*sampling.DesignSpec, samp
 		return nil, 0, 0, err
 	}
 	return spec, ci, level, nil
+}
+
+// read reads the table at path (only the columns cols and those of the
+// design flags, unless replicate weight columns PREFIX1.. are wanted) and
+// builds its design with design. The caller releases the record, which
+// carries the final weight under --weighting.
+func (f *designFlags) read(e *env, path string, spec *sampling.DesignSpec, cols []string) (*sampling.Design, arrow.RecordBatch, error) {
+	opts := []arrowio.Option{arrowio.WithStdin(e.stdin)}
+	if spec.RepWeightsPrefix == "" {
+		opts = append(opts, arrowio.WithColumns(estUnique(append(f.columns(), cols...))...))
+	}
+	raw, err := arrowio.ReadAll(path, opts...)
+	if err != nil {
+		return nil, nil, readError(err)
+	}
+	defer raw.Release()
+	return f.design(raw, spec)
 }

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
 )
 
@@ -72,7 +71,7 @@ func runEstimate(e *env, c *command, args []string) error {
 		return err
 	}
 	var ests []sampling.Estimand
-	cols := df.columns()
+	var cols []string
 	for _, v := range means {
 		ests = append(ests, sampling.Estimand{Statistic: "mean", Num: v})
 		cols = append(cols, v)
@@ -90,16 +89,7 @@ func runEstimate(e *env, c *command, args []string) error {
 		cols = append(cols, num, den)
 	}
 	cols = append(cols, by...)
-	opts := []arrowio.Option{arrowio.WithStdin(e.stdin)}
-	if spec.RepWeightsPrefix == "" {
-		opts = append(opts, arrowio.WithColumns(estUnique(cols)...))
-	}
-	rec, err := arrowio.ReadAll(*in, opts...)
-	if err != nil {
-		return readError(err)
-	}
-	defer rec.Release()
-	d, rec, err := df.design(rec, spec) // rec with the final weight under --weighting
+	d, rec, err := df.read(e, *in, spec, cols)
 	if err != nil {
 		return err
 	}

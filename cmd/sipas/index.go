@@ -51,20 +51,11 @@ func runIndex(e *env, c *command, args []string) error {
 	if err != nil {
 		return badInput(err)
 	}
-	opts := []arrowio.Option{arrowio.WithStdin(e.stdin)}
-	if spec.RepWeightsPrefix == "" {
-		cols := append(append(df.columns(), q.Columns()...), by...)
-		if !*noExp {
-			cols = append(cols, presentOf(*in, q.ExpectationColumns())...)
-		}
-		opts = append(opts, arrowio.WithColumns(estUnique(cols)...))
+	cols := append(q.Columns(), by...)
+	if !*noExp {
+		cols = append(cols, presentOf(*in, q.ExpectationColumns())...)
 	}
-	rec, err := arrowio.ReadAll(*in, opts...)
-	if err != nil {
-		return readError(err)
-	}
-	defer rec.Release()
-	d, rec, err := df.design(rec, spec) // rec with the final weight under --weighting
+	d, rec, err := df.read(e, *in, spec, cols)
 	if err != nil {
 		return err
 	}
