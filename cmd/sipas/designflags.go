@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"math"
@@ -306,5 +307,10 @@ func (f *designFlags) read(e *env, path string, spec *sampling.DesignSpec, cols 
 		return nil, nil, readError(err)
 	}
 	defer raw.Release()
-	return f.design(raw, spec)
+	d, rec, err := f.design(raw, spec)
+	var ie *inputError
+	if errors.As(err, &ie) {
+		err = badInput(fmt.Errorf("%s: %w", displayName(path), ie.err))
+	}
+	return d, rec, err
 }

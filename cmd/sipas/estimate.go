@@ -96,7 +96,7 @@ func runEstimate(e *env, c *command, args []string) error {
 	defer rec.Release()
 	res, err := d.Estimates(rec, ests, &sampling.EstimateOptions{By: by, CI: method, Level: level})
 	if err != nil {
-		return badInput(err)
+		return badInput(fmt.Errorf("%s: %w", displayName(*in), err))
 	}
 	switch *format {
 	case "csv":

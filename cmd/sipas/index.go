@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/sipas-go/sipas/index"
@@ -64,7 +66,7 @@ func runIndex(e *env, c *command, args []string) error {
 		NoExpectations: *noExp || !hasAll(rec.Schema(), q.ExpectationColumns())}
 	res, err := index.Compute(d, rec, q, opt)
 	if err != nil {
-		return badInput(err)
+		return badInput(fmt.Errorf("%s: %w", displayName(*in), err))
 	}
 	return writeIndex(e.stdout, *format, d, res, by)
 }
