@@ -1,0 +1,255 @@
+package index
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sipas-go/sipas/sampling"
+)
+
+// IPARow is the importance–performance result of one criterion in one
+// domain (ImportancePerformanceOf).
+type IPARow struct {
+	// Domain is empty for the nation; otherwise the domain's values as in
+	// Row.Domain (DomainKey gives TrendDomainKey's key).
+	Domain    []sampling.DomainValue
+	Criterion string // the criterion's column
+	Element   string // its element id
+	// N is the number of valid answers to the criterion in the domain (the
+	// unweighted n of the criterion index).
+	N int
+	IPA
+}
+
+// DomainKey is the domain key of index.TrendDomainKey ("province=Hà Nội";
+// "" for the nation).
+func (r IPARow) DomainKey() string { return TrendDomainKey(Row{Domain: r.Domain}) }
+
+// ImportancePerformanceOf computes the importance–performance analysis of
+// ImportancePerformance (derived importance: the weighted correlation of a
+// criterion's satisfied indicator with the respondent's mean satisfaction
+// over the other criteria; performance: the weighted satisfied share in
+// percent; quadrants at the means of the domain's criteria) from ballots,
+// nationally and in every domain of opt.By — the same inputs as Compute:
+// the answers are read and classified as Compute reads them (valid codes
+// on the questionnaire's scale, declared missing codes and nulls are item
+// nonresponse, satisfied codes from the questionnaire; any other code is
+// an *InvalidCodeError), the weights are d's final weights (d nil:
+// unweighted) and the domains those of sampling.NewDomains (rows with a
+// null domain value count for the nation only).
+//
+// The rows come nation first, then the domains sorted as Compute sorts
+// them; within a domain the questionnaire's criteria in order. Per domain
+// and criterion c, over the rows i of the domain with w_i > 0,
+//
+//	s_ic   satisfied indicator of a valid answer
+//	o_i^c  = (Σ_k s_ik − s_ic) / (m_i − 1), m_i the valid answers of i
+//	P_c    = 100 · Σ w s_c / Σ w v_c
+//	r_c    = Σ w (s − s̄)(o − ō) / sqrt(Σ w (s − s̄)² · Σ w (o − ō)²)
+//
+// with s̄, ō weighted means over the rows where s_ic and o_i^c are defined
+// (m_i ≥ 2). R: cov.wt(cbind(s, o), wt = w/sum(w), cor = TRUE)$cor[1, 2]
+// (testdata/ipa.R). opt.Score, CI and Level are not used: the analysis is
+// on the satisfied indicators (Performance equals Compute's share index).
+//
+// The work is two passes over the criteria's code columns (one byte per
+// answer), each row adding to its domain's and the nation's sums; it
+// allocates O(rows + criteria × domains).
+func ImportancePerformanceOf(d *sampling.Design, rec arrow.RecordBatch, q *Questionnaire, opt *Options) ([]IPARow, error) {
+	if opt == nil {
+		opt = &Options{}
+	}
+	if q == nil {
+		q = DefaultQuestionnaire()
+	}
+	n := int(rec.NumRows())
+	var w []float64
+	if d != nil {
+		if d.Rows() != n {
+			panic(fmt.Sprintf("index: design has %d rows, ballots %d", d.Rows(), n))
+		}
+		w = d.Weights()
+	} else {
+		w = make([]float64, n)
+		for i := range w {
+			w[i] = 1
+		}
+	}
+	nc := len(q.Criteria)
+	codes := make([][]int8, nc)
+	buf := make([]int8, n*nc)
+	for c, cr := range q.Criteria {
+		codes[c] = buf[c*n : (c+1)*n : (c+1)*n]
+		if err := itemCodes(q, rec, cr.Column, codes[c]); err != nil {
+			return nil, err
+		}
+	}
+	// The satisfied indicator of each code on the scale, from the same
+	// table as Compute's share index (100 for satisfied codes, else 0).
+	lo := int8(q.Scale.Min)
+	tab := satisfiedTable(q, ScoreShare)
+	sat := make([]float64, len(tab))
+	for k, v := range tab {
+		if v != 0 {
+			sat[k] = 1
+		}
+	}
+
+	// Per row: satisfied and valid answers over every criterion.
+	sum := make([]float64, n)
+	cnt := make([]float64, n)
+	for c := range codes {
+		for i, v := range codes[c] {
+			if v != noAnswer {
+				sum[i] += sat[v-lo]
+				cnt[i]++
+			}
+		}
+	}
+
+	// Domains 0..G-1 and the nation G (every row).
+	G := 0
+	var dom []int32
+	var labels func(g int) []sampling.DomainValue
+	if len(opt.By) > 0 {
+		dm, err := sampling.NewDomains(rec, opt.By)
+		if err != nil {
+			return nil, err
+		}
+		G, dom, labels = dm.Len(), dm.Code, dm.Labels
+	}
+	nat := G
+
+	// acc holds, per criterion and domain, the sums of the two passes.
+	type sums struct {
+		swv, sws1     float64 // Σw, Σws over valid answers (performance)
+		sw, sws, swo  float64 // Σw, Σws, Σwo where o is defined
+		cso, css, coo float64 // centred cross products (pass 2)
+		n             int
+	}
+	acc := make([]sums, nc*(G+1))
+	for c := range codes {
+		a := acc[c*(G+1) : (c+1)*(G+1)]
+		for i, v := range codes[c] {
+			if v == noAnswer {
+				continue
+			}
+			g := int32(-1)
+			if dom != nil {
+				g = dom[i]
+			}
+			a[nat].n++
+			if g >= 0 {
+				a[g].n++
+			}
+			wi := w[i]
+			if wi == 0 {
+				continue
+			}
+			s := sat[v-lo]
+			a[nat].swv += wi
+			a[nat].sws1 += wi * s
+			if g >= 0 {
+				a[g].swv += wi
+				a[g].sws1 += wi * s
+			}
+			if cnt[i] < 2 {
+				continue
+			}
+			o := (sum[i] - s) / (cnt[i] - 1)
+			a[nat].sw += wi
+			a[nat].sws += wi * s
+			a[nat].swo += wi * o
+			if g >= 0 {
+				a[g].sw += wi
+				a[g].sws += wi * s
+				a[g].swo += wi * o
+			}
+		}
+	}
+	ms := make([]float64, G+1)
+	mo := make([]float64, G+1)
+	for c := range codes {
+		a := acc[c*(G+1) : (c+1)*(G+1)]
+		for g := range a {
+			ms[g], mo[g] = a[g].sws/a[g].sw, a[g].swo/a[g].sw
+		}
+		for i, v := range codes[c] {
+			wi := w[i]
+			if v == noAnswer || wi == 0 || cnt[i] < 2 {
+				continue
+			}
+			s := sat[v-lo]
+			o := (sum[i] - s) / (cnt[i] - 1)
+			ds, do := s-ms[nat], o-mo[nat]
+			a[nat].cso += wi * ds * do
+			a[nat].css += wi * ds * ds
+			a[nat].coo += wi * do * do
+			if dom != nil {
+				if g := dom[i]; g >= 0 {
+					ds, do := s-ms[g], o-mo[g]
+					a[g].cso += wi * ds * do
+					a[g].css += wi * ds * ds
+					a[g].coo += wi * do * do
+				}
+			}
+		}
+	}
+
+	out := make([]IPARow, 0, nc*(G+1))
+	res := make([]IPA, nc)
+	emit := func(g int, lab []sampling.DomainValue) {
+		for c := range codes {
+			a := acc[c*(G+1)+g]
+			res[c] = IPA{Performance: 100 * a.sws1 / a.swv, Importance: math.NaN()}
+			if a.css > 0 && a.coo > 0 {
+				res[c].Importance = a.cso / math.Sqrt(a.css*a.coo)
+			}
+		}
+		ipaQuadrants(res)
+		for c, cr := range q.Criteria {
+			out = append(out, IPARow{Domain: lab, Criterion: cr.Column, Element: cr.Element, N: acc[c*(G+1)+g].n, IPA: res[c]})
+		}
+	}
+	emit(nat, nil)
+	for g := 0; g < G; g++ {
+		emit(g, labels(g))
+	}
+	return out, nil
+}
+
+// ipaQuadrants sets the quadrants of one domain's criteria as
+// ImportancePerformance does: split at the means of the defined
+// importances and performances, ties going to "important" and "good".
+func ipaQuadrants(out []IPA) {
+	var mi, mp, k float64
+	for _, r := range out {
+		if !math.IsNaN(r.Importance) && !math.IsNaN(r.Performance) {
+			mi += r.Importance
+			mp += r.Performance
+			k++
+		}
+	}
+	mi /= k
+	mp /= k
+	for c := range out {
+		r := &out[c]
+		r.Quadrant = QuadrantUnknown
+		if math.IsNaN(r.Importance) || math.IsNaN(r.Performance) {
+			continue
+		}
+		hi, good := r.Importance >= mi, r.Performance >= mp
+		switch {
+		case hi && !good:
+			r.Quadrant = QuadrantFixFirst
+		case hi && good:
+			r.Quadrant = QuadrantKeepUp
+		case !hi && !good:
+			r.Quadrant = QuadrantLowPriority
+		default:
+			r.Quadrant = QuadrantOverkill
+		}
+	}
+}
