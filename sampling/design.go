@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/catcode"
 )
 
 // LonelyPSU says what to do with a stratum that has a single PSU, with the
@@ -152,16 +153,17 @@ type DesignSpec struct {
 	// AdjustInfluence, when set, makes linearized variances
 	// calibration-aware: for every domain and estimand the engine builds
 	// the influence values z of all rows in row order (zero outside the
-	// domain), calls AdjustInfluence(z), which replaces them in place by
-	// the calibration residuals, and takes the PSU totals of the adjusted
-	// z (R svyrecvar with design$postStrata after postStratify, rake or
+	// domain), calls AdjustInfluence with a block of such vectors (one or
+	// more, each of length Rows()), which replaces each in place by its
+	// calibration residuals, and takes the PSU totals of the adjusted z
+	// (R svyrecvar with design$postStrata after postStratify, rake or
 	// calibrate). weighting.Result.AdjustInfluence is such a function. It
-	// must be linear in z (a linear combination of estimands is adjusted
-	// through its terms) and safe for concurrent use. It is ignored by
-	// replicate designs (their replicate weights carry the calibration)
-	// and by the design effect's v_srs (R's svyvar under the calibrated
-	// weights).
-	AdjustInfluence func(z []float64)
+	// must treat every vector of the block alone, be linear in z (a linear
+	// combination of estimands is adjusted through its terms) and be safe
+	// for concurrent use. It is ignored by replicate designs (their
+	// replicate weights carry the calibration) and by the design effect's
+	// v_srs (R's svyvar under the calibrated weights).
+	AdjustInfluence func(zs ...[]float64)
 }
 
 // Errors of NewDesign, for errors.Is.
@@ -407,37 +409,23 @@ func (d *Design) readWeights(rec arrow.RecordBatch) error {
 	return nil
 }
 
-// desCodes reads a column as strings and codes its values densely in order
-// of first appearance.
+// desCodes codes a stratum or PSU column (catcode: levels in sorted
+// order, so that codes do not depend on the row order); a null is an error
+// naming the rows.
 func desCodes(rec arrow.RecordBatch, role, name string) (codes []int32, levels []string, err error) {
 	col, err := desColumn(rec, role, name)
 	if err != nil {
 		return nil, nil, err
 	}
-	vals, valid, err := arrowio.Strings(col)
+	c, err := catcode.Code(col, catcode.NullFail)
+	var ne *catcode.NullError
+	if errors.As(err, &ne) {
+		return nil, nil, fmt.Errorf("sampling: %s column %q: %w: missing value at %s; every row needs a %s", role, name, ErrBadDesign, desRows(ne.Rows), role)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("sampling: %s column %q: %w", role, name, err)
 	}
-	var missing []int
-	codes = make([]int32, len(vals))
-	idx := make(map[string]int32)
-	for i, v := range vals {
-		if valid != nil && !valid[i] {
-			missing = append(missing, i+1)
-			continue
-		}
-		c, ok := idx[v]
-		if !ok {
-			c = int32(len(levels))
-			idx[v] = c
-			levels = append(levels, v)
-		}
-		codes[i] = c
-	}
-	if len(missing) > 0 {
-		return nil, nil, fmt.Errorf("sampling: %s column %q: %w: missing value at %s; every row needs a %s", role, name, ErrBadDesign, desRows(missing), role)
-	}
-	return codes, levels, nil
+	return c.Codes, c.Levels, nil
 }
 
 func (d *Design) readStrataPSU(rec arrow.RecordBatch) error {
@@ -474,18 +462,13 @@ func (d *Design) readStrataPSU(rec arrow.RecordBatch) error {
 		return err
 	}
 	if d.spec.Nest {
-		// (stratum, raw) pairs get their own codes.
-		key := make(map[int64]int32)
-		for i, r := range raw {
-			k := int64(d.stratum[i])<<32 | int64(r)
-			c, ok := key[k]
-			if !ok {
-				c = int32(len(d.psuStratum))
-				key[k] = c
-				d.psuStratum = append(d.psuStratum, d.stratum[i])
-				d.nh[d.stratum[i]]++
-			}
-			d.psu[i] = c
+		// (stratum, raw) pairs get their own codes, in sorted order.
+		var first []int32
+		d.psu, first = catcode.Combine(d.stratum, raw)
+		d.psuStratum = make([]int32, len(first))
+		for p, i := range first {
+			d.psuStratum[p] = d.stratum[i]
+			d.nh[d.stratum[i]]++
 		}
 		return nil
 	}
@@ -585,7 +568,8 @@ func (d *Design) readFPC(rec arrow.RecordBatch) error {
 // stratum (a counting sort, O(n)).
 func (d *Design) sortRows() {
 	H, P := len(d.nh), len(d.psuStratum)
-	// renumber PSUs: stratum by stratum, in order of first appearance
+	// renumber PSUs stratum by stratum, in order of their codes (sorted
+	// labels: the numbering does not depend on the row order)
 	d.strataPSU = make([]int32, H+1)
 	for _, h := range d.psuStratum {
 		d.strataPSU[h+1]++
@@ -598,11 +582,8 @@ func (d *Design) sortRows() {
 	for p := range newID {
 		newID[p] = -1
 	}
-	// first appearance in row order
-	for i := 0; i < d.n; i++ {
-		p := d.psu[i]
-		if newID[p] < 0 {
-			h := d.psuStratum[p]
+	for p, h := range d.psuStratum {
+		if h >= 0 {
 			newID[p] = next[h]
 			next[h]++
 		}

@@ -1,12 +1,15 @@
 package weighting
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/sipas-go/sipas/internal/catcode"
 )
 
 // Classes is a partition of rows into labelled categories. Index[i] is the
@@ -32,73 +35,6 @@ func unknownColumn(rec arrow.RecordBatch, name string) error {
 		have = append(have, f.Name)
 	}
 	return &StepError{Msg: fmt.Sprintf("column %q is not in the data (columns: %s)", name, strings.Join(have, ", ")), Err: ErrUnknownColumn}
-}
-
-// categories returns the code of every row in one column and the labels of the
-// codes, in order of first appearance. Strings, dictionaries of strings,
-// integers and booleans are categories; floats are formatted with 'g'.
-func categories(a arrow.Array, name string) ([]int32, []string, error) {
-	n := a.Len()
-	codes := make([]int32, n)
-	var labels []string
-	seen := map[string]int32{}
-	add := func(i int, s string) {
-		c, ok := seen[s]
-		if !ok {
-			c = int32(len(labels))
-			seen[s] = c
-			labels = append(labels, s)
-		}
-		codes[i] = c
-	}
-	for i := 0; i < n; i++ {
-		if a.IsNull(i) {
-			return nil, nil, &StepError{Msg: fmt.Sprintf("column %q row %d is missing; give every row a category (or a category such as \"unknown\" with its own total)", name, i+1), Err: ErrBadData}
-		}
-	}
-	switch c := a.(type) {
-	case *array.Dictionary:
-		dict := c.Dictionary()
-		dc, dl, err := categoriesNoNull(dict, name)
-		if err != nil {
-			return nil, nil, err
-		}
-		for i := 0; i < n; i++ {
-			add(i, dl[dc[c.GetValueIndex(i)]])
-		}
-		return codes, labels, nil
-	case array.StringLike:
-		for i := 0; i < n; i++ {
-			add(i, c.Value(i))
-		}
-	default:
-		for i := 0; i < n; i++ {
-			s, err := scalarString(a, i, name)
-			if err != nil {
-				return nil, nil, err
-			}
-			add(i, s)
-		}
-	}
-	return codes, labels, nil
-}
-
-func categoriesNoNull(a arrow.Array, name string) ([]int32, []string, error) {
-	n := a.Len()
-	codes := make([]int32, n)
-	labels := make([]string, n)
-	for i := 0; i < n; i++ {
-		codes[i] = int32(i)
-		if a.IsNull(i) {
-			continue
-		}
-		s, err := scalarString(a, i, name)
-		if err != nil {
-			return nil, nil, err
-		}
-		labels[i] = s
-	}
-	return codes, labels, nil
 }
 
 func scalarString(a arrow.Array, i int, name string) (string, error) {
@@ -131,55 +67,50 @@ func scalarString(a arrow.Array, i int, name string) (string, error) {
 	return "", &StepError{Msg: fmt.Sprintf("column %q has type %s, which cannot be a category; use strings or integers", name, a.DataType()), Err: ErrBadData}
 }
 
-// ClassesOf groups the rows of rec by the values of the columns cols. With
-// several columns the label joins the values with ":".
+// ClassesOf groups the rows of rec by the values of the columns cols:
+// text, dictionaries, integers, booleans and floats are categories. Classes
+// are the observed combinations in sorted order (column by column, numbers
+// numerically, text bytewise; see internal/catcode), whatever the order of
+// the rows. With several columns the label joins the values with ":". A
+// null is an error naming the column and row.
 func ClassesOf(rec arrow.RecordBatch, cols []string) (Classes, error) {
-	n := int(rec.NumRows())
-	cl := Classes{Name: strings.Join(cols, "*"), Index: make([]int32, n)}
+	cl := Classes{Name: strings.Join(cols, "*")}
 	if len(cols) == 0 { // one class holding every row
+		cl.Index = make([]int32, rec.NumRows())
 		cl.Labels = []string{"(all)"}
 		return cl, nil
 	}
-	type colCodes struct {
-		codes  []int32
-		labels []string
-	}
-	cc := make([]colCodes, len(cols))
+	coded := make([]catcode.Coded, len(cols))
+	codes := make([][]int32, len(cols))
 	for j, name := range cols {
 		a := column(rec, name)
 		if a == nil {
 			return Classes{}, unknownColumn(rec, name)
 		}
-		codes, labels, err := categories(a, name)
-		if err != nil {
-			return Classes{}, err
+		var err error
+		coded[j], err = catcode.Code(a, catcode.NullFail)
+		var ne *catcode.NullError
+		switch {
+		case errors.As(err, &ne):
+			return Classes{}, &StepError{Msg: fmt.Sprintf("column %q row %d is missing; give every row a category (or a category such as \"unknown\" with its own total)", name, ne.Rows[0]), Err: ErrBadData}
+		case err != nil:
+			return Classes{}, &StepError{Msg: fmt.Sprintf("column %q has type %s, which cannot be a category; use strings or integers", name, a.DataType()), Err: ErrBadData}
 		}
-		cc[j] = colCodes{codes, labels}
+		codes[j] = coded[j].Codes
 	}
 	if len(cols) == 1 {
-		cl.Index = cc[0].codes
-		cl.Labels = cc[0].labels
+		cl.Index, cl.Labels = codes[0], coded[0].Levels
 		return cl, nil
 	}
-	seen := map[string]int32{}
-	key := make([]byte, 0, 4*len(cols))
+	var first []int32
+	cl.Index, first = catcode.Combine(codes...)
 	parts := make([]string, len(cols))
-	for i := 0; i < n; i++ {
-		key = key[:0]
-		for j := range cc {
-			c := cc[j].codes[i]
-			key = append(key, byte(c), byte(c>>8), byte(c>>16), byte(c>>24))
+	cl.Labels = make([]string, len(first))
+	for g, i := range first {
+		for j := range cols {
+			parts[j] = coded[j].Levels[codes[j][i]]
 		}
-		c, ok := seen[string(key)]
-		if !ok {
-			c = int32(len(cl.Labels))
-			seen[string(key)] = c
-			for j := range cc {
-				parts[j] = cc[j].labels[cc[j].codes[i]]
-			}
-			cl.Labels = append(cl.Labels, strings.Join(parts, ":"))
-		}
-		cl.Index[i] = c
+		cl.Labels[g] = strings.Join(parts, ":")
 	}
 	return cl, nil
 }
