@@ -61,6 +61,12 @@ type Options struct {
 	Level float64
 	// NoExpectations leaves out the expectation shares.
 	NoExpectations bool
+	// DF selects the degrees of freedom of the domains' intervals: the
+	// design's (the zero value, METHODOLOGY §4) or each domain's own,
+	// PSUs minus strata with a row of the domain (sampling.DFDomain, R's
+	// degf(subset(design, domain))). The national rows always use the
+	// design's.
+	DF sampling.DFRule
 }
 
 // Row is one index estimate: a criterion, element, SIPAS or expectation
@@ -82,6 +88,8 @@ type Row struct {
 	// Flag is "boundary" for an estimate of exactly 0 or 100 (its SE of 0
 	// claims a certainty that the sample does not give).
 	Flag string
+	// DF is the degrees of freedom of the interval (Options.DF).
+	DF int
 }
 
 // Result holds the index rows in the CLI contract's order: national rows
@@ -204,12 +212,20 @@ func Compute(d *sampling.Design, rec arrow.RecordBatch, q *Questionnaire, opt *O
 	}
 	res := &Result{Questionnaire: q, DF: d.DF()}
 	if dom == nil {
-		res.appendRows(q, r, 0, nil, ci, level, ne)
+		res.appendRows(q, r, 0, nil, ci, level, r.DF, ne)
 		return res, nil
 	}
-	res.appendRows(q, r, dom.Len(), nil, ci, level, ne)
+	res.appendRows(q, r, dom.Len(), nil, ci, level, r.DF, ne)
+	var dfs []int
+	if opt.DF == sampling.DFDomain {
+		dfs = d.DomainDF(dom.Code, dom.Len())
+	}
 	for g := 0; g < dom.Len(); g++ {
-		res.appendRows(q, r, g, dom.Labels(g), ci, level, ne)
+		df := r.DF
+		if dfs != nil {
+			df = dfs[g]
+		}
+		res.appendRows(q, r, g, dom.Labels(g), ci, level, df, ne)
 	}
 	return res, nil
 }
@@ -297,14 +313,15 @@ const boundaryTol = 1e-10
 
 // appendRows turns domain g of one engine result (G domains × (K
 // estimands + C combos), already in percent) into index rows labelled dom
-// (nil for the nation). Estimand order: the ne expectation shares, then
-// the criteria; combos: the elements, then SIPAS.
-func (res *Result) appendRows(q *Questionnaire, r *sampling.RatioResult, g int, dom []sampling.DomainValue, ci sampling.CIMethod, level float64, ne int) {
+// (nil for the nation), with intervals on df degrees of freedom. Estimand
+// order: the ne expectation shares, then the criteria; combos: the
+// elements, then SIPAS.
+func (res *Result) appendRows(q *Questionnaire, r *sampling.RatioResult, g int, dom []sampling.DomainValue, ci sampling.CIMethod, level float64, df, ne int) {
 	nel := len(q.Elements)
 	add := func(kind, id, elem string, j int, single bool) {
 		at := r.Index(g, j)
 		est, se, n := r.Est[at], r.SE[at], r.N[at]
-		row := Row{Domain: dom, Kind: kind, ID: id, Element: elem, N: n, Deff: r.Deff[at]}
+		row := Row{Domain: dom, Kind: kind, ID: id, Element: elem, N: n, Deff: r.Deff[at], DF: df}
 		// A share whose every valid answer is satisfied (or none is) is 100
 		// (or 0) in exact arithmetic; with fractional weights the ratio can
 		// come out a rounding error away. Snap it, so that the boundary rule
@@ -326,13 +343,13 @@ func (res *Result) appendRows(q *Questionnaire, r *sampling.RatioResult, g int, 
 			row.Flag = sampling.FlagBoundary
 			row.SE = 0
 			if single {
-				lo, hi := sampling.ConfidenceInterval(sampling.Beta, est, 0, n, r.DF, level, math.NaN())
+				lo, hi := sampling.ConfidenceInterval(sampling.Beta, est, 0, n, df, level, math.NaN())
 				row.CILow, row.CIHigh = 100*lo, 100*hi
 			} else {
 				row.CILow, row.CIHigh = row.Estimate, row.Estimate
 			}
 		default:
-			lo, hi := sampling.ConfidenceInterval(ci, est, se, n, r.DF, level, row.Deff)
+			lo, hi := sampling.ConfidenceInterval(ci, est, se, n, df, level, row.Deff)
 			row.CILow, row.CIHigh = 100*lo, 100*hi
 		}
 		res.Rows = append(res.Rows, row)

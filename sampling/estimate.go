@@ -26,6 +26,9 @@ type Estimate struct {
 	Deff float64
 	// Flag is FlagBoundary for a share of exactly 0 or 1 with SE 0, else "".
 	Flag string
+	// DF is the degrees of freedom of the interval: the design's, or the
+	// domain's with EstimateOptions.DF = DFDomain.
+	DF int
 }
 
 // EstimateOptions are the settings of Mean, Total, Ratio and Estimates. The
@@ -38,6 +41,9 @@ type EstimateOptions struct {
 	CI CIMethod
 	// Level is the confidence level (0: 0.95).
 	Level float64
+	// DF selects the degrees of freedom of the domain intervals: the
+	// design's (default) or each domain's own (DFDomain).
+	DF DFRule
 }
 
 // Estimand names one estimate for Estimates.
@@ -205,6 +211,13 @@ func (d *Design) Estimates(rec arrow.RecordBatch, est []Estimand, opt *EstimateO
 		G = r.NDomains
 	}
 	out := make([]Estimate, 0, G*K)
+	dfs := make([]int, G)
+	for g := range dfs {
+		dfs[g] = res.DF
+	}
+	if o.DF == DFDomain && r.Domain != nil {
+		dfs = d.DomainDF(r.Domain, G)
+	}
 	for g := 0; g < G; g++ {
 		var labels []DomainValue
 		if len(o.By) > 0 {
@@ -213,12 +226,12 @@ func (d *Design) Estimates(rec arrow.RecordBatch, est []Estimand, opt *EstimateO
 		for k, e := range est {
 			i := res.Index(g, k)
 			es := Estimate{Statistic: e.Statistic, Variable: names[k], Domain: labels,
-				Estimate: res.Est[i], SE: res.SE[i], N: res.N[i], Deff: res.Deff[i]}
+				Estimate: res.Est[i], SE: res.SE[i], N: res.N[i], Deff: res.Deff[i], DF: dfs[g]}
 			method := o.CI
 			if e.Statistic == "total" {
 				method = Wald
 			}
-			es.CILow, es.CIHigh = ConfidenceInterval(method, es.Estimate, es.SE, es.N, res.DF, o.Level, es.Deff)
+			es.CILow, es.CIHigh = ConfidenceInterval(method, es.Estimate, es.SE, es.N, es.DF, o.Level, es.Deff)
 			if e.Statistic != "total" && IsBoundary(es.Estimate, es.SE) {
 				es.Flag = FlagBoundary
 			} else if e.Statistic == "total" && IsBoundary(es.Estimate, es.SE) {

@@ -33,8 +33,10 @@ type designFlags struct {
 	weighting                string
 	ci                       string
 	level                    float64
+	df                       string
 
 	wspec *weighting.Spec // the parsed --weighting spec (set by spec())
+	dfr   sampling.DFRule // the parsed --df (set by spec())
 }
 
 // addDesignFlags registers the design flags on fs.
@@ -58,11 +60,17 @@ func addDesignFlags(fs *flag.FlagSet) *designFlags {
 	fs.StringVar(&f.weighting, "weighting", "", "apply the steps of a WEIGHTING.json (from its design_weight) before estimating: linearized SEs use the calibration residuals; with a replicate --variance (built from the design flags; the spec's \"replicates\" are for 'sipas weight') every step is re-run on every replicate")
 	fs.StringVar(&f.ci, "ci", "", "confidence interval: wald, logit or beta")
 	fs.Float64Var(&f.level, "level", 0.95, "confidence level")
+	fs.StringVar(&f.df, "df", "design", "degrees of freedom of the domain intervals: design (PSUs − strata of the design) or domain (each domain's PSUs − strata, R's degf(subset(design, domain)))")
 	return f
 }
 
 // spec returns the design spec of the flags; errors are usage errors.
 func (f *designFlags) spec() (*sampling.DesignSpec, error) {
+	dfr, err := sampling.ParseDFRule(f.df)
+	if err != nil {
+		return nil, usagef("--df: %q is not one of design, domain", f.df)
+	}
+	f.dfr = dfr
 	lonely, err := sampling.ParseLonelyPSU(f.lonely)
 	if err != nil {
 		return nil, usagef("--lonely-psu: %q is not one of fail, remove, certainty, adjust, average", f.lonely)

@@ -40,6 +40,8 @@ type estimateItem struct {
 	N         int        `json:"n"`
 	Deff      jsonNum    `json:"deff"`
 	Flag      string     `json:"flag,omitempty"`
+	// DF is the degrees of freedom of the interval (--df).
+	DF int `json:"df"`
 }
 
 func runEstimate(e *env, c *command, args []string) error {
@@ -94,7 +96,7 @@ func runEstimate(e *env, c *command, args []string) error {
 		return err
 	}
 	defer rec.Release()
-	res, err := d.Estimates(rec, ests, &sampling.EstimateOptions{By: by, CI: method, Level: level})
+	res, err := d.Estimates(rec, ests, &sampling.EstimateOptions{By: by, CI: method, Level: level, DF: df.dfr})
 	if err != nil {
 		return badInput(fmt.Errorf("%s: %w", displayName(*in), err))
 	}
@@ -108,7 +110,7 @@ func runEstimate(e *env, c *command, args []string) error {
 	for i, r := range res {
 		out.Estimates[i] = estimateItem{Statistic: r.Statistic, Variable: r.Variable, Domain: domainJSON(r.Domain),
 			Estimate: jsonNum(r.Estimate), SE: jsonNum(r.SE), CILow: jsonNum(r.CILow), CIHigh: jsonNum(r.CIHigh),
-			N: r.N, Deff: jsonNum(r.Deff), Flag: r.Flag}
+			N: r.N, Deff: jsonNum(r.Deff), Flag: r.Flag, DF: r.DF}
 	}
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")

@@ -102,6 +102,7 @@ func TestIndexCommandBadInput(t *testing.T) {
 		{"unknown weight", []string{"index", "--in", bad, "--weight", "wt"}, []string{"wt", "weight"}},
 		{"lonely psu", []string{"index", "--in", lonely, "--strata", "province"}, []string{"Huế", "lonely"}},
 		{"bad format", []string{"index", "--in", bad, "--format", "xml"}, []string{"xml"}},
+		{"bad df", []string{"index", "--in", bad, "--df", "psu"}, []string{"--df", "psu", "domain"}},
 	} {
 		code, out, errs := vtRun(t, "", tc.args...)
 		if code != 2 {
@@ -116,5 +117,60 @@ func TestIndexCommandBadInput(t *testing.T) {
 				t.Errorf("%s: message %q lacks %q", tc.name, errs, w)
 			}
 		}
+	}
+}
+
+// TestIndexCommandDomainDF: with --df domain every domain row carries its
+// own degrees of freedom (a province of the fixture is a stratum of 3 PSUs:
+// df 2, R's degf(subset(design, province == x)), checked in package index)
+// and a wider interval than with the design's df; national rows keep the
+// design's df.
+func TestIndexCommandDomainDF(t *testing.T) {
+	type row struct {
+		Domain   map[string]string `json:"domain"`
+		Kind, ID string
+		Estimate float64 `json:"estimate"`
+		CILow    float64 `json:"ci_low"`
+		CIHigh   float64 `json:"ci_high"`
+		DF       int     `json:"df"`
+	}
+	get := func(extra ...string) []row {
+		args := append([]string{"index", "--in", indexFixture, "--weight", "weight", "--strata", "stratum", "--psu", "psu", "--by", "province", "--ci", "wald"}, extra...)
+		code, out, errs := vtRun(t, "", args...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		var doc struct {
+			Design    map[string]any `json:"design"`
+			Estimates []row          `json:"estimates"`
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if doc.Design["df"].(float64) != 189-63 {
+			t.Fatalf("design df %v", doc.Design["df"])
+		}
+		return doc.Estimates
+	}
+	des, dom := get(), get("--df", "domain")
+	if len(des) != len(dom) || len(des) == 0 {
+		t.Fatalf("%d vs %d rows", len(des), len(dom))
+	}
+	wider := 0
+	for i := range des {
+		a, b := des[i], dom[i]
+		wantDF := 2
+		if len(a.Domain) == 0 {
+			wantDF = 126
+		}
+		if a.DF != 126 || b.DF != wantDF {
+			t.Fatalf("row %d: df %d (design) and %d (domain), want 126 and %d", i, a.DF, b.DF, wantDF)
+		}
+		if a.Kind == "sipas" && len(a.Domain) > 0 && b.CIHigh-b.CILow > 1.5*(a.CIHigh-a.CILow) {
+			wider++
+		}
+	}
+	if wider < 60 {
+		t.Errorf("only %d of 63 province SIPAS intervals widened with --df domain", wider)
 	}
 }

@@ -35,6 +35,8 @@ type indexRowJSON struct {
 	N        int        `json:"n"`
 	Deff     jsonNum    `json:"deff"`
 	Flag     string     `json:"flag,omitempty"`
+	// DF is the degrees of freedom of the interval (--df).
+	DF int `json:"df"`
 }
 
 type indexJSON struct {
@@ -60,7 +62,7 @@ func writeIndex(w io.Writer, format string, d *sampling.Design, res *index.Resul
 		for _, r := range res.Rows {
 			out.Estimates = append(out.Estimates, indexRowJSON{Domain: domainJSON(r.Domain), Kind: r.Kind, ID: r.ID, Element: r.Element,
 				Estimate: jsonNum(r.Estimate), SE: jsonNum(r.SE), CILow: jsonNum(r.CILow), CIHigh: jsonNum(r.CIHigh),
-				N: r.N, Deff: jsonNum(r.Deff), Flag: r.Flag})
+				N: r.N, Deff: jsonNum(r.Deff), Flag: r.Flag, DF: r.DF})
 		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")

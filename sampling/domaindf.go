@@ -1,0 +1,109 @@
+package sampling
+
+import (
+	"fmt"
+	"strings"
+)
+
+// DFRule selects the degrees of freedom of the t-based (Wald) and logit
+// intervals of domain estimates. The zero value is DFDesign.
+type DFRule int
+
+const (
+	// DFDesign gives every domain the design degrees of freedom (PSUs
+	// minus strata of the whole design, METHODOLOGY §4: Design.DF). This is
+	// R's confint(svyby(...), df = degf(design)).
+	DFDesign DFRule = iota
+	// DFDomain gives each domain its own degrees of freedom: the PSUs that
+	// hold a row of the domain (with nonzero weight) minus the strata that
+	// hold one (Design.DomainDF). This is R's degf(subset(design, domain)),
+	// the df that confint() and svyciprop() use when a domain is analysed
+	// as a subset design, and the df Korn & Graubard (1999, §5.2) recommend
+	// for domains: a province that is a stratum with 10 PSUs has 9 degrees
+	// of freedom for its variance whatever the size of the nation's design,
+	// and t(9) rather than the normal quantile keeps its intervals closer to
+	// their nominal coverage.
+	DFDomain
+)
+
+var dfNames = [...]string{DFDesign: "design", DFDomain: "domain"}
+
+// String returns "design" or "domain".
+func (r DFRule) String() string {
+	if r >= 0 && int(r) < len(dfNames) {
+		return dfNames[r]
+	}
+	return fmt.Sprintf("DFRule(%d)", int(r))
+}
+
+// ParseDFRule reads "design" (or "") and "domain".
+func ParseDFRule(s string) (DFRule, error) {
+	if s == "" {
+		return DFDesign, nil
+	}
+	for i, n := range dfNames {
+		if strings.EqualFold(s, n) {
+			return DFRule(i), nil
+		}
+	}
+	return 0, fmt.Errorf("sampling: unknown degrees-of-freedom rule %q (want design or domain)", s)
+}
+
+// DomainDF returns the degrees of freedom of each of the nDomains domains
+// of domain (codes 0..nDomains−1 per row, −1 for a row in no domain): the
+// number of PSUs with at least one row of the domain with nonzero weight
+// minus the number of strata with at least one such row, as R
+// degf.survey.design2 on subset(design, domain). A domain with no row has
+// df 0; one whose rows all lie in single-PSU strata (one PSU per stratum)
+// has df 0 too, and its intervals then use the normal quantile, as for a
+// design with df < 1 (ConfidenceInterval).
+//
+// Replicate designs return the design's DF for every domain (R's degf for
+// replicate designs is the rank of the replicate weights, which a domain
+// does not change in R's subset, which keeps every replicate).
+//
+// It panics when len(domain) ≠ Rows() or a code is out of range.
+func (d *Design) DomainDF(domain []int32, nDomains int) []int {
+	if len(domain) != d.n {
+		panic(fmt.Sprintf("sampling: DomainDF: %d domain codes for a design of %d rows", len(domain), d.n))
+	}
+	df := make([]int, nDomains)
+	if d.reps != nil {
+		for g := range df {
+			df[g] = d.df
+		}
+		return df
+	}
+	// Rows in (stratum, PSU) order: a domain's PSU (stratum) is counted the
+	// first time one of its rows is met in that PSU (stratum).
+	lastPSU := make([]int32, nDomains)
+	lastStr := make([]int32, nDomains)
+	for g := range lastPSU {
+		lastPSU[g], lastStr[g] = -1, -1
+	}
+	for p := 0; p+1 < len(d.psuStart); p++ {
+		h := d.psuStratum[p]
+		for pos := d.psuStart[p]; pos < d.psuStart[p+1]; pos++ {
+			i := pos
+			if d.order != nil {
+				i = d.order[pos]
+			}
+			g := domain[i]
+			if g < 0 || d.w[i] == 0 {
+				continue
+			}
+			if int(g) >= nDomains {
+				panic(fmt.Sprintf("sampling: DomainDF: row %d has domain %d, want < %d", i, g, nDomains))
+			}
+			if lastPSU[g] != int32(p) {
+				lastPSU[g] = int32(p)
+				df[g]++
+			}
+			if lastStr[g] != h {
+				lastStr[g] = h
+				df[g]--
+			}
+		}
+	}
+	return df
+}
