@@ -82,6 +82,9 @@ func boolPtr(b *bool) string {
 //   - "strengths": each domain's criteria and elements against the nation
 //     (difference, SE, p before and after Benjamini–Hochberg, standing
 //     "strength", "weakness" or empty), when the trend rows carry them;
+//   - "ipa": the importance–performance analysis of every criterion of
+//     the nation and each domain (importance, performance, quadrant), when
+//     it was given (YearInput.IPA);
 //   - "response_rates" and "exclusions" of the latest year, when known.
 //
 // Numbers are in percent with two decimals (p-values four); empty cells
@@ -178,6 +181,9 @@ func Tables(data *Data, opt *Options) []Table {
 	}
 	if len(sw.Rows) > 0 {
 		out = append(out, sw)
+	}
+	if t, ok := ipaTable(l, q, y, byLabel); ok {
+		out = append(out, t)
 	}
 
 	if qy := y.Quality; qy != nil {

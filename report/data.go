@@ -68,6 +68,10 @@ type Domain struct {
 	// difference (index.CompareYears alone does not compute it; index.Trend
 	// does).
 	Standings []index.StrengthResult
+	// IPA is the importance–performance analysis of the domain's criteria
+	// (index.ImportancePerformanceOf, in the questionnaire's order); nil
+	// when not given (YearInput.IPA).
+	IPA []index.IPARow
 }
 
 // Estimate is one index estimate in percent (0–100), as index.Row, with
@@ -150,6 +154,10 @@ type YearInput struct {
 	// e.g. the expectation shares when Result comes from index.Trend (which
 	// leaves them out). Domain keys must be those of Result.
 	Extra []index.Row
+	// IPA, when set, is the importance–performance analysis of the year
+	// (index.ImportancePerformanceOf: the nation and every domain); rows
+	// of domains that Result does not have are left out.
+	IPA []index.IPARow
 }
 
 // BuildOptions configure FromYears; the zero value (or nil) works.
@@ -261,6 +269,7 @@ func FromYears(years []YearInput, opt *BuildOptions) (*Data, error) {
 				Trend: tr[tkey{key, row.Kind, row.ID, y.Year}]}
 			d.set(e)
 		}
+		attachIPA(byKey, y.IPA)
 		for _, key := range order {
 			if key == "" {
 				yr.National = *byKey[key]

@@ -71,6 +71,10 @@ type page struct {
 	QYears    []qualityYear
 	Methods   []string
 	Criteria  []tableRow
+	// IPA is the importance–performance section (ipa.go); HasIPA adds the
+	// "fix first" column to the strengths table.
+	IPA    *ipaView
+	HasIPA bool
 }
 
 type tableRow struct {
@@ -78,7 +82,7 @@ type tableRow struct {
 }
 
 type swRow struct {
-	Name, Strengths, Weaknesses string
+	Name, Strengths, Weaknesses, FixFirst string
 }
 
 type rankRow struct {
@@ -250,7 +254,12 @@ func buildPage(data *Data, opt *Options) *page {
 
 	// Strengths and weaknesses per domain.
 	for _, d := range y.Domains {
-		if d.Standings == nil {
+		if d.IPA != nil {
+			p.HasIPA = true
+		}
+	}
+	for _, d := range y.Domains {
+		if d.Standings == nil && d.IPA == nil {
 			continue
 		}
 		var st, wk []string
@@ -266,8 +275,10 @@ func buildPage(data *Data, opt *Options) *page {
 				wk = append(wk, lab)
 			}
 		}
-		p.Strengths = append(p.Strengths, swRow{Name: d.Name, Strengths: strings.Join(st, "; "), Weaknesses: strings.Join(wk, "; ")})
+		p.Strengths = append(p.Strengths, swRow{Name: d.Name, Strengths: strings.Join(st, "; "), Weaknesses: strings.Join(wk, "; "),
+			FixFirst: fixFirst(l, q, &d)})
 	}
+	p.IPA = ipaSection(l, q, y, &cs, ys)
 
 	// Trend lines: national SIPAS with its interval, and the elements.
 	if len(data.Years) > 1 {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"image/color"
 	"image/png"
 	"io"
@@ -42,7 +43,7 @@ func (f Figure) draw(c draw.Canvas) {
 const PrintDPI = 300
 
 // WritePNG writes the figure as PNG at dpi dots per inch (0 means
-// PrintDPI).
+// PrintDPI), with the resolution recorded in the file (pHYs chunk).
 func (f Figure) WritePNG(w io.Writer, dpi int) error {
 	if dpi == 0 {
 		dpi = PrintDPI
@@ -52,7 +53,11 @@ func (f Figure) WritePNG(w io.Writer, dpi int) error {
 	// Fast compression: default zlib levels cost several times the drawing
 	// on large charts for a few percent of size.
 	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	return enc.Encode(w, c.Image())
+	var b bytes.Buffer
+	if err := enc.Encode(&b, c.Image()); err != nil {
+		return err
+	}
+	return writePNGWithDPI(w, b.Bytes(), dpi)
 }
 
 // WriteSVG writes the figure as SVG with the fonts embedded, so that the
@@ -173,7 +178,9 @@ func hexColor(s string) color.Color {
 // element, values written in the cells), "radars-01", "radars-02", … (a
 // radar per domain against the nation, 12 to a page) and, with more than
 // one year,
-// "trend" (the national SIPAS across years with its interval).
+// "trend" (the national SIPAS across years with its interval); "ipa" (the
+// importance–performance chart of the nation's criteria, print_ipa.go)
+// comes before "trend" when the latest year has it (YearInput.IPA).
 func Figures(data *Data, opt *Options) []Figure {
 	l := opt.lang()
 	y := data.Latest()
@@ -233,6 +240,10 @@ func Figures(data *Data, opt *Options) []Figure {
 		}
 		out = append(out, radarFigures(cols[:len(cols)-1], rows, all[1:], nat, radarMin(all...),
 			l.textOr("by."+by, by), l.text("national"))...)
+	}
+
+	if f, ok := ipaFigure(l, y, ys); ok {
+		out = append(out, f)
 	}
 
 	if len(data.Years) > 1 {

@@ -21,6 +21,7 @@ td.l,th.l{text-align:left}
 .radars{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:8px}
 .tier1{background:#e3f4e6}.tier2{background:#f1f9e6}.tier3{background:#fdeee4}.tier4{background:#fbe1df}
 .note{color:#555;font-size:.9em}
+.q-fix_first td:last-child{color:#d73027;font-weight:bold}.q-keep_up td:last-child{color:#1a9850}
 nav a{margin-right:12px}
 @media print{.chart{page-break-inside:avoid}nav{display:none}}
 </style>
@@ -29,7 +30,7 @@ nav a{margin-right:12px}
 <h1>{{.Title}}</h1>
 {{if .Years}}<p class="note">{{index .T "sec.trend"}}: {{.Years}}</p>{{end}}
 {{if .Generated}}<p class="note">{{.Generated}}</p>{{end}}
-<nav><a href="#national">{{index .T "sec.national"}}</a>{{if .Ranking}}<a href="#ranking">{{index .T "sec.ranking"}}</a><a href="#heatmap">{{index .T "sec.heatmap"}}</a>{{end}}{{if .Strengths}}<a href="#strengths">{{index .T "sec.strengths"}}</a>{{end}}{{if .Radars}}<a href="#radar">{{index .T "sec.radar"}}</a>{{end}}<a href="#trend">{{index .T "sec.trend"}}</a>{{if .Expect}}<a href="#expectations">{{index .T "sec.expect"}}</a>{{end}}<a href="#quality">{{index .T "sec.quality"}}</a><a href="#methods">{{index .T "sec.methods"}}</a></nav>
+<nav><a href="#national">{{index .T "sec.national"}}</a>{{if .Ranking}}<a href="#ranking">{{index .T "sec.ranking"}}</a><a href="#heatmap">{{index .T "sec.heatmap"}}</a>{{end}}{{if .Strengths}}<a href="#strengths">{{index .T "sec.strengths"}}</a>{{end}}{{if .Radars}}<a href="#radar">{{index .T "sec.radar"}}</a>{{end}}{{if .IPA}}<a href="#ipa">{{index .T "sec.ipa"}}</a>{{end}}<a href="#trend">{{index .T "sec.trend"}}</a>{{if .Expect}}<a href="#expectations">{{index .T "sec.expect"}}</a>{{end}}<a href="#quality">{{index .T "sec.quality"}}</a><a href="#methods">{{index .T "sec.methods"}}</a></nav>
 <noscript><p class="note">{{index .T "nojs"}}</p></noscript>
 
 <h2 id="national">{{index .T "sec.national"}}</h2>
@@ -63,8 +64,8 @@ nav a{margin-right:12px}
 <h2 id="strengths">{{index .T "sec.strengths"}}</h2>
 <p class="note">{{index .T "sw.note"}}</p>
 <table>
-<tr><th class="l">{{.ByLabel}}</th><th class="l">{{index .T "col.strengths"}}</th><th class="l">{{index .T "col.weaknesses"}}</th></tr>
-{{range .Strengths}}<tr><td class="l">{{.Name}}</td><td class="l">{{.Strengths}}</td><td class="l">{{.Weaknesses}}</td></tr>
+<tr><th class="l">{{.ByLabel}}</th><th class="l">{{index .T "col.strengths"}}</th><th class="l">{{index .T "col.weaknesses"}}</th>{{if .HasIPA}}<th class="l">{{index .T "col.fix_first"}}</th>{{end}}</tr>
+{{$ipa := .HasIPA}}{{range .Strengths}}<tr><td class="l">{{.Name}}</td><td class="l">{{.Strengths}}</td><td class="l">{{.Weaknesses}}</td>{{if $ipa}}<td class="l">{{.FixFirst}}</td>{{end}}</tr>
 {{end}}</table>
 {{end}}
 
@@ -72,6 +73,16 @@ nav a{margin-right:12px}
 <div class="radars">
 {{range .Radars}}{{template "chart" .}}{{end}}
 </div>
+{{end}}
+
+{{with .IPA}}
+<h2 id="ipa">{{index $.T "sec.ipa"}}</h2>
+<p class="note">{{index $.T "ipa.note"}}</p>
+{{with .Chart}}{{template "chart" .}}{{end}}
+<table>
+<tr><th class="l">id</th><th class="l">{{index $.T "col.criterion"}}</th><th>{{index $.T "col.importance"}}</th><th>{{index $.T "col.performance"}}</th><th>{{index $.T "col.n"}}</th><th class="l">{{index $.T "col.quadrant"}}</th></tr>
+{{range .Rows}}<tr class="{{.Class}}"><td class="l">{{.Code}}</td><td class="l">{{.Label}}</td><td>{{.Importance}}</td><td>{{.Performance}}</td><td>{{.N}}</td><td class="l">{{.Quadrant}}</td></tr>
+{{end}}</table>
 {{end}}
 
 <h2 id="trend">{{index .T "sec.trend"}}</h2>
