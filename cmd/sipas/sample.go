@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,16 +10,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"text/tabwriter"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
@@ -146,139 +140,43 @@ func smpOpenFrame(e *env, path string) (sampling.SampleFrame, func(), error) {
 	if err != nil {
 		return nil, nil, smpReadErr(err)
 	}
-	schema := r.Schema()
-	r.Close()
-	if format, _ := arrowio.FormatOf(path); format == arrowio.Parquet {
-		if pf, ok := smpParquet(path, schema); ok {
-			return pf, func() {}, nil
-		}
-	}
-	return sampling.NewFileFrame(path, schema), func() {}, nil
+	defer r.Close()
+	rows, _ := arrowio.Rows(r)
+	return &smpFileFrame{path: path, schema: r.Schema(), rows: rows}, func() {}, nil
 }
 
-// smpParquetFrame streams a flat Parquet file, reading the string columns
-// that are dictionary-encoded in every row group as Arrow dictionary arrays:
+// smpFileFrame streams the frame file, reading only the columns asked for
+// and Parquet text columns as dictionaries (arrowio.WithDictionary):
 // decoding a 30-million-row register then costs index decoding rather than
 // copying every string (SelectSample turns the selected rows back into the
 // schema's plain strings).
-type smpParquetFrame struct {
-	rows   int64
+type smpFileFrame struct {
 	path   string
 	schema *arrow.Schema
-	index  map[string]int
-	dict   map[int]bool
+	rows   int64 // 0 when unknown (CSV, IPC)
 }
 
-// smpParquet checks that the file is flat (one leaf column per field) and
-// finds its fully dictionary-encoded columns; ok is false when the generic
-// reader should be used.
-func smpParquet(path string, schema *arrow.Schema) (*smpParquetFrame, bool) {
-	pf, err := file.OpenParquetFile(path, false)
-	if err != nil {
-		return nil, false
-	}
-	defer pf.Close()
-	md := pf.MetaData()
-	if md.Schema.NumColumns() != schema.NumFields() {
-		return nil, false
-	}
-	f := &smpParquetFrame{path: path, schema: schema, index: map[string]int{}, dict: map[int]bool{}, rows: md.NumRows}
-	for i, fld := range schema.Fields() {
-		if md.Schema.Column(i).Name() != fld.Name {
-			return nil, false
-		}
-		if _, dup := f.index[fld.Name]; !dup {
-			f.index[fld.Name] = i
-		}
-		if id := fld.Type.ID(); id != arrow.STRING && id != arrow.BINARY {
-			continue
-		}
-		all := md.NumRowGroups() > 0
-		for g := 0; g < md.NumRowGroups() && all; g++ {
-			cc, err := md.RowGroup(g).ColumnChunk(i)
-			if err != nil || !cc.HasDictionaryPage() || len(cc.EncodingStats()) == 0 {
-				all = false
-				break
-			}
-			for _, st := range cc.EncodingStats() {
-				if pt := st.PageType.String(); pt == "DATA_PAGE" || pt == "DATA_PAGE_V2" {
-					if st.Encoding != parquet.Encodings.PlainDict && st.Encoding != parquet.Encodings.RLEDict {
-						all = false
-					}
-				}
-			}
-		}
-		f.dict[i] = all
-	}
-	return f, true
-}
-
-func (f *smpParquetFrame) Schema() *arrow.Schema { return f.schema }
+func (f *smpFileFrame) Schema() *arrow.Schema { return f.schema }
 
 // NumRows lets SelectSample size its per-row arrays once.
-func (f *smpParquetFrame) NumRows() int64 { return f.rows }
+func (f *smpFileFrame) NumRows() int64 { return f.rows }
 
-func (f *smpParquetFrame) Scan(cols []string, fn func(arrow.RecordBatch) error) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = badInput(fmt.Errorf("%s: cannot read Parquet data: %v", f.path, p))
-		}
-	}()
-	props := parquet.NewReaderProperties(memory.DefaultAllocator)
-	props.BufferedStreamEnabled = true
-	props.BufferSize = 64 << 10
-	osf, err := os.Open(f.path)
+func (f *smpFileFrame) Scan(cols []string, fn func(arrow.RecordBatch) error) error {
+	opts := []arrowio.Option{arrowio.WithDictionary()}
+	if cols != nil {
+		opts = append(opts, arrowio.WithColumns(cols...))
+	}
+	r, err := arrowio.Open(f.path, opts...)
 	if err != nil {
-		return badInput(err)
+		return err
 	}
-	defer osf.Close()
-	pf, err := file.NewParquetReader(osf, file.WithReadProps(props))
-	if err != nil {
-		return badInput(fmt.Errorf("%s: %w", f.path, err))
-	}
-	defer pf.Close()
-	var idx []int
-	if cols == nil {
-		for i := range f.schema.Fields() {
-			idx = append(idx, i)
-		}
-	} else {
-		for _, c := range cols {
-			i, ok := f.index[c]
-			if !ok {
-				return badInput(fmt.Errorf("%s: no column %q", f.path, c))
-			}
-			idx = append(idx, i)
-		}
-		slices.Sort(idx)
-		idx = slices.Compact(idx)
-	}
-	// Parallel decodes the columns of a batch concurrently (the last pass
-	// reads every column).
-	ap := pqarrow.ArrowReadProperties{BatchSize: 64 << 10, Parallel: len(idx) > 1}
-	for _, i := range idx {
-		if f.dict[i] {
-			ap.SetReadDict(i, true)
-		}
-	}
-	fr, err := pqarrow.NewFileReader(pf, ap, memory.DefaultAllocator)
-	if err != nil {
-		return badInput(fmt.Errorf("%s: %w", f.path, err))
-	}
-	rr, err := fr.GetRecordReader(context.Background(), idx, nil)
-	if err != nil {
-		return badInput(fmt.Errorf("%s: %w", f.path, err))
-	}
-	defer rr.Release()
-	for rr.Next() {
-		if err := fn(rr.RecordBatch()); err != nil {
+	defer r.Close()
+	for r.Next() {
+		if err := fn(r.RecordBatch()); err != nil {
 			return err
 		}
 	}
-	if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
-		return badInput(fmt.Errorf("%s: %w", f.path, err))
-	}
-	return nil
+	return r.Err()
 }
 
 func smpReadErr(err error) error {

@@ -22,6 +22,8 @@ type config struct {
 	format    Format
 	hasFormat bool
 	whole     bool // internal: ReadAll asks for one batch
+	dict      bool // WithDictionary
+	dictCols  map[string]bool
 }
 
 // Option configures Open, ReadAll and Write.
@@ -99,4 +101,24 @@ func WithFormat(f Format) Option {
 		panic("arrowio: WithFormat: unknown format")
 	}
 	return func(c *config) { c.format, c.hasFormat = f, true }
+}
+
+// WithDictionary reads Parquet text columns (Arrow string or binary) whose
+// data pages are dictionary-encoded in every row group as Arrow
+// dictionary<int32, string> arrays instead of plain strings: a register
+// whose province, district or field columns repeat a few hundred values
+// over millions of rows then costs index decoding rather than a copy of
+// every string. Only the named columns, or every such column when no names
+// are given. The Reader's schema shows the dictionary types. CSV and IPC
+// files ignore it (IPC keeps the types it was written with).
+func WithDictionary(cols ...string) Option {
+	return func(c *config) {
+		c.dict, c.dictCols = true, nil
+		if len(cols) > 0 {
+			c.dictCols = make(map[string]bool, len(cols))
+			for _, n := range cols {
+				c.dictCols[n] = true
+			}
+		}
+	}
 }

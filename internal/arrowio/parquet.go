@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
@@ -66,7 +67,14 @@ func newParquetReader(f *os.File, name string, cfg *config) (r *parquetReader, e
 		}
 	}
 	batch := int64(cfg.batch) // also for ReadAll: see readAccumulated
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: batch, PreAllocBinaryData: true}, mem)
+	ap := pqarrow.ArrowReadProperties{BatchSize: batch, PreAllocBinaryData: true}
+	if cfg.dict {
+		if err := readDictColumns(&ap, pf.MetaData(), cfg.dictCols); err != nil {
+			pf.Close()
+			return nil, corruptParquet(name, err)
+		}
+	}
+	fr, err := pqarrow.NewFileReader(pf, ap, mem)
 	if err != nil {
 		pf.Close()
 		return nil, corruptParquet(name, err)
@@ -130,6 +138,41 @@ func newParquetReader(f *os.File, name string, cfg *config) (r *parquetReader, e
 	}
 	r.schema = arrow.NewSchema(fields, meta)
 	return r, nil
+}
+
+// readDictColumns asks ap to read as dictionaries the top-level string and
+// binary columns (those in only, if not nil) whose data pages are
+// dictionary-encoded in every row group (WithDictionary).
+func readDictColumns(ap *pqarrow.ArrowReadProperties, md *metadata.FileMetaData, only map[string]bool) error {
+	man, err := pqarrow.NewSchemaManifest(md.Schema, md.KeyValueMetadata(), ap)
+	if err != nil {
+		return err
+	}
+	for _, f := range man.Fields {
+		if !f.IsLeaf() || (only != nil && !only[f.Field.Name]) {
+			continue
+		}
+		if id := f.Field.Type.ID(); id != arrow.STRING && id != arrow.BINARY {
+			continue
+		}
+		all := md.NumRowGroups() > 0
+		for g := 0; g < md.NumRowGroups() && all; g++ {
+			cc, err := md.RowGroup(g).ColumnChunk(f.ColIndex)
+			if err != nil {
+				return err
+			}
+			all = cc.HasDictionaryPage() && len(cc.EncodingStats()) > 0
+			for _, st := range cc.EncodingStats() {
+				if pt := st.PageType.String(); pt == "DATA_PAGE" || pt == "DATA_PAGE_V2" {
+					all = all && (st.Encoding == parquet.Encodings.PlainDict || st.Encoding == parquet.Encodings.RLEDict)
+				}
+			}
+		}
+		if all {
+			ap.SetReadDict(f.ColIndex, true)
+		}
+	}
+	return nil
 }
 
 func appendLeaves(dst []int, f *pqarrow.SchemaField) []int {

@@ -149,6 +149,19 @@ func openInput(path string, cfg *config) (f *os.File, name string, cleanup func(
 	return f, name, cleanup, nil
 }
 
+// Rows returns the number of rows of the file r reads when the file's
+// metadata says (Parquet) without reading the data; ok is false for other
+// formats.
+func Rows(r Reader) (n int64, ok bool) {
+	if cr, isCR := r.(*closingReader); isCR {
+		r = cr.Reader
+	}
+	if nr, isNR := r.(interface{ numRows() int64 }); isNR {
+		return nr.numRows(), true
+	}
+	return 0, false
+}
+
 // ReadAll reads a whole table file into one record batch (the file's batches
 // or row groups concatenated), projected if WithColumns is given. The caller
 // must Release the result. For big Parquet files prefer Open with a
@@ -161,14 +174,14 @@ func ReadAll(path string, opts ...Option) (arrow.RecordBatch, error) {
 		return nil, err
 	}
 	defer r.Close()
-	if nr, ok := r.(*closingReader).Reader.(interface{ numRows() int64 }); ok {
+	if rows, ok := Rows(r); ok {
 		limit := 1 << 16
 		if st, err := r.(*closingReader).f.Stat(); err == nil {
 			// Compressed files hold at least ~1 byte per 16 rows unless
 			// columns are mostly null; past that the buffers grow.
 			limit += int(min(st.Size(), math.MaxInt32)) * 16
 		}
-		return readAccumulated(r, int(nr.numRows()), limit, cfg.mem)
+		return readAccumulated(r, int(rows), limit, cfg.mem)
 	}
 	var batches []arrow.RecordBatch
 	defer func() {
