@@ -283,3 +283,13 @@ func figNames(figs []Figure) []string {
 	}
 	return s
 }
+
+// TestBrowserIPA loads a page with the importance–performance section
+// (and hostile domain names in the "fix first" column) in headless
+// Chromium with the network cut: every chart renders, the console is
+// silent, no injected script runs.
+func TestBrowserIPA(t *testing.T) {
+	bin := chromium(t)
+	names := append([]string{"Hà Nội", "Thừa Thiên Huế"}, hostile...)
+	checkPage(t, bin, render(t, buildIPAData(t, names, []int{2020, 2021}), &Options{Lang: LangEN}), "ipa-en", true)
+}

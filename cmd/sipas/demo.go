@@ -88,8 +88,14 @@ func runDemo(e *env, c *command, args []string) error {
 	var inputs []report.YearInput
 	var tyears []index.TrendYear
 	for _, y := range res.Years {
+		// Importance–performance of the criteria, nationally and by
+		// province, from the weighted ballots (a few ms a year).
+		ipa, err := index.ImportancePerformanceOf(y.Design, y.Ballots, y.Index.Questionnaire, &index.Options{By: []string{"province"}})
+		if err != nil {
+			return err
+		}
 		inputs = append(inputs, report.YearInput{Year: y.Year, Result: y.Index, Validation: y.Validation,
-			Nonresponse: y.Nonresponse, Issued: y.Issued, Returned: y.Returned})
+			Nonresponse: y.Nonresponse, Issued: y.Issued, Returned: y.Returned, IPA: ipa})
 		tyears = append(tyears, index.TrendYear{Year: y.Year, Design: y.Design, Ballots: y.Ballots})
 	}
 	progress := func(what string, t0 time.Time) {

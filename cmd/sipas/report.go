@@ -170,6 +170,12 @@ func runReport(e *env, c *command, args []string) error {
 				}
 			}
 		}
+		// Importance–performance of the criteria, nationally and by --by.
+		ipa, err := index.ImportancePerformanceOf(tyears[i].Design, tyears[i].Ballots, q, &iopt)
+		if err != nil {
+			return badInput(fmt.Errorf("year %d: %w", yr.Year, err))
+		}
+		in.IPA = ipa
 		inputs = append(inputs, in)
 	}
 	methods := report.Methods{Weighted: df.weight != "" || df.weighting != "", Variance: spec.Variance.String(),

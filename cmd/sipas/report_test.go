@@ -38,10 +38,14 @@ func TestReportCommand(t *testing.T) {
 	if !bytes.Contains(page, []byte("Điểm mạnh, điểm yếu")) || !bytes.Contains(page, []byte("So với cả nước")) {
 		t.Error("no strengths and weaknesses section")
 	}
-	// national, ranking, heatmap, 63 radars, trend, domain trend, expectations.
+	// national, ranking, heatmap, 63 radars, importance–performance,
+	// trend, domain trend, expectations.
 	charts := len(regexp.MustCompile(`<div class="chart" id="chart-\d+"`).FindAll(page, -1))
-	if charts != 3+63+3 {
-		t.Errorf("%d charts, want %d", charts, 3+63+3)
+	if charts != 3+63+1+3 {
+		t.Errorf("%d charts, want %d", charts, 3+63+1+3)
+	}
+	if !bytes.Contains(page, []byte(`<h2 id="ipa">`)) || !bytes.Contains(page, []byte("Ưu tiên cải thiện (IPA)")) {
+		t.Error("no importance–performance section or fix-first column")
 	}
 	b, err := os.ReadFile(filepath.Join(out, "tables", "ranking.csv"))
 	if err != nil {
@@ -68,7 +72,8 @@ func TestReportCommand(t *testing.T) {
 		t.Errorf("provinces not canonical: %v", recs[1:4])
 	}
 	for _, f := range []string{"tables/estimates.csv", "tables/elements.csv", "tables/strengths.csv",
-		"charts/national.png", "charts/ranking.svg", "charts/heatmap.png", "charts/radars-06.png", "charts/trend.png"} {
+		"charts/national.png", "charts/ranking.svg", "charts/heatmap.png", "charts/radars-06.png", "charts/trend.png",
+		"tables/ipa.csv", "charts/ipa.png", "charts/ipa.svg"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
 		}
