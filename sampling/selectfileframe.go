@@ -10,19 +10,37 @@ import (
 // Arrow IPC, by extension) with the given schema: every Scan reopens the
 // file reading only the columns asked for, so a register of tens of
 // millions of rows is never held in memory (SelectSample reads it twice).
-func NewFileFrame(path string, schema *arrow.Schema) SampleFrame {
-	return &selFileFrame{path: path, schema: schema}
+// opts are added to every read, for example arrowio.WithDictionary() to
+// decode a Parquet register's text columns as dictionaries.
+func NewFileFrame(path string, schema *arrow.Schema, opts ...arrowio.Option) SampleFrame {
+	return &selFileFrame{path: path, schema: schema, opts: opts}
 }
 
 type selFileFrame struct {
 	path   string
 	schema *arrow.Schema
+	opts   []arrowio.Option
 }
 
 func (f *selFileFrame) Schema() *arrow.Schema { return f.schema }
 
+// NumRows is the number of rows when the file's metadata says (Parquet),
+// else 0; SelectSample uses it to size its per-row arrays once.
+func (f *selFileFrame) NumRows() int64 {
+	if format, _ := arrowio.FormatOf(f.path); format != arrowio.Parquet {
+		return 0 // opening a CSV would read it
+	}
+	r, err := arrowio.Open(f.path, append(f.opts, arrowio.WithColumns())...)
+	if err != nil {
+		return 0
+	}
+	defer r.Close()
+	n, _ := arrowio.Rows(r)
+	return n
+}
+
 func (f *selFileFrame) Scan(cols []string, fn func(arrow.RecordBatch) error) error {
-	var opts []arrowio.Option
+	opts := f.opts[:len(f.opts):len(f.opts)]
 	if cols != nil {
 		opts = append(opts, arrowio.WithColumns(cols...))
 	}

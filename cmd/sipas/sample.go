@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -60,7 +59,7 @@ func runSample(e *env, c *command, args []string) error {
 		if _, err := arrowio.FormatOf(*out); err != nil {
 			return usagef("%v", err)
 		}
-		if smpSameFile(*framePath, *out) {
+		if sameFile(*framePath, *out) {
 			return usagef("--out would overwrite the frame %q", *framePath)
 		}
 	}
@@ -101,10 +100,7 @@ func runSample(e *env, c *command, args []string) error {
 	}
 	defer rec.Release()
 	if err := arrowio.WriteRecord(*out, rec, arrowio.WithStdout(e.stdout)); err != nil {
-		if errors.Is(err, arrowio.ErrFormat) {
-			return usagef("%v", err)
-		}
-		return err
+		return writeError(err)
 	}
 	if *out != "-" {
 		main, reserve := smpCounts(rec)
@@ -132,59 +128,20 @@ func smpOpenFrame(e *env, path string) (sampling.SampleFrame, func(), error) {
 	if path == "-" {
 		rec, err := arrowio.ReadAll(path, arrowio.WithStdin(e.stdin))
 		if err != nil {
-			return nil, nil, smpReadErr(err)
+			return nil, nil, readError(err)
 		}
 		return sampling.NewRecordFrame(rec), rec.Release, nil
 	}
 	r, err := arrowio.Open(path, arrowio.WithColumns())
 	if err != nil {
-		return nil, nil, smpReadErr(err)
+		return nil, nil, readError(err)
 	}
 	defer r.Close()
-	rows, _ := arrowio.Rows(r)
-	return &smpFileFrame{path: path, schema: r.Schema(), rows: rows}, func() {}, nil
-}
-
-// smpFileFrame streams the frame file, reading only the columns asked for
-// and Parquet text columns as dictionaries (arrowio.WithDictionary):
-// decoding a 30-million-row register then costs index decoding rather than
-// copying every string (SelectSample turns the selected rows back into the
-// schema's plain strings).
-type smpFileFrame struct {
-	path   string
-	schema *arrow.Schema
-	rows   int64 // 0 when unknown (CSV, IPC)
-}
-
-func (f *smpFileFrame) Schema() *arrow.Schema { return f.schema }
-
-// NumRows lets SelectSample size its per-row arrays once.
-func (f *smpFileFrame) NumRows() int64 { return f.rows }
-
-func (f *smpFileFrame) Scan(cols []string, fn func(arrow.RecordBatch) error) error {
-	opts := []arrowio.Option{arrowio.WithDictionary()}
-	if cols != nil {
-		opts = append(opts, arrowio.WithColumns(cols...))
-	}
-	r, err := arrowio.Open(f.path, opts...)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	for r.Next() {
-		if err := fn(r.RecordBatch()); err != nil {
-			return err
-		}
-	}
-	return r.Err()
-}
-
-func smpReadErr(err error) error {
-	var ae *arrowio.Error
-	if errors.As(err, &ae) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
-		return badInput(err)
-	}
-	return err
+	// Parquet text columns are read as dictionaries: decoding a
+	// 30-million-row register then costs index decoding rather than copying
+	// every string (SelectSample turns the selected rows back into the
+	// schema's plain strings).
+	return sampling.NewFileFrame(path, r.Schema(), arrowio.WithDictionary()), func() {}, nil
 }
 
 // smpError marks data and design problems as bad input (exit 2), naming the
@@ -198,16 +155,7 @@ func smpError(path string, err error) error {
 	case errors.As(err, &de):
 		return badInput(err)
 	}
-	return smpReadErr(err)
-}
-
-func smpSameFile(a, b string) bool {
-	if a == "-" || b == "-" {
-		return false
-	}
-	sa, err1 := os.Stat(a)
-	sb, err2 := os.Stat(b)
-	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
+	return readError(err)
 }
 
 func smpCounts(rec arrow.RecordBatch) (main, reserve int) {

@@ -86,6 +86,25 @@ func TestSampleCommand(t *testing.T) {
 	if len(a) == 0 || !bytes.Equal(a, b) {
 		t.Error("same frame, design and seed: outputs differ")
 	}
+	// The same frame in Parquet (its text columns read as dictionaries)
+	// gives the same sample.
+	fr, err := arrowio.ReadAll(frame)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pqFrame := filepath.Join(dir, "frame.parquet")
+	err = arrowio.WriteRecord(pqFrame, fr)
+	fr.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pqOut := filepath.Join(dir, "s4.parquet")
+	if code, _, stderr := smpRun(t, "sample", "--frame", pqFrame, "--design", design, "--seed", "11", "--out", pqOut); code != 0 {
+		t.Fatalf("Parquet frame: exit %d: %s", code, stderr)
+	}
+	if c, _ := os.ReadFile(pqOut); !bytes.Equal(a, c) {
+		t.Error("the frame in Parquet gives another sample than in CSV")
+	}
 	rec, err := arrowio.ReadAll(outs[0])
 	if err != nil {
 		t.Fatal(err)
