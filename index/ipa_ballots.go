@@ -97,7 +97,9 @@ func ImportancePerformanceOf(d *sampling.Design, rec arrow.RecordBatch, q *Quest
 		}
 	}
 
-	// Per row: satisfied and valid answers over every criterion.
+	// Per row: satisfied and valid answers over every criterion, and the
+	// leave-one-out overall o = (Σ s − s_c)/(m − 1) for s_c = 0 and 1
+	// (NaN when m < 2: o undefined).
 	sum := make([]float64, n)
 	cnt := make([]float64, n)
 	for c := range codes {
@@ -107,6 +109,20 @@ func ImportancePerformanceOf(d *sampling.Design, rec arrow.RecordBatch, q *Quest
 				cnt[i]++
 			}
 		}
+	}
+	// oo[2i+k] is row i's o when its s_c is k: looked up by the answer's
+	// code (no branch on s).
+	oo := make([]float64, 2*n)
+	for i := range n {
+		if cnt[i] < 2 {
+			oo[2*i], oo[2*i+1] = math.NaN(), math.NaN()
+			continue
+		}
+		oo[2*i], oo[2*i+1] = sum[i]/(cnt[i]-1), (sum[i]-1)/(cnt[i]-1)
+	}
+	si := make([]int, len(sat))
+	for k, v := range sat {
+		si[k] = int(v)
 	}
 
 	// Domains 0..G-1 and the nation G (every row).
@@ -123,6 +139,8 @@ func ImportancePerformanceOf(d *sampling.Design, rec arrow.RecordBatch, q *Quest
 	nat := G
 
 	// acc holds, per criterion and domain, the sums of the two passes.
+	// The nation's sums run in local variables; the domains' in arrays
+	// (one per sum) reused across criteria.
 	type sums struct {
 		swv, sws1     float64 // Σw, Σws over valid answers (performance)
 		sw, sws, swo  float64 // Σw, Σws, Σwo where o is defined
@@ -130,8 +148,20 @@ func ImportancePerformanceOf(d *sampling.Design, rec arrow.RecordBatch, q *Quest
 		n             int
 	}
 	acc := make([]sums, nc*(G+1))
+	dwv, dws1 := make([]float64, G), make([]float64, G)
+	dw, dws, dwo := make([]float64, G), make([]float64, G), make([]float64, G)
+	dso, dss, doo := make([]float64, G), make([]float64, G), make([]float64, G)
+	dn := make([]int, G)
 	for c := range codes {
 		a := acc[c*(G+1) : (c+1)*(G+1)]
+		clear(dwv)
+		clear(dws1)
+		clear(dw)
+		clear(dws)
+		clear(dwo)
+		clear(dn)
+		var wv, ws1, sw, sws, swo float64
+		nn := 0
 		for i, v := range codes[c] {
 			if v == noAnswer {
 				continue
@@ -140,61 +170,76 @@ func ImportancePerformanceOf(d *sampling.Design, rec arrow.RecordBatch, q *Quest
 			if dom != nil {
 				g = dom[i]
 			}
-			a[nat].n++
+			nn++
 			if g >= 0 {
-				a[g].n++
+				dn[g]++
 			}
 			wi := w[i]
 			if wi == 0 {
 				continue
 			}
 			s := sat[v-lo]
-			a[nat].swv += wi
-			a[nat].sws1 += wi * s
+			o := oo[2*i+si[v-lo]]
+			wv += wi
+			ws1 += wi * s
 			if g >= 0 {
-				a[g].swv += wi
-				a[g].sws1 += wi * s
+				dwv[g] += wi
+				dws1[g] += wi * s
 			}
-			if cnt[i] < 2 {
+			if o != o { // NaN: fewer than two valid answers
 				continue
 			}
-			o := (sum[i] - s) / (cnt[i] - 1)
-			a[nat].sw += wi
-			a[nat].sws += wi * s
-			a[nat].swo += wi * o
+			sw += wi
+			sws += wi * s
+			swo += wi * o
 			if g >= 0 {
-				a[g].sw += wi
-				a[g].sws += wi * s
-				a[g].swo += wi * o
+				dw[g] += wi
+				dws[g] += wi * s
+				dwo[g] += wi * o
 			}
 		}
-	}
-	ms := make([]float64, G+1)
-	mo := make([]float64, G+1)
-	for c := range codes {
-		a := acc[c*(G+1) : (c+1)*(G+1)]
-		for g := range a {
-			ms[g], mo[g] = a[g].sws/a[g].sw, a[g].swo/a[g].sw
+		a[nat] = sums{swv: wv, sws1: ws1, sw: sw, sws: sws, swo: swo, n: nn}
+		for g := 0; g < G; g++ {
+			a[g] = sums{swv: dwv[g], sws1: dws1[g], sw: dw[g], sws: dws[g], swo: dwo[g], n: dn[g]}
 		}
+
+		// Pass 2: centred sums around the domain's weighted means.
+		ms := make([]float64, G)
+		mo := make([]float64, G)
+		for g := 0; g < G; g++ {
+			ms[g], mo[g] = dws[g]/dw[g], dwo[g]/dw[g]
+		}
+		nms, nmo := sws/sw, swo/sw
+		clear(dso)
+		clear(dss)
+		clear(doo)
+		var cso, css, coo float64
 		for i, v := range codes[c] {
 			wi := w[i]
-			if v == noAnswer || wi == 0 || cnt[i] < 2 {
+			if v == noAnswer || wi == 0 {
 				continue
 			}
 			s := sat[v-lo]
-			o := (sum[i] - s) / (cnt[i] - 1)
-			ds, do := s-ms[nat], o-mo[nat]
-			a[nat].cso += wi * ds * do
-			a[nat].css += wi * ds * ds
-			a[nat].coo += wi * do * do
+			o := oo[2*i+si[v-lo]]
+			if o != o {
+				continue
+			}
+			ds, do := s-nms, o-nmo
+			cso += wi * ds * do
+			css += wi * ds * ds
+			coo += wi * do * do
 			if dom != nil {
 				if g := dom[i]; g >= 0 {
 					ds, do := s-ms[g], o-mo[g]
-					a[g].cso += wi * ds * do
-					a[g].css += wi * ds * ds
-					a[g].coo += wi * do * do
+					dso[g] += wi * ds * do
+					dss[g] += wi * ds * ds
+					doo[g] += wi * do * do
 				}
 			}
+		}
+		a[nat].cso, a[nat].css, a[nat].coo = cso, css, coo
+		for g := 0; g < G; g++ {
+			a[g].cso, a[g].css, a[g].coo = dso[g], dss[g], doo[g]
 		}
 	}
 
