@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
 	"github.com/sipas-go/sipas/weighting"
@@ -321,4 +322,34 @@ func (f *designFlags) read(e *env, path string, spec *sampling.DesignSpec, cols 
 		err = badInput(fmt.Errorf("%s: %w", displayName(path), ie.err))
 	}
 	return d, rec, err
+}
+
+// questionnaireUsage is the help of --questionnaire.
+const questionnaireUsage = "questionnaire JSON file, or the id of a built-in one (default " + index.DefaultQuestionnaireID + ")"
+
+// indexFlags are the flags of the commands that compute the indices (index,
+// trend, report): the questionnaire and the criterion score.
+type indexFlags struct {
+	questionnaire, score *string
+}
+
+func addIndexFlags(fs *flag.FlagSet) *indexFlags {
+	return &indexFlags{
+		questionnaire: fs.String("questionnaire", "", questionnaireUsage),
+		score:         fs.String("score", "share", "criterion score: share (satisfied share) or mean (mean score rescaled to 0–100)"),
+	}
+}
+
+// resolve parses --score (a bad value is bad usage) and loads
+// --questionnaire (a bad file is bad input).
+func (f *indexFlags) resolve() (index.Score, *index.Questionnaire, error) {
+	sc, err := index.ParseScore(*f.score)
+	if err != nil {
+		return sc, nil, usagef("--score: %v", err)
+	}
+	q, err := loadQuestionnaireFlag(*f.questionnaire)
+	if err != nil {
+		return sc, nil, badInput(err)
+	}
+	return sc, q, nil
 }

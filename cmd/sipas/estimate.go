@@ -33,15 +33,7 @@ type estimateItem struct {
 	Statistic string     `json:"statistic"`
 	Variable  string     `json:"variable"`
 	Domain    domainJSON `json:"domain"`
-	Estimate  jsonNum    `json:"estimate"`
-	SE        jsonNum    `json:"se"`
-	CILow     jsonNum    `json:"ci_low"`
-	CIHigh    jsonNum    `json:"ci_high"`
-	N         int        `json:"n"`
-	Deff      jsonNum    `json:"deff"`
-	Flag      string     `json:"flag,omitempty"`
-	// DF is the degrees of freedom of the interval (--df).
-	DF int `json:"df"`
+	estimateCols
 }
 
 func runEstimate(e *env, c *command, args []string) error {
@@ -53,7 +45,7 @@ func runEstimate(e *env, c *command, args []string) error {
 	fs.Var(&totals, "total", "variables whose totals to estimate")
 	fs.Var(&ratios, "ratio", "ratios NUM/DEN to estimate")
 	fs.Var(&by, "by", "domain columns (estimates per combination of their values)")
-	format := fs.String("format", "json", "output format: json, csv or table")
+	format := addFormatFlag(fs)
 	if err := parseFlags(e, c, fs, args); err != nil {
 		return err
 	}
@@ -63,10 +55,8 @@ func runEstimate(e *env, c *command, args []string) error {
 	if len(means)+len(totals)+len(ratios) == 0 {
 		return usagef("nothing to estimate: give --mean, --total or --ratio")
 	}
-	switch *format {
-	case "json", "csv", "table":
-	default:
-		return usagef("--format: %q is not one of json, csv, table", *format)
+	if err := checkFormat(*format); err != nil {
+		return err
 	}
 	spec, method, level, err := df.resolve(sampling.Wald)
 	if err != nil {
@@ -109,8 +99,8 @@ func runEstimate(e *env, c *command, args []string) error {
 	out := estimateJSON{Design: describeDesign(d), Estimates: make([]estimateItem, len(res))}
 	for i, r := range res {
 		out.Estimates[i] = estimateItem{Statistic: r.Statistic, Variable: r.Variable, Domain: domainJSON(r.Domain),
-			Estimate: jsonNum(r.Estimate), SE: jsonNum(r.SE), CILow: jsonNum(r.CILow), CIHigh: jsonNum(r.CIHigh),
-			N: r.N, Deff: jsonNum(r.Deff), Flag: r.Flag, DF: r.DF}
+			estimateCols: estimateCols{Estimate: jsonNum(r.Estimate), SE: jsonNum(r.SE), CILow: jsonNum(r.CILow), CIHigh: jsonNum(r.CIHigh),
+				N: r.N, Deff: jsonNum(r.Deff), Flag: r.Flag, DF: r.DF}}
 	}
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")

@@ -24,34 +24,27 @@ func runIndex(e *env, c *command, args []string) error {
 	fs := newFlagSet(e, c)
 	in := fs.String("in", "", "ballot table (CSV, Parquet, Arrow IPC; - for CSV on stdin)")
 	df := addDesignFlags(fs)
-	qpath := fs.String("questionnaire", "", "questionnaire JSON file, or the id of a built-in one (default "+index.DefaultQuestionnaireID+")")
+	ixf := addIndexFlags(fs)
 	var by listFlag
 	fs.Var(&by, "by", "domain columns (indices per combination of their values; national rows are always printed)")
-	score := fs.String("score", "share", "criterion score: share (satisfied share) or mean (mean score rescaled to 0–100)")
 	noExp := fs.Bool("no-expectations", false, "leave out the expectation shares")
-	format := fs.String("format", "json", "output format: json, csv or table")
+	format := addFormatFlag(fs)
 	if err := parseFlags(e, c, fs, args); err != nil {
 		return err
 	}
 	if *in == "" {
 		return usagef("--in is required")
 	}
-	switch *format {
-	case "json", "csv", "table":
-	default:
-		return usagef("--format: %q is not one of json, csv, table", *format)
-	}
-	sc, err := index.ParseScore(*score)
-	if err != nil {
-		return usagef("--score: %v", err)
+	if err := checkFormat(*format); err != nil {
+		return err
 	}
 	spec, ci, level, err := df.resolve(sampling.Logit)
 	if err != nil {
 		return err
 	}
-	q, err := loadQuestionnaireFlag(*qpath)
+	sc, q, err := ixf.resolve()
 	if err != nil {
-		return badInput(err)
+		return err
 	}
 	cols := append(q.Columns(), by...)
 	if !*noExp {

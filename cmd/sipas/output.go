@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -14,6 +15,21 @@ import (
 	"github.com/sipas-go/sipas/sampling"
 )
 
+// addFormatFlag adds --format (json, csv or table) of estimate, index and
+// trend.
+func addFormatFlag(fs *flag.FlagSet) *string {
+	return fs.String("format", "json", "output format: json, csv or table")
+}
+
+// checkFormat checks --format.
+func checkFormat(format string) error {
+	switch format {
+	case "json", "csv", "table":
+		return nil
+	}
+	return usagef("--format: %q is not one of json, csv, table", format)
+}
+
 // csvFloat formats a float for CSV and tables: shortest round-trip, empty
 // for null.
 func csvFloat(v float64) string {
@@ -24,17 +40,23 @@ func csvFloat(v float64) string {
 }
 
 type indexRowJSON struct {
-	Domain   domainJSON `json:"domain"`
-	Kind     string     `json:"kind"`
-	ID       string     `json:"id"`
-	Element  string     `json:"element,omitempty"`
-	Estimate jsonNum    `json:"estimate"`
-	SE       jsonNum    `json:"se"`
-	CILow    jsonNum    `json:"ci_low"`
-	CIHigh   jsonNum    `json:"ci_high"`
-	N        int        `json:"n"`
-	Deff     jsonNum    `json:"deff"`
-	Flag     string     `json:"flag,omitempty"`
+	Domain  domainJSON `json:"domain"`
+	Kind    string     `json:"kind"`
+	ID      string     `json:"id"`
+	Element string     `json:"element,omitempty"`
+	estimateCols
+}
+
+// estimateCols is the estimate block of the JSON rows of estimate and
+// index (embedded: its fields are the row's).
+type estimateCols struct {
+	Estimate jsonNum `json:"estimate"`
+	SE       jsonNum `json:"se"`
+	CILow    jsonNum `json:"ci_low"`
+	CIHigh   jsonNum `json:"ci_high"`
+	N        int     `json:"n"`
+	Deff     jsonNum `json:"deff"`
+	Flag     string  `json:"flag,omitempty"`
 	// DF is the degrees of freedom of the interval (--df).
 	DF int `json:"df"`
 }
@@ -61,8 +83,8 @@ func writeIndex(w io.Writer, format string, d *sampling.Design, res *index.Resul
 		out.Questionnaire.Elements, out.Questionnaire.Criteria = len(q.Elements), len(q.Criteria)
 		for _, r := range res.Rows {
 			out.Estimates = append(out.Estimates, indexRowJSON{Domain: domainJSON(r.Domain), Kind: r.Kind, ID: r.ID, Element: r.Element,
-				Estimate: jsonNum(r.Estimate), SE: jsonNum(r.SE), CILow: jsonNum(r.CILow), CIHigh: jsonNum(r.CIHigh),
-				N: r.N, Deff: jsonNum(r.Deff), Flag: r.Flag, DF: r.DF})
+				estimateCols: estimateCols{Estimate: jsonNum(r.Estimate), SE: jsonNum(r.SE), CILow: jsonNum(r.CILow), CIHigh: jsonNum(r.CIHigh),
+					N: r.N, Deff: jsonNum(r.Deff), Flag: r.Flag, DF: r.DF}})
 		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")

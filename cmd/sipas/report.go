@@ -42,8 +42,7 @@ func runReport(e *env, c *command, args []string) error {
 	out := fs.String("out", "", "output directory: index.html and tables/*.csv (created if needed)")
 	lang := fs.String("lang", "vi", "language of the report: vi or en")
 	yearCol := fs.String("year-col", "year", "column holding the survey year")
-	qpath := fs.String("questionnaire", "", "questionnaire JSON file, or the id of a built-in one (default "+index.DefaultQuestionnaireID+")")
-	score := fs.String("score", "share", "criterion score: share (satisfied share) or mean (mean score rescaled to 0–100)")
+	ixf := addIndexFlags(fs)
 	adjust := fs.String("adjust", "holm", "multiple-comparison correction of the significance of changes across domains: none, holm or bh")
 	draws := fs.Int("draws", 10000, "draws of the rank simulation (seeded by --seed: PCG(seed, 0))")
 	if err := parseFlags(e, c, fs, args); err != nil {
@@ -69,17 +68,13 @@ func runReport(e *env, c *command, args []string) error {
 	if *draws < 100 {
 		return usagef("--draws must be at least 100, got %d", *draws)
 	}
-	sc, err := index.ParseScore(*score)
-	if err != nil {
-		return usagef("--score: %v", err)
-	}
 	spec, ci, level, err := df.resolve(sampling.Logit)
 	if err != nil {
 		return err
 	}
-	q, err := loadQuestionnaireFlag(*qpath)
+	sc, q, err := ixf.resolve()
 	if err != nil {
-		return badInput(err)
+		return err
 	}
 
 	byYear := yearSet{}
@@ -98,20 +93,7 @@ func runReport(e *env, c *command, args []string) error {
 			}
 			opts = append(opts, arrowio.WithColumns(estUnique(cols)...))
 		}
-		rec, err := arrowio.ReadAll(in, opts...)
-		if err != nil {
-			return readError(err)
-		}
-		if !hasYear && len(rec.Schema().FieldIndices(*yearCol)) == 0 {
-			byYear[0] = yearData{displayName(in), rec}
-			continue
-		}
-		parts, err := splitByYear(rec, *yearCol, displayName(in))
-		rec.Release()
-		if err != nil {
-			return err
-		}
-		if err := byYear.add(parts, displayName(in)); err != nil {
+		if err := byYear.read(in, *yearCol, !hasYear, opts...); err != nil {
 			return err
 		}
 	}
@@ -179,7 +161,7 @@ func runReport(e *env, c *command, args []string) error {
 		inputs = append(inputs, in)
 	}
 	methods := report.Methods{Weighted: df.weight != "" || df.weighting != "", Variance: spec.Variance.String(),
-		CI: ci.String(), Level: level, Score: *score, Adjust: adj.String(), Design: describeFlags(df)}
+		CI: ci.String(), Level: level, Score: *ixf.score, Adjust: adj.String(), Design: describeFlags(df)}
 	data, err := report.FromYears(inputs, &report.BuildOptions{By: *by, Methods: methods, Trend: trows})
 	if err != nil {
 		return badInput(err)

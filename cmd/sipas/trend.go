@@ -54,7 +54,7 @@ func runTrend(e *env, c *command, args []string) error {
 	fs.Var(&ins, "in", "ballot table (CSV, Parquet, Arrow IPC; - for CSV on stdin); repeat for several files")
 	yearCol := fs.String("year-col", "", "column holding the survey year (required)")
 	df := addDesignFlags(fs)
-	qpath := fs.String("questionnaire", "", "questionnaire JSON file, or the id of a built-in one (default "+index.DefaultQuestionnaireID+")")
+	ixf := addIndexFlags(fs)
 	var yearQ listFlag
 	fs.Var(&yearQ, "year-questionnaire", "YEAR=Q: the questionnaire (file or built-in id) of one year, when it differs from --questionnaire; repeatable. A different questionnaire id is a break in method: only what --mapping declares comparable is compared")
 	var by listFlag
@@ -66,8 +66,7 @@ func runTrend(e *env, c *command, args []string) error {
 	mapping := fs.String("mapping", "", "JSON file declaring the comparable criteria across questionnaire versions")
 	geography := fs.String("geography", "auto", "geography of the province domains: auto (each year its own), 2025 (old years re-aggregated to the 34 provinces with their weights) or 1997 (the 63; years up to 2024 only)")
 	crosswalk := fs.String("crosswalk", "", "province crosswalk CSV for --geography 2025 (columns name and province_2025, as the shared provinces.csv; default: the built-in one)")
-	score := fs.String("score", "share", "criterion score: share (satisfied share) or mean (mean score rescaled to 0–100)")
-	format := fs.String("format", "json", "output format: json, csv or table")
+	format := addFormatFlag(fs)
 	if err := parseFlags(e, c, fs, args); err != nil {
 		return err
 	}
@@ -77,10 +76,8 @@ func runTrend(e *env, c *command, args []string) error {
 	if *yearCol == "" {
 		return usagef("--year-col is required: the column holding each ballot's survey year")
 	}
-	switch *format {
-	case "json", "csv", "table":
-	default:
-		return usagef("--format: %q is not one of json, csv, table", *format)
+	if err := checkFormat(*format); err != nil {
+		return err
 	}
 	if len(by) == 0 {
 		by = listFlag{"province"}
@@ -101,17 +98,13 @@ func runTrend(e *env, c *command, args []string) error {
 	if err != nil {
 		return usagef("--geography: %q is not one of 2025, 1997, auto", *geography)
 	}
-	sc, err := index.ParseScore(*score)
-	if err != nil {
-		return usagef("--score: %v", err)
-	}
 	spec, ci, level, err := df.resolve(sampling.Logit)
 	if err != nil {
 		return err
 	}
-	q, err := loadQuestionnaireFlag(*qpath)
+	sc, q, err := ixf.resolve()
 	if err != nil {
-		return badInput(err)
+		return err
 	}
 	qOf := map[int]*index.Questionnaire{}
 	for _, yq := range yearQ {
@@ -161,16 +154,7 @@ func runTrend(e *env, c *command, args []string) error {
 			cols := append(append(append(df.columns(), by...), *yearCol), presentOf(in, estUnique(qcols))...)
 			opts = append(opts, arrowio.WithColumns(estUnique(cols)...))
 		}
-		rec, err := arrowio.ReadAll(in, opts...)
-		if err != nil {
-			return readError(err)
-		}
-		parts, err := splitByYear(rec, *yearCol, displayName(in))
-		rec.Release()
-		if err != nil {
-			return err
-		}
-		if err := byYear.add(parts, displayName(in)); err != nil {
+		if err := byYear.read(in, *yearCol, false, opts...); err != nil {
 			return err
 		}
 	}

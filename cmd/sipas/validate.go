@@ -29,7 +29,7 @@ func init() {
 func runValidate(e *env, c *command, args []string) error {
 	fs := newFlagSet(e, c)
 	in := fs.String("in", "", "ballot table (CSV, Parquet, Arrow IPC; - for CSV on stdin)")
-	qpath := fs.String("questionnaire", "", "questionnaire JSON file, or the id of a built-in one (default "+index.DefaultQuestionnaireID+")")
+	qpath := fs.String("questionnaire", "", questionnaireUsage)
 	year := fs.Int("year", 0, "year of the data: province names are read in that year's geography (default: the data's year column)")
 	geo := fs.String("geography", "auto", "province list names are read in: auto (by year), 1997 (the 63 provinces) or 2025 (the 34)")
 	out := fs.String("out", "", "output: the clean table (format by extension)")

@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
 )
 
 // yearData is one survey year's ballots and the file they came from.
@@ -32,6 +34,26 @@ func (s yearSet) add(parts map[int]arrow.RecordBatch, file string) error {
 		s[y] = yearData{file, r}
 	}
 	return nil
+}
+
+// read reads the table file in (with opts) and adds its ballots split by
+// the year column. Without that column, the file is one survey of unknown
+// year (year 0) when single is true, else an error.
+func (s yearSet) read(in, yearCol string, single bool, opts ...arrowio.Option) error {
+	rec, err := arrowio.ReadAll(in, opts...)
+	if err != nil {
+		return readError(err)
+	}
+	if single && len(rec.Schema().FieldIndices(yearCol)) == 0 {
+		s[0] = yearData{displayName(in), rec}
+		return nil
+	}
+	parts, err := splitByYear(rec, yearCol, displayName(in))
+	rec.Release()
+	if err != nil {
+		return err
+	}
+	return s.add(parts, displayName(in))
 }
 
 // sorted returns the years in increasing order.
