@@ -52,6 +52,9 @@ type page struct {
 	National  []tableRow
 	NatChart  *chart
 	RankChart *chart
+	// Map is the choropleth of SIPAS by province (map.go); nil when the
+	// domains are not provinces.
+	Map       *mapView
 	Ranking   []rankRow
 	HasRanks  bool
 	Heatmap   *chart
@@ -212,6 +215,7 @@ func buildPage(data *Data, opt *Options) *page {
 			est, lo, hi = append(est, e.Estimate), append(lo, e.CILow), append(hi, e.CIHigh)
 		}
 		p.RankChart = ptr(cs.intervalChart(l.text("sec.ranking")+ys, names, est, lo, hi, colors, l.text("chart.ci"), l.text("col.estimate")))
+		p.Map = mapSection(l, data, &cs, ys)
 
 		// Heatmap domain × element (and SIPAS).
 		cols := []string{}

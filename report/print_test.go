@@ -26,6 +26,12 @@ func TestPrintFiguresGolden(t *testing.T) {
 	if len(figs) != 5 {
 		t.Fatalf("%d figures, want national, ranking, heatmap, radars-01, trend", len(figs))
 	}
+	// The five names are provinces (1997–2024 geography): a map too.
+	mf, ok := MapFigure(d, nil)
+	if !ok {
+		t.Fatal("no map of five provinces")
+	}
+	figs = append(figs, mf)
 	for _, f := range figs {
 		var b bytes.Buffer
 		if err := f.writeSVG(&b, false); err != nil {

@@ -48,6 +48,7 @@ nav a{margin-right:12px}
 {{if .Ranking}}
 <h2 id="ranking">{{index .T "sec.ranking"}}: {{.ByLabel}}</h2>
 {{with .RankChart}}{{template "chart" .}}{{end}}
+{{with .Map}}{{template "chart" .Chart}}<p class="note">{{.Note}}</p>{{end}}
 <table>
 <tr><th>{{index .T "col.rank"}}</th>{{if .HasRanks}}<th>{{index .T "col.rank_ci"}}</th><th>{{index .T "col.tier"}}</th>{{end}}<th class="l">{{.ByLabel}}</th><th>SIPAS (%)</th><th>{{index .T "col.ci"}}</th><th>{{index .T "col.n"}}</th>{{if .HasVsNat}}<th>{{index .T "col.vs_nation"}}</th>{{end}}</tr>
 {{$hr := .HasRanks}}{{$vn := .HasVsNat}}{{range .Ranking}}<tr class="{{.TierClass}}"><td>{{.Rank}}</td>{{if $hr}}<td>{{.RankCI}}</td><td>{{.Tier}}</td>{{end}}<td class="l">{{.Name}}</td><td>{{.Est}}</td><td>{{.CI}}</td><td>{{.N}}</td>{{if $vn}}<td>{{.VsNat}}</td>{{end}}</tr>
@@ -127,13 +128,25 @@ nav a{margin-right:12px}
 {{range .Methods}}<p>{{.}}</p>
 {{end}}
 <p class="note">{{index .T "footer"}}</p>
-
-{{range .Charts}}<script type="application/json" id="opt-{{.ID}}">{{.OptionJSON}}</script>
+{{with .Map}}<p class="note">{{.Note}}</p>
+{{end}}
+{{with .Map}}<script type="application/json" id="geo-{{.GeoID}}">{{.GeoJSON}}</script>
+{{end}}{{range .Charts}}<script type="application/json" id="opt-{{.ID}}">{{.OptionJSON}}</script>
 {{end}}
 <script>{{.ECharts}}</script>
 <script>
 (function () {
   var done = 0, failed = 0;
+  // Maps first: a map chart needs its boundaries registered.
+  var geos = document.querySelectorAll("script[type='application/json'][id^='geo-']");
+  for (var g = 0; g < geos.length; g++) {
+    try {
+      echarts.registerMap(geos[g].id.slice(4), JSON.parse(geos[g].textContent));
+    } catch (e) {
+      failed++;
+      if (window.console) { console.error("map " + geos[g].id + ": " + e); }
+    }
+  }
   var els = document.querySelectorAll("div[data-chart]");
   for (var i = 0; i < els.length; i++) {
     var el = els[i];
