@@ -27,11 +27,13 @@ import (
 // calibration-aware variance by svyvar(x, design)/n, the weighted variance
 // under the calibrated weights, which does not see the calibration.
 //
-// Each (g, k) costs one pass over the rows plus the hook; the K estimands of
-// one domain run on two goroutines (the hook must be safe for concurrent
-// use). The hook is linear (R's residualizations are), so a combination's
-// adjusted PSU totals are the same combination of its terms' and it costs
-// no hook call. With Cov the PSU totals of the J vectors of one domain are
+// Each (g, k) costs one pass over the rows plus its share of a hook call:
+// the K estimands of one domain run on two goroutines (the hook must be
+// safe for concurrent use), each handing its vectors to the hook in blocks
+// of up to infBlockFloats/n vectors, so that the hook's own work (the
+// operator of each step) is shared by the block. The hook is linear (R's
+// residualizations are), so a combination's adjusted PSU totals are the
+// same combination of its terms' and it costs no hook call. With Cov the PSU totals of the J vectors of one domain are
 // kept (J × #PSU floats) to form the covariance.
 func (d *Design) vrInfluence(r *Ratios, t *vrTotals) (V []float64, cov [][]float64, s1, s2 []float64) {
 	if len(r.Items) > 0 {
@@ -78,13 +80,17 @@ func (d *Design) vrInfluence(r *Ratios, t *vrTotals) (V []float64, cov [][]float
 		}
 	}
 	type scratch struct {
-		z    []float64
+		zs   [][]float64 // a block of influence vectors
 		tot  []float64   // PSU totals when Cov is not asked
 		cacc [][]float64 // [c][p]: this worker's share of the combinations' PSU totals
 	}
+	bs := max(1, min((K+nw-1)/nw, infBlockFloats/max(1, d.n)))
 	scr := make([]scratch, nw)
 	for i := range scr {
-		scr[i] = scratch{z: make([]float64, d.n), tot: make([]float64, P), cacc: make([][]float64, C)}
+		scr[i] = scratch{zs: make([][]float64, bs), tot: make([]float64, P), cacc: make([][]float64, C)}
+		for j := range scr[i].zs {
+			scr[i].zs[j] = make([]float64, d.n)
+		}
 		for c := range scr[i].cacc {
 			scr[i].cacc[c] = make([]float64, P)
 		}
@@ -106,33 +112,42 @@ func (d *Design) vrInfluence(r *Ratios, t *vrTotals) (V []float64, cov [][]float
 				for _, ca := range sc.cacc {
 					clear(ca)
 				}
-				for k := wi; k < K; k += nw {
-					clear(sc.z)
-					s1[g*J+k], s2[g*J+k] = d.infValues(r, t, g, k, rows, sc.z)
-					hook(sc.z)
-					tot := sc.tot
-					if r.Cov {
-						tot = tots[k]
+				for k0 := wi; k0 < K; k0 += bs * nw {
+					// the block: estimands k0, k0+nw, … (at most bs)
+					nb := 0
+					for k := k0; k < K && nb < bs; k += nw {
+						z := sc.zs[nb]
+						clear(z)
+						s1[g*J+k], s2[g*J+k] = d.infValues(r, t, g, k, rows, z)
+						nb++
 					}
-					clear(tot)
-					for i, zi := range sc.z {
-						tot[d.psu[i]] += zi
-					}
-					if !r.Cov {
-						V[g*J+k] = d.infStrataCov(tot, tot)
-					}
-					// the hook is linear: a combination's adjusted PSU
-					// totals are the combination of its terms'
-					for _, u := range uses[k] {
-						ca := sc.cacc[u.c]
-						for p, v := range tot {
-							ca[p] += u.coef * v
+					hook(sc.zs[:nb]...)
+					for b := 0; b < nb; b++ {
+						k := k0 + b*nw
+						tot := sc.tot
+						if r.Cov {
+							tot = tots[k]
+						}
+						clear(tot)
+						for i, zi := range sc.zs[b] {
+							tot[d.psu[i]] += zi
+						}
+						if !r.Cov {
+							V[g*J+k] = d.infStrataCov(tot, tot)
+						}
+						// the hook is linear: a combination's adjusted PSU
+						// totals are the combination of its terms'
+						for _, u := range uses[k] {
+							ca := sc.cacc[u.c]
+							for p, v := range tot {
+								ca[p] += u.coef * v
+							}
 						}
 					}
 				}
 				// the combinations' unadjusted sums (design effect)
 				for c := wi; c < C; c += nw {
-					s1[g*J+K+c], s2[g*J+K+c] = d.infValues(r, t, g, K+c, rows, sc.z)
+					s1[g*J+K+c], s2[g*J+K+c] = d.infValues(r, t, g, K+c, rows, sc.zs[0])
 				}
 			}(&scr[wi])
 		}
@@ -178,51 +193,68 @@ func (d *Design) vrInfluence(r *Ratios, t *vrTotals) (V []float64, cov [][]float
 	return V, cov, s1, s2
 }
 
+// infBlockFloats bounds the floats of one worker's block of influence
+// vectors in vrInfluence (8 MB: 26 vectors of 40,000 rows, 1 of 1,000,000).
+const infBlockFloats = 1 << 20
+
 // infValues writes the unadjusted influence values of estimand or
 // combination j in domain g into z (rows: the domain's rows, nil for all
 // rows; z is zero elsewhere) and returns Σ z and Σ z²/w over them.
 func (d *Design) infValues(r *Ratios, t *vrTotals, g, j int, rows []int32, z []float64) (sz, sz2 float64) {
 	K := t.K
-	w := d.w
-	each := func(f func(i int)) {
-		if rows == nil {
-			for i := 0; i < d.n; i++ {
-				f(i)
-			}
-			return
-		}
-		for _, i := range rows {
-			f(int(i))
-		}
+	w := d.w[:d.n]
+	// r_i = Σ_t coef_t (y_ti a_t − x_ti b_t) over the terms of j
+	type term struct {
+		y, x       []float64
+		coef, a, b float64
 	}
-	rOf := func(k, i int) float64 {
-		v := r.Num[k][i] * t.a[g*K+k]
+	var terms []term
+	add := func(k int, coef float64) {
+		tm := term{y: r.Num[k][:d.n], coef: coef, a: t.a[g*K+k], b: t.b[g*K+k]}
 		if x := vrDen(r, k); x != nil {
-			v -= x[i] * t.b[g*K+k]
+			tm.x = x[:d.n]
 		}
-		return v
+		terms = append(terms, tm)
 	}
 	if j < K {
-		each(func(i int) {
-			ri := rOf(j, i)
-			zi := w[i] * ri
-			z[i] = zi
-			sz += zi
-			sz2 += zi * ri
-		})
-		return sz, sz2
+		add(j, 1)
+	} else {
+		for _, tm := range t.combos[j-K] {
+			add(tm.k, tm.coef)
+		}
 	}
-	terms := t.combos[j-K]
-	each(func(i int) {
-		ri := 0.0
-		for _, tm := range terms {
-			ri += tm.coef * rOf(tm.k, i)
+	at := func(i int) {
+		var ri float64
+		if j < K {
+			tm := &terms[0]
+			ri = tm.y[i] * tm.a
+			if tm.x != nil {
+				ri -= tm.x[i] * tm.b
+			}
+		} else {
+			for q := range terms {
+				tm := &terms[q]
+				v := tm.y[i] * tm.a
+				if tm.x != nil {
+					v -= tm.x[i] * tm.b
+				}
+				ri += tm.coef * v
+			}
 		}
 		zi := w[i] * ri
 		z[i] = zi
 		sz += zi
 		sz2 += zi * ri
-	})
+	}
+	if rows == nil {
+		for i := range w {
+			at(i)
+		}
+	} else {
+		for _, i := range rows {
+			at(int(i))
+		}
+	}
 	return sz, sz2
 }
 

@@ -34,7 +34,7 @@ func BenchmarkEstimateRatiosInfluence(b *testing.B) {
 		spec := &DesignSpec{Weight: "weight", Strata: "province", PSU: "psu"}
 		if withHook {
 			name = "hook"
-			spec.AdjustInfluence = hook
+			spec.AdjustInfluence = infEach(hook)
 		}
 		d, err := NewDesign(rec, spec)
 		if err != nil {

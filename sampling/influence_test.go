@@ -70,6 +70,16 @@ func infRatios(t *testing.T, name string) (*Ratios, map[string][]string) {
 	return r, labels
 }
 
+// infEach makes a block hook (DesignSpec.AdjustInfluence) of a
+// one-vector adjustment.
+func infEach(f func(z []float64)) func(zs ...[]float64) {
+	return func(zs ...[]float64) {
+		for _, z := range zs {
+			f(z)
+		}
+	}
+}
+
 func infRelClose(a, b, tol float64) bool {
 	if a == b || (math.IsNaN(a) && math.IsNaN(b)) {
 		return true
@@ -103,7 +113,7 @@ func TestInfluenceIdentityHookMatchesEngine(t *testing.T) {
 				t.Fatal(err)
 			}
 			d2, _ := NewDesign(rec, &c.spec)
-			d2.spec.AdjustInfluence = func(z []float64) {}
+			d2.spec.AdjustInfluence = func(zs ...[]float64) {}
 			r1 := r
 			if d.spec.Lonely == LonelyAverage {
 				r1 = vrMaterialize(r, d.n) // as EstimateRatios does
@@ -239,7 +249,7 @@ func TestInfluenceHookAgainstDirectVariance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d.spec.AdjustInfluence = hook
+		d.spec.AdjustInfluence = infEach(hook)
 		dom, err := NewDomains(rec, []string{"stype"})
 		if err != nil {
 			t.Fatal(err)
@@ -284,7 +294,7 @@ func TestInfluenceCombinationsLinear(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := d.Weights()
-	d.spec.AdjustInfluence = func(z []float64) {
+	d.spec.AdjustInfluence = infEach(func(z []float64) {
 		sz, sw := map[string]float64{}, map[string]float64{}
 		for i := range z {
 			sz[cls[i]] += z[i]
@@ -293,7 +303,7 @@ func TestInfluenceCombinationsLinear(t *testing.T) {
 		for i := range z {
 			z[i] -= w[i] * sz[cls[i]] / sw[cls[i]]
 		}
-	}
+	})
 	tt := d.vrCheckAndTotal(r)
 	V, _, _, _ := d.vrInfluence(r, tt)
 	for c, co := range r.Combos {

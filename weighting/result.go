@@ -1,10 +1,6 @@
 package weighting
 
-import (
-	"sync"
-
-	"gonum.org/v1/gonum/mat"
-)
+import "sync"
 
 // StepResult records what one weighting step did.
 type StepResult struct {
@@ -113,10 +109,8 @@ type VarianceInfo struct {
 	G     []float64 // greg: g = final / entering weight
 
 	x    *csr      // greg: model matrix, sparse rows
-	once sync.Once // greg: factorization of X'W0X, computed on first use
-	rows []int
-	scl  []float64
-	chol *mat.Cholesky
+	once sync.Once // op is built on first use (influence.go)
+	op   *adjOp
 }
 
 // ModelRow returns the non-zero entries of row i of a greg step's model
