@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"context"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -157,4 +158,42 @@ func TestBrowserHostileLabels(t *testing.T) {
 	names := append([]string{`</script><script>document.title="PWNED"</script>`,
 		`"__f__function(){document.title='PWNED'}__f__"`, `<img src=x onerror="document.title='PWNED'">`}, hostile...)
 	checkPage(t, bin, render(t, buildData(t, names, []int{2020, 2021}), &Options{Lang: LangEN}), "hostile-en", true)
+}
+
+// TestBrowserMap loads a page whose domains are three provinces of 2025
+// with markup characters in their names (hostileProvinces): the map of the
+// 34 is registered and drawn — its canvas is there and the screenshot
+// holds the grey (#e6e6e6) of the 31 provinces without data, a colour no
+// other chart uses — no console message, no script ran.
+func TestBrowserMap(t *testing.T) {
+	bin := chromium(t)
+	d := buildData(t, hostileProvinces, []int{2025})
+	page := render(t, d, &Options{Lang: LangEN})
+	id, _ := mapOption(t, page)
+	checkPage(t, bin, page, "map-2025-en", true)
+	f, err := os.Open(filepath.Join("testdata", "out", "map-2025-en.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grey := 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if r>>8 == 0xe6 && g>>8 == 0xe6 && bl>>8 == 0xe6 {
+				grey++
+			}
+		}
+	}
+	// The 31 grey provinces cover most of a map some 450 px tall and
+	// 350 px wide: tens of thousands of pixels.
+	if grey < 10000 {
+		t.Errorf("%d pixels of the no-data grey: the map of %s was not drawn", grey, id)
+	}
+	t.Logf("map %s: %d no-data pixels", id, grey)
 }
