@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"image/color"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -310,4 +311,39 @@ func TestWrapText(t *testing.T) {
 	if len(lines) != 2 || lines[0] != "aaa bbb" || lines[1] != "ccc ddd" {
 		t.Errorf("%q", lines)
 	}
+}
+
+// BenchmarkMap: the page and the print map of the 63 provinces × 3
+// years (the boundaries inlined, the map drawn as PNG at 300 dpi and SVG).
+func BenchmarkMap(b *testing.B) {
+	var ys []YearInput
+	names := provinces.Names(provinces.Geo1997)
+	for _, y := range []int{2019, 2020, 2021} {
+		ys = append(ys, YearInput{Year: y, Result: fixtureResult(y, names)})
+	}
+	d, err := FromYears(ys, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("WriteHTML", func(b *testing.B) {
+		for b.Loop() {
+			if err := WriteHTML(io.Discard, d, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("MapFigure", func(b *testing.B) {
+		for b.Loop() {
+			f, ok := MapFigure(d, nil)
+			if !ok {
+				b.Fatal("no map")
+			}
+			if err := f.WritePNG(io.Discard, PrintDPI); err != nil {
+				b.Fatal(err)
+			}
+			if err := f.WriteSVG(io.Discard); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
