@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -120,30 +119,22 @@ func estUnique(s []string) []string {
 }
 
 func writeEstimatesCSV(w io.Writer, by []string, res []sampling.Estimate) error {
-	cw := csv.NewWriter(w)
 	head := append([]string{"statistic", "variable"}, by...)
 	head = append(head, "estimate", "se", "ci_low", "ci_high", "n", "deff", "flag")
-	if err := cw.Write(head); err != nil {
-		return err
-	}
-	for _, r := range res {
+	return writeCSV(w, head, len(res), func(i int) []string {
+		r := res[i]
 		row := []string{r.Statistic, r.Variable}
 		for _, dv := range r.Domain {
 			row = append(row, dv.Value)
 		}
-		row = append(row, estCell(r.Estimate), estCell(r.SE), estCell(r.CILow), estCell(r.CIHigh),
-			strconv.Itoa(r.N), estCell(r.Deff), r.Flag)
-		if err := cw.Write(row); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
+		return append(row, csvFloat(r.Estimate), csvFloat(r.SE), csvFloat(r.CILow), csvFloat(r.CIHigh),
+			strconv.Itoa(r.N), csvFloat(r.Deff), r.Flag)
+	})
 }
 
 func writeEstimatesTable(w io.Writer, d *sampling.Design, by []string, res []sampling.Estimate) error {
 	fmt.Fprintf(w, "design: %d rows, %d strata, %d PSUs, df %d, variance %s, weights sum %s\n\n",
-		d.Rows(), d.NStrata(), d.NPSU(), d.DF(), d.Variance(), estCell(d.WeightsSum()))
+		d.Rows(), d.NStrata(), d.NPSU(), d.DF(), d.Variance(), csvFloat(d.WeightsSum()))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	head := append([]string{"statistic", "variable"}, by...)
 	head = append(head, "estimate", "se", "ci_low", "ci_high", "n", "deff", "flag")
@@ -166,9 +157,3 @@ func writeEstimatesTable(w io.Writer, d *sampling.Design, by []string, res []sam
 }
 
 // estCell formats a float for CSV: shortest round-trip, empty for null.
-func estCell(v float64) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return ""
-	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
-}

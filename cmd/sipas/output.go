@@ -30,6 +30,21 @@ func checkFormat(format string) error {
 	return usagef("--format: %q is not one of json, csv, table", format)
 }
 
+// writeCSV writes the header and n rows, row(i) giving row i, as CSV.
+func writeCSV(w io.Writer, header []string, n int, row func(i int) []string) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		if err := cw.Write(row(i)); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
 // csvFloat formats a float for CSV and tables: shortest round-trip, empty
 // for null.
 func csvFloat(v float64) string {
@@ -90,21 +105,12 @@ func writeIndex(w io.Writer, format string, d *sampling.Design, res *index.Resul
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	case "csv":
-		cw := csv.NewWriter(w)
 		header := append(append([]string{}, by...), "kind", "id", "element", "estimate", "se", "ci_low", "ci_high", "n", "deff", "flag")
-		if err := cw.Write(header); err != nil {
-			return err
-		}
-		for _, r := range res.Rows {
-			rec := domainCells(r.Domain, by)
-			rec = append(rec, r.Kind, r.ID, r.Element, csvFloat(r.Estimate), csvFloat(r.SE), csvFloat(r.CILow), csvFloat(r.CIHigh),
+		return writeCSV(w, header, len(res.Rows), func(i int) []string {
+			r := &res.Rows[i]
+			return append(domainCells(r.Domain, by), r.Kind, r.ID, r.Element, csvFloat(r.Estimate), csvFloat(r.SE), csvFloat(r.CILow), csvFloat(r.CIHigh),
 				strconv.Itoa(r.N), csvFloat(r.Deff), r.Flag)
-			if err := cw.Write(rec); err != nil {
-				return err
-			}
-		}
-		cw.Flush()
-		return cw.Error()
+		})
 	case "table":
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		header := append(append([]string{}, by...), "kind", "id", "index", "se", "95% CI", "n", "deff", "")

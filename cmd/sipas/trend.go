@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -338,22 +337,14 @@ func writeTrend(w io.Writer, format string, res *index.TrendResult, by []string)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	case "csv":
-		cw := csv.NewWriter(w)
-		if err := cw.Write(append(append([]string{}, by...), index.TrendFieldNames...)); err != nil {
-			return err
-		}
-		for i := range res.Rows {
+		return writeCSV(w, append(append([]string{}, by...), index.TrendFieldNames...), len(res.Rows), func(i int) []string {
 			r := &res.Rows[i]
 			rec := domainCells(r.Labels, by)
 			for _, f := range r.Fields() {
 				rec = append(rec, trendCell(f.Value))
 			}
-			if err := cw.Write(rec); err != nil {
-				return err
-			}
-		}
-		cw.Flush()
-		return cw.Error()
+			return rec
+		})
 	case "table":
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		header := append(append([]string{}, by...), "kind", "id", "year", "index", "se", "Δ prev", "se", "sig", "Δ base", "se", "sig",
