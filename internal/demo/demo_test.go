@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"math"
+	"runtime"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -23,6 +24,20 @@ func TestRunRecoversTruth(t *testing.T) {
 	y := res.Years[0]
 	if !y.Validation.Reconciles() || y.Validation.RowsIn != y.Returned {
 		t.Fatalf("validation does not reconcile: in %d used %d excluded %d", y.Validation.RowsIn, y.Validation.RowsUsed, y.Validation.RowsExcluded)
+	}
+	// The demo's size (issue 7: about 40,000 ballots issued a year, 63
+	// provinces): Yamane e = 0.044 per province, 80% expected response.
+	if y.Issued < 38000 || y.Issued > 42000 {
+		t.Errorf("%d ballots issued, want about 40,000", y.Issued)
+	}
+	provs := 0
+	for _, r := range y.Index.Rows {
+		if len(r.Domain) > 0 && r.Kind == index.KindSIPAS && r.N > 0 {
+			provs++
+		}
+	}
+	if provs != 63 {
+		t.Errorf("%d provinces with ballots, want 63", provs)
 	}
 	if y.Validation.RowsExcluded == 0 {
 		t.Errorf("no ballot excluded: the generator plants faults")
@@ -46,4 +61,39 @@ func TestRunRecoversTruth(t *testing.T) {
 	}
 	res.Release()
 	mem.AssertSize(t, 0)
+}
+
+// TestRunYearsConcurrently: the years run concurrently give the same
+// results as one year at a time (GOMAXPROCS 1), in the order of Years.
+func TestRunYearsConcurrently(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the synthetic pipeline twice")
+	}
+	cfg := Config{Years: []int{2021, 2019}, Seed: 5}
+	run := func(procs int) *Result {
+		prev := runtime.GOMAXPROCS(procs)
+		defer runtime.GOMAXPROCS(prev)
+		res, err := Run(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	a, b := run(1), run(2)
+	defer a.Release()
+	defer b.Release()
+	for i, ya := range a.Years {
+		yb := b.Years[i]
+		if ya.Year != cfg.Years[i] || yb.Year != cfg.Years[i] {
+			t.Fatalf("year %d: %d and %d", cfg.Years[i], ya.Year, yb.Year)
+		}
+		if ya.Issued != yb.Issued || ya.Returned != yb.Returned || len(ya.Index.Rows) != len(yb.Index.Rows) {
+			t.Fatalf("%d: issued %d/%d, returned %d/%d", ya.Year, ya.Issued, yb.Issued, ya.Returned, yb.Returned)
+		}
+		for j, ra := range ya.Index.Rows {
+			if rb := yb.Index.Rows[j]; ra.Estimate != rb.Estimate || ra.SE != rb.SE || ra.N != rb.N {
+				t.Errorf("%d row %d: %v ± %v (n %d), concurrently %v ± %v (n %d)", ya.Year, j, ra.Estimate, ra.SE, ra.N, rb.Estimate, rb.SE, rb.N)
+			}
+		}
+	}
 }
