@@ -38,11 +38,11 @@ func TestReportCommand(t *testing.T) {
 	if !bytes.Contains(page, []byte("Điểm mạnh, điểm yếu")) || !bytes.Contains(page, []byte("So với cả nước")) {
 		t.Error("no strengths and weaknesses section")
 	}
-	// national, ranking, heatmap, 63 radars, importance–performance,
+	// national, ranking, heatmap, map, 63 radars, importance–performance,
 	// trend, domain trend, expectations.
 	charts := len(regexp.MustCompile(`<div class="chart" id="chart-\d+"`).FindAll(page, -1))
-	if charts != 3+63+1+3 {
-		t.Errorf("%d charts, want %d", charts, 3+63+1+3)
+	if want := 4 + 63 + 1 + 3; charts != want {
+		t.Errorf("%d charts, want %d", charts, want)
 	}
 	if !bytes.Contains(page, []byte(`<h2 id="ipa">`)) || !bytes.Contains(page, []byte("Ưu tiên cải thiện (IPA)")) {
 		t.Error("no importance–performance section or fix-first column")
