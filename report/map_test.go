@@ -125,6 +125,10 @@ func TestMapHTML(t *testing.T) {
 			t.Errorf("%s: the inlined boundaries are not vnmap's", lang)
 		}
 		t.Logf("%s: boundary block %d bytes of a %d-byte page", lang, len(blocks[0][0]), len(page))
+		// Offline: the boundaries and the attribution name no URL to load.
+		if strings.Contains(rest, "http://") || strings.Contains(rest, "https://") || strings.Contains(rest, "src=") {
+			t.Errorf("%s: the map page mentions a URL", lang)
+		}
 		// The init script registers the maps, then initialises the charts.
 		script := rest[strings.LastIndex(rest, "<script>"):]
 		if r, i := strings.Index(script, "echarts.registerMap("), strings.Index(script, "echarts.init("); r < 0 || r > i {
