@@ -290,6 +290,9 @@ func figNames(figs []Figure) []string {
 // silent, no injected script runs.
 func TestBrowserIPA(t *testing.T) {
 	bin := chromium(t)
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
 	names := append([]string{"Hà Nội", "Thừa Thiên Huế"}, hostile...)
 	checkPage(t, bin, render(t, buildIPAData(t, names, []int{2020, 2021}), &Options{Lang: LangEN}), "ipa-en", false)
 }

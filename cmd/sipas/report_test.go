@@ -47,6 +47,13 @@ func TestReportCommand(t *testing.T) {
 	if !bytes.Contains(page, []byte(`<h2 id="ipa">`)) || !bytes.Contains(page, []byte("Ưu tiên cải thiện (IPA)")) {
 		t.Error("no importance–performance section or fix-first column")
 	}
+	// The analysis of every criterion of the nation and the 63 provinces
+	// (the domains of index.Trend: canonical names).
+	if ipa, err := os.ReadFile(filepath.Join(out, "tables", "ipa.csv")); err != nil {
+		t.Error(err)
+	} else if rows, err := csv.NewReader(bytes.NewReader(ipa[3:])).ReadAll(); err != nil || len(rows) != 1+64*22 {
+		t.Errorf("ipa.csv: %d rows (%v), want %d", len(rows), err, 1+64*22)
+	}
 	b, err := os.ReadFile(filepath.Join(out, "tables", "ranking.csv"))
 	if err != nil {
 		t.Fatal(err)
