@@ -187,7 +187,13 @@ func (m *mapFig) draw(c draw.Canvas) {
 		c.FillText(tick, vg.Point{X: bx + bw + 3, Y: yk}, strconv.FormatFloat(v, 'f', 1, 64))
 	}
 	c.FillText(textStyle(7, draw.XLeft, draw.YBottom), vg.Point{X: bx, Y: by + bh + 4}, "SIPAS (%)")
-	if len(m.val) < len(m.feats) {
+	shown := 0
+	for _, v := range m.val {
+		if !math.IsNaN(v) {
+			shown++
+		}
+	}
+	if shown < len(m.feats) {
 		ny := by - 0.6*vg.Centimeter
 		c.FillPolygon(mapNoData, []vg.Point{{X: bx, Y: ny}, {X: bx + bw, Y: ny}, {X: bx + bw, Y: ny + bw}, {X: bx, Y: ny + bw}})
 		c.FillText(tick, vg.Point{X: bx + bw + 3, Y: ny + bw/2}, m.noData)
