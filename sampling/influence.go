@@ -195,7 +195,8 @@ func (d *Design) vrInfluence(r *Ratios, t *vrTotals) (V []float64, cov [][]float
 
 // infBlockFloats bounds the floats of one worker's block of influence
 // vectors in vrInfluence (8 MB: 26 vectors of 40,000 rows, 1 of 1,000,000).
-const infBlockFloats = 1 << 20
+// A variable so that tests can make blocks small.
+var infBlockFloats = 1 << 20
 
 // infValues writes the unadjusted influence values of estimand or
 // combination j in domain g into z (rows: the domain's rows, nil for all

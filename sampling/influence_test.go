@@ -3,6 +3,7 @@ package sampling
 import (
 	"fmt"
 	"math"
+	"sync"
 	"testing"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
@@ -321,6 +322,109 @@ func TestInfluenceCombinationsLinear(t *testing.T) {
 		Vu, _, _, _ := d.vrInfluence(ru, d.vrCheckAndTotal(ru))
 		if !infRelClose(V[3+c], Vu[0], 1e-10) {
 			t.Errorf("combination %d: V %.15g, hooked as its own vector %.15g", c, V[3+c], Vu[0])
+		}
+	}
+}
+
+// The engine hands the hook blocks of vectors (at most infBlockFloats/n per
+// call): whatever the block size, every estimand's vector is adjusted once
+// and the variances and covariances are those of one vector per call. On
+// apiclus1 (one worker, with covariances) and on 4,000 synthetic rows in 5
+// provinces with 22 ratios and the SIPAS combinations (two workers).
+func TestInfluenceBlocks(t *testing.T) {
+	rec := estLoad(t, "apiclus1")
+	r, _ := infRatios(t, "apiclus1")
+	cc, _ := arrowio.Column(rec, "sch.wide")
+	cls, _, _ := arrowio.Strings(cc)
+	d, err := NewDesign(rec, &DesignSpec{Weight: "pw", PSU: "dnum", FPC: "fpc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	infCheckBlocks(t, "apiclus1", d, r, cls)
+
+	const K = 22
+	data := estMakeBench(4000, 5, 4, K)
+	rec2 := data.record()
+	defer rec2.Release()
+	d2, err := NewDesign(rec2, &DesignSpec{Weight: "weight", Strata: "province", PSU: "psu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cls2 := make([]string, data.n)
+	for i := range cls2 {
+		cls2[i] = fmt.Sprint(i % 3)
+	}
+	for _, cov := range []bool{false, true} {
+		r2 := &Ratios{Num: data.s, Den: data.v, Combos: estSIPASCombos(K), Domain: data.province, NDomains: 5, Overall: true, Cov: cov}
+		infCheckBlocks(t, fmt.Sprintf("synthetic cov=%v", cov), d2, r2, cls2)
+	}
+}
+
+// infCheckBlocks runs vrInfluence with a post-stratification hook over cls
+// for blocks of 1, 2, 3 vectors and the default, and compares.
+func infCheckBlocks(t *testing.T, name string, d *Design, r *Ratios, cls []string) {
+	t.Helper()
+	w := d.Weights()
+	var mu sync.Mutex
+	calls, vectors := 0, 0
+	d.spec.AdjustInfluence = func(zs ...[]float64) {
+		mu.Lock()
+		calls++
+		vectors += len(zs)
+		mu.Unlock()
+		for _, z := range zs {
+			sz, sw := map[string]float64{}, map[string]float64{}
+			for i := range z {
+				sz[cls[i]] += z[i]
+				sw[cls[i]] += w[i]
+			}
+			for i := range z {
+				z[i] -= w[i] * sz[cls[i]] / sw[cls[i]]
+			}
+		}
+	}
+	run := func() ([]float64, [][]float64) {
+		calls, vectors = 0, 0
+		V, cov, _, _ := d.vrInfluence(r, d.vrCheckAndTotal(r))
+		return V, cov
+	}
+	defer func(b int) { infBlockFloats = b }(infBlockFloats)
+	V0, cov0 := run()
+	K := len(r.Num) + len(r.Items)
+	G := r.NDomains + 1
+	if vectors != K*G || calls >= vectors {
+		t.Fatalf("%s, default blocks: %d calls for %d vectors, want %d vectors in fewer calls", name, calls, vectors, K*G)
+	}
+	for _, per := range []int{1, 2, 3} {
+		infBlockFloats = per * d.n
+		V, cov := run()
+		if vectors != K*G || calls < vectors/per {
+			t.Fatalf("%s, blocks of %d: %d calls for %d vectors", name, per, calls, vectors)
+		}
+		for i := range V {
+			if !infRelClose(V[i], V0[i], 1e-13) {
+				t.Errorf("%s, blocks of %d: V[%d] %.17g, default blocks %.17g", name, per, i, V[i], V0[i])
+			}
+		}
+		for g := range cov {
+			for i := range cov[g] {
+				if !infRelClose(cov[g][i], cov0[g][i], 1e-13) {
+					t.Errorf("%s, blocks of %d: cov[%d][%d] %.17g, default %.17g", name, per, g, i, cov[g][i], cov0[g][i])
+				}
+			}
+		}
+	}
+	// with the identity as hook, every block size gives the variances of
+	// the engine without a hook (vrLinearize)
+	d.spec.AdjustInfluence = func(zs ...[]float64) {}
+	Vl, _, _, _ := d.vrLinearize(r, d.vrCheckAndTotal(r))
+	for _, per := range []int{1, 3, 1 << 20} {
+		infBlockFloats = per * d.n
+		V, _, _, _ := d.vrInfluence(r, d.vrCheckAndTotal(r))
+		for i := range V {
+			if !infRelClose(V[i], Vl[i], 1e-10) {
+				t.Errorf("%s, identity hook, blocks of %d: V[%d] %.17g, without hook %.17g", name, per, i, V[i], Vl[i])
+			}
 		}
 	}
 }

@@ -453,22 +453,52 @@ func (op *gregOp) adjust(zs [][]float64) {
 	if err := op.chol.SolveTo(&beta, rhs); err != nil {
 		panic("weighting: AdjustInfluence: " + err.Error())
 	}
-	b := make([]float64, p)
-	for j, z := range zs {
-		for c := 0; c < p; c++ {
-			b[c] = beta.At(c, j) * op.scl[c]
+	// z_i −= g_i w0_i x_i'Sβ, for rakeGroup vectors per pass over the rows
+	bs := make([]float64, p*rakeGroup) // bs[c*rakeGroup+j] = scl_c β_cj
+	n := len(op.gw0)
+	for g0 := 0; g0 < k; g0 += rakeGroup {
+		grp := zs[g0:min(k, g0+rakeGroup)]
+		clear(bs)
+		for j := range grp {
+			for c := 0; c < p; c++ {
+				bs[c*rakeGroup+j] = beta.At(c, g0+j) * op.scl[c]
+			}
 		}
-		z = z[:len(op.gw0)]
-		for i := range z {
-			g := op.gw0[i]
-			if g == 0 {
-				continue
+		if len(grp) == rakeGroup {
+			z0, z1, z2, z3 := grp[0][:n], grp[1][:n], grp[2][:n], grp[3][:n]
+			for i, g := range op.gw0 {
+				if g == 0 {
+					continue
+				}
+				var f0, f1, f2, f3 float64
+				lo, hi := ptr[i], ptr[i+1]
+				for q, v := range val[lo:hi] {
+					c := int(col[lo+int32(q)]) * rakeGroup
+					b := bs[c : c+rakeGroup : c+rakeGroup]
+					f0 += v * b[0]
+					f1 += v * b[1]
+					f2 += v * b[2]
+					f3 += v * b[3]
+				}
+				z0[i] -= g * f0
+				z1[i] -= g * f1
+				z2[i] -= g * f2
+				z3[i] -= g * f3
 			}
-			fit := 0.0
-			for q := ptr[i]; q < ptr[i+1]; q++ {
-				fit += val[q] * b[col[q]]
+			continue
+		}
+		for j, z := range grp {
+			z = z[:n]
+			for i, g := range op.gw0 {
+				if g == 0 {
+					continue
+				}
+				fit := 0.0
+				for q := ptr[i]; q < ptr[i+1]; q++ {
+					fit += val[q] * bs[int(col[q])*rakeGroup+j]
+				}
+				z[i] -= g * fit
 			}
-			z[i] -= g * fit
 		}
 	}
 }

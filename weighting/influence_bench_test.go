@@ -22,7 +22,8 @@ import (
 // `sipas index --weighting W --by province` asks of the engine.
 type infBench struct {
 	rec    arrow.RecordBatch
-	res    *Result
+	res    *Result // raked ("weight")
+	cal    *Result // linear calibration to the same margins ("calweight")
 	ratios *sampling.Ratios
 }
 
@@ -79,20 +80,28 @@ func newInfBench(tb testing.TB, n int, seed uint64) *infBench {
 		tb.Fatal(err)
 	}
 	res := &Result{Weights: fw, Steps: []StepResult{*sr}}
+	cw, cr, err := Calibrate(w, margins, nil, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cal := &Result{Weights: cw, Steps: []StepResult{*cr}}
 
 	mem := memory.DefaultAllocator
 	wb := array.NewFloat64Builder(mem)
 	wb.AppendValues(fw, nil)
+	cb := array.NewFloat64Builder(mem)
+	cb.AppendValues(cw, nil)
 	pb := array.NewInt32Builder(mem)
 	pb.AppendValues(prov, nil)
 	ub := array.NewInt64Builder(mem)
 	ub.AppendValues(psu, nil)
-	cols := []arrow.Array{wb.NewArray(), pb.NewArray(), ub.NewArray()}
-	for _, b := range []array.Builder{wb, pb, ub} {
+	cols := []arrow.Array{wb.NewArray(), pb.NewArray(), ub.NewArray(), cb.NewArray()}
+	for _, b := range []array.Builder{wb, pb, ub, cb} {
 		b.Release()
 	}
 	schema := arrow.NewSchema([]arrow.Field{{Name: "weight", Type: arrow.PrimitiveTypes.Float64},
-		{Name: "province", Type: arrow.PrimitiveTypes.Int32}, {Name: "psu", Type: arrow.PrimitiveTypes.Int64}}, nil)
+		{Name: "province", Type: arrow.PrimitiveTypes.Int32}, {Name: "psu", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "calweight", Type: arrow.PrimitiveTypes.Float64}}, nil)
 	rec := array.NewRecordBatch(schema, cols, int64(n))
 	for _, c := range cols {
 		c.Release()
@@ -135,23 +144,35 @@ func newInfBench(tb testing.TB, n int, seed uint64) *infBench {
 	}
 	combos = append(combos, sipas)
 	ratios := &sampling.Ratios{Items: items, Combos: combos, Domain: prov, NDomains: H, Overall: true}
-	return &infBench{rec: rec, res: res, ratios: ratios}
+	return &infBench{rec: rec, res: res, cal: cal, ratios: ratios}
 }
 
-func (b *infBench) design(tb testing.TB, hook func(zs ...[]float64)) *sampling.Design {
-	d, err := sampling.NewDesign(b.rec, &sampling.DesignSpec{Weight: "weight", Strata: "province", PSU: "psu", AdjustInfluence: hook})
+func (b *infBench) design(tb testing.TB, weight string, hook func(zs ...[]float64)) *sampling.Design {
+	d, err := sampling.NewDesign(b.rec, &sampling.DesignSpec{Weight: weight, Strata: "province", PSU: "psu", AdjustInfluence: hook})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return d
 }
 
+// perVector is the former hook: refAdjust on one vector at a time (for
+// raking, R's 10 back-fitting sweeps over the rows for every vector).
+func perVector(res *Result) func(zs ...[]float64) {
+	return func(zs ...[]float64) {
+		for _, z := range zs {
+			for i := range res.Steps {
+				refAdjust(res.Steps[i].Variance, z)
+			}
+		}
+	}
+}
+
 // BenchmarkIndexByProvinceRaked: the engine's calibration-aware
 // linearization (EstimateRatios with Result.AdjustInfluence) for the index
 // of 40,000 raked ballots by province and nationally (64 domains × 32
-// estimands, 6 combinations). "sweeps" is the former per-vector path (R's
-// 10 back-fitting sweeps over the rows for every vector, refAdjust),
-// "reduced" the production hook; "none" is the engine without a hook.
+// estimands, 6 combinations). "sweeps" is the former per-vector path
+// (perVector), "reduced" the production hook; "none" is the engine without
+// a hook.
 func BenchmarkIndexByProvinceRaked(b *testing.B) {
 	ib := newInfBench(b, 40_000, 1)
 	defer ib.rec.Release()
@@ -160,28 +181,39 @@ func BenchmarkIndexByProvinceRaked(b *testing.B) {
 		hook func(zs ...[]float64)
 	}{
 		{"none", nil},
-		{"sweeps", func(zs ...[]float64) {
-			for _, z := range zs {
-				for i := range ib.res.Steps {
-					refAdjust(ib.res.Steps[i].Variance, z)
-				}
-			}
-		}},
+		{"sweeps", perVector(ib.res)},
 		{"reduced", ib.res.AdjustInfluence},
 	}
 	for _, h := range hooks {
-		d := ib.design(b, h.hook)
-		b.Run(h.name, func(b *testing.B) {
-			c0, n := infCPU(), 0
-			for b.Loop() {
-				if _, err := d.EstimateRatios(ib.ratios); err != nil {
-					b.Fatal(err)
-				}
-				n++
-			}
-			b.ReportMetric((infCPU()-c0)/float64(n), "cpu-s/op")
-		})
+		d := ib.design(b, "weight", h.hook)
+		b.Run(h.name, func(b *testing.B) { infRun(b, d, ib.ratios) })
 	}
+}
+
+// BenchmarkIndexByProvinceCalibrated: the same after linear calibration
+// (GREG) to the four margins: "pervector" solves per vector, "block" once
+// per block of vectors.
+func BenchmarkIndexByProvinceCalibrated(b *testing.B) {
+	ib := newInfBench(b, 40_000, 1)
+	defer ib.rec.Release()
+	for _, h := range []struct {
+		name string
+		hook func(zs ...[]float64)
+	}{{"pervector", perVector(ib.cal)}, {"block", ib.cal.AdjustInfluence}} {
+		d := ib.design(b, "calweight", h.hook)
+		b.Run(h.name, func(b *testing.B) { infRun(b, d, ib.ratios) })
+	}
+}
+
+func infRun(b *testing.B, d *sampling.Design, r *sampling.Ratios) {
+	c0, n := infCPU(), 0
+	for b.Loop() {
+		if _, err := d.EstimateRatios(r); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	b.ReportMetric((infCPU()-c0)/float64(n), "cpu-s/op")
 }
 
 // infCPU is the process's CPU time in seconds (user + system): the machine

@@ -13,7 +13,8 @@ import (
 // (and as this package computed it before the reduced, blocked form of
 // Adjust): poststratify by class means of z·w0/w, rake by 10 literal
 // back-fitting sweeps over the rows, greg by the normal equations of the
-// least-squares fit of z/(g√w0) on √w0 x. Rows with weight 0 are left out.
+// least-squares fit of z/(g√w0) on √w0 x (Jacobi-scaled Cholesky factor of
+// X'W0X), one vector at a time. Rows with weight 0 are left out.
 func refAdjust(v *VarianceInfo, z []float64) {
 	switch v.Kind {
 	case "poststratify":
@@ -38,29 +39,23 @@ func refAdjust(v *VarianceInfo, z []float64) {
 	case "rake":
 		v.adjustRakeSweeps(z)
 	case "greg":
-		p := v.P
+		// the Jacobi-scaled Cholesky factor of S X'W0X S (shared with Adjust)
+		v.once.Do(v.prepare)
+		chol, scl := v.op.greg.chol, v.op.greg.scl
 		var rows []int
 		for i := range v.W0 {
 			if v.W0[i] != 0 && v.G[i] != 0 {
 				rows = append(rows, i)
 			}
 		}
-		t := make([]float64, p*p)
-		for _, i := range rows {
-			v.x.addOuter(t, p, i, v.W0[i])
-		}
-		var chol mat.Cholesky
-		if !chol.Factorize(mat.NewSymDense(p, t)) {
-			panic("refAdjust: collinear")
-		}
-		rhs := mat.NewVecDense(p, nil)
+		rhs := mat.NewVecDense(v.P, nil)
 		rv := make([]float64, len(z))
 		for _, i := range rows {
 			sw := math.Sqrt(v.W0[i])
 			rv[i] = z[i] / (v.G[i] * sw)
 			cols, vals := v.ModelRow(i)
 			for q, c := range cols {
-				rhs.SetVec(int(c), rhs.AtVec(int(c))+sw*vals[q]*rv[i])
+				rhs.SetVec(int(c), rhs.AtVec(int(c))+sw*vals[q]*scl[c]*rv[i])
 			}
 		}
 		var beta mat.VecDense
@@ -72,7 +67,7 @@ func refAdjust(v *VarianceInfo, z []float64) {
 			cols, vals := v.ModelRow(i)
 			fit := 0.0
 			for q, c := range cols {
-				fit += sw * vals[q] * beta.AtVec(int(c))
+				fit += sw * vals[q] * scl[c] * beta.AtVec(int(c))
 			}
 			z[i] = (rv[i] - fit) * v.G[i] * sw
 		}
