@@ -203,7 +203,8 @@ type Design struct {
 	spec DesignSpec
 	n    int
 	w    []float64
-	// stratum[i], psu[i]: dense codes; PSU codes are global (unique across strata).
+	// stratum[i], psu[i]: dense codes in the sorted order of the labels
+	// (catcode); PSU codes are global (unique across strata).
 	stratum []int32
 	psu     []int32
 	// per stratum
@@ -249,7 +250,9 @@ func (d *Design) NStrata() int { return len(d.nh) }
 // NPSU returns the number of PSUs.
 func (d *Design) NPSU() int { return len(d.psuStratum) }
 
-// StrataNames returns the stratum labels by dense code (do not modify).
+// StrataNames returns the stratum labels by dense code, in sorted order
+// (numbers numerically, text bytewise; see internal/catcode), whatever the
+// row order (do not modify).
 func (d *Design) StrataNames() []string { return d.strataNames }
 
 // Stratum returns the dense stratum code of every row (do not modify).

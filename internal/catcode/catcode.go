@@ -29,7 +29,8 @@ const (
 	// NullFail makes a null row an error: a *NullError listing the rows.
 	NullFail
 	// NullLevel puts null rows in a level of their own, after the others,
-	// labelled "" (present only if some row is null).
+	// labelled "" (present only if some row is null; a caller whose column
+	// also holds empty strings relabels it).
 	NullLevel
 )
 
