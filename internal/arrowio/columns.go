@@ -42,20 +42,9 @@ func convert[T number, U number](dst []U, src []T) {
 	}
 }
 
-func typeErr(col arrow.Array, want string) error {
-	return &Error{Err: because(ErrType, "has type %s; want %s", col.DataType(), want)}
-}
-
-// Float64s copies a numeric column into a new []float64: any integer,
-// unsigned or floating type, a dictionary of those, or a string column whose
-// non-null values are numbers (a value that is not is an *Error with its
-// 1-based Row and Value, wrapping ErrBadValue). valid is nil when the column
-// has no nulls, else valid[i] reports whether row i has a value; values at
-// null rows are 0. Errors carry no file or column name: the caller can
-// errors.As them to *Error and fill those in.
-func Float64s(col arrow.Array) ([]float64, []bool, error) {
-	n := col.Len()
-	out := make([]float64, n)
+// convertInts converts a column of any integer type but uint64 into out
+// (null rows hold whatever the array holds); false for other types.
+func convertInts[U number](out []U, col arrow.Array) bool {
 	switch a := col.(type) {
 	case *array.Int8:
 		convert(out, a.Int8Values())
@@ -71,6 +60,27 @@ func Float64s(col arrow.Array) ([]float64, []bool, error) {
 		convert(out, a.Uint16Values())
 	case *array.Uint32:
 		convert(out, a.Uint32Values())
+	default:
+		return false
+	}
+	return true
+}
+
+func typeErr(col arrow.Array, want string) error {
+	return &Error{Err: because(ErrType, "has type %s; want %s", col.DataType(), want)}
+}
+
+// Float64s copies a numeric column into a new []float64: any integer,
+// unsigned or floating type, a dictionary of those, or a string column whose
+// non-null values are numbers (a value that is not is an *Error with its
+// 1-based Row and Value, wrapping ErrBadValue). valid is nil when the column
+// has no nulls, else valid[i] reports whether row i has a value; values at
+// null rows are 0. Errors carry no file or column name: the caller can
+// errors.As them to *Error and fill those in.
+func Float64s(col arrow.Array) ([]float64, []bool, error) {
+	n := col.Len()
+	out := make([]float64, n)
+	switch a := col.(type) {
 	case *array.Uint64:
 		convert(out, a.Uint64Values())
 	case *array.Float32:
@@ -95,6 +105,9 @@ func Float64s(col arrow.Array) ([]float64, []bool, error) {
 		}
 		return out, dictValidity(a, dvalid), nil
 	default:
+		if convertInts(out, col) {
+			break
+		}
 		strs, valid, err := Strings(col)
 		if err != nil || !isStringType(col.DataType()) {
 			return nil, nil, typeErr(col, "a numeric column")
@@ -155,20 +168,6 @@ func Ints(col arrow.Array) ([]int64, []bool, error) {
 	valid := validity(col)
 	ok := func(i int) bool { return valid == nil || valid[i] }
 	switch a := col.(type) {
-	case *array.Int8:
-		convert(out, a.Int8Values())
-	case *array.Int16:
-		convert(out, a.Int16Values())
-	case *array.Int32:
-		convert(out, a.Int32Values())
-	case *array.Int64:
-		copy(out, a.Int64Values())
-	case *array.Uint8:
-		convert(out, a.Uint8Values())
-	case *array.Uint16:
-		convert(out, a.Uint16Values())
-	case *array.Uint32:
-		convert(out, a.Uint32Values())
 	case *array.Uint64:
 		for i, v := range a.Uint64Values() {
 			if ok(i) && v > math.MaxInt64 {
@@ -207,6 +206,9 @@ func Ints(col arrow.Array) ([]int64, []bool, error) {
 		}
 		return out, valid, nil
 	default:
+		if convertInts(out, col) {
+			break
+		}
 		if !isStringType(col.DataType()) {
 			return nil, nil, typeErr(col, "an integer column")
 		}
