@@ -13,9 +13,10 @@ import (
 
 // WriteDir writes the report into dir: index.html (WriteHTML), one CSV
 // file per table (Tables, WriteCSV) under dir/tables and, unless
-// opt.NoPrint, the print charts (Figures, and MapFigure when the domains
-// are provinces) under dir/charts as PNG (300 dpi) and SVG. dir is created when missing. Each file is written atomically (a temporary file renamed at the
-// end), so a failed run leaves no half-written file.
+// opt.NoPrint, the print charts (Figures) under dir/charts as PNG (300 dpi)
+// and SVG. dir is created when missing. Each file is written atomically (a
+// temporary file renamed at the end), so a failed run leaves no
+// half-written file.
 func WriteDir(dir string, data *Data, opt *Options) error {
 	for _, sub := range []string{"tables", "charts"} {
 		if sub == "charts" && opt != nil && opt.NoPrint {
@@ -37,9 +38,6 @@ func WriteDir(dir string, data *Data, opt *Options) error {
 		// The figures are independent: draw them on every core (the
 		// 300 dpi rasterisation is most of WriteDir's time).
 		figs := Figures(data, opt)
-		if f, ok := MapFigure(data, opt); ok {
-			figs = append(figs, f)
-		}
 		errs := make([]error, len(figs))
 		next := make(chan int)
 		var wg sync.WaitGroup

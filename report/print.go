@@ -174,7 +174,8 @@ func hexColor(s string) color.Color {
 
 // Figures returns the print charts of the report in the language of opt:
 // "national" (SIPAS and the elements with their intervals), "ranking"
-// (the domains with their intervals, coloured by tier), "heatmap" (domain ×
+// (the domains with their intervals, coloured by tier), "map" (SIPAS by
+// province, MapFigure, when the domains are provinces), "heatmap" (domain ×
 // element, values written in the cells), "radars-01", "radars-02", … (a
 // radar per domain against the nation, 12 to a page) and, with more than
 // one year,
@@ -215,6 +216,9 @@ func Figures(data *Data, opt *Options) []Figure {
 			tiers = append(tiers, t)
 		}
 		out = append(out, intervalFigure("ranking", l.text("sec.ranking")+ys, "SIPAS (%)", labels, est, lo, hi, tiers))
+		if f, ok := MapFigure(data, opt); ok {
+			out = append(out, f)
+		}
 
 		var cols []string
 		for _, e := range y.National.Elements {
