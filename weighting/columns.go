@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/internal/catcode"
 )
 
@@ -115,61 +116,21 @@ func ClassesOf(rec arrow.RecordBatch, cols []string) (Classes, error) {
 	return cl, nil
 }
 
-// numericColumn returns a column as float64 values; nulls are errors.
+// numericColumn returns a column as float64 values (arrowio.Float64s:
+// integers, floats, dictionaries of those, text holding numbers); nulls are
+// errors.
 func numericColumn(rec arrow.RecordBatch, name string) ([]float64, error) {
 	a := column(rec, name)
 	if a == nil {
 		return nil, unknownColumn(rec, name)
 	}
-	n := a.Len()
-	out := make([]float64, n)
-	switch c := a.(type) {
-	case *array.Float64:
-		copy(out, c.Float64Values())
-	case *array.Float32:
-		for i, v := range c.Float32Values() {
-			out[i] = float64(v)
-		}
-	case *array.Int64:
-		for i, v := range c.Int64Values() {
-			out[i] = float64(v)
-		}
-	case *array.Int32:
-		for i, v := range c.Int32Values() {
-			out[i] = float64(v)
-		}
-	case *array.Int16:
-		for i, v := range c.Int16Values() {
-			out[i] = float64(v)
-		}
-	case *array.Int8:
-		for i, v := range c.Int8Values() {
-			out[i] = float64(v)
-		}
-	case *array.Uint64:
-		for i, v := range c.Uint64Values() {
-			out[i] = float64(v)
-		}
-	case *array.Uint32:
-		for i, v := range c.Uint32Values() {
-			out[i] = float64(v)
-		}
-	case *array.Uint16:
-		for i, v := range c.Uint16Values() {
-			out[i] = float64(v)
-		}
-	case *array.Uint8:
-		for i, v := range c.Uint8Values() {
-			out[i] = float64(v)
-		}
-	default:
-		return nil, &StepError{Msg: fmt.Sprintf("column %q has type %s; a numeric column is needed", name, a.DataType()), Err: ErrBadData}
+	out, valid, err := arrowio.Float64s(a)
+	if err != nil {
+		return nil, &StepError{Msg: fmt.Sprintf("column %q: %v; a numeric column is needed", name, err), Err: ErrBadData}
 	}
-	if a.NullN() > 0 {
-		for i := 0; i < n; i++ {
-			if a.IsNull(i) {
-				return nil, &StepError{Msg: fmt.Sprintf("column %q row %d is missing", name, i+1), Err: ErrBadData}
-			}
+	for i, ok := range valid {
+		if !ok {
+			return nil, &StepError{Msg: fmt.Sprintf("column %q row %d is missing", name, i+1), Err: ErrBadData}
 		}
 	}
 	return out, nil
