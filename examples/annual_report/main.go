@@ -64,8 +64,20 @@ func run(w io.Writer, in, out, by string, year int) error {
 		}
 	}
 
-	// 3. The report.
-	data, err := report.FromYears([]report.YearInput{{Year: year, Result: res, Validation: val}},
+	// 3. What to fix first: importance (correlation with the rest of the
+	// ballot) against performance of every criterion, by the same column.
+	ipa, err := index.ImportancePerformanceOf(design, val.Clean, q, &index.Options{By: []string{by}})
+	if err != nil {
+		return err
+	}
+	for _, r := range ipa {
+		if len(r.Domain) == 0 && r.Quadrant == index.QuadrantFixFirst {
+			fmt.Fprintf(w, "fix first: %s (%.1f%% satisfied, importance %.2f)\n", r.Criterion, r.Performance, r.Importance)
+		}
+	}
+
+	// 4. The report.
+	data, err := report.FromYears([]report.YearInput{{Year: year, Result: res, Validation: val, IPA: ipa}},
 		&report.BuildOptions{By: by, Title: fmt.Sprintf("SIPAS %d", year)})
 	if err != nil {
 		return err

@@ -20,7 +20,7 @@ func TestRun(t *testing.T) {
 	if !strings.Contains(buf.String(), "4000 ballots: 4000 used, 0 excluded") || !strings.Contains(buf.String(), "SIPAS 2021:") {
 		t.Errorf("output:\n%s", buf.String())
 	}
-	for _, f := range []string{"index.html", "tables/estimates.csv"} {
+	for _, f := range []string{"index.html", "tables/estimates.csv", "tables/ipa.csv", "charts/ipa.png"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
 		}
