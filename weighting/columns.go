@@ -3,7 +3,6 @@ package weighting
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -36,36 +35,6 @@ func unknownColumn(rec arrow.RecordBatch, name string) error {
 		have = append(have, f.Name)
 	}
 	return &StepError{Msg: fmt.Sprintf("column %q is not in the data (columns: %s)", name, strings.Join(have, ", ")), Err: ErrUnknownColumn}
-}
-
-func scalarString(a arrow.Array, i int, name string) (string, error) {
-	switch c := a.(type) {
-	case array.StringLike:
-		return c.Value(i), nil
-	case *array.Int8:
-		return strconv.FormatInt(int64(c.Value(i)), 10), nil
-	case *array.Int16:
-		return strconv.FormatInt(int64(c.Value(i)), 10), nil
-	case *array.Int32:
-		return strconv.FormatInt(int64(c.Value(i)), 10), nil
-	case *array.Int64:
-		return strconv.FormatInt(c.Value(i), 10), nil
-	case *array.Uint8:
-		return strconv.FormatUint(uint64(c.Value(i)), 10), nil
-	case *array.Uint16:
-		return strconv.FormatUint(uint64(c.Value(i)), 10), nil
-	case *array.Uint32:
-		return strconv.FormatUint(uint64(c.Value(i)), 10), nil
-	case *array.Uint64:
-		return strconv.FormatUint(c.Value(i), 10), nil
-	case *array.Boolean:
-		return strconv.FormatBool(c.Value(i)), nil
-	case *array.Float32:
-		return strconv.FormatFloat(float64(c.Value(i)), 'g', -1, 32), nil
-	case *array.Float64:
-		return strconv.FormatFloat(c.Value(i), 'g', -1, 64), nil
-	}
-	return "", &StepError{Msg: fmt.Sprintf("column %q has type %s, which cannot be a category; use strings or integers", name, a.DataType()), Err: ErrBadData}
 }
 
 // ClassesOf groups the rows of rec by the values of the columns cols:
@@ -170,11 +139,12 @@ func flagColumn(rec arrow.RecordBatch, name string) ([]bool, error) {
 	if !arrow.IsInteger(a.DataType().ID()) {
 		return nil, &StepError{Msg: fmt.Sprintf("column %q has type %s; a respondent flag must be boolean, integer (0/1) or text (yes/no)", name, a.DataType()), Err: ErrBadData}
 	}
-	for i := 0; i < n; i++ {
-		if a.IsValid(i) {
-			s, _ := scalarString(a, i, name)
-			out[i] = s != "0"
-		}
+	v, valid, err := arrowio.Ints(a)
+	if err != nil { // a uint64 past int64
+		return nil, &StepError{Msg: fmt.Sprintf("column %q: %v; a respondent flag is 0 or 1", name, err), Err: ErrBadData}
+	}
+	for i := range out {
+		out[i] = v[i] != 0 && (valid == nil || valid[i])
 	}
 	return out, nil
 }
