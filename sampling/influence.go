@@ -33,8 +33,9 @@ import (
 // of up to infBlockFloats/n vectors, so that the hook's own work (the
 // operator of each step) is shared by the block. The hook is linear (R's
 // residualizations are), so a combination's adjusted PSU totals are the
-// same combination of its terms' and it costs no hook call. With Cov the PSU totals of the J vectors of one domain are
-// kept (J × #PSU floats) to form the covariance.
+// same combination of its terms' and it costs no hook call. With Cov the
+// PSU totals of the J vectors of one domain are kept (J × #PSU floats) to
+// form the covariance.
 func (d *Design) vrInfluence(r *Ratios, t *vrTotals) (V []float64, cov [][]float64, s1, s2 []float64) {
 	if len(r.Items) > 0 {
 		r = vrMaterialize(r, d.n)

@@ -170,6 +170,9 @@ const rakeMaxPairs = 1 << 24
 func newRakeOp(v *VarianceInfo) *rakeOp {
 	M := len(v.Margins)
 	op := &rakeOp{M: M, off: make([]int, M+1)}
+	if M == 0 {
+		return op
+	}
 	k := make([]int, M)
 	for j, m := range v.Margins {
 		k[j] = int(maxClass(m.Classes)) + 1
@@ -259,6 +262,9 @@ const rakeGroup = 4
 
 func (op *rakeOp) adjust(zs [][]float64) {
 	L, M := op.L, op.M
+	if M == 0 {
+		return
+	}
 	s := make([]float64, L)
 	A := make([]float64, L*rakeGroup) // A[l*rakeGroup+j]: vector j of the group
 	for g0 := 0; g0 < len(zs); g0 += rakeGroup {

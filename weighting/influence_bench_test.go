@@ -172,7 +172,8 @@ func perVector(res *Result) func(zs ...[]float64) {
 // of 40,000 raked ballots by province and nationally (64 domains × 32
 // estimands, 6 combinations). "sweeps" is the former per-vector path
 // (perVector), "reduced" the production hook; "none" is the engine without
-// a hook.
+// a hook, "identity" the engine's own cost of the calibration-aware path
+// (a hook that changes nothing).
 func BenchmarkIndexByProvinceRaked(b *testing.B) {
 	ib := newInfBench(b, 40_000, 1)
 	defer ib.rec.Release()
@@ -181,6 +182,7 @@ func BenchmarkIndexByProvinceRaked(b *testing.B) {
 		hook func(zs ...[]float64)
 	}{
 		{"none", nil},
+		{"identity", func(zs ...[]float64) {}},
 		{"sweeps", perVector(ib.res)},
 		{"reduced", ib.res.AdjustInfluence},
 	}
