@@ -415,14 +415,26 @@ func (w *rankWork) firstStep() (marg []float64, simul float64) {
 	i := int(math.Ceil(w.level*float64(nd))) - 1
 	i = max(0, min(i, nd-1))
 	marg = make([]float64, k)
-	for j := range k {
-		if k > 1 {
-			marg[j] = rankSelect(mbuf[j*nd:(j+1)*nd], i)
-		}
+	if k < 2 {
+		return marg, 0
 	}
-	if k > 1 {
-		simul = rankSelect(w.buf, i)
+	// The K + 1 quantiles, in parallel over domains (each select reads and
+	// reorders only its own draws).
+	for p := range par {
+		j0, j1 := p*(k+1)/par, (p+1)*(k+1)/par
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := j0; j < j1; j++ {
+				if j == k {
+					simul = rankSelect(w.buf, i)
+				} else {
+					marg[j] = rankSelect(mbuf[j*nd:(j+1)*nd], i)
+				}
+			}
+		}()
 	}
+	wg.Wait()
 	return marg, simul
 }
 
