@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -275,6 +276,65 @@ func TestAdjustRakeFallback(t *testing.T) {
 		for i := range zs[j] {
 			if d := math.Abs(zs[j][i] - want[j][i]); d > 1e-12*(1+math.Abs(want[j][i])) {
 				t.Fatalf("vector %d row %d: sweeps %.17g, reduced %.17g", j, i, zs[j][i], want[j][i])
+			}
+		}
+	}
+}
+
+// Several goroutines may adjust at once, the first calls racing to build
+// the operators: every call gives exactly the residuals of a lone call.
+func TestAdjustConcurrentBlocks(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 9))
+	w0, ms, num := infRandom(r, 1500)
+	ps, sp, err := PostStratify(w0, ms[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	w1, sr, err := Rake(ps, ms[1:], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sc, err := Calibrate(w1, ms[2:3], []NumericTotal{num}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := func() []StepResult {
+		// fresh copies of the variance records (no operator built yet)
+		out := []StepResult{*sp, *sr, *sc}
+		for i := range out {
+			v := out[i].Variance
+			out[i].Variance = &VarianceInfo{Kind: v.Kind, Classes: v.Classes, OldWeights: v.OldWeights, NewWeights: v.NewWeights,
+				Margins: v.Margins, P: v.P, Names: v.Names, W0: v.W0, G: v.G, x: v.x}
+		}
+		return out
+	}
+	zs := infVectors(r, w0, 6)
+	want := make([][]float64, len(zs))
+	for j, z := range zs {
+		want[j] = append([]float64(nil), z...)
+	}
+	(&Result{Weights: w0, Steps: steps()}).AdjustInfluence(want...)
+	res := &Result{Weights: w0, Steps: steps()}
+	var wg sync.WaitGroup
+	got := make([][][]float64, 4)
+	for g := range got {
+		got[g] = make([][]float64, len(zs))
+		for j, z := range zs {
+			got[g][j] = append([]float64(nil), z...)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res.AdjustInfluence(got[g]...)
+		}()
+	}
+	wg.Wait()
+	for g := range got {
+		for j := range zs {
+			for i, v := range got[g][j] {
+				if v != want[j][i] {
+					t.Fatalf("goroutine %d vector %d row %d: %.17g, alone %.17g", g, j, i, v, want[j][i])
+				}
 			}
 		}
 	}
