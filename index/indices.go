@@ -83,7 +83,8 @@ type Row struct {
 	// N is the number of valid answers (criterion rows), of ballots with at
 	// least one valid answer in the element or the questionnaire (element
 	// and SIPAS rows), or of ballots that answered the expectation question.
-	N    int
+	N int
+	// Deff is the design effect; NaN for a boundary row (0/0).
 	Deff float64
 	// Flag is "boundary" for an estimate of exactly 0 or 100 (its SE of 0
 	// claims a certainty that the sample does not give).
@@ -342,6 +343,9 @@ func (res *Result) appendRows(q *Questionnaire, r *sampling.RatioResult, g int, 
 			// unweighted n; a composite gets the point.
 			row.Flag = sampling.FlagBoundary
 			row.SE = 0
+			// The design effect is 0/0 (both variances are rounding
+			// noise around 0): undefined, not a number to print.
+			row.Deff = math.NaN()
 			if single {
 				lo, hi := sampling.ConfidenceInterval(sampling.Beta, est, 0, n, df, level, math.NaN())
 				row.CILow, row.CIHigh = 100*lo, 100*hi

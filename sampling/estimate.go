@@ -234,6 +234,7 @@ func (d *Design) Estimates(rec arrow.RecordBatch, est []Estimand, opt *EstimateO
 			es.CILow, es.CIHigh = ConfidenceInterval(method, es.Estimate, es.SE, es.N, es.DF, o.Level, es.Deff)
 			if e.Statistic != "total" && IsBoundary(es.Estimate, es.SE) {
 				es.Flag = FlagBoundary
+				es.Deff = math.NaN() // 0/0: both variances are rounding noise
 			} else if e.Statistic == "total" && IsBoundary(es.Estimate, es.SE) {
 				es.CILow, es.CIHigh = es.Estimate, es.Estimate
 			}
