@@ -52,8 +52,12 @@ func runDemo(e *env, c *command, args []string) error {
 	if err != nil {
 		return usagef("--lang: %v", err)
 	}
-	if *rows < 10_000 {
-		return usagef("--register-rows: at least 10000 transactions are needed for a sample of every province")
+	if *rows < 1_000_000 {
+		// The demo's design (about 40,000 ballots a year, 20 communes in
+		// 4 districts per province) needs the selected communes to hold
+		// its sample; below about a million transactions small provinces
+		// cannot.
+		return usagef("--register-rows: at least 1000000 transactions are needed for the demo's sample of every province")
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err

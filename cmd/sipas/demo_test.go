@@ -40,6 +40,7 @@ func TestDemoCommandUsage(t *testing.T) {
 		{"demo"},
 		{"demo", "--out", t.TempDir(), "--years", "20x1"},
 		{"demo", "--out", t.TempDir(), "--lang", "fr"},
+		{"demo", "--out", t.TempDir(), "--register-rows", "500000"},
 	} {
 		if code, _, stderr := vtRun(t, "", args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2 (%s)", args, code, stderr)
