@@ -516,10 +516,42 @@ func (w *rankWork) test(hyps []rankPair, tst []float64, stepdown bool, c0 float6
 }
 
 // rankTopBottom ranks θ̂ + Z_b in every draw (ties by key) and counts the
-// draws with rank ≤ topK and rank > K − topK.
+// draws with rank ≤ topK and rank > K − topK. The draws are split into
+// fixed chunks counted in parallel; counts are integers, so the result does
+// not depend on the split.
 func rankTopBottom(est []float64, keys []string, z []float64, k, topK int) (top, bottom []float64) {
 	top = make([]float64, k)
 	bottom = make([]float64, k)
+	nd := len(z) / k
+	par := min(runtime.GOMAXPROCS(0), max(1, nd*k/(1<<16)))
+	tops := make([][]int, par)
+	bottoms := make([][]int, par)
+	var wg sync.WaitGroup
+	for p := range par {
+		d0, d1 := p*nd/par, (p+1)*nd/par
+		tops[p], bottoms[p] = make([]int, k), make([]int, k)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rankTopBottomDraws(est, keys, z[d0*k:d1*k], k, topK, tops[p], bottoms[p])
+		}()
+	}
+	wg.Wait()
+	for p := range par {
+		for j := range k {
+			top[j] += float64(tops[p][j])
+			bottom[j] += float64(bottoms[p][j])
+		}
+	}
+	for j := range k {
+		top[j] /= float64(nd)
+		bottom[j] /= float64(nd)
+	}
+	return top, bottom
+}
+
+// rankTopBottomDraws adds to top and bottom the counts of the draws z.
+func rankTopBottomDraws(est []float64, keys []string, z []float64, k, topK int, top, bottom []int) {
 	nd := len(z) / k
 	th := make([]float64, k)
 	o := make([]int, k)
@@ -549,11 +581,6 @@ func rankTopBottom(est []float64, keys []string, z []float64, k, topK int) (top,
 			bottom[o[k-1-pos]]++
 		}
 	}
-	for j := range k {
-		top[j] /= float64(nd)
-		bottom[j] /= float64(nd)
-	}
-	return top, bottom
 }
 
 // rankFactorT is a factor L with L Lᵀ = Σ, stored dense row-major, or the
