@@ -333,17 +333,29 @@ func (w *rankWork) crit(hyps []rankPair) float64 {
 	}
 	k := w.k
 	nd := len(w.buf)
-	for d := range nd {
-		row := w.z[d*k : (d+1)*k]
-		m := math.Inf(-1)
-		for _, h := range hyps {
-			v := (row[h.a] - row[h.b]) * w.inv[h.a*k+h.b]
-			if v > m {
-				m = v
+	// per-draw maxima over fixed chunks of draws in parallel (each draw's
+	// maximum depends on that draw alone)
+	par := min(runtime.GOMAXPROCS(0), max(1, nd*len(hyps)/(1<<18)))
+	var wg sync.WaitGroup
+	for p := range par {
+		d0, d1 := p*nd/par, (p+1)*nd/par
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for d := d0; d < d1; d++ {
+				row := w.z[d*k : (d+1)*k]
+				m := math.Inf(-1)
+				for _, h := range hyps {
+					v := (row[h.a] - row[h.b]) * w.inv[h.a*k+h.b]
+					if v > m {
+						m = v
+					}
+				}
+				w.buf[d] = m
 			}
-		}
-		w.buf[d] = m
+		}()
 	}
+	wg.Wait()
 	i := int(math.Ceil(w.level*float64(nd))) - 1
 	i = max(0, min(i, nd-1))
 	return rankSelect(w.buf, i)
