@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -70,25 +71,13 @@ func runDemo(e *env, c *command, args []string) error {
 	}
 	defer res.Release()
 
-	for _, y := range res.Years {
-		ys := strconv.Itoa(y.Year)
-		if err := arrowio.WriteRecord(filepath.Join(*out, "ballots_"+ys+".parquet"), y.Ballots); err != nil {
-			return err
-		}
-		if err := arrowio.WriteRecord(filepath.Join(*out, "excluded_"+ys+".csv"), y.Validation.Excluded); err != nil {
-			return err
-		}
-		if err := fsutil.WriteAtomic(filepath.Join(*out, "index_"+ys+".csv"), nil, func(w io.Writer) error {
-			return writeIndex(w, "csv", y.Design, y.Index, []string{"province"})
-		}); err != nil {
-			return err
-		}
-		if err := fsutil.WriteAtomic(filepath.Join(*out, "index_"+ys+".json"), nil, func(w io.Writer) error {
-			return writeIndex(w, "json", y.Design, y.Index, []string{"province"})
-		}); err != nil {
-			return err
-		}
-	}
+	// The per-year files are written while the trend and the report are
+	// computed (both only read the years' data); waited for before any
+	// return, so before res.Release.
+	written := make(chan error, 1)
+	go func() { written <- writeDemoYears(*out, res) }()
+	waitWritten := sync.OnceValue(func() error { return <-written })
+	defer waitWritten()
 	var inputs []report.YearInput
 	var tyears []index.TrendYear
 	for _, y := range res.Years {
@@ -130,9 +119,37 @@ func runDemo(e *env, c *command, args []string) error {
 		return err
 	}
 	progress("report: index.html, tables and print charts", t0)
+	if err := waitWritten(); err != nil {
+		return err
+	}
 	printDemo(e.stdout, res)
 	fmt.Fprintf(e.stdout, "\nreport: %s\nalso in %s: tables/*.csv, ballots_<year>.parquet (clean ballots with final weights), excluded_<year>.csv, index_<year>.csv/json\n",
 		filepath.Join(*out, "index.html"), *out)
+	return nil
+}
+
+// writeDemoYears writes each year's clean ballots (Parquet), exclusions
+// (CSV) and indices (CSV and JSON) to dir.
+func writeDemoYears(dir string, res *demo.Result) error {
+	for _, y := range res.Years {
+		ys := strconv.Itoa(y.Year)
+		if err := arrowio.WriteRecord(filepath.Join(dir, "ballots_"+ys+".parquet"), y.Ballots); err != nil {
+			return err
+		}
+		if err := arrowio.WriteRecord(filepath.Join(dir, "excluded_"+ys+".csv"), y.Validation.Excluded); err != nil {
+			return err
+		}
+		if err := fsutil.WriteAtomic(filepath.Join(dir, "index_"+ys+".csv"), nil, func(w io.Writer) error {
+			return writeIndex(w, "csv", y.Design, y.Index, []string{"province"})
+		}); err != nil {
+			return err
+		}
+		if err := fsutil.WriteAtomic(filepath.Join(dir, "index_"+ys+".json"), nil, func(w io.Writer) error {
+			return writeIndex(w, "json", y.Design, y.Index, []string{"province"})
+		}); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
