@@ -459,29 +459,7 @@ func (w *rankWork) firstStepDraws(mbuf []float64, d0, d1 int) {
 		row := w.z[d*k : (d+1)*k]
 		clear(m)
 		for a := range k {
-			// Two interleaved maxima for a break the dependency chain of
-			// max (2.3× faster); values are ≥ 0 and never NaN, so the
-			// order of the max operations does not change the result.
-			za := row[a]
-			ma0, ma1 := m[a], m[a]
-			rb := row[a+1:]
-			ib := w.inv[a*k+a+1 : (a+1)*k]
-			ib = ib[:len(rb)]
-			mb := m[a+1:]
-			mb = mb[:len(rb)]
-			b := 0
-			for ; b+1 < len(rb); b += 2 {
-				v0 := math.Abs(za-rb[b]) * ib[b]
-				v1 := math.Abs(za-rb[b+1]) * ib[b+1]
-				ma0, ma1 = max(ma0, v0), max(ma1, v1)
-				mb[b], mb[b+1] = max(mb[b], v0), max(mb[b+1], v1)
-			}
-			if b < len(rb) {
-				v0 := math.Abs(za-rb[b]) * ib[b]
-				ma0 = max(ma0, v0)
-				mb[b] = max(mb[b], v0)
-			}
-			m[a] = max(ma0, ma1)
+			m[a] = rankPairMax(row[a], m[a], row[a+1:], w.inv[a*k+a+1:(a+1)*k], m[a+1:])
 		}
 		s := 0.0
 		for j, v := range m {
