@@ -125,32 +125,6 @@ func ImportancePerformance(sat [][]float64, w []float64) []IPA {
 			out[c].Importance = cso / math.Sqrt(css*coo)
 		}
 	}
-	var mi, mp, k float64
-	for _, r := range out {
-		if !math.IsNaN(r.Importance) && !math.IsNaN(r.Performance) {
-			mi += r.Importance
-			mp += r.Performance
-			k++
-		}
-	}
-	mi /= k
-	mp /= k
-	for c := range out {
-		r := &out[c]
-		if math.IsNaN(r.Importance) || math.IsNaN(r.Performance) {
-			continue
-		}
-		hi, good := r.Importance >= mi, r.Performance >= mp
-		switch {
-		case hi && !good:
-			r.Quadrant = QuadrantFixFirst
-		case hi && good:
-			r.Quadrant = QuadrantKeepUp
-		case !hi && !good:
-			r.Quadrant = QuadrantLowPriority
-		default:
-			r.Quadrant = QuadrantOverkill
-		}
-	}
+	ipaQuadrants(out)
 	return out
 }
