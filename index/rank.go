@@ -335,27 +335,19 @@ func (w *rankWork) crit(hyps []rankPair) float64 {
 	nd := len(w.buf)
 	// per-draw maxima over fixed chunks of draws in parallel (each draw's
 	// maximum depends on that draw alone)
-	par := min(runtime.GOMAXPROCS(0), max(1, nd*len(hyps)/(1<<18)))
-	var wg sync.WaitGroup
-	for p := range par {
-		d0, d1 := p*nd/par, (p+1)*nd/par
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for d := d0; d < d1; d++ {
-				row := w.z[d*k : (d+1)*k]
-				m := math.Inf(-1)
-				for _, h := range hyps {
-					v := (row[h.a] - row[h.b]) * w.inv[h.a*k+h.b]
-					if v > m {
-						m = v
-					}
+	inChunks(nd, min(runtime.GOMAXPROCS(0), max(1, nd*len(hyps)/(1<<18))), func(_, d0, d1 int) {
+		for d := d0; d < d1; d++ {
+			row := w.z[d*k : (d+1)*k]
+			m := math.Inf(-1)
+			for _, h := range hyps {
+				v := (row[h.a] - row[h.b]) * w.inv[h.a*k+h.b]
+				if v > m {
+					m = v
 				}
-				w.buf[d] = m
 			}
-		}()
-	}
-	wg.Wait()
+			w.buf[d] = m
+		}
+	})
 	i := int(math.Ceil(w.level*float64(nd))) - 1
 	i = max(0, min(i, nd-1))
 	return rankSelect(w.buf, i)
@@ -414,16 +406,7 @@ func (w *rankWork) firstStep() (marg []float64, simul float64) {
 	k, nd := w.k, len(w.buf)
 	mbuf := make([]float64, k*nd) // mbuf[j*nd + d]
 	par := min(runtime.GOMAXPROCS(0), max(1, nd*k*k/(1<<18)))
-	var wg sync.WaitGroup
-	for p := range par {
-		d0, d1 := p*nd/par, (p+1)*nd/par
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w.firstStepDraws(mbuf, d0, d1)
-		}()
-	}
-	wg.Wait()
+	inChunks(nd, par, func(_, d0, d1 int) { w.firstStepDraws(mbuf, d0, d1) })
 	i := int(math.Ceil(w.level*float64(nd))) - 1
 	i = max(0, min(i, nd-1))
 	marg = make([]float64, k)
@@ -432,21 +415,15 @@ func (w *rankWork) firstStep() (marg []float64, simul float64) {
 	}
 	// The K + 1 quantiles, in parallel over domains (each select reads and
 	// reorders only its own draws).
-	for p := range par {
-		j0, j1 := p*(k+1)/par, (p+1)*(k+1)/par
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := j0; j < j1; j++ {
-				if j == k {
-					simul = rankSelect(w.buf, i)
-				} else {
-					marg[j] = rankSelect(mbuf[j*nd:(j+1)*nd], i)
-				}
+	inChunks(k+1, par, func(_, j0, j1 int) {
+		for j := j0; j < j1; j++ {
+			if j == k {
+				simul = rankSelect(w.buf, i)
+			} else {
+				marg[j] = rankSelect(mbuf[j*nd:(j+1)*nd], i)
 			}
-		}()
-	}
-	wg.Wait()
+		}
+	})
 	return marg, simul
 }
 
@@ -516,17 +493,10 @@ func rankTopBottom(est []float64, keys []string, z []float64, k, topK int) (top,
 	par := min(runtime.GOMAXPROCS(0), max(1, nd*k/(1<<16)))
 	tops := make([][]int, par)
 	bottoms := make([][]int, par)
-	var wg sync.WaitGroup
-	for p := range par {
-		d0, d1 := p*nd/par, (p+1)*nd/par
+	inChunks(nd, par, func(p, d0, d1 int) {
 		tops[p], bottoms[p] = make([]int, k), make([]int, k)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rankTopBottomDraws(est, keys, z[d0*k:d1*k], k, topK, tops[p], bottoms[p])
-		}()
-	}
-	wg.Wait()
+		rankTopBottomDraws(est, keys, z[d0*k:d1*k], k, topK, tops[p], bottoms[p])
+	})
 	for p := range par {
 		for j := range k {
 			top[j] += float64(tops[p][j])
@@ -664,4 +634,20 @@ func rankFactor(cov mat.Symmetric) (*rankFactorT, error) {
 		}
 	}
 	return f, nil
+}
+
+// inChunks runs f(p, lo, hi) for the par fixed chunks [p·n/par, (p+1)·n/par)
+// of 0..n−1 concurrently and waits for them. The chunks depend only on n and
+// par, so a result assembled per chunk in a fixed order is the same for any
+// scheduling.
+func inChunks(n, par int, f func(p, lo, hi int)) {
+	var wg sync.WaitGroup
+	for p := range par {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(p, p*n/par, (p+1)*n/par)
+		}()
+	}
+	wg.Wait()
 }
