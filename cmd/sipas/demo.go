@@ -15,6 +15,7 @@ import (
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/internal/demo"
 	"github.com/sipas-go/sipas/internal/fsutil"
+	"github.com/sipas-go/sipas/internal/provinces"
 	"github.com/sipas-go/sipas/report"
 )
 
@@ -78,16 +79,37 @@ func runDemo(e *env, c *command, args []string) error {
 	go func() { written <- writeDemoYears(*out, res) }()
 	waitWritten := sync.OnceValue(func() error { return <-written })
 	defer waitWritten()
+	// Years on both sides of the 2025 merger are reported in the 34
+	// provinces: the years up to 2024 are re-aggregated with their weights
+	// (METHODOLOGY §8), so that every series compares the same territory.
+	geo := provinces.GeoAuto
+	if first, last := res.Years[0].Year, res.Years[len(res.Years)-1].Year; provinces.GeographyForYear(first) != provinces.GeographyForYear(last) {
+		geo = provinces.Geo2025
+		fmt.Fprintf(e.stderr, "  years %d–%d straddle the 2025 merger: every year is reported in the 34 provinces of 2025\n", first, last)
+	}
+	byProv := &index.Options{By: []string{"province"}}
 	var inputs []report.YearInput
 	var tyears []index.TrendYear
 	for _, y := range res.Years {
+		ballots, result := y.Ballots, y.Index
+		if geo == provinces.Geo2025 && provinces.GeographyForYear(y.Year) != provinces.Geo2025 {
+			b, err := index.ProvincesIn(y.Ballots, "province", y.Year, geo, nil, nil)
+			if err != nil {
+				return err
+			}
+			defer b.Release()
+			if result, err = index.Compute(y.Design, b, y.Index.Questionnaire, byProv); err != nil {
+				return err
+			}
+			ballots = b
+		}
 		// Importance–performance of the criteria, nationally and by
 		// province, from the weighted ballots (a few ms a year).
-		ipa, err := index.ImportancePerformanceOf(y.Design, y.Ballots, y.Index.Questionnaire, &index.Options{By: []string{"province"}})
+		ipa, err := index.ImportancePerformanceOf(y.Design, ballots, y.Index.Questionnaire, byProv)
 		if err != nil {
 			return err
 		}
-		inputs = append(inputs, report.YearInput{Year: y.Year, Result: y.Index, Validation: y.Validation,
+		inputs = append(inputs, report.YearInput{Year: y.Year, Result: result, Validation: y.Validation,
 			Nonresponse: y.Nonresponse, Issued: y.Issued, Returned: y.Returned, IPA: ipa})
 		tyears = append(tyears, index.TrendYear{Year: y.Year, Design: y.Design, Ballots: y.Ballots})
 	}
@@ -100,7 +122,7 @@ func runDemo(e *env, c *command, args []string) error {
 	// (for strengths and weaknesses), as `sipas trend` computes them; 4,000
 	// draws for the rank sets keep the demo quick.
 	t0 := time.Now()
-	tr, err := index.Trend(tyears, nil, &index.TrendRunOptions{Index: index.Options{By: []string{"province"}},
+	tr, err := index.Trend(tyears, nil, &index.TrendRunOptions{Index: *byProv, Geography: geo,
 		Compare: index.TrendOptions{Adjust: index.AdjustHolm, Rank: index.RankOptions{Draws: 4000}}})
 	if err != nil {
 		return err

@@ -35,6 +35,51 @@ func TestDemoCommand(t *testing.T) {
 	}
 }
 
+// TestDemoAcrossMerger: years on both sides of the 2025 merger are
+// reported in the 34 provinces (the 2024 ballots re-aggregated with their
+// weights): the ranking has 34 provinces, the map is the 2025 one, and the
+// trend has both years for a merged province. (It used to fail: the trend
+// refused the two geographies, and the 2025 design could not place its
+// sample in the selected communes.)
+func TestDemoAcrossMerger(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the synthetic pipeline")
+	}
+	out := filepath.Join(t.TempDir(), "demo")
+	code, _, stderr := vtRun(t, "", "demo", "--out", out, "--years", "2024,2025", "--register-rows", "1000000")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "34 provinces of 2025") {
+		t.Errorf("stderr does not say the years are reported in the 34 provinces:\n%s", stderr)
+	}
+	page, err := os.ReadFile(filepath.Join(out, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(page), `<tr class="tier`); n != 34 {
+		t.Errorf("ranking has %d provinces, want 34", n)
+	}
+	if !strings.Contains(string(page), `id="geo-vn-2025"`) {
+		t.Error("no map of the 34 provinces")
+	}
+	rank, err := os.ReadFile(filepath.Join(out, "tables", "ranking.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Phú Thọ of 2025 = old Phú Thọ + Vĩnh Phúc + Hòa Bình: ranked, with a
+	// change against 2024 (the re-aggregated old provinces).
+	var line string
+	for _, l := range strings.Split(string(rank), "\n") {
+		if strings.Contains(l, ",Phú Thọ,") {
+			line = l
+		}
+	}
+	if f := strings.Split(line, ","); len(f) < 11 || f[10] == "" {
+		t.Errorf("Phú Thọ has no change against 2024 in ranking.csv: %q", line)
+	}
+}
+
 func TestDemoCommandUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"demo"},
