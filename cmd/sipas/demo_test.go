@@ -78,6 +78,43 @@ func TestDemoAcrossMerger(t *testing.T) {
 	if f := strings.Split(line, ","); len(f) < 11 || f[10] == "" {
 		t.Errorf("Phú Thọ has no change against 2024 in ranking.csv: %q", line)
 	}
+
+	// sipas report on the demo's ballots: refused in geography auto (with
+	// the flag to use), and with --geography 2025 the same SIPAS estimates
+	// per province as the demo's report.
+	b24, b25 := filepath.Join(out, "ballots_2024.parquet"), filepath.Join(out, "ballots_2025.parquet")
+	args := []string{"report", "--in", b24, "--in", b25, "--weight", "weight", "--strata", "stratum", "--psu", "psu", "--draws", "200"}
+	rep := filepath.Join(t.TempDir(), "rep")
+	code, _, stderr = vtRun(t, "", append(args, "--out", rep)...)
+	if code != 2 || !strings.Contains(stderr, "--geography 2025") {
+		t.Errorf("report across the merger in geography auto: exit %d, %q; want 2 naming --geography 2025", code, stderr)
+	}
+	code, _, stderr = vtRun(t, "", append(args, "--geography", "2025", "--out", rep)...)
+	if code != 0 {
+		t.Fatalf("report --geography 2025: exit %d: %s", code, stderr)
+	}
+	sipasOf := func(path string) map[string]string {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		for _, l := range strings.Split(string(b), "\n")[1:] {
+			if f := strings.Split(l, ","); len(f) > 5 {
+				m[f[4]] = f[5]
+			}
+		}
+		return m
+	}
+	want, got := sipasOf(filepath.Join(out, "tables", "ranking.csv")), sipasOf(filepath.Join(rep, "tables", "ranking.csv"))
+	if len(want) != 34 || len(got) != 34 {
+		t.Fatalf("%d and %d provinces ranked, want 34", len(want), len(got))
+	}
+	for p, v := range want {
+		if got[p] != v {
+			t.Errorf("%s: SIPAS %s in sipas report, %s in the demo", p, got[p], v)
+		}
+	}
 }
 
 func TestDemoCommandUsage(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/internal/arrowio"
-	"github.com/sipas-go/sipas/internal/provinces"
 	"github.com/sipas-go/sipas/report"
 	"github.com/sipas-go/sipas/sampling"
 )
@@ -15,7 +14,7 @@ import (
 func init() {
 	c := &command{
 		name:    "report",
-		usage:   "--in FILE [--in FILE ..] [design flags] [--by COL] --out DIR [--lang vi|en] [--year-col year] [--questionnaire Q] [--adjust holm|bh|none]",
+		usage:   "--in FILE [--in FILE ..] [design flags] [--by COL] --out DIR [--lang vi|en] [--year-col year] [--questionnaire Q] [--adjust holm|bh|none] [--geography auto|2025|1997] [--crosswalk FILE]",
 		summary: "self-contained offline HTML report with charts and tables",
 	}
 	c.run = func(e *env, args []string) error { return runReport(e, c, args) }
@@ -45,6 +44,7 @@ func runReport(e *env, c *command, args []string) error {
 	ixf := addIndexFlags(fs)
 	adjust := fs.String("adjust", "holm", "multiple-comparison correction of the significance of changes across domains: none, holm or bh")
 	draws := fs.Int("draws", 10000, "draws of the rank simulation (seeded by --seed: PCG(seed, 0))")
+	gf := addGeoFlags(fs)
 	if err := parseFlags(e, c, fs, args); err != nil {
 		return err
 	}
@@ -69,6 +69,10 @@ func runReport(e *env, c *command, args []string) error {
 		return usagef("--draws must be at least 100, got %d", *draws)
 	}
 	spec, ci, level, err := df.resolve(sampling.Logit)
+	if err != nil {
+		return err
+	}
+	geo, cw, err := gf.resolve()
 	if err != nil {
 		return err
 	}
@@ -111,9 +115,11 @@ func runReport(e *env, c *command, args []string) error {
 			return badInput(fmt.Errorf("%s: no column %q for --by", yd.file, *by))
 		}
 		if *by == "province" {
-			// Canonical names here too, so that the expectation shares
-			// below have the same domains as index.Trend's rows.
-			canon, err := index.ProvincesIn(rec, *by, y, provinces.GeoAuto, nil, nil)
+			// Canonical names in the report's geography here too, so
+			// that the expectation shares and the importance–performance
+			// below have the same domains as index.Trend's rows (which
+			// maps them again: a 2025 name is its own image).
+			canon, err := index.ProvincesIn(rec, *by, y, geo, cw, nil)
 			if err != nil {
 				return badInput(fmt.Errorf("%s, year %d: %w", yd.file, y, err))
 			}
@@ -128,7 +134,7 @@ func runReport(e *env, c *command, args []string) error {
 		tyears = append(tyears, index.TrendYear{Year: y, Design: d, Ballots: drec})
 	}
 	iopt := index.Options{By: []string{*by}, Score: sc, CI: ci, CISet: true, Level: level, DF: df.dfr}
-	tres, err := index.Trend(tyears, q, &index.TrendRunOptions{Index: iopt,
+	tres, err := index.Trend(tyears, q, &index.TrendRunOptions{Index: iopt, Geography: geo, Crosswalk: cw,
 		Compare: index.TrendOptions{Adjust: adj, Rank: index.RankOptions{Draws: *draws, Rand: rand.New(rand.NewPCG(df.seed, 0))}}})
 	if err != nil {
 		return badInput(err)

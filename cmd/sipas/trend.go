@@ -20,7 +20,6 @@ import (
 
 	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/internal/arrowio"
-	"github.com/sipas-go/sipas/internal/provinces"
 	"github.com/sipas-go/sipas/sampling"
 )
 
@@ -63,8 +62,7 @@ func runTrend(e *env, c *command, args []string) error {
 	alpha := fs.Float64("alpha", 0.05, "significance level after the correction")
 	draws := fs.Int("draws", 10000, "draws of the rank simulation (seeded by --seed: PCG(seed, 0))")
 	mapping := fs.String("mapping", "", "JSON file declaring the comparable criteria across questionnaire versions")
-	geography := fs.String("geography", "auto", "geography of the province domains: auto (each year its own), 2025 (old years re-aggregated to the 34 provinces with their weights) or 1997 (the 63; years up to 2024 only)")
-	crosswalk := fs.String("crosswalk", "", "province crosswalk CSV for --geography 2025 (columns name and province_2025, as the shared provinces.csv; default: the built-in one)")
+	gf := addGeoFlags(fs)
 	format := addFormatFlag(fs)
 	if err := parseFlags(e, c, fs, args); err != nil {
 		return err
@@ -93,9 +91,9 @@ func runTrend(e *env, c *command, args []string) error {
 	if *draws < 100 {
 		return usagef("--draws must be at least 100, got %d", *draws)
 	}
-	geo, err := provinces.ParseGeography(*geography)
+	geo, cw, err := gf.resolve()
 	if err != nil {
-		return usagef("--geography: %q is not one of 2025, 1997, auto", *geography)
+		return err
 	}
 	spec, ci, level, err := df.resolve(sampling.Logit)
 	if err != nil {
@@ -117,12 +115,6 @@ func runTrend(e *env, c *command, args []string) error {
 		}
 		if qOf[y], err = loadQuestionnaireFlag(strings.TrimSpace(qp)); err != nil {
 			return badInput(fmt.Errorf("--year-questionnaire %s: %w", yq, err))
-		}
-	}
-	var cw index.Crosswalk
-	if *crosswalk != "" {
-		if cw, err = index.LoadCrosswalk(*crosswalk); err != nil {
-			return badInput(fmt.Errorf("--crosswalk: %w", err))
 		}
 	}
 	var mp *index.Mapping
