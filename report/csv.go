@@ -103,9 +103,9 @@ func Tables(data *Data, opt *Options) []Table {
 
 	est := Table{Name: "estimates", Header: []string{l.text("col.year"), byLabel, l.text("col.kind"), "id",
 		l.text("col.index"), l.text("col.estimate"), l.text("col.se"), l.text("col.ci_low"), l.text("col.ci_high"),
-		l.text("col.n"), l.text("col.deff"), l.text("col.flag"), l.text("col.rank"), "rank_low", "rank_high",
-		l.text("col.tier"), l.text("col.change"), "se_change", l.text("col.p"), "significant",
-		l.text("col.vs_nation"), "se_vs_nation", "p_adj_vs_nation", "significant_vs_nation"}}
+		l.text("col.n"), l.text("col.deff"), l.text("col.flag"), l.text("col.rank"), l.text("col.rank_low"), l.text("col.rank_high"),
+		l.text("col.tier"), l.text("col.change"), l.text("col.se_change"), l.text("col.p"), l.text("col.significant"),
+		l.text("col.vs_nation"), l.text("col.se_vs_nation"), l.text("col.p_vs_nation"), l.text("col.significant_vs_nation")}}
 	for _, y := range data.Years {
 		doms := append([]Domain{y.National}, y.Domains...)
 		for gi, d := range doms {
@@ -138,9 +138,9 @@ func Tables(data *Data, opt *Options) []Table {
 	if y == nil {
 		return out
 	}
-	rank := Table{Name: "ranking", Header: []string{l.text("col.rank"), "rank_low", "rank_high", l.text("col.tier"),
+	rank := Table{Name: "ranking", Header: []string{l.text("col.rank"), l.text("col.rank_low"), l.text("col.rank_high"), l.text("col.tier"),
 		byLabel, "SIPAS", l.text("col.se"), l.text("col.ci_low"), l.text("col.ci_high"), l.text("col.n"),
-		l.text("col.change"), "significant"}}
+		l.text("col.change"), l.text("col.significant")}}
 	for i, d := range y.Domains {
 		e := d.SIPAS
 		r := []string{strconv.Itoa(i + 1), "", "", "", textCell(d.Name), f2(e.Estimate), f2(e.SE), f2(e.CILow),
