@@ -83,6 +83,8 @@ type Estimate struct {
 	N                           int
 	Deff                        float64
 	Flag                        string
+	// DF is the degrees of freedom of the interval (index.Row.DF).
+	DF int
 	// Trend is the index.CompareYears row of this estimate (change
 	// against the previous and the base year with significance after the
 	// correction, rank with its 95% confidence set, tier); nil when not
@@ -138,6 +140,9 @@ type Methods struct {
 	// Adjust is the multiple-comparison correction of the trend
 	// significance flags ("holm", "bh", "none").
 	Adjust string
+	// DF is the degrees-of-freedom rule of the intervals: "design" (the
+	// default) or "domain" (sampling.DFRule).
+	DF string
 }
 
 // YearInput is one year's input of FromYears.
@@ -265,7 +270,7 @@ func FromYears(years []YearInput, opt *BuildOptions) (*Data, error) {
 				order = append(order, key)
 			}
 			e := Estimate{Kind: row.Kind, ID: row.ID, Estimate: row.Estimate, SE: row.SE,
-				CILow: row.CILow, CIHigh: row.CIHigh, N: row.N, Deff: row.Deff, Flag: row.Flag,
+				CILow: row.CILow, CIHigh: row.CIHigh, N: row.N, Deff: row.Deff, Flag: row.Flag, DF: row.DF,
 				Trend: tr[tkey{key, row.Kind, row.ID, y.Year}]}
 			d.set(e)
 		}

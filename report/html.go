@@ -143,7 +143,7 @@ func buildPage(data *Data, opt *Options) *page {
 		by = "province"
 	}
 	p.ByLabel = l.textOr("by."+by, by)
-	p.Methods = l.methodsNote(data.Methods, p.ByLabel)
+	p.Methods = l.methodsNote(data.Methods, p.ByLabel, dfNote(data))
 	y := data.Latest()
 	if y == nil {
 		p.Title = l.text("title")

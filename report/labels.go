@@ -184,7 +184,7 @@ func (l Lang) indexLabel(q *index.Questionnaire, kind, id string) string {
 }
 
 // methodsNote is the methods paragraph list.
-func (l Lang) methodsNote(m Methods, by string) []string {
+func (l Lang) methodsNote(m Methods, by string, df dfSummary) []string {
 	level := m.Level
 	if level == 0 {
 		level = 0.95
@@ -219,6 +219,12 @@ func (l Lang) methodsNote(m Methods, by string) []string {
 		if m.Design != "" {
 			out = append(out, "Design: "+m.Design+".")
 		}
+		switch {
+		case m.DF == "domain" && df.domains > 0:
+			out = append(out, fmt.Sprintf("Each domain's intervals use t on its own degrees of freedom (its PSUs minus its strata, R's degf(subset(design, domain))): from %d to %d here; the national ones use the design's %d.", df.min, df.max, df.design))
+		case df.design > 0:
+			out = append(out, fmt.Sprintf("Intervals use t on the design's %d degrees of freedom (PSUs minus strata), for the domains too; a domain with few PSUs is better served by its own (sipas --df domain).", df.design))
+		}
 		return out
 	}
 	out := []string{
@@ -234,5 +240,37 @@ func (l Lang) methodsNote(m Methods, by string) []string {
 	if m.Design != "" {
 		out = append(out, "Thiết kế mẫu: "+m.Design+".")
 	}
+	switch {
+	case m.DF == "domain" && df.domains > 0:
+		out = append(out, fmt.Sprintf("Khoảng tin cậy của mỗi đơn vị dùng phân phối t với bậc tự do của chính đơn vị đó (số PSU trừ số tầng của đơn vị, như degf(subset(design, domain)) của R): từ %d đến %d; khoảng tin cậy toàn quốc dùng %d bậc tự do của thiết kế.", df.min, df.max, df.design))
+	case df.design > 0:
+		out = append(out, fmt.Sprintf("Khoảng tin cậy dùng phân phối t với %d bậc tự do của thiết kế (số PSU trừ số tầng), cho cả các đơn vị; đơn vị có ít PSU nên dùng bậc tự do riêng (sipas --df domain).", df.design))
+	}
 	return out
+}
+
+// dfSummary is what the methods note says of the degrees of freedom: the
+// design's (of the latest year) and the range over the latest year's
+// domains of the SIPAS rows' df.
+type dfSummary struct {
+	design, min, max, domains int
+}
+
+func dfNote(data *Data) dfSummary {
+	y := data.Latest()
+	if y == nil {
+		return dfSummary{}
+	}
+	s := dfSummary{design: y.DF}
+	for _, d := range y.Domains {
+		df := d.SIPAS.DF
+		if s.domains == 0 || df < s.min {
+			s.min = df
+		}
+		if s.domains == 0 || df > s.max {
+			s.max = df
+		}
+		s.domains++
+	}
+	return s
 }

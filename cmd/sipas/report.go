@@ -167,7 +167,7 @@ func runReport(e *env, c *command, args []string) error {
 		inputs = append(inputs, in)
 	}
 	methods := report.Methods{Weighted: df.weight != "" || df.weighting != "", Variance: spec.Variance.String(),
-		CI: ci.String(), Level: level, Score: *ixf.score, Adjust: adj.String(), Design: describeFlags(df)}
+		CI: ci.String(), Level: level, Score: *ixf.score, Adjust: adj.String(), Design: describeFlags(df), DF: df.dfr.String()}
 	data, err := report.FromYears(inputs, &report.BuildOptions{By: *by, Methods: methods, Trend: trows})
 	if err != nil {
 		return badInput(err)

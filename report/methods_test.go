@@ -1,0 +1,53 @@
+package report
+
+import (
+	"bytes"
+	"html"
+	"strings"
+	"testing"
+
+	"github.com/sipas-go/sipas/index"
+)
+
+// TestMethodsNoteDF: the methods note says which degrees of freedom the
+// intervals use — the design's (its number) or each domain's own, with
+// their range over the domains, taken from the rows.
+func TestMethodsNoteDF(t *testing.T) {
+	res := fixtureResult(2021, fixtureNames(4))
+	for i := range res.Rows {
+		if v := res.Rows[i].Domain; len(v) > 0 {
+			res.Rows[i].DF = 9 + int(v[0].Value[len(v[0].Value)-1]-'0') // Tỉnh 01..04: 10..13
+		} else {
+			res.Rows[i].DF = 100
+		}
+	}
+	var lo, hi = 1 << 30, 0
+	for _, r := range res.Rows {
+		if r.Kind == index.KindSIPAS && len(r.Domain) > 0 {
+			lo, hi = min(lo, r.DF), max(hi, r.DF)
+		}
+	}
+	for _, tc := range []struct {
+		rule string
+		lang Lang
+		want string
+	}{
+		{"domain", LangEN, "from " + itoa(lo) + " to " + itoa(hi) + " here; the national ones use the design's 100"},
+		{"domain", LangVI, "từ " + itoa(lo) + " đến " + itoa(hi) + "; khoảng tin cậy toàn quốc dùng 100 bậc tự do"},
+		{"", LangEN, "the design's 100 degrees of freedom"},
+		{"design", LangVI, "với 100 bậc tự do của thiết kế"},
+	} {
+		d, err := FromYears([]YearInput{{Year: 2021, Result: res}}, &BuildOptions{NoTrend: true, Methods: Methods{DF: tc.rule}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := WriteHTML(&b, d, &Options{Lang: tc.lang}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(html.UnescapeString(b.String()), tc.want) {
+			t.Errorf("%s/%s: methods note lacks %q", tc.rule, tc.lang, tc.want)
+		}
+	}
+}
+
