@@ -50,4 +50,3 @@ func TestMethodsNoteDF(t *testing.T) {
 		}
 	}
 }
-
