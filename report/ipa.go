@@ -197,6 +197,10 @@ func (s *chartSet) ipaChart(l Lang, t string, rows []index.IPARow) chart {
 	series := []interface{}{
 		map[string]interface{}{"type": "scatter", "name": l.text("col.criterion"), "data": pts, "symbolSize": 9,
 			"label": map[string]interface{}{"show": true, "formatter": "{b}", "position": "right", "fontSize": 10, "color": "#333"},
+			// Criteria with nearly equal values would print their codes over
+			// each other: ECharts hides a label that overlaps another (the
+			// point stays, its tooltip and the table below name it).
+			"labelLayout": map[string]interface{}{"hideOverlap": true},
 			"markLine": map[string]interface{}{"silent": true, "symbol": "none", "lineStyle": dashed,
 				"label": map[string]interface{}{"show": false},
 				"data":  []interface{}{map[string]interface{}{"xAxis": num(mp)}, map[string]interface{}{"yAxis": math.Round(mi*1000) / 1000}}}},
