@@ -10,6 +10,7 @@ import (
 
 	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/sampling"
+	"gonum.org/v1/plot/plotter"
 )
 
 // fixtureIPA makes importance–performance rows for the nation and the
@@ -264,7 +265,18 @@ func TestIPAFigure(t *testing.T) {
 	if err := figs[k].writeSVG(&b, false); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"officials_6", "Fix first", "Keep up the good work", "Low priority", "Possible overkill", "Importance (correlation)"} {
+	// Every code label that does not overlap an earlier one is drawn (at
+	// least half of the 22 here).
+	shown := 0
+	for _, r := range d.Latest().National.IPA {
+		if strings.Contains(b.String(), ">"+r.Criterion+"<") {
+			shown++
+		}
+	}
+	if shown < 11 {
+		t.Errorf("only %d of 22 criterion codes drawn", shown)
+	}
+	for _, want := range []string{"Fix first", "Keep up the good work", "Low priority", "Possible overkill", "Importance (correlation)"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("SVG lacks %q", want)
 		}
@@ -295,4 +307,18 @@ func TestBrowserIPA(t *testing.T) {
 	}
 	names := append([]string{"Hà Nội", "Thừa Thiên Huế"}, hostile...)
 	checkPage(t, bin, render(t, buildIPAData(t, names, []int{2020, 2021}), &Options{Lang: LangEN}), "ipa-en", false)
+}
+
+// TestIPAVisibleLabels: of two labels on the same line whose text would
+// overlap, the first placed stays; labels apart (vertically, or
+// horizontally beyond the text) all stay.
+func TestIPAVisibleLabels(t *testing.T) {
+	in := plotter.XYLabels{
+		XYs:    []plotter.XY{{X: 84, Y: 0.48}, {X: 84.1, Y: 0.4801}, {X: 84, Y: 0.47}, {X: 70, Y: 0.48}, {X: 89, Y: 0.48}},
+		Labels: []string{"access_1", "officials_3", "access_4", "feedback_1", "outcomes_3"},
+	}
+	got := ipaVisibleLabels(in, 70, 90, 0.44, 0.51)
+	if strings.Join(got.Labels, " ") != "access_1 access_4 feedback_1 outcomes_3" {
+		t.Errorf("visible labels %v", got.Labels)
+	}
 }

@@ -70,6 +70,7 @@ func ipaFigure(l Lang, y *Year, ys string) (Figure, bool) {
 		sc.GlyphStyle.Radius = vg.Points(2.5)
 		p.Add(sc)
 	}
+	codes = ipaVisibleLabels(codes, x0, x1, y0, y1)
 	if len(codes.XYs) > 0 {
 		lab, err := plotter.NewLabels(codes)
 		if err != nil {
@@ -105,4 +106,35 @@ func ipaFigure(l Lang, y *Year, ys string) (Figure, bool) {
 	}
 	p.Add(cl)
 	return Figure{Name: "ipa", Width: 16 * vg.Centimeter, Height: 11 * vg.Centimeter, p: p}, true
+}
+
+// ipaVisibleLabels drops the code labels that would print over one placed
+// before them (the HTML chart's hideOverlap): the points stay, and the
+// table lists every criterion. Labels are 6 pt text starting 3.5 pt right
+// of their point; the plotting area is taken as about 14 × 9.5 cm of the
+// 16 × 11 cm figure, and a character as 3.3 pt wide — the test of overlap
+// is approximate but never lets two labels share a line of text.
+func ipaVisibleLabels(in plotter.XYLabels, x0, x1, y0, y1 float64) plotter.XYLabels {
+	const wPt, hPt, charPt, linePt, offPt = 397.0, 269.0, 3.3, 7.0, 3.5
+	type box struct{ l, r, y float64 }
+	var placed []box
+	var out plotter.XYLabels
+	for i, xy := range in.XYs {
+		px := (xy.X - x0) / (x1 - x0) * wPt
+		py := (xy.Y - y0) / (y1 - y0) * hPt
+		b := box{l: px + offPt, r: px + offPt + charPt*float64(len([]rune(in.Labels[i]))), y: py}
+		free := true
+		for _, o := range placed {
+			if math.Abs(o.y-b.y) < linePt && b.l < o.r && o.l < b.r {
+				free = false
+				break
+			}
+		}
+		if free {
+			placed = append(placed, b)
+			out.XYs = append(out.XYs, xy)
+			out.Labels = append(out.Labels, in.Labels[i])
+		}
+	}
+	return out
 }
