@@ -31,7 +31,14 @@ type Figure struct {
 	drawFn func(c draw.Canvas)
 }
 
+// printMargin is the white border around every print figure: Vietnamese
+// stacked diacritics (ỗ, ẫ) rise above the font's ascent that gonum/plot
+// lays out by, so a title or an edge label drawn flush with the canvas
+// loses its top marks.
+const printMargin = 4 * vg.Millimeter
+
 func (f Figure) draw(c draw.Canvas) {
+	c = draw.Crop(c, printMargin, -printMargin, printMargin, -printMargin)
 	if f.drawFn != nil {
 		f.drawFn(c)
 		return
