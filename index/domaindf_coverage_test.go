@@ -104,16 +104,16 @@ func (c *dfCov) seDiff() float64 {
 //     SEs of the difference of the gains).
 //
 // Coverage is NOT nominal at 30 PSUs in this generator, and not at 10 PSUs
-// with t(9) either: in a run of 200 replications (12,600 intervals per cell,
-// MC SE ≤ 0.003) SIPAS covered 0.868 (Wald) / 0.877 (logit) with the design
-// df and 0.907 / 0.916 with t(9) at 10 PSUs, and 0.909 / 0.915 and
-// 0.920 / 0.927 at 30 PSUs. The pivot |est − truth|/SE has a 95th
-// percentile of 2.81 (10 PSUs) and 2.31 (30 PSUs), above t_{0.975}(9) =
+// with t(9) either: in a run of 500 replications (31,500 intervals per cell,
+// MC SE ≤ 0.002) SIPAS covered 0.862 (Wald) / 0.872 (logit) with the design
+// df and 0.902 / 0.914 with t(9) at 10 PSUs, and 0.910 / 0.917 and
+// 0.922 / 0.928 at 30 PSUs. The pivot |est − truth|/SE has a 95th
+// percentile of 2.86 (10 PSUs) and 2.31 (30 PSUs), above t_{0.975}(9) =
 // 2.26 and t_{0.975}(29) = 2.05: with commune sizes LogNormal(0, 0.6) (2.5×
 // in the provincial capital) the PSU totals are skewed and heavy-tailed, so
 // the variance estimate has fewer effective degrees of freedom than PSUs − 1,
-// and the linearized SE is below the RMSE (2.91 vs 3.19 at 10 PSUs, 1.84 vs
-// 1.93 at 30). TestDomainDFCoverageControl shows the intervals reach their
+// and the linearized SE is below the RMSE (2.90 vs 3.22 at 10 PSUs, 1.84 vs
+// 1.92 at 30). TestDomainDFCoverageControl shows the intervals reach their
 // nominal level exactly where the t(n − 1) pivot holds, so the shortfall is
 // the generator's design, not the interval code; the upper bound above
 // still catches intervals that are too wide, the lower one an SE that is
