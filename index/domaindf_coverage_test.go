@@ -114,8 +114,10 @@ func (c *dfCov) seDiff() float64 {
 // the variance estimate has fewer effective degrees of freedom than PSUs − 1,
 // and the linearized SE is below the RMSE (2.90 vs 3.22 at 10 PSUs, 1.84 vs
 // 1.92 at 30). TestDomainDFCoverageControl shows the intervals reach their
-// nominal level exactly where the t(n − 1) pivot holds, so the shortfall is
-// the generator's design, not the interval code; the upper bound above
+// nominal level exactly where the t(n − 1) pivot holds, so the shortfall
+// comes from this design (few PSUs of very unequal size, where the
+// linearized variance is biased low and unstable), not from the df rule or
+// its quantiles; the upper bound above
 // still catches intervals that are too wide, the lower one an SE that is
 // too small.
 //
