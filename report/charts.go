@@ -141,24 +141,13 @@ func tierColor(tier int) string {
 // heatmap draws rows × columns of values (NaN: empty cell).
 func (s *chartSet) heatmap(t string, rows, cols []string, v [][]float64) chart {
 	n := len(rows)
-	lo, hi := math.Inf(1), math.Inf(-1)
+	lo, hi := colourScale(v...)
 	var data []opts.HeatMapData
 	for i := 0; i < n; i++ {
 		r := n - 1 - i // first row at the top
 		for j := range cols {
-			x := v[r][j]
-			if !math.IsNaN(x) {
-				lo, hi = math.Min(lo, x), math.Max(hi, x)
-			}
-			data = append(data, opts.HeatMapData{Value: [3]interface{}{j, i, num(x)}})
+			data = append(data, opts.HeatMapData{Value: [3]interface{}{j, i, num(v[r][j])}})
 		}
-	}
-	if math.IsInf(lo, 0) {
-		lo, hi = 0, 100
-	}
-	lo, hi = math.Floor(lo), math.Ceil(hi)
-	if lo == hi {
-		hi = lo + 1
 	}
 	ylab := make([]string, n)
 	for i := range ylab {
@@ -348,4 +337,33 @@ func (s *chartSet) domainLines(t string, x []string, names []string, v [][]float
 			"data": names, "selected": shown},
 		"grid": map[string]interface{}{"left": 8, "right": 190, "top": 40, "bottom": 24, "containLabel": true},
 	})
+}
+
+// finiteRange returns the smallest and largest non-NaN values of v; ok is
+// false when there is none.
+func finiteRange(v ...[]float64) (lo, hi float64, ok bool) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, r := range v {
+		for _, x := range r {
+			if !math.IsNaN(x) {
+				lo, hi = math.Min(lo, x), math.Max(hi, x)
+			}
+		}
+	}
+	return lo, hi, !math.IsInf(lo, 0)
+}
+
+// colourScale is the colour scale of the heatmaps and the map (HTML and
+// print): the values' range widened to whole numbers; 0–100 without a
+// value, and one unit wide when every value is the same.
+func colourScale(v ...[]float64) (lo, hi float64) {
+	lo, hi, ok := finiteRange(v...)
+	if !ok {
+		return 0, 100
+	}
+	lo, hi = math.Floor(lo), math.Ceil(hi)
+	if lo == hi {
+		hi = lo + 1
+	}
+	return lo, hi
 }

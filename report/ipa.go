@@ -114,13 +114,8 @@ func ipaSorted(rows []index.IPARow) []index.IPARow {
 
 // ipaRange is an axis range around the values with 8% room on each side.
 func ipaRange(v []float64) (lo, hi float64) {
-	lo, hi = math.Inf(1), math.Inf(-1)
-	for _, x := range v {
-		if !math.IsNaN(x) {
-			lo, hi = math.Min(lo, x), math.Max(hi, x)
-		}
-	}
-	if math.IsInf(lo, 0) {
+	lo, hi, ok := finiteRange(v)
+	if !ok {
 		return 0, 1
 	}
 	pad := 0.08 * (hi - lo)

@@ -2,7 +2,6 @@ package report
 
 import (
 	"encoding/json"
-	"math"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/sipas-go/sipas/internal/provinces"
@@ -80,25 +79,6 @@ func (m mapView) GeoJSON() json.RawMessage { return m.geo }
 // (ECharts aspectScale) and the print map alike.
 const mapAspect = 0.96
 
-// mapRange returns the colour scale of the map: the estimates' range
-// widened to whole numbers (as the heatmap's).
-func mapRange(v []float64) (lo, hi float64) {
-	lo, hi = math.Inf(1), math.Inf(-1)
-	for _, x := range v {
-		if !math.IsNaN(x) {
-			lo, hi = math.Min(lo, x), math.Max(hi, x)
-		}
-	}
-	if math.IsInf(lo, 0) {
-		return 0, 100
-	}
-	lo, hi = math.Floor(lo), math.Ceil(hi)
-	if lo == hi {
-		hi = lo + 1
-	}
-	return lo, hi
-}
-
 // mapSection builds the choropleth of SIPAS by province (nil when the
 // domains are not provinces): a map series keyed by the features' "code"
 // property, the regions renamed (nameMap) to the domain names from data so
@@ -122,7 +102,7 @@ func mapSection(l Lang, data *Data, cs *chartSet, ys string) *mapView {
 		items = append(items, map[string]interface{}{"name": d.Name, "value": num(d.SIPAS.Estimate)})
 		vals = append(vals, d.SIPAS.Estimate)
 	}
-	lo, hi := mapRange(vals)
+	lo, hi := colourScale(vals)
 	layout := func(m map[string]interface{}) map[string]interface{} {
 		m["map"] = pm.mapName()
 		m["nameProperty"] = "code"

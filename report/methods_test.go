@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"html"
+	"math"
 	"strings"
 	"testing"
 
@@ -47,6 +48,26 @@ func TestMethodsNoteDF(t *testing.T) {
 		}
 		if !strings.Contains(html.UnescapeString(b.String()), tc.want) {
 			t.Errorf("%s/%s: methods note lacks %q", tc.rule, tc.lang, tc.want)
+		}
+	}
+}
+
+// TestColourScale: the heatmaps' and the map's scale is the range of the
+// values widened to whole numbers, 0–100 without a value, one unit wide
+// for a constant.
+func TestColourScale(t *testing.T) {
+	nan := math.NaN()
+	for _, tc := range []struct {
+		v      [][]float64
+		lo, hi float64
+	}{
+		{nil, 0, 100},
+		{[][]float64{{nan}}, 0, 100},
+		{[][]float64{{nan, 81.2}, {93.7}}, 81, 94},
+		{[][]float64{{5, 5}}, 5, 6},
+	} {
+		if lo, hi := colourScale(tc.v...); lo != tc.lo || hi != tc.hi {
+			t.Errorf("colourScale(%v) = %v, %v; want %v, %v", tc.v, lo, hi, tc.lo, tc.hi)
 		}
 	}
 }

@@ -336,23 +336,16 @@ func (rdYlGn) Colors() []color.Color {
 // each cell (NaN cells white and empty).
 func heatmapFigure(name, title string, rows, cols []string, v [][]float64) Figure {
 	p := newPlot(title, "")
-	lo, hi := math.Inf(1), math.Inf(-1)
+	lo, hi := colourScale(v...)
 	var lab plotter.XYLabels
 	for i, r := range v {
 		for j, x := range r {
 			if math.IsNaN(x) {
 				continue
 			}
-			lo, hi = math.Min(lo, x), math.Max(hi, x)
 			lab.XYs = append(lab.XYs, plotter.XY{X: float64(j), Y: float64(len(v) - 1 - i)})
 			lab.Labels = append(lab.Labels, strconv.FormatFloat(x, 'f', 1, 64))
 		}
-	}
-	if math.IsInf(lo, 0) {
-		lo, hi = 0, 100
-	}
-	if lo == hi {
-		hi = lo + 1
 	}
 	h := plotter.NewHeatMap(grid{v}, rdYlGn{})
 	h.Min, h.Max = lo, hi

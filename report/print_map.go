@@ -32,7 +32,7 @@ func MapFigure(data *Data, opt *Options) (f Figure, ok bool) {
 		val[pm.codes[i]] = d.SIPAS.Estimate
 		vals = append(vals, d.SIPAS.Estimate)
 	}
-	lo, hi := mapRange(vals)
+	lo, hi := colourScale(vals)
 	ys := ""
 	if y.Year != 0 {
 		ys = " " + strconv.Itoa(y.Year)
