@@ -132,12 +132,31 @@ func newParquetReader(f *os.File, name string, cfg *config) (r *parquetReader, e
 			fields[k] = cleanField(rr.Schema().Field(k))
 		}
 	}
+	// The schema metadata (key-value pairs such as sipas.validation) come
+	// from the Arrow schema stored in the file (full), else from the
+	// file's own key-value metadata: pqarrow's record reader drops them.
 	var meta *arrow.Metadata
-	if m := rr.Schema().Metadata(); m.Len() > 0 {
+	if m := full.Metadata(); m.Len() > 0 {
+		meta = &m
+	} else if m := fileMetadata(pf.MetaData().KeyValueMetadata()); m.Len() > 0 {
 		meta = &m
 	}
 	r.schema = arrow.NewSchema(fields, meta)
 	return r, nil
+}
+
+// fileMetadata is the Parquet file's key-value metadata without the
+// serialized Arrow schema (ARROW:schema), as Arrow schema metadata.
+func fileMetadata(kv metadata.KeyValueMetadata) arrow.Metadata {
+	var keys, vals []string
+	for i, k := range kv.Keys() {
+		if k == "ARROW:schema" {
+			continue
+		}
+		keys = append(keys, k)
+		vals = append(vals, kv.Values()[i])
+	}
+	return arrow.NewMetadata(keys, vals)
 }
 
 // readDictColumns asks ap to read as dictionaries the top-level string and

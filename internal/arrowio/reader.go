@@ -364,5 +364,6 @@ func projectSchema(s *arrow.Schema, sel []int) *arrow.Schema {
 	for k, i := range sel {
 		fields[k] = s.Field(i)
 	}
-	return arrow.NewSchema(fields, nil)
+	md := s.Metadata() // the file's schema metadata apply to any projection
+	return arrow.NewSchema(fields, &md)
 }
