@@ -155,6 +155,11 @@ type YearInput struct {
 	Nonresponse *weighting.StepResult
 	// Issued and Returned are the ballots issued and returned (0: unknown).
 	Issued, Returned int
+	// Quality, when set, is the year's data-quality record as is (e.g.
+	// read from the sipas.validation and sipas.weighting metadata of the
+	// input files by `sipas report`); Validation, Nonresponse, Issued and
+	// Returned are then ignored.
+	Quality *Quality
 	// Extra are further index rows of the year merged into its domains,
 	// e.g. the expectation shares when Result comes from index.Trend (which
 	// leaves them out). Domain keys must be those of Result.
@@ -385,6 +390,10 @@ func rankOf(e Estimate) int {
 }
 
 func quality(y YearInput) *Quality {
+	if y.Quality != nil {
+		q := *y.Quality
+		return &q
+	}
 	if y.Validation == nil && y.Nonresponse == nil && y.Issued == 0 && y.Returned == 0 {
 		return nil
 	}

@@ -14,7 +14,7 @@ import (
 func init() {
 	c := &command{
 		name:    "report",
-		usage:   "--in FILE [--in FILE ..] [design flags] [--by COL] --out DIR [--lang vi|en] [--year-col year] [--questionnaire Q] [--adjust holm|bh|none] [--geography auto|2025|1997] [--crosswalk FILE]",
+		usage:   "--in FILE [--in FILE ..] [design flags] [--by COL] --out DIR [--lang vi|en] [--year-col year] [--questionnaire Q] [--adjust holm|bh|none] [--geography auto|2025|1997] [--crosswalk FILE] [--excluded FILE ..]",
 		summary: "self-contained offline HTML report with charts and tables",
 	}
 	c.run = func(e *env, args []string) error { return runReport(e, c, args) }
@@ -32,6 +32,10 @@ func init() {
 //
 // Without the year column, a single file is one survey of unknown year;
 // several files then need --year-col.
+//
+// The data-quality section comes from the sipas.validation and
+// sipas.weighting schema metadata of each file, or from --excluded
+// (quality.go).
 func runReport(e *env, c *command, args []string) error {
 	fs := newFlagSet(e, c)
 	var ins listFlag
@@ -45,11 +49,29 @@ func runReport(e *env, c *command, args []string) error {
 	adjust := fs.String("adjust", "holm", "multiple-comparison correction of the significance of changes across domains: none, holm or bh")
 	draws := fs.Int("draws", 10000, "draws of the rank simulation (seeded by --seed: PCG(seed, 0))")
 	gf := addGeoFlags(fs)
+	var excl listFlag
+	fs.Var(&excl, "excluded", "excluded table of sipas validate --excluded, for the data-quality section when --in is CSV; repeat it, one per --in in the same order (overrides the sipas.validation metadata of a Parquet or Arrow --in)")
 	if err := parseFlags(e, c, fs, args); err != nil {
 		return err
 	}
 	if len(ins) == 0 {
 		return usagef("--in is required (repeat it for several years)")
+	}
+	if len(excl) > 0 && len(excl) != len(ins) {
+		return usagef("--excluded: give one per --in, in the same order (%d --in, %d --excluded)", len(ins), len(excl))
+	}
+	// Data quality carried by the files (quality.go).
+	fileQ := map[string]*fileQuality{}
+	exclOf := map[string]string{}
+	for i, in := range ins {
+		fq, err := readFileQuality(in)
+		if err != nil {
+			return err
+		}
+		fileQ[displayName(in)] = fq
+		if len(excl) > 0 {
+			exclOf[displayName(in)] = excl[i]
+		}
 	}
 	if *out == "" {
 		return usagef("--out is required")
@@ -102,6 +124,10 @@ func runReport(e *env, c *command, args []string) error {
 		}
 	}
 	years := byYear.sorted()
+	fileYears := map[string]int{}
+	for _, y := range years {
+		fileYears[byYear[y].file]++
+	}
 
 	// Each year its own design; index.Trend computes the indices by the
 	// domain column (province names made canonical in the geography of the
@@ -146,6 +172,13 @@ func runReport(e *env, c *command, args []string) error {
 	var inputs []report.YearInput
 	for i, yr := range tres.Years {
 		in := report.YearInput{Year: yr.Year, Result: yr.Index}
+		if yd, ok := byYear[yr.Year]; ok {
+			q, err := reportQuality(e.stderr, yd.file, yr.Year, fileYears[yd.file], yd.rec.NumRows(), fileQ[yd.file], exclOf[yd.file])
+			if err != nil {
+				return err
+			}
+			in.Quality = q
+		}
 		// index.Trend leaves out the expectation shares: estimate them here.
 		if ty := tyears[i]; hasAll(ty.Ballots.Schema(), q.ExpectationColumns()) {
 			er, err := index.Compute(ty.Design, ty.Ballots, q, &iopt)

@@ -32,7 +32,7 @@ func runValidate(e *env, c *command, args []string) error {
 	qpath := fs.String("questionnaire", "", questionnaireUsage)
 	year := fs.Int("year", 0, "year of the data: province names are read in that year's geography (default: the data's year column)")
 	geo := fs.String("geography", "auto", "province list names are read in: auto (by year), 1997 (the 63 provinces) or 2025 (the 34)")
-	out := fs.String("out", "", "output: the clean table (format by extension)")
+	out := fs.String("out", "", "output: the clean table (format by extension); Parquet and Arrow IPC also record the counts in the schema metadata sipas.validation, which sipas report reads (CSV cannot: give sipas report --excluded)")
 	excluded := fs.String("excluded", "", "output: the excluded rows with reasons (row, ballot_id, reason, column, value, detail)")
 	idCol := fs.String("id-col", "ballot_id", "ballot id column")
 	provCol := fs.String("province-col", "province", "province column (checked when present)")
@@ -98,7 +98,14 @@ func runValidate(e *env, c *command, args []string) error {
 	if *out == "-" || *excluded == "-" {
 		stdout = e.stderr // keep the table on stdout clean
 	}
-	if err := arrowio.WriteRecord(*out, v.Clean, arrowio.WithStdout(e.stdout)); err != nil {
+	// The accounting goes with the clean table (schema metadata
+	// sipas.validation, by year; see quality.go) for sipas report;
+	// CSV outputs cannot carry it.
+	md := setMetadata(rec.Schema().Metadata(), metaValidation,
+		validationMeta{Version: metaVersion, Years: validationYears(rec, v, "year", *year)})
+	clean := withMetadata(v.Clean, md)
+	defer clean.Release()
+	if err := arrowio.WriteRecord(*out, clean, arrowio.WithStdout(e.stdout)); err != nil {
 		return writeError(err)
 	}
 	if err := arrowio.WriteRecord(*excluded, v.Excluded, arrowio.WithStdout(e.stdout)); err != nil {

@@ -32,7 +32,7 @@ func runWeight(e *env, c *command, args []string) error {
 	fs := newFlagSet(e, c)
 	in := fs.String("in", "", "input table (CSV, Parquet, Arrow IPC; - for CSV on stdin)")
 	specPath := fs.String("spec", "", "WEIGHTING.json: design weight, steps, replicates, output names (see CLI.md)")
-	out := fs.String("out", "", "output: every input column plus the final weight (and the replicate weights)")
+	out := fs.String("out", "", "output: every input column plus the final weight (and the replicate weights); Parquet and Arrow IPC keep the input's schema metadata (sipas.validation) and record a nonresponse step's response rates as sipas.weighting, which sipas report reads (CSV cannot)")
 	if err := parseFlags(e, c, fs, args); err != nil {
 		return err
 	}
@@ -66,6 +66,17 @@ func runWeight(e *env, c *command, args []string) error {
 	}
 	outRec := weighting.AppendWeights(memory.DefaultAllocator, rec, spec.Output, res.Weights, reps)
 	defer outRec.Release()
+	// Keep the input's schema metadata (sipas.validation) and record the
+	// nonresponse step's response rates as sipas.weighting (quality.go).
+	md := rec.Schema().Metadata()
+	if wy := weightingYears(rec, res, "year"); wy != nil {
+		md = setMetadata(md, metaWeighting, weightingMeta{Version: metaVersion, Years: wy})
+	}
+	if md.Len() > 0 {
+		withMD := withMetadata(outRec, md)
+		defer withMD.Release()
+		outRec = withMD
+	}
 	if err := arrowio.WriteRecord(*out, outRec, arrowio.WithStdout(e.stdout)); err != nil {
 		return writeError(err)
 	}

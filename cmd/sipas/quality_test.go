@@ -1,0 +1,403 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/synth"
+)
+
+// qtBallots writes a CSV of the synthetic survey of the given years (63
+// provinces, 2 PSUs of 4 ballots each per stratum) with two flags added,
+// responded (false on every 7th data line) and returned (false on every
+// 3rd line that did not respond), and three faulty rows per year: a
+// duplicate ballot id, an invalid code (7 in access_1) and an unknown
+// province.
+func qtBallots(t *testing.T, dir, name string, years ...int) string {
+	t.Helper()
+	var b strings.Builder
+	for k, y := range years {
+		rb, _, err := synth.Survey(synth.SurveyConfig{Seed: 11, Year: y, PSUsPerStratum: 2, BallotsPerPSU: 4}, memory.DefaultAllocator)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, fmt.Sprintf("raw%d.csv", y))
+		err = arrowio.WriteRecord(p, rb)
+		rb.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
+		head := strings.Split(lines[0], ",")
+		col := func(name string) int {
+			i := slices.Index(head, name)
+			if i < 0 {
+				t.Fatalf("synthetic survey has no column %q", name)
+			}
+			return i
+		}
+		if k == 0 {
+			b.WriteString(lines[0] + ",responded,returned\n")
+		}
+		for i, l := range lines[1:] {
+			n := i + 1
+			cells := strings.Split(l, ",")
+			switch n {
+			case 5: // duplicate of line 4's ballot id
+				cells[col("ballot_id")] = strings.Split(lines[4], ",")[col("ballot_id")]
+			case 10:
+				cells[col("access_1")] = "7"
+			case 15:
+				cells[col("province")] = "Atlantis"
+			}
+			responded := n%7 != 0
+			returned := responded || n%3 != 0
+			fmt.Fprintf(&b, "%s,%t,%t\n", strings.Join(cells, ","), responded, returned)
+		}
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// qtCounts reads the counts `sipas validate` printed.
+func qtCounts(t *testing.T, stdout string) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, label := range []string{"rows in", "rows used", "rows excluded"} {
+		m := regexp.MustCompile(`(?m)^` + label + `\s+(\d+)$`).FindStringSubmatch(stdout)
+		if m == nil {
+			t.Fatalf("no %q count in\n%s", label, stdout)
+		}
+		out[strings.ReplaceAll(label, " ", "_")], _ = strconv.Atoi(m[1])
+	}
+	for _, m := range regexp.MustCompile(`(?m)^  ([a-z_]+)\s+(\d+) rows`).FindAllStringSubmatch(stdout, -1) {
+		out[m[1]], _ = strconv.Atoi(m[2])
+	}
+	return out
+}
+
+// qtTable reads tables/NAME.csv of a report directory (UTF-8 with BOM).
+func qtTable(t *testing.T, dir, name string) [][]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "tables", name+".csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\ufeff")))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+// qtCheckExclusions: the report's exclusions table (reason key, label,
+// rows) has exactly the counts validate printed.
+func qtCheckExclusions(t *testing.T, repDir string, want map[string]int) {
+	t.Helper()
+	got := map[string]int{}
+	for _, r := range qtTable(t, repDir, "exclusions")[1:] {
+		got[r[0]], _ = strconv.Atoi(r[2])
+	}
+	if len(got) != len(want) {
+		t.Errorf("exclusions table %v, validate printed %v", got, want)
+	}
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("exclusions table: %s = %d, validate printed %d", k, got[k], n)
+		}
+	}
+}
+
+var qtDesign = []string{"--year-col", "year", "--strata", "stratum", "--psu", "psu", "--draws", "200"}
+
+const qtSpec = `{"design_weight": "weight",
+ "steps": [{"nonresponse": {"classes": ["region"], "responded": "responded", "returned": "returned"}}],
+ "output": {"weight": "final_weight"}}`
+
+// TestQualityParquetPipeline: validate → weight → report on Parquet. The
+// report's data-quality tables show the counts validate printed and the
+// response rates by class counted here from the clean table's flags; the
+// validation record survives weight (which rebuilds the batch).
+func TestQualityParquetPipeline(t *testing.T) {
+	dir := t.TempDir()
+	in := qtBallots(t, dir, "ballots.csv", 2020)
+	clean, exc := filepath.Join(dir, "clean.parquet"), filepath.Join(dir, "excluded.csv")
+	code, stdout, stderr := vtRun(t, "", "validate", "--in", in, "--out", clean, "--excluded", exc, "--show", "0")
+	if code != 0 {
+		t.Fatalf("validate: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	counts := qtCounts(t, stdout)
+	if counts["rows_excluded"] != 3 || counts["duplicate_ballot_id"] != 1 || counts["invalid_code"] != 1 || counts["unknown_province"] != 1 {
+		t.Fatalf("validate did not exclude the three faulty rows:\n%s", stdout)
+	}
+
+	spec := filepath.Join(dir, "WEIGHTING.json")
+	if err := os.WriteFile(spec, []byte(qtSpec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	weighted := filepath.Join(dir, "weighted.parquet")
+	if code, stdout, stderr := vtRun(t, "", "weight", "--in", clean, "--spec", spec, "--out", weighted); code != 0 {
+		t.Fatalf("weight: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// Both records in the weighted file, the validation one unchanged.
+	md := qtMetadata(t, weighted)
+	var vm validationMeta
+	if err := json.Unmarshal([]byte(md[metaValidation]), &vm); err != nil {
+		t.Fatalf("weighted file: %s: %v (%q)", metaValidation, err, md[metaValidation])
+	}
+	if len(vm.Years) != 1 || vm.Years[0].Year != 2020 || vm.Years[0].RowsIn != counts["rows_in"] ||
+		vm.Years[0].RowsUsed != counts["rows_used"] || vm.Years[0].RowsExcluded != 3 {
+		t.Errorf("%s after weight: %+v, validate printed %v", metaValidation, vm, counts)
+	}
+	if cm := qtMetadata(t, clean); cm[metaValidation] != md[metaValidation] {
+		t.Errorf("weight changed %s:\n%s\n%s", metaValidation, cm[metaValidation], md[metaValidation])
+	}
+
+	// Response rates by region, counted from the clean table's flags.
+	type cnt struct{ issued, returned, valid int }
+	want := map[string]*cnt{}
+	ct, err := arrowio.ReadAll(clean, arrowio.WithColumns("region", "responded", "returned"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	regions, _, _ := arrowio.Strings(ct.Column(0))
+	for i, r := range regions {
+		c := want[r]
+		if c == nil {
+			c = &cnt{}
+			want[r] = c
+		}
+		c.issued++
+		if ct.Column(1).(*array.Boolean).Value(i) {
+			c.valid++
+		}
+		if ct.Column(2).(*array.Boolean).Value(i) {
+			c.returned++
+		}
+	}
+	ct.Release()
+	var wm weightingMeta
+	if err := json.Unmarshal([]byte(md[metaWeighting]), &wm); err != nil {
+		t.Fatalf("%s: %v (%q)", metaWeighting, err, md[metaWeighting])
+	}
+	if len(wm.Years) != 1 || wm.Years[0].Year != 2020 || wm.Years[0].Issued != counts["rows_used"] {
+		t.Errorf("%s: %s", metaWeighting, md[metaWeighting])
+	}
+
+	rep := filepath.Join(dir, "rep")
+	args := append([]string{"report", "--in", weighted, "--out", rep, "--weight", "final_weight"}, qtDesign...)
+	code, stdout, stderr = vtRun(t, "", args...)
+	if code != 0 {
+		t.Fatalf("report: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if stderr != "" {
+		t.Errorf("report warned: %s", stderr)
+	}
+	qtCheckExclusions(t, rep, counts)
+
+	rates := qtTable(t, rep, "response_rates")[1:]
+	if len(rates) != len(want) || len(want) < 2 {
+		t.Errorf("response_rates.csv has %d classes, the data %d", len(rates), len(want))
+	}
+	issued, returned := 0, 0
+	for _, r := range rates {
+		c := want[r[0]]
+		if c == nil {
+			t.Errorf("response_rates.csv: unknown class %q", r[0])
+			continue
+		}
+		issued += c.issued
+		returned += c.returned
+		wantRow := []string{r[0], strconv.Itoa(c.issued), strconv.Itoa(c.returned), strconv.Itoa(c.valid),
+			strconv.FormatFloat(100*float64(c.returned)/float64(c.issued), 'f', 2, 64),
+			strconv.FormatFloat(100*float64(c.valid)/float64(c.issued), 'f', 2, 64)}
+		if !slices.Equal(r, wantRow) {
+			t.Errorf("response_rates.csv row %v, want %v", r, wantRow)
+		}
+	}
+	page, err := os.ReadFile(filepath.Join(rep, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(page, []byte("Không có thông tin về chất lượng dữ liệu.")) {
+		t.Error("the page says there is no data-quality record")
+	}
+	for _, s := range []string{
+		fmt.Sprintf("<tr><td class=\"l\">Phiếu nhận về</td><td>%d</td></tr>", counts["rows_in"]),
+		fmt.Sprintf("<tr><td class=\"l\">Phiếu phát ra</td><td>%d</td></tr>", issued),
+		fmt.Sprintf("<tr><td class=\"l\">Phiếu thu về</td><td>%d</td></tr>", returned),
+		fmt.Sprintf("<tr><td class=\"l\">Phiếu sử dụng</td><td>%d</td></tr>", counts["rows_used"]),
+		"<tr><td class=\"l\">Trùng mã phiếu</td><td>1</td></tr>",
+	} {
+		if !bytes.Contains(page, []byte(s)) {
+			t.Errorf("the page lacks %q", s)
+		}
+	}
+}
+
+// qtMetadata returns the schema metadata of a table file.
+func qtMetadata(t *testing.T, path string) map[string]string {
+	t.Helper()
+	r, err := arrowio.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	md := r.Schema().Metadata()
+	out := map[string]string{}
+	for i, k := range md.Keys() {
+		out[k] = md.Values()[i]
+	}
+	return out
+}
+
+// TestQualityIPCByYear: one Arrow IPC file of two years; validate records
+// each year's counts apart and the report's ballot accounting by year
+// shows them (rows used = the year's rows in the clean file).
+func TestQualityIPCByYear(t *testing.T) {
+	dir := t.TempDir()
+	in := qtBallots(t, dir, "ballots.csv", 2019, 2020)
+	clean, exc := filepath.Join(dir, "clean.arrow"), filepath.Join(dir, "excluded.csv")
+	code, stdout, stderr := vtRun(t, "", "validate", "--in", in, "--out", clean, "--excluded", exc, "--show", "0")
+	if code != 0 {
+		t.Fatalf("validate: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	counts := qtCounts(t, stdout)
+	var vm validationMeta
+	if err := json.Unmarshal([]byte(qtMetadata(t, clean)[metaValidation]), &vm); err != nil {
+		t.Fatal(err)
+	}
+	if len(vm.Years) != 2 || vm.Years[0].Year != 2019 || vm.Years[1].Year != 2020 {
+		t.Fatalf("%s: %+v, want one entry per year", metaValidation, vm)
+	}
+	sum := map[string]int{}
+	for _, y := range vm.Years {
+		sum["rows_in"] += y.RowsIn
+		sum["rows_used"] += y.RowsUsed
+		sum["rows_excluded"] += y.RowsExcluded
+		for _, r := range y.Excluded {
+			sum[r.Reason] += r.Rows
+		}
+		if y.RowsExcluded != 3 { // the three faulty rows of each year
+			t.Errorf("year %d: %d rows excluded, want 3", y.Year, y.RowsExcluded)
+		}
+	}
+	if fmt.Sprint(sum) != fmt.Sprint(counts) {
+		t.Errorf("years sum to %v, validate printed %v", sum, counts)
+	}
+	rep := filepath.Join(dir, "rep")
+	args := append([]string{"report", "--in", clean, "--out", rep, "--lang", "en"}, qtDesign...)
+	if code, stdout, stderr := vtRun(t, "", args...); code != 0 || stderr != "" {
+		t.Fatalf("report: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	page, err := os.ReadFile(filepath.Join(rep, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, y := range vm.Years {
+		row := fmt.Sprintf("<tr><td>%d</td><td>–</td><td>–</td><td>–</td><td>%d</td><td>%d</td><td>%d</td></tr>", y.Year, y.RowsIn, y.RowsUsed, y.RowsExcluded)
+		if !bytes.Contains(page, []byte(row)) {
+			t.Errorf("the page lacks the accounting row %s", row)
+		}
+	}
+	qtCheckExclusions(t, rep, map[string]int{"rows_in": vm.Years[1].RowsIn, "rows_used": vm.Years[1].RowsUsed,
+		"rows_excluded": 3, "duplicate_ballot_id": 1, "invalid_code": 1, "unknown_province": 1})
+}
+
+// TestQualityCSVExcluded: CSV carries no metadata; --excluded gives the
+// exclusion counts, rows used being the rows of --in.
+func TestQualityCSVExcluded(t *testing.T) {
+	dir := t.TempDir()
+	in := qtBallots(t, dir, "ballots.csv", 2020)
+	clean, exc := filepath.Join(dir, "clean.csv"), filepath.Join(dir, "excluded.csv")
+	code, stdout, stderr := vtRun(t, "", "validate", "--in", in, "--out", clean, "--excluded", exc, "--show", "0")
+	if code != 0 {
+		t.Fatalf("validate: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	counts := qtCounts(t, stdout)
+	rep := filepath.Join(dir, "rep")
+	args := append([]string{"report", "--in", clean, "--excluded", exc, "--out", rep}, qtDesign...)
+	if code, stdout, stderr := vtRun(t, "", args...); code != 0 {
+		t.Fatalf("report: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	qtCheckExclusions(t, rep, counts)
+
+	// one --excluded per --in
+	args = append([]string{"report", "--in", clean, "--excluded", exc, "--excluded", exc, "--out", rep}, qtDesign...)
+	if code, _, stderr := vtRun(t, "", args...); code != 2 || !strings.Contains(stderr, "one per --in") {
+		t.Errorf("two --excluded for one --in: exit %d, %s", code, stderr)
+	}
+	// without --excluded the CSV has no record
+	rep2 := filepath.Join(dir, "rep2")
+	args = append([]string{"report", "--in", clean, "--out", rep2}, qtDesign...)
+	if code, _, stderr := vtRun(t, "", args...); code != 0 {
+		t.Fatalf("report: exit %d: %s", code, stderr)
+	}
+	if page, _ := os.ReadFile(filepath.Join(rep2, "index.html")); !bytes.Contains(page, []byte("Không có thông tin về chất lượng dữ liệu.")) {
+		t.Error("a CSV without --excluded: the page does not say there is no data-quality record")
+	}
+}
+
+// TestQualityMetadataMissingOrBad: a Parquet file without the keys gives
+// the "no information" note; malformed JSON under sipas.validation is bad
+// input (exit 2) naming the file and the key.
+func TestQualityMetadataMissingOrBad(t *testing.T) {
+	dir := t.TempDir()
+	rec, _, err := synth.Survey(synth.SurveyConfig{Seed: 11, Year: 2020, PSUsPerStratum: 2, BallotsPerPSU: 4}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	plain := filepath.Join(dir, "plain.parquet")
+	if err := arrowio.WriteRecord(plain, rec); err != nil {
+		t.Fatal(err)
+	}
+	rep := filepath.Join(dir, "rep")
+	args := append([]string{"report", "--in", plain, "--out", rep, "--lang", "en"}, qtDesign...)
+	if code, _, stderr := vtRun(t, "", args...); code != 0 {
+		t.Fatalf("report: exit %d: %s", code, stderr)
+	}
+	if page, _ := os.ReadFile(filepath.Join(rep, "index.html")); !bytes.Contains(page, []byte("No data quality record.")) {
+		t.Error("a file without metadata: the page does not say there is no data-quality record")
+	}
+
+	for _, c := range []struct{ key, val, want string }{
+		{metaValidation, `{"version":1,"years":[{"year":2020,"rows_in":`, "is not valid JSON"},
+		{metaWeighting, `{"version":2,"years":[]}`, "has version 2"},
+	} {
+		md := arrow.NewMetadata([]string{c.key}, []string{c.val})
+		bad := withMetadata(rec, md)
+		p := filepath.Join(dir, "bad.parquet")
+		err := arrowio.WriteRecord(p, bad)
+		bad.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		args := append([]string{"report", "--in", p, "--out", filepath.Join(dir, "rep3")}, qtDesign...)
+		code, _, stderr := vtRun(t, "", args...)
+		if code != 2 || !strings.Contains(stderr, p) || !strings.Contains(stderr, c.key) || !strings.Contains(stderr, c.want) {
+			t.Errorf("%s = %s: exit %d, stderr %q; want exit 2 naming the file and the key", c.key, c.val, code, stderr)
+		}
+	}
+}
