@@ -27,18 +27,22 @@ package main
 // rows_used + rows_excluded. sipas.weighting is written only when the
 // spec has a nonresponse step (the first one is recorded); its classes
 // are that step's weighting classes in its order, rates are fractions
-// (null when undefined). When the weighted table holds several years and
-// the classes do not separate them, one entry has "years": [..] instead of
-// "year" and `sipas report` does not use it (it cannot split the counts).
+// (null when undefined). When the weighted table holds several years, the
+// counts are split by year if the year column is one of the step's
+// classes (the class labels then leave the year out); otherwise one entry
+// has "years": [..] instead of "year" and `sipas report` does not use it
+// (it cannot split the counts).
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -203,44 +207,84 @@ func validationYears(rec arrow.RecordBatch, v *index.Validation, yearCol string,
 
 // weightingYears records the first nonresponse step of res (nil when the
 // spec has none), under the year of rec's year column when it holds one.
-func weightingYears(rec arrow.RecordBatch, res *weighting.Result, yearCol string) []weightingYear {
+// With several years, the entry is split by year when the year column is
+// one of the step's classes (the class labels then drop the year);
+// otherwise one entry lists the years.
+func weightingYears(rec arrow.RecordBatch, spec *weighting.Spec, res *weighting.Result, yearCol string) []weightingYear {
 	var st *weighting.StepResult
+	var classes []string
 	for i := range res.Steps {
 		if res.Steps[i].Kind == "nonresponse" {
 			st = &res.Steps[i]
+			if i < len(spec.Steps) && spec.Steps[i].Nonresponse != nil {
+				classes = spec.Steps[i].Nonresponse.Classes
+			}
 			break
 		}
 	}
 	if st == nil {
 		return nil
 	}
-	wy := weightingYear{Classes: []classRate{}}
-	for _, r := range st.ResponseRates {
-		wy.Issued += r.Issued
-		wy.Returned += r.Returned
-		wy.Valid += r.Valid
-		wy.Classes = append(wy.Classes, classRate{Class: r.Class, Issued: r.Issued, Returned: r.Returned, Valid: r.Valid,
-			ReturnedRate: jsonFloat(r.ReturnedRate), ValidRate: jsonFloat(r.ValidRate),
-			WeightedReturnedRate: jsonFloat(r.WeightedReturnedRate), WeightedValidRate: jsonFloat(r.WeightedValidRate),
-			Factor: jsonFloat(r.Factor)})
-	}
+	var distinct []int
 	if idx := rec.Schema().FieldIndices(yearCol); len(idx) > 0 {
 		if ys, valid, err := arrowio.Ints(rec.Column(idx[0])); err == nil {
-			var distinct []int
 			for i, y := range ys {
 				if (valid == nil || valid[i]) && !slices.Contains(distinct, int(y)) {
 					distinct = append(distinct, int(y))
 				}
 			}
 			slices.Sort(distinct)
-			switch len(distinct) {
-			case 0:
-			case 1:
-				wy.Year = distinct[0]
-			default:
-				wy.Years = distinct
-			}
 		}
+	}
+	add := func(wy *weightingYear, label string, r weighting.ResponseRate) {
+		wy.Issued += r.Issued
+		wy.Returned += r.Returned
+		wy.Valid += r.Valid
+		wy.Classes = append(wy.Classes, classRate{Class: label, Issued: r.Issued, Returned: r.Returned, Valid: r.Valid,
+			ReturnedRate: jsonFloat(r.ReturnedRate), ValidRate: jsonFloat(r.ValidRate),
+			WeightedReturnedRate: jsonFloat(r.WeightedReturnedRate), WeightedValidRate: jsonFloat(r.WeightedValidRate),
+			Factor: jsonFloat(r.Factor)})
+	}
+	if j := slices.Index(classes, yearCol); len(distinct) > 1 && j >= 0 {
+		// Labels join the class values with ":" (weighting.ClassesOf).
+		per := map[int]*weightingYear{}
+		ok := true
+		for _, r := range st.ResponseRates {
+			parts := strings.Split(r.Class, ":")
+			y, err := strconv.Atoi(parts[min(j, len(parts)-1)])
+			if len(parts) != len(classes) || err != nil {
+				ok = false // a value holding ":": cannot split the label
+				break
+			}
+			wy := per[y]
+			if wy == nil {
+				wy = &weightingYear{Year: y, Classes: []classRate{}}
+				per[y] = wy
+			}
+			label := strings.Join(slices.Delete(parts, j, j+1), ":")
+			if label == "" {
+				label = "(all)"
+			}
+			add(wy, label, r)
+		}
+		if ok {
+			out := make([]weightingYear, 0, len(per))
+			for _, y := range slices.Sorted(maps.Keys(per)) {
+				out = append(out, *per[y])
+			}
+			return out
+		}
+	}
+	wy := weightingYear{Classes: []classRate{}}
+	for _, r := range st.ResponseRates {
+		add(&wy, r.Class, r)
+	}
+	switch len(distinct) {
+	case 0:
+	case 1:
+		wy.Year = distinct[0]
+	default:
+		wy.Years = distinct
 	}
 	return []weightingYear{wy}
 }

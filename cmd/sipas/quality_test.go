@@ -205,6 +205,17 @@ func TestQualityParquetPipeline(t *testing.T) {
 		t.Errorf("%s: %s", metaWeighting, md[metaWeighting])
 	}
 
+	// validate keeps the other keys of its input (weight, then validate)
+	// and replaces its own.
+	again := filepath.Join(dir, "again.parquet")
+	if code, stdout, stderr := vtRun(t, "", "validate", "--in", weighted, "--out", again, "--excluded", filepath.Join(dir, "x2.csv")); code != 0 {
+		t.Fatalf("validate again: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	am := qtMetadata(t, again)
+	if am[metaWeighting] != md[metaWeighting] || !strings.Contains(am[metaValidation], `"rows_excluded":0`) {
+		t.Errorf("validate of a weighted file: metadata %v", am)
+	}
+
 	rep := filepath.Join(dir, "rep")
 	args := append([]string{"report", "--in", weighted, "--out", rep, "--weight", "final_weight"}, qtDesign...)
 	code, stdout, stderr = vtRun(t, "", args...)
@@ -323,6 +334,63 @@ func TestQualityIPCByYear(t *testing.T) {
 	}
 	qtCheckExclusions(t, rep, map[string]int{"rows_in": vm.Years[1].RowsIn, "rows_used": vm.Years[1].RowsUsed,
 		"rows_excluded": 3, "duplicate_ballot_id": 1, "invalid_code": 1, "unknown_province": 1})
+
+	// Weighting both years at once: with the year among the nonresponse
+	// classes the rates are split by year (labels without the year);
+	// without it the report cannot split them and warns.
+	returnedBy := map[int]int{}
+	ct, err := arrowio.ReadAll(clean, arrowio.WithColumns("year", "returned"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ys, _, _ := arrowio.Ints(ct.Column(0))
+	for i, y := range ys {
+		if ct.Column(1).(*array.Boolean).Value(i) {
+			returnedBy[int(y)]++
+		}
+	}
+	ct.Release()
+	for _, c := range []struct {
+		classes string
+		split   bool
+	}{{`["year", "region"]`, true}, {`["region"]`, false}} {
+		spec := filepath.Join(dir, "W.json")
+		if err := os.WriteFile(spec, []byte(strings.Replace(qtSpec, `["region"]`, c.classes, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		weighted := filepath.Join(dir, "weighted.arrow")
+		if code, stdout, stderr := vtRun(t, "", "weight", "--in", clean, "--spec", spec, "--out", weighted); code != 0 {
+			t.Fatalf("weight: exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		args := append([]string{"report", "--in", weighted, "--out", rep, "--lang", "en", "--weight", "final_weight"}, qtDesign...)
+		code, stdout, stderr := vtRun(t, "", args...)
+		if code != 0 {
+			t.Fatalf("report: exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		page, err := os.ReadFile(filepath.Join(rep, "index.html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, y := range vm.Years {
+			issued, returned := "–", "–"
+			if c.split {
+				issued, returned = strconv.Itoa(y.RowsUsed), strconv.Itoa(returnedBy[y.Year])
+			}
+			row := fmt.Sprintf("<tr><td>%d</td><td>%s</td><td>%s</td>", y.Year, issued, returned)
+			if !bytes.Contains(page, []byte(row)) {
+				t.Errorf("classes %s: the page lacks the accounting row %s", c.classes, row)
+			}
+		}
+		if warned := strings.Contains(stderr, "no response rates for year"); warned == c.split {
+			t.Errorf("classes %s: stderr %q", c.classes, stderr)
+		}
+		if c.split {
+			rates := qtTable(t, rep, "response_rates")
+			if len(rates) < 3 || strings.Contains(rates[1][0], "2020") {
+				t.Errorf("classes %s: response_rates.csv %v: want the regions of 2020 without the year", c.classes, rates)
+			}
+		}
+	}
 }
 
 // TestQualityCSVExcluded: CSV carries no metadata; --excluded gives the

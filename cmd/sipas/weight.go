@@ -69,7 +69,7 @@ func runWeight(e *env, c *command, args []string) error {
 	// Keep the input's schema metadata (sipas.validation) and record the
 	// nonresponse step's response rates as sipas.weighting (quality.go).
 	md := rec.Schema().Metadata()
-	if wy := weightingYears(rec, res, "year"); wy != nil {
+	if wy := weightingYears(rec, spec, res, "year"); wy != nil {
 		md = setMetadata(md, metaWeighting, weightingMeta{Version: metaVersion, Years: wy})
 	}
 	if md.Len() > 0 {
