@@ -366,8 +366,9 @@ func readFileQuality(path string) (*fileQuality, error) {
 	return fq, nil
 }
 
-// pick returns the entry of year y: the one with that year, else, when
-// the file holds only year y, the single entry of unknown year.
+// pickValidation returns the entry of year y: the one with that year,
+// else, when the file holds one year only, its single entry if the entry's
+// year or the file's (y = 0: no year column) is unknown.
 func pickValidation(m *validationMeta, y int, fileYears int) *validationYear {
 	if m == nil {
 		return nil
@@ -377,12 +378,14 @@ func pickValidation(m *validationMeta, y int, fileYears int) *validationYear {
 			return &m.Years[i]
 		}
 	}
-	if fileYears == 1 && len(m.Years) == 1 && m.Years[0].Year == 0 {
+	if fileYears == 1 && len(m.Years) == 1 && (m.Years[0].Year == 0 || y == 0) {
 		return &m.Years[0]
 	}
 	return nil
 }
 
+// pickWeighting is pickValidation for sipas.weighting; an entry of
+// several years is never used.
 func pickWeighting(m *weightingMeta, y int, fileYears int) *weightingYear {
 	if m == nil {
 		return nil
@@ -392,7 +395,7 @@ func pickWeighting(m *weightingMeta, y int, fileYears int) *weightingYear {
 			return &m.Years[i]
 		}
 	}
-	if fileYears == 1 && len(m.Years) == 1 && m.Years[0].Year == 0 && len(m.Years[0].Years) == 0 {
+	if fileYears == 1 && len(m.Years) == 1 && (m.Years[0].Year == 0 || y == 0) && len(m.Years[0].Years) == 0 {
 		return &m.Years[0]
 	}
 	return nil

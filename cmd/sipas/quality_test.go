@@ -469,3 +469,40 @@ func TestQualityMetadataMissingOrBad(t *testing.T) {
 		}
 	}
 }
+
+// TestQualityNoYearColumn: ballots without a year column validated with
+// --year record that year; the report, which then sees one survey of
+// unknown year, still takes the file's single entry.
+func TestQualityNoYearColumn(t *testing.T) {
+	dir := t.TempDir()
+	in := qtBallots(t, dir, "ballots.csv", 2020)
+	rec, err := arrowio.ReadAll(in, arrowio.WithTypes(map[string]arrow.DataType{"ballot_id": arrow.BinaryTypes.String}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	yi := rec.Schema().FieldIndices("year")[0]
+	fields := slices.Delete(slices.Clone(rec.Schema().Fields()), yi, yi+1)
+	cols := slices.Delete(slices.Clone(rec.Columns()), yi, yi+1)
+	noYear := array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, rec.NumRows())
+	rec.Release()
+	src := filepath.Join(dir, "noyear.parquet")
+	err = arrowio.WriteRecord(src, noYear)
+	noYear.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	clean := filepath.Join(dir, "clean.parquet")
+	code, stdout, stderr := vtRun(t, "", "validate", "--in", src, "--year", "2020", "--out", clean, "--excluded", filepath.Join(dir, "x.csv"), "--show", "0")
+	if code != 0 {
+		t.Fatalf("validate: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if m := qtMetadata(t, clean)[metaValidation]; !strings.Contains(m, `"year":2020`) {
+		t.Errorf("%s = %s: want year 2020 from --year", metaValidation, m)
+	}
+	rep := filepath.Join(dir, "rep")
+	args := []string{"report", "--in", clean, "--out", rep, "--strata", "stratum", "--psu", "psu", "--draws", "200"}
+	if code, stdout, stderr := vtRun(t, "", args...); code != 0 || stderr != "" {
+		t.Fatalf("report: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	qtCheckExclusions(t, rep, qtCounts(t, stdout))
+}
