@@ -419,13 +419,7 @@ func qualityOf(v *validationYear, w *weightingYear) *report.Quality {
 	if w != nil {
 		q.Issued, q.Returned = w.Issued, w.Returned
 		for _, c := range w.Classes {
-			rr := report.ResponseRate{Class: c.Class, Issued: c.Issued, Returned: c.Returned, Valid: c.Valid,
-				ResponseRate: math.NaN(), ValidRate: math.NaN()}
-			if c.Issued > 0 {
-				rr.ResponseRate = float64(c.Returned) / float64(c.Issued)
-				rr.ValidRate = float64(c.Valid) / float64(c.Issued)
-			}
-			q.ResponseRates = append(q.ResponseRates, rr)
+			q.ResponseRates = append(q.ResponseRates, report.NewResponseRate(c.Class, c.Issued, c.Returned, c.Valid))
 		}
 	}
 	return q
