@@ -1,12 +1,15 @@
 package arrowio
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
 // TestSchemaMetadataRoundTrip: the schema's key-value metadata (sipas
@@ -80,5 +83,47 @@ func TestSchemaMetadataRoundTrip(t *testing.T) {
 	defer a.Release()
 	if a.Schema().Metadata().Len() != 0 {
 		t.Errorf("CSV: metadata %v, want none", a.Schema().Metadata())
+	}
+}
+
+// TestParquetFileKeyValueMetadata: a Parquet file written without the
+// serialized Arrow schema (other writers than sipas) still gives its
+// key-value metadata as the schema's metadata, without ARROW:schema.
+func TestParquetFileKeyValueMetadata(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	md := arrow.NewMetadata([]string{"sipas.validation"}, []string{`{"version":1}`})
+	s := arrow.NewSchema([]arrow.Field{{Name: "x", Type: arrow.PrimitiveTypes.Int64}}, &md)
+	b := array.NewRecordBuilder(mem, s)
+	b.Field(0).(*array.Int64Builder).AppendValues([]int64{1, 2}, nil)
+	rec := b.NewRecordBatch()
+	b.Release()
+	defer rec.Release()
+	p := filepath.Join(t.TempDir(), "plain.parquet")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := pqarrow.NewFileWriter(s, f, parquet.NewWriterProperties(), pqarrow.NewArrowWriterProperties())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(p, WithAllocator(mem))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got := r.Schema().Metadata()
+	if v, ok := got.GetValue("sipas.validation"); !ok || v != `{"version":1}` {
+		t.Errorf("metadata %v, want sipas.validation", got)
+	}
+	if _, ok := got.GetValue("ARROW:schema"); ok {
+		t.Error("ARROW:schema leaked into the schema metadata")
 	}
 }
