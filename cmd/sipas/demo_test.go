@@ -118,14 +118,17 @@ func TestDemoAcrossMerger(t *testing.T) {
 }
 
 func TestDemoCommandUsage(t *testing.T) {
-	for _, args := range [][]string{
-		{"demo"},
-		{"demo", "--out", t.TempDir(), "--years", "20x1"},
-		{"demo", "--out", t.TempDir(), "--lang", "fr"},
-		{"demo", "--out", t.TempDir(), "--register-rows", "500000"},
+	for _, tc := range []struct {
+		args []string
+		want string // the message names the flag and the value
+	}{
+		{[]string{"demo"}, "--out is required"},
+		{[]string{"demo", "--out", t.TempDir(), "--years", "20x1"}, `--years: "20x1" is not a year`},
+		{[]string{"demo", "--out", t.TempDir(), "--lang", "fr"}, `--lang: report: language "fr" is not one of vi, en`},
+		{[]string{"demo", "--out", t.TempDir(), "--register-rows", "500000"}, "--register-rows: at least 1000000"},
 	} {
-		if code, _, stderr := vtRun(t, "", args...); code != 2 {
-			t.Errorf("%v: exit %d, want 2 (%s)", args, code, stderr)
+		if code, _, stderr := vtRun(t, "", tc.args...); code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tc.args, code, stderr, tc.want)
 		}
 	}
 }
