@@ -157,10 +157,16 @@ func TestReportCommandErrors(t *testing.T) {
 		{"no --out", []string{"report", "--in", indexFixture}, "--out is required"},
 		{"bad lang", []string{"report", "--in", indexFixture, "--out", dir, "--lang", "fr"}, "--lang"},
 		{"no by column", []string{"report", "--in", indexFixture, "--out", dir, "--by", "nope"}, `"nope"`},
+		{"bad geography", []string{"report", "--in", indexFixture, "--out", dir, "--geography", "1990"}, `--geography: "1990" is not one of`},
+		{"missing crosswalk", []string{"report", "--in", indexFixture, "--out", dir, "--geography", "2025", "--crosswalk", filepath.Join(dir, "cw.csv")}, "--crosswalk"},
+		{"bad df", []string{"report", "--in", indexFixture, "--out", dir, "--df", "psu"}, `--df: "psu" is not one of design, domain`},
 	} {
 		code, _, errs := vtRun(t, "", c.args...)
 		if code != 2 || !strings.Contains(errs, c.want) {
 			t.Errorf("%s: exit %d, stderr %q (want 2 and %q)", c.name, code, errs, c.want)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "index.html")); err == nil {
+			t.Fatalf("%s: index.html written despite the error", c.name)
 		}
 	}
 }
