@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -299,18 +300,7 @@ func missingError(file string, missing, available []string) error {
 	for i, m := range missing {
 		q[i] = fmt.Sprintf("%q", m)
 	}
-	return &Error{File: file, Err: because(ErrMissingColumn, "missing columns %s (available columns: %s)", joinComma(q), listNames(available))}
-}
-
-func joinComma(s []string) string {
-	out := ""
-	for i, x := range s {
-		if i > 0 {
-			out += ", "
-		}
-		out += x
-	}
-	return out
+	return &Error{File: file, Err: because(ErrMissingColumn, "missing columns %s (available columns: %s)", strings.Join(q, ", "), listNames(available))}
 }
 
 func schemaNames(s *arrow.Schema) []string {
