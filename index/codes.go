@@ -1,7 +1,9 @@
 package index
 
 import (
+	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -27,6 +29,40 @@ func (e *InvalidCodeError) Error() string {
 		more = fmt.Sprintf(" (and %d more in this column)", e.Count-1)
 	}
 	return fmt.Sprintf("column %q, row %d: invalid answer code %q%s; run `sipas validate` to exclude such ballots (it writes the reason for each)", e.Column, e.Row, e.Value, more)
+}
+
+// criterionCodes reads the answer columns of q's criteria with itemCodes:
+// codes[c][i] is row i's code for criterion c or noAnswer (one byte per
+// answer, the columns sharing one allocation). The columns are independent,
+// so two goroutines read them; the errors of every column are joined
+// (errors.As finds the first *InvalidCodeError in criterion order).
+func criterionCodes(q *Questionnaire, rec arrow.RecordBatch) ([][]int8, error) {
+	n := int(rec.NumRows())
+	nc := len(q.Criteria)
+	codes := make([][]int8, nc)
+	buf := make([]int8, n*nc)
+	errs := make([]error, nc)
+	next := make(chan int, nc)
+	for c := range q.Criteria {
+		codes[c] = buf[c*n : (c+1)*n : (c+1)*n]
+		next <- c
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for w := 0; w < min(2, nc); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range next {
+				errs[c] = itemCodes(q, rec, q.Criteria[c].Column, codes[c])
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return codes, nil
 }
 
 // itemCodes reads one answer column into a compact array: the code for a

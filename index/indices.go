@@ -1,10 +1,8 @@
 package index
 
 import (
-	"errors"
 	"fmt"
 	"math"
-	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -144,33 +142,12 @@ func Compute(d *sampling.Design, rec arrow.RecordBatch, q *Questionnaire, opt *O
 		ci = sampling.Logit
 	}
 	nc := len(q.Criteria)
-	codes := make([][]int8, nc)
-	buf := make([]int8, n*nc)
-	// Read the answer columns on both cores (each column is independent).
-	errs := make([]error, nc)
-	var wg sync.WaitGroup
-	next := make(chan int, nc)
-	for c := range q.Criteria {
-		codes[c] = buf[c*n : (c+1)*n : (c+1)*n]
-		next <- c
-	}
-	close(next)
-	for w := 0; w < min(2, nc); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := range next {
-				errs[c] = itemCodes(q, rec, q.Criteria[c].Column, codes[c])
-			}
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	codes, err := criterionCodes(q, rec)
+	if err != nil {
 		return nil, err
 	}
 	var expect [][]int8
 	if !opt.NoExpectations && len(q.Expectations) > 0 {
-		var err error
 		expect, err = expectationCodes(q, rec)
 		if err != nil {
 			return nil, err
@@ -199,7 +176,6 @@ func Compute(d *sampling.Design, rec arrow.RecordBatch, q *Questionnaire, opt *O
 	ratios := &sampling.Ratios{Items: items, Combos: combos}
 	var dom *sampling.Domains
 	if len(opt.By) > 0 {
-		var err error
 		if dom, err = sampling.NewDomains(rec, opt.By); err != nil {
 			return nil, err
 		}

@@ -78,13 +78,9 @@ func ImportancePerformanceOf(d *sampling.Design, rec arrow.RecordBatch, q *Quest
 		}
 	}
 	nc := len(q.Criteria)
-	codes := make([][]int8, nc)
-	buf := make([]int8, n*nc)
-	for c, cr := range q.Criteria {
-		codes[c] = buf[c*n : (c+1)*n : (c+1)*n]
-		if err := itemCodes(q, rec, cr.Column, codes[c]); err != nil {
-			return nil, err
-		}
+	codes, err := criterionCodes(q, rec)
+	if err != nil {
+		return nil, err
 	}
 	// The satisfied indicator of each code on the scale, from the same
 	// table as Compute's share index (100 for satisfied codes, else 0).
