@@ -1,7 +1,6 @@
-package weighting_test
+package weighting
 
 import (
-	"encoding/csv"
 	"math"
 	"os"
 	"path/filepath"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
-	"github.com/sipas-go/sipas/weighting"
 )
 
 // The calibration-aware linearized variance of the engine
@@ -25,69 +23,19 @@ import (
 // testdata/weighting.R), and svymean(~access_1) on the synthetic SIPAS
 // survey (se_sipas.csv), at 1e-7.
 
-const (
-	engPopStype   = `{"E": 4421, "H": 755, "M": 1018}`
-	engPopSchWide = `{"No": 1072, "Yes": 5122}`
-)
-
-// engSpecs mirror the calls of testdata/weighting.R for the cases of
-// se_<name>.csv (bounds per data set as in testdata/weighting/meta.json).
-func engSpecs(name string) map[string]string {
-	b := map[string]string{"apistrat": "[0.8, 1.3]", "apiclus1": "[0.85, 1.7]"}[name]
-	cal := func(method, bounds string) string {
-		s := `{"design_weight": "pw", "steps": [{"calibrate": {"method": "` + method + `", `
-		if bounds != "" {
-			s += `"bounds": ` + bounds + `, `
-		}
-		return s + `"margins": [{"by": ["stype"], "totals": ` + engPopStype + `}], "numeric": {"enroll": 3811472}}}]}`
-	}
-	return map[string]string{
-		"none": `{"design_weight": "pw", "steps": []}`,
-		"ps":   `{"design_weight": "pw", "steps": [{"poststratify": {"by": ["stype"], "totals": ` + engPopStype + `}}]}`,
-		"rake": `{"design_weight": "pw", "steps": [{"rake": {"margins": [{"by": ["stype"], "totals": ` + engPopStype +
-			`}, {"by": ["sch.wide"], "totals": ` + engPopSchWide + `}]}}]}`,
-		"cal_linear":         cal("linear", ""),
-		"cal_linear_bounded": cal("linear", b),
-		"cal_raking":         cal("raking", ""),
-		"cal_raking_bounded": cal("raking", b),
-		"cal_logit":          cal("logit", b),
-	}
-}
-
-func engCSV(t *testing.T, path string) [][]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rows[1:]
-}
-
-func engRel(a, b float64) float64 {
-	if a == b {
-		return 0
-	}
-	return math.Abs(a-b) / math.Max(math.Abs(a), math.Abs(b))
-}
-
 // engDesign applies spec to rec, appends the final weight and returns the
 // calibration-aware design over the result (release the record).
 func engDesign(t *testing.T, mem memory.Allocator, js string, rec arrow.RecordBatch, ds sampling.DesignSpec) (*sampling.Design, arrow.RecordBatch) {
 	t.Helper()
-	spec, err := weighting.ParseSpecBytes([]byte(js))
+	spec, err := ParseSpecBytes([]byte(js))
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := weighting.Apply(spec, rec, nil)
+	res, err := Apply(spec, rec, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := weighting.AppendWeights(mem, rec, spec.Output, res.Weights, nil)
+	out := AppendWeights(mem, rec, spec.Output, res.Weights, nil)
 	ds.Weight = spec.Output.Weight
 	if ds.Weight == "" {
 		ds.Weight = "weight"
@@ -113,8 +61,8 @@ func TestEngineCalibrationSEMatchesR(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		specs := engSpecs(name)
-		rows := engCSV(t, filepath.Join("..", "testdata", "weighting", "se_"+name+".csv"))
+		specs := goldenSpecs(name)
+		_, rows := readCSV(t, filepath.Join("..", "testdata", "weighting", "se_"+name+".csv"))
 		checked := 0
 		for _, r := range rows {
 			cs, stat, variable := r[0], r[1], r[2]
@@ -137,15 +85,15 @@ func TestEngineCalibrationSEMatchesR(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := est[0]
-			if engRel(got.Estimate, wantEst) > 1e-9 {
+			if relErr(got.Estimate, wantEst) > 1e-9 {
 				t.Errorf("%s %s %s(%s): estimate %.12g, R %.12g", name, cs, stat, variable, got.Estimate, wantEst)
 			}
-			ok = engRel(got.SE, wantSE) < 1e-7
+			ok = relErr(got.SE, wantSE) < 1e-7
 			if wantSE < 1e-12*math.Abs(wantEst) { // a calibrated total: SE 0 up to rounding
 				ok = got.SE < 1e-9*math.Abs(wantEst)
 			}
 			if !ok {
-				t.Errorf("%s %s %s(%s): SE %.12g, R %.12g (rel %.3g)", name, cs, stat, variable, got.SE, wantSE, engRel(got.SE, wantSE))
+				t.Errorf("%s %s %s(%s): SE %.12g, R %.12g (rel %.3g)", name, cs, stat, variable, got.SE, wantSE, relErr(got.SE, wantSE))
 			}
 			checked++
 		}
@@ -160,14 +108,11 @@ func TestEngineCalibrationSEMatchesRSIPAS(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
 	dir := filepath.Join("..", "testdata", "weighting")
-	rec, err := arrowio.ReadAll(filepath.Join("..", "testdata", "index", "sipas_small.csv"), arrowio.WithAllocator(mem),
-		arrowio.WithColumns("province", "stratum", "psu", "fpc", "weight", "level", "gender", "age_group", "education", "access_1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := sipasRecord(t, mem)
 	defer rec.Release()
 	checked := 0
-	for _, r := range engCSV(t, filepath.Join(dir, "se_sipas.csv")) {
+	_, seRows := readCSV(t, filepath.Join(dir, "se_sipas.csv"))
+	for _, r := range seRows {
 		if r[1] != "linearization" {
 			continue
 		}
@@ -185,10 +130,10 @@ func TestEngineCalibrationSEMatchesRSIPAS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if engRel(est[0].Estimate, wantEst) > 1e-9 {
+		if relErr(est[0].Estimate, wantEst) > 1e-9 {
 			t.Errorf("%s: mean %.12g, R %.12g", r[0], est[0].Estimate, wantEst)
 		}
-		if e := engRel(est[0].SE, wantSE); e > 1e-7 {
+		if e := relErr(est[0].SE, wantSE); e > 1e-7 {
 			t.Errorf("%s: SE %.12g, R %.12g (rel %.3g)", r[0], est[0].SE, wantSE, e)
 		}
 		checked++
@@ -212,14 +157,14 @@ func TestEngineCalibrationDomainsMatchR(t *testing.T) {
 		"apistrat": {Strata: "stype", FPC: "fpc"},
 		"apiclus1": {PSU: "dnum", FPC: "fpc"},
 	}
-	rows := engCSV(t, filepath.Join("..", "testdata", "weighting", "se_domain.csv"))
+	_, rows := readCSV(t, filepath.Join("..", "testdata", "weighting", "se_domain.csv"))
 	checked := 0
 	for name, ds := range designs {
 		rec, err := arrowio.ReadAll(filepath.Join("..", "testdata", "api", name+".csv"), arrowio.WithAllocator(mem))
 		if err != nil {
 			t.Fatal(err)
 		}
-		specs := engSpecs(name)
+		specs := goldenSpecs(name)
 		for _, cs := range []string{"ps", "rake", "cal_linear", "cal_logit"} {
 			d, out := engDesign(t, mem, specs[cs], rec, ds)
 			got := map[string]sampling.Estimate{}
@@ -254,7 +199,7 @@ func TestEngineCalibrationDomainsMatchR(t *testing.T) {
 				wantEst, _ := strconv.ParseFloat(r[6], 64)
 				wantSE, _ := strconv.ParseFloat(r[7], 64)
 				wantDeff, _ := strconv.ParseFloat(r[8], 64)
-				if engRel(e.Estimate, wantEst) > 1e-9 {
+				if relErr(e.Estimate, wantEst) > 1e-9 {
 					t.Errorf("%s %s %s by %s=%s: estimate %.12g, R %.12g", name, cs, r[2], r[4], r[5], e.Estimate, wantEst)
 				}
 				if wantSE < 1e-9*math.Abs(wantEst) { // a calibrated total: SE 0 up to rounding
@@ -264,11 +209,11 @@ func TestEngineCalibrationDomainsMatchR(t *testing.T) {
 					checked++
 					continue
 				}
-				if engRel(e.SE, wantSE) > 1e-7 {
-					t.Errorf("%s %s %s by %s=%s: SE %.12g, R %.12g (rel %.3g)", name, cs, r[2], r[4], r[5], e.SE, wantSE, engRel(e.SE, wantSE))
+				if relErr(e.SE, wantSE) > 1e-7 {
+					t.Errorf("%s %s %s by %s=%s: SE %.12g, R %.12g (rel %.3g)", name, cs, r[2], r[4], r[5], e.SE, wantSE, relErr(e.SE, wantSE))
 				}
-				if engRel(e.Deff, wantDeff) > 1e-7 {
-					t.Errorf("%s %s %s by %s=%s: deff %.12g, R %.12g (rel %.3g)", name, cs, r[2], r[4], r[5], e.Deff, wantDeff, engRel(e.Deff, wantDeff))
+				if relErr(e.Deff, wantDeff) > 1e-7 {
+					t.Errorf("%s %s %s by %s=%s: deff %.12g, R %.12g (rel %.3g)", name, cs, r[2], r[4], r[5], e.Deff, wantDeff, relErr(e.Deff, wantDeff))
 				}
 				checked++
 			}

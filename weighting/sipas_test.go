@@ -8,11 +8,24 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
 )
+
+// sipasRecord reads the columns of the synthetic SIPAS survey
+// (testdata/index/sipas_small.csv) that the weighting goldens use.
+func sipasRecord(t *testing.T, mem memory.Allocator) arrow.RecordBatch {
+	t.Helper()
+	rec, err := arrowio.ReadAll(filepath.Join("..", "testdata", "index", "sipas_small.csv"), arrowio.WithAllocator(mem),
+		arrowio.WithColumns("province", "stratum", "psu", "fpc", "weight", "level", "gender", "age_group", "education", "access_1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
 
 // TestGoldenSIPAS runs the WEIGHTING.json files written by
 // testdata/weighting.R on the synthetic SIPAS survey
@@ -25,11 +38,7 @@ func TestGoldenSIPAS(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
 	dir := filepath.Join("..", "testdata", "weighting")
-	rec, err := arrowio.ReadAll(filepath.Join("..", "testdata", "index", "sipas_small.csv"), arrowio.WithAllocator(mem),
-		arrowio.WithColumns("province", "stratum", "psu", "fpc", "weight", "level", "gender", "age_group", "education", "access_1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := sipasRecord(t, mem)
 	defer rec.Release()
 	want := goldenWeights(t, "sipas")
 	_, seRows := readCSV(t, filepath.Join(dir, "se_sipas.csv"))
