@@ -112,7 +112,7 @@ func Plan(frame SampleFrame, d *SampleDesign) (*SamplePlan, error) {
 			}
 			row.Cost = float64(nh[h]) * cb
 		}
-		v1 := planVar(c, N, pq)
+		v1 := sizePropVar(c, N, pq)
 		vh[h] = acc{v: deff * v1, v1: v1, cost: row.Cost}
 		row.MOE = z * math.Sqrt(vh[h].v)
 		p.Rows = append(p.Rows, row)
@@ -153,20 +153,6 @@ func Plan(frame SampleFrame, d *SampleDesign) (*SamplePlan, error) {
 		p.Notes = append(p.Notes, fmt.Sprintf("Issued counts are the completed ballots wanted divided by the response rate %g; margins use the completes expected.", rate))
 	}
 	return p, nil
-}
-
-// planVar is the variance of an estimated proportion from c completes out
-// of N under simple random sampling, pq / c · (N − c)/(N − 1) with
-// pq = p(1 − p); +Inf with no completes.
-func planVar(c float64, N int64, pq float64) float64 {
-	if !(c > 0) {
-		return math.Inf(1)
-	}
-	v := pq / c
-	if N > 1 {
-		v *= math.Max(float64(N)-c, 0) / float64(N-1)
-	}
-	return v
 }
 
 func planDeff(t *selTree, d *SampleDesign, h int, domain string) (float64, error) {

@@ -117,15 +117,27 @@ func MarginOfError(n float64, N int, p, level, deff float64) float64 {
 	if !(n > 0) {
 		return math.NaN()
 	}
-	z := sizeZ(level)
-	v := deff * p * (1 - p) / n
-	if N > 1 {
-		v *= (float64(N) - n) / (float64(N) - 1)
-	}
+	v := deff * sizePropVar(n, int64(N), p*(1-p))
 	if v < 0 {
 		v = 0
 	}
-	return z * math.Sqrt(v)
+	return sizeZ(level) * math.Sqrt(v)
+}
+
+// sizePropVar is the variance of an estimated proportion from c completes
+// out of N under simple random sampling without replacement,
+// pq / c · (N − c)/(N − 1) with pq = p(1 − p) (the factor dropped when
+// N ≤ 1, an infinite population, and 0 when c > N); +Inf with no
+// completes. MarginOfError and Plan's stratum margins both use it.
+func sizePropVar(c float64, N int64, pq float64) float64 {
+	if !(c > 0) {
+		return math.Inf(1)
+	}
+	v := pq / c
+	if N > 1 {
+		v *= math.Max(float64(N)-c, 0) / float64(N-1)
+	}
+	return v
 }
 
 // SizeRule computes a domain's sample size: the base size (Yamane, or
