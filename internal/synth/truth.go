@@ -143,6 +143,19 @@ func optIndex(list []string, v, what string) int {
 func (t *Truth) Share(year int, province, level, field, criterion string) float64 {
 	yt := t.year(year)
 	c := critIndex(criterion)
+	var num, den float64
+	t.eachCell(yt, province, level, field, func(i int) {
+		n := float64(yt.cellN[i])
+		num += n * yt.cellP[i*nCrit+c]
+		den += n
+	})
+	return num / den
+}
+
+// eachCell calls fn with the index p·nCells + cell of every register cell
+// of yt in the domain given by province, level and field ("" for any).
+// Unknown names panic.
+func (t *Truth) eachCell(yt *yearTruth, province, level, field string, fn func(i int)) {
 	l := optIndex(Levels, level, "level")
 	f := optIndex(Fields, field, "field")
 	p0, p1 := 0, len(yt.f.geo.provs)
@@ -150,18 +163,14 @@ func (t *Truth) Share(year int, province, level, field, criterion string) float6
 		p0 = t.provIndex(yt, province)
 		p1 = p0 + 1
 	}
-	var num, den float64
 	for p := p0; p < p1; p++ {
 		for cell := 0; cell < nCells; cell++ {
 			if (l >= 0 && cell/nFields != l) || (f >= 0 && cell%nFields != f) {
 				continue
 			}
-			n := float64(yt.cellN[p*nCells+cell])
-			num += n * yt.cellP[(p*nCells+cell)*nCrit+c]
-			den += n
+			fn(p*nCells + cell)
 		}
 	}
-	return num / den
 }
 
 // P returns the true satisfied share of criterion in province ("" = the
@@ -225,22 +234,8 @@ func (t *Truth) Transactions(year int, province string) int64 {
 // for post-stratification (METHODOLOGY §6).
 func (t *Truth) Count(year int, province, level, field string) int64 {
 	yt := t.year(year)
-	l := optIndex(Levels, level, "level")
-	f := optIndex(Fields, field, "field")
-	p0, p1 := 0, len(yt.f.geo.provs)
-	if province != "" {
-		p0 = t.provIndex(yt, province)
-		p1 = p0 + 1
-	}
 	var n int64
-	for p := p0; p < p1; p++ {
-		for cell := 0; cell < nCells; cell++ {
-			if (l >= 0 && cell/nFields != l) || (f >= 0 && cell%nFields != f) {
-				continue
-			}
-			n += yt.cellN[p*nCells+cell]
-		}
-	}
+	t.eachCell(yt, province, level, field, func(i int) { n += yt.cellN[i] })
 	return n
 }
 
