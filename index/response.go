@@ -1,6 +1,7 @@
 package index
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -256,16 +257,14 @@ func ratio(a, b int64) float64 {
 	return float64(a) / float64(b)
 }
 
-// compareValues orders stratum values: numerically when both are numbers,
-// otherwise as text.
+// compareValues orders stratum and domain values: numerically when both
+// are numbers (cmp.Compare, so "NaN" comes first and the order stays
+// consistent), otherwise as text bytewise.
 func compareValues(a, b string) int {
 	x, e1 := strconv.ParseFloat(a, 64)
 	y, e2 := strconv.ParseFloat(b, 64)
 	if e1 == nil && e2 == nil && x != y {
-		if x < y {
-			return -1
-		}
-		return 1
+		return cmp.Compare(x, y)
 	}
 	return strings.Compare(a, b)
 }

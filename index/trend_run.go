@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -197,16 +196,10 @@ func Trend(years []TrendYear, q *Questionnaire, opt *TrendRunOptions) (*TrendRes
 }
 
 // compareLabels orders domains as sampling.Domains does: column by column,
-// two numbers numerically, otherwise text bytewise.
+// two numbers numerically, otherwise text bytewise (compareValues).
 func compareLabels(a, b []sampling.DomainValue) int {
 	for i := range min(len(a), len(b)) {
-		va, vb := a[i].Value, b[i].Value
-		fa, ea := strconv.ParseFloat(va, 64)
-		fb, eb := strconv.ParseFloat(vb, 64)
-		if ea == nil && eb == nil && fa != fb {
-			return cmp.Compare(fa, fb)
-		}
-		if c := cmp.Compare(va, vb); c != 0 {
+		if c := compareValues(a[i].Value, b[i].Value); c != 0 {
 			return c
 		}
 	}
