@@ -133,6 +133,12 @@ func (l Lang) text(key string) string {
 	return m.vi
 }
 
+// textf returns the message for key in lang with its fmt verbs filled
+// from args.
+func (l Lang) textf(key string, args ...any) string {
+	return fmt.Sprintf(l.text(key), args...)
+}
+
 // textOr returns the message for key, or def when there is none.
 func (l Lang) textOr(key, def string) string {
 	if _, ok := messages[key]; !ok {
@@ -205,48 +211,53 @@ func (l Lang) methodsNote(m Methods, by string, df dfSummary) []string {
 	if score == "" {
 		score = "share"
 	}
-	if l == LangEN {
-		out := []string{
-			"Criterion index: the weighted share of satisfied answers (codes 4 and 5) among the valid answers, in percent (P_c = 100·Σw·s/Σw·v); element index: the mean of its criteria; SIPAS: the mean of the five elements (METHODOLOGY §3).",
-			fmt.Sprintf("Criterion score: %s. Standard errors are design-based (%s), with %s confidence intervals at the %.0f%% level; n is the number of ballots behind each estimate and deff the design effect against simple random sampling.", score, variance, ci, 100*level),
-			fmt.Sprintf("Domains (%s) are ranked by their SIPAS index; the rank confidence set (Mogstad, Romano, Shaikh & Wilhelm 2024) says which ranks the data cannot exclude; tiers are quartiles of the rank. Changes between years are tested as independent samples, with the %s correction across domains.", by, adjust),
-		}
-		if m.Weighted {
-			out = append(out, "Estimates use the final survey weights.")
-		} else {
-			out = append(out, "Estimates are unweighted (each ballot counts once), as in the official publication.")
-		}
-		if m.Design != "" {
-			out = append(out, "Design: "+m.Design+".")
-		}
-		switch {
-		case m.DF == "domain" && df.domains > 0:
-			out = append(out, fmt.Sprintf("Each domain's intervals use t on its own degrees of freedom (its PSUs minus its strata, R's degf(subset(design, domain))): from %d to %d here; the national ones use the design's %d.", df.min, df.max, df.design))
-		case df.design > 0:
-			out = append(out, fmt.Sprintf("Intervals use t on the design's %d degrees of freedom (PSUs minus strata), for the domains too; a domain with few PSUs is better served by its own (sipas --df domain).", df.design))
-		}
-		return out
-	}
 	out := []string{
-		"Chỉ số tiêu chí: tỷ lệ (có gia quyền) câu trả lời hài lòng (mức 4 và 5) trên các câu trả lời hợp lệ, tính theo phần trăm (P_c = 100·Σw·s/Σw·v); chỉ số yếu tố: trung bình các tiêu chí của yếu tố; SIPAS: trung bình năm yếu tố (METHODOLOGY §3).",
-		fmt.Sprintf("Cách tính điểm tiêu chí: %s. Sai số chuẩn theo thiết kế mẫu (%s), khoảng tin cậy %s ở mức %.0f%%; n là số phiếu của mỗi ước lượng, deff là hiệu ứng thiết kế so với mẫu ngẫu nhiên đơn giản.", score, variance, ci, 100*level),
-		fmt.Sprintf("Các đơn vị (%s) được xếp hạng theo chỉ số SIPAS; khoảng tin cậy của hạng (Mogstad, Romano, Shaikh & Wilhelm 2024) cho biết những hạng mà dữ liệu không loại trừ được; nhóm là tứ phân vị của hạng. Thay đổi giữa các năm được kiểm định như hai mẫu độc lập, hiệu chỉnh so sánh bội %s giữa các đơn vị.", by, adjust),
+		l.text("methods.index"),
+		l.textf("methods.se", score, variance, ci, 100*level),
+		l.textf("methods.rank", by, adjust),
 	}
 	if m.Weighted {
-		out = append(out, "Ước lượng dùng quyền số cuối cùng của cuộc điều tra.")
+		out = append(out, l.text("methods.weighted"))
 	} else {
-		out = append(out, "Ước lượng không gia quyền (mỗi phiếu tính một lần), như số liệu công bố chính thức.")
+		out = append(out, l.text("methods.unweighted"))
 	}
 	if m.Design != "" {
-		out = append(out, "Thiết kế mẫu: "+m.Design+".")
+		out = append(out, l.textf("methods.design", m.Design))
 	}
 	switch {
 	case m.DF == "domain" && df.domains > 0:
-		out = append(out, fmt.Sprintf("Khoảng tin cậy của mỗi đơn vị dùng phân phối t với bậc tự do của chính đơn vị đó (số PSU trừ số tầng của đơn vị, như degf(subset(design, domain)) của R): từ %d đến %d; khoảng tin cậy toàn quốc dùng %d bậc tự do của thiết kế.", df.min, df.max, df.design))
+		out = append(out, l.textf("methods.df_domain", df.min, df.max, df.design))
 	case df.design > 0:
-		out = append(out, fmt.Sprintf("Khoảng tin cậy dùng phân phối t với %d bậc tự do của thiết kế (số PSU trừ số tầng), cho cả các đơn vị; đơn vị có ít PSU nên dùng bậc tự do riêng (sipas --df domain).", df.design))
+		out = append(out, l.textf("methods.df_design", df.design))
 	}
 	return out
+}
+
+// methodsMessages are the sentences of the methods note (methodsNote),
+// merged into messages at init; their verbs are filled by textf.
+var methodsMessages = map[string]msg{
+	"methods.index": {"Chỉ số tiêu chí: tỷ lệ (có gia quyền) câu trả lời hài lòng (mức 4 và 5) trên các câu trả lời hợp lệ, tính theo phần trăm (P_c = 100·Σw·s/Σw·v); chỉ số yếu tố: trung bình các tiêu chí của yếu tố; SIPAS: trung bình năm yếu tố (METHODOLOGY §3).",
+		"Criterion index: the weighted share of satisfied answers (codes 4 and 5) among the valid answers, in percent (P_c = 100·Σw·s/Σw·v); element index: the mean of its criteria; SIPAS: the mean of the five elements (METHODOLOGY §3)."},
+	"methods.se": {"Cách tính điểm tiêu chí: %s. Sai số chuẩn theo thiết kế mẫu (%s), khoảng tin cậy %s ở mức %.0f%%; n là số phiếu của mỗi ước lượng, deff là hiệu ứng thiết kế so với mẫu ngẫu nhiên đơn giản.",
+		"Criterion score: %s. Standard errors are design-based (%s), with %s confidence intervals at the %.0f%% level; n is the number of ballots behind each estimate and deff the design effect against simple random sampling."},
+	"methods.rank": {"Các đơn vị (%s) được xếp hạng theo chỉ số SIPAS; khoảng tin cậy của hạng (Mogstad, Romano, Shaikh & Wilhelm 2024) cho biết những hạng mà dữ liệu không loại trừ được; nhóm là tứ phân vị của hạng. Thay đổi giữa các năm được kiểm định như hai mẫu độc lập, hiệu chỉnh so sánh bội %s giữa các đơn vị.",
+		"Domains (%s) are ranked by their SIPAS index; the rank confidence set (Mogstad, Romano, Shaikh & Wilhelm 2024) says which ranks the data cannot exclude; tiers are quartiles of the rank. Changes between years are tested as independent samples, with the %s correction across domains."},
+	"methods.weighted":   {"Ước lượng dùng quyền số cuối cùng của cuộc điều tra.", "Estimates use the final survey weights."},
+	"methods.unweighted": {"Ước lượng không gia quyền (mỗi phiếu tính một lần), như số liệu công bố chính thức.", "Estimates are unweighted (each ballot counts once), as in the official publication."},
+	"methods.design":     {"Thiết kế mẫu: %s.", "Design: %s."},
+	"methods.df_domain": {"Khoảng tin cậy của mỗi đơn vị dùng phân phối t với bậc tự do của chính đơn vị đó (số PSU trừ số tầng của đơn vị, như degf(subset(design, domain)) của R): từ %d đến %d; khoảng tin cậy toàn quốc dùng %d bậc tự do của thiết kế.",
+		"Each domain's intervals use t on its own degrees of freedom (its PSUs minus its strata, R's degf(subset(design, domain))): from %d to %d here; the national ones use the design's %d."},
+	"methods.df_design": {"Khoảng tin cậy dùng phân phối t với %d bậc tự do của thiết kế (số PSU trừ số tầng), cho cả các đơn vị; đơn vị có ít PSU nên dùng bậc tự do riêng (sipas --df domain).",
+		"Intervals use t on the design's %d degrees of freedom (PSUs minus strata), for the domains too; a domain with few PSUs is better served by its own (sipas --df domain)."},
+}
+
+func init() {
+	for k, v := range methodsMessages {
+		if _, dup := messages[k]; dup {
+			panic("report: message " + k + " defined twice")
+		}
+		messages[k] = v
+	}
 }
 
 // dfSummary is what the methods note says of the degrees of freedom: the
