@@ -99,6 +99,18 @@ func renderPNG(t *testing.T, f Figure, dpi int) (image.Image, []byte) {
 	return img, b.Bytes()
 }
 
+// checkPNGWidth renders f at PrintDPI and checks that the PNG is the
+// figure's width at that resolution (16 cm at 300 dpi = 16/2.54·300 =
+// 1889.76 px), to a pixel.
+func checkPNGWidth(t *testing.T, f Figure) {
+	t.Helper()
+	img, _ := renderPNG(t, f, 0)
+	want := int(f.Width / vg.Inch * PrintDPI)
+	if got := img.Bounds().Dx(); got < want-1 || got > want+1 {
+		t.Errorf("%s: PNG %d px wide, want %d", f.Name, got, want)
+	}
+}
+
 func readPNG(t *testing.T, path string) image.Image {
 	t.Helper()
 	f, err := os.Open(path)
