@@ -148,32 +148,18 @@ func validationYears(rec arrow.RecordBatch, v *index.Validation, yearCol string,
 			}
 		}
 	}
-	order := map[string]int{}
-	for k, r := range index.Reasons() {
-		order[r] = k
-	}
-	// first reason of every excluded row (ByReason's rule: the earliest in
-	// the order of index.Reasons)
-	first := map[int]int{}
-	for _, x := range v.Exclusions {
-		k, ok := order[x.Reason]
-		if !ok {
-			continue
-		}
-		if f, seen := first[x.Row]; !seen || k < f {
-			first[x.Row] = k
-		}
-	}
+	// each excluded row counted once, by its first reason (ByReason's rule)
+	first := index.FirstReasons(v.Exclusions)
 	type acc struct {
 		in, used, excl int
-		by             []int
+		by             map[string]int
 	}
 	per := map[int]*acc{}
 	var ys []int
 	for i := 0; i < n; i++ {
 		a := per[years[i]]
 		if a == nil {
-			a = &acc{by: make([]int, len(order))}
+			a = &acc{by: map[string]int{}}
 			per[years[i]] = a
 			ys = append(ys, years[i])
 		}
@@ -183,21 +169,15 @@ func validationYears(rec arrow.RecordBatch, v *index.Validation, yearCol string,
 			continue
 		}
 		a.excl++
-		if k, ok := first[i+1]; ok {
-			a.by[k]++
+		if r, ok := first[i+1]; ok {
+			a.by[r]++
 		}
 	}
 	slices.Sort(ys)
 	out := make([]validationYear, 0, len(ys))
 	for _, y := range ys {
 		a := per[y]
-		vy := validationYear{Year: y, RowsIn: a.in, RowsUsed: a.used, RowsExcluded: a.excl, Excluded: []reasonRows{}}
-		for k, r := range index.Reasons() {
-			if a.by[k] > 0 {
-				vy.Excluded = append(vy.Excluded, reasonRows{r, a.by[k]})
-			}
-		}
-		out = append(out, vy)
+		out = append(out, validationYear{Year: y, RowsIn: a.in, RowsUsed: a.used, RowsExcluded: a.excl, Excluded: reasonCounts(a.by)})
 	}
 	if len(out) == 0 { // no rows at all
 		out = append(out, validationYear{Year: fallback, Excluded: []reasonRows{}})
@@ -444,33 +424,34 @@ func excludedCounts(path string) (n int, by []reasonRows, err error) {
 	if err != nil {
 		return 0, nil, badInput(fmt.Errorf("%s, column \"reason\": %w", path, err))
 	}
-	order := map[string]int{}
-	for k, r := range index.Reasons() {
-		order[r] = k
-	}
-	first := map[int64]int{}
+	ex := make([]index.Exclusion, len(rows))
 	for i, r := range rows {
 		if rvalid != nil && !rvalid[i] {
 			return 0, nil, badInput(fmt.Errorf("%s, line %d: the row column is empty; give the excluded table sipas validate wrote", path, i+2))
 		}
-		k, ok := order[reasons[i]]
-		if !ok {
+		if !slices.Contains(index.Reasons(), reasons[i]) {
 			return 0, nil, badInput(fmt.Errorf("%s, line %d: unknown reason %q (known: %v)", path, i+2, reasons[i], index.Reasons()))
 		}
-		if f, seen := first[r]; !seen || k < f {
-			first[r] = k
+		ex[i] = index.Exclusion{Row: int(r), Reason: reasons[i]}
+	}
+	first := index.FirstReasons(ex)
+	counts := map[string]int{}
+	for _, r := range first {
+		counts[r]++
+	}
+	return len(first), reasonCounts(counts), nil
+}
+
+// reasonCounts lists the non-zero counts of by in the order of
+// index.Reasons (an empty list, not nil, when there are none).
+func reasonCounts(by map[string]int) []reasonRows {
+	out := []reasonRows{}
+	for _, r := range index.Reasons() {
+		if by[r] > 0 {
+			out = append(out, reasonRows{r, by[r]})
 		}
 	}
-	counts := make([]int, len(order))
-	for _, k := range first {
-		counts[k]++
-	}
-	for k, r := range index.Reasons() {
-		if counts[k] > 0 {
-			by = append(by, reasonRows{r, counts[k]})
-		}
-	}
-	return len(first), by, nil
+	return out
 }
 
 // warnf prints a warning on w.
@@ -492,9 +473,6 @@ func reportQuality(stderr io.Writer, file string, y, fileYears int, rows int64, 
 		n, by, err := excludedCounts(excluded)
 		if err != nil {
 			return nil, err
-		}
-		if by == nil {
-			by = []reasonRows{}
 		}
 		v = &validationYear{Year: y, RowsIn: int(rows) + n, RowsUsed: int(rows), RowsExcluded: n, Excluded: by}
 	} else if fq.validation != nil {
