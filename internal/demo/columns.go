@@ -37,25 +37,3 @@ func filterRecord(rec arrow.RecordBatch, mask *array.Boolean, mem memory.Allocat
 	}
 	return out, nil
 }
-
-// withFloatColumn returns rec with a float64 column appended (or replaced
-// when a column of that name exists). The caller Releases the result.
-func withFloatColumn(rec arrow.RecordBatch, name string, v []float64, mem memory.Allocator) arrow.RecordBatch {
-	b := array.NewFloat64Builder(mem)
-	defer b.Release()
-	b.AppendValues(v, nil)
-	arr := b.NewArray()
-	defer arr.Release()
-	fields := []arrow.Field{}
-	cols := []arrow.Array{}
-	for i, f := range rec.Schema().Fields() {
-		if f.Name == name {
-			continue
-		}
-		fields = append(fields, f)
-		cols = append(cols, rec.Column(i))
-	}
-	fields = append(fields, arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Float64})
-	cols = append(cols, arr)
-	return array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, rec.NumRows())
-}

@@ -279,7 +279,7 @@ func runYear(ctx context.Context, cfg Config, scfg synth.Config, truth *synth.Tr
 		}
 		fw[i] = w
 	}
-	y.Ballots = withFloatColumn(clean, "weight", fw, mem)
+	y.Ballots = weighting.AppendWeights(mem, clean, weighting.OutputSpec{Weight: "weight"}, fw, nil)
 	cfg.step(fmt.Sprintf("%d: weighting", year), t0)
 
 	t0 = time.Now()
