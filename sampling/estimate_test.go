@@ -63,6 +63,48 @@ func estLoad(t testing.TB, name string) arrow.RecordBatch {
 	return rec
 }
 
+// estMeanColumn reads a numeric column of rec as the numerator and
+// denominator of a mean for Ratios: the values with 0 where missing, and 1
+// where observed, 0 where missing.
+func estMeanColumn(t testing.TB, rec arrow.RecordBatch, name string) (num, den []float64) {
+	t.Helper()
+	c, err := arrowio.Column(rec, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, valid, err := arrowio.Float64s(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	den = make([]float64, len(v))
+	for i := range v {
+		if valid == nil || valid[i] {
+			den[i] = 1
+		} else {
+			v[i] = 0
+		}
+	}
+	return v, den
+}
+
+// estDomainsWithout codes the rows of rec by the column col (NewDomains)
+// and returns the domains with a copy of their codes in which the rows of
+// value out are in no domain (−1), to exercise rows outside every domain.
+func estDomainsWithout(t testing.TB, rec arrow.RecordBatch, col, out string) (*Domains, []int32) {
+	t.Helper()
+	dom, err := NewDomains(rec, []string{col})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := append([]int32(nil), dom.Code...)
+	for i := range code {
+		if dom.Values[code[i]][0] == out {
+			code[i] = -1
+		}
+	}
+	return dom, code
+}
+
 // estDesigns are the Go equivalents of the R designs in estimation.R.
 var estDesigns = map[string]struct {
 	file string

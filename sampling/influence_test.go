@@ -15,38 +15,10 @@ import (
 func infRatios(t *testing.T, name string) (*Ratios, map[string][]string) {
 	t.Helper()
 	rec := estLoad(t, name)
-	read := func(col string) ([]float64, []float64) {
-		c, err := arrowio.Column(rec, col)
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, valid, err := arrowio.Float64s(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		den := make([]float64, len(v))
-		for i := range v {
-			if valid == nil || valid[i] {
-				den[i] = 1
-			} else {
-				v[i] = 0
-			}
-		}
-		return v, den
-	}
-	a, da := read("api00")
-	b, db := read("acs.k3")
-	c, _ := read("enroll")
-	dom, err := NewDomains(rec, []string{"stype"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	code := append([]int32(nil), dom.Code...)
-	for i := range code {
-		if dom.Values[code[i]][0] == "M" {
-			code[i] = -1
-		}
-	}
+	a, da := estMeanColumn(t, rec, "api00")
+	b, db := estMeanColumn(t, rec, "acs.k3")
+	c, _ := estMeanColumn(t, rec, "enroll")
+	dom, code := estDomainsWithout(t, rec, "stype", "M") // rows of type M in no domain
 	// an item: api00 bands coded 1..4 (0 missing)
 	codes := make([]int8, len(a))
 	for i, v := range a {

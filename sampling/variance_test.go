@@ -16,34 +16,12 @@ import (
 // domain call give separately, for every variance method and lonely mode.
 func TestOverallEqualsSeparateCalls(t *testing.T) {
 	rec := estLoad(t, "apiclus1")
-	read := func(name string) ([]float64, []float64) {
-		col, _ := arrowio.Column(rec, name)
-		v, valid, _ := arrowio.Float64s(col)
-		den := make([]float64, len(v))
-		for i := range v {
-			if valid == nil || valid[i] {
-				den[i] = 1
-			} else {
-				v[i] = 0
-			}
-		}
-		return v, den
-	}
-	a, da := read("api00")
-	b, db := read("acs.k3")
-	c, dc := read("enroll")
-	yes, _ := read("yes")
-	dom, err := NewDomains(rec, []string{"stype"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, da := estMeanColumn(t, rec, "api00")
+	b, db := estMeanColumn(t, rec, "acs.k3")
+	c, dc := estMeanColumn(t, rec, "enroll")
+	yes, _ := estMeanColumn(t, rec, "yes")
 	// rows of stype M are in no domain (−1), to exercise rows outside
-	code := append([]int32(nil), dom.Code...)
-	for i := range code {
-		if dom.Values[code[i]][0] == "M" {
-			code[i] = -1
-		}
-	}
+	dom, code := estDomainsWithout(t, rec, "stype", "M")
 	specs := []DesignSpec{
 		{Weight: "pw", PSU: "dnum"},
 		{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyAverage},
