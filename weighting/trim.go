@@ -53,12 +53,8 @@ func Trim(w []float64, set TrimSettings) ([]float64, *StepResult, error) {
 	info := &TrimInfo{Median: median(w), Upper: up, Lower: lo}
 	out := append([]float64(nil), w...)
 	var total float64
-	nAct := 0
 	for _, v := range w {
-		if v != 0 {
-			total += v
-			nAct++
-		}
+		total += v
 	}
 	trimmed := make([]bool, len(w))
 	for _, v := range w {
