@@ -125,6 +125,21 @@ func ipaRange(v []float64) (lo, hi float64) {
 	return lo - pad, hi + pad
 }
 
+// ipaAxes is what the HTML chart and the print figure both draw around
+// the points: the means of the criteria (mi importance, mp performance:
+// the quadrant split, ipaMeans) and the axis ranges (ipaRange) around the
+// points and the means, x performance and y importance.
+func ipaAxes(rows []index.IPARow) (mi, mp, x0, x1, y0, y1 float64) {
+	mi, mp = ipaMeans(rows)
+	var xs, ys []float64
+	for _, r := range rows {
+		xs, ys = append(xs, r.Performance), append(ys, r.Importance)
+	}
+	x0, x1 = ipaRange(append(xs, mp))
+	y0, y1 = ipaRange(append(ys, mi))
+	return mi, mp, x0, x1, y0, y1
+}
+
 // ipaView is the section of the page.
 type ipaView struct {
 	Chart *chart
@@ -157,13 +172,8 @@ func ipaSection(l Lang, q *index.Questionnaire, y *Year, cs *chartSet, ys string
 // means and the quadrant names in the corners. Everything is data: no
 // JavaScript function (labels use ECharts' "{b}" string template).
 func (s *chartSet) ipaChart(l Lang, t string, rows []index.IPARow) chart {
-	mi, mp := ipaMeans(rows)
-	var xs, ys []float64
-	for _, r := range rows {
-		xs, ys = append(xs, r.Performance), append(ys, r.Importance)
-	}
-	x0, x1 := ipaRange(append(xs, mp))
-	y0, y1 := ipaRange(append(ys, mi))
+	mi, mp, x0, x1, y0, y1 := ipaAxes(rows)
+	// Whole percents and hundredths of a correlation at the axis ends.
 	x0, x1 = math.Floor(x0), math.Ceil(x1)
 	y0, y1 = math.Floor(y0*100)/100, math.Ceil(y1*100)/100
 	var pts []interface{}

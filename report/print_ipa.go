@@ -22,13 +22,7 @@ func ipaFigure(l Lang, y *Year, ys string) (Figure, bool) {
 	if len(rows) == 0 {
 		return Figure{}, false
 	}
-	mi, mp := ipaMeans(rows)
-	var xs, yv []float64
-	for _, r := range rows {
-		xs, yv = append(xs, r.Performance), append(yv, r.Importance)
-	}
-	x0, x1 := ipaRange(append(xs, mp))
-	y0, y1 := ipaRange(append(yv, mi))
+	mi, mp, x0, x1, y0, y1 := ipaAxes(rows)
 
 	p := newPlot(l.text("sec.ipa")+ys, l.text("col.performance"))
 	p.Y.Label.Text = norm.NFC.String(l.text("col.importance"))
