@@ -3,6 +3,7 @@ package provinces
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -468,8 +469,6 @@ func build2025() *index {
 	return ix
 }
 
-func sameTarget(a, b target) bool { return a == b }
-
 // add registers a spelling. A valid name wins over the name of an absorbed
 // province; two different valid provinces on one key make it ambiguous, to
 // be resolved by the tone-aware key.
@@ -493,7 +492,7 @@ func (ix *index) addKey(key, text string, t target) {
 		return
 	case e.abbrev:
 		return
-	case e.ambiguous == nil && sameTarget(e.t, t):
+	case e.ambiguous == nil && e.t == t:
 		e.spellings = append(e.spellings, sp)
 		return
 	case e.ambiguous == nil && e.t.former != "" && t.former == "":
@@ -508,13 +507,7 @@ func (ix *index) addKey(key, text string, t target) {
 		e.ambiguous = []target{e.t}
 		e.t = target{}
 	}
-	found := false
-	for _, a := range e.ambiguous {
-		if sameTarget(a, t) {
-			found = true
-		}
-	}
-	if !found {
+	if !slices.Contains(e.ambiguous, t) {
 		e.ambiguous = append(e.ambiguous, t)
 	}
 	e.spellings = append(e.spellings, sp)
@@ -542,7 +535,7 @@ func (ix *index) finish() {
 					// between provinces that differ only by them.
 					continue
 				}
-				if prev, ok := e.toned[tk]; ok && !sameTarget(prev, sp.t) {
+				if prev, ok := e.toned[tk]; ok && prev != sp.t {
 					panic(fmt.Sprintf("provinces: %q and %q cannot be told apart (key %q)", prev.canon, sp.t.canon, key))
 				}
 				e.toned[tk] = sp.t
@@ -719,23 +712,13 @@ func (ix *index) closest(key string) (names []string, hint string) {
 	if old.former != "" && (len(names) == 0 || better(bestOld, best[names[0]])) {
 		hint = fmt.Sprintf("%s was a 1997–2024 province, part of %s from 2025", old.former, old.canon)
 		// Offer its 2025 province first.
-		names = slicesDelete(names, old.canon)
+		names = slices.DeleteFunc(names, func(n string) bool { return n == old.canon })
 		names = append([]string{old.canon}, names...)
 	}
 	if len(names) > 3 {
 		names = names[:3]
 	}
 	return names, hint
-}
-
-func slicesDelete(s []string, v string) []string {
-	out := s[:0]
-	for _, x := range s {
-		if x != v {
-			out = append(out, x)
-		}
-	}
-	return out
 }
 
 func commonPrefix(a, b string) int {
