@@ -80,10 +80,6 @@ func itemCodes(q *Questionnaire, rec arrow.RecordBatch, col string, dst []int8) 
 	if lo < -127 || hi > 127 {
 		panic("index: scale must lie within -127..127")
 	}
-	missing := map[int64]bool{}
-	for _, m := range q.Missing {
-		missing[int64(m)] = true
-	}
 	var bad *InvalidCodeError
 	report := func(i int, v string) {
 		if bad == nil {
@@ -92,10 +88,10 @@ func itemCodes(q *Questionnaire, rec arrow.RecordBatch, col string, dst []int8) 
 		bad.Count++
 	}
 	classify := func(i int, v int64) {
-		switch {
-		case v >= lo && v <= hi:
+		switch q.CodeKind(v) {
+		case Valid:
 			dst[i] = int8(v)
-		case missing[v]:
+		case MissingCode:
 			dst[i] = noAnswer
 		default:
 			report(i, fmt.Sprint(v))
