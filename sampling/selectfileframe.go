@@ -1,6 +1,8 @@
 package sampling
 
 import (
+	"slices"
+
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
@@ -13,7 +15,9 @@ import (
 // opts are added to every read, for example arrowio.WithDictionary() to
 // decode a Parquet register's text columns as dictionaries.
 func NewFileFrame(path string, schema *arrow.Schema, opts ...arrowio.Option) SampleFrame {
-	return &selFileFrame{path: path, schema: schema, opts: opts}
+	// clipped: every read appends its own options without writing into
+	// the caller's array or another read's
+	return &selFileFrame{path: path, schema: schema, opts: slices.Clip(opts)}
 }
 
 type selFileFrame struct {
@@ -40,7 +44,7 @@ func (f *selFileFrame) NumRows() int64 {
 }
 
 func (f *selFileFrame) Scan(cols []string, fn func(arrow.RecordBatch) error) error {
-	opts := f.opts[:len(f.opts):len(f.opts)]
+	opts := f.opts
 	if cols != nil {
 		opts = append(opts, arrowio.WithColumns(cols...))
 	}
