@@ -84,10 +84,7 @@ func ResponseRates(rec arrow.RecordBatch, strata []string, cols ResponseCounts) 
 			return nil, err
 		}
 	}
-	g, err := newGrouper(rec, strata, idx[3:])
-	if err != nil {
-		return nil, err
-	}
+	g := newGrouper(rec, strata, idx[3:])
 	n := int(rec.NumRows())
 	for i := 0; i < n; i++ {
 		var v [3]int64
@@ -141,10 +138,7 @@ func ResponseRatesFromSample(rec arrow.RecordBatch, strata []string, flags Respo
 			return nil, err
 		}
 	}
-	g, err := newGrouper(rec, strata, idx[1:1+len(strata)])
-	if err != nil {
-		return nil, err
-	}
+	g := newGrouper(rec, strata, idx[1:1+len(strata)])
 	n := int(rec.NumRows())
 	for i := 0; i < n; i++ {
 		ret, err := resp(i)
@@ -186,12 +180,12 @@ type grouper struct {
 	vals   []string
 }
 
-func newGrouper(rec arrow.RecordBatch, strata []string, idx []int) (*grouper, error) {
+func newGrouper(rec arrow.RecordBatch, strata []string, idx []int) *grouper {
 	g := &grouper{names: strata, byKey: map[string]*ResponseRate{}, vals: make([]string, len(strata))}
 	for _, j := range idx {
 		g.cols = append(g.cols, rec.Column(j))
 	}
-	return g, nil
+	return g
 }
 
 // row returns the accumulator of row i's stratum.
