@@ -91,6 +91,20 @@ func (b *estBench) record() arrow.RecordBatch {
 	return rec
 }
 
+// estBenchDesign generates estMakeBench(n, H, P, K) with its design columns
+// (release rec when done) and the stratified cluster design on them.
+func estBenchDesign(b *testing.B, n, H, P, K int) (*estBench, arrow.RecordBatch, *Design) {
+	b.Helper()
+	data := estMakeBench(n, H, P, K)
+	rec := data.record()
+	d, err := NewDesign(rec, &DesignSpec{Weight: "weight", Strata: "province", PSU: "psu"})
+	if err != nil {
+		rec.Release()
+		b.Fatal(err)
+	}
+	return data, rec, d
+}
+
 // estSIPASCombos are the 5 element indices (means of 4, 5, 6, 3, 4
 // criteria) and the SIPAS index (mean of the elements).
 func estSIPASCombos(K int) [][]float64 {
@@ -112,13 +126,8 @@ func estSIPASCombos(K int) [][]float64 {
 
 func benchmarkEstimateRatios(b *testing.B, n int, overall bool) {
 	const H, P, K = 63, 20, 22
-	data := estMakeBench(n, H, P, K)
-	rec := data.record()
+	data, rec, d := estBenchDesign(b, n, H, P, K)
 	defer rec.Release()
-	d, err := NewDesign(rec, &DesignSpec{Weight: "weight", Strata: "province", PSU: "psu"})
-	if err != nil {
-		b.Fatal(err)
-	}
 	combos := estSIPASCombos(K)
 	national := &Ratios{Num: data.s, Den: data.v, Combos: combos}
 	byProv := &Ratios{Num: data.s, Den: data.v, Combos: combos, Domain: data.province, NDomains: H}
@@ -168,13 +177,8 @@ func BenchmarkEstimateRatiosItems(b *testing.B) {
 	for _, n := range []int{1_000, 100_000, 1_000_000} {
 		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
 			const H, P, K = 63, 20, 22
-			data := estMakeBench(n, H, P, K)
-			rec := data.record()
+			data, rec, d := estBenchDesign(b, n, H, P, K)
 			defer rec.Release()
-			d, err := NewDesign(rec, &DesignSpec{Weight: "weight", Strata: "province", PSU: "psu"})
-			if err != nil {
-				b.Fatal(err)
-			}
 			// codes 1..5 (4, 5 satisfied), 9 = no answer
 			values := []float64{0, 0, 0, 1, 1, math.NaN(), math.NaN(), math.NaN(), math.NaN()}
 			items := make([]Item, K)
