@@ -442,9 +442,6 @@ func (d *Design) readStrataPSU(rec arrow.RecordBatch) error {
 		if err != nil {
 			return err
 		}
-		if n == 0 {
-			d.strataNames = nil
-		}
 	}
 	if n == 0 {
 		d.strataNames = nil
