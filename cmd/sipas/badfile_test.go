@@ -13,13 +13,7 @@ import (
 // written.
 func TestBadInputFiles(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, content string) string { return writeFile(t, dir, name, content) }
 	parquetGarbage := append([]byte("PAR1"), []byte(strings.Repeat("\x00\xff garbage ", 40))...)
 	parquetGarbage = append(parquetGarbage, []byte("PAR1")...)
 	for _, tc := range []struct {

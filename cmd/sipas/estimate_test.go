@@ -4,7 +4,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,15 +15,7 @@ var etAPI = filepath.Join("..", "..", "testdata", "api")
 // etGolden returns R's estimate and SE (testdata/estimation.R, survey 4.1.1).
 func etGolden(t *testing.T, design, stat, variable, by, domain string) (est, se float64) {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "..", "testdata", "estimation", "linearization.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := readCSV(t, filepath.Join("..", "..", "testdata", "estimation", "linearization.csv"))
 	for _, r := range recs[1:] {
 		if r[0] == design && r[1] == stat && r[2] == variable && r[3] == by && r[4] == domain {
 			est, _ = strconv.ParseFloat(r[5], 64)
@@ -150,13 +141,7 @@ func TestEstimateCommandReplicates(t *testing.T) {
 
 func TestEstimateCommandErrors(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, content string) string { return writeFile(t, dir, name, content) }
 	negw := write("negw.csv", "y,w\n1,1\n2,-1\n3,2\n4,\n")
 	nest := write("nest.csv", "y,st,psu\n1,a,1\n2,a,2\n3,b,1\n4,b,2\n")
 	lonely := write("lonely.csv", "y,st,psu\n1,a,1\n2,a,2\n3,b,3\n4,c,4\n")

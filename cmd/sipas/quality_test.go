@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -100,15 +99,7 @@ func qtCounts(t *testing.T, stdout string) map[string]int {
 // qtTable reads tables/NAME.csv of a report directory (UTF-8 with BOM).
 func qtTable(t *testing.T, dir, name string) [][]string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "tables", name+".csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\ufeff")))).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return recs
+	return readCSV(t, filepath.Join(dir, "tables", name+".csv"))
 }
 
 // qtCheckExclusions: the report's exclusions table (reason key, label,

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,13 +12,6 @@ import (
 
 	"github.com/sipas-go/sipas/internal/arrowio"
 )
-
-func smpRun(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := run(context.Background(), args, strings.NewReader(""), &out, &errb)
-	return code, out.String(), errb.String()
-}
 
 // smpFrame writes a register CSV: two provinces, capital districts flagged,
 // one row per transaction.
@@ -47,14 +39,7 @@ func smpFrame(t *testing.T, dir string, capital func(dist string) string) string
 	return p
 }
 
-func smpDesign(t *testing.T, dir, js string) string {
-	t.Helper()
-	p := filepath.Join(dir, "design.json")
-	if err := os.WriteFile(p, []byte(js), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
+func smpDesign(t *testing.T, dir, js string) string { return writeFile(t, dir, "design.json", js) }
 
 const smpDesignJSON = `{
   "strata": ["province", "level"],
@@ -76,7 +61,7 @@ func TestSampleCommand(t *testing.T) {
 	design := smpDesign(t, dir, smpDesignJSON)
 	outs := []string{filepath.Join(dir, "s1.parquet"), filepath.Join(dir, "s2.parquet"), filepath.Join(dir, "s3.csv")}
 	for _, out := range outs {
-		code, _, stderr := smpRun(t, "sample", "--frame", frame, "--design", design, "--seed", "11", "--out", out)
+		code, _, stderr := vtRun(t, "", "sample", "--frame", frame, "--design", design, "--seed", "11", "--out", out)
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
@@ -99,7 +84,7 @@ func TestSampleCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	pqOut := filepath.Join(dir, "s4.parquet")
-	if code, _, stderr := smpRun(t, "sample", "--frame", pqFrame, "--design", design, "--seed", "11", "--out", pqOut); code != 0 {
+	if code, _, stderr := vtRun(t, "", "sample", "--frame", pqFrame, "--design", design, "--seed", "11", "--out", pqOut); code != 0 {
 		t.Fatalf("Parquet frame: exit %d: %s", code, stderr)
 	}
 	if c, _ := os.ReadFile(pqOut); !bytes.Equal(a, c) {
@@ -132,11 +117,11 @@ func TestSampleCommand(t *testing.T) {
 		t.Errorf("main sample per province %v, want 97 each", main)
 	}
 
-	code, stdout, stderr := smpRun(t, "sample", "--frame", frame, "--design", design, "--plan")
+	code, stdout, stderr := vtRun(t, "", "sample", "--frame", frame, "--design", design, "--plan")
 	if code != 0 || !strings.Contains(stdout, "Hà Nội:commune") || !strings.Contains(stdout, "97") || !strings.Contains(stdout, "1.50") {
 		t.Errorf("--plan: exit %d\n%s%s", code, stdout, stderr)
 	}
-	code, stdout, _ = smpRun(t, "sample", "--frame", frame, "--design", design, "--plan", "--format", "json")
+	code, stdout, _ = vtRun(t, "", "sample", "--frame", frame, "--design", design, "--plan", "--format", "json")
 	if code != 0 || !strings.Contains(stdout, `"issued": 97`) {
 		t.Errorf("--plan --format json: exit %d\n%s", code, stdout)
 	}
@@ -170,7 +155,7 @@ func TestSampleCommandBadInput(t *testing.T) {
 		if c.name == "certainty not boolean" {
 			f = intFrame
 		}
-		code, _, stderr := smpRun(t, "sample", "--frame", f, "--design", design, "--out", out)
+		code, _, stderr := vtRun(t, "", "sample", "--frame", f, "--design", design, "--out", out)
 		if code != 2 || !strings.Contains(stderr, c.want) {
 			t.Errorf("%s: exit %d, stderr %q; want 2 and %q", c.name, code, stderr, c.want)
 		}
@@ -178,7 +163,7 @@ func TestSampleCommandBadInput(t *testing.T) {
 			t.Errorf("%s: output file written", c.name)
 		}
 	}
-	if code, _, _ := smpRun(t, "sample", "--frame", frame); code != 2 {
+	if code, _, _ := vtRun(t, "", "sample", "--frame", frame); code != 2 {
 		t.Errorf("missing --design: exit %d", code)
 	}
 }
@@ -199,7 +184,7 @@ func TestSampleRegister30M(t *testing.T) {
 	    {"unit": "commune", "method": "pps_systematic", "size": "transactions", "n": 3},
 	    {"unit": "row", "method": "systematic", "sort": ["field"]}],
 	  "reserve": 0.2}`)
-	code, _, stderr := smpRun(t, "sample", "--frame", path, "--design", design, "--out", filepath.Join(dir, "s.parquet"))
+	code, _, stderr := vtRun(t, "", "sample", "--frame", path, "--design", design, "--out", filepath.Join(dir, "s.parquet"))
 	if code != 0 {
 		t.Fatal(stderr)
 	}

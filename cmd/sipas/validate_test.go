@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,14 +15,6 @@ import (
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/internal/synth"
 )
-
-// vtRun runs the sipas command line and returns the exit status and outputs.
-func vtRun(t *testing.T, stdin string, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
-	return code, out.String(), errb.String()
-}
 
 // vtBallots writes a CSV of ballots for the default questionnaire: a header
 // with ballot_id, year, province, the 22 criteria and weight, and one row

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"math"
 	"os"
@@ -27,36 +26,19 @@ const (
 		wtPopStype + `}], "numeric": {"enroll": 3811472}}}`
 )
 
-// wtWriteSpec writes a WEIGHTING.json into dir.
-func wtWriteSpec(t *testing.T, dir, name, js string) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(js), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // wtGoldenColumns reads a CSV golden of testdata/weighting: column -> values.
 func wtGoldenColumns(t *testing.T, name string) map[string][]float64 {
 	t.Helper()
-	f, err := os.Open(filepath.Join(wtGoldenDir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := readCSV(t, filepath.Join(wtGoldenDir, name))
 	out := map[string][]float64{}
 	for j, h := range recs[0] {
 		v := make([]float64, len(recs)-1)
 		for i, r := range recs[1:] {
-			v[i], err = strconv.ParseFloat(r[j], 64)
+			x, err := strconv.ParseFloat(r[j], 64)
 			if err != nil {
 				t.Fatal(err)
 			}
+			v[i] = x
 		}
 		out[h] = v
 	}
@@ -114,7 +96,7 @@ func TestWeightCommandMatchesR(t *testing.T) {
 	}
 	for cs, step := range cases {
 		for _, ext := range []string{".csv", ".parquet"} {
-			spec := wtWriteSpec(t, dir, cs+".json", `{"design_weight": "pw", "steps": [`+step+`], "output": {"weight": "final"}}`)
+			spec := writeFile(t, dir, cs+".json", `{"design_weight": "pw", "steps": [`+step+`], "output": {"weight": "final"}}`)
 			out := filepath.Join(dir, cs+ext)
 			code, stdout, stderr := vtRun(t, "", "weight", "--in", in, "--spec", spec, "--out", out)
 			if code != 0 {
@@ -174,7 +156,7 @@ func TestWeightCommandDiagnostics(t *testing.T) {
 	if err := os.WriteFile(data, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	spec := wtWriteSpec(t, dir, "s.json", `{"design_weight": "pw", "steps": [
+	spec := writeFile(t, dir, "s.json", `{"design_weight": "pw", "steps": [
 		{"nonresponse": {"classes": ["stype"], "responded": "responded"}},
 		{"trim": {"max": 2, "relative_to": "median"}}]}`)
 	out := filepath.Join(dir, "out.arrow")
@@ -223,7 +205,7 @@ func TestWeightCommandDiagnostics(t *testing.T) {
 // them back with the printed flags gives R's replicate SE (mse = FALSE).
 func TestWeightCommandReplicates(t *testing.T) {
 	dir := t.TempDir()
-	spec := wtWriteSpec(t, dir, "s.json", `{"design_weight": "pw", "steps": [`+wtRakeStep+`],
+	spec := writeFile(t, dir, "s.json", `{"design_weight": "pw", "steps": [`+wtRakeStep+`],
 		"replicates": {"type": "jk1", "psu": "dnum", "fpc": "fpc"}}`)
 	out := filepath.Join(dir, "out.parquet")
 	code, stdout, stderr := vtRun(t, "", "weight", "--in", filepath.Join(etAPI, "apiclus1.csv"), "--spec", spec, "--out", out)
@@ -298,7 +280,7 @@ func TestWeightCommandBadInput(t *testing.T) {
 			[]string{`cell "M"`, "totals do not give it"}},
 	}
 	for i, c := range cases {
-		spec := wtWriteSpec(t, dir, "bad"+strconv.Itoa(i)+".json", c.spec)
+		spec := writeFile(t, dir, "bad"+strconv.Itoa(i)+".json", c.spec)
 		out := filepath.Join(dir, "out"+strconv.Itoa(i)+".csv")
 		code, _, stderr := vtRun(t, "", "weight", "--in", in, "--spec", spec, "--out", out)
 		if code != 2 {
@@ -317,7 +299,7 @@ func TestWeightCommandBadInput(t *testing.T) {
 		}
 	}
 	// usage errors
-	spec := wtWriteSpec(t, dir, "ok.json", `{"design_weight": "pw", "steps": []}`)
+	spec := writeFile(t, dir, "ok.json", `{"design_weight": "pw", "steps": []}`)
 	for _, args := range [][]string{
 		{"weight", "--spec", spec, "--out", filepath.Join(dir, "x.csv")},
 		{"weight", "--in", in, "--out", filepath.Join(dir, "x.csv")},

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"math"
 	"os"
@@ -15,15 +14,7 @@ import (
 // first columns joined with "|".
 func wfGolden(t *testing.T, name string, keyCols int) map[string][]string {
 	t.Helper()
-	f, err := os.Open(filepath.Join(wtGoldenDir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := readCSV(t, filepath.Join(wtGoldenDir, name))
 	out := map[string][]string{}
 	for _, r := range recs[1:] {
 		out[strings.Join(r[:keyCols], "|")] = r[keyCols:]
@@ -71,7 +62,7 @@ func TestEstimateWeightingMatchesR(t *testing.T) {
 	for name, cases := range steps {
 		golden := wfGolden(t, "se_"+name+".csv", 3)
 		for cs, step := range cases {
-			spec := wtWriteSpec(t, dir, name+cs+".json", `{"design_weight": "pw", "steps": [`+step+`]}`)
+			spec := writeFile(t, dir, name+cs+".json", `{"design_weight": "pw", "steps": [`+step+`]}`)
 			args := append([]string{"--in", filepath.Join(etAPI, name+".csv"), "--weighting", spec, "--mean", "api00", "--total", "enroll"}, flags[name]...)
 			out := wfEstimate(t, args...)
 			if len(out.Estimates) != 2 {
@@ -129,7 +120,7 @@ func TestEstimateWeightingReplicatesMatchR(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
-	spec := wtWriteSpec(t, dir, "rake.json", `{"design_weight": "pw", "steps": [`+wtRakeStep+`]}`)
+	spec := writeFile(t, dir, "rake.json", `{"design_weight": "pw", "steps": [`+wtRakeStep+`]}`)
 	g := wfGolden(t, "se_rep_apiclus1.csv", 4)["rake|FALSE|mean|api00"]
 	wantEst, _ := strconv.ParseFloat(g[0], 64)
 	wantSE, _ := strconv.ParseFloat(g[1], 64)
@@ -175,7 +166,7 @@ func TestIndexWeighting(t *testing.T) {
 	rakeSpec := filepath.Join(wtGoldenDir, "sipas_rake.json")
 	withW := wfIndex(t, append([]string{"--in", in, "--weighting", rakeSpec}, design...)...)
 	weighted := filepath.Join(dir, "w.parquet")
-	spec := wtWriteSpec(t, dir, "rake.json", strings.TrimSuffix(strings.TrimSpace(wfRead(t, rakeSpec)), "}")+`, "output": {"weight": "final_w"}}`)
+	spec := writeFile(t, dir, "rake.json", strings.TrimSuffix(strings.TrimSpace(wfRead(t, rakeSpec)), "}")+`, "output": {"weight": "final_w"}}`)
 	if code, _, stderr := vtRun(t, "", "weight", "--in", in, "--spec", spec, "--out", weighted); code != 0 {
 		t.Fatalf("weight: exit %d: %s", code, stderr)
 	}
@@ -200,7 +191,7 @@ func TestIndexWeighting(t *testing.T) {
 		t.Errorf("only %d of %d SEs account for the raking", differ, len(plain))
 	}
 	// no steps: the same as --weight
-	none := wtWriteSpec(t, dir, "none.json", `{"design_weight": "weight", "steps": []}`)
+	none := writeFile(t, dir, "none.json", `{"design_weight": "weight", "steps": []}`)
 	a := wfIndex(t, append([]string{"--in", in, "--weighting", none}, design...)...)
 	b := wfIndex(t, append([]string{"--in", in, "--weight", "weight"}, design...)...)
 	for i := range b {
@@ -223,7 +214,7 @@ func wfRead(t *testing.T, p string) string {
 func TestWeightingFlagErrors(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(etAPI, "apistrat.csv")
-	good := wtWriteSpec(t, dir, "good.json", `{"design_weight": "pw", "steps": [`+wtRakeStep+`]}`)
+	good := writeFile(t, dir, "good.json", `{"design_weight": "pw", "steps": [`+wtRakeStep+`]}`)
 	cases := []struct {
 		args []string
 		want string
@@ -231,9 +222,9 @@ func TestWeightingFlagErrors(t *testing.T) {
 		{[]string{"estimate", "--in", in, "--weighting", good, "--weight", "pw", "--mean", "api00"}, "exclude each other"},
 		{[]string{"estimate", "--in", in, "--weighting", good, "--repweights", "r", "--mean", "api00"}, "exclude each other"},
 		{[]string{"estimate", "--in", in, "--weighting", filepath.Join(dir, "missing.json"), "--mean", "api00"}, "missing.json"},
-		{[]string{"estimate", "--in", in, "--weighting", wtWriteSpec(t, dir, "e.json", `{"design_weight": "pw", "steps": [{"poststratify": {"by": ["stype"], "totals": {"E": 1, "H": 2, "M": 3, "X": 4}}}]}`),
+		{[]string{"estimate", "--in", in, "--weighting", writeFile(t, dir, "e.json", `{"design_weight": "pw", "steps": [{"poststratify": {"by": ["stype"], "totals": {"E": 1, "H": 2, "M": 3, "X": 4}}}]}`),
 			"--mean", "api00"}, `cell "X"`},
-		{[]string{"index", "--in", in, "--weighting", wtWriteSpec(t, dir, "u.json", `{"design_weight": "pw", "steps": [{"poststratify": {"by": ["stype"], "totals": {"E": 1}, "bogus": 1}}]}`)},
+		{[]string{"index", "--in", in, "--weighting", writeFile(t, dir, "u.json", `{"design_weight": "pw", "steps": [{"poststratify": {"by": ["stype"], "totals": {"E": 1}, "bogus": 1}}]}`)},
 			"bogus"},
 	}
 	for _, c := range cases {
