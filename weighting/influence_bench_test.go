@@ -56,24 +56,7 @@ func newInfBench(tb testing.TB, n int, seed uint64) *infBench {
 	}
 	var margins []Margin
 	for j, k := range sizes {
-		labels := make([]string, k)
-		s := make([]float64, k)
-		for c := range labels {
-			labels[c] = fmt.Sprintf("m%d_%02d", j, c)
-		}
-		for i, c := range idx[j] {
-			s[c] += w[i]
-		}
-		var sum float64
-		for c := range s {
-			s[c] *= 0.8 + 0.4*r.Float64()
-			sum += s[c]
-		}
-		tot := map[string]float64{}
-		for c := range s {
-			tot[labels[c]] = s[c] * 1.1 * total / sum
-		}
-		margins = append(margins, NewMargin(Classes{Name: fmt.Sprintf("m%d", j), Index: idx[j], Labels: labels}, tot))
+		margins = append(margins, randomMargin(r, fmt.Sprintf("m%d", j), idx[j], k, func(c int) string { return fmt.Sprintf("m%d_%02d", j, c) }, w, 1.1, total))
 	}
 	fw, sr, err := Rake(w, margins, nil)
 	if err != nil {

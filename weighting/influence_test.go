@@ -111,26 +111,33 @@ func infRandom(r *rand.Rand, n int) (w []float64, ms []Margin, num NumericTotal)
 		tx += v * x[i]
 	}
 	for j, k := range sizes {
-		labels := make([]string, k)
-		s := make([]float64, k)
-		for c := range labels {
-			labels[c] = fmt.Sprintf("c%d", c)
-		}
-		for i, c := range idx[j] {
-			s[c] += w[i]
-		}
-		var sum float64
-		for c := range s {
-			s[c] *= 0.8 + 0.4*r.Float64()
-			sum += s[c]
-		}
-		tot := map[string]float64{}
-		for c := range s {
-			tot[labels[c]] = s[c] * 1.05 * total / sum
-		}
-		ms = append(ms, NewMargin(Classes{Name: fmt.Sprintf("m%d", j), Index: idx[j], Labels: labels}, tot))
+		ms = append(ms, randomMargin(r, fmt.Sprintf("m%d", j), idx[j], k, func(c int) string { return fmt.Sprintf("c%d", c) }, w, 1.05, total))
 	}
 	return w, ms, NumericTotal{Name: "x", Values: x, Total: tx * 1.07}
+}
+
+// randomMargin is the margin name over the k classes idx (labelled by
+// label) whose totals are the weighted class sums of w, each perturbed by
+// a uniform factor in [0.8, 1.2], rescaled to sum to f·total.
+func randomMargin(r *rand.Rand, name string, idx []int32, k int, label func(c int) string, w []float64, f, total float64) Margin {
+	labels := make([]string, k)
+	s := make([]float64, k)
+	for c := range labels {
+		labels[c] = label(c)
+	}
+	for i, c := range idx {
+		s[c] += w[i]
+	}
+	var sum float64
+	for c := range s {
+		s[c] *= 0.8 + 0.4*r.Float64()
+		sum += s[c]
+	}
+	tot := map[string]float64{}
+	for c := range s {
+		tot[labels[c]] = s[c] * f * total / sum
+	}
+	return NewMargin(Classes{Name: name, Index: idx, Labels: labels}, tot)
 }
 
 // infVectors makes k influence vectors over the rows with non-zero weight:
