@@ -38,14 +38,22 @@ func dictFile(t testing.TB, dir string, n int) string {
 		c.Release()
 	}
 	path := filepath.Join(dir, "register.parquet")
+	props := parquet.NewWriterProperties(parquet.WithDictionaryDefault(true), parquet.WithDictionaryFor("note", false),
+		parquet.WithMaxRowGroupLength(1000))
+	pqWriteFile(t, path, rec, props, pqarrow.DefaultWriterProps())
+	return path
+}
+
+// pqWriteFile writes rec to a Parquet file with pqarrow directly (not
+// Write), with the given writer properties, as another writer would.
+func pqWriteFile(t testing.TB, path string, rec arrow.RecordBatch, props *parquet.WriterProperties, aprops pqarrow.ArrowWriterProperties) {
+	t.Helper()
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	props := parquet.NewWriterProperties(parquet.WithDictionaryDefault(true), parquet.WithDictionaryFor("note", false),
-		parquet.WithMaxRowGroupLength(1000))
-	fw, err := pqarrow.NewFileWriter(schema, f, props, pqarrow.DefaultWriterProps())
+	fw, err := pqarrow.NewFileWriter(rec.Schema(), f, props, aprops)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +63,6 @@ func dictFile(t testing.TB, dir string, n int) string {
 	if err := fw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return path
 }
 
 // readStrings reads a whole file and returns every column as strings.

@@ -1,7 +1,6 @@
 package arrowio
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -100,20 +99,7 @@ func TestParquetFileKeyValueMetadata(t *testing.T) {
 	b.Release()
 	defer rec.Release()
 	p := filepath.Join(t.TempDir(), "plain.parquet")
-	f, err := os.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := pqarrow.NewFileWriter(s, f, parquet.NewWriterProperties(), pqarrow.NewArrowWriterProperties())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	pqWriteFile(t, p, rec, parquet.NewWriterProperties(), pqarrow.NewArrowWriterProperties())
 	r, err := Open(p, WithAllocator(mem))
 	if err != nil {
 		t.Fatal(err)
