@@ -94,11 +94,7 @@ func boolPtr(b *bool) string {
 func Tables(data *Data, opt *Options) []Table {
 	l := opt.lang()
 	q := data.Questionnaire
-	by := data.By
-	if by == "" {
-		by = "province"
-	}
-	byLabel := l.textOr("by."+by, by)
+	byLabel := l.byLabel(data)
 	var out []Table
 
 	est := Table{Name: "estimates", Header: []string{l.text("col.year"), byLabel, l.text("col.kind"), "id",

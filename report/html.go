@@ -138,11 +138,7 @@ func buildPage(data *Data, opt *Options) *page {
 	for k := range messages {
 		p.T[k] = l.text(k)
 	}
-	by := data.By
-	if by == "" {
-		by = "province"
-	}
-	p.ByLabel = l.textOr("by."+by, by)
+	p.ByLabel = l.byLabel(data)
 	p.Methods = l.methodsNote(data.Methods, p.ByLabel, dfNote(data))
 	y := data.Latest()
 	if y == nil {
@@ -151,12 +147,7 @@ func buildPage(data *Data, opt *Options) *page {
 	}
 	q := data.Questionnaire
 	p.Year = y.Year
-	// ys is the year as a title suffix ("" for a survey of unknown year,
-	// Year 0).
-	ys := ""
-	if y.Year != 0 {
-		ys = " " + strconv.Itoa(y.Year)
-	}
+	ys := yearSuffix(y)
 	p.Title = data.Title
 	if p.Title == "" {
 		p.Title = l.text("title") + ys
@@ -168,36 +159,29 @@ func buildPage(data *Data, opt *Options) *page {
 
 	// National SIPAS and the elements.
 	nat := y.National
-	natEst := append([]Estimate{nat.SIPAS}, nat.Elements...)
-	var labels []string
-	var est, lo, hi []float64
-	for _, e := range natEst {
-		lab := l.indexLabel(q, e.Kind, e.ID)
-		labels = append(labels, lab)
-		est, lo, hi = append(est, e.Estimate), append(lo, e.CILow), append(hi, e.CIHigh)
-		p.National = append(p.National, rowOf(l, lab, e))
+	natIv := nationalIntervals(l, q, y)
+	for i, e := range nationalEstimates(y) {
+		p.National = append(p.National, rowOf(l, natIv.labels[i], e))
 	}
-	p.NatChart = ptr(cs.intervalChart(l.text("sec.national")+ys, labels, est, lo, hi, nil, l.text("chart.ci"), l.text("col.estimate")))
+	p.NatChart = ptr(cs.intervalChart(l.text("sec.national")+ys, natIv.labels, natIv.est, natIv.lo, natIv.hi, nil, l.text("chart.ci"), l.text("col.estimate")))
 	for _, e := range nat.Criteria {
 		p.Criteria = append(p.Criteria, rowOf(l, l.indexLabel(q, e.Kind, e.ID), e))
 	}
 
 	// Ranking of the domains.
 	if len(y.Domains) > 0 {
-		var names, colors []string
-		est, lo, hi = nil, nil, nil
+		rankIv := rankingIntervals(y)
+		var colors []string
 		for i, d := range y.Domains {
 			e := d.SIPAS
 			r := rankRow{Name: d.Name, Est: pct(e.Estimate), CI: ciText(e.CILow, e.CIHigh), N: strconv.Itoa(e.N),
 				Rank: strconv.Itoa(i + 1), RankCI: "–", Tier: "–"}
-			color := "#c23531"
 			if t := e.Trend; t != nil && t.Rank > 0 {
 				p.HasRanks = true
 				r.Rank = strconv.Itoa(t.Rank)
 				r.RankCI = fmt.Sprintf("%d–%d", t.RankLow, t.RankHigh)
 				r.Tier = strconv.Itoa(t.Tier)
 				r.TierClass = "tier" + strconv.Itoa(t.Tier)
-				color = tierColor(t.Tier)
 			}
 			if t := e.Trend; t != nil && t.SignificantVsNation != nil {
 				p.HasVsNat = true
@@ -210,49 +194,31 @@ func buildPage(data *Data, opt *Options) *page {
 				}
 			}
 			p.Ranking = append(p.Ranking, r)
-			names = append(names, d.Name)
-			colors = append(colors, color)
-			est, lo, hi = append(est, e.Estimate), append(lo, e.CILow), append(hi, e.CIHigh)
+			colors = append(colors, tierColor(rankIv.tiers[i]))
 		}
-		p.RankChart = ptr(cs.intervalChart(l.text("sec.ranking")+ys, names, est, lo, hi, colors, l.text("chart.ci"), l.text("col.estimate")))
+		p.RankChart = ptr(cs.intervalChart(l.text("sec.ranking")+ys, rankIv.labels, rankIv.est, rankIv.lo, rankIv.hi, colors, l.text("chart.ci"), l.text("col.estimate")))
 		p.Map = mapSection(l, data, &cs, ys)
 
 		// Heatmap domain × element (and SIPAS).
-		cols := []string{}
-		for _, e := range nat.Elements {
-			cols = append(cols, l.indexLabel(q, e.Kind, e.ID))
-		}
-		cols = append(cols, l.text("sipas"))
+		rows, cols, vals := heatmapData(l, q, y)
 		p.HeatHead = cols
-		rows := []string{}
-		vals := [][]float64{}
-		for _, d := range y.Domains {
-			v := []float64{}
-			hr := heatRow{Name: d.Name}
-			for _, e := range d.Elements {
-				v = append(v, e.Estimate)
-				hr.Cells = append(hr.Cells, pct(e.Estimate))
+		for i, v := range vals {
+			hr := heatRow{Name: rows[i]}
+			for _, x := range v {
+				hr.Cells = append(hr.Cells, pct(x))
 			}
-			v = append(v, d.SIPAS.Estimate)
-			hr.Cells = append(hr.Cells, pct(d.SIPAS.Estimate))
-			rows, vals = append(rows, d.Name), append(vals, v)
 			p.HeatRows = append(p.HeatRows, hr)
 		}
 		p.Heatmap = ptr(cs.heatmap(l.text("sec.heatmap")+ys, rows, cols, vals))
 
 		// A radar per domain against the nation.
-		natV := elementValues(nat)
 		max := len(y.Domains)
 		if opt != nil && opt.MaxRadars > 0 && opt.MaxRadars < max {
 			max = opt.MaxRadars
 		}
-		all := [][]float64{natV}
-		for _, d := range y.Domains[:max] {
-			all = append(all, elementValues(d))
-		}
-		rmin := radarMin(all...)
+		natV, domV, rmin := radarData(y, max)
 		for i, d := range y.Domains[:max] {
-			p.Radars = append(p.Radars, cs.radar(d.Name, cols[:len(cols)-1], d.Name, l.text("national"), all[i+1], natV, rmin))
+			p.Radars = append(p.Radars, cs.radar(d.Name, cols[:len(cols)-1], d.Name, l.text("national"), domV[i], natV, rmin))
 		}
 	}
 

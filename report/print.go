@@ -196,61 +196,24 @@ func Figures(data *Data, opt *Options) []Figure {
 		return nil
 	}
 	q := data.Questionnaire
-	ys := ""
-	if y.Year != 0 {
-		ys = " " + strconv.Itoa(y.Year)
-	}
+	ys := yearSuffix(y)
 	var out []Figure
-	nat := append([]Estimate{y.National.SIPAS}, y.National.Elements...)
-	var labels []string
-	var est, lo, hi []float64
-	for _, e := range nat {
-		labels = append(labels, l.indexLabel(q, e.Kind, e.ID))
-		est, lo, hi = append(est, e.Estimate), append(lo, e.CILow), append(hi, e.CIHigh)
-	}
-	out = append(out, intervalFigure("national", l.text("sec.national")+ys, l.text("col.estimate"), labels, est, lo, hi, nil))
+	nat := nationalIntervals(l, q, y)
+	out = append(out, intervalFigure("national", l.text("sec.national")+ys, l.text("col.estimate"), nat.labels, nat.est, nat.lo, nat.hi, nil))
 
 	if len(y.Domains) > 0 {
-		labels, est, lo, hi = nil, nil, nil, nil
-		var tiers []int
-		for _, d := range y.Domains {
-			labels = append(labels, d.Name)
-			est, lo, hi = append(est, d.SIPAS.Estimate), append(lo, d.SIPAS.CILow), append(hi, d.SIPAS.CIHigh)
-			t := 0
-			if d.SIPAS.Trend != nil {
-				t = d.SIPAS.Trend.Tier
-			}
-			tiers = append(tiers, t)
-		}
-		out = append(out, intervalFigure("ranking", l.text("sec.ranking")+ys, "SIPAS (%)", labels, est, lo, hi, tiers))
+		rank := rankingIntervals(y)
+		out = append(out, intervalFigure("ranking", l.text("sec.ranking")+ys, "SIPAS (%)", rank.labels, rank.est, rank.lo, rank.hi, rank.tiers))
 		if f, ok := MapFigure(data, opt); ok {
 			out = append(out, f)
 		}
 
-		var cols []string
-		for _, e := range y.National.Elements {
-			cols = append(cols, l.indexLabel(q, e.Kind, e.ID))
-		}
-		cols = append(cols, l.text("sipas"))
-		var rows []string
-		var vals [][]float64
-		for _, d := range y.Domains {
-			r := append(elementValues(d), d.SIPAS.Estimate)
-			rows, vals = append(rows, d.Name), append(vals, r)
-		}
+		rows, cols, vals := heatmapData(l, q, y)
 		out = append(out, heatmapFigure("heatmap", l.text("sec.heatmap")+ys, rows, cols, vals))
 
-		nat := elementValues(y.National)
-		all := [][]float64{nat}
-		for _, v := range vals {
-			all = append(all, v[:len(v)-1])
-		}
-		by := data.By
-		if by == "" {
-			by = "province"
-		}
-		out = append(out, radarFigures(cols[:len(cols)-1], rows, all[1:], nat, radarMin(all...),
-			l.textOr("by."+by, by), l.text("national"))...)
+		natV, domV, rmin := radarData(y, len(y.Domains))
+		out = append(out, radarFigures(cols[:len(cols)-1], rows, domV, natV, rmin,
+			l.byLabel(data), l.text("national"))...)
 	}
 
 	if f, ok := ipaFigure(l, y, ys); ok {

@@ -33,10 +33,7 @@ func MapFigure(data *Data, opt *Options) (f Figure, ok bool) {
 		vals = append(vals, d.SIPAS.Estimate)
 	}
 	lo, hi := colourScale(vals)
-	ys := ""
-	if y.Year != 0 {
-		ys = " " + strconv.Itoa(y.Year)
-	}
+	ys := yearSuffix(y)
 	feats := vnmap.Features(pm.geo)
 	var arch []mapLabel
 	for _, a := range vnmap.Archipelagos() {
