@@ -359,32 +359,11 @@ func equalFunc(a, b arrow.Array) func(i, j int) bool {
 	if arrow.TypeEqual(a.DataType(), b.DataType()) {
 		switch x := a.(type) {
 		case *array.Int64:
-			y := b.(*array.Int64)
-			xv, yv := x.Int64Values(), y.Int64Values()
-			return func(i, j int) bool {
-				if d, eq := nulls(i, j); d {
-					return eq
-				}
-				return xv[i] == yv[j]
-			}
+			return equalRaw(x.Int64Values(), b.(*array.Int64).Int64Values(), nulls)
 		case *array.Int8:
-			y := b.(*array.Int8)
-			xv, yv := x.Int8Values(), y.Int8Values()
-			return func(i, j int) bool {
-				if d, eq := nulls(i, j); d {
-					return eq
-				}
-				return xv[i] == yv[j]
-			}
+			return equalRaw(x.Int8Values(), b.(*array.Int8).Int8Values(), nulls)
 		case *array.Float64:
-			y := b.(*array.Float64)
-			xv, yv := x.Float64Values(), y.Float64Values()
-			return func(i, j int) bool {
-				if d, eq := nulls(i, j); d {
-					return eq
-				}
-				return xv[i] == yv[j]
-			}
+			return equalRaw(x.Float64Values(), b.(*array.Float64).Float64Values(), nulls)
 		case *array.String, *array.LargeString, *array.StringView:
 			return func(i, j int) bool {
 				if d, eq := nulls(i, j); d {
@@ -399,5 +378,16 @@ func equalFunc(a, b arrow.Array) func(i, j int) bool {
 			return eq
 		}
 		return textAt(a, i) == textAt(b, j)
+	}
+}
+
+// equalRaw compares the raw values xv[i] and yv[j] of two columns of one
+// type (floats with ==), after the null rule of nulls.
+func equalRaw[T int8 | int64 | float64](xv, yv []T, nulls func(i, j int) (decided, eq bool)) func(i, j int) bool {
+	return func(i, j int) bool {
+		if d, eq := nulls(i, j); d {
+			return eq
+		}
+		return xv[i] == yv[j]
 	}
 }

@@ -249,3 +249,36 @@ func TestReconcileProperty(t *testing.T) {
 		r2.Release()
 	}
 }
+
+// TestReconcileSameTypeRaw: the raw-value comparisons of two Int8 and two
+// Float64 columns (equalRaw) agree exactly where the values (or both nulls)
+// agree. Counted by hand: k1 agrees on "1" and "3" (nulls), not on "2";
+// x agrees on "1", not on "2" (2.5 vs 2.25) nor on "3" (null vs 1).
+func TestReconcileSameTypeRaw(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	f := []arrow.Field{
+		{Name: "id", Type: arrow.BinaryTypes.String},
+		{Name: "k1", Type: arrow.PrimitiveTypes.Int8, Nullable: true},
+		{Name: "x", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	}
+	a := recordFromJSON(t, mem, f, `[{"id": "1", "k1": 4, "x": 0.5}, {"id": "2", "k1": 5, "x": 2.5}, {"id": "3", "k1": null, "x": null}]`)
+	defer a.Release()
+	b := recordFromJSON(t, mem, f, `[{"id": "3", "k1": null, "x": 1}, {"id": "2", "k1": 3, "x": 2.25}, {"id": "1", "k1": 4, "x": 0.5}]`)
+	defer b.Release()
+	r, err := Reconcile(a, b, "id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Release()
+	want := []FieldAgreement{
+		{Column: "k1", Compared: 3, Agreed: 2, Rate: 2.0 / 3},
+		{Column: "x", Compared: 3, Agreed: 1, Rate: 1.0 / 3},
+	}
+	if !reflect.DeepEqual(r.Fields, want) {
+		t.Errorf("fields %+v, want %+v", r.Fields, want)
+	}
+	if got := r.Discrepancies.NumRows(); got != 3 {
+		t.Errorf("%d discrepancies, want 3", got)
+	}
+}
