@@ -263,6 +263,21 @@ func (v jsonNum) MarshalJSON() ([]byte, error) {
 	return json.Marshal(f)
 }
 
+// UnmarshalJSON reads null back as NaN (the schema metadata of quality.go
+// are read back by sipas report).
+func (v *jsonNum) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*v = jsonNum(math.NaN())
+		return nil
+	}
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	*v = jsonNum(f)
+	return nil
+}
+
 // domainJSON is a domain as a JSON object whose keys keep the order of the
 // --by columns ({} for the whole population).
 type domainJSON []sampling.DomainValue

@@ -39,7 +39,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -93,40 +92,15 @@ type weightingYear struct {
 }
 
 type classRate struct {
-	Class                string    `json:"class"`
-	Issued               int       `json:"issued"`
-	Returned             int       `json:"returned"`
-	Valid                int       `json:"valid"`
-	ReturnedRate         jsonFloat `json:"returned_rate"`
-	ValidRate            jsonFloat `json:"valid_rate"`
-	WeightedReturnedRate jsonFloat `json:"weighted_returned_rate"`
-	WeightedValidRate    jsonFloat `json:"weighted_valid_rate"`
-	Factor               jsonFloat `json:"factor"`
-}
-
-// jsonFloat is a float64 written as null when NaN or infinite (JSON has
-// no such numbers) and read back from null as NaN.
-type jsonFloat float64
-
-func (f jsonFloat) MarshalJSON() ([]byte, error) {
-	v := float64(f)
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return []byte("null"), nil
-	}
-	return strconv.AppendFloat(nil, v, 'g', -1, 64), nil
-}
-
-func (f *jsonFloat) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*f = jsonFloat(math.NaN())
-		return nil
-	}
-	var v float64
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	*f = jsonFloat(v)
-	return nil
+	Class                string  `json:"class"`
+	Issued               int     `json:"issued"`
+	Returned             int     `json:"returned"`
+	Valid                int     `json:"valid"`
+	ReturnedRate         jsonNum `json:"returned_rate"`
+	ValidRate            jsonNum `json:"valid_rate"`
+	WeightedReturnedRate jsonNum `json:"weighted_returned_rate"`
+	WeightedValidRate    jsonNum `json:"weighted_valid_rate"`
+	Factor               jsonNum `json:"factor"`
 }
 
 // validationYears splits the accounting of v by the survey year of each
@@ -221,9 +195,9 @@ func weightingYears(rec arrow.RecordBatch, spec *weighting.Spec, res *weighting.
 		wy.Returned += r.Returned
 		wy.Valid += r.Valid
 		wy.Classes = append(wy.Classes, classRate{Class: label, Issued: r.Issued, Returned: r.Returned, Valid: r.Valid,
-			ReturnedRate: jsonFloat(r.ReturnedRate), ValidRate: jsonFloat(r.ValidRate),
-			WeightedReturnedRate: jsonFloat(r.WeightedReturnedRate), WeightedValidRate: jsonFloat(r.WeightedValidRate),
-			Factor: jsonFloat(r.Factor)})
+			ReturnedRate: jsonNum(r.ReturnedRate), ValidRate: jsonNum(r.ValidRate),
+			WeightedReturnedRate: jsonNum(r.WeightedReturnedRate), WeightedValidRate: jsonNum(r.WeightedValidRate),
+			Factor: jsonNum(r.Factor)})
 	}
 	if j := slices.Index(classes, yearCol); len(distinct) > 1 && j >= 0 {
 		// Labels join the class values with ":" (weighting.ClassesOf).

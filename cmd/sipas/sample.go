@@ -194,21 +194,15 @@ func smpPlanTable(w io.Writer, p *sampling.SamplePlan) error {
 }
 
 func smpPlanJSON(w io.Writer, p *sampling.SamplePlan) error {
-	num := func(v float64) any {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil
-		}
-		return v
-	}
 	type row struct {
-		Level    string `json:"level"`
-		Key      string `json:"key"`
-		N        int64  `json:"N"`
-		Issued   int    `json:"issued"`
-		Expected any    `json:"expected"`
-		Deff     any    `json:"deff"`
-		MOE      any    `json:"moe"`
-		Cost     any    `json:"cost"`
+		Level    string  `json:"level"`
+		Key      string  `json:"key"`
+		N        int64   `json:"N"`
+		Issued   int     `json:"issued"`
+		Expected jsonNum `json:"expected"`
+		Deff     jsonNum `json:"deff"`
+		MOE      jsonNum `json:"moe"`
+		Cost     jsonNum `json:"cost"`
 	}
 	out := struct {
 		P            float64  `json:"p"`
@@ -219,7 +213,7 @@ func smpPlanJSON(w io.Writer, p *sampling.SamplePlan) error {
 		Notes        []string `json:"notes"`
 	}{P: p.P, Level: p.Level, ResponseRate: p.ResponseRate, DomainBy: p.DomainBy, Notes: p.Notes}
 	for _, r := range p.Rows {
-		out.Rows = append(out.Rows, row{r.Level, r.Key, r.N, r.Issued, num(r.Expected), num(r.Deff), num(r.MOE), num(r.Cost)})
+		out.Rows = append(out.Rows, row{r.Level, r.Key, r.N, r.Issued, jsonNum(r.Expected), jsonNum(r.Deff), jsonNum(r.MOE), jsonNum(r.Cost)})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
