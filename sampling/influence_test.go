@@ -53,6 +53,22 @@ func infEach(f func(z []float64)) func(zs ...[]float64) {
 	}
 }
 
+// infPostStratify is the post-stratification adjustment of an influence
+// vector over the classes cls (R postStratify): z minus its weighted
+// class means, z_i − w_i Σ_{j∈c(i)} z_j / Σ_{j∈c(i)} w_j.
+func infPostStratify(cls []string, w []float64) func(z []float64) {
+	return func(z []float64) {
+		sz, sw := map[string]float64{}, map[string]float64{}
+		for i := range z {
+			sz[cls[i]] += z[i]
+			sw[cls[i]] += w[i]
+		}
+		for i := range z {
+			z[i] -= w[i] * sz[cls[i]] / sw[cls[i]]
+		}
+	}
+}
+
 func infRelClose(a, b, tol float64) bool {
 	if a == b || (math.IsNaN(a) && math.IsNaN(b)) {
 		return true
@@ -153,16 +169,7 @@ func TestInfluenceHookAgainstDirectVariance(t *testing.T) {
 		cls := str("sch.wide")
 		w, y, fpc := num("pw"), num("api00"), num("fpc")
 		n := len(w)
-		hook := func(z []float64) {
-			sz, sw := map[string]float64{}, map[string]float64{}
-			for i := range z {
-				sz[cls[i]] += z[i]
-				sw[cls[i]] += w[i]
-			}
-			for i := range z {
-				z[i] -= w[i] * sz[cls[i]] / sw[cls[i]]
-			}
-		}
+		hook := infPostStratify(cls, w)
 		// by hand: mean of api00 in domain E
 		var W, WY float64
 		for i := range w {
@@ -267,16 +274,7 @@ func TestInfluenceCombinationsLinear(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := d.Weights()
-	d.spec.AdjustInfluence = infEach(func(z []float64) {
-		sz, sw := map[string]float64{}, map[string]float64{}
-		for i := range z {
-			sz[cls[i]] += z[i]
-			sw[cls[i]] += w[i]
-		}
-		for i := range z {
-			z[i] -= w[i] * sz[cls[i]] / sw[cls[i]]
-		}
-	})
+	d.spec.AdjustInfluence = infEach(infPostStratify(cls, w))
 	tt := d.vrCheckAndTotal(r)
 	V, _, _, _ := d.vrInfluence(r, tt)
 	for c, co := range r.Combos {
@@ -339,20 +337,14 @@ func infCheckBlocks(t *testing.T, name string, d *Design, r *Ratios, cls []strin
 	w := d.Weights()
 	var mu sync.Mutex
 	calls, vectors := 0, 0
+	adjust := infPostStratify(cls, w)
 	d.spec.AdjustInfluence = func(zs ...[]float64) {
 		mu.Lock()
 		calls++
 		vectors += len(zs)
 		mu.Unlock()
 		for _, z := range zs {
-			sz, sw := map[string]float64{}, map[string]float64{}
-			for i := range z {
-				sz[cls[i]] += z[i]
-				sw[cls[i]] += w[i]
-			}
-			for i := range z {
-				z[i] -= w[i] * sz[cls[i]] / sw[cls[i]]
-			}
+			adjust(z)
 		}
 	}
 	run := func() ([]float64, [][]float64) {
