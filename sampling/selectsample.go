@@ -202,9 +202,6 @@ func (s *selRun) selectStage(h, st int, p int32) ([]int32, error) {
 		for _, u := range units {
 			s.pi[u] = 1
 		}
-		if st == 0 && spec.Method != "census" {
-			s.markCertain(units)
-		}
 		return units, nil
 	}
 	if n > N {
@@ -220,13 +217,13 @@ func (s *selRun) selectStage(h, st int, p int32) ([]int32, error) {
 		} else {
 			idx = SelectSystematic(s.rng, N, n)
 		}
+		// An srs/systematic first stage taking every unit is not a
+		// certainty stratum: the units keep their stratum (fpc_1 = N_h
+		// gives no first-stage variance). Only pps_systematic marks certOut.
 		for _, i := range idx {
 			u := units[i]
 			s.pi[u] = float64(n) / float64(N)
 			sel = append(sel, u)
-		}
-		if n == N && st == 0 {
-			s.markCertain(sel)
 		}
 		return sel, nil
 	}
@@ -281,15 +278,6 @@ func (s *selRun) selectStage(h, st int, p int32) ([]int32, error) {
 		return 0
 	})
 	return sel, nil
-}
-
-func (s *selRun) markCertain(units []int32) {
-	if s.d.Stages[0].Method != "pps_systematic" {
-		return // an srs/systematic first stage taking every unit keeps its stratum (fpc_1 = N_h gives no first-stage variance)
-	}
-	for _, u := range units {
-		s.certOut[u] = true
-	}
 }
 
 // selectRows selects the rows of the selected final-stage parents (in the
