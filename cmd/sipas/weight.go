@@ -114,6 +114,15 @@ func outputWeightName(spec *weighting.Spec) string {
 	return "weight"
 }
 
+// replicatePrefix is the prefix of the replicate weight columns of spec
+// (AppendWeights' default "repw_" when the spec gives "").
+func replicatePrefix(spec *weighting.Spec) string {
+	if spec.Output.ReplicatePrefix != "" {
+		return spec.Output.ReplicatePrefix
+	}
+	return "repw_"
+}
+
 // wtNum formats a number for the diagnostics (NA for NaN/Inf).
 func wtNum(v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -141,10 +150,7 @@ func printWeighting(w io.Writer, in, specPath string, spec *weighting.Spec, rec 
 	}
 	fmt.Fprintf(w, "design weight %s -> final weight %s", dw, outputWeightName(spec))
 	if reps != nil {
-		p := spec.Output.ReplicatePrefix
-		if p == "" {
-			p = "repw_"
-		}
+		p := replicatePrefix(spec)
 		fmt.Fprintf(w, ", replicate weights %s1..%s%d", p, p, len(reps.Weights))
 	}
 	fmt.Fprintln(w)
@@ -250,10 +256,7 @@ func printWeighting(w io.Writer, in, specPath string, spec *weighting.Spec, rec 
 			lo, hi = math.Min(lo, d.Min), math.Max(hi, d.Max)
 		}
 		fmt.Fprintf(w, "replicate weights (non-zero): min %s, max %s\n", wtNum(lo), wtNum(hi))
-		p := spec.Output.ReplicatePrefix
-		if p == "" {
-			p = "repw_"
-		}
+		p := replicatePrefix(spec)
 		fmt.Fprintf(w, "estimate with: --weight %s --repweights %s --rep-type %s --rep-scale %s",
 			outputWeightName(spec), p, reps.Type, strconv.FormatFloat(reps.Scale, 'g', -1, 64))
 		if spec.Replicates != nil && spec.Replicates.Rho != nil && reps.Type == "fay" {
