@@ -387,13 +387,15 @@ func (v *VarianceInfo) adjustRakeSweeps(z []float64) {
 
 // gregOp is the calibration residualization: the Cholesky factor of
 // S X'W0X S over the rows with a non-zero final weight,
-// S = diag(1/√(X'W0X)_kk), and per row 1/g_i and g_i w0_i (0 for the rows
-// left out).
+// S = diag(1/√(X'W0X)_kk) (or, for collinear variables, its
+// pseudo-inverse), and per row 1/g_i and g_i w0_i (0 for the rows left
+// out).
 type gregOp struct {
 	x    *csr
 	p    int
 	scl  []float64
-	chol *mat.Cholesky
+	chol *mat.Cholesky // nil when S X'W0X S is singular: pinv instead
+	pinv *mat.Dense
 	invg []float64
 	gw0  []float64
 }
@@ -422,11 +424,50 @@ func newGregOp(v *VarianceInfo) *gregOp {
 			t[a*p+b] *= op.scl[a] * op.scl[b]
 		}
 	}
+	sym := mat.NewSymDense(p, t)
 	op.chol = new(mat.Cholesky)
-	if !op.chol.Factorize(mat.NewSymDense(p, t)) {
-		panic("weighting: AdjustInfluence: calibration variables are collinear")
+	if !op.chol.Factorize(sym) {
+		// Collinear calibration variables (a margin nested in another, a
+		// numeric variable equal to a sum of indicators): the calibration
+		// itself solved its Newton steps with a generalized inverse
+		// (ginvSolve), and R's qr.resid projects on the column space of
+		// X√w0 whatever its rank. The residual of a least-squares fit is
+		// the same for every solution of the normal equations, so solve
+		// them with the pseudo-inverse, dropping the directions ginvSolve
+		// drops.
+		op.chol = nil
+		op.pinv = pinvSym(sym)
 	}
 	return op
+}
+
+// pinvSym is the Moore–Penrose inverse of a symmetric matrix, V diag(1/d)
+// U' over the singular values d above MASS::ginv's tolerance
+// 256·eps·d_max (as ginvSolve).
+func pinvSym(a *mat.SymDense) *mat.Dense {
+	p := a.SymmetricDim()
+	var svd mat.SVD
+	if !svd.Factorize(a, mat.SVDThin) {
+		panic("weighting: AdjustInfluence: the calibration variables' cross-product has no SVD")
+	}
+	d := svd.Values(nil)
+	var u, v mat.Dense
+	svd.UTo(&u)
+	svd.VTo(&v)
+	tol := 256 * 2.220446049250313e-16 * d[0]
+	out := mat.NewDense(p, p, nil)
+	for j, dj := range d {
+		if !(dj > tol) {
+			continue
+		}
+		for r := 0; r < p; r++ {
+			vr := v.At(r, j) / dj
+			for c := 0; c < p; c++ {
+				out.Set(r, c, out.At(r, c)+vr*u.At(c, j))
+			}
+		}
+	}
+	return out
 }
 
 func (op *gregOp) adjust(zs [][]float64) {
@@ -456,7 +497,9 @@ func (op *gregOp) adjust(zs [][]float64) {
 		}
 	}
 	var beta mat.Dense
-	if err := op.chol.SolveTo(&beta, rhs); err != nil {
+	if op.chol == nil {
+		beta.Mul(op.pinv, rhs)
+	} else if err := op.chol.SolveTo(&beta, rhs); err != nil {
 		panic("weighting: AdjustInfluence: " + err.Error())
 	}
 	// z_i −= g_i w0_i x_i'Sβ, for rakeGroup vectors per pass over the rows
