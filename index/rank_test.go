@@ -15,6 +15,8 @@ import (
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
+// rankReadCSV and rankNum read the R goldens of rank_test, trend_test and
+// multiplicity_test (internal/golden: NA and "" are NaN).
 func rankReadCSV(t *testing.T, path string) []map[string]string {
 	t.Helper()
 	return golden.Rows(t, path)
@@ -22,14 +24,7 @@ func rankReadCSV(t *testing.T, path string) []map[string]string {
 
 func rankNum(t *testing.T, s string) float64 {
 	t.Helper()
-	if s == "NA" || s == "" {
-		return math.NaN()
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
+	return golden.Float(t, s)
 }
 
 // TestRankDomainsR compares the rank confidence sets with
