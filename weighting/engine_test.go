@@ -23,6 +23,13 @@ import (
 // testdata/weighting.R), and svymean(~access_1) on the synthetic SIPAS
 // survey (se_sipas.csv), at 1e-7.
 
+// apiDesigns are the designs of the api data sets in testdata/weighting.R:
+// apistrat stratified by stype, apiclus1 one-stage clusters by dnum.
+var apiDesigns = map[string]sampling.DesignSpec{
+	"apistrat": {Strata: "stype", FPC: "fpc"},
+	"apiclus1": {PSU: "dnum", FPC: "fpc"},
+}
+
 // engDesign applies spec to rec, appends the final weight and returns the
 // calibration-aware design over the result (release the record).
 func engDesign(t *testing.T, mem memory.Allocator, js string, rec arrow.RecordBatch, ds sampling.DesignSpec) (*sampling.Design, arrow.RecordBatch) {
@@ -52,11 +59,7 @@ func engDesign(t *testing.T, mem memory.Allocator, js string, rec arrow.RecordBa
 func TestEngineCalibrationSEMatchesR(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
-	designs := map[string]sampling.DesignSpec{
-		"apistrat": {Strata: "stype", FPC: "fpc"},
-		"apiclus1": {PSU: "dnum", FPC: "fpc"},
-	}
-	for name, ds := range designs {
+	for name, ds := range apiDesigns {
 		rec, err := arrowio.ReadAll(filepath.Join("..", "testdata", "api", name+".csv"), arrowio.WithAllocator(mem))
 		if err != nil {
 			t.Fatal(err)
@@ -153,13 +156,9 @@ func TestEngineCalibrationSEMatchesRSIPAS(t *testing.T) {
 func TestEngineCalibrationDomainsMatchR(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
-	designs := map[string]sampling.DesignSpec{
-		"apistrat": {Strata: "stype", FPC: "fpc"},
-		"apiclus1": {PSU: "dnum", FPC: "fpc"},
-	}
 	_, rows := readCSV(t, filepath.Join("..", "testdata", "weighting", "se_domain.csv"))
 	checked := 0
-	for name, ds := range designs {
+	for name, ds := range apiDesigns {
 		rec, err := arrowio.ReadAll(filepath.Join("..", "testdata", "api", name+".csv"), arrowio.WithAllocator(mem))
 		if err != nil {
 			t.Fatal(err)
@@ -235,13 +234,9 @@ func TestEngineCalibrationDomainsMatchR(t *testing.T) {
 func TestEngineCollinearCalibrationMatchesR(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
-	designs := map[string]sampling.DesignSpec{
-		"apistrat": {Strata: "stype", FPC: "fpc"},
-		"apiclus1": {PSU: "dnum", FPC: "fpc"},
-	}
 	margin := `{"by": ["stype"], "totals": ` + popStype + `}`
 	cases := []string{"cal_raking", "cal_raking_bounded", "cal_logit", "cal_linear_bounded"}
-	for name, ds := range designs {
+	for name, ds := range apiDesigns {
 		rec, err := arrowio.ReadAll(filepath.Join("..", "testdata", "api", name+".csv"), arrowio.WithAllocator(mem))
 		if err != nil {
 			t.Fatal(err)
