@@ -106,7 +106,7 @@ func runReport(e *env, c *command, args []string) error {
 	byYear := yearSet{}
 	defer byYear.release()
 	for _, in := range ins {
-		hasYear := in != "-" && hasColumn(in, *yearCol)
+		hasYear := len(presentOf(in, []string{*yearCol})) > 0 // false for stdin
 		if !hasYear && len(ins) > 1 {
 			return badInput(fmt.Errorf("%s: no year column %q; with several files every ballot needs its survey year: name the column with --year-col", displayName(in), *yearCol))
 		}
@@ -210,17 +210,6 @@ func runReport(e *env, c *command, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "report for %s written to %s (index.html, tables/*.csv, charts/*.png and *.svg)\n", yearsText(years), *out)
 	return nil
-}
-
-// hasColumn reports whether the file at path has column col (false when
-// it cannot be opened: the real read reports that).
-func hasColumn(path, col string) bool {
-	r, err := arrowio.Open(path)
-	if err != nil {
-		return false
-	}
-	defer r.Close()
-	return len(r.Schema().FieldIndices(col)) > 0
 }
 
 // describeFlags is the design in words for the methods note.
