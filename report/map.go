@@ -114,11 +114,7 @@ func mapSection(l Lang, data *Data, cs *chartSet, ys string) *mapView {
 	}
 	var labels []map[string]interface{}
 	for _, a := range vnmap.Archipelagos() {
-		t := a.LabelVI
-		if l == LangEN {
-			t = a.LabelEN
-		}
-		labels = append(labels, map[string]interface{}{"name": t, "value": []float64{a.Lon, a.Lat}})
+		labels = append(labels, map[string]interface{}{"name": l.archipelago(a), "value": []float64{a.Lon, a.Lat}})
 	}
 	series := []interface{}{
 		layout(map[string]interface{}{"type": "map", "name": "SIPAS (%)", "nameMap": nameMap, "data": items,
@@ -143,6 +139,15 @@ func mapSection(l Lang, data *Data, cs *chartSet, ys string) *mapView {
 		"legend": map[string]interface{}{"show": false},
 	})
 	return &mapView{Chart: &ch, GeoID: pm.mapName(), geo: vnmap.EChartsJSON(pm.geo), Note: l.mapNote()}
+}
+
+// archipelago is the map label of an island group in l (HTML and print
+// map).
+func (l Lang) archipelago(a vnmap.Archipelago) string {
+	if l == LangEN {
+		return a.LabelEN
+	}
+	return a.LabelVI
 }
 
 // mapNote is the attribution of the boundaries (ODbL 1.0 §4.2, §4.3).

@@ -37,11 +37,7 @@ func MapFigure(data *Data, opt *Options) (f Figure, ok bool) {
 	feats := vnmap.Features(pm.geo)
 	var arch []mapLabel
 	for _, a := range vnmap.Archipelagos() {
-		t := a.LabelVI
-		if l == LangEN {
-			t = a.LabelEN
-		}
-		arch = append(arch, mapLabel{norm.NFC.String(t), a.Lon, a.Lat})
+		arch = append(arch, mapLabel{norm.NFC.String(l.archipelago(a)), a.Lon, a.Lat})
 	}
 	mf := &mapFig{title: norm.NFC.String(l.text("sec.map") + ys), feats: feats, val: val, lo: lo, hi: hi,
 		labels: arch, noData: l.text("map.nodata"),
