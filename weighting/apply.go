@@ -113,13 +113,19 @@ func Compile(spec *Spec, rec arrow.RecordBatch) (*Plan, error) {
 // zeros for dropped rows (replicate weights of JK1 or the bootstrap). Design
 // weights are not checked for positivity here: Apply does that.
 func (p *Plan) Run(w []float64) (*Result, error) {
+	return p.run(w, p.Lean)
+}
+
+// run is Run with Lean given by the caller (Replicate runs lean without
+// touching the Plan, which may be shared between goroutines).
+func (p *Plan) run(w []float64, lean bool) (*Result, error) {
 	if len(w) != p.n {
 		panic(fmt.Sprintf("weighting: Plan.Run: %d weights for %d rows", len(w), p.n))
 	}
 	res := &Result{Initial: Describe(w)}
 	cur := append([]float64(nil), w...)
 	for _, ps := range p.steps {
-		next, sr, err := p.runStep(ps, cur)
+		next, sr, err := runStep(ps, cur, lean)
 		if err != nil {
 			return nil, at(err, ps.path)
 		}
@@ -218,7 +224,7 @@ func compileStep(st Step, rec arrow.RecordBatch, path string) (planStep, error) 
 	return ps, nil
 }
 
-func (p *Plan) runStep(ps planStep, w []float64) ([]float64, *StepResult, error) {
+func runStep(ps planStep, w []float64, lean bool) ([]float64, *StepResult, error) {
 	switch ps.kind {
 	case "nonresponse":
 		return Nonresponse(w, ps.classes, ps.valid, ps.returned)
@@ -226,7 +232,7 @@ func (p *Plan) runStep(ps planStep, w []float64) ([]float64, *StepResult, error)
 		return PostStratify(w, ps.margins[0])
 	case "rake":
 		set := ps.rake
-		set.Lean = p.Lean
+		set.Lean = lean
 		return Rake(w, ps.margins, &set)
 	case "calibrate":
 		return Calibrate(w, ps.margins, ps.numeric, &ps.cal)

@@ -63,11 +63,8 @@ func (p *Plan) Replicate(d *sampling.Design) (*Replicates, error) {
 	}
 	out := &Replicates{Type: d.Variance().String(), Weights: make([][]float64, R), Steps: make([][]StepResult, R)}
 	out.Scale, out.RScales = d.ReplicateScales()
-	lean := p.Lean
-	p.Lean = true
-	defer func() { p.Lean = lean }()
 	for r := 0; r < R; r++ {
-		res, err := p.Run(d.ReplicateWeights(r))
+		res, err := p.run(d.ReplicateWeights(r), true)
 		if err != nil {
 			return nil, fmt.Errorf("weighting: replicate %d of %d: %w", r+1, R, err)
 		}
