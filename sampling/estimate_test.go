@@ -40,7 +40,7 @@ func estClose(got, want, tol float64) bool {
 	if math.IsNaN(want) || math.IsNaN(got) {
 		return math.IsNaN(want) && math.IsNaN(got)
 	}
-	return math.Abs(got-want) <= tol*math.Max(1, math.Abs(want)) || math.Abs(got-want) <= tol*math.Abs(want)
+	return math.Abs(got-want) <= tol*math.Max(1, math.Abs(want))
 }
 
 func estRel(got, want, tol float64) bool {
