@@ -225,6 +225,27 @@ func satisfiedTable(q *Questionnaire, s Score) []float64 {
 	return t
 }
 
+// compositeCoefficients are the element and SIPAS coefficients over the
+// criteria of q (METHODOLOGY §3): E_e = Σ_{c∈e} a_c P_c, S = Σ_e b_e E_e,
+// in the order elements, then SIPAS (the combos of Compute).
+func compositeCoefficients(q *Questionnaire) [][]float64 {
+	nc := len(q.Criteria)
+	out := make([][]float64, len(q.Elements)+1)
+	for i := range out {
+		out[i] = make([]float64, nc)
+	}
+	elem := map[string]int{}
+	for e, el := range q.Elements {
+		elem[el.ID] = e
+	}
+	for c, cr := range q.Criteria {
+		e := elem[cr.Element]
+		out[e][c] = cr.Weight
+		out[len(q.Elements)][c] = q.Elements[e].Weight * cr.Weight
+	}
+	return out
+}
+
 // expectationCodes reads the expectation items as codes: for a respondent
 // who answered the question (any of its items is 0 or 1), 1 when area k
 // was picked and 0 otherwise (a blank item counts as not picked); noAnswer

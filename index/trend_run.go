@@ -206,27 +206,6 @@ func compareLabels(a, b []sampling.DomainValue) int {
 	return cmp.Compare(len(a), len(b))
 }
 
-// compositeCoefficients are the element and SIPAS coefficients over the
-// criteria of q (METHODOLOGY §3): E_e = Σ_{c∈e} a_c P_c, S = Σ_e b_e E_e,
-// in the order elements, then SIPAS (the combos of Compute).
-func compositeCoefficients(q *Questionnaire) [][]float64 {
-	nc := len(q.Criteria)
-	out := make([][]float64, len(q.Elements)+1)
-	for i := range out {
-		out[i] = make([]float64, nc)
-	}
-	elem := map[string]int{}
-	for e, el := range q.Elements {
-		elem[el.ID] = e
-	}
-	for c, cr := range q.Criteria {
-		e := elem[cr.Element]
-		out[e][c] = cr.Weight
-		out[len(q.Elements)][c] = q.Elements[e].Weight * cr.Weight
-	}
-	return out
-}
-
 // criterionVariables reads the criteria of q as the numerator and
 // denominator variables of their ratios, from the same codes Compute reads
 // (itemCodes, satisfiedTable): y_c = the satisfied value in percent of a
