@@ -196,6 +196,12 @@ func (s *chartSet) ipaChart(l Lang, t string, rows []index.IPARow) chart {
 		corner(index.QuadrantLowPriority, x0, y0, "left", "bottom"),
 		corner(index.QuadrantOverkill, x1, y0, "right", "bottom"),
 	}
+	// The mean lines; none when no criterion has both values (the means
+	// are NaN, which JSON cannot hold), as in the print figure.
+	means := []interface{}{}
+	if !math.IsNaN(mi) && !math.IsNaN(mp) {
+		means = []interface{}{map[string]interface{}{"xAxis": num(mp)}, map[string]interface{}{"yAxis": math.Round(mi*1000) / 1000}}
+	}
 	sc := charts.NewScatter()
 	sc.SetGlobalOptions(title(t))
 	dashed := map[string]interface{}{"type": "dashed", "color": "#666"}
@@ -208,7 +214,7 @@ func (s *chartSet) ipaChart(l Lang, t string, rows []index.IPARow) chart {
 			"labelLayout": map[string]interface{}{"hideOverlap": true},
 			"markLine": map[string]interface{}{"silent": true, "symbol": "none", "lineStyle": dashed,
 				"label": map[string]interface{}{"show": false},
-				"data":  []interface{}{map[string]interface{}{"xAxis": num(mp)}, map[string]interface{}{"yAxis": math.Round(mi*1000) / 1000}}}},
+				"data":  means}},
 		map[string]interface{}{"type": "scatter", "name": l.text("col.quadrant"), "data": quads, "symbolSize": 0,
 			"silent": true, "tooltip": map[string]interface{}{"show": false}},
 	}

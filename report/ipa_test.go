@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -285,6 +286,54 @@ func TestIPAFigure(t *testing.T) {
 		if f.Name == "ipa" {
 			t.Error("ipa figure without input")
 		}
+	}
+}
+
+// TestIPAUndefined: when no criterion of the nation has a defined
+// importance (e.g. every respondent satisfied with everything: no
+// variance), the HTML page and the print figure are still written — the
+// points and mean lines are left out (NaN is no JSON number) and the table
+// lists the criteria with "–".
+func TestIPAUndefined(t *testing.T) {
+	q := index.DefaultQuestionnaire()
+	var rows []index.IPARow
+	for _, c := range q.Criteria {
+		rows = append(rows, index.IPARow{Criterion: c.Column, Element: c.Element, N: 3,
+			IPA: index.IPA{Importance: math.NaN(), Performance: 100, Quadrant: index.QuadrantUnknown}})
+	}
+	d, err := FromYears([]YearInput{{Year: 2021, Result: fixtureResult(2021, fixtureNames(2)), IPA: rows}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := buildPage(d, &Options{Lang: LangEN})
+	if p.IPA == nil || len(p.IPA.Rows) != len(q.Criteria) || p.IPA.Rows[0].Importance != "–" {
+		t.Fatalf("IPA section %+v", p.IPA)
+	}
+	var opt map[string]interface{}
+	if err := json.Unmarshal(p.IPA.Chart.Option, &opt); err != nil {
+		t.Fatal(err)
+	}
+	s0 := opt["series"].([]interface{})[0].(map[string]interface{})
+	if pts, _ := s0["data"].([]interface{}); len(pts) != 0 {
+		t.Errorf("%d points drawn", len(pts))
+	}
+	if lines := s0["markLine"].(map[string]interface{})["data"].([]interface{}); len(lines) != 0 {
+		t.Errorf("mean lines %v", lines)
+	}
+	if err := WriteHTML(io.Discard, d, nil); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range Figures(d, nil) {
+		if f.Name == "ipa" {
+			n++
+			if err := f.writeSVG(io.Discard, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d ipa figures", n)
 	}
 }
 
