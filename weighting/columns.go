@@ -107,7 +107,9 @@ func numericColumn(rec arrow.RecordBatch, name string) ([]float64, error) {
 
 // flagColumn reads a respondent flag: booleans, integers (non-zero is true)
 // or strings ("1", "true", "yes", "y", "TRUE", ... are true; "0", "false",
-// "no", "n", "" are false). Nulls are false.
+// "no", "n", "" are false), plain or dictionary-encoded (R factors and
+// pandas categoricals arrive as dictionaries; their values are read as
+// text). Nulls are false.
 func flagColumn(rec arrow.RecordBatch, name string) ([]bool, error) {
 	a := column(rec, name)
 	if a == nil {
@@ -115,6 +117,16 @@ func flagColumn(rec arrow.RecordBatch, name string) ([]bool, error) {
 	}
 	n := a.Len()
 	out := make([]bool, n)
+	text := func(i int, v string) error {
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "1", "true", "yes", "y", "t":
+			out[i] = true
+		case "0", "false", "no", "n", "f", "":
+		default:
+			return &StepError{Msg: fmt.Sprintf("column %q row %d: %q is not a yes/no value; use true/false, 1/0 or yes/no", name, i+1, v), Err: ErrBadData}
+		}
+		return nil
+	}
 	switch c := a.(type) {
 	case *array.Boolean:
 		for i := 0; i < n; i++ {
@@ -126,12 +138,22 @@ func flagColumn(rec arrow.RecordBatch, name string) ([]bool, error) {
 			if c.IsNull(i) {
 				continue
 			}
-			switch strings.ToLower(strings.TrimSpace(c.Value(i))) {
-			case "1", "true", "yes", "y", "t":
-				out[i] = true
-			case "0", "false", "no", "n", "f", "":
-			default:
-				return nil, &StepError{Msg: fmt.Sprintf("column %q row %d: %q is not a yes/no value; use true/false, 1/0 or yes/no", name, i+1, c.Value(i)), Err: ErrBadData}
+			if err := text(i, c.Value(i)); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	case *array.Dictionary:
+		v, valid, err := arrowio.Strings(c)
+		if err != nil {
+			return nil, &StepError{Msg: fmt.Sprintf("column %q has type %s; a respondent flag must be boolean, integer (0/1) or text (yes/no)", name, a.DataType()), Err: ErrBadData}
+		}
+		for i, s := range v {
+			if valid != nil && !valid[i] {
+				continue
+			}
+			if err := text(i, s); err != nil {
+				return nil, err
 			}
 		}
 		return out, nil

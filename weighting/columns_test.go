@@ -22,6 +22,7 @@ func TestColumnKinds(t *testing.T) {
 		{Name: "flag_s", Type: arrow.BinaryTypes.String, Nullable: true},
 		{Name: "flag_i", Type: arrow.PrimitiveTypes.Int8, Nullable: true},
 		{Name: "u", Type: arrow.PrimitiveTypes.Uint32},
+		{Name: "flag_d", Type: dictType, Nullable: true},
 	}, nil)
 	b := array.NewRecordBuilder(mem, schema)
 	defer b.Release()
@@ -36,6 +37,14 @@ func TestColumnKinds(t *testing.T) {
 	b.Field(3).(*array.StringBuilder).AppendValues([]string{"yes", "No", "", "TRUE"}, []bool{true, true, false, true})
 	b.Field(4).(*array.Int8Builder).AppendValues([]int8{1, 0, 0, 2}, []bool{true, true, false, true})
 	b.Field(5).(*array.Uint32Builder).AppendValues([]uint32{10, 20, 30, 40}, nil)
+	fdb := b.Field(6).(*array.BinaryDictionaryBuilder)
+	for _, v := range []string{"no", "Yes", "", "y"} {
+		if v == "" {
+			fdb.AppendNull()
+		} else if err := fdb.AppendString(v); err != nil {
+			t.Fatal(err)
+		}
+	}
 	rec := b.NewRecordBatch()
 	defer rec.Release()
 
@@ -65,6 +74,14 @@ func TestColumnKinds(t *testing.T) {
 	}
 	if _, err := flagColumn(rec, "s"); !errors.Is(err, ErrBadData) || !strings.Contains(err.Error(), `"a"`) {
 		t.Errorf("bad flag text: %v", err)
+	}
+	// dictionary-encoded text (an R factor, a pandas categorical)
+	fd, err := flagColumn(rec, "flag_d")
+	if err != nil || !slices.Equal(fd, []bool{false, true, false, true}) {
+		t.Errorf("dictionary flags %v %v", fd, err)
+	}
+	if _, err := flagColumn(rec, "d"); !errors.Is(err, ErrBadData) || !strings.Contains(err.Error(), `"d" row 1: "Hà Nội"`) {
+		t.Errorf("bad dictionary flag: %v", err)
 	}
 	u, err := numericColumn(rec, "u")
 	if err != nil || u[3] != 40 {
