@@ -31,8 +31,7 @@ type env struct {
 }
 
 // command is one subcommand. run returns nil on success; a *usageError or
-// *inputError (exit 2) for bad usage or bad input; errNotYet (exit 1) for a
-// capability that has not landed; any other error exits 1.
+// *inputError (exit 2) for bad usage or bad input; any other error exits 1.
 type command struct {
 	name    string
 	usage   string // one line: flags synopsis
@@ -69,9 +68,6 @@ func badInput(err error) error {
 	}
 	return &inputError{err}
 }
-
-// errNotYet is returned by commands whose capability has not landed yet.
-var errNotYet = errors.New("not implemented yet")
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
@@ -118,9 +114,6 @@ func exitCode(stderr io.Writer, c *command, err error) int {
 	case errors.As(err, &ie):
 		fmt.Fprintf(stderr, "sipas %s: %v\n", c.name, err)
 		return 2
-	case errors.Is(err, errNotYet):
-		fmt.Fprintf(stderr, "sipas %s: %v\n", c.name, err)
-		return 1
 	default:
 		fmt.Fprintf(stderr, "sipas %s: %v\n", c.name, err)
 		return 1
