@@ -253,12 +253,15 @@ func ratio(a, b int64) float64 {
 
 // compareValues orders stratum and domain values: numerically when both
 // are numbers (cmp.Compare, so "NaN" comes first and the order stays
-// consistent), otherwise as text bytewise.
+// consistent), otherwise — or when the numbers are equal ("1" and "1.0") —
+// as text bytewise.
 func compareValues(a, b string) int {
 	x, e1 := strconv.ParseFloat(a, 64)
 	y, e2 := strconv.ParseFloat(b, 64)
-	if e1 == nil && e2 == nil && x != y {
-		return cmp.Compare(x, y)
+	if e1 == nil && e2 == nil {
+		if c := cmp.Compare(x, y); c != 0 {
+			return c
+		}
 	}
 	return strings.Compare(a, b)
 }
