@@ -79,6 +79,17 @@ func qtBallots(t *testing.T, dir, name string, years ...int) string {
 	return path
 }
 
+// qtValidate runs `sipas validate` of in into clean and exc and returns
+// the counts it printed.
+func qtValidate(t *testing.T, in, clean, exc string) map[string]int {
+	t.Helper()
+	code, stdout, stderr := vtRun(t, "", "validate", "--in", in, "--out", clean, "--excluded", exc, "--show", "0")
+	if code != 0 {
+		t.Fatalf("validate: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	return qtCounts(t, stdout)
+}
+
 // qtCounts reads the counts `sipas validate` printed.
 func qtCounts(t *testing.T, stdout string) map[string]int {
 	t.Helper()
@@ -134,19 +145,12 @@ func TestQualityParquetPipeline(t *testing.T) {
 	dir := t.TempDir()
 	in := qtBallots(t, dir, "ballots.csv", 2020)
 	clean, exc := filepath.Join(dir, "clean.parquet"), filepath.Join(dir, "excluded.csv")
-	code, stdout, stderr := vtRun(t, "", "validate", "--in", in, "--out", clean, "--excluded", exc, "--show", "0")
-	if code != 0 {
-		t.Fatalf("validate: exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	counts := qtCounts(t, stdout)
+	counts := qtValidate(t, in, clean, exc)
 	if counts["rows_excluded"] != 3 || counts["duplicate_ballot_id"] != 1 || counts["invalid_code"] != 1 || counts["unknown_province"] != 1 {
-		t.Fatalf("validate did not exclude the three faulty rows:\n%s", stdout)
+		t.Fatalf("validate did not exclude the three faulty rows: counts %v", counts)
 	}
 
-	spec := filepath.Join(dir, "WEIGHTING.json")
-	if err := os.WriteFile(spec, []byte(qtSpec), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	spec := writeFile(t, dir, "WEIGHTING.json", qtSpec)
 	weighted := filepath.Join(dir, "weighted.parquet")
 	if code, stdout, stderr := vtRun(t, "", "weight", "--in", clean, "--spec", spec, "--out", weighted); code != 0 {
 		t.Fatalf("weight: exit %d\n%s\n%s", code, stdout, stderr)
@@ -209,7 +213,7 @@ func TestQualityParquetPipeline(t *testing.T) {
 
 	rep := filepath.Join(dir, "rep")
 	args := append([]string{"report", "--in", weighted, "--out", rep, "--weight", "final_weight"}, qtDesign...)
-	code, stdout, stderr = vtRun(t, "", args...)
+	code, stdout, stderr := vtRun(t, "", args...)
 	if code != 0 {
 		t.Fatalf("report: exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -281,11 +285,7 @@ func TestQualityIPCByYear(t *testing.T) {
 	dir := t.TempDir()
 	in := qtBallots(t, dir, "ballots.csv", 2019, 2020)
 	clean, exc := filepath.Join(dir, "clean.arrow"), filepath.Join(dir, "excluded.csv")
-	code, stdout, stderr := vtRun(t, "", "validate", "--in", in, "--out", clean, "--excluded", exc, "--show", "0")
-	if code != 0 {
-		t.Fatalf("validate: exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	counts := qtCounts(t, stdout)
+	counts := qtValidate(t, in, clean, exc)
 	var vm validationMeta
 	if err := json.Unmarshal([]byte(qtMetadata(t, clean)[metaValidation]), &vm); err != nil {
 		t.Fatal(err)
@@ -345,10 +345,7 @@ func TestQualityIPCByYear(t *testing.T) {
 		classes string
 		split   bool
 	}{{`["year", "region"]`, true}, {`["region"]`, false}} {
-		spec := filepath.Join(dir, "W.json")
-		if err := os.WriteFile(spec, []byte(strings.Replace(qtSpec, `["region"]`, c.classes, 1)), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		spec := writeFile(t, dir, "W.json", strings.Replace(qtSpec, `["region"]`, c.classes, 1))
 		weighted := filepath.Join(dir, "weighted.arrow")
 		if code, stdout, stderr := vtRun(t, "", "weight", "--in", clean, "--spec", spec, "--out", weighted); code != 0 {
 			t.Fatalf("weight: exit %d\n%s\n%s", code, stdout, stderr)
@@ -390,11 +387,7 @@ func TestQualityCSVExcluded(t *testing.T) {
 	dir := t.TempDir()
 	in := qtBallots(t, dir, "ballots.csv", 2020)
 	clean, exc := filepath.Join(dir, "clean.csv"), filepath.Join(dir, "excluded.csv")
-	code, stdout, stderr := vtRun(t, "", "validate", "--in", in, "--out", clean, "--excluded", exc, "--show", "0")
-	if code != 0 {
-		t.Fatalf("validate: exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	counts := qtCounts(t, stdout)
+	counts := qtValidate(t, in, clean, exc)
 	rep := filepath.Join(dir, "rep")
 	args := append([]string{"report", "--in", clean, "--excluded", exc, "--out", rep}, qtDesign...)
 	if code, stdout, stderr := vtRun(t, "", args...); code != 0 {
