@@ -122,18 +122,6 @@ type ResponseRate struct {
 	ResponseRate, ValidRate float64
 }
 
-// NewResponseRate is the response accounting of a class with its rates
-// Returned/Issued and Valid/Issued (NaN when nothing was issued).
-func NewResponseRate(class string, issued, returned, valid int) ResponseRate {
-	rr := ResponseRate{Class: class, Issued: issued, Returned: returned, Valid: valid,
-		ResponseRate: math.NaN(), ValidRate: math.NaN()}
-	if issued > 0 {
-		rr.ResponseRate = float64(returned) / float64(issued)
-		rr.ValidRate = float64(valid) / float64(issued)
-	}
-	return rr
-}
-
 // Methods describes how the numbers were made, for the methods note.
 type Methods struct {
 	// Weighted says whether final weights were used.
@@ -420,7 +408,8 @@ func quality(y YearInput) *Quality {
 	}
 	if s := y.Nonresponse; s != nil {
 		for _, r := range s.ResponseRates {
-			q.ResponseRates = append(q.ResponseRates, NewResponseRate(r.Class, r.Issued, r.Returned, r.Valid))
+			q.ResponseRates = append(q.ResponseRates, ResponseRate{Class: r.Class, Issued: r.Issued, Returned: r.Returned,
+				Valid: r.Valid, ResponseRate: r.ReturnedRate, ValidRate: r.ValidRate})
 		}
 	}
 	return q

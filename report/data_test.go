@@ -171,7 +171,9 @@ func TestQuality(t *testing.T) {
 		v := &index.Validation{RowsIn: 1000 + i, RowsUsed: 950, RowsExcluded: 50 + i,
 			ByReason: map[string]int{index.ReasonDuplicateID: 20, index.ReasonInvalidCode: 30 + i}}
 		nr := &weighting.StepResult{Kind: "nonresponse", ResponseRates: []weighting.ResponseRate{
-			{Class: "Hà Nội", Issued: 400, Returned: 300, Valid: 280}, {Class: "=Huế", Issued: 0}}}
+			// rates as weighting.Nonresponse computes them
+			{Class: "Hà Nội", Issued: 400, Returned: 300, Valid: 280, ReturnedRate: 300.0 / 400, ValidRate: 280.0 / 400},
+			{Class: "=Huế", Issued: 0, ReturnedRate: math.NaN(), ValidRate: math.NaN()}}}
 		ys = append(ys, YearInput{Year: y, Result: fixtureResult(y, names), Validation: v, Nonresponse: nr, Issued: 1250, Returned: 1000 + i})
 	}
 	d, err := FromYears(ys, nil)

@@ -71,13 +71,3 @@ func TestColourScale(t *testing.T) {
 		}
 	}
 }
-
-func TestNewResponseRate(t *testing.T) {
-	r := NewResponseRate("Hà Nội", 40, 30, 27)
-	if r.ResponseRate != 0.75 || r.ValidRate != 0.675 || r.Issued != 40 || r.Class != "Hà Nội" {
-		t.Errorf("NewResponseRate = %+v, want rates 30/40 and 27/40", r)
-	}
-	if r := NewResponseRate("x", 0, 0, 0); !math.IsNaN(r.ResponseRate) || !math.IsNaN(r.ValidRate) {
-		t.Errorf("nothing issued: rates %v, %v, want NaN", r.ResponseRate, r.ValidRate)
-	}
-}

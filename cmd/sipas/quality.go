@@ -373,7 +373,8 @@ func qualityOf(v *validationYear, w *weightingYear) *report.Quality {
 	if w != nil {
 		q.Issued, q.Returned = w.Issued, w.Returned
 		for _, c := range w.Classes {
-			q.ResponseRates = append(q.ResponseRates, report.NewResponseRate(c.Class, c.Issued, c.Returned, c.Valid))
+			q.ResponseRates = append(q.ResponseRates, report.ResponseRate{Class: c.Class, Issued: c.Issued, Returned: c.Returned,
+				Valid: c.Valid, ResponseRate: float64(c.ReturnedRate), ValidRate: float64(c.ValidRate)})
 		}
 	}
 	return q
