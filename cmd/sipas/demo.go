@@ -127,13 +127,9 @@ func runDemo(e *env, c *command, args []string) error {
 	if err != nil {
 		return err
 	}
-	trows := make([]index.TrendRow, len(tr.Rows))
-	for i, r := range tr.Rows {
-		trows[i] = r.TrendRow
-	}
 	progress("trends, ranks and differences to the nation", t0)
 	t0 = time.Now()
-	data, err := report.FromYears(inputs, &report.BuildOptions{By: "province", Title: "SIPAS — synthetic demo survey", Trend: trows})
+	data, err := report.FromYears(inputs, &report.BuildOptions{By: "province", Title: "SIPAS — synthetic demo survey", Trend: trendRows(tr)})
 	if err != nil {
 		return err
 	}

@@ -165,10 +165,6 @@ func runReport(e *env, c *command, args []string) error {
 	if err != nil {
 		return badInput(err)
 	}
-	trows := make([]index.TrendRow, len(tres.Rows))
-	for i := range tres.Rows {
-		trows[i] = tres.Rows[i].TrendRow
-	}
 	var inputs []report.YearInput
 	for i, yr := range tres.Years {
 		in := report.YearInput{Year: yr.Year, Result: yr.Index}
@@ -201,7 +197,7 @@ func runReport(e *env, c *command, args []string) error {
 	}
 	methods := report.Methods{Weighted: df.weight != "" || df.weighting != "", Variance: spec.Variance.String(),
 		CI: ci.String(), Level: level, Score: *ixf.score, Adjust: adj.String(), Design: describeFlags(df), DF: df.dfr.String()}
-	data, err := report.FromYears(inputs, &report.BuildOptions{By: *by, Methods: methods, Trend: trows})
+	data, err := report.FromYears(inputs, &report.BuildOptions{By: *by, Methods: methods, Trend: trendRows(tres)})
 	if err != nil {
 		return badInput(err)
 	}
@@ -210,6 +206,16 @@ func runReport(e *env, c *command, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "report for %s written to %s (index.html, tables/*.csv, charts/*.png and *.svg)\n", yearsText(years), *out)
 	return nil
+}
+
+// trendRows are the CompareYears rows of res, as report.BuildOptions.Trend
+// takes them (sipas report and sipas demo).
+func trendRows(res *index.TrendResult) []index.TrendRow {
+	rows := make([]index.TrendRow, len(res.Rows))
+	for i := range res.Rows {
+		rows[i] = res.Rows[i].TrendRow
+	}
+	return rows
 }
 
 // describeFlags is the design in words for the methods note.
