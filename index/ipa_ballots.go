@@ -261,20 +261,26 @@ func ImportancePerformanceOf(d *sampling.Design, rec arrow.RecordBatch, q *Quest
 	return out, nil
 }
 
+// IPAMeans returns the split of the importance–performance quadrants: the
+// means of the importances and of the performances over the criteria where
+// both are defined (NaN when none is).
+func IPAMeans(rows []IPA) (importance, performance float64) {
+	var k float64
+	for _, r := range rows {
+		if !math.IsNaN(r.Importance) && !math.IsNaN(r.Performance) {
+			importance += r.Importance
+			performance += r.Performance
+			k++
+		}
+	}
+	return importance / k, performance / k
+}
+
 // ipaQuadrants sets the quadrants of one domain's criteria as
 // ImportancePerformance does: split at the means of the defined
 // importances and performances, ties going to "important" and "good".
 func ipaQuadrants(out []IPA) {
-	var mi, mp, k float64
-	for _, r := range out {
-		if !math.IsNaN(r.Importance) && !math.IsNaN(r.Performance) {
-			mi += r.Importance
-			mp += r.Performance
-			k++
-		}
-	}
-	mi /= k
-	mp /= k
+	mi, mp := IPAMeans(out)
 	for c := range out {
 		r := &out[c]
 		r.Quadrant = QuadrantUnknown

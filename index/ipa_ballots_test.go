@@ -257,3 +257,16 @@ func BenchmarkImportancePerformanceOf(b *testing.B) {
 		}
 	}
 }
+
+// TestIPAMeans: the split is the mean over the criteria where both values
+// are defined (by hand: (0.2+0.4)/2 and (80+90)/2), NaN without any.
+func TestIPAMeans(t *testing.T) {
+	nan := math.NaN()
+	mi, mp := IPAMeans([]IPA{{Importance: 0.2, Performance: 80}, {Importance: nan, Performance: 10}, {Importance: 0.4, Performance: 90}})
+	if math.Abs(mi-0.3) > 1e-15 || mp != 85 {
+		t.Errorf("IPAMeans = %v, %v; want 0.3, 85", mi, mp)
+	}
+	if mi, mp := IPAMeans([]IPA{{Importance: nan, Performance: 50}}); !math.IsNaN(mi) || !math.IsNaN(mp) {
+		t.Errorf("no defined criterion: %v, %v; want NaN", mi, mp)
+	}
+}

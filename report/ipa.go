@@ -76,18 +76,13 @@ func attachIPA(byKey map[string]*Domain, rows []index.IPARow) {
 	}
 }
 
-// ipaMeans are the means of the defined importances and performances (the
-// quadrant split of index.ImportancePerformance).
+// ipaMeans are the quadrant split of the rows (index.IPAMeans).
 func ipaMeans(rows []index.IPARow) (imp, perf float64) {
-	var k float64
-	for _, r := range rows {
-		if !math.IsNaN(r.Importance) && !math.IsNaN(r.Performance) {
-			imp += r.Importance
-			perf += r.Performance
-			k++
-		}
+	v := make([]index.IPA, len(rows))
+	for i, r := range rows {
+		v[i] = r.IPA
 	}
-	return imp / k, perf / k
+	return index.IPAMeans(v)
 }
 
 // ipaSorted returns the rows by quadrant (fix first, keep up, low
