@@ -1,6 +1,7 @@
 package index
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
 	"gonum.org/v1/gonum/floats/scalar"
 )
 
@@ -123,35 +125,115 @@ func vsNationTestRecord(t *testing.T, psuOf func(stratum, psu string) string, fp
 	return array.NewRecordBatch(schema, []arrow.Array{sa, pa, wa, fa}, rec.NumRows()), num, den, strata
 }
 
-// TestVsNationDiffOnePass checks the one-call path of VsNationDiff (every
-// stratum in one domain) against the per-domain path — whose R golden is
-// TestVsNationDiffR — at 1e-9: with rows outside every domain (−1), an
-// empty domain, a criterion nobody answered in one domain, a
-// first-stage fpc and single-PSU strata under each stratum-local lonely
-// option. It also checks that the R golden's crossing domains take the
-// per-domain path.
-func TestVsNationDiffOnePass(t *testing.T) {
+// vsNationPerDomain is an independent VsNationDiff: one EstimateRatios
+// call per domain, without domains, over 2C estimands — the C ratios on
+// the domain-zeroed variables y_c·d_g, x_c·d_g (the same estimate and
+// influence values as R's domain estimation) and the C national ratios —
+// with the contrasts e_c − e_{C+c} and Σ_c a_mc (e_c − e_{C+c}): the R
+// computation of testdata/trend.R (svyratio covmat = TRUE, svycontrast).
+func vsNationPerDomain(t *testing.T, d *sampling.Design, num, den [][]float64, domain []int32, nDomains int, composites [][]float64) *VsNationResult {
+	t.Helper()
+	c, n := len(num), d.Rows()
+	var combos [][]float64
+	for k := range c {
+		v := make([]float64, 2*c)
+		v[k], v[c+k] = 1, -1
+		combos = append(combos, v)
+	}
+	for _, a := range composites {
+		v := make([]float64, 2*c)
+		for k, x := range a {
+			v[k], v[c+k] = x, -x
+		}
+		combos = append(combos, v)
+	}
+	res := &VsNationResult{Diff: make([][]float64, nDomains), SE: make([][]float64, nDomains)}
+	for g := range nDomains {
+		gy, gx := make([][]float64, c), make([][]float64, c)
+		for k := range c {
+			gy[k], gx[k] = make([]float64, n), make([]float64, n)
+			for i := range n {
+				if domain[i] == int32(g) {
+					gy[k][i], gx[k][i] = num[k][i], den[k][i]
+				}
+			}
+		}
+		out, err := d.EstimateRatios(&sampling.Ratios{
+			Num:    append(gy, num...),
+			Den:    append(gx, den...),
+			Combos: combos,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Diff[g] = out.Est[2*c:]
+		res.SE[g] = out.SE[2*c:]
+	}
+	return res
+}
+
+// TestVsNationDiffPerDomain checks VsNationDiff (one engine call with
+// Ratios.VsOverall) against vsNationPerDomain at 1e-9 on
+// testdata/trend/vsnation_data.csv: with rows outside every domain (−1),
+// an empty domain, a criterion nobody answered in one domain, a
+// first-stage fpc, single-PSU strata under each stratum-local lonely
+// option, domains crossing the strata, replicate designs (JKn, bootstrap)
+// and calibrated weights (post-stratification to the strata with
+// weighting's AdjustInfluence hook).
+func TestVsNationDiffPerDomain(t *testing.T) {
 	domOf := map[string]int32{"1": 0, "2": 0, "3": 2, "4": -1} // domain 1 is empty
 	comps := [][]float64{{0.5, 0.5, 0}, {0.25, 0.25, 0.5}}
+	same := func(s, p string) string { return p }
 	cases := []struct {
-		name   string
-		psuOf  func(s, p string) string
-		fpc    float64
-		lonely sampling.LonelyPSU
+		name    string
+		psuOf   func(s, p string) string
+		fpc     float64
+		lonely  sampling.LonelyPSU
+		vr      sampling.VarianceMethod
+		cross   bool // domains by row parity (crossing strata and PSUs)
+		calibre bool
 	}{
-		{"clusters", func(s, p string) string { return p }, 0, sampling.LonelyFail},
-		{"fpc", func(s, p string) string { return p }, 40, sampling.LonelyFail},
-		{"lonely adjust", lonelyPSUs, 40, sampling.LonelyAdjust},
-		{"lonely certainty", lonelyPSUs, 0, sampling.LonelyCertainty},
-		{"lonely remove", lonelyPSUs, 0, sampling.LonelyRemove},
+		{name: "clusters", psuOf: same},
+		{name: "fpc", psuOf: same, fpc: 40},
+		{name: "lonely adjust", psuOf: lonelyPSUs, fpc: 40, lonely: sampling.LonelyAdjust},
+		{name: "lonely certainty", psuOf: lonelyPSUs, lonely: sampling.LonelyCertainty},
+		{name: "lonely remove", psuOf: lonelyPSUs, lonely: sampling.LonelyRemove},
+		{name: "lonely average", psuOf: lonelyPSUs, lonely: sampling.LonelyAverage},
+		{name: "crossing", psuOf: same, fpc: 40, cross: true},
+		{name: "jkn", psuOf: same, vr: sampling.JKn},
+		{name: "bootstrap crossing", psuOf: same, vr: sampling.Bootstrap, cross: true},
+		{name: "calibrated", psuOf: same, fpc: 40, calibre: true},
+		{name: "calibrated crossing", psuOf: same, calibre: true, cross: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			rec, num, den, strata := vsNationTestRecord(t, tc.psuOf, tc.fpc)
 			defer rec.Release()
-			spec := &sampling.DesignSpec{Weight: "weight", Strata: "stratum", PSU: "psu", Lonely: tc.lonely}
+			spec := &sampling.DesignSpec{Weight: "weight", Strata: "stratum", PSU: "psu", Lonely: tc.lonely, Variance: tc.vr, Replicates: 30}
 			if tc.fpc > 0 {
 				spec.FPC = "fpc"
+			}
+			if tc.calibre {
+				// post-stratify to the strata, totals 1.1 × the weights'
+				tot := map[string]float64{}
+				w := rec.Column(2).(*array.Float64).Float64Values()
+				for i, s := range strata {
+					tot[s] += 1.1 * w[i]
+				}
+				ws, err := weighting.ParseSpecBytes([]byte(fmt.Sprintf(`{"design_weight": "weight", "output": {"weight": "calw"},
+					"steps": [{"rake": {"margins": [{"by": ["stratum"], "totals": {"1": %.17g, "2": %.17g, "3": %.17g, "4": %.17g}}]}}]}`,
+					tot["1"], tot["2"], tot["3"], tot["4"])))
+				if err != nil {
+					t.Fatal(err)
+				}
+				wr, err := weighting.Apply(ws, rec, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cal := weighting.AppendWeights(memory.DefaultAllocator, rec, ws.Output, wr.Weights, nil)
+				defer cal.Release()
+				rec = cal
+				spec.Weight, spec.AdjustInfluence = "calw", wr.AdjustInfluence
 			}
 			d, err := sampling.NewDesign(rec, spec)
 			if err != nil {
@@ -160,27 +242,35 @@ func TestVsNationDiffOnePass(t *testing.T) {
 			domain := make([]int32, len(strata))
 			for i, s := range strata {
 				domain[i] = domOf[s]
-				if s == "3" { // nobody answered criterion 3 in domain 2
+				if tc.cross {
+					domain[i] = int32(i%2) * 2 // domains 0 and 2, 1 empty
+				}
+				if s == "3" && !tc.cross { // nobody answered criterion 3 in domain 2
 					num[2][i], den[2][i] = 0, 0
 				}
 			}
-			if !vsNationNested(d, domain) {
-				t.Fatal("strata nested in domains not detected")
+			if tc.cross {
+				for i := range domain {
+					if domain[i] == 2 && i%4 == 0 {
+						domain[i] = -1
+					}
+				}
 			}
 			got, err := VsNationDiff(d, num, den, domain, 3, comps)
 			if err != nil {
 				t.Fatal(err)
 			}
-			combos := [][]float64{{1, 0, 0, -1, 0, 0}, {0, 1, 0, 0, -1, 0}, {0, 0, 1, 0, 0, -1},
-				{0.5, 0.5, 0, -0.5, -0.5, 0}, {0.25, 0.25, 0.5, -0.25, -0.25, -0.5}}
-			want, err := vsNationPerDomain(d, num, den, domain, 3, combos)
-			if err != nil {
-				t.Fatal(err)
-			}
+			want := vsNationPerDomain(t, d, num, den, domain, 3, comps)
 			finite := 0
 			for g := range 3 {
 				for j := range 5 {
 					gd, gs, wd, ws := got.Diff[g][j], got.SE[g][j], want.Diff[g][j], want.SE[g][j]
+					if g == 1 { // empty: NaN (the per-domain reference gives NaN too)
+						if !math.IsNaN(gd) || !math.IsNaN(gs) {
+							t.Errorf("empty domain, index %d: %v %v", j, gd, gs)
+						}
+						continue
+					}
 					if math.IsNaN(wd) != math.IsNaN(gd) || math.IsNaN(ws) != math.IsNaN(gs) {
 						t.Errorf("domain %d index %d: diff %v SE %v, per domain %v %v", g, j, gd, gs, wd, ws)
 						continue
@@ -192,29 +282,19 @@ func TestVsNationDiffOnePass(t *testing.T) {
 					if !scalar.EqualWithinAbsOrRel(gd, wd, 1e-14, 1e-9) || !scalar.EqualWithinAbsOrRel(gs, ws, 1e-14, 1e-9) {
 						t.Errorf("domain %d index %d: diff %v SE %v, per domain %v %v", g, j, gd, gs, wd, ws)
 					}
+					if !(gs > 0) {
+						t.Errorf("domain %d index %d: SE %v", g, j, gs)
+					}
 				}
 			}
-			// domain 0: 5 finite; domain 1 empty; domain 2: c1, c2, A
-			if finite != 8 {
-				t.Errorf("%d finite differences, want 8", finite)
+			// domain 0: 5 finite; domain 1 empty; domain 2: c1, c2, A (all 5 crossing)
+			if want := map[bool]int{false: 8, true: 10}[tc.cross]; finite != want {
+				t.Errorf("%d finite differences, want %d", finite, want)
 			}
-			if !math.IsNaN(got.Diff[2][2]) || !math.IsNaN(got.Diff[2][4]) || math.IsNaN(got.Diff[2][3]) {
+			if !tc.cross && (!math.IsNaN(got.Diff[2][2]) || !math.IsNaN(got.Diff[2][4]) || math.IsNaN(got.Diff[2][3])) {
 				t.Errorf("domain 2 without criterion 3: %v", got.Diff[2])
 			}
 		})
-	}
-	rec, _, _, strata := vsNationTestRecord(t, func(s, p string) string { return p }, 0)
-	defer rec.Release()
-	d, err := sampling.NewDesign(rec, &sampling.DesignSpec{Weight: "weight", Strata: "stratum", PSU: "psu"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cross := make([]int32, len(strata))
-	for i := range cross {
-		cross[i] = int32(i % 2)
-	}
-	if vsNationNested(d, cross) {
-		t.Error("domains crossing strata taken as nested")
 	}
 }
 

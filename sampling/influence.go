@@ -36,6 +36,11 @@ import (
 // same combination of its terms' and it costs no hook call. With Cov the
 // PSU totals of the J vectors of one domain are kept (J × #PSU floats) to
 // form the covariance.
+//
+// VsOverall: the overall domain is done first and its adjusted PSU totals
+// (J × #PSU) kept; each domain's adjusted PSU totals minus them are the
+// PSU totals of the adjusted difference (the hook is linear), whose
+// variance goes to t.vsV.
 func (d *Design) vrInfluence(r *Ratios, t *vrTotals) (V []float64, cov [][]float64, s1, s2 []float64) {
 	if len(r.Items) > 0 {
 		r = vrMaterialize(r, d.n)
@@ -83,12 +88,13 @@ func (d *Design) vrInfluence(r *Ratios, t *vrTotals) (V []float64, cov [][]float
 	type scratch struct {
 		zs   [][]float64 // a block of influence vectors
 		tot  []float64   // PSU totals when Cov is not asked
+		dtot []float64   // PSU totals of domain − overall (VsOverall)
 		cacc [][]float64 // [c][p]: this worker's share of the combinations' PSU totals
 	}
 	bs := max(1, min((K+nw-1)/nw, infBlockFloats/max(1, d.n)))
 	scr := make([]scratch, nw)
 	for i := range scr {
-		scr[i] = scratch{zs: make([][]float64, bs), tot: make([]float64, P), cacc: make([][]float64, C)}
+		scr[i] = scratch{zs: make([][]float64, bs), tot: make([]float64, P), dtot: make([]float64, P), cacc: make([][]float64, C)}
 		for j := range scr[i].zs {
 			scr[i].zs[j] = make([]float64, d.n)
 		}
@@ -103,7 +109,35 @@ func (d *Design) vrInfluence(r *Ratios, t *vrTotals) (V []float64, cov [][]float
 			tots[j] = make([]float64, P)
 		}
 	}
+	var allTot [][]float64 // [j][p] the overall's adjusted PSU totals (VsOverall)
+	order := make([]int, 0, G)
+	if t.vs {
+		allTot = make([][]float64, J)
+		for j := range allTot {
+			allTot[j] = make([]float64, P)
+		}
+		order = append(order, t.overall)
+	}
 	for g := 0; g < G; g++ {
+		if !t.vs || g != t.overall {
+			order = append(order, g)
+		}
+	}
+	// vsAdd records the adjusted PSU totals tot of (g, j) for the differences
+	vsAdd := func(g, j int, tot, dtot []float64) {
+		if !t.vs {
+			return
+		}
+		if g == t.overall {
+			copy(allTot[j], tot)
+			return
+		}
+		for p, v := range tot {
+			dtot[p] = v - allTot[j][p]
+		}
+		t.vsV[g*J+j] = d.infStrataCov(dtot, dtot)
+	}
+	for _, g := range order {
 		rows := rowsOf(g)
 		var wg sync.WaitGroup
 		for wi := 0; wi < nw; wi++ {
@@ -136,6 +170,7 @@ func (d *Design) vrInfluence(r *Ratios, t *vrTotals) (V []float64, cov [][]float
 						if !r.Cov {
 							V[g*J+k] = d.infStrataCov(tot, tot)
 						}
+						vsAdd(g, k, tot, sc.dtot)
 						// the hook is linear: a combination's adjusted PSU
 						// totals are the combination of its terms'
 						for _, u := range uses[k] {
@@ -165,6 +200,7 @@ func (d *Design) vrInfluence(r *Ratios, t *vrTotals) (V []float64, cov [][]float
 			} else {
 				V[g*J+K+c] = d.infStrataCov(tot, tot)
 			}
+			vsAdd(g, K+c, tot, scr[0].dtot)
 		}
 		if r.Cov {
 			c := make([]float64, J*J)
@@ -182,6 +218,9 @@ func (d *Design) vrInfluence(r *Ratios, t *vrTotals) (V []float64, cov [][]float
 		sc := d.vrAverageScale(r, t)
 		for i := range V {
 			V[i] *= sc[i]
+		}
+		for i := range t.vsV {
+			t.vsV[i] *= sc[t.overall*J+i%J]
 		}
 		for g := range cov {
 			for j := 0; j < J; j++ {

@@ -590,6 +590,36 @@ func (d *Design) vrReplicate(r *Ratios, t *vrTotals) ([]float64, [][]float64, er
 			V[gj] = reps.scale * v
 		}
 	}
+	if t.vs {
+		// domain − overall per replicate (VsOverall), centred at the
+		// full-sample difference (mse) or the replicates' mean
+		gA := t.overall
+		for g := 0; g < gA; g++ {
+			for j := 0; j < J; j++ {
+				diff := func(rep int) float64 { return theta[(rep*G+g)*J+j] - theta[(rep*G+gA)*J+j] }
+				var c float64
+				if reps.mse {
+					c = t.est[g*J+j] - t.est[gA*J+j]
+				} else {
+					s, n := 0.0, 0
+					for rep := 0; rep < R; rep++ {
+						if v := diff(rep); !math.IsNaN(v) && reps.rscales[rep] > 0 {
+							s += v
+							n++
+						}
+					}
+					c = s / float64(n)
+				}
+				v := 0.0
+				for rep := 0; rep < R; rep++ {
+					if dv := diff(rep) - c; !math.IsNaN(dv) {
+						v += reps.rscales[rep] * dv * dv
+					}
+				}
+				t.vsV[g*J+j] = reps.scale * v
+			}
+		}
+	}
 	var cov [][]float64
 	if r.Cov {
 		cov = make([][]float64, G)

@@ -43,6 +43,14 @@ type Ratios struct {
 	// NDomains) computed in the same passes over the data (national and by
 	// province at once). Ignored when Domain is nil.
 	Overall bool
+	// VsOverall also estimates, for every domain g < NDomains and every
+	// estimand or combination j, the difference θ_gj − θ_overall,j and its
+	// variance (RatioResult.VsEst, VsVar, VsSE): domain minus nation. It
+	// needs Domain and Overall (a caller bug otherwise). The influence
+	// values of the difference are z_gj,i − z_all,j,i (z_gj zero outside the
+	// domain, z_all over every row), so the variance accounts for the domain
+	// being part of the whole (their covariance); see EstimateRatios.
+	VsOverall bool
 }
 
 // Item is an estimand given as codes: the mean of Values[code − Min] over
@@ -126,6 +134,11 @@ type RatioResult struct {
 	Cov []*mat.SymDense
 	// DF is the design degrees of freedom.
 	DF int
+	// VsEst, VsVar and VsSE are the differences domain − overall of
+	// Ratios.VsOverall, indexed g*(K+C)+j for the NDomains data domains
+	// (nil without VsOverall). NaN where either estimate is NaN. No design
+	// effect, N or covariance is given for them.
+	VsEst, VsVar, VsSE []float64
 }
 
 // Index returns the position of domain g, estimand j in the result slices.
@@ -140,9 +153,11 @@ type vrTotals struct {
 	W          []float64 // [g*J+j]: Σ w over observed rows
 	N, Nobs    []int     // [g*J+j]: observed rows, and those with w ≠ 0
 	combos     [][]vrTerm
-	overall    int  // index of the all-rows domain, −1 without Overall
-	nNum       int  // estimands from Num/Den; the rest are Items
-	fusable    bool // every estimand a Num/Den ratio (vrBlockFused applies)
+	overall    int       // index of the all-rows domain, −1 without Overall
+	vs         bool      // Ratios.VsOverall
+	vsV        []float64 // [g*J+j], g < overall: variance of domain − overall
+	nNum       int       // estimands from Num/Den; the rest are Items
+	fusable    bool      // every estimand a Num/Den ratio (vrBlockFused applies)
 	ytab, xtab []*[256]float64
 }
 
@@ -169,6 +184,20 @@ type vrTerm struct {
 // Replicate designs: θ̂_r is the same estimand computed with the replicate
 // weights w_ri, and V = scale Σ_r rscale_r (θ̂_r − θ̄)², θ̄ = θ̂ (mse) or the
 // mean of the θ̂_r (R svrVar).
+//
+// VsOverall: the difference D_gj = θ̂_gj − θ̂_all,j has influence values
+// z_gj,i − z_all,j,i, so its linearized variance is the formula above on
+// the PSU totals z_ghp − z_all,hp (lonely PSUs and fpc as for any estimand;
+// LonelyAverage scales it as the overall estimand, whose rows it spans).
+// They are not formed PSU by PSU for every domain: in a stratum h that
+// domain g does not touch, the difference is −z_all and contributes
+// S_h(z_all), the overall's own term; in one it touches, the PSU totals of
+// the domain and of the overall, kept from the same pass for the stratum,
+// are differenced and summed in two passes (vrStratumEndVs). With calibration (AdjustInfluence) the hook is linear:
+// the adjusted PSU totals of the domain and the whole are differenced.
+// Replicate designs: θ̂_r,gj − θ̂_r,all,j through the same V formula. The
+// R equivalent is svyratio on the domain-zeroed and whole-sample variables
+// with covmat = TRUE and svycontrast (index/testdata trend.R).
 func (d *Design) EstimateRatios(r *Ratios) (*RatioResult, error) {
 	if len(r.Items) > 0 && (d.reps != nil || len(r.Combos) > 64 ||
 		(d.spec.Lonely == LonelyAverage && d.okStrata < len(d.nh))) {
@@ -199,6 +228,21 @@ func (d *Design) EstimateRatios(r *Ratios) (*RatioResult, error) {
 			return nil, err
 		}
 		s1, s2 = d.vrDeffSums(r, t)
+	}
+	if t.vs {
+		nd := t.overall
+		res.VsEst, res.VsVar, res.VsSE = make([]float64, nd*J), make([]float64, nd*J), make([]float64, nd*J)
+		for g := 0; g < nd; g++ {
+			for j := 0; j < J; j++ {
+				i := g*J + j
+				e := t.est[i] - t.est[t.overall*J+j]
+				v := max(t.vsV[i], 0) // rounding when the domain is the whole
+				if math.IsNaN(e) {
+					v = math.NaN()
+				}
+				res.VsEst[i], res.VsVar[i], res.VsSE[i] = e, v, math.Sqrt(v)
+			}
+		}
 	}
 	for i := range V {
 		est := res.Est[i]
@@ -281,12 +325,19 @@ func (d *Design) vrCheckAndTotal(r *Ratios) *vrTotals {
 		overall = G
 		G++
 	}
+	if r.VsOverall && overall < 0 {
+		panic("sampling: EstimateRatios: VsOverall needs Domain and Overall")
+	}
 	C := len(r.Combos)
 	J := K + C
 	t := &vrTotals{K: K, C: C, J: J, G: G,
 		Y: make([]float64, G*K), X: make([]float64, G*K),
 		est: make([]float64, G*J), a: make([]float64, G*K), b: make([]float64, G*K),
-		W: make([]float64, G*J), N: make([]int, G*J), Nobs: make([]int, G*J), overall: overall, nNum: nNum}
+		W: make([]float64, G*J), N: make([]int, G*J), Nobs: make([]int, G*J), overall: overall, nNum: nNum,
+		vs: r.VsOverall}
+	if t.vs {
+		t.vsV = make([]float64, overall*J)
+	}
 	for i := range r.Items {
 		y, x := r.Items[i].table()
 		t.ytab, t.xtab = append(t.ytab, y), append(t.xtab, x)
@@ -421,6 +472,17 @@ type vrWorker struct {
 	gs        []int32   // their domains
 	wantCov   bool
 	lonelyAvg bool
+	// VsOverall (gA: the all-rows domain, −1 without it): the current
+	// stratum's PSU totals of the overall (aBuf, J per PSU with rows) and
+	// of the domains (cVal, J per entry; entry e is PSU cQ[e], chained per
+	// domain from cHead through cNext)
+	gA           int
+	aBuf, cVal   []float64
+	cQ, cNext    []int32
+	cHead, cTail []int32   // [g]
+	dq           []float64 // scratch: one domain's difference over the PSUs
+	VD           []float64 // [g*J+j] variance of domain g − overall
+	ssA          []float64 // [j] the overall's sum of squares in the stratum
 }
 
 // vrLinearize returns V (g*J+j), the covariance blocks (per g, J*J, only
@@ -468,11 +530,20 @@ func (d *Design) vrLinearize(r *Ratios, t *vrTotals) (V []float64, cov [][]float
 		for i := range wk.cov {
 			workers[0].cov[i] += wk.cov[i]
 		}
+		for i := range wk.VD {
+			workers[0].VD[i] += wk.VD[i]
+		}
+	}
+	if t.vs {
+		t.vsV = workers[0].VD[:t.overall*J]
 	}
 	if d.spec.Lonely == LonelyAverage && d.okStrata < H {
 		sc := d.vrAverageScale(r, t)
 		for i := range V {
 			V[i] *= sc[i]
+		}
+		for i := range t.vsV {
+			t.vsV[i] *= sc[t.overall*J+i%J]
 		}
 		if r.Cov {
 			c := workers[0].cov
@@ -509,6 +580,12 @@ func (d *Design) newVrWorker(t *vrTotals, wantCov bool) *vrWorker {
 	if wantCov {
 		wk.co = make([]float64, G*J*J)
 		wk.cov = make([]float64, G*J*J)
+	}
+	wk.gA = -1
+	if t.vs {
+		wk.gA = t.overall
+		wk.cHead, wk.cTail = make([]int32, G), make([]int32, G)
+		wk.VD, wk.ssA = make([]float64, G*J), make([]float64, J)
 	}
 	return wk
 }
@@ -585,6 +662,8 @@ func (d *Design) vrStrata(r *Ratios, t *vrTotals, wk *vrWorker, h0, h1 int, cell
 				}
 			}
 			// flush the PSU's totals into Σ z and the stratum accumulators
+			// (all combinations first: VsOverall reads the overall's cells
+			// while updating each domain's)
 			for _, g := range wk.touched {
 				cg := wk.cell[int(g)*J : int(g)*J+J]
 				for c, terms := range t.combos {
@@ -594,12 +673,20 @@ func (d *Design) vrStrata(r *Ratios, t *vrTotals, wk *vrWorker, h0, h1 int, cell
 					}
 					cg[K+c] = v
 				}
+			}
+			qA := int32(-1)
+			if wk.VD != nil && cells {
+				// the overall's PSU totals, PSU qA of the stratum
+				qA = int32(len(wk.aBuf) / J)
+				wk.aBuf = append(wk.aBuf, wk.cell[wk.gA*J:wk.gA*J+J]...)
+			}
+			for _, g := range wk.touched {
+				cg := wk.cell[int(g)*J : int(g)*J+J]
 				s1 := wk.s1[int(g)*J : int(g)*J+J]
 				for j, v := range cg {
 					s1[j] += v
 				}
 				if !cells {
-					clear(cg)
 					continue
 				}
 				if wk.strMark[g] != int32(h)+1 {
@@ -610,6 +697,9 @@ func (d *Design) vrStrata(r *Ratios, t *vrTotals, wk *vrWorker, h0, h1 int, cell
 					clear(wk.m2[int(g)*J : int(g)*J+J])
 					if wk.wantCov {
 						clear(wk.co[int(g)*J*J : (int(g)+1)*J*J])
+					}
+					if wk.VD != nil {
+						wk.cHead[g] = -1
 					}
 				}
 				wk.m[g]++
@@ -631,7 +721,22 @@ func (d *Design) vrStrata(r *Ratios, t *vrTotals, wk *vrWorker, h0, h1 int, cell
 					mean[j] += delta / m
 					m2[j] += delta * (cg[j] - mean[j])
 				}
-				clear(cg)
+				if wk.VD != nil && int(g) != wk.gA {
+					// keep the domain's PSU totals for the differences
+					e := int32(len(wk.cQ))
+					wk.cQ = append(wk.cQ, qA)
+					wk.cVal = append(wk.cVal, cg...)
+					wk.cNext = append(wk.cNext, -1)
+					if wk.cHead[g] < 0 {
+						wk.cHead[g] = e
+					} else {
+						wk.cNext[wk.cTail[g]] = e
+					}
+					wk.cTail[g] = e
+				}
+			}
+			for _, g := range wk.touched {
+				clear(wk.cell[int(g)*J : int(g)*J+J])
 			}
 			wk.touched = wk.touched[:0]
 		}
@@ -698,7 +803,96 @@ func (d *Design) vrStratumEnd(wk *vrWorker, h int) {
 			}
 		}
 	}
+	if wk.VD != nil {
+		d.vrStratumEndVs(wk, h)
+	}
 	wk.strTouch = wk.strTouch[:0]
+}
+
+// vrStratumEndVs adds stratum h's contribution to the variances of the
+// differences domain − overall (Ratios.VsOverall; see EstimateRatios) and
+// empties the stratum's buffers. A domain that does not touch the stratum
+// has difference −a (a: the overall's PSU totals) and gets S_h(a), from
+// the overall's Welford sums; one that does gets S_h(c − a) from its PSU
+// totals c (zero in the PSUs it does not touch) in two passes over the
+// stratum's PSUs: exact when c = a (a domain holding all the rows of the
+// estimand), where a difference of sums of squares would leave rounding.
+func (d *Design) vrStratumEndVs(wk *vrWorker, h int) {
+	J, gA := wk.J, wk.gA
+	defer func() {
+		wk.aBuf, wk.cVal, wk.cQ, wk.cNext = wk.aBuf[:0], wk.cVal[:0], wk.cQ[:0], wk.cNext[:0]
+	}()
+	nh, fh := d.nh[h], d.fh[h]
+	if fh < 1e-7 || wk.strMark[gA] != int32(h)+1 {
+		return
+	}
+	scale, center := 0.0, true
+	if nh > 1 {
+		scale = fh * float64(nh) / float64(nh-1)
+	} else if d.spec.Lonely == LonelyAdjust {
+		scale, center = fh, false
+	} else {
+		return
+	}
+	fn := float64(nh)
+	mA := float64(wk.m[gA])
+	meanA := wk.mean[gA*J : gA*J+J]
+	m2A := wk.m2[gA*J : gA*J+J]
+	ssA := wk.ssA
+	for j := 0; j < J; j++ {
+		if center {
+			tb := mA * meanA[j] / fn
+			ssA[j] = m2A[j] + mA*(meanA[j]-tb)*(meanA[j]-tb) + (fn-mA)*tb*tb
+		} else {
+			ssA[j] = m2A[j] + mA*meanA[j]*meanA[j]
+		}
+	}
+	nq := len(wk.aBuf) / J
+	for g := 0; g < gA; g++ {
+		VD := wk.VD[g*J : g*J+J]
+		if wk.strMark[g] != int32(h)+1 {
+			for j, v := range ssA {
+				VD[j] += scale * v
+			}
+			continue
+		}
+		// dq = c − a per PSU with rows (the others count as zeros)
+		if cap(wk.dq) < len(wk.aBuf) {
+			wk.dq = make([]float64, len(wk.aBuf))
+		}
+		dq := wk.dq[:len(wk.aBuf)]
+		for i, v := range wk.aBuf {
+			dq[i] = -v
+		}
+		for e := wk.cHead[g]; e >= 0; e = wk.cNext[e] {
+			q := int(wk.cQ[e])
+			cv := wk.cVal[int(e)*J : int(e)*J+J]
+			dr := dq[q*J : q*J+J]
+			for j, v := range cv {
+				dr[j] += v
+			}
+		}
+		for j := 0; j < J; j++ {
+			var ss float64
+			if center {
+				mu := 0.0
+				for q := 0; q < nq; q++ {
+					mu += dq[q*J+j]
+				}
+				mu /= fn
+				for q := 0; q < nq; q++ {
+					dv := dq[q*J+j] - mu
+					ss += dv * dv
+				}
+				ss += (fn - float64(nq)) * mu * mu
+			} else {
+				for q := 0; q < nq; q++ {
+					ss += dq[q*J+j] * dq[q*J+j]
+				}
+			}
+			VD[j] += scale * ss
+		}
+	}
 }
 
 // vrDeffSums returns Σ z and Σ z²/w per (domain, estimand) for the design
