@@ -14,15 +14,15 @@ import (
 	"os"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/csv"
 
 	"github.com/sipas-go/sipas/index"
-	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/report"
 	"github.com/sipas-go/sipas/sampling"
 )
 
 func main() {
-	in := flag.String("in", "testdata/index/sipas_small.csv", "ballots (CSV, Parquet or Arrow IPC)")
+	in := flag.String("in", "testdata/index/sipas_small.csv", "ballots (CSV with a header line)")
 	out := flag.String("out", "annual-report", "output directory")
 	by := flag.String("by", "level", "domain column of the rankings and heatmap")
 	year := flag.Int("year", 2021, "survey year")
@@ -34,7 +34,7 @@ func main() {
 }
 
 func run(w io.Writer, in, out, by string, year int) error {
-	rec, err := arrowio.ReadAll(in, arrowio.WithTypes(map[string]arrow.DataType{"ballot_id": arrow.BinaryTypes.String, "psu": arrow.BinaryTypes.String}))
+	rec, err := readCSV(in, map[string]arrow.DataType{"ballot_id": arrow.BinaryTypes.String, "psu": arrow.BinaryTypes.String})
 	if err != nil {
 		return err
 	}
@@ -87,4 +87,29 @@ func run(w io.Writer, in, out, by string, year int) error {
 	}
 	fmt.Fprintf(w, "report: %s/index.html\n", out)
 	return nil
+}
+
+// readCSV reads a whole CSV file (header line, types inferred from the
+// first rows, empty cells as nulls) into one record with arrow-go's own
+// reader: an embedding program needs nothing of sipas's internals to feed
+// the library. types fixes the columns whose inferred type would be wrong
+// (identifiers that look like numbers).
+func readCSV(path string, types map[string]arrow.DataType) (arrow.RecordBatch, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewInferringReader(f, csv.WithHeader(true), csv.WithColumnTypes(types),
+		csv.WithNullReader(true, ""), csv.WithChunk(-1))
+	defer r.Release()
+	if !r.Next() {
+		if err := r.Err(); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return nil, fmt.Errorf("%s: no rows", path)
+	}
+	rec := r.RecordBatch()
+	rec.Retain()
+	return rec, nil
 }
