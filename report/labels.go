@@ -2,6 +2,9 @@ package report
 
 import (
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
 
 	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/internal/vnmap"
@@ -191,7 +194,7 @@ func (l Lang) indexLabel(q *index.Questionnaire, kind, id string) string {
 }
 
 // methodsNote is the methods paragraph list.
-func (l Lang) methodsNote(m Methods, by string, df dfSummary) []string {
+func (l Lang) methodsNote(m Methods, q *index.Questionnaire, by string, df dfSummary) []string {
 	level := m.Level
 	if level == 0 {
 		level = 0.95
@@ -213,7 +216,7 @@ func (l Lang) methodsNote(m Methods, by string, df dfSummary) []string {
 		score = "share"
 	}
 	out := []string{
-		l.text("methods.index"),
+		l.indexMethod(q),
 		l.textf("methods.se", score, variance, ci, 100*level),
 		l.textf("methods.rank", by, adjust),
 	}
@@ -237,8 +240,8 @@ func (l Lang) methodsNote(m Methods, by string, df dfSummary) []string {
 // methodsMessages are the sentences of the methods note (methodsNote),
 // merged into messages at init; their verbs are filled by textf.
 var methodsMessages = map[string]msg{
-	"methods.index": {"Chỉ số tiêu chí: tỷ lệ (có gia quyền) câu trả lời hài lòng (mức 4 và 5) trên các câu trả lời hợp lệ, tính theo phần trăm (P_c = 100·Σw·s/Σw·v); chỉ số yếu tố: trung bình các tiêu chí của yếu tố; SIPAS: trung bình năm yếu tố (METHODOLOGY §3).",
-		"Criterion index: the weighted share of satisfied answers (codes 4 and 5) among the valid answers, in percent (P_c = 100·Σw·s/Σw·v); element index: the mean of its criteria; SIPAS: the mean of the five elements (METHODOLOGY §3)."},
+	"methods.index": {"Chỉ số tiêu chí: tỷ lệ (có gia quyền) câu trả lời hài lòng (mức %s) trên các câu trả lời hợp lệ, tính theo phần trăm (P_c = 100·Σw·s/Σw·v); chỉ số yếu tố: %s các tiêu chí của yếu tố; SIPAS: %s %d yếu tố (METHODOLOGY §3).",
+		"Criterion index: the weighted share of satisfied answers (codes %s) among the valid answers, in percent (P_c = 100·Σw·s/Σw·v); element index: the %s of its criteria; SIPAS: the %s of the %d elements (METHODOLOGY §3)."},
 	"methods.se": {"Cách tính điểm tiêu chí: %s. Sai số chuẩn theo thiết kế mẫu (%s), khoảng tin cậy %s ở mức %.0f%%; n là số phiếu của mỗi ước lượng, deff là hiệu ứng thiết kế so với mẫu ngẫu nhiên đơn giản.",
 		"Criterion score: %s. Standard errors are design-based (%s), with %s confidence intervals at the %.0f%% level; n is the number of ballots behind each estimate and deff the design effect against simple random sampling."},
 	"methods.rank": {"Các đơn vị (%s) được xếp hạng theo chỉ số SIPAS; khoảng tin cậy của hạng (Mogstad, Romano, Shaikh & Wilhelm 2024) cho biết những hạng mà dữ liệu không loại trừ được; nhóm là tứ phân vị của hạng. Thay đổi giữa các năm được kiểm định như hai mẫu độc lập, hiệu chỉnh so sánh bội %s giữa các đơn vị.",
@@ -285,4 +288,53 @@ func dfNote(data *Data) dfSummary {
 		s.domains++
 	}
 	return s
+}
+
+// indexMethod is the methods sentence on the indices of questionnaire q:
+// its satisfied codes, and whether elements and SIPAS are plain or
+// weighted means (equal weights or not).
+func (l Lang) indexMethod(q *index.Questionnaire) string {
+	if q == nil {
+		q = index.DefaultQuestionnaire()
+	}
+	codes := make([]string, len(q.Satisfied))
+	for i, c := range q.Satisfied {
+		codes[i] = strconv.Itoa(c)
+	}
+	and := map[Lang]string{LangVI: " và ", LangEN: " and "}[l]
+	if and == "" {
+		and = " and "
+	}
+	joined := strings.Join(codes, ", ")
+	if n := len(codes); n > 1 {
+		joined = strings.Join(codes[:n-1], ", ") + and + codes[n-1]
+	}
+	mean := func(equal bool) string {
+		switch {
+		case l == LangEN && equal:
+			return "mean"
+		case l == LangEN:
+			return "weighted mean"
+		case equal:
+			return "trung bình"
+		}
+		return "trung bình có trọng số"
+	}
+	critEqual := true
+	for _, e := range q.Elements {
+		var w []float64
+		for _, c := range q.Criteria {
+			if c.Element == e.ID {
+				w = append(w, c.Weight)
+			}
+		}
+		for _, x := range w {
+			critEqual = critEqual && math.Abs(x-w[0]) <= 1e-12
+		}
+	}
+	elemEqual := true
+	for _, e := range q.Elements {
+		elemEqual = elemEqual && math.Abs(e.Weight-q.Elements[0].Weight) <= 1e-12
+	}
+	return l.textf("methods.index", joined, mean(critEqual), mean(elemEqual), len(q.Elements))
 }

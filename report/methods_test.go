@@ -71,3 +71,23 @@ func TestColourScale(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexMethod: the methods sentence follows the questionnaire — its
+// satisfied codes, and plain or weighted means by its weights.
+func TestIndexMethod(t *testing.T) {
+	def := index.DefaultQuestionnaire()
+	if got := LangEN.indexMethod(def); !strings.Contains(got, "(codes 4 and 5)") || !strings.Contains(got, "element index: the mean of its criteria; SIPAS: the mean of the 5 elements") {
+		t.Errorf("default questionnaire: %q", got)
+	}
+	if got := LangVI.indexMethod(def); !strings.Contains(got, "(mức 4 và 5)") || !strings.Contains(got, "SIPAS: trung bình 5 yếu tố") {
+		t.Errorf("default questionnaire, vi: %q", got)
+	}
+	q := *def
+	q.Satisfied = []int{5}
+	q.Elements = append([]index.Element(nil), def.Elements...)
+	q.Elements[0].Weight = 0.4
+	got := LangEN.indexMethod(&q)
+	if !strings.Contains(got, "(codes 5)") || !strings.Contains(got, "SIPAS: the weighted mean of the 5 elements") || !strings.Contains(got, "element index: the mean of its criteria") {
+		t.Errorf("satisfied [5], unequal element weights: %q", got)
+	}
+}
