@@ -33,8 +33,10 @@ type TrendYear struct {
 // 95% rank sets from 10,000 draws with a fixed seed).
 type TrendRunOptions struct {
 	// Index are the settings of Compute for every year (By names the
-	// domain columns, e.g. province). NoExpectations is forced: trends
-	// are of criteria, elements and SIPAS.
+	// domain columns, e.g. province). Trends are of criteria, elements and
+	// SIPAS; the expectation shares are estimated too (into
+	// TrendYearResult.Index, not compared across years) unless
+	// NoExpectations is set or a year's ballots lack their columns.
 	Index Options
 	// ProvinceColumn is the column whose names are read as provinces when
 	// it is among Index.By; "" means "province".
@@ -66,7 +68,7 @@ type TrendYearResult struct {
 	Year      int
 	Design    *sampling.Design
 	Geography provinces.Geography // the geography its province domains are in
-	Index     *Result             // the year's Compute result
+	Index     *Result             // the year's Compute result (with the expectation shares, see TrendRunOptions.Index)
 }
 
 // TrendResultRow is one output row: the domain as column/value pairs
@@ -129,7 +131,6 @@ func Trend(years []TrendYear, q *Questionnaire, opt *TrendRunOptions) (*TrendRes
 		}
 	}
 	iopt := o.Index
-	iopt.NoExpectations = true
 
 	res := &TrendResult{}
 	var points []TrendPoint
@@ -150,18 +151,25 @@ func Trend(years []TrendYear, q *Questionnaire, opt *TrendRunOptions) (*TrendRes
 			defer r2.Release()
 			rec = r2
 		}
-		ir, err := Compute(y.Design, rec, qy, &iopt)
+		yopt := iopt
+		for _, c := range qy.ExpectationColumns() {
+			if len(rec.Schema().FieldIndices(c)) == 0 {
+				yopt.NoExpectations = true
+			}
+		}
+		ir, err := Compute(y.Design, rec, qy, &yopt)
 		if err != nil {
 			return nil, fmt.Errorf("trend: year %d: %w", y.Year, err)
 		}
 		res.Years = append(res.Years, TrendYearResult{Year: y.Year, Design: y.Design, Geography: geo, Index: ir})
-		pts := TrendPointsFromRows(y.Year, qy.ID, ir.Rows)
+		trows := slices.DeleteFunc(slices.Clone(ir.Rows), func(r Row) bool { return r.Kind == KindExpectation })
+		pts := TrendPointsFromRows(y.Year, qy.ID, trows)
 		if len(iopt.By) > 0 {
-			if err := fillVsNation(y.Design, rec, qy, &iopt, ir.Rows, pts); err != nil {
+			if err := fillVsNation(y.Design, rec, qy, &iopt, trows, pts); err != nil {
 				return nil, fmt.Errorf("trend: year %d: province − nation: %w", y.Year, err)
 			}
 		}
-		for i, r := range ir.Rows {
+		for i, r := range trows {
 			k := pts[i].Domain
 			if _, ok := labels[k]; !ok {
 				labels[k] = r.Domain

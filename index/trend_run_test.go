@@ -301,3 +301,55 @@ func TestTrendErrors(t *testing.T) {
 		t.Error("unknown base year accepted")
 	}
 }
+
+// TestTrendKeepsExpectations: each year's Index of Trend is Compute's
+// result on the year's ballots, expectation shares included (they are
+// not compared across years: no trend row has them), and with
+// NoExpectations it has none.
+func TestTrendKeepsExpectations(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	years, _, done := trendSynthYears(t, mem, []int{2020, 2021}, 3, 4)
+	defer done()
+	q := DefaultQuestionnaire()
+	opt := &TrendRunOptions{Index: Options{By: []string{"province"}}, Mem: mem, Compare: TrendOptions{Rank: RankOptions{Draws: 100}}}
+	res, err := Trend(years, q, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, y := range years {
+		want, err := Compute(y.Design, y.Ballots, q, &Options{By: []string{"province"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := res.Years[i].Index.Rows
+		nexp := 0
+		for _, r := range got {
+			if r.Kind == KindExpectation {
+				nexp++
+			}
+		}
+		if nexp == 0 || len(got) != len(want.Rows) {
+			t.Fatalf("year %d: %d rows (%d expectation shares), Compute has %d", y.Year, len(got), nexp, len(want.Rows))
+		}
+		for j := range got {
+			if got[j].Kind != want.Rows[j].Kind || got[j].ID != want.Rows[j].ID || got[j].Estimate != want.Rows[j].Estimate || got[j].SE != want.Rows[j].SE {
+				t.Fatalf("year %d row %d: %+v, Compute %+v", y.Year, j, got[j], want.Rows[j])
+			}
+		}
+	}
+	for _, r := range res.Rows {
+		if r.Kind == KindExpectation {
+			t.Fatalf("trend row of an expectation share: %+v", r)
+		}
+	}
+	opt.Index.NoExpectations = true
+	if res, err = Trend(years, q, opt); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res.Years[0].Index.Rows {
+		if r.Kind == KindExpectation {
+			t.Fatal("expectation share despite NoExpectations")
+		}
+	}
+}
