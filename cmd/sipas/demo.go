@@ -88,19 +88,34 @@ func runDemo(e *env, c *command, args []string) error {
 		fmt.Fprintf(e.stderr, "  years %d–%d straddle the 2025 merger: every year is reported in the 34 provinces of 2025\n", first, last)
 	}
 	byProv := &index.Options{By: []string{"province"}}
-	var inputs []report.YearInput
+	progress := func(what string, t0 time.Time) {
+		if d := time.Since(t0); d > time.Second {
+			fmt.Fprintf(e.stderr, "  %s (%.1fs)\n", what, d.Seconds())
+		}
+	}
+	// Changes, ranks with confidence sets and the difference to the nation
+	// (for strengths and weaknesses), as `sipas trend` computes them, with
+	// each year's indices in the reported geography; 4,000 draws for the
+	// rank sets keep the demo quick.
+	t0 := time.Now()
 	var tyears []index.TrendYear
 	for _, y := range res.Years {
-		ballots, result := y.Ballots, y.Index
+		tyears = append(tyears, index.TrendYear{Year: y.Year, Design: y.Design, Ballots: y.Ballots})
+	}
+	tr, err := index.Trend(tyears, nil, &index.TrendRunOptions{Index: *byProv, Geography: geo,
+		Compare: index.TrendOptions{Adjust: index.AdjustHolm, Rank: index.RankOptions{Draws: 4000}}})
+	if err != nil {
+		return err
+	}
+	var inputs []report.YearInput
+	for i, y := range res.Years {
+		ballots := y.Ballots
 		if geo == provinces.Geo2025 && provinces.GeographyForYear(y.Year) != provinces.Geo2025 {
 			b, err := index.ProvincesIn(y.Ballots, "province", y.Year, geo, nil, nil)
 			if err != nil {
 				return err
 			}
 			defer b.Release()
-			if result, err = index.Compute(y.Design, b, y.Index.Questionnaire, byProv); err != nil {
-				return err
-			}
 			ballots = b
 		}
 		// Importance–performance of the criteria, nationally and by
@@ -109,23 +124,8 @@ func runDemo(e *env, c *command, args []string) error {
 		if err != nil {
 			return err
 		}
-		inputs = append(inputs, report.YearInput{Year: y.Year, Result: result, Validation: y.Validation,
+		inputs = append(inputs, report.YearInput{Year: y.Year, Result: tr.Years[i].Index, Validation: y.Validation,
 			Nonresponse: y.Nonresponse, Issued: y.Issued, Returned: y.Returned, IPA: ipa})
-		tyears = append(tyears, index.TrendYear{Year: y.Year, Design: y.Design, Ballots: y.Ballots})
-	}
-	progress := func(what string, t0 time.Time) {
-		if d := time.Since(t0); d > time.Second {
-			fmt.Fprintf(e.stderr, "  %s (%.1fs)\n", what, d.Seconds())
-		}
-	}
-	// Changes, ranks with confidence sets and the difference to the nation
-	// (for strengths and weaknesses), as `sipas trend` computes them; 4,000
-	// draws for the rank sets keep the demo quick.
-	t0 := time.Now()
-	tr, err := index.Trend(tyears, nil, &index.TrendRunOptions{Index: *byProv, Geography: geo,
-		Compare: index.TrendOptions{Adjust: index.AdjustHolm, Rank: index.RankOptions{Draws: 4000}}})
-	if err != nil {
-		return err
 	}
 	progress("trends, ranks and differences to the nation", t0)
 	t0 = time.Now()

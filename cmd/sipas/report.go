@@ -169,23 +169,11 @@ func runReport(e *env, c *command, args []string) error {
 	for i, yr := range tres.Years {
 		in := report.YearInput{Year: yr.Year, Result: yr.Index}
 		if yd, ok := byYear[yr.Year]; ok {
-			q, err := reportQuality(e.stderr, yd.file, yr.Year, fileYears[yd.file], yd.rec.NumRows(), fileQ[yd.file], exclOf[yd.file])
+			qual, err := reportQuality(e.stderr, yd.file, yr.Year, fileYears[yd.file], yd.rec.NumRows(), fileQ[yd.file], exclOf[yd.file])
 			if err != nil {
 				return err
 			}
-			in.Quality = q
-		}
-		// index.Trend leaves out the expectation shares: estimate them here.
-		if ty := tyears[i]; hasAll(ty.Ballots.Schema(), q.ExpectationColumns()) {
-			er, err := index.Compute(ty.Design, ty.Ballots, q, &iopt)
-			if err != nil {
-				return badInput(fmt.Errorf("year %d: %w", yr.Year, err))
-			}
-			for _, r := range er.Rows {
-				if r.Kind == index.KindExpectation {
-					in.Extra = append(in.Extra, r)
-				}
-			}
+			in.Quality = qual
 		}
 		// Importance–performance of the criteria, nationally and by --by.
 		ipa, err := index.ImportancePerformanceOf(tyears[i].Design, tyears[i].Ballots, q, &iopt)
