@@ -1,7 +1,8 @@
 // Package sampling is survey design and analysis for SIPAS: the survey
 // Design (strata, PSUs, weights, first-stage fpc, lonely-PSU policy,
-// replicate weights), design-based estimators with one variance engine,
-// and — in its other files — sample size, allocation and selection.
+// replicate weights) and design-based estimators with one variance engine.
+// Sample size, allocation and selection are in package selection
+// (sampling/selection).
 //
 // # Design and estimation
 //

@@ -16,7 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
-	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/sampling/selection"
 )
 
 func init() {
@@ -74,7 +74,7 @@ func runSample(e *env, c *command, args []string) error {
 	defer closeFrame()
 
 	if *plan {
-		p, err := sampling.Plan(frame, d)
+		p, err := selection.Plan(frame, d)
 		if err != nil {
 			return smpError(*framePath, err)
 		}
@@ -94,7 +94,7 @@ func runSample(e *env, c *command, args []string) error {
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(1536 << 20))
 	}
 	rng := rand.New(rand.NewPCG(*seed, smpSeedStream))
-	rec, err := sampling.SelectSample(frame, d, rng)
+	rec, err := selection.SelectSample(frame, d, rng)
 	if err != nil {
 		return smpError(*framePath, err)
 	}
@@ -109,13 +109,13 @@ func runSample(e *env, c *command, args []string) error {
 	return nil
 }
 
-func smpReadDesign(path string) (*sampling.SampleDesign, error) {
+func smpReadDesign(path string) (*selection.SampleDesign, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, badInput(fmt.Errorf("design %s: %w", path, err))
 	}
 	defer f.Close()
-	d, err := sampling.ParseSampleDesign(f)
+	d, err := selection.ParseSampleDesign(f)
 	if err != nil {
 		return nil, badInput(fmt.Errorf("%s: %w", path, err))
 	}
@@ -124,13 +124,13 @@ func smpReadDesign(path string) (*sampling.SampleDesign, error) {
 
 // smpOpenFrame opens the frame: a file is streamed; standard input is read
 // whole (it cannot be read twice).
-func smpOpenFrame(e *env, path string) (sampling.SampleFrame, func(), error) {
+func smpOpenFrame(e *env, path string) (selection.SampleFrame, func(), error) {
 	if path == "-" {
 		rec, err := arrowio.ReadAll(path, arrowio.WithStdin(e.stdin))
 		if err != nil {
 			return nil, nil, readError(err)
 		}
-		return sampling.NewRecordFrame(rec), rec.Release, nil
+		return selection.NewRecordFrame(rec), rec.Release, nil
 	}
 	r, err := arrowio.Open(path, arrowio.WithColumns())
 	if err != nil {
@@ -141,16 +141,16 @@ func smpOpenFrame(e *env, path string) (sampling.SampleFrame, func(), error) {
 	// 30-million-row register then costs index decoding rather than copying
 	// every string (SelectSample turns the selected rows back into the
 	// schema's plain strings).
-	return sampling.NewFileFrame(path, r.Schema(), arrowio.WithDictionary()), func() {}, nil
+	return selection.NewFileFrame(path, r.Schema(), arrowio.WithDictionary()), func() {}, nil
 }
 
 // smpError marks data and design problems as bad input (exit 2), naming the
 // frame file.
 func smpError(path string, err error) error {
-	var fe *sampling.SampleFrameError
-	var de *sampling.SampleDesignError
+	var fe *selection.SampleFrameError
+	var de *selection.SampleDesignError
 	switch {
-	case errors.As(err, &fe), errors.Is(err, sampling.ErrCountsNotMet):
+	case errors.As(err, &fe), errors.Is(err, selection.ErrCountsNotMet):
 		return badInput(fmt.Errorf("%s: %w", path, err))
 	case errors.As(err, &de):
 		return badInput(err)
@@ -159,7 +159,7 @@ func smpError(path string, err error) error {
 }
 
 func smpCounts(rec arrow.RecordBatch) (main, reserve int) {
-	idx := rec.Schema().FieldIndices(sampling.SampleReserveColumn)
+	idx := rec.Schema().FieldIndices(selection.SampleReserveColumn)
 	if len(idx) == 0 {
 		return int(rec.NumRows()), 0
 	}
@@ -173,7 +173,7 @@ func smpCounts(rec arrow.RecordBatch) (main, reserve int) {
 	return main, reserve
 }
 
-func smpPlanTable(w io.Writer, p *sampling.SamplePlan) error {
+func smpPlanTable(w io.Writer, p *selection.SamplePlan) error {
 	fmt.Fprintf(w, "Sample plan: margin of error for p = %g at %g%% confidence, response rate %g\n\n", p.P, 100*p.Level, p.ResponseRate)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "level\tkey\tN\tissued\texpected\tdeff\tmoe (points)\tcost\t")
@@ -193,7 +193,7 @@ func smpPlanTable(w io.Writer, p *sampling.SamplePlan) error {
 	return nil
 }
 
-func smpPlanJSON(w io.Writer, p *sampling.SamplePlan) error {
+func smpPlanJSON(w io.Writer, p *selection.SamplePlan) error {
 	type row struct {
 		Level    string  `json:"level"`
 		Key      string  `json:"key"`

@@ -18,7 +18,7 @@ import (
 	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/internal/demo"
 	"github.com/sipas-go/sipas/internal/synth"
-	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/sampling/selection"
 )
 
 func main() {
@@ -47,13 +47,13 @@ func run(w io.Writer, year int) error {
 	if err != nil {
 		return err
 	}
-	design.Plan = sampling.PlanSpec{DeffBy: deffs}
+	design.Plan = selection.PlanSpec{DeffBy: deffs}
 	reg, err := synth.Register(synth.Config{Seed: 1, TotalRows: demo.DefaultRegisterRows}, year+1, nil)
 	if err != nil {
 		return err
 	}
 	defer reg.Release()
-	plan, err := sampling.Plan(sampling.NewRecordFrame(reg), design)
+	plan, err := selection.Plan(selection.NewRecordFrame(reg), design)
 	if err != nil {
 		return err
 	}

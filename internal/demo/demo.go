@@ -22,6 +22,7 @@ import (
 	"github.com/sipas-go/sipas/internal/provinces"
 	"github.com/sipas-go/sipas/internal/synth"
 	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/sampling/selection"
 	"github.com/sipas-go/sipas/weighting"
 )
 
@@ -35,12 +36,12 @@ var design2025JSON []byte
 // strata, districts (the capital with certainty) → communes → transactions
 // up to 2024; communes → transactions from 2025, when the district level was
 // abolished.
-func SampleDesign(year int) (*sampling.SampleDesign, error) {
+func SampleDesign(year int) (*selection.SampleDesign, error) {
 	b := designJSON
 	if year >= 2025 {
 		b = design2025JSON
 	}
-	return sampling.ParseSampleDesign(bytes.NewReader(b))
+	return selection.ParseSampleDesign(bytes.NewReader(b))
 }
 
 // Config sets up Run. The zero value works: the years 2019–2021, seed 1,
@@ -192,7 +193,7 @@ func runYear(ctx context.Context, cfg Config, scfg synth.Config, truth *synth.Tr
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, uint64(year)))
-	sample, err := sampling.SelectSample(sampling.NewRecordFrame(reg), design, rng)
+	sample, err := selection.SelectSample(selection.NewRecordFrame(reg), design, rng)
 	if err != nil {
 		return nil, err
 	}
@@ -247,11 +248,11 @@ func runYear(ctx context.Context, cfg Config, scfg synth.Config, truth *synth.Tr
 		returned[i] = returnedID[id]
 		valid[i] = usedID[id]
 	}
-	dw, err := floatColumn(resp.Issued, sampling.SampleWeightColumn)
+	dw, err := floatColumn(resp.Issued, selection.SampleWeightColumn)
 	if err != nil {
 		return nil, err
 	}
-	classes, err := weighting.ClassesOf(resp.Issued, []string{sampling.SampleStratumColumn})
+	classes, err := weighting.ClassesOf(resp.Issued, []string{selection.SampleStratumColumn})
 	if err != nil {
 		return nil, err
 	}
@@ -283,7 +284,7 @@ func runYear(ctx context.Context, cfg Config, scfg synth.Config, truth *synth.Tr
 	cfg.step(fmt.Sprintf("%d: weighting", year), t0)
 
 	t0 = time.Now()
-	y.Design, err = sampling.NewDesign(y.Ballots, &sampling.DesignSpec{Weight: "weight", Strata: sampling.SampleStratumColumn, PSU: sampling.SamplePSUColumn, Lonely: sampling.LonelyAdjust})
+	y.Design, err = sampling.NewDesign(y.Ballots, &sampling.DesignSpec{Weight: "weight", Strata: selection.SampleStratumColumn, PSU: selection.SamplePSUColumn, Lonely: sampling.LonelyAdjust})
 	if err != nil {
 		return nil, err
 	}
@@ -298,14 +299,14 @@ func runYear(ctx context.Context, cfg Config, scfg synth.Config, truth *synth.Tr
 // mainSample keeps the main sample (reserve_rank 0): the reserve is used
 // only to replace unreachable respondents, which the demo does not model.
 func mainSample(sample arrow.RecordBatch, mem memory.Allocator) (arrow.RecordBatch, error) {
-	idx := sample.Schema().FieldIndices(sampling.SampleReserveColumn)
+	idx := sample.Schema().FieldIndices(selection.SampleReserveColumn)
 	if len(idx) == 0 {
 		sample.Retain()
 		return sample, nil
 	}
 	rr, ok := sample.Column(idx[0]).(*array.Int64)
 	if !ok {
-		return nil, fmt.Errorf("column %s: want int64, have %s", sampling.SampleReserveColumn, sample.Column(idx[0]).DataType())
+		return nil, fmt.Errorf("column %s: want int64, have %s", selection.SampleReserveColumn, sample.Column(idx[0]).DataType())
 	}
 	b := array.NewBooleanBuilder(mem)
 	defer b.Release()

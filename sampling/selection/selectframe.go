@@ -1,4 +1,4 @@
-package sampling
+package selection
 
 import (
 	"errors"
@@ -33,11 +33,11 @@ type SampleFrame interface {
 // must share one schema and stay alive while the frame is used).
 func NewRecordFrame(recs ...arrow.RecordBatch) SampleFrame {
 	if len(recs) == 0 {
-		panic("sampling: NewRecordFrame: no record batches")
+		panic("selection: NewRecordFrame: no record batches")
 	}
 	for _, r := range recs[1:] {
 		if !r.Schema().Equal(recs[0].Schema()) {
-			panic("sampling: NewRecordFrame: record batches with different schemas")
+			panic("selection: NewRecordFrame: record batches with different schemas")
 		}
 	}
 	return &selRecordFrame{recs: recs}

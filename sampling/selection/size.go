@@ -1,4 +1,4 @@
-package sampling
+package selection
 
 import (
 	"fmt"
@@ -31,10 +31,10 @@ func YamaneSize(N int, e float64) int {
 // YamaneSizeFloat is YamaneSize before rounding: N / (1 + N e²).
 func YamaneSizeFloat(N int, e float64) float64 {
 	if N < 0 {
-		panic("sampling: YamaneSize: negative population size")
+		panic("selection: YamaneSize: negative population size")
 	}
 	if !(e > 0 && e < 1) {
-		panic("sampling: YamaneSize: margin of error must be in (0, 1)")
+		panic("selection: YamaneSize: margin of error must be in (0, 1)")
 	}
 	fN := float64(N)
 	return fN / (1 + float64(fN*e*e)) // no fused multiply-add: same on every platform
@@ -62,13 +62,13 @@ func (o *CochranOptions) defaults() (p, level, deff float64) {
 		}
 	}
 	if !(p > 0 && p < 1) {
-		panic("sampling: CochranSize: P must be in (0, 1)")
+		panic("selection: CochranSize: P must be in (0, 1)")
 	}
 	if !(level > 0 && level < 1) {
-		panic("sampling: CochranSize: Level must be in (0, 1)")
+		panic("selection: CochranSize: Level must be in (0, 1)")
 	}
 	if !(deff > 0) || math.IsInf(deff, 0) {
-		panic("sampling: CochranSize: Deff must be positive")
+		panic("selection: CochranSize: Deff must be positive")
 	}
 	return p, level, deff
 }
@@ -89,7 +89,7 @@ func sizeZ(level float64) float64 {
 // (n = n0). It panics if e is not in (0, 1).
 func CochranSizeFloat(N int, e float64, opt *CochranOptions) float64 {
 	if !(e > 0 && e < 1) {
-		panic("sampling: CochranSize: margin of error must be in (0, 1)")
+		panic("selection: CochranSize: margin of error must be in (0, 1)")
 	}
 	p, level, deff := opt.defaults()
 	z := sizeZ(level)
@@ -182,7 +182,7 @@ func (r SizeRule) Size(N int) (int, error) {
 
 func (r SizeRule) check() error {
 	if r.Method != "yamane" && r.Method != "moe" {
-		panic("sampling: SizeRule: unknown method " + r.Method)
+		panic("selection: SizeRule: unknown method " + r.Method)
 	}
 	if !(r.E > 0 && r.E < 1) {
 		return fmt.Errorf("size.%s.e must be in (0, 1), got %v", r.Method, r.E)

@@ -1,4 +1,4 @@
-package sampling
+package selection
 
 import (
 	"errors"
@@ -90,7 +90,7 @@ func allocWeights(spec AllocationSpec, strata []StratumInfo) ([]float64, error) 
 // ErrCountsNotMet.
 func AllocateFloat(n int, spec AllocationSpec, strata []StratumInfo) ([]float64, error) {
 	if n < 0 {
-		panic("sampling: Allocate: negative n")
+		panic("selection: Allocate: negative n")
 	}
 	if spec.Min < 0 || spec.Max < 0 {
 		return nil, fmt.Errorf("allocation.min and allocation.max must not be negative")
@@ -118,7 +118,7 @@ func AllocateFloat(n int, spec AllocationSpec, strata []StratumInfo) ([]float64,
 	var sumLo, sumHi float64
 	for i, s := range strata {
 		if s.N < 0 {
-			panic("sampling: Allocate: negative stratum size")
+			panic("selection: Allocate: negative stratum size")
 		}
 		hi[i] = float64(s.N)
 		if spec.Max > 0 && float64(spec.Max) < hi[i] {
@@ -194,7 +194,7 @@ func AllocateFloat(n int, spec AllocationSpec, strata []StratumInfo) ([]float64,
 			return x, nil
 		}
 	}
-	panic("sampling: Allocate: bounds did not converge")
+	panic("selection: Allocate: bounds did not converge")
 }
 
 // Allocate returns the integer allocation of n across strata: AllocateFloat

@@ -1,4 +1,4 @@
-package sampling
+package selection
 
 import (
 	"math"
@@ -18,7 +18,7 @@ import (
 func InclusionProbabilities(a []float64, n int) []float64 {
 	pik := make([]float64, len(a))
 	if n < 0 {
-		panic("sampling: InclusionProbabilities: negative n")
+		panic("selection: InclusionProbabilities: negative n")
 	}
 	sum := 0.0
 	pos := 0
@@ -32,7 +32,7 @@ func InclusionProbabilities(a []float64, n int) []float64 {
 		return pik
 	}
 	if n > pos {
-		panic("sampling: InclusionProbabilities: n exceeds the number of units with a positive size")
+		panic("selection: InclusionProbabilities: n exceeds the number of units with a positive size")
 	}
 	fn := float64(n)
 	for i, v := range a {
@@ -84,7 +84,7 @@ func InclusionProbabilities(a []float64, n int) []float64 {
 // It panics if n < 0 or n > N.
 func SelectSRS(rng *rand.Rand, N, n int) []int {
 	if n < 0 || n > N {
-		panic("sampling: SelectSRS: n out of range")
+		panic("selection: SelectSRS: n out of range")
 	}
 	perm := selSRSOrdered(rng, N, n)
 	sort.Ints(perm)
@@ -113,7 +113,7 @@ func selSRSOrdered(rng *rand.Rand, N, n int) []int {
 // n < 0 or n > N.
 func SelectSystematic(rng *rand.Rand, N, n int) []int {
 	if n < 0 || n > N {
-		panic("sampling: SelectSystematic: n out of range")
+		panic("selection: SelectSystematic: n out of range")
 	}
 	out := make([]int, n)
 	if n == 0 {
@@ -155,7 +155,7 @@ func SelectPPSSystematic(rng *rand.Rand, pik []float64) []int {
 	prev := selFrac(-u)
 	for k, p := range pik {
 		if !(p >= 0 && p <= 1+1e-9) {
-			panic("sampling: SelectPPSSystematic: probability outside [0, 1]")
+			panic("selection: SelectPPSSystematic: probability outside [0, 1]")
 		}
 		switch {
 		case p >= 1-selEps:

@@ -1,4 +1,4 @@
-package sampling
+package selection
 
 import (
 	"math/rand/v2"
@@ -17,7 +17,7 @@ import (
 // commune's (sampling::inclusionprobabilities, the capital for certain),
 // and the main sample of each stratum has R's Yamane-and-allocation size.
 func TestSelectSampleAgainstR(t *testing.T) {
-	rec, err := arrowio.ReadAll(filepath.Join("..", "testdata", "sampling", "frame_small.csv"))
+	rec, err := arrowio.ReadAll(filepath.Join("..", "..", "testdata", "sampling", "frame_small.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}

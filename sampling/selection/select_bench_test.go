@@ -1,4 +1,4 @@
-package sampling_test
+package selection_test
 
 import (
 	"fmt"
@@ -15,7 +15,7 @@ import (
 
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/internal/synth"
-	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/sampling/selection"
 )
 
 // benchDesign is the SIPAS default design: province × level strata,
@@ -47,15 +47,15 @@ func benchInMemory(b *testing.B, rows int) {
 		  "stages": [{"unit": "district", "method": "pps_systematic", "n": 2, "certainty": {"column": "is_capital"}},
 		    {"unit": "row", "method": "systematic", "sort": ["field"]}], "reserve": 0.2}`, rows/100)
 	}
-	d, err := sampling.ParseSampleDesign(strings.NewReader(js))
+	d, err := selection.ParseSampleDesign(strings.NewReader(js))
 	if err != nil {
 		b.Fatal(err)
 	}
-	frame := sampling.NewRecordFrame(rec)
+	frame := selection.NewRecordFrame(rec)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		out, err := sampling.SelectSample(frame, d, rand.New(rand.NewPCG(uint64(i), 1)))
+		out, err := selection.SelectSample(frame, d, rand.New(rand.NewPCG(uint64(i), 1)))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -101,15 +101,15 @@ func BenchmarkSelectSampleRegister30M(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	frame := sampling.NewFileFrame(path, r.Schema())
+	frame := selection.NewFileFrame(path, r.Schema())
 	r.Close()
-	d, err := sampling.ParseSampleDesign(strings.NewReader(benchDesign))
+	d, err := selection.ParseSampleDesign(strings.NewReader(benchDesign))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		out, err := sampling.SelectSample(frame, d, rand.New(rand.NewPCG(uint64(i), 1)))
+		out, err := selection.SelectSample(frame, d, rand.New(rand.NewPCG(uint64(i), 1)))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package sampling
+package selection
 
 import (
 	"context"
@@ -82,7 +82,7 @@ type selPicked struct {
 // for counts that cannot be met.
 func SelectSample(frame SampleFrame, d *SampleDesign, rng *rand.Rand) (arrow.RecordBatch, error) {
 	if rng == nil {
-		panic("sampling: SelectSample: nil rng")
+		panic("selection: SelectSample: nil rng")
 	}
 	if err := d.Validate(); err != nil {
 		return nil, err
@@ -429,7 +429,7 @@ func (s *selRun) output(frame SampleFrame, picked []selPicked, withFPC bool) (ar
 			}
 			out, err := compute.TakeArray(ctx, col, idx)
 			if err != nil {
-				return fmt.Errorf("sampling: taking rows of column %q: %w", schema.Field(f).Name, err)
+				return fmt.Errorf("selection: taking rows of column %q: %w", schema.Field(f).Name, err)
 			}
 			if dict, ok := out.(*array.Dictionary); ok && schema.Field(f).Type.ID() != arrow.DICTIONARY {
 				// A frame may deliver a string column dictionary-encoded (cheaper
@@ -437,7 +437,7 @@ func (s *selRun) output(frame SampleFrame, picked []selPicked, withFPC bool) (ar
 				plain, err := compute.TakeArray(ctx, dict.Dictionary(), dict.Indices())
 				out.Release()
 				if err != nil {
-					return fmt.Errorf("sampling: decoding column %q: %w", schema.Field(f).Name, err)
+					return fmt.Errorf("selection: decoding column %q: %w", schema.Field(f).Name, err)
 				}
 				out = plain
 			}
@@ -449,7 +449,7 @@ func (s *selRun) output(frame SampleFrame, picked []selPicked, withFPC bool) (ar
 		return nil, err
 	}
 	if next != len(picked) {
-		return nil, fmt.Errorf("sampling: the frame has fewer rows in the last pass (%d) than in the first (%d); it must not change while sampling", base, t.nrows)
+		return nil, fmt.Errorf("selection: the frame has fewer rows in the last pass (%d) than in the first (%d); it must not change while sampling", base, t.nrows)
 	}
 	cols := make([]arrow.Array, 0, nf+8)
 	fields := slices.Clone(schema.Fields())

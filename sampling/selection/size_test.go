@@ -1,4 +1,4 @@
-package sampling
+package selection
 
 import (
 	"fmt"
@@ -15,7 +15,7 @@ import (
 // slice of column-name → value maps.
 func selReadGolden(t *testing.T, name string) []map[string]string {
 	t.Helper()
-	return golden.Rows(t, filepath.Join("..", "testdata", "sampling", name))
+	return golden.Rows(t, filepath.Join("..", "..", "testdata", "sampling", name))
 }
 
 func selF(t *testing.T, s string) float64 {
