@@ -178,6 +178,11 @@ var (
 	ErrBadFPC = errors.New("bad fpc")
 	// ErrBadDesign: any other problem with the design columns.
 	ErrBadDesign = errors.New("bad design")
+	// ErrMissingColumn: a named column is not in the record (NewDesign,
+	// NewDomains, the estimators). It is the same error value the file
+	// reader wraps for a column missing from a file, so one errors.Is test
+	// covers both.
+	ErrMissingColumn = arrowio.ErrMissingColumn
 )
 
 // LonelyPSUError is returned by NewDesign under LonelyFail when strata have
@@ -281,7 +286,7 @@ func (d *Design) Replicates() int {
 // in R: such rows count in n but not in estimates), a null stratum or PSU, a
 // PSU id in two strata without Nest (ErrNotNested, suggesting --nest), an
 // inconsistent fpc (ErrBadFPC), a single-PSU stratum under LonelyFail
-// (*LonelyPSUError), an unknown column (wrapping arrowio.ErrMissingColumn,
+// (*LonelyPSUError), an unknown column (wrapping ErrMissingColumn,
 // listing the available ones).
 func NewDesign(rec arrow.RecordBatch, spec *DesignSpec) (*Design, error) {
 	var s DesignSpec

@@ -155,7 +155,7 @@ func TestUnknownColumn(t *testing.T) {
 	defer rec.Release()
 	for _, spec := range []DesignSpec{{Weight: "wt"}, {Strata: "wt"}, {PSU: "wt"}, {FPC: "wt"}} {
 		_, err := NewDesign(rec, &spec)
-		if !errors.Is(err, arrowio.ErrMissingColumn) || !strings.Contains(err.Error(), "weight, y") || !strings.Contains(err.Error(), "wt") {
+		if !errors.Is(err, ErrMissingColumn) || !strings.Contains(err.Error(), "weight, y") || !strings.Contains(err.Error(), "wt") {
 			t.Errorf("%+v: err = %v, want missing column listing weight, y", spec, err)
 		}
 	}
@@ -170,7 +170,7 @@ func TestUnknownColumn(t *testing.T) {
 			return err
 		},
 	} {
-		if err := f(); !errors.Is(err, arrowio.ErrMissingColumn) || !strings.Contains(err.Error(), "weight, y") {
+		if err := f(); !errors.Is(err, ErrMissingColumn) || !strings.Contains(err.Error(), "weight, y") {
 			t.Errorf("err = %v, want missing column listing weight, y", err)
 		}
 	}

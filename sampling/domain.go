@@ -42,7 +42,7 @@ func (d *Domains) Labels(g int) []DomainValue {
 
 // NewDomains codes the rows of rec by the columns cols. No columns gives a
 // single domain of all rows. An unknown column is an error (wrapping
-// arrowio.ErrMissingColumn) listing the available ones.
+// ErrMissingColumn) listing the available ones.
 func NewDomains(rec arrow.RecordBatch, cols []string) (*Domains, error) {
 	dm := &Domains{Columns: append([]string(nil), cols...)}
 	if len(cols) == 0 {

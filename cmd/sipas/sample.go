@@ -132,16 +132,15 @@ func smpOpenFrame(e *env, path string) (selection.SampleFrame, func(), error) {
 		}
 		return selection.NewRecordFrame(rec), rec.Release, nil
 	}
-	r, err := arrowio.Open(path, arrowio.WithColumns())
-	if err != nil {
-		return nil, nil, readError(err)
-	}
-	defer r.Close()
 	// Parquet text columns are read as dictionaries: decoding a
 	// 30-million-row register then costs index decoding rather than copying
 	// every string (SelectSample turns the selected rows back into the
 	// schema's plain strings).
-	return selection.NewFileFrame(path, r.Schema(), arrowio.WithDictionary()), func() {}, nil
+	frame, err := selection.NewFileFrame(path, &selection.FileFrameOptions{Dictionary: true})
+	if err != nil {
+		return nil, nil, readError(err)
+	}
+	return frame, func() {}, nil
 }
 
 // smpError marks data and design problems as bad input (exit 2), naming the

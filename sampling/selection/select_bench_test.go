@@ -97,12 +97,10 @@ func BenchmarkSelectSampleRegister30M(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	r, err := arrowio.Open(path)
+	frame, err := selection.NewFileFrame(path, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	frame := selection.NewFileFrame(path, r.Schema())
-	r.Close()
 	d, err := selection.ParseSampleDesign(strings.NewReader(benchDesign))
 	if err != nil {
 		b.Fatal(err)

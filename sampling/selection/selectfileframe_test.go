@@ -1,6 +1,8 @@
 package selection
 
 import (
+	"errors"
+	"io/fs"
 	"math/rand/v2"
 	"path/filepath"
 	"reflect"
@@ -12,9 +14,9 @@ import (
 )
 
 // TestFileFrame: a frame read from a Parquet file (NewFileFrame, options
-// given) has the file's row count and gives the same sample as the same
-// table in memory, and its reads do not write into the caller's options
-// array (they append their column selection to a clipped copy).
+// given: an allocator; text columns as plain strings or as dictionaries)
+// has the file's schema and row count and gives the same sample as the same
+// table in memory.
 func TestFileFrame(t *testing.T) {
 	base := selTwoProvinces().record(memory.DefaultAllocator)
 	defer base.Release()
@@ -24,29 +26,33 @@ func TestFileFrame(t *testing.T) {
 	if err := arrowio.WriteRecord(path, rec); err != nil {
 		t.Fatal(err)
 	}
-	opts := make([]arrowio.Option, 1, 4) // spare capacity: must stay untouched
-	opts[0] = arrowio.WithAllocator(memory.DefaultAllocator)
-	frame := NewFileFrame(path, rec.Schema(), opts...)
-	if n := frame.(interface{ NumRows() int64 }).NumRows(); n != rec.NumRows() {
-		t.Errorf("NumRows = %d, want %d", n, rec.NumRows())
-	}
 	d := selMustDesign(t, selMultiStageJSON)
-	got, err := SelectSample(frame, d, rand.New(rand.NewPCG(7, 7)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer got.Release()
 	want, err := SelectSample(NewRecordFrame(rec), d, rand.New(rand.NewPCG(7, 7)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer want.Release()
-	if g, w := selRows(t, got, 3), selRows(t, want, 3); !reflect.DeepEqual(g, w) {
-		t.Errorf("file frame sample %+v\nin-memory sample %+v", g, w)
-	}
-	for i, o := range opts[1:cap(opts)] {
-		if o != nil {
-			t.Errorf("caller's options array written at %d", 1+i)
+	for _, dict := range []bool{false, true} {
+		frame, err := NewFileFrame(path, &FileFrameOptions{Allocator: memory.DefaultAllocator, Dictionary: dict})
+		if err != nil {
+			t.Fatal(err)
 		}
+		if !frame.Schema().Equal(rec.Schema()) {
+			t.Errorf("dictionary %v: schema %v, want %v", dict, frame.Schema(), rec.Schema())
+		}
+		if n := frame.(interface{ NumRows() int64 }).NumRows(); n != rec.NumRows() {
+			t.Errorf("dictionary %v: NumRows = %d, want %d", dict, n, rec.NumRows())
+		}
+		got, err := SelectSample(frame, d, rand.New(rand.NewPCG(7, 7)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, w := selRows(t, got, 3), selRows(t, want, 3); !reflect.DeepEqual(g, w) {
+			t.Errorf("dictionary %v: file frame sample %+v\nin-memory sample %+v", dict, g, w)
+		}
+		got.Release()
+	}
+	if _, err := NewFileFrame(filepath.Join(t.TempDir(), "none.parquet"), nil); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing file: err = %v, want fs.ErrNotExist", err)
 	}
 }
