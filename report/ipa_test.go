@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/internal/browsertest"
 	"github.com/sipas-go/sipas/sampling"
 	"gonum.org/v1/plot/plotter"
 )
@@ -350,12 +351,12 @@ func figNames(figs []Figure) []string {
 // Chromium with the network cut: every chart renders, the console is
 // silent, no injected script runs.
 func TestBrowserIPA(t *testing.T) {
-	bin := chromium(t)
+	bin := browsertest.Chromium(t)
 	if testing.Short() {
 		t.Skip("starts a browser")
 	}
 	names := append([]string{"Hà Nội", "Thừa Thiên Huế"}, hostile...)
-	checkPage(t, bin, render(t, buildIPAData(t, names, []int{2020, 2021}), &Options{Lang: LangEN}), "ipa-en", false)
+	browsertest.CheckPage(t, bin, render(t, buildIPAData(t, names, []int{2020, 2021}), &Options{Lang: LangEN}), "ipa-en", false)
 }
 
 // TestIPAVisibleLabels: of two labels on the same line whose text would

@@ -44,3 +44,32 @@ func ExampleResult_AdjustInfluence() {
 	fmt.Printf("mean %.2f, SE %.4f\n", est[0].Estimate, est[0].SE)
 	// Output: mean 662.21, SE 9.2729
 }
+
+// The same raking in one call: NewDesign runs the steps from the design
+// weight pw and returns the calibration-aware design with the record that
+// holds its final weight (R: svymean(~api00, rake(dstrat, ...)) gives
+// 662.21, SE 9.2729).
+func ExampleNewDesign() {
+	rec, err := arrowio.ReadAll(filepath.Join("..", "testdata", "api", "apistrat.csv"))
+	if err != nil {
+		panic(err)
+	}
+	defer rec.Release()
+	spec, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "pw", "steps": [{"rake": {"margins": [
+		{"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}},
+		{"by": ["sch.wide"], "totals": {"No": 1072, "Yes": 5122}}]}}]}`))
+	if err != nil {
+		panic(err)
+	}
+	d, weighted, err := weighting.NewDesign(rec, spec, &sampling.DesignSpec{Strata: "stype", FPC: "fpc"})
+	if err != nil {
+		panic(err)
+	}
+	defer weighted.Release()
+	est, err := d.Mean(weighted, []string{"api00"}, nil)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("mean %.2f, SE %.4f, weights sum %.0f\n", est[0].Estimate, est[0].SE, d.WeightsSum())
+	// Output: mean 662.21, SE 9.2729, weights sum 6194
+}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/internal/arrowio"
-	"github.com/sipas-go/sipas/internal/demo"
+	"github.com/sipas-go/sipas/cmd/sipas/internal/demo"
 	"github.com/sipas-go/sipas/internal/fsutil"
 	"github.com/sipas-go/sipas/internal/provinces"
 	"github.com/sipas-go/sipas/report"

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/internal/arrowio"
@@ -160,30 +159,11 @@ func (f *designFlags) columns() []string {
 	return c
 }
 
-// Names of the columns that design() appends with --weighting (chosen so
-// as not to clash with the data's columns).
-const (
-	wfWeight    = ".sipas_final_weight"
-	wfRepPrefix = ".sipas_repw_"
-)
-
 // design builds the survey design of spec (from spec()) over rec and
-// returns it with the record to estimate from (the caller releases it).
-// Without --weighting that is sampling.NewDesign over rec itself. With
-// --weighting the steps of the spec run first, from its design_weight
-// (weighting.Apply), and the final weight is appended to rec:
-//
-//   - linearization: the design uses the final weight and
-//     AdjustInfluence = the result's calibration residuals, so that
-//     linearized SEs are those of R after postStratify/rake/calibrate
-//     (nonresponse adjustment and trimming are treated as fixed, as R does);
-//   - a replicate --variance: the replicates are built from the design
-//     weights with the design flags (strata, PSU, fpc, replicates, seed),
-//     every step is re-run on every replicate (weighting.Plan.Replicate),
-//     and the design uses those replicate weights with their scales.
-//
-// Rows that a nonresponse step leaves with weight 0 stay in the design with
-// weight 0 (R's subset semantics: their PSUs are kept).
+// returns it with the record to estimate from (the caller releases it):
+// sampling.NewDesign over rec itself, or with --weighting
+// weighting.NewDesign, whose linearized or replicate variances account for
+// the weighting steps.
 func (f *designFlags) design(rec arrow.RecordBatch, spec *sampling.DesignSpec) (*sampling.Design, arrow.RecordBatch, error) {
 	if f.wspec == nil {
 		d, err := sampling.NewDesign(rec, spec)
@@ -193,44 +173,9 @@ func (f *designFlags) design(rec arrow.RecordBatch, spec *sampling.DesignSpec) (
 		rec.Retain()
 		return d, rec, nil
 	}
-	ws := f.wspec
-	wrap := func(err error) error { return badInput(fmt.Errorf("--weighting %s: %w", f.weighting, err)) }
-	res, err := weighting.Apply(ws, rec, nil)
+	d, out, err := weighting.NewDesign(rec, f.wspec, spec)
 	if err != nil {
-		return nil, nil, wrap(err)
-	}
-	var reps *weighting.Replicates
-	if spec.Variance != sampling.Linearization {
-		plan, err := weighting.Compile(ws, rec)
-		if err != nil {
-			return nil, nil, wrap(err)
-		}
-		ds0 := *spec
-		ds0.Weight = ws.DesignWeight
-		d0, err := sampling.NewDesign(rec, &ds0)
-		if err != nil {
-			return nil, nil, badInput(err)
-		}
-		reps, err = plan.Replicate(d0)
-		if err != nil {
-			return nil, nil, wrap(err)
-		}
-	}
-	out := weighting.AppendWeights(memory.DefaultAllocator, rec, weighting.OutputSpec{Weight: wfWeight, ReplicatePrefix: wfRepPrefix}, res.Weights, reps)
-	ds := *spec
-	ds.Weight = wfWeight
-	if reps == nil {
-		ds.AdjustInfluence = res.AdjustInfluence
-	} else {
-		ds.FPC = "" // already in the replicate scales
-		ds.Variance = sampling.SuppliedReplicates
-		ds.RepWeightsPrefix, ds.RepType = wfRepPrefix, "other"
-		ds.RepScale, ds.RepRScales = reps.Scale, reps.RScales
-	}
-	d, err := sampling.NewDesign(out, &ds)
-	if err != nil {
-		out.Release()
-		return nil, nil, badInput(err)
+		return nil, nil, badInput(fmt.Errorf("--weighting %s: %w", f.weighting, err))
 	}
 	return d, out, nil
 }

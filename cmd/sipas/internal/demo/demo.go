@@ -1,7 +1,8 @@
 // Package demo runs the whole SIPAS pipeline on the embedded synthetic
-// survey: register → sample → responses → validation → weighting → index
-// (→ trend → report as those land). `sipas demo` and the examples call it;
-// it computes nothing itself, it only strings the library together.
+// survey for `sipas demo`: register → sample → responses → validation →
+// weighting → index. It sits under the command because it orchestrates
+// every library package; it computes nothing itself, it only strings the
+// library together.
 package demo
 
 import (
