@@ -11,9 +11,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/sipas-go/sipas/cmd/sipas/internal/demo"
 	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/internal/arrowio"
-	"github.com/sipas-go/sipas/cmd/sipas/internal/demo"
 	"github.com/sipas-go/sipas/internal/fsutil"
 	"github.com/sipas-go/sipas/internal/provinces"
 	"github.com/sipas-go/sipas/report"

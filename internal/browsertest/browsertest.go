@@ -122,4 +122,3 @@ func CheckPage(t *testing.T, bin string, page []byte, name string, screenshot bo
 		t.Logf("%s: %d charts rendered; screenshot %s", name, charts, shot)
 	}
 }
-
