@@ -7,6 +7,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/sipas-go/sipas/index/internal/column"
 )
 
 // noAnswer marks item nonresponse (a null cell or a declared missing code)
@@ -71,9 +73,9 @@ func criterionCodes(q *Questionnaire, rec arrow.RecordBatch) ([][]int8, error) {
 // Int64 columns (what the generator and the CSV reader produce) are read
 // from their raw value slices; other types go through the general reader.
 func itemCodes(q *Questionnaire, rec arrow.RecordBatch, col string, dst []int8) error {
-	idx := colIndex(rec, col)
+	idx := column.Index(rec, col)
 	if idx < 0 {
-		return &MissingColumnsError{Table: "ballots", Missing: []string{col}, Available: schemaNames(rec.Schema())}
+		return &MissingColumnsError{Table: "ballots", Missing: []string{col}, Available: column.Names(rec.Schema())}
 	}
 	a := rec.Column(idx)
 	lo, hi := int64(q.Scale.Min), int64(q.Scale.Max)
@@ -125,19 +127,19 @@ func itemCodes(q *Questionnaire, rec arrow.RecordBatch, col string, dst []int8) 
 			classify(i, v)
 		}
 	default:
-		cc, err := newCodeColumn(a)
+		cc, err := column.NewCodes(a)
 		if err != nil {
 			return fmt.Errorf("column %q: %w", col, err)
 		}
 		for i := 0; i < a.Len(); i++ {
-			v, st := cc.at(i)
+			v, st := cc.At(i)
 			switch st {
-			case cellNull:
+			case column.Null:
 				dst[i] = noAnswer
-			case cellCode:
+			case column.Code:
 				classify(i, v)
 			default:
-				report(i, cc.raw(i))
+				report(i, cc.Raw(i))
 			}
 		}
 	}

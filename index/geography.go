@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/sipas-go/sipas/index/internal/column"
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/internal/provinces"
 )
@@ -59,7 +60,7 @@ func ProvincesIn(rec arrow.RecordBatch, col string, year int, target provinces.G
 	}
 	idx := rec.Schema().FieldIndices(col)
 	if len(idx) == 0 {
-		return nil, &MissingColumnsError{Table: "ballots", Missing: []string{col}, Available: schemaNames(rec.Schema()),
+		return nil, &MissingColumnsError{Table: "ballots", Missing: []string{col}, Available: column.Names(rec.Schema()),
 			Hint: "the province column is needed to read the geography"}
 	}
 	vals, valid, err := arrowio.Strings(rec.Column(idx[0]))

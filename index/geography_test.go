@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/sipas-go/sipas/index/rank"
 	"github.com/sipas-go/sipas/internal/provinces"
 	"github.com/sipas-go/sipas/sampling"
 )
@@ -97,7 +98,7 @@ func TestGeographyWeightedMerge(t *testing.T) {
 			t.Fatal(err)
 		}
 		res, err := Trend([]TrendYear{{Year: 2024, Design: d, Ballots: rec}}, q, &TrendRunOptions{
-			Index: Options{By: []string{"province"}}, Geography: g, Mem: mem, Compare: TrendOptions{Rank: RankOptions{Draws: 200}}})
+			Index: Options{By: []string{"province"}}, Geography: g, Mem: mem, Compare: TrendOptions{Rank: rank.Options{Draws: 200}}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"github.com/sipas-go/sipas/index/internal/column"
 	"github.com/sipas-go/sipas/sampling"
 )
 
@@ -256,9 +257,9 @@ func expectationCodes(q *Questionnaire, rec arrow.RecordBatch) ([][]int8, error)
 	x := make([][]int8, len(q.Expectations))
 	answered := make([]bool, n)
 	for k, ex := range q.Expectations {
-		idx := colIndex(rec, ex.Column)
+		idx := column.Index(rec, ex.Column)
 		if idx < 0 {
-			return nil, &MissingColumnsError{Table: "ballots", Missing: []string{ex.Column}, Available: schemaNames(rec.Schema()),
+			return nil, &MissingColumnsError{Table: "ballots", Missing: []string{ex.Column}, Available: column.Names(rec.Schema()),
 				Hint: "expectation items are declared by the questionnaire; drop them from it, or compute without expectations"}
 		}
 		xk := make([]int8, n)
@@ -276,21 +277,21 @@ func expectationCodes(q *Questionnaire, rec arrow.RecordBatch) ([][]int8, error)
 			}
 			continue
 		}
-		cc, err := newCodeColumn(a)
+		cc, err := column.NewCodes(a)
 		if err != nil {
 			return nil, fmt.Errorf("column %q: %w", ex.Column, err)
 		}
 		for i := 0; i < n; i++ {
-			v, st := cc.at(i)
+			v, st := cc.At(i)
 			switch {
-			case st == cellNull:
-			case st == cellCode && (v == 0 || v == 1):
+			case st == column.Null:
+			case st == column.Code && (v == 0 || v == 1):
 				xk[i] = int8(v)
 				answered[i] = true
-			case st == cellCode && q.CodeKind(v) == MissingCode:
+			case st == column.Code && q.CodeKind(v) == MissingCode:
 				// a declared "no answer" code: the item is not answered
 			default:
-				return nil, fmt.Errorf("column %q, row %d: expectation item must be 0 or 1, found %q; run `sipas validate`", ex.Column, i+1, cc.raw(i))
+				return nil, fmt.Errorf("column %q, row %d: expectation item must be 0 or 1, found %q; run `sipas validate`", ex.Column, i+1, cc.Raw(i))
 			}
 		}
 	}

@@ -8,13 +8,13 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/sipas-go/sipas/internal/golden"
-
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/sipas-go/sipas/index/internal/column"
 	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/golden"
 	"github.com/sipas-go/sipas/internal/synth"
 	"github.com/sipas-go/sipas/sampling"
 )
@@ -221,7 +221,7 @@ func TestComputeConsistency(t *testing.T) {
 		if r.Kind != KindCriterion {
 			continue
 		}
-		col := rec.Column(colIndex(rec, r.ID))
+		col := rec.Column(column.Index(rec, r.ID))
 		sat, valid := 0, 0
 		for i := 0; i < col.Len(); i++ {
 			if col.IsNull(i) {

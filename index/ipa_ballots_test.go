@@ -14,6 +14,7 @@ import (
 	"gonum.org/v1/gonum/floats/scalar"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/golden"
 	"github.com/sipas-go/sipas/internal/synth"
 	"github.com/sipas-go/sipas/sampling"
 )
@@ -73,7 +74,7 @@ func TestIPAOfMatchesR(t *testing.T) {
 		if w["province"] != "" {
 			key = "province=" + w["province"]
 		}
-		wi, wp := rankNum(t, w["importance"]), rankNum(t, w["performance"])
+		wi, wp := golden.Float(t, w["importance"]), golden.Float(t, w["performance"])
 		n, _ := strconv.Atoi(w["n"])
 		if g.DomainKey() != key || g.Criterion != w["criterion"] || g.N != n || g.Quadrant.String() != w["quadrant"] ||
 			math.IsNaN(wi) != math.IsNaN(g.Importance) ||

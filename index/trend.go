@@ -10,6 +10,8 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/sipas-go/sipas/index/rank"
 )
 
 // Change is the comparison of two independent estimates (METHODOLOGY §8).
@@ -88,8 +90,8 @@ type TrendOptions struct {
 	BaseYear int
 	// Adjust is the multiple-comparison correction across the domains of
 	// one index (kind + id), one year and one comparison (prev, base,
-	// vs_nation); the CLI's default is AdjustHolm.
-	Adjust Adjustment
+	// vs_nation); the CLI's default is rank.AdjustHolm.
+	Adjust rank.Adjustment
 	// Alpha is the level after the correction; 0 means 0.05. A flag is true
 	// when the adjusted p < Alpha.
 	Alpha float64
@@ -97,7 +99,7 @@ type TrendOptions struct {
 	// for the families in sorted order (kind, id, year), so the results do
 	// not depend on the order of the points. Rank.TopK > 0 fills PTop and
 	// PBottom.
-	Rank RankOptions
+	Rank rank.Options
 	// Covariance, when set, returns the covariance matrix of the estimates
 	// of the given domains (in that order) for one index and year; nil means
 	// independent domains, diag(se²) (provinces as strata of one design).
@@ -296,7 +298,7 @@ func CompareYears(points []TrendPoint, opt *TrendOptions) ([]TrendRow, error) {
 		for n, i := range idx {
 			ps[n], _, _ = get(&rows[i])
 		}
-		ad := AdjustPValues(ps, o.Adjust)
+		ad := rank.AdjustPValues(ps, o.Adjust)
 		for n, i := range idx {
 			_, a, f := get(&rows[i])
 			*a = ad[n]
@@ -367,7 +369,7 @@ func CompareYears(points []TrendPoint, opt *TrendOptions) ([]TrendRow, error) {
 		if ro.Rand == nil {
 			ro.Rand = trendDefaultRand()
 		}
-		rk, err := RankDomains(est, tie, cov, &ro)
+		rk, err := rank.Domains(est, tie, cov, &ro)
 		if err != nil {
 			return nil, fmt.Errorf("index: CompareYears: ranks of %s %s, %d: %w", f.kind, f.id, f.year, err)
 		}

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/floats/scalar"
+
+	"github.com/sipas-go/sipas/internal/golden"
 )
 
 // TestImportancePerformanceR compares with R 4.2.2 (testdata/trend.R §5:
@@ -14,27 +16,27 @@ import (
 // (400 respondents, 6 criteria, 12% invalid answers, 5 zero weights).
 // 1e-9 relative.
 func TestImportancePerformanceR(t *testing.T) {
-	data := rankReadCSV(t, "../testdata/trend/ipa_data.csv")
+	data := golden.Rows(t, "../testdata/trend/ipa_data.csv")
 	w := make([]float64, len(data))
 	sat := make([][]float64, 6)
 	for c := range sat {
 		sat[c] = make([]float64, len(data))
 	}
 	for i, r := range data {
-		w[i] = rankNum(t, r["w"])
+		w[i] = golden.Float(t, r["w"])
 		for c := range sat {
-			sat[c][i] = rankNum(t, r["X"+strconv.Itoa(c+1)])
+			sat[c][i] = golden.Float(t, r["X"+strconv.Itoa(c+1)])
 		}
 	}
 	got := ImportancePerformance(sat, w)
-	want := rankReadCSV(t, "../testdata/trend/ipa.csv")
+	want := golden.Rows(t, "../testdata/trend/ipa.csv")
 	if len(want) != 6 {
 		t.Fatalf("%d golden rows", len(want))
 	}
 	for c, r := range want {
 		g := got[c]
-		if !scalar.EqualWithinAbsOrRel(g.Importance, rankNum(t, r["importance"]), 0, 1e-9) ||
-			!scalar.EqualWithinAbsOrRel(g.Performance, rankNum(t, r["performance"]), 0, 1e-9) ||
+		if !scalar.EqualWithinAbsOrRel(g.Importance, golden.Float(t, r["importance"]), 0, 1e-9) ||
+			!scalar.EqualWithinAbsOrRel(g.Performance, golden.Float(t, r["performance"]), 0, 1e-9) ||
 			g.Quadrant.String() != r["quadrant"] {
 			t.Errorf("criterion %d: %+v (%s), R %v", c+1, g, g.Quadrant, r)
 		}

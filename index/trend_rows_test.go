@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/sipas-go/sipas/index/rank"
 	"github.com/sipas-go/sipas/sampling"
 )
 
@@ -28,7 +29,7 @@ func TestTrendPointsFromRows(t *testing.T) {
 	if k := TrendDomainKey(Row{Domain: two}); k != "province=Hà Nội, level=2" {
 		t.Errorf("key %q", k)
 	}
-	out, err := CompareYears(pts, &TrendOptions{Rank: RankOptions{Draws: 100}})
+	out, err := CompareYears(pts, &TrendOptions{Rank: rank.Options{Draws: 100}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/sipas-go/sipas/index/internal/column"
 	"github.com/sipas-go/sipas/internal/provinces"
 	"github.com/sipas-go/sipas/sampling"
 )
@@ -204,10 +205,10 @@ func Trend(years []TrendYear, q *Questionnaire, opt *TrendRunOptions) (*TrendRes
 }
 
 // compareLabels orders domains as sampling.Domains does: column by column,
-// two numbers numerically, otherwise text bytewise (compareValues).
+// two numbers numerically, otherwise text bytewise (column.CompareValues).
 func compareLabels(a, b []sampling.DomainValue) int {
 	for i := range min(len(a), len(b)) {
-		if c := compareValues(a[i].Value, b[i].Value); c != 0 {
+		if c := column.CompareValues(a[i].Value, b[i].Value); c != 0 {
 			return c
 		}
 	}

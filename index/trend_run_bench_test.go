@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sipas-go/sipas/index/rank"
 )
 
 // BenchmarkTrend: three synthetic years of 40,000 ballots (63 provinces ×
@@ -18,7 +20,7 @@ func BenchmarkTrend(b *testing.B) {
 		b.Run(fmt.Sprintf("draws=%d", draws), func(b *testing.B) {
 			for b.Loop() {
 				if _, err := Trend(years, nil, &TrendRunOptions{Index: Options{By: []string{"province"}},
-					Compare: TrendOptions{Adjust: AdjustHolm, Rank: RankOptions{Draws: draws}}}); err != nil {
+					Compare: TrendOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: draws}}}); err != nil {
 					b.Fatal(err)
 				}
 			}

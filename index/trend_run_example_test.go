@@ -6,6 +6,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/index/rank"
 	"github.com/sipas-go/sipas/internal/synth"
 	"github.com/sipas-go/sipas/sampling"
 )
@@ -30,7 +31,7 @@ func ExampleTrend() {
 	}
 	res, err := index.Trend(years, nil, &index.TrendRunOptions{
 		Index:   index.Options{By: []string{"province"}},
-		Compare: index.TrendOptions{Adjust: index.AdjustHolm, Rank: index.RankOptions{Draws: 1000}},
+		Compare: index.TrendOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 1000}},
 	})
 	if err != nil {
 		panic(err)

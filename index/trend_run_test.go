@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"gonum.org/v1/gonum/floats/scalar"
 
+	"github.com/sipas-go/sipas/index/rank"
 	"github.com/sipas-go/sipas/internal/provinces"
 	"github.com/sipas-go/sipas/internal/synth"
 	"github.com/sipas-go/sipas/sampling"
@@ -55,7 +56,7 @@ func TestTrendVsNationMatchesVsNationDiff(t *testing.T) {
 	defer done()
 	q := DefaultQuestionnaire()
 	res, err := Trend(years, q, &TrendRunOptions{Index: Options{By: []string{"province"}}, Mem: mem,
-		Compare: TrendOptions{Adjust: AdjustHolm, Rank: RankOptions{Draws: 500}}})
+		Compare: TrendOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 500}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +188,7 @@ func TestTrendRunRecoversTruth(t *testing.T) {
 	years, truth, done := trendSynthYears(t, memory.DefaultAllocator, []int{2019, 2020, 2021}, 30, 5)
 	defer done()
 	res, err := Trend(years, nil, &TrendRunOptions{Index: Options{By: []string{"province"}},
-		Compare: TrendOptions{Adjust: AdjustHolm, Rank: RankOptions{Draws: 1000}}})
+		Compare: TrendOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 1000}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +262,7 @@ func TestTrendErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	ys := []TrendYear{{Year: 2025, Design: d25, Ballots: r25}, {Year: 2024, Design: d24, Ballots: r24}}
-	opt := &TrendRunOptions{Index: Options{By: []string{"province"}}, Mem: mem, Compare: TrendOptions{Rank: RankOptions{Draws: 100}}}
+	opt := &TrendRunOptions{Index: Options{By: []string{"province"}}, Mem: mem, Compare: TrendOptions{Rank: rank.Options{Draws: 100}}}
 	if _, err := Trend(ys, q, opt); !errors.Is(err, ErrGeography) {
 		t.Errorf("auto across 2025: %v", err)
 	} else {
@@ -290,7 +291,7 @@ func TestTrendErrors(t *testing.T) {
 		t.Errorf("%d SIPAS domain rows in 2025; years %v", got, res.Years)
 	}
 	// Without province domains the geography does not matter.
-	if _, err := Trend(ys, q, &TrendRunOptions{Mem: mem, Compare: TrendOptions{Rank: RankOptions{Draws: 100}}}); err != nil {
+	if _, err := Trend(ys, q, &TrendRunOptions{Mem: mem, Compare: TrendOptions{Rank: rank.Options{Draws: 100}}}); err != nil {
 		t.Errorf("national only across 2025: %v", err)
 	}
 	if _, err := Trend([]TrendYear{ys[0], ys[0]}, q, opt); err == nil {
@@ -312,7 +313,7 @@ func TestTrendKeepsExpectations(t *testing.T) {
 	years, _, done := trendSynthYears(t, mem, []int{2020, 2021}, 3, 4)
 	defer done()
 	q := DefaultQuestionnaire()
-	opt := &TrendRunOptions{Index: Options{By: []string{"province"}}, Mem: mem, Compare: TrendOptions{Rank: RankOptions{Draws: 100}}}
+	opt := &TrendRunOptions{Index: Options{By: []string{"province"}}, Mem: mem, Compare: TrendOptions{Rank: rank.Options{Draws: 100}}}
 	res, err := Trend(years, q, opt)
 	if err != nil {
 		t.Fatal(err)

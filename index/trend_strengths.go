@@ -3,6 +3,8 @@ package index
 import (
 	"fmt"
 	"math"
+
+	"github.com/sipas-go/sipas/index/rank"
 )
 
 // Standing says where a domain stands against the nation on one index.
@@ -47,13 +49,13 @@ type StrengthResult struct {
 // StrengthsWeaknesses classifies the indices of ONE domain (a province)
 // against the nation (METHODOLOGY §8, issue 6 item 4): z = Diff/SE, p =
 // 2Φ(−|z|), p-values adjusted with adjust (the methodology asks for
-// AdjustBH) within each kind separately — the criteria of the province form
+// rank.AdjustBH) within each kind separately — the criteria of the province form
 // one family, its elements another, SIPAS its own — and an index is a
 // StandingStrength (StandingWeakness) when its adjusted p < alpha (0 means 0.05) and Diff > 0
 // (< 0). With 22 criteria × 63 provinces, unadjusted tests would flag dozens
 // by chance. NaN differences or SEs are StandingLevel with NaN p. Results are in
 // the order of items.
-func StrengthsWeaknesses(items []VsNation, adjust Adjustment, alpha float64) []StrengthResult {
+func StrengthsWeaknesses(items []VsNation, adjust rank.Adjustment, alpha float64) []StrengthResult {
 	if alpha == 0 {
 		alpha = 0.05
 	}
@@ -76,7 +78,7 @@ func StrengthsWeaknesses(items []VsNation, adjust Adjustment, alpha float64) []S
 		for n, i := range idx {
 			ps[n] = out[i].P
 		}
-		adj := AdjustPValues(ps, adjust)
+		adj := rank.AdjustPValues(ps, adjust)
 		for n, i := range idx {
 			r := &out[i]
 			r.PAdj = adj[n]

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/floats/scalar"
+
+	"github.com/sipas-go/sipas/index/rank"
 )
 
 // TestStrengthsWeaknesses by hand: three criteria with z = 3, −2.5 and 1,
@@ -22,7 +24,7 @@ func TestStrengthsWeaknesses(t *testing.T) {
 		{Kind: "criterion", ID: "c3", Diff: 1, SE: 1},
 		{Kind: "criterion", ID: "c4", Diff: math.NaN(), SE: 1},
 	}
-	got := StrengthsWeaknesses(items, AdjustBH, 0)
+	got := StrengthsWeaknesses(items, rank.AdjustBH, 0)
 	want := []struct {
 		padj float64
 		s    Standing
@@ -43,7 +45,7 @@ func TestStrengthsWeaknesses(t *testing.T) {
 		t.Error("Standing strings")
 	}
 	// Unadjusted at alpha 0.3: c3 (p 0.317) still level, c1 strength.
-	got = StrengthsWeaknesses(items, AdjustNone, 0.3)
+	got = StrengthsWeaknesses(items, rank.AdjustNone, 0.3)
 	if got[3].Standing != StandingLevel || got[0].Standing != StandingStrength || got[0].PAdj != got[0].P {
 		t.Errorf("none: %+v", got)
 	}

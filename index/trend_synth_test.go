@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sipas-go/sipas/index/rank"
 	"github.com/sipas-go/sipas/internal/synth"
 	"github.com/sipas-go/sipas/sampling"
 )
@@ -60,7 +62,7 @@ func TestTrendRecoversSyntheticTruth(t *testing.T) {
 			}
 		}
 	}
-	rows, err := CompareYears(pts, &TrendOptions{Adjust: AdjustHolm, Rank: RankOptions{Draws: 4000}})
+	rows, err := CompareYears(pts, &TrendOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 4000}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +142,7 @@ func TestTrendRecoversSyntheticTruth(t *testing.T) {
 		for i, r := range yr {
 			theta[i] = truth.SIPAS(y, provOf(r))
 		}
-		tr := rankTrue(theta)
+		tr := trueRanks(theta)
 		all := true
 		for i, r := range yr {
 			margN++
@@ -162,4 +164,19 @@ func TestTrendRecoversSyntheticTruth(t *testing.T) {
 	if mc < mtol {
 		t.Errorf("marginal rank coverage %.3f < %.3f", mc, mtol)
 	}
+}
+
+// trueRanks is the rank of Mogstad et al.: r_j = 1 + #{k : θ_k > θ_j}
+// (tied domains share the better rank).
+func trueRanks(theta []float64) []int {
+	r := make([]int, len(theta))
+	for j, v := range theta {
+		r[j] = 1
+		for _, w := range theta {
+			if w > v {
+				r[j]++
+			}
+		}
+	}
+	return r
 }

@@ -10,6 +10,9 @@ import (
 
 	"gonum.org/v1/gonum/floats/scalar"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/sipas-go/sipas/index/rank"
+	"github.com/sipas-go/sipas/internal/golden"
 )
 
 // TestCompareIndependent checks the closed forms by hand:
@@ -47,7 +50,7 @@ func TestCompareIndependent(t *testing.T) {
 
 func trendGoldenPoints(t *testing.T) ([]TrendPoint, []map[string]string) {
 	t.Helper()
-	rows := rankReadCSV(t, "../testdata/trend/changes.csv")
+	rows := golden.Rows(t, "../testdata/trend/changes.csv")
 	pts := make([]TrendPoint, len(rows))
 	for i, r := range rows {
 		y, err := strconv.Atoi(r["year"])
@@ -57,8 +60,8 @@ func trendGoldenPoints(t *testing.T) ([]TrendPoint, []map[string]string) {
 		pts[i] = TrendPoint{
 			Domain: r["domain"], National: r["national"] == "true",
 			Kind: r["kind"], ID: r["id"], Year: y,
-			Estimate: rankNum(t, r["estimate"]), SE: rankNum(t, r["se"]),
-			VsNation: rankNum(t, r["vs_nation"]), SEVsNation: rankNum(t, r["se_vs_nation"]),
+			Estimate: golden.Float(t, r["estimate"]), SE: golden.Float(t, r["se"]),
+			VsNation: golden.Float(t, r["vs_nation"]), SEVsNation: golden.Float(t, r["se_vs_nation"]),
 		}
 	}
 	return pts, rows
@@ -80,10 +83,10 @@ func trendSame(got, want float64) bool {
 func TestCompareYearsR(t *testing.T) {
 	pts, want := trendGoldenPoints(t)
 	for _, adj := range []struct {
-		a      Adjustment
+		a      rank.Adjustment
 		suffix string
-	}{{AdjustHolm, "_holm"}, {AdjustBH, "_bh"}} {
-		rows, err := CompareYears(pts, &TrendOptions{Adjust: adj.a, Rank: RankOptions{Draws: 200}})
+	}{{rank.AdjustHolm, "_holm"}, {rank.AdjustBH, "_bh"}} {
+		rows, err := CompareYears(pts, &TrendOptions{Adjust: adj.a, Rank: rank.Options{Draws: 200}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +105,7 @@ func TestCompareYearsR(t *testing.T) {
 				{"p_change_base" + adj.suffix, r.PAdjChangeBase, r.SignificantBase},
 				{"p_vs_nation" + adj.suffix, r.PAdjVsNation, r.SignificantVsNation},
 			} {
-				wv := rankNum(t, w[c.name])
+				wv := golden.Float(t, w[c.name])
 				if !trendSame(c.got, wv) {
 					t.Errorf("%v row %d (%q %s %d) %s: %v, R %v", adj.a, i, r.Domain, r.Kind, r.Year, c.name, c.got, wv)
 				}
@@ -118,7 +121,7 @@ func TestCompareYearsR(t *testing.T) {
 				}
 			}
 			// the first year of a domain: no change, no break, PrevYear 0
-			if math.IsNaN(rankNum(t, w["change_prev"])) != (r.PrevYear == 0) {
+			if math.IsNaN(golden.Float(t, w["change_prev"])) != (r.PrevYear == 0) {
 				t.Errorf("row %d: PrevYear %d, R change_prev %s", i, r.PrevYear, w["change_prev"])
 			}
 			if r.Domain == "E" && r.Year == 2021 && r.PrevYear != 2019 {
@@ -143,7 +146,7 @@ func TestCompareYearsRanks(t *testing.T) {
 	pts, _ := trendGoldenPoints(t)
 	// An empty domain in 2022 (NaN estimate) is not ranked.
 	pts = append(pts, TrendPoint{Domain: "G", Kind: "sipas", ID: "sipas", Year: 2022, Estimate: math.NaN(), SE: math.NaN(), VsNation: math.NaN(), SEVsNation: math.NaN()})
-	opt := &TrendOptions{Adjust: AdjustHolm, Rank: RankOptions{Draws: 2000, TopK: 2, Rand: rand.New(rand.NewPCG(9, 9))}}
+	opt := &TrendOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 2000, TopK: 2, Rand: rand.New(rand.NewPCG(9, 9))}}
 	rows, err := CompareYears(pts, opt)
 	if err != nil {
 		t.Fatal(err)
@@ -160,7 +163,7 @@ func TestCompareYearsRanks(t *testing.T) {
 		if r.Rank < r.RankLow || r.Rank > r.RankHigh || r.RankSimulLow > r.RankLow || r.RankSimulHigh < r.RankHigh {
 			t.Errorf("%q %s %d: rank %d, marginal [%d, %d], simultaneous [%d, %d]", r.Domain, r.Kind, r.Year, r.Rank, r.RankLow, r.RankHigh, r.RankSimulLow, r.RankSimulHigh)
 		}
-		if r.Tier != TierOf(r.Rank, r.RankedDomains) {
+		if r.Tier != rank.Tier(r.Rank, r.RankedDomains) {
 			t.Errorf("tier %d for rank %d of %d", r.Tier, r.Rank, r.RankedDomains)
 		}
 	}
@@ -178,7 +181,7 @@ func TestCompareYearsRanks(t *testing.T) {
 				}
 				est, se2, doms = append(est, r.Estimate), append(se2, r.SE*r.SE), append(doms, d)
 			}
-			rk, err := RankDomains(est, doms, mat.NewDiagDense(len(est), se2), &RankOptions{Draws: 2000, TopK: 2, Rand: rng})
+			rk, err := rank.Domains(est, doms, mat.NewDiagDense(len(est), se2), &rank.Options{Draws: 2000, TopK: 2, Rand: rng})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -337,7 +340,7 @@ func TestCompareYearsNational(t *testing.T) {
 	pts := []TrendPoint{mk("A", false, 2020, 70), mk("A", false, 2021, 73), mk("B", false, 2020, 60), mk("B", false, 2021, 62.5)}
 	// A: z = 3/√2 = 2.1213, p = 0.0339; B: z = 2.5/√2 = 1.7678, p = 0.0771.
 	// Holm: 2·0.0339 = 0.0678 (not significant), max(0.0678, 0.0771) = 0.0771.
-	rows, err := CompareYears(pts, &TrendOptions{Adjust: AdjustHolm})
+	rows, err := CompareYears(pts, &TrendOptions{Adjust: rank.AdjustHolm})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,7 +348,7 @@ func TestCompareYearsNational(t *testing.T) {
 		t.Errorf("A 2021: %+v", rows[1])
 	}
 	nat := []TrendPoint{mk("", true, 2020, 70), mk("", true, 2021, 73)}
-	rows2, err := CompareYears(append(pts, nat...), &TrendOptions{Adjust: AdjustHolm})
+	rows2, err := CompareYears(append(pts, nat...), &TrendOptions{Adjust: rank.AdjustHolm})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,10 +9,12 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"gonum.org/v1/gonum/floats/scalar"
+
 	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/golden"
 	"github.com/sipas-go/sipas/sampling"
 	"github.com/sipas-go/sipas/weighting"
-	"gonum.org/v1/gonum/floats/scalar"
 )
 
 // TestVsNationDiffR compares domain − nation differences and their SEs with
@@ -58,9 +60,9 @@ func TestVsNationDiffR(t *testing.T) {
 	}
 	idx := map[string]int{"c1": 0, "c2": 1, "c3": 2, "A": 3, "overall": 4}
 	n := 0
-	for _, r := range rankReadCSV(t, "../testdata/trend/vsnation.csv") {
+	for _, r := range golden.Rows(t, "../testdata/trend/vsnation.csv") {
 		g, j := code[r["domain"]], idx[r["index"]]
-		wd, ws := rankNum(t, r["diff"]), rankNum(t, r["se"])
+		wd, ws := golden.Float(t, r["diff"]), golden.Float(t, r["se"])
 		if !scalar.EqualWithinAbsOrRel(res.Diff[g][j], wd, 1e-14, 1e-9) || !scalar.EqualWithinAbsOrRel(res.SE[g][j], ws, 1e-14, 1e-9) {
 			t.Errorf("%s %s: diff %v SE %v, R %v %v", r["domain"], r["index"], res.Diff[g][j], res.SE[g][j], wd, ws)
 		}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/index/ballot"
+	"github.com/sipas-go/sipas/index/rank"
 	"github.com/sipas-go/sipas/weighting"
 )
 
@@ -100,7 +102,7 @@ type Quality struct {
 	Issued, Returned               int
 	RowsIn, RowsUsed, RowsExcluded int
 	// Excluded counts the excluded rows by their first reason, in the order
-	// of index.Reasons (reasons with no row left out).
+	// of ballot.Reasons (reasons with no row left out).
 	Excluded []ReasonCount
 	// ResponseRates are by weighting class, in the order of the weighting
 	// step (unweighted rates).
@@ -150,7 +152,7 @@ type YearInput struct {
 	Year   int
 	Result *index.Result
 	// Validation, when set, gives the exclusion counts.
-	Validation *index.Validation
+	Validation *ballot.Validation
 	// Nonresponse, when set, gives the response rates by weighting class.
 	Nonresponse *weighting.StepResult
 	// Issued and Returned are the ballots issued and returned (0: unknown).
@@ -234,7 +236,7 @@ func FromYears(years []YearInput, opt *BuildOptions) (*Data, error) {
 		}
 		topt := o.TrendOptions
 		if topt == nil {
-			topt = &index.TrendOptions{Adjust: index.AdjustHolm}
+			topt = &index.TrendOptions{Adjust: rank.AdjustHolm}
 		}
 		var err error
 		trend, err = index.CompareYears(pts, topt)
@@ -400,7 +402,7 @@ func quality(y YearInput) *Quality {
 	q := &Quality{Issued: y.Issued, Returned: y.Returned}
 	if v := y.Validation; v != nil {
 		q.RowsIn, q.RowsUsed, q.RowsExcluded = v.RowsIn, v.RowsUsed, v.RowsExcluded
-		for _, r := range index.Reasons() {
+		for _, r := range ballot.Reasons() {
 			if n := v.ByReason[r]; n > 0 {
 				q.Excluded = append(q.Excluded, ReasonCount{Reason: r, Rows: n})
 			}
@@ -431,5 +433,5 @@ func standings(d *Domain, alpha float64) []index.StrengthResult {
 	if len(items) == 0 {
 		return nil
 	}
-	return index.StrengthsWeaknesses(items, index.AdjustBH, alpha)
+	return index.StrengthsWeaknesses(items, rank.AdjustBH, alpha)
 }

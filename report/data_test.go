@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/index/ballot"
+	"github.com/sipas-go/sipas/index/rank"
 	"github.com/sipas-go/sipas/weighting"
 )
 
@@ -49,7 +51,7 @@ func TestStandingsFromTrendRows(t *testing.T) {
 			pts = append(pts, p)
 		}
 	}
-	rows, err := index.CompareYears(pts, &index.TrendOptions{Adjust: index.AdjustHolm})
+	rows, err := index.CompareYears(pts, &index.TrendOptions{Adjust: rank.AdjustHolm})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,8 +170,8 @@ func TestQuality(t *testing.T) {
 	names := fixtureNames(3)
 	var ys []YearInput
 	for i, y := range []int{2020, 2021} {
-		v := &index.Validation{RowsIn: 1000 + i, RowsUsed: 950, RowsExcluded: 50 + i,
-			ByReason: map[string]int{index.ReasonDuplicateID: 20, index.ReasonInvalidCode: 30 + i}}
+		v := &ballot.Validation{RowsIn: 1000 + i, RowsUsed: 950, RowsExcluded: 50 + i,
+			ByReason: map[string]int{ballot.ReasonDuplicateID: 20, ballot.ReasonInvalidCode: 30 + i}}
 		nr := &weighting.StepResult{Kind: "nonresponse", ResponseRates: []weighting.ResponseRate{
 			// rates as weighting.Nonresponse computes them
 			{Class: "Hà Nội", Issued: 400, Returned: 300, Valid: 280, ReturnedRate: 300.0 / 400, ValidRate: 280.0 / 400},
@@ -181,7 +183,7 @@ func TestQuality(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := d.Latest().Quality
-	if q.RowsExcluded != 51 || len(q.Excluded) != 2 || q.Excluded[0].Reason != index.ReasonDuplicateID || q.Excluded[1].Rows != 31 {
+	if q.RowsExcluded != 51 || len(q.Excluded) != 2 || q.Excluded[0].Reason != ballot.ReasonDuplicateID || q.Excluded[1].Rows != 31 {
 		t.Errorf("quality %+v", q)
 	}
 	// Hà Nội: 300/400 returned, 280/400 valid; "=Huế": nothing issued.

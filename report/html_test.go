@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/index/rank"
 )
 
 // hostile are domain names that try to break out of the page or to become
@@ -32,7 +33,7 @@ func buildData(t *testing.T, names []string, years []int) *Data {
 	}
 	d, err := FromYears(ys, &BuildOptions{Methods: Methods{Weighted: true, Variance: "linearization", CI: "logit", Design: `strata: "</script>"`},
 		// 2,000 draws for the rank sets keep the tests fast.
-		TrendOptions: &index.TrendOptions{Adjust: index.AdjustHolm, Rank: index.RankOptions{Draws: 2000}}})
+		TrendOptions: &index.TrendOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 2000}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +193,7 @@ func TestRanksFromCompareYears(t *testing.T) {
 		if tr == nil {
 			t.Fatalf("%s: no trend row", dom.Name)
 		}
-		if tr.Rank != i+1 || tr.Tier != index.TierOf(i+1, 7) {
+		if tr.Rank != i+1 || tr.Tier != rank.Tier(i+1, 7) {
 			t.Errorf("%s: rank %d tier %d at position %d", dom.Name, tr.Rank, tr.Tier, i+1)
 		}
 		if !(tr.RankLow <= tr.Rank && tr.Rank <= tr.RankHigh) {

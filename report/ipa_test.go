@@ -9,10 +9,12 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/plot/plotter"
+
 	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/index/rank"
 	"github.com/sipas-go/sipas/internal/browsertest"
 	"github.com/sipas-go/sipas/sampling"
-	"gonum.org/v1/plot/plotter"
 )
 
 // fixtureIPA makes importance–performance rows for the nation and the
@@ -67,7 +69,7 @@ func buildIPAData(t *testing.T, names []string, years []int) *Data {
 		}
 		ys = append(ys, in)
 	}
-	d, err := FromYears(ys, &BuildOptions{TrendOptions: &index.TrendOptions{Adjust: index.AdjustHolm, Rank: index.RankOptions{Draws: 2000}}})
+	d, err := FromYears(ys, &BuildOptions{TrendOptions: &index.TrendOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 2000}}})
 	if err != nil {
 		t.Fatal(err)
 	}

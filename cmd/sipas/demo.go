@@ -13,6 +13,8 @@ import (
 
 	"github.com/sipas-go/sipas/cmd/sipas/internal/demo"
 	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/index/ballot"
+	"github.com/sipas-go/sipas/index/rank"
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/internal/fsutil"
 	"github.com/sipas-go/sipas/internal/provinces"
@@ -103,7 +105,7 @@ func runDemo(e *env, c *command, args []string) error {
 		tyears = append(tyears, index.TrendYear{Year: y.Year, Design: y.Design, Ballots: y.Ballots})
 	}
 	tr, err := index.Trend(tyears, nil, &index.TrendRunOptions{Index: *byProv, Geography: geo,
-		Compare: index.TrendOptions{Adjust: index.AdjustHolm, Rank: index.RankOptions{Draws: 4000}}})
+		Compare: index.TrendOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 4000}}})
 	if err != nil {
 		return err
 	}
@@ -179,7 +181,7 @@ func printDemo(w io.Writer, res *demo.Result) {
 		fmt.Fprintf(w, "\n%d: register %d transactions; %d ballots issued, %d returned; %d used + %d excluded (", y.Year,
 			y.RegisterRows, y.Issued, y.Returned, v.RowsUsed, v.RowsExcluded)
 		first := true
-		for _, r := range index.Reasons() {
+		for _, r := range ballot.Reasons() {
 			if n := v.ByReason[r]; n > 0 {
 				if !first {
 					fmt.Fprint(w, ", ")

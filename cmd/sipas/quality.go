@@ -23,7 +23,7 @@ package main
 // "year" is absent (0) when unknown: the table had no integer year column
 // (and validate had no --year), or, for sipas.validation, rows whose year
 // cell is empty. "excluded" counts rows by their first reason, in the
-// order of index.Reasons, reasons with no row left out; rows_in =
+// order of ballot.Reasons, reasons with no row left out; rows_in =
 // rows_used + rows_excluded. sipas.weighting is written only when the
 // spec has a nonresponse step (the first one is recorded); its classes
 // are that step's weighting classes in its order, rates are fractions
@@ -46,7 +46,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
-	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/index/ballot"
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/report"
 	"github.com/sipas-go/sipas/weighting"
@@ -106,7 +106,7 @@ type classRate struct {
 // validationYears splits the accounting of v by the survey year of each
 // input row of rec (column yearCol; fallback, when rec has no integer
 // year column, is the year given with --year, 0 if none).
-func validationYears(rec arrow.RecordBatch, v *index.Validation, yearCol string, fallback int) []validationYear {
+func validationYears(rec arrow.RecordBatch, v *ballot.Validation, yearCol string, fallback int) []validationYear {
 	n := int(rec.NumRows())
 	years := make([]int, n)
 	for i := range years {
@@ -123,7 +123,7 @@ func validationYears(rec arrow.RecordBatch, v *index.Validation, yearCol string,
 		}
 	}
 	// each excluded row counted once, by its first reason (ByReason's rule)
-	first := index.FirstReasons(v.Exclusions)
+	first := ballot.FirstReasons(v.Exclusions)
 	type acc struct {
 		in, used, excl int
 		by             map[string]int
@@ -383,7 +383,7 @@ func qualityOf(v *validationYear, w *weightingYear) *report.Quality {
 // excludedCounts reads an excluded table written by `sipas validate
 // --excluded` (columns row and reason; one line per exclusion entry) and
 // counts the excluded rows by their first reason, in the order of
-// index.Reasons.
+// ballot.Reasons.
 func excludedCounts(path string) (n int, by []reasonRows, err error) {
 	rec, err := arrowio.ReadAll(path, arrowio.WithColumns("row", "reason"),
 		arrowio.WithTypes(map[string]arrow.DataType{"reason": arrow.BinaryTypes.String}))
@@ -399,17 +399,17 @@ func excludedCounts(path string) (n int, by []reasonRows, err error) {
 	if err != nil {
 		return 0, nil, badInput(fmt.Errorf("%s, column \"reason\": %w", path, err))
 	}
-	ex := make([]index.Exclusion, len(rows))
+	ex := make([]ballot.Exclusion, len(rows))
 	for i, r := range rows {
 		if rvalid != nil && !rvalid[i] {
 			return 0, nil, badInput(fmt.Errorf("%s, line %d: the row column is empty; give the excluded table sipas validate wrote", path, i+2))
 		}
-		if !slices.Contains(index.Reasons(), reasons[i]) {
-			return 0, nil, badInput(fmt.Errorf("%s, line %d: unknown reason %q (known: %v)", path, i+2, reasons[i], index.Reasons()))
+		if !slices.Contains(ballot.Reasons(), reasons[i]) {
+			return 0, nil, badInput(fmt.Errorf("%s, line %d: unknown reason %q (known: %v)", path, i+2, reasons[i], ballot.Reasons()))
 		}
-		ex[i] = index.Exclusion{Row: int(r), Reason: reasons[i]}
+		ex[i] = ballot.Exclusion{Row: int(r), Reason: reasons[i]}
 	}
-	first := index.FirstReasons(ex)
+	first := ballot.FirstReasons(ex)
 	counts := map[string]int{}
 	for _, r := range first {
 		counts[r]++
@@ -418,10 +418,10 @@ func excludedCounts(path string) (n int, by []reasonRows, err error) {
 }
 
 // reasonCounts lists the non-zero counts of by in the order of
-// index.Reasons (an empty list, not nil, when there are none).
+// ballot.Reasons (an empty list, not nil, when there are none).
 func reasonCounts(by map[string]int) []reasonRows {
 	out := []reasonRows{}
-	for _, r := range index.Reasons() {
+	for _, r := range ballot.Reasons() {
 		if by[r] > 0 {
 			out = append(out, reasonRows{r, by[r]})
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/index/ballot"
 	"github.com/sipas-go/sipas/internal/arrowio"
 )
 
@@ -65,9 +66,9 @@ func runReconcile(e *env, c *command, args []string) error {
 	}
 	defer b.Release()
 
-	r, err := index.ReconcileWith(a, b, index.ReconcileOptions{Key: *key, Keyer: *keyer})
+	r, err := ballot.Reconcile(a, b, *key, &ballot.ReconcileOptions{Keyer: *keyer})
 	if err != nil {
-		var ke *index.KeyError
+		var ke *ballot.KeyError
 		var me *index.MissingColumnsError
 		switch {
 		case errors.As(err, &ke) && ke.Pass == "second", errors.As(err, &me) && me.Table == "second keying":
@@ -89,7 +90,7 @@ func runReconcile(e *env, c *command, args []string) error {
 	return nil
 }
 
-func printReconciliation(w io.Writer, first, second string, r *index.Reconciliation, show int) {
+func printReconciliation(w io.Writer, first, second string, r *ballot.Reconciliation, show int) {
 	fmt.Fprintf(w, "first keying:  %s\nsecond keying: %s\n", first, second)
 	fmt.Fprintf(w, "ballots in both %d, in first only %d, in second only %d\n", r.Matched, len(r.OnlyFirst), len(r.OnlySecond))
 	fmt.Fprintf(w, "agreement %s (%d of %d fields), discrepancies %d\n", pct(r.Rate), r.Agreed, r.Compared, r.Compared-r.Agreed)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/index/rank"
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/report"
 	"github.com/sipas-go/sipas/sampling"
@@ -83,7 +84,7 @@ func runReport(e *env, c *command, args []string) error {
 	if *by == "" {
 		return usagef("--by: give a column name (default province)")
 	}
-	adj, err := index.ParseAdjustment(*adjust)
+	adj, err := rank.ParseAdjustment(*adjust)
 	if err != nil {
 		return usagef("--adjust: %q is not one of none, holm, bh", *adjust)
 	}
@@ -161,7 +162,7 @@ func runReport(e *env, c *command, args []string) error {
 	}
 	iopt := index.Options{By: []string{*by}, Score: sc, CI: ci, CISet: true, Level: level, DF: df.dfr}
 	tres, err := index.Trend(tyears, q, &index.TrendRunOptions{Index: iopt, Geography: geo, Crosswalk: cw,
-		Compare: index.TrendOptions{Adjust: adj, Rank: index.RankOptions{Draws: *draws, Rand: rand.New(rand.NewPCG(df.seed, 0))}}})
+		Compare: index.TrendOptions{Adjust: adj, Rank: rank.Options{Draws: *draws, Rand: rand.New(rand.NewPCG(df.seed, 0))}}})
 	if err != nil {
 		return badInput(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/index/rank"
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
 )
@@ -81,7 +82,7 @@ func runTrend(e *env, c *command, args []string) error {
 	} else if len(by) == 1 && by[0] == "none" {
 		by = nil
 	}
-	adj, err := index.ParseAdjustment(*adjust)
+	adj, err := rank.ParseAdjustment(*adjust)
 	if err != nil {
 		return usagef("--adjust: %q is not one of none, holm, bh", *adjust)
 	}
@@ -174,7 +175,7 @@ func runTrend(e *env, c *command, args []string) error {
 		Geography: geo,
 		Crosswalk: cw,
 		Compare: index.TrendOptions{BaseYear: *baseYear, Adjust: adj, Alpha: *alpha, Mapping: mp,
-			Rank: index.RankOptions{Draws: *draws, Rand: rand.New(rand.NewPCG(df.seed, 0))}},
+			Rank: rank.Options{Draws: *draws, Rand: rand.New(rand.NewPCG(df.seed, 0))}},
 	}
 	res, err := index.Trend(years, q, opt)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/index/ballot"
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/internal/provinces"
 )
@@ -78,7 +79,7 @@ func runValidate(e *env, c *command, args []string) error {
 	}
 	defer rec.Release()
 
-	opt := index.ValidateOptions{Questionnaire: q, IDColumn: *idCol, ProvinceColumn: *provCol, RequireProvince: *requireProv, Context: e.ctx}
+	opt := ballot.ValidateOptions{Questionnaire: q, IDColumn: *idCol, ProvinceColumn: *provCol, RequireProvince: *requireProv}
 	geoNote := ""
 	if schemaHas(rec.Schema(), *provCol) {
 		gg, note, err := dataGeography(rec, g, *year)
@@ -88,7 +89,7 @@ func runValidate(e *env, c *command, args []string) error {
 		opt.Province = provinces.NewMatcher(gg).Canonical
 		geoNote = note
 	}
-	v, err := index.ValidateBallots(rec, opt, nil)
+	v, err := ballot.Validate(e.ctx, rec, &opt)
 	if err != nil {
 		return badInput(fmt.Errorf("%s: %w", displayName(*in), err))
 	}
@@ -120,7 +121,7 @@ func runValidate(e *env, c *command, args []string) error {
 
 // printValidation prints the accounting: rows in = used + excluded, the
 // excluded rows by first reason, and the first exclusions.
-func printValidation(w io.Writer, in string, q *index.Questionnaire, geoNote string, v *index.Validation, show int) {
+func printValidation(w io.Writer, in string, q *index.Questionnaire, geoNote string, v *ballot.Validation, show int) {
 	fmt.Fprintf(w, "validated %s against questionnaire %s (%d criteria)", in, q.ID, len(q.Criteria))
 	if geoNote != "" {
 		fmt.Fprintf(w, "; provinces %s", geoNote)
@@ -129,7 +130,7 @@ func printValidation(w io.Writer, in string, q *index.Questionnaire, geoNote str
 	fmt.Fprintf(w, "rows in        %8d\n", v.RowsIn)
 	fmt.Fprintf(w, "rows used      %8d\n", v.RowsUsed)
 	fmt.Fprintf(w, "rows excluded  %8d\n", v.RowsExcluded)
-	for _, r := range index.Reasons() {
+	for _, r := range ballot.Reasons() {
 		if n := v.ByReason[r]; n > 0 {
 			fmt.Fprintf(w, "  %-22s %6d rows", r, n)
 			if m := v.Entries[r]; m != n {

@@ -8,6 +8,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/csv"
 
 	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/index/ballot"
 	"github.com/sipas-go/sipas/report"
 	"github.com/sipas-go/sipas/sampling"
 )
@@ -42,7 +44,7 @@ func run(w io.Writer, in, out, by string, year int) error {
 
 	// 1. Check the ballots: every row is used or excluded with a reason.
 	q := index.DefaultQuestionnaire()
-	val, err := index.ValidateBallots(rec, index.ValidateOptions{Questionnaire: q}, nil)
+	val, err := ballot.Validate(context.Background(), rec, &ballot.ValidateOptions{Questionnaire: q})
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/index/rank"
 )
 
 // BenchmarkRun: the pipeline of the full demo before the trend (3 years,
@@ -40,7 +41,7 @@ func BenchmarkTrend(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
 				if _, err := index.Trend(ty, nil, &index.TrendRunOptions{Index: index.Options{By: []string{"province"}},
-					Compare: index.TrendOptions{Adjust: index.AdjustHolm, Rank: index.RankOptions{Draws: bc.draws}}}); err != nil {
+					Compare: index.TrendOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: bc.draws}}}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -20,6 +20,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/index/ballot"
 	"github.com/sipas-go/sipas/internal/provinces"
 	"github.com/sipas-go/sipas/internal/synth"
 	"github.com/sipas-go/sipas/sampling"
@@ -69,7 +70,7 @@ type Year struct {
 	Issued       int // ballots issued (main sample)
 	Returned     int // ballots returned (before validation)
 	// Validation of the returned ballots (exclusions with reasons).
-	Validation *index.Validation
+	Validation *ballot.Validation
 	// Nonresponse is the weighting step's record, with response rates by
 	// stratum (issued, returned, valid).
 	Nonresponse *weighting.StepResult
@@ -217,7 +218,7 @@ func runYear(ctx context.Context, cfg Config, scfg synth.Config, truth *synth.Tr
 	y.Returned = int(resp.Ballots.NumRows())
 
 	matcher := provinces.NewMatcher(provinces.GeographyForYear(year))
-	val, err := index.ValidateBallots(resp.Ballots, index.ValidateOptions{Province: matcher.Canonical, Context: ctx}, mem)
+	val, err := ballot.Validate(ctx, resp.Ballots, &ballot.ValidateOptions{Province: matcher.Canonical, Mem: mem})
 	if err != nil {
 		return nil, err
 	}

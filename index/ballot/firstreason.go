@@ -1,4 +1,4 @@
-package index
+package ballot
 
 // FirstReasons returns the first reason of every row named in ex: among
 // the row's exclusion entries, the reason earliest in the order of

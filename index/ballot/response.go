@@ -1,16 +1,17 @@
-package index
+package ballot
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"math"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/index/internal/column"
 )
 
 // ErrResponseData is wrapped by errors about the values of a response
@@ -40,7 +41,7 @@ type ResponseRate struct {
 
 // ResponseCounts names the count columns of an aggregated tracking table
 // (one row per unit or stratum with the numbers issued, returned and valid).
-// Zero value: "issued", "returned", "valid".
+// The zero value (or nil) means "issued", "returned", "valid".
 type ResponseCounts struct {
 	Issued, Returned, Valid string
 }
@@ -63,7 +64,11 @@ type ResponseFlags struct {
 // numbers (integer or float columns) with valid ≤ returned ≤ issued in every
 // row; a violation, a null count or an empty stratum value is an error
 // naming the row and column. A stratum with nothing issued has NaN rates.
-func ResponseRates(rec arrow.RecordBatch, strata []string, cols ResponseCounts) ([]ResponseRate, error) {
+func ResponseRates(rec arrow.RecordBatch, strata []string, names *ResponseCounts) ([]ResponseRate, error) {
+	var cols ResponseCounts
+	if names != nil {
+		cols = *names
+	}
 	if cols.Issued == "" {
 		cols.Issued = "issued"
 	}
@@ -116,7 +121,11 @@ func ResponseRates(rec arrow.RecordBatch, strata []string, cols ResponseCounts) 
 // (all returned rows when flags.Valid is ""). Rows, order and rates are as
 // in ResponseRates. A null or unreadable flag, or a ballot flagged valid but
 // not returned, is an error naming the row and column.
-func ResponseRatesFromSample(rec arrow.RecordBatch, strata []string, flags ResponseFlags) ([]ResponseRate, error) {
+func ResponseRatesFromSample(rec arrow.RecordBatch, strata []string, names *ResponseFlags) ([]ResponseRate, error) {
+	var flags ResponseFlags
+	if names != nil {
+		flags = *names
+	}
 	if flags.Responded == "" {
 		flags.Responded = "responded"
 	}
@@ -192,7 +201,7 @@ func newGrouper(rec arrow.RecordBatch, strata []string, idx []int) *grouper {
 func (g *grouper) row(i int) (*ResponseRate, error) {
 	g.key.Reset()
 	for k, c := range g.cols {
-		v := strings.TrimSpace(textAt(c, i))
+		v := strings.TrimSpace(column.TextAt(c, i))
 		if v == "" {
 			return nil, fmt.Errorf("%w: row %d: stratum column %q is empty", ErrResponseData, i+1, g.names[k])
 		}
@@ -216,7 +225,7 @@ func (g *grouper) result() []ResponseRate {
 	sort.SliceStable(g.groups, func(a, b int) bool {
 		x, y := g.groups[a].Stratum, g.groups[b].Stratum
 		for k := range x {
-			if c := compareValues(x[k], y[k]); c != 0 {
+			if c := column.CompareValues(x[k], y[k]); c != 0 {
 				return c < 0
 			}
 		}
@@ -251,37 +260,22 @@ func ratio(a, b int64) float64 {
 	return float64(a) / float64(b)
 }
 
-// compareValues orders stratum and domain values: numerically when both
-// are numbers (cmp.Compare, so "NaN" comes first and the order stays
-// consistent), otherwise — or when the numbers are equal ("1" and "1.0") —
-// as text bytewise.
-func compareValues(a, b string) int {
-	x, e1 := strconv.ParseFloat(a, 64)
-	y, e2 := strconv.ParseFloat(b, 64)
-	if e1 == nil && e2 == nil {
-		if c := cmp.Compare(x, y); c != 0 {
-			return c
-		}
-	}
-	return strings.Compare(a, b)
-}
-
 // countReader reads non-negative whole counts from an integer or float
 // column.
 func countReader(a arrow.Array, name string) (func(int) (int64, error), error) {
 	bad := func(i int, why string) error {
 		return fmt.Errorf("%w: row %d: column %q: %s", ErrResponseData, i+1, name, why)
 	}
-	cc, err := newCodeColumn(a)
-	if err != nil || cc.kind == 3 {
-		return nil, fmt.Errorf("response table: column %q has type %s: %w; counts must be numbers", name, a.DataType(), ErrColumnType)
+	cc, err := column.NewCodes(a)
+	if err != nil || cc.IsText() {
+		return nil, fmt.Errorf("response table: column %q has type %s: %w; counts must be numbers", name, a.DataType(), index.ErrColumnType)
 	}
 	return func(i int) (int64, error) {
-		v, st := cc.at(i)
+		v, st := cc.At(i)
 		switch st {
-		case cellNull:
+		case column.Null:
 			return 0, bad(i, "empty count; write 0 if nothing was issued or returned")
-		case cellNotInt, cellOverflow:
+		case column.NotInt, column.Overflow:
 			return 0, bad(i, fmt.Sprintf("count %s is not a whole number", a.ValueStr(i)))
 		}
 		if v < 0 {
@@ -307,12 +301,12 @@ func flagReader(a arrow.Array, name string) (func(int) (bool, error), error) {
 			return b.Value(i), nil
 		}, nil
 	}
-	if isStringType(a.DataType()) {
+	if column.IsString(a.DataType()) {
 		return func(i int) (bool, error) {
 			if a.IsNull(i) {
 				return false, empty(i)
 			}
-			s := strings.ToLower(strings.TrimSpace(stringAt(a, i)))
+			s := strings.ToLower(strings.TrimSpace(column.StringAt(a, i)))
 			switch s {
 			case "1", "true", "t", "yes", "y", "có", "co":
 				return true, nil
@@ -324,16 +318,16 @@ func flagReader(a arrow.Array, name string) (func(int) (bool, error), error) {
 			return false, bad(i, s)
 		}, nil
 	}
-	cc, err := newCodeColumn(a)
+	cc, err := column.NewCodes(a)
 	if err != nil {
-		return nil, fmt.Errorf("column %q has type %s: %w; flags must be booleans, 0/1 or yes/no", name, a.DataType(), ErrColumnType)
+		return nil, fmt.Errorf("column %q has type %s: %w; flags must be booleans, 0/1 or yes/no", name, a.DataType(), index.ErrColumnType)
 	}
 	return func(i int) (bool, error) {
-		v, st := cc.at(i)
-		if st == cellNull {
+		v, st := cc.At(i)
+		if st == column.Null {
 			return false, empty(i)
 		}
-		if st != cellCode || (v != 0 && v != 1) {
+		if st != column.Code || (v != 0 && v != 1) {
 			return false, bad(i, a.ValueStr(i))
 		}
 		return v == 1, nil

@@ -1,4 +1,4 @@
-package index
+package rank
 
 import (
 	"errors"
@@ -14,10 +14,10 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// RankOptions are the settings of RankDomains. The zero value works: 95%
+// Options are the settings of Domains. The zero value works: 95%
 // sets, 10,000 parametric bootstrap draws, single-step critical values, no
 // top/bottom-k probabilities, a PCG generator seeded with (0, 0).
-type RankOptions struct {
+type Options struct {
 	// Level is the confidence level of the rank sets; 0 means 0.95.
 	Level float64
 	// Draws is the number of parametric bootstrap draws from N(0, Σ) used
@@ -38,7 +38,7 @@ type RankOptions struct {
 	Rand *rand.Rand
 }
 
-// Ranking is the result of RankDomains; every slice is indexed like the
+// Ranking is the result of Domains; every slice is indexed like the
 // input estimates.
 type Ranking struct {
 	// Rank is the point rank, 1 = highest estimate; ties are broken by the
@@ -58,23 +58,23 @@ type Ranking struct {
 	// marginal family, CritSimultaneous that of all pairs.
 	CritMarginal     []float64
 	CritSimultaneous float64
-	// TopK echoes RankOptions.TopK; PTop[j] = P(rank_j ≤ TopK) and
+	// TopK echoes Options.TopK; PTop[j] = P(rank_j ≤ TopK) and
 	// PBottom[j] = P(rank_j > K − TopK) under θ* ~ N(θ̂, Σ); nil when
 	// TopK is 0. Σ_j PTop[j] = Σ_j PBottom[j] = min(TopK, K).
 	TopK          int
 	PTop, PBottom []float64
 }
 
-// ErrCovariance is wrapped by the errors RankDomains returns for a
+// ErrCovariance is wrapped by the errors Domains returns for a
 // covariance matrix that is not a valid covariance (negative or NaN
 // variance, not positive semidefinite).
-var ErrCovariance = errors.New("index: invalid covariance matrix")
+var ErrCovariance = errors.New("rank: invalid covariance matrix")
 
-// TierOf returns the quartile tier 1 + floor(4·(rank − 1)/K) of a rank among
+// Tier returns the quartile tier 1 + floor(4·(rank − 1)/K) of a rank among
 // K ranked domains (CLI.md `trend`). It panics unless 1 ≤ rank ≤ K.
-func TierOf(rank, k int) int {
+func Tier(rank, k int) int {
 	if rank < 1 || rank > k {
-		panic(fmt.Sprintf("index: TierOf: rank %d outside 1..%d", rank, k))
+		panic(fmt.Sprintf("rank: Tier: rank %d outside 1..%d", rank, k))
 	}
 	return 1 + 4*(rank-1)/k
 }
@@ -94,12 +94,12 @@ func PointRanks(est []float64, keys []string) []int {
 // rankOrder returns the indices of est from highest to lowest, ties by key.
 func rankOrder(est []float64, keys []string) []int {
 	if keys != nil && len(keys) != len(est) {
-		panic(fmt.Sprintf("index: %d keys for %d estimates", len(keys), len(est)))
+		panic(fmt.Sprintf("rank: %d keys for %d estimates", len(keys), len(est)))
 	}
 	o := make([]int, len(est))
 	for i := range o {
 		if math.IsNaN(est[i]) {
-			panic("index: NaN estimate in a ranking")
+			panic("rank: NaN estimate in a ranking")
 		}
 		o[i] = i
 	}
@@ -116,14 +116,14 @@ func rankOrder(est []float64, keys []string) []int {
 	return o
 }
 
-// RankDomains ranks K domains by their estimates θ̂ (1 = highest) and gives
+// Domains ranks K domains by their estimates θ̂ (1 = highest) and gives
 // 95% (Level) confidence sets for the ranks after Mogstad, Romano, Shaikh &
 // Wilhelm (2024), "Inference for Ranks with Applications to Mobility across
 // Neighbourhoods and Academic Achievement across Countries", Review of
 // Economic Studies 91(1), 476–518, §3: their two-sided construction, as the
 // authors' R package csranks computes it with cstype = "two-sided" and
 // stepdown = FALSE — or stepdown = TRUE, csranks' default, with
-// RankOptions.Stepdown; single step is our default because the stepdown
+// Options.Stepdown; single step is our default because the stepdown
 // costs a few more passes over the draws.
 //
 // The rank of j is r_j = 1 + #{k : θ_k > θ_j}. For a family F of ordered
@@ -157,22 +157,22 @@ func rankOrder(est []float64, keys []string) []int {
 // top/bottom-k probabilities: θ* = θ̂ + Z is ranked in every draw (ties by
 // key), PTop[j] = share of draws with rank_j ≤ TopK.
 //
-// RankDomains panics when lengths disagree and returns an error wrapping
+// Domains panics when lengths disagree and returns an error wrapping
 // ErrCovariance for a negative or NaN variance or a covariance that is not
 // positive semidefinite (smallest eigenvalue below −1e-10 · largest), and an
 // error for a NaN or infinite estimate.
-func RankDomains(est []float64, keys []string, cov mat.Symmetric, opt *RankOptions) (*Ranking, error) {
+func Domains(est []float64, keys []string, cov mat.Symmetric, opt *Options) (*Ranking, error) {
 	k := len(est)
 	if cov == nil {
-		panic("index: RankDomains: nil covariance")
+		panic("rank: Domains: nil covariance")
 	}
 	if cov.SymmetricDim() != k {
-		panic(fmt.Sprintf("index: RankDomains: covariance is %d×%d for %d estimates", cov.SymmetricDim(), cov.SymmetricDim(), k))
+		panic(fmt.Sprintf("rank: Domains: covariance is %d×%d for %d estimates", cov.SymmetricDim(), cov.SymmetricDim(), k))
 	}
 	if keys != nil && len(keys) != k {
-		panic(fmt.Sprintf("index: RankDomains: %d keys for %d estimates", len(keys), k))
+		panic(fmt.Sprintf("rank: Domains: %d keys for %d estimates", len(keys), k))
 	}
-	var o RankOptions
+	var o Options
 	if opt != nil {
 		o = *opt
 	}
@@ -180,13 +180,13 @@ func RankDomains(est []float64, keys []string, cov mat.Symmetric, opt *RankOptio
 		o.Level = 0.95
 	}
 	if !(o.Level > 0 && o.Level < 1) {
-		panic(fmt.Sprintf("index: RankDomains: level %v outside (0, 1)", o.Level))
+		panic(fmt.Sprintf("rank: Domains: level %v outside (0, 1)", o.Level))
 	}
 	if o.Draws == 0 {
 		o.Draws = 10000
 	}
 	if o.Draws < 0 || o.TopK < 0 {
-		panic("index: RankDomains: negative Draws or TopK")
+		panic("rank: Domains: negative Draws or TopK")
 	}
 	rng := o.Rand
 	if rng == nil {
@@ -194,7 +194,7 @@ func RankDomains(est []float64, keys []string, cov mat.Symmetric, opt *RankOptio
 	}
 	for j, v := range est {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("index: RankDomains: estimate %d is %v: leave empty domains out of the ranking", j, v)
+			return nil, fmt.Errorf("rank: Domains: estimate %d is %v: leave empty domains out of the ranking", j, v)
 		}
 	}
 	chol, err := rankFactor(cov)
@@ -213,7 +213,7 @@ func RankDomains(est []float64, keys []string, cov mat.Symmetric, opt *RankOptio
 		TopK:             o.TopK,
 	}
 	for j := range k {
-		res.Tier[j] = TierOf(res.Rank[j], k)
+		res.Tier[j] = Tier(res.Rank[j], k)
 	}
 	if k == 0 {
 		return res, nil

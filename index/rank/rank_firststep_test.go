@@ -1,4 +1,4 @@
-package index
+package rank
 
 import (
 	"math"
@@ -70,7 +70,7 @@ func TestRankFirstStepExact(t *testing.T) {
 	}
 }
 
-// TestRankParallelDeterministic: RankDomains gives the same critical
+// TestRankParallelDeterministic: Domains gives the same critical
 // values, sets and top/bottom-k probabilities with 1 and 4 threads (63
 // domains, 5,000 draws, stepdown).
 func TestRankParallelDeterministic(t *testing.T) {
@@ -86,7 +86,7 @@ func TestRankParallelDeterministic(t *testing.T) {
 	run := func(procs int) *Ranking {
 		prev := runtime.GOMAXPROCS(procs)
 		defer runtime.GOMAXPROCS(prev)
-		r, err := RankDomains(est, nil, cov, &RankOptions{Draws: 5000, TopK: 5, Stepdown: true, Rand: rand.New(rand.NewPCG(1, 1))})
+		r, err := Domains(est, nil, cov, &Options{Draws: 5000, TopK: 5, Stepdown: true, Rand: rand.New(rand.NewPCG(1, 1))})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package index
+package ballot
 
 import (
 	"cmp"
@@ -13,6 +13,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/index/internal/column"
 )
 
 // Exclusion reasons: the values of the reason column of the exclusion table.
@@ -38,17 +41,17 @@ const (
 // reasonOrder is the order in which reasons are checked and reported.
 var reasonOrder = []string{ReasonMissingID, ReasonDuplicateID, ReasonMissingProvince, ReasonUnknownProvince, ReasonInvalidCode, ReasonAllMissing}
 
-// Reasons returns the exclusion reasons in the order ValidateBallots checks
+// Reasons returns the exclusion reasons in the order Validate checks
 // them.
 func Reasons() []string { return append([]string(nil), reasonOrder...) }
 
-// ValidateOptions configures ValidateBallots. The zero value validates
-// against DefaultQuestionnaire with ballot ids in "ballot_id" and an
-// optional "province" column.
+// ValidateOptions are the settings of Validate. The zero value (or nil)
+// validates against index.DefaultQuestionnaire with ballot ids in
+// "ballot_id" and an optional "province" column.
 type ValidateOptions struct {
 	// Questionnaire gives the criterion columns, the scale and the missing
-	// codes; nil means DefaultQuestionnaire().
-	Questionnaire *Questionnaire
+	// codes; nil means index.DefaultQuestionnaire().
+	Questionnaire *index.Questionnaire
 	// IDColumn is the ballot id column (default "ballot_id"); required.
 	IDColumn string
 	// ProvinceColumn is the province column (default "province").
@@ -62,8 +65,8 @@ type ValidateOptions struct {
 	// the canonical names (as a string column, whatever the input type).
 	// nil: a province is only required to be non-blank.
 	Province func(raw string) (string, error)
-	// Context for the Arrow compute kernels; nil means context.Background().
-	Context context.Context
+	// Mem allocates the output tables; nil means memory.DefaultAllocator.
+	Mem memory.Allocator
 }
 
 // Exclusion is one reason why one input row was excluded. A row may have
@@ -77,7 +80,7 @@ type Exclusion struct {
 	Detail   string // a sentence for people: what is wrong and what would be right
 }
 
-// Validation is the result of ValidateBallots. The caller must call Release.
+// Validation is the result of Validate. The caller must call Release.
 type Validation struct {
 	// Clean holds the rows that passed, with every input column and type
 	// (the province column canonicalised when ValidateOptions.Province is
@@ -116,7 +119,7 @@ func (v *Validation) Release() {
 
 // Reconciles reports whether RowsIn = RowsUsed + RowsExcluded and the
 // reason counts add up; it is true for every Validation that
-// ValidateBallots returns.
+// Validate returns.
 func (v *Validation) Reconciles() bool {
 	s := 0
 	for _, n := range v.ByReason {
@@ -126,7 +129,7 @@ func (v *Validation) Reconciles() bool {
 		v.Clean.NumRows() == int64(v.RowsUsed)
 }
 
-// ValidateBallots checks every ballot (METHODOLOGY §7) and splits rec into
+// Validate checks every ballot (METHODOLOGY §7) and splits rec into
 // the rows used and the rows excluded, each exclusion with its reason. Rules,
 // in the order they are checked:
 //
@@ -147,35 +150,37 @@ func (v *Validation) Reconciles() bool {
 //
 // Null criterion cells are item nonresponse, like the missing codes.
 // Data problems are exclusions; a missing required column (the id column or
-// a criterion column) is a *MissingColumnsError, and a criterion column of a
-// type that cannot hold codes is an error wrapping ErrColumnType. mem
-// allocates the output tables (nil: memory.DefaultAllocator).
-func ValidateBallots(rec arrow.RecordBatch, opt ValidateOptions, mem memory.Allocator) (*Validation, error) {
+// a criterion column) is an *index.MissingColumnsError, and a criterion
+// column of a type that cannot hold codes is an error wrapping
+// index.ErrColumnType. ctx is passed to the Arrow kernel that filters the
+// clean rows.
+func Validate(ctx context.Context, rec arrow.RecordBatch, opt *ValidateOptions) (*Validation, error) {
 	if rec == nil {
-		panic("index: ValidateBallots: nil record batch")
+		panic("ballot: Validate: nil record batch")
 	}
+	var o ValidateOptions
+	if opt != nil {
+		o = *opt
+	}
+	mem := o.Mem
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	q := opt.Questionnaire
+	q := o.Questionnaire
 	if q == nil {
-		q = DefaultQuestionnaire()
+		q = index.DefaultQuestionnaire()
 	}
-	idCol := opt.IDColumn
+	idCol := o.IDColumn
 	if idCol == "" {
 		idCol = "ballot_id"
 	}
-	provCol := opt.ProvinceColumn
+	provCol := o.ProvinceColumn
 	if provCol == "" {
 		provCol = "province"
 	}
-	ctx := opt.Context
-	if ctx == nil {
-		ctx = context.Background()
-	}
 
 	required := append([]string{idCol}, q.Columns()...)
-	if opt.RequireProvince {
+	if o.RequireProvince {
 		required = append(required, provCol)
 	}
 	idx, err := requireColumns(rec, "ballots", required)
@@ -193,10 +198,10 @@ func ValidateBallots(rec arrow.RecordBatch, opt ValidateOptions, mem memory.Allo
 	checkIDs(ids, idCol, st)
 
 	// 2. Province.
-	provIdx := colIndex(rec, provCol)
+	provIdx := column.Index(rec, provCol)
 	var canon arrow.Array
 	if provIdx >= 0 {
-		canon = checkProvinces(rec.Column(provIdx), provCol, opt.Province, st, mem)
+		canon = checkProvinces(rec.Column(provIdx), provCol, o.Province, st, mem)
 		if canon != nil {
 			defer canon.Release()
 		}
@@ -206,18 +211,18 @@ func ValidateBallots(rec arrow.RecordBatch, opt ValidateOptions, mem memory.Allo
 	validCount := make([]int32, n)
 	for k, c := range q.Criteria {
 		col := rec.Column(idx[1+k])
-		cc, err := newCodeColumn(col)
+		cc, err := column.NewCodes(col)
 		if err != nil {
 			return nil, fmt.Errorf("ballots: column %q: %w", c.Column, err)
 		}
 		checkCodes(cc, c.Column, q, false, validCount, st)
 	}
 	for _, x := range q.Expectations {
-		j := colIndex(rec, x.Column)
+		j := column.Index(rec, x.Column)
 		if j < 0 {
 			continue
 		}
-		cc, err := newCodeColumn(rec.Column(j))
+		cc, err := column.NewCodes(rec.Column(j))
 		if err != nil {
 			return nil, fmt.Errorf("ballots: column %q: %w", x.Column, err)
 		}
@@ -233,7 +238,7 @@ func ValidateBallots(rec arrow.RecordBatch, opt ValidateOptions, mem memory.Allo
 	// (a counting sort: the checks ran column by column).
 	st.ex = sortByRow(st.ex, n)
 	for i := range st.ex {
-		st.ex[i].BallotID = strings.Clone(textAt(ids, st.ex[i].Row-1))
+		st.ex[i].BallotID = strings.Clone(column.TextAt(ids, st.ex[i].Row-1))
 	}
 
 	v := &Validation{
@@ -281,7 +286,7 @@ func ValidateBallots(rec arrow.RecordBatch, opt ValidateOptions, mem memory.Allo
 	} else {
 		clean, err := compute.FilterRecordBatch(compute.WithAllocator(ctx, mem), src, mask, compute.DefaultFilterOptions())
 		if err != nil {
-			return nil, fmt.Errorf("index: filtering the clean rows: %w", err)
+			return nil, fmt.Errorf("ballot: filtering the clean rows: %w", err)
 		}
 		v.Clean = clean
 	}
@@ -361,7 +366,7 @@ func checkIDs(ids arrow.Array, col string, st *valState) {
 		// Text ids: hash every key, sort (hash, row) pairs and look for
 		// equal keys within runs of equal hashes. This touches memory in
 		// order and is several times faster than a map of 10^6 strings.
-		str := isStringType(ids.DataType())
+		str := column.IsString(ids.DataType())
 		keys := make([]string, n)
 		type hashRow struct {
 			h   uint64
@@ -376,7 +381,7 @@ func checkIDs(ids arrow.Array, col string, st *valState) {
 			}
 			var key string
 			if str {
-				key = strings.TrimSpace(stringAt(ids, i))
+				key = strings.TrimSpace(column.StringAt(ids, i))
 			} else {
 				key = ids.ValueStr(i)
 			}
@@ -419,7 +424,7 @@ func checkIDs(ids arrow.Array, col string, st *valState) {
 // returns the column of canonical names (nil otherwise).
 func checkProvinces(col arrow.Array, name string, canon func(string) (string, error), st *valState, mem memory.Allocator) arrow.Array {
 	n := col.Len()
-	str := isStringType(col.DataType())
+	str := column.IsString(col.DataType())
 	type result struct {
 		name string
 		err  error
@@ -435,7 +440,7 @@ func checkProvinces(col arrow.Array, name string, canon func(string) (string, er
 		var raw string
 		if !col.IsNull(i) {
 			if str {
-				raw = stringAt(col, i)
+				raw = column.StringAt(col, i)
 			} else {
 				raw = col.ValueStr(i)
 			}
@@ -472,8 +477,8 @@ func checkProvinces(col arrow.Array, name string, canon func(string) (string, er
 // checkCodes classifies the cells of one answer column. For criteria
 // (expect == false) it counts valid answers per row in valid; for
 // expectation items the valid codes are 0 and 1.
-func checkCodes(c *codeColumn, name string, q *Questionnaire, expect bool, valid []int32, st *valState) {
-	n := c.arr.Len()
+func checkCodes(c *column.Codes, name string, q *index.Questionnaire, expect bool, valid []int32, st *valState) {
+	n := c.Arr.Len()
 	lo, hi := int64(q.Scale.Min), int64(q.Scale.Max)
 	if expect {
 		lo, hi = 0, 1
@@ -498,11 +503,11 @@ func checkCodes(c *codeColumn, name string, q *Questionnaire, expect bool, valid
 		return s
 	}
 	invalidCode := func(i int, v int64) {
-		st.add(i, ReasonInvalidCode, name, c.raw(i), fmt.Sprintf("code %d in column %q is outside %s", v, name, allowed()))
+		st.add(i, ReasonInvalidCode, name, c.Raw(i), fmt.Sprintf("code %d in column %q is outside %s", v, name, allowed()))
 	}
 	// Fast paths over the raw values of the integer types the readers and
 	// the generator produce.
-	switch a := c.arr.(type) {
+	switch a := c.Arr.(type) {
 	case *array.Int8:
 		scanInts(a.Int8Values(), a, lo, hi, isMissing, valid, invalidCode)
 		return
@@ -517,11 +522,11 @@ func checkCodes(c *codeColumn, name string, q *Questionnaire, expect bool, valid
 		return
 	}
 	for i := 0; i < n; i++ {
-		v, state := c.at(i)
+		v, state := c.At(i)
 		switch state {
-		case cellNull:
+		case column.Null:
 			continue
-		case cellCode:
+		case column.Code:
 			if v >= lo && v <= hi {
 				if valid != nil {
 					valid[i]++
@@ -532,10 +537,10 @@ func checkCodes(c *codeColumn, name string, q *Questionnaire, expect bool, valid
 				continue
 			}
 			invalidCode(i, v)
-		case cellNotInt:
-			st.add(i, ReasonInvalidCode, name, c.raw(i), fmt.Sprintf("value %q in column %q is not an integer code; expected %s", c.raw(i), name, allowed()))
-		case cellOverflow:
-			st.add(i, ReasonInvalidCode, name, c.raw(i), fmt.Sprintf("value %q in column %q is out of range; expected %s", c.raw(i), name, allowed()))
+		case column.NotInt:
+			st.add(i, ReasonInvalidCode, name, c.Raw(i), fmt.Sprintf("value %q in column %q is not an integer code; expected %s", c.Raw(i), name, allowed()))
+		case column.Overflow:
+			st.add(i, ReasonInvalidCode, name, c.Raw(i), fmt.Sprintf("value %q in column %q is out of range; expected %s", c.Raw(i), name, allowed()))
 		}
 	}
 }

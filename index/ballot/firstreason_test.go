@@ -1,6 +1,7 @@
-package index
+package ballot
 
 import (
+	"context"
 	"reflect"
 	"testing"
 
@@ -29,7 +30,7 @@ func TestFirstReasons(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	rec := recordFromJSON(t, mem, miniFields, miniRows)
 	defer rec.Release()
-	v, err := ValidateBallots(rec, ValidateOptions{Questionnaire: miniQ(t), Province: fakeProvince}, mem)
+	v, err := Validate(context.Background(), rec, &ValidateOptions{Questionnaire: miniQ(t), Province: fakeProvince, Mem: mem})
 	if err != nil {
 		t.Fatal(err)
 	}

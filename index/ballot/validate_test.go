@@ -1,6 +1,7 @@
-package index
+package ballot
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -13,11 +14,14 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/index/internal/column"
 )
 
-func miniQ(t testing.TB) *Questionnaire {
+func miniQ(t testing.TB) *index.Questionnaire {
 	t.Helper()
-	q, err := ParseQuestionnaire(strings.NewReader(minimalQ), "mini")
+	q, err := index.ParseQuestionnaire(strings.NewReader(minimalQ), "mini")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +80,7 @@ func TestValidateBallots(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	rec := recordFromJSON(t, mem, miniFields, miniRows)
 	defer rec.Release()
-	v, err := ValidateBallots(rec, ValidateOptions{Questionnaire: miniQ(t), Province: fakeProvince}, mem)
+	v, err := Validate(context.Background(), rec, &ValidateOptions{Questionnaire: miniQ(t), Province: fakeProvince, Mem: mem})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +152,7 @@ func TestValidateBallots(t *testing.T) {
 	if x.NumRows() != int64(len(want)) || x.NumCols() != 6 {
 		t.Fatalf("excluded %dx%d", x.NumRows(), x.NumCols())
 	}
-	names := schemaNames(x.Schema())
+	names := column.Names(x.Schema())
 	if strings.Join(names, ",") != "row,ballot_id,reason,column,value,detail" {
 		t.Errorf("excluded columns %v", names)
 	}
@@ -164,7 +168,7 @@ func TestValidateNoMatcher(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	rec := recordFromJSON(t, mem, miniFields, miniRows)
 	defer rec.Release()
-	v, err := ValidateBallots(rec, ValidateOptions{Questionnaire: miniQ(t)}, mem)
+	v, err := Validate(context.Background(), rec, &ValidateOptions{Questionnaire: miniQ(t), Mem: mem})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,9 +186,9 @@ func TestValidateMissingColumns(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	rec := recordFromJSON(t, mem, miniFields[2:4], `[{"a_1": 1, "a_2": 2}]`)
 	defer rec.Release()
-	_, err := ValidateBallots(rec, ValidateOptions{Questionnaire: miniQ(t), RequireProvince: true}, mem)
-	var me *MissingColumnsError
-	if !errors.As(err, &me) || !errors.Is(err, ErrMissingColumn) {
+	_, err := Validate(context.Background(), rec, &ValidateOptions{Questionnaire: miniQ(t), RequireProvince: true, Mem: mem})
+	var me *index.MissingColumnsError
+	if !errors.As(err, &me) || !errors.Is(err, index.ErrMissingColumn) {
 		t.Fatalf("got %v", err)
 	}
 	want := `ballots: missing required columns "ballot_id", "b_1", "province"; available columns are a_1, a_2`
@@ -213,7 +217,7 @@ func TestValidateColumnTypes(t *testing.T) {
 	 {"ballot_id": 14, "a_1": 9, "a_2": 0, "b_1": "99999999999999999999", "x_1": 0}
 	]`)
 	defer rec.Release()
-	v, err := ValidateBallots(rec, ValidateOptions{Questionnaire: miniQ(t)}, mem)
+	v, err := Validate(context.Background(), rec, &ValidateOptions{Questionnaire: miniQ(t), Mem: mem})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +251,7 @@ func TestValidateColumnTypes(t *testing.T) {
 		{Name: "a_2", Type: arrow.PrimitiveTypes.Int64}, {Name: "b_1", Type: arrow.PrimitiveTypes.Int64}}
 	rb := recordFromJSON(t, mem, bf, `[{"ballot_id": "x", "a_1": true, "a_2": 1, "b_1": 1}]`)
 	defer rb.Release()
-	if _, err := ValidateBallots(rb, ValidateOptions{Questionnaire: miniQ(t)}, mem); !errors.Is(err, ErrColumnType) || !strings.Contains(err.Error(), `column "a_1"`) {
+	if _, err := Validate(context.Background(), rb, &ValidateOptions{Questionnaire: miniQ(t), Mem: mem}); !errors.Is(err, index.ErrColumnType) || !strings.Contains(err.Error(), `column "a_1"`) {
 		t.Errorf("bool column: %v", err)
 	}
 }
@@ -257,7 +261,7 @@ func TestValidateEmpty(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	rec := recordFromJSON(t, mem, miniFields, `[]`)
 	defer rec.Release()
-	v, err := ValidateBallots(rec, ValidateOptions{Questionnaire: miniQ(t)}, mem)
+	v, err := Validate(context.Background(), rec, &ValidateOptions{Questionnaire: miniQ(t), Mem: mem})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,12 +276,12 @@ func TestValidateEmpty(t *testing.T) {
 func TestValidateProperty(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	q := DefaultQuestionnaire()
+	q := index.DefaultQuestionnaire()
 	rng := rand.New(rand.NewPCG(1, 2))
 	for iter := 0; iter < 60; iter++ {
 		n := rng.IntN(200)
 		rec, rows := randomBallots(rng, q, n, mem)
-		v, err := ValidateBallots(rec, ValidateOptions{Questionnaire: q, Province: fakeProvince}, mem)
+		v, err := Validate(context.Background(), rec, &ValidateOptions{Questionnaire: q, Province: fakeProvince, Mem: mem})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -366,7 +370,7 @@ type randRow struct {
 	codes    []int64
 }
 
-func randomBallots(rng *rand.Rand, q *Questionnaire, n int, mem memory.Allocator) (arrow.RecordBatch, []randRow) {
+func randomBallots(rng *rand.Rand, q *index.Questionnaire, n int, mem memory.Allocator) (arrow.RecordBatch, []randRow) {
 	provs := []string{"Hà Nội", "ha noi", "Huế", "Atlantis", "", " "}
 	codes := []int64{1, 2, 3, 4, 5, 4, 5, 3, 0, 9, 6, 7, -1, nullCode}
 	fields := []arrow.Field{{Name: "ballot_id", Type: arrow.BinaryTypes.String, Nullable: true}, {Name: "province", Type: arrow.BinaryTypes.String, Nullable: true}}
@@ -426,3 +430,21 @@ func randomBallots(rng *rand.Rand, q *Questionnaire, n int, mem memory.Allocator
 	}
 	return b.NewRecordBatch(), rows
 }
+
+// minimalQ is a small questionnaire: two elements, three criteria on a 1..5
+// scale, missing codes 0 and 9, one expectation item.
+const minimalQ = `{
+  "id": "mini", "version": "1",
+  "scale": {"min": 1, "max": 5},
+  "satisfied_codes": [4, 5], "missing_codes": [0, 9],
+  "elements": [
+    {"id": "a", "label": {"vi": "A", "en": "A"}},
+    {"id": "b", "label": {"vi": "B", "en": "B"}}
+  ],
+  "criteria": [
+    {"column": "a_1", "element": "a", "label": {"vi": "a1"}},
+    {"column": "a_2", "element": "a", "label": {"vi": "a2"}},
+    {"column": "b_1", "element": "b", "label": {"en": "b1"}}
+  ],
+  "expectations": [{"column": "x_1", "label": {"vi": "x"}}]
+}`

@@ -1,4 +1,4 @@
-package index
+package rank
 
 import (
 	"fmt"
@@ -44,7 +44,7 @@ func (a Adjustment) MarshalText() ([]byte, error) {
 	case AdjustNone, AdjustHolm, AdjustBH:
 		return []byte(a.String()), nil
 	}
-	return nil, fmt.Errorf("index: unknown adjustment %d", int(a))
+	return nil, fmt.Errorf("rank: unknown adjustment %d", int(a))
 }
 
 // UnmarshalText implements encoding.TextUnmarshaler with ParseAdjustment.
@@ -68,7 +68,7 @@ func ParseAdjustment(s string) (Adjustment, error) {
 	case "bh", "fdr", "benjamini-hochberg":
 		return AdjustBH, nil
 	}
-	return AdjustNone, fmt.Errorf("index: unknown p-value adjustment %q: use none, holm or bh", s)
+	return AdjustNone, fmt.Errorf("rank: unknown p-value adjustment %q: use none, holm or bh", s)
 }
 
 // AdjustPValues returns the adjusted p-values of p under method, in the order
@@ -97,7 +97,7 @@ func AdjustPValues(p []float64, method Adjustment) []float64 {
 		return out
 	case AdjustHolm, AdjustBH:
 	default:
-		panic(fmt.Sprintf("index: AdjustPValues: unknown adjustment %d", int(method)))
+		panic(fmt.Sprintf("rank: AdjustPValues: unknown adjustment %d", int(method)))
 	}
 	idx := make([]int, 0, len(p))
 	for i, v := range p {

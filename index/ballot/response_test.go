@@ -1,4 +1,4 @@
-package index
+package ballot
 
 import (
 	"errors"
@@ -9,6 +9,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sipas-go/sipas/index"
 )
 
 func TestResponseRates(t *testing.T) {
@@ -30,7 +32,7 @@ func TestResponseRates(t *testing.T) {
 	]`)
 	defer rec.Release()
 
-	got, err := ResponseRates(rec, []string{"province"}, ResponseCounts{})
+	got, err := ResponseRates(rec, []string{"province"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +48,7 @@ func TestResponseRates(t *testing.T) {
 	}
 	checkRates(t, got, want)
 
-	got, err = ResponseRates(rec, []string{"province", "level"}, ResponseCounts{})
+	got, err = ResponseRates(rec, []string{"province", "level"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +57,7 @@ func TestResponseRates(t *testing.T) {
 	}
 
 	// No strata: the total only.
-	got, err = ResponseRates(rec, nil, ResponseCounts{})
+	got, err = ResponseRates(rec, nil, nil)
 	if err != nil || len(got) != 1 || got[0].Issued != 410 {
 		t.Errorf("no strata: %+v %v", got, err)
 	}
@@ -94,7 +96,7 @@ func TestResponseRatesErrors(t *testing.T) {
 		{`[{"stratum": null, "issued": 10, "returned": 1, "valid": 1}]`, `row 1: stratum column "stratum" is empty`},
 	} {
 		rec := recordFromJSON(t, mem, f, c.rows)
-		_, err := ResponseRates(rec, []string{"stratum"}, ResponseCounts{})
+		_, err := ResponseRates(rec, []string{"stratum"}, nil)
 		rec.Release()
 		if !errors.Is(err, ErrResponseData) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want %q", c.rows, err, c.want)
@@ -102,7 +104,7 @@ func TestResponseRatesErrors(t *testing.T) {
 	}
 	rec := recordFromJSON(t, mem, f[:3], `[]`)
 	defer rec.Release()
-	if _, err := ResponseRates(rec, []string{"stratum"}, ResponseCounts{}); !errors.Is(err, ErrMissingColumn) {
+	if _, err := ResponseRates(rec, []string{"stratum"}, nil); !errors.Is(err, index.ErrMissingColumn) {
 		t.Errorf("missing valid column: %v", err)
 	}
 }
@@ -126,7 +128,7 @@ func TestResponseRatesFromSample(t *testing.T) {
 	 {"stratum": 9, "responded": "TRUE", "ok": true}
 	]`)
 	defer rec.Release()
-	got, err := ResponseRatesFromSample(rec, []string{"stratum"}, ResponseFlags{Valid: "ok"})
+	got, err := ResponseRatesFromSample(rec, []string{"stratum"}, &ResponseFlags{Valid: "ok"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +139,7 @@ func TestResponseRatesFromSample(t *testing.T) {
 		{[]string{"10"}, 4, 3, 2, 0.75, 2.0 / 3, 0.5},
 	})
 	// Without a valid flag every returned ballot is valid.
-	got, err = ResponseRatesFromSample(rec, []string{"stratum"}, ResponseFlags{})
+	got, err = ResponseRatesFromSample(rec, []string{"stratum"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,31 +149,10 @@ func TestResponseRatesFromSample(t *testing.T) {
 
 	bad := recordFromJSON(t, mem, f, `[{"stratum": 1, "responded": "0", "ok": true}, {"stratum": 1, "responded": "maybe", "ok": true}]`)
 	defer bad.Release()
-	if _, err := ResponseRatesFromSample(bad, []string{"stratum"}, ResponseFlags{Valid: "ok"}); !errors.Is(err, ErrResponseData) || !strings.Contains(err.Error(), "row 1: ok is set but responded is not") {
+	if _, err := ResponseRatesFromSample(bad, []string{"stratum"}, &ResponseFlags{Valid: "ok"}); !errors.Is(err, ErrResponseData) || !strings.Contains(err.Error(), "row 1: ok is set but responded is not") {
 		t.Errorf("valid but not returned: %v", err)
 	}
-	if _, err := ResponseRatesFromSample(bad, []string{"stratum"}, ResponseFlags{}); !errors.Is(err, ErrResponseData) || !strings.Contains(err.Error(), `row 2: column "responded": flag "maybe"`) {
+	if _, err := ResponseRatesFromSample(bad, []string{"stratum"}, nil); !errors.Is(err, ErrResponseData) || !strings.Contains(err.Error(), `row 2: column "responded": flag "maybe"`) {
 		t.Errorf("bad flag: %v", err)
-	}
-}
-
-// TestCompareValuesOrder: compareValues (the order of ResponseRates' strata
-// and of Trend's domains) is a consistent order: antisymmetric, 0 only for
-// equal strings, numbers by value ("9" < "10"), text bytewise, and
-// "NaN" placed once (before every other number), not both before and after.
-func TestCompareValuesOrder(t *testing.T) {
-	vals := []string{"10", "9", "1", "1.0", "-2", "NaN", "nan", "Inf", "a", "B", ""}
-	for _, a := range vals {
-		for _, b := range vals {
-			ab, ba := compareValues(a, b), compareValues(b, a)
-			if ab != -ba || (ab == 0) != (a == b) {
-				t.Errorf("compareValues(%q, %q) = %d, (%q, %q) = %d", a, b, ab, b, a, ba)
-			}
-		}
-	}
-	for _, p := range [][2]string{{"9", "10"}, {"-2", "1"}, {"NaN", "-2"}, {"1", "1.0"}, {"10", "Inf"}, {"B", "a"}} {
-		if compareValues(p[0], p[1]) >= 0 {
-			t.Errorf("%q should sort before %q", p[0], p[1])
-		}
 	}
 }

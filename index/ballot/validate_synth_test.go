@@ -1,4 +1,4 @@
-package index
+package ballot
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/index/internal/column"
 	"github.com/sipas-go/sipas/internal/provinces"
 	"github.com/sipas-go/sipas/internal/synth"
 )
@@ -51,9 +53,9 @@ func TestValidateSynthetic(t *testing.T) {
 				t.Fatalf("only %d faults planted", len(res.Faults))
 			}
 
-			q := DefaultQuestionnaire()
+			q := index.DefaultQuestionnaire()
 			m := provinces.NewMatcher(provinces.GeographyForYear(year))
-			v, err := ValidateBallots(res.Ballots, ValidateOptions{Questionnaire: q, Province: m.Canonical, RequireProvince: true}, mem)
+			v, err := Validate(context.Background(), res.Ballots, &ValidateOptions{Questionnaire: q, Province: m.Canonical, RequireProvince: true, Mem: mem})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,14 +84,14 @@ func TestValidateSynthetic(t *testing.T) {
 			nAll := 0
 			cols := make([][]int8, 0, len(q.Criteria))
 			for _, c := range q.Columns() {
-				cols = append(cols, res.Ballots.Column(colIndex(res.Ballots, c)).(*array.Int8).Int8Values())
+				cols = append(cols, res.Ballots.Column(column.Index(res.Ballots, c)).(*array.Int8).Int8Values())
 			}
 			for i := 0; i < int(res.Ballots.NumRows()); i++ {
 				any := false
 				invalid := false
 				for k, vals := range cols {
 					x := vals[i]
-					any = any || (x >= 1 && x <= 5 && res.Ballots.Column(colIndex(res.Ballots, q.Criteria[k].Column)).IsValid(i))
+					any = any || (x >= 1 && x <= 5 && res.Ballots.Column(column.Index(res.Ballots, q.Criteria[k].Column)).IsValid(i))
 					invalid = invalid || (x >= 6 && x <= 8)
 				}
 				if !any && !invalid {
@@ -120,7 +122,7 @@ func TestValidateSynthetic(t *testing.T) {
 
 			// Response tracking from the issued sample: the returned total is
 			// the number of ballots without the planted duplicate copies.
-			rr, err := ResponseRatesFromSample(res.Issued, []string{"province"}, ResponseFlags{})
+			rr, err := ResponseRatesFromSample(res.Issued, []string{"province"}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package index
+package rank
 
 import (
 	"errors"
@@ -9,10 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sipas-go/sipas/internal/golden"
-
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/sipas-go/sipas/internal/golden"
 )
 
 // rankReadCSV and rankNum read the R goldens of rank_test, trend_test and
@@ -35,7 +35,7 @@ func rankNum(t *testing.T, s string) float64 {
 // the R script reports the smallest distance between a |t| and the critical
 // value (≥ 0.09), so the sets must agree exactly.
 func TestRankDomainsR(t *testing.T) {
-	in := rankReadCSV(t, "../testdata/trend/rankinput.csv")
+	in := rankReadCSV(t, "../../testdata/trend/rankinput.csv")
 	type rcase struct {
 		est []float64
 		sig [][]float64
@@ -64,7 +64,7 @@ func TestRankDomainsR(t *testing.T) {
 			}
 		}
 		for _, sd := range []bool{false, true} {
-			r, err := RankDomains(c.est, nil, cov, &RankOptions{Draws: 200000, Stepdown: sd, Rand: rand.New(rand.NewPCG(11, 12))})
+			r, err := Domains(c.est, nil, cov, &Options{Draws: 200000, Stepdown: sd, Rand: rand.New(rand.NewPCG(11, 12))})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -72,7 +72,7 @@ func TestRankDomainsR(t *testing.T) {
 		}
 	}
 	n := 0
-	for _, r := range rankReadCSV(t, "../testdata/trend/rankcrit.csv") {
+	for _, r := range rankReadCSV(t, "../../testdata/trend/rankcrit.csv") {
 		res := got[r["case"]+r["stepdown"]]
 		j, _ := strconv.Atoi(r["j"])
 		j--
@@ -107,7 +107,7 @@ func TestRankTwoDomains(t *testing.T) {
 	est := []float64{72, 70}
 	se := []float64{1.2, 0.9}
 	cov := mat.NewDiagDense(2, []float64{se[0] * se[0], se[1] * se[1]})
-	r, err := RankDomains(est, []string{"a", "b"}, cov, &RankOptions{Draws: 200000, TopK: 1})
+	r, err := Domains(est, []string{"a", "b"}, cov, &Options{Draws: 200000, TopK: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestRankTwoDomains(t *testing.T) {
 		t.Errorf("PBottom %v, want %v for domain 2", r.PBottom, want)
 	}
 	// A gap of 10 SEs: singletons.
-	r, err = RankDomains([]float64{55, 70}, nil, cov, nil)
+	r, err = Domains([]float64{55, 70}, nil, cov, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,25 +153,25 @@ func TestRankTiesAndTiers(t *testing.T) {
 	}
 	tiers := []int{1, 1, 1, 2, 2, 3, 3, 3, 4, 4}
 	for r := 1; r <= 10; r++ {
-		if g := TierOf(r, 10); g != tiers[r-1] {
-			t.Errorf("TierOf(%d, 10) = %d, want %d", r, g, tiers[r-1])
+		if g := Tier(r, 10); g != tiers[r-1] {
+			t.Errorf("Tier(%d, 10) = %d, want %d", r, g, tiers[r-1])
 		}
 	}
 	// 63 provinces: floor(4(r−1)/63) changes at r−1 = 16, 32, 48, so the
 	// tiers hold 16, 16, 16 and 15 provinces.
 	count := map[int]int{}
 	for r := 1; r <= 63; r++ {
-		count[TierOf(r, 63)]++
+		count[Tier(r, 63)]++
 	}
 	if count[1] != 16 || count[2] != 16 || count[3] != 16 || count[4] != 15 {
 		t.Errorf("tiers of 63: %v", count)
 	}
-	// RankDomains agrees with PointRanks and TierOf.
+	// Domains agrees with PointRanks and Tier.
 	se2 := make([]float64, len(est))
 	for i := range se2 {
 		se2[i] = 4
 	}
-	r, err := RankDomains(est, keys, mat.NewDiagDense(len(est), se2), &RankOptions{Draws: 500})
+	r, err := Domains(est, keys, mat.NewDiagDense(len(est), se2), &Options{Draws: 500})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +218,7 @@ func TestRankTopKSum(t *testing.T) {
 	}
 	for _, c := range []mat.Symmetric{&cov, sing} {
 		for _, topk := range []int{1, 3, 12, 20} {
-			r, err := RankDomains(est, nil, c, &RankOptions{Draws: 2000, TopK: topk, Rand: rng})
+			r, err := Domains(est, nil, c, &Options{Draws: 2000, TopK: topk, Rand: rng})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -241,7 +241,7 @@ func TestRankDeterminism(t *testing.T) {
 	est := []float64{70, 71, 74, 65, 69, 72}
 	cov := mat.NewDiagDense(6, []float64{1, 2, 1.5, 0.5, 1, 3})
 	run := func(s uint64) *Ranking {
-		r, err := RankDomains(est, nil, cov, &RankOptions{Draws: 3000, TopK: 2, Stepdown: true, Rand: rand.New(rand.NewPCG(s, 1))})
+		r, err := Domains(est, nil, cov, &Options{Draws: 3000, TopK: 2, Stepdown: true, Rand: rand.New(rand.NewPCG(s, 1))})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -255,8 +255,8 @@ func TestRankDeterminism(t *testing.T) {
 		t.Errorf("different seeds, same critical value %v", a.CritSimultaneous)
 	}
 	// nil Rand is a fixed seed too
-	r1, _ := RankDomains(est, nil, cov, &RankOptions{Draws: 1000})
-	r2, _ := RankDomains(est, nil, cov, &RankOptions{Draws: 1000})
+	r1, _ := Domains(est, nil, cov, &Options{Draws: 1000})
+	r2, _ := Domains(est, nil, cov, &Options{Draws: 1000})
 	if r1.CritSimultaneous != r2.CritSimultaneous {
 		t.Errorf("nil Rand is not reproducible")
 	}
@@ -273,12 +273,12 @@ func TestRankErrors(t *testing.T) {
 		{"not PSD", []float64{1, 2}, mat.NewSymDense(2, []float64{1, 2, 2, 1})},
 	}
 	for _, c := range cases {
-		_, err := RankDomains(c.est, nil, c.cov, nil)
+		_, err := Domains(c.est, nil, c.cov, nil)
 		if !errors.Is(err, ErrCovariance) {
 			t.Errorf("%s: err %v, want ErrCovariance", c.name, err)
 		}
 	}
-	if _, err := RankDomains([]float64{1, math.NaN()}, nil, mat.NewDiagDense(2, []float64{1, 1}), nil); err == nil {
+	if _, err := Domains([]float64{1, math.NaN()}, nil, mat.NewDiagDense(2, []float64{1, 1}), nil); err == nil {
 		t.Error("NaN estimate accepted")
 	}
 	func() {
@@ -287,10 +287,10 @@ func TestRankErrors(t *testing.T) {
 				t.Error("no panic on a dimension mismatch")
 			}
 		}()
-		RankDomains([]float64{1, 2, 3}, nil, mat.NewDiagDense(2, []float64{1, 1}), nil)
+		Domains([]float64{1, 2, 3}, nil, mat.NewDiagDense(2, []float64{1, 1}), nil)
 	}()
 	// A single-domain ranking.
-	r, err := RankDomains([]float64{5}, nil, mat.NewDiagDense(1, []float64{1}), &RankOptions{TopK: 1})
+	r, err := Domains([]float64{5}, nil, mat.NewDiagDense(1, []float64{1}), &Options{TopK: 1})
 	if err != nil || r.Rank[0] != 1 || r.MarginalLow[0] != 1 || r.MarginalHigh[0] != 1 || r.Tier[0] != 1 || r.PTop[0] != 1 {
 		t.Errorf("single: %+v %v", r, err)
 	}
@@ -394,7 +394,7 @@ func TestRankCoverage(t *testing.T) {
 				}
 				est[i] = cc.theta[i] + s
 			}
-			r, err := RankDomains(est, nil, cc.cov, &RankOptions{Draws: 1000, Stepdown: cc.stepdown, Rand: rng})
+			r, err := Domains(est, nil, cc.cov, &Options{Draws: 1000, Stepdown: cc.stepdown, Rand: rng})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package index
+package ballot
 
 import (
 	"errors"
@@ -10,6 +10,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sipas-go/sipas/index/internal/column"
 )
 
 // ErrDuplicateKey is wrapped by *KeyError for a key that occurs twice in
@@ -38,13 +40,9 @@ func (e *KeyError) Error() string {
 
 func (e *KeyError) Unwrap() error { return e.Err }
 
-// ReconcileOptions configures ReconcileWith. Key is required.
+// ReconcileOptions are the settings of Reconcile; the zero value (or nil)
+// works.
 type ReconcileOptions struct {
-	// Key is the column identifying a ballot in both keyings, e.g.
-	// "ballot_id". Keys are matched as text with surrounding spaces
-	// removed, so an integer key in one file matches a text key in the
-	// other.
-	Key string
 	// Keyer is the column naming who keyed the row (default "keyer"). When
 	// it exists in a pass, agreement is also reported per keyer of that
 	// pass. It is not compared as a field.
@@ -110,14 +108,10 @@ func (r *Reconciliation) Release() {
 	}
 }
 
-// Reconcile compares two keyings of the same ballots field by field, with
-// ballots matched on the key column; see ReconcileWith.
-func Reconcile(first, second arrow.RecordBatch, key string) (*Reconciliation, error) {
-	return ReconcileWith(first, second, ReconcileOptions{Key: key})
-}
-
-// ReconcileWith compares two keyings (double data entry) of the same
-// ballots. Ballots are matched on opt.Key; for every column in both
+// Reconcile compares two keyings (double data entry) of the same ballots
+// field by field. Ballots are matched on the key column (e.g. "ballot_id");
+// keys are matched as text with surrounding spaces removed, so an integer
+// key in one file matches a text key in the other. For every column in both
 // keyings, the values of a matched ballot agree when both are null (a blank
 // text cell counts as null) or both hold the same value. Values of the same
 // type are compared exactly (floats with ==); values of different types
@@ -125,38 +119,42 @@ func Reconcile(first, second arrow.RecordBatch, key string) (*Reconciliation, er
 // form, so 4 and "4" agree. Text is compared byte for byte: "Hoà" and "Hòa"
 // differ, as they were keyed differently.
 //
-// A missing key column is a *MissingColumnsError; a blank or repeated key
+// A missing key column is an *index.MissingColumnsError; a blank or repeated key
 // within one keying is a *KeyError.
-func ReconcileWith(first, second arrow.RecordBatch, opt ReconcileOptions) (*Reconciliation, error) {
+func Reconcile(first, second arrow.RecordBatch, key string, opt *ReconcileOptions) (*Reconciliation, error) {
 	if first == nil || second == nil {
-		panic("index: Reconcile: nil record batch")
+		panic("ballot: Reconcile: nil record batch")
 	}
-	if opt.Key == "" {
-		panic("index: Reconcile: empty key column name")
+	if key == "" {
+		panic("ballot: Reconcile: empty key column name")
 	}
-	mem := opt.Mem
+	var o ReconcileOptions
+	if opt != nil {
+		o = *opt
+	}
+	mem := o.Mem
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	keyer := opt.Keyer
+	keyer := o.Keyer
 	if keyer == "" {
 		keyer = "keyer"
 	}
-	if _, err := requireColumns(first, "first keying", []string{opt.Key}); err != nil {
+	if _, err := requireColumns(first, "first keying", []string{key}); err != nil {
 		return nil, err
 	}
-	if _, err := requireColumns(second, "second keying", []string{opt.Key}); err != nil {
+	if _, err := requireColumns(second, "second keying", []string{key}); err != nil {
 		return nil, err
 	}
-	k1, err := passKeys(first, opt.Key, "first")
+	k1, err := passKeys(first, key, "first")
 	if err != nil {
 		return nil, err
 	}
-	k2, err := passKeys(second, opt.Key, "second")
+	k2, err := passKeys(second, key, "second")
 	if err != nil {
 		return nil, err
 	}
-	r := &Reconciliation{Key: opt.Key}
+	r := &Reconciliation{Key: key}
 
 	// Match rows.
 	pos2 := make(map[string]int, len(k2))
@@ -189,10 +187,10 @@ func ReconcileWith(first, second arrow.RecordBatch, opt ReconcileOptions) (*Reco
 	}
 	var cols []pair
 	for i, f := range s1.Fields() {
-		if f.Name == opt.Key || f.Name == keyer || colIndex(first, f.Name) != i {
+		if f.Name == key || f.Name == keyer || column.Index(first, f.Name) != i {
 			continue
 		}
-		j := colIndex(second, f.Name)
+		j := column.Index(second, f.Name)
 		if j < 0 {
 			r.ColumnsOnlyFirst = append(r.ColumnsOnlyFirst, f.Name)
 			continue
@@ -200,10 +198,10 @@ func ReconcileWith(first, second arrow.RecordBatch, opt ReconcileOptions) (*Reco
 		cols = append(cols, pair{f.Name, first.Column(i), second.Column(j)})
 	}
 	for j, f := range s2.Fields() {
-		if f.Name == opt.Key || f.Name == keyer || colIndex(second, f.Name) != j {
+		if f.Name == key || f.Name == keyer || column.Index(second, f.Name) != j {
 			continue
 		}
-		if colIndex(first, f.Name) < 0 {
+		if column.Index(first, f.Name) < 0 {
 			r.ColumnsOnlySecond = append(r.ColumnsOnlySecond, f.Name)
 		}
 	}
@@ -234,7 +232,7 @@ func ReconcileWith(first, second arrow.RecordBatch, opt ReconcileOptions) (*Reco
 
 	// Per keyer.
 	for pass, rec := range []arrow.RecordBatch{first, second} {
-		kc := colIndex(rec, keyer)
+		kc := column.Index(rec, keyer)
 		if kc < 0 {
 			continue
 		}
@@ -245,7 +243,7 @@ func ReconcileWith(first, second arrow.RecordBatch, opt ReconcileOptions) (*Reco
 		}
 		agg := map[string]*KeyerAgreement{}
 		for m, row := range rows {
-			name := strings.TrimSpace(textAt(ka, row))
+			name := strings.TrimSpace(column.TextAt(ka, row))
 			a := agg[name]
 			if a == nil {
 				a = &KeyerAgreement{Pass: pass + 1, Keyer: strings.Clone(name)}
@@ -275,7 +273,7 @@ func ReconcileWith(first, second arrow.RecordBatch, opt ReconcileOptions) (*Reco
 		return diffs[a].c < diffs[b].c
 	})
 	schema := arrow.NewSchema([]arrow.Field{
-		{Name: opt.Key, Type: arrow.BinaryTypes.String},
+		{Name: key, Type: arrow.BinaryTypes.String},
 		{Name: "column", Type: arrow.BinaryTypes.String},
 		{Name: "first", Type: arrow.BinaryTypes.String, Nullable: true},
 		{Name: "second", Type: arrow.BinaryTypes.String, Nullable: true},
@@ -297,7 +295,7 @@ func ReconcileWith(first, second arrow.RecordBatch, opt ReconcileOptions) (*Reco
 			if isNullish(v.a, v.i) {
 				sb(2 + k).AppendNull()
 			} else {
-				sb(2 + k).Append(textAt(v.a, v.i))
+				sb(2 + k).Append(column.TextAt(v.a, v.i))
 			}
 		}
 		b.Field(4).(*array.Int64Builder).Append(int64(i + 1))
@@ -317,12 +315,12 @@ func rate(num, den int) float64 {
 // passKeys returns the keys of one keying as trimmed text, checking that
 // they are present and unique.
 func passKeys(rec arrow.RecordBatch, key, pass string) ([]string, error) {
-	a := rec.Column(colIndex(rec, key))
+	a := rec.Column(column.Index(rec, key))
 	n := a.Len()
 	out := make([]string, n)
 	seen := make(map[string]int, n)
 	for i := 0; i < n; i++ {
-		k := strings.TrimSpace(textAt(a, i))
+		k := strings.TrimSpace(column.TextAt(a, i))
 		if k == "" {
 			return nil, &KeyError{Pass: pass, Column: key, Rows: []int{i + 1}, Err: ErrMissingKey}
 		}
@@ -340,8 +338,8 @@ func isNullish(a arrow.Array, i int) bool {
 	if a.IsNull(i) {
 		return true
 	}
-	if isStringType(a.DataType()) {
-		return strings.TrimSpace(stringAt(a, i)) == ""
+	if column.IsString(a.DataType()) {
+		return strings.TrimSpace(column.StringAt(a, i)) == ""
 	}
 	return false
 }
@@ -369,7 +367,7 @@ func equalFunc(a, b arrow.Array) func(i, j int) bool {
 				if d, eq := nulls(i, j); d {
 					return eq
 				}
-				return stringAt(a, i) == stringAt(b, j)
+				return column.StringAt(a, i) == column.StringAt(b, j)
 			}
 		}
 	}
@@ -377,7 +375,7 @@ func equalFunc(a, b arrow.Array) func(i, j int) bool {
 		if d, eq := nulls(i, j); d {
 			return eq
 		}
-		return textAt(a, i) == textAt(b, j)
+		return column.TextAt(a, i) == column.TextAt(b, j)
 	}
 }
 

@@ -1,4 +1,4 @@
-package index
+package rank
 
 import (
 	"math"
@@ -13,7 +13,7 @@ import (
 // testdata/trend.R): random, tied, NA, single, all-NA and 63-province
 // families. Closed forms: 1e-12 relative.
 func TestAdjustPValuesR(t *testing.T) {
-	rows := rankReadCSV(t, "../testdata/trend/padjust.csv")
+	rows := rankReadCSV(t, "../../testdata/trend/padjust.csv")
 	type fam struct{ p, holm, bh []float64 }
 	cases := map[string]*fam{}
 	var order []string

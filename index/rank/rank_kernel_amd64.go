@@ -1,6 +1,6 @@
 //go:build amd64 && !purego
 
-package index
+package rank
 
 import "golang.org/x/sys/cpu"
 

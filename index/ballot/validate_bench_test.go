@@ -1,20 +1,22 @@
-package index
+package ballot
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/internal/provinces"
 	"github.com/sipas-go/sipas/internal/synth"
 )
 
-// BenchmarkValidateBallots validates n random ballots of the default
+// BenchmarkValidate validates n random ballots of the default
 // questionnaire (22 int8 criteria; about 1 row in 8 excluded).
-func BenchmarkValidateBallots(b *testing.B) {
-	q := DefaultQuestionnaire()
+func BenchmarkValidate(b *testing.B) {
+	q := index.DefaultQuestionnaire()
 	for _, n := range []int{1_000, 100_000, 1_000_000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			rng := rand.New(rand.NewPCG(7, uint64(n)))
@@ -23,7 +25,7 @@ func BenchmarkValidateBallots(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				v, err := ValidateBallots(rec, ValidateOptions{Questionnaire: q, Province: fakeProvince}, nil)
+				v, err := Validate(context.Background(), rec, &ValidateOptions{Questionnaire: q, Province: fakeProvince})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -38,7 +40,7 @@ func BenchmarkValidateBallots(b *testing.B) {
 // 63 provinces, 22 int8 criteria with item nonresponse, few exclusions)
 // with the province matcher, as `sipas validate` does.
 func BenchmarkValidateSurvey(b *testing.B) {
-	q := DefaultQuestionnaire()
+	q := index.DefaultQuestionnaire()
 	for _, n := range []int{1_000, 100_000, 1_000_000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			rec, _, err := synth.Survey(synth.SurveyConfig{Seed: 1, Ballots: n}, memory.DefaultAllocator)
@@ -50,7 +52,7 @@ func BenchmarkValidateSurvey(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				m := provinces.NewMatcher(provinces.Geo1997)
-				v, err := ValidateBallots(rec, ValidateOptions{Questionnaire: q, Province: m.Canonical}, nil)
+				v, err := Validate(context.Background(), rec, &ValidateOptions{Questionnaire: q, Province: m.Canonical})
 				if err != nil {
 					b.Fatal(err)
 				}

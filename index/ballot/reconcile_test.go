@@ -1,4 +1,4 @@
-package index
+package ballot
 
 import (
 	"errors"
@@ -13,6 +13,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/index/internal/column"
 )
 
 func TestReconcile(t *testing.T) {
@@ -51,7 +54,7 @@ func TestReconcile(t *testing.T) {
 	]`)
 	defer second.Release()
 
-	r, err := ReconcileWith(first, second, ReconcileOptions{Key: "ballot_id", Mem: mem})
+	r, err := Reconcile(first, second, "ballot_id", &ReconcileOptions{Mem: mem})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,13 +95,13 @@ func TestReconcile(t *testing.T) {
 		t.Errorf("columns in one pass only: %v %v", r.ColumnsOnlyFirst, r.ColumnsOnlySecond)
 	}
 	d := r.Discrepancies
-	if got := strings.Join(schemaNames(d.Schema()), ","); got != "ballot_id,column,first,second,first_row,second_row" {
+	if got := strings.Join(column.Names(d.Schema()), ","); got != "ballot_id,column,first,second,first_row,second_row" {
 		t.Errorf("discrepancy columns %s", got)
 	}
 	var rows []string
 	for i := 0; i < int(d.NumRows()); i++ {
-		rows = append(rows, fmt.Sprintf("%s %s %s %s %d %d", textAt(d.Column(0), i), textAt(d.Column(1), i),
-			textAt(d.Column(2), i), textAt(d.Column(3), i), d.Column(4).(*array.Int64).Value(i), d.Column(5).(*array.Int64).Value(i)))
+		rows = append(rows, fmt.Sprintf("%s %s %s %s %d %d", column.TextAt(d.Column(0), i), column.TextAt(d.Column(1), i),
+			column.TextAt(d.Column(2), i), column.TextAt(d.Column(3), i), d.Column(4).(*array.Int64).Value(i), d.Column(5).(*array.Int64).Value(i)))
 	}
 	want := []string{"2 a_1 3 2 2 3", "3 province Huế Hue 3 1", "3 a_2 4 4x 3 1"}
 	if !reflect.DeepEqual(rows, want) {
@@ -111,7 +114,7 @@ func TestReconcileIdentical(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	rec := recordFromJSON(t, mem, miniFields, miniRows[:strings.Index(miniRows, `{"ballot_id": "B1", "province": "Huế"`)]+`{"ballot_id": "B3", "a_1": 1}]`)
 	defer rec.Release()
-	r, err := ReconcileWith(rec, rec, ReconcileOptions{Key: "ballot_id", Mem: mem})
+	r, err := Reconcile(rec, rec, "ballot_id", &ReconcileOptions{Mem: mem})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,17 +137,17 @@ func TestReconcileErrors(t *testing.T) {
 	nokey := recordFromJSON(t, mem, f[1:], `[{"a": 1}]`)
 	defer nokey.Release()
 
-	_, err := Reconcile(ok, dup, "ballot_id")
+	_, err := Reconcile(ok, dup, "ballot_id", nil)
 	var ke *KeyError
 	if !errors.As(err, &ke) || !errors.Is(err, ErrDuplicateKey) || ke.Pass != "second" || !reflect.DeepEqual(ke.Rows, []int{1, 3}) {
 		t.Errorf("duplicate: %v", err)
 	}
-	_, err = Reconcile(blank, ok, "ballot_id")
+	_, err = Reconcile(blank, ok, "ballot_id", nil)
 	if !errors.Is(err, ErrMissingKey) || !strings.Contains(err.Error(), "first keying: row 2") {
 		t.Errorf("blank key: %v", err)
 	}
-	_, err = Reconcile(ok, nokey, "ballot_id")
-	if !errors.Is(err, ErrMissingColumn) || err.Error() != `second keying: missing required column "ballot_id"; available columns are a` {
+	_, err = Reconcile(ok, nokey, "ballot_id", nil)
+	if !errors.Is(err, index.ErrMissingColumn) || err.Error() != `second keying: missing required column "ballot_id"; available columns are a` {
 		t.Errorf("no key column: %v", err)
 	}
 }
@@ -157,7 +160,7 @@ func TestReconcileEmptyRate(t *testing.T) {
 	defer a.Release()
 	b := recordFromJSON(t, mem, f, `[{"k": "2", "a": 1}]`)
 	defer b.Release()
-	r, err := ReconcileWith(a, b, ReconcileOptions{Key: "k", Mem: mem})
+	r, err := Reconcile(a, b, "k", &ReconcileOptions{Mem: mem})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +229,7 @@ func TestReconcileProperty(t *testing.T) {
 		r1, r2 := b1.NewRecordBatch(), b2.NewRecordBatch()
 		b1.Release()
 		b2.Release()
-		r, err := ReconcileWith(r1, r2, ReconcileOptions{Key: "id", Mem: mem})
+		r, err := Reconcile(r1, r2, "id", &ReconcileOptions{Mem: mem})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -236,7 +239,7 @@ func TestReconcileProperty(t *testing.T) {
 		d := r.Discrepancies
 		got := map[cell]bool{}
 		for i := 0; i < int(d.NumRows()); i++ {
-			got[cell{textAt(d.Column(0), i), textAt(d.Column(1), i)}] = true
+			got[cell{column.TextAt(d.Column(0), i), column.TextAt(d.Column(1), i)}] = true
 		}
 		if !reflect.DeepEqual(got, changed) {
 			t.Fatalf("iter %d: discrepancies %v, changed %v", iter, got, changed)
@@ -266,7 +269,7 @@ func TestReconcileSameTypeRaw(t *testing.T) {
 	defer a.Release()
 	b := recordFromJSON(t, mem, f, `[{"id": "3", "k1": null, "x": 1}, {"id": "2", "k1": 3, "x": 2.25}, {"id": "1", "k1": 4, "x": 0.5}]`)
 	defer b.Release()
-	r, err := Reconcile(a, b, "id")
+	r, err := Reconcile(a, b, "id", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

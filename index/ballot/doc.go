@@ -1,0 +1,8 @@
+// Package ballot processes SIPAS ballots before estimation (METHODOLOGY §6
+// and §7): Validate splits a table of ballots into the rows used and the
+// rows excluded, each exclusion with its reason, and its counts reconcile
+// (rows in = rows used + rows excluded); Reconcile compares two keyings of
+// the same ballots field by field (double data entry); ResponseRates and
+// ResponseRatesFromSample give issued, returned and valid ballots and the
+// response rates by stratum.
+package ballot
