@@ -124,21 +124,16 @@ func TestLoadQuestionnaire(t *testing.T) {
 	}
 }
 
-const minimalQ = `{
-  "id": "mini", "version": "1",
-  "scale": {"min": 1, "max": 5},
-  "satisfied_codes": [4, 5], "missing_codes": [0, 9],
-  "elements": [
-    {"id": "a", "label": {"vi": "A", "en": "A"}},
-    {"id": "b", "label": {"vi": "B", "en": "B"}}
-  ],
-  "criteria": [
-    {"column": "a_1", "element": "a", "label": {"vi": "a1"}},
-    {"column": "a_2", "element": "a", "label": {"vi": "a2"}},
-    {"column": "b_1", "element": "b", "label": {"en": "b1"}}
-  ],
-  "expectations": [{"column": "x_1", "label": {"vi": "x"}}]
-}`
+// minimalQ is testdata/mini.json (shared with package ballot's tests): two
+// elements, three criteria on a 1..5 scale, missing codes 0 and 9, one
+// expectation item.
+var minimalQ = func() string {
+	b, err := os.ReadFile("testdata/mini.json")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 // edit applies a JSON edit to minimalQ by decoding into a generic map.
 func editQ(t *testing.T, f func(m map[string]any)) string {

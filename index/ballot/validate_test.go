@@ -21,7 +21,7 @@ import (
 
 func miniQ(t testing.TB) *index.Questionnaire {
 	t.Helper()
-	q, err := index.ParseQuestionnaire(strings.NewReader(minimalQ), "mini")
+	q, err := index.LoadQuestionnaire("../testdata/mini.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -430,21 +430,3 @@ func randomBallots(rng *rand.Rand, q *index.Questionnaire, n int, mem memory.All
 	}
 	return b.NewRecordBatch(), rows
 }
-
-// minimalQ is a small questionnaire: two elements, three criteria on a 1..5
-// scale, missing codes 0 and 9, one expectation item.
-const minimalQ = `{
-  "id": "mini", "version": "1",
-  "scale": {"min": 1, "max": 5},
-  "satisfied_codes": [4, 5], "missing_codes": [0, 9],
-  "elements": [
-    {"id": "a", "label": {"vi": "A", "en": "A"}},
-    {"id": "b", "label": {"vi": "B", "en": "B"}}
-  ],
-  "criteria": [
-    {"column": "a_1", "element": "a", "label": {"vi": "a1"}},
-    {"column": "a_2", "element": "a", "label": {"vi": "a2"}},
-    {"column": "b_1", "element": "b", "label": {"en": "b1"}}
-  ],
-  "expectations": [{"column": "x_1", "label": {"vi": "x"}}]
-}`
