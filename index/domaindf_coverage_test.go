@@ -167,7 +167,7 @@ func TestDomainDFCoverage(t *testing.T) {
 				t.Fatalf("seed %d: design df %d, want %d", seed, d.DF(), dfDes)
 			}
 			for _, m := range methods {
-				opt := &Options{By: []string{"province"}, CI: m, CISet: true, NoExpectations: true}
+				opt := &Options{By: []string{"province"}, CI: m, NoExpectations: true}
 				des, err := Compute(d, rec, q, opt)
 				if err != nil {
 					rec.Release()

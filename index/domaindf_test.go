@@ -29,7 +29,7 @@ func TestDomainDFMatchesR(t *testing.T) {
 		}
 		for _, by := range []string{"province", "level", "field"} {
 			for _, ci := range []sampling.CIMethod{sampling.Logit, sampling.Wald} {
-				res, err := Compute(d, rec, nil, &Options{By: []string{by}, CI: ci, CISet: true, DF: sampling.DFDomain})
+				res, err := Compute(d, rec, nil, &Options{By: []string{by}, CI: ci, DF: sampling.DFDomain})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -109,11 +109,11 @@ func TestDomainDFWidens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base, err := Compute(d, rec, nil, &Options{By: []string{"province"}, CI: sampling.Wald, CISet: true})
+	base, err := Compute(d, rec, nil, &Options{By: []string{"province"}, CI: sampling.Wald})
 	if err != nil {
 		t.Fatal(err)
 	}
-	dom, err := Compute(d, rec, nil, &Options{By: []string{"province"}, CI: sampling.Wald, CISet: true, DF: sampling.DFDomain})
+	dom, err := Compute(d, rec, nil, &Options{By: []string{"province"}, CI: sampling.Wald, DF: sampling.DFDomain})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,11 +51,9 @@ type Options struct {
 	By []string
 	// Score selects satisfied share (default) or rescaled mean score.
 	Score Score
-	// CI is the interval method for criterion and composite rows. The zero
-	// value means logit (sampling.Logit), the default of `sipas index`.
+	// CI is the interval method for criterion and composite rows; the zero
+	// value means logit (sampling.Logit).
 	CI sampling.CIMethod
-	// CISet marks CI as chosen explicitly (so that Wald can be asked for).
-	CISet bool
 	// Level is the confidence level; 0 means 0.95.
 	Level float64
 	// NoExpectations leaves out the expectation shares.
@@ -139,7 +137,7 @@ func Compute(d *sampling.Design, rec arrow.RecordBatch, q *Questionnaire, opt *O
 		return nil, fmt.Errorf("confidence level %v: must lie strictly between 0 and 1", level)
 	}
 	ci := opt.CI
-	if !opt.CISet {
+	if ci == 0 {
 		ci = sampling.Logit
 	}
 	nc := len(q.Criteria)
@@ -345,13 +343,13 @@ func (res *Result) appendRows(q *Questionnaire, r *sampling.RatioResult, g int, 
 			// noise around 0): undefined, not a number to print.
 			row.Deff = math.NaN()
 			if single {
-				lo, hi := sampling.ConfidenceInterval(sampling.Beta, est, 0, n, df, level, math.NaN())
+				lo, hi := sampling.ConfidenceInterval(sampling.Beta, est, 0, n, df, level)
 				row.CILow, row.CIHigh = 100*lo, 100*hi
 			} else {
 				row.CILow, row.CIHigh = row.Estimate, row.Estimate
 			}
 		default:
-			lo, hi := sampling.ConfidenceInterval(ci, est, se, n, df, level, row.Deff)
+			lo, hi := sampling.ConfidenceInterval(ci, est, se, n, df, level)
 			row.CILow, row.CIHigh = 100*lo, 100*hi
 		}
 		res.Rows = append(res.Rows, row)

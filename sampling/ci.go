@@ -9,12 +9,14 @@ import (
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
-// CIMethod chooses the confidence interval.
+// CIMethod chooses the confidence interval. The zero value means the
+// default of whoever computes the interval: Wald for ConfidenceInterval and
+// the estimators of this package.
 type CIMethod int
 
 const (
 	// Wald is est ± t_{df, 1−α/2}·SE (R confint(svymean(...), df = degf(design))).
-	Wald CIMethod = iota
+	Wald CIMethod = iota + 1
 	// Logit is the Wald interval on the logit scale, back-transformed, for
 	// a share in (0, 1): expit(logit(p) ± t_{df,1−α/2}·SE/(p(1−p))), as R
 	// svyciprop(method = "logit") (the intercept-only quasibinomial svyglm
@@ -28,8 +30,9 @@ const (
 	Beta
 )
 
-var ciNames = [...]string{"wald", "logit", "beta"}
+var ciNames = [...]string{0: "default", Wald: "wald", Logit: "logit", Beta: "beta"}
 
+// String returns "wald", "logit", "beta", or "default" for the zero value.
 func (m CIMethod) String() string {
 	if m >= 0 && int(m) < len(ciNames) {
 		return ciNames[m]
@@ -37,14 +40,15 @@ func (m CIMethod) String() string {
 	return fmt.Sprintf("CIMethod(%d)", int(m))
 }
 
-// ParseCIMethod parses "wald", "logit" or "beta" ("" is wald).
+// ParseCIMethod parses "wald", "logit" or "beta"; "" is the zero value (the
+// default).
 func ParseCIMethod(s string) (CIMethod, error) {
 	if s == "" {
-		return Wald, nil
+		return 0, nil
 	}
-	for i, n := range ciNames {
+	for i, n := range ciNames[Wald:] {
 		if strings.EqualFold(s, n) {
-			return CIMethod(i), nil
+			return Wald + CIMethod(i), nil
 		}
 	}
 	return 0, fmt.Errorf("sampling: unknown confidence interval method %q (want wald, logit or beta)", s)
@@ -101,18 +105,25 @@ func ciQBeta(p, a, b float64) float64 {
 	return distuv.Beta{Alpha: a, Beta: b}.Quantile(p)
 }
 
-// ConfidenceInterval returns the interval of the given method at the given
-// level (0 means 0.95) for an estimate est with standard error se, n
-// observations (R's nrow(design), used by Beta and at the boundary) and df
-// design degrees of freedom. deff is accepted for interface stability and
-// not used by the current methods.
+// ConfidenceInterval returns the interval of the given method (the zero
+// value is Wald) at the given level (0 means 0.95) for an estimate est with
+// standard error se, n observations (R's nrow(design), used by Beta and at
+// the boundary) and df design degrees of freedom (below 1: the normal
+// quantile instead of t).
 //
 // Logit and Beta apply to shares in [0, 1]; for an estimate outside [0, 1]
 // they fall back to Wald. A share of exactly 0 or 1 with SE 0 (a boundary
 // estimate) gets the Korn–Graubard (Clopper–Pearson) interval with the
 // unweighted n whatever the method: [0, qbeta(1−α/2, 1, n)] or
-// [qbeta(α/2, n, 1), 1]; see IsBoundary. NaN inputs give NaN bounds.
-func ConfidenceInterval(method CIMethod, est, se float64, n int, df int, level float64, deff float64) (lo, hi float64) {
+// [qbeta(α/2, n, 1), 1]; see IsBoundary. NaN inputs give NaN bounds. It
+// panics for a method other than the zero value, Wald, Logit and Beta.
+func ConfidenceInterval(method CIMethod, est, se float64, n int, df int, level float64) (lo, hi float64) {
+	if method == 0 {
+		method = Wald
+	}
+	if method < Wald || method > Beta {
+		panic(fmt.Sprintf("sampling: ConfidenceInterval: unknown method %d", int(method)))
+	}
 	if level == 0 {
 		level = 0.95
 	}
@@ -146,7 +157,7 @@ func ConfidenceInterval(method CIMethod, est, se float64, n int, df int, level f
 			neff *= r * r
 		}
 		return ciQBeta(alpha/2, neff*est, neff*(1-est)+1), ciQBeta(1-alpha/2, neff*est+1, neff*(1-est))
-	default:
+	default: // Wald
 		q := ciQuantileT(1-alpha/2, df)
 		return est - q*se, est + q*se
 	}

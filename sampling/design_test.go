@@ -354,7 +354,7 @@ func TestCIMatchesR(t *testing.T) {
 		}
 		n, _ := strconv.Atoi(g["n"])
 		df, _ := strconv.Atoi(g["df"])
-		lo, hi := ConfidenceInterval(m, estF(t, g["est"]), estF(t, g["se"]), n, df, estF(t, g["level"]), 1)
+		lo, hi := ConfidenceInterval(m, estF(t, g["est"]), estF(t, g["se"]), n, df, estF(t, g["level"]))
 		if !estRel(lo, estF(t, g["lo"]), 1e-9) || !estRel(hi, estF(t, g["hi"]), 1e-9) {
 			t.Errorf("%v: [%.17g, %.17g], R [%s, %s]", g, lo, hi, g["lo"], g["hi"])
 		}
@@ -376,11 +376,11 @@ func TestCIMatchesR(t *testing.T) {
 	}
 	// boundary: a share of 1 with SE 0 gets Clopper–Pearson with the
 	// unweighted n: lower = qbeta(0.025, n, 1) = 0.025^(1/n).
-	lo, hi := ConfidenceInterval(Logit, 1, 0, 10, 9, 0.95, 1)
+	lo, hi := ConfidenceInterval(Logit, 1, 0, 10, 9, 0.95)
 	if !estRel(lo, math.Pow(0.025, 0.1), 1e-12) || hi != 1 {
 		t.Errorf("boundary CI [%v, %v], want [0.025^(1/10), 1]", lo, hi)
 	}
-	lo, hi = ConfidenceInterval(Beta, 0, 0, 10, 9, 0.95, 1)
+	lo, hi = ConfidenceInterval(Beta, 0, 0, 10, 9, 0.95)
 	if lo != 0 || !estRel(hi, 1-math.Pow(0.025, 0.1), 1e-12) {
 		t.Errorf("boundary CI [%v, %v], want [0, 1 − 0.025^(1/10)]", lo, hi)
 	}

@@ -11,9 +11,10 @@ import (
 
 // Estimate is one estimate with its uncertainty.
 type Estimate struct {
-	// Statistic is "mean", "total" or "ratio"; Variable is the column, or
-	// "NUM/DEN" for a ratio.
-	Statistic, Variable string
+	// Statistic is StatMean, StatTotal or StatRatio.
+	Statistic Statistic
+	// Variable is the column, or "NUM/DEN" for a ratio.
+	Variable string
 	// Domain is empty for the whole population, else the values of the by
 	// columns, in their order.
 	Domain []DomainValue
@@ -46,10 +47,24 @@ type EstimateOptions struct {
 	DF DFRule
 }
 
+// Statistic is the kind of an estimate. Its values are the strings
+// "mean", "total" and "ratio", so it prints and encodes as those.
+type Statistic string
+
+const (
+	// StatMean is the mean Σ w y / Σ w over the rows where y is present.
+	StatMean Statistic = "mean"
+	// StatTotal is the total Σ w y.
+	StatTotal Statistic = "total"
+	// StatRatio is the ratio Σ w y / Σ w x over the rows where both are
+	// present.
+	StatRatio Statistic = "ratio"
+)
+
 // Estimand names one estimate for Estimates.
 type Estimand struct {
-	// Statistic is "mean", "total" or "ratio".
-	Statistic string
+	// Statistic is StatMean, StatTotal or StatRatio.
+	Statistic Statistic
 	// Num is the variable (numerator of a ratio); Den the denominator of a
 	// ratio.
 	Num, Den string
@@ -61,7 +76,7 @@ type Estimand struct {
 func (d *Design) Mean(rec arrow.RecordBatch, vars []string, opt *EstimateOptions) ([]Estimate, error) {
 	e := make([]Estimand, len(vars))
 	for i, v := range vars {
-		e[i] = Estimand{Statistic: "mean", Num: v}
+		e[i] = Estimand{Statistic: StatMean, Num: v}
 	}
 	return d.Estimates(rec, e, opt)
 }
@@ -71,7 +86,7 @@ func (d *Design) Mean(rec arrow.RecordBatch, vars []string, opt *EstimateOptions
 func (d *Design) Total(rec arrow.RecordBatch, vars []string, opt *EstimateOptions) ([]Estimate, error) {
 	e := make([]Estimand, len(vars))
 	for i, v := range vars {
-		e[i] = Estimand{Statistic: "total", Num: v}
+		e[i] = Estimand{Statistic: StatTotal, Num: v}
 	}
 	return d.Estimates(rec, e, opt)
 }
@@ -84,7 +99,7 @@ func (d *Design) Ratio(rec arrow.RecordBatch, num, den []string, opt *EstimateOp
 	}
 	e := make([]Estimand, len(num))
 	for i := range num {
-		e[i] = Estimand{Statistic: "ratio", Num: num[i], Den: den[i]}
+		e[i] = Estimand{Statistic: StatRatio, Num: num[i], Den: den[i]}
 	}
 	return d.Estimates(rec, e, opt)
 }
@@ -119,14 +134,14 @@ func estColumn(rec arrow.RecordBatch, name string) ([]float64, []bool, error) {
 // one pass of the variance engine (EstimateRatios). Results come domain by
 // domain (domains sorted by their values), and within a domain in the
 // order of est. rec must be the table the design was built from (same
-// rows).
+// rows; another number of rows is an error).
 func (d *Design) Estimates(rec arrow.RecordBatch, est []Estimand, opt *EstimateOptions) ([]Estimate, error) {
 	var o EstimateOptions
 	if opt != nil {
 		o = *opt
 	}
 	if int(rec.NumRows()) != d.n {
-		panic(fmt.Sprintf("sampling: Estimates: table has %d rows, design %d", rec.NumRows(), d.n))
+		return nil, fmt.Errorf("sampling: the table has %d rows but the design %d; estimate on the table the design was built from", rec.NumRows(), d.n)
 	}
 	dm, err := NewDomains(rec, o.By)
 	if err != nil {
@@ -156,7 +171,7 @@ func (d *Design) Estimates(rec arrow.RecordBatch, est []Estimand, opt *EstimateO
 			return nil, err
 		}
 		switch e.Statistic {
-		case "mean", "total":
+		case StatMean, StatTotal:
 			names[k] = e.Num
 			num := y
 			if vy != nil {
@@ -172,7 +187,7 @@ func (d *Design) Estimates(rec arrow.RecordBatch, est []Estimand, opt *EstimateO
 				}
 			}
 			r.Valid[k] = valid
-			if e.Statistic == "mean" {
+			if e.Statistic == StatMean {
 				x := make([]float64, d.n)
 				for i, ok := range valid {
 					if ok {
@@ -181,7 +196,7 @@ func (d *Design) Estimates(rec arrow.RecordBatch, est []Estimand, opt *EstimateO
 				}
 				r.Den[k] = x
 			}
-		case "ratio":
+		case StatRatio:
 			names[k] = e.Num + "/" + e.Den
 			x, vx, err := read(e.Den)
 			if err != nil {
@@ -228,14 +243,14 @@ func (d *Design) Estimates(rec arrow.RecordBatch, est []Estimand, opt *EstimateO
 			es := Estimate{Statistic: e.Statistic, Variable: names[k], Domain: labels,
 				Estimate: res.Est[i], SE: res.SE[i], N: res.N[i], Deff: res.Deff[i], DF: dfs[g]}
 			method := o.CI
-			if e.Statistic == "total" {
+			if e.Statistic == StatTotal {
 				method = Wald
 			}
-			es.CILow, es.CIHigh = ConfidenceInterval(method, es.Estimate, es.SE, es.N, es.DF, o.Level, es.Deff)
-			if e.Statistic != "total" && IsBoundary(es.Estimate, es.SE) {
+			es.CILow, es.CIHigh = ConfidenceInterval(method, es.Estimate, es.SE, es.N, es.DF, o.Level)
+			if e.Statistic != StatTotal && IsBoundary(es.Estimate, es.SE) {
 				es.Flag = FlagBoundary
 				es.Deff = math.NaN() // 0/0: both variances are rounding noise
-			} else if e.Statistic == "total" && IsBoundary(es.Estimate, es.SE) {
+			} else if e.Statistic == StatTotal && IsBoundary(es.Estimate, es.SE) {
 				es.CILow, es.CIHigh = es.Estimate, es.Estimate
 			}
 			out = append(out, es)

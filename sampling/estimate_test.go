@@ -165,7 +165,7 @@ func TestLinearizationMatchesR(t *testing.T) {
 			}
 			designs[k.design] = d
 		}
-		e := Estimand{Statistic: k.stat, Num: k.vr}
+		e := Estimand{Statistic: Statistic(k.stat), Num: k.vr}
 		if k.stat == "ratio" {
 			p := strings.SplitN(k.vr, "/", 2)
 			e.Num, e.Den = p[0], p[1]

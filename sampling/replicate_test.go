@@ -120,7 +120,7 @@ func TestReplicatesMatchR(t *testing.T) {
 					if g["design"] != name || (g["mse"] == "TRUE") != mse {
 						continue
 					}
-					e := Estimand{Statistic: g["stat"], Num: g["var"]}
+					e := Estimand{Statistic: Statistic(g["stat"]), Num: g["var"]}
 					if e.Statistic == "ratio" {
 						p := strings.SplitN(e.Num, "/", 2)
 						e.Num, e.Den = p[0], p[1]

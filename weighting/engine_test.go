@@ -182,7 +182,7 @@ func TestEngineCalibrationDomainsMatchR(t *testing.T) {
 					if len(e.Domain) > 0 {
 						dom = e.Domain[0].Value
 					}
-					got[e.Statistic+"|"+by+"|"+dom] = e
+					got[string(e.Statistic)+"|"+by+"|"+dom] = e
 				}
 			}
 			out.Release()

@@ -97,7 +97,7 @@ func runEstimate(e *env, c *command, args []string) error {
 	}
 	out := estimateJSON{Design: describeDesign(d), Estimates: make([]estimateItem, len(res))}
 	for i, r := range res {
-		out.Estimates[i] = estimateItem{Statistic: r.Statistic, Variable: r.Variable, Domain: domainJSON(r.Domain),
+		out.Estimates[i] = estimateItem{Statistic: string(r.Statistic), Variable: r.Variable, Domain: domainJSON(r.Domain),
 			estimateCols: estimateCols{Estimate: jsonNum(r.Estimate), SE: jsonNum(r.SE), CILow: jsonNum(r.CILow), CIHigh: jsonNum(r.CIHigh),
 				N: r.N, Deff: jsonNum(r.Deff), Flag: r.Flag, DF: r.DF}}
 	}
@@ -123,7 +123,7 @@ func writeEstimatesCSV(w io.Writer, by []string, res []sampling.Estimate) error 
 	head = append(head, "estimate", "se", "ci_low", "ci_high", "n", "deff", "flag")
 	return writeCSV(w, head, len(res), func(i int) []string {
 		r := res[i]
-		row := []string{r.Statistic, r.Variable}
+		row := []string{string(r.Statistic), r.Variable}
 		for _, dv := range r.Domain {
 			row = append(row, dv.Value)
 		}
@@ -146,7 +146,7 @@ func writeEstimatesTable(w io.Writer, d *sampling.Design, by []string, res []sam
 		return strconv.FormatFloat(v, 'g', 6, 64)
 	}
 	for _, r := range res {
-		row := []string{r.Statistic, r.Variable}
+		row := []string{string(r.Statistic), r.Variable}
 		for _, dv := range r.Domain {
 			row = append(row, dv.Value)
 		}

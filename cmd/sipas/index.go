@@ -55,7 +55,7 @@ func runIndex(e *env, c *command, args []string) error {
 		return err
 	}
 	defer rec.Release()
-	opt := &index.Options{By: by, Score: sc, CI: ci, CISet: true, Level: level, DF: df.dfr,
+	opt := &index.Options{By: by, Score: sc, CI: ci, Level: level, DF: df.dfr,
 		NoExpectations: *noExp || !hasAll(rec.Schema(), q.ExpectationColumns())}
 	res, err := index.Compute(d, rec, q, opt)
 	if err != nil {

@@ -160,7 +160,7 @@ func runReport(e *env, c *command, args []string) error {
 		defer drec.Release()
 		tyears = append(tyears, index.TrendYear{Year: y, Design: d, Ballots: drec})
 	}
-	iopt := index.Options{By: []string{*by}, Score: sc, CI: ci, CISet: true, Level: level, DF: df.dfr}
+	iopt := index.Options{By: []string{*by}, Score: sc, CI: ci, Level: level, DF: df.dfr}
 	tres, err := index.Trend(tyears, q, &index.TrendRunOptions{Index: iopt, Geography: geo, Crosswalk: cw,
 		Compare: index.TrendOptions{Adjust: adj, Rank: rank.Options{Draws: *draws, Rand: rand.New(rand.NewPCG(df.seed, 0))}}})
 	if err != nil {

@@ -74,7 +74,7 @@ func runSample(e *env, c *command, args []string) error {
 	defer closeFrame()
 
 	if *plan {
-		p, err := selection.Plan(frame, d)
+		p, err := selection.Plan(e.ctx, frame, d)
 		if err != nil {
 			return smpError(*framePath, err)
 		}
@@ -94,7 +94,7 @@ func runSample(e *env, c *command, args []string) error {
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(1536 << 20))
 	}
 	rng := rand.New(rand.NewPCG(*seed, smpSeedStream))
-	rec, err := selection.SelectSample(frame, d, rng)
+	rec, err := selection.SelectSample(e.ctx, frame, d, rng)
 	if err != nil {
 		return smpError(*framePath, err)
 	}

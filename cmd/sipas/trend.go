@@ -171,7 +171,7 @@ func runTrend(e *env, c *command, args []string) error {
 		years = append(years, index.TrendYear{Year: y, Design: d, Ballots: rec, Questionnaire: qOf[y]})
 	}
 	opt := &index.TrendRunOptions{
-		Index:     index.Options{By: by, Score: sc, CI: ci, CISet: true, Level: level, DF: df.dfr},
+		Index:     index.Options{By: by, Score: sc, CI: ci, Level: level, DF: df.dfr},
 		Geography: geo,
 		Crosswalk: cw,
 		Compare: index.TrendOptions{BaseYear: *baseYear, Adjust: adj, Alpha: *alpha, Mapping: mp,

@@ -16,6 +16,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	_ "embed"
 	"flag"
 	"fmt"
@@ -93,7 +94,7 @@ func run(w io.Writer, ballots arrow.RecordBatch, frame selection.SampleFrame, de
 
 	// Next year's plan with this year's design effects.
 	design.Plan = selection.PlanSpec{DeffBy: deffs}
-	plan, err := selection.Plan(frame, design)
+	plan, err := selection.Plan(context.Background(), frame, design)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package selection
 
 import (
+	"context"
 	"fmt"
 	"math"
 )
@@ -63,11 +64,14 @@ type SamplePlan struct {
 // thus shows a margin of about 0.05·√1.5 ≈ 0.061, not 0.05.
 //
 // Domains are those of size.by, or else the first stratum column.
-func Plan(frame SampleFrame, d *SampleDesign) (*SamplePlan, error) {
+//
+// Plan reads the whole frame once; when ctx is cancelled it stops at the
+// next record batch and returns ctx.Err().
+func Plan(ctx context.Context, frame SampleFrame, d *SampleDesign) (*SamplePlan, error) {
 	if err := d.Validate(); err != nil {
 		return nil, err
 	}
-	t, err := selScanTree(frame, d, false, false, true)
+	t, err := selScanTree(ctx, frame, d, false, false, true)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package selection
 
 import (
+	"context"
 	"math"
 	"strings"
 	"testing"
@@ -27,7 +28,7 @@ func TestPlan(t *testing.T) {
 	defer rec.Release()
 	d := selMustDesign(t, `{"strata":["province"],"size":{"yamane":{"e":0.1,"by":["province"]}},"response_rate":0.8,
 		"plan":{"deff":1.5,"deff_by":{"B":2.5},"cost":"cost"}}`)
-	p, err := Plan(NewRecordFrame(rec), d)
+	p, err := Plan(context.Background(), NewRecordFrame(rec), d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,11 +78,11 @@ func TestPlanMatchesSample(t *testing.T) {
 	d := selMustDesign(t, `{"strata":["province"],"size":{"moe":{"e":0.15,"deff":1.2}},"response_rate":0.9,
 		"allocation":{"method":"power","q":0.5,"min":20},
 		"stages":[{"unit":"district","method":"pps_systematic","n":2},{"unit":"row","method":"systematic","sort":["field"]}]}`)
-	p, err := Plan(NewRecordFrame(rec), d)
+	p, err := Plan(context.Background(), NewRecordFrame(rec), d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := SelectSample(NewRecordFrame(rec), d, selTestRNG(5))
+	out, err := SelectSample(context.Background(), NewRecordFrame(rec), d, selTestRNG(5))
 	if err != nil {
 		t.Fatal(err)
 	}

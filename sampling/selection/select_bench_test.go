@@ -1,6 +1,7 @@
 package selection_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -55,7 +56,7 @@ func benchInMemory(b *testing.B, rows int) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		out, err := selection.SelectSample(frame, d, rand.New(rand.NewPCG(uint64(i), 1)))
+		out, err := selection.SelectSample(context.Background(), frame, d, rand.New(rand.NewPCG(uint64(i), 1)))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -107,7 +108,7 @@ func BenchmarkSelectSampleRegister30M(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		out, err := selection.SelectSample(frame, d, rand.New(rand.NewPCG(uint64(i), 1)))
+		out, err := selection.SelectSample(context.Background(), frame, d, rand.New(rand.NewPCG(uint64(i), 1)))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package selection
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"math/rand/v2"
@@ -27,7 +28,7 @@ func TestFileFrame(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := selMustDesign(t, selMultiStageJSON)
-	want, err := SelectSample(NewRecordFrame(rec), d, rand.New(rand.NewPCG(7, 7)))
+	want, err := SelectSample(context.Background(), NewRecordFrame(rec), d, rand.New(rand.NewPCG(7, 7)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +44,7 @@ func TestFileFrame(t *testing.T) {
 		if n := frame.(interface{ NumRows() int64 }).NumRows(); n != rec.NumRows() {
 			t.Errorf("dictionary %v: NumRows = %d, want %d", dict, n, rec.NumRows())
 		}
-		got, err := SelectSample(frame, d, rand.New(rand.NewPCG(7, 7)))
+		got, err := SelectSample(context.Background(), frame, d, rand.New(rand.NewPCG(7, 7)))
 		if err != nil {
 			t.Fatal(err)
 		}

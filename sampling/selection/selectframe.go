@@ -1,6 +1,7 @@
 package selection
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -161,7 +162,7 @@ func selConstColumns(d *SampleDesign, plan bool) []string {
 // selScanTree reads the frame once (projected to the columns the design
 // needs) and builds the hierarchy. withStages false reads only the strata
 // (for Plan); keepRows keeps each row's leaf for later passes.
-func selScanTree(frame SampleFrame, d *SampleDesign, withStages, keepRows, plan bool) (*selTree, error) {
+func selScanTree(ctx context.Context, frame SampleFrame, d *SampleDesign, withStages, keepRows, plan bool) (*selTree, error) {
 	t := &selTree{d: d, lookup: map[selNodeKey]int32{}}
 	t.levels = append(t.levels, d.Strata...)
 	t.nStrata = len(d.Strata)
@@ -258,6 +259,9 @@ func selScanTree(frame SampleFrame, d *SampleDesign, withStages, keepRows, plan 
 	certs := make([]*array.Boolean, t.nStages)
 	consts := make([]func(int) (float64, bool), len(t.constCols))
 	err := frame.Scan(need, func(rec arrow.RecordBatch) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		for l, c := range t.levels {
 			col := selColumn(rec, c)
 			if col == nil {
@@ -338,6 +342,11 @@ func selScanTree(frame SampleFrame, d *SampleDesign, withStages, keepRows, plan 
 			selMarkChanges(selColumn(rec, c), keys[l], int32(l), fc)
 		}
 		for i := 0; i < n; i++ {
+			if i&(1<<16-1) == 0 && i > 0 { // a frame of one huge batch
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
 			row := t.nrows + int64(i)
 			l := 0
 			if i > 0 {

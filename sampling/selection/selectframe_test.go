@@ -1,6 +1,7 @@
 package selection
 
 import (
+	"context"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
@@ -38,7 +39,7 @@ func TestSelectSampleAgainstR(t *testing.T) {
 	frame := NewRecordFrame(rec)
 	checked := 0
 	for seed := uint64(1); seed <= 40; seed++ {
-		out, err := SelectSample(frame, d, rand.New(rand.NewPCG(seed, 3)))
+		out, err := SelectSample(context.Background(), frame, d, rand.New(rand.NewPCG(seed, 3)))
 		if err != nil {
 			t.Fatal(err)
 		}

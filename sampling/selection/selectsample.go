@@ -79,8 +79,9 @@ type selPicked struct {
 // frame, design and seed give the same sample on every machine. The
 // caller must Release the record. Errors name the stratum, column, row or
 // design field: *SampleFrameError, *SampleDesignError, and ErrCountsNotMet
-// for counts that cannot be met.
-func SelectSample(frame SampleFrame, d *SampleDesign, rng *rand.Rand) (arrow.RecordBatch, error) {
+// for counts that cannot be met. When ctx is cancelled SelectSample stops
+// at the next record batch or stratum and returns ctx.Err().
+func SelectSample(ctx context.Context, frame SampleFrame, d *SampleDesign, rng *rand.Rand) (arrow.RecordBatch, error) {
 	if rng == nil {
 		panic("selection: SelectSample: nil rng")
 	}
@@ -106,7 +107,7 @@ func SelectSample(frame SampleFrame, d *SampleDesign, rng *rand.Rand) (arrow.Rec
 		}
 	}
 
-	t, err := selScanTree(frame, d, true, true, false)
+	t, err := selScanTree(ctx, frame, d, true, true, false)
 	if err != nil {
 		return nil, err
 	}
@@ -117,9 +118,12 @@ func SelectSample(frame SampleFrame, d *SampleDesign, rng *rand.Rand) (arrow.Rec
 	if err := t.checkSizes(); err != nil {
 		return nil, err
 	}
-	s := &selRun{t: t, d: d, rng: rng, pi: make([]float64, len(t.parent)), certOut: make([]bool, len(t.parent)), m: map[int32]int{}}
+	s := &selRun{ctx: ctx, t: t, d: d, rng: rng, pi: make([]float64, len(t.parent)), certOut: make([]bool, len(t.parent)), m: map[int32]int{}}
 	var leavesPer [][]int32
 	for h := range t.strata {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		leaves, err := s.selectUnits(h, nh[h])
 		if err != nil {
 			return nil, err
@@ -134,6 +138,7 @@ func SelectSample(frame SampleFrame, d *SampleDesign, rng *rand.Rand) (arrow.Rec
 }
 
 type selRun struct {
+	ctx     context.Context
 	t       *selTree
 	d       *SampleDesign
 	rng     *rand.Rand
@@ -315,6 +320,9 @@ func (s *selRun) selectRows(leavesPer [][]int32) ([]selPicked, error) {
 	// pass), then by frame row.
 	if len(t.sortCols) > 0 {
 		for i := range leaves {
+			if err := s.ctx.Err(); err != nil {
+				return nil, err
+			}
 			selSortSegment(cand[offset[i]:offset[i+1]], t.sortCodes)
 		}
 	}
@@ -324,6 +332,9 @@ func (s *selRun) selectRows(leavesPer [][]int32) ([]selPicked, error) {
 	var picked []selPicked
 	pos := 0
 	for _, ls := range leavesPer {
+		if err := s.ctx.Err(); err != nil {
+			return nil, err
+		}
 		var pool []int64
 		var poolSlot []int32
 		total := 0
@@ -392,7 +403,7 @@ func selSortSegment(seg []int64, codes [][]uint32) {
 func (s *selRun) output(frame SampleFrame, picked []selPicked, withFPC bool) (arrow.RecordBatch, error) {
 	t := s.t
 	mem := memory.DefaultAllocator
-	ctx := compute.WithAllocator(context.Background(), mem)
+	ctx := compute.WithAllocator(s.ctx, mem)
 	schema := frame.Schema()
 	nf := schema.NumFields()
 	chunks := make([][]arrow.Array, nf)
@@ -407,6 +418,9 @@ func (s *selRun) output(frame SampleFrame, picked []selPicked, withFPC bool) (ar
 	var base int64
 	next := 0
 	err := frame.Scan(nil, func(rec arrow.RecordBatch) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		n := int64(rec.NumRows())
 		var local []int64
 		for next < len(picked) && picked[next].row < base+n {

@@ -2,6 +2,7 @@ package selection
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -187,7 +188,7 @@ func TestSelectSampleMultiStage(t *testing.T) {
 			b.Release()
 		}
 	}()
-	out, err := SelectSample(NewRecordFrame(batches...), d, rand.New(rand.NewPCG(7, 7)))
+	out, err := SelectSample(context.Background(), NewRecordFrame(batches...), d, rand.New(rand.NewPCG(7, 7)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +257,7 @@ func TestSelectSampleMultiStage(t *testing.T) {
 		w.Close()
 		return buf.Bytes()
 	}
-	again, err := SelectSample(NewRecordFrame(rec), d, rand.New(rand.NewPCG(7, 7)))
+	again, err := SelectSample(context.Background(), NewRecordFrame(rec), d, rand.New(rand.NewPCG(7, 7)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +265,7 @@ func TestSelectSampleMultiStage(t *testing.T) {
 	if !bytes.Equal(enc(out), enc(again)) {
 		t.Error("same seed gave a different sample")
 	}
-	other, err := SelectSample(NewRecordFrame(rec), d, rand.New(rand.NewPCG(8, 7)))
+	other, err := SelectSample(context.Background(), NewRecordFrame(rec), d, rand.New(rand.NewPCG(8, 7)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +306,7 @@ func TestSelectSampleFrequencies(t *testing.T) {
 	counts := make([]int, len(f.id))
 	frame := NewRecordFrame(rec)
 	for seed := uint64(1); seed <= reps; seed++ {
-		out, err := SelectSample(frame, d, rand.New(rand.NewPCG(seed, 42)))
+		out, err := SelectSample(context.Background(), frame, d, rand.New(rand.NewPCG(seed, 42)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -332,7 +333,7 @@ func TestSelectSampleWeightsSumToN(t *testing.T) {
 	for _, method := range []string{"srs", "systematic"} {
 		d := selMustDesign(t, `{"strata":["province"],"size":{"total":50},"allocation":{"method":"equal"},
 			"stages":[{"unit":"row","method":"`+method+`","sort":["field"]}]}`)
-		out, err := SelectSample(NewRecordFrame(rec), d, rand.New(rand.NewPCG(3, 3)))
+		out, err := SelectSample(context.Background(), NewRecordFrame(rec), d, rand.New(rand.NewPCG(3, 3)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -459,7 +460,7 @@ func TestSelectSampleBadInput(t *testing.T) {
 				defer r.Release()
 				c.want = []string{`column "pi"`, "rename"}
 			}
-			out, err := SelectSample(NewRecordFrame(r), d, rand.New(rand.NewPCG(1, 1)))
+			out, err := SelectSample(context.Background(), NewRecordFrame(r), d, rand.New(rand.NewPCG(1, 1)))
 			if err == nil {
 				out.Release()
 				t.Fatal("no error")
@@ -556,7 +557,7 @@ func TestSelectSampleSortImplicitStratification(t *testing.T) {
 	for seed := uint64(0); seed < 50; seed++ {
 		for _, col := range []string{"num", "grp"} {
 			d := selMustDesign(t, `{"size":{"total":10},"stages":[{"unit":"row","method":"systematic","sort":["`+col+`"]}]}`)
-			out, err := SelectSample(frame, d, rand.New(rand.NewPCG(seed, 1)))
+			out, err := SelectSample(context.Background(), frame, d, rand.New(rand.NewPCG(seed, 1)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -620,7 +621,7 @@ func ExampleSelectSample() {
 	if err != nil {
 		panic(err)
 	}
-	out, err := SelectSample(NewRecordFrame(rec), d, rand.New(rand.NewPCG(2024, 0)))
+	out, err := SelectSample(context.Background(), NewRecordFrame(rec), d, rand.New(rand.NewPCG(2024, 0)))
 	if err != nil {
 		panic(err)
 	}
@@ -656,7 +657,7 @@ func TestSelectSampleSRSFirstStage(t *testing.T) {
 	defer rec.Release()
 	d := selMustDesign(t, `{"strata":["province"],"size":{"column":"n_target"},"stages":[
 		{"unit":"district","method":"srs","n":2},{"unit":"commune","method":"systematic","n":3},{"unit":"row","method":"srs"}]}`)
-	out, err := SelectSample(NewRecordFrame(rec), d, selTestRNG(11))
+	out, err := SelectSample(context.Background(), NewRecordFrame(rec), d, selTestRNG(11))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -673,5 +674,61 @@ func TestSelectSampleSRSFirstStage(t *testing.T) {
 		if r.pis[1] != 1 {
 			t.Errorf("pi_2 %v: districts have at most 3 communes, all taken", r.pis[1])
 		}
+	}
+}
+
+// selCancelFrame cancels its context after the first batch of the pass
+// given by pass (1 = the first read of the frame).
+type selCancelFrame struct {
+	SampleFrame
+	cancel      context.CancelFunc
+	pass, scans int
+}
+
+func (f *selCancelFrame) Scan(cols []string, fn func(arrow.RecordBatch) error) error {
+	f.scans++
+	return f.SampleFrame.Scan(cols, func(rec arrow.RecordBatch) error {
+		err := fn(rec)
+		if f.scans == f.pass {
+			f.cancel()
+		}
+		return err
+	})
+}
+
+// TestSelectSampleCancel: a cancelled context stops SelectSample and Plan
+// in either read of the frame with ctx.Err(), before the following batch.
+func TestSelectSampleCancel(t *testing.T) {
+	base := selTwoProvinces().record(memory.DefaultAllocator)
+	defer base.Release()
+	rec := selWithTarget(base, 6)
+	defer rec.Release()
+	// one-row batches: the frame has several batches to stop between
+	var batches []arrow.RecordBatch
+	for i := int64(0); i < rec.NumRows(); i++ {
+		batches = append(batches, rec.NewSlice(i, i+1))
+	}
+	defer func() {
+		for _, b := range batches {
+			b.Release()
+		}
+	}()
+	d := selMustDesign(t, selMultiStageJSON)
+	for pass := 1; pass <= 2; pass++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		frame := &selCancelFrame{SampleFrame: NewRecordFrame(batches...), cancel: cancel, pass: pass}
+		out, err := SelectSample(ctx, frame, d, rand.New(rand.NewPCG(7, 7)))
+		if out != nil {
+			out.Release()
+		}
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("cancelled in pass %d: err = %v, want context.Canceled", pass, err)
+		}
+		cancel()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Plan(ctx, NewRecordFrame(batches...), d); !errors.Is(err, context.Canceled) {
+		t.Errorf("Plan with a cancelled context: err = %v, want context.Canceled", err)
 	}
 }

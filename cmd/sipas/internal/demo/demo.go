@@ -195,7 +195,7 @@ func runYear(ctx context.Context, cfg Config, scfg synth.Config, truth *synth.Tr
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, uint64(year)))
-	sample, err := selection.SelectSample(selection.NewRecordFrame(reg), design, rng)
+	sample, err := selection.SelectSample(ctx, selection.NewRecordFrame(reg), design, rng)
 	if err != nil {
 		return nil, err
 	}
