@@ -31,18 +31,20 @@ var (
 // out of the message. Line is the 1-based line of a text file (the CSV header
 // is line 1); Row is the 1-based data row (the first row after the header is
 // row 1) and is used when there is no line (Parquet, IPC, an in-memory
-// column). The message has the shape
+// column); RowGroup is the 1-based row group of a Parquet file. The
+// message has the shape
 //
 //	ballots.csv: line 17, column "access_3": value "abc" is not an integer (...)
 //
 // Error unwraps to Err, whose chain contains one of the sentinel errors.
 type Error struct {
-	File   string
-	Line   int
-	Row    int
-	Column string
-	Value  string
-	Err    error
+	File     string
+	Line     int
+	Row      int
+	RowGroup int // 1-based Parquet row group
+	Column   string
+	Value    string
+	Err      error
 }
 
 func (e *Error) Error() string {
@@ -50,12 +52,15 @@ func (e *Error) Error() string {
 	if e.File != "" {
 		b.WriteString(e.File)
 	}
-	pos := make([]string, 0, 2)
+	pos := make([]string, 0, 3)
 	switch {
 	case e.Line > 0:
 		pos = append(pos, fmt.Sprintf("line %d", e.Line))
 	case e.Row > 0:
 		pos = append(pos, fmt.Sprintf("row %d", e.Row))
+	}
+	if e.RowGroup > 0 {
+		pos = append(pos, fmt.Sprintf("row group %d", e.RowGroup))
 	}
 	if e.Column != "" {
 		pos = append(pos, fmt.Sprintf("column %q", e.Column))
@@ -81,18 +86,36 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // reason is an error message that wraps a sentinel (kind) and optionally a
-// lower-level cause, without repeating the sentinel's own text.
+// lower-level cause, without repeating the sentinel's own text. A hidden
+// cause is left out of the message (see Cause).
 type reason struct {
-	msg   string
-	kind  error
-	cause error
+	msg    string
+	kind   error
+	cause  error
+	hidden bool
 }
 
 func (r *reason) Error() string {
-	if r.cause != nil {
+	if r.cause != nil && !r.hidden {
 		return r.msg + ": " + r.cause.Error()
 	}
 	return r.msg
+}
+
+// Cause returns the low-level cause that err's message leaves out (the
+// decoder's own words about a corrupt file, often a recovered runtime
+// error that would mean nothing to a user), or nil.
+func Cause(err error) error {
+	var r *reason
+	if errors.As(err, &r) && r.hidden {
+		return r.cause
+	}
+	return nil
+}
+
+// hiddenCause is causedBy with the cause kept out of the message.
+func hiddenCause(kind, cause error, format string, args ...any) error {
+	return &reason{msg: fmt.Sprintf(format, args...), kind: kind, cause: cause, hidden: true}
 }
 
 func (r *reason) Unwrap() []error {

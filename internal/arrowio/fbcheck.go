@@ -217,6 +217,9 @@ func checkIPCSchema(f *os.File, format Format) error {
 	if _, err := f.ReadAt(meta, off); err != nil {
 		return err
 	}
+	if err := checkBody(meta, size-off-n); err != nil {
+		return err
+	}
 	return checkSchemaMessage(meta)
 }
 
@@ -253,6 +256,35 @@ func checkSchemaMessage(meta fbuf) error {
 	return meta.checkSchema(s)
 }
 
+// bodyLength is the bodyLength field of a Message flatbuffer (0 when absent).
+func (b fbuf) bodyLength() (int64, error) {
+	msg, err := b.root()
+	if err != nil {
+		return 0, err
+	}
+	p, err := b.field(msg, 3)
+	if err != nil || p < 0 {
+		return 0, err
+	}
+	if p+8 > len(b) {
+		return 0, errFlatbuf
+	}
+	return int64(binary.LittleEndian.Uint64(b[p:])), nil
+}
+
+// checkBody rejects a message whose body would run past the end of its
+// container (arrow-go allocates the body before reading it).
+func checkBody(meta fbuf, room int64) error {
+	n, err := meta.bodyLength()
+	if err != nil {
+		return err
+	}
+	if n < 0 || n > room {
+		return fmt.Errorf("message body length %d out of range", n)
+	}
+	return nil
+}
+
 // checkParquetArrowSchema checks the Arrow schema that Parquet writers store
 // base64-encoded under "ARROW:schema" (an IPC stream holding one schema
 // message), which pqarrow parses with the same IPC code.
@@ -276,6 +308,9 @@ func checkParquetArrowSchema(serialized string) error {
 		return fmt.Errorf("ARROW:schema message length %d out of range", n)
 	}
 	if err := checkSchemaMessage(fbuf(decoded[off : off+n])); err != nil {
+		return fmt.Errorf("ARROW:schema metadata: %w", err)
+	}
+	if err := checkBody(fbuf(decoded[off:off+n]), int64(len(decoded))-off-n); err != nil {
 		return fmt.Errorf("ARROW:schema metadata: %w", err)
 	}
 	return nil

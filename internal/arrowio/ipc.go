@@ -11,7 +11,7 @@ import (
 )
 
 func corruptIPC(name string, f Format, err error) error {
-	return &Error{File: name, Err: causedBy(ErrCorrupt, err, "cannot read %s data (the file is truncated or not in that format)", f)}
+	return &Error{File: name, Err: hiddenCause(ErrCorrupt, err, "%s %s", corruptMsg, f)}
 }
 
 // ipcReader reads an IPC file (random access to its batches) or stream.

@@ -24,6 +24,8 @@ type config struct {
 	whole     bool // internal: ReadAll asks for one batch
 	dict      bool // WithDictionary
 	dictCols  map[string]bool
+	inputs    []Input
+	groupRows int64 // tests: Parquet row group size (0: ParquetRowGroupRows)
 }
 
 // Option configures Open, ReadAll and Write.
@@ -122,3 +124,6 @@ func WithDictionary(cols ...string) Option {
 		}
 	}
 }
+
+// withRowGroupRows sets the rows per Parquet row group written (tests).
+func withRowGroupRows(n int64) Option { return func(c *config) { c.groupRows = n } }

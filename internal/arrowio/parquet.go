@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
@@ -18,19 +20,38 @@ import (
 // Write. Readers hold about one row group's column chunks in memory.
 const ParquetRowGroupRows = 256 * 1024
 
+// corruptMsg is what a user reads about a damaged file; the cause (often
+// a recovered runtime error) stays in the error chain for debugging.
+const corruptMsg = "corrupt or truncated"
+
 func corruptParquet(name string, err error) error {
-	return &Error{File: name, Err: causedBy(ErrCorrupt, err, "cannot read Parquet data (the file is truncated or not Parquet)")}
+	return &Error{File: name, Err: hiddenCause(ErrCorrupt, err, "%s Parquet file", corruptMsg)}
 }
 
+// parquetReader reads a Parquet file one row group at a time with one
+// pqarrow column reader per selected field, so that it can hold every
+// column of every row group to the row count the footer gives: a damaged
+// page offset or page header otherwise ends a column early with no error
+// (pqarrow's record reader then reports the end of the file), and the file
+// reads short.
 type parquetReader struct {
-	name   string
-	pf     *file.Reader
-	rr     pqarrow.RecordReader
-	schema *arrow.Schema
-	order  []int // output column k is rr column order[k]
-	cur    arrow.RecordBatch
-	err    error
-	pool   *poolAllocator // ReadAll only: recycles batch buffers
+	name    string
+	pf      *file.Reader
+	fr      *pqarrow.FileReader
+	leaves  []int
+	fields  []arrow.Field // the readers' fields, in file order
+	schema  *arrow.Schema
+	order   []int // output column k is reader column order[k]
+	batch   int64
+	group   int                     // current row group
+	readers []*pqarrow.ColumnReader // of the current row group; nil before it
+	want    int64                   // rows of the current row group (footer)
+	got     int64                   // rows read from it so far
+	cur     arrow.RecordBatch
+	err     error
+	src     io.ReaderAt
+	mem     memory.Allocator
+	pool    *poolAllocator // ReadAll only: recycles batch buffers
 }
 
 func newParquetReader(f *os.File, name string, cfg *config) (r *parquetReader, err error) {
@@ -89,26 +110,40 @@ func newParquetReader(f *os.File, name string, cfg *config) (r *parquetReader, e
 		pf.Close()
 		return nil, err
 	}
+	if full.NumFields() == 0 {
+		pf.Close()
+		return nil, &Error{File: name, Err: because(ErrEmpty, "the Parquet file has no columns")}
+	}
 	var leaves []int
 	if sel != nil {
 		for _, i := range sel {
 			leaves = appendLeaves(leaves, &fr.Manifest.Fields[i])
 		}
+	} else {
+		for i := range fr.Manifest.Fields {
+			leaves = appendLeaves(leaves, &fr.Manifest.Fields[i])
+		}
 	}
-	if full.NumFields() == 0 {
+	if err := checkRowCounts(name, pf.MetaData(), leaves); err != nil {
 		pf.Close()
-		return nil, &Error{File: name, Err: because(ErrEmpty, "the Parquet file has no columns")}
+		return nil, err
 	}
-	rr, err := fr.GetRecordReader(context.Background(), leaves, nil)
+	r = &parquetReader{name: name, pf: pf, fr: fr, leaves: leaves, batch: batch, src: f, mem: mem, pool: pool}
+	// The fields as pqarrow reads them (file order), from readers of no
+	// row group.
+	rdrs, rs, err := fr.GetFieldReaders(context.Background(), leaves, []int{})
 	if err != nil {
 		pf.Close()
 		return nil, corruptParquet(name, err)
 	}
-	r = &parquetReader{name: name, pf: pf, rr: rr, pool: pool}
+	for _, c := range rdrs {
+		c.Release()
+	}
+	r.fields = rs.Fields()
 	// pqarrow returns columns in file order; put them in the asked order,
 	// and drop the "PARQUET:field_id" = "-1" field metadata that pqarrow
 	// adds, so that a schema survives a round trip unchanged.
-	got := schemaNames(rr.Schema())
+	got := schemaNames(rs)
 	if sel == nil {
 		sel = make([]int, len(got))
 		for i := range sel {
@@ -123,13 +158,13 @@ func newParquetReader(f *os.File, name string, cfg *config) (r *parquetReader, e
 	fields := make([]arrow.Field, len(sel))
 	for k, i := range sel {
 		r.order[k] = pos[full.Field(i).Name]
-		fields[k] = cleanField(rr.Schema().Field(r.order[k]))
+		fields[k] = cleanField(rs.Field(r.order[k]))
 	}
 	if len(sel) == len(got) && sel[0] == 0 {
 		// no projection: keep positions even if names repeat
 		for k := range r.order {
 			r.order[k] = k
-			fields[k] = cleanField(rr.Schema().Field(k))
+			fields[k] = cleanField(rs.Field(k))
 		}
 	}
 	// The schema metadata (key-value pairs such as sipas.validation) come
@@ -143,6 +178,44 @@ func newParquetReader(f *os.File, name string, cfg *config) (r *parquetReader, e
 	}
 	r.schema = arrow.NewSchema(fields, meta)
 	return r, nil
+}
+
+// checkRowCounts checks that the footer agrees with itself: the file's row
+// count is the sum of its row groups', and each flat column chunk of the
+// read columns holds one value (or null) per row of its row group.
+func checkRowCounts(name string, md *metadata.FileMetaData, leaves []int) error {
+	var sum int64
+	for g := 0; g < md.NumRowGroups(); g++ {
+		rg := md.RowGroup(g)
+		n := rg.NumRows()
+		if n < 0 {
+			return rowGroupError(name, g, "", fmt.Errorf("the footer gives a negative row count %d", n))
+		}
+		sum += n
+		for _, c := range leaves {
+			if md.Schema.Column(c).MaxRepetitionLevel() > 0 {
+				continue // nested: values are not rows
+			}
+			cc, err := rg.ColumnChunk(c)
+			if err != nil {
+				return rowGroupError(name, g, md.Schema.Column(c).Path(), err)
+			}
+			if v := cc.NumValues(); v != n {
+				return rowGroupError(name, g, md.Schema.Column(c).Path(),
+					fmt.Errorf("the footer gives %d values for the row group's %d rows", v, n))
+			}
+		}
+	}
+	if total := md.GetNumRows(); total != sum {
+		return corruptParquet(name, fmt.Errorf("the footer gives %d rows but its row groups hold %d", total, sum))
+	}
+	return nil
+}
+
+// rowGroupError is a corrupt-data error naming the row group (0-based g,
+// shown 1-based) and, when known, the column.
+func rowGroupError(name string, g int, column string, cause error) error {
+	return &Error{File: name, RowGroup: g + 1, Column: column, Err: hiddenCause(ErrCorrupt, cause, "%s Parquet file", corruptMsg)}
 }
 
 // fileMetadata is the Parquet file's key-value metadata without the
@@ -210,6 +283,18 @@ func (r *parquetReader) Schema() *arrow.Schema          { return r.schema }
 func (r *parquetReader) RecordBatch() arrow.RecordBatch { return r.cur }
 func (r *parquetReader) Err() error                     { return r.err }
 
+// column is the name of reader column j for messages.
+func (r *parquetReader) column(j int) string { return r.fields[j].Name }
+
+func (r *parquetReader) releaseReaders() {
+	for _, c := range r.readers {
+		if c != nil {
+			c.Release()
+		}
+	}
+	r.readers = nil
+}
+
 func (r *parquetReader) Next() (ok bool) {
 	if r.cur != nil {
 		r.cur.Release()
@@ -218,19 +303,127 @@ func (r *parquetReader) Next() (ok bool) {
 	if r.err != nil {
 		return false
 	}
+	col := -1 // the column being read, for a recovered panic
 	defer func() {
 		if p := recover(); p != nil {
-			r.err, ok = corruptParquet(r.name, fmt.Errorf("%v", p)), false
+			name := ""
+			if col >= 0 {
+				name = r.column(col)
+			}
+			r.err, ok = rowGroupError(r.name, r.group, name, fmt.Errorf("%v", p)), false
+			r.releaseReaders()
 		}
 	}()
-	if !r.rr.Next() {
-		if err := r.rr.Err(); err != nil && err != io.EOF {
-			r.err = corruptParquet(r.name, err)
+	for r.readers == nil || r.got == r.want {
+		if r.readers != nil {
+			if err := r.finishGroup(&col); err != nil {
+				r.err = err
+				return false
+			}
+			r.group++
 		}
-		return false
+		if r.group >= r.pf.NumRowGroups() {
+			return false
+		}
+		if err := r.verifyGroup(); err != nil {
+			r.err = err
+			return false
+		}
+		rdrs, _, err := r.fr.GetFieldReaders(context.Background(), r.leaves, []int{r.group})
+		if err != nil {
+			r.err = rowGroupError(r.name, r.group, "", err)
+			return false
+		}
+		r.readers = rdrs
+		r.want, r.got = r.pf.MetaData().RowGroup(r.group).NumRows(), 0
 	}
-	r.cur = selectColumns(r.rr.RecordBatch(), r.order, r.schema)
+	n := min(r.batch, r.want-r.got)
+	cols := make([]arrow.Array, len(r.readers))
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	for j, rdr := range r.readers {
+		col = j
+		ch, err := rdr.NextBatch(n)
+		if err != nil {
+			r.err = rowGroupError(r.name, r.group, r.column(j), err)
+			r.releaseReaders()
+			return false
+		}
+		cols[j], err = single(ch, r.mem)
+		ch.Release()
+		if err != nil {
+			r.err = rowGroupError(r.name, r.group, r.column(j), err)
+			r.releaseReaders()
+			return false
+		}
+		if m := int64(cols[j].Len()); m != n {
+			r.err = rowGroupError(r.name, r.group, r.column(j),
+				fmt.Errorf("the column ends after %d of the %d rows the footer gives", r.got+m, r.want))
+			r.releaseReaders()
+			return false
+		}
+	}
+	col = -1
+	r.got += n
+	all := array.NewRecordBatch(arrow.NewSchema(r.fields, nil), cols, n)
+	r.cur = selectColumns(all, r.order, r.schema)
+	all.Release()
 	return true
+}
+
+// verifyGroup checks the page checksums of the current row group's column
+// chunks, where the writer stored them.
+func (r *parquetReader) verifyGroup() error {
+	rg := r.pf.MetaData().RowGroup(r.group)
+	for _, c := range r.leaves {
+		cc, err := rg.ColumnChunk(c)
+		if err == nil {
+			err = verifyPageCRCs(r.src, cc)
+		}
+		if err != nil {
+			return rowGroupError(r.name, r.group, r.pf.MetaData().Schema.Column(c).Path(), err)
+		}
+	}
+	return nil
+}
+
+// finishGroup checks that no column of the current row group holds rows
+// past the footer's count and releases the group's readers.
+func (r *parquetReader) finishGroup(col *int) error {
+	defer r.releaseReaders()
+	for j, rdr := range r.readers {
+		*col = j
+		ch, err := rdr.NextBatch(1)
+		if err != nil {
+			return rowGroupError(r.name, r.group, r.column(j), err)
+		}
+		extra := ch.Len()
+		ch.Release()
+		if extra > 0 {
+			return rowGroupError(r.name, r.group, r.column(j),
+				fmt.Errorf("the column holds more than the %d rows the footer gives", r.want))
+		}
+	}
+	*col = -1
+	return nil
+}
+
+// single returns the chunks of ch as one array (the caller releases it).
+func single(ch *arrow.Chunked, mem memory.Allocator) (arrow.Array, error) {
+	switch len(ch.Chunks()) {
+	case 0:
+		return array.MakeArrayOfNull(mem, ch.DataType(), 0), nil
+	case 1:
+		a := ch.Chunk(0)
+		a.Retain()
+		return a, nil
+	}
+	return array.Concatenate(ch.Chunks(), mem)
 }
 
 func (r *parquetReader) Close() (err error) {
@@ -243,7 +436,7 @@ func (r *parquetReader) Close() (err error) {
 		r.cur.Release()
 		r.cur = nil
 	}
-	r.rr.Release()
+	r.releaseReaders()
 	err = r.pf.Close()
 	if r.pool != nil {
 		r.pool.drain()
@@ -253,8 +446,9 @@ func (r *parquetReader) Close() (err error) {
 
 // writeParquet writes batches with pqarrow: Snappy compression, dictionary
 // encoding for strings (province names, strata), plain for numbers, statistics,
-// row groups of ParquetRowGroupRows rows, and the Arrow schema stored in the
-// file so that types such as int8 and dictionary come back unchanged.
+// row groups of ParquetRowGroupRows rows, the Arrow schema stored in the
+// file so that types such as int8 and dictionary come back unchanged, and a
+// CRC-32 checksum in every page header (see crcWriter).
 func writeParquet(w io.Writer, schema *arrow.Schema, batches []arrow.RecordBatch, cfg *config) error {
 	wopts := []parquet.WriterProperty{
 		parquet.WithAllocator(cfg.mem),
@@ -262,6 +456,9 @@ func writeParquet(w io.Writer, schema *arrow.Schema, batches []arrow.RecordBatch
 		parquet.WithDictionaryDefault(true),
 		parquet.WithStats(true),
 		parquet.WithMaxRowGroupLength(ParquetRowGroupRows),
+	}
+	if cfg.groupRows > 0 {
+		wopts = append(wopts, parquet.WithMaxRowGroupLength(cfg.groupRows))
 	}
 	// Numbers are written PLAIN (then Snappy): reading dictionary-encoded
 	// small integers with nulls costs about twice as much CPU in arrow-go
@@ -274,7 +471,8 @@ func writeParquet(w io.Writer, schema *arrow.Schema, batches []arrow.RecordBatch
 	}
 	props := parquet.NewWriterProperties(wopts...)
 	aprops := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(cfg.mem))
-	fw, err := pqarrow.NewFileWriter(schema, writerOnly{w}, props, aprops)
+	cw := &crcWriter{w: w}
+	fw, err := pqarrow.NewFileWriter(schema, cw, props, aprops)
 	if err != nil {
 		return err
 	}
@@ -287,7 +485,10 @@ func writeParquet(w io.Writer, schema *arrow.Schema, batches []arrow.RecordBatch
 			return err
 		}
 	}
-	return fw.Close()
+	if err := fw.Close(); err != nil {
+		return err
+	}
+	return cw.finish()
 }
 
 // writerOnly hides Close so that format writers do not close the file that

@@ -224,6 +224,10 @@ func readAccumulated(r Reader, total, limit int, mem memory.Allocator) (rec arro
 		acc.release()
 		return nil, err
 	}
+	if acc.n != total {
+		acc.release()
+		return nil, fmt.Errorf("arrowio: read %d rows, the file's metadata gives %d", acc.n, total)
+	}
 	return acc.finish()
 }
 

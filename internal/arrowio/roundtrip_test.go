@@ -271,12 +271,15 @@ func TestCorruptFiles(t *testing.T) {
 			t.Errorf("%s garbage: %v", ext, err)
 		}
 		wantPrefix := map[string]string{
-			".parquet": bad + ": cannot read Parquet data (the file is truncated or not Parquet): ",
-			".arrow":   bad + ": cannot read Arrow IPC file data (the file is truncated or not in that format): ",
-			".arrows":  bad + ": cannot read Arrow IPC stream data (the file is truncated or not in that format): ",
+			".parquet": bad + ": corrupt or truncated Parquet file",
+			".arrow":   bad + ": corrupt or truncated Arrow IPC file",
+			".arrows":  bad + ": corrupt or truncated Arrow IPC stream",
 		}[ext]
-		if err == nil || !strings.HasPrefix(err.Error(), wantPrefix) {
+		if err == nil || err.Error() != wantPrefix {
 			t.Errorf("%s garbage message %q", ext, err)
+		}
+		if Cause(err) == nil {
+			t.Errorf("%s garbage: the cause is lost", ext)
 		}
 		os.WriteFile(bad, nil, 0o644)
 		_, err = ReadAll(bad)

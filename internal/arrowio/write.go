@@ -39,6 +39,17 @@ func Write(path string, schema *arrow.Schema, batches []arrow.RecordBatch, opts 
 			return &Error{File: path, Err: fmt.Errorf("batch %d has schema %s, want %s", i, b.Schema(), schema)}
 		}
 	}
+	if cfg.inputs != nil && format != CSV {
+		var err error
+		if schema, batches, err = recordInputs(schema, batches, cfg.inputs); err != nil {
+			return &Error{File: path, Err: err}
+		}
+		defer func() {
+			for _, b := range batches {
+				b.Release()
+			}
+		}()
+	}
 	name := path
 	if path == "-" {
 		name = "stdout"
