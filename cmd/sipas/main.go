@@ -14,8 +14,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
 )
 
 func main() {
@@ -93,9 +96,67 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		printUsage(stderr)
 		return 2
 	}
+	rest, debug := debugFlag(args[1:])
 	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr}
-	err := c.run(e, args[1:])
-	return exitCode(stderr, c, err)
+	err := runCommand(c, e, rest)
+	code := exitCode(stderr, c, err)
+	if debug && err != nil {
+		printDebug(stderr, err)
+	}
+	return code
+}
+
+// debugFlag removes --debug from a command's arguments: it asks for the
+// low-level cause of an error (a decoder's words about a corrupt file, the
+// stack of an internal error), which users are otherwise spared.
+func debugFlag(args []string) ([]string, bool) {
+	out := args[:0:0]
+	debug := false
+	for i, a := range args {
+		if a == "--" {
+			out = append(out, args[i:]...)
+			break
+		}
+		if a == "--debug" || a == "-debug" {
+			debug = true
+			continue
+		}
+		out = append(out, a)
+	}
+	return out, debug
+}
+
+// internalError is a panic inside a command: a bug, reported without the
+// runtime's panic text (see --debug).
+type internalError struct {
+	value any
+	stack []byte
+}
+
+func (e *internalError) Error() string {
+	return "internal error: this is a bug in sipas, please report it with the output of the same command run with --debug"
+}
+
+// runCommand runs c, turning a panic into an internalError.
+func runCommand(c *command, e *env, args []string) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &internalError{value: p, stack: debug.Stack()}
+		}
+	}()
+	return c.run(e, args)
+}
+
+// printDebug prints what --debug asks for.
+func printDebug(w io.Writer, err error) {
+	var ie *internalError
+	if errors.As(err, &ie) {
+		fmt.Fprintf(w, "debug: panic: %v\n%s", ie.value, ie.stack)
+		return
+	}
+	if c := arrowio.Cause(err); c != nil {
+		fmt.Fprintf(w, "debug: cause: %v\n", c)
+	}
 }
 
 func exitCode(stderr io.Writer, c *command, err error) int {

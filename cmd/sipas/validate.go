@@ -106,10 +106,14 @@ func runValidate(e *env, c *command, args []string) error {
 		validationMeta{Version: metaVersion, Years: validationYears(rec, v, "year", *year)})
 	clean := withMetadata(v.Clean, md)
 	defer clean.Release()
-	if err := arrowio.WriteRecord(*out, clean, arrowio.WithStdout(e.stdout)); err != nil {
+	inputs, err := arrowio.DescribeInputs(*in, *qpath)
+	if err != nil {
+		return readError(err)
+	}
+	if err := arrowio.WriteRecord(*out, clean, arrowio.WithStdout(e.stdout), arrowio.WithInputs(inputs)); err != nil {
 		return writeError(err)
 	}
-	if err := arrowio.WriteRecord(*excluded, v.Excluded, arrowio.WithStdout(e.stdout)); err != nil {
+	if err := arrowio.WriteRecord(*excluded, v.Excluded, arrowio.WithStdout(e.stdout), arrowio.WithInputs(inputs)); err != nil {
 		if *out != "-" {
 			os.Remove(*out) // no half-written pair of outputs
 		}

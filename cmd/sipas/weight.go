@@ -77,7 +77,11 @@ func runWeight(e *env, c *command, args []string) error {
 		defer withMD.Release()
 		outRec = withMD
 	}
-	if err := arrowio.WriteRecord(*out, outRec, arrowio.WithStdout(e.stdout)); err != nil {
+	inputs, err := arrowio.DescribeInputs(*in, *specPath)
+	if err != nil {
+		return readError(err)
+	}
+	if err := arrowio.WriteRecord(*out, outRec, arrowio.WithStdout(e.stdout), arrowio.WithInputs(inputs)); err != nil {
 		return writeError(err)
 	}
 	w := e.stdout
