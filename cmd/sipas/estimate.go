@@ -15,7 +15,7 @@ import (
 func init() {
 	c := &command{
 		name:    "estimate",
-		usage:   "--in FILE [design flags] [--mean V,..] [--total V,..] [--ratio NUM/DEN,..] [--by V,..] [--format json|csv|table]",
+		usage:   "--in FILE [design flags] [--mean V,..] [--total V,..] [--ratio NUM/DEN,..] [--by V,..] | --glm \"Y ~ A + B\" [--format json|csv|table]",
 		summary: "design-based means, totals and ratios with standard errors",
 	}
 	c.run = func(e *env, args []string) error { return runEstimate(e, c, args) }
@@ -44,6 +44,7 @@ func runEstimate(e *env, c *command, args []string) error {
 	fs.Var(&totals, "total", "variables whose totals to estimate")
 	fs.Var(&ratios, "ratio", "ratios NUM/DEN to estimate")
 	fs.Var(&by, "by", "domain columns (estimates per combination of their values)")
+	glm := fs.String("glm", "", "fit a design-based logistic regression \"Y ~ A + B + factor(C)\" (R svyglm, quasibinomial) instead of estimates")
 	format := addFormatFlag(fs)
 	if err := parseFlags(e, c, fs, args); err != nil {
 		return err
@@ -51,8 +52,17 @@ func runEstimate(e *env, c *command, args []string) error {
 	if *in == "" {
 		return usagef("--in is required")
 	}
+	if *glm != "" {
+		if len(means)+len(totals)+len(ratios)+len(by) > 0 {
+			return usagef("--glm excludes --mean, --total, --ratio and --by")
+		}
+		if err := checkFormat(*format); err != nil {
+			return err
+		}
+		return runGLM(e, *in, *glm, df, *format)
+	}
 	if len(means)+len(totals)+len(ratios) == 0 {
-		return usagef("nothing to estimate: give --mean, --total or --ratio")
+		return usagef("nothing to estimate: give --mean, --total, --ratio or --glm")
 	}
 	if err := checkFormat(*format); err != nil {
 		return err
