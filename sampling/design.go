@@ -118,6 +118,14 @@ type DesignSpec struct {
 	// N_h (all values > 1) or the sampling fraction n_h/N_h (all ≤ 1), as R
 	// svydesign(fpc=); it must be constant within a stratum.
 	Weight, Strata, PSU, FPC string
+	// Stages are the sampling stages after the first (the PSU), in order,
+	// each with its unit column and fpc, as R svydesign(id = ~psu + ssu,
+	// fpc = ~fpc1 + fpc2). With an fpc at every stage (FPC and each
+	// Stage.FPC), linearized variances are R's full multistage variance;
+	// without fpc they are the ultimate-cluster variance, which later stages
+	// do not change. Replicate designs use the first stage only (as R
+	// as.svrepdesign).
+	Stages []Stage
 	// Nest says PSU ids are unique only within a stratum (R nest = TRUE).
 	Nest bool
 	// Lonely is the lonely-PSU policy.
@@ -233,6 +241,10 @@ type Design struct {
 	zeroW    bool // some weight is 0
 	okStrata int  // strata that are not lonely (for LonelyAverage)
 	reps     *desReplicates
+	// later sampling stages with fpc (multistage variance), and the length
+	// of a totals vector: the PSU totals, then each stage's unit totals
+	stages []*desStage
+	totLen int
 }
 
 // Rows returns the number of rows.
@@ -293,6 +305,7 @@ func NewDesign(rec arrow.RecordBatch, spec *DesignSpec) (*Design, error) {
 	if spec != nil {
 		s = *spec
 		s.RepRScales = append([]float64(nil), spec.RepRScales...)
+		s.Stages = append([]Stage(nil), spec.Stages...)
 	}
 	if s.RepWeightsPrefix != "" {
 		s.Variance = SuppliedReplicates
@@ -309,6 +322,10 @@ func NewDesign(rec arrow.RecordBatch, spec *DesignSpec) (*Design, error) {
 		return nil, err
 	}
 	d.sortRows()
+	d.totLen = len(d.psuStratum)
+	if err := d.readStages(rec); err != nil {
+		return nil, err
+	}
 	d.computeDF()
 	var lonely []string
 	for h := range d.nh {

@@ -47,7 +47,7 @@ func (d *Design) vrInfluence(r *Ratios, t *vrTotals) (V []float64, cov [][]float
 	}
 	hook := d.spec.AdjustInfluence
 	J, G := t.J, t.G
-	P := len(d.psuStratum)
+	P := d.totLen // PSU totals, then later-stage unit totals (multistage)
 	V = make([]float64, G*J)
 	s1, s2 = make([]float64, G*J), make([]float64, G*J)
 	if r.Cov {
@@ -156,7 +156,9 @@ func (d *Design) vrInfluence(r *Ratios, t *vrTotals) (V []float64, cov [][]float
 						s1[g*J+k], s2[g*J+k] = d.infValues(r, t, g, k, rows, z)
 						nb++
 					}
-					hook(sc.zs[:nb]...)
+					if hook != nil {
+						hook(sc.zs[:nb]...)
+					}
 					for b := 0; b < nb; b++ {
 						k := k0 + b*nw
 						tot := sc.tot
@@ -167,6 +169,7 @@ func (d *Design) vrInfluence(r *Ratios, t *vrTotals) (V []float64, cov [][]float
 						for i, zi := range sc.zs[b] {
 							tot[d.psu[i]] += zi
 						}
+						d.stageTotals(tot, sc.zs[b])
 						if !r.Cov {
 							V[g*J+k] = d.infStrataCov(tot, tot)
 						}
@@ -335,6 +338,9 @@ func (d *Design) infStrataCov(a, b []float64) float64 {
 		// PSUs counted in n_h but absent from the rows (none in practice)
 		ss += float64(nh-(p1-p0)) * ma * mb
 		v += fh * fn / (fn - 1) * ss
+	}
+	if d.stages != nil {
+		v += d.stagesCov(a, b)
 	}
 	return v
 }
