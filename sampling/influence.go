@@ -22,6 +22,12 @@ import (
 //
 // with the lonely-PSU policies of vrStratumEnd and LonelyAverage's scale.
 //
+// Multistage designs (DesignSpec.Stages with fpc) take this path too, with
+// or without a hook: each totals vector holds the PSU totals followed by
+// the unit totals of every later stage (Design.totLen floats), and
+// infStrataCov adds the later stages' terms (stagesCov). Everything done
+// to PSU totals here is linear, so it applies to the whole vector.
+//
 // The design-effect sums s1 = Σ z and s2 = Σ z²/w are those of the
 // UNADJUSTED z, as R does: svymean's deff = "replace" divides the
 // calibration-aware variance by svyvar(x, design)/n, the weighted variance

@@ -55,6 +55,9 @@ func (d *Design) readStages(rec arrow.RecordBatch) error {
 	if !withFPC {
 		return nil // ultimate cluster: the later stages do not enter the variance
 	}
+	if d.spec.Lonely == LonelyAverage && d.okStratum() < len(d.nh) {
+		return fmt.Errorf("sampling: %w: the average lonely-PSU policy is not supported with later-stage fpc; choose remove, certainty or adjust", ErrLonelyPSU)
+	}
 	// the parents of stage 2 are the PSUs; their factor n_h/N_h
 	parent := d.psu
 	nPar := len(d.psuStratum)
@@ -97,6 +100,17 @@ func (d *Design) readStages(rec arrow.RecordBatch) error {
 	}
 	d.totLen = offset
 	return nil
+}
+
+// okStratum counts the strata that are not lonely.
+func (d *Design) okStratum() int {
+	n := 0
+	for _, l := range d.lonely {
+		if !l {
+			n++
+		}
+	}
+	return n
 }
 
 // readStageFPC reads the fpc of a later stage: constant within the parent,

@@ -44,8 +44,8 @@ func addDesignFlags(fs *flag.FlagSet) *designFlags {
 	f := &designFlags{}
 	fs.StringVar(&f.weight, "weight", "", "final weight column (absent: every row weighs 1)")
 	fs.StringVar(&f.strata, "strata", "", "stratum column (absent: one stratum)")
-	fs.StringVar(&f.psu, "psu", "", "primary sampling unit (cluster) column (absent: each row is its own PSU)")
-	fs.StringVar(&f.fpc, "fpc", "", "first-stage finite population correction column: PSUs in the stratum, or a fraction ≤ 1")
+	fs.StringVar(&f.psu, "psu", "", "primary sampling unit (cluster) column (absent: each row is its own PSU); a multistage design lists a column per stage, psu,ssu,..")
+	fs.StringVar(&f.fpc, "fpc", "", "finite population correction column: PSUs in the stratum, or a fraction ≤ 1; with several --psu stages one per stage, fpc1,fpc2,.. (R's full multistage variance)")
 	fs.StringVar(&f.lonely, "lonely-psu", "fail", "strata with one PSU: fail, remove, certainty, adjust or average (R survey.lonely.psu)")
 	fs.StringVar(&f.variance, "variance", "linearization", "variance method: linearization, jk1, jkn, bootstrap, subbootstrap, brr or fay")
 	fs.IntVar(&f.replicates, "replicates", 0, "bootstrap replicates (default 50)")
@@ -95,8 +95,12 @@ func (f *designFlags) spec() (*sampling.DesignSpec, error) {
 		}
 		f.wspec = ws
 	}
+	psu, fpc, stages, err := f.stages()
+	if err != nil {
+		return nil, err
+	}
 	s := &sampling.DesignSpec{
-		Weight: f.weight, Strata: f.strata, PSU: f.psu, FPC: f.fpc, Nest: f.nest, Lonely: lonely,
+		Weight: f.weight, Strata: f.strata, PSU: psu, FPC: fpc, Stages: stages, Nest: f.nest, Lonely: lonely,
 		Variance: v, Replicates: f.replicates, Seed: f.seed, FayRho: f.fayRho,
 		RepWeightsPrefix: f.repweights, RepType: f.repType, RepScale: f.repScale,
 	}
@@ -144,15 +148,55 @@ func (f *designFlags) confLevel() (float64, error) {
 	return f.level, nil
 }
 
+// stages splits --psu psu,ssu,.. and --fpc fpc1,fpc2,.. into the first
+// stage and the later ones: one fpc per stage, or none.
+func (f *designFlags) stages() (psu, fpc string, later []sampling.Stage, err error) {
+	ps, fs := splitList(f.psu), splitList(f.fpc)
+	if len(ps) <= 1 {
+		if len(fs) > 1 {
+			return "", "", nil, usagef("--fpc lists %d columns but --psu names %d stage; give one fpc column per --psu stage", len(fs), len(ps))
+		}
+		return f.psu, f.fpc, nil, nil
+	}
+	if len(fs) != 0 && len(fs) != len(ps) {
+		return "", "", nil, usagef("--psu names %d stages but --fpc %d columns; give one fpc column per stage (or none, for the ultimate-cluster variance)", len(ps), len(fs))
+	}
+	for i, u := range ps[1:] {
+		st := sampling.Stage{Unit: u}
+		if len(fs) > 0 {
+			st.FPC = fs[i+1]
+		}
+		later = append(later, st)
+	}
+	if len(fs) > 0 {
+		fpc = fs[0]
+	}
+	return ps[0], fpc, later, nil
+}
+
+// splitList splits a comma-separated flag value, trimming spaces and
+// dropping empty parts.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // columns returns the design columns named by the flags (to read only what
 // is needed).
 func (f *designFlags) columns() []string {
 	var c []string
-	for _, s := range []string{f.weight, f.strata, f.psu, f.fpc} {
+	for _, s := range []string{f.weight, f.strata} {
 		if s != "" {
 			c = append(c, s)
 		}
 	}
+	c = append(c, splitList(f.psu)...)
+	c = append(c, splitList(f.fpc)...)
 	if f.wspec != nil {
 		c = append(c, specColumns(f.wspec)...)
 	}
