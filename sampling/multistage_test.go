@@ -53,9 +53,9 @@ func TestMultistageR(t *testing.T) {
 			if r["design"] != name {
 				continue
 			}
-			e := Estimand{Statistic: r["stat"], Num: r["var"]}
+			e := Estimand{Statistic: Statistic(r["stat"]), Num: r["var"]}
 			if num, den, ok := strings.Cut(r["var"], "/"); ok {
-				e = Estimand{Statistic: "ratio", Num: num, Den: den}
+				e = Estimand{Statistic: StatRatio, Num: num, Den: den}
 			}
 			var opt *EstimateOptions
 			want := 0
