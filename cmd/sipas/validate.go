@@ -84,7 +84,11 @@ func runValidate(e *env, c *command, args []string) error {
 	if schemaHas(rec.Schema(), *provCol) {
 		gg, note, err := dataGeography(rec, g, *year)
 		if err != nil {
-			return err
+			var ue *usageError
+			if errors.As(err, &ue) {
+				return usagef("%s: %v", displayName(*in), err)
+			}
+			return badInput(fmt.Errorf("%s: %w", displayName(*in), err))
 		}
 		opt.Province = provinces.NewMatcher(gg).Canonical
 		geoNote = note
