@@ -2,10 +2,8 @@ package ballot
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,46 +15,13 @@ import (
 
 	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/golden"
 )
-
-// readGolden reads a CSV golden written by testdata/screen.R into rows
-// keyed by the header.
-func readGolden(t *testing.T, path string) []map[string]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []map[string]string
-	for _, r := range recs[1:] {
-		m := map[string]string{}
-		for i, h := range recs[0] {
-			m[h] = r[i]
-		}
-		out = append(out, m)
-	}
-	return out
-}
 
 // checkNum compares got with an R value ("NA" is NaN) at 1e-12 relative.
 func checkNum(t *testing.T, what string, got float64, want string) {
 	t.Helper()
-	if want == "NA" {
-		if !math.IsNaN(got) {
-			t.Errorf("%s = %v, want NA", what, got)
-		}
-		return
-	}
-	w, err := strconv.ParseFloat(want, 64)
-	if err != nil {
-		t.Fatalf("%s: golden %q: %v", what, want, err)
-	}
-	if !scalar.EqualWithinAbsOrRel(got, w, 1e-12, 1e-12) {
+	if w := golden.Float(t, want); !golden.Close(got, w, 1e-12) {
 		t.Errorf("%s = %.17g, want %.17g (R)", what, got, w)
 	}
 }
@@ -85,7 +50,7 @@ func screenFixture(t *testing.T, opt *ScreenOptions) *Screening {
 func TestScreenR(t *testing.T) {
 	for _, workers := range []int{1, 2, 3} {
 		s := screenFixture(t, &ScreenOptions{By: []string{"province"}, Collector: "collector", Workers: workers})
-		want := readGolden(t, "../../testdata/screen/ballots_golden.csv")
+		want := golden.Rows(t, "../../testdata/screen/ballots_golden.csv")
 		if len(s.Ballots) != len(want) {
 			t.Fatalf("%d ballots, want %d", len(s.Ballots), len(want))
 		}
@@ -119,7 +84,7 @@ func TestScreenR(t *testing.T) {
 				}
 			}
 		}
-		wc := readGolden(t, "../../testdata/screen/collectors_golden.csv")
+		wc := golden.Rows(t, "../../testdata/screen/collectors_golden.csv")
 		if len(s.Collectors) != len(wc) {
 			t.Fatalf("%d collectors, want %d", len(s.Collectors), len(wc))
 		}
