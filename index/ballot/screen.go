@@ -43,7 +43,8 @@ type ScreenOptions struct {
 	// questionnaire's criteria).
 	Items []string
 	// ID is the column identifying a ballot; "" means "ballot_id". Ids
-	// must be unique and not empty; integer ids are ordered as numbers.
+	// must be unique and not empty; ids that are integers are ordered as
+	// numbers (before any other text, which is ordered bytewise).
 	ID string
 	// By are the columns whose value combinations form the groups (e.g.
 	// the province): ballots are compared within their group only.
@@ -585,16 +586,26 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-// keyColumn is a column of ids or group values: the text, and for integer
-// columns the numbers, which order it.
+// keyColumn is a column of ids or group values. Values that are integers
+// (an integer column, or text such as "42") are ordered as numbers, before
+// any other text; text is ordered bytewise ("007" after "7", equal as
+// numbers).
 type keyColumn struct {
-	s   []string
-	num []int64 // nil unless the column holds integers
+	s     []string
+	num   []int64
+	isNum []bool
 }
 
 func (c keyColumn) compare(a, b int) int {
-	if c.num != nil {
-		return cmp.Compare(c.num[a], c.num[b])
+	switch na, nb := c.isNum[a], c.isNum[b]; {
+	case na && nb:
+		if r := cmp.Compare(c.num[a], c.num[b]); r != 0 {
+			return r
+		}
+	case na:
+		return -1
+	case nb:
+		return 1
 	}
 	return strings.Compare(c.s[a], c.s[b])
 }
@@ -610,28 +621,20 @@ func readKey(rec arrow.RecordBatch, name string) (keyColumn, error) {
 	if kc.s, valid, err = arrowio.Strings(col); err != nil {
 		return keyColumn{}, fmt.Errorf("column %q: %w", name, err)
 	}
-	if isInteger(col.DataType()) {
-		if kc.num, _, err = arrowio.Ints(col); err != nil {
-			return keyColumn{}, fmt.Errorf("column %q: %w", name, err)
-		}
-	}
+	kc.num, kc.isNum = make([]int64, len(kc.s)), make([]bool, len(kc.s))
 	var empty []int
 	for i, s := range kc.s {
 		if (valid != nil && !valid[i]) || strings.TrimSpace(s) == "" {
 			empty = append(empty, i+1)
+			continue
 		}
+		v, err := strconv.ParseInt(s, 10, 64)
+		kc.num[i], kc.isNum[i] = v, err == nil
 	}
 	if len(empty) > 0 {
 		return keyColumn{}, &DataError{Column: name, Reason: fmt.Sprintf("%d empty values; every ballot needs one", len(empty)), Rows: empty[:min(len(empty), 10)]}
 	}
 	return kc, nil
-}
-
-func isInteger(t arrow.DataType) bool {
-	if d, ok := t.(*arrow.DictionaryType); ok {
-		t = d.ValueType
-	}
-	return arrow.IsInteger(t.ID())
 }
 
 // uniqueIDs returns a *DataError listing duplicate ids.

@@ -3,6 +3,8 @@ package ballot
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"math"
 	"strconv"
 	"strings"
@@ -26,9 +28,9 @@ func checkNum(t *testing.T, what string, got float64, want string) {
 	}
 }
 
-func screenFixture(t *testing.T, opt *ScreenOptions) *Screening {
+func screenFixture(t *testing.T, opt *ScreenOptions, ropt ...arrowio.Option) *Screening {
 	t.Helper()
-	rec, err := arrowio.ReadAll("../../testdata/screen/ballots.csv")
+	rec, err := arrowio.ReadAll("../../testdata/screen/ballots.csv", ropt...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,6 +132,24 @@ func TestScreenGroupsAndNoCollector(t *testing.T) {
 		if pb := g.Ballots[i]; !math.IsNaN(pb.MaxMatch) && !(b.MaxMatch >= pb.MaxMatch) {
 			t.Errorf("ballot %s: national max %v < provincial %v", b.ID, b.MaxMatch, pb.MaxMatch)
 		}
+	}
+}
+
+// TestScreenTextKeys: ids and provinces read as text that hold numbers
+// are ordered as numbers, so the result is the same as with integer
+// columns (the tie on ballot 9's best match goes to "10", not "11").
+func TestScreenTextKeys(t *testing.T) {
+	opt := &ScreenOptions{By: []string{"province"}, Collector: "collector"}
+	num := screenFixture(t, opt)
+	text := screenFixture(t, opt, arrowio.WithTypes(map[string]arrow.DataType{"ballot_id": arrow.BinaryTypes.String, "province": arrow.BinaryTypes.String}))
+	if fmt.Sprint(num) != fmt.Sprint(text) {
+		t.Error("text ids and provinces give another result than integer ones")
+	}
+	k := keyColumn{s: []string{"b", "10", "9", "007", "7", "a"}, num: []int64{0, 10, 9, 7, 7, 0}, isNum: []bool{false, true, true, true, true, false}}
+	idx := []int{0, 1, 2, 3, 4, 5}
+	slices.SortFunc(idx, k.compare)
+	if got := fmt.Sprint(idx); got != "[3 4 2 1 5 0]" { // 007, 7, 9, 10, a, b
+		t.Errorf("order %s", got)
 	}
 }
 
