@@ -4,5 +4,7 @@
 // (rows in = rows used + rows excluded); Reconcile compares two keyings of
 // the same ballots field by field (double data entry); ResponseRates and
 // ResponseRatesFromSample give issued, returned and valid ballots and the
-// response rates by stratum.
+// response rates by stratum; Screen looks for ballots a collector may have
+// filled himself (straight-lining, near-copies by the maximum percent
+// match against a cross-collector reference, collectors that stand out).
 package ballot

@@ -53,10 +53,10 @@ func refMatch(val []uint8, k int, rows []int32, groups []span, coll []int32, min
 	return all, other
 }
 
-// randomBallots draws n ballots of k items with codes 1..codes (lane
+// randomLanes draws n ballots of k items with codes 1..codes (lane
 // values), a share miss of them missing, and copies: every 7th ballot
 // repeats an earlier one with a few changes, so that many pairs tie.
-func randomBallots(r *rand.Rand, n, k, codes int, miss float64) []uint8 {
+func randomLanes(r *rand.Rand, n, k, codes int, miss float64) []uint8 {
 	val := make([]uint8, n*k)
 	for i := 0; i < n; i++ {
 		row := val[i*k : (i+1)*k]
@@ -85,7 +85,7 @@ func TestMatchKernel(t *testing.T) {
 		miss     float64
 	}{{5, 5, 0.1}, {22, 5, 0.05}, {22, 5, 0.45}, {17, 3, 0.2}, {40, 5, 0.1}, {22, 11, 0.1}, {22, 40, 0.1}, {9, 255, 0.1}, {33, 15, 0.3}} {
 		n := 700
-		val := randomBallots(r, n, c.k, c.codes, c.miss)
+		val := randomLanes(r, n, c.k, c.codes, c.miss)
 		rows := make([]int32, n)
 		for i := range rows {
 			rows[i] = int32(n - 1 - i) // positions need not follow rows
