@@ -486,6 +486,9 @@ func parseReplicates(b []byte, path string) (*ReplicateSpec, error) {
 			if v < 0 || v != math.Trunc(v) || v > 1<<53 || (f.key == "n" && v < 2) {
 				return nil, specErr(p, "must be a non-negative integer (n at least 2), got %v", v)
 			}
+			if f.key == "n" && v > MaxReplicates {
+				return nil, specErr(p, "at most %d replicates (each is a column of weights held in memory), got %v", MaxReplicates, v)
+			}
 			if f.key == "n" {
 				r.N, hasN = int(v), true
 			} else {
@@ -660,3 +663,7 @@ func totals(b []byte, path string, signed bool) (map[string]float64, error) {
 	}
 	return m, nil
 }
+
+// MaxReplicates is the largest number of bootstrap replicates a spec may
+// ask for: each replicate is a column of weights held in memory.
+const MaxReplicates = 10_000

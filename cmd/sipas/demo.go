@@ -63,6 +63,9 @@ func runDemo(e *env, c *command, args []string) error {
 		// cannot.
 		return usagef("--register-rows: at least 1000000 transactions are needed for the demo's sample of every province")
 	}
+	if *rows > maxRegister {
+		return usagef("--register-rows: at most %d transactions (the register is held in memory), got %d", maxRegister, *rows)
+	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ func addDesignFlags(fs *flag.FlagSet) *designFlags {
 	fs.StringVar(&f.fpc, "fpc", "", "finite population correction column: PSUs in the stratum, or a fraction ≤ 1; with several --psu stages one per stage, fpc1,fpc2,.. (R's full multistage variance)")
 	fs.StringVar(&f.lonely, "lonely-psu", "fail", "strata with one PSU: fail, remove, certainty, adjust or average (R survey.lonely.psu)")
 	fs.StringVar(&f.variance, "variance", "linearization", "variance method: linearization, jk1, jkn, bootstrap, subbootstrap, brr or fay")
-	fs.IntVar(&f.replicates, "replicates", 0, "bootstrap replicates (default 50)")
+	fs.IntVar(&f.replicates, "replicates", 0, fmt.Sprintf("bootstrap replicates (default 50, at most %d)", maxReplicates))
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the bootstrap replicates")
 	fs.StringVar(&f.repweights, "repweights", "", "use replicate weight columns PREFIX1..PREFIXR in the data")
 	fs.StringVar(&f.repType, "rep-type", "other", "type of --repweights: jk1, jkn, bootstrap, brr, fay or other")
@@ -79,8 +79,8 @@ func (f *designFlags) spec() (*sampling.DesignSpec, error) {
 	if err != nil || v == sampling.SuppliedReplicates {
 		return nil, usagef("--variance: %q is not one of linearization, jk1, jkn, bootstrap, subbootstrap, brr, fay", f.variance)
 	}
-	if f.replicates < 0 {
-		return nil, usagef("--replicates must be positive")
+	if f.replicates < 0 || f.replicates > maxReplicates {
+		return nil, usagef("--replicates must be between 1 and %d (each replicate is a column of weights held in memory), got %d", maxReplicates, f.replicates)
 	}
 	if f.weighting != "" {
 		switch {
@@ -357,3 +357,11 @@ func (f *indexFlags) resolve() (index.Score, *index.Questionnaire, error) {
 	}
 	return sc, q, nil
 }
+
+// Limits on sizes a user gives, so that a typo ends in a message naming
+// the flag instead of an allocation the machine cannot hold.
+const (
+	maxReplicates = 10_000      // replicate weight columns
+	maxDraws      = 100_000     // rank simulation draws (a draws × domains matrix)
+	maxRegister   = 100_000_000 // demo register rows
+)

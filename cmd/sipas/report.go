@@ -88,8 +88,8 @@ func runReport(e *env, c *command, args []string) error {
 	if err != nil {
 		return usagef("--adjust: %q is not one of none, holm, bh", *adjust)
 	}
-	if *draws < 100 {
-		return usagef("--draws must be at least 100, got %d", *draws)
+	if *draws < 100 || *draws > maxDraws {
+		return usagef("--draws must be between 100 and %d, got %d", maxDraws, *draws)
 	}
 	spec, ci, level, err := df.resolve(sampling.Logit)
 	if err != nil {

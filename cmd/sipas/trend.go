@@ -89,8 +89,8 @@ func runTrend(e *env, c *command, args []string) error {
 	if !(*alpha > 0 && *alpha < 1) {
 		return usagef("--alpha must lie strictly between 0 and 1, got %v", *alpha)
 	}
-	if *draws < 100 {
-		return usagef("--draws must be at least 100, got %d", *draws)
+	if *draws < 100 || *draws > maxDraws {
+		return usagef("--draws must be between 100 and %d, got %d", maxDraws, *draws)
 	}
 	geo, cw, err := gf.resolve()
 	if err != nil {

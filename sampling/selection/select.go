@@ -31,6 +31,19 @@ func InclusionProbabilities(a []float64, n int) []float64 {
 	if sum == 0 {
 		return pik
 	}
+	if math.IsInf(sum*float64(n), 1) {
+		// Sizes near the largest float: the same probabilities from the
+		// sizes relative to the largest one.
+		top := 0.0
+		for _, v := range a {
+			top = max(top, v)
+		}
+		b := make([]float64, len(a))
+		for i, v := range a {
+			b[i] = v / top
+		}
+		return InclusionProbabilities(b, n)
+	}
 	if n > pos {
 		panic("selection: InclusionProbabilities: n exceeds the number of units with a positive size")
 	}

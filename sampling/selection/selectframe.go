@@ -382,7 +382,10 @@ func selScanTree(ctx context.Context, frame SampleFrame, d *SampleDesign, withSt
 					if !ok || !(v >= 0) || math.IsInf(v, 0) {
 						return &SampleFrameError{Column: sizeCol[s], Row: row + 1, Err: fmt.Errorf("size measure is %v; it must be a non-negative number", selShow(v, ok))}
 					}
-					t.size[path[t.nStrata+s+1]] += v
+					u := path[t.nStrata+s+1]
+					if t.size[u] += v; math.IsInf(t.size[u], 0) {
+						return &SampleFrameError{Column: sizeCol[s], Row: row + 1, Err: fmt.Errorf("size measure %v makes its unit's total size overflow (past %g); use smaller units of measure", v, math.MaxFloat64)}
+					}
 				}
 				if b := certs[s]; b != nil && b.IsValid(i) && b.Value(i) {
 					t.cert[path[t.nStrata+s+1]] = true
