@@ -349,8 +349,8 @@ func (res *Result) appendRows(q *Questionnaire, r *sampling.RatioResult, g int, 
 				row.CILow, row.CIHigh = row.Estimate, row.Estimate
 			}
 		default:
-			lo, hi := sampling.ConfidenceInterval(ci, est, se, n, df, level)
-			row.CILow, row.CIHigh = 100*lo, 100*hi
+			// logit under replicate weights: the replicates' logits (R)
+			row.CILow, row.CIHigh = r.ShareInterval(at, ci, 100, df, level)
 		}
 		res.Rows = append(res.Rows, row)
 	}

@@ -18,15 +18,24 @@ const (
 	// Wald is est ± t_{df, 1−α/2}·SE (R confint(svymean(...), df = degf(design))).
 	Wald CIMethod = iota + 1
 	// Logit is the Wald interval on the logit scale, back-transformed, for
-	// a share in (0, 1): expit(logit(p) ± t_{df,1−α/2}·SE/(p(1−p))), as R
-	// svyciprop(method = "logit") (the intercept-only quasibinomial svyglm
-	// has SE(logit p̂) = SE(p̂)/(p̂(1−p̂)) exactly).
+	// a share in (0, 1): expit(logit(p) ± t_{df,1−α/2}·s), as R
+	// svyciprop(method = "logit"), which fits the intercept-only
+	// quasibinomial svyglm. Under linearization s = SE(p̂)/(p̂(1−p̂)), the
+	// svyglm standard error exactly. Under replicate weights svyglm refits
+	// the model per replicate, so s is the replicate standard error of
+	// logit(p̂_r) (RatioResult.ShareInterval); ConfidenceInterval, given
+	// only SE(p̂), uses the delta method.
 	Logit
 	// Beta is the Korn–Graubard (1998) interval, as R svyciprop(method =
 	// "beta"): with the effective sample size n* = p(1−p)/SE², scaled by
 	// (t_{n−1, α/2}/t_{df, α/2})²,
 	//
 	//	lo = qbeta(α/2, n*p, n*(1−p)+1),  hi = qbeta(1−α/2, n*p+1, n*(1−p)).
+	//
+	// n is the number of rows with a value. R uses nrow(design), which also
+	// counts rows where the variable is missing; the rows with a value are
+	// the sample behind the estimate, so they are used on purpose, with the
+	// interval's own df (R: degf of the design, or of the domain's subset).
 	Beta
 )
 
@@ -107,16 +116,19 @@ func ciQBeta(p, a, b float64) float64 {
 
 // ConfidenceInterval returns the interval of the given method (the zero
 // value is Wald) at the given level (0 means 0.95) for an estimate est with
-// standard error se, n observations (R's nrow(design), used by Beta and at
-// the boundary) and df design degrees of freedom (below 1: the normal
-// quantile instead of t).
+// standard error se, n observations with a value (used by Beta and at the
+// boundary) and df design degrees of freedom (below 1: the normal quantile
+// instead of t).
 //
-// Logit and Beta apply to shares in [0, 1]; for an estimate outside [0, 1]
-// they fall back to Wald. A share of exactly 0 or 1 with SE 0 (a boundary
-// estimate) gets the Korn–Graubard (Clopper–Pearson) interval with the
-// unweighted n whatever the method: [0, qbeta(1−α/2, 1, n)] or
-// [qbeta(α/2, n, 1), 1]; see IsBoundary. NaN inputs give NaN bounds. It
-// panics for a method other than the zero value, Wald, Logit and Beta.
+// Wald is est ± t·se for any estimate. Logit and Beta are intervals for a
+// share in [0, 1] (the mean of a variable with values in [0, 1]); for an
+// estimate outside [0, 1] they fall back to Wald. A share of exactly 0 or 1
+// with SE 0 (a boundary estimate) gets, under Logit and Beta, the
+// Korn–Graubard (Clopper–Pearson) interval with the unweighted n:
+// [0, qbeta(1−α/2, 1, n)] or [qbeta(α/2, n, 1), 1]; see IsBoundary. Wald
+// never applies that rule: an estimate that is not a share (a ratio x/x)
+// keeps [est, est], as R's confint. NaN inputs give NaN bounds. It panics
+// for a method other than the zero value, Wald, Logit and Beta.
 func ConfidenceInterval(method CIMethod, est, se float64, n int, df int, level float64) (lo, hi float64) {
 	if method == 0 {
 		method = Wald
@@ -131,7 +143,7 @@ func ConfidenceInterval(method CIMethod, est, se float64, n int, df int, level f
 		return math.NaN(), math.NaN()
 	}
 	alpha := 1 - level
-	if IsBoundary(est, se) {
+	if method != Wald && IsBoundary(est, se) {
 		if n < 1 {
 			return math.NaN(), math.NaN()
 		}
@@ -146,10 +158,7 @@ func ConfidenceInterval(method CIMethod, est, se float64, n int, df int, level f
 	}
 	switch method {
 	case Logit:
-		q := ciQuantileT(1-alpha/2, df)
-		l := math.Log(est / (1 - est))
-		s := se / (est * (1 - est))
-		return ciExpit(l - q*s), ciExpit(l + q*s)
+		return ciLogit(est, se/(est*(1-est)), df, alpha)
 	case Beta:
 		neff := est * (1 - est) / (se * se)
 		if n > 1 {
@@ -169,3 +178,11 @@ func IsBoundary(est, se float64) bool {
 }
 
 func ciExpit(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+
+// ciLogit is expit(logit(p) ± t_{df,1−α/2}·s) for the standard error s of
+// logit(p).
+func ciLogit(p, s float64, df int, alpha float64) (lo, hi float64) {
+	q := ciQuantileT(1-alpha/2, df)
+	l := math.Log(p / (1 - p))
+	return ciExpit(l - q*s), ciExpit(l + q*s)
+}

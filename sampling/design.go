@@ -21,8 +21,9 @@ import (
 //	LonelyFail       error naming the strata (the default, as R)
 //	LonelyRemove     the stratum contributes nothing to the variance
 //	LonelyCertainty  the stratum contributes nothing (treated as sampled with certainty)
-//	LonelyAdjust     the PSU total is centred at the population mean (0 for an
-//	                 influence function) instead of the stratum mean: f_h·t_h²
+//	LonelyAdjust     the PSU total is centred at the mean PSU total over all
+//	                 strata instead of the stratum mean: f_h·(t_h − Σz/Σ_h n_h)²
+//	                 (survey ≥ 4.2; 0 for a mean or ratio, whose z sum to 0)
 //	LonelyAverage    the stratum is left out and the variance is scaled up by
 //	                 H/(H − #lonely strata), the average of the other strata
 //

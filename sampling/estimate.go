@@ -25,7 +25,8 @@ type Estimate struct {
 	N int
 	// Deff is the design effect (R's deff = "replace").
 	Deff float64
-	// Flag is FlagBoundary for a share of exactly 0 or 1 with SE 0, else "".
+	// Flag is FlagBoundary for a share (see EstimateOptions.CI) of exactly 0
+	// or 1 with SE 0, else "".
 	Flag string
 	// DF is the degrees of freedom of the interval: the design's, or the
 	// domain's with EstimateOptions.DF = DFDomain.
@@ -37,8 +38,13 @@ type Estimate struct {
 type EstimateOptions struct {
 	// By are the domain columns; empty: the whole population.
 	By []string
-	// CI is the interval method; Logit and Beta apply to estimates in [0, 1]
-	// (shares), others get Wald.
+	// CI is the interval method of shares; other estimates get Wald. A
+	// share is decided by the variable, not by the value: the mean of a
+	// variable whose observed values all lie in [0, 1], or the ratio of a
+	// 0/1 indicator y over a different 0/1 indicator x with y ∈ {0, x} (a
+	// subpopulation's share). A share of 0 or 1 with SE 0 gets the
+	// boundary interval (ConfidenceInterval); a total, a ratio x/x, or a
+	// mean of other values with SE 0 gets [est, est], as R's confint.
 	CI CIMethod
 	// Level is the confidence level (0: 0.95).
 	Level float64
@@ -165,6 +171,7 @@ func (d *Design) Estimates(rec arrow.RecordBatch, est []Estimand, opt *EstimateO
 		return v, valid, nil
 	}
 	names := make([]string, K)
+	share := make([]bool, K)
 	for k, e := range est {
 		y, vy, err := read(e.Num)
 		if err != nil {
@@ -188,6 +195,7 @@ func (d *Design) Estimates(rec arrow.RecordBatch, est []Estimand, opt *EstimateO
 			}
 			r.Valid[k] = valid
 			if e.Statistic == StatMean {
+				share[k] = estInUnit(y, valid)
 				x := make([]float64, d.n)
 				for i, ok := range valid {
 					if ok {
@@ -213,6 +221,7 @@ func (d *Design) Estimates(rec arrow.RecordBatch, est []Estimand, opt *EstimateO
 				}
 			}
 			r.Num[k], r.Den[k], r.Valid[k] = num, den, valid
+			share[k] = e.Num != e.Den && estSubShare(num, den, valid)
 		default:
 			panic(fmt.Sprintf("sampling: Estimates: unknown statistic %q", e.Statistic))
 		}
@@ -242,19 +251,42 @@ func (d *Design) Estimates(rec arrow.RecordBatch, est []Estimand, opt *EstimateO
 			i := res.Index(g, k)
 			es := Estimate{Statistic: e.Statistic, Variable: names[k], Domain: labels,
 				Estimate: res.Est[i], SE: res.SE[i], N: res.N[i], Deff: res.Deff[i], DF: dfs[g]}
-			method := o.CI
-			if e.Statistic == StatTotal {
-				method = Wald
-			}
-			es.CILow, es.CIHigh = ConfidenceInterval(method, es.Estimate, es.SE, es.N, es.DF, o.Level)
-			if e.Statistic != StatTotal && IsBoundary(es.Estimate, es.SE) {
+			switch {
+			case !share[k]:
+				// not a share: Wald, and an SE of 0 is an interval of 0
+				es.CILow, es.CIHigh = ConfidenceInterval(Wald, es.Estimate, es.SE, es.N, es.DF, o.Level)
+			case IsBoundary(es.Estimate, es.SE):
+				es.CILow, es.CIHigh = ConfidenceInterval(Beta, es.Estimate, es.SE, es.N, es.DF, o.Level)
 				es.Flag = FlagBoundary
 				es.Deff = math.NaN() // 0/0: both variances are rounding noise
-			} else if e.Statistic == StatTotal && IsBoundary(es.Estimate, es.SE) {
-				es.CILow, es.CIHigh = es.Estimate, es.Estimate
+			default:
+				es.CILow, es.CIHigh = res.ShareInterval(i, o.CI, 1, es.DF, o.Level)
 			}
 			out = append(out, es)
 		}
 	}
 	return out, nil
+}
+
+// estInUnit reports whether every observed value lies in [0, 1]: the mean
+// of such a variable is a share (R svyciprop's quasibinomial accepts it).
+func estInUnit(y []float64, valid []bool) bool {
+	for i, v := range y {
+		if (valid == nil || valid[i]) && (v < 0 || v > 1) {
+			return false
+		}
+	}
+	return true
+}
+
+// estSubShare reports whether the ratio Σ w y / Σ w x is the share of a
+// subpopulation: x a 0/1 indicator and y ∈ {0, x} wherever both are
+// observed (y flags a part of the rows x flags).
+func estSubShare(y, x []float64, valid []bool) bool {
+	for i, ok := range valid {
+		if ok && ((x[i] != 0 && x[i] != 1) || (y[i] != 0 && y[i] != x[i])) {
+			return false
+		}
+	}
+	return true
 }

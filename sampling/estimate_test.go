@@ -146,6 +146,11 @@ func TestLinearizationMatchesR(t *testing.T) {
 	recs := map[string]arrow.RecordBatch{}
 	checked := 0
 	for _, k := range order {
+		if k.design == "lonely_adjust" && k.stat == "total" {
+			// survey 4.1 centred a lonely PSU's total at 0; sipas follows
+			// survey ≥ 4.2 (TestLonelyAdjustTotals, goldens from the formula)
+			continue
+		}
 		dd, ok := estDesigns[k.design]
 		if !ok {
 			t.Fatalf("no Go design for %q", k.design)

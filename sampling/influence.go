@@ -311,10 +311,25 @@ func (d *Design) infValues(r *Ratios, t *vrTotals, g, j int, rows []int32, z []f
 // infStrataCov returns Σ_h scale_h Σ_p (a_p − ā_h)(b_p − b̄_h) over the PSU
 // totals a and b, with the conventions of vrStratumEnd: strata with
 // 1 − f_h < 1e-7 are self-representing (no contribution); a stratum with a
-// single PSU contributes f_h·a_p·b_p under LonelyAdjust (centred at 0) and
-// nothing otherwise (LonelyAverage is applied by the caller).
+// single PSU contributes f_h (a_p − c_a)(b_p − c_b) under LonelyAdjust,
+// centred at the mean PSU total over all strata c_a = Σ_p a_p / Σ_h n_h (R
+// survey ≥ 4.2; a calibrated design keeps every row, so every stratum
+// counts), and nothing otherwise (LonelyAverage is applied by the caller).
 func (d *Design) infStrataCov(a, b []float64) float64 {
 	var v float64
+	var ca, cb float64
+	if d.spec.Lonely == LonelyAdjust && d.okStrata < len(d.nh) {
+		np := 0
+		for _, nh := range d.nh {
+			np += nh
+		}
+		for p := range a {
+			ca += a[p]
+			cb += b[p]
+		}
+		ca /= float64(np)
+		cb /= float64(np)
+	}
 	for h, nh := range d.nh {
 		fh := d.fh[h]
 		if fh < 1e-7 {
@@ -324,7 +339,7 @@ func (d *Design) infStrataCov(a, b []float64) float64 {
 		if nh <= 1 {
 			if d.spec.Lonely == LonelyAdjust {
 				for p := p0; p < p1; p++ {
-					v += fh * a[p] * b[p]
+					v += fh * (a[p] - ca) * (b[p] - cb)
 				}
 			}
 			continue

@@ -492,7 +492,7 @@ func desRank(gram *mat.SymDense, fallback, R int) int {
 
 // vrReplicate computes the replicate variance of every (domain, estimand)
 // and the covariance blocks when asked (R svrVar).
-func (d *Design) vrReplicate(r *Ratios, t *vrTotals) ([]float64, [][]float64, error) {
+func (d *Design) vrReplicate(r *Ratios, t *vrTotals) ([]float64, [][]float64, *repEstimates, error) {
 	reps := d.reps
 	R, G, K, J := reps.r, t.G, t.K, t.J
 	Yr := make([]float64, R*G*K)
@@ -641,7 +641,7 @@ func (d *Design) vrReplicate(r *Ratios, t *vrTotals) ([]float64, [][]float64, er
 			cov[g] = c
 		}
 	}
-	return V, cov, nil
+	return V, cov, &repEstimates{theta: theta, est: t.est, stride: G * J, scale: reps.scale, rscales: reps.rscales, mse: reps.mse}, nil
 }
 
 // vrReplicateFactors accumulates replicate totals from PSU totals:

@@ -139,6 +139,9 @@ type RatioResult struct {
 	// (nil without VsOverall). NaN where either estimate is NaN. No design
 	// effect, N or covariance is given for them.
 	VsEst, VsVar, VsSE []float64
+	// rep holds the replicate estimates of a replicate design (nil under
+	// linearization), for ReplicateSE.
+	rep *repEstimates
 }
 
 // Index returns the position of domain g, estimand j in the result slices.
@@ -221,9 +224,12 @@ func (d *Design) EstimateRatios(r *Ratios) (*RatioResult, error) {
 		V, cov, s1, s2 = d.vrInfluence(r, t) // calibration-aware or multistage (influence.go)
 	} else if d.reps == nil {
 		V, cov, s1, s2 = d.vrLinearize(r, t)
+		if d.spec.Lonely == LonelyAdjust {
+			d.vrLonelyAdjust(r, t, V, cov, s1) // lonely.go
+		}
 	} else {
 		var err error
-		V, cov, err = d.vrReplicate(r, t)
+		V, cov, res.rep, err = d.vrReplicate(r, t)
 		if err != nil {
 			return nil, err
 		}
