@@ -82,10 +82,7 @@ func TestLogitReplicatesMatchR(t *testing.T) {
 		if df, _ := strconv.Atoi(g["df"]); d.DF() != df {
 			t.Errorf("%s: df %d, R %d", g["design"], d.DF(), df)
 		}
-		var by []string
-		if g["by"] != "" {
-			by = []string{g["by"]}
-		}
+		by := statsBy(g["by"])
 		es, err := d.Mean(rec, []string{"yes"}, &EstimateOptions{By: by, CI: Logit, Level: estF(t, g["level"])})
 		if err != nil {
 			t.Fatal(err)
@@ -168,10 +165,7 @@ func TestBetaNRowsWithValue(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var by []string
-		if g["by"] != "" {
-			by = []string{g["by"]}
-		}
+		by := statsBy(g["by"])
 		es, err := d.Mean(rec, []string{"yesna"}, &EstimateOptions{By: by, CI: Beta, Level: estF(t, g["level"])})
 		if err != nil {
 			t.Fatal(err)
@@ -217,10 +211,7 @@ func TestLonelyAdjustTotals(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var by []string
-			if g["by"] != "" {
-				by = []string{g["by"]}
-			}
+			by := statsBy(g["by"])
 			var est, se float64
 			if cov {
 				// the same through EstimateRatios with the covariance asked
@@ -269,4 +260,12 @@ func statsValid(v []float64) []bool {
 		b[i] = x != 0
 	}
 	return b
+}
+
+// statsBy is the by columns of a golden row: none for "".
+func statsBy(col string) []string {
+	if col == "" {
+		return nil
+	}
+	return []string{col}
 }
