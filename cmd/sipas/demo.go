@@ -92,56 +92,29 @@ func runDemo(e *env, c *command, args []string) error {
 		geo = provinces.Geo2025
 		fmt.Fprintf(e.stderr, "  years %d–%d straddle the 2025 merger: every year is reported in the 34 provinces of 2025\n", first, last)
 	}
-	byProv := &index.Options{By: []string{"province"}}
-	progress := func(what string, t0 time.Time) {
-		if d := time.Since(t0); d > time.Second {
-			fmt.Fprintf(e.stderr, "  %s (%.1fs)\n", what, d.Seconds())
-		}
-	}
 	// Changes, ranks with confidence sets and the difference to the nation
 	// (for strengths and weaknesses), as `sipas trend` computes them, with
-	// each year's indices in the reported geography; 4,000 draws for the
-	// rank sets keep the demo quick.
+	// each year's indices in the reported geography, and the
+	// importance–performance of the criteria; 4,000 draws for the rank
+	// sets keep the demo quick.
 	t0 := time.Now()
-	var tyears []index.TrendYear
+	var surveys []report.Survey
 	for _, y := range res.Years {
-		tyears = append(tyears, index.TrendYear{Year: y.Year, Design: y.Design, Ballots: y.Ballots})
+		surveys = append(surveys, report.Survey{Year: y.Year, Design: y.Design, Ballots: y.Ballots, Validation: y.Validation,
+			Nonresponse: y.Nonresponse, Issued: y.Issued, Returned: y.Returned})
 	}
-	tr, err := index.Trend(tyears, nil, &index.TrendRunOptions{Index: *byProv, Geography: geo,
-		Compare: index.TrendOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 4000}}})
-	if err != nil {
-		return err
-	}
-	var inputs []report.YearInput
-	for i, y := range res.Years {
-		ballots := y.Ballots
-		if geo == provinces.Geo2025 && provinces.GeographyForYear(y.Year) != provinces.Geo2025 {
-			b, err := index.ProvincesIn(y.Ballots, "province", y.Year, geo, nil, nil)
-			if err != nil {
-				return err
-			}
-			defer b.Release()
-			ballots = b
-		}
-		// Importance–performance of the criteria, nationally and by
-		// province, from the weighted ballots (a few ms a year).
-		ipa, err := index.ImportancePerformanceOf(y.Design, ballots, y.Index.Questionnaire, byProv)
-		if err != nil {
-			return err
-		}
-		inputs = append(inputs, report.YearInput{Year: y.Year, Result: tr.Years[i].Index, Validation: y.Validation,
-			Nonresponse: y.Nonresponse, Issued: y.Issued, Returned: y.Returned, IPA: ipa})
-	}
-	progress("trends, ranks and differences to the nation", t0)
-	t0 = time.Now()
-	data, err := report.FromYears(inputs, &report.BuildOptions{By: "province", Title: "SIPAS — synthetic demo survey", Trend: trendRows(tr)})
+	data, err := report.FromSurveys(e.ctx, surveys, &report.SurveyOptions{Title: "SIPAS — synthetic demo survey",
+		Trend: index.TrendRunOptions{Index: index.Options{By: []string{"province"}}, Geography: geo,
+			Compare: index.TrendOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 4000}}}})
 	if err != nil {
 		return err
 	}
 	if err := report.WriteDir(*out, data, &report.Options{Lang: l}); err != nil {
 		return err
 	}
-	progress("report: index.html, tables and print charts", t0)
+	if d := time.Since(t0); d > time.Second {
+		fmt.Fprintf(e.stderr, "  trends, ranks, importance–performance and the report (%.1fs)\n", d.Seconds())
+	}
 	if err := waitWritten(); err != nil {
 		return err
 	}

@@ -24,12 +24,12 @@ func init() {
 
 // runReport is `sipas report` (CLI.md, METHODOLOGY §9): the files are
 // split by --year-col (each year its own design from the design flags),
-// index.Trend gives each year's indices by --by (default province, its
-// names made canonical in the geography of the year) with every domain
-// against the nation, the changes, ranks with confidence sets and tiers;
-// index.Compute adds the expectation shares; package report writes
-// DIR/index.html, the tables DIR/tables/*.csv and the print charts
-// DIR/charts/*.png (300 dpi) and *.svg.
+// report.FromSurveys gives each year's indices by --by (default province,
+// its names made canonical in the report's geography) with every domain
+// against the nation, the changes, ranks with confidence sets and tiers,
+// and the importance–performance; report.WriteDir writes DIR/index.html,
+// the tables DIR/tables/*.csv and the print charts DIR/charts/*.png
+// (300 dpi) and *.svg.
 //
 // Without the year column, a single file is one survey of unknown year;
 // several files then need --year-col.
@@ -130,11 +130,11 @@ func runReport(e *env, c *command, args []string) error {
 		fileYears[byYear[y].file]++
 	}
 
-	// Each year its own design; index.Trend computes the indices by the
-	// domain column (province names made canonical in the geography of the
-	// year), each domain against the nation through the variance engine,
-	// and the changes, ranks and tiers across years.
-	var tyears []index.TrendYear
+	// Each year its own design over its ballots (province names made
+	// canonical in the report's geography first, so that a weighting
+	// spec's totals and the domains agree); report.FromSurveys runs the
+	// trend, the importance–performance and the report data.
+	var surveys []report.Survey
 	for _, y := range years {
 		yd := byYear[y]
 		rec := yd.rec
@@ -142,10 +142,6 @@ func runReport(e *env, c *command, args []string) error {
 			return badInput(fmt.Errorf("%s: no column %q for --by", yd.file, *by))
 		}
 		if *by == "province" {
-			// Canonical names in the report's geography here too, so
-			// that the expectation shares and the importance–performance
-			// below have the same domains as index.Trend's rows (which
-			// maps them again: a 2025 name is its own image).
 			canon, err := index.ProvincesIn(rec, *by, y, geo, cw, nil)
 			if err != nil {
 				return badInput(fmt.Errorf("%s, year %d: %w", yd.file, y, err))
@@ -158,36 +154,22 @@ func runReport(e *env, c *command, args []string) error {
 			return badInput(fmt.Errorf("%s, year %d: %w", yd.file, y, err))
 		}
 		defer drec.Release()
-		tyears = append(tyears, index.TrendYear{Year: y, Design: d, Ballots: drec})
+		qual, err := reportQuality(e.stderr, yd.file, y, fileYears[yd.file], yd.rec.NumRows(), fileQ[yd.file], exclOf[yd.file])
+		if err != nil {
+			return err
+		}
+		surveys = append(surveys, report.Survey{Year: y, Design: d, Ballots: drec, Quality: qual})
 	}
 	iopt := index.Options{By: []string{*by}, Score: sc, CI: ci, Level: level, DF: df.dfr}
-	tres, err := index.Trend(tyears, q, &index.TrendRunOptions{Index: iopt, Geography: geo, Crosswalk: cw,
-		Compare: index.TrendOptions{Adjust: adj, Rank: rank.Options{Draws: *draws, Rand: rand.New(rand.NewPCG(df.seed, 0))}}})
-	if err != nil {
-		return badInput(err)
-	}
-	var inputs []report.YearInput
-	for i, yr := range tres.Years {
-		in := report.YearInput{Year: yr.Year, Result: yr.Index}
-		if yd, ok := byYear[yr.Year]; ok {
-			qual, err := reportQuality(e.stderr, yd.file, yr.Year, fileYears[yd.file], yd.rec.NumRows(), fileQ[yd.file], exclOf[yd.file])
-			if err != nil {
-				return err
-			}
-			in.Quality = qual
-		}
-		// Importance–performance of the criteria, nationally and by --by.
-		ipa, err := index.ImportancePerformanceOf(tyears[i].Design, tyears[i].Ballots, q, &iopt)
-		if err != nil {
-			return badInput(fmt.Errorf("year %d: %w", yr.Year, err))
-		}
-		in.IPA = ipa
-		inputs = append(inputs, in)
-	}
 	methods := report.Methods{Weighted: df.weight != "" || df.weighting != "", Variance: spec.Variance.String(),
 		CI: ci.String(), Level: level, Score: *ixf.score, Adjust: adj.String(), Design: describeFlags(df), DF: df.dfr.String()}
-	data, err := report.FromYears(inputs, &report.BuildOptions{By: *by, Methods: methods, Trend: trendRows(tres)})
+	data, err := report.FromSurveys(e.ctx, surveys, &report.SurveyOptions{Questionnaire: q, Methods: methods,
+		Trend: index.TrendRunOptions{Index: iopt, Geography: geo, Crosswalk: cw,
+			Compare: index.TrendOptions{Adjust: adj, Rank: rank.Options{Draws: *draws, Rand: rand.New(rand.NewPCG(df.seed, 0))}}}})
 	if err != nil {
+		if ctxErr := e.ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
 		return badInput(err)
 	}
 	if err := report.WriteDir(*out, data, &report.Options{Lang: lg}); err != nil {
@@ -195,16 +177,6 @@ func runReport(e *env, c *command, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "report for %s written to %s (index.html, tables/*.csv, charts/*.png and *.svg)\n", yearsText(years), *out)
 	return nil
-}
-
-// trendRows are the CompareYears rows of res, as report.BuildOptions.Trend
-// takes them (sipas report and sipas demo).
-func trendRows(res *index.TrendResult) []index.TrendRow {
-	rows := make([]index.TrendRow, len(res.Rows))
-	for i := range res.Rows {
-		rows[i] = res.Rows[i].TrendRow
-	}
-	return rows
 }
 
 // describeFlags is the design in words for the methods note.
