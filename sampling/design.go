@@ -127,6 +127,12 @@ type DesignSpec struct {
 	// do not change. Replicate designs use the first stage only (as R
 	// as.svrepdesign).
 	Stages []Stage
+	// PPS is the variance of a first stage sampled with probability
+	// proportional to size without replacement (R svydesign(pps =)); FPC
+	// then holds each PSU's inclusion probability. JointProb gives the
+	// joint inclusion probabilities for PPSJoint.
+	PPS       PPSMethod
+	JointProb *JointProb
 	// Nest says PSU ids are unique only within a stratum (R nest = TRUE).
 	Nest bool
 	// Lonely is the lonely-PSU policy.
@@ -246,6 +252,7 @@ type Design struct {
 	// of a totals vector: the PSU totals, then each stage's unit totals
 	stages []*desStage
 	totLen int
+	pps    *desPPS // PPS without replacement at the first stage
 }
 
 // Rows returns the number of rows.
@@ -324,6 +331,11 @@ func NewDesign(rec arrow.RecordBatch, spec *DesignSpec) (*Design, error) {
 	}
 	d.sortRows()
 	d.totLen = len(d.psuStratum)
+	if s.PPS != PPSNone {
+		if err := d.readPPS(rec); err != nil {
+			return nil, err
+		}
+	}
 	if err := d.readStages(rec); err != nil {
 		return nil, err
 	}
@@ -530,7 +542,7 @@ func (d *Design) readFPC(rec arrow.RecordBatch) error {
 		d.fh[h] = 1
 		d.popN[h] = math.Inf(1)
 	}
-	if d.spec.FPC != "" {
+	if d.spec.FPC != "" && d.spec.PPS == PPSNone { // PPS: inclusion probabilities (readPPS)
 		col, err := desColumn(rec, "fpc", d.spec.FPC)
 		if err != nil {
 			return err

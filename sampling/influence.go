@@ -308,6 +308,21 @@ func (d *Design) infValues(r *Ratios, t *vrTotals, g, j int, rows []int32, z []f
 	return sz, sz2
 }
 
+// lonelyCentre returns the centres of lonely PSUs under LonelyAdjust: the
+// mean PSU totals over all strata, Σ_p a_p / Σ_h n_h (the first P entries
+// of a and b; later-stage totals follow them in multistage designs).
+func (d *Design) lonelyCentre(a, b []float64) (ca, cb float64) {
+	np := 0
+	for _, nh := range d.nh {
+		np += nh
+	}
+	for p := range d.psuStratum {
+		ca += a[p]
+		cb += b[p]
+	}
+	return ca / float64(np), cb / float64(np)
+}
+
 // infStrataCov returns Σ_h scale_h Σ_p (a_p − ā_h)(b_p − b̄_h) over the PSU
 // totals a and b, with the conventions of vrStratumEnd: strata with
 // 1 − f_h < 1e-7 are self-representing (no contribution); a stratum with a
@@ -317,18 +332,16 @@ func (d *Design) infValues(r *Ratios, t *vrTotals, g, j int, rows []int32, z []f
 // counts), and nothing otherwise (LonelyAverage is applied by the caller).
 func (d *Design) infStrataCov(a, b []float64) float64 {
 	var v float64
+	if d.pps != nil {
+		v = d.ppsCov(a, b)
+		if d.stages != nil {
+			v += d.stagesCov(a, b)
+		}
+		return v
+	}
 	var ca, cb float64
 	if d.spec.Lonely == LonelyAdjust && d.okStrata < len(d.nh) {
-		np := 0
-		for _, nh := range d.nh {
-			np += nh
-		}
-		for p := range a {
-			ca += a[p]
-			cb += b[p]
-		}
-		ca /= float64(np)
-		cb /= float64(np)
+		ca, cb = d.lonelyCentre(a, b)
 	}
 	for h, nh := range d.nh {
 		fh := d.fh[h]

@@ -64,6 +64,9 @@ func (d *Design) readStages(rec arrow.RecordBatch) error {
 	parMult := make([]float64, nPar)
 	for p, h := range d.psuStratum {
 		parMult[p] = 1 - d.fh[h] // n_h/N_h
+		if d.pps != nil {
+			parMult[p] = d.pps.pi[p] // R: nPSU/popsize = π_i under PPS
+		}
 	}
 	offset := nPar
 	for si, s := range d.spec.Stages {
@@ -188,8 +191,9 @@ func (d *Design) stageTotals(tot, z []float64) {
 //
 // over the unit totals a, b of stage s (at their offsets in the totals
 // vectors). A parent with a single unit adds m_q (1 − f_q) a_u b_u under
-// LonelyAdjust and nothing otherwise; self-representing parents
-// (1 − f_q < 1e-7) add nothing.
+// LonelyAdjust (centred at 0, as R survey 4.1 at every stage; the first
+// stage centres at the mean PSU total) and nothing otherwise;
+// self-representing parents (1 − f_q < 1e-7) add nothing.
 func (d *Design) stagesCov(a, b []float64) float64 {
 	var v float64
 	for _, st := range d.stages {

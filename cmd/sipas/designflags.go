@@ -22,6 +22,7 @@ import (
 // index, trend and report.
 type designFlags struct {
 	weight, strata, psu, fpc string
+	pps, jointProb           string
 	lonely                   string
 	variance                 string
 	replicates               int
@@ -46,6 +47,8 @@ func addDesignFlags(fs *flag.FlagSet) *designFlags {
 	fs.StringVar(&f.strata, "strata", "", "stratum column (absent: one stratum)")
 	fs.StringVar(&f.psu, "psu", "", "primary sampling unit (cluster) column (absent: each row is its own PSU); a multistage design lists a column per stage, psu,ssu,..")
 	fs.StringVar(&f.fpc, "fpc", "", "finite population correction column: PSUs in the stratum, or a fraction ≤ 1; with several --psu stages one per stage, fpc1,fpc2,.. (R's full multistage variance)")
+	fs.StringVar(&f.pps, "pps", "", "first stage sampled with probability proportional to size without replacement: brewer, overton or ht (R svydesign(pps =)); --fpc then holds each PSU's inclusion probability")
+	fs.StringVar(&f.jointProb, "joint-prob", "", "for --pps ht: table of joint inclusion probabilities (columns psu_a, psu_b, pi)")
 	fs.StringVar(&f.lonely, "lonely-psu", "fail", "strata with one PSU: fail, remove, certainty, adjust or average (R survey.lonely.psu)")
 	fs.StringVar(&f.variance, "variance", "linearization", "variance method: linearization, jk1, jkn, bootstrap, subbootstrap, brr or fay")
 	fs.IntVar(&f.replicates, "replicates", 0, fmt.Sprintf("bootstrap replicates (default 50, at most %d)", maxReplicates))
@@ -103,6 +106,9 @@ func (f *designFlags) spec() (*sampling.DesignSpec, error) {
 		Weight: f.weight, Strata: f.strata, PSU: psu, FPC: fpc, Stages: stages, Nest: f.nest, Lonely: lonely,
 		Variance: v, Replicates: f.replicates, Seed: f.seed, FayRho: f.fayRho,
 		RepWeightsPrefix: f.repweights, RepType: f.repType, RepScale: f.repScale,
+	}
+	if err := f.ppsSpec(s); err != nil {
+		return nil, err
 	}
 	if f.repweights != "" {
 		switch strings.ToLower(f.repType) {
