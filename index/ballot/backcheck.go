@@ -13,6 +13,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/catcode"
 )
 
 // BackcheckOptions configures CompareBackcheck. ID and at least one
@@ -578,55 +579,32 @@ func CompareBackcheck(survey, bc arrow.RecordBatch, opt BackcheckOptions) (*Back
 	res.Matched = len(ps)
 
 	// Who: enumerator and team from the survey, back-checker and team
-	// from the back-check.
-	who := func(rec arrow.RecordBatch, col string) ([]string, error) {
-		if col == "" {
-			return nil, nil
-		}
-		s, _, err := arrowio.Strings(bcColumn(rec, col))
-		if err != nil {
-			return nil, fmt.Errorf("column %q: %w", col, err)
-		}
-		return s, nil
-	}
-	enum, err := who(survey, opt.Enumerator)
-	if err != nil {
-		return nil, fmt.Errorf("survey: %w", err)
-	}
-	eteam, err := who(survey, opt.EnumTeam)
-	if err != nil {
-		return nil, fmt.Errorf("survey: %w", err)
-	}
-	bcer, err := who(bc, opt.BackChecker)
-	if err != nil {
-		return nil, fmt.Errorf("back-check: %w", err)
-	}
-	bteam, err := who(bc, opt.BCTeam)
-	if err != nil {
-		return nil, fmt.Errorf("back-check: %w", err)
-	}
-	at := func(s []string, i int) string {
-		if s == nil {
-			return ""
-		}
-		return s[i]
-	}
-
-	// Tallies by table (enumerator, enumerator team, back-checker,
-	// back-check team), name code and type (0: all types).
+	// from the back-check, coded (a missing name is the level "").
+	// Tallies by table, name code and type (0: all types).
 	type tally struct{ diff, comp int }
-	var levels [4][]string
-	var codes [4][]int32
+	var who [4]catcode.Coded
 	var tabs [4][][4]tally
-	for k, names := range [4][]string{enum, eteam, bcer, bteam} {
-		if names == nil {
+	for k, c := range []struct {
+		rec        arrow.RecordBatch
+		file, name string
+	}{{survey, "survey", opt.Enumerator}, {survey, "survey", opt.EnumTeam}, {bc, "back-check", opt.BackChecker}, {bc, "back-check", opt.BCTeam}} {
+		if c.name == "" {
 			continue
 		}
-		codes[k], levels[k] = bcCodes(names)
-		tabs[k] = make([][4]tally, len(levels[k]))
+		if who[k], err = catcode.Code(bcColumn(c.rec, c.name), catcode.NullLevel); err != nil {
+			return nil, fmt.Errorf("%s: column %q: %w", c.file, c.name, err)
+		}
+		tabs[k] = make([][4]tally, len(who[k].Levels))
+	}
+	enum, eteam, bcer, bteam := who[0].Codes, who[1].Codes, who[2].Codes, who[3].Codes
+	at := func(k, i int) string {
+		if who[k].Codes == nil {
+			return ""
+		}
+		return who[k].Levels[who[k].Codes[i]]
 	}
 	add := func(k int, row int, typ int, differ bool) {
-		t := &tabs[k][codes[k][row]]
+		t := &tabs[k][who[k].Codes[row]]
 		t[typ].comp++
 		t[0].comp++
 		if differ {
@@ -717,7 +695,7 @@ func CompareBackcheck(survey, bc arrow.RecordBatch, opt BackcheckOptions) (*Back
 			}
 			if differ || opt.All {
 				row := BackcheckRow{ID: sIDs[i], Type: v.typ, Variable: name, Differ: differ,
-					Enumerator: at(enum, i), EnumTeam: at(eteam, i), BackChecker: at(bcer, j), BCTeam: at(bteam, j)}
+					Enumerator: at(0, i), EnumTeam: at(1, i), BackChecker: at(2, j), BCTeam: at(3, j)}
 				if !sm {
 					row.Survey = v.sRaw()[i]
 				}
@@ -753,7 +731,7 @@ func CompareBackcheck(survey, bc arrow.RecordBatch, opt BackcheckOptions) (*Back
 				label = strconv.Itoa(typ)
 			}
 			start := len(out)
-			for c, name := range levels[k] {
+			for c, name := range who[k].Levels {
 				out = append(out, rate(name, label, tabs[k][c][typ]))
 			}
 			sortRates(out[start:])
@@ -801,23 +779,6 @@ func CompareBackcheck(survey, bc arrow.RecordBatch, opt BackcheckOptions) (*Back
 			Statistic: math.NaN(), PValue: math.NaN(), SRV: r.SRV, RR: r.RR, Reliab: &r})
 	}
 	return res, nil
-}
-
-// bcCodes codes each distinct value of names by its first appearance.
-func bcCodes(names []string) ([]int32, []string) {
-	codes := make([]int32, len(names))
-	index := map[string]int32{}
-	var levels []string
-	for i, s := range names {
-		c, ok := index[s]
-		if !ok {
-			c = int32(len(levels))
-			index[s] = c
-			levels = append(levels, s)
-		}
-		codes[i] = c
-	}
-	return codes, levels
 }
 
 // sortRates orders rates worst first (no rate last), then by name.
