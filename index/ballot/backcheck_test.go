@@ -48,7 +48,7 @@ type rateWant struct {
 	diff, comp int
 }
 
-func checkRates(t *testing.T, label string, got []BackcheckRate, want []rateWant, okrate float64) {
+func checkBcRates(t *testing.T, label string, got []BackcheckRate, want []rateWant, okrate float64) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("%s: %d rows, want %d: %+v", label, len(got), len(want), got)
@@ -89,7 +89,7 @@ func TestCompareBackcheckFixture(t *testing.T) {
 	// rating_1: every pair differs. rating_2: B02, B04, B06, B08, B09.
 	// rating_3: B03 missing on both sides (no comparison), B02 missing in
 	// the back-check, B05, B07, B09, B12 differ.
-	checkRates(t, "variables", r.Variables, []rateWant{
+	checkBcRates(t, "variables", r.Variables, []rateWant{
 		{"received", "1", 4, 12}, {"sex", "1", 3, 12}, {"age_group", "2", 4, 12},
 		{"rating_1", "3", 12, 12}, {"rating_3", "3", 5, 11}, {"rating_2", "3", 5, 12},
 	}, 0.1)
@@ -99,11 +99,11 @@ func TestCompareBackcheckFixture(t *testing.T) {
 	if !r.Numeric["sex"] || r.Numeric["received"] {
 		t.Errorf("numeric %v", r.Numeric)
 	}
-	checkRates(t, "enumerators", r.Enumerators, []rateWant{
+	checkBcRates(t, "enumerators", r.Enumerators, []rateWant{
 		{"Bình", "1", 3, 6}, {"Chi", "1", 3, 6}, {"An", "1", 1, 6}, {"Dũng", "1", 0, 6}, {"Em", "1", 0, 0},
 		{"An", "2", 1, 3}, {"Bình", "2", 1, 3}, {"Chi", "2", 1, 3}, {"Dũng", "2", 1, 3}, {"Em", "2", 0, 0},
 	}, 0.1)
-	checkRates(t, "enumteams", r.EnumTeams, []rateWant{
+	checkBcRates(t, "enumteams", r.EnumTeams, []rateWant{
 		{"T1", "1", 4, 12}, {"T2", "1", 3, 12}, {"T1", "2", 2, 6}, {"T2", "2", 2, 6},
 	}, 0.1)
 	bcers := []rateWant{
@@ -112,14 +112,14 @@ func TestCompareBackcheckFixture(t *testing.T) {
 		{"Hoa", "2", 2, 6}, {"Lan", "2", 2, 6},
 		{"Hoa", "3", 11, 17}, {"Lan", "3", 11, 18},
 	}
-	checkRates(t, "backcheckers", r.BackCheckers, bcers, 0.1)
+	checkBcRates(t, "backcheckers", r.BackCheckers, bcers, 0.1)
 	teams := slices.Clone(bcers)
 	for i := range teams {
 		teams[i].name = map[string]string{"Hoa": "MT", "Lan": "CCB"}[teams[i].name]
 	}
 	// Same numbers; on equal rates the names sort CCB before MT.
 	teams[4], teams[5] = teams[5], teams[4]
-	checkRates(t, "bcteams", r.BCTeams, teams, 0.1)
+	checkBcRates(t, "bcteams", r.BCTeams, teams, 0.1)
 
 	// The differences list: only differences, by variable, in back-check
 	// order, with the values as read.
