@@ -307,7 +307,7 @@ func runBCCompare(e *env, c *command, args []string) error {
 		}
 		return badInput(err)
 	}
-	if err := fsutil.WriteSetAtomic(*out, bcFiles(r, opt, *surveyPath, *bcPath)); err != nil {
+	if err := fsutil.WriteSet(*out, bcFiles(r, opt, *surveyPath, *bcPath)); err != nil {
 		return err
 	}
 	printBCCompare(e.stdout, r, opt, *out)

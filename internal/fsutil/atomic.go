@@ -47,35 +47,3 @@ func WriteAtomic(path string, stdout io.Writer, write func(w io.Writer) error) (
 	}
 	return nil
 }
-
-// File is one file of a set written by WriteSetAtomic.
-type File struct {
-	Name  string // base name inside the directory
-	Write func(w io.Writer) error
-}
-
-// WriteSetAtomic writes files into dir (created if missing) as a set: every
-// file is first written and synced in a temporary directory inside dir,
-// and only when all writes succeeded are they renamed into place. On any
-// error nothing in dir has changed (other files in dir are left alone).
-func WriteSetAtomic(dir string, files []File) (err error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("cannot write %s: %w", dir, err)
-	}
-	tmp, err := os.MkdirTemp(dir, ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", dir, err)
-	}
-	defer os.RemoveAll(tmp)
-	for _, f := range files {
-		if err := WriteAtomic(filepath.Join(tmp, f.Name), nil, f.Write); err != nil {
-			return err
-		}
-	}
-	for _, f := range files {
-		if err := os.Rename(filepath.Join(tmp, f.Name), filepath.Join(dir, f.Name)); err != nil {
-			return fmt.Errorf("cannot write %s: %w", filepath.Join(dir, f.Name), err)
-		}
-	}
-	return nil
-}
