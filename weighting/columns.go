@@ -18,6 +18,10 @@ type Classes struct {
 	Name   string // the columns joined by "*", e.g. "province*level"
 	Index  []int32
 	Labels []string // values joined by ":" for several columns
+	// Columns are the class columns and Values[g] the values of class g
+	// in them, as text (set by ClassesOf; nil for classes built by hand).
+	Columns []string
+	Values  [][]string
 }
 
 // Column looks a column up by name; it returns nil if absent.
@@ -44,10 +48,11 @@ func unknownColumn(rec arrow.RecordBatch, name string) error {
 // the rows. With several columns the label joins the values with ":". A
 // null is an error naming the column and row.
 func ClassesOf(rec arrow.RecordBatch, cols []string) (Classes, error) {
-	cl := Classes{Name: strings.Join(cols, "*")}
+	cl := Classes{Name: strings.Join(cols, "*"), Columns: append([]string{}, cols...)}
 	if len(cols) == 0 { // one class holding every row
 		cl.Index = make([]int32, rec.NumRows())
 		cl.Labels = []string{"(all)"}
+		cl.Values = [][]string{{}}
 		return cl, nil
 	}
 	coded := make([]catcode.Coded, len(cols))
@@ -70,17 +75,23 @@ func ClassesOf(rec arrow.RecordBatch, cols []string) (Classes, error) {
 	}
 	if len(cols) == 1 {
 		cl.Index, cl.Labels = codes[0], coded[0].Levels
+		cl.Values = make([][]string, len(cl.Labels))
+		for g, l := range cl.Labels {
+			cl.Values[g] = []string{l}
+		}
 		return cl, nil
 	}
 	var first []int32
 	cl.Index, first = catcode.Combine(codes...)
-	parts := make([]string, len(cols))
 	cl.Labels = make([]string, len(first))
+	cl.Values = make([][]string, len(first))
 	for g, i := range first {
+		parts := make([]string, len(cols))
 		for j := range cols {
 			parts[j] = coded[j].Levels[codes[j][i]]
 		}
 		cl.Labels[g] = strings.Join(parts, ":")
+		cl.Values[g] = parts
 	}
 	return cl, nil
 }

@@ -56,7 +56,10 @@ type Iteration struct {
 // with non-zero weight entering the step; Rates are unweighted, Weighted
 // rates use the entering weights.
 type ResponseRate struct {
-	Class                   string
+	Class string // label of the class (Classes.Labels)
+	// Values are the class's values in the class columns (Classes.Values;
+	// nil when the classes have none).
+	Values                  []string
 	Issued, Returned, Valid int
 	IssuedWeight            float64
 	ReturnedWeight          float64

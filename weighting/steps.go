@@ -53,6 +53,9 @@ func Nonresponse(w []float64, cl Classes, valid, returned []bool) ([]float64, *S
 	for c := range rr {
 		r := &rr[c]
 		r.Class = cl.Labels[c]
+		if c < len(cl.Values) {
+			r.Values = cl.Values[c]
+		}
 		if r.Issued > 0 && r.Valid == 0 {
 			return nil, nil, &StepError{Margin: cl.Name, Cell: r.Class, Err: ErrEmptyCell,
 				Msg: fmt.Sprintf("weighting class has %d issued unit(s) but no respondent; merge it with a neighbouring class", r.Issued)}

@@ -16,8 +16,10 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/sipas-go/sipas/index/ballot"
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/internal/synth"
+	"github.com/sipas-go/sipas/weighting"
 )
 
 // qtBallots writes a CSV of the synthetic survey of the given years (63
@@ -157,16 +159,16 @@ func TestQualityParquetPipeline(t *testing.T) {
 	}
 	// Both records in the weighted file, the validation one unchanged.
 	md := qtMetadata(t, weighted)
-	var vm validationMeta
-	if err := json.Unmarshal([]byte(md[metaValidation]), &vm); err != nil {
-		t.Fatalf("weighted file: %s: %v (%q)", metaValidation, err, md[metaValidation])
+	var vm ballot.Record
+	if err := json.Unmarshal([]byte(md[ballot.MetadataKey]), &vm); err != nil {
+		t.Fatalf("weighted file: %s: %v (%q)", ballot.MetadataKey, err, md[ballot.MetadataKey])
 	}
 	if len(vm.Years) != 1 || vm.Years[0].Year != 2020 || vm.Years[0].RowsIn != counts["rows_in"] ||
 		vm.Years[0].RowsUsed != counts["rows_used"] || vm.Years[0].RowsExcluded != 3 {
-		t.Errorf("%s after weight: %+v, validate printed %v", metaValidation, vm, counts)
+		t.Errorf("%s after weight: %+v, validate printed %v", ballot.MetadataKey, vm, counts)
 	}
-	if cm := qtMetadata(t, clean); cm[metaValidation] != md[metaValidation] {
-		t.Errorf("weight changed %s:\n%s\n%s", metaValidation, cm[metaValidation], md[metaValidation])
+	if cm := qtMetadata(t, clean); cm[ballot.MetadataKey] != md[ballot.MetadataKey] {
+		t.Errorf("weight changed %s:\n%s\n%s", ballot.MetadataKey, cm[ballot.MetadataKey], md[ballot.MetadataKey])
 	}
 
 	// Response rates by region, counted from the clean table's flags.
@@ -192,12 +194,12 @@ func TestQualityParquetPipeline(t *testing.T) {
 		}
 	}
 	ct.Release()
-	var wm weightingMeta
-	if err := json.Unmarshal([]byte(md[metaWeighting]), &wm); err != nil {
-		t.Fatalf("%s: %v (%q)", metaWeighting, err, md[metaWeighting])
+	var wm weighting.Record
+	if err := json.Unmarshal([]byte(md[weighting.MetadataKey]), &wm); err != nil {
+		t.Fatalf("%s: %v (%q)", weighting.MetadataKey, err, md[weighting.MetadataKey])
 	}
 	if len(wm.Years) != 1 || wm.Years[0].Year != 2020 || wm.Years[0].Issued != counts["rows_used"] {
-		t.Errorf("%s: %s", metaWeighting, md[metaWeighting])
+		t.Errorf("%s: %s", weighting.MetadataKey, md[weighting.MetadataKey])
 	}
 
 	// validate keeps the other keys of its input (weight, then validate)
@@ -207,7 +209,7 @@ func TestQualityParquetPipeline(t *testing.T) {
 		t.Fatalf("validate again: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	am := qtMetadata(t, again)
-	if am[metaWeighting] != md[metaWeighting] || !strings.Contains(am[metaValidation], `"rows_excluded":0`) {
+	if am[weighting.MetadataKey] != md[weighting.MetadataKey] || !strings.Contains(am[ballot.MetadataKey], `"rows_excluded":0`) {
 		t.Errorf("validate of a weighted file: metadata %v", am)
 	}
 
@@ -286,12 +288,12 @@ func TestQualityIPCByYear(t *testing.T) {
 	in := qtBallots(t, dir, "ballots.csv", 2019, 2020)
 	clean, exc := filepath.Join(dir, "clean.arrow"), filepath.Join(dir, "excluded.csv")
 	counts := qtValidate(t, in, clean, exc)
-	var vm validationMeta
-	if err := json.Unmarshal([]byte(qtMetadata(t, clean)[metaValidation]), &vm); err != nil {
+	var vm ballot.Record
+	if err := json.Unmarshal([]byte(qtMetadata(t, clean)[ballot.MetadataKey]), &vm); err != nil {
 		t.Fatal(err)
 	}
 	if len(vm.Years) != 2 || vm.Years[0].Year != 2019 || vm.Years[1].Year != 2020 {
-		t.Fatalf("%s: %+v, want one entry per year", metaValidation, vm)
+		t.Fatalf("%s: %+v, want one entry per year", ballot.MetadataKey, vm)
 	}
 	sum := map[string]int{}
 	for _, y := range vm.Years {
@@ -435,8 +437,8 @@ func TestQualityMetadataMissingOrBad(t *testing.T) {
 	}
 
 	for _, c := range []struct{ key, val, want string }{
-		{metaValidation, `{"version":1,"years":[{"year":2020,"rows_in":`, "is not valid JSON"},
-		{metaWeighting, `{"version":2,"years":[]}`, "has version 2"},
+		{ballot.MetadataKey, `{"version":1,"years":[{"year":2020,"rows_in":`, "is not valid JSON"},
+		{weighting.MetadataKey, `{"version":2,"years":[]}`, "has version 2"},
 	} {
 		md := arrow.NewMetadata([]string{c.key}, []string{c.val})
 		bad := withMetadata(rec, md)
@@ -480,8 +482,8 @@ func TestQualityNoYearColumn(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("validate: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if m := qtMetadata(t, clean)[metaValidation]; !strings.Contains(m, `"year":2020`) {
-		t.Errorf("%s = %s: want year 2020 from --year", metaValidation, m)
+	if m := qtMetadata(t, clean)[ballot.MetadataKey]; !strings.Contains(m, `"year":2020`) {
+		t.Errorf("%s = %s: want year 2020 from --year", ballot.MetadataKey, m)
 	}
 	rep := filepath.Join(dir, "rep")
 	args := []string{"report", "--in", clean, "--out", rep, "--strata", "stratum", "--psu", "psu", "--draws", "200"}

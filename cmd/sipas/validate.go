@@ -104,10 +104,9 @@ func runValidate(e *env, c *command, args []string) error {
 		stdout = e.stderr // keep the table on stdout clean
 	}
 	// The accounting goes with the clean table (schema metadata
-	// sipas.validation, by year; see quality.go) for sipas report;
-	// CSV outputs cannot carry it.
-	md := setMetadata(rec.Schema().Metadata(), metaValidation,
-		validationMeta{Version: metaVersion, Years: validationYears(rec, v, "year", *year)})
+	// sipas.validation, by year: ballot.Record) for sipas report; CSV
+	// outputs cannot carry it.
+	md := ballot.NewRecord(rec, v, "year", *year).SetIn(rec.Schema().Metadata())
 	clean := withMetadata(v.Clean, md)
 	defer clean.Release()
 	inputs, err := arrowio.DescribeInputs(*in, *qpath)

@@ -67,10 +67,11 @@ func runWeight(e *env, c *command, args []string) error {
 	outRec := weighting.AppendWeights(memory.DefaultAllocator, rec, spec.Output, res.Weights, reps)
 	defer outRec.Release()
 	// Keep the input's schema metadata (sipas.validation) and record the
-	// nonresponse step's response rates as sipas.weighting (quality.go).
+	// nonresponse step's response rates as sipas.weighting
+	// (weighting.Record).
 	md := rec.Schema().Metadata()
-	if wy := weightingYears(rec, spec, res, "year"); wy != nil {
-		md = setMetadata(md, metaWeighting, weightingMeta{Version: metaVersion, Years: wy})
+	if r := weighting.NewRecord(rec, spec, res, "year"); r != nil {
+		md = r.SetIn(md)
 	}
 	if md.Len() > 0 {
 		withMD := withMetadata(outRec, md)
