@@ -161,7 +161,7 @@ type DesignSpec struct {
 	// RepRScales are per-replicate scales (nil: all 1).
 	RepRScales []float64
 	// MSE centres replicate variances on the full-sample estimate (nil or
-	// true, the CLI default) or on the mean of the replicates (false, R's
+	// true) or on the mean of the replicates (false, R's
 	// default).
 	MSE *bool
 
@@ -208,9 +208,9 @@ type LonelyPSUError struct {
 
 func (e *LonelyPSUError) Error() string {
 	if len(e.Strata) == 1 && e.Strata[0] == "" {
-		return "sampling: the sample has only one PSU (no strata): no design-based variance; choose a lonely-PSU policy (--lonely-psu certainty) or give more PSUs"
+		return "sampling: the sample has only one PSU (no strata): no design-based variance; choose the lonely-PSU policy certainty or give more PSUs"
 	}
-	return fmt.Sprintf("sampling: %d strata have only one PSU (%s); choose a lonely-PSU policy (--lonely-psu remove|certainty|adjust|average) or merge strata",
+	return fmt.Sprintf("sampling: %d strata have only one PSU (%s); choose a lonely-PSU policy (remove, certainty, adjust or average) or merge strata",
 		len(e.Strata), desList(e.Strata, 20))
 }
 
@@ -304,7 +304,7 @@ func (d *Design) Replicates() int {
 // Errors (all data-dependent, none panics): a weight that is negative, NaN,
 // infinite or null (ErrBadWeight, naming rows; zero weights are allowed, as
 // in R: such rows count in n but not in estimates), a null stratum or PSU, a
-// PSU id in two strata without Nest (ErrNotNested, suggesting --nest), an
+// PSU id in two strata without Nest (ErrNotNested), an
 // inconsistent fpc (ErrBadFPC), a single-PSU stratum under LonelyFail
 // (*LonelyPSUError), an unknown column (wrapping ErrMissingColumn,
 // listing the available ones).
@@ -527,7 +527,7 @@ func (d *Design) readStrataPSU(rec arrow.RecordBatch) error {
 		d.psu[i] = r
 	}
 	if len(bad) > 0 {
-		return fmt.Errorf("sampling: PSU column %q: %w: %s; if PSU ids are only unique within a stratum, use --nest (DesignSpec.Nest)",
+		return fmt.Errorf("sampling: PSU column %q: %w: %s; if PSU ids are only unique within a stratum, nest the PSUs in the strata",
 			d.spec.PSU, ErrNotNested, strings.Join(bad, "; "))
 	}
 	return nil

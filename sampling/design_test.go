@@ -113,8 +113,8 @@ func TestNotNested(t *testing.T) {
 		estCol{name: "psu", s: []string{"1", "2", "1", "2"}})
 	defer rec.Release()
 	_, err := NewDesign(rec, &DesignSpec{Strata: "st", PSU: "psu"})
-	if !errors.Is(err, ErrNotNested) || !strings.Contains(err.Error(), "--nest") || !strings.Contains(err.Error(), `PSU "1" in strata "a" and "b"`) {
-		t.Fatalf("err = %v, want ErrNotNested suggesting --nest", err)
+	if !errors.Is(err, ErrNotNested) || !strings.Contains(err.Error(), "nest the PSUs") || !strings.Contains(err.Error(), `PSU "1" in strata "a" and "b"`) {
+		t.Fatalf("err = %v, want ErrNotNested suggesting nesting", err)
 	}
 	d, err := NewDesign(rec, &DesignSpec{Strata: "st", PSU: "psu", Nest: true})
 	if err != nil {

@@ -274,7 +274,7 @@ func (d *Design) buildBRR() error {
 	if d.spec.Variance == Fay {
 		rho = d.spec.FayRho
 		if !(rho > 0 && rho < 1) {
-			return fmt.Errorf("sampling: %w: Fay's BRR needs 0 < rho < 1 (--fay-rho), got %v", ErrBadDesign, rho)
+			return fmt.Errorf("sampling: %w: Fay's BRR needs 0 < FayRho < 1, got %v", ErrBadDesign, rho)
 		}
 	}
 	order := make([]int, H)

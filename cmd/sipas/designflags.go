@@ -85,6 +85,9 @@ func (f *designFlags) spec() (*sampling.DesignSpec, error) {
 	if f.replicates < 0 || f.replicates > maxReplicates {
 		return nil, usagef("--replicates must be between 1 and %d (each replicate is a column of weights held in memory), got %d", maxReplicates, f.replicates)
 	}
+	if v == sampling.Fay && !(f.fayRho > 0 && f.fayRho < 1) {
+		return nil, usagef("--variance fay needs --fay-rho between 0 and 1, got %v", f.fayRho)
+	}
 	if f.weighting != "" {
 		switch {
 		case f.weight != "":
@@ -218,16 +221,27 @@ func (f *designFlags) design(rec arrow.RecordBatch, spec *sampling.DesignSpec) (
 	if f.wspec == nil {
 		d, err := sampling.NewDesign(rec, spec)
 		if err != nil {
-			return nil, nil, badInput(err)
+			return nil, nil, badInput(designHint(err))
 		}
 		rec.Retain()
 		return d, rec, nil
 	}
 	d, out, err := weighting.NewDesign(rec, f.wspec, spec)
 	if err != nil {
-		return nil, nil, badInput(fmt.Errorf("--weighting %s: %w", f.weighting, err))
+		return nil, nil, badInput(fmt.Errorf("--weighting %s: %w", f.weighting, designHint(err)))
 	}
 	return d, out, nil
+}
+
+// designHint adds the flag that fixes a design error of the library.
+func designHint(err error) error {
+	switch {
+	case errors.Is(err, sampling.ErrNotNested):
+		return fmt.Errorf("%w (--nest)", err)
+	case errors.Is(err, sampling.ErrLonelyPSU):
+		return fmt.Errorf("%w (--lonely-psu)", err)
+	}
+	return err
 }
 
 // designJSON is the "design" block of the JSON outputs.

@@ -11,7 +11,7 @@ import (
 )
 
 // SampleDesign is a sample design for selection from a population frame:
-// the DESIGN.json of `sipas sample` (CLI.md). Parse it with
+// the DESIGN.json format (docs/cli.md). Parse it with
 // ParseSampleDesign, which also checks it; SelectSample draws the sample and
 // Plan reports its expected precision and cost.
 type SampleDesign struct {

@@ -32,9 +32,9 @@ type selPicked struct {
 }
 
 // SelectSample draws a stratified multi-stage sample from frame as the
-// design says (CLI.md, DESIGN.json; METHODOLOGY §5) and returns the selected
-// rows — main sample and reserve — in frame order, with every frame column
-// plus:
+// design says (DESIGN.json, docs/cli.md; METHODOLOGY §5) and returns the
+// selected rows — main sample and reserve — in frame order, with every
+// frame column plus:
 //
 //	stratum        the stratum key (strata values joined with ":"); a first-
 //	               stage certainty unit is a stratum of its own, key

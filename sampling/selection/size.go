@@ -142,7 +142,8 @@ func sizePropVar(c float64, N int64, pq float64) float64 {
 
 // SizeRule computes a domain's sample size: the base size (Yamane, or
 // Cochran with design effect and fpc), then division by the response rate,
-// then the Min/Max bounds, then rounding up — the order of CLI.md.
+// then the Min/Max bounds, then rounding up (the order of the DESIGN.json
+// format, docs/cli.md).
 type SizeRule struct {
 	// Method is "yamane" or "moe" (Cochran).
 	Method string
