@@ -21,7 +21,7 @@ func BenchmarkIndex(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer rec.Release()
-			d, err := sampling.NewDesign(rec, &sampling.DesignSpec{Weight: "weight", Strata: "stratum", PSU: "psu"})
+			d, err := sampling.NewDesign(rec, &sampling.DesignOptions{Weight: "weight", Strata: "stratum", PSU: "psu"})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -157,7 +157,7 @@ func TestDomainDFCoverage(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d, err := sampling.NewDesign(rec, &sampling.DesignSpec{Weight: "weight", Strata: "stratum", PSU: "psu"})
+			d, err := sampling.NewDesign(rec, &sampling.DesignOptions{Weight: "weight", Strata: "stratum", PSU: "psu"})
 			if err != nil {
 				rec.Release()
 				t.Fatal(err)
@@ -375,7 +375,7 @@ func TestDomainDFCoverageControl(t *testing.T) {
 			for _, c := range cols {
 				c.Release()
 			}
-			d, err := sampling.NewDesign(rec, &sampling.DesignSpec{Weight: "weight", Strata: "province", PSU: "psu"})
+			d, err := sampling.NewDesign(rec, &sampling.DesignOptions{Weight: "weight", Strata: "province", PSU: "psu"})
 			if err != nil {
 				rec.Release()
 				t.Fatal(err)

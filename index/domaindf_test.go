@@ -16,7 +16,7 @@ func TestDomainDFMatchesR(t *testing.T) {
 	rec := loadFixture(t)
 	defer rec.Release()
 	rows := golden.Rows(t, "../testdata/index/domaindf_goldens.csv")
-	specs := map[string]*sampling.DesignSpec{
+	specs := map[string]*sampling.DesignOptions{
 		"strat_clus":     {Weight: "weight", Strata: "stratum", PSU: "psu"},
 		"strat_clus_fpc": {Weight: "weight", Strata: "stratum", PSU: "psu", FPC: "fpc"},
 	}
@@ -105,7 +105,7 @@ func TestDomainDFMatchesR(t *testing.T) {
 func TestDomainDFWidens(t *testing.T) {
 	rec := loadFixture(t)
 	defer rec.Release()
-	d, err := sampling.NewDesign(rec, &sampling.DesignSpec{Weight: "weight", Strata: "stratum", PSU: "psu"})
+	d, err := sampling.NewDesign(rec, &sampling.DesignOptions{Weight: "weight", Strata: "stratum", PSU: "psu"})
 	if err != nil {
 		t.Fatal(err)
 	}

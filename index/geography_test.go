@@ -92,7 +92,7 @@ func TestGeographyWeightedMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := func(spec *sampling.DesignSpec, g provinces.Geography) map[string]float64 {
+	run := func(spec *sampling.DesignOptions, g provinces.Geography) map[string]float64 {
 		d, err := sampling.NewDesign(rec, spec)
 		if err != nil {
 			t.Fatal(err)
@@ -119,7 +119,7 @@ func TestGeographyWeightedMerge(t *testing.T) {
 		}
 		return out
 	}
-	w := run(&sampling.DesignSpec{Weight: "weight", Strata: "stratum"}, provinces.Geo2025)
+	w := run(&sampling.DesignOptions{Weight: "weight", Strata: "stratum"}, provinces.Geo2025)
 	if math.Abs(w[merged]-86) > 1e-9 {
 		t.Errorf("weighted merged %s: %v, want 86", merged, w[merged])
 	}
@@ -133,13 +133,13 @@ func TestGeographyWeightedMerge(t *testing.T) {
 	if len(w) != 3 {
 		t.Errorf("domains %v: want the nation, %s and %s", w, merged, hanoi)
 	}
-	u := run(&sampling.DesignSpec{Strata: "stratum"}, provinces.Geo2025)
+	u := run(&sampling.DesignOptions{Strata: "stratum"}, provinces.Geo2025)
 	if math.Abs(u[merged]-70) > 1e-9 {
 		t.Errorf("unweighted merged %s: %v, want 70", merged, u[merged])
 	}
 	t.Logf("merged %s: true 86, weighted %v, unweighted %v", merged, w[merged], u[merged])
 	// In the year's own geography the old provinces stay apart.
-	a := run(&sampling.DesignSpec{Weight: "weight", Strata: "stratum"}, provinces.GeoAuto)
+	a := run(&sampling.DesignOptions{Weight: "weight", Strata: "stratum"}, provinces.GeoAuto)
 	if math.Abs(a["Phú Thọ"]-90) > 1e-9 || math.Abs(a["Vĩnh Phúc"]-50) > 1e-9 || len(a) != 4 {
 		t.Errorf("auto geography: %v", a)
 	}

@@ -83,7 +83,7 @@ func TestComputeMatchesR(t *testing.T) {
 	if len(gold) == 0 {
 		t.Fatal("no goldens")
 	}
-	specs := map[string]*sampling.DesignSpec{
+	specs := map[string]*sampling.DesignOptions{
 		"strat_clus":     {Weight: "weight", Strata: "stratum", PSU: "psu"},
 		"strat_clus_fpc": {Weight: "weight", Strata: "stratum", PSU: "psu", FPC: "fpc"},
 		"unweighted":     {},
@@ -171,7 +171,7 @@ func TestComputeConsistency(t *testing.T) {
 	rec := loadFixture(t)
 	defer rec.Release()
 	q := DefaultQuestionnaire()
-	d, err := sampling.NewDesign(rec, &sampling.DesignSpec{Weight: "weight", Strata: "stratum", PSU: "psu"})
+	d, err := sampling.NewDesign(rec, &sampling.DesignOptions{Weight: "weight", Strata: "stratum", PSU: "psu"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func TestComputeConsistency(t *testing.T) {
 	}
 
 	// Unweighted: exact simple percentages from the raw codes.
-	du, err := sampling.NewDesign(rec, &sampling.DesignSpec{})
+	du, err := sampling.NewDesign(rec, &sampling.DesignOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +255,7 @@ func TestComputeConsistency(t *testing.T) {
 	}
 	rec0 := withWeights(t, rec, w0)
 	defer rec0.Release()
-	d0, err := sampling.NewDesign(rec0, &sampling.DesignSpec{Weight: "w0", Strata: "stratum", PSU: "psu"})
+	d0, err := sampling.NewDesign(rec0, &sampling.DesignOptions{Weight: "w0", Strata: "stratum", PSU: "psu"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ func readIPAGoldens(t *testing.T) []map[string]string {
 func TestIPAOfMatchesR(t *testing.T) {
 	rec := loadFixture(t)
 	defer rec.Release()
-	d, err := sampling.NewDesign(rec, &sampling.DesignSpec{Weight: "weight", Strata: "stratum", PSU: "psu"})
+	d, err := sampling.NewDesign(rec, &sampling.DesignOptions{Weight: "weight", Strata: "stratum", PSU: "psu"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestIPAOfMatchesR(t *testing.T) {
 func TestIPAOfConsistent(t *testing.T) {
 	rec := loadFixture(t)
 	defer rec.Release()
-	d, err := sampling.NewDesign(rec, &sampling.DesignSpec{Weight: "weight"})
+	d, err := sampling.NewDesign(rec, &sampling.DesignOptions{Weight: "weight"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestIPAOfConsistent(t *testing.T) {
 	}
 	rec0 := withWeights(t, rec, w0)
 	defer rec0.Release()
-	d0, err := sampling.NewDesign(rec0, &sampling.DesignSpec{Weight: "w0"})
+	d0, err := sampling.NewDesign(rec0, &sampling.DesignOptions{Weight: "w0"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +246,7 @@ func BenchmarkImportancePerformanceOf(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer rec.Release()
-	d, err := sampling.NewDesign(rec, &sampling.DesignSpec{Weight: "weight"})
+	d, err := sampling.NewDesign(rec, &sampling.DesignOptions{Weight: "weight"})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func ExampleTrend() {
 			panic(err)
 		}
 		defer rec.Release()
-		d, err := sampling.NewDesign(rec, &sampling.DesignSpec{Weight: "weight", Strata: "stratum", PSU: "psu"})
+		d, err := sampling.NewDesign(rec, &sampling.DesignOptions{Weight: "weight", Strata: "stratum", PSU: "psu"})
 		if err != nil {
 			panic(err)
 		}

@@ -30,7 +30,7 @@ func trendSynthYears(t testing.TB, mem memory.Allocator, years []int, psus, ball
 		}
 		recs = append(recs, rb)
 		truth = tr
-		d, err := sampling.NewDesign(rb, &sampling.DesignSpec{Weight: "weight", Strata: "stratum", PSU: "psu"})
+		d, err := sampling.NewDesign(rb, &sampling.DesignOptions{Weight: "weight", Strata: "stratum", PSU: "psu"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -252,7 +252,7 @@ func TestTrendErrors(t *testing.T) {
 	defer r24.Release()
 	r25 := mergeBallots(t, mem, q, 2025, []string{"Phú Thọ", "Hà Nội"}, []float64{10, 10}, []int{5, 5}, []int{2, 3})
 	defer r25.Release()
-	spec := &sampling.DesignSpec{Weight: "weight", Strata: "stratum"}
+	spec := &sampling.DesignOptions{Weight: "weight", Strata: "stratum"}
 	d24, err := sampling.NewDesign(r24, spec)
 	if err != nil {
 		t.Fatal(err)

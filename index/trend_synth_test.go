@@ -46,7 +46,7 @@ func TestTrendRecoversSyntheticTruth(t *testing.T) {
 			t.Fatal(err)
 		}
 		truth = tr
-		d, err := sampling.NewDesign(rb, &sampling.DesignSpec{Weight: "weight", Strata: "stratum", PSU: "psu"})
+		d, err := sampling.NewDesign(rb, &sampling.DesignOptions{Weight: "weight", Strata: "stratum", PSU: "psu"})
 		if err != nil {
 			rb.Release()
 			t.Fatal(err)

@@ -32,7 +32,7 @@ func TestVsNationDiffR(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rec.Release()
-	d, err := sampling.NewDesign(rec, &sampling.DesignSpec{Weight: "weight", Strata: "stratum", PSU: "psu"})
+	d, err := sampling.NewDesign(rec, &sampling.DesignOptions{Weight: "weight", Strata: "stratum", PSU: "psu"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +211,7 @@ func TestVsNationDiffPerDomain(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rec, num, den, strata := vsNationTestRecord(t, tc.psuOf, tc.fpc)
 			defer rec.Release()
-			spec := &sampling.DesignSpec{Weight: "weight", Strata: "stratum", PSU: "psu", Lonely: tc.lonely, Variance: tc.vr, Replicates: 30}
+			spec := &sampling.DesignOptions{Weight: "weight", Strata: "stratum", PSU: "psu", Lonely: tc.lonely, Variance: tc.vr, Replicates: 30}
 			if tc.fpc > 0 {
 				spec.FPC = "fpc"
 			}

@@ -80,10 +80,10 @@ const (
 	SubBootstrap
 	// BRR is balanced repeated replication for 2 PSUs per stratum (type="BRR").
 	BRR
-	// Fay is Fay's BRR with DesignSpec.FayRho (type="Fay").
+	// Fay is Fay's BRR with DesignOptions.FayRho (type="Fay").
 	Fay
 	// SuppliedReplicates uses replicate weight columns in the data
-	// (DesignSpec.RepWeightsPrefix; R svrepdesign).
+	// (DesignOptions.RepWeightsPrefix; R svrepdesign).
 	SuppliedReplicates
 )
 
@@ -109,10 +109,15 @@ func ParseVarianceMethod(s string) (VarianceMethod, error) {
 	return 0, fmt.Errorf("sampling: unknown variance method %q (want one of %s)", s, strings.Join(desVarianceNames[:], ", "))
 }
 
-// DesignSpec describes a survey design by column names. The zero value is
+// DesignSpec is the former name of DesignOptions.
+//
+// Deprecated: use DesignOptions.
+type DesignSpec = DesignOptions
+
+// DesignOptions describes a survey design by column names. The zero value is
 // an unweighted simple random sample with replacement (every row weighs 1,
 // one stratum, each row its own PSU, no fpc, linearization).
-type DesignSpec struct {
+type DesignOptions struct {
 	// Weight, Strata, PSU and FPC are column names; "" means absent:
 	// weights 1, one stratum, each row its own PSU, no finite population
 	// correction. FPC holds the first-stage number of PSUs in the stratum
@@ -220,7 +225,7 @@ func (e *LonelyPSUError) Is(target error) bool { return target == ErrLonelyPSU }
 // stratum and PSU codes, first-stage fpc and, for replicate methods, the
 // replicate weights. It is immutable and safe for concurrent use.
 type Design struct {
-	spec DesignSpec
+	spec DesignOptions
 	n    int
 	w    []float64
 	// stratum[i], psu[i]: dense codes in the sorted order of the labels
@@ -287,7 +292,7 @@ func (d *Design) Stratum() []int32 { return d.stratum }
 func (d *Design) PSU() []int32 { return d.psu }
 
 // Spec returns a copy of the spec the design was built from.
-func (d *Design) Spec() DesignSpec { return d.spec }
+func (d *Design) Spec() DesignOptions { return d.spec }
 
 // Variance returns the variance method.
 func (d *Design) Variance() VarianceMethod { return d.spec.Variance }
@@ -308,8 +313,8 @@ func (d *Design) Replicates() int {
 // inconsistent fpc (ErrBadFPC), a single-PSU stratum under LonelyFail
 // (*LonelyPSUError), an unknown column (wrapping ErrMissingColumn,
 // listing the available ones).
-func NewDesign(rec arrow.RecordBatch, spec *DesignSpec) (*Design, error) {
-	var s DesignSpec
+func NewDesign(rec arrow.RecordBatch, spec *DesignOptions) (*Design, error) {
+	var s DesignOptions
 	if spec != nil {
 		s = *spec
 		s.RepRScales = append([]float64(nil), spec.RepRScales...)

@@ -76,7 +76,7 @@ func TestBadWeights(t *testing.T) {
 	w := []*float64{fp(1), fp(-2), fp(math.NaN()), nil, fp(math.Inf(1)), fp(0), fp(3)}
 	rec := estRecord(t, mem, estCol{name: "w", f: w})
 	defer rec.Release()
-	_, err := NewDesign(rec, &DesignSpec{Weight: "w"})
+	_, err := NewDesign(rec, &DesignOptions{Weight: "w"})
 	if !errors.Is(err, ErrBadWeight) {
 		t.Fatalf("err = %v, want ErrBadWeight", err)
 	}
@@ -88,7 +88,7 @@ func TestBadWeights(t *testing.T) {
 	// zero weights are allowed: they count in n, not in the estimate
 	rec2 := estRecord(t, mem, estCol{name: "w", f: estFloats(1, 0, 2)}, estCol{name: "y", f: estFloats(1, 100, 4)})
 	defer rec2.Release()
-	d, err := NewDesign(rec2, &DesignSpec{Weight: "w"})
+	d, err := NewDesign(rec2, &DesignOptions{Weight: "w"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,11 +112,11 @@ func TestNotNested(t *testing.T) {
 		estCol{name: "st", s: []string{"a", "a", "b", "b"}},
 		estCol{name: "psu", s: []string{"1", "2", "1", "2"}})
 	defer rec.Release()
-	_, err := NewDesign(rec, &DesignSpec{Strata: "st", PSU: "psu"})
+	_, err := NewDesign(rec, &DesignOptions{Strata: "st", PSU: "psu"})
 	if !errors.Is(err, ErrNotNested) || !strings.Contains(err.Error(), "nest the PSUs") || !strings.Contains(err.Error(), `PSU "1" in strata "a" and "b"`) {
 		t.Fatalf("err = %v, want ErrNotNested suggesting nesting", err)
 	}
-	d, err := NewDesign(rec, &DesignSpec{Strata: "st", PSU: "psu", Nest: true})
+	d, err := NewDesign(rec, &DesignOptions{Strata: "st", PSU: "psu", Nest: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestLonelyFail(t *testing.T) {
 		estCol{name: "psu", s: []string{"1", "2", "3", "4", "5", "6"}},
 		estCol{name: "fpc", f: estFloats(10, 10, 5, 10, 10, 1)})
 	defer rec.Release()
-	_, err := NewDesign(rec, &DesignSpec{Strata: "st", PSU: "psu"})
+	_, err := NewDesign(rec, &DesignOptions{Strata: "st", PSU: "psu"})
 	var le *LonelyPSUError
 	if !errors.As(err, &le) || !errors.Is(err, ErrLonelyPSU) {
 		t.Fatalf("err = %v, want *LonelyPSUError", err)
@@ -142,7 +142,7 @@ func TestLonelyFail(t *testing.T) {
 		t.Errorf("lonely strata %v (%v), want b, d", le.Strata, err)
 	}
 	// with fpc, stratum d (N = n = 1) is a certainty stratum, not lonely (R onestrat)
-	_, err = NewDesign(rec, &DesignSpec{Strata: "st", PSU: "psu", FPC: "fpc"})
+	_, err = NewDesign(rec, &DesignOptions{Strata: "st", PSU: "psu", FPC: "fpc"})
 	if !errors.As(err, &le) || strings.Join(le.Strata, ",") != "b" {
 		t.Errorf("with fpc: err = %v, want lonely stratum b only", err)
 	}
@@ -153,7 +153,7 @@ func TestUnknownColumn(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	rec := estRecord(t, mem, estCol{name: "weight", f: estFloats(1, 2)}, estCol{name: "y", f: estFloats(1, 2)})
 	defer rec.Release()
-	for _, spec := range []DesignSpec{{Weight: "wt"}, {Strata: "wt"}, {PSU: "wt"}, {FPC: "wt"}} {
+	for _, spec := range []DesignOptions{{Weight: "wt"}, {Strata: "wt"}, {PSU: "wt"}, {FPC: "wt"}} {
 		_, err := NewDesign(rec, &spec)
 		if !errors.Is(err, ErrMissingColumn) || !strings.Contains(err.Error(), "weight, y") || !strings.Contains(err.Error(), "wt") {
 			t.Errorf("%+v: err = %v, want missing column listing weight, y", spec, err)
@@ -211,7 +211,7 @@ func TestEmptyDomain(t *testing.T) {
 // the mean of the subset of the domain's rows (estimate).
 func TestDomainConsistency(t *testing.T) {
 	rec := estLoad(t, "apistrat")
-	d, err := NewDesign(rec, &DesignSpec{Weight: "pw", Strata: "stype"})
+	d, err := NewDesign(rec, &DesignOptions{Weight: "pw", Strata: "stype"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +253,7 @@ func TestDomainConsistency(t *testing.T) {
 	mem := memory.NewGoAllocator()
 	sub := estRecord(t, mem, estCol{name: "api00", f: sy}, estCol{name: "pw", f: sw}, estCol{name: "stype", s: sst})
 	defer sub.Release()
-	ds, err := NewDesign(sub, &DesignSpec{Weight: "pw", Strata: "stype"})
+	ds, err := NewDesign(sub, &DesignOptions{Weight: "pw", Strata: "stype"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +271,7 @@ func TestDomainConsistency(t *testing.T) {
 // combined variable; the covariance of two means matches R vcov(svymean(~api00+api99)).
 func TestCombosAndCov(t *testing.T) {
 	rec := estLoad(t, "apistrat")
-	d, err := NewDesign(rec, &DesignSpec{Weight: "pw", Strata: "stype"})
+	d, err := NewDesign(rec, &DesignOptions{Weight: "pw", Strata: "stype"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,7 +361,7 @@ func TestCIMatchesR(t *testing.T) {
 	}
 	// the share itself from our estimator equals R's svyciprop estimate and SE
 	rec := estLoad(t, "apistrat")
-	d, _ := NewDesign(rec, &DesignSpec{Weight: "pw", Strata: "stype"})
+	d, _ := NewDesign(rec, &DesignOptions{Weight: "pw", Strata: "stype"})
 	es, err := d.Mean(rec, []string{"yes"}, &EstimateOptions{CI: Beta})
 	if err != nil {
 		t.Fatal(err)

@@ -48,7 +48,7 @@ func TestDomainDFBruteForce(t *testing.T) {
 	}
 	rec := estRecord(t, mem, estCol{name: "h", s: strata}, estCol{name: "p", s: psus}, estCol{name: "w", f: w})
 	defer rec.Release()
-	d, err := NewDesign(rec, &DesignSpec{Weight: "w", Strata: "h", PSU: "p"})
+	d, err := NewDesign(rec, &DesignOptions{Weight: "w", Strata: "h", PSU: "p"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestDomainDFBruteForce(t *testing.T) {
 	rec2 := estRecord(t, mem, estCol{name: "h", s: strata}, estCol{name: "p", s: psus}, estCol{name: "w", f: w},
 		estCol{name: "x", f: x}, estCol{name: "by", s: by})
 	defer rec2.Release()
-	d2, err := NewDesign(rec2, &DesignSpec{Weight: "w", Strata: "h", PSU: "p"})
+	d2, err := NewDesign(rec2, &DesignOptions{Weight: "w", Strata: "h", PSU: "p"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestDomainDFReplicates(t *testing.T) {
 		estCol{name: "p", s: []string{"1", "2", "3", "4", "5", "6"}},
 		estCol{name: "w", f: estFloats(1, 2, 3, 4, 5, 6)})
 	defer rec.Release()
-	d, err := NewDesign(rec, &DesignSpec{Weight: "w", Strata: "h", PSU: "p", Variance: JKn})
+	d, err := NewDesign(rec, &DesignOptions{Weight: "w", Strata: "h", PSU: "p", Variance: JKn})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,7 +97,7 @@ func estBenchDesign(b *testing.B, n, H, P, K int) (*estBench, arrow.RecordBatch,
 	b.Helper()
 	data := estMakeBench(n, H, P, K)
 	rec := data.record()
-	d, err := NewDesign(rec, &DesignSpec{Weight: "weight", Strata: "province", PSU: "psu"})
+	d, err := NewDesign(rec, &DesignOptions{Weight: "weight", Strata: "province", PSU: "psu"})
 	if err != nil {
 		rec.Release()
 		b.Fatal(err)
@@ -285,7 +285,7 @@ func TestSideBySideR(t *testing.T) {
 	start := time.Now()
 	cpu0 := estCPUSeconds()
 	for r := 0; r < runs; r++ {
-		d, err := NewDesign(rec, &DesignSpec{Weight: "weight", Strata: "province", PSU: "psu"})
+		d, err := NewDesign(rec, &DesignOptions{Weight: "weight", Strata: "province", PSU: "psu"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -29,7 +29,7 @@ func ExampleDesign_Mean() {
 	rec := b.NewRecordBatch()
 	defer rec.Release()
 
-	d, err := sampling.NewDesign(rec, &sampling.DesignSpec{Weight: "weight", Strata: "province"})
+	d, err := sampling.NewDesign(rec, &sampling.DesignOptions{Weight: "weight", Strata: "province"})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -108,18 +108,18 @@ func estDomainsWithout(t testing.TB, rec arrow.RecordBatch, col, out string) (*D
 // estDesigns are the Go equivalents of the R designs in estimation.R.
 var estDesigns = map[string]struct {
 	file string
-	spec DesignSpec
+	spec DesignOptions
 }{
-	"strat":            {"apistrat", DesignSpec{Weight: "pw", Strata: "stype"}},
-	"stratfpc":         {"apistrat", DesignSpec{Weight: "pw", Strata: "stype", FPC: "fpc"}},
-	"clus1":            {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum"}},
-	"clus1fpc":         {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", FPC: "fpc"}},
-	"clus2":            {"apiclus2", DesignSpec{Weight: "pw", PSU: "dnum", FPC: "fpc1"}},
-	"unw":              {"apistrat", DesignSpec{}},
-	"lonely_remove":    {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyRemove}},
-	"lonely_certainty": {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyCertainty}},
-	"lonely_adjust":    {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyAdjust}},
-	"lonely_average":   {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyAverage}},
+	"strat":            {"apistrat", DesignOptions{Weight: "pw", Strata: "stype"}},
+	"stratfpc":         {"apistrat", DesignOptions{Weight: "pw", Strata: "stype", FPC: "fpc"}},
+	"clus1":            {"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum"}},
+	"clus1fpc":         {"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", FPC: "fpc"}},
+	"clus2":            {"apiclus2", DesignOptions{Weight: "pw", PSU: "dnum", FPC: "fpc1"}},
+	"unw":              {"apistrat", DesignOptions{}},
+	"lonely_remove":    {"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyRemove}},
+	"lonely_certainty": {"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyCertainty}},
+	"lonely_adjust":    {"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyAdjust}},
+	"lonely_average":   {"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyAverage}},
 }
 
 func estDomainLabel(dv []DomainValue) string {

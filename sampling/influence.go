@@ -6,7 +6,7 @@ import (
 )
 
 // vrInfluence is the linearization of EstimateRatios when
-// DesignSpec.AdjustInfluence is set (calibrated weights). For every domain g
+// DesignOptions.AdjustInfluence is set (calibrated weights). For every domain g
 // and every estimand or combination j it builds the influence vector of the
 // whole sample in the original row order,
 //

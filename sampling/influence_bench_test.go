@@ -3,7 +3,7 @@ package sampling
 import "testing"
 
 // BenchmarkEstimateRatiosInfluence: the calibration-aware path
-// (DesignSpec.AdjustInfluence) on 40,000 SIPAS-like ballots, 22 criterion
+// (DesignOptions.AdjustInfluence) on 40,000 SIPAS-like ballots, 22 criterion
 // ratios + 6 composites, national and by province (63 strata × 20 PSUs),
 // with a post-stratification residual hook over 3 classes (two passes over
 // the rows, as R's postStratify adjustment) — the engine's own cost per
@@ -31,7 +31,7 @@ func BenchmarkEstimateRatiosInfluence(b *testing.B) {
 	combos := estSIPASCombos(K)
 	for _, withHook := range []bool{false, true} {
 		name := "fast"
-		spec := &DesignSpec{Weight: "weight", Strata: "province", PSU: "psu"}
+		spec := &DesignOptions{Weight: "weight", Strata: "province", PSU: "psu"}
 		if withHook {
 			name = "hook"
 			spec.AdjustInfluence = infEach(hook)

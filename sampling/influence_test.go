@@ -43,7 +43,7 @@ func infRatios(t *testing.T, name string) (*Ratios, map[string][]string) {
 	return r, labels
 }
 
-// infEach makes a block hook (DesignSpec.AdjustInfluence) of a
+// infEach makes a block hook (DesignOptions.AdjustInfluence) of a
 // one-vector adjustment.
 func infEach(f func(z []float64)) func(zs ...[]float64) {
 	return func(zs ...[]float64) {
@@ -84,14 +84,14 @@ func infRelClose(a, b, tol float64) bool {
 func TestInfluenceIdentityHookMatchesEngine(t *testing.T) {
 	cases := []struct {
 		file string
-		spec DesignSpec
+		spec DesignOptions
 	}{
-		{"apistrat", DesignSpec{Weight: "pw", Strata: "stype", FPC: "fpc"}},
-		{"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", FPC: "fpc"}},
-		{"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyAdjust}},
-		{"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyAverage}},
-		{"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyRemove}},
-		{"apistrat", DesignSpec{}},
+		{"apistrat", DesignOptions{Weight: "pw", Strata: "stype", FPC: "fpc"}},
+		{"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", FPC: "fpc"}},
+		{"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyAdjust}},
+		{"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyAverage}},
+		{"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyRemove}},
+		{"apistrat", DesignOptions{}},
 	}
 	for ci, c := range cases {
 		t.Run(fmt.Sprintf("%d_%s", ci, c.file), func(t *testing.T) {
@@ -161,7 +161,7 @@ func TestInfluenceHookAgainstDirectVariance(t *testing.T) {
 		file, strata, psu string
 	}{{"apistrat", "stype", ""}, {"apiclus1", "", "dnum"}} {
 		rec := estLoad(t, c.file)
-		spec := DesignSpec{Weight: "pw", Strata: c.strata, PSU: c.psu, FPC: "fpc"}
+		spec := DesignOptions{Weight: "pw", Strata: c.strata, PSU: c.psu, FPC: "fpc"}
 		str := func(col string) []string {
 			cc, err := arrowio.Column(rec, col)
 			if err != nil {
@@ -293,7 +293,7 @@ func TestInfluenceCombinationsLinear(t *testing.T) {
 	r.Combos = [][]float64{{0.5, 0.5, 0}, {0, 1, -0.01}}
 	cc, _ := arrowio.Column(rec, "sch.wide")
 	cls, _, _ := arrowio.Strings(cc)
-	d, err := NewDesign(rec, &DesignSpec{Weight: "pw", PSU: "dnum", FPC: "fpc"})
+	d, err := NewDesign(rec, &DesignOptions{Weight: "pw", PSU: "dnum", FPC: "fpc"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +330,7 @@ func TestInfluenceBlocks(t *testing.T) {
 	r, _ := infRatios(t, "apiclus1")
 	cc, _ := arrowio.Column(rec, "sch.wide")
 	cls, _, _ := arrowio.Strings(cc)
-	d, err := NewDesign(rec, &DesignSpec{Weight: "pw", PSU: "dnum", FPC: "fpc"})
+	d, err := NewDesign(rec, &DesignOptions{Weight: "pw", PSU: "dnum", FPC: "fpc"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +340,7 @@ func TestInfluenceBlocks(t *testing.T) {
 	data := estMakeBench(4000, 5, 4, K)
 	rec2 := data.record()
 	defer rec2.Release()
-	d2, err := NewDesign(rec2, &DesignSpec{Weight: "weight", Strata: "province", PSU: "psu"})
+	d2, err := NewDesign(rec2, &DesignOptions{Weight: "weight", Strata: "province", PSU: "psu"})
 	if err != nil {
 		t.Fatal(err)
 	}

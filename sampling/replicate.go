@@ -170,7 +170,7 @@ func (d *Design) buildJKn() error {
 // factor is the number of times a PSU is drawn; scale ñ/((ñ−1)(R−1)) with ñ
 // the harmonic mean of n_h. SubBootstrap (R subbootweights, Rao–Wu with
 // m_h = n_h − 1): n_h − 1 draws with replacement, factor count·n_h/(n_h−1),
-// scale 1/(R−1). The generator is PCG seeded with DesignSpec.Seed.
+// scale 1/(R−1). The generator is PCG seeded with DesignOptions.Seed.
 func (d *Design) buildBootstrap() error {
 	H, P := len(d.nh), len(d.psuStratum)
 	R := d.spec.Replicates

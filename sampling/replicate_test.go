@@ -18,22 +18,22 @@ import (
 // estRepDesigns are the R replicate designs of estimation.R.
 var estRepDesigns = map[string]struct {
 	file  string
-	spec  DesignSpec
+	spec  DesignOptions
 	built bool // deterministic: our own weights must equal R's
 }{
-	"jk1":                 {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Variance: JK1}, true},
-	"jk1fpc":              {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", FPC: "fpc", Variance: JK1}, true},
-	"jkn":                 {"apistrat", DesignSpec{Weight: "pw", Strata: "stype", Variance: JKn}, true},
-	"jknfpc":              {"apistrat", DesignSpec{Weight: "pw", Strata: "stype", FPC: "fpc", Variance: JKn}, true},
-	"boot":                {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Variance: Bootstrap, Replicates: 40}, false},
-	"bootstrat":           {"apistrat", DesignSpec{Weight: "pw", Strata: "stype", PSU: "dnum", Nest: true, Variance: Bootstrap, Replicates: 30}, false},
-	"subboot":             {"apistrat", DesignSpec{Weight: "pw", Strata: "stype", PSU: "dnum", Nest: true, Variance: SubBootstrap, Replicates: 30}, false},
-	"brr":                 {"apistrat", DesignSpec{Weight: "pw", Strata: "stype", PSU: "pair", Variance: BRR}, true},
-	"fay":                 {"apistrat", DesignSpec{Weight: "pw", Strata: "stype", PSU: "pair", Variance: Fay, FayRho: 0.3}, true},
-	"jknlonely_remove":    {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Strata: "lstrat", Variance: JKn, Lonely: LonelyRemove}, true},
-	"jknlonely_certainty": {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Strata: "lstrat", Variance: JKn, Lonely: LonelyCertainty}, true},
-	"jknlonely_adjust":    {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Strata: "lstrat", Variance: JKn, Lonely: LonelyAdjust}, true},
-	"jknlonely_average":   {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Strata: "lstrat", Variance: JKn, Lonely: LonelyAverage}, true},
+	"jk1":                 {"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", Variance: JK1}, true},
+	"jk1fpc":              {"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", FPC: "fpc", Variance: JK1}, true},
+	"jkn":                 {"apistrat", DesignOptions{Weight: "pw", Strata: "stype", Variance: JKn}, true},
+	"jknfpc":              {"apistrat", DesignOptions{Weight: "pw", Strata: "stype", FPC: "fpc", Variance: JKn}, true},
+	"boot":                {"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", Variance: Bootstrap, Replicates: 40}, false},
+	"bootstrat":           {"apistrat", DesignOptions{Weight: "pw", Strata: "stype", PSU: "dnum", Nest: true, Variance: Bootstrap, Replicates: 30}, false},
+	"subboot":             {"apistrat", DesignOptions{Weight: "pw", Strata: "stype", PSU: "dnum", Nest: true, Variance: SubBootstrap, Replicates: 30}, false},
+	"brr":                 {"apistrat", DesignOptions{Weight: "pw", Strata: "stype", PSU: "pair", Variance: BRR}, true},
+	"fay":                 {"apistrat", DesignOptions{Weight: "pw", Strata: "stype", PSU: "pair", Variance: Fay, FayRho: 0.3}, true},
+	"jknlonely_remove":    {"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", Strata: "lstrat", Variance: JKn, Lonely: LonelyRemove}, true},
+	"jknlonely_certainty": {"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", Strata: "lstrat", Variance: JKn, Lonely: LonelyCertainty}, true},
+	"jknlonely_adjust":    {"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", Strata: "lstrat", Variance: JKn, Lonely: LonelyAdjust}, true},
+	"jknlonely_average":   {"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", Strata: "lstrat", Variance: JKn, Lonely: LonelyAverage}, true},
 }
 
 // estAddColumns returns rec with the columns of extra appended.
@@ -66,7 +66,7 @@ func TestReplicatesMatchR(t *testing.T) {
 		wantDF, _ := strconv.Atoi(meta[2])
 		for _, mse := range []bool{true, false} {
 			mse := mse
-			specs := map[string]DesignSpec{
+			specs := map[string]DesignOptions{
 				"supplied": {Weight: "pw", RepWeightsPrefix: "rw", RepType: "other", RepScale: scale, RepRScales: rscales, MSE: &mse},
 			}
 			if rd.built {
@@ -163,7 +163,7 @@ func TestReplicatesMatchR(t *testing.T) {
 // design, Σ_h (t_h1 − t_h2)² (Wolter 2007, §3.3).
 func TestBRRLinearExact(t *testing.T) {
 	rec := estLoad(t, "apistrat")
-	lin, err := NewDesign(rec, &DesignSpec{Weight: "pw", Strata: "stype", PSU: "pair"})
+	lin, err := NewDesign(rec, &DesignOptions{Weight: "pw", Strata: "stype", PSU: "pair"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +171,7 @@ func TestBRRLinearExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, spec := range []DesignSpec{
+	for _, spec := range []DesignOptions{
 		{Weight: "pw", Strata: "stype", PSU: "pair", Variance: BRR},
 		{Weight: "pw", Strata: "stype", PSU: "pair", Variance: Fay, FayRho: 0.5},
 	} {
@@ -226,7 +226,7 @@ func TestJK1AgreesWithLinearization(t *testing.T) {
 	defer rec.Release()
 	var se [2]float64
 	for i, v := range []VarianceMethod{Linearization, JK1} {
-		d, err := NewDesign(rec, &DesignSpec{Weight: "w", PSU: "psu", Variance: v})
+		d, err := NewDesign(rec, &DesignOptions{Weight: "w", PSU: "psu", Variance: v})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -246,10 +246,10 @@ func TestJK1AgreesWithLinearization(t *testing.T) {
 // bootstrap SE of a mean is close to the linearized one.
 func TestBootstrapFactors(t *testing.T) {
 	rec := estLoad(t, "apistrat")
-	lin, _ := NewDesign(rec, &DesignSpec{Weight: "pw", Strata: "stype", PSU: "dnum", Nest: true})
+	lin, _ := NewDesign(rec, &DesignOptions{Weight: "pw", Strata: "stype", PSU: "dnum", Nest: true})
 	want, _ := lin.Mean(rec, []string{"api00"}, nil)
 	for _, v := range []VarianceMethod{Bootstrap, SubBootstrap} {
-		d, err := NewDesign(rec, &DesignSpec{Weight: "pw", Strata: "stype", PSU: "dnum", Nest: true, Variance: v, Replicates: 2000, Seed: 7})
+		d, err := NewDesign(rec, &DesignOptions{Weight: "pw", Strata: "stype", PSU: "dnum", Nest: true, Variance: v, Replicates: 2000, Seed: 7})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -273,7 +273,7 @@ func TestBootstrapFactors(t *testing.T) {
 			t.Errorf("%v SE %v vs linearization %v", v, got[0].SE, want[0].SE)
 		}
 		// same seed, same weights
-		d2, _ := NewDesign(rec, &DesignSpec{Weight: "pw", Strata: "stype", PSU: "dnum", Nest: true, Variance: v, Replicates: 2000, Seed: 7})
+		d2, _ := NewDesign(rec, &DesignOptions{Weight: "pw", Strata: "stype", PSU: "dnum", Nest: true, Variance: v, Replicates: 2000, Seed: 7})
 		for i := range d.reps.factors {
 			if d.reps.factors[i] != d2.reps.factors[i] {
 				t.Fatalf("%v: not reproducible", v)
@@ -301,7 +301,7 @@ func TestSuppliedTypeScales(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sup, err := NewDesign(all, &DesignSpec{Weight: "pw", RepWeightsPrefix: "rw", RepType: c.typ, FayRho: c.rho})
+		sup, err := NewDesign(all, &DesignOptions{Weight: "pw", RepWeightsPrefix: "rw", RepType: c.typ, FayRho: c.rho})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -319,7 +319,7 @@ func TestSuppliedTypeScales(t *testing.T) {
 	repRec, _ := arrowio.ReadAll(filepath.Join("..", "testdata", "estimation", "repw_jk1.csv"))
 	defer repRec.Release()
 	all := estAddColumns(t, rec, repRec)
-	for _, spec := range []DesignSpec{
+	for _, spec := range []DesignOptions{
 		{RepWeightsPrefix: "rw", RepType: "jkn"},
 		{RepWeightsPrefix: "rw", RepType: "fay"},
 		{RepWeightsPrefix: "rw", RepType: "sdr"},
@@ -335,7 +335,7 @@ func TestSuppliedTypeScales(t *testing.T) {
 // TestManyCombos: more than 64 combinations (bit masks in groups of 64).
 func TestManyCombos(t *testing.T) {
 	rec := estLoad(t, "apistrat")
-	d, _ := NewDesign(rec, &DesignSpec{Weight: "pw", Strata: "stype"})
+	d, _ := NewDesign(rec, &DesignOptions{Weight: "pw", Strata: "stype"})
 	col, _ := arrowio.Column(rec, "acs.k3")
 	y, valid, _ := arrowio.Float64s(col)
 	den := make([]float64, len(y))

@@ -22,7 +22,7 @@ func TestOverallEqualsSeparateCalls(t *testing.T) {
 	yes, _ := estMeanColumn(t, rec, "yes")
 	// rows of stype M are in no domain (−1), to exercise rows outside
 	dom, code := estDomainsWithout(t, rec, "stype", "M")
-	specs := []DesignSpec{
+	specs := []DesignOptions{
 		{Weight: "pw", PSU: "dnum"},
 		{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyAverage},
 		{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyAdjust},
@@ -104,13 +104,13 @@ func TestDegenerateInputs(t *testing.T) {
 		{"no rows in domains", []float64{1, 1}, []float64{1, 2}, []int32{-1, -1}, 2},
 	} {
 		rec := estRecord(t, mem, estCol{name: "w", f: estFloats(c.w...)}, estCol{name: "y", f: estFloats(c.y...)})
-		d, err := NewDesign(rec, &DesignSpec{Weight: "w"})
+		d, err := NewDesign(rec, &DesignOptions{Weight: "w"})
 		if c.name == "one row" {
 			var le *LonelyPSUError
 			if !errors.As(err, &le) || !strings.Contains(err.Error(), "only one PSU") {
 				t.Errorf("one row: err %v, want a lonely-PSU error", err)
 			}
-			d, err = NewDesign(rec, &DesignSpec{Weight: "w", Lonely: LonelyCertainty})
+			d, err = NewDesign(rec, &DesignOptions{Weight: "w", Lonely: LonelyCertainty})
 		}
 		if err != nil {
 			rec.Release()
@@ -148,7 +148,7 @@ func TestDegenerateInputs(t *testing.T) {
 // weights: scale Σ_r (D_r − D̂)², D = Σ w y d/Σ w d − Σ w y/Σ w.
 func TestDomainVsNationCombination(t *testing.T) {
 	rec := estLoad(t, "apiclus1")
-	d, err := NewDesign(rec, &DesignSpec{Weight: "pw", PSU: "dnum", Variance: JK1})
+	d, err := NewDesign(rec, &DesignOptions{Weight: "pw", PSU: "dnum", Variance: JK1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestDomainVsNationCombination(t *testing.T) {
 		t.Errorf("combination %v (var %v), by hand %v (var %v)", res.Est[2], res.Var[2], full, v)
 	}
 	// and under linearization it is close to the jackknife (15 PSUs: within 15 %)
-	lin, _ := NewDesign(rec, &DesignSpec{Weight: "pw", PSU: "dnum"})
+	lin, _ := NewDesign(rec, &DesignOptions{Weight: "pw", PSU: "dnum"})
 	rl, _ := lin.EstimateRatios(&Ratios{Num: [][]float64{yd, y}, Den: [][]float64{ind, one}, Combos: [][]float64{{1, -1}}})
 	if r := math.Sqrt(rl.Var[2] / v); r < 0.85 || r > 1.15 {
 		t.Errorf("linearized SE %v vs JK1 %v", math.Sqrt(rl.Var[2]), math.Sqrt(v))
@@ -202,12 +202,12 @@ func TestDomainVsNationCombination(t *testing.T) {
 func TestItemsEqualNumDen(t *testing.T) {
 	for _, c := range []struct {
 		file string
-		spec DesignSpec
+		spec DesignOptions
 	}{
-		{"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum"}},
-		{"apistrat", DesignSpec{Weight: "pw", Strata: "stype", PSU: "dnum", Nest: true}}, // rows not in PSU order
-		{"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyAverage}},
-		{"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Variance: JK1}},
+		{"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum"}},
+		{"apistrat", DesignOptions{Weight: "pw", Strata: "stype", PSU: "dnum", Nest: true}}, // rows not in PSU order
+		{"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyAverage}},
+		{"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", Variance: JK1}},
 	} {
 		rec := estLoad(t, c.file)
 		d, err := NewDesign(rec, &c.spec)
@@ -287,7 +287,7 @@ func TestOverallFused(t *testing.T) {
 	data := estMakeBench(6000, 5, 4, 4)
 	rec := data.record()
 	defer rec.Release()
-	d, err := NewDesign(rec, &DesignSpec{Weight: "weight", Strata: "province", PSU: "psu"})
+	d, err := NewDesign(rec, &DesignOptions{Weight: "weight", Strata: "province", PSU: "psu"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,22 +69,22 @@ func TestVsOverallAgainstMaskedCombos(t *testing.T) {
 	mse := true
 	cases := []struct {
 		file string
-		spec DesignSpec
+		spec DesignOptions
 		hook bool
 	}{
-		{"apistrat", DesignSpec{Weight: "pw", Strata: "stype", FPC: "fpc"}, false},
-		{"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", FPC: "fpc"}, false},
-		{"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyAdjust}, false},
-		{"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyAverage}, false},
-		{"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyRemove}, false},
-		{"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyCertainty}, false},
-		{"apistrat", DesignSpec{}, false},
-		{"apistrat", DesignSpec{Weight: "pw", Strata: "stype", FPC: "fpc", Variance: JKn}, false},
-		{"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Variance: JK1, MSE: &mse}, false},
-		{"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Variance: Bootstrap, Replicates: 40}, false},
-		{"apistrat", DesignSpec{Weight: "pw", Strata: "stype", PSU: "pair", Variance: Fay, FayRho: 0.3}, false},
-		{"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", FPC: "fpc"}, true},
-		{"apistrat", DesignSpec{Weight: "pw", Strata: "stype", FPC: "fpc"}, true},
+		{"apistrat", DesignOptions{Weight: "pw", Strata: "stype", FPC: "fpc"}, false},
+		{"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", FPC: "fpc"}, false},
+		{"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyAdjust}, false},
+		{"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyAverage}, false},
+		{"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyRemove}, false},
+		{"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyCertainty}, false},
+		{"apistrat", DesignOptions{}, false},
+		{"apistrat", DesignOptions{Weight: "pw", Strata: "stype", FPC: "fpc", Variance: JKn}, false},
+		{"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", Variance: JK1, MSE: &mse}, false},
+		{"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", Variance: Bootstrap, Replicates: 40}, false},
+		{"apistrat", DesignOptions{Weight: "pw", Strata: "stype", PSU: "pair", Variance: Fay, FayRho: 0.3}, false},
+		{"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", FPC: "fpc"}, true},
+		{"apistrat", DesignOptions{Weight: "pw", Strata: "stype", FPC: "fpc"}, true},
 	}
 	for ci, c := range cases {
 		t.Run(fmt.Sprintf("%d_%s", ci, c.file), func(t *testing.T) {
@@ -157,7 +157,7 @@ func TestVsOverallAgainstMaskedCombos(t *testing.T) {
 	// an empty domain: NaN, and the other domains unaffected
 	rec := estLoad(t, "apistrat")
 	r, _ := infRatios(t, "apistrat")
-	d, err := NewDesign(rec, &DesignSpec{Weight: "pw", Strata: "stype", FPC: "fpc"})
+	d, err := NewDesign(rec, &DesignOptions{Weight: "pw", Strata: "stype", FPC: "fpc"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestVsOverallAgainstMaskedCombos(t *testing.T) {
 func TestVsOverallWholeDomain(t *testing.T) {
 	rec := estLoad(t, "apiclus1")
 	r, _ := infRatios(t, "apiclus1")
-	d, err := NewDesign(rec, &DesignSpec{Weight: "pw", PSU: "dnum", FPC: "fpc"})
+	d, err := NewDesign(rec, &DesignOptions{Weight: "pw", PSU: "dnum", FPC: "fpc"})
 	if err != nil {
 		t.Fatal(err)
 	}

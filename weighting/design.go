@@ -44,8 +44,8 @@ const (
 // Rows that a nonresponse step leaves with weight 0 stay in the design
 // with weight 0 (R's subset semantics: their PSUs are kept). Errors are
 // those of Compile, Plan.Run, Plan.Replicate and sampling.NewDesign.
-func NewDesign(rec arrow.RecordBatch, spec *Spec, design *sampling.DesignSpec) (*sampling.Design, arrow.RecordBatch, error) {
-	var ds sampling.DesignSpec
+func NewDesign(rec arrow.RecordBatch, spec *Spec, design *sampling.DesignOptions) (*sampling.Design, arrow.RecordBatch, error) {
+	var ds sampling.DesignOptions
 	if design != nil {
 		ds = *design
 	}

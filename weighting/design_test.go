@@ -56,7 +56,7 @@ func TestNewDesignMatchesR(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, rec, err := weighting.NewDesign(api, spec, &sampling.DesignSpec{Strata: "stype", FPC: "fpc"})
+		d, rec, err := weighting.NewDesign(api, spec, &sampling.DesignOptions{Strata: "stype", FPC: "fpc"})
 		if err != nil {
 			t.Fatalf("%s: %v", cs, err)
 		}
@@ -107,7 +107,7 @@ func TestNewDesignMatchesR(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, v := range []sampling.VarianceMethod{sampling.Linearization, sampling.JKn} {
-			d, rec, err := weighting.NewDesign(sip, spec, &sampling.DesignSpec{Strata: "stratum", PSU: "psu", FPC: "fpc", Nest: true, Variance: v})
+			d, rec, err := weighting.NewDesign(sip, spec, &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc", Nest: true, Variance: v})
 			if err != nil {
 				t.Fatalf("%s %v: %v", cs, v, err)
 			}
@@ -142,7 +142,7 @@ func TestNewDesignErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, ds := range []*sampling.DesignSpec{{Weight: "pw"}, {RepWeightsPrefix: "r"}, nil} {
+	for _, ds := range []*sampling.DesignOptions{{Weight: "pw"}, {RepWeightsPrefix: "r"}, nil} {
 		if _, _, err := weighting.NewDesign(api, spec, ds); err == nil {
 			t.Errorf("%+v: no error", ds)
 		}

@@ -32,7 +32,7 @@ func ExampleResult_AdjustInfluence() {
 	}
 	out := weighting.AppendWeights(memory.DefaultAllocator, rec, spec.Output, res.Weights, nil)
 	defer out.Release()
-	d, err := sampling.NewDesign(out, &sampling.DesignSpec{Weight: "weight", Strata: "stype", FPC: "fpc",
+	d, err := sampling.NewDesign(out, &sampling.DesignOptions{Weight: "weight", Strata: "stype", FPC: "fpc",
 		AdjustInfluence: res.AdjustInfluence})
 	if err != nil {
 		panic(err)
@@ -61,7 +61,7 @@ func ExampleNewDesign() {
 	if err != nil {
 		panic(err)
 	}
-	d, weighted, err := weighting.NewDesign(rec, spec, &sampling.DesignSpec{Strata: "stype", FPC: "fpc"})
+	d, weighted, err := weighting.NewDesign(rec, spec, &sampling.DesignOptions{Strata: "stype", FPC: "fpc"})
 	if err != nil {
 		panic(err)
 	}

@@ -16,7 +16,7 @@ import (
 )
 
 // The calibration-aware linearized variance of the engine
-// (sampling.DesignSpec.AdjustInfluence = weighting.Result.AdjustInfluence)
+// (sampling.DesignOptions.AdjustInfluence = weighting.Result.AdjustInfluence)
 // against R survey: svymean(~api00) and svytotal(~enroll) after
 // postStratify, rake and calibrate (linear, raking, logit, with and without
 // bounds) on apistrat and apiclus1 (testdata/weighting/se_*.csv, written by
@@ -25,14 +25,14 @@ import (
 
 // apiDesigns are the designs of the api data sets in testdata/weighting.R:
 // apistrat stratified by stype, apiclus1 one-stage clusters by dnum.
-var apiDesigns = map[string]sampling.DesignSpec{
+var apiDesigns = map[string]sampling.DesignOptions{
 	"apistrat": {Strata: "stype", FPC: "fpc"},
 	"apiclus1": {PSU: "dnum", FPC: "fpc"},
 }
 
 // engDesign applies spec to rec, appends the final weight and returns the
 // calibration-aware design over the result (release the record).
-func engDesign(t *testing.T, mem memory.Allocator, js string, rec arrow.RecordBatch, ds sampling.DesignSpec) (*sampling.Design, arrow.RecordBatch) {
+func engDesign(t *testing.T, mem memory.Allocator, js string, rec arrow.RecordBatch, ds sampling.DesignOptions) (*sampling.Design, arrow.RecordBatch) {
 	t.Helper()
 	spec, err := ParseSpecBytes([]byte(js))
 	if err != nil {
@@ -127,7 +127,7 @@ func TestEngineCalibrationSEMatchesRSIPAS(t *testing.T) {
 		spec := strings.TrimSuffix(strings.TrimSpace(string(js)), "}") + `, "output": {"weight": "final_w"}}`
 		wantEst, _ := strconv.ParseFloat(r[2], 64)
 		wantSE, _ := strconv.ParseFloat(r[3], 64)
-		d, out := engDesign(t, mem, spec, rec, sampling.DesignSpec{Strata: "stratum", PSU: "psu", FPC: "fpc", Nest: true})
+		d, out := engDesign(t, mem, spec, rec, sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc", Nest: true})
 		est, err := d.Mean(out, []string{"access_1"}, nil)
 		out.Release()
 		if err != nil {

@@ -18,7 +18,7 @@ import (
 // have z_i = 0 and stay 0.
 //
 // Several vectors may be passed at once (a block, as the variance engine
-// does: sampling.DesignSpec.AdjustInfluence); each is adjusted exactly as if
+// does: sampling.DesignOptions.AdjustInfluence); each is adjusted exactly as if
 // it were passed alone, but the work that does not depend on z (the
 // operators of the steps) is shared. The adjustment is linear in z.
 //

@@ -131,7 +131,7 @@ func newInfBench(tb testing.TB, n int, seed uint64) *infBench {
 }
 
 func (b *infBench) design(tb testing.TB, weight string, hook func(zs ...[]float64)) *sampling.Design {
-	d, err := sampling.NewDesign(b.rec, &sampling.DesignSpec{Weight: weight, Strata: "province", PSU: "psu", AdjustInfluence: hook})
+	d, err := sampling.NewDesign(b.rec, &sampling.DesignOptions{Weight: weight, Strata: "province", PSU: "psu", AdjustInfluence: hook})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -120,7 +120,7 @@ func TestApplyReplicatesR(t *testing.T) {
 		compared := 0
 		for _, mse := range []bool{false, true} {
 			mse := mse
-			d, err := sampling.NewDesign(out, &sampling.DesignSpec{Weight: "weight", RepWeightsPrefix: "repw_", RepType: "jk1",
+			d, err := sampling.NewDesign(out, &sampling.DesignOptions{Weight: "weight", RepWeightsPrefix: "repw_", RepType: "jk1",
 				RepScale: reps.Scale, RepRScales: reps.RScales, MSE: &mse, Variance: sampling.SuppliedReplicates})
 			if err != nil {
 				t.Fatal(err)

@@ -22,14 +22,14 @@ type Replicates struct {
 	Steps   [][]StepResult // per replicate (Lean: no cells or variance records)
 }
 
-// ReplicateDesignSpec is the sampling.DesignSpec that builds spec.Replicates
+// ReplicateDesignSpec is the sampling.DesignOptions that builds spec.Replicates
 // from the design weights (R as.svrepdesign on the design before weighting).
-func ReplicateDesignSpec(spec *Spec) *sampling.DesignSpec {
+func ReplicateDesignSpec(spec *Spec) *sampling.DesignOptions {
 	r := spec.Replicates
 	if r == nil {
 		return nil
 	}
-	ds := &sampling.DesignSpec{Weight: spec.DesignWeight, Strata: r.Strata, PSU: r.PSU, FPC: r.FPC,
+	ds := &sampling.DesignOptions{Weight: spec.DesignWeight, Strata: r.Strata, PSU: r.PSU, FPC: r.FPC,
 		Replicates: r.N, Seed: r.Seed}
 	switch r.Type {
 	case "jk1":
@@ -103,7 +103,7 @@ func ApplyReplicates(spec *Spec, rec arrow.RecordBatch) (*Result, *Replicates, e
 // weight (named out.Weight, replacing a column of that name) and, if reps is
 // not nil, the replicate weights out.ReplicatePrefix1..R. The caller must
 // Release the result. The replicate columns can be read back by a
-// sampling.DesignSpec with RepWeightsPrefix = out.ReplicatePrefix and
+// sampling.DesignOptions with RepWeightsPrefix = out.ReplicatePrefix and
 // RepScale/RepRScales from reps.
 func AppendWeights(mem memory.Allocator, rec arrow.RecordBatch, out OutputSpec, w []float64, reps *Replicates) arrow.RecordBatch {
 	if out.Weight == "" {

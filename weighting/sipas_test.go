@@ -97,7 +97,7 @@ func TestGoldenSIPAS(t *testing.T) {
 			out := AppendWeights(mem, rec, spec.Output, res.Weights, reps)
 			defer out.Release()
 			mse := true
-			d, err := sampling.NewDesign(out, &sampling.DesignSpec{Weight: "weight", RepWeightsPrefix: "repw_", RepType: "jkn",
+			d, err := sampling.NewDesign(out, &sampling.DesignOptions{Weight: "weight", RepWeightsPrefix: "repw_", RepType: "jkn",
 				RepScale: reps.Scale, RepRScales: reps.RScales, MSE: &mse, Variance: sampling.SuppliedReplicates})
 			if err != nil {
 				t.Fatal(err)

@@ -68,7 +68,7 @@ func addDesignFlags(fs *flag.FlagSet) *designFlags {
 }
 
 // spec returns the design spec of the flags; errors are usage errors.
-func (f *designFlags) spec() (*sampling.DesignSpec, error) {
+func (f *designFlags) spec() (*sampling.DesignOptions, error) {
 	dfr, err := sampling.ParseDFRule(f.df)
 	if err != nil {
 		return nil, usagef("--df: %q is not one of design, domain", f.df)
@@ -105,7 +105,7 @@ func (f *designFlags) spec() (*sampling.DesignSpec, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &sampling.DesignSpec{
+	s := &sampling.DesignOptions{
 		Weight: f.weight, Strata: f.strata, PSU: psu, FPC: fpc, Stages: stages, Nest: f.nest, Lonely: lonely,
 		Variance: v, Replicates: f.replicates, Seed: f.seed, FayRho: f.fayRho,
 		RepWeightsPrefix: f.repweights, RepType: f.repType, RepScale: f.repScale,
@@ -217,7 +217,7 @@ func (f *designFlags) columns() []string {
 // sampling.NewDesign over rec itself, or with --weighting
 // weighting.NewDesign, whose linearized or replicate variances account for
 // the weighting steps.
-func (f *designFlags) design(rec arrow.RecordBatch, spec *sampling.DesignSpec) (*sampling.Design, arrow.RecordBatch, error) {
+func (f *designFlags) design(rec arrow.RecordBatch, spec *sampling.DesignOptions) (*sampling.Design, arrow.RecordBatch, error) {
 	if f.wspec == nil {
 		d, err := sampling.NewDesign(rec, spec)
 		if err != nil {
@@ -310,7 +310,7 @@ func (d domainJSON) MarshalJSON() ([]byte, error) {
 
 // resolve checks the design flags once for a command: the design spec, the
 // interval method (def when --ci is not given) and the confidence level.
-func (f *designFlags) resolve(def sampling.CIMethod) (*sampling.DesignSpec, sampling.CIMethod, float64, error) {
+func (f *designFlags) resolve(def sampling.CIMethod) (*sampling.DesignOptions, sampling.CIMethod, float64, error) {
 	spec, err := f.spec()
 	if err != nil {
 		return nil, 0, 0, err
@@ -330,7 +330,7 @@ func (f *designFlags) resolve(def sampling.CIMethod) (*sampling.DesignSpec, samp
 // design flags, unless replicate weight columns PREFIX1.. are wanted) and
 // builds its design with design. The caller releases the record, which
 // carries the final weight under --weighting.
-func (f *designFlags) read(e *env, path string, spec *sampling.DesignSpec, cols []string) (*sampling.Design, arrow.RecordBatch, error) {
+func (f *designFlags) read(e *env, path string, spec *sampling.DesignOptions, cols []string) (*sampling.Design, arrow.RecordBatch, error) {
 	opts := []arrowio.Option{arrowio.WithStdin(e.stdin)}
 	if spec.RepWeightsPrefix == "" {
 		opts = append(opts, arrowio.WithColumns(estUnique(append(f.columns(), cols...))...))

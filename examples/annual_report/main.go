@@ -52,7 +52,7 @@ func run(w io.Writer, in, out, by string, year int) error {
 	fmt.Fprintf(w, "%d ballots: %d used, %d excluded\n", val.RowsIn, val.RowsUsed, val.RowsExcluded)
 
 	// 2. The indices under the survey design, by the chosen column.
-	design, err := sampling.NewDesign(val.Clean, &sampling.DesignSpec{Weight: "weight", Strata: "stratum", PSU: "psu"})
+	design, err := sampling.NewDesign(val.Clean, &sampling.DesignOptions{Weight: "weight", Strata: "stratum", PSU: "psu"})
 	if err != nil {
 		return err
 	}

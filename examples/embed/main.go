@@ -46,7 +46,7 @@ func run(w io.Writer) error {
 	defer rec.Release()
 
 	// Stratified by province, communes as PSUs, final weights.
-	design, err := sampling.NewDesign(rec, &sampling.DesignSpec{Weight: "weight", Strata: "province", PSU: "commune"})
+	design, err := sampling.NewDesign(rec, &sampling.DesignOptions{Weight: "weight", Strata: "province", PSU: "commune"})
 	if err != nil {
 		return err
 	}

@@ -77,7 +77,7 @@ func main1(w io.Writer, in, framePath, designPath string) error {
 // the plan of design over frame with each province's design effect.
 func run(w io.Writer, ballots arrow.RecordBatch, frame selection.SampleFrame, design *selection.SampleDesign) error {
 	// This year's indices by province, under this year's design.
-	d, err := sampling.NewDesign(ballots, &sampling.DesignSpec{Weight: "weight", Strata: "stratum", PSU: "psu"})
+	d, err := sampling.NewDesign(ballots, &sampling.DesignOptions{Weight: "weight", Strata: "stratum", PSU: "psu"})
 	if err != nil {
 		return err
 	}

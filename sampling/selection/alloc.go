@@ -14,8 +14,8 @@ import (
 var ErrCountsNotMet = errors.New("sample counts cannot be met")
 
 // AllocationSpec says how a domain's sample size is shared across its
-// strata. It is the "allocation" object of DESIGN.json. The zero value is
-// proportional allocation without bounds.
+// strata. It is the "allocation" object of DESIGN.json. The zero value (or
+// a nil pointer) is proportional allocation without bounds.
 type AllocationSpec struct {
 	// Method is "equal", "proportional" (the default when empty), "neyman"
 	// (with SD), "optimal" (with SD and Cost) or "power" (with Q).
@@ -88,7 +88,11 @@ func allocWeights(spec AllocationSpec, strata []StratumInfo) ([]float64, error) 
 // moves to the others. When n < Σ lo_h every stratum gets lo_h (the total
 // grows to honour the minimum); when n > Σ hi_h the error wraps
 // ErrCountsNotMet.
-func AllocateFloat(n int, spec AllocationSpec, strata []StratumInfo) ([]float64, error) {
+func AllocateFloat(n int, opt *AllocationSpec, strata []StratumInfo) ([]float64, error) {
+	var spec AllocationSpec
+	if opt != nil {
+		spec = *opt
+	}
 	if n < 0 {
 		panic("selection: Allocate: negative n")
 	}
@@ -203,7 +207,7 @@ func AllocateFloat(n int, spec AllocationSpec, strata []StratumInfo) ([]float64,
 // the strata with the largest fractional parts, ties (within 1e-9) to the
 // stratum whose Key sorts first. The bounds are integers, so the result
 // stays within them. testdata/sampling.R writes the same algorithm in R.
-func Allocate(n int, spec AllocationSpec, strata []StratumInfo) ([]int, error) {
+func Allocate(n int, spec *AllocationSpec, strata []StratumInfo) ([]int, error) {
 	x, err := AllocateFloat(n, spec, strata)
 	if err != nil {
 		return nil, err

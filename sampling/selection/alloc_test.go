@@ -38,11 +38,11 @@ func TestAllocateAgainstR(t *testing.T) {
 		strata := selGoldenStrata(t, k.set)
 		spec := AllocationSpec{Method: k.method, Q: selF(t, k.q), Min: selI(t, k.min), Max: selI(t, k.max)}
 		n := selI(t, k.n)
-		x, err := AllocateFloat(n, spec, strata)
+		x, err := AllocateFloat(n, &spec, strata)
 		if err != nil {
 			t.Fatalf("%+v: %v", k, err)
 		}
-		got, err := Allocate(n, spec, strata)
+		got, err := Allocate(n, &spec, strata)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +67,7 @@ func TestAllocateInvariants(t *testing.T) {
 	for _, method := range []string{"equal", "proportional", "power"} {
 		for _, n := range []int{0, 1, 17, 200, 1500, 6013} {
 			spec := AllocationSpec{Method: method, Q: 0.5, Min: 5}
-			got, err := Allocate(n, spec, strata)
+			got, err := Allocate(n, &spec, strata)
 			if err != nil {
 				t.Fatalf("%s n=%d: %v", method, n, err)
 			}
@@ -87,7 +87,7 @@ func TestAllocateInvariants(t *testing.T) {
 	}
 	// equal allocation of 40 over 4 strata with a = 10 and d = 3: d capped at
 	// 3 and a at 10, the other 27 split 14/13 between b and c (tie to b).
-	got, _ := Allocate(40, AllocationSpec{Method: "equal"}, strata)
+	got, _ := Allocate(40, &AllocationSpec{Method: "equal"}, strata)
 	if fmt.Sprint(got) != "[10 14 13 3]" {
 		t.Errorf("equal 40 = %v, want [10 14 13 3]", got)
 	}
@@ -95,19 +95,19 @@ func TestAllocateInvariants(t *testing.T) {
 
 func TestAllocateErrors(t *testing.T) {
 	strata := []StratumInfo{{Key: "Hà Nội", N: 10, SD: 0.5, Cost: 0}, {Key: "Huế", N: 20, SD: 0.5, Cost: 1}}
-	_, err := Allocate(31, AllocationSpec{}, strata)
+	_, err := Allocate(31, &AllocationSpec{}, strata)
 	if !errors.Is(err, ErrCountsNotMet) {
 		t.Errorf("n > N: %v, want ErrCountsNotMet", err)
 	}
-	_, err = Allocate(10, AllocationSpec{Method: "optimal"}, strata)
+	_, err = Allocate(10, &AllocationSpec{Method: "optimal"}, strata)
 	if err == nil || !strings.Contains(err.Error(), `"Hà Nội"`) || !strings.Contains(err.Error(), "cost") {
 		t.Errorf("zero cost: %v, want an error naming the stratum and cost", err)
 	}
-	_, err = Allocate(10, AllocationSpec{Method: "best"}, strata)
+	_, err = Allocate(10, &AllocationSpec{Method: "best"}, strata)
 	if err == nil || !strings.Contains(err.Error(), "allocation.method") {
 		t.Errorf("unknown method: %v", err)
 	}
-	_, err = Allocate(10, AllocationSpec{Min: 5, Max: 4}, strata)
+	_, err = Allocate(10, &AllocationSpec{Min: 5, Max: 4}, strata)
 	if err == nil || !strings.Contains(err.Error(), "allocation.min") {
 		t.Errorf("min > max: %v", err)
 	}
@@ -123,7 +123,7 @@ func ExampleAllocate() {
 		{Key: "Hà Giang:district", N: 23000},
 		{Key: "Hà Giang:province", N: 900},
 	}
-	n, err := Allocate(400, AllocationSpec{Method: "proportional", Min: 30}, strata)
+	n, err := Allocate(400, &AllocationSpec{Method: "proportional", Min: 30}, strata)
 	if err != nil {
 		panic(err)
 	}

@@ -576,7 +576,7 @@ func (t *selTree) sizes() ([]int, []selDomain, error) {
 		if err != nil {
 			return nil, nil, &SampleDesignError{Field: "size", Err: err}
 		}
-		alloc, err := Allocate(n, d.Allocation, info)
+		alloc, err := Allocate(n, &d.Allocation, info)
 		if err != nil {
 			where := "domain " + dom.key
 			if errors.Is(err, ErrCountsNotMet) {

@@ -185,7 +185,7 @@ func (s *selRun) selectUnits(h, n int) ([]int32, error) {
 		}
 		return nil, &SampleFrameError{Stratum: t.stratumID[h], Err: fmt.Errorf("%w: %d rows to select but the %s hold only %d rows; raise the stages' n or lower the size", ErrCountsNotMet, n, unit, R)}
 	}
-	alloc, err := Allocate(n, AllocationSpec{Method: "equal"}, info)
+	alloc, err := Allocate(n, &AllocationSpec{Method: "equal"}, info)
 	if err != nil {
 		return nil, &SampleFrameError{Stratum: t.stratumID[h], Err: err}
 	}

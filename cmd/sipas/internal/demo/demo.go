@@ -286,7 +286,7 @@ func runYear(ctx context.Context, cfg Config, scfg synth.Config, truth *synth.Tr
 	cfg.step(fmt.Sprintf("%d: weighting", year), t0)
 
 	t0 = time.Now()
-	y.Design, err = sampling.NewDesign(y.Ballots, &sampling.DesignSpec{Weight: "weight", Strata: selection.SampleStratumColumn, PSU: selection.SamplePSUColumn, Lonely: sampling.LonelyAdjust})
+	y.Design, err = sampling.NewDesign(y.Ballots, &sampling.DesignOptions{Weight: "weight", Strata: selection.SampleStratumColumn, PSU: selection.SamplePSUColumn, Lonely: sampling.LonelyAdjust})
 	if err != nil {
 		return nil, err
 	}
