@@ -70,7 +70,7 @@ func glmBenchData(tb testing.TB, n int) (arrow.RecordBatch, *Design, *Formula) {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(rec.Release)
-	d, err := NewDesign(rec, &DesignSpec{Weight: "weight", Strata: "province", PSU: "psu"})
+	d, err := NewDesign(rec, &DesignOptions{Weight: "weight", Strata: "province", PSU: "psu"})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestLogisticSideBySideR(t *testing.T) {
 	var res *GLMResult
 	start := time.Now()
 	for r := 0; r < runs; r++ {
-		d, err := NewDesign(rec, &DesignSpec{Weight: "weight", Strata: "province", PSU: "psu"})
+		d, err := NewDesign(rec, &DesignOptions{Weight: "weight", Strata: "province", PSU: "psu"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,15 +14,15 @@ import (
 // glmModels are the designs and formulas of testdata/glm.R.
 var glmModels = map[string]struct {
 	data    string
-	spec    DesignSpec
+	spec    DesignOptions
 	formula string
 }{
-	"clus1":        {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum"}, "yes ~ stype + ell + meals"},
-	"clus1fpc":     {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", FPC: "fpc"}, "yes ~ stype + ell + meals"},
-	"clus1na":      {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", FPC: "fpc"}, "yes ~ avg.ed + stype"},
-	"stratfpc":     {"apistrat", DesignSpec{Weight: "pw", Strata: "stype", FPC: "fpc"}, "yes ~ ell + mobility + avg.ed"},
-	"ballots":      {"ballots", DesignSpec{Weight: "weight", Strata: "stratum", PSU: "psu", FPC: "fpc"}, "satisfied ~ gender + age_group + field"},
-	"ballotsnofpc": {"ballots", DesignSpec{Weight: "weight", Strata: "stratum", PSU: "psu"}, "satisfied ~ age_group + gender"},
+	"clus1":        {"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum"}, "yes ~ stype + ell + meals"},
+	"clus1fpc":     {"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", FPC: "fpc"}, "yes ~ stype + ell + meals"},
+	"clus1na":      {"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", FPC: "fpc"}, "yes ~ avg.ed + stype"},
+	"stratfpc":     {"apistrat", DesignOptions{Weight: "pw", Strata: "stype", FPC: "fpc"}, "yes ~ ell + mobility + avg.ed"},
+	"ballots":      {"ballots", DesignOptions{Weight: "weight", Strata: "stratum", PSU: "psu", FPC: "fpc"}, "satisfied ~ gender + age_group + field"},
+	"ballotsnofpc": {"ballots", DesignOptions{Weight: "weight", Strata: "stratum", PSU: "psu"}, "satisfied ~ age_group + gender"},
 }
 
 func glmLoad(t testing.TB, name string) arrow.RecordBatch {
@@ -128,7 +128,7 @@ func glmTermIndex(res *GLMResult, term string) int {
 
 func TestLogisticErrors(t *testing.T) {
 	rec := glmLoad(t, "apiclus1")
-	d, err := NewDesign(rec, &DesignSpec{Weight: "pw", PSU: "dnum"})
+	d, err := NewDesign(rec, &DesignOptions{Weight: "pw", PSU: "dnum"})
 	if err != nil {
 		t.Fatal(err)
 	}

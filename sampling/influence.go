@@ -22,7 +22,7 @@ import (
 //
 // with the lonely-PSU policies of vrStratumEnd and LonelyAverage's scale.
 //
-// Multistage designs (DesignSpec.Stages with fpc) take this path too, with
+// Multistage designs (DesignOptions.Stages with fpc) take this path too, with
 // or without a hook: each totals vector holds the PSU totals followed by
 // the unit totals of every later stage (Design.totLen floats), and
 // infStrataCov adds the later stages' terms (stagesCov). Everything done

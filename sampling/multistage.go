@@ -37,7 +37,7 @@ type desStage struct {
 	nParent int
 }
 
-// readStages reads DesignSpec.Stages after the first stage (readFPC) has
+// readStages reads DesignOptions.Stages after the first stage (readFPC) has
 // been read and the PSUs renumbered (sortRows).
 func (d *Design) readStages(rec arrow.RecordBatch) error {
 	if len(d.spec.Stages) == 0 {

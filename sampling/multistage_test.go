@@ -24,17 +24,17 @@ func msLoad(t testing.TB, name string) arrow.RecordBatch {
 
 var msDesigns = map[string]struct {
 	data string
-	spec DesignSpec
+	spec DesignOptions
 }{
-	"clus2": {"apiclus2", DesignSpec{Weight: "pw", PSU: "dnum", FPC: "fpc1", Stages: []Stage{{Unit: "snum", FPC: "fpc2"}}}},
-	"mu284": {"mu284", DesignSpec{Weight: "w", PSU: "id1", FPC: "n1", Stages: []Stage{{Unit: "id2", FPC: "n2"}}}},
+	"clus2": {"apiclus2", DesignOptions{Weight: "pw", PSU: "dnum", FPC: "fpc1", Stages: []Stage{{Unit: "snum", FPC: "fpc2"}}}},
+	"mu284": {"mu284", DesignOptions{Weight: "w", PSU: "id1", FPC: "n1", Stages: []Stage{{Unit: "id2", FPC: "n2"}}}},
 	// the second-stage fpc as a fraction gives the same design
-	"mu284strat": {"mu284", DesignSpec{Weight: "ws", Strata: "str", PSU: "id1", FPC: "N1", Stages: []Stage{{Unit: "id2", FPC: "frac2"}}}},
-	"three_remove": {"three", DesignSpec{Weight: "w", Strata: "stratum", PSU: "psu", FPC: "fpc1", Lonely: LonelyRemove,
+	"mu284strat": {"mu284", DesignOptions{Weight: "ws", Strata: "str", PSU: "id1", FPC: "N1", Stages: []Stage{{Unit: "id2", FPC: "frac2"}}}},
+	"three_remove": {"three", DesignOptions{Weight: "w", Strata: "stratum", PSU: "psu", FPC: "fpc1", Lonely: LonelyRemove,
 		Stages: []Stage{{Unit: "ssu", FPC: "fpc2"}, {Unit: "el", FPC: "fpc3"}}}},
-	"three_certainty": {"three", DesignSpec{Weight: "w", Strata: "stratum", PSU: "psu", FPC: "fpc1", Lonely: LonelyCertainty,
+	"three_certainty": {"three", DesignOptions{Weight: "w", Strata: "stratum", PSU: "psu", FPC: "fpc1", Lonely: LonelyCertainty,
 		Stages: []Stage{{Unit: "ssu", FPC: "fpc2"}, {Unit: "el", FPC: "fpc3"}}}},
-	"three_adjust": {"three", DesignSpec{Weight: "w", Strata: "stratum", PSU: "psu", FPC: "fpc1", Lonely: LonelyAdjust,
+	"three_adjust": {"three", DesignOptions{Weight: "w", Strata: "stratum", PSU: "psu", FPC: "fpc1", Lonely: LonelyAdjust,
 		Stages: []Stage{{Unit: "ssu", FPC: "fpc2"}, {Unit: "el", FPC: "fpc3"}}}},
 }
 
@@ -140,15 +140,15 @@ func TestMultistageErrors(t *testing.T) {
 	rec := msLoad(t, "three")
 	for _, c := range []struct {
 		name string
-		spec DesignSpec
+		spec DesignOptions
 		want error
 	}{
-		{"fpc at one stage only", DesignSpec{Weight: "w", Strata: "stratum", PSU: "psu", FPC: "fpc1", Stages: []Stage{{Unit: "ssu"}}}, ErrBadFPC},
-		{"fpc varies in a PSU", DesignSpec{Weight: "w", Strata: "stratum", PSU: "psu", FPC: "fpc1", Lonely: LonelyRemove, Stages: []Stage{{Unit: "ssu", FPC: "fpc3"}}}, ErrBadFPC},
-		{"lonely SSU under fail", DesignSpec{Weight: "w", Strata: "stratum", PSU: "psu", FPC: "fpc1", Stages: []Stage{{Unit: "ssu", FPC: "fpc2"}}}, ErrLonelyPSU},
-		{"lonely SSU under average", DesignSpec{Weight: "w", Strata: "stratum", PSU: "psu", FPC: "fpc1", Lonely: LonelyAverage, Stages: []Stage{{Unit: "ssu", FPC: "fpc2"}}}, ErrLonelyPSU},
-		{"no PSU", DesignSpec{Weight: "w", Strata: "stratum", Stages: []Stage{{Unit: "el", FPC: "fpc3"}}}, ErrBadDesign},
-		{"missing column", DesignSpec{Weight: "w", Strata: "stratum", PSU: "psu", FPC: "fpc1", Lonely: LonelyRemove, Stages: []Stage{{Unit: "nosuch", FPC: "fpc2"}}}, arrowio.ErrMissingColumn},
+		{"fpc at one stage only", DesignOptions{Weight: "w", Strata: "stratum", PSU: "psu", FPC: "fpc1", Stages: []Stage{{Unit: "ssu"}}}, ErrBadFPC},
+		{"fpc varies in a PSU", DesignOptions{Weight: "w", Strata: "stratum", PSU: "psu", FPC: "fpc1", Lonely: LonelyRemove, Stages: []Stage{{Unit: "ssu", FPC: "fpc3"}}}, ErrBadFPC},
+		{"lonely SSU under fail", DesignOptions{Weight: "w", Strata: "stratum", PSU: "psu", FPC: "fpc1", Stages: []Stage{{Unit: "ssu", FPC: "fpc2"}}}, ErrLonelyPSU},
+		{"lonely SSU under average", DesignOptions{Weight: "w", Strata: "stratum", PSU: "psu", FPC: "fpc1", Lonely: LonelyAverage, Stages: []Stage{{Unit: "ssu", FPC: "fpc2"}}}, ErrLonelyPSU},
+		{"no PSU", DesignOptions{Weight: "w", Strata: "stratum", Stages: []Stage{{Unit: "el", FPC: "fpc3"}}}, ErrBadDesign},
+		{"missing column", DesignOptions{Weight: "w", Strata: "stratum", PSU: "psu", FPC: "fpc1", Lonely: LonelyRemove, Stages: []Stage{{Unit: "nosuch", FPC: "fpc2"}}}, arrowio.ErrMissingColumn},
 	} {
 		if _, err := NewDesign(rec, &c.spec); !errors.Is(err, c.want) {
 			t.Errorf("%s: error %v, want %v", c.name, err, c.want)
