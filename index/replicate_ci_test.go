@@ -20,7 +20,7 @@ func TestCriterionLogitReplicatesMatchR(t *testing.T) {
 	gold := golden.Rows(t, "../testdata/stats/index_logit_jkn.csv")
 	checked := 0
 	for _, mse := range []bool{true, false} {
-		d, err := sampling.NewDesign(rec, &sampling.DesignSpec{Weight: "weight", Strata: "stratum", PSU: "psu", Nest: true,
+		d, err := sampling.NewDesign(rec, &sampling.DesignOptions{Weight: "weight", Strata: "stratum", PSU: "psu", Nest: true,
 			Variance: sampling.JKn, MSE: &mse})
 		if err != nil {
 			t.Fatal(err)

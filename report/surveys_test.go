@@ -22,7 +22,7 @@ func surveysFixture(t *testing.T) []Survey {
 		t.Fatal(err)
 	}
 	t.Cleanup(rec.Release)
-	d, err := sampling.NewDesign(rec, &sampling.DesignSpec{Weight: "weight", Strata: "stratum", PSU: "psu", FPC: "fpc", Nest: true})
+	d, err := sampling.NewDesign(rec, &sampling.DesignOptions{Weight: "weight", Strata: "stratum", PSU: "psu", FPC: "fpc", Nest: true})
 	if err != nil {
 		t.Fatal(err)
 	}

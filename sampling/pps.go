@@ -14,8 +14,8 @@ import (
 // PPSMethod chooses the linearized variance of a first stage sampled with
 // probabilities proportional to size without replacement (R svydesign's
 // pps argument). The first-stage inclusion probabilities π_i come from
-// DesignSpec.FPC (one value per PSU) or, for PPSJoint, from the diagonal of
-// DesignSpec.JointProb.
+// DesignOptions.FPC (one value per PSU) or, for PPSJoint, from the diagonal of
+// DesignOptions.JointProb.
 type PPSMethod int
 
 const (
@@ -33,7 +33,7 @@ const (
 	// π̄_ij = (π_i + π_j)/2 (0 when π̄_ij = 1); 0 across strata.
 	PPSOverton
 	// PPSJoint is the Horvitz–Thompson variance with the joint inclusion
-	// probabilities of DesignSpec.JointProb, R pps = ppsmat(π, tolerance =
+	// probabilities of DesignOptions.JointProb, R pps = ppsmat(π, tolerance =
 	// 0): Ď_ij = (π_ij − π_i π_j)/π_ij over all pairs of PSUs (strata do not
 	// enter: the matrix carries them).
 	PPSJoint

@@ -25,17 +25,17 @@ func ppsJoint(t testing.TB) *JointProb {
 
 func ppsDesigns(t testing.TB) map[string]struct {
 	data string
-	spec DesignSpec
+	spec DesignOptions
 } {
 	return map[string]struct {
 		data string
-		spec DesignSpec
+		spec DesignOptions
 	}{
-		"el_brewer":    {"election", DesignSpec{Weight: "w", FPC: "p", PPS: PPSBrewer}},
-		"el_overton":   {"election", DesignSpec{Weight: "w", FPC: "p", PPS: PPSOverton}},
-		"el_ht":        {"election", DesignSpec{Weight: "w", PSU: "County", PPS: PPSJoint, JointProb: ppsJoint(t)}},
-		"clus_brewer":  {"clus", DesignSpec{Weight: "w", Strata: "str", PSU: "dnum", FPC: "pi", PPS: PPSBrewer}},
-		"clus_overton": {"clus", DesignSpec{Weight: "w", Strata: "str", PSU: "dnum", FPC: "pi", PPS: PPSOverton}},
+		"el_brewer":    {"election", DesignOptions{Weight: "w", FPC: "p", PPS: PPSBrewer}},
+		"el_overton":   {"election", DesignOptions{Weight: "w", FPC: "p", PPS: PPSOverton}},
+		"el_ht":        {"election", DesignOptions{Weight: "w", PSU: "County", PPS: PPSJoint, JointProb: ppsJoint(t)}},
+		"clus_brewer":  {"clus", DesignOptions{Weight: "w", Strata: "str", PSU: "dnum", FPC: "pi", PPS: PPSBrewer}},
+		"clus_overton": {"clus", DesignOptions{Weight: "w", Strata: "str", PSU: "dnum", FPC: "pi", PPS: PPSOverton}},
 	}
 }
 
@@ -84,15 +84,15 @@ func TestPPSErrors(t *testing.T) {
 	defer rec.Release()
 	for _, c := range []struct {
 		name string
-		spec DesignSpec
+		spec DesignOptions
 		want error
 	}{
-		{"no probabilities", DesignSpec{Weight: "w", PSU: "dnum", PPS: PPSBrewer}, ErrBadFPC},
-		{"weights are not probabilities", DesignSpec{Weight: "w", PSU: "dnum", FPC: "w", PPS: PPSOverton}, ErrBadFPC},
-		{"varies within a PSU", DesignSpec{Weight: "w", PSU: "dnum", FPC: "yes", PPS: PPSBrewer}, ErrBadFPC},
-		{"no joint probabilities", DesignSpec{Weight: "w", PSU: "dnum", PPS: PPSJoint}, ErrBadDesign},
-		{"joint probabilities of other PSUs", DesignSpec{Weight: "w", PSU: "dnum", PPS: PPSJoint, JointProb: ppsJoint(t)}, ErrBadFPC},
-		{"replicates", DesignSpec{Weight: "w", PSU: "dnum", FPC: "pi", PPS: PPSBrewer, Variance: JK1}, ErrBadDesign},
+		{"no probabilities", DesignOptions{Weight: "w", PSU: "dnum", PPS: PPSBrewer}, ErrBadFPC},
+		{"weights are not probabilities", DesignOptions{Weight: "w", PSU: "dnum", FPC: "w", PPS: PPSOverton}, ErrBadFPC},
+		{"varies within a PSU", DesignOptions{Weight: "w", PSU: "dnum", FPC: "yes", PPS: PPSBrewer}, ErrBadFPC},
+		{"no joint probabilities", DesignOptions{Weight: "w", PSU: "dnum", PPS: PPSJoint}, ErrBadDesign},
+		{"joint probabilities of other PSUs", DesignOptions{Weight: "w", PSU: "dnum", PPS: PPSJoint, JointProb: ppsJoint(t)}, ErrBadFPC},
+		{"replicates", DesignOptions{Weight: "w", PSU: "dnum", FPC: "pi", PPS: PPSBrewer, Variance: JK1}, ErrBadDesign},
 	} {
 		if _, err := NewDesign(rec, &c.spec); !errors.Is(err, c.want) {
 			t.Errorf("%s: error %v, want %v", c.name, err, c.want)

@@ -62,14 +62,14 @@ func TestLogitReplicatesMatchR(t *testing.T) {
 	for _, g := range gold {
 		mse := g["mse"] == "TRUE"
 		var rec arrow.RecordBatch
-		var spec DesignSpec
+		var spec DesignOptions
 		switch g["design"] {
 		case "jk1":
-			rec, spec = clus1, DesignSpec{Weight: "pw", PSU: "dnum", Variance: JK1}
+			rec, spec = clus1, DesignOptions{Weight: "pw", PSU: "dnum", Variance: JK1}
 		case "jkn":
-			rec, spec = strat, DesignSpec{Weight: "pw", Strata: "stype", Variance: JKn}
+			rec, spec = strat, DesignOptions{Weight: "pw", Strata: "stype", Variance: JKn}
 		case "boot":
-			rec, spec = bootRec, DesignSpec{Weight: "pw", RepWeightsPrefix: "rw", RepType: "other",
+			rec, spec = bootRec, DesignOptions{Weight: "pw", RepWeightsPrefix: "rw", RepType: "other",
 				RepScale: estF(t, meta[0]), RepRScales: rscales}
 		default:
 			t.Fatalf("unknown design %q", g["design"])
@@ -115,7 +115,7 @@ func TestLogitReplicatesMatchR(t *testing.T) {
 func TestBoundaryOnlyForShares(t *testing.T) {
 	g := statsGold(t, "ratio_one.csv")[0]
 	rec := estLoad(t, "apistrat")
-	d, err := NewDesign(rec, &DesignSpec{Weight: "pw", Strata: "stype"})
+	d, err := NewDesign(rec, &DesignOptions{Weight: "pw", Strata: "stype"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestBoundaryOnlyForShares(t *testing.T) {
 	// is not a subpopulation: the same column) is not a share either;
 	// the share of yes in domain stype = E where every school said yes is
 	clus1 := estLoad(t, "apiclus1")
-	dc, err := NewDesign(clus1, &DesignSpec{Weight: "pw", PSU: "dnum"})
+	dc, err := NewDesign(clus1, &DesignOptions{Weight: "pw", PSU: "dnum"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestBoundaryOnlyForShares(t *testing.T) {
 // counts the rows where the variable is missing, differs.
 func TestBetaNRowsWithValue(t *testing.T) {
 	gold := statsGold(t, "beta_n.csv")
-	specs := map[string]DesignSpec{
+	specs := map[string]DesignOptions{
 		"strat": {Weight: "pw", Strata: "stype"},
 		"clus1": {Weight: "pw", PSU: "dnum"},
 	}
@@ -198,13 +198,13 @@ func TestLonelyAdjustTotals(t *testing.T) {
 	gold := statsGold(t, "lonely_adjust.csv")
 	for _, g := range gold {
 		var rec arrow.RecordBatch
-		var spec DesignSpec
+		var spec DesignOptions
 		if g["data"] == "singleton" {
 			rec = statsLoad(t, "singleton")
-			spec = DesignSpec{Weight: "Design_Weight", Strata: "Stratum", PSU: "PSU", Lonely: LonelyAdjust}
+			spec = DesignOptions{Weight: "Design_Weight", Strata: "Stratum", PSU: "PSU", Lonely: LonelyAdjust}
 		} else {
 			rec = estLoad(t, "apiclus1")
-			spec = DesignSpec{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyAdjust}
+			spec = DesignOptions{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyAdjust}
 		}
 		for _, cov := range []bool{false, true} {
 			d, err := NewDesign(rec, &spec)

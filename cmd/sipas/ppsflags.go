@@ -9,7 +9,7 @@ import (
 )
 
 // ppsSpec sets the PPS variance of --pps (and --joint-prob for ht) on s.
-func (f *designFlags) ppsSpec(s *sampling.DesignSpec) error {
+func (f *designFlags) ppsSpec(s *sampling.DesignOptions) error {
 	m, err := sampling.ParsePPSMethod(f.pps)
 	if err != nil {
 		return usagef("--pps: %q is not one of none, brewer, overton, ht", f.pps)
