@@ -119,6 +119,7 @@ var messages = map[string]msg{
 	"nojs":                                   {"Biểu đồ cần JavaScript; các bảng vẫn đầy đủ.", "The charts need JavaScript; the tables are complete without it."},
 	"reason." + ballot.ReasonMissingID:       {"Thiếu mã phiếu", "Missing ballot id"},
 	"reason." + ballot.ReasonDuplicateID:     {"Trùng mã phiếu", "Duplicate ballot id"},
+	"reason." + ballot.ReasonBackcheckFailed: {"Phúc tra không đạt", "Failed back-check"},
 	"reason." + ballot.ReasonMissingProvince: {"Thiếu tỉnh", "Missing province"},
 	"reason." + ballot.ReasonUnknownProvince: {"Tỉnh không xác định", "Unknown province"},
 	"reason." + ballot.ReasonInvalidCode:     {"Mã trả lời không hợp lệ", "Invalid answer code"},

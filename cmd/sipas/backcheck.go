@@ -132,15 +132,8 @@ func runBCSample(e *env, c *command, args []string) error {
 	defer rec.Release()
 	var tids []string
 	if *targeted != "" {
-		t, err := arrowio.ReadAll(*targeted, arrowio.WithStdin(e.stdin), arrowio.WithColumns(*id),
-			arrowio.WithTypes(map[string]arrow.DataType{*id: arrow.BinaryTypes.String}))
-		if err != nil {
-			return readError(err)
-		}
-		tids, _, err = arrowio.Strings(t.Column(0))
-		t.Release()
-		if err != nil {
-			return badInput(fmt.Errorf("%s: column %q: %w", *targeted, *id, err))
+		if tids, err = readIDs(e, *targeted, *id); err != nil {
+			return err
 		}
 	}
 	s, err := ballot.BackcheckSample(rec, ballot.BackcheckSampleOptions{

@@ -266,3 +266,42 @@ func TestBackcheckSampleCommand(t *testing.T) {
 		t.Errorf("no seed: exit %d %s", code, stderr)
 	}
 }
+
+// validate --backcheck-failed: the confirmed ballots are excluded with
+// reason backcheck_failed, the accounting holds, and an id that is not a
+// ballot exits 2 naming it.
+func TestValidateBackcheckFailed(t *testing.T) {
+	dir := t.TempDir()
+	in := vtBallots(t, dir, "ballots.csv",
+		"B001|Hà Nội|"+good, "B002|Huế|"+good, "B003|Huế|"+good, "B004|Hà Nội|4455443322554433221175")
+	// The verdict may list a ballot several times (e.g. differences.csv).
+	failed := writeFile(t, dir, "failed.csv", "ballot_id,variable\nB002,received\nB002,sex\nB004,sex\n")
+	out, exc := filepath.Join(dir, "clean.csv"), filepath.Join(dir, "excluded.csv")
+	code, stdout, stderr := vtRun(t, "", "validate", "--in", in, "--backcheck-failed", failed, "--out", out, "--excluded", exc)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"rows in               4\n", "rows used             2\n", "rows excluded         2\n",
+		"check: 4 rows in = 2 used + 2 excluded",
+		// B004 also has an invalid code: its first reason is the verdict.
+		"backcheck_failed            2 rows",
+		`row 2 (ballot B002): backcheck_failed, column "ballot_id"`,
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	if recs := readCSV(t, out); len(recs) != 3 || recs[1][0] != "B001" || recs[2][0] != "B003" {
+		t.Errorf("clean table %v", recs)
+	}
+	bad := writeFile(t, dir, "bad.csv", "ballot_id\nB002\nB999\n")
+	out2 := filepath.Join(dir, "clean2.csv")
+	code, _, stderr = vtRun(t, "", "validate", "--in", in, "--backcheck-failed", bad, "--out", out2, "--excluded", filepath.Join(dir, "exc2.csv"))
+	if code != 2 || !strings.Contains(stderr, "B999") || !strings.Contains(stderr, "bad.csv") {
+		t.Errorf("unknown id: exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(out2); err == nil {
+		t.Error("output written despite the error")
+	}
+}

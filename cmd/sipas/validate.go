@@ -20,7 +20,7 @@ import (
 func init() {
 	c := &command{
 		name:    "validate",
-		usage:   "--in FILE [--questionnaire Q.json] [--year N] [--geography auto|1997|2025] --out FILE --excluded FILE",
+		usage:   "--in FILE [--questionnaire Q.json] [--year N] [--geography auto|1997|2025] [--backcheck-failed FILE] --out FILE --excluded FILE",
 		summary: "check ballots: write the clean table and the exclusions, with counts that reconcile",
 	}
 	c.run = func(e *env, args []string) error { return runValidate(e, c, args) }
@@ -39,6 +39,7 @@ func runValidate(e *env, c *command, args []string) error {
 	provCol := fs.String("province-col", "province", "province column (checked when present)")
 	requireProv := fs.Bool("require-province", false, "a missing province column is an error")
 	show := fs.Int("show", 20, "print the first N exclusions (0: none)")
+	failedPath := fs.String("backcheck-failed", "", "table with the id column: ballots the back-check confirmed as not filled in by their respondent, excluded as backcheck_failed")
 	if err := parseFlags(e, c, fs, args); err != nil {
 		return err
 	}
@@ -55,6 +56,10 @@ func runValidate(e *env, c *command, args []string) error {
 		return usagef("--out and --excluded cannot both be standard output")
 	case *in != "-" && (sameFile(*in, *out) || sameFile(*in, *excluded)):
 		return usagef("an output would overwrite the input %q", *in)
+	case *failedPath != "" && (sameFile(*failedPath, *out) || sameFile(*failedPath, *excluded)):
+		return usagef("an output would overwrite the input %q", *failedPath)
+	case *failedPath == "-" && *in == "-":
+		return usagef("--in and --backcheck-failed cannot both be standard input")
 	}
 	for _, p := range []string{*out, *excluded} {
 		if p != "-" {
@@ -80,6 +85,11 @@ func runValidate(e *env, c *command, args []string) error {
 	defer rec.Release()
 
 	opt := ballot.ValidateOptions{Questionnaire: q, IDColumn: *idCol, ProvinceColumn: *provCol, RequireProvince: *requireProv}
+	if *failedPath != "" {
+		if opt.BackcheckFailed, err = readIDs(e, *failedPath, *idCol); err != nil {
+			return err
+		}
+	}
 	geoNote := ""
 	if schemaHas(rec.Schema(), *provCol) {
 		gg, note, err := dataGeography(rec, g, *year)
@@ -95,6 +105,10 @@ func runValidate(e *env, c *command, args []string) error {
 	}
 	v, err := ballot.Validate(e.ctx, rec, &opt)
 	if err != nil {
+		var ie *ballot.BackcheckIDError
+		if errors.As(err, &ie) {
+			return badInput(fmt.Errorf("%s: %w (the ballots are %s)", displayName(*failedPath), err, displayName(*in)))
+		}
 		return badInput(fmt.Errorf("%s: %w", displayName(*in), err))
 	}
 	defer v.Release()
@@ -223,6 +237,28 @@ func loadQuestionnaireFlag(p string) (*index.Questionnaire, error) {
 		return index.BuiltinQuestionnaire(p)
 	}
 	return index.LoadQuestionnaire(p)
+}
+
+// readIDs reads the id column of the table at path as text (a list of
+// ballots: targeted, or failed in the back-check).
+func readIDs(e *env, path, col string) ([]string, error) {
+	t, err := arrowio.ReadAll(path, arrowio.WithStdin(e.stdin), arrowio.WithColumns(col),
+		arrowio.WithTypes(map[string]arrow.DataType{col: arrow.BinaryTypes.String}))
+	if err != nil {
+		return nil, readError(err)
+	}
+	defer t.Release()
+	ids, valid, err := arrowio.Strings(t.Column(0))
+	if err != nil {
+		return nil, badInput(fmt.Errorf("%s: column %q: %w", displayName(path), col, err))
+	}
+	out := ids[:0]
+	for i, id := range ids {
+		if valid == nil || valid[i] {
+			out = append(out, id)
+		}
+	}
+	return out, nil
 }
 
 // readError classifies an error from reading an input table: data and file

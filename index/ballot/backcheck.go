@@ -207,10 +207,10 @@ type BackcheckResult struct {
 
 // Kinds of BackcheckIDError.
 const (
-	BackcheckDuplicateID     = "duplicate"
-	BackcheckMissingID       = "missing"
-	BackcheckUnmatchedID     = "not in the survey"
-	BackcheckTargetedUnknown = "not a ballot"
+	BackcheckDuplicateID = "duplicate"
+	BackcheckMissingID   = "missing"
+	BackcheckUnmatchedID = "not in the survey"
+	BackcheckUnknownID   = "not a ballot"
 )
 
 // BackcheckIDError is a ballot id problem: ids repeated or missing in one

@@ -157,7 +157,7 @@ func BackcheckSample(rec arrow.RecordBatch, opt BackcheckSampleOptions, src rand
 		targeted[k] = true
 	}
 	if len(unknown) > 0 {
-		return nil, &BackcheckIDError{Kind: BackcheckTargetedUnknown, File: "targeted", Column: opt.ID, IDs: unknown}
+		return nil, &BackcheckIDError{Kind: BackcheckUnknownID, File: "targeted", Column: opt.ID, IDs: unknown}
 	}
 
 	text := func(name string) ([]string, error) {

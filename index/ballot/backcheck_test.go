@@ -588,3 +588,50 @@ func BenchmarkCompareBackcheck(b *testing.B) {
 		bc.Release()
 	}
 }
+
+// Validate with the back-check's verdict: the failed ballots are excluded
+// as backcheck_failed, duplicates of a failed id too, and the accounting
+// still holds. On miniRows (12 rows): B1 occurs in rows 1 (used) and 3
+// (a duplicate); B10 (row 10) has an invalid expectation code.
+func TestValidateBackcheckFailed(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	rec := recordFromJSON(t, mem, miniFields, miniRows)
+	defer rec.Release()
+	base, err := Validate(t.Context(), rec, &ValidateOptions{Questionnaire: miniQ(t), Mem: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer base.Release()
+	v, err := Validate(t.Context(), rec, &ValidateOptions{Questionnaire: miniQ(t), Mem: mem, BackcheckFailed: []string{"B10", " B1", "B10"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Release()
+	var rows []string
+	for _, e := range v.Exclusions {
+		if e.Reason == ReasonBackcheckFailed {
+			rows = append(rows, fmt.Sprintf("%d %s", e.Row, e.Value))
+		}
+	}
+	// Rows 1 and 3 (B1; row 3 also a duplicate) and row 10 (B10).
+	if got := strings.Join(rows, ","); got != "1 B1,3 B1,10 B10" {
+		t.Errorf("backcheck_failed rows %s", got)
+	}
+	if !v.Reconciles() || v.RowsIn != 12 {
+		t.Errorf("accounting: %d in, %d used, %d excluded, by reason %v", v.RowsIn, v.RowsUsed, v.RowsExcluded, v.ByReason)
+	}
+	// Row 1 was used and is now excluded; row 10's first reason becomes
+	// backcheck_failed (checked before the codes); row 3's stays
+	// duplicate_ballot_id.
+	if v.RowsUsed != base.RowsUsed-1 || v.ByReason[ReasonBackcheckFailed] != 2 ||
+		v.ByReason[ReasonDuplicateID] != base.ByReason[ReasonDuplicateID] || v.ByReason[ReasonInvalidCode] != base.ByReason[ReasonInvalidCode]-1 {
+		t.Errorf("used %d (was %d), by reason %v (was %v)", v.RowsUsed, base.RowsUsed, v.ByReason, base.ByReason)
+	}
+	// An id that is not a ballot is an error naming it.
+	_, err = Validate(t.Context(), rec, &ValidateOptions{Questionnaire: miniQ(t), Mem: mem, BackcheckFailed: []string{"B10", "Z9", "Z7"}})
+	var ie *BackcheckIDError
+	if !errors.As(err, &ie) || !slices.Equal(ie.IDs, []string{"Z9", "Z7"}) || !strings.Contains(err.Error(), "Z9, Z7") {
+		t.Errorf("unknown id: %v", err)
+	}
+}

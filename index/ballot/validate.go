@@ -25,6 +25,10 @@ const (
 	// ReasonDuplicateID: the ballot id was already used by an earlier row;
 	// the value is the 1-based row of the first occurrence.
 	ReasonDuplicateID = "duplicate_ballot_id"
+	// ReasonBackcheckFailed: the back-check confirmed that the ballot was
+	// not filled in by its respondent (an id of
+	// ValidateOptions.BackcheckFailed).
+	ReasonBackcheckFailed = "backcheck_failed"
 	// ReasonMissingProvince: the province is null or blank.
 	ReasonMissingProvince = "missing_province"
 	// ReasonUnknownProvince: the province matcher did not recognise the name;
@@ -39,7 +43,7 @@ const (
 )
 
 // reasonOrder is the order in which reasons are checked and reported.
-var reasonOrder = []string{ReasonMissingID, ReasonDuplicateID, ReasonMissingProvince, ReasonUnknownProvince, ReasonInvalidCode, ReasonAllMissing}
+var reasonOrder = []string{ReasonMissingID, ReasonDuplicateID, ReasonBackcheckFailed, ReasonMissingProvince, ReasonUnknownProvince, ReasonInvalidCode, ReasonAllMissing}
 
 // Reasons returns the exclusion reasons in the order Validate checks
 // them.
@@ -65,6 +69,10 @@ type ValidateOptions struct {
 	// the canonical names (as a string column, whatever the input type).
 	// nil: a province is only required to be non-blank.
 	Province func(raw string) (string, error)
+	// BackcheckFailed are the ids of ballots the back-check confirmed as
+	// not filled in by their respondent; each must be an id of the table
+	// (compared as text with surrounding spaces removed).
+	BackcheckFailed []string
 	// Mem allocates the output tables; nil means memory.DefaultAllocator.
 	Mem memory.Allocator
 }
@@ -138,6 +146,8 @@ func (v *Validation) Reconciles() bool {
 //     row with the same id (compared after trimming spaces) is excluded as
 //     duplicate_ballot_id with the first row's number as the value. The first
 //     occurrence keeps the id even when it is excluded for another reason;
+//   - every row whose id is in BackcheckFailed is excluded as
+//     backcheck_failed (the value is the id);
 //   - when the province column exists (or RequireProvince), the province must
 //     be non-blank (missing_province) and, with Province set, known
 //     (unknown_province);
@@ -150,9 +160,10 @@ func (v *Validation) Reconciles() bool {
 //
 // Null criterion cells are item nonresponse, like the missing codes.
 // Data problems are exclusions; a missing required column (the id column or
-// a criterion column) is an *index.MissingColumnsError, and a criterion
+// a criterion column) is an *index.MissingColumnsError, a criterion
 // column of a type that cannot hold codes is an error wrapping
-// index.ErrColumnType. ctx is passed to the Arrow kernel that filters the
+// index.ErrColumnType, and an id of BackcheckFailed that no row has is a
+// *BackcheckIDError naming it. ctx is passed to the Arrow kernel that filters the
 // clean rows.
 func Validate(ctx context.Context, rec arrow.RecordBatch, opt *ValidateOptions) (*Validation, error) {
 	if rec == nil {
@@ -194,8 +205,11 @@ func Validate(ctx context.Context, rec arrow.RecordBatch, opt *ValidateOptions) 
 	}
 	ids := rec.Column(idx[0])
 
-	// 1. Ballot ids.
+	// 1. Ballot ids, and the back-check's verdict.
 	checkIDs(ids, idCol, st)
+	if err := checkBackcheckFailed(ids, idCol, o.BackcheckFailed, st); err != nil {
+		return nil, err
+	}
 
 	// 2. Province.
 	provIdx := column.Index(rec, provCol)
@@ -418,6 +432,39 @@ func checkIDs(ids arrow.Array, col string, st *valState) {
 			lo = hi
 		}
 	}
+}
+
+// checkBackcheckFailed excludes the rows whose id is in failed; an id of
+// failed that no row has is a *BackcheckIDError.
+func checkBackcheckFailed(ids arrow.Array, col string, failed []string, st *valState) error {
+	if len(failed) == 0 {
+		return nil
+	}
+	found := make(map[string]bool, len(failed))
+	for _, id := range failed {
+		if id = strings.TrimSpace(id); id != "" {
+			found[id] = false
+		}
+	}
+	for i := 0; i < ids.Len(); i++ {
+		key := strings.TrimSpace(column.TextAt(ids, i))
+		if seen, ok := found[key]; ok && key != "" {
+			if !seen {
+				found[key] = true
+			}
+			st.add(i, ReasonBackcheckFailed, col, key, "the back-check found that this ballot was not filled in by its respondent")
+		}
+	}
+	var unknown []string
+	for _, id := range failed {
+		if id = strings.TrimSpace(id); id != "" && !found[id] && !slices.Contains(unknown, id) {
+			unknown = append(unknown, id)
+		}
+	}
+	if len(unknown) > 0 {
+		return &BackcheckIDError{Kind: BackcheckUnknownID, File: "back-check verdict", Column: col, IDs: unknown}
+	}
+	return nil
 }
 
 // checkProvinces flags missing and unknown provinces and, with canon set,
