@@ -18,6 +18,9 @@ import (
 // temporary file renamed at the end), so a failed run leaves no
 // half-written file.
 func WriteDir(dir string, data *Data, opt *Options) error {
+	if err := opt.check(); err != nil {
+		return err
+	}
 	for _, sub := range []string{"tables", "charts"} {
 		if sub == "charts" && opt != nil && opt.NoPrint {
 			continue

@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -16,7 +17,8 @@ import (
 // Vietnamese.
 type Options struct {
 	// Lang is the language of the labels: LangVI (default, also "") or
-	// LangEN.
+	// LangEN; WriteHTML and WriteDir return an error wrapping ErrLang for
+	// any other, and Tables, Figures and MapFigure panic.
 	Lang Lang
 	// Generated, when set, is printed as the date of the report (nothing
 	// reads the clock, so output is reproducible).
@@ -28,12 +30,26 @@ type Options struct {
 	MaxRadars int
 }
 
+// ErrLang is wrapped by the error of WriteHTML and WriteDir for a
+// language other than LangVI and LangEN (ParseLang reads a user's string).
+var ErrLang = errors.New("report: unknown language")
+
+// check returns an error wrapping ErrLang for an unknown language.
+func (o *Options) check() error {
+	if o == nil || o.Lang == "" || o.Lang == LangVI || o.Lang == LangEN {
+		return nil
+	}
+	return fmt.Errorf("%w %q: want %q or %q", ErrLang, string(o.Lang), LangVI, LangEN)
+}
+
+// lang is the language of o; an unknown one panics (Tables, Figures and
+// MapFigure cannot return an error; WriteHTML and WriteDir check first).
 func (o *Options) lang() Lang {
+	if err := o.check(); err != nil {
+		panic(err.Error())
+	}
 	if o == nil || o.Lang == "" {
 		return LangVI
-	}
-	if o.Lang != LangVI && o.Lang != LangEN {
-		panic(fmt.Sprintf("report: unknown language %q", o.Lang))
 	}
 	return o.Lang
 }
@@ -124,6 +140,9 @@ type rateRow struct{ Class, Issued, Returned, Valid, RR, VR string }
 func WriteHTML(w io.Writer, data *Data, opt *Options) error {
 	if data == nil {
 		panic("report: WriteHTML with nil data")
+	}
+	if err := opt.check(); err != nil {
+		return err
 	}
 	p := buildPage(data, opt)
 	return pageTemplate.Execute(w, p)

@@ -253,8 +253,8 @@ var methodsMessages = map[string]msg{
 	"methods.design":     {"Thiết kế mẫu: %s.", "Design: %s."},
 	"methods.df_domain": {"Khoảng tin cậy của mỗi đơn vị dùng phân phối t với bậc tự do của chính đơn vị đó (số PSU trừ số tầng của đơn vị, như degf(subset(design, domain)) của R): từ %d đến %d; khoảng tin cậy toàn quốc dùng %d bậc tự do của thiết kế.",
 		"Each domain's intervals use t on its own degrees of freedom (its PSUs minus its strata, R's degf(subset(design, domain))): from %d to %d here; the national ones use the design's %d."},
-	"methods.df_design": {"Khoảng tin cậy dùng phân phối t với %d bậc tự do của thiết kế (số PSU trừ số tầng), cho cả các đơn vị; đơn vị có ít PSU nên dùng bậc tự do riêng (sipas --df domain).",
-		"Intervals use t on the design's %d degrees of freedom (PSUs minus strata), for the domains too; a domain with few PSUs is better served by its own (sipas --df domain)."},
+	"methods.df_design": {"Khoảng tin cậy dùng phân phối t với %d bậc tự do của thiết kế (số PSU trừ số tầng), cho cả các đơn vị; đơn vị có ít PSU nên dùng bậc tự do riêng của đơn vị.",
+		"Intervals use t on the design's %d degrees of freedom (PSUs minus strata), for the domains too; a domain with few PSUs is better served by its own degrees of freedom."},
 }
 
 func init() {

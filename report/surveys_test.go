@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/sipas-go/sipas/index"
@@ -99,5 +101,23 @@ func TestFromSurveysErrors(t *testing.T) {
 	two := &SurveyOptions{Trend: index.TrendRunOptions{Index: index.Options{By: []string{"province", "level"}}}}
 	if _, err := FromSurveys(context.Background(), surveys, two); err == nil {
 		t.Error("two domain columns: no error")
+	}
+}
+
+// A language that is not vi or en is an error of WriteHTML and WriteDir
+// (before anything is written), not a panic.
+func TestUnknownLanguage(t *testing.T) {
+	d := buildData(t, []string{"A", "B"}, []int{2021})
+	opt := &Options{Lang: Lang("fr")}
+	var b bytes.Buffer
+	if err := WriteHTML(&b, d, opt); !errors.Is(err, ErrLang) || !strings.Contains(err.Error(), `"fr"`) {
+		t.Errorf("WriteHTML: %v", err)
+	}
+	dir := filepath.Join(t.TempDir(), "out")
+	if err := WriteDir(dir, d, opt); !errors.Is(err, ErrLang) {
+		t.Errorf("WriteDir: %v", err)
+	}
+	if _, err := os.Stat(dir); err == nil {
+		t.Error("WriteDir created the directory")
 	}
 }

@@ -109,6 +109,9 @@ func runDemo(e *env, c *command, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := e.ctx.Err(); err != nil {
+		return err // interrupted: write nothing
+	}
 	if err := report.WriteDir(*out, data, &report.Options{Lang: l}); err != nil {
 		return err
 	}

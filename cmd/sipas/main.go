@@ -14,15 +14,28 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime/debug"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
 )
 
 func main() {
-	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	// Ctrl-C (or SIGTERM) cancels the context: the long library calls
+	// return, no output is left half-written (outputs are renamed into
+	// place only when complete), and the command exits 1. A second signal
+	// kills the process as usual.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 // env is what a command may touch: its standard streams.
@@ -99,6 +112,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	rest, debug := debugFlag(args[1:])
 	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr}
 	err := runCommand(c, e, rest)
+	if err != nil && ctx.Err() != nil {
+		fmt.Fprintf(stderr, "sipas %s: interrupted (%v); no output was written\n", c.name, context.Cause(ctx))
+		return 1
+	}
 	code := exitCode(stderr, c, err)
 	if debug && err != nil {
 		printDebug(stderr, err)

@@ -172,6 +172,9 @@ func runReport(e *env, c *command, args []string) error {
 		}
 		return badInput(err)
 	}
+	if err := e.ctx.Err(); err != nil {
+		return err // interrupted: write nothing
+	}
 	if err := report.WriteDir(*out, data, &report.Options{Lang: lg}); err != nil {
 		return err
 	}

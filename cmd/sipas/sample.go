@@ -99,6 +99,9 @@ func runSample(e *env, c *command, args []string) error {
 		return smpError(*framePath, err)
 	}
 	defer rec.Release()
+	if err := e.ctx.Err(); err != nil {
+		return err // interrupted: write nothing
+	}
 	if err := arrowio.WriteRecord(*out, rec, arrowio.WithStdout(e.stdout)); err != nil {
 		return writeError(err)
 	}

@@ -82,6 +82,9 @@ func runWeight(e *env, c *command, args []string) error {
 	if err != nil {
 		return readError(err)
 	}
+	if err := e.ctx.Err(); err != nil {
+		return err // interrupted: write nothing
+	}
 	if err := arrowio.WriteRecord(*out, outRec, arrowio.WithStdout(e.stdout), arrowio.WithInputs(inputs)); err != nil {
 		return writeError(err)
 	}
