@@ -1,6 +1,7 @@
 package index
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -30,7 +31,7 @@ func BenchmarkIndex(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, err := Compute(d, rec, q, opt); err != nil {
+				if _, err := Compute(context.Background(), d, rec, q, opt); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -16,8 +16,8 @@ import (
 const noAnswer int8 = -128
 
 // InvalidCodeError reports an answer code that is neither on the scale nor
-// a declared missing code. Estimation refuses such data: `sipas validate`
-// writes those ballots to the excluded table with the reason.
+// a declared missing code. Estimation refuses such data; validation
+// (package ballot) excludes those ballots with the reason.
 type InvalidCodeError struct {
 	Column string
 	Row    int // 1-based data row
@@ -30,7 +30,7 @@ func (e *InvalidCodeError) Error() string {
 	if e.Count > 1 {
 		more = fmt.Sprintf(" (and %d more in this column)", e.Count-1)
 	}
-	return fmt.Sprintf("column %q, row %d: invalid answer code %q%s; run `sipas validate` to exclude such ballots (it writes the reason for each)", e.Column, e.Row, e.Value, more)
+	return fmt.Sprintf("column %q, row %d: invalid answer code %q%s: neither on the questionnaire's scale nor a declared missing code; validate the ballots first to exclude such ballots", e.Column, e.Row, e.Value, more)
 }
 
 // criterionCodes reads the answer columns of q's criteria with itemCodes:

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -168,13 +169,13 @@ func TestDomainDFCoverage(t *testing.T) {
 			}
 			for _, m := range methods {
 				opt := &Options{By: []string{"province"}, CI: m, NoExpectations: true}
-				des, err := Compute(d, rec, q, opt)
+				des, err := Compute(context.Background(), d, rec, q, opt)
 				if err != nil {
 					rec.Release()
 					t.Fatal(err)
 				}
 				opt.DF = sampling.DFDomain
-				dom, err := Compute(d, rec, q, opt)
+				dom, err := Compute(context.Background(), d, rec, q, opt)
 				if err != nil {
 					rec.Release()
 					t.Fatal(err)

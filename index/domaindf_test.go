@@ -1,6 +1,7 @@
 package index
 
 import (
+	"context"
 	"testing"
 
 	"github.com/sipas-go/sipas/internal/golden"
@@ -29,7 +30,7 @@ func TestDomainDFMatchesR(t *testing.T) {
 		}
 		for _, by := range []string{"province", "level", "field"} {
 			for _, ci := range []sampling.CIMethod{sampling.Logit, sampling.Wald} {
-				res, err := Compute(d, rec, nil, &Options{By: []string{by}, CI: ci, DF: sampling.DFDomain})
+				res, err := Compute(context.Background(), d, rec, nil, &Options{By: []string{by}, CI: ci, DF: sampling.DFDomain})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -109,11 +110,11 @@ func TestDomainDFWidens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base, err := Compute(d, rec, nil, &Options{By: []string{"province"}, CI: sampling.Wald})
+	base, err := Compute(context.Background(), d, rec, nil, &Options{By: []string{"province"}, CI: sampling.Wald})
 	if err != nil {
 		t.Fatal(err)
 	}
-	dom, err := Compute(d, rec, nil, &Options{By: []string{"province"}, CI: sampling.Wald, DF: sampling.DFDomain})
+	dom, err := Compute(context.Background(), d, rec, nil, &Options{By: []string{"province"}, CI: sampling.Wald, DF: sampling.DFDomain})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,45 @@ import (
 	"github.com/sipas-go/sipas/internal/provinces"
 )
 
+// Geography is a province geography of Vietnam: the one in which province
+// names are read and domains reported (METHODOLOGY §8).
+type Geography int
+
+const (
+	// GeoAuto is the geography of the data's year: Geo1997 up to 2024,
+	// Geo2025 from 2025 on.
+	GeoAuto Geography = iota
+	// Geo1997 is the 63 provinces in force from 1997 to 2024.
+	Geo1997
+	// Geo2025 is the 34 provinces formed in 2025.
+	Geo2025
+)
+
+// GeographyOf returns the geography of the data of year: Geo1997 up to
+// 2024, Geo2025 from 2025 on.
+func GeographyOf(year int) Geography { return Geography(provinces.GeographyForYear(year)) }
+
+// String returns "auto", "1997" or "2025", the spelling ParseGeography reads.
+func (g Geography) String() string { return provinces.Geography(g).String() }
+
+// ParseGeography reads "auto", "1997" or "2025" (case and surrounding spaces
+// ignored).
+func ParseGeography(s string) (Geography, error) {
+	g, err := provinces.ParseGeography(s)
+	if err != nil {
+		return GeoAuto, fmt.Errorf("index: unknown geography %q: want auto, 1997 (the 63 provinces) or 2025 (the 34)", s)
+	}
+	return Geography(g), nil
+}
+
+// forYear resolves GeoAuto to the geography of year.
+func (g Geography) forYear(year int) Geography {
+	if g == GeoAuto {
+		return GeographyOf(year)
+	}
+	return g
+}
+
 // ErrGeography is wrapped by the errors of ProvincesIn and of Trend about
 // geographies that cannot be used together (2025 data in the 63 provinces,
 // or years on both sides of the 2025 merger read each in its own geography).
@@ -25,12 +64,12 @@ var ErrGeography = errors.New("incompatible province geography")
 
 // ProvincesIn returns a copy of rec whose column col holds the canonical
 // province names of geography target (METHODOLOGY §8). The data's names
-// are read in the geography of its year (provinces.GeographyForYear: the
-// 63 provinces up to 2024, the 34 from 2025); target GeoAuto means that
-// same geography (the names are only made canonical).
+// are read in the geography of its year (GeographyOf: the 63 provinces up
+// to 2024, the 34 from 2025); target GeoAuto means that same geography (the
+// names are only made canonical).
 //
 // With target Geo2025 on data of a year up to 2024 each ballot's province
-// is mapped to the 2025 province it became part of (provinces.To2025):
+// is mapped to the 2025 province it became part of (the crosswalk):
 // this re-aggregates old-year microdata to the new provinces. Only the
 // domain variable changes; the weights, strata and PSUs stay as they are,
 // so the domain estimates of a merged province are weighted by the old
@@ -44,19 +83,22 @@ var ErrGeography = errors.New("incompatible province geography")
 // merged province cannot be split without a finer geography). Null cells
 // stay null (no domain). A name that is not a province of the year's
 // geography is an error naming the column, 1-based row, year and the
-// closest names (wrapping provinces.ErrUnknown). The caller releases the
+// closest names. The caller releases the
 // result; columns other than col are shared with rec.
 //
-// cw, when not nil, replaces the built-in crosswalk (provinces.To2025) for
-// the mapping to 2025 (see LoadCrosswalk).
-func ProvincesIn(rec arrow.RecordBatch, col string, year int, target provinces.Geography, cw Crosswalk, mem memory.Allocator) (arrow.RecordBatch, error) {
+// cw, when not nil, replaces the built-in crosswalk for the mapping to 2025
+// (see LoadCrosswalk).
+func ProvincesIn(rec arrow.RecordBatch, col string, year int, target Geography, cw Crosswalk, mem memory.Allocator) (arrow.RecordBatch, error) {
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	src := provinces.GeographyForYear(year)
-	dst := target.ForYear(year)
-	if src == provinces.Geo2025 && dst == provinces.Geo1997 {
-		return nil, fmt.Errorf("year %d: %w: data from 2025 on names the 34 merged provinces, which cannot be split into the 63 of 1997–2024; use --geography 2025 (old years re-aggregated to the 34) or auto", year, ErrGeography)
+	if target < GeoAuto || target > Geo2025 {
+		panic(fmt.Sprintf("index: ProvincesIn: unknown geography %d", int(target)))
+	}
+	src := GeographyOf(year)
+	dst := target.forYear(year)
+	if src == Geo2025 && dst == Geo1997 {
+		return nil, fmt.Errorf("year %d: %w: data from 2025 on names the 34 merged provinces, which cannot be split into the 63 of 1997–2024; report them in the 2025 geography (old years re-aggregated to the 34) or in each year's own", year, ErrGeography)
 	}
 	idx := rec.Schema().FieldIndices(col)
 	if len(idx) == 0 {
@@ -67,7 +109,7 @@ func ProvincesIn(rec arrow.RecordBatch, col string, year int, target provinces.G
 	if err != nil {
 		return nil, fmt.Errorf("column %q: %w", col, err)
 	}
-	m := provinces.NewMatcher(src)
+	m := provinces.NewMatcher(provinces.Geography(src))
 	seen := map[string]string{}
 	b := array.NewStringBuilder(mem)
 	defer b.Release()
@@ -106,8 +148,8 @@ func ProvincesIn(rec arrow.RecordBatch, col string, year int, target provinces.G
 
 // Crosswalk maps the canonical names of the 63 provinces of 1997–2024 to
 // the canonical names of the 2025 provinces they became part of. A nil
-// Crosswalk is the built-in one (provinces.To2025, from the shared
-// provinces.csv).
+// Crosswalk is the built-in one (from the shared provinces reference
+// table).
 type Crosswalk map[string]string
 
 // To2025 maps a canonical 1997–2024 province name to its 2025 province;

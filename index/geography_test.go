@@ -1,6 +1,7 @@
 package index
 
 import (
+	"context"
 	"errors"
 	"math"
 	"strings"
@@ -92,13 +93,13 @@ func TestGeographyWeightedMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := func(spec *sampling.DesignOptions, g provinces.Geography) map[string]float64 {
+	run := func(spec *sampling.DesignOptions, g Geography) map[string]float64 {
 		d, err := sampling.NewDesign(rec, spec)
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := Trend([]TrendYear{{Year: 2024, Design: d, Ballots: rec}}, q, &TrendRunOptions{
-			Index: Options{By: []string{"province"}}, Geography: g, Mem: mem, Compare: TrendOptions{Rank: rank.Options{Draws: 200}}})
+		res, err := Trend(context.Background(), []TrendYear{{Year: 2024, Design: d, Ballots: rec}}, q, &TrendOptions{
+			Index: Options{By: []string{"province"}}, Geography: g, Mem: mem, Compare: CompareOptions{Rank: rank.Options{Draws: 200}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -119,7 +120,7 @@ func TestGeographyWeightedMerge(t *testing.T) {
 		}
 		return out
 	}
-	w := run(&sampling.DesignOptions{Weight: "weight", Strata: "stratum"}, provinces.Geo2025)
+	w := run(&sampling.DesignOptions{Weight: "weight", Strata: "stratum"}, Geo2025)
 	if math.Abs(w[merged]-86) > 1e-9 {
 		t.Errorf("weighted merged %s: %v, want 86", merged, w[merged])
 	}
@@ -133,13 +134,13 @@ func TestGeographyWeightedMerge(t *testing.T) {
 	if len(w) != 3 {
 		t.Errorf("domains %v: want the nation, %s and %s", w, merged, hanoi)
 	}
-	u := run(&sampling.DesignOptions{Strata: "stratum"}, provinces.Geo2025)
+	u := run(&sampling.DesignOptions{Strata: "stratum"}, Geo2025)
 	if math.Abs(u[merged]-70) > 1e-9 {
 		t.Errorf("unweighted merged %s: %v, want 70", merged, u[merged])
 	}
 	t.Logf("merged %s: true 86, weighted %v, unweighted %v", merged, w[merged], u[merged])
 	// In the year's own geography the old provinces stay apart.
-	a := run(&sampling.DesignOptions{Weight: "weight", Strata: "stratum"}, provinces.GeoAuto)
+	a := run(&sampling.DesignOptions{Weight: "weight", Strata: "stratum"}, GeoAuto)
 	if math.Abs(a["Phú Thọ"]-90) > 1e-9 || math.Abs(a["Vĩnh Phúc"]-50) > 1e-9 || len(a) != 4 {
 		t.Errorf("auto geography: %v", a)
 	}
@@ -174,29 +175,29 @@ func TestProvincesIn(t *testing.T) {
 	if want[provinces.Geo2025][0] != "Phú Thọ" || want[provinces.Geo1997][0] != "Vĩnh Phúc" {
 		t.Fatalf("crosswalk: %v", want)
 	}
-	for _, g := range []provinces.Geography{provinces.GeoAuto, provinces.Geo1997, provinces.Geo2025} {
+	for _, g := range []Geography{GeoAuto, Geo1997, Geo2025} {
 		out, err := ProvincesIn(rec, "province", 2020, g, nil, mem)
 		if err != nil {
 			t.Fatal(err)
 		}
 		col := out.Column(0).(*array.String)
-		exp := want[g.ForYear(2020)]
+		exp := want[provinces.Geography(g.forYear(2020))]
 		if col.Value(0) != exp[0] || col.Value(1) != exp[1] || col.IsValid(2) || col.Value(3) != exp[2] {
 			t.Errorf("%s: got %v, want %v", g, col, exp)
 		}
 		out.Release()
 	}
 	// 2025 data cannot be split into the 63.
-	if _, err := ProvincesIn(rec, "province", 2025, provinces.Geo1997, nil, mem); !errors.Is(err, ErrGeography) {
+	if _, err := ProvincesIn(rec, "province", 2025, Geo1997, nil, mem); !errors.Is(err, ErrGeography) {
 		t.Errorf("2025 data in 1997 geography: %v", err)
 	}
 	// "Vinh Phuc" is not a province in 2025: an error naming row and column.
-	_, err := ProvincesIn(rec, "province", 2025, provinces.GeoAuto, nil, mem)
+	_, err := ProvincesIn(rec, "province", 2025, GeoAuto, nil, mem)
 	if !errors.Is(err, provinces.ErrUnknown) {
 		t.Fatalf("Vinh Phuc in 2025: %v", err)
 	}
 	t.Log(err)
-	if _, err := ProvincesIn(rec, "tinh", 2020, provinces.GeoAuto, nil, mem); err == nil {
+	if _, err := ProvincesIn(rec, "tinh", 2020, GeoAuto, nil, mem); err == nil {
 		t.Error("missing column accepted")
 	}
 }
@@ -238,7 +239,7 @@ func TestCrosswalk(t *testing.T) {
 	}
 	rec := col("Vĩnh Phúc", "Hà Nội")
 	defer rec.Release()
-	out, err := ProvincesIn(rec, "province", 2024, provinces.Geo2025, small, mem)
+	out, err := ProvincesIn(rec, "province", 2024, Geo2025, small, mem)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +249,7 @@ func TestCrosswalk(t *testing.T) {
 	out.Release()
 	full := col("Vĩnh Phúc", "Phú Thọ")
 	defer full.Release()
-	if _, err := ProvincesIn(full, "province", 2024, provinces.Geo2025, small, mem); !errors.Is(err, ErrGeography) {
+	if _, err := ProvincesIn(full, "province", 2024, Geo2025, small, mem); !errors.Is(err, ErrGeography) {
 		t.Errorf("province missing from the crosswalk: %v", err)
 	}
 	for _, bad := range []string{"code,name\n01,Hà Nội\n", "name,province_2025\nAtlantis,Hà Nội\n", "name,province_2025\nHà Nội,Vĩnh Phúc\n",
@@ -256,5 +257,27 @@ func TestCrosswalk(t *testing.T) {
 		if _, err := ParseCrosswalk(strings.NewReader(bad), "bad.csv"); err == nil || !strings.Contains(err.Error(), "bad.csv") {
 			t.Errorf("%q: %v", bad, err)
 		}
+	}
+}
+
+// TestGeographyValues: index.Geography and the internal reference data's
+// geography are converted by value, so their constants must agree.
+func TestGeographyValues(t *testing.T) {
+	for _, c := range []struct {
+		g Geography
+		p provinces.Geography
+	}{{GeoAuto, provinces.GeoAuto}, {Geo1997, provinces.Geo1997}, {Geo2025, provinces.Geo2025}} {
+		if int(c.g) != int(c.p) || c.g.String() != c.p.String() {
+			t.Errorf("%v = %d, provinces %v = %d", c.g, int(c.g), c.p, int(c.p))
+		}
+		if g, err := ParseGeography(c.g.String()); err != nil || g != c.g {
+			t.Errorf("ParseGeography(%q) = %v, %v", c.g.String(), g, err)
+		}
+	}
+	if GeographyOf(2024) != Geo1997 || GeographyOf(2025) != Geo2025 {
+		t.Error("GeographyOf")
+	}
+	if _, err := ParseGeography("1975"); err == nil {
+		t.Error("ParseGeography accepted 1975")
 	}
 }

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -43,8 +44,8 @@ const (
 	KindExpectation = "expectation"
 )
 
-// Options configure Compute. The zero value (or nil) computes the share
-// indices nationally, with logit intervals at the 95% level.
+// Options are the settings of Compute. The zero value (or nil) computes the
+// share indices nationally, with logit intervals at the 95% level.
 type Options struct {
 	// By names the columns whose values define domains (e.g. province). The
 	// national rows are always computed as well.
@@ -64,6 +65,10 @@ type Options struct {
 	// degf(subset(design, domain))). The national rows always use the
 	// design's.
 	DF sampling.DFRule
+	// VsNation also estimates, for every domain row, the difference to the
+	// national row of the same index and its design-based SE
+	// (Row.VsNation, Row.SEVsNation), in the same pass over the data.
+	VsNation bool
 }
 
 // Row is one index estimate: a criterion, element, SIPAS or expectation
@@ -88,6 +93,12 @@ type Row struct {
 	Flag string
 	// DF is the degrees of freedom of the interval (Options.DF).
 	DF int
+	// VsNation is the domain's estimate minus the national estimate of the
+	// same index, and SEVsNation its design-based SE, which accounts for
+	// the domain being part of the nation (see Compute); NaN for the
+	// national rows, for an estimate that is NaN, and without
+	// Options.VsNation.
+	VsNation, SEVsNation float64
 }
 
 // Result holds the index rows in the CLI contract's order: national rows
@@ -113,12 +124,22 @@ type Result struct {
 // expectation shares as ratios, elements and SIPAS as linear combinations of
 // the criterion ratios (so their influence values are the same combinations
 // of the criteria's). Domains keep every PSU of the design (R's subset
-// semantics). Codes that are neither on the scale nor declared missing are
-// an error (*InvalidCodeError): run validation first.
+// semantics).
+//
+// With Options.VsNation, each domain row also gets Δ_g = θ_g − θ with the SE
+// of the difference from its influence values z_g,i − z_i (z_g zero outside
+// the domain): the variance accounts for the domain being part of the
+// nation (R: svyratio on the domain-zeroed and national variables with
+// covmat = TRUE, then svycontrast; testdata/trend.R).
+//
+// d must have one row per ballot of rec (an error otherwise). Codes that are
+// neither on the scale nor declared missing are an error
+// (*InvalidCodeError): validate the ballots first (package ballot). ctx is
+// checked between the steps; its error is returned when it is done.
 //
 // The unweighted official number is Compute with a design built without
 // weights, strata or PSUs; it equals the simple percentage exactly.
-func Compute(d *sampling.Design, rec arrow.RecordBatch, q *Questionnaire, opt *Options) (*Result, error) {
+func Compute(ctx context.Context, d *sampling.Design, rec arrow.RecordBatch, q *Questionnaire, opt *Options) (*Result, error) {
 	if opt == nil {
 		opt = &Options{}
 	}
@@ -127,7 +148,7 @@ func Compute(d *sampling.Design, rec arrow.RecordBatch, q *Questionnaire, opt *O
 	}
 	n := int(rec.NumRows())
 	if d.Rows() != n {
-		panic(fmt.Sprintf("index: design has %d rows, ballots %d", d.Rows(), n))
+		return nil, fmt.Errorf("index: the design has %d rows and the ballots %d: build the design on the same ballots, one row each", d.Rows(), n)
 	}
 	level := opt.Level
 	if level == 0 {
@@ -151,6 +172,9 @@ func Compute(d *sampling.Design, rec arrow.RecordBatch, q *Questionnaire, opt *O
 		if err != nil {
 			return nil, err
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 
 	// Estimands: the expectation shares, then the criteria, all as coded
@@ -179,11 +203,18 @@ func Compute(d *sampling.Design, rec arrow.RecordBatch, q *Questionnaire, opt *O
 			return nil, err
 		}
 		// The domains and the nation in one pass (the nation is the extra
-		// last domain).
+		// last domain), with the differences domain − nation if asked.
 		ratios.Domain, ratios.NDomains, ratios.Overall = dom.Code, dom.Len(), true
+		ratios.VsOverall = opt.VsNation
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	r, err := d.EstimateRatios(ratios)
 	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	res := &Result{Questionnaire: q, DF: d.DF()}
@@ -270,7 +301,7 @@ func expectationCodes(q *Questionnaire, rec arrow.RecordBatch) ([][]int8, error)
 					xk[i] = v
 					answered[i] = true
 				} else if a8.IsValid(i) && q.CodeKind(int64(v)) != MissingCode {
-					return nil, fmt.Errorf("column %q, row %d: expectation item must be 0 or 1, found %d; run `sipas validate`", ex.Column, i+1, v)
+					return nil, fmt.Errorf("column %q, row %d: expectation item must be 0 or 1, found %d: validate the ballots first", ex.Column, i+1, v)
 				}
 			}
 			continue
@@ -289,7 +320,7 @@ func expectationCodes(q *Questionnaire, rec arrow.RecordBatch) ([][]int8, error)
 			case st == column.Code && q.CodeKind(v) == MissingCode:
 				// a declared "no answer" code: the item is not answered
 			default:
-				return nil, fmt.Errorf("column %q, row %d: expectation item must be 0 or 1, found %q; run `sipas validate`", ex.Column, i+1, cc.Raw(i))
+				return nil, fmt.Errorf("column %q, row %d: expectation item must be 0 or 1, found %q: validate the ballots first", ex.Column, i+1, cc.Raw(i))
 			}
 		}
 	}
@@ -318,7 +349,11 @@ func (res *Result) appendRows(q *Questionnaire, r *sampling.RatioResult, g int, 
 	add := func(kind, id, elem string, j int, single bool) {
 		at := r.Index(g, j)
 		est, se, n := r.Est[at], r.SE[at], r.N[at]
-		row := Row{Domain: dom, Kind: kind, ID: id, Element: elem, N: n, Deff: r.Deff[at], DF: df}
+		row := Row{Domain: dom, Kind: kind, ID: id, Element: elem, N: n, Deff: r.Deff[at], DF: df,
+			VsNation: math.NaN(), SEVsNation: math.NaN()}
+		if r.VsEst != nil && dom != nil {
+			row.VsNation, row.SEVsNation = r.VsEst[at], r.VsSE[at]
+		}
 		// A share whose every valid answer is satisfied (or none is) is 100
 		// (or 0) in exact arithmetic; with fractional weights the ratio can
 		// come out a rounding error away. Snap it, so that the boundary rule

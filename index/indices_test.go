@@ -1,6 +1,7 @@
 package index
 
 import (
+	"context"
 	"flag"
 	"math"
 	"os"
@@ -100,7 +101,7 @@ func TestComputeMatchesR(t *testing.T) {
 			if by != "" {
 				opt.By = []string{by}
 			}
-			res, err := Compute(d, rec, nil, opt)
+			res, err := Compute(context.Background(), d, rec, nil, opt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -175,7 +176,7 @@ func TestComputeConsistency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := Compute(d, rec, q, &Options{By: []string{"level"}})
+	res, err := Compute(context.Background(), d, rec, q, &Options{By: []string{"level"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +214,7 @@ func TestComputeConsistency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ru, err := Compute(du, rec, q, nil)
+	ru, err := Compute(context.Background(), du, rec, q, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +260,7 @@ func TestComputeConsistency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r0, err := Compute(d0, rec0, q, nil)
+	r0, err := Compute(context.Background(), d0, rec0, q, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

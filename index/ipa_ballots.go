@@ -13,7 +13,7 @@ import (
 // domain (ImportancePerformanceOf).
 type IPARow struct {
 	// Domain is empty for the nation; otherwise the domain's values as in
-	// Row.Domain (DomainKey gives TrendDomainKey's key).
+	// Row.Domain (DomainKey gives Row.DomainKey's key).
 	Domain    []sampling.DomainValue
 	Criterion string // the criterion's column
 	Element   string // its element id
@@ -23,9 +23,9 @@ type IPARow struct {
 	IPA
 }
 
-// DomainKey is the domain key of index.TrendDomainKey ("province=Hà Nội";
+// DomainKey is the domain key of Row.DomainKey ("province=Hà Nội";
 // "" for the nation).
-func (r IPARow) DomainKey() string { return TrendDomainKey(Row{Domain: r.Domain}) }
+func (r IPARow) DomainKey() string { return Row{Domain: r.Domain}.DomainKey() }
 
 // ImportancePerformanceOf computes the importance–performance analysis of
 // ImportancePerformance (derived importance: the weighted correlation of a

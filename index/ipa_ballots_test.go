@@ -1,6 +1,7 @@
 package index
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"math"
@@ -120,14 +121,14 @@ func TestIPAOfConsistent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx, err := Compute(d0, rec0, q, opt)
+	idx, err := Compute(context.Background(), d0, rec0, q, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	crit := map[string]Row{}
 	for _, r := range idx.Rows {
 		if r.Kind == KindCriterion {
-			crit[TrendDomainKey(r)+"|"+r.ID] = r
+			crit[r.DomainKey()+"|"+r.ID] = r
 		}
 	}
 

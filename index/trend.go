@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/sipas-go/sipas/index/rank"
+	"github.com/sipas-go/sipas/sampling"
 )
 
 // Change is the comparison of two independent estimates (METHODOLOGY §8).
@@ -36,13 +37,13 @@ type Change struct {
 func CompareIndependent(est1, se1, est2, se2 float64) Change {
 	c := Change{Change: est2 - est1, SE: math.Hypot(se1, se2)}
 	c.Z = c.Change / c.SE
-	c.P = TwoSidedP(c.Z)
+	c.P = twoSidedP(c.Z)
 	return c
 }
 
-// TwoSidedP is the two-sided p-value 2·Φ(−|z|) of a standard normal test
+// twoSidedP is the two-sided p-value 2·Φ(−|z|) of a standard normal test
 // statistic (gonum distuv.UnitNormal); NaN for NaN, 0 for ±Inf.
-func TwoSidedP(z float64) float64 {
+func twoSidedP(z float64) float64 {
 	if math.IsNaN(z) {
 		return math.NaN()
 	}
@@ -52,10 +53,13 @@ func TwoSidedP(z float64) float64 {
 // TrendPoint is one estimate of one index for one domain and year: the input
 // of CompareYears, typically one row of the index computation per year.
 type TrendPoint struct {
-	// Domain is the domain key (e.g. the province's canonical name, or
-	// several --by values joined); it also orders ties in the ranks.
+	// Domain is the domain key (Row.DomainKey: "province=Hà Nội", or
+	// several column=value pairs joined); it also orders ties in the ranks.
 	// Ignored when National is true.
 	Domain string
+	// Labels are the domain's columns and values (Row.Domain); they are
+	// carried to the TrendRow and not used otherwise.
+	Labels []sampling.DomainValue
 	// Order, when not all zero, is the position of the domain in the sorted
 	// domain order of its year (as sampling.Domains sorts: numbers
 	// numerically); rank ties are broken by Order, then by Domain.
@@ -81,10 +85,11 @@ type TrendPoint struct {
 	Version string
 }
 
-// TrendOptions are the settings of CompareYears; the zero value works (base
-// year = the first year of the input, no correction, alpha 0.05, 95% rank
-// sets from 10,000 draws with a fixed seed, independent domains).
-type TrendOptions struct {
+// CompareOptions are the settings of CompareYears; the zero value (or nil)
+// works: base year = the first year of the input, no correction, alpha
+// 0.05, 95% rank sets from 10,000 draws with a fixed seed, independent
+// domains.
+type CompareOptions struct {
 	// BaseYear is the year changes "vs base" refer to; 0 means the first
 	// year of the input. It must be one of the input's years.
 	BaseYear int
@@ -179,8 +184,8 @@ type trendFamily struct {
 // a negative SE, or a BaseYear that is not among the years of the input,
 // and passes on errors of Covariance and RankDomains (with the index and
 // year named).
-func CompareYears(points []TrendPoint, opt *TrendOptions) ([]TrendRow, error) {
-	var o TrendOptions
+func CompareYears(points []TrendPoint, opt *CompareOptions) ([]TrendRow, error) {
+	var o CompareOptions
 	if opt != nil {
 		o = *opt
 	}
@@ -197,7 +202,7 @@ func CompareYears(points []TrendPoint, opt *TrendOptions) ([]TrendRow, error) {
 	yearSet := map[int]bool{}
 	for i, p := range points {
 		if p.National {
-			p.Domain = ""
+			p.Domain, p.Labels = "", nil
 		}
 		if p.SE < 0 {
 			return nil, fmt.Errorf("index: CompareYears: point %d (domain %q, %s %s, %d): negative SE %v", i, p.Domain, p.Kind, p.ID, p.Year, p.SE)
@@ -277,7 +282,7 @@ func CompareYears(points []TrendPoint, opt *TrendOptions) ([]TrendRow, error) {
 			}
 		}
 		if !r.National {
-			r.PVsNation = TwoSidedP(r.VsNation / r.SEVsNation)
+			r.PVsNation = twoSidedP(r.VsNation / r.SEVsNation)
 		}
 	}
 

@@ -27,7 +27,7 @@ func BenchmarkCompareYears(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := CompareYears(pts, &TrendOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Rand: rand.New(rand.NewPCG(1, 1))}}); err != nil {
+		if _, err := CompareYears(pts, &CompareOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Rand: rand.New(rand.NewPCG(1, 1))}}); err != nil {
 			b.Fatal(err)
 		}
 	}

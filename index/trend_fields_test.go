@@ -21,7 +21,7 @@ func TestTrendFields(t *testing.T) {
 		{Domain: "A", Kind: "sipas", ID: "sipas", Year: 2021, Estimate: 75, SE: 1, VsNation: 3, SEVsNation: 0.9},
 		{Domain: "B", Kind: "sipas", ID: "sipas", Year: 2021, Estimate: 71, SE: 1, VsNation: -1, SEVsNation: 0.9},
 	}
-	rows, err := CompareYears(pts, &TrendOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 500}})
+	rows, err := CompareYears(pts, &CompareOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 500}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ type IPA struct {
 
 // ImportancePerformance computes, for the C criteria of one domain, the
 // derived importance and the performance of each criterion and its
-// importance–performance quadrant (METHODOLOGY §8, issue 6 item 4: what to
+// importance–performance quadrant (METHODOLOGY §8: what to
 // fix first). sat[c][i] is 1 when respondent i is satisfied with criterion
 // c, 0 when not, NaN when the answer is not valid; w[i] ≥ 0 are the
 // weights (rows with weight 0 do not count).

@@ -14,8 +14,7 @@ import (
 
 // Mapping declares which indices are comparable across questionnaire
 // versions (METHODOLOGY §8 "Comparability": only criteria that a mapping
-// declares equivalent are compared). It is read from JSON (`sipas trend
-// --mapping FILE`):
+// declares equivalent are compared). It is read from JSON:
 //
 //	{"mappings": [
 //	  {"from_version": "sipas-2017", "to_version": "sipas-2023",

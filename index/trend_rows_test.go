@@ -26,10 +26,10 @@ func TestTrendPointsFromRows(t *testing.T) {
 		t.Errorf("%+v", pts[1])
 	}
 	two := []sampling.DomainValue{{Column: "province", Value: "Hà Nội"}, {Column: "level", Value: "2"}}
-	if k := TrendDomainKey(Row{Domain: two}); k != "province=Hà Nội, level=2" {
+	if k := (Row{Domain: two}).DomainKey(); k != "province=Hà Nội, level=2" {
 		t.Errorf("key %q", k)
 	}
-	out, err := CompareYears(pts, &TrendOptions{Rank: rank.Options{Draws: 100}})
+	out, err := CompareYears(pts, &CompareOptions{Rank: rank.Options{Draws: 100}})
 	if err != nil {
 		t.Fatal(err)
 	}

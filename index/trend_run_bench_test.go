@@ -1,6 +1,7 @@
 package index
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -19,8 +20,8 @@ func BenchmarkTrend(b *testing.B) {
 	for _, draws := range []int{100, 10000} {
 		b.Run(fmt.Sprintf("draws=%d", draws), func(b *testing.B) {
 			for b.Loop() {
-				if _, err := Trend(years, nil, &TrendRunOptions{Index: Options{By: []string{"province"}},
-					Compare: TrendOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: draws}}}); err != nil {
+				if _, err := Trend(context.Background(), years, nil, &TrendOptions{Index: Options{By: []string{"province"}},
+					Compare: CompareOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: draws}}}); err != nil {
 					b.Fatal(err)
 				}
 			}

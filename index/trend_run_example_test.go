@@ -1,6 +1,7 @@
 package index_test
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -29,9 +30,9 @@ func ExampleTrend() {
 		}
 		years = append(years, index.TrendYear{Year: y, Design: d, Ballots: rec})
 	}
-	res, err := index.Trend(years, nil, &index.TrendRunOptions{
+	res, err := index.Trend(context.Background(), years, nil, &index.TrendOptions{
 		Index:   index.Options{By: []string{"province"}},
-		Compare: index.TrendOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 1000}},
+		Compare: index.CompareOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 1000}},
 	})
 	if err != nil {
 		panic(err)

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"context"
 	"errors"
 	"math"
 	"testing"
@@ -44,7 +45,8 @@ func trendSynthYears(t testing.TB, mem memory.Allocator, years []int, psus, ball
 }
 
 // TestTrendVsNationMatchesVsNationDiff checks Trend's vs_nation against
-// VsNationDiff (whose R golden is TestVsNationDiffR) on variables built
+// vsNationEngine (the one engine call on float columns, whose R golden is
+// TestVsNationDiffR) on variables built
 // here independently from the raw answer columns (y = 100 for a satisfied
 // code, x = 1 for a code on the scale) and province codes, and checks that
 // the difference equals the domain's estimate minus the nation's from
@@ -55,8 +57,8 @@ func TestTrendVsNationMatchesVsNationDiff(t *testing.T) {
 	years, _, done := trendSynthYears(t, mem, []int{2020, 2021}, 3, 4)
 	defer done()
 	q := DefaultQuestionnaire()
-	res, err := Trend(years, q, &TrendRunOptions{Index: Options{By: []string{"province"}}, Mem: mem,
-		Compare: TrendOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 500}}})
+	res, err := Trend(context.Background(), years, q, &TrendOptions{Index: Options{By: []string{"province"}}, Mem: mem,
+		Compare: CompareOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 500}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +122,7 @@ func TestTrendVsNationMatchesVsNationDiff(t *testing.T) {
 		}
 	}
 	comps = append(comps, s)
-	want, err := VsNationDiff(years[1].Design, num, den, dom, len(names), comps)
+	want, err := vsNationEngine(years[1].Design, num, den, dom, len(names), comps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,14 +161,14 @@ func TestTrendVsNationMatchesVsNationDiff(t *testing.T) {
 		g := code[r.Labels[0].Value]
 		j := jOf[[2]string{r.Kind, r.ID}]
 		if !scalar.EqualWithinAbsOrRel(r.VsNation, want.Diff[g][j], 1e-12, 1e-9) || !scalar.EqualWithinAbsOrRel(r.SEVsNation, want.SE[g][j], 1e-12, 1e-9) {
-			t.Errorf("%s %s: vs_nation %v (SE %v), VsNationDiff %v (%v)", r.Domain, r.ID, r.VsNation, r.SEVsNation, want.Diff[g][j], want.SE[g][j])
+			t.Errorf("%s %s: vs_nation %v (SE %v), engine %v (%v)", r.Domain, r.ID, r.VsNation, r.SEVsNation, want.Diff[g][j], want.SE[g][j])
 		}
 		checked++
 	}
 	if checked != 63*(len(q.Criteria)+len(q.Elements)+1) {
 		t.Errorf("%d rows checked", checked)
 	}
-	if len(res.Years) != 2 || res.Years[0].Year != 2020 || res.Years[0].Geography != provinces.Geo1997 {
+	if len(res.Years) != 2 || res.Years[0].Year != 2020 || res.Years[0].Geography != Geo1997 {
 		t.Errorf("years %+v", res.Years)
 	}
 }
@@ -187,8 +189,8 @@ func TestTrendRunRecoversTruth(t *testing.T) {
 	}
 	years, truth, done := trendSynthYears(t, memory.DefaultAllocator, []int{2019, 2020, 2021}, 30, 5)
 	defer done()
-	res, err := Trend(years, nil, &TrendRunOptions{Index: Options{By: []string{"province"}},
-		Compare: TrendOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 1000}}})
+	res, err := Trend(context.Background(), years, nil, &TrendOptions{Index: Options{By: []string{"province"}},
+		Compare: CompareOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 1000}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,18 +264,18 @@ func TestTrendErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	ys := []TrendYear{{Year: 2025, Design: d25, Ballots: r25}, {Year: 2024, Design: d24, Ballots: r24}}
-	opt := &TrendRunOptions{Index: Options{By: []string{"province"}}, Mem: mem, Compare: TrendOptions{Rank: rank.Options{Draws: 100}}}
-	if _, err := Trend(ys, q, opt); !errors.Is(err, ErrGeography) {
+	opt := &TrendOptions{Index: Options{By: []string{"province"}}, Mem: mem, Compare: CompareOptions{Rank: rank.Options{Draws: 100}}}
+	if _, err := Trend(context.Background(), ys, q, opt); !errors.Is(err, ErrGeography) {
 		t.Errorf("auto across 2025: %v", err)
 	} else {
 		t.Log(err)
 	}
-	opt.Geography = provinces.Geo1997
-	if _, err := Trend(ys, q, opt); !errors.Is(err, ErrGeography) {
+	opt.Geography = Geo1997
+	if _, err := Trend(context.Background(), ys, q, opt); !errors.Is(err, ErrGeography) {
 		t.Errorf("1997 with 2025 data: %v", err)
 	}
-	opt.Geography = provinces.Geo2025
-	res, err := Trend(ys, q, opt)
+	opt.Geography = Geo2025
+	res, err := Trend(context.Background(), ys, q, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,14 +293,14 @@ func TestTrendErrors(t *testing.T) {
 		t.Errorf("%d SIPAS domain rows in 2025; years %v", got, res.Years)
 	}
 	// Without province domains the geography does not matter.
-	if _, err := Trend(ys, q, &TrendRunOptions{Mem: mem, Compare: TrendOptions{Rank: rank.Options{Draws: 100}}}); err != nil {
+	if _, err := Trend(context.Background(), ys, q, &TrendOptions{Mem: mem, Compare: CompareOptions{Rank: rank.Options{Draws: 100}}}); err != nil {
 		t.Errorf("national only across 2025: %v", err)
 	}
-	if _, err := Trend([]TrendYear{ys[0], ys[0]}, q, opt); err == nil {
+	if _, err := Trend(context.Background(), []TrendYear{ys[0], ys[0]}, q, opt); err == nil {
 		t.Error("a year given twice accepted")
 	}
 	opt.Compare.BaseYear = 2019
-	if _, err := Trend(ys, q, opt); err == nil {
+	if _, err := Trend(context.Background(), ys, q, opt); err == nil {
 		t.Error("unknown base year accepted")
 	}
 }
@@ -313,13 +315,13 @@ func TestTrendKeepsExpectations(t *testing.T) {
 	years, _, done := trendSynthYears(t, mem, []int{2020, 2021}, 3, 4)
 	defer done()
 	q := DefaultQuestionnaire()
-	opt := &TrendRunOptions{Index: Options{By: []string{"province"}}, Mem: mem, Compare: TrendOptions{Rank: rank.Options{Draws: 100}}}
-	res, err := Trend(years, q, opt)
+	opt := &TrendOptions{Index: Options{By: []string{"province"}}, Mem: mem, Compare: CompareOptions{Rank: rank.Options{Draws: 100}}}
+	res, err := Trend(context.Background(), years, q, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, y := range years {
-		want, err := Compute(y.Design, y.Ballots, q, &Options{By: []string{"province"}})
+		want, err := Compute(context.Background(), y.Design, y.Ballots, q, &Options{By: []string{"province"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -345,7 +347,7 @@ func TestTrendKeepsExpectations(t *testing.T) {
 		}
 	}
 	opt.Index.NoExpectations = true
-	if res, err = Trend(years, q, opt); err != nil {
+	if res, err = Trend(context.Background(), years, q, opt); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range res.Years[0].Index.Rows {

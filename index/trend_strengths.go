@@ -47,7 +47,7 @@ type StrengthResult struct {
 }
 
 // StrengthsWeaknesses classifies the indices of ONE domain (a province)
-// against the nation (METHODOLOGY §8, issue 6 item 4): z = Diff/SE, p =
+// against the nation (METHODOLOGY §8): z = Diff/SE, p =
 // 2Φ(−|z|), p-values adjusted with adjust (the methodology asks for
 // rank.AdjustBH) within each kind separately — the criteria of the province form
 // one family, its elements another, SIPAS its own — and an index is a
@@ -66,7 +66,7 @@ func StrengthsWeaknesses(items []VsNation, adjust rank.Adjustment, alpha float64
 	fam := map[string][]int{}
 	var kinds []string
 	for i, it := range items {
-		out[i] = StrengthResult{VsNation: it, P: TwoSidedP(it.Diff / it.SE)}
+		out[i] = StrengthResult{VsNation: it, P: twoSidedP(it.Diff / it.SE)}
 		if _, ok := fam[it.Kind]; !ok {
 			kinds = append(kinds, it.Kind)
 		}

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"context"
 	"math"
 	"testing"
 
@@ -51,7 +52,7 @@ func TestTrendRecoversSyntheticTruth(t *testing.T) {
 			rb.Release()
 			t.Fatal(err)
 		}
-		res, err := Compute(d, rb, nil, &Options{By: []string{"province"}})
+		res, err := Compute(context.Background(), d, rb, nil, &Options{By: []string{"province"}})
 		rb.Release()
 		if err != nil {
 			t.Fatal(err)
@@ -62,7 +63,7 @@ func TestTrendRecoversSyntheticTruth(t *testing.T) {
 			}
 		}
 	}
-	rows, err := CompareYears(pts, &TrendOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 4000}})
+	rows, err := CompareYears(pts, &CompareOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 4000}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,7 +86,7 @@ func TestCompareYearsR(t *testing.T) {
 		a      rank.Adjustment
 		suffix string
 	}{{rank.AdjustHolm, "_holm"}, {rank.AdjustBH, "_bh"}} {
-		rows, err := CompareYears(pts, &TrendOptions{Adjust: adj.a, Rank: rank.Options{Draws: 200}})
+		rows, err := CompareYears(pts, &CompareOptions{Adjust: adj.a, Rank: rank.Options{Draws: 200}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -146,7 +146,7 @@ func TestCompareYearsRanks(t *testing.T) {
 	pts, _ := trendGoldenPoints(t)
 	// An empty domain in 2022 (NaN estimate) is not ranked.
 	pts = append(pts, TrendPoint{Domain: "G", Kind: "sipas", ID: "sipas", Year: 2022, Estimate: math.NaN(), SE: math.NaN(), VsNation: math.NaN(), SEVsNation: math.NaN()})
-	opt := &TrendOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 2000, TopK: 2, Rand: rand.New(rand.NewPCG(9, 9))}}
+	opt := &CompareOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 2000, TopK: 2, Rand: rand.New(rand.NewPCG(9, 9))}}
 	rows, err := CompareYears(pts, opt)
 	if err != nil {
 		t.Fatal(err)
@@ -250,7 +250,7 @@ func TestCompareYearsVersions(t *testing.T) {
 			add(y, "v2023", "sipas", "sipas", 67)
 		}
 	}
-	rows, err := CompareYears(pts, &TrendOptions{Mapping: m})
+	rows, err := CompareYears(pts, &CompareOptions{Mapping: m})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,7 +292,7 @@ func TestCompareYearsVersions(t *testing.T) {
 		}
 	}
 	// A base year after the row's year: change = est(year) − est(base).
-	rows, err = CompareYears(pts, &TrendOptions{Mapping: m, BaseYear: 2022})
+	rows, err = CompareYears(pts, &CompareOptions{Mapping: m, BaseYear: 2022})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +311,7 @@ func TestCompareYearsErrors(t *testing.T) {
 	if _, err := CompareYears([]TrendPoint{p, p}, nil); err == nil || !strings.Contains(err.Error(), "both domain \"A\"") {
 		t.Errorf("duplicate: %v", err)
 	}
-	if _, err := CompareYears([]TrendPoint{p}, &TrendOptions{BaseYear: 2019}); err == nil || !strings.Contains(err.Error(), "base year 2019") {
+	if _, err := CompareYears([]TrendPoint{p}, &CompareOptions{BaseYear: 2019}); err == nil || !strings.Contains(err.Error(), "base year 2019") {
 		t.Errorf("base year: %v", err)
 	}
 	q := p
@@ -320,7 +320,7 @@ func TestCompareYearsErrors(t *testing.T) {
 		t.Error("negative SE accepted")
 	}
 	bad := errors.New("no covariance")
-	_, err := CompareYears([]TrendPoint{p}, &TrendOptions{Covariance: func(string, string, int, []string) (mat.Symmetric, error) { return nil, bad }})
+	_, err := CompareYears([]TrendPoint{p}, &CompareOptions{Covariance: func(string, string, int, []string) (mat.Symmetric, error) { return nil, bad }})
 	if !errors.Is(err, bad) {
 		t.Errorf("covariance error: %v", err)
 	}
@@ -340,7 +340,7 @@ func TestCompareYearsNational(t *testing.T) {
 	pts := []TrendPoint{mk("A", false, 2020, 70), mk("A", false, 2021, 73), mk("B", false, 2020, 60), mk("B", false, 2021, 62.5)}
 	// A: z = 3/√2 = 2.1213, p = 0.0339; B: z = 2.5/√2 = 1.7678, p = 0.0771.
 	// Holm: 2·0.0339 = 0.0678 (not significant), max(0.0678, 0.0771) = 0.0771.
-	rows, err := CompareYears(pts, &TrendOptions{Adjust: rank.AdjustHolm})
+	rows, err := CompareYears(pts, &CompareOptions{Adjust: rank.AdjustHolm})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,7 +348,7 @@ func TestCompareYearsNational(t *testing.T) {
 		t.Errorf("A 2021: %+v", rows[1])
 	}
 	nat := []TrendPoint{mk("", true, 2020, 70), mk("", true, 2021, 73)}
-	rows2, err := CompareYears(append(pts, nat...), &TrendOptions{Adjust: rank.AdjustHolm})
+	rows2, err := CompareYears(append(pts, nat...), &CompareOptions{Adjust: rank.AdjustHolm})
 	if err != nil {
 		t.Fatal(err)
 	}

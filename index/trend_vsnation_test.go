@@ -54,7 +54,7 @@ func TestVsNationDiffR(t *testing.T) {
 	for i := range domain {
 		domain[i] = code[doms.Value(i)]
 	}
-	res, err := VsNationDiff(d, num, den, domain, 3, [][]float64{{0.5, 0.5, 0}, {0.25, 0.25, 0.5}})
+	res, err := vsNationEngine(d, num, den, domain, 3, [][]float64{{0.5, 0.5, 0}, {0.25, 0.25, 0.5}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,6 +84,39 @@ func TestVsNationDiffR(t *testing.T) {
 	if scalar.EqualWithinAbsOrRel(indep.SE, res.SE[0][0], 0, 0.01) {
 		t.Errorf("SE of the difference %v equals the independent-samples SE %v", res.SE[0][0], indep.SE)
 	}
+}
+
+// vsNationResult holds, for every domain g and index j, the difference
+// domain − nation and its SE: Diff[g][j], SE[g][j], with j running over the
+// C ratios and then the M composites.
+type vsNationResult struct {
+	Diff, SE [][]float64
+}
+
+// vsNationEngine is the difference domain − nation of C ratios y_c/x_c
+// given as float columns and M composites, in one engine call with
+// Ratios.VsOverall — the computation Compute makes from coded items with
+// Options.VsNation:
+//
+//	Δ_gc = R_gc − R_c,   Δ_gm = Σ_c a_mc Δ_gc,
+//
+// with influence values z_gc,i − z_c,i.
+func vsNationEngine(d *sampling.Design, num, den [][]float64, domain []int32, nDomains int, composites [][]float64) (*vsNationResult, error) {
+	c := len(num)
+	out, err := d.EstimateRatios(&sampling.Ratios{
+		Num: num, Den: den, Combos: composites,
+		Domain: domain, NDomains: nDomains, Overall: true, VsOverall: true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	j := c + len(composites)
+	res := &vsNationResult{Diff: make([][]float64, nDomains), SE: make([][]float64, nDomains)}
+	for g := range nDomains {
+		res.Diff[g] = out.VsEst[g*j : (g+1)*j : (g+1)*j]
+		res.SE[g] = out.VsSE[g*j : (g+1)*j : (g+1)*j]
+	}
+	return res, nil
 }
 
 // vsNationTestRecord reads testdata/trend/vsnation_data.csv and returns
@@ -127,13 +160,13 @@ func vsNationTestRecord(t *testing.T, psuOf func(stratum, psu string) string, fp
 	return array.NewRecordBatch(schema, []arrow.Array{sa, pa, wa, fa}, rec.NumRows()), num, den, strata
 }
 
-// vsNationPerDomain is an independent VsNationDiff: one EstimateRatios
+// vsNationPerDomain is an independent vsNationEngine: one EstimateRatios
 // call per domain, without domains, over 2C estimands — the C ratios on
 // the domain-zeroed variables y_c·d_g, x_c·d_g (the same estimate and
 // influence values as R's domain estimation) and the C national ratios —
 // with the contrasts e_c − e_{C+c} and Σ_c a_mc (e_c − e_{C+c}): the R
 // computation of testdata/trend.R (svyratio covmat = TRUE, svycontrast).
-func vsNationPerDomain(t *testing.T, d *sampling.Design, num, den [][]float64, domain []int32, nDomains int, composites [][]float64) *VsNationResult {
+func vsNationPerDomain(t *testing.T, d *sampling.Design, num, den [][]float64, domain []int32, nDomains int, composites [][]float64) *vsNationResult {
 	t.Helper()
 	c, n := len(num), d.Rows()
 	var combos [][]float64
@@ -149,7 +182,7 @@ func vsNationPerDomain(t *testing.T, d *sampling.Design, num, den [][]float64, d
 		}
 		combos = append(combos, v)
 	}
-	res := &VsNationResult{Diff: make([][]float64, nDomains), SE: make([][]float64, nDomains)}
+	res := &vsNationResult{Diff: make([][]float64, nDomains), SE: make([][]float64, nDomains)}
 	for g := range nDomains {
 		gy, gx := make([][]float64, c), make([][]float64, c)
 		for k := range c {
@@ -174,7 +207,7 @@ func vsNationPerDomain(t *testing.T, d *sampling.Design, num, den [][]float64, d
 	return res
 }
 
-// TestVsNationDiffPerDomain checks VsNationDiff (one engine call with
+// TestVsNationDiffPerDomain checks vsNationEngine (one engine call with
 // Ratios.VsOverall) against vsNationPerDomain at 1e-9 on
 // testdata/trend/vsnation_data.csv: with rows outside every domain (−1),
 // an empty domain, a criterion nobody answered in one domain, a
@@ -258,7 +291,7 @@ func TestVsNationDiffPerDomain(t *testing.T) {
 					}
 				}
 			}
-			got, err := VsNationDiff(d, num, den, domain, 3, comps)
+			got, err := vsNationEngine(d, num, den, domain, 3, comps)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -47,7 +47,7 @@ type Year struct {
 
 // Domain is one domain (a province, a unit, ...) or the nation.
 type Domain struct {
-	// Key is the domain key of index.TrendDomainKey ("province=Hà Nội";
+	// Key is the domain key of index.Row.DomainKey ("province=Hà Nội";
 	// "" for the nation).
 	Key string
 	// Name is the displayed name: the domain values joined by " · ". It
@@ -162,10 +162,6 @@ type YearInput struct {
 	// input files by `sipas report`); Validation, Nonresponse, Issued and
 	// Returned are then ignored.
 	Quality *Quality
-	// Extra are further index rows of the year merged into its domains,
-	// e.g. the expectation shares when Result comes from index.Trend (which
-	// leaves them out). Domain keys must be those of Result.
-	Extra []index.Row
 	// IPA, when set, is the importance–performance analysis of the year
 	// (index.ImportancePerformanceOf: the nation and every domain); rows
 	// of domains that Result does not have are left out.
@@ -182,9 +178,9 @@ type BuildOptions struct {
 	// the SIPAS and element rows with TrendOptions.
 	Trend []index.TrendRow
 	// TrendOptions are passed to index.CompareYears when Trend is nil; nil
-	// means Holm's correction and the defaults of index.TrendOptions
+	// means Holm's correction and the defaults of index.CompareOptions
 	// (domains independent, as provinces that are strata of one design).
-	TrendOptions *index.TrendOptions
+	TrendOptions *index.CompareOptions
 	// NoTrend skips index.CompareYears (no ranks, no intervals of ranks,
 	// no significance of changes).
 	NoTrend bool
@@ -236,7 +232,7 @@ func FromYears(years []YearInput, opt *BuildOptions) (*Data, error) {
 		}
 		topt := o.TrendOptions
 		if topt == nil {
-			topt = &index.TrendOptions{Adjust: rank.AdjustHolm}
+			topt = &index.CompareOptions{Adjust: rank.AdjustHolm}
 		}
 		var err error
 		trend, err = index.CompareYears(pts, topt)
@@ -268,8 +264,8 @@ func FromYears(years []YearInput, opt *BuildOptions) (*Data, error) {
 		yr := Year{Year: y.Year, DF: y.Result.DF}
 		byKey := map[string]*Domain{}
 		var order []string
-		for _, row := range append(append([]index.Row(nil), y.Result.Rows...), y.Extra...) {
-			key := index.TrendDomainKey(row)
+		for _, row := range y.Result.Rows {
+			key := row.DomainKey()
 			d, ok := byKey[key]
 			if !ok {
 				d = newDomain(q, key, domainName(row))

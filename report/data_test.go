@@ -26,18 +26,9 @@ func TestStandingsFromTrendRows(t *testing.T) {
 	var pts []index.TrendPoint
 	for _, y := range []int{2020, 2021} {
 		res := fixtureResult(y, names)
-		// Leave the expectation shares out of Result and give them as Extra,
-		// as with index.Trend.
-		var main, extra []index.Row
-		for _, r := range res.Rows {
-			if r.Kind == index.KindExpectation {
-				extra = append(extra, r)
-			} else {
-				main = append(main, r)
-			}
-		}
-		res.Rows = main
-		ys = append(ys, YearInput{Year: y, Result: res, Extra: extra})
+		// The expectation shares stay in Result (as index.Trend keeps them)
+		// and out of the trend comparison.
+		ys = append(ys, YearInput{Year: y, Result: res})
 		nat := map[string]float64{}
 		for _, p := range index.TrendPointsFromRows(y, res.Questionnaire.ID, res.Rows) {
 			if p.National {
@@ -45,13 +36,16 @@ func TestStandingsFromTrendRows(t *testing.T) {
 			}
 		}
 		for _, p := range index.TrendPointsFromRows(y, res.Questionnaire.ID, res.Rows) {
+			if p.Kind == index.KindExpectation {
+				continue
+			}
 			if !p.National {
 				p.VsNation, p.SEVsNation = p.Estimate-nat[p.Kind+"/"+p.ID], 1
 			}
 			pts = append(pts, p)
 		}
 	}
-	rows, err := index.CompareYears(pts, &index.TrendOptions{Adjust: rank.AdjustHolm})
+	rows, err := index.CompareYears(pts, &index.CompareOptions{Adjust: rank.AdjustHolm})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +78,7 @@ func TestStandingsFromTrendRows(t *testing.T) {
 			}
 		}
 		if len(dom.Expectations) != 7 || math.IsNaN(dom.Expectations[0].Estimate) {
-			t.Errorf("%s: expectation shares from Extra missing", dom.Name)
+			t.Errorf("%s: expectation shares missing", dom.Name)
 		}
 	}
 	var sw, est *Table

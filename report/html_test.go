@@ -33,7 +33,7 @@ func buildData(t *testing.T, names []string, years []int) *Data {
 	}
 	d, err := FromYears(ys, &BuildOptions{Methods: Methods{Weighted: true, Variance: "linearization", CI: "logit", Design: `strata: "</script>"`},
 		// 2,000 draws for the rank sets keep the tests fast.
-		TrendOptions: &index.TrendOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 2000}}})
+		TrendOptions: &index.CompareOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 2000}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,7 +69,7 @@ func buildIPAData(t *testing.T, names []string, years []int) *Data {
 		}
 		ys = append(ys, in)
 	}
-	d, err := FromYears(ys, &BuildOptions{TrendOptions: &index.TrendOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 2000}}})
+	d, err := FromYears(ys, &BuildOptions{TrendOptions: &index.CompareOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 2000}}})
 	if err != nil {
 		t.Fatal(err)
 	}

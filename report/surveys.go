@@ -41,7 +41,7 @@ type SurveyOptions struct {
 	// domain column of the report (nil means "province"); Geography and
 	// Crosswalk are the province geography of the report, Compare the
 	// correction of the changes and the rank simulation.
-	Trend index.TrendRunOptions
+	Trend index.TrendOptions
 	// Title, Methods and Alpha are those of BuildOptions.
 	Title   string
 	Methods Methods
@@ -90,7 +90,7 @@ func FromSurveys(ctx context.Context, surveys []Survey, opt *SurveyOptions) (*Da
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	tr, err := index.Trend(tyears, o.Questionnaire, &o.Trend)
+	tr, err := index.Trend(ctx, tyears, o.Questionnaire, &o.Trend)
 	if err != nil {
 		return nil, err
 	}
@@ -118,9 +118,5 @@ func FromSurveys(ctx context.Context, surveys []Survey, opt *SurveyOptions) (*Da
 		inputs = append(inputs, YearInput{Year: yr.Year, Result: yr.Index, Validation: s.Validation,
 			Nonresponse: s.Nonresponse, Issued: s.Issued, Returned: s.Returned, Quality: s.Quality, IPA: ipa})
 	}
-	rows := make([]index.TrendRow, len(tr.Rows))
-	for i := range tr.Rows {
-		rows[i] = tr.Rows[i].TrendRow
-	}
-	return FromYears(inputs, &BuildOptions{By: o.Trend.Index.By[0], Trend: rows, Title: o.Title, Methods: o.Methods, Alpha: o.Alpha})
+	return FromYears(inputs, &BuildOptions{By: o.Trend.Index.By[0], Trend: tr.Rows, Title: o.Title, Methods: o.Methods, Alpha: o.Alpha})
 }

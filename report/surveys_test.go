@@ -35,8 +35,8 @@ func surveysFixture(t *testing.T) []Survey {
 // index.ImportancePerformanceOf → FromYears: the same page, byte for byte.
 func TestFromSurveysIsThePipeline(t *testing.T) {
 	surveys := surveysFixture(t)
-	topt := index.TrendRunOptions{Index: index.Options{By: []string{"province"}},
-		Compare: index.TrendOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 500}}}
+	topt := index.TrendOptions{Index: index.Options{By: []string{"province"}},
+		Compare: index.CompareOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 500}}}
 	got, err := FromSurveys(context.Background(), surveys, &SurveyOptions{Trend: topt, Title: "T"})
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +46,7 @@ func TestFromSurveysIsThePipeline(t *testing.T) {
 	for _, s := range surveys {
 		tyears = append(tyears, index.TrendYear{Year: s.Year, Design: s.Design, Ballots: s.Ballots})
 	}
-	tr, err := index.Trend(tyears, nil, &topt)
+	tr, err := index.Trend(context.Background(), tyears, nil, &topt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestFromSurveysIsThePipeline(t *testing.T) {
 	}
 	var rows []index.TrendRow
 	for _, r := range tr.Rows {
-		rows = append(rows, r.TrendRow)
+		rows = append(rows, r)
 	}
 	want, err := FromYears(inputs, &BuildOptions{By: "province", Trend: rows, Title: "T"})
 	if err != nil {
@@ -98,7 +98,7 @@ func TestFromSurveysErrors(t *testing.T) {
 	if _, err := FromSurveys(context.Background(), nil, nil); !errors.Is(err, ErrNoYears) {
 		t.Errorf("no surveys: %v", err)
 	}
-	two := &SurveyOptions{Trend: index.TrendRunOptions{Index: index.Options{By: []string{"province", "level"}}}}
+	two := &SurveyOptions{Trend: index.TrendOptions{Index: index.Options{By: []string{"province", "level"}}}}
 	if _, err := FromSurveys(context.Background(), surveys, two); err == nil {
 		t.Error("two domain columns: no error")
 	}

@@ -209,3 +209,84 @@ func TestVsOverallWholeDomain(t *testing.T) {
 		}
 	}
 }
+
+// Ratios.VsOverall when every estimand is a coded item (no Num/Den
+// columns: items are estimands 0..K−1, as the SIPAS indices give them),
+// with combinations over the items, against vsReference at 1e-9: api00 and
+// api99 in bands coded 1..4 (0 missing, satisfied values 0/100 as a share
+// and 0..100 as a rescaled mean) and a 0/1 item, stype domains with the M
+// schools in no domain, for linearized designs (strata, clusters with fpc,
+// a lonely PSU adjusted) and a replicate design.
+func TestVsOverallItemsFirst(t *testing.T) {
+	band := func(v []float64) []int8 {
+		c := make([]int8, len(v))
+		for i, x := range v {
+			c[i] = int8(1 + min(3, int(x-400)/150))
+			if x < 400 {
+				c[i] = 0
+			}
+		}
+		return c
+	}
+	cases := []struct {
+		file string
+		spec DesignSpec
+	}{
+		{"apistrat", DesignSpec{Weight: "pw", Strata: "stype", FPC: "fpc"}},
+		{"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", FPC: "fpc"}},
+		{"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyAdjust}},
+		{"apistrat", DesignSpec{Weight: "pw", Strata: "stype", FPC: "fpc", Variance: JKn}},
+	}
+	for ci, c := range cases {
+		t.Run(fmt.Sprintf("%d_%s", ci, c.file), func(t *testing.T) {
+			rec := estLoad(t, c.file)
+			a, _ := estMeanColumn(t, rec, "api00")
+			b, _ := estMeanColumn(t, rec, "api99")
+			dom, code := estDomainsWithout(t, rec, "stype", "M")
+			yes := make([]int8, len(a))
+			for i, v := range b {
+				if v >= 600 {
+					yes[i] = 1
+				}
+			}
+			nan := math.NaN()
+			r := &Ratios{
+				Items: []Item{
+					{Codes: band(a), Min: 0, Values: []float64{nan, 0, 0, 100, 100}},
+					{Codes: band(b), Min: 0, Values: []float64{nan, 0, 100.0 / 3, 200.0 / 3, 100}},
+					{Codes: yes, Min: 0, Values: []float64{0, 100}},
+				},
+				Combos: [][]float64{{0.5, 0.5, 0}, {0.25, 0.25, 0.5}},
+				Domain: code, NDomains: dom.Len(), Overall: true, VsOverall: true,
+			}
+			d, err := NewDesign(rec, &c.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := d.EstimateRatios(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			J := res.K + res.C
+			if res.K != 3 || len(res.VsEst) != r.NDomains*J {
+				t.Fatalf("K = %d, %d differences; want 3, %d", res.K, len(res.VsEst), r.NDomains*J)
+			}
+			finite := 0
+			for g := 0; g < r.NDomains; g++ {
+				we, ws := vsReference(t, d, r, g)
+				for j := 0; j < J; j++ {
+					i := g*J + j
+					if !infRelClose(res.VsEst[i], we[j], 1e-9) || !infRelClose(res.VsSE[i], ws[j], 1e-9) {
+						t.Errorf("domain %d estimand %d: diff %.15g SE %.15g, masked combination %.15g %.15g", g, j, res.VsEst[i], res.VsSE[i], we[j], ws[j])
+					}
+					if !math.IsNaN(res.VsSE[i]) && res.VsSE[i] > 0 {
+						finite++
+					}
+				}
+			}
+			if finite == 0 {
+				t.Fatal("no finite difference")
+			}
+		})
+	}
+}

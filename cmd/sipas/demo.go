@@ -87,9 +87,9 @@ func runDemo(e *env, c *command, args []string) error {
 	// Years on both sides of the 2025 merger are reported in the 34
 	// provinces: the years up to 2024 are re-aggregated with their weights
 	// (METHODOLOGY §8), so that every series compares the same territory.
-	geo := provinces.GeoAuto
+	geo := index.GeoAuto
 	if first, last := res.Years[0].Year, res.Years[len(res.Years)-1].Year; provinces.GeographyForYear(first) != provinces.GeographyForYear(last) {
-		geo = provinces.Geo2025
+		geo = index.Geo2025
 		fmt.Fprintf(e.stderr, "  years %d–%d straddle the 2025 merger: every year is reported in the 34 provinces of 2025\n", first, last)
 	}
 	// Changes, ranks with confidence sets and the difference to the nation
@@ -104,8 +104,8 @@ func runDemo(e *env, c *command, args []string) error {
 			Nonresponse: y.Nonresponse, Issued: y.Issued, Returned: y.Returned})
 	}
 	data, err := report.FromSurveys(e.ctx, surveys, &report.SurveyOptions{Title: "SIPAS — synthetic demo survey",
-		Trend: index.TrendRunOptions{Index: index.Options{By: []string{"province"}}, Geography: geo,
-			Compare: index.TrendOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 4000}}}})
+		Trend: index.TrendOptions{Index: index.Options{By: []string{"province"}}, Geography: geo,
+			Compare: index.CompareOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 4000}}}})
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/sipas-go/sipas/index"
-	"github.com/sipas-go/sipas/internal/provinces"
 )
 
 // geoFlags are --geography and --crosswalk of trend and report: the
@@ -23,8 +22,8 @@ func addGeoFlags(fs *flag.FlagSet) *geoFlags {
 
 // resolve parses --geography (a usage error) and loads --crosswalk (a
 // bad-input error naming the file).
-func (g *geoFlags) resolve() (provinces.Geography, index.Crosswalk, error) {
-	geo, err := provinces.ParseGeography(g.geography)
+func (g *geoFlags) resolve() (index.Geography, index.Crosswalk, error) {
+	geo, err := index.ParseGeography(g.geography)
 	if err != nil {
 		return 0, nil, usagef("--geography: %q is not one of 2025, 1997, auto", g.geography)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -57,11 +58,20 @@ func runIndex(e *env, c *command, args []string) error {
 	defer rec.Release()
 	opt := &index.Options{By: by, Score: sc, CI: ci, Level: level, DF: df.dfr,
 		NoExpectations: *noExp || !hasAll(rec.Schema(), q.ExpectationColumns())}
-	res, err := index.Compute(d, rec, q, opt)
+	res, err := index.Compute(e.ctx, d, rec, q, opt)
 	if err != nil {
-		return badInput(fmt.Errorf("%s: %w", displayName(*in), err))
+		return badInput(fmt.Errorf("%s: %w%s", displayName(*in), err, validateHint(err)))
 	}
 	return writeIndex(e.stdout, *format, d, res, by)
+}
+
+// validateHint is the command that fixes an invalid answer code.
+func validateHint(err error) string {
+	var ic *index.InvalidCodeError
+	if errors.As(err, &ic) {
+		return "; run `sipas validate` to exclude such ballots (it writes the reason for each)"
+	}
+	return ""
 }
 
 // presentOf returns the columns of cols that the file at path has, so that

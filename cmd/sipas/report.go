@@ -164,8 +164,8 @@ func runReport(e *env, c *command, args []string) error {
 	methods := report.Methods{Weighted: df.weight != "" || df.weighting != "", Variance: spec.Variance.String(),
 		CI: ci.String(), Level: level, Score: *ixf.score, Adjust: adj.String(), Design: describeFlags(df), DF: df.dfr.String()}
 	data, err := report.FromSurveys(e.ctx, surveys, &report.SurveyOptions{Questionnaire: q, Methods: methods,
-		Trend: index.TrendRunOptions{Index: iopt, Geography: geo, Crosswalk: cw,
-			Compare: index.TrendOptions{Adjust: adj, Rank: rank.Options{Draws: *draws, Rand: rand.New(rand.NewPCG(df.seed, 0))}}}})
+		Trend: index.TrendOptions{Index: iopt, Geography: geo, Crosswalk: cw,
+			Compare: index.CompareOptions{Adjust: adj, Rank: rank.Options{Draws: *draws, Rand: rand.New(rand.NewPCG(df.seed, 0))}}}})
 	if err != nil {
 		if ctxErr := e.ctx.Err(); ctxErr != nil {
 			return ctxErr

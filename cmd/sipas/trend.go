@@ -170,14 +170,14 @@ func runTrend(e *env, c *command, args []string) error {
 		defer rec.Release()
 		years = append(years, index.TrendYear{Year: y, Design: d, Ballots: rec, Questionnaire: qOf[y]})
 	}
-	opt := &index.TrendRunOptions{
+	opt := &index.TrendOptions{
 		Index:     index.Options{By: by, Score: sc, CI: ci, Level: level, DF: df.dfr},
 		Geography: geo,
 		Crosswalk: cw,
-		Compare: index.TrendOptions{BaseYear: *baseYear, Adjust: adj, Alpha: *alpha, Mapping: mp,
+		Compare: index.CompareOptions{BaseYear: *baseYear, Adjust: adj, Alpha: *alpha, Mapping: mp,
 			Rank: rank.Options{Draws: *draws, Rand: rand.New(rand.NewPCG(df.seed, 0))}},
 	}
-	res, err := index.Trend(years, q, opt)
+	res, err := index.Trend(e.ctx, years, q, opt)
 	if err != nil {
 		return badInput(err)
 	}
@@ -277,7 +277,7 @@ func trendValueJSON(v any) json.RawMessage {
 
 // trendRowJSON is one row of the "estimates" list with CLI.md's fields in
 // order: "domain" and then index.TrendFieldNames, nulls written as null.
-type trendRowJSON struct{ r *index.TrendResultRow }
+type trendRowJSON struct{ r *index.TrendRow }
 
 func (t trendRowJSON) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer

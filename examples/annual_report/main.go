@@ -56,7 +56,7 @@ func run(w io.Writer, in, out, by string, year int) error {
 	if err != nil {
 		return err
 	}
-	res, err := index.Compute(design, val.Clean, q, &index.Options{By: []string{by}})
+	res, err := index.Compute(context.Background(), design, val.Clean, q, &index.Options{By: []string{by}})
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -50,7 +51,7 @@ func run(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res, err := index.Compute(design, rec, q, &index.Options{By: []string{"province"}, NoExpectations: true})
+	res, err := index.Compute(context.Background(), design, rec, q, &index.Options{By: []string{"province"}, NoExpectations: true})
 	if err != nil {
 		return err
 	}

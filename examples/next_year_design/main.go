@@ -81,7 +81,7 @@ func run(w io.Writer, ballots arrow.RecordBatch, frame selection.SampleFrame, de
 	if err != nil {
 		return err
 	}
-	res, err := index.Compute(d, ballots, nil, &index.Options{By: []string{"province"}})
+	res, err := index.Compute(context.Background(), d, ballots, nil, &index.Options{By: []string{"province"}})
 	if err != nil {
 		return err
 	}

@@ -40,8 +40,8 @@ func BenchmarkTrend(b *testing.B) {
 	}{{"demo", 4000}, {"draws=10000", 10000}} {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
-				if _, err := index.Trend(ty, nil, &index.TrendRunOptions{Index: index.Options{By: []string{"province"}},
-					Compare: index.TrendOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: bc.draws}}}); err != nil {
+				if _, err := index.Trend(context.Background(), ty, nil, &index.TrendOptions{Index: index.Options{By: []string{"province"}},
+					Compare: index.CompareOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: bc.draws}}}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -290,7 +290,7 @@ func runYear(ctx context.Context, cfg Config, scfg synth.Config, truth *synth.Tr
 	if err != nil {
 		return nil, err
 	}
-	y.Index, err = index.Compute(y.Design, y.Ballots, nil, &index.Options{By: []string{"province"}})
+	y.Index, err = index.Compute(ctx, y.Design, y.Ballots, nil, &index.Options{By: []string{"province"}})
 	if err != nil {
 		return nil, err
 	}
