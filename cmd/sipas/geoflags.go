@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 
+	"errors"
 	"github.com/sipas-go/sipas/index"
 )
 
@@ -34,4 +35,12 @@ func (g *geoFlags) resolve() (index.Geography, index.Crosswalk, error) {
 		}
 	}
 	return geo, cw, nil
+}
+
+// geographyHint adds the flag that resolves an incompatible geography.
+func geographyHint(err error) error {
+	if errors.Is(err, index.ErrGeography) {
+		return fmt.Errorf("%w; use --geography 2025 (the years up to 2024 re-aggregated to the 34 provinces)", err)
+	}
+	return err
 }

@@ -144,7 +144,7 @@ func runReport(e *env, c *command, args []string) error {
 		if *by == "province" {
 			canon, err := index.ProvincesIn(rec, *by, y, geo, cw, nil)
 			if err != nil {
-				return badInput(fmt.Errorf("%s, year %d: %w", yd.file, y, err))
+				return badInput(geographyHint(fmt.Errorf("%s, year %d: %w", yd.file, y, err)))
 			}
 			defer canon.Release()
 			rec = canon
@@ -170,7 +170,7 @@ func runReport(e *env, c *command, args []string) error {
 		if ctxErr := e.ctx.Err(); ctxErr != nil {
 			return ctxErr
 		}
-		return badInput(err)
+		return badInput(geographyHint(err))
 	}
 	if err := e.ctx.Err(); err != nil {
 		return err // interrupted: write nothing

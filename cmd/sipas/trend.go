@@ -179,7 +179,7 @@ func runTrend(e *env, c *command, args []string) error {
 	}
 	res, err := index.Trend(e.ctx, years, q, opt)
 	if err != nil {
-		return badInput(err)
+		return badInput(geographyHint(err))
 	}
 	return writeTrend(e.stdout, *format, res, by)
 }
