@@ -1,6 +1,7 @@
 package index
 
 import (
+	"context"
 	"strconv"
 	"testing"
 
@@ -25,7 +26,7 @@ func TestCriterionLogitReplicatesMatchR(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := Compute(d, rec, nil, nil)
+		res, err := Compute(context.Background(), d, rec, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
