@@ -203,5 +203,6 @@ func Tables(data *Data, opt *Options) []Table {
 			out = append(out, ex)
 		}
 	}
+	out = append(out, fieldworkTables(l, y.Fieldwork, byLabel)...)
 	return out
 }

@@ -43,6 +43,9 @@ type Year struct {
 	DF int
 	// Quality is the data-quality record of the year; nil when unknown.
 	Quality *Quality
+	// Fieldwork is the year's fieldwork check (screening, back-check);
+	// nil when there was none.
+	Fieldwork *Fieldwork
 }
 
 // Domain is one domain (a province, a unit, ...) or the nation.
@@ -166,6 +169,8 @@ type YearInput struct {
 	// (index.ImportancePerformanceOf: the nation and every domain); rows
 	// of domains that Result does not have are left out.
 	IPA []index.IPARow
+	// Fieldwork, when set, is the year's fieldwork check (NewFieldwork).
+	Fieldwork *Fieldwork
 }
 
 // BuildOptions configure FromYears; the zero value (or nil) works.
@@ -293,6 +298,7 @@ func FromYears(years []YearInput, opt *BuildOptions) (*Data, error) {
 		}
 		sortDomains(yr.Domains)
 		yr.Quality = quality(y)
+		yr.Fieldwork = y.Fieldwork
 		data.Years = append(data.Years, yr)
 	}
 	return data, nil

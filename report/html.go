@@ -88,6 +88,7 @@ type page struct {
 	ExpChart  *chart
 	Quality   *qualityView
 	QYears    []qualityYear
+	Fieldwork *fieldworkView
 	Methods   []string
 	Criteria  []tableRow
 	// IPA is the importance–performance section (ipa.go); HasIPA adds the
@@ -386,6 +387,7 @@ func buildPage(data *Data, opt *Options) *page {
 		}
 		p.Quality = qv
 	}
+	p.Fieldwork = fieldworkPage(l, y.Fieldwork)
 	p.Charts = cs.charts
 	return p
 }

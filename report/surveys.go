@@ -22,12 +22,13 @@ type Survey struct {
 	Ballots arrow.RecordBatch
 	// Questionnaire of the year; nil means SurveyOptions.Questionnaire.
 	Questionnaire *index.Questionnaire
-	// Validation, Nonresponse, Issued, Returned and Quality are those of
-	// YearInput.
+	// Validation, Nonresponse, Issued, Returned, Quality and Fieldwork
+	// are those of YearInput.
 	Validation       *ballot.Validation
 	Nonresponse      *weighting.StepResult
 	Issued, Returned int
 	Quality          *Quality
+	Fieldwork        *Fieldwork
 }
 
 // SurveyOptions configure FromSurveys; the zero value (or nil) works:
@@ -116,7 +117,7 @@ func FromSurveys(ctx context.Context, surveys []Survey, opt *SurveyOptions) (*Da
 			return nil, fmt.Errorf("year %d: %w", yr.Year, err)
 		}
 		inputs = append(inputs, YearInput{Year: yr.Year, Result: yr.Index, Validation: s.Validation,
-			Nonresponse: s.Nonresponse, Issued: s.Issued, Returned: s.Returned, Quality: s.Quality, IPA: ipa})
+			Nonresponse: s.Nonresponse, Issued: s.Issued, Returned: s.Returned, Quality: s.Quality, IPA: ipa, Fieldwork: s.Fieldwork})
 	}
 	return FromYears(inputs, &BuildOptions{By: o.Trend.Index.By[0], Trend: tr.Rows, Title: o.Title, Methods: o.Methods, Alpha: o.Alpha})
 }

@@ -30,7 +30,7 @@ nav a{margin-right:12px}
 <h1>{{.Title}}</h1>
 {{if .Years}}<p class="note">{{index .T "sec.trend"}}: {{.Years}}</p>{{end}}
 {{if .Generated}}<p class="note">{{.Generated}}</p>{{end}}
-<nav><a href="#national">{{index .T "sec.national"}}</a>{{if .Ranking}}<a href="#ranking">{{index .T "sec.ranking"}}</a><a href="#heatmap">{{index .T "sec.heatmap"}}</a>{{end}}{{if .Strengths}}<a href="#strengths">{{index .T "sec.strengths"}}</a>{{end}}{{if .Radars}}<a href="#radar">{{index .T "sec.radar"}}</a>{{end}}{{if .IPA}}<a href="#ipa">{{index .T "sec.ipa"}}</a>{{end}}<a href="#trend">{{index .T "sec.trend"}}</a>{{if .Expect}}<a href="#expectations">{{index .T "sec.expect"}}</a>{{end}}<a href="#quality">{{index .T "sec.quality"}}</a><a href="#methods">{{index .T "sec.methods"}}</a></nav>
+<nav><a href="#national">{{index .T "sec.national"}}</a>{{if .Ranking}}<a href="#ranking">{{index .T "sec.ranking"}}</a><a href="#heatmap">{{index .T "sec.heatmap"}}</a>{{end}}{{if .Strengths}}<a href="#strengths">{{index .T "sec.strengths"}}</a>{{end}}{{if .Radars}}<a href="#radar">{{index .T "sec.radar"}}</a>{{end}}{{if .IPA}}<a href="#ipa">{{index .T "sec.ipa"}}</a>{{end}}<a href="#trend">{{index .T "sec.trend"}}</a>{{if .Expect}}<a href="#expectations">{{index .T "sec.expect"}}</a>{{end}}<a href="#quality">{{index .T "sec.quality"}}</a>{{if .Fieldwork}}<a href="#fieldwork">{{index .T "sec.fieldwork"}}</a>{{end}}<a href="#methods">{{index .T "sec.methods"}}</a></nav>
 <noscript><p class="note">{{index .T "nojs"}}</p></noscript>
 
 <h2 id="national">{{index .T "sec.national"}}</h2>
@@ -123,6 +123,25 @@ nav a{margin-right:12px}
 {{range .Rates}}<tr><td class="l">{{.Class}}</td><td>{{.Issued}}</td><td>{{.Returned}}</td><td>{{.Valid}}</td><td>{{.RR}}</td><td>{{.VR}}</td></tr>
 {{end}}</table>{{end}}
 {{else}}<p class="note">{{index .T "q.none"}}</p>{{end}}
+
+{{with .Fieldwork}}
+<h2 id="fieldwork">{{index $.T "sec.fieldwork"}}</h2>
+<p class="note">{{.Note}}</p>
+{{if .Coverage}}<table>{{range .Coverage}}<tr><td class="l">{{.K}}</td><td>{{.V}}</td></tr>
+{{end}}</table>{{end}}
+{{if .Errors}}<h3>{{index $.T "fw.errors"}}</h3>
+<table><tr><th class="l">{{index $.T "col.collector"}}</th><th>{{index $.T "col.differences"}}</th><th>{{index $.T "col.comparisons"}}</th><th>{{index $.T "col.error_rate"}} (%)</th><th>{{index $.T "col.flagged"}}</th></tr>
+{{range .Errors}}<tr><td class="l">{{.Collector}}</td><td>{{.Differences}}</td><td>{{.Comparisons}}</td><td>{{.Rate}}</td><td>{{.Flag}}</td></tr>
+{{end}}</table>{{end}}
+{{if .AtRisk}}<h3>{{index $.T "fw.at_risk"}}</h3>
+<table><tr><th class="l">{{$.ByLabel}}</th><th class="l">{{index $.T "col.collector"}}</th><th>{{index $.T "col.ballots"}}</th><th>{{index $.T "col.risk"}}</th><th>{{index $.T "col.risk_sum"}}</th></tr>
+{{range .AtRisk}}<tr><td class="l">{{.Group}}</td><td class="l">{{.Collector}}</td><td>{{.Ballots}}</td><td>{{.Risk}}</td><td>{{.RiskSum}}</td></tr>
+{{end}}</table>{{end}}
+{{if .Groups}}<h3>{{index $.T "fw.screening"}}</h3>
+<table><tr><th class="l">{{$.ByLabel}}</th><th>{{index $.T "col.ballots"}}</th><th>{{index $.T "col.collectors"}}</th><th>{{index $.T "col.match_ref"}} (%)</th><th>{{index $.T "col.near_copies"}}</th><th>{{index $.T "col.straightlined"}}</th><th>{{index $.T "col.duplicates"}}</th><th>{{index $.T "col.at_risk"}}</th></tr>
+{{range .Groups}}<tr><td class="l">{{.Group}}</td><td>{{.Ballots}}</td><td>{{.Collectors}}</td><td>{{.MatchRef}}</td><td>{{.NearCopies}}</td><td>{{.Straightlined}}</td><td>{{.Duplicates}}</td><td>{{.AtRisk}}</td></tr>
+{{end}}</table>{{end}}
+{{end}}
 
 <h2 id="methods">{{index .T "sec.methods"}}</h2>
 {{range .Methods}}<p>{{.}}</p>

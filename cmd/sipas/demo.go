@@ -101,7 +101,7 @@ func runDemo(e *env, c *command, args []string) error {
 	var surveys []report.Survey
 	for _, y := range res.Years {
 		surveys = append(surveys, report.Survey{Year: y.Year, Design: y.Design, Ballots: y.Ballots, Validation: y.Validation,
-			Nonresponse: y.Nonresponse, Issued: y.Issued, Returned: y.Returned})
+			Nonresponse: y.Nonresponse, Issued: y.Issued, Returned: y.Returned, Fieldwork: report.NewFieldwork(y.Screening)})
 	}
 	data, err := report.FromSurveys(e.ctx, surveys, &report.SurveyOptions{Title: "SIPAS — synthetic demo survey",
 		Trend: index.TrendOptions{Index: index.Options{By: []string{"province"}}, Geography: geo,
@@ -122,7 +122,7 @@ func runDemo(e *env, c *command, args []string) error {
 		return err
 	}
 	printDemo(e.stdout, res)
-	fmt.Fprintf(e.stdout, "\nreport: %s\nalso in %s: tables/*.csv, ballots_<year>.parquet (clean ballots with final weights), excluded_<year>.csv, index_<year>.csv/json\n",
+	fmt.Fprintf(e.stdout, "\nreport: %s\nalso in %s: tables/*.csv, ballots_<year>.parquet (clean ballots with final weights), excluded_<year>.csv, index_<year>.csv/json, screen_<year>/ (sipas screen's outputs)\n",
 		filepath.Join(*out, "index.html"), *out)
 	return nil
 }
@@ -136,6 +136,10 @@ func writeDemoYears(dir string, res *demo.Result) error {
 			return err
 		}
 		if err := arrowio.WriteRecord(filepath.Join(dir, "excluded_"+ys+".csv"), y.Validation.Excluded); err != nil {
+			return err
+		}
+		if err := writeScreenDir(filepath.Join(dir, "screen_"+ys), y.Screening,
+			screenMeta{Input: "ballots_" + ys, Questionnaire: y.Index.Questionnaire.ID, ID: "ballot_id", By: []string{"province"}, Collector: "collector"}); err != nil {
 			return err
 		}
 		if err := fsutil.WriteAtomic(filepath.Join(dir, "index_"+ys+".csv"), nil, func(w io.Writer) error {
@@ -170,6 +174,18 @@ func printDemo(w io.Writer, res *demo.Result) {
 			}
 		}
 		fmt.Fprintln(w, ")")
+		if s := y.Screening; s != nil {
+			var fm, fs, fd, top int
+			for _, g := range s.Groups {
+				fm, fs, fd = fm+g.FlagMatch, fs+g.FlagStraightline, fd+g.FlagDuplicate
+			}
+			for _, c := range s.Collectors {
+				if c.Rank == 1 && c.Risk >= 2 {
+					top++
+				}
+			}
+			fmt.Fprintf(w, "screening: %d near-copies, %d straight-lined, %d duplicates; %d provinces with a collector at risk (screen_%d/)\n", fm, fs, fd, top, y.Year)
+		}
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "province\tSIPAS\tse\t95% CI\tn\tdeff\ttrue\t")
 		for _, r := range y.Index.Rows {

@@ -81,15 +81,21 @@ func runScreen(e *env, c *command, args []string) error {
 		return badInput(fmt.Errorf("%s: %w", displayName(*in), err))
 	}
 	meta := screenMeta{Input: displayName(*in), Questionnaire: q.ID, ID: *id, By: byCols, Collector: *collector}
-	if err := fsutil.WriteSet(*out, []fsutil.File{
-		{Name: "ballots.csv", Write: func(w io.Writer) error { return writeScreenBallots(w, s, meta) }},
-		{Name: "collectors.csv", Write: func(w io.Writer) error { return writeScreenCollectors(w, s, meta) }},
-		{Name: "summary.json", Write: func(w io.Writer) error { return writeScreenSummary(w, s, meta) }},
-	}); err != nil {
+	if err := writeScreenDir(*out, s, meta); err != nil {
 		return err
 	}
 	printScreening(e.stdout, s, meta, *show)
 	return nil
+}
+
+// writeScreenDir writes ballots.csv, collectors.csv and summary.json into
+// dir as one set.
+func writeScreenDir(dir string, s *ballot.Screening, meta screenMeta) error {
+	return fsutil.WriteSet(dir, []fsutil.File{
+		{Name: "ballots.csv", Write: func(w io.Writer) error { return writeScreenBallots(w, s, meta) }},
+		{Name: "collectors.csv", Write: func(w io.Writer) error { return writeScreenCollectors(w, s, meta) }},
+		{Name: "summary.json", Write: func(w io.Writer) error { return writeScreenSummary(w, s, meta) }},
+	})
 }
 
 // screenMeta is what the outputs say about the run.

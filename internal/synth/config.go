@@ -20,6 +20,10 @@ type Config struct {
 	// data-quality fault (invalid code, duplicate, empty province);
 	// default (0) 0.003; negative means none.
 	FaultRate float64
+	// Fieldwork, when set, makes Respond assign collectors to the
+	// ballots and plant fieldwork fraud (see Fieldwork); nil leaves the
+	// ballots as they are without it.
+	Fieldwork *Fieldwork
 }
 
 // DefaultYears are the years of the zero Config.

@@ -64,6 +64,9 @@ type Responses struct {
 	// Faults lists the planted faults in row order of Ballots; every other
 	// row of Ballots is valid (codes 0..5 or 9, a known province, unique id).
 	Faults []Fault
+	// Fieldwork (with Config.Fieldwork) says who collected and who
+	// fabricated; Ballots then end with FieldworkColumns.
+	Fieldwork *FieldworkTruth
 }
 
 // Release releases both batches.
@@ -195,6 +198,27 @@ func Respond(cfg Config, year int, sample arrow.RecordBatch, truth *Truth, rnd *
 		resp = append(resp, i)
 	}
 
+	// Collectors and fieldwork fraud (before the faults, which may then
+	// fall on a fabricated ballot as they would in the field).
+	var collector, team []string
+	var ft *FieldworkTruth
+	if cfg.Fieldwork != nil {
+		str := func(a arrow.Array) []string {
+			out := make([]string, n)
+			for i := range out {
+				if a.IsValid(i) {
+					out[i] = a.ValueStr(i)
+				}
+			}
+			return out
+		}
+		var districts []string
+		if idx := sch.FieldIndices("district"); len(idx) > 0 {
+			districts = str(sample.Column(idx[0]))
+		}
+		collector, team, ft = plantFieldwork(*cfg.Fieldwork, truth.w.seed, year, b, resp, ids, str(cols["commune"]), districts, str(cols["province"]))
+	}
+
 	// Faults on distinct returned ballots.
 	nr := len(resp)
 	k := int(math.Round(cfg.FaultRate * float64(nr)))
@@ -320,6 +344,18 @@ func Respond(cfg Config, year int, sample arrow.RecordBatch, truth *Truth, rnd *
 	}
 	bcols = append(bcols, b.arrays(order)...)
 	names = append(names, BallotColumns...)
+	if ft != nil {
+		cc, tc, fc := newStrCol(mem, nb, 16*nb), newStrCol(mem, nb, 16*nb), newStrCol(mem, nb, 0)
+		rec := newFixed[int8](mem, nb)
+		for j, r := range order {
+			cc.add(collector[r])
+			tc.add(team[r])
+			rec.v[j] = 1
+		}
+		fc.addRepeat("respondent", nb)
+		bcols = append(bcols, cc.array(false), tc.array(false), rec.array(mem, arrow.PrimitiveTypes.Int8, nil, 0), fc.array(false))
+		names = append(names, FieldworkColumns...)
+	}
 	ballotsRB := batch(names, bcols, nb)
-	return &Responses{Issued: issued, Ballots: ballotsRB, Faults: faults}, nil
+	return &Responses{Issued: issued, Ballots: ballotsRB, Faults: faults, Fieldwork: ft}, nil
 }

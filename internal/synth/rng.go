@@ -35,6 +35,8 @@ const (
 	tagSurveyStratum
 	tagCommuneEffect
 	tagRespond
+	tagFieldwork
+	tagBackcheck
 )
 
 // stream returns a PCG generator for (seed, tag, a, b).

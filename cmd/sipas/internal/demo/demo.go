@@ -1,6 +1,7 @@
 // Package demo runs the whole SIPAS pipeline on the embedded synthetic
-// survey for `sipas demo`: register → sample → responses → validation →
-// weighting → index. It sits under the command because it orchestrates
+// survey for `sipas demo`: register → sample → responses (with collectors,
+// a few of whom fabricate ballots) → validation → screening → weighting →
+// index. It sits under the command because it orchestrates
 // every library package; it computes nothing itself, it only strings the
 // library together.
 package demo
@@ -71,6 +72,13 @@ type Year struct {
 	Returned     int // ballots returned (before validation)
 	// Validation of the returned ballots (exclusions with reasons).
 	Validation *ballot.Validation
+	// Screening of the validated ballots for fabrication, by province
+	// with their collectors.
+	Screening *ballot.Screening
+	// Fieldwork is what the generator planted: the collectors who
+	// fabricated ballots and which (what the screening and the back-check
+	// should find), and the respondents' answers to a back-check.
+	Fieldwork *synth.FieldworkTruth
 	// Nonresponse is the weighting step's record, with response rates by
 	// stratum (issued, returned, valid).
 	Nonresponse *weighting.StepResult
@@ -126,7 +134,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			p(msg)
 		}
 	}
-	scfg := synth.Config{Seed: cfg.Seed, Years: cfg.Years, TotalRows: cfg.RegisterRows}
+	scfg := synth.Config{Seed: cfg.Seed, Years: cfg.Years, TotalRows: cfg.RegisterRows, Fieldwork: &synth.Fieldwork{}}
 	res := &Result{Truth: synth.NewTruth(scfg), Years: make([]*Year, len(cfg.Years))}
 	// The years are independent (each its own register, sample and
 	// generators seeded from (Seed, year)), so they run concurrently, at
@@ -223,7 +231,15 @@ func runYear(ctx context.Context, cfg Config, scfg synth.Config, truth *synth.Tr
 		return nil, err
 	}
 	y.Validation = val
+	y.Fieldwork = resp.Fieldwork
 	cfg.step(fmt.Sprintf("%d: %d ballots returned and validated", year, y.Returned), t0)
+
+	t0 = time.Now()
+	y.Screening, err = ballot.Screen(ctx, val.Clean, &ballot.ScreenOptions{By: []string{"province"}, Collector: "collector"})
+	if err != nil {
+		return nil, err
+	}
+	cfg.step(fmt.Sprintf("%d: screening", year), t0)
 
 	// Nonresponse adjustment by stratum: the issued ballots whose returned
 	// ballot passed validation are the respondents.

@@ -1,14 +1,17 @@
 package demo
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/index/ballot"
 )
 
 // TestRunRecoversTruth runs the pipeline for one year and checks that the
@@ -95,5 +98,64 @@ func TestRunYearsConcurrently(t *testing.T) {
 				t.Errorf("%d row %d: %v ± %v (n %d), concurrently %v ± %v (n %d)", ya.Year, j, ra.Estimate, ra.SE, ra.N, rb.Estimate, rb.SE, rb.N)
 			}
 		}
+	}
+}
+
+// TestScreeningFindsFabricators: in the demo's survey the collectors the
+// generator made copy or straight-line ballots rank first in their
+// province and top the national list by risk_sum; most of their fabricated
+// ballots are flagged, and few honest ballots.
+func TestScreeningFindsFabricators(t *testing.T) {
+	res, err := Run(context.Background(), Config{Years: []int{2021}, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Release()
+	y := res.Years[0]
+	s, fw := y.Screening, y.Fieldwork
+	if len(fw.Fabricators) == 0 {
+		t.Fatal("no fabricator planted")
+	}
+	fab := map[string]string{}
+	for _, f := range fw.Fabricators {
+		fab[f.Collector] = f.Kind
+	}
+	found := 0
+	for _, c := range s.Collectors {
+		if kind, ok := fab[c.Collector]; ok {
+			found++
+			if c.Rank != 1 || c.Risk == 0 {
+				t.Errorf("fabricator %s (%s): rank %d of %d, risk %d (z %v)", c.Collector, kind, c.Rank, s.Groups[c.Group].Collectors, c.Risk, c.Z)
+			}
+		}
+	}
+	if found != len(fab) {
+		t.Errorf("%d of %d fabricators screened", found, len(fab))
+	}
+	byRisk := slices.Clone(s.Collectors)
+	slices.SortFunc(byRisk, func(a, b ballot.CollectorScreen) int { return cmp.Compare(b.RiskSum, a.RiskSum) })
+	for _, c := range byRisk[:len(fab)] {
+		if _, ok := fab[c.Collector]; !ok {
+			t.Errorf("honest collector %s among the top %d by risk_sum (%v)", c.Collector, len(fab), c.RiskSum)
+		}
+	}
+	var fabN, fabFlagged, honestN, honestFlagged int
+	for _, b := range s.Ballots {
+		flagged := b.FlagMatch || b.Straightline || b.FlagDuplicate
+		if _, ok := slices.BinarySearch(fw.Fabricated, b.ID); ok {
+			fabN++
+			if flagged {
+				fabFlagged++
+			}
+		} else {
+			honestN++
+			if flagged {
+				honestFlagged++
+			}
+		}
+	}
+	t.Logf("flagged: %d of %d fabricated ballots, %d of %d others", fabFlagged, fabN, honestFlagged, honestN)
+	if 2*fabFlagged < fabN || 20*honestFlagged > honestN {
+		t.Errorf("flagged %d of %d fabricated ballots (want at least half) and %d of %d others (want at most 5%%)", fabFlagged, fabN, honestFlagged, honestN)
 	}
 }

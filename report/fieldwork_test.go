@@ -1,0 +1,60 @@
+package report
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/sipas-go/sipas/index/ballot"
+)
+
+// TestFieldworkSection: the screening summary reaches the page and the
+// tables in both languages; collectors at risk are those ranked first with
+// risk ≥ 2, highest risk_sum first.
+func TestFieldworkSection(t *testing.T) {
+	s := &ballot.Screening{
+		Groups: []ballot.GroupScreen{
+			{Key: []string{"Hà Nội"}, Ballots: 40, Collectors: 3, MatchRef: 0.9, FlagMatch: 4, FlagStraightline: 2, FlagDuplicate: 1},
+			{Key: []string{"Huế"}, Ballots: 30, Collectors: 2, MatchRef: math.NaN()},
+		},
+		Collectors: []ballot.CollectorScreen{
+			{Group: 0, Collector: "HN-NV1", Ballots: 12, Risk: 3, RiskSum: 9, Rank: 1},
+			{Group: 0, Collector: "HN-NV2", Ballots: 14, Risk: 2, RiskSum: 5, Rank: 2},
+			{Group: 0, Collector: "HN-NV3", Ballots: 14, Risk: 0, Rank: 3},
+			{Group: 1, Collector: "H-NV1", Ballots: 15, Risk: 2, RiskSum: 12, Rank: 1},
+			{Group: 1, Collector: "H-NV2", Ballots: 15, Risk: 1, RiskSum: 3, Rank: 2},
+		},
+	}
+	f := NewFieldwork(s)
+	if len(f.AtRisk) != 2 || f.AtRisk[0].Collector != "H-NV1" || f.AtRisk[1].Collector != "HN-NV1" {
+		t.Fatalf("at risk %+v", f.AtRisk)
+	}
+	if f.Screening[0].AtRisk != 2 || f.Screening[1].AtRisk != 1 || f.Screening[0].NearCopies != 4 {
+		t.Fatalf("groups %+v", f.Screening)
+	}
+	names := fixtureNames(3)
+	d := buildData(t, names, []int{2021})
+	d.Years[0].Fieldwork = f
+	for _, lang := range []Lang{LangVI, LangEN} {
+		page := string(render(t, d, &Options{Lang: lang}))
+		for _, want := range []string{`id="fieldwork"`, "HN-NV1", "H-NV1", lang.text("fw.screening"), lang.text("col.near_copies")} {
+			if !strings.Contains(page, want) {
+				t.Errorf("%v page lacks %q", lang, want)
+			}
+		}
+		var sc *Table
+		for _, tb := range Tables(d, &Options{Lang: lang}) {
+			if tb.Name == "fieldwork_screening" {
+				sc = &tb
+			}
+		}
+		if sc == nil || len(sc.Rows) != 2 || sc.Rows[0][0] != "Hà Nội" || sc.Rows[0][3] != "90.00" || sc.Rows[1][3] != "" {
+			t.Errorf("%v fieldwork_screening table %+v", lang, sc)
+		}
+	}
+	// Without a fieldwork record there is no section.
+	d.Years[0].Fieldwork = nil
+	if page := string(render(t, d, nil)); strings.Contains(page, `id="fieldwork"`) {
+		t.Error("fieldwork section without a record")
+	}
+}
