@@ -5,7 +5,8 @@ import (
 	"io"
 	"math"
 	"strconv"
-	"strings"
+
+	"github.com/sipas-go/sipas/internal/csvsafe"
 )
 
 // Table is one table of the report, as report authors paste it: a file
@@ -21,32 +22,30 @@ type Table struct {
 const bom = "\ufeff"
 
 // WriteCSV writes t as CSV (RFC 4180, comma-separated, CRLF line ends as
-// spreadsheet programs expect) in UTF-8 with a byte order mark.
+// spreadsheet programs expect) in UTF-8 with a byte order mark. Every cell
+// that a spreadsheet would run as a formula (labels, ids, column names) is
+// written as text (csvsafe.Cell).
 func WriteCSV(w io.Writer, t Table) error {
 	if _, err := io.WriteString(w, bom); err != nil {
 		return err
 	}
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
-	if err := cw.Write(t.Header); err != nil {
+	if err := cw.Write(csvsafe.Row(append([]string(nil), t.Header...))); err != nil {
 		return err
 	}
-	if err := cw.WriteAll(t.Rows); err != nil {
-		return err
+	for _, r := range t.Rows {
+		if err := cw.Write(csvsafe.Row(append([]string(nil), r...))); err != nil {
+			return err
+		}
 	}
+	cw.Flush()
 	return cw.Error()
 }
 
-// textCell makes a label from data safe to open in a spreadsheet: a cell
-// that starts with =, +, -, @, tab or carriage return would be read as a
-// formula ("CSV injection", OWASP), so it gets a leading apostrophe, which
-// spreadsheets show as text and do not display.
-func textCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
+// textCell makes a label from data safe to open in a spreadsheet
+// (csvsafe.Cell).
+func textCell(s string) string { return csvsafe.Cell(s) }
 
 // f2 formats a number with two decimals ("" for NaN).
 func f2(x float64) string { return fnum(x, 2) }

@@ -35,14 +35,6 @@ func estF(t testing.TB, s string) float64 {
 	return v
 }
 
-// estClose compares at relative tolerance tol (absolute near 0).
-func estClose(got, want, tol float64) bool {
-	if math.IsNaN(want) || math.IsNaN(got) {
-		return math.IsNaN(want) && math.IsNaN(got)
-	}
-	return math.Abs(got-want) <= tol*math.Max(1, math.Abs(want))
-}
-
 func estRel(got, want, tol float64) bool {
 	if math.IsNaN(want) || math.IsNaN(got) {
 		return math.IsNaN(want) && math.IsNaN(got)

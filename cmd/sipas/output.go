@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/internal/csvsafe"
 	"github.com/sipas-go/sipas/sampling"
 )
 
@@ -30,14 +31,16 @@ func checkFormat(format string) error {
 	return usagef("--format: %q is not one of json, csv, table", format)
 }
 
-// writeCSV writes the header and n rows, row(i) giving row i, as CSV.
+// writeCSV writes the header and n rows, row(i) giving row i, as CSV;
+// cells a spreadsheet would run as formulas are written as text
+// (csvsafe.Cell).
 func writeCSV(w io.Writer, header []string, n int, row func(i int) []string) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(header); err != nil {
+	if err := cw.Write(csvsafe.Row(append([]string(nil), header...))); err != nil {
 		return err
 	}
 	for i := 0; i < n; i++ {
-		if err := cw.Write(row(i)); err != nil {
+		if err := cw.Write(csvsafe.Row(row(i))); err != nil {
 			return err
 		}
 	}

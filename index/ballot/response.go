@@ -184,7 +184,6 @@ type grouper struct {
 	names  []string
 	byKey  map[string]*ResponseRate
 	groups []*ResponseRate
-	total  ResponseRate
 	key    strings.Builder
 	vals   []string
 }

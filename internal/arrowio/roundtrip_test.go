@@ -53,11 +53,7 @@ func richRecord(t testing.TB, mem interface {
 		region[i] = []string{"Đồng bằng sông Hồng", "Tây Nguyên"}[i%2]
 	}
 	w[1] = 2 // integral float must stay float through CSV
-	return buildRecord(t, mem.(interface {
-		Allocate(int) []byte
-		Reallocate(int, []byte) []byte
-		Free([]byte)
-	}), schema, []any{ids, vietnamese, acc, psu, year, code, w, valid, region, vietnamese},
+	return buildRecord(t, mem, schema, []any{ids, vietnamese, acc, psu, year, code, w, valid, region, vietnamese},
 		map[int][]int{0: {6}, 1: {3}, 2: {2, 5}, 3: {0}, 4: {4}, 5: {1}, 6: {5}, 7: {3}, 8: {2}, 9: {0}})
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/sipas-go/sipas/internal/csvsafe"
 	"github.com/sipas-go/sipas/internal/fsutil"
 )
 
@@ -19,7 +20,9 @@ import (
 // everything was written (internal/fsutil.WriteAtomic). "-" writes CSV to
 // stdout (see WithStdout).
 //
-// CSV output has a header row, LF line ends, an empty cell for null, floats
+// CSV output has a header row, LF line ends, an empty cell for null, text
+// cells that a spreadsheet would run as a formula prefixed with an
+// apostrophe (internal/csvsafe; "=1+1" is written "'=1+1"), floats
 // in the shortest form that reads back to the same value and always with a
 // decimal point or exponent (2 is written "2.0") so that a float column reads
 // back as float. CSV keeps no types beyond what inference recovers (int64,
@@ -85,7 +88,7 @@ func writeCSV(w io.Writer, schema *arrow.Schema, batches []arrow.RecordBatch) er
 		if j > 0 {
 			line = append(line, ',')
 		}
-		line = appendCSVField(line, f.Name)
+		line = appendCSVField(line, csvsafe.Cell(f.Name))
 	}
 	line = append(line, '\n')
 	if _, err := bw.Write(line); err != nil {
@@ -148,16 +151,16 @@ func formatterFor(col arrow.Array) cellFormatter {
 	case *array.Boolean:
 		return func(d []byte, i int) []byte { return strconv.AppendBool(d, a.Value(i)) }
 	case *array.String:
-		return func(d []byte, i int) []byte { return appendCSVField(d, a.Value(i)) }
+		return func(d []byte, i int) []byte { return appendCSVField(d, csvsafe.Cell(a.Value(i))) }
 	case *array.LargeString:
-		return func(d []byte, i int) []byte { return appendCSVField(d, a.Value(i)) }
+		return func(d []byte, i int) []byte { return appendCSVField(d, csvsafe.Cell(a.Value(i))) }
 	case *array.StringView:
-		return func(d []byte, i int) []byte { return appendCSVField(d, a.Value(i)) }
+		return func(d []byte, i int) []byte { return appendCSVField(d, csvsafe.Cell(a.Value(i))) }
 	case *array.Dictionary:
 		inner := formatterFor(a.Dictionary())
 		return func(d []byte, i int) []byte { return inner(d, a.GetValueIndex(i)) }
 	}
-	return func(d []byte, i int) []byte { return appendCSVField(d, col.ValueStr(i)) }
+	return func(d []byte, i int) []byte { return appendCSVField(d, csvsafe.Cell(col.ValueStr(i))) }
 }
 
 // appendFloat writes the shortest decimal that parses back to v, with ".0"

@@ -131,16 +131,6 @@ func (t *selTree) child(parent int32, val string) int32 {
 	return t.newNode(parent, strings.Clone(val))
 }
 
-// depthOf returns the depth of a node (root 0).
-func (t *selTree) depthOf(n int32) int {
-	d := 0
-	for t.parent[n] >= 0 {
-		n = t.parent[n]
-		d++
-	}
-	return d
-}
-
 // selConstColumns lists the per-stratum constant columns the design reads.
 func selConstColumns(d *SampleDesign, plan bool) []string {
 	var cols []string

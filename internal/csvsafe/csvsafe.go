@@ -1,0 +1,86 @@
+// Package csvsafe keeps text cells of the CSV files the project writes
+// from being run as formulas when a spreadsheet opens them ("CSV
+// injection", OWASP).
+package csvsafe
+
+import "strings"
+
+// Cell returns s safe to write as a CSV cell: a cell that starts with
+// =, +, -, @, a tab or a carriage return (or the full-width ＝ ＋ － ＠)
+// would be read as a formula, so it gets a leading apostrophe, which
+// spreadsheets show as text. A plain decimal number ("-3.5", "+4", "1e-3")
+// is left alone: spreadsheets read it as the number it is.
+func Cell(s string) string {
+	if !NeedsGuard(s) {
+		return s
+	}
+	return "'" + s
+}
+
+// NeedsGuard reports whether Cell would change s.
+func NeedsGuard(s string) bool {
+	if s == "" {
+		return false
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return !isDecimal(s)
+	}
+	for _, p := range []string{"＝", "＋", "－", "＠"} {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Row applies Cell to every cell of row, in place, and returns it.
+func Row(row []string) []string {
+	for i, c := range row {
+		row[i] = Cell(c)
+	}
+	return row
+}
+
+// isDecimal reports whether s is a decimal number: an optional sign,
+// digits with at most one point, and an optional exponent.
+func isDecimal(s string) bool {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	digits, point := 0, false
+	for ; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' && !point:
+			point = true
+		default:
+			goto exp
+		}
+	}
+exp:
+	if digits == 0 {
+		return false
+	}
+	if i == len(s) {
+		return true
+	}
+	if s[i] != 'e' && s[i] != 'E' {
+		return false
+	}
+	i++
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	if i == len(s) {
+		return false
+	}
+	for ; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,45 @@
+package csvsafe
+
+import "testing"
+
+func TestCell(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                        "",
+		"Hà Nội":                  "Hà Nội",
+		"=HYPERLINK(\"x\",\"y\")": "'=HYPERLINK(\"x\",\"y\")",
+		"+cmd|' /C calc'!A0":      "'+cmd|' /C calc'!A0",
+		"-2+3":                    "'-2+3",
+		"@SUM(A1)":                "'@SUM(A1)",
+		"\t=1":                    "'\t=1",
+		"\r=1":                    "'\r=1",
+		"＝1+1":                    "'＝1+1",
+		"-3.5":                    "-3.5",
+		"+4":                      "+4",
+		"-1e-3":                   "-1e-3",
+		"-.5":                     "-.5",
+		"-":                       "'-",
+		"-e5":                     "'-e5",
+		"-1e":                     "'-1e",
+		"1=1":                     "1=1",
+		"'=x":                     "'=x",
+	} {
+		if got := Cell(in); got != want {
+			t.Errorf("Cell(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func FuzzCell(f *testing.F) {
+	for _, s := range []string{"=1", "-3.5", "abc", "-", "+1e5"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c := Cell(s)
+		if NeedsGuard(c) {
+			t.Errorf("Cell(%q) = %q still needs a guard", s, c)
+		}
+		if c != s && c != "'"+s {
+			t.Errorf("Cell(%q) = %q", s, c)
+		}
+	})
+}
