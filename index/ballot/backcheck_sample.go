@@ -1,12 +1,14 @@
 package ballot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -77,7 +79,8 @@ type BackcheckSampleResult struct {
 	// Rows are the selected ballots by group (in the order of Groups), then
 	// visiting order.
 	Rows []BackcheckSampleRow
-	// Groups are the groups in ascending order of their By values.
+	// Groups are the groups in ascending order of their By values
+	// (integers as numbers, before text).
 	Groups []BackcheckGroup
 	// Table holds Rows with the columns: the id, the By columns, collector
 	// and unit (when set; as text), selection, order (int64), then the Keep
@@ -108,7 +111,7 @@ func (s *BackcheckSampleResult) Release() {
 //
 // The selected ballots are then put in a random visiting order. Collectors
 // and units are taken in ascending order and groups in ascending order of
-// their values, and every draw comes from src, so the same table, options
+// their values (integer values as numbers, before text), and every draw comes from src, so the same table, options
 // and source give the same sample. A missing group, collector or unit
 // value is a value of its own (""). A missing column is a
 // *MissingColumnsError; a missing or repeated id, or a targeted id that is
@@ -207,7 +210,7 @@ func BackcheckSample(rec arrow.RecordBatch, opt BackcheckSampleOptions, src rand
 	for i := range perm {
 		perm[i] = i
 	}
-	slices.SortFunc(perm, func(a, b int) int { return slices.Compare(keys[a], keys[b]) })
+	slices.SortFunc(perm, func(a, b int) int { return slices.CompareFunc(keys[a], keys[b], compareKey) })
 	rank := make([]int, len(keys))
 	for r, g := range perm {
 		rank[g] = r
@@ -233,6 +236,25 @@ func BackcheckSample(rec arrow.RecordBatch, opt BackcheckSampleOptions, src rand
 		return nil, err
 	}
 	return res, nil
+}
+
+// compareKey orders group values as Screen orders its groups: integers
+// (also written as text) as numbers, before any other text, which is
+// ordered bytewise.
+func compareKey(a, b string) int {
+	x, errA := strconv.ParseInt(a, 10, 64)
+	y, errB := strconv.ParseInt(b, 10, 64)
+	switch {
+	case errA == nil && errB == nil:
+		if c := cmp.Compare(x, y); c != 0 {
+			return c
+		}
+	case errA == nil:
+		return -1
+	case errB == nil:
+		return 1
+	}
+	return strings.Compare(a, b)
 }
 
 // bcSampleGroup draws the sample of one group (rows in input order) and

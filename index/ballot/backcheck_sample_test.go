@@ -301,3 +301,26 @@ func TestBackcheckSampleErrors(t *testing.T) {
 	}
 	s.Release()
 }
+
+// Groups whose values are integers order as numbers (as Screen's groups),
+// before text.
+func TestBackcheckSampleGroupOrder(t *testing.T) {
+	var rows [][4]string
+	for i, p := range []string{"10", "9", "x", "2", "10"} {
+		rows = append(rows, [4]string{fmt.Sprint(i), p, "c", "u"})
+	}
+	rec := sampleBallots(t, memory.DefaultAllocator, rows)
+	defer rec.Release()
+	s, err := BackcheckSample(rec, BackcheckSampleOptions{ID: "ballot_id", By: []string{"province"}, Rate: 1}, rand.NewPCG(1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Release()
+	var got []string
+	for _, g := range s.Groups {
+		got = append(got, g.Key[0])
+	}
+	if strings.Join(got, ",") != "2,9,10,x" {
+		t.Errorf("group order %v", got)
+	}
+}
