@@ -148,7 +148,14 @@ func runBCSample(e *env, c *command, args []string) error {
 		return badInput(fmt.Errorf("%s: %w", displayName(*in), err))
 	}
 	defer s.Release()
-	if err := arrowio.WriteRecord(*out, s.Table, arrowio.WithStdout(e.stdout)); err != nil {
+	inputs, err := arrowio.DescribeInputs(*in, *targeted)
+	if err != nil {
+		return readError(err)
+	}
+	if err := e.ctx.Err(); err != nil {
+		return err // interrupted: write nothing
+	}
+	if err := arrowio.WriteRecord(*out, s.Table, arrowio.WithStdout(e.stdout), arrowio.WithInputs(inputs)); err != nil {
 		return writeError(err)
 	}
 	w := e.stdout
@@ -300,7 +307,14 @@ func runBCCompare(e *env, c *command, args []string) error {
 		}
 		return badInput(err)
 	}
-	if err := fsutil.WriteSet(*out, bcFiles(r, opt, *surveyPath, *bcPath)); err != nil {
+	inputs, err := arrowio.DescribeInputs(*surveyPath, *bcPath)
+	if err != nil {
+		return readError(err)
+	}
+	if err := e.ctx.Err(); err != nil {
+		return err // interrupted: write nothing
+	}
+	if err := fsutil.WriteSet(*out, bcFiles(r, opt, inputs)); err != nil {
 		return err
 	}
 	printBCCompare(e.stdout, r, opt, *out)
@@ -308,7 +322,7 @@ func runBCCompare(e *env, c *command, args []string) error {
 }
 
 // bcFiles are the output files of backcheck compare.
-func bcFiles(r *ballot.BackcheckResult, opt ballot.BackcheckOptions, surveyPath, bcPath string) []fsutil.File {
+func bcFiles(r *ballot.BackcheckResult, opt ballot.BackcheckOptions, inputs []arrowio.Input) []fsutil.File {
 	flag01 := func(b bool) string {
 		if b {
 			return "1"
@@ -339,7 +353,7 @@ func bcFiles(r *ballot.BackcheckResult, opt ballot.BackcheckOptions, surveyPath,
 		{Name: "summary.json", Write: func(w io.Writer) error {
 			enc := json.NewEncoder(w)
 			enc.SetIndent("", "  ")
-			return enc.Encode(bcSummary(r, opt, surveyPath, bcPath))
+			return enc.Encode(bcSummary(r, opt, inputs))
 		}},
 	}
 }
@@ -403,9 +417,9 @@ type bcRowJSON struct {
 }
 
 type bcSummaryJSON struct {
-	Survey    string `json:"survey"`
-	Backcheck string `json:"backcheck"`
-	ID        string `json:"id"`
+	// Inputs are the survey and back-check files (name, size, SHA-256).
+	Inputs    []arrowio.Input `json:"inputs"`
+	ID        string          `json:"id"`
 	Variables struct {
 		T1 []string `json:"t1"`
 		T2 []string `json:"t2"`
@@ -440,8 +454,8 @@ type bcSummaryJSON struct {
 	Rows             []bcRowJSON       `json:"rows"`
 }
 
-func bcSummary(r *ballot.BackcheckResult, opt ballot.BackcheckOptions, surveyPath, bcPath string) *bcSummaryJSON {
-	s := &bcSummaryJSON{Survey: displayName(surveyPath), Backcheck: displayName(bcPath), ID: opt.ID,
+func bcSummary(r *ballot.BackcheckResult, opt ballot.BackcheckOptions, inputs []arrowio.Input) *bcSummaryJSON {
+	s := &bcSummaryJSON{Inputs: inputs, ID: opt.ID,
 		SurveyBallots: r.SurveyBallots, BackcheckBallots: r.BackcheckBallots, Matched: r.Matched,
 		Unmatched: append([]string{}, r.Unmatched...), Comparisons: r.Comparisons, Differences: r.Differences,
 		ErrorRate: jsonNum(math.NaN()), Numeric: r.Numeric}

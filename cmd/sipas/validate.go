@@ -123,7 +123,7 @@ func runValidate(e *env, c *command, args []string) error {
 	md := ballot.NewRecord(rec, v, "year", *year).SetIn(rec.Schema().Metadata())
 	clean := withMetadata(v.Clean, md)
 	defer clean.Release()
-	inputs, err := arrowio.DescribeInputs(*in, *qpath)
+	inputs, err := arrowio.DescribeInputs(*in, *qpath, *failedPath)
 	if err != nil {
 		return readError(err)
 	}
