@@ -495,8 +495,8 @@ func bcSummary(r *ballot.BackcheckResult, opt ballot.BackcheckOptions, inputs []
 			sr := x.SignRank
 			j.Positive, j.Negative, j.Zero = &sr.NPos, &sr.NNeg, &sr.NZero
 			j.SumPositive, j.SumNegative, j.Expected, j.Variance = num(sr.SumPos), num(sr.SumNeg), num(sr.Expected), num(sr.Variance)
-		case x.Reliab != nil:
-			j.BackcheckVariance = num(x.Reliab.Variance)
+		case x.Reliability != nil:
+			j.BackcheckVariance = num(x.Reliability.Variance)
 		}
 		s.Stability = append(s.Stability, j)
 	}

@@ -170,16 +170,16 @@ type BackcheckRow struct {
 // t-test ("ttest", statistic t), the signed-rank test ("signrank",
 // statistic z) or the reliability ratio ("reliability", SRV and RR).
 type BackcheckStability struct {
-	Variable  string
-	Type      int
-	Test      string
-	N         int
-	Statistic float64
-	PValue    float64
-	SRV, RR   float64
-	TTest     *TTestResult       // for "ttest"
-	SignRank  *SignRankResult    // for "signrank"
-	Reliab    *ReliabilityResult // for "reliability"
+	Variable    string
+	Type        int
+	Test        string
+	N           int
+	Statistic   float64
+	PValue      float64
+	SRV, RR     float64
+	TTest       *TTestResult       // for "ttest"
+	SignRank    *SignRankResult    // for "signrank"
+	Reliability *ReliabilityResult // for "reliability"
 }
 
 // BackcheckResult is the result of CompareBackcheck.
@@ -776,7 +776,7 @@ func CompareBackcheck(survey, bc arrow.RecordBatch, opt BackcheckOptions) (*Back
 		x := stabVals[name]
 		r := Reliability(x[0], x[1])
 		res.Stability = append(res.Stability, BackcheckStability{Variable: name, Type: typeOf[name], Test: "reliability", N: r.N,
-			Statistic: math.NaN(), PValue: math.NaN(), SRV: r.SRV, RR: r.RR, Reliab: &r})
+			Statistic: math.NaN(), PValue: math.NaN(), SRV: r.SRV, RR: r.RR, Reliability: &r})
 	}
 	return res, nil
 }
