@@ -219,16 +219,16 @@ func Compute(ctx context.Context, d *sampling.Design, rec arrow.RecordBatch, q *
 	}
 	res := &Result{Questionnaire: q, DF: d.DF()}
 	if dom == nil {
-		res.appendRows(q, r, 0, nil, ci, level, r.DF, ne)
+		res.appendRows(q, r, 0, nil, ci, level, opt.DF.Of(r.DF), ne)
 		return res, nil
 	}
-	res.appendRows(q, r, dom.Len(), nil, ci, level, r.DF, ne)
+	res.appendRows(q, r, dom.Len(), nil, ci, level, opt.DF.Of(r.DF), ne)
 	var dfs []int
 	if opt.DF == sampling.DFDomain {
 		dfs = d.DomainDF(dom.Code, dom.Len())
 	}
 	for g := 0; g < dom.Len(); g++ {
-		df := r.DF
+		df := opt.DF.Of(r.DF)
 		if dfs != nil {
 			df = dfs[g]
 		}

@@ -39,7 +39,7 @@ const (
 	Beta
 )
 
-var ciNames = [...]string{0: "default", Wald: "wald", Logit: "logit", Beta: "beta"}
+var ciNames = [...]string{0: "default", Wald: "wald", Logit: "logit", Beta: "beta", XLogit: "xlogit", Asin: "asin"}
 
 // String returns "wald", "logit", "beta", or "default" for the zero value.
 func (m CIMethod) String() string {
@@ -49,8 +49,8 @@ func (m CIMethod) String() string {
 	return fmt.Sprintf("CIMethod(%d)", int(m))
 }
 
-// ParseCIMethod parses "wald", "logit" or "beta"; "" is the zero value (the
-// default).
+// ParseCIMethod parses "wald", "logit", "beta", "xlogit" or "asin"; "" is
+// the zero value (the default).
 func ParseCIMethod(s string) (CIMethod, error) {
 	if s == "" {
 		return 0, nil
@@ -60,7 +60,7 @@ func ParseCIMethod(s string) (CIMethod, error) {
 			return Wald + CIMethod(i), nil
 		}
 	}
-	return 0, fmt.Errorf("sampling: unknown confidence interval method %q (want wald, logit or beta)", s)
+	return 0, fmt.Errorf("sampling: unknown confidence interval method %q (want wald, logit, beta, xlogit or asin)", s)
 }
 
 // FlagBoundary marks an estimate of exactly 0 or 1 (0 or 100 %) with SE 0,
@@ -133,7 +133,7 @@ func ConfidenceInterval(method CIMethod, est, se float64, n int, df int, level f
 	if method == 0 {
 		method = Wald
 	}
-	if method < Wald || method > Beta {
+	if method < Wald || method > Asin {
 		panic(fmt.Sprintf("sampling: ConfidenceInterval: unknown method %d", int(method)))
 	}
 	if level == 0 {
@@ -159,6 +159,8 @@ func ConfidenceInterval(method CIMethod, est, se float64, n int, df int, level f
 	switch method {
 	case Logit:
 		return ciLogit(est, se/(est*(1-est)), df, alpha)
+	case XLogit, Asin:
+		return ciProp(method, est, se, df, alpha)
 	case Beta:
 		neff := est * (1 - est) / (se * se)
 		if n > 1 {

@@ -119,7 +119,9 @@ type DesignSpec = DesignOptions
 // one stratum, each row its own PSU, no fpc, linearization).
 type DesignOptions struct {
 	// Weight, Strata, PSU and FPC are column names; "" means absent:
-	// weights 1, one stratum, each row its own PSU, no finite population
+	// weights 1 (or, with an fpc, the inverse of the sampling fractions of
+	// every stage, Π N/n, or 1/π under PPS, as R svydesign without
+	// weights), one stratum, each row its own PSU, no finite population
 	// correction. FPC holds the first-stage number of PSUs in the stratum
 	// N_h (all values > 1) or the sampling fraction n_h/N_h (all ≤ 1), as R
 	// svydesign(fpc=); it must be constant within a stratum.
@@ -161,6 +163,9 @@ type DesignOptions struct {
 	// default scale as R svrepdesign: jk1 (R−1)/R, bootstrap 1/(R−1),
 	// brr 1/R, fay 1/(R(1−ρ)²), other 1; jkn needs RepRScales.
 	RepType string
+	// RepDF sets the degrees of freedom of a replicate design (0: the rank
+	// of the replicate weights minus 1, R's degf), as R's design$degf.
+	RepDF int
 	// RepScale overrides the overall scale (0: the RepType default).
 	RepScale float64
 	// RepRScales are per-replicate scales (nil: all 1).
@@ -344,6 +349,9 @@ func NewDesign(rec arrow.RecordBatch, spec *DesignOptions) (*Design, error) {
 	if err := d.readStages(rec); err != nil {
 		return nil, err
 	}
+	if s.Weight == "" && (s.FPC != "" || s.PPS == PPSJoint) {
+		d.fpcWeights()
+	}
 	d.computeDF()
 	var lonely []string
 	for h := range d.nh {
@@ -361,6 +369,12 @@ func NewDesign(rec arrow.RecordBatch, spec *DesignOptions) (*Design, error) {
 		if err := d.buildReplicates(rec); err != nil {
 			return nil, err
 		}
+	}
+	if s.RepDF != 0 {
+		if d.reps == nil || s.RepDF < 0 {
+			return nil, fmt.Errorf("sampling: %w: degrees of freedom %d set for a %s design; they can be set (> 0) for replicate designs only", ErrBadDesign, s.RepDF, s.Variance)
+		}
+		d.df = s.RepDF
 	}
 	return d, nil
 }

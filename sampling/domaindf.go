@@ -24,11 +24,25 @@ const (
 	// and t(9) rather than the normal quantile keeps its intervals closer to
 	// their nominal coverage.
 	DFDomain
+	// DFNormal uses the normal quantile for every interval (R's confint()
+	// default, df = Inf, and svyby(vartype = "ci")); the reported degrees
+	// of freedom are then 0.
+	DFNormal
 )
 
-var dfNames = [...]string{DFDesign: "design", DFDomain: "domain"}
+var dfNames = [...]string{DFDesign: "design", DFDomain: "domain", DFNormal: "normal"}
 
-// String returns "design" or "domain".
+// Of returns the degrees of freedom the rule gives an interval whose
+// design (or domain) has df: 0, the normal quantile, under DFNormal, else
+// df.
+func (r DFRule) Of(df int) int {
+	if r == DFNormal {
+		return 0
+	}
+	return df
+}
+
+// String returns "design", "domain" or "normal".
 func (r DFRule) String() string {
 	if r >= 0 && int(r) < len(dfNames) {
 		return dfNames[r]
@@ -36,7 +50,7 @@ func (r DFRule) String() string {
 	return fmt.Sprintf("DFRule(%d)", int(r))
 }
 
-// ParseDFRule reads "design" (or "") and "domain".
+// ParseDFRule reads "design" (or ""), "domain" and "normal".
 func ParseDFRule(s string) (DFRule, error) {
 	if s == "" {
 		return DFDesign, nil
@@ -46,7 +60,7 @@ func ParseDFRule(s string) (DFRule, error) {
 			return DFRule(i), nil
 		}
 	}
-	return 0, fmt.Errorf("sampling: unknown degrees-of-freedom rule %q (want design or domain)", s)
+	return 0, fmt.Errorf("sampling: unknown degrees-of-freedom rule %q (want design, domain or normal)", s)
 }
 
 // DomainDF returns the degrees of freedom of each of the nDomains domains

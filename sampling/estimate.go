@@ -23,7 +23,9 @@ type Estimate struct {
 	// N is the unweighted number of rows behind the estimate (zero-weight
 	// rows included).
 	N int
-	// Deff is the design effect (R's deff = "replace").
+	// Deff is the design effect: against sampling with replacement (R's
+	// deff = "replace"), or without (R's deff = TRUE) with
+	// EstimateOptions.DeffWOR.
 	Deff float64
 	// Flag is FlagBoundary for a share (see EstimateOptions.CI) of exactly 0
 	// or 1 with SE 0, else "".
@@ -48,9 +50,13 @@ type EstimateOptions struct {
 	CI CIMethod
 	// Level is the confidence level (0: 0.95).
 	Level float64
-	// DF selects the degrees of freedom of the domain intervals: the
-	// design's (default) or each domain's own (DFDomain).
+	// DF selects the degrees of freedom of the intervals: the design's
+	// (default), each domain's own (DFDomain) or the normal quantile
+	// (DFNormal).
 	DF DFRule
+	// DeffWOR gives design effects against simple random sampling without
+	// replacement (RatioResult.DeffWOR) instead of with replacement.
+	DeffWOR bool
 }
 
 // Statistic is the kind of an estimate. Its values are the strings
@@ -237,7 +243,7 @@ func (d *Design) Estimates(rec arrow.RecordBatch, est []Estimand, opt *EstimateO
 	out := make([]Estimate, 0, G*K)
 	dfs := make([]int, G)
 	for g := range dfs {
-		dfs[g] = res.DF
+		dfs[g] = o.DF.Of(res.DF)
 	}
 	if o.DF == DFDomain && r.Domain != nil {
 		dfs = d.DomainDF(r.Domain, G)
@@ -251,6 +257,9 @@ func (d *Design) Estimates(rec arrow.RecordBatch, est []Estimand, opt *EstimateO
 			i := res.Index(g, k)
 			es := Estimate{Statistic: e.Statistic, Variable: names[k], Domain: labels,
 				Estimate: res.Est[i], SE: res.SE[i], N: res.N[i], Deff: res.Deff[i], DF: dfs[g]}
+			if o.DeffWOR {
+				es.Deff = res.DeffWOR[i]
+			}
 			switch {
 			case !share[k]:
 				// not a share: Wald, and an SE of 0 is an interval of 0

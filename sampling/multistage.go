@@ -228,3 +228,28 @@ func (d *Design) stagesCov(a, b []float64) float64 {
 	}
 	return v
 }
+
+// fpcWeights sets every row's weight to the inverse of its probability of
+// selection implied by the fpc, as R svydesign without weights or probs:
+// N_h/n_h at the first stage (1/π_i under PPS) times N/n of every later
+// stage.
+func (d *Design) fpcWeights() {
+	d.wsum = 0
+	for i := range d.w {
+		p := d.psu[i]
+		var w float64
+		if d.pps != nil {
+			w = 1 / d.pps.pi[p]
+		} else {
+			h := d.psuStratum[p]
+			w = d.popN[h] / float64(d.nh[h])
+		}
+		q := p
+		for _, st := range d.stages {
+			w /= 1 - st.fh[q]
+			q = st.unit[i]
+		}
+		d.w[i] = w
+		d.wsum += w
+	}
+}

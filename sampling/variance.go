@@ -126,6 +126,9 @@ type RatioResult struct {
 	// the same formula is applied to the combined influence values, over
 	// the rows where at least one component is observed.
 	Deff []float64
+	// DeffWOR is the design effect against simple random sampling without
+	// replacement of n from W (R's deff = TRUE): V / (v_srs·(1 − n/W)).
+	DeffWOR []float64
 	// N is the unweighted number of rows where the estimand is observed in
 	// the domain (zero-weight rows included); for a combination, rows where
 	// at least one component with a nonzero coefficient is observed.
@@ -215,7 +218,7 @@ func (d *Design) EstimateRatios(r *Ratios) (*RatioResult, error) {
 	J, G := t.J, t.G
 	res := &RatioResult{K: t.K, C: t.C, G: G, DF: d.df,
 		Est: t.est, SE: make([]float64, G*J), Var: make([]float64, G*J),
-		Deff: make([]float64, G*J), N: make([]int, G*J)}
+		Deff: make([]float64, G*J), DeffWOR: make([]float64, G*J), N: make([]int, G*J)}
 	copy(res.N, t.N)
 	var V []float64
 	var cov [][]float64
@@ -253,7 +256,7 @@ func (d *Design) EstimateRatios(r *Ratios) (*RatioResult, error) {
 	for i := range V {
 		est := res.Est[i]
 		if math.IsNaN(est) {
-			res.Var[i], res.SE[i], res.Deff[i] = math.NaN(), math.NaN(), math.NaN()
+			res.Var[i], res.SE[i], res.Deff[i], res.DeffWOR[i] = math.NaN(), math.NaN(), math.NaN(), math.NaN()
 			continue
 		}
 		v := V[i]
@@ -266,6 +269,7 @@ func (d *Design) EstimateRatios(r *Ratios) (*RatioResult, error) {
 		W := t.W[i]
 		vsrs := W * (s2[i] - s1[i]*s1[i]/W) / (n - 1)
 		res.Deff[i] = v / vsrs
+		res.DeffWOR[i] = v / (vsrs * (1 - n/W))
 	}
 	if r.Cov {
 		res.Cov = make([]*mat.SymDense, G)

@@ -25,7 +25,7 @@ type designFlags struct {
 	pps, jointProb           string
 	lonely                   string
 	variance                 string
-	replicates               int
+	replicates, repDF        int
 	seed                     uint64
 	repweights, repType      string
 	repScale, fayRho         float64
@@ -61,9 +61,9 @@ func addDesignFlags(fs *flag.FlagSet) *designFlags {
 	fs.BoolVar(&f.nest, "nest", false, "PSU ids are only unique within a stratum (R nest = TRUE)")
 	fs.BoolVar(&f.mse, "mse", true, "replicate variance centred on the full-sample estimate (false: on the replicate mean, R's default)")
 	fs.StringVar(&f.weighting, "weighting", "", "apply the steps of a WEIGHTING.json (from its design_weight) before estimating: linearized SEs use the calibration residuals; with a replicate --variance (built from the design flags; the spec's \"replicates\" are for 'sipas weight') every step is re-run on every replicate")
-	fs.StringVar(&f.ci, "ci", "", "confidence interval: wald, logit or beta")
+	fs.StringVar(&f.ci, "ci", "", "confidence interval: wald, logit, beta, xlogit or asin")
 	fs.Float64Var(&f.level, "level", 0.95, "confidence level")
-	fs.StringVar(&f.df, "df", "design", "degrees of freedom of the domain intervals: design (PSUs − strata of the design) or domain (each domain's PSUs − strata, R's degf(subset(design, domain)))")
+	fs.StringVar(&f.df, "df", "design", "degrees of freedom of the intervals: design (PSUs − strata of the design), domain (each domain's PSUs − strata, R's degf(subset(design, domain))) or normal (the normal quantile, R confint's default)")
 	return f
 }
 
@@ -71,7 +71,7 @@ func addDesignFlags(fs *flag.FlagSet) *designFlags {
 func (f *designFlags) spec() (*sampling.DesignOptions, error) {
 	dfr, err := sampling.ParseDFRule(f.df)
 	if err != nil {
-		return nil, usagef("--df: %q is not one of design, domain", f.df)
+		return nil, usagef("--df: %q is not one of design, domain, normal", f.df)
 	}
 	f.dfr = dfr
 	lonely, err := sampling.ParseLonelyPSU(f.lonely)
@@ -107,7 +107,7 @@ func (f *designFlags) spec() (*sampling.DesignOptions, error) {
 	}
 	s := &sampling.DesignOptions{
 		Weight: f.weight, Strata: f.strata, PSU: psu, FPC: fpc, Stages: stages, Nest: f.nest, Lonely: lonely,
-		Variance: v, Replicates: f.replicates, Seed: f.seed, FayRho: f.fayRho,
+		Variance: v, Replicates: f.replicates, RepDF: f.repDF, Seed: f.seed, FayRho: f.fayRho,
 		RepWeightsPrefix: f.repweights, RepType: f.repType, RepScale: f.repScale,
 	}
 	if err := f.ppsSpec(s); err != nil {
@@ -144,7 +144,7 @@ func (f *designFlags) ciMethod(def sampling.CIMethod) (sampling.CIMethod, error)
 	}
 	m, err := sampling.ParseCIMethod(f.ci)
 	if err != nil {
-		return 0, usagef("--ci: %q is not one of wald, logit, beta", f.ci)
+		return 0, usagef("--ci: %q is not one of wald, logit, beta, xlogit, asin", f.ci)
 	}
 	return m, nil
 }

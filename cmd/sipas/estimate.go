@@ -15,7 +15,7 @@ import (
 func init() {
 	c := &command{
 		name:    "estimate",
-		usage:   "--in FILE [design flags] [--mean V,..] [--total V,..] [--ratio NUM/DEN,..] [--by V,..] | --glm \"Y ~ A + B\" [--format json|csv|table]",
+		usage:   "--in FILE [design flags] [--mean V,..] [--total V,..] [--ratio NUM/DEN,..] [--var V,..] [--by V,..] [--deff replace|srswor] | --glm \"Y ~ A + B\" [--format json|csv|table]",
 		summary: "design-based means, totals and ratios with standard errors",
 	}
 	c.run = func(e *env, args []string) error { return runEstimate(e, c, args) }
@@ -39,11 +39,13 @@ func runEstimate(e *env, c *command, args []string) error {
 	fs := newFlagSet(e, c)
 	in := fs.String("in", "", "input table (CSV, Parquet, Arrow IPC; - for CSV on stdin)")
 	df := addDesignFlags(fs)
-	var means, totals, ratios, by listFlag
+	var means, totals, ratios, vars, by listFlag
 	fs.Var(&means, "mean", "variables whose means to estimate (comma-separated or repeated)")
 	fs.Var(&totals, "total", "variables whose totals to estimate")
+	fs.Var(&vars, "var", "variables whose population variances to estimate (R svyvar; linearization designs)")
 	fs.Var(&ratios, "ratio", "ratios NUM/DEN to estimate")
 	fs.Var(&by, "by", "domain columns (estimates per combination of their values)")
+	deff := fs.String("deff", "replace", "design effect against simple random sampling with replacement (replace, R's deff = \"replace\") or without (srswor, R's deff = TRUE)")
 	glm := fs.String("glm", "", "fit a design-based logistic regression \"Y ~ A + B + factor(C)\" (R svyglm, quasibinomial) instead of estimates")
 	format := addFormatFlag(fs)
 	if err := parseFlags(e, c, fs, args); err != nil {
@@ -53,16 +55,19 @@ func runEstimate(e *env, c *command, args []string) error {
 		return usagef("--in is required")
 	}
 	if *glm != "" {
-		if len(means)+len(totals)+len(ratios)+len(by) > 0 {
-			return usagef("--glm excludes --mean, --total, --ratio and --by")
+		if len(means)+len(totals)+len(ratios)+len(vars)+len(by) > 0 {
+			return usagef("--glm excludes --mean, --total, --ratio, --var and --by")
 		}
 		if err := checkFormat(*format); err != nil {
 			return err
 		}
 		return runGLM(e, *in, *glm, df, *format)
 	}
-	if len(means)+len(totals)+len(ratios) == 0 {
-		return usagef("nothing to estimate: give --mean, --total, --ratio or --glm")
+	if *deff != "replace" && *deff != "srswor" {
+		return usagef("--deff: %q is not one of replace, srswor", *deff)
+	}
+	if len(means)+len(totals)+len(ratios)+len(vars) == 0 {
+		return usagef("nothing to estimate: give --mean, --total, --ratio, --var or --glm")
 	}
 	if err := checkFormat(*format); err != nil {
 		return err
@@ -89,15 +94,26 @@ func runEstimate(e *env, c *command, args []string) error {
 		ests = append(ests, sampling.Estimand{Statistic: "ratio", Num: num, Den: den})
 		cols = append(cols, num, den)
 	}
+	cols = append(cols, vars...)
 	cols = append(cols, by...)
 	d, rec, err := df.read(e, *in, spec, cols)
 	if err != nil {
 		return err
 	}
 	defer rec.Release()
-	res, err := d.Estimates(rec, ests, &sampling.EstimateOptions{By: by, CI: method, Level: level, DF: df.dfr})
-	if err != nil {
-		return badInput(fmt.Errorf("%s: %w", displayName(*in), err))
+	eopt := &sampling.EstimateOptions{By: by, CI: method, Level: level, DF: df.dfr, DeffWOR: *deff == "srswor"}
+	var res []sampling.Estimate
+	if len(ests) > 0 {
+		if res, err = d.Estimates(rec, ests, eopt); err != nil {
+			return badInput(fmt.Errorf("%s: %w", displayName(*in), err))
+		}
+	}
+	if len(vars) > 0 {
+		pv, err := d.PopVariance(rec, vars, eopt)
+		if err != nil {
+			return badInput(fmt.Errorf("%s: %w", displayName(*in), err))
+		}
+		res = append(res, pv...)
 	}
 	switch *format {
 	case "csv":

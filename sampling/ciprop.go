@@ -1,0 +1,30 @@
+package sampling
+
+import "math"
+
+// More intervals for a share p in (0, 1), as R svyciprop (survey 4.1),
+// from p̂ and SE(p̂) by the delta method (R svycontrast), with t on df
+// degrees of freedom.
+const (
+	// XLogit is the Wald interval on the logit scale,
+	// expit(logit(p) ± t·SE/(p(1−p))), R svyciprop(method = "xlogit"): the
+	// delta method whatever the variance method (Logit follows R's refit of
+	// the model under replicate weights).
+	XLogit CIMethod = Beta + 1 + iota
+	// Asin is the Wald interval on the arcsine square-root scale,
+	// sin²(asin(√p) ± t·SE/(2√(p(1−p)))), R svyciprop(method = "asin").
+	Asin
+)
+
+// ciProp returns the XLogit or Asin interval of ConfidenceInterval.
+func ciProp(method CIMethod, p, se float64, df int, alpha float64) (lo, hi float64) {
+	if method == XLogit {
+		return ciLogit(p, se/(p*(1-p)), df, alpha)
+	}
+	q := ciQuantileT(1-alpha/2, df)
+	a := math.Asin(math.Sqrt(p))
+	s := se / (2 * math.Sqrt(p*(1-p)))
+	// R applies sin² to the bounds as they are (no clamping to [0, π/2])
+	l, h := math.Sin(a-q*s), math.Sin(a+q*s)
+	return l * l, h * h
+}
