@@ -347,6 +347,15 @@ func bcIsNumeric(t arrow.DataType) bool {
 	return false
 }
 
+// bcNumeric reports whether a variable is compared as numbers: both
+// columns numeric, or one numeric and the other without any value (an
+// empty CSV column reads as text).
+func bcNumeric(a, b arrow.Array) bool {
+	na, nb := bcIsNumeric(a.DataType()), bcIsNumeric(b.DataType())
+	empty := func(c arrow.Array) bool { return c.NullN() == c.Len() }
+	return (na && nb) || (na && empty(b)) || (nb && empty(a))
+}
+
 // bcVar is one compared variable, read from both tables.
 type bcVar struct {
 	name    string
@@ -471,8 +480,9 @@ func valueSet(v *bcVar, vals []string, t TextOptions, option string) (*bcValueSe
 //   - missing on one side: no comparison with ExcludeMissing; else no
 //     difference when the back-check value is in NoDiff, a difference
 //     otherwise;
-//   - equal values (numbers when both columns are numeric, else text after
-//     TextOptions): no difference;
+//   - equal values (numbers when both columns are numeric, or one is and
+//     the other has no value at all; else text after TextOptions): no
+//     difference;
 //   - within OKRange (numbers), or back-check value in NoDiff: no
 //     difference; otherwise a difference.
 //
@@ -623,7 +633,7 @@ func CompareBackcheck(survey, bc arrow.RecordBatch, opt BackcheckOptions) (*Back
 
 	for _, name := range order {
 		sc, bcc := bcColumn(survey, name), bcColumn(bc, name)
-		v := &bcVar{name: name, typ: typeOf[name], numeric: bcIsNumeric(sc.DataType()) && bcIsNumeric(bcc.DataType())}
+		v := &bcVar{name: name, typ: typeOf[name], numeric: bcNumeric(sc, bcc)}
 		res.Numeric[name] = v.numeric
 		typesUsed[v.typ] = true
 		if v.sNum, v.sText, err = readVar(sc, v.numeric, opt.Text); err != nil {

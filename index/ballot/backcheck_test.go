@@ -635,3 +635,45 @@ func TestValidateBackcheckFailed(t *testing.T) {
 		t.Errorf("unknown id: %v", err)
 	}
 }
+
+// A back-check column without any value (an empty CSV column reads as
+// text) still lets a numeric variable be compared as numbers: every
+// comparison is a difference (missing on one side) and the stability
+// tests run on no pairs.
+func TestCompareBackcheckEmptyColumn(t *testing.T) {
+	s := readFixture(t, "backcheck_survey.csv")
+	bc, err := arrowio.ReadAll("testdata/backcheck_bc.csv", arrowio.WithTypes(map[string]arrow.DataType{"rating_1": arrow.BinaryTypes.String}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bc.Release()
+	mem := memory.DefaultAllocator
+	nb := array.NewStringBuilder(mem)
+	for i := 0; i < int(bc.NumRows()); i++ {
+		nb.AppendNull()
+	}
+	empty := nb.NewArray()
+	nb.Release()
+	defer empty.Release()
+	j := bc.Schema().FieldIndices("rating_1")[0]
+	cols := slices.Clone(bc.Columns())
+	cols[j] = empty
+	fields := slices.Clone(bc.Schema().Fields())
+	fields[j].Nullable = true
+	rec := array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, bc.NumRows())
+	defer rec.Release()
+	opt := fixtureOptions()
+	opt.TTest, opt.Reliability = []string{"rating_1"}, []string{"rating_1"}
+	r, err := CompareBackcheck(s, rec, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Numeric["rating_1"] || r.Stability[0].N != 0 || !math.IsNaN(r.Stability[0].Statistic) {
+		t.Errorf("numeric %v, stability %+v", r.Numeric["rating_1"], r.Stability)
+	}
+	for _, v := range r.Variables {
+		if v.Name == "rating_1" && (v.Differences != 12 || v.Comparisons != 12) {
+			t.Errorf("rating_1 %d/%d, want 12/12", v.Differences, v.Comparisons)
+		}
+	}
+}
