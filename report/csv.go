@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/internal/csvsafe"
 )
 
@@ -47,15 +48,16 @@ func WriteCSV(w io.Writer, t Table) error {
 // (csvsafe.Cell).
 func textCell(s string) string { return csvsafe.Cell(s) }
 
-// f2 formats a number with two decimals ("" for NaN).
-func f2(x float64) string { return fnum(x, 2) }
-
-func fnum(x float64, prec int) string {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return ""
-	}
-	return strconv.FormatFloat(x, 'f', prec, 64)
-}
+// The number formats of the tables and the page: one formatter,
+// arrowio.NumberFormat, with each place's settings.
+var (
+	f1 = arrowio.NumberFormat{Verb: 'f', Prec: 1}.Format // risk sums, "" when missing
+	f2 = arrowio.NumberFormat{Verb: 'f', Prec: 2}.Format // CSV: two decimals, "" when missing
+	f4 = arrowio.NumberFormat{Verb: 'f', Prec: 4}.Format // CSV: p-values and importance
+	// page2 and page3: the page's tables, – when missing.
+	page2 = arrowio.NumberFormat{Verb: 'f', Prec: 2, NA: "–"}.Format
+	page3 = arrowio.NumberFormat{Verb: 'f', Prec: 3, NA: "–"}.Format
+)
 
 func iOrEmpty(i int) string {
 	if i == 0 {
@@ -118,9 +120,9 @@ func Tables(data *Data, opt *Options) []Table {
 					"", "", "", "", "", "", "", "", "", "", "", ""}
 				if t := e.Trend; t != nil {
 					r[12], r[13], r[14], r[15] = iOrEmpty(t.Rank), iOrEmpty(t.RankLow), iOrEmpty(t.RankHigh), iOrEmpty(t.Tier)
-					r[16], r[17], r[18], r[19] = f2(t.ChangePrev), f2(t.SEChangePrev), fnum(t.PAdjChangePrev, 4), boolPtr(t.SignificantPrev)
+					r[16], r[17], r[18], r[19] = f2(t.ChangePrev), f2(t.SEChangePrev), f4(t.PAdjChangePrev), boolPtr(t.SignificantPrev)
 					if gi > 0 {
-						r[20], r[21], r[22], r[23] = f2(t.VsNation), f2(t.SEVsNation), fnum(t.PAdjVsNation, 4), boolPtr(t.SignificantVsNation)
+						r[20], r[21], r[22], r[23] = f2(t.VsNation), f2(t.SEVsNation), f4(t.PAdjVsNation), boolPtr(t.SignificantVsNation)
 					}
 				}
 				est.Rows = append(est.Rows, r)
@@ -171,7 +173,7 @@ func Tables(data *Data, opt *Options) []Table {
 	for _, d := range y.Domains {
 		for _, r := range d.Standings {
 			sw.Rows = append(sw.Rows, []string{textCell(d.Name), r.Kind, r.ID, l.indexLabel(q, r.Kind, r.ID),
-				f2(r.Diff), f2(r.SE), fnum(r.P, 4), fnum(r.PAdj, 4), r.Standing.String()})
+				f2(r.Diff), f2(r.SE), f4(r.P), f4(r.PAdj), r.Standing.String()})
 		}
 	}
 	if len(sw.Rows) > 0 {

@@ -126,7 +126,7 @@ func fieldworkPage(l Lang, f *Fieldwork) *fieldworkView {
 			Rate: pct(100 * e.ErrorRate), Flag: flag})
 	}
 	for _, c := range f.AtRisk {
-		v.AtRisk = append(v.AtRisk, riskRow{Group: c.Group, Collector: c.Collector, Ballots: strconv.Itoa(c.Ballots), Risk: strconv.Itoa(c.Risk), RiskSum: fnum(c.RiskSum, 1)})
+		v.AtRisk = append(v.AtRisk, riskRow{Group: c.Group, Collector: c.Collector, Ballots: strconv.Itoa(c.Ballots), Risk: strconv.Itoa(c.Risk), RiskSum: f1(c.RiskSum)})
 	}
 	for _, g := range f.Screening {
 		v.Groups = append(v.Groups, screenRow{Group: g.Group, Ballots: strconv.Itoa(g.Ballots), Collectors: strconv.Itoa(g.Collectors),

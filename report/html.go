@@ -410,19 +410,12 @@ func elementValues(d Domain) []float64 {
 }
 
 func rowOf(l Lang, label string, e Estimate) tableRow {
-	r := tableRow{Label: label, Est: pct(e.Estimate), SE: fmtFloat(e.SE, 2), CI: ciText(e.CILow, e.CIHigh),
-		N: strconv.Itoa(e.N), Deff: fmtFloat(e.Deff, 2)}
+	r := tableRow{Label: label, Est: pct(e.Estimate), SE: page2(e.SE), CI: ciText(e.CILow, e.CIHigh),
+		N: strconv.Itoa(e.N), Deff: page2(e.Deff)}
 	if e.Flag == "boundary" {
 		r.Flag = l.text("boundary")
 	}
 	return r
-}
-
-func fmtFloat(x float64, prec int) string {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return "–"
-	}
-	return strconv.FormatFloat(x, 'f', prec, 64)
 }
 
 // changes lists the significant changes against the previous year in the

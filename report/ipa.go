@@ -155,7 +155,7 @@ func ipaSection(l Lang, q *index.Questionnaire, y *Year, cs *chartSet, ys string
 	v := &ipaView{}
 	for _, r := range ipaSorted(rows) {
 		v.Rows = append(v.Rows, ipaRow{Code: r.Criterion, Label: l.indexLabel(q, index.KindCriterion, r.Criterion),
-			Importance: fmtFloat(r.Importance, 3), Performance: pct(r.Performance), N: strconv.Itoa(r.N),
+			Importance: page3(r.Importance), Performance: pct(r.Performance), N: strconv.Itoa(r.N),
 			Quadrant: l.quadrantName(r.Quadrant), Class: "q-" + r.Quadrant.String()})
 	}
 	v.Chart = ptr(cs.ipaChart(l, l.text("sec.ipa")+ys, rows))
@@ -252,7 +252,7 @@ func ipaTable(l Lang, q *index.Questionnaire, y *Year, byLabel string) (Table, b
 				qn = l.quadrantName(r.Quadrant)
 			}
 			t.Rows = append(t.Rows, []string{name, r.Criterion, l.indexLabel(q, index.KindCriterion, r.Criterion),
-				l.indexLabel(q, index.KindElement, r.Element), strconv.Itoa(r.N), fnum(r.Importance, 4), f2(r.Performance),
+				l.indexLabel(q, index.KindElement, r.Element), strconv.Itoa(r.N), f4(r.Importance), f2(r.Performance),
 				r.Quadrant.String(), qn})
 		}
 	}

@@ -229,7 +229,7 @@ func TestIPATable(t *testing.T) {
 	nat := d.Latest().National.IPA
 	for c, r := range tab.Rows[:22] {
 		x := nat[c]
-		if r[0] != "Nation" || r[1] != x.Criterion || r[5] != fnum(x.Importance, 4) || r[6] != f2(x.Performance) ||
+		if r[0] != "Nation" || r[1] != x.Criterion || r[5] != f4(x.Importance) || r[6] != f2(x.Performance) ||
 			r[7] != x.Quadrant.String() || r[8] != LangEN.quadrantName(x.Quadrant) {
 			t.Errorf("row %d: %v, want %+v", c, r, x)
 		}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -165,18 +164,12 @@ func writeEstimatesTable(w io.Writer, d *sampling.Design, by []string, res []sam
 	head := append([]string{"statistic", "variable"}, by...)
 	head = append(head, "estimate", "se", "ci_low", "ci_high", "n", "deff", "flag")
 	fmt.Fprintln(tw, strings.Join(head, "\t"))
-	f := func(v float64) string {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return "NA"
-		}
-		return strconv.FormatFloat(v, 'g', 6, 64)
-	}
 	for _, r := range res {
 		row := []string{string(r.Statistic), r.Variable}
 		for _, dv := range r.Domain {
 			row = append(row, dv.Value)
 		}
-		row = append(row, f(r.Estimate), f(r.SE), f(r.CILow), f(r.CIHigh), strconv.Itoa(r.N), f(r.Deff), r.Flag)
+		row = append(row, estNum(r.Estimate), estNum(r.SE), estNum(r.CILow), estNum(r.CIHigh), strconv.Itoa(r.N), estNum(r.Deff), r.Flag)
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	return tw.Flush()

@@ -6,14 +6,30 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/internal/csvsafe"
 	"github.com/sipas-go/sipas/sampling"
+)
+
+// The number formats of the outputs: one formatter, arrowio.NumberFormat,
+// with each output's settings.
+var (
+	// csvFloat: CSV cells and design lines, shortest round-trip, empty
+	// when missing.
+	csvFloat = arrowio.NumberFormat{Verb: 'g', Prec: -1}.Format
+	// fmt2: the index tables, two decimals, – when missing.
+	fmt2 = arrowio.NumberFormat{Verb: 'f', Prec: 2, NA: "–"}.Format
+	// estNum: the estimate table, six significant digits.
+	estNum = arrowio.NumberFormat{Verb: 'g', Prec: 6, NA: "NA"}.Format
+	// wtNum and wtPct: the weighting diagnostics (seven significant
+	// digits; rates in percent with one decimal).
+	wtNum = arrowio.NumberFormat{Verb: 'g', Prec: 7, NA: "NA"}.Format
+	wtPct = arrowio.NumberFormat{Verb: 'f', Prec: 1, NA: "NA", Scale: 100, Suffix: "%"}.Format
 )
 
 // addFormatFlag adds --format (json, csv or table) of estimate, index and
@@ -46,15 +62,6 @@ func writeCSV(w io.Writer, header []string, n int, row func(i int) []string) err
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// csvFloat formats a float for CSV and tables: shortest round-trip, empty
-// for null.
-func csvFloat(v float64) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return ""
-	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
 type indexRowJSON struct {
@@ -146,11 +153,4 @@ func domainCells(dom []sampling.DomainValue, by []string) []string {
 		}
 	}
 	return out
-}
-
-func fmt2(v float64) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return "–"
-	}
-	return strconv.FormatFloat(v, 'f', 2, 64)
 }

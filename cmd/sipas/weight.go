@@ -131,21 +131,6 @@ func replicatePrefix(spec *weighting.Spec) string {
 	return "repw_"
 }
 
-// wtNum formats a number for the diagnostics (NA for NaN/Inf).
-func wtNum(v float64) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return "NA"
-	}
-	return strconv.FormatFloat(v, 'g', 7, 64)
-}
-
-func wtPct(v float64) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return "NA"
-	}
-	return strconv.FormatFloat(100*v, 'f', 1, 64) + "%"
-}
-
 // printWeighting prints what every step did: cells (target, before, after,
 // factor), response rates, convergence history, trimming, and the weight
 // diagnostics overall and per class.

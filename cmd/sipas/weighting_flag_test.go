@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/gonum/floats/scalar"
 )
 
 // wfGolden reads testdata/weighting/NAME (a CSV) as rows keyed by the
@@ -34,13 +36,6 @@ func wfEstimate(t *testing.T, args ...string) etOut {
 		t.Fatalf("%v\n%s", err, stdout)
 	}
 	return out
-}
-
-func wfRel(a, b float64) float64 {
-	if a == b {
-		return 0
-	}
-	return math.Abs(a-b) / math.Max(math.Abs(a), math.Abs(b))
 }
 
 // sipas estimate --weighting: linearized SEs after postStratify, rake and
@@ -75,15 +70,15 @@ func TestEstimateWeightingMatchesR(t *testing.T) {
 				}
 				wantEst, _ := strconv.ParseFloat(g[0], 64)
 				wantSE, _ := strconv.ParseFloat(g[1], 64)
-				if wfRel(*e.Estimate, wantEst) > 1e-9 {
+				if !scalar.EqualWithinAbsOrRel(*e.Estimate, wantEst, 0, 1e-9) {
 					t.Errorf("%s %s %s: estimate %.12g, R %.12g", name, cs, e.Statistic, *e.Estimate, wantEst)
 				}
-				ok = wfRel(*e.SE, wantSE) < 1e-7
+				ok = scalar.EqualWithinAbsOrRel(*e.SE, wantSE, 0, 1e-7)
 				if wantSE < 1e-12*wantEst { // a calibrated total: SE 0 up to rounding
 					ok = *e.SE < 1e-9*wantEst
 				}
 				if !ok {
-					t.Errorf("%s %s %s: SE %.12g, R %.12g (rel %.3g)", name, cs, e.Statistic, *e.SE, wantSE, wfRel(*e.SE, wantSE))
+					t.Errorf("%s %s %s: SE %.12g, R %.12g", name, cs, e.Statistic, *e.SE, wantSE)
 				}
 			}
 			if ws := out.Design.WeightsSum; cs != "none" && math.Abs(ws-6194) > 1e-6 {
@@ -114,7 +109,7 @@ func TestEstimateWeightingReplicatesMatchR(t *testing.T) {
 			wantEst, _ := strconv.ParseFloat(g[0], 64)
 			wantSE, _ := strconv.ParseFloat(g[1], 64)
 			e := out.Estimates[0]
-			if wfRel(*e.Estimate, wantEst) > 1e-9 || wfRel(*e.SE, wantSE) > 1e-7 {
+			if !scalar.EqualWithinAbsOrRel(*e.Estimate, wantEst, 0, 1e-9) || !scalar.EqualWithinAbsOrRel(*e.SE, wantSE, 0, 1e-7) {
 				t.Errorf("%s %s: %.12g (SE %.12g), R %.12g (%.12g)", cs, v, *e.Estimate, *e.SE, wantEst, wantSE)
 			}
 		}
@@ -126,7 +121,7 @@ func TestEstimateWeightingReplicatesMatchR(t *testing.T) {
 	wantSE, _ := strconv.ParseFloat(g[1], 64)
 	out := wfEstimate(t, "--in", filepath.Join(etAPI, "apiclus1.csv"), "--weighting", spec, "--psu", "dnum", "--fpc", "fpc",
 		"--variance", "jk1", "--mse=false", "--mean", "api00")
-	if e := out.Estimates[0]; wfRel(*e.Estimate, wantEst) > 1e-9 || wfRel(*e.SE, wantSE) > 1e-7 {
+	if e := out.Estimates[0]; !scalar.EqualWithinAbsOrRel(*e.Estimate, wantEst, 0, 1e-9) || !scalar.EqualWithinAbsOrRel(*e.SE, wantSE, 0, 1e-7) {
 		t.Errorf("jk1: %.12g (SE %.12g), R %.12g (%.12g)", *e.Estimate, *e.SE, wantEst, wantSE)
 	}
 }
@@ -180,10 +175,10 @@ func TestIndexWeighting(t *testing.T) {
 		if a.Kind != b.Kind || a.ID != b.ID || a.Domain["level"] != b.Domain["level"] || a.N != b.N {
 			t.Fatalf("row %d: %+v vs %+v", i, a, b)
 		}
-		if wfRel(*a.Estimate, *b.Estimate) > 1e-9 {
+		if !scalar.EqualWithinAbsOrRel(*a.Estimate, *b.Estimate, 0, 1e-9) {
 			t.Errorf("row %d %s %s: estimate %.12g with --weighting, %.12g with the written weight", i, a.Kind, a.ID, *a.Estimate, *b.Estimate)
 		}
-		if wfRel(*a.SE, *b.SE) > 1e-3 {
+		if !scalar.EqualWithinAbsOrRel(*a.SE, *b.SE, 0, 1e-3) {
 			differ++
 		}
 	}
@@ -195,7 +190,7 @@ func TestIndexWeighting(t *testing.T) {
 	a := wfIndex(t, append([]string{"--in", in, "--weighting", none}, design...)...)
 	b := wfIndex(t, append([]string{"--in", in, "--weight", "weight"}, design...)...)
 	for i := range b {
-		if wfRel(*a[i].Estimate, *b[i].Estimate) > 1e-12 || wfRel(*a[i].SE, *b[i].SE) > 1e-10 {
+		if !scalar.EqualWithinAbsOrRel(*a[i].Estimate, *b[i].Estimate, 0, 1e-12) || !scalar.EqualWithinAbsOrRel(*a[i].SE, *b[i].SE, 0, 1e-10) {
 			t.Errorf("row %d: no-step spec %.12g (%.12g), plain %.12g (%.12g)", i, *a[i].Estimate, *a[i].SE, *b[i].Estimate, *b[i].SE)
 		}
 	}
@@ -267,8 +262,8 @@ func TestIndexWeightingMatchesR(t *testing.T) {
 				}
 				wantEst, _ := strconv.ParseFloat(g[0], 64)
 				wantSE, _ := strconv.ParseFloat(g[1], 64)
-				if wfRel(*r.Estimate, wantEst) > 1e-9 || wfRel(*r.SE, wantSE) > 1e-7 {
-					t.Errorf("%s: %.12g (SE %.12g), R %.12g (%.12g; rel %.3g)", key, *r.Estimate, *r.SE, wantEst, wantSE, wfRel(*r.SE, wantSE))
+				if !scalar.EqualWithinAbsOrRel(*r.Estimate, wantEst, 0, 1e-9) || !scalar.EqualWithinAbsOrRel(*r.SE, wantSE, 0, 1e-7) {
+					t.Errorf("%s: %.12g (SE %.12g), R %.12g (%.12g)", key, *r.Estimate, *r.SE, wantEst, wantSE)
 				}
 				checked++
 			}
