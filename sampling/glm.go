@@ -86,7 +86,9 @@ type GLMResult struct {
 // estimate. Rows with a missing response or predictor keep their place in
 // the design with influence 0 (R's design[-nas, ]), and the degrees of
 // freedom are those of the rows used, plus 1, minus p. Replicate designs
-// are not supported (an error).
+// refit the model on every replicate's weights, started at the estimate
+// (R svyglm.svyrep.design), and take the replicate covariance of the
+// coefficients (R svrVar); their df is the design's + 1 − p.
 //
 // Data errors: a column that is absent or of the wrong type, a response
 // outside [0, 1], a rank-deficient model matrix (ErrSingular), no
@@ -108,17 +110,58 @@ func (d *Design) Logistic(rec arrow.RecordBatch, f *Formula, opt *GLMOptions) (*
 	if int(rec.NumRows()) != d.n {
 		panic(fmt.Sprintf("sampling: Logistic: table has %d rows, design %d", rec.NumRows(), d.n))
 	}
-	if d.reps != nil {
-		return nil, fmt.Errorf("sampling: %w: logistic regression needs a linearization design (the replicate refit is not implemented)", ErrBadDesign)
-	}
 	mm, err := glmModelMatrix(rec, f, d.n)
 	if err != nil {
 		return nil, err
 	}
-	fit, err := glmIRLS(mm, d.w, o.MaxIter, o.Epsilon)
+	scale := d.wsum / float64(d.n) // R svyglm: weights/mean(weights)
+	if !(scale > 0) {
+		return nil, fmt.Errorf("sampling: %w: every weight is zero", ErrBadDesign)
+	}
+	ws := make([]float64, d.n)
+	for i, w := range d.w {
+		ws[i] = w / scale
+	}
+	fit, err := glmIRLS(mm, ws, nil, o.MaxIter, o.Epsilon)
 	if err != nil {
 		return nil, err
 	}
+	p := len(mm.names)
+	var cov *mat.SymDense
+	if d.reps != nil {
+		if cov, err = d.glmReplicateCov(mm, fit.beta, o); err != nil {
+			return nil, err
+		}
+	} else if cov, err = d.glmLinearizedCov(mm, fit, scale); err != nil {
+		return nil, err
+	}
+	df := d.df
+	if mm.dropped > 0 {
+		dom := make([]int32, d.n)
+		for i, u := range mm.use {
+			if !u {
+				dom[i] = -1
+			}
+		}
+		df = d.DomainDF(dom, 1)[0]
+	}
+	df += 1 - p
+	out := &GLMResult{Formula: f.String(), Coef: make([]Coefficient, p), Cov: cov, DF: df,
+		N: d.n - mm.dropped, Dropped: mm.dropped, Iterations: fit.iter, Deviance: fit.dev}
+	q := ciQuantileT(1-(1-o.Level)/2, df)
+	for j := range out.Coef {
+		b := fit.beta[j]
+		se := math.Sqrt(out.Cov.At(j, j))
+		t := b / se
+		out.Coef[j] = Coefficient{Term: mm.names[j], Estimate: b, SE: se, T: t, P: glmPValue(t, df),
+			CILow: b - q*se, CIHigh: b + q*se}
+	}
+	return out, nil
+}
+
+// glmLinearizedCov is the sandwich covariance of the coefficients from the
+// one variance engine (see Logistic).
+func (d *Design) glmLinearizedCov(mm *glmMatrix, fit *glmFit, scale float64) (*mat.SymDense, error) {
 	p := len(mm.names)
 	// the influence values per unit weight, u_i = A⁻¹ x_i r_i with
 	// r_i = (y_i − μ_i)/(μ_i(1 − μ_i)) · μ'_i(1 − μ'_i) (μ' from the last
@@ -132,7 +175,7 @@ func (d *Design) Logistic(rec arrow.RecordBatch, f *Formula, opt *GLMOptions) (*
 		if !mm.use[i] {
 			continue
 		}
-		ri := fit.resid[i] / fit.scale
+		ri := fit.resid[i] / scale
 		xi := mm.x[i*p : (i+1)*p]
 		for j := 0; j < p; j++ {
 			row := ainv[j*p : (j+1)*p]
@@ -151,28 +194,36 @@ func (d *Design) Logistic(rec arrow.RecordBatch, f *Formula, opt *GLMOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	df := d.df
-	if mm.dropped > 0 {
-		dom := make([]int32, d.n)
+	return res.Cov[0], nil
+}
+
+// glmReplicateCov refits the model on every replicate's weights w_r
+// (rescaled to sum 1 over the rows used, started at the full-sample
+// estimate, as R svyglm.svyrep.design) and returns the replicate
+// covariance of the coefficients (R svrVar).
+func (d *Design) glmReplicateCov(mm *glmMatrix, beta []float64, o GLMOptions) (*mat.SymDense, error) {
+	R, p := d.reps.r, len(beta)
+	theta := make([]float64, R*p)
+	ws := make([]float64, d.n)
+	for r := 0; r < R; r++ {
+		wr := d.ReplicateWeights(r)
+		var sum float64
 		for i, u := range mm.use {
-			if !u {
-				dom[i] = -1
+			if u {
+				sum += wr[i]
 			}
 		}
-		df = d.DomainDF(dom, 1)[0]
+		for i := range ws {
+			ws[i] = wr[i] / sum
+		}
+		fit, err := glmIRLS(mm, ws, beta, o.MaxIter, o.Epsilon)
+		if err != nil {
+			return nil, fmt.Errorf("replicate %d: %w", r+1, err)
+		}
+		copy(theta[r*p:], fit.beta)
 	}
-	df += 1 - p
-	out := &GLMResult{Formula: f.String(), Coef: make([]Coefficient, p), Cov: res.Cov[0], DF: df,
-		N: d.n - mm.dropped, Dropped: mm.dropped, Iterations: fit.iter, Deviance: fit.dev}
-	q := ciQuantileT(1-(1-o.Level)/2, df)
-	for j := range out.Coef {
-		b := fit.beta[j]
-		se := math.Sqrt(out.Cov.At(j, j))
-		t := b / se
-		out.Coef[j] = Coefficient{Term: mm.names[j], Estimate: b, SE: se, T: t, P: glmPValue(t, df),
-			CILow: b - q*se, CIHigh: b + q*se}
-	}
-	return out, nil
+	re := &repEstimates{theta: theta, est: beta, stride: p, scale: d.reps.scale, rscales: d.reps.rscales, mse: d.reps.mse}
+	return mat.NewSymDense(p, re.cov(0, p)), nil
 }
 
 // glmPValue is 2·P(T > |t|) for T ~ t(df) (the normal when df < 1).
@@ -306,7 +357,6 @@ type glmFit struct {
 	beta  []float64
 	ainv  *mat.Dense // (Σ ws μ'(1 − μ') x xᵀ)⁻¹ at the last iteration
 	resid []float64  // (y_i − μ_i) μ'_i(1 − μ'_i)/(μ_i(1 − μ_i)), 0 for unused rows
-	scale float64    // ws = w/scale
 	dev   float64
 	iter  int
 }
@@ -346,30 +396,30 @@ func glmYLogY(y, mu float64) float64 {
 	return y * math.Log(y/mu)
 }
 
-// glmIRLS fits the logistic model as R glm.fit with prior weights
-// ws = w/mean(w) (R svyglm's rescaling): start μ = (ws·y + 0.5)/(ws + 1),
-// then weighted least squares of z = η + (y − μ)/μ' on x with weights
-// ws·μ'²/(μ(1 − μ)) until the deviance changes by less than eps relatively.
-func glmIRLS(mm *glmMatrix, w []float64, maxIter int, eps float64) (*glmFit, error) {
+// glmIRLS fits the logistic model as R glm.fit with prior weights ws
+// (R svyglm rescales them: w/mean(w) for the fit, w_r/Σ w_r for a
+// replicate): start μ = (ws·y + 0.5)/(ws + 1), or η = xᵀstart when start
+// is given, then weighted least squares of z = η + (y − μ)/μ' on x with
+// weights ws·μ'²/(μ(1 − μ)) until the deviance changes by less than eps
+// relatively.
+func glmIRLS(mm *glmMatrix, ws, start []float64, maxIter int, eps float64) (*glmFit, error) {
 	n, p := len(mm.use), len(mm.names)
-	var wsum float64
-	for _, v := range w {
-		wsum += v
-	}
-	scale := wsum / float64(n)
-	if !(scale > 0) {
-		return nil, fmt.Errorf("sampling: %w: every weight is zero", ErrBadDesign)
-	}
-	ws := make([]float64, n)
 	eta := make([]float64, n)
 	mu := make([]float64, n)
 	for i := range ws {
-		ws[i] = w[i] / scale
 		if !mm.use[i] {
 			continue
 		}
-		m := (ws[i]*mm.y[i] + 0.5) / (ws[i] + 1)
-		eta[i] = math.Log(m / (1 - m))
+		if start != nil {
+			var e float64
+			for j, xj := range mm.x[i*p : (i+1)*p] {
+				e += xj * start[j]
+			}
+			eta[i] = e
+		} else {
+			m := (ws[i]*mm.y[i] + 0.5) / (ws[i] + 1)
+			eta[i] = math.Log(m / (1 - m))
+		}
 		mu[i] = glmLinkinv(eta[i])
 	}
 	dev := func() float64 {
@@ -473,7 +523,7 @@ func glmIRLS(mm *glmMatrix, w []float64, maxIter int, eps float64) (*glmFit, err
 		// unit prior weight
 		resid[i] = (mm.y[i] - mu[i]) / glmMuEta(eta[i], mu[i]) * (wt[i] / ws[i])
 	}
-	out := &glmFit{beta: make([]float64, p), ainv: &ainv, resid: resid, scale: scale, dev: devOld, iter: it}
+	out := &glmFit{beta: make([]float64, p), ainv: &ainv, resid: resid, dev: devOld, iter: it}
 	for j := range out.beta {
 		out.beta[j] = beta.AtVec(j)
 	}

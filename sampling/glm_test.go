@@ -23,6 +23,10 @@ var glmModels = map[string]struct {
 	"stratfpc":     {"apistrat", DesignOptions{Weight: "pw", Strata: "stype", FPC: "fpc"}, "yes ~ ell + mobility + avg.ed"},
 	"ballots":      {"ballots", DesignOptions{Weight: "weight", Strata: "stratum", PSU: "psu", FPC: "fpc"}, "satisfied ~ gender + age_group + field"},
 	"ballotsnofpc": {"ballots", DesignOptions{Weight: "weight", Strata: "stratum", PSU: "psu"}, "satisfied ~ age_group + gender"},
+	// replicate designs (R's default mse = FALSE, and TRUE)
+	"clus1jk1":    {"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", Variance: JK1, MSE: new(bool)}, "yes ~ stype + ell + meals"},
+	"clus1jk1mse": {"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", Variance: JK1}, "yes ~ stype + ell + meals"},
+	"stratjkn":    {"apistrat", DesignOptions{Weight: "pw", Strata: "stype", Variance: JKn, MSE: new(bool)}, "yes ~ ell + mobility"},
 }
 
 func glmLoad(t testing.TB, name string) arrow.RecordBatch {

@@ -620,28 +620,15 @@ func (d *Design) vrReplicate(r *Ratios, t *vrTotals) ([]float64, [][]float64, *r
 			}
 		}
 	}
+	re := &repEstimates{theta: theta, est: t.est, stride: G * J, scale: reps.scale, rscales: reps.rscales, mse: reps.mse}
 	var cov [][]float64
 	if r.Cov {
 		cov = make([][]float64, G)
 		for g := 0; g < G; g++ {
-			c := make([]float64, J*J)
-			for rep := 0; rep < R; rep++ {
-				th := theta[(rep*G+g)*J : (rep*G+g+1)*J]
-				ce := center[g*J : (g+1)*J]
-				for j := 0; j < J; j++ {
-					dj := reps.rscales[rep] * (th[j] - ce[j])
-					for l := 0; l < J; l++ {
-						c[j*J+l] += dj * (th[l] - ce[l])
-					}
-				}
-			}
-			for i := range c {
-				c[i] *= reps.scale
-			}
-			cov[g] = c
+			cov[g] = re.cov(g*J, J)
 		}
 	}
-	return V, cov, &repEstimates{theta: theta, est: t.est, stride: G * J, scale: reps.scale, rscales: reps.rscales, mse: reps.mse}, nil
+	return V, cov, re, nil
 }
 
 // vrReplicateFactors accumulates replicate totals from PSU totals:

@@ -51,6 +51,12 @@ fits <- list(
   ballotsnofpc = list(svydesign(id = ~psu, strata = ~stratum, weights = ~weight, data = b),
                       satisfied ~ age_group + gender)
 )
+# replicate designs: the model is refitted on every replicate
+dc1 <- svydesign(id = ~dnum, weights = ~pw, data = clus1)
+dst <- svydesign(id = ~1, strata = ~stype, weights = ~pw, data = strat)
+fits$clus1jk1 <- list(as.svrepdesign(dc1, type = "JK1"), yes ~ stype + ell + meals)
+fits$clus1jk1mse <- list(as.svrepdesign(dc1, type = "JK1", mse = TRUE), yes ~ stype + ell + meals)
+fits$stratjkn <- list(as.svrepdesign(dst, type = "JKn"), yes ~ ell + mobility)
 crow <- list(); vrow <- list()
 for (nm in names(fits)) {
   d <- fits[[nm]][[1]]; f <- fits[[nm]][[2]]
