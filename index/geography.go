@@ -49,6 +49,19 @@ func ParseGeography(s string) (Geography, error) {
 	return Geography(g), nil
 }
 
+// ProvinceNames returns the function that reads a province name of
+// geography g (Geo1997 or Geo2025; resolve GeoAuto with GeographyOf) in
+// any spelling the built-in province list accepts and returns its
+// canonical name, or an error naming the closest names. It is what
+// ballot.ValidateOptions.Province takes. The function caches its answers
+// and is not safe for concurrent use.
+func ProvinceNames(g Geography) func(string) (string, error) {
+	if g != Geo1997 && g != Geo2025 {
+		panic(fmt.Sprintf("index: ProvinceNames: geography %v is not a list of names (Geo1997 or Geo2025)", g))
+	}
+	return provinces.NewMatcher(provinces.Geography(g)).Canonical
+}
+
 // forYear resolves GeoAuto to the geography of year.
 func (g Geography) forYear(year int) Geography {
 	if g == GeoAuto {

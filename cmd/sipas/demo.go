@@ -17,7 +17,6 @@ import (
 	"github.com/sipas-go/sipas/index/rank"
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/internal/fsutil"
-	"github.com/sipas-go/sipas/internal/provinces"
 	"github.com/sipas-go/sipas/report"
 )
 
@@ -88,7 +87,7 @@ func runDemo(e *env, c *command, args []string) error {
 	// provinces: the years up to 2024 are re-aggregated with their weights
 	// (METHODOLOGY §8), so that every series compares the same territory.
 	geo := index.GeoAuto
-	if first, last := res.Years[0].Year, res.Years[len(res.Years)-1].Year; provinces.GeographyForYear(first) != provinces.GeographyForYear(last) {
+	if first, last := res.Years[0].Year, res.Years[len(res.Years)-1].Year; index.GeographyOf(first) != index.GeographyOf(last) {
 		geo = index.Geo2025
 		fmt.Fprintf(e.stderr, "  years %d–%d straddle the 2025 merger: every year is reported in the 34 provinces of 2025\n", first, last)
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/index/ballot"
 	"github.com/sipas-go/sipas/internal/arrowio"
-	"github.com/sipas-go/sipas/internal/provinces"
 )
 
 func init() {
@@ -68,7 +67,7 @@ func runValidate(e *env, c *command, args []string) error {
 			}
 		}
 	}
-	g, err := provinces.ParseGeography(*geo)
+	g, err := index.ParseGeography(*geo)
 	if err != nil {
 		return usagef("--geography: %v", err)
 	}
@@ -100,7 +99,7 @@ func runValidate(e *env, c *command, args []string) error {
 			}
 			return badInput(fmt.Errorf("%s: %w", displayName(*in), err))
 		}
-		opt.Province = provinces.NewMatcher(gg).Canonical
+		opt.Province = index.ProvinceNames(gg)
 		geoNote = note
 	}
 	v, err := ballot.Validate(e.ctx, rec, &opt)
@@ -189,12 +188,12 @@ func printValidation(w io.Writer, in string, q *index.Questionnaire, geoNote str
 
 // dataGeography decides which province list names are read in: the
 // --geography flag, else the --year flag, else the data's year column.
-func dataGeography(rec arrow.RecordBatch, g provinces.Geography, year int) (provinces.Geography, string, error) {
-	if g != provinces.GeoAuto {
+func dataGeography(rec arrow.RecordBatch, g index.Geography, year int) (index.Geography, string, error) {
+	if g != index.GeoAuto {
 		return g, "read in the " + g.String() + " geography (--geography)", nil
 	}
 	if year != 0 {
-		gg := provinces.GeographyForYear(year)
+		gg := index.GeographyOf(year)
 		return gg, fmt.Sprintf("read in the %s geography (--year %d)", gg, year), nil
 	}
 	idx := rec.Schema().FieldIndices("year")
@@ -220,7 +219,7 @@ func dataGeography(rec arrow.RecordBatch, g provinces.Geography, year int) (prov
 	if lo == 0 {
 		return 0, "", usagef("the year column is empty; pass --year N or --geography 1997|2025")
 	}
-	g1, g2 := provinces.GeographyForYear(lo), provinces.GeographyForYear(hi)
+	g1, g2 := index.GeographyOf(lo), index.GeographyOf(hi)
 	if g1 != g2 {
 		return 0, "", usagef("the data spans %d to %d, across the 2025 province merger; validate each year separately, or pass --geography 1997|2025", lo, hi)
 	}
