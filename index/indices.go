@@ -365,7 +365,7 @@ func (res *Result) appendRows(q *Questionnaire, r *sampling.RatioResult, g int, 
 		}
 		row.Estimate, row.SE = est, se
 		row.CILow, row.CIHigh = math.NaN(), math.NaN()
-		est, se = est/100, se/100 // shares, for the interval
+		est /= 100 // a share, for the interval
 		switch {
 		case math.IsNaN(est):
 		case row.Estimate == 0 || row.Estimate == 100:

@@ -70,10 +70,7 @@ func TestFromSurveysIsThePipeline(t *testing.T) {
 		}
 		inputs = append(inputs, YearInput{Year: yr.Year, Result: yr.Index, Issued: s.Issued, Returned: s.Returned, IPA: ipa})
 	}
-	var rows []index.TrendRow
-	for _, r := range tr.Rows {
-		rows = append(rows, r)
-	}
+	rows := append([]index.TrendRow(nil), tr.Rows...)
 	want, err := FromYears(inputs, &BuildOptions{By: "province", Trend: rows, Title: "T"})
 	if err != nil {
 		t.Fatal(err)

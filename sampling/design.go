@@ -462,9 +462,24 @@ func (d *Design) readWeights(rec arrow.RecordBatch) error {
 		return fmt.Errorf("sampling: weight column %q: %w: %s; weights must be finite and ≥ 0 (zero is allowed)",
 			d.spec.Weight, ErrBadWeight, strings.Join(msgs, "; "))
 	}
+	if !(d.wsum <= maxMagnitude) {
+		top := 0
+		for i, v := range w {
+			if v > w[top] {
+				top = i
+			}
+		}
+		return fmt.Errorf("sampling: weight column %q: %w: the weights sum to %g (row %d holds %g); sums of their squares would overflow, so weights must sum to at most %.3g",
+			d.spec.Weight, ErrBadWeight, d.wsum, top+1, w[top], maxMagnitude)
+	}
 	d.w = w
 	return nil
 }
+
+// maxMagnitude bounds the sum of the weights and a variable's weighted
+// values: √MaxFloat64, so that the sums of squares in the variance stay
+// finite.
+var maxMagnitude = math.Sqrt(math.MaxFloat64)
 
 // desCodes codes a stratum or PSU column (catcode: levels in sorted
 // order, so that codes do not depend on the row order); a null is an error

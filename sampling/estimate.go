@@ -117,8 +117,10 @@ func (d *Design) Ratio(rec arrow.RecordBatch, num, den []string, opt *EstimateOp
 }
 
 // estColumn reads a numeric column of rec as values and validity (NaN
-// counts as missing).
-func estColumn(rec arrow.RecordBatch, name string) ([]float64, []bool, error) {
+// counts as missing). An infinite value, or one whose product with the
+// weights' sum could overflow the variance's sums of squares, is an error
+// naming its row.
+func estColumn(rec arrow.RecordBatch, name string, wsum float64) ([]float64, []bool, error) {
 	col, err := desColumn(rec, "variable", name)
 	if err != nil {
 		return nil, nil, err
@@ -127,7 +129,14 @@ func estColumn(rec arrow.RecordBatch, name string) ([]float64, []bool, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("sampling: variable column %q: %w", name, err)
 	}
+	limit := maxMagnitude / max(wsum, 1)
 	for i, x := range v {
+		if (valid == nil || valid[i]) && math.Abs(x) > limit {
+			if math.IsInf(x, 0) {
+				return nil, nil, fmt.Errorf("sampling: variable column %q: row %d: value %v is not finite", name, i+1, x)
+			}
+			return nil, nil, fmt.Errorf("sampling: variable column %q: row %d: value %g is too large: times the weights' sum (%g) its square overflows (values must be within ±%.3g)", name, i+1, x, wsum, limit)
+		}
 		if math.IsNaN(x) {
 			if valid == nil {
 				valid = make([]bool, len(v))
@@ -169,7 +178,7 @@ func (d *Design) Estimates(rec arrow.RecordBatch, est []Estimand, opt *EstimateO
 		if c, ok := cache[name]; ok {
 			return c[0].([]float64), c[1].([]bool), nil
 		}
-		v, valid, err := estColumn(rec, name)
+		v, valid, err := estColumn(rec, name, d.wsum)
 		if err != nil {
 			return nil, nil, err
 		}

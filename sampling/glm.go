@@ -253,7 +253,7 @@ func glmModelMatrix(rec arrow.RecordBatch, f *Formula, n int) (*glmMatrix, error
 	for i := range mm.use {
 		mm.use[i] = true
 	}
-	y, vy, err := estColumn(rec, f.Response)
+	y, vy, err := estColumn(rec, f.Response, 1)
 	if err != nil {
 		return nil, fmt.Errorf("sampling: response: %w", err)
 	}

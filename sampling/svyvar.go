@@ -60,7 +60,7 @@ func (d *Design) PopVariance(rec arrow.RecordBatch, vars []string, opt *Estimate
 		r.NDomains = 0
 	}
 	for k, v := range vars {
-		y, valid, err := estColumn(rec, v)
+		y, valid, err := estColumn(rec, v, d.wsum)
 		if err != nil {
 			return nil, err
 		}

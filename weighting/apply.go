@@ -129,12 +129,27 @@ func (p *Plan) run(w []float64, lean bool) (*Result, error) {
 		if err != nil {
 			return nil, at(err, ps.path)
 		}
+		if err := finiteWeights(next); err != nil {
+			return nil, at(err, ps.path)
+		}
 		cur = next
 		res.Steps = append(res.Steps, *sr)
 	}
 	res.Weights = cur
 	res.Final = Describe(cur)
 	return res, nil
+}
+
+// finiteWeights checks a step's output: a weight that is not finite (an
+// overflowing bound, a degenerate adjustment) is an error naming the row,
+// never a result.
+func finiteWeights(w []float64) error {
+	for i, v := range w {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return &StepError{Err: ErrBadData, Msg: fmt.Sprintf("the step makes the weight of row %d %v; check its settings (a bound that overflows, a class without weight)", i+1, v)}
+		}
+	}
+	return nil
 }
 
 func at(err error, path string) error {
@@ -244,6 +259,9 @@ func runStep(ps planStep, w []float64, lean bool) ([]float64, *StepResult, error
 			med := median(w)
 			set.Upper *= med
 			set.Lower *= med
+			if math.IsInf(set.Upper, 0) || math.IsInf(set.Lower, 0) {
+				return nil, nil, &StepError{Err: ErrSpec, Msg: fmt.Sprintf("the bounds times the median weight %v overflow; give bounds that are multiples of the median (such as 3.5)", med)}
+			}
 		}
 		if t.Redistribute == "equal" {
 			set.Redistribute = Equal

@@ -223,6 +223,10 @@ func (f *designFlags) design(rec arrow.RecordBatch, spec *sampling.DesignOptions
 		if err != nil {
 			return nil, nil, badInput(designHint(err))
 		}
+		if d.Rows() > 0 && d.WeightsSum() == 0 {
+			// every estimate would be undefined (0/0)
+			return nil, nil, badInput(fmt.Errorf("weight column %q: every weight is 0, so nothing can be estimated", spec.Weight))
+		}
 		rec.Retain()
 		return d, rec, nil
 	}
