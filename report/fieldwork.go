@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -91,6 +92,45 @@ func NewFieldwork(s *ballot.Screening) *Fieldwork {
 	return f
 }
 
+// AddBackcheck adds the back-check to f: the coverage from the sample's
+// groups (ballot.BackcheckSampleResult.Groups), the collectors' error rates on the type 1 variables from the
+// comparison (flagged first, then highest rate first, then by name), the
+// threshold okRate and the ballots excluded because of it.
+func (f *Fieldwork) AddBackcheck(groups []ballot.BackcheckGroup, c *ballot.BackcheckResult, okRate float64, excluded int) {
+	for _, g := range groups {
+		f.Ballots += g.Ballots
+		f.Backchecked += g.Random + g.Targeted
+		f.Targeted += g.Targeted
+		f.Collectors += g.Collectors
+		f.CollectorsCovered += g.CollectorsCovered
+	}
+	for _, r := range c.Enumerators {
+		if r.Type == "1" {
+			f.ErrorRates = append(f.ErrorRates, CollectorErrors{Collector: r.Name, Differences: r.Differences, Comparisons: r.Comparisons,
+				ErrorRate: r.ErrorRate, Flagged: r.Flagged})
+		}
+	}
+	slices.SortStableFunc(f.ErrorRates, func(a, b CollectorErrors) int {
+		if a.Flagged != b.Flagged {
+			if a.Flagged {
+				return -1
+			}
+			return 1
+		}
+		if an, bn := math.IsNaN(a.ErrorRate), math.IsNaN(b.ErrorRate); an != bn {
+			if an {
+				return 1 // no comparison: last
+			}
+			return -1
+		}
+		if r := cmp.Compare(b.ErrorRate, a.ErrorRate); r != 0 {
+			return r
+		}
+		return strings.Compare(a.Collector, b.Collector)
+	})
+	f.OKRate, f.Excluded = okRate, excluded
+}
+
 // fieldworkView is the fieldwork section of the HTML page.
 type fieldworkView struct {
 	Coverage []kv
@@ -117,7 +157,15 @@ func fieldworkPage(l Lang, f *Fieldwork) *fieldworkView {
 			kv{l.text("fw.covered"), fmt.Sprintf("%d / %d", f.CollectorsCovered, f.Collectors)},
 			kv{l.text("fw.excluded"), strconv.Itoa(f.Excluded)})
 	}
+	// The page lists the flagged collectors and the next ten (the table
+	// fieldwork_error_rates has them all).
+	unflagged := 0
 	for _, e := range f.ErrorRates {
+		if !e.Flagged {
+			if unflagged++; unflagged > 10 {
+				break
+			}
+		}
 		flag := ""
 		if e.Flagged {
 			flag = "⚑"

@@ -2,6 +2,7 @@ package report
 
 import (
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -56,5 +57,38 @@ func TestFieldworkSection(t *testing.T) {
 	d.Years[0].Fieldwork = nil
 	if page := string(render(t, d, nil)); strings.Contains(page, `id="fieldwork"`) {
 		t.Error("fieldwork section without a record")
+	}
+}
+
+// TestFieldworkBackcheck: coverage sums the groups; error rates put the
+// flagged collectors first, then the highest rate, collectors without a
+// comparison last; the page lists the flagged ones and ten more.
+func TestFieldworkBackcheck(t *testing.T) {
+	f := NewFieldwork(&ballot.Screening{})
+	groups := []ballot.BackcheckGroup{{Ballots: 100, Random: 10, Targeted: 3, Collectors: 4, CollectorsCovered: 4},
+		{Ballots: 50, Random: 5, Collectors: 2, CollectorsCovered: 1}}
+	c := &ballot.BackcheckResult{Enumerators: []ballot.BackcheckRate{
+		{Name: "b", Type: "1", Differences: 1, Comparisons: 20, ErrorRate: 0.05},
+		{Name: "z", Type: "1", ErrorRate: math.NaN()},
+		{Name: "a", Type: "1", Differences: 3, Comparisons: 20, ErrorRate: 0.15, Flagged: true},
+		{Name: "c", Type: "2", Differences: 9, Comparisons: 10, ErrorRate: 0.9, Flagged: true},
+		{Name: "d", Type: "1", Differences: 1, Comparisons: 10, ErrorRate: 0.1},
+	}}
+	for i := range 15 {
+		c.Enumerators = append(c.Enumerators, ballot.BackcheckRate{Name: "h" + strconv.Itoa(10+i), Type: "1", Comparisons: 8})
+	}
+	f.AddBackcheck(groups, c, 0.1, 7)
+	if f.Ballots != 150 || f.Backchecked != 18 || f.Targeted != 3 || f.Collectors != 6 || f.CollectorsCovered != 5 || f.Excluded != 7 {
+		t.Fatalf("coverage %+v", f)
+	}
+	var order []string
+	for _, e := range f.ErrorRates {
+		order = append(order, e.Collector)
+	}
+	if got := strings.Join(order[:4], " "); got != "a d b h10" || order[len(order)-1] != "z" || len(order) != 19 {
+		t.Errorf("order %v", order)
+	}
+	if v := fieldworkPage(LangEN, f); len(v.Errors) != 11 || v.Errors[0].Flag == "" || len(v.Coverage) != 4 {
+		t.Errorf("page rows %d, coverage %v", len(v.Errors), v.Coverage)
 	}
 }

@@ -100,7 +100,7 @@ func runDemo(e *env, c *command, args []string) error {
 	var surveys []report.Survey
 	for _, y := range res.Years {
 		surveys = append(surveys, report.Survey{Year: y.Year, Design: y.Design, Ballots: y.Ballots, Validation: y.Validation,
-			Nonresponse: y.Nonresponse, Issued: y.Issued, Returned: y.Returned, Fieldwork: report.NewFieldwork(y.Screening)})
+			Nonresponse: y.Nonresponse, Issued: y.Issued, Returned: y.Returned, Fieldwork: fieldworkOf(y)})
 	}
 	data, err := report.FromSurveys(e.ctx, surveys, &report.SurveyOptions{Title: "SIPAS — synthetic demo survey",
 		Trend: index.TrendOptions{Index: index.Options{By: []string{"province"}}, Geography: geo,
@@ -124,6 +124,16 @@ func runDemo(e *env, c *command, args []string) error {
 	fmt.Fprintf(e.stdout, "\nreport: %s\nalso in %s: tables/*.csv, ballots_<year>.parquet (clean ballots with final weights), excluded_<year>.csv, index_<year>.csv/json, screen_<year>/ (sipas screen's outputs)\n",
 		filepath.Join(*out, "index.html"), *out)
 	return nil
+}
+
+// fieldworkOf is the year's fieldwork record for the report: the
+// screening, the back-check and the ballots it excluded.
+func fieldworkOf(y *demo.Year) *report.Fieldwork {
+	f := report.NewFieldwork(y.Screening)
+	if y.Backcheck != nil {
+		f.AddBackcheck(y.BackcheckGroups, y.Backcheck, demo.BackcheckOKRate, y.Validation.ByReason[ballot.ReasonBackcheckFailed])
+	}
+	return f
 }
 
 // writeDemoYears writes each year's clean ballots (Parquet), exclusions

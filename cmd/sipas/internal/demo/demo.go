@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -61,6 +62,14 @@ type Config struct {
 	Mem      memory.Allocator
 }
 
+// BackcheckRate is the random share of each province's ballots the demo
+// back-checks, and BackcheckOKRate the error rate above which a collector
+// is flagged.
+const (
+	BackcheckRate   = 0.10
+	BackcheckOKRate = 0.10
+)
+
 // DefaultRegisterRows is the size of each year's synthetic register.
 const DefaultRegisterRows = 1_500_000
 
@@ -75,6 +84,13 @@ type Year struct {
 	// Screening of the validated ballots for fabrication, by province
 	// with their collectors.
 	Screening *ballot.Screening
+	// BackcheckGroups are the back-check sample's groups (provinces);
+	// Backcheck the comparison of the back-check with the ballots;
+	// Confirmed the ids of the ballots it confirmed as fabricated, which
+	// Validation excluded (reason backcheck_failed).
+	BackcheckGroups []ballot.BackcheckGroup
+	Backcheck       *ballot.BackcheckResult
+	Confirmed       []string
 	// Fieldwork is what the generator planted: the collectors who
 	// fabricated ballots and which (what the screening and the back-check
 	// should find), and the respondents' answers to a back-check.
@@ -240,6 +256,63 @@ func runYear(ctx context.Context, cfg Config, scfg synth.Config, truth *synth.Tr
 		return nil, err
 	}
 	cfg.step(fmt.Sprintf("%d: screening", year), t0)
+
+	// Back-check (phúc tra): a random share of each province that covers
+	// every collector and commune, plus the ballots the screening flagged;
+	// the synthetic respondents answer again; the comparison gives the
+	// collectors' error rates. A ballot whose respondent says he received
+	// none or that the collector filled it is confirmed, and validation
+	// runs again with that verdict.
+	t0 = time.Now()
+	var targeted []string
+	for _, b := range y.Screening.Ballots {
+		if b.FlagMatch || b.Straightline || b.FlagDuplicate {
+			targeted = append(targeted, b.ID)
+		}
+	}
+	bs, err := ballot.BackcheckSample(val.Clean, ballot.BackcheckSampleOptions{ID: "ballot_id", By: []string{"province"}, Collector: "collector",
+		Unit: "commune", Rate: BackcheckRate, MinCollector: 2, MinUnit: 1, Targeted: targeted, Mem: mem}, rand.NewPCG(cfg.Seed, uint64(year)+2<<32))
+	if err != nil {
+		return nil, err
+	}
+	defer bs.Release()
+	y.BackcheckGroups = bs.Groups
+	cleanIDs, _, err := stringColumn(val.Clean, "ballot_id")
+	if err != nil {
+		return nil, err
+	}
+	bcIDs := make([]string, len(bs.Rows))
+	for i, r := range bs.Rows {
+		bcIDs[i] = cleanIDs[r.Row]
+	}
+	answers, err := resp.Fieldwork.Backcheck(bcIDs, mem)
+	if err != nil {
+		return nil, err
+	}
+	defer answers.Release()
+	y.Backcheck, err = ballot.CompareBackcheck(val.Clean, answers, ballot.BackcheckOptions{ID: "ballot_id",
+		T1: []string{"received", "filled_by", "gender", "age_group"}, T3: synth.BackcheckRatings,
+		Enumerator: "collector", EnumTeam: "team", BackChecker: "backchecker", BCTeam: "bcteam", OKRate: BackcheckOKRate})
+	if err != nil {
+		return nil, err
+	}
+	confirmed := map[string]bool{}
+	for _, r := range y.Backcheck.Rows {
+		if r.Differ && (r.Variable == "received" && r.Backcheck == "0" || r.Variable == "filled_by" && r.Backcheck == "collector") {
+			confirmed[r.ID] = true
+		}
+	}
+	for id := range confirmed {
+		y.Confirmed = append(y.Confirmed, id)
+	}
+	slices.Sort(y.Confirmed)
+	val2, err := ballot.Validate(ctx, resp.Ballots, &ballot.ValidateOptions{Province: matcher.Canonical, BackcheckFailed: y.Confirmed, Mem: mem})
+	if err != nil {
+		return nil, err
+	}
+	val.Release()
+	val, y.Validation = val2, val2
+	cfg.step(fmt.Sprintf("%d: back-check of %d ballots, %d confirmed fabricated", year, len(bcIDs), len(y.Confirmed)), t0)
 
 	// Nonresponse adjustment by stratum: the issued ballots whose returned
 	// ballot passed validation are the respondents.

@@ -159,3 +159,53 @@ func TestScreeningFindsFabricators(t *testing.T) {
 		t.Errorf("flagged %d of %d fabricated ballots (want at least half) and %d of %d others (want at most 5%%)", fabFlagged, fabN, honestFlagged, honestN)
 	}
 }
+
+// TestBackcheckFindsFabricators: the back-check flags every fabricating
+// collector (type 1 error rate above the okrate) and at most 5% of the
+// honest ones; the ballots it confirms are fabricated ones, validation
+// excludes them as backcheck_failed, and the accounting still holds.
+func TestBackcheckFindsFabricators(t *testing.T) {
+	res, err := Run(context.Background(), Config{Years: []int{2021}, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Release()
+	y := res.Years[0]
+	fw := y.Fieldwork
+	fab := map[string]bool{}
+	for _, f := range fw.Fabricators {
+		fab[f.Collector] = true
+	}
+	var honest, honestFlagged, fabFlagged int
+	for _, r := range y.Backcheck.Enumerators {
+		if r.Type != "1" {
+			continue
+		}
+		switch {
+		case fab[r.Name]:
+			if r.Flagged {
+				fabFlagged++
+			} else {
+				t.Errorf("fabricator %s not flagged: %d differences in %d comparisons", r.Name, r.Differences, r.Comparisons)
+			}
+		default:
+			honest++
+			if r.Flagged {
+				honestFlagged++
+			}
+		}
+	}
+	t.Logf("back-check flags %d of %d fabricators and %d of %d honest collectors; %d ballots confirmed", fabFlagged, len(fab), honestFlagged, honest, len(y.Confirmed))
+	if honest == 0 || 20*honestFlagged > honest {
+		t.Errorf("%d of %d honest collectors flagged", honestFlagged, honest)
+	}
+	for _, id := range y.Confirmed {
+		if _, ok := slices.BinarySearch(fw.Fabricated, id); !ok {
+			t.Errorf("ballot %s confirmed as fabricated but is not", id)
+		}
+	}
+	v := y.Validation
+	if len(y.Confirmed) == 0 || v.ByReason[ballot.ReasonBackcheckFailed] != len(y.Confirmed) || !v.Reconciles() {
+		t.Errorf("confirmed %d, excluded as backcheck_failed %d, reconciles %v", len(y.Confirmed), v.ByReason[ballot.ReasonBackcheckFailed], v.Reconciles())
+	}
+}
