@@ -45,8 +45,8 @@ func WriteCSV(w io.Writer, t Table) error {
 }
 
 // textCell makes a label from data safe to open in a spreadsheet
-// (csvsafe.Cell).
-func textCell(s string) string { return csvsafe.Cell(s) }
+// (csvsafe.Text: a name that looks like a number stays the name).
+func textCell(s string) string { return csvsafe.Text(s) }
 
 // The number formats of the tables and the page: one formatter,
 // arrowio.NumberFormat, with each place's settings.

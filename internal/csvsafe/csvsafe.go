@@ -17,6 +17,21 @@ func Cell(s string) string {
 	return "'" + s
 }
 
+// Text returns s safe to write as a CSV cell that is always text (a name,
+// a label): unlike Cell it also guards a name that looks like a number
+// ("+1", "-3"), so that a spreadsheet shows the name as written rather
+// than the number it would read.
+func Text(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + s
+	}
+	return Cell(s)
+}
+
 // NeedsGuard reports whether Cell would change s.
 func NeedsGuard(s string) bool {
 	if s == "" {

@@ -43,3 +43,12 @@ func FuzzCell(f *testing.F) {
 		}
 	})
 }
+
+func TestText(t *testing.T) {
+	for in, want := range map[string]string{"": "", "Hà Nội": "Hà Nội", "+1": "'+1", "-3.5": "'-3.5",
+		"=1+1": "'=1+1", "@x": "'@x", "\tx": "'\tx", "＝1": "'＝1", "a=b": "a=b", "12": "12"} {
+		if got := Text(in); got != want {
+			t.Errorf("Text(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
