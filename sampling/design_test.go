@@ -15,6 +15,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/golden"
 )
 
 // estCol is a test column: float64 values (nil pointer entries are nulls)
@@ -235,7 +236,7 @@ func TestDomainConsistency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !estRel(res.Est[0], yes.Estimate, 1e-14) || !estRel(res.SE[0], yes.SE, 1e-12) {
+	if !golden.Close(res.Est[0], yes.Estimate, 1e-14) || !golden.Close(res.SE[0], yes.SE, 1e-12) {
 		t.Errorf("ratio form %v (%v), domain %v (%v)", res.Est[0], res.SE[0], yes.Estimate, yes.SE)
 	}
 	// subset design: only the rows with sch.wide == Yes
@@ -261,7 +262,7 @@ func TestDomainConsistency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !estRel(se[0].Estimate, yes.Estimate, 1e-14) || se[0].N != yes.N {
+	if !golden.Close(se[0].Estimate, yes.Estimate, 1e-14) || se[0].N != yes.N {
 		t.Errorf("subset mean %v (n %d), domain %v (n %d)", se[0].Estimate, se[0].N, yes.Estimate, yes.N)
 	}
 }
@@ -303,7 +304,7 @@ func TestCombosAndCov(t *testing.T) {
 		for g := 0; g < res.G; g++ {
 			c := res.Cov[g]
 			for j := 0; j < 5; j++ {
-				if !estRel(c.At(j, j), res.Var[res.Index(g, j)], 1e-12) {
+				if !golden.Close(c.At(j, j), res.Var[res.Index(g, j)], 1e-12) {
 					t.Errorf("g %d: cov diag %d %v, var %v", g, j, c.At(j, j), res.Var[res.Index(g, j)])
 				}
 			}
@@ -311,13 +312,13 @@ func TestCombosAndCov(t *testing.T) {
 			var tmp mat.VecDense
 			tmp.MulVec(c, cv)
 			q := mat.Dot(cv, &tmp)
-			if !estRel(q, res.Var[res.Index(g, 3)], 1e-10) {
+			if !golden.Close(q, res.Var[res.Index(g, 3)], 1e-10) {
 				t.Errorf("g %d: c'Σc = %v, combo var %v", g, q, res.Var[res.Index(g, 3)])
 			}
 			for _, f := range []func(int) float64{
 				func(i int) float64 { return res.Est[i] }, func(i int) float64 { return res.Var[i] }, func(i int) float64 { return res.Deff[i] },
 			} {
-				if !estRel(f(res.Index(g, 3)), f(res.Index(g, 2)), 1e-10) {
+				if !golden.Close(f(res.Index(g, 3)), f(res.Index(g, 2)), 1e-10) {
 					t.Errorf("g %d: combo %v, mean of the mix %v", g, f(res.Index(g, 3)), f(res.Index(g, 2)))
 				}
 			}
@@ -328,7 +329,7 @@ func TestCombosAndCov(t *testing.T) {
 		if !domain {
 			want := strings.Fields(estReadFile(t, "cov_strat_api00_api99.txt"))
 			for i, w := range want {
-				if got := res.Cov[0].At(i/2, i%2); !estRel(got, estF(t, w), 1e-9) {
+				if got := res.Cov[0].At(i/2, i%2); !golden.Close(got, estF(t, w), 1e-9) {
 					t.Errorf("cov[%d] = %.17g, R %s", i, got, w)
 				}
 			}
@@ -355,7 +356,7 @@ func TestCIMatchesR(t *testing.T) {
 		n, _ := strconv.Atoi(g["n"])
 		df, _ := strconv.Atoi(g["df"])
 		lo, hi := ConfidenceInterval(m, estF(t, g["est"]), estF(t, g["se"]), n, df, estF(t, g["level"]))
-		if !estRel(lo, estF(t, g["lo"]), 1e-9) || !estRel(hi, estF(t, g["hi"]), 1e-9) {
+		if !golden.Close(lo, estF(t, g["lo"]), 1e-9) || !golden.Close(hi, estF(t, g["hi"]), 1e-9) {
 			t.Errorf("%v: [%.17g, %.17g], R [%s, %s]", g, lo, hi, g["lo"], g["hi"])
 		}
 	}
@@ -368,8 +369,8 @@ func TestCIMatchesR(t *testing.T) {
 	}
 	for _, g := range gold {
 		if g["design"] == "strat" && g["method"] == "beta" && g["level"] == "0.95" {
-			if !estRel(es[0].Estimate, estF(t, g["est"]), 1e-12) || !estRel(es[0].SE, estF(t, g["se"]), 1e-9) ||
-				!estRel(es[0].CILow, estF(t, g["lo"]), 1e-9) || !estRel(es[0].CIHigh, estF(t, g["hi"]), 1e-9) {
+			if !golden.Close(es[0].Estimate, estF(t, g["est"]), 1e-12) || !golden.Close(es[0].SE, estF(t, g["se"]), 1e-9) ||
+				!golden.Close(es[0].CILow, estF(t, g["lo"]), 1e-9) || !golden.Close(es[0].CIHigh, estF(t, g["hi"]), 1e-9) {
 				t.Errorf("Mean(yes, beta) = %+v, R %v", es[0], g)
 			}
 		}
@@ -377,11 +378,11 @@ func TestCIMatchesR(t *testing.T) {
 	// boundary: a share of 1 with SE 0 gets Clopper–Pearson with the
 	// unweighted n: lower = qbeta(0.025, n, 1) = 0.025^(1/n).
 	lo, hi := ConfidenceInterval(Logit, 1, 0, 10, 9, 0.95)
-	if !estRel(lo, math.Pow(0.025, 0.1), 1e-12) || hi != 1 {
+	if !golden.Close(lo, math.Pow(0.025, 0.1), 1e-12) || hi != 1 {
 		t.Errorf("boundary CI [%v, %v], want [0.025^(1/10), 1]", lo, hi)
 	}
 	lo, hi = ConfidenceInterval(Beta, 0, 0, 10, 9, 0.95)
-	if lo != 0 || !estRel(hi, 1-math.Pow(0.025, 0.1), 1e-12) {
+	if lo != 0 || !golden.Close(hi, 1-math.Pow(0.025, 0.1), 1e-12) {
 		t.Errorf("boundary CI [%v, %v], want [0, 1 − 0.025^(1/10)]", lo, hi)
 	}
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/sipas-go/sipas/internal/golden"
 )
 
 // TestDomainDFBruteForce compares Design.DomainDF with a direct count of
@@ -125,22 +127,10 @@ func TestDomainDFBruteForce(t *testing.T) {
 		if e.DF < 1 {
 			q = distuv.UnitNormal.Quantile(0.975)
 		}
-		if lo, hi := e.Estimate-q*e.SE, e.Estimate+q*e.SE; !ddfClose(e.CILow, lo, 1e-12) || !ddfClose(e.CIHigh, hi, 1e-12) {
+		if lo, hi := e.Estimate-q*e.SE, e.Estimate+q*e.SE; !golden.Close(e.CILow, lo, 1e-12) || !golden.Close(e.CIHigh, hi, 1e-12) {
 			t.Errorf("domain %s (df %d): [%g, %g], want [%g, %g]", e.Domain[0].Value, e.DF, e.CILow, e.CIHigh, lo, hi)
 		}
 	}
-}
-
-func ddfClose(a, b, tol float64) bool {
-	d := a - b
-	if d < 0 {
-		d = -d
-	}
-	m := b
-	if m < 0 {
-		m = -m
-	}
-	return d <= tol*(1+m)
 }
 
 // TestDomainDFReplicates: replicate designs keep the design's df in every

@@ -35,16 +35,6 @@ func estF(t testing.TB, s string) float64 {
 	return v
 }
 
-func estRel(got, want, tol float64) bool {
-	if math.IsNaN(want) || math.IsNaN(got) {
-		return math.IsNaN(want) && math.IsNaN(got)
-	}
-	if want == 0 {
-		return math.Abs(got) <= tol
-	}
-	return math.Abs(got-want) <= tol*math.Abs(want)
-}
-
 func estLoad(t testing.TB, name string) arrow.RecordBatch {
 	t.Helper()
 	rec, err := arrowio.ReadAll(filepath.Join("..", "testdata", "api", name+".csv"))
@@ -201,7 +191,7 @@ func TestLinearizationMatchesR(t *testing.T) {
 					// R gives 0 for an empty domain; we give NaN (null) by design.
 					continue
 				}
-				if !estRel(c.got, c.want, 1e-9) {
+				if !golden.Close(c.got, c.want, 1e-9) {
 					t.Errorf("%v domain %q %s = %.17g, R %.17g", k, g["domain"], c.name, c.got, c.want)
 				}
 				checked++

@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/golden"
 )
 
 // glmBenchCSV writes n generated ballots (63 province strata × 20 PSUs)
@@ -139,7 +140,7 @@ func TestLogisticSideBySideR(t *testing.T) {
 		j := glmTermIndex(res, string(c[1]))
 		est, _ := strconv.ParseFloat(string(c[2]), 64)
 		se, _ := strconv.ParseFloat(string(c[3]), 64)
-		if j < 0 || !estRel(res.Coef[j].Estimate, est, 1e-7) || !estRel(res.Coef[j].SE, se, 1e-7) {
+		if j < 0 || !golden.Close(res.Coef[j].Estimate, est, 1e-7) || !golden.Close(res.Coef[j].SE, se, 1e-7) {
 			t.Errorf("%s: R %v (%v), Go term %d", c[1], est, se, j)
 		}
 	}

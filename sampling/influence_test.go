@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/golden"
 )
 
 // infRatios builds a Ratios over apiclus1/apistrat columns: two means (one
@@ -69,13 +70,6 @@ func infPostStratify(cls []string, w []float64) func(z []float64) {
 	}
 }
 
-func infRelClose(a, b, tol float64) bool {
-	if a == b || (math.IsNaN(a) && math.IsNaN(b)) {
-		return true
-	}
-	return math.Abs(a-b) <= tol*math.Max(math.Abs(a), math.Abs(b))
-}
-
 // With a hook that leaves z alone, the calibration-aware path (every
 // domain's influence vector over all rows, PSU totals, strata) must give
 // exactly what the one-pass engine gives: variances, covariances and
@@ -135,13 +129,13 @@ func TestInfluenceIdentityHookMatchesEngine(t *testing.T) {
 				cov1, cov2 = nil, nil
 			}
 			for i := range V1 {
-				if !infRelClose(V1[i], V2[i], 1e-10) || !infRelClose(s11[i]+1, s12[i]+1, 1e-12) || !infRelClose(s21[i], s22[i], 1e-10) {
+				if !golden.Close(V1[i], V2[i], 1e-10) || !golden.Close(s11[i]+1, s12[i]+1, 1e-12) || !golden.Close(s21[i], s22[i], 1e-10) {
 					t.Errorf("cell %d: V %.15g vs %.15g; s1 %.15g vs %.15g; s2 %.15g vs %.15g", i, V1[i], V2[i], s11[i], s12[i], s21[i], s22[i])
 				}
 			}
 			for g := range cov1 {
 				for i := range cov1[g] {
-					if !infRelClose(cov1[g][i], cov2[g][i], 1e-9) && math.Abs(cov1[g][i]-cov2[g][i]) > 1e-12*math.Sqrt(V1[0]*V1[0]+1) {
+					if !golden.Close(cov1[g][i], cov2[g][i], 1e-9) && math.Abs(cov1[g][i]-cov2[g][i]) > 1e-12*math.Sqrt(V1[0]*V1[0]+1) {
 						t.Errorf("cov[%d][%d]: %.15g vs %.15g", g, i, cov1[g][i], cov2[g][i])
 					}
 				}
@@ -272,10 +266,10 @@ func TestInfluenceHookAgainstDirectVariance(t *testing.T) {
 		}
 		// the same without the hook differs: the test can fail
 		V0, _, _, _ := d.vrLinearize(r, d.vrCheckAndTotal(r))
-		if infRelClose(V0[gE], want, 1e-3) {
+		if golden.Close(V0[gE], want, 1e-3) {
 			t.Fatalf("%s: the hook changes nothing (%g vs %g)", c.file, V0[gE], want)
 		}
-		if !infRelClose(V[gE], want, 1e-11) {
+		if !golden.Close(V[gE], want, 1e-11) {
 			t.Errorf("%s: V %.15g, by hand %.15g", c.file, V[gE], want)
 		}
 	}
@@ -314,7 +308,7 @@ func TestInfluenceCombinationsLinear(t *testing.T) {
 		}
 		ru := &Ratios{Num: [][]float64{u}}
 		Vu, _, _, _ := d.vrInfluence(ru, d.vrCheckAndTotal(ru))
-		if !infRelClose(V[3+c], Vu[0], 1e-10) {
+		if !golden.Close(V[3+c], Vu[0], 1e-10) {
 			t.Errorf("combination %d: V %.15g, hooked as its own vector %.15g", c, V[3+c], Vu[0])
 		}
 	}
@@ -390,13 +384,13 @@ func infCheckBlocks(t *testing.T, name string, d *Design, r *Ratios, cls []strin
 			t.Fatalf("%s, blocks of %d: %d calls for %d vectors", name, per, calls, vectors)
 		}
 		for i := range V {
-			if !infRelClose(V[i], V0[i], 1e-13) {
+			if !golden.Close(V[i], V0[i], 1e-13) {
 				t.Errorf("%s, blocks of %d: V[%d] %.17g, default blocks %.17g", name, per, i, V[i], V0[i])
 			}
 		}
 		for g := range cov {
 			for i := range cov[g] {
-				if !infRelClose(cov[g][i], cov0[g][i], 1e-13) {
+				if !golden.Close(cov[g][i], cov0[g][i], 1e-13) {
 					t.Errorf("%s, blocks of %d: cov[%d][%d] %.17g, default %.17g", name, per, g, i, cov[g][i], cov0[g][i])
 				}
 			}
@@ -410,7 +404,7 @@ func infCheckBlocks(t *testing.T, name string, d *Design, r *Ratios, cls []strin
 		infBlockFloats = per * d.n
 		V, _, _, _ := d.vrInfluence(r, d.vrCheckAndTotal(r))
 		for i := range V {
-			if !infRelClose(V[i], Vl[i], 1e-10) {
+			if !golden.Close(V[i], Vl[i], 1e-10) {
 				t.Errorf("%s, identity hook, blocks of %d: V[%d] %.17g, without hook %.17g", name, per, i, V[i], Vl[i])
 			}
 		}

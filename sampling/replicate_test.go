@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/golden"
 )
 
 // estRepDesigns are the R replicate designs of estimation.R.
@@ -87,7 +88,7 @@ func TestReplicatesMatchR(t *testing.T) {
 						t.Fatalf("%s: %d replicates, R %d", name, d.Replicates(), len(rscales))
 					}
 					sc, rs := d.ReplicateScales()
-					if !estRel(sc, scale, 1e-12) {
+					if !golden.Close(sc, scale, 1e-12) {
 						t.Errorf("%s: scale %v, R %v", name, sc, scale)
 					}
 					// The replicates are matched to R's by content, not
@@ -101,9 +102,9 @@ func TestReplicatesMatchR(t *testing.T) {
 						for q := range used {
 							col, _ := arrowio.Column(repRec, "rw"+strconv.Itoa(q+1))
 							want, _, _ := arrowio.Float64s(col)
-							same := !used[q] && estRel(rs[r], rscales[q], 1e-12)
+							same := !used[q] && golden.Close(rs[r], rscales[q], 1e-12)
 							for i := 0; same && i < len(got); i++ {
-								same = estRel(got[i], want[i], 1e-12)
+								same = golden.Close(got[i], want[i], 1e-12)
 							}
 							if same {
 								match = q
@@ -142,10 +143,10 @@ func TestReplicatesMatchR(t *testing.T) {
 					if got == nil {
 						t.Fatalf("%s: no domain %q", name, g["domain"])
 					}
-					if !estRel(got.Estimate, estF(t, g["est"]), 1e-9) || !estRel(got.SE, estF(t, g["se"]), 1e-9) {
+					if !golden.Close(got.Estimate, estF(t, g["est"]), 1e-9) || !golden.Close(got.SE, estF(t, g["se"]), 1e-9) {
 						t.Errorf("%s %s mse=%v %v: est %.17g se %.17g; R %s %s", name, how, mse, g, got.Estimate, got.SE, g["est"], g["se"])
 					}
-					if g["deff"] != "" && !estRel(got.Deff, estF(t, g["deff"]), 1e-9) {
+					if g["deff"] != "" && !golden.Close(got.Deff, estF(t, g["deff"]), 1e-9) {
 						t.Errorf("%s %s mse=%v %v: deff %.17g; R %s", name, how, mse, g, got.Deff, g["deff"])
 					}
 					checked++
@@ -184,7 +185,7 @@ func TestBRRLinearExact(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := range got {
-			if !estRel(got[i].SE, want[i].SE, 1e-12) {
+			if !golden.Close(got[i].SE, want[i].SE, 1e-12) {
 				t.Errorf("%v %s: SE %v, linearization %v", spec.Variance, got[i].Variable, got[i].SE, want[i].SE)
 			}
 		}
@@ -308,7 +309,7 @@ func TestSuppliedTypeScales(t *testing.T) {
 		a, _ := built.Mean(all, []string{"api00", "enroll"}, nil)
 		b, _ := sup.Mean(all, []string{"api00", "enroll"}, nil)
 		for i := range a {
-			if !estRel(b[i].SE, a[i].SE, 1e-10) {
+			if !golden.Close(b[i].SE, a[i].SE, 1e-10) {
 				t.Errorf("%s: supplied SE %v, built %v", c.name, b[i].SE, a[i].SE)
 			}
 		}

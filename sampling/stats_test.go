@@ -98,8 +98,8 @@ func TestLogitReplicatesMatchR(t *testing.T) {
 			continue
 		}
 		// R's estimate and bounds come from the iterative glm fit
-		if !estRel(e.Estimate, estF(t, g["est"]), 1e-7) || !estRel(e.CILow, estF(t, g["lo"]), 1e-7) ||
-			!estRel(e.CIHigh, estF(t, g["hi"]), 1e-7) {
+		if !golden.Close(e.Estimate, estF(t, g["est"]), 1e-7) || !golden.Close(e.CILow, estF(t, g["lo"]), 1e-7) ||
+			!golden.Close(e.CIHigh, estF(t, g["hi"]), 1e-7) {
 			t.Errorf("%s mse=%v level %s %s: %.17g [%.17g, %.17g], R %s [%s, %s]", g["design"], mse, g["level"],
 				g["domain"], e.Estimate, e.CILow, e.CIHigh, g["est"], g["lo"], g["hi"])
 		}
@@ -172,7 +172,7 @@ func TestBetaNRowsWithValue(t *testing.T) {
 		}
 		e := statsByDomain(es)[g["domain"]]
 		n, _ := strconv.Atoi(g["n"])
-		same := estRel(e.CILow, estF(t, g["lo"]), 1e-9) && estRel(e.CIHigh, estF(t, g["hi"]), 1e-9)
+		same := golden.Close(e.CILow, estF(t, g["lo"]), 1e-9) && golden.Close(e.CIHigh, estF(t, g["hi"]), 1e-9)
 		switch g["rule"] {
 		case "valid":
 			if e.N != n || !same {
@@ -235,7 +235,7 @@ func TestLonelyAdjustTotals(t *testing.T) {
 					t.Fatal(err)
 				}
 				est, se = res.Est[gi], math.Sqrt(res.Cov[gi].At(0, 0))
-				if !estRel(res.SE[gi], se, 1e-12) {
+				if !golden.Close(res.SE[gi], se, 1e-12) {
 					t.Errorf("%v: SE %v, covariance %v", g, res.SE[gi], se)
 				}
 			} else {
@@ -246,7 +246,7 @@ func TestLonelyAdjustTotals(t *testing.T) {
 				e := statsByDomain(es)[g["domain"]]
 				est, se = e.Estimate, e.SE
 			}
-			if !estRel(est, estF(t, g["est"]), 1e-9) || !estRel(se, estF(t, g["se"]), 1e-9) {
+			if !golden.Close(est, estF(t, g["est"]), 1e-9) || !golden.Close(se, estF(t, g["se"]), 1e-9) {
 				t.Errorf("%s %s %s %s (cov %v): %.17g (SE %.17g), formula %s (%s)", g["design"], g["stat"], g["var"], g["domain"], cov, est, se, g["est"], g["se"])
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/golden"
 )
 
 // TestOverallEqualsSeparateCalls: Ratios.Overall (domains plus the
@@ -184,7 +185,7 @@ func TestDomainVsNationCombination(t *testing.T) {
 		v += rscales[r] * dr * dr
 	}
 	v *= scale
-	if !estRel(res.Est[2], full, 1e-12) || !estRel(res.Var[2], v, 1e-10) {
+	if !golden.Close(res.Est[2], full, 1e-12) || !golden.Close(res.Var[2], v, 1e-10) {
 		t.Errorf("combination %v (var %v), by hand %v (var %v)", res.Est[2], res.Var[2], full, v)
 	}
 	// and under linearization it is close to the jackknife (15 PSUs: within 15 %)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/golden"
 )
 
 // vsReference computes, for domain g of r (Domain, Overall set), the
@@ -135,15 +136,15 @@ func TestVsOverallAgainstMaskedCombos(t *testing.T) {
 						}
 						continue
 					}
-					if !infRelClose(ge, we[j], 1e-9) || !infRelClose(gs, ws[j], 1e-9) {
+					if !golden.Close(ge, we[j], 1e-9) || !golden.Close(gs, ws[j], 1e-9) {
 						t.Errorf("domain %d estimand %d: diff %.15g SE %.15g, masked combination %.15g %.15g", g, j, ge, gs, we[j], ws[j])
 					}
 					if !math.IsNaN(gs) {
 						finite++
-						if !infRelClose(res.VsVar[i], gs*gs, 1e-12) {
+						if !golden.Close(res.VsVar[i], gs*gs, 1e-12) {
 							t.Errorf("domain %d estimand %d: Var %v, SE² %v", g, j, res.VsVar[i], gs*gs)
 						}
-						if !infRelClose(ge, res.Est[res.Index(g, j)]-res.Est[res.Index(r.NDomains, j)], 1e-12) {
+						if !golden.Close(ge, res.Est[res.Index(g, j)]-res.Est[res.Index(r.NDomains, j)], 1e-12) {
 							t.Errorf("domain %d estimand %d: diff %v is not the domain's minus the overall estimate", g, j, ge)
 						}
 					}
@@ -173,7 +174,7 @@ func TestVsOverallAgainstMaskedCombos(t *testing.T) {
 			t.Errorf("empty domain, estimand %d: %v %v", j, res.VsEst[i], res.VsSE[i])
 		}
 		we, ws := vsReference(t, d, r, 0)
-		if !infRelClose(res.VsEst[j], we[j], 1e-9) || !infRelClose(res.VsSE[j], ws[j], 1e-9) {
+		if !golden.Close(res.VsEst[j], we[j], 1e-9) || !golden.Close(res.VsSE[j], ws[j], 1e-9) {
 			t.Errorf("domain 0 estimand %d with an empty domain: %v %v, want %v %v", j, res.VsEst[j], res.VsSE[j], we[j], ws[j])
 		}
 	}
@@ -276,7 +277,7 @@ func TestVsOverallItemsFirst(t *testing.T) {
 				we, ws := vsReference(t, d, r, g)
 				for j := 0; j < J; j++ {
 					i := g*J + j
-					if !infRelClose(res.VsEst[i], we[j], 1e-9) || !infRelClose(res.VsSE[i], ws[j], 1e-9) {
+					if !golden.Close(res.VsEst[i], we[j], 1e-9) || !golden.Close(res.VsSE[i], ws[j], 1e-9) {
 						t.Errorf("domain %d estimand %d: diff %.15g SE %.15g, masked combination %.15g %.15g", g, j, res.VsEst[i], res.VsSE[i], we[j], ws[j])
 					}
 					if !math.IsNaN(res.VsSE[i]) && res.VsSE[i] > 0 {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/sipas-go/sipas/internal/golden"
 )
 
 func selGoldenStrata(t *testing.T, set string) []StratumInfo {
@@ -50,7 +52,7 @@ func TestAllocateAgainstR(t *testing.T) {
 			if r["key"] != strata[i].Key {
 				t.Fatalf("golden order %s vs %s", r["key"], strata[i].Key)
 			}
-			if want := selF(t, r["x"]); !selClose(x[i], want, 1e-9) {
+			if want := selF(t, r["x"]); !golden.Close(x[i], want, 1e-9) {
 				t.Errorf("%+v stratum %s: x = %.17g, R %.17g", k, r["key"], x[i], want)
 			}
 			if want := selI(t, r["n_h"]); got[i] != want {

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sipas-go/sipas/internal/golden"
 )
 
 // TestPlan: Yamane e = 0.1 per province with response rate 0.8 gives
@@ -44,10 +46,10 @@ func TestPlan(t *testing.T) {
 	}
 	wantA := MarginOfError(69*0.8, 122, 0.5, 0.95, 1.5)
 	wantB := MarginOfError(59*0.8, 87, 0.5, 0.95, 2.5)
-	if !selClose(a.MOE, wantA, 1e-12) || !selClose(b.MOE, wantB, 1e-12) {
+	if !golden.Close(a.MOE, wantA, 1e-12) || !golden.Close(b.MOE, wantB, 1e-12) {
 		t.Errorf("MOE A %v B %v, want %v %v", a.MOE, b.MOE, wantA, wantB)
 	}
-	if p.Rows[2].Level != "domain" || !selClose(p.Rows[2].MOE, wantA, 1e-12) {
+	if p.Rows[2].Level != "domain" || !golden.Close(p.Rows[2].MOE, wantA, 1e-12) {
 		t.Errorf("domain row %+v, want the stratum's MOE %v", p.Rows[2], wantA)
 	}
 	z := 1.959963984540054 // R qnorm(0.975)
@@ -55,7 +57,7 @@ func TestPlan(t *testing.T) {
 	vB := 2.5 * 0.25 / (59 * 0.8) * (87 - 59*0.8) / 86
 	wa, wb := 122.0/209, 87.0/209
 	wantT := z * math.Sqrt(wa*wa*vA+wb*wb*vB)
-	if !selClose(total.MOE, wantT, 1e-12) {
+	if !golden.Close(total.MOE, wantT, 1e-12) {
 		t.Errorf("total MOE %v, want %v", total.MOE, wantT)
 	}
 	if a.Cost != 690 || b.Cost != 1180 || total.Cost != 1870 {
@@ -64,7 +66,7 @@ func TestPlan(t *testing.T) {
 	if len(p.Notes) != 2 || !strings.Contains(p.Notes[0], "e·√deff") {
 		t.Errorf("notes %q", p.Notes)
 	}
-	if total.N != 209 || !selClose(total.Expected, 128*0.8, 1e-12) {
+	if total.N != 209 || !golden.Close(total.Expected, 128*0.8, 1e-12) {
 		t.Errorf("total %+v", total)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/sipas-go/sipas/internal/golden"
 )
 
 // TestInclusionProbabilitiesAgainstR compares with R
@@ -34,7 +36,7 @@ func TestInclusionProbabilitiesAgainstR(t *testing.T) {
 		sum := 0.0
 		for i, r := range rs {
 			sum += got[i]
-			if want := selF(t, r["pik"]); !selClose(got[i], want, 1e-9) {
+			if want := selF(t, r["pik"]); !golden.Close(got[i], want, 1e-9) {
 				t.Errorf("%s unit %d: pik %.17g, R %.17g", c, i+1, got[i], want)
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/golden"
 )
 
 // TestSelectSampleAgainstR draws the design of testdata/sampling.R §4 from
@@ -54,7 +55,7 @@ func TestSelectSampleAgainstR(t *testing.T) {
 			if !ok1 || !ok2 {
 				t.Fatalf("seed %d: no R value for %s %s %s", seed, base, dist.Value(i), comm.Value(i))
 			}
-			if !selClose(r.pis[0], p1, 1e-9) || !selClose(r.pis[1], p2, 1e-9) {
+			if !golden.Close(r.pis[0], p1, 1e-9) || !golden.Close(r.pis[1], p2, 1e-9) {
 				t.Errorf("seed %d %s %s: pi_1 %v pi_2 %v, R %v %v", seed, base, comm.Value(i), r.pis[0], r.pis[1], p1, p2)
 			}
 			checked++

@@ -2,7 +2,6 @@ package selection
 
 import (
 	"fmt"
-	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -36,13 +35,6 @@ func selI(t *testing.T, s string) int {
 	return v
 }
 
-func selClose(got, want, tol float64) bool {
-	if got == want {
-		return true
-	}
-	return math.Abs(got-want) <= tol*math.Max(math.Abs(want), 1e-300)
-}
-
 // TestSizesAgainstR compares Yamane and Cochran sizes, and the full size
 // rule (response rate, min/max, round up), with testdata/sampling/sizes.csv
 // written by testdata/sampling.R (R qnorm for z).
@@ -72,7 +64,7 @@ func TestSizesAgainstR(t *testing.T) {
 				}
 			}
 		}
-		if want := selF(t, r["base"]); !selClose(base, want, 1e-9) {
+		if want := selF(t, r["base"]); !golden.Close(base, want, 1e-9) {
 			t.Errorf("%s N=%d e=%v %v: base %.17g, R %.17g", r["method"], N, e, r, base, want)
 		}
 		got, err := rule.Size(N)
@@ -88,7 +80,7 @@ func TestSizesAgainstR(t *testing.T) {
 func TestMarginOfErrorAgainstR(t *testing.T) {
 	for _, r := range selReadGolden(t, "moe.csv") {
 		got := MarginOfError(selF(t, r["n"]), int(selF(t, r["N"])), selF(t, r["p"]), selF(t, r["level"]), selF(t, r["deff"]))
-		if want := selF(t, r["moe"]); !selClose(got, want, 1e-9) {
+		if want := selF(t, r["moe"]); !golden.Close(got, want, 1e-9) {
 			t.Errorf("MarginOfError(%v) = %.17g, R %.17g", r, got, want)
 		}
 	}
