@@ -57,6 +57,10 @@ dst <- svydesign(id = ~1, strata = ~stype, weights = ~pw, data = strat)
 fits$clus1jk1 <- list(as.svrepdesign(dc1, type = "JK1"), yes ~ stype + ell + meals)
 fits$clus1jk1mse <- list(as.svrepdesign(dc1, type = "JK1", mse = TRUE), yes ~ stype + ell + meals)
 fits$stratjkn <- list(as.svrepdesign(dst, type = "JKn"), yes ~ ell + mobility)
+# a post-stratified design (checked in weighting: the calibration residuals
+# enter the sandwich through the engine)
+fits$ps_clus1 <- list(postStratify(svydesign(id = ~dnum, weights = ~pw, fpc = ~fpc, data = clus1), ~stype,
+                                   data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018))), yes ~ ell + meals)
 crow <- list(); vrow <- list()
 for (nm in names(fits)) {
   d <- fits[[nm]][[1]]; f <- fits[[nm]][[2]]
