@@ -18,7 +18,6 @@ import (
 
 	"github.com/sipas-go/sipas/index/ballot"
 	"github.com/sipas-go/sipas/internal/arrowio"
-	"github.com/sipas-go/sipas/internal/fsutil"
 )
 
 func init() {
@@ -314,7 +313,7 @@ func runBCCompare(e *env, c *command, args []string) error {
 	if err := e.ctx.Err(); err != nil {
 		return err // interrupted: write nothing
 	}
-	if err := fsutil.WriteSet(*out, bcFiles(r, opt, inputs)); err != nil {
+	if err := arrowio.WriteTextSet(*out, bcFiles(r, opt, inputs)); err != nil {
 		return err
 	}
 	printBCCompare(e.stdout, r, opt, *out)
@@ -322,7 +321,7 @@ func runBCCompare(e *env, c *command, args []string) error {
 }
 
 // bcFiles are the output files of backcheck compare.
-func bcFiles(r *ballot.BackcheckResult, opt ballot.BackcheckOptions, inputs []arrowio.Input) []fsutil.File {
+func bcFiles(r *ballot.BackcheckResult, opt ballot.BackcheckOptions, inputs []arrowio.Input) []arrowio.TextFile {
 	flag01 := func(b bool) string {
 		if b {
 			return "1"
@@ -335,7 +334,7 @@ func bcFiles(r *ballot.BackcheckResult, opt ballot.BackcheckOptions, inputs []ar
 			return []string{x.Name, x.Type, strconv.Itoa(x.Differences), strconv.Itoa(x.Comparisons), csvFloat(x.ErrorRate), flag01(x.Flagged)}
 		})
 	}
-	return []fsutil.File{
+	return []arrowio.TextFile{
 		{Name: "differences.csv", Write: bcCSV([]string{opt.ID, "type", "variable", "survey", "backcheck", "differ", "enumerator", "enumteam", "backchecker", "bcteam"},
 			len(r.Rows), func(i int) []string {
 				x := r.Rows[i]

@@ -16,7 +16,6 @@ import (
 	"github.com/sipas-go/sipas/index/ballot"
 	"github.com/sipas-go/sipas/index/rank"
 	"github.com/sipas-go/sipas/internal/arrowio"
-	"github.com/sipas-go/sipas/internal/fsutil"
 	"github.com/sipas-go/sipas/report"
 )
 
@@ -151,12 +150,12 @@ func writeDemoYears(dir string, res *demo.Result) error {
 			screenMeta{Input: "ballots_" + ys, Questionnaire: y.Index.Questionnaire.ID, ID: "ballot_id", By: []string{"province"}, Collector: "collector"}); err != nil {
 			return err
 		}
-		if err := fsutil.WriteAtomic(filepath.Join(dir, "index_"+ys+".csv"), nil, func(w io.Writer) error {
+		if err := arrowio.WriteText(filepath.Join(dir, "index_"+ys+".csv"), nil, func(w io.Writer) error {
 			return writeIndex(w, "csv", y.Design, y.Index, []string{"province"})
 		}); err != nil {
 			return err
 		}
-		if err := fsutil.WriteAtomic(filepath.Join(dir, "index_"+ys+".json"), nil, func(w io.Writer) error {
+		if err := arrowio.WriteText(filepath.Join(dir, "index_"+ys+".json"), nil, func(w io.Writer) error {
 			return writeIndex(w, "json", y.Design, y.Index, []string{"province"})
 		}); err != nil {
 			return err

@@ -12,7 +12,6 @@ import (
 
 	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/internal/arrowio"
-	"github.com/sipas-go/sipas/internal/csvsafe"
 	"github.com/sipas-go/sipas/sampling"
 )
 
@@ -49,14 +48,14 @@ func checkFormat(format string) error {
 
 // writeCSV writes the header and n rows, row(i) giving row i, as CSV;
 // cells a spreadsheet would run as formulas are written as text
-// (csvsafe.Cell).
+// (arrowio.CSVRow).
 func writeCSV(w io.Writer, header []string, n int, row func(i int) []string) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(csvsafe.Row(append([]string(nil), header...))); err != nil {
+	if err := cw.Write(arrowio.CSVRow(append([]string(nil), header...))); err != nil {
 		return err
 	}
 	for i := 0; i < n; i++ {
-		if err := cw.Write(csvsafe.Row(row(i))); err != nil {
+		if err := cw.Write(arrowio.CSVRow(row(i))); err != nil {
 			return err
 		}
 	}

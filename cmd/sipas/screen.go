@@ -11,7 +11,6 @@ import (
 
 	"github.com/sipas-go/sipas/index/ballot"
 	"github.com/sipas-go/sipas/internal/arrowio"
-	"github.com/sipas-go/sipas/internal/fsutil"
 	"github.com/sipas-go/sipas/report"
 )
 
@@ -91,7 +90,7 @@ func runScreen(e *env, c *command, args []string) error {
 // writeScreenDir writes ballots.csv, collectors.csv and summary.json into
 // dir as one set.
 func writeScreenDir(dir string, s *ballot.Screening, meta screenMeta) error {
-	return fsutil.WriteSet(dir, []fsutil.File{
+	return arrowio.WriteTextSet(dir, []arrowio.TextFile{
 		{Name: "ballots.csv", Write: func(w io.Writer) error { return writeScreenBallots(w, s, meta) }},
 		{Name: "collectors.csv", Write: func(w io.Writer) error { return writeScreenCollectors(w, s, meta) }},
 		{Name: "summary.json", Write: func(w io.Writer) error { return writeScreenSummary(w, s, meta) }},

@@ -1,0 +1,32 @@
+package arrowio
+
+import (
+	"io"
+
+	"github.com/sipas-go/sipas/internal/csvsafe"
+	"github.com/sipas-go/sipas/internal/fsutil"
+)
+
+// The command's text outputs (CSV and JSON it formats itself) go through
+// the same writers as the tables, so that the command reads and writes
+// files through this one package.
+
+// WriteText writes a text file so that readers never see it half-written:
+// into a temporary file renamed over path only when write returns nil; "-"
+// writes to stdout.
+func WriteText(path string, stdout io.Writer, write func(w io.Writer) error) error {
+	return fsutil.WriteAtomic(path, stdout, write)
+}
+
+// TextFile is one file of WriteTextSet: its name inside the directory and
+// the function that writes its content.
+type TextFile = fsutil.File
+
+// WriteTextSet writes files into dir as one set: all of them, or, on any
+// error, none (dir is left as it was).
+func WriteTextSet(dir string, files []TextFile) error { return fsutil.WriteSet(dir, files) }
+
+// CSVRow returns row with every text cell that a spreadsheet would read as
+// a formula guarded by a leading apostrophe (plain numbers stay numbers),
+// as the CSV writer of this package does; row is modified in place.
+func CSVRow(row []string) []string { return csvsafe.Row(row) }
