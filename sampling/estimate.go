@@ -161,86 +161,11 @@ func (d *Design) Estimates(rec arrow.RecordBatch, est []Estimand, opt *EstimateO
 	if opt != nil {
 		o = *opt
 	}
-	if int(rec.NumRows()) != d.n {
-		return nil, fmt.Errorf("sampling: the table has %d rows but the design %d; estimate on the table the design was built from", rec.NumRows(), d.n)
-	}
-	dm, err := NewDomains(rec, o.By)
+	r, dm, names, share, err := d.estRatios(rec, est, o.By)
 	if err != nil {
 		return nil, err
 	}
 	K := len(est)
-	r := &Ratios{Num: make([][]float64, K), Den: make([][]float64, K), Valid: make([][]bool, K)}
-	if len(o.By) > 0 {
-		r.Domain, r.NDomains = dm.Code, dm.Len()
-	}
-	cache := map[string][2]any{}
-	read := func(name string) ([]float64, []bool, error) {
-		if c, ok := cache[name]; ok {
-			return c[0].([]float64), c[1].([]bool), nil
-		}
-		v, valid, err := estColumn(rec, name, d.wsum)
-		if err != nil {
-			return nil, nil, err
-		}
-		cache[name] = [2]any{v, valid}
-		return v, valid, nil
-	}
-	names := make([]string, K)
-	share := make([]bool, K)
-	for k, e := range est {
-		y, vy, err := read(e.Num)
-		if err != nil {
-			return nil, err
-		}
-		switch e.Statistic {
-		case StatMean, StatTotal:
-			names[k] = e.Num
-			num := y
-			if vy != nil {
-				num = make([]float64, d.n) // y is already 0 where missing
-				copy(num, y)
-			}
-			r.Num[k] = num
-			valid := vy
-			if valid == nil {
-				valid = make([]bool, d.n)
-				for i := range valid {
-					valid[i] = true
-				}
-			}
-			r.Valid[k] = valid
-			if e.Statistic == StatMean {
-				share[k] = estInUnit(y, valid)
-				x := make([]float64, d.n)
-				for i, ok := range valid {
-					if ok {
-						x[i] = 1
-					}
-				}
-				r.Den[k] = x
-			}
-		case StatRatio:
-			names[k] = e.Num + "/" + e.Den
-			x, vx, err := read(e.Den)
-			if err != nil {
-				return nil, err
-			}
-			num := make([]float64, d.n)
-			den := make([]float64, d.n)
-			valid := make([]bool, d.n)
-			for i := range valid {
-				ok := (vy == nil || vy[i]) && (vx == nil || vx[i])
-				valid[i] = ok
-				if ok {
-					num[i], den[i] = y[i], x[i]
-				}
-			}
-			r.Num[k], r.Den[k], r.Valid[k] = num, den, valid
-			share[k] = e.Num != e.Den && estSubShare(num, den, valid)
-		default:
-			panic(fmt.Sprintf("sampling: Estimates: unknown statistic %q", e.Statistic))
-		}
-	}
 	res, err := d.EstimateRatios(r)
 	if err != nil {
 		return nil, err
@@ -284,6 +209,93 @@ func (d *Design) Estimates(rec arrow.RecordBatch, est []Estimand, opt *EstimateO
 		}
 	}
 	return out, nil
+}
+
+// estRatios builds the Ratios of est (domains by the columns by) for
+// EstimateRatios, with each estimand's name and whether it is a share
+// (EstimateOptions.CI).
+func (d *Design) estRatios(rec arrow.RecordBatch, est []Estimand, by []string) (r *Ratios, dm *Domains, names []string, share []bool, err error) {
+	if int(rec.NumRows()) != d.n {
+		return nil, nil, nil, nil, fmt.Errorf("sampling: the table has %d rows but the design %d; estimate on the table the design was built from", rec.NumRows(), d.n)
+	}
+	dm, err = NewDomains(rec, by)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	K := len(est)
+	r = &Ratios{Num: make([][]float64, K), Den: make([][]float64, K), Valid: make([][]bool, K)}
+	if len(by) > 0 {
+		r.Domain, r.NDomains = dm.Code, dm.Len()
+	}
+	cache := map[string][2]any{}
+	read := func(name string) ([]float64, []bool, error) {
+		if c, ok := cache[name]; ok {
+			return c[0].([]float64), c[1].([]bool), nil
+		}
+		v, valid, err := estColumn(rec, name, d.wsum)
+		if err != nil {
+			return nil, nil, err
+		}
+		cache[name] = [2]any{v, valid}
+		return v, valid, nil
+	}
+	names = make([]string, K)
+	share = make([]bool, K)
+	for k, e := range est {
+		y, vy, err := read(e.Num)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		switch e.Statistic {
+		case StatMean, StatTotal:
+			names[k] = e.Num
+			num := y
+			if vy != nil {
+				num = make([]float64, d.n) // y is already 0 where missing
+				copy(num, y)
+			}
+			r.Num[k] = num
+			valid := vy
+			if valid == nil {
+				valid = make([]bool, d.n)
+				for i := range valid {
+					valid[i] = true
+				}
+			}
+			r.Valid[k] = valid
+			if e.Statistic == StatMean {
+				share[k] = estInUnit(y, valid)
+				x := make([]float64, d.n)
+				for i, ok := range valid {
+					if ok {
+						x[i] = 1
+					}
+				}
+				r.Den[k] = x
+			}
+		case StatRatio:
+			names[k] = e.Num + "/" + e.Den
+			x, vx, err := read(e.Den)
+			if err != nil {
+				return nil, nil, nil, nil, err
+			}
+			num := make([]float64, d.n)
+			den := make([]float64, d.n)
+			valid := make([]bool, d.n)
+			for i := range valid {
+				ok := (vy == nil || vy[i]) && (vx == nil || vx[i])
+				valid[i] = ok
+				if ok {
+					num[i], den[i] = y[i], x[i]
+				}
+			}
+			r.Num[k], r.Den[k], r.Valid[k] = num, den, valid
+			share[k] = e.Num != e.Den && estSubShare(num, den, valid)
+		default:
+			panic(fmt.Sprintf("sampling: Estimates: unknown statistic %q", e.Statistic))
+		}
+	}
+	return r, dm, names, share, nil
 }
 
 // estInUnit reports whether every observed value lies in [0, 1]: the mean

@@ -269,3 +269,123 @@ func statsBy(col string) []string {
 	}
 	return []string{col}
 }
+
+// statsContrastTerms parses the contrast labels of stats.R over the stype
+// domains E, H, M (codes 0, 1, 2) for estimand j.
+var statsContrasts = map[string][]ContrastTerm{
+	"E-H":       {{0, 0, 1}, {1, 0, -1}},
+	"E-M":       {{0, 0, 1}, {2, 0, -1}},
+	"H-M":       {{1, 0, 1}, {2, 0, -1}},
+	"(E+H)/2-M": {{0, 0, 0.5}, {1, 0, 0.5}, {2, 0, -1}},
+}
+
+// Contrasts match R svycontrast on svyby(covmat = TRUE) (domains) and on a
+// joint svymean (two estimands), for stratified, clustered with fpc,
+// lonely-PSU and replicate designs, means, totals and ratios.
+func TestContrastsMatchR(t *testing.T) {
+	gold := statsGold(t, "contrasts.csv")
+	specs := map[string]struct {
+		file string
+		spec DesignSpec
+	}{
+		"strat":         {"apistrat", DesignSpec{Weight: "pw", Strata: "stype"}},
+		"clus1fpc":      {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", FPC: "fpc"}},
+		"lonely_remove": {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyRemove}},
+		"jk1":           {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Variance: JK1}},
+		"jkn":           {"apistrat", DesignSpec{Weight: "pw", Strata: "stype", Variance: JKn}},
+	}
+	checked := 0
+	for _, g := range gold {
+		sp := specs[g["design"]]
+		rec := estLoad(t, sp.file)
+		spec := sp.spec
+		d, err := NewDesign(rec, &spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := &Ratios{}
+		var terms []ContrastTerm
+		if g["contrast"] == "all" {
+			for _, v := range strings.Split(g["var"], "-") {
+				y, x := estMeanColumn(t, rec, v)
+				r.Num, r.Den = append(r.Num, y), append(r.Den, x)
+			}
+			terms = []ContrastTerm{{0, 0, 1}, {0, 1, -1}}
+		} else {
+			num, den := g["var"], ""
+			if g["stat"] == "ratio" {
+				num, den, _ = strings.Cut(g["var"], "/")
+			}
+			y, x := estMeanColumn(t, rec, num)
+			switch g["stat"] {
+			case "total":
+				x = nil
+			case "ratio":
+				x, _ = estMeanColumn(t, rec, den)
+			}
+			r.Num, r.Den = [][]float64{y}, [][]float64{x}
+			dm, err := NewDomains(rec, []string{"stype"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Domain, r.NDomains = dm.Code, dm.Len()
+			terms = statsContrasts[g["contrast"]]
+		}
+		_, res, err := d.Contrasts(r, [][]ContrastTerm{terms})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !estRel(res.Est[0], estF(t, g["est"]), 1e-9) || !estRel(res.SE[0], estF(t, g["se"]), 1e-9) {
+			t.Errorf("%s %s %s %s: %.17g (SE %.17g), R %s (%s)", g["design"], g["stat"], g["var"], g["contrast"],
+				res.Est[0], res.SE[0], g["est"], g["se"])
+		}
+		checked++
+	}
+	if checked < 100 {
+		t.Errorf("only %d contrasts checked", checked)
+	}
+}
+
+// A contrast domain − overall is the difference Ratios.VsOverall gives
+// (lonely PSUs adjusted, totals and means, an item and a combination), and
+// the calibration-aware path with a hook that changes nothing (every
+// influence vector in full) gives what the sparse PSU-total path gives.
+func TestContrastsConsistent(t *testing.T) {
+	rec := estLoad(t, "apiclus1")
+	r, _ := infRatios(t, "apiclus1")
+	r.VsOverall, r.Cov = true, false
+	spec := DesignSpec{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyAdjust}
+	d, err := NewDesign(rec, &spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d2, _ := NewDesign(rec, &spec)
+	d2.spec.AdjustInfluence = func(zs ...[]float64) {}
+	J := len(r.Num) + len(r.Items) + len(r.Combos)
+	var cs [][]ContrastTerm
+	for g := 0; g < r.NDomains; g++ {
+		for j := 0; j < J; j++ {
+			cs = append(cs, []ContrastTerm{{g, j, 1}, {r.NDomains, j, -1}})
+		}
+	}
+	res, ct, err := d.Contrasts(r, cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ct2, err := d2.Contrasts(r, cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range cs {
+		if !estRel(ct.Est[i], res.VsEst[i], 1e-9) || !estRel(ct.SE[i], res.VsSE[i], 1e-9) {
+			t.Errorf("contrast %d: %v (SE %v), VsOverall %v (%v)", i, ct.Est[i], ct.SE[i], res.VsEst[i], res.VsSE[i])
+		}
+		if !estRel(ct2.SE[i], ct.SE[i], 1e-9) {
+			t.Errorf("contrast %d: SE %v with the identity hook, %v without", i, ct2.SE[i], ct.SE[i])
+		}
+	}
+	lo, hi, p := ContrastInterval(1.96, 1, 0, 0.95)
+	if math.Abs(lo-(1.96-1.959963984540054)) > 1e-12 || !estRel(hi, 1.96+1.959963984540054, 1e-12) || !estRel(p, 0.04999579029644097, 1e-9) {
+		t.Errorf("ContrastInterval(1.96, 1, normal) = %v %v %v", lo, hi, p)
+	}
+}

@@ -174,6 +174,7 @@ wcsv(do.call(rbind, rows), "lonely_adjust.csv")
 # On the small synthetic survey (testdata/index/sipas_small.csv), JKn over
 # the province strata: the criterion share is svyciprop(~s_c, subset(design,
 # v_c == 1), "logit"), as in index.R, on the replicate design.
+if (Sys.getenv("STATS_SKIP_INDEX") == "") {
 ix <- read.csv("testdata/index/sipas_small.csv", stringsAsFactors = FALSE, encoding = "UTF-8",
                colClasses = c(ballot_id = "character", psu = "character", province_code = "character"))
 crit <- c("access_1", "procedures_3", "officials_2", "outcomes_1", "feedback_4")
@@ -193,3 +194,40 @@ for (mse in c(TRUE, FALSE)) {
   }
 }
 wcsv(do.call(rbind, rows), "index_logit_jkn.csv")
+}
+
+# ---- 5. contrasts with their covariance: svycontrast(svyby(covmat = TRUE)) ----
+cdes <- list(
+  strat = designs$strat,
+  clus1fpc = svydesign(id = ~dnum, weights = ~pw, fpc = ~fpc, data = clus1),
+  lonely_remove = svydesign(id = ~dnum, strata = ~lstrat, weights = ~pw, data = clus1),
+  jk1 = rd$jk1,
+  jkn = rd$jkn
+)
+cons <- list("E-H" = c(E = 1, H = -1, M = 0), "E-M" = c(E = 1, H = 0, M = -1), "H-M" = c(E = 0, H = 1, M = -1),
+             "(E+H)/2-M" = c(E = 0.5, H = 0.5, M = -1))
+rows <- list()
+addc <- function(dn, stat, v, lab, ct) {
+  rows[[length(rows) + 1]] <<- data.frame(design = dn, stat = stat, var = v, contrast = lab,
+    est = g17(coef(ct)), se = g17(SE(ct)))
+}
+for (dn in names(cdes)) {
+  d <- cdes[[dn]]
+  if (dn == "lonely_remove") options(survey.lonely.psu = "remove")
+  if (dn %in% c("jk1", "jkn")) d$mse <- TRUE
+  for (v in c("api00", "enroll")) {
+    f <- as.formula(paste0("~", v))
+    bm <- svyby(f, ~stype, d, svymean, covmat = TRUE)
+    bt <- svyby(f, ~stype, d, svytotal, covmat = TRUE)
+    for (lab in names(cons)) {
+      addc(dn, "mean", v, lab, svycontrast(bm, cons[[lab]]))
+      addc(dn, "total", v, lab, svycontrast(bt, cons[[lab]]))
+    }
+  }
+  br <- svyby(~api00, ~stype, d, svyratio, denominator = ~api99, covmat = TRUE)
+  for (lab in names(cons)) addc(dn, "ratio", "api00/api99", lab, svycontrast(br, cons[[lab]]))
+  # two estimands of the whole population
+  addc(dn, "mean", "api00-api99", "all", svycontrast(svymean(~api00 + api99, d), c(1, -1)))
+  options(survey.lonely.psu = "fail")
+}
+wcsv(do.call(rbind, rows), "contrasts.csv")

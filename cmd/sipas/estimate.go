@@ -14,7 +14,7 @@ import (
 func init() {
 	c := &command{
 		name:    "estimate",
-		usage:   "--in FILE [design flags] [--mean V,..] [--total V,..] [--ratio NUM/DEN,..] [--var V,..] [--by V,..] [--deff replace|srswor] | --glm \"Y ~ A + B\" [--format json|csv|table]",
+		usage:   "--in FILE [design flags] [--mean V,..] [--total V,..] [--ratio NUM/DEN,..] [--var V,..] [--by V,..] [--deff replace|srswor] [--contrast \"A - B\"|pairs] | --glm \"Y ~ A + B\" [--format json|csv|table]",
 		summary: "design-based means, totals and ratios with standard errors",
 	}
 	c.run = func(e *env, args []string) error { return runEstimate(e, c, args) }
@@ -45,6 +45,8 @@ func runEstimate(e *env, c *command, args []string) error {
 	fs.Var(&ratios, "ratio", "ratios NUM/DEN to estimate")
 	fs.Var(&by, "by", "domain columns (estimates per combination of their values)")
 	deff := fs.String("deff", "replace", "design effect against simple random sampling with replacement (replace, R's deff = \"replace\") or without (srswor, R's deff = TRUE)")
+	var contrasts listFlag
+	fs.Var(&contrasts, "contrast", "contrasts between --by domains, e.g. \"A - B\", \"0.5*A + 0.5*B - C\", or pairs (every pair); repeatable")
 	glm := fs.String("glm", "", "fit a design-based logistic regression \"Y ~ A + B + factor(C)\" (R svyglm, quasibinomial) instead of estimates")
 	format := addFormatFlag(fs)
 	if err := parseFlags(e, c, fs, args); err != nil {
@@ -54,8 +56,8 @@ func runEstimate(e *env, c *command, args []string) error {
 		return usagef("--in is required")
 	}
 	if *glm != "" {
-		if len(means)+len(totals)+len(ratios)+len(vars)+len(by) > 0 {
-			return usagef("--glm excludes --mean, --total, --ratio, --var and --by")
+		if len(means)+len(totals)+len(ratios)+len(vars)+len(by)+len(contrasts) > 0 {
+			return usagef("--glm excludes --mean, --total, --ratio, --var, --by and --contrast")
 		}
 		if err := checkFormat(*format); err != nil {
 			return err
@@ -100,6 +102,12 @@ func runEstimate(e *env, c *command, args []string) error {
 		return err
 	}
 	defer rec.Release()
+	if len(contrasts) > 0 {
+		if len(by) == 0 || len(ests) == 0 {
+			return usagef("--contrast needs --by and a --mean, --total or --ratio: it contrasts their estimates in the domains")
+		}
+		return runContrasts(e, d, rec, *in, ests, by, contrasts, level, *format)
+	}
 	eopt := &sampling.EstimateOptions{By: by, CI: method, Level: level, DF: df.dfr, DeffWOR: *deff == "srswor"}
 	var res []sampling.Estimate
 	if len(ests) > 0 {
