@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/golden"
 )
 
 // ctBenchCSV writes n generated ballots (63 province strata × 20 PSUs)
@@ -153,7 +154,7 @@ func TestContrastsSideBySideR(t *testing.T) {
 		e, _ := strconv.ParseFloat(string(c[3]), 64)
 		se, _ := strconv.ParseFloat(string(c[4]), 64)
 		g := res[(ci-1)*len(est)+k-1]
-		if !estRel(g.Estimate, e, 1e-9) || !estRel(g.SE, se, 1e-9) {
+		if !golden.Close(g.Estimate, e, 1e-9) || !golden.Close(g.SE, se, 1e-9) {
 			t.Errorf("criterion %d contrast %d: %v (%v), R %v (%v)", k, ci, g.Estimate, g.SE, e, se)
 		}
 		checked++

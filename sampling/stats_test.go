@@ -335,7 +335,7 @@ func TestContrastsMatchR(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !estRel(res.Est[0], estF(t, g["est"]), 1e-9) || !estRel(res.SE[0], estF(t, g["se"]), 1e-9) {
+		if !golden.Close(res.Est[0], estF(t, g["est"]), 1e-9) || !golden.Close(res.SE[0], estF(t, g["se"]), 1e-9) {
 			t.Errorf("%s %s %s %s: %.17g (SE %.17g), R %s (%s)", g["design"], g["stat"], g["var"], g["contrast"],
 				res.Est[0], res.SE[0], g["est"], g["se"])
 		}
@@ -377,15 +377,15 @@ func TestContrastsConsistent(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range cs {
-		if !estRel(ct.Est[i], res.VsEst[i], 1e-9) || !estRel(ct.SE[i], res.VsSE[i], 1e-9) {
+		if !golden.Close(ct.Est[i], res.VsEst[i], 1e-9) || !golden.Close(ct.SE[i], res.VsSE[i], 1e-9) {
 			t.Errorf("contrast %d: %v (SE %v), VsOverall %v (%v)", i, ct.Est[i], ct.SE[i], res.VsEst[i], res.VsSE[i])
 		}
-		if !estRel(ct2.SE[i], ct.SE[i], 1e-9) {
+		if !golden.Close(ct2.SE[i], ct.SE[i], 1e-9) {
 			t.Errorf("contrast %d: SE %v with the identity hook, %v without", i, ct2.SE[i], ct.SE[i])
 		}
 	}
 	lo, hi, p := ContrastInterval(1.96, 1, 0, 0.95)
-	if math.Abs(lo-(1.96-1.959963984540054)) > 1e-12 || !estRel(hi, 1.96+1.959963984540054, 1e-12) || !estRel(p, 0.04999579029644097, 1e-9) {
+	if math.Abs(lo-(1.96-1.959963984540054)) > 1e-12 || !golden.Close(hi, 1.96+1.959963984540054, 1e-12) || !golden.Close(p, 0.04999579029644097, 1e-9) {
 		t.Errorf("ContrastInterval(1.96, 1, normal) = %v %v %v", lo, hi, p)
 	}
 }
