@@ -34,7 +34,7 @@ func runScreen(e *env, c *command, args []string) error {
 	by := fs.String("by", "province", "columns whose values form the groups compared within (comma-separated); none: all ballots together")
 	collector := fs.String("collector", "", "column naming the collector: per-collector indicators and the cross-collector reference")
 	match := fs.Float64("match", ballot.DefaultMatch, "fixed threshold on the maximum percent match, in (0, 1]")
-	out := fs.String("out", "", "output directory: ballots.csv, collectors.csv, summary.json")
+	out := fs.String("out", "", "output directory: ballots.csv, flagged.csv, collectors.csv, summary.json")
 	show := fs.Int("show", 10, "print at most N collectors at risk per group (0: none)")
 	if err := parseFlags(e, c, fs, args); err != nil {
 		return err
@@ -87,11 +87,12 @@ func runScreen(e *env, c *command, args []string) error {
 	return nil
 }
 
-// writeScreenDir writes ballots.csv, collectors.csv and summary.json into
-// dir as one set.
+// writeScreenDir writes ballots.csv, flagged.csv, collectors.csv and
+// summary.json into dir as one set.
 func writeScreenDir(dir string, s *ballot.Screening, meta screenMeta) error {
 	return arrowio.WriteTextSet(dir, []arrowio.TextFile{
 		{Name: "ballots.csv", Write: func(w io.Writer) error { return writeScreenBallots(w, s, meta) }},
+		{Name: "flagged.csv", Write: func(w io.Writer) error { return writeScreenFlagged(w, s, meta) }},
 		{Name: "collectors.csv", Write: func(w io.Writer) error { return writeScreenCollectors(w, s, meta) }},
 		{Name: "summary.json", Write: func(w io.Writer) error { return writeScreenSummary(w, s, meta) }},
 	})
@@ -124,9 +125,35 @@ func writeRowsCSV(w io.Writer, header []string, n int, row func(i int) []string)
 // writeScreenBallots writes ballots.csv: one row per input row, in input
 // order.
 func writeScreenBallots(w io.Writer, s *ballot.Screening, m screenMeta) error {
+	return writeScreenRows(w, s, m, nil)
+}
+
+// writeScreenFlagged writes flagged.csv: the rows of ballots.csv with a
+// flag, the targeted ballots for a back-check (sipas backcheck sample
+// --targeted).
+func writeScreenFlagged(w io.Writer, s *ballot.Screening, m screenMeta) error {
+	rows := []int{}
+	for i, b := range s.Ballots {
+		if b.FlagMatch || b.Straightline || b.FlagDuplicate {
+			rows = append(rows, i)
+		}
+	}
+	return writeScreenRows(w, s, m, rows)
+}
+
+// writeScreenRows writes the ballots rows (all of them when nil) in the
+// columns of ballots.csv.
+func writeScreenRows(w io.Writer, s *ballot.Screening, m screenMeta, rows []int) error {
 	header := append(append([]string{m.ID}, m.By...), "collector", "answered", "nonresponse", "longstring", "irv",
 		"straightline", "max_match", "match_id", "match_ref", "flag_match", "flag_straightline", "flag_duplicate")
-	return writeRowsCSV(w, header, len(s.Ballots), func(i int) []string {
+	n := len(s.Ballots)
+	if rows != nil {
+		n = len(rows)
+	}
+	return writeRowsCSV(w, header, n, func(i int) []string {
+		if rows != nil {
+			i = rows[i]
+		}
 		b := &s.Ballots[i]
 		g := &s.Groups[b.Group]
 		row := append(append([]string{b.ID}, g.Key...), b.Collector, strconv.Itoa(b.Answered), csvFloat(b.Nonresponse),

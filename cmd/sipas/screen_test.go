@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -27,7 +28,7 @@ func TestScreenCommand(t *testing.T) {
 			t.Errorf("stdout:\n%s", stdout)
 		}
 	}
-	for _, name := range []string{"ballots.csv", "collectors.csv", "summary.json"} {
+	for _, name := range []string{"ballots.csv", "flagged.csv", "collectors.csv", "summary.json"} {
 		a, err := os.ReadFile(filepath.Join(outs[0], name))
 		if err != nil {
 			t.Fatal(err)
@@ -54,6 +55,32 @@ func TestScreenCommand(t *testing.T) {
 		if r[0] == "1002" && (r[6] != "" || r[8] != "" || r[9] != "") {
 			t.Errorf("ballot 1002 (nothing answered): %v", r)
 		}
+	}
+	// flagged.csv: the flagged rows of ballots.csv, which sipas backcheck
+	// sample takes as --targeted.
+	flagged := readCSV(t, filepath.Join(outs[0], "flagged.csv"))
+	nf := 0
+	for _, r := range ballots[1:] {
+		if r[11] == "1" || r[12] == "1" || r[13] == "1" {
+			nf++
+		}
+	}
+	if strings.Join(flagged[0], ",") != strings.Join(ballots[0], ",") || len(flagged)-1 != nf || nf == 0 {
+		t.Errorf("flagged.csv has %d rows, ballots.csv %d flagged", len(flagged)-1, nf)
+	}
+	sample := filepath.Join(dir, "bc.csv")
+	if code, _, stderr := vtRun(t, "", "backcheck", "sample", "--in", screenFixture, "--id", "ballot_id", "--by", "province", "--collector", "collector",
+		"--targeted", filepath.Join(outs[0], "flagged.csv"), "--seed", "1", "--out", sample); code != 0 {
+		t.Fatalf("backcheck sample --targeted flagged.csv: exit %d: %s", code, stderr)
+	}
+	targeted := 0
+	for _, r := range readCSV(t, sample)[1:] {
+		if slices.Contains(r, "targeted") {
+			targeted++
+		}
+	}
+	if targeted != nf {
+		t.Errorf("%d targeted ballots in the back-check sample, %d flagged", targeted, nf)
 	}
 	coll := readCSV(t, filepath.Join(outs[0], "collectors.csv"))
 	if coll[1][0] != "1" || coll[1][1] != "f1" || coll[1][15] != "1" || coll[0][15] != "rank" {
