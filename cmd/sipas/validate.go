@@ -6,7 +6,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -14,6 +13,7 @@ import (
 	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/index/ballot"
 	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/fsutil"
 )
 
 func init() {
@@ -49,7 +49,7 @@ func runValidate(e *env, c *command, args []string) error {
 		return usagef("--out is required (the clean table)")
 	case *excluded == "":
 		return usagef("--excluded is required (the excluded rows)")
-	case *out == *excluded && *out != "-":
+	case sameFile(*out, *excluded):
 		return usagef("--out and --excluded name the same file %q", *out)
 	case *out == "-" && *excluded == "-":
 		return usagef("--out and --excluded cannot both be standard output")
@@ -292,15 +292,5 @@ func displayName(p string) string {
 
 func schemaHas(s *arrow.Schema, name string) bool { return len(s.FieldIndices(name)) > 0 }
 
-// sameFile reports whether two paths name the same file (best effort).
-func sameFile(a, b string) bool {
-	if a == "-" || b == "-" {
-		return false
-	}
-	if filepath.Clean(a) == filepath.Clean(b) {
-		return true
-	}
-	sa, err1 := os.Stat(a)
-	sb, err2 := os.Stat(b)
-	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
-}
+// sameFile reports whether two paths name the same file (fsutil.SameFile).
+func sameFile(a, b string) bool { return fsutil.SameFile(a, b) }

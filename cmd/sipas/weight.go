@@ -60,6 +60,9 @@ func runWeight(e *env, c *command, args []string) error {
 		return readError(err)
 	}
 	defer rec.Release()
+	if err := outputColumnsFree(rec, *specPath, spec); err != nil {
+		return err
+	}
 	res, reps, err := weighting.ApplyReplicates(spec, rec)
 	if err != nil {
 		return badInput(fmt.Errorf("%s: %w", *specPath, err))
@@ -339,4 +342,29 @@ func specColumns(spec *weighting.Spec) []string {
 		}
 	}
 	return c
+}
+
+// outputColumnsFree refuses a spec whose output columns (the final weight,
+// the replicate weights) are already columns of the input: writing would
+// silently replace them.
+func outputColumnsFree(rec arrow.RecordBatch, specPath string, spec *weighting.Spec) error {
+	name := spec.Output.Weight
+	if name == "" {
+		name = "weight"
+	}
+	if schemaHas(rec.Schema(), name) {
+		return badInput(fmt.Errorf("%s: output.weight: the input already has a column %q, which the final weight would replace; name a new column in output.weight", specPath, name))
+	}
+	if spec.Replicates != nil {
+		prefix := spec.Output.ReplicatePrefix
+		if prefix == "" {
+			prefix = "repw_"
+		}
+		for _, f := range rec.Schema().Fields() {
+			if rest, ok := strings.CutPrefix(f.Name, prefix); ok && rest != "" && strings.Trim(rest, "0123456789") == "" {
+				return badInput(fmt.Errorf("%s: output.replicate_prefix: the input already has a column %q, which a replicate weight would replace; choose another prefix", specPath, f.Name))
+			}
+		}
+	}
+	return nil
 }

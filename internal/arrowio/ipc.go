@@ -89,6 +89,9 @@ func (r *ipcReader) project(full *arrow.Schema, cfg *config) error {
 	if full == nil {
 		return corruptIPC(r.name, r.format, fmt.Errorf("no schema"))
 	}
+	if err := uniqueNames(r.name, schemaNames(full)); err != nil {
+		return err
+	}
 	sel, err := projection(r.name, schemaNames(full), cfg.cols)
 	if err != nil {
 		return err

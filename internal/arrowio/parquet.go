@@ -105,6 +105,10 @@ func newParquetReader(f *os.File, name string, cfg *config) (r *parquetReader, e
 		pf.Close()
 		return nil, corruptParquet(name, err)
 	}
+	if err := uniqueNames(name, schemaNames(full)); err != nil {
+		pf.Close()
+		return nil, err
+	}
 	sel, err := projection(name, schemaNames(full), cfg.cols)
 	if err != nil {
 		pf.Close()

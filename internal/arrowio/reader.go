@@ -307,6 +307,20 @@ func missingError(file string, missing, available []string) error {
 	return &Error{File: file, Err: because(ErrMissingColumn, "missing columns %s (available columns: %s)", strings.Join(q, ", "), listNames(available))}
 }
 
+// uniqueNames refuses a table with two columns of one name, which would
+// leave it to chance which of them a computation reads (as for a CSV
+// header).
+func uniqueNames(file string, names []string) error {
+	first := make(map[string]int, len(names))
+	for i, n := range names {
+		if j, dup := first[n]; dup {
+			return &Error{File: file, Column: n, Err: because(ErrCorrupt, "appears twice in the schema (columns %d and %d); column names must be unique", j+1, i+1)}
+		}
+		first[n] = i
+	}
+	return nil
+}
+
 func schemaNames(s *arrow.Schema) []string {
 	names := make([]string, s.NumFields())
 	for i, f := range s.Fields() {

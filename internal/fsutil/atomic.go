@@ -13,10 +13,15 @@ import (
 // content goes to a temporary file in the same directory, which is synced and
 // renamed over path only when write returns nil. On any error the temporary
 // file is removed and path is left as it was. path "-" writes to stdout
-// directly (a stream cannot be made atomic).
+// directly (a stream cannot be made atomic). A path that exists and is not
+// a regular file (a symbolic link, FIFO or device) is an error (see
+// CheckOutput), not replaced by a regular file.
 func WriteAtomic(path string, stdout io.Writer, write func(w io.Writer) error) (err error) {
 	if path == "-" {
 		return write(stdout)
+	}
+	if err := CheckOutput(path); err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
 	}
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
