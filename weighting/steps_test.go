@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"gonum.org/v1/gonum/floats/scalar"
 )
 
 // smallRecord: 8 rows with class columns a (x/y), b (p/q), a respondent flag
@@ -40,10 +41,6 @@ func mustSpec(t *testing.T, js string) *Spec {
 	return s
 }
 
-func near(a, b, tol float64) bool {
-	return math.Abs(a-b) <= tol*math.Max(1, math.Max(math.Abs(a), math.Abs(b)))
-}
-
 func TestNonresponseByHand(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
@@ -57,19 +54,19 @@ func TestNonresponseByHand(t *testing.T) {
 	// class y: issued 30, respondents rows 5,6,8 weigh 20 -> factor 1.5
 	want := []float64{12, 0, 24, 24, 7.5, 7.5, 0, 15}
 	for i := range want {
-		if !near(res.Weights[i], want[i], 1e-15) {
+		if !scalar.EqualWithinAbsOrRel(res.Weights[i], want[i], 1e-15, 1e-15) {
 			t.Errorf("row %d: %v want %v", i+1, res.Weights[i], want[i])
 		}
 	}
 	rr := res.Steps[0].ResponseRates
-	if rr[0].Class != "x" || rr[0].Issued != 4 || rr[0].Valid != 3 || rr[0].Returned != 3 || !near(rr[0].WeightedValidRate, 50.0/60, 1e-15) || !near(rr[0].ValidRate, 0.75, 1e-15) {
+	if rr[0].Class != "x" || rr[0].Issued != 4 || rr[0].Valid != 3 || rr[0].Returned != 3 || !scalar.EqualWithinAbsOrRel(rr[0].WeightedValidRate, 50.0/60, 1e-15, 1e-15) || !scalar.EqualWithinAbsOrRel(rr[0].ValidRate, 0.75, 1e-15, 1e-15) {
 		t.Errorf("class x rates %+v", rr[0])
 	}
-	if !near(rr[1].Factor, 1.5, 1e-15) {
+	if !scalar.EqualWithinAbsOrRel(rr[1].Factor, 1.5, 1e-15, 1e-15) {
 		t.Errorf("class y factor %v", rr[1].Factor)
 	}
 	// totals are kept: Σ = 90
-	if !near(res.Final.Sum, 90, 1e-15) || res.Final.N != 6 {
+	if !scalar.EqualWithinAbsOrRel(res.Final.Sum, 90, 1e-15, 1e-15) || res.Final.N != 6 {
 		t.Errorf("final %+v", res.Final)
 	}
 }
@@ -79,12 +76,12 @@ func TestDiagnosticsByHand(t *testing.T) {
 	// Kish = 4·22/64 = 1.375, CV = sqrt(0.375), NEff = 64/22.
 	d := Describe([]float64{1, 0, 1, 2, 4})
 	if d.N != 4 || d.Sum != 8 || d.Min != 1 || d.Max != 4 || d.Mean != 2 ||
-		!near(d.Kish, 1.375, 1e-15) || !near(d.CV, math.Sqrt(0.375), 1e-15) || !near(d.NEff, 64.0/22, 1e-15) {
+		!scalar.EqualWithinAbsOrRel(d.Kish, 1.375, 1e-15, 1e-15) || !scalar.EqualWithinAbsOrRel(d.CV, math.Sqrt(0.375), 1e-15, 1e-15) || !scalar.EqualWithinAbsOrRel(d.NEff, 64.0/22, 1e-15, 1e-15) {
 		t.Errorf("%+v", d)
 	}
 	// CV with divisor n: sd² = ((1-2)²+(1-2)²+0+(4-2)²)/4 = 1.5, CV² = 1.5/4 = 0.375 ✓.
 	by := DescribeBy([]float64{1, 3, 2, 2}, Classes{Index: []int32{0, 0, 1, 1}, Labels: []string{"u", "v"}})
-	if by[0].Mean != 2 || !near(by[0].Kish, 2*10.0/16, 1e-15) || by[1].Kish != 1 || by[1].CV != 0 {
+	if by[0].Mean != 2 || !scalar.EqualWithinAbsOrRel(by[0].Kish, 2*10.0/16, 1e-15, 1e-15) || by[1].Kish != 1 || by[1].CV != 0 {
 		t.Errorf("%+v", by)
 	}
 	if e := Describe(nil); !math.IsNaN(e.Mean) || e.N != 0 {
@@ -102,7 +99,7 @@ func TestTrimProportionalByHand(t *testing.T) {
 	}
 	want := []float64{2, 4, 5, 5}
 	for i := range want {
-		if !near(w[i], want[i], 1e-14) {
+		if !scalar.EqualWithinAbsOrRel(w[i], want[i], 1e-14, 1e-14) {
 			t.Errorf("row %d: %v want %v", i+1, w[i], want[i])
 		}
 	}
@@ -112,7 +109,7 @@ func TestTrimProportionalByHand(t *testing.T) {
 	// R trimWeights (equal, one pass): 10 -> 5, +5/3 each: 8/3, 11/3, 14/3.
 	w, _, _ = Trim([]float64{1, 2, 3, 10}, TrimSettings{Upper: 5, Redistribute: Equal})
 	for i, v := range []float64{8.0 / 3, 11.0 / 3, 14.0 / 3, 5} {
-		if !near(w[i], v, 1e-14) {
+		if !scalar.EqualWithinAbsOrRel(w[i], v, 1e-14, 1e-14) {
 			t.Errorf("equal row %d: %v want %v", i+1, w[i], v)
 		}
 	}
@@ -138,7 +135,7 @@ func TestInvariants(t *testing.T) {
 		check := func(what string, w []float64, cl Classes, want map[string]float64) {
 			s, _ := classSums(w, cl.Index, len(cl.Labels))
 			for c, l := range cl.Labels {
-				if !near(s[c], want[l], 1e-9) {
+				if !scalar.EqualWithinAbsOrRel(s[c], want[l], 1e-9, 1e-9) {
 					t.Errorf("%s %s: margin %s=%s is %v, target %v", name, what, cl.Name, l, s[c], want[l])
 				}
 			}
@@ -176,7 +173,7 @@ func TestInvariants(t *testing.T) {
 			for i := range w {
 				e += w[i] * enroll[i]
 			}
-			if !near(e, 3811472, 1e-9) {
+			if !scalar.EqualWithinAbsOrRel(e, 3811472, 1e-9, 1e-9) {
 				t.Errorf("%s calibrate enroll total %v", name, e)
 			}
 			if set != nil && set.Bounds != nil {
@@ -200,7 +197,7 @@ func TestInvariants(t *testing.T) {
 				a += w[i]
 				b += pw[i]
 			}
-			if !near(a, b, 1e-12) {
+			if !scalar.EqualWithinAbsOrRel(a, b, 1e-12, 1e-12) {
 				t.Errorf("%s trim %+v: total %v, was %v", name, set, a, b)
 			}
 			if set.Redistribute == Proportional || set.Strict {
@@ -302,7 +299,7 @@ func TestMultiColumnBy(t *testing.T) {
 	// y:1 row 5 -> 30; y:2 rows 6,7,8 weigh 25 -> factor 2.8: 14, 28, 28.
 	want := []float64{50, 50, 100, 100, 30, 14, 28, 28}
 	for i := range want {
-		if !near(res.Weights[i], want[i], 1e-14) {
+		if !scalar.EqualWithinAbsOrRel(res.Weights[i], want[i], 1e-14, 1e-14) {
 			t.Errorf("row %d: %v want %v", i+1, res.Weights[i], want[i])
 		}
 	}
@@ -311,7 +308,7 @@ func TestMultiColumnBy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Weights[1] != 0 || res.Weights[6] != 0 || !near(res.Final.Sum, 100, 1e-14) || res.Final.N != 6 {
+	if res.Weights[1] != 0 || res.Weights[6] != 0 || !scalar.EqualWithinAbsOrRel(res.Final.Sum, 100, 1e-14, 1e-14) || res.Final.N != 6 {
 		t.Errorf("weights %v final %+v", res.Weights, res.Final)
 	}
 }

@@ -3,11 +3,12 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
-	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/gonum/floats/scalar"
 )
 
 var etAPI = filepath.Join("..", "..", "testdata", "api")
@@ -45,8 +46,6 @@ type etOut struct {
 	} `json:"estimates"`
 }
 
-func etRel(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Abs(b) }
-
 func TestEstimateCommandMatchesR(t *testing.T) {
 	code, stdout, stderr := vtRun(t, "", "estimate", "--in", filepath.Join(etAPI, "apistrat.csv"),
 		"--weight", "pw", "--strata", "stype", "--mean", "api00,acs.k3", "--total", "enroll", "--ratio", "api00/api99", "--by", "stype")
@@ -80,7 +79,7 @@ func TestEstimateCommandMatchesR(t *testing.T) {
 			continue
 		}
 		est, se := etGolden(t, "strat", e.Statistic, e.Variable, "stype", e.Domain["stype"])
-		if e.Estimate == nil || !etRel(*e.Estimate, est) || !etRel(*e.SE, se) {
+		if e.Estimate == nil || !scalar.EqualWithinAbsOrRel(*e.Estimate, est, 0, 1e-9) || !scalar.EqualWithinAbsOrRel(*e.SE, se, 0, 1e-9) {
 			t.Errorf("%s %s %v: %v (%v), R %v (%v)", e.Statistic, e.Variable, e.Domain, e.Estimate, e.SE, est, se)
 		}
 		// Wald with t(197)
@@ -99,7 +98,7 @@ func TestEstimateCommandMatchesR(t *testing.T) {
 	out = etOut{}
 	_ = json.Unmarshal([]byte(stdout), &out)
 	est, se := etGolden(t, "clus1fpc", "mean", "api00", "", "")
-	if e := out.Estimates[0]; !etRel(*e.Estimate, est) || !etRel(*e.SE, se) || out.Design.DF != 14 {
+	if e := out.Estimates[0]; !scalar.EqualWithinAbsOrRel(*e.Estimate, est, 0, 1e-9) || !scalar.EqualWithinAbsOrRel(*e.SE, se, 0, 1e-9) || out.Design.DF != 14 {
 		t.Errorf("clus1fpc mean api00 %v (%v), df %d; R %v (%v), 14", *e.Estimate, *e.SE, out.Design.DF, est, se)
 	}
 }
