@@ -12,6 +12,8 @@ import (
 	"sync"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/sipas-go/sipas/index/rank/internal/asm"
 )
 
 // Options are the settings of Domains. The zero value works: 95%
@@ -436,7 +438,7 @@ func (w *rankWork) firstStepDraws(mbuf []float64, d0, d1 int) {
 		row := w.z[d*k : (d+1)*k]
 		clear(m)
 		for a := range k {
-			m[a] = rankPairMax(row[a], m[a], row[a+1:], w.inv[a*k+a+1:(a+1)*k], m[a+1:])
+			m[a] = asm.PairMax(row[a], m[a], row[a+1:], w.inv[a*k+a+1:(a+1)*k], m[a+1:])
 		}
 		s := 0.0
 		for j, v := range m {

@@ -1,12 +1,12 @@
-//go:build amd64 && !purego
+//go:build amd64 && !purego && !noasm
 
 #include "textflag.h"
 
-// func rankPairMaxAVX2(za, ma float64, rb, ib, mb []float64) float64
+// func pairMaxAVX2(za, ma float64, rb, ib, mb []float64) float64
 //
 // v_b = |za − rb[b]|·ib[b]; mb[b] = max(mb[b], v_b); returns max(ma, max_b v_b)
-// (see rank_kernel.go). Y0 = za, Y1/Y2 = running maxima, Y3 = abs mask.
-TEXT ·rankPairMaxAVX2(SB), NOSPLIT, $0-96
+// (see pairmax.go). Y0 = za, Y1/Y2 = running maxima, Y3 = abs mask.
+TEXT ·pairMaxAVX2(SB), NOSPLIT, $0-96
 	MOVQ rb_base+16(FP), SI
 	MOVQ rb_len+24(FP), CX
 	MOVQ ib_base+40(FP), DI
