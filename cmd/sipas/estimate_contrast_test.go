@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/gonum/floats/scalar"
 )
 
 // estimate --contrast: R svycontrast on svyby(covmat = TRUE)
@@ -50,7 +52,7 @@ func TestEstimateContrastCommand(t *testing.T) {
 			t.Errorf("no golden for %+v", c)
 			continue
 		}
-		if !etRel(c.Estimate, w[0]) || !etRel(c.SE, w[1]) || c.DF != 197 || !(c.CILow < c.Estimate && c.Estimate < c.CIHigh) || !(c.P >= 0 && c.P <= 1) {
+		if !scalar.EqualWithinAbsOrRel(c.Estimate, w[0], 0, 1e-9) || !scalar.EqualWithinAbsOrRel(c.SE, w[1], 0, 1e-9) || c.DF != 197 || !(c.CILow < c.Estimate && c.Estimate < c.CIHigh) || !(c.P >= 0 && c.P <= 1) {
 			t.Errorf("%+v, R %v", c, w)
 		}
 	}
