@@ -224,7 +224,7 @@ func compileStep(st Step, rec arrow.RecordBatch, path string) (planStep, error) 
 			}
 			ps.numeric = append(ps.numeric, NumericTotal{Name: k, Values: v, Total: c.Numeric[k]})
 		}
-		ps.cal = CalSettings{Bounds: c.Bounds, MaxIter: c.MaxIter, Epsilon: c.Epsilon}
+		ps.cal = CalSettings{Bounds: c.Bounds, Trim: c.Trim, MaxIter: c.MaxIter, Epsilon: c.Epsilon}
 		switch c.Method {
 		case "raking":
 			ps.cal.Method = RakingRatio

@@ -42,6 +42,11 @@ func (m CalMethod) String() string {
 type CalSettings struct {
 	Method  CalMethod
 	Bounds  *[2]float64 // bounds [L, U] on g = final/initial weight; nil: none
+	// Trim, after calibrating, sets g below Trim[0] or above Trim[1] to
+	// that bound and adds the trimmed weight Σ (g_i − g'_i) w_i to the other
+	// rows in proportion to w_i, once (R calibrate(trim =)): totals stay,
+	// the calibration equations then hold only approximately.
+	Trim    *[2]float64
 	MaxIter int         // Newton iterations; 0 means 50
 	Epsilon float64     // stop when every |misfit_k|/(1+|total_k|) < Epsilon; 0 means 1e-10
 }
@@ -239,6 +244,9 @@ func Calibrate(w []float64, margins []Margin, numeric []NumericTotal, set *CalSe
 				g[i] *= scale
 			}
 		}
+	}
+	if cs.Trim != nil {
+		calTrim(w, g, cs.Trim[0], cs.Trim[1])
 	}
 	out := make([]float64, n)
 	for i, wi := range w {
@@ -575,6 +583,33 @@ func (m *csr) addOuter(t []float64, p, i int, c float64) {
 		ra := int(m.col[a]) * p
 		for b := lo; b < hi; b++ {
 			t[ra+int(m.col[b])] += ca * m.val[b]
+		}
+	}
+}
+
+// calTrim trims g to [lo, hi] and spreads the trimmed weight over the rows
+// inside, as R calibrate(trim = c(lo, hi)): g'_i = g_i + Σ_out (g − g_trim)
+// w / Σ_in w for the rows inside.
+func calTrim(w, g []float64, lo, hi float64) {
+	out := make([]bool, len(g))
+	var trimmed, win float64
+	any := false
+	for i, gi := range g {
+		if gi < lo || gi > hi {
+			out[i], any = true, true
+			gn := math.Max(lo, math.Min(gi, hi))
+			trimmed += (gi - gn) * w[i]
+			g[i] = gn
+		} else {
+			win += w[i]
+		}
+	}
+	if !any {
+		return
+	}
+	for i := range g {
+		if !out[i] {
+			g[i] += trimmed / win
 		}
 	}
 }

@@ -82,6 +82,7 @@ type RakeStep struct {
 type CalibrateStep struct {
 	Method  string      // "linear" (default), "raking" or "logit"
 	Bounds  *[2]float64 // bounds on g = final/initial weight; required by logit
+	Trim    *[2]float64 // g trimmed to [lower, upper] after calibrating (R calibrate(trim =))
 	Margins []MarginSpec
 	Numeric map[string]float64 // column -> population total
 	MaxIter int                // 0 means 50
@@ -386,6 +387,24 @@ func parseCalibrate(b []byte, path string) (*CalibrateStep, error) {
 				return nil, specErr(p, "bounds [%v, %v] on final/initial weight must satisfy lower < 1 < upper", bd[0], bd[1])
 			}
 			c.Bounds = &bd
+		case "trim":
+			arr, err := jsonArray(f.val, p)
+			if err != nil {
+				return nil, err
+			}
+			if len(arr) != 2 {
+				return nil, specErr(p, "must be [lower, upper], got %d numbers", len(arr))
+			}
+			var tr [2]float64
+			for i := range arr {
+				if tr[i], err = num(arr[i], fmt.Sprintf("%s[%d]", p, i)); err != nil {
+					return nil, err
+				}
+			}
+			if !(tr[0] < 1 && 1 < tr[1]) {
+				return nil, specErr(p, "trim [%v, %v] on final/initial weight must satisfy lower < 1 < upper", tr[0], tr[1])
+			}
+			c.Trim = &tr
 		case "margins":
 			if c.Margins, err = parseMargins(f.val, p); err != nil {
 				return nil, err
