@@ -40,15 +40,15 @@ func (m CalMethod) String() string {
 // CalSettings controls Calibrate. The zero value is unbounded linear
 // calibration with MaxIter 50 and Epsilon 1e-10.
 type CalSettings struct {
-	Method  CalMethod
-	Bounds  *[2]float64 // bounds [L, U] on g = final/initial weight; nil: none
+	Method CalMethod
+	Bounds *[2]float64 // bounds [L, U] on g = final/initial weight; nil: none
 	// Trim, after calibrating, sets g below Trim[0] or above Trim[1] to
 	// that bound and adds the trimmed weight Σ (g_i − g'_i) w_i to the other
 	// rows in proportion to w_i, once (R calibrate(trim =)): totals stay,
 	// the calibration equations then hold only approximately.
 	Trim    *[2]float64
-	MaxIter int         // Newton iterations; 0 means 50
-	Epsilon float64     // stop when every |misfit_k|/(1+|total_k|) < Epsilon; 0 means 1e-10
+	MaxIter int     // Newton iterations; 0 means 50
+	Epsilon float64 // stop when every |misfit_k|/(1+|total_k|) < Epsilon; 0 means 1e-10
 }
 
 // NumericTotal is a numeric calibration variable and its population total.
