@@ -973,18 +973,19 @@ func (d *Design) vrAverageScale(r *Ratios, t *vrTotals) []float64 {
 // vrTotalsRange accumulates, over rows [i0, i1), the totals Σ w y and Σ w x
 // per (domain, estimand) and the observed counts and weight sums per
 // (domain, estimand or combination).
+// vrRun is a run of consecutive rows [s, e) in domain g.
+type vrRun struct{ s, e, g int32 }
+
 func (d *Design) vrTotalsRange(r *Ratios, t *vrTotals, i0, i1 int, Y, X, W []float64, N, O []int) {
 	K, J, G, C := t.K, t.J, t.G, t.C
 	dom := r.Domain
 	w := d.w[i0:i1]
 	var mask []uint64
 	var full uint64
-	ybuf, xbuf := make([]float64, 4096), make([]float64, 4096) // decoded items
 	if C > 0 {
 		mask = make([]uint64, i1-i0)
 	}
 	// runs of consecutive rows in one domain (positions relative to i0)
-	type vrRun struct{ s, e, g int32 }
 	var runs []vrRun
 	if dom == nil {
 		runs = []vrRun{{0, int32(i1 - i0), 0}}
@@ -1042,51 +1043,13 @@ func (d *Design) vrTotalsRange(r *Ratios, t *vrTotals, i0, i1 int, Y, X, W []flo
 				}
 			}
 			if !item && xAll != nil && vAll == nil {
-				// the common case (a ratio whose denominator marks the
-				// observed rows): tight loops over runs of one domain
-				gA := t.overall
-				for _, run := range runs {
-					var sy, sx, sw float64
-					var sn, so int
-					ys, xs, ws := yAll[run.s:run.e], xAll[run.s:run.e], w[run.s:run.e]
-					var mk []uint64
-					if bitsK != 0 {
-						mk = mask[run.s:run.e]
-					}
-					xs = xs[:len(ys)]
-					ws = ws[:len(ys)]
-					for i, yv := range ys {
-						wi, xi := ws[i], xs[i]
-						sy += wi * yv
-						sx += wi * xi
-						if xi != 0 {
-							sn++
-							sw += wi
-							if mk != nil {
-								mk[i] |= bitsK
-							}
-						}
-					}
-					if d.zeroW {
-						for i, wi := range ws {
-							if xs[i] != 0 && wi != 0 {
-								so++
-							}
-						}
-					} else {
-						so = sn
-					}
-					for _, g := range [2]int{int(run.g), gA} {
-						if g < 0 {
-							continue
-						}
-						Y[g*K+k] += sy
-						X[g*K+k] += sx
-						W[g*J+k] += sw
-						N[g*J+k] += sn
-						O[g*J+k] += so
-					}
+				// the common case: a ratio whose denominator marks the
+				// observed rows
+				var mk []uint64
+				if bitsK != 0 {
+					mk = mask
 				}
+				d.vrRunTotals(runs, t, k, yAll, xAll, w, mk, bitsK, Y, X, W, N, O)
 				continue
 			}
 			if item {
@@ -1109,23 +1072,14 @@ func (d *Design) vrTotalsRange(r *Ratios, t *vrTotals, i0, i1 int, Y, X, W []flo
 			for c0 := 0; c0 < len(w); c0 += chunk {
 				c1 := min(c0+chunk, len(w))
 				ww := w[c0:c1]
-				var y, x []float64
+				y := yAll[c0:c1]
+				var x []float64
 				var v []bool
-				if item {
-					// decode the item's codes (one byte per row) chunk by chunk
-					codes := codesAll[c0:c1]
-					y, x = ybuf[:len(codes)], xbuf[:len(codes)]
-					for i, c := range codes {
-						y[i], x[i] = yt[uint8(c)], xt[uint8(c)]
-					}
-				} else {
-					y = yAll[c0:c1]
-					if xAll != nil {
-						x = xAll[c0:c1]
-					}
-					if vAll != nil {
-						v = vAll[c0:c1]
-					}
+				if xAll != nil {
+					x = xAll[c0:c1]
+				}
+				if vAll != nil {
+					v = vAll[c0:c1]
 				}
 				var dmc []int32
 				if dm != nil {

@@ -13,6 +13,11 @@ package sampling
 //   - vrBlockFused: the influence values of a block of rows of one domain
 //     added for that domain and the overall at once, reading the columns
 //     once (TestOverallFused compares with separate calls);
+//   - vrRunTotals: the totals of a numerator/denominator estimand without
+//     validity masks in tight loops over runs of rows of one domain (the
+//     estimators' columns, which carry masks, take the general row loop;
+//     both meet the same R goldens, and TestItemsEqualNumDen gives it the
+//     items as columns);
 //   - vrMaskOnly: only the observation masks of the combinations beyond
 //     the first 64, the totals being done.
 //
@@ -232,6 +237,59 @@ func vrMaskOnly(r *Ratios, k, i0, i1 int, mask []uint64, bitsK uint64) {
 	for i := i0; i < i1; i++ {
 		if vrObserved(r, k, i) {
 			mask[i-i0] |= bitsK
+		}
+	}
+}
+
+// vrRunTotals adds, for numerator/denominator estimand k, the totals
+// Σ w y, Σ w x, the weight and counts of the observed rows (x ≠ 0) of every
+// run of one domain to that domain and the overall (t.overall ≥ 0), and
+// marks the observed rows with bitsK in mask (nil: no combination uses k).
+// It is the general row loop of vrTotalsRange for the common case, in
+// tight loops over the runs.
+func (d *Design) vrRunTotals(runs []vrRun, t *vrTotals, k int, yAll, xAll, w []float64, mask []uint64, bitsK uint64, Y, X, W []float64, N, O []int) {
+	K, J := t.K, t.J
+	gA := t.overall
+	for _, run := range runs {
+		var sy, sx, sw float64
+		var sn, so int
+		ys, xs, ws := yAll[run.s:run.e], xAll[run.s:run.e], w[run.s:run.e]
+		var mk []uint64
+		if mask != nil {
+			mk = mask[run.s:run.e]
+		}
+		xs = xs[:len(ys)]
+		ws = ws[:len(ys)]
+		for i, yv := range ys {
+			wi, xi := ws[i], xs[i]
+			sy += wi * yv
+			sx += wi * xi
+			if xi != 0 {
+				sn++
+				sw += wi
+				if mk != nil {
+					mk[i] |= bitsK
+				}
+			}
+		}
+		if d.zeroW {
+			for i, wi := range ws {
+				if xs[i] != 0 && wi != 0 {
+					so++
+				}
+			}
+		} else {
+			so = sn
+		}
+		for _, g := range [2]int{int(run.g), gA} {
+			if g < 0 {
+				continue
+			}
+			Y[g*K+k] += sy
+			X[g*K+k] += sx
+			W[g*J+k] += sw
+			N[g*J+k] += sn
+			O[g*J+k] += so
 		}
 	}
 }
