@@ -130,35 +130,28 @@ func runReport(e *env, c *command, args []string) error {
 		fileYears[byYear[y].file]++
 	}
 
-	// Each year its own design over its ballots (province names made
-	// canonical in the report's geography first, so that a weighting
-	// spec's totals and the domains agree); report.FromSurveys runs the
-	// trend, the importance–performance and the report data.
-	var surveys []report.Survey
+	// Each year its own design over its ballots as sampled (the same
+	// designs as `trend`: yearSet.designs); report.FromSurveys reads the
+	// provinces in the report's geography for the domains only, and runs
+	// the trend, the importance–performance and the report data.
 	for _, y := range years {
-		yd := byYear[y]
-		rec := yd.rec
-		if len(rec.Schema().FieldIndices(*by)) == 0 {
+		if yd := byYear[y]; len(yd.rec.Schema().FieldIndices(*by)) == 0 {
 			return badInput(fmt.Errorf("%s: no column %q for --by", yd.file, *by))
 		}
-		if *by == "province" {
-			canon, err := index.ProvincesIn(rec, *by, y, geo, cw, nil)
-			if err != nil {
-				return badInput(geographyHint(fmt.Errorf("%s, year %d: %w", yd.file, y, err)))
-			}
-			defer canon.Release()
-			rec = canon
-		}
-		d, drec, err := df.design(rec, spec)
-		if err != nil {
-			return badInput(fmt.Errorf("%s, year %d: %w", yd.file, y, err))
-		}
-		defer drec.Release()
-		qual, err := reportQuality(e.stderr, yd.file, y, fileYears[yd.file], yd.rec.NumRows(), fileQ[yd.file], exclOf[yd.file])
+	}
+	tyears, release, err := byYear.designs(df, spec, years, nil)
+	if err != nil {
+		return err
+	}
+	defer release()
+	var surveys []report.Survey
+	for _, ty := range tyears {
+		yd := byYear[ty.Year]
+		qual, err := reportQuality(e.stderr, yd.file, ty.Year, fileYears[yd.file], yd.rec.NumRows(), fileQ[yd.file], exclOf[yd.file])
 		if err != nil {
 			return err
 		}
-		surveys = append(surveys, report.Survey{Year: y, Design: d, Ballots: drec, Quality: qual})
+		surveys = append(surveys, report.Survey{Year: ty.Year, Design: ty.Design, Ballots: ty.Ballots, Quality: qual})
 	}
 	iopt := index.Options{By: []string{*by}, Score: sc, CI: ci, Level: level, DF: df.dfr}
 	methods := report.Methods{Weighted: df.weight != "" || df.weighting != "", Variance: spec.Variance.String(),

@@ -160,16 +160,11 @@ func runTrend(e *env, c *command, args []string) error {
 		return usagef("--base-year %d is not among the data's years %v", *baseYear, yearList)
 	}
 
-	var years []index.TrendYear
-	for _, y := range yearList {
-		yd := byYear[y]
-		d, rec, err := df.design(yd.rec, spec)
-		if err != nil {
-			return badInput(fmt.Errorf("%s, year %d: %w", yd.file, y, err))
-		}
-		defer rec.Release()
-		years = append(years, index.TrendYear{Year: y, Design: d, Ballots: rec, Questionnaire: qOf[y]})
+	years, release, err := byYear.designs(df, spec, yearList, qOf)
+	if err != nil {
+		return err
 	}
+	defer release()
 	opt := &index.TrendOptions{
 		Index:     index.Options{By: by, Score: sc, CI: ci, Level: level, DF: df.dfr},
 		Geography: geo,

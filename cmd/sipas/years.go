@@ -6,7 +6,9 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/sampling"
 )
 
 // yearData is one survey year's ballots and the file they came from.
@@ -71,4 +73,32 @@ func (s yearSet) release() {
 	for _, y := range s {
 		y.rec.Release()
 	}
+}
+
+// designs builds each year's design from the design flags on the year's
+// ballots as they were read, in increasing year order: the strata, PSUs
+// and weights of the geography the ballots were sampled in (the 63
+// provinces up to 2024). The report's geography is applied afterwards, to
+// the domains only (index.Trend reads the province column with
+// index.ProvincesIn), so that `trend` and `report` estimate on the same
+// designs. qOf gives a year's own questionnaire (nil: the default one).
+// The caller calls release after the last use of the ballots.
+func (s yearSet) designs(df *designFlags, spec *sampling.DesignOptions, years []int, qOf map[int]*index.Questionnaire) (out []index.TrendYear, release func(), err error) {
+	var recs []arrow.RecordBatch
+	release = func() {
+		for _, r := range recs {
+			r.Release()
+		}
+	}
+	for _, y := range years {
+		yd := s[y]
+		d, rec, err := df.design(yd.rec, spec)
+		if err != nil {
+			release()
+			return nil, func() {}, badInput(fmt.Errorf("%s, year %d: %w", yd.file, y, err))
+		}
+		recs = append(recs, rec)
+		out = append(out, index.TrendYear{Year: y, Design: d, Ballots: rec, Questionnaire: qOf[y]})
+	}
+	return out, release, nil
 }
