@@ -1,7 +1,6 @@
 package ballot
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -192,32 +191,25 @@ func (r *Record) For(y, fileYears int) *RecordYear {
 // SetIn returns md with MetadataKey set to the JSON of r (the other keys
 // kept in their order).
 func (r *Record) SetIn(md arrow.Metadata) arrow.Metadata {
-	b, err := json.Marshal(r)
+	out, err := arrowio.SetMetadataJSON(md, MetadataKey, r)
 	if err != nil {
 		panic("ballot: cannot encode the record: " + err.Error()) // integers and strings only
 	}
-	keys, vals := slices.Clone(md.Keys()), slices.Clone(md.Values())
-	if i := md.FindKey(MetadataKey); i >= 0 {
-		vals[i] = string(b)
-	} else {
-		keys, vals = append(keys, MetadataKey), append(vals, string(b))
-	}
-	return arrow.NewMetadata(keys, vals)
+	return out
 }
 
 // RecordFrom reads the Record of md; nil and no error when md has no
 // MetadataKey. Malformed JSON, or a version other than RecordVersion, is
 // an error naming the key.
 func RecordFrom(md arrow.Metadata) (*Record, error) {
-	s, ok := md.GetValue(MetadataKey)
-	if !ok {
-		return nil, nil
-	}
 	var r Record
-	if err := json.Unmarshal([]byte(s), &r); err != nil {
+	ok, err := arrowio.MetadataJSON(md, MetadataKey, &r)
+	switch {
+	case !ok:
+		return nil, nil
+	case err != nil:
 		return nil, fmt.Errorf("schema metadata %s is not valid JSON (%v); remove the key or re-run the validation that wrote it", MetadataKey, err)
-	}
-	if r.Version != RecordVersion {
+	case r.Version != RecordVersion:
 		return nil, fmt.Errorf("schema metadata %s has version %d; this program reads version %d", MetadataKey, r.Version, RecordVersion)
 	}
 	return &r, nil
