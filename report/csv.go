@@ -140,7 +140,7 @@ func Tables(data *Data, opt *Options) []Table {
 		l.text("col.change"), l.text("col.significant")}}
 	for i, d := range y.Domains {
 		e := d.SIPAS
-		r := []string{strconv.Itoa(i + 1), "", "", "", textCell(d.Name), f2(e.Estimate), f2(e.SE), f2(e.CILow),
+		r := []string{positionRank(i, e.Estimate, ""), "", "", "", textCell(d.Name), f2(e.Estimate), f2(e.SE), f2(e.CILow),
 			f2(e.CIHigh), strconv.Itoa(e.N), "", ""}
 		if t := e.Trend; t != nil && t.Rank > 0 {
 			r[0], r[1], r[2], r[3] = strconv.Itoa(t.Rank), iOrEmpty(t.RankLow), iOrEmpty(t.RankHigh), iOrEmpty(t.Tier)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/sipas-go/sipas/index"
@@ -358,6 +359,16 @@ func (d *Domain) set(e Estimate) {
 			return
 		}
 	}
+}
+
+// positionRank is the place of the i-th domain (0-based) in the order of
+// sortDomains, or none when its estimate is missing: a domain without a
+// SIPAS is never ranked (the domains with one come first).
+func positionRank(i int, est float64, none string) string {
+	if math.IsNaN(est) || math.IsInf(est, 0) {
+		return none
+	}
+	return strconv.Itoa(i + 1)
 }
 
 // sortDomains orders by SIPAS rank (ranked domains first), then estimate

@@ -195,7 +195,7 @@ func buildPage(data *Data, opt *Options) *page {
 		for i, d := range y.Domains {
 			e := d.SIPAS
 			r := rankRow{Name: d.Name, Est: pct(e.Estimate), CI: ciText(e.CILow, e.CIHigh), N: strconv.Itoa(e.N),
-				Rank: strconv.Itoa(i + 1), RankCI: "–", Tier: "–"}
+				Rank: positionRank(i, e.Estimate, "–"), RankCI: "–", Tier: "–"}
 			if t := e.Trend; t != nil && t.Rank > 0 {
 				p.HasRanks = true
 				r.Rank = strconv.Itoa(t.Rank)
