@@ -177,12 +177,12 @@ type trendFamily struct {
 // p-values and flags after the correction across the domains of one index,
 // year and comparison (national rows are outside the families and
 // unadjusted), the vs-nation p-value and flag, the ranks with their 95%
-// confidence sets (RankDomains), tiers, top/bottom-k probabilities, rank
+// confidence sets (rank.Domains), tiers, top/bottom-k probabilities, rank
 // change and the method-break flag. rows[i] belongs to points[i].
 //
 // It returns an error for two points with the same domain, index and year,
 // a negative SE, or a BaseYear that is not among the years of the input,
-// and passes on errors of Covariance and RankDomains (with the index and
+// and passes on errors of Covariance and rank.Domains (with the index and
 // year named).
 func CompareYears(points []TrendPoint, opt *CompareOptions) ([]TrendRow, error) {
 	var o CompareOptions
@@ -352,7 +352,7 @@ func CompareYears(points []TrendPoint, opt *CompareOptions) ([]TrendRow, error) 
 		})
 		est := make([]float64, len(idx))
 		doms := make([]string, len(idx))
-		tie := make([]string, len(idx)) // sorted position as a key for RankDomains
+		tie := make([]string, len(idx)) // sorted position as a key for rank.Domains
 		for n, i := range idx {
 			est[n], doms[n] = rows[i].Estimate, rows[i].Domain
 			tie[n] = fmt.Sprintf("%012d", n)
