@@ -88,11 +88,17 @@ type Row struct {
 	N int
 	// Deff is the design effect; NaN for a boundary row (0/0).
 	Deff float64
-	// Flag is "boundary" for an estimate of exactly 0 or 100 (its SE of 0
-	// claims a certainty that the sample does not give).
+	// Flag is "few_psu" (see PSUs), "boundary" for an estimate of exactly 0
+	// or 100 (its SE of 0 claims a certainty that the sample does not
+	// give), or "low_psu" (see PSUs), the first that applies.
 	Flag string
 	// DF is the degrees of freedom of the interval (Options.DF).
 	DF int
+	// PSUs is the number of PSUs holding a ballot of the domain. With fewer
+	// than 2 the SE is undefined: SE, interval and design effect are NaN
+	// and Flag is "few_psu"; with fewer than sampling.LowPSU, Flag is
+	// "low_psu" when no other flag applies.
+	PSUs int
 	// VsNation is the domain's estimate minus the national estimate of the
 	// same index, and SEVsNation its design-based SE, which accounts for
 	// the domain being part of the nation (see Compute); NaN for the
@@ -219,10 +225,11 @@ func Compute(ctx context.Context, d *sampling.Design, rec arrow.RecordBatch, q *
 	}
 	res := &Result{Questionnaire: q, DF: d.DF()}
 	if dom == nil {
-		res.appendRows(q, r, 0, nil, ci, level, opt.DF.Of(r.DF), ne)
+		res.appendRows(q, r, 0, nil, ci, level, opt.DF.Of(r.DF), ne, d.NPSU())
 		return res, nil
 	}
-	res.appendRows(q, r, dom.Len(), nil, ci, level, opt.DF.Of(r.DF), ne)
+	res.appendRows(q, r, dom.Len(), nil, ci, level, opt.DF.Of(r.DF), ne, d.NPSU())
+	psus := d.DomainPSUs(dom.Code, dom.Len())
 	var dfs []int
 	if opt.DF == sampling.DFDomain {
 		dfs = d.DomainDF(dom.Code, dom.Len())
@@ -232,7 +239,7 @@ func Compute(ctx context.Context, d *sampling.Design, rec arrow.RecordBatch, q *
 		if dfs != nil {
 			df = dfs[g]
 		}
-		res.appendRows(q, r, g, dom.Labels(g), ci, level, df, ne)
+		res.appendRows(q, r, g, dom.Labels(g), ci, level, df, ne, psus[g])
 	}
 	return res, nil
 }
@@ -344,7 +351,7 @@ const boundaryTol = 1e-10
 // (nil for the nation), with intervals on df degrees of freedom. Estimand
 // order: the ne expectation shares, then the criteria; combos: the
 // elements, then SIPAS.
-func (res *Result) appendRows(q *Questionnaire, r *sampling.RatioResult, g int, dom []sampling.DomainValue, ci sampling.CIMethod, level float64, df, ne int) {
+func (res *Result) appendRows(q *Questionnaire, r *sampling.RatioResult, g int, dom []sampling.DomainValue, ci sampling.CIMethod, level float64, df, ne, psus int) {
 	nel := len(q.Elements)
 	add := func(kind, id, elem string, j int, single bool) {
 		at := r.Index(g, j)
@@ -386,6 +393,13 @@ func (res *Result) appendRows(q *Questionnaire, r *sampling.RatioResult, g int, 
 		default:
 			// logit under replicate weights: the replicates' logits (R)
 			row.CILow, row.CIHigh = r.ShareInterval(at, ci, 100, df, level)
+		}
+		row.PSUs = psus
+		switch f := sampling.PSUFlag(psus); {
+		case f == sampling.FlagFewPSU: // one PSU: no variance to estimate
+			row.SE, row.CILow, row.CIHigh, row.Deff, row.Flag = math.NaN(), math.NaN(), math.NaN(), math.NaN(), f
+		case f != "" && row.Flag == "":
+			row.Flag = f
 		}
 		res.Rows = append(res.Rows, row)
 	}

@@ -412,8 +412,9 @@ func elementValues(d Domain) []float64 {
 func rowOf(l Lang, label string, e Estimate) tableRow {
 	r := tableRow{Label: label, Est: pct(e.Estimate), SE: page2(e.SE), CI: ciText(e.CILow, e.CIHigh),
 		N: strconv.Itoa(e.N), Deff: page2(e.Deff)}
-	if e.Flag == "boundary" {
-		r.Flag = l.text("boundary")
+	switch e.Flag {
+	case "boundary", "few_psu", "low_psu":
+		r.Flag = l.text(e.Flag)
 	}
 	return r
 }

@@ -129,6 +129,8 @@ var messages = map[string]msg{
 	"tier.3":                                 {"Nhóm 3", "Tier 3"},
 	"tier.4":                                 {"Nhóm 4 (thấp nhất)", "Tier 4 (bottom)"},
 	"boundary":                               {"biên (0 hoặc 100)", "boundary (0 or 100)"},
+	"few_psu":                                {"dưới 2 PSU: không ước lượng được SE", "fewer than 2 PSUs: no SE"},
+	"low_psu":                                {"dưới 20 PSU: SE kém ổn định", "under 20 PSUs: unstable SE"},
 	"by.province":                            {"Tỉnh, thành phố", "Province"},
 	"by.field":                               {"Lĩnh vực", "Field"},
 	"by.unit":                                {"Cơ quan", "Unit"},

@@ -27,12 +27,18 @@ type Estimate struct {
 	// deff = "replace"), or without (R's deff = TRUE) with
 	// EstimateOptions.DeffWOR.
 	Deff float64
-	// Flag is FlagBoundary for a share (see EstimateOptions.CI) of exactly 0
-	// or 1 with SE 0, else "".
+	// Flag is FlagFewPSU when the domain lies in fewer than 2 PSUs (SE,
+	// interval and design effect NaN), FlagBoundary for a share (see
+	// EstimateOptions.CI) of exactly 0 or 1 with SE 0, FlagLowPSU when the
+	// domain has fewer than LowPSU PSUs, else "" (the first that applies).
 	Flag string
 	// DF is the degrees of freedom of the interval: the design's, or the
 	// domain's with EstimateOptions.DF = DFDomain.
 	DF int
+	// PSUs is the number of PSUs holding a row of the domain (with nonzero
+	// weight). Below 2 the SE is undefined (FlagFewPSU), below LowPSU it is
+	// unstable (FlagLowPSU).
+	PSUs int
 }
 
 // EstimateOptions are the settings of Mean, Total, Ratio and Estimates. The
@@ -182,6 +188,10 @@ func (d *Design) Estimates(rec arrow.RecordBatch, est []Estimand, opt *EstimateO
 	if o.DF == DFDomain && r.Domain != nil {
 		dfs = d.DomainDF(r.Domain, G)
 	}
+	psus := []int{d.NPSU()}
+	if r.Domain != nil {
+		psus = d.DomainPSUs(r.Domain, G)
+	}
 	for g := 0; g < G; g++ {
 		var labels []DomainValue
 		if len(o.By) > 0 {
@@ -205,6 +215,8 @@ func (d *Design) Estimates(rec arrow.RecordBatch, est []Estimand, opt *EstimateO
 			default:
 				es.CILow, es.CIHigh = res.ShareInterval(i, o.CI, 1, es.DF, o.Level)
 			}
+			es.PSUs = psus[g]
+			fewPSU(&es.SE, &es.CILow, &es.CIHigh, &es.Deff, &es.Flag, es.PSUs)
 			out = append(out, es)
 		}
 	}

@@ -51,5 +51,5 @@ func ExampleDesign_Mean() {
 	// Output:
 	// df 4
 	// Huế: 1.000 (SE 0.000) [0.158, 1.000] n=2 boundary
-	// Hà Nội: 0.750 (SE 0.286) [0.266, 0.985] n=3
+	// Hà Nội: 0.750 (SE 0.286) [0.266, 0.985] n=3 low_psu
 }

@@ -389,3 +389,64 @@ func TestContrastsConsistent(t *testing.T) {
 		t.Errorf("ContrastInterval(1.96, 1, normal) = %v %v %v", lo, hi, p)
 	}
 }
+
+// A domain in one PSU has no variance to estimate (a mean's linearized SE
+// is exactly 0 there): SE, interval and design effect are NaN and the flag
+// few_psu; a domain in fewer than LowPSU PSUs is flagged low_psu.
+func TestFewPSUDomains(t *testing.T) {
+	rec := estLoad(t, "apiclus1")
+	d, err := NewDesign(rec, &DesignOptions{Weight: "pw", PSU: "dnum"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, err := d.Mean(rec, []string{"api00"}, &EstimateOptions{By: []string{"dnum"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		if e.PSUs != 1 || e.Flag != FlagFewPSU || !math.IsNaN(e.SE) || !math.IsNaN(e.CILow) || !math.IsNaN(e.CIHigh) || !math.IsNaN(e.Deff) || math.IsNaN(e.Estimate) {
+			t.Errorf("district %v: %+v", e.Domain, e)
+		}
+	}
+	es, err = d.Mean(rec, []string{"api00"}, &EstimateOptions{By: []string{"stype"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := statsPSUsByValue(t, rec, "stype")
+	for _, e := range es {
+		n := want[e.Domain[0].Value]
+		if e.PSUs != n || e.Flag != PSUFlag(n) || (n >= 2 && math.IsNaN(e.SE)) {
+			t.Errorf("stype %v: %d PSUs, flag %q, SE %v; want %d PSUs", e.Domain, e.PSUs, e.Flag, e.SE, n)
+		}
+	}
+	if PSUFlag(1) != FlagFewPSU || PSUFlag(2) != FlagLowPSU || PSUFlag(LowPSU-1) != FlagLowPSU || PSUFlag(LowPSU) != "" {
+		t.Error("PSUFlag thresholds")
+	}
+}
+
+// statsPSUsByValue counts the distinct districts (dnum) per value of col.
+func statsPSUsByValue(t *testing.T, rec arrow.RecordBatch, col string) map[string]int {
+	t.Helper()
+	c, _ := arrowio.Column(rec, col)
+	vals, _, err := arrowio.Strings(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, _ := arrowio.Column(rec, "dnum")
+	dn, _, err := arrowio.Float64s(dc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]map[float64]bool{}
+	for i, v := range vals {
+		if seen[v] == nil {
+			seen[v] = map[float64]bool{}
+		}
+		seen[v][dn[i]] = true
+	}
+	out := map[string]int{}
+	for v, s := range seen {
+		out[v] = len(s)
+	}
+	return out
+}

@@ -132,7 +132,7 @@ func runEstimate(e *env, c *command, args []string) error {
 	for i, r := range res {
 		out.Estimates[i] = estimateItem{Statistic: string(r.Statistic), Variable: r.Variable, Domain: domainJSON(r.Domain),
 			estimateCols: estimateCols{Estimate: jsonNum(r.Estimate), SE: jsonNum(r.SE), CILow: jsonNum(r.CILow), CIHigh: jsonNum(r.CIHigh),
-				N: r.N, Deff: jsonNum(r.Deff), Flag: r.Flag, DF: r.DF}}
+				N: r.N, Deff: jsonNum(r.Deff), Flag: r.Flag, DF: r.DF, PSUs: r.PSUs}}
 	}
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")

@@ -116,3 +116,31 @@ func FuzzParseContrast(f *testing.F) {
 		}
 	})
 }
+
+// A domain in one PSU prints null SE and interval and flag few_psu.
+func TestEstimateFewPSUJSON(t *testing.T) {
+	code, stdout, stderr := vtRun(t, "", "estimate", "--in", filepath.Join(etAPI, "apiclus1.csv"), "--weight", "pw", "--psu", "dnum",
+		"--mean", "api00", "--by", "dnum")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var out struct {
+		Estimates []struct {
+			SE    *float64
+			CILow *float64 `json:"ci_low"`
+			Flag  string
+			PSUs  int
+		} `json:"estimates"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Estimates) == 0 {
+		t.Fatal("no estimates")
+	}
+	for _, e := range out.Estimates {
+		if e.SE != nil || e.CILow != nil || e.Flag != "few_psu" || e.PSUs != 1 {
+			t.Errorf("%+v", e)
+		}
+	}
+}

@@ -83,6 +83,9 @@ type estimateCols struct {
 	Flag     string  `json:"flag,omitempty"`
 	// DF is the degrees of freedom of the interval (--df).
 	DF int `json:"df"`
+	// PSUs is the number of PSUs holding a row of the domain; below 2 the
+	// SE is null and flag "few_psu", below 20 flag "low_psu".
+	PSUs int `json:"psus"`
 }
 
 type indexJSON struct {
@@ -108,7 +111,7 @@ func writeIndex(w io.Writer, format string, d *sampling.Design, res *index.Resul
 		for _, r := range res.Rows {
 			out.Estimates = append(out.Estimates, indexRowJSON{Domain: domainJSON(r.Domain), Kind: r.Kind, ID: r.ID, Element: r.Element,
 				estimateCols: estimateCols{Estimate: jsonNum(r.Estimate), SE: jsonNum(r.SE), CILow: jsonNum(r.CILow), CIHigh: jsonNum(r.CIHigh),
-					N: r.N, Deff: jsonNum(r.Deff), Flag: r.Flag, DF: r.DF}})
+					N: r.N, Deff: jsonNum(r.Deff), Flag: r.Flag, DF: r.DF, PSUs: r.PSUs}})
 		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
