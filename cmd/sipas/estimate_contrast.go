@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -94,12 +93,7 @@ func writeContrastTable(w io.Writer, d *sampling.Design, head, names []string, r
 	fmt.Fprintf(w, "design: %d rows, %d strata, %d PSUs, df %d, variance %s\n\n", d.Rows(), d.NStrata(), d.NPSU(), d.DF(), d.Variance())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(head, "\t"))
-	f := func(v float64) string {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return "NA"
-		}
-		return strconv.FormatFloat(v, 'g', 6, 64)
-	}
+	f := estNum
 	for _, r := range res {
 		fmt.Fprintln(tw, strings.Join([]string{string(r.Statistic), r.Variable, names[r.Contrast], f(r.Estimate), f(r.SE),
 			f(r.CILow), f(r.CIHigh), f(r.P), strconv.Itoa(r.DF)}, "\t"))
