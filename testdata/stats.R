@@ -8,7 +8,8 @@
 #   Rscript testdata/stats.R
 #
 # Writes testdata/stats/*.csv (numbers with sprintf("%.17g")) and
-# testdata/stats/versions.txt.
+# testdata/stats/versions.txt. STATS_SKIP_INDEX=1 skips the slow index
+# section (about a minute of replicate glm fits) and keeps its golden.
 suppressPackageStartupMessages(library(survey))
 dir.create("testdata/stats", showWarnings = FALSE, recursive = TRUE)
 g17 <- function(x) unname(ifelse(is.na(x), "NA", sprintf("%.17g", unname(x))))
