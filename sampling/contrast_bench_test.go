@@ -89,7 +89,7 @@ func ctBenchData(tb testing.TB, path string) (arrow.RecordBatch, *Design) {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(rec.Release)
-	d, err := NewDesign(rec, &DesignSpec{Weight: "weight", Strata: "province", PSU: "psu"})
+	d, err := NewDesign(rec, &DesignOptions{Weight: "weight", Strata: "province", PSU: "psu"})
 	if err != nil {
 		tb.Fatal(err)
 	}

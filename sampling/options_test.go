@@ -28,7 +28,7 @@ func optRows(t *testing.T, kase string) []map[string]string {
 	return out
 }
 
-func optDesign(t *testing.T, data string, spec DesignSpec) (arrow.RecordBatch, *Design) {
+func optDesign(t *testing.T, data string, spec DesignOptions) (arrow.RecordBatch, *Design) {
 	t.Helper()
 	var rec arrow.RecordBatch
 	if data == "mu284" {
@@ -73,11 +73,11 @@ func optFind(t *testing.T, res []Estimate, domain string) Estimate {
 func TestFPCWeights(t *testing.T) {
 	specs := map[string]struct {
 		data string
-		spec DesignSpec
+		spec DesignOptions
 	}{
-		"mu284":    {"mu284", DesignSpec{PSU: "id1", FPC: "n1", Stages: []Stage{{Unit: "id2", FPC: "n2"}}}},
-		"stratfpc": {"apistrat", DesignSpec{Strata: "stype", FPC: "fpc"}},
-		"clus1fpc": {"apiclus1", DesignSpec{PSU: "dnum", FPC: "fpc"}},
+		"mu284":    {"mu284", DesignOptions{PSU: "id1", FPC: "n1", Stages: []Stage{{Unit: "id2", FPC: "n2"}}}},
+		"stratfpc": {"apistrat", DesignOptions{Strata: "stype", FPC: "fpc"}},
+		"clus1fpc": {"apiclus1", DesignOptions{PSU: "dnum", FPC: "fpc"}},
 	}
 	for _, r := range optRows(t, "fpcweights") {
 		s := specs[r["design"]]
@@ -95,7 +95,7 @@ func TestFPCWeights(t *testing.T) {
 // TestNormalIntervals: DFNormal gives R confint's default (df = Inf) and
 // svyby(vartype = "ci").
 func TestNormalIntervals(t *testing.T) {
-	rec, d := optDesign(t, "apistrat", DesignSpec{Weight: "pw", Strata: "stype"})
+	rec, d := optDesign(t, "apistrat", DesignOptions{Weight: "pw", Strata: "stype"})
 	for _, r := range optRows(t, "normal") {
 		var by []string
 		if r["domain"] != "" {
@@ -119,7 +119,7 @@ func TestRepDF(t *testing.T) {
 	r := optRows(t, "repdf")[0]
 	df, _ := strconv.Atoi(r["extra"])
 	mse := false // R's default
-	rec, d := optDesign(t, "apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Variance: JK1, RepDF: df, MSE: &mse})
+	rec, d := optDesign(t, "apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", Variance: JK1, RepDF: df, MSE: &mse})
 	if d.DF() != df {
 		t.Fatalf("DF %d, want %d", d.DF(), df)
 	}
@@ -130,7 +130,7 @@ func TestRepDF(t *testing.T) {
 	optCheck(t, "SE", res[0].SE, golden.Float(t, r["se"]))
 	optCheck(t, "lo", res[0].CILow, golden.Float(t, r["lo"]))
 	optCheck(t, "hi", res[0].CIHigh, golden.Float(t, r["hi"]))
-	if _, err := NewDesign(rec, &DesignSpec{Weight: "pw", PSU: "dnum", RepDF: 5}); err == nil {
+	if _, err := NewDesign(rec, &DesignOptions{Weight: "pw", PSU: "dnum", RepDF: 5}); err == nil {
 		t.Error("RepDF on a linearization design: no error")
 	}
 }
@@ -138,9 +138,9 @@ func TestRepDF(t *testing.T) {
 // TestShareIntervals: svyciprop(method = "asin" / "xlogit").
 func TestShareIntervals(t *testing.T) {
 	for _, r := range optRows(t, "ciprop") {
-		data, spec := "apistrat", DesignSpec{Weight: "pw", Strata: "stype"}
+		data, spec := "apistrat", DesignOptions{Weight: "pw", Strata: "stype"}
 		if r["design"] == "clus1" {
-			data, spec = "apiclus1", DesignSpec{Weight: "pw", PSU: "dnum"}
+			data, spec = "apiclus1", DesignOptions{Weight: "pw", PSU: "dnum"}
 		}
 		rec, d := optDesign(t, data, spec)
 		m, err := ParseCIMethod(r["stat"])
@@ -163,11 +163,11 @@ func TestShareIntervals(t *testing.T) {
 func TestDeffWOR(t *testing.T) {
 	specs := map[string]struct {
 		data string
-		spec DesignSpec
+		spec DesignOptions
 	}{
-		"strat":    {"apistrat", DesignSpec{Weight: "pw", Strata: "stype"}},
-		"stratfpc": {"apistrat", DesignSpec{Weight: "pw", Strata: "stype", FPC: "fpc"}},
-		"clus1":    {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum"}},
+		"strat":    {"apistrat", DesignOptions{Weight: "pw", Strata: "stype"}},
+		"stratfpc": {"apistrat", DesignOptions{Weight: "pw", Strata: "stype", FPC: "fpc"}},
+		"clus1":    {"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum"}},
 	}
 	for _, r := range optRows(t, "deffwor") {
 		s := specs[r["design"]]
@@ -184,9 +184,9 @@ func TestDeffWOR(t *testing.T) {
 // observed value R returns 0 (SE 0); PopVariance returns NaN.
 func TestPopVariance(t *testing.T) {
 	for _, r := range optRows(t, "svyvar") {
-		data, spec := "apistrat", DesignSpec{Weight: "pw", Strata: "stype"}
+		data, spec := "apistrat", DesignOptions{Weight: "pw", Strata: "stype"}
 		if r["design"] == "clus1" {
-			data, spec = "apiclus1", DesignSpec{Weight: "pw", PSU: "dnum"}
+			data, spec = "apiclus1", DesignOptions{Weight: "pw", PSU: "dnum"}
 		}
 		rec, d := optDesign(t, data, spec)
 		var by []string

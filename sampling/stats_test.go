@@ -286,13 +286,13 @@ func TestContrastsMatchR(t *testing.T) {
 	gold := statsGold(t, "contrasts.csv")
 	specs := map[string]struct {
 		file string
-		spec DesignSpec
+		spec DesignOptions
 	}{
-		"strat":         {"apistrat", DesignSpec{Weight: "pw", Strata: "stype"}},
-		"clus1fpc":      {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", FPC: "fpc"}},
-		"lonely_remove": {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyRemove}},
-		"jk1":           {"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Variance: JK1}},
-		"jkn":           {"apistrat", DesignSpec{Weight: "pw", Strata: "stype", Variance: JKn}},
+		"strat":         {"apistrat", DesignOptions{Weight: "pw", Strata: "stype"}},
+		"clus1fpc":      {"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", FPC: "fpc"}},
+		"lonely_remove": {"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyRemove}},
+		"jk1":           {"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", Variance: JK1}},
+		"jkn":           {"apistrat", DesignOptions{Weight: "pw", Strata: "stype", Variance: JKn}},
 	}
 	checked := 0
 	for _, g := range gold {
@@ -354,7 +354,7 @@ func TestContrastsConsistent(t *testing.T) {
 	rec := estLoad(t, "apiclus1")
 	r, _ := infRatios(t, "apiclus1")
 	r.VsOverall, r.Cov = true, false
-	spec := DesignSpec{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyAdjust}
+	spec := DesignOptions{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyAdjust}
 	d, err := NewDesign(rec, &spec)
 	if err != nil {
 		t.Fatal(err)

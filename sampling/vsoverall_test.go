@@ -231,12 +231,12 @@ func TestVsOverallItemsFirst(t *testing.T) {
 	}
 	cases := []struct {
 		file string
-		spec DesignSpec
+		spec DesignOptions
 	}{
-		{"apistrat", DesignSpec{Weight: "pw", Strata: "stype", FPC: "fpc"}},
-		{"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", FPC: "fpc"}},
-		{"apiclus1", DesignSpec{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyAdjust}},
-		{"apistrat", DesignSpec{Weight: "pw", Strata: "stype", FPC: "fpc", Variance: JKn}},
+		{"apistrat", DesignOptions{Weight: "pw", Strata: "stype", FPC: "fpc"}},
+		{"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", FPC: "fpc"}},
+		{"apiclus1", DesignOptions{Weight: "pw", PSU: "dnum", Strata: "lstrat", Lonely: LonelyAdjust}},
+		{"apistrat", DesignOptions{Weight: "pw", Strata: "stype", FPC: "fpc", Variance: JKn}},
 	}
 	for ci, c := range cases {
 		t.Run(fmt.Sprintf("%d_%s", ci, c.file), func(t *testing.T) {
