@@ -90,3 +90,21 @@ func TestCorruptFileMessage(t *testing.T) {
 		t.Errorf("--debug: exit %d, stderr %q", code, stderr)
 	}
 }
+
+// TestValidateNothingLeft: when every ballot is excluded (here the
+// answers are written as labels), validate exits 2 with the reasons and
+// writes nothing; it used to exit 0 with an empty clean table.
+func TestValidateNothingLeft(t *testing.T) {
+	dir := t.TempDir()
+	in := vtBallots(t, dir, "labels.csv", "=B1,2019,Hà Nội,"+strings.Repeat("Hài lòng,", 21)+"Hài lòng,1.5", "=B2,2019,Huế,"+strings.Repeat("Hài lòng,", 21)+"Hài lòng,1.5")
+	out, exc := filepath.Join(dir, "o.csv"), filepath.Join(dir, "x.csv")
+	code, _, stderr := vtRun(t, "", "validate", "--in", in, "--out", out, "--excluded", exc)
+	if code != 2 || !strings.Contains(stderr, "every one of the 2 rows is excluded") || !strings.Contains(stderr, "labels.csv") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	for _, p := range []string{out, exc} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s written", p)
+		}
+	}
+}

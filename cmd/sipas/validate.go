@@ -111,6 +111,17 @@ func runValidate(e *env, c *command, args []string) error {
 		return badInput(fmt.Errorf("%s: %w", displayName(*in), err))
 	}
 	defer v.Release()
+	if v.RowsIn > 0 && v.RowsUsed == 0 {
+		// Nothing left to estimate from: a failure, not a result (often
+		// answers written as labels, or the wrong questionnaire).
+		var top []string
+		for _, r := range ballot.Reasons() {
+			if n := v.ByReason[r]; n > 0 {
+				top = append(top, fmt.Sprintf("%s %d", r, n))
+			}
+		}
+		return badInput(fmt.Errorf("%s: every one of the %d rows is excluded (%s); check that answers are codes of the questionnaire, not labels, and that it is the right questionnaire", displayName(*in), v.RowsIn, strings.Join(top, ", ")))
+	}
 
 	stdout := e.stdout
 	if *out == "-" || *excluded == "-" {
