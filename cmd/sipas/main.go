@@ -21,7 +21,6 @@ import (
 	"syscall"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
-	"github.com/sipas-go/sipas/internal/fsutil"
 )
 
 func main() {
@@ -190,7 +189,7 @@ func exitCode(stderr io.Writer, c *command, err error) int {
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "sipas %s: %v\nusage: sipas %s %s\n(see 'sipas help %s')\n", c.name, err, c.name, c.usage, c.name)
 		return 2
-	case errors.As(err, &ie) || errors.Is(err, fsutil.ErrNotRegular):
+	case errors.As(err, &ie) || errors.Is(err, arrowio.ErrNotRegular):
 		fmt.Fprintf(stderr, "sipas %s: %v\n", c.name, err)
 		return 2
 	default:

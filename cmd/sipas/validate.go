@@ -13,7 +13,6 @@ import (
 	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/index/ballot"
 	"github.com/sipas-go/sipas/internal/arrowio"
-	"github.com/sipas-go/sipas/internal/fsutil"
 )
 
 func init() {
@@ -303,5 +302,5 @@ func displayName(p string) string {
 
 func schemaHas(s *arrow.Schema, name string) bool { return len(s.FieldIndices(name)) > 0 }
 
-// sameFile reports whether two paths name the same file (fsutil.SameFile).
-func sameFile(a, b string) bool { return fsutil.SameFile(a, b) }
+// sameFile reports whether two paths name the same file (arrowio.SameFile).
+func sameFile(a, b string) bool { return arrowio.SameFile(a, b) }

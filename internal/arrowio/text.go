@@ -30,3 +30,11 @@ func WriteTextSet(dir string, files []TextFile) error { return fsutil.WriteSet(d
 // a formula guarded by a leading apostrophe (plain numbers stay numbers),
 // as the CSV writer of this package does; row is modified in place.
 func CSVRow(row []string) []string { return csvsafe.Row(row) }
+
+// ErrNotRegular is wrapped by the errors of writing an output path that
+// is not a regular file (a directory, a device).
+var ErrNotRegular = fsutil.ErrNotRegular
+
+// SameFile reports whether two paths name the same file (after links),
+// so that an output never overwrites an input.
+func SameFile(a, b string) bool { return fsutil.SameFile(a, b) }
