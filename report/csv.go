@@ -104,7 +104,7 @@ func Tables(data *Data, opt *Options) []Table {
 		l.text("col.tier"), l.text("col.change"), l.text("col.se_change"), l.text("col.p"), l.text("col.significant"),
 		l.text("col.vs_nation"), l.text("col.se_vs_nation"), l.text("col.p_vs_nation"), l.text("col.significant_vs_nation")}}
 	for _, y := range data.Years {
-		doms := append([]Domain{y.National}, y.Domains...)
+		doms := append([]Domain{y.National}, byName(y.Domains)...) // a list: collation
 		for gi, d := range doms {
 			name := textCell(d.Name)
 			if gi == 0 {
@@ -170,7 +170,7 @@ func Tables(data *Data, opt *Options) []Table {
 
 	sw := Table{Name: "strengths", Header: []string{byLabel, l.text("col.kind"), "id", l.text("col.index"),
 		l.text("col.vs_nation"), l.text("col.se"), "p", l.text("col.p"), "standing"}}
-	for _, d := range y.Domains {
+	for _, d := range byName(y.Domains) { // a list: collation
 		for _, r := range d.Standings {
 			sw.Rows = append(sw.Rows, []string{textCell(d.Name), r.Kind, r.ID, l.indexLabel(q, r.Kind, r.ID),
 				f2(r.Diff), f2(r.SE), f4(r.P), f4(r.PAdj), r.Standing.String()})

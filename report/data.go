@@ -372,7 +372,7 @@ func positionRank(i int, est float64, none string) string {
 }
 
 // sortDomains orders by SIPAS rank (ranked domains first), then estimate
-// descending, then name, then key.
+// descending, then name and key in Vietnamese collation (order.go).
 func sortDomains(ds []Domain) {
 	sort.SliceStable(ds, func(i, j int) bool {
 		a, b := ds[i].SIPAS, ds[j].SIPAS
@@ -390,10 +390,10 @@ func sortDomains(ds []Domain) {
 		if ea != eb && !math.IsNaN(ea) {
 			return ea > eb
 		}
-		if ds[i].Name != ds[j].Name {
-			return ds[i].Name < ds[j].Name
+		if c := compareVi(ds[i].Name, ds[j].Name); c != 0 {
+			return c < 0
 		}
-		return ds[i].Key < ds[j].Key
+		return compareVi(ds[i].Key, ds[j].Key) < 0
 	})
 }
 

@@ -248,7 +248,7 @@ func buildPage(data *Data, opt *Options) *page {
 			p.HasIPA = true
 		}
 	}
-	for _, d := range y.Domains {
+	for _, d := range byName(y.Domains) { // a list: collation
 		if d.Standings == nil && d.IPA == nil {
 			continue
 		}

@@ -241,7 +241,7 @@ func fixFirst(l Lang, q *index.Questionnaire, d *Domain) string {
 func ipaTable(l Lang, q *index.Questionnaire, y *Year, byLabel string) (Table, bool) {
 	t := Table{Name: "ipa", Header: []string{byLabel, "id", l.text("col.criterion"), l.text("col.element"), l.text("col.n"),
 		l.text("col.importance"), l.text("col.performance"), "quadrant", l.text("col.quadrant")}}
-	for gi, d := range append([]Domain{y.National}, y.Domains...) {
+	for gi, d := range append([]Domain{y.National}, byName(y.Domains)...) { // a list: collation
 		name := textCell(d.Name)
 		if gi == 0 {
 			name = l.text("national")
