@@ -109,11 +109,6 @@ func ParseVarianceMethod(s string) (VarianceMethod, error) {
 	return 0, fmt.Errorf("sampling: unknown variance method %q (want one of %s)", s, strings.Join(desVarianceNames[:], ", "))
 }
 
-// DesignSpec is the former name of DesignOptions.
-//
-// Deprecated: use DesignOptions.
-type DesignSpec = DesignOptions
-
 // DesignOptions describes a survey design by column names. The zero value is
 // an unweighted simple random sample with replacement (every row weighs 1,
 // one stratum, each row its own PSU, no fpc, linearization).
