@@ -88,6 +88,18 @@ func (d *Design) DomainDF(domain []int32, nDomains int) []int {
 		}
 		return df
 	}
+	psus, strata := d.domainUnits(domain, nDomains, "DomainDF")
+	for g := range df {
+		df[g] = psus[g] - strata[g]
+	}
+	return df
+}
+
+// domainUnits counts, for each of the nDomains domains of domain, the PSUs
+// and the strata holding at least one row of it with nonzero weight. fn
+// names the exported caller in its panic messages.
+func (d *Design) domainUnits(domain []int32, nDomains int, fn string) (psus, strata []int) {
+	psus, strata = make([]int, nDomains), make([]int, nDomains)
 	// Rows in (stratum, PSU) order: a domain's PSU (stratum) is counted the
 	// first time one of its rows is met in that PSU (stratum).
 	lastPSU := make([]int32, nDomains)
@@ -107,17 +119,17 @@ func (d *Design) DomainDF(domain []int32, nDomains int) []int {
 				continue
 			}
 			if int(g) >= nDomains {
-				panic(fmt.Sprintf("sampling: DomainDF: row %d has domain %d, want < %d", i, g, nDomains))
+				panic(fmt.Sprintf("sampling: %s: row %d has domain %d, want < %d", fn, i, g, nDomains))
 			}
 			if lastPSU[g] != int32(p) {
 				lastPSU[g] = int32(p)
-				df[g]++
+				psus[g]++
 			}
 			if lastStr[g] != h {
 				lastStr[g] = h
-				df[g]--
+				strata[g]++
 			}
 		}
 	}
-	return df
+	return psus, strata
 }

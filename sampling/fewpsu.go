@@ -30,31 +30,8 @@ func (d *Design) DomainPSUs(domain []int32, nDomains int) []int {
 	if len(domain) != d.n {
 		panic(fmt.Sprintf("sampling: DomainPSUs: %d domain codes for a design of %d rows", len(domain), d.n))
 	}
-	n := make([]int, nDomains)
-	last := make([]int32, nDomains)
-	for g := range last {
-		last[g] = -1
-	}
-	for p := 0; p+1 < len(d.psuStart); p++ {
-		for pos := d.psuStart[p]; pos < d.psuStart[p+1]; pos++ {
-			i := pos
-			if d.order != nil {
-				i = d.order[pos]
-			}
-			g := domain[i]
-			if g < 0 || d.w[i] == 0 {
-				continue
-			}
-			if int(g) >= nDomains {
-				panic(fmt.Sprintf("sampling: DomainPSUs: row %d has domain %d, want < %d", i, g, nDomains))
-			}
-			if last[g] != int32(p) {
-				last[g] = int32(p)
-				n[g]++
-			}
-		}
-	}
-	return n
+	psus, _ := d.domainUnits(domain, nDomains, "DomainPSUs")
+	return psus
 }
 
 // PSUFlag returns the flag of an estimate from a domain with psus PSUs:
