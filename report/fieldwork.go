@@ -152,10 +152,10 @@ func fieldworkPage(l Lang, f *Fieldwork) *fieldworkView {
 	v := &fieldworkView{Note: l.text("fw.note")}
 	if f.Backchecked > 0 {
 		v.Coverage = append(v.Coverage,
-			kv{l.text("fw.backchecked"), fmt.Sprintf("%d / %d (%s%%)", f.Backchecked, f.Ballots, pct(100*float64(f.Backchecked)/float64(max(1, f.Ballots))))},
-			kv{l.text("fw.targeted"), strconv.Itoa(f.Targeted)},
-			kv{l.text("fw.covered"), fmt.Sprintf("%d / %d", f.CollectorsCovered, f.Collectors)},
-			kv{l.text("fw.excluded"), strconv.Itoa(f.Excluded)})
+			kv{l.text("fw.backchecked"), fmt.Sprintf("%s / %s (%s%%)", l.count(f.Backchecked), l.count(f.Ballots), l.dec(100*float64(f.Backchecked)/float64(max(1, f.Ballots)), 1))},
+			kv{l.text("fw.targeted"), l.count(f.Targeted)},
+			kv{l.text("fw.covered"), fmt.Sprintf("%s / %s", l.count(f.CollectorsCovered), l.count(f.Collectors))},
+			kv{l.text("fw.excluded"), l.count(f.Excluded)})
 	}
 	// The page lists the flagged collectors and the next ten (the table
 	// fieldwork_error_rates has them all).
@@ -170,16 +170,16 @@ func fieldworkPage(l Lang, f *Fieldwork) *fieldworkView {
 		if e.Flagged {
 			flag = "⚑"
 		}
-		v.Errors = append(v.Errors, errRow{Collector: e.Collector, Differences: strconv.Itoa(e.Differences), Comparisons: strconv.Itoa(e.Comparisons),
-			Rate: pct(100 * e.ErrorRate), Flag: flag})
+		v.Errors = append(v.Errors, errRow{Collector: e.Collector, Differences: l.count(e.Differences), Comparisons: l.count(e.Comparisons),
+			Rate: l.dec(100*e.ErrorRate, 1), Flag: flag})
 	}
 	for _, c := range f.AtRisk {
-		v.AtRisk = append(v.AtRisk, riskRow{Group: c.Group, Collector: c.Collector, Ballots: strconv.Itoa(c.Ballots), Risk: strconv.Itoa(c.Risk), RiskSum: f1(c.RiskSum)})
+		v.AtRisk = append(v.AtRisk, riskRow{Group: c.Group, Collector: c.Collector, Ballots: l.count(c.Ballots), Risk: l.count(c.Risk), RiskSum: l.dec(c.RiskSum, 1)})
 	}
 	for _, g := range f.Screening {
-		v.Groups = append(v.Groups, screenRow{Group: g.Group, Ballots: strconv.Itoa(g.Ballots), Collectors: strconv.Itoa(g.Collectors),
-			MatchRef: pct(100 * g.MatchRef), NearCopies: strconv.Itoa(g.NearCopies), Straightlined: strconv.Itoa(g.Straightlined),
-			Duplicates: strconv.Itoa(g.Duplicates), AtRisk: strconv.Itoa(g.AtRisk)})
+		v.Groups = append(v.Groups, screenRow{Group: g.Group, Ballots: l.count(g.Ballots), Collectors: l.count(g.Collectors),
+			MatchRef: l.dec(100*g.MatchRef, 1), NearCopies: l.count(g.NearCopies), Straightlined: l.count(g.Straightlined),
+			Duplicates: l.count(g.Duplicates), AtRisk: l.count(g.AtRisk)})
 	}
 	return v
 }

@@ -92,3 +92,36 @@ func TestFieldworkBackcheck(t *testing.T) {
 		t.Errorf("page rows %d, coverage %v", len(v.Errors), v.Coverage)
 	}
 }
+
+// TestFieldworkNumberFormats: the fieldwork section writes its numbers in
+// the page's language — decimal comma and dot thousands in Vietnamese
+// (3.978 / 31.581 (12,6%)), the English convention in English.
+func TestFieldworkNumberFormats(t *testing.T) {
+	f := NewFieldwork(&ballot.Screening{})
+	groups := []ballot.BackcheckGroup{{Ballots: 31581, Random: 3181, Targeted: 797, Collectors: 1649, CollectorsCovered: 1649}}
+	c := &ballot.BackcheckResult{Enumerators: []ballot.BackcheckRate{
+		{Name: "a", Type: "1", Differences: 67, Comparisons: 112, ErrorRate: 67.0 / 112, Flagged: true}}}
+	f.AddBackcheck(groups, c, 0.1, 1159)
+	for _, tc := range []struct {
+		l                     Lang
+		coverage, covered, ex string
+		rate                  string
+	}{
+		{LangVI, "3.978 / 31.581 (12,6%)", "1.649 / 1.649", "1.159", "59,8"},
+		{LangEN, "3,978 / 31,581 (12.6%)", "1,649 / 1,649", "1,159", "59.8"},
+	} {
+		v := fieldworkPage(tc.l, f)
+		if v.Coverage[0].V != tc.coverage || v.Coverage[2].V != tc.covered || v.Coverage[3].V != tc.ex || v.Errors[0].Rate != tc.rate {
+			t.Errorf("%s: coverage %v, rate %q", tc.l, v.Coverage, v.Errors[0].Rate)
+		}
+	}
+	for _, tc := range []struct {
+		x    float64
+		d    int
+		want string
+	}{{1234567.891, 2, "1.234.567,89"}, {-1234.5, 1, "-1.234,5"}, {0.05, 2, "0,05"}, {999, 0, "999"}, {math.NaN(), 1, "–"}} {
+		if got := LangVI.dec(tc.x, tc.d); got != tc.want {
+			t.Errorf("dec(%v, %d) = %q, want %q", tc.x, tc.d, got, tc.want)
+		}
+	}
+}

@@ -20,6 +20,47 @@ const (
 	LangEN Lang = "en"
 )
 
+// count writes n with the language's thousands separator: 31.581 in
+// Vietnamese, 31,581 in English.
+func (l Lang) count(n int) string {
+	return l.group(strconv.Itoa(n))
+}
+
+// dec writes x with d decimals in the language's convention: 12,6 in
+// Vietnamese (decimal comma, dot thousands), 12.6 in English; "–" for NaN.
+func (l Lang) dec(x float64, d int) string {
+	if math.IsNaN(x) {
+		return "–"
+	}
+	s := strconv.FormatFloat(x, 'f', d, 64)
+	whole, frac, _ := strings.Cut(s, ".")
+	s = l.group(whole)
+	if frac == "" {
+		return s
+	}
+	if l == LangEN {
+		return s + "." + frac
+	}
+	return s + "," + frac
+}
+
+// group inserts the thousands separator into the digits of s (a sign may
+// lead).
+func (l Lang) group(s string) string {
+	sep := "."
+	if l == LangEN {
+		sep = ","
+	}
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + sep + s[i:]
+	}
+	return sign + s
+}
+
 // ParseLang reads "vi" or "en" ("" means vi).
 func ParseLang(s string) (Lang, error) {
 	switch s {
