@@ -51,7 +51,6 @@ func textCell(s string) string { return csvsafe.Text(s) }
 // The number formats of the tables and the page: one formatter,
 // arrowio.NumberFormat, with each place's settings.
 var (
-	f1 = arrowio.NumberFormat{Verb: 'f', Prec: 1}.Format // risk sums, "" when missing
 	f2 = arrowio.NumberFormat{Verb: 'f', Prec: 2}.Format // CSV: two decimals, "" when missing
 	f4 = arrowio.NumberFormat{Verb: 'f', Prec: 4}.Format // CSV: p-values and importance
 	// page2 and page3: the page's tables, – when missing.
