@@ -1,6 +1,7 @@
 package index
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -56,8 +57,9 @@ func (r IPARow) DomainKey() string { return Row{Domain: r.Domain}.DomainKey() }
 //
 // The work is two passes over the criteria's code columns (one byte per
 // answer), each row adding to its domain's and the nation's sums; it
-// allocates O(rows + criteria × domains).
-func ImportancePerformanceOf(d *sampling.Design, rec arrow.RecordBatch, q *Questionnaire, opt *Options) ([]IPARow, error) {
+// allocates O(rows + criteria × domains). ctx is checked before each
+// criterion; a design of other rows than rec is an error.
+func ImportancePerformanceOf(ctx context.Context, d *sampling.Design, rec arrow.RecordBatch, q *Questionnaire, opt *Options) ([]IPARow, error) {
 	if opt == nil {
 		opt = &Options{}
 	}
@@ -68,7 +70,7 @@ func ImportancePerformanceOf(d *sampling.Design, rec arrow.RecordBatch, q *Quest
 	var w []float64
 	if d != nil {
 		if d.Rows() != n {
-			panic(fmt.Sprintf("index: design has %d rows, ballots %d", d.Rows(), n))
+			return nil, fmt.Errorf("index: the design has %d rows and the ballots %d: build the design on the same ballots", d.Rows(), n)
 		}
 		w = d.Weights()
 	} else {
@@ -149,6 +151,9 @@ func ImportancePerformanceOf(d *sampling.Design, rec arrow.RecordBatch, q *Quest
 	dso, dss, doo := make([]float64, G), make([]float64, G), make([]float64, G)
 	dn := make([]int, G)
 	for c := range codes {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		a := acc[c*(G+1) : (c+1)*(G+1)]
 		clear(dwv)
 		clear(dws1)

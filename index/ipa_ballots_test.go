@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -60,7 +61,7 @@ func TestIPAOfMatchesR(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := ImportancePerformanceOf(d, rec, nil, &Options{By: []string{"province"}})
+	got, err := ImportancePerformanceOf(context.Background(), d, rec, nil, &Options{By: []string{"province"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +118,7 @@ func TestIPAOfConsistent(t *testing.T) {
 	}
 	q := DefaultQuestionnaire()
 	opt := &Options{By: []string{"level"}}
-	got, err := ImportancePerformanceOf(d0, rec0, q, opt)
+	got, err := ImportancePerformanceOf(context.Background(), d0, rec0, q, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +194,7 @@ func TestIPAOfConsistent(t *testing.T) {
 	}
 
 	// Unweighted (nil design) is the same as weights of 1.
-	u, err := ImportancePerformanceOf(nil, rec0, q, nil)
+	u, err := ImportancePerformanceOf(context.Background(), nil, rec0, q, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +233,7 @@ func TestIPAOfInvalidCode(t *testing.T) {
 		a.Release()
 	}
 	defer rec.Release()
-	_, err := ImportancePerformanceOf(nil, rec, q, nil)
+	_, err := ImportancePerformanceOf(context.Background(), nil, rec, q, nil)
 	var ic *InvalidCodeError
 	if !errors.As(err, &ic) || ic.Column != q.Criteria[3].Column || ic.Row != 3 {
 		t.Fatalf("error %v, want invalid code in %s row 3", err, q.Criteria[3].Column)
@@ -254,7 +255,7 @@ func BenchmarkImportancePerformanceOf(b *testing.B) {
 	opt := &Options{By: []string{"province"}}
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := ImportancePerformanceOf(d, rec, nil, opt); err != nil {
+		if _, err := ImportancePerformanceOf(context.Background(), d, rec, nil, opt); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -270,5 +271,26 @@ func TestIPAMeans(t *testing.T) {
 	}
 	if mi, mp := IPAMeans([]IPA{{Importance: nan, Performance: 50}}); !math.IsNaN(mi) || !math.IsNaN(mp) {
 		t.Errorf("no defined criterion: %v, %v; want NaN", mi, mp)
+	}
+}
+
+// TestIPAOfCallerErrors: a cancelled context and a design built on other
+// rows are errors, not a result or a panic.
+func TestIPAOfCallerErrors(t *testing.T) {
+	rec := loadFixture(t)
+	defer rec.Release()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := ImportancePerformanceOf(ctx, nil, rec, nil, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: error %v, want context.Canceled", err)
+	}
+	half := rec.NewSlice(0, rec.NumRows()/2)
+	defer half.Release()
+	d, err := sampling.NewDesign(half, &sampling.DesignOptions{Weight: "weight"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ImportancePerformanceOf(context.Background(), d, rec, nil, nil); err == nil || !strings.Contains(err.Error(), "rows") {
+		t.Errorf("design of other rows: error %v, want one naming the rows", err)
 	}
 }

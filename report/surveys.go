@@ -112,7 +112,7 @@ func FromSurveys(ctx context.Context, surveys []Survey, opt *SurveyOptions) (*Da
 			defer mapped.Release()
 			ballots = mapped
 		}
-		ipa, err := index.ImportancePerformanceOf(s.Design, ballots, yr.Index.Questionnaire, &o.Trend.Index)
+		ipa, err := index.ImportancePerformanceOf(ctx, s.Design, ballots, yr.Index.Questionnaire, &o.Trend.Index)
 		if err != nil {
 			return nil, fmt.Errorf("year %d: %w", yr.Year, err)
 		}

@@ -61,7 +61,7 @@ func TestFromSurveysIsThePipeline(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer b.Release()
-		ipa, err := index.ImportancePerformanceOf(s.Design, b, nil, &topt.Index)
+		ipa, err := index.ImportancePerformanceOf(context.Background(), s.Design, b, nil, &topt.Index)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package weighting
 
 import (
+	"context"
 	"encoding/csv"
 	"fmt"
 	"math/rand/v2"
@@ -175,7 +176,7 @@ func BenchmarkReplicateRake(b *testing.B) {
 	defer rec.Release()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := ApplyReplicates(spec, rec); err != nil {
+		if _, _, err := ApplyReplicates(context.Background(), spec, rec); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -200,7 +201,7 @@ func TestBenchCPU(t *testing.T) {
 	rec, spec := benchRecord(memory.DefaultAllocator, 40000)
 	defer rec.Release()
 	c2 := cpu()
-	if _, _, err := ApplyReplicates(spec, rec); err != nil {
+	if _, _, err := ApplyReplicates(context.Background(), spec, rec); err != nil {
 		t.Fatal(err)
 	}
 	c3 := cpu()

@@ -1,6 +1,7 @@
 package weighting_test
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -38,7 +39,7 @@ func TestCalibrateTrim(t *testing.T) {
 		if data == "apiclus1" {
 			opt = &sampling.DesignOptions{PSU: "dnum", FPC: "fpc"}
 		}
-		d, wrec, err := weighting.NewDesign(rec, spec, opt)
+		d, wrec, err := weighting.NewDesign(context.Background(), rec, spec, opt)
 		if err != nil {
 			t.Fatal(err)
 		}

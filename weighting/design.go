@@ -1,6 +1,7 @@
 package weighting
 
 import (
+	"context"
 	"errors"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -43,8 +44,9 @@ const (
 //
 // Rows that a nonresponse step leaves with weight 0 stay in the design
 // with weight 0 (R's subset semantics: their PSUs are kept). Errors are
-// those of Compile, Plan.Run, Plan.Replicate and sampling.NewDesign.
-func NewDesign(rec arrow.RecordBatch, spec *Spec, design *sampling.DesignOptions) (*sampling.Design, arrow.RecordBatch, error) {
+// those of Compile, Plan.Run, Plan.Replicate and sampling.NewDesign; ctx
+// is checked before each replicate's run, and its error returned.
+func NewDesign(ctx context.Context, rec arrow.RecordBatch, spec *Spec, design *sampling.DesignOptions) (*sampling.Design, arrow.RecordBatch, error) {
 	var ds sampling.DesignOptions
 	if design != nil {
 		ds = *design
@@ -73,7 +75,7 @@ func NewDesign(rec arrow.RecordBatch, spec *Spec, design *sampling.DesignOptions
 		if err != nil {
 			return nil, nil, err
 		}
-		if reps, err = plan.Replicate(d0); err != nil {
+		if reps, err = plan.Replicate(ctx, d0); err != nil {
 			return nil, nil, err
 		}
 	}

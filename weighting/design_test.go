@@ -1,6 +1,8 @@
 package weighting_test
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -56,7 +58,7 @@ func TestNewDesignMatchesR(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, rec, err := weighting.NewDesign(api, spec, &sampling.DesignOptions{Strata: "stype", FPC: "fpc"})
+		d, rec, err := weighting.NewDesign(context.Background(), api, spec, &sampling.DesignOptions{Strata: "stype", FPC: "fpc"})
 		if err != nil {
 			t.Fatalf("%s: %v", cs, err)
 		}
@@ -107,7 +109,7 @@ func TestNewDesignMatchesR(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, v := range []sampling.VarianceMethod{sampling.Linearization, sampling.JKn} {
-			d, rec, err := weighting.NewDesign(sip, spec, &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc", Nest: true, Variance: v})
+			d, rec, err := weighting.NewDesign(context.Background(), sip, spec, &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc", Nest: true, Variance: v})
 			if err != nil {
 				t.Fatalf("%s %v: %v", cs, v, err)
 			}
@@ -143,8 +145,18 @@ func TestNewDesignErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, ds := range []*sampling.DesignOptions{{Weight: "pw"}, {RepWeightsPrefix: "r"}, nil} {
-		if _, _, err := weighting.NewDesign(api, spec, ds); err == nil {
+		if _, _, err := weighting.NewDesign(context.Background(), api, spec, ds); err == nil {
 			t.Errorf("%+v: no error", ds)
 		}
+	}
+	// a cancelled context stops the replicate runs with its error
+	ok, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "pw", "steps": [{"poststratify": {"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := weighting.NewDesign(ctx, api, ok, &sampling.DesignOptions{Strata: "stype", Variance: sampling.JKn}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: error %v, want context.Canceled", err)
 	}
 }

@@ -1,6 +1,7 @@
 package weighting_test
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 
@@ -61,7 +62,7 @@ func ExampleNewDesign() {
 	if err != nil {
 		panic(err)
 	}
-	d, weighted, err := weighting.NewDesign(rec, spec, &sampling.DesignOptions{Strata: "stype", FPC: "fpc"})
+	d, weighted, err := weighting.NewDesign(context.Background(), rec, spec, &sampling.DesignOptions{Strata: "stype", FPC: "fpc"})
 	if err != nil {
 		panic(err)
 	}

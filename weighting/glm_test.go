@@ -1,6 +1,7 @@
 package weighting_test
 
 import (
+	"context"
 	"path/filepath"
 	"testing"
 
@@ -23,7 +24,7 @@ func TestLogisticPostStratified(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, wrec, err := weighting.NewDesign(rec, spec, &sampling.DesignOptions{PSU: "dnum", FPC: "fpc"})
+	d, wrec, err := weighting.NewDesign(context.Background(), rec, spec, &sampling.DesignOptions{PSU: "dnum", FPC: "fpc"})
 	if err != nil {
 		t.Fatal(err)
 	}

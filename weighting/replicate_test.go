@@ -1,6 +1,7 @@
 package weighting
 
 import (
+	"context"
 	"math"
 	"path/filepath"
 	"strconv"
@@ -83,7 +84,7 @@ func TestApplyReplicatesR(t *testing.T) {
 	for _, cs := range []string{"none", "ps", "rake", "cal_linear", "cal_raking", "cal_logit"} {
 		js := strings.TrimSuffix(specs[cs], "}") + `, "replicates": {"type": "jk1", "psu": "dnum", "fpc": "fpc"}}`
 		spec := mustSpec(t, js)
-		res, reps, err := ApplyReplicates(spec, rec)
+		res, reps, err := ApplyReplicates(context.Background(), spec, rec)
 		if err != nil {
 			t.Fatalf("%s: %v", cs, err)
 		}

@@ -1,6 +1,7 @@
 package weighting
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 
@@ -55,8 +56,9 @@ func ReplicateDesignSpec(spec *Spec) *sampling.DesignOptions {
 // whose replicate weight is 0 (the deleted PSU of a jackknife replicate, a
 // PSU not drawn by the bootstrap) are dropped rows of that replicate. A
 // step that fails on one replicate (an empty cell after deleting a PSU) is
-// an error naming the replicate: collapse cells.
-func (p *Plan) Replicate(d *sampling.Design) (*Replicates, error) {
+// an error naming the replicate: collapse cells. ctx is checked before
+// each replicate.
+func (p *Plan) Replicate(ctx context.Context, d *sampling.Design) (*Replicates, error) {
 	R := d.Replicates()
 	if R == 0 {
 		panic("weighting: Plan.Replicate: not a replicate design")
@@ -64,6 +66,9 @@ func (p *Plan) Replicate(d *sampling.Design) (*Replicates, error) {
 	out := &Replicates{Type: d.Variance().String(), Weights: make([][]float64, R), Steps: make([][]StepResult, R)}
 	out.Scale, out.RScales = d.ReplicateScales()
 	for r := 0; r < R; r++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		res, err := p.run(d.ReplicateWeights(r), true)
 		if err != nil {
 			return nil, fmt.Errorf("weighting: replicate %d of %d: %w", r+1, R, err)
@@ -76,7 +81,7 @@ func (p *Plan) Replicate(d *sampling.Design) (*Replicates, error) {
 
 // ApplyReplicates is Apply followed, when spec.Replicates is set, by
 // building the replicate design over rec and Plan.Replicate.
-func ApplyReplicates(spec *Spec, rec arrow.RecordBatch) (*Result, *Replicates, error) {
+func ApplyReplicates(ctx context.Context, spec *Spec, rec arrow.RecordBatch) (*Result, *Replicates, error) {
 	plan, err := Compile(spec, rec)
 	if err != nil {
 		return nil, nil, err
@@ -92,7 +97,7 @@ func ApplyReplicates(spec *Spec, rec arrow.RecordBatch) (*Result, *Replicates, e
 	if err != nil {
 		return nil, nil, fmt.Errorf("weighting: replicates: %w", err)
 	}
-	reps, err := plan.Replicate(d)
+	reps, err := plan.Replicate(ctx, d)
 	if err != nil {
 		return nil, nil, err
 	}

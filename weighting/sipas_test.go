@@ -1,6 +1,7 @@
 package weighting
 
 import (
+	"context"
 	"math"
 	"os"
 	"path/filepath"
@@ -90,7 +91,7 @@ func TestGoldenSIPAS(t *testing.T) {
 			seLin := math.Sqrt(linVar(z, sStr, pStr, fpc))
 			// JKn replicates, every step re-run per replicate
 			spec := mustSpec(t, strings.TrimSuffix(strings.TrimSpace(string(js)), "}")+`, "replicates": {"type": "jkn", "strata": "stratum", "psu": "psu", "fpc": "fpc"}}`)
-			_, reps, err := ApplyReplicates(spec, rec)
+			_, reps, err := ApplyReplicates(context.Background(), spec, rec)
 			if err != nil {
 				t.Fatal(err)
 			}

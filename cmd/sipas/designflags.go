@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -217,7 +218,7 @@ func (f *designFlags) columns() []string {
 // sampling.NewDesign over rec itself, or with --weighting
 // weighting.NewDesign, whose linearized or replicate variances account for
 // the weighting steps.
-func (f *designFlags) design(rec arrow.RecordBatch, spec *sampling.DesignOptions) (*sampling.Design, arrow.RecordBatch, error) {
+func (f *designFlags) design(ctx context.Context, rec arrow.RecordBatch, spec *sampling.DesignOptions) (*sampling.Design, arrow.RecordBatch, error) {
 	if f.wspec == nil {
 		d, err := sampling.NewDesign(rec, spec)
 		if err != nil {
@@ -230,7 +231,7 @@ func (f *designFlags) design(rec arrow.RecordBatch, spec *sampling.DesignOptions
 		rec.Retain()
 		return d, rec, nil
 	}
-	d, out, err := weighting.NewDesign(rec, f.wspec, spec)
+	d, out, err := weighting.NewDesign(ctx, rec, f.wspec, spec)
 	if err != nil {
 		return nil, nil, badInput(fmt.Errorf("--weighting %s: %w", f.weighting, designHint(err)))
 	}
@@ -344,7 +345,7 @@ func (f *designFlags) read(e *env, path string, spec *sampling.DesignOptions, co
 		return nil, nil, readError(err)
 	}
 	defer raw.Release()
-	d, rec, err := f.design(raw, spec)
+	d, rec, err := f.design(e.ctx, raw, spec)
 	var ie *inputError
 	if errors.As(err, &ie) {
 		err = badInput(fmt.Errorf("%s: %w", displayName(path), ie.err))

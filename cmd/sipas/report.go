@@ -139,7 +139,7 @@ func runReport(e *env, c *command, args []string) error {
 			return badInput(fmt.Errorf("%s: no column %q for --by", yd.file, *by))
 		}
 	}
-	tyears, release, err := byYear.designs(df, spec, years, nil)
+	tyears, release, err := byYear.designs(e.ctx, df, spec, years, nil)
 	if err != nil {
 		return err
 	}

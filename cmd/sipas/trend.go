@@ -160,7 +160,7 @@ func runTrend(e *env, c *command, args []string) error {
 		return usagef("--base-year %d is not among the data's years %v", *baseYear, yearList)
 	}
 
-	years, release, err := byYear.designs(df, spec, yearList, qOf)
+	years, release, err := byYear.designs(e.ctx, df, spec, yearList, qOf)
 	if err != nil {
 		return err
 	}

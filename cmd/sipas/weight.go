@@ -63,7 +63,7 @@ func runWeight(e *env, c *command, args []string) error {
 	if err := outputColumnsFree(rec, *specPath, spec); err != nil {
 		return err
 	}
-	res, reps, err := weighting.ApplyReplicates(spec, rec)
+	res, reps, err := weighting.ApplyReplicates(e.ctx, spec, rec)
 	if err != nil {
 		return badInput(fmt.Errorf("%s: %w", *specPath, err))
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"slices"
 
@@ -83,7 +84,7 @@ func (s yearSet) release() {
 // index.ProvincesIn), so that `trend` and `report` estimate on the same
 // designs. qOf gives a year's own questionnaire (nil: the default one).
 // The caller calls release after the last use of the ballots.
-func (s yearSet) designs(df *designFlags, spec *sampling.DesignOptions, years []int, qOf map[int]*index.Questionnaire) (out []index.TrendYear, release func(), err error) {
+func (s yearSet) designs(ctx context.Context, df *designFlags, spec *sampling.DesignOptions, years []int, qOf map[int]*index.Questionnaire) (out []index.TrendYear, release func(), err error) {
 	var recs []arrow.RecordBatch
 	release = func() {
 		for _, r := range recs {
@@ -92,7 +93,7 @@ func (s yearSet) designs(df *designFlags, spec *sampling.DesignOptions, years []
 	}
 	for _, y := range years {
 		yd := s[y]
-		d, rec, err := df.design(yd.rec, spec)
+		d, rec, err := df.design(ctx, yd.rec, spec)
 		if err != nil {
 			release()
 			return nil, func() {}, badInput(fmt.Errorf("%s, year %d: %w", yd.file, y, err))

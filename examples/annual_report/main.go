@@ -68,7 +68,7 @@ func run(w io.Writer, in, out, by string, year int) error {
 
 	// 3. What to fix first: importance (correlation with the rest of the
 	// ballot) against performance of every criterion, by the same column.
-	ipa, err := index.ImportancePerformanceOf(design, val.Clean, q, &index.Options{By: []string{by}})
+	ipa, err := index.ImportancePerformanceOf(context.Background(), design, val.Clean, q, &index.Options{By: []string{by}})
 	if err != nil {
 		return err
 	}
