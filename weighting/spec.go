@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -16,6 +18,61 @@ type Spec struct {
 	Steps        []Step         // run in order; none leaves the weights unchanged
 	Replicates   *ReplicateSpec // nil: no replicate weights
 	Output       OutputSpec
+}
+
+// ClassSets lists the column sets of the spec's weighting classes and
+// margins (nonresponse classes, post-strata, raking and calibration
+// margins), in step order, repeats included.
+func (s *Spec) ClassSets() [][]string {
+	var out [][]string
+	for _, st := range s.Steps {
+		switch {
+		case st.Nonresponse != nil:
+			out = append(out, st.Nonresponse.Classes)
+		case st.PostStratify != nil:
+			out = append(out, st.PostStratify.By)
+		case st.Rake != nil:
+			for _, m := range st.Rake.Margins {
+				out = append(out, m.By)
+			}
+		case st.Calibrate != nil:
+			for _, m := range st.Calibrate.Margins {
+				out = append(out, m.By)
+			}
+		}
+	}
+	return out
+}
+
+// Columns lists every input column the spec reads — the design weight,
+// the classes and margins, the response flags, the calibration variables
+// (sorted) and the replicate design's strata, PSU and fpc — each once, in
+// that order, so that a reader can load only those.
+func (s *Spec) Columns() []string {
+	var c []string
+	add := func(names ...string) {
+		for _, n := range names {
+			if n != "" && !slices.Contains(c, n) {
+				c = append(c, n)
+			}
+		}
+	}
+	add(s.DesignWeight)
+	for _, set := range s.ClassSets() {
+		add(set...)
+	}
+	for _, st := range s.Steps {
+		if nr := st.Nonresponse; nr != nil {
+			add(nr.Responded, nr.Returned)
+		}
+		if cal := st.Calibrate; cal != nil {
+			add(slices.Sorted(maps.Keys(cal.Numeric))...)
+		}
+	}
+	if r := s.Replicates; r != nil {
+		add(r.Strata, r.PSU, r.FPC)
+	}
+	return c
 }
 
 // Step is one weighting step; exactly one field is non-nil.

@@ -2,6 +2,7 @@ package weighting
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -119,5 +120,36 @@ func TestParseDefaults(t *testing.T) {
 	s, err = ParseSpecBytes([]byte(`{"replicates": {"type": "bootstrap", "strata": "s", "psu": "p", "seed": 7}}`))
 	if err != nil || s.Replicates.N != 200 || s.Replicates.Seed != 7 {
 		t.Errorf("%+v %v", s.Replicates, err)
+	}
+}
+
+// TestSpecColumns: every column a spec reads, once each, in the order the
+// doc gives (design weight, classes and margins, response flags, sorted
+// calibration variables, replicate design).
+func TestSpecColumns(t *testing.T) {
+	spec, err := ParseSpecBytes([]byte(`{
+  "design_weight": "pw",
+  "steps": [
+    {"nonresponse": {"classes": ["province", "level"], "responded": "responded", "returned": "returned"}},
+    {"poststratify": {"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}},
+    {"rake": {"margins": [
+        {"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}},
+        {"by": ["sch.wide"], "totals": {"No": 1072, "Yes": 5122}}]}},
+    {"calibrate": {"method": "linear", "margins": [{"by": ["level", "stype"], "totals": {"a:E": 1}}],
+      "numeric": {"enroll": 3811472, "api00": 1}}}],
+  "replicates": {"type": "jkn", "strata": "stratum", "psu": "dnum", "fpc": "fpc"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSets := [][]string{{"province", "level"}, {"stype"}, {"stype"}, {"sch.wide"}, {"level", "stype"}}
+	if got := spec.ClassSets(); !slices.EqualFunc(got, wantSets, slices.Equal) {
+		t.Errorf("ClassSets %q, want %q", got, wantSets)
+	}
+	want := []string{"pw", "province", "level", "stype", "sch.wide", "responded", "returned", "api00", "enroll", "stratum", "dnum", "fpc"}
+	if got := spec.Columns(); !slices.Equal(got, want) {
+		t.Errorf("Columns %q, want %q", got, want)
+	}
+	if got := (&Spec{}).Columns(); len(got) != 0 {
+		t.Errorf("empty spec: Columns %q", got)
 	}
 }

@@ -208,7 +208,7 @@ func (f *designFlags) columns() []string {
 	c = append(c, splitList(f.psu)...)
 	c = append(c, splitList(f.fpc)...)
 	if f.wspec != nil {
-		c = append(c, specColumns(f.wspec)...)
+		c = append(c, f.wspec.Columns()...)
 	}
 	return c
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,11 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/index/rank"
@@ -195,59 +189,6 @@ func requireColumn(path, col string) error {
 		return badInput(fmt.Errorf("%s: no year column %q (columns: %s); name the column holding the survey year with --year-col", displayName(path), col, strings.Join(names, ", ")))
 	}
 	return nil
-}
-
-// splitByYear splits rec by the integer values of its year column; rows
-// keep their order within a year. The caller releases the parts.
-func splitByYear(rec arrow.RecordBatch, col, file string) (map[int]arrow.RecordBatch, error) {
-	idx := rec.Schema().FieldIndices(col)
-	if len(idx) == 0 {
-		return nil, badInput(fmt.Errorf("%s: no year column %q; name the column holding the survey year with --year-col", file, col))
-	}
-	vals, valid, err := arrowio.Ints(rec.Column(idx[0]))
-	if err != nil {
-		return nil, badInput(fmt.Errorf("%s, year column %q: %w", file, col, err))
-	}
-	if rec.NumRows() == 0 {
-		return nil, badInput(fmt.Errorf("%s: no ballots", file))
-	}
-	var years []int
-	for i, v := range vals {
-		if valid != nil && !valid[i] {
-			return nil, badInput(fmt.Errorf("%s, row %d: the year column %q is empty; every ballot needs its survey year", file, i+1, col))
-		}
-		if v < 1900 || v > 2200 {
-			return nil, badInput(fmt.Errorf("%s, row %d: year %d in column %q is not a survey year", file, i+1, v, col))
-		}
-		if !slices.Contains(years, int(v)) {
-			years = append(years, int(v))
-		}
-	}
-	out := map[int]arrow.RecordBatch{}
-	if len(years) == 1 {
-		rec.Retain()
-		out[years[0]] = rec
-		return out, nil
-	}
-	ctx := compute.WithAllocator(context.Background(), memory.DefaultAllocator)
-	for _, y := range years {
-		b := array.NewBooleanBuilder(memory.DefaultAllocator)
-		for _, v := range vals {
-			b.Append(int(v) == y)
-		}
-		mask := b.NewBooleanArray()
-		b.Release()
-		part, err := compute.FilterRecordBatch(ctx, rec, mask, compute.DefaultFilterOptions())
-		mask.Release()
-		if err != nil {
-			for _, r := range out {
-				r.Release()
-			}
-			return nil, err
-		}
-		out[y] = part
-	}
-	return out, nil
 }
 
 // trendDesignJSON is one year's entry of the "design" list.

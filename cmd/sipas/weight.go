@@ -220,7 +220,7 @@ func printWeighting(w io.Writer, in, specPath string, spec *weighting.Spec, rec 
 
 	// final weights per class of every margin or weighting class of the spec
 	seen := map[string]bool{}
-	for _, cols := range specClassSets(spec) {
+	for _, cols := range spec.ClassSets() {
 		key := strings.Join(cols, "*")
 		if seen[key] {
 			continue
@@ -285,63 +285,6 @@ func classTable(w io.Writer, cs []weighting.ClassDiagnostics) {
 		diagRow(tw, c.Label, c.Diagnostics)
 	}
 	tw.Flush()
-}
-
-// specClassSets lists the column sets of the spec's weighting classes and
-// margins, in step order.
-func specClassSets(spec *weighting.Spec) [][]string {
-	var out [][]string
-	for _, st := range spec.Steps {
-		switch {
-		case st.Nonresponse != nil:
-			out = append(out, st.Nonresponse.Classes)
-		case st.PostStratify != nil:
-			out = append(out, st.PostStratify.By)
-		case st.Rake != nil:
-			for _, m := range st.Rake.Margins {
-				out = append(out, m.By)
-			}
-		case st.Calibrate != nil:
-			for _, m := range st.Calibrate.Margins {
-				out = append(out, m.By)
-			}
-		}
-	}
-	return out
-}
-
-// specColumns lists every column the spec reads (design weight, classes,
-// margins, flags, calibration variables, replicate design columns), for
-// commands that project the columns they read.
-func specColumns(spec *weighting.Spec) []string {
-	var c []string
-	if spec.DesignWeight != "" {
-		c = append(c, spec.DesignWeight)
-	}
-	for _, set := range specClassSets(spec) {
-		c = append(c, set...)
-	}
-	for _, st := range spec.Steps {
-		if nr := st.Nonresponse; nr != nil {
-			c = append(c, nr.Responded)
-			if nr.Returned != "" {
-				c = append(c, nr.Returned)
-			}
-		}
-		if cal := st.Calibrate; cal != nil {
-			for v := range cal.Numeric {
-				c = append(c, v)
-			}
-		}
-	}
-	if r := spec.Replicates; r != nil {
-		for _, s := range []string{r.Strata, r.PSU, r.FPC} {
-			if s != "" {
-				c = append(c, s)
-			}
-		}
-	}
-	return c
 }
 
 // outputColumnsFree refuses a spec whose output columns (the final weight,

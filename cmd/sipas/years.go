@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -22,19 +23,20 @@ type yearData struct {
 // (each year is its own design).
 type yearSet map[int]yearData
 
-// add takes the parts of one file split by year (splitByYear); a year
-// already read from another file is an error, and the parts are released.
-func (s yearSet) add(parts map[int]arrow.RecordBatch, file string) error {
-	for y := range parts {
-		if prev, dup := s[y]; dup {
-			for _, r := range parts {
-				r.Release()
+// add takes the parts of one file split by year (index.SplitYears); a
+// year already read from another file is an error, and the parts are
+// released.
+func (s yearSet) add(parts []index.YearBatch, file string) error {
+	for _, p := range parts {
+		if prev, dup := s[p.Year]; dup {
+			for _, q := range parts {
+				q.Ballots.Release()
 			}
-			return badInput(fmt.Errorf("year %d is in both %s and %s: give each year's ballots in one file (each year is one design)", y, prev.file, file))
+			return badInput(fmt.Errorf("year %d is in both %s and %s: give each year's ballots in one file (each year is one design)", p.Year, prev.file, file))
 		}
 	}
-	for y, r := range parts {
-		s[y] = yearData{file, r}
+	for _, p := range parts {
+		s[p.Year] = yearData{file, p.Ballots}
 	}
 	return nil
 }
@@ -51,10 +53,13 @@ func (s yearSet) read(in, yearCol string, single bool, opts ...arrowio.Option) e
 		s[0] = yearData{displayName(in), rec}
 		return nil
 	}
-	parts, err := splitByYear(rec, yearCol, displayName(in))
+	parts, err := index.SplitYears(rec, yearCol)
 	rec.Release()
+	if errors.Is(err, index.ErrMissingColumn) {
+		return badInput(fmt.Errorf("%s: %w; name the year column with --year-col", displayName(in), err))
+	}
 	if err != nil {
-		return err
+		return badInput(fmt.Errorf("%s: %w", displayName(in), err))
 	}
 	return s.add(parts, displayName(in))
 }
