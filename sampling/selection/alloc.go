@@ -17,9 +17,9 @@ var ErrCountsNotMet = errors.New("sample counts cannot be met")
 // strata. It is the "allocation" object of DESIGN.json. The zero value (or
 // a nil pointer) is proportional allocation without bounds.
 type AllocationSpec struct {
-	// Method is "equal", "proportional" (the default when empty), "neyman"
-	// (with SD), "optimal" (with SD and Cost) or "power" (with Q).
-	Method string `json:"method,omitempty"`
+	// Method is Equal, Proportional (the default when empty), Neyman (with
+	// SD), Optimal (with SD and Cost) or Power (with Q).
+	Method AllocationMethod `json:"method,omitempty"`
 	// Min and Max bound each stratum's count (0: no bound). Both are capped at
 	// the stratum's population N_h: a stratum smaller than Min is taken whole.
 	Min int `json:"min,omitempty"`
@@ -55,22 +55,22 @@ func allocWeights(spec AllocationSpec, strata []StratumInfo) ([]float64, error) 
 	for i, s := range strata {
 		N := float64(s.N)
 		switch spec.Method {
-		case "equal":
+		case Equal:
 			w[i] = 1
-		case "", "proportional":
+		case "", Proportional:
 			w[i] = N
-		case "neyman", "optimal":
+		case Neyman, Optimal:
 			if !(s.SD >= 0) || math.IsInf(s.SD, 0) {
 				return nil, fmt.Errorf("stratum %q: allocation.sd is %v; it must be a non-negative number", s.Key, s.SD)
 			}
 			w[i] = N * s.SD
-			if spec.Method == "optimal" {
+			if spec.Method == Optimal {
 				if !(s.Cost > 0) || math.IsInf(s.Cost, 0) {
 					return nil, fmt.Errorf("stratum %q: allocation.cost is %v; it must be a positive number", s.Key, s.Cost)
 				}
 				w[i] /= math.Sqrt(s.Cost)
 			}
-		case "power":
+		case Power:
 			w[i] = math.Pow(N, spec.Q)
 		default:
 			return nil, fmt.Errorf("allocation.method %q is unknown; use equal, proportional, neyman, optimal or power", spec.Method)
@@ -102,7 +102,7 @@ func AllocateFloat(n int, opt *AllocationSpec, strata []StratumInfo) ([]float64,
 	if spec.Max > 0 && spec.Min > spec.Max {
 		return nil, fmt.Errorf("allocation.min (%d) is larger than allocation.max (%d)", spec.Min, spec.Max)
 	}
-	if spec.Method == "power" && !(spec.Q >= 0 && spec.Q <= 1) {
+	if spec.Method == Power && !(spec.Q >= 0 && spec.Q <= 1) {
 		return nil, fmt.Errorf("allocation.q is %v; power allocation needs 0 ≤ q ≤ 1", spec.Q)
 	}
 	H := len(strata)

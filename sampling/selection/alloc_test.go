@@ -38,7 +38,7 @@ func TestAllocateAgainstR(t *testing.T) {
 	}
 	for _, k := range order {
 		strata := selGoldenStrata(t, k.set)
-		spec := AllocationSpec{Method: k.method, Q: selF(t, k.q), Min: selI(t, k.min), Max: selI(t, k.max)}
+		spec := AllocationSpec{Method: AllocationMethod(k.method), Q: selF(t, k.q), Min: selI(t, k.min), Max: selI(t, k.max)}
 		n := selI(t, k.n)
 		x, err := AllocateFloat(n, &spec, strata)
 		if err != nil {
@@ -68,7 +68,7 @@ func TestAllocateInvariants(t *testing.T) {
 	strata := []StratumInfo{{Key: "a", N: 10}, {Key: "b", N: 1000}, {Key: "c", N: 5000}, {Key: "d", N: 3}}
 	for _, method := range []string{"equal", "proportional", "power"} {
 		for _, n := range []int{0, 1, 17, 200, 1500, 6013} {
-			spec := AllocationSpec{Method: method, Q: 0.5, Min: 5}
+			spec := AllocationSpec{Method: AllocationMethod(method), Q: 0.5, Min: 5}
 			got, err := Allocate(n, &spec, strata)
 			if err != nil {
 				t.Fatalf("%s n=%d: %v", method, n, err)

@@ -77,9 +77,9 @@ type MOESpec struct {
 type StageSpec struct {
 	// Unit is the frame column identifying the stage's units, or "row".
 	Unit string `json:"unit"`
-	// Method is "srs", "systematic", "pps_systematic" or "census"
-	// (the row stage: "srs", "systematic" or "census").
-	Method string `json:"method"`
+	// Method is SRS, Systematic, PPSSystematic or Census (the row stage:
+	// SRS, Systematic or Census).
+	Method StageMethod `json:"method"`
 	// Size names the frame column whose sum over a unit's rows is its size
 	// measure for "pps_systematic"; empty: the number of rows (transactions).
 	Size string `json:"size,omitempty"`
@@ -203,7 +203,7 @@ func (d *SampleDesign) Validate() error {
 	}
 	if m := d.Size.MOE; m != nil {
 		kinds++
-		if err := (SizeRule{Method: "moe", E: m.E, Opt: CochranOptions{P: m.P, Level: m.Level, Deff: m.Deff}}).check(); err != nil {
+		if err := (SizeRule{Method: MOE, E: m.E, Opt: CochranOptions{P: m.P, Level: m.Level, Deff: m.Deff}}).check(); err != nil {
 			return &SampleDesignError{Field: "size.moe", Err: err}
 		}
 		by = m.By
@@ -227,16 +227,16 @@ func (d *SampleDesign) Validate() error {
 	}
 	a := d.Allocation
 	switch a.Method {
-	case "", "equal", "proportional":
-	case "neyman":
+	case "", Equal, Proportional:
+	case Neyman:
 		if a.SD == "" {
 			return selDesignErr("allocation.sd", "neyman allocation needs a column of standard deviations")
 		}
-	case "optimal":
+	case Optimal:
 		if a.SD == "" || a.Cost == "" {
 			return selDesignErr("allocation", "optimal allocation needs both sd and cost columns")
 		}
-	case "power":
+	case Power:
 		if !(a.Q >= 0 && a.Q <= 1) {
 			return selDesignErr("allocation.q", "must be in [0, 1], got %v", a.Q)
 		}
@@ -247,7 +247,7 @@ func (d *SampleDesign) Validate() error {
 		return selDesignErr("allocation", "min and max must be non-negative with min ≤ max")
 	}
 	if len(d.Stages) == 0 {
-		d.Stages = []StageSpec{{Unit: "row", Method: "srs"}}
+		d.Stages = []StageSpec{{Unit: "row", Method: SRS}}
 	}
 	seen := map[string]bool{}
 	for i, st := range d.Stages {
@@ -264,8 +264,8 @@ func (d *SampleDesign) Validate() error {
 		}
 		seen[st.Unit] = true
 		switch st.Method {
-		case "srs", "systematic", "census":
-		case "pps_systematic":
+		case SRS, Systematic, Census:
+		case PPSSystematic:
 			if last {
 				return selDesignErr(f+".method", "pps_systematic is for unit stages; the row stage is srs, systematic or census")
 			}
@@ -277,7 +277,7 @@ func (d *SampleDesign) Validate() error {
 				return selDesignErr(f+".n", "the row stage's count comes from size and allocation; remove n")
 			}
 		} else {
-			if st.Method != "census" && st.N < 1 {
+			if st.Method != Census && st.N < 1 {
 				return selDesignErr(f+".n", "must be at least 1, got %d", st.N)
 			}
 			if len(st.Sort) > 0 {
@@ -285,14 +285,14 @@ func (d *SampleDesign) Validate() error {
 			}
 		}
 		if st.Certainty != nil {
-			if st.Method != "pps_systematic" {
+			if st.Method != PPSSystematic {
 				return selDesignErr(f+".certainty", "certainty units need method pps_systematic")
 			}
 			if st.Certainty.Column == "" {
 				return selDesignErr(f+".certainty.column", "missing")
 			}
 		}
-		if st.Size != "" && st.Method != "pps_systematic" {
+		if st.Size != "" && st.Method != PPSSystematic {
 			return selDesignErr(f+".size", "a size measure is for pps_systematic")
 		}
 	}

@@ -181,7 +181,7 @@ func selScanTree(ctx context.Context, frame SampleFrame, d *SampleDesign, withSt
 		if !has(st.Unit) {
 			return nil, &SampleFrameError{Column: st.Unit, Err: fmt.Errorf("stage unit column (design field stages[%d].unit) is not in the frame; columns: %s", s, selNames(schema))}
 		}
-		if st.Method == "pps_systematic" && st.Size != "" {
+		if st.Method == PPSSystematic && st.Size != "" {
 			if !has(st.Size) {
 				return nil, &SampleFrameError{Column: st.Size, Err: fmt.Errorf("size measure column (design field stages[%d].size) is not in the frame; columns: %s", s, selNames(schema))}
 			}
@@ -207,7 +207,7 @@ func selScanTree(ctx context.Context, frame SampleFrame, d *SampleDesign, withSt
 				return nil, &SampleFrameError{Column: c, Err: fmt.Errorf("sort column (design field stages[%d].sort) is not in the frame; columns: %s", len(d.Stages)-1, selNames(schema))}
 			}
 		}
-		if keepRows && last.Method != "census" {
+		if keepRows && last.Method != Census {
 			t.sortCols = last.Sort
 			need = append(need, last.Sort...)
 		}
@@ -558,10 +558,10 @@ func (t *selTree) sizes() ([]int, []selDomain, error) {
 			n = sizeCeil(float64(d.Size.Total) / rate)
 		case d.Size.Yamane != nil:
 			y := d.Size.Yamane
-			n, err = SizeRule{Method: "yamane", E: y.E, Rate: d.ResponseRate, Min: y.Min, Max: y.Max}.Size(int(N))
+			n, err = SizeRule{Method: Yamane, E: y.E, Rate: d.ResponseRate, Min: y.Min, Max: y.Max}.Size(int(N))
 		case d.Size.MOE != nil:
 			m := d.Size.MOE
-			n, err = SizeRule{Method: "moe", E: m.E, Opt: CochranOptions{P: m.P, Level: m.Level, Deff: m.Deff}, Rate: d.ResponseRate, Min: m.Min, Max: m.Max}.Size(int(N))
+			n, err = SizeRule{Method: MOE, E: m.E, Opt: CochranOptions{P: m.P, Level: m.Level, Deff: m.Deff}, Rate: d.ResponseRate, Min: m.Min, Max: m.Max}.Size(int(N))
 		}
 		if err != nil {
 			return nil, nil, &SampleDesignError{Field: "size", Err: err}

@@ -96,7 +96,7 @@ func SelectSample(ctx context.Context, frame SampleFrame, d *SampleDesign, rng *
 	}
 	extra = append(extra, SamplePiColumn, SampleWeightColumn, SamplePSUColumn)
 	first := d.Stages[0].Method
-	withFPC := first == "srs" || first == "systematic"
+	withFPC := first == SRS || first == Systematic
 	if withFPC {
 		extra = append(extra, SampleFPCColumn)
 	}
@@ -166,7 +166,7 @@ func (s *selRun) selectUnits(h, n int) ([]int32, error) {
 		parents = next
 	}
 	spec := s.d.Stages[len(s.d.Stages)-1]
-	if spec.Method == "census" {
+	if spec.Method == Census {
 		for _, p := range parents {
 			s.m[p] = int(t.rows[p])
 		}
@@ -185,7 +185,7 @@ func (s *selRun) selectUnits(h, n int) ([]int32, error) {
 		}
 		return nil, &SampleFrameError{Stratum: t.stratumID[h], Err: fmt.Errorf("%w: %d rows to select but the %s hold only %d rows; raise the stages' n or lower the size", ErrCountsNotMet, n, unit, R)}
 	}
-	alloc, err := Allocate(n, &AllocationSpec{Method: "equal"}, info)
+	alloc, err := Allocate(n, &AllocationSpec{Method: Equal}, info)
 	if err != nil {
 		return nil, &SampleFrameError{Stratum: t.stratumID[h], Err: err}
 	}
@@ -203,7 +203,7 @@ func (s *selRun) selectStage(h, st int, p int32) ([]int32, error) {
 	units := t.children[p]
 	N := len(units)
 	n := spec.N
-	if spec.Method == "census" || (st > 0 && n >= N) {
+	if spec.Method == Census || (st > 0 && n >= N) {
 		for _, u := range units {
 			s.pi[u] = 1
 		}
@@ -215,9 +215,9 @@ func (s *selRun) selectStage(h, st int, p int32) ([]int32, error) {
 	}
 	var sel []int32
 	switch spec.Method {
-	case "srs", "systematic":
+	case SRS, Systematic:
 		var idx []int
-		if spec.Method == "srs" {
+		if spec.Method == SRS {
 			idx = SelectSRS(s.rng, N, n)
 		} else {
 			idx = SelectSystematic(s.rng, N, n)
@@ -347,12 +347,12 @@ func (s *selRun) selectRows(leavesPer [][]int32) ([]selPicked, error) {
 			total += m
 			var idx []int
 			switch spec.Method {
-			case "census":
+			case Census:
 				idx = make([]int, len(seg))
 				for i := range idx {
 					idx[i] = i
 				}
-			case "srs":
+			case SRS:
 				idx = SelectSRS(s.rng, len(seg), m)
 			default:
 				idx = SelectSystematic(s.rng, len(seg), m)
@@ -517,7 +517,7 @@ func (s *selRun) output(frame SampleFrame, picked []selPicked, withFPC bool) (ar
 			prod *= pi
 		}
 		last := 1.0
-		if s.d.Stages[k-1].Method != "census" {
+		if s.d.Stages[k-1].Method != Census {
 			last = float64(s.m[leaf]) / float64(t.rows[leaf])
 		}
 		piB[k-1].Append(last)
@@ -579,7 +579,7 @@ func (t *selTree) checkSizes() error {
 	walk = func(n int32, depth int) error {
 		if st := depth - t.nStrata - 1; st >= 0 {
 			spec := t.d.Stages[st]
-			if spec.Method == "pps_systematic" && spec.Size != "" && !(t.size[n] > 0) {
+			if spec.Method == PPSSystematic && spec.Size != "" && !(t.size[n] > 0) {
 				s := n
 				for d := depth; d > t.nStrata; d-- {
 					s = t.parent[s]

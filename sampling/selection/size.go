@@ -145,8 +145,8 @@ func sizePropVar(c float64, N int64, pq float64) float64 {
 // then the Min/Max bounds, then rounding up (the order of the DESIGN.json
 // format, docs/cli.md).
 type SizeRule struct {
-	// Method is "yamane" or "moe" (Cochran).
-	Method string
+	// Method is Yamane or MOE (Cochran).
+	Method SizeMethod
 	E      float64        // margin of error
 	Opt    CochranOptions // for "moe"
 	Min    float64        // lower bound after the response-rate inflation; 0 means none
@@ -166,9 +166,9 @@ func (r SizeRule) Size(N int) (int, error) {
 	}
 	var n float64
 	switch r.Method {
-	case "yamane":
+	case Yamane:
 		n = YamaneSizeFloat(N, r.E)
-	case "moe":
+	case MOE:
 		n = CochranSizeFloat(N, r.E, &r.Opt)
 	}
 	n /= rate
@@ -182,8 +182,8 @@ func (r SizeRule) Size(N int) (int, error) {
 }
 
 func (r SizeRule) check() error {
-	if r.Method != "yamane" && r.Method != "moe" {
-		panic("selection: SizeRule: unknown method " + r.Method)
+	if r.Method != Yamane && r.Method != MOE {
+		panic("selection: SizeRule: unknown method " + string(r.Method))
 	}
 	if !(r.E > 0 && r.E < 1) {
 		return fmt.Errorf("size.%s.e must be in (0, 1), got %v", r.Method, r.E)
@@ -191,7 +191,7 @@ func (r SizeRule) check() error {
 	if !(r.Rate >= 0 && r.Rate <= 1) {
 		return fmt.Errorf("response_rate must be in (0, 1], got %v", r.Rate)
 	}
-	if r.Method == "moe" {
+	if r.Method == MOE {
 		o := r.Opt
 		if o.P != 0 && !(o.P > 0 && o.P < 1) {
 			return fmt.Errorf("size.moe.p must be in (0, 1), got %v", o.P)

@@ -46,7 +46,7 @@ func TestSizesAgainstR(t *testing.T) {
 	for _, r := range rows {
 		N := int(selF(t, r["N"]))
 		e := selF(t, r["e"])
-		rule := SizeRule{Method: r["method"], E: e, Rate: selF(t, r["rate"]), Min: selF(t, r["min"]), Max: selF(t, r["max"])}
+		rule := SizeRule{Method: SizeMethod(r["method"]), E: e, Rate: selF(t, r["rate"]), Min: selF(t, r["min"]), Max: selF(t, r["max"])}
 		var base float64
 		if r["method"] == "yamane" {
 			base = YamaneSizeFloat(N, e)
