@@ -14,11 +14,12 @@ const pageHTML = `<!DOCTYPE html>
 body{font-family:"Noto Sans","Segoe UI",Roboto,Arial,sans-serif;margin:0 auto;max-width:1100px;padding:0 16px 40px;color:#222;line-height:1.45}
 h1{font-size:1.6em;margin:24px 0 4px}h2{font-size:1.25em;margin-top:36px;border-bottom:2px solid #5470c6;padding-bottom:4px}
 h3{font-size:1.05em;margin:18px 0 6px}
-table{border-collapse:collapse;margin:8px 0 16px;font-size:.9em}
+table{border-collapse:collapse;margin:8px 0 16px;font-size:.9em;display:block;max-width:100%;overflow-x:auto}
 th,td{border:1px solid #ccd;padding:3px 8px;text-align:right}th{background:#eef2fa}
 td.l,th.l{text-align:left}
 .chart{width:100%;margin:8px 0}
-.radars{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:8px}
+.radars{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(320px,100%),1fr));gap:8px}
+@media (max-width:600px){body{padding:0 8px 32px}table{font-size:.8em}th,td{padding:2px 5px}}
 .tier1{background:#e3f4e6}.tier2{background:#f1f9e6}.tier3{background:#fdeee4}.tier4{background:#fbe1df}
 .note{color:#555;font-size:.9em}
 .q-fix_first td:last-child{color:#d73027;font-weight:bold}.q-keep_up td:last-child{color:#1a9850}
@@ -166,19 +167,26 @@ nav a{margin-right:12px}
       if (window.console) { console.error("map " + geos[g].id + ": " + e); }
     }
   }
-  var els = document.querySelectorAll("div[data-chart]");
+  var els = document.querySelectorAll("div[data-chart]"), inst = [];
   for (var i = 0; i < els.length; i++) {
     var el = els[i];
     try {
       var src = document.getElementById("opt-" + el.id);
       var option = JSON.parse(src.textContent);
-      echarts.init(el, null, {renderer: "canvas"}).setOption(option);
+      var c = echarts.init(el, null, {renderer: "canvas"});
+      c.setOption(option);
+      inst.push(c);
       done++;
     } catch (e) {
       failed++;
       if (window.console) { console.error("chart " + el.id + ": " + e); }
     }
   }
+  // The charts follow the width of the window (a phone turned, a window
+  // resized).
+  window.addEventListener("resize", function () {
+    for (var k = 0; k < inst.length; k++) { inst[k].resize(); }
+  });
   document.body.setAttribute("data-rendered", String(done));
   document.body.setAttribute("data-chart-errors", String(failed));
 })();

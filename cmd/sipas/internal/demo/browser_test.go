@@ -3,15 +3,19 @@ package demo
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"testing"
 
+	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/index/rank"
 	"github.com/sipas-go/sipas/internal/browsertest"
 	"github.com/sipas-go/sipas/report"
 )
 
 // TestBrowserDemoReport renders the demo pipeline's report (two years of
 // the synthetic survey, 63 provinces, with validation and response rates)
-// and loads it in headless Chromium with the network cut.
+// in Vietnamese and in English, and loads it in headless Chromium with the
+// network cut, at 390 px (a phone) and 1400 px.
 func TestBrowserDemoReport(t *testing.T) {
 	bin := browsertest.Chromium(t)
 	if testing.Short() {
@@ -22,19 +26,34 @@ func TestBrowserDemoReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer res.Release()
-	var ys []report.YearInput
+	// The report as `sipas demo` builds it: trends, ranks with their
+	// confidence sets, strengths and weaknesses, importance–performance.
+	var surveys []report.Survey
 	for _, y := range res.Years {
-		ys = append(ys, report.YearInput{Year: y.Year, Result: y.Index, Validation: y.Validation,
+		surveys = append(surveys, report.Survey{Year: y.Year, Design: y.Design, Ballots: y.Ballots, Validation: y.Validation,
 			Nonresponse: y.Nonresponse, Issued: y.Issued, Returned: y.Returned})
 	}
-	d, err := report.FromYears(ys, &report.BuildOptions{Methods: report.Methods{Weighted: true, Variance: "linearization", CI: "logit",
-		Design: "strata: province; PSU: district or commune; nonresponse adjustment by stratum"}})
+	d, err := report.FromSurveys(context.Background(), surveys, &report.SurveyOptions{
+		Trend: index.TrendOptions{Index: index.Options{By: []string{"province"}},
+			Compare: index.CompareOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 1000}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var page bytes.Buffer
-	if err := report.WriteHTML(&page, d, nil); err != nil {
-		t.Fatal(err)
+	for _, lang := range []report.Lang{report.LangVI, report.LangEN} {
+		var page bytes.Buffer
+		if err := report.WriteHTML(&page, d, &report.Options{Lang: lang}); err != nil {
+			t.Fatal(err)
+		}
+		name := "demo-" + string(lang)
+		browsertest.CheckPage(t, bin, page.Bytes(), name, false)
+		// A phone (390 px, the page loaded at 1400 px first and narrowed,
+		// so that the charts have to follow) and a desktop: no sideways
+		// scrolling, every chart drawn, no console message.
+		for _, w := range []int{390, 1400} {
+			n := fmt.Sprintf("%s-%d", name, w)
+			l := browsertest.Measure(t, bin, page.Bytes(), n, w, 4000, true)
+			browsertest.CheckLayout(t, n, l, browsertest.Charts(page.Bytes()))
+			t.Logf("%s: %d×%d px, sections %v", n, l.ScrollWidth, l.ScrollHeight, l.Sections)
+		}
 	}
-	browsertest.CheckPage(t, bin, page.Bytes(), "demo-vi", true)
 }
