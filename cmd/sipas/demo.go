@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -11,12 +12,15 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
 	"github.com/sipas-go/sipas/cmd/sipas/internal/demo"
 	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/index/ballot"
 	"github.com/sipas-go/sipas/index/rank"
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/report"
+	"github.com/sipas-go/sipas/sampling/selection"
 )
 
 func init() {
@@ -68,7 +72,7 @@ func runDemo(e *env, c *command, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "sipas demo: synthetic survey for %s (seed %d)\n", *yearsFlag, *seed)
-	res, err := demo.Run(e.ctx, demo.Config{Years: years, Seed: *seed, RegisterRows: *rows,
+	res, err := demo.Run(e.ctx, demo.Config{Years: years, Seed: *seed, RegisterRows: *rows, Cycle: true,
 		Progress: func(msg string) { fmt.Fprintln(e.stderr, "  "+msg) }})
 	if err != nil {
 		return err
@@ -122,6 +126,7 @@ func runDemo(e *env, c *command, args []string) error {
 	printDemo(e.stdout, res)
 	fmt.Fprintf(e.stdout, "\nreport: %s\nalso in %s: tables/*.csv, ballots_<year>.parquet (clean ballots with final weights), excluded_<year>.csv, index_<year>.csv/json, screen_<year>/ (sipas screen's outputs)\n",
 		filepath.Join(*out, "index.html"), *out)
+	fmt.Fprintf(e.stdout, "and, to run the yearly cycle of the README on %d: register.parquet, DESIGN.json, ballots_raw.csv, keying1.csv, keying2.csv, WEIGHTING.json\n", res.Cycle.Year)
 	return nil
 }
 
@@ -136,8 +141,12 @@ func fieldworkOf(y *demo.Year) *report.Fieldwork {
 }
 
 // writeDemoYears writes each year's clean ballots (Parquet), exclusions
-// (CSV) and indices (CSV and JSON) to dir.
+// (CSV) and indices (CSV and JSON) to dir, and the files the yearly cycle
+// starts from.
 func writeDemoYears(dir string, res *demo.Result) error {
+	if err := writeDemoCycle(dir, res.Cycle); err != nil {
+		return err
+	}
 	for _, y := range res.Years {
 		ys := strconv.Itoa(y.Year)
 		if err := arrowio.WriteRecord(filepath.Join(dir, "ballots_"+ys+".parquet"), y.Ballots); err != nil {
@@ -209,4 +218,54 @@ func printDemo(w io.Writer, res *demo.Result) {
 		}
 		tw.Flush()
 	}
+}
+
+// writeDemoCycle writes what the README's yearly cycle starts from, for
+// the last year: the register (register.parquet) and the DESIGN.json the
+// sample was drawn with, the returned ballots before validation
+// (ballots_raw.csv), two keyings of the first 300 of them that differ in
+// three cells (keying1.csv, keying2.csv), and a WEIGHTING.json that
+// post-stratifies the design weights to the register's transactions per
+// province.
+func writeDemoCycle(dir string, c *demo.Cycle) error {
+	if err := arrowio.WriteRecord(filepath.Join(dir, "register.parquet"), c.Register); err != nil {
+		return err
+	}
+	if err := arrowio.WriteRecord(filepath.Join(dir, "ballots_raw.csv"), c.Returned); err != nil {
+		return err
+	}
+	k1, k2, err := demo.Keyings(c.Returned, 300, memory.DefaultAllocator)
+	if err != nil {
+		return err
+	}
+	defer k1.Release()
+	defer k2.Release()
+	if err := arrowio.WriteRecord(filepath.Join(dir, "keying1.csv"), k1); err != nil {
+		return err
+	}
+	if err := arrowio.WriteRecord(filepath.Join(dir, "keying2.csv"), k2); err != nil {
+		return err
+	}
+	type step struct {
+		PostStratify struct {
+			By     []string           `json:"by"`
+			Totals map[string]float64 `json:"totals"`
+		} `json:"poststratify"`
+	}
+	var ps step
+	ps.PostStratify.By = []string{"province"}
+	ps.PostStratify.Totals = c.ProvinceTotals
+	spec := struct {
+		DesignWeight string            `json:"design_weight"`
+		Steps        []step            `json:"steps"`
+		Output       map[string]string `json:"output"`
+	}{selection.SampleWeightColumn, []step{ps}, map[string]string{"weight": "weight"}}
+	wj, err := json.MarshalIndent(spec, "", "  ")
+	if err != nil {
+		return err
+	}
+	return arrowio.WriteTextSet(dir, []arrowio.TextFile{
+		{Name: "DESIGN.json", Write: func(w io.Writer) error { _, err := w.Write(c.Design); return err }},
+		{Name: "WEIGHTING.json", Write: func(w io.Writer) error { _, err := w.Write(append(wj, '\n')); return err }},
+	})
 }

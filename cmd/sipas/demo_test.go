@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sipas-go/sipas/cmd/sipas/internal/demo"
 )
 
 // TestDemoCommand runs the README's first command on one year and checks
@@ -15,7 +17,7 @@ func TestDemoCommand(t *testing.T) {
 		t.Skip("runs the synthetic pipeline")
 	}
 	out := filepath.Join(t.TempDir(), "demo")
-	code, stdout, stderr := vtRun(t, "", "demo", "--out", out, "--years", "2021")
+	code, stdout, stderr := vtRun(t, "", "demo", "--out", out, "--years", "2020,2021")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -33,6 +35,83 @@ func TestDemoCommand(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "(national)") || !strings.Contains(stdout, "Hà Nội") || !strings.Contains(stdout, "used +") || !strings.Contains(stdout, "screening: ") {
 		t.Errorf("stdout lacks the accounting or the index table:\n%s", stdout[:min(len(stdout), 600)])
+	}
+	t.Run("README cycle", func(t *testing.T) { readmeCycle(t, out) })
+}
+
+// readmeCycle runs every line of the README's yearly cycle, as printed,
+// in the demo's output folder (the README's "cd sipas-demo"), and the
+// sample plan of its "# or --plan"; each must exit 0 and write its output,
+// and reconcile must find exactly the three cells the second keying
+// changed.
+func readmeCycle(t *testing.T, dir string) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	i := strings.Index(s, "the yearly cycle is")
+	if i < 0 {
+		t.Fatal("README: no yearly cycle")
+	}
+	s = s[i:]
+	s = s[strings.Index(s, "```sh\n")+6:]
+	s = s[:strings.Index(s, "```")]
+	t.Chdir(dir)
+	var lines [][]string
+	for _, ln := range strings.Split(strings.TrimSpace(s), "\n") {
+		plan := strings.Contains(ln, "# or --plan")
+		if k := strings.Index(ln, "#"); k >= 0 {
+			ln = ln[:k]
+		}
+		f := strings.Fields(ln)
+		if f[0] == "cd" {
+			if f[1] != "sipas-demo" {
+				t.Fatalf("README cycle: cd %s, want the demo's folder", f[1])
+			}
+			continue
+		}
+		if f[0] != "sipas" {
+			t.Fatalf("README cycle: %q is not a sipas command", ln)
+		}
+		lines = append(lines, f[1:])
+		if plan {
+			p := []string{"sample", "--plan"}
+			for j := 2; j+1 < len(f); j += 2 {
+				if f[j] == "--frame" || f[j] == "--design" {
+					p = append(p, f[j], f[j+1])
+				}
+			}
+			lines = append(lines, p)
+		}
+	}
+	if len(lines) != 8 {
+		t.Fatalf("README cycle: %d commands, want the 7 of the cycle and the plan", len(lines))
+	}
+	for _, args := range lines {
+		code, stdout, stderr := vtRun(t, "", args...)
+		if code != 0 {
+			t.Fatalf("sipas %s: exit %d\n%s", strings.Join(args, " "), code, stderr)
+		}
+		for j := 0; j+1 < len(args); j++ {
+			if args[j] == "--out" || args[j] == "--excluded" {
+				if _, err := os.Stat(args[j+1]); err != nil {
+					t.Errorf("sipas %s: %v", args[0], err)
+				}
+			}
+		}
+		if args[0] == "index" && !strings.Contains(stdout, "Hà Nội") {
+			t.Errorf("sipas index: no province in the table:\n%s", stdout[:min(len(stdout), 400)])
+		}
+	}
+	d := readCSV(t, "discrepancies.csv")
+	if len(d) != 1+len(demo.KeyingChanges) {
+		t.Fatalf("discrepancies: %d rows, want %d:\n%v", len(d)-1, len(demo.KeyingChanges), d)
+	}
+	for k, ch := range demo.KeyingChanges {
+		if d[k+1][1] != ch.Column {
+			t.Errorf("discrepancy %d in column %s, want %s", k+1, d[k+1][1], ch.Column)
+		}
 	}
 }
 

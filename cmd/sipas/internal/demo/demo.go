@@ -60,6 +60,22 @@ type Config struct {
 	// Progress, when set, is told of every step that took over a second.
 	Progress func(msg string)
 	Mem      memory.Allocator
+	// Cycle keeps what the yearly cycle starts from for the last year
+	// (Result.Cycle): its register and its returned ballots as keyed.
+	Cycle bool
+}
+
+// Cycle is the last year's starting material of the yearly cycle, for a
+// newcomer to run every command on: the register (the sampling frame),
+// the sample design, the returned ballots before validation, and the
+// register's transactions per province (the population totals of a
+// post-stratification).
+type Cycle struct {
+	Year           int
+	Register       arrow.RecordBatch
+	Design         []byte // the DESIGN.json the sample was drawn with
+	Returned       arrow.RecordBatch
+	ProvinceTotals map[string]float64
 }
 
 // BackcheckRate is the random share of each province's ballots the demo
@@ -109,10 +125,15 @@ type Year struct {
 type Result struct {
 	Years []*Year
 	Truth *synth.Truth
+	Cycle *Cycle // with Config.Cycle
 }
 
 // Release releases the Arrow data of every year.
 func (r *Result) Release() {
+	if c := r.Cycle; c != nil {
+		c.Register.Release()
+		c.Returned.Release()
+	}
 	for _, y := range r.Years {
 		if y == nil {
 			continue
@@ -168,7 +189,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				errs[i] = err
 				return
 			}
-			y, err := runYear(ctx, cfg, scfg, res.Truth, year)
+			var cy *Cycle
+			if cfg.Cycle && year == slices.Max(cfg.Years) {
+				cy = &Cycle{Year: year}
+				res.Cycle = cy
+			}
+			y, err := runYear(ctx, cfg, scfg, res.Truth, year, cy)
 			if err != nil {
 				errs[i] = fmt.Errorf("year %d: %w", year, err)
 				return
@@ -192,7 +218,9 @@ func (c *Config) step(what string, start time.Time) {
 	}
 }
 
-func runYear(ctx context.Context, cfg Config, scfg synth.Config, truth *synth.Truth, year int) (*Year, error) {
+// runYear runs the pipeline of one year; with cy, it keeps the year's
+// register and returned ballots there.
+func runYear(ctx context.Context, cfg Config, scfg synth.Config, truth *synth.Truth, year int, cy *Cycle) (*Year, error) {
 	mem := cfg.Mem
 	y := &Year{Year: year}
 	t0 := time.Now()
@@ -211,6 +239,18 @@ func runYear(ctx context.Context, cfg Config, scfg synth.Config, truth *synth.Tr
 	}
 	defer dropReg()
 	y.RegisterRows = int(reg.NumRows())
+	if cy != nil {
+		reg.Retain()
+		cy.Register = reg
+		if cy.ProvinceTotals, err = countBy(reg, "province"); err != nil {
+			return nil, err
+		}
+		if year >= 2025 {
+			cy.Design = design2025JSON
+		} else {
+			cy.Design = designJSON
+		}
+	}
 	cfg.step(fmt.Sprintf("%d: register of %d transactions", year, y.RegisterRows), t0)
 
 	t0 = time.Now()
@@ -240,6 +280,10 @@ func runYear(ctx context.Context, cfg Config, scfg synth.Config, truth *synth.Tr
 	}
 	defer resp.Release()
 	y.Returned = int(resp.Ballots.NumRows())
+	if cy != nil {
+		resp.Ballots.Retain()
+		cy.Returned = resp.Ballots
+	}
 
 	matcher := provinces.NewMatcher(provinces.GeographyForYear(year))
 	val, err := ballot.Validate(ctx, resp.Ballots, &ballot.ValidateOptions{Province: matcher.Canonical, Mem: mem})
