@@ -156,16 +156,9 @@ func Compute(ctx context.Context, d *sampling.Design, rec arrow.RecordBatch, q *
 	if d.Rows() != n {
 		return nil, fmt.Errorf("index: the design has %d rows and the ballots %d: build the design on the same ballots, one row each", d.Rows(), n)
 	}
-	level := opt.Level
-	if level == 0 {
-		level = 0.95
-	}
-	if !(level > 0 && level < 1) {
-		return nil, fmt.Errorf("confidence level %v: must lie strictly between 0 and 1", level)
-	}
-	ci := opt.CI
-	if ci == 0 {
-		ci = sampling.Logit
+	level, ci, err := levelCI(opt)
+	if err != nil {
+		return nil, err
 	}
 	nc := len(q.Criteria)
 	codes, err := criterionCodes(q, rec)
@@ -174,7 +167,7 @@ func Compute(ctx context.Context, d *sampling.Design, rec arrow.RecordBatch, q *
 	}
 	var expect [][]int8
 	if !opt.NoExpectations && len(q.Expectations) > 0 {
-		expect, err = expectationCodes(q, rec)
+		expect, err = expectationCodes(q, rec, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -223,10 +216,33 @@ func Compute(ctx context.Context, d *sampling.Design, rec arrow.RecordBatch, q *
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	return indexRows(q, d, r, dom, opt, ci, level, ne), nil
+}
+
+// levelCI returns opt's confidence level and interval method with their
+// defaults (0.95, logit).
+func levelCI(opt *Options) (float64, sampling.CIMethod, error) {
+	level := opt.Level
+	if level == 0 {
+		level = 0.95
+	}
+	if !(level > 0 && level < 1) {
+		return 0, 0, fmt.Errorf("confidence level %v: must lie strictly between 0 and 1", level)
+	}
+	ci := opt.CI
+	if ci == 0 {
+		ci = sampling.Logit
+	}
+	return level, ci, nil
+}
+
+// indexRows turns the engine's result r under design d (domains dom, nil
+// for national only) into the index rows of Compute.
+func indexRows(q *Questionnaire, d *sampling.Design, r *sampling.RatioResult, dom *sampling.Domains, opt *Options, ci sampling.CIMethod, level float64, ne int) *Result {
 	res := &Result{Questionnaire: q, DF: d.DF()}
 	if dom == nil {
 		res.appendRows(q, r, 0, nil, ci, level, opt.DF.Of(r.DF), ne, d.NPSU())
-		return res, nil
+		return res
 	}
 	res.appendRows(q, r, dom.Len(), nil, ci, level, opt.DF.Of(r.DF), ne, d.NPSU())
 	psus := d.DomainPSUs(dom.Code, dom.Len())
@@ -241,7 +257,7 @@ func Compute(ctx context.Context, d *sampling.Design, rec arrow.RecordBatch, q *
 		}
 		res.appendRows(q, r, g, dom.Labels(g), ci, level, df, ne, psus[g])
 	}
-	return res, nil
+	return res
 }
 
 // satisfiedTable gives, for each code on the scale, the numerator value of
@@ -287,8 +303,9 @@ func compositeCoefficients(q *Questionnaire) [][]float64 {
 // who answered the question (any of its items is 0 or 1), 1 when area k
 // was picked and 0 otherwise (a blank item counts as not picked); noAnswer
 // when the question was not answered (every item null or a declared
-// missing code). So X_k = 100·Σ w x_k / Σ w r. Any other value is an error.
-func expectationCodes(q *Questionnaire, rec arrow.RecordBatch) ([][]int8, error) {
+// missing code). So X_k = 100·Σ w x_k / Σ w r. Any other value is an error
+// naming its row, counted from first+1.
+func expectationCodes(q *Questionnaire, rec arrow.RecordBatch, first int) ([][]int8, error) {
 	n := int(rec.NumRows())
 	x := make([][]int8, len(q.Expectations))
 	answered := make([]bool, n)
@@ -308,7 +325,7 @@ func expectationCodes(q *Questionnaire, rec arrow.RecordBatch) ([][]int8, error)
 					xk[i] = v
 					answered[i] = true
 				} else if a8.IsValid(i) && q.CodeKind(int64(v)) != MissingCode {
-					return nil, fmt.Errorf("column %q, row %d: expectation item must be 0 or 1, found %d: validate the ballots first", ex.Column, i+1, v)
+					return nil, fmt.Errorf("column %q, row %d: expectation item must be 0 or 1, found %d: validate the ballots first", ex.Column, first+i+1, v)
 				}
 			}
 			continue
@@ -327,7 +344,7 @@ func expectationCodes(q *Questionnaire, rec arrow.RecordBatch) ([][]int8, error)
 			case st == column.Code && q.CodeKind(v) == MissingCode:
 				// a declared "no answer" code: the item is not answered
 			default:
-				return nil, fmt.Errorf("column %q, row %d: expectation item must be 0 or 1, found %q: validate the ballots first", ex.Column, i+1, cc.Raw(i))
+				return nil, fmt.Errorf("column %q, row %d: expectation item must be 0 or 1, found %q: validate the ballots first", ex.Column, first+i+1, cc.Raw(i))
 			}
 		}
 	}

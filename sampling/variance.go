@@ -258,14 +258,11 @@ func (d *Design) EstimateRatios(r *Ratios) (*RatioResult, error) {
 		v := V[i]
 		res.Var[i] = v
 		res.SE[i] = math.Sqrt(v)
-		n := float64(t.Nobs[i])
+		n := t.Nobs[i]
 		if d.reps != nil {
-			n = float64(t.N[i])
+			n = t.N[i]
 		}
-		W := t.W[i]
-		vsrs := W * (s2[i] - s1[i]*s1[i]/W) / (n - 1)
-		res.Deff[i] = v / vsrs
-		res.DeffWOR[i] = v / (vsrs * (1 - n/W))
+		res.Deff[i], res.DeffWOR[i] = DesignEffects(v, n, t.W[i], s1[i], s2[i])
 	}
 	if r.Cov {
 		res.Cov = make([]*mat.SymDense, G)

@@ -1,0 +1,861 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sipas-go/sipas/index/internal/column"
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/catcode"
+	"github.com/sipas-go/sipas/sampling"
+)
+
+// Columns of a sums table besides the design and domain columns (see Sums).
+const (
+	SumsRows    = "n_rows" // ballots in the cell
+	SumsWeights = "sum_w"  // Σ w over them
+)
+
+// SumsColumn returns the name of a sums-table column: part "y" (Σ w·y),
+// "x" (Σ w·x), "n" (valid answers) or "yy" (Σ w·y²) of an item (a criterion
+// or expectation column), or part "nc" (ballots with a valid answer to at
+// least one of its criteria) of an element id or "sipas".
+func SumsColumn(part, item string) string { return part + "_" + item }
+
+// ErrSums is wrapped by the errors of FromSums about a sums table that
+// lacks a column or holds an impossible value.
+var ErrSums = errors.New("bad sums table")
+
+// SumsSupport says whether the indices under spec can be computed from the
+// per-(stratum, PSU, domain) sums (nil) or why not. Linearization and the
+// replicate methods generated from the design (jackknife, bootstrap, BRR,
+// Fay) can: both need only each PSU's weighted totals. Replicate weights
+// given as columns, later stages with their own fpc, PPS without
+// replacement and calibration need row-level data; so does a design with
+// an fpc but no weight column (the weights are then derived from the PSU
+// counts) and one without a PSU column (every row its own PSU).
+func SumsSupport(spec *sampling.DesignOptions) error {
+	switch {
+	case spec == nil || spec.PSU == "":
+		return errors.New("the design has no PSU column, so every ballot is its own PSU and the sums would be as many as the ballots")
+	case spec.RepWeightsPrefix != "" || spec.Variance == sampling.SuppliedReplicates:
+		return errors.New("replicate weights given as columns differ from ballot to ballot within a PSU")
+	case len(spec.Stages) > 0:
+		return errors.New("a multistage design needs the later stages' units")
+	case spec.PPS != 0:
+		return errors.New("a PPS design needs each PSU's inclusion probability pairs")
+	case spec.AdjustInfluence != nil:
+		return errors.New("calibration needs every ballot's residual")
+	case spec.FPC != "" && spec.Weight == "":
+		return errors.New("without a weight column the weights come from the fpc and the PSU counts, known only at the end")
+	}
+	return nil
+}
+
+// Sums accumulates, over record batches of ballots, the weighted sums from
+// which the indices of Compute are finished (FromSums): per cell (stratum,
+// PSU, fpc value, domain) the number of ballots n and Σ w, and per item k
+// (the expectation shares, then the criteria)
+//
+//	Y_k = Σ w·y_k,  X_k = Σ w·x_k,  n_k = Σ x_k,  Q_k = Σ w·y_k²
+//
+// with x_k = 1 for a valid answer (0 otherwise) and y_k its value in
+// percent (0 for no answer); per element and SIPAS the number of ballots
+// with at least one valid answer among its criteria. The ratio of item k
+// in a domain is ΣY/ΣX and its linearized variance needs only the PSU
+// totals of its influence values, Σ_psu w(y − R x)/X = (Y_psu − R X_psu)/X,
+// so FromSums gives Compute's estimates and SEs (up to the order of the
+// additions). Q_k gives the design effects of the criteria and the
+// expectation shares.
+//
+// A Sums is not safe for concurrent use; accumulate batches in several
+// Sums and Merge them.
+type Sums struct {
+	q      *Questionnaire
+	weight string
+	keys   []*sumsKey // strata, PSU, fpc, by columns (unique names)
+	ne, nc int
+	ytab   []*[256]float64
+	xtab   []*[256]float64
+	combos [][]int // criteria (0-based) with a nonzero coefficient
+
+	cells map[string]int32
+	cell  [][]int32 // per cell: the key codes
+	n     []int64
+	w     []float64
+	y, x  []float64 // [cell*K+k]
+	yy    []float64
+	nk    []int64
+	ncomb []int64 // [cell*C+c]
+
+	// scratch
+	keyBuf []byte
+	codes  [][]int8
+	cellOf []int32
+}
+
+// sumsKey is a column of the cell key: its levels in first-seen order.
+type sumsKey struct {
+	name   string
+	role   string // stratum, PSU, fpc or domain (for messages)
+	float  bool   // fpc: keyed by the float64 value, not by its text
+	typ    arrow.DataType
+	levels []string
+	fvals  []float64
+	index  map[string]int32
+	findex map[uint64]int32
+}
+
+// NewSums returns an empty accumulator for the indices of questionnaire q
+// (nil: the default) with opt's domains, score and expectations, under
+// the design columns of spec (which SumsSupport must accept). schema is
+// that of the batches that will be added.
+func NewSums(q *Questionnaire, spec *sampling.DesignOptions, opt *Options, schema *arrow.Schema) (*Sums, error) {
+	if err := SumsSupport(spec); err != nil {
+		return nil, err
+	}
+	if opt == nil {
+		opt = &Options{}
+	}
+	if q == nil {
+		q = DefaultQuestionnaire()
+	}
+	s := &Sums{q: q, weight: spec.Weight, nc: len(q.Criteria), cells: map[string]int32{}}
+	seen := map[string]bool{}
+	add := func(name, role string, float bool) error {
+		if name == "" || seen[name] {
+			return nil
+		}
+		seen[name] = true
+		i := schema.FieldIndices(name)
+		if len(i) == 0 {
+			return &MissingColumnsError{Table: "ballots", Missing: []string{name}, Available: column.Names(schema)}
+		}
+		typ := schema.Field(i[0]).Type
+		if d, ok := typ.(*arrow.DictionaryType); ok {
+			typ = d.ValueType
+		}
+		s.keys = append(s.keys, &sumsKey{name: name, role: role, float: float, typ: typ,
+			index: map[string]int32{}, findex: map[uint64]int32{}})
+		return nil
+	}
+	if err := add(spec.Strata, "stratum", false); err != nil {
+		return nil, err
+	}
+	if err := add(spec.PSU, "PSU", false); err != nil {
+		return nil, err
+	}
+	if err := add(spec.FPC, "fpc", true); err != nil {
+		return nil, err
+	}
+	for _, b := range opt.By {
+		if err := add(b, "domain", false); err != nil {
+			return nil, err
+		}
+	}
+	if !opt.NoExpectations {
+		s.ne = len(q.Expectations)
+		for range q.Expectations {
+			y, x := new([256]float64), new([256]float64)
+			y[1], x[0], x[1] = 100, 1, 1
+			s.ytab, s.xtab = append(s.ytab, y), append(s.xtab, x)
+		}
+	}
+	sat := satisfiedTable(q, opt.Score)
+	for range q.Criteria {
+		y, x := new([256]float64), new([256]float64)
+		for j, v := range sat {
+			c := uint8(int8(q.Scale.Min + j))
+			y[c], x[c] = v, 1
+		}
+		s.ytab, s.xtab = append(s.ytab, y), append(s.xtab, x)
+	}
+	for _, co := range compositeCoefficients(q) {
+		var terms []int
+		for c, v := range co {
+			if v != 0 {
+				terms = append(terms, c)
+			}
+		}
+		s.combos = append(s.combos, terms)
+	}
+	return s, nil
+}
+
+// Cells returns the number of cells accumulated so far.
+func (s *Sums) Cells() int { return len(s.n) }
+
+// Add accumulates the ballots of rec, whose first row is row first+1 of
+// the input (for the row numbers of errors). An invalid answer code, a
+// missing or invalid weight or a null stratum or PSU is an error naming
+// the row; nothing of rec is then added.
+func (s *Sums) Add(rec arrow.RecordBatch, first int64) error {
+	n := int(rec.NumRows())
+	if n == 0 {
+		return nil
+	}
+	K, C := s.ne+s.nc, len(s.combos)
+	// answer codes, checked before anything is added
+	if cap(s.codes) < K {
+		s.codes = make([][]int8, K)
+	}
+	codes := s.codes[:K]
+	if s.ne > 0 {
+		ex, err := expectationCodes(s.q, rec, int(first))
+		if err != nil {
+			return err
+		}
+		copy(codes, ex)
+	}
+	for c, cr := range s.q.Criteria {
+		if cap(codes[s.ne+c]) < n {
+			codes[s.ne+c] = make([]int8, n)
+		}
+		codes[s.ne+c] = codes[s.ne+c][:n]
+		if err := itemCodes(s.q, rec, cr.Column, codes[s.ne+c]); err != nil {
+			var ic *InvalidCodeError
+			if errors.As(err, &ic) {
+				ic.Row += int(first)
+			}
+			return err
+		}
+	}
+	// weights
+	var w []float64
+	if s.weight != "" {
+		col, err := arrowio.Column(rec, s.weight)
+		if err != nil {
+			return err
+		}
+		var valid []bool
+		if w, valid, err = arrowio.Float64s(col); err != nil {
+			return fmt.Errorf("weight column %q: %w", s.weight, err)
+		}
+		for i, v := range w {
+			if (valid != nil && !valid[i]) || v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+				val := "missing"
+				if valid == nil || valid[i] {
+					val = strconv.FormatFloat(v, 'g', -1, 64)
+				}
+				return fmt.Errorf("weight column %q, row %d: %w: %s (weights must be finite and ≥ 0)", s.weight, int(first)+i+1, sampling.ErrBadWeight, val)
+			}
+		}
+	}
+	// cell of every row
+	kc := make([][]int32, len(s.keys))
+	for j, k := range s.keys {
+		var err error
+		if kc[j], err = k.code(rec, first); err != nil {
+			return err
+		}
+	}
+	if cap(s.cellOf) < n {
+		s.cellOf = make([]int32, n)
+	}
+	cellOf := s.cellOf[:n]
+	prev := int32(-1)
+	for i := 0; i < n; i++ {
+		same := prev >= 0
+		if same {
+			for j := range kc {
+				if kc[j][i] != kc[j][i-1] {
+					same = false
+					break
+				}
+			}
+		}
+		if !same {
+			prev = s.cellAt(kc, i, K, C)
+		}
+		cellOf[i] = prev
+	}
+	// runs of one cell
+	for i0 := 0; i0 < n; {
+		c := cellOf[i0]
+		i1 := i0 + 1
+		for i1 < n && cellOf[i1] == c {
+			i1++
+		}
+		s.addRun(codes, w, int(c), i0, i1)
+		i0 = i1
+	}
+	return nil
+}
+
+// cellAt returns the cell of row i's key codes, creating it if new.
+func (s *Sums) cellAt(kc [][]int32, i, K, C int) int32 {
+	b := s.keyBuf[:0]
+	for j := range kc {
+		v := uint32(kc[j][i])
+		b = append(b, byte(v), byte(v>>8), byte(v>>16), byte(v>>24))
+	}
+	s.keyBuf = b
+	if c, ok := s.cells[string(b)]; ok {
+		return c
+	}
+	c := int32(len(s.n))
+	s.cells[string(b)] = c
+	key := make([]int32, len(kc))
+	for j := range kc {
+		key[j] = kc[j][i]
+	}
+	s.cell = append(s.cell, key)
+	s.n = append(s.n, 0)
+	s.w = append(s.w, 0)
+	s.y = append(s.y, make([]float64, K)...)
+	s.x = append(s.x, make([]float64, K)...)
+	s.yy = append(s.yy, make([]float64, K)...)
+	s.nk = append(s.nk, make([]int64, K)...)
+	s.ncomb = append(s.ncomb, make([]int64, C)...)
+	return c
+}
+
+// addRun adds rows [i0, i1), all in cell c.
+func (s *Sums) addRun(codes [][]int8, w []float64, c, i0, i1 int) {
+	K, C := s.ne+s.nc, len(s.combos)
+	s.n[c] += int64(i1 - i0)
+	ws := w
+	if ws != nil {
+		ws = w[i0:i1]
+		sw := 0.0
+		for _, v := range ws {
+			sw += v
+		}
+		s.w[c] += sw
+	} else {
+		s.w[c] += float64(i1 - i0)
+	}
+	for k := 0; k < K; k++ {
+		yt, xt := s.ytab[k], s.xtab[k]
+		cs := codes[k][i0:i1]
+		var sy, sx, syy float64
+		var sn int64
+		if ws == nil {
+			for _, cd := range cs {
+				y, x := yt[uint8(cd)], xt[uint8(cd)]
+				sy += y
+				sx += x
+				syy += y * y
+				sn += int64(x)
+			}
+		} else {
+			ws := ws[:len(cs)]
+			for i, cd := range cs {
+				y, x := yt[uint8(cd)], xt[uint8(cd)]
+				wy := ws[i] * y
+				sy += wy
+				sx += ws[i] * x
+				syy += wy * y
+				sn += int64(x)
+			}
+		}
+		s.y[c*K+k] += sy
+		s.x[c*K+k] += sx
+		s.yy[c*K+k] += syy
+		s.nk[c*K+k] += sn
+	}
+	for m, terms := range s.combos {
+		var cnt int64
+		for i := i0; i < i1; i++ {
+			for _, t := range terms {
+				if codes[s.ne+t][i] != noAnswer {
+					cnt++
+					break
+				}
+			}
+		}
+		s.ncomb[c*C+m] += cnt
+	}
+}
+
+// code returns the key codes of rec's rows in k's levels (−1: null).
+func (k *sumsKey) code(rec arrow.RecordBatch, first int64) ([]int32, error) {
+	col, err := arrowio.Column(rec, k.name)
+	if err != nil {
+		return nil, err
+	}
+	nullRow := func(i int) error {
+		return fmt.Errorf("%s column %q, row %d: missing value: %w", k.role, k.name, int(first)+i+1, sampling.ErrBadDesign)
+	}
+	if k.float {
+		v, valid, err := arrowio.Float64s(col)
+		if err != nil {
+			return nil, fmt.Errorf("%s column %q: %w", k.role, k.name, err)
+		}
+		out := make([]int32, len(v))
+		for i, f := range v {
+			if valid != nil && !valid[i] {
+				return nil, nullRow(i)
+			}
+			if i > 0 && f == v[i-1] {
+				out[i] = out[i-1]
+				continue
+			}
+			b := math.Float64bits(f)
+			g, ok := k.findex[b]
+			if !ok {
+				g = int32(len(k.fvals))
+				k.findex[b] = g
+				k.fvals = append(k.fvals, f)
+			}
+			out[i] = g
+		}
+		return out, nil
+	}
+	cd, err := catcode.Code(col, catcode.NullMissing)
+	if err != nil {
+		return nil, fmt.Errorf("%s column %q: %w", k.role, k.name, err)
+	}
+	glob := make([]int32, len(cd.Levels))
+	for l, v := range cd.Levels {
+		g, ok := k.index[v]
+		if !ok {
+			g = int32(len(k.levels))
+			k.index[v] = g
+			k.levels = append(k.levels, v)
+		}
+		glob[l] = g
+	}
+	out := cd.Codes
+	for i, l := range out {
+		if l < 0 {
+			if k.role != "domain" {
+				return nil, nullRow(i)
+			}
+			continue
+		}
+		out[i] = glob[l]
+	}
+	return out, nil
+}
+
+// Merge adds the cells of o (built with the same arguments) to s.
+func (s *Sums) Merge(o *Sums) {
+	K, C := s.ne+s.nc, len(s.combos)
+	kc := make([][]int32, len(s.keys))
+	for j := range kc {
+		kc[j] = []int32{0}
+	}
+	for oc, key := range o.cell {
+		for j, k := range o.keys {
+			g := key[j]
+			if g >= 0 {
+				sk := s.keys[j]
+				if k.float {
+					f := k.fvals[g]
+					b := math.Float64bits(f)
+					ng, ok := sk.findex[b]
+					if !ok {
+						ng = int32(len(sk.fvals))
+						sk.findex[b] = ng
+						sk.fvals = append(sk.fvals, f)
+					}
+					g = ng
+				} else {
+					v := k.levels[g]
+					ng, ok := sk.index[v]
+					if !ok {
+						ng = int32(len(sk.levels))
+						sk.index[v] = ng
+						sk.levels = append(sk.levels, v)
+					}
+					g = ng
+				}
+			}
+			kc[j][0] = g
+		}
+		c := int(s.cellAt(kc, 0, K, C))
+		s.n[c] += o.n[oc]
+		s.w[c] += o.w[oc]
+		for k := 0; k < K; k++ {
+			s.y[c*K+k] += o.y[oc*K+k]
+			s.x[c*K+k] += o.x[oc*K+k]
+			s.yy[c*K+k] += o.yy[oc*K+k]
+			s.nk[c*K+k] += o.nk[oc*K+k]
+		}
+		for m := 0; m < C; m++ {
+			s.ncomb[c*C+m] += o.ncomb[oc*C+m]
+		}
+	}
+}
+
+// Table returns the sums as a table, one row per cell sorted by the key
+// columns (the caller releases it): the stratum, PSU, fpc and domain
+// columns under their names (integers as int64, numbers as float64, text
+// as utf8; a null domain value stays null), SumsRows, SumsWeights, then
+// per item SumsColumn "y", "x", "n", "yy" and per element and SIPAS
+// SumsColumn "nc".
+func (s *Sums) Table(mem memory.Allocator) (arrow.RecordBatch, error) {
+	K, C := s.ne+s.nc, len(s.combos)
+	nCell := len(s.n)
+	order := make([]int, nCell)
+	for i := range order {
+		order[i] = i
+	}
+	less := func(a, b int) int {
+		for j, k := range s.keys {
+			ga, gb := s.cell[a][j], s.cell[b][j]
+			if ga == gb {
+				continue
+			}
+			if ga < 0 || gb < 0 {
+				if ga < 0 {
+					return 1
+				}
+				return -1
+			}
+			if k.float {
+				if k.fvals[ga] < k.fvals[gb] {
+					return -1
+				}
+				return 1
+			}
+			return strings.Compare(k.levels[ga], k.levels[gb])
+		}
+		return 0
+	}
+	sort.SliceStable(order, func(i, j int) bool { return less(order[i], order[j]) < 0 })
+	var fields []arrow.Field
+	var cols []arrow.Array
+	defer func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}()
+	for j, k := range s.keys {
+		a, typ, err := k.build(mem, order, s.cell, j)
+		if err != nil {
+			return nil, err
+		}
+		fields = append(fields, arrow.Field{Name: k.name, Type: typ, Nullable: true})
+		cols = append(cols, a)
+	}
+	addInt := func(name string, v func(c int) int64) {
+		b := array.NewInt64Builder(mem)
+		defer b.Release()
+		for _, c := range order {
+			b.Append(v(c))
+		}
+		fields = append(fields, arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Int64})
+		cols = append(cols, b.NewArray())
+	}
+	addFloat := func(name string, v func(c int) float64) {
+		b := array.NewFloat64Builder(mem)
+		defer b.Release()
+		for _, c := range order {
+			b.Append(v(c))
+		}
+		fields = append(fields, arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Float64})
+		cols = append(cols, b.NewArray())
+	}
+	addInt(SumsRows, func(c int) int64 { return s.n[c] })
+	addFloat(SumsWeights, func(c int) float64 { return s.w[c] })
+	for k, name := range s.itemNames() {
+		addFloat(SumsColumn("y", name), func(c int) float64 { return s.y[c*K+k] })
+		addFloat(SumsColumn("x", name), func(c int) float64 { return s.x[c*K+k] })
+		addInt(SumsColumn("n", name), func(c int) int64 { return s.nk[c*K+k] })
+		addFloat(SumsColumn("yy", name), func(c int) float64 { return s.yy[c*K+k] })
+	}
+	for m, name := range compositeNames(s.q) {
+		addInt(SumsColumn("nc", name), func(c int) int64 { return s.ncomb[c*C+m] })
+	}
+	for i, f := range fields {
+		if seen := fieldIndex(fields[:i], f.Name); seen >= 0 {
+			return nil, fmt.Errorf("index: sums table: column name %q used twice (a design or domain column clashes with a sums column)", f.Name)
+		}
+	}
+	return array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, int64(nCell)), nil
+}
+
+func fieldIndex(fs []arrow.Field, name string) int {
+	for i, f := range fs {
+		if f.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// build returns key column j of the cells in order, with its type.
+func (k *sumsKey) build(mem memory.Allocator, order []int, cell [][]int32, j int) (arrow.Array, arrow.DataType, error) {
+	switch {
+	case k.float:
+		b := array.NewFloat64Builder(mem)
+		defer b.Release()
+		for _, c := range order {
+			b.Append(k.fvals[cell[c][j]])
+		}
+		return b.NewArray(), arrow.PrimitiveTypes.Float64, nil
+	case arrow.IsInteger(k.typ.ID()):
+		b := array.NewInt64Builder(mem)
+		defer b.Release()
+		for _, c := range order {
+			g := cell[c][j]
+			if g < 0 {
+				b.AppendNull()
+				continue
+			}
+			v, err := strconv.ParseInt(k.levels[g], 10, 64)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s column %q: value %s does not fit in int64", k.role, k.name, k.levels[g])
+			}
+			b.Append(v)
+		}
+		return b.NewArray(), arrow.PrimitiveTypes.Int64, nil
+	case arrow.IsFloating(k.typ.ID()):
+		b := array.NewFloat64Builder(mem)
+		defer b.Release()
+		for _, c := range order {
+			g := cell[c][j]
+			if g < 0 {
+				b.AppendNull()
+				continue
+			}
+			v, _ := strconv.ParseFloat(k.levels[g], 64)
+			b.Append(v)
+		}
+		return b.NewArray(), arrow.PrimitiveTypes.Float64, nil
+	}
+	b := array.NewStringBuilder(mem)
+	defer b.Release()
+	for _, c := range order {
+		g := cell[c][j]
+		if g < 0 {
+			b.AppendNull()
+			continue
+		}
+		b.Append(k.levels[g])
+	}
+	return b.NewArray(), arrow.BinaryTypes.String, nil
+}
+
+// itemNames are the columns of the items in estimand order: the
+// expectation items (when kept), then the criteria.
+func (s *Sums) itemNames() []string {
+	var out []string
+	for _, e := range s.q.Expectations[:s.ne] {
+		out = append(out, e.Column)
+	}
+	for _, c := range s.q.Criteria {
+		out = append(out, c.Column)
+	}
+	return out
+}
+
+// compositeNames are the element ids and "sipas", in the order of
+// compositeCoefficients.
+func compositeNames(q *Questionnaire) []string {
+	var out []string
+	for _, e := range q.Elements {
+		out = append(out, e.ID)
+	}
+	return append(out, "sipas")
+}
+
+// sumsUnitWeight is the weight column FromSums gives the cells.
+const sumsUnitWeight = "\x00sipas_cell_weight"
+
+// FromSums finishes the indices of Compute from a sums table (Sums.Table,
+// or the same table computed elsewhere, e.g. by a SQL GROUP BY): each cell
+// becomes one row of a design with the same strata, PSUs, fpc and
+// variance method as spec (whose weight column is ignored: the sums are
+// weighted already), with numerators Y and denominators X, and goes through
+// the design's one variance engine. Estimates, SEs, intervals, PSU counts
+// and differences to the nation equal Compute's on the ballots (up to the
+// order of the additions); n is taken from the n columns, and the design
+// effect of a criterion or expectation share from Q:
+//
+//	Σ w r² = (Q − 2R·Y + R²·X)/X²,  r = (y − R x)/X
+//
+// (the composites' design effects need the cross-products of the criteria
+// and are NaN). Ballots of weight 0 count in the design effect's n.
+// The returned design is that of the cells (for its strata, PSUs and
+// degrees of freedom; its rows are cells).
+func FromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spec *sampling.DesignOptions, opt *Options) (*Result, *sampling.Design, error) {
+	if err := SumsSupport(spec); err != nil && !(spec != nil && spec.FPC != "" && spec.Weight == "" && spec.PSU != "") {
+		return nil, nil, err
+	}
+	if opt == nil {
+		opt = &Options{}
+	}
+	if q == nil {
+		q = DefaultQuestionnaire()
+	}
+	level, ci, err := levelCI(opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	n := int(sums.NumRows())
+	var names []string
+	ne := 0
+	if !opt.NoExpectations {
+		for _, e := range q.Expectations {
+			names = append(names, e.Column)
+		}
+		ne = len(names)
+	}
+	for _, c := range q.Criteria {
+		names = append(names, c.Column)
+	}
+	K := len(names)
+	num, den := make([][]float64, K), make([][]float64, K)
+	qq := make([][]float64, K)
+	nk := make([][]int64, K)
+	valid := make([][]bool, K)
+	get := func(name string) ([]float64, error) {
+		i := column.Index(sums, name)
+		if i < 0 {
+			return nil, fmt.Errorf("%w: missing column %q (available: %s)", ErrSums, name, listColumns(column.Names(sums.Schema())))
+		}
+		v, ok, err := arrowio.Float64s(sums.Column(i))
+		if err != nil {
+			return nil, fmt.Errorf("%w: column %q: %v", ErrSums, name, err)
+		}
+		for r, x := range v {
+			if (ok != nil && !ok[r]) || math.IsNaN(x) || math.IsInf(x, 0) {
+				return nil, fmt.Errorf("%w: column %q, row %d: missing or not finite", ErrSums, name, r+1)
+			}
+		}
+		return v, nil
+	}
+	getInt := func(name string) ([]int64, error) {
+		v, err := get(name)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]int64, len(v))
+		for r, x := range v {
+			if x < 0 || x != math.Trunc(x) {
+				return nil, fmt.Errorf("%w: column %q, row %d: %v is not a count", ErrSums, name, r+1, x)
+			}
+			out[r] = int64(x)
+		}
+		return out, nil
+	}
+	for k, name := range names {
+		if num[k], err = get(SumsColumn("y", name)); err != nil {
+			return nil, nil, err
+		}
+		if den[k], err = get(SumsColumn("x", name)); err != nil {
+			return nil, nil, err
+		}
+		if qq[k], err = get(SumsColumn("yy", name)); err != nil {
+			return nil, nil, err
+		}
+		if nk[k], err = getInt(SumsColumn("n", name)); err != nil {
+			return nil, nil, err
+		}
+		valid[k] = make([]bool, n)
+		for r, c := range nk[k] {
+			valid[k][r] = c > 0
+		}
+	}
+	cnames := compositeNames(q)
+	ncomb := make([][]int64, len(cnames))
+	for m, name := range cnames {
+		if ncomb[m], err = getInt(SumsColumn("nc", name)); err != nil {
+			return nil, nil, err
+		}
+	}
+	rows, err := getInt(SumsRows)
+	if err != nil {
+		return nil, nil, err
+	}
+	// the cells as rows of a design weighted 1
+	ones := make([]float64, n)
+	for i := range ones {
+		ones[i] = 1
+	}
+	wcol := array.NewFloat64Builder(memory.DefaultAllocator)
+	wcol.AppendValues(ones, nil)
+	wa := wcol.NewArray()
+	wcol.Release()
+	defer wa.Release()
+	fields := append(append([]arrow.Field(nil), sums.Schema().Fields()...), arrow.Field{Name: sumsUnitWeight, Type: arrow.PrimitiveTypes.Float64})
+	pcols := append(append([]arrow.Array(nil), sums.Columns()...), wa)
+	prec := array.NewRecordBatch(arrow.NewSchema(fields, nil), pcols, int64(n))
+	defer prec.Release()
+	ds := *spec
+	ds.Weight = sumsUnitWeight
+	d, err := sampling.NewDesign(prec, &ds)
+	if err != nil {
+		return nil, nil, err
+	}
+	coef := compositeCoefficients(q)
+	combos := make([][]float64, len(coef))
+	for m, a := range coef {
+		combos[m] = make([]float64, K)
+		copy(combos[m][ne:], a)
+	}
+	ratios := &sampling.Ratios{Num: num, Den: den, Valid: valid, Combos: combos}
+	var dom *sampling.Domains
+	G := 1
+	if len(opt.By) > 0 {
+		if dom, err = sampling.NewDomains(prec, opt.By); err != nil {
+			return nil, nil, err
+		}
+		ratios.Domain, ratios.NDomains, ratios.Overall = dom.Code, dom.Len(), true
+		ratios.VsOverall = opt.VsNation
+		G = dom.Len() + 1
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	r, err := d.EstimateRatios(ratios)
+	if err != nil {
+		return nil, nil, err
+	}
+	// counts and design effects from the cells' n and Q
+	J := r.K + r.C
+	Y, X, Q := make([]float64, G*K), make([]float64, G*K), make([]float64, G*K)
+	N := make([]int, G*J)
+	for i := 0; i < n; i++ {
+		gs := []int{0}
+		if dom != nil {
+			gs = gs[:0]
+			if g := dom.Code[i]; g >= 0 {
+				gs = append(gs, int(g))
+			}
+			gs = append(gs, G-1)
+		}
+		for _, g := range gs {
+			for k := 0; k < K; k++ {
+				Y[g*K+k] += num[k][i]
+				X[g*K+k] += den[k][i]
+				Q[g*K+k] += qq[k][i]
+				N[g*J+k] += int(nk[k][i])
+			}
+			for m := range cnames {
+				N[g*J+K+m] += int(ncomb[m][i])
+			}
+		}
+	}
+	_ = rows
+	copy(r.N, N)
+	for g := 0; g < G; g++ {
+		for j := 0; j < J; j++ {
+			at := g*J + j
+			if j >= K || math.IsNaN(r.Est[at]) {
+				r.Deff[at], r.DeffWOR[at] = math.NaN(), math.NaN()
+				continue
+			}
+			x, y, rr := X[g*K+j], Y[g*K+j], r.Est[at]
+			s1 := (y - rr*x) / x
+			s2 := (Q[g*K+j] - 2*rr*y + rr*rr*x) / (x * x)
+			r.Deff[at], r.DeffWOR[at] = sampling.DesignEffects(r.Var[at], N[at], x, s1, s2)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	return indexRows(q, d, r, dom, opt, ci, level, ne), d, nil
+}
