@@ -78,6 +78,9 @@ func boolPtr(b *bool) string {
 //     with rank, rank set, tier, the change against the previous year and
 //     the difference to the nation where they were computed;
 //   - "ranking": the domains of the latest year by rank (SIPAS);
+//   - "ranking_table": the ranking table as published (RankingTable):
+//     SIPAS and the elements, last year's SIPAS and rank, the change and
+//     its significant direction (▲/▼), the tier;
 //   - "elements": domain × element indices of the latest year (the heatmap);
 //   - "strengths": each domain's criteria and elements against the nation
 //     (difference, SE, p before and after Benjamini–Hochberg, standing
@@ -148,6 +151,9 @@ func Tables(data *Data, opt *Options) []Table {
 		rank.Rows = append(rank.Rows, r)
 	}
 	out = append(out, rank)
+	if t, ok := rankingTableCSV(l, data); ok {
+		out = append(out, t)
+	}
 
 	el := Table{Name: "elements", Header: []string{byLabel}}
 	for _, e := range y.National.Elements {

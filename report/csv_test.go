@@ -132,8 +132,8 @@ func TestWriteDirDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// index.html, 3 tables, 5 figures × 2 formats.
-	if n != 1+3+10 {
+	// index.html, 4 tables, 6 figures × 2 formats.
+	if n != 1+4+12 {
 		t.Errorf("%d files", n)
 	}
 }

@@ -50,5 +50,6 @@ func Example() {
 	// true
 	// estimates 3
 	// ranking 2
+	// ranking_table 2
 	// elements 3
 }

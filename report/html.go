@@ -70,27 +70,29 @@ type page struct {
 	RankChart *chart
 	// Map is the choropleth of SIPAS by province (map.go); nil when the
 	// domains are not provinces.
-	Map       *mapView
-	Ranking   []rankRow
-	HasRanks  bool
-	Heatmap   *chart
-	HeatHead  []string
-	HeatRows  []heatRow
-	Radars    []chart
-	Trend     *chart
-	DomTrend  *chart
-	TrendNote string
-	Changes   []changeRow
-	Strengths []swRow
-	HasVsNat  bool
-	NoChanges string
-	Expect    []tableRow
-	ExpChart  *chart
-	Quality   *qualityView
-	QYears    []qualityYear
-	Fieldwork *fieldworkView
-	Methods   []string
-	Criteria  []tableRow
+	Map     *mapView
+	Ranking []rankRow
+	// RankingTable is the ranking table as published (ranking.go).
+	RankingTable *rankingView
+	HasRanks     bool
+	Heatmap      *chart
+	HeatHead     []string
+	HeatRows     []heatRow
+	Radars       []chart
+	Trend        *chart
+	DomTrend     *chart
+	TrendNote    string
+	Changes      []changeRow
+	Strengths    []swRow
+	HasVsNat     bool
+	NoChanges    string
+	Expect       []tableRow
+	ExpChart     *chart
+	Quality      *qualityView
+	QYears       []qualityYear
+	Fieldwork    *fieldworkView
+	Methods      []string
+	Criteria     []tableRow
 	// IPA is the importance–performance section (ipa.go); HasIPA adds the
 	// "fix first" column to the strengths table.
 	IPA    *ipaView
@@ -216,6 +218,7 @@ func buildPage(data *Data, opt *Options) *page {
 			p.Ranking = append(p.Ranking, r)
 			colors = append(colors, tierColor(rankIv.tiers[i]))
 		}
+		p.RankingTable = rankingSection(l, data)
 		p.RankChart = ptr(cs.intervalChart(l.text("sec.ranking")+ys, rankIv.labels, rankIv.est, rankIv.lo, rankIv.hi, colors, l.text("chart.ci"), l.text("col.estimate")))
 		p.Map = mapSection(l, data, &cs, ys)
 

@@ -181,7 +181,9 @@ func hexColor(s string) color.Color {
 
 // Figures returns the print charts of the report in the language of opt:
 // "national" (SIPAS and the elements with their intervals), "ranking"
-// (the domains with their intervals, coloured by tier), "map" (SIPAS by
+// (the domains with their intervals, coloured by tier), "ranking-table"
+// (the ranking table, RankingTable; "ranking-table-01", … when it takes
+// more than one page), "map" (SIPAS by
 // province, MapFigure, when the domains are provinces), "heatmap" (domain ×
 // element, values written in the cells), "radars-01", "radars-02", … (a
 // radar per domain against the nation, 12 to a page) and, with more than
@@ -204,6 +206,7 @@ func Figures(data *Data, opt *Options) []Figure {
 	if len(y.Domains) > 0 {
 		rank := rankingIntervals(y)
 		out = append(out, intervalFigure("ranking", l.text("sec.ranking")+ys, "SIPAS (%)", rank.labels, rank.est, rank.lo, rank.hi, rank.tiers))
+		out = append(out, rankingFigures(l, data)...)
 		if f, ok := MapFigure(data, opt); ok {
 			out = append(out, f)
 		}

@@ -119,5 +119,8 @@ func FromSurveys(ctx context.Context, surveys []Survey, opt *SurveyOptions) (*Da
 		inputs = append(inputs, YearInput{Year: yr.Year, Result: yr.Index, Validation: s.Validation,
 			Nonresponse: s.Nonresponse, Issued: s.Issued, Returned: s.Returned, Quality: s.Quality, IPA: ipa, Fieldwork: s.Fieldwork})
 	}
+	// The note of the ranking table names the correction that decided
+	// the changes: the one the trend comparison used.
+	o.Methods.Adjust = o.Trend.Compare.Adjust.String()
 	return FromYears(inputs, &BuildOptions{By: o.Trend.Index.By[0], Trend: tr.Rows, Title: o.Title, Methods: o.Methods, Alpha: o.Alpha})
 }

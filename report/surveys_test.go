@@ -71,7 +71,8 @@ func TestFromSurveysIsThePipeline(t *testing.T) {
 		inputs = append(inputs, YearInput{Year: yr.Year, Result: yr.Index, Issued: s.Issued, Returned: s.Returned, IPA: ipa})
 	}
 	rows := append([]index.TrendRow(nil), tr.Rows...)
-	want, err := FromYears(inputs, &BuildOptions{By: "province", Trend: rows, Title: "T"})
+	// FromSurveys records the correction the trend comparison used.
+	want, err := FromYears(inputs, &BuildOptions{By: "province", Trend: rows, Title: "T", Methods: Methods{Adjust: "holm"}})
 	if err != nil {
 		t.Fatal(err)
 	}
