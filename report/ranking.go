@@ -272,7 +272,7 @@ func rankingSection(l Lang, data *Data) *rankingView {
 const rankingHTML = `{{with .RankingTable}}<h3 id="ranking-table">{{index $.T "rt.title"}}</h3>
 <div style="overflow-x:auto"><table class="ranking-table">
 <tr>{{range $i, $h := .Head}}<th{{if eq $i 1}} class="l"{{end}}>{{$h}}</th>{{end}}</tr>
-{{range .Rows}}<tr{{if .Class}} class="{{.Class}}"{{end}}>{{range $i, $c := .Cells}}<td{{if eq $i 1}} class="l"{{end}}>{{$c}}</td>{{end}}</tr>
+{{range .Rows}}<tr class="rt{{if .Class}} {{.Class}}{{end}}">{{range $i, $c := .Cells}}<td{{if eq $i 1}} class="l"{{end}}>{{$c}}</td>{{end}}</tr>
 {{end}}</table></div>
 <p class="note">{{.Note}}</p>{{end}}`
 
