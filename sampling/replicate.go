@@ -410,6 +410,15 @@ func (d *Design) repDF(fallback int) int {
 	if fallback >= 0 && (R > 400 || float64(rows)*float64(R)*float64(R) > 4e9) {
 		return fallback
 	}
+	return d.repRank(nil, fallback)
+}
+
+// repRank returns the rank of the replicate weights of the rows where keep
+// is true (nil: every row) minus 1; fallback (≥ 0) when the eigen
+// decomposition fails.
+func (d *Design) repRank(keep []bool, fallback int) int {
+	reps := d.reps
+	R := reps.r
 	var gram *mat.SymDense
 	if reps.factors != nil {
 		P := len(d.psuStratum)
@@ -417,7 +426,7 @@ func (d *Design) repDF(fallback int) int {
 		nz := make([]bool, P)
 		var nzp []int
 		for i, w := range d.w {
-			if w != 0 && !nz[d.psu[i]] {
+			if w != 0 && !nz[d.psu[i]] && (keep == nil || keep[i]) {
 				nz[d.psu[i]] = true
 				nzp = append(nzp, int(d.psu[i]))
 			}
@@ -458,7 +467,9 @@ func (d *Design) repDF(fallback int) int {
 				s := 0.0
 				ca, cb := reps.cols[a], reps.cols[b]
 				for i := range ca {
-					s += ca[i] * cb[i]
+					if keep == nil || keep[i] {
+						s += ca[i] * cb[i]
+					}
 				}
 				gram.SetSym(a, b, s)
 			}

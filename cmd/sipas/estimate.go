@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -14,7 +15,7 @@ import (
 func init() {
 	c := &command{
 		name:    "estimate",
-		usage:   "--in FILE [design flags] [--mean V,..] [--total V,..] [--ratio NUM/DEN,..] [--var V,..] [--by V,..] [--deff replace|srswor] [--contrast \"A - B\"|pairs] | --glm \"Y ~ A + B\" [--format json|csv|table]",
+		usage:   "--in FILE [design flags] [--mean V,..] [--total V,..] [--ratio NUM/DEN,..] [--var V,..] [--quantile V:P,..] [--by V,..] [--deff replace|srswor] [--contrast \"A - B\"|pairs] | --glm \"Y ~ A + B\" [--format json|csv|table]",
 		summary: "design-based means, totals and ratios with standard errors",
 	}
 	c.run = func(e *env, args []string) error { return runEstimate(e, c, args) }
@@ -31,6 +32,8 @@ type estimateItem struct {
 	Statistic string     `json:"statistic"`
 	Variable  string     `json:"variable"`
 	Domain    domainJSON `json:"domain"`
+	// P is the probability of a quantile (statistic "quantile").
+	P *float64 `json:"p,omitempty"`
 	estimateCols
 }
 
@@ -45,6 +48,10 @@ func runEstimate(e *env, c *command, args []string) error {
 	fs.Var(&ratios, "ratio", "ratios NUM/DEN to estimate")
 	fs.Var(&by, "by", "domain columns (estimates per combination of their values)")
 	deff := fs.String("deff", "replace", "design effect against simple random sampling with replacement (replace, R's deff = \"replace\") or without (srswor, R's deff = TRUE)")
+	var quantiles quantileFlag
+	fs.Var(&quantiles, "quantile", "quantiles V:P,.. to estimate, e.g. wait:0.5,0.9 (repeatable; V alone: the median)")
+	qrule := fs.String("qrule", "math", "quantile rule: math (R svyquantile's default) or hf7")
+	qci := fs.String("quantile-ci", "woodruff", "quantile intervals: woodruff, or replicate (the quantile recomputed per replicate; replicate designs)")
 	var contrasts listFlag
 	fs.Var(&contrasts, "contrast", "contrasts between --by domains, e.g. \"A - B\", \"0.5*A + 0.5*B - C\", or pairs (every pair); repeatable")
 	glm := fs.String("glm", "", "fit a design-based logistic regression \"Y ~ A + B + factor(C)\" (R svyglm, quasibinomial) instead of estimates")
@@ -56,8 +63,8 @@ func runEstimate(e *env, c *command, args []string) error {
 		return usagef("--in is required")
 	}
 	if *glm != "" {
-		if len(means)+len(totals)+len(ratios)+len(vars)+len(by)+len(contrasts) > 0 {
-			return usagef("--glm excludes --mean, --total, --ratio, --var, --by and --contrast")
+		if len(means)+len(totals)+len(ratios)+len(vars)+len(quantiles)+len(by)+len(contrasts) > 0 {
+			return usagef("--glm excludes --mean, --total, --ratio, --var, --quantile, --by and --contrast")
 		}
 		if err := checkFormat(*format); err != nil {
 			return err
@@ -67,8 +74,19 @@ func runEstimate(e *env, c *command, args []string) error {
 	if *deff != "replace" && *deff != "srswor" {
 		return usagef("--deff: %q is not one of replace, srswor", *deff)
 	}
-	if len(means)+len(totals)+len(ratios)+len(vars) == 0 {
-		return usagef("nothing to estimate: give --mean, --total, --ratio, --var or --glm")
+	if len(means)+len(totals)+len(ratios)+len(vars)+len(quantiles) == 0 {
+		return usagef("nothing to estimate: give --mean, --total, --ratio, --var, --quantile or --glm")
+	}
+	qspecs, err := parseQuantiles(quantiles)
+	if err != nil {
+		return err
+	}
+	qopt := &sampling.QuantileOptions{By: by}
+	if qopt.Rule, err = sampling.ParseQuantileRule(*qrule); err != nil {
+		return usagef("--qrule: %q is not one of math, hf7", *qrule)
+	}
+	if qopt.Interval, err = sampling.ParseQuantileInterval(*qci); err != nil {
+		return usagef("--quantile-ci: %q is not one of woodruff, replicate", *qci)
 	}
 	if err := checkFormat(*format); err != nil {
 		return err
@@ -96,6 +114,9 @@ func runEstimate(e *env, c *command, args []string) error {
 		cols = append(cols, num, den)
 	}
 	cols = append(cols, vars...)
+	for _, q := range qspecs {
+		cols = append(cols, q.v)
+	}
 	cols = append(cols, by...)
 	d, rec, err := df.read(e, *in, spec, cols)
 	if err != nil {
@@ -103,6 +124,9 @@ func runEstimate(e *env, c *command, args []string) error {
 	}
 	defer rec.Release()
 	if len(contrasts) > 0 {
+		if len(quantiles) > 0 {
+			return usagef("--contrast excludes --quantile")
+		}
 		if len(by) == 0 || len(ests) == 0 {
 			return usagef("--contrast needs --by and a --mean, --total or --ratio: it contrasts their estimates in the domains")
 		}
@@ -122,17 +146,36 @@ func runEstimate(e *env, c *command, args []string) error {
 		}
 		res = append(res, pv...)
 	}
+	var ps []float64 // the probability of each quantile row, NaN for the others
+	if len(qspecs) > 0 {
+		qopt.Level = level
+		qs, err := estimateQuantiles(d, rec, qspecs, qopt)
+		if err != nil {
+			return badInput(fmt.Errorf("%s: %w", displayName(*in), err))
+		}
+		ps = make([]float64, len(res), len(res)+len(qs))
+		for i := range ps {
+			ps[i] = math.NaN()
+		}
+		for _, q := range qs {
+			res = append(res, q.Estimate)
+			ps = append(ps, q.P)
+		}
+	}
 	switch *format {
 	case "csv":
-		return writeEstimatesCSV(e.stdout, by, res)
+		return writeEstimatesCSV(e.stdout, by, res, ps)
 	case "table":
-		return writeEstimatesTable(e.stdout, d, by, res)
+		return writeEstimatesTable(e.stdout, d, by, res, ps)
 	}
 	out := estimateJSON{Design: describeDesign(d), Estimates: make([]estimateItem, len(res))}
 	for i, r := range res {
 		out.Estimates[i] = estimateItem{Statistic: string(r.Statistic), Variable: r.Variable, Domain: domainJSON(r.Domain),
 			estimateCols: estimateCols{Estimate: jsonNum(r.Estimate), SE: jsonNum(r.SE), CILow: jsonNum(r.CILow), CIHigh: jsonNum(r.CIHigh),
 				N: r.N, Deff: jsonNum(r.Deff), Flag: r.Flag, DF: r.DF, PSUs: r.PSUs}}
+		if ps != nil && !math.IsNaN(ps[i]) {
+			out.Estimates[i].P = &ps[i]
+		}
 	}
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")
@@ -151,12 +194,33 @@ func estUnique(s []string) []string {
 	return out
 }
 
-func writeEstimatesCSV(w io.Writer, by []string, res []sampling.Estimate) error {
-	head := append([]string{"statistic", "variable"}, by...)
-	head = append(head, "estimate", "se", "ci_low", "ci_high", "n", "deff", "flag")
-	return writeCSV(w, head, len(res), func(i int) []string {
+// estP is the p column of row i: the quantile's probability, empty for
+// other rows; nil ps: no such column.
+func estP(ps []float64, i int) []string {
+	switch {
+	case ps == nil:
+		return nil
+	case math.IsNaN(ps[i]):
+		return []string{""}
+	}
+	return []string{strconv.FormatFloat(ps[i], 'g', -1, 64)}
+}
+
+// estHead is the header of the CSV and table outputs: the p column only
+// with quantiles.
+func estHead(by []string, ps []float64) []string {
+	head := []string{"statistic", "variable"}
+	if ps != nil {
+		head = append(head, "p")
+	}
+	head = append(head, by...)
+	return append(head, "estimate", "se", "ci_low", "ci_high", "n", "deff", "flag")
+}
+
+func writeEstimatesCSV(w io.Writer, by []string, res []sampling.Estimate, ps []float64) error {
+	return writeCSV(w, estHead(by, ps), len(res), func(i int) []string {
 		r := res[i]
-		row := []string{string(r.Statistic), r.Variable}
+		row := append([]string{string(r.Statistic), r.Variable}, estP(ps, i)...)
 		for _, dv := range r.Domain {
 			row = append(row, dv.Value)
 		}
@@ -165,15 +229,13 @@ func writeEstimatesCSV(w io.Writer, by []string, res []sampling.Estimate) error 
 	})
 }
 
-func writeEstimatesTable(w io.Writer, d *sampling.Design, by []string, res []sampling.Estimate) error {
+func writeEstimatesTable(w io.Writer, d *sampling.Design, by []string, res []sampling.Estimate, ps []float64) error {
 	fmt.Fprintf(w, "design: %d rows, %d strata, %d PSUs, df %d, variance %s, weights sum %s\n\n",
 		d.Rows(), d.NStrata(), d.NPSU(), d.DF(), d.Variance(), csvFloat(d.WeightsSum()))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	head := append([]string{"statistic", "variable"}, by...)
-	head = append(head, "estimate", "se", "ci_low", "ci_high", "n", "deff", "flag")
-	fmt.Fprintln(tw, strings.Join(head, "\t"))
-	for _, r := range res {
-		row := []string{string(r.Statistic), r.Variable}
+	fmt.Fprintln(tw, strings.Join(estHead(by, ps), "\t"))
+	for i, r := range res {
+		row := append([]string{string(r.Statistic), r.Variable}, estP(ps, i)...)
 		for _, dv := range r.Domain {
 			row = append(row, dv.Value)
 		}
