@@ -23,11 +23,6 @@ import (
 // with 22 satisfied/not satisfied criteria c1..c22 (about 5 % missing).
 func ctBenchCSV(tb testing.TB, n int) string {
 	tb.Helper()
-	path := filepath.Join(tb.TempDir(), "contrast_bench.csv")
-	f, err := os.Create(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
 	const H, P, K = 63, 20, 22
 	rng := rand.New(rand.NewPCG(3, 17))
 	psuP := make([]float64, H*P)
@@ -36,13 +31,11 @@ func ctBenchCSV(tb testing.TB, n int) string {
 		psuP[p] = 0.65 + 0.3*rng.Float64()
 		psuW[p] = 50 + 100*rng.Float64()
 	}
-	w := bufio.NewWriter(f)
-	w.WriteString("province,psu,weight")
+	head := "province,psu,weight"
 	for k := 1; k <= K; k++ {
-		fmt.Fprintf(w, ",c%d", k)
+		head += fmt.Sprintf(",c%d", k)
 	}
-	w.WriteString("\n")
-	for i := 0; i < n; i++ {
+	return benchCSV(tb, "contrast_bench.csv", head, n, func(w *bufio.Writer, i int) {
 		p := i * H * P / n
 		fmt.Fprintf(w, "P%02d,%d,%s", p/P, p, strconv.FormatFloat(psuW[p]*(0.8+0.4*rng.Float64()), 'g', -1, 64))
 		for k := 0; k < K; k++ {
@@ -55,6 +48,22 @@ func ctBenchCSV(tb testing.TB, n int) string {
 				w.WriteString(",0")
 			}
 		}
+	})
+}
+
+// benchCSV writes a generated CSV file name in a test directory: the header
+// line head, then row(w, i) for i < n (each row without its newline).
+func benchCSV(tb testing.TB, name, head string, n int, row func(w *bufio.Writer, i int)) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), name)
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	w.WriteString(head + "\n")
+	for i := 0; i < n; i++ {
+		row(w, i)
 		w.WriteString("\n")
 	}
 	if err := w.Flush(); err != nil {
@@ -64,6 +73,23 @@ func ctBenchCSV(tb testing.TB, n int) string {
 		tb.Fatal(err)
 	}
 	return path
+}
+
+// benchR runs the R script testdata/script on path and returns its output
+// with the wall and CPU seconds it reports (a line "R_SECONDS W wall C cpu").
+func benchR(t *testing.T, script, path string) (out []byte, wall, cpu float64) {
+	t.Helper()
+	out, err := exec.Command("Rscript", filepath.Join("..", "testdata", script), path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("Rscript: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`R_SECONDS ([0-9.]+) wall ([0-9.]+) cpu`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("no timing in R output:\n%s", out)
+	}
+	wall, _ = strconv.ParseFloat(string(m[1]), 64)
+	cpu, _ = strconv.ParseFloat(string(m[2]), 64)
+	return out, wall, cpu
 }
 
 // ctBenchAll is every pair of the 63 provinces (1,953 contrasts) and the
@@ -137,16 +163,7 @@ func TestContrastsSideBySideR(t *testing.T) {
 		}
 	}
 	goSec, goCPU := time.Since(start).Seconds()/runs, (ctCPU()-cpu0)/runs
-	out, err := exec.Command("Rscript", filepath.Join("..", "testdata", "contrast_bench_r.R"), path).CombinedOutput()
-	if err != nil {
-		t.Fatalf("Rscript: %v\n%s", err, out)
-	}
-	m := regexp.MustCompile(`R_SECONDS ([0-9.]+) wall ([0-9.]+) cpu`).FindSubmatch(out)
-	if m == nil {
-		t.Fatalf("no timing in R output:\n%s", out)
-	}
-	rSec, _ := strconv.ParseFloat(string(m[1]), 64)
-	rCPU, _ := strconv.ParseFloat(string(m[2]), 64)
+	out, rSec, rCPU := benchR(t, "contrast_bench_r.R", path)
 	checked := 0
 	for _, c := range regexp.MustCompile(`R_CONTRAST (\d+) (\d+) (\S+) (\S+)`).FindAllSubmatch(out, -1) {
 		k, _ := strconv.Atoi(string(c[1]))

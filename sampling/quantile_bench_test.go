@@ -6,8 +6,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"testing"
@@ -24,11 +22,6 @@ import (
 // ties, about 3 % missing).
 func qsBenchCSV(tb testing.TB, n int) string {
 	tb.Helper()
-	path := filepath.Join(tb.TempDir(), "quantile_bench.csv")
-	f, err := os.Create(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
 	const H, P = 63, 20
 	rng := rand.New(rand.NewPCG(5, 23))
 	psuMu := make([]float64, H*P)
@@ -37,23 +30,13 @@ func qsBenchCSV(tb testing.TB, n int) string {
 		psuMu[p] = 3 + 0.4*rng.NormFloat64()
 		psuW[p] = 50 + 100*rng.Float64()
 	}
-	w := bufio.NewWriter(f)
-	w.WriteString("province,psu,weight,wait\n")
-	for i := 0; i < n; i++ {
+	return benchCSV(tb, "quantile_bench.csv", "province,psu,weight,wait", n, func(w *bufio.Writer, i int) {
 		p := i * H * P / n
 		fmt.Fprintf(w, "P%02d,%d,%s,", p/P, p, strconv.FormatFloat(psuW[p]*(0.8+0.4*rng.Float64()), 'g', -1, 64))
 		if rng.Float64() >= 0.03 {
 			w.WriteString(strconv.FormatFloat(math.Round(10*math.Exp(psuMu[p]+0.7*rng.NormFloat64()))/10, 'f', -1, 64))
 		}
-		w.WriteString("\n")
-	}
-	if err := w.Flush(); err != nil {
-		tb.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	return path
+	})
 }
 
 func qsBenchData(tb testing.TB, path string) (arrow.RecordBatch, *Design) {
@@ -120,16 +103,7 @@ func TestQuantilesSideBySideR(t *testing.T) {
 	path := qsBenchCSV(t, nR)
 	rec, d := qsBenchData(t, path)
 	res, goSec, goCPU := time1(rec, d, 5)
-	out, err := exec.Command("Rscript", filepath.Join("..", "testdata", "quantile_bench_r.R"), path).CombinedOutput()
-	if err != nil {
-		t.Fatalf("Rscript: %v\n%s", err, out)
-	}
-	m := regexp.MustCompile(`R_SECONDS ([0-9.]+) wall ([0-9.]+) cpu`).FindSubmatch(out)
-	if m == nil {
-		t.Fatalf("no timing in R output:\n%s", out)
-	}
-	rSec, _ := strconv.ParseFloat(string(m[1]), 64)
-	rCPU, _ := strconv.ParseFloat(string(m[2]), 64)
+	out, rSec, rCPU := benchR(t, "quantile_bench_r.R", path)
 	checked := 0
 	for _, c := range regexp.MustCompile(`R_QUANTILE (\d+) (\d+) (\S+) (\S+)`).FindAllSubmatch(out, -1) {
 		g, _ := strconv.Atoi(string(c[1]))
