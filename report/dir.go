@@ -14,9 +14,9 @@ import (
 // WriteDir writes the report into dir: index.html (WriteHTML), one CSV
 // file per table (Tables, WriteCSV) under dir/tables and, unless
 // opt.NoPrint, the print charts (Figures) under dir/charts as PNG (300 dpi)
-// and SVG. dir is created when missing. Each file is written atomically (a
-// temporary file renamed at the end), so a failed run leaves no
-// half-written file.
+// and SVG, and the report as a PDF, report.pdf (WritePDF). dir is created
+// when missing. Each file is written atomically (a temporary file renamed
+// at the end), so a failed run leaves no half-written file.
 func WriteDir(dir string, data *Data, opt *Options) error {
 	if err := opt.check(); err != nil {
 		return err
@@ -65,6 +65,11 @@ func WriteDir(dir string, data *Data, opt *Options) error {
 		close(next)
 		wg.Wait()
 		if err := errors.Join(errs...); err != nil {
+			return err
+		}
+		if err := fsutil.WriteAtomic(filepath.Join(dir, "report.pdf"), nil, func(w io.Writer) error {
+			return writePDF(w, data, opt, figs)
+		}); err != nil {
 			return err
 		}
 	}

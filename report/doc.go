@@ -1,7 +1,8 @@
 // Package report turns index results into the publications of SIPAS
 // (METHODOLOGY §9): one self-contained HTML file that works offline, the
-// print charts as PNG (300 dpi) and SVG, and the tables as CSV for report
-// authors. It is the only package that imports chart libraries.
+// report as an A4 PDF, the print charts as PNG (300 dpi) and SVG, and the
+// tables as CSV for report authors. It is the only package that imports
+// chart libraries.
 //
 // Build a *Data from the surveys of the years (FromSurveys: each year's
 // design and ballots; it runs index.Trend and the importance–performance
@@ -9,8 +10,8 @@
 // (FromYears: one index.Result per year, optionally the validation, the
 // nonresponse step and the trend rows of index.Trend /
 // index.CompareYears), then write it with WriteHTML, Tables + WriteCSV and
-// Figures (WritePNG, WriteSVG), or all of them into a directory with
-// WriteDir.
+// Figures (WritePNG, WriteSVG) and WritePDF, or all of them into a
+// directory with WriteDir.
 //
 // The page shows the national SIPAS and the five elements with their
 // intervals, the domains (provinces) ranked with intervals, rank confidence

@@ -23,7 +23,8 @@ type Options struct {
 	// Generated, when set, is printed as the date of the report (nothing
 	// reads the clock, so output is reproducible).
 	Generated string
-	// NoPrint makes WriteDir skip the print charts (PNG and SVG).
+	// NoPrint makes WriteDir skip the print charts (PNG and SVG) and the
+	// PDF.
 	NoPrint bool
 	// MaxRadars caps the radar charts (one per domain, in rank order);
 	// 0 means all.

@@ -124,7 +124,7 @@ func runDemo(e *env, c *command, args []string) error {
 		return err
 	}
 	printDemo(e.stdout, res)
-	fmt.Fprintf(e.stdout, "\nreport: %s\nalso in %s: tables/*.csv, ballots_<year>.parquet (clean ballots with final weights), excluded_<year>.csv, index_<year>.csv/json, screen_<year>/ (sipas screen's outputs)\n",
+	fmt.Fprintf(e.stdout, "\nreport: %s\nalso in %s: report.pdf, tables/*.csv, charts/, ballots_<year>.parquet (clean ballots with final weights), excluded_<year>.csv, index_<year>.csv/json, screen_<year>/ (sipas screen's outputs)\n",
 		filepath.Join(*out, "index.html"), *out)
 	fmt.Fprintf(e.stdout, "and, to run the yearly cycle of the README on %d: register.parquet, DESIGN.json, ballots_raw.csv, keying1.csv, keying2.csv, WEIGHTING.json\n", res.Cycle.Year)
 	return nil

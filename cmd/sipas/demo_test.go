@@ -21,7 +21,7 @@ func TestDemoCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, f := range []string{"index.html", "tables/ranking.csv", "tables/estimates.csv", "tables/ipa.csv", "charts/ipa.png", "ballots_2021.parquet", "excluded_2021.csv", "index_2021.json",
+	for _, f := range []string{"index.html", "report.pdf", "tables/ranking.csv", "tables/estimates.csv", "tables/ipa.csv", "charts/ipa.png", "ballots_2021.parquet", "excluded_2021.csv", "index_2021.json",
 		"screen_2021/ballots.csv", "screen_2021/collectors.csv", "screen_2021/summary.json", "tables/fieldwork_screening.csv"} {
 		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
 			t.Errorf("%s: %v", f, err)

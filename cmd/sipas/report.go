@@ -28,8 +28,8 @@ func init() {
 // its names made canonical in the report's geography) with every domain
 // against the nation, the changes, ranks with confidence sets and tiers,
 // and the importance–performance; report.WriteDir writes DIR/index.html,
-// the tables DIR/tables/*.csv and the print charts DIR/charts/*.png
-// (300 dpi) and *.svg.
+// DIR/report.pdf, the tables DIR/tables/*.csv and the print charts
+// DIR/charts/*.png (300 dpi) and *.svg.
 //
 // Without the year column, a single file is one survey of unknown year;
 // several files then need --year-col.
@@ -43,7 +43,7 @@ func runReport(e *env, c *command, args []string) error {
 	fs.Var(&ins, "in", "ballot table (CSV, Parquet, Arrow IPC; - for CSV on stdin); repeat for several years")
 	df := addDesignFlags(fs)
 	by := fs.String("by", "province", "the domain column of the rankings, heatmap and radars (e.g. province, field, unit)")
-	out := fs.String("out", "", "output directory: index.html and tables/*.csv (created if needed)")
+	out := fs.String("out", "", "output directory: index.html, report.pdf, tables/*.csv and charts/ (created if needed)")
 	lang := fs.String("lang", "vi", "language of the report: vi or en")
 	yearCol := fs.String("year-col", "year", "column holding the survey year")
 	ixf := addIndexFlags(fs)
@@ -171,7 +171,7 @@ func runReport(e *env, c *command, args []string) error {
 	if err := report.WriteDir(*out, data, &report.Options{Lang: lg}); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "report for %s written to %s (index.html, tables/*.csv, charts/*.png and *.svg)\n", yearsText(years), *out)
+	fmt.Fprintf(e.stdout, "report for %s written to %s (index.html, report.pdf, tables/*.csv, charts/*.png and *.svg)\n", yearsText(years), *out)
 	return nil
 }
 
