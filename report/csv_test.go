@@ -103,7 +103,7 @@ func TestWriteDir(t *testing.T) {
 }
 
 // TestWriteDirDeterministic: two runs write byte-identical files (HTML,
-// CSV, PNG and SVG), the print charts being drawn concurrently.
+// PDF, CSV, PNG and SVG), the print charts being drawn concurrently.
 func TestWriteDirDeterministic(t *testing.T) {
 	d := buildData(t, fixtureNames(5), []int{2020, 2021})
 	a, b := t.TempDir(), t.TempDir()
@@ -132,8 +132,8 @@ func TestWriteDirDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// index.html, 4 tables, 6 figures × 2 formats.
-	if n != 1+4+12 {
+	// index.html, report.pdf, 4 tables, 6 figures × 2 formats.
+	if n != 1+1+4+12 {
 		t.Errorf("%d files", n)
 	}
 }
