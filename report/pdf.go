@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -136,6 +137,18 @@ func writePDF(w io.Writer, data *Data, opt *Options, figs []Figure) error {
 
 	if len(p.Ranking) > 0 {
 		d.section(l.text("sec.ranking") + ": " + p.ByLabel)
+		// The ranking table as the official publication prints it, as a
+		// table of text (its print pages, "ranking-table…", are not drawn).
+		d.skip("ranking-table")
+		rc := rankingCellsOf(l, data)
+		off := pdfTable{head: rc.Head, align: "RL"}
+		for i, r := range rc.Rows {
+			off.rows = append(off.rows, r)
+			off.fill = append(off.fill, tierFill(rc.Tiers[i]))
+		}
+		d.table(off)
+		d.note(rc.Note)
+		d.subsection(l.text("col.rank_ci"))
 		d.table(rankTable(l, p))
 		d.figure("ranking")
 		d.figure("map")
@@ -366,6 +379,15 @@ func figureIn(name, group string) bool {
 	return name == group || strings.HasPrefix(name, group+"-")
 }
 
+// skip marks the figures of the group as placed without drawing them.
+func (d *pdfDoc) skip(group string) {
+	for i, fg := range d.figs {
+		if figureIn(fg.Name, group) {
+			d.used[i] = true
+		}
+	}
+}
+
 func (d *pdfDoc) has(group string) bool {
 	for _, fg := range d.figs {
 		if figureIn(fg.Name, group) {
@@ -458,8 +480,6 @@ func rankTable(l Lang, p *page) pdfTable {
 		t.head = append(t.head, l.text("col.vs_nation"))
 		t.align += "L"
 	}
-	tierFill := map[string]color.Color{"tier1": hexColor("#e3f4e6"), "tier2": hexColor("#f1f9e6"),
-		"tier3": hexColor("#fdeee4"), "tier4": hexColor("#fbe1df")}
 	for _, r := range p.Ranking {
 		row := []string{r.Rank}
 		if p.HasRanks {
@@ -470,16 +490,35 @@ func rankTable(l Lang, p *page) pdfTable {
 			row = append(row, r.VsNat)
 		}
 		t.rows = append(t.rows, row)
-		t.fill = append(t.fill, tierFill[r.TierClass])
+		tier, _ := strconv.Atoi(strings.TrimPrefix(r.TierClass, "tier"))
+		t.fill = append(t.fill, tierFill(tier))
 	}
 	return t
+}
+
+// tierFill is the background of a table row of tier 1–4, as on the page;
+// nil for none.
+func tierFill(tier int) color.Color {
+	switch tier {
+	case 1:
+		return hexColor("#e3f4e6")
+	case 2:
+		return hexColor("#f1f9e6")
+	case 3:
+		return hexColor("#fdeee4")
+	case 4:
+		return hexColor("#fbe1df")
+	}
+	return nil
 }
 
 // Table layout: font size, line height and cell padding in mm.
 const (
 	pdfTableFont = 8.5
-	pdfLineH     = 4.0
-	pdfCellPad   = 1.2
+	// pdfTableFontMin is the smallest size a wide table is set in.
+	pdfTableFontMin = 6.5
+	pdfLineH        = 4.0
+	pdfCellPad      = 1.2
 	// pdfNoWrap is the width of the widest text cell that is never wrapped
 	// (a province name).
 	pdfNoWrap = 40.0
@@ -505,38 +544,49 @@ func (d *pdfDoc) table(t pdfTable) {
 		}
 		return "R"
 	}
-	f.SetFont(pdfFont, "", pdfTableFont)
-	natural := make([]float64, n) // the widest cell on one line
-	minimum := make([]float64, n) // the narrowest the column may be
-	width := func(s string) float64 { return f.GetStringWidth(s) + 2*pdfCellPad + 0.5 }
-	for _, r := range t.rows {
-		for c, s := range r {
-			s = nfc(s)
-			natural[c] = max(natural[c], width(s))
-			if align(c) == "R" || natural[c] <= pdfNoWrap {
-				minimum[c] = natural[c] // numbers and short names never wrap
-				continue
+	// measure gives each column's width on one line (natural; headers on
+	// two) and the narrowest it may be (minimum: numbers and short names
+	// never wrap, other text wraps at spaces) in font size fs.
+	measure := func(fs float64) (natural, minimum []float64) {
+		natural, minimum = make([]float64, n), make([]float64, n)
+		width := func(s string) float64 { return f.GetStringWidth(s) + 2*pdfCellPad + 0.5 }
+		f.SetFont(pdfFont, "", fs)
+		for _, r := range t.rows {
+			for c, s := range r {
+				s = nfc(s)
+				w := width(s)
+				natural[c] = max(natural[c], w)
+				if align(c) == "R" || w <= pdfNoWrap {
+					minimum[c] = max(minimum[c], w)
+					continue
+				}
+				for _, word := range strings.Fields(s) {
+					minimum[c] = max(minimum[c], width(word))
+				}
 			}
-			for _, word := range strings.Fields(s) {
+		}
+		f.SetFont(pdfFont, "B", fs)
+		for c, s := range t.head {
+			words := strings.Fields(nfc(s))
+			two := width(strings.Join(words, " "))
+			for k := 1; k < len(words); k++ {
+				two = min(two, max(width(strings.Join(words[:k], " ")), width(strings.Join(words[k:], " "))))
+			}
+			natural[c] = max(natural[c], two)
+			for _, word := range words {
 				minimum[c] = max(minimum[c], width(word))
 			}
 		}
+		return natural, minimum
 	}
-	// A header takes at most two lines when its column would be narrower.
-	f.SetFont(pdfFont, "B", pdfTableFont)
-	for c, s := range t.head {
-		s = nfc(s)
-		two := width(s)
-		words := strings.Fields(s)
-		for k := 1; k < len(words); k++ {
-			a, b := strings.Join(words[:k], " "), strings.Join(words[k:], " ")
-			two = min(two, max(width(a), width(b)))
-		}
-		natural[c] = max(natural[c], two)
-		minimum[c] = max(minimum[c], two)
+	// A table too wide for the text area at the usual size is set smaller.
+	fs := pdfTableFont
+	natural, minimum := measure(fs)
+	for ; sum(minimum) > pdfTextW && fs > pdfTableFontMin; natural, minimum = measure(fs) {
+		fs -= 0.5
 	}
-	f.SetFont(pdfFont, "", pdfTableFont)
 	widths := fitWidths(natural, minimum, pdfTextW)
+	lineH := pdfLineH * fs / pdfTableFont
 	f.SetCellMargin(pdfCellPad)
 	// height is the height of a row of wrapped cells.
 	height := func(cells []string, bold bool) float64 {
@@ -544,11 +594,11 @@ func (d *pdfDoc) table(t pdfTable) {
 		if bold {
 			style = "B"
 		}
-		f.SetFont(pdfFont, style, pdfTableFont)
-		h := pdfLineH + 1
+		f.SetFont(pdfFont, style, fs)
+		h := lineH + 1
 		for c := 0; c < n && c < len(cells); c++ {
 			lines := f.SplitText(nfc(cells[c]), widths[c])
-			h = max(h, float64(len(lines))*pdfLineH+1)
+			h = max(h, float64(len(lines))*lineH+1)
 		}
 		return h
 	}
@@ -562,7 +612,7 @@ func (d *pdfDoc) table(t pdfTable) {
 			if header != nil {
 				header()
 			}
-			f.SetFont(pdfFont, "", pdfTableFont)
+			f.SetFont(pdfFont, "", fs)
 		}
 		y := f.GetY()
 		x := pdfMarginX
@@ -575,7 +625,7 @@ func (d *pdfDoc) table(t pdfTable) {
 		if bold {
 			style = "B"
 		}
-		f.SetFont(pdfFont, style, pdfTableFont)
+		f.SetFont(pdfFont, style, fs)
 		for c := 0; c < n; c++ {
 			s := ""
 			if c < len(cells) {
@@ -583,8 +633,8 @@ func (d *pdfDoc) table(t pdfTable) {
 			}
 			lines := f.SplitText(s, widths[c])
 			for k, line := range lines {
-				f.SetXY(x, y+0.5+float64(k)*pdfLineH)
-				f.CellFormat(widths[c], pdfLineH, line, "", 0, align(c), false, 0, "")
+				f.SetXY(x, y+0.5+float64(k)*lineH)
+				f.CellFormat(widths[c], lineH, line, "", 0, align(c), false, 0, "")
 			}
 			x += widths[c]
 		}
@@ -597,10 +647,10 @@ func (d *pdfDoc) table(t pdfTable) {
 		header = func() {
 			draw(t.head, true, hexColor("#eef2fa"))
 		}
-		d.room(height(t.head, true) + 2*(pdfLineH+1))
+		d.room(height(t.head, true) + 2*(lineH+1))
 		header()
 	} else {
-		d.room(pdfLineH + 1)
+		d.room(lineH + 1)
 	}
 	for i, r := range t.rows {
 		var fill color.Color
@@ -644,6 +694,14 @@ func fitWidths(natural, minimum []float64, total float64) []float64 {
 		out[i] = minimum[i] + extra*(natural[i]-minimum[i])/want
 	}
 	return out
+}
+
+func sum(x []float64) float64 {
+	s := 0.0
+	for _, v := range x {
+		s += v
+	}
+	return s
 }
 
 func nfc(s string) string { return norm.NFC.String(s) }

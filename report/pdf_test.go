@@ -96,6 +96,19 @@ func TestPDF(t *testing.T) {
 				t.Errorf("national SIPAS %s not in the text", s)
 			}
 
+			// The official ranking table, as text: its note and every row
+			// (the rank, the province and its SIPAS in the language's
+			// format).
+			rc := rankingCellsOf(l, d)
+			if !strings.Contains(all, flat(rc.Note)) {
+				t.Errorf("ranking table note not in the text: %q", rc.Note)
+			}
+			for _, r := range rc.Rows {
+				if row := strings.Join(r[:3], " "); !strings.Contains(all, row) {
+					t.Errorf("ranking row %q not in the text", row)
+				}
+			}
+
 			// The methods note is the last section: its heading and every
 			// sentence come after every other section's heading.
 			methods := -1
