@@ -190,10 +190,12 @@ func (d *Design) stageTotals(tot, z []float64) {
 //	Σ_s Σ_q m_q (1 − f_q) n_q/(n_q − 1) Σ_{u∈q} (a_u − ā_q)(b_u − b̄_q)
 //
 // over the unit totals a, b of stage s (at their offsets in the totals
-// vectors). A parent with a single unit adds m_q (1 − f_q) a_u b_u under
-// LonelyAdjust (centred at 0, as R survey 4.1 at every stage; the first
-// stage centres at the mean PSU total) and nothing otherwise;
-// self-representing parents (1 − f_q < 1e-7) add nothing.
+// vectors). A parent with a single sampled unit adds nothing under every
+// lonely-PSU policy: LonelyAdjust centres a lonely unit on the mean unit
+// total of its stratum at that stage, as R survey ≥ 4.2 (colSums over the
+// units sampled in the unit above; survey 4.1 centred at 0), and a later
+// stage's strata are its parents, so the centre is the unit's own total.
+// Self-representing parents (1 − f_q < 1e-7) add nothing.
 func (d *Design) stagesCov(a, b []float64) float64 {
 	var v float64
 	for _, st := range d.stages {
@@ -206,10 +208,7 @@ func (d *Design) stagesCov(a, b []float64) float64 {
 			u0, u1 := int(st.first[q]), int(st.first[q+1])
 			nq := u1 - u0
 			if nq == 1 {
-				if d.spec.Lonely == LonelyAdjust {
-					v += m * fh * ta[u0] * tb[u0]
-				}
-				continue
+				continue // (a_u − a_u)(b_u − b_u) under every policy
 			}
 			var ma, mb float64
 			for u := u0; u < u1; u++ {
