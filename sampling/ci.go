@@ -39,9 +39,10 @@ const (
 	Beta
 )
 
-var ciNames = [...]string{0: "default", Wald: "wald", Logit: "logit", Beta: "beta", XLogit: "xlogit", Asin: "asin"}
+var ciNames = [...]string{0: "default", Wald: "wald", Logit: "logit", Beta: "beta", XLogit: "xlogit", Asin: "asin", Wilson: "wilson"}
 
-// String returns "wald", "logit", "beta", or "default" for the zero value.
+// String returns the method's name ("wald", "logit", ...), or "default"
+// for the zero value.
 func (m CIMethod) String() string {
 	if m >= 0 && int(m) < len(ciNames) {
 		return ciNames[m]
@@ -49,7 +50,7 @@ func (m CIMethod) String() string {
 	return fmt.Sprintf("CIMethod(%d)", int(m))
 }
 
-// ParseCIMethod parses "wald", "logit", "beta", "xlogit" or "asin"; "" is
+// ParseCIMethod parses "wald", "logit", "beta", "xlogit", "asin" or "wilson"; "" is
 // the zero value (the default).
 func ParseCIMethod(s string) (CIMethod, error) {
 	if s == "" {
@@ -60,7 +61,7 @@ func ParseCIMethod(s string) (CIMethod, error) {
 			return Wald + CIMethod(i), nil
 		}
 	}
-	return 0, fmt.Errorf("sampling: unknown confidence interval method %q (want wald, logit, beta, xlogit or asin)", s)
+	return 0, fmt.Errorf("sampling: unknown confidence interval method %q (want wald, logit, beta, xlogit, asin or wilson)", s)
 }
 
 // FlagBoundary marks an estimate of exactly 0 or 1 (0 or 100 %) with SE 0,
@@ -128,12 +129,12 @@ func ciQBeta(p, a, b float64) float64 {
 // [0, qbeta(1−α/2, 1, n)] or [qbeta(α/2, n, 1), 1]; see IsBoundary. Wald
 // never applies that rule: an estimate that is not a share (a ratio x/x)
 // keeps [est, est], as R's confint. NaN inputs give NaN bounds. It panics
-// for a method other than the zero value, Wald, Logit and Beta.
+// for an unknown method.
 func ConfidenceInterval(method CIMethod, est, se float64, n int, df int, level float64) (lo, hi float64) {
 	if method == 0 {
 		method = Wald
 	}
-	if method < Wald || method > Asin {
+	if method < Wald || method > Wilson {
 		panic(fmt.Sprintf("sampling: ConfidenceInterval: unknown method %d", int(method)))
 	}
 	if level == 0 {
@@ -159,7 +160,7 @@ func ConfidenceInterval(method CIMethod, est, se float64, n int, df int, level f
 	switch method {
 	case Logit:
 		return ciLogit(est, se/(est*(1-est)), df, alpha)
-	case XLogit, Asin:
+	case XLogit, Asin, Wilson:
 		return ciProp(method, est, se, df, alpha)
 	case Beta:
 		neff := est * (1 - est) / (se * se)

@@ -14,14 +14,29 @@ const (
 	// Asin is the Wald interval on the arcsine square-root scale,
 	// sin²(asin(√p) ± t·SE/(2√(p(1−p)))), R svyciprop(method = "asin").
 	Asin
+	// Wilson is the score interval with the effective sample size
+	// n* = p(1−p)/SE² (Kott and Carr 1997), t on df:
+	//
+	//	(p + t²/(2n*) ± t·√(p(1−p)/n* + t²/(4n*²))) / (1 + t²/n*)
+	//
+	// R survey 4.1 has no such svyciprop method.
+	Wilson
 )
 
-// ciProp returns the XLogit or Asin interval of ConfidenceInterval.
+// ciProp returns the XLogit, Asin or Wilson interval of
+// ConfidenceInterval.
 func ciProp(method CIMethod, p, se float64, df int, alpha float64) (lo, hi float64) {
 	if method == XLogit {
 		return ciLogit(p, se/(p*(1-p)), df, alpha)
 	}
 	q := ciQuantileT(1-alpha/2, df)
+	if method == Wilson {
+		n := p * (1 - p) / (se * se)
+		q2n := q * q / n
+		c := (p + q2n/2) / (1 + q2n)
+		h := q * math.Sqrt(p*(1-p)/n+q2n/(4*n)) / (1 + q2n)
+		return c - h, c + h
+	}
 	a := math.Asin(math.Sqrt(p))
 	s := se / (2 * math.Sqrt(p*(1-p)))
 	// R applies sin² to the bounds as they are (no clamping to [0, π/2])

@@ -3,7 +3,7 @@
 #   fpcweights  weights derived from the fpc when none are given
 #   normal      intervals with the normal quantile (confint's default df = Inf)
 #   repdf       a replicate design whose degrees of freedom the user sets
-#   ciprop      svyciprop(method = "asin" / "xlogit")
+#   ciprop      svyciprop(method = "asin" / "xlogit"); "wilson" from its formula
 #   deffwor     design effects against sampling without replacement (deff = TRUE)
 #   svyvar      the population variance svyvar, also by domain
 # Run from the root: Rscript testdata/options.R. Numbers with
@@ -60,6 +60,21 @@ for (lv in c(0.95, 0.9)) for (meth in c("asin", "xlogit")) {
     ci <- attr(p, "ci")
     add("ciprop", dn, meth, "yes", as.character(lv), coef(p), SE(p), ci[1], ci[2])
   }
+}
+
+# Wilson (score) interval with the effective sample size: survey 4.1 has no
+# svyciprop(method = "wilson"), so this is the formula sipas follows (Kott
+# and Carr 1997), from svymean's p and SE: n* = p(1 - p)/SE^2, t on the
+# design's df, centre (p + t^2/(2n*))/(1 + t^2/n*), half-width
+# t sqrt(p(1 - p)/n* + t^2/(4n*^2))/(1 + t^2/n*).
+for (lv in c(0.95, 0.9)) for (dn in c("strat", "clus1")) {
+  d <- if (dn == "strat") ds else dc
+  m <- svymean(~yes, d)
+  p <- coef(m); se <- SE(m); tq <- qt(1 - (1 - lv) / 2, degf(d))
+  ne <- p * (1 - p) / se^2
+  ctr <- (p + tq^2 / (2 * ne)) / (1 + tq^2 / ne)
+  hw <- tq * sqrt(p * (1 - p) / ne + tq^2 / (4 * ne^2)) / (1 + tq^2 / ne)
+  add("ciprop", dn, "wilson", "yes", as.character(lv), p, se, ctr - hw, ctr + hw)
 }
 
 # design effects against sampling without replacement
