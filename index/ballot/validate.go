@@ -8,11 +8,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/index/internal/column"
@@ -396,6 +398,11 @@ func checkIDs(ids arrow.Array, col string, st *valState) {
 			var key string
 			if str {
 				key = strings.TrimSpace(column.StringAt(ids, i))
+				if !isASCII(key) {
+					// "Đ" typed precomposed or as D + combining stroke
+					// is one id: compare in Unicode NFC.
+					key = norm.NFC.String(key)
+				}
 			} else {
 				key = ids.ValueStr(i)
 			}
@@ -645,4 +652,13 @@ func exclusionRecord(ex []Exclusion, mem memory.Allocator) arrow.RecordBatch {
 		opt(strs(5), e.Detail)
 	}
 	return b.NewRecordBatch()
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

@@ -1,6 +1,7 @@
 package arrowio
 
 import (
+	"errors"
 	"math"
 	"strconv"
 
@@ -116,9 +117,13 @@ func Float64s(col arrow.Array) ([]float64, []bool, error) {
 			if valid != nil && !valid[i] {
 				continue
 			}
-			v, err := strconv.ParseFloat(trimCell(s), 64)
+			v, err := parseDecimal(trimCell(s))
 			if err != nil {
-				return nil, nil, &Error{Row: i + 1, Value: s, Err: because(ErrBadValue, "is not a number")}
+				why := "is not a number"
+				if errors.Is(err, strconv.ErrRange) {
+					why = "is out of the range of numbers"
+				}
+				return nil, nil, &Error{Row: i + 1, Value: s, Err: because(ErrBadValue, "%s", why)}
 			}
 			out[i] = v
 		}

@@ -158,10 +158,9 @@ func (c *Codes) At(i int) (int64, State) {
 		return int64(u), Code
 	case 2:
 		f := c.f64(i)
-		if math.IsNaN(f) {
-			return 0, Null
-		}
-		if f != math.Trunc(f) || math.IsInf(f, 0) {
+		// NaN is not a code, nor a missing cell (a null is): any value
+		// other than the scale's and the missing codes is excluded.
+		if math.IsNaN(f) || f != math.Trunc(f) || math.IsInf(f, 0) {
 			return 0, NotInt
 		}
 		if f < -9.2e18 || f > 9.2e18 {
@@ -178,9 +177,13 @@ func (c *Codes) At(i int) (int64, State) {
 			if errors.Is(err, strconv.ErrRange) {
 				return 0, Overflow
 			}
-			// "4.0" is a code written as a float.
-			if f, ferr := strconv.ParseFloat(s, 64); ferr == nil && f == math.Trunc(f) && math.Abs(f) < 9.2e18 {
-				return int64(f), Code
+			// "4.0" is a code written as a float; nothing else is a code
+			// ("0x1p2", "1_000", "4e0", "NaN" are what strconv would read).
+			if intPart, ok := decimalInt(s); ok {
+				if v, err := strconv.ParseInt(intPart, 10, 64); err == nil {
+					return v, Code
+				}
+				return 0, Overflow
 			}
 			return 0, NotInt
 		}
@@ -212,4 +215,18 @@ func CompareValues(a, b string) int {
 		}
 	}
 	return strings.Compare(a, b)
+}
+
+// decimalInt returns the integer part of s when s is a plain decimal with
+// a fractional part of zeros only ("4.0", "-2.00", "4."): [+-]digits.0*.
+func decimalInt(s string) (string, bool) {
+	intPart, frac, ok := strings.Cut(s, ".")
+	if !ok {
+		return "", false
+	}
+	digits := strings.TrimLeft(intPart, "+-")
+	if len(intPart)-len(digits) > 1 || digits == "" || strings.Trim(digits, "0123456789") != "" || strings.Trim(frac, "0") != "" {
+		return "", false
+	}
+	return intPart, true
 }
