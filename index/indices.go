@@ -105,6 +105,11 @@ type Row struct {
 	// national rows, for an estimate that is NaN, and without
 	// Options.VsNation.
 	VsNation, SEVsNation float64
+	// Undefined says why Estimate is NaN (empty when it is a number): no
+	// valid answer in the domain, or, for an element or SIPAS, a criterion
+	// of it without one (its weight in the average has nothing to apply
+	// to).
+	Undefined string
 }
 
 // Result holds the index rows in the CLI contract's order: national rows
@@ -420,6 +425,7 @@ func (res *Result) appendRows(q *Questionnaire, r *sampling.RatioResult, g int, 
 		}
 		res.Rows = append(res.Rows, row)
 	}
+	first := len(res.Rows)
 	for c, cr := range q.Criteria {
 		add(KindCriterion, cr.Column, cr.Element, ne+c, true)
 	}
@@ -429,5 +435,35 @@ func (res *Result) appendRows(q *Questionnaire, r *sampling.RatioResult, g int, 
 	add(KindSIPAS, "sipas", "", r.K+nel, false)
 	for e := 0; e < ne; e++ {
 		add(KindExpectation, q.Expectations[e].Column, "", e, true)
+	}
+	explainUndefined(res.Rows[first:])
+}
+
+// explainUndefined fills Undefined for the rows of one domain whose
+// estimate is NaN: a share without a valid answer, or a composite (element,
+// SIPAS) over a criterion without one.
+func explainUndefined(rows []Row) {
+	why := func(n int) string {
+		if n == 0 {
+			return "no valid answer"
+		}
+		return "answers whose weights sum to 0"
+	}
+	for i := range rows {
+		r := &rows[i]
+		if !math.IsNaN(r.Estimate) {
+			continue
+		}
+		if r.Kind == KindCriterion || r.Kind == KindExpectation {
+			r.Undefined = why(r.N)
+			continue
+		}
+		r.Undefined = why(0)
+		for _, c := range rows {
+			if c.Kind == KindCriterion && math.IsNaN(c.Estimate) && (r.Kind == KindSIPAS || c.Element == r.ID) {
+				r.Undefined = "criterion " + c.ID + " has " + why(c.N)
+				break
+			}
+		}
 	}
 }

@@ -160,12 +160,12 @@ func writeDemoYears(dir string, res *demo.Result) error {
 			return err
 		}
 		if err := arrowio.WriteText(filepath.Join(dir, "index_"+ys+".csv"), nil, func(w io.Writer) error {
-			return writeIndex(w, "csv", y.Design, y.Index, []string{"province"})
+			return writeIndex(w, "csv", y.Design, y.Index, []string{"province"}, nil)
 		}); err != nil {
 			return err
 		}
 		if err := arrowio.WriteText(filepath.Join(dir, "index_"+ys+".json"), nil, func(w io.Writer) error {
-			return writeIndex(w, "json", y.Design, y.Index, []string{"province"})
+			return writeIndex(w, "json", y.Design, y.Index, []string{"province"}, nil)
 		}); err != nil {
 			return err
 		}

@@ -62,7 +62,9 @@ func runIndex(e *env, c *command, args []string) error {
 	if err != nil {
 		return badInput(fmt.Errorf("%s: %w%s", displayName(*in), err, validateHint(err)))
 	}
-	return writeIndex(e.stdout, *format, d, res, by)
+	notes := &runNotes{}
+	notes.undefinedWarnings(e.stderr, res.Rows)
+	return writeIndex(e.stdout, *format, d, res, by, notes)
 }
 
 // validateHint is the command that fixes an invalid answer code.

@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -85,5 +87,45 @@ func TestNonFiniteInputs(t *testing.T) {
 			t.Errorf("%s: output written", tc.name)
 			os.Remove(out)
 		}
+	}
+}
+
+// TestUndefinedSaysWhy: a criterion nobody answered leaves the criterion,
+// its element and SIPAS undefined; each such row says why, in the output
+// (JSON "undefined", the CSV column of that name) and in a warning, where
+// the run used to print null with no word.
+func TestUndefinedSaysWhy(t *testing.T) {
+	dir := t.TempDir()
+	in := vtBallots(t, dir, "b.csv", "B1|Hà Nội|0455443322554433221145", "B2|Huế|9455443322554433221145")
+	code, stdout, stderr := vtRun(t, "", "index", "--in", in, "--weight", "weight", "--by", "province")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var out struct {
+		Warnings  []string
+		Estimates []struct {
+			Domain    map[string]string
+			Kind, ID  string
+			Estimate  *float64
+			Undefined string
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"access_1": "no valid answer", "access": "criterion access_1 has no valid answer", "sipas": "criterion access_1 has no valid answer"}
+	for _, r := range out.Estimates {
+		if w, ok := want[r.ID]; ok != (r.Estimate == nil) || r.Undefined != w {
+			t.Errorf("%v %s: estimate %v, undefined %q; want %q", r.Domain, r.ID, r.Estimate, r.Undefined, w)
+		}
+	}
+	for _, w := range []string{"the national SIPAS is undefined: criterion access_1 has no valid answer", "6 domain rows are undefined, the first criterion access_1 of province=Huế: no valid answer"} {
+		if !strings.Contains(stderr, "sipas: warning: "+w) || !slices.Contains(out.Warnings, w) {
+			t.Errorf("warning %q missing: stderr %q, output %q", w, stderr, out.Warnings)
+		}
+	}
+	_, stdout, _ = vtRun(t, "", "index", "--in", in, "--weight", "weight", "--format", "csv")
+	if !strings.Contains(stdout, ",undefined\n") || !strings.Contains(stdout, ",criterion access_1 has no valid answer\n") {
+		t.Errorf("CSV lacks the undefined column:\n%s", stdout)
 	}
 }

@@ -69,6 +69,67 @@ type indexRowJSON struct {
 	ID      string     `json:"id"`
 	Element string     `json:"element,omitempty"`
 	estimateCols
+	// Undefined says why the estimate is null.
+	Undefined string `json:"undefined,omitempty"`
+}
+
+// runNotes are what a run says about its input besides the estimates:
+// warnings (also printed on standard error) and the province names it
+// recoded. JSON outputs carry them at the top level.
+type runNotes struct {
+	Warnings []string     `json:"warnings,omitempty"`
+	Recoded  []recodeJSON `json:"recoded,omitempty"`
+}
+
+// recodeJSON is one spelling that was read as a canonical name.
+type recodeJSON struct {
+	Column string `json:"column"`
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Rows   int    `json:"rows"`
+}
+
+// warn prints a warning on w and keeps it for the output.
+func (n *runNotes) warn(w io.Writer, format string, a ...any) {
+	msg := fmt.Sprintf(format, a...)
+	warnf(w, "%s", msg)
+	n.Warnings = append(n.Warnings, msg)
+}
+
+// undefinedWarnings warns about the index rows that are undefined: each
+// national one, and the number of domain rows with the first of them.
+func (n *runNotes) undefinedWarnings(w io.Writer, rows []index.Row) {
+	var dom int
+	var first *index.Row
+	for i := range rows {
+		r := &rows[i]
+		if r.Undefined == "" {
+			continue
+		}
+		if len(r.Domain) == 0 {
+			n.warn(w, "the national %s is undefined: %s", rowName(r), r.Undefined)
+			continue
+		}
+		if dom++; first == nil {
+			first = r
+		}
+	}
+	if first != nil {
+		var d []string
+		for _, v := range first.Domain {
+			d = append(d, v.Column+"="+v.Value)
+		}
+		n.warn(w, "%d domain rows are undefined, the first %s of %s: %s", dom, rowName(first), strings.Join(d, ", "), first.Undefined)
+	}
+}
+
+// rowName names an index row in a message: "SIPAS", "element access",
+// "criterion access_1".
+func rowName(r *index.Row) string {
+	if r.Kind == index.KindSIPAS {
+		return "SIPAS"
+	}
+	return r.Kind + " " + r.ID
 }
 
 // estimateCols is the estimate block of the JSON rows of estimate and
@@ -96,32 +157,36 @@ type indexJSON struct {
 		Elements int    `json:"elements"`
 		Criteria int    `json:"criteria"`
 	} `json:"questionnaire"`
+	runNotes
 	Estimates []indexRowJSON `json:"estimates"`
 }
 
 // writeIndex writes index results in the CLI contract's format: json, csv
 // or table. Estimates are in percent.
-func writeIndex(w io.Writer, format string, d *sampling.Design, res *index.Result, by []string) error {
+func writeIndex(w io.Writer, format string, d *sampling.Design, res *index.Result, by []string, notes *runNotes) error {
+	if notes == nil {
+		notes = &runNotes{}
+	}
 	switch format {
 	case "json":
-		out := indexJSON{Design: describeDesign(d), Estimates: make([]indexRowJSON, 0, len(res.Rows))}
+		out := indexJSON{Design: describeDesign(d), runNotes: *notes, Estimates: make([]indexRowJSON, 0, len(res.Rows))}
 		q := res.Questionnaire
 		out.Questionnaire.ID, out.Questionnaire.Version = q.ID, q.Version
 		out.Questionnaire.Elements, out.Questionnaire.Criteria = len(q.Elements), len(q.Criteria)
 		for _, r := range res.Rows {
 			out.Estimates = append(out.Estimates, indexRowJSON{Domain: domainJSON(r.Domain), Kind: r.Kind, ID: r.ID, Element: r.Element,
 				estimateCols: estimateCols{Estimate: jsonNum(r.Estimate), SE: jsonNum(r.SE), CILow: jsonNum(r.CILow), CIHigh: jsonNum(r.CIHigh),
-					N: r.N, Deff: jsonNum(r.Deff), Flag: r.Flag, DF: r.DF, PSUs: r.PSUs}})
+					N: r.N, Deff: jsonNum(r.Deff), Flag: r.Flag, DF: r.DF, PSUs: r.PSUs}, Undefined: r.Undefined})
 		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	case "csv":
-		header := append(append([]string{}, by...), "kind", "id", "element", "estimate", "se", "ci_low", "ci_high", "n", "deff", "flag")
+		header := append(append([]string{}, by...), "kind", "id", "element", "estimate", "se", "ci_low", "ci_high", "n", "deff", "flag", "undefined")
 		return writeCSV(w, header, len(res.Rows), func(i int) []string {
 			r := &res.Rows[i]
 			return append(domainCells(r.Domain, by), r.Kind, r.ID, r.Element, csvFloat(r.Estimate), csvFloat(r.SE), csvFloat(r.CILow), csvFloat(r.CIHigh),
-				strconv.Itoa(r.N), csvFloat(r.Deff), r.Flag)
+				strconv.Itoa(r.N), csvFloat(r.Deff), r.Flag, r.Undefined)
 		})
 	case "table":
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
