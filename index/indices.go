@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -120,6 +121,12 @@ type Result struct {
 	Questionnaire *Questionnaire
 	Rows          []Row
 	DF            int
+	// Options are the settings Compute ran with, its defaults filled in
+	// (CI logit, Level 0.95), and Design the design it estimated under:
+	// what a report says of how the numbers were made. Zero for a Result
+	// that Compute did not make.
+	Options Options
+	Design  *sampling.Design
 }
 
 // Compute estimates the criterion, element and SIPAS indices (and the
@@ -244,7 +251,9 @@ func levelCI(opt *Options) (float64, sampling.CIMethod, error) {
 // indexRows turns the engine's result r under design d (domains dom, nil
 // for national only) into the index rows of Compute.
 func indexRows(q *Questionnaire, d *sampling.Design, r *sampling.RatioResult, dom *sampling.Domains, opt *Options, ci sampling.CIMethod, level float64, ne int) *Result {
-	res := &Result{Questionnaire: q, DF: d.DF()}
+	used := *opt
+	used.By, used.CI, used.Level = slices.Clone(opt.By), ci, level
+	res := &Result{Questionnaire: q, DF: d.DF(), Options: used, Design: d}
 	if dom == nil {
 		res.appendRows(q, r, 0, nil, ci, level, opt.DF.Of(r.DF), ne, d.NPSU())
 		return res

@@ -27,7 +27,11 @@ type Data struct {
 	// (vi/en); it is the latest year's questionnaire.
 	Questionnaire *index.Questionnaire
 	Years         []Year
-	Methods       Methods
+	// Compare are the settings of the comparison of the years and
+	// domains (changes, ranks, the difference to the nation); nil when
+	// none was run, or when BuildOptions.Trend was given without the
+	// options that made it.
+	Compare *CompareMethods
 }
 
 // Year holds one survey year.
@@ -47,6 +51,10 @@ type Year struct {
 	// Fieldwork is the year's fieldwork check (screening, back-check);
 	// nil when there was none.
 	Fieldwork *Fieldwork
+	// Methods are the settings that made the year's numbers (the design,
+	// the weighting, the intervals), from the year's index.Result and
+	// weighting; nil when the result does not record them.
+	Methods *YearMethods
 }
 
 // Domain is one domain (a province, a unit, ...) or the nation.
@@ -128,37 +136,20 @@ type ResponseRate struct {
 	ResponseRate, ValidRate float64
 }
 
-// Methods describes how the numbers were made, for the methods note.
-type Methods struct {
-	// Weighted says whether final weights were used.
-	Weighted bool
-	// Design describes the design in words (e.g. "strata: province; PSU:
-	// commune"); from data, written as text.
-	Design string
-	// Variance is the variance method ("linearization", "jk1", ...).
-	Variance string
-	// CI is the interval method ("logit", "wald", "beta") and Level its
-	// confidence level (0 means 0.95).
-	CI    string
-	Level float64
-	// Score is "share" (satisfied share, the default) or "mean".
-	Score string
-	// Adjust is the multiple-comparison correction of the trend
-	// significance flags ("holm", "bh", "none").
-	Adjust string
-	// DF is the degrees-of-freedom rule of the intervals: "design" (the
-	// default) or "domain" (sampling.DFRule).
-	DF string
-}
-
 // YearInput is one year's input of FromYears.
 type YearInput struct {
 	Year   int
 	Result *index.Result
 	// Validation, when set, gives the exclusion counts.
 	Validation *ballot.Validation
-	// Nonresponse, when set, gives the response rates by weighting class.
+	// Nonresponse, when set, is the nonresponse step that made the
+	// design's weights: it gives the response rates by weighting class
+	// and, without Weighting, the weighting the methods note describes.
 	Nonresponse *weighting.StepResult
+	// Weighting, when set, is the specification whose steps made the
+	// design's weights (weighting.NewDesign); the methods note lists its
+	// steps. Nil when the design's weights are used as they are.
+	Weighting *weighting.Spec
 	// Issued and Returned are the ballots issued and returned (0: unknown).
 	Issued, Returned int
 	// Quality, when set, is the year's data-quality record as is (e.g.
@@ -186,15 +177,16 @@ type BuildOptions struct {
 	// TrendOptions are passed to index.CompareYears when Trend is nil; nil
 	// means Holm's correction and the defaults of index.CompareOptions
 	// (domains independent, as provinces that are strata of one design).
+	// With Trend, they are the options that made it (the methods note
+	// names their correction); nil then means they are not known.
 	TrendOptions *index.CompareOptions
 	// NoTrend skips index.CompareYears (no ranks, no intervals of ranks,
 	// no significance of changes).
 	NoTrend bool
 	// Alpha is the level of the strengths and weaknesses after the
 	// Benjamini–Hochberg correction; 0 means 0.05.
-	Alpha   float64
-	Methods Methods
-	Title   string
+	Alpha float64
+	Title string
 }
 
 // ErrNoYears is returned by FromYears when it is given no year.
@@ -245,9 +237,7 @@ func FromYears(years []YearInput, opt *BuildOptions) (*Data, error) {
 		if err != nil {
 			return nil, fmt.Errorf("report: trend comparison: %w", err)
 		}
-		if o.Methods.Adjust == "" {
-			o.Methods.Adjust = topt.Adjust.String()
-		}
+		o.TrendOptions = topt
 	}
 	type tkey struct {
 		domain, kind, id string
@@ -263,8 +253,10 @@ func FromYears(years []YearInput, opt *BuildOptions) (*Data, error) {
 		tr[tkey{d, r.Kind, r.ID, r.Year}] = r
 	}
 
-	data := &Data{Title: o.Title, By: o.By, Methods: o.Methods,
-		Questionnaire: ys[len(ys)-1].Result.Questionnaire}
+	data := &Data{Title: o.Title, By: o.By, Questionnaire: ys[len(ys)-1].Result.Questionnaire}
+	if c := o.TrendOptions; c != nil && trend != nil {
+		data.Compare = &CompareMethods{Adjust: c.Adjust, Alpha: c.Alpha}
+	}
 	for _, y := range ys {
 		q := y.Result.Questionnaire
 		yr := Year{Year: y.Year, DF: y.Result.DF}
@@ -300,6 +292,7 @@ func FromYears(years []YearInput, opt *BuildOptions) (*Data, error) {
 		sortDomains(yr.Domains)
 		yr.Quality = quality(y)
 		yr.Fieldwork = y.Fieldwork
+		yr.Methods = yearMethods(y)
 		data.Years = append(data.Years, yr)
 	}
 	return data, nil

@@ -3,6 +3,11 @@ package report
 import (
 	"fmt"
 	"math"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/sampling"
@@ -51,4 +56,44 @@ func fixtureNames(k int) []string {
 		out[i] = fmt.Sprintf("Tỉnh %02d", i+1)
 	}
 	return out
+}
+
+// withDesign records in res the settings of index.Compute under a small
+// design (2 strata × 2 PSUs × 2 rows, column weights) whose strata
+// column is named strata, as a result made by Compute would: the methods
+// note then has a design to describe.
+func withDesign(t testing.TB, res *index.Result, strata string, opt index.Options) *index.Result {
+	t.Helper()
+	mem := memory.DefaultAllocator
+	sb := array.NewStringBuilder(mem)
+	defer sb.Release()
+	pb := array.NewInt64Builder(mem)
+	defer pb.Release()
+	wb := array.NewFloat64Builder(mem)
+	defer wb.Release()
+	for i := 0; i < 8; i++ {
+		sb.Append([]string{"A", "B"}[i/4])
+		pb.Append(int64(i / 2))
+		wb.Append(float64(1 + i%3))
+	}
+	s, p, w := sb.NewArray(), pb.NewArray(), wb.NewArray()
+	defer s.Release()
+	defer p.Release()
+	defer w.Release()
+	schema := arrow.NewSchema([]arrow.Field{{Name: strata, Type: arrow.BinaryTypes.String}, {Name: "psu", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "weight", Type: arrow.PrimitiveTypes.Float64}}, nil)
+	rec := array.NewRecordBatch(schema, []arrow.Array{s, p, w}, 8)
+	defer rec.Release()
+	d, err := sampling.NewDesign(rec, &sampling.DesignOptions{Weight: "weight", Strata: strata, PSU: "psu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opt.CI == 0 {
+		opt.CI = sampling.Logit
+	}
+	if opt.Level == 0 {
+		opt.Level = 0.95
+	}
+	res.Design, res.Options = d, opt
+	return res
 }

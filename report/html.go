@@ -162,7 +162,7 @@ func buildPage(data *Data, opt *Options) *page {
 		p.T[k] = l.text(k)
 	}
 	p.ByLabel = l.byLabel(data)
-	p.Methods = l.methodsNote(data.Methods, data.Questionnaire, p.ByLabel, dfNote(data))
+	p.Methods = l.methodsNote(data)
 	y := data.Latest()
 	if y == nil {
 		p.Title = l.text("title")

@@ -2,12 +2,15 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"html"
 	"math"
 	"strings"
 	"testing"
 
 	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/index/rank"
+	"github.com/sipas-go/sipas/sampling"
 )
 
 // TestMethodsNoteDF: the methods note says which degrees of freedom the
@@ -38,7 +41,12 @@ func TestMethodsNoteDF(t *testing.T) {
 		{"", LangEN, "the design's 100 degrees of freedom"},
 		{"design", LangVI, "với 100 bậc tự do của thiết kế"},
 	} {
-		d, err := FromYears([]YearInput{{Year: 2021, Result: res}}, &BuildOptions{NoTrend: true, Methods: Methods{DF: tc.rule}})
+		rule, err := sampling.ParseDFRule(tc.rule)
+		if err != nil {
+			t.Fatal(err)
+		}
+		withDesign(t, res, "stratum", index.Options{DF: rule})
+		d, err := FromYears([]YearInput{{Year: 2021, Result: res}}, &BuildOptions{NoTrend: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,18 +84,55 @@ func TestColourScale(t *testing.T) {
 // satisfied codes, and plain or weighted means by its weights.
 func TestIndexMethod(t *testing.T) {
 	def := index.DefaultQuestionnaire()
-	if got := LangEN.indexMethod(def); !strings.Contains(got, "(codes 4 and 5)") || !strings.Contains(got, "element index: the mean of its criteria; SIPAS: the mean of the 5 elements") {
+	if got := LangEN.indexMethod(def, index.ScoreShare, true); !strings.Contains(got, "(codes 4 and 5)") || !strings.Contains(got, "element index: the mean of its criteria; SIPAS: the mean of the 5 elements") {
 		t.Errorf("default questionnaire: %q", got)
 	}
-	if got := LangVI.indexMethod(def); !strings.Contains(got, "(mức 4 và 5)") || !strings.Contains(got, "SIPAS: trung bình 5 yếu tố") {
+	if got := LangVI.indexMethod(def, index.ScoreShare, true); !strings.Contains(got, "(mức 4 và 5)") || !strings.Contains(got, "SIPAS: trung bình 5 yếu tố") {
 		t.Errorf("default questionnaire, vi: %q", got)
 	}
 	q := *def
 	q.Satisfied = []int{5}
 	q.Elements = append([]index.Element(nil), def.Elements...)
 	q.Elements[0].Weight = 0.4
-	got := LangEN.indexMethod(&q)
+	got := LangEN.indexMethod(&q, index.ScoreShare, true)
 	if !strings.Contains(got, "(codes 5)") || !strings.Contains(got, "SIPAS: the weighted mean of the 5 elements") || !strings.Contains(got, "element index: the mean of its criteria") {
 		t.Errorf("satisfied [5], unequal element weights: %q", got)
+	}
+}
+
+// TestMethodsNoteFromSettings: FromSurveys takes the note's settings from
+// the objects that made the numbers — the design (weights, strata, PSUs,
+// fpc), the index options (interval, df rule) and the comparison's
+// correction — in both languages, with columns named in quotes.
+func TestMethodsNoteFromSettings(t *testing.T) {
+	surveys := surveysFixture(t)[:1]
+	topt := index.TrendOptions{Index: index.Options{By: []string{"province"}, CI: sampling.Beta, Level: 0.9, DF: sampling.DFDomain},
+		Compare: index.CompareOptions{Adjust: rank.AdjustBH, Rank: rank.Options{Draws: 200}}}
+	d, err := FromSurveys(context.Background(), surveys, &SurveyOptions{Trend: topt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := d.Latest().Methods
+	if m == nil || m.Design.Weight != "weight" || m.Design.Strata != "stratum" || m.Design.FPC != "fpc" || m.CI != sampling.Beta || m.DF != sampling.DFDomain ||
+		d.Compare == nil || d.Compare.Adjust != rank.AdjustBH {
+		t.Fatalf("settings %+v, compare %+v", m, d.Compare)
+	}
+	for lang, want := range map[Lang][]string{
+		LangVI: {"phân tầng theo cột “stratum” (63 tầng)", "có hiệu chỉnh tổng thể hữu hạn (cột “fpc”)", "quyền số trong cột “weight”",
+			"khoảng tin cậy 90% theo phân phối beta (Korn–Graubard)", "bậc tự do của chính đơn vị", "Benjamini–Hochberg"},
+		LangEN: {"stratified by the column “stratum” (63 strata)", "finite population correction (column “fpc”)", "weighted by the column “weight”",
+			"the 90% confidence intervals are from the beta distribution (Korn–Graubard)", "its own degrees of freedom", "Benjamini–Hochberg"},
+	} {
+		note := strings.Join(d.MethodsNote(lang), "\n")
+		for _, w := range want {
+			if !strings.Contains(note, w) {
+				t.Errorf("%s: the note lacks %q:\n%s", lang, w, note)
+			}
+		}
+		for _, bad := range []string{"unweighted", "không gia quyền", "Holm", "none", "linearization", "METHODOLOGY"} {
+			if strings.Contains(note, bad) && !(lang == LangEN && bad == "linearization") {
+				t.Errorf("%s: the note says %q:\n%s", lang, bad, note)
+			}
+		}
 	}
 }

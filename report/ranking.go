@@ -45,7 +45,7 @@ type RankingRow struct {
 // collation, as Year.Domains). The change and its direction come from the
 // trend rows (index.TrendRow: ChangePrev, SignificantPrev), so an arrow
 // means the change is significant after the correction that was used
-// (Data.Methods.Adjust); nil for empty Data.
+// (Data.Compare); nil for empty Data.
 func RankingTable(data *Data) []RankingRow {
 	y := data.Latest()
 	if y == nil {
@@ -191,7 +191,11 @@ func rankingCellsOf(l Lang, data *Data) rankingCells {
 		c.Tiers = append(c.Tiers, r.Tier)
 		c.Dirs = append(c.Dirs, r.Direction)
 	}
-	c.Note = l.rankingNote(data.Methods.Adjust, prev)
+	adjust := ""
+	if data.Compare != nil {
+		adjust = data.Compare.Adjust.String()
+	}
+	c.Note = l.rankingNote(adjust, prev)
 	return c
 }
 

@@ -22,10 +22,11 @@ type Survey struct {
 	Ballots arrow.RecordBatch
 	// Questionnaire of the year; nil means SurveyOptions.Questionnaire.
 	Questionnaire *index.Questionnaire
-	// Validation, Nonresponse, Issued, Returned, Quality and Fieldwork
-	// are those of YearInput.
+	// Validation, Nonresponse, Weighting, Issued, Returned, Quality and
+	// Fieldwork are those of YearInput.
 	Validation       *ballot.Validation
 	Nonresponse      *weighting.StepResult
+	Weighting        *weighting.Spec
 	Issued, Returned int
 	Quality          *Quality
 	Fieldwork        *Fieldwork
@@ -43,10 +44,9 @@ type SurveyOptions struct {
 	// Crosswalk are the province geography of the report, Compare the
 	// correction of the changes and the rank simulation.
 	Trend index.TrendOptions
-	// Title, Methods and Alpha are those of BuildOptions.
-	Title   string
-	Methods Methods
-	Alpha   float64
+	// Title and Alpha are those of BuildOptions.
+	Title string
+	Alpha float64
 }
 
 // FromSurveys builds the report data of one survey per year, the whole
@@ -117,10 +117,8 @@ func FromSurveys(ctx context.Context, surveys []Survey, opt *SurveyOptions) (*Da
 			return nil, fmt.Errorf("year %d: %w", yr.Year, err)
 		}
 		inputs = append(inputs, YearInput{Year: yr.Year, Result: yr.Index, Validation: s.Validation,
-			Nonresponse: s.Nonresponse, Issued: s.Issued, Returned: s.Returned, Quality: s.Quality, IPA: ipa, Fieldwork: s.Fieldwork})
+			Nonresponse: s.Nonresponse, Weighting: s.Weighting, Issued: s.Issued, Returned: s.Returned, Quality: s.Quality, IPA: ipa, Fieldwork: s.Fieldwork})
 	}
-	// The note of the ranking table names the correction that decided
-	// the changes: the one the trend comparison used.
-	o.Methods.Adjust = o.Trend.Compare.Adjust.String()
-	return FromYears(inputs, &BuildOptions{By: o.Trend.Index.By[0], Trend: tr.Rows, Title: o.Title, Methods: o.Methods, Alpha: o.Alpha})
+	return FromYears(inputs, &BuildOptions{By: o.Trend.Index.By[0], Trend: tr.Rows,
+		TrendOptions: &o.Trend.Compare, Title: o.Title, Alpha: o.Alpha})
 }

@@ -71,8 +71,7 @@ func TestFromSurveysIsThePipeline(t *testing.T) {
 		inputs = append(inputs, YearInput{Year: yr.Year, Result: yr.Index, Issued: s.Issued, Returned: s.Returned, IPA: ipa})
 	}
 	rows := append([]index.TrendRow(nil), tr.Rows...)
-	// FromSurveys records the correction the trend comparison used.
-	want, err := FromYears(inputs, &BuildOptions{By: "province", Trend: rows, Title: "T", Methods: Methods{Adjust: "holm"}})
+	want, err := FromYears(inputs, &BuildOptions{By: "province", Trend: rows, TrendOptions: &topt.Compare, Title: "T"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,26 @@ func TestDemoCommand(t *testing.T) {
 			t.Errorf("%s: %v", f, err)
 		}
 	}
+	// The methods note tells the demo's settings: weighted (the design
+	// weights adjusted for nonresponse by stratum), Holm's correction. It
+	// said "unweighted" and "correction none".
+	page, err := os.ReadFile(filepath.Join(out, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	note := methodsNote(t, string(page))
+	for _, w := range []string{"có gia quyền theo quyền số cuối cùng: quyền số thiết kế, điều chỉnh cho phiếu không thu về hoặc không hợp lệ trong từng nhóm theo “stratum”",
+		"phân tầng theo cột “stratum” (", "hiệu chỉnh Holm"} {
+		if !strings.Contains(note, w) {
+			t.Errorf("the note lacks %q:\n%s", w, note)
+		}
+	}
+	if strings.Contains(note, "không gia quyền") {
+		t.Errorf("the note says the weighted estimates are unweighted:\n%s", note)
+	}
+	if m := codeWords.FindString(note); m != "" {
+		t.Errorf("code word %q in the Vietnamese note:\n%s", m, note)
+	}
 	ents, _ := os.ReadDir(out)
 	for _, e := range ents {
 		if strings.Contains(e.Name(), ".tmp-") {

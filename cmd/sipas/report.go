@@ -151,12 +151,10 @@ func runReport(e *env, c *command, args []string) error {
 		if err != nil {
 			return err
 		}
-		surveys = append(surveys, report.Survey{Year: ty.Year, Design: ty.Design, Ballots: ty.Ballots, Quality: qual})
+		surveys = append(surveys, report.Survey{Year: ty.Year, Design: ty.Design, Ballots: ty.Ballots, Quality: qual, Weighting: df.wspec})
 	}
 	iopt := index.Options{By: []string{*by}, Score: sc, CI: ci, Level: level, DF: df.dfr}
-	methods := report.Methods{Weighted: df.weight != "" || df.weighting != "", Variance: spec.Variance.String(),
-		CI: ci.String(), Level: level, Score: *ixf.score, Adjust: adj.String(), Design: describeFlags(df), DF: df.dfr.String()}
-	data, err := report.FromSurveys(e.ctx, surveys, &report.SurveyOptions{Questionnaire: q, Methods: methods,
+	data, err := report.FromSurveys(e.ctx, surveys, &report.SurveyOptions{Questionnaire: q,
 		Trend: index.TrendOptions{Index: iopt, Geography: geo, Crosswalk: cw,
 			Compare: index.CompareOptions{Adjust: adj, Rank: rank.Options{Draws: *draws, Rand: rand.New(rand.NewPCG(df.seed, 0))}}}})
 	if err != nil {
@@ -173,27 +171,6 @@ func runReport(e *env, c *command, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "report for %s written to %s (index.html, report.pdf, tables/*.csv, charts/*.png and *.svg)\n", yearsText(years), *out)
 	return nil
-}
-
-// describeFlags is the design in words for the methods note.
-func describeFlags(df *designFlags) string {
-	var parts []string
-	if df.strata != "" {
-		parts = append(parts, "strata: "+df.strata)
-	}
-	if df.psu != "" {
-		parts = append(parts, "PSU: "+df.psu)
-	}
-	if df.weight != "" {
-		parts = append(parts, "weight: "+df.weight)
-	}
-	if df.fpc != "" {
-		parts = append(parts, "fpc: "+df.fpc)
-	}
-	if df.weighting != "" {
-		parts = append(parts, "weighting: "+displayName(df.weighting))
-	}
-	return strings.Join(parts, "; ")
 }
 
 func yearsText(years []int) string {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"html"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,5 +25,24 @@ func TestRun(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
 		}
+	}
+	// The methods note tells the design the program used — weights of the
+	// column "weight", strata "stratum", PSUs "psu" — and the Holm
+	// correction of the report's trend step; it said "unweighted" and
+	// "correction none".
+	page, err := os.ReadFile(filepath.Join(out, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := html.UnescapeString(string(page))
+	note := text[strings.Index(text, `<h2 id="methods">`):]
+	note = note[:strings.Index(note, `<p class="note">`)]
+	for _, w := range []string{"có gia quyền theo quyền số trong cột “weight”", "phân tầng theo cột “stratum”", "đơn vị mẫu cấp 1 theo cột “psu”", "Các đơn vị (cấp)"} {
+		if !strings.Contains(note, w) {
+			t.Errorf("the methods note lacks %q", w)
+		}
+	}
+	if strings.Contains(note, "không gia quyền") || strings.Contains(note, "none") {
+		t.Error("the methods note says unweighted or correction none")
 	}
 }
