@@ -139,6 +139,21 @@ type DesignOptions struct {
 	Nest bool
 	// Lonely is the lonely-PSU policy.
 	Lonely LonelyPSU
+	// AdjustDomainLonely applies the lonely-PSU policy to a domain in a
+	// stratum of several PSUs of which only one holds rows of the domain,
+	// as R options(survey.adjust.domain.lonely = TRUE): under LonelyAdjust
+	// that PSU's total enters uncentred, (1 − f_h) n_h/(n_h − 1) t², under
+	// LonelyAverage the stratum is left out of the domain's variance and
+	// counted as lonely in its rescaling; the other policies are unchanged.
+	// Linearization of one-stage designs without calibration or PPS only
+	// (an error otherwise). Differences from the whole population
+	// (Ratios.VsOverall) and contrasts between domains are estimands on the
+	// whole design and keep the usual rule. The PSUs of a domain are those
+	// holding a row of it (R's subset, where a missing value of the
+	// variable also drops the row: with missing values R may find more
+	// domain-lonely strata). A total under LonelyAdjust is centred at 0,
+	// as survey 4.1 (survey ≥ 4.2 centres it at the mean PSU total).
+	AdjustDomainLonely bool
 
 	// Variance is the variance method.
 	Variance VarianceMethod
@@ -364,6 +379,9 @@ func NewDesign(rec arrow.RecordBatch, spec *DesignOptions) (*Design, error) {
 		if err := d.buildReplicates(rec); err != nil {
 			return nil, err
 		}
+	}
+	if s.AdjustDomainLonely && (s.AdjustInfluence != nil || d.stages != nil || d.pps != nil) {
+		return nil, fmt.Errorf("sampling: %w: the domain lonely-PSU adjustment is supported for one-stage designs without calibration or PPS", ErrBadDesign)
 	}
 	if s.RepDF != 0 {
 		if d.reps == nil || s.RepDF < 0 {

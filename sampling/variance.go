@@ -202,7 +202,7 @@ type vrTerm struct {
 // whole-sample variables with covmat = TRUE and svycontrast.
 func (d *Design) EstimateRatios(r *Ratios) (*RatioResult, error) {
 	if len(r.Items) > 0 && (d.reps != nil || len(r.Combos) > 64 ||
-		(d.spec.Lonely == LonelyAverage && d.okStrata < len(d.nh))) {
+		(d.spec.Lonely == LonelyAverage && (d.okStrata < len(d.nh) || d.spec.AdjustDomainLonely))) {
 		for i := range r.Items {
 			if len(r.Items[i].Codes) != d.n {
 				panic(fmt.Sprintf("sampling: EstimateRatios: item %d has %d codes, design has %d rows", i, len(r.Items[i].Codes), d.n))
@@ -540,7 +540,7 @@ func (d *Design) vrLinearize(r *Ratios, t *vrTotals) (V []float64, cov [][]float
 	if t.vs {
 		t.vsV = workers[0].VD[:t.overall*J]
 	}
-	if d.spec.Lonely == LonelyAverage && d.okStrata < H {
+	if d.spec.Lonely == LonelyAverage && (d.okStrata < H || d.spec.AdjustDomainLonely) {
 		sc := d.vrAverageScale(r, t)
 		for i := range V {
 			V[i] *= sc[i]
@@ -767,9 +767,20 @@ func (d *Design) vrStratumEnd(wk *vrWorker, h int) {
 		V := wk.V[int(g)*J : int(g)*J+J]
 		var scale float64
 		center := true
-		if nh > 1 {
+		switch {
+		case nh > 1 && wk.m[g] == 1 && d.spec.AdjustDomainLonely && int(g) != wk.gA:
+			// the domain holds one PSU of several (R survey.adjust.domain.lonely)
+			switch d.spec.Lonely {
+			case LonelyAdjust:
+				scale, center = fh*float64(nh)/float64(nh-1), false
+			case LonelyAverage:
+				continue // rescaled by vrAverageScale
+			default:
+				scale = fh * float64(nh) / float64(nh-1)
+			}
+		case nh > 1:
 			scale = fh * float64(nh) / float64(nh-1)
-		} else {
+		default:
 			switch d.spec.Lonely {
 			case LonelyAdjust:
 				scale, center = fh, false
@@ -917,7 +928,29 @@ func (d *Design) vrAverageScale(r *Ratios, t *vrTotals) []float64 {
 	seen := make([]int32, t.G*J) // stratum+1 last counted
 	nstr := make([]int, t.G*J)
 	nok := make([]int, t.G*J)
+	// with AdjustDomainLonely: per domain, the PSUs of the stratum holding
+	// its rows (a domain in one PSU of several is lonely there)
+	var psus []int
+	var lastPSU []int32
+	if d.spec.AdjustDomainLonely && r.Domain != nil {
+		psus, lastPSU = make([]int, t.G), make([]int32, t.G)
+	}
 	for h := range d.nh {
+		if psus != nil {
+			clear(psus)
+			for p := d.strataPSU[h]; p < d.strataPSU[h+1]; p++ {
+				for pos := d.psuStart[p]; pos < d.psuStart[p+1]; pos++ {
+					i := int(pos)
+					if d.order != nil {
+						i = int(d.order[pos])
+					}
+					if g := r.Domain[i]; g >= 0 && (psus[g] == 0 || lastPSU[g] != p) {
+						psus[g]++
+						lastPSU[g] = p
+					}
+				}
+			}
+		}
 		for pos := d.psuStart[d.strataPSU[h]]; pos < d.psuStart[d.strataPSU[h+1]]; pos++ {
 			i := int(pos)
 			if d.order != nil {
@@ -931,7 +964,8 @@ func (d *Design) vrAverageScale(r *Ratios, t *vrTotals) []float64 {
 				if seen[g*J+j] != int32(h)+1 {
 					seen[g*J+j] = int32(h) + 1
 					nstr[g*J+j]++
-					if !d.lonely[h] {
+					domLonely := psus != nil && g != t.overall && d.nh[h] > 1 && psus[g] == 1
+					if !d.lonely[h] && !domLonely {
 						nok[g*J+j]++
 					}
 				}

@@ -25,6 +25,7 @@ type designFlags struct {
 	weight, strata, psu, fpc string
 	pps, jointProb           string
 	lonely                   string
+	domainLonely             bool
 	variance                 string
 	replicates, repDF        int
 	seed                     uint64
@@ -51,6 +52,7 @@ func addDesignFlags(fs *flag.FlagSet) *designFlags {
 	fs.StringVar(&f.pps, "pps", "", "first stage sampled with probability proportional to size without replacement: brewer, overton or ht (R svydesign(pps =)); --fpc then holds each PSU's inclusion probability")
 	fs.StringVar(&f.jointProb, "joint-prob", "", "for --pps ht: table of joint inclusion probabilities (columns psu_a, psu_b, pi)")
 	fs.StringVar(&f.lonely, "lonely-psu", "fail", "strata with one PSU: fail, remove, certainty, adjust or average (R survey.lonely.psu)")
+	fs.BoolVar(&f.domainLonely, "adjust-domain-lonely", false, "treat a stratum where a domain holds one PSU of several as lonely for that domain (R survey.adjust.domain.lonely)")
 	fs.StringVar(&f.variance, "variance", "linearization", "variance method: linearization, jk1, jkn, bootstrap, subbootstrap, brr or fay")
 	fs.IntVar(&f.replicates, "replicates", 0, fmt.Sprintf("bootstrap replicates (default 50, at most %d)", maxReplicates))
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the bootstrap replicates")
@@ -107,7 +109,7 @@ func (f *designFlags) spec() (*sampling.DesignOptions, error) {
 		return nil, err
 	}
 	s := &sampling.DesignOptions{
-		Weight: f.weight, Strata: f.strata, PSU: psu, FPC: fpc, Stages: stages, Nest: f.nest, Lonely: lonely,
+		Weight: f.weight, Strata: f.strata, PSU: psu, FPC: fpc, Stages: stages, Nest: f.nest, Lonely: lonely, AdjustDomainLonely: f.domainLonely,
 		Variance: v, Replicates: f.replicates, RepDF: f.repDF, Seed: f.seed, FayRho: f.fayRho,
 		RepWeightsPrefix: f.repweights, RepType: f.repType, RepScale: f.repScale,
 	}
