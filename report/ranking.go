@@ -275,7 +275,7 @@ func rankingSection(l Lang, data *Data) *rankingView {
 // given the page's rankingView and the page's texts).
 const rankingHTML = `{{with .RankingTable}}<h3 id="ranking-table">{{index $.T "rt.title"}}</h3>
 <div style="overflow-x:auto"><table class="ranking-table">
-<tr>{{range $i, $h := .Head}}<th{{if eq $i 1}} class="l"{{end}}>{{$h}}</th>{{end}}</tr>
+<thead><tr>{{range $i, $h := .Head}}<th{{if eq $i 1}} class="l"{{end}}>{{$h}}</th>{{end}}</tr></thead>
 {{range .Rows}}<tr class="rt{{if .Class}} {{.Class}}{{end}}">{{range $i, $c := .Cells}}<td{{if eq $i 1}} class="l"{{end}}>{{$c}}</td>{{end}}</tr>
 {{end}}</table></div>
 <p class="note">{{.Note}}</p>{{end}}`

@@ -24,7 +24,13 @@ td.l,th.l{text-align:left}
 .note{color:#555;font-size:.9em}
 .q-fix_first td:last-child{color:#d73027;font-weight:bold}.q-keep_up td:last-child{color:#1a9850}
 nav a{margin-right:12px}
-@media print{.chart{page-break-inside:avoid}nav{display:none}}
+@page{size:A4;margin:16mm 14mm 18mm}
+@media print{body{max-width:none;padding:0;font-size:10pt;line-height:1.35}nav,noscript{display:none}
+h2{margin-top:18px}h2,h3{break-after:avoid}
+table{display:table;overflow:visible;max-width:none;font-size:8.5pt}thead{display:table-header-group}tr,.chart{break-inside:avoid}
+th,td{padding:2px 5px}div[style*="overflow"]{overflow:visible!important}
+.chart>div,.chart canvas{max-width:100%!important}.chart canvas{height:auto!important}
+.radars{grid-template-columns:repeat(3,1fr)}*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 </style>
 </head>
 <body>
@@ -37,12 +43,12 @@ nav a{margin-right:12px}
 <h2 id="national">{{index .T "sec.national"}}</h2>
 {{with .NatChart}}{{template "chart" .}}{{end}}
 <table>
-<tr><th class="l">{{index .T "col.index"}}</th><th>{{index .T "col.estimate"}}</th><th>{{index .T "col.se"}}</th><th>{{index .T "col.ci"}}</th><th>{{index .T "col.n"}}</th><th>{{index .T "col.deff"}}</th><th class="l">{{index .T "col.flag"}}</th></tr>
+<thead><tr><th class="l">{{index .T "col.index"}}</th><th>{{index .T "col.estimate"}}</th><th>{{index .T "col.se"}}</th><th>{{index .T "col.ci"}}</th><th>{{index .T "col.n"}}</th><th>{{index .T "col.deff"}}</th><th class="l">{{index .T "col.flag"}}</th></tr></thead>
 {{range .National}}<tr><td class="l">{{.Label}}</td><td>{{.Est}}</td><td>{{.SE}}</td><td>{{.CI}}</td><td>{{.N}}</td><td>{{.Deff}}</td><td class="l">{{.Flag}}</td></tr>
 {{end}}</table>
 {{if .Criteria}}<h3>{{index .T "sec.criteria"}}</h3>
 <table>
-<tr><th class="l">{{index .T "col.criterion"}}</th><th>{{index .T "col.estimate"}}</th><th>{{index .T "col.se"}}</th><th>{{index .T "col.ci"}}</th><th>{{index .T "col.n"}}</th><th>{{index .T "col.deff"}}</th><th class="l">{{index .T "col.flag"}}</th></tr>
+<thead><tr><th class="l">{{index .T "col.criterion"}}</th><th>{{index .T "col.estimate"}}</th><th>{{index .T "col.se"}}</th><th>{{index .T "col.ci"}}</th><th>{{index .T "col.n"}}</th><th>{{index .T "col.deff"}}</th><th class="l">{{index .T "col.flag"}}</th></tr></thead>
 {{range .Criteria}}<tr><td class="l">{{.Label}}</td><td>{{.Est}}</td><td>{{.SE}}</td><td>{{.CI}}</td><td>{{.N}}</td><td>{{.Deff}}</td><td class="l">{{.Flag}}</td></tr>
 {{end}}</table>{{end}}
 
@@ -51,7 +57,7 @@ nav a{margin-right:12px}
 {{with .RankChart}}{{template "chart" .}}{{end}}
 {{with .Map}}{{template "chart" .Chart}}<p class="note">{{.Note}}</p>{{end}}
 <table>
-<tr><th>{{index .T "col.rank"}}</th>{{if .HasRanks}}<th>{{index .T "col.rank_ci"}}</th><th>{{index .T "col.tier"}}</th>{{end}}<th class="l">{{.ByLabel}}</th><th>SIPAS (%)</th><th>{{index .T "col.ci"}}</th><th>{{index .T "col.n"}}</th>{{if .HasVsNat}}<th>{{index .T "col.vs_nation"}}</th>{{end}}</tr>
+<thead><tr><th>{{index .T "col.rank"}}</th>{{if .HasRanks}}<th>{{index .T "col.rank_ci"}}</th><th>{{index .T "col.tier"}}</th>{{end}}<th class="l">{{.ByLabel}}</th><th>SIPAS (%)</th><th>{{index .T "col.ci"}}</th><th>{{index .T "col.n"}}</th>{{if .HasVsNat}}<th>{{index .T "col.vs_nation"}}</th>{{end}}</tr></thead>
 {{$hr := .HasRanks}}{{$vn := .HasVsNat}}{{range .Ranking}}<tr class="{{.TierClass}}"><td>{{.Rank}}</td>{{if $hr}}<td>{{.RankCI}}</td><td>{{.Tier}}</td>{{end}}<td class="l">{{.Name}}</td><td>{{.Est}}</td><td>{{.CI}}</td><td>{{.N}}</td>{{if $vn}}<td>{{.VsNat}}</td>{{end}}</tr>
 {{end}}</table>
 {{template "ranking-table" .}}
@@ -59,7 +65,7 @@ nav a{margin-right:12px}
 <h2 id="heatmap">{{index .T "sec.heatmap"}}</h2>
 {{with .Heatmap}}{{template "chart" .}}{{end}}
 <table>
-<tr><th class="l">{{.ByLabel}}</th>{{range .HeatHead}}<th>{{.}}</th>{{end}}</tr>
+<thead><tr><th class="l">{{.ByLabel}}</th>{{range .HeatHead}}<th>{{.}}</th>{{end}}</tr></thead>
 {{range .HeatRows}}<tr><td class="l">{{.Name}}</td>{{range .Cells}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</table>
 
@@ -67,7 +73,7 @@ nav a{margin-right:12px}
 <h2 id="strengths">{{index .T "sec.strengths"}}</h2>
 <p class="note">{{index .T "sw.note"}}</p>
 <table>
-<tr><th class="l">{{.ByLabel}}</th><th class="l">{{index .T "col.strengths"}}</th><th class="l">{{index .T "col.weaknesses"}}</th>{{if .HasIPA}}<th class="l">{{index .T "col.fix_first"}}</th>{{end}}</tr>
+<thead><tr><th class="l">{{.ByLabel}}</th><th class="l">{{index .T "col.strengths"}}</th><th class="l">{{index .T "col.weaknesses"}}</th>{{if .HasIPA}}<th class="l">{{index .T "col.fix_first"}}</th>{{end}}</tr></thead>
 {{$ipa := .HasIPA}}{{range .Strengths}}<tr><td class="l">{{.Name}}</td><td class="l">{{.Strengths}}</td><td class="l">{{.Weaknesses}}</td>{{if $ipa}}<td class="l">{{.FixFirst}}</td>{{end}}</tr>
 {{end}}</table>
 {{end}}
@@ -83,7 +89,7 @@ nav a{margin-right:12px}
 <p class="note">{{index $.T "ipa.note"}}</p>
 {{with .Chart}}{{template "chart" .}}{{end}}
 <table>
-<tr><th class="l">id</th><th class="l">{{index $.T "col.criterion"}}</th><th>{{index $.T "col.importance"}}</th><th>{{index $.T "col.performance"}}</th><th>{{index $.T "col.n"}}</th><th class="l">{{index $.T "col.quadrant"}}</th></tr>
+<thead><tr><th class="l">id</th><th class="l">{{index $.T "col.criterion"}}</th><th>{{index $.T "col.importance"}}</th><th>{{index $.T "col.performance"}}</th><th>{{index $.T "col.n"}}</th><th class="l">{{index $.T "col.quadrant"}}</th></tr></thead>
 {{range .Rows}}<tr class="{{.Class}}"><td class="l">{{.Code}}</td><td class="l">{{.Label}}</td><td>{{.Importance}}</td><td>{{.Performance}}</td><td>{{.N}}</td><td class="l">{{.Quadrant}}</td></tr>
 {{end}}</table>
 {{end}}
@@ -95,7 +101,7 @@ nav a{margin-right:12px}
 {{if .Trend}}
 <h3>{{index .T "sec.changes"}}</h3>
 {{if .Changes}}<table>
-<tr><th class="l">{{.ByLabel}}</th><th class="l">{{index .T "col.index"}}</th><th>{{index .T "col.year"}}</th><th>{{index .T "col.change"}}</th><th>{{index .T "col.p"}}</th><th class="l"></th></tr>
+<thead><tr><th class="l">{{.ByLabel}}</th><th class="l">{{index .T "col.index"}}</th><th>{{index .T "col.year"}}</th><th>{{index .T "col.change"}}</th><th>{{index .T "col.p"}}</th><th class="l"></th></tr></thead>
 {{range .Changes}}<tr><td class="l">{{.Name}}</td><td class="l">{{.Index}}</td><td>{{.Year}}</td><td>{{.Change}}</td><td>{{.P}}</td><td class="l">{{.Dir}}</td></tr>
 {{end}}</table>{{else}}<p class="note">{{.NoChanges}}</p>{{end}}
 {{end}}
@@ -104,24 +110,24 @@ nav a{margin-right:12px}
 <h2 id="expectations">{{index .T "sec.expect"}}</h2>
 {{with .ExpChart}}{{template "chart" .}}{{end}}
 <table>
-<tr><th class="l">{{index .T "col.expectation"}}</th><th>{{index .T "col.share"}}</th><th>{{index .T "col.se"}}</th><th>{{index .T "col.ci"}}</th><th>{{index .T "col.n"}}</th></tr>
+<thead><tr><th class="l">{{index .T "col.expectation"}}</th><th>{{index .T "col.share"}}</th><th>{{index .T "col.se"}}</th><th>{{index .T "col.ci"}}</th><th>{{index .T "col.n"}}</th></tr></thead>
 {{range .Expect}}<tr><td class="l">{{.Label}}</td><td>{{.Est}}</td><td>{{.SE}}</td><td>{{.CI}}</td><td>{{.N}}</td></tr>
 {{end}}</table>
 {{end}}
 
 <h2 id="quality">{{index .T "sec.quality"}}</h2>
 {{if .QYears}}<table>
-<tr><th>{{index .T "col.year"}}</th><th>{{index .T "q.issued"}}</th><th>{{index .T "q.returned"}}</th><th>{{index .T "col.rr"}} (%)</th><th>{{index .T "q.rows_in"}}</th><th>{{index .T "q.rows_used"}}</th><th>{{index .T "q.rows_excluded"}}</th></tr>
+<thead><tr><th>{{index .T "col.year"}}</th><th>{{index .T "q.issued"}}</th><th>{{index .T "q.returned"}}</th><th>{{index .T "col.rr"}} (%)</th><th>{{index .T "q.rows_in"}}</th><th>{{index .T "q.rows_used"}}</th><th>{{index .T "q.rows_excluded"}}</th></tr></thead>
 {{range .QYears}}<tr><td>{{.Year}}</td><td>{{.Issued}}</td><td>{{.Returned}}</td><td>{{.RR}}</td><td>{{.RowsIn}}</td><td>{{.Used}}</td><td>{{.Excluded}}</td></tr>
 {{end}}</table>{{end}}
 {{with .Quality}}
 <table>{{range .Counts}}<tr><td class="l">{{.K}}</td><td>{{.V}}</td></tr>
 {{end}}</table>
-{{if .Reasons}}<table><tr><th class="l">{{index $.T "col.reason"}}</th><th>{{index $.T "col.rows"}}</th></tr>
+{{if .Reasons}}<table><thead><tr><th class="l">{{index $.T "col.reason"}}</th><th>{{index $.T "col.rows"}}</th></tr></thead>
 {{range .Reasons}}<tr><td class="l">{{.K}}</td><td>{{.V}}</td></tr>
 {{end}}</table>{{end}}
 {{with .RRChart}}{{template "chart" .}}{{end}}
-{{if .Rates}}<table><tr><th class="l">{{index $.T "col.class"}}</th><th>{{index $.T "col.issued"}}</th><th>{{index $.T "col.returned"}}</th><th>{{index $.T "col.valid"}}</th><th>{{index $.T "col.rr"}} (%)</th><th>{{index $.T "col.vr"}} (%)</th></tr>
+{{if .Rates}}<table><thead><tr><th class="l">{{index $.T "col.class"}}</th><th>{{index $.T "col.issued"}}</th><th>{{index $.T "col.returned"}}</th><th>{{index $.T "col.valid"}}</th><th>{{index $.T "col.rr"}} (%)</th><th>{{index $.T "col.vr"}} (%)</th></tr></thead>
 {{range .Rates}}<tr><td class="l">{{.Class}}</td><td>{{.Issued}}</td><td>{{.Returned}}</td><td>{{.Valid}}</td><td>{{.RR}}</td><td>{{.VR}}</td></tr>
 {{end}}</table>{{end}}
 {{else}}<p class="note">{{index .T "q.none"}}</p>{{end}}
@@ -132,15 +138,15 @@ nav a{margin-right:12px}
 {{if .Coverage}}<table>{{range .Coverage}}<tr><td class="l">{{.K}}</td><td>{{.V}}</td></tr>
 {{end}}</table>{{end}}
 {{if .Errors}}<h3>{{index $.T "fw.errors"}}</h3>
-<table><tr><th class="l">{{index $.T "col.collector"}}</th><th>{{index $.T "col.differences"}}</th><th>{{index $.T "col.comparisons"}}</th><th>{{index $.T "col.error_rate"}} (%)</th><th>{{index $.T "col.flagged"}}</th></tr>
+<table><thead><tr><th class="l">{{index $.T "col.collector"}}</th><th>{{index $.T "col.differences"}}</th><th>{{index $.T "col.comparisons"}}</th><th>{{index $.T "col.error_rate"}} (%)</th><th>{{index $.T "col.flagged"}}</th></tr></thead>
 {{range .Errors}}<tr><td class="l">{{.Collector}}</td><td>{{.Differences}}</td><td>{{.Comparisons}}</td><td>{{.Rate}}</td><td>{{.Flag}}</td></tr>
 {{end}}</table>{{end}}
 {{if .AtRisk}}<h3>{{index $.T "fw.at_risk"}}</h3>
-<table><tr><th class="l">{{$.ByLabel}}</th><th class="l">{{index $.T "col.collector"}}</th><th>{{index $.T "col.ballots"}}</th><th>{{index $.T "col.risk"}}</th><th>{{index $.T "col.risk_sum"}}</th></tr>
+<table><thead><tr><th class="l">{{$.ByLabel}}</th><th class="l">{{index $.T "col.collector"}}</th><th>{{index $.T "col.ballots"}}</th><th>{{index $.T "col.risk"}}</th><th>{{index $.T "col.risk_sum"}}</th></tr></thead>
 {{range .AtRisk}}<tr><td class="l">{{.Group}}</td><td class="l">{{.Collector}}</td><td>{{.Ballots}}</td><td>{{.Risk}}</td><td>{{.RiskSum}}</td></tr>
 {{end}}</table>{{end}}
 {{if .Groups}}<h3>{{index $.T "fw.screening"}}</h3>
-<table><tr><th class="l">{{$.ByLabel}}</th><th>{{index $.T "col.ballots"}}</th><th>{{index $.T "col.collectors"}}</th><th>{{index $.T "col.match_ref"}} (%)</th><th>{{index $.T "col.near_copies"}}</th><th>{{index $.T "col.straightlined"}}</th><th>{{index $.T "col.duplicates"}}</th><th>{{index $.T "col.at_risk"}}</th></tr>
+<table><thead><tr><th class="l">{{$.ByLabel}}</th><th>{{index $.T "col.ballots"}}</th><th>{{index $.T "col.collectors"}}</th><th>{{index $.T "col.match_ref"}} (%)</th><th>{{index $.T "col.near_copies"}}</th><th>{{index $.T "col.straightlined"}}</th><th>{{index $.T "col.duplicates"}}</th><th>{{index $.T "col.at_risk"}}</th></tr></thead>
 {{range .Groups}}<tr><td class="l">{{.Group}}</td><td>{{.Ballots}}</td><td>{{.Collectors}}</td><td>{{.MatchRef}}</td><td>{{.NearCopies}}</td><td>{{.Straightlined}}</td><td>{{.Duplicates}}</td><td>{{.AtRisk}}</td></tr>
 {{end}}</table>{{end}}
 {{end}}
