@@ -60,6 +60,7 @@ func runBackcheck(e *env, c *command, args []string) error {
 	case "-h", "--help", "help":
 		fmt.Fprintf(e.stdout, "sipas backcheck — %s\n\nusage:\n  sipas %s %s\n  sipas %s %s\n", c.summary,
 			bcSampleCmd.name, bcSampleCmd.usage, bcCompareCmd.name, bcCompareCmd.usage)
+		fmt.Fprintln(e.stdout, "\nflags: sipas help backcheck sample, sipas help backcheck compare.\nMore in docs/cli.md (the section on sipas backcheck) in the sipas source tree.")
 		return flag.ErrHelp
 	}
 	return usagef("unknown subcommand %q: use sample or compare", args[0])

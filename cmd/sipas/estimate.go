@@ -15,7 +15,7 @@ import (
 func init() {
 	c := &command{
 		name:    "estimate",
-		usage:   "--in FILE [design flags] [--mean V,..] [--total V,..] [--ratio NUM/DEN,..] [--var V,..] [--quantile V:P,..] [--by V,..] [--deff replace|srswor] [--contrast \"A - B\"|pairs] | --glm \"Y ~ A + B\" [--format json|csv|table]",
+		usage:   "--in FILE [design flags] [--mean V,..] [--total V,..] [--ratio NUM/DEN,..] [--var V,..] [--quantile V:P,..] [--by V,..] [--deff replace|srswor] [--contrast \"A - B\"|pairs] | --glm \"Y ~ A + B\" [--format json|csv|table] [--out FILE]",
 		summary: "design-based means, totals and ratios with standard errors",
 	}
 	c.run = func(e *env, args []string) error { return runEstimate(e, c, args) }
@@ -55,7 +55,7 @@ func runEstimate(e *env, c *command, args []string) error {
 	var contrasts listFlag
 	fs.Var(&contrasts, "contrast", "contrasts between --by domains, e.g. \"A - B\", \"0.5*A + 0.5*B - C\", or pairs (every pair); repeatable")
 	glm := fs.String("glm", "", "fit a design-based logistic regression \"Y ~ A + B + factor(C)\" (R svyglm, quasibinomial) instead of estimates")
-	format := addFormatFlag(fs)
+	format := addFormatFlag(e, fs)
 	if err := parseFlags(e, c, fs, args); err != nil {
 		return err
 	}

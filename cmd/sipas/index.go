@@ -14,7 +14,7 @@ import (
 func init() {
 	c := &command{
 		name:    "index",
-		usage:   "--in FILE [design flags] [--questionnaire Q.json] [--by V,..] [--score share|mean] [--format json|csv|table]",
+		usage:   "--in FILE [design flags] [--questionnaire Q.json] [--by V,..] [--score share|mean] [--format json|csv|table] [--out FILE]",
 		summary: "criterion, element and SIPAS indices with standard errors",
 	}
 	c.run = func(e *env, args []string) error { return runIndex(e, c, args) }
@@ -29,7 +29,7 @@ func runIndex(e *env, c *command, args []string) error {
 	var by listFlag
 	fs.Var(&by, "by", "domain columns (indices per combination of their values; national rows are always printed)")
 	noExp := fs.Bool("no-expectations", false, "leave out the expectation shares")
-	format := addFormatFlag(fs)
+	format := addFormatFlag(e, fs)
 	if err := parseFlags(e, c, fs, args); err != nil {
 		return err
 	}

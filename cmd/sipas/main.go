@@ -8,6 +8,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -16,7 +17,9 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -44,6 +47,10 @@ type env struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	// --format and --out of the commands that print a table
+	// (addFormatFlag), and the buffer standing in for stdout with --out.
+	format, outPath *string
+	outBuf          *bytes.Buffer
 }
 
 // command is one subcommand. run returns nil on success; a *usageError or
@@ -88,10 +95,16 @@ func badInput(err error) error {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		if len(args) > 1 {
-			if c, ok := commands[args[1]]; ok {
-				fmt.Fprintf(stdout, "sipas %s — %s\n\nusage: sipas %s %s\n", c.name, c.summary, c.name, c.usage)
-				return 0
+			c, ok := commands[args[1]]
+			if !ok {
+				fmt.Fprintf(stderr, "sipas help: unknown command %q\n\n", args[1])
+				printUsage(stderr)
+				return 2
 			}
+			// the command's own -h (of a subcommand: help backcheck
+			// sample): its usage and every flag
+			e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr}
+			return exitCode(stderr, c, runCommand(c, e, append(slices.Clone(args[2:]), "-h")))
 		}
 		printUsage(stdout)
 		if len(args) == 0 {
@@ -112,6 +125,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	rest, debug := debugFlag(args[1:])
 	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr}
 	err := runCommand(c, e, rest)
+	if err == nil && ctx.Err() == nil {
+		if werr := commitOutput(e); werr != nil {
+			err = writeError(werr)
+		}
+	}
 	if err != nil && ctx.Err() != nil {
 		fmt.Fprintf(stderr, "sipas %s: interrupted (%v); no output was written\n", c.name, context.Cause(ctx))
 		return 1
@@ -200,19 +218,53 @@ func exitCode(stderr io.Writer, c *command, err error) int {
 
 const version = "0.1.0-dev"
 
+// cycleOrder is the order of the commands in the help: the yearly cycle,
+// then the tools around it.
+var cycleOrder = []string{"sample", "validate", "reconcile", "screen", "backcheck", "weight",
+	"index", "estimate", "trend", "report", "demo"}
+
 func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "sipas — Satisfaction Index of Public Administrative Services (Chỉ số hài lòng về sự phục vụ hành chính)")
-	fmt.Fprintln(w, "\nusage: sipas <command> [flags]\n\ncommands:")
-	names := make([]string, 0, len(commands))
+	fmt.Fprintln(w, "\nusage: sipas <command> [flags]\n\ncommands, in the order of the yearly cycle:")
+	names := slices.Clone(cycleOrder)
+	var rest []string
 	for n := range commands {
-		names = append(names, n)
+		if !slices.Contains(names, n) {
+			rest = append(rest, n)
+		}
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+	sort.Strings(rest)
+	for _, n := range append(names, rest...) {
+		if c, ok := commands[n]; ok {
+			fmt.Fprintf(w, "  %-10s %s\n", n, c.summary)
+		}
 	}
-	fmt.Fprintln(w, "\n'sipas help <command>' or 'sipas <command> -h' shows a command's flags.")
+	fmt.Fprintln(w, "\n'sipas help <command>' or 'sipas <command> -h' shows a command's flags and their defaults.")
+	fmt.Fprintln(w, "The command-line contract and the file formats: docs/cli.md in the sipas source tree.")
 	fmt.Fprintln(w, "Exit status: 0 success, 2 bad usage or bad input, 1 anything else.")
+}
+
+// printFlags lists every flag of fs as --name VALUE, its usage and its
+// default (flag.PrintDefaults leaves out empty and false defaults).
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		if name != "" {
+			name = " " + name
+		}
+		def := f.DefValue
+		switch {
+		case def == "" || def == "[]":
+			def = "none"
+		case strings.ContainsAny(def, " ,") || def == "-":
+			def = strconv.Quote(def)
+		}
+		if strings.Contains(usage, "(default") {
+			fmt.Fprintf(w, "  --%s%s\n    \t%s\n", f.Name, name, usage) // the usage says it
+			return
+		}
+		fmt.Fprintf(w, "  --%s%s\n    \t%s (default: %s)\n", f.Name, name, usage, def)
+	})
 }
 
 // newFlagSet returns a flag set for command c that reports errors as usage
@@ -230,8 +282,8 @@ func parseFlags(e *env, c *command, fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(e.stdout, "sipas %s — %s\n\nusage: sipas %s %s\n\nflags:\n", c.name, c.summary, c.name, c.usage)
-			fs.SetOutput(e.stdout)
-			fs.PrintDefaults()
+			printFlags(e.stdout, fs)
+			fmt.Fprintf(e.stdout, "\nMore in docs/cli.md (the section on sipas %s) in the sipas source tree.\n", c.name)
 			return flag.ErrHelp
 		}
 		return &usageError{err.Error()}
@@ -239,7 +291,7 @@ func parseFlags(e *env, c *command, fs *flag.FlagSet, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
 	}
-	return nil
+	return redirectOutput(e, fs)
 }
 
 // listFlag is a repeatable flag (--in a --in b) that also accepts commas.

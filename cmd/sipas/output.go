@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -31,10 +33,69 @@ var (
 	wtPct = arrowio.NumberFormat{Verb: 'f', Prec: 1, NA: "NA", Scale: 100, Suffix: "%"}.Format
 )
 
-// addFormatFlag adds --format (json, csv or table) of estimate, index and
-// trend.
-func addFormatFlag(fs *flag.FlagSet) *string {
-	return fs.String("format", "json", "output format: json, csv or table")
+// addFormatFlag adds --format (json, csv or table) and --out of estimate,
+// index and trend. With --out FILE the command's standard output goes to
+// FILE, written at once when the command succeeds (parseFlags and run), in
+// the format of its extension (.json, .csv, .txt for the table) unless
+// --format says otherwise; a CSV file starts with a UTF-8 BOM, for
+// spreadsheets.
+func addFormatFlag(e *env, fs *flag.FlagSet) *string {
+	e.format = fs.String("format", "json", "output format: json, csv or table (with --out: from the file's extension)")
+	e.outPath = fs.String("out", "", "write the output to this file (.json, .csv or .txt; written only when the command succeeds) instead of standard output")
+	return e.format
+}
+
+// formatOfPath is the output format of a file extension, "" if none.
+func formatOfPath(path string) string {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".json":
+		return "json"
+	case ".csv":
+		return "csv"
+	case ".txt":
+		return "table"
+	}
+	return ""
+}
+
+// redirectOutput, after the flags are parsed, points e.stdout at a buffer
+// when --out names a file, and takes the format from its extension when
+// --format was not given.
+func redirectOutput(e *env, fs *flag.FlagSet) error {
+	if e.outPath == nil || *e.outPath == "" || *e.outPath == "-" {
+		return nil
+	}
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "format" })
+	byExt := formatOfPath(*e.outPath)
+	switch {
+	case !given && byExt == "":
+		return usagef("--out %s: the extension does not say the format; use .json, .csv or .txt, or give --format", *e.outPath)
+	case !given:
+		*e.format = byExt
+	case byExt != "" && byExt != *e.format:
+		return usagef("--out %s is a %s file but --format is %s", *e.outPath, byExt, *e.format)
+	}
+	e.outBuf = new(bytes.Buffer)
+	e.stdout = e.outBuf
+	return nil
+}
+
+// commitOutput writes what a command wrote to e.stdout into its --out file,
+// atomically (nothing when the command failed or there is no --out).
+func commitOutput(e *env) error {
+	if e.outBuf == nil {
+		return nil
+	}
+	return arrowio.WriteText(*e.outPath, nil, func(w io.Writer) error {
+		if *e.format == "csv" {
+			if _, err := io.WriteString(w, "\ufeff"); err != nil {
+				return err
+			}
+		}
+		_, err := w.Write(e.outBuf.Bytes())
+		return err
+	})
 }
 
 // checkFormat checks --format.

@@ -21,8 +21,8 @@ import (
 func init() {
 	c := &command{
 		name: "trend",
-		usage: "--in FILE [--in FILE ..] --year-col year [design flags] [--by V,..] [--base-year Y] [--adjust none|holm|bh] [--alpha A]" +
-			" [--seed N] [--draws N] [--year-questionnaire Y=Q ..] [--mapping FILE] [--geography 2025|1997|auto] [--crosswalk FILE] [--questionnaire Q] [--format json|csv|table]",
+		usage: "--in FILE [--in FILE ..] [--year-col year] [design flags] [--by V,..] [--base-year Y] [--adjust none|holm|bh] [--alpha A]" +
+			" [--seed N] [--draws N] [--year-questionnaire Y=Q ..] [--mapping FILE] [--geography 2025|1997|auto] [--crosswalk FILE] [--questionnaire Q] [--format json|csv|table] [--out FILE]",
 		summary: "changes across years, rankings with confidence sets",
 	}
 	c.run = func(e *env, args []string) error { return runTrend(e, c, args) }
@@ -45,7 +45,7 @@ func runTrend(e *env, c *command, args []string) error {
 	fs := newFlagSet(e, c)
 	var ins listFlag
 	fs.Var(&ins, "in", "ballot table (CSV, Parquet, Arrow IPC; - for CSV on stdin); repeat for several files")
-	yearCol := fs.String("year-col", "", "column holding the survey year (required)")
+	yearCol := fs.String("year-col", "year", "column holding the survey year")
 	df := addDesignFlags(fs)
 	ixf := addIndexFlags(fs)
 	var yearQ listFlag
@@ -58,7 +58,7 @@ func runTrend(e *env, c *command, args []string) error {
 	draws := fs.Int("draws", 10000, "draws of the rank simulation (seeded by --seed: PCG(seed, 0))")
 	mapping := fs.String("mapping", "", "JSON file declaring the comparable criteria across questionnaire versions")
 	gf := addGeoFlags(fs)
-	format := addFormatFlag(fs)
+	format := addFormatFlag(e, fs)
 	if err := parseFlags(e, c, fs, args); err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func runTrend(e *env, c *command, args []string) error {
 		return usagef("--in is required (repeat it for several files)")
 	}
 	if *yearCol == "" {
-		return usagef("--year-col is required: the column holding each ballot's survey year")
+		return usagef("--year-col: name the column holding each ballot's survey year")
 	}
 	if err := checkFormat(*format); err != nil {
 		return err

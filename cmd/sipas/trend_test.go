@@ -250,7 +250,7 @@ func TestTrendCommandBadInput(t *testing.T) {
 		want string
 	}{
 		{"no --in", []string{"trend", "--year-col", "year"}, "--in is required"},
-		{"no --year-col", []string{"trend", "--in", files[0]}, "--year-col is required"},
+		{"empty --year-col", []string{"trend", "--in", files[0], "--year-col", ""}, "--year-col: name the column"},
 		{"no year column", append(base, "--year-col", "yr"), `no year column "yr"`},
 		{"unknown base year", append(append(base, trendDesignArgs...), "--base-year", "2000"), "--base-year 2000 is not among"},
 		{"bad adjust", append(append(base, trendDesignArgs...), "--adjust", "bonf"), "--adjust"},
