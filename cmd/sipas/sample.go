@@ -105,6 +105,13 @@ func runSample(e *env, c *command, args []string) error {
 	if err := arrowio.WriteRecord(*out, rec, arrowio.WithStdout(e.stdout)); err != nil {
 		return writeError(err)
 	}
+	short, err := selection.Shortfalls(rec)
+	if err != nil {
+		return err
+	}
+	for _, sf := range short {
+		fmt.Fprintf(e.stderr, "sipas sample: warning: stratum %q: the units drawn hold %d rows, fewer than its %d ballots; all %d are in the sample (raise the stages' n to avoid this)\n", sf.Stratum, sf.Rows, sf.Count, sf.Rows)
+	}
 	if *out != "-" {
 		main, reserve := smpCounts(rec)
 		fmt.Fprintf(e.stderr, "sipas sample: %d rows selected (%d main sample, %d reserve), seed %d, written to %s\n", main+reserve, main, reserve, *seed, *out)
@@ -178,13 +185,13 @@ func smpCounts(rec arrow.RecordBatch) (main, reserve int) {
 func smpPlanTable(w io.Writer, p *selection.SamplePlan) error {
 	fmt.Fprintf(w, "Sample plan: margin of error for p = %g at %g%% confidence, response rate %g\n\n", p.P, 100*p.Level, p.ResponseRate)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "level\tkey\tN\tissued\texpected\tdeff\tmoe (points)\tcost\t")
+	fmt.Fprintln(tw, "level\tkey\tN\tissued\tmin rows\texpected\tdeff\tmoe (points)\tcost\t")
 	for _, r := range p.Rows {
 		cost := "-"
 		if !math.IsNaN(r.Cost) {
 			cost = strconv.FormatFloat(r.Cost, 'f', 0, 64)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.1f\t%.2f\t±%.1f\t%s\t\n", r.Level, r.Key, r.N, r.Issued, r.Expected, r.Deff, 100*r.MOE, cost)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%.1f\t%.2f\t±%.1f\t%s\t\n", r.Level, r.Key, r.N, r.Issued, r.MinRows, r.Expected, r.Deff, 100*r.MOE, cost)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -201,6 +208,7 @@ func smpPlanJSON(w io.Writer, p *selection.SamplePlan) error {
 		Key      string  `json:"key"`
 		N        int64   `json:"N"`
 		Issued   int     `json:"issued"`
+		MinRows  int64   `json:"min_rows"`
 		Expected jsonNum `json:"expected"`
 		Deff     jsonNum `json:"deff"`
 		MOE      jsonNum `json:"moe"`
@@ -215,7 +223,7 @@ func smpPlanJSON(w io.Writer, p *selection.SamplePlan) error {
 		Notes        []string `json:"notes"`
 	}{P: p.P, Level: p.Level, ResponseRate: p.ResponseRate, DomainBy: p.DomainBy, Notes: p.Notes}
 	for _, r := range p.Rows {
-		out.Rows = append(out.Rows, row{r.Level, r.Key, r.N, r.Issued, jsonNum(r.Expected), jsonNum(r.Deff), jsonNum(r.MOE), jsonNum(r.Cost)})
+		out.Rows = append(out.Rows, row{r.Level, r.Key, r.N, r.Issued, r.MinRows, jsonNum(r.Expected), jsonNum(r.Deff), jsonNum(r.MOE), jsonNum(r.Cost)})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

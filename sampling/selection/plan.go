@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 )
 
 // PlanRow is one line of a planning report.
@@ -18,6 +19,11 @@ type PlanRow struct {
 	// completed ballots expected.
 	Issued   int
 	Expected float64
+	// MinRows is the fewest frame rows the units the stages can draw hold
+	// (summed for domains and the total): Issued is certain to be met
+	// when it is at most MinRows; above, a draw whose units hold fewer
+	// rows takes all of them (SelectSample's Shortfall).
+	MinRows int64
 	// Deff is the design effect assumed (for domain and total rows the
 	// effective one: the stratified variance with the strata's design
 	// effects over the one without).
@@ -71,11 +77,19 @@ func Plan(ctx context.Context, frame SampleFrame, d *SampleDesign) (*SamplePlan,
 	if err := d.Validate(); err != nil {
 		return nil, err
 	}
-	t, err := selScanTree(ctx, frame, d, false, false, true)
+	t, err := selScanTree(ctx, frame, d, true, false, true)
 	if err != nil {
 		return nil, err
 	}
 	nh, _, err := t.sizes()
+	if err != nil {
+		return nil, err
+	}
+	// the checks of SelectSample, so that a plan it accepts can be drawn
+	if err := t.checkSizes(); err != nil {
+		return nil, err
+	}
+	minRows, err := t.checkCounts(nh)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +122,7 @@ func Plan(ctx context.Context, frame SampleFrame, d *SampleDesign) (*SamplePlan,
 			return nil, err
 		}
 		c := float64(nh[h]) * p.ResponseRate
-		row := PlanRow{Level: "stratum", Key: t.stratumID[h], N: N, Issued: nh[h], Expected: c, Deff: deff, Cost: math.NaN()}
+		row := PlanRow{Level: "stratum", Key: t.stratumID[h], N: N, Issued: nh[h], Expected: c, Deff: deff, Cost: math.NaN(), MinRows: minRows[h]}
 		if col := d.Plan.Cost; col != "" {
 			cb := t.constOf(col, h)
 			if math.IsNaN(cb) || cb < 0 {
@@ -126,6 +140,7 @@ func Plan(ctx context.Context, frame SampleFrame, d *SampleDesign) (*SamplePlan,
 		for _, h := range strata {
 			row.N += t.rows[t.strata[h]]
 			row.Issued += nh[h]
+			row.MinRows += minRows[h]
 			row.Cost += vh[h].cost
 		}
 		var V, V1 float64
@@ -152,6 +167,20 @@ func Plan(ctx context.Context, frame SampleFrame, d *SampleDesign) (*SamplePlan,
 	if y := d.Size.Yamane; y != nil {
 		deff := p.Rows[len(p.Rows)-1].Deff
 		p.Notes = append(p.Notes, fmt.Sprintf("Yamane's e = %g is a margin under simple random sampling with z ≈ 2 and p = 0.5; with a design effect deff the real margin is about e·√deff (%.3g for the deff %.3g assumed here).", y.E, y.E*math.Sqrt(deff), deff))
+	}
+	var risk []string
+	for h := range t.strata {
+		if int64(nh[h]) > minRows[h] {
+			risk = append(risk, fmt.Sprintf("%s (%d ballots, at least %d rows)", t.stratumID[h], nh[h], minRows[h]))
+		}
+	}
+	if len(risk) > 0 {
+		ex := risk[:min(len(risk), 5)]
+		more := ""
+		if len(risk) > len(ex) {
+			more = fmt.Sprintf(" and %d more", len(risk)-len(ex))
+		}
+		p.Notes = append(p.Notes, fmt.Sprintf("In %d strata the units the stages draw may hold fewer rows than the ballots to issue: %s%s. A draw that falls short takes every row of its units and the sample says so; raise the stages' n to make the counts certain.", len(risk), strings.Join(ex, ", "), more))
 	}
 	if rate := p.ResponseRate; rate < 1 {
 		p.Notes = append(p.Notes, fmt.Sprintf("Issued counts are the completed ballots wanted divided by the response rate %g; margins use the completes expected.", rate))

@@ -2,10 +2,13 @@ package selection
 
 import (
 	"context"
+	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sipas-go/sipas/internal/golden"
@@ -100,5 +103,125 @@ func TestPlanMatchesSample(t *testing.T) {
 		if r.Deff != 1.2 {
 			t.Errorf("deff %v, want size.moe.deff 1.2", r.Deff)
 		}
+	}
+}
+
+// TestPlanAndSampleAgree: the rows the selected units can hold, found by
+// enumerating every draw of two districts and one commune in each, bound
+// both commands alike: a count above the most is refused by Plan and by
+// SelectSample whatever the seed; at most the fewest, every draw meets it
+// and the plan notes nothing; in between, the plan names the stratum and a
+// draw that falls short takes every row of its units and records it.
+func TestPlanAndSampleAgree(t *testing.T) {
+	f := selTwoProvinces()
+	base := f.record(memory.DefaultAllocator)
+	defer base.Release()
+	const design = `{"strata":["province"],"size":{"column":"n_target"},
+		"stages":[{"unit":"district","method":"srs","n":2},{"unit":"commune","method":"srs","n":1},{"unit":"row","method":"srs"}]}`
+	d := selMustDesign(t, design)
+	// brute force: rows of every commune, by district, by province
+	rows := map[string]map[string]map[string]int{}
+	for i := range f.id {
+		p, di, c := f.province[i], f.district[i], f.commune[i]
+		if rows[p] == nil {
+			rows[p] = map[string]map[string]int{}
+		}
+		if rows[p][di] == nil {
+			rows[p][di] = map[string]int{}
+		}
+		rows[p][di][c]++
+	}
+	lo, hi := map[string]int{}, map[string]int{}
+	for p, ds := range rows {
+		var dists []map[string]int
+		for _, cs := range ds {
+			dists = append(dists, cs)
+		}
+		lo[p], hi[p] = 1<<30, 0
+		for a := range dists {
+			for b := a + 1; b < len(dists); b++ {
+				for _, ra := range dists[a] {
+					for _, rb := range dists[b] {
+						lo[p], hi[p] = min(lo[p], ra+rb), max(hi[p], ra+rb)
+					}
+				}
+			}
+		}
+	}
+	if lo["A"] != 14 || hi["A"] != 45 || lo["B"] != 17 || hi["B"] != 45 {
+		t.Fatalf("enumeration: lo %v hi %v", lo, hi)
+	}
+	run := func(target int64, seed uint64) (*SamplePlan, error, arrow.RecordBatch, error) {
+		r := selWithTarget(base, target)
+		defer r.Release()
+		p, perr := Plan(context.Background(), NewRecordFrame(r), d)
+		out, serr := SelectSample(context.Background(), NewRecordFrame(r), d, selTestRNG(seed))
+		return p, perr, out, serr
+	}
+	// above the most: both refuse, naming the stratum
+	for seed := uint64(1); seed <= 5; seed++ {
+		_, perr, out, serr := run(46, seed)
+		if out != nil {
+			out.Release()
+		}
+		if !errors.Is(perr, ErrCountsNotMet) || !errors.Is(serr, ErrCountsNotMet) || !strings.Contains(serr.Error(), "at most 45") {
+			t.Fatalf("46 rows: plan %v, sample %v", perr, serr)
+		}
+	}
+	// at most the fewest of both provinces: certain
+	p, perr, out, serr := run(14, 1)
+	if perr != nil || serr != nil {
+		t.Fatalf("14 rows: plan %v, sample %v", perr, serr)
+	}
+	out.Release()
+	for _, r := range p.Rows[:2] {
+		if int(r.MinRows) != lo[r.Key] {
+			t.Errorf("stratum %s: MinRows %d, enumeration %d", r.Key, r.MinRows, lo[r.Key])
+		}
+	}
+	for _, n := range p.Notes {
+		if strings.Contains(n, "fewer rows") {
+			t.Errorf("14 rows: the plan notes a risk: %s", n)
+		}
+	}
+	// in between: the plan names both strata; some draws fall short
+	short := 0
+	for seed := uint64(1); seed <= 40; seed++ {
+		p, perr, out, serr := run(30, seed)
+		if perr != nil || serr != nil {
+			t.Fatalf("30 rows, seed %d: plan %v, sample %v", seed, perr, serr)
+		}
+		if seed == 1 {
+			note := strings.Join(p.Notes, " ")
+			if !strings.Contains(note, "In 2 strata") || !strings.Contains(note, "A (30 ballots, at least 14 rows)") {
+				t.Errorf("30 rows: the plan does not name the strata at risk: %q", note)
+			}
+		}
+		sf, err := Shortfalls(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]int{}
+		for _, r := range selRows(t, out, 3) {
+			got[r.stratum[:1]]++
+			if r.pis[2] > 1 {
+				t.Errorf("seed %d: row probability %v", seed, r.pis[2])
+			}
+		}
+		for _, s := range sf {
+			short++
+			if s.Count != 30 || s.Rows != got[s.Stratum] || s.Rows >= 30 {
+				t.Errorf("seed %d: shortfall %+v, sample has %d rows", seed, s, got[s.Stratum])
+			}
+		}
+		for st, n := range got {
+			if n != 30 && !slices.ContainsFunc(sf, func(s Shortfall) bool { return s.Stratum == st }) {
+				t.Errorf("seed %d: stratum %s has %d rows without a shortfall", seed, st, n)
+			}
+		}
+		out.Release()
+	}
+	if short == 0 {
+		t.Error("no draw fell short of 30 rows in 40 seeds")
 	}
 }

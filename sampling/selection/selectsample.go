@@ -2,6 +2,7 @@ package selection
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -68,7 +69,11 @@ type selPicked struct {
 //  4. Split the stratum's count evenly across the selected final-stage
 //     parents (largest remainder, capped at their rows), and select rows in
 //     each by the row stage's method, in the order of the row stage's sort
-//     columns (then frame order): pi_k = m_j / R_j.
+//     columns (then frame order): pi_k = m_j / R_j. When the units drawn
+//     hold fewer rows than the count (another draw could have met it; see
+//     Plan's MinRows), every row of them is taken (pi_k = 1) and the
+//     stratum is recorded as a Shortfall in the schema metadata
+//     (Shortfalls reads it back).
 //  5. Reserve: ⌈reserve · n_h⌉ rows per stratum by simple random sampling
 //     from the unselected rows of the selected parents, ranked in the order
 //     drawn. A reserve row carries the stage probabilities of the parent it
@@ -79,7 +84,8 @@ type selPicked struct {
 // frame, design and seed give the same sample on every machine. The
 // caller must Release the record. Errors name the stratum, column, row or
 // design field: *SampleFrameError, *SampleDesignError, and ErrCountsNotMet
-// for counts that cannot be met. When ctx is cancelled SelectSample stops
+// for counts that no draw can meet (checked before drawing, as Plan does,
+// so that the error does not depend on the seed). When ctx is cancelled SelectSample stops
 // at the next record batch or stratum and returns ctx.Err().
 func SelectSample(ctx context.Context, frame SampleFrame, d *SampleDesign, rng *rand.Rand) (arrow.RecordBatch, error) {
 	if rng == nil {
@@ -118,6 +124,9 @@ func SelectSample(ctx context.Context, frame SampleFrame, d *SampleDesign, rng *
 	if err := t.checkSizes(); err != nil {
 		return nil, err
 	}
+	if _, err := t.checkCounts(nh); err != nil {
+		return nil, err
+	}
 	s := &selRun{ctx: ctx, t: t, d: d, rng: rng, pi: make([]float64, len(t.parent)), certOut: make([]bool, len(t.parent)), m: map[int32]int{}}
 	var leavesPer [][]int32
 	for h := range t.strata {
@@ -145,7 +154,36 @@ type selRun struct {
 	pi      []float64 // conditional inclusion probability of a selected unit node
 	certOut []bool    // first-stage unit taken with certainty: its own stratum
 	m       map[int32]int
-	slots   []int32 // selected final-stage parents, indexed by selPicked.leaf
+	slots   []int32     // selected final-stage parents, indexed by selPicked.leaf
+	short   []Shortfall // strata whose drawn units held fewer rows than their count
+}
+
+// Shortfall is a stratum whose selected units held fewer rows than its
+// count: every row of them is in the sample (with probability 1 given the
+// units), Rows ballots instead of Count.
+type Shortfall struct {
+	Stratum string `json:"stratum"`
+	Count   int    `json:"count"`
+	Rows    int    `json:"rows"`
+}
+
+// ShortfallMetadataKey is the schema metadata key under which SelectSample
+// records its shortfalls (a JSON list of Shortfall), when there are any.
+const ShortfallMetadataKey = "sipas.sample.shortfall"
+
+// Shortfalls returns the shortfalls SelectSample recorded in a sample's
+// schema metadata (none when the key is absent).
+func Shortfalls(sample arrow.RecordBatch) ([]Shortfall, error) {
+	md := sample.Schema().Metadata()
+	i := md.FindKey(ShortfallMetadataKey)
+	if i < 0 {
+		return nil, nil
+	}
+	var out []Shortfall
+	if err := json.Unmarshal([]byte(md.Values()[i]), &out); err != nil {
+		return nil, fmt.Errorf("selection: metadata %s: %w", ShortfallMetadataKey, err)
+	}
+	return out, nil
 }
 
 // selectUnits selects the unit stages in stratum h and returns the selected
@@ -179,11 +217,10 @@ func (s *selRun) selectUnits(h, n int) ([]int32, error) {
 		R += t.rows[p]
 	}
 	if int64(n) > R {
-		unit := "stratum"
-		if t.nStages > 0 {
-			unit = "selected units of stage " + s.d.Stages[t.nStages-1].Unit
-		}
-		return nil, &SampleFrameError{Stratum: t.stratumID[h], Err: fmt.Errorf("%w: %d rows to select but the %s hold only %d rows; raise the stages' n or lower the size", ErrCountsNotMet, n, unit, R)}
+		// the units drawn hold fewer rows than the count (another draw
+		// could have met it: checkCounts): take all of them
+		s.short = append(s.short, Shortfall{Stratum: t.stratumID[h], Count: n, Rows: int(R)})
+		n = int(R)
 	}
 	alloc, err := Allocate(n, &AllocationSpec{Method: Equal}, info)
 	if err != nil {
@@ -568,7 +605,16 @@ func (s *selRun) output(frame SampleFrame, picked []selPicked, withFPC bool) (ar
 		fpcB.Release()
 	}
 	add(SampleReserveColumn, rankB)
-	return array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, int64(len(picked))), nil
+	var md *arrow.Metadata
+	if len(s.short) > 0 {
+		b, err := json.Marshal(s.short)
+		if err != nil {
+			return nil, err
+		}
+		m := arrow.NewMetadata([]string{ShortfallMetadataKey}, []string{string(b)})
+		md = &m
+	}
+	return array.NewRecordBatch(arrow.NewSchema(fields, md), cols, int64(len(picked))), nil
 }
 
 // checkSizes rejects a zero size measure on any unit of a PPS stage, before

@@ -443,7 +443,7 @@ func TestSelectSampleBadInput(t *testing.T) {
 				// smaller; use a target of 31, more than any commune holds.
 				r = selWithTarget(base, 31)
 				defer r.Release()
-				c.want = []string{"stratum", "31 rows to select", "hold only"}
+				c.want = []string{"stratum", "31 rows to select", "hold at most 30 rows"}
 				c.counts = true
 			}
 			switch c.name {
