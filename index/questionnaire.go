@@ -209,6 +209,18 @@ func BuiltinQuestionnaire(id string) (*Questionnaire, error) {
 	return ParseQuestionnaire(bytes.NewReader(b), id+".json")
 }
 
+// BuiltinQuestionnaireJSON returns the JSON of the embedded questionnaire
+// with the given id as it is stored: a starting point for a questionnaire
+// of one's own (edit the columns, labels, codes or weights, then load it
+// with LoadQuestionnaire).
+func BuiltinQuestionnaireJSON(id string) ([]byte, error) {
+	b, err := builtinFS.ReadFile("questionnaires/" + id + ".json")
+	if err != nil {
+		return nil, fmt.Errorf("index: no built-in questionnaire %q; built-in ones are %s", id, strings.Join(BuiltinQuestionnaires(), ", "))
+	}
+	return b, nil
+}
+
 // LoadQuestionnaire reads and validates a questionnaire JSON file (see
 // ParseQuestionnaire).
 func LoadQuestionnaire(path string) (*Questionnaire, error) {

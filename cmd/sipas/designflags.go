@@ -355,6 +355,24 @@ func (f *designFlags) read(e *env, path string, spec *sampling.DesignOptions, co
 	return d, rec, err
 }
 
+// questionnaireHint adds, to a missing-column error that names answer
+// columns of q, how to describe a file of another layout.
+func questionnaireHint(err error, q *index.Questionnaire) error {
+	if err == nil || q == nil || !(errors.Is(err, arrowio.ErrMissingColumn) || errors.Is(err, index.ErrMissingColumn)) {
+		return err
+	}
+	missing := 0
+	for _, c := range q.Criteria {
+		if strings.Contains(err.Error(), strconv.Quote(c.Column)) {
+			missing++
+		}
+	}
+	if missing == 0 {
+		return err
+	}
+	return badInput(fmt.Errorf("%w; %d of the answer columns of questionnaire %s are not in the file: if the file has another layout (other column names, e.g. Vietnamese headers), describe it in a questionnaire file and give it with --questionnaire ('sipas questionnaire template' writes the built-in one to edit; docs/questionnaire.md)", err, missing, q.ID))
+}
+
 // questionnaireUsage is the help of --questionnaire.
 const questionnaireUsage = "questionnaire JSON file, or the id of a built-in one (default " + index.DefaultQuestionnaireID + ")"
 

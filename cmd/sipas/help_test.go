@@ -21,12 +21,15 @@ func TestHelpCommand(t *testing.T) {
 		if !strings.Contains(stdout, c.summary) || !strings.Contains(stdout, "docs/cli.md") {
 			t.Errorf("help %s: no summary or no pointer to docs/cli.md:\n%s", name, stdout)
 		}
-		if name == "backcheck" {
+		if subs, ok := map[string][][2]string{
+			"backcheck":     {{"sample", "  --id string\n"}, {"compare", "  --id string\n"}},
+			"questionnaire": {{"template", "  --id string\n"}},
+		}[name]; ok {
 			// subcommands: each has its own help
-			for _, sub := range []string{"sample", "compare"} {
-				code, out, errs := vtRun(t, "", "help", name, sub)
-				if code != 0 || !strings.Contains(out, "usage: sipas backcheck "+sub) || !strings.Contains(out, "  --id string\n") {
-					t.Errorf("help backcheck %s: exit %d %s\n%s", sub, code, errs, out)
+			for _, sub := range subs {
+				code, out, errs := vtRun(t, "", "help", name, sub[0])
+				if code != 0 || !strings.Contains(out, "usage: sipas "+name+" "+sub[0]) || !strings.Contains(out, sub[1]) {
+					t.Errorf("help %s %s: exit %d %s\n%s", name, sub[0], code, errs, out)
 				}
 			}
 			continue

@@ -53,14 +53,14 @@ func runIndex(e *env, c *command, args []string) error {
 	}
 	d, rec, err := df.read(e, *in, spec, cols)
 	if err != nil {
-		return err
+		return questionnaireHint(err, q)
 	}
 	defer rec.Release()
 	opt := &index.Options{By: by, Score: sc, CI: ci, Level: level, DF: df.dfr,
 		NoExpectations: *noExp || !hasAll(rec.Schema(), q.ExpectationColumns())}
 	res, err := index.Compute(e.ctx, d, rec, q, opt)
 	if err != nil {
-		return badInput(fmt.Errorf("%s: %w%s", displayName(*in), err, validateHint(err)))
+		return questionnaireHint(badInput(fmt.Errorf("%s: %w%s", displayName(*in), err, validateHint(err))), q)
 	}
 	notes := &runNotes{}
 	notes.undefinedWarnings(e.stderr, res.Rows)

@@ -107,7 +107,7 @@ func runValidate(e *env, c *command, args []string) error {
 		if errors.As(err, &ie) {
 			return badInput(fmt.Errorf("%s: %w (the ballots are %s)", displayName(*failedPath), err, displayName(*in)))
 		}
-		return badInput(fmt.Errorf("%s: %w", displayName(*in), err))
+		return questionnaireHint(badInput(fmt.Errorf("%s: %w", displayName(*in), err)), q)
 	}
 	defer v.Release()
 	if v.RowsIn > 0 && v.RowsUsed == 0 {
