@@ -1001,14 +1001,16 @@ func (d *Design) vrAverageScale(r *Ratios, t *vrTotals) []float64 {
 	return sc
 }
 
-// vrTotalsRange accumulates, over rows [i0, i1), the totals Σ w y and Σ w x
-// per (domain, estimand) and the observed counts and weight sums per
-// (domain, estimand or combination).
 // vrRun is a run of consecutive rows [s, e) in domain g.
 type vrRun struct{ s, e, g int32 }
 
+// vrTotalsRange accumulates, over rows [i0, i1), the totals Σ w y and Σ w x
+// per (domain, estimand) and the observed counts and weight sums per
+// (domain, estimand or combination): each estimand through the path for
+// its kind (vrRunTotals, vrItemTotals, vrRowTotals), then the
+// combinations' counts (vrComboCounts), 64 combinations at a time.
 func (d *Design) vrTotalsRange(r *Ratios, t *vrTotals, i0, i1 int, Y, X, W []float64, N, O []int) {
-	K, J, G, C := t.K, t.J, t.G, t.C
+	K, C := t.K, t.C
 	dom := r.Domain
 	w := d.w[i0:i1]
 	var mask []uint64
@@ -1087,169 +1089,192 @@ func (d *Design) vrTotalsRange(r *Ratios, t *vrTotals, i0, i1 int, Y, X, W []flo
 				d.vrItemTotals(r, t, k, i0, i1, codesAll, yt, xt, bitsK, mask, Y, X, W, N, O)
 				continue
 			}
-			var dm []int32
-			if dom != nil {
-				dm = dom[i0:i1]
-			}
-			// run-length accumulation: rows come grouped by PSU, so the
-			// domain rarely changes from one row to the next
-			cur := -1
-			var sy, sx, sw float64
-			var sn, so int
-			var ay, ax, aw float64 // the all-rows domain (Overall)
-			var an, ao int
-			all := t.overall >= 0
-			const chunk = 4096
-			for c0 := 0; c0 < len(w); c0 += chunk {
-				c1 := min(c0+chunk, len(w))
-				ww := w[c0:c1]
-				y := yAll[c0:c1]
-				var x []float64
-				var v []bool
-				if xAll != nil {
-					x = xAll[c0:c1]
-				}
-				if vAll != nil {
-					v = vAll[c0:c1]
-				}
-				var dmc []int32
-				if dm != nil {
-					dmc = dm[c0:c1]
-				}
-				mk := mask
-				if mk != nil {
-					mk = mask[c0:c1]
-				}
-				for i, wi := range ww {
-					g := 0
-					if dmc != nil {
-						g = int(dmc[i])
-					}
-					if g != cur {
-						if cur >= 0 {
-							Y[cur*K+k] += sy
-							X[cur*K+k] += sx
-							W[cur*J+k] += sw
-							N[cur*J+k] += sn
-							O[cur*J+k] += so
-						}
-						cur = g
-						sy, sx, sw, sn, so = 0, 0, 0, 0, 0
-					}
-					if g < 0 && !all {
-						continue
-					}
-					ok := true
-					wy := wi * y[i]
-					var wx float64
-					if x != nil {
-						xi := x[i]
-						wx = wi * xi
-						ok = xi != 0
-					}
-					if v != nil {
-						ok = v[i]
-					}
-					if all {
-						ay += wy
-						ax += wx
-						if ok {
-							an++
-							aw += wi
-							if wi != 0 {
-								ao++
-							}
-						}
-					}
-					if g < 0 {
-						if ok && bitsK != 0 {
-							mk[i] |= bitsK
-						}
-						continue
-					}
-					sy += wy
-					sx += wx
-					if ok {
-						sn++
-						sw += wi
-						if wi != 0 {
-							so++
-						}
-						if bitsK != 0 {
-							mk[i] |= bitsK
-						}
-					}
-				}
-			}
-			if cur >= 0 {
-				Y[cur*K+k] += sy
-				X[cur*K+k] += sx
-				W[cur*J+k] += sw
-				N[cur*J+k] += sn
-				O[cur*J+k] += so
-			}
-			if all {
-				gA := t.overall
-				Y[gA*K+k] += ay
-				X[gA*K+k] += ax
-				W[gA*J+k] += aw
-				N[gA*J+k] += an
-				O[gA*J+k] += ao
-			}
+			d.vrRowTotals(r, t, k, i0, i1, yAll, xAll, vAll, mask, bitsK, Y, X, W, N, O)
 		}
 		if C == 0 {
 			break
 		}
-		// count the combinations: rows observed in all of them at once
-		fullN := make([]int, G)
-		fullO := make([]int, G)
-		fullW := make([]float64, G)
-		for i, mk := range mask {
-			if mk == 0 {
+		d.vrComboCounts(r, t, i0, c0, c1, full, mask, W, N, O)
+	}
+}
+
+// vrRowTotals is vrTotalsRange's general row loop for estimand k given as
+// a numerator column (with a denominator or validity mask, or neither for
+// a total) over rows [i0, i1): run-length sums per domain (rows come
+// grouped by PSU, so the domain rarely changes), the overall domain's sums
+// alongside, and bitsK set in mask on the rows where k is observed.
+func (d *Design) vrRowTotals(r *Ratios, t *vrTotals, k, i0, i1 int, yAll, xAll []float64, vAll []bool, mask []uint64, bitsK uint64, Y, X, W []float64, N, O []int) {
+	K, J := t.K, t.J
+	dom := r.Domain
+	w := d.w[i0:i1]
+	var dm []int32
+	if dom != nil {
+		dm = dom[i0:i1]
+	}
+	// run-length accumulation: rows come grouped by PSU, so the
+	// domain rarely changes from one row to the next
+	cur := -1
+	var sy, sx, sw float64
+	var sn, so int
+	var ay, ax, aw float64 // the all-rows domain (Overall)
+	var an, ao int
+	all := t.overall >= 0
+	const chunk = 4096
+	for c0 := 0; c0 < len(w); c0 += chunk {
+		c1 := min(c0+chunk, len(w))
+		ww := w[c0:c1]
+		y := yAll[c0:c1]
+		var x []float64
+		var v []bool
+		if xAll != nil {
+			x = xAll[c0:c1]
+		}
+		if vAll != nil {
+			v = vAll[c0:c1]
+		}
+		var dmc []int32
+		if dm != nil {
+			dmc = dm[c0:c1]
+		}
+		mk := mask
+		if mk != nil {
+			mk = mask[c0:c1]
+		}
+		for i, wi := range ww {
+			g := 0
+			if dmc != nil {
+				g = int(dmc[i])
+			}
+			if g != cur {
+				if cur >= 0 {
+					Y[cur*K+k] += sy
+					X[cur*K+k] += sx
+					W[cur*J+k] += sw
+					N[cur*J+k] += sn
+					O[cur*J+k] += so
+				}
+				cur = g
+				sy, sx, sw, sn, so = 0, 0, 0, 0, 0
+			}
+			if g < 0 && !all {
 				continue
 			}
-			wi := w[i]
-			for pass := 0; pass < 2; pass++ {
-				g := 0
-				if pass == 1 {
-					if t.overall < 0 {
-						break
-					}
-					g = t.overall
-				} else if dom != nil {
-					g = int(dom[i0+i])
-					if g < 0 {
-						continue
+			ok := true
+			wy := wi * y[i]
+			var wx float64
+			if x != nil {
+				xi := x[i]
+				wx = wi * xi
+				ok = xi != 0
+			}
+			if v != nil {
+				ok = v[i]
+			}
+			if all {
+				ay += wy
+				ax += wx
+				if ok {
+					an++
+					aw += wi
+					if wi != 0 {
+						ao++
 					}
 				}
-				if mk == full {
-					fullN[g]++
-					fullW[g] += wi
-					if wi != 0 {
-						fullO[g]++
-					}
-					continue
+			}
+			if g < 0 {
+				if ok && bitsK != 0 {
+					mk[i] |= bitsK
 				}
-				for b := mk; b != 0; {
-					c := c0 + bits.TrailingZeros64(b)
-					b &= b - 1
-					j := g*J + K + c
-					N[j]++
-					W[j] += wi
-					if wi != 0 {
-						O[j]++
-					}
+				continue
+			}
+			sy += wy
+			sx += wx
+			if ok {
+				sn++
+				sw += wi
+				if wi != 0 {
+					so++
+				}
+				if bitsK != 0 {
+					mk[i] |= bitsK
 				}
 			}
 		}
-		for g := 0; g < G; g++ {
-			for c := c0; c < c1; c++ {
-				if full&(1<<uint(c-c0)) != 0 {
-					j := g*J + K + c
-					N[j] += fullN[g]
-					W[j] += fullW[g]
-					O[j] += fullO[g]
+	}
+	if cur >= 0 {
+		Y[cur*K+k] += sy
+		X[cur*K+k] += sx
+		W[cur*J+k] += sw
+		N[cur*J+k] += sn
+		O[cur*J+k] += so
+	}
+	if all {
+		gA := t.overall
+		Y[gA*K+k] += ay
+		X[gA*K+k] += ax
+		W[gA*J+k] += aw
+		N[gA*J+k] += an
+		O[gA*J+k] += ao
+	}
+}
+
+// vrComboCounts counts, over rows [i0, i1), the rows and weights where the
+// combinations c0 ≤ c < c1 are observed (the union of their terms'
+// observed rows, marked in mask), per domain and overall; full has the
+// bits of the combinations with terms, counted at once for rows observed
+// in all of them.
+func (d *Design) vrComboCounts(r *Ratios, t *vrTotals, i0, c0, c1 int, full uint64, mask []uint64, W []float64, N, O []int) {
+	K, J, G := t.K, t.J, t.G
+	dom := r.Domain
+	w := d.w[i0:]
+	fullN := make([]int, G)
+	fullO := make([]int, G)
+	fullW := make([]float64, G)
+	for i, mk := range mask {
+		if mk == 0 {
+			continue
+		}
+		wi := w[i]
+		for pass := 0; pass < 2; pass++ {
+			g := 0
+			if pass == 1 {
+				if t.overall < 0 {
+					break
 				}
+				g = t.overall
+			} else if dom != nil {
+				g = int(dom[i0+i])
+				if g < 0 {
+					continue
+				}
+			}
+			if mk == full {
+				fullN[g]++
+				fullW[g] += wi
+				if wi != 0 {
+					fullO[g]++
+				}
+				continue
+			}
+			for b := mk; b != 0; {
+				c := c0 + bits.TrailingZeros64(b)
+				b &= b - 1
+				j := g*J + K + c
+				N[j]++
+				W[j] += wi
+				if wi != 0 {
+					O[j]++
+				}
+			}
+		}
+	}
+	for g := 0; g < G; g++ {
+		for c := c0; c < c1; c++ {
+			if full&(1<<uint(c-c0)) != 0 {
+				j := g*J + K + c
+				N[j] += fullN[g]
+				W[j] += fullW[g]
+				O[j] += fullO[g]
 			}
 		}
 	}

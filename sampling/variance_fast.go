@@ -21,10 +21,15 @@ package sampling
 //   - vrMaskOnly: only the observation masks of the combinations beyond
 //     the first 64, the totals being done.
 //
-// TestInfluenceIdentityHookMatchesEngine compares the whole one-pass
-// engine with the reference computation that forms every row's influence
-// value z_i and the PSU totals explicitly (influence.go), the formula of
-// the methodology.
+// Two references check the whole engine: TestEngineMatchesReference
+// (reference_test.go) computes the linearized variance as the methodology
+// writes it — every row's influence value z_i, the PSU totals, the
+// stratum sums of squares with fpc and the lonely-PSU rules — in a few
+// dozen plain lines, and compares estimates, variances, covariances and
+// domain − overall differences on random stratified cluster samples; and
+// TestInfluenceIdentityHookMatchesEngine compares the one-pass engine with
+// the explicit-z path of influence.go (the one calibration, multistage and
+// PPS designs take).
 
 // vrBlockFused is vrBlockPass for a contiguous block [lo, lo+m) whose rows
 // are all in domain g1, done at once for g1 and the whole population g2
