@@ -86,7 +86,10 @@ type planStep struct {
 	numeric  []NumericTotal
 	rake     RakeSettings
 	cal      CalSettings
-	trim     *TrimStep
+	// boundsConst: cal.Bounds bound the final weights (R bounds.const),
+	// turned into per-row bounds on g for the weights entering the step
+	boundsConst bool
+	trim        *TrimStep
 }
 
 // Compile reads the columns that spec's steps name from rec. Unknown columns,
@@ -225,6 +228,25 @@ func compileStep(st Step, rec arrow.RecordBatch, path string) (planStep, error) 
 			ps.numeric = append(ps.numeric, NumericTotal{Name: k, Values: v, Total: c.Numeric[k]})
 		}
 		ps.cal = CalSettings{Bounds: c.Bounds, Trim: c.Trim, MaxIter: c.MaxIter, Epsilon: c.Epsilon}
+		if c.BoundsColumns != nil {
+			for k, name := range c.BoundsColumns {
+				v, err := numericColumn(rec, name)
+				if err != nil {
+					return ps, at(err, path+".bounds_columns")
+				}
+				if k == 0 {
+					ps.cal.Lower = v
+				} else {
+					ps.cal.Upper = v
+				}
+			}
+		}
+		if c.Variance != "" {
+			if ps.cal.Variance, err = numericColumn(rec, c.Variance); err != nil {
+				return ps, at(err, path+".variance")
+			}
+		}
+		ps.boundsConst = c.BoundsConst
 		switch c.Method {
 		case "raking":
 			ps.cal.Method = RakingRatio
@@ -250,7 +272,20 @@ func runStep(ps planStep, w []float64, lean bool) ([]float64, *StepResult, error
 		set.Lean = lean
 		return Rake(w, ps.margins, &set)
 	case "calibrate":
-		return Calibrate(w, ps.margins, ps.numeric, &ps.cal)
+		set := ps.cal
+		if ps.boundsConst {
+			// R: bounds / w where w > 0, the bounds themselves elsewhere
+			set.Lower, set.Upper = make([]float64, len(w)), make([]float64, len(w))
+			for i, wi := range w {
+				set.Lower[i], set.Upper[i] = set.Bounds[0], set.Bounds[1]
+				if wi > 0 {
+					set.Lower[i] /= wi
+					set.Upper[i] /= wi
+				}
+			}
+			set.Bounds = nil
+		}
+		return Calibrate(w, ps.margins, ps.numeric, &set)
 	case "trim":
 		t := ps.trim
 		set := TrimSettings{Upper: t.Max, Lower: t.Min, Strict: t.Strict}

@@ -42,6 +42,19 @@ func (m CalMethod) String() string {
 type CalSettings struct {
 	Method CalMethod
 	Bounds *[2]float64 // bounds [L, U] on g = final/initial weight; nil: none
+	// Lower and Upper, when set (both, one value per row), are per-row
+	// bounds L_i ≤ g_i ≤ U_i in place of Bounds (R calibrate(bounds =
+	// list(lower =, upper =)); bounds on the final weights themselves, R's
+	// bounds.const = TRUE, are L/w_i and U/w_i).
+	Lower, Upper []float64
+	// Variance, when set, is the working-model variance σ²_i > 0 of each
+	// row (R calibrate(variance =)): the distance is Σ w_i G(g_i)σ²_i, so
+	// g_i = F(x_i'λ/σ²_i), and unbounded linear calibration is the GREG
+	// estimator of the model with Var(y_i) ∝ σ²_i, whose residuals the
+	// linearized variance uses (R regcalibrate). Calibrating to one
+	// numeric x without margins with σ² = x is the ratio estimator. With
+	// bounds or another method R's residuals ignore σ², and so do these.
+	Variance []float64
 	// Trim, after calibrating, sets g below Trim[0] or above Trim[1] to
 	// that bound and adds the trimmed weight Σ (g_i − g'_i) w_i to the other
 	// rows in proportion to w_i, once (R calibrate(trim =)): totals stay,
@@ -101,13 +114,48 @@ func Calibrate(w []float64, margins []Margin, numeric []NumericTotal, set *CalSe
 			panic(fmt.Sprintf("weighting: Calibrate: bounds [%v, %v] not increasing", lo, hi))
 		}
 	}
-	if cs.Method == Logit && (math.IsInf(lo, 0) || math.IsInf(hi, 0) || !(lo < 1 && 1 < hi)) {
-		panic("weighting: Calibrate: logit calibration needs finite bounds L < 1 < U")
+	n := len(w)
+	if (cs.Lower == nil) != (cs.Upper == nil) || (cs.Lower != nil && (len(cs.Lower) != n || len(cs.Upper) != n)) {
+		panic("weighting: Calibrate: per-row bounds need Lower and Upper of one value per row")
+	}
+	if cs.Variance != nil && len(cs.Variance) != n {
+		panic("weighting: Calibrate: Variance needs one value per row")
+	}
+	bounded := cs.Bounds != nil || cs.Lower != nil
+	L, U := cs.Lower, cs.Upper
+	if L == nil {
+		L, U = make([]float64, n), make([]float64, n)
+		for i := range L {
+			L[i], U[i] = lo, hi
+		}
+	}
+	if cs.Method == Logit {
+		if !bounded {
+			panic("weighting: Calibrate: logit calibration needs finite bounds L < 1 < U")
+		}
+		for i := range L {
+			if math.IsInf(L[i], 0) || math.IsInf(U[i], 0) || !(L[i] < 1 && 1 < U[i]) {
+				if cs.Lower == nil {
+					panic("weighting: Calibrate: logit calibration needs finite bounds L < 1 < U")
+				}
+				return nil, nil, &StepError{Err: ErrInfeasible, Msg: fmt.Sprintf("row %d: bounds [%v, %v] on final/initial weight: logit calibration needs finite bounds with lower < 1 < upper in every row", i+1, L[i], U[i])}
+			}
+		}
+	}
+	for i := range L {
+		if !(L[i] <= U[i]) {
+			return nil, nil, &StepError{Err: ErrInfeasible, Msg: fmt.Sprintf("row %d: lower bound %v above upper bound %v", i+1, L[i], U[i])}
+		}
+	}
+	sig := cs.Variance
+	for i, v := range sig {
+		if !(v > 0) || math.IsInf(v, 0) {
+			return nil, nil, &StepError{Err: ErrBadData, Msg: fmt.Sprintf("row %d: working-model variance %v; it must be positive and finite", i+1, v)}
+		}
 	}
 	if len(margins) == 0 && len(numeric) == 0 {
 		panic("weighting: Calibrate: nothing to calibrate to")
 	}
-	n := len(w)
 	if err := checkWeights(w); err != nil {
 		return nil, nil, err
 	}
@@ -206,9 +254,10 @@ func Calibrate(w []float64, margins []Margin, numeric []NumericTotal, set *CalSe
 	res := &StepResult{Kind: "calibrate", Before: Describe(w)}
 
 	var g []float64
-	if cs.Method == Linear && cs.Bounds == nil {
+	closed := cs.Method == Linear && !bounded
+	if closed {
 		var err error
-		g, err = gregClosedForm(w, sx, p, names, pop, sampleTotal)
+		g, err = gregClosedForm(w, sig, sx, p, names, pop, sampleTotal)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -229,13 +278,13 @@ func Calibrate(w []float64, margins []Margin, numeric []NumericTotal, set *CalSe
 				st[k] = sampleTotal[k] * scale
 			}
 		}
-		if cs.Bounds != nil {
-			if err := feasible(ww, margins, counts, before, numeric, lo, hi, scale, cs.Method == Logit); err != nil {
+		if bounded {
+			if err := feasible(ww, margins, numeric, L, U, cs.Method == Logit); err != nil {
 				return nil, nil, err
 			}
 		}
 		var err error
-		g, err = grake(ww, sx, p, names, pop, st, cs, lo, hi, res)
+		g, err = grake(ww, sig, sx, p, names, pop, st, cs, L, U, res)
 		if err != nil {
 			return nil, res, err
 		}
@@ -286,16 +335,23 @@ func Calibrate(w []float64, margins []Margin, numeric []NumericTotal, set *CalSe
 		res.ByClass = DescribeBy(out, margins[0].Classes)
 	}
 	res.Variance = &VarianceInfo{Kind: "greg", x: sx, P: p, Names: names, W0: append([]float64(nil), w...), G: g}
+	if closed && sig != nil {
+		res.Variance.Sigma2 = append([]float64(nil), sig...)
+	}
 	return out, res, nil
 }
 
-// gregClosedForm is R regcalibrate: g = 1 + X solve(X'WX, T − X'w).
-func gregClosedForm(w []float64, sx *csr, p int, names []string, pop, sampleTotal []float64) ([]float64, error) {
+// gregClosedForm is R regcalibrate: g = 1 + X solve(X'WΣ⁻¹X, T − X'w)/σ²
+// (σ² = 1 when sig is nil).
+func gregClosedForm(w, sig []float64, sx *csr, p int, names []string, pop, sampleTotal []float64) ([]float64, error) {
 	n := len(w)
 	td := make([]float64, p*p)
 	for i, wi := range w {
 		if wi == 0 {
 			continue
+		}
+		if sig != nil {
+			wi /= sig[i]
 		}
 		sx.addOuter(td, p, i, wi)
 	}
@@ -316,7 +372,11 @@ func gregClosedForm(w []float64, sx *csr, p int, names []string, pop, sampleTota
 	g := make([]float64, n)
 	lam := lambda.RawVector().Data
 	for i := range g {
-		g[i] = 1 + sx.dot(i, lam)
+		u := sx.dot(i, lam)
+		if sig != nil {
+			u /= sig[i]
+		}
+		g[i] = 1 + u
 	}
 	return g, nil
 }
@@ -348,9 +408,10 @@ func calfun(m CalMethod, u, L, U float64) (fm1, df float64) {
 	return
 }
 
-// grake is R survey's grake (Newton's method with step halving) with
-// sigma2 = 1, returning g (before undoing any rescaling).
-func grake(ww []float64, sx *csr, p int, names []string, pop, sampleTotal []float64, cs CalSettings, L, U float64, res *StepResult) ([]float64, error) {
+// grake is R survey's grake (Newton's method with step halving) with the
+// working-model variance sig (nil: 1) and per-row bounds L, U, returning g
+// (before undoing any rescaling).
+func grake(ww, sig []float64, sx *csr, p int, names []string, pop, sampleTotal []float64, cs CalSettings, L, U []float64, res *StepResult) ([]float64, error) {
 	n := len(ww)
 	eta := make([]float64, p)
 	xeta := make([]float64, n)
@@ -360,8 +421,11 @@ func grake(ww []float64, sx *csr, p int, names []string, pop, sampleTotal []floa
 		ok := true
 		for i := 0; i < n; i++ {
 			u := sx.dot(i, eta)
+			if sig != nil {
+				u /= sig[i]
+			}
 			xeta[i] = u
-			fm1[i], df[i] = calfun(cs.Method, u, L, U)
+			fm1[i], df[i] = calfun(cs.Method, u, L[i], U[i])
 			if math.IsNaN(fm1[i]) || math.IsInf(fm1[i], 0) || math.IsNaN(df[i]) || math.IsInf(df[i], 0) {
 				ok = false
 			}
@@ -396,7 +460,11 @@ func grake(ww []float64, sx *csr, p int, names []string, pop, sampleTotal []floa
 			if wi == 0 || df[i] == 0 {
 				continue
 			}
-			sx.addOuter(td, p, i, wi*df[i])
+			c := wi * df[i]
+			if sig != nil {
+				c /= sig[i]
+			}
+			sx.addOuter(td, p, i, c)
 		}
 		computeMisfit()
 		for k := range misfit {
@@ -432,7 +500,9 @@ func grake(ww []float64, sx *csr, p int, names []string, pop, sampleTotal []floa
 		if iter > cs.MaxIter {
 			hint := "raise max_iter or check the totals"
 			if cs.Bounds != nil {
-				hint = fmt.Sprintf("the bounds [%v, %v] may be infeasible: widen them", L, U)
+				hint = fmt.Sprintf("the bounds [%v, %v] may be infeasible: widen them", cs.Bounds[0], cs.Bounds[1])
+			} else if cs.Lower != nil {
+				hint = "the per-row bounds may be infeasible: widen them"
 			}
 			what := fmt.Sprintf("largest discrepancy |misfit|/(1+|total|) = %.3g (epsilon %g)", worst, cs.Epsilon)
 			if math.IsNaN(worst) {
@@ -521,24 +591,47 @@ func rScale(w []float64, margins []Margin, counts [][]int, before [][]float64, n
 	return 1
 }
 
-// feasible checks necessary conditions for bounds: every margin cell and
-// numeric total must be reachable with g_i in [L, U] (open for logit).
-func feasible(ww []float64, margins []Margin, counts [][]int, before [][]float64, numeric []NumericTotal, L, U, scale float64, open bool) error {
+// feasible checks necessary conditions for the bounds L_i ≤ g_i ≤ U_i
+// (open for logit): every margin cell and numeric total must lie between
+// Σ ww_i min(L_i x_i, U_i x_i) and Σ ww_i max(L_i x_i, U_i x_i) over its rows.
+func feasible(ww []float64, margins []Margin, numeric []NumericTotal, L, U []float64, open bool) error {
 	outside := func(t, a, b float64) bool {
 		if open {
 			return !(t > a && t < b)
 		}
-		return t < a*(1-1e-12) || t > b*(1+1e-12)
+		return t < a-1e-12*math.Abs(a) || t > b+1e-12*math.Abs(b)
 	}
-	for j, m := range margins {
-		for k := range m.Labels {
-			if counts[j][k] == 0 {
+	scalar := true
+	for i := range L {
+		if L[i] != L[0] || U[i] != U[0] {
+			scalar = false
+			break
+		}
+	}
+	for _, m := range margins {
+		a := make([]float64, len(m.Labels))
+		b := make([]float64, len(m.Labels))
+		s := make([]float64, len(m.Labels))
+		cnt := make([]int, len(m.Labels))
+		for i, c := range m.Index {
+			if c < 0 || ww[i] == 0 {
 				continue
 			}
-			s := before[j][k] * scale
-			if outside(m.Totals[k], L*s, U*s) {
-				return &StepError{Margin: m.Name, Cell: m.Labels[k], Err: ErrInfeasible,
-					Msg: fmt.Sprintf("total %v needs a mean ratio final/initial weight of %.4g, outside the bounds [%v, %v]; widen the bounds", m.Totals[k], m.Totals[k]/s, L, U)}
+			a[c] += ww[i] * L[i]
+			b[c] += ww[i] * U[i]
+			s[c] += ww[i]
+			cnt[c]++
+		}
+		for k := range m.Labels {
+			if cnt[k] == 0 {
+				continue
+			}
+			if outside(m.Totals[k], a[k], b[k]) {
+				msg := fmt.Sprintf("total %v is outside [%.6g, %.6g], the range the per-row bounds allow; widen them", m.Totals[k], a[k], b[k])
+				if scalar {
+					msg = fmt.Sprintf("total %v needs a mean ratio final/initial weight of %.4g, outside the bounds [%v, %v]; widen the bounds", m.Totals[k], m.Totals[k]/s[k], L[0], U[0])
+				}
+				return &StepError{Margin: m.Name, Cell: m.Labels[k], Err: ErrInfeasible, Msg: msg}
 			}
 		}
 	}
@@ -548,12 +641,12 @@ func feasible(ww []float64, margins []Margin, counts [][]int, before [][]float64
 			if ww[i] == 0 || x == 0 {
 				continue
 			}
-			a += ww[i] * math.Min(L*x, U*x)
-			b += ww[i] * math.Max(L*x, U*x)
+			a += ww[i] * math.Min(L[i]*x, U[i]*x)
+			b += ww[i] * math.Max(L[i]*x, U[i]*x)
 		}
 		if outside(v.Total, a, b) {
 			return &StepError{Margin: v.Name, Err: ErrInfeasible,
-				Msg: fmt.Sprintf("total %v is outside [%.6g, %.6g], the range reachable with bounds [%v, %v]; widen the bounds", v.Total, a, b, L, U)}
+				Msg: fmt.Sprintf("total %v is outside [%.6g, %.6g], the range reachable with the bounds; widen them", v.Total, a, b)}
 		}
 	}
 	return nil

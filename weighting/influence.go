@@ -55,10 +55,10 @@ func (r *Result) AdjustInfluence(zs ...[]float64) {
 //     touched twice: once for the initial sums and once for
 //     z_i −= Σ_m W_m,i A_m,c_m(i). In exact arithmetic this is R's
 //     sequence of sweeps; in floating point it agrees to rounding.
-//   - greg: β = (S X'W0X S)⁻¹ S Σ_i x_i z_i/g_i (one Cholesky factor, shared
-//     by every vector), z_i −= g_i w0_i x_i'Sβ, which equals R's
-//     qr.resid(qr(X√w0), z/(g√w0))·g√w0 (the normal equations of the same
-//     least-squares problem).
+//   - greg: β = (S X'W0Σ⁻¹X S)⁻¹ S Σ_i x_i z_i/(g_i σ²_i) (one Cholesky
+//     factor, shared by every vector; σ² = 1 unless Sigma2), z_i −= g_i
+//     w0_i x_i'Sβ, which equals R's qr.resid(qr(X√w0/σ), z/(g√w0 σ))·g√w0 σ
+//     (the normal equations of the same least-squares problem).
 //
 // Rows where z is 0 (outside a domain) are skipped when forming the sums.
 func (v *VarianceInfo) Adjust(zs ...[]float64) {
@@ -386,10 +386,11 @@ func (v *VarianceInfo) adjustRakeSweeps(z []float64) {
 }
 
 // gregOp is the calibration residualization: the Cholesky factor of
-// S X'W0X S over the rows with a non-zero final weight,
-// S = diag(1/√(X'W0X)_kk) (or, for collinear variables, its
-// pseudo-inverse), and per row 1/g_i and g_i w0_i (0 for the rows left
-// out).
+// S X'W0Σ⁻¹X S over the rows with a non-zero final weight,
+// S = diag(1/√(X'W0Σ⁻¹X)_kk) (or, for collinear variables, its
+// pseudo-inverse), Σ = diag(σ²) the working-model variance (1 unless
+// VarianceInfo.Sigma2), and per row 1/(g_i σ²_i) and g_i w0_i (0 for the
+// rows left out).
 type gregOp struct {
 	x    *csr
 	p    int
@@ -407,8 +408,12 @@ func newGregOp(v *VarianceInfo) *gregOp {
 	t := make([]float64, p*p)
 	for i := range v.W0 {
 		if v.W0[i] != 0 && v.G[i] != 0 {
-			v.x.addOuter(t, p, i, v.W0[i])
-			op.invg[i] = 1 / v.G[i]
+			s2 := 1.0
+			if v.Sigma2 != nil {
+				s2 = v.Sigma2[i]
+			}
+			v.x.addOuter(t, p, i, v.W0[i]/s2)
+			op.invg[i] = 1 / (v.G[i] * s2)
 			op.gw0[i] = v.G[i] * v.W0[i]
 		}
 	}

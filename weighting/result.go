@@ -110,6 +110,10 @@ type VarianceInfo struct {
 	Names []string  // greg: column names
 	W0    []float64 // greg: weights entering the calibration
 	G     []float64 // greg: g = final / entering weight
+	// Sigma2 is the working-model variance of each row of a greg step
+	// whose residuals weigh by it (unbounded linear calibration with
+	// CalSettings.Variance); nil: 1.
+	Sigma2 []float64
 
 	x    *csr      // greg: model matrix, sparse rows
 	once sync.Once // op is built on first use (influence.go)

@@ -46,7 +46,8 @@ func (s *Spec) ClassSets() [][]string {
 
 // Columns lists every input column the spec reads — the design weight,
 // the classes and margins, the response flags, the calibration variables
-// (sorted) and the replicate design's strata, PSU and fpc — each once, in
+// (sorted; then a step's variance and bounds columns) and the replicate
+// design's strata, PSU and fpc — each once, in
 // that order, so that a reader can load only those.
 func (s *Spec) Columns() []string {
 	var c []string
@@ -67,6 +68,10 @@ func (s *Spec) Columns() []string {
 		}
 		if cal := st.Calibrate; cal != nil {
 			add(slices.Sorted(maps.Keys(cal.Numeric))...)
+			add(cal.Variance)
+			if cal.BoundsColumns != nil {
+				add(cal.BoundsColumns[:]...)
+			}
 		}
 	}
 	if r := s.Replicates; r != nil {
@@ -137,13 +142,22 @@ type RakeStep struct {
 // CalibrateStep is calibration (Deville & Särndal 1992) to category margins
 // and numeric totals, as survey::calibrate.
 type CalibrateStep struct {
-	Method  string      // "linear" (default), "raking" or "logit"
-	Bounds  *[2]float64 // bounds on g = final/initial weight; required by logit
-	Trim    *[2]float64 // g trimmed to [lower, upper] after calibrating (R calibrate(trim =))
-	Margins []MarginSpec
-	Numeric map[string]float64 // column -> population total
-	MaxIter int                // 0 means 50
-	Epsilon float64            // 0 means 1e-10
+	Method string      // "linear" (default), "raking" or "logit"
+	Bounds *[2]float64 // bounds on g = final/initial weight; required by logit
+	// BoundsConst makes Bounds bounds on the final weights themselves (R
+	// bounds.const = TRUE): g_i in [lower/w_i, upper/w_i].
+	BoundsConst bool
+	// BoundsColumns names two columns of per-row bounds [lower, upper] on
+	// g (R bounds = list(lower =, upper =)); excludes Bounds.
+	BoundsColumns *[2]string
+	// Variance names a column of working-model variances σ²_i > 0 (R
+	// calibrate(variance =)); "" means 1.
+	Variance string
+	Trim     *[2]float64 // g trimmed to [lower, upper] after calibrating (R calibrate(trim =))
+	Margins  []MarginSpec
+	Numeric  map[string]float64 // column -> population total
+	MaxIter  int                // 0 means 50
+	Epsilon  float64            // 0 means 1e-10
 }
 
 // TrimStep caps weights and redistributes the excess.
@@ -440,10 +454,30 @@ func parseCalibrate(b []byte, path string) (*CalibrateStep, error) {
 					return nil, err
 				}
 			}
-			if !(bd[0] < 1 && 1 < bd[1]) {
-				return nil, specErr(p, "bounds [%v, %v] on final/initial weight must satisfy lower < 1 < upper", bd[0], bd[1])
-			}
 			c.Bounds = &bd
+		case "bounds_const":
+			if err := json.Unmarshal(f.val, &c.BoundsConst); err != nil {
+				return nil, specErr(p, "must be true or false")
+			}
+		case "bounds_columns":
+			arr, err := jsonArray(f.val, p)
+			if err != nil {
+				return nil, err
+			}
+			if len(arr) != 2 {
+				return nil, specErr(p, "must be [lower column, upper column], got %d values", len(arr))
+			}
+			var bc [2]string
+			for i := range arr {
+				if bc[i], err = str(arr[i], fmt.Sprintf("%s[%d]", p, i)); err != nil {
+					return nil, err
+				}
+			}
+			c.BoundsColumns = &bc
+		case "variance":
+			if c.Variance, err = str(f.val, p); err != nil {
+				return nil, err
+			}
 		case "trim":
 			arr, err := jsonArray(f.val, p)
 			if err != nil {
@@ -474,7 +508,21 @@ func parseCalibrate(b []byte, path string) (*CalibrateStep, error) {
 			return nil, unknown(p)
 		}
 	}
-	if c.Method == "logit" && c.Bounds == nil {
+	if c.Bounds != nil {
+		bd := c.Bounds
+		switch {
+		case c.BoundsColumns != nil:
+			return nil, specErr(join(path, "bounds_columns"), "give bounds or bounds_columns, not both")
+		case c.BoundsConst && !(0 <= bd[0] && bd[0] < bd[1]):
+			return nil, specErr(join(path, "bounds"), "bounds [%v, %v] on the final weights must satisfy 0 ≤ lower < upper", bd[0], bd[1])
+		case !c.BoundsConst && !(bd[0] < 1 && 1 < bd[1]):
+			return nil, specErr(join(path, "bounds"), "bounds [%v, %v] on final/initial weight must satisfy lower < 1 < upper", bd[0], bd[1])
+		}
+	}
+	if c.BoundsConst && c.Bounds == nil {
+		return nil, specErr(join(path, "bounds_const"), "needs bounds [lower, upper] on the final weights")
+	}
+	if c.Method == "logit" && c.Bounds == nil && c.BoundsColumns == nil {
 		return nil, specErr(join(path, "bounds"), "missing: logit calibration needs finite bounds [lower, upper], e.g. [0.5, 3]")
 	}
 	if len(c.Margins) == 0 && len(c.Numeric) == 0 {

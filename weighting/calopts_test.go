@@ -1,0 +1,111 @@
+package weighting_test
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/golden"
+	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
+)
+
+// TestCalibrateOptions: a working-model variance (the ratio estimator as a
+// calibration), bounds on the final weights (bounds.const) and per-row
+// bounds against R survey's calibrate (testdata/calopts.R): the weights
+// and linearized SEs.
+func TestCalibrateOptions(t *testing.T) {
+	const margins = `"margins": [{"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}], "numeric": {"enroll": 3811472}`
+	const iter = `"epsilon": 1e-13, "max_iter": 200`
+	steps := map[string]string{
+		"ratio":           `"numeric": {"enroll": 3811472}, "variance": "enroll"`,
+		"var_linear":      margins + `, "variance": "enroll"`,
+		"var_bounded":     margins + `, "variance": "enroll", "bounds": [0.7, 1.6], ` + iter,
+		"var_raking":      margins + `, "variance": "enroll", "method": "raking", ` + iter,
+		"bconst_linear":   margins + `, "bounds": [15, 60], "bounds_const": true, ` + iter,
+		"bconst_raking":   margins + `, "bounds": [15, 60], "bounds_const": true, "method": "raking", ` + iter,
+		"rowbounds_logit": margins + `, "bounds_columns": ["glo", "ghi"], "method": "logit", ` + iter,
+	}
+	dir := filepath.Join("..", "testdata", "calopts")
+	weights := map[string][]float64{}
+	for _, r := range golden.Rows(t, filepath.Join(dir, "weights.csv")) {
+		weights[r["case"]] = append(weights[r["case"]], golden.Float(t, r["weight"]))
+	}
+	ests := golden.Rows(t, filepath.Join(dir, "estimates.csv"))
+	rec, err := arrowio.ReadAll(filepath.Join(dir, "apistrat.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	if len(weights) != len(steps) {
+		t.Fatalf("%d golden cases, %d in the test", len(weights), len(steps))
+	}
+	for key, want := range weights {
+		spec, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "pw", "steps": [{"calibrate": {` + steps[key] + `}}]}`))
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		d, wrec, err := weighting.NewDesign(context.Background(), rec, spec, &sampling.DesignOptions{Strata: "stype", FPC: "fpc"})
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		defer wrec.Release()
+		for i, w := range d.Weights() {
+			if !golden.Close(w, want[i], 1e-9) {
+				t.Fatalf("%s row %d: weight %v, R %v", key, i+1, w, want[i])
+			}
+		}
+		for _, r := range ests {
+			if r["case"] != key {
+				continue
+			}
+			res, err := d.Estimates(wrec, []sampling.Estimand{{Statistic: sampling.Statistic(r["stat"]), Num: r["var"]}}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			est, se := golden.Float(t, r["est"]), golden.Float(t, r["se"])
+			if se < 1e-12*math.Abs(est) { // a calibration variable: the SE is rounding noise
+				if !golden.Close(res[0].Estimate, est, 1e-9) || res[0].SE > 1e-9*math.Abs(est) {
+					t.Errorf("%s %s %s: %v (SE %v), R %v (SE ≈ 0)", key, r["stat"], r["var"], res[0].Estimate, res[0].SE, est)
+				}
+				continue
+			}
+			if !golden.Close(res[0].Estimate, est, 1e-9) || !golden.Close(res[0].SE, se, 1e-9) {
+				t.Errorf("%s %s %s: %v (SE %v), R %s (SE %s)", key, r["stat"], r["var"], res[0].Estimate, res[0].SE, r["est"], r["se"])
+			}
+		}
+	}
+}
+
+// The new calibrate fields reject what R would not make sense of.
+func TestCalibrateOptionsSpecErrors(t *testing.T) {
+	for _, c := range []string{
+		`"numeric": {"enroll": 1}, "bounds_const": true`,
+		`"numeric": {"enroll": 1}, "bounds": [10, 60], "bounds_columns": ["a", "b"]`,
+		`"numeric": {"enroll": 1}, "bounds": [60, 10], "bounds_const": true`,
+		`"numeric": {"enroll": 1}, "bounds": [10, 60]`,
+		`"numeric": {"enroll": 1}, "bounds_columns": ["a"]`,
+		`"numeric": {"enroll": 1}, "variance": 3`,
+	} {
+		if _, err := weighting.ParseSpecBytes([]byte(`{"steps": [{"calibrate": {` + c + `}}]}`)); err == nil {
+			t.Errorf("%s: no error", c)
+		}
+	}
+}
+
+// Spec.Columns names the variance and bounds columns, so a reader loading
+// only those columns has them.
+func TestCalibrateOptionsColumns(t *testing.T) {
+	spec, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "pw", "steps": [{"calibrate": {"numeric": {"enroll": 1},
+		"variance": "v", "bounds_columns": ["lo", "hi"], "method": "logit"}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(spec.Columns(), ",")
+	if got != "pw,enroll,v,lo,hi" {
+		t.Errorf("Columns = %s", got)
+	}
+}
