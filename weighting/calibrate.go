@@ -627,7 +627,7 @@ func feasible(ww []float64, margins []Margin, numeric []NumericTotal, L, U []flo
 				continue
 			}
 			if outside(m.Totals[k], a[k], b[k]) {
-				msg := fmt.Sprintf("total %v is outside [%.6g, %.6g], the range the per-row bounds allow; widen them", m.Totals[k], a[k], b[k])
+				msg := fmt.Sprintf("total %v is outside [%.6g, %.6g], the range the per-row bounds allow; widen the bounds", m.Totals[k], a[k], b[k])
 				if scalar {
 					msg = fmt.Sprintf("total %v needs a mean ratio final/initial weight of %.4g, outside the bounds [%v, %v]; widen the bounds", m.Totals[k], m.Totals[k]/s[k], L[0], U[0])
 				}
@@ -646,7 +646,7 @@ func feasible(ww []float64, margins []Margin, numeric []NumericTotal, L, U []flo
 		}
 		if outside(v.Total, a, b) {
 			return &StepError{Margin: v.Name, Err: ErrInfeasible,
-				Msg: fmt.Sprintf("total %v is outside [%.6g, %.6g], the range reachable with the bounds; widen them", v.Total, a, b)}
+				Msg: fmt.Sprintf("total %v is outside [%.6g, %.6g], the range reachable with the bounds; widen the bounds", v.Total, a, b)}
 		}
 	}
 	return nil
