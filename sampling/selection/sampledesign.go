@@ -77,11 +77,14 @@ type MOESpec struct {
 type StageSpec struct {
 	// Unit is the frame column identifying the stage's units, or "row".
 	Unit string `json:"unit"`
-	// Method is SRS, Systematic, PPSSystematic or Census (the row stage:
-	// SRS, Systematic or Census).
+	// Method is SRS, Systematic, PPSSystematic or Census. PPSSystematic at
+	// the row stage selects rows with probability proportional to Size
+	// within each final-stage unit (or stratum, for a one-stage design), as
+	// R sampling's UPsystematic on inclusionprobabilities.
 	Method StageMethod `json:"method"`
 	// Size names the frame column whose sum over a unit's rows is its size
 	// measure for "pps_systematic"; empty: the number of rows (transactions).
+	// At the row stage it is each row's size measure (required).
 	Size string `json:"size,omitempty"`
 	// N is the number of units per stratum (first stage) or per selected
 	// parent unit (later stages). The row stage takes its count from the
@@ -266,8 +269,11 @@ func (d *SampleDesign) Validate() error {
 		switch st.Method {
 		case SRS, Systematic, Census:
 		case PPSSystematic:
-			if last {
-				return selDesignErr(f+".method", "pps_systematic is for unit stages; the row stage is srs, systematic or census")
+			if last && st.Size == "" {
+				return selDesignErr(f+".size", "a pps_systematic row stage needs the column of each row's size measure")
+			}
+			if last && st.Certainty != nil {
+				return selDesignErr(f+".certainty", "certainty is for unit stages; a row whose size makes its probability 1 is taken with certainty anyway")
 			}
 		default:
 			return selDesignErr(f+".method", "%q is unknown; use srs, systematic, pps_systematic or census", st.Method)

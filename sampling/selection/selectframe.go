@@ -104,6 +104,10 @@ type selTree struct {
 	sortNames [][]string // interned values per column, by code
 	sortNum   []bool     // the column is numeric: rank by value
 
+	// rowSize is each frame row's size measure when the row stage is
+	// pps_systematic (read in the first pass).
+	rowSize []float64
+
 	strata    []int32  // stratum nodes in sorted order
 	stratumID []string // their keys ("all" without strata)
 }
@@ -200,6 +204,7 @@ func selScanTree(ctx context.Context, frame SampleFrame, d *SampleDesign, withSt
 			need = append(need, c)
 		}
 	}
+	var rowSizeCol string // the row stage's size column (pps_systematic)
 	if withStages {
 		last := d.Stages[len(d.Stages)-1]
 		for _, c := range last.Sort {
@@ -210,6 +215,13 @@ func selScanTree(ctx context.Context, frame SampleFrame, d *SampleDesign, withSt
 		if keepRows && last.Method != Census {
 			t.sortCols = last.Sort
 			need = append(need, last.Sort...)
+		}
+		if keepRows && last.Method == PPSSystematic {
+			if !has(last.Size) {
+				return nil, &SampleFrameError{Column: last.Size, Err: fmt.Errorf("size column (design field stages[%d].size) is not in the frame; columns: %s", len(d.Stages)-1, selNames(schema))}
+			}
+			rowSizeCol = last.Size
+			need = append(need, last.Size)
 		}
 	}
 	ns := len(t.sortCols)
@@ -247,6 +259,7 @@ func selScanTree(ctx context.Context, frame SampleFrame, d *SampleDesign, withSt
 	var fc []int32 // per row of a batch: the first level whose value changes
 	sizes := make([]func(int) (float64, bool), t.nStages)
 	certs := make([]*array.Boolean, t.nStages)
+	var rowSize func(int) (float64, bool)
 	consts := make([]func(int) (float64, bool), len(t.constCols))
 	err := frame.Scan(need, func(rec arrow.RecordBatch) error {
 		if err := ctx.Err(); err != nil {
@@ -283,6 +296,20 @@ func selScanTree(ctx context.Context, frame SampleFrame, d *SampleDesign, withSt
 			var err error
 			if consts[c], err = selNumReader(selColumn(rec, name)); err != nil {
 				return &SampleFrameError{Column: name, Err: err}
+			}
+		}
+		if rowSizeCol != "" {
+			var err error
+			if rowSize, err = selNumReader(selColumn(rec, rowSizeCol)); err != nil {
+				return &SampleFrameError{Column: rowSizeCol, Err: fmt.Errorf("size measure: %v", err)}
+			}
+			for i := 0; i < int(rec.NumRows()); i++ {
+				v, ok := rowSize(i)
+				if !ok || !(v > 0) || math.IsInf(v, 0) {
+					return &SampleFrameError{Column: rowSizeCol, Row: t.nrows + int64(i) + 1,
+						Err: fmt.Errorf("size measure %v; PPS needs a positive size on every row — remove the row from the frame or fix its size", selShow(v, ok))}
+				}
+				t.rowSize = append(t.rowSize, v)
 			}
 		}
 		for c, name := range t.sortCols {

@@ -29,7 +29,8 @@ const (
 type selPicked struct {
 	row  int64
 	leaf int32
-	rank int32 // 0 main sample, 1.. reserve
+	rank int32   // 0 main sample, 1.. reserve
+	pi   float64 // the row stage's probability of a PPS row (0: m_j / R_j)
 }
 
 // SelectSample draws a stratified multi-stage sample from frame as the
@@ -391,13 +392,25 @@ func (s *selRun) selectRows(leavesPer [][]int32) ([]selPicked, error) {
 				}
 			case SRS:
 				idx = SelectSRS(s.rng, len(seg), m)
+			case PPSSystematic:
+				sizes := make([]float64, len(seg))
+				for i, r := range seg {
+					sizes[i] = t.rowSize[r]
+				}
+				pik := InclusionProbabilities(sizes, m)
+				idx = SelectPPSSystematic(s.rng, pik)
+				for _, i := range idx {
+					picked = append(picked, selPicked{row: seg[i], leaf: int32(slot), pi: pik[i]})
+				}
 			default:
 				idx = SelectSystematic(s.rng, len(seg), m)
 			}
 			taken := make([]bool, len(seg))
 			for _, i := range idx {
 				taken[i] = true
-				picked = append(picked, selPicked{row: seg[i], leaf: int32(slot)})
+				if spec.Method != PPSSystematic {
+					picked = append(picked, selPicked{row: seg[i], leaf: int32(slot)})
+				}
 			}
 			if s.d.Reserve > 0 {
 				for i, r := range seg {
@@ -415,6 +428,7 @@ func (s *selRun) selectRows(leavesPer [][]int32) ([]selPicked, error) {
 			}
 		}
 	}
+	t.rowSize = nil
 	sort.Slice(picked, func(a, b int) bool { return picked[a].row < picked[b].row })
 	// leaf now holds the slot; translate to the selected parent node.
 	s.slots = leaves
@@ -554,7 +568,10 @@ func (s *selRun) output(frame SampleFrame, picked []selPicked, withFPC bool) (ar
 			prod *= pi
 		}
 		last := 1.0
-		if s.d.Stages[k-1].Method != Census {
+		switch {
+		case p.pi > 0: // a row drawn with probability proportional to size
+			last = p.pi
+		case s.d.Stages[k-1].Method != Census:
 			last = float64(s.m[leaf]) / float64(t.rows[leaf])
 		}
 		piB[k-1].Append(last)
