@@ -32,13 +32,14 @@ const (
 
 // WritePDF writes the report as an A4 PDF (METHODOLOGY §9), the document
 // an office prints or publishes: a title page with the year(s), the
-// executive summary, the tables (national, criteria, ranking, elements,
-// changes, expectations, data quality), the print charts (Figures, as
-// vector graphics, each scaled into the 16 × 24 cm text area), page numbers and
-// the methods note at the end. The text is set in Liberation Sans (SIL Open
-// Font License 1.1), compiled into the program and embedded in the file
-// (subset), so Vietnamese prints and extracts correctly on any machine;
-// nothing is fetched and no system font is read.
+// executive summary, the tables (national, criteria, the official ranking
+// and the rank confidence sets, elements, strengths, changes,
+// expectations, data quality), the print charts (Figures, as vector
+// graphics, each scaled into the 16 × 24 cm text area), page numbers and
+// the methods note at the end (Data.MethodsNote). The text is set in
+// Liberation Sans (SIL Open Font License 1.1), compiled into the program
+// and embedded in the file (subset), so Vietnamese prints and extracts
+// correctly on any machine; nothing is fetched and no system font is read.
 //
 // The same data and options give the same bytes: the document's creation
 // date is opt.Generated when it is a date (2006-01-02) and otherwise the
@@ -265,7 +266,7 @@ func writePDF(w io.Writer, data *Data, opt *Options, figs []Figure) error {
 	}
 
 	d.section(l.text("sec.methods"))
-	for _, m := range p.Methods {
+	for _, m := range data.MethodsNote(l) {
 		d.para(m)
 	}
 	d.note(l.text("pdf.made"))
@@ -302,6 +303,12 @@ func (d *pdfDoc) titlePage(data *Data, p *page) {
 	f.SetFont(pdfFont, "B", 22)
 	f.SetTextColor(0x22, 0x33, 0x66)
 	f.MultiCell(pdfTextW, 10, nfc(p.Title), "", "C", false)
+	if data.Title != "" {
+		// A title of the caller's: the index's name under it.
+		f.Ln(3)
+		f.SetFont(pdfFont, "", 13)
+		f.MultiCell(pdfTextW, 7, nfc(l.text("title")), "", "C", false)
+	}
 	f.Ln(8)
 	f.SetFont(pdfFont, "B", 16)
 	f.SetTextColor(0x22, 0x22, 0x22)

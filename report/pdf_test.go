@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -127,7 +128,7 @@ func TestPDF(t *testing.T) {
 					}
 				}
 			}
-			for _, m := range buildPage(d, opt).Methods {
+			for _, m := range d.MethodsNote(l) {
 				if !strings.Contains(flat(strings.Join(pages[methods:], " ")), flat(m)) {
 					t.Errorf("methods sentence not in the note: %q", m)
 				}
@@ -179,6 +180,20 @@ func keysOf(m map[rune]bool) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// TestPDFOwnTitle: a report with a title of its own still names the index
+// on its title page.
+func TestPDFOwnTitle(t *testing.T) {
+	pdftest.Poppler(t)
+	d := buildData(t, pdfProvinces[:2], []int{2021})
+	d.Title = "Báo cáo thử nghiệm"
+	pages := pdftest.Text(t, writePDFFile(t, d, nil))
+	for _, w := range []string{"Báo cáo thử nghiệm", LangVI.text("title"), "Năm 2021"} {
+		if !strings.Contains(flat(pages[0]), w) {
+			t.Errorf("title page lacks %q:\n%s", w, pages[0])
+		}
+	}
 }
 
 // TestPDFDeterministic: the same data gives the same bytes (no clock, no
@@ -234,5 +249,17 @@ func TestPDFLang(t *testing.T) {
 	d := buildData(t, pdfProvinces[:2], []int{2021})
 	if err := WritePDF(&bytes.Buffer{}, d, &Options{Lang: "fr"}); err == nil {
 		t.Error("no error for language fr")
+	}
+}
+
+// BenchmarkWritePDF: the PDF of 63 provinces × 3 years (compare with
+// BenchmarkWriteHTML and BenchmarkPrintFigures of the same run).
+func BenchmarkWritePDF(b *testing.B) {
+	d := benchData(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := WritePDF(io.Discard, d, nil); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -44,6 +44,10 @@ func TestDemoCommand(t *testing.T) {
 	if strings.Contains(note, "không gia quyền") {
 		t.Errorf("the note says the weighted estimates are unweighted:\n%s", note)
 	}
+	// report.pdf: the Vietnamese title, a province with stacked
+	// diacritics, and the same methods note.
+	checkReportPDF(t, filepath.Join(out, "report.pdf"), "Chỉ số hài lòng", "Đắk Lắk",
+		"phân tầng theo cột “stratum” (", "hiệu chỉnh Holm")
 	if m := codeWords.FindString(note); m != "" {
 		t.Errorf("code word %q in the Vietnamese note:\n%s", m, note)
 	}

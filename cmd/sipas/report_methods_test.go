@@ -79,5 +79,7 @@ func TestReportMethodsNote(t *testing.T) {
 		if m := codeWords.FindString(note); m != "" {
 			t.Errorf("%s: code word %q in the Vietnamese note:\n%s", tc.name, m, note)
 		}
+		// report.pdf carries the same note.
+		checkReportPDF(t, filepath.Join(out, "report.pdf"), tc.want...)
 	}
 }
