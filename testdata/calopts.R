@@ -1,9 +1,10 @@
 # Oracle for calibration options (R survey 4.1.1 calibrate): a working-model
 # variance (variance =, per row: the ratio estimator as a calibration),
 # bounds on the weights themselves (bounds.const = TRUE) and per-row bounds
-# (bounds = list(lower =, upper =)). The weights and the linearized SEs on
-# apistrat (testdata/api, written by testdata/estimation.R), stratified with
-# fpc. Run from the root: Rscript testdata/calopts.R. Writes
+# (bounds = list(lower =, upper =)), and g constant within clusters
+# (aggregate.stage). The weights and the linearized SEs on apistrat
+# (stratified with fpc) and apiclus1 (clusters with fpc) of testdata/api,
+# written by testdata/estimation.R. Run from the root: Rscript testdata/calopts.R. Writes
 # testdata/calopts/{weights,estimates}.csv (sprintf("%.17g")) and
 # versions.txt.
 suppressPackageStartupMessages(library(survey))
@@ -33,10 +34,27 @@ cases <- list(
   rowbounds_logit = function() calibrate(des, ~stype + enroll, pop, bounds = list(lower = d$glo, upper = d$ghi),
                                          calfun = "logit", epsilon = 1e-13, maxit = 200)
 )
+# weights kept constant within clusters (aggregate.stage = 1) on apiclus1,
+# also with weights that vary within a cluster (pw2: R calibrates the
+# cluster means of the weights, then multiplies each row's weight by g)
+c1 <- read.csv("testdata/api/apiclus1.csv")
+c1$pw2 <- c1$pw * (1 + 0.1 * (c1$snum %% 3))
+c1$one <- 1
+write.csv(c1[, c("snum", "dnum", "stype", "pw", "pw2", "fpc", "api00", "enroll", "one")], file.path(out, "apiclus1.csv"), row.names = FALSE)
+des1 <- svydesign(id = ~dnum, weights = ~pw, data = c1, fpc = ~fpc)
+des2 <- svydesign(id = ~dnum, weights = ~pw2, data = c1, fpc = ~fpc)
+# (linear calibration of cluster means gives negative weights here, which
+# sipas refuses, so the cases rake or bound)
+cases$agg_raking <- function() calibrate(des1, ~stype + enroll, pop, aggregate.stage = 1, calfun = "raking",
+                                         epsilon = 1e-13, maxit = 200)
+cases$agg_raking_w2 <- function() calibrate(des2, ~stype + enroll, pop, aggregate.stage = 1, calfun = "raking",
+                                            epsilon = 1e-13, maxit = 200)
+cases$agg_bounded <- function() calibrate(des1, ~enroll, c(`(Intercept)` = 6194, enroll = 3811472),
+                                          aggregate.stage = 1, bounds = c(0.2, 5), epsilon = 1e-13, maxit = 200)
 wrows <- list(); erows <- list()
 for (key in names(cases)) {
   cd <- cases[[key]]()
-  wrows[[key]] <- data.frame(case = key, row = seq_len(nrow(d)), weight = g17(weights(cd)))
+  wrows[[key]] <- data.frame(case = key, row = seq_len(nrow(cd$variables)), weight = g17(weights(cd)))
   for (v in c("api00", "enroll")) {
     m <- svymean(as.formula(paste0("~", v)), cd, na.rm = TRUE)
     t <- svytotal(as.formula(paste0("~", v)), cd, na.rm = TRUE)

@@ -246,6 +246,13 @@ func compileStep(st Step, rec arrow.RecordBatch, path string) (planStep, error) 
 				return ps, at(err, path+".variance")
 			}
 		}
+		if c.Aggregate != "" {
+			cl, err := ClassesOf(rec, []string{c.Aggregate})
+			if err != nil {
+				return ps, at(err, path+".aggregate")
+			}
+			ps.cal.Aggregate = cl.Index
+		}
 		ps.boundsConst = c.BoundsConst
 		switch c.Method {
 		case "raking":

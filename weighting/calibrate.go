@@ -55,6 +55,12 @@ type CalSettings struct {
 	// numeric x without margins with σ² = x is the ratio estimator. With
 	// bounds or another method R's residuals ignore σ², and so do these.
 	Variance []float64
+	// Aggregate, when set, gives each row's cluster (codes 0..C−1): g is
+	// kept constant within clusters by calibrating the cluster means of the
+	// calibration variables with the cluster means of the weights (R
+	// calibrate(aggregate.stage =)); final weights are w_i g_c(i), and the
+	// linearized variance projects on the cluster means as R.
+	Aggregate []int32
 	// Trim, after calibrating, sets g below Trim[0] or above Trim[1] to
 	// that bound and adds the trimmed weight Σ (g_i − g'_i) w_i to the other
 	// rows in proportion to w_i, once (R calibrate(trim =)): totals stay,
@@ -242,8 +248,19 @@ func Calibrate(w []float64, margins []Margin, numeric []NumericTotal, set *CalSe
 		}
 		sx.ptr[i+1] = int32(len(sx.col))
 	}
+	xw := w // the weights the calibration equations use
+	if cs.Aggregate != nil {
+		if len(cs.Aggregate) != n {
+			panic("weighting: Calibrate: Aggregate needs one cluster per row")
+		}
+		sx, xw = aggregateRows(sx, w, cs.Aggregate)
+		if sig != nil && cs.Method == Linear && !bounded {
+			// R averages the variance in regcalibrate only
+			_, sig = aggregateRows(sx, sig, cs.Aggregate)
+		}
+	}
 	sampleTotal := make([]float64, p)
-	for i, wi := range w {
+	for i, wi := range xw {
 		if wi == 0 {
 			continue
 		}
@@ -257,7 +274,7 @@ func Calibrate(w []float64, margins []Margin, numeric []NumericTotal, set *CalSe
 	closed := cs.Method == Linear && !bounded
 	if closed {
 		var err error
-		g, err = gregClosedForm(w, sig, sx, p, names, pop, sampleTotal)
+		g, err = gregClosedForm(xw, sig, sx, p, names, pop, sampleTotal)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -266,19 +283,19 @@ func Calibrate(w []float64, margins []Margin, numeric []NumericTotal, set *CalSe
 		// R's model.matrix columns (intercept, non-reference levels,
 		// numeric) exceeds 20, rescale by their mean.
 		scale := rScale(w, margins, counts, before, numeric, sampleTotal[len(sampleTotal)-len(numeric):], pop[len(pop)-len(numeric):])
-		ww := w
+		ww := xw
 		st := sampleTotal
 		if scale != 1 {
 			ww = make([]float64, n)
-			for i := range w {
-				ww[i] = w[i] * scale
+			for i := range xw {
+				ww[i] = xw[i] * scale
 			}
 			st = make([]float64, p)
 			for k := range st {
 				st[k] = sampleTotal[k] * scale
 			}
 		}
-		if bounded {
+		if bounded && cs.Aggregate == nil {
 			if err := feasible(ww, margins, numeric, L, U, cs.Method == Logit); err != nil {
 				return nil, nil, err
 			}
@@ -334,11 +351,61 @@ func Calibrate(w []float64, margins []Margin, numeric []NumericTotal, set *CalSe
 	if len(margins) > 0 {
 		res.ByClass = DescribeBy(out, margins[0].Classes)
 	}
-	res.Variance = &VarianceInfo{Kind: "greg", x: sx, P: p, Names: names, W0: append([]float64(nil), w...), G: g}
+	res.Variance = &VarianceInfo{Kind: "greg", x: sx, P: p, Names: names, W0: append([]float64(nil), xw...), G: g}
 	if closed && sig != nil {
 		res.Variance.Sigma2 = append([]float64(nil), sig...)
 	}
 	return out, res, nil
+}
+
+// aggregateRows returns the model matrix whose row i is the mean of the
+// rows of i's cluster, and the cluster means of v per row (R's ave).
+func aggregateRows(sx *csr, v []float64, cl []int32) (*csr, []float64) {
+	C := 0
+	for _, c := range cl {
+		C = max(C, int(c)+1)
+	}
+	cnt := make([]float64, C)
+	vs := make([]float64, C)
+	for i, c := range cl {
+		cnt[c]++
+		vs[c] += v[i]
+	}
+	vm := make([]float64, len(v))
+	for i, c := range cl {
+		vm[i] = vs[c] / cnt[c]
+	}
+	// per cluster: column → sum, in first-seen column order
+	type ent struct {
+		col int32
+		sum float64
+	}
+	rows := make([][]ent, C)
+	for i, c := range cl {
+		for q := sx.ptr[i]; q < sx.ptr[i+1]; q++ {
+			k := sx.col[q]
+			found := false
+			for e := range rows[c] {
+				if rows[c][e].col == k {
+					rows[c][e].sum += sx.val[q]
+					found = true
+					break
+				}
+			}
+			if !found {
+				rows[c] = append(rows[c], ent{k, sx.val[q]})
+			}
+		}
+	}
+	out := &csr{ptr: make([]int32, len(cl)+1)}
+	for i, c := range cl {
+		for _, e := range rows[c] {
+			out.col = append(out.col, e.col)
+			out.val = append(out.val, e.sum/cnt[c])
+		}
+		out.ptr[i+1] = int32(len(out.col))
+	}
+	return out, vm
 }
 
 // gregClosedForm is R regcalibrate: g = 1 + X solve(X'WΣ⁻¹X, T − X'w)/σ²

@@ -28,6 +28,9 @@ func TestCalibrateOptions(t *testing.T) {
 		"bconst_linear":   margins + `, "bounds": [15, 60], "bounds_const": true, ` + iter,
 		"bconst_raking":   margins + `, "bounds": [15, 60], "bounds_const": true, "method": "raking", ` + iter,
 		"rowbounds_logit": margins + `, "bounds_columns": ["glo", "ghi"], "method": "logit", ` + iter,
+		"agg_raking":      margins + `, "aggregate": "dnum", "method": "raking", ` + iter,
+		"agg_raking_w2":   margins + `, "aggregate": "dnum", "method": "raking", ` + iter,
+		"agg_bounded":     `"numeric": {"one": 6194, "enroll": 3811472}, "aggregate": "dnum", "bounds": [0.2, 5], ` + iter,
 	}
 	dir := filepath.Join("..", "testdata", "calopts")
 	weights := map[string][]float64{}
@@ -35,20 +38,32 @@ func TestCalibrateOptions(t *testing.T) {
 		weights[r["case"]] = append(weights[r["case"]], golden.Float(t, r["weight"]))
 	}
 	ests := golden.Rows(t, filepath.Join(dir, "estimates.csv"))
-	rec, err := arrowio.ReadAll(filepath.Join(dir, "apistrat.csv"))
+	strat, err := arrowio.ReadAll(filepath.Join(dir, "apistrat.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rec.Release()
+	defer strat.Release()
+	clus1, err := arrowio.ReadAll(filepath.Join(dir, "apiclus1.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer clus1.Release()
 	if len(weights) != len(steps) {
 		t.Fatalf("%d golden cases, %d in the test", len(weights), len(steps))
 	}
 	for key, want := range weights {
-		spec, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "pw", "steps": [{"calibrate": {` + steps[key] + `}}]}`))
+		rec, dw, opt := strat, "pw", &sampling.DesignOptions{Strata: "stype", FPC: "fpc"}
+		if strings.HasPrefix(key, "agg_") {
+			rec, opt = clus1, &sampling.DesignOptions{PSU: "dnum", FPC: "fpc"}
+			if key == "agg_raking_w2" {
+				dw = "pw2"
+			}
+		}
+		spec, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "` + dw + `", "steps": [{"calibrate": {` + steps[key] + `}}]}`))
 		if err != nil {
 			t.Fatalf("%s: %v", key, err)
 		}
-		d, wrec, err := weighting.NewDesign(context.Background(), rec, spec, &sampling.DesignOptions{Strata: "stype", FPC: "fpc"})
+		d, wrec, err := weighting.NewDesign(context.Background(), rec, spec, opt)
 		if err != nil {
 			t.Fatalf("%s: %v", key, err)
 		}

@@ -46,7 +46,7 @@ func (s *Spec) ClassSets() [][]string {
 
 // Columns lists every input column the spec reads — the design weight,
 // the classes and margins, the response flags, the calibration variables
-// (sorted; then a step's variance and bounds columns) and the replicate
+// (sorted; then a step's variance, aggregate and bounds columns) and the replicate
 // design's strata, PSU and fpc — each once, in
 // that order, so that a reader can load only those.
 func (s *Spec) Columns() []string {
@@ -68,7 +68,7 @@ func (s *Spec) Columns() []string {
 		}
 		if cal := st.Calibrate; cal != nil {
 			add(slices.Sorted(maps.Keys(cal.Numeric))...)
-			add(cal.Variance)
+			add(cal.Variance, cal.Aggregate)
 			if cal.BoundsColumns != nil {
 				add(cal.BoundsColumns[:]...)
 			}
@@ -153,6 +153,9 @@ type CalibrateStep struct {
 	// Variance names a column of working-model variances σ²_i > 0 (R
 	// calibrate(variance =)); "" means 1.
 	Variance string
+	// Aggregate names a cluster column: g is kept constant within its
+	// clusters (R calibrate(aggregate.stage =)); "" means none.
+	Aggregate string
 	Trim     *[2]float64 // g trimmed to [lower, upper] after calibrating (R calibrate(trim =))
 	Margins  []MarginSpec
 	Numeric  map[string]float64 // column -> population total
@@ -476,6 +479,10 @@ func parseCalibrate(b []byte, path string) (*CalibrateStep, error) {
 			c.BoundsColumns = &bc
 		case "variance":
 			if c.Variance, err = str(f.val, p); err != nil {
+				return nil, err
+			}
+		case "aggregate":
+			if c.Aggregate, err = str(f.val, p); err != nil {
 				return nil, err
 			}
 		case "trim":
