@@ -156,11 +156,11 @@ type CalibrateStep struct {
 	// Aggregate names a cluster column: g is kept constant within its
 	// clusters (R calibrate(aggregate.stage =)); "" means none.
 	Aggregate string
-	Trim     *[2]float64 // g trimmed to [lower, upper] after calibrating (R calibrate(trim =))
-	Margins  []MarginSpec
-	Numeric  map[string]float64 // column -> population total
-	MaxIter  int                // 0 means 50
-	Epsilon  float64            // 0 means 1e-10
+	Trim      *[2]float64 // g trimmed to [lower, upper] after calibrating (R calibrate(trim =))
+	Margins   []MarginSpec
+	Numeric   map[string]float64 // column -> population total
+	MaxIter   int                // 0 means 50
+	Epsilon   float64            // 0 means 1e-10
 }
 
 // TrimStep caps weights and redistributes the excess.
