@@ -40,8 +40,12 @@ const RecordVersion = 1
 // one entry has "years": [...] instead of "year", and its counts cannot be
 // told apart by year.
 type Record struct {
-	Version int          `json:"version"`
-	Years   []RecordYear `json:"years"`
+	Version int `json:"version"`
+	// Weight is the final weight column the weighting wrote (absent in
+	// records written before it was kept), so that a reader of the table
+	// can use it without being told.
+	Weight string       `json:"weight,omitempty"`
+	Years  []RecordYear `json:"years"`
 }
 
 // RecordYear is the response accounting of one survey year.

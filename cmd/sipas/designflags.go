@@ -45,7 +45,7 @@ type designFlags struct {
 // addDesignFlags registers the design flags on fs.
 func addDesignFlags(fs *flag.FlagSet) *designFlags {
 	f := &designFlags{}
-	fs.StringVar(&f.weight, "weight", "", "final weight column (absent: every row weighs 1)")
+	fs.StringVar(&f.weight, "weight", "", "final weight column; none: every row weighs 1 (absent: index, trend and report use the weight the file records from sipas weight, or its column 'weight', and say so; other commands weigh every row 1)")
 	fs.StringVar(&f.strata, "strata", "", "stratum column (absent: one stratum)")
 	fs.StringVar(&f.psu, "psu", "", "primary sampling unit (cluster) column (absent: each row is its own PSU); a multistage design lists a column per stage, psu,ssu,..")
 	fs.StringVar(&f.fpc, "fpc", "", "finite population correction column: PSUs in the stratum, or a fraction ≤ 1; with several --psu stages one per stage, fpc1,fpc2,.. (R's full multistage variance)")
@@ -108,8 +108,12 @@ func (f *designFlags) spec() (*sampling.DesignOptions, error) {
 	if err != nil {
 		return nil, err
 	}
+	weight := f.weight
+	if weight == "none" {
+		weight = "" // unweighted on purpose
+	}
 	s := &sampling.DesignOptions{
-		Weight: f.weight, Strata: f.strata, PSU: psu, FPC: fpc, Stages: stages, Nest: f.nest, Lonely: lonely, AdjustDomainLonely: f.domainLonely,
+		Weight: weight, Strata: f.strata, PSU: psu, FPC: fpc, Stages: stages, Nest: f.nest, Lonely: lonely, AdjustDomainLonely: f.domainLonely,
 		Variance: v, Replicates: f.replicates, RepDF: f.repDF, Seed: f.seed, FayRho: f.fayRho,
 		RepWeightsPrefix: f.repweights, RepType: f.repType, RepScale: f.repScale,
 	}
@@ -203,7 +207,7 @@ func splitList(s string) []string {
 func (f *designFlags) columns() []string {
 	var c []string
 	for _, s := range []string{f.weight, f.strata} {
-		if s != "" {
+		if s != "" && s != "none" {
 			c = append(c, s)
 		}
 	}
@@ -238,6 +242,43 @@ func (f *designFlags) design(ctx context.Context, rec arrow.RecordBatch, spec *s
 		return nil, nil, badInput(fmt.Errorf("--weighting %s: %w", f.weighting, designHint(err)))
 	}
 	return d, out, nil
+}
+
+// recordedWeight chooses the weight when the design flags name none (no
+// --weight, --weighting or --repweights): the final weight column that
+// sipas weight recorded in the first file's schema metadata, else the
+// file's column "weight". The choice is said on stderr and kept in notes;
+// --weight none asks for an unweighted run. A file that records a
+// weighting but lacks its weight column is refused: the numbers would be
+// unweighted without anyone asking.
+func (f *designFlags) recordedWeight(e *env, ins []string, spec *sampling.DesignOptions, notes *runNotes) error {
+	if f.weight != "" || f.weighting != "" || f.repweights != "" || len(ins) == 0 || ins[0] == "-" {
+		return nil
+	}
+	r, err := arrowio.Open(ins[0])
+	if err != nil {
+		return nil // the read reports it
+	}
+	sch := r.Schema()
+	r.Close()
+	wr, err := weighting.RecordFrom(sch.Metadata())
+	if err != nil {
+		return badInput(fmt.Errorf("%s: %w", ins[0], err))
+	}
+	name, why := "", ""
+	switch {
+	case wr != nil && wr.Weight != "" && schemaHas(sch, wr.Weight):
+		name, why = wr.Weight, "the final weight that sipas weight recorded in the file"
+	case schemaHas(sch, "weight"):
+		name, why = "weight", "the file's weight column"
+	case wr != nil:
+		return badInput(fmt.Errorf("%s: the file records a weighting (%s) but has no column %q to weight by; give --weight COLUMN, or --weight none for an unweighted run", ins[0], weighting.MetadataKey, wr.Weight))
+	default:
+		return nil
+	}
+	f.weight, spec.Weight = name, name
+	notes.note(e.stderr, "weighted by column %q, %s (--weight none for an unweighted run)", name, why)
+	return nil
 }
 
 // designHint adds the flag that fixes a design error of the library.

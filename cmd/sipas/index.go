@@ -47,6 +47,10 @@ func runIndex(e *env, c *command, args []string) error {
 	if err != nil {
 		return err
 	}
+	notes := &runNotes{}
+	if err := df.recordedWeight(e, []string{*in}, spec, notes); err != nil {
+		return err
+	}
 	cols := append(q.Columns(), by...)
 	if !*noExp {
 		cols = append(cols, presentOf(*in, q.ExpectationColumns())...)
@@ -62,7 +66,6 @@ func runIndex(e *env, c *command, args []string) error {
 	if err != nil {
 		return questionnaireHint(badInput(fmt.Errorf("%s: %w%s", displayName(*in), err, validateHint(err))), q)
 	}
-	notes := &runNotes{}
 	notes.undefinedWarnings(e.stderr, res.Rows)
 	return writeIndex(e.stdout, *format, d, res, by, notes)
 }

@@ -138,6 +138,7 @@ type indexRowJSON struct {
 // warnings (also printed on standard error) and the province names it
 // recoded. JSON outputs carry them at the top level.
 type runNotes struct {
+	Notes    []string     `json:"notes,omitempty"`
 	Warnings []string     `json:"warnings,omitempty"`
 	Recoded  []recodeJSON `json:"recoded,omitempty"`
 }
@@ -155,6 +156,14 @@ func (n *runNotes) warn(w io.Writer, format string, a ...any) {
 	msg := fmt.Sprintf(format, a...)
 	warnf(w, "%s", msg)
 	n.Warnings = append(n.Warnings, msg)
+}
+
+// note prints a note on w (a choice the run made that the user did not
+// spell out) and keeps it for the output.
+func (n *runNotes) note(w io.Writer, format string, a ...any) {
+	msg := fmt.Sprintf(format, a...)
+	fmt.Fprintf(w, "sipas: note: %s\n", msg)
+	n.Notes = append(n.Notes, msg)
 }
 
 // undefinedWarnings warns about the index rows that are undefined: each

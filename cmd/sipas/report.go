@@ -104,6 +104,9 @@ func runReport(e *env, c *command, args []string) error {
 		return err
 	}
 
+	if err := df.recordedWeight(e, ins, spec, &runNotes{}); err != nil {
+		return err
+	}
 	byYear := yearSet{}
 	defer byYear.release()
 	for _, in := range ins {

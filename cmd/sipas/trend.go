@@ -119,6 +119,9 @@ func runTrend(e *env, c *command, args []string) error {
 		}
 	}
 
+	if err := df.recordedWeight(e, ins, spec, &runNotes{}); err != nil {
+		return err
+	}
 	// Read and split the files by year.
 	byYear := yearSet{}
 	defer byYear.release()

@@ -73,9 +73,12 @@ func runWeight(e *env, c *command, args []string) error {
 	// nonresponse step's response rates as sipas.weighting
 	// (weighting.Record).
 	md := rec.Schema().Metadata()
-	if r := weighting.NewRecord(rec, spec, res, "year"); r != nil {
-		md = r.SetIn(md)
+	r := weighting.NewRecord(rec, spec, res, "year")
+	if r == nil {
+		r = &weighting.Record{Version: weighting.RecordVersion}
 	}
+	r.Weight = outputWeightName(spec) // what index, trend and report use unless told
+	md = r.SetIn(md)
 	if md.Len() > 0 {
 		withMD := withMetadata(outRec, md)
 		defer withMD.Release()
