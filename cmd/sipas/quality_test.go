@@ -133,7 +133,7 @@ func qtCheckExclusions(t *testing.T, repDir string, want map[string]int) {
 	}
 }
 
-var qtDesign = []string{"--year-col", "year", "--strata", "stratum", "--psu", "psu", "--draws", "200"}
+var qtDesign = []string{"--year-col", "year", "--strata", "stratum", "--psu", "psu", "--draws", "200", "--weight", "weight"}
 
 const qtSpec = `{"design_weight": "weight",
  "steps": [{"nonresponse": {"classes": ["region"], "responded": "responded", "returned": "returned"}}],
@@ -486,7 +486,7 @@ func TestQualityNoYearColumn(t *testing.T) {
 		t.Errorf("%s = %s: want year 2020 from --year", ballot.MetadataKey, m)
 	}
 	rep := filepath.Join(dir, "rep")
-	args := []string{"report", "--in", clean, "--out", rep, "--strata", "stratum", "--psu", "psu", "--draws", "200"}
+	args := []string{"report", "--in", clean, "--out", rep, "--strata", "stratum", "--psu", "psu", "--draws", "200", "--weight", "weight"}
 	if code, stdout, stderr := vtRun(t, "", args...); code != 0 || stderr != "" {
 		t.Fatalf("report: exit %d\n%s\n%s", code, stdout, stderr)
 	}
