@@ -43,7 +43,7 @@ func TestReportMethodsNote(t *testing.T) {
 		want []string
 		not  []string
 	}{
-		{"unweighted", nil,
+		{"unweighted", []string{"--weight", "none"},
 			[]string{"không gia quyền", "phân tầng theo cột “stratum”", "đơn vị mẫu cấp 1 theo cột “psu”", "hiệu chỉnh Holm"},
 			[]string{"có gia quyền"}},
 		{"weight", []string{"--weight", "weight"},
