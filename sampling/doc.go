@@ -37,6 +37,11 @@
 // at a boundary share of 0 or 1), the unweighted n and the design effect
 // (R's deff = "replace").
 //
+// Quantiles estimates quantiles (R svyquantile: the math and hf7 rules)
+// with Woodruff intervals, whose CDF at the quantile is the mean of an
+// indicator given to the same engine, or with the quantile recomputed on
+// every replicate.
+//
 // Conventions follow R survey 4.1 so that results agree with it to 1e-9
 // relative; testdata/estimation.R writes the goldens the tests compare
 // with (the api data: stratified, one-stage and two-stage cluster designs

@@ -1,7 +1,8 @@
 # Oracle for the statistics where sipas follows R survey beyond plain
 # estimation: confidence intervals of shares under replicate weights, the
 # boundary rule, the Korn–Graubard n, the lonely-PSU "adjust" rule for
-# totals (survey >= 4.2), contrasts with their covariance and quantiles.
+# totals (survey >= 4.2) and contrasts with their covariance (quantiles:
+# testdata/quantile.R).
 # Run from the repository root, after testdata/estimation.R (it reads the api
 # data that script writes, so R and Go see the same numbers):
 #
