@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"math"
 	"strconv"
 
@@ -29,9 +28,12 @@ type optioner interface {
 	JSON() map[string]interface{}
 }
 
-// chartSet numbers the charts of one page in order.
+// chartSet numbers the charts of one page in order; lang writes the
+// numbers of their labels and tooltips (pre-formatted strings in the
+// data: the options hold no JavaScript function).
 type chartSet struct {
 	charts []chart
+	lang   Lang
 }
 
 // add serialises the option of c (with the report's fixed settings merged
@@ -88,12 +90,16 @@ func (s *chartSet) intervalChart(t string, labels []string, est, lo, hi []float6
 	// label is at the top.
 	ylab := make([]string, n)
 	box := make([]opts.BoxPlotData, n)
+	boxItems := make([]interface{}, n)
 	pts := make([]interface{}, n)
 	for i := 0; i < n; i++ {
 		j := n - 1 - i
 		ylab[i] = labels[j]
 		box[i] = opts.BoxPlotData{Value: []interface{}{num(lo[j]), num(lo[j]), num(est[j]), num(hi[j]), num(hi[j])}}
-		pt := map[string]interface{}{"value": []interface{}{num(est[j]), i}}
+		// Tooltips in the page's language: "{b}: 82,4 (80,1–84,7)".
+		tip := map[string]interface{}{"formatter": "{b}: " + s.lang.pct(est[j]) + " (" + s.lang.ci(lo[j], hi[j]) + ")"}
+		boxItems[i] = map[string]interface{}{"value": box[i].Value, "tooltip": tip}
+		pt := map[string]interface{}{"name": labels[j], "value": []interface{}{num(est[j]), i}, "tooltip": tip}
 		if colors != nil {
 			pt["itemStyle"] = map[string]interface{}{"color": colors[j]}
 		}
@@ -106,7 +112,7 @@ func (s *chartSet) intervalChart(t string, labels []string, est, lo, hi []float6
 	// The scatter series has per-item colours, which go-echarts'
 	// ScatterData cannot hold: the series list is written here.
 	series := []interface{}{
-		map[string]interface{}{"type": "boxplot", "name": ciName, "data": box, "boxWidth": []string{"40%", "60%"},
+		map[string]interface{}{"type": "boxplot", "name": ciName, "data": boxItems, "boxWidth": []string{"40%", "60%"},
 			"itemStyle": map[string]interface{}{"color": "#dfe8f6", "borderColor": "#5470c6"}},
 		map[string]interface{}{"type": "scatter", "name": estName, "data": pts, "symbolSize": 8,
 			"itemStyle": map[string]interface{}{"color": "#c23531"}}}
@@ -118,7 +124,7 @@ func (s *chartSet) intervalChart(t string, labels []string, est, lo, hi []float6
 		"series": series,
 		"yAxis": []interface{}{map[string]interface{}{"type": "category", "data": ylab,
 			"axisLabel": map[string]interface{}{"interval": 0, "fontSize": 11}}},
-		"xAxis":  []interface{}{map[string]interface{}{"type": "value", "scale": true}},
+		"xAxis":  []interface{}{map[string]interface{}{"type": "value", "scale": true, "minInterval": 1}},
 		"grid":   map[string]interface{}{"left": 8, "right": 24, "top": 36, "bottom": 24, "containLabel": true},
 		"legend": map[string]interface{}{"show": false},
 	})
@@ -143,10 +149,19 @@ func (s *chartSet) heatmap(t string, rows, cols []string, v [][]float64) chart {
 	n := len(rows)
 	lo, hi := colourScale(v...)
 	var data []opts.HeatMapData
+	var items []interface{}
 	for i := 0; i < n; i++ {
 		r := n - 1 - i // first row at the top
 		for j := range cols {
 			data = append(data, opts.HeatMapData{Value: [3]interface{}{j, i, num(v[r][j])}})
+			// Every cell's label and tooltip with one decimal, in the
+			// page's language.
+			text := s.lang.pct(v[r][j])
+			if math.IsNaN(v[r][j]) {
+				text = ""
+			}
+			items = append(items, map[string]interface{}{"name": rows[r] + " · " + cols[j], "value": []interface{}{j, i, num(v[r][j])},
+				"label": map[string]interface{}{"formatter": text}, "tooltip": map[string]interface{}{"formatter": "{b}: " + text}})
 		}
 	}
 	ylab := make([]string, n)
@@ -159,6 +174,8 @@ func (s *chartSet) heatmap(t string, rows, cols []string, v [][]float64) chart {
 	h.AddSeries(t, data, charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), FontSize: 9}))
 	height := 130 + 26*n
 	return s.add(h, height, map[string]interface{}{
+		"series": []interface{}{map[string]interface{}{"type": "heatmap", "name": t, "data": items,
+			"label": map[string]interface{}{"show": true, "fontSize": 9}}},
 		"xAxis": []interface{}{map[string]interface{}{"type": "category", "data": cols, "position": "top",
 			"axisLabel": map[string]interface{}{"interval": 0, "fontSize": 11, "width": 110, "overflow": "break"}}},
 		"yAxis": []interface{}{map[string]interface{}{"type": "category", "data": ylab,
@@ -193,12 +210,20 @@ func (s *chartSet) radar(t string, indicators []string, domainName, nationName s
 		}
 		return out
 	}
+	// The tooltip lists the values in the page's language.
+	tip := func(v []float64) map[string]interface{} {
+		t := "{b}"
+		for i, x := range v {
+			t += "\n" + tmplSafe(indicators[i]) + ": " + s.lang.pct(x)
+		}
+		return map[string]interface{}{"formatter": t}
+	}
 	return s.add(r, 320, map[string]interface{}{
 		"radar": map[string]interface{}{"indicator": radarIndicators(indicators, min), "radius": "50%", "center": []string{"50%", "58%"},
 			"axisName": map[string]interface{}{"fontSize": 10, "color": "#444", "width": 90, "overflow": "break"}},
 		"series": []interface{}{map[string]interface{}{"type": "radar", "data": []interface{}{
-			map[string]interface{}{"name": nationName, "value": vals(nat), "lineStyle": map[string]interface{}{"type": "dashed"}},
-			map[string]interface{}{"name": domainName, "value": vals(dom), "areaStyle": map[string]interface{}{"opacity": 0.2}},
+			map[string]interface{}{"name": nationName, "value": vals(nat), "lineStyle": map[string]interface{}{"type": "dashed"}, "tooltip": tip(nat)},
+			map[string]interface{}{"name": domainName, "value": vals(dom), "areaStyle": map[string]interface{}{"opacity": 0.2}, "tooltip": tip(dom)},
 		}}},
 		"legend": map[string]interface{}{"bottom": 0, "data": []string{nationName, domainName}},
 	})
@@ -257,7 +282,7 @@ func (s *chartSet) lines(t string, x []string, names []string, v [][]float64, ba
 	for k, name := range names {
 		d := make([]interface{}, len(x))
 		for i := range x {
-			d[i] = num(v[k][i])
+			d[i] = s.lineItem(v[k][i])
 		}
 		sr := map[string]interface{}{"type": "line", "name": name, "data": d}
 		if k == 0 {
@@ -268,7 +293,7 @@ func (s *chartSet) lines(t string, x []string, names []string, v [][]float64, ba
 	return s.add(l, 380, map[string]interface{}{
 		"series": series,
 		"xAxis":  []interface{}{map[string]interface{}{"type": "category", "data": x, "boundaryGap": false}},
-		"yAxis":  []interface{}{map[string]interface{}{"type": "value", "scale": true}},
+		"yAxis":  []interface{}{map[string]interface{}{"type": "value", "scale": true, "minInterval": 1}},
 		"legend": map[string]interface{}{"bottom": 0, "data": names, "type": "scroll"},
 		"grid":   map[string]interface{}{"left": 8, "right": 24, "top": 40, "bottom": 60, "containLabel": true},
 	})
@@ -280,9 +305,13 @@ func (s *chartSet) bars(t string, labels []string, v []float64) chart {
 	n := len(labels)
 	ylab := make([]string, n)
 	data := make([]opts.BarData, n)
+	items := make([]interface{}, n)
 	for i := 0; i < n; i++ {
 		ylab[i] = labels[n-1-i]
 		data[i] = opts.BarData{Value: num(v[n-1-i])}
+		text := s.lang.pct(v[n-1-i])
+		items[i] = map[string]interface{}{"value": num(v[n-1-i]), "label": map[string]interface{}{"formatter": text},
+			"tooltip": map[string]interface{}{"formatter": "{b}: " + text}}
 	}
 	b := charts.NewBar()
 	b.SetGlobalOptions(title(t))
@@ -292,25 +321,19 @@ func (s *chartSet) bars(t string, labels []string, v []float64) chart {
 		h = 200
 	}
 	return s.add(b, h, map[string]interface{}{
+		"series": []interface{}{map[string]interface{}{"type": "bar", "name": t, "data": items,
+			"label": map[string]interface{}{"show": true, "position": "right"}}},
 		"yAxis":  []interface{}{map[string]interface{}{"type": "category", "data": ylab, "axisLabel": map[string]interface{}{"interval": 0}}},
-		"xAxis":  []interface{}{map[string]interface{}{"type": "value"}},
+		"xAxis":  []interface{}{map[string]interface{}{"type": "value", "minInterval": 1}},
 		"grid":   map[string]interface{}{"left": 8, "right": 48, "top": 36, "bottom": 24, "containLabel": true},
 		"legend": map[string]interface{}{"show": false},
 	})
 }
 
-func pct(x float64) string {
-	if math.IsNaN(x) {
-		return "–"
-	}
-	return strconv.FormatFloat(x, 'f', 1, 64)
-}
-
-func ciText(lo, hi float64) string {
-	if math.IsNaN(lo) || math.IsNaN(hi) {
-		return "–"
-	}
-	return fmt.Sprintf("%s–%s", pct(lo), pct(hi))
+// lineItem is a point of a line chart with its tooltip in the page's
+// language ("{a} · {b}: 82,4": series, category, value).
+func (s *chartSet) lineItem(x float64) interface{} {
+	return map[string]interface{}{"value": num(x), "tooltip": map[string]interface{}{"formatter": "{a} · {b}: " + s.lang.pct(x)}}
 }
 
 // domainLines draws one line per domain across the x categories; shown
@@ -325,14 +348,14 @@ func (s *chartSet) domainLines(t string, x []string, names []string, v [][]float
 	for k, name := range names {
 		d := make([]interface{}, len(x))
 		for i := range x {
-			d[i] = num(v[k][i])
+			d[i] = s.lineItem(v[k][i])
 		}
 		series[k] = map[string]interface{}{"type": "line", "name": name, "data": d, "connectNulls": false}
 	}
 	return s.add(l, 460, map[string]interface{}{
 		"series": series,
 		"xAxis":  []interface{}{map[string]interface{}{"type": "category", "data": x, "boundaryGap": false}},
-		"yAxis":  []interface{}{map[string]interface{}{"type": "value", "scale": true}},
+		"yAxis":  []interface{}{map[string]interface{}{"type": "value", "scale": true, "minInterval": 1}},
 		"legend": map[string]interface{}{"type": "scroll", "orient": "vertical", "right": 0, "top": 30, "bottom": 10,
 			"data": names, "selected": shown},
 		"grid": map[string]interface{}{"left": 8, "right": 190, "top": 40, "bottom": 24, "containLabel": true},

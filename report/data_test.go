@@ -185,7 +185,7 @@ func TestQuality(t *testing.T) {
 		t.Errorf("response rates %+v", q.ResponseRates)
 	}
 	page := string(render(t, d, &Options{Lang: LangEN}))
-	for _, want := range []string{"Duplicate ballot id", "<td>31</td>", "<td>75.0</td>", "<td>1001</td>", "<td>80.1</td>"} {
+	for _, want := range []string{"Duplicate ballot id", "<td>31</td>", "<td>75.0</td>", "<td>1,001</td>", "<td>80.1</td>"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}

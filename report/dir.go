@@ -12,7 +12,9 @@ import (
 )
 
 // WriteDir writes the report into dir: index.html (WriteHTML), one CSV
-// file per table (Tables, WriteCSV) under dir/tables and, unless
+// file per table (Tables, WriteCSV) under dir/tables (machine-readable;
+// a Vietnamese report also writes their twin in Vietnamese number format,
+// Table.Formatted, under dir/tables/vi) and, unless
 // opt.NoPrint, the print charts (Figures) under dir/charts as PNG (300 dpi)
 // and SVG, and the report as a PDF, report.pdf (WritePDF). dir is created
 // when missing. Each file is written atomically (a temporary file renamed
@@ -29,12 +31,28 @@ func WriteDir(dir string, data *Data, opt *Options) error {
 			return err
 		}
 	}
+	// tables/*.csv are machine-readable (decimal point, no thousands
+	// separator); a Vietnamese report also gets their twin in Vietnamese
+	// number format, tables/vi/*.csv (Table.Formatted).
+	vi := opt.lang() == LangVI
+	if vi {
+		if err := os.MkdirAll(filepath.Join(dir, "tables", "vi"), 0o755); err != nil {
+			return err
+		}
+	}
 	for _, t := range Tables(data, opt) {
 		t := t
 		if err := fsutil.WriteAtomic(filepath.Join(dir, "tables", t.Name+".csv"), nil, func(w io.Writer) error {
 			return WriteCSV(w, t)
 		}); err != nil {
 			return err
+		}
+		if vi {
+			if err := fsutil.WriteAtomic(filepath.Join(dir, "tables", "vi", t.Name+".csv"), nil, func(w io.Writer) error {
+				return WriteCSV(w, t.Formatted(LangVI))
+			}); err != nil {
+				return err
+			}
 		}
 	}
 	if opt == nil || !opt.NoPrint {

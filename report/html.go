@@ -178,7 +178,7 @@ func buildPage(data *Data, opt *Options) *page {
 	if len(data.Years) > 1 {
 		p.Years = fmt.Sprintf("%d–%d", data.Years[0].Year, y.Year)
 	}
-	var cs chartSet
+	cs := chartSet{lang: l}
 
 	// National SIPAS and the elements.
 	nat := y.National
@@ -197,7 +197,7 @@ func buildPage(data *Data, opt *Options) *page {
 		var colors []string
 		for i, d := range y.Domains {
 			e := d.SIPAS
-			r := rankRow{Name: d.Name, Est: pct(e.Estimate), CI: ciText(e.CILow, e.CIHigh), N: strconv.Itoa(e.N),
+			r := rankRow{Name: d.Name, Est: l.pct(e.Estimate), CI: l.ci(e.CILow, e.CIHigh), N: l.count(e.N),
 				Rank: positionRank(i, e.Estimate, "–"), RankCI: "–", Tier: "–"}
 			if t := e.Trend; t != nil && t.Rank > 0 {
 				p.HasRanks = true
@@ -229,7 +229,7 @@ func buildPage(data *Data, opt *Options) *page {
 		for i, v := range vals {
 			hr := heatRow{Name: rows[i]}
 			for _, x := range v {
-				hr.Cells = append(hr.Cells, pct(x))
+				hr.Cells = append(hr.Cells, l.pct(x))
 			}
 			p.HeatRows = append(p.HeatRows, hr)
 		}
@@ -354,10 +354,10 @@ func buildPage(data *Data, opt *Options) *page {
 		}
 		rr := "–"
 		if qy.Issued > 0 && qy.Returned > 0 {
-			rr = pct(100 * float64(qy.Returned) / float64(qy.Issued))
+			rr = l.pct(100 * float64(qy.Returned) / float64(qy.Issued))
 		}
-		p.QYears = append(p.QYears, qualityYear{Year: strconv.Itoa(yy.Year), Issued: iOrDash(qy.Issued), Returned: iOrDash(qy.Returned),
-			RowsIn: iOrDash(qy.RowsIn), Used: iOrDash(qy.RowsUsed), Excluded: strconv.Itoa(qy.RowsExcluded), RR: rr})
+		p.QYears = append(p.QYears, qualityYear{Year: strconv.Itoa(yy.Year), Issued: l.countOrDash(qy.Issued), Returned: l.countOrDash(qy.Returned),
+			RowsIn: l.countOrDash(qy.RowsIn), Used: l.countOrDash(qy.RowsUsed), Excluded: l.count(qy.RowsExcluded), RR: rr})
 	}
 	if len(p.QYears) < 2 {
 		p.QYears = nil
@@ -366,7 +366,7 @@ func buildPage(data *Data, opt *Options) *page {
 		qv := &qualityView{}
 		add := func(key string, n int) {
 			if n > 0 {
-				qv.Counts = append(qv.Counts, kv{l.text(key), strconv.Itoa(n)})
+				qv.Counts = append(qv.Counts, kv{l.text(key), l.count(n)})
 			}
 		}
 		add("q.issued", qy.Issued)
@@ -374,16 +374,16 @@ func buildPage(data *Data, opt *Options) *page {
 		add("q.rows_in", qy.RowsIn)
 		add("q.rows_used", qy.RowsUsed)
 		if qy.RowsIn > 0 {
-			qv.Counts = append(qv.Counts, kv{l.text("q.rows_excluded"), strconv.Itoa(qy.RowsExcluded)})
+			qv.Counts = append(qv.Counts, kv{l.text("q.rows_excluded"), l.count(qy.RowsExcluded)})
 		}
 		for _, r := range qy.Excluded {
-			qv.Reasons = append(qv.Reasons, kv{l.textOr("reason."+r.Reason, r.Reason), strconv.Itoa(r.Rows)})
+			qv.Reasons = append(qv.Reasons, kv{l.textOr("reason."+r.Reason, r.Reason), l.count(r.Rows)})
 		}
 		var labs []string
 		var v []float64
 		for _, r := range qy.ResponseRates {
-			qv.Rates = append(qv.Rates, rateRow{Class: r.Class, Issued: strconv.Itoa(r.Issued), Returned: strconv.Itoa(r.Returned),
-				Valid: strconv.Itoa(r.Valid), RR: pct(100 * r.ResponseRate), VR: pct(100 * r.ValidRate)})
+			qv.Rates = append(qv.Rates, rateRow{Class: r.Class, Issued: l.count(r.Issued), Returned: l.count(r.Returned),
+				Valid: l.count(r.Valid), RR: l.pct(100 * r.ResponseRate), VR: l.pct(100 * r.ValidRate)})
 			labs, v = append(labs, r.Class), append(v, 100*r.ResponseRate)
 		}
 		if len(labs) > 0 {
@@ -398,13 +398,6 @@ func buildPage(data *Data, opt *Options) *page {
 
 func ptr(c chart) *chart { return &c }
 
-func iOrDash(i int) string {
-	if i == 0 {
-		return "–"
-	}
-	return strconv.Itoa(i)
-}
-
 func elementValues(d Domain) []float64 {
 	v := make([]float64, len(d.Elements))
 	for i, e := range d.Elements {
@@ -414,8 +407,8 @@ func elementValues(d Domain) []float64 {
 }
 
 func rowOf(l Lang, label string, e Estimate) tableRow {
-	r := tableRow{Label: label, Est: pct(e.Estimate), SE: page2(e.SE), CI: ciText(e.CILow, e.CIHigh),
-		N: strconv.Itoa(e.N), Deff: page2(e.Deff)}
+	r := tableRow{Label: label, Est: l.pct(e.Estimate), SE: l.se(e.SE), CI: l.ci(e.CILow, e.CIHigh),
+		N: l.count(e.N), Deff: l.se(e.Deff)}
 	switch e.Flag {
 	case "boundary", "few_psu", "low_psu":
 		r.Flag = l.text(e.Flag)
@@ -438,8 +431,8 @@ func changes(l Lang, q *index.Questionnaire, y *Year) []changeRow {
 			dir = l.text("down")
 		}
 		out = append(out, changeRow{Name: name, Index: l.indexLabel(q, e.Kind, e.ID),
-			Year: fmt.Sprintf("%d→%d", t.PrevYear, t.Year), Change: signed(t.ChangePrev),
-			P: fmtP(t.PAdjChangePrev), Dir: dir})
+			Year: fmt.Sprintf("%d→%d", t.PrevYear, t.Year), Change: l.signed(t.ChangePrev),
+			P: l.pval(t.PAdjChangePrev), Dir: dir})
 	}
 	all := append([]Domain{y.National}, y.Domains...)
 	for i, d := range all {
@@ -457,23 +450,6 @@ func changes(l Lang, q *index.Questionnaire, y *Year) []changeRow {
 		}
 	}
 	return out
-}
-
-func signed(x float64) string {
-	if math.IsNaN(x) {
-		return "–"
-	}
-	return strconv.FormatFloat(x, 'f', 1, 64)
-}
-
-func fmtP(p float64) string {
-	if math.IsNaN(p) {
-		return "–"
-	}
-	if p < 0.001 {
-		return "<0.001"
-	}
-	return strconv.FormatFloat(p, 'f', 3, 64)
 }
 
 // optionJSON lets html/template write a chart option inside the

@@ -155,7 +155,7 @@ func ipaSection(l Lang, q *index.Questionnaire, y *Year, cs *chartSet, ys string
 	v := &ipaView{}
 	for _, r := range ipaSorted(rows) {
 		v.Rows = append(v.Rows, ipaRow{Code: r.Criterion, Label: l.indexLabel(q, index.KindCriterion, r.Criterion),
-			Importance: page3(r.Importance), Performance: pct(r.Performance), N: strconv.Itoa(r.N),
+			Importance: l.se(r.Importance), Performance: l.pct(r.Performance), N: l.count(r.N),
 			Quadrant: l.quadrantName(r.Quadrant), Class: "q-" + r.Quadrant.String()})
 	}
 	v.Chart = ptr(cs.ipaChart(l, l.text("sec.ipa")+ys, rows))
@@ -170,7 +170,25 @@ func (s *chartSet) ipaChart(l Lang, t string, rows []index.IPARow) chart {
 	mi, mp, x0, x1, y0, y1 := ipaAxes(rows)
 	// Whole percents and hundredths of a correlation at the axis ends.
 	x0, x1 = math.Floor(x0), math.Ceil(x1)
-	y0, y1 = math.Floor(y0*100)/100, math.Ceil(y1*100)/100
+	// The importance axis (a correlation) has decimal ticks, which ECharts
+	// would write with a decimal point: its labels are written here, in the
+	// page's language, as labels of invisible lines at a regular step.
+	ystep := 0.2
+	for _, st := range []float64{0.01, 0.02, 0.05, 0.1} {
+		if (y1-y0)/st <= 8 {
+			ystep = st
+			break
+		}
+	}
+	y0, y1 = math.Floor(y0/ystep+1e-9)*ystep, math.Ceil(y1/ystep-1e-9)*ystep
+	if y1 <= y0 {
+		y1 = y0 + ystep
+	}
+	var yticks []interface{}
+	for k := 0; y0+float64(k)*ystep <= y1+1e-9; k++ {
+		v := math.Round((y0+float64(k)*ystep)*100) / 100
+		yticks = append(yticks, map[string]interface{}{"yAxis": v, "label": map[string]interface{}{"formatter": l.dec(v, 2)}})
+	}
 	var pts []interface{}
 	for _, r := range rows {
 		if math.IsNaN(r.Importance) || math.IsNaN(r.Performance) {
@@ -178,6 +196,7 @@ func (s *chartSet) ipaChart(l Lang, t string, rows []index.IPARow) chart {
 		}
 		pts = append(pts, map[string]interface{}{"name": r.Criterion,
 			"value":     []interface{}{num(r.Performance), math.Round(r.Importance*1000) / 1000},
+			"tooltip":   map[string]interface{}{"formatter": "{b}: " + l.pct(r.Performance) + "; " + l.se(r.Importance)},
 			"itemStyle": map[string]interface{}{"color": quadrantColor(r.Quadrant)}})
 	}
 	corner := func(q index.Quadrant, x, y float64, align, valign string) interface{} {
@@ -212,13 +231,16 @@ func (s *chartSet) ipaChart(l Lang, t string, rows []index.IPARow) chart {
 				"data":  means}},
 		map[string]interface{}{"type": "scatter", "name": l.text("col.quadrant"), "data": quads, "symbolSize": 0,
 			"silent": true, "tooltip": map[string]interface{}{"show": false}},
+		map[string]interface{}{"type": "scatter", "name": l.text("col.importance"), "data": []interface{}{}, "silent": true,
+			"markLine": map[string]interface{}{"silent": true, "symbol": "none", "lineStyle": map[string]interface{}{"opacity": 0},
+				"label": map[string]interface{}{"position": "start", "color": "#6e7079"}, "data": yticks}},
 	}
 	return s.add(sc, 480, map[string]interface{}{
 		"series": series,
 		"xAxis": []interface{}{map[string]interface{}{"type": "value", "name": l.text("col.performance"), "nameLocation": "middle",
-			"nameGap": 28, "min": x0, "max": x1}},
+			"nameGap": 28, "min": x0, "max": x1, "minInterval": 1}},
 		"yAxis": []interface{}{map[string]interface{}{"type": "value", "name": l.text("col.importance"), "nameLocation": "middle",
-			"nameGap": 40, "min": y0, "max": y1}},
+			"nameGap": 40, "min": y0, "max": y1, "interval": ystep, "axisLabel": map[string]interface{}{"show": false}}},
 		"grid":   map[string]interface{}{"left": 24, "right": 24, "top": 40, "bottom": 40, "containLabel": true},
 		"legend": map[string]interface{}{"show": false},
 	})

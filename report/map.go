@@ -99,7 +99,8 @@ func mapSection(l Lang, data *Data, cs *chartSet, ys string) *mapView {
 	var vals []float64
 	for i, d := range y.Domains {
 		nameMap[pm.codes[i]] = d.Name
-		items = append(items, map[string]interface{}{"name": d.Name, "value": num(d.SIPAS.Estimate)})
+		items = append(items, map[string]interface{}{"name": d.Name, "value": num(d.SIPAS.Estimate),
+			"tooltip": map[string]interface{}{"formatter": "{b}: " + l.pct(d.SIPAS.Estimate)}})
 		vals = append(vals, d.SIPAS.Estimate)
 	}
 	lo, hi := colourScale(vals)

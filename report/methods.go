@@ -402,17 +402,17 @@ func (l Lang) dfNote(m *YearMethods, df dfSummary) string {
 	case m.DF == sampling.DFNormal:
 		return l.pick("Khoảng tin cậy dùng phân phối chuẩn.", "Intervals use the normal distribution.")
 	case m.DF == sampling.DFDomain && df.domains > 0:
-		rangeVI, rangeEN := "từ "+strconv.Itoa(df.min)+" đến "+strconv.Itoa(df.max), "from "+strconv.Itoa(df.min)+" to "+strconv.Itoa(df.max)
+		rangeVI, rangeEN := "từ "+l.count(df.min)+" đến "+l.count(df.max), "from "+l.count(df.min)+" to "+l.count(df.max)
 		if df.min == df.max {
-			rangeVI, rangeEN = "đều là "+strconv.Itoa(df.min), strconv.Itoa(df.min)
+			rangeVI, rangeEN = "đều là "+l.count(df.min), l.count(df.min)
 		}
 		return l.pick("Khoảng tin cậy của mỗi đơn vị dùng phân phối t với bậc tự do của chính đơn vị đó (số đơn vị mẫu cấp 1 trừ số tầng có phiếu của đơn vị): "+
-			rangeVI+"; khoảng tin cậy toàn quốc dùng "+strconv.Itoa(df.design)+" bậc tự do của thiết kế.",
+			rangeVI+"; khoảng tin cậy toàn quốc dùng "+l.count(df.design)+" bậc tự do của thiết kế.",
 			"Each domain's intervals use t on its own degrees of freedom (its PSUs minus its strata): "+
-				rangeEN+" here; the national ones use the design's "+strconv.Itoa(df.design)+".")
+				rangeEN+" here; the national ones use the design's "+l.count(df.design)+".")
 	case df.design > 0:
-		s := l.pick("Khoảng tin cậy dùng phân phối t với "+strconv.Itoa(df.design)+" bậc tự do của thiết kế ("+what+")",
-			"Intervals use t on the design's "+strconv.Itoa(df.design)+" degrees of freedom ("+what+")")
+		s := l.pick("Khoảng tin cậy dùng phân phối t với "+l.count(df.design)+" bậc tự do của thiết kế ("+what+")",
+			"Intervals use t on the design's "+l.count(df.design)+" degrees of freedom ("+what+")")
 		if df.domains > 0 {
 			s += l.pick(", cho cả các đơn vị; đơn vị có ít đơn vị mẫu cấp 1 nên dùng bậc tự do riêng của đơn vị.",
 				", for the domains too; a domain with few PSUs is better served by its own degrees of freedom.")

@@ -212,7 +212,7 @@ func Figures(data *Data, opt *Options) []Figure {
 		}
 
 		rows, cols, vals := heatmapData(l, q, y)
-		out = append(out, heatmapFigure("heatmap", l.text("sec.heatmap")+ys, rows, cols, vals))
+		out = append(out, heatmapFigure(l, "heatmap", l.text("sec.heatmap")+ys, rows, cols, vals))
 
 		natV, domV, rmin := radarData(y, len(y.Domains))
 		out = append(out, radarFigures(cols[:len(cols)-1], rows, domV, natV, rmin,
@@ -264,6 +264,9 @@ func Figures(data *Data, opt *Options) []Figure {
 			out = append(out, Figure{Name: "trend", Width: 16 * vg.Centimeter, Height: 9 * vg.Centimeter, p: p})
 		}
 	}
+	for i := range out {
+		localTicks(l, &out[i])
+	}
 	return out
 }
 
@@ -300,7 +303,7 @@ func (rdYlGn) Colors() []color.Color {
 
 // heatmapFigure draws rows × columns of values with the value written in
 // each cell (NaN cells white and empty).
-func heatmapFigure(name, title string, rows, cols []string, v [][]float64) Figure {
+func heatmapFigure(l Lang, name, title string, rows, cols []string, v [][]float64) Figure {
 	p := newPlot(title, "")
 	lo, hi := colourScale(v...)
 	var lab plotter.XYLabels
@@ -310,7 +313,7 @@ func heatmapFigure(name, title string, rows, cols []string, v [][]float64) Figur
 				continue
 			}
 			lab.XYs = append(lab.XYs, plotter.XY{X: float64(j), Y: float64(len(v) - 1 - i)})
-			lab.Labels = append(lab.Labels, strconv.FormatFloat(x, 'f', 1, 64))
+			lab.Labels = append(lab.Labels, l.pct(x))
 		}
 	}
 	h := plotter.NewHeatMap(grid{v}, rdYlGn{})

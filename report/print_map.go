@@ -3,7 +3,6 @@ package report
 import (
 	"image/color"
 	"math"
-	"strconv"
 	"strings"
 
 	"golang.org/x/text/unicode/norm"
@@ -40,7 +39,7 @@ func MapFigure(data *Data, opt *Options) (f Figure, ok bool) {
 		arch = append(arch, mapLabel{norm.NFC.String(l.archipelago(a)), a.Lon, a.Lat})
 	}
 	mf := &mapFig{title: norm.NFC.String(l.text("sec.map") + ys), feats: feats, val: val, lo: lo, hi: hi,
-		labels: arch, noData: l.text("map.nodata"),
+		labels: arch, noData: l.text("map.nodata"), lang: l,
 		notes: []string{norm.NFC.String(l.text("map.source")), norm.NFC.String(l.text("map.changes"))}}
 	mf.bounds()
 	w := 16 * vg.Centimeter
@@ -64,6 +63,7 @@ type mapFig struct {
 	notes                  []string
 	minLon, maxLon, minLat float64
 	maxLat                 float64
+	lang                   Lang // writes the colour bar's numbers
 }
 
 // Margins of the print map (the colour bar on the left, the archipelago
@@ -177,7 +177,7 @@ func (m *mapFig) draw(c draw.Canvas) {
 		v := m.lo + (m.hi-m.lo)*float64(k)/4
 		yk := by + bh*vg.Length(k)/4
 		c.StrokeLine2(draw.LineStyle{Color: color.Black, Width: vg.Points(0.3)}, bx+bw, yk, bx+bw+2, yk)
-		c.FillText(tick, vg.Point{X: bx + bw + 3, Y: yk}, strconv.FormatFloat(v, 'f', 1, 64))
+		c.FillText(tick, vg.Point{X: bx + bw + 3, Y: yk}, m.lang.pct(v))
 	}
 	c.FillText(textStyle(7, draw.XLeft, draw.YBottom), vg.Point{X: bx, Y: by + bh + 4}, "SIPAS (%)")
 	shown := 0

@@ -64,6 +64,9 @@ func isDecimal(s string) bool {
 	if i < len(s) && (s[i] == '+' || s[i] == '-') {
 		i++
 	}
+	if grouped(s[i:]) {
+		return true
+	}
 	digits, point := 0, false
 	for ; i < len(s); i++ {
 		switch c := s[i]; {
@@ -94,6 +97,21 @@ exp:
 	}
 	for ; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// grouped reports whether s is a number written with a decimal comma or
+// thousands separators ("1,5", "31.581", "1.234,5"): digits, dots and
+// commas only, starting and ending with a digit — no formula.
+func grouped(s string) bool {
+	if s == "" || s[0] < '0' || s[0] > '9' || s[len(s)-1] < '0' || s[len(s)-1] > '9' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && c != '.' && c != ',' {
 			return false
 		}
 	}
