@@ -93,7 +93,9 @@ type page struct {
 	QYears       []qualityYear
 	Fieldwork    *fieldworkView
 	Methods      []string
-	Criteria     []tableRow
+	// Summary is the executive summary (Data.Summary).
+	Summary  []string
+	Criteria []tableRow
 	// IPA is the importance–performance section (ipa.go); HasIPA adds the
 	// "fix first" column to the strengths table.
 	IPA    *ipaView
@@ -163,6 +165,7 @@ func buildPage(data *Data, opt *Options) *page {
 	}
 	p.ByLabel = l.byLabel(data)
 	p.Methods = l.methodsNote(data)
+	p.Summary = data.Summary(l)
 	y := data.Latest()
 	if y == nil {
 		p.Title = l.text("title")

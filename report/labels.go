@@ -111,6 +111,7 @@ var messages = map[string]msg{
 	"col.at_risk":                            {"Điều tra viên có rủi ro", "Collectors at risk"},
 	"sec.quality":                            {"Chất lượng dữ liệu và tỷ lệ phản hồi", "Data quality and response rates"},
 	"sec.methods":                            {"Ghi chú phương pháp", "Methods note"},
+	"sec.summary":                            {"Tóm tắt", "Summary"},
 	"sec.criteria":                           {"Các tiêu chí", "The criteria"},
 	"col.index":                              {"Chỉ số", "Index"},
 	"col.estimate":                           {"Ước lượng (%)", "Estimate (%)"},

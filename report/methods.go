@@ -442,15 +442,7 @@ func (l Lang) rankNote(d *Data) string {
 		alpha = 0.05
 	}
 	a := l.dec(100*alpha, levelDecimals(alpha)) + "%"
-	var adj string
-	switch c.Adjust {
-	case rank.AdjustHolm:
-		adj = l.pick("sau hiệu chỉnh Holm cho so sánh bội giữa các đơn vị", "after Holm's correction for multiple comparisons across domains")
-	case rank.AdjustBH:
-		adj = l.pick("sau hiệu chỉnh Benjamini–Hochberg (kiểm soát tỷ lệ phát hiện sai) giữa các đơn vị", "after the Benjamini–Hochberg correction (false discovery rate) across domains")
-	default:
-		adj = l.pick("không hiệu chỉnh cho so sánh bội", "without a correction for multiple comparisons")
-	}
+	adj := adjustPhrase(l, c.Adjust)
 	vsNation := false
 	for _, dm := range d.Latest().Domains {
 		vsNation = vsNation || dm.SIPAS.Trend != nil && dm.SIPAS.Trend.SignificantVsNation != nil

@@ -39,6 +39,9 @@ th,td{padding:2px 5px}div[style*="overflow"]{overflow:visible!important}
 {{if .Generated}}<p class="note">{{.Generated}}</p>{{end}}
 <nav><a href="#national">{{index .T "sec.national"}}</a>{{if .Ranking}}<a href="#ranking">{{index .T "sec.ranking"}}</a><a href="#heatmap">{{index .T "sec.heatmap"}}</a>{{end}}{{if .Strengths}}<a href="#strengths">{{index .T "sec.strengths"}}</a>{{end}}{{if .Radars}}<a href="#radar">{{index .T "sec.radar"}}</a>{{end}}{{if .IPA}}<a href="#ipa">{{index .T "sec.ipa"}}</a>{{end}}<a href="#trend">{{index .T "sec.trend"}}</a>{{if .Expect}}<a href="#expectations">{{index .T "sec.expect"}}</a>{{end}}<a href="#quality">{{index .T "sec.quality"}}</a>{{if .Fieldwork}}<a href="#fieldwork">{{index .T "sec.fieldwork"}}</a>{{end}}<a href="#methods">{{index .T "sec.methods"}}</a></nav>
 <noscript><p class="note">{{index .T "nojs"}}</p></noscript>
+{{if .Summary}}<section id="summary"><h2>{{index .T "sec.summary"}}</h2>
+{{range .Summary}}<p>{{.}}</p>
+{{end}}</section>{{end}}
 
 <h2 id="national">{{index .T "sec.national"}}</h2>
 {{with .NatChart}}{{template "chart" .}}{{end}}
