@@ -22,6 +22,10 @@ func TestCell(t *testing.T) {
 		"-1e":                     "'-1e",
 		"1=1":                     "1=1",
 		"'=x":                     "'=x",
+		"-1,5":                    "-1,5",       // a Vietnamese decimal
+		"-31.581,25":              "-31.581,25", // with dot thousands
+		"-1,5+2":                  "'-1,5+2",
+		"-1,":                     "'-1,",
 	} {
 		if got := Cell(in); got != want {
 			t.Errorf("Cell(%q) = %q, want %q", in, got, want)
