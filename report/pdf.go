@@ -32,7 +32,7 @@ const (
 
 // WritePDF writes the report as an A4 PDF (METHODOLOGY §9), the document
 // an office prints or publishes: a title page with the year(s), the
-// executive summary, the tables (national, criteria, the official ranking
+// executive summary (Data.Summary), the tables (national, criteria, the official ranking
 // and the rank confidence sets, elements, strengths, changes,
 // expectations, data quality), the print charts (Figures, as vector
 // graphics, each scaled into the 16 × 24 cm text area), page numbers and
@@ -60,7 +60,6 @@ var pdfMessages = map[string]msg{
 	"pdf.year":     {"Năm %d", "Year %d"},
 	"pdf.years":    {"Các năm %s", "Years %s"},
 	"pdf.by":       {"Xếp hạng theo: %s", "Ranked by: %s"},
-	"pdf.summary":  {"Tóm tắt", "Summary"},
 	"pdf.figures":  {"Các biểu đồ khác", "Other charts"},
 	"pdf.national": {"Các chỉ số toàn quốc", "National indices"},
 	"pdf.made": {"Tạo bởi sipas. Biểu đồ vẽ bằng gonum/plot; phông chữ Liberation Sans (SIL Open Font License 1.1) nhúng trong tệp.",
@@ -119,10 +118,8 @@ func writePDF(w io.Writer, data *Data, opt *Options, figs []Figure) error {
 	d := &pdfDoc{f: f, l: l, figs: figs, used: make([]bool, len(figs))}
 	d.titlePage(data, p)
 
-	// HOOK (executive summary): until the summary generator of Data lands,
-	// pdfSummary returns nothing and the PDF has no summary section.
-	if s := pdfSummary(data, l); len(s) > 0 {
-		d.section(l.text("pdf.summary"))
+	if s := data.Summary(l); len(s) > 0 {
+		d.section(l.text("sec.summary"))
 		for _, para := range s {
 			d.para(para)
 		}
@@ -275,11 +272,6 @@ func writePDF(w io.Writer, data *Data, opt *Options, figs []Figure) error {
 	}
 	return f.Output(w)
 }
-
-// pdfSummary is the executive summary of the PDF, one string per
-// paragraph. HOOK: it returns nil until the summary generator of Data is
-// available; then it returns that summary in language l.
-func pdfSummary(data *Data, l Lang) []string { return nil }
 
 // pdfDate is the document's creation date: opt.Generated when it is a
 // date, else the 1st of January of the report's year (2000 when unknown).

@@ -36,8 +36,9 @@ func writePDFFile(t *testing.T, d *Data, opt *Options) string {
 // TestPDF reads the PDF of a three-year report with poppler, in both
 // languages: every page A4, every font embedded with a Unicode map, the
 // title page with the title and the years and no page number, the other
-// pages numbered "k/N" with N the page count, the provinces' names and the
-// national SIPAS (in the language's number format) extractable as text,
+// pages numbered "k/N" with N the page count, the executive summary, the
+// provinces' names and the national SIPAS (in the language's number
+// format) extractable as text,
 // the charts as vector graphics, the methods note last, and every character
 // of the text drawn from a glyph of the embedded font.
 func TestPDF(t *testing.T) {
@@ -92,9 +93,36 @@ func TestPDF(t *testing.T) {
 					t.Errorf("province %q not in the text", name)
 				}
 			}
-			nat := d.Latest().National.SIPAS.Estimate
-			if s := l.dec(nat, 1); l == LangEN && !strings.Contains(all, s) {
-				t.Errorf("national SIPAS %s not in the text", s)
+			// Numbers in the language's format: the national SIPAS and its
+			// interval in the national table (82,0 and 79,6–84,4 in
+			// Vietnamese), never the other language's.
+			nat := d.Latest().National.SIPAS
+			other := map[Lang]Lang{LangVI: LangEN, LangEN: LangVI}[l]
+			for _, x := range []float64{nat.Estimate, nat.CILow, nat.CIHigh} {
+				if s := l.dec(x, 1); !strings.Contains(all, s) {
+					t.Errorf("%s not in the text", s)
+				}
+			}
+			if row := "SIPAS " + l.dec(nat.Estimate, 1); !strings.Contains(all, row) {
+				t.Errorf("national table row %q not in the text", row)
+			}
+			if row := "SIPAS " + other.dec(nat.Estimate, 1); strings.Contains(all, row) {
+				t.Errorf("national table row %q in the %s format", row, other)
+			}
+
+			// The executive summary, after the title page and before the
+			// national section.
+			sum := d.Summary(l)
+			if len(sum) == 0 {
+				t.Fatal("no summary to check")
+			}
+			if !strings.Contains(flat(pages[1]), l.text("sec.summary")) {
+				t.Errorf("page 2 is not the summary:\n%s", pages[1])
+			}
+			for _, s := range sum {
+				if !strings.Contains(all, flat(s)) {
+					t.Errorf("summary sentence not in the text: %q", s)
+				}
 			}
 
 			// The official ranking table, as text: its note and every row
