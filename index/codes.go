@@ -7,6 +7,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 
 	"github.com/sipas-go/sipas/index/internal/column"
 )
@@ -102,8 +103,9 @@ func itemCodes(q *Questionnaire, rec arrow.RecordBatch, col string, dst []int8) 
 	switch arr := a.(type) {
 	case *array.Int8:
 		vals := arr.Int8Values()
+		bm, off, nulls := arr.NullBitmapBytes(), arr.Data().Offset(), arr.NullN() > 0
 		for i, v := range vals {
-			if arr.IsNull(i) {
+			if nulls && !bitutil.BitIsSet(bm, off+i) {
 				dst[i] = noAnswer
 				continue
 			}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 
 	"github.com/sipas-go/sipas/index/internal/column"
 	"github.com/sipas-go/sipas/sampling"
@@ -334,11 +335,13 @@ func expectationCodes(q *Questionnaire, rec arrow.RecordBatch, first int) ([][]i
 		a := rec.Column(idx)
 		if a8, ok := a.(*array.Int8); ok {
 			// the generator's and Parquet's usual type: raw values
+			bm, off, nulls := a8.NullBitmapBytes(), a8.Data().Offset(), a8.NullN() > 0
 			for i, v := range a8.Int8Values() {
-				if (v == 0 || v == 1) && a8.IsValid(i) {
+				ok := !nulls || bitutil.BitIsSet(bm, off+i)
+				if (v == 0 || v == 1) && ok {
 					xk[i] = v
 					answered[i] = true
-				} else if a8.IsValid(i) && q.CodeKind(int64(v)) != MissingCode {
+				} else if ok && q.CodeKind(int64(v)) != MissingCode {
 					return nil, fmt.Errorf("column %q, row %d: expectation item must be 0 or 1, found %d: validate the ballots first", ex.Column, first+i+1, v)
 				}
 			}

@@ -86,6 +86,8 @@ type Sums struct {
 	ne, nc int
 	ytab   []*[256]float64
 	xtab   []*[256]float64
+	valid  [][]uint8 // per item: the codes of a valid answer
+	used   [][]uint8 // and those plus noAnswer, the only codes it holds
 	combos [][]int // criteria (0-based) with a nonzero coefficient
 
 	cells map[string]int32
@@ -179,6 +181,17 @@ func NewSums(q *Questionnaire, spec *sampling.DesignOptions, opt *Options, schem
 		}
 		s.ytab, s.xtab = append(s.ytab, y), append(s.xtab, x)
 	}
+	// the codes an item can hold: valid ones (x = 1) and noAnswer
+	for k := range s.ytab {
+		var valid []uint8
+		for c := 0; c < 256; c++ {
+			if s.xtab[k][c] != 0 {
+				valid = append(valid, uint8(c))
+			}
+		}
+		s.valid = append(s.valid, valid)
+		s.used = append(s.used, append(append([]uint8(nil), valid...), 0x80)) // 0x80: noAnswer
+	}
 	for _, co := range compositeCoefficients(q) {
 		var terms []int
 		for c, v := range co {
@@ -237,7 +250,9 @@ func (s *Sums) Add(rec arrow.RecordBatch, first int64) error {
 			return err
 		}
 		var valid []bool
-		if w, valid, err = arrowio.Float64s(col); err != nil {
+		if f, ok := col.(*array.Float64); ok && f.NullN() == 0 {
+			w = f.Float64Values() // no copy
+		} else if w, valid, err = arrowio.Float64s(col); err != nil {
 			return fmt.Errorf("weight column %q: %w", s.weight, err)
 		}
 		for i, v := range w {
@@ -319,7 +334,10 @@ func (s *Sums) cellAt(kc [][]int32, i, K, C int) int32 {
 	return c
 }
 
-// addRun adds rows [i0, i1), all in cell c.
+// addRun adds rows [i0, i1), all in cell c: per item, weighted and
+// unweighted histograms of the codes (two of each, for alternate rows, so
+// that runs of one code do not chain dependent additions), turned into
+// the sums through the item's value tables.
 func (s *Sums) addRun(codes [][]int8, w []float64, c, i0, i1 int) {
 	K, C := s.ne+s.nc, len(s.combos)
 	s.n[c] += int64(i1 - i0)
@@ -334,29 +352,49 @@ func (s *Sums) addRun(codes [][]int8, w []float64, c, i0, i1 int) {
 	} else {
 		s.w[c] += float64(i1 - i0)
 	}
+	var hw, hw2 [256]float64
+	var hn, hn2 [256]int64
 	for k := 0; k < K; k++ {
-		yt, xt := s.ytab[k], s.xtab[k]
 		cs := codes[k][i0:i1]
-		var sy, sx, syy float64
-		var sn int64
 		if ws == nil {
 			for _, cd := range cs {
-				y, x := yt[uint8(cd)], xt[uint8(cd)]
-				sy += y
-				sx += x
-				syy += y * y
-				sn += int64(x)
+				hn[uint8(cd)]++
 			}
 		} else {
 			ws := ws[:len(cs)]
-			for i, cd := range cs {
-				y, x := yt[uint8(cd)], xt[uint8(cd)]
-				wy := ws[i] * y
-				sy += wy
-				sx += ws[i] * x
-				syy += wy * y
-				sn += int64(x)
+			i := 0
+			for ; i+1 < len(cs); i += 2 {
+				a, b := uint8(cs[i]), uint8(cs[i+1])
+				hw[a] += ws[i]
+				hn[a]++
+				hw2[b] += ws[i+1]
+				hn2[b]++
 			}
+			if i < len(cs) {
+				hw[uint8(cs[i])] += ws[i]
+				hn[uint8(cs[i])]++
+			}
+		}
+		yt := s.ytab[k]
+		var sy, sx, syy float64
+		var sn int64
+		for _, cd := range s.valid[k] {
+			n := hn[cd] + hn2[cd]
+			if n == 0 {
+				continue
+			}
+			wt := float64(n)
+			if ws != nil {
+				wt = hw[cd] + hw2[cd]
+			}
+			y := yt[cd]
+			sy += wt * y
+			sx += wt
+			syy += wt * y * y
+			sn += n
+		}
+		for _, cd := range s.used[k] {
+			hw[cd], hw2[cd], hn[cd], hn2[cd] = 0, 0, 0, 0
 		}
 		s.y[c*K+k] += sy
 		s.x[c*K+k] += sx
@@ -493,8 +531,11 @@ func (s *Sums) Merge(o *Sums) {
 // columns under their names (integers as int64, numbers as float64, text
 // as utf8; a null domain value stays null), SumsRows, SumsWeights, then
 // per item SumsColumn "y", "x", "n", "yy" and per element and SIPAS
-// SumsColumn "nc".
+// SumsColumn "nc". A nil mem is memory.DefaultAllocator.
 func (s *Sums) Table(mem memory.Allocator) (arrow.RecordBatch, error) {
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
 	K, C := s.ne+s.nc, len(s.combos)
 	nCell := len(s.n)
 	order := make([]int, nCell)
@@ -681,7 +722,12 @@ const sumsUnitWeight = "\x00sipas_cell_weight"
 // The returned design is that of the cells (for its strata, PSUs and
 // degrees of freedom; its rows are cells).
 func FromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spec *sampling.DesignOptions, opt *Options) (*Result, *sampling.Design, error) {
-	if err := SumsSupport(spec); err != nil && !(spec != nil && spec.FPC != "" && spec.Weight == "" && spec.PSU != "") {
+	if spec == nil {
+		spec = &sampling.DesignOptions{}
+	}
+	ds := *spec
+	ds.Weight = sumsUnitWeight
+	if err := SumsSupport(&ds); err != nil {
 		return nil, nil, err
 	}
 	if opt == nil {
@@ -766,8 +812,7 @@ func FromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 			return nil, nil, err
 		}
 	}
-	rows, err := getInt(SumsRows)
-	if err != nil {
+	if _, err := getInt(SumsRows); err != nil {
 		return nil, nil, err
 	}
 	// the cells as rows of a design weighted 1
@@ -784,8 +829,6 @@ func FromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 	pcols := append(append([]arrow.Array(nil), sums.Columns()...), wa)
 	prec := array.NewRecordBatch(arrow.NewSchema(fields, nil), pcols, int64(n))
 	defer prec.Release()
-	ds := *spec
-	ds.Weight = sumsUnitWeight
 	d, err := sampling.NewDesign(prec, &ds)
 	if err != nil {
 		return nil, nil, err
@@ -839,7 +882,6 @@ func FromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 			}
 		}
 	}
-	_ = rows
 	copy(r.N, N)
 	for g := 0; g < G; g++ {
 		for j := 0; j < J; j++ {

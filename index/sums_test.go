@@ -226,31 +226,49 @@ func TestSumsErrorsNameRows(t *testing.T) {
 }
 
 // corruptCode returns rec with column col's value at row i (0-based) set
-// to v (an int8 column).
+// to v (an int8 or int64 column).
 func corruptCode(t *testing.T, rec arrow.RecordBatch, col string, i int, v int8) arrow.RecordBatch {
 	t.Helper()
 	cols := make([]arrow.Array, rec.NumCols())
 	for j := range cols {
-		a := rec.Column(j)
-		if rec.ColumnName(j) == col {
-			a8 := a.(*array.Int8)
-			b := array.NewInt8Builder(memory.DefaultAllocator)
-			for r := 0; r < a8.Len(); r++ {
-				switch {
-				case r == i:
-					b.Append(v)
-				case a8.IsNull(r):
-					b.AppendNull()
-				default:
-					b.Append(a8.Value(r))
-				}
-			}
-			cols[j] = b.NewArray()
-			b.Release()
-			defer cols[j].Release()
+		cols[j] = rec.Column(j)
+		if rec.ColumnName(j) != col {
 			continue
 		}
-		cols[j] = a
+		var b array.Builder
+		switch a := rec.Column(j).(type) {
+		case *array.Int8:
+			bb := array.NewInt8Builder(memory.DefaultAllocator)
+			for r := 0; r < a.Len(); r++ {
+				switch {
+				case r == i:
+					bb.Append(v)
+				case a.IsNull(r):
+					bb.AppendNull()
+				default:
+					bb.Append(a.Value(r))
+				}
+			}
+			b = bb
+		case *array.Int64:
+			bb := array.NewInt64Builder(memory.DefaultAllocator)
+			for r := 0; r < a.Len(); r++ {
+				switch {
+				case r == i:
+					bb.Append(int64(v))
+				case a.IsNull(r):
+					bb.AppendNull()
+				default:
+					bb.Append(a.Value(r))
+				}
+			}
+			b = bb
+		default:
+			t.Fatalf("column %s: type %s", col, a.DataType())
+		}
+		cols[j] = b.NewArray()
+		b.Release()
+		defer cols[j].Release()
 	}
 	return array.NewRecordBatch(rec.Schema(), cols, rec.NumRows())
 }

@@ -30,10 +30,30 @@ func runIndex(e *env, c *command, args []string) error {
 	fs.Var(&by, "by", "domain columns (indices per combination of their values; national rows are always printed)")
 	noExp := fs.Bool("no-expectations", false, "leave out the expectation shares")
 	format := addFormatFlag(e, fs)
+	sf := addSumsFlags(fs)
 	if err := parseFlags(e, c, fs, args); err != nil {
 		return err
 	}
-	if *in == "" {
+	if sf.sql != "" {
+		spec, _, _, err := df.resolve(sampling.Logit)
+		if err != nil {
+			return err
+		}
+		sc, q, err := ixf.resolve()
+		if err != nil {
+			return err
+		}
+		if err := index.SumsSupport(spec); err != nil {
+			return usagef("--sums-sql: the indices of this design cannot be finished from sums: %v", err)
+		}
+		_, err = fmt.Fprint(e.stdout, index.SumsSQL(q, &index.Options{By: by, Score: sc, NoExpectations: *noExp}, sf.sql, spec.Weight, spec.Strata, spec.PSU, spec.FPC))
+		return err
+	}
+	if sf.from != "" {
+		if *in != "" {
+			return usagef("--in and --from-sums exclude each other: the sums table replaces the ballots")
+		}
+	} else if *in == "" {
 		return usagef("--in is required")
 	}
 	if err := checkFormat(*format); err != nil {
@@ -47,8 +67,15 @@ func runIndex(e *env, c *command, args []string) error {
 	if err != nil {
 		return err
 	}
+	if sf.from != "" {
+		return indexFromSums(e, sf, df, spec, q, &index.Options{By: by, Score: sc, CI: ci, Level: level, DF: df.dfr, NoExpectations: *noExp}, *format)
+	}
 	notes := &runNotes{}
 	if err := df.recordedWeight(e, []string{*in}, spec, notes); err != nil {
+		return err
+	}
+	if done, err := indexStreamed(e, sf, df, *in, spec, q, &index.Options{By: by, Score: sc, CI: ci, Level: level, DF: df.dfr,
+		NoExpectations: *noExp || len(q.ExpectationColumns()) == 0 || len(presentOf(*in, q.ExpectationColumns())) < len(q.ExpectationColumns())}, *format, notes); done {
 		return err
 	}
 	cols := append(q.Columns(), by...)

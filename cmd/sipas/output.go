@@ -234,12 +234,17 @@ type indexJSON struct {
 // writeIndex writes index results in the CLI contract's format: json, csv
 // or table. Estimates are in percent.
 func writeIndex(w io.Writer, format string, d *sampling.Design, res *index.Result, by []string, notes *runNotes) error {
+	return writeIndexDesign(w, format, describeDesign(d), res, by, notes)
+}
+
+// writeIndexDesign is writeIndex with the design block given.
+func writeIndexDesign(w io.Writer, format string, dj designJSON, res *index.Result, by []string, notes *runNotes) error {
 	if notes == nil {
 		notes = &runNotes{}
 	}
 	switch format {
 	case "json":
-		out := indexJSON{Design: describeDesign(d), runNotes: *notes, Estimates: make([]indexRowJSON, 0, len(res.Rows))}
+		out := indexJSON{Design: dj, runNotes: *notes, Estimates: make([]indexRowJSON, 0, len(res.Rows))}
 		q := res.Questionnaire
 		out.Questionnaire.ID, out.Questionnaire.Version = q.ID, q.Version
 		out.Questionnaire.Elements, out.Questionnaire.Criteria = len(q.Elements), len(q.Criteria)

@@ -26,6 +26,7 @@ type config struct {
 	dictCols  map[string]bool
 	inputs    []Input
 	groupRows int64 // tests: Parquet row group size (0: ParquetRowGroupRows)
+	groups    func(int) bool // WithRowGroups
 }
 
 // Option configures Open, ReadAll and Write.

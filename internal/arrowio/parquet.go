@@ -52,6 +52,8 @@ type parquetReader struct {
 	src     io.ReaderAt
 	mem     memory.Allocator
 	pool    *poolAllocator // ReadAll only: recycles batch buffers
+	keep    func(int) bool // WithRowGroups
+	start   int64          // input row of the current row group's first row
 }
 
 func newParquetReader(f *os.File, name string, cfg *config) (r *parquetReader, err error) {
@@ -132,7 +134,7 @@ func newParquetReader(f *os.File, name string, cfg *config) (r *parquetReader, e
 		pf.Close()
 		return nil, err
 	}
-	r = &parquetReader{name: name, pf: pf, fr: fr, leaves: leaves, batch: batch, src: f, mem: mem, pool: pool}
+	r = &parquetReader{name: name, pf: pf, fr: fr, leaves: leaves, batch: batch, src: f, mem: mem, pool: pool, keep: cfg.groups}
 	// The fields as pqarrow reads them (file order), from readers of no
 	// row group.
 	rdrs, rs, err := fr.GetFieldReaders(context.Background(), leaves, []int{})
@@ -324,6 +326,11 @@ func (r *parquetReader) Next() (ok bool) {
 				r.err = err
 				return false
 			}
+			r.start += r.want
+			r.group++
+		}
+		for r.keep != nil && r.group < r.pf.NumRowGroups() && !r.keep(r.group) {
+			r.start += r.pf.MetaData().RowGroup(r.group).NumRows()
 			r.group++
 		}
 		if r.group >= r.pf.NumRowGroups() {

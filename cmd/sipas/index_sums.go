@@ -1,0 +1,213 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/sampling"
+)
+
+// sumsFlags are index's flags for the per-(stratum, PSU, domain) sums.
+type sumsFlags struct {
+	out, from, sql string
+	quiet          bool
+}
+
+func addSumsFlags(fs *flag.FlagSet) *sumsFlags {
+	f := &sumsFlags{}
+	fs.StringVar(&f.out, "sums-out", "", "also write the per-(stratum, PSU, domain) sums the indices are finished from (Parquet, IPC or CSV; see docs/sums.md)")
+	fs.StringVar(&f.from, "from-sums", "", "finish the indices from a sums table (written by --sums-out or by the SQL of docs/sums.md) instead of --in; give the same --strata, --psu, --fpc and --by")
+	fs.StringVar(&f.sql, "sums-sql", "", "print the SQL GROUP BY that computes the sums table from the ballots table TABLE in a database (with the design flags, --by, --score and --questionnaire) and exit")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress report on standard error")
+	return f
+}
+
+// indexStreamed computes the indices of the ballots at path in one pass
+// over record batches when the design allows it (index.SumsSupport), and
+// reports done = false, having done nothing, when it does not (the caller
+// then reads the file into memory). Standard input is not streamed (it is
+// read once, and the reader needs its schema first).
+func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sampling.DesignOptions, q *index.Questionnaire, opt *index.Options, format string, notes *runNotes) (done bool, err error) {
+	why := index.SumsSupport(spec)
+	if why == nil && df.wspec != nil {
+		why = fmt.Errorf("the --weighting steps calibrate on the whole file")
+	}
+	if why == nil && path == "-" {
+		why = fmt.Errorf("standard input is read once")
+	}
+	if why != nil {
+		if sf.out != "" {
+			return true, usagef("--sums-out: the indices of this design cannot be finished from sums: %v", why)
+		}
+		if big(path) {
+			fmt.Fprintf(e.stderr, "sipas index: reading %s into memory (not streamed: %v)\n", displayName(path), why)
+		}
+		return false, nil
+	}
+	if sf.out != "" && sameFile(sf.out, path) {
+		return true, usagef("--sums-out %s would overwrite --in", sf.out)
+	}
+	so := &index.StreamOptions{Read: []arrowio.Option{arrowio.WithStdin(e.stdin)}}
+	if p := newProgress(e.stderr, path, sf.quiet); p != nil {
+		so.Progress = p.update
+		defer p.finish()
+	}
+	s, err := index.SumFile(e.ctx, path, q, spec, opt, so)
+	if err != nil {
+		if e.ctx.Err() != nil {
+			return true, e.ctx.Err()
+		}
+		return true, badInput(fmt.Errorf("%s: %w%s", displayName(path), err, validateHint(err)))
+	}
+	tab, err := s.Table(memory.DefaultAllocator)
+	if err != nil {
+		return true, badInput(err)
+	}
+	defer tab.Release()
+	return true, finishSums(e, sf, tab, spec, q, opt, format, path, notes)
+}
+
+// indexFromSums finishes the indices from the sums table of --from-sums.
+func indexFromSums(e *env, sf *sumsFlags, df *designFlags, spec *sampling.DesignOptions, q *index.Questionnaire, opt *index.Options, format string) error {
+	if df.wspec != nil {
+		return usagef("--from-sums and --weighting exclude each other: calibration needs the ballots")
+	}
+	if spec.Weight != "" {
+		return usagef("--from-sums: drop --weight: the sums are weighted already")
+	}
+	tab, err := arrowio.ReadAll(sf.from, arrowio.WithStdin(e.stdin))
+	if err != nil {
+		return readError(err)
+	}
+	defer tab.Release()
+	if !opt.NoExpectations {
+		for _, c := range q.ExpectationColumns() {
+			if !schemaHas(tab.Schema(), index.SumsColumn("y", c)) {
+				opt.NoExpectations = true
+			}
+		}
+		opt.NoExpectations = opt.NoExpectations || len(q.ExpectationColumns()) == 0
+	}
+	return finishSums(e, &sumsFlags{out: sf.out}, tab, spec, q, opt, format, sf.from, &runNotes{})
+}
+
+// finishSums computes the indices from tab, writes --sums-out (after the
+// indices succeeded, so bad input leaves no file) and the result.
+func finishSums(e *env, sf *sumsFlags, tab arrow.RecordBatch, spec *sampling.DesignOptions, q *index.Questionnaire, opt *index.Options, format, src string, notes *runNotes) error {
+	res, d, err := index.FromSums(e.ctx, tab, q, spec, opt)
+	if err != nil {
+		return badInput(fmt.Errorf("%s: %w", displayName(src), designHint(err)))
+	}
+	if sf.out != "" {
+		if err := arrowio.WriteRecord(sf.out, tab); err != nil {
+			return writeError(err)
+		}
+	}
+	dj := describeDesign(d)
+	dj.Rows, dj.WeightsSum = 0, 0
+	if rows := tab.Schema().FieldIndices(index.SumsRows); len(rows) > 0 {
+		n, _, _ := arrowio.Float64s(tab.Column(rows[0]))
+		for _, v := range n {
+			dj.Rows += int(v)
+		}
+	}
+	if w := tab.Schema().FieldIndices(index.SumsWeights); len(w) > 0 {
+		v, _, _ := arrowio.Float64s(tab.Column(w[0]))
+		s := 0.0
+		for _, x := range v {
+			s += x
+		}
+		dj.WeightsSum = jsonNum(s)
+	}
+	notes.undefinedWarnings(e.stderr, res.Rows)
+	return writeIndexDesign(e.stdout, format, dj, res, opt.By, notes)
+}
+
+// bigInput is the file size from which a run reports progress or says it
+// reads the file into memory.
+const bigInput = 64 << 20
+
+func big(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Size() >= bigInput
+}
+
+// progress reports rows read, rate and time left on a terminal's standard
+// error, at most once a second.
+type progress struct {
+	w     io.Writer
+	total int64 // rows in the file (Parquet), or 0
+	start time.Time
+	last  time.Time
+	mu    sync.Mutex
+	shown bool
+}
+
+// newProgress returns a progress report for path on w, or nil when quiet,
+// when w is not a terminal, or when the input is small.
+func newProgress(w io.Writer, path string, quiet bool) *progress {
+	f, ok := w.(*os.File)
+	if quiet || !ok || !big(path) {
+		return nil
+	}
+	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	p := &progress{w: w, start: time.Now()}
+	p.last = p.start
+	if r, err := arrowio.Open(path); err == nil {
+		if n, ok := arrowio.Rows(r); ok {
+			p.total = n
+		}
+		r.Close()
+	}
+	return p
+}
+
+func (p *progress) update(rows int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	if now.Sub(p.last) < time.Second {
+		return
+	}
+	p.last = now
+	el := now.Sub(p.start).Seconds()
+	rate := float64(rows) / el
+	msg := fmt.Sprintf("sipas index: %s rows read, %s rows/s", thousands(rows), thousands(int64(rate)))
+	if p.total > 0 && rate > 0 {
+		left := time.Duration(float64(p.total-rows) / rate * float64(time.Second)).Round(time.Second)
+		msg += fmt.Sprintf(", %d%%, about %s left", rows*100/p.total, left)
+	}
+	fmt.Fprintf(p.w, "\r%s\x1b[K", msg)
+	p.shown = true
+}
+
+func (p *progress) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.shown {
+		fmt.Fprint(p.w, "\r\x1b[K")
+	}
+}
+
+// thousands writes n with comma thousands separators (a terminal message,
+// not report text).
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	out := ""
+	for len(s) > 3 {
+		out = "," + s[len(s)-3:] + out
+		s = s[:len(s)-3]
+	}
+	return s + out
+}

@@ -1,0 +1,151 @@
+package index
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sipas-go/sipas/sampling"
+)
+
+// TestSumsSQLOnSQLite runs the query of SumsSQL for real in SQLite (the
+// sqlite3 shell, Debian package sqlite3) on the R-golden fixture and
+// finishes the indices from its result: they equal those from the sums
+// computed in process, and Compute's, at 1e-12. SQLite's JSON output mode
+// prints numbers with 17 significant digits, so nothing is lost on the way
+// back. Without sqlite3 the test is skipped locally and fails under CI.
+func TestSumsSQLOnSQLite(t *testing.T) {
+	if _, err := exec.LookPath("sqlite3"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("sqlite3 is not installed (Debian package sqlite3; .ci/run installs it)")
+		}
+		t.Skip("sqlite3 is not installed (apt-get install sqlite3); CI runs this test")
+	}
+	rec := loadFixture(t)
+	defer rec.Release()
+	dir := t.TempDir()
+	// the ballots table, typed as the fixture's columns
+	var cols []string
+	for _, f := range rec.Schema().Fields() {
+		typ := "TEXT"
+		switch {
+		case arrow.IsInteger(f.Type.ID()):
+			typ = "INTEGER"
+		case arrow.IsFloating(f.Type.ID()):
+			typ = "REAL"
+		}
+		cols = append(cols, f.Name+" "+typ)
+	}
+	abs, err := filepath.Abs(indexFixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		spec *sampling.DesignOptions
+		opt  *Options
+	}{
+		{&sampling.DesignOptions{Weight: "weight", Strata: "stratum", PSU: "psu", FPC: "fpc"}, &Options{By: []string{"province"}, VsNation: true}},
+		{&sampling.DesignOptions{Weight: "weight", Strata: "stratum", PSU: "psu"}, &Options{By: []string{"level", "field"}, Score: ScoreMean}},
+		{&sampling.DesignOptions{PSU: "psu"}, &Options{}},
+	} {
+		where := fmt.Sprintf("%+v by %v", *tc.spec, tc.opt.By)
+		query := SumsSQL(nil, tc.opt, "ballots", tc.spec.Weight, tc.spec.Strata, tc.spec.PSU, tc.spec.FPC)
+		script := fmt.Sprintf("CREATE TABLE ballots (%s);\n.import --csv --skip 1 %s ballots\n.mode json\n%s;\n",
+			strings.Join(cols, ", "), abs, strings.TrimSpace(query))
+		cmd := exec.Command("sqlite3", filepath.Join(dir, "b.db"))
+		cmd.Stdin = strings.NewReader(script)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		os.Remove(filepath.Join(dir, "b.db"))
+		if err != nil || stderr.Len() > 0 {
+			t.Fatalf("%s: sqlite3: %v\n%s", where, err, stderr.String())
+		}
+		// the sums computed in process give the table's columns and types
+		mine := sumsOf(t, rec, nil, tc.spec, tc.opt, 1000)
+		sqlTab := jsonTable(t, out, mine.Schema())
+		if sqlTab.NumRows() != mine.NumRows() {
+			t.Fatalf("%s: SQL gave %d cells, the ballots %d", where, sqlTab.NumRows(), mine.NumRows())
+		}
+		fromSQL, _, err := FromSums(context.Background(), sqlTab, nil, tc.spec, tc.opt)
+		if err != nil {
+			t.Fatalf("%s: %v", where, err)
+		}
+		fromMine, _, err := FromSums(context.Background(), mine, nil, tc.spec, tc.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := sampling.NewDesign(rec, tc.spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := Compute(context.Background(), d, rec, nil, tc.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameRows(t, where+" SQL vs in-process sums", fromMine, fromSQL, 1e-12)
+		sameRows(t, where+" SQL vs Compute", want, fromSQL, 1e-12)
+		sqlTab.Release()
+		mine.Release()
+	}
+}
+
+// jsonTable reads the JSON rows of sqlite3's .mode json into a record of
+// the given schema (text, int64 and float64 columns).
+func jsonTable(t *testing.T, data []byte, schema *arrow.Schema) arrow.RecordBatch {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var rows []map[string]any
+	if err := dec.Decode(&rows); err != nil {
+		t.Fatalf("sqlite3 output: %v\n%.500s", err, data)
+	}
+	mem := memory.DefaultAllocator
+	arrs := make([]arrow.Array, schema.NumFields())
+	for j, f := range schema.Fields() {
+		b := array.NewBuilder(mem, f.Type)
+		for i, r := range rows {
+			v, ok := r[f.Name]
+			if !ok {
+				t.Fatalf("SQL result lacks column %q", f.Name)
+			}
+			if v == nil {
+				b.AppendNull()
+				continue
+			}
+			switch bb := b.(type) {
+			case *array.StringBuilder:
+				bb.Append(fmt.Sprint(v))
+			case *array.Int64Builder:
+				x, err := strconv.ParseInt(string(v.(json.Number)), 10, 64)
+				if err != nil {
+					t.Fatalf("row %d, %s: %v", i, f.Name, err)
+				}
+				bb.Append(x)
+			case *array.Float64Builder:
+				x, err := strconv.ParseFloat(string(v.(json.Number)), 64)
+				if err != nil {
+					t.Fatalf("row %d, %s: %v", i, f.Name, err)
+				}
+				bb.Append(x)
+			default:
+				t.Fatalf("column %s: type %s", f.Name, f.Type)
+			}
+		}
+		arrs[j] = b.NewArray()
+		b.Release()
+		defer arrs[j].Release()
+	}
+	return array.NewRecordBatch(schema, arrs, int64(len(rows)))
+}

@@ -1,0 +1,200 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/sampling"
+)
+
+// StreamOptions configure SumFile. The zero value (or nil) reads with two
+// workers and reports no progress.
+type StreamOptions struct {
+	// Workers is the number of goroutines that decode and sum a Parquet
+	// file's row groups (each its own share of them); default 2. Other
+	// formats are decoded by one goroutine and summed by another.
+	Workers int
+	// Progress, when set, is called after every batch with the number of
+	// rows summed so far (from the workers' goroutines, one call at a time).
+	Progress func(rows int64)
+	// Read are further options of the file reader (e.g. standard input).
+	Read []arrowio.Option
+}
+
+// SumFile reads the ballots of the table file at path in one pass, batch by
+// batch, and returns their Sums (see NewSums for q, spec and opt; only the
+// columns they name are read). Memory is bounded by the cells (strata ×
+// PSUs × domains) and a batch per worker, not by the rows. The first error
+// stops every worker: a reader error (a corrupt Parquet row group is named
+// in it) or an error of Sums.Add naming the input row.
+func SumFile(ctx context.Context, path string, q *Questionnaire, spec *sampling.DesignOptions, opt *Options, so *StreamOptions) (*Sums, error) {
+	if so == nil {
+		so = &StreamOptions{}
+	}
+	if q == nil {
+		q = DefaultQuestionnaire()
+	}
+	if opt == nil {
+		opt = &Options{}
+	}
+	if err := SumsSupport(spec); err != nil {
+		return nil, err
+	}
+	cols := append([]string(nil), q.Columns()...)
+	if !opt.NoExpectations {
+		cols = append(cols, q.ExpectationColumns()...)
+	}
+	for _, c := range append([]string{spec.Weight, spec.Strata, spec.PSU, spec.FPC}, opt.By...) {
+		if c != "" {
+			cols = append(cols, c)
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var done atomic.Int64
+	var pmu sync.Mutex
+	progress := func(n int) {
+		d := done.Add(int64(n))
+		if so.Progress != nil {
+			pmu.Lock()
+			so.Progress(d)
+			pmu.Unlock()
+		}
+	}
+	// the design and domain columns repeat a few values: as dictionaries
+	// they are coded once per batch instead of copied string by string
+	var keys []string
+	for _, c := range append([]string{spec.Strata, spec.PSU}, opt.By...) {
+		if c != "" {
+			keys = append(keys, c)
+		}
+	}
+	read := append(append([]arrowio.Option(nil), so.Read...), arrowio.WithColumns(cols...), arrowio.WithDictionary(keys...))
+	if f, err := arrowio.FormatOf(path); err == nil && f == arrowio.Parquet {
+		return sumParquet(ctx, cancel, path, q, spec, opt, so, read, progress)
+	}
+	r, err := arrowio.Open(path, read...)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	s, err := NewSums(q, spec, opt, r.Schema())
+	if err != nil {
+		return nil, err
+	}
+	// one goroutine decodes, this one sums
+	batches := make(chan arrow.RecordBatch, 2)
+	var rerr error
+	go func() {
+		defer close(batches)
+		for r.Next() {
+			rec := r.RecordBatch()
+			rec.Retain()
+			select {
+			case batches <- rec:
+			case <-ctx.Done():
+				rec.Release()
+				return
+			}
+		}
+		rerr = r.Err()
+	}()
+	var first int64
+	var aerr error
+	for rec := range batches {
+		if aerr == nil {
+			if aerr = ctx.Err(); aerr == nil {
+				aerr = s.Add(rec, first)
+			}
+			if aerr != nil {
+				cancel()
+			}
+			first += rec.NumRows()
+			progress(int(rec.NumRows()))
+		}
+		rec.Release()
+	}
+	if aerr != nil {
+		return nil, aerr
+	}
+	if rerr != nil {
+		return nil, rerr
+	}
+	return s, nil
+}
+
+// sumParquet is SumFile for Parquet: worker i decodes and sums the row
+// groups g with g mod workers = i; their Sums are merged at the end.
+func sumParquet(ctx context.Context, cancel func(), path string, q *Questionnaire, spec *sampling.DesignOptions, opt *Options,
+	so *StreamOptions, read []arrowio.Option, progress func(int)) (*Sums, error) {
+	nw := so.Workers
+	if nw <= 0 {
+		nw = 2
+	}
+	sums := make([]*Sums, nw)
+	errs := make([]error, nw)
+	var wg sync.WaitGroup
+	for wi := 0; wi < nw; wi++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := func() error {
+				r, err := arrowio.Open(path, append(read, arrowio.WithRowGroups(func(g int) bool { return g%nw == wi }))...)
+				if err != nil {
+					return err
+				}
+				defer r.Close()
+				s, err := NewSums(q, spec, opt, r.Schema())
+				if err != nil {
+					return err
+				}
+				sums[wi] = s
+				for r.Next() {
+					if err := ctx.Err(); err != nil {
+						return err
+					}
+					rec := r.RecordBatch()
+					_, first, _ := arrowio.BatchPosition(r)
+					if err := s.Add(rec, first); err != nil {
+						return err
+					}
+					progress(int(rec.NumRows()))
+				}
+				return r.Err()
+			}()
+			if err != nil {
+				errs[wi] = err
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	// the error that stopped the others, not their cancellation
+	var first error
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			first = err
+			break
+		}
+	}
+	if first == nil {
+		for _, err := range errs {
+			if err != nil {
+				first = err
+				break
+			}
+		}
+	}
+	if first != nil {
+		return nil, first
+	}
+	for _, s := range sums[1:] {
+		sums[0].Merge(s)
+	}
+	return sums[0], nil
+}
