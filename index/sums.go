@@ -88,7 +88,7 @@ type Sums struct {
 	xtab   []*[256]float64
 	valid  [][]uint8 // per item: the codes of a valid answer
 	used   [][]uint8 // and those plus noAnswer, the only codes it holds
-	combos [][]int // criteria (0-based) with a nonzero coefficient
+	combos [][]int   // criteria (0-based) with a nonzero coefficient
 
 	cells map[string]int32
 	cell  [][]int32 // per cell: the key codes

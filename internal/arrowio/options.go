@@ -25,7 +25,7 @@ type config struct {
 	dict      bool // WithDictionary
 	dictCols  map[string]bool
 	inputs    []Input
-	groupRows int64 // tests: Parquet row group size (0: ParquetRowGroupRows)
+	groupRows int64          // tests: Parquet row group size (0: ParquetRowGroupRows)
 	groups    func(int) bool // WithRowGroups
 }
 

@@ -41,7 +41,6 @@ func BatchPosition(r Reader) (group int, first int64, ok bool) {
 	return pr.group, pr.start + pr.got - pr.cur.NumRows(), true
 }
 
-
 // WithRowGroupRows sets the number of rows per Parquet row group that Write
 // writes (default ParquetRowGroupRows).
 func WithRowGroupRows(n int64) Option { return withRowGroupRows(n) }
