@@ -34,26 +34,10 @@ func runIndex(e *env, c *command, args []string) error {
 	if err := parseFlags(e, c, fs, args); err != nil {
 		return err
 	}
-	if sf.sql != "" {
-		spec, _, _, err := df.resolve(sampling.Logit)
-		if err != nil {
-			return err
-		}
-		sc, q, err := ixf.resolve()
-		if err != nil {
-			return err
-		}
-		if err := index.SumsSupport(spec); err != nil {
-			return usagef("--sums-sql: the indices of this design cannot be finished from sums: %v", err)
-		}
-		_, err = fmt.Fprint(e.stdout, index.SumsSQL(q, &index.Options{By: by, Score: sc, NoExpectations: *noExp}, sf.sql, spec.Weight, spec.Strata, spec.PSU, spec.FPC))
-		return err
-	}
-	if sf.from != "" {
-		if *in != "" {
-			return usagef("--in and --from-sums exclude each other: the sums table replaces the ballots")
-		}
-	} else if *in == "" {
+	switch {
+	case sf.from != "" && *in != "":
+		return usagef("--in and --from-sums exclude each other: the sums table replaces the ballots")
+	case sf.from == "" && sf.sql == "" && *in == "":
 		return usagef("--in is required")
 	}
 	if err := checkFormat(*format); err != nil {
@@ -67,15 +51,23 @@ func runIndex(e *env, c *command, args []string) error {
 	if err != nil {
 		return err
 	}
-	if sf.from != "" {
-		return indexFromSums(e, sf, df, spec, q, &index.Options{By: by, Score: sc, CI: ci, Level: level, DF: df.dfr, NoExpectations: *noExp}, *format)
+	opt := &index.Options{By: by, Score: sc, CI: ci, Level: level, DF: df.dfr, NoExpectations: *noExp}
+	switch {
+	case sf.sql != "":
+		if err := index.SumsSupport(spec); err != nil {
+			return usagef("--sums-sql: the indices of this design cannot be finished from sums: %v", err)
+		}
+		_, err = fmt.Fprint(e.stdout, index.SumsSQL(q, opt, sf.sql, spec.Weight, spec.Strata, spec.PSU, spec.FPC))
+		return err
+	case sf.from != "":
+		return indexFromSums(e, sf, df, spec, q, opt, *format)
 	}
 	notes := &runNotes{}
 	if err := df.recordedWeight(e, []string{*in}, spec, notes); err != nil {
 		return err
 	}
-	if done, err := indexStreamed(e, sf, df, *in, spec, q, &index.Options{By: by, Score: sc, CI: ci, Level: level, DF: df.dfr,
-		NoExpectations: *noExp || len(q.ExpectationColumns()) == 0 || len(presentOf(*in, q.ExpectationColumns())) < len(q.ExpectationColumns())}, *format, notes); done {
+	opt.NoExpectations = *noExp || len(q.ExpectationColumns()) == 0 || len(presentOf(*in, q.ExpectationColumns())) < len(q.ExpectationColumns())
+	if done, err := indexStreamed(e, sf, df, *in, spec, q, opt, *format, notes); done {
 		return err
 	}
 	cols := append(q.Columns(), by...)
@@ -87,8 +79,7 @@ func runIndex(e *env, c *command, args []string) error {
 		return questionnaireHint(err, q)
 	}
 	defer rec.Release()
-	opt := &index.Options{By: by, Score: sc, CI: ci, Level: level, DF: df.dfr,
-		NoExpectations: *noExp || !hasAll(rec.Schema(), q.ExpectationColumns())}
+	opt.NoExpectations = *noExp || !hasAll(rec.Schema(), q.ExpectationColumns())
 	res, err := index.Compute(e.ctx, d, rec, q, opt)
 	if err != nil {
 		return questionnaireHint(badInput(fmt.Errorf("%s: %w%s", displayName(*in), err, validateHint(err))), q)
