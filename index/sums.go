@@ -99,9 +99,12 @@ type Sums struct {
 	nk    []int64
 	ncomb []int64 // [cell*C+c]
 
+	allowed [256]uint8 // 1 for the criteria's valid and declared missing codes
+
 	// scratch
 	keyBuf []byte
-	codes  [][]int8
+	codes  [][]int8 // per item: the batch's codes (bufs, or the column's values)
+	bufs   [][]int8
 	cellOf []int32
 }
 
@@ -181,6 +184,11 @@ func NewSums(q *Questionnaire, spec *sampling.DesignOptions, opt *Options, schem
 		}
 		s.ytab, s.xtab = append(s.ytab, y), append(s.xtab, x)
 	}
+	for c := -128; c < 128; c++ {
+		if q.CodeKind(int64(c)) != Invalid {
+			s.allowed[uint8(int8(c))] = 1
+		}
+	}
 	// the codes an item can hold: valid ones (x = 1) and noAnswer
 	for k := range s.ytab {
 		var valid []uint8
@@ -190,7 +198,13 @@ func NewSums(q *Questionnaire, spec *sampling.DesignOptions, opt *Options, schem
 			}
 		}
 		s.valid = append(s.valid, valid)
-		s.used = append(s.used, append(append([]uint8(nil), valid...), 0x80)) // 0x80: noAnswer
+		used := append([]uint8(nil), 0x80) // noAnswer
+		for c := 0; c < 256; c++ {
+			if s.allowed[c] == 1 || s.xtab[k][c] != 0 {
+				used = append(used, uint8(c)) // valid, or a missing code
+			}
+		}
+		s.used = append(s.used, used)
 	}
 	for _, co := range compositeCoefficients(q) {
 		var terms []int
@@ -229,12 +243,25 @@ func (s *Sums) Add(rec arrow.RecordBatch, first int64) error {
 		}
 		copy(codes, ex)
 	}
+	if len(s.bufs) < K {
+		s.bufs = make([][]int8, K)
+	}
 	for c, cr := range s.q.Criteria {
-		if cap(codes[s.ne+c]) < n {
-			codes[s.ne+c] = make([]int8, n)
+		k := s.ne + c
+		// an int8 column without nulls is used as it is once every code
+		// is checked to be valid or a declared missing code (the value
+		// tables give missing codes x = 0, as noAnswer)
+		if i := column.Index(rec, cr.Column); i >= 0 {
+			if a8, ok := rec.Column(i).(*array.Int8); ok && a8.NullN() == 0 && s.allowedAll(a8.Int8Values()) {
+				codes[k] = a8.Int8Values()
+				continue
+			}
 		}
-		codes[s.ne+c] = codes[s.ne+c][:n]
-		if err := itemCodes(s.q, rec, cr.Column, codes[s.ne+c]); err != nil {
+		if cap(s.bufs[k]) < n {
+			s.bufs[k] = make([]int8, n)
+		}
+		codes[k] = s.bufs[k][:n]
+		if err := itemCodes(s.q, rec, cr.Column, codes[k]); err != nil {
 			var ic *InvalidCodeError
 			if errors.As(err, &ic) {
 				ic.Row += int(first)
@@ -304,6 +331,16 @@ func (s *Sums) Add(rec arrow.RecordBatch, first int64) error {
 		i0 = i1
 	}
 	return nil
+}
+
+// allowedAll reports whether every code of v is valid or a declared
+// missing code.
+func (s *Sums) allowedAll(v []int8) bool {
+	ok := uint8(1)
+	for _, c := range v {
+		ok &= s.allowed[uint8(c)]
+	}
+	return ok == 1
 }
 
 // cellAt returns the cell of row i's key codes, creating it if new.
@@ -405,7 +442,7 @@ func (s *Sums) addRun(codes [][]int8, w []float64, c, i0, i1 int) {
 		var cnt int64
 		for i := i0; i < i1; i++ {
 			for _, t := range terms {
-				if codes[s.ne+t][i] != noAnswer {
+				if xt := s.xtab[s.ne+t]; xt[uint8(codes[s.ne+t][i])] != 0 {
 					cnt++
 					break
 				}
