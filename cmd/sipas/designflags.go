@@ -40,6 +40,12 @@ type designFlags struct {
 
 	wspec *weighting.Spec // the parsed --weighting spec (set by spec())
 	dfr   sampling.DFRule // the parsed --df (set by spec())
+
+	// prov, when set, makes read canonicalise the province column when
+	// one of provUsed (the domain columns) or the strata is that column.
+	prov     *provinceFlags
+	provUsed []string
+	notes    *runNotes
 }
 
 // addDesignFlags registers the design flags on fs.
@@ -388,6 +394,14 @@ func (f *designFlags) read(e *env, path string, spec *sampling.DesignOptions, co
 		return nil, nil, readError(err)
 	}
 	defer raw.Release()
+	if f.prov != nil {
+		canon, err := f.prov.canonical(e, path, raw, append([]string{f.strata}, f.provUsed...), f.notes)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer canon.Release()
+		raw = canon
+	}
 	d, rec, err := f.design(e.ctx, raw, spec)
 	var ie *inputError
 	if errors.As(err, &ie) {

@@ -24,7 +24,8 @@ func init() {
 
 // estimateJSON is the JSON output of estimate (CLI.md).
 type estimateJSON struct {
-	Design    designJSON     `json:"design"`
+	Design designJSON `json:"design"`
+	runNotes
 	Estimates []estimateItem `json:"estimates"`
 }
 
@@ -41,6 +42,7 @@ func runEstimate(e *env, c *command, args []string) error {
 	fs := newFlagSet(e, c)
 	in := fs.String("in", "", "input table (CSV, Parquet, Arrow IPC; - for CSV on stdin)")
 	df := addDesignFlags(fs)
+	df.prov = addProvinceFlags(fs)
 	var means, totals, ratios, vars, by listFlag
 	fs.Var(&means, "mean", "variables whose means to estimate (comma-separated or repeated)")
 	fs.Var(&totals, "total", "variables whose totals to estimate")
@@ -118,6 +120,9 @@ func runEstimate(e *env, c *command, args []string) error {
 		cols = append(cols, q.v)
 	}
 	cols = append(cols, by...)
+	cols = append(cols, df.prov.yearColumn(*in, by, df.strata)...)
+	notes := &runNotes{}
+	df.provUsed, df.notes = by, notes
 	d, rec, err := df.read(e, *in, spec, cols)
 	if err != nil {
 		return err
@@ -168,7 +173,7 @@ func runEstimate(e *env, c *command, args []string) error {
 	case "table":
 		return writeEstimatesTable(e.stdout, d, by, res, ps)
 	}
-	out := estimateJSON{Design: describeDesign(d), Estimates: make([]estimateItem, len(res))}
+	out := estimateJSON{Design: describeDesign(d), runNotes: *notes, Estimates: make([]estimateItem, len(res))}
 	for i, r := range res {
 		out.Estimates[i] = estimateItem{Statistic: string(r.Statistic), Variable: r.Variable, Domain: domainJSON(r.Domain),
 			estimateCols: estimateCols{Estimate: jsonNum(r.Estimate), SE: jsonNum(r.SE), CILow: jsonNum(r.CILow), CIHigh: jsonNum(r.CIHigh),

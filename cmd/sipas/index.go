@@ -28,6 +28,7 @@ func runIndex(e *env, c *command, args []string) error {
 	ixf := addIndexFlags(fs)
 	var by listFlag
 	fs.Var(&by, "by", "domain columns (indices per combination of their values; national rows are always printed)")
+	df.prov = addProvinceFlags(fs)
 	noExp := fs.Bool("no-expectations", false, "leave out the expectation shares")
 	format := addFormatFlag(e, fs)
 	sf := addSumsFlags(fs)
@@ -63,6 +64,7 @@ func runIndex(e *env, c *command, args []string) error {
 		return indexFromSums(e, sf, df, spec, q, opt, *format)
 	}
 	notes := &runNotes{}
+	df.provUsed, df.notes = by, notes
 	if err := df.recordedWeight(e, []string{*in}, spec, notes); err != nil {
 		return err
 	}
@@ -71,6 +73,7 @@ func runIndex(e *env, c *command, args []string) error {
 		return err
 	}
 	cols := append(q.Columns(), by...)
+	cols = append(cols, df.prov.yearColumn(*in, by, df.strata)...)
 	if !*noExp {
 		cols = append(cols, presentOf(*in, q.ExpectationColumns())...)
 	}

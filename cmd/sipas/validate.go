@@ -37,6 +37,7 @@ func runValidate(e *env, c *command, args []string) error {
 	provCol := fs.String("province-col", "province", "province column (checked when present)")
 	requireProv := fs.Bool("require-province", false, "a missing province column is an error")
 	show := fs.Int("show", 20, "print the first N exclusions (0: none)")
+	pf := addProvinceFlags(fs)
 	failedPath := fs.String("backcheck-failed", "", "table with the id column: ballots the back-check confirmed as not filled in by their respondent, excluded as backcheck_failed")
 	if err := parseFlags(e, c, fs, args); err != nil {
 		return err
@@ -89,6 +90,7 @@ func runValidate(e *env, c *command, args []string) error {
 		}
 	}
 	geoNote := ""
+	var recodes []index.Recode
 	if schemaHas(rec.Schema(), *provCol) {
 		gg, note, err := dataGeography(rec, g, *year)
 		if err != nil {
@@ -98,7 +100,19 @@ func runValidate(e *env, c *command, args []string) error {
 			}
 			return badInput(fmt.Errorf("%s: %w", displayName(*in), err))
 		}
-		opt.Province = index.ProvinceNames(gg)
+		aliases, err := pf.load()
+		if err != nil {
+			return err
+		}
+		if opt.Province, err = index.ProvinceReader(gg, aliases); err != nil {
+			return badInput(fmt.Errorf("--aliases %s: %w", pf.aliases, err))
+		}
+		// What was recoded, for the accounting (a reader of its own: the
+		// validation's caches it too).
+		read, _ := index.ProvinceReader(gg, aliases)
+		if recodes, err = index.Recodes(rec.Column(rec.Schema().FieldIndices(*provCol)[0]), read); err != nil {
+			return badInput(fmt.Errorf("%s: column %q: %w", displayName(*in), *provCol, err))
+		}
 		geoNote = note
 	}
 	v, err := ballot.Validate(e.ctx, rec, &opt)
@@ -149,6 +163,7 @@ func runValidate(e *env, c *command, args []string) error {
 		return writeError(err)
 	}
 	printValidation(stdout, *in, q, geoNote, v, *show)
+	printRecodes(stdout, *provCol, recodes)
 	return nil
 }
 
@@ -193,6 +208,18 @@ func printValidation(w io.Writer, in string, q *index.Questionnaire, geoNote str
 			}
 			fmt.Fprintln(w)
 		}
+	}
+}
+
+// printRecodes lists the province spellings the validation read as
+// another name (the clean table holds the canonical names).
+func printRecodes(w io.Writer, col string, rs []index.Recode) {
+	if len(rs) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "recoded %s names (spelling → name, rows):\n", col)
+	for _, r := range rs {
+		fmt.Fprintf(w, "  %q → %s  %d\n", r.From, r.To, r.Rows)
 	}
 }
 

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"slices"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sipas-go/sipas/index"
+)
+
+// aliasesUsage is the help of --aliases.
+const aliasesUsage = "CSV file of local spellings of province names: columns alias and province (see docs/cli.md)"
+
+// provinceFlags is --aliases and the province column of the commands that
+// read province names (validate, index, estimate).
+type provinceFlags struct {
+	aliases string
+	col     string
+}
+
+func addProvinceFlags(fs *flag.FlagSet) *provinceFlags {
+	p := &provinceFlags{col: "province"}
+	fs.StringVar(&p.aliases, "aliases", "", aliasesUsage)
+	return p
+}
+
+// load reads --aliases (nil when not given); a bad file is bad input.
+func (p *provinceFlags) load() (index.Aliases, error) {
+	if p.aliases == "" {
+		return nil, nil
+	}
+	a, err := index.LoadAliases(p.aliases)
+	if err != nil {
+		return nil, badInput(fmt.Errorf("--aliases: %w", err))
+	}
+	return a, nil
+}
+
+// canonical returns rec with its province column in canonical names
+// when a domain or stratum column of the run is that column (so that one
+// province is one domain, as validate, trend and report read it), with
+// the recodes as notes. The names are read in the geography of the
+// data's year column, or without one in the 63 provinces, else the 34.
+// rec is returned retained when nothing applies; the caller releases the
+// result.
+func (p *provinceFlags) canonical(e *env, path string, rec arrow.RecordBatch, used []string, notes *runNotes) (arrow.RecordBatch, error) {
+	if !slices.Contains(used, p.col) || !schemaHas(rec.Schema(), p.col) {
+		rec.Retain()
+		return rec, nil
+	}
+	aliases, err := p.load()
+	if err != nil {
+		return nil, err
+	}
+	geos := []index.Geography{index.Geo1997, index.Geo2025}
+	if schemaHas(rec.Schema(), "year") {
+		g, _, err := dataGeography(rec, index.GeoAuto, 0)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", displayName(path), err)
+		}
+		geos = geos[:0]
+		geos = append(geos, g)
+	}
+	var firstErr error
+	for _, g := range geos {
+		read, err := index.ProvinceReader(g, aliases)
+		if err != nil {
+			return nil, badInput(fmt.Errorf("--aliases %s: %w", p.aliases, err))
+		}
+		out, recodes, err := index.CanonicalProvinces(rec, p.col, read, nil)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		notes.recoded(e.stderr, p.col, recodes)
+		return out, nil
+	}
+	return nil, badInput(fmt.Errorf("%s: %w; fix the name, add the spelling to an --aliases file, or run sipas validate to exclude such ballots", displayName(path), firstErr))
+}
+
+// recoded keeps the recodes of column col and prints them on w.
+func (n *runNotes) recoded(w interface{ Write([]byte) (int, error) }, col string, rs []index.Recode) {
+	for _, r := range rs {
+		fmt.Fprintf(w, "sipas: note: %s %q read as %q (%d rows)\n", col, r.From, r.To, r.Rows)
+		n.Recoded = append(n.Recoded, recodeJSON{Column: col, From: r.From, To: r.To, Rows: r.Rows})
+	}
+}
+
+// yearColumn returns the year column to read along with the others when
+// the province column is a domain or stratum column (its geography
+// depends on the year), if the file has it.
+func (p *provinceFlags) yearColumn(path string, by []string, strata string) []string {
+	if !slices.Contains(by, p.col) && strata != p.col {
+		return nil
+	}
+	return presentOf(path, []string{"year"})
+}
