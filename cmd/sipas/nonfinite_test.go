@@ -119,7 +119,7 @@ func TestUndefinedSaysWhy(t *testing.T) {
 			t.Errorf("%v %s: estimate %v, undefined %q; want %q", r.Domain, r.ID, r.Estimate, r.Undefined, w)
 		}
 	}
-	for _, w := range []string{"the national SIPAS is undefined: criterion access_1 has no valid answer", "6 domain rows are undefined, the first criterion access_1 of province=Huế: no valid answer"} {
+	for _, w := range []string{"the national SIPAS is undefined: criterion access_1 has no valid answer", "6 domain rows are undefined, the first criterion access_1 of province=Hà Nội: no valid answer"} {
 		if !strings.Contains(stderr, "sipas: warning: "+w) || !slices.Contains(out.Warnings, w) {
 			t.Errorf("warning %q missing: stderr %q, output %q", w, stderr, out.Warnings)
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/internal/arrowio"
 )
 
 // aliasesUsage is the help of --aliases.
@@ -79,7 +80,40 @@ func (p *provinceFlags) canonical(e *env, path string, rec arrow.RecordBatch, us
 		notes.recoded(e.stderr, p.col, recodes)
 		return out, nil
 	}
+	if !anyProvince(rec.Column(rec.Schema().FieldIndices(p.col)[0]), aliases) {
+		// Not province names at all (codes of a survey of its own, such
+		// as "P01"): plain labels.
+		rec.Retain()
+		return rec, nil
+	}
 	return nil, badInput(fmt.Errorf("%s: %w; fix the name, add the spelling to an --aliases file, or run sipas validate to exclude such ballots", displayName(path), firstErr))
+}
+
+// anyProvince reports whether some value of col is a province name of
+// either geography.
+func anyProvince(col arrow.Array, aliases index.Aliases) bool {
+	vals, valid, err := arrowio.Strings(col)
+	if err != nil {
+		return false
+	}
+	seen := map[string]bool{}
+	for _, g := range []index.Geography{index.Geo1997, index.Geo2025} {
+		read, err := index.ProvinceReader(g, aliases)
+		if err != nil {
+			return false
+		}
+		for i, v := range vals {
+			if (valid != nil && !valid[i]) || seen[v] {
+				continue
+			}
+			seen[v] = true
+			if _, err := read(v); err == nil {
+				return true
+			}
+		}
+		clear(seen)
+	}
+	return false
 }
 
 // recoded keeps the recodes of column col and prints them on w.
