@@ -55,6 +55,20 @@ type Year struct {
 	// the weighting, the intervals), from the year's index.Result and
 	// weighting; nil when the result does not record them.
 	Methods *YearMethods
+	// Geography is the province geography of the domains when they are
+	// provinces (index.Geo1997 or index.Geo2025); index.GeoAuto when not
+	// known (YearInput.Geography).
+	Geography index.Geography
+	// Regions are the socio-economic regions' estimates (SIPAS, elements,
+	// criteria), in the order of the input; nil when not computed
+	// (YearInput.Regions). A province report compares its province with
+	// its region.
+	Regions []Domain
+	// Within are the provinces broken down by a second column
+	// (SurveyOptions.Within, e.g. the unit): domain keys "province=X,
+	// unit=Y", names "X · Y", in Vietnamese collation; nil when not
+	// computed (YearInput.Within).
+	Within []Domain
 }
 
 // Domain is one domain (a province, a unit, ...) or the nation.
@@ -163,6 +177,16 @@ type YearInput struct {
 	IPA []index.IPARow
 	// Fieldwork, when set, is the year's fieldwork check (NewFieldwork).
 	Fieldwork *Fieldwork
+	// Geography, when set, is the province geography of Result's domains
+	// (index.TrendYearResult.Geography).
+	Geography index.Geography
+	// Regions, when set, is the year's index.Result by region (one domain
+	// column whose values are the region names); its national rows are
+	// ignored.
+	Regions *index.Result
+	// Within, when set, is the year's index.Result by the province and a
+	// second column (Year.Within); its national rows are ignored.
+	Within *index.Result
 }
 
 // BuildOptions configure FromYears; the zero value (or nil) works.
@@ -293,6 +317,9 @@ func FromYears(years []YearInput, opt *BuildOptions) (*Data, error) {
 		yr.Quality = quality(y)
 		yr.Fieldwork = y.Fieldwork
 		yr.Methods = yearMethods(y)
+		yr.Regions = resultDomains(y.Regions)
+		yr.Within = resultDomains(y.Within)
+		yr.Geography = y.Geography
 		data.Years = append(data.Years, yr)
 	}
 	return data, nil

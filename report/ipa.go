@@ -33,14 +33,7 @@ var ipaMessages = map[string]msg{
 	"quad.overkill":     {"Có thể vượt mức cần thiết", "Possible overkill"},
 }
 
-func init() {
-	for k, v := range ipaMessages {
-		if _, dup := messages[k]; dup {
-			panic("report: message " + k + " defined twice")
-		}
-		messages[k] = v
-	}
-}
+func init() { addMessages(ipaMessages) }
 
 // quadrants in the order the report lists them.
 var quadrants = []index.Quadrant{index.QuadrantFixFirst, index.QuadrantKeepUp, index.QuadrantLowPriority, index.QuadrantOverkill}

@@ -261,3 +261,14 @@ func (l Lang) indexLabel(q *index.Questionnaire, kind, id string) string {
 	}
 	return id
 }
+
+// addMessages merges the texts of one part of the report into messages; a
+// key defined twice panics (a bug).
+func addMessages(m map[string]msg) {
+	for k, v := range m {
+		if _, dup := messages[k]; dup {
+			panic("report: message " + k + " defined twice")
+		}
+		messages[k] = v
+	}
+}

@@ -38,7 +38,12 @@ func provinceDomains(data *Data) (*provinceMap, bool) {
 	if first == provinces.Geo2025 {
 		other = provinces.Geo1997
 	}
-	for _, g := range []provinces.Geography{first, other} {
+	geos := []provinces.Geography{first, other}
+	if g := provinces.Geography(y.Geography); g == provinces.Geo1997 || g == provinces.Geo2025 {
+		// Known: the 34 names of 2025 are names of the 63 too.
+		geos = []provinces.Geography{g}
+	}
+	for _, g := range geos {
 		m := &provinceMap{geo: g}
 		seen := map[string]bool{}
 		for _, d := range y.Domains {

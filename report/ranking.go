@@ -301,11 +301,4 @@ var rankingMessages = map[string]msg{
 	"rt.index_header": {"Chỉ số (%)", "Index (%)"},
 }
 
-func init() {
-	for k, v := range rankingMessages {
-		if _, dup := messages[k]; dup {
-			panic("report: message " + k + " defined twice")
-		}
-		messages[k] = v
-	}
-}
+func init() { addMessages(rankingMessages) }

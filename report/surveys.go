@@ -9,6 +9,7 @@ import (
 
 	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/index/ballot"
+	"github.com/sipas-go/sipas/internal/provinces"
 	"github.com/sipas-go/sipas/sampling"
 	"github.com/sipas-go/sipas/weighting"
 )
@@ -44,6 +45,10 @@ type SurveyOptions struct {
 	// Crosswalk are the province geography of the report, Compare the
 	// correction of the changes and the rank simulation.
 	Trend index.TrendOptions
+	// Within, when set, names a second domain column (e.g. "unit") that
+	// the province reports break each province down by (Year.Within); only
+	// used when the domain column is the province column.
+	Within string
 	// Title and Alpha are those of BuildOptions.
 	Title string
 	Alpha float64
@@ -57,7 +62,11 @@ type SurveyOptions struct {
 //     changes, ranks with confidence sets and tiers;
 //  2. index.ImportancePerformanceOf: each year's importance–performance of
 //     the criteria by the same domains;
-//  3. FromYears with the trend rows and the data-quality inputs.
+//  3. when the domains are provinces, index.Compute of each year by the
+//     socio-economic region of the province (Year.Regions) and, with
+//     SurveyOptions.Within, by the province and that column (Year.Within),
+//     for the province reports;
+//  4. FromYears with the trend rows and the data-quality inputs.
 //
 // Write the result with WriteDir (or WriteHTML, Tables, Figures). ctx is
 // checked between years; a cancelled context returns its error. Errors
@@ -102,6 +111,7 @@ func FromSurveys(ctx context.Context, surveys []Survey, opt *SurveyOptions) (*Da
 		}
 		s := byYear[yr.Year]
 		ballots := s.Ballots
+		var regions, within *index.Result
 		if slices.Contains(o.Trend.Index.By, provCol) {
 			// The domains of the importance–performance are those of the
 			// trend rows: province names in the report's geography.
@@ -111,13 +121,27 @@ func FromSurveys(ctx context.Context, surveys []Survey, opt *SurveyOptions) (*Da
 			}
 			defer mapped.Release()
 			ballots = mapped
+			// The regions of the provinces, for the province reports.
+			regions, err = regionIndices(ctx, s.Design, ballots, provCol, provinces.Geography(yr.Geography), yr.Index.Questionnaire, o.Trend.Index)
+			if err != nil {
+				return nil, fmt.Errorf("year %d: %w", yr.Year, err)
+			}
+			if o.Within != "" {
+				wopt := o.Trend.Index
+				wopt.By, wopt.VsNation, wopt.NoExpectations = []string{provCol, o.Within}, false, true
+				within, err = index.Compute(ctx, s.Design, ballots, yr.Index.Questionnaire, &wopt)
+				if err != nil {
+					return nil, fmt.Errorf("year %d: %w", yr.Year, err)
+				}
+			}
 		}
 		ipa, err := index.ImportancePerformanceOf(ctx, s.Design, ballots, yr.Index.Questionnaire, &o.Trend.Index)
 		if err != nil {
 			return nil, fmt.Errorf("year %d: %w", yr.Year, err)
 		}
 		inputs = append(inputs, YearInput{Year: yr.Year, Result: yr.Index, Validation: s.Validation,
-			Nonresponse: s.Nonresponse, Weighting: s.Weighting, Issued: s.Issued, Returned: s.Returned, Quality: s.Quality, IPA: ipa, Fieldwork: s.Fieldwork})
+			Nonresponse: s.Nonresponse, Weighting: s.Weighting, Issued: s.Issued, Returned: s.Returned, Quality: s.Quality, IPA: ipa, Fieldwork: s.Fieldwork,
+			Regions: regions, Within: within, Geography: yr.Geography})
 	}
 	return FromYears(inputs, &BuildOptions{By: o.Trend.Index.By[0], Trend: tr.Rows,
 		TrendOptions: &o.Trend.Compare, Title: o.Title, Alpha: o.Alpha})

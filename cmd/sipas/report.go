@@ -15,7 +15,7 @@ import (
 func init() {
 	c := &command{
 		name:    "report",
-		usage:   "--in FILE [--in FILE ..] [design flags] [--by COL] --out DIR [--lang vi|en] [--year-col year] [--questionnaire Q] [--adjust holm|bh|none] [--geography auto|2025|1997] [--crosswalk FILE] [--excluded FILE ..]",
+		usage:   "--in FILE [--in FILE ..] [design flags] [--by COL] [--province NAME | --all-provinces] --out DIR [--lang vi|en] [--year-col year] [--questionnaire Q] [--adjust holm|bh|none] [--geography auto|2025|1997] [--crosswalk FILE] [--excluded FILE ..]",
 		summary: "self-contained offline HTML report with charts and tables",
 	}
 	c.run = func(e *env, args []string) error { return runReport(e, c, args) }
@@ -50,6 +50,7 @@ func runReport(e *env, c *command, args []string) error {
 	adjust := fs.String("adjust", "holm", "multiple-comparison correction of the significance of changes across domains: none, holm or bh")
 	draws := fs.Int("draws", 10000, "draws of the rank simulation (seeded by --seed: PCG(seed, 0))")
 	gf := addGeoFlags(fs)
+	pf := addProvinceReportFlags(fs)
 	var excl listFlag
 	fs.Var(&excl, "excluded", "excluded table of sipas validate --excluded, for the data-quality section when --in is CSV; repeat it, one per --in in the same order (overrides the sipas.validation metadata of a Parquet or Arrow --in)")
 	if err := parseFlags(e, c, fs, args); err != nil {
@@ -84,6 +85,9 @@ func runReport(e *env, c *command, args []string) error {
 	if *by == "" {
 		return usagef("--by: give a column name (default province)")
 	}
+	if err := pf.check(); err != nil {
+		return err
+	}
 	adj, err := rank.ParseAdjustment(*adjust)
 	if err != nil {
 		return usagef("--adjust: %q is not one of none, holm, bh", *adjust)
@@ -107,6 +111,9 @@ func runReport(e *env, c *command, args []string) error {
 	if err := df.recordedWeight(e, ins, spec, &runNotes{}); err != nil {
 		return err
 	}
+	// The province reports rank the provinces and break each one down by
+	// --by when it names another column.
+	domCol, within := pf.columns(*by)
 	byYear := yearSet{}
 	defer byYear.release()
 	for _, in := range ins {
@@ -116,7 +123,7 @@ func runReport(e *env, c *command, args []string) error {
 		}
 		opts := []arrowio.Option{arrowio.WithStdin(e.stdin)}
 		if spec.RepWeightsPrefix == "" && df.weighting == "" {
-			cols := append(append(df.columns(), q.Columns()...), *by)
+			cols := append(append(df.columns(), q.Columns()...), *by, domCol)
 			cols = append(cols, presentOf(in, q.ExpectationColumns())...)
 			if hasYear {
 				cols = append(cols, *yearCol)
@@ -141,6 +148,9 @@ func runReport(e *env, c *command, args []string) error {
 		if yd := byYear[y]; len(yd.rec.Schema().FieldIndices(*by)) == 0 {
 			return badInput(fmt.Errorf("%s: no column %q for --by", yd.file, *by))
 		}
+		if yd := byYear[y]; len(yd.rec.Schema().FieldIndices(domCol)) == 0 {
+			return badInput(fmt.Errorf("%s: no column %q: the province reports need each ballot's province", yd.file, domCol))
+		}
 	}
 	tyears, release, err := byYear.designs(e.ctx, df, spec, years, nil)
 	if err != nil {
@@ -156,8 +166,8 @@ func runReport(e *env, c *command, args []string) error {
 		}
 		surveys = append(surveys, report.Survey{Year: ty.Year, Design: ty.Design, Ballots: ty.Ballots, Quality: qual, Weighting: df.wspec})
 	}
-	iopt := index.Options{By: []string{*by}, Score: sc, CI: ci, Level: level, DF: df.dfr}
-	data, err := report.FromSurveys(e.ctx, surveys, &report.SurveyOptions{Questionnaire: q,
+	iopt := index.Options{By: []string{domCol}, Score: sc, CI: ci, Level: level, DF: df.dfr}
+	data, err := report.FromSurveys(e.ctx, surveys, &report.SurveyOptions{Questionnaire: q, Within: within,
 		Trend: index.TrendOptions{Index: iopt, Geography: geo, Crosswalk: cw,
 			Compare: index.CompareOptions{Adjust: adj, Rank: rank.Options{Draws: *draws, Rand: rand.New(rand.NewPCG(df.seed, 0))}}}})
 	if err != nil {
@@ -168,6 +178,9 @@ func runReport(e *env, c *command, args []string) error {
 	}
 	if err := e.ctx.Err(); err != nil {
 		return err // interrupted: write nothing
+	}
+	if pf.set() {
+		return pf.write(e, data, *out, &report.Options{Lang: lg}, yearsText(years))
 	}
 	if err := report.WriteDir(*out, data, &report.Options{Lang: lg}); err != nil {
 		return err
