@@ -31,17 +31,39 @@ func WriteDir(dir string, data *Data, opt *Options) error {
 			return err
 		}
 	}
-	// tables/*.csv are machine-readable (decimal point, no thousands
-	// separator); a Vietnamese report also gets their twin in Vietnamese
-	// number format, tables/vi/*.csv (Table.Formatted).
-	vi := opt.lang() == LangVI
+	if err := writeTables(dir, Tables(data, opt), opt.lang()); err != nil {
+		return err
+	}
+	if opt == nil || !opt.NoPrint {
+		// The figures are independent: draw them on every core (the
+		// 300 dpi rasterisation is most of WriteDir's time).
+		figs := Figures(data, opt)
+		if err := writeFigures(dir, figs); err != nil {
+			return err
+		}
+		if err := fsutil.WriteAtomic(filepath.Join(dir, "report.pdf"), nil, func(w io.Writer) error {
+			return writePDF(w, data, opt, figs)
+		}); err != nil {
+			return err
+		}
+	}
+	return fsutil.WriteAtomic(filepath.Join(dir, "index.html"), nil, func(w io.Writer) error {
+		return WriteHTML(w, data, opt)
+	})
+}
+
+// writeTables writes each table as dir/tables/NAME.csv, machine-readable
+// (decimal point, no thousands separator), and for a Vietnamese report its
+// twin in Vietnamese number format as dir/tables/vi/NAME.csv
+// (Table.Formatted), each file atomically.
+func writeTables(dir string, tables []Table, l Lang) error {
+	vi := l == LangVI
 	if vi {
 		if err := os.MkdirAll(filepath.Join(dir, "tables", "vi"), 0o755); err != nil {
 			return err
 		}
 	}
-	for _, t := range Tables(data, opt) {
-		t := t
+	for _, t := range tables {
 		if err := fsutil.WriteAtomic(filepath.Join(dir, "tables", t.Name+".csv"), nil, func(w io.Writer) error {
 			return WriteCSV(w, t)
 		}); err != nil {
@@ -55,43 +77,42 @@ func WriteDir(dir string, data *Data, opt *Options) error {
 			}
 		}
 	}
-	if opt == nil || !opt.NoPrint {
-		// The figures are independent: draw them on every core (the
-		// 300 dpi rasterisation is most of WriteDir's time).
-		figs := Figures(data, opt)
-		errs := make([]error, len(figs))
-		next := make(chan int)
-		var wg sync.WaitGroup
-		for range min(runtime.GOMAXPROCS(0), len(figs)) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range next {
-					f := figs[i]
-					errs[i] = fsutil.WriteAtomic(filepath.Join(dir, "charts", f.Name+".png"), nil, func(w io.Writer) error {
-						return f.WritePNG(w, PrintDPI)
-					})
-					if errs[i] == nil {
-						errs[i] = fsutil.WriteAtomic(filepath.Join(dir, "charts", f.Name+".svg"), nil, f.WriteSVG)
-					}
-				}
-			}()
-		}
-		for i := range figs {
-			next <- i
-		}
-		close(next)
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
-			return err
-		}
-		if err := fsutil.WriteAtomic(filepath.Join(dir, "report.pdf"), nil, func(w io.Writer) error {
-			return writePDF(w, data, opt, figs)
+	return nil
+}
+
+// writeFigures writes each figure as dir/charts/NAME.png (PrintDPI) and
+// .svg, atomically, on every core.
+func writeFigures(dir string, figs []Figure) error {
+	return parallel(len(figs), func(i int) error {
+		f := figs[i]
+		if err := fsutil.WriteAtomic(filepath.Join(dir, "charts", f.Name+".png"), nil, func(w io.Writer) error {
+			return f.WritePNG(w, PrintDPI)
 		}); err != nil {
 			return err
 		}
-	}
-	return fsutil.WriteAtomic(filepath.Join(dir, "index.html"), nil, func(w io.Writer) error {
-		return WriteHTML(w, data, opt)
+		return fsutil.WriteAtomic(filepath.Join(dir, "charts", f.Name+".svg"), nil, f.WriteSVG)
 	})
+}
+
+// parallel runs fn(0), …, fn(n-1) on GOMAXPROCS goroutines and returns
+// their errors joined.
+func parallel(n int, fn func(i int) error) error {
+	errs := make([]error, n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				errs[i] = fn(i)
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return errors.Join(errs...)
 }

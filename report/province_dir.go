@@ -1,15 +1,12 @@
 package report
 
 import (
-	"errors"
 	"image/color"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
-	"sync"
 
 	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/internal/fsutil"
@@ -191,23 +188,12 @@ func WriteProvinceDir(dir string, p *ProvinceReport, opt *Options) error {
 			return err
 		}
 	}
-	for _, t := range ProvinceTables(p, opt) {
-		if err := fsutil.WriteAtomic(filepath.Join(dir, "tables", t.Name+".csv"), nil, func(w io.Writer) error {
-			return WriteCSV(w, t)
-		}); err != nil {
-			return err
-		}
+	if err := writeTables(dir, ProvinceTables(p, opt), opt.lang()); err != nil {
+		return err
 	}
 	if print {
-		for _, f := range ProvinceFigures(p, opt) {
-			if err := fsutil.WriteAtomic(filepath.Join(dir, "charts", f.Name+".png"), nil, func(w io.Writer) error {
-				return f.WritePNG(w, PrintDPI)
-			}); err != nil {
-				return err
-			}
-			if err := fsutil.WriteAtomic(filepath.Join(dir, "charts", f.Name+".svg"), nil, f.WriteSVG); err != nil {
-				return err
-			}
+		if err := writeFigures(dir, ProvinceFigures(p, opt)); err != nil {
+			return err
 		}
 	}
 	return fsutil.WriteAtomic(filepath.Join(dir, "index.html"), nil, func(w io.Writer) error {
@@ -235,24 +221,10 @@ func WriteProvincesDir(dir string, data *Data, opt *Options) ([]string, error) {
 		used[p.Folder]++
 		folders[i] = f
 	}
-	errs := make([]error, len(ps))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(ps)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				errs[i] = WriteProvinceDir(filepath.Join(dir, folders[i]), ps[i], opt)
-			}
-		}()
-	}
-	for i := range ps {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	return folders, errors.Join(errs...)
+	err := parallel(len(ps), func(i int) error {
+		return WriteProvinceDir(filepath.Join(dir, folders[i]), ps[i], opt)
+	})
+	return folders, err
 }
 
 // groupSeries is one series of a grouped interval figure.

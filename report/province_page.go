@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/sipas-go/sipas/index"
-	"github.com/sipas-go/sipas/index/rank"
 )
 
 // The province report's page: the national page's style and chart script
@@ -286,14 +285,10 @@ func buildProvincePage(p *ProvinceReport, opt *Options) *provincePage {
 // changeNote says what the arrows of the province's changes mean and
 // which correction decided them.
 func (l Lang) changeNote(adjust string) string {
-	a, err := rank.ParseAdjustment(adjust)
-	switch {
-	case adjust == "" || (err == nil && a == rank.AdjustNone):
-		return l.text("pr.changes_none")
-	case err != nil:
-		return l.textf("pr.changes", adjust)
+	if name, ok := l.adjustName(adjust); ok {
+		return l.textf("pr.changes", name)
 	}
-	return l.textf("pr.changes", l.text("adjust."+a.String()))
+	return l.text("pr.changes_none")
 }
 
 // yearText is the year as text ("" for a survey of unknown year).
@@ -427,26 +422,25 @@ var provinceTemplate = func() *template.Template {
 // provinceMessages are the texts of the province report, merged into
 // messages at init.
 var provinceMessages = map[string]msg{
-	"pr.title":          {"Chỉ số SIPAS của %s", "SIPAS of %s"},
-	"pr.region":         {"Vùng kinh tế – xã hội", "Socio-economic region"},
-	"pr.region_of":      {"Vùng %s", "Region: %s"},
-	"pr.region_short":   {"Vùng", "Region"},
-	"pr.compare":        {"%s so với vùng và cả nước", "%s against its region and the nation"},
-	"pr.sec.compare":    {"So với vùng và cả nước", "Against the region and the nation"},
-	"pr.sec.ranks":      {"Xếp hạng qua các năm", "Rank across the years"},
-	"pr.sec.criteria":   {"Các tiêu chí so với cả nước", "The criteria against the nation"},
-	"pr.rank_of":        {"%d/%d", "%d of %d"},
-	"pr.ranked":         {"Số tỉnh được xếp hạng", "Provinces ranked"},
-	"pr.diff":           {"Chênh lệch", "Difference"},
-	"pr.standing":       {"Đánh giá", "Standing"},
-	"pr.strength":       {"Điểm mạnh", "Strength"},
-	"pr.weakness":       {"Điểm yếu", "Weakness"},
-	"pr.fix_first":      {"Ưu tiên cải thiện trước (phân tích tầm quan trọng – mức độ hài lòng)", "What to fix first (importance–performance analysis)"},
-	"pr.none":           {"Không có.", "None."},
-	"pr.changes":        {"▲/▼: SIPAS tăng/giảm có ý nghĩa thống kê so với năm trước sau hiệu chỉnh so sánh bội %s giữa các tỉnh; thay đổi không có dấu là không có ý nghĩa thống kê.", "▲/▼: SIPAS significantly up/down against the previous year after the %s across provinces; a change without a mark is not significant."},
-	"pr.changes_none":   {"▲/▼: SIPAS tăng/giảm có ý nghĩa thống kê so với năm trước (không hiệu chỉnh so sánh bội); thay đổi không có dấu là không có ý nghĩa thống kê.", "▲/▼: SIPAS significantly up/down against the previous year (no multiple-comparison correction); a change without a mark is not significant."},
-	"pr.print_compare":  {"%s so với vùng và cả nước%s", "%s against its region and the nation%s"},
-	"pr.print_criteria": {"Các tiêu chí: %s%s", "The criteria: %s%s"},
+	"pr.title":         {"Chỉ số SIPAS của %s", "SIPAS of %s"},
+	"pr.region":        {"Vùng kinh tế – xã hội", "Socio-economic region"},
+	"pr.region_of":     {"Vùng %s", "Region: %s"},
+	"pr.region_short":  {"Vùng", "Region"},
+	"pr.compare":       {"%s so với vùng và cả nước", "%s against its region and the nation"},
+	"pr.sec.compare":   {"So với vùng và cả nước", "Against the region and the nation"},
+	"pr.sec.ranks":     {"Xếp hạng qua các năm", "Rank across the years"},
+	"pr.sec.criteria":  {"Các tiêu chí so với cả nước", "The criteria against the nation"},
+	"pr.rank_of":       {"%d/%d", "%d of %d"},
+	"pr.ranked":        {"Số tỉnh được xếp hạng", "Provinces ranked"},
+	"pr.diff":          {"Chênh lệch", "Difference"},
+	"pr.standing":      {"Đánh giá", "Standing"},
+	"pr.strength":      {"Điểm mạnh", "Strength"},
+	"pr.weakness":      {"Điểm yếu", "Weakness"},
+	"pr.fix_first":     {"Ưu tiên cải thiện trước (phân tích tầm quan trọng – mức độ hài lòng)", "What to fix first (importance–performance analysis)"},
+	"pr.none":          {"Không có.", "None."},
+	"pr.changes":       {"▲/▼: SIPAS tăng/giảm có ý nghĩa thống kê so với năm trước sau hiệu chỉnh so sánh bội %s giữa các tỉnh; thay đổi không có dấu là không có ý nghĩa thống kê.", "▲/▼: SIPAS significantly up/down against the previous year after the %s across provinces; a change without a mark is not significant."},
+	"pr.changes_none":  {"▲/▼: SIPAS tăng/giảm có ý nghĩa thống kê so với năm trước (không hiệu chỉnh so sánh bội); thay đổi không có dấu là không có ý nghĩa thống kê.", "▲/▼: SIPAS significantly up/down against the previous year (no multiple-comparison correction); a change without a mark is not significant."},
+	"pr.print_compare": {"%s so với vùng và cả nước%s", "%s against its region and the nation%s"},
 }
 
 func init() { addMessages(provinceMessages) }

@@ -205,14 +205,24 @@ func (l Lang) rankingNote(adjust string, prev int) string {
 	if prev == 0 {
 		return l.text("rt.note_one")
 	}
+	if name, ok := l.adjustName(adjust); ok {
+		return l.textf("rt.note", prev, name)
+	}
+	return l.textf("rt.note_none", prev)
+}
+
+// adjustName is the name of a multiple-comparison correction (the
+// spelling of rank.ParseAdjustment) in the language, and false when there
+// was none.
+func (l Lang) adjustName(adjust string) (string, bool) {
 	a, err := rank.ParseAdjustment(adjust)
 	switch {
 	case adjust == "" || (err == nil && a == rank.AdjustNone):
-		return l.textf("rt.note_none", prev)
+		return "", false
 	case err != nil:
-		return l.textf("rt.note", prev, adjust)
+		return adjust, true
 	}
-	return l.textf("rt.note", prev, l.text("adjust."+a.String()))
+	return l.text("adjust." + a.String()), true
 }
 
 // rankingTableCSV is the "ranking_table" of Tables: the cells of the
