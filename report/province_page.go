@@ -149,11 +149,7 @@ func buildProvincePage(p *ProvinceReport, opt *Options) *provincePage {
 		}
 		pg.Ranks = append(pg.Ranks, r)
 	}
-	adjust := ""
-	if data.Compare != nil {
-		adjust = data.Compare.Adjust.String()
-	}
-	pg.RanksNote = l.changeNote(adjust)
+	pg.RanksNote = l.changeNote(data.adjustment())
 	if len(years) > 1 {
 		var x []string
 		v := [][]float64{{}, {}, {}}

@@ -191,11 +191,7 @@ func rankingCellsOf(l Lang, data *Data) rankingCells {
 		c.Tiers = append(c.Tiers, r.Tier)
 		c.Dirs = append(c.Dirs, r.Direction)
 	}
-	adjust := ""
-	if data.Compare != nil {
-		adjust = data.Compare.Adjust.String()
-	}
-	c.Note = l.rankingNote(adjust, prev)
+	c.Note = l.rankingNote(data.adjustment(), prev)
 	return c
 }
 
@@ -209,6 +205,15 @@ func (l Lang) rankingNote(adjust string, prev int) string {
 		return l.textf("rt.note", prev, name)
 	}
 	return l.textf("rt.note_none", prev)
+}
+
+// adjustment is the multiple-comparison correction of the comparison of
+// the years (rank.Adjustment's spelling); "" when there was none.
+func (d *Data) adjustment() string {
+	if d.Compare == nil {
+		return ""
+	}
+	return d.Compare.Adjust.String()
 }
 
 // adjustName is the name of a multiple-comparison correction (the
