@@ -148,15 +148,7 @@ func ProvincesIn(rec arrow.RecordBatch, col string, year int, target Geography, 
 	}
 	arr := b.NewArray()
 	defer arr.Release()
-	cols := make([]arrow.Array, rec.NumCols())
-	fields := make([]arrow.Field, rec.NumCols())
-	for j := range cols {
-		cols[j], fields[j] = rec.Column(j), rec.Schema().Field(j)
-	}
-	cols[idx[0]] = arr
-	fields[idx[0]] = arrow.Field{Name: col, Type: arrow.BinaryTypes.String, Nullable: true}
-	md := rec.Schema().Metadata()
-	return array.NewRecordBatch(arrow.NewSchema(fields, &md), cols, rec.NumRows()), nil
+	return withColumn(rec, idx[0], arr), nil
 }
 
 // Crosswalk maps the canonical names of the 63 provinces of 1997–2024 to
@@ -198,12 +190,9 @@ func LoadCrosswalk(path string) (Crosswalk, error) {
 // errors.
 func ParseCrosswalk(r io.Reader, name string) (Crosswalk, error) {
 	cr := csv.NewReader(r)
-	head, err := cr.Read()
+	head, err := csvHeader(cr)
 	if err != nil {
 		return nil, fmt.Errorf("%s: crosswalk header: %w", name, err)
-	}
-	for i := range head {
-		head[i] = strings.TrimPrefix(strings.TrimSpace(head[i]), "\ufeff")
 	}
 	oi, ni := slices.Index(head, "name"), slices.Index(head, "province_2025")
 	if oi < 0 || ni < 0 {

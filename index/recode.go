@@ -37,12 +37,9 @@ func LoadAliases(path string) (Aliases, error) {
 	}
 	defer f.Close()
 	cr := csv.NewReader(f)
-	head, err := cr.Read()
+	head, err := csvHeader(cr)
 	if err != nil {
 		return nil, fmt.Errorf("%s: aliases header: %w", path, err)
-	}
-	for i := range head {
-		head[i] = strings.TrimPrefix(strings.TrimSpace(head[i]), "\ufeff")
 	}
 	ai, pi := slices.Index(head, "alias"), slices.Index(head, "province")
 	if ai < 0 || pi < 0 {
@@ -182,13 +179,33 @@ func CanonicalProvinces(rec arrow.RecordBatch, col string, read func(string) (st
 	})
 	arr := b.NewArray()
 	defer arr.Release()
+	return withColumn(rec, idx[0], arr), recodes, nil
+}
+
+// withColumn returns a copy of rec whose column j is the string array arr
+// (same name, nullable); the other columns are shared. The caller
+// releases the result.
+func withColumn(rec arrow.RecordBatch, j int, arr arrow.Array) arrow.RecordBatch {
 	cols := make([]arrow.Array, rec.NumCols())
 	fields := make([]arrow.Field, rec.NumCols())
-	for j := range cols {
-		cols[j], fields[j] = rec.Column(j), rec.Schema().Field(j)
+	for k := range cols {
+		cols[k], fields[k] = rec.Column(k), rec.Schema().Field(k)
 	}
-	cols[idx[0]] = arr
-	fields[idx[0]] = arrow.Field{Name: col, Type: arrow.BinaryTypes.String, Nullable: true}
+	cols[j] = arr
+	fields[j] = arrow.Field{Name: fields[j].Name, Type: arr.DataType(), Nullable: true}
 	md := rec.Schema().Metadata()
-	return array.NewRecordBatch(arrow.NewSchema(fields, &md), cols, rec.NumRows()), recodes, nil
+	return array.NewRecordBatch(arrow.NewSchema(fields, &md), cols, rec.NumRows())
+}
+
+// csvHeader reads the header line of cr, its names trimmed of spaces and
+// of the byte-order mark spreadsheets write.
+func csvHeader(cr *csv.Reader) ([]string, error) {
+	head, err := cr.Read()
+	if err != nil {
+		return nil, err
+	}
+	for i := range head {
+		head[i] = strings.TrimPrefix(strings.TrimSpace(head[i]), "\ufeff")
+	}
+	return head, nil
 }
