@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -47,5 +49,21 @@ func TestDuplicateIDsNFC(t *testing.T) {
 	code, stdout, stderr := vtRun(t, "", "validate", "--in", in, "--out", filepath.Join(dir, "c.csv"), "--excluded", filepath.Join(dir, "x.csv"))
 	if code != 0 || !strings.Contains(stdout, "duplicate_ballot_id") {
 		t.Errorf("exit %d, stdout %q, stderr %q; want the second id a duplicate", code, stdout, stderr)
+	}
+}
+
+// TestHeaderNearMiss: a province column headed "PROVINCE", or with a
+// zero-width character in its name, is refused by name (validate used to
+// skip every province check without a word).
+func TestHeaderNearMiss(t *testing.T) {
+	dir := t.TempDir()
+	for _, h := range []string{"PROVINCE", "prov\u200bince", "Province"} {
+		in := vtBallots(t, dir, "b.csv", "B1|Atlantis|"+good)
+		b, _ := os.ReadFile(in)
+		in = writeFile(t, dir, "h.csv", strings.Replace(string(b), ",province,", ","+h+",", 1))
+		code, _, stderr := vtRun(t, "", "validate", "--in", in, "--out", filepath.Join(dir, "c.csv"), "--excluded", filepath.Join(dir, "x.csv"))
+		if code != 2 || !strings.Contains(stderr, fmt.Sprintf("%q", h)) || !strings.Contains(stderr, "--province-col") {
+			t.Errorf("header %q: exit %d, stderr %q; want 2 naming it", h, code, stderr)
+		}
 	}
 }

@@ -82,6 +82,9 @@ func runValidate(e *env, c *command, args []string) error {
 		return readError(err)
 	}
 	defer rec.Release()
+	if err := nearMiss(rec.Schema(), *provCol, "--province-col"); err != nil {
+		return badInput(fmt.Errorf("%s: %w", displayName(*in), err))
+	}
 
 	opt := ballot.ValidateOptions{Questionnaire: q, IDColumn: *idCol, ProvinceColumn: *provCol, RequireProvince: *requireProv}
 	if *failedPath != "" {
