@@ -42,10 +42,13 @@ func TestFormatOf(t *testing.T) {
 			t.Errorf("FormatOf(%q) = %v, %v; want %v", tc.path, got, err, tc.want)
 		}
 	}
-	_, err := FormatOf("ballots.xlsx")
-	want := `ballots.xlsx: unsupported extension ".xlsx"; use .csv (CSV), .parquet (Parquet), .arrow or .feather (Arrow IPC file), .arrows or .ipc (Arrow IPC stream), or "-" for CSV on stdin/stdout`
+	if got, err := FormatOf("Book.XLSX"); err != nil || got != XLSX {
+		t.Errorf("FormatOf(Book.XLSX) = %v, %v", got, err)
+	}
+	_, err := FormatOf("ballots.ods")
+	want := `ballots.ods: unsupported extension ".ods"; use .csv (CSV), .parquet (Parquet), .arrow or .feather (Arrow IPC file), .arrows or .ipc (Arrow IPC stream), .xlsx (Excel workbook), or "-" for CSV on stdin/stdout`
 	if err == nil || err.Error() != want || !errors.Is(err, ErrFormat) {
-		t.Errorf("xlsx: %v", err)
+		t.Errorf("ods: %v", err)
 	}
 	if _, err := FormatOf("ballots"); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "no extension") {
 		t.Errorf("no ext: %v", err)

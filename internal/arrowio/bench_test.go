@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -187,4 +189,78 @@ func BenchmarkWriteParquet(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkReadXLSXvsCSV reads 100 000 ballots × 30 columns from an Excel
+// workbook and from CSV with the same content, in the same run, and
+// reports the seconds of each read and their ratio (xlsx/csv).
+func BenchmarkReadXLSXvsCSV(b *testing.B) {
+	const n = 100_000
+	dir := b.TempDir()
+	batches := ballotBatches(n, 3)
+	mem := memory.NewGoAllocator()
+	var wide []arrow.RecordBatch
+	for _, rec := range batches {
+		m := int(rec.NumRows())
+		db, tb := array.NewStringBuilder(mem), array.NewStringBuilder(mem)
+		for i := 0; i < m; i++ {
+			db.Append("Huyện " + strconv.Itoa(i%37))
+			tb.Append(fmt.Sprintf("2024-%02d-%02d", 1+i%12, 1+i%28))
+		}
+		d, t := db.NewArray(), tb.NewArray()
+		fields := append(rec.Schema().Fields(), arrow.Field{Name: "district", Type: arrow.BinaryTypes.String, Nullable: true},
+			arrow.Field{Name: "interview_date", Type: arrow.BinaryTypes.String, Nullable: true})
+		wide = append(wide, array.NewRecordBatch(arrow.NewSchema(fields, nil), append(rec.Columns(), d, t), rec.NumRows()))
+		d.Release()
+		t.Release()
+		rec.Release()
+	}
+	defer func() {
+		for _, r := range wide {
+			r.Release()
+		}
+	}()
+	schema := wide[0].Schema()
+	if schema.NumFields() != 30 {
+		b.Fatalf("%d columns", schema.NumFields())
+	}
+	x, c := filepath.Join(dir, "b.xlsx"), filepath.Join(dir, "b.csv")
+	if err := Write(x, schema, wide); err != nil {
+		b.Fatal(err)
+	}
+	if err := Write(c, schema, wide); err != nil {
+		b.Fatal(err)
+	}
+	var cx, cc time.Duration // CPU time (user+system) of the process
+	cpu := func() time.Duration {
+		var ru syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	read := func(p string, cpuSum *time.Duration) time.Duration {
+		c0 := cpu()
+		defer func() { *cpuSum += cpu() - c0 }()
+		start := time.Now()
+		rec, err := ReadAll(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rec.NumRows() != n || rec.NumCols() != 30 {
+			b.Fatalf("%s: %d×%d", p, rec.NumRows(), rec.NumCols())
+		}
+		rec.Release()
+		return time.Since(start)
+	}
+	b.ResetTimer()
+	var tx, tc time.Duration
+	for it := 0; it < b.N; it++ {
+		tc += read(c, &cc)
+		tx += read(x, &cx)
+	}
+	b.ReportMetric(tx.Seconds()/float64(b.N), "xlsx-s/op")
+	b.ReportMetric(tc.Seconds()/float64(b.N), "csv-s/op")
+	b.ReportMetric(float64(tx)/float64(tc), "xlsx/csv")
+	b.ReportMetric(cx.Seconds()/float64(b.N), "xlsx-cpu-s/op")
+	b.ReportMetric(cc.Seconds()/float64(b.N), "csv-cpu-s/op")
+	b.ReportMetric(float64(cx)/float64(cc), "xlsx/csv-cpu")
 }

@@ -23,6 +23,7 @@ const (
 	canInt uint8 = 1 << iota
 	canFloat
 	canBool
+	canFloatComma // a number with a decimal comma (or without decimals)
 )
 
 type csvCol struct {
@@ -32,6 +33,9 @@ type csvCol struct {
 	forced bool
 	can    uint8
 	bytes  int64 // total bytes of non-null values (string columns)
+	// the first value with a decimal point and with a decimal comma
+	dotAt, commaAt   int
+	dotVal, commaVal string
 }
 
 type csvReader struct {
@@ -47,23 +51,69 @@ type csvReader struct {
 	cr      *csv.Reader
 	cur     arrow.RecordBatch
 	err     error
+	delim   rune
+	decimal rune // '.' or ','; 0 until the first pass decides
+	skip    int
+	pad     bool
+	padded  []string
 }
 
 // newCSVStream returns a csv.Reader over r that skips a UTF-8 byte-order
 // mark. Fields may span lines inside quotes; CRLF line ends read as LF.
-func newCSVStream(r io.Reader) *csv.Reader {
+// delim 0 detects the delimiter from the first line (see detectDelimiter).
+func newCSVStream(r io.Reader, delim rune) (*csv.Reader, rune) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	if b, err := br.Peek(3); err == nil && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF {
 		br.Discard(3)
 	}
+	if delim == 0 {
+		b, _ := br.Peek(1 << 16)
+		delim = detectDelimiter(b)
+	}
 	cr := csv.NewReader(br)
+	cr.Comma = delim
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
-	return cr
+	return cr, delim
+}
+
+// detectDelimiter returns the one of ',', ';' and tab that occurs most
+// often outside quotes in the first line of b (',' on a tie or when none
+// does).
+func detectDelimiter(b []byte) rune {
+	var n [3]int
+	quoted := false
+	for _, c := range b {
+		if c == '"' {
+			quoted = !quoted
+			continue
+		}
+		if quoted {
+			continue
+		}
+		if c == '\n' {
+			break
+		}
+		switch c {
+		case ',':
+			n[0]++
+		case ';':
+			n[1]++
+		case '\t':
+			n[2]++
+		}
+	}
+	switch {
+	case n[1] > n[0] && n[1] >= n[2]:
+		return ';'
+	case n[2] > n[0] && n[2] > n[1]:
+		return '\t'
+	}
+	return ','
 }
 
 func newCSVReader(f *os.File, name string, cfg *config) (*csvReader, error) {
-	r := &csvReader{name: name, f: f, mem: cfg.mem, batch: cfg.batch}
+	r := &csvReader{name: name, f: f, mem: cfg.mem, batch: cfg.batch, delim: cfg.delim, decimal: cfg.decimal, skip: cfg.skip, pad: cfg.pad}
 	if err := r.scan(cfg); err != nil {
 		return nil, err
 	}
@@ -78,11 +128,35 @@ func newCSVReader(f *os.File, name string, cfg *config) (*csvReader, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, &Error{File: name, Err: err}
 	}
-	r.cr = newCSVStream(f)
-	if _, err := r.cr.Read(); err != nil { // header, checked by scan
-		return nil, r.csvErr(err)
+	r.cr, _ = newCSVStream(f, r.delim)
+	if cfg.header == nil {
+		if _, err := r.cr.Read(); err != nil { // header, checked by scan
+			return nil, r.csvErr(err)
+		}
+	}
+	for i := 0; i < r.skip; i++ {
+		if _, err := r.cr.Read(); err != nil {
+			return nil, r.csvErr(err)
+		}
 	}
 	return r, nil
+}
+
+// record reads the next record, padded to the header's width when the
+// reader pads (a spooled sheet writes rows up to their last value).
+func (r *csvReader) record(cr *csv.Reader) ([]string, error) {
+	rec, err := cr.Read()
+	if err != nil || !r.pad || len(rec) >= r.nfields {
+		if r.pad && len(rec) > r.nfields {
+			rec = rec[:r.nfields]
+		}
+		return rec, err
+	}
+	r.padded = append(r.padded[:0], rec...)
+	for len(r.padded) < r.nfields {
+		r.padded = append(r.padded, "")
+	}
+	return r.padded, nil
 }
 
 // csvErr turns an error of encoding/csv into an *Error with its line.
@@ -104,13 +178,26 @@ func (r *csvReader) scan(cfg *config) error {
 	if n, _ := r.f.ReadAt(bom[:], 0); n == 2 && (bom == [2]byte{0xFF, 0xFE} || bom == [2]byte{0xFE, 0xFF}) {
 		return &Error{File: r.name, Err: because(ErrCorrupt, "file is UTF-16 text; save it as CSV UTF-8")}
 	}
-	cr := newCSVStream(r.f)
-	head, err := cr.Read()
-	if err == io.EOF {
-		return &Error{File: r.name, Err: because(ErrEmpty, "file is empty (expected a header row with column names)")}
+	cr, delim := newCSVStream(r.f, r.delim)
+	r.delim = delim
+	if r.decimal == 0 && delim == ',' {
+		r.decimal = '.'
 	}
-	if err != nil {
-		return r.csvErr(err)
+	head := cfg.header
+	if head == nil {
+		var err error
+		head, err = cr.Read()
+		if err == io.EOF {
+			return &Error{File: r.name, Err: because(ErrEmpty, "file is empty (expected a header row with column names)")}
+		}
+		if err != nil {
+			return r.csvErr(err)
+		}
+	}
+	for i := 0; i < r.skip; i++ {
+		if _, err := cr.Read(); err != nil {
+			return r.csvErr(err)
+		}
 	}
 	names := make([]string, len(head))
 	seen := make(map[string]int, len(head))
@@ -141,7 +228,7 @@ func (r *csvReader) scan(cfg *config) error {
 	}
 	r.cols = make([]*csvCol, len(sel))
 	for k, i := range sel {
-		c := &csvCol{name: names[i], src: i, can: canInt | canFloat | canBool}
+		c := &csvCol{name: names[i], src: i, can: canInt | canFloat | canBool | canFloatComma}
 		if t, ok := cfg.types[c.name]; ok && t != nil {
 			if !csvTypeSupported(t) {
 				panic(fmt.Sprintf("arrowio: WithTypes: column %q: type %s is not supported for CSV", c.name, t))
@@ -151,7 +238,7 @@ func (r *csvReader) scan(cfg *config) error {
 		r.cols[k] = c
 	}
 	for {
-		rec, err := cr.Read()
+		rec, err := r.record(cr)
 		if err == io.EOF {
 			break
 		}
@@ -161,7 +248,7 @@ func (r *csvReader) scan(cfg *config) error {
 		r.rows++
 		if len(rec) != r.nfields {
 			line, _ := cr.FieldPos(0)
-			return &Error{File: r.name, Line: line, Err: because(ErrRagged, "has %d fields but the header has %d (check for a missing or extra comma, or an unquoted comma inside a value)", len(rec), r.nfields)}
+			return &Error{File: r.name, Line: line, Err: because(ErrRagged, "has %d fields but the header has %d (check for a missing or extra %s, or an unquoted %[3]s inside a value)", len(rec), r.nfields, delimName(r.delim))}
 		}
 		for _, c := range r.cols {
 			v := rec[c.src]
@@ -170,8 +257,11 @@ func (r *csvReader) scan(cfg *config) error {
 				continue
 			}
 			c.bytes += int64(len(v))
+			if r.decimal != '.' {
+				c.noteDecimal(t, cr, r.decimal)
+			}
 			if c.forced {
-				if err := checkForced(c.typ, t); err != nil {
+				if err := checkForced(c.typ, decimalPoint(t, r.decimal)); err != nil {
 					line, _ := cr.FieldPos(c.src)
 					return &Error{File: r.name, Line: line, Column: c.name, Value: v, Err: err}
 				}
@@ -190,6 +280,13 @@ func (r *csvReader) scan(cfg *config) error {
 			}
 		}
 	}
+	if err := r.decideDecimal(); err != nil {
+		return err
+	}
+	floatBit := canFloat
+	if r.decimal == ',' {
+		floatBit = canFloatComma
+	}
 	for _, c := range r.cols {
 		if c.forced {
 			continue
@@ -199,7 +296,7 @@ func (r *csvReader) scan(cfg *config) error {
 			c.typ = arrow.BinaryTypes.String
 		case c.can&canInt != 0:
 			c.typ = arrow.PrimitiveTypes.Int64
-		case c.can&canFloat != 0:
+		case c.can&floatBit != 0:
 			c.typ = arrow.PrimitiveTypes.Float64
 		case c.can&canBool != 0:
 			c.typ = arrow.FixedWidthTypes.Boolean
@@ -238,7 +335,7 @@ func classify(s string) uint8 {
 	}
 	switch s {
 	case "NaN", "Inf", "+Inf", "-Inf":
-		return canFloat
+		return canFloat | canFloatComma
 	}
 	i := 0
 	if s[0] == '+' || s[0] == '-' {
@@ -257,15 +354,17 @@ func classify(s string) uint8 {
 			return 0
 		}
 		if nint <= 18 {
-			return canInt | canFloat
+			return canInt | canFloat | canFloatComma
 		}
 		if _, err := strconv.ParseInt(s, 10, 64); err == nil {
-			return canInt | canFloat
+			return canInt | canFloat | canFloatComma
 		}
 		return 0 // too long for int64: keep as text (an identifier)
 	}
 	nfrac := 0
-	if s[i] == '.' {
+	point := byte(0)
+	if s[i] == '.' || s[i] == ',' {
+		point = s[i]
 		i++
 		fs := i
 		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
@@ -292,7 +391,90 @@ func classify(s string) uint8 {
 	if i != len(s) {
 		return 0
 	}
-	return canFloat
+	switch point {
+	case '.':
+		return canFloat
+	case ',':
+		return canFloatComma
+	}
+	return canFloat | canFloatComma
+}
+
+// noteDecimal records the first value of the column written with a
+// decimal point and with a decimal comma.
+func (c *csvCol) noteDecimal(t string, cr *csv.Reader, decimal rune) {
+	if c.commaAt > 0 && c.dotAt > 0 {
+		return
+	}
+	k := classify(t)
+	switch {
+	case k == canFloat && c.dotAt == 0 && strings.IndexByte(t, '.') >= 0:
+		c.dotAt, _ = cr.FieldPos(c.src)
+		c.dotVal = t
+	case k == canFloatComma && c.commaAt == 0:
+		c.commaAt, _ = cr.FieldPos(c.src)
+		c.commaVal = t
+	}
+}
+
+// decideDecimal settles the decimal separator of a ';' or tab file read
+// without one given: a comma when some numeric column has decimal commas,
+// an error when another has decimal points.
+func (r *csvReader) decideDecimal() error {
+	if r.decimal == '.' {
+		return nil
+	}
+	var dot, comma *csvCol
+	for _, c := range r.cols {
+		numeric := c.forced && isFloatType(c.typ) || !c.forced && c.can&canInt == 0
+		if !numeric {
+			continue
+		}
+		if c.commaAt > 0 && (c.forced || c.can&canFloatComma != 0) && comma == nil {
+			comma = c
+		}
+		if c.dotAt > 0 && (c.forced || c.can&canFloat != 0) && dot == nil {
+			dot = c
+		}
+	}
+	if r.decimal == ',' {
+		if dot != nil && dot.forced {
+			return &Error{File: r.name, Line: dot.dotAt, Column: dot.name, Value: dot.dotVal, Err: because(ErrBadValue, "has a decimal point, but the file's decimal separator is a comma")}
+		}
+		return nil
+	}
+	switch {
+	case dot != nil && comma != nil:
+		return &Error{File: r.name, Line: comma.commaAt, Column: comma.name, Value: comma.commaVal, Err: because(ErrBadValue,
+			"has a decimal comma, but line %d, column %q has a decimal point (%q); the file mixes both: set its decimal separator explicitly", dot.dotAt, dot.name, dot.dotVal)}
+	case comma != nil:
+		r.decimal = ','
+	default:
+		r.decimal = '.'
+	}
+	return nil
+}
+
+func isFloatType(t arrow.DataType) bool {
+	return t.ID() == arrow.FLOAT32 || t.ID() == arrow.FLOAT64
+}
+
+// decimalPoint returns a number written with a decimal comma with a point.
+func decimalPoint(t string, decimal rune) string {
+	if decimal == '.' || strings.IndexByte(t, ',') < 0 {
+		return t
+	}
+	return strings.Replace(t, ",", ".", 1)
+}
+
+func delimName(d rune) string {
+	switch d {
+	case ';':
+		return "semicolon"
+	case '\t':
+		return "tab"
+	}
+	return "comma"
 }
 
 func csvTypeSupported(t arrow.DataType) bool {
@@ -380,7 +562,7 @@ func (r *csvReader) Next() bool {
 		}
 	}()
 	for i := 0; i < n; i++ {
-		rec, err := r.cr.Read()
+		rec, err := r.record(r.cr)
 		if err != nil {
 			r.err = r.csvErr(err)
 			return false
@@ -399,6 +581,8 @@ func (r *csvReader) Next() bool {
 			}
 			if c.typ.ID() == arrow.STRING || c.typ.ID() == arrow.LARGE_STRING {
 				t = v
+			} else if r.decimal == ',' && isFloatType(c.typ) {
+				t = decimalPoint(t, ',')
 			}
 			if err := apps[k](t); err != nil {
 				line, _ := r.cr.FieldPos(c.src)

@@ -1,6 +1,6 @@
 // Package arrowio reads and writes tables as Apache Arrow record batches:
-// CSV, Parquet and Arrow IPC (file and stream), chosen by file extension
-// (see FormatOf); "-" is CSV on stdin/stdout.
+// CSV, Parquet, Arrow IPC (file and stream) and Excel workbooks (.xlsx),
+// chosen by file extension (see FormatOf); "-" is CSV on stdin/stdout.
 //
 // # Reading
 //
@@ -15,8 +15,11 @@
 // metadata.
 //
 // CSV is UTF-8 text with a header row; a byte-order mark and CRLF line ends
-// are accepted, quoted fields may contain commas, quotes and newlines. It is
-// read in two passes. The first checks every row and infers each column's
+// are accepted, quoted fields may contain delimiters, quotes and newlines.
+// The delimiter is ',', ';' or tab, detected from the header line (or
+// WithDelimiter); numbers may have a decimal comma in ';' and tab files
+// (detected, or WithDecimal), as spreadsheets in Vietnamese settings save
+// them. It is read in two passes. The first checks every row and infers each column's
 // type from all its non-empty cells (not from a first block):
 //
 //   - int64 if every cell is an integer without leading zeros that fits in
@@ -32,6 +35,17 @@
 // Without it, a column that is numeric for 10 000 rows and then holds "abc"
 // is a string column: nothing is lost, and Ints or Float64s on it report the
 // row and value that are not numbers.
+//
+// An Excel workbook is read one sheet at a time (the first, or WithSheet)
+// in one streaming pass over its XML: its cells become the text a CSV file
+// would hold (numbers as stored, dates as 2024-03-15 or 2024-03-15
+// 08:30:00, booleans as true/false, formulas as their saved results) and
+// then go through the same inference, typing and errors as CSV. The header
+// is the first non-empty row; cells merged down from it make it span
+// several rows (a group label over the names below it). Empty rows and
+// unnamed empty columns are skipped. A cell holding an error value (#N/A),
+// a formula without a saved result, or data in the sheet's last row (where
+// Excel truncates) is an error naming the cell, e.g. Sheet1!F17.
 //
 // # Errors
 //

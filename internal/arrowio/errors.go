@@ -25,6 +25,8 @@ var (
 	ErrMissingColumn = errors.New("missing column")
 	// ErrType: a column has a type the operation does not accept.
 	ErrType = errors.New("unsupported column type")
+	// ErrMissingSheet: an Excel workbook has no sheet of the requested name.
+	ErrMissingSheet = errors.New("missing sheet")
 )
 
 // Error is a data error with its position. Zero fields are unknown and left
@@ -42,6 +44,8 @@ type Error struct {
 	Line     int
 	Row      int
 	RowGroup int // 1-based Parquet row group
+	Sheet    string
+	Cell     string
 	Column   string
 	Value    string
 	Err      error
@@ -54,6 +58,12 @@ func (e *Error) Error() string {
 	}
 	pos := make([]string, 0, 3)
 	switch {
+	case e.Cell != "":
+		pos = append(pos, sheetRef(e.Sheet)+"!"+e.Cell)
+	case e.Sheet != "" && e.Line > 0:
+		pos = append(pos, fmt.Sprintf("sheet %q, row %d", e.Sheet, e.Line))
+	case e.Sheet != "":
+		pos = append(pos, fmt.Sprintf("sheet %q", e.Sheet))
 	case e.Line > 0:
 		pos = append(pos, fmt.Sprintf("line %d", e.Line))
 	case e.Row > 0:

@@ -1,6 +1,7 @@
 package arrowio
 
 import (
+	"fmt"
 	"io"
 	"os"
 
@@ -27,6 +28,13 @@ type config struct {
 	inputs    []Input
 	groupRows int64          // tests: Parquet row group size (0: ParquetRowGroupRows)
 	groups    func(int) bool // WithRowGroups
+	sheet     string         // WithSheet
+	delim     rune           // WithDelimiter (0: detect)
+	decimal   rune           // WithDecimal (0: detect)
+	// internal, for reading a spooled Excel sheet as CSV:
+	header []string // the column names (the file has no header line)
+	skip   int      // records to skip before the data
+	pad    bool     // short records are padded with empty fields
 }
 
 // Option configures Open, ReadAll and Write.
@@ -100,7 +108,7 @@ func WithBatchSize(n int) Option {
 // WithFormat overrides the format chosen by extension, for example to read
 // an Arrow IPC stream from stdin ("-").
 func WithFormat(f Format) Option {
-	if f < CSV || f > IPCStream {
+	if f < CSV || f > XLSX {
 		panic("arrowio: WithFormat: unknown format")
 	}
 	return func(c *config) { c.format, c.hasFormat = f, true }
@@ -128,3 +136,33 @@ func WithDictionary(cols ...string) Option {
 
 // withRowGroupRows sets the rows per Parquet row group written (tests).
 func withRowGroupRows(n int64) Option { return func(c *config) { c.groupRows = n } }
+
+// WithSheet names the sheet of an Excel workbook to read (default: the
+// first). A name the workbook does not have is an *Error wrapping
+// ErrMissingSheet that lists its sheets. Other formats ignore it.
+func WithSheet(name string) Option { return func(c *config) { c.sheet = name } }
+
+// WithDelimiter sets the field delimiter of CSV input: ',', ';' or '\t'
+// (another rune is a caller bug and panics). By default it is detected
+// from the header line: the one of the three that occurs most often
+// outside quotes, ',' when none does.
+func WithDelimiter(d rune) Option {
+	if d != ',' && d != ';' && d != '\t' {
+		panic(fmt.Sprintf("arrowio: WithDelimiter: %q is not one of ',', ';', tab", d))
+	}
+	return func(c *config) { c.delim = d }
+}
+
+// WithDecimal sets the decimal separator of numbers in CSV input: '.' or
+// ',' (another rune is a caller bug and panics). By default a
+// comma-delimited file uses '.', and a file delimited by ';' or tab uses
+// ',' when some numeric column has decimal commas ("3,5") and '.'
+// otherwise; a file with both is an error wrapping ErrBadValue that points
+// at one value of each. Thousands separators are not read: "1.234,5" is
+// text.
+func WithDecimal(d rune) Option {
+	if d != '.' && d != ',' {
+		panic(fmt.Sprintf("arrowio: WithDecimal: %q is not '.' or ','", d))
+	}
+	return func(c *config) { c.decimal = d }
+}

@@ -68,6 +68,8 @@ func open(path string, cfg *config) (Reader, error) {
 		r, err = newIPCFileReader(f, name, cfg)
 	case IPCStream:
 		r, err = newIPCStreamReader(f, name, cfg)
+	case XLSX:
+		r, err = newXLSXReader(f, name, cfg)
 	}
 	if err != nil {
 		f.Close()

@@ -27,7 +27,9 @@ import (
 // decimal point or exponent (2 is written "2.0") so that a float column reads
 // back as float. CSV keeps no types beyond what inference recovers (int64,
 // float64, bool, string); empty strings read back as null. Parquet and IPC
-// keep every type.
+// keep every type. Excel (.xlsx) gets one sheet with a frozen header row
+// and typed cells (numbers, booleans, text; never formulas); as in a
+// spreadsheet, a float column of whole numbers reads back as integers.
 func Write(path string, schema *arrow.Schema, batches []arrow.RecordBatch, opts ...Option) error {
 	cfg := newConfig(opts)
 	format := cfg.format
@@ -66,6 +68,8 @@ func Write(path string, schema *arrow.Schema, batches []arrow.RecordBatch, opts 
 			err = writeParquet(w, schema, batches, cfg)
 		case IPCFile:
 			err = writeIPC(w, false, schema, batches, cfg)
+		case XLSX:
+			err = writeXLSX(w, schema, batches)
 		default:
 			err = writeIPC(w, true, schema, batches, cfg)
 		}
