@@ -72,6 +72,7 @@ const bcSeedStream = 0x70687563747261 // "phuctra"
 
 func runBCSample(e *env, c *command, args []string) error {
 	fs := newFlagSet(e, c)
+	e.tableFlags(fs)
 	in := fs.String("in", "", "ballot table (CSV, Parquet, Arrow IPC; - for CSV on stdin)")
 	id := fs.String("id", "ballot_id", "ballot id column")
 	var by listFlag
@@ -125,7 +126,7 @@ func runBCSample(e *env, c *command, args []string) error {
 	for _, b := range by {
 		types[b] = arrow.BinaryTypes.String
 	}
-	rec, err := arrowio.ReadAll(*in, arrowio.WithStdin(e.stdin), arrowio.WithTypes(types))
+	rec, err := arrowio.ReadAll(*in, e.in(), arrowio.WithTypes(types))
 	if err != nil {
 		return readError(err)
 	}
@@ -209,6 +210,7 @@ func bcPairs(flagName string, l listFlag) (map[string][]string, error) {
 
 func runBCCompare(e *env, c *command, args []string) error {
 	fs := newFlagSet(e, c)
+	e.tableFlags(fs)
 	surveyPath := fs.String("survey", "", "survey table: the keyed ballots (CSV, Parquet, Arrow IPC)")
 	bcPath := fs.String("backcheck", "", "back-check table: the re-contact answers")
 	id := fs.String("id", "ballot_id", "ballot id column of both tables")
@@ -282,12 +284,12 @@ func runBCCompare(e *env, c *command, args []string) error {
 	}
 
 	types := map[string]arrow.DataType{*id: arrow.BinaryTypes.String}
-	survey, err := arrowio.ReadAll(*surveyPath, arrowio.WithStdin(e.stdin), arrowio.WithTypes(types))
+	survey, err := arrowio.ReadAll(*surveyPath, e.in(), arrowio.WithTypes(types))
 	if err != nil {
 		return readError(err)
 	}
 	defer survey.Release()
-	bc, err := arrowio.ReadAll(*bcPath, arrowio.WithStdin(e.stdin), arrowio.WithTypes(types))
+	bc, err := arrowio.ReadAll(*bcPath, e.in(), arrowio.WithTypes(types))
 	if err != nil {
 		return readError(err)
 	}

@@ -385,7 +385,7 @@ func (f *designFlags) resolve(def sampling.CIMethod) (*sampling.DesignOptions, s
 // builds its design with design. The caller releases the record, which
 // carries the final weight under --weighting.
 func (f *designFlags) read(e *env, path string, spec *sampling.DesignOptions, cols []string) (*sampling.Design, arrow.RecordBatch, error) {
-	opts := []arrowio.Option{arrowio.WithStdin(e.stdin)}
+	opts := []arrowio.Option{e.in()}
 	if spec.RepWeightsPrefix == "" {
 		opts = append(opts, arrowio.WithColumns(estUnique(append(f.columns(), cols...))...))
 	}

@@ -40,6 +40,7 @@ type estimateItem struct {
 
 func runEstimate(e *env, c *command, args []string) error {
 	fs := newFlagSet(e, c)
+	e.tableFlags(fs)
 	in := fs.String("in", "", "input table (CSV, Parquet, Arrow IPC; - for CSV on stdin)")
 	df := addDesignFlags(fs)
 	df.prov = addProvinceFlags(fs)

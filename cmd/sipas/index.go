@@ -23,6 +23,7 @@ func init() {
 
 func runIndex(e *env, c *command, args []string) error {
 	fs := newFlagSet(e, c)
+	e.tableFlags(fs)
 	in := fs.String("in", "", "ballot table (CSV, Parquet, Arrow IPC; - for CSV on stdin)")
 	df := addDesignFlags(fs)
 	ixf := addIndexFlags(fs)
@@ -68,14 +69,14 @@ func runIndex(e *env, c *command, args []string) error {
 	if err := df.recordedWeight(e, []string{*in}, spec, notes); err != nil {
 		return err
 	}
-	opt.NoExpectations = *noExp || len(q.ExpectationColumns()) == 0 || len(presentOf(*in, q.ExpectationColumns())) < len(q.ExpectationColumns())
+	opt.NoExpectations = *noExp || len(q.ExpectationColumns()) == 0 || len(presentOf(e, *in, q.ExpectationColumns())) < len(q.ExpectationColumns())
 	if done, err := indexStreamed(e, sf, df, *in, spec, q, opt, *format, notes); done {
 		return err
 	}
 	cols := append(q.Columns(), by...)
 	cols = append(cols, df.prov.yearColumn(*in, by, df.strata)...)
 	if !*noExp {
-		cols = append(cols, presentOf(*in, q.ExpectationColumns())...)
+		cols = append(cols, presentOf(e, *in, q.ExpectationColumns())...)
 	}
 	d, rec, err := df.read(e, *in, spec, cols)
 	if err != nil {
@@ -103,11 +104,15 @@ func validateHint(err error) string {
 // presentOf returns the columns of cols that the file at path has, so that
 // optional columns (the expectation items) can be projected without making
 // their absence an error. For standard input every column is read anyway.
-func presentOf(path string, cols []string) []string {
+func presentOf(e *env, path string, cols []string) []string {
 	if path == "-" {
 		return nil
 	}
-	r, err := arrowio.Open(path)
+	var opts []arrowio.Option
+	if e != nil {
+		opts = append(opts, e.in())
+	}
+	r, err := arrowio.Open(path, opts...)
 	if err != nil {
 		return nil // the real read reports the error
 	}

@@ -56,7 +56,7 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 	if sf.out != "" && sameFile(sf.out, path) {
 		return true, usagef("--sums-out %s would overwrite --in", sf.out)
 	}
-	so := &index.StreamOptions{Read: []arrowio.Option{arrowio.WithStdin(e.stdin)}}
+	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}}
 	if p := newProgress(e.stderr, path, sf.quiet); p != nil {
 		so.Progress = p.update
 		defer p.finish()
@@ -84,7 +84,7 @@ func indexFromSums(e *env, sf *sumsFlags, df *designFlags, spec *sampling.Design
 	if spec.Weight != "" {
 		return usagef("--from-sums: drop --weight: the sums are weighted already")
 	}
-	tab, err := arrowio.ReadAll(sf.from, arrowio.WithStdin(e.stdin))
+	tab, err := arrowio.ReadAll(sf.from, e.in())
 	if err != nil {
 		return readError(err)
 	}

@@ -41,7 +41,8 @@ func main() {
 	os.Exit(code)
 }
 
-// env is what a command may touch: its standard streams.
+// env is what a command may touch: its standard streams, and how its
+// input tables are read (tableFlags).
 type env struct {
 	ctx    context.Context
 	stdin  io.Reader
@@ -51,6 +52,58 @@ type env struct {
 	// (addFormatFlag), and the buffer standing in for stdout with --out.
 	format, outPath *string
 	outBuf          *bytes.Buffer
+	// --sheet, --delimiter, --decimal of the commands that read tables
+	sheet, delim, decimal string
+}
+
+// tableFlags adds the flags that say how input tables are read: the sheet
+// of an Excel workbook, the delimiter and decimal separator of CSV.
+func (e *env) tableFlags(fs *flag.FlagSet) {
+	fs.StringVar(&e.sheet, "sheet", "", "Excel (.xlsx) input: the sheet to read (default: the first)")
+	fs.StringVar(&e.delim, "delimiter", "", "CSV input: field delimiter: , ; or tab (default: detected from the header line)")
+	fs.StringVar(&e.decimal, "decimal", "", "CSV input: decimal separator: . or , (default: . in comma-delimited files, detected in others)")
+}
+
+// checkTableFlags checks --delimiter and --decimal.
+func (e *env) checkTableFlags() error {
+	switch e.delim {
+	case "", ",", ";", "tab", "\\t", "\t":
+	default:
+		return usagef("--delimiter: %q is not one of , ; tab", e.delim)
+	}
+	switch e.decimal {
+	case "", ".", ",":
+	default:
+		return usagef("--decimal: %q is not . or ,", e.decimal)
+	}
+	return nil
+}
+
+// in is the reading option of every input table: standard input for "-",
+// and the sheet, delimiter and decimal separator given.
+func (e *env) in() arrowio.Option {
+	opts := []arrowio.Option{arrowio.WithStdin(e.stdin)}
+	if e.sheet != "" {
+		opts = append(opts, arrowio.WithSheet(e.sheet))
+	}
+	switch e.delim {
+	case ",", ";":
+		opts = append(opts, arrowio.WithDelimiter(rune(e.delim[0])))
+	case "tab", "\\t", "\t":
+		opts = append(opts, arrowio.WithDelimiter('\t'))
+	}
+	if e.decimal != "" {
+		opts = append(opts, arrowio.WithDecimal(rune(e.decimal[0])))
+	}
+	return arrowio.Options(opts...)
+}
+
+// readsWhole reports whether a table given by path is read into memory
+// rather than streamed: standard input, Excel, and CSV with a delimiter or
+// decimal separator given (streaming readers reopen the file by name).
+func (e *env) readsWhole(path string) bool {
+	f, _ := arrowio.FormatOf(path)
+	return path == "-" || f == arrowio.XLSX || e.delim != "" || e.decimal != "" || e.sheet != ""
 }
 
 // command is one subcommand. run returns nil on success; a *usageError or
@@ -287,6 +340,9 @@ func parseFlags(e *env, c *command, fs *flag.FlagSet, args []string) error {
 			return flag.ErrHelp
 		}
 		return &usageError{err.Error()}
+	}
+	if err := e.checkTableFlags(); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))

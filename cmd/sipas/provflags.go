@@ -131,5 +131,5 @@ func (p *provinceFlags) yearColumn(path string, by []string, strata string) []st
 	if !slices.Contains(by, p.col) && strata != p.col {
 		return nil
 	}
-	return presentOf(path, []string{"year"})
+	return presentOf(nil, path, []string{"year"})
 }

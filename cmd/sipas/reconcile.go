@@ -26,6 +26,7 @@ func init() {
 
 func runReconcile(e *env, c *command, args []string) error {
 	fs := newFlagSet(e, c)
+	e.tableFlags(fs)
 	first := fs.String("first", "", "first keying (CSV, Parquet, Arrow IPC)")
 	second := fs.String("second", "", "second keying")
 	key := fs.String("key", "ballot_id", "column identifying a ballot in both keyings")
@@ -55,12 +56,12 @@ func runReconcile(e *env, c *command, args []string) error {
 	// Read every compared column as text would lose types; only the key and
 	// keyer are forced to text so that "007" stays "007".
 	types := map[string]arrow.DataType{*key: arrow.BinaryTypes.String, *keyer: arrow.BinaryTypes.String}
-	a, err := arrowio.ReadAll(*first, arrowio.WithStdin(e.stdin), arrowio.WithTypes(types))
+	a, err := arrowio.ReadAll(*first, e.in(), arrowio.WithTypes(types))
 	if err != nil {
 		return readError(err)
 	}
 	defer a.Release()
-	b, err := arrowio.ReadAll(*second, arrowio.WithStdin(e.stdin), arrowio.WithTypes(types))
+	b, err := arrowio.ReadAll(*second, e.in(), arrowio.WithTypes(types))
 	if err != nil {
 		return readError(err)
 	}

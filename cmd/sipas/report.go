@@ -39,6 +39,7 @@ func init() {
 // (quality.go).
 func runReport(e *env, c *command, args []string) error {
 	fs := newFlagSet(e, c)
+	e.tableFlags(fs)
 	var ins listFlag
 	fs.Var(&ins, "in", "ballot table (CSV, Parquet, Arrow IPC; - for CSV on stdin); repeat for several years")
 	df := addDesignFlags(fs)
@@ -117,14 +118,14 @@ func runReport(e *env, c *command, args []string) error {
 	byYear := yearSet{}
 	defer byYear.release()
 	for _, in := range ins {
-		hasYear := len(presentOf(in, []string{*yearCol})) > 0 // false for stdin
+		hasYear := len(presentOf(e, in, []string{*yearCol})) > 0 // false for stdin
 		if !hasYear && len(ins) > 1 {
 			return badInput(fmt.Errorf("%s: no year column %q; with several files every ballot needs its survey year: name the column with --year-col", displayName(in), *yearCol))
 		}
-		opts := []arrowio.Option{arrowio.WithStdin(e.stdin)}
+		opts := []arrowio.Option{e.in()}
 		if spec.RepWeightsPrefix == "" && df.weighting == "" {
 			cols := append(append(df.columns(), q.Columns()...), *by, domCol)
-			cols = append(cols, presentOf(in, q.ExpectationColumns())...)
+			cols = append(cols, presentOf(e, in, q.ExpectationColumns())...)
 			if hasYear {
 				cols = append(cols, *yearCol)
 			}

@@ -36,6 +36,7 @@ const smpSeedStream = 0x5349504153 // "SIPAS"
 
 func runSample(e *env, c *command, args []string) error {
 	fs := newFlagSet(e, c)
+	e.tableFlags(fs)
 	framePath := fs.String("frame", "", "population frame: the register, one row per transaction (CSV, Parquet, Arrow IPC; - for CSV on stdin)")
 	designPath := fs.String("design", "", "DESIGN.json: strata, size, allocation, stages, reserve (see CLI.md)")
 	seed := fs.Uint64("seed", 1, "random seed; the same frame, design and seed give the same sample")
@@ -133,10 +134,11 @@ func smpReadDesign(path string) (*selection.SampleDesign, error) {
 }
 
 // smpOpenFrame opens the frame: a file is streamed; standard input is read
-// whole (it cannot be read twice).
+// whole (it cannot be read twice), and so are Excel sheets and CSV files
+// read with explicit settings.
 func smpOpenFrame(e *env, path string) (selection.SampleFrame, func(), error) {
-	if path == "-" {
-		rec, err := arrowio.ReadAll(path, arrowio.WithStdin(e.stdin))
+	if e.readsWhole(path) {
+		rec, err := arrowio.ReadAll(path, e.in())
 		if err != nil {
 			return nil, nil, readError(err)
 		}

@@ -26,6 +26,7 @@ func init() {
 
 func runScreen(e *env, c *command, args []string) error {
 	fs := newFlagSet(e, c)
+	e.tableFlags(fs)
 	in := fs.String("in", "", "ballot table (CSV, Parquet, Arrow IPC; - for CSV on stdin)")
 	qpath := fs.String("questionnaire", "", questionnaireUsage)
 	var items listFlag
@@ -66,7 +67,7 @@ func runScreen(e *env, c *command, args []string) error {
 	if *collector != "" {
 		types[*collector] = arrow.BinaryTypes.String
 	}
-	rec, err := arrowio.ReadAll(*in, arrowio.WithStdin(e.stdin), arrowio.WithTypes(types))
+	rec, err := arrowio.ReadAll(*in, e.in(), arrowio.WithTypes(types))
 	if err != nil {
 		return readError(err)
 	}

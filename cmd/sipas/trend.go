@@ -43,6 +43,7 @@ func init() {
 // simulation (PCG(seed, 0)); --by none gives the national rows only.
 func runTrend(e *env, c *command, args []string) error {
 	fs := newFlagSet(e, c)
+	e.tableFlags(fs)
 	var ins listFlag
 	fs.Var(&ins, "in", "ballot table (CSV, Parquet, Arrow IPC; - for CSV on stdin); repeat for several files")
 	yearCol := fs.String("year-col", "year", "column holding the survey year")
@@ -126,9 +127,9 @@ func runTrend(e *env, c *command, args []string) error {
 	byYear := yearSet{}
 	defer byYear.release()
 	for _, in := range ins {
-		opts := []arrowio.Option{arrowio.WithStdin(e.stdin)}
+		opts := []arrowio.Option{e.in()}
 		if in != "-" {
-			if err := requireColumn(in, *yearCol); err != nil {
+			if err := requireColumn(e, in, *yearCol); err != nil {
 				return err
 			}
 		}
@@ -140,7 +141,7 @@ func runTrend(e *env, c *command, args []string) error {
 			for _, yq := range qOf {
 				qcols = append(qcols, yq.Columns()...)
 			}
-			cols := append(append(append(df.columns(), by...), *yearCol), presentOf(in, estUnique(qcols))...)
+			cols := append(append(append(df.columns(), by...), *yearCol), presentOf(e, in, estUnique(qcols))...)
 			opts = append(opts, arrowio.WithColumns(estUnique(cols)...))
 		}
 		if err := byYear.read(in, *yearCol, false, opts...); err != nil {
@@ -178,8 +179,8 @@ func runTrend(e *env, c *command, args []string) error {
 
 // requireColumn checks that the file at path has column col, so that a
 // missing year column gets its own message.
-func requireColumn(path, col string) error {
-	r, err := arrowio.Open(path)
+func requireColumn(e *env, path, col string) error {
+	r, err := arrowio.Open(path, e.in())
 	if err != nil {
 		return readError(err)
 	}

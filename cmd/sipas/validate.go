@@ -27,6 +27,7 @@ func init() {
 
 func runValidate(e *env, c *command, args []string) error {
 	fs := newFlagSet(e, c)
+	e.tableFlags(fs)
 	in := fs.String("in", "", "ballot table (CSV, Parquet, Arrow IPC; - for CSV on stdin)")
 	qpath := fs.String("questionnaire", "", questionnaireUsage)
 	year := fs.Int("year", 0, "year of the data: province names are read in that year's geography (default: the data's year column)")
@@ -76,7 +77,7 @@ func runValidate(e *env, c *command, args []string) error {
 	if err != nil {
 		return badInput(err)
 	}
-	rec, err := arrowio.ReadAll(*in, arrowio.WithStdin(e.stdin),
+	rec, err := arrowio.ReadAll(*in, e.in(),
 		arrowio.WithTypes(map[string]arrow.DataType{*idCol: arrow.BinaryTypes.String, *provCol: arrow.BinaryTypes.String}))
 	if err != nil {
 		return readError(err)
@@ -284,7 +285,7 @@ func loadQuestionnaireFlag(p string) (*index.Questionnaire, error) {
 // readIDs reads the id column of the table at path as text (a list of
 // ballots: targeted, or failed in the back-check).
 func readIDs(e *env, path, col string) ([]string, error) {
-	t, err := arrowio.ReadAll(path, arrowio.WithStdin(e.stdin), arrowio.WithColumns(col),
+	t, err := arrowio.ReadAll(path, e.in(), arrowio.WithColumns(col),
 		arrowio.WithTypes(map[string]arrow.DataType{col: arrow.BinaryTypes.String}))
 	if err != nil {
 		return nil, readError(err)

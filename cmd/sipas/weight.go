@@ -30,6 +30,7 @@ func init() {
 
 func runWeight(e *env, c *command, args []string) error {
 	fs := newFlagSet(e, c)
+	e.tableFlags(fs)
 	in := fs.String("in", "", "input table (CSV, Parquet, Arrow IPC; - for CSV on stdin)")
 	specPath := fs.String("spec", "", "WEIGHTING.json: design weight, steps, replicates, output names (see CLI.md)")
 	out := fs.String("out", "", "output: every input column plus the final weight (and the replicate weights); Parquet and Arrow IPC keep the input's schema metadata (sipas.validation) and record a nonresponse step's response rates as sipas.weighting, which sipas report reads (CSV cannot)")
@@ -55,7 +56,7 @@ func runWeight(e *env, c *command, args []string) error {
 	if err != nil {
 		return err
 	}
-	rec, err := arrowio.ReadAll(*in, arrowio.WithStdin(e.stdin))
+	rec, err := arrowio.ReadAll(*in, e.in())
 	if err != nil {
 		return readError(err)
 	}

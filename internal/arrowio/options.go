@@ -166,3 +166,15 @@ func WithDecimal(d rune) Option {
 	}
 	return func(c *config) { c.decimal = d }
 }
+
+// Options combines options into one (applied in order), so that a set of
+// reading options can travel as a single value.
+func Options(opts ...Option) Option {
+	return func(c *config) {
+		for _, o := range opts {
+			if o != nil {
+				o(c)
+			}
+		}
+	}
+}
