@@ -306,7 +306,7 @@ func TestWeightCommandBadInput(t *testing.T) {
 		{"weight", "--spec", spec, "--out", filepath.Join(dir, "x.csv")},
 		{"weight", "--in", in, "--out", filepath.Join(dir, "x.csv")},
 		{"weight", "--in", in, "--spec", spec},
-		{"weight", "--in", in, "--spec", spec, "--out", filepath.Join(dir, "x.xlsx")},
+		{"weight", "--in", in, "--spec", spec, "--out", filepath.Join(dir, "x.ods")},
 		{"weight", "--in", in, "--spec", filepath.Join(dir, "missing.json"), "--out", filepath.Join(dir, "x.csv")},
 		{"weight", "--in", filepath.Join(dir, "missing.csv"), "--spec", spec, "--out", filepath.Join(dir, "x.csv")},
 	} {
