@@ -132,8 +132,8 @@ func TestWriteDirDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// index.html, report.pdf, 4 tables, 6 figures × 2 formats.
-	if n != 1+1+4+12 {
+	// index.html, report.pdf, 4 tables, tables.xlsx, 6 figures × 2 formats.
+	if n != 1+1+4+1+12 {
 		t.Errorf("%d files", n)
 	}
 }

@@ -14,7 +14,8 @@ import (
 // WriteDir writes the report into dir: index.html (WriteHTML), one CSV
 // file per table (Tables, WriteCSV) under dir/tables (machine-readable;
 // a Vietnamese report also writes their twin in Vietnamese number format,
-// Table.Formatted, under dir/tables/vi) and, unless
+// Table.Formatted, under dir/tables/vi), all tables in one workbook,
+// tables.xlsx (WriteXLSX), and, unless
 // opt.NoPrint, the print charts (Figures) under dir/charts as PNG (300 dpi)
 // and SVG, and the report as a PDF, report.pdf (WritePDF). dir is created
 // when missing. Each file is written atomically (a temporary file renamed
@@ -32,6 +33,11 @@ func WriteDir(dir string, data *Data, opt *Options) error {
 		}
 	}
 	if err := writeTables(dir, Tables(data, opt), opt.lang()); err != nil {
+		return err
+	}
+	if err := fsutil.WriteAtomic(filepath.Join(dir, "tables.xlsx"), nil, func(w io.Writer) error {
+		return WriteXLSX(w, data, opt)
+	}); err != nil {
 		return err
 	}
 	if opt == nil || !opt.NoPrint {
