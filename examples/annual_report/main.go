@@ -1,5 +1,7 @@
 // Command annual_report is a provincial analyst's annual report: it reads
-// the year's ballots from a CSV file (as exported from a spreadsheet),
+// the year's ballots from a spreadsheet's file (CSV as Excel or LibreOffice
+// saves it — "CSV UTF-8" with its byte-order mark, semicolons and decimal
+// commas — or the .xlsx workbook itself),
 // checks them, computes the indices by district level or any other column
 // with their standard errors, and writes the offline HTML report with its
 // tables (CSV with BOM, for spreadsheets) and print charts.
@@ -15,16 +17,16 @@ import (
 	"os"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/csv"
 
 	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/index/ballot"
 	"github.com/sipas-go/sipas/report"
 	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/tableio"
 )
 
 func main() {
-	in := flag.String("in", "testdata/index/sipas_small.csv", "ballots (CSV with a header line)")
+	in := flag.String("in", "testdata/index/sipas_small.csv", "ballots (CSV with a header line, or .xlsx)")
 	out := flag.String("out", "annual-report", "output directory")
 	by := flag.String("by", "level", "domain column of the rankings and heatmap")
 	year := flag.Int("year", 2021, "survey year")
@@ -36,7 +38,9 @@ func main() {
 }
 
 func run(w io.Writer, in, out, by string, year int) error {
-	rec, err := readCSV(in, map[string]arrow.DataType{"ballot_id": arrow.BinaryTypes.String, "psu": arrow.BinaryTypes.String})
+	// The project's reader: types inferred from every value, identifiers
+	// forced to text.
+	rec, err := tableio.ReadAll(in, tableio.WithTypes(map[string]arrow.DataType{"ballot_id": arrow.BinaryTypes.String, "psu": arrow.BinaryTypes.String}))
 	if err != nil {
 		return err
 	}
@@ -89,29 +93,4 @@ func run(w io.Writer, in, out, by string, year int) error {
 	}
 	fmt.Fprintf(w, "report: %s/index.html\n", out)
 	return nil
-}
-
-// readCSV reads a whole CSV file (header line, types inferred from the
-// first rows, empty cells as nulls) into one record with arrow-go's own
-// reader: an embedding program needs nothing of sipas's internals to feed
-// the library. types fixes the columns whose inferred type would be wrong
-// (identifiers that look like numbers).
-func readCSV(path string, types map[string]arrow.DataType) (arrow.RecordBatch, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	r := csv.NewInferringReader(f, csv.WithHeader(true), csv.WithColumnTypes(types),
-		csv.WithNullReader(true, ""), csv.WithChunk(-1))
-	defer r.Release()
-	if !r.Next() {
-		if err := r.Err(); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		return nil, fmt.Errorf("%s: no rows", path)
-	}
-	rec := r.RecordBatch()
-	rec.Retain()
-	return rec, nil
 }

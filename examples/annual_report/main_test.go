@@ -46,3 +46,27 @@ func TestRun(t *testing.T) {
 		t.Error("the methods note says unweighted or correction none")
 	}
 }
+
+// TestRunSpreadsheetCSV: Excel's "CSV UTF-8" (a byte-order mark before
+// the first column name, CRLF line ends) reads as the plain file does.
+func TestRunSpreadsheetCSV(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes a full report")
+	}
+	b, err := os.ReadFile("../../testdata/index/sipas_small.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "ballots.csv")
+	if err := os.WriteFile(in, append([]byte("\ufeff"), bytes.ReplaceAll(b, []byte("\n"), []byte("\r\n"))...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := run(&buf, in, filepath.Join(dir, "r"), "level", 2021); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "4000 ballots: 4000 used, 0 excluded") {
+		t.Errorf("output:\n%s", buf.String())
+	}
+}
