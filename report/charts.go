@@ -130,19 +130,29 @@ func (s *chartSet) intervalChart(t string, labels []string, est, lo, hi []float6
 	})
 }
 
+// tierColor is the colour of a tier's points: a sequential scale (dark
+// blue for tier 1 to light green for tier 4, YlGnBu of ColorBrewer) whose
+// order shows in lightness alone, for readers who do not tell red from
+// green; grey without a tier.
 func tierColor(tier int) string {
 	switch tier {
 	case 1:
-		return "#1a9850"
+		return "#253494"
 	case 2:
-		return "#91cf60"
+		return "#2c7fb8"
 	case 3:
-		return "#fc8d59"
+		return "#41b6c4"
 	case 4:
-		return "#d73027"
+		return "#a1dab4"
 	}
-	return "#c23531"
+	return "#666666"
 }
+
+// seqStops are the colours of the heatmaps' and the map's scale, low to
+// high (YlGnBu of ColorBrewer without its darkest step, so that the values
+// written in the cells stay readable): lightness falls steadily, so the
+// scale reads without telling hues apart.
+var seqStops = []string{"#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8"}
 
 // heatmap draws rows × columns of values (NaN: empty cell).
 func (s *chartSet) heatmap(t string, rows, cols []string, v [][]float64) chart {
@@ -183,7 +193,7 @@ func (s *chartSet) heatmap(t string, rows, cols []string, v [][]float64) chart {
 		"grid": map[string]interface{}{"left": 8, "right": 24, "top": 80, "bottom": 50, "containLabel": true},
 		"visualMap": []interface{}{map[string]interface{}{"type": "continuous", "min": lo, "max": hi,
 			"calculable": true, "orient": "horizontal", "left": "center", "bottom": 0,
-			"inRange": map[string]interface{}{"color": []string{"#d73027", "#fee08b", "#1a9850"}}}},
+			"inRange": map[string]interface{}{"color": seqStops}}},
 		"legend": map[string]interface{}{"show": false},
 	})
 }
@@ -290,14 +300,21 @@ func (s *chartSet) lines(t string, x []string, names []string, v [][]float64, ba
 		}
 		series = append(series, sr)
 	}
-	return s.add(l, 380, map[string]interface{}{
+	// The legend lists every line, one per row below the plot, so that
+	// none is cut off or hidden behind a scroll arrow at any width.
+	keyH := legendRowPx * len(names)
+	return s.add(l, 340+keyH, map[string]interface{}{
 		"series": series,
 		"xAxis":  []interface{}{map[string]interface{}{"type": "category", "data": x, "boundaryGap": false}},
 		"yAxis":  []interface{}{map[string]interface{}{"type": "value", "scale": true, "minInterval": 1}},
-		"legend": map[string]interface{}{"bottom": 0, "data": names, "type": "scroll"},
-		"grid":   map[string]interface{}{"left": 8, "right": 24, "top": 40, "bottom": 60, "containLabel": true},
+		"legend": map[string]interface{}{"bottom": 0, "left": 8, "orient": "vertical", "data": names, "itemGap": 4},
+		"grid":   map[string]interface{}{"left": 8, "right": 24, "top": 40, "bottom": keyH + 16, "containLabel": true},
 	})
 }
+
+// legendRowPx is the height of a row of a vertical legend (12 px text,
+// 4 px gap, ECharts' 14 px item height).
+const legendRowPx = 20
 
 // bars draws a bar per label with values in percent (horizontal, first
 // label on top).
@@ -336,29 +353,54 @@ func (s *chartSet) lineItem(x float64) interface{} {
 	return map[string]interface{}{"value": num(x), "tooltip": map[string]interface{}{"formatter": "{a} · {b}: " + s.lang.pct(x)}}
 }
 
-// domainLines draws one line per domain across the x categories; shown
-// says which lines are visible at first (the legend switches the others
-// on). Duplicate names share a legend entry, as ECharts keys the legend by
-// name.
-func (s *chartSet) domainLines(t string, x []string, names []string, v [][]float64, shown map[string]bool) chart {
+// domainLines draws one line per domain across the x categories: the
+// shown ones in colour and named in the legend (one per row below the
+// plot), the others thin and grey behind them, without a legend entry or
+// a tooltip, as the background the shown ones stand out from.
+func (s *chartSet) domainLines(t string, x []string, names []string, v [][]float64, shown []bool) chart {
 	l := charts.NewLine()
 	l.SetGlobalOptions(title(t))
 	l.SetXAxis(x)
-	series := make([]interface{}, len(names))
+	var back, front []interface{}
+	var legend []string
 	for k, name := range names {
 		d := make([]interface{}, len(x))
 		for i := range x {
 			d[i] = s.lineItem(v[k][i])
 		}
-		series[k] = map[string]interface{}{"type": "line", "name": name, "data": d, "connectNulls": false}
+		if shown[k] {
+			front = append(front, map[string]interface{}{"type": "line", "name": name, "data": d, "connectNulls": false, "z": 3})
+			legend = append(legend, name)
+			continue
+		}
+		back = append(back, map[string]interface{}{"type": "line", "data": d, "connectNulls": false, "silent": true,
+			"symbol": "none", "z": 1, "lineStyle": map[string]interface{}{"color": "#cccccc", "width": 1}})
 	}
-	return s.add(l, 460, map[string]interface{}{
-		"series": series,
+	keyH := legendRowPx * len(legend)
+	return s.add(l, 360+keyH, map[string]interface{}{
+		"series": append(back, front...),
 		"xAxis":  []interface{}{map[string]interface{}{"type": "category", "data": x, "boundaryGap": false}},
 		"yAxis":  []interface{}{map[string]interface{}{"type": "value", "scale": true, "minInterval": 1}},
-		"legend": map[string]interface{}{"type": "scroll", "orient": "vertical", "right": 0, "top": 30, "bottom": 10,
-			"data": names, "selected": shown},
-		"grid": map[string]interface{}{"left": 8, "right": 190, "top": 40, "bottom": 24, "containLabel": true},
+		"legend": map[string]interface{}{"bottom": 0, "left": 8, "orient": "vertical", "data": legend, "itemGap": 4},
+		"grid":   map[string]interface{}{"left": 8, "right": 24, "top": 40, "bottom": keyH + 16, "containLabel": true},
+	})
+}
+
+// histogram draws counts per bin as vertical bars (bins labelled below).
+func (s *chartSet) histogram(t string, bins []string, counts []int, yName string) chart {
+	data := make([]opts.BarData, len(counts))
+	for i, c := range counts {
+		data[i] = opts.BarData{Value: c}
+	}
+	b := charts.NewBar()
+	b.SetGlobalOptions(title(t))
+	b.SetXAxis(bins)
+	b.AddSeries(yName, data, charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "top"}))
+	return s.add(b, 300, map[string]interface{}{
+		"xAxis":  []interface{}{map[string]interface{}{"type": "category", "data": bins, "axisLabel": map[string]interface{}{"interval": 0, "rotate": 30}}},
+		"yAxis":  []interface{}{map[string]interface{}{"type": "value", "name": yName, "minInterval": 1}},
+		"grid":   map[string]interface{}{"left": 8, "right": 24, "top": 56, "bottom": 8, "containLabel": true},
+		"legend": map[string]interface{}{"show": false},
 	})
 }
 

@@ -132,8 +132,10 @@ func TestWriteDirDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// index.html, report.pdf, 4 tables, tables.xlsx, 6 figures × 2 formats.
-	if n != 1+1+4+1+12 {
+	// index.html, report.pdf, 4 tables, tables.xlsx, 8 figures × 2 formats
+	// (national, ranking, ranking-table, heatmap, radars-01, trend,
+	// trend-domains, expectations).
+	if n != 1+1+4+1+16 {
 		t.Errorf("%d files", n)
 	}
 }

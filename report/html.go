@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 
@@ -279,46 +278,13 @@ func buildPage(data *Data, opt *Options) *page {
 
 	// Trend lines: national SIPAS with its interval, and the elements.
 	if len(data.Years) > 1 {
-		var x []string
-		names := []string{l.text("sipas")}
-		for _, e := range nat.Elements {
-			names = append(names, l.indexLabel(q, e.Kind, e.ID))
-		}
-		v := make([][]float64, len(names))
-		var blo, bhi []float64
-		for _, yy := range data.Years {
-			x = append(x, strconv.Itoa(yy.Year))
-			v[0] = append(v[0], yy.National.SIPAS.Estimate)
-			blo, bhi = append(blo, yy.National.SIPAS.CILow), append(bhi, yy.National.SIPAS.CIHigh)
-			for k := range nat.Elements {
-				x := math.NaN()
-				if k < len(yy.National.Elements) && yy.National.Elements[k].ID == nat.Elements[k].ID {
-					x = yy.National.Elements[k].Estimate
-				}
-				v[k+1] = append(v[k+1], x)
-			}
-		}
-		p.Trend = ptr(cs.lines(l.text("sec.trend")+" "+p.Years, x, names, v, blo, bhi, l.text("chart.ci")))
-		// SIPAS of every domain across years; the three highest and lowest
-		// of the latest year are shown, the others can be switched on.
+		t := nationalTrendData(l, q, data)
+		p.Trend = ptr(cs.lines(l.text("sec.trend")+" "+p.Years, t.years, t.names, t.v, t.lo, t.hi, l.text("chart.ci")))
+		// SIPAS of every domain across years: the highest and lowest of
+		// the latest year in colour and named, the others in grey.
 		if len(y.Domains) > 0 {
-			var dn []string
-			var dv [][]float64
-			shown := map[string]bool{}
-			for i, d := range y.Domains {
-				row := make([]float64, len(data.Years))
-				for k, yy := range data.Years {
-					row[k] = math.NaN()
-					for _, od := range yy.Domains {
-						if od.Key == d.Key {
-							row[k] = od.SIPAS.Estimate
-						}
-					}
-				}
-				dn, dv = append(dn, d.Name), append(dv, row)
-				shown[d.Name] = i < 3 || i >= len(y.Domains)-3
-			}
-			p.DomTrend = ptr(cs.domainLines("SIPAS: "+p.ByLabel+" "+p.Years, x, dn, dv, shown))
+			dt := domainTrendData(data)
+			p.DomTrend = ptr(cs.domainLines("SIPAS: "+p.ByLabel+" "+p.Years, t.years, dt.names, dt.v, dt.shown))
 		}
 		p.Changes = changes(l, q, y)
 		if len(p.Changes) == 0 {
@@ -329,23 +295,11 @@ func buildPage(data *Data, opt *Options) *page {
 	}
 
 	// Expectation shares (national).
-	if len(nat.Expectations) > 0 {
-		var labs []string
-		var v []float64
-		any := false
-		for _, e := range nat.Expectations {
-			lab := l.indexLabel(q, e.Kind, e.ID)
-			labs, v = append(labs, lab), append(v, e.Estimate)
-			if !math.IsNaN(e.Estimate) {
-				any = true
-			}
-			p.Expect = append(p.Expect, rowOf(l, lab, e))
+	if labs, v, ok := expectationData(l, q, y); ok {
+		for i, e := range nat.Expectations {
+			p.Expect = append(p.Expect, rowOf(l, labs[i], e))
 		}
-		if any {
-			p.ExpChart = ptr(cs.bars(l.text("sec.expect")+ys, labs, v))
-		} else {
-			p.Expect = nil
-		}
+		p.ExpChart = ptr(cs.bars(l.text("sec.expect")+ys, labs, v))
 	}
 
 	// Data quality.
@@ -382,15 +336,12 @@ func buildPage(data *Data, opt *Options) *page {
 		for _, r := range qy.Excluded {
 			qv.Reasons = append(qv.Reasons, kv{l.textOr("reason."+r.Reason, r.Reason), l.count(r.Rows)})
 		}
-		var labs []string
-		var v []float64
 		for _, r := range qy.ResponseRates {
 			qv.Rates = append(qv.Rates, rateRow{Class: r.Class, Issued: l.count(r.Issued), Returned: l.count(r.Returned),
 				Valid: l.count(r.Valid), RR: l.pct(100 * r.ResponseRate), VR: l.pct(100 * r.ValidRate)})
-			labs, v = append(labs, r.Class), append(v, 100*r.ResponseRate)
 		}
-		if len(labs) > 0 {
-			qv.RRChart = ptr(cs.bars(l.text("col.rr")+" (%)"+ys, labs, v))
+		if edges, counts, overall := rrHistogram(qy.ResponseRates); len(edges) > 0 {
+			qv.RRChart = ptr(cs.histogram(l.rrTitle(ys, overall), l.binLabels(edges), counts, l.text("col.classes")))
 		}
 		p.Quality = qv
 	}

@@ -38,16 +38,19 @@ func init() { addMessages(ipaMessages) }
 // quadrants in the order the report lists them.
 var quadrants = []index.Quadrant{index.QuadrantFixFirst, index.QuadrantKeepUp, index.QuadrantLowPriority, index.QuadrantOverkill}
 
+// quadrantColor is the colour of a quadrant's points (Okabe & Ito's
+// palette for colour-blind readers: vermillion, blue, grey, reddish
+// purple; no red–green pair).
 func quadrantColor(q index.Quadrant) string {
 	switch q {
 	case index.QuadrantFixFirst:
-		return "#d73027"
+		return "#d55e00"
 	case index.QuadrantKeepUp:
-		return "#1a9850"
+		return "#0072b2"
 	case index.QuadrantLowPriority:
 		return "#888888"
 	case index.QuadrantOverkill:
-		return "#5470c6"
+		return "#cc79a7"
 	}
 	return "#bbbbbb"
 }

@@ -141,7 +141,7 @@ func mapSection(l Lang, data *Data, cs *chartSet, ys string) *mapView {
 			"label":     map[string]interface{}{"show": false}}),
 		"visualMap": []interface{}{map[string]interface{}{"type": "continuous", "seriesIndex": 0, "min": lo, "max": hi,
 			"calculable": true, "orient": "vertical", "left": 8, "bottom": 16, "text": []string{"SIPAS (%)", ""},
-			"inRange": map[string]interface{}{"color": []string{"#d73027", "#fee08b", "#1a9850"}}}},
+			"inRange": map[string]interface{}{"color": seqStops}}},
 		"legend": map[string]interface{}{"show": false},
 	})
 	return &mapView{Chart: &ch, GeoID: pm.mapName(), geo: vnmap.EChartsJSON(pm.geo), Note: l.mapNote()}

@@ -247,7 +247,7 @@ func TestMapHostileProvinceNames(t *testing.T) {
 // TestMapFigure: the print map at 300 dpi is 16 cm wide; its SVG fills
 // the 63 provinces (58 without data in grey, plus the grey key), carries
 // the archipelago labels and the attribution; the colour scale runs from
-// the palette's red (lowest) to its green (highest).
+// the palette's lightest (lowest) to its darkest (highest).
 func TestMapFigure(t *testing.T) {
 	d := buildData(t, provinceNames, []int{2021})
 	f, ok := MapFigure(d, &Options{Lang: LangEN})
@@ -269,15 +269,18 @@ func TestMapFigure(t *testing.T) {
 		}
 	}
 	m := &mapFig{lo: 70, hi: 90}
-	pal := rdYlGn{}.Colors()
+	pal := seqPalette{}.Colors()
 	if m.color(70) != pal[0] || m.color(90) != pal[63] || m.color(10) != pal[0] || m.color(99) != pal[63] {
 		t.Error("colour scale ends")
 	}
 	if m.color(80) != pal[32] { // round(0.5·63) = 32
 		t.Errorf("mid colour %v", m.color(80))
 	}
-	if c := pal[0].(color.RGBA); c.R != 0xd7 || c.G != 0x30 {
+	if c := pal[0].(color.RGBA); c != hexColor(seqStops[0]) {
 		t.Errorf("palette starts at %v", c)
+	}
+	if c := pal[63].(color.RGBA); c != hexColor(seqStops[len(seqStops)-1]) {
+		t.Errorf("palette ends at %v", c)
 	}
 }
 

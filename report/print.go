@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"image/color"
 	"image/png"
 	"io"
@@ -179,18 +180,31 @@ func hexColor(s string) color.Color {
 	return color.RGBA{R: uint8(v >> 16), G: uint8(v >> 8), B: uint8(v), A: 0xff}
 }
 
-// Figures returns the print charts of the report in the language of opt:
-// "national" (SIPAS and the elements with their intervals), "ranking"
-// (the domains with their intervals, coloured by tier), "ranking-table"
-// (the ranking table, RankingTable; "ranking-table-01", … when it takes
-// more than one page), "map" (SIPAS by
-// province, MapFigure, when the domains are provinces), "heatmap" (domain ×
-// element, values written in the cells), "radars-01", "radars-02", … (a
-// radar per domain against the nation, 12 to a page) and, with more than
-// one year,
-// "trend" (the national SIPAS across years with its interval); "ipa" (the
-// importance–performance chart of the nation's criteria, print_ipa.go)
-// comes before "trend" when the latest year has it (YearInput.IPA).
+// Figures returns the print charts of the report in the language of opt,
+// each at most 16 × 24 cm (the text area of an A4 page: printWidth,
+// printMaxHeight), the twins of the page's charts:
+//
+//   - "national": SIPAS and the elements with their intervals;
+//   - "ranking": the domains' SIPAS with intervals, coloured by tier, the
+//     national line; "ranking-01", "ranking-02", … when the domains take
+//     more than one page (rankRowsPerPage);
+//   - "ranking-table" (or "ranking-table-01", …): the ranking table
+//     (RankingTable, print_ranking.go);
+//   - "map": SIPAS by province (MapFigure), when the domains are provinces;
+//   - "heatmap" (or "heatmap-01", …): domain × element, values in the
+//     cells, one colour scale across its pages;
+//   - "radars-01", "radars-02", …: a radar per domain against the nation,
+//     12 to a page;
+//   - "ipa": the importance–performance of the nation's criteria
+//     (print_ipa.go), when the latest year has it (YearInput.IPA);
+//   - "trend" and "trend-domains", with more than one year: the national
+//     SIPAS and elements across years, and the domains' SIPAS;
+//   - "expectations": the nation's expectation shares, when there are;
+//   - "response-rates": the weighting classes by response rate, when the
+//     latest year has them.
+//
+// A figure's drawing is deferred to WritePNG and WriteSVG, so that the
+// memory a report takes grows with one page, not with the domains.
 func Figures(data *Data, opt *Options) []Figure {
 	l := opt.lang()
 	y := data.Latest()
@@ -204,15 +218,14 @@ func Figures(data *Data, opt *Options) []Figure {
 	out = append(out, intervalFigure("national", l.text("sec.national")+ys, l.text("col.estimate"), nat.labels, nat.est, nat.lo, nat.hi, nil))
 
 	if len(y.Domains) > 0 {
-		rank := rankingIntervals(y)
-		out = append(out, intervalFigure("ranking", l.text("sec.ranking")+ys, "SIPAS (%)", rank.labels, rank.est, rank.lo, rank.hi, rank.tiers))
+		out = append(out, rankingChartFigures(l, l.text("sec.ranking")+ys, rankingIntervals(y), y.National.SIPAS.Estimate)...)
 		out = append(out, rankingFigures(l, data)...)
 		if f, ok := MapFigure(data, opt); ok {
 			out = append(out, f)
 		}
 
 		rows, cols, vals := heatmapData(l, q, y)
-		out = append(out, heatmapFigure(l, "heatmap", l.text("sec.heatmap")+ys, rows, cols, vals))
+		out = append(out, heatmapFigures(l, l.text("sec.heatmap")+ys, rows, cols, vals)...)
 
 		natV, domV, rmin := radarData(y, len(y.Domains))
 		out = append(out, radarFigures(cols[:len(cols)-1], rows, domV, natV, rmin,
@@ -224,44 +237,23 @@ func Figures(data *Data, opt *Options) []Figure {
 	}
 
 	if len(data.Years) > 1 {
-		p := newPlot(l.text("sec.trend"), l.text("col.year"))
-		p.Y.Label.Text = "SIPAS (%)"
-		var pts plotter.XYs
-		var errs plotter.YErrors
-		for _, yy := range data.Years {
-			e := yy.National.SIPAS
-			if math.IsNaN(e.Estimate) {
-				continue
-			}
-			pts = append(pts, plotter.XY{X: float64(yy.Year), Y: e.Estimate})
-			lo, hi := e.Estimate-e.CILow, e.CIHigh-e.Estimate
-			if math.IsNaN(lo) || math.IsNaN(hi) {
-				lo, hi = 0, 0
-			}
-			errs = append(errs, struct{ Low, High float64 }{lo, hi})
+		years := fmt.Sprintf(" %d–%d", data.Years[0].Year, y.Year)
+		t := nationalTrendData(l, q, data)
+		if f, ok := nationalTrendFigure(l, l.text("sec.trend")+years, t); ok {
+			out = append(out, f)
 		}
-		if len(pts) > 0 {
-			line, err := plotter.NewLine(pts)
-			if err != nil {
-				panic("report: " + err.Error())
+		if len(y.Domains) > 0 {
+			if f, ok := domainTrendFigure(l, "SIPAS: "+l.byLabel(data)+years, t.years, domainTrendData(data)); ok {
+				out = append(out, f)
 			}
-			line.LineStyle.Width = vg.Points(1.5)
-			line.LineStyle.Color = color.RGBA{R: 0x54, G: 0x70, B: 0xc6, A: 0xff}
-			eb, err := plotter.NewYErrorBars(struct {
-				plotter.XYs
-				plotter.YErrors
-			}{pts, errs})
-			if err != nil {
-				panic("report: " + err.Error())
-			}
-			p.Add(plotter.NewGrid(), line, eb)
-			ticks := make([]plot.Tick, len(data.Years))
-			for i, yy := range data.Years {
-				ticks[i] = plot.Tick{Value: float64(yy.Year), Label: strconv.Itoa(yy.Year)}
-			}
-			p.X.Tick.Marker = plot.ConstantTicks(ticks)
-			p.X.Min, p.X.Max = float64(data.Years[0].Year)-0.3, float64(y.Year)+0.3
-			out = append(out, Figure{Name: "trend", Width: 16 * vg.Centimeter, Height: 9 * vg.Centimeter, p: p})
+		}
+	}
+	if labs, v, ok := expectationData(l, q, y); ok {
+		out = append(out, barsFigure(l, "expectations", l.text("sec.expect")+ys, labs, v))
+	}
+	if qy := y.Quality; qy != nil {
+		if edges, counts, overall := rrHistogram(qy.ResponseRates); len(edges) > 0 {
+			out = append(out, histogramFigure(l, "response-rates", l.rrTitle(ys, overall), l.binLabels(edges), counts, l.text("col.classes")))
 		}
 	}
 	for i := range out {
@@ -280,19 +272,21 @@ func (g grid) Z(c, r int) float64 { return g.v[len(g.v)-1-r][c] }
 func (g grid) X(c int) float64    { return float64(c) }
 func (g grid) Y(r int) float64    { return float64(r) }
 
-// rdYlGn is a red–yellow–green palette (low = red) of 64 colours,
-// interpolated between the HTML heatmap's three colours.
-type rdYlGn struct{}
+// seqPalette is the sequential palette of the heatmaps and the map (low
+// light yellow, high blue: seqStops) in 64 colours, readable without
+// telling red from green.
+type seqPalette struct{}
 
-func (rdYlGn) Colors() []color.Color {
-	stops := []color.RGBA{{0xd7, 0x30, 0x27, 0xff}, {0xfe, 0xe0, 0x8b, 0xff}, {0x1a, 0x98, 0x50, 0xff}}
+func (seqPalette) Colors() []color.Color {
+	stops := make([]color.RGBA, len(seqStops))
+	for i, s := range seqStops {
+		stops[i] = hexColor(s).(color.RGBA)
+	}
 	out := make([]color.Color, 64)
+	segs := float64(len(stops) - 1)
 	for i := range out {
-		t := float64(i) / 63 * 2
-		k := int(t)
-		if k > 1 {
-			k = 1
-		}
+		t := float64(i) / 63 * segs
+		k := min(int(t), len(stops)-2)
 		f := t - float64(k)
 		a, b := stops[k], stops[k+1]
 		mix := func(x, y uint8) uint8 { return uint8(math.Round(float64(x) + f*(float64(y)-float64(x)))) }
@@ -302,10 +296,9 @@ func (rdYlGn) Colors() []color.Color {
 }
 
 // heatmapFigure draws rows × columns of values with the value written in
-// each cell (NaN cells white and empty).
-func heatmapFigure(l Lang, name, title string, rows, cols []string, v [][]float64) Figure {
+// each cell (NaN cells white and empty), coloured from lo to hi.
+func heatmapFigure(l Lang, name, title string, rows, cols []string, v [][]float64, lo, hi float64) Figure {
 	p := newPlot(title, "")
-	lo, hi := colourScale(v...)
 	var lab plotter.XYLabels
 	for i, r := range v {
 		for j, x := range r {
@@ -316,7 +309,7 @@ func heatmapFigure(l Lang, name, title string, rows, cols []string, v [][]float6
 			lab.Labels = append(lab.Labels, l.pct(x))
 		}
 	}
-	h := plotter.NewHeatMap(grid{v}, rdYlGn{})
+	h := plotter.NewHeatMap(grid{v}, seqPalette{})
 	h.Min, h.Max = lo, hi
 	h.NaN = color.White
 	p.Add(h)

@@ -13,7 +13,7 @@ import (
 )
 
 // MapFigure returns the print map of SIPAS by province ("map"): the
-// provinces filled on the red–yellow–green scale of the heatmap (grey
+// provinces filled on the sequential scale of the heatmap (grey
 // without data), a colour bar, the Hoàng Sa and Trường Sa labels and the
 // attribution of the boundaries (Open Database License). ok is false when
 // the latest year's domains are not provinces (the rule of the HTML map:
@@ -97,10 +97,10 @@ func (m *mapFig) height(w vg.Length) vg.Length {
 	return mapTop + mapBottom + m.scale(w)*vg.Length(m.maxLat-m.minLat)
 }
 
-// color maps an estimate to the 64-colour red–yellow–green palette of the
-// heatmap (lo red, hi green).
+// color maps an estimate to the 64-colour sequential palette of the
+// heatmap (lo light, hi dark).
 func (m *mapFig) color(v float64) color.Color {
-	pal := rdYlGn{}.Colors()
+	pal := seqPalette{}.Colors()
 	t := (v - m.lo) / (m.hi - m.lo)
 	k := int(math.Round(t * float64(len(pal)-1)))
 	k = max(0, min(len(pal)-1, k))
@@ -161,7 +161,7 @@ func (m *mapFig) draw(c draw.Canvas) {
 	// Colour bar: 64 bands from lo (bottom) to hi, five ticks.
 	bx, by := c.Min.X+0.3*vg.Centimeter, y0+0.8*vg.Centimeter
 	bw, bh := 0.35*vg.Centimeter, 4.5*vg.Centimeter
-	pal := rdYlGn{}.Colors()
+	pal := seqPalette{}.Colors()
 	for k, col := range pal {
 		yk := by + bh*vg.Length(k)/vg.Length(len(pal))
 		yk1 := by + bh*vg.Length(k+1)/vg.Length(len(pal))

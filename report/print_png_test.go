@@ -28,7 +28,7 @@ const (
 )
 
 // goldenPNGFigures are the figures with a golden PNG.
-var goldenPNGFigures = []string{"national", "ranking", "heatmap", "radars-01", "ipa", "trend"}
+var goldenPNGFigures = []string{"national", "ranking", "heatmap", "radars-01", "ipa", "trend", "trend-domains", "expectations", "response-rates"}
 
 // imageDiff is the result of comparing two images.
 type imageDiff struct {
@@ -126,10 +126,11 @@ func readPNG(t *testing.T, path string) image.Image {
 }
 
 // goldenPNGData is the data of the golden PNGs: five provinces with
-// Vietnamese names, three years, the importance–performance rows.
+// Vietnamese names, three years, the importance–performance rows, 40
+// weighting classes with response rates.
 func goldenPNGData(t *testing.T) *Data {
 	names := []string{"Hà Nội", "Thừa Thiên Huế", "Đắk Lắk", "Bà Rịa - Vũng Tàu", "Hồ Chí Minh"}
-	return buildIPAData(t, names, []int{2019, 2020, 2021})
+	return withRates(buildIPAData(t, names, []int{2019, 2020, 2021}), 40)
 }
 
 // TestPrintFiguresGoldenPNG compares the PNG of each print figure (at 72

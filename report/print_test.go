@@ -27,8 +27,8 @@ func TestPrintFiguresGolden(t *testing.T) {
 	for _, f := range figs {
 		got = append(got, f.Name)
 	}
-	if strings.Join(got, " ") != "national ranking ranking-table map heatmap radars-01 trend" {
-		t.Fatalf("figures %v, want national, ranking, ranking-table, map, heatmap, radars-01, trend", got)
+	if strings.Join(got, " ") != "national ranking ranking-table map heatmap radars-01 trend trend-domains expectations" {
+		t.Fatalf("figures %v, want national, ranking, ranking-table, map, heatmap, radars-01, trend, trend-domains, expectations", got)
 	}
 	for _, f := range figs {
 		var b bytes.Buffer
@@ -66,8 +66,8 @@ func TestPrintFiguresGolden(t *testing.T) {
 func TestPrintPNG300dpi(t *testing.T) {
 	d := buildData(t, fixtureNames(3), []int{2021})
 	figs := Figures(d, &Options{Lang: LangEN})
-	if len(figs) != 5 {
-		t.Fatalf("%d figures, want national, ranking, ranking-table, heatmap, radars-01 (one year: no trend)", len(figs))
+	if len(figs) != 6 {
+		t.Fatalf("%d figures, want national, ranking, ranking-table, heatmap, radars-01, expectations (one year: no trend)", len(figs))
 	}
 	f := figs[0]
 	checkPNGWidth(t, f)

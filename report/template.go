@@ -20,9 +20,9 @@ td.l,th.l{text-align:left}
 .chart{width:100%;margin:8px 0}
 .radars{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(320px,100%),1fr));gap:8px}
 @media (max-width:600px){body{padding:0 8px 32px}table{font-size:.8em}th,td{padding:2px 5px}}
-.tier1{background:#e3f4e6}.tier2{background:#f1f9e6}.tier3{background:#fdeee4}.tier4{background:#fbe1df}
+.tier1{background:#d6dcf0}.tier2{background:#e3eef7}.tier3{background:#eef8f9}.tier4{background:#fafdf9}
 .note{color:#555;font-size:.9em}
-.q-fix_first td:last-child{color:#d73027;font-weight:bold}.q-keep_up td:last-child{color:#1a9850}
+.q-fix_first td:last-child{color:#d55e00;font-weight:bold}.q-keep_up td:last-child{color:#0072b2}
 nav a{margin-right:12px}
 @page{size:A4;margin:16mm 14mm 18mm}
 @media print{body{max-width:none;padding:0;font-size:10pt;line-height:1.35}nav,noscript{display:none}
