@@ -228,9 +228,10 @@ func (s *chartSet) radar(t string, indicators []string, domainName, nationName s
 		}
 		return map[string]interface{}{"formatter": t}
 	}
-	return s.add(r, 320, map[string]interface{}{
-		"radar": map[string]interface{}{"indicator": radarIndicators(indicators, min), "radius": "50%", "center": []string{"50%", "58%"},
-			"axisName": map[string]interface{}{"fontSize": 10, "color": "#444", "width": 90, "overflow": "break"}},
+	return s.add(r, radarHeight, map[string]interface{}{
+		"radar": map[string]interface{}{"indicator": radarIndicators(indicators, min), "radius": radarRadius, "center": []string{"50%", "55%"},
+			"startAngle": 90, "splitNumber": 4, "axisNameGap": radarNameGap,
+			"axisName": map[string]interface{}{"fontSize": 9, "color": "#444", "width": radarNameWidth, "overflow": "break", "lineHeight": 11}},
 		"series": []interface{}{map[string]interface{}{"type": "radar", "data": []interface{}{
 			map[string]interface{}{"name": nationName, "value": vals(nat), "lineStyle": map[string]interface{}{"type": "dashed"}, "tooltip": tip(nat)},
 			map[string]interface{}{"name": domainName, "value": vals(dom), "areaStyle": map[string]interface{}{"opacity": 0.2}, "tooltip": tip(dom)},
@@ -239,10 +240,31 @@ func (s *chartSet) radar(t string, indicators []string, domainName, nationName s
 	})
 }
 
+// The radars' geometry: ECharts takes the radius as a share of half the
+// smaller side, and writes an axis name axisNameGap beyond the axis end
+// in a box radarNameWidth wide, broken into lines. In the narrowest radar
+// (320 px: the grid's column, or a 390 px phone less its margins) the
+// left and right names must end inside the chart: radius + gap + width ≤
+// 160 px.
+const (
+	radarHeight    = 340
+	radarRadius    = "42%"
+	radarNameGap   = 6
+	radarNameWidth = 76
+)
+
+// radarIndicators are the radar's axes from min to 100; the first (at
+// the top) carries the scale (min and the quarter steps), as the print
+// radars do. ECharts places axis i at 90° + i·360°/n, counter-clockwise
+// (startAngle 90); the print radars follow.
 func radarIndicators(labels []string, min float64) []interface{} {
 	out := make([]interface{}, len(labels))
 	for i, l := range labels {
-		out[i] = map[string]interface{}{"name": l, "min": min, "max": 100}
+		ind := map[string]interface{}{"name": l, "min": min, "max": 100}
+		if i == 0 {
+			ind["axisLabel"] = map[string]interface{}{"show": true, "fontSize": 8, "color": "#777"}
+		}
+		out[i] = ind
 	}
 	return out
 }

@@ -2,8 +2,11 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/sipas-go/sipas/index"
 )
 
 // pageOptions are the chart options of a page, by the text of their title.
@@ -77,5 +80,38 @@ func TestTrendLegends(t *testing.T) {
 				t.Errorf("%s: %d coloured domain lines, want %d", lang, colored, 2*domainTrendShown)
 			}
 		}
+	}
+}
+
+// TestStrengthsRow: a cell names at most swMaxItems indices, elements
+// first then criteria by the size of the difference, and counts the
+// others; a criterion that is a strength is not listed to fix first.
+func TestStrengthsRow(t *testing.T) {
+	q := index.DefaultQuestionnaire()
+	d := &Domain{Name: "Hà Nội"}
+	for k, c := range q.Criteria {
+		d.Standings = append(d.Standings, index.StrengthResult{VsNation: index.VsNation{Kind: index.KindCriterion, ID: c.Column, Diff: float64(k + 1), SE: 0.1},
+			Standing: index.StandingStrength})
+		d.IPA = append(d.IPA, index.IPARow{Criterion: c.Column, IPA: index.IPA{Importance: float64(k), Performance: 50, Quadrant: index.QuadrantFixFirst}})
+	}
+	e := q.Elements[2]
+	d.Standings = append(d.Standings, index.StrengthResult{VsNation: index.VsNation{Kind: index.KindElement, ID: e.ID, Diff: 0.5, SE: 0.1},
+		Standing: index.StandingStrength})
+	// The first criterion becomes a weakness: the one criterion left to
+	// fix first.
+	d.Standings[0].Standing, d.Standings[0].Diff = index.StandingWeakness, -3
+	r := strengthsRow(LangEN, q, d)
+	items := strings.Split(r.Strengths, "; ")
+	last := q.Criteria[len(q.Criteria)-1].Column
+	if len(items) != swMaxItems || !strings.HasPrefix(items[0], LangEN.indexLabel(q, index.KindElement, e.ID)+" (element)") ||
+		items[1] != LangEN.indexLabel(q, index.KindCriterion, last) {
+		t.Errorf("strengths %q", r.Strengths)
+	}
+	more := len(q.Criteria) - 1 + 1 - swMaxItems // 21 criteria and an element
+	if !strings.HasSuffix(r.Strengths, fmt.Sprintf(" and %d more", more)) {
+		t.Errorf("strengths %q: want the count of %d more", r.Strengths, more)
+	}
+	if want := LangEN.indexLabel(q, index.KindCriterion, q.Criteria[0].Column); r.FixFirst != want || r.Weaknesses != want {
+		t.Errorf("fix first %q, weaknesses %q: want %q alone", r.FixFirst, r.Weaknesses, want)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"html/template"
 	"io"
 	"strconv"
-	"strings"
 
 	"github.com/sipas-go/sipas/index"
 )
@@ -258,21 +257,7 @@ func buildPage(data *Data, opt *Options) *page {
 		if d.Standings == nil && d.IPA == nil {
 			continue
 		}
-		var st, wk []string
-		for _, r := range d.Standings {
-			lab := l.indexLabel(q, r.Kind, r.ID)
-			if r.Kind == index.KindElement {
-				lab += " (" + strings.ToLower(l.text("col.element")) + ")"
-			}
-			switch r.Standing {
-			case index.StandingStrength:
-				st = append(st, lab)
-			case index.StandingWeakness:
-				wk = append(wk, lab)
-			}
-		}
-		p.Strengths = append(p.Strengths, swRow{Name: d.Name, Strengths: strings.Join(st, "; "), Weaknesses: strings.Join(wk, "; "),
-			FixFirst: fixFirst(l, q, &d)})
+		p.Strengths = append(p.Strengths, strengthsRow(l, q, &d))
 	}
 	p.IPA = ipaSection(l, q, y, &cs, ys)
 

@@ -4,7 +4,6 @@ import (
 	"math"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 
@@ -240,18 +239,6 @@ func (s *chartSet) ipaChart(l Lang, t string, rows []index.IPARow) chart {
 		"grid":   map[string]interface{}{"left": 24, "right": 24, "top": 40, "bottom": 40, "containLabel": true},
 		"legend": map[string]interface{}{"show": false},
 	})
-}
-
-// fixFirst lists the domain's "fix first" criteria (most important
-// first) as "code label" items; "" when it has none or no analysis.
-func fixFirst(l Lang, q *index.Questionnaire, d *Domain) string {
-	var out []string
-	for _, r := range ipaSorted(d.IPA) {
-		if r.Quadrant == index.QuadrantFixFirst {
-			out = append(out, l.indexLabel(q, index.KindCriterion, r.Criterion))
-		}
-	}
-	return strings.Join(out, "; ")
 }
 
 // ipaTable is the "ipa" CSV table: every criterion of the nation and of

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"strconv"
 
 	"golang.org/x/text/unicode/norm"
 	"gonum.org/v1/plot"
@@ -51,13 +52,20 @@ func textStyle(size vg.Length, xa text.XAlignment, ya text.YAlignment) draw.Text
 	return st
 }
 
+// radarAngle is the angle of axis j of k: the first at the top, the
+// others counter-clockwise, as ECharts draws the page's radars
+// (radarIndicators).
+func radarAngle(j, k int) float64 { return math.Pi/2 + 2*math.Pi*float64(j)/float64(k) }
+
 // drawRadar draws one radar in c: the domain (filled, green) over the
-// nation (dashed, blue), rings at quarter steps from min to 100.
+// nation (dashed, blue), rings at quarter steps from min to 100 with
+// their values on the first axis (the scale), and the axis names whole,
+// broken into lines.
 func drawRadar(c draw.Canvas, title string, axes []string, dom, nat []float64, min float64) {
 	k := len(axes)
 	titleH := vg.Length(10)
 	w, h := c.Max.X-c.Min.X, c.Max.Y-c.Min.Y-titleH
-	r := 0.31 * vg.Length(math.Min(float64(w), float64(h)))
+	r := 0.25 * vg.Length(math.Min(float64(w), float64(h)))
 	cx, cy := c.Min.X+w/2, c.Min.Y+h/2
 	c.FillText(textStyle(7, draw.XCenter, draw.YTop), vg.Point{X: cx, Y: c.Max.Y}, title)
 	at := func(j int, v float64) vg.Point {
@@ -65,7 +73,7 @@ func drawRadar(c draw.Canvas, title string, axes []string, dom, nat []float64, m
 			v = min
 		}
 		f := (v - min) / (100 - min)
-		a := math.Pi/2 - 2*math.Pi*float64(j)/float64(k)
+		a := radarAngle(j, k)
 		return vg.Point{X: cx + r*vg.Length(f*math.Cos(a)), Y: cy + r*vg.Length(f*math.Sin(a))}
 	}
 	grey := draw.LineStyle{Color: color.Gray{Y: 0xcc}, Width: vg.Points(0.4)}
@@ -77,12 +85,40 @@ func drawRadar(c draw.Canvas, title string, axes []string, dom, nat []float64, m
 		}
 		c.StrokeLines(grey, ring)
 	}
+	scale := textStyle(3.8, draw.XLeft, draw.YCenter)
+	scale.Color = color.Gray{Y: 0x77}
+	for q := 0; q <= 4; q++ {
+		v := min + (100-min)*float64(q)/4
+		p := at(0, v)
+		c.FillText(scale, vg.Point{X: p.X + 1.5, Y: p.Y}, strconv.FormatFloat(v, 'f', 0, 64))
+	}
 	label := textStyle(4.5, draw.XCenter, draw.YCenter)
+	lineH := vg.Length(5.2)
 	for j, a := range axes {
 		c.StrokeLines(grey, []vg.Point{{X: cx, Y: cy}, at(j, 100)})
-		ang := math.Pi/2 - 2*math.Pi*float64(j)/float64(k)
-		p := vg.Point{X: cx + 1.2*r*vg.Length(math.Cos(ang)), Y: cy + 1.15*r*vg.Length(math.Sin(ang))}
-		c.FillText(label, p, shorten(norm.NFC.String(a), 16))
+		ang := radarAngle(j, k)
+		cos, sin := math.Cos(ang), math.Sin(ang)
+		lines := wrapText(label, norm.NFC.String(a), radarLabelWidth)
+		// The block of lines sits beyond the axis end: centred on the
+		// axis above and below, aligned away from the centre at the sides.
+		st := label
+		switch {
+		case cos > 0.3:
+			st.XAlign = draw.XLeft
+		case cos < -0.3:
+			st.XAlign = draw.XRight
+		}
+		h := lineH * vg.Length(len(lines))
+		p := vg.Point{X: cx + (r+2)*vg.Length(cos), Y: cy + (r+2)*vg.Length(sin)}
+		top := p.Y + h/2 // block centred on the point at the sides
+		if sin > 0.3 {
+			top = p.Y + h
+		} else if sin < -0.3 {
+			top = p.Y
+		}
+		for i, ln := range lines {
+			c.FillText(st, vg.Point{X: p.X, Y: top - lineH*(vg.Length(i)+0.5)}, ln)
+		}
 	}
 	poly := func(v []float64) []vg.Point {
 		pts := make([]vg.Point, k+1)
@@ -98,11 +134,6 @@ func drawRadar(c draw.Canvas, title string, axes []string, dom, nat []float64, m
 		Dashes: []vg.Length{vg.Points(2), vg.Points(1.5)}}, poly(nat))
 }
 
-// shorten cuts s to at most n runes, with an ellipsis.
-func shorten(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
-}
+// radarLabelWidth is the width of an axis name's lines in the print
+// radars (a third of a 16 cm page's tile less the radar).
+const radarLabelWidth = 1.3 * vg.Centimeter

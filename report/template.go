@@ -74,7 +74,7 @@ th,td{padding:2px 5px}div[style*="overflow"]{overflow:visible!important}
 
 {{if .Strengths}}
 <h2 id="strengths">{{index .T "sec.strengths"}}</h2>
-<p class="note">{{index .T "sw.note"}}</p>
+<p class="note">{{index .T "sw.note"}} {{index .T "sw.rule"}}</p>
 <table>
 <thead><tr><th class="l">{{.ByLabel}}</th><th class="l">{{index .T "col.strengths"}}</th><th class="l">{{index .T "col.weaknesses"}}</th>{{if .HasIPA}}<th class="l">{{index .T "col.fix_first"}}</th>{{end}}</tr></thead>
 {{$ipa := .HasIPA}}{{range .Strengths}}<tr><td class="l">{{.Name}}</td><td class="l">{{.Strengths}}</td><td class="l">{{.Weaknesses}}</td>{{if $ipa}}<td class="l">{{.FixFirst}}</td>{{end}}</tr>

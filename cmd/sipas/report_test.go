@@ -79,7 +79,8 @@ func TestReportCommand(t *testing.T) {
 		t.Errorf("provinces not canonical: %v", recs[1:4])
 	}
 	for _, f := range []string{"tables/estimates.csv", "tables/elements.csv", "tables/strengths.csv",
-		"charts/national.png", "charts/ranking.svg", "charts/heatmap.png", "charts/radars-06.png", "charts/trend.png",
+		"charts/national.png", "charts/ranking-01.svg", "charts/ranking-02.svg", "charts/heatmap-01.png", "charts/heatmap-02.png", "charts/radars-06.png", "charts/trend.png",
+		"charts/trend-domains.png", "charts/expectations.svg",
 		"tables/ipa.csv", "charts/ipa.png", "charts/ipa.svg"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)

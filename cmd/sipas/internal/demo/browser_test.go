@@ -54,6 +54,12 @@ func TestBrowserDemoReport(t *testing.T) {
 			l := browsertest.Measure(t, bin, page.Bytes(), n, w, 4000, true)
 			browsertest.CheckLayout(t, n, l, browsertest.Charts(page.Bytes()))
 			t.Logf("%s: %d×%d px, sections %v", n, l.ScrollWidth, l.ScrollHeight, l.Sections)
+			// The strengths table of 63 provinces was 24,600 px of a
+			// 54,400 px page at 1400 px (every strength of the top
+			// provinces as run-on text): at most 5 names a cell now.
+			if sw := l.Sections["strengths"]; w == 1400 && (sw == 0 || sw > 8000) {
+				t.Errorf("%s: the strengths section is %d px high", n, sw)
+			}
 		}
 	}
 }
