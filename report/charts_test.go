@@ -1,8 +1,11 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -113,5 +116,69 @@ func TestStrengthsRow(t *testing.T) {
 	}
 	if want := LangEN.indexLabel(q, index.KindCriterion, q.Criteria[0].Column); r.FixFirst != want || r.Weaknesses != want {
 		t.Errorf("fix first %q, weaknesses %q: want %q alone", r.FixFirst, r.Weaknesses, want)
+	}
+}
+
+// TestRadarGeometry: the page's and the print radars run the same way
+// (ECharts: axis i at 90° + i·360°/n, counter-clockwise from the top),
+// the page's axis names end inside a 320 px radar, the first axis carries
+// the scale, and the print radars write every axis name whole.
+func TestRadarGeometry(t *testing.T) {
+	// Counter-clockwise: the second of five axes is up and to the left.
+	if a := radarAngle(1, 5); math.Cos(a) >= 0 || math.Sin(a) <= 0 || radarAngle(0, 5) != math.Pi/2 {
+		t.Errorf("print radar axis 1 of 5 at %.0f°, want 162° (counter-clockwise as ECharts)", a*180/math.Pi)
+	}
+	d := buildData(t, fixtureNames(3), []int{2021})
+	page := render(t, d, &Options{Lang: LangVI})
+	var radar map[string]interface{}
+	for _, o := range pageOptions(t, page) {
+		if r, ok := o["radar"].(map[string]interface{}); ok {
+			radar = r
+		}
+	}
+	if radar == nil {
+		t.Fatal("no radar")
+	}
+	if radar["startAngle"] != 90.0 || radar["clockwise"] != nil {
+		t.Errorf("radar direction %v %v", radar["startAngle"], radar["clockwise"])
+	}
+	frac, err := strconv.ParseFloat(strings.TrimSuffix(radar["radius"].(string), "%"), 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := radar["axisName"].(map[string]interface{})["width"].(float64)
+	if ext := frac/100*160 + radar["axisNameGap"].(float64) + w; ext > 160 {
+		t.Errorf("axis names reach %.0f px from the centre of a 320 px radar", ext)
+	}
+	if radar["axisName"].(map[string]interface{})["overflow"] != "break" {
+		t.Error("axis names are not broken into lines")
+	}
+	ind := radar["indicator"].([]interface{})
+	if al, _ := ind[0].(map[string]interface{})["axisLabel"].(map[string]interface{}); al["show"] != true {
+		t.Error("no scale on the first axis")
+	}
+	for _, f := range Figures(d, nil) {
+		if f.Name != "radars-01" {
+			continue
+		}
+		var b bytes.Buffer
+		if err := f.writeSVG(&b, false); err != nil {
+			t.Fatal(err)
+		}
+		svg := b.String()
+		if strings.Contains(svg, "…") {
+			t.Error("a print radar's axis name is cut with …")
+		}
+		for _, e := range d.Questionnaire.Elements {
+			for _, word := range strings.Fields(LangVI.indexLabel(d.Questionnaire, index.KindElement, e.ID)) {
+				if !strings.Contains(svg, word) {
+					t.Errorf("print radar lacks %q", word)
+				}
+			}
+		}
+		// The scale: the rings' values from the common minimum to 100.
+		if !strings.Contains(svg, ">100<") {
+			t.Error("print radar has no scale")
+		}
 	}
 }
