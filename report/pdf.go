@@ -215,6 +215,7 @@ func writePDF(w io.Writer, data *Data, opt *Options, figs []Figure) error {
 			t.rows = append(t.rows, []string{r.Label, r.Est, r.SE, r.CI, r.N})
 		}
 		d.table(t)
+		d.figure("expectations")
 	}
 
 	d.section(l.text("sec.quality"))
@@ -239,6 +240,7 @@ func writePDF(w io.Writer, data *Data, opt *Options, figs []Figure) error {
 			}
 			d.table(t)
 		}
+		d.figure("response-rates")
 		if len(q.Rates) > 0 {
 			t := pdfTable{head: []string{l.text("col.class"), l.text("col.issued"), l.text("col.returned"), l.text("col.valid"),
 				l.text("col.rr") + " (%)", l.text("col.vr") + " (%)"}, align: "L"}
