@@ -45,9 +45,13 @@ type Element struct {
 // Criterion is one criterion (tiêu chí): a Likert item stored in Column.
 // Weight is a_c in E_e = Σ_{c∈e} a_c P_c, the weight within its element; the
 // weights of the criteria of one element sum to 1.
+//
+// Short is a name of a few words for chart labels ("Đủ chỗ ngồi chờ");
+// empty means Label.
 type Criterion struct {
 	Column  string  `json:"column"`
 	Label   Labels  `json:"label"`
+	Short   Labels  `json:"short,omitzero"`
 	Element string  `json:"element"`
 	Weight  float64 `json:"weight"`
 }
@@ -293,7 +297,7 @@ func jsonError(name string, data []byte, err error) error {
 	default:
 		msg := strings.TrimPrefix(err.Error(), "json: ")
 		if f, ok := strings.CutPrefix(msg, "unknown field "); ok {
-			msg = "unknown field " + f + "; known fields are id, version, scale, satisfied_codes, missing_codes, elements (id, label, weight), criteria (column, label, element, weight), expectations (column, label); labels have vi and en"
+			msg = "unknown field " + f + "; known fields are id, version, scale, satisfied_codes, missing_codes, elements (id, label, weight), criteria (column, label, short, element, weight), expectations (column, label); labels have vi and en"
 		}
 		qe.Problems = []FieldError{{Msg: msg}}
 	}

@@ -182,21 +182,37 @@ func (s *chartSet) heatmap(t string, rows, cols []string, v [][]float64) chart {
 	h.SetGlobalOptions(title(t))
 	h.SetXAxis(cols)
 	h.AddSeries(t, data, charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), FontSize: 9}))
-	height := 130 + 26*n
+	// Column names slant at heatHeadRotate degrees, broken into lines of
+	// at most heatHeadWidth px: neighbours then sit a column's width ×
+	// sin(rotation) apart across their lines, room for two lines down to
+	// 36 px columns (six columns on a 390 px phone).
+	height := heatHeadTop + 26*n + 50
 	return s.add(h, height, map[string]interface{}{
 		"series": []interface{}{map[string]interface{}{"type": "heatmap", "name": t, "data": items,
 			"label": map[string]interface{}{"show": true, "fontSize": 9}}},
 		"xAxis": []interface{}{map[string]interface{}{"type": "category", "data": cols, "position": "top",
-			"axisLabel": map[string]interface{}{"interval": 0, "fontSize": 11, "width": 110, "overflow": "break"}}},
+			"axisLabel": map[string]interface{}{"interval": 0, "fontSize": 10, "lineHeight": heatHeadLine, "rotate": heatHeadRotate,
+				"width": heatHeadWidth, "overflow": "break"}}},
 		"yAxis": []interface{}{map[string]interface{}{"type": "category", "data": ylab,
 			"axisLabel": map[string]interface{}{"interval": 0, "fontSize": 11}}},
-		"grid": map[string]interface{}{"left": 8, "right": 24, "top": 80, "bottom": 50, "containLabel": true},
+		"grid": map[string]interface{}{"left": 8, "right": 24, "top": heatHeadTop, "bottom": 50, "containLabel": true},
 		"visualMap": []interface{}{map[string]interface{}{"type": "continuous", "min": lo, "max": hi,
 			"calculable": true, "orient": "horizontal", "left": "center", "bottom": 0,
 			"inRange": map[string]interface{}{"color": seqStops}}},
 		"legend": map[string]interface{}{"show": false},
 	})
 }
+
+// The heatmap's column names (heatmap): slanted, broken into lines, above
+// the cells.
+const (
+	heatHeadRotate = 45
+	heatHeadWidth  = 130
+	heatHeadLine   = 12
+	// heatHeadTop is the room above the cells: the title and the slanted
+	// names (width × sin 45° plus two lines).
+	heatHeadTop = 40 + 92 + 2*heatHeadLine + 8
+)
 
 // radar draws one domain against the nation on the given indicators.
 //

@@ -182,3 +182,41 @@ func TestRadarGeometry(t *testing.T) {
 		}
 	}
 }
+
+// TestHeatmapHeaders: the heatmap's column names do not print over each
+// other on a phone: slanted by r degrees, neighbours in a column w px wide
+// lie w·sin r apart across their lines, which must hold the lines a name
+// breaks into (two at most: width 130 px at 10 px); with six columns in
+// the 390 px viewport less margins and row names (≈ 220 px) w ≈ 36 px.
+// Horizontal names (today's r = 0) always overlap once wider than w.
+func TestHeatmapHeaders(t *testing.T) {
+	for _, lang := range []Lang{LangVI, LangEN} {
+		d := buildData(t, fixtureNames(5), []int{2021})
+		var heat map[string]interface{}
+		for title, o := range pageOptions(t, render(t, d, &Options{Lang: lang})) {
+			if strings.HasPrefix(title, lang.text("sec.heatmap")) {
+				heat = o
+			}
+		}
+		if heat == nil {
+			t.Fatal("no heatmap")
+		}
+		x := heat["xAxis"].([]interface{})[0].(map[string]interface{})
+		al := x["axisLabel"].(map[string]interface{})
+		cols := len(x["data"].([]interface{}))
+		w := 220.0 / float64(cols)
+		r, _ := al["rotate"].(float64)
+		lines := 2.0
+		if gap := w * math.Sin(r*math.Pi/180); gap < lines*al["lineHeight"].(float64) {
+			t.Errorf("%s: %d column names %v° apart by %.1f px across, %v px needed", lang, cols, r, gap, lines*al["lineHeight"].(float64))
+		}
+		if al["overflow"] != "break" || al["width"].(float64) > 130 {
+			t.Errorf("%s: names %v", lang, al)
+		}
+		// The grid leaves room above the cells for the slanted names.
+		top := heat["grid"].(map[string]interface{})["top"].(float64)
+		if need := 40 + al["width"].(float64)*math.Sin(r*math.Pi/180); top < need {
+			t.Errorf("%s: %v px above the cells, %v needed", lang, top, need)
+		}
+	}
+}

@@ -54,6 +54,17 @@ func quadrantColor(q index.Quadrant) string {
 	return "#bbbbbb"
 }
 
+// shortCriterion is the chart label of a criterion: its short name
+// (index.Criterion.Short), else its label, else its column.
+func (l Lang) shortCriterion(q *index.Questionnaire, id string) string {
+	for _, c := range q.Criteria {
+		if c.Column == id && (c.Short.VI != "" || c.Short.EN != "") {
+			return l.label(c.Short, id)
+		}
+	}
+	return l.indexLabel(q, index.KindCriterion, id)
+}
+
 func (l Lang) quadrantName(q index.Quadrant) string {
 	if q == index.QuadrantUnknown {
 		return "–"
@@ -130,6 +141,16 @@ func ipaAxes(rows []index.IPARow) (mi, mp, x0, x1, y0, y1 float64) {
 	return mi, mp, x0, x1, y0, y1
 }
 
+// ipaTicks are the steps of regular axis ticks over the ranges, about
+// five a side (1, 2 or 5 times a power of ten).
+func ipaTicks(x0, x1, y0, y1 float64) (xs, ys float64) {
+	return niceStep(x1-x0, 5), niceStep(y1-y0, 5)
+}
+
+// round6 rounds an axis end to 6 decimals (no 0.30000000000000004 in
+// the option).
+func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
+
 // ipaView is the section of the page.
 type ipaView struct {
 	Chart *chart
@@ -153,7 +174,7 @@ func ipaSection(l Lang, q *index.Questionnaire, y *Year, cs *chartSet, ys string
 			Importance: l.se(r.Importance), Performance: l.pct(r.Performance), N: l.count(r.N),
 			Quadrant: l.quadrantName(r.Quadrant), Class: "q-" + r.Quadrant.String()})
 	}
-	v.Chart = ptr(cs.ipaChart(l, l.text("sec.ipa")+ys, rows))
+	v.Chart = ptr(cs.ipaChart(l, q, l.text("sec.ipa")+ys, rows))
 	return v
 }
 
@@ -161,35 +182,30 @@ func ipaSection(l Lang, q *index.Questionnaire, y *Year, cs *chartSet, ys string
 // labelled with their code, coloured by quadrant), dashed lines at the
 // means and the quadrant names in the corners. Everything is data: no
 // JavaScript function (labels use ECharts' "{b}" string template).
-func (s *chartSet) ipaChart(l Lang, t string, rows []index.IPARow) chart {
+func (s *chartSet) ipaChart(l Lang, q *index.Questionnaire, t string, rows []index.IPARow) chart {
 	mi, mp, x0, x1, y0, y1 := ipaAxes(rows)
-	// Whole percents and hundredths of a correlation at the axis ends.
-	x0, x1 = math.Floor(x0), math.Ceil(x1)
-	// The importance axis (a correlation) has decimal ticks, which ECharts
-	// would write with a decimal point: its labels are written here, in the
-	// page's language, as labels of invisible lines at a regular step.
-	ystep := 0.2
-	for _, st := range []float64{0.01, 0.02, 0.05, 0.1} {
-		if (y1-y0)/st <= 8 {
-			ystep = st
-			break
-		}
-	}
+	// Axis ends on regular ticks (ipaTicks). The importance axis (a
+	// correlation) has decimal ticks, which ECharts would write with a
+	// decimal point: its labels are written here, in the page's language,
+	// as labels of invisible lines at the step.
+	xs, ystep := ipaTicks(x0, x1, y0, y1)
+	x0, x1 = math.Floor(x0/xs)*xs, math.Ceil(x1/xs)*xs
 	y0, y1 = math.Floor(y0/ystep+1e-9)*ystep, math.Ceil(y1/ystep-1e-9)*ystep
 	if y1 <= y0 {
 		y1 = y0 + ystep
 	}
+	ydec := max(0, int(-math.Floor(math.Log10(ystep)+1e-9)))
 	var yticks []interface{}
 	for k := 0; y0+float64(k)*ystep <= y1+1e-9; k++ {
-		v := math.Round((y0+float64(k)*ystep)*100) / 100
-		yticks = append(yticks, map[string]interface{}{"yAxis": v, "label": map[string]interface{}{"formatter": l.dec(v, 2)}})
+		v := round6(y0 + float64(k)*ystep)
+		yticks = append(yticks, map[string]interface{}{"yAxis": v, "label": map[string]interface{}{"formatter": l.dec(v, ydec)}})
 	}
 	var pts []interface{}
 	for _, r := range rows {
 		if math.IsNaN(r.Importance) || math.IsNaN(r.Performance) {
 			continue
 		}
-		pts = append(pts, map[string]interface{}{"name": r.Criterion,
+		pts = append(pts, map[string]interface{}{"name": l.shortCriterion(q, r.Criterion),
 			"value":     []interface{}{num(r.Performance), math.Round(r.Importance*1000) / 1000},
 			"tooltip":   map[string]interface{}{"formatter": "{b}: " + l.pct(r.Performance) + "; " + l.se(r.Importance)},
 			"itemStyle": map[string]interface{}{"color": quadrantColor(r.Quadrant)}})
@@ -217,10 +233,11 @@ func (s *chartSet) ipaChart(l Lang, t string, rows []index.IPARow) chart {
 	series := []interface{}{
 		map[string]interface{}{"type": "scatter", "name": l.text("col.criterion"), "data": pts, "symbolSize": 9,
 			"label": map[string]interface{}{"show": true, "formatter": "{b}", "position": "right", "fontSize": 10, "color": "#333"},
-			// Criteria with nearly equal values would print their codes over
-			// each other: ECharts hides a label that overlaps another (the
-			// point stays, its tooltip and the table below name it).
-			"labelLayout": map[string]interface{}{"hideOverlap": true},
+			// Criteria with nearly equal values would print their names over
+			// each other: ECharts moves a label that overlaps another up or
+			// down (none is hidden).
+			"labelLayout": map[string]interface{}{"moveOverlap": "shiftY"},
+			"labelLine":   map[string]interface{}{"show": true, "lineStyle": map[string]interface{}{"color": "#aaa", "width": 0.5}},
 			"markLine": map[string]interface{}{"silent": true, "symbol": "none", "lineStyle": dashed,
 				"label": map[string]interface{}{"show": false},
 				"data":  means}},
@@ -233,9 +250,9 @@ func (s *chartSet) ipaChart(l Lang, t string, rows []index.IPARow) chart {
 	return s.add(sc, 480, map[string]interface{}{
 		"series": series,
 		"xAxis": []interface{}{map[string]interface{}{"type": "value", "name": l.text("col.performance"), "nameLocation": "middle",
-			"nameGap": 28, "min": x0, "max": x1, "minInterval": 1}},
+			"nameGap": 28, "min": x0, "max": x1, "interval": xs}},
 		"yAxis": []interface{}{map[string]interface{}{"type": "value", "name": l.text("col.importance"), "nameLocation": "middle",
-			"nameGap": 40, "min": y0, "max": y1, "interval": ystep, "axisLabel": map[string]interface{}{"show": false}}},
+			"nameGap": 40, "min": round6(y0), "max": round6(y1), "interval": ystep, "axisLabel": map[string]interface{}{"show": false}}},
 		"grid":   map[string]interface{}{"left": 24, "right": 24, "top": 40, "bottom": 40, "containLabel": true},
 		"legend": map[string]interface{}{"show": false},
 	})

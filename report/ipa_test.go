@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -155,8 +156,28 @@ func TestIPAHTML(t *testing.T) {
 		}
 		series := opt["series"].([]interface{})
 		pts := series[0].(map[string]interface{})["data"].([]interface{})
-		if len(pts) != 22 || pts[0].(map[string]interface{})["name"] != "access_1" {
-			t.Errorf("%s: %d points", lang, len(pts))
+		// Points are named by the criteria's short names, never by their
+		// column ids; no label is hidden.
+		if len(pts) != 22 || pts[0].(map[string]interface{})["name"] != lang.shortCriterion(d.Questionnaire, "access_1") {
+			t.Errorf("%s: %d points, first %v", lang, len(pts), pts[0])
+		}
+		for _, pt := range pts {
+			if n := pt.(map[string]interface{})["name"].(string); strings.Contains(n, "_") {
+				t.Errorf("%s: point named %q", lang, n)
+			}
+		}
+		if lay := series[0].(map[string]interface{})["labelLayout"].(map[string]interface{}); lay["hideOverlap"] == true {
+			t.Errorf("%s: overlapping labels are hidden", lang)
+		}
+		// Regular ticks: the axis ends are multiples of the interval.
+		for _, ax := range []string{"xAxis", "yAxis"} {
+			a := opt[ax].([]interface{})[0].(map[string]interface{})
+			iv := a["interval"].(float64)
+			for _, end := range []string{"min", "max"} {
+				if v := a[end].(float64) / iv; math.Abs(v-math.Round(v)) > 1e-6 {
+					t.Errorf("%s: %s %s %v is not a multiple of the interval %v", lang, ax, end, a[end], iv)
+				}
+			}
 		}
 		ml := series[0].(map[string]interface{})["markLine"].(map[string]interface{})
 		lines := ml["data"].([]interface{})
@@ -267,16 +288,15 @@ func TestIPAFigure(t *testing.T) {
 	if err := figs[k].writeSVG(&b, false); err != nil {
 		t.Fatal(err)
 	}
-	// Every code label that does not overlap an earlier one is drawn (at
-	// least half of the 22 here).
+	// Every criterion is labelled with its short name (none dropped).
 	shown := 0
 	for _, r := range d.Latest().National.IPA {
-		if strings.Contains(b.String(), ">"+r.Criterion+"<") {
+		if strings.Contains(b.String(), ">"+LangEN.shortCriterion(d.Questionnaire, r.Criterion)+"<") {
 			shown++
 		}
 	}
-	if shown < 11 {
-		t.Errorf("only %d of 22 criterion codes drawn", shown)
+	if shown != 22 {
+		t.Errorf("%d of 22 criteria named", shown)
 	}
 	for _, want := range []string{"Fix first", "Keep up the good work", "Low priority", "Possible overkill", "Importance (correlation)"} {
 		if !strings.Contains(b.String(), want) {
@@ -359,16 +379,31 @@ func TestBrowserIPA(t *testing.T) {
 	browsertest.CheckPage(t, bin, render(t, buildIPAData(t, names, []int{2020, 2021}), &Options{Lang: LangEN}), "ipa-en", false)
 }
 
-// TestIPAVisibleLabels: of two labels on the same line whose text would
-// overlap, the first placed stays; labels apart (vertically, or
-// horizontally beyond the text) all stay.
-func TestIPAVisibleLabels(t *testing.T) {
+// TestIPAPlaceLabels: every label is placed (none dropped, as the
+// labels of criteria with nearly equal values were); a label whose line
+// is free stays at its point, one that would print over an earlier one
+// moves to a free line nearby and gets a leader line; no two placed
+// labels overlap.
+func TestIPAPlaceLabels(t *testing.T) {
 	in := plotter.XYLabels{
 		XYs:    []plotter.XY{{X: 84, Y: 0.48}, {X: 84.1, Y: 0.4801}, {X: 84, Y: 0.47}, {X: 70, Y: 0.48}, {X: 89, Y: 0.48}},
-		Labels: []string{"access_1", "officials_3", "access_4", "feedback_1", "outcomes_3"},
+		Labels: []string{"Enough seats", "Explain fully", "Equipment easy to use", "Feedback channel", "Information accurate"},
 	}
-	got := ipaVisibleLabels(in, 70, 90, 0.44, 0.51)
-	if strings.Join(got.Labels, " ") != "access_1 access_4 feedback_1 outcomes_3" {
-		t.Errorf("visible labels %v", got.Labels)
+	got, moved := ipaPlaceLabels(in, 70, 90, 0.44, 0.51)
+	if strings.Join(got.Labels, "|") != strings.Join(in.Labels, "|") {
+		t.Fatalf("labels %v", got.Labels)
+	}
+	if fmt.Sprint(moved) != "[false true false false false]" {
+		t.Errorf("moved %v: only the second label shares a line with an earlier one", moved)
+	}
+	for i, xy := range got.XYs {
+		if xy.X != in.XYs[i].X || moved[i] == (xy.Y == in.XYs[i].Y) {
+			t.Errorf("label %d at %v, point %v, moved %v", i, xy, in.XYs[i], moved[i])
+		}
+	}
+	// The moved label is at least a line (7 pt of 269 pt for 0.07) away
+	// from the first.
+	if d := math.Abs(got.XYs[1].Y - got.XYs[0].Y); d < 7.0/269*0.07-1e-12 {
+		t.Errorf("labels 0 and 1 are %.5f apart", d)
 	}
 }

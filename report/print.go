@@ -232,7 +232,7 @@ func Figures(data *Data, opt *Options) []Figure {
 			l.byLabel(data), l.text("national"))...)
 	}
 
-	if f, ok := ipaFigure(l, y, ys); ok {
+	if f, ok := ipaFigure(l, q, y, ys); ok {
 		out = append(out, f)
 	}
 

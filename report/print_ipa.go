@@ -17,7 +17,7 @@ import (
 // labelled with its code and coloured by quadrant, dashed lines at the
 // means of the criteria and the quadrant names in the corners, as the HTML
 // chart. ok is false when the year has no importance–performance rows.
-func ipaFigure(l Lang, y *Year, ys string) (Figure, bool) {
+func ipaFigure(l Lang, q *index.Questionnaire, y *Year, ys string) (Figure, bool) {
 	rows := y.National.IPA
 	if len(rows) == 0 {
 		return Figure{}, false
@@ -27,7 +27,12 @@ func ipaFigure(l Lang, y *Year, ys string) (Figure, bool) {
 	p := newPlot(l.text("sec.ipa")+ys, l.text("col.performance"))
 	p.Y.Label.Text = norm.NFC.String(l.text("col.importance"))
 	p.Add(plotter.NewGrid())
+	xs, ys2 := ipaTicks(x0, x1, y0, y1)
+	x0, x1 = math.Floor(x0/xs)*xs, math.Ceil(x1/xs)*xs
+	y0, y1 = math.Floor(y0/ys2)*ys2, math.Ceil(y1/ys2)*ys2
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = x0, x1, y0, y1
+	p.X.Tick.Marker = stepTicks{step: xs, l: l, dec: max(0, int(-math.Floor(math.Log10(xs))))}
+	p.Y.Tick.Marker = stepTicks{step: ys2, l: l, dec: max(0, int(-math.Floor(math.Log10(ys2))))}
 
 	if !math.IsNaN(mi) && !math.IsNaN(mp) {
 		dash := draw.LineStyle{Color: color.Gray{Y: 0x66}, Width: vg.Points(0.8), Dashes: []vg.Length{vg.Points(3), vg.Points(2)}}
@@ -42,15 +47,15 @@ func ipaFigure(l Lang, y *Year, ys string) (Figure, bool) {
 	}
 
 	var codes plotter.XYLabels
-	for _, q := range append(quadrants, index.QuadrantUnknown) {
+	for _, qd := range append(quadrants, index.QuadrantUnknown) {
 		var pts plotter.XYs
 		for _, r := range rows {
-			if r.Quadrant != q || math.IsNaN(r.Importance) || math.IsNaN(r.Performance) {
+			if r.Quadrant != qd || math.IsNaN(r.Importance) || math.IsNaN(r.Performance) {
 				continue
 			}
 			pts = append(pts, plotter.XY{X: r.Performance, Y: r.Importance})
 			codes.XYs = append(codes.XYs, plotter.XY{X: r.Performance, Y: r.Importance})
-			codes.Labels = append(codes.Labels, norm.NFC.String(r.Criterion))
+			codes.Labels = append(codes.Labels, norm.NFC.String(l.shortCriterion(q, r.Criterion)))
 		}
 		if len(pts) == 0 {
 			continue
@@ -59,14 +64,24 @@ func ipaFigure(l Lang, y *Year, ys string) (Figure, bool) {
 		if err != nil {
 			panic("report: " + err.Error())
 		}
-		sc.GlyphStyle.Color = hexColor(quadrantColor(q))
+		sc.GlyphStyle.Color = hexColor(quadrantColor(qd))
 		sc.GlyphStyle.Shape = draw.CircleGlyph{}
 		sc.GlyphStyle.Radius = vg.Points(2.5)
 		p.Add(sc)
 	}
-	codes = ipaVisibleLabels(codes, x0, x1, y0, y1)
-	if len(codes.XYs) > 0 {
-		lab, err := plotter.NewLabels(codes)
+	pos, moved := ipaPlaceLabels(codes, x0, x1, y0, y1)
+	for i := range pos.XYs {
+		if moved[i] {
+			ln, err := plotter.NewLine(plotter.XYs{codes.XYs[i], pos.XYs[i]})
+			if err != nil {
+				panic("report: " + err.Error())
+			}
+			ln.LineStyle = draw.LineStyle{Color: color.Gray{Y: 0xaa}, Width: vg.Points(0.4)}
+			p.Add(ln)
+		}
+	}
+	if len(pos.XYs) > 0 {
+		lab, err := plotter.NewLabels(pos)
 		if err != nil {
 			panic("report: " + err.Error())
 		}
@@ -102,33 +117,52 @@ func ipaFigure(l Lang, y *Year, ys string) (Figure, bool) {
 	return Figure{Name: "ipa", Width: 16 * vg.Centimeter, Height: 11 * vg.Centimeter, p: p}, true
 }
 
-// ipaVisibleLabels drops the code labels that would print over one placed
-// before them (the HTML chart's hideOverlap): the points stay, and the
-// table lists every criterion. Labels are 6 pt text starting 3.5 pt right
-// of their point; the plotting area is taken as about 14 × 9.5 cm of the
-// 16 × 11 cm figure, and a character as 3.3 pt wide — the test of overlap
-// is approximate but never lets two labels share a line of text.
-func ipaVisibleLabels(in plotter.XYLabels, x0, x1, y0, y1 float64) plotter.XYLabels {
-	const wPt, hPt, charPt, linePt, offPt = 397.0, 269.0, 3.3, 7.0, 3.5
+// ipaPlaceLabels places the name labels of the points so that none
+// prints over another: a label starts 3.5 pt right of its point, or, when
+// that line is taken, on the nearest free line above or below (up to
+// ipaMaxShift lines; beyond, where it overlaps least), and moved[i] says
+// that label i needs a leader line to its point. No label is dropped. The
+// plotting area is taken as about 14 × 9.5 cm of the 16 × 11 cm figure and
+// the text as 6 pt wide as the font measures it.
+func ipaPlaceLabels(in plotter.XYLabels, x0, x1, y0, y1 float64) (out plotter.XYLabels, moved []bool) {
+	const wPt, hPt, linePt, offPt, ipaMaxShift = 397.0, 269.0, 7.0, 3.5, 6
+	sty := textStyle(6, draw.XLeft, draw.YCenter)
 	type box struct{ l, r, y float64 }
 	var placed []box
-	var out plotter.XYLabels
+	overlaps := func(b box) int {
+		n := 0
+		for _, o := range placed {
+			if math.Abs(o.y-b.y) < linePt && b.l < o.r && o.l < b.r {
+				n++
+			}
+		}
+		return n
+	}
 	for i, xy := range in.XYs {
 		px := (xy.X - x0) / (x1 - x0) * wPt
 		py := (xy.Y - y0) / (y1 - y0) * hPt
-		b := box{l: px + offPt, r: px + offPt + charPt*float64(len([]rune(in.Labels[i]))), y: py}
-		free := true
-		for _, o := range placed {
-			if math.Abs(o.y-b.y) < linePt && b.l < o.r && o.l < b.r {
-				free = false
-				break
+		w := float64(sty.Width(in.Labels[i]) / vg.Points(1))
+		best, bestN := box{l: px + offPt, r: px + offPt + w, y: py}, -1
+		for k := 0; k <= 2*ipaMaxShift; k++ {
+			shift := float64((k + 1) / 2)
+			if k%2 == 1 {
+				shift = -shift
+			}
+			b := box{l: px + offPt, r: px + offPt + w, y: py + shift*linePt}
+			if b.y < 0 || b.y > hPt {
+				continue
+			}
+			if n := overlaps(b); bestN < 0 || n < bestN {
+				best, bestN = b, n
+				if n == 0 {
+					break
+				}
 			}
 		}
-		if free {
-			placed = append(placed, b)
-			out.XYs = append(out.XYs, xy)
-			out.Labels = append(out.Labels, in.Labels[i])
-		}
+		placed = append(placed, best)
+		out.XYs = append(out.XYs, plotter.XY{X: xy.X, Y: y0 + best.y/hPt*(y1-y0)})
+		out.Labels = append(out.Labels, in.Labels[i])
+		moved = append(moved, math.Abs(best.y-py) > 0.5)
 	}
-	return out
+	return out, moved
 }
