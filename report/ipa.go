@@ -114,12 +114,17 @@ func ipaSorted(rows []index.IPARow) []index.IPARow {
 }
 
 // ipaRange is an axis range around the values with 8% room on each side.
-func ipaRange(v []float64) (lo, hi float64) {
-	lo, hi, ok := finiteRange(v)
+func ipaRange(v []float64) (lo, hi float64) { return paddedRange(0.08, 0, 1, v) }
+
+// paddedRange is the range of the values of v widened by frac of its
+// width on each side (by 1 when all values are equal); lo0, hi0 without a
+// value.
+func paddedRange(frac, lo0, hi0 float64, v ...[]float64) (lo, hi float64) {
+	lo, hi, ok := finiteRange(v...)
 	if !ok {
-		return 0, 1
+		return lo0, hi0
 	}
-	pad := 0.08 * (hi - lo)
+	pad := frac * (hi - lo)
 	if pad == 0 {
 		pad = 1
 	}

@@ -199,15 +199,7 @@ var nationalLineColor = color.RGBA{R: 0x33, G: 0x33, B: 0x33, A: 0xff}
 // intervalRange is the x range of interval figures: every interval and
 // the extra values, with 5% room on each side.
 func intervalRange(est, lo, hi []float64, extra ...float64) (x0, x1 float64) {
-	a, b, ok := finiteRange(est, lo, hi, extra)
-	if !ok {
-		return 0, 100
-	}
-	pad := 0.05 * (b - a)
-	if pad == 0 {
-		pad = 1
-	}
-	return a - pad, b + pad
+	return paddedRange(0.05, 0, 100, est, lo, hi, extra)
 }
 
 // heatmapFigures draws the heatmap ("heatmap", or "heatmap-01", …), at

@@ -286,17 +286,19 @@ func BenchmarkPrintFiguresDomains(b *testing.B) {
 	}
 }
 
+// linearRGB is an 8-bit sRGB channel in linear light (IEC 61966-2-1).
+func linearRGB(v uint8) float64 {
+	x := float64(v) / 255
+	if x <= 0.04045 {
+		return x / 12.92
+	}
+	return math.Pow((x+0.055)/1.055, 2.4)
+}
+
 // luminance is the relative luminance (WCAG 2) of a #rrggbb colour.
 func luminance(hex string) float64 {
 	c := hexColor(hex).(color.RGBA)
-	lin := func(v uint8) float64 {
-		x := float64(v) / 255
-		if x <= 0.04045 {
-			return x / 12.92
-		}
-		return math.Pow((x+0.055)/1.055, 2.4)
-	}
-	return 0.2126*lin(c.R) + 0.7152*lin(c.G) + 0.0722*lin(c.B)
+	return 0.2126*linearRGB(c.R) + 0.7152*linearRGB(c.G) + 0.0722*linearRGB(c.B)
 }
 
 // TestColourScalesSequential: the scales that encode an order (the
@@ -352,14 +354,7 @@ func TestColourScalesSequential(t *testing.T) {
 func deuteranDistance(a, b string) float64 {
 	sim := func(hex string) [3]float64 {
 		c := hexColor(hex).(color.RGBA)
-		lin := func(v uint8) float64 {
-			x := float64(v) / 255
-			if x <= 0.04045 {
-				return x / 12.92
-			}
-			return math.Pow((x+0.055)/1.055, 2.4)
-		}
-		r, g, bl := lin(c.R), lin(c.G), lin(c.B)
+		r, g, bl := linearRGB(c.R), linearRGB(c.G), linearRGB(c.B)
 		rg := 0.29275*r + 0.70725*g
 		return [3]float64{rg, rg, -0.02234*r + 0.02234*g + bl}
 	}

@@ -22,14 +22,7 @@ var chartMessages = map[string]msg{
 	"rr.overall":  {"chung", "overall"},
 }
 
-func init() {
-	for k, v := range chartMessages {
-		if _, dup := messages[k]; dup {
-			panic("report: message " + k + " defined twice")
-		}
-		messages[k] = v
-	}
-}
+func init() { addMessages(chartMessages) }
 
 // rrTitle is the title of the response-rate chart with the overall rate.
 func (l Lang) rrTitle(ys string, overall float64) string {

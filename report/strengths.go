@@ -21,14 +21,7 @@ var swMessages = map[string]msg{
 		"Each cell names at most the 5 indices that differ most (elements first, then criteria); tables/strengths.csv lists them all. A criterion that is a strength (significantly above the nation) is not listed under “fix first”, even when the domain's importance–performance analysis puts it in that quadrant."},
 }
 
-func init() {
-	for k, v := range swMessages {
-		if _, dup := messages[k]; dup {
-			panic("report: message " + k + " defined twice")
-		}
-		messages[k] = v
-	}
-}
+func init() { addMessages(swMessages) }
 
 // strengthsRow is the row of domain d in the strengths table: its
 // strengths and weaknesses (elements first, then criteria, each by the
