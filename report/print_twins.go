@@ -233,7 +233,7 @@ func histogramFigure(l Lang, name, title string, bins []string, counts []int, yN
 		vals[i] = float64(c)
 		top = max(top, c)
 		lab.XYs = append(lab.XYs, plotter.XY{X: float64(i), Y: float64(c)})
-		lab.Labels = append(lab.Labels, strconv.Itoa(c))
+		lab.Labels = append(lab.Labels, l.count(c))
 	}
 	bc, err := plotter.NewBarChart(vals, 0.6*vg.Centimeter)
 	if err != nil {
