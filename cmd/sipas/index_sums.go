@@ -32,7 +32,8 @@ func addSumsFlags(fs *flag.FlagSet) *sumsFlags {
 }
 
 // indexStreamed computes the indices of the ballots at path in one pass
-// over record batches when the design allows it (index.SumsSupport), and
+// over record batches when the design allows it (index.SumsSupport) and
+// the file is large (bigInput) or its sums are asked for, and
 // reports done = false, having done nothing, when it does not (the caller
 // then reads the file into memory). Standard input is not streamed (it is
 // read once, and the reader needs its schema first).
@@ -53,8 +54,17 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 		}
 		return false, nil
 	}
+	if sf.out == "" && !big(path) {
+		// a file that fits easily is read into memory: the same numbers,
+		// and the design effects of the elements and SIPAS too, which the
+		// sums do not carry
+		return false, nil
+	}
 	if sf.out != "" && sameFile(sf.out, path) {
 		return true, usagef("--sums-out %s would overwrite --in", sf.out)
+	}
+	if sf.out == "" {
+		fmt.Fprintf(e.stderr, "sipas index: streaming %s in one pass (the design effects of the elements and SIPAS are not computed when streaming)\n", displayName(path))
 	}
 	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}}
 	if p := newProgress(e.stderr, path, sf.quiet); p != nil {

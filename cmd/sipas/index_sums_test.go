@@ -80,3 +80,43 @@ func TestIndexStreamBadCodeLate(t *testing.T) {
 		t.Error("bad input left a sums file")
 	}
 }
+
+// TestIndexSmallFileKeepsDeff: a file that fits in memory is not streamed,
+// so the elements and SIPAS keep their design effects (the sums carry no
+// cross-products of criteria); the streamed run of the same file leaves
+// them empty and gives the same estimates.
+func TestIndexSmallFileKeepsDeff(t *testing.T) {
+	args := []string{"index", "--in", indexFixture, "--weight", "weight", "--strata", "stratum", "--psu", "psu", "--format", "csv"}
+	code, mem, errs := vtRun(t, "", args...)
+	if code != 0 || strings.Contains(errs, "streaming") {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	deffOf := func(out, kind string) string {
+		rows := strings.Split(out, "\n")
+		h := strings.Split(rows[0], ",")
+		kc, dc := -1, -1
+		for i, c := range h {
+			switch strings.TrimPrefix(c, "\ufeff") {
+			case "kind":
+				kc = i
+			case "deff":
+				dc = i
+			}
+		}
+		for _, r := range rows[1:] {
+			f := strings.Split(r, ",")
+			if kc >= 0 && dc >= 0 && len(f) > dc && f[kc] == kind {
+				return f[dc]
+			}
+		}
+		t.Fatalf("no %s row with a deff column:\n%.400s", kind, out)
+		return ""
+	}
+	if d := deffOf(mem, "sipas"); d == "" {
+		t.Error("the SIPAS row of a small file has no design effect")
+	}
+	_, str, _ := vtRun(t, "", append(args, "--sums-out", filepath.Join(t.TempDir(), "s.parquet"))...)
+	if d := deffOf(str, "sipas"); d != "" {
+		t.Errorf("streamed SIPAS deff %q: the sums carry no cross-products", d)
+	}
+}
