@@ -53,9 +53,6 @@ func textCell(s string) string { return csvsafe.Text(s) }
 var (
 	f2 = arrowio.NumberFormat{Verb: 'f', Prec: 2}.Format // CSV: two decimals, "" when missing
 	f4 = arrowio.NumberFormat{Verb: 'f', Prec: 4}.Format // CSV: p-values and importance
-	// page2 and page3: the page's tables, – when missing.
-	page2 = arrowio.NumberFormat{Verb: 'f', Prec: 2, NA: "–"}.Format
-	page3 = arrowio.NumberFormat{Verb: 'f', Prec: 3, NA: "–"}.Format
 )
 
 func iOrEmpty(i int) string {

@@ -345,7 +345,7 @@ func (s *xmlScanner) skip() {
 // OOXML strings (a character XML cannot hold, such as _x000D_ for a
 // carriage return; _x005F_ escapes the underscore).
 func appendUnescaped(dst, b []byte) []byte {
-	if bytes.IndexByte(b, '&') < 0 && bytes.Index(b, []byte("_x")) < 0 {
+	if bytes.IndexByte(b, '&') < 0 && !bytes.Contains(b, []byte("_x")) {
 		return append(dst, b...)
 	}
 	for i := 0; i < len(b); i++ {
