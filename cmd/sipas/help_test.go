@@ -5,6 +5,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
 )
 
 // TestHelpCommand: `sipas help CMD` shows every flag of CMD with its
@@ -99,6 +103,24 @@ func TestOutFlag(t *testing.T) {
 		if err != nil || string(got) != c.bom+want {
 			t.Errorf("--out %s: the file differs from the %s output (%v)", c.ext, c.format, err)
 		}
+	}
+	// .xlsx: the CSV table as a workbook, with the same cells
+	xl := filepath.Join(dir, "index.xlsx")
+	if code, _, stderr := vtRun(t, "", append(args, "--out", xl)...); code != 0 {
+		t.Fatalf("--out .xlsx: exit %d %s", code, stderr)
+	}
+	fromCSV, err := arrowio.ReadAll(filepath.Join(dir, "index.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fromCSV.Release()
+	fromXL, err := arrowio.ReadAll(xl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fromXL.Release()
+	if !array.RecordEqual(fromCSV, fromXL) {
+		t.Errorf("--out .xlsx differs from the CSV output:\n%v\n%v", fromCSV.Schema(), fromXL.Schema())
 	}
 	// estimate and trend take it too; trend's year column defaults to "year"
 	path := filepath.Join(dir, "est.json")

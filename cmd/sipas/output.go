@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -36,12 +37,13 @@ var (
 // addFormatFlag adds --format (json, csv or table) and --out of estimate,
 // index and trend. With --out FILE the command's standard output goes to
 // FILE, written at once when the command succeeds (parseFlags and run), in
-// the format of its extension (.json, .csv, .txt for the table) unless
+// the format of its extension (.json, .csv, .xlsx for the CSV table as a
+// workbook, .txt for the table) unless
 // --format says otherwise; a CSV file starts with a UTF-8 BOM, for
 // spreadsheets.
 func addFormatFlag(e *env, fs *flag.FlagSet) *string {
 	e.format = fs.String("format", "json", "output format: json, csv or table (with --out: from the file's extension)")
-	e.outPath = fs.String("out", "", "write the output to this file (.json, .csv or .txt; written only when the command succeeds) instead of standard output")
+	e.outPath = fs.String("out", "", "write the output to this file (.json, .csv, .xlsx or .txt; written only when the command succeeds) instead of standard output")
 	return e.format
 }
 
@@ -50,7 +52,7 @@ func formatOfPath(path string) string {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".json":
 		return "json"
-	case ".csv":
+	case ".csv", ".xlsx": // an .xlsx file is the CSV table as a workbook
 		return "csv"
 	case ".txt":
 		return "table"
@@ -86,6 +88,27 @@ func redirectOutput(e *env, fs *flag.FlagSet) error {
 func commitOutput(e *env) error {
 	if e.outBuf == nil {
 		return nil
+	}
+	if strings.EqualFold(filepath.Ext(*e.outPath), ".xlsx") {
+		// the CSV table, read back with its column types, as a workbook
+		tmp, err := os.CreateTemp(filepath.Dir(*e.outPath), ".sipas-out-*.csv")
+		if err != nil {
+			return err
+		}
+		defer os.Remove(tmp.Name())
+		_, err = tmp.Write(e.outBuf.Bytes())
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+		rec, err := arrowio.ReadAll(tmp.Name())
+		if err != nil {
+			return err
+		}
+		defer rec.Release()
+		return arrowio.WriteRecord(*e.outPath, rec)
 	}
 	return arrowio.WriteText(*e.outPath, nil, func(w io.Writer) error {
 		if *e.format == "csv" {
