@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"encoding/csv"
 	"os"
 	"path/filepath"
@@ -85,6 +86,18 @@ func TestOfficeBadInputs(t *testing.T) {
 	if err := f.SaveAs(last); err != nil {
 		t.Fatal(err)
 	}
+	zipNotXLSX := filepath.Join(dir, "notes.xlsx")
+	{
+		zf, err := os.Create(zipNotXLSX)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zw := zip.NewWriter(zf)
+		w, _ := zw.Create("notes.txt")
+		w.Write([]byte("not a workbook"))
+		zw.Close()
+		zf.Close()
+	}
 	nocache := filepath.Join(dir, "nocache.xlsx")
 	g := excelize.NewFile()
 	g.SetSheetName("Sheet1", "Phiếu")
@@ -103,6 +116,7 @@ func TestOfficeBadInputs(t *testing.T) {
 		{[]string{"validate", "--in", lo, "--sheet", "Nope", "--out", filepath.Join(dir, "o.csv"), "--excluded", filepath.Join(dir, "x.csv")}, lo + `: has no sheet "Nope" (sheets: "Phiếu", "Lỗi")`},
 		{[]string{"validate", "--in", notZip, "--out", filepath.Join(dir, "o.csv"), "--excluded", filepath.Join(dir, "x.csv")}, notZip + ": is not an Excel workbook"},
 		{[]string{"validate", "--in", last, "--out", filepath.Join(dir, "o.csv"), "--excluded", filepath.Join(dir, "x.csv")}, last + ": Sheet1!A1048576: the sheet has data in its last row"},
+		{[]string{"validate", "--in", zipNotXLSX, "--out", filepath.Join(dir, "o.csv"), "--excluded", filepath.Join(dir, "x.csv")}, zipNotXLSX + ": is a zip archive but not an Excel workbook"},
 		{[]string{"index", "--in", nocache}, nocache + ": Phiếu!B2: has a formula but no saved result"},
 		{[]string{"index", "--in", lo, "--delimiter", "|"}, `--delimiter: "|" is not one of , ; tab`},
 	} {
