@@ -28,8 +28,15 @@ const (
 // SumsColumn returns the name of a sums-table column: part "y" (Σ w·y),
 // "x" (Σ w·x), "n" (valid answers) or "yy" (Σ w·y²) of an item (a criterion
 // or expectation column), or part "nc" (ballots with a valid answer to at
-// least one of its criteria) of an element id or "sipas".
+// least one of its criteria) or "wc" (Σ w over those ballots) of an element
+// id or "sipas".
 func SumsColumn(part, item string) string { return part + "_" + item }
+
+// SumsPairColumn returns the name of the sums-table column holding part
+// "yy" (Σ w·y_a·y_b), "yx" (Σ w·y_a·x_b), "xy" (Σ w·x_a·y_b) or "xx"
+// (Σ w·x_a·x_b) of two criteria a before b in the questionnaire that share
+// an element or SIPAS (for the design effects of the composites).
+func SumsPairColumn(part, a, b string) string { return part + "_" + a + "_" + b }
 
 // ErrSums is wrapped by the errors of FromSums about a sums table that
 // lacks a column or holds an impossible value.
@@ -75,7 +82,13 @@ func SumsSupport(spec *sampling.DesignOptions) error {
 // totals of its influence values, Σ_psu w(y − R x)/X = (Y_psu − R X_psu)/X,
 // so FromSums gives Compute's estimates and SEs (up to the order of the
 // additions). Q_k gives the design effects of the criteria and the
-// expectation shares.
+// expectation shares; those of an element and SIPAS, whose influence value
+// Σ_k c_k (y_k − R_k x_k)/X_k is a combination of criteria, need per pair
+// of its criteria k < l the cross-products
+//
+//	Σ w·y_k·y_l,  Σ w·y_k·x_l,  Σ w·x_k·y_l,  Σ w·x_k·x_l
+//
+// and Σ w over the ballots with a valid answer to one of its criteria.
 //
 // A Sums is not safe for concurrent use; accumulate batches in several
 // Sums and Merge them.
@@ -89,6 +102,7 @@ type Sums struct {
 	valid  [][]uint8 // per item: the codes of a valid answer
 	used   [][]uint8 // and those plus noAnswer, the only codes it holds
 	combos [][]int   // criteria (0-based) with a nonzero coefficient
+	pairs  []sumsPair
 
 	cells map[string]int32
 	cell  [][]int32 // per cell: the key codes
@@ -97,7 +111,10 @@ type Sums struct {
 	y, x  []float64 // [cell*K+k]
 	yy    []float64
 	nk    []int64
-	ncomb []int64 // [cell*C+c]
+	ncomb []int64   // [cell*C+c]
+	wcomb []float64 // [cell*C+c]
+	pm    []float64 // [cell*4P + 4p + part]: the pair sums (sums_pairs.go)
+	pt    *pairTabs
 
 	allowed [256]uint8 // 1 for the criteria's valid and declared missing codes
 
@@ -106,6 +123,27 @@ type Sums struct {
 	codes  [][]int8 // per item: the batch's codes (bufs, or the column's values)
 	bufs   [][]int8
 	cellOf []int32
+}
+
+// sumsPair is two criteria (0-based, k < l) that share a composite.
+type sumsPair struct{ k, l int }
+
+// compositePairs returns the pairs of criteria k < l with nonzero
+// coefficients in a common element or SIPAS, in questionnaire order.
+func compositePairs(q *Questionnaire) []sumsPair {
+	coef := compositeCoefficients(q)
+	var out []sumsPair
+	for k := range q.Criteria {
+		for l := k + 1; l < len(q.Criteria); l++ {
+			for _, co := range coef {
+				if co[k] != 0 && co[l] != 0 {
+					out = append(out, sumsPair{k, l})
+					break
+				}
+			}
+		}
+	}
+	return out
 }
 
 // sumsKey is a column of the cell key: its levels in first-seen order.
@@ -215,6 +253,8 @@ func NewSums(q *Questionnaire, spec *sampling.DesignOptions, opt *Options, schem
 		}
 		s.combos = append(s.combos, terms)
 	}
+	s.pairs = compositePairs(q)
+	s.pt = newPairTabs(s)
 	return s, nil
 }
 
@@ -368,6 +408,8 @@ func (s *Sums) cellAt(kc [][]int32, i, K, C int) int32 {
 	s.yy = append(s.yy, make([]float64, K)...)
 	s.nk = append(s.nk, make([]int64, K)...)
 	s.ncomb = append(s.ncomb, make([]int64, C)...)
+	s.wcomb = append(s.wcomb, make([]float64, C)...)
+	s.pm = append(s.pm, make([]float64, 4*len(s.pairs))...)
 	return c
 }
 
@@ -440,16 +482,25 @@ func (s *Sums) addRun(codes [][]int8, w []float64, c, i0, i1 int) {
 	}
 	for m, terms := range s.combos {
 		var cnt int64
+		var sw float64
 		for i := i0; i < i1; i++ {
 			for _, t := range terms {
 				if xt := s.xtab[s.ne+t]; xt[uint8(codes[s.ne+t][i])] != 0 {
 					cnt++
+					if w != nil {
+						sw += w[i]
+					}
 					break
 				}
 			}
 		}
+		if w == nil {
+			sw = float64(cnt)
+		}
 		s.ncomb[c*C+m] += cnt
+		s.wcomb[c*C+m] += sw
 	}
+	s.addPairs(codes, w, c, i0, i1)
 }
 
 // code returns the key codes of rec's rows in k's levels (−1: null).
@@ -559,6 +610,11 @@ func (s *Sums) Merge(o *Sums) {
 		}
 		for m := 0; m < C; m++ {
 			s.ncomb[c*C+m] += o.ncomb[oc*C+m]
+			s.wcomb[c*C+m] += o.wcomb[oc*C+m]
+		}
+		P4 := 4 * len(s.pairs)
+		for j := 0; j < P4; j++ {
+			s.pm[c*P4+j] += o.pm[oc*P4+j]
 		}
 	}
 }
@@ -567,8 +623,10 @@ func (s *Sums) Merge(o *Sums) {
 // columns (the caller releases it): the stratum, PSU, fpc and domain
 // columns under their names (integers as int64, numbers as float64, text
 // as utf8; a null domain value stays null), SumsRows, SumsWeights, then
-// per item SumsColumn "y", "x", "n", "yy" and per element and SIPAS
-// SumsColumn "nc". A nil mem is memory.DefaultAllocator.
+// per item SumsColumn "y", "x", "n", "yy", per element and SIPAS
+// SumsColumn "nc" and "wc", and per pair of criteria that share a
+// composite SumsPairColumn "yy", "yx", "xy", "xx". A nil mem is
+// memory.DefaultAllocator.
 func (s *Sums) Table(mem memory.Allocator) (arrow.RecordBatch, error) {
 	if mem == nil {
 		mem = memory.DefaultAllocator
@@ -645,6 +703,15 @@ func (s *Sums) Table(mem memory.Allocator) (arrow.RecordBatch, error) {
 	}
 	for m, name := range compositeNames(s.q) {
 		addInt(SumsColumn("nc", name), func(c int) int64 { return s.ncomb[c*C+m] })
+	}
+	for m, name := range compositeNames(s.q) {
+		addFloat(SumsColumn("wc", name), func(c int) float64 { return s.wcomb[c*C+m] })
+	}
+	for p, pr := range s.pairs {
+		a, b := s.q.Criteria[pr.k].Column, s.q.Criteria[pr.l].Column
+		for j, part := range pairParts {
+			addFloat(SumsPairColumn(part, a, b), func(c int) float64 { return s.pairMoments(c, p)[j] })
+		}
 	}
 	for i, f := range fields {
 		if seen := fieldIndex(fields[:i], f.Name); seen >= 0 {
@@ -729,6 +796,9 @@ func (s *Sums) itemNames() []string {
 	return out
 }
 
+// pairParts are the cross-products of a criteria pair, in Sums.pm order.
+var pairParts = [4]string{"yy", "yx", "xy", "xx"}
+
 // compositeNames are the element ids and "sipas", in the order of
 // compositeCoefficients.
 func compositeNames(q *Questionnaire) []string {
@@ -754,8 +824,14 @@ const sumsUnitWeight = "\x00sipas_cell_weight"
 //
 //	Σ w r² = (Q − 2R·Y + R²·X)/X²,  r = (y − R x)/X
 //
-// (the composites' design effects need the cross-products of the criteria
-// and are NaN). Ballots of weight 0 count in the design effect's n.
+// and that of an element or SIPAS, r = Σ_k c_k (a_k y_k − b_k x_k) with
+// a_k = 1/X_k, b_k = R_k/X_k, from the same sums and the pairs'
+// cross-products (SumsPairColumn), Σ w r² being the quadratic form
+// Σ_k Σ_l c_k c_l (a_k a_l·Σwy_k y_l − a_k b_l·Σwy_k x_l − b_k a_l·Σwx_k y_l
+// + b_k b_l·Σwx_k x_l), over Σ w of the composite's ballots ("wc").
+// A table without the cross-products (written before they were added) is
+// an error wrapping ErrSums. Ballots of weight 0 count in the design
+// effect's n.
 // The returned design is that of the cells (for its strata, PSUs and
 // degrees of freedom; its rows are cells).
 func FromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spec *sampling.DesignOptions, opt *Options) (*Result, *sampling.Design, error) {
@@ -844,9 +920,27 @@ func FromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 	}
 	cnames := compositeNames(q)
 	ncomb := make([][]int64, len(cnames))
+	wcomb := make([][]float64, len(cnames))
 	for m, name := range cnames {
 		if ncomb[m], err = getInt(SumsColumn("nc", name)); err != nil {
 			return nil, nil, err
+		}
+	}
+	pairs := compositePairs(q)
+	if i := column.Index(sums, SumsColumn("wc", cnames[len(cnames)-1])); i < 0 && len(pairs) > 0 {
+		return nil, nil, fmt.Errorf("%w: no column %q: the table lacks the cross-products of the criteria that the design effects of the elements and SIPAS need (it was written by an older version, or by an older query); compute it again", ErrSums, SumsColumn("wc", cnames[len(cnames)-1]))
+	}
+	for m, name := range cnames {
+		if wcomb[m], err = get(SumsColumn("wc", name)); err != nil {
+			return nil, nil, err
+		}
+	}
+	pcols := make([][4][]float64, len(pairs))
+	for p, pr := range pairs {
+		for j, part := range pairParts {
+			if pcols[p][j], err = get(SumsPairColumn(part, q.Criteria[pr.k].Column, q.Criteria[pr.l].Column)); err != nil {
+				return nil, nil, err
+			}
 		}
 	}
 	if _, err := getInt(SumsRows); err != nil {
@@ -863,8 +957,8 @@ func FromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 	wcol.Release()
 	defer wa.Release()
 	fields := append(append([]arrow.Field(nil), sums.Schema().Fields()...), arrow.Field{Name: sumsUnitWeight, Type: arrow.PrimitiveTypes.Float64})
-	pcols := append(append([]arrow.Array(nil), sums.Columns()...), wa)
-	prec := array.NewRecordBatch(arrow.NewSchema(fields, nil), pcols, int64(n))
+	acols := append(append([]arrow.Array(nil), sums.Columns()...), wa)
+	prec := array.NewRecordBatch(arrow.NewSchema(fields, nil), acols, int64(n))
 	defer prec.Release()
 	d, err := sampling.NewDesign(prec, &ds)
 	if err != nil {
@@ -896,7 +990,9 @@ func FromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 	}
 	// counts and design effects from the cells' n and Q
 	J := r.K + r.C
+	C, P := len(cnames), len(pairs)
 	Y, X, Q := make([]float64, G*K), make([]float64, G*K), make([]float64, G*K)
+	WC, PM := make([]float64, G*C), make([]float64, G*4*P)
 	N := make([]int, G*J)
 	for i := 0; i < n; i++ {
 		gs := []int{0}
@@ -916,6 +1012,12 @@ func FromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 			}
 			for m := range cnames {
 				N[g*J+K+m] += int(ncomb[m][i])
+				WC[g*C+m] += wcomb[m][i]
+			}
+			for p := range pairs {
+				for j := range pairParts {
+					PM[(g*P+p)*4+j] += pcols[p][j][i]
+				}
 			}
 		}
 	}
@@ -923,8 +1025,14 @@ func FromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 	for g := 0; g < G; g++ {
 		for j := 0; j < J; j++ {
 			at := g*J + j
-			if j >= K || math.IsNaN(r.Est[at]) {
+			if math.IsNaN(r.Est[at]) {
 				r.Deff[at], r.DeffWOR[at] = math.NaN(), math.NaN()
+				continue
+			}
+			if j >= K {
+				m := j - K
+				s1, s2 := compositeDeffSums(combos[m], pairs, ne, Y[g*K:g*K+K], X[g*K:g*K+K], Q[g*K:g*K+K], PM[g*4*P:(g+1)*4*P])
+				r.Deff[at], r.DeffWOR[at] = sampling.DesignEffects(r.Var[at], N[at], WC[g*C+m], s1, s2)
 				continue
 			}
 			x, y, rr := X[g*K+j], Y[g*K+j], r.Est[at]
@@ -937,4 +1045,34 @@ func FromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 		return nil, nil, err
 	}
 	return indexRows(q, d, r, dom, opt, ci, level, ne), d, nil
+}
+
+// compositeDeffSums returns Σ w r and Σ w r² of the influence values per
+// unit weight r = Σ_k c_k (a_k y_k − b_k x_k), a_k = 1/X_k, b_k = Y_k/X_k²,
+// of the composite with coefficients co (over the K items; criterion k is
+// item ne+k) in one domain, from its items' sums Y, X, Q and the pairs'
+// cross-products pm.
+func compositeDeffSums(co []float64, pairs []sumsPair, ne int, Y, X, Q, pm []float64) (s1, s2 float64) {
+	a := func(k int) float64 { return 1 / X[k] }
+	b := func(k int) float64 { return Y[k] / X[k] / X[k] }
+	for k, c := range co {
+		if c == 0 {
+			continue
+		}
+		ak, bk := a(k), b(k)
+		s1 += c * (ak*Y[k] - bk*X[k])
+		// the square of term k: y_k x_k = y_k and x_k² = x_k
+		s2 += c * c * (ak*ak*Q[k] - 2*ak*bk*Y[k] + bk*bk*X[k])
+	}
+	for p, pr := range pairs {
+		k, l := ne+pr.k, ne+pr.l
+		ck, cl := co[k], co[l]
+		if ck == 0 || cl == 0 {
+			continue
+		}
+		ak, bk, al, bl := a(k), b(k), a(l), b(l)
+		m := pm[4*p : 4*p+4]
+		s2 += 2 * ck * cl * (ak*al*m[0] - ak*bl*m[1] - bk*al*m[2] + bk*bl*m[3])
+	}
+	return s1, s2
 }

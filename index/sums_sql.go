@@ -83,6 +83,14 @@ func SumsSQL(q *Questionnaire, opt *Options, table, weight, strata, psu, fpc str
 			byValue[v] = append(byValue[v], code)
 		}
 	}
+	// a criterion's value y in percent, as an expression
+	yExpr := func(c string) string {
+		var e strings.Builder
+		for _, v := range values {
+			fmt.Fprintf(&e, " WHEN %s IN %s THEN %s", c, in(byValue[v]), num(v))
+		}
+		return "CASE" + e.String() + " ELSE 0 END"
+	}
 	for _, cr := range q.Criteria {
 		c := cr.Column
 		var y, yy strings.Builder
@@ -96,6 +104,7 @@ func SumsSQL(q *Questionnaire, opt *Options, table, weight, strata, psu, fpc str
 		line("SUM(CASE%s ELSE 0 END) AS %s", yy.String(), SumsColumn("yy", c))
 	}
 	names := compositeNames(q)
+	var wcs []string
 	for m, co := range compositeCoefficients(q) {
 		var any []string
 		for c, v := range co {
@@ -108,6 +117,18 @@ func SumsSQL(q *Questionnaire, opt *Options, table, weight, strata, psu, fpc str
 			cond = "1 = 0"
 		}
 		line("SUM(CASE WHEN %s THEN 1 ELSE 0 END) AS %s", cond, SumsColumn("nc", names[m]))
+		wcs = append(wcs, fmt.Sprintf("SUM(CASE WHEN %s THEN %s ELSE 0 END) AS %s", cond, w, SumsColumn("wc", names[m])))
+	}
+	for _, l := range wcs {
+		line("%s", l)
+	}
+	// the cross-products of the criteria pairs of a composite
+	for _, pr := range compositePairs(q) {
+		a, c := q.Criteria[pr.k].Column, q.Criteria[pr.l].Column
+		line("SUM(%s * (%s) * (%s)) AS %s", w, yExpr(a), yExpr(c), SumsPairColumn("yy", a, c))
+		line("SUM(CASE WHEN %s IN %s THEN %s * (%s) ELSE 0 END) AS %s", c, in(valid), w, yExpr(a), SumsPairColumn("yx", a, c))
+		line("SUM(CASE WHEN %s IN %s THEN %s * (%s) ELSE 0 END) AS %s", a, in(valid), w, yExpr(c), SumsPairColumn("xy", a, c))
+		line("SUM(CASE WHEN %s IN %s AND %s IN %s THEN %s ELSE 0 END) AS %s", a, in(valid), c, in(valid), w, SumsPairColumn("xx", a, c))
 	}
 	fmt.Fprintf(&b, "\nFROM %s", table)
 	if len(keys) > 0 {

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/internal/synth"
 	"github.com/sipas-go/sipas/sampling"
 )
@@ -47,8 +49,8 @@ func sumsOf(t testing.TB, rec arrow.RecordBatch, q *Questionnaire, spec *samplin
 }
 
 // sameRows asserts that two index results agree: labels, n, PSUs, DF and
-// flags exactly; estimates, SEs, intervals, design effects (criteria and
-// expectation shares) and differences to the nation within tol relative.
+// flags exactly; estimates, SEs, intervals, design effects (of every row:
+// criteria, expectation shares, elements and SIPAS) and differences to the nation within tol relative.
 func sameRows(t *testing.T, where string, want, got *Result, tol float64) {
 	t.Helper()
 	if len(want.Rows) != len(got.Rows) {
@@ -69,9 +71,6 @@ func sameRows(t *testing.T, where string, want, got *Result, tol float64) {
 			bad++
 		}
 		deffW := w.Deff
-		if w.Kind == KindElement || w.Kind == KindSIPAS {
-			deffW = math.NaN() // composites: no design effect from the sums
-		}
 		// The difference to the nation is a difference of two estimates
 		// that agree within tol: its error is relative to theirs.
 		vsOK := math.IsNaN(w.VsNation) && math.IsNaN(g.VsNation) || math.Abs(w.VsNation-g.VsNation) <= tol*math.Abs(w.Estimate)*2
@@ -271,4 +270,122 @@ func corruptCode(t *testing.T, rec arrow.RecordBatch, col string, i int, v int8)
 		defer cols[j].Release()
 	}
 	return array.NewRecordBatch(rec.Schema(), cols, rec.NumRows())
+}
+
+// TestFromSumsOldTable checks that a sums table without the cross-products
+// of the composites (the format before they were added) is refused with
+// an error that says so, rather than giving empty design effects.
+func TestFromSumsOldTable(t *testing.T) {
+	rec := loadFixture(t)
+	defer rec.Release()
+	spec := &sampling.DesignOptions{Weight: "weight", Strata: "stratum", PSU: "psu"}
+	opt := &Options{By: []string{"province"}}
+	tab := sumsOf(t, rec, nil, spec, opt, 1000)
+	defer tab.Release()
+	var fields []arrow.Field
+	var cols []arrow.Array
+	for j, f := range tab.Schema().Fields() {
+		if strings.HasPrefix(f.Name, "wc_") || strings.Count(f.Name, "_") > 2 {
+			continue // the composites' columns
+		}
+		fields = append(fields, f)
+		cols = append(cols, tab.Column(j))
+	}
+	if len(fields) == int(tab.NumCols()) {
+		t.Fatal("no column dropped")
+	}
+	old := array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, tab.NumRows())
+	defer old.Release()
+	_, _, err := FromSums(context.Background(), old, nil, spec, opt)
+	if !errors.Is(err, ErrSums) || !strings.Contains(err.Error(), "older") {
+		t.Fatalf("got %v, want an error about an older sums table", err)
+	}
+}
+
+// TestSumsPairColumns compares the pair columns of the sums table with
+// their definition summed row by row (Σ w·y_a·y_b, Σ w·y_a·x_b, Σ w·x_a·y_b,
+// Σ w·x_a·x_b per PSU), under the fixture's weights (runs of one weight
+// and single rows), weights that differ on every row, and no weights,
+// for both scores.
+func TestSumsPairColumns(t *testing.T) {
+	rec := loadFixture(t)
+	defer rec.Release()
+	q := DefaultQuestionnaire()
+	n := int(rec.NumRows())
+	w0, _, err := arrowio.Float64s(rec.Column(rec.Schema().FieldIndices("weight")[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	distinct := make([]float64, n)
+	for i, v := range w0 {
+		distinct[i] = v * (1 + float64(i)*1e-7)
+	}
+	psu := rec.Column(rec.Schema().FieldIndices("psu")[0]).(*array.String)
+	codes := make([][]int8, len(q.Criteria))
+	for k, cr := range q.Criteria {
+		codes[k] = make([]int8, n)
+		if err := itemCodes(q, rec, cr.Column, codes[k]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, score := range []Score{ScoreShare, ScoreMean} {
+		for name, w := range map[string][]float64{"fixture": w0, "distinct": distinct, "none": nil} {
+			r := rec
+			spec := &sampling.DesignOptions{PSU: "psu"}
+			if w != nil {
+				b := array.NewFloat64Builder(memory.DefaultAllocator)
+				b.AppendValues(w, nil)
+				wa := b.NewArray()
+				b.Release()
+				r = array.NewRecordBatch(arrow.NewSchema(append(rec.Schema().Fields(), arrow.Field{Name: "w2", Type: arrow.PrimitiveTypes.Float64}), nil),
+					append(rec.Columns(), wa), rec.NumRows())
+				wa.Release()
+				defer r.Release()
+				spec.Weight = "w2"
+			}
+			opt := &Options{Score: score, NoExpectations: true}
+			tab := sumsOf(t, r, q, spec, opt, 700)
+			defer tab.Release()
+			s, err := NewSums(q, spec, opt, r.Schema())
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string][]float64{}
+			for i := 0; i < n; i++ {
+				wi := 1.0
+				if w != nil {
+					wi = w[i]
+				}
+				m := want[psu.Value(i)]
+				if m == nil {
+					m = make([]float64, 4*len(s.pairs))
+					want[psu.Value(i)] = m
+				}
+				for p, pr := range s.pairs {
+					ck, cl := uint8(codes[pr.k][i]), uint8(codes[pr.l][i])
+					yk, xk := s.ytab[pr.k][ck], s.xtab[pr.k][ck]
+					yl, xl := s.ytab[pr.l][cl], s.xtab[pr.l][cl]
+					m[4*p] += wi * yk * yl
+					m[4*p+1] += wi * yk * xl
+					m[4*p+2] += wi * xk * yl
+					m[4*p+3] += wi * xk * xl
+				}
+			}
+			tp := tab.Column(tab.Schema().FieldIndices("psu")[0]).(*array.String)
+			bad := 0
+			for p, pr := range s.pairs {
+				for j, part := range pairParts {
+					col := SumsPairColumn(part, q.Criteria[pr.k].Column, q.Criteria[pr.l].Column)
+					got := tab.Column(tab.Schema().FieldIndices(col)[0]).(*array.Float64).Float64Values()
+					for c, g := range got {
+						m := want[tp.Value(c)]
+						if e := m[4*p+j]; math.Abs(g-e) > 1e-12*math.Abs(e)+1e-9 && bad < 10 {
+							t.Errorf("score %d, weights %s, PSU %s, %s: %.17g, row by row %.17g", score, name, tp.Value(c), col, g, e)
+							bad++
+						}
+					}
+				}
+			}
+		}
+	}
 }

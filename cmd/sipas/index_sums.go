@@ -55,16 +55,11 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 		return false, nil
 	}
 	if sf.out == "" && !big(path) {
-		// a file that fits easily is read into memory: the same numbers,
-		// and the design effects of the elements and SIPAS too, which the
-		// sums do not carry
+		// a file that fits easily is read into memory: the same numbers
 		return false, nil
 	}
 	if sf.out != "" && sameFile(sf.out, path) {
 		return true, usagef("--sums-out %s would overwrite --in", sf.out)
-	}
-	if sf.out == "" {
-		fmt.Fprintf(e.stderr, "sipas index: streaming %s in one pass (the design effects of the elements and SIPAS are not computed when streaming)\n", displayName(path))
 	}
 	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}}
 	if p := newProgress(e.stderr, path, sf.quiet); p != nil {

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -81,42 +83,48 @@ func TestIndexStreamBadCodeLate(t *testing.T) {
 	}
 }
 
-// TestIndexSmallFileKeepsDeff: a file that fits in memory is not streamed,
-// so the elements and SIPAS keep their design effects (the sums carry no
-// cross-products of criteria); the streamed run of the same file leaves
-// them empty and gives the same estimates.
-func TestIndexSmallFileKeepsDeff(t *testing.T) {
-	args := []string{"index", "--in", indexFixture, "--weight", "weight", "--strata", "stratum", "--psu", "psu", "--format", "csv"}
+// TestIndexStreamedKeepsDeff: the streamed run (the sums asked for) prints
+// the design effects of the elements and SIPAS too, equal to those of the
+// run that reads the file into memory.
+func TestIndexStreamedKeepsDeff(t *testing.T) {
+	args := []string{"index", "--in", indexFixture, "--weight", "weight", "--strata", "stratum", "--psu", "psu", "--by", "province", "--format", "csv"}
 	code, mem, errs := vtRun(t, "", args...)
 	if code != 0 || strings.Contains(errs, "streaming") {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
-	deffOf := func(out, kind string) string {
-		rows := strings.Split(out, "\n")
-		h := strings.Split(rows[0], ",")
-		kc, dc := -1, -1
+	deffs := func(out string) map[string]float64 {
+		rows := strings.Split(strings.TrimSpace(out), "\n")
+		h := strings.Split(strings.TrimPrefix(rows[0], "\ufeff"), ",")
+		col := map[string]int{}
 		for i, c := range h {
-			switch strings.TrimPrefix(c, "\ufeff") {
-			case "kind":
-				kc = i
-			case "deff":
-				dc = i
-			}
+			col[c] = i
 		}
+		got := map[string]float64{}
 		for _, r := range rows[1:] {
 			f := strings.Split(r, ",")
-			if kc >= 0 && dc >= 0 && len(f) > dc && f[kc] == kind {
-				return f[dc]
+			if k := f[col["kind"]]; k != "element" && k != "sipas" {
+				continue
 			}
+			v, err := strconv.ParseFloat(f[col["deff"]], 64)
+			if err != nil {
+				t.Fatalf("deff %q of %s: %v", f[col["deff"]], r, err)
+			}
+			got[f[col["province"]]+"/"+f[col["id"]]] = v
 		}
-		t.Fatalf("no %s row with a deff column:\n%.400s", kind, out)
-		return ""
+		return got
 	}
-	if d := deffOf(mem, "sipas"); d == "" {
-		t.Error("the SIPAS row of a small file has no design effect")
+	want := deffs(mem)
+	if len(want) == 0 {
+		t.Fatalf("no element or SIPAS rows:\n%.400s", mem)
 	}
-	_, str, _ := vtRun(t, "", append(args, "--sums-out", filepath.Join(t.TempDir(), "s.parquet"))...)
-	if d := deffOf(str, "sipas"); d != "" {
-		t.Errorf("streamed SIPAS deff %q: the sums carry no cross-products", d)
+	code, str, errs := vtRun(t, "", append(args, "--sums-out", filepath.Join(t.TempDir(), "s.parquet"))...)
+	if code != 0 || strings.Contains(errs, "design effect") {
+		t.Fatalf("streamed: exit %d, stderr %q", code, errs)
+	}
+	got := deffs(str)
+	for k, w := range want {
+		if g, ok := got[k]; !ok || math.Abs(g-w) > 1e-9*math.Abs(w) {
+			t.Errorf("%s: streamed deff %v, in memory %v", k, g, w)
+		}
 	}
 }
