@@ -23,7 +23,7 @@ import (
 //	LonelyCertainty  the stratum contributes nothing (treated as sampled with certainty)
 //	LonelyAdjust     the PSU total is centred at the mean PSU total over all
 //	                 strata instead of the stratum mean: f_h·(t_h − Σz/Σ_h n_h)²
-//	                 (survey ≥ 4.2; 0 for a mean or ratio, whose z sum to 0)
+//	                 (current survey, 4.4 on; 0 for a mean or ratio, whose z sum to 0)
 //	LonelyAverage    the stratum is left out and the variance is scaled up by
 //	                 H/(H − #lonely strata), the average of the other strata
 //
@@ -142,17 +142,20 @@ type DesignOptions struct {
 	// AdjustDomainLonely applies the lonely-PSU policy to a domain in a
 	// stratum of several PSUs of which only one holds rows of the domain,
 	// as R options(survey.adjust.domain.lonely = TRUE): under LonelyAdjust
-	// that PSU's total enters uncentred, (1 − f_h) n_h/(n_h − 1) t², under
-	// LonelyAverage the stratum is left out of the domain's variance and
-	// counted as lonely in its rescaling; the other policies are unchanged.
+	// the stratum's n_h PSU totals (that PSU's t and n_h − 1 zeros) are
+	// centred at the mean PSU total c over all strata of the domain,
+	// (1 − f_h) n_h/(n_h − 1) [(t − c)² + (n_h − 1) c²], as current R
+	// survey (c = 0 for a mean or ratio; survey 4.1 centred totals at 0
+	// too), under LonelyAverage the stratum is left out of the domain's
+	// variance and counted as lonely in its rescaling; the other policies
+	// are unchanged.
 	// Linearization of one-stage designs without calibration or PPS only
 	// (an error otherwise). Differences from the whole population
 	// (Ratios.VsOverall) and contrasts between domains are estimands on the
 	// whole design and keep the usual rule. The PSUs of a domain are those
 	// holding a row of it (R's subset, where a missing value of the
 	// variable also drops the row: with missing values R may find more
-	// domain-lonely strata). A total under LonelyAdjust is centred at 0,
-	// as survey 4.1 (survey ≥ 4.2 centres it at the mean PSU total).
+	// domain-lonely strata).
 	AdjustDomainLonely bool
 
 	// Variance is the variance method.

@@ -1,18 +1,25 @@
 package sampling
 
-// vrLonelyAdjust moves, under LonelyAdjust, the centre of every lonely
-// stratum's PSU total from 0 to the mean PSU total over all strata, as R
-// survey ≥ 4.2 (onestage's recentering; survey 4.1 centred at 0):
+// vrLonelyAdjust moves, under LonelyAdjust, the centre of every lonely PSU
+// total from 0 to the mean PSU total over all strata, as R survey ≥ 4.4
+// (onestage's recentering, R and C++ code alike; survey 4.1 centred at 0).
+// A stratum is lonely for a domain when it has one PSU (n_h = 1) or, with
+// AdjustDomainLonely, when it has n_h > 1 PSUs of which only the one with
+// PSU total t_h holds rows of the domain (its n_h − 1 others count as zero
+// totals, centred too):
 //
-//	V += Σ_{h lonely} (1 − f_h) [(t_h − c)² − t_h²],  c = Σ_i z_i / Σ_h n_h
+//	V += Σ_{h lonely} s_h [(t_h − c)² + (n_h − 1) c² − t_h²]
+//	   = Σ_{h lonely} s_h (n_h c² − 2 c t_h),   c = Σ_i z_i / Σ_h n_h
 //
-// where the sums over h run over the strata with a row of the domain where
-// the estimand is observed (R drops the other rows before onestage: svyby
-// and na.rm subset the design). For a mean or a ratio Σ z = 0, so c = 0 and
+// with s_h = (1 − f_h) for n_h = 1 and (1 − f_h) n_h/(n_h − 1) otherwise;
+// the sums over h run over the strata with a row of the domain where the
+// estimand is observed (R drops the other rows before onestage: svyby and
+// na.rm subset the design). For a mean or a ratio Σ z = 0, so c = 0 and
 // nothing changes; only totals, and combinations with a total, move. With
-// Cov the cross terms get (t_j − c_j)(t_l − c_l) − t_j t_l likewise. s1 are
-// the Σ z of the linearization pass. The differences of Ratios.VsOverall,
-// estimands on the whole design, are centred over the overall's strata.
+// Cov the cross terms get s_h (n_h c_j c_l − c_j t_l − c_l t_j) likewise.
+// s1 are the Σ z of the linearization pass. The differences of
+// Ratios.VsOverall, estimands on the whole design, are centred over the
+// overall's strata and only in strata with one PSU.
 func (d *Design) vrLonelyAdjust(r *Ratios, t *vrTotals, V []float64, cov [][]float64, s1 []float64) {
 	K, J, G := t.K, t.J, t.G
 	tot := make([]bool, J)
@@ -25,13 +32,12 @@ func (d *Design) vrLonelyAdjust(r *Ratios, t *vrTotals, V []float64, cov [][]flo
 	if !anyTot {
 		return
 	}
-	var lone []int
-	for h, l := range d.lonely {
-		if l {
-			lone = append(lone, h)
-		}
+	domAdj := d.spec.AdjustDomainLonely && r.Domain != nil
+	anyLone := domAdj
+	for _, l := range d.lonely {
+		anyLone = anyLone || l
 	}
-	if len(lone) == 0 {
+	if !anyLone {
 		return
 	}
 	for c, terms := range t.combos {
@@ -39,17 +45,62 @@ func (d *Design) vrLonelyAdjust(r *Ratios, t *vrTotals, V []float64, cov [][]flo
 			tot[K+c] = tot[K+c] || tot[tm.k]
 		}
 	}
-	P := make([]float64, G*J)      // Σ n_h over the strata where (g, j) is observed
-	seen := make([]int32, G*J)     // stratum+1 that last counted (g, j)
-	L := len(lone)                 // per lonely stratum: PSU totals and presence
-	th := make([]float64, L*G*J)   // [l*G*J + g*J + j]
-	present := make([]bool, L*G*J) // [l*G*J + g*J + j]
+	GJ := G * J
+	P := make([]float64, GJ)    // Σ n_h over the strata where (g, j) is observed
+	seen := make([]int32, GJ)   // stratum+1 that last counted (g, j)
+	th := make([]float64, GJ)   // the stratum's lonely PSU totals
+	present := make([]bool, GJ) // (g, j) observed in the stratum
+	lone := make([]bool, G)     // the stratum is lonely for domain g
+	// Over the lonely (stratum, domain) pairs: A = Σ s_h n_h [present],
+	// B = Σ s_h t_h [present]; covariances CA = Σ s_h n_h [present_j
+	// present_l], CB = Σ s_h t_l [present_j]; VsOverall VA = Σ f_h
+	// [present overall], VB = Σ f_h (t_g − t_all) [present overall].
+	A, B := make([]float64, GJ), make([]float64, GJ)
+	var CA, CB, VA, VB []float64
+	if cov != nil {
+		CA, CB = make([]float64, GJ*J), make([]float64, GJ*J)
+	}
+	vs := t.vs && t.overall >= 0
+	if vs {
+		VA, VB = make([]float64, GJ), make([]float64, GJ)
+	}
+	var psus []int
+	var lastPSU []int32
+	if domAdj {
+		psus, lastPSU = make([]int, G), make([]int32, G)
+	}
 	obs := make([]bool, K)
-	li := -1
 	for h := range d.nh {
-		isLone := d.lonely[h]
-		if isLone {
-			li++
+		nh := d.nh[h]
+		for g := range lone {
+			lone[g] = d.lonely[h]
+		}
+		if domAdj && nh > 1 {
+			// PSUs of the stratum holding rows of each domain
+			clear(psus)
+			for p := d.strataPSU[h]; p < d.strataPSU[h+1]; p++ {
+				for pos := d.psuStart[p]; pos < d.psuStart[p+1]; pos++ {
+					i := pos
+					if d.order != nil {
+						i = d.order[pos]
+					}
+					if g := r.Domain[i]; g >= 0 && (psus[g] == 0 || lastPSU[g] != p) {
+						psus[g]++
+						lastPSU[g] = p
+					}
+				}
+			}
+			for g, m := range psus {
+				lone[g] = m == 1 && g != t.overall
+			}
+		}
+		anyHere := false
+		for _, l := range lone {
+			anyHere = anyHere || l
+		}
+		if anyHere {
+			clear(th)
+			clear(present)
 		}
 		for pos := d.psuStart[d.strataPSU[h]]; pos < d.psuStart[d.strataPSU[h+1]]; pos++ {
 			i := int(pos)
@@ -75,12 +126,13 @@ func (d *Design) vrLonelyAdjust(r *Ratios, t *vrTotals, V []float64, cov [][]flo
 						continue
 					}
 				}
+				isLone := lone[g]
 				mark := func(j int) {
 					if seen[g*J+j] != int32(h)+1 {
 						seen[g*J+j] = int32(h) + 1
-						P[g*J+j] += float64(d.nh[h])
+						P[g*J+j] += float64(nh)
 						if isLone {
-							present[li*G*J+g*J+j] = true
+							present[g*J+j] = true
 						}
 					}
 				}
@@ -99,7 +151,7 @@ func (d *Design) vrLonelyAdjust(r *Ratios, t *vrTotals, V []float64, cov [][]flo
 							c := uint8(r.Items[k-t.nNum].Codes[i])
 							y, x = t.ytab[k-t.nNum][c], t.xtab[k-t.nNum][c]
 						}
-						th[li*G*J+g*J+k] += d.w[i] * (y*t.a[g*K+k] - x*t.b[g*K+k])
+						th[g*J+k] += d.w[i] * (y*t.a[g*K+k] - x*t.b[g*K+k])
 					}
 				}
 				for c, terms := range t.combos {
@@ -115,69 +167,100 @@ func (d *Design) vrLonelyAdjust(r *Ratios, t *vrTotals, V []float64, cov [][]flo
 				}
 			}
 		}
+		f := d.fh[h]
+		if !anyHere || f < 1e-7 {
+			continue
+		}
+		s, n := f, 1.0
+		if nh > 1 {
+			s, n = f*float64(nh)/float64(nh-1), float64(nh)
+		}
+		for g, l := range lone {
+			if !l {
+				continue
+			}
+			tg := th[g*J : g*J+J]
+			for c, terms := range t.combos {
+				v := 0.0
+				for _, tm := range terms {
+					v += tm.coef * tg[tm.k]
+				}
+				tg[K+c] = v
+			}
+		}
+		for g, l := range lone {
+			if !l {
+				continue
+			}
+			tg := th[g*J : g*J+J]
+			pg := present[g*J : g*J+J]
+			for j := 0; j < J; j++ {
+				if pg[j] {
+					A[g*J+j] += s * n
+					B[g*J+j] += s * tg[j]
+				}
+			}
+			if cov != nil {
+				ca, cb := CA[g*J*J:(g+1)*J*J], CB[g*J*J:(g+1)*J*J]
+				for j := 0; j < J; j++ {
+					if !pg[j] {
+						continue
+					}
+					for q := 0; q < J; q++ {
+						if pg[q] {
+							ca[j*J+q] += s * n
+						}
+						cb[j*J+q] += s * tg[q]
+					}
+				}
+			}
+			if vs && g < t.overall && d.lonely[h] {
+				// domain − overall (Ratios.VsOverall): one estimand on the
+				// whole design, so the strata of the overall count
+				ta := th[t.overall*J : t.overall*J+J]
+				pa := present[t.overall*J : t.overall*J+J]
+				for j := 0; j < J; j++ {
+					if pa[j] {
+						VA[g*J+j] += f
+						VB[g*J+j] += f * (tg[j] - ta[j])
+					}
+				}
+			}
+		}
 	}
-	// centres, and the combinations' lonely PSU totals
-	cen := make([]float64, G*J)
+	// centres c = Σ z / Σ n_h, totals only
+	cen := make([]float64, GJ)
 	for gj := range cen {
 		if tot[gj%J] && P[gj] > 0 {
 			cen[gj] = s1[gj] / P[gj]
 		}
 	}
-	for l := 0; l < L; l++ {
-		for g := 0; g < G; g++ {
-			tl := th[l*G*J+g*J : l*G*J+g*J+J]
-			for c, terms := range t.combos {
-				v := 0.0
-				for _, tm := range terms {
-					v += tm.coef * tl[tm.k]
+	for gj, c := range cen {
+		if c != 0 {
+			V[gj] += c*c*A[gj] - 2*c*B[gj]
+		}
+	}
+	if vs {
+		for g := 0; g < t.overall; g++ {
+			for j := 0; j < J; j++ {
+				gj, aj := g*J+j, t.overall*J+j
+				if !tot[j] || P[aj] == 0 {
+					continue
 				}
-				tl[K+c] = v
+				c := (s1[gj] - s1[aj]) / P[aj]
+				t.vsV[gj] += c*c*VA[gj] - 2*c*VB[gj]
 			}
 		}
 	}
-	for l, h := range lone {
-		f := d.fh[h]
-		if f < 1e-7 {
-			continue
-		}
+	if cov != nil {
 		for g := 0; g < G; g++ {
-			base := l*G*J + g*J
-			// c_j π_j: the centre where (g, j) has rows in the stratum
-			cp := func(j int) float64 {
-				if present[base+j] {
-					return cen[g*J+j]
-				}
-				return 0
-			}
-			for j := 0; j < J; j++ {
-				if c := cp(j); c != 0 {
-					V[g*J+j] += f * (c*c - 2*c*th[base+j])
-				}
-			}
-			if t.vs && g < t.overall {
-				// domain − overall (Ratios.VsOverall): one estimand on the
-				// whole design, so the strata of the overall count
-				ba := l*G*J + t.overall*J
-				for j := 0; j < J; j++ {
-					if !tot[j] || !present[ba+j] {
-						continue
-					}
-					gj, aj := g*J+j, t.overall*J+j
-					c := (s1[gj] - s1[aj]) / P[aj]
-					td := th[base+j] - th[ba+j]
-					t.vsV[gj] += f * (c*c - 2*c*td)
-				}
-			}
-			if cov == nil {
-				continue
-			}
 			cv := cov[g]
+			c := cen[g*J : g*J+J]
+			ca, cb := CA[g*J*J:(g+1)*J*J], CB[g*J*J:(g+1)*J*J]
 			for j := 0; j < J; j++ {
-				cj := cp(j)
 				for q := 0; q < J; q++ {
-					cq := cp(q)
-					if cj != 0 || cq != 0 {
-						cv[j*J+q] += f * (cj*cq - cj*th[base+q] - cq*th[base+j])
+					if c[j] != 0 || c[q] != 0 {
+						cv[j*J+q] += c[j]*c[q]*ca[j*J+q] - c[j]*cb[j*J+q] - c[q]*cb[q*J+j]
 					}
 				}
 			}

@@ -771,7 +771,7 @@ func (d *Design) vrStratumEnd(wk *vrWorker, h int) {
 		case nh > 1 && wk.m[g] == 1 && d.spec.AdjustDomainLonely && int(g) != wk.gA:
 			// the domain holds one PSU of several (R survey.adjust.domain.lonely)
 			switch d.spec.Lonely {
-			case LonelyAdjust:
+			case LonelyAdjust: // uncentred; vrLonelyAdjust moves the centre
 				scale, center = fh*float64(nh)/float64(nh-1), false
 			case LonelyAverage:
 				continue // rescaled by vrAverageScale
