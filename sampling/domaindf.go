@@ -72,9 +72,16 @@ func ParseDFRule(s string) (DFRule, error) {
 // has df 0 too, and its intervals then use the normal quantile, as for a
 // design with df < 1 (ConfidenceInterval).
 //
-// Replicate designs return the design's DF for every domain (R's degf for
-// replicate designs is the rank of the replicate weights, which a domain
-// does not change in R's subset, which keeps every replicate).
+// Replicate designs: the rank of the analysis replicate weights of the
+// domain's rows minus 1 (0 at least), as R's degf of a subset of a
+// svyrep.design, whose subset drops the other rows and recomputes the rank
+// (svyciprop and confint on the subset use it; JK1 of a cluster design
+// gives the domain's PSUs minus 1). Two deliberate exceptions keep the
+// design's DF in every domain: degrees of freedom set by the user
+// (DesignOptions.RepDF, which R's subset would replace by the rank), and
+// designs where the rank is too costly (more than 400 replicates, or rows
+// × replicates² above 4e9; PSUs instead of rows when the replicates are
+// PSU factors).
 //
 // It panics when len(domain) ≠ Rows() or a code is out of range.
 func (d *Design) DomainDF(domain []int32, nDomains int) []int {
@@ -83,8 +90,19 @@ func (d *Design) DomainDF(domain []int32, nDomains int) []int {
 	}
 	df := make([]int, nDomains)
 	if d.reps != nil {
-		for g := range df {
-			df[g] = d.df
+		for i, g := range domain {
+			if int(g) >= nDomains {
+				panic(fmt.Sprintf("sampling: DomainDF: row %d has domain %d, want < %d", i, g, nDomains))
+			}
+		}
+		if d.spec.RepDF != 0 || d.repRankCostly() {
+			for g := range df {
+				df[g] = d.df
+			}
+			return df
+		}
+		for g, r := range d.repRanks(domain, nDomains, d.df) {
+			df[g] = max(r, 0)
 		}
 		return df
 	}

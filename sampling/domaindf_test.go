@@ -3,11 +3,17 @@ package sampling
 import (
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"gonum.org/v1/gonum/stat/distuv"
 
+	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/internal/golden"
 )
 
@@ -133,22 +139,119 @@ func TestDomainDFBruteForce(t *testing.T) {
 	}
 }
 
-// TestDomainDFReplicates: replicate designs keep the design's df in every
-// domain (see DomainDF).
+// TestDomainDFReplicates: a domain of a replicate design has R's degf of
+// the subset design, the rank of its rows' replicate weights minus 1 (R's
+// subset drops the other rows), not the design's df, under JK1, JKn, BRR
+// and supplied (bootstrap, JK1) weights; the t-based Wald and logit
+// intervals that use it match R svyciprop / confint on the subset
+// (testdata/domaindf_rep.R). Degrees of freedom set by the user stay the
+// design's in every domain (a deliberate difference, see DomainDF).
 func TestDomainDFReplicates(t *testing.T) {
+	clus1, strat := estLoad(t, "apiclus1"), estLoad(t, "apistrat")
+	user := func(name, typ string) (arrow.RecordBatch, DesignOptions) {
+		rw, err := arrowio.ReadAll(filepath.Join("..", "testdata", "estimation", "repw_"+name+".csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(rw.Release)
+		spec := DesignOptions{Weight: "pw", RepWeightsPrefix: "rw", RepType: typ}
+		if typ == "other" {
+			meta := strings.Split(strings.TrimSpace(estReadFile(t, "repw_"+name+".txt")), "\n")
+			spec.RepScale = estF(t, meta[0])
+			for _, f := range strings.Fields(meta[1]) {
+				spec.RepRScales = append(spec.RepRScales, estF(t, f))
+			}
+		}
+		return estAddColumns(t, clus1, rw), spec
+	}
+	designs := map[string]*Design{}
+	recs := map[string]arrow.RecordBatch{}
+	for name, ds := range map[string]func() (arrow.RecordBatch, DesignOptions){
+		"jk1": func() (arrow.RecordBatch, DesignOptions) {
+			return clus1, DesignOptions{Weight: "pw", PSU: "dnum", Variance: JK1}
+		},
+		"jkn": func() (arrow.RecordBatch, DesignOptions) {
+			return strat, DesignOptions{Weight: "pw", Strata: "stype", PSU: "dnum", Nest: true, Variance: JKn}
+		},
+		"brr": func() (arrow.RecordBatch, DesignOptions) {
+			return strat, DesignOptions{Weight: "pw", Strata: "stype", PSU: "pair", Variance: BRR}
+		},
+		"user_boot": func() (arrow.RecordBatch, DesignOptions) { return user("boot", "other") },
+		"user_jk1":  func() (arrow.RecordBatch, DesignOptions) { return user("jk1", "jk1") },
+	} {
+		rec, spec := ds()
+		mse := false // R's default
+		spec.MSE = &mse
+		d, err := NewDesign(rec, &spec)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		designs[name], recs[name] = d, rec
+	}
+	checked, smaller := 0, 0
+	for _, g := range golden.Rows(t, filepath.Join("..", "testdata", "estimation", "domaindf_rep.csv")) {
+		d, rec := designs[g["design"]], recs[g["design"]]
+		name := g["design"] + " " + g["domain"] + " " + g["var"] + " " + g["method"]
+		if ddf, _ := strconv.Atoi(g["design_df"]); d.DF() != ddf {
+			t.Errorf("%s: design df %d, R %d", name, d.DF(), ddf)
+		}
+		ci := Wald
+		if g["method"] == "logit" {
+			ci = Logit
+		}
+		es, err := d.Mean(rec, []string{g["var"]}, &EstimateOptions{By: []string{g["by"]}, CI: ci, DF: DFDomain})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := statsByDomain(es)[g["domain"]]
+		df, _ := strconv.Atoi(g["df"])
+		if e.DF != df {
+			t.Errorf("%s: domain df %d, R %d", name, e.DF, df)
+		}
+		if df < d.DF() {
+			smaller++
+		}
+		for _, c := range []struct {
+			what      string
+			got, want float64
+		}{{"estimate", e.Estimate, golden.Float(t, g["est"])}, {"lower", e.CILow, golden.Float(t, g["lo"])}, {"upper", e.CIHigh, golden.Float(t, g["hi"])}} {
+			tol := 1e-9
+			if ci == Logit {
+				tol = 1e-7 // R's svyglm iterates on every replicate
+			}
+			if !golden.Close(c.got, c.want, tol) {
+				t.Errorf("%s: %s %.17g, R %.17g", name, c.what, c.got, c.want)
+			}
+		}
+		checked++
+	}
+	if checked != 36 || smaller < 20 {
+		t.Errorf("checked %d rows (want 36), %d with a domain df below the design's", checked, smaller)
+	}
+
+	// user-set degrees of freedom stay the design's in every domain
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	rec := estRecord(t, mem, estCol{name: "h", s: []string{"a", "a", "a", "b", "b", "b"}},
 		estCol{name: "p", s: []string{"1", "2", "3", "4", "5", "6"}},
 		estCol{name: "w", f: estFloats(1, 2, 3, 4, 5, 6)})
 	defer rec.Release()
+	dom := []int32{0, 0, 1, 1, -1, 1}
 	d, err := NewDesign(rec, &DesignOptions{Weight: "w", Strata: "h", PSU: "p", Variance: JKn})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for g, df := range d.DomainDF([]int32{0, 0, 1, 1, -1, 1}, 3) {
-		if df != d.DF() {
-			t.Errorf("domain %d: df %d, want the design's %d", g, df, d.DF())
+	// JKn: PSUs 1, 2 of stratum a span rank 2; PSUs 3 (a), 4, 6 (b) rank 3
+	if got := d.DomainDF(dom, 3); !slices.Equal(got, []int{1, 2, 0}) || d.DF() != 4 {
+		t.Errorf("JKn domain df %v (design %d), want [1 2 0] (4)", got, d.DF())
+	}
+	d, err = NewDesign(rec, &DesignOptions{Weight: "w", Strata: "h", PSU: "p", Variance: JKn, RepDF: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for g, df := range d.DomainDF(dom, 3) {
+		if df != 30 {
+			t.Errorf("domain %d: df %d, want the user's 30", g, df)
 		}
 	}
 }
@@ -161,5 +264,41 @@ func TestParseDFRule(t *testing.T) {
 	}
 	if _, err := ParseDFRule("psu"); err == nil {
 		t.Error("ParseDFRule(psu) accepted")
+	}
+}
+
+// TestLogisticReplicateDroppedRowsDF: R svyglm on a replicate design sets
+// its residual df from the whole design's degf before it drops the rows
+// with missing values, even when those rows are whole PSUs and the
+// subset's rank is smaller (testdata/domaindf_rep.R): the domain rule does
+// not apply there.
+func TestLogisticReplicateDroppedRowsDF(t *testing.T) {
+	rec, err := arrowio.ReadAll(filepath.Join("..", "testdata", "estimation", "domaindf_glm.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rec.Release)
+	mse := false
+	d, err := NewDesign(rec, &DesignOptions{Weight: "pw", PSU: "dnum", Variance: JK1, MSE: &mse})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ParseFormula("yes ~ x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := d.Logistic(rec, f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := golden.Rows(t, filepath.Join("..", "testdata", "estimation", "domaindf_glm_coef.csv"))
+	for i, g := range rows {
+		if df, _ := strconv.Atoi(g["df"]); res.DF != df {
+			t.Errorf("residual df %d, R %d", res.DF, df)
+		}
+		c := res.Coef[i]
+		if c.Term != g["term"] || !golden.Close(c.Estimate, golden.Float(t, g["est"]), 1e-7) || !golden.Close(c.SE, golden.Float(t, g["se"]), 1e-7) {
+			t.Errorf("%s: %.17g (SE %.17g), R %s %s (%s)", c.Term, c.Estimate, c.SE, g["term"], g["est"], g["se"])
+		}
 	}
 }

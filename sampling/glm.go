@@ -54,8 +54,9 @@ type GLMResult struct {
 	// Cov is the design-based covariance of the coefficients.
 	Cov *mat.SymDense
 	// DF is the residual degrees of freedom of the t statistics and
-	// intervals: the design's (of the rows used) + 1 − number of
-	// coefficients (R svyglm's df.residual).
+	// intervals: the design's (of the rows used; of the whole design for
+	// a replicate design) + 1 − number of coefficients (R svyglm's
+	// df.residual).
 	DF int
 	// N is the number of rows used (with the response and every predictor
 	// present); Dropped the rows left out for a missing value.
@@ -136,7 +137,9 @@ func (d *Design) Logistic(rec arrow.RecordBatch, f *Formula, opt *GLMOptions) (*
 		return nil, err
 	}
 	df := d.df
-	if mm.dropped > 0 {
+	if mm.dropped > 0 && d.reps == nil {
+		// R svyglm on a replicate design keeps the whole design's degf
+		// when it drops rows with missing values
 		dom := make([]int32, d.n)
 		for i, u := range mm.use {
 			if !u {

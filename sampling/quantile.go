@@ -193,12 +193,7 @@ func (d *Design) Quantiles(rec arrow.RecordBatch, vars []string, probs []float64
 				q[(g*V+v)*P+j] = qrule(s.x, s.cw, p)
 			}
 		}
-		var df []int
-		if d.reps == nil {
-			df = d.DomainDF(code, G)
-		} else {
-			df = d.qsRepDF(code, G)
-		}
+		df := d.DomainDF(code, G)
 		for g := range df {
 			dfs[g*V+v] = df[g]
 		}
@@ -494,33 +489,4 @@ func (d *Design) qsReplicate(nseg int, seg func(int) ([]float64, []int32), probs
 		}
 		se[i] = math.Sqrt(reps.scale * v)
 	}
-}
-
-// qsRepDF returns, for each of the G domains of code, R's degf of the
-// replicate design subset to the domain's rows: the rank of their
-// replicate weights minus 1 (the design's df when set, or when too costly;
-// see Quantiles).
-func (d *Design) qsRepDF(code []int32, G int) []int {
-	df := make([]int, G)
-	for g := range df {
-		df[g] = d.df
-	}
-	if d.spec.RepDF != 0 {
-		return df
-	}
-	R, rows := d.reps.r, d.n
-	if d.reps.factors != nil {
-		rows = len(d.psuStratum)
-	}
-	if R > 400 || float64(rows)*float64(R)*float64(R) > 4e9 {
-		return df
-	}
-	for g := range df {
-		keep := make([]bool, d.n)
-		for i, c := range code {
-			keep[i] = int(c) == g
-		}
-		df[g] = d.repRank(keep, -1)
-	}
-	return df
 }

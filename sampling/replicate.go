@@ -397,85 +397,119 @@ func (d *Design) readReplicates(rec arrow.RecordBatch) error {
 
 // repDF returns R's degf for a replicate design: the rank of the analysis
 // weights minus 1 (qr(weights(design, "analysis"))$rank − 1). The rank is
-// that of the R×R Gram matrix of the replicate weights (eigenvalues above
-// 1e-10 of the largest); for large designs the closed form fallback (≥ 0)
-// is used instead.
+// that of the Gram matrix of the replicate weights (eigenvalues above
+// 1e-10 of the largest); for large designs (repRankCostly) the closed form
+// fallback (≥ 0) is used instead.
 func (d *Design) repDF(fallback int) int {
-	reps := d.reps
-	R := reps.r
-	rows := d.n
-	if reps.factors != nil {
-		rows = len(d.psuStratum)
-	}
-	if fallback >= 0 && (R > 400 || float64(rows)*float64(R)*float64(R) > 4e9) {
+	if fallback >= 0 && d.repRankCostly() {
 		return fallback
 	}
-	return d.repRank(nil, fallback)
+	return d.repRanks(nil, 1, fallback)[0]
 }
 
-// repRank returns the rank of the replicate weights of the rows where keep
-// is true (nil: every row) minus 1; fallback (≥ 0) when the eigen
-// decomposition fails.
-func (d *Design) repRank(keep []bool, fallback int) int {
+// repRankCostly reports whether the rank of the replicate weights is too
+// costly to compute: more than 400 replicates, or rows (PSUs when the
+// weights are PSU factors) × replicates² above 4e9.
+func (d *Design) repRankCostly() bool {
+	R, rows := d.reps.r, d.n
+	if d.reps.factors != nil {
+		rows = len(d.psuStratum)
+	}
+	return R > 400 || float64(rows)*float64(R)*float64(R) > 4e9
+}
+
+// repRanks returns, for each of the G domains of domain (codes per row, −1
+// for a row in none; nil: every row in domain 0), the rank of the analysis
+// replicate weights of its rows minus 1, as R's degf of the subset design.
+// Rows with weight 0 have analysis weights 0 when the replicates are PSU
+// factors. fallback (≥ 0) is returned for a domain whose eigen
+// decomposition fails; −1 when it has no row.
+func (d *Design) repRanks(domain []int32, G, fallback int) []int {
 	reps := d.reps
 	R := reps.r
-	var gram *mat.SymDense
+	out := make([]int, G)
 	if reps.factors != nil {
 		P := len(d.psuStratum)
-		// PSUs with a nonzero weight row
-		nz := make([]bool, P)
-		var nzp []int
-		for i, w := range d.w {
-			if w != 0 && !nz[d.psu[i]] && (keep == nil || keep[i]) {
-				nz[d.psu[i]] = true
-				nzp = append(nzp, int(d.psu[i]))
-			}
+		// per domain, the PSUs holding a row of it with nonzero weight
+		// (rows in PSU order, so a PSU is met in one run)
+		nzp := make([][]int, G)
+		last := make([]int32, G)
+		for g := range last {
+			last[g] = -1
 		}
-		if len(nzp) < R {
-			// rank(F) = rank(F F'), the smaller Gram matrix
-			gram = mat.NewSymDense(len(nzp), nil)
-			for a, pa := range nzp {
-				for b := a; b < len(nzp); b++ {
-					pb := nzp[b]
-					s := 0.0
-					for rep := 0; rep < R; rep++ {
-						s += reps.factors[rep*P+pa] * reps.factors[rep*P+pb]
-					}
-					gram.SetSym(a, b, s)
-				}
+		for pos := 0; pos < d.n; pos++ {
+			i := pos
+			if d.order != nil {
+				i = int(d.order[pos])
 			}
-			return desRank(gram, fallback, R)
-		}
-		gram = mat.NewSymDense(R, nil)
-		for a := 0; a < R; a++ {
-			fa := reps.factors[a*P : (a+1)*P]
-			for b := a; b < R; b++ {
-				fb := reps.factors[b*P : (b+1)*P]
-				s := 0.0
-				for p := 0; p < P; p++ {
-					if nz[p] {
-						s += fa[p] * fb[p]
-					}
-				}
-				gram.SetSym(a, b, s)
+			g := int32(0)
+			if domain != nil {
+				g = domain[i]
 			}
+			if g < 0 || d.w[i] == 0 || last[g] == d.psu[i] {
+				continue
+			}
+			last[g] = d.psu[i]
+			nzp[g] = append(nzp[g], int(d.psu[i]))
 		}
-	} else {
-		gram = mat.NewSymDense(R, nil)
-		for a := 0; a < R; a++ {
-			for b := a; b < R; b++ {
-				s := 0.0
-				ca, cb := reps.cols[a], reps.cols[b]
-				for i := range ca {
-					if keep == nil || keep[i] {
-						s += ca[i] * cb[i]
+		for g, ps := range nzp {
+			var gram *mat.SymDense
+			if len(ps) < R {
+				// rank(F) = rank(F F'), the smaller Gram matrix
+				gram = mat.NewSymDense(max(len(ps), 1), nil)
+				for a, pa := range ps {
+					for b := a; b < len(ps); b++ {
+						pb := ps[b]
+						s := 0.0
+						for rep := 0; rep < R; rep++ {
+							s += reps.factors[rep*P+pa] * reps.factors[rep*P+pb]
+						}
+						gram.SetSym(a, b, s)
 					}
 				}
-				gram.SetSym(a, b, s)
+			} else {
+				gram = mat.NewSymDense(R, nil)
+				for a := 0; a < R; a++ {
+					fa := reps.factors[a*P : (a+1)*P]
+					for b := a; b < R; b++ {
+						fb := reps.factors[b*P : (b+1)*P]
+						s := 0.0
+						for _, p := range ps {
+							s += fa[p] * fb[p]
+						}
+						gram.SetSym(a, b, s)
+					}
+				}
 			}
+			out[g] = desRank(gram, fallback, R)
+		}
+		return out
+	}
+	// supplied replicate weights: the R×R Gram matrix of each domain's rows
+	rows := make([][]int32, G)
+	for i := 0; i < d.n; i++ {
+		g := int32(0)
+		if domain != nil {
+			g = domain[i]
+		}
+		if g >= 0 {
+			rows[g] = append(rows[g], int32(i))
 		}
 	}
-	return desRank(gram, fallback, R)
+	gram := mat.NewSymDense(R, nil)
+	x := make([]float64, R)
+	xv := mat.NewVecDense(R, x)
+	for g, rs := range rows {
+		gram.Zero()
+		for _, i := range rs {
+			for a := range x {
+				x[a] = reps.cols[a][i]
+			}
+			gram.SymRankOne(gram, 1, xv)
+		}
+		out[g] = desRank(gram, fallback, R)
+	}
+	return out
 }
 
 // desRank returns the numerical rank of a Gram matrix minus 1.
