@@ -2,7 +2,8 @@
 # variance (variance =, per row: the ratio estimator as a calibration),
 # bounds on the weights themselves (bounds.const = TRUE) and per-row bounds
 # (bounds = list(lower =, upper =)), and g constant within clusters
-# (aggregate.stage). The weights and the linearized SEs on apistrat
+# (aggregate.stage; also unbounded linear, and where that goes negative:
+# refusals.csv). The weights and the linearized SEs on apistrat
 # (stratified with fpc) and apiclus1 (clusters with fpc) of testdata/api,
 # written by testdata/estimation.R. Run from the root: Rscript testdata/calopts.R. Writes
 # testdata/calopts/{weights,estimates}.csv (sprintf("%.17g")) and
@@ -43,14 +44,27 @@ c1$one <- 1
 write.csv(c1[, c("snum", "dnum", "stype", "pw", "pw2", "fpc", "api00", "enroll", "one")], file.path(out, "apiclus1.csv"), row.names = FALSE)
 des1 <- svydesign(id = ~dnum, weights = ~pw, data = c1, fpc = ~fpc)
 des2 <- svydesign(id = ~dnum, weights = ~pw2, data = c1, fpc = ~fpc)
-# (linear calibration of cluster means gives negative weights here, which
-# sipas refuses, so the cases rake or bound)
+# Unbounded linear calibration of cluster means (closed form) where R's
+# weights stay positive: the school-type margin, and the api00 total
+# (sum(apipop$api00) = 4117230) with weights that vary within clusters.
+# With stype + enroll R's linear weights go negative (refusals.csv), which
+# sipas refuses; those cases rake or bound.
 cases$agg_raking <- function() calibrate(des1, ~stype + enroll, pop, aggregate.stage = 1, calfun = "raking",
                                          epsilon = 1e-13, maxit = 200)
 cases$agg_raking_w2 <- function() calibrate(des2, ~stype + enroll, pop, aggregate.stage = 1, calfun = "raking",
                                             epsilon = 1e-13, maxit = 200)
 cases$agg_bounded <- function() calibrate(des1, ~enroll, c(`(Intercept)` = 6194, enroll = 3811472),
                                           aggregate.stage = 1, bounds = c(0.2, 5), epsilon = 1e-13, maxit = 200)
+cases$agg_linear <- function() calibrate(des1, ~stype, pop[1:3], aggregate.stage = 1)
+cases$agg_linear_w2 <- function() calibrate(des2, ~stype, pop[1:3], aggregate.stage = 1)
+cases$agg_linear_num_w2 <- function() calibrate(des2, ~api00, c(`(Intercept)` = 6194, api00 = 4117230), aggregate.stage = 1)
+# where R goes negative: the clusters with weights <= 0 and the one with
+# the smallest g (the final weight over the design weight)
+neg <- calibrate(des1, ~stype + enroll, pop, aggregate.stage = 1)
+g <- weights(neg) / weights(des1)
+write.csv(data.frame(case = "agg_linear_neg", clusters = paste(sort(unique(c1$dnum[g <= 0])), collapse = " "),
+  rows = sum(g <= 0), min_cluster = c1$dnum[which.min(g)], min_g = g17(min(g))),
+  file.path(out, "refusals.csv"), row.names = FALSE)
 wrows <- list(); erows <- list()
 for (key in names(cases)) {
   cd <- cases[[key]]()

@@ -251,7 +251,7 @@ func compileStep(st Step, rec arrow.RecordBatch, path string) (planStep, error) 
 			if err != nil {
 				return ps, at(err, path+".aggregate")
 			}
-			ps.cal.Aggregate = cl.Index
+			ps.cal.Aggregate, ps.cal.AggregateLabels = cl.Index, cl.Labels
 		}
 		ps.boundsConst = c.BoundsConst
 		switch c.Method {

@@ -3,7 +3,9 @@ package weighting
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
+	"strconv"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -61,6 +63,9 @@ type CalSettings struct {
 	// calibrate(aggregate.stage =)); final weights are w_i g_c(i), and the
 	// linearized variance projects on the cluster means as R.
 	Aggregate []int32
+	// AggregateLabels, when set, name the clusters of Aggregate (one per
+	// code) in error messages.
+	AggregateLabels []string
 	// Trim, after calibrating, sets g below Trim[0] or above Trim[1] to
 	// that bound and adds the trimmed weight Σ (g_i − g'_i) w_i to the other
 	// rows in proportion to w_i, once (R calibrate(trim =)): totals stay,
@@ -318,6 +323,9 @@ func Calibrate(w []float64, margins []Margin, numeric []NumericTotal, set *CalSe
 	for i, wi := range w {
 		out[i] = wi * g[i]
 		if wi != 0 && !(out[i] > 0) {
+			if cs.Aggregate != nil {
+				return nil, nil, negativeClusters(cs, w, g)
+			}
 			cnt, gmin, imin := 0, math.Inf(1), 0
 			for i2, w2 := range w {
 				if w2 != 0 && !(w2*g[i2] > 0) {
@@ -356,6 +364,48 @@ func Calibrate(w []float64, margins []Margin, numeric []NumericTotal, set *CalSe
 		res.Variance.Sigma2 = append([]float64(nil), sig...)
 	}
 	return out, res, nil
+}
+
+// negativeClusters is the error of a calibration with g constant within
+// clusters that made weights negative or zero: it names the clusters, the
+// one with the smallest g first.
+func negativeClusters(cs CalSettings, w, g []float64) error {
+	rows, cmin, gmin := 0, int32(-1), math.Inf(1)
+	bad := map[int32]bool{}
+	for i, wi := range w {
+		if wi != 0 && !(wi*g[i] > 0) {
+			rows++
+			c := cs.Aggregate[i]
+			bad[c] = true
+			if g[i] < gmin || cmin < 0 {
+				gmin, cmin = g[i], c
+			}
+		}
+	}
+	name := func(c int32) string {
+		if int(c) < len(cs.AggregateLabels) {
+			return strconv.Quote(cs.AggregateLabels[c])
+		}
+		return strconv.Itoa(int(c))
+	}
+	codes := make([]int32, 0, len(bad))
+	for c := range bad {
+		if c != cmin {
+			codes = append(codes, c)
+		}
+	}
+	slices.Sort(codes)
+	list := fmt.Sprintf("%s (smallest g = %.4g)", name(cmin), gmin)
+	for k, c := range codes {
+		if k == 10 {
+			list += fmt.Sprintf(", … (%d more)", len(codes)-k)
+			break
+		}
+		list += ", " + name(c)
+	}
+	return &StepError{Err: ErrNegativeWeight,
+		Msg: fmt.Sprintf("%s calibration with g constant within clusters made the weights of %d cluster(s) negative or zero (%d rows): %s; give bounds, e.g. \"bounds\": [0.3, 3], or use method raking or logit",
+			cs.Method, len(bad), rows, list)}
 }
 
 // aggregateRows returns the model matrix whose row i is the mean of the

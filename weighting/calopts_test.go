@@ -2,8 +2,11 @@ package weighting_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -16,10 +19,13 @@ import (
 // TestCalibrateOptions: a working-model variance (the ratio estimator as a
 // calibration), bounds on the final weights (bounds.const) and per-row
 // bounds against R survey's calibrate (testdata/calopts.R): the weights
-// and linearized SEs.
+// and linearized SEs; g constant within clusters (aggregate) raked,
+// bounded, and unbounded linear (closed form) where R's weights stay
+// positive.
 func TestCalibrateOptions(t *testing.T) {
 	const margins = `"margins": [{"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}], "numeric": {"enroll": 3811472}`
 	const iter = `"epsilon": 1e-13, "max_iter": 200`
+	const stype = `"margins": [{"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}]`
 	steps := map[string]string{
 		"ratio":           `"numeric": {"enroll": 3811472}, "variance": "enroll"`,
 		"var_linear":      margins + `, "variance": "enroll"`,
@@ -31,6 +37,10 @@ func TestCalibrateOptions(t *testing.T) {
 		"agg_raking":      margins + `, "aggregate": "dnum", "method": "raking", ` + iter,
 		"agg_raking_w2":   margins + `, "aggregate": "dnum", "method": "raking", ` + iter,
 		"agg_bounded":     `"numeric": {"one": 6194, "enroll": 3811472}, "aggregate": "dnum", "bounds": [0.2, 5], ` + iter,
+		// unbounded linear (closed form) where R's weights stay positive
+		"agg_linear":        stype + `, "aggregate": "dnum"`,
+		"agg_linear_w2":     stype + `, "aggregate": "dnum"`,
+		"agg_linear_num_w2": `"numeric": {"one": 6194, "api00": 4117230}, "aggregate": "dnum"`,
 	}
 	dir := filepath.Join("..", "testdata", "calopts")
 	weights := map[string][]float64{}
@@ -55,7 +65,7 @@ func TestCalibrateOptions(t *testing.T) {
 		rec, dw, opt := strat, "pw", &sampling.DesignOptions{Strata: "stype", FPC: "fpc"}
 		if strings.HasPrefix(key, "agg_") {
 			rec, opt = clus1, &sampling.DesignOptions{PSU: "dnum", FPC: "fpc"}
-			if key == "agg_raking_w2" {
+			if strings.HasSuffix(key, "_w2") {
 				dw = "pw2"
 			}
 		}
@@ -122,5 +132,41 @@ func TestCalibrateOptionsColumns(t *testing.T) {
 	got := strings.Join(spec.Columns(), ",")
 	if got != "pw,enroll,v,lo,hi" {
 		t.Errorf("Columns = %s", got)
+	}
+}
+
+// TestCalibrateAggregateRefusal: unbounded linear calibration of cluster
+// means where R's weights go negative (calibrate(aggregate.stage = 1) on
+// apiclus1 with stype + enroll; testdata/calopts.R, refusals.csv) is
+// refused, and the error names every cluster R makes negative, the one
+// with the smallest g first, with that g.
+func TestCalibrateAggregateRefusal(t *testing.T) {
+	dir := filepath.Join("..", "testdata", "calopts")
+	r := golden.Rows(t, filepath.Join(dir, "refusals.csv"))[0]
+	clus1, err := arrowio.ReadAll(filepath.Join(dir, "apiclus1.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer clus1.Release()
+	spec, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "pw", "steps": [{"calibrate": {"margins": [{"by": ["stype"],
+		"totals": {"E": 4421, "H": 755, "M": 1018}}], "numeric": {"enroll": 3811472}, "aggregate": "dnum"}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = weighting.NewDesign(context.Background(), clus1, spec, &sampling.DesignOptions{PSU: "dnum", FPC: "fpc"})
+	if !errors.Is(err, weighting.ErrNegativeWeight) {
+		t.Fatalf("error %v, want ErrNegativeWeight", err)
+	}
+	msg := err.Error()
+	clusters := strings.Fields(r["clusters"])
+	want := []string{fmt.Sprintf("%d cluster(s)", len(clusters)), r["rows"] + " rows",
+		fmt.Sprintf("%q (smallest g = %.4g)", r["min_cluster"], golden.Float(t, r["min_g"])), "steps[0]", "bounds"}
+	for _, c := range clusters {
+		want = append(want, strconv.Quote(c))
+	}
+	for _, w := range want {
+		if !strings.Contains(msg, w) {
+			t.Errorf("error %q does not say %q", msg, w)
+		}
 	}
 }
