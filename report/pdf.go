@@ -89,34 +89,17 @@ type pdfDoc struct {
 func writePDF(w io.Writer, data *Data, opt *Options, figs []Figure) error {
 	l := opt.lang()
 	p := buildPage(data, opt)
-	f := fpdf.NewCustom(&fpdf.InitType{OrientationStr: "P", UnitStr: "mm", SizeStr: "A4"})
-	created := pdfDate(data, opt)
-	f.SetCreationDate(created)
-	f.SetModificationDate(created)
-	f.SetCatalogSort(true)
-	f.SetCompression(true)
-	f.SetProducer("sipas", true)
-	f.SetCreator("sipas", true)
-	f.SetTitle(norm.NFC.String(p.Title), true)
-	f.SetLang(string(l))
-	f.AddUTF8FontFromBytes(pdfFont, "", liberationsansregular.TTF)
-	f.AddUTF8FontFromBytes(pdfFont, "B", liberationsansbold.TTF)
-	f.AddUTF8FontFromBytes(pdfFont, "I", liberationsansitalic.TTF)
-	f.SetMargins(pdfMarginX, pdfTop, pdfMarginX)
-	f.SetAutoPageBreak(true, pdfPageH-pdfBottom)
-	f.AliasNbPages("{nb}")
-	f.SetFooterFunc(func() {
-		if f.PageNo() == 1 {
-			return // the title page has no number
-		}
-		f.SetY(pdfPageH - 18)
-		f.SetFont(pdfFont, "", 8)
-		f.SetTextColor(0x55, 0x55, 0x55)
-		f.CellFormat(0, 5, fmt.Sprintf(l.text("pdf.page"), f.PageNo()), "", 0, "C", false, 0, "")
-		f.SetTextColor(0, 0, 0)
-	})
-	d := &pdfDoc{f: f, l: l, figs: figs, used: make([]bool, len(figs))}
-	d.titlePage(data, p)
+	d := newPDFDoc(l, p.Title, pdfDate(data, opt), figs)
+	by := ""
+	if data.Latest() != nil && len(data.Latest().Domains) > 0 {
+		by = fmt.Sprintf(l.text("pdf.by"), p.ByLabel)
+	}
+	sub := ""
+	if data.Title != "" {
+		// A title of the caller's: the index's name under it.
+		sub = l.text("title")
+	}
+	d.titlePage(p.Title, sub, d.yearLine(data), by, p.Generated)
 
 	if s := data.Summary(l); len(s) > 0 {
 		d.section(l.text("sec.summary"))
@@ -253,7 +236,47 @@ func writePDF(w io.Writer, data *Data, opt *Options, figs []Figure) error {
 		d.note(l.text("q.none"))
 	}
 
-	// Figures no section above placed (a chart added to Figures later is
+	return d.finish(w, data)
+}
+
+// newPDFDoc starts an A4 PDF in language l with the document title
+// title, created at created, whose print figures are figs: the fonts
+// embedded, the margins of the text area, page numbers in the footer of
+// every page but the first.
+func newPDFDoc(l Lang, title string, created time.Time, figs []Figure) *pdfDoc {
+	f := fpdf.NewCustom(&fpdf.InitType{OrientationStr: "P", UnitStr: "mm", SizeStr: "A4"})
+	f.SetCreationDate(created)
+	f.SetModificationDate(created)
+	f.SetCatalogSort(true)
+	f.SetCompression(true)
+	f.SetProducer("sipas", true)
+	f.SetCreator("sipas", true)
+	f.SetTitle(nfc(title), true)
+	f.SetLang(string(l))
+	f.AddUTF8FontFromBytes(pdfFont, "", liberationsansregular.TTF)
+	f.AddUTF8FontFromBytes(pdfFont, "B", liberationsansbold.TTF)
+	f.AddUTF8FontFromBytes(pdfFont, "I", liberationsansitalic.TTF)
+	f.SetMargins(pdfMarginX, pdfTop, pdfMarginX)
+	f.SetAutoPageBreak(true, pdfPageH-pdfBottom)
+	f.AliasNbPages("{nb}")
+	f.SetFooterFunc(func() {
+		if f.PageNo() == 1 {
+			return // the title page has no number
+		}
+		f.SetY(pdfPageH - 18)
+		f.SetFont(pdfFont, "", 8)
+		f.SetTextColor(0x55, 0x55, 0x55)
+		f.CellFormat(0, 5, fmt.Sprintf(l.text("pdf.page"), f.PageNo()), "", 0, "C", false, 0, "")
+		f.SetTextColor(0, 0, 0)
+	})
+	return &pdfDoc{f: f, l: l, figs: figs, used: make([]bool, len(figs))}
+}
+
+// finish places the figures no section placed, ends the document with the
+// methods note of data and writes it to w.
+func (d *pdfDoc) finish(w io.Writer, data *Data) error {
+	f, l := d.f, d.l
+	// Figures no section placed (a chart added to the figures later is
 	// never lost from the PDF).
 	if d.unplaced() {
 		d.section(l.text("pdf.figures"))
@@ -263,7 +286,6 @@ func writePDF(w io.Writer, data *Data, opt *Options, figs []Figure) error {
 			}
 		}
 	}
-
 	d.section(l.text("sec.methods"))
 	for _, m := range data.MethodsNote(l) {
 		d.para(m)
@@ -290,37 +312,51 @@ func pdfDate(data *Data, opt *Options) time.Time {
 	return time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC)
 }
 
-func (d *pdfDoc) titlePage(data *Data, p *page) {
-	f, l := d.f, d.l
+// yearLine is the title page's line of the report's year(s): "Năm
+// 2021", "Các năm 2019–2021", or "" when the year is unknown.
+func (d *pdfDoc) yearLine(data *Data) string {
+	y := data.Latest()
+	switch {
+	case y == nil:
+		return ""
+	case len(data.Years) > 1:
+		return fmt.Sprintf(d.l.text("pdf.years"), fmt.Sprintf("%d–%d", data.Years[0].Year, y.Year))
+	case y.Year != 0:
+		return fmt.Sprintf(d.l.text("pdf.year"), y.Year)
+	}
+	return ""
+}
+
+// titlePage is the first page: the title, an optional line under it
+// (sub), the year(s), the domains the report ranks (by) and the date
+// (generated), each left out when empty.
+func (d *pdfDoc) titlePage(title, sub, years, by, generated string) {
+	f := d.f
 	f.AddPage()
 	f.SetY(80)
 	f.SetFont(pdfFont, "B", 22)
 	f.SetTextColor(0x22, 0x33, 0x66)
-	f.MultiCell(pdfTextW, 10, nfc(p.Title), "", "C", false)
-	if data.Title != "" {
-		// A title of the caller's: the index's name under it.
+	f.MultiCell(pdfTextW, 10, nfc(title), "", "C", false)
+	if sub != "" {
 		f.Ln(3)
 		f.SetFont(pdfFont, "", 13)
-		f.MultiCell(pdfTextW, 7, nfc(l.text("title")), "", "C", false)
+		f.MultiCell(pdfTextW, 7, nfc(sub), "", "C", false)
 	}
 	f.Ln(8)
 	f.SetFont(pdfFont, "B", 16)
 	f.SetTextColor(0x22, 0x22, 0x22)
-	switch {
-	case p.Years != "":
-		f.CellFormat(pdfTextW, 9, nfc(fmt.Sprintf(l.text("pdf.years"), p.Years)), "", 1, "C", false, 0, "")
-	case p.Year != 0:
-		f.CellFormat(pdfTextW, 9, nfc(fmt.Sprintf(l.text("pdf.year"), p.Year)), "", 1, "C", false, 0, "")
+	if years != "" {
+		f.CellFormat(pdfTextW, 9, nfc(years), "", 1, "C", false, 0, "")
 	}
-	if data.Latest() != nil && len(data.Latest().Domains) > 0 {
+	if by != "" {
 		f.Ln(4)
 		f.SetFont(pdfFont, "", 12)
-		f.CellFormat(pdfTextW, 7, nfc(fmt.Sprintf(l.text("pdf.by"), p.ByLabel)), "", 1, "C", false, 0, "")
+		f.CellFormat(pdfTextW, 7, nfc(by), "", 1, "C", false, 0, "")
 	}
-	if p.Generated != "" {
+	if generated != "" {
 		f.SetY(230)
 		f.SetFont(pdfFont, "", 11)
-		f.CellFormat(pdfTextW, 7, nfc(p.Generated), "", 1, "C", false, 0, "")
+		f.CellFormat(pdfTextW, 7, nfc(generated), "", 1, "C", false, 0, "")
 	}
 	f.SetTextColor(0, 0, 0)
 }

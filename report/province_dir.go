@@ -173,8 +173,9 @@ func ProvinceFigures(p *ProvinceReport, opt *Options) []Figure {
 // WriteProvinceDir writes the province's report into dir as WriteDir
 // writes the national one: index.html (WriteProvinceHTML), the tables
 // (ProvinceTables) under dir/tables and, unless opt.NoPrint, the print
-// charts (ProvinceFigures) under dir/charts as PNG (300 dpi) and SVG. Each
-// file is written atomically.
+// charts (ProvinceFigures) under dir/charts as PNG (300 dpi) and SVG and
+// the report as a PDF, report.pdf (WriteProvincePDF). Each file is
+// written atomically.
 func WriteProvinceDir(dir string, p *ProvinceReport, opt *Options) error {
 	if err := opt.check(); err != nil {
 		return err
@@ -192,7 +193,13 @@ func WriteProvinceDir(dir string, p *ProvinceReport, opt *Options) error {
 		return err
 	}
 	if print {
-		if err := writeFigures(dir, ProvinceFigures(p, opt)); err != nil {
+		figs := ProvinceFigures(p, opt)
+		if err := writeFigures(dir, figs); err != nil {
+			return err
+		}
+		if err := fsutil.WriteAtomic(filepath.Join(dir, "report.pdf"), nil, func(w io.Writer) error {
+			return writeProvincePDF(w, p, opt, figs)
+		}); err != nil {
 			return err
 		}
 	}

@@ -56,7 +56,7 @@ func (f *provinceReportFlags) write(e *env, data *report.Data, out string, opt *
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "reports of %d provinces for %s written to %s/<code-name>/ (index.html, tables/*.csv, charts/*.png and *.svg)\n", len(folders), years, out)
+		fmt.Fprintf(e.stdout, "reports of %d provinces for %s written to %s/<code-name>/ (index.html, report.pdf, tables/*.csv, charts/*.png and *.svg)\n", len(folders), years, out)
 		return nil
 	}
 	p, err := data.Province(*f.province)
@@ -77,6 +77,6 @@ func (f *provinceReportFlags) write(e *env, data *report.Data, out string, opt *
 	if err := report.WriteProvinceDir(out, p, opt); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "report of %s for %s written to %s (index.html, tables/*.csv, charts/*.png and *.svg)\n", p.Name, years, out)
+	fmt.Fprintf(e.stdout, "report of %s for %s written to %s (index.html, report.pdf, tables/*.csv, charts/*.png and *.svg)\n", p.Name, years, out)
 	return nil
 }

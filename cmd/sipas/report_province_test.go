@@ -35,7 +35,7 @@ func TestReportProvince(t *testing.T) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
-	for _, f := range []string{"tables/province_indices.csv", "tables/province_ranks.csv", "tables/province_within.csv", "charts/province.png", "charts/province.svg"} {
+	for _, f := range []string{"tables/province_indices.csv", "tables/province_ranks.csv", "tables/province_within.csv", "charts/province.png", "charts/province.svg", "report.pdf"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
 		}
@@ -84,5 +84,10 @@ func TestReportAllProvinces(t *testing.T) {
 	}
 	if !bytes.Contains(page, []byte("SIPAS of Thành phố Hồ Chí Minh 2021")) {
 		t.Error("Ho Chi Minh City's page is not its report")
+	}
+	for _, e := range ents {
+		if _, err := os.Stat(filepath.Join(out, e.Name(), "report.pdf")); err != nil {
+			t.Error(err)
+		}
 	}
 }
