@@ -2,7 +2,6 @@ package report
 
 import (
 	"math"
-	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -67,35 +66,52 @@ func (l Lang) countOrDash(n int) string {
 // style.
 var tmplSafe = strings.NewReplacer("{", "(", "}", ")").Replace
 
-// langTicks writes the tick labels of a gonum/plot axis in the language:
-// a decimal label ("82.5") gets the language's decimal mark; whole numbers
-// (scores, years) are left as they are.
-type langTicks struct {
-	lang Lang
-	plot.Ticker
+// indexTicks are the ticks of an axis of indices (0–100): at the
+// multiples of a step of 1, 2 or 5 × 10^k (three to six over the range, at
+// least 0.1), all written with the number of decimals of the step in the
+// language (none when the step is whole, else one: "77,5", never
+// "77,50" beside "80").
+type indexTicks struct{ l Lang }
+
+func (t indexTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi >= lo) || math.IsInf(hi-lo, 0) {
+		return nil
+	}
+	step := math.Max(0.1, niceStep(hi-lo, 6))
+	dec := 0
+	if step != math.Trunc(step) {
+		dec = 1
+	}
+	return stepTicks{step: step, l: t.l, dec: dec}.Ticks(lo, hi)
 }
 
-func (t langTicks) Ticks(min, max float64) []plot.Tick {
-	ticks := t.Ticker.Ticks(min, max)
-	for i, k := range ticks {
-		if _, frac, ok := strings.Cut(k.Label, "."); ok {
-			if _, err := strconv.ParseFloat(k.Label, 64); err == nil {
-				ticks[i].Label = t.lang.dec(k.Value, len(frac))
-			}
+// scaleLabels writes the values of one scale of indices (a colour bar, a
+// radar's rings) in the language with one number of decimals for all:
+// none when every value is whole, else one.
+func (l Lang) scaleLabels(vs []float64) []string {
+	dec := 0
+	for _, v := range vs {
+		if v != math.Trunc(v) {
+			dec = 1
 		}
 	}
-	return ticks
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = l.dec(v, dec)
+	}
+	return out
 }
 
-// localTicks sets the language's tick labels on the numeric axes of the
-// figure (axes with their default ticks; named and year ticks are kept).
+// localTicks sets the language's index ticks (indexTicks) on the numeric
+// axes of the figure that have gonum/plot's default ticks (named and year
+// ticks, and axes with ticks of their own, are kept).
 func localTicks(l Lang, f *Figure) {
 	if f.p == nil {
 		return
 	}
 	for _, ax := range []*plot.Axis{&f.p.X, &f.p.Y} {
 		if _, ok := ax.Tick.Marker.(plot.DefaultTicks); ok {
-			ax.Tick.Marker = langTicks{l, plot.DefaultTicks{}}
+			ax.Tick.Marker = indexTicks{l}
 		}
 	}
 }

@@ -27,8 +27,9 @@ type Figure struct {
 	// Name is the file name stem, e.g. "national".
 	Name          string
 	Width, Height vg.Length
-	p             *plot.Plot
-	// drawFn, when set, draws the figure instead of p.
+	// p is the figure's plot; drawFn, when set, draws the figure instead
+	// (p, when set too, is the plot drawFn draws with more around it).
+	p      *plot.Plot
 	drawFn func(c draw.Canvas)
 }
 
@@ -228,7 +229,7 @@ func Figures(data *Data, opt *Options) []Figure {
 		out = append(out, heatmapFigures(l, l.text("sec.heatmap")+ys, rows, cols, vals)...)
 
 		natV, domV, rmin := radarData(y, len(y.Domains))
-		out = append(out, radarFigures(cols[:len(cols)-1], rows, domV, natV, rmin,
+		out = append(out, radarFigures(l, cols[:len(cols)-1], rows, domV, natV, rmin,
 			l.byLabel(data), l.text("national"))...)
 	}
 

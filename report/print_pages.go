@@ -131,7 +131,7 @@ func circle(at vg.Point, r vg.Length) []vg.Point {
 // the figure's width; plotHeight is the height of the plot part.
 func keyedFigure(name string, p *plot.Plot, plotHeight vg.Length, items []keyItem) Figure {
 	_, kh := keyLayout(items, printWidth-2*printMargin)
-	return Figure{Name: name, Width: printWidth, Height: plotHeight + kh, drawFn: func(c draw.Canvas) {
+	return Figure{Name: name, Width: printWidth, Height: plotHeight + kh, p: p, drawFn: func(c draw.Canvas) {
 		c.FillPolygon(color.White, []vg.Point{c.Min, {X: c.Max.X, Y: c.Min.Y}, c.Max, {X: c.Min.X, Y: c.Max.Y}})
 		top := c
 		top.Min.Y += kh
@@ -222,7 +222,6 @@ func colourBarFigure(l Lang, f Figure, lo, hi float64) Figure {
 	const barH = 1.1 * vg.Centimeter
 	p, h := f.p, f.Height
 	f.Height = h + barH
-	f.p = nil
 	f.drawFn = func(c draw.Canvas) {
 		c.FillPolygon(color.White, []vg.Point{c.Min, {X: c.Max.X, Y: c.Min.Y}, c.Max, {X: c.Min.X, Y: c.Max.Y}})
 		top := c
@@ -242,20 +241,15 @@ func colourBarFigure(l Lang, f Figure, lo, hi float64) Figure {
 			c.FillPolygon(col, []vg.Point{{X: xa, Y: y0}, {X: xb, Y: y0}, {X: xb, Y: y0 + bh}, {X: xa, Y: y0 + bh}})
 		}
 		tick := textStyle(7, draw.XCenter, draw.YTop)
-		for k := 0; k <= 4; k++ {
+		vs := make([]float64, 5)
+		for k := range vs {
+			vs[k] = lo + (hi-lo)*float64(k)/4
+		}
+		for k, lab := range l.scaleLabels(vs) {
 			x := x0 + w*vg.Length(k)/4
 			c.StrokeLine2(draw.LineStyle{Color: color.Black, Width: vg.Points(0.3)}, x, y0, x, y0-2)
-			c.FillText(tick, vg.Point{X: x, Y: y0 - 3}, l.scaleTick(lo+(hi-lo)*float64(k)/4))
+			c.FillText(tick, vg.Point{X: x, Y: y0 - 3}, lab)
 		}
 	}
 	return f
-}
-
-// scaleTick writes a tick of a colour bar or an axis: whole numbers
-// without decimals, others with one.
-func (l Lang) scaleTick(v float64) string {
-	if v == math.Trunc(v) {
-		return l.dec(v, 0)
-	}
-	return l.dec(v, 1)
 }

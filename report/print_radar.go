@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"strconv"
 
 	"golang.org/x/text/unicode/norm"
 	"gonum.org/v1/plot"
@@ -20,7 +19,7 @@ const radarsPerPage = 12
 // radarFigures draws a radar per domain against the nation, 12 to a page
 // (figures "radars-01", "radars-02", …). Axes run from min to 100, as in
 // the HTML radars.
-func radarFigures(axes []string, names []string, dom [][]float64, nat []float64, min float64, domainLabel, nationName string) []Figure {
+func radarFigures(l Lang, axes []string, names []string, dom [][]float64, nat []float64, min float64, domainLabel, nationName string) []Figure {
 	var out []Figure
 	for start := 0; start < len(names); start += radarsPerPage {
 		end := start + radarsPerPage
@@ -36,7 +35,7 @@ func radarFigures(axes []string, names []string, dom [][]float64, nat []float64,
 				c.FillPolygon(color.White, []vg.Point{c.Min, {X: c.Max.X, Y: c.Min.Y}, c.Max, {X: c.Min.X, Y: c.Max.Y}})
 				tiles := draw.Tiles{Cols: 3, Rows: rows, PadTop: 4, PadBottom: 14, PadLeft: 4, PadRight: 4, PadX: 6, PadY: 6}
 				for i := range n {
-					drawRadar(tiles.At(c, i%3, i/3), norm.NFC.String(n[i]), axes, d[i], nat, min)
+					drawRadar(l, tiles.At(c, i%3, i/3), norm.NFC.String(n[i]), axes, d[i], nat, min)
 				}
 				key := textStyle(6, draw.XLeft, draw.YBottom)
 				c.FillText(key, vg.Point{X: c.Min.X + 4, Y: c.Min.Y + 2}, norm.NFC.String(fmt.Sprintf("— %s   - - %s   (%.0f–100)", domainLabel, nationName, min)))
@@ -61,7 +60,7 @@ func radarAngle(j, k int) float64 { return math.Pi/2 + 2*math.Pi*float64(j)/floa
 // nation (dashed, blue), rings at quarter steps from min to 100 with
 // their values on the first axis (the scale), and the axis names whole,
 // broken into lines.
-func drawRadar(c draw.Canvas, title string, axes []string, dom, nat []float64, min float64) {
+func drawRadar(l Lang, c draw.Canvas, title string, axes []string, dom, nat []float64, min float64) {
 	k := len(axes)
 	titleH := vg.Length(10)
 	w, h := c.Max.X-c.Min.X, c.Max.Y-c.Min.Y-titleH
@@ -87,10 +86,13 @@ func drawRadar(c draw.Canvas, title string, axes []string, dom, nat []float64, m
 	}
 	scale := textStyle(3.8, draw.XLeft, draw.YCenter)
 	scale.Color = color.Gray{Y: 0x77}
-	for q := 0; q <= 4; q++ {
-		v := min + (100-min)*float64(q)/4
-		p := at(0, v)
-		c.FillText(scale, vg.Point{X: p.X + 1.5, Y: p.Y}, strconv.FormatFloat(v, 'f', 0, 64))
+	rings := make([]float64, 5)
+	for q := range rings {
+		rings[q] = min + (100-min)*float64(q)/4
+	}
+	for q, lab := range l.scaleLabels(rings) {
+		p := at(0, rings[q])
+		c.FillText(scale, vg.Point{X: p.X + 1.5, Y: p.Y}, lab)
 	}
 	label := textStyle(4.5, draw.XCenter, draw.YCenter)
 	lineH := vg.Length(5.2)

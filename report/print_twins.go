@@ -288,7 +288,7 @@ func niceStep(span float64, n int) float64 {
 	raw := span / float64(n)
 	p := math.Pow(10, math.Floor(math.Log10(raw)))
 	for _, m := range []float64{1, 2, 5, 10} {
-		if m*p >= raw {
+		if m*p >= raw*(1-1e-9) { // 1.2/6 is a step of 0.2, rounding aside
 			return m * p
 		}
 	}
