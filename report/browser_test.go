@@ -1,6 +1,8 @@
 package report
 
 import (
+	"bytes"
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -55,4 +57,36 @@ func TestBrowserMap(t *testing.T) {
 		t.Errorf("%d pixels of the no-data grey: the map of %s was not drawn", grey, id)
 	}
 	t.Logf("map %s: %d no-data pixels", id, grey)
+}
+
+// TestBrowserProvince loads a province's page (with its breakdown by
+// level, the widest of its tables) in Vietnamese and English, at 390 px
+// (a phone; the page loaded at 1400 px first and narrowed, so that the
+// charts have to follow) and 1400 px: no sideways scrolling of the page
+// (document.documentElement.scrollWidth <= innerWidth), every chart
+// drawn, no console message.
+func TestBrowserProvince(t *testing.T) {
+	bin := browsertest.Chromium(t)
+	p, err := provinceDataWithin(t).Province("Thừa Thiên Huế")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []Lang{LangVI, LangEN} {
+		var page bytes.Buffer
+		if err := WriteProvinceHTML(&page, p, &Options{Lang: l}); err != nil {
+			t.Fatal(err)
+		}
+		charts := browsertest.Charts(page.Bytes())
+		if charts < 2 {
+			t.Fatalf("%d charts on the province page", charts)
+		}
+		name := "province-" + string(l)
+		browsertest.CheckPage(t, bin, page.Bytes(), name, false)
+		for _, w := range []int{390, 1400} {
+			n := fmt.Sprintf("%s-%d", name, w)
+			lay := browsertest.Measure(t, bin, page.Bytes(), n, w, 4000, true)
+			browsertest.CheckLayout(t, n, lay, charts)
+			t.Logf("%s: %d×%d px, sections %v", n, lay.ScrollWidth, lay.ScrollHeight, lay.Sections)
+		}
+	}
 }

@@ -241,3 +241,52 @@ func TestWriteProvinceDirPrint(t *testing.T) {
 		}
 	}
 }
+
+// provinceDataWithin is provinceData (1997–2024 geography) with each
+// province broken down by the level of its offices (SurveyOptions.Within).
+func provinceDataWithin(t *testing.T) *Data {
+	t.Helper()
+	d, err := FromSurveys(context.Background(), surveysFixture(t), &SurveyOptions{Within: "level", Trend: index.TrendOptions{
+		Index:   index.Options{By: []string{"province"}},
+		Compare: index.CompareOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 500}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestProvincePageGolden compares the tables of a province's page
+// (Vietnamese: from the comparison with the region and the nation to the
+// data quality, with the breakdown by level) and its tables/ CSVs
+// (English) with the committed goldens (-update rewrites them).
+func TestProvincePageGolden(t *testing.T) {
+	d := provinceDataWithin(t)
+	p, err := d.Province("Thừa Thiên Huế")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page bytes.Buffer
+	if err := WriteProvinceHTML(&page, p, nil); err != nil {
+		t.Fatal(err)
+	}
+	s := page.String()
+	i, j := strings.Index(s, `<h2 id="compare">`), strings.Index(s, `<h2 id="methods">`)
+	if i < 0 || j < i {
+		t.Fatal("no sections from compare to methods in the page")
+	}
+	for _, want := range []string{`<h2 id="within">`, "Bắc Trung Bộ"} {
+		if !strings.Contains(s[i:j], want) {
+			t.Errorf("the tables lack %q", want)
+		}
+	}
+	checkGolden(t, "province_tables.html", []byte(s[i:j]))
+
+	var csvb bytes.Buffer
+	for _, tb := range ProvinceTables(p, &Options{Lang: LangEN}) {
+		csvb.WriteString("# " + tb.Name + "\n")
+		if err := WriteCSV(&csvb, tb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkGolden(t, "province_tables.csv", csvb.Bytes())
+}
