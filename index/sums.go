@@ -111,9 +111,9 @@ type Sums struct {
 	y, x  []float64 // [cell*K+k]
 	yy    []float64
 	nk    []int64
-	ncomb []int64   // [cell*C+c]
-	wcomb []float64 // [cell*C+c]
-	pm    []float64 // [cell*4P + 4p + part]: the pair sums (sums_pairs.go)
+	ncomb []int64     // [cell*C+c]
+	wcomb []float64   // [cell*C+c]
+	pm    [][]float64 // per cell [4p + part]: the pair sums (sums_pairs.go)
 	pt    *pairTabs
 
 	allowed [256]uint8 // 1 for the criteria's valid and declared missing codes
@@ -409,15 +409,43 @@ func (s *Sums) cellAt(kc [][]int32, i, K, C int) int32 {
 	s.nk = append(s.nk, make([]int64, K)...)
 	s.ncomb = append(s.ncomb, make([]int64, C)...)
 	s.wcomb = append(s.wcomb, make([]float64, C)...)
-	s.pm = append(s.pm, make([]float64, 4*len(s.pairs))...)
+	s.pm = append(s.pm, make([]float64, 4*len(s.pairs))) // one slice per cell: no copying as cells are added
 	return c
 }
 
-// addRun adds rows [i0, i1), all in cell c: per item, weighted and
+// addRun adds rows [i0, i1), all in cell c: segments of at least segMin
+// rows of one weight (the design weight of a PSU, usually) through bit
+// masks (addSegment), the other rows one by one (addRows).
+func (s *Sums) addRun(codes [][]int8, w []float64, c, i0, i1 int) {
+	const segMin = 32
+	r0 := i0 // first row not yet added
+	for j := i0; j < i1; {
+		w0, e := 1.0, i1
+		if w != nil {
+			w0, e = w[j], j+1
+			for e < i1 && w[e] == w0 {
+				e++
+			}
+		}
+		if e-j >= segMin {
+			if r0 < j {
+				s.addRows(codes, w, c, r0, j)
+			}
+			s.addSegment(codes, w0, c, j, e)
+			r0 = e
+		}
+		j = e
+	}
+	if r0 < i1 {
+		s.addRows(codes, w, c, r0, i1)
+	}
+}
+
+// addRows adds rows [i0, i1), all in cell c: per item, weighted and
 // unweighted histograms of the codes (two of each, for alternate rows, so
 // that runs of one code do not chain dependent additions), turned into
 // the sums through the item's value tables.
-func (s *Sums) addRun(codes [][]int8, w []float64, c, i0, i1 int) {
+func (s *Sums) addRows(codes [][]int8, w []float64, c, i0, i1 int) {
 	K, C := s.ne+s.nc, len(s.combos)
 	s.n[c] += int64(i1 - i0)
 	ws := w
@@ -500,7 +528,7 @@ func (s *Sums) addRun(codes [][]int8, w []float64, c, i0, i1 int) {
 		s.ncomb[c*C+m] += cnt
 		s.wcomb[c*C+m] += sw
 	}
-	s.addPairs(codes, w, c, i0, i1)
+	s.pairRows(codes, w, c, i0, i1)
 }
 
 // code returns the key codes of rec's rows in k's levels (−1: null).
@@ -612,9 +640,8 @@ func (s *Sums) Merge(o *Sums) {
 			s.ncomb[c*C+m] += o.ncomb[oc*C+m]
 			s.wcomb[c*C+m] += o.wcomb[oc*C+m]
 		}
-		P4 := 4 * len(s.pairs)
-		for j := 0; j < P4; j++ {
-			s.pm[c*P4+j] += o.pm[oc*P4+j]
+		for j, v := range o.pm[oc] {
+			s.pm[c][j] += v
 		}
 	}
 }
@@ -684,14 +711,19 @@ func (s *Sums) Table(mem memory.Allocator) (arrow.RecordBatch, error) {
 		fields = append(fields, arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Int64})
 		cols = append(cols, b.NewArray())
 	}
-	addFloat := func(name string, v func(c int) float64) {
+	addValues := func(name string, vals []float64) {
 		b := array.NewFloat64Builder(mem)
 		defer b.Release()
-		for _, c := range order {
-			b.Append(v(c))
-		}
+		b.AppendValues(vals, nil)
 		fields = append(fields, arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Float64})
 		cols = append(cols, b.NewArray())
+	}
+	vals := make([]float64, nCell)
+	addFloat := func(name string, v func(c int) float64) {
+		for i, c := range order {
+			vals[i] = v(c)
+		}
+		addValues(name, vals)
 	}
 	addInt(SumsRows, func(c int) int64 { return s.n[c] })
 	addFloat(SumsWeights, func(c int) float64 { return s.w[c] })
@@ -707,10 +739,21 @@ func (s *Sums) Table(mem memory.Allocator) (arrow.RecordBatch, error) {
 	for m, name := range compositeNames(s.q) {
 		addFloat(SumsColumn("wc", name), func(c int) float64 { return s.wcomb[c*C+m] })
 	}
+	pv := make([][]float64, 4*len(s.pairs)) // [4p+part][cell]
+	for j := range pv {
+		pv[j] = make([]float64, nCell)
+	}
+	for i, c := range order {
+		for p := range s.pairs {
+			for j, v := range s.pairMoments(c, p) {
+				pv[4*p+j][i] = v
+			}
+		}
+	}
 	for p, pr := range s.pairs {
 		a, b := s.q.Criteria[pr.k].Column, s.q.Criteria[pr.l].Column
 		for j, part := range pairParts {
-			addFloat(SumsPairColumn(part, a, b), func(c int) float64 { return s.pairMoments(c, p)[j] })
+			addValues(SumsPairColumn(part, a, b), pv[4*p+j])
 		}
 	}
 	for i, f := range fields {

@@ -11,11 +11,12 @@ import "math/bits"
 //
 // so a cell keeps per pair Σ w y_k y_l, Σ w y_k m_l, Σ w y_l m_k and
 // Σ w m_k m_l (pairYY, pairYM, pairMY, pairMM), turned into the table's
-// columns by pairMoments. Each criterion's answer falls in a class: 0 for a
+// columns by pairMoments. Each item's answer falls in a class: 0 for a
 // valid answer of value 0, u = 1..V for the V nonzero values (pairTabs.vals)
 // and V+1 for no valid answer. Rows of one weight are summed 64 at a time as
-// bit masks per class, a pair's counts being popcounts of their ANDs; rows
-// whose weights differ are summed one by one over their nonzero classes.
+// bit masks per class (addSegment: every sum of the cell, a pair's counts
+// being popcounts of ANDs); rows whose weights differ are summed one by one
+// (pairRows: over their nonzero classes).
 const (
 	pairYY = iota
 	pairYM
@@ -23,31 +24,35 @@ const (
 	pairMM
 )
 
-// pairTabs are the class tables and scratch of the pair sums.
+// pairTabs are the class tables of the items and the scratch of the
+// segment and pair sums.
 type pairTabs struct {
 	vals []float64      // value of class u = 1..V at vals[u-1]
-	cls  [][256]uint8   // per criterion: the class of a code
-	bit  [][][256]uint8 // per criterion and class 1..V+1: 1 where a code is in it
-	idx  []int32        // [k*nc+l], k < l: the pair's index, −1 for none
+	cls  [][256]uint8   // per item: the class of a code
+	bit  [][][256]uint8 // per item and class 1..V+1: 1 where a code is in it
+	idx  []int32        // [k*nc+l], criteria k < l: the pair's index, −1 for none
 	cnt  []int64        // per pair (V+1)² counts: [u*(V+1)+v], u, v in 0..V (0: no valid answer, else class)
-	mask []uint64       // per criterion V+1 masks: [k*(V+1)+u]
+	icnt []int64        // per item V+1 counts of a segment
+	ccnt []int64        // per composite: rows with a valid answer to one of its criteria
+	mask []uint64       // per item V+1 masks: [k*(V+1)+u], u = 0 for no valid answer
+	rng  [][]codeRanges // per item, for its valid codes then classes 1..V: nil unless all are ranges
 	ys   []int32        // per row: criteria with y ≠ 0, and their values
 	yv   []float64
 	ms   []int32 // per row: criteria without a valid answer
 }
 
-// newPairTabs returns the class tables of s's criteria.
+// newPairTabs returns the class tables of s's items.
 func newPairTabs(s *Sums) *pairTabs {
-	nc := s.nc
-	pt := &pairTabs{cls: make([][256]uint8, nc), idx: make([]int32, nc*nc)}
+	nc, K := s.nc, s.ne+s.nc
+	pt := &pairTabs{cls: make([][256]uint8, K), idx: make([]int32, nc*nc)}
 	for i := range pt.idx {
 		pt.idx[i] = -1
 	}
 	for p, pr := range s.pairs {
 		pt.idx[pr.k*nc+pr.l] = int32(p)
 	}
-	for k := 0; k < nc; k++ {
-		yt, xt := s.ytab[s.ne+k], s.xtab[s.ne+k]
+	for k := 0; k < K; k++ {
+		yt, xt := s.ytab[k], s.xtab[k]
 		for c := 0; c < 256; c++ {
 			if xt[c] == 0 || yt[c] == 0 {
 				continue
@@ -62,9 +67,9 @@ func newPairTabs(s *Sums) *pairTabs {
 		}
 	}
 	V := len(pt.vals)
-	pt.bit = make([][][256]uint8, nc)
-	for k := 0; k < nc; k++ {
-		yt, xt := s.ytab[s.ne+k], s.xtab[s.ne+k]
+	pt.bit = make([][][256]uint8, K)
+	for k := 0; k < K; k++ {
+		yt, xt := s.ytab[k], s.xtab[k]
 		pt.bit[k] = make([][256]uint8, V+2)
 		for c := 0; c < 256; c++ {
 			u := uint8(V + 1)
@@ -81,49 +86,158 @@ func newPairTabs(s *Sums) *pairTabs {
 		}
 	}
 	pt.cnt = make([]int64, len(s.pairs)*(V+1)*(V+1))
-	pt.mask = make([]uint64, nc*(V+1))
+	pt.icnt = make([]int64, K*(V+1))
+	pt.ccnt = make([]int64, len(s.combos))
+	pt.mask = make([]uint64, K*(V+1))
+	pt.rng = make([][]codeRanges, K)
+	for k := 0; k < K; k++ {
+		rs := make([]codeRanges, V+1)
+		ok := true
+		for u := 0; u <= V && ok; u++ {
+			in := func(c int) bool { return pt.bit[k][u][c] == 1 }
+			if u == 0 {
+				in = func(c int) bool { return pt.bit[k][V+1][c] == 0 }
+			}
+			rs[u], ok = rangesOf(in)
+		}
+		if ok {
+			pt.rng[k] = rs
+		}
+	}
 	return pt
 }
 
-// addPairs adds the pair sums of rows [i0, i1), all in cell c.
-func (s *Sums) addPairs(codes [][]int8, w []float64, c, i0, i1 int) {
-	P := len(s.pairs)
-	if P == 0 {
-		return
-	}
-	pm := s.pm[c*4*P : (c+1)*4*P]
-	for j := i0; j < i1; {
-		// a segment of rows of one weight
-		w0, e := 1.0, i1
-		if w != nil {
-			w0, e = w[j], j+1
-			for e < i1 && w[e] == w0 {
-				e++
-			}
-		}
-		if e-j >= 16 {
-			s.pairSegment(codes, w0, pm, j, e)
-		} else {
-			s.pairRows(codes, w, pm, j, e)
-		}
-		j = e
-	}
+// codeRanges is a set of codes as at most two ranges [lo, hi] within
+// 0..127, with the addends of the byte-wise tests of classMasks.
+type codeRanges struct {
+	n      int
+	ge, gt [2]uint64 // per range: bytes 0x80−lo and 0x7f−hi
 }
 
-// pairSegment adds rows [i0, i1), all of weight w0: per block of 64 rows,
-// a bit mask per criterion and class, and per pair the popcounts of the
-// ANDs of its criteria's masks; then w0 times the counts' values.
-func (s *Sums) pairSegment(codes [][]int8, w0 float64, pm []float64, i0, i1 int) {
+// rangesOf returns the codes (as bytes) for which in holds as ranges, and
+// false when they are not at most two ranges within 0..127.
+func rangesOf(in func(c int) bool) (codeRanges, bool) {
+	var r codeRanges
+	for c := 0; c < 256; c++ {
+		if !in(c) || (c > 0 && in(c-1)) {
+			continue
+		}
+		hi := c
+		for hi+1 < 256 && in(hi+1) {
+			hi++
+		}
+		if r.n == 2 || hi > 127 {
+			return r, false
+		}
+		r.ge[r.n] = (0x80 - uint64(c)) * ones8
+		r.gt[r.n] = (0x7f - uint64(hi)) * ones8
+		r.n++
+	}
+	return r, true
+}
+
+const (
+	ones8 = 0x0101010101010101
+	high8 = 0x8080808080808080
+)
+
+// classMasks2 is classMasks for two slots of at most one range each (the
+// share score), with the masks in registers.
+func classMasks2(cs []int8, rs []codeRanges, tab [][256]uint8, mk []uint64) {
+	ge0, gt0, ge1, gt1 := rs[0].ge[0], rs[0].gt[0], rs[1].ge[0], rs[1].gt[0]
+	var m0, m1 uint64
+	g := 0
+	for ; g+8 <= len(cs); g += 8 {
+		c := cs[g : g+8 : g+8]
+		x := uint64(uint8(c[0])) | uint64(uint8(c[1]))<<8 | uint64(uint8(c[2]))<<16 | uint64(uint8(c[3]))<<24 |
+			uint64(uint8(c[4]))<<32 | uint64(uint8(c[5]))<<40 | uint64(uint8(c[6]))<<48 | uint64(uint8(c[7]))<<56
+		keep := high8 &^ x
+		l := x &^ high8
+		in0 := (l + ge0) &^ (l + gt0) & keep
+		in1 := (l + ge1) &^ (l + gt1) & keep
+		m0 |= ((in0 >> 7) * 0x0102040810204080 >> 56) << uint(g)
+		m1 |= ((in1 >> 7) * 0x0102040810204080 >> 56) << uint(g)
+	}
+	for j := g; j < len(cs); j++ {
+		cd := uint8(cs[j])
+		m0 |= uint64(1-tab[2][cd]) << uint(j)
+		m1 |= uint64(tab[1][cd]) << uint(j)
+	}
+	mk[0] = ^m0 & (^uint64(0) >> uint(64-len(cs)))
+	mk[1] = m1
+}
+
+// classMasks sets mk[u] to the rows of cs (at most 64) in class u and
+// mk[0] to those without a valid answer, eight codes at a time: for the
+// low seven bits l of a byte, l + 0x80 − lo carries into bit 7 iff
+// l ≥ lo and l + 0x7f − hi iff l > hi (no carry leaves the byte), a byte
+// with bit 7 set is in no range, and the bytes' bits 7 are gathered by a
+// multiplication.
+func classMasks(cs []int8, rs []codeRanges, tab [][256]uint8, mk []uint64) {
+	V1 := len(mk)
+	clear(mk)
+	g := 0
+	for ; g+8 <= len(cs); g += 8 {
+		c := cs[g : g+8 : g+8]
+		x := uint64(uint8(c[0])) | uint64(uint8(c[1]))<<8 | uint64(uint8(c[2]))<<16 | uint64(uint8(c[3]))<<24 |
+			uint64(uint8(c[4]))<<32 | uint64(uint8(c[5]))<<40 | uint64(uint8(c[6]))<<48 | uint64(uint8(c[7]))<<56
+		h := x & high8
+		l := x &^ high8
+		for u := 0; u < V1; u++ {
+			r := &rs[u]
+			var in uint64
+			for i := 0; i < r.n; i++ {
+				in |= (l + r.ge[i]) &^ (l + r.gt[i])
+			}
+			in &= high8 &^ h
+			mk[u] |= ((in >> 7) * 0x0102040810204080 >> 56) << uint(g)
+		}
+	}
+	for j := g; j < len(cs); j++ {
+		cd := uint8(cs[j])
+		mk[0] |= uint64(1-tab[V1][cd]) << uint(j)
+		for u := 1; u < V1; u++ {
+			mk[u] |= uint64(tab[u][cd]) << uint(j)
+		}
+	}
+	mk[0] = ^mk[0] & (^uint64(0) >> uint(64-len(cs)))
+}
+
+// addSegment adds rows [i0, i1) of cell c, all of weight w0: per block of
+// 64 rows, a bit mask per item and class; an item's sums are w0 times the
+// popcounts of its masks weighted by the classes' values, a composite's
+// ballots those of the OR of its criteria's valid answers, and a pair's
+// counts the popcounts of the ANDs of its criteria's masks.
+func (s *Sums) addSegment(codes [][]int8, w0 float64, c, i0, i1 int) {
 	pt := s.pt
+	K, C := s.ne+s.nc, len(s.combos)
 	V1 := len(pt.vals) + 1
-	cnt := pt.cnt
+	rows := i1 - i0
+	s.n[c] += int64(rows)
+	s.w[c] += w0 * float64(rows)
+	cnt, icnt, ccnt := pt.cnt, pt.icnt, pt.ccnt
 	clear(cnt)
+	clear(icnt)
+	clear(ccnt)
 	for b0 := i0; b0 < i1; b0 += 64 {
 		b1 := min(b0+64, i1)
+		all := ^uint64(0) >> uint(64-(b1-b0))
 		// masks: slot 0 for no valid answer (class V+1), slot u for class u
-		for k := 0; k < s.nc; k++ {
-			cs := codes[s.ne+k][b0:b1]
+		for k := 0; k < K; k++ {
+			cs := codes[k][b0:b1]
 			mk := pt.mask[k*V1 : k*V1+V1]
+			ik := icnt[k*V1 : k*V1+V1]
+			if rs := pt.rng[k]; rs != nil {
+				if V1 == 2 && rs[0].n <= 1 && rs[1].n <= 1 {
+					classMasks2(cs, rs, pt.bit[k], mk)
+				} else {
+					classMasks(cs, rs, pt.bit[k], mk)
+				}
+				for u, m := range mk {
+					ik[u] += int64(bits.OnesCount64(m))
+				}
+				continue
+			}
 			for u := 1; u <= V1; u++ {
 				bt := &pt.bit[k][u]
 				var m uint64
@@ -131,11 +245,32 @@ func (s *Sums) pairSegment(codes [][]int8, w0 float64, pm []float64, i0, i1 int)
 					m |= uint64(bt[uint8(cd)]) << uint(j)
 				}
 				mk[u%V1] = m
+				ik[u%V1] += int64(bits.OnesCount64(m))
 			}
 		}
+		for m, terms := range s.combos {
+			var any uint64
+			for _, t := range terms {
+				any |= ^pt.mask[(s.ne+t)*V1]
+			}
+			ccnt[m] += int64(bits.OnesCount64(any & all))
+		}
+		if V1 == 2 {
+			// the share score: masks of no valid answer and of satisfied
+			for p, pr := range s.pairs {
+				k, l := 2*(s.ne+pr.k), 2*(s.ne+pr.l)
+				m0, s0, m1, s1 := pt.mask[k], pt.mask[k+1], pt.mask[l], pt.mask[l+1]
+				cp := cnt[4*p : 4*p+4 : 4*p+4]
+				cp[0] += int64(bits.OnesCount64(m0 & m1))
+				cp[1] += int64(bits.OnesCount64(m0 & s1))
+				cp[2] += int64(bits.OnesCount64(s0 & m1))
+				cp[3] += int64(bits.OnesCount64(s0 & s1))
+			}
+			continue
+		}
 		for p, pr := range s.pairs {
-			mk := pt.mask[pr.k*V1 : pr.k*V1+V1]
-			ml := pt.mask[pr.l*V1 : pr.l*V1+V1]
+			mk := pt.mask[(s.ne+pr.k)*V1 : (s.ne+pr.k)*V1+V1]
+			ml := pt.mask[(s.ne+pr.l)*V1 : (s.ne+pr.l)*V1+V1]
 			cp := cnt[p*V1*V1 : p*V1*V1+V1*V1]
 			for u, a := range mk {
 				if a == 0 {
@@ -148,6 +283,25 @@ func (s *Sums) pairSegment(codes [][]int8, w0 float64, pm []float64, i0, i1 int)
 			}
 		}
 	}
+	for k := 0; k < K; k++ {
+		ik := icnt[k*V1 : k*V1+V1]
+		var y, yy float64
+		for u := 1; u < V1; u++ {
+			v := pt.vals[u-1]
+			y += v * float64(ik[u])
+			yy += v * v * float64(ik[u])
+		}
+		nv := int64(rows) - ik[0]
+		s.y[c*K+k] += w0 * y
+		s.yy[c*K+k] += w0 * yy
+		s.x[c*K+k] += w0 * float64(nv)
+		s.nk[c*K+k] += nv
+	}
+	for m := range s.combos {
+		s.ncomb[c*C+m] += ccnt[m]
+		s.wcomb[c*C+m] += w0 * float64(ccnt[m])
+	}
+	pm := s.pm[c]
 	for p := range s.pairs {
 		cp := cnt[p*V1*V1 : p*V1*V1+V1*V1]
 		var yy, ym, my float64
@@ -169,8 +323,14 @@ func (s *Sums) pairSegment(codes [][]int8, w0 float64, pm []float64, i0, i1 int)
 	}
 }
 
-// pairRows adds rows [i0, i1) one by one (w nil: weight 1).
-func (s *Sums) pairRows(codes [][]int8, w []float64, pm []float64, i0, i1 int) {
+// pairRows adds the pair sums of rows [i0, i1) of cell c one by one (w
+// nil: weight 1).
+func (s *Sums) pairRows(codes [][]int8, w []float64, c, i0, i1 int) {
+	P := len(s.pairs)
+	if P == 0 {
+		return
+	}
+	pm := s.pm[c]
 	pt := s.pt
 	nc := s.nc
 	V1 := len(pt.vals) + 1
@@ -181,7 +341,7 @@ func (s *Sums) pairRows(codes [][]int8, w []float64, pm []float64, i0, i1 int) {
 		}
 		ys, yv, ms := pt.ys[:0], pt.yv[:0], pt.ms[:0]
 		for k := 0; k < nc; k++ {
-			switch u := int(pt.cls[k][uint8(codes[s.ne+k][i])]); {
+			switch u := int(pt.cls[s.ne+k][uint8(codes[s.ne+k][i])]); {
 			case u == V1:
 				ms = append(ms, int32(k))
 			case u > 0:
@@ -222,7 +382,7 @@ func (s *Sums) pairRows(codes [][]int8, w []float64, pm []float64, i0, i1 int) {
 func (s *Sums) pairMoments(c, p int) [4]float64 {
 	K := s.ne + s.nc
 	pr := s.pairs[p]
-	q := s.pm[c*4*len(s.pairs)+4*p:]
+	q := s.pm[c][4*p:]
 	k, l := c*K+s.ne+pr.k, c*K+s.ne+pr.l
 	return [4]float64{
 		q[pairYY],

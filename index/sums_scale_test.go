@@ -1,9 +1,13 @@
 package index
 
 import (
+	"context"
+	"math"
 	"os"
 	"strconv"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -11,6 +15,7 @@ import (
 
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/internal/synth"
+	"github.com/sipas-go/sipas/sampling"
 )
 
 // TestWriteScaleFile writes the data of the scale benchmarks (docs/sums.md)
@@ -54,4 +59,78 @@ func TestWriteScaleFile(t *testing.T) {
 	if err := arrowio.Write(path, sel.Schema(), batches); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// BenchmarkSumFile streams the Parquet file that SIPAS_SCALE_FILE names
+// (written by TestWriteScaleFile) as sipas index does, by province, and
+// finishes the indices from the sums; it reports ballots per second. For
+// a profile of the streamed path:
+//
+//	SIPAS_SCALE_FILE=/tmp/s1m.parquet go test ./index -run TestWriteScaleFile
+//	SIPAS_SCALE_FILE=/tmp/s1m.parquet go test ./index -run '^$' -bench SumFile -benchtime 3x -cpuprofile cpu.prof
+func BenchmarkSumFile(b *testing.B) {
+	path := os.Getenv("SIPAS_SCALE_FILE")
+	if path == "" {
+		b.Skip("set SIPAS_SCALE_FILE to a file written by TestWriteScaleFile")
+	}
+	spec := &sampling.DesignOptions{Weight: "weight", Strata: "stratum", PSU: "psu", FPC: "fpc"}
+	opt := &Options{By: []string{"province"}}
+	var rows int64
+	c0 := cpuSeconds()
+	for b.Loop() {
+		s, err := SumFile(context.Background(), path, nil, spec, opt, &StreamOptions{Progress: func(n int64) { rows = n }})
+		if err != nil {
+			b.Fatal(err)
+		}
+		tab, err := s.Table(nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := FromSums(context.Background(), tab, nil, spec, opt); err != nil {
+			b.Fatal(err)
+		}
+		tab.Release()
+	}
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "ballots/s")
+	b.ReportMetric(float64(rows)*float64(b.N)/(cpuSeconds()-c0), "ballots/cpu-s")
+}
+
+// BenchmarkSumsAdd sums 200,000 generated ballots (in memory, batches of
+// 64Ki rows) by province: the accumulation alone, without the decoding.
+func BenchmarkSumsAdd(b *testing.B) {
+	rec, _, err := synth.Survey(synth.SurveyConfig{Seed: 5, Ballots: 200_000}, memory.DefaultAllocator)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rec.Release()
+	spec := &sampling.DesignOptions{Weight: "weight", Strata: "stratum", PSU: "psu", FPC: "fpc"}
+	opt := &Options{By: []string{"province"}}
+	n := rec.NumRows()
+	var batches []arrow.RecordBatch
+	for i := int64(0); i < n; i += 1 << 16 {
+		batches = append(batches, rec.NewSlice(i, min(n, i+1<<16)))
+	}
+	c0 := cpuSeconds()
+	for b.Loop() {
+		s, err := NewSums(nil, spec, opt, rec.Schema())
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i, bt := range batches {
+			if err := s.Add(bt, int64(i)<<16); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric((cpuSeconds()-c0)*1e9/float64(b.N)/float64(n), "cpu-ns/ballot")
+}
+
+// cpuSeconds returns the process's user + system CPU time: on a shared
+// machine the figure to compare, wall-clock time depending on the load.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return math.NaN()
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }

@@ -23,6 +23,7 @@ type config struct {
 	format    Format
 	hasFormat bool
 	whole     bool // internal: ReadAll asks for one batch
+	recycle   bool // WithRecycledBuffers
 	dict      bool // WithDictionary
 	dictCols  map[string]bool
 	inputs    []Input
@@ -93,6 +94,14 @@ func WithStdin(r io.Reader) Option { return func(c *config) { c.stdin = r } }
 
 // WithStdout sets what the path "-" writes (default os.Stdout).
 func WithStdout(w io.Writer) Option { return func(c *config) { c.stdout = w } }
+
+// WithRecycledBuffers makes a Parquet reader recycle the buffers of the
+// batches it returned once they are released (every batch is released by
+// the next call to Next unless retained), instead of allocating fresh
+// zeroed memory for every batch and leaving the old to the garbage
+// collector: for reading a large file batch by batch. Buffers still held
+// when the reader is closed are freed when they are released.
+func WithRecycledBuffers() Option { return func(c *config) { c.recycle = true } }
 
 // WithBatchSize sets the number of rows per record batch for CSV and Parquet
 // reads (default DefaultBatchSize); n <= 0 keeps the default. IPC files keep

@@ -64,7 +64,7 @@ func newParquetReader(f *os.File, name string, cfg *config) (r *parquetReader, e
 	}()
 	mem := cfg.mem
 	var pool *poolAllocator
-	if cfg.whole {
+	if cfg.whole || cfg.recycle {
 		pool = newPoolAllocator(cfg.mem)
 		mem = pool
 	}

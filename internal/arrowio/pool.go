@@ -14,7 +14,9 @@ import (
 // CPU went to clearing and collecting fresh memory. Buffers come from the
 // underlying allocator in power-of-two size classes, are zeroed when handed
 // out again, and are all returned to the underlying allocator by drain.
-// Only ReadAll uses it, on batches that never leave this package.
+// ReadAll uses it, on batches that never leave this package, and readers
+// asked WithRecycledBuffers (a buffer is pooled only once freed, so a
+// retained batch keeps its memory).
 type poolAllocator struct {
 	mem     memory.Allocator
 	mu      sync.Mutex
