@@ -35,6 +35,11 @@ func (iv *intervals) add(label string, e Estimate, tier int) {
 	iv.tiers = append(iv.tiers, tier)
 }
 
+// rows returns the rows of iv at the indices idx.
+func (iv intervals) rows(idx []int) intervals {
+	return intervals{labels: pick(iv.labels, idx), est: pick(iv.est, idx), lo: pick(iv.lo, idx), hi: pick(iv.hi, idx), tiers: pick(iv.tiers, idx)}
+}
+
 // nationalEstimates are the nation's SIPAS and elements, in the order of
 // the "national" chart and table.
 func nationalEstimates(y *Year) []Estimate {

@@ -24,9 +24,37 @@ type Options struct {
 	// NoPrint makes WriteDir skip the print charts (PNG and SVG) and the
 	// PDF.
 	NoPrint bool
-	// MaxRadars caps the radar charts (one per domain, in rank order);
-	// 0 means all.
+	// MaxRadars caps the page's radar charts (one per domain, in rank
+	// order); 0 means DefaultMaxRadars. The print charts have a radar for
+	// every domain.
 	MaxRadars int
+}
+
+// DefaultMaxRadars is the number of radar charts a page holds unless
+// Options.MaxRadars says otherwise: one per province of the 1997–2024
+// map, so that a page of finer domains (communes, units) does not grow a
+// radar per domain.
+const DefaultMaxRadars = 63
+
+// pageDomains is the number of domains the page's per-domain charts and
+// tables hold: with more, they show the pageDomains/2 with the highest
+// SIPAS and the pageDomains/2 with the lowest (pageRows), and a note says
+// that every domain is in tables/ and charts/; so a page of 2,000 units
+// is the size of a page of 100.
+const pageDomains = 100
+
+// pageRows are the indices of the rows of a list of n rows in rank order
+// that the page shows: all of them up to pageDomains, else the first and
+// last pageDomains/2.
+func pageRows(n int) []int {
+	k := min(n, pageDomains)
+	out := make([]int, 0, k)
+	for i := range n {
+		if n <= pageDomains || i < pageDomains/2 || i >= n-pageDomains/2 {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // ErrLang is wrapped by the error of WriteHTML and WriteDir for a
@@ -78,19 +106,23 @@ type page struct {
 	HeatHead     []string
 	HeatRows     []heatRow
 	Radars       []chart
-	Trend        *chart
-	DomTrend     *chart
-	TrendNote    string
-	Changes      []changeRow
-	Strengths    []swRow
-	HasVsNat     bool
-	NoChanges    string
-	Expect       []tableRow
-	ExpChart     *chart
-	Quality      *qualityView
-	QYears       []qualityYear
-	Fieldwork    *fieldworkView
-	Methods      []string
+	// Capped, when the domains are more than the page shows (pageRows),
+	// says which it shows and where the others are; RadarNote, when the
+	// radars are capped, where the others are.
+	Capped, RadarNote string
+	Trend             *chart
+	DomTrend          *chart
+	TrendNote         string
+	Changes           []changeRow
+	Strengths         []swRow
+	HasVsNat          bool
+	NoChanges         string
+	Expect            []tableRow
+	ExpChart          *chart
+	Quality           *qualityView
+	QYears            []qualityYear
+	Fieldwork         *fieldworkView
+	Methods           []string
 	// Summary is the executive summary (Data.Summary).
 	Summary  []string
 	Criteria []tableRow
@@ -194,9 +226,14 @@ func buildPage(data *Data, opt *Options) *page {
 
 	// Ranking of the domains.
 	if len(y.Domains) > 0 {
-		rankIv := rankingIntervals(y)
+		show := pageRows(len(y.Domains))
+		if n := len(y.Domains); len(show) < n {
+			p.Capped = l.textf("page.capped", l.count(n), p.ByLabel, pageDomains/2, pageDomains/2)
+		}
+		rankIv := rankingIntervals(y).rows(show)
 		var colors []string
-		for i, d := range y.Domains {
+		for k, i := range show {
+			d := y.Domains[i]
 			e := d.SIPAS
 			r := rankRow{Name: d.Name, Est: l.pct(e.Estimate), CI: l.ci(e.CILow, e.CIHigh), N: l.count(e.N),
 				Rank: positionRank(i, e.Estimate, "–"), RankCI: "–", Tier: "–"}
@@ -218,14 +255,16 @@ func buildPage(data *Data, opt *Options) *page {
 				}
 			}
 			p.Ranking = append(p.Ranking, r)
-			colors = append(colors, tierColor(rankIv.tiers[i]))
+			colors = append(colors, tierColor(rankIv.tiers[k]))
 		}
 		p.RankingTable = rankingSection(l, data)
+		p.RankingTable.Rows = pick(p.RankingTable.Rows, pageRows(len(p.RankingTable.Rows)))
 		p.RankChart = ptr(cs.intervalChart(l.text("sec.ranking")+ys, rankIv.labels, rankIv.est, rankIv.lo, rankIv.hi, colors, l.text("chart.ci"), l.text("col.estimate")))
 		p.Map = mapSection(l, data, &cs, ys)
 
 		// Heatmap domain × element (and SIPAS).
 		rows, cols, vals := heatmapData(l, q, y)
+		rows, vals = pick(rows, show), pick(vals, show)
 		p.HeatHead = cols
 		for i, v := range vals {
 			hr := heatRow{Name: rows[i]}
@@ -237,9 +276,14 @@ func buildPage(data *Data, opt *Options) *page {
 		p.Heatmap = ptr(cs.heatmap(l.text("sec.heatmap")+ys, rows, cols, vals))
 
 		// A radar per domain against the nation.
-		max := len(y.Domains)
-		if opt != nil && opt.MaxRadars > 0 && opt.MaxRadars < max {
+		max := DefaultMaxRadars
+		if opt != nil && opt.MaxRadars > 0 {
 			max = opt.MaxRadars
+		}
+		if max >= len(y.Domains) {
+			max = len(y.Domains)
+		} else {
+			p.RadarNote = l.textf("page.radars", max, l.count(len(y.Domains)))
 		}
 		natV, domV, rmin := radarData(y, max)
 		for i, d := range y.Domains[:max] {
@@ -253,8 +297,12 @@ func buildPage(data *Data, opt *Options) *page {
 			p.HasIPA = true
 		}
 	}
+	shown := map[string]bool{}
+	for _, i := range pageRows(len(y.Domains)) {
+		shown[y.Domains[i].Key] = true
+	}
 	for _, d := range byName(y.Domains) { // a list: collation
-		if d.Standings == nil && d.IPA == nil {
+		if (d.Standings == nil && d.IPA == nil) || !shown[d.Key] {
 			continue
 		}
 		p.Strengths = append(p.Strengths, strengthsRow(l, q, &d))
@@ -269,9 +317,11 @@ func buildPage(data *Data, opt *Options) *page {
 		// the latest year in colour and named, the others in grey.
 		if len(y.Domains) > 0 {
 			dt := domainTrendData(data)
+			show := pageRows(len(dt.names))
+			dt.names, dt.v, dt.shown = pick(dt.names, show), pick(dt.v, show), pick(dt.shown, show)
 			p.DomTrend = ptr(cs.domainLines("SIPAS: "+p.ByLabel+" "+p.Years, t.years, dt.names, dt.v, dt.shown))
 		}
-		p.Changes = changes(l, q, y)
+		p.Changes = changes(l, q, y, shown)
 		if len(p.Changes) == 0 {
 			p.NoChanges = l.text("no_changes")
 		}
@@ -358,7 +408,7 @@ func rowOf(l Lang, label string, e Estimate) tableRow {
 // changes lists the significant changes against the previous year in the
 // latest year (SIPAS, elements, then criteria where they have trend rows;
 // nation first, then domains in rank order).
-func changes(l Lang, q *index.Questionnaire, y *Year) []changeRow {
+func changes(l Lang, q *index.Questionnaire, y *Year, shown map[string]bool) []changeRow {
 	var out []changeRow
 	add := func(name string, e Estimate) {
 		t := e.Trend
@@ -375,6 +425,9 @@ func changes(l Lang, q *index.Questionnaire, y *Year) []changeRow {
 	}
 	all := append([]Domain{y.National}, y.Domains...)
 	for i, d := range all {
+		if i > 0 && !shown[d.Key] {
+			continue
+		}
 		name := d.Name
 		if i == 0 {
 			name = l.text("national")
@@ -397,3 +450,23 @@ func changes(l Lang, q *index.Questionnaire, y *Year) []changeRow {
 func (c chart) OptionJSON() json.RawMessage { return c.Option }
 
 var pageTemplate = template.Must(template.New("page").Parse(pageHTML))
+
+// pick returns the elements of x at the indices idx.
+func pick[T any](x []T, idx []int) []T {
+	out := make([]T, len(idx))
+	for k, i := range idx {
+		out[k] = x[i]
+	}
+	return out
+}
+
+// pageMessages are the page's notes on what it leaves to tables/ and
+// charts/, merged into messages at init.
+var pageMessages = map[string]msg{
+	"page.capped": {"Có %s giá trị của “%s”: trang này chỉ hiện %d giá trị có SIPAS cao nhất và %d giá trị thấp nhất trong các biểu đồ và bảng theo từng giá trị; tất cả có trong các bảng tables/ranking.csv, ranking_table.csv, elements.csv, strengths.csv, estimates.csv và các biểu đồ in ở charts/.",
+		"There are %s values of “%s”: this page shows only the %d with the highest SIPAS and the %d with the lowest in its charts and tables by value; all of them are in tables/ranking.csv, ranking_table.csv, elements.csv, strengths.csv, estimates.csv and in the print charts in charts/."},
+	"page.radars": {"Trang này hiện biểu đồ mạng nhện của %d giá trị đầu bảng xếp hạng trong số %s; biểu đồ của tất cả có trong các biểu đồ in charts/radars-*.png và *.svg.",
+		"This page shows the radars of the first %d of %s in the ranking; the radars of all of them are in the print charts charts/radars-*.png and *.svg."},
+}
+
+func init() { addMessages(pageMessages) }

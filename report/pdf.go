@@ -118,13 +118,14 @@ func writePDF(w io.Writer, data *Data, opt *Options, figs []Figure) error {
 
 	if len(p.Ranking) > 0 {
 		d.section(l.text("sec.ranking") + ": " + p.ByLabel)
+		d.note(p.Capped)
 		// The ranking table as the official publication prints it, as a
 		// table of text (its print pages, "ranking-table…", are not drawn).
 		d.skip("ranking-table")
 		rc := rankingCellsOf(l, data)
 		off := pdfTable{head: rc.Head, align: "RL"}
-		for i, r := range rc.Rows {
-			off.rows = append(off.rows, r)
+		for _, i := range pageRows(len(rc.Rows)) { // as the page: capped
+			off.rows = append(off.rows, rc.Rows[i])
 			off.fill = append(off.fill, tierFill(rc.Tiers[i]))
 		}
 		d.table(off)
@@ -138,6 +139,7 @@ func writePDF(w io.Writer, data *Data, opt *Options, figs []Figure) error {
 		}
 
 		d.section(l.text("sec.heatmap"))
+		d.note(p.Capped)
 		t := pdfTable{head: append([]string{p.ByLabel}, p.HeatHead...), align: "L"}
 		for _, r := range p.HeatRows {
 			t.rows = append(t.rows, append([]string{r.Name}, r.Cells...))
@@ -149,6 +151,7 @@ func writePDF(w io.Writer, data *Data, opt *Options, figs []Figure) error {
 	if len(p.Strengths) > 0 {
 		d.section(l.text("sec.strengths"))
 		d.note(l.text("sw.note"))
+		d.note(p.Capped)
 		t := pdfTable{head: []string{p.ByLabel, l.text("col.strengths"), l.text("col.weaknesses")}, align: "LLLL"}
 		if p.HasIPA {
 			t.head = append(t.head, l.text("col.fix_first"))

@@ -57,6 +57,7 @@ th,td{padding:2px 5px}div[style*="overflow"]{overflow:visible!important}
 
 {{if .Ranking}}
 <h2 id="ranking">{{index .T "sec.ranking"}}: {{.ByLabel}}</h2>
+{{if .Capped}}<p class="note capped">{{.Capped}}</p>{{end}}
 {{with .RankChart}}{{template "chart" .}}{{end}}
 {{with .Map}}{{template "chart" .Chart}}<p class="note">{{.Note}}</p>{{end}}
 <table>
@@ -66,6 +67,7 @@ th,td{padding:2px 5px}div[style*="overflow"]{overflow:visible!important}
 {{template "ranking-table" .}}
 
 <h2 id="heatmap">{{index .T "sec.heatmap"}}</h2>
+{{if .Capped}}<p class="note capped">{{.Capped}}</p>{{end}}
 {{with .Heatmap}}{{template "chart" .}}{{end}}
 <table>
 <thead><tr><th class="l">{{.ByLabel}}</th>{{range .HeatHead}}<th>{{.}}</th>{{end}}</tr></thead>
@@ -75,6 +77,7 @@ th,td{padding:2px 5px}div[style*="overflow"]{overflow:visible!important}
 {{if .Strengths}}
 <h2 id="strengths">{{index .T "sec.strengths"}}</h2>
 <p class="note">{{index .T "sw.note"}} {{index .T "sw.rule"}}</p>
+{{if .Capped}}<p class="note capped">{{.Capped}}</p>{{end}}
 <table>
 <thead><tr><th class="l">{{.ByLabel}}</th><th class="l">{{index .T "col.strengths"}}</th><th class="l">{{index .T "col.weaknesses"}}</th>{{if .HasIPA}}<th class="l">{{index .T "col.fix_first"}}</th>{{end}}</tr></thead>
 {{$ipa := .HasIPA}}{{range .Strengths}}<tr><td class="l">{{.Name}}</td><td class="l">{{.Strengths}}</td><td class="l">{{.Weaknesses}}</td>{{if $ipa}}<td class="l">{{.FixFirst}}</td>{{end}}</tr>
@@ -82,6 +85,7 @@ th,td{padding:2px 5px}div[style*="overflow"]{overflow:visible!important}
 {{end}}
 
 <h2 id="radar">{{index .T "sec.radar"}}</h2>
+{{if .RadarNote}}<p class="note">{{.RadarNote}}</p>{{end}}
 <div class="radars">
 {{range .Radars}}{{template "chart" .}}{{end}}
 </div>
@@ -103,6 +107,7 @@ th,td{padding:2px 5px}div[style*="overflow"]{overflow:visible!important}
 {{if .TrendNote}}<p class="note">{{.TrendNote}}</p>{{end}}
 {{if .Trend}}
 <h3>{{index .T "sec.changes"}}</h3>
+{{if and .Capped .Changes}}<p class="note capped">{{.Capped}}</p>{{end}}
 {{if .Changes}}<table>
 <thead><tr><th class="l">{{.ByLabel}}</th><th class="l">{{index .T "col.index"}}</th><th>{{index .T "col.year"}}</th><th>{{index .T "col.change"}}</th><th>{{index .T "col.p"}}</th><th class="l"></th></tr></thead>
 {{range .Changes}}<tr><td class="l">{{.Name}}</td><td class="l">{{.Index}}</td><td>{{.Year}}</td><td>{{.Change}}</td><td>{{.P}}</td><td class="l">{{.Dir}}</td></tr>
