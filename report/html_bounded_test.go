@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -69,5 +70,27 @@ func TestHTMLBounded(t *testing.T) {
 	}
 	if float64(z.peak) > 3*float64(a.peak) {
 		t.Errorf("peak heap of 2,000 domains %.0f MB, of 250 %.0f MB: more than 3 times", float64(z.peak)/(1<<20), float64(a.peak)/(1<<20))
+	}
+}
+
+// BenchmarkWriteHTMLDomains writes the page of 250 and of 2,000 domains:
+// time, allocations and peak heap grow far slower than the domains (the
+// page holds at most pageDomains domains' rows and DefaultMaxRadars
+// radars).
+func BenchmarkWriteHTMLDomains(b *testing.B) {
+	for _, n := range []int{250, 2000} {
+		b.Run(fmt.Sprintf("domains=%d", n), func(b *testing.B) {
+			d := bigData(b, n)
+			b.ReportAllocs()
+			var peak uint64
+			for b.Loop() {
+				peak = max(peak, peakHeap(func() {
+					if err := WriteHTML(io.Discard, d, nil); err != nil {
+						b.Fatal(err)
+					}
+				}))
+			}
+			b.ReportMetric(float64(peak)/(1<<20), "peak-MB")
+		})
 	}
 }
