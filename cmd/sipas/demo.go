@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -68,8 +67,8 @@ func runDemo(e *env, c *command, args []string) error {
 	if *rows > maxRegister {
 		return usagef("--register-rows: at most %d transactions (the register is held in memory), got %d", maxRegister, *rows)
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return err
+	if err := arrowio.CheckOutputDir(*out); err != nil {
+		return badInput(err)
 	}
 	fmt.Fprintf(e.stderr, "sipas demo: synthetic survey for %s (seed %d)\n", *yearsFlag, *seed)
 	res, err := demo.Run(e.ctx, demo.Config{Years: years, Seed: *seed, RegisterRows: *rows, Cycle: true,
@@ -79,11 +78,19 @@ func runDemo(e *env, c *command, args []string) error {
 	}
 	defer res.Release()
 
+	// Every output is written into a staging directory that replaces --out
+	// as a whole at the end: a run stopped at any moment leaves the
+	// previous outputs or the new ones, never a mix.
+	stage, err := arrowio.NewOutputDir(*out)
+	if err != nil {
+		return err
+	}
+	defer stage.Abort() // after the per-year files are written (deferred below)
 	// The per-year files are written while the trend and the report are
 	// computed (both only read the years' data); waited for before any
 	// return, so before res.Release.
 	written := make(chan error, 1)
-	go func() { written <- writeDemoYears(*out, res) }()
+	go func() { written <- writeDemoYears(stage.Path(), res) }()
 	waitWritten := sync.OnceValue(func() error { return <-written })
 	defer waitWritten()
 	// Years on both sides of the 2025 merger are reported in the 34
@@ -114,13 +121,16 @@ func runDemo(e *env, c *command, args []string) error {
 	if err := e.ctx.Err(); err != nil {
 		return err // interrupted: write nothing
 	}
-	if err := report.WriteDir(*out, data, &report.Options{Lang: l}); err != nil {
-		return err
+	if err := report.WriteDir(stage.Path(), data, &report.Options{Lang: l}); err != nil {
+		return stage.Unstaged(err)
 	}
 	if d := time.Since(t0); d > time.Second {
 		fmt.Fprintf(e.stderr, "  trends, ranks, importance–performance and the report (%.1fs)\n", d.Seconds())
 	}
 	if err := waitWritten(); err != nil {
+		return stage.Unstaged(err)
+	}
+	if err := stage.Commit(e.ctx); err != nil {
 		return err
 	}
 	printDemo(e.stdout, res)

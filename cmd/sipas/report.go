@@ -79,6 +79,9 @@ func runReport(e *env, c *command, args []string) error {
 	if *out == "" {
 		return usagef("--out is required")
 	}
+	if err := arrowio.CheckOutputDir(*out); err != nil {
+		return badInput(err)
+	}
 	lg, err := report.ParseLang(*lang)
 	if err != nil {
 		return usagef("--lang: %q is not one of vi, en", *lang)
@@ -180,10 +183,21 @@ func runReport(e *env, c *command, args []string) error {
 	if err := e.ctx.Err(); err != nil {
 		return err // interrupted: write nothing
 	}
-	if pf.set() {
-		return pf.write(e, data, *out, &report.Options{Lang: lg}, yearsText(years))
+	// Every file of the report is written into a staging directory that
+	// replaces --out as a whole at the end: a run stopped at any moment
+	// leaves the previous report or the new one, never a mix.
+	stage, err := arrowio.NewOutputDir(*out)
+	if err != nil {
+		return err
 	}
-	if err := report.WriteDir(*out, data, &report.Options{Lang: lg}); err != nil {
+	defer stage.Abort()
+	if pf.set() {
+		return pf.write(e, data, stage, *out, &report.Options{Lang: lg}, yearsText(years))
+	}
+	if err := report.WriteDir(stage.Path(), data, &report.Options{Lang: lg}); err != nil {
+		return stage.Unstaged(err)
+	}
+	if err := stage.Commit(e.ctx); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "report for %s written to %s (index.html, report.pdf, tables/*.csv, charts/*.png and *.svg)\n", yearsText(years), *out)

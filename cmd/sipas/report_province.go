@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/report"
 )
 
@@ -49,11 +50,16 @@ func (f *provinceReportFlags) check() error {
 	return nil
 }
 
-// write writes the province report(s) of data into out.
-func (f *provinceReportFlags) write(e *env, data *report.Data, out string, opt *report.Options, years string) error {
+// write writes the province report(s) of data into the staged output
+// directory, and commits it.
+func (f *provinceReportFlags) write(e *env, data *report.Data, stage *arrowio.OutputDir, outName string, opt *report.Options, years string) error {
+	out := stage.Path()
 	if *f.all {
 		folders, err := report.WriteProvincesDir(out, data, opt)
 		if err != nil {
+			return stage.Unstaged(err)
+		}
+		if err := stage.Commit(e.ctx); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "reports of %d provinces for %s written to %s/<code-name>/ (index.html, report.pdf, tables/*.csv, charts/*.png and *.svg)\n", len(folders), years, out)
@@ -75,6 +81,9 @@ func (f *provinceReportFlags) write(e *env, data *report.Data, out string, opt *
 		return err
 	}
 	if err := report.WriteProvinceDir(out, p, opt); err != nil {
+		return stage.Unstaged(err)
+	}
+	if err := stage.Commit(e.ctx); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "report of %s for %s written to %s (index.html, report.pdf, tables/*.csv, charts/*.png and *.svg)\n", p.Name, years, out)

@@ -157,13 +157,20 @@ func runValidate(e *env, c *command, args []string) error {
 	if err := e.ctx.Err(); err != nil {
 		return err // interrupted: write nothing
 	}
-	if err := arrowio.WriteRecord(*out, clean, arrowio.WithStdout(e.stdout), arrowio.WithInputs(inputs)); err != nil {
+	// The clean and the excluded table are one set: both replace the
+	// previous pair, or neither does, even if the run is killed.
+	set, err := arrowio.NewOutputFiles(*out, *excluded)
+	if err != nil {
 		return writeError(err)
 	}
-	if err := arrowio.WriteRecord(*excluded, v.Excluded, arrowio.WithStdout(e.stdout), arrowio.WithInputs(inputs)); err != nil {
-		if *out != "-" {
-			os.Remove(*out) // no half-written pair of outputs
-		}
+	defer set.Abort()
+	if err := arrowio.WriteRecord(set.Path(0), clean, arrowio.WithStdout(e.stdout), arrowio.WithInputs(inputs)); err != nil {
+		return writeError(set.Unstaged(err))
+	}
+	if err := arrowio.WriteRecord(set.Path(1), v.Excluded, arrowio.WithStdout(e.stdout), arrowio.WithInputs(inputs)); err != nil {
+		return writeError(set.Unstaged(err))
+	}
+	if err := set.Commit(e.ctx); err != nil {
 		return writeError(err)
 	}
 	printValidation(stdout, *in, q, geoNote, v, *show)

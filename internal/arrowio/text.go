@@ -38,3 +38,24 @@ var ErrNotRegular = fsutil.ErrNotRegular
 // SameFile reports whether two paths name the same file (after links),
 // so that an output never overwrites an input.
 func SameFile(a, b string) bool { return fsutil.SameFile(a, b) }
+
+// OutputDir stages the outputs of a run that make up a directory, so that
+// they replace the directory together (fsutil.Dir): write under Path,
+// then Commit, or Abort on an error.
+type OutputDir = fsutil.Dir
+
+// NewOutputDir starts the staging of the output directory dir.
+func NewOutputDir(dir string) (*OutputDir, error) { return fsutil.NewDir(dir) }
+
+// CheckOutputDir returns an error when dir cannot be an output directory
+// (a symbolic link, a file, the current directory).
+func CheckOutputDir(dir string) error { return fsutil.CheckDir(dir) }
+
+// OutputFiles stages the output files of a run, which replace the
+// previous ones together (fsutil.Files): write each to Path(i), then
+// Commit, or Abort on an error.
+type OutputFiles = fsutil.Files
+
+// NewOutputFiles starts the staging of the output files paths ("-" for
+// standard output).
+func NewOutputFiles(paths ...string) (*OutputFiles, error) { return fsutil.NewFiles(paths...) }

@@ -2,6 +2,7 @@ package fsutil
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -16,13 +17,12 @@ type File struct {
 	Write func(w io.Writer) error
 }
 
-// WriteSet writes files into dir as a set: every file is first written
-// (and synced) into a new temporary directory next to dir; only when all
-// of them succeed do they replace what dir held. A dir that does not exist
-// is created by renaming the temporary directory, so the set appears at
-// once; into an existing dir each file is renamed over its old version
-// (other files in dir are left alone). On any error the temporary
-// directory is removed and dir is as it was.
+// WriteSet writes files into dir as one set: every file is first written
+// (and synced) into staging on the same file system, and only when all of
+// them succeed do they replace what dir held. A dir that does not exist
+// appears at once with the whole set (Dir); into an existing dir the
+// files are committed together (Files), other files in dir being left
+// alone. On any error the staging is removed and dir is as it was.
 func WriteSet(dir string, files []File) (err error) {
 	dir = filepath.Clean(dir)
 	for _, f := range files {
@@ -30,42 +30,40 @@ func WriteSet(dir string, files []File) (err error) {
 			panic("fsutil: file name must be a plain name: " + f.Name)
 		}
 	}
-	parent, base := filepath.Dir(dir), filepath.Base(dir)
-	tmp, err := os.MkdirTemp(parent, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", dir, err)
-	}
-	defer func() {
-		if err != nil {
-			os.RemoveAll(tmp)
-		}
-	}()
-	for _, f := range files {
-		if err = writeSynced(filepath.Join(tmp, f.Name), f.Write); err != nil {
-			return err
-		}
-	}
 	st, statErr := os.Stat(dir)
 	switch {
 	case os.IsNotExist(statErr):
-		if err = os.Chmod(tmp, 0o755); err == nil {
-			err = os.Rename(tmp, dir)
-		}
+		d, err := NewDir(dir)
 		if err != nil {
-			return fmt.Errorf("cannot write %s: %w", dir, err)
+			return err
 		}
-		return nil
+		for _, f := range files {
+			if err := writeSynced(filepath.Join(d.Path(), f.Name), f.Write); err != nil {
+				d.Abort()
+				return d.Unstaged(err)
+			}
+		}
+		return d.Commit(context.Background())
 	case statErr != nil:
 		return fmt.Errorf("cannot write %s: %w", dir, statErr)
 	case !st.IsDir():
 		return fmt.Errorf("cannot write %s: it exists and is not a directory", dir)
 	}
-	for _, f := range files {
-		if err = os.Rename(filepath.Join(tmp, f.Name), filepath.Join(dir, f.Name)); err != nil {
-			return fmt.Errorf("cannot write %s: %w", filepath.Join(dir, f.Name), err)
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = filepath.Join(dir, f.Name)
+	}
+	s, err := NewFiles(paths...)
+	if err != nil {
+		return err
+	}
+	for i, f := range files {
+		if err := writeSynced(s.Path(i), f.Write); err != nil {
+			s.Abort()
+			return s.Unstaged(err)
 		}
 	}
-	return os.Remove(tmp)
+	return s.Commit(context.Background())
 }
 
 // writeSynced creates path, writes it through a buffer and syncs it.

@@ -1,0 +1,530 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sipas-go/sipas/internal/fsutil"
+)
+
+// The outputs of one run are one set: killed (kill -9) at any moment,
+// validate, report and demo leave either the complete previous outputs or
+// the complete new ones, byte for byte, never a mix; interrupted
+// (SIGINT), they leave the previous outputs and no temporary file; after a
+// clean run nothing temporary is left, and staging a killed run left
+// behind is removed by the next one. The built command is killed at random
+// moments of its run (the old and new outputs differ by their input, so
+// each file says which run wrote it).
+func TestOutputSetsKilled(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("kills a child process; the atomic directory swap is Linux's")
+	}
+	bin := buildSipas(t)
+	short := testing.Short()
+	n := func(full, short_ int) int {
+		if short {
+			return short_
+		}
+		return full
+	}
+	t.Run("validate", func(t *testing.T) {
+		tmp := t.TempDir()
+		in := filepath.Join(tmp, "in", "ballots.csv")
+		os.Mkdir(filepath.Dir(in), 0o755)
+		root := filepath.Join(tmp, "out")
+		os.Mkdir(root, 0o755)
+		reps := n(20, 5)
+		args := []string{"validate", "--in", in, "--out", filepath.Join(root, "clean.parquet"), "--excluded", filepath.Join(root, "excluded.csv"), "--show", "0"}
+		killSet(t, bin, setRun{
+			root:  root,
+			old:   func() { writeBallots(t, in, reps, 5) },
+			new:   func() { writeBallots(t, in, reps, 7) },
+			args:  args,
+			kills: n(30, 6), sigints: n(4, 2),
+			recover: []string{filepath.Join(root, "clean.parquet"), filepath.Join(root, "excluded.csv")},
+		})
+	})
+	t.Run("report", func(t *testing.T) {
+		tmp := t.TempDir()
+		in, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "index", "sipas_small.csv"))
+		root := filepath.Join(tmp, "reports")
+		os.Mkdir(root, 0o755)
+		args := []string{"report", "--in", in, "--strata", "stratum", "--psu", "psu", "--weight", "weight", "--out", filepath.Join(root, "national")}
+		lang := ""
+		killSet(t, bin, setRun{
+			root:    root,
+			old:     func() { lang = "en" },
+			new:     func() { lang = "vi" },
+			argsFn:  func() []string { return append(args, "--lang", lang) },
+			kills:   n(16, 3),
+			sigints: n(3, 1),
+		})
+	})
+	t.Run("demo", func(t *testing.T) {
+		tmp := t.TempDir()
+		root := filepath.Join(tmp, "demos")
+		os.Mkdir(root, 0o755)
+		args := []string{"demo", "--out", filepath.Join(root, "demo"), "--years", "2021", "--register-rows", "1000000"}
+		seed := ""
+		killSet(t, bin, setRun{
+			root:    root,
+			old:     func() { seed = "1" },
+			new:     func() { seed = "2" },
+			argsFn:  func() []string { return append(args, "--seed", seed) },
+			kills:   n(5, 1),
+			sigints: n(2, 1),
+			late:    true,
+		})
+	})
+}
+
+// setRun is a command whose outputs make one set, run by killSet.
+type setRun struct {
+	root     string   // the directory holding the outputs (and their staging)
+	old, new func()   // prepare the old run and the new one (inputs, flags)
+	args     []string // the command line (or argsFn's)
+	argsFn   func() []string
+	kills    int      // kill -9 this many new runs
+	sigints  int      // interrupt this many new runs
+	recover  []string // outputs whose unfinished commit the next run finishes
+	late     bool     // kill in the last two thirds of the run (the first is computation)
+}
+
+// killSet runs the old command to completion, then the new one over its
+// outputs (both must leave nothing temporary), then kills new runs started
+// over the old outputs at random moments and checks that root holds the
+// old set or the new one; then interrupts new runs the same way.
+func killSet(t *testing.T, bin string, r setRun) {
+	t.Helper()
+	args := func() []string {
+		if r.argsFn != nil {
+			return r.argsFn()
+		}
+		return r.args
+	}
+	cwd := t.TempDir()
+	clean := func(what string) {
+		t.Helper()
+		if h := hidden(t, r.root); len(h) > 0 {
+			t.Fatalf("%s: temporary files left: %v", what, h)
+		}
+	}
+	r.old()
+	if _, err := runBin(t, bin, cwd, args()); err != nil {
+		t.Fatal(err)
+	}
+	clean("after a clean run")
+	oldSet := snapshot(t, r.root)
+	r.new()
+	t0 := time.Now()
+	if _, err := runBin(t, bin, cwd, args()); err != nil {
+		t.Fatal(err)
+	}
+	dur := time.Since(t0)
+	clean("after a clean run over earlier outputs")
+	newSet := snapshot(t, r.root)
+	if maps.Equal(oldSet, newSet) {
+		t.Fatal("the old and the new run wrote the same files: the test cannot tell them apart")
+	}
+	which := func(got map[string]string) string {
+		switch {
+		case maps.Equal(got, oldSet):
+			return "old"
+		case maps.Equal(got, newSet):
+			return "new"
+		}
+		return ""
+	}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 16))
+	// Every other kill comes near the end, where the outputs are written.
+	delay := func(i int) time.Duration {
+		lo := time.Duration(0)
+		if r.late || i%2 == 1 {
+			lo = dur / 2
+		}
+		return lo + time.Duration(rng.Int64N(int64(dur*23/20-lo)+1))
+	}
+	counts := map[string]int{}
+	for i := range r.kills {
+		restore(t, r.root, oldSet)
+		d := delay(i)
+		cmd := startBin(t, bin, cwd, args(), nil)
+		time.Sleep(d)
+		cmd.Process.Kill()
+		cmd.Wait()
+		got := snapshot(t, r.root)
+		w := which(got)
+		if w == "" && len(r.recover) > 0 {
+			// Killed between the point of commit and the last rename:
+			// the next run into the outputs finishes the commit.
+			for _, p := range r.recover {
+				if err := fsutil.Recover(p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if w = which(snapshot(t, r.root)); w != "" {
+				w += " (after recovery)"
+			}
+		}
+		if w == "" {
+			t.Fatalf("kill %d after %v: the outputs are neither the old nor the new set:\n%s", i, d, setDiff(got, oldSet, newSet))
+		}
+		counts[w]++
+	}
+	t.Logf("%d kills over a run of %v: %v", r.kills, dur.Round(time.Millisecond), counts)
+
+	// The next clean run removes what the killed ones left.
+	restore(t, r.root, oldSet)
+	if _, err := runBin(t, bin, cwd, args()); err != nil {
+		t.Fatal(err)
+	}
+	clean("after a clean run following kills")
+	if got := snapshot(t, r.root); which(got) != "new" {
+		t.Fatalf("a clean run after kills did not write the new set:\n%s", setDiff(got, oldSet, newSet))
+	}
+
+	// Ctrl-C: the run stops, says so, and leaves the old set and nothing
+	// temporary (or, interrupted after its outputs were in place, the
+	// new set and exit 0).
+	for i := range r.sigints {
+		restore(t, r.root, oldSet)
+		d := delay(i)
+		var stderr bytes.Buffer
+		cmd := startBin(t, bin, cwd, args(), &stderr)
+		time.Sleep(d)
+		cmd.Process.Signal(syscall.SIGINT)
+		err := cmd.Wait()
+		clean(fmt.Sprintf("SIGINT %d after %v (%v, %s)", i, d, err, stderr.String()))
+		w := which(snapshot(t, r.root))
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+			if w != "new" {
+				t.Errorf("SIGINT %d after %v: exit 0 with the %q set", i, d, w)
+			}
+		case errors.As(err, &ee) && ee.ExitCode() == 1:
+			if w != "old" || !strings.Contains(stderr.String(), "interrupted") {
+				t.Errorf("SIGINT %d after %v: exit 1 with the %q set, stderr %q", i, d, w, stderr.String())
+			}
+		case errors.As(err, &ee) && ee.ExitCode() == -1 && w == "old":
+			// the signal came before the handler was installed
+		default:
+			t.Errorf("SIGINT %d after %v: %v with the %q set, stderr %q", i, d, err, w, stderr.String())
+		}
+	}
+}
+
+// buildSipas builds the command once for the test.
+func buildSipas(t *testing.T) string {
+	t.Helper()
+	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(gobin); err != nil {
+		if gobin, err = exec.LookPath("go"); err != nil {
+			t.Skip("no go command to build sipas")
+		}
+	}
+	bin := filepath.Join(t.TempDir(), "sipas")
+	out, err := exec.Command(gobin, "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func startBin(t *testing.T, bin, cwd string, args []string, stderr *bytes.Buffer) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = cwd
+	if stderr != nil {
+		cmd.Stderr = stderr
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd
+}
+
+func runBin(t *testing.T, bin, cwd string, args []string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = cwd
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("sipas %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	return string(out), nil
+}
+
+// snapshot is every visible file under root (relative path → content,
+// directories as "/"); names starting with a dot (staging, journals) are
+// left out.
+func snapshot(t *testing.T, root string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		if rel == "." {
+			return nil
+		}
+		if strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			m[rel] = "/"
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if strings.HasSuffix(p, ".parquet") {
+			b = parquetFooterSorted(b)
+		}
+		m[rel] = string(b)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// hidden lists the entries under root whose name starts with a dot.
+func hidden(t *testing.T, root string) []string {
+	t.Helper()
+	var out []string
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasPrefix(d.Name(), ".") && p != root {
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out
+}
+
+// restore makes root's visible content set (staging left by killed runs
+// stays, for the next run to remove).
+func restore(t *testing.T, root string, set map[string]string) {
+	t.Helper()
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), ".") {
+			if err := os.RemoveAll(filepath.Join(root, e.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for p, c := range set {
+		p = filepath.Join(root, p)
+		if c == "/" {
+			if err := os.MkdirAll(p, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// setDiff says, for each file, whether it is the old one, the new one,
+// missing or neither.
+func setDiff(got, oldSet, newSet map[string]string) string {
+	var b strings.Builder
+	keys := map[string]bool{}
+	for _, m := range []map[string]string{got, oldSet, newSet} {
+		for k := range m {
+			keys[k] = true
+		}
+	}
+	for k := range keys {
+		g, ok := got[k]
+		switch {
+		case !ok:
+			fmt.Fprintf(&b, "  %s: missing\n", k)
+		case g == oldSet[k] && g == newSet[k]:
+		case g == oldSet[k]:
+			fmt.Fprintf(&b, "  %s: old\n", k)
+		case g == newSet[k]:
+			fmt.Fprintf(&b, "  %s: new\n", k)
+		default:
+			fmt.Fprintf(&b, "  %s: neither\n", k)
+		}
+	}
+	return b.String()
+}
+
+// writeBallots writes reps copies of the small survey's ballots to path
+// (each copy's ids made unique), with an answer code out of range in every
+// bad-th row, so that the clean and the excluded table both depend on bad.
+func writeBallots(t *testing.T, path string, reps, bad int) {
+	t.Helper()
+	recs := readCSV(t, filepath.Join("..", "..", "testdata", "index", "sipas_small.csv"))
+	col := -1
+	for j, h := range recs[0] {
+		if h == "access_1" {
+			col = j
+		}
+	}
+	if col < 0 {
+		t.Fatal("no access_1 column")
+	}
+	var b strings.Builder
+	b.WriteString(strings.Join(recs[0], ",") + "\n")
+	i := 0
+	for k := range reps {
+		for _, r := range recs[1:] {
+			r = append([]string(nil), r...)
+			r[0] = fmt.Sprintf("%s-%d", r[0], k)
+			if i%bad == 0 {
+				r[col] = "7"
+			}
+			for j, c := range r {
+				if strings.ContainsAny(c, ",\"\n") {
+					r[j] = `"` + strings.ReplaceAll(c, `"`, `""`) + `"`
+				}
+			}
+			b.WriteString(strings.Join(r, ",") + "\n")
+			i++
+		}
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// parquetFooterSorted is a Parquet file with the bytes of its footer
+// sorted: the column chunks' encoding statistics are written in an order
+// that differs from run to run (a map's), so that two runs of the same
+// seed differ only there; everything else is compared byte for byte.
+func parquetFooterSorted(b []byte) []byte {
+	if len(b) < 12 || string(b[len(b)-4:]) != "PAR1" {
+		return b
+	}
+	n := int(binary.LittleEndian.Uint32(b[len(b)-8:]))
+	start := len(b) - 8 - n
+	if start < 4 {
+		return b
+	}
+	out := append([]byte(nil), b...)
+	slices.Sort(out[start : len(b)-8])
+	return out
+}
+
+// TestOutputSetFailedWrite runs validate and report with a limit on the
+// size of the files they may write (as a full disk would stop them): the
+// run fails, the earlier outputs are all still there, byte for byte (the
+// validate of old removed its earlier clean table when the excluded table
+// could not be written), nothing temporary is left, and a report into a
+// new directory leaves no empty folders.
+func TestOutputSetFailedWrite(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("limits a child's file size with prlimit")
+	}
+	prlimit, err := exec.LookPath("prlimit")
+	if err != nil {
+		t.Skip("no prlimit")
+	}
+	bin := buildSipas(t)
+	tmp := t.TempDir()
+	cwd := t.TempDir()
+	limited := func(limit int64, args []string) (string, error) {
+		cmd := exec.Command(prlimit, append([]string{fmt.Sprintf("--fsize=%d", limit), "--", bin}, args...)...)
+		cmd.Dir = cwd
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+
+	in := filepath.Join(tmp, "ballots.csv")
+	root := filepath.Join(tmp, "v")
+	os.Mkdir(root, 0o755)
+	clean, excl := filepath.Join(root, "clean.parquet"), filepath.Join(root, "excluded.csv")
+	args := []string{"validate", "--in", in, "--out", clean, "--excluded", excl}
+	writeBallots(t, in, 1, 3)
+	if _, err := runBin(t, bin, cwd, args); err != nil {
+		t.Fatal(err)
+	}
+	oldSet := snapshot(t, root)
+	// The new run excludes every other row: its excluded table is the
+	// larger file, so a limit between the two sizes fails it after the
+	// clean table was written.
+	writeBallots(t, in, 1, 2)
+	probe := filepath.Join(tmp, "probe")
+	os.Mkdir(probe, 0o755)
+	pargs := []string{"validate", "--in", in, "--out", filepath.Join(probe, "clean.parquet"), "--excluded", filepath.Join(probe, "excluded.csv")}
+	if _, err := runBin(t, bin, cwd, pargs); err != nil {
+		t.Fatal(err)
+	}
+	cs, _ := os.Stat(filepath.Join(probe, "clean.parquet"))
+	es, _ := os.Stat(filepath.Join(probe, "excluded.csv"))
+	if es.Size() <= cs.Size() {
+		t.Fatalf("the excluded table (%d bytes) is not larger than the clean one (%d)", es.Size(), cs.Size())
+	}
+	if out, err := limited((cs.Size()+es.Size())/2, args); err == nil {
+		t.Fatalf("validate with a full disk: exit 0\n%s", out)
+	}
+	if got := snapshot(t, root); !maps.Equal(got, oldSet) {
+		t.Errorf("validate that failed to write changed the earlier outputs:\n%s", setDiff(got, oldSet, oldSet))
+	}
+	if h := hidden(t, root); len(h) > 0 {
+		t.Errorf("validate that failed to write left %v", h)
+	}
+
+	rin, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "index", "sipas_small.csv"))
+	reports := filepath.Join(tmp, "reports")
+	os.Mkdir(reports, 0o755)
+	rargs := func(out, lang string) []string {
+		return []string{"report", "--in", rin, "--strata", "stratum", "--psu", "psu", "--weight", "weight", "--out", out, "--lang", lang}
+	}
+	if _, err := runBin(t, bin, cwd, rargs(filepath.Join(reports, "national"), "en")); err != nil {
+		t.Fatal(err)
+	}
+	oldSet = snapshot(t, reports)
+	const limit = 64 << 10 // below the size of the page and the PDF
+	if out, err := limited(limit, rargs(filepath.Join(reports, "national"), "vi")); err == nil {
+		t.Fatalf("report with a full disk: exit 0\n%s", out)
+	}
+	if got := snapshot(t, reports); !maps.Equal(got, oldSet) {
+		t.Errorf("report that failed to write changed the earlier report:\n%s", setDiff(got, oldSet, oldSet))
+	}
+	if h := hidden(t, reports); len(h) > 0 {
+		t.Errorf("report that failed to write left %v", h)
+	}
+	fresh := filepath.Join(tmp, "fresh")
+	os.Mkdir(fresh, 0o755)
+	if out, err := limited(limit, rargs(filepath.Join(fresh, "a", "b", "national"), "vi")); err == nil {
+		t.Fatalf("report with a full disk: exit 0\n%s", out)
+	}
+	if ents, _ := os.ReadDir(fresh); len(ents) > 0 {
+		t.Errorf("report that failed to write into a new directory left %v", ents[0].Name())
+	}
+}
