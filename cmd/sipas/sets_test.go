@@ -289,8 +289,16 @@ func snapshot(t *testing.T, root string) map[string]string {
 			}
 			return nil
 		}
-		if d.IsDir() {
+		switch {
+		case d.IsDir():
 			m[rel] = "/"
+			return nil
+		case d.Type()&fs.ModeSymlink != 0:
+			l, err := os.Readlink(p)
+			m[rel] = "-> " + l
+			return err
+		case !d.Type().IsRegular():
+			m[rel] = d.Type().String()
 			return nil
 		}
 		b, err := os.ReadFile(p)
@@ -524,5 +532,56 @@ func TestOutputSetFailedWrite(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(fresh); len(ents) > 0 {
 		t.Errorf("report that failed to write into a new directory left %v", ents[0].Name())
+	}
+}
+
+// TestOutputDirRefused: a report or demo directory that is a symbolic
+// link, a FIFO or the current directory is refused (exit 2, before any
+// work) and left as it was, since the new output replaces it as a whole.
+func TestOutputDirRefused(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target")
+	os.Mkdir(target, 0o755)
+	writeFile(t, target, "keep.txt", "keep me")
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join("..", "..", "testdata", "index", "sipas_small.csv")
+	report := []string{"report", "--in", in, "--strata", "stratum", "--psu", "psu", "--weight", "weight", "--out"}
+	before := snapshot(t, dir)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{append(report, link), "symbolic link"},
+		{append(report, fifo), "not a directory"},
+		{append(report, link, "--province", "Hà Nội"), "symbolic link"},
+		{append(report, "."), "current directory"},
+		{[]string{"demo", "--out", link}, "symbolic link"},
+		{[]string{"demo", "--out", ".."}, "current directory"},
+	} {
+		code, _, stderr := vtRun(t, "", c.args...)
+		if code != 2 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, stderr, c.want)
+		}
+	}
+	if got := snapshot(t, dir); !maps.Equal(got, before) {
+		t.Errorf("changed: %v, want %v", got, before)
+	}
+	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Error("the symbolic link was replaced")
+	}
+	for _, d := range []string{".", ".."} {
+		ents, _ := os.ReadDir(d)
+		for _, e := range ents {
+			if strings.Contains(e.Name(), ".sipas-") {
+				t.Errorf("left in %s: %s", d, e.Name())
+			}
+		}
 	}
 }
