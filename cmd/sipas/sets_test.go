@@ -85,8 +85,8 @@ func TestOutputSetsKilled(t *testing.T) {
 			old:     func() { seed = "1" },
 			new:     func() { seed = "2" },
 			argsFn:  func() []string { return append(args, "--seed", seed) },
-			kills:   n(5, 1),
-			sigints: n(2, 1),
+			kills:   n(4, 1),
+			sigints: n(1, 1),
 			late:    true,
 		})
 	})
