@@ -62,7 +62,7 @@ func (f *provinceReportFlags) write(e *env, data *report.Data, stage *arrowio.Ou
 		if err := stage.Commit(e.ctx); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "reports of %d provinces for %s written to %s/<code-name>/ (index.html, report.pdf, tables/*.csv, charts/*.png and *.svg)\n", len(folders), years, out)
+		fmt.Fprintf(e.stdout, "reports of %d provinces for %s written to %s/<code-name>/ (index.html, report.pdf, tables/*.csv, charts/*.png and *.svg)\n", len(folders), years, outName)
 		return nil
 	}
 	p, err := data.Province(*f.province)
@@ -86,6 +86,6 @@ func (f *provinceReportFlags) write(e *env, data *report.Data, stage *arrowio.Ou
 	if err := stage.Commit(e.ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "report of %s for %s written to %s (index.html, report.pdf, tables/*.csv, charts/*.png and *.svg)\n", p.Name, years, out)
+	fmt.Fprintf(e.stdout, "report of %s for %s written to %s (index.html, report.pdf, tables/*.csv, charts/*.png and *.svg)\n", p.Name, years, outName)
 	return nil
 }
