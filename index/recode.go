@@ -132,12 +132,23 @@ func Recodes(col arrow.Array, read func(string) (string, error)) ([]Recode, erro
 // Null and blank cells become null. The caller releases the result;
 // columns other than col are shared with rec.
 func CanonicalProvinces(rec arrow.RecordBatch, col string, read func(string) (string, error), mem memory.Allocator) (arrow.RecordBatch, []Recode, error) {
+	return CanonicalProvincesAt(rec, col, read, mem, 0)
+}
+
+// CanonicalProvincesAt is CanonicalProvinces for a batch of a larger
+// input whose first row is row first+1 (for the row of an error).
+func CanonicalProvincesAt(rec arrow.RecordBatch, col string, read func(string) (string, error), mem memory.Allocator, first int64) (arrow.RecordBatch, []Recode, error) {
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
 	idx := rec.Schema().FieldIndices(col)
 	if len(idx) == 0 {
 		return nil, nil, &MissingColumnsError{Table: "ballots", Missing: []string{col}, Available: column.Names(rec.Schema())}
+	}
+	if d, ok := rec.Column(idx[0]).(*array.Dictionary); ok {
+		if out, recodes, ok, err := canonicalDict(rec, idx[0], d, col, read, mem, first); ok || err != nil {
+			return out, recodes, err
+		}
 	}
 	vals, valid, err := arrowio.Strings(rec.Column(idx[0]))
 	if err != nil {
@@ -160,7 +171,7 @@ func CanonicalProvinces(rec arrow.RecordBatch, col string, read func(string) (st
 		if !ok {
 			c, err := read(v)
 			if err != nil {
-				return nil, nil, fmt.Errorf("column %q, row %d: %w", col, i+1, err)
+				return nil, nil, fmt.Errorf("column %q, row %d: %w", col, int64(i)+first+1, err)
 			}
 			r = &res{name: c}
 			seen[v] = r
@@ -171,7 +182,7 @@ func CanonicalProvinces(rec arrow.RecordBatch, col string, read func(string) (st
 	var recodes []Recode
 	for v, r := range seen {
 		if r.name != v {
-			recodes = append(recodes, Recode{From: v, To: r.name, Rows: r.rows})
+			recodes = append(recodes, Recode{From: strings.Clone(v), To: r.name, Rows: r.rows}) // v may be in the batch's buffer
 		}
 	}
 	slices.SortFunc(recodes, func(a, b Recode) int {
@@ -180,6 +191,55 @@ func CanonicalProvinces(rec arrow.RecordBatch, col string, read func(string) (st
 	arr := b.NewArray()
 	defer arr.Release()
 	return withColumn(rec, idx[0], arr), recodes, nil
+}
+
+// canonicalDict is CanonicalProvinces for a dictionary column of strings
+// without blank values: the dictionary's values are read, the indices
+// kept (the new dictionary may hold a name twice). ok is false, with
+// nothing done, for another dictionary.
+func canonicalDict(rec arrow.RecordBatch, j int, d *array.Dictionary, col string, read func(string) (string, error), mem memory.Allocator, first int64) (out arrow.RecordBatch, recodes []Recode, ok bool, err error) {
+	dict, isStr := d.Dictionary().(*array.String)
+	if !isStr || dict.NullN() > 0 {
+		return nil, nil, false, nil
+	}
+	rows := make([]int, dict.Len())
+	at := make([]int, dict.Len()) // first row of each value
+	for i := 0; i < d.Len(); i++ {
+		if d.IsNull(i) {
+			continue
+		}
+		k := d.GetValueIndex(i)
+		if rows[k] == 0 {
+			at[k] = i
+		}
+		rows[k]++
+	}
+	b := array.NewStringBuilder(mem)
+	defer b.Release()
+	for k := 0; k < dict.Len(); k++ {
+		v := dict.Value(k)
+		if strings.TrimSpace(v) == "" {
+			return nil, nil, false, nil // blank: null, as the plain path does
+		}
+		name := v
+		if rows[k] > 0 {
+			if name, err = read(v); err != nil {
+				return nil, nil, true, fmt.Errorf("column %q, row %d: %w", col, int64(at[k])+first+1, err)
+			}
+			if name != v {
+				recodes = append(recodes, Recode{From: strings.Clone(v), To: name, Rows: rows[k]}) // v is in the batch's buffer
+			}
+		}
+		b.Append(name)
+	}
+	nd := b.NewArray()
+	defer nd.Release()
+	arr := array.NewDictionaryArray(d.DataType().(*arrow.DictionaryType), d.Indices(), nd)
+	defer arr.Release()
+	slices.SortFunc(recodes, func(a, b Recode) int {
+		return cmp.Or(strings.Compare(a.To, b.To), strings.Compare(a.From, b.From))
+	})
+	return withColumn(rec, j, arr), recodes, true, nil
 }
 
 // withColumn returns a copy of rec whose column j is the string array arr

@@ -24,6 +24,15 @@ type StreamOptions struct {
 	Progress func(rows int64)
 	// Read are further options of the file reader (e.g. standard input).
 	Read []arrowio.Option
+	// Columns are further columns to read (for Transform), if the file
+	// has them.
+	Columns []string
+	// Transform, when set, is given every batch before it is summed (from
+	// the workers' goroutines, possibly at once), with the number of input
+	// rows before it (for the row numbers of messages), and returns the
+	// batch to sum instead, with the same rows (released after summing);
+	// its error stops the run as a bad row does.
+	Transform func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error)
 }
 
 // SumFile reads the ballots of the table file at path in one pass, batch by
@@ -52,6 +61,16 @@ func SumFile(ctx context.Context, path string, q *Questionnaire, spec *sampling.
 	for _, c := range append([]string{spec.Weight, spec.Strata, spec.PSU, spec.FPC}, opt.By...) {
 		if c != "" {
 			cols = append(cols, c)
+		}
+	}
+	if len(so.Columns) > 0 {
+		if r, err := arrowio.Open(path, so.Read...); err == nil {
+			for _, c := range so.Columns {
+				if len(r.Schema().FieldIndices(c)) > 0 {
+					cols = append(cols, c)
+				}
+			}
+			r.Close()
 		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -109,7 +128,7 @@ func SumFile(ctx context.Context, path string, q *Questionnaire, spec *sampling.
 	for rec := range batches {
 		if aerr == nil {
 			if aerr = ctx.Err(); aerr == nil {
-				aerr = s.Add(rec, first)
+				aerr = so.add(s, rec, first)
 			}
 			if aerr != nil {
 				cancel()
@@ -160,7 +179,7 @@ func sumParquet(ctx context.Context, cancel func(), path string, q *Questionnair
 					}
 					rec := r.RecordBatch()
 					_, first, _ := arrowio.BatchPosition(r)
-					if err := s.Add(rec, first); err != nil {
+					if err := so.add(s, rec, first); err != nil {
 						return err
 					}
 					progress(int(rec.NumRows()))
@@ -197,4 +216,17 @@ func sumParquet(ctx context.Context, cancel func(), path string, q *Questionnair
 		sums[0].Merge(s)
 	}
 	return sums[0], nil
+}
+
+// add sums rec into s, through Transform when set.
+func (so *StreamOptions) add(s *Sums, rec arrow.RecordBatch, first int64) error {
+	if so.Transform == nil {
+		return s.Add(rec, first)
+	}
+	t, err := so.Transform(rec, first)
+	if err != nil {
+		return err
+	}
+	defer t.Release()
+	return s.Add(t, first)
 }

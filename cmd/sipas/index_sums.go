@@ -33,7 +33,7 @@ func addSumsFlags(fs *flag.FlagSet) *sumsFlags {
 
 // indexStreamed computes the indices of the ballots at path in one pass
 // over record batches when the design allows it (index.SumsSupport) and
-// the file is large (bigInput) or its sums are asked for, and
+// the file is not tiny (streamMin) or its sums are asked for, and
 // reports done = false, having done nothing, when it does not (the caller
 // then reads the file into memory). Standard input is not streamed (it is
 // read once, and the reader needs its schema first).
@@ -54,19 +54,30 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 		}
 		return false, nil
 	}
-	if sf.out == "" && !big(path) {
-		// a file that fits easily is read into memory: the same numbers
+	if st, err := os.Stat(path); sf.out == "" && (err != nil || st.Size() < streamMin) {
+		// a tiny file is read into memory: the same numbers, as fast
 		return false, nil
 	}
 	if sf.out != "" && sameFile(sf.out, path) {
 		return true, usagef("--sums-out %s would overwrite --in", sf.out)
 	}
 	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}}
+	finish := func() {}
+	if df.prov != nil {
+		transform, extra, fin, err := df.prov.streamCanonical(e, path, append([]string{df.strata}, df.provUsed...), df.notes)
+		if err != nil {
+			return true, err
+		}
+		so.Transform, so.Columns, finish = transform, extra, fin
+	}
 	if p := newProgress(e.stderr, path, sf.quiet); p != nil {
 		so.Progress = p.update
 		defer p.finish()
 	}
 	s, err := index.SumFile(e.ctx, path, q, spec, opt, so)
+	if err == nil {
+		finish()
+	}
 	if err != nil {
 		if e.ctx.Err() != nil {
 			return true, e.ctx.Err()
@@ -136,6 +147,14 @@ func finishSums(e *env, sf *sumsFlags, tab arrow.RecordBatch, spec *sampling.Des
 	notes.undefinedWarnings(e.stderr, res.Rows)
 	return writeIndexDesign(e.stdout, format, dj, res, opt.By, notes)
 }
+
+// streamMin is the file size from which sipas index streams the ballots
+// when the design allows it. Measured (docs/sums.md): on the 1 MB,
+// 4,000-ballot fixture both paths take the same CPU time; from 5 MB
+// (50,000 ballots as CSV, 200,000 as Parquet) streaming takes 20–40 % less
+// CPU and less memory. Below it the whole-file path also numbers the rows
+// of the design's errors.
+var streamMin int64 = 2 << 20
 
 // bigInput is the file size from which a run reports progress or says it
 // reads the file into memory.

@@ -7,6 +7,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
 )
 
 // TestIndexSumsRoundTrip: --sums-out writes the sums table the indices
@@ -125,6 +129,101 @@ func TestIndexStreamedKeepsDeff(t *testing.T) {
 	for k, w := range want {
 		if g, ok := got[k]; !ok || math.Abs(g-w) > 1e-9*math.Abs(w) {
 			t.Errorf("%s: streamed deff %v, in memory %v", k, g, w)
+		}
+	}
+}
+
+// TestIndexStreamedProvinceNames: a streamed run reads province names as
+// the whole-file run does (local spellings made canonical, batch by batch,
+// with one note per recode over the file), gives the same indices, and
+// names the input row of an unknown province in a later row group.
+func TestIndexStreamedProvinceNames(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile(indexFixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	n := 0
+	for i := 1; i < len(lines); i++ {
+		if strings.Contains(lines[i], ",Hà Nội,") && n%2 == 0 {
+			lines[i] = strings.Replace(lines[i], ",Hà Nội,", ",Ha Noi,", 1)
+			n++
+		} else if strings.Contains(lines[i], ",Hà Nội,") {
+			n++
+		}
+	}
+	// the lines as CSV and as Parquet in row groups of 500 rows
+	write := func(name string) (string, string) {
+		csvPath := writeFile(t, dir, name+".csv", strings.Join(lines, "\n")+"\n")
+		rec, err := arrowio.ReadAll(csvPath, arrowio.WithTypes(map[string]arrow.DataType{"psu": arrow.BinaryTypes.String, "province_code": arrow.BinaryTypes.String}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rec.Release()
+		pq := filepath.Join(dir, name+".parquet")
+		if err := arrowio.Write(pq, rec.Schema(), []arrow.RecordBatch{rec}, arrowio.WithRowGroupRows(500)); err != nil {
+			t.Fatal(err)
+		}
+		return csvPath, pq
+	}
+	csvPath, pq := write("b")
+	args := func(in string) []string {
+		return []string{"index", "--in", in, "--weight", "weight", "--strata", "stratum", "--psu", "psu", "--by", "province", "--format", "csv"}
+	}
+	defer func(v int64) { streamMin = v }(streamMin)
+	for _, in := range []string{csvPath, pq} {
+		streamMin = 1 << 62
+		code, mem, memErr := vtRun(t, "", args(in)...)
+		if code != 0 || !strings.Contains(memErr, `"Ha Noi" read as "Hà Nội" (33 rows)`) {
+			t.Fatalf("%s in memory: exit %d, stderr %q", in, code, memErr)
+		}
+		streamMin = 0
+		code, str, strErr := vtRun(t, "", args(in)...)
+		if code != 0 || strErr != memErr {
+			t.Fatalf("%s streamed: exit %d, stderr %q; in memory %q", in, code, strErr, memErr)
+		}
+		sameCSV(t, in, mem, str)
+	}
+	// an unknown name in row group 8 of 500 rows
+	bad := strings.Replace(lines[3900], ",Hà Nội,", ",Nowhere,", 1)
+	bad = strings.Replace(bad, ",Ha Noi,", ",Nowhere,", 1)
+	if bad == lines[3900] {
+		cells := strings.Split(lines[3900], ",")
+		cells[2] = "Nowhere"
+		bad = strings.Join(cells, ",")
+	}
+	lines[3900] = bad
+	_, badPQ := write("bad")
+	code, out, errs := vtRun(t, "", args(badPQ)...)
+	if code != 2 || out != "" || !strings.Contains(errs, "row 3900") || !strings.Contains(errs, "Nowhere") || strings.Count(errs, "bad.parquet") != 1 {
+		t.Errorf("unknown province streamed: exit %d, stdout %.80q, stderr %q; want 2 naming the file once and row 3900", code, out, errs)
+	}
+}
+
+// sameCSV asserts that two CSV outputs have the same cells, numbers within
+// 1e-9 relative (the sums add in another order) or both below 1e-12 (an
+// SE or design effect of rounding noise, where every PSU has one share).
+func sameCSV(t *testing.T, where, a, b string) {
+	t.Helper()
+	ra, rb := strings.Split(strings.TrimSpace(a), "\n"), strings.Split(strings.TrimSpace(b), "\n")
+	if len(ra) != len(rb) {
+		t.Fatalf("%s: %d rows vs %d", where, len(ra), len(rb))
+	}
+	for i := range ra {
+		ca, cb := strings.Split(ra[i], ","), strings.Split(rb[i], ",")
+		if len(ca) != len(cb) {
+			t.Fatalf("%s row %d: %q vs %q", where, i, ra[i], rb[i])
+		}
+		for j := range ca {
+			if ca[j] == cb[j] {
+				continue
+			}
+			x, e1 := strconv.ParseFloat(ca[j], 64)
+			y, e2 := strconv.ParseFloat(cb[j], 64)
+			if e1 != nil || e2 != nil || math.Abs(x-y) > 1e-9*math.Max(math.Abs(x), math.Abs(y)) && math.Max(math.Abs(x), math.Abs(y)) > 1e-12 {
+				t.Errorf("%s row %d col %d: %q in memory, %q streamed", where, i, j, ca[j], cb[j])
+			}
 		}
 	}
 }

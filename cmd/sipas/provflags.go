@@ -1,9 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"slices"
+	"strings"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -87,6 +90,78 @@ func (p *provinceFlags) canonical(e *env, path string, rec arrow.RecordBatch, us
 		return rec, nil
 	}
 	return nil, badInput(fmt.Errorf("%s: %w; fix the name, add the spelling to an --aliases file, or run sipas validate to exclude such ballots", displayName(path), firstErr))
+}
+
+// streamCanonical is canonical for a file read batch by batch: it returns
+// the function that makes each batch's province names canonical (for
+// index.StreamOptions.Transform), the columns it reads besides (year),
+// and finish, which prints the recodes of all batches as one note each
+// (an error of a batch does not name the file: the caller does);
+// a nil function when the province column is not a domain or stratum
+// column of the run. The names of a batch are read in the geography of
+// its year column, as canonical reads a whole file's.
+func (p *provinceFlags) streamCanonical(e *env, path string, used []string, notes *runNotes) (func(arrow.RecordBatch, int64) (arrow.RecordBatch, error), []string, func(), error) {
+	if !slices.Contains(used, p.col) {
+		return nil, nil, func() {}, nil
+	}
+	aliases, err := p.load()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	readers := map[index.Geography]func(string) (string, error){}
+	for _, g := range []index.Geography{index.Geo1997, index.Geo2025} {
+		if readers[g], err = index.ProvinceReader(g, aliases); err != nil {
+			return nil, nil, nil, badInput(fmt.Errorf("--aliases %s: %w", p.aliases, err))
+		}
+	}
+	var mu sync.Mutex
+	rows := map[index.Recode]int{} // From, To → rows
+	transform := func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
+		if !schemaHas(rec.Schema(), p.col) {
+			rec.Retain()
+			return rec, nil
+		}
+		geos := []index.Geography{index.Geo1997, index.Geo2025}
+		if schemaHas(rec.Schema(), "year") {
+			g, _, err := dataGeography(rec, index.GeoAuto, 0)
+			if err != nil {
+				return nil, err
+			}
+			geos = []index.Geography{g}
+		}
+		var firstErr error
+		for _, g := range geos {
+			out, recodes, err := index.CanonicalProvincesAt(rec, p.col, readers[g], nil, first)
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+				}
+				continue
+			}
+			mu.Lock()
+			for _, r := range recodes {
+				rows[index.Recode{From: r.From, To: r.To}] += r.Rows
+			}
+			mu.Unlock()
+			return out, nil
+		}
+		if !anyProvince(rec.Column(rec.Schema().FieldIndices(p.col)[0]), aliases) {
+			rec.Retain()
+			return rec, nil
+		}
+		return nil, fmt.Errorf("%w; fix the name, add the spelling to an --aliases file, or run sipas validate to exclude such ballots", firstErr)
+	}
+	finish := func() {
+		var rs []index.Recode
+		for r, n := range rows {
+			rs = append(rs, index.Recode{From: r.From, To: r.To, Rows: n})
+		}
+		slices.SortFunc(rs, func(a, b index.Recode) int {
+			return cmp.Or(strings.Compare(a.To, b.To), strings.Compare(a.From, b.From))
+		})
+		notes.recoded(e.stderr, p.col, rs)
+	}
+	return transform, presentOf(e, path, []string{"year"}), finish, nil
 }
 
 // anyProvince reports whether some value of col is a province name of
