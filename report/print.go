@@ -240,7 +240,7 @@ func Figures(data *Data, opt *Options) []Figure {
 	if len(data.Years) > 1 {
 		years := fmt.Sprintf(" %d–%d", data.Years[0].Year, y.Year)
 		t := nationalTrendData(l, q, data)
-		if f, ok := nationalTrendFigure(l, l.text("sec.trend")+years, t); ok {
+		if f, ok := trendFigure(l, "trend", l.text("sec.trend")+years, t); ok {
 			out = append(out, f)
 		}
 		if len(y.Domains) > 0 {

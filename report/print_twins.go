@@ -48,9 +48,11 @@ var lineColors = []string{"#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9",
 
 func lineColor(k int) color.Color { return hexColor(lineColors[k%len(lineColors)]) }
 
-// nationalTrendFigure is "trend": SIPAS (thick, with its interval) and the
-// elements across the years, every line named in the key below.
-func nationalTrendFigure(l Lang, title string, t nationalTrend) (Figure, bool) {
+// trendFigure is the figure name (the national "trend"): the first line
+// (thick, with its interval; SIPAS) and the others (the elements, or a
+// province's region and nation) across the years, every line named in
+// the key below.
+func trendFigure(l Lang, name, title string, t nationalTrend) (Figure, bool) {
 	p := newPlot(title, l.text("col.year"))
 	p.Y.Label.Text = "%"
 	p.Add(plotter.NewGrid())
@@ -106,7 +108,7 @@ func nationalTrendFigure(l Lang, title string, t nationalTrend) (Figure, bool) {
 		return Figure{}, false
 	}
 	yearTicks(p, t.years)
-	return keyedFigure("trend", p, 9*vg.Centimeter, items), true
+	return keyedFigure(name, p, 9*vg.Centimeter, items), true
 }
 
 // yearTicks puts a tick at each year and a little room on both sides.

@@ -139,9 +139,12 @@ func ProvinceTables(p *ProvinceReport, opt *Options) []Table {
 
 // ProvinceFigures returns the print charts of the province report in the
 // language of opt: "province", the SIPAS and the elements of the province,
-// its region and the nation with their intervals (16 cm wide, well within
-// the 24 cm of the A4 text area). One figure per province keeps the
-// reports of all provinces quick to draw; the criteria are in the tables.
+// its region and the nation with their intervals, and, with more than one
+// year, "province-trend", the SIPAS of the province (with its interval),
+// its region and the nation across the years (each 16 cm wide, well
+// within the 24 cm of the A4 text area). Two figures per province keep
+// the reports of all provinces quick to draw; the criteria are in the
+// tables.
 func ProvinceFigures(p *ProvinceReport, opt *Options) []Figure {
 	l := opt.lang()
 	y := p.data.Latest()
@@ -167,7 +170,16 @@ func ProvinceFigures(p *ProvinceReport, opt *Options) []Figure {
 			series[k].Est = append(series[k].Est, e)
 		}
 	}
-	return []Figure{groupedIntervalFigure("province", l.textf("pr.print_compare", p.Name, yearSuffix(y)), l.text("col.estimate"), labels, series)}
+	out := []Figure{groupedIntervalFigure("province", l.textf("pr.print_compare", p.Name, yearSuffix(y)), l.text("col.estimate"), labels, series)}
+	if t, ok := provinceTrendData(l, p); ok {
+		if f, ok := trendFigure(l, "province-trend", "SIPAS "+p.Name+" "+p.data.Years[0].yearText()+"–"+y.yearText(), t); ok {
+			out = append(out, f)
+		}
+	}
+	for i := range out {
+		localTicks(l, &out[i])
+	}
+	return out
 }
 
 // WriteProvinceDir writes the province's report into dir as WriteDir

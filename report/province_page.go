@@ -150,26 +150,8 @@ func buildProvincePage(p *ProvinceReport, opt *Options) *provincePage {
 		pg.Ranks = append(pg.Ranks, r)
 	}
 	pg.RanksNote = l.changeNote(data.adjustment())
-	if len(years) > 1 {
-		var x []string
-		v := [][]float64{{}, {}, {}}
-		var blo, bhi []float64
-		for _, py := range years {
-			x = append(x, strconv.Itoa(py.Year.Year))
-			v[0] = append(v[0], py.Dom.SIPAS.Estimate)
-			blo, bhi = append(blo, py.Dom.SIPAS.CILow), append(bhi, py.Dom.SIPAS.CIHigh)
-			rv := math.NaN()
-			if py.Region != nil {
-				rv = py.Region.SIPAS.Estimate
-			}
-			v[1] = append(v[1], rv)
-			v[2] = append(v[2], py.Nat.SIPAS.Estimate)
-		}
-		names := []string{p.Name, l.text("pr.region_short"), l.text("national")}
-		if p.Region == "" {
-			names, v = []string{p.Name, l.text("national")}, [][]float64{v[0], v[2]}
-		}
-		pg.TrendChart = ptr(cs.lines("SIPAS "+data.Years[0].yearText()+"–"+y.yearText(), x, names, v, blo, bhi, l.text("chart.ci")))
+	if t, ok := provinceTrendData(l, p); ok {
+		pg.TrendChart = ptr(cs.lines("SIPAS "+data.Years[0].yearText()+"–"+y.yearText(), t.years, t.names, t.v, t.lo, t.hi, l.text("chart.ci")))
 	}
 
 	// Criteria against the nation, strengths, weaknesses and what to fix
@@ -276,6 +258,32 @@ func buildProvincePage(p *ProvinceReport, opt *Options) *provincePage {
 	pg.Methods = l.methodsNote(data)
 	pg.Charts = cs.charts
 	return pg
+}
+
+// provinceTrendData is the province's SIPAS (with its interval), its
+// region's and the nation's across the years; ok is false for one year.
+func provinceTrendData(l Lang, p *ProvinceReport) (t nationalTrend, ok bool) {
+	years := p.years()
+	if len(years) < 2 {
+		return t, false
+	}
+	v := [][]float64{{}, {}, {}}
+	for _, py := range years {
+		t.years = append(t.years, strconv.Itoa(py.Year.Year))
+		v[0] = append(v[0], py.Dom.SIPAS.Estimate)
+		t.lo, t.hi = append(t.lo, py.Dom.SIPAS.CILow), append(t.hi, py.Dom.SIPAS.CIHigh)
+		rv := math.NaN()
+		if py.Region != nil {
+			rv = py.Region.SIPAS.Estimate
+		}
+		v[1] = append(v[1], rv)
+		v[2] = append(v[2], py.Nat.SIPAS.Estimate)
+	}
+	t.names, t.v = []string{p.Name, l.text("pr.region_short"), l.text("national")}, v
+	if p.Region == "" {
+		t.names, t.v = []string{p.Name, l.text("national")}, [][]float64{v[0], v[2]}
+	}
+	return t, true
 }
 
 // changeNote says what the arrows of the province's changes mean and

@@ -10,7 +10,7 @@ import (
 // tables and page numbers): a title page naming the province, its region
 // and the year(s), then the province against its region and the nation
 // (the print chart of ProvinceFigures and its table), its rank across the
-// years, its criteria against the nation, its breakdown by a second
+// years (with the trend chart), its criteria against the nation, its breakdown by a second
 // column when computed, its strengths, weaknesses and what to fix first,
 // its data quality, and the methods note at the end. The same data and
 // options give the same bytes.
@@ -51,6 +51,7 @@ func writeProvincePDF(w io.Writer, p *ProvinceReport, opt *Options, figs []Figur
 	d.table(cmp)
 
 	d.section(l.text("pr.sec.ranks"))
+	d.figure("province-trend")
 	rk := pdfTable{head: []string{l.text("col.year"), "SIPAS (%)", l.text("col.ci")}, align: "R"}
 	if pg.HasRanks {
 		rk.head = append(rk.head, l.text("col.rank"), l.text("col.rank_ci"), l.text("col.tier"))

@@ -227,7 +227,7 @@ func TestWriteProvinceDirPrint(t *testing.T) {
 	if err := WriteProvinceDir(dir, p, nil); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"charts/province.png", "charts/province.svg"} {
+	for _, f := range []string{"charts/province.png", "charts/province.svg", "charts/province-trend.png", "charts/province-trend.svg"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Error(err)
 		}
