@@ -39,7 +39,7 @@ const (
 	Beta
 )
 
-var ciNames = [...]string{0: "default", Wald: "wald", Logit: "logit", Beta: "beta", XLogit: "xlogit", Asin: "asin", Wilson: "wilson"}
+var ciNames = [...]string{0: "default", Wald: "wald", Logit: "logit", Beta: "beta", XLogit: "xlogit", Asin: "asin", Wilson: "wilson", Likelihood: "likelihood"}
 
 // String returns the method's name ("wald", "logit", ...), or "default"
 // for the zero value.
@@ -50,8 +50,8 @@ func (m CIMethod) String() string {
 	return fmt.Sprintf("CIMethod(%d)", int(m))
 }
 
-// ParseCIMethod parses "wald", "logit", "beta", "xlogit", "asin" or "wilson"; "" is
-// the zero value (the default).
+// ParseCIMethod parses "wald", "logit", "beta", "xlogit", "asin", "wilson"
+// or "likelihood"; "" is the zero value (the default).
 func ParseCIMethod(s string) (CIMethod, error) {
 	if s == "" {
 		return 0, nil
@@ -61,7 +61,7 @@ func ParseCIMethod(s string) (CIMethod, error) {
 			return Wald + CIMethod(i), nil
 		}
 	}
-	return 0, fmt.Errorf("sampling: unknown confidence interval method %q (want wald, logit, beta, xlogit, asin or wilson)", s)
+	return 0, fmt.Errorf("sampling: unknown confidence interval method %q (want wald, logit, beta, xlogit, asin, wilson or likelihood)", s)
 }
 
 // FlagBoundary marks an estimate of exactly 0 or 1 (0 or 100 %) with SE 0,
@@ -119,7 +119,8 @@ func ciQBeta(p, a, b float64) float64 {
 // value is Wald) at the given level (0 means 0.95) for an estimate est with
 // standard error se, n observations with a value (used by Beta and at the
 // boundary) and df design degrees of freedom (below 1: the normal quantile
-// instead of t).
+// instead of t). Likelihood needs the rows behind the share
+// (LikelihoodInterval): here it gives NaN, except at the boundary.
 //
 // Wald is est ± t·se for any estimate. Logit and Beta are intervals for a
 // share in [0, 1] (the mean of a variable with values in [0, 1]); for an
@@ -134,7 +135,7 @@ func ConfidenceInterval(method CIMethod, est, se float64, n int, df int, level f
 	if method == 0 {
 		method = Wald
 	}
-	if method < Wald || method > Wilson {
+	if method < Wald || method > Likelihood {
 		panic(fmt.Sprintf("sampling: ConfidenceInterval: unknown method %d", int(method)))
 	}
 	if level == 0 {
@@ -162,6 +163,8 @@ func ConfidenceInterval(method CIMethod, est, se float64, n int, df int, level f
 		return ciLogit(est, se/(est*(1-est)), df, alpha)
 	case XLogit, Asin, Wilson:
 		return ciProp(method, est, se, df, alpha)
+	case Likelihood:
+		return math.NaN(), math.NaN() // needs the rows: LikelihoodInterval
 	case Beta:
 		neff := est * (1 - est) / (se * se)
 		if n > 1 {

@@ -21,6 +21,16 @@ const (
 	//
 	// R survey 4.1 has no such svyciprop method.
 	Wilson
+	// Likelihood is R svyciprop(method = "likelihood"): the profile
+	// likelihood interval of the intercept-only quasibinomial svyglm, its
+	// deviance scaled by the Pearson dispersion and its cutoff by the
+	// design effect of the fit (LikelihoodInterval). It needs the rows
+	// behind the share, so Design.Estimates computes it and
+	// ConfidenceInterval, given only p̂ and SE(p̂), returns NaN. Replicate
+	// designs get NaN: R survey 4.1 returns NA there (its Pearson
+	// residuals under replicate weights are √n times too large, so the
+	// profile never reaches the cutoff).
+	Likelihood
 )
 
 // ciProp returns the XLogit, Asin or Wilson interval of

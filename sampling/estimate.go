@@ -192,6 +192,10 @@ func (d *Design) Estimates(rec arrow.RecordBatch, est []Estimand, opt *EstimateO
 	if r.Domain != nil {
 		psus = d.DomainPSUs(r.Domain, G)
 	}
+	var likLo, likHi []float64
+	if o.CI == Likelihood {
+		likLo, likHi = d.likIntervals(r, res, share, dfs, o.Level)
+	}
 	for g := 0; g < G; g++ {
 		var labels []DomainValue
 		if len(o.By) > 0 {
@@ -212,6 +216,8 @@ func (d *Design) Estimates(rec arrow.RecordBatch, est []Estimand, opt *EstimateO
 				es.CILow, es.CIHigh = ConfidenceInterval(Beta, es.Estimate, es.SE, es.N, es.DF, o.Level)
 				es.Flag = FlagBoundary
 				es.Deff = math.NaN() // 0/0: both variances are rounding noise
+			case o.CI == Likelihood && es.Estimate > 0 && es.Estimate < 1:
+				es.CILow, es.CIHigh = likLo[i], likHi[i]
 			default:
 				es.CILow, es.CIHigh = res.ShareInterval(i, o.CI, 1, es.DF, o.Level)
 			}

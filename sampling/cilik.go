@@ -1,0 +1,444 @@
+package sampling
+
+import (
+	"math"
+	"slices"
+
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// LikelihoodInterval returns the interval of R svyciprop(method =
+// "likelihood") (survey 4.1) for the share p̂ = Σ w y / Σ w of the values
+// y ∈ [0, 1] with weights w > 0: the n rows behind the share (a domain's
+// rows with a value), se = SE(p̂) from the design, t on df degrees of
+// freedom (below 1: the normal quantile), level 0 meaning 0.95.
+//
+// As R, it fits the intercept-only quasibinomial glm with the weights
+// rescaled to mean 1 (R's IRLS, iterations included: β̂, μ̂ = expit(β̂) and
+// the model variance v of the last iteration), takes s = se/(μ̂(1−μ̂)) and
+// the design effect λ = s²/v, and profiles the deviance at
+// β_k = β̂ ± k·δ·s (k < 10, δ = t_{n−1, 1−a/2}/5, a = Φ(t_{df, α/2}√λ)/2,
+// until |z| ≥ 5δ):
+//
+//	z(β) = ±√(ΔD(β)/φ),  φ = n/(n−1) · Σ w (y − p̂)² / Σ w / (μ̂(1−μ̂)),
+//
+// φ being R's svyvar of the Pearson residuals. The bounds are expit of the
+// β where R's cubic spline (method "fmm", 3 points per grid point) through
+// (β_k, z_k), inverted by linear interpolation, crosses z = ±t_{df,α/2}√λ.
+// A bound the grid does not reach is NaN (R's NA), as are the bounds for
+// fewer than 2 rows, p̂ of 0 or 1, or a NaN se.
+func LikelihoodInterval(y, w []float64, se float64, df int, level float64) (lo, hi float64) {
+	if len(y) != len(w) {
+		panic("sampling: LikelihoodInterval: y and w differ in length")
+	}
+	if level == 0 {
+		level = 0.95
+	}
+	n := len(y)
+	nan := math.NaN()
+	if n < 2 || !(level > 0 && level < 1) || math.IsNaN(se) {
+		return nan, nan
+	}
+	// prior weights of R's svyglm: w/mean(w)
+	D := 0.0
+	for _, x := range w {
+		D += x
+	}
+	m := D / float64(n)
+	W, Sy := 0.0, 0.0
+	for i, x := range w {
+		wi := x / m
+		W += wi
+		Sy += wi * y[i]
+	}
+	ph := Sy / W
+	if !(ph > 0 && ph < 1) {
+		return nan, nan
+	}
+	beta, naive, ok := likIRLS(y, w, m, W, Sy)
+	if !ok {
+		return nan, nan
+	}
+	muT := likLinkinv(beta)
+	vT := muT * (1 - muT)
+	s := se / vT // the svyglm standard error of β̂
+	lambda := s * s / naive
+	// φ: svyvar of the Pearson residuals (y − μ̂)/√(μ̂(1−μ̂)) with the design weights
+	ss := 0.0
+	for i, x := range w {
+		d := y[i] - ph
+		ss += x * d * d
+	}
+	phi := float64(n) / float64(n-1) * (ss / D) / vT
+
+	alpha := 1 - level
+	cut := ciQuantileT(alpha/2, df) * math.Sqrt(lambda) // < 0
+	a := distuv.UnitNormal.CDF(cut) / 2
+	zmax := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(n - 1)}.Quantile(1 - a/2)
+	del := zmax / 5
+	// the profile: (β, z) pairs, β̂ first, then down, then up
+	bs := make([]float64, 1, 19)
+	zs := make([]float64, 1, 19)
+	bs[0] = beta
+	lmu, l1mu := math.Log(muT), math.Log(1-muT)
+	for _, sgn := range [2]float64{-1, 1} {
+		z := 0.0
+		for step := 1; step < 10 && math.Abs(z) < zmax; step++ {
+			b := beta + sgn*float64(step)*del*s
+			mu := likLinkinv(b)
+			dev := 2 * (Sy*(lmu-math.Log(mu)) + (W-Sy)*(l1mu-math.Log(1-mu)))
+			zz := dev / phi
+			if zz > -0.001 {
+				zz = max(zz, 0)
+			} else {
+				return nan, nan // R: the original fit had not converged
+			}
+			z = sgn * math.Sqrt(zz)
+			bs = append(bs, b)
+			zs = append(zs, z)
+		}
+	}
+	// R: order(z), then spline(x = β, y = z) and approx(spline y, spline x)
+	idx := make([]int, len(zs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(i, j int) int { return cmpFloat(zs[i], zs[j]) })
+	px, py := make([]float64, len(idx)), make([]float64, len(idx))
+	for k, i := range idx {
+		px[k], py[k] = bs[i], zs[i]
+	}
+	sx, sy := rSpline(px, py)
+	ax, ay := rRegularize(sy, sx)
+	blo, bhi := rApprox(ax, ay, cut), rApprox(ax, ay, -cut)
+	return rExpit(blo), rExpit(bhi)
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// rExpit is survey's expit, exp(η)/(1 + exp(η)).
+func rExpit(x float64) float64 { return math.Exp(x) / (1 + math.Exp(x)) }
+
+// The constants of R's logit link (family.c).
+const (
+	likThresh  = 30.0
+	likMThresh = -30.0
+	likEps     = 2.220446049250313e-16 // DBL_EPSILON
+)
+
+// likLinkinv is R's binomial()$linkinv: expit with η clamped to ±30.
+func likLinkinv(eta float64) float64 {
+	var t float64
+	switch {
+	case eta < likMThresh:
+		t = likEps
+	case eta > likThresh:
+		t = 1 / likEps
+	default:
+		t = math.Exp(eta)
+	}
+	return t / (1 + t)
+}
+
+// likMuEta is R's binomial()$mu.eta, dμ/dη.
+func likMuEta(eta float64) float64 {
+	if eta > likThresh || eta < likMThresh {
+		return likEps
+	}
+	e := math.Exp(eta)
+	op := 1 + e
+	return e / (op * op)
+}
+
+// likYLogY is y·log(y/μ), 0 for y = 0 (R's binomial deviance residuals).
+func likYLogY(y, mu float64) float64 {
+	if y != 0 {
+		return y * math.Log(y/mu)
+	}
+	return 0
+}
+
+// likIRLS runs R glm.fit's IRLS for the intercept-only quasibinomial model
+// with prior weights w_i/m (W their sum, Sy = Σ (w_i/m) y_i): starting at
+// μ_i = (w y + 1/2)/(w + 1) row by row, Fisher scoring until the relative
+// change of the deviance is below 1e-8 (at most 25 iterations). It
+// returns β̂ and the unscaled model variance 1/Σ w μ'²/V(μ) with the
+// weights of the last iteration, as R's summary.glm.
+func likIRLS(y, w []float64, m, W, Sy float64) (beta, naive float64, ok bool) {
+	const epsilon, maxit = 1e-8, 25
+	// first iteration, row by row from glm's starting values
+	dev0, sw, swz, c := 0.0, 0.0, 0.0, 0.0
+	for i, x := range w {
+		wi := x / m
+		ms := (wi*y[i] + 0.5) / (wi + 1)
+		eta := math.Log(ms / (1 - ms))
+		mu := likLinkinv(eta)
+		dev0 += 2 * wi * (likYLogY(y[i], mu) + likYLogY(1-y[i], 1-mu))
+		me := likMuEta(eta)
+		wt := wi * me * me / (mu * (1 - mu))
+		sw += wt
+		swz += wt * (eta + (y[i]-mu)/me)
+		c += 2 * wi * (likYLogY(y[i], 1) + likYLogY(1-y[i], 1)) // Σ 2w(y log y + (1−y) log(1−y))
+	}
+	dev := func(b float64) float64 {
+		mu := likLinkinv(b)
+		return c - 2*(Sy*math.Log(mu)+(W-Sy)*math.Log(1-mu))
+	}
+	beta, naive = swz/sw, 1/sw
+	devold := dev0
+	for it := 1; ; it++ {
+		d := dev(beta)
+		if math.IsNaN(d) || math.IsInf(d, 0) {
+			return 0, 0, false
+		}
+		if math.Abs(d-devold)/(math.Abs(d)+0.1) < epsilon || it >= maxit {
+			return beta, naive, true
+		}
+		devold = d
+		mu := likLinkinv(beta)
+		me := likMuEta(beta)
+		naive = 1 / (W * me * me / (mu * (1 - mu)))
+		beta += (Sy/W - mu) / me
+	}
+}
+
+// rRegularize is R's regularize.values(x, y, ties = mean): the pairs
+// sorted by x (stably) with the y of tied x averaged; NaN pairs dropped.
+func rRegularize(x, y []float64) (ux, uy []float64) {
+	idx := make([]int, 0, len(x))
+	for i := range x {
+		if !math.IsNaN(x[i]) && !math.IsNaN(y[i]) {
+			idx = append(idx, i)
+		}
+	}
+	slices.SortStableFunc(idx, func(i, j int) int { return cmpFloat(x[i], x[j]) })
+	for k := 0; k < len(idx); {
+		j := k + 1
+		s := y[idx[k]]
+		for j < len(idx) && x[idx[j]] == x[idx[k]] {
+			s += y[idx[j]]
+			j++
+		}
+		ux = append(ux, x[idx[k]])
+		uy = append(uy, s/float64(j-k))
+		k = j
+	}
+	return ux, uy
+}
+
+// rSpline is R's spline(x, y) with its defaults: the Forsythe, Malcolm
+// and Moler cubic spline (method "fmm") through the regularized points,
+// evaluated at 3·n equally spaced points from min(x) to max(x).
+func rSpline(x, y []float64) (xout, yout []float64) {
+	x, y = rRegularize(x, y)
+	n := len(x)
+	if n == 0 {
+		return nil, nil
+	}
+	b, c, d := fmmSpline(x, y)
+	nout := 3 * n
+	xout = rSeq(x[0], x[n-1], nout)
+	yout = make([]float64, nout)
+	i := 0
+	for l, u := range xout {
+		if u < x[i] || (i < n-1 && x[i+1] < u) {
+			i = 0
+			j := n
+			for {
+				k := (i + j) / 2
+				if u < x[k] {
+					j = k
+				} else {
+					i = k
+				}
+				if j <= i+1 {
+					break
+				}
+			}
+		}
+		dx := u - x[i]
+		yout[l] = y[i] + dx*(b[i]+dx*(c[i]+dx*d[i]))
+	}
+	return xout, yout
+}
+
+// rSeq is R's seq.int(from, to, length.out = n).
+func rSeq(from, to float64, n int) []float64 {
+	s := make([]float64, n)
+	if n > 0 {
+		s[0] = from
+	}
+	if n > 1 {
+		s[n-1] = to
+	}
+	if n > 2 {
+		by := (to - from) / float64(n-1)
+		for i := 1; i < n-1; i++ {
+			if i < n/2 {
+				s[i] = from + float64(i)*by
+			} else {
+				s[i] = to - float64(n-1-i)*by
+			}
+		}
+	}
+	return s
+}
+
+// fmmSpline returns the coefficients of the cubic spline through (x, y),
+// x increasing, with the end conditions of Forsythe, Malcolm and Moler
+// (third derivatives at the ends matched to divided differences): on
+// [x_i, x_{i+1}], y_i + b_i t + c_i t² + d_i t³ with t = x − x_i.
+func fmmSpline(x, y []float64) (b, c, d []float64) {
+	n := len(x)
+	b, c, d = make([]float64, n), make([]float64, n), make([]float64, n)
+	if n < 2 {
+		return b, c, d
+	}
+	if n < 3 {
+		t := (y[1] - y[0]) / (x[1] - x[0])
+		b[0], b[1] = t, t
+		return b, c, d
+	}
+	nm1 := n - 1
+	// tridiagonal system: b diagonal, d off-diagonal, c right-hand side
+	d[0] = x[1] - x[0]
+	c[1] = (y[1] - y[0]) / d[0]
+	for i := 1; i < nm1; i++ {
+		d[i] = x[i+1] - x[i]
+		b[i] = 2 * (d[i-1] + d[i])
+		c[i+1] = (y[i+1] - y[i]) / d[i]
+		c[i] = c[i+1] - c[i]
+	}
+	// end conditions: third derivatives from divided differences
+	b[0] = -d[0]
+	b[nm1] = -d[n-2]
+	c[0], c[nm1] = 0, 0
+	if n > 3 {
+		c[0] = c[2]/(x[3]-x[1]) - c[1]/(x[2]-x[0])
+		c[nm1] = c[n-2]/(x[nm1]-x[n-3]) - c[n-3]/(x[n-2]-x[n-4])
+		c[0] = c[0] * d[0] * d[0] / (x[3] - x[0])
+		c[nm1] = -c[nm1] * d[n-2] * d[n-2] / (x[nm1] - x[n-4])
+	}
+	// Gaussian elimination
+	for i := 1; i <= nm1; i++ {
+		t := d[i-1] / b[i-1]
+		b[i] = b[i] - t*d[i-1]
+		c[i] = c[i] - t*c[i-1]
+	}
+	// backward substitution
+	c[nm1] = c[nm1] / b[nm1]
+	for i := n - 2; i >= 0; i-- {
+		c[i] = (c[i] - d[i]*c[i+1]) / b[i]
+	}
+	// polynomial coefficients
+	b[nm1] = (y[nm1]-y[n-2])/d[n-2] + d[n-2]*(c[n-2]+2*c[nm1])
+	for i := 0; i < nm1; i++ {
+		b[i] = (y[i+1]-y[i])/d[i] - d[i]*(c[i+1]+2*c[i])
+		d[i] = (c[i+1] - c[i]) / d[i]
+		c[i] = 3 * c[i]
+	}
+	c[nm1] = 3 * c[nm1]
+	d[nm1] = d[n-2]
+	return b, c, d
+}
+
+// rApprox is R's approx(x, y, xout = v)$y, x sorted and unique: linear
+// interpolation, NaN outside [x_0, x_{n−1}] (rule = 1).
+func rApprox(x, y []float64, v float64) float64 {
+	n := len(x)
+	if n == 0 || math.IsNaN(v) || v < x[0] || v > x[n-1] {
+		return math.NaN()
+	}
+	i, j := 0, n-1
+	for i < j-1 {
+		ij := (i + j) / 2
+		if v < x[ij] {
+			j = ij
+		} else {
+			i = ij
+		}
+	}
+	if v == x[j] {
+		return y[j]
+	}
+	if v == x[i] {
+		return y[i]
+	}
+	return y[i] + (y[j]-y[i])*((v-x[i])/(x[j]-x[i]))
+}
+
+// likIntervals returns the Likelihood interval of every share estimand k
+// (share[k]) of r in every domain g, at res.Index(g, k), from the rows of
+// the domain where the estimand has a value (Den ≠ 0: for a sub-share y/x
+// the rows with x = 1) and a nonzero weight, on dfs[g] degrees of freedom.
+// Other entries, and every entry on a replicate design, are NaN.
+func (d *Design) likIntervals(r *Ratios, res *RatioResult, share []bool, dfs []int, level float64) (lo, hi []float64) {
+	lo, hi = make([]float64, len(res.Est)), make([]float64, len(res.Est))
+	for i := range lo {
+		lo[i], hi[i] = math.NaN(), math.NaN()
+	}
+	if d.reps != nil {
+		return lo, hi
+	}
+	G := len(dfs)
+	// the rows grouped by domain (a counting sort)
+	start := make([]int, G+1)
+	for i := 0; i < d.n; i++ {
+		if g := likDomain(r, i); g >= 0 {
+			start[g+1]++
+		}
+	}
+	for g := 0; g < G; g++ {
+		start[g+1] += start[g]
+	}
+	order := make([]int, start[G])
+	next := slices.Clone(start[:G])
+	for i := 0; i < d.n; i++ {
+		if g := likDomain(r, i); g >= 0 {
+			order[next[g]] = i
+			next[g]++
+		}
+	}
+	var ys, ws []float64
+	for k, ok := range share {
+		if !ok {
+			continue
+		}
+		num, den := r.Num[k], r.Den[k]
+		var valid []bool
+		if k < len(r.Valid) {
+			valid = r.Valid[k]
+		}
+		for g := 0; g < G; g++ {
+			at := res.Index(g, k)
+			if math.IsNaN(res.Est[at]) {
+				continue
+			}
+			ys, ws = ys[:0], ws[:0]
+			for _, i := range order[start[g]:start[g+1]] {
+				if (valid == nil || valid[i]) && den[i] != 0 && d.w[i] != 0 {
+					ys = append(ys, num[i]/den[i])
+					ws = append(ws, d.w[i])
+				}
+			}
+			lo[at], hi[at] = LikelihoodInterval(ys, ws, res.SE[at], dfs[g], level)
+		}
+	}
+	return lo, hi
+}
+
+// likDomain is row i's domain in r (0 without domains; −1: none).
+func likDomain(r *Ratios, i int) int {
+	if r.Domain == nil {
+		return 0
+	}
+	return int(r.Domain[i])
+}
