@@ -55,7 +55,10 @@ type Options struct {
 	// Score selects satisfied share (default) or rescaled mean score.
 	Score Score
 	// CI is the interval method for criterion and composite rows; the zero
-	// value means logit (sampling.Logit).
+	// value means logit (sampling.Logit). Under sampling.Likelihood the
+	// criteria and expectations get the profile likelihood interval (from
+	// the ballots; FromSums refuses it), the elements and SIPAS, which are
+	// no mean of one variable, the logit interval.
 	CI sampling.CIMethod
 	// Level is the confidence level; 0 means 0.95.
 	Level float64
@@ -229,7 +232,14 @@ func Compute(ctx context.Context, d *sampling.Design, rec arrow.RecordBatch, q *
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return indexRows(q, d, r, dom, opt, ci, level, ne), nil
+	res := indexRows(q, d, r, dom, opt, ci, level, ne, func(dfs []int) (lo, hi []float64) {
+		share := make([]bool, k)
+		for i := range share {
+			share[i] = true
+		}
+		return d.LikelihoodIntervals(ratios, r, share, 100, dfs, level)
+	})
+	return res, nil
 }
 
 // levelCI returns opt's confidence level and interval method with their
@@ -250,27 +260,33 @@ func levelCI(opt *Options) (float64, sampling.CIMethod, error) {
 }
 
 // indexRows turns the engine's result r under design d (domains dom, nil
-// for national only) into the index rows of Compute.
-func indexRows(q *Questionnaire, d *sampling.Design, r *sampling.RatioResult, dom *sampling.Domains, opt *Options, ci sampling.CIMethod, level float64, ne int) *Result {
+// for national only) into the index rows of Compute. Under the Likelihood
+// interval, lik gives the intervals of the single shares (at r.Index) for
+// the degrees of freedom of every domain of r (nil: not available).
+func indexRows(q *Questionnaire, d *sampling.Design, r *sampling.RatioResult, dom *sampling.Domains, opt *Options, ci sampling.CIMethod, level float64, ne int, lik func(dfs []int) (lo, hi []float64)) *Result {
 	used := *opt
 	used.By, used.CI, used.Level = slices.Clone(opt.By), ci, level
 	res := &Result{Questionnaire: q, DF: d.DF(), Options: used, Design: d}
+	// the df of every domain of r: the data domains, then the nation
+	dfs := make([]int, r.G)
+	for g := range dfs {
+		dfs[g] = opt.DF.Of(r.DF)
+	}
+	if dom != nil && opt.DF == sampling.DFDomain {
+		copy(dfs, d.DomainDF(dom.Code, dom.Len()))
+	}
+	var likLo, likHi []float64
+	if ci == sampling.Likelihood && lik != nil {
+		likLo, likHi = lik(dfs)
+	}
 	if dom == nil {
-		res.appendRows(q, r, 0, nil, ci, level, opt.DF.Of(r.DF), ne, d.NPSU())
+		res.appendRows(q, r, 0, nil, ci, level, dfs[0], ne, d.NPSU(), likLo, likHi)
 		return res
 	}
-	res.appendRows(q, r, dom.Len(), nil, ci, level, opt.DF.Of(r.DF), ne, d.NPSU())
+	res.appendRows(q, r, dom.Len(), nil, ci, level, dfs[dom.Len()], ne, d.NPSU(), likLo, likHi)
 	psus := d.DomainPSUs(dom.Code, dom.Len())
-	var dfs []int
-	if opt.DF == sampling.DFDomain {
-		dfs = d.DomainDF(dom.Code, dom.Len())
-	}
 	for g := 0; g < dom.Len(); g++ {
-		df := opt.DF.Of(r.DF)
-		if dfs != nil {
-			df = dfs[g]
-		}
-		res.appendRows(q, r, g, dom.Labels(g), ci, level, df, ne, psus[g])
+		res.appendRows(q, r, g, dom.Labels(g), ci, level, dfs[g], ne, psus[g], likLo, likHi)
 	}
 	return res
 }
@@ -382,10 +398,11 @@ const boundaryTol = 1e-10
 
 // appendRows turns domain g of one engine result (G domains × (K
 // estimands + C combos), already in percent) into index rows labelled dom
-// (nil for the nation), with intervals on df degrees of freedom. Estimand
+// (nil for the nation), with intervals on df degrees of freedom (under
+// Likelihood, those of likLo and likHi for the single shares). Estimand
 // order: the ne expectation shares, then the criteria; combos: the
 // elements, then SIPAS.
-func (res *Result) appendRows(q *Questionnaire, r *sampling.RatioResult, g int, dom []sampling.DomainValue, ci sampling.CIMethod, level float64, df, ne, psus int) {
+func (res *Result) appendRows(q *Questionnaire, r *sampling.RatioResult, g int, dom []sampling.DomainValue, ci sampling.CIMethod, level float64, df, ne, psus int, likLo, likHi []float64) {
 	nel := len(q.Elements)
 	add := func(kind, id, elem string, j int, single bool) {
 		at := r.Index(g, j)
@@ -424,6 +441,15 @@ func (res *Result) appendRows(q *Questionnaire, r *sampling.RatioResult, g int, 
 			} else {
 				row.CILow, row.CIHigh = row.Estimate, row.Estimate
 			}
+		case ci == sampling.Likelihood && single:
+			row.CILow, row.CIHigh = math.NaN(), math.NaN()
+			if likLo != nil {
+				row.CILow, row.CIHigh = likLo[at], likHi[at]
+			}
+		case ci == sampling.Likelihood:
+			// a composite is no mean of one variable: no model to
+			// profile; the index's default logit interval
+			row.CILow, row.CIHigh = r.ShareInterval(at, sampling.Logit, 100, df, level)
 		default:
 			// logit under replicate weights: the replicates' logits (R)
 			row.CILow, row.CIHigh = r.ShareInterval(at, ci, 100, df, level)

@@ -896,6 +896,9 @@ func FromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 	if err != nil {
 		return nil, nil, err
 	}
+	if ci == sampling.Likelihood {
+		return nil, nil, fmt.Errorf("index: the likelihood interval profiles the model on the ballots, which sums do not carry; compute the indices from the ballots, or choose another interval")
+	}
 	n := int(sums.NumRows())
 	var names []string
 	ne := 0
@@ -1087,7 +1090,7 @@ func FromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
-	return indexRows(q, d, r, dom, opt, ci, level, ne), d, nil
+	return indexRows(q, d, r, dom, opt, ci, level, ne, nil), d, nil
 }
 
 // compositeDeffSums returns Σ w r and Σ w r² of the influence values per

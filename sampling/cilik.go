@@ -26,7 +26,8 @@ import (
 // β where R's cubic spline (method "fmm", 3 points per grid point) through
 // (β_k, z_k), inverted by linear interpolation, crosses z = ±t_{df,α/2}√λ.
 // A bound the grid does not reach is NaN (R's NA), as are the bounds for
-// fewer than 2 rows, p̂ of 0 or 1, or a NaN se.
+// fewer than 2 rows, p̂ of 0 or 1, or a NaN se. An se of 0 (or below
+// 1e-10·√(p̂(1−p̂)), rounding noise) gives [p̂, p̂], as R.
 func LikelihoodInterval(y, w []float64, se float64, df int, level float64) (lo, hi float64) {
 	if len(y) != len(w) {
 		panic("sampling: LikelihoodInterval: y and w differ in length")
@@ -54,6 +55,11 @@ func LikelihoodInterval(y, w []float64, se float64, df int, level float64) (lo, 
 	ph := Sy / W
 	if !(ph > 0 && ph < 1) {
 		return nan, nan
+	}
+	if se < 1e-10*math.Sqrt(ph*(1-ph)) {
+		// rounding noise of an SE that is 0 in exact arithmetic (a share
+		// equal in every PSU): R's profile is then flat, and so is this
+		se = 0
 	}
 	beta, naive, ok := likIRLS(y, w, m, W, Sy)
 	if !ok {
@@ -375,12 +381,18 @@ func rApprox(x, y []float64, v float64) float64 {
 	return y[i] + (y[j]-y[i])*((v-x[i])/(x[j]-x[i]))
 }
 
-// likIntervals returns the Likelihood interval of every share estimand k
-// (share[k]) of r in every domain g, at res.Index(g, k), from the rows of
-// the domain where the estimand has a value (Den ≠ 0: for a sub-share y/x
-// the rows with x = 1) and a nonzero weight, on dfs[g] degrees of freedom.
-// Other entries, and every entry on a replicate design, are NaN.
-func (d *Design) likIntervals(r *Ratios, res *RatioResult, share []bool, dfs []int, level float64) (lo, hi []float64) {
+// LikelihoodIntervals returns the Likelihood interval (LikelihoodInterval)
+// of every estimand k of r with share[k] in every domain g of res =
+// d.EstimateRatios(r), at res.Index(g, k), on dfs[g] degrees of freedom
+// (the overall domain of r.Overall included). Estimand k is read as a
+// share of the values y/unit (unit 1 for shares, 100 for percentages)
+// over the domain's rows with a nonzero weight where it has a value (Den
+// ≠ 0, or a valid item code; for a sub-share y/x, the rows with x = 1);
+// the bounds come back in the unit. Entries of other estimands and of the
+// combinations are NaN, and so is every entry on a replicate design (as R
+// survey 4.1, see Likelihood). It panics when share or dfs are shorter
+// than the estimands or domains.
+func (d *Design) LikelihoodIntervals(r *Ratios, res *RatioResult, share []bool, unit float64, dfs []int, level float64) (lo, hi []float64) {
 	lo, hi = make([]float64, len(res.Est)), make([]float64, len(res.Est))
 	for i := range lo {
 		lo[i], hi[i] = math.NaN(), math.NaN()
@@ -388,34 +400,72 @@ func (d *Design) likIntervals(r *Ratios, res *RatioResult, share []bool, dfs []i
 	if d.reps != nil {
 		return lo, hi
 	}
-	G := len(dfs)
-	// the rows grouped by domain (a counting sort)
-	start := make([]int, G+1)
-	for i := 0; i < d.n; i++ {
-		if g := likDomain(r, i); g >= 0 {
-			start[g+1]++
+	G := res.G
+	nd := G // data domains; with Overall the last domain holds every row
+	if r.Domain != nil && r.Overall {
+		nd = G - 1
+	}
+	// the rows grouped by data domain (a counting sort)
+	var order []int
+	start := make([]int, nd+1)
+	if r.Domain == nil {
+		start[1] = d.n
+	} else {
+		for _, g := range r.Domain {
+			if g >= 0 {
+				start[g+1]++
+			}
+		}
+		for g := 0; g < nd; g++ {
+			start[g+1] += start[g]
+		}
+		order = make([]int, start[nd])
+		next := slices.Clone(start[:nd])
+		for i, g := range r.Domain {
+			if g >= 0 {
+				order[next[g]] = i
+				next[g]++
+			}
 		}
 	}
-	for g := 0; g < G; g++ {
-		start[g+1] += start[g]
-	}
-	order := make([]int, start[G])
-	next := slices.Clone(start[:G])
-	for i := 0; i < d.n; i++ {
-		if g := likDomain(r, i); g >= 0 {
-			order[next[g]] = i
-			next[g]++
+	rows := func(g int, f func(i int)) {
+		if order == nil || g == nd {
+			for i := 0; i < d.n; i++ {
+				f(i)
+			}
+			return
+		}
+		for _, i := range order[start[g]:start[g+1]] {
+			f(i)
 		}
 	}
 	var ys, ws []float64
-	for k, ok := range share {
+	nn := len(r.Num)
+	for k, ok := range share[:nn+len(r.Items)] {
 		if !ok {
 			continue
 		}
-		num, den := r.Num[k], r.Den[k]
-		var valid []bool
-		if k < len(r.Valid) {
-			valid = r.Valid[k]
+		// value and validity of row i
+		var val func(i int) (float64, bool)
+		if k < nn {
+			num, den := r.Num[k], r.Den[k]
+			var valid []bool
+			if k < len(r.Valid) {
+				valid = r.Valid[k]
+			}
+			val = func(i int) (float64, bool) {
+				if (valid != nil && !valid[i]) || den[i] == 0 {
+					return 0, false
+				}
+				return num[i] / den[i], true
+			}
+		} else {
+			it := &r.Items[k-nn]
+			yt, xt := it.table()
+			val = func(i int) (float64, bool) {
+				c := uint8(it.Codes[i])
+				return yt[c], xt[c] != 0
+			}
 		}
 		for g := 0; g < G; g++ {
 			at := res.Index(g, k)
@@ -423,22 +473,15 @@ func (d *Design) likIntervals(r *Ratios, res *RatioResult, share []bool, dfs []i
 				continue
 			}
 			ys, ws = ys[:0], ws[:0]
-			for _, i := range order[start[g]:start[g+1]] {
-				if (valid == nil || valid[i]) && den[i] != 0 && d.w[i] != 0 {
-					ys = append(ys, num[i]/den[i])
+			rows(g, func(i int) {
+				if y, ok := val(i); ok && d.w[i] != 0 {
+					ys = append(ys, y/unit)
 					ws = append(ws, d.w[i])
 				}
-			}
-			lo[at], hi[at] = LikelihoodInterval(ys, ws, res.SE[at], dfs[g], level)
+			})
+			l, h := LikelihoodInterval(ys, ws, res.SE[at]/unit, dfs[g], level)
+			lo[at], hi[at] = unit*l, unit*h
 		}
 	}
 	return lo, hi
-}
-
-// likDomain is row i's domain in r (0 without domains; −1: none).
-func likDomain(r *Ratios, i int) int {
-	if r.Domain == nil {
-		return 0
-	}
-	return int(r.Domain[i])
 }

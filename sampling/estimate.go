@@ -194,7 +194,7 @@ func (d *Design) Estimates(rec arrow.RecordBatch, est []Estimand, opt *EstimateO
 	}
 	var likLo, likHi []float64
 	if o.CI == Likelihood {
-		likLo, likHi = d.likIntervals(r, res, share, dfs, o.Level)
+		likLo, likHi = d.LikelihoodIntervals(r, res, share, 1, dfs, o.Level)
 	}
 	for g := 0; g < G; g++ {
 		var labels []DomainValue

@@ -70,7 +70,7 @@ func addDesignFlags(fs *flag.FlagSet) *designFlags {
 	fs.BoolVar(&f.nest, "nest", false, "PSU ids are only unique within a stratum (R nest = TRUE)")
 	fs.BoolVar(&f.mse, "mse", true, "replicate variance centred on the full-sample estimate (false: on the replicate mean, R's default)")
 	fs.StringVar(&f.weighting, "weighting", "", "apply the steps of a WEIGHTING.json (from its design_weight) before estimating: linearized SEs use the calibration residuals; with a replicate --variance (built from the design flags; the spec's \"replicates\" are for 'sipas weight') every step is re-run on every replicate")
-	fs.StringVar(&f.ci, "ci", "", "confidence interval: wald, logit, beta, xlogit, asin or wilson")
+	fs.StringVar(&f.ci, "ci", "", "confidence interval: wald, logit, beta, xlogit, asin, wilson or likelihood")
 	fs.Float64Var(&f.level, "level", 0.95, "confidence level")
 	fs.StringVar(&f.df, "df", "design", "degrees of freedom of the intervals: design (PSUs − strata of the design), domain (each domain's PSUs − strata, R's degf(subset(design, domain))) or normal (the normal quantile, R confint's default)")
 	return f
@@ -157,7 +157,7 @@ func (f *designFlags) ciMethod(def sampling.CIMethod) (sampling.CIMethod, error)
 	}
 	m, err := sampling.ParseCIMethod(f.ci)
 	if err != nil {
-		return 0, usagef("--ci: %q is not one of wald, logit, beta, xlogit, asin, wilson", f.ci)
+		return 0, usagef("--ci: %q is not one of wald, logit, beta, xlogit, asin, wilson, likelihood", f.ci)
 	}
 	return m, nil
 }

@@ -42,6 +42,9 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 	if why == nil && df.wspec != nil {
 		why = fmt.Errorf("the --weighting steps calibrate on the whole file")
 	}
+	if why == nil && opt.CI == sampling.Likelihood {
+		why = fmt.Errorf("the likelihood interval profiles the model on the ballots")
+	}
 	if why == nil && path == "-" {
 		why = fmt.Errorf("standard input is read once")
 	}
@@ -99,6 +102,9 @@ func indexFromSums(e *env, sf *sumsFlags, df *designFlags, spec *sampling.Design
 	}
 	if spec.Weight != "" {
 		return usagef("--from-sums: drop --weight: the sums are weighted already")
+	}
+	if opt.CI == sampling.Likelihood {
+		return usagef("--from-sums and --ci likelihood exclude each other: the likelihood interval profiles the model on the ballots, which the sums do not carry")
 	}
 	tab, err := arrowio.ReadAll(sf.from, e.in())
 	if err != nil {
