@@ -184,15 +184,31 @@ func likIRLS(y, w []float64, m, W, Sy float64) (beta, naive float64, ok bool) {
 	dev0, sw, swz, c := 0.0, 0.0, 0.0, 0.0
 	for i, x := range w {
 		wi := x / m
-		ms := (wi*y[i] + 0.5) / (wi + 1)
+		yi := y[i]
+		ms := (wi*yi + 0.5) / (wi + 1)
 		eta := math.Log(ms / (1 - ms))
+		if yi == 0 || yi == 1 {
+			// a 0/1 value: μ = expit(logit(μ_start)) = μ_start and
+			// dμ/dη = μ(1−μ) (up to rounding, which the iterations that
+			// follow remove), and y log y terms vanish
+			v := ms * (1 - ms)
+			if yi == 1 {
+				dev0 -= 2 * wi * math.Log(ms)
+			} else {
+				dev0 -= 2 * wi * math.Log(1-ms)
+			}
+			wt := wi * v
+			sw += wt
+			swz += wt * (eta + (yi-ms)/v)
+			continue
+		}
 		mu := likLinkinv(eta)
-		dev0 += 2 * wi * (likYLogY(y[i], mu) + likYLogY(1-y[i], 1-mu))
+		dev0 += 2 * wi * (likYLogY(yi, mu) + likYLogY(1-yi, 1-mu))
 		me := likMuEta(eta)
 		wt := wi * me * me / (mu * (1 - mu))
 		sw += wt
-		swz += wt * (eta + (y[i]-mu)/me)
-		c += 2 * wi * (likYLogY(y[i], 1) + likYLogY(1-y[i], 1)) // Σ 2w(y log y + (1−y) log(1−y))
+		swz += wt * (eta + (yi-mu)/me)
+		c += 2 * wi * (likYLogY(yi, 1) + likYLogY(1-yi, 1)) // Σ 2w(y log y + (1−y) log(1−y))
 	}
 	dev := func(b float64) float64 {
 		mu := likLinkinv(b)
