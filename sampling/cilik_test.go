@@ -2,6 +2,7 @@ package sampling
 
 import (
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -119,5 +120,55 @@ func TestLikelihoodSameEstimate(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestLikelihoodSubShare: a sub-share y/x (x a 0/1 indicator) gets the
+// interval of the mean of y in the domain x = 1 (R svyciprop on
+// subset(design, x == 1)): the rows with x = 0 are not the share's rows.
+func TestLikelihoodSubShare(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "cilik", "apistrat.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	for i := range lines {
+		half := strings.Split(lines[i], ",")[7]
+		switch {
+		case i == 0:
+			lines[i] += ",isE,halfE"
+		case strings.Contains(lines[i], `,"E",`):
+			lines[i] += ",1," + half
+		default:
+			lines[i] += ",0,0"
+		}
+	}
+	path := filepath.Join(t.TempDir(), "strat.csv")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := arrowio.ReadAll(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	spec := likSpecs["stratclus"].spec
+	d, err := NewDesign(rec, &spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &EstimateOptions{CI: Likelihood}
+	sub, err := d.Ratio(rec, []string{"halfE"}, []string{"isE"}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.By = []string{"stype"}
+	dom, err := d.Mean(rec, []string{"half"}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := optFind(t, dom, "stype=E")
+	if !golden.Close(sub[0].Estimate, e.Estimate, 1e-12) || !golden.Close(sub[0].CILow, e.CILow, 1e-12) || !golden.Close(sub[0].CIHigh, e.CIHigh, 1e-12) || math.IsNaN(e.CILow) {
+		t.Errorf("sub-share %v [%v, %v], domain mean %v [%v, %v]", sub[0].Estimate, sub[0].CILow, sub[0].CIHigh, e.Estimate, e.CILow, e.CIHigh)
 	}
 }
