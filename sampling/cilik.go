@@ -1,6 +1,7 @@
 package sampling
 
 import (
+	"cmp"
 	"math"
 	"slices"
 
@@ -65,7 +66,7 @@ func LikelihoodInterval(y, w []float64, se float64, df int, level float64) (lo, 
 	if !ok {
 		return nan, nan
 	}
-	muT := likLinkinv(beta)
+	muT := glmLinkinv(beta)
 	vT := muT * (1 - muT)
 	s := se / vT // the svyglm standard error of β̂
 	lambda := s * s / naive
@@ -91,7 +92,7 @@ func LikelihoodInterval(y, w []float64, se float64, df int, level float64) (lo, 
 		z := 0.0
 		for step := 1; step < 10 && math.Abs(z) < zmax; step++ {
 			b := beta + sgn*float64(step)*del*s
-			mu := likLinkinv(b)
+			mu := glmLinkinv(b)
 			dev := 2 * (Sy*(lmu-math.Log(mu)) + (W-Sy)*(l1mu-math.Log(1-mu)))
 			zz := dev / phi
 			if zz > -0.001 {
@@ -109,7 +110,7 @@ func LikelihoodInterval(y, w []float64, se float64, df int, level float64) (lo, 
 	for i := range idx {
 		idx[i] = i
 	}
-	slices.SortStableFunc(idx, func(i, j int) int { return cmpFloat(zs[i], zs[j]) })
+	slices.SortStableFunc(idx, func(i, j int) int { return cmp.Compare(zs[i], zs[j]) })
 	px, py := make([]float64, len(idx)), make([]float64, len(idx))
 	for k, i := range idx {
 		px[k], py[k] = bs[i], zs[i]
@@ -120,59 +121,10 @@ func LikelihoodInterval(y, w []float64, se float64, df int, level float64) (lo, 
 	return rExpit(blo), rExpit(bhi)
 }
 
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // rExpit is survey's expit, exp(η)/(1 + exp(η)).
 func rExpit(x float64) float64 { return math.Exp(x) / (1 + math.Exp(x)) }
 
-// The constants of R's logit link (family.c).
-const (
-	likThresh  = 30.0
-	likMThresh = -30.0
-	likEps     = 2.220446049250313e-16 // DBL_EPSILON
-)
-
-// likLinkinv is R's binomial()$linkinv: expit with η clamped to ±30.
-func likLinkinv(eta float64) float64 {
-	var t float64
-	switch {
-	case eta < likMThresh:
-		t = likEps
-	case eta > likThresh:
-		t = 1 / likEps
-	default:
-		t = math.Exp(eta)
-	}
-	return t / (1 + t)
-}
-
-// likMuEta is R's binomial()$mu.eta, dμ/dη.
-func likMuEta(eta float64) float64 {
-	if eta > likThresh || eta < likMThresh {
-		return likEps
-	}
-	e := math.Exp(eta)
-	op := 1 + e
-	return e / (op * op)
-}
-
-// likYLogY is y·log(y/μ), 0 for y = 0 (R's binomial deviance residuals).
-func likYLogY(y, mu float64) float64 {
-	if y != 0 {
-		return y * math.Log(y/mu)
-	}
-	return 0
-}
-
-// likIRLS runs R glm.fit's IRLS for the intercept-only quasibinomial model
+// likIRLS runs R glm.fit's IRLS (glmIRLS) for the intercept-only quasibinomial model
 // with prior weights w_i/m (W their sum, Sy = Σ (w_i/m) y_i): starting at
 // μ_i = (w y + 1/2)/(w + 1) row by row, Fisher scoring until the relative
 // change of the deviance is below 1e-8 (at most 25 iterations). It
@@ -202,16 +154,16 @@ func likIRLS(y, w []float64, m, W, Sy float64) (beta, naive float64, ok bool) {
 			swz += wt * (eta + (yi-ms)/v)
 			continue
 		}
-		mu := likLinkinv(eta)
-		dev0 += 2 * wi * (likYLogY(yi, mu) + likYLogY(1-yi, 1-mu))
-		me := likMuEta(eta)
+		mu := glmLinkinv(eta)
+		dev0 += 2 * wi * (glmYLogY(yi, mu) + glmYLogY(1-yi, 1-mu))
+		me := glmMuEta(eta, mu)
 		wt := wi * me * me / (mu * (1 - mu))
 		sw += wt
 		swz += wt * (eta + (yi-mu)/me)
-		c += 2 * wi * (likYLogY(yi, 1) + likYLogY(1-yi, 1)) // Σ 2w(y log y + (1−y) log(1−y))
+		c += 2 * wi * (glmYLogY(yi, 1) + glmYLogY(1-yi, 1)) // Σ 2w(y log y + (1−y) log(1−y))
 	}
 	dev := func(b float64) float64 {
-		mu := likLinkinv(b)
+		mu := glmLinkinv(b)
 		return c - 2*(Sy*math.Log(mu)+(W-Sy)*math.Log(1-mu))
 	}
 	beta, naive = swz/sw, 1/sw
@@ -225,8 +177,8 @@ func likIRLS(y, w []float64, m, W, Sy float64) (beta, naive float64, ok bool) {
 			return beta, naive, true
 		}
 		devold = d
-		mu := likLinkinv(beta)
-		me := likMuEta(beta)
+		mu := glmLinkinv(beta)
+		me := glmMuEta(beta, mu)
 		naive = 1 / (W * me * me / (mu * (1 - mu)))
 		beta += (Sy/W - mu) / me
 	}
@@ -241,7 +193,7 @@ func rRegularize(x, y []float64) (ux, uy []float64) {
 			idx = append(idx, i)
 		}
 	}
-	slices.SortStableFunc(idx, func(i, j int) int { return cmpFloat(x[i], x[j]) })
+	slices.SortStableFunc(idx, func(i, j int) int { return cmp.Compare(x[i], x[j]) })
 	for k := 0; k < len(idx); {
 		j := k + 1
 		s := y[idx[k]]
