@@ -541,8 +541,11 @@ func (k *sumsKey) code(rec arrow.RecordBatch, first int64) ([]int32, error) {
 		return fmt.Errorf("%s column %q, row %d: missing value: %w", k.role, k.name, int(first)+i+1, sampling.ErrBadDesign)
 	}
 	if k.float {
-		v, valid, err := arrowio.Float64s(col)
-		if err != nil {
+		var v []float64
+		var valid []bool
+		if f, ok := col.(*array.Float64); ok && f.NullN() == 0 {
+			v = f.Float64Values() // no copy
+		} else if v, valid, err = arrowio.Float64s(col); err != nil {
 			return nil, fmt.Errorf("%s column %q: %w", k.role, k.name, err)
 		}
 		out := make([]int32, len(v))
