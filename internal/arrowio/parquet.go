@@ -456,15 +456,22 @@ func (r *parquetReader) Close() (err error) {
 }
 
 // writeParquet writes batches with pqarrow: Snappy compression, dictionary
-// encoding for strings (province names, strata), plain for numbers, statistics,
-// row groups of ParquetRowGroupRows rows, the Arrow schema stored in the
-// file so that types such as int8 and dictionary come back unchanged, and a
-// CRC-32 checksum in every page header (see crcWriter).
+// encoding for strings (province names, strata), plain for numbers,
+// statistics, row groups of ParquetRowGroupRows rows, the Arrow schema
+// stored in the file so that types such as int8 and dictionary come back
+// unchanged, and a CRC-32 checksum in every page header (see crcWriter).
+// The same table gives the same bytes.
 func writeParquet(w io.Writer, schema *arrow.Schema, batches []arrow.RecordBatch, cfg *config) error {
 	wopts := []parquet.WriterProperty{
 		parquet.WithAllocator(cfg.mem),
 		parquet.WithCompression(compress.Codecs.Snappy),
 		parquet.WithDictionaryDefault(true),
+		// No fallback to plain pages in the middle of a chunk: arrow-go
+		// lists a chunk's two data page encodings in map order, so a
+		// fallback made the footer differ from run to run. A dictionary
+		// holds at most one row group's distinct values, which the
+		// buffered row group holds anyway.
+		parquet.WithDictionaryPageSizeLimit(1 << 40),
 		parquet.WithStats(true),
 		parquet.WithMaxRowGroupLength(ParquetRowGroupRows),
 	}
