@@ -77,11 +77,13 @@ func ParseDFRule(s string) (DFRule, error) {
 // svyrep.design, whose subset drops the other rows and recomputes the rank
 // (svyciprop and confint on the subset use it; JK1 of a cluster design
 // gives the domain's PSUs minus 1). Two deliberate exceptions keep the
-// design's DF in every domain: degrees of freedom set by the user
-// (DesignOptions.RepDF, which R's subset would replace by the rank), and
-// designs where the rank is too costly (more than 400 replicates, or rows
-// × replicates² above 4e9; PSUs instead of rows when the replicates are
-// PSU factors).
+// design's DF: degrees of freedom set by the user (DesignOptions.RepDF,
+// which R's subset would replace by the rank) in every domain, and domains
+// whose rank is too costly: with replicate factors of PSUs (JK1, JKn,
+// bootstrap, BRR, Fay built here) a domain in m PSUs with k = min(m, R)
+// where m R k + k³ > 4e9 (beyond some 1,250 PSUs and replicates, where t
+// is the normal quantile to 1e-3 anyway); with supplied replicate weights
+// every domain when R > 400 or rows × R² > 4e9.
 //
 // It panics when len(domain) ≠ Rows() or a code is out of range.
 func (d *Design) DomainDF(domain []int32, nDomains int) []int {
@@ -95,7 +97,7 @@ func (d *Design) DomainDF(domain []int32, nDomains int) []int {
 				panic(fmt.Sprintf("sampling: DomainDF: row %d has domain %d, want < %d", i, g, nDomains))
 			}
 		}
-		if d.spec.RepDF != 0 || d.repRankCostly() {
+		if d.spec.RepDF != 0 || (d.reps.factors == nil && d.repRankCostly()) {
 			for g := range df {
 				df[g] = d.df
 			}

@@ -142,7 +142,8 @@ func TestDomainDFBruteForce(t *testing.T) {
 // TestDomainDFReplicates: a domain of a replicate design has R's degf of
 // the subset design, the rank of its rows' replicate weights minus 1 (R's
 // subset drops the other rows), not the design's df, under JK1, JKn, BRR
-// and supplied (bootstrap, JK1) weights; the t-based Wald and logit
+// and supplied (bootstrap, JK1) weights, and JKn with 450 replicates
+// (past the cost guard of the design's rank); the t-based Wald and logit
 // intervals that use it match R svyciprop / confint on the subset
 // (testdata/domaindf_rep.R). Degrees of freedom set by the user stay the
 // design's in every domain (a deliberate difference, see DomainDF).
@@ -178,6 +179,14 @@ func TestDomainDFReplicates(t *testing.T) {
 		},
 		"user_boot": func() (arrow.RecordBatch, DesignOptions) { return user("boot", "other") },
 		"user_jk1":  func() (arrow.RecordBatch, DesignOptions) { return user("jk1", "jk1") },
+		"jkn_big": func() (arrow.RecordBatch, DesignOptions) {
+			rec, err := arrowio.ReadAll(filepath.Join("..", "testdata", "estimation", "domaindf_big.csv"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(rec.Release)
+			return rec, DesignOptions{Weight: "pw", Strata: "stratum", PSU: "psu", Variance: JKn}
+		},
 	} {
 		rec, spec := ds()
 		mse := false // R's default
@@ -225,8 +234,8 @@ func TestDomainDFReplicates(t *testing.T) {
 		}
 		checked++
 	}
-	if checked != 36 || smaller < 20 {
-		t.Errorf("checked %d rows (want 36), %d with a domain df below the design's", checked, smaller)
+	if checked != 44 || smaller < 28 {
+		t.Errorf("checked %d rows (want 44), %d with a domain df below the design's", checked, smaller)
 	}
 
 	// user-set degrees of freedom stay the design's in every domain

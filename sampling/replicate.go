@@ -422,8 +422,9 @@ func (d *Design) repRankCostly() bool {
 // for a row in none; nil: every row in domain 0), the rank of the analysis
 // replicate weights of its rows minus 1, as R's degf of the subset design.
 // Rows with weight 0 have analysis weights 0 when the replicates are PSU
-// factors. fallback (≥ 0) is returned for a domain whose eigen
-// decomposition fails; −1 when it has no row.
+// factors. fallback is returned for a domain whose eigen decomposition
+// fails or, with PSU factors, whose rank is too costly (PSUs m, k =
+// min(m, R): m R k + k³ above 4e9); −1 when it has no row.
 func (d *Design) repRanks(domain []int32, G, fallback int) []int {
 	reps := d.reps
 	R := reps.r
@@ -453,6 +454,13 @@ func (d *Design) repRanks(domain []int32, G, fallback int) []int {
 			nzp[g] = append(nzp[g], int(d.psu[i]))
 		}
 		for g, ps := range nzp {
+			// the Gram matrix is k×k, k = min(PSUs, R): m R k products
+			// and an eigen decomposition of order k³
+			m, k := float64(len(ps)), float64(min(len(ps), R))
+			if m*float64(R)*k+k*k*k > 4e9 {
+				out[g] = fallback
+				continue
+			}
 			var gram *mat.SymDense
 			if len(ps) < R {
 				// rank(F) = rank(F F'), the smaller Gram matrix

@@ -8,7 +8,8 @@
 # within school type, BRR of apistrat's two pseudo-PSUs per school type
 # (as.svrepdesign), and supplied weights (svrepdesign): R's 40 bootstrap
 # replicates of apiclus1 (testdata/estimation/repw_boot.csv) and its JK1
-# weights (repw_jk1.csv). Run from the repository root after
+# weights (repw_jk1.csv), and a JKn design of 450 PSUs in 90 strata
+# (domaindf_big.csv, written here). Run from the repository root after
 # testdata/estimation.R:
 #
 #   Rscript testdata/domaindf_rep.R
@@ -26,17 +27,32 @@ options(survey.replicates.mse = FALSE)
 meta <- function(n) readLines(paste0("testdata/estimation/repw_", n, ".txt"))
 boot_w <- read.csv("testdata/estimation/repw_boot.csv")
 jk1_w <- read.csv("testdata/estimation/repw_jk1.csv")
+# a JKn design the size of a national survey's first stage: 90 strata of 5
+# PSUs (450 replicates), 3 rows per PSU; domains in part of 4 strata, in
+# the whole of 2, mixed, and the rest (424 PSUs)
+set.seed(11)
+big <- expand.grid(row = 1:3, psu = 1:5, stratum = 1:90)
+big$psu <- paste0(big$stratum, "-", big$psu)
+big$pw <- round(runif(nrow(big), 50, 150), 3)
+big$y <- round(rnorm(nrow(big), 60, 15), 2)
+big$yes <- as.integer(runif(nrow(big)) < 0.7)
+k <- as.integer(sub(".*-", "", big$psu))
+big$grp <- ifelse(big$stratum <= 4 & k <= 3, "g1", ifelse(big$stratum %in% 5:6, "g2",
+  ifelse((big$stratum == 7 & k <= 2) | big$stratum == 8, "g3", "g4")))
+write.csv(big[, c("stratum", "psu", "pw", "y", "yes", "grp")], "testdata/estimation/domaindf_big.csv", row.names = FALSE)
 designs <- list(
   jk1 = list(as.svrepdesign(svydesign(id = ~dnum, weights = ~pw, data = clus1), type = "JK1"), "stype"),
   jkn = list(as.svrepdesign(svydesign(id = ~dnum, strata = ~stype, weights = ~pw, nest = TRUE, data = strat), type = "JKn"), "comp.imp"),
   brr = list(as.svrepdesign(svydesign(id = ~pair, strata = ~stype, weights = ~pw, data = strat), type = "BRR"), "stype"),
   user_boot = list(svrepdesign(data = clus1, repweights = boot_w, weights = ~pw, type = "other", combined.weights = TRUE,
     scale = as.numeric(meta("boot")[1]), rscales = as.numeric(strsplit(meta("boot")[2], " ")[[1]])), "stype"),
-  user_jk1 = list(svrepdesign(data = clus1, repweights = jk1_w, weights = ~pw, type = "JK1", combined.weights = TRUE), "stype")
+  user_jk1 = list(svrepdesign(data = clus1, repweights = jk1_w, weights = ~pw, type = "JK1", combined.weights = TRUE), "stype"),
+  jkn_big = list(as.svrepdesign(svydesign(id = ~psu, strata = ~stratum, weights = ~pw, data = big), type = "JKn"), "grp", "y")
 )
 rows <- list()
 for (dn in names(designs)) {
   d <- designs[[dn]][[1]]; by <- designs[[dn]][[2]]
+  num <- if (length(designs[[dn]]) > 2) designs[[dn]][[3]] else "api00"
   cis <- svyby(~yes, as.formula(paste0("~", by)), d, svyciprop, method = "mean", vartype = "ci")
   for (dom in sort(unique(d$variables[[by]]))) {
     sub <- d[d$variables[[by]] == dom, ]
@@ -45,7 +61,7 @@ for (dn in names(designs)) {
     # svyby reaches the same subset
     stopifnot(all.equal(as.vector(attr(m, "ci")), as.numeric(cis[cis[[by]] == dom, c("ci_l", "ci_u")]), tolerance = 1e-12))
     l <- svyciprop(~yes, sub, method = "logit")
-    a <- svymean(~api00, sub)
+    a <- svymean(as.formula(paste0("~", num)), sub)
     ca <- confint(a, df = df)
     add <- function(var, method, est, ci) rows[[length(rows) + 1]] <<- data.frame(design = dn, by = by, domain = dom,
       df = df, design_df = degf(d), var = var, method = method, est = g17(est), lo = g17(ci[1]), hi = g17(ci[2]))
@@ -55,7 +71,7 @@ for (dn in names(designs)) {
     # that is one stratum gives [0, NaN]; bootstrap replicates where the
     # domain's share is 1: see docs/methodology.md, logit intervals)
     if (dn %in% c("jk1", "jkn", "user_jk1")) add("yes", "logit", coef(l), attr(l, "ci"))
-    add("api00", "mean", coef(a), ca)
+    add(num, "mean", coef(a), ca)
   }
 }
 out <- do.call(rbind, rows)
