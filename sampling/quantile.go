@@ -129,9 +129,8 @@ type Quantile struct {
 // The SE of a Woodruff interval is its width over 2t, as R. t has the
 // domain's degrees of freedom as R's subset design: PSUs minus strata with
 // a row of the domain where v is present, or for a replicate design the
-// rank of those rows' replicate weights minus 1 (the design's df when set
-// by DesignOptions.RepDF, or when the rank is too costly: more than 400
-// replicates, or rows × replicates² above 4e9). A domain in fewer than 2
+// rank of those rows' replicate weights minus 1 (Design.DomainDF, which
+// says when the design's df stands in). A domain in fewer than 2
 // PSUs has NaN SE and interval (FlagFewPSU). Results come domain by domain,
 // then by variable, then by probability. probs must lie in [0, 1] (a caller
 // bug otherwise).
