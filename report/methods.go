@@ -406,9 +406,13 @@ func (l Lang) dfNote(m *YearMethods, df dfSummary) string {
 		if df.min == df.max {
 			rangeVI, rangeEN = "đều là "+l.count(df.min), l.count(df.min)
 		}
-		return l.pick("Khoảng tin cậy của mỗi đơn vị dùng phân phối t với bậc tự do của chính đơn vị đó (số đơn vị mẫu cấp 1 trừ số tầng có phiếu của đơn vị): "+
+		ownVI, ownEN := "số đơn vị mẫu cấp 1 trừ số tầng có phiếu của đơn vị", "its PSUs minus its strata"
+		if m.Design.Replicates > 0 {
+			ownVI, ownEN = "hạng của các bộ trọng số lặp trên phiếu của đơn vị trừ 1", "the rank of its rows' replicate weights minus 1"
+		}
+		return l.pick("Khoảng tin cậy của mỗi đơn vị dùng phân phối t với bậc tự do của chính đơn vị đó ("+ownVI+"): "+
 			rangeVI+"; khoảng tin cậy toàn quốc dùng "+l.count(df.design)+" bậc tự do của thiết kế.",
-			"Each domain's intervals use t on its own degrees of freedom (its PSUs minus its strata): "+
+			"Each domain's intervals use t on its own degrees of freedom ("+ownEN+"): "+
 				rangeEN+" here; the national ones use the design's "+l.count(df.design)+".")
 	case df.design > 0:
 		s := l.pick("Khoảng tin cậy dùng phân phối t với "+l.count(df.design)+" bậc tự do của thiết kế ("+what+")",

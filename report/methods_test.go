@@ -60,6 +60,26 @@ func TestMethodsNoteDF(t *testing.T) {
 	}
 }
 
+// TestMethodsNoteDomainDFReplicates: under replicate weights a domain's own
+// degrees of freedom are the rank of its rows' replicate weights minus 1
+// (sampling.Design.DomainDF), and the note says so, not "PSUs minus strata".
+func TestMethodsNoteDomainDFReplicates(t *testing.T) {
+	m := &YearMethods{DF: sampling.DFDomain, Design: DesignMethods{Replicates: 60}}
+	df := dfSummary{design: 59, min: 7, max: 14, domains: 3}
+	for _, tc := range []struct {
+		lang      Lang
+		want, not string
+	}{
+		{LangEN, "(the rank of its rows' replicate weights minus 1): from 7 to 14", "PSUs minus"},
+		{LangVI, "(hạng của các bộ trọng số lặp trên phiếu của đơn vị trừ 1): từ 7 đến 14", "trừ số tầng"},
+	} {
+		got := tc.lang.dfNote(m, df)
+		if !strings.Contains(got, tc.want) || strings.Contains(got, tc.not) {
+			t.Errorf("%s: %q", tc.lang, got)
+		}
+	}
+}
+
 // TestColourScale: the heatmaps' and the map's scale is the range of the
 // values widened to whole numbers, 0–100 without a value, one unit wide
 // for a constant.
