@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/internal/catcode"
 	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
 )
 
 // Columns of a sums table besides the design and domain columns (see Sums).
@@ -95,14 +97,17 @@ func SumsSupport(spec *sampling.DesignOptions) error {
 type Sums struct {
 	q      *Questionnaire
 	weight string
-	keys   []*sumsKey // strata, PSU, fpc, by columns (unique names)
-	ne, nc int
-	ytab   []*[256]float64
-	xtab   []*[256]float64
-	valid  [][]uint8 // per item: the codes of a valid answer
-	used   [][]uint8 // and those plus noAnswer, the only codes it holds
-	combos [][]int   // criteria (0-based) with a nonzero coefficient
-	pairs  []sumsPair
+	// positive: the weights are design weights to be adjusted, which must
+	// be > 0 (not only ≥ 0)
+	positive bool
+	keys     []*sumsKey // strata, PSU, fpc, by columns, weighting classes (unique names)
+	ne, nc   int
+	ytab     []*[256]float64
+	xtab     []*[256]float64
+	valid    [][]uint8 // per item: the codes of a valid answer
+	used     [][]uint8 // and those plus noAnswer, the only codes it holds
+	combos   [][]int   // criteria (0-based) with a nonzero coefficient
+	pairs    []sumsPair
 
 	cells map[string]int32
 	cell  [][]int32 // per cell: the key codes
@@ -163,7 +168,14 @@ type sumsKey struct {
 // the design columns of spec (which SumsSupport must accept). schema is
 // that of the batches that will be added.
 func NewSums(q *Questionnaire, spec *sampling.DesignOptions, opt *Options, schema *arrow.Schema) (*Sums, error) {
-	if err := SumsSupport(spec); err != nil {
+	return newSums(q, spec, opt, schema, nil)
+}
+
+// newSums is NewSums; with ws, the sums are of the design weights
+// ws.DesignWeight and the cells are also keyed by the weighting's classes
+// (WeightingSumsSupport).
+func newSums(q *Questionnaire, spec *sampling.DesignOptions, opt *Options, schema *arrow.Schema, ws *weighting.Spec) (*Sums, error) {
+	if err := weightingSumsSupport(spec, ws); err != nil {
 		return nil, err
 	}
 	if opt == nil {
@@ -173,6 +185,9 @@ func NewSums(q *Questionnaire, spec *sampling.DesignOptions, opt *Options, schem
 		q = DefaultQuestionnaire()
 	}
 	s := &Sums{q: q, weight: spec.Weight, nc: len(q.Criteria), cells: map[string]int32{}}
+	if ws != nil {
+		s.weight, s.positive = ws.DesignWeight, true
+	}
 	seen := map[string]bool{}
 	add := func(name, role string, float bool) error {
 		if name == "" || seen[name] {
@@ -203,6 +218,26 @@ func NewSums(q *Questionnaire, spec *sampling.DesignOptions, opt *Options, schem
 	for _, b := range opt.By {
 		if err := add(b, "domain", false); err != nil {
 			return nil, err
+		}
+	}
+	if ws != nil {
+		keys, err := weighting.CellKeysOf(ws)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range keys.Columns {
+			role := "weighting class"
+			if slices.Contains(keys.Flags, c) {
+				role = "respondent flag"
+			}
+			if err := add(c, role, false); err != nil {
+				return nil, err
+			}
+		}
+		if keys.DesignWeight {
+			if err := add(ws.DesignWeight, "design weight", true); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if !opt.NoExpectations {
@@ -323,10 +358,13 @@ func (s *Sums) Add(rec arrow.RecordBatch, first int64) error {
 			return fmt.Errorf("weight column %q: %w", s.weight, err)
 		}
 		for i, v := range w {
-			if (valid != nil && !valid[i]) || v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+			if (valid != nil && !valid[i]) || v < 0 || math.IsNaN(v) || math.IsInf(v, 0) || (s.positive && v == 0) {
 				val := "missing"
 				if valid == nil || valid[i] {
 					val = strconv.FormatFloat(v, 'g', -1, 64)
+				}
+				if s.positive {
+					return fmt.Errorf("design weight column %q, row %d: %w: %s (design weights must be positive and finite)", s.weight, int(first)+i+1, sampling.ErrBadWeight, val)
 				}
 				return fmt.Errorf("weight column %q, row %d: %w: %s (weights must be finite and ≥ 0)", s.weight, int(first)+i+1, sampling.ErrBadWeight, val)
 			}
@@ -585,7 +623,7 @@ func (k *sumsKey) code(rec arrow.RecordBatch, first int64) ([]int32, error) {
 	out := cd.Codes
 	for i, l := range out {
 		if l < 0 {
-			if k.role != "domain" {
+			if k.role != "domain" && k.role != "respondent flag" {
 				return nil, nullRow(i)
 			}
 			continue
@@ -881,13 +919,25 @@ const sumsUnitWeight = "\x00sipas_cell_weight"
 // The returned design is that of the cells (for its strata, PSUs and
 // degrees of freedom; its rows are cells).
 func FromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spec *sampling.DesignOptions, opt *Options) (*Result, *sampling.Design, error) {
+	r, d, _, err := fromSums(ctx, sums, q, spec, opt, nil)
+	return r, d, err
+}
+
+// fromSums is FromSums; with ws, the sums are of the design weights and
+// the cells are keyed by ws's classes (FromWeightedSums).
+func fromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spec *sampling.DesignOptions, opt *Options, ws *weighting.Spec) (*Result, *sampling.Design, *weighting.Result, error) {
 	if spec == nil {
 		spec = &sampling.DesignOptions{}
+	}
+	if ws != nil {
+		if err := weightingSumsSupport(spec, ws); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	ds := *spec
 	ds.Weight = sumsUnitWeight
 	if err := SumsSupport(&ds); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if opt == nil {
 		opt = &Options{}
@@ -897,10 +947,10 @@ func FromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 	}
 	level, ci, err := levelCI(opt)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if ci == sampling.Likelihood {
-		return nil, nil, fmt.Errorf("index: the likelihood interval profiles the model on the ballots, which sums do not carry; compute the indices from the ballots, or choose another interval")
+		return nil, nil, nil, fmt.Errorf("index: the likelihood interval profiles the model on the ballots, which sums do not carry; compute the indices from the ballots, or choose another interval")
 	}
 	n := int(sums.NumRows())
 	var names []string
@@ -951,16 +1001,16 @@ func FromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 	}
 	for k, name := range names {
 		if num[k], err = get(SumsColumn("y", name)); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if den[k], err = get(SumsColumn("x", name)); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if qq[k], err = get(SumsColumn("yy", name)); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if nk[k], err = getInt(SumsColumn("n", name)); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		valid[k] = make([]bool, n)
 		for r, c := range nk[k] {
@@ -972,33 +1022,71 @@ func FromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 	wcomb := make([][]float64, len(cnames))
 	for m, name := range cnames {
 		if ncomb[m], err = getInt(SumsColumn("nc", name)); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	pairs := compositePairs(q)
 	if i := column.Index(sums, SumsColumn("wc", cnames[len(cnames)-1])); i < 0 && len(pairs) > 0 {
-		return nil, nil, fmt.Errorf("%w: no column %q: the table lacks the cross-products of the criteria that the design effects of the elements and SIPAS need (it was written by an older version, or by an older query); compute it again", ErrSums, SumsColumn("wc", cnames[len(cnames)-1]))
+		return nil, nil, nil, fmt.Errorf("%w: no column %q: the table lacks the cross-products of the criteria that the design effects of the elements and SIPAS need (it was written by an older version, or by an older query); compute it again", ErrSums, SumsColumn("wc", cnames[len(cnames)-1]))
 	}
 	for m, name := range cnames {
 		if wcomb[m], err = get(SumsColumn("wc", name)); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	pcols := make([][4][]float64, len(pairs))
 	for p, pr := range pairs {
 		for j, part := range pairParts {
 			if pcols[p][j], err = get(SumsPairColumn(part, q.Criteria[pr.k].Column, q.Criteria[pr.l].Column)); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 		}
 	}
-	if _, err := getInt(SumsRows); err != nil {
-		return nil, nil, err
+	rows, err := getInt(SumsRows)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var wres *weighting.Result
+	if ws != nil {
+		// the sums are of the design weights: every cell's rows share the
+		// weighting's classes, so the steps run on the cells and each cell's
+		// sums scale by its factor final/design weight
+		w0, err := get(SumsWeights)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		cnt := make([]float64, n)
+		for c, v := range rows {
+			cnt[c] = float64(v)
+		}
+		if wres, err = weighting.RunCells(ws, sums, w0, cnt); err != nil {
+			return nil, nil, nil, err
+		}
+		for c, v := range wres.Weights {
+			f := v / w0[c]
+			for k := range num {
+				num[k][c] *= f
+				den[k][c] *= f
+				qq[k][c] *= f
+			}
+			for m := range wcomb {
+				wcomb[m][c] *= f
+			}
+			for p := range pcols {
+				for j := range pcols[p] {
+					pcols[p][j][c] *= f
+				}
+			}
+		}
+		ds.AdjustInfluence = wres.AdjustInfluence
 	}
 	// the cells as rows of a design weighted 1
 	ones := make([]float64, n)
 	for i := range ones {
 		ones[i] = 1
+		if wres != nil && wres.Weights[i] == 0 {
+			ones[i] = 0 // nonrespondents: in no domain's PSU count, as the rows
+		}
 	}
 	wcol := array.NewFloat64Builder(memory.DefaultAllocator)
 	wcol.AppendValues(ones, nil)
@@ -1011,7 +1099,7 @@ func FromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 	defer prec.Release()
 	d, err := sampling.NewDesign(prec, &ds)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	coef := compositeCoefficients(q)
 	combos := make([][]float64, len(coef))
@@ -1024,18 +1112,18 @@ func FromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 	G := 1
 	if len(opt.By) > 0 {
 		if dom, err = sampling.NewDomains(prec, opt.By); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		ratios.Domain, ratios.NDomains, ratios.Overall = dom.Code, dom.Len(), true
 		ratios.VsOverall = opt.VsNation
 		G = dom.Len() + 1
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	r, err := d.EstimateRatios(ratios)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	// counts and design effects from the cells' n and Q
 	J := r.K + r.C
@@ -1043,6 +1131,12 @@ func FromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 	Y, X, Q := make([]float64, G*K), make([]float64, G*K), make([]float64, G*K)
 	WC, PM := make([]float64, G*C), make([]float64, G*4*P)
 	N := make([]int, G*J)
+	// the design effect's n counts the ballots of non-zero weight, as the
+	// engine: only the weighting can give a cell weight 0 (nonrespondents)
+	Nobs := N
+	if wres != nil {
+		Nobs = make([]int, G*J)
+	}
 	for i := 0; i < n; i++ {
 		gs := []int{0}
 		if dom != nil {
@@ -1058,6 +1152,9 @@ func FromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 				X[g*K+k] += den[k][i]
 				Q[g*K+k] += qq[k][i]
 				N[g*J+k] += int(nk[k][i])
+				if wres != nil && wres.Weights[i] != 0 {
+					Nobs[g*J+k] += int(nk[k][i])
+				}
 			}
 			for m := range cnames {
 				N[g*J+K+m] += int(ncomb[m][i])
@@ -1087,13 +1184,13 @@ func FromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 			x, y, rr := X[g*K+j], Y[g*K+j], r.Est[at]
 			s1 := (y - rr*x) / x
 			s2 := (Q[g*K+j] - 2*rr*y + rr*rr*x) / (x * x)
-			r.Deff[at], r.DeffWOR[at] = sampling.DesignEffects(r.Var[at], N[at], x, s1, s2)
+			r.Deff[at], r.DeffWOR[at] = sampling.DesignEffects(r.Var[at], Nobs[at], x, s1, s2)
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return indexRows(q, d, r, dom, opt, ci, level, ne, nil), d, nil
+	return indexRows(q, d, r, dom, opt, ci, level, ne, nil), d, wres, nil
 }
 
 // compositeDeffSums returns Σ w r and Σ w r² of the influence values per

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
 )
 
 // StreamOptions configure SumFile. The zero value (or nil) reads with two
@@ -33,6 +34,10 @@ type StreamOptions struct {
 	// batch to sum instead, with the same rows (released after summing);
 	// its error stops the run as a bad row does.
 	Transform func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error)
+	// Weighting, when set, sums the design weights of its specification
+	// in cells also keyed by its classes (WeightingSumsSupport), to be
+	// finished by FromWeightedSums; the design's weight must be unset.
+	Weighting *weighting.Spec
 }
 
 // SumFile reads the ballots of the table file at path in one pass, batch by
@@ -51,10 +56,17 @@ func SumFile(ctx context.Context, path string, q *Questionnaire, spec *sampling.
 	if opt == nil {
 		opt = &Options{}
 	}
-	if err := SumsSupport(spec); err != nil {
+	if err := weightingSumsSupport(spec, so.Weighting); err != nil {
 		return nil, err
 	}
 	cols := append([]string(nil), q.Columns()...)
+	if ws := so.Weighting; ws != nil {
+		keys, _ := weighting.CellKeysOf(ws)
+		cols = append(cols, keys.Columns...)
+		if ws.DesignWeight != "" {
+			cols = append(cols, ws.DesignWeight)
+		}
+	}
 	if !opt.NoExpectations {
 		cols = append(cols, q.ExpectationColumns()...)
 	}
@@ -102,7 +114,7 @@ func SumFile(ctx context.Context, path string, q *Questionnaire, spec *sampling.
 		return nil, err
 	}
 	defer r.Close()
-	s, err := NewSums(q, spec, opt, r.Schema())
+	s, err := newSums(q, spec, opt, r.Schema(), so.Weighting)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +180,7 @@ func sumParquet(ctx context.Context, cancel func(), path string, q *Questionnair
 					return err
 				}
 				defer r.Close()
-				s, err := NewSums(q, spec, opt, r.Schema())
+				s, err := newSums(q, spec, opt, r.Schema(), so.Weighting)
 				if err != nil {
 					return err
 				}

@@ -74,6 +74,9 @@ type Plan struct {
 	// Lean makes Run skip per-class diagnostics, cells and variance records
 	// of raking (for replicate re-runs).
 	Lean bool
+	// counts, when set, is the number of rows each weight stands for
+	// (RunCells: cells of rows sharing their classes and design weight).
+	counts []float64
 }
 
 type planStep struct {
@@ -128,7 +131,7 @@ func (p *Plan) run(w []float64, lean bool) (*Result, error) {
 	res := &Result{Initial: Describe(w)}
 	cur := append([]float64(nil), w...)
 	for _, ps := range p.steps {
-		next, sr, err := runStep(ps, cur, lean)
+		next, sr, err := runStep(ps, cur, lean, p.counts)
 		if err != nil {
 			return nil, at(err, ps.path)
 		}
@@ -268,7 +271,9 @@ func compileStep(st Step, rec arrow.RecordBatch, path string) (planStep, error) 
 	return ps, nil
 }
 
-func runStep(ps planStep, w []float64, lean bool) ([]float64, *StepResult, error) {
+// runStep runs one step on w; counts (nil: 1) is the number of rows each
+// weight stands for, all with weight w_i/counts_i.
+func runStep(ps planStep, w []float64, lean bool, counts []float64) ([]float64, *StepResult, error) {
 	switch ps.kind {
 	case "nonresponse":
 		return Nonresponse(w, ps.classes, ps.valid, ps.returned)
@@ -277,6 +282,7 @@ func runStep(ps planStep, w []float64, lean bool) ([]float64, *StepResult, error
 	case "rake":
 		set := ps.rake
 		set.Lean = lean
+		set.Counts = counts
 		return Rake(w, ps.margins, &set)
 	case "calibrate":
 		set := ps.cal
@@ -285,6 +291,9 @@ func runStep(ps planStep, w []float64, lean bool) ([]float64, *StepResult, error
 			set.Lower, set.Upper = make([]float64, len(w)), make([]float64, len(w))
 			for i, wi := range w {
 				set.Lower[i], set.Upper[i] = set.Bounds[0], set.Bounds[1]
+				if counts != nil {
+					wi /= counts[i] // the weight of each of the cell's rows
+				}
 				if wi > 0 {
 					set.Lower[i] /= wi
 					set.Upper[i] /= wi
@@ -299,6 +308,9 @@ func runStep(ps planStep, w []float64, lean bool) ([]float64, *StepResult, error
 		if t.RelativeTo != "absolute" {
 			// the median of the weights entering this step (of this replicate)
 			med := median(w)
+			if counts != nil {
+				med = medianCounted(rowWeights(w, counts), counts)
+			}
 			set.Upper *= med
 			set.Lower *= med
 			if math.IsInf(set.Upper, 0) || math.IsInf(set.Lower, 0) {
@@ -307,6 +319,16 @@ func runStep(ps planStep, w []float64, lean bool) ([]float64, *StepResult, error
 		}
 		if t.Redistribute == "equal" {
 			set.Redistribute = Equal
+		}
+		if counts != nil {
+			out, res, err := trim(rowWeights(w, counts), counts, set)
+			if err != nil {
+				return nil, nil, err
+			}
+			for i := range out {
+				out[i] *= counts[i]
+			}
+			return out, res, nil
 		}
 		return Trim(w, set)
 	}

@@ -14,7 +14,9 @@
 // sampling.Design (JK1, JKn, bootstrap, BRR, Fay built from the design
 // weights), as R re-weights each replicate of an svyrep.design.
 // AppendWeights writes the final and replicate weights next to the input
-// columns (the output of `sipas weight`).
+// columns (the output of `sipas weight`). RunCells runs the steps on cells
+// of rows that share their classes (CellKeysOf), from the cells' weight
+// totals, for estimation from per-cell sums without the rows.
 //
 // Trimming on replicates uses each replicate's own median for
 // "relative_to": "median" (R's trimWeights for svyrep designs is not a

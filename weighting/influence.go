@@ -161,6 +161,15 @@ type rakeOp struct {
 	xptr []int32   // C in compressed columns: column l = (m, c) holds
 	xidx []int32   // the rows l' = (m', c') with C[l', l] ≠ 0
 	xval []float64
+	rn   []float64 // rows each entry stands for (VarianceInfo.Counts; nil: 1)
+}
+
+// count is the number of rows entry i stands for.
+func (op *rakeOp) count(i int) float64 {
+	if op.rn == nil {
+		return 1
+	}
+	return op.rn[i]
 }
 
 // rakeMaxPairs bounds the dense work of building C (pairs of classes of two
@@ -195,6 +204,9 @@ func newRakeOp(v *VarianceInfo) *rakeOp {
 	op.cnt = make([]float64, L)
 	op.rc = make([]int32, n*M)
 	op.rw = make([]float64, n*M)
+	if v.Counts != nil {
+		op.rn = v.Counts[:n]
+	}
 	for j, m := range v.Margins {
 		cls, w := m.Classes[:n], m.Weights[:n]
 		o := int32(op.off[j])
@@ -202,7 +214,7 @@ func newRakeOp(v *VarianceInfo) *rakeOp {
 			op.rc[i*M+j] = o + cls[i]
 			op.rw[i*M+j] = wi
 			if wi != 0 {
-				op.cnt[o+cls[i]]++
+				op.cnt[o+cls[i]] += op.count(i)
 			}
 		}
 	}
@@ -221,7 +233,7 @@ func newRakeOp(v *VarianceInfo) *rakeOp {
 			kb := int32(k[b])
 			for i, x := range wa {
 				if x != 0 && wb[i] != 0 {
-					blk[ca[i]*kb+cb[i]] += x / wb[i]
+					blk[ca[i]*kb+cb[i]] += op.count(i) * x / wb[i]
 				}
 			}
 			blocks[a][b] = blk
@@ -319,6 +331,9 @@ func (op *rakeOp) coefficients(z, s, A []float64, j int) {
 		if zi == 0 {
 			continue
 		}
+		if op.rn != nil {
+			zi *= op.rn[i] // Σ over the entry's rows of z_row/W_row
+		}
 		for q := i * M; q < (i+1)*M; q++ {
 			if w := rw[q]; w != 0 {
 				s[rc[q]] += zi / w
@@ -352,6 +367,12 @@ func (op *rakeOp) coefficients(z, s, A []float64, j int) {
 // at a time. Adjust uses it when the classes are too many for the reduced
 // form.
 func (v *VarianceInfo) adjustRakeSweeps(z []float64) {
+	count := func(i int) float64 {
+		if v.Counts == nil {
+			return 1
+		}
+		return v.Counts[i]
+	}
 	type mc struct {
 		sum []float64
 		cnt []float64
@@ -362,7 +383,7 @@ func (v *VarianceInfo) adjustRakeSweeps(z []float64) {
 		ms[j] = mc{make([]float64, k), make([]float64, k)}
 		for i, c := range m.Classes[:len(m.Weights)] {
 			if m.Weights[i] != 0 {
-				ms[j].cnt[c]++
+				ms[j].cnt[c] += count(i)
 			}
 		}
 	}
@@ -372,7 +393,7 @@ func (v *VarianceInfo) adjustRakeSweeps(z []float64) {
 			clear(s)
 			for i, zi := range z {
 				if m.Weights[i] != 0 {
-					s[m.Classes[i]] += zi / m.Weights[i]
+					s[m.Classes[i]] += count(i) * zi / m.Weights[i]
 				}
 			}
 			for i := range z {

@@ -105,6 +105,10 @@ type VarianceInfo struct {
 	NewWeights []float64 // poststratify
 
 	Margins []RakeMargin // rake
+	// Counts (rake), when set, is the number of rows each entry stands
+	// for, all of weight Weights/Counts: z holds their sums, and the
+	// class means are over the rows (nil: 1).
+	Counts []float64
 
 	P     int       // greg: columns of the model matrix X (see ModelRow)
 	Names []string  // greg: column names

@@ -123,6 +123,10 @@ type RakeSettings struct {
 	// Lean skips the per-class diagnostics, cells and variance record (for
 	// re-raking many replicate weights); Before/After and History remain.
 	Lean bool
+	// Counts, when set, is the number of rows each weight stands for, all
+	// of weight w_i/Counts_i (cells of rows sharing their classes and
+	// weight); only the variance record uses it.
+	Counts []float64
 }
 
 // Rake adjusts the weights to several margins by iterative proportional
@@ -237,6 +241,12 @@ func Rake(w []float64, margins []Margin, set *RakeSettings) ([]float64, *StepRes
 	// Weights right after margin j in the last sweep: undo the factors of
 	// the later margins of that sweep (facs still hold them).
 	vi := &VarianceInfo{Kind: "rake", Margins: make([]RakeMargin, len(margins))}
+	if set != nil && set.Counts != nil {
+		if len(set.Counts) != len(w) {
+			panic("weighting: Rake: Counts and weights lengths differ")
+		}
+		vi.Counts = set.Counts
+	}
 	for j := len(margins) - 1; j >= 0; j-- {
 		wj := make([]float64, len(out))
 		if j == len(margins)-1 {

@@ -39,6 +39,18 @@ type TrimSettings struct {
 // exceed Upper. Proportional returns ErrInfeasible when the total cannot be
 // kept inside the bounds (n·Upper < Σw or n·Lower > Σw).
 func Trim(w []float64, set TrimSettings) ([]float64, *StepResult, error) {
+	return trim(w, nil, set)
+}
+
+// trim is Trim where weight w_i stands for cnt_i rows of that weight (cnt
+// nil: 1); the weights returned are still per row.
+func trim(w, cnt []float64, set TrimSettings) ([]float64, *StepResult, error) {
+	count := func(i int) float64 {
+		if cnt == nil {
+			return 1
+		}
+		return cnt[i]
+	}
 	if err := checkWeights(w); err != nil {
 		return nil, nil, err
 	}
@@ -50,18 +62,18 @@ func Trim(w []float64, set TrimSettings) ([]float64, *StepResult, error) {
 		panic(fmt.Sprintf("weighting: Trim: bounds lower %v, upper %v", set.Lower, set.Upper))
 	}
 	res := &StepResult{Kind: "trim", Before: Describe(w)}
-	info := &TrimInfo{Median: median(w), Upper: up, Lower: lo}
+	info := &TrimInfo{Median: medianCounted(w, cnt), Upper: up, Lower: lo}
 	out := append([]float64(nil), w...)
 	var total float64
-	for _, v := range w {
-		total += v
+	for i, v := range w {
+		total += count(i) * v
 	}
 	trimmed := make([]bool, len(w))
-	for _, v := range w {
+	for i, v := range w {
 		if v != 0 && v > up {
-			info.Excess += v - up
+			info.Excess += count(i) * (v - up)
 		} else if v != 0 && v < lo {
-			info.Excess += v - lo
+			info.Excess += count(i) * (v - lo)
 		}
 	}
 	switch set.Redistribute {
@@ -70,8 +82,8 @@ func Trim(w []float64, set TrimSettings) ([]float64, *StepResult, error) {
 		// pwnew[!outside] <- pwnew[!outside] + sum(pw - pwnew)/sum(!outside)
 		outside := make([]bool, len(w))
 		for {
-			var excess float64
-			inside, nOut := 0, 0
+			var excess, inside float64
+			nOut := 0
 			for i, v := range out {
 				outside[i] = false
 				if v == 0 {
@@ -79,12 +91,12 @@ func Trim(w []float64, set TrimSettings) ([]float64, *StepResult, error) {
 				}
 				if v > up || v < lo {
 					nv := math.Max(lo, math.Min(v, up))
-					excess += v - nv
+					excess += count(i) * (v - nv)
 					out[i] = nv
 					outside[i], trimmed[i] = true, true
 					nOut++
 				} else {
-					inside++
+					inside += count(i)
 				}
 			}
 			if nOut == 0 {
@@ -94,7 +106,7 @@ func Trim(w []float64, set TrimSettings) ([]float64, *StepResult, error) {
 			if inside == 0 {
 				return nil, nil, &StepError{Err: ErrInfeasible, Msg: fmt.Sprintf("every weight is outside the bounds [%v, %v]; widen them", lo, up)}
 			}
-			add := excess / float64(inside)
+			add := excess / inside
 			for i, v := range out {
 				if v != 0 && !outside[i] {
 					out[i] = v + add
@@ -108,7 +120,7 @@ func Trim(w []float64, set TrimSettings) ([]float64, *StepResult, error) {
 			}
 		}
 	default: // Proportional
-		f, err := clampScale(w, lo, up, total)
+		f, err := clampScale(w, cnt, lo, up, total)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -126,9 +138,9 @@ func Trim(w []float64, set TrimSettings) ([]float64, *StepResult, error) {
 			out[i] = nv
 		}
 	}
-	for _, t := range trimmed {
+	for i, t := range trimmed {
 		if t {
-			info.Trimmed++
+			info.Trimmed += int(count(i))
 		}
 	}
 	res.Trim = info
@@ -136,30 +148,35 @@ func Trim(w []float64, set TrimSettings) ([]float64, *StepResult, error) {
 	return out, res, nil
 }
 
-// clampScale finds f with Σ_i clamp(f·w_i, lo, up) = total over the non-zero
-// weights. S(f) is continuous, non-decreasing and linear between the
+// clampScale finds f with Σ_i cnt_i·clamp(f·w_i, lo, up) = total over the
+// non-zero weights (cnt nil: 1). S(f) is continuous, non-decreasing and linear between the
 // breakpoints lo/w_i and up/w_i, so walk the sorted breakpoints and solve
 // the linear piece that crosses total.
-func clampScale(w []float64, lo, up, total float64) (float64, error) {
+func clampScale(w, cnt []float64, lo, up, total float64) (float64, error) {
 	type ev struct {
 		f  float64
-		w  float64
-		up bool // true: unit reaches the upper bound; false: leaves the lower
+		w  float64 // the weight times its count
+		n  float64 // its count
+		up bool    // true: unit reaches the upper bound; false: leaves the lower
 	}
 	var evs []ev
-	n := 0
-	for _, v := range w {
+	n := 0.0
+	for i, v := range w {
 		if v == 0 {
 			continue
 		}
-		n++
-		evs = append(evs, ev{lo / v, v, false})
+		c := 1.0
+		if cnt != nil {
+			c = cnt[i]
+		}
+		n += c
+		evs = append(evs, ev{lo / v, c * v, c, false})
 		if !math.IsInf(up, 1) {
-			evs = append(evs, ev{up / v, v, true})
+			evs = append(evs, ev{up / v, c * v, c, true})
 		}
 	}
-	if float64(n)*up < total*(1-1e-12) || float64(n)*lo > total*(1+1e-12) {
-		return 0, &StepError{Err: ErrInfeasible, Msg: fmt.Sprintf("%d weights summing to %v cannot all lie in [%v, %v] and keep the total; widen the bounds", n, total, lo, up)}
+	if n*up < total*(1-1e-12) || n*lo > total*(1+1e-12) {
+		return 0, &StepError{Err: ErrInfeasible, Msg: fmt.Sprintf("%v weights summing to %v cannot all lie in [%v, %v] and keep the total; widen the bounds", n, total, lo, up)}
 	}
 	sort.Slice(evs, func(a, b int) bool {
 		if evs[a].f != evs[b].f {
@@ -168,23 +185,23 @@ func clampScale(w []float64, lo, up, total float64) (float64, error) {
 		return !evs[a].up && evs[b].up
 	})
 	// at f = 0+: every unit at lo (units with lo = 0 leave at f = 0)
-	nLo, nUp, slope := n, 0, 0.0
+	nLo, nUp, slope := n, 0.0, 0.0
 	for k, e := range evs {
 		// S is linear on [prev, e.f]: S(f) = nLo·lo + nUp·up + slope·f
 		if slope > 0 {
-			if s := float64(nLo)*lo + float64(nUp)*up + slope*e.f; s >= total {
-				return (total - float64(nLo)*lo - float64(nUp)*up) / slope, nil
+			if s := nLo*lo + nUp*up + slope*e.f; s >= total {
+				return (total - nLo*lo - nUp*up) / slope, nil
 			}
 		}
 		if e.up {
-			nUp++
+			nUp += e.n
 			slope -= e.w
 		} else {
-			nLo--
+			nLo -= e.n
 			slope += e.w
 		}
 		if k == len(evs)-1 && slope > 0 {
-			return (total - float64(nLo)*lo - float64(nUp)*up) / slope, nil
+			return (total - nLo*lo - nUp*up) / slope, nil
 		}
 	}
 	// total == n·up (or n·lo): every unit at a bound

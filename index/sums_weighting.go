@@ -1,0 +1,73 @@
+package index
+
+import (
+	"context"
+	"errors"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
+)
+
+// WeightingSumsSupport says whether the indices of the design spec after
+// the weighting steps ws can be computed from per-cell sums of the design
+// weights (nil) or why not. The cells are then keyed by stratum, PSU, fpc,
+// domain and every weighting class and respondent flag (and by the design
+// weight value when a step needs each row's weight: raking, trimming,
+// bounds on the final weights; weighting.CellKeysOf): every step's
+// adjustment factor is then constant within a cell, so the steps run on
+// the cells' totals and the final sums are the cells' design-weighted
+// sums times their factors, in one pass over the ballots. spec must give
+// no weight column (the starting weight is ws.DesignWeight) and use
+// linearization; SumsSupport's limits apply, and a step that needs every
+// row (calibration to numeric variables, per-row bounds, a working-model
+// variance or cluster aggregates) is an error naming it.
+func WeightingSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error {
+	return weightingSumsSupport(spec, ws)
+}
+
+func weightingSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error {
+	if ws == nil {
+		return SumsSupport(spec)
+	}
+	if spec == nil {
+		spec = &sampling.DesignOptions{}
+	}
+	switch {
+	case spec.Weight != "":
+		return errors.New("the design has a weight column: the starting weight is the weighting specification's design weight")
+	case spec.Variance != sampling.Linearization:
+		return errors.New("a replicate variance re-runs the weighting steps on every replicate's weights")
+	}
+	ds := *spec
+	ds.Weight = ws.DesignWeight
+	if ds.Weight == "" {
+		ds.Weight = sumsUnitWeight // every row weighs 1: no weights from the fpc
+	}
+	if err := SumsSupport(&ds); err != nil {
+		return err
+	}
+	_, err := weighting.CellKeysOf(ws)
+	return err
+}
+
+// FromWeightedSums finishes the indices of Compute on the design
+// weighting.NewDesign(ballots, ws, spec) from the sums table of the
+// ballots accumulated with the weighting ws (SumFile with
+// StreamOptions.Weighting): per cell of stratum, PSU, fpc, domain and
+// weighting classes, the sums of Sums.Table weighted by the design
+// weights. The weighting steps run on the cells (weighting.RunCells, which
+// solves each step from the class totals of the cells), each cell's sums
+// are scaled by its factor final/design weight, and the linearized
+// variance takes the influence values' residuals on the calibration from
+// the cells (exact: each cell's rows share their classes). Estimates and
+// SEs equal Compute's on the weighted design up to the order of the
+// additions. Besides FromSums's results it returns the weighting run on
+// the cells (its Final.Sum is the total final weight).
+func FromWeightedSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spec *sampling.DesignOptions, ws *weighting.Spec, opt *Options) (*Result, *sampling.Design, *weighting.Result, error) {
+	if ws == nil {
+		panic("index: FromWeightedSums: nil weighting")
+	}
+	return fromSums(ctx, sums, q, spec, opt, ws)
+}
