@@ -484,7 +484,7 @@ func (s *Sums) addRun(codes [][]int8, w []float64, c, i0, i1 int) {
 // that runs of one code do not chain dependent additions), turned into
 // the sums through the item's value tables.
 func (s *Sums) addRows(codes [][]int8, w []float64, c, i0, i1 int) {
-	K, C := s.ne+s.nc, len(s.combos)
+	C := len(s.combos)
 	s.n[c] += int64(i1 - i0)
 	ws := w
 	if ws != nil {
@@ -497,6 +497,68 @@ func (s *Sums) addRows(codes [][]int8, w []float64, c, i0, i1 int) {
 	} else {
 		s.w[c] += float64(i1 - i0)
 	}
+	if i1-i0 < shortRun {
+		s.addItems(codes, w, c, i0, i1)
+	} else {
+		s.addHist(codes, ws, c, i0, i1)
+	}
+	for m, terms := range s.combos {
+		var cnt int64
+		var sw float64
+		for i := i0; i < i1; i++ {
+			for _, t := range terms {
+				if xt := s.xtab[s.ne+t]; xt[uint8(codes[s.ne+t][i])] != 0 {
+					cnt++
+					if w != nil {
+						sw += w[i]
+					}
+					break
+				}
+			}
+		}
+		if w == nil {
+			sw = float64(cnt)
+		}
+		s.ncomb[c*C+m] += cnt
+		s.wcomb[c*C+m] += sw
+	}
+	s.pairRows(codes, w, c, i0, i1)
+}
+
+// shortRun is the run length below which addRows adds the items row by
+// row: the histograms pay off over longer runs of one cell, rows add
+// faster when the cell changes from row to row (cells keyed by weighting
+// classes too).
+const shortRun = 8
+
+// addItems adds the items of rows [i0, i1), all in cell c, one by one.
+func (s *Sums) addItems(codes [][]int8, w []float64, c, i0, i1 int) {
+	K := s.ne + s.nc
+	y, x, yy, nk := s.y[c*K:(c+1)*K], s.x[c*K:(c+1)*K], s.yy[c*K:(c+1)*K], s.nk[c*K:(c+1)*K]
+	for i := i0; i < i1; i++ {
+		wt := 1.0
+		if w != nil {
+			wt = w[i]
+		}
+		for k := range K {
+			cd := uint8(codes[k][i])
+			if s.xtab[k][cd] == 0 {
+				continue
+			}
+			v := s.ytab[k][cd]
+			y[k] += wt * v
+			x[k] += wt
+			yy[k] += wt * v * v
+			nk[k]++
+		}
+	}
+}
+
+// addHist adds the items of rows [i0, i1), all in cell c (ws their
+// weights, nil: 1), through weighted and unweighted histograms of the
+// codes.
+func (s *Sums) addHist(codes [][]int8, ws []float64, c, i0, i1 int) {
+	K := s.ne + s.nc
 	var hw, hw2 [256]float64
 	var hn, hn2 [256]int64
 	for k := 0; k < K; k++ {
@@ -546,27 +608,6 @@ func (s *Sums) addRows(codes [][]int8, w []float64, c, i0, i1 int) {
 		s.yy[c*K+k] += syy
 		s.nk[c*K+k] += sn
 	}
-	for m, terms := range s.combos {
-		var cnt int64
-		var sw float64
-		for i := i0; i < i1; i++ {
-			for _, t := range terms {
-				if xt := s.xtab[s.ne+t]; xt[uint8(codes[s.ne+t][i])] != 0 {
-					cnt++
-					if w != nil {
-						sw += w[i]
-					}
-					break
-				}
-			}
-		}
-		if w == nil {
-			sw = float64(cnt)
-		}
-		s.ncomb[c*C+m] += cnt
-		s.wcomb[c*C+m] += sw
-	}
-	s.pairRows(codes, w, c, i0, i1)
 }
 
 // code returns the key codes of rec's rows in k's levels (−1: null).

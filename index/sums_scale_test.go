@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 	"os"
 	"strconv"
@@ -23,7 +24,12 @@ import (
 // SIPAS_SCALE_BALLOTS ballots (default 1M; 63 province strata × 20 PSUs,
 // 22 criteria, 7 expectation items) with only the columns sipas index
 // reads, repeated SIPAS_SCALE_COPIES times (default 1) so that 10M or 100M
-// ballots of the same shape cost the memory of one copy to write.
+// ballots of the same shape cost the memory of one copy to write. The file
+// also holds level, gender and age_group; when SIPAS_SCALE_WEIGHTING names
+// a file, a WEIGHTING.json raking the design weights to province, gender ×
+// age_group and level (totals: the file's weighted class totals perturbed
+// as testdata/weighting_index.R does) and trimming at 3.5 × the median is
+// written there, for the streamed weighting benchmark.
 func TestWriteScaleFile(t *testing.T) {
 	path := os.Getenv("SIPAS_SCALE_FILE")
 	if path == "" {
@@ -42,7 +48,7 @@ func TestWriteScaleFile(t *testing.T) {
 	}
 	defer rec.Release()
 	q := DefaultQuestionnaire()
-	cols := append([]string{"province", "stratum", "psu", "fpc", "weight"}, append(q.Columns(), q.ExpectationColumns()...)...)
+	cols := append([]string{"province", "stratum", "psu", "fpc", "weight", "level", "gender", "age_group"}, append(q.Columns(), q.ExpectationColumns()...)...)
 	var fields []arrow.Field
 	var arrs []arrow.Array
 	for _, c := range cols {
@@ -58,6 +64,37 @@ func TestWriteScaleFile(t *testing.T) {
 	}
 	if err := arrowio.Write(path, sel.Schema(), batches); err != nil {
 		t.Fatal(err)
+	}
+	if wpath := os.Getenv("SIPAS_SCALE_WEIGHTING"); wpath != "" {
+		ga := make([]string, rec.NumRows())
+		gc, _ := arrowio.Column(rec, "gender")
+		ac, _ := arrowio.Column(rec, "age_group")
+		g, _, _ := arrowio.Strings(gc)
+		a, _, _ := arrowio.Strings(ac)
+		for i := range ga {
+			ga[i] = g[i] + ":" + a[i]
+		}
+		withGA := withColumns(rec, nil, map[string][]string{"gender_age": ga})
+		defer withGA.Release()
+		wc, _ := arrowio.Column(rec, "weight")
+		w, _, _ := arrowio.Float64s(wc)
+		grand := 0.0
+		for _, v := range w {
+			grand += v
+		}
+		grand *= float64(copies)
+		ts := testTotals(t, withGA, "gender_age", "weight", grand)
+		gaTot := map[string]float64{}
+		for k, v := range ts {
+			gaTot[k] = v
+		}
+		b, _ := json.Marshal(gaTot)
+		spec := `{"design_weight": "weight", "steps": [{"rake": {"margins": [` + marginJSON("province", testTotals(t, rec, "province", "weight", grand)) +
+			`, {"by": ["gender", "age_group"], "totals": ` + string(b) + `}, ` + marginJSON("level", testTotals(t, rec, "level", "weight", grand)) +
+			`]}}, {"trim": {"max": 3.5}}]}`
+		if err := os.WriteFile(wpath, []byte(spec), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

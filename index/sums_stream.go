@@ -105,6 +105,10 @@ func SumFile(ctx context.Context, path string, q *Questionnaire, spec *sampling.
 			keys = append(keys, c)
 		}
 	}
+	if ws := so.Weighting; ws != nil {
+		k, _ := weighting.CellKeysOf(ws)
+		keys = append(keys, k.Columns...)
+	}
 	read := append(append([]arrowio.Option(nil), so.Read...), arrowio.WithColumns(cols...), arrowio.WithDictionary(keys...), arrowio.WithRecycledBuffers())
 	if f, err := arrowio.FormatOf(path); err == nil && f == arrowio.Parquet {
 		return sumParquet(ctx, cancel, path, q, spec, opt, so, read, progress)

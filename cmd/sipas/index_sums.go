@@ -14,6 +14,7 @@ import (
 	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
 )
 
 // sumsFlags are index's flags for the per-(stratum, PSU, domain) sums.
@@ -25,7 +26,7 @@ type sumsFlags struct {
 func addSumsFlags(fs *flag.FlagSet) *sumsFlags {
 	f := &sumsFlags{}
 	fs.StringVar(&f.out, "sums-out", "", "also write the per-(stratum, PSU, domain) sums the indices are finished from (Parquet, IPC or CSV; see docs/sums.md)")
-	fs.StringVar(&f.from, "from-sums", "", "finish the indices from a sums table (written by --sums-out or by the SQL of docs/sums.md) instead of --in; give the same --strata, --psu, --fpc and --by")
+	fs.StringVar(&f.from, "from-sums", "", "finish the indices from a sums table (written by --sums-out or by the SQL of docs/sums.md) instead of --in; give the same --strata, --psu, --fpc, --by and --weighting")
 	fs.StringVar(&f.sql, "sums-sql", "", "print the SQL GROUP BY that computes the sums table from the ballots table TABLE in a database (with the design flags, --by, --score and --questionnaire) and exit")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress report on standard error")
 	return f
@@ -39,8 +40,10 @@ func addSumsFlags(fs *flag.FlagSet) *sumsFlags {
 // read once, and the reader needs its schema first).
 func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sampling.DesignOptions, q *index.Questionnaire, opt *index.Options, format string, notes *runNotes) (done bool, err error) {
 	why := index.SumsSupport(spec)
-	if why == nil && df.wspec != nil {
-		why = fmt.Errorf("the --weighting steps calibrate on the whole file")
+	if df.wspec != nil {
+		// the steps run on the class totals of per-(PSU, domain, class)
+		// cells; a step that needs every row is named in why
+		why = index.WeightingSumsSupport(spec, df.wspec)
 	}
 	if why == nil && opt.CI == sampling.Likelihood {
 		why = fmt.Errorf("the likelihood interval profiles the model on the ballots")
@@ -64,7 +67,7 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 	if sf.out != "" && sameFile(sf.out, path) {
 		return true, usagef("--sums-out %s would overwrite --in", sf.out)
 	}
-	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}}
+	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}, Weighting: df.wspec}
 	finish := func() {}
 	if df.prov != nil {
 		transform, extra, fin, err := df.prov.streamCanonical(e, path, append([]string{df.strata}, df.provUsed...), df.notes)
@@ -92,13 +95,15 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 		return true, badInput(err)
 	}
 	defer tab.Release()
-	return true, finishSums(e, sf, tab, spec, q, opt, format, path, notes)
+	return true, finishSums(e, sf, tab, spec, df.wspec, q, opt, format, path, notes)
 }
 
 // indexFromSums finishes the indices from the sums table of --from-sums.
 func indexFromSums(e *env, sf *sumsFlags, df *designFlags, spec *sampling.DesignOptions, q *index.Questionnaire, opt *index.Options, format string) error {
 	if df.wspec != nil {
-		return usagef("--from-sums and --weighting exclude each other: calibration needs the ballots")
+		if err := index.WeightingSumsSupport(spec, df.wspec); err != nil {
+			return usagef("--from-sums with --weighting: %v", err)
+		}
 	}
 	if spec.Weight != "" {
 		return usagef("--from-sums: drop --weight: the sums are weighted already")
@@ -119,13 +124,22 @@ func indexFromSums(e *env, sf *sumsFlags, df *designFlags, spec *sampling.Design
 		}
 		opt.NoExpectations = opt.NoExpectations || len(q.ExpectationColumns()) == 0
 	}
-	return finishSums(e, &sumsFlags{out: sf.out}, tab, spec, q, opt, format, sf.from, &runNotes{})
+	return finishSums(e, &sumsFlags{out: sf.out}, tab, spec, df.wspec, q, opt, format, sf.from, &runNotes{})
 }
 
-// finishSums computes the indices from tab, writes --sums-out (after the
-// indices succeeded, so bad input leaves no file) and the result.
-func finishSums(e *env, sf *sumsFlags, tab arrow.RecordBatch, spec *sampling.DesignOptions, q *index.Questionnaire, opt *index.Options, format, src string, notes *runNotes) error {
-	res, d, err := index.FromSums(e.ctx, tab, q, spec, opt)
+// finishSums computes the indices from tab (of the design weights of ws,
+// when set), writes --sums-out (after the indices succeeded, so bad input
+// leaves no file) and the result.
+func finishSums(e *env, sf *sumsFlags, tab arrow.RecordBatch, spec *sampling.DesignOptions, ws *weighting.Spec, q *index.Questionnaire, opt *index.Options, format, src string, notes *runNotes) error {
+	var res *index.Result
+	var d *sampling.Design
+	var wres *weighting.Result
+	var err error
+	if ws != nil {
+		res, d, wres, err = index.FromWeightedSums(e.ctx, tab, q, spec, ws, opt)
+	} else {
+		res, d, err = index.FromSums(e.ctx, tab, q, spec, opt)
+	}
 	if err != nil {
 		return badInput(fmt.Errorf("%s: %w", displayName(src), designHint(err)))
 	}
@@ -149,6 +163,9 @@ func finishSums(e *env, sf *sumsFlags, tab arrow.RecordBatch, spec *sampling.Des
 			s += x
 		}
 		dj.WeightsSum = jsonNum(s)
+	}
+	if wres != nil {
+		dj.WeightsSum = jsonNum(wres.Final.Sum) // the final weights
 	}
 	notes.undefinedWarnings(e.stderr, res.Rows)
 	return writeIndexDesign(e.stdout, format, dj, res, opt.By, notes)

@@ -235,7 +235,11 @@ func TestWeightingFlagErrors(t *testing.T) {
 // and logit calibration of the synthetic survey, equal R's svyratio and
 // svycontrast on the calibrated design (testdata/weighting/index_weighting.csv,
 // testdata/weighting_index.R) at 1e-7.
-func TestIndexWeightingMatchesR(t *testing.T) {
+func TestIndexWeightingMatchesR(t *testing.T) { indexWeightingMatchesR(t) }
+
+// indexWeightingMatchesR is TestIndexWeightingMatchesR with extra index
+// arguments.
+func indexWeightingMatchesR(t *testing.T, extra ...string) {
 	golden := wfGolden(t, "index_weighting.csv", 5)
 	in := filepath.Join("..", "..", "testdata", "index", "sipas_small.csv")
 	checked := 0
@@ -246,6 +250,7 @@ func TestIndexWeightingMatchesR(t *testing.T) {
 			if by != "" {
 				args = append(args, "--by", by)
 			}
+			args = append(args, extra...)
 			for _, r := range wfIndex(t, args...) {
 				dom := r.Domain["level"]
 				if by == "" && dom != "" {

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// sipas index --weighting streamed (--sums-out forces the streamed path on
+// a small file): the steps run on the per-(stratum, PSU, domain, class)
+// sums of the design weights, and the indices and their
+// calibration-aware SEs equal R's (testdata/weighting/index_weighting.csv,
+// testdata/weighting_index.R) at 1e-7, as the in-memory path.
+func TestIndexWeightingStreamedMatchesR(t *testing.T) {
+	indexWeightingMatchesR(t, "--sums-out", filepath.Join(t.TempDir(), "sums.parquet"))
+}
+
+// TestIndexWeightingStreamed: for post-stratification, raking and linear
+// and logit calibration (the R-golden specifications), the streamed run
+// equals the in-memory one at 1e-12 (estimates, SEs, n), --from-sums with
+// --weighting on its sums table prints the same output, and a step that
+// needs every row is refused with --sums-out, naming the step.
+func TestIndexWeightingStreamed(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join("..", "..", "testdata", "index", "sipas_small.csv")
+	design := []string{"--strata", "stratum", "--psu", "psu", "--fpc", "fpc", "--nest", "--by", "level"}
+	for _, cs := range []string{"ps", "rake", "cal_linear", "cal_logit"} {
+		spec := filepath.Join(wtGoldenDir, "sipas_"+cs+".json")
+		args := append([]string{"--in", in, "--weighting", spec}, design...)
+		mem := wfIndex(t, args...)
+		sums := filepath.Join(dir, cs+".parquet")
+		code, out1, errs := vtRun(t, "", append([]string{"index", "--sums-out", sums}, args...)...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", cs, code, errs)
+		}
+		str := wfIndex(t, append([]string{"--sums-out", filepath.Join(dir, cs+"2.parquet")}, args...)...)
+		if len(mem) != len(str) || len(mem) == 0 {
+			t.Fatalf("%s: %d rows in memory, %d streamed", cs, len(mem), len(str))
+		}
+		for i, m := range mem {
+			s := str[i]
+			if m.Kind != s.Kind || m.ID != s.ID || m.N != s.N || m.Domain["level"] != s.Domain["level"] {
+				t.Errorf("%s row %d: %+v in memory, %+v streamed", cs, i, m, s)
+				continue
+			}
+			for _, p := range [][2]*float64{{m.Estimate, s.Estimate}, {m.SE, s.SE}} {
+				if math.Abs(*p[0]-*p[1]) > 1e-12*math.Abs(*p[0]) {
+					t.Errorf("%s %s %s %v: %.17g in memory, %.17g streamed", cs, m.Kind, m.ID, m.Domain, *p[0], *p[1])
+				}
+			}
+		}
+		code, out2, errs := vtRun(t, "", append([]string{"index", "--from-sums", sums, "--weighting", spec}, design...)...)
+		if code != 0 || out1 != out2 {
+			t.Errorf("%s: --from-sums --weighting: exit %d %s\n%.400s\nstreamed\n%.400s", cs, code, errs, out2, out1)
+		}
+	}
+	numeric := writeFile(t, dir, "num.json", `{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"fpc": 5000000}}}]}`)
+	sums := filepath.Join(dir, "num.parquet")
+	code, _, errs := vtRun(t, "", append([]string{"index", "--in", in, "--weighting", numeric, "--sums-out", sums}, design...)...)
+	if code != 2 || !strings.Contains(errs, "steps[0].calibrate") || !strings.Contains(errs, "numeric calibration variables") {
+		t.Errorf("numeric calibration with --sums-out: exit %d, %q; want 2 naming steps[0].calibrate", code, errs)
+	}
+	if _, err := os.Stat(sums); err == nil {
+		t.Error("a refused --sums-out left a file")
+	}
+}
