@@ -234,7 +234,9 @@ func newSums(q *Questionnaire, spec *sampling.DesignOptions, opt *Options, schem
 				return nil, err
 			}
 		}
-		if keys.DesignWeight {
+		// a replicate variance takes the rank of the ballots' replicate
+		// weights: cells of one design weight give it (fromSums)
+		if keys.DesignWeight || spec.Variance != sampling.Linearization {
 			if err := add(ws.DesignWeight, "design weight", true); err != nil {
 				return nil, err
 			}
@@ -1088,6 +1090,7 @@ func fromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 		return nil, nil, nil, err
 	}
 	var wres *weighting.Result
+	var reps *weighting.Replicates
 	if ws != nil {
 		// the sums are of the design weights: every cell's rows share the
 		// weighting's classes, so the steps run on the cells and each cell's
@@ -1119,7 +1122,11 @@ func fromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 				}
 			}
 		}
-		ds.AdjustInfluence = wres.AdjustInfluence
+		if ds.Variance == sampling.Linearization {
+			ds.AdjustInfluence = wres.AdjustInfluence
+		} else if reps, err = cellReplicates(ctx, sums, spec, ws, w0, cnt); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	// the cells as rows of a design weighted 1
 	ones := make([]float64, n)
@@ -1129,13 +1136,56 @@ func fromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 			ones[i] = 0 // nonrespondents: in no domain's PSU count, as the rows
 		}
 	}
+	fields := append([]arrow.Field(nil), sums.Schema().Fields()...)
+	acols := append([]arrow.Array(nil), sums.Columns()...)
+	rnum, rden := num, den
+	if reps != nil {
+		// Cell c stands for cnt_c ballots of one final weight w_c =
+		// W_c/cnt_c (the cells are keyed by the design weight) and
+		// replicate weights w_rc = W_rc/cnt_c. It becomes a row of weight
+		// W_c/√cnt_c, replicate weights W_rc/√cnt_c and sums divided by
+		// that weight: the estimates and replicate estimates are the
+		// rows', and so is the Gram matrix Σ_c cnt_c w_rc w_sc of the
+		// replicate weights, whose rank gives the degrees of freedom.
+		rnum, rden = make([][]float64, K), make([][]float64, K)
+		for k := range num {
+			rnum[k], rden[k] = make([]float64, n), make([]float64, n)
+			for c := range num[k] {
+				if m := wres.Weights[c] / math.Sqrt(float64(rows[c])); m != 0 {
+					rnum[k][c], rden[k][c] = num[k][c]/m, den[k][c]/m
+				}
+			}
+		}
+		for c, f := range wres.Weights {
+			ones[c] = f / math.Sqrt(float64(rows[c]))
+		}
+		for r, rw := range reps.Weights {
+			v := make([]float64, n)
+			for c, x := range rw {
+				if wres.Weights[c] != 0 {
+					v[c] = x / math.Sqrt(float64(rows[c]))
+				}
+			}
+			b := array.NewFloat64Builder(memory.DefaultAllocator)
+			b.AppendValues(v, nil)
+			a := b.NewArray()
+			b.Release()
+			defer a.Release()
+			fields = append(fields, arrow.Field{Name: cellRepPrefix + strconv.Itoa(r+1), Type: arrow.PrimitiveTypes.Float64})
+			acols = append(acols, a)
+		}
+		ds.FPC = "" // in the replicate scales
+		ds.Variance = sampling.SuppliedReplicates
+		ds.RepWeightsPrefix, ds.RepType = cellRepPrefix, "other"
+		ds.RepScale, ds.RepRScales = reps.Scale, reps.RScales
+	}
 	wcol := array.NewFloat64Builder(memory.DefaultAllocator)
 	wcol.AppendValues(ones, nil)
 	wa := wcol.NewArray()
 	wcol.Release()
 	defer wa.Release()
-	fields := append(append([]arrow.Field(nil), sums.Schema().Fields()...), arrow.Field{Name: sumsUnitWeight, Type: arrow.PrimitiveTypes.Float64})
-	acols := append(append([]arrow.Array(nil), sums.Columns()...), wa)
+	fields = append(fields, arrow.Field{Name: sumsUnitWeight, Type: arrow.PrimitiveTypes.Float64})
+	acols = append(acols, wa)
 	prec := array.NewRecordBatch(arrow.NewSchema(fields, nil), acols, int64(n))
 	defer prec.Release()
 	d, err := sampling.NewDesign(prec, &ds)
@@ -1148,7 +1198,7 @@ func fromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 		combos[m] = make([]float64, K)
 		copy(combos[m][ne:], a)
 	}
-	ratios := &sampling.Ratios{Num: num, Den: den, Valid: valid, Combos: combos}
+	ratios := &sampling.Ratios{Num: rnum, Den: rden, Valid: valid, Combos: combos}
 	var dom *sampling.Domains
 	G := 1
 	if len(opt.By) > 0 {
@@ -1174,8 +1224,8 @@ func fromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 	N := make([]int, G*J)
 	// the design effect's n counts the ballots of non-zero weight, as the
 	// engine: only the weighting can give a cell weight 0 (nonrespondents)
-	Nobs := N
-	if wres != nil {
+	Nobs, sep := N, wres != nil && reps == nil
+	if sep {
 		Nobs = make([]int, G*J)
 	}
 	for i := 0; i < n; i++ {
@@ -1193,12 +1243,15 @@ func fromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 				X[g*K+k] += den[k][i]
 				Q[g*K+k] += qq[k][i]
 				N[g*J+k] += int(nk[k][i])
-				if wres != nil && wres.Weights[i] != 0 {
+				if sep && wres.Weights[i] != 0 {
 					Nobs[g*J+k] += int(nk[k][i])
 				}
 			}
 			for m := range cnames {
 				N[g*J+K+m] += int(ncomb[m][i])
+				if sep && wres.Weights[i] != 0 {
+					Nobs[g*J+K+m] += int(ncomb[m][i])
+				}
 				WC[g*C+m] += wcomb[m][i]
 			}
 			for p := range pairs {
@@ -1219,7 +1272,7 @@ func fromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 			if j >= K {
 				m := j - K
 				s1, s2 := compositeDeffSums(combos[m], pairs, ne, Y[g*K:g*K+K], X[g*K:g*K+K], Q[g*K:g*K+K], PM[g*4*P:(g+1)*4*P])
-				r.Deff[at], r.DeffWOR[at] = sampling.DesignEffects(r.Var[at], N[at], WC[g*C+m], s1, s2)
+				r.Deff[at], r.DeffWOR[at] = sampling.DesignEffects(r.Var[at], Nobs[at], WC[g*C+m], s1, s2)
 				continue
 			}
 			x, y, rr := X[g*K+j], Y[g*K+j], r.Est[at]

@@ -5,6 +5,8 @@ import (
 	"errors"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sipas-go/sipas/sampling"
 	"github.com/sipas-go/sipas/weighting"
@@ -37,8 +39,6 @@ func weightingSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) erro
 	switch {
 	case spec.Weight != "":
 		return errors.New("the design has a weight column: the starting weight is the weighting specification's design weight")
-	case spec.Variance != sampling.Linearization:
-		return errors.New("a replicate variance re-runs the weighting steps on every replicate's weights")
 	}
 	ds := *spec
 	ds.Weight = ws.DesignWeight
@@ -61,7 +61,9 @@ func weightingSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) erro
 // solves each step from the class totals of the cells), each cell's sums
 // are scaled by its factor final/design weight, and the linearized
 // variance takes the influence values' residuals on the calibration from
-// the cells (exact: each cell's rows share their classes). Estimates and
+// the cells (exact: each cell's rows share their classes); a replicate
+// variance re-runs the steps on every replicate's cell totals, as
+// weighting.NewDesign does on the rows. Estimates and
 // SEs equal Compute's on the weighted design up to the order of the
 // additions. Besides FromSums's results it returns the weighting run on
 // the cells (its Final.Sum is the total final weight).
@@ -70,4 +72,35 @@ func FromWeightedSums(ctx context.Context, sums arrow.RecordBatch, q *Questionna
 		panic("index: FromWeightedSums: nil weighting")
 	}
 	return fromSums(ctx, sums, q, spec, opt, ws)
+}
+
+// Names of the columns cellReplicates and fromSums add to a sums table.
+const (
+	cellDesignWeight = "\x00sipas_cell_design_weight"
+	cellRepPrefix    = "\x00sipas_cell_repw_"
+)
+
+// cellReplicates re-runs the steps of ws on every replicate of spec's
+// replicate design over the cells of sums, weighted by their design weight
+// totals w0 (R as.svrepdesign before the weighting, as weighting.NewDesign).
+func cellReplicates(ctx context.Context, sums arrow.RecordBatch, spec *sampling.DesignOptions, ws *weighting.Spec, w0, cnt []float64) (*weighting.Replicates, error) {
+	plan, err := weighting.CompileCells(ws, sums, cnt)
+	if err != nil {
+		return nil, err
+	}
+	b := array.NewFloat64Builder(memory.DefaultAllocator)
+	b.AppendValues(w0, nil)
+	a := b.NewArray()
+	b.Release()
+	defer a.Release()
+	fields := append(append([]arrow.Field(nil), sums.Schema().Fields()...), arrow.Field{Name: cellDesignWeight, Type: arrow.PrimitiveTypes.Float64})
+	rec := array.NewRecordBatch(arrow.NewSchema(fields, nil), append(append([]arrow.Array(nil), sums.Columns()...), a), sums.NumRows())
+	defer rec.Release()
+	ds := *spec
+	ds.Weight = cellDesignWeight
+	d0, err := sampling.NewDesign(rec, &ds)
+	if err != nil {
+		return nil, err
+	}
+	return plan.Replicate(ctx, d0)
 }

@@ -154,7 +154,10 @@ func weightedInMemory(t *testing.T, rec arrow.RecordBatch, spec *sampling.Design
 // rows at 1e-12: estimates, linearized SEs with the calibration residuals,
 // intervals, design effects of the criteria, nationally and by domains.
 // The "w" variants give each ballot its own design weight within a PSU
-// (the cells are then keyed by it where a step needs it).
+// (the cells are then keyed by it where a step needs it). Replicate
+// variances (JKn, the bootstrap) re-run the steps on every replicate's
+// cells, as weighting.NewDesign on the rows; their degrees of freedom (the
+// rank of the replicate weights) agree too.
 func TestWeightedSumsEqualCompute(t *testing.T) {
 	base := loadFixture(t)
 	defer base.Release()
@@ -190,36 +193,57 @@ func TestWeightedSumsEqualCompute(t *testing.T) {
 		"w_rake_trim": `{"design_weight": "weight2", "steps": [{"rake": {"margins": [` + level + `, ` + gender + `, ` + region + `]}},
 			{"trim": {"max": 2.2, "min": 0.4}}]}`,
 		"w_nonresponse_rake_equal": `{"design_weight": "weight2", "steps": [{"nonresponse": {"classes": ["level"], "responded": "responded"}},
-			{"rake": {"margins": [` + gender + `, ` + region + `]}}, {"trim": {"max": 2, "redistribute": "equal", "strict": true}}]}`,
+			{"rake": {"margins": [` + gender + `, ` + region + `]}}, {"trim": {"max": 2.5, "redistribute": "equal", "strict": true}}]}`,
 		"w_cal_raking_const": `{"design_weight": "weight2", "steps": [{"calibrate": {"method": "raking", "bounds": [300, 90000], "bounds_const": true,
 			"margins": [` + gender + `, ` + level + `]}}]}`,
 		"w_cal_linear_trim": `{"design_weight": "weight2", "steps": [{"calibrate": {"method": "linear", "margins": [` + region + `, ` + level + `], "trim": [0.9, 1.1]}}]}`,
 	}
-	design := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc"}
+	designs := map[string]*sampling.DesignOptions{
+		"linearization": {Strata: "stratum", PSU: "psu", FPC: "fpc"},
+		"jkn":           {Strata: "stratum", PSU: "psu", FPC: "fpc", Variance: sampling.JKn},
+		"bootstrap":     {Strata: "stratum", PSU: "psu", Variance: sampling.Bootstrap, Replicates: 20, Seed: 3},
+	}
+	replicated := map[string]map[string]bool{
+		"jkn":       {"ps": true, "w_rake_trim": true},
+		"bootstrap": {"rake": true, "nonresponse_ps": true, "w_rake_trim": true, "cal_logit": true},
+	}
 	for name, js := range specs {
 		ws, err := weighting.ParseSpecBytes([]byte(js))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		for _, opt := range []*Options{
-			{VsNation: false},
-			{By: []string{"level"}, VsNation: true},
-			{By: []string{"province"}, Score: ScoreMean, NoExpectations: true},
-		} {
-			where := fmt.Sprintf("%s by %v", name, opt.By)
-			want, wsum := weightedInMemory(t, rec, design, ws, opt)
-			got, wres, _ := weightedStreamed(t, rec, design, ws, opt, 333)
-			sameRows(t, where, want, got, 1e-12)
-			if math.Abs(wres.Final.Sum-wsum) > 1e-12*wsum {
-				t.Errorf("%s: final weights sum to %.17g from the cells, %.17g from the rows", where, wres.Final.Sum, wsum)
+		for dname, design := range designs {
+			opts := []*Options{
+				{VsNation: false},
+				{By: []string{"level"}, VsNation: true},
+				{By: []string{"province"}, Score: ScoreMean, NoExpectations: true},
+			}
+			if dname != "linearization" {
+				// every step re-run on every replicate: a few specifications
+				// (the bootstrap's replicates make linear calibration's
+				// weights negative); Wald intervals: see
+				// TestFromSumsEqualsCompute
+				if !replicated[dname][name] {
+					continue
+				}
+				opts = []*Options{{By: []string{"level"}, VsNation: true, CI: sampling.Wald}}
+			}
+			for _, opt := range opts {
+				where := fmt.Sprintf("%s %s by %v", name, dname, opt.By)
+				want, wsum := weightedInMemory(t, rec, design, ws, opt)
+				got, wres, _ := weightedStreamed(t, rec, design, ws, opt, 333)
+				sameRows(t, where, want, got, 1e-12)
+				if math.Abs(wres.Final.Sum-wsum) > 1e-12*wsum {
+					t.Errorf("%s: final weights sum to %.17g from the cells, %.17g from the rows", where, wres.Final.Sum, wsum)
+				}
 			}
 		}
 	}
 }
 
 // TestWeightedSumsFallBack: a calibration to a numeric variable needs
-// every row; WeightingSumsSupport says so naming the step, and so does a
-// replicate variance or a design weight column.
+// every row; WeightingSumsSupport says so naming the step, and so do
+// replicate weight columns or a design weight column.
 func TestWeightedSumsFallBack(t *testing.T) {
 	ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [{"poststratify": {"by": ["level"], "totals": {"a": 1}}},
 		{"calibrate": {"numeric": {"age": 100}}}]}`))
@@ -234,8 +258,11 @@ func TestWeightedSumsFallBack(t *testing.T) {
 	if err := WeightingSumsSupport(&sampling.DesignOptions{PSU: "psu"}, ok); err != nil {
 		t.Errorf("post-stratification: %v", err)
 	}
-	if err := WeightingSumsSupport(&sampling.DesignOptions{PSU: "psu", Variance: sampling.JK1}, ok); err == nil {
-		t.Error("a replicate variance was accepted")
+	if err := WeightingSumsSupport(&sampling.DesignOptions{PSU: "psu", Variance: sampling.JK1}, ok); err != nil {
+		t.Errorf("JK1: %v", err)
+	}
+	if err := WeightingSumsSupport(&sampling.DesignOptions{PSU: "psu", RepWeightsPrefix: "repw"}, ok); err == nil {
+		t.Error("replicate weight columns were accepted")
 	}
 	if err := WeightingSumsSupport(&sampling.DesignOptions{PSU: "psu", Weight: "weight"}, ok); err == nil {
 		t.Error("a design weight column was accepted")

@@ -115,12 +115,28 @@ func CellKeysOf(spec *Spec) (*CellKeys, error) {
 // Before, After) count cells, not rows. Errors are those of Apply, and an
 // error wrapping ErrRowLevel for a spec that CellKeysOf refuses.
 func RunCells(spec *Spec, cells arrow.RecordBatch, weights, counts []float64) (*Result, error) {
+	if n := int(cells.NumRows()); len(weights) != n {
+		panic(fmt.Sprintf("weighting: RunCells: %d cells, %d weights", n, len(weights)))
+	}
+	plan, err := CompileCells(spec, cells, counts)
+	if err != nil {
+		return nil, err
+	}
+	return plan.apply(spec, cells, weights)
+}
+
+// CompileCells is Compile for cells (see RunCells): row c of cells stands
+// for counts[c] rows, and Plan.Run and Plan.Replicate run on the cells'
+// weight totals (Plan.Replicate on a replicate design over the cells,
+// weighted by their design weight totals, whose replicate factors are
+// constant within each cell, as for a design by PSU).
+func CompileCells(spec *Spec, cells arrow.RecordBatch, counts []float64) (*Plan, error) {
 	if _, err := CellKeysOf(spec); err != nil {
 		return nil, err
 	}
 	n := int(cells.NumRows())
-	if len(weights) != n || len(counts) != n {
-		panic(fmt.Sprintf("weighting: RunCells: %d cells, %d weights, %d counts", n, len(weights), len(counts)))
+	if len(counts) != n {
+		panic(fmt.Sprintf("weighting: CompileCells: %d cells, %d counts", n, len(counts)))
 	}
 	for c, v := range counts {
 		if !(v >= 1) || v != math.Trunc(v) {
@@ -132,7 +148,7 @@ func RunCells(spec *Spec, cells arrow.RecordBatch, weights, counts []float64) (*
 		return nil, err
 	}
 	plan.counts = counts
-	return plan.apply(spec, cells, weights)
+	return plan, nil
 }
 
 // rowWeights returns the weight of one row of every cell, w[c]/cnt[c].
