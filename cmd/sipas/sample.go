@@ -79,6 +79,9 @@ func runSample(e *env, c *command, args []string) error {
 		if err != nil {
 			return smpError(*framePath, err)
 		}
+		for _, w := range p.Warnings {
+			fmt.Fprintf(e.stderr, "sipas sample: warning: %s\n", w)
+		}
 		if *format == "json" {
 			return smpPlanJSON(e.stdout, p)
 		}
@@ -198,6 +201,9 @@ func smpPlanTable(w io.Writer, p *selection.SamplePlan) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	for _, n := range p.Warnings {
+		fmt.Fprintln(w, "\nWarning:", n)
+	}
 	for _, n := range p.Notes {
 		fmt.Fprintln(w, "\nNote:", n)
 	}
@@ -223,7 +229,11 @@ func smpPlanJSON(w io.Writer, p *selection.SamplePlan) error {
 		DomainBy     []string `json:"domain_by"`
 		Rows         []row    `json:"rows"`
 		Notes        []string `json:"notes"`
-	}{P: p.P, Level: p.Level, ResponseRate: p.ResponseRate, DomainBy: p.DomainBy, Notes: p.Notes}
+		Warnings     []string `json:"warnings"`
+	}{P: p.P, Level: p.Level, ResponseRate: p.ResponseRate, DomainBy: p.DomainBy, Notes: p.Notes, Warnings: p.Warnings}
+	if out.Warnings == nil {
+		out.Warnings = []string{}
+	}
 	for _, r := range p.Rows {
 		out.Rows = append(out.Rows, row{r.Level, r.Key, r.N, r.Issued, r.MinRows, jsonNum(r.Expected), jsonNum(r.Deff), jsonNum(r.MOE), jsonNum(r.Cost)})
 	}

@@ -190,3 +190,39 @@ func TestSampleRegister30M(t *testing.T) {
 	}
 	t.Log(stderr)
 }
+
+// TestSamplePlanWarnings: a design effect below 1 is planned with 1 and
+// said in the plan (table and JSON "warnings") and on stderr (it was used
+// as given, without a word); "response_rate": 0 exits 2 naming the field
+// (it was read as 1).
+func TestSamplePlanWarnings(t *testing.T) {
+	dir := t.TempDir()
+	frame := smpFrame(t, dir, func(d string) string { return fmt.Sprint(strings.HasSuffix(d, "-d0")) })
+	design := smpDesign(t, dir, strings.Replace(smpDesignJSON, `"plan": {"deff": 1.5}`, `"plan": {"deff": 1.5, "deff_by": {"Huế": 0.25}}`, 1))
+	code, stdout, stderr := vtRun(t, "", "sample", "--frame", frame, "--design", design, "--plan", "--format", "json")
+	want := `design effect 0.25 (plan.deff_by[\"Huế\"]) is below 1; planned with 1`
+	if code != 0 || !strings.Contains(stdout, `"warnings": [`) || !strings.Contains(stdout, want) {
+		t.Errorf("--plan --format json: exit %d, want a warning %q in the JSON\n%s", code, want, stdout)
+	}
+	if want := `sipas sample: warning: design effect 0.25 (plan.deff_by["Huế"]) is below 1`; !strings.Contains(stderr, want) {
+		t.Errorf("stderr %q, want %q", stderr, want)
+	}
+	if strings.Contains(stdout, `"deff": 0.25`) {
+		t.Errorf("plan used deff 0.25:\n%s", stdout)
+	}
+	code, stdout, _ = vtRun(t, "", "sample", "--frame", frame, "--design", design, "--plan")
+	if code != 0 || !strings.Contains(stdout, "Warning: design effect 0.25") {
+		t.Errorf("--plan: exit %d, no warning in the table\n%s", code, stdout)
+	}
+
+	zero := writeFile(t, dir, "zero.json", strings.Replace(smpDesignJSON, `"response_rate": 0.8`, `"response_rate": 0`, 1))
+	for _, args := range [][]string{{"--plan"}, {"--out", filepath.Join(dir, "s.csv")}} {
+		code, _, stderr = vtRun(t, "", append([]string{"sample", "--frame", frame, "--design", zero}, args...)...)
+		if code != 2 || !strings.Contains(stderr, "response_rate") || !strings.Contains(stderr, "zero.json") {
+			t.Errorf("response_rate 0 %v: exit %d, stderr %q; want 2 naming the file and field", args, code, stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "s.csv")); err == nil {
+		t.Error("response_rate 0 wrote a sample")
+	}
+}

@@ -109,6 +109,9 @@ func run(w io.Writer, ballots arrow.RecordBatch, frame selection.SampleFrame, de
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	for _, n := range plan.Warnings {
+		fmt.Fprintln(w, "warning:", n)
+	}
 	for _, n := range plan.Notes {
 		fmt.Fprintln(w, "note:", n)
 	}

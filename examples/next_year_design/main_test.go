@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,8 +45,25 @@ func TestRun(t *testing.T) {
 	if !strings.Contains(out, "Yamane") {
 		t.Errorf("no note on Yamane's margin:\n%s", out)
 	}
-	// Every province has this year's design effect, not the default 1.
-	if n := strings.Count(out, " 1.00  "); n > 1 {
-		t.Errorf("%d rows with design effect 1.00:\n%s", n, out)
+	// Every province has this year's design effect, not the default 1,
+	// unless that was below 1: then it is planned with 1 and a warning
+	// names the province (Yên Bái's 2021 design effect is 0.0055, from
+	// few PSUs).
+	warned := strings.Count(out, "warning: design effect")
+	if n := strings.Count(out, " 1.00  "); n > 1+warned {
+		t.Errorf("%d rows with design effect 1.00, %d warned:\n%s", n, warned, out)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 || !strings.Contains(line, " 1.00  ") || f[0] == "all" {
+			continue
+		}
+		prov := strings.Join(f[:len(f)-5], " ")
+		if !strings.Contains(out, fmt.Sprintf("plan.deff_by[%q]) is below 1; planned with 1", prov)) {
+			t.Errorf("%s planned at deff 1.00 without a warning", prov)
+		}
+	}
+	if !strings.Contains(out, `warning: design effect 0.00546 (plan.deff_by["Yên Bái"]) is below 1; planned with 1 in stratum "Yên Bái"`) {
+		t.Errorf("no warning on Yên Bái's design effect 0.0055:\n%s", out)
 	}
 }

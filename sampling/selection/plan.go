@@ -47,6 +47,9 @@ type SamplePlan struct {
 	Rows         []PlanRow
 	// Notes are caveats for the reader (e.g. what Yamane's e means).
 	Notes []string
+	// Warnings name assumptions the plan did not take as given: a design
+	// effect below 1, planned with 1 instead (see Plan).
+	Warnings []string
 }
 
 // Plan computes the allocation of d on frame without selecting anything and
@@ -68,6 +71,14 @@ type SamplePlan struct {
 // for its domain key, then for its stratum key; the plan.deff_column value;
 // plan.deff; size.moe.deff; 1. A Yamane design at e = 0.05 with deff 1.5
 // thus shows a margin of about 0.05·√1.5 ≈ 0.061, not 0.05.
+//
+// A design effect below 1 is planned with 1, and a warning names where it
+// came from and its value: a cluster sample's design effect within a
+// stratum is 1 + (m − 1)ρ (Kish 1965, §5.4), at least 1 whenever
+// respondents of one PSU are alike (ρ ≥ 0); last year's domain estimates
+// below 1 come from a variance estimated on few PSUs or from
+// stratification gains the stratified formula above already counts, and
+// planning with them would issue too few ballots.
 //
 // Domains are those of size.by, or else the first stratum column.
 //
@@ -115,11 +126,21 @@ func Plan(ctx context.Context, frame SampleFrame, d *SampleDesign) (*SamplePlan,
 	pq := p.P * (1 - p.P)
 	type acc struct{ v, v1, cost float64 }
 	vh := make([]acc, len(t.strata))
+	low := map[string][]string{} // source of a design effect below 1 -> strata
+	var lowOrder []string
 	for h := range t.strata {
 		N := t.rows[t.strata[h]]
-		deff, err := planDeff(t, d, h, domOf[h])
+		deff, src, err := planDeff(t, d, h, domOf[h])
 		if err != nil {
 			return nil, err
+		}
+		if deff < 1 {
+			key := fmt.Sprintf("%.3g (%s)", deff, src)
+			if _, ok := low[key]; !ok {
+				lowOrder = append(lowOrder, key)
+			}
+			low[key] = append(low[key], t.stratumID[h])
+			deff = 1
 		}
 		c := float64(nh[h]) * p.ResponseRate
 		row := PlanRow{Level: "stratum", Key: t.stratumID[h], N: N, Issued: nh[h], Expected: c, Deff: deff, Cost: math.NaN(), MinRows: minRows[h]}
@@ -182,31 +203,55 @@ func Plan(ctx context.Context, frame SampleFrame, d *SampleDesign) (*SamplePlan,
 		}
 		p.Notes = append(p.Notes, fmt.Sprintf("In %d strata the units the stages draw may hold fewer rows than the ballots to issue: %s%s. A draw that falls short takes every row of its units and the sample says so; raise the stages' n to make the counts certain.", len(risk), strings.Join(ex, ", "), more))
 	}
+	for _, key := range lowOrder {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("design effect %s is below 1; planned with 1 in %s", key, listStrata(low[key])))
+	}
+	if len(lowOrder) > 0 {
+		p.Notes = append(p.Notes, "A design effect below 1 is planned with 1: a cluster sample's design effect within a stratum is 1 + (m − 1)ρ, at least 1 when the respondents of a unit are alike, and last year's estimates below 1 usually come from a variance estimated on few PSUs; planning with them would issue too few ballots.")
+	}
 	if rate := p.ResponseRate; rate < 1 {
 		p.Notes = append(p.Notes, fmt.Sprintf("Issued counts are the completed ballots wanted divided by the response rate %g; margins use the completes expected.", rate))
 	}
 	return p, nil
 }
 
-func planDeff(t *selTree, d *SampleDesign, h int, domain string) (float64, error) {
+// planDeff returns the design effect assumed for stratum h and where it
+// comes from (a DESIGN.json field, with the domain or stratum key).
+func planDeff(t *selTree, d *SampleDesign, h int, domain string) (float64, string, error) {
 	if v, ok := d.Plan.DeffBy[domain]; ok {
-		return v, nil
+		return v, fmt.Sprintf("plan.deff_by[%q]", domain), nil
 	}
 	if v, ok := d.Plan.DeffBy[t.stratumID[h]]; ok {
-		return v, nil
+		return v, fmt.Sprintf("plan.deff_by[%q]", t.stratumID[h]), nil
 	}
 	if c := d.Plan.DeffColumn; c != "" {
 		v := t.constOf(c, h)
 		if !(v > 0) {
-			return 0, &SampleFrameError{Stratum: t.stratumID[h], Column: c, Err: fmt.Errorf("design effect is %v; give a positive number on the stratum's rows", selShow(v, !math.IsNaN(v)))}
+			return 0, "", &SampleFrameError{Stratum: t.stratumID[h], Column: c, Err: fmt.Errorf("design effect is %v; give a positive number on the stratum's rows", selShow(v, !math.IsNaN(v)))}
 		}
-		return v, nil
+		return v, fmt.Sprintf("in column %q", c), nil
 	}
 	if d.Plan.Deff > 0 {
-		return d.Plan.Deff, nil
+		return d.Plan.Deff, "plan.deff", nil
 	}
 	if m := d.Size.MOE; m != nil && m.Deff > 0 {
-		return m.Deff, nil
+		return m.Deff, "size.moe.deff", nil
 	}
-	return 1, nil
+	return 1, "", nil
+}
+
+// listStrata names at most five strata and counts the rest.
+func listStrata(s []string) string {
+	q := make([]string, 0, 5)
+	for _, v := range s[:min(len(s), 5)] {
+		q = append(q, fmt.Sprintf("%q", v))
+	}
+	out := "stratum " + q[0]
+	if len(s) > 1 {
+		out = "strata " + strings.Join(q, ", ")
+	}
+	if len(s) > 5 {
+		out += fmt.Sprintf(" and %d more", len(s)-5)
+	}
+	return out
 }

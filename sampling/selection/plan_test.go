@@ -225,3 +225,63 @@ func TestPlanAndSampleAgree(t *testing.T) {
 		t.Error("no draw fell short of 30 rows in 40 seeds")
 	}
 }
+
+// TestPlanDeffBelowOne: a design effect below 1 (last year's 0.25 of a
+// province with few PSUs) is planned with 1, and the plan's warnings name
+// the field, the domain and the value; the margin is the one with deff 1.
+// A deff of 1 or more is kept as given and warns nothing.
+func TestPlanDeffBelowOne(t *testing.T) {
+	f := selTwoProvinces()
+	rec := f.record(memory.DefaultAllocator)
+	defer rec.Release()
+	d := selMustDesign(t, `{"strata":["province"],"size":{"yamane":{"e":0.1,"by":["province"]}},"response_rate":0.8,
+		"plan":{"deff":1.5,"deff_by":{"B":0.25}}}`)
+	p, err := Plan(context.Background(), NewRecordFrame(rec), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := p.Rows[0], p.Rows[1]
+	if a.Deff != 1.5 || b.Deff != 1 {
+		t.Errorf("deff A %v B %v, want 1.5 (plan.deff) and 1 (plan.deff_by 0.25 raised to 1)", a.Deff, b.Deff)
+	}
+	if want := MarginOfError(59*0.8, 87, 0.5, 0.95, 1); !golden.Close(b.MOE, want, 1e-12) {
+		t.Errorf("MOE B %v, want %v (deff 1)", b.MOE, want)
+	}
+	if len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], `0.25 (plan.deff_by["B"])`) || !strings.Contains(p.Warnings[0], `planned with 1 in stratum "B"`) {
+		t.Errorf("warnings %q, want one naming plan.deff_by[\"B\"] 0.25 and stratum B", p.Warnings)
+	}
+
+	// A deff column below 1 in both strata: one warning per value.
+	low := selWithFloat(rec, "deff", func(i int) float64 { return 0.5 })
+	defer low.Release()
+	d = selMustDesign(t, `{"strata":["province"],"size":{"total":60},"plan":{"deff_column":"deff"}}`)
+	p, err = Plan(context.Background(), NewRecordFrame(low), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Rows[0].Deff != 1 || p.Rows[1].Deff != 1 || len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], `0.5 (in column "deff")`) || !strings.Contains(p.Warnings[0], `strata "A", "B"`) {
+		t.Errorf("deffs %v %v, warnings %q", p.Rows[0].Deff, p.Rows[1].Deff, p.Warnings)
+	}
+
+	d = selMustDesign(t, `{"strata":["province"],"size":{"total":60},"plan":{"deff":1}}`)
+	if p, err = Plan(context.Background(), NewRecordFrame(rec), d); err != nil || len(p.Warnings) != 0 {
+		t.Errorf("deff 1: warnings %q, err %v", p.Warnings, err)
+	}
+}
+
+// TestResponseRateZero: "response_rate": 0 in a DESIGN.json is refused
+// naming the field (it read as 1 before: a design that expects no ballot
+// back planned as if every ballot came back); an absent field means 1.
+func TestResponseRateZero(t *testing.T) {
+	_, err := ParseSampleDesign(strings.NewReader(`{"size":{"total":10},"response_rate":0}`))
+	var de *SampleDesignError
+	if !errors.As(err, &de) || de.Field != "response_rate" || !strings.Contains(err.Error(), "(0, 1]") {
+		t.Errorf("response_rate 0: error %v, want a *SampleDesignError on response_rate", err)
+	}
+	for _, js := range []string{`{"size":{"total":10}}`, `{"size":{"total":10},"response_rate":1}`} {
+		d, err := ParseSampleDesign(strings.NewReader(js))
+		if err != nil || d.rate() != 1 {
+			t.Errorf("%s: %v", js, err)
+		}
+	}
+}

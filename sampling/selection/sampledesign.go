@@ -21,7 +21,8 @@ type SampleDesign struct {
 	// Size is the number of completed ballots wanted.
 	Size SampleSizeSpec `json:"size"`
 	// ResponseRate in (0, 1] divides every size (issued = wanted / rate);
-	// 0 means 1.
+	// 0 means 1. ParseSampleDesign refuses a "response_rate" of 0 written
+	// in the file: absent means 1, but a rate of 0 cannot plan a sample.
 	ResponseRate float64 `json:"response_rate,omitempty"`
 	// Allocation shares a domain's size across its strata.
 	Allocation AllocationSpec `json:"allocation,omitempty"`
@@ -167,6 +168,14 @@ func ParseSampleDesign(r io.Reader) (*SampleDesign, error) {
 	}
 	if dec.More() {
 		return nil, &SampleDesignError{Err: errors.New("trailing data after the JSON object")}
+	}
+	// The zero value of ResponseRate means "unset" (1); a 0 written in the
+	// file is a rate of 0, which no sample can meet.
+	var given struct {
+		ResponseRate *float64 `json:"response_rate"`
+	}
+	if json.Unmarshal(data, &given) == nil && given.ResponseRate != nil && *given.ResponseRate == 0 {
+		return nil, selDesignErr("response_rate", "is 0: no ballot would come back, so no number of ballots issued meets the size; give the expected share of ballots returned, in (0, 1] (e.g. 0.8), or leave the field out for 1")
 	}
 	if err := d.Validate(); err != nil {
 		return nil, err
