@@ -15,6 +15,10 @@ type Result struct {
 	Initial Diagnostics  // of the design weights
 	Final   Diagnostics  // of the final weights
 	Steps   []StepResult // one per step, in order
+	// Misses are the calibrated totals that a later trimming broke (see
+	// TargetMiss), largest relative gap first; nil when none, and for a
+	// Lean run.
+	Misses []TargetMiss
 }
 
 // Apply runs the steps of spec in order over the rows of rec, starting from
@@ -143,6 +147,9 @@ func (p *Plan) run(w []float64, lean bool) (*Result, error) {
 	}
 	res.Weights = cur
 	res.Final = Describe(cur)
+	if !lean {
+		res.Misses = p.targetMisses(cur)
+	}
 	return res, nil
 }
 

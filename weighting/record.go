@@ -46,6 +46,9 @@ type Record struct {
 	// can use it without being told.
 	Weight string       `json:"weight,omitempty"`
 	Years  []RecordYear `json:"years"`
+	// Warnings are what a reader of the weights must know (the calibrated
+	// totals a trimming broke, Result.Misses); absent when none.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // RecordYear is the response accounting of one survey year.

@@ -79,6 +79,9 @@ func runWeight(e *env, c *command, args []string) error {
 		r = &weighting.Record{Version: weighting.RecordVersion}
 	}
 	r.Weight = outputWeightName(spec) // what index, trend and report use unless told
+	for _, m := range res.Misses {
+		r.Warnings = append(r.Warnings, m.String())
+	}
 	md = r.SetIn(md)
 	if md.Len() > 0 {
 		withMD := withMetadata(outRec, md)
@@ -100,7 +103,21 @@ func runWeight(e *env, c *command, args []string) error {
 		w = e.stderr // keep the table on stdout clean
 	}
 	printWeighting(w, *in, *specPath, spec, rec, res, reps)
+	wtWarnMisses(e.stderr, res.Misses)
 	return nil
+}
+
+// wtWarnMisses says on stderr which calibrated totals the trimming broke:
+// the largest gaps, and where the rest are (the printed summary and the
+// output's sipas.weighting record list them all).
+func wtWarnMisses(w io.Writer, misses []weighting.TargetMiss) {
+	const show = 10
+	for _, m := range misses[:min(len(misses), show)] {
+		fmt.Fprintf(w, "sipas weight: warning: %s\n", m)
+	}
+	if len(misses) > show {
+		fmt.Fprintf(w, "sipas weight: warning: and %d more calibrated totals missed after trimming (listed in the summary and, in Parquet or Arrow IPC output, in the sipas.weighting metadata)\n", len(misses)-show)
+	}
 }
 
 // loadWeightingSpec reads and parses a WEIGHTING.json; problems are bad
@@ -236,6 +253,16 @@ func printWeighting(w io.Writer, in, specPath string, spec *weighting.Spec, rec 
 		}
 		fmt.Fprintf(w, "\nfinal weights by %s:\n", key)
 		classTable(w, weighting.DescribeBy(res.Weights, cl))
+	}
+
+	if len(res.Misses) > 0 {
+		fmt.Fprintf(w, "\nwarning: %d calibrated totals are not met by the final weights: trimming keeps only the overall total (re-calibrate after trimming, or bound the calibration instead)\n", len(res.Misses))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "step	margin	class	target	final	gap %	trimmed by	")
+		for _, m := range res.Misses {
+			fmt.Fprintf(tw, "%s	%s	%s	%s	%s	%+.3g	%s	\n", m.Step, m.Margin, m.Class, wtNum(m.Target), wtNum(m.Achieved), 100*m.Gap(), m.Trim)
+		}
+		tw.Flush()
 	}
 
 	if reps != nil {

@@ -2,17 +2,21 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"gonum.org/v1/gonum/floats/scalar"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/weighting"
 )
 
 var wtGoldenDir = filepath.Join("..", "..", "testdata", "weighting")
@@ -316,5 +320,66 @@ func TestWeightCommandBadInput(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, "x.csv")); !os.IsNotExist(err) {
 			t.Errorf("%v: output written", args)
 		}
+	}
+}
+
+// TestWeightCommandTrimMisses: trimming after post-stratification leaves
+// the stratum totals unmet (apistrat, stype E 4421, H 755, M 1018, trimmed
+// at 1.05 times the median weight); the command said nothing and exited 0.
+// Now each missed total is named with its target, final total and gap in
+// the summary, on stderr and in the output's sipas.weighting record, and
+// the numbers agree with the weights written.
+func TestWeightCommandTrimMisses(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(etAPI, "apistrat.csv")
+	spec := writeFile(t, dir, "s.json", `{"design_weight": "pw", "steps": [
+		{"poststratify": {"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}},
+		{"trim": {"max": 1.05, "relative_to": "median"}}]}`)
+	out := filepath.Join(dir, "out.parquet")
+	code, stdout, stderr := vtRun(t, "", "weight", "--in", data, "--spec", spec, "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	w := wtReadColumn(t, out, "weight")
+	rec, err := arrowio.ReadAll(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	stype := rec.Column(rec.Schema().FieldIndices("stype")[0]).(*array.String)
+	got := map[string]float64{}
+	for i := range w {
+		got[stype.Value(i)] += w[i]
+	}
+	target := map[string]float64{"E": 4421, "H": 755, "M": 1018}
+	tab, err := arrowio.ReadAll(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tab.Release()
+	r, err := weighting.RecordFrom(tab.Schema().Metadata())
+	if err != nil || r == nil {
+		t.Fatalf("record %v, %v", r, err)
+	}
+	missed := 0
+	for _, c := range []string{"E", "H", "M"} {
+		if math.Abs(got[c]-target[c]) < 1 {
+			continue
+		}
+		missed++
+		want := fmt.Sprintf(`steps[0].poststratify: margin stype class %q: target %.0f, final weights total %.6g (%+.3g%%) after the trimming of steps[1].trim`,
+			c, target[c], got[c], 100*(got[c]-target[c])/target[c])
+		if !strings.Contains(stderr, "sipas weight: warning: "+want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+		if !slices.ContainsFunc(r.Warnings, func(s string) bool { return strings.HasPrefix(s, want) }) {
+			t.Errorf("sipas.weighting warnings %q lack %q", r.Warnings, want)
+		}
+	}
+	if missed < 2 || len(r.Warnings) != missed {
+		t.Errorf("%d totals missed by the weights written (%v), %d warnings in the record", missed, got, len(r.Warnings))
+	}
+	if !strings.Contains(stdout, fmt.Sprintf("warning: %d calibrated totals are not met", missed)) {
+		t.Errorf("summary lacks the warning:\n%s", stdout)
 	}
 }
