@@ -458,6 +458,9 @@ func (res *Result) appendRows(q *Questionnaire, r *sampling.RatioResult, g int, 
 		switch f := sampling.PSUFlag(psus); {
 		case f == sampling.FlagFewPSU: // one PSU: no variance to estimate
 			row.SE, row.CILow, row.CIHigh, row.Deff, row.Flag = math.NaN(), math.NaN(), math.NaN(), math.NaN(), f
+			// the difference to the nation has the domain's variance in
+			// it: undefined too (it was the nation's alone, a p of 1e-20)
+			row.SEVsNation = math.NaN()
 		case f != "" && row.Flag == "":
 			row.Flag = f
 		}

@@ -78,6 +78,10 @@ type TrendPoint struct {
 	// values of the difference); NaN when not available. Ignored for
 	// national rows.
 	VsNation, SEVsNation float64
+	// Flag is the estimate's flag (Row.Flag: sampling.FlagFewPSU when the
+	// domain lies in one PSU and SE is undefined, FlagLowPSU, FlagBoundary);
+	// "" for none. CompareYears carries it to the TrendRow.
+	Flag string
 	// Version is the questionnaire version of the year's data (e.g. its
 	// id); a change of version since the previous year sets Break, and the
 	// comparison then needs a Mapping entry. "" everywhere means one

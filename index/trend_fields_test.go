@@ -41,10 +41,10 @@ func TestTrendFields(t *testing.T) {
 		return b.String() + "}"
 	}
 	want := []string{
-		`{"kind":"sipas","id":"sipas","year":2020,"estimate":70,"se":0.5,"change_prev":null,"se_change_prev":null,"p_change_prev":null,"significant_prev":null,"change_base":null,"se_change_base":null,"p_change_base":null,"significant_base":null,"rank":null,"rank_low":null,"rank_high":null,"tier":null,"vs_nation":null,"se_vs_nation":null,"p_vs_nation":null,"break":false}`,
+		`{"kind":"sipas","id":"sipas","year":2020,"estimate":70,"se":0.5,"change_prev":null,"se_change_prev":null,"p_change_prev":null,"significant_prev":null,"change_base":null,"se_change_base":null,"p_change_base":null,"significant_base":null,"rank":null,"rank_low":null,"rank_high":null,"tier":null,"vs_nation":null,"se_vs_nation":null,"p_vs_nation":null,"break":false,"flag":null}`,
 		// national 2021: change 2, SE sqrt(0.5), z 2.828, p unadjusted (R 4.2.2:
 		// 2*pnorm(-2/sqrt(0.5)) = 0.0046777349810472697)
-		`{"kind":"sipas","id":"sipas","year":2021,"estimate":72,"se":0.5,"change_prev":2,"se_change_prev":0.7071067811865476,"p_change_prev":0.004677734981047271,"significant_prev":true,"change_base":2,"se_change_base":0.7071067811865476,"p_change_base":0.004677734981047271,"significant_base":true,"rank":null,"rank_low":null,"rank_high":null,"tier":null,"vs_nation":null,"se_vs_nation":null,"p_vs_nation":null,"break":false}`,
+		`{"kind":"sipas","id":"sipas","year":2021,"estimate":72,"se":0.5,"change_prev":2,"se_change_prev":0.7071067811865476,"p_change_prev":0.004677734981047271,"significant_prev":true,"change_base":2,"se_change_base":0.7071067811865476,"p_change_base":0.004677734981047271,"significant_base":true,"rank":null,"rank_low":null,"rank_high":null,"tier":null,"vs_nation":null,"se_vs_nation":null,"p_vs_nation":null,"break":false,"flag":null}`,
 	}
 	for i, w := range want {
 		if g := obj(rows[i]); g != w {
@@ -58,7 +58,7 @@ func TestTrendFields(t *testing.T) {
 			t.Errorf("B 2021: %s lacks %s", b, s)
 		}
 	}
-	if n := len(rows[3].Fields()); n != len(TrendFieldNames) || n != 21 {
+	if n := len(rows[3].Fields()); n != len(TrendFieldNames) || n != 22 {
 		t.Errorf("%d fields", n)
 	}
 }

@@ -37,7 +37,7 @@ func TrendPointsFromRows(year int, version string, rows []Row) []TrendPoint {
 		pts[i] = TrendPoint{
 			Domain: key, Labels: r.Domain, National: len(r.Domain) == 0, Order: o,
 			Kind: r.Kind, ID: r.ID, Year: year,
-			Estimate: r.Estimate, SE: r.SE,
+			Estimate: r.Estimate, SE: r.SE, Flag: r.Flag,
 			VsNation: math.NaN(), SEVsNation: math.NaN(),
 			Version: version,
 		}

@@ -21,7 +21,10 @@ const StatVar Statistic = "var"
 // y included, as R counts them. Its standard error is that of the mean of
 // u = n/(n − 1)(y − ȳ)² with ȳ held at its estimate, from the one variance
 // engine (R's). Replicate designs are not supported: R recomputes ȳ in
-// every replicate. Intervals are Wald; Deff is NaN.
+// every replicate. Intervals are Wald; Deff is NaN. A domain in fewer than
+// two PSUs has SE and interval NaN and FlagFewPSU (one PSU gives an SE of
+// rounding noise, 5e-16, and an interval of zero width), fewer than
+// LowPSU FlagLowPSU, as for Estimate.
 func (d *Design) PopVariance(rec arrow.RecordBatch, vars []string, opt *EstimateOptions) ([]Estimate, error) {
 	var o EstimateOptions
 	if opt != nil {
@@ -96,6 +99,10 @@ func (d *Design) PopVariance(rec arrow.RecordBatch, vars []string, opt *Estimate
 	if o.DF == DFDomain && code != nil {
 		dfs = d.DomainDF(code, G)
 	}
+	psus := []int{d.NPSU()}
+	if code != nil {
+		psus = d.DomainPSUs(code, G)
+	}
 	out := make([]Estimate, 0, G*K)
 	for g := 0; g < G; g++ {
 		var labels []DomainValue
@@ -107,6 +114,8 @@ func (d *Design) PopVariance(rec arrow.RecordBatch, vars []string, opt *Estimate
 			e := Estimate{Statistic: StatVar, Variable: v, Domain: labels, Estimate: res.Est[i], SE: res.SE[i],
 				N: res.N[i], Deff: math.NaN(), DF: dfs[g]}
 			e.CILow, e.CIHigh = ConfidenceInterval(Wald, e.Estimate, e.SE, e.N, e.DF, o.Level)
+			e.PSUs = psus[g]
+			fewPSU(&e.SE, &e.CILow, &e.CIHigh, &e.Deff, &e.Flag, e.PSUs)
 			out = append(out, e)
 		}
 	}

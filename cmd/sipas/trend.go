@@ -281,7 +281,7 @@ func writeTrend(w io.Writer, format string, res *index.TrendResult, by []string)
 	case "table":
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		header := append(append([]string{}, by...), "kind", "id", "year", "index", "se", "Δ prev", "se", "sig", "Δ base", "se", "sig",
-			"rank", "95% rank set", "tier", "vs nation", "se", "p", "break")
+			"rank", "95% rank set", "tier", "vs nation", "se", "p", "break", "flag")
 		fmt.Fprintln(tw, strings.Join(header, "\t")+"\t")
 		sig := func(b *bool) string {
 			switch {
@@ -315,7 +315,7 @@ func writeTrend(w io.Writer, format string, res *index.TrendResult, by []string)
 			cells = append(cells, r.Kind, r.ID, strconv.Itoa(r.Year), fmt2(r.Estimate), fmt2(r.SE),
 				fmt2(r.ChangePrev), fmt2(r.SEChangePrev), sig(r.SignificantPrev),
 				fmt2(r.ChangeBase), fmt2(r.SEChangeBase), sig(r.SignificantBase),
-				rank, set, tier, fmt2(vs), fmt2(sevs), fmtP(pvs), brk)
+				rank, set, tier, fmt2(vs), fmt2(sevs), fmtP(pvs), brk, r.Flag)
 			fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
 		}
 		return tw.Flush()

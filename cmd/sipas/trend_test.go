@@ -46,11 +46,11 @@ func trendFiles(t *testing.T, dir string, groups ...[]int) []string {
 
 var trendDesignArgs = []string{"--year-col", "year", "--weight", "weight", "--strata", "stratum", "--psu", "psu", "--draws", "200"}
 
-// cliTrendFields are CLI.md's `trend` row fields, in order (written here
+// cliTrendFields are CLI.md's `trend` row fields and the flag of docs/cli.md, in order (written here
 // from the contract, not taken from package index).
 var cliTrendFields = []string{"domain", "kind", "id", "year", "estimate", "se", "change_prev", "se_change_prev", "p_change_prev",
 	"significant_prev", "change_base", "se_change_base", "p_change_base", "significant_base", "rank", "rank_low", "rank_high",
-	"tier", "vs_nation", "se_vs_nation", "p_vs_nation", "break"}
+	"tier", "vs_nation", "se_vs_nation", "p_vs_nation", "break", "flag"}
 
 // jsonKeys returns the keys of a JSON object in order.
 func jsonKeys(t *testing.T, raw json.RawMessage) []string {
