@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sipas-go/sipas/index/internal/column"
+	"github.com/sipas-go/sipas/internal/arrowio"
 )
 
 // ErrMissingColumn is wrapped by *MissingColumnsError.
@@ -35,6 +36,12 @@ func (e *MissingColumnsError) Error() string {
 		fmt.Fprintf(&b, "missing required column %q", e.Missing[0])
 	} else {
 		fmt.Fprintf(&b, "missing required columns %s", quoteList(e.Missing))
+	}
+	for _, m := range e.Missing {
+		if near := arrowio.NearMissOf(m, e.Available); near != "" {
+			fmt.Fprintf(&b, "; the table has %q, which differs from %q only in case, Unicode normalisation, invisible characters or outer spaces: rename that column to %q, or ask for %q by its exact name", near, m, m, near)
+			break
+		}
 	}
 	fmt.Fprintf(&b, "; available columns are %s", listColumns(e.Available))
 	if e.Hint != "" {

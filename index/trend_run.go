@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sipas-go/sipas/index/internal/column"
+	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
 )
 
@@ -149,7 +150,11 @@ func Trend(ctx context.Context, years []TrendYear, q *Questionnaire, opt *TrendO
 		}
 		yopt := iopt
 		for _, c := range qy.ExpectationColumns() {
-			if len(rec.Schema().FieldIndices(c)) == 0 {
+			has, err := arrowio.HasColumn(rec.Schema(), "", c)
+			if err != nil {
+				return nil, fmt.Errorf("trend: year %d: %w", y.Year, err)
+			}
+			if !has {
 				yopt.NoExpectations = true
 			}
 		}

@@ -38,6 +38,9 @@ func unknownColumn(rec arrow.RecordBatch, name string) error {
 	for _, f := range rec.Schema().Fields() {
 		have = append(have, f.Name)
 	}
+	if near := arrowio.NearMissOf(name, have); near != "" {
+		return &StepError{Msg: fmt.Sprintf("column %q is not in the data, but %q is, which differs from it only in case, Unicode normalisation, invisible characters or outer spaces; rename that column to %q, or name %q exactly in the spec", name, near, name, near), Err: ErrUnknownColumn}
+	}
 	return &StepError{Msg: fmt.Sprintf("column %q is not in the data (columns: %s)", name, strings.Join(have, ", ")), Err: ErrUnknownColumn}
 }
 

@@ -272,6 +272,9 @@ func (f *designFlags) recordedWeight(e *env, ins []string, spec *sampling.Design
 		return badInput(fmt.Errorf("%s: %w", ins[0], err))
 	}
 	name, why := "", ""
+	if err := nearMiss(sch, ins[0], "weight", "--weight"); err != nil && (wr == nil || wr.Weight == "" || wr.Weight == "weight") {
+		return err // "Weight" would have been an unweighted run without a word
+	}
 	switch {
 	case wr != nil && wr.Weight != "" && schemaHas(sch, wr.Weight):
 		name, why = wr.Weight, "the final weight that sipas weight recorded in the file"

@@ -121,7 +121,11 @@ func runEstimate(e *env, c *command, args []string) error {
 		cols = append(cols, q.v)
 	}
 	cols = append(cols, by...)
-	cols = append(cols, df.prov.yearColumn(*in, by, df.strata)...)
+	yc, err := df.prov.yearColumn(*in, by, df.strata)
+	if err != nil {
+		return err
+	}
+	cols = append(cols, yc...)
 	notes := &runNotes{}
 	df.provUsed, df.notes = by, notes
 	d, rec, err := df.read(e, *in, spec, cols)

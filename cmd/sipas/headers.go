@@ -2,40 +2,44 @@ package main
 
 import (
 	"fmt"
-	"strings"
-	"unicode"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"golang.org/x/text/unicode/norm"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
 )
 
-// headerKey is how two column names are compared for a near miss: NFC,
-// without format characters (zero-width space and joiner, byte-order
-// mark, soft hyphen), outer spaces trimmed, case folded.
-func headerKey(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.Is(unicode.Cf, r) {
-			return -1
-		}
-		return r
-	}, norm.NFC.String(s))
-	return strings.ToLower(strings.TrimSpace(s))
-}
-
-// nearMiss refuses a column that the run checks only when present (so
-// that its absence is silent) when the file has it under a spelling that
-// differs only in case, Unicode normalisation, invisible characters or
-// outer spaces: "PROVINCE" or "prov\u200bince" made validate skip every
-// province check. flag is the flag that names the column.
-func nearMiss(s *arrow.Schema, name, flag string) error {
-	if schemaHas(s, name) {
+// nearMiss refuses a column the run looks up by name when the file has it
+// only under a spelling that differs in case, Unicode normalisation,
+// invisible characters or outer spaces (arrowio.NearMissOf): "PROVINCE"
+// or "prov\u200bince" made validate skip every province check, "Year" made
+// a file one survey of unknown year. flag is the flag that names the
+// column ("" when none does: the name is fixed). The error is bad input
+// (exit 2) naming file, column and header.
+func nearMiss(s *arrow.Schema, file, name, flag string) error {
+	near := arrowio.NearMissOf(name, schemaNames(s))
+	if near == "" {
 		return nil
 	}
-	k := headerKey(name)
-	for _, f := range s.Fields() {
-		if headerKey(f.Name) == k {
-			return fmt.Errorf("the file has no column %q but has %q, which differs only in case, accents' encoding or invisible characters; rename the column to %q, or pass %s %q", name, f.Name, name, flag, f.Name)
-		}
+	fix := fmt.Sprintf("rename the column to %q", name)
+	if flag != "" {
+		fix += fmt.Sprintf(", or pass %s %q", flag, near)
 	}
-	return nil
+	return badInput(fmt.Errorf("%s: no column %q but a column %q, which differs only in case, Unicode normalisation, invisible characters or outer spaces; %s", displayName(file), name, near, fix))
+}
+
+// hasColumn reports whether the file's schema has the column name, which
+// the run uses only when present; a near miss is an error (nearMiss).
+func hasColumn(s *arrow.Schema, file, name, flag string) (bool, error) {
+	if schemaHas(s, name) {
+		return true, nil
+	}
+	return false, nearMiss(s, file, name, flag)
+}
+
+func schemaNames(s *arrow.Schema) []string {
+	out := make([]string, s.NumFields())
+	for i, f := range s.Fields() {
+		out[i] = f.Name
+	}
+	return out
 }

@@ -69,14 +69,22 @@ func runIndex(e *env, c *command, args []string) error {
 	if err := df.recordedWeight(e, []string{*in}, spec, notes); err != nil {
 		return err
 	}
-	opt.NoExpectations = *noExp || len(q.ExpectationColumns()) == 0 || len(presentOf(e, *in, q.ExpectationColumns())) < len(q.ExpectationColumns())
+	present, err := presentOf(e, *in, q.ExpectationColumns())
+	if err != nil {
+		return err
+	}
+	opt.NoExpectations = *noExp || len(q.ExpectationColumns()) == 0 || len(present) < len(q.ExpectationColumns())
 	if done, err := indexStreamed(e, sf, df, *in, spec, q, opt, *format, notes); done {
 		return err
 	}
 	cols := append(q.Columns(), by...)
-	cols = append(cols, df.prov.yearColumn(*in, by, df.strata)...)
+	yc, err := df.prov.yearColumn(*in, by, df.strata)
+	if err != nil {
+		return err
+	}
+	cols = append(cols, yc...)
 	if !*noExp {
-		cols = append(cols, presentOf(e, *in, q.ExpectationColumns())...)
+		cols = append(cols, present...)
 	}
 	d, rec, err := df.read(e, *in, spec, cols)
 	if err != nil {
@@ -103,10 +111,12 @@ func validateHint(err error) string {
 
 // presentOf returns the columns of cols that the file at path has, so that
 // optional columns (the expectation items) can be projected without making
-// their absence an error. For standard input every column is read anyway.
-func presentOf(e *env, path string, cols []string) []string {
+// their absence an error; a near miss of one ("EXPECT_1", which left the
+// expectations out without a word) is an error (nearMiss). For standard
+// input every column is read anyway.
+func presentOf(e *env, path string, cols []string) ([]string, error) {
 	if path == "-" {
-		return nil
+		return nil, nil
 	}
 	var opts []arrowio.Option
 	if e != nil {
@@ -114,16 +124,20 @@ func presentOf(e *env, path string, cols []string) []string {
 	}
 	r, err := arrowio.Open(path, opts...)
 	if err != nil {
-		return nil // the real read reports the error
+		return nil, nil // the real read reports the error
 	}
 	defer r.Close()
 	var out []string
 	for _, c := range cols {
-		if len(r.Schema().FieldIndices(c)) > 0 {
+		has, err := hasColumn(r.Schema(), path, c, "")
+		if err != nil {
+			return nil, err
+		}
+		if has {
 			out = append(out, c)
 		}
 	}
-	return out
+	return out, nil
 }
 
 func hasAll(s *arrow.Schema, cols []string) bool {

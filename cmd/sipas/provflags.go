@@ -50,7 +50,14 @@ func (p *provinceFlags) load() (index.Aliases, error) {
 // rec is returned retained when nothing applies; the caller releases the
 // result.
 func (p *provinceFlags) canonical(e *env, path string, rec arrow.RecordBatch, used []string, notes *runNotes) (arrow.RecordBatch, error) {
-	if !slices.Contains(used, p.col) || !schemaHas(rec.Schema(), p.col) {
+	if !slices.Contains(used, p.col) {
+		rec.Retain()
+		return rec, nil
+	}
+	if has, err := hasColumn(rec.Schema(), path, p.col, "--province-col"); err != nil || !has {
+		if err != nil {
+			return nil, err
+		}
 		rec.Retain()
 		return rec, nil
 	}
@@ -59,7 +66,11 @@ func (p *provinceFlags) canonical(e *env, path string, rec arrow.RecordBatch, us
 		return nil, err
 	}
 	geos := []index.Geography{index.Geo1997, index.Geo2025}
-	if schemaHas(rec.Schema(), "year") {
+	hasYear, err := hasColumn(rec.Schema(), path, "year", "")
+	if err != nil {
+		return nil, err
+	}
+	if hasYear {
 		g, _, err := dataGeography(rec, index.GeoAuto, 0)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", displayName(path), err)
@@ -201,10 +212,11 @@ func (n *runNotes) recoded(w interface{ Write([]byte) (int, error) }, col string
 
 // yearColumn returns the year column to read along with the others when
 // the province column is a domain or stratum column (its geography
-// depends on the year), if the file has it.
-func (p *provinceFlags) yearColumn(path string, by []string, strata string) []string {
+// depends on the year), if the file has it; a near miss of it is an
+// error (nearMiss).
+func (p *provinceFlags) yearColumn(path string, by []string, strata string) ([]string, error) {
 	if !slices.Contains(by, p.col) && strata != p.col {
-		return nil
+		return nil, nil
 	}
 	return presentOf(nil, path, []string{"year"})
 }

@@ -121,14 +121,22 @@ func runReport(e *env, c *command, args []string) error {
 	byYear := yearSet{}
 	defer byYear.release()
 	for _, in := range ins {
-		hasYear := len(presentOf(e, in, []string{*yearCol})) > 0 // false for stdin
+		yc, err := presentOf(e, in, []string{*yearCol}) // none for stdin
+		if err != nil {
+			return err
+		}
+		hasYear := len(yc) > 0
 		if !hasYear && len(ins) > 1 {
 			return badInput(fmt.Errorf("%s: no year column %q; with several files every ballot needs its survey year: name the column with --year-col", displayName(in), *yearCol))
 		}
 		opts := []arrowio.Option{e.in()}
 		if spec.RepWeightsPrefix == "" && df.weighting == "" {
 			cols := append(append(df.columns(), q.Columns()...), *by, domCol)
-			cols = append(cols, presentOf(e, in, q.ExpectationColumns())...)
+			present, err := presentOf(e, in, q.ExpectationColumns())
+			if err != nil {
+				return err
+			}
+			cols = append(cols, present...)
 			if hasYear {
 				cols = append(cols, *yearCol)
 			}

@@ -141,7 +141,11 @@ func runTrend(e *env, c *command, args []string) error {
 			for _, yq := range qOf {
 				qcols = append(qcols, yq.Columns()...)
 			}
-			cols := append(append(append(df.columns(), by...), *yearCol), presentOf(e, in, estUnique(qcols))...)
+			present, err := presentOf(e, in, estUnique(qcols))
+			if err != nil {
+				return err
+			}
+			cols := append(append(append(df.columns(), by...), *yearCol), present...)
 			opts = append(opts, arrowio.WithColumns(estUnique(cols)...))
 		}
 		if err := byYear.read(in, *yearCol, false, opts...); err != nil {
@@ -185,6 +189,9 @@ func requireColumn(e *env, path, col string) error {
 		return readError(err)
 	}
 	defer r.Close()
+	if err := nearMiss(r.Schema(), path, col, "--year-col"); err != nil {
+		return err
+	}
 	if len(r.Schema().FieldIndices(col)) == 0 {
 		names := make([]string, 0, r.Schema().NumFields())
 		for _, f := range r.Schema().Fields() {

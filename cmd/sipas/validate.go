@@ -83,8 +83,11 @@ func runValidate(e *env, c *command, args []string) error {
 		return readError(err)
 	}
 	defer rec.Release()
-	if err := nearMiss(rec.Schema(), *provCol, "--province-col"); err != nil {
-		return badInput(fmt.Errorf("%s: %w", displayName(*in), err))
+	if err := nearMiss(rec.Schema(), *in, *provCol, "--province-col"); err != nil {
+		return err
+	}
+	if err := nearMiss(rec.Schema(), *in, "year", ""); err != nil {
+		return err // the geography and the validation record read "year"
 	}
 
 	opt := ballot.ValidateOptions{Questionnaire: q, IDColumn: *idCol, ProvinceColumn: *provCol, RequireProvince: *requireProv}

@@ -64,7 +64,13 @@ func runWeight(e *env, c *command, args []string) error {
 	if err := outputColumnsFree(rec, *specPath, spec); err != nil {
 		return err
 	}
+	if err := nearMiss(rec.Schema(), *in, "year", ""); err != nil {
+		return err // the weighting record counts by the "year" column
+	}
 	res, reps, err := weighting.ApplyReplicates(e.ctx, spec, rec)
+	if errors.Is(err, weighting.ErrUnknownColumn) {
+		return badInput(fmt.Errorf("%s: %s: %w", displayName(*in), *specPath, err)) // a column the spec names that the data lacks
+	}
 	if err != nil {
 		return badInput(fmt.Errorf("%s: %w", *specPath, err))
 	}

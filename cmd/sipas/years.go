@@ -49,6 +49,10 @@ func (s yearSet) read(in, yearCol string, single bool, opts ...arrowio.Option) e
 	if err != nil {
 		return readError(err)
 	}
+	if err := nearMiss(rec.Schema(), in, yearCol, "--year-col"); err != nil {
+		rec.Release()
+		return err
+	}
 	if single && len(rec.Schema().FieldIndices(yearCol)) == 0 {
 		s[0] = yearData{displayName(in), rec}
 		return nil

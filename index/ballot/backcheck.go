@@ -241,6 +241,10 @@ func (e *BackcheckIDError) Error() string {
 type BackcheckColumnsError struct {
 	Survey, Backcheck []string // missing columns (for a sample: Survey holds the ballot table's)
 	Table             string   // name of the first table ("survey" or "ballots")
+	// Near holds, for a missing column that a table has under a spelling
+	// differing only in case, Unicode normalisation, invisible characters
+	// or outer spaces (arrowio.NearMissOf), that header.
+	Near map[string]string
 }
 
 func (e *BackcheckColumnsError) Error() string {
@@ -250,6 +254,11 @@ func (e *BackcheckColumnsError) Error() string {
 	}
 	if len(e.Backcheck) > 0 {
 		parts = append(parts, fmt.Sprintf("back-check has no column %s", bcQuoted(e.Backcheck)))
+	}
+	for _, c := range append(slices.Clone(e.Survey), e.Backcheck...) {
+		if near, ok := e.Near[c]; ok {
+			parts = append(parts, fmt.Sprintf("a column %q differs from %q only in case, Unicode normalisation, invisible characters or outer spaces: rename it to %q, or ask for %q by its exact name", near, c, c, near))
+		}
 	}
 	return strings.Join(parts, "; ")
 }
@@ -287,20 +296,29 @@ func bcColumn(rec arrow.RecordBatch, name string) arrow.Array {
 	return rec.Column(rec.Schema().FieldIndices(name)[0])
 }
 
-// bcMissing returns the names in cols that rec lacks, each once.
-func bcMissing(rec arrow.RecordBatch, cols []string) []string {
+// bcMissing returns the names in cols that rec lacks, each once, and
+// records their near misses in near.
+func bcMissing(rec arrow.RecordBatch, cols []string, near map[string]string) []string {
 	var miss []string
+	names := make([]string, rec.NumCols())
+	for i, f := range rec.Schema().Fields() {
+		names[i] = f.Name
+	}
 	for _, c := range cols {
 		if c != "" && len(rec.Schema().FieldIndices(c)) == 0 && !slices.Contains(miss, c) {
 			miss = append(miss, c)
+			if n := arrowio.NearMissOf(c, names); n != "" {
+				near[c] = n
+			}
 		}
 	}
 	return miss
 }
 
 func bcRequire(rec arrow.RecordBatch, table string, cols []string) error {
-	if miss := bcMissing(rec, cols); len(miss) > 0 {
-		return &BackcheckColumnsError{Survey: miss, Table: table}
+	near := map[string]string{}
+	if miss := bcMissing(rec, cols, near); len(miss) > 0 {
+		return &BackcheckColumnsError{Survey: miss, Table: table, Near: near}
 	}
 	return nil
 }
@@ -553,10 +571,11 @@ func CompareBackcheck(survey, bc arrow.RecordBatch, opt BackcheckOptions) (*Back
 	}
 
 	// Columns.
-	missS := bcMissing(survey, append(append([]string{opt.ID}, order...), opt.Enumerator, opt.EnumTeam))
-	missB := bcMissing(bc, append(append([]string{opt.ID}, order...), opt.BackChecker, opt.BCTeam))
+	near := map[string]string{}
+	missS := bcMissing(survey, append(append([]string{opt.ID}, order...), opt.Enumerator, opt.EnumTeam), near)
+	missB := bcMissing(bc, append(append([]string{opt.ID}, order...), opt.BackChecker, opt.BCTeam), near)
 	if len(missS)+len(missB) > 0 {
-		return nil, &BackcheckColumnsError{Survey: missS, Backcheck: missB, Table: "survey"}
+		return nil, &BackcheckColumnsError{Survey: missS, Backcheck: missB, Table: "survey", Near: near}
 	}
 
 	// Ids.

@@ -21,7 +21,8 @@ var (
 	ErrRagged = errors.New("wrong number of fields")
 	// ErrBadValue: a value cannot be converted to its column's type.
 	ErrBadValue = errors.New("bad value")
-	// ErrMissingColumn: a required or requested column is not in the table.
+	// ErrMissingColumn: a required or requested column is not in the table
+	// (see also ErrNearMiss, which wraps it).
 	ErrMissingColumn = errors.New("missing column")
 	// ErrType: a column has a type the operation does not accept.
 	ErrType = errors.New("unsupported column type")

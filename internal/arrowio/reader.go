@@ -299,6 +299,11 @@ func projection(file string, available []string, want []string) ([]int, error) {
 }
 
 func missingError(file string, missing, available []string) error {
+	for _, m := range missing {
+		if near := NearMissOf(m, available); near != "" {
+			return nearMissError(file, m, near)
+		}
+	}
 	if len(missing) == 1 {
 		return &Error{File: file, Err: because(ErrMissingColumn, "missing column %q (available columns: %s)", missing[0], listNames(available))}
 	}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
 )
 
 // SampleFrame is a population frame that SelectSample and Plan read batch
@@ -135,6 +137,16 @@ func (t *selTree) child(parent int32, val string) int32 {
 	return t.newNode(parent, strings.Clone(val))
 }
 
+// selNear is the error for a column c the frame lacks: a near miss of its
+// name (arrowio.NearMiss: "Province", "district\u200b") when the frame has
+// one, else err.
+func selNear(schema *arrow.Schema, c string, err error) error {
+	if near := arrowio.NearMiss(schema, "", c); near != nil {
+		return near
+	}
+	return err
+}
+
 // selConstColumns lists the per-stratum constant columns the design reads.
 func selConstColumns(d *SampleDesign, plan bool) []string {
 	var cols []string
@@ -175,7 +187,7 @@ func selScanTree(ctx context.Context, frame SampleFrame, d *SampleDesign, withSt
 	need := slices.Clone(t.levels)
 	for i, c := range d.Strata {
 		if !has(c) {
-			return nil, &SampleFrameError{Column: c, Err: fmt.Errorf("stratum column (design field strata[%d]) is not in the frame; columns: %s", i, selNames(schema))}
+			return nil, &SampleFrameError{Column: c, Err: selNear(schema, c, fmt.Errorf("stratum column (design field strata[%d]) is not in the frame; columns: %s", i, selNames(schema)))}
 		}
 	}
 	sizeCol := make([]string, t.nStages)
@@ -183,11 +195,11 @@ func selScanTree(ctx context.Context, frame SampleFrame, d *SampleDesign, withSt
 	for s := 0; s < t.nStages; s++ {
 		st := d.Stages[s]
 		if !has(st.Unit) {
-			return nil, &SampleFrameError{Column: st.Unit, Err: fmt.Errorf("stage unit column (design field stages[%d].unit) is not in the frame; columns: %s", s, selNames(schema))}
+			return nil, &SampleFrameError{Column: st.Unit, Err: selNear(schema, st.Unit, fmt.Errorf("stage unit column (design field stages[%d].unit) is not in the frame; columns: %s", s, selNames(schema)))}
 		}
 		if st.Method == PPSSystematic && st.Size != "" {
 			if !has(st.Size) {
-				return nil, &SampleFrameError{Column: st.Size, Err: fmt.Errorf("size measure column (design field stages[%d].size) is not in the frame; columns: %s", s, selNames(schema))}
+				return nil, &SampleFrameError{Column: st.Size, Err: selNear(schema, st.Size, fmt.Errorf("size measure column (design field stages[%d].size) is not in the frame; columns: %s", s, selNames(schema)))}
 			}
 			sizeCol[s] = st.Size
 			need = append(need, st.Size)
@@ -195,7 +207,7 @@ func selScanTree(ctx context.Context, frame SampleFrame, d *SampleDesign, withSt
 		if st.Certainty != nil {
 			c := st.Certainty.Column
 			if !has(c) {
-				return nil, &SampleFrameError{Column: c, Err: fmt.Errorf("certainty column (design field stages[%d].certainty.column) is not in the frame", s)}
+				return nil, &SampleFrameError{Column: c, Err: selNear(schema, c, fmt.Errorf("certainty column (design field stages[%d].certainty.column) is not in the frame", s))}
 			}
 			if f, _ := schema.FieldsByName(c); f[0].Type.ID() != arrow.BOOL {
 				return nil, &SampleFrameError{Column: c, Err: fmt.Errorf("certainty column must be boolean (true/false), it is %s", f[0].Type)}
@@ -209,7 +221,7 @@ func selScanTree(ctx context.Context, frame SampleFrame, d *SampleDesign, withSt
 		last := d.Stages[len(d.Stages)-1]
 		for _, c := range last.Sort {
 			if !has(c) {
-				return nil, &SampleFrameError{Column: c, Err: fmt.Errorf("sort column (design field stages[%d].sort) is not in the frame; columns: %s", len(d.Stages)-1, selNames(schema))}
+				return nil, &SampleFrameError{Column: c, Err: selNear(schema, c, fmt.Errorf("sort column (design field stages[%d].sort) is not in the frame; columns: %s", len(d.Stages)-1, selNames(schema)))}
 			}
 		}
 		if keepRows && last.Method != Census {
@@ -218,7 +230,7 @@ func selScanTree(ctx context.Context, frame SampleFrame, d *SampleDesign, withSt
 		}
 		if keepRows && last.Method == PPSSystematic {
 			if !has(last.Size) {
-				return nil, &SampleFrameError{Column: last.Size, Err: fmt.Errorf("size column (design field stages[%d].size) is not in the frame; columns: %s", len(d.Stages)-1, selNames(schema))}
+				return nil, &SampleFrameError{Column: last.Size, Err: selNear(schema, last.Size, fmt.Errorf("size column (design field stages[%d].size) is not in the frame; columns: %s", len(d.Stages)-1, selNames(schema)))}
 			}
 			rowSizeCol = last.Size
 			need = append(need, last.Size)
@@ -238,7 +250,7 @@ func selScanTree(ctx context.Context, frame SampleFrame, d *SampleDesign, withSt
 	}
 	for _, c := range t.constCols {
 		if !has(c) {
-			return nil, &SampleFrameError{Column: c, Err: fmt.Errorf("column named in the design is not in the frame; columns: %s", selNames(schema))}
+			return nil, &SampleFrameError{Column: c, Err: selNear(schema, c, fmt.Errorf("column named in the design is not in the frame; columns: %s", selNames(schema)))}
 		}
 		need = append(need, c)
 	}
