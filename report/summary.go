@@ -85,7 +85,18 @@ func (d *Data) Summary(lang Lang) []string {
 		unit = l.pick("tỉnh, thành phố", "provinces")
 	}
 	if n := len(ranked); n > 1 {
+		// The highest and lowest estimates: a domain left out of the
+		// ranking (its SE undefined, in one PSU) comes after the ranked
+		// ones, so the order's ends need not be them.
 		f, z := ranked[0], ranked[n-1]
+		for _, dm := range ranked {
+			if dm.SIPAS.Estimate > f.SIPAS.Estimate {
+				f = dm
+			}
+			if dm.SIPAS.Estimate < z.SIPAS.Estimate {
+				z = dm
+			}
+		}
 		out = append(out, l.pick("Trong "+l.count(n)+" "+unit+", cao nhất là "+f.Name+" ("+l.pct(f.SIPAS.Estimate)+"%), thấp nhất là "+z.Name+" ("+l.pct(z.SIPAS.Estimate)+"%).",
 			"Of "+l.count(n)+" "+unit+", the highest is "+f.Name+" ("+l.pct(f.SIPAS.Estimate)+"%), the lowest "+z.Name+" ("+l.pct(z.SIPAS.Estimate)+"%)."))
 	}

@@ -117,3 +117,21 @@ func TestSummary(t *testing.T) {
 		t.Error("empty data: a summary")
 	}
 }
+
+// TestSummaryUnrankedDomain: a domain without a rank (its SE undefined:
+// one PSU) sorts after the ranked ones; the summary's highest and lowest
+// are still the highest and lowest estimates ("the highest is rest
+// (81.8%), the lowest solo (86.4%)" before).
+func TestSummaryUnrankedDomain(t *testing.T) {
+	d := summaryData(t, rank.AdjustHolm)
+	y := d.Latest()
+	solo := y.Domains[0]
+	solo.Name = "solo"
+	solo.SIPAS.Estimate, solo.SIPAS.SE = 99, math.NaN()
+	y.Domains = append(y.Domains, solo)
+	s := strings.Join(d.Summary(LangEN), "\n")
+	last := y.Domains[len(y.Domains)-2]
+	if want := "the highest is solo (99.0%), the lowest " + last.Name + " ("; !strings.Contains(s, want) {
+		t.Errorf("summary lacks %q:\n%s", want, s)
+	}
+}
