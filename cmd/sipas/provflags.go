@@ -172,7 +172,11 @@ func (p *provinceFlags) streamCanonical(e *env, path string, used []string, note
 		})
 		notes.recoded(e.stderr, p.col, rs)
 	}
-	return transform, presentOf(e, path, []string{"year"}), finish, nil
+	yc, err := presentOf(e, path, []string{"year"})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return transform, yc, finish, nil
 }
 
 // anyProvince reports whether some value of col is a province name of
