@@ -171,7 +171,7 @@ func (s *Files) Commit(ctx context.Context) (err error) {
 	default:
 		j.Primary = journalPath(j.Files[0].Target)
 		for _, f := range j.Files[1:] {
-			if err := writeJournal(journalPath(f.Target), &j); err != nil {
+			if err := writeJournal(journalPath(f.Target), filepath.Dir(f.Staged), &j); err != nil {
 				s.removeJournals(&j)
 				return err
 			}
@@ -185,7 +185,10 @@ func (s *Files) Commit(ctx context.Context) (err error) {
 		if crashAt("files: before the point of commit") {
 			return errCrash
 		}
-		if err := writeJournal(j.Primary, &j); err != nil {
+		if err := writeJournal(j.Primary, filepath.Dir(j.Files[0].Staged), &j); err != nil {
+			if err == errCrash {
+				return err
+			}
 			s.removeJournals(&j)
 			return err
 		}
@@ -220,14 +223,16 @@ func (s *Files) Abort() {
 	}
 }
 
-// writeJournal writes j to path atomically (a synced temporary file
-// renamed into place, the directory synced).
-func writeJournal(path string, j *journal) error {
+// writeJournal writes j to path atomically (a synced temporary file in
+// stage, the staging directory beside path, renamed into place, the
+// directory synced): a run killed while writing leaves the temporary file
+// inside its staging, which the next run removes with it.
+func writeJournal(path, stage string, j *journal) error {
 	b, err := json.Marshal(j)
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp-" + j.ID
+	tmp := filepath.Join(stage, filepath.Base(path)+".tmp")
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return fmt.Errorf("cannot write %s: %w", path, err)
@@ -238,6 +243,9 @@ func writeJournal(path string, j *journal) error {
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil && path == j.Primary && crashAt("files: primary journal written, not renamed") {
+		return errCrash
 	}
 	if err == nil {
 		err = os.Rename(tmp, path)
