@@ -123,6 +123,8 @@ type Sums struct {
 
 	allowed [256]uint8 // 1 for the criteria's valid and declared missing codes
 
+	vals *valueSums // the estimands of NewEstimandSums, or nil
+
 	// scratch
 	keyBuf []byte
 	codes  [][]int8 // per item: the batch's codes (bufs, or the column's values)
@@ -295,6 +297,43 @@ func newSums(q *Questionnaire, spec *sampling.DesignOptions, opt *Options, schem
 	return s, nil
 }
 
+// addKeys adds the cell key columns: spec's strata, PSU and fpc, and by.
+func (s *Sums) addKeys(spec *sampling.DesignOptions, by []string, schema *arrow.Schema) error {
+	seen := map[string]bool{}
+	add := func(name, role string, float bool) error {
+		if name == "" || seen[name] {
+			return nil
+		}
+		seen[name] = true
+		i := schema.FieldIndices(name)
+		if len(i) == 0 {
+			return &MissingColumnsError{Table: "ballots", Missing: []string{name}, Available: column.Names(schema)}
+		}
+		typ := schema.Field(i[0]).Type
+		if d, ok := typ.(*arrow.DictionaryType); ok {
+			typ = d.ValueType
+		}
+		s.keys = append(s.keys, &sumsKey{name: name, role: role, float: float, typ: typ,
+			index: map[string]int32{}, findex: map[uint64]int32{}})
+		return nil
+	}
+	if err := add(spec.Strata, "stratum", false); err != nil {
+		return err
+	}
+	if err := add(spec.PSU, "PSU", false); err != nil {
+		return err
+	}
+	if err := add(spec.FPC, "fpc", true); err != nil {
+		return err
+	}
+	for _, b := range by {
+		if err := add(b, "domain", false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Cells returns the number of cells accumulated so far.
 func (s *Sums) Cells() int { return len(s.n) }
 
@@ -372,6 +411,11 @@ func (s *Sums) Add(rec arrow.RecordBatch, first int64) error {
 			}
 		}
 	}
+	if s.vals != nil {
+		if err := s.vals.read(rec, first); err != nil {
+			return err
+		}
+	}
 	// cell of every row
 	kc := make([][]int32, len(s.keys))
 	for j, k := range s.keys {
@@ -408,6 +452,9 @@ func (s *Sums) Add(rec arrow.RecordBatch, first int64) error {
 			i1++
 		}
 		s.addRun(codes, w, int(c), i0, i1)
+		if s.vals != nil {
+			s.vals.addRun(int(c), i0, i1, w)
+		}
 		i0 = i1
 	}
 	return nil
@@ -450,6 +497,9 @@ func (s *Sums) cellAt(kc [][]int32, i, K, C int) int32 {
 	s.ncomb = append(s.ncomb, make([]int64, C)...)
 	s.wcomb = append(s.wcomb, make([]float64, C)...)
 	s.pm = append(s.pm, make([]float64, 4*len(s.pairs))) // one slice per cell: no copying as cells are added
+	if s.vals != nil {
+		s.vals.grow()
+	}
 	return c
 }
 
@@ -727,6 +777,12 @@ func (s *Sums) Merge(o *Sums) {
 		for j, v := range o.pm[oc] {
 			s.pm[c][j] += v
 		}
+		if s.vals != nil {
+			s.vals.merge(c, o.vals, oc)
+		}
+	}
+	if s.vals != nil {
+		s.vals.mergeFlags(o.vals)
 	}
 }
 
@@ -817,10 +873,10 @@ func (s *Sums) Table(mem memory.Allocator) (arrow.RecordBatch, error) {
 		addInt(SumsColumn("n", name), func(c int) int64 { return s.nk[c*K+k] })
 		addFloat(SumsColumn("yy", name), func(c int) float64 { return s.yy[c*K+k] })
 	}
-	for m, name := range compositeNames(s.q) {
+	for m, name := range compositeNames(s.q)[:C] {
 		addInt(SumsColumn("nc", name), func(c int) int64 { return s.ncomb[c*C+m] })
 	}
-	for m, name := range compositeNames(s.q) {
+	for m, name := range compositeNames(s.q)[:C] {
 		addFloat(SumsColumn("wc", name), func(c int) float64 { return s.wcomb[c*C+m] })
 	}
 	pv := make([][]float64, 4*len(s.pairs)) // [4p+part][cell]
@@ -839,6 +895,9 @@ func (s *Sums) Table(mem memory.Allocator) (arrow.RecordBatch, error) {
 		for j, part := range pairParts {
 			addValues(SumsPairColumn(part, a, b), pv[4*p+j])
 		}
+	}
+	if s.vals != nil {
+		s.vals.columns(order, addFloat, addInt)
 	}
 	for i, f := range fields {
 		if seen := fieldIndex(fields[:i], f.Name); seen >= 0 {

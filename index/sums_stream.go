@@ -70,10 +70,47 @@ func SumFile(ctx context.Context, path string, q *Questionnaire, spec *sampling.
 	if !opt.NoExpectations {
 		cols = append(cols, q.ExpectationColumns()...)
 	}
-	for _, c := range append([]string{spec.Weight, spec.Strata, spec.PSU, spec.FPC}, opt.By...) {
+	cols = append(cols, designColumns(spec, opt.By)...)
+	keys := dictColumns(spec, opt.By)
+	if ws := so.Weighting; ws != nil {
+		k, _ := weighting.CellKeysOf(ws)
+		keys = append(keys, k.Columns...)
+	}
+	return sumFile(ctx, path, cols, keys, so, func(sch *arrow.Schema) (*Sums, error) {
+		return newSums(q, spec, opt, sch, so.Weighting)
+	})
+}
+
+// designColumns are the weight, design and domain columns of spec and by.
+func designColumns(spec *sampling.DesignOptions, by []string) []string {
+	var cols []string
+	for _, c := range append([]string{spec.Weight, spec.Strata, spec.PSU, spec.FPC}, by...) {
 		if c != "" {
 			cols = append(cols, c)
 		}
+	}
+	return cols
+}
+
+// dictColumns are the columns read as dictionaries: the design and domain
+// columns repeat a few values, so they are coded once per batch instead of
+// copied string by string.
+func dictColumns(spec *sampling.DesignOptions, by []string) []string {
+	var keys []string
+	for _, c := range append([]string{spec.Strata, spec.PSU}, by...) {
+		if c != "" {
+			keys = append(keys, c)
+		}
+	}
+	return keys
+}
+
+// sumFile reads the columns cols of the file at path (keys as
+// dictionaries) in one pass and adds every batch to the Sums that makeSums
+// makes for the file's schema (one per Parquet worker, merged at the end).
+func sumFile(ctx context.Context, path string, cols, keys []string, so *StreamOptions, makeSums func(*arrow.Schema) (*Sums, error)) (*Sums, error) {
+	if so == nil {
+		so = &StreamOptions{}
 	}
 	if len(so.Columns) > 0 {
 		if r, err := arrowio.Open(path, so.Read...); err == nil {
@@ -97,28 +134,16 @@ func SumFile(ctx context.Context, path string, q *Questionnaire, spec *sampling.
 			pmu.Unlock()
 		}
 	}
-	// the design and domain columns repeat a few values: as dictionaries
-	// they are coded once per batch instead of copied string by string
-	var keys []string
-	for _, c := range append([]string{spec.Strata, spec.PSU}, opt.By...) {
-		if c != "" {
-			keys = append(keys, c)
-		}
-	}
-	if ws := so.Weighting; ws != nil {
-		k, _ := weighting.CellKeysOf(ws)
-		keys = append(keys, k.Columns...)
-	}
 	read := append(append([]arrowio.Option(nil), so.Read...), arrowio.WithColumns(cols...), arrowio.WithDictionary(keys...), arrowio.WithRecycledBuffers())
 	if f, err := arrowio.FormatOf(path); err == nil && f == arrowio.Parquet {
-		return sumParquet(ctx, cancel, path, q, spec, opt, so, read, progress)
+		return sumParquet(ctx, cancel, path, makeSums, so, read, progress)
 	}
 	r, err := arrowio.Open(path, read...)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	s, err := newSums(q, spec, opt, r.Schema(), so.Weighting)
+	s, err := makeSums(r.Schema())
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +190,7 @@ func SumFile(ctx context.Context, path string, q *Questionnaire, spec *sampling.
 
 // sumParquet is SumFile for Parquet: worker i decodes and sums the row
 // groups g with g mod workers = i; their Sums are merged at the end.
-func sumParquet(ctx context.Context, cancel func(), path string, q *Questionnaire, spec *sampling.DesignOptions, opt *Options,
+func sumParquet(ctx context.Context, cancel func(), path string, makeSums func(*arrow.Schema) (*Sums, error),
 	so *StreamOptions, read []arrowio.Option, progress func(int)) (*Sums, error) {
 	nw := so.Workers
 	if nw <= 0 {
@@ -184,7 +209,7 @@ func sumParquet(ctx context.Context, cancel func(), path string, q *Questionnair
 					return err
 				}
 				defer r.Close()
-				s, err := newSums(q, spec, opt, r.Schema(), so.Weighting)
+				s, err := makeSums(r.Schema())
 				if err != nil {
 					return err
 				}

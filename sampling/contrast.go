@@ -410,6 +410,11 @@ func (d *Design) EstimateContrasts(rec arrow.RecordBatch, est []Estimand, cs [][
 	if err != nil {
 		return nil, err
 	}
+	return d.contrastsOf(r, est, names, cs, &o)
+}
+
+// contrastsOf is EstimateContrasts on the Ratios r of est.
+func (d *Design) contrastsOf(r *Ratios, est []Estimand, names []string, cs [][]DomainCoef, o *EstimateOptions) ([]ContrastEstimate, error) {
 	K := len(est)
 	terms := make([][]ContrastTerm, 0, len(cs)*K)
 	for _, c := range cs {

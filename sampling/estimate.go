@@ -88,6 +88,14 @@ type Estimand struct {
 	Num, Den string
 }
 
+// name is the Variable of e's estimates: the column, or "NUM/DEN".
+func (e Estimand) name() string {
+	if e.Statistic == StatRatio {
+		return e.Num + "/" + e.Den
+	}
+	return e.Num
+}
+
 // Mean estimates the mean of every column of vars, as R svymean(~v,
 // na.rm = TRUE) for each v separately: each variable drops only its own
 // missing rows (the mean is the ratio Σ w y v / Σ w v with v the validity).
@@ -171,10 +179,22 @@ func (d *Design) Estimates(rec arrow.RecordBatch, est []Estimand, opt *EstimateO
 	if err != nil {
 		return nil, err
 	}
+	return d.estimatesOf(r, dm, est, names, share, &o, nil)
+}
+
+// estimatesOf is Estimates on the Ratios r (domains dm) of est: one pass of
+// the variance engine, then each estimate's interval, flags and PSUs. fix,
+// when set, corrects the engine's result before that (counts and design
+// effects of a design whose rows are cells).
+func (d *Design) estimatesOf(r *Ratios, dm *Domains, est []Estimand, names []string, share []bool, opt *EstimateOptions, fix func(*RatioResult)) ([]Estimate, error) {
+	o := *opt
 	K := len(est)
 	res, err := d.EstimateRatios(r)
 	if err != nil {
 		return nil, err
+	}
+	if fix != nil {
+		fix(res)
 	}
 	G := 1
 	if r.Domain != nil {
@@ -264,9 +284,9 @@ func (d *Design) estRatios(rec arrow.RecordBatch, est []Estimand, by []string) (
 		if err != nil {
 			return nil, nil, nil, nil, err
 		}
+		names[k] = e.name()
 		switch e.Statistic {
 		case StatMean, StatTotal:
-			names[k] = e.Num
 			num := y
 			if vy != nil {
 				num = make([]float64, d.n) // y is already 0 where missing
@@ -292,7 +312,6 @@ func (d *Design) estRatios(rec arrow.RecordBatch, est []Estimand, by []string) (
 				r.Den[k] = x
 			}
 		case StatRatio:
-			names[k] = e.Num + "/" + e.Den
 			x, vx, err := read(e.Den)
 			if err != nil {
 				return nil, nil, nil, nil, err

@@ -59,6 +59,7 @@ func runEstimate(e *env, c *command, args []string) error {
 	fs.Var(&contrasts, "contrast", "contrasts between --by domains, e.g. \"A - B\", \"0.5*A + 0.5*B - C\", or pairs (every pair); repeatable")
 	glm := fs.String("glm", "", "fit a design-based logistic regression \"Y ~ A + B + factor(C)\" (R svyglm, quasibinomial) instead of estimates")
 	format := addFormatFlag(e, fs)
+	sf := addStreamFlags(fs)
 	if err := parseFlags(e, c, fs, args); err != nil {
 		return err
 	}
@@ -71,6 +72,9 @@ func runEstimate(e *env, c *command, args []string) error {
 		}
 		if err := checkFormat(*format); err != nil {
 			return err
+		}
+		if sf.wantStream(*in) {
+			fmt.Fprintf(e.stderr, "sipas estimate: reading %s into memory (not streamed: a regression needs every row)\n", displayName(*in))
 		}
 		return runGLM(e, *in, *glm, df, *format)
 	}
@@ -128,11 +132,6 @@ func runEstimate(e *env, c *command, args []string) error {
 	cols = append(cols, yc...)
 	notes := &runNotes{}
 	df.provUsed, df.notes = by, notes
-	d, rec, err := df.read(e, *in, spec, cols)
-	if err != nil {
-		return err
-	}
-	defer rec.Release()
 	if len(contrasts) > 0 {
 		if len(quantiles) > 0 {
 			return usagef("--contrast excludes --quantile")
@@ -140,9 +139,34 @@ func runEstimate(e *env, c *command, args []string) error {
 		if len(by) == 0 || len(ests) == 0 {
 			return usagef("--contrast needs --by and a --mean, --total or --ratio: it contrasts their estimates in the domains")
 		}
-		return runContrasts(e, d, rec, *in, ests, by, contrasts, level, *format)
 	}
 	eopt := &sampling.EstimateOptions{By: by, CI: method, Level: level, DF: df.dfr, DeffWOR: *deff == "srswor"}
+	if sf.wantStream(*in) {
+		var why string
+		switch {
+		case len(quantiles) > 0:
+			why = "a quantile needs every value"
+		case len(vars) > 0:
+			why = "a population variance needs every row"
+		}
+		if done, err := estimateStreamed(e, sf, df, *in, spec, ests, contrasts, eopt, *format, notes, why); done {
+			return err
+		}
+	}
+	d, rec, err := df.read(e, *in, spec, cols)
+	if err != nil {
+		return err
+	}
+	defer rec.Release()
+	if len(contrasts) > 0 {
+		dm, err := sampling.NewDomains(rec, by)
+		if err != nil {
+			return badInput(fmt.Errorf("%s: %w", displayName(*in), err))
+		}
+		return runContrasts(e, describeDesign(d), dm, *in, ests, contrasts, level, *format, func(cs [][]sampling.DomainCoef, o *sampling.EstimateOptions) ([]sampling.ContrastEstimate, error) {
+			return d.EstimateContrasts(rec, ests, cs, o)
+		})
+	}
 	var res []sampling.Estimate
 	if len(ests) > 0 {
 		if res, err = d.Estimates(rec, ests, eopt); err != nil {
@@ -172,13 +196,19 @@ func runEstimate(e *env, c *command, args []string) error {
 			ps = append(ps, q.P)
 		}
 	}
-	switch *format {
+	return writeEstimates(e, *format, describeDesign(d), by, res, ps, notes)
+}
+
+// writeEstimates writes the estimates res (quantiles' probabilities ps,
+// nil without quantiles) of a design described by dj in format.
+func writeEstimates(e *env, format string, dj designJSON, by []string, res []sampling.Estimate, ps []float64, notes *runNotes) error {
+	switch format {
 	case "csv":
 		return writeEstimatesCSV(e.stdout, by, res, ps)
 	case "table":
-		return writeEstimatesTable(e.stdout, d, by, res, ps)
+		return writeEstimatesTable(e.stdout, dj, by, res, ps)
 	}
-	out := estimateJSON{Design: describeDesign(d), runNotes: *notes, Estimates: make([]estimateItem, len(res))}
+	out := estimateJSON{Design: dj, runNotes: *notes, Estimates: make([]estimateItem, len(res))}
 	for i, r := range res {
 		out.Estimates[i] = estimateItem{Statistic: string(r.Statistic), Variable: r.Variable, Domain: domainJSON(r.Domain),
 			estimateCols: estimateCols{Estimate: jsonNum(r.Estimate), SE: jsonNum(r.SE), CILow: jsonNum(r.CILow), CIHigh: jsonNum(r.CIHigh),
@@ -239,9 +269,9 @@ func writeEstimatesCSV(w io.Writer, by []string, res []sampling.Estimate, ps []f
 	})
 }
 
-func writeEstimatesTable(w io.Writer, d *sampling.Design, by []string, res []sampling.Estimate, ps []float64) error {
+func writeEstimatesTable(w io.Writer, d designJSON, by []string, res []sampling.Estimate, ps []float64) error {
 	fmt.Fprintf(w, "design: %d rows, %d strata, %d PSUs, df %d, variance %s, weights sum %s\n\n",
-		d.Rows(), d.NStrata(), d.NPSU(), d.DF(), d.Variance(), csvFloat(d.WeightsSum()))
+		d.Rows, d.Strata, d.PSUs, d.DF, d.Variance, csvFloat(float64(d.WeightsSum)))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(estHead(by, ps), "\t"))
 	for i, r := range res {

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/apache/arrow-go/v18/arrow"
-
 	"github.com/sipas-go/sipas/sampling"
 )
 
@@ -32,14 +30,11 @@ type contrastItem struct {
 	DF        int     `json:"df"`
 }
 
-// runContrasts estimates the --contrast expressions between the --by
-// domains for every estimand and writes them.
-func runContrasts(e *env, d *sampling.Design, rec arrow.RecordBatch, in string, ests []sampling.Estimand, by, exprs []string,
-	level float64, format string) error {
-	dm, err := sampling.NewDomains(rec, by)
-	if err != nil {
-		return badInput(fmt.Errorf("%s: %w", displayName(in), err))
-	}
+// runContrasts estimates, through estimate, the --contrast expressions
+// between the --by domains dm for every estimand and writes them (the
+// design described by dj).
+func runContrasts(e *env, dj designJSON, dm *sampling.Domains, in string, ests []sampling.Estimand, exprs []string,
+	level float64, format string, estimate func([][]sampling.DomainCoef, *sampling.EstimateOptions) ([]sampling.ContrastEstimate, error)) error {
 	labels := make([]string, dm.Len())
 	for g := range labels {
 		labels[g] = contrastLabel(dm.Labels(g))
@@ -63,7 +58,7 @@ func runContrasts(e *env, d *sampling.Design, rec arrow.RecordBatch, in string, 
 		cs = append(cs, c)
 		names = append(names, strings.TrimSpace(x))
 	}
-	res, err := d.EstimateContrasts(rec, ests, cs, &sampling.EstimateOptions{By: by, Level: level})
+	res, err := estimate(cs, &sampling.EstimateOptions{By: dm.Columns, Level: level})
 	if err != nil {
 		return badInput(fmt.Errorf("%s: %w", displayName(in), err))
 	}
@@ -76,9 +71,9 @@ func runContrasts(e *env, d *sampling.Design, rec arrow.RecordBatch, in string, 
 				csvFloat(r.CILow), csvFloat(r.CIHigh), csvFloat(r.P), strconv.Itoa(r.DF)}
 		})
 	case "table":
-		return writeContrastTable(e.stdout, d, head, names, res)
+		return writeContrastTable(e.stdout, dj, head, names, res)
 	}
-	out := contrastJSON{Design: describeDesign(d), Contrasts: make([]contrastItem, len(res))}
+	out := contrastJSON{Design: dj, Contrasts: make([]contrastItem, len(res))}
 	for i, r := range res {
 		out.Contrasts[i] = contrastItem{Statistic: string(r.Statistic), Variable: r.Variable, Contrast: names[r.Contrast],
 			Estimate: jsonNum(r.Estimate), SE: jsonNum(r.SE), CILow: jsonNum(r.CILow), CIHigh: jsonNum(r.CIHigh),
@@ -89,8 +84,8 @@ func runContrasts(e *env, d *sampling.Design, rec arrow.RecordBatch, in string, 
 	return enc.Encode(out)
 }
 
-func writeContrastTable(w io.Writer, d *sampling.Design, head, names []string, res []sampling.ContrastEstimate) error {
-	fmt.Fprintf(w, "design: %d rows, %d strata, %d PSUs, df %d, variance %s\n\n", d.Rows(), d.NStrata(), d.NPSU(), d.DF(), d.Variance())
+func writeContrastTable(w io.Writer, d designJSON, head, names []string, res []sampling.ContrastEstimate) error {
+	fmt.Fprintf(w, "design: %d rows, %d strata, %d PSUs, df %d, variance %s\n\n", d.Rows, d.Strata, d.PSUs, d.DF, d.Variance)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(head, "\t"))
 	f := estNum

@@ -20,15 +20,33 @@ import (
 // sumsFlags are index's flags for the per-(stratum, PSU, domain) sums.
 type sumsFlags struct {
 	out, from, sql string
-	quiet          bool
+	*streamFlags
 }
+
+// streamFlags are the flags of the commands that stream large inputs
+// (index, estimate): force streaming, and the progress report.
+type streamFlags struct {
+	stream, quiet, progress bool
+}
+
+func addStreamFlags(fs *flag.FlagSet) *streamFlags {
+	f := &streamFlags{}
+	fs.BoolVar(&f.stream, "stream", false, "read the input in one pass, batch by batch, even a small file (larger files are streamed whenever the design allows: index from 2 MB, estimate from 64 MB; see docs/sums.md)")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress report on standard error")
+	fs.BoolVar(&f.progress, "progress", false, "report progress on standard error even when it is not a terminal or the input is smaller than 64 MB (not with --quiet)")
+	return f
+}
+
+// wantStream reports whether a file is to be streamed when its design
+// allows it: asked for, or large.
+func (f *streamFlags) wantStream(path string) bool { return f.stream || big(path) }
 
 func addSumsFlags(fs *flag.FlagSet) *sumsFlags {
 	f := &sumsFlags{}
 	fs.StringVar(&f.out, "sums-out", "", "also write the per-(stratum, PSU, domain) sums the indices are finished from (Parquet, IPC or CSV; see docs/sums.md)")
 	fs.StringVar(&f.from, "from-sums", "", "finish the indices from a sums table (written by --sums-out or by the SQL of docs/sums.md) instead of --in; give the same --strata, --psu, --fpc, --by and --weighting")
 	fs.StringVar(&f.sql, "sums-sql", "", "print the SQL GROUP BY that computes the sums table from the ballots table TABLE in a database (with the design flags, --by, --score and --questionnaire) and exit")
-	fs.BoolVar(&f.quiet, "quiet", false, "no progress report on standard error")
+	f.streamFlags = addStreamFlags(fs)
 	return f
 }
 
@@ -55,12 +73,12 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 		if sf.out != "" {
 			return true, usagef("--sums-out: the indices of this design cannot be finished from sums: %v", why)
 		}
-		if big(path) {
+		if sf.wantStream(path) {
 			fmt.Fprintf(e.stderr, "sipas index: reading %s into memory (not streamed: %v)\n", displayName(path), why)
 		}
 		return false, nil
 	}
-	if st, err := os.Stat(path); sf.out == "" && (err != nil || st.Size() < streamMin) {
+	if st, err := os.Stat(path); sf.out == "" && !sf.stream && (err != nil || st.Size() < streamMin) {
 		// a tiny file is read into memory: the same numbers, as fast
 		return false, nil
 	}
@@ -76,7 +94,7 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 		}
 		so.Transform, so.Columns, finish = transform, extra, fin
 	}
-	if p := newProgress(e.stderr, path, sf.quiet); p != nil {
+	if p := newProgress(e.stderr, "index", path, sf.streamFlags); p != nil {
 		so.Progress = p.update
 		defer p.finish()
 	}
@@ -124,7 +142,7 @@ func indexFromSums(e *env, sf *sumsFlags, df *designFlags, spec *sampling.Design
 		}
 		opt.NoExpectations = opt.NoExpectations || len(q.ExpectationColumns()) == 0
 	}
-	return finishSums(e, &sumsFlags{out: sf.out}, tab, spec, df.wspec, q, opt, format, sf.from, &runNotes{})
+	return finishSums(e, &sumsFlags{out: sf.out, streamFlags: sf.streamFlags}, tab, spec, df.wspec, q, opt, format, sf.from, &runNotes{})
 }
 
 // finishSums computes the indices from tab (of the design weights of ws,
@@ -179,19 +197,27 @@ func finishSums(e *env, sf *sumsFlags, tab arrow.RecordBatch, spec *sampling.Des
 // of the design's errors.
 var streamMin int64 = 2 << 20
 
-// bigInput is the file size from which a run reports progress or says it
-// reads the file into memory.
-const bigInput = 64 << 20
+// bigInput is the file size from which a run streams (when the design
+// allows it), reports progress on a terminal, or says it reads the file
+// into memory. A variable so that tests can lower it.
+var bigInput int64 = 64 << 20
+
+// progressEvery is the least time between two progress reports (a
+// variable so that tests can lower it).
+var progressEvery = time.Second
 
 func big(path string) bool {
 	st, err := os.Stat(path)
 	return err == nil && st.Size() >= bigInput
 }
 
-// progress reports rows read, rate and time left on a terminal's standard
-// error, at most once a second.
+// progress reports rows read, rate and time left on standard error, at
+// most once every progressEvery: on a terminal as one line rewritten in
+// place, elsewhere (--progress) as a line per report.
 type progress struct {
 	w     io.Writer
+	cmd   string
+	term  bool
 	total int64 // rows in the file (Parquet), or 0
 	start time.Time
 	last  time.Time
@@ -199,17 +225,22 @@ type progress struct {
 	shown bool
 }
 
-// newProgress returns a progress report for path on w, or nil when quiet,
-// when w is not a terminal, or when the input is small.
-func newProgress(w io.Writer, path string, quiet bool) *progress {
-	f, ok := w.(*os.File)
-	if quiet || !ok || !big(path) {
+// newProgress returns a progress report of command cmd for path on w, or
+// nil: with --quiet, and without --progress when w is not a terminal or
+// the input is small.
+func newProgress(w io.Writer, cmd, path string, f *streamFlags) *progress {
+	if f.quiet {
 		return nil
 	}
-	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+	term := false
+	if fi, ok := w.(*os.File); ok {
+		st, err := fi.Stat()
+		term = err == nil && st.Mode()&os.ModeCharDevice != 0
+	}
+	if !f.progress && (!term || !big(path)) {
 		return nil
 	}
-	p := &progress{w: w, start: time.Now()}
+	p := &progress{w: w, cmd: cmd, term: term, start: time.Now()}
 	p.last = p.start
 	if r, err := arrowio.Open(path); err == nil {
 		if n, ok := arrowio.Rows(r); ok {
@@ -224,25 +255,29 @@ func (p *progress) update(rows int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := time.Now()
-	if now.Sub(p.last) < time.Second {
+	if now.Sub(p.last) < progressEvery {
 		return
 	}
 	p.last = now
 	el := now.Sub(p.start).Seconds()
 	rate := float64(rows) / el
-	msg := fmt.Sprintf("sipas index: %s rows read, %s rows/s", thousands(rows), thousands(int64(rate)))
+	msg := fmt.Sprintf("sipas %s: %s rows read, %s rows/s", p.cmd, thousands(rows), thousands(int64(rate)))
 	if p.total > 0 && rate > 0 {
 		left := time.Duration(float64(p.total-rows) / rate * float64(time.Second)).Round(time.Second)
 		msg += fmt.Sprintf(", %d%%, about %s left", rows*100/p.total, left)
 	}
-	fmt.Fprintf(p.w, "\r%s\x1b[K", msg)
+	if p.term {
+		fmt.Fprintf(p.w, "\r%s\x1b[K", msg)
+	} else {
+		fmt.Fprintln(p.w, msg)
+	}
 	p.shown = true
 }
 
 func (p *progress) finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.shown {
+	if p.shown && p.term {
 		fmt.Fprint(p.w, "\r\x1b[K")
 	}
 }

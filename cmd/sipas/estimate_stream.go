@@ -1,0 +1,109 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/sampling"
+)
+
+// estimateStreamed computes the means, totals and ratios ests (and the
+// contrasts between their domains) of the file at path in one pass over
+// record batches, from the per-(stratum, PSU, fpc, domain) sums, and
+// reports done = false, having done nothing, when the run cannot stream:
+// why (a reason of the caller: quantiles, population variances), a design
+// whose variance needs the rows (index.SumsSupport), calibration, standard
+// input, or province names told apart by year. The caller then reads the
+// file into memory, which this says on standard error.
+func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spec *sampling.DesignOptions, ests []sampling.Estimand,
+	contrasts []string, eopt *sampling.EstimateOptions, format string, notes *runNotes, why string) (done bool, err error) {
+	by := eopt.By
+	if why == "" {
+		if err := index.SumsSupport(spec); err != nil {
+			why = err.Error()
+		}
+	}
+	var years []string
+	if df.prov != nil && why == "" {
+		var err error
+		if years, err = df.prov.yearColumn(path, by, df.strata); err != nil {
+			return true, err
+		}
+	}
+	switch {
+	case why != "":
+	case df.wspec != nil:
+		why = "the --weighting steps calibrate on the whole file"
+	case path == "-":
+		why = "standard input is read once"
+	case len(years) > 0:
+		why = "the province names are read by the year of each row"
+	}
+	if why != "" {
+		fmt.Fprintf(e.stderr, "sipas estimate: reading %s into memory (not streamed: %s)\n", displayName(path), why)
+		return false, nil
+	}
+	if big(path) {
+		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in one pass\n", displayName(path))
+	}
+	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}}
+	if p := newProgress(e.stderr, "estimate", path, sf); p != nil {
+		so.Progress = p.update
+		defer p.finish()
+	}
+	s, err := index.SumEstimandsFile(e.ctx, path, spec, by, ests, so)
+	if err != nil {
+		if e.ctx.Err() != nil {
+			return true, e.ctx.Err()
+		}
+		return true, badInput(fmt.Errorf("%s: %w", displayName(path), err))
+	}
+	tab, err := s.Table(memory.DefaultAllocator)
+	if err != nil {
+		return true, badInput(err)
+	}
+	defer tab.Release()
+	if df.prov != nil {
+		canon, err := df.prov.canonical(e, path, tab, append([]string{df.strata}, by...), notes)
+		if err != nil {
+			return true, err
+		}
+		defer canon.Release()
+		tab = canon
+	}
+	d, cells, err := index.EstimandSums(tab, spec, ests, s.Shares())
+	if err != nil {
+		return true, badInput(fmt.Errorf("%s: %w", displayName(path), designHint(err)))
+	}
+	// the design as the rows make it: rows and weights from the cells
+	dj := describeDesign(d)
+	dj.Rows, dj.WeightsSum = 0, 0
+	rows, _, _ := arrowio.Float64s(tab.Column(tab.Schema().FieldIndices(index.SumsRows)[0]))
+	ws, _, _ := arrowio.Float64s(tab.Column(tab.Schema().FieldIndices(index.SumsWeights)[0]))
+	wsum := 0.0
+	for c := range rows {
+		dj.Rows += int(rows[c])
+		wsum += ws[c]
+	}
+	dj.WeightsSum = jsonNum(wsum)
+	if dj.Rows > 0 && wsum == 0 {
+		return true, badInput(fmt.Errorf("%s: weight column %q: every weight is 0, so nothing can be estimated", displayName(path), spec.Weight))
+	}
+	dm, err := sampling.NewDomains(tab, by)
+	if err != nil {
+		return true, badInput(fmt.Errorf("%s: %w", displayName(path), err))
+	}
+	if len(contrasts) > 0 {
+		return true, runContrasts(e, dj, dm, path, ests, contrasts, eopt.Level, format, func(cs [][]sampling.DomainCoef, o *sampling.EstimateOptions) ([]sampling.ContrastEstimate, error) {
+			return d.EstimateContrastsFromCells(ests, cells, dm, cs, o)
+		})
+	}
+	res, err := d.EstimatesFromCells(ests, cells, dm, eopt)
+	if err != nil {
+		return true, badInput(fmt.Errorf("%s: %w", displayName(path), err))
+	}
+	return true, writeEstimates(e, format, dj, by, res, nil, notes)
+}

@@ -1,0 +1,402 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sipas-go/sipas/index/internal/column"
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/sampling"
+)
+
+// Parts of an estimand's sums in a sums table of NewEstimandSums (see
+// sampling.CellSums): SumsColumn(part, EstimandColumn(e)).
+var estimandParts = []string{"y", "x", "w", "yy", "xy", "xx", "n", "nobs"}
+
+// EstimandColumn is the name under which the sums of estimand e are
+// written in a sums table: its statistic and variable, e.g. "mean_wait",
+// "ratio_paid/visits" (with SumsColumn's part before it).
+func EstimandColumn(e sampling.Estimand) string {
+	if e.Statistic == sampling.StatRatio {
+		return string(e.Statistic) + "_" + e.Num + "/" + e.Den
+	}
+	return string(e.Statistic) + "_" + e.Num
+}
+
+// valueSums are the sums of the estimands of a Sums of NewEstimandSums.
+type valueSums struct {
+	est  []sampling.Estimand
+	vars []string // the columns read
+	// per cell and estimand [cell*K+k]
+	y, x, w, yy, xy, xx []float64
+	n, nobs             []int64
+	share               []bool // per estimand, while every row allows it
+	// per variable: the largest magnitude and its input row (1-based)
+	maxAbs []float64
+	maxRow []int64
+	// scratch: the batch's values and validity per variable
+	val   [][]float64
+	valid [][]bool
+}
+
+// NewEstimandSums returns an empty accumulator of the per-cell sums of the
+// means, totals and ratios est (sampling.Estimands) in the domains by,
+// under the design columns of spec (which SumsSupport must accept), for
+// batches of schema. Its Table holds per estimand the columns of
+// sampling.CellSums, from which EstimandSums finishes them.
+func NewEstimandSums(spec *sampling.DesignOptions, by []string, est []sampling.Estimand, schema *arrow.Schema) (*Sums, error) {
+	if err := SumsSupport(spec); err != nil {
+		return nil, err
+	}
+	s := &Sums{q: &Questionnaire{}, weight: spec.Weight, cells: map[string]int32{}}
+	if err := s.addKeys(spec, by, schema); err != nil {
+		return nil, err
+	}
+	v := &valueSums{est: est, share: make([]bool, len(est))}
+	seen := map[string]bool{}
+	for k, e := range est {
+		v.share[k] = e.Statistic != sampling.StatTotal && (e.Statistic == sampling.StatMean || e.Num != e.Den)
+		for _, c := range []string{e.Num, e.Den} {
+			if c == "" || seen[c] {
+				continue
+			}
+			if len(schema.FieldIndices(c)) == 0 {
+				return nil, &MissingColumnsError{Table: "input", Missing: []string{c}, Available: column.Names(schema)}
+			}
+			seen[c] = true
+			v.vars = append(v.vars, c)
+		}
+	}
+	v.maxAbs, v.maxRow = make([]float64, len(v.vars)), make([]int64, len(v.vars))
+	s.vals = v
+	return s, nil
+}
+
+// varIndex is the position of column c in v.vars.
+func (v *valueSums) varIndex(c string) int {
+	for i, n := range v.vars {
+		if n == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// grow adds a cell.
+func (v *valueSums) grow() {
+	K := len(v.est)
+	for _, p := range []*[]float64{&v.y, &v.x, &v.w, &v.yy, &v.xy, &v.xx} {
+		*p = append(*p, make([]float64, K)...)
+	}
+	v.n = append(v.n, make([]int64, K)...)
+	v.nobs = append(v.nobs, make([]int64, K)...)
+}
+
+// read takes the batch's values (NaN and null are missing); an infinite
+// value is an error naming its input row.
+func (v *valueSums) read(rec arrow.RecordBatch, first int64) error {
+	v.val, v.valid = v.val[:0], v.valid[:0]
+	for j, name := range v.vars {
+		col, err := arrowio.Column(rec, name)
+		if err != nil {
+			return err
+		}
+		x, ok, err := arrowio.Float64s(col)
+		if err != nil {
+			var ae *arrowio.Error
+			if errors.As(err, &ae) && ae.Row > 0 {
+				ae.Row += int(first)
+			}
+			return fmt.Errorf("variable column %q: %w", name, err)
+		}
+		if ok == nil {
+			ok = make([]bool, len(x))
+			for i := range ok {
+				ok[i] = true
+			}
+		}
+		for i, f := range x {
+			switch {
+			case !ok[i]:
+			case math.IsNaN(f):
+				ok[i], x[i] = false, 0
+			case math.IsInf(f, 0):
+				return fmt.Errorf("variable column %q, row %d: value %v is not finite", name, first+int64(i)+1, f)
+			case math.Abs(f) > v.maxAbs[j]:
+				v.maxAbs[j], v.maxRow[j] = math.Abs(f), first+int64(i)+1
+			}
+		}
+		v.val, v.valid = append(v.val, x), append(v.valid, ok)
+	}
+	// shares: a mean of values in [0, 1]; a ratio y/x with x ∈ {0, 1} and
+	// y ∈ {0, x} (sampling.EstimateOptions.CI)
+	for k, e := range v.est {
+		if !v.share[k] {
+			continue
+		}
+		y, oy := v.val[v.varIndex(e.Num)], v.valid[v.varIndex(e.Num)]
+		if e.Statistic == sampling.StatMean {
+			for i, f := range y {
+				if oy[i] && (f < 0 || f > 1) {
+					v.share[k] = false
+					break
+				}
+			}
+			continue
+		}
+		x, ox := v.val[v.varIndex(e.Den)], v.valid[v.varIndex(e.Den)]
+		for i := range y {
+			if oy[i] && ox[i] && ((x[i] != 0 && x[i] != 1) || (y[i] != 0 && y[i] != x[i])) {
+				v.share[k] = false
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// addRun adds rows [i0, i1) of the batch, all in cell c, weighted w (nil:
+// 1 each).
+func (v *valueSums) addRun(c, i0, i1 int, w []float64) {
+	K := len(v.est)
+	for k, e := range v.est {
+		jy := v.varIndex(e.Num)
+		y, oy := v.val[jy], v.valid[jy]
+		var x []float64
+		var ox []bool
+		if e.Statistic == sampling.StatRatio {
+			jx := v.varIndex(e.Den)
+			x, ox = v.val[jx], v.valid[jx]
+		}
+		var sy, sx, sw, syy, sxy, sxx float64
+		var n, nobs int64
+		for i := i0; i < i1; i++ {
+			if !oy[i] || (ox != nil && !ox[i]) {
+				continue
+			}
+			wi := 1.0
+			if w != nil {
+				wi = w[i]
+			}
+			xi := 1.0
+			if x != nil {
+				xi = x[i]
+			}
+			yi := y[i]
+			wy := wi * yi
+			sy += wy
+			sx += wi * xi
+			sw += wi
+			syy += wy * yi
+			sxy += wy * xi
+			sxx += wi * xi * xi
+			n++
+			if wi != 0 {
+				nobs++
+			}
+		}
+		at := c*K + k
+		v.y[at] += sy
+		v.x[at] += sx
+		v.w[at] += sw
+		v.yy[at] += syy
+		v.xy[at] += sxy
+		v.xx[at] += sxx
+		v.n[at] += n
+		v.nobs[at] += nobs
+	}
+}
+
+// merge adds cell oc of o to cell c.
+func (v *valueSums) merge(c int, o *valueSums, oc int) {
+	K := len(v.est)
+	for k := 0; k < K; k++ {
+		a, b := c*K+k, oc*K+k
+		v.y[a] += o.y[b]
+		v.x[a] += o.x[b]
+		v.w[a] += o.w[b]
+		v.yy[a] += o.yy[b]
+		v.xy[a] += o.xy[b]
+		v.xx[a] += o.xx[b]
+		v.n[a] += o.n[b]
+		v.nobs[a] += o.nobs[b]
+	}
+}
+
+// mergeFlags combines the per-estimand and per-variable state of o.
+func (v *valueSums) mergeFlags(o *valueSums) {
+	for k := range v.share {
+		v.share[k] = v.share[k] && o.share[k]
+	}
+	for j := range v.maxAbs {
+		if o.maxAbs[j] > v.maxAbs[j] || (o.maxAbs[j] == v.maxAbs[j] && o.maxRow[j] != 0 && o.maxRow[j] < v.maxRow[j]) {
+			v.maxAbs[j], v.maxRow[j] = o.maxAbs[j], o.maxRow[j]
+		}
+	}
+}
+
+// columns appends the value columns of the cells in order to a table.
+func (v *valueSums) columns(order []int, addFloat func(string, func(int) float64), addInt func(string, func(int) int64)) {
+	K := len(v.est)
+	for k, e := range v.est {
+		name := EstimandColumn(e)
+		for _, p := range []struct {
+			part string
+			v    []float64
+		}{{"y", v.y}, {"x", v.x}, {"w", v.w}, {"yy", v.yy}, {"xy", v.xy}, {"xx", v.xx}} {
+			addFloat(SumsColumn(p.part, name), func(c int) float64 { return p.v[c*K+k] })
+		}
+		addInt(SumsColumn("n", name), func(c int) int64 { return v.n[c*K+k] })
+		addInt(SumsColumn("nobs", name), func(c int) int64 { return v.nobs[c*K+k] })
+	}
+}
+
+// Shares reports, per estimand of a Sums of NewEstimandSums, whether it is
+// a share (sampling.CellSums.Share).
+func (s *Sums) Shares() []bool {
+	if s.vals == nil {
+		return nil
+	}
+	return append([]bool(nil), s.vals.share...)
+}
+
+// CheckMagnitude returns an error naming the variable and row of the first
+// value whose magnitude exceeds sampling.ValueLimit of the weights' sum
+// (for a Sums of NewEstimandSums; nil otherwise).
+func (s *Sums) CheckMagnitude() error {
+	if s.vals == nil {
+		return nil
+	}
+	wsum := 0.0
+	for _, w := range s.w {
+		wsum += w
+	}
+	limit := sampling.ValueLimit(wsum)
+	for j, name := range s.vals.vars {
+		if s.vals.maxAbs[j] > limit {
+			return fmt.Errorf("variable column %q, row %d: value magnitude %g is too large: times the weights' sum (%g) its square overflows (values must be within ±%.3g)",
+				name, s.vals.maxRow[j], s.vals.maxAbs[j], wsum, limit)
+		}
+	}
+	return nil
+}
+
+// EstimandSums reads, from a sums table of NewEstimandSums (Sums.Table),
+// the design of its cells (each a row weighted 1, or 0 when its rows all
+// weigh 0, with the strata, PSUs, fpc and variance method of spec, whose
+// weight column is ignored) and the cells' sampling.CellSums of est, for
+// Design.EstimatesFromCells and EstimateContrastsFromCells. shares are
+// the estimands' Share (Sums.Shares; nil: none).
+func EstimandSums(tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sampling.Estimand, shares []bool) (*sampling.Design, []sampling.CellSums, error) {
+	ds := *spec
+	ds.Weight = sumsUnitWeight
+	if err := SumsSupport(&ds); err != nil {
+		return nil, nil, err
+	}
+	n := int(tab.NumRows())
+	get := func(name string) ([]float64, error) {
+		i := tab.Schema().FieldIndices(name)
+		if len(i) == 0 {
+			return nil, fmt.Errorf("%w: missing column %q", ErrSums, name)
+		}
+		v, _, err := arrowio.Float64s(tab.Column(i[0]))
+		if err != nil {
+			return nil, fmt.Errorf("%w: column %q: %v", ErrSums, name, err)
+		}
+		return v, nil
+	}
+	sw, err := get(SumsWeights)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]sampling.CellSums, len(est))
+	for k, e := range est {
+		name := EstimandColumn(e)
+		cs := &out[k]
+		for _, p := range []struct {
+			part string
+			dst  *[]float64
+		}{{"y", &cs.Y}, {"x", &cs.X}, {"w", &cs.W}, {"yy", &cs.YY}, {"xy", &cs.XY}, {"xx", &cs.XX}} {
+			if *p.dst, err = get(SumsColumn(p.part, name)); err != nil {
+				return nil, nil, err
+			}
+		}
+		for _, p := range []struct {
+			part string
+			dst  *[]int64
+		}{{"n", &cs.N}, {"nobs", &cs.NObs}} {
+			v, err := get(SumsColumn(p.part, name))
+			if err != nil {
+				return nil, nil, err
+			}
+			*p.dst = make([]int64, n)
+			for c, f := range v {
+				(*p.dst)[c] = int64(f)
+			}
+		}
+		cs.Share = shares != nil && shares[k]
+	}
+	wb := array.NewFloat64Builder(memory.DefaultAllocator)
+	for _, v := range sw {
+		if v != 0 {
+			wb.Append(1)
+		} else {
+			wb.Append(0)
+		}
+	}
+	wa := wb.NewArray()
+	wb.Release()
+	defer wa.Release()
+	fields := append(append([]arrow.Field(nil), tab.Schema().Fields()...), arrow.Field{Name: sumsUnitWeight, Type: arrow.PrimitiveTypes.Float64})
+	cols := append(append([]arrow.Array(nil), tab.Columns()...), wa)
+	prec := array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, int64(n))
+	defer prec.Release()
+	d, err := sampling.NewDesign(prec, &ds)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, out, nil
+}
+
+// SumEstimandsFile reads the table file at path in one pass, batch by
+// batch, as SumFile, and returns the Sums of NewEstimandSums for est in the
+// domains by (reading only the columns they and spec name). Besides the
+// errors of SumFile, an infinite value is an error naming its row.
+func SumEstimandsFile(ctx context.Context, path string, spec *sampling.DesignOptions, by []string, est []sampling.Estimand, so *StreamOptions) (*Sums, error) {
+	if err := SumsSupport(spec); err != nil {
+		return nil, err
+	}
+	var cols []string
+	for _, e := range est {
+		cols = append(cols, e.Num)
+		if e.Den != "" {
+			cols = append(cols, e.Den)
+		}
+	}
+	cols = append(cols, designColumns(spec, by)...)
+	s, err := sumFile(ctx, path, uniq(cols), dictColumns(spec, by), so, func(sch *arrow.Schema) (*Sums, error) {
+		return NewEstimandSums(spec, by, est, sch)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, s.CheckMagnitude()
+}
+
+func uniq(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, v := range s {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}

@@ -1,0 +1,145 @@
+package sampling
+
+import (
+	"fmt"
+	"math"
+)
+
+// CellSums are the sums of one estimand over the rows of each row of a
+// design whose rows are cells: the rows of one stratum, PSU, fpc value and
+// domain, summed (each cell weighted 1, or 0 when all its rows weigh 0).
+// Over the rows i of a cell where the estimand is observed, with y_i its
+// value (the numerator of a ratio) and x_i the denominator (1 for a mean):
+//
+//	Y = Σ w y,  X = Σ w x,  W = Σ w,  YY = Σ w y²,  XY = Σ w x y,  XX = Σ w x²
+//
+// and N and NObs count those rows, and those of them with w ≠ 0. X, XY
+// and XX are ignored for a total. Share says whether the estimand is a
+// share (EstimateOptions.CI): a mean of values in [0, 1], or a ratio of a
+// subpopulation (estSubShare) on every observed row.
+type CellSums struct {
+	Y, X, W, YY, XY, XX []float64
+	N, NObs             []int64
+	Share               bool
+}
+
+// EstimatesFromCells computes the estimates of Estimates from per-cell sums
+// (one CellSums per estimand of est, each cell a row of d; dm the domains of
+// the cells). The influence values of a ratio sum over a cell's rows to
+// (Y − R X)/X̂ and those of a total to Y, so estimates, SEs and intervals
+// are those of the rows (up to the order of the additions); N counts rows,
+// and the design effect comes from the cells' second moments: for a ratio
+// Σ w r² = (YY − 2R·XY + R²·XX)/X̂², for a total Σ w y² (RatioResult.Deff).
+func (d *Design) EstimatesFromCells(est []Estimand, sums []CellSums, dm *Domains, opt *EstimateOptions) ([]Estimate, error) {
+	var o EstimateOptions
+	if opt != nil {
+		o = *opt
+	}
+	r, names, share, err := d.cellRatios(est, sums, dm, o.By)
+	if err != nil {
+		return nil, err
+	}
+	fix := func(res *RatioResult) {
+		G, K := res.G, res.K
+		W, s1, s2 := make([]float64, G*K), make([]float64, G*K), make([]float64, G*K)
+		N, NObs := make([]int, G*K), make([]int, G*K)
+		Y, X, YY, XY, XX := make([]float64, G*K), make([]float64, G*K), make([]float64, G*K), make([]float64, G*K), make([]float64, G*K)
+		for k, s := range sums {
+			for c := range s.Y {
+				g := 0
+				if r.Domain != nil {
+					if g = int(r.Domain[c]); g < 0 {
+						continue
+					}
+				}
+				i := g*K + k
+				Y[i] += s.Y[c]
+				W[i] += s.W[c]
+				YY[i] += s.YY[c]
+				N[i] += int(s.N[c])
+				NObs[i] += int(s.NObs[c])
+				if est[k].Statistic != StatTotal {
+					X[i] += s.X[c]
+					XY[i] += s.XY[c]
+					XX[i] += s.XX[c]
+				}
+			}
+		}
+		for g := 0; g < G; g++ {
+			for k := range est {
+				i, at := g*K+k, res.Index(g, k)
+				res.N[at] = N[i]
+				if math.IsNaN(res.Est[at]) {
+					continue
+				}
+				if est[k].Statistic == StatTotal {
+					s1[i], s2[i] = Y[i], YY[i]
+				} else {
+					rr, x := res.Est[at], X[i]
+					s1[i] = (Y[i] - rr*x) / x
+					s2[i] = (YY[i] - 2*rr*XY[i] + rr*rr*XX[i]) / (x * x)
+				}
+				n := NObs[i]
+				if d.reps != nil {
+					n = N[i]
+				}
+				res.Deff[at], res.DeffWOR[at] = DesignEffects(res.Var[at], n, W[i], s1[i], s2[i])
+			}
+		}
+	}
+	return d.estimatesOf(r, dm, est, names, share, &o, fix)
+}
+
+// EstimateContrastsFromCells is EstimateContrasts from per-cell sums (see
+// EstimatesFromCells): the covariance of the domains' estimates comes from
+// the same PSU totals of the influence values.
+func (d *Design) EstimateContrastsFromCells(est []Estimand, sums []CellSums, dm *Domains, cs [][]DomainCoef, opt *EstimateOptions) ([]ContrastEstimate, error) {
+	var o EstimateOptions
+	if opt != nil {
+		o = *opt
+	}
+	r, names, _, err := d.cellRatios(est, sums, dm, o.By)
+	if err != nil {
+		return nil, err
+	}
+	return d.contrastsOf(r, est, names, cs, &o)
+}
+
+// cellRatios are the Ratios of est on the cells: numerators Y, denominators
+// X (none for a total), observed where N > 0.
+func (d *Design) cellRatios(est []Estimand, sums []CellSums, dm *Domains, by []string) (*Ratios, []string, []bool, error) {
+	if len(sums) != len(est) {
+		panic(fmt.Sprintf("sampling: %d estimands, %d cell sums", len(est), len(sums)))
+	}
+	K := len(est)
+	r := &Ratios{Num: make([][]float64, K), Den: make([][]float64, K), Valid: make([][]bool, K)}
+	if len(by) > 0 {
+		if dm == nil || len(dm.Code) != d.n {
+			return nil, nil, nil, fmt.Errorf("sampling: the domains are not those of the design's %d cells", d.n)
+		}
+		r.Domain, r.NDomains = dm.Code, dm.Len()
+	}
+	names, share := make([]string, K), make([]bool, K)
+	for k, e := range est {
+		s := sums[k]
+		if len(s.Y) != d.n || len(s.N) != d.n {
+			return nil, nil, nil, fmt.Errorf("sampling: %s %s: sums of %d cells for a design of %d", e.Statistic, e.name(), len(s.Y), d.n)
+		}
+		names[k], share[k] = e.name(), s.Share
+		r.Num[k] = s.Y
+		if e.Statistic != StatTotal {
+			r.Den[k] = s.X
+		}
+		valid := make([]bool, d.n)
+		for c, n := range s.N {
+			valid[c] = n > 0
+		}
+		r.Valid[k] = valid
+	}
+	return r, names, share, nil
+}
+
+// ValueLimit is the largest magnitude of a variable's value that Estimates
+// accepts when the weights sum to wsum: beyond it, the value times wsum
+// squared could overflow the variance's sums of squares.
+func ValueLimit(wsum float64) float64 { return maxMagnitude / max(wsum, 1) }
