@@ -33,7 +33,7 @@ func addStreamFlags(fs *flag.FlagSet) *streamFlags {
 	f := &streamFlags{}
 	fs.BoolVar(&f.stream, "stream", false, "read the input in one pass, batch by batch, even a small file (larger files are streamed whenever the design allows: index from 2 MB, estimate from 64 MB; see docs/sums.md)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress report on standard error")
-	fs.BoolVar(&f.progress, "progress", false, "report progress on standard error even when it is not a terminal or the input is smaller than 64 MB (not with --quiet)")
+	fs.BoolVar(&f.progress, "progress", false, "report the progress of a streamed run on standard error even when it is not a terminal or the input is smaller than 64 MB (with --stream); not with --quiet")
 	return f
 }
 
