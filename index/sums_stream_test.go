@@ -3,15 +3,14 @@ package index
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/parquet/file"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/arrowio/arrowiotest"
 	"github.com/sipas-go/sipas/sampling"
 )
 
@@ -89,26 +88,7 @@ func TestSumFileBadInputMidStream(t *testing.T) {
 	if err := arrowio.Write(pq, rec.Schema(), []arrow.RecordBatch{rec}, arrowio.WithRowGroupRows(500)); err != nil {
 		t.Fatal(err)
 	}
-	f, err := file.OpenParquetFile(pq, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cc, err := f.MetaData().RowGroup(6).ColumnChunk(f.MetaData().Schema.ColumnIndexByName("access_3"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	off := cc.DataPageOffset() + cc.TotalCompressedSize()/2
-	f.Close()
-	b, err := os.ReadFile(pq)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := off; i < off+8; i++ {
-		b[i] ^= 0x5a
-	}
-	if err := os.WriteFile(pq, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	arrowiotest.CorruptColumnChunk(t, pq, 6, "access_3")
 	for _, workers := range []int{1, 2} {
 		s, err := SumFile(context.Background(), pq, nil, spec, nil, &StreamOptions{Workers: workers, Read: read})
 		var ae *arrowio.Error

@@ -17,7 +17,7 @@ import (
 
 // Parts of an estimand's sums in a sums table of NewEstimandSums (see
 // sampling.CellSums): SumsColumn(part, EstimandColumn(e)).
-var estimandParts = []string{"y", "x", "w", "yy", "xy", "xx", "n", "nobs"}
+var estimandParts = []string{"y", "x", "w", "yy", "xy", "xx", "n", "nobs", "c"}
 
 // EstimandColumn is the name under which the sums of estimand e are
 // written in a sums table: its statistic and variable, e.g. "mean_wait",
@@ -33,10 +33,14 @@ func EstimandColumn(e sampling.Estimand) string {
 type valueSums struct {
 	est  []sampling.Estimand
 	vars []string // the columns read
-	// per cell and estimand [cell*K+k]
-	y, x, w, yy, xy, xx []float64
-	n, nobs             []int64
-	share               []bool // per estimand, while every row allows it
+	// per cell and estimand [cell*K+k]: the sums of part p (the first six
+	// of estimandParts) in f[p], with their compensation (Neumaier's
+	// summation) in fc[p], so that the second moments keep their digits
+	// through the cancellation of the design effect's Σ w r²
+	f, fc   [6][]float64
+	n, nobs []int64
+	share   []bool // per estimand, while every row allows it
+	shift   []float64
 	// per variable: the largest magnitude and its input row (1-based)
 	maxAbs []float64
 	maxRow []int64
@@ -49,8 +53,10 @@ type valueSums struct {
 // means, totals and ratios est (sampling.Estimands) in the domains by,
 // under the design columns of spec (which SumsSupport must accept), for
 // batches of schema. Its Table holds per estimand the columns of
-// sampling.CellSums, from which EstimandSums finishes them.
-func NewEstimandSums(spec *sampling.DesignOptions, by []string, est []sampling.Estimand, schema *arrow.Schema) (*Sums, error) {
+// sampling.CellSums, from which EstimandSums finishes them. shift (nil:
+// none) are the estimands' sampling.CellSums.Shift: y is summed about
+// shift[k] (0 for a total), best near the estimate.
+func NewEstimandSums(spec *sampling.DesignOptions, by []string, est []sampling.Estimand, shift []float64, schema *arrow.Schema) (*Sums, error) {
 	if err := SumsSupport(spec); err != nil {
 		return nil, err
 	}
@@ -58,10 +64,16 @@ func NewEstimandSums(spec *sampling.DesignOptions, by []string, est []sampling.E
 	if err := s.addKeys(spec, by, schema); err != nil {
 		return nil, err
 	}
-	v := &valueSums{est: est, share: make([]bool, len(est))}
+	v := &valueSums{est: est, share: make([]bool, len(est)), shift: make([]float64, len(est))}
+	if shift != nil {
+		copy(v.shift, shift)
+	}
 	seen := map[string]bool{}
 	for k, e := range est {
 		v.share[k] = e.Statistic != sampling.StatTotal && (e.Statistic == sampling.StatMean || e.Num != e.Den)
+		if e.Statistic == sampling.StatTotal {
+			v.shift[k] = 0
+		}
 		for _, c := range []string{e.Num, e.Den} {
 			if c == "" || seen[c] {
 				continue
@@ -91,8 +103,9 @@ func (v *valueSums) varIndex(c string) int {
 // grow adds a cell.
 func (v *valueSums) grow() {
 	K := len(v.est)
-	for _, p := range []*[]float64{&v.y, &v.x, &v.w, &v.yy, &v.xy, &v.xx} {
-		*p = append(*p, make([]float64, K)...)
+	for p := range v.f {
+		v.f[p] = append(v.f[p], make([]float64, K)...)
+		v.fc[p] = append(v.fc[p], make([]float64, K)...)
 	}
 	v.n = append(v.n, make([]int64, K)...)
 	v.nobs = append(v.nobs, make([]int64, K)...)
@@ -174,43 +187,56 @@ func (v *valueSums) addRun(c, i0, i1 int, w []float64) {
 			jx := v.varIndex(e.Den)
 			x, ox = v.val[jx], v.valid[jx]
 		}
-		var sy, sx, sw, syy, sxy, sxx float64
-		var n, nobs int64
-		for i := i0; i < i1; i++ {
-			if !oy[i] || (ox != nil && !ox[i]) {
-				continue
-			}
-			wi := 1.0
-			if w != nil {
-				wi = w[i]
-			}
-			xi := 1.0
-			if x != nil {
-				xi = x[i]
-			}
-			yi := y[i]
-			wy := wi * yi
-			sy += wy
-			sx += wi * xi
-			sw += wi
-			syy += wy * yi
-			sxy += wy * xi
-			sxx += wi * xi * xi
-			n++
-			if wi != 0 {
-				nobs++
-			}
-		}
 		at := c*K + k
-		v.y[at] += sy
-		v.x[at] += sx
-		v.w[at] += sw
-		v.yy[at] += syy
-		v.xy[at] += sxy
-		v.xx[at] += sxx
-		v.n[at] += n
-		v.nobs[at] += nobs
+		sh := v.shift[k]
+		// blocks of 256 rows summed plainly, then added with compensation
+		for b0 := i0; b0 < i1; b0 += 256 {
+			var t [6]float64
+			var n, nobs int64
+			for i := b0; i < min(b0+256, i1); i++ {
+				if !oy[i] || (ox != nil && !ox[i]) {
+					continue
+				}
+				wi := 1.0
+				if w != nil {
+					wi = w[i]
+				}
+				xi := 1.0
+				if x != nil {
+					xi = x[i]
+				}
+				yi := y[i] - sh*xi
+				wy := wi * yi
+				t[0] += wy
+				t[1] += wi * xi
+				t[2] += wi
+				t[3] += wy * yi
+				t[4] += wy * xi
+				t[5] += wi * xi * xi
+				n++
+				if wi != 0 {
+					nobs++
+				}
+			}
+			for p, tv := range t {
+				neumaier(&v.f[p][at], &v.fc[p][at], tv)
+			}
+			v.n[at] += n
+			v.nobs[at] += nobs
+		}
 	}
+}
+
+// neumaier adds x to the compensated sum (s, c) (Neumaier's variant of
+// Kahan summation: s + c is the sum).
+func neumaier(s, c *float64, x float64) {
+	t := *s + x
+	if math.Abs(*s) >= math.Abs(x) {
+		*c += (*s - t) + x
+	} else {
+		*c += (x - t) + *s
+	}
+	*s = t
 }
 
 // merge adds cell oc of o to cell c.
@@ -218,12 +244,10 @@ func (v *valueSums) merge(c int, o *valueSums, oc int) {
 	K := len(v.est)
 	for k := 0; k < K; k++ {
 		a, b := c*K+k, oc*K+k
-		v.y[a] += o.y[b]
-		v.x[a] += o.x[b]
-		v.w[a] += o.w[b]
-		v.yy[a] += o.yy[b]
-		v.xy[a] += o.xy[b]
-		v.xx[a] += o.xx[b]
+		for p := range v.f {
+			neumaier(&v.f[p][a], &v.fc[p][a], o.f[p][b])
+			v.fc[p][a] += o.fc[p][b]
+		}
 		v.n[a] += o.n[b]
 		v.nobs[a] += o.nobs[b]
 	}
@@ -246,14 +270,12 @@ func (v *valueSums) columns(order []int, addFloat func(string, func(int) float64
 	K := len(v.est)
 	for k, e := range v.est {
 		name := EstimandColumn(e)
-		for _, p := range []struct {
-			part string
-			v    []float64
-		}{{"y", v.y}, {"x", v.x}, {"w", v.w}, {"yy", v.yy}, {"xy", v.xy}, {"xx", v.xx}} {
-			addFloat(SumsColumn(p.part, name), func(c int) float64 { return p.v[c*K+k] })
+		for p := range v.f {
+			addFloat(SumsColumn(estimandParts[p], name), func(c int) float64 { return v.f[p][c*K+k] + v.fc[p][c*K+k] })
 		}
 		addInt(SumsColumn("n", name), func(c int) int64 { return v.n[c*K+k] })
 		addInt(SumsColumn("nobs", name), func(c int) int64 { return v.nobs[c*K+k] })
+		addFloat(SumsColumn("c", name), func(int) float64 { return v.shift[k] })
 	}
 }
 
@@ -341,6 +363,13 @@ func EstimandSums(tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sam
 			}
 		}
 		cs.Share = shares != nil && shares[k]
+		c, err := get(SumsColumn("c", name))
+		if err != nil {
+			return nil, nil, err
+		}
+		if n > 0 {
+			cs.Shift = c[0]
+		}
 	}
 	wb := array.NewFloat64Builder(memory.DefaultAllocator)
 	for _, v := range sw {
@@ -380,8 +409,12 @@ func SumEstimandsFile(ctx context.Context, path string, spec *sampling.DesignOpt
 		}
 	}
 	cols = append(cols, designColumns(spec, by)...)
-	s, err := sumFile(ctx, path, uniq(cols), dictColumns(spec, by), so, func(sch *arrow.Schema) (*Sums, error) {
-		return NewEstimandSums(spec, by, est, sch)
+	if so == nil {
+		so = &StreamOptions{}
+	}
+	shift := firstShift(path, spec, by, est, append(append([]arrowio.Option(nil), so.Read...), arrowio.WithColumns(cols...)))
+	s, err := sumFile(ctx, path, cols, dictColumns(spec, by), so, func(sch *arrow.Schema) (*Sums, error) {
+		return NewEstimandSums(spec, by, est, shift, sch)
 	})
 	if err != nil {
 		return nil, err
@@ -389,14 +422,39 @@ func SumEstimandsFile(ctx context.Context, path string, spec *sampling.DesignOpt
 	return s, s.CheckMagnitude()
 }
 
-func uniq(s []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, v := range s {
-		if !seen[v] {
-			seen[v] = true
-			out = append(out, v)
+// firstShift returns, per estimand, its estimate on the first batch of
+// the file rounded to an integer (0 for a total), the shift of
+// NewEstimandSums; nil when that
+// batch cannot be read or summed (the pass over the file says why).
+func firstShift(path string, spec *sampling.DesignOptions, by []string, est []sampling.Estimand, read []arrowio.Option) []float64 {
+	r, err := arrowio.Open(path, read...)
+	if err != nil {
+		return nil
+	}
+	defer r.Close()
+	if !r.Next() {
+		return nil
+	}
+	s, err := NewEstimandSums(spec, by, est, nil, r.Schema())
+	if err != nil || s.Add(r.RecordBatch(), 0) != nil {
+		return nil
+	}
+	K := len(est)
+	shift := make([]float64, K)
+	for k, e := range est {
+		if e.Statistic == sampling.StatTotal {
+			continue
+		}
+		var y, x float64
+		for c := 0; c < s.Cells(); c++ {
+			y += s.vals.f[0][c*K+k]
+			x += s.vals.f[1][c*K+k]
+		}
+		// an integer: integer values (answer codes, 0/1 indicators) stay
+		// exact about it, so a share of exactly 0 or 1 keeps an SE of 0
+		if v := math.Round(y / x); !math.IsNaN(v) && !math.IsInf(v, 0) {
+			shift[k] = v
 		}
 	}
-	return out
+	return shift
 }

@@ -17,10 +17,17 @@ import (
 // and XX are ignored for a total. Share says whether the estimand is a
 // share (EstimateOptions.CI): a mean of values in [0, 1], or a ratio of a
 // subpopulation (estSubShare) on every observed row.
+//
+// For a mean or ratio, y may be taken about a constant Shift c near the
+// estimate, y − c·x instead of y in Y, YY and XY: the PSU totals of the
+// influence values, (Y − R X)/X̂, are then differences of small numbers
+// instead of nearly equal large ones, and keep their digits. The estimate
+// is R = c + ΣY/ΣX.
 type CellSums struct {
 	Y, X, W, YY, XY, XX []float64
 	N, NObs             []int64
 	Share               bool
+	Shift               float64
 }
 
 // EstimatesFromCells computes the estimates of Estimates from per-cell sums
@@ -84,6 +91,14 @@ func (d *Design) EstimatesFromCells(est []Estimand, sums []CellSums, dm *Domains
 					n = N[i]
 				}
 				res.Deff[at], res.DeffWOR[at] = DesignEffects(res.Var[at], n, W[i], s1[i], s2[i])
+				// after the design effect, which needs R − c (res.rep.est is
+				// res.Est; its replicates too, for the replicate logit interval)
+				res.Est[at] += sums[k].Shift
+				if p := res.rep; p != nil {
+					for rep := range p.rscales {
+						p.theta[rep*p.stride+at] += sums[k].Shift
+					}
+				}
 			}
 		}
 	}
@@ -102,7 +117,11 @@ func (d *Design) EstimateContrastsFromCells(est []Estimand, sums []CellSums, dm 
 	if err != nil {
 		return nil, err
 	}
-	return d.contrastsOf(r, est, names, cs, &o)
+	shift := make([]float64, len(sums))
+	for k, s := range sums {
+		shift[k] = s.Shift
+	}
+	return d.contrastsOf(r, est, names, cs, &o, shift)
 }
 
 // cellRatios are the Ratios of est on the cells: numerators Y, denominators
@@ -122,6 +141,9 @@ func (d *Design) cellRatios(est []Estimand, sums []CellSums, dm *Domains, by []s
 	names, share := make([]string, K), make([]bool, K)
 	for k, e := range est {
 		s := sums[k]
+		if e.Statistic == StatTotal && s.Shift != 0 {
+			panic("sampling: a total's sums are not shifted")
+		}
 		if len(s.Y) != d.n || len(s.N) != d.n {
 			return nil, nil, nil, fmt.Errorf("sampling: %s %s: sums of %d cells for a design of %d", e.Statistic, e.name(), len(s.Y), d.n)
 		}

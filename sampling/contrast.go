@@ -410,11 +410,13 @@ func (d *Design) EstimateContrasts(rec arrow.RecordBatch, est []Estimand, cs [][
 	if err != nil {
 		return nil, err
 	}
-	return d.contrastsOf(r, est, names, cs, &o)
+	return d.contrastsOf(r, est, names, cs, &o, nil)
 }
 
-// contrastsOf is EstimateContrasts on the Ratios r of est.
-func (d *Design) contrastsOf(r *Ratios, est []Estimand, names []string, cs [][]DomainCoef, o *EstimateOptions) ([]ContrastEstimate, error) {
+// contrastsOf is EstimateContrasts on the Ratios r of est. shift, when
+// set, is per estimand a constant that r's estimates lack (CellSums.Shift):
+// a contrast gets shift·Σ coefficients back.
+func (d *Design) contrastsOf(r *Ratios, est []Estimand, names []string, cs [][]DomainCoef, o *EstimateOptions, shift []float64) ([]ContrastEstimate, error) {
 	K := len(est)
 	terms := make([][]ContrastTerm, 0, len(cs)*K)
 	for _, c := range cs {
@@ -435,6 +437,13 @@ func (d *Design) contrastsOf(r *Ratios, est []Estimand, names []string, cs [][]D
 		k := i % K
 		e := ContrastEstimate{Statistic: est[k].Statistic, Variable: names[k], Contrast: i / K,
 			Estimate: res.Est[i], SE: res.SE[i], DF: res.DF}
+		if shift != nil && shift[k] != 0 {
+			sum := 0.0
+			for _, dc := range cs[i/K] {
+				sum += dc.Coef
+			}
+			e.Estimate += shift[k] * sum
+		}
 		e.CILow, e.CIHigh, e.P = ContrastInterval(e.Estimate, e.SE, e.DF, o.Level)
 		out[i] = e
 	}

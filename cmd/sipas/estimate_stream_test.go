@@ -14,9 +14,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/arrowio/arrowiotest"
 )
 
 // esSame compares two JSON outputs of estimate: the same keys and strings,
@@ -277,26 +277,7 @@ func TestEstimateStreamFallsBack(t *testing.T) {
 func TestEstimateStreamBadInputMidStream(t *testing.T) {
 	dir := t.TempDir()
 	pq := esSynth(t, dir, "s.parquet", 10*8192)
-	f, err := file.OpenParquetFile(pq, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cc, err := f.MetaData().RowGroup(7).ColumnChunk(f.MetaData().Schema.ColumnIndexByName("y"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	off := cc.DataPageOffset() + cc.TotalCompressedSize()/2
-	f.Close()
-	b, err := os.ReadFile(pq)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := off; i < off+8; i++ {
-		b[i] ^= 0x5a
-	}
-	if err := os.WriteFile(pq, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	arrowiotest.CorruptColumnChunk(t, pq, 7, "y")
 	out := filepath.Join(dir, "out.csv")
 	design := []string{"--weight", "weight", "--strata", "stratum", "--psu", "psu", "--by", "province", "--mean", "y", "--stream", "--out", out}
 	code, stdout, errs := vtRun(t, "", append([]string{"estimate", "--in", pq}, design...)...)
@@ -308,7 +289,7 @@ func TestEstimateStreamBadInputMidStream(t *testing.T) {
 	}
 
 	csvPath := esSynth(t, dir, "s.csv", 30_000)
-	b, err = os.ReadFile(csvPath)
+	b, err := os.ReadFile(csvPath)
 	if err != nil {
 		t.Fatal(err)
 	}
