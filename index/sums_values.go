@@ -61,6 +61,7 @@ func NewEstimandSums(spec *sampling.DesignOptions, by []string, est []sampling.E
 		return nil, err
 	}
 	s := &Sums{q: &Questionnaire{}, weight: spec.Weight, cells: map[string]int32{}}
+	s.pt = newPairTabs(s) // no items: Add counts the cells' rows and weights
 	if err := s.addKeys(spec, by, schema); err != nil {
 		return nil, err
 	}
