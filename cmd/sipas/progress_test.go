@@ -70,7 +70,8 @@ func pgRun(t *testing.T, w *os.File, args ...string) (int, string) {
 // input is large and standard error a terminal, or when --progress asks;
 // not with --quiet, not when standard error is piped, not for a small
 // input. The size from which an input is large and the least time between
-// reports are lowered here (64 MB and a second otherwise).
+// reports are lowered here (64 MB, index's streaming size, and a second
+// otherwise).
 func TestProgressReport(t *testing.T) {
 	dir := t.TempDir()
 	rec, err := arrowio.ReadAll(indexFixture)
@@ -87,7 +88,7 @@ func TestProgressReport(t *testing.T) {
 		"index":    {"index", "--in", pq, "--weight", "weight", "--strata", "stratum", "--psu", "psu"},
 		"estimate": {"estimate", "--in", pq, "--weight", "weight", "--strata", "stratum", "--psu", "psu", "--mean", "access_1"},
 	}
-	defer func(b int64, e time.Duration) { bigInput, progressEvery = b, e }(bigInput, progressEvery)
+	defer func(b, m int64, e time.Duration) { bigInput, streamMin, progressEvery = b, m, e }(bigInput, streamMin, progressEvery)
 	progressEvery = 0
 	for name, args := range cmds {
 		for _, c := range []struct {
@@ -104,9 +105,9 @@ func TestProgressReport(t *testing.T) {
 			{"--progress --stream, piped and small", false, false, []string{"--progress", "--stream"}, true},
 			{"--progress --quiet", true, true, []string{"--progress", "--quiet"}, false},
 		} {
-			bigInput = 64 << 20
+			bigInput, streamMin = 64<<20, 64<<20
 			if c.large {
-				bigInput = 1
+				bigInput, streamMin = 1, 1
 			}
 			var w *os.File
 			var got func() string
