@@ -37,10 +37,14 @@ type CellSums struct {
 // are those of the rows (up to the order of the additions); N counts rows,
 // and the design effect comes from the cells' second moments: for a ratio
 // Σ w r² = (YY − 2R·XY + R²·XX)/X̂², for a total Σ w y² (RatioResult.Deff).
+// The likelihood interval (CI Likelihood) needs the rows and is an error.
 func (d *Design) EstimatesFromCells(est []Estimand, sums []CellSums, dm *Domains, opt *EstimateOptions) ([]Estimate, error) {
 	var o EstimateOptions
 	if opt != nil {
 		o = *opt
+	}
+	if o.CI == Likelihood {
+		return nil, fmt.Errorf("sampling: the likelihood interval profiles the rows' likelihood, which per-cell sums do not carry")
 	}
 	r, names, share, err := d.cellRatios(est, sums, dm, o.By)
 	if err != nil {

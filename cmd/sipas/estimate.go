@@ -148,6 +148,8 @@ func runEstimate(e *env, c *command, args []string) error {
 			why = "a quantile needs every value"
 		case len(vars) > 0:
 			why = "a population variance needs every row"
+		case method == sampling.Likelihood && len(contrasts) == 0:
+			why = "the likelihood interval profiles every row"
 		}
 		if done, err := estimateStreamed(e, sf, df, *in, spec, ests, contrasts, eopt, *format, notes, why); done {
 			return err

@@ -255,6 +255,7 @@ func TestEstimateStreamFallsBack(t *testing.T) {
 		{[]string{"--weight", "pw", "--psu", "snum", "--var", "api00"}, "population variance"},
 		{[]string{"--weight", "pw", "--psu", "snum", "--glm", "yes ~ api99"}, "regression"},
 		{[]string{"--weight", "pw", "--strata", "stype", "--mean", "api00"}, "no PSU column"},
+		{[]string{"--weight", "pw", "--psu", "snum", "--mean", "yes", "--ci", "likelihood"}, "likelihood"},
 	} {
 		args := append([]string{"estimate", "--in", strat}, c.args...)
 		code, mem, errs := vtRun(t, "", args...)
