@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -258,12 +259,13 @@ func FoldKey(s string) string {
 // use over columns where most rows repeat a few dozen distinct strings (a
 // cache hit costs one map lookup). The cache keeps at most 1<<14 distinct
 // inputs (the rest are resolved uncached) and copies the strings it keeps,
-// so inputs may alias Arrow buffers. A Matcher is not safe for concurrent
-// use; give each goroutine its own.
+// so inputs may alias Arrow buffers. A Matcher is safe for concurrent use
+// (the readers of a file's row groups share one).
 type Matcher struct {
 	ix      *index
 	g       Geography
 	lenient bool
+	mu      sync.Mutex // guards cache: readers of a file's batches share one Matcher
 	cache   map[string]matchResult
 }
 
@@ -291,14 +293,20 @@ func NewLenientMatcher(g Geography) *Matcher {
 func (m *Matcher) Geography() Geography { return m.g }
 
 // Canonical is Canonical (or CanonicalLenient) for the Matcher's geography.
+// It is safe for concurrent use.
 func (m *Matcher) Canonical(name string) (string, error) {
-	if r, ok := m.cache[name]; ok {
+	m.mu.Lock()
+	r, ok := m.cache[name]
+	m.mu.Unlock()
+	if ok {
 		return r.name, r.err
 	}
 	s, err := m.ix.canonical(name, m.lenient)
+	m.mu.Lock()
 	if len(m.cache) < maxCache {
 		m.cache[strings.Clone(name)] = matchResult{s, err}
 	}
+	m.mu.Unlock()
 	return s, err
 }
 
