@@ -190,37 +190,9 @@ func newSums(q *Questionnaire, spec *sampling.DesignOptions, opt *Options, schem
 	if ws != nil {
 		s.weight, s.positive = ws.DesignWeight, true
 	}
-	seen := map[string]bool{}
-	add := func(name, role string, float bool) error {
-		if name == "" || seen[name] {
-			return nil
-		}
-		seen[name] = true
-		i := schema.FieldIndices(name)
-		if len(i) == 0 {
-			return &MissingColumnsError{Table: "ballots", Missing: []string{name}, Available: column.Names(schema)}
-		}
-		typ := schema.Field(i[0]).Type
-		if d, ok := typ.(*arrow.DictionaryType); ok {
-			typ = d.ValueType
-		}
-		s.keys = append(s.keys, &sumsKey{name: name, role: role, float: float, typ: typ,
-			index: map[string]int32{}, findex: map[uint64]int32{}})
-		return nil
-	}
-	if err := add(spec.Strata, "stratum", false); err != nil {
+	add := s.keyAdder(schema)
+	if err := addDesignKeys(add, spec, opt.By); err != nil {
 		return nil, err
-	}
-	if err := add(spec.PSU, "PSU", false); err != nil {
-		return nil, err
-	}
-	if err := add(spec.FPC, "fpc", true); err != nil {
-		return nil, err
-	}
-	for _, b := range opt.By {
-		if err := add(b, "domain", false); err != nil {
-			return nil, err
-		}
 	}
 	if ws != nil {
 		keys, err := weighting.CellKeysOf(ws)
@@ -299,8 +271,15 @@ func newSums(q *Questionnaire, spec *sampling.DesignOptions, opt *Options, schem
 
 // addKeys adds the cell key columns: spec's strata, PSU and fpc, and by.
 func (s *Sums) addKeys(spec *sampling.DesignOptions, by []string, schema *arrow.Schema) error {
+	return addDesignKeys(s.keyAdder(schema), spec, by)
+}
+
+// keyAdder returns the function that adds a column of schema as a cell
+// key with its role (in messages); float keys by the float64 value (fpc).
+// A name is added once; "" adds nothing.
+func (s *Sums) keyAdder(schema *arrow.Schema) func(name, role string, float bool) error {
 	seen := map[string]bool{}
-	add := func(name, role string, float bool) error {
+	return func(name, role string, float bool) error {
 		if name == "" || seen[name] {
 			return nil
 		}
@@ -317,6 +296,11 @@ func (s *Sums) addKeys(spec *sampling.DesignOptions, by []string, schema *arrow.
 			index: map[string]int32{}, findex: map[uint64]int32{}})
 		return nil
 	}
+}
+
+// addDesignKeys adds spec's strata, PSU and fpc columns and the domain
+// columns by with add.
+func addDesignKeys(add func(name, role string, float bool) error, spec *sampling.DesignOptions, by []string) error {
 	if err := add(spec.Strata, "stratum", false); err != nil {
 		return err
 	}
