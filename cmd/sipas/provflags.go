@@ -65,42 +65,64 @@ func (p *provinceFlags) canonical(e *env, path string, rec arrow.RecordBatch, us
 	if err != nil {
 		return nil, err
 	}
-	geos := []index.Geography{index.Geo1997, index.Geo2025}
-	hasYear, err := hasColumn(rec.Schema(), path, "year", "")
+	if _, err := hasColumn(rec.Schema(), path, "year", ""); err != nil {
+		return nil, err
+	}
+	readers, err := p.readers(aliases)
 	if err != nil {
 		return nil, err
 	}
-	if hasYear {
+	out, recodes, err := p.canonicalBatch(rec, readers, aliases, 0)
+	if err != nil {
+		return nil, badInput(fmt.Errorf("%s: %w", displayName(path), err))
+	}
+	notes.recoded(e.stderr, p.col, recodes)
+	return out, nil
+}
+
+// readers returns the province name readers of both geographies with the
+// aliases.
+func (p *provinceFlags) readers(aliases index.Aliases) (map[index.Geography]func(string) (string, error), error) {
+	readers := map[index.Geography]func(string) (string, error){}
+	for _, g := range []index.Geography{index.Geo1997, index.Geo2025} {
+		var err error
+		if readers[g], err = index.ProvinceReader(g, aliases); err != nil {
+			return nil, badInput(fmt.Errorf("--aliases %s: %w", p.aliases, err))
+		}
+	}
+	return readers, nil
+}
+
+// canonicalBatch returns rec (whose first row is row first+1 of its
+// input) with its province column in canonical names and the recodes:
+// the names are read in the geography of its year column, or without one
+// in the 63 provinces, else the 34; a column holding no province name at
+// all (codes of a survey of its own, such as "P01") is left as plain
+// labels (rec, retained). The caller releases the result.
+func (p *provinceFlags) canonicalBatch(rec arrow.RecordBatch, readers map[index.Geography]func(string) (string, error), aliases index.Aliases, first int64) (arrow.RecordBatch, []index.Recode, error) {
+	geos := []index.Geography{index.Geo1997, index.Geo2025}
+	if schemaHas(rec.Schema(), "year") {
 		g, _, err := dataGeography(rec, index.GeoAuto, 0)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", displayName(path), err)
+			return nil, nil, err
 		}
-		geos = geos[:0]
-		geos = append(geos, g)
+		geos = []index.Geography{g}
 	}
 	var firstErr error
 	for _, g := range geos {
-		read, err := index.ProvinceReader(g, aliases)
-		if err != nil {
-			return nil, badInput(fmt.Errorf("--aliases %s: %w", p.aliases, err))
+		out, recodes, err := index.CanonicalProvincesAt(rec, p.col, readers[g], nil, first)
+		if err == nil {
+			return out, recodes, nil
 		}
-		out, recodes, err := index.CanonicalProvinces(rec, p.col, read, nil)
-		if err != nil {
-			if firstErr == nil {
-				firstErr = err
-			}
-			continue
+		if firstErr == nil {
+			firstErr = err
 		}
-		notes.recoded(e.stderr, p.col, recodes)
-		return out, nil
 	}
 	if !anyProvince(rec.Column(rec.Schema().FieldIndices(p.col)[0]), aliases) {
-		// Not province names at all (codes of a survey of its own, such
-		// as "P01"): plain labels.
 		rec.Retain()
-		return rec, nil
+		return rec, nil, nil
 	}
-	return nil, badInput(fmt.Errorf("%s: %w; fix the name, add the spelling to an --aliases file, or run sipas validate to exclude such ballots", displayName(path), firstErr))
+	return nil, nil, fmt.Errorf("%w; fix the name, add the spelling to an --aliases file, or run sipas validate to exclude such ballots", firstErr)
 }
 
 // streamCanonical is canonical for a file read batch by batch: it returns
@@ -119,11 +141,9 @@ func (p *provinceFlags) streamCanonical(e *env, path string, used []string, note
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	readers := map[index.Geography]func(string) (string, error){}
-	for _, g := range []index.Geography{index.Geo1997, index.Geo2025} {
-		if readers[g], err = index.ProvinceReader(g, aliases); err != nil {
-			return nil, nil, nil, badInput(fmt.Errorf("--aliases %s: %w", p.aliases, err))
-		}
+	readers, err := p.readers(aliases)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	var mu sync.Mutex
 	rows := map[index.Recode]int{} // From, To → rows
@@ -132,35 +152,16 @@ func (p *provinceFlags) streamCanonical(e *env, path string, used []string, note
 			rec.Retain()
 			return rec, nil
 		}
-		geos := []index.Geography{index.Geo1997, index.Geo2025}
-		if schemaHas(rec.Schema(), "year") {
-			g, _, err := dataGeography(rec, index.GeoAuto, 0)
-			if err != nil {
-				return nil, err
-			}
-			geos = []index.Geography{g}
+		out, recodes, err := p.canonicalBatch(rec, readers, aliases, first)
+		if err != nil {
+			return nil, err
 		}
-		var firstErr error
-		for _, g := range geos {
-			out, recodes, err := index.CanonicalProvincesAt(rec, p.col, readers[g], nil, first)
-			if err != nil {
-				if firstErr == nil {
-					firstErr = err
-				}
-				continue
-			}
-			mu.Lock()
-			for _, r := range recodes {
-				rows[index.Recode{From: r.From, To: r.To}] += r.Rows
-			}
-			mu.Unlock()
-			return out, nil
+		mu.Lock()
+		for _, r := range recodes {
+			rows[index.Recode{From: r.From, To: r.To}] += r.Rows
 		}
-		if !anyProvince(rec.Column(rec.Schema().FieldIndices(p.col)[0]), aliases) {
-			rec.Retain()
-			return rec, nil
-		}
-		return nil, fmt.Errorf("%w; fix the name, add the spelling to an --aliases file, or run sipas validate to exclude such ballots", firstErr)
+		mu.Unlock()
+		return out, nil
 	}
 	finish := func() {
 		var rs []index.Recode
