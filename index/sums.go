@@ -111,6 +111,7 @@ type Sums struct {
 
 	cells map[string]int32
 	cell  [][]int32 // per cell: the key codes
+	first []int64   // per cell: the input row (0-based) of its first ballot
 	n     []int64
 	w     []float64
 	y, x  []float64 // [cell*K+k]
@@ -384,14 +385,7 @@ func (s *Sums) Add(rec arrow.RecordBatch, first int64) error {
 		}
 		for i, v := range w {
 			if (valid != nil && !valid[i]) || v < 0 || math.IsNaN(v) || math.IsInf(v, 0) || (s.positive && v == 0) {
-				val := "missing"
-				if valid == nil || valid[i] {
-					val = strconv.FormatFloat(v, 'g', -1, 64)
-				}
-				if s.positive {
-					return fmt.Errorf("design weight column %q, row %d: %w: %s (design weights must be positive and finite)", s.weight, int(first)+i+1, sampling.ErrBadWeight, val)
-				}
-				return fmt.Errorf("weight column %q, row %d: %w: %s (weights must be finite and ≥ 0)", s.weight, int(first)+i+1, sampling.ErrBadWeight, val)
+				return s.badWeight(valid == nil || valid[i], v, first+int64(i)+1)
 			}
 		}
 	}
@@ -424,7 +418,7 @@ func (s *Sums) Add(rec arrow.RecordBatch, first int64) error {
 			}
 		}
 		if !same {
-			prev = s.cellAt(kc, i, K, C)
+			prev = s.cellAt(kc, i, K, C, first+int64(i))
 		}
 		cellOf[i] = prev
 	}
@@ -444,6 +438,27 @@ func (s *Sums) Add(rec arrow.RecordBatch, first int64) error {
 	return nil
 }
 
+// badWeight is the error about weight v (missing unless valid) of input
+// row row, in the words of the design's check of a whole table.
+func (s *Sums) badWeight(valid bool, v float64, row int64) error {
+	what := "missing"
+	switch {
+	case !valid:
+	case math.IsNaN(v):
+		what = "NaN"
+	case math.IsInf(v, 0):
+		what = "infinite"
+	case v < 0:
+		what = "negative"
+	default:
+		what = "zero"
+	}
+	if s.positive {
+		return fmt.Errorf("design weight column %q: %w: %s at row %d; design weights must be positive and finite", s.weight, sampling.ErrBadWeight, what, row)
+	}
+	return fmt.Errorf("weight column %q: %w: %s at row %d; weights must be finite and ≥ 0 (zero is allowed)", s.weight, sampling.ErrBadWeight, what, row)
+}
+
 // allowedAll reports whether every code of v is valid or a declared
 // missing code.
 func (s *Sums) allowedAll(v []int8) bool {
@@ -454,8 +469,9 @@ func (s *Sums) allowedAll(v []int8) bool {
 	return ok == 1
 }
 
-// cellAt returns the cell of row i's key codes, creating it if new.
-func (s *Sums) cellAt(kc [][]int32, i, K, C int) int32 {
+// cellAt returns the cell of row i's key codes, creating it if new, with
+// row the input row of that first ballot.
+func (s *Sums) cellAt(kc [][]int32, i, K, C int, row int64) int32 {
 	b := s.keyBuf[:0]
 	for j := range kc {
 		v := uint32(kc[j][i])
@@ -472,6 +488,7 @@ func (s *Sums) cellAt(kc [][]int32, i, K, C int) int32 {
 		key[j] = kc[j][i]
 	}
 	s.cell = append(s.cell, key)
+	s.first = append(s.first, row)
 	s.n = append(s.n, 0)
 	s.w = append(s.w, 0)
 	s.y = append(s.y, make([]float64, K)...)
@@ -653,7 +670,7 @@ func (k *sumsKey) code(rec arrow.RecordBatch, first int64) ([]int32, error) {
 		return nil, err
 	}
 	nullRow := func(i int) error {
-		return fmt.Errorf("%s column %q, row %d: missing value: %w", k.role, k.name, int(first)+i+1, sampling.ErrBadDesign)
+		return fmt.Errorf("%s column %q: %w: missing value at row %d; every row needs a %s", k.role, k.name, sampling.ErrBadDesign, int(first)+i+1, k.role)
 	}
 	if k.float {
 		var v []float64
@@ -666,6 +683,9 @@ func (k *sumsKey) code(rec arrow.RecordBatch, first int64) ([]int32, error) {
 		out := make([]int32, len(v))
 		for i, f := range v {
 			if valid != nil && !valid[i] {
+				if k.role == "fpc" {
+					return nil, fmt.Errorf("fpc column %q: %w: row %d has no value; the fpc must be a population count of PSUs or a sampling fraction", k.name, sampling.ErrBadFPC, int(first)+i+1)
+				}
 				return nil, nullRow(i)
 			}
 			if i > 0 && f == v[i-1] {
@@ -745,7 +765,8 @@ func (s *Sums) Merge(o *Sums) {
 			}
 			kc[j][0] = g
 		}
-		c := int(s.cellAt(kc, 0, K, C))
+		c := int(s.cellAt(kc, 0, K, C, o.first[oc]))
+		s.first[c] = min(s.first[c], o.first[oc])
 		s.n[c] += o.n[oc]
 		s.w[c] += o.w[oc]
 		for k := 0; k < K; k++ {
@@ -811,20 +832,14 @@ func (s *Sums) Table(mem memory.Allocator) (arrow.RecordBatch, error) {
 		return 0
 	}
 	sort.SliceStable(order, func(i, j int) bool { return less(order[i], order[j]) < 0 })
-	var fields []arrow.Field
-	var cols []arrow.Array
+	fields, cols, err := s.keyColumns(mem, order, nil)
 	defer func() {
 		for _, c := range cols {
 			c.Release()
 		}
 	}()
-	for j, k := range s.keys {
-		a, typ, err := k.build(mem, order, s.cell, j)
-		if err != nil {
-			return nil, err
-		}
-		fields = append(fields, arrow.Field{Name: k.name, Type: typ, Nullable: true})
-		cols = append(cols, a)
+	if err != nil {
+		return nil, err
 	}
 	addInt := func(name string, v func(c int) int64) {
 		b := array.NewInt64Builder(mem)
@@ -898,6 +913,26 @@ func fieldIndex(fs []arrow.Field, name string) int {
 		}
 	}
 	return -1
+}
+
+// keyColumns returns the key columns (those that keep accepts; nil: all)
+// of the cells in order, with their fields; the caller releases the
+// columns, also on error.
+func (s *Sums) keyColumns(mem memory.Allocator, order []int, keep func(*sumsKey) bool) ([]arrow.Field, []arrow.Array, error) {
+	var fields []arrow.Field
+	var cols []arrow.Array
+	for j, k := range s.keys {
+		if keep != nil && !keep(k) {
+			continue
+		}
+		a, typ, err := k.build(mem, order, s.cell, j)
+		if err != nil {
+			return nil, cols, err
+		}
+		fields = append(fields, arrow.Field{Name: k.name, Type: typ, Nullable: true})
+		cols = append(cols, a)
+	}
+	return fields, cols, nil
 }
 
 // build returns key column j of the cells in order, with its type.

@@ -1,12 +1,16 @@
 package index
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
@@ -76,9 +80,47 @@ func SumFile(ctx context.Context, path string, q *Questionnaire, spec *sampling.
 		k, _ := weighting.CellKeysOf(ws)
 		keys = append(keys, k.Columns...)
 	}
-	return sumFile(ctx, path, cols, keys, so, func(sch *arrow.Schema) (*Sums, error) {
+	s, err := sumFile(ctx, path, cols, keys, so, func(sch *arrow.Schema) (*Sums, error) {
 		return newSums(q, spec, opt, sch, so.Weighting)
 	})
+	if err != nil {
+		return nil, err
+	}
+	return s, s.checkDesign(spec)
+}
+
+// checkDesign returns the error of the design of the ballots about their
+// strata, PSUs and fpc (a PSU in two strata, an fpc that varies within a
+// stratum or is no count or fraction), or nil, naming the same input row:
+// each cell is a row of a design in the order of the cells' first
+// ballots, named by that ballot's row, so the first cell to break a rule
+// is the one whose first ballot is the first row to break it.
+func (s *Sums) checkDesign(spec *sampling.DesignOptions) error {
+	order := make([]int, len(s.n))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(s.first[a], s.first[b]) })
+	rows := make([]int64, len(order))
+	for i, c := range order {
+		rows[i] = s.first[c] + 1
+	}
+	fields, cols, err := s.keyColumns(memory.DefaultAllocator, order, func(k *sumsKey) bool {
+		return k.name == spec.Strata || k.name == spec.PSU || k.name == spec.FPC
+	})
+	defer func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}()
+	if err != nil {
+		return err
+	}
+	rec := array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, int64(len(order)))
+	defer rec.Release()
+	_, err = sampling.NewDesign(rec, &sampling.DesignOptions{Strata: spec.Strata, PSU: spec.PSU, FPC: spec.FPC, Nest: spec.Nest,
+		Lonely: sampling.LonelyRemove, RowNumbers: rows})
+	return err
 }
 
 // designColumns are the weight, design and domain columns of spec and by.

@@ -202,6 +202,12 @@ type DesignOptions struct {
 	// replicate weights carry the calibration) and by the design effect's
 	// v_srs (R's svyvar under the calibrated weights).
 	AdjustInfluence func(zs ...[]float64)
+
+	// RowNumbers, when set, are the numbers by which NewDesign's errors
+	// name the rows of the table (one per row), when they stand for other
+	// rows: a table of cells named by the input row of each cell's first
+	// ballot. Nil: 1, 2, …
+	RowNumbers []int64 `json:"-"`
 }
 
 // Errors of NewDesign, for errors.Is.
@@ -342,6 +348,9 @@ func NewDesign(rec arrow.RecordBatch, spec *DesignOptions) (*Design, error) {
 		s.Variance = SuppliedReplicates
 	}
 	n := int(rec.NumRows())
+	if s.RowNumbers != nil && len(s.RowNumbers) != n {
+		return nil, fmt.Errorf("sampling: %w: %d row numbers for %d rows", ErrBadDesign, len(s.RowNumbers), n)
+	}
 	d := &Design{spec: s, n: n}
 	if err := d.readWeights(rec); err != nil {
 		return nil, err
@@ -403,6 +412,14 @@ func desColumn(rec arrow.RecordBatch, role, name string) (arrow.Array, error) {
 	return col, nil
 }
 
+// row returns the number of row i in messages (RowNumbers, or i+1).
+func (d *Design) row(i int) int {
+	if d.spec.RowNumbers != nil {
+		return int(d.spec.RowNumbers[i])
+	}
+	return i + 1
+}
+
 // desRows formats 1-based row numbers, at most max of them.
 func desRows(rows []int) string {
 	const max = 10
@@ -451,13 +468,13 @@ func (d *Design) readWeights(rec arrow.RecordBatch) error {
 	for i, v := range w {
 		switch {
 		case valid != nil && !valid[i]:
-			missing = append(missing, i+1)
+			missing = append(missing, d.row(i))
 		case math.IsNaN(v):
-			nan = append(nan, i+1)
+			nan = append(nan, d.row(i))
 		case math.IsInf(v, 0):
-			inf = append(inf, i+1)
+			inf = append(inf, d.row(i))
 		case v < 0:
-			neg = append(neg, i+1)
+			neg = append(neg, d.row(i))
 		}
 		d.wsum += v
 	}
@@ -486,7 +503,7 @@ func (d *Design) readWeights(rec arrow.RecordBatch) error {
 			}
 		}
 		return fmt.Errorf("sampling: weight column %q: %w: the weights sum to %g (row %d holds %g); sums of their squares would overflow, so weights must sum to at most %.3g",
-			d.spec.Weight, ErrBadWeight, d.wsum, top+1, w[top], maxMagnitude)
+			d.spec.Weight, ErrBadWeight, d.wsum, d.row(top), w[top], maxMagnitude)
 	}
 	d.w = w
 	return nil
@@ -501,6 +518,11 @@ var maxMagnitude = math.Sqrt(math.MaxFloat64)
 // order, so that codes do not depend on the row order); a null is an error
 // naming the rows.
 func desCodes(rec arrow.RecordBatch, role, name string) (codes []int32, levels []string, err error) {
+	return desCodesAt(rec, role, name, nil)
+}
+
+// desCodesAt is desCodes naming row i of rec by rows[i] (nil: i+1).
+func desCodesAt(rec arrow.RecordBatch, role, name string, rows []int64) (codes []int32, levels []string, err error) {
 	col, err := desColumn(rec, role, name)
 	if err != nil {
 		return nil, nil, err
@@ -508,7 +530,14 @@ func desCodes(rec arrow.RecordBatch, role, name string) (codes []int32, levels [
 	c, err := catcode.Code(col, catcode.NullFail)
 	var ne *catcode.NullError
 	if errors.As(err, &ne) {
-		return nil, nil, fmt.Errorf("sampling: %s column %q: %w: missing value at %s; every row needs a %s", role, name, ErrBadDesign, desRows(ne.Rows), role)
+		at := ne.Rows
+		if rows != nil {
+			at = make([]int, len(ne.Rows))
+			for j, r := range ne.Rows {
+				at[j] = int(rows[r-1])
+			}
+		}
+		return nil, nil, fmt.Errorf("sampling: %s column %q: %w: missing value at %s; every row needs a %s", role, name, ErrBadDesign, desRows(at), role)
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("sampling: %s column %q: %w", role, name, err)
@@ -523,7 +552,7 @@ func (d *Design) readStrataPSU(rec arrow.RecordBatch) error {
 		d.strataNames = []string{""}
 	} else {
 		var err error
-		d.stratum, d.strataNames, err = desCodes(rec, "stratum", d.spec.Strata)
+		d.stratum, d.strataNames, err = desCodesAt(rec, "stratum", d.spec.Strata, d.spec.RowNumbers)
 		if err != nil {
 			return err
 		}
@@ -542,7 +571,7 @@ func (d *Design) readStrataPSU(rec arrow.RecordBatch) error {
 		d.psuStratum = append([]int32(nil), d.stratum...)
 		return nil
 	}
-	raw, levels, err := desCodes(rec, "PSU", d.spec.PSU)
+	raw, levels, err := desCodesAt(rec, "PSU", d.spec.PSU, d.spec.RowNumbers)
 	if err != nil {
 		return err
 	}
@@ -571,7 +600,7 @@ func (d *Design) readStrataPSU(rec arrow.RecordBatch) error {
 		case h:
 		default:
 			if len(bad) < 5 {
-				bad = append(bad, fmt.Sprintf("PSU %q in strata %q and %q (row %d)", levels[r], d.strataNames[d.psuStratum[r]], d.strataNames[h], i+1))
+				bad = append(bad, fmt.Sprintf("PSU %q in strata %q and %q (row %d)", levels[r], d.strataNames[d.psuStratum[r]], d.strataNames[h], d.row(i)))
 			}
 		}
 		d.psu[i] = r
@@ -606,13 +635,17 @@ func (d *Design) readFPC(rec arrow.RecordBatch) error {
 		anyBig, allGE1 := false, true
 		for i, v := range f {
 			if (valid != nil && !valid[i]) || math.IsNaN(v) || v < 0 {
-				return fmt.Errorf("sampling: fpc column %q: %w: row %d has %v; the fpc must be a population count of PSUs or a sampling fraction", d.spec.FPC, ErrBadFPC, i+1, v)
+				val := fmt.Sprint(v)
+				if valid != nil && !valid[i] {
+					val = "no value"
+				}
+				return fmt.Errorf("sampling: fpc column %q: %w: row %d has %s; the fpc must be a population count of PSUs or a sampling fraction", d.spec.FPC, ErrBadFPC, d.row(i), val)
 			}
 			h := d.stratum[i]
 			if !seen[h] {
 				seen[h], per[h] = true, v
 			} else if per[h] != v {
-				return fmt.Errorf("sampling: fpc column %q: %w: the fpc varies within stratum %q (%v and %v at row %d); it must be constant in a stratum", d.spec.FPC, ErrBadFPC, d.strataNames[h], per[h], v, i+1)
+				return fmt.Errorf("sampling: fpc column %q: %w: the fpc varies within stratum %q (%v and %v at row %d); it must be constant in a stratum", d.spec.FPC, ErrBadFPC, d.strataNames[h], per[h], v, d.row(i))
 			}
 			if v > 1 {
 				anyBig = true

@@ -386,3 +386,38 @@ func TestCIMatchesR(t *testing.T) {
 		t.Errorf("boundary CI [%v, %v], want [0, 1 − 0.025^(1/10)]", lo, hi)
 	}
 }
+
+// TestRowNumbers: the errors about the design columns name a row by
+// RowNumbers when set (rows that stand for others), by its place if not;
+// a count of numbers other than the rows' is an error.
+func TestRowNumbers(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rec := estRecord(t, mem,
+		estCol{name: "st", s: []string{"a", "a", "b", "b"}},
+		estCol{name: "psu", s: []string{"1", "2", "3", "1"}},
+		estCol{name: "f", f: estFloats(10, 10, 10, 12)},
+		estCol{name: "w", f: estFloats(1, 2, -1, 1)})
+	defer rec.Release()
+	rows := []int64{7, 70, 700, 7000}
+	for _, c := range []struct {
+		spec DesignOptions
+		want string
+	}{
+		{DesignOptions{Strata: "st", PSU: "psu"}, `PSU "1" in strata "a" and "b" (row 7000)`},
+		{DesignOptions{Strata: "st", PSU: "psu", FPC: "f", Nest: true}, "10 and 12 at row 7000"},
+		{DesignOptions{Weight: "w"}, "negative at row 700;"},
+	} {
+		_, err := NewDesign(rec, &c.spec)
+		if err == nil || strings.Contains(err.Error(), c.want) {
+			t.Fatalf("%+v without row numbers: %v; want the rows by place", c.spec, err)
+		}
+		c.spec.RowNumbers = rows
+		if _, err := NewDesign(rec, &c.spec); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v; want %q", c.spec, err, c.want)
+		}
+	}
+	if _, err := NewDesign(rec, &DesignOptions{RowNumbers: rows[:3]}); !errors.Is(err, ErrBadDesign) {
+		t.Errorf("3 row numbers for 4 rows: %v, want ErrBadDesign", err)
+	}
+}

@@ -50,30 +50,35 @@ func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spe
 		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in one pass\n", displayName(path))
 	}
 	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}}
+	finish := func() {}
+	if df.prov != nil {
+		// the names are made canonical batch by batch, so that an unknown
+		// name is an error naming its row
+		transform, extra, fin, err := df.prov.streamCanonical(e, path, append([]string{df.strata}, by...), notes)
+		if err != nil {
+			return true, err
+		}
+		so.Transform, so.Columns, finish = transform, extra, fin
+	}
 	if p := newProgress(e.stderr, "estimate", path, sf); p != nil {
 		so.Progress = p.update
 		defer p.finish()
 	}
 	s, err := index.SumEstimandsFile(e.ctx, path, spec, by, ests, so)
+	if err == nil {
+		finish()
+	}
 	if err != nil {
 		if e.ctx.Err() != nil {
 			return true, e.ctx.Err()
 		}
-		return true, badInput(fmt.Errorf("%s: %w", displayName(path), err))
+		return true, badInput(fmt.Errorf("%s: %w", displayName(path), designHint(err)))
 	}
 	tab, err := s.Table(memory.DefaultAllocator)
 	if err != nil {
 		return true, badInput(err)
 	}
 	defer tab.Release()
-	if df.prov != nil {
-		canon, err := df.prov.canonical(e, path, tab, append([]string{df.strata}, by...), notes)
-		if err != nil {
-			return true, err
-		}
-		defer canon.Release()
-		tab = canon
-	}
 	d, cells, err := index.EstimandSums(tab, spec, ests, s.Shares())
 	if err != nil {
 		return true, badInput(fmt.Errorf("%s: %w", displayName(path), designHint(err)))

@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
-
-	"github.com/sipas-go/sipas/internal/arrowio"
 )
 
 // TestIndexSumsRoundTrip: --sums-out writes the sums table the indices
@@ -155,17 +153,7 @@ func TestIndexStreamedProvinceNames(t *testing.T) {
 	}
 	// the lines as CSV and as Parquet in row groups of 500 rows
 	write := func(name string) (string, string) {
-		csvPath := writeFile(t, dir, name+".csv", strings.Join(lines, "\n")+"\n")
-		rec, err := arrowio.ReadAll(csvPath, arrowio.WithTypes(map[string]arrow.DataType{"psu": arrow.BinaryTypes.String, "province_code": arrow.BinaryTypes.String}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rec.Release()
-		pq := filepath.Join(dir, name+".parquet")
-		if err := arrowio.Write(pq, rec.Schema(), []arrow.RecordBatch{rec}, arrowio.WithRowGroupRows(500)); err != nil {
-			t.Fatal(err)
-		}
-		return csvPath, pq
+		return writeCSVParquet(t, dir, name, lines, map[string]arrow.DataType{"psu": arrow.BinaryTypes.String, "province_code": arrow.BinaryTypes.String})
 	}
 	csvPath, pq := write("b")
 	args := func(in string) []string {
