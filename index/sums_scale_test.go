@@ -130,6 +130,7 @@ func BenchmarkSumFile(b *testing.B) {
 	}
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "ballots/s")
 	b.ReportMetric(float64(rows)*float64(b.N)/(cpuSeconds()-c0), "ballots/cpu-s")
+	b.ReportMetric((cpuSeconds()-c0)*1e9/float64(b.N)/float64(rows), "cpu-ns/ballot")
 }
 
 // BenchmarkSumsAdd sums 200,000 generated ballots (in memory, batches of
