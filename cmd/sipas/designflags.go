@@ -252,7 +252,8 @@ func (f *designFlags) design(ctx context.Context, rec arrow.RecordBatch, spec *s
 
 // recordedWeight chooses the weight when the design flags name none (no
 // --weight, --weighting or --repweights): the final weight column that
-// sipas weight recorded in the first file's schema metadata, else the
+// sipas weight recorded in the first file's schema metadata (a CSV's
+// sidecar), else the
 // file's column "weight". The choice is said on stderr and kept in notes;
 // --weight none asks for an unweighted run. A file that records a
 // weighting but lacks its weight column is refused: the numbers would be
@@ -267,7 +268,11 @@ func (f *designFlags) recordedWeight(e *env, ins []string, spec *sampling.Design
 	}
 	sch := r.Schema()
 	r.Close()
-	wr, err := weighting.RecordFrom(sch.Metadata())
+	md, err := tableMetadata(ins[0]) // a CSV's sidecar
+	if err != nil {
+		return err
+	}
+	wr, err := weighting.RecordFrom(md)
 	if err != nil {
 		return badInput(fmt.Errorf("%s: %w", ins[0], err))
 	}

@@ -37,21 +37,17 @@ type fileQuality struct {
 }
 
 // readFileQuality reads the sipas.validation and sipas.weighting schema
-// metadata of path (CSV and stdin have none). Malformed JSON, or a version
-// this program does not know, is bad input naming the file and the key.
+// metadata of path (of a CSV: its sidecar; stdin has none). Malformed
+// JSON, or a version this program does not know, is bad input naming the
+// file and the key.
 func readFileQuality(path string) (*fileQuality, error) {
-	if path == "-" {
+	if _, err := arrowio.FormatOf(path); path != "-" && err != nil {
 		return &fileQuality{}, nil
 	}
-	if f, err := arrowio.FormatOf(path); err != nil || f == arrowio.CSV {
-		return &fileQuality{}, nil
-	}
-	r, err := arrowio.Open(path)
+	md, err := tableMetadata(path)
 	if err != nil {
-		return nil, readError(err)
+		return nil, err
 	}
-	md := r.Schema().Metadata()
-	r.Close()
 	fq := &fileQuality{}
 	if fq.validation, err = ballot.RecordFrom(md); err != nil {
 		return nil, badInput(fmt.Errorf("%s: %w", path, err))

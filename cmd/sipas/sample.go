@@ -40,7 +40,7 @@ func runSample(e *env, c *command, args []string) error {
 	framePath := fs.String("frame", "", "population frame: the register, one row per transaction (CSV, Parquet, Arrow IPC; - for CSV on stdin)")
 	designPath := fs.String("design", "", "DESIGN.json: strata, size, allocation, stages, reserve (see CLI.md)")
 	seed := fs.Uint64("seed", 1, "random seed; the same frame, design and seed give the same sample")
-	out := fs.String("out", "", "output: the selected rows with stratum, pi_1..pi_k, pi, design_weight, psu, fpc_1, reserve_rank")
+	out := fs.String("out", "", "output: the selected rows with stratum, pi_1..pi_k, pi, design_weight, psu, fpc_1, reserve_rank; shortfalls and warnings go in the schema metadata (a CSV or Excel output: in the sidecar OUT.sipas.json)")
 	plan := fs.Bool("plan", false, "print the planning report (allocation, expected margin of error, cost) instead of selecting")
 	format := fs.String("format", "table", "planning report format: table or json")
 	if err := parseFlags(e, c, fs, args); err != nil {
@@ -106,8 +106,17 @@ func runSample(e *env, c *command, args []string) error {
 	if err := e.ctx.Err(); err != nil {
 		return err // interrupted: write nothing
 	}
-	if err := arrowio.WriteRecord(*out, rec, arrowio.WithStdout(e.stdout)); err != nil {
-		return writeError(err)
+	// The shortfalls and warnings travel with the sample: in its schema
+	// metadata, or in a CSV's sidecar.
+	if err := writeWithSidecar(e, *out, rec, nil); err != nil {
+		return err
+	}
+	warns, err := selection.Warnings(rec)
+	if err != nil {
+		return err
+	}
+	for _, w := range warns {
+		fmt.Fprintf(e.stderr, "sipas sample: warning: %s\n", w)
 	}
 	short, err := selection.Shortfalls(rec)
 	if err != nil {

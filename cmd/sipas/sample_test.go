@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/sampling/selection"
 )
 
 // smpFrame writes a register CSV: two provinces, capital districts flagged,
@@ -224,5 +225,53 @@ func TestSamplePlanWarnings(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "s.csv")); err == nil {
 		t.Error("response_rate 0 wrote a sample")
+	}
+}
+
+// TestSampleDrawWarnings: drawing with a size.moe.deff below 1 sizes the
+// sample with 1, warns on stderr and records the warning with the sample
+// (Parquet: schema metadata sipas.sample.warnings; CSV: its sidecar); the
+// draw used 0.25 as given, without a word, before.
+func TestSampleDrawWarnings(t *testing.T) {
+	dir := t.TempDir()
+	frame := smpFrame(t, dir, func(d string) string { return "false" })
+	design := smpDesign(t, dir, `{"strata": ["province"], "size": {"moe": {"e": 0.1, "deff": 0.25, "by": ["province"]}}}`)
+	one := writeFile(t, dir, "one.json", `{"strata": ["province"], "size": {"moe": {"e": 0.1, "deff": 1, "by": ["province"]}}}`)
+	want := `design effect 0.25 (size.moe.deff) is below 1; sized with 1 in domains "Huế", "Hà Nội"` // key (byte) order
+	pq, csv, ref := filepath.Join(dir, "s.parquet"), filepath.Join(dir, "s.csv"), filepath.Join(dir, "one.parquet")
+	for _, out := range []string{pq, csv} {
+		code, _, stderr := vtRun(t, "", "sample", "--frame", frame, "--design", design, "--out", out)
+		if code != 0 || !strings.Contains(stderr, "sipas sample: warning: "+want+"\n") {
+			t.Errorf("%s: exit %d, stderr %q; want the warning", out, code, stderr)
+		}
+	}
+	if code, _, stderr := vtRun(t, "", "sample", "--frame", frame, "--design", one, "--out", ref); code != 0 || strings.Contains(stderr, "warning") {
+		t.Fatalf("deff 1: exit %d, stderr %q", code, stderr)
+	}
+	a, _ := os.ReadFile(pq)
+	b, _ := os.ReadFile(ref)
+	rec, err := arrowio.ReadAll(pq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	recOne, err := arrowio.ReadAll(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer recOne.Release()
+	if rec.NumRows() != recOne.NumRows() || len(a) == len(b) && bytes.Equal(a, b) {
+		t.Errorf("deff 0.25 drew %d rows, want the %d of deff 1 (and a file that records the warning)", rec.NumRows(), recOne.NumRows())
+	}
+	if w, err := selection.Warnings(rec); err != nil || len(w) != 1 || w[0] != want {
+		t.Errorf("Parquet sample records warnings %q (%v), want [%q]", w, err, want)
+	}
+	md, ok, err := arrowio.ReadSidecar(csv)
+	var w []string
+	if ok && err == nil {
+		_, err = arrowio.MetadataJSON(md, selection.WarningsMetadataKey, &w)
+	}
+	if !ok || err != nil || len(w) != 1 || w[0] != want {
+		t.Errorf("CSV sample's sidecar: ok %v, warnings %q (%v), want [%q]", ok, w, err, want)
 	}
 }

@@ -56,6 +56,30 @@ func TestOutputSetsKilled(t *testing.T) {
 			recover: []string{filepath.Join(root, "clean.parquet"), filepath.Join(root, "excluded.csv")},
 		})
 	})
+	t.Run("weight", func(t *testing.T) {
+		// a CSV and its sidecar (the weighting record) are one set
+		tmp := t.TempDir()
+		in, _ := filepath.Abs(filepath.Join(etAPI, "apistrat.csv"))
+		spec := filepath.Join(tmp, "w.json")
+		root := filepath.Join(tmp, "out")
+		os.Mkdir(root, 0o755)
+		out := filepath.Join(root, "w.csv")
+		trim := func(max string) func() {
+			return func() {
+				writeFile(t, tmp, "w.json", `{"design_weight": "pw", "steps": [
+					{"poststratify": {"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}},
+					{"trim": {"max": `+max+`, "relative_to": "median"}}]}`)
+			}
+		}
+		killSet(t, bin, setRun{
+			root:  root,
+			old:   trim("1.05"),
+			new:   trim("1.1"),
+			args:  []string{"weight", "--in", in, "--spec", spec, "--out", out},
+			kills: n(12, 3), sigints: n(2, 1),
+			recover: []string{out, out + ".sipas.json"},
+		})
+	})
 	t.Run("report", func(t *testing.T) {
 		tmp := t.TempDir()
 		in, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "index", "sipas_small.csv"))

@@ -33,7 +33,7 @@ func runWeight(e *env, c *command, args []string) error {
 	e.tableFlags(fs)
 	in := fs.String("in", "", "input table (CSV, Parquet, Arrow IPC; - for CSV on stdin)")
 	specPath := fs.String("spec", "", "WEIGHTING.json: design weight, steps, replicates, output names (see CLI.md)")
-	out := fs.String("out", "", "output: every input column plus the final weight (and the replicate weights); Parquet and Arrow IPC keep the input's schema metadata (sipas.validation) and record a nonresponse step's response rates as sipas.weighting, which sipas report reads (CSV cannot)")
+	out := fs.String("out", "", "output: every input column plus the final weight (and the replicate weights); Parquet and Arrow IPC keep the input's schema metadata (sipas.validation) and record the weighting as sipas.weighting (final weight, response rates, warnings), which index, trend and report read; a CSV or Excel output has them in the sidecar OUT.sipas.json")
 	if err := parseFlags(e, c, fs, args); err != nil {
 		return err
 	}
@@ -101,28 +101,34 @@ func runWeight(e *env, c *command, args []string) error {
 	if err := e.ctx.Err(); err != nil {
 		return err // interrupted: write nothing
 	}
-	if err := arrowio.WriteRecord(*out, outRec, arrowio.WithStdout(e.stdout), arrowio.WithInputs(inputs)); err != nil {
-		return writeError(err)
+	// A CSV (or Excel) output carries the record in its sidecar, written
+	// and committed with the table.
+	if err := writeWithSidecar(e, *out, outRec, inputs); err != nil {
+		return err
 	}
 	w := e.stdout
 	if *out == "-" {
 		w = e.stderr // keep the table on stdout clean
 	}
 	printWeighting(w, *in, *specPath, spec, rec, res, reps)
-	wtWarnMisses(e.stderr, res.Misses)
+	wtWarnMisses(e.stderr, res.Misses, *out)
 	return nil
 }
 
 // wtWarnMisses says on stderr which calibrated totals the trimming broke:
 // the largest gaps, and where the rest are (the printed summary and the
-// output's sipas.weighting record list them all).
-func wtWarnMisses(w io.Writer, misses []weighting.TargetMiss) {
+// sipas.weighting record of the output out list them all).
+func wtWarnMisses(w io.Writer, misses []weighting.TargetMiss, out string) {
 	const show = 10
 	for _, m := range misses[:min(len(misses), show)] {
 		fmt.Fprintf(w, "sipas weight: warning: %s\n", m)
 	}
 	if len(misses) > show {
-		fmt.Fprintf(w, "sipas weight: warning: and %d more calibrated totals missed after trimming (listed in the summary and, in Parquet or Arrow IPC output, in the sipas.weighting metadata)\n", len(misses)-show)
+		where := ""
+		if out != "-" {
+			where = " and in the sipas.weighting record of " + sidecarNote(out)
+		}
+		fmt.Fprintf(w, "sipas weight: warning: and %d more calibrated totals missed after trimming (listed in the summary%s)\n", len(misses)-show, where)
 	}
 }
 

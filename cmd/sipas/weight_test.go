@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -381,5 +382,78 @@ func TestWeightCommandTrimMisses(t *testing.T) {
 	}
 	if !strings.Contains(stdout, fmt.Sprintf("warning: %d calibrated totals are not met", missed)) {
 		t.Errorf("summary lacks the warning:\n%s", stdout)
+	}
+}
+
+// TestWeightCSVSidecar: a CSV output cannot hold the sipas.weighting
+// record (the trimming's broken totals were only on stderr and in the
+// summary); it now goes in the sidecar OUT.sipas.json, the same record as
+// a Parquet output's, naming the table. A run that fails writes neither
+// the table nor its sidecar, and leaves an earlier pair as it was.
+func TestWeightCSVSidecar(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(etAPI, "apistrat.csv")
+	spec := writeFile(t, dir, "s.json", `{"design_weight": "pw", "steps": [
+		{"poststratify": {"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}},
+		{"trim": {"max": 1.05, "relative_to": "median"}}]}`)
+	pq, csv := filepath.Join(dir, "w.parquet"), filepath.Join(dir, "w.csv")
+	for _, out := range []string{pq, csv} {
+		if code, _, stderr := vtRun(t, "", "weight", "--in", data, "--spec", spec, "--out", out); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+	}
+	tab, err := arrowio.ReadAll(pq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tab.Release()
+	want, err := weighting.RecordFrom(tab.Schema().Metadata())
+	if err != nil || want == nil || len(want.Warnings) < 2 {
+		t.Fatalf("Parquet record %+v, %v; want one with the missed totals", want, err)
+	}
+	md, ok, err := arrowio.ReadSidecar(csv)
+	if err != nil || !ok {
+		t.Fatalf("sidecar of %s: ok %v, %v", csv, ok, err)
+	}
+	got, err := weighting.RecordFrom(md)
+	if err != nil || got == nil {
+		t.Fatalf("sidecar record %v, %v", got, err)
+	}
+	gj, _ := json.Marshal(got)
+	wj, _ := json.Marshal(want)
+	if !bytes.Equal(gj, wj) {
+		t.Errorf("sidecar record\n%s\nwant the Parquet output's\n%s", gj, wj)
+	}
+	if in, ok, err := arrowio.ReadInputs(md); !ok || err != nil || len(in) != 2 || in[0].Name != data {
+		t.Errorf("sidecar inputs %v (%v, %v), want the data and the spec", in, ok, err)
+	}
+	var raw struct{ Table struct{ Name string } }
+	b, _ := os.ReadFile(csv + ".sipas.json")
+	if json.Unmarshal(b, &raw); raw.Table.Name != "w.csv" {
+		t.Errorf("sidecar names table %q, want w.csv:\n%s", raw.Table.Name, b)
+	}
+	if w := wtReadColumn(t, csv, "weight"); len(w) != int(tab.NumRows()) {
+		t.Errorf("CSV holds %d weights, want %d", len(w), tab.NumRows())
+	}
+
+	// A failing run (a column the data lack) writes neither file, and
+	// leaves the earlier pair.
+	bad := writeFile(t, dir, "bad.json", `{"design_weight": "nope", "steps": []}`)
+	before, _ := os.ReadFile(csv)
+	for _, out := range []string{filepath.Join(dir, "new.csv"), csv} {
+		if code, _, _ := vtRun(t, "", "weight", "--in", data, "--spec", bad, "--out", out); code != 2 {
+			t.Errorf("bad spec: exit %d, want 2", code)
+		}
+	}
+	for _, p := range []string{"new.csv", "new.csv.sipas.json"} {
+		if _, err := os.Stat(filepath.Join(dir, p)); !os.IsNotExist(err) {
+			t.Errorf("a failed run left %s", p)
+		}
+	}
+	if after, _ := os.ReadFile(csv); !bytes.Equal(before, after) {
+		t.Error("a failed run changed the earlier CSV")
+	}
+	if _, ok, err := arrowio.ReadSidecar(csv); !ok || err != nil {
+		t.Errorf("after a failed run the earlier pair no longer matches: %v", err)
 	}
 }

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -61,6 +63,22 @@ func TestForgottenWeight(t *testing.T) {
 	final, _, _ := sipas(pq, "--weight", "final")
 	if got, stderr, _ = sipas(pq); got != final || near(got, 60) || !strings.Contains(stderr, `column "final", the final weight that sipas weight recorded`) {
 		t.Errorf("recorded weight: SIPAS %v, stderr %q; want %v (weighted by final)", got, stderr, final)
+	}
+	// A CSV output carries the record in its sidecar, and index finds it
+	// there (it weighted by the column "weight" before, without a word).
+	csv := filepath.Join(dir, "w.csv")
+	if code, _, stderr := vtRun(t, "", "weight", "--in", in2, "--spec", spec, "--out", csv); code != 0 {
+		t.Fatalf("weight: %s", stderr)
+	}
+	if got, stderr, _ = sipas(csv); got != final || !strings.Contains(stderr, `column "final", the final weight that sipas weight recorded`) {
+		t.Errorf("recorded weight of a CSV: SIPAS %v, stderr %q; want %v (weighted by final)", got, stderr, final)
+	}
+	// A CSV changed after sipas weight no longer matches its sidecar:
+	// refused, naming the sidecar, instead of trusting a stale record.
+	b, _ := os.ReadFile(csv)
+	os.WriteFile(csv, append(b, b[bytes.IndexByte(b, '\n')+1:]...), 0o644)
+	if code, _, stderr := vtRun(t, "", "index", "--in", csv); code != 2 || !strings.Contains(stderr, "w.csv.sipas.json") || !strings.Contains(stderr, "sidecar out of date") {
+		t.Errorf("changed CSV: exit %d, stderr %q; want 2 naming the sidecar", code, stderr)
 	}
 	for _, args := range [][]string{
 		{"trend", "--in", in2, "--year-col", "year", "--by", "none"},

@@ -28,6 +28,9 @@ var (
 	ErrType = errors.New("unsupported column type")
 	// ErrMissingSheet: an Excel workbook has no sheet of the requested name.
 	ErrMissingSheet = errors.New("missing sheet")
+	// ErrStale: a CSV table's sidecar was written for other content of
+	// the table (ReadSidecar).
+	ErrStale = errors.New("sidecar out of date")
 )
 
 // Error is a data error with its position. Zero fields are unknown and left

@@ -48,7 +48,7 @@ type SamplePlan struct {
 	// Notes are caveats for the reader (e.g. what Yamane's e means).
 	Notes []string
 	// Warnings name assumptions the plan did not take as given: a design
-	// effect below 1, planned with 1 instead (see Plan).
+	// effect below 1, sized and planned with 1 instead (see Plan).
 	Warnings []string
 }
 
@@ -72,8 +72,9 @@ type SamplePlan struct {
 // plan.deff; size.moe.deff; 1. A Yamane design at e = 0.05 with deff 1.5
 // thus shows a margin of about 0.05·√1.5 ≈ 0.061, not 0.05.
 //
-// A design effect below 1 is planned with 1, and a warning names where it
-// came from and its value: a cluster sample's design effect within a
+// A design effect below 1 is planned with 1 (size.moe.deff also sizes the
+// sample with 1, as SelectSample does), and a warning names where it came
+// from, its value and the strata or domains it applied to: a cluster sample's design effect within a
 // stratum is 1 + (m − 1)ρ (Kish 1965, §5.4), at least 1 whenever
 // respondents of one PSU are alike (ρ ≥ 0); last year's domain estimates
 // below 1 come from a variance estimated on few PSUs or from
@@ -92,7 +93,7 @@ func Plan(ctx context.Context, frame SampleFrame, d *SampleDesign) (*SamplePlan,
 	if err != nil {
 		return nil, err
 	}
-	nh, _, err := t.sizes()
+	nh, sizeDoms, err := t.sizes()
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +105,7 @@ func Plan(ctx context.Context, frame SampleFrame, d *SampleDesign) (*SamplePlan,
 	if err != nil {
 		return nil, err
 	}
-	p := &SamplePlan{P: 0.5, Level: 0.95, ResponseRate: d.rate()}
+	p := &SamplePlan{P: 0.5, Level: 0.95, ResponseRate: d.rate(), Warnings: d.sizeWarnings(sizeDoms)}
 	if d.Plan.P != 0 {
 		p.P = d.Plan.P
 	}
@@ -134,7 +135,9 @@ func Plan(ctx context.Context, frame SampleFrame, d *SampleDesign) (*SamplePlan,
 		if err != nil {
 			return nil, err
 		}
-		if deff < 1 {
+		if deff < 1 && src == "size.moe.deff" {
+			deff = 1 // said by the sizes' warning
+		} else if deff < 1 {
 			key := fmt.Sprintf("%.3g (%s)", deff, src)
 			if _, ok := low[key]; !ok {
 				lowOrder = append(lowOrder, key)
@@ -241,14 +244,18 @@ func planDeff(t *selTree, d *SampleDesign, h int, domain string) (float64, strin
 }
 
 // listStrata names at most five strata and counts the rest.
-func listStrata(s []string) string {
+func listStrata(s []string) string { return listKeys("stratum", "strata", s) }
+
+// listKeys names at most five keys (one, other: the noun for one and for
+// several) and counts the rest.
+func listKeys(one, other string, s []string) string {
 	q := make([]string, 0, 5)
 	for _, v := range s[:min(len(s), 5)] {
 		q = append(q, fmt.Sprintf("%q", v))
 	}
-	out := "stratum " + q[0]
+	out := one + " " + q[0]
 	if len(s) > 1 {
-		out = "strata " + strings.Join(q, ", ")
+		out = other + " " + strings.Join(q, ", ")
 	}
 	if len(s) > 5 {
 		out += fmt.Sprintf(" and %d more", len(s)-5)

@@ -3,6 +3,7 @@ package selection
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -282,6 +283,65 @@ func TestResponseRateZero(t *testing.T) {
 		d, err := ParseSampleDesign(strings.NewReader(js))
 		if err != nil || d.rate() != 1 {
 			t.Errorf("%s: %v", js, err)
+		}
+	}
+}
+
+// TestSampleDeffBelowOne: a size.moe.deff below 1 sizes the drawn sample
+// with 1 (it drew about a quarter of the ballots with 0.25 before, without a
+// word), and the sample's schema metadata records a warning naming the
+// field, the value and the domains; the plan says the same once and issues
+// the counts the draw takes. A deff of 1 or more records nothing.
+func TestSampleDeffBelowOne(t *testing.T) {
+	f := selTwoProvinces()
+	rec := f.record(memory.DefaultAllocator)
+	defer rec.Release()
+	const js = `{"strata":["province"],"size":{"moe":{"e":0.15,"deff":%s,"by":["province"]}}}`
+	draw := func(deff string) (map[string]int, []string) {
+		t.Helper()
+		out, err := SelectSample(context.Background(), NewRecordFrame(rec), selMustDesign(t, fmt.Sprintf(js, deff)), selTestRNG(3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer out.Release()
+		n := map[string]int{}
+		for _, r := range selRows(t, out, 1) {
+			n[r.stratum]++
+		}
+		w, err := Warnings(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n, w
+	}
+	low, warn := draw("0.25")
+	one, none := draw("1")
+	for _, h := range []string{"A", "B"} {
+		small, err := SizeRule{Method: MOE, E: 0.15, Opt: CochranOptions{Deff: 0.25}}.Size(map[string]int{"A": 122, "B": 87}[h])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if low[h] != one[h] || low[h] == small {
+			t.Errorf("stratum %s: %d ballots with deff 0.25, want the %d of deff 1 (not %d)", h, low[h], one[h], small)
+		}
+	}
+	want := `design effect 0.25 (size.moe.deff) is below 1; sized with 1 in domains "A", "B"`
+	if len(warn) != 1 || warn[0] != want {
+		t.Errorf("warnings %q, want [%q]", warn, want)
+	}
+	if len(none) != 0 {
+		t.Errorf("deff 1: warnings %q", none)
+	}
+	p, err := Plan(context.Background(), NewRecordFrame(rec), selMustDesign(t, fmt.Sprintf(js, "0.25")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Warnings) != 1 || p.Warnings[0] != want {
+		t.Errorf("plan warnings %q, want [%q]", p.Warnings, want)
+	}
+	for _, r := range p.Rows[:2] {
+		if r.Issued != one[r.Key] || r.Deff != 1 {
+			t.Errorf("plan %s: issued %d deff %v, want %d at deff 1", r.Key, r.Issued, r.Deff, one[r.Key])
 		}
 	}
 }

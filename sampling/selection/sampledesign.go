@@ -340,6 +340,34 @@ func (d *SampleDesign) domainBy() []string {
 	return nil
 }
 
+// sizeDeff is the design effect that sizes a size.moe design: size.moe.deff
+// raised to 1 when below (see Plan for why), 0 (meaning 1) when absent.
+func (d *SampleDesign) sizeDeff() float64 {
+	m := d.Size.MOE
+	if m == nil || m.Deff == 0 {
+		return 0
+	}
+	return max(m.Deff, 1)
+}
+
+// sizeWarnings says that size.moe.deff is below 1 and was raised to 1 in
+// the reporting domains doms (none when it is not).
+func (d *SampleDesign) sizeWarnings(doms []selDomain) []string {
+	m := d.Size.MOE
+	if m == nil || m.Deff == 0 || m.Deff >= 1 {
+		return nil
+	}
+	keys := make([]string, len(doms))
+	for i, dom := range doms {
+		keys[i] = dom.key
+	}
+	where := "the whole frame"
+	if len(d.domainBy()) > 0 {
+		where = listKeys("domain", "domains", keys)
+	}
+	return []string{fmt.Sprintf("design effect %.3g (size.moe.deff) is below 1; sized with 1 in %s", m.Deff, where)}
+}
+
 func (d *SampleDesign) rate() float64 {
 	if d.ResponseRate == 0 {
 		return 1

@@ -600,7 +600,7 @@ func (t *selTree) sizes() ([]int, []selDomain, error) {
 			n, err = SizeRule{Method: Yamane, E: y.E, Rate: d.ResponseRate, Min: y.Min, Max: y.Max}.Size(int(N))
 		case d.Size.MOE != nil:
 			m := d.Size.MOE
-			n, err = SizeRule{Method: MOE, E: m.E, Opt: CochranOptions{P: m.P, Level: m.Level, Deff: m.Deff}, Rate: d.ResponseRate, Min: m.Min, Max: m.Max}.Size(int(N))
+			n, err = SizeRule{Method: MOE, E: m.E, Opt: CochranOptions{P: m.P, Level: m.Level, Deff: d.sizeDeff()}, Rate: d.ResponseRate, Min: m.Min, Max: m.Max}.Size(int(N))
 		}
 		if err != nil {
 			return nil, nil, &SampleDesignError{Field: "size", Err: err}

@@ -13,6 +13,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
 )
 
 // Output columns added by SelectSample.
@@ -118,7 +120,7 @@ func SelectSample(ctx context.Context, frame SampleFrame, d *SampleDesign, rng *
 	if err != nil {
 		return nil, err
 	}
-	nh, _, err := t.sizes()
+	nh, doms, err := t.sizes()
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +130,8 @@ func SelectSample(ctx context.Context, frame SampleFrame, d *SampleDesign, rng *
 	if _, err := t.checkCounts(nh); err != nil {
 		return nil, err
 	}
-	s := &selRun{ctx: ctx, t: t, d: d, rng: rng, pi: make([]float64, len(t.parent)), certOut: make([]bool, len(t.parent)), m: map[int32]int{}}
+	s := &selRun{ctx: ctx, t: t, d: d, rng: rng, pi: make([]float64, len(t.parent)), certOut: make([]bool, len(t.parent)), m: map[int32]int{},
+		warnings: d.sizeWarnings(doms)}
 	var leavesPer [][]int32
 	for h := range t.strata {
 		if err := ctx.Err(); err != nil {
@@ -157,6 +160,9 @@ type selRun struct {
 	m       map[int32]int
 	slots   []int32     // selected final-stage parents, indexed by selPicked.leaf
 	short   []Shortfall // strata whose drawn units held fewer rows than their count
+	// warnings name what the draw did not take as given (a design effect
+	// below 1 sized with 1)
+	warnings []string
 }
 
 // Shortfall is a stratum whose selected units held fewer rows than its
@@ -171,6 +177,21 @@ type Shortfall struct {
 // ShortfallMetadataKey is the schema metadata key under which SelectSample
 // records its shortfalls (a JSON list of Shortfall), when there are any.
 const ShortfallMetadataKey = "sipas.sample.shortfall"
+
+// WarningsMetadataKey is the schema metadata key under which SelectSample
+// records, as a JSON list of strings, what it did not take from the design
+// as given (a size.moe.deff below 1, sized with 1), when there is any.
+const WarningsMetadataKey = "sipas.sample.warnings"
+
+// Warnings returns the warnings SelectSample recorded in a sample's schema
+// metadata (none when the key is absent).
+func Warnings(sample arrow.RecordBatch) ([]string, error) {
+	var out []string
+	if _, err := arrowio.MetadataJSON(sample.Schema().Metadata(), WarningsMetadataKey, &out); err != nil {
+		return nil, fmt.Errorf("selection: metadata %s: %w", WarningsMetadataKey, err)
+	}
+	return out, nil
+}
 
 // Shortfalls returns the shortfalls SelectSample recorded in a sample's
 // schema metadata (none when the key is absent).
@@ -622,16 +643,22 @@ func (s *selRun) output(frame SampleFrame, picked []selPicked, withFPC bool) (ar
 		fpcB.Release()
 	}
 	add(SampleReserveColumn, rankB)
-	var md *arrow.Metadata
+	var md arrow.Metadata
 	if len(s.short) > 0 {
-		b, err := json.Marshal(s.short)
-		if err != nil {
+		if md, err = arrowio.SetMetadataJSON(md, ShortfallMetadataKey, s.short); err != nil {
 			return nil, err
 		}
-		m := arrow.NewMetadata([]string{ShortfallMetadataKey}, []string{string(b)})
-		md = &m
 	}
-	return array.NewRecordBatch(arrow.NewSchema(fields, md), cols, int64(len(picked))), nil
+	if len(s.warnings) > 0 {
+		if md, err = arrowio.SetMetadataJSON(md, WarningsMetadataKey, s.warnings); err != nil {
+			return nil, err
+		}
+	}
+	var mdp *arrow.Metadata
+	if md.Len() > 0 {
+		mdp = &md
+	}
+	return array.NewRecordBatch(arrow.NewSchema(fields, mdp), cols, int64(len(picked))), nil
 }
 
 // checkSizes rejects a zero size measure on any unit of a PPS stage, before
