@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/sipas-go/sipas/index"
 )
@@ -130,6 +131,9 @@ type page struct {
 	// "fix first" column to the strengths table.
 	IPA    *ipaView
 	HasIPA bool
+
+	// RankNote says why the domains whose rank is "–*" are not ranked.
+	RankNote string
 }
 
 type tableRow struct {
@@ -231,6 +235,9 @@ func buildPage(data *Data, opt *Options) *page {
 			p.Capped = l.textf("page.capped", l.count(n), p.ByLabel, pageDomains/2, pageDomains/2)
 		}
 		rankIv := rankingIntervals(y).rows(show)
+		// why a domain has no rank: the marks and notes of the ranking table
+		marks := unrankedMarks(RankingTable(data))
+		p.RankNote = strings.TrimSpace(l.unrankedNotes(marks))
 		var colors []string
 		for k, i := range show {
 			d := y.Domains[i]
@@ -243,6 +250,9 @@ func buildPage(data *Data, opt *Options) *page {
 				r.RankCI = fmt.Sprintf("%d–%d", t.RankLow, t.RankHigh)
 				r.Tier = strconv.Itoa(t.Tier)
 				r.TierClass = "tier" + strconv.Itoa(t.Tier)
+			}
+			if why := unrankedWhy(e); why != "" {
+				r.Rank = "–" + marks[why] // not its place in the order
 			}
 			if t := e.Trend; t != nil && t.SignificantVsNation != nil {
 				p.HasVsNat = true

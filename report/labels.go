@@ -131,6 +131,7 @@ var messages = map[string]msg{
 	"col.p_vs_nation":                        {"p (hiệu chỉnh) so với cả nước", "p (adjusted) vs nation"},
 	"col.significant_vs_nation":              {"Khác cả nước có ý nghĩa", "Significantly different from the nation"},
 	"col.tier":                               {"Nhóm", "Tier"},
+	"col.unranked":                           {"Lý do không xếp hạng", "Why not ranked"},
 	"col.year":                               {"Năm", "Year"},
 	"col.change":                             {"Thay đổi", "Change"},
 	"col.p":                                  {"p (hiệu chỉnh)", "p (adjusted)"},

@@ -132,6 +132,7 @@ func writePDF(w io.Writer, data *Data, opt *Options, figs []Figure) error {
 		d.note(rc.Note)
 		d.subsection(l.text("col.rank_ci"))
 		d.table(rankTable(l, p))
+		d.note(p.RankNote)
 		d.figure("ranking")
 		d.figure("map")
 		if p.Map != nil && p.Map.Note != "" {

@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/sipas-go/sipas/index/rank"
 )
@@ -38,6 +39,37 @@ type RankingRow struct {
 	// the multiple-comparison correction of the trend comparison
 	// (index.TrendRow.SignificantPrev), 0 otherwise.
 	Direction int
+	// Unranked says why a domain has no rank (Unranked*); "" when it is
+	// ranked or when no domain is (no trend comparison).
+	Unranked string
+}
+
+// Why a domain of the ranking table has no rank (RankingRow.Unranked).
+const (
+	// UnrankedMissing: the domain has no SIPAS estimate.
+	UnrankedMissing = "missing"
+	// UnrankedFewPSU: the domain lies in a single PSU, so its SIPAS has no
+	// standard error (flag few_psu) and no rank confidence set.
+	UnrankedFewPSU = "few_psu"
+	// UnrankedNoSE: the domain's SIPAS has no standard error otherwise.
+	UnrankedNoSE = "no_se"
+)
+
+// unrankedWhy is why the SIPAS estimate e of a domain has no rank; "" when
+// it has one, or when the year was not ranked at all (no trend row) and the
+// estimate is there.
+func unrankedWhy(e Estimate) string {
+	switch {
+	case e.Trend != nil && e.Trend.Rank > 0:
+		return ""
+	case math.IsNaN(e.Estimate) || math.IsInf(e.Estimate, 0):
+		return UnrankedMissing
+	case e.Trend == nil:
+		return ""
+	case e.Flag == "few_psu":
+		return UnrankedFewPSU
+	}
+	return UnrankedNoSE
 }
 
 // RankingTable returns the ranking table of the report's year: one row
@@ -58,7 +90,7 @@ func RankingTable(data *Data) []RankingRow {
 	out := make([]RankingRow, 0, len(y.Domains))
 	for _, d := range y.Domains {
 		r := RankingRow{Key: d.Key, Name: d.Name, SIPAS: d.SIPAS.Estimate, Elements: elementValues(d),
-			PrevSIPAS: math.NaN(), Change: math.NaN()}
+			PrevSIPAS: math.NaN(), Change: math.NaN(), Unranked: unrankedWhy(d.SIPAS)}
 		py := prevYear
 		if t := d.SIPAS.Trend; t != nil {
 			if t.Rank > 0 {
@@ -181,8 +213,9 @@ func rankingCellsOf(l Lang, data *Data) rankingCells {
 		ps = " " + strconv.Itoa(prev)
 	}
 	c.Head = append(c.Head, "SIPAS"+ps, l.text("col.rank")+ps, l.text("col.change"), l.text("col.tier"))
+	marks := unrankedMarks(rows)
 	for _, r := range rows {
-		cells := []string{rankText(r.Rank), r.Name, l.dec(r.SIPAS, 1)}
+		cells := []string{rankText(r.Rank) + marks[r.Unranked], r.Name, l.dec(r.SIPAS, 1)}
 		for _, v := range r.Elements {
 			cells = append(cells, l.dec(v, 1))
 		}
@@ -191,8 +224,38 @@ func rankingCellsOf(l Lang, data *Data) rankingCells {
 		c.Tiers = append(c.Tiers, r.Tier)
 		c.Dirs = append(c.Dirs, r.Direction)
 	}
-	c.Note = l.rankingNote(data.adjustment(), prev)
+	c.Note = l.rankingNote(data.adjustment(), prev) + l.unrankedNotes(marks)
 	return c
+}
+
+// unrankedOrder is the order of the reasons for no rank in the notes.
+var unrankedOrder = []string{UnrankedFewPSU, UnrankedNoSE, UnrankedMissing}
+
+// unrankedMarks gives each reason for no rank that rows have a footnote
+// mark ("*", "**", … in unrankedOrder); "" (ranked) has none.
+func unrankedMarks(rows []RankingRow) map[string]string {
+	has := map[string]bool{}
+	for _, r := range rows {
+		has[r.Unranked] = true
+	}
+	marks := map[string]string{}
+	for _, why := range unrankedOrder {
+		if has[why] {
+			marks[why] = strings.Repeat("*", len(marks)+1)
+		}
+	}
+	return marks
+}
+
+// unrankedNotes are the footnotes of marks, each after a space.
+func (l Lang) unrankedNotes(marks map[string]string) string {
+	var b strings.Builder
+	for _, why := range unrankedOrder {
+		if m, ok := marks[why]; ok {
+			b.WriteString(" " + m + " " + l.text("rt.unranked."+why))
+		}
+	}
+	return b.String()
 }
 
 // rankingNote says what the arrows of the ranking table mean and which
@@ -245,13 +308,17 @@ func rankingTableCSV(l Lang, data *Data) (Table, bool) {
 		t.Header = append(t.Header, l.indexLabel(q, e.Kind, e.ID))
 	}
 	t.Header = append(t.Header, l.text("col.prev_year"), l.text("col.prev_sipas"), l.text("col.prev_rank"),
-		l.text("col.change"), l.text("col.direction"), l.text("col.tier"))
+		l.text("col.change"), l.text("col.direction"), l.text("col.tier"), l.text("col.unranked"))
 	for _, r := range rows {
 		cells := []string{iOrEmpty(r.Rank), textCell(r.Name), f2(r.SIPAS)}
 		for _, v := range r.Elements {
 			cells = append(cells, f2(v))
 		}
-		cells = append(cells, iOrEmpty(r.PrevYear), f2(r.PrevSIPAS), iOrEmpty(r.PrevRank), f2(r.Change), dirMark(r.Direction), iOrEmpty(r.Tier))
+		why := ""
+		if r.Unranked != "" {
+			why = l.text("rt.unranked." + r.Unranked)
+		}
+		cells = append(cells, iOrEmpty(r.PrevYear), f2(r.PrevSIPAS), iOrEmpty(r.PrevRank), f2(r.Change), dirMark(r.Direction), iOrEmpty(r.Tier), why)
 		t.Rows = append(t.Rows, cells)
 	}
 	return t, true
@@ -300,20 +367,24 @@ var _ = template.Must(pageTemplate.New("ranking-table").Parse(rankingHTML))
 // rankingMessages are the texts of the ranking table, merged into
 // messages at init.
 var rankingMessages = map[string]msg{
-	"rt.title":        {"Bảng xếp hạng", "Ranking table"},
-	"rt.note":         {"▲/▼: SIPAS tăng/giảm có ý nghĩa thống kê so với năm %d sau hiệu chỉnh so sánh bội %s giữa các đơn vị; thay đổi không có dấu là không có ý nghĩa thống kê. Nhóm: tứ phân vị của hạng.", "▲/▼: SIPAS significantly up/down against %d after the %s across domains; a change without a mark is not significant. Tier: quartile of the rank."},
-	"rt.note_one":     {"Chỉ có một năm: chưa có thay đổi so với năm trước. Nhóm: tứ phân vị của hạng.", "One year only: no change against a previous year. Tier: quartile of the rank."},
-	"rt.note_none":    {"▲/▼: SIPAS tăng/giảm có ý nghĩa thống kê so với năm %d (không hiệu chỉnh so sánh bội); thay đổi không có dấu là không có ý nghĩa thống kê. Nhóm: tứ phân vị của hạng.", "▲/▼: SIPAS significantly up/down against %d (no multiple-comparison correction); a change without a mark is not significant. Tier: quartile of the rank."},
-	"adjust.holm":     {"Holm", "Holm correction"},
-	"adjust.bh":       {"Benjamini–Hochberg", "Benjamini–Hochberg correction"},
-	"col.prev_year":   {"Năm trước", "Previous year"},
-	"col.prev_sipas":  {"SIPAS năm trước", "Previous SIPAS"},
-	"col.prev_rank":   {"Hạng năm trước", "Previous rank"},
-	"col.direction":   {"Chiều thay đổi có ý nghĩa", "Significant direction"},
-	"rt.print_title":  {"Bảng xếp hạng SIPAS%s", "SIPAS ranking%s"},
-	"rt.page":         {"(trang %d/%d)", "(page %d of %d)"},
-	"rt.continued":    {"(tiếp theo)", "(continued)"},
-	"rt.index_header": {"Chỉ số (%)", "Index (%)"},
+	"rt.title": {"Bảng xếp hạng", "Ranking table"},
+	"rt.unranked.few_psu": {"Không xếp hạng vì toàn bộ phiếu khảo sát nằm trong một đơn vị mẫu cấp 1 duy nhất, nên không ước lượng được sai số chuẩn của chỉ số SIPAS.",
+		"Not ranked: all its ballots come from a single primary sampling unit (PSU), so its SIPAS has no standard error."},
+	"rt.unranked.no_se":   {"Không xếp hạng vì không ước lượng được sai số chuẩn của chỉ số SIPAS.", "Not ranked: its SIPAS has no standard error."},
+	"rt.unranked.missing": {"Không xếp hạng vì không tính được chỉ số SIPAS.", "Not ranked: there is no SIPAS estimate."},
+	"rt.note":             {"▲/▼: SIPAS tăng/giảm có ý nghĩa thống kê so với năm %d sau hiệu chỉnh so sánh bội %s giữa các đơn vị; thay đổi không có dấu là không có ý nghĩa thống kê. Nhóm: tứ phân vị của hạng.", "▲/▼: SIPAS significantly up/down against %d after the %s across domains; a change without a mark is not significant. Tier: quartile of the rank."},
+	"rt.note_one":         {"Chỉ có một năm: chưa có thay đổi so với năm trước. Nhóm: tứ phân vị của hạng.", "One year only: no change against a previous year. Tier: quartile of the rank."},
+	"rt.note_none":        {"▲/▼: SIPAS tăng/giảm có ý nghĩa thống kê so với năm %d (không hiệu chỉnh so sánh bội); thay đổi không có dấu là không có ý nghĩa thống kê. Nhóm: tứ phân vị của hạng.", "▲/▼: SIPAS significantly up/down against %d (no multiple-comparison correction); a change without a mark is not significant. Tier: quartile of the rank."},
+	"adjust.holm":         {"Holm", "Holm correction"},
+	"adjust.bh":           {"Benjamini–Hochberg", "Benjamini–Hochberg correction"},
+	"col.prev_year":       {"Năm trước", "Previous year"},
+	"col.prev_sipas":      {"SIPAS năm trước", "Previous SIPAS"},
+	"col.prev_rank":       {"Hạng năm trước", "Previous rank"},
+	"col.direction":       {"Chiều thay đổi có ý nghĩa", "Significant direction"},
+	"rt.print_title":      {"Bảng xếp hạng SIPAS%s", "SIPAS ranking%s"},
+	"rt.page":             {"(trang %d/%d)", "(page %d of %d)"},
+	"rt.continued":        {"(tiếp theo)", "(continued)"},
+	"rt.index_header":     {"Chỉ số (%)", "Index (%)"},
 }
 
 func init() { addMessages(rankingMessages) }

@@ -222,3 +222,130 @@ func TestRankingTablePages(t *testing.T) {
 		}
 	}
 }
+
+// unrankedYears are arrowYears with, in 2021, the first domain inside a
+// single PSU (SIPAS with no SE, flag few_psu) and the second without a
+// SIPAS estimate: neither is ranked.
+func unrankedYears(names []string) []YearInput {
+	ys := arrowYears(names)
+	for i := range ys[1].Result.Rows {
+		r := &ys[1].Result.Rows[i]
+		if len(r.Domain) == 0 || r.Kind != index.KindSIPAS {
+			continue
+		}
+		switch r.Domain[0].Value {
+		case names[0]:
+			r.SE, r.CILow, r.CIHigh, r.Flag = math.NaN(), math.NaN(), math.NaN(), "few_psu"
+		case names[1]:
+			r.Estimate, r.SE, r.CILow, r.CIHigh = math.NaN(), math.NaN(), math.NaN(), math.NaN()
+		}
+	}
+	return ys
+}
+
+// TestRankingTableUnranked: a domain inside a single PSU (few_psu) and a
+// domain without a SIPAS are not ranked, and the ranking table says why —
+// a footnote mark on the rank ("–*", "–**") and the notes, in Vietnamese
+// and in English, on the page, the print page and the PDF's cells; the
+// CSV (and the workbook, from the same table) has the reason in a column
+// of its own. It showed "–" without a word before. Goldens: the English
+// CSV, the Vietnamese page.
+func TestRankingTableUnranked(t *testing.T) {
+	names := []string{"Hà Nội", "Thừa Thiên Huế", "Đắk Lắk", "Bà Rịa - Vũng Tàu", "Hồ Chí Minh", "Bạc Liêu"}
+	d, err := FromYears(unrankedYears(names), &BuildOptions{TrendOptions: &index.CompareOptions{Adjust: rank.AdjustHolm, Rank: rank.Options{Draws: 500}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	why := map[string]string{}
+	for _, r := range RankingTable(d) {
+		why[r.Name] = r.Unranked
+		if (r.Rank == 0) != (r.Unranked != "") {
+			t.Errorf("%s: rank %d, unranked %q", r.Name, r.Rank, r.Unranked)
+		}
+	}
+	if why[names[0]] != UnrankedFewPSU || why[names[1]] != UnrankedMissing {
+		t.Fatalf("reasons %q, want few_psu for %s and missing for %s", why, names[0], names[1])
+	}
+	for _, c := range []struct {
+		l         Lang
+		psu, none string
+		column    string
+	}{
+		{LangVI, "* Không xếp hạng vì toàn bộ phiếu khảo sát nằm trong một đơn vị mẫu cấp 1 duy nhất, nên không ước lượng được sai số chuẩn của chỉ số SIPAS.",
+			"** Không xếp hạng vì không tính được chỉ số SIPAS.", "Lý do không xếp hạng"},
+		{LangEN, "* Not ranked: all its ballots come from a single primary sampling unit (PSU), so its SIPAS has no standard error.",
+			"** Not ranked: there is no SIPAS estimate.", "Why not ranked"},
+	} {
+		cells := rankingCellsOf(c.l, d)
+		if !strings.Contains(cells.Note, c.psu) || !strings.Contains(cells.Note, c.none) {
+			t.Errorf("%v note %q lacks the reasons", c.l, cells.Note)
+		}
+		marks := map[string]string{}
+		for _, row := range cells.Rows {
+			marks[row[1]] = row[0]
+		}
+		if marks[names[0]] != "–*" || marks[names[1]] != "–**" || marks[names[2]] == "–" {
+			t.Errorf("%v rank cells %q, want –* and –**", c.l, marks)
+		}
+		page := string(render(t, d, &Options{Lang: c.l}))
+		if !strings.Contains(page, c.psu) || !strings.Contains(page, ">–*</td>") {
+			t.Errorf("%v page lacks the mark or the note", c.l)
+		}
+		// The ranking with rank intervals (page and PDF) gave the few_psu
+		// domain its place in the order as a rank ("5").
+		p := buildPage(d, &Options{Lang: c.l})
+		for _, r := range rankTable(c.l, p).rows {
+			if want := marks[r[3]]; r[0] != want {
+				t.Errorf("%v rank section %s: rank %q, want %q", c.l, r[3], r[0], want)
+			}
+		}
+		if !strings.Contains(p.RankNote, c.psu) || !strings.Contains(p.RankNote, c.none) {
+			t.Errorf("%v rank section note %q", c.l, p.RankNote)
+		}
+		var svg bytes.Buffer
+		if err := rankingFigures(c.l, d)[0].writeSVG(&svg, false); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(svg.String(), ">–*<") || !strings.Contains(svg.String(), "**") {
+			t.Errorf("%v print page lacks the marks", c.l)
+		}
+		var found bool
+		for _, tb := range Tables(d, &Options{Lang: c.l}) {
+			if tb.Name != "ranking_table" {
+				continue
+			}
+			found = true
+			j := len(tb.Header) - 1
+			if tb.Header[j] != c.column {
+				t.Errorf("%v: last column %q, want %q", c.l, tb.Header[j], c.column)
+			}
+			for _, r := range tb.Rows {
+				want := ""
+				switch r[1] {
+				case names[0]:
+					want = c.psu[2:]
+				case names[1]:
+					want = c.none[3:]
+				}
+				if r[j] != want {
+					t.Errorf("%v CSV %s: reason %q, want %q", c.l, r[1], r[j], want)
+				}
+			}
+			if c.l == LangEN {
+				var b bytes.Buffer
+				if err := WriteCSV(&b, tb); err != nil {
+					t.Fatal(err)
+				}
+				checkGolden(t, "ranking_table_unranked.csv", b.Bytes())
+			}
+		}
+		if !found {
+			t.Fatal("no ranking_table")
+		}
+		if c.l == LangVI {
+			i := strings.Index(page, `<h3 id="ranking-table">`)
+			j := strings.Index(page[max(i, 0):], "</p>")
+			checkGolden(t, "ranking_table_unranked.html", []byte(page[i:i+j+4]))
+		}
+	}
+}

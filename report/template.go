@@ -63,7 +63,8 @@ th,td{padding:2px 5px}div[style*="overflow"]{overflow:visible!important}
 <table>
 <thead><tr><th>{{index .T "col.rank"}}</th>{{if .HasRanks}}<th>{{index .T "col.rank_ci"}}</th><th>{{index .T "col.tier"}}</th>{{end}}<th class="l">{{.ByLabel}}</th><th>SIPAS (%)</th><th>{{index .T "col.ci"}}</th><th>{{index .T "col.n"}}</th>{{if .HasVsNat}}<th>{{index .T "col.vs_nation"}}</th>{{end}}</tr></thead>
 {{$hr := .HasRanks}}{{$vn := .HasVsNat}}{{range .Ranking}}<tr class="{{.TierClass}}"><td>{{.Rank}}</td>{{if $hr}}<td>{{.RankCI}}</td><td>{{.Tier}}</td>{{end}}<td class="l">{{.Name}}</td><td>{{.Est}}</td><td>{{.CI}}</td><td>{{.N}}</td>{{if $vn}}<td>{{.VsNat}}</td>{{end}}</tr>
-{{end}}</table>
+{{end}}</table>{{with .RankNote}}
+<p class="note">{{.}}</p>{{end}}
 {{template "ranking-table" .}}
 
 <h2 id="heatmap">{{index .T "sec.heatmap"}}</h2>
