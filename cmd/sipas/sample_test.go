@@ -274,4 +274,18 @@ func TestSampleDrawWarnings(t *testing.T) {
 	if !ok || err != nil || len(w) != 1 || w[0] != want {
 		t.Errorf("CSV sample's sidecar: ok %v, warnings %q (%v), want [%q]", ok, w, err, want)
 	}
+	// Weighting the CSV sample keeps its records, as for Parquet.
+	spec := writeFile(t, dir, "w.json", `{"design_weight": "design_weight", "steps": [{"trim": {"max": 3}}]}`)
+	wcsv := filepath.Join(dir, "w.csv")
+	if code, _, stderr := vtRun(t, "", "weight", "--in", csv, "--spec", spec, "--out", wcsv); code != 0 {
+		t.Fatalf("weight: exit %d: %s", code, stderr)
+	}
+	md, ok, err = arrowio.ReadSidecar(wcsv)
+	w = nil
+	if ok && err == nil {
+		_, err = arrowio.MetadataJSON(md, selection.WarningsMetadataKey, &w)
+	}
+	if _, has := md.GetValue("sipas.weighting"); !has || err != nil || len(w) != 1 {
+		t.Errorf("weighted CSV's sidecar %v (%v): want the sample's warning and the weighting record", md, err)
+	}
 }

@@ -76,10 +76,15 @@ func runWeight(e *env, c *command, args []string) error {
 	}
 	outRec := weighting.AppendWeights(memory.DefaultAllocator, rec, spec.Output, res.Weights, reps)
 	defer outRec.Release()
-	// Keep the input's schema metadata (sipas.validation) and record the
-	// nonresponse step's response rates as sipas.weighting
-	// (weighting.Record).
+	// Keep the input's schema metadata (sipas.validation; a CSV input's
+	// sidecar) and record the nonresponse step's response rates as
+	// sipas.weighting (weighting.Record).
 	md := rec.Schema().Metadata()
+	if !keepsMetadata(*in) && *in != "-" {
+		if md, err = tableMetadata(*in); err != nil { // a CSV's sidecar
+			return err
+		}
+	}
 	r := weighting.NewRecord(rec, spec, res, "year")
 	if r == nil {
 		r = &weighting.Record{Version: weighting.RecordVersion}
