@@ -260,7 +260,7 @@ func writeJournal(path, stage string, j *journal) error {
 
 // finish completes a committed journal: every staged file still there is
 // renamed over its output, then the other journals are removed, the
-// primary last, and the staging directories.
+// staging directories, and the primary journal last.
 func finish(j *journal) error {
 	for i, f := range j.Files {
 		if crashAt("files: rename " + strconv.Itoa(i)) {
@@ -288,11 +288,20 @@ func finish(j *journal) error {
 			os.Remove(p)
 		}
 	}
-	if err := os.Remove(j.Primary); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
+	if crashAt("files: before removing the staging") {
+		return errCrash
 	}
+	// The staging goes before the primary journal: a staging directory
+	// marked pendingName is removed only by finishing its journal, so a
+	// run killed between the two would leave it for good.
 	for _, f := range j.Files {
 		os.RemoveAll(filepath.Dir(f.Staged))
+	}
+	if crashAt("files: before removing the primary journal") {
+		return errCrash
+	}
+	if err := os.Remove(j.Primary); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
 	return nil
 }

@@ -95,7 +95,8 @@ func TestFilesCommit(t *testing.T) {
 // into them does) the outputs are all old or all new, with no journal or
 // staging left.
 func TestFilesCrash(t *testing.T) {
-	steps := []string{"files: primary journal written, not renamed", "files: before the point of commit", "files: rename 0", "files: rename 1", "files: rename 2", "files: before removing the journals"}
+	steps := []string{"files: primary journal written, not renamed", "files: before the point of commit", "files: rename 0", "files: rename 1", "files: rename 2", "files: before removing the journals",
+		"files: before removing the staging", "files: before removing the primary journal"}
 	for k, step := range steps {
 		for from := range 3 {
 			root := t.TempDir()
