@@ -159,6 +159,12 @@ func rankOrder(est []float64, keys []string) []int {
 // top/bottom-k probabilities: θ* = θ̂ + Z is ranked in every draw (ties by
 // key), PTop[j] = share of draws with rank_j ≤ TopK.
 //
+// Memory grows with K, not with the K² pairs: the draws are made and used
+// a block at a time, of each domain's per-draw maxima only the tail its
+// quantile needs is kept (K·min(Level, 1 − Level)·Draws values, the
+// quantile exact), and the pair statistics are computed when needed. With
+// Stepdown the draws are kept (K·Draws values) for the later steps.
+//
 // Domains panics when lengths disagree and returns an error wrapping
 // ErrCovariance for a negative or NaN variance or a covariance that is not
 // positive semidefinite (smallest eigenvalue below −1e-10 · largest), and an
@@ -221,65 +227,75 @@ func Domains(est []float64, keys []string, cov mat.Symmetric, opt *Options) (*Ra
 		return res, nil
 	}
 
-	// Draws Z_b = L u_b, u_b ~ N(0, I), stored row-major B×K.
+	// The draws Z_b = L u_b, u_b ~ N(0, I), are made and used a block at a
+	// time (row-major, block×K): the first step keeps of each domain's
+	// per-draw maxima only the tail its quantile needs, the top/bottom-k
+	// counts are integers, so neither holds all draws; only the stepdown,
+	// which passes over the draws again, keeps them (column-major, K×B).
 	b := o.Draws
-	z := make([]float64, b*k)
-	u := make([]float64, k)
-	for d := range b {
-		for i := range u {
-			u[i] = rng.NormFloat64()
-		}
-		chol.mul(z[d*k:(d+1)*k], u)
+	w := newRankWork(est, cov, chol.diag != nil, o.Level, b)
+	var zc []float64
+	if o.Stepdown {
+		zc = make([]float64, k*b)
 	}
-
-	// Pair statistics.
-	inv := make([]float64, k*k) // 1/se_jk, 0 when se_jk = 0
-	tst := make([]float64, k*k) // (θ̂_j − θ̂_k)/se_jk (±Inf or 0 when se_jk = 0)
-	for j := range k {
-		for l := range k {
-			if j == l {
-				continue
+	var tb *topBottom
+	if o.TopK > 0 {
+		tb = newTopBottom(est, keys, o.TopK)
+	}
+	blk := drawBlock(k, b)
+	z := make([]float64, blk*k)
+	fs := w.newFirstStep(blk)
+	u := make([]float64, k)
+	for d0 := 0; d0 < b; d0 += blk {
+		n := min(blk, b-d0)
+		for d := range n {
+			for i := range u {
+				u[i] = rng.NormFloat64()
 			}
-			v := cov.At(j, j) + cov.At(l, l) - 2*cov.At(j, l)
-			diff := est[j] - est[l]
-			if v > 1e-14*(cov.At(j, j)+cov.At(l, l)) {
-				s := math.Sqrt(v)
-				inv[j*k+l] = 1 / s
-				tst[j*k+l] = diff / s
-			} else {
-				switch {
-				case diff > 0:
-					tst[j*k+l] = math.Inf(1)
-				case diff < 0:
-					tst[j*k+l] = math.Inf(-1)
+			chol.mul(z[d*k:(d+1)*k], u)
+		}
+		zb := z[:n*k]
+		fs.add(zb, d0)
+		if zc != nil {
+			for d := range n {
+				for j, v := range zb[d*k : (d+1)*k] {
+					zc[j*b+d0+d] = v
 				}
 			}
 		}
+		if tb != nil {
+			tb.add(zb)
+		}
 	}
+	cMarg, cSimul := fs.result()
+	w.zc = zc
 
-	w := rankWork{k: k, z: z, inv: inv, level: o.Level, buf: make([]float64, b)}
-	cMarg, cSimul := w.firstStep()
 	// The hypotheses are ordered pairs (a, b): H_ab: θ_a ≤ θ_b, rejected
 	// when t_ab = (θ̂_a − θ̂_b)/se_ab > c ("θ_a significantly above θ_b").
 	// A family holding both (a, b) and (b, a) tests the two-sided
 	// difference, so the first-step critical value is that of max |·|.
 	// Marginal sets: for each j, (j, l) and (l, j) for every l ≠ j.
 	for j := range k {
-		hyps := make([]rankPair, 0, 2*(k-1))
-		for l := range k {
-			if l != j {
-				hyps = append(hyps, rankPair{j, l}, rankPair{l, j})
+		marg := func(i int) rankPair {
+			l := i / 2
+			if l >= j {
+				l++
 			}
+			if i%2 == 0 {
+				return rankPair{j, l}
+			}
+			return rankPair{l, j}
 		}
-		rej, c0 := w.test(hyps, tst, o.Stepdown, cMarg[j])
+		rej, c0 := w.test(2*(k-1), marg, o.Stepdown, cMarg[j])
 		res.CritMarginal[j] = c0
 		above, below := 0, 0
-		for i, h := range hyps {
-			switch {
-			case !rej[i]:
-			case h.b == j: // θ_l significantly above θ_j
+		for i := range 2 * (k - 1) {
+			if !rej.has(i) {
+				continue
+			}
+			if marg(i).b == j { // θ_l significantly above θ_j
 				above++
-			default: // θ_j significantly above θ_l
+			} else { // θ_j significantly above θ_l
 				below++
 			}
 		}
@@ -287,20 +303,20 @@ func Domains(est []float64, keys []string, cov mat.Symmetric, opt *Options) (*Ra
 		res.MarginalHigh[j] = k - below
 	}
 	// Simultaneous sets: all ordered pairs.
-	hyps := make([]rankPair, 0, k*(k-1))
-	for j := range k {
-		for l := range k {
-			if l != j {
-				hyps = append(hyps, rankPair{j, l})
-			}
+	all := func(i int) rankPair {
+		a, l := i/max(k-1, 1), i%max(k-1, 1)
+		if l >= a {
+			l++
 		}
+		return rankPair{a, l}
 	}
-	rej, c0 := w.test(hyps, tst, o.Stepdown, cSimul)
+	rej, c0 := w.test(k*(k-1), all, o.Stepdown, cSimul)
 	res.CritSimultaneous = c0
 	above := make([]int, k)
 	below := make([]int, k)
-	for i, h := range hyps {
-		if rej[i] { // θ_a significantly above θ_b
+	for i := range k * (k - 1) {
+		if rej.has(i) { // θ_a significantly above θ_b
+			h := all(i)
 			above[h.b]++
 			below[h.a]++
 		}
@@ -310,49 +326,102 @@ func Domains(est []float64, keys []string, cov mat.Symmetric, opt *Options) (*Ra
 		res.SimultaneousHigh[j] = k - below[j]
 	}
 
-	if o.TopK > 0 {
-		res.PTop, res.PBottom = rankTopBottom(est, keys, z, k, o.TopK)
+	if tb != nil {
+		res.PTop, res.PBottom = tb.result(b)
 	}
 	return res, nil
 }
 
 type rankPair struct{ a, b int }
 
+// rankWork holds what the passes over the draws share: the pair
+// statistics, computed from Σ and θ̂ when needed rather than stored as
+// K×K tables, and for the stepdown the draws, column-major (K×B).
 type rankWork struct {
 	k     int
-	z     []float64
-	inv   []float64
+	est   []float64
+	vars  []float64     // Σ_jj
+	cov   mat.Symmetric // nil: Σ is diagonal
 	level float64
-	buf   []float64
+	nd    int
+	zc    []float64
 }
 
-// crit is the Level quantile over the draws of max_{(a,b) ∈ hyps}
-// (Z_a − Z_b)/se_ab (one-sided statistics; a family with both (a, b) and
-// (b, a) gives |Z_a − Z_b|/se_ab).
-func (w *rankWork) crit(hyps []rankPair) float64 {
-	if len(hyps) == 0 {
+func newRankWork(est []float64, cov mat.Symmetric, diagonal bool, level float64, nd int) *rankWork {
+	k := len(est)
+	w := &rankWork{k: k, est: est, vars: make([]float64, k), level: level, nd: nd}
+	for j := range k {
+		w.vars[j] = cov.At(j, j)
+	}
+	if !diagonal {
+		w.cov = cov
+	}
+	return w
+}
+
+// pair returns 1/se_ab (0 when se_ab = 0) and t_ab = (θ̂_a − θ̂_b)/se_ab
+// (±Inf or 0 when se_ab = 0), se_ab² = Σ_aa + Σ_bb − 2 Σ_ab. It is
+// symmetric in the variances bit for bit (the sum of two terms commutes).
+func (w *rankWork) pair(a, b int) (inv, t float64) {
+	c := 0.0
+	if w.cov != nil {
+		c = w.cov.At(a, b)
+	}
+	v := w.vars[a] + w.vars[b] - 2*c
+	diff := w.est[a] - w.est[b]
+	if v > 1e-14*(w.vars[a]+w.vars[b]) {
+		s := math.Sqrt(v)
+		return 1 / s, diff / s
+	}
+	switch {
+	case diff > 0:
+		return 0, math.Inf(1)
+	case diff < 0:
+		return 0, math.Inf(-1)
+	}
+	return 0, 0
+}
+
+// quantileIndex is the 0-based order statistic of the Level quantile of nd
+// draws, the ⌈Level·nd⌉-th smallest.
+func (w *rankWork) quantileIndex() int {
+	i := int(math.Ceil(w.level*float64(w.nd))) - 1
+	return max(0, min(i, w.nd-1))
+}
+
+// crit is the Level quantile over the draws of max_{i : !skip(i)}
+// (Z_a − Z_b)/se_ab for the hypotheses (a, b) = pair(i), i < n
+// (one-sided statistics; a family with both (a, b) and (b, a) gives
+// |Z_a − Z_b|/se_ab). It needs the draws kept column-major (Stepdown).
+// Each draw's maximum is exact whatever the order of the pairs, so the
+// draws are split into fixed chunks run in parallel.
+func (w *rankWork) crit(n int, pair func(int) rankPair, skip func(int) bool) float64 {
+	if n == 0 {
 		return 0
 	}
-	k := w.k
-	nd := len(w.buf)
-	// per-draw maxima over fixed chunks of draws in parallel (each draw's
-	// maximum depends on that draw alone)
-	inChunks(nd, min(runtime.GOMAXPROCS(0), max(1, nd*len(hyps)/(1<<18))), func(_, d0, d1 int) {
-		for d := d0; d < d1; d++ {
-			row := w.z[d*k : (d+1)*k]
-			m := math.Inf(-1)
-			for _, h := range hyps {
-				v := (row[h.a] - row[h.b]) * w.inv[h.a*k+h.b]
-				if v > m {
-					m = v
+	nd := w.nd
+	buf := make([]float64, nd)
+	for i := range buf {
+		buf[i] = math.Inf(-1)
+	}
+	inChunks(nd, min(runtime.GOMAXPROCS(0), max(1, nd*n/(1<<18))), func(_, d0, d1 int) {
+		m := buf[d0:d1]
+		for i := range n {
+			if skip(i) {
+				continue
+			}
+			h := pair(i)
+			inv, _ := w.pair(h.a, h.b)
+			za := w.zc[h.a*nd+d0 : h.a*nd+d1]
+			zb := w.zc[h.b*nd+d0 : h.b*nd+d1]
+			for d, v := range za {
+				if v := (v - zb[d]) * inv; v > m[d] {
+					m[d] = v
 				}
 			}
-			w.buf[d] = m
 		}
 	})
-	i := int(math.Ceil(w.level*float64(nd))) - 1
-	i = max(0, min(i, nd-1))
-	return rankSelect(w.buf, i)
+	return rankSelect(buf, w.quantileIndex())
 }
 
 // rankSelect returns the i-th smallest element of x (0-based), reordering
@@ -398,116 +467,237 @@ func rankSelect(x []float64, i int) float64 {
 	return x[i]
 }
 
-// firstStep computes in one pass over the draws the critical values of all
-// K marginal families {(j, l) : l ≠ j} and of the family of all pairs
-// (each |Z_a − Z_b|/se_ab is computed once and updates the maxima of a, of
-// b and of the whole draw). The draws are split into fixed chunks run in
-// parallel; each draw's maxima depend on that draw alone, so the results
-// do not depend on the number of goroutines.
-func (w *rankWork) firstStep() (marg []float64, simul float64) {
-	k, nd := w.k, len(w.buf)
-	mbuf := make([]float64, k*nd) // mbuf[j*nd + d]
-	par := min(runtime.GOMAXPROCS(0), max(1, nd*k*k/(1<<18)))
-	inChunks(nd, par, func(_, d0, d1 int) { w.firstStepDraws(mbuf, d0, d1) })
-	i := int(math.Ceil(w.level*float64(nd))) - 1
-	i = max(0, min(i, nd-1))
+// drawBlock is the number of draws made and processed at a time: a block
+// of draws (and one of their per-domain maxima) holds at most 2^20 values.
+func drawBlock(k, nd int) int {
+	return max(1, min(nd, (1<<20)/max(k, 1)))
+}
+
+// pairTile is the most pair statistics 1/se_ab held at a time by one
+// goroutine of the first step (256 KB): the pairs a < b are taken in tiles
+// of whole rows a, recomputed for every block of draws.
+const pairTile = 1 << 15
+
+// firstStep computes in one pass over the draws, a block at a time, the
+// critical values of all K marginal families {(j, l) : l ≠ j} and of the
+// family of all pairs (each |Z_a − Z_b|/se_ab is computed once and updates
+// the maxima of a, of b and of the whole draw). Of each domain's per-draw
+// maxima it keeps only the nd − i largest (or the i + 1 smallest, whichever
+// is fewer), which hold the i-th smallest: the quantile is exact, in
+// memory K·(1 − Level)·nd rather than K·nd. The draws of a block are split
+// into fixed chunks run in parallel; each draw's maxima depend on that draw
+// alone, so the results depend neither on the number of goroutines nor on
+// the blocks.
+type firstStep struct {
+	w     *rankWork
+	m     []float64 // per-draw maxima of the block, block×K
+	simul []float64 // per-draw maximum over all pairs, nd
+	tails []float64 // K heaps of tailN values each (negated when sign < 0)
+	fill  []int
+	tailN int
+	sign  float64
+	rows  [][2]int // tiles of rows a of the pairs a < b
+}
+
+func (w *rankWork) newFirstStep(blk int) *firstStep {
+	k, nd := w.k, w.nd
+	f := &firstStep{w: w, m: make([]float64, blk*k), simul: make([]float64, nd), fill: make([]int, k)}
+	i := w.quantileIndex()
+	f.tailN, f.sign = nd-i, 1 // the nd − i largest: the i-th smallest is their minimum
+	if i+1 < f.tailN {
+		f.tailN, f.sign = i+1, -1 // the i + 1 smallest: the i-th smallest is their maximum
+	}
+	if k >= 2 {
+		f.tails = make([]float64, k*f.tailN)
+	}
+	for a0 := 0; a0 < k-1; {
+		a1, n := a0, 0
+		for a1 < k-1 && (a1 == a0 || n+k-1-a1 <= pairTile) {
+			n += k - 1 - a1
+			a1++
+		}
+		f.rows = append(f.rows, [2]int{a0, a1})
+		a0 = a1
+	}
+	return f
+}
+
+// add passes over the block of draws z (row-major, n×K), the draws d0 …
+// d0 + n − 1.
+func (f *firstStep) add(z []float64, d0 int) {
+	k := f.w.k
+	if k < 2 {
+		return
+	}
+	n := len(z) / k
+	m := f.m[:n*k]
+	clear(m)
+	par := min(runtime.GOMAXPROCS(0), max(1, n*k*k/(1<<18)))
+	inChunks(n, par, func(_, lo, hi int) {
+		inv := make([]float64, 0, max(pairTile, k-1))
+		for _, rows := range f.rows {
+			inv = inv[:0]
+			for a := rows[0]; a < rows[1]; a++ {
+				for b := a + 1; b < k; b++ {
+					v, _ := f.w.pair(a, b)
+					inv = append(inv, v)
+				}
+			}
+			for d := lo; d < hi; d++ {
+				row, md := z[d*k:(d+1)*k], m[d*k:(d+1)*k]
+				off := 0
+				for a := rows[0]; a < rows[1]; a++ {
+					md[a] = asm.PairMax(row[a], md[a], row[a+1:], inv[off:off+k-1-a], md[a+1:])
+					off += k - 1 - a
+				}
+			}
+		}
+	})
+	for d := range n {
+		s := 0.0
+		for _, v := range m[d*k : (d+1)*k] {
+			s = max(s, v)
+		}
+		f.simul[d0+d] = s
+	}
+	// Each domain's tail, in parallel over domains (a heap is its
+	// domain's alone; the draws enter in order).
+	inChunks(k, min(par, k), func(_, j0, j1 int) {
+		for j := j0; j < j1; j++ {
+			h := f.tails[j*f.tailN : (j+1)*f.tailN]
+			for d := range n {
+				f.fill[j] = tailPush(h, f.fill[j], f.sign*m[d*k+j])
+			}
+		}
+	})
+}
+
+// result returns the marginal and the simultaneous critical values.
+func (f *firstStep) result() (marg []float64, simul float64) {
+	k := f.w.k
 	marg = make([]float64, k)
 	if k < 2 {
 		return marg, 0
 	}
-	// The K + 1 quantiles, in parallel over domains (each select reads and
-	// reorders only its own draws).
-	inChunks(k+1, par, func(_, j0, j1 int) {
-		for j := j0; j < j1; j++ {
-			if j == k {
-				simul = rankSelect(w.buf, i)
-			} else {
-				marg[j] = rankSelect(mbuf[j*nd:(j+1)*nd], i)
+	for j := range k {
+		marg[j] = f.sign * f.tails[j*f.tailN] // the root: the tail's minimum
+	}
+	return marg, rankSelect(f.simul, f.w.quantileIndex())
+}
+
+// tailPush keeps in the min-heap h[:n] the len(h) largest values pushed so
+// far and returns its new length.
+func tailPush(h []float64, n int, v float64) int {
+	if n < len(h) {
+		h[n] = v
+		for i := n; i > 0; {
+			p := (i - 1) / 2
+			if h[p] <= h[i] {
+				break
 			}
+			h[p], h[i] = h[i], h[p]
+			i = p
 		}
-	})
-	return marg, simul
+		return n + 1
+	}
+	if v <= h[0] {
+		return n
+	}
+	h[0] = v
+	for i := 0; ; {
+		c := 2*i + 1
+		if c >= n {
+			break
+		}
+		if c+1 < n && h[c+1] < h[c] {
+			c++
+		}
+		if h[i] <= h[c] {
+			break
+		}
+		h[i], h[c] = h[c], h[i]
+		i = c
+	}
+	return n
 }
 
-// firstStepDraws sets, for the draws d0 ≤ d < d1, mbuf[j*nd + d] =
-// max_{l≠j} |Z_j − Z_l|/se_jl and buf[d] = max_j of those.
-func (w *rankWork) firstStepDraws(mbuf []float64, d0, d1 int) {
-	k, nd := w.k, len(w.buf)
-	m := make([]float64, k)
-	for d := d0; d < d1; d++ {
-		row := w.z[d*k : (d+1)*k]
-		clear(m)
-		for a := range k {
-			m[a] = asm.PairMax(row[a], m[a], row[a+1:], w.inv[a*k+a+1:(a+1)*k], m[a+1:])
-		}
-		s := 0.0
-		for j, v := range m {
-			mbuf[j*nd+d] = v
-			s = max(s, v)
-		}
-		w.buf[d] = s
-	}
-}
+// bits is a set of hypothesis indices.
+type bits []uint64
 
-// test rejects the hypotheses (a, b) with t_ab > c — single step with the
-// given first-step critical value c0, or stepdown: recompute c over the
-// hypotheses not yet rejected (the opposite direction of a rejected pair
-// stays in the family, as in Romano & Wolf 2005 and csranks) until no new
-// rejection. It returns the rejection flags and c0.
-func (w *rankWork) test(hyps []rankPair, tst []float64, stepdown bool, c0 float64) ([]bool, float64) {
-	rej := make([]bool, len(hyps))
-	active := append([]rankPair(nil), hyps...)
-	idx := make([]int, len(hyps))
-	for i := range idx {
-		idx[i] = i
-	}
-	for step := 0; ; step++ {
-		c := c0
-		if step > 0 {
-			c = w.crit(active)
-		}
-		na, ni := active[:0], idx[:0]
+func newBits(n int) bits      { return make(bits, (n+63)/64) }
+func (s bits) has(i int) bool { return s[i/64]&(1<<(i%64)) != 0 }
+func (s bits) set(i int)      { s[i/64] |= 1 << (i % 64) }
+
+// test rejects the hypotheses pair(i), i < n, with t_ab > c — single step
+// with the given first-step critical value c0, or stepdown: recompute c
+// over the hypotheses not yet rejected (the opposite direction of a
+// rejected pair stays in the family, as in Romano & Wolf 2005 and csranks)
+// until no new rejection. It returns the rejections (one bit per
+// hypothesis) and c0.
+func (w *rankWork) test(n int, pair func(int) rankPair, stepdown bool, c0 float64) (bits, float64) {
+	rej := newBits(n)
+	left := n
+	c := c0
+	for {
 		newRej := false
-		for i, h := range active {
-			if tst[h.a*w.k+h.b] > c {
-				rej[idx[i]] = true
+		for i := range n {
+			if rej.has(i) {
+				continue
+			}
+			h := pair(i)
+			if _, t := w.pair(h.a, h.b); t > c {
+				rej.set(i)
 				newRej = true
-			} else {
-				na = append(na, h)
-				ni = append(ni, idx[i])
+				left--
 			}
 		}
-		active, idx = na, ni
-		if !stepdown || !newRej || len(active) == 0 {
+		if !stepdown || !newRej || left == 0 {
 			return rej, c0
 		}
+		c = w.crit(n, pair, rej.has)
 	}
 }
 
-// rankTopBottom ranks θ̂ + Z_b in every draw (ties by key) and counts the
-// draws with rank ≤ topK and rank > K − topK. The draws are split into
-// fixed chunks counted in parallel; counts are integers, so the result does
-// not depend on the split.
-func rankTopBottom(est []float64, keys []string, z []float64, k, topK int) (top, bottom []float64) {
-	top = make([]float64, k)
-	bottom = make([]float64, k)
+// topBottom counts, draw by draw, the draws where each domain of
+// θ* = θ̂ + Z_b ranks among the topK highest and the topK lowest (ties by
+// key). The draws of a block are split into fixed chunks counted in
+// parallel; counts are integers, so the result does not depend on the
+// split.
+type topBottom struct {
+	est         []float64
+	keys        []string
+	topK        int
+	top, bottom [][]int // per chunk
+}
+
+func newTopBottom(est []float64, keys []string, topK int) *topBottom {
+	return &topBottom{est: est, keys: keys, topK: topK}
+}
+
+func (t *topBottom) add(z []float64) {
+	k := len(t.est)
 	nd := len(z) / k
 	par := min(runtime.GOMAXPROCS(0), max(1, nd*k/(1<<16)))
-	tops := make([][]int, par)
-	bottoms := make([][]int, par)
-	inChunks(nd, par, func(p, d0, d1 int) {
-		tops[p], bottoms[p] = make([]int, k), make([]int, k)
-		rankTopBottomDraws(est, keys, z[d0*k:d1*k], k, topK, tops[p], bottoms[p])
-	})
-	for p := range par {
-		for j := range k {
-			top[j] += float64(tops[p][j])
-			bottom[j] += float64(bottoms[p][j])
-		}
+	for len(t.top) < par {
+		t.top, t.bottom = append(t.top, make([]int, k)), append(t.bottom, make([]int, k))
 	}
+	inChunks(nd, par, func(p, d0, d1 int) {
+		rankTopBottomDraws(t.est, t.keys, z[d0*k:d1*k], k, t.topK, t.top[p], t.bottom[p])
+	})
+}
+
+// result returns PTop and PBottom over nd draws.
+func (t *topBottom) result(nd int) (top, bottom []float64) {
+	k := len(t.est)
+	top, bottom = make([]float64, k), make([]float64, k)
 	for j := range k {
-		top[j] /= float64(nd)
-		bottom[j] /= float64(nd)
+		nt, nb := 0, 0
+		for p := range t.top {
+			nt += t.top[p][j]
+			nb += t.bottom[p][j]
+		}
+		top[j] = float64(nt) / float64(nd)
+		bottom[j] = float64(nb) / float64(nd)
 	}
 	return top, bottom
 }

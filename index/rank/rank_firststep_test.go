@@ -13,7 +13,7 @@ import (
 // the per-family critical value (crit, one family at a time over both
 // orders of every pair) exactly, for K = 1, 2, 7 (odd, the unrolled loop's
 // tail) and 63 domains with unequal SEs, and that the results do not
-// depend on GOMAXPROCS.
+// depend on GOMAXPROCS nor on the blocks of draws.
 func TestRankFirstStepExact(t *testing.T) {
 	for _, k := range []int{1, 2, 7, 63} {
 		rng := rand.New(rand.NewPCG(uint64(k), 9))
@@ -28,22 +28,19 @@ func TestRankFirstStepExact(t *testing.T) {
 				z[d*k+j] = sd[j] * rng.NormFloat64()
 			}
 		}
-		inv := make([]float64, k*k)
-		for a := range k {
-			for b := range k {
-				if a != b {
-					inv[a*k+b] = 1 / math.Sqrt(sd[a]*sd[a]+sd[b]*sd[b])
-				}
-			}
+		vars := make([]float64, k)
+		for j := range k {
+			vars[j] = sd[j] * sd[j]
 		}
-		w := rankWork{k: k, z: z, inv: inv, level: 0.95, buf: make([]float64, nd)}
+		w := newRankWork(make([]float64, k), mat.NewDiagDense(k, vars), true, 0.95, nd)
 		prev := runtime.GOMAXPROCS(1)
-		m1, s1 := w.firstStep()
+		m1, s1 := firstStepOf(w, z, nd)
 		runtime.GOMAXPROCS(4)
-		m4, s4 := w.firstStep()
+		m4, s4 := firstStepOf(w, z, nd)
+		m7, s7 := firstStepOf(w, z, 7)
 		runtime.GOMAXPROCS(prev)
-		if s1 != s4 {
-			t.Errorf("K=%d: simultaneous %v with 1 thread, %v with 4", k, s1, s4)
+		if s1 != s4 || s1 != s7 {
+			t.Errorf("K=%d: simultaneous %v with 1 thread, %v with 4, %v in blocks of 7 draws", k, s1, s4, s7)
 		}
 		var all []rankPair
 		for j := range k {
@@ -56,17 +53,40 @@ func TestRankFirstStepExact(t *testing.T) {
 					}
 				}
 			}
-			if m1[j] != m4[j] {
-				t.Errorf("K=%d: marginal %d: %v with 1 thread, %v with 4", k, j, m1[j], m4[j])
+			if m1[j] != m4[j] || m1[j] != m7[j] {
+				t.Errorf("K=%d: marginal %d: %v with 1 thread, %v with 4, %v in blocks of 7 draws", k, j, m1[j], m4[j], m7[j])
 			}
-			if c := w.crit(hyps); k > 1 && c != m1[j] {
+			if c := critOf(w, hyps); k > 1 && c != m1[j] {
 				t.Errorf("K=%d: marginal %d: first step %v, family %v", k, j, m1[j], c)
 			}
 		}
-		if c := w.crit(all); c != s1 {
+		if c := critOf(w, all); c != s1 {
 			t.Errorf("K=%d: simultaneous: first step %v, family %v", k, s1, c)
 		}
 	}
+}
+
+// firstStepOf runs the first step over the draws z (row-major, nd×K) in
+// blocks of blk draws and keeps them column-major for crit.
+func firstStepOf(w *rankWork, z []float64, blk int) ([]float64, float64) {
+	k, nd := w.k, w.nd
+	w.zc = make([]float64, k*nd)
+	for d := range nd {
+		for j := range k {
+			w.zc[j*nd+d] = z[d*k+j]
+		}
+	}
+	f := w.newFirstStep(blk)
+	for d0 := 0; d0 < nd; d0 += blk {
+		n := min(blk, nd-d0)
+		f.add(z[d0*k:(d0+n)*k], d0)
+	}
+	return f.result()
+}
+
+// critOf is crit over the family hyps.
+func critOf(w *rankWork, hyps []rankPair) float64 {
+	return w.crit(len(hyps), func(i int) rankPair { return hyps[i] }, func(int) bool { return false })
 }
 
 // TestRankParallelDeterministic: Domains gives the same critical

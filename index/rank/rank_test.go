@@ -460,17 +460,20 @@ func TestRankCritOneSided(t *testing.T) {
 		z[2*d], z[2*d+1] = rng.NormFloat64(), 2*rng.NormFloat64()
 	}
 	s := 1 / math.Sqrt(5)
-	w := rankWork{k: 2, z: z, inv: []float64{0, s, s, 0}, level: 0.95, buf: make([]float64, nd)}
-	if c := w.crit([]rankPair{{0, 1}}); math.Abs(c-1.6448536269514722) > 0.02 {
+	w := newRankWork([]float64{0, 0}, mat.NewDiagDense(2, []float64{1, 4}), true, 0.95, nd)
+	m, sim := firstStepOf(w, z, nd)
+	if inv, _ := w.pair(0, 1); inv != s {
+		t.Errorf("1/se = %v, want %v", inv, s)
+	}
+	if c := critOf(w, []rankPair{{0, 1}}); math.Abs(c-1.6448536269514722) > 0.02 {
 		t.Errorf("one-sided: %v", c)
 	}
-	if c := w.crit([]rankPair{{1, 0}}); math.Abs(c-1.6448536269514722) > 0.02 {
+	if c := critOf(w, []rankPair{{1, 0}}); math.Abs(c-1.6448536269514722) > 0.02 {
 		t.Errorf("one-sided, other order: %v", c)
 	}
-	if c := w.crit([]rankPair{{0, 1}, {1, 0}}); math.Abs(c-1.959963984540054) > 0.02 {
+	if c := critOf(w, []rankPair{{0, 1}, {1, 0}}); math.Abs(c-1.959963984540054) > 0.02 {
 		t.Errorf("two-sided: %v", c)
 	}
-	m, sim := w.firstStep()
 	if math.Abs(m[0]-1.959963984540054) > 0.02 || m[0] != m[1] || sim != m[0] {
 		t.Errorf("first step: %v %v", m, sim)
 	}
