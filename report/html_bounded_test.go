@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sipas-go/sipas/internal/heappeak"
 )
 
 // TestHTMLBounded: the page of 2,000 domains (as `--by unit` gives) holds
@@ -31,7 +33,7 @@ func TestHTMLBounded(t *testing.T) {
 		d := bigData(t, n)
 		var b bytes.Buffer
 		start := time.Now()
-		peak := peakHeap(func() {
+		peak := heappeak.Peak(func() {
 			if err := WriteHTML(&b, d, nil); err != nil {
 				t.Fatal(err)
 			}
@@ -84,7 +86,7 @@ func BenchmarkWriteHTMLDomains(b *testing.B) {
 			b.ReportAllocs()
 			var peak uint64
 			for b.Loop() {
-				peak = max(peak, peakHeap(func() {
+				peak = max(peak, heappeak.Peak(func() {
 					if err := WriteHTML(io.Discard, d, nil); err != nil {
 						b.Fatal(err)
 					}

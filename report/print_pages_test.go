@@ -6,10 +6,7 @@ import (
 	"image/color"
 	"io"
 	"math"
-	"runtime"
-	"runtime/debug"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +14,7 @@ import (
 
 	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/index/rank"
+	"github.com/sipas-go/sipas/internal/heappeak"
 )
 
 func TestPageRanges(t *testing.T) {
@@ -173,46 +171,6 @@ func bigData(t testing.TB, n int) *Data {
 	return withRates(d, n)
 }
 
-// peakHeap runs f and returns the largest heap in use seen while it runs
-// (sampled every millisecond) above the heap in use before. The collector
-// runs at 10% growth meanwhile, so that the heap follows what is live
-// rather than when garbage happens to be collected.
-func peakHeap(f func()) uint64 {
-	defer debug.SetGCPercent(debug.SetGCPercent(10))
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	base, peak := ms.HeapInuse, ms.HeapInuse
-	var mu sync.Mutex
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var m runtime.MemStats
-		for {
-			select {
-			case <-done:
-				return
-			case <-time.After(time.Millisecond):
-			}
-			runtime.ReadMemStats(&m)
-			mu.Lock()
-			peak = max(peak, m.HeapInuse)
-			mu.Unlock()
-		}
-	}()
-	f()
-	close(done)
-	wg.Wait()
-	runtime.ReadMemStats(&ms)
-	peak = max(peak, ms.HeapInuse)
-	if peak < base {
-		return 0
-	}
-	return peak - base
-}
-
 // TestPrintMemoryBounded: a report's print charts take memory for one
 // page, not for all domains. With 2,000 domains (as `--by unit` gives) no
 // figure exceeds an A4 page, and drawing the largest figure of each kind
@@ -227,7 +185,7 @@ func TestPrintMemoryBounded(t *testing.T) {
 	for _, n := range []int{250, 2000} {
 		d := bigData(t, n)
 		var figs []Figure
-		alloc := peakHeap(func() { figs = Figures(d, nil) })
+		alloc := heappeak.Peak(func() { figs = Figures(d, nil) })
 		// One of each kind: the first page and the tallest figure.
 		pick := map[string]Figure{}
 		for _, f := range figs {
@@ -240,7 +198,7 @@ func TestPrintMemoryBounded(t *testing.T) {
 			}
 		}
 		start := time.Now()
-		peak := peakHeap(func() {
+		peak := heappeak.Peak(func() {
 			for _, f := range pick {
 				if err := f.WritePNG(io.Discard, PrintDPI); err != nil {
 					t.Fatal(err)
@@ -272,7 +230,7 @@ func BenchmarkPrintFiguresDomains(b *testing.B) {
 			b.ReportAllocs()
 			var peak uint64
 			for b.Loop() {
-				peak = max(peak, peakHeap(func() {
+				peak = max(peak, heappeak.Peak(func() {
 					for _, f := range Figures(d, nil) {
 						if err := f.WritePNG(io.Discard, PrintDPI); err != nil {
 							b.Fatal(err)

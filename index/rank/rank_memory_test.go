@@ -2,13 +2,10 @@ package rank
 
 import (
 	"math/rand/v2"
-	"runtime"
-	"runtime/debug"
-	"sync"
 	"testing"
 	"time"
 
-	"gonum.org/v1/gonum/mat"
+	"github.com/sipas-go/sipas/internal/heappeak"
 )
 
 // TestRankMemoryLinear: the heap Domains takes grows no faster than the
@@ -26,16 +23,10 @@ func TestRankMemoryLinear(t *testing.T) {
 	peaks := map[int]uint64{}
 	for _, k := range []int{250, 2000} {
 		rng := rand.New(rand.NewPCG(uint64(k), 1))
-		est := make([]float64, k)
-		v := make([]float64, k)
-		for i := range k {
-			est[i] = 75 + 5*rng.NormFloat64()
-			v[i] = 1 + rng.Float64()
-		}
-		cov := mat.NewDiagDense(k, v)
+		est, cov := independentDomains(k, rng)
 		var r *Ranking
 		start := time.Now()
-		peaks[k] = peakHeap(func() {
+		peaks[k] = heappeak.Peak(func() {
 			var err error
 			if r, err = Domains(est, nil, cov, &Options{Draws: 1000, Rand: rng}); err != nil {
 				t.Fatal(err)
@@ -51,38 +42,4 @@ func TestRankMemoryLinear(t *testing.T) {
 		t.Errorf("peak heap of 2,000 domains %.1f MB, of 250 %.1f MB: more than 8 times, or above %d MB",
 			z/(1<<20), a/(1<<20), bound>>20)
 	}
-}
-
-// peakHeap runs f and returns the most heap in use above that before,
-// sampled every millisecond with the collector run often (GOGC=10), so
-// that the figure is close to the live heap.
-func peakHeap(f func()) uint64 {
-	defer debug.SetGCPercent(debug.SetGCPercent(10))
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	base, peak := ms.HeapInuse, ms.HeapInuse
-	var mu sync.Mutex
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		var m runtime.MemStats
-		for {
-			select {
-			case <-done:
-				return
-			case <-time.After(time.Millisecond):
-			}
-			runtime.ReadMemStats(&m)
-			mu.Lock()
-			peak = max(peak, m.HeapInuse)
-			mu.Unlock()
-		}
-	})
-	f()
-	close(done)
-	wg.Wait()
-	runtime.ReadMemStats(&ms)
-	peak = max(peak, ms.HeapInuse)
-	return peak - min(peak, base)
 }
