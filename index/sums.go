@@ -127,10 +127,13 @@ type Sums struct {
 	vals *valueSums // the estimands of NewEstimandSums, or nil
 
 	// scratch
-	keyBuf []byte
-	codes  [][]int8 // per item: the batch's codes (bufs, or the column's values)
-	bufs   [][]int8
-	cellOf []int32
+	keyBuf   []byte
+	codes    [][]int8 // per item: the batch's codes (bufs, or the column's values)
+	bufs     [][]int8
+	exKind   *[256]uint8 // exKinds
+	exBufs   [][]int8    // the expectation items' codes
+	answered []uint8
+	change   []int32
 }
 
 // sumsPair is two criteria (0-based, k < l) that share a composite.
@@ -164,6 +167,12 @@ type sumsKey struct {
 	fvals  []float64
 	index  map[string]int32
 	findex map[uint64]int32
+	// dictCodes: the last dictionary (its offsets and bytes) and its
+	// values' codes; buf holds a batch's codes
+	dictOffs []int32
+	dictVals []byte
+	dictMap  []int32
+	buf      []int32
 }
 
 // NewSums returns an empty accumulator for the indices of questionnaire q
@@ -331,14 +340,14 @@ func (s *Sums) Add(rec arrow.RecordBatch, first int64) error {
 	if n == 0 {
 		return nil
 	}
-	K, C := s.ne+s.nc, len(s.combos)
+	K := s.ne + s.nc
 	// answer codes, checked before anything is added
 	if cap(s.codes) < K {
 		s.codes = make([][]int8, K)
 	}
 	codes := s.codes[:K]
 	if s.ne > 0 {
-		ex, err := expectationCodes(s.q, rec, int(first))
+		ex, err := s.expectations(rec, first)
 		if err != nil {
 			return err
 		}
@@ -383,10 +392,8 @@ func (s *Sums) Add(rec arrow.RecordBatch, first int64) error {
 		} else if w, valid, err = arrowio.Float64s(col); err != nil {
 			return fmt.Errorf("weight column %q: %w", s.weight, err)
 		}
-		for i, v := range w {
-			if (valid != nil && !valid[i]) || v < 0 || math.IsNaN(v) || math.IsInf(v, 0) || (s.positive && v == 0) {
-				return s.badWeight(valid == nil || valid[i], v, first+int64(i)+1)
-			}
+		if err := s.checkWeights(w, valid, first); err != nil {
+			return err
 		}
 	}
 	if s.vals != nil {
@@ -402,39 +409,7 @@ func (s *Sums) Add(rec arrow.RecordBatch, first int64) error {
 			return err
 		}
 	}
-	if cap(s.cellOf) < n {
-		s.cellOf = make([]int32, n)
-	}
-	cellOf := s.cellOf[:n]
-	prev := int32(-1)
-	for i := 0; i < n; i++ {
-		same := prev >= 0
-		if same {
-			for j := range kc {
-				if kc[j][i] != kc[j][i-1] {
-					same = false
-					break
-				}
-			}
-		}
-		if !same {
-			prev = s.cellAt(kc, i, K, C, first+int64(i))
-		}
-		cellOf[i] = prev
-	}
-	// runs of one cell
-	for i0 := 0; i0 < n; {
-		c := cellOf[i0]
-		i1 := i0 + 1
-		for i1 < n && cellOf[i1] == c {
-			i1++
-		}
-		s.addRun(codes, w, int(c), i0, i1)
-		if s.vals != nil {
-			s.vals.addRun(int(c), i0, i1, w)
-		}
-		i0 = i1
-	}
+	s.addCells(kc, codes, w, n, first)
 	return nil
 }
 
@@ -680,7 +655,10 @@ func (k *sumsKey) code(rec arrow.RecordBatch, first int64) ([]int32, error) {
 		} else if v, valid, err = arrowio.Float64s(col); err != nil {
 			return nil, fmt.Errorf("%s column %q: %w", k.role, k.name, err)
 		}
-		out := make([]int32, len(v))
+		if cap(k.buf) < len(v) {
+			k.buf = make([]int32, len(v))
+		}
+		out := k.buf[:len(v)]
 		for i, f := range v {
 			if valid != nil && !valid[i] {
 				if k.role == "fpc" {
@@ -701,6 +679,9 @@ func (k *sumsKey) code(rec arrow.RecordBatch, first int64) ([]int32, error) {
 			}
 			out[i] = g
 		}
+		return out, nil
+	}
+	if out, ok := k.dictCodes(col); ok {
 		return out, nil
 	}
 	cd, err := catcode.Code(col, catcode.NullMissing)
@@ -898,21 +879,14 @@ func (s *Sums) Table(mem memory.Allocator) (arrow.RecordBatch, error) {
 	if s.vals != nil {
 		s.vals.columns(order, addFloat, addInt)
 	}
-	for i, f := range fields {
-		if seen := fieldIndex(fields[:i], f.Name); seen >= 0 {
+	names := make(map[string]bool, len(fields))
+	for _, f := range fields {
+		if names[f.Name] {
 			return nil, fmt.Errorf("index: sums table: column name %q used twice (a design or domain column clashes with a sums column)", f.Name)
 		}
+		names[f.Name] = true
 	}
 	return array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, int64(nCell)), nil
-}
-
-func fieldIndex(fs []arrow.Field, name string) int {
-	for i, f := range fs {
-		if f.Name == name {
-			return i
-		}
-	}
-	return -1
 }
 
 // keyColumns returns the key columns (those that keep accepts; nil: all)
@@ -1332,10 +1306,21 @@ func fromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 				}
 				WC[g*C+m] += wcomb[m][i]
 			}
-			for p := range pairs {
-				for j := range pairParts {
-					PM[(g*P+p)*4+j] += pcols[p][j][i]
+		}
+	}
+	// the pairs' cross-products column by column (each sum in the cells'
+	// order, as above)
+	for p := range pairs {
+		for j := range pairParts {
+			for i, v := range pcols[p][j] {
+				if dom == nil {
+					PM[p*4+j] += v
+					continue
 				}
+				if g := dom.Code[i]; g >= 0 {
+					PM[(int(g)*P+p)*4+j] += v
+				}
+				PM[((G-1)*P+p)*4+j] += v
 			}
 		}
 	}

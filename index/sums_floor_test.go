@@ -20,7 +20,9 @@ import (
 // expectation items, weight, stratum, PSU, fpc and province; the text
 // columns as dictionaries), with arrow-go's pqarrow alone, by two
 // goroutines each reading every other row group in batches of 64Ki rows,
-// and nothing else. Against it, in the same run:
+// and nothing else ("pqarrow"; "arrowio" is the reader of SumFile, which
+// also checks the footer's row counts and the pages' checksums). Against
+// it, in the same run:
 //
 //	SIPAS_SCALE_FILE=/tmp/s1m.parquet go test ./index -run '^$' -bench 'SumFile' -benchtime 5x
 //
@@ -36,23 +38,50 @@ func BenchmarkSumFileFloor(b *testing.B) {
 	by := []string{"province"}
 	cols := append(append(append([]string(nil), q.Columns()...), q.ExpectationColumns()...), designColumns(spec, by)...)
 	dict := dictColumns(spec, by)
-	var rows int64
-	c0 := cpuSeconds()
-	for b.Loop() {
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		rows = 0
-		for wi := range 2 {
-			wg.Go(func() {
-				n := floorRead(b, path, cols, dict, wi, 2)
-				mu.Lock()
-				rows += n
-				mu.Unlock()
-			})
-		}
-		wg.Wait()
+	for _, c := range []struct {
+		name string
+		read func(wi, nw int) int64
+	}{
+		{"pqarrow", func(wi, nw int) int64 { return floorRead(b, path, cols, dict, wi, nw) }},
+		// the reader of SumFile, with its checks of the row counts and
+		// page checksums
+		{"arrowio", func(wi, nw int) int64 {
+			r, err := arrowio.Open(path, arrowio.WithColumns(cols...), arrowio.WithDictionary(dict...), arrowio.WithRecycledBuffers(),
+				arrowio.WithRowGroups(func(g int) bool { return g%nw == wi }))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer r.Close()
+			var n int64
+			for r.Next() {
+				n += r.RecordBatch().NumRows()
+			}
+			if err := r.Err(); err != nil {
+				b.Fatal(err)
+			}
+			return n
+		}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var rows int64
+			c0 := cpuSeconds()
+			for b.Loop() {
+				var wg sync.WaitGroup
+				var mu sync.Mutex
+				rows = 0
+				for wi := range 2 {
+					wg.Go(func() {
+						n := c.read(wi, 2)
+						mu.Lock()
+						rows += n
+						mu.Unlock()
+					})
+				}
+				wg.Wait()
+			}
+			b.ReportMetric((cpuSeconds()-c0)*1e9/float64(b.N)/float64(rows), "cpu-ns/ballot")
+		})
 	}
-	b.ReportMetric((cpuSeconds()-c0)*1e9/float64(b.N)/float64(rows), "cpu-ns/ballot")
 }
 
 // floorRead reads columns cols (dict as dictionaries) of the row groups g
