@@ -123,6 +123,8 @@ type Sums struct {
 	pt    *pairTabs
 
 	allowed [256]uint8 // 1 for the criteria's valid and declared missing codes
+	// allowedRanges: those codes as byte ranges, if they are (rangesOf)
+	allowedRanges *codeRanges
 
 	vals *valueSums // the estimands of NewEstimandSums, or nil
 
@@ -130,9 +132,10 @@ type Sums struct {
 	keyBuf   []byte
 	codes    [][]int8 // per item: the batch's codes (bufs, or the column's values)
 	bufs     [][]int8
-	exKind   *[256]uint8 // exKinds
-	exBufs   [][]int8    // the expectation items' codes
-	answered []uint8
+	exKind   *[256]uint8    // exKinds
+	exRanges *[2]codeRanges // the answers and the allowed codes, if ranges
+	exBufs   [][]int8       // the expectation items' codes
+	answered []uint64       // byte i: row i answered an expectation item
 	change   []int32
 }
 
@@ -247,6 +250,9 @@ func newSums(q *Questionnaire, spec *sampling.DesignOptions, opt *Options, schem
 		if q.CodeKind(int64(c)) != Invalid {
 			s.allowed[uint8(int8(c))] = 1
 		}
+	}
+	if r, ok := rangesOf(func(c int) bool { return s.allowed[c] == 1 }); ok {
+		s.allowedRanges = &r
 	}
 	// the codes an item can hold: valid ones (x = 1) and noAnswer
 	for k := range s.ytab {
@@ -437,8 +443,15 @@ func (s *Sums) badWeight(valid bool, v float64, row int64) error {
 // allowedAll reports whether every code of v is valid or a declared
 // missing code.
 func (s *Sums) allowedAll(v []int8) bool {
+	g := 0
+	if r := s.allowedRanges; r != nil {
+		g = len(v) &^ 7
+		if !inRanges(v[:g], r) {
+			return false
+		}
+	}
 	ok := uint8(1)
-	for _, c := range v {
+	for _, c := range v[g:] {
 		ok &= s.allowed[uint8(c)]
 	}
 	return ok == 1

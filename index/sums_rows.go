@@ -34,23 +34,27 @@ func exKinds(q *Questionnaire) *[256]uint8 {
 // expectations returns the codes of rec's expectation items as
 // expectationCodes does (0 or 1, 0 for a null or missing code, noAnswer in
 // every item of a ballot that answered none), from int8 columns into
-// buffers of s; other columns, and an invalid code (for its error), go
-// through expectationCodes.
+// buffers of s, eight rows at a time (exRows); other columns, and an
+// invalid code (for its error), go through expectationCodes.
 func (s *Sums) expectations(rec arrow.RecordBatch, first int64) ([][]int8, error) {
 	n := int(rec.NumRows())
 	q := s.q
 	if s.exKind == nil {
 		s.exKind = exKinds(q)
+		ans, ok1 := rangesOf(func(c int) bool { return s.exKind[c] == 1 })
+		allowed, ok2 := rangesOf(func(c int) bool { return s.exKind[c] != 2 })
+		if ok1 && ok2 && ans.n == 1 {
+			s.exRanges = &[2]codeRanges{ans, allowed}
+		}
 	}
 	if len(s.exBufs) < len(q.Expectations) {
 		s.exBufs = make([][]int8, len(q.Expectations))
 	}
-	if cap(s.answered) < n {
-		s.answered = make([]uint8, n)
+	if cap(s.answered) < n/8+1 {
+		s.answered = make([]uint64, n/8+1)
 	}
-	ans := s.answered[:n]
+	ans := s.answered[:n/8+1]
 	clear(ans)
-	kind := s.exKind
 	for k, ex := range q.Expectations {
 		i := column.Index(rec, ex.Column)
 		if i < 0 {
@@ -65,40 +69,86 @@ func (s *Sums) expectations(rec arrow.RecordBatch, first int64) ([][]int8, error
 		}
 		xk := s.exBufs[k][:n]
 		s.exBufs[k] = xk
-		vals := a8.Int8Values()[:n]
-		var bad uint8
-		if a8.NullN() == 0 {
-			for i, v := range vals {
-				t := kind[uint8(v)]
-				a := t & 1
-				ans[i] |= a
-				xk[i] = v & -int8(a)
-				bad |= t
-			}
-		} else {
-			bm, off := a8.NullBitmapBytes(), a8.Data().Offset()
-			for i, v := range vals {
-				j := off + i
-				t := kind[uint8(v)] & -(bm[j>>3] >> (j & 7) & 1)
-				a := t & 1
-				ans[i] |= a
-				xk[i] = v & -int8(a)
-				bad |= t
-			}
+		var bm []byte
+		if a8.NullN() > 0 {
+			bm = a8.NullBitmapBytes()
 		}
-		if bad&2 != 0 {
+		if !s.exRows(a8.Int8Values()[:n], bm, a8.Data().Offset(), xk, ans) {
 			return expectationCodes(q, rec, int(first))
 		}
 	}
 	out := s.exBufs[:len(q.Expectations)]
-	for i, a := range ans {
-		if a == 0 {
-			for _, xk := range out {
-				xk[i] = noAnswer
+	for g, w := range ans {
+		if w == ones8 || g*8 >= n {
+			continue // all eight answered
+		}
+		for i := g * 8; i < min(n, g*8+8); i++ {
+			if w>>(8*(i&7))&1 == 0 {
+				for _, xk := range out {
+					xk[i] = noAnswer
+				}
 			}
 		}
 	}
 	return out, nil
+}
+
+// exRows sets xk to the codes of one expectation item's values vals
+// (valid: bit off+i of bm; nil: all), v for an answer and 0 otherwise,
+// sets byte i of the words ans to 1 for the rows that answered, and
+// reports false for an invalid code. Eight rows take a few word
+// operations (classMasks): the bits of eight rows' validity spread into
+// the bytes' bits 7, the answers and the allowed codes as byte ranges.
+func (s *Sums) exRows(vals []int8, bm []byte, off int, xk []int8, ans []uint64) bool {
+	n := len(vals)
+	g := 0
+	if r := s.exRanges; r != nil {
+		ra, rl := &r[0], &r[1]
+		valid := uint64(high8)
+		for ; g+8 <= n; g += 8 {
+			if bm != nil {
+				j := off + g
+				vb := uint64(bm[j>>3] >> (j & 7))
+				if j&7 != 0 && j>>3+1 < len(bm) {
+					vb |= uint64(bm[j>>3+1]) << (8 - j&7)
+				}
+				valid = ((vb&0xff)*ones8&0x8040201008040201 + 0x7f7f7f7f7f7f7f7f) & high8
+			}
+			c := vals[g : g+8 : g+8]
+			x := uint64(uint8(c[0])) | uint64(uint8(c[1]))<<8 | uint64(uint8(c[2]))<<16 | uint64(uint8(c[3]))<<24 |
+				uint64(uint8(c[4]))<<32 | uint64(uint8(c[5]))<<40 | uint64(uint8(c[6]))<<48 | uint64(uint8(c[7]))<<56
+			keep := high8 &^ x
+			l := x &^ high8
+			a := (l + ra.ge[0]) &^ (l + ra.gt[0]) & keep & valid
+			in := (l + rl.ge[0]) &^ (l + rl.gt[0])
+			if rl.n == 2 {
+				in |= (l + rl.ge[1]) &^ (l + rl.gt[1])
+			}
+			if valid&^(in&keep) != 0 {
+				return false
+			}
+			a >>= 7
+			ans[g>>3] |= a
+			v := x & (a * 0xff)
+			o := xk[g : g+8 : g+8]
+			o[0], o[1], o[2], o[3] = int8(v), int8(v>>8), int8(v>>16), int8(v>>24)
+			o[4], o[5], o[6], o[7] = int8(v>>32), int8(v>>40), int8(v>>48), int8(v>>56)
+		}
+	}
+	kind := s.exKind
+	var bad uint8
+	for i := g; i < n; i++ {
+		t := kind[uint8(vals[i])]
+		if bm != nil {
+			j := off + i
+			t &= -(bm[j>>3] >> (j & 7) & 1)
+		}
+		a := t & 1
+		ans[i>>3] |= uint64(a) << (8 * (i & 7))
+		xk[i] = vals[i] & -int8(a)
+		bad |= t
+	}
+	return bad&2 == 0
 }
 
 // checkWeights returns the error about the first weight of w (valid: nil
@@ -202,4 +252,22 @@ func (k *sumsKey) dictCodes(col arrow.Array) ([]int32, bool) {
 		out[i] = m[j]
 	}
 	return out, true
+}
+
+// inRanges reports whether every code of v (a multiple of 8 of them) is
+// in r, eight at a time (classMasks).
+func inRanges(v []int8, r *codeRanges) bool {
+	var out uint64
+	for g := 0; g+8 <= len(v); g += 8 {
+		c := v[g : g+8 : g+8]
+		x := uint64(uint8(c[0])) | uint64(uint8(c[1]))<<8 | uint64(uint8(c[2]))<<16 | uint64(uint8(c[3]))<<24 |
+			uint64(uint8(c[4]))<<32 | uint64(uint8(c[5]))<<40 | uint64(uint8(c[6]))<<48 | uint64(uint8(c[7]))<<56
+		l := x &^ high8
+		in := (l + r.ge[0]) &^ (l + r.gt[0])
+		if r.n == 2 {
+			in |= (l + r.ge[1]) &^ (l + r.gt[1])
+		}
+		out |= ^(in &^ x)
+	}
+	return out&high8 == 0
 }

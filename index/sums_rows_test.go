@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sipas-go/sipas/internal/catcode"
+	"github.com/sipas-go/sipas/sampling"
 )
 
 // TestSumsExpectationsEqualCodes: the expectation codes Sums.Add reads
@@ -135,5 +136,41 @@ func TestSumsDictCodes(t *testing.T) {
 		}
 		d.Release()
 		s.Release()
+	}
+}
+
+// TestSumsAllowedAll: the check of a criterion's codes eight at a time
+// agrees with the code table on every code, at every place, whatever the
+// length.
+func TestSumsAllowedAll(t *testing.T) {
+	s, err := NewSums(nil, &sampling.DesignOptions{PSU: "psu"}, nil, arrow.NewSchema([]arrow.Field{{Name: "psu", Type: arrow.BinaryTypes.String}}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.allowedRanges == nil {
+		t.Fatal("the default questionnaire's codes are not ranges")
+	}
+	ok := []int8{}
+	for c := -128; c < 128; c++ {
+		if s.allowed[uint8(int8(c))] == 1 {
+			ok = append(ok, int8(c))
+		}
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for c := -128; c < 128; c++ {
+		for _, n := range []int{1, 8, 13, 64, 67} {
+			v := make([]int8, n)
+			for i := range v {
+				v[i] = ok[rng.IntN(len(ok))]
+			}
+			if !s.allowedAll(v) {
+				t.Fatalf("allowed codes %v refused", v)
+			}
+			at := rng.IntN(n)
+			v[at] = int8(c)
+			if got, want := s.allowedAll(v), s.allowed[uint8(int8(c))] == 1; got != want {
+				t.Errorf("code %d at %d of %d: allowed %v, want %v", c, at, n, got, want)
+			}
+		}
 	}
 }
