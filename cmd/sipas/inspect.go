@@ -112,9 +112,19 @@ func runInspect(e *env, c *command, args []string) error {
 		fmt.Fprintf(tw, "  %d\t%s\t%s\n", i+1, f.Name, f.Type)
 	}
 	tw.Flush()
-	md := schema.Metadata()
+	md, from := schema.Metadata(), ""
+	if path != "-" && !keepsMetadata(path) {
+		// a CSV's or workbook's records are in its sidecar
+		sm, ok, err := arrowio.ReadSidecar(path)
+		switch {
+		case err != nil:
+			fmt.Fprintf(w, "sidecar    %v\n", err)
+		case ok:
+			md, from = sm, " (sidecar "+arrowio.SidecarPath(path)+")"
+		}
+	}
 	if md.Len() > 0 {
-		fmt.Fprintln(w, "metadata")
+		fmt.Fprintln(w, "metadata"+from)
 		for i, k := range md.Keys() {
 			fmt.Fprintf(w, "  %s (%d bytes)\n", k, len(md.Values()[i]))
 		}
@@ -163,6 +173,23 @@ func runConvert(e *env, c *command, args []string) error {
 		return readError(err)
 	}
 	defer rec.Release()
+	// The records travel: a CSV input's sidecar goes in a Parquet output's
+	// schema metadata, a Parquet input's metadata in a CSV output's
+	// sidecar.
+	if in != "-" && !keepsMetadata(in) {
+		md, err := tableMetadata(in)
+		if err != nil {
+			return err
+		}
+		if md.Len() > 0 {
+			withMD := withMetadata(rec, md)
+			defer withMD.Release()
+			rec = withMD
+		}
+	}
+	if rec.Schema().Metadata().Len() > 0 {
+		return writeWithSidecar(e, out, rec, nil)
+	}
 	if err := arrowio.WriteRecord(out, rec, arrowio.WithStdout(e.stdout)); err != nil {
 		return badInput(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/weighting"
 )
 
 // TestInspectConvert: convert a CSV through Excel and Parquet and back,
@@ -62,5 +63,39 @@ func TestInspectConvert(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "x.ods")); err == nil {
 		t.Error("wrote x.ods")
+	}
+}
+
+// TestConvertSidecar: the weighting record of a CSV (its sidecar) shows
+// in inspect and travels through convert, into a Parquet file's schema
+// metadata and back into a CSV's sidecar; it was lost before.
+func TestConvertSidecar(t *testing.T) {
+	dir := t.TempDir()
+	in := vtBallots(t, dir, "b.csv", "B001|Hà Nội|"+good, "B002|Huế|"+good)
+	spec := writeFile(t, dir, "w.json", `{"design_weight": "weight", "steps": [{"trim": {"max": 2}}], "output": {"weight": "final"}}`)
+	csv, pq, back := filepath.Join(dir, "w.csv"), filepath.Join(dir, "w.parquet"), filepath.Join(dir, "back.csv")
+	if code, _, stderr := vtRun(t, "", "weight", "--in", in, "--spec", spec, "--out", csv); code != 0 {
+		t.Fatalf("weight: %s", stderr)
+	}
+	code, out, _ := vtRun(t, "", "inspect", "--rows", "0", csv)
+	if code != 0 || !strings.Contains(out, "metadata (sidecar "+csv+".sipas.json)") || !strings.Contains(out, "  sipas.weighting (") {
+		t.Errorf("inspect CSV: exit %d, no sidecar keys in\n%s", code, out)
+	}
+	for _, a := range [][]string{{"convert", csv, pq}, {"convert", pq, back}} {
+		if code, _, stderr := vtRun(t, "", a...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", a, code, stderr)
+		}
+	}
+	rec, err := arrowio.ReadAll(pq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	if r, err := weighting.RecordFrom(rec.Schema().Metadata()); err != nil || r == nil || r.Weight != "final" {
+		t.Errorf("Parquet from the CSV: record %+v (%v), want the final weight recorded", r, err)
+	}
+	md, ok, err := arrowio.ReadSidecar(back)
+	if r, rerr := weighting.RecordFrom(md); !ok || err != nil || rerr != nil || r == nil || r.Weight != "final" {
+		t.Errorf("CSV from the Parquet: sidecar ok %v (%v), record %+v", ok, err, r)
 	}
 }
