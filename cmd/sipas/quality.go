@@ -5,10 +5,11 @@ package main
 // sipas.validation), `sipas weight` keeps it and adds the nonresponse
 // step's response rates (weighting.Record, key sipas.weighting), and
 // `sipas report` reads both into the report's data-quality section
-// (report.QualityOf). Parquet and Arrow IPC carry schema metadata; CSV
-// cannot, so CSV users give `sipas report` the excluded table of `sipas
-// validate --excluded` instead (ballot.RecordOfExcluded). The formats are
-// documented with the record types and in docs/cli.md.
+// (report.QualityOf). Parquet and Arrow IPC carry schema metadata; a CSV
+// table has them in its sidecar (OUT.sipas.json), and `sipas report`
+// also takes the excluded table of `sipas validate --excluded` instead
+// (ballot.RecordOfExcluded). The formats are documented with the record
+// types and in docs/cli.md.
 
 import (
 	"fmt"

@@ -383,8 +383,8 @@ func TestQualityIPCByYear(t *testing.T) {
 	}
 }
 
-// TestQualityCSVExcluded: CSV carries no metadata; --excluded gives the
-// exclusion counts, rows used being the rows of --in.
+// TestQualityCSVExcluded: --excluded gives the exclusion counts, rows
+// used being the rows of --in.
 func TestQualityCSVExcluded(t *testing.T) {
 	dir := t.TempDir()
 	in := qtBallots(t, dir, "ballots.csv", 2020)
@@ -402,7 +402,10 @@ func TestQualityCSVExcluded(t *testing.T) {
 	if code, _, stderr := vtRun(t, "", args...); code != 2 || !strings.Contains(stderr, "one per --in") {
 		t.Errorf("two --excluded for one --in: exit %d, %s", code, stderr)
 	}
-	// without --excluded the CSV has no record
+	// without --excluded and without its sidecar the CSV has no record
+	if err := os.Remove(clean + ".sipas.json"); err != nil {
+		t.Fatal(err)
+	}
 	rep2 := filepath.Join(dir, "rep2")
 	args = append([]string{"report", "--in", clean, "--out", rep2}, qtDesign...)
 	if code, _, stderr := vtRun(t, "", args...); code != 0 {
@@ -410,6 +413,56 @@ func TestQualityCSVExcluded(t *testing.T) {
 	}
 	if page, _ := os.ReadFile(filepath.Join(rep2, "index.html")); !bytes.Contains(page, []byte("Không có thông tin về chất lượng dữ liệu.")) {
 		t.Error("a CSV without --excluded: the page does not say there is no data-quality record")
+	}
+}
+
+// TestQualityCSVSidecar: a CSV clean table has its sipas.validation
+// record in its sidecar, written with the clean and excluded tables as one
+// set; sipas weight keeps it, and sipas report reads it without
+// --excluded. A failed run writes none of the three.
+func TestQualityCSVSidecar(t *testing.T) {
+	dir := t.TempDir()
+	in := qtBallots(t, dir, "ballots.csv", 2020)
+	clean, exc := filepath.Join(dir, "clean.csv"), filepath.Join(dir, "excluded.csv")
+	counts := qtValidate(t, in, clean, exc)
+	md, ok, err := arrowio.ReadSidecar(clean)
+	if err != nil || !ok {
+		t.Fatalf("sidecar of %s: ok %v, %v", clean, ok, err)
+	}
+	r, err := ballot.RecordFrom(md)
+	if err != nil || r == nil || r.For(2020, 1) == nil || r.For(2020, 1).RowsIn != counts["rows_in"] {
+		t.Fatalf("sidecar record %+v, %v; want the counts %v", r, err, counts)
+	}
+	if ins, ok, err := arrowio.ReadInputs(md); !ok || err != nil || len(ins) == 0 || ins[0].Name != in {
+		t.Errorf("sidecar inputs %v (%v, %v), want the ballots first", ins, ok, err)
+	}
+	rep := filepath.Join(dir, "rep")
+	args := append([]string{"report", "--in", clean, "--out", rep, "--lang", "en"}, qtDesign...)
+	if code, stdout, stderr := vtRun(t, "", args...); code != 0 {
+		t.Fatalf("report: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	qtCheckExclusions(t, rep, counts)
+
+	// sipas weight keeps the record in its CSV output's sidecar
+	spec := writeFile(t, dir, "W.json", `{"design_weight": "weight", "steps": [{"trim": {"max": 100}}], "output": {"weight": "final_weight"}}`)
+	weighted := filepath.Join(dir, "weighted.csv")
+	if code, stdout, stderr := vtRun(t, "", "weight", "--in", clean, "--spec", spec, "--out", weighted); code != 0 {
+		t.Fatalf("weight: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	wmd, _, err := arrowio.ReadSidecar(weighted)
+	if r2, _ := ballot.RecordFrom(wmd); err != nil || r2 == nil || r2.For(2020, 1).RowsIn != counts["rows_in"] {
+		t.Errorf("weighted sidecar record %+v, %v", r2, err)
+	}
+
+	// a failed run (an unknown questionnaire) writes none of the set
+	out2, exc2 := filepath.Join(dir, "c2.csv"), filepath.Join(dir, "e2.csv")
+	if code, _, _ := vtRun(t, "", "validate", "--in", in, "--questionnaire", "nope", "--out", out2, "--excluded", exc2); code != 2 {
+		t.Errorf("unknown questionnaire: exit %d, want 2", code)
+	}
+	for _, p := range []string{out2, out2 + ".sipas.json", exc2} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("a failed run left %s", p)
+		}
 	}
 }
 

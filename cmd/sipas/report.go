@@ -53,7 +53,7 @@ func runReport(e *env, c *command, args []string) error {
 	gf := addGeoFlags(fs)
 	pf := addProvinceReportFlags(fs)
 	var excl listFlag
-	fs.Var(&excl, "excluded", "excluded table of sipas validate --excluded, for the data-quality section when --in is CSV; repeat it, one per --in in the same order (overrides the sipas.validation metadata of a Parquet or Arrow --in)")
+	fs.Var(&excl, "excluded", "excluded table of sipas validate --excluded, for the data-quality section of a --in without its sipas.validation record (e.g. a CSV without its sidecar); repeat it, one per --in in the same order (overrides the record)")
 	if err := parseFlags(e, c, fs, args); err != nil {
 		return err
 	}

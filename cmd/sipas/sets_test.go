@@ -56,6 +56,25 @@ func TestOutputSetsKilled(t *testing.T) {
 			recover: []string{filepath.Join(root, "clean.parquet"), filepath.Join(root, "excluded.csv")},
 		})
 	})
+	t.Run("validate-csv", func(t *testing.T) {
+		// a CSV clean table, its sidecar (the validation record) and the
+		// excluded table are one set
+		tmp := t.TempDir()
+		in := filepath.Join(tmp, "in", "ballots.csv")
+		os.Mkdir(filepath.Dir(in), 0o755)
+		root := filepath.Join(tmp, "out")
+		os.Mkdir(root, 0o755)
+		reps := n(20, 5)
+		clean, exc := filepath.Join(root, "clean.csv"), filepath.Join(root, "excluded.csv")
+		killSet(t, bin, setRun{
+			root:  root,
+			old:   func() { writeBallots(t, in, reps, 5) },
+			new:   func() { writeBallots(t, in, reps, 7) },
+			args:  []string{"validate", "--in", in, "--out", clean, "--excluded", exc, "--show", "0"},
+			kills: n(12, 3), sigints: n(2, 1),
+			recover: []string{clean, clean + ".sipas.json", exc},
+		})
+	})
 	t.Run("weight", func(t *testing.T) {
 		// a CSV and its sidecar (the weighting record) are one set
 		tmp := t.TempDir()

@@ -27,6 +27,38 @@ func writeWithSidecar(e *env, out string, rec arrow.RecordBatch, inputs []arrowi
 	if out == "-" || keepsMetadata(out) {
 		return writeError(arrowio.WriteRecord(out, rec, arrowio.WithStdout(e.stdout), arrowio.WithInputs(inputs)))
 	}
+	set, err := arrowio.NewOutputFiles(outputSet(out)...)
+	if err != nil {
+		return writeError(err)
+	}
+	defer set.Abort()
+	if err := writeStaged(e, set, 0, out, rec, inputs); err != nil {
+		return err
+	}
+	if err := e.ctx.Err(); err != nil {
+		return err // interrupted: write nothing
+	}
+	return writeError(set.Commit(e.ctx))
+}
+
+// outputSet is the files a table written to out consists of: out, and
+// the sidecar of a CSV or Excel out.
+func outputSet(out string) []string {
+	if out == "-" || keepsMetadata(out) {
+		return []string{out}
+	}
+	return []string{out, arrowio.SidecarPath(out)}
+}
+
+// writeStaged writes rec, a table whose final name is out, to the staged
+// file i of set, with rec's schema metadata and the inputs: in the file
+// (Parquet, Arrow IPC), or in its sidecar, the staged file i+1 (CSV,
+// Excel: set was made with outputSet(out) at i). Standard output carries
+// no metadata.
+func writeStaged(e *env, set *arrowio.OutputFiles, i int, out string, rec arrow.RecordBatch, inputs []arrowio.Input) error {
+	if out == "-" || keepsMetadata(out) {
+		return writeError(set.Unstaged(arrowio.WriteRecord(set.Path(i), rec, arrowio.WithStdout(e.stdout), arrowio.WithInputs(inputs))))
+	}
 	md := rec.Schema().Metadata()
 	if inputs != nil {
 		var err error
@@ -34,21 +66,13 @@ func writeWithSidecar(e *env, out string, rec arrow.RecordBatch, inputs []arrowi
 			return err
 		}
 	}
-	set, err := arrowio.NewOutputFiles(out, arrowio.SidecarPath(out))
-	if err != nil {
-		return writeError(err)
-	}
-	defer set.Abort()
-	if err := arrowio.WriteRecord(set.Path(0), rec); err != nil {
+	if err := arrowio.WriteRecord(set.Path(i), rec); err != nil {
 		return writeError(set.Unstaged(err))
 	}
-	if err := arrowio.WriteSidecar(set.Path(1), set.Path(0), out, md); err != nil {
+	if err := arrowio.WriteSidecar(set.Path(i+1), set.Path(i), out, md); err != nil {
 		return writeError(set.Unstaged(err))
 	}
-	if err := e.ctx.Err(); err != nil {
-		return err // interrupted: write nothing
-	}
-	return writeError(set.Commit(e.ctx))
+	return nil
 }
 
 // tableMetadata returns the schema metadata of the table at path: a

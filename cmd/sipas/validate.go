@@ -32,7 +32,7 @@ func runValidate(e *env, c *command, args []string) error {
 	qpath := fs.String("questionnaire", "", questionnaireUsage)
 	year := fs.Int("year", 0, "year of the data: province names are read in that year's geography (default: the data's year column)")
 	geo := fs.String("geography", "auto", "province list names are read in: auto (by year), 1997 (the 63 provinces) or 2025 (the 34)")
-	out := fs.String("out", "", "output: the clean table (format by extension); Parquet and Arrow IPC also record the counts in the schema metadata sipas.validation, which sipas report reads (CSV cannot: give sipas report --excluded)")
+	out := fs.String("out", "", "output: the clean table (format by extension); the counts are recorded as sipas.validation, which sipas weight keeps and sipas report reads: in the schema metadata of Parquet and Arrow IPC, in the sidecar OUT.sipas.json of a CSV or Excel output")
 	excluded := fs.String("excluded", "", "output: the excluded rows with reasons (row, ballot_id, reason, column, value, detail)")
 	idCol := fs.String("id-col", "ballot_id", "ballot id column")
 	provCol := fs.String("province-col", "province", "province column (checked when present)")
@@ -148,8 +148,8 @@ func runValidate(e *env, c *command, args []string) error {
 		stdout = e.stderr // keep the table on stdout clean
 	}
 	// The accounting goes with the clean table (schema metadata
-	// sipas.validation, by year: ballot.Record) for sipas report; CSV
-	// outputs cannot carry it.
+	// sipas.validation, by year: ballot.Record) for sipas report; a CSV
+	// or Excel clean table has it in its sidecar.
 	md := ballot.NewRecord(rec, v, "year", *year).SetIn(rec.Schema().Metadata())
 	clean := withMetadata(v.Clean, md)
 	defer clean.Release()
@@ -160,17 +160,19 @@ func runValidate(e *env, c *command, args []string) error {
 	if err := e.ctx.Err(); err != nil {
 		return err // interrupted: write nothing
 	}
-	// The clean and the excluded table are one set: both replace the
-	// previous pair, or neither does, even if the run is killed.
-	set, err := arrowio.NewOutputFiles(*out, *excluded)
+	// The clean and the excluded table are one set (with the sidecar of a
+	// CSV clean table, which holds its records): all replace the previous
+	// ones, or none does, even if the run is killed.
+	paths := append(outputSet(*out), *excluded)
+	set, err := arrowio.NewOutputFiles(paths...)
 	if err != nil {
 		return writeError(err)
 	}
 	defer set.Abort()
-	if err := arrowio.WriteRecord(set.Path(0), clean, arrowio.WithStdout(e.stdout), arrowio.WithInputs(inputs)); err != nil {
-		return writeError(set.Unstaged(err))
+	if err := writeStaged(e, set, 0, *out, clean, inputs); err != nil {
+		return err
 	}
-	if err := arrowio.WriteRecord(set.Path(1), v.Excluded, arrowio.WithStdout(e.stdout), arrowio.WithInputs(inputs)); err != nil {
+	if err := arrowio.WriteRecord(set.Path(len(paths)-1), v.Excluded, arrowio.WithStdout(e.stdout), arrowio.WithInputs(inputs)); err != nil {
 		return writeError(set.Unstaged(err))
 	}
 	if err := set.Commit(e.ctx); err != nil {
