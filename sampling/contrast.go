@@ -44,6 +44,9 @@ type ContrastResult struct {
 // included. Under replicate weights θ̂_c,r = Σ_t c_t θ̂_{g_t j_t, r} and
 // V = scale Σ_r rscale_r (θ̂_c,r − θ̄_c)². Terms out of range panic.
 func (d *Design) Contrasts(r *Ratios, cs [][]ContrastTerm) (*RatioResult, *ContrastResult, error) {
+	if d.spec.AdjustInfluenceTerms != nil && d.reps == nil {
+		return nil, nil, fmt.Errorf("sampling: %w: contrasts of a design whose influence values are adjusted term by term", ErrBadDesign)
+	}
 	res, err := d.EstimateRatios(r)
 	if err != nil {
 		return nil, nil, err

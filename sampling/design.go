@@ -208,6 +208,24 @@ type DesignOptions struct {
 	// rows: a table of cells named by the input row of each cell's first
 	// ballot. Nil: 1, 2, …
 	RowNumbers []int64 `json:"-"`
+
+	// AdjustInfluenceTerms is AdjustInfluence for a hook that needs to
+	// know what each vector is (sums of a calibration's variables over
+	// the rows that a row of this design stands for): terms[b] says how
+	// zs[b] was formed, z_i = w_i (y_i A − x_i B) over the rows of domain
+	// Domain (−1: every row) for the numerator y and denominator x of
+	// estimand Item of EstimateRatios. It is called instead of
+	// AdjustInfluence (set one of them) by EstimateRatios only; Contrasts
+	// refuses a design that sets it.
+	AdjustInfluenceTerms func(terms []InfluenceTerm, zs ...[]float64)
+}
+
+// InfluenceTerm says how an influence vector handed to
+// DesignOptions.AdjustInfluenceTerms was formed.
+type InfluenceTerm struct {
+	Domain int     // the domain's code, −1 for every row
+	Item   int     // the estimand
+	A, B   float64 // z_i = w_i (y_i A − x_i B) in the domain
 }
 
 // Errors of NewDesign, for errors.Is.
@@ -392,7 +410,7 @@ func NewDesign(rec arrow.RecordBatch, spec *DesignOptions) (*Design, error) {
 			return nil, err
 		}
 	}
-	if s.AdjustDomainLonely && (s.AdjustInfluence != nil || d.stages != nil || d.pps != nil) {
+	if s.AdjustDomainLonely && (s.AdjustInfluence != nil || s.AdjustInfluenceTerms != nil || d.stages != nil || d.pps != nil) {
 		return nil, fmt.Errorf("sampling: %w: the domain lonely-PSU adjustment is supported for one-stage designs without calibration or PPS", ErrBadDesign)
 	}
 	if s.RepDF != 0 {

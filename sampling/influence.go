@@ -92,10 +92,11 @@ func (d *Design) vrInfluence(r *Ratios, t *vrTotals) (V []float64, cov [][]float
 		}
 	}
 	type scratch struct {
-		zs   [][]float64 // a block of influence vectors
-		tot  []float64   // PSU totals when Cov is not asked
-		dtot []float64   // PSU totals of domain − overall (VsOverall)
-		cacc [][]float64 // [c][p]: this worker's share of the combinations' PSU totals
+		zs    [][]float64 // a block of influence vectors
+		tot   []float64   // PSU totals when Cov is not asked
+		dtot  []float64   // PSU totals of domain − overall (VsOverall)
+		cacc  [][]float64 // [c][p]: this worker's share of the combinations' PSU totals
+		terms []InfluenceTerm
 	}
 	bs := max(1, min((K+nw-1)/nw, infBlockFloats/max(1, d.n)))
 	scr := make([]scratch, nw)
@@ -164,6 +165,18 @@ func (d *Design) vrInfluence(r *Ratios, t *vrTotals) (V []float64, cov [][]float
 					}
 					if hook != nil {
 						hook(sc.zs[:nb]...)
+					} else if th := d.spec.AdjustInfluenceTerms; th != nil {
+						terms := sc.terms[:0]
+						dom := g
+						if g == t.overall || r.Domain == nil {
+							dom = -1
+						}
+						for b := 0; b < nb; b++ {
+							k := k0 + b*nw
+							terms = append(terms, InfluenceTerm{Domain: dom, Item: k, A: t.a[g*K+k], B: t.b[g*K+k]})
+						}
+						sc.terms = terms
+						th(terms, sc.zs[:nb]...)
 					}
 					for b := 0; b < nb; b++ {
 						k := k0 + b*nw

@@ -219,7 +219,7 @@ func (d *Design) EstimateRatios(r *Ratios) (*RatioResult, error) {
 	var V []float64
 	var cov [][]float64
 	var s1, s2 []float64
-	if d.reps == nil && (d.spec.AdjustInfluence != nil || d.stages != nil || d.pps != nil) {
+	if d.reps == nil && (d.spec.AdjustInfluence != nil || d.spec.AdjustInfluenceTerms != nil || d.stages != nil || d.pps != nil) {
 		V, cov, s1, s2 = d.vrInfluence(r, t) // calibration-aware, multistage or PPS (influence.go)
 	} else if d.reps == nil {
 		V, cov, s1, s2 = d.vrLinearize(r, t)

@@ -287,7 +287,7 @@ func Calibrate(w []float64, margins []Margin, numeric []NumericTotal, set *CalSe
 		// R grake's rescaling: if the smallest ratio population/sample over
 		// R's model.matrix columns (intercept, non-reference levels,
 		// numeric) exceeds 20, rescale by their mean.
-		scale := rScale(w, margins, counts, before, numeric, sampleTotal[len(sampleTotal)-len(numeric):], pop[len(pop)-len(numeric):])
+		scale := rScale(sumOf(w), margins, counts, before, numeric, sampleTotal[len(sampleTotal)-len(numeric):], pop[len(pop)-len(numeric):])
 		ww := xw
 		st := sampleTotal
 		if scale != 1 {
@@ -472,6 +472,23 @@ func gregClosedForm(w, sig []float64, sx *csr, p int, names []string, pop, sampl
 		}
 		sx.addOuter(td, p, i, wi)
 	}
+	lam, err := gregLambda(td, p, names, pop, sampleTotal)
+	if err != nil {
+		return nil, err
+	}
+	g := make([]float64, n)
+	for i := range g {
+		u := sx.dot(i, lam)
+		if sig != nil {
+			u /= sig[i]
+		}
+		g[i] = 1 + u
+	}
+	return g, nil
+}
+
+// gregLambda solves X'WΣ⁻¹X λ = T − X'w, X'WΣ⁻¹X given as the p×p td.
+func gregLambda(td []float64, p int, names []string, pop, sampleTotal []float64) ([]float64, error) {
 	T := mat.NewSymDense(p, td)
 	rhs := mat.NewVecDense(p, nil)
 	for k := range pop {
@@ -486,16 +503,7 @@ func gregClosedForm(w, sig []float64, sx *csr, p int, names []string, pop, sampl
 	if err := lu.SolveVecTo(&lambda, false, rhs); err != nil {
 		return nil, &StepError{Err: ErrSingular, Msg: fmt.Sprintf("calibration variables %v are collinear: %v", names, err)}
 	}
-	g := make([]float64, n)
-	lam := lambda.RawVector().Data
-	for i := range g {
-		u := sx.dot(i, lam)
-		if sig != nil {
-			u /= sig[i]
-		}
-		g[i] = 1 + u
-	}
-	return g, nil
+	return lambda.RawVector().Data, nil
 }
 
 // calfun returns F(u) − 1 and F'(u) as R's calfun objects Fm1 and dF.
@@ -615,18 +623,7 @@ func grake(ww, sig []float64, sx *csr, p int, names []string, pop, sampleTotal [
 		}
 		iter++
 		if iter > cs.MaxIter {
-			hint := "raise max_iter or check the totals"
-			if cs.Bounds != nil {
-				hint = fmt.Sprintf("the bounds [%v, %v] may be infeasible: widen them", cs.Bounds[0], cs.Bounds[1])
-			} else if cs.Lower != nil {
-				hint = "the per-row bounds may be infeasible: widen them"
-			}
-			what := fmt.Sprintf("largest discrepancy |misfit|/(1+|total|) = %.3g (epsilon %g)", worst, cs.Epsilon)
-			if math.IsNaN(worst) {
-				what = "the iterations diverged (the distance function overflowed)"
-			}
-			return nil, &StepError{Margin: names[wk], Err: ErrNotConverged,
-				Msg: fmt.Sprintf("%s calibration did not converge after %d iterations: %s; %s", cs.Method, iter-1, what, hint)}
+			return nil, notConverged(cs, iter, worst, names[wk])
 		}
 	}
 	g := make([]float64, n)
@@ -634,6 +631,23 @@ func grake(ww, sig []float64, sx *csr, p int, names []string, pop, sampleTotal [
 		g[i] = 1 + fm1[i]
 	}
 	return g, nil
+}
+
+// notConverged is the error of a Newton calibration that stopped at
+// iteration iter with the largest discrepancy worst at variable name.
+func notConverged(cs CalSettings, iter int, worst float64, name string) error {
+	hint := "raise max_iter or check the totals"
+	if cs.Bounds != nil {
+		hint = fmt.Sprintf("the bounds [%v, %v] may be infeasible: widen them", cs.Bounds[0], cs.Bounds[1])
+	} else if cs.Lower != nil {
+		hint = "the per-row bounds may be infeasible: widen them"
+	}
+	what := fmt.Sprintf("largest discrepancy |misfit|/(1+|total|) = %.3g (epsilon %g)", worst, cs.Epsilon)
+	if math.IsNaN(worst) {
+		what = "the iterations diverged (the distance function overflowed)"
+	}
+	return &StepError{Margin: name, Err: ErrNotConverged,
+		Msg: fmt.Sprintf("%s calibration did not converge after %d iterations: %s; %s", cs.Method, iter-1, what, hint)}
 }
 
 // ginvSolve sets x = ginv(T) b with MASS::ginv's tolerance (singular values
@@ -669,13 +683,9 @@ func ginvSolve(T *mat.Dense, b *mat.VecDense, x []float64) {
 }
 
 // rScale is grake's rescaling factor over R's model.matrix columns.
-func rScale(w []float64, margins []Margin, counts [][]int, before [][]float64, numeric []NumericTotal, numSample, numPop []float64) float64 {
+func rScale(sw float64, margins []Margin, counts [][]int, before [][]float64, numeric []NumericTotal, numSample, numPop []float64) float64 {
 	var scales []float64
 	if len(margins) > 0 {
-		var sw float64
-		for _, v := range w {
-			sw += v
-		}
 		scales = append(scales, margins[0].grand()/sw)
 		for j, m := range margins {
 			// R's reference level is the first in sorted order
@@ -708,62 +718,110 @@ func rScale(w []float64, margins []Margin, counts [][]int, before [][]float64, n
 	return 1
 }
 
+// sumOf is Σ v.
+func sumOf(v []float64) float64 {
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	return s
+}
+
 // feasible checks necessary conditions for the bounds L_i ≤ g_i ≤ U_i
 // (open for logit): every margin cell and numeric total must lie between
 // Σ ww_i min(L_i x_i, U_i x_i) and Σ ww_i max(L_i x_i, U_i x_i) over its rows.
 func feasible(ww []float64, margins []Margin, numeric []NumericTotal, L, U []float64, open bool) error {
+	f := newFeasSums(margins, len(numeric))
+	cls := make([]int32, len(margins))
+	xs := make([]float64, len(numeric))
+	for i := range ww {
+		for j, m := range margins {
+			cls[j] = m.Index[i]
+		}
+		for k, v := range numeric {
+			xs[k] = v.Values[i]
+		}
+		f.add(ww[i], cls, xs, L[i], U[i])
+	}
+	return f.check(margins, numeric, open)
+}
+
+// feasSums accumulates feasible's ranges row by row.
+type feasSums struct {
+	a, b, s [][]float64 // per margin and class: Σ ww L, Σ ww U, Σ ww
+	cnt     [][]int
+	na, nb  []float64 // per numeric variable
+	l0, u0  float64   // the first row's bounds
+	rows    int
+	scalar  bool // every row has the bounds l0, u0
+}
+
+func newFeasSums(margins []Margin, numeric int) *feasSums {
+	f := &feasSums{scalar: true, na: make([]float64, numeric), nb: make([]float64, numeric)}
+	for _, m := range margins {
+		k := len(m.Labels)
+		f.a, f.b, f.s = append(f.a, make([]float64, k)), append(f.b, make([]float64, k)), append(f.s, make([]float64, k))
+		f.cnt = append(f.cnt, make([]int, k))
+	}
+	return f
+}
+
+// add adds a row of weight ww, classes cls (one per margin, < 0: none),
+// numeric values xs and bounds [L, U].
+func (f *feasSums) add(ww float64, cls []int32, xs []float64, L, U float64) {
+	if f.rows == 0 {
+		f.l0, f.u0 = L, U
+	} else if L != f.l0 || U != f.u0 {
+		f.scalar = false
+	}
+	f.rows++
+	if ww == 0 {
+		return
+	}
+	for j, c := range cls {
+		if c < 0 {
+			continue
+		}
+		f.a[j][c] += ww * L
+		f.b[j][c] += ww * U
+		f.s[j][c] += ww
+		f.cnt[j][c]++
+	}
+	for k, x := range xs {
+		if x == 0 {
+			continue
+		}
+		f.na[k] += ww * math.Min(L*x, U*x)
+		f.nb[k] += ww * math.Max(L*x, U*x)
+	}
+}
+
+func (f *feasSums) check(margins []Margin, numeric []NumericTotal, open bool) error {
 	outside := func(t, a, b float64) bool {
 		if open {
 			return !(t > a && t < b)
 		}
 		return t < a-1e-12*math.Abs(a) || t > b+1e-12*math.Abs(b)
 	}
-	scalar := true
-	for i := range L {
-		if L[i] != L[0] || U[i] != U[0] {
-			scalar = false
-			break
-		}
-	}
-	for _, m := range margins {
-		a := make([]float64, len(m.Labels))
-		b := make([]float64, len(m.Labels))
-		s := make([]float64, len(m.Labels))
-		cnt := make([]int, len(m.Labels))
-		for i, c := range m.Index {
-			if c < 0 || ww[i] == 0 {
-				continue
-			}
-			a[c] += ww[i] * L[i]
-			b[c] += ww[i] * U[i]
-			s[c] += ww[i]
-			cnt[c]++
-		}
+	for j, m := range margins {
+		a, b, s := f.a[j], f.b[j], f.s[j]
 		for k := range m.Labels {
-			if cnt[k] == 0 {
+			if f.cnt[j][k] == 0 {
 				continue
 			}
 			if outside(m.Totals[k], a[k], b[k]) {
 				msg := fmt.Sprintf("total %v is outside [%.6g, %.6g], the range the per-row bounds allow; widen the bounds", m.Totals[k], a[k], b[k])
-				if scalar {
-					msg = fmt.Sprintf("total %v needs a mean ratio final/initial weight of %.4g, outside the bounds [%v, %v]; widen the bounds", m.Totals[k], m.Totals[k]/s[k], L[0], U[0])
+				if f.scalar {
+					msg = fmt.Sprintf("total %v needs a mean ratio final/initial weight of %.4g, outside the bounds [%v, %v]; widen the bounds", m.Totals[k], m.Totals[k]/s[k], f.l0, f.u0)
 				}
 				return &StepError{Margin: m.Name, Cell: m.Labels[k], Err: ErrInfeasible, Msg: msg}
 			}
 		}
 	}
-	for _, v := range numeric {
-		var a, b float64
-		for i, x := range v.Values {
-			if ww[i] == 0 || x == 0 {
-				continue
-			}
-			a += ww[i] * math.Min(L[i]*x, U[i]*x)
-			b += ww[i] * math.Max(L[i]*x, U[i]*x)
-		}
-		if outside(v.Total, a, b) {
+	for k, v := range numeric {
+		if outside(v.Total, f.na[k], f.nb[k]) {
 			return &StepError{Margin: v.Name, Err: ErrInfeasible,
-				Msg: fmt.Sprintf("total %v is outside [%.6g, %.6g], the range reachable with the bounds; widen the bounds", v.Total, a, b)}
+				Msg: fmt.Sprintf("total %v is outside [%.6g, %.6g], the range reachable with the bounds; widen the bounds", v.Total, f.na[k], f.nb[k])}
 		}
 	}
 	return nil

@@ -413,13 +413,20 @@ func (v *VarianceInfo) adjustRakeSweeps(z []float64) {
 // VarianceInfo.Sigma2), and per row 1/(g_i σ²_i) and g_i w0_i (0 for the
 // rows left out).
 type gregOp struct {
-	x    *csr
-	p    int
-	scl  []float64
-	chol *mat.Cholesky // nil when S X'W0X S is singular: pinv instead
-	pinv *mat.Dense
+	x *csr
+	p int
+	*gregSolve
 	invg []float64
 	gw0  []float64
+}
+
+// gregSolve solves the normal equations of the calibration residuals:
+// the Cholesky factor of S M S, M = X'W0Σ⁻¹X (or its pseudo-inverse when M
+// is singular), S = diag(1/√M_kk).
+type gregSolve struct {
+	scl  []float64
+	chol *mat.Cholesky // nil when S M S is singular: pinv instead
+	pinv *mat.Dense
 }
 
 func newGregOp(v *VarianceInfo) *gregOp {
@@ -438,7 +445,13 @@ func newGregOp(v *VarianceInfo) *gregOp {
 			op.gw0[i] = v.G[i] * v.W0[i]
 		}
 	}
-	op.scl = make([]float64, p)
+	op.gregSolve = newGregSolve(t, p)
+	return op
+}
+
+// newGregSolve factors M, given as the p×p row-major t (overwritten).
+func newGregSolve(t []float64, p int) *gregSolve {
+	op := &gregSolve{scl: make([]float64, p)}
 	for k := 0; k < p; k++ {
 		op.scl[k] = 1
 		if d := t[k*p+k]; d > 0 {
@@ -465,6 +478,30 @@ func newGregOp(v *VarianceInfo) *gregOp {
 		op.pinv = pinvSym(sym)
 	}
 	return op
+}
+
+// solve returns Sβ, β = (S M S)⁻¹ S rhs, for the p×k right-hand sides
+// rhs (whose rows it scales in place).
+func (op *gregSolve) solve(rhs *mat.Dense) *mat.Dense {
+	p, k := rhs.Dims()
+	rd := rhs.RawMatrix().Data
+	for c := 0; c < p; c++ {
+		for j := 0; j < k; j++ {
+			rd[c*k+j] *= op.scl[c]
+		}
+	}
+	var beta mat.Dense
+	if op.chol == nil {
+		beta.Mul(op.pinv, rhs)
+	} else if err := op.chol.SolveTo(&beta, rhs); err != nil {
+		panic("weighting: AdjustInfluence: " + err.Error())
+	}
+	for c := 0; c < p; c++ {
+		for j := 0; j < k; j++ {
+			beta.Set(c, j, beta.At(c, j)*op.scl[c])
+		}
+	}
+	return &beta
 }
 
 // pinvSym is the Moore–Penrose inverse of a symmetric matrix, V diag(1/d)
@@ -517,17 +554,7 @@ func (op *gregOp) adjust(zs [][]float64) {
 			}
 		}
 	}
-	for c := 0; c < p; c++ {
-		for j := 0; j < k; j++ {
-			rd[c*k+j] *= op.scl[c]
-		}
-	}
-	var beta mat.Dense
-	if op.chol == nil {
-		beta.Mul(op.pinv, rhs)
-	} else if err := op.chol.SolveTo(&beta, rhs); err != nil {
-		panic("weighting: AdjustInfluence: " + err.Error())
-	}
+	beta := op.solve(rhs)
 	// z_i −= g_i w0_i x_i'Sβ, for rakeGroup vectors per pass over the rows
 	bs := make([]float64, p*rakeGroup) // bs[c*rakeGroup+j] = scl_c β_cj
 	n := len(op.gw0)
@@ -536,7 +563,7 @@ func (op *gregOp) adjust(zs [][]float64) {
 		clear(bs)
 		for j := range grp {
 			for c := 0; c < p; c++ {
-				bs[c*rakeGroup+j] = beta.At(c, g0+j) * op.scl[c]
+				bs[c*rakeGroup+j] = beta.At(c, g0+j)
 			}
 		}
 		if len(grp) == rakeGroup {

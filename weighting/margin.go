@@ -66,24 +66,32 @@ func (m Margin) check(w []float64) ([]float64, []int, error) {
 		panic(fmt.Sprintf("weighting: margin %q has %d rows, weights %d", m.Name, len(m.Index), len(w)))
 	}
 	s, n := classSums(w, m.Index, len(m.Labels))
+	if err := m.checkSums(s, n); err != nil {
+		return nil, nil, err
+	}
+	return s, n, nil
+}
+
+// checkSums is check on the weighted totals s and counts n of the classes.
+func (m Margin) checkSums(s []float64, n []int) error {
 	for c := range m.Labels {
 		t := m.Totals[c]
 		switch {
 		case n[c] > 0 && math.IsNaN(t):
-			return nil, nil, &StepError{Margin: m.Name, Cell: m.Labels[c], Err: ErrUnknownCategory,
+			return &StepError{Margin: m.Name, Cell: m.Labels[c], Err: ErrUnknownCategory,
 				Msg: fmt.Sprintf("%d sample row(s) have this category but the totals do not give it; add its population total (or recode the rows)", n[c])}
 		case n[c] > 0 && t == 0:
-			return nil, nil, &StepError{Margin: m.Name, Cell: m.Labels[c], Err: ErrUnknownCategory,
+			return &StepError{Margin: m.Name, Cell: m.Labels[c], Err: ErrUnknownCategory,
 				Msg: fmt.Sprintf("population total is 0 but %d sample row(s) have this category; fix the total or recode the rows", n[c])}
 		case n[c] == 0 && t > 0:
-			return nil, nil, &StepError{Margin: m.Name, Cell: m.Labels[c], Err: ErrEmptyCell,
+			return &StepError{Margin: m.Name, Cell: m.Labels[c], Err: ErrEmptyCell,
 				Msg: fmt.Sprintf("population total %v but no sample row (with non-zero weight) has this category; collapse it with a neighbouring category", t)}
 		case n[c] > 0 && s[c] < 0:
-			return nil, nil, &StepError{Margin: m.Name, Cell: m.Labels[c], Err: ErrBadData,
+			return &StepError{Margin: m.Name, Cell: m.Labels[c], Err: ErrBadData,
 				Msg: fmt.Sprintf("weighted total %v is negative", s[c])}
 		}
 	}
-	return s, n, nil
+	return nil
 }
 
 // grand returns the sum of the known totals.
