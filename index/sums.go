@@ -127,6 +127,7 @@ type Sums struct {
 	allowedRanges *codeRanges
 
 	vals *valueSums // the estimands of NewEstimandSums, or nil
+	cal  *calSums   // a calibration's residual sums (SumCalibratedFile), or nil
 
 	// scratch
 	keyBuf   []byte
@@ -407,6 +408,11 @@ func (s *Sums) Add(rec arrow.RecordBatch, first int64) error {
 			return err
 		}
 	}
+	if s.cal != nil {
+		if err := s.cal.read(rec); err != nil {
+			return err
+		}
+	}
 	// cell of every row
 	kc := make([][]int32, len(s.keys))
 	for j, k := range s.keys {
@@ -488,6 +494,9 @@ func (s *Sums) cellAt(kc [][]int32, i, K, C int, row int64) int32 {
 	s.pm = append(s.pm, make([]float64, 4*len(s.pairs))) // one slice per cell: no copying as cells are added
 	if s.vals != nil {
 		s.vals.grow()
+	}
+	if s.cal != nil {
+		s.cal.grow(K)
 	}
 	return c
 }
@@ -779,6 +788,9 @@ func (s *Sums) Merge(o *Sums) {
 		if s.vals != nil {
 			s.vals.merge(c, o.vals, oc)
 		}
+		if s.cal != nil {
+			s.cal.merge(c, o.cal, oc, K)
+		}
 	}
 	if s.vals != nil {
 		s.vals.mergeFlags(o.vals)
@@ -891,6 +903,9 @@ func (s *Sums) Table(mem memory.Allocator) (arrow.RecordBatch, error) {
 	}
 	if s.vals != nil {
 		s.vals.columns(order, addFloat, addInt)
+	}
+	if s.cal != nil {
+		s.cal.columns(s.itemNames(), addFloat)
 	}
 	names := make(map[string]bool, len(fields))
 	for _, f := range fields {
@@ -1027,13 +1042,15 @@ const sumsUnitWeight = "\x00sipas_cell_weight"
 // The returned design is that of the cells (for its strata, PSUs and
 // degrees of freedom; its rows are cells).
 func FromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spec *sampling.DesignOptions, opt *Options) (*Result, *sampling.Design, error) {
-	r, d, _, err := fromSums(ctx, sums, q, spec, opt, nil)
+	r, d, _, err := fromSums(ctx, sums, q, spec, opt, nil, nil)
 	return r, d, err
 }
 
 // fromSums is FromSums; with ws, the sums are of the design weights and
-// the cells are keyed by ws's classes (FromWeightedSums).
-func fromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spec *sampling.DesignOptions, opt *Options, ws *weighting.Spec) (*Result, *sampling.Design, *weighting.Result, error) {
+// the cells are keyed by ws's classes (FromWeightedSums); with cal, they
+// are of the final weights of a calibration solved by passes over the
+// ballots, with its residual sums (FromCalibratedSums).
+func fromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spec *sampling.DesignOptions, opt *Options, ws *weighting.Spec, cal *weighting.Streamed) (*Result, *sampling.Design, *weighting.Result, error) {
 	if spec == nil {
 		spec = &sampling.DesignOptions{}
 	}
@@ -1193,6 +1210,13 @@ func fromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 			return nil, nil, nil, err
 		}
 	}
+	var hook *calHook
+	if cal != nil {
+		if hook, err = newCalHook(sums, cal, names, get); err != nil {
+			return nil, nil, nil, err
+		}
+		ds.AdjustInfluenceTerms = hook.adjust
+	}
 	// the cells as rows of a design weighted 1
 	ones := make([]float64, n)
 	for i := range ones {
@@ -1273,6 +1297,13 @@ func fromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 		ratios.Domain, ratios.NDomains, ratios.Overall = dom.Code, dom.Len(), true
 		ratios.VsOverall = opt.VsNation
 		G = dom.Len() + 1
+	}
+	if hook != nil {
+		if dom != nil {
+			hook.domains(dom.Code, dom.Len())
+		} else {
+			hook.domains(nil, 0)
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, nil, nil, err

@@ -207,6 +207,9 @@ func (s *Sums) addCells(kc [][]int32, codes [][]int8, w []float64, n int, first 
 		if s.vals != nil {
 			s.vals.addRun(c, i0, i1, w)
 		}
+		if s.cal != nil {
+			s.cal.addRun(s, codes, c, i0, i1)
+		}
 		i0 = i1
 	}
 }

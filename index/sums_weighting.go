@@ -71,7 +71,7 @@ func FromWeightedSums(ctx context.Context, sums arrow.RecordBatch, q *Questionna
 	if ws == nil {
 		panic("index: FromWeightedSums: nil weighting")
 	}
-	return fromSums(ctx, sums, q, spec, opt, ws)
+	return fromSums(ctx, sums, q, spec, opt, ws, nil)
 }
 
 // Names of the columns cellReplicates and fromSums add to a sums table.

@@ -1,0 +1,336 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
+)
+
+// Names of the columns SumCalibratedFile adds to every batch: each row's
+// final weight, and per calibration variable k the row's terms b_k and
+// t_k of weighting.Streamed.Rows.
+const (
+	calWeight = "\x00sipas_cal_weight"
+	calB      = "\x00sipas_cal_b"
+	calT      = "\x00sipas_cal_t"
+)
+
+// CalibratedSumsSupport says whether the indices of the design spec after
+// the weighting ws can be computed in passes over the ballots
+// (weighting.SolveStream, then SumCalibratedFile and FromCalibratedSums)
+// or why not: ws must be one that weighting.StreamSupport accepts, spec
+// must give no weight column and use linearization, and SumsSupport's
+// limits apply.
+func CalibratedSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error {
+	if spec == nil {
+		spec = &sampling.DesignOptions{}
+	}
+	switch {
+	case spec.Weight != "":
+		return errors.New("the design has a weight column: the starting weight is the weighting specification's design weight")
+	case spec.Variance != sampling.Linearization:
+		return errors.New("a replicate variance re-runs the calibration on every replicate, which passes over the rows do not")
+	}
+	ds := *spec
+	ds.Weight = calWeight
+	if err := SumsSupport(&ds); err != nil {
+		return err
+	}
+	return weighting.StreamSupport(ws)
+}
+
+// ScanFile returns a weighting.Scan that reads the named columns of the
+// table file at path, batch by batch in file order (read are further
+// reader options).
+func ScanFile(path string, read ...arrowio.Option) weighting.Scan {
+	return func(ctx context.Context, cols []string, fn func(rec arrow.RecordBatch, first int64) error) error {
+		r, err := arrowio.Open(path, append(append([]arrowio.Option(nil), read...), arrowio.WithColumns(cols...))...)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		var first int64
+		for r.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			rec := r.RecordBatch()
+			if err := fn(rec, first); err != nil {
+				return err
+			}
+			first += rec.NumRows()
+		}
+		return r.Err()
+	}
+}
+
+// SumCalibratedFile is SumFile for the weighting st solved by passes over
+// the same file: every ballot is summed with its final weight
+// (st.Rows), and every cell also sums what FromCalibratedSums needs for
+// the linearized variance of the calibrated design. spec must give no
+// weight column (CalibratedSumsSupport); so.Weighting must be unset.
+func SumCalibratedFile(ctx context.Context, path string, q *Questionnaire, spec *sampling.DesignOptions, opt *Options, st *weighting.Streamed, so *StreamOptions) (*Sums, error) {
+	if q == nil {
+		q = DefaultQuestionnaire()
+	}
+	if opt == nil {
+		opt = &Options{}
+	}
+	var o StreamOptions
+	if so != nil {
+		o = *so
+	}
+	if o.Weighting != nil {
+		panic("index: SumCalibratedFile: StreamOptions.Weighting set")
+	}
+	ds := *spec
+	ds.Weight = calWeight
+	cols := append(append([]string(nil), q.Columns()...), st.Columns()...)
+	if !opt.NoExpectations {
+		cols = append(cols, q.ExpectationColumns()...)
+	}
+	cols = append(cols, designColumns(spec, opt.By)...)
+	p := st.P()
+	user := o.Transform
+	o.Transform = func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
+		if user != nil {
+			t, err := user(rec, first)
+			if err != nil {
+				return nil, err
+			}
+			defer t.Release()
+			rec = t
+		}
+		w, b, t, err := st.Rows(rec, first)
+		if err != nil {
+			return nil, err
+		}
+		n := len(w)
+		fields := append([]arrow.Field(nil), rec.Schema().Fields()...)
+		arrs := append([]arrow.Array(nil), rec.Columns()...)
+		var made []arrow.Array
+		add := func(name string, v []float64) {
+			fb := array.NewFloat64Builder(memory.DefaultAllocator)
+			fb.AppendValues(v, nil)
+			a := fb.NewArray()
+			fb.Release()
+			made = append(made, a)
+			fields = append(fields, arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Float64})
+			arrs = append(arrs, a)
+		}
+		add(calWeight, w)
+		col := make([]float64, n)
+		for k := 0; k < p; k++ {
+			for i := range col {
+				col[i] = b[i*p+k]
+			}
+			add(calB+strconv.Itoa(k), col)
+			for i := range col {
+				col[i] = t[i*p+k]
+			}
+			add(calT+strconv.Itoa(k), col)
+		}
+		out := array.NewRecordBatch(arrow.NewSchema(fields, nil), arrs, int64(n))
+		for _, a := range made {
+			a.Release()
+		}
+		return out, nil
+	}
+	return sumFile(ctx, path, cols, dictColumns(spec, opt.By), &o, func(sch *arrow.Schema) (*Sums, error) {
+		s, err := newSums(q, &ds, opt, sch, nil)
+		if err != nil {
+			return nil, err
+		}
+		s.cal = &calSums{p: p}
+		return s, nil
+	})
+}
+
+// calSums are a calibration's sums per cell: B[c*p+k] = Σ b_ik, and per
+// item k' U[(c*K+k')*p+k] = Σ t_ik y_ik', V = Σ t_ik x_ik' (the item's
+// numerator and denominator per unit weight).
+type calSums struct {
+	p       int
+	B, U, V []float64
+	b, t    [][]float64 // the batch's columns
+}
+
+func (cs *calSums) read(rec arrow.RecordBatch) error {
+	cs.b, cs.t = cs.b[:0], cs.t[:0]
+	for k := 0; k < cs.p; k++ {
+		for _, pre := range []string{calB, calT} {
+			a, err := arrowio.Column(rec, pre+strconv.Itoa(k))
+			if err != nil {
+				return err
+			}
+			v := a.(*array.Float64).Float64Values()
+			if pre == calB {
+				cs.b = append(cs.b, v)
+			} else {
+				cs.t = append(cs.t, v)
+			}
+		}
+	}
+	return nil
+}
+
+func (cs *calSums) grow(K int) {
+	cs.B = append(cs.B, make([]float64, cs.p)...)
+	cs.U = append(cs.U, make([]float64, K*cs.p)...)
+	cs.V = append(cs.V, make([]float64, K*cs.p)...)
+}
+
+func (cs *calSums) addRun(s *Sums, codes [][]int8, c, i0, i1 int) {
+	p, K := cs.p, s.ne+s.nc
+	B := cs.B[c*p : (c+1)*p]
+	U, V := cs.U[c*K*p:(c+1)*K*p], cs.V[c*K*p:(c+1)*K*p]
+	for i := i0; i < i1; i++ {
+		for k := 0; k < p; k++ {
+			B[k] += cs.b[k][i]
+		}
+		for j := 0; j < K; j++ {
+			cd := uint8(codes[j][i])
+			if s.xtab[j][cd] == 0 {
+				continue
+			}
+			y := s.ytab[j][cd]
+			for k := 0; k < p; k++ {
+				if t := cs.t[k][i]; t != 0 {
+					U[j*p+k] += t * y
+					V[j*p+k] += t
+				}
+			}
+		}
+	}
+}
+
+func (cs *calSums) merge(c int, o *calSums, oc, K int) {
+	p := cs.p
+	for k := 0; k < p; k++ {
+		cs.B[c*p+k] += o.B[oc*p+k]
+	}
+	for j := 0; j < K*p; j++ {
+		cs.U[c*K*p+j] += o.U[oc*K*p+j]
+		cs.V[c*K*p+j] += o.V[oc*K*p+j]
+	}
+}
+
+func (cs *calSums) columns(items []string, addFloat func(string, func(int) float64)) {
+	p, K := cs.p, len(items)
+	for k := 0; k < p; k++ {
+		addFloat(SumsColumn("calb"+strconv.Itoa(k), "all"), func(c int) float64 { return cs.B[c*p+k] })
+		for j, name := range items {
+			addFloat(SumsColumn("calu"+strconv.Itoa(k), name), func(c int) float64 { return cs.U[(c*K+j)*p+k] })
+			addFloat(SumsColumn("calv"+strconv.Itoa(k), name), func(c int) float64 { return cs.V[(c*K+j)*p+k] })
+		}
+	}
+}
+
+// FromCalibratedSums finishes the indices of Compute on the design
+// weighting.NewDesign(ballots, ws, spec) from the sums table of
+// SumCalibratedFile with st = weighting.SolveStream(ws): the cells' sums
+// are of the final weights, and the linearized variance replaces each
+// influence vector z by its calibration residual (as
+// weighting.Result.AdjustInfluence on the rows): with c the coefficients
+// st.Coefficients of the domain's sums A·U − B·V of the estimand's items
+// (z_i = w_i (A y_i − B x_i)), cell c's z loses Σ_k B_ck c_k. Estimates
+// and SEs equal Compute's on the weighted design up to the order of the
+// additions.
+func FromCalibratedSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spec *sampling.DesignOptions, st *weighting.Streamed, opt *Options) (*Result, *sampling.Design, error) {
+	if spec != nil && (spec.Weight != "" || spec.Variance != sampling.Linearization) {
+		return nil, nil, errors.New("index: the calibrated sums are of the final weights and finish with linearization: give the design no weight column and no replicate method")
+	}
+	r, d, _, err := fromSums(ctx, sums, q, spec, opt, nil, st)
+	return r, d, err
+}
+
+// calHook is the term-by-term influence adjustment of FromCalibratedSums.
+type calHook struct {
+	st   *weighting.Streamed
+	p, K int
+	B    [][]float64 // [k][cell]
+	u, v [][]float64 // [j*p+k][cell]
+	// per domain (the last: every cell) [(g*K+j)*p+k]
+	ud, vd []float64
+	nd     int
+}
+
+func newCalHook(sums arrow.RecordBatch, st *weighting.Streamed, items []string, get func(string) ([]float64, error)) (*calHook, error) {
+	h := &calHook{st: st, p: st.P(), K: len(items)}
+	var err error
+	for k := 0; k < h.p; k++ {
+		var b []float64
+		if b, err = get(SumsColumn("calb"+strconv.Itoa(k), "all")); err != nil {
+			return nil, err
+		}
+		h.B = append(h.B, b)
+	}
+	for _, name := range items {
+		for k := 0; k < h.p; k++ {
+			u, err := get(SumsColumn("calu"+strconv.Itoa(k), name))
+			if err != nil {
+				return nil, err
+			}
+			v, err := get(SumsColumn("calv"+strconv.Itoa(k), name))
+			if err != nil {
+				return nil, err
+			}
+			h.u, h.v = append(h.u, u), append(h.v, v)
+		}
+	}
+	return h, nil
+}
+
+// domains sums U and V over the cells of each domain (dom nil: none).
+func (h *calHook) domains(dom []int32, nd int) {
+	h.nd = nd
+	n := 0
+	if len(h.B) > 0 {
+		n = len(h.B[0])
+	}
+	h.ud, h.vd = make([]float64, (nd+1)*h.K*h.p), make([]float64, (nd+1)*h.K*h.p)
+	for q := range h.u {
+		for c := 0; c < n; c++ {
+			u, v := h.u[q][c], h.v[q][c]
+			h.ud[nd*h.K*h.p+q] += u
+			h.vd[nd*h.K*h.p+q] += v
+			if dom != nil && dom[c] >= 0 {
+				g := int(dom[c])
+				h.ud[g*h.K*h.p+q] += u
+				h.vd[g*h.K*h.p+q] += v
+			}
+		}
+	}
+}
+
+func (h *calHook) adjust(terms []sampling.InfluenceTerm, zs ...[]float64) {
+	rhs := make([]float64, h.p)
+	for b, tm := range terms {
+		g := tm.Domain
+		if g < 0 {
+			g = h.nd
+		}
+		at := (g*h.K + tm.Item) * h.p
+		for k := range rhs {
+			rhs[k] = tm.A*h.ud[at+k] - tm.B*h.vd[at+k]
+		}
+		cf := h.st.Coefficients(rhs)
+		z := zs[b]
+		for k, col := range h.B {
+			if cf[k] == 0 {
+				continue
+			}
+			for c, v := range col[:len(z)] {
+				z[c] -= v * cf[k]
+			}
+		}
+	}
+}

@@ -1,0 +1,124 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
+)
+
+// calibratedStreamed is the streamed path of a calibration that needs
+// every row: passes over the file at path solve it, one more sums the
+// ballots with their final weights, and the indices finish from the cells.
+func calibratedStreamed(t *testing.T, path string, spec *sampling.DesignOptions, ws *weighting.Spec, opt *Options) (*Result, *weighting.Streamed) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := weighting.SolveStream(ctx, ws, ScanFile(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := SumCalibratedFile(ctx, path, nil, spec, opt, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := s.Table(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tab.Release()
+	got, _, err := FromCalibratedSums(ctx, tab, nil, spec, st, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got, st
+}
+
+// numericTotal is Σ w·x over rec, times f.
+func numericTotal(rec arrow.RecordBatch, w, x []float64, f float64) float64 {
+	var s float64
+	for i := range w {
+		s += w[i] * x[i]
+	}
+	return s * f
+}
+
+// TestCalibratedSumsEqualCompute: a calibration with numeric variables,
+// bounds, per-row bounds, a working-model variance or a trimming of g,
+// solved by passes over a Parquet file of several row groups and finished
+// from the per-cell sums of the final weights and of the residuals'
+// terms, equals weighting.NewDesign + Compute on the rows at 1e-12:
+// estimates, linearized SEs with the calibration residuals, intervals and
+// design effects, nationally and by domains.
+func TestCalibratedSumsEqualCompute(t *testing.T) {
+	base := loadFixture(t)
+	defer base.Release()
+	n := int(base.NumRows())
+	wc, _ := arrowio.Column(base, "weight")
+	w0, _, _ := arrowio.Float64s(wc)
+	age, inc, lo, hi, s2 := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	for i := range age {
+		age[i] = 18 + float64((i*7919)%53)
+		inc[i] = 3 + math.Mod(float64(i)*0.61803, 9)
+		lo[i], hi[i] = 0.5+0.01*float64(i%9), 1.8+0.05*float64(i%5)
+		s2[i] = 1 + age[i]/30
+	}
+	rec := withColumns(base, map[string][]float64{"age": age, "income": inc, "lo": lo, "hi": hi, "s2": s2}, nil)
+	defer rec.Release()
+	path := filepath.Join(t.TempDir(), "ballots.parquet")
+	if err := arrowio.WriteRecord(path, rec, arrowio.WithBatchSize(700)); err != nil {
+		t.Fatal(err)
+	}
+	grand := 28443265.0
+	level := marginJSON("level", testTotals(t, rec, "level", "weight", grand))
+	gender := marginJSON("gender", testTotals(t, rec, "gender", "weight", grand))
+	num := fmt.Sprintf(`{"age": %v, "income": %v}`, numericTotal(rec, w0, age, grand/sumF(w0)*1.03), numericTotal(rec, w0, inc, grand/sumF(w0)*0.98))
+	specs := map[string]string{
+		"linear":         `{"calibrate": {"margins": [` + level + `, ` + gender + `], "numeric": ` + num + `}}`,
+		"raking bounds":  `{"calibrate": {"method": "raking", "bounds": [0.3, 3], "margins": [` + level + `], "numeric": ` + num + `}}`,
+		"logit":          `{"calibrate": {"method": "logit", "bounds": [0.4, 2.6], "margins": [` + gender + `], "numeric": ` + num + `}}`,
+		"bounds columns": `{"calibrate": {"bounds_columns": ["lo", "hi"], "margins": [` + level + `], "numeric": ` + num + `}}`,
+		"variance":       `{"calibrate": {"variance": "s2", "margins": [` + level + `], "numeric": ` + num + `}}`,
+		"trim":           `{"calibrate": {"trim": [0.97, 1.1], "margins": [` + gender + `], "numeric": ` + num + `}}`,
+	}
+	design := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc"}
+	for name, step := range specs {
+		ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [` + step + `]}`))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := WeightingSumsSupport(design, ws); err == nil {
+			t.Fatalf("%s: the cells' path accepts it", name)
+		}
+		if err := CalibratedSumsSupport(design, ws); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, opt := range []*Options{
+			{},
+			{By: []string{"level"}, VsNation: true},
+			{By: []string{"province"}, Score: ScoreMean, NoExpectations: true},
+		} {
+			where := fmt.Sprintf("%s by %v", name, opt.By)
+			want, wsum := weightedInMemory(t, rec, design, ws, opt)
+			got, st := calibratedStreamed(t, path, design, ws, opt)
+			sameRows(t, where, want, got, 1e-12)
+			if math.Abs(st.Result.Final.Sum-wsum) > 1e-12*wsum {
+				t.Errorf("%s: final weights sum to %.17g streamed, %.17g in memory", where, st.Result.Final.Sum, wsum)
+			}
+		}
+	}
+}
+
+func sumF(v []float64) float64 {
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	return s
+}
