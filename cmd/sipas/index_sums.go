@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -68,6 +69,13 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 	}
 	if why == nil && path == "-" {
 		why = fmt.Errorf("standard input is read once")
+	}
+	if why != nil && sf.out == "" && errors.Is(why, weighting.ErrRowLevel) {
+		// a calibration that needs every row: solved by passes over the file
+		var done bool
+		if done, why, err = indexCalibrated(e, sf, df, path, spec, q, opt, format, notes); done {
+			return true, err
+		}
 	}
 	if why != nil {
 		if sf.out != "" {
@@ -166,6 +174,17 @@ func finishSums(e *env, sf *sumsFlags, tab arrow.RecordBatch, spec *sampling.Des
 			return writeError(err)
 		}
 	}
+	dj := sumsDesign(d, tab)
+	if wres != nil {
+		dj.WeightsSum = jsonNum(wres.Final.Sum) // the final weights
+	}
+	notes.undefinedWarnings(e.stderr, res.Rows)
+	return writeIndexDesign(e.stdout, format, dj, res, opt.By, notes)
+}
+
+// sumsDesign is the design block of the indices of the design d of the
+// cells of the sums table tab: the ballots and their weights.
+func sumsDesign(d *sampling.Design, tab arrow.RecordBatch) designJSON {
 	dj := describeDesign(d)
 	dj.Rows, dj.WeightsSum = 0, 0
 	if rows := tab.Schema().FieldIndices(index.SumsRows); len(rows) > 0 {
@@ -182,11 +201,7 @@ func finishSums(e *env, sf *sumsFlags, tab arrow.RecordBatch, spec *sampling.Des
 		}
 		dj.WeightsSum = jsonNum(s)
 	}
-	if wres != nil {
-		dj.WeightsSum = jsonNum(wres.Final.Sum) // the final weights
-	}
-	notes.undefinedWarnings(e.stderr, res.Rows)
-	return writeIndexDesign(e.stdout, format, dj, res, opt.By, notes)
+	return dj
 }
 
 // streamMin is the file size from which sipas index streams the ballots

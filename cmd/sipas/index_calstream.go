@@ -1,0 +1,82 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
+)
+
+// indexCalibrated computes the indices after a --weighting calibration
+// that needs every row (numeric variables, per-row bounds, a working-model
+// variance) in passes over the file: weighting.SolveStream solves it, one
+// more pass sums the ballots with their final weights, and the indices
+// finish from the cells with the calibration residuals. It reports done =
+// false with the reason in why when the run cannot stream (the caller then
+// reads the file into memory), and done = false, why = nil for a small
+// file (read into memory unless --stream).
+func indexCalibrated(e *env, sf *sumsFlags, df *designFlags, path string, spec *sampling.DesignOptions, q *index.Questionnaire, opt *index.Options, format string, notes *runNotes) (done bool, why, err error) {
+	why = index.CalibratedSumsSupport(spec, df.wspec)
+	switch {
+	case why != nil:
+	case opt.CI == sampling.Likelihood:
+		why = fmt.Errorf("the likelihood interval profiles the model on the ballots")
+	case path == "-":
+		why = fmt.Errorf("standard input is read once")
+	}
+	if why != nil {
+		return false, why, nil
+	}
+	if st, err := os.Stat(path); !sf.stream && (err != nil || st.Size() < streamMin) {
+		return false, nil, nil
+	}
+	wst, err := weighting.SolveStream(e.ctx, df.wspec, index.ScanFile(path, e.in()))
+	if err != nil {
+		if e.ctx.Err() != nil {
+			return true, nil, e.ctx.Err()
+		}
+		return true, nil, badInput(fmt.Errorf("--weighting %s: %w", df.weighting, err))
+	}
+	if sf.wantStream(path) {
+		fmt.Fprintf(e.stderr, "sipas index: streaming %s in %d passes (the calibration needs every row: %d passes solve it, 1 sums the ballots)\n", displayName(path), wst.Passes+1, wst.Passes)
+	}
+	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}}
+	finish := func() {}
+	if df.prov != nil {
+		transform, extra, fin, err := df.prov.streamCanonical(e, path, append([]string{df.strata}, df.provUsed...), df.notes)
+		if err != nil {
+			return true, nil, err
+		}
+		so.Transform, so.Columns, finish = transform, extra, fin
+	}
+	if p := newProgress(e.stderr, "index", path, sf.streamFlags); p != nil {
+		so.Progress = p.update
+		defer p.finish()
+	}
+	s, err := index.SumCalibratedFile(e.ctx, path, q, spec, opt, wst, so)
+	if err != nil {
+		if e.ctx.Err() != nil {
+			return true, nil, e.ctx.Err()
+		}
+		return true, nil, questionnaireHint(badInput(fmt.Errorf("%s: %w%s", displayName(path), err, validateHint(err))), q)
+	}
+	finish()
+	tab, err := s.Table(memory.DefaultAllocator)
+	if err != nil {
+		return true, nil, badInput(err)
+	}
+	defer tab.Release()
+	res, d, err := index.FromCalibratedSums(e.ctx, tab, q, spec, wst, opt)
+	if err != nil {
+		return true, nil, badInput(fmt.Errorf("%s: %w", displayName(path), designHint(err)))
+	}
+	dj := sumsDesign(d, tab)
+	dj.WeightsSum = jsonNum(wst.Result.Final.Sum)
+	notes.undefinedWarnings(e.stderr, res.Rows)
+	return true, nil, writeIndexDesign(e.stdout, format, dj, res, opt.By, notes)
+}

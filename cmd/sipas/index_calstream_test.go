@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// withAge copies the ballots of testdata/index/sipas_small.csv into dir
+// with a numeric column age (18–70, varying from ballot to ballot) and
+// per-ballot bounds lo and hi, and returns the file and Σ weight·age.
+func withAge(t *testing.T, dir string) (string, float64) {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "..", "testdata", "index", "sipas_small.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var b strings.Builder
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	wcol, total := -1, 0.0
+	for i := 0; sc.Scan(); i++ {
+		line := sc.Text()
+		cells := strings.Split(line, ",")
+		if i == 0 {
+			for j, c := range cells {
+				if c == "weight" {
+					wcol = j
+				}
+			}
+			fmt.Fprintf(&b, "%s,age,lo,hi\n", line)
+			continue
+		}
+		age := 18 + (i*7919)%53
+		var w float64
+		fmt.Sscan(cells[wcol], &w)
+		total += w * float64(age)
+		fmt.Fprintf(&b, "%s,%d,%g,%g\n", line, age, 0.4+0.01*float64(i%9), 1.8+0.05*float64(i%5))
+	}
+	return writeFile(t, dir, "ballots.csv", b.String()), total
+}
+
+// TestIndexCalibratedStreamed: sipas index --weighting with a calibration
+// to a numeric variable (linear; raking with per-ballot bounds) streams the
+// file in passes (--stream; stderr says how many) and prints the
+// estimates, SEs and counts of the in-memory run at 1e-12; --sums-out is
+// still refused for it.
+func TestIndexCalibratedStreamed(t *testing.T) {
+	dir := t.TempDir()
+	in, ageTotal := withAge(t, dir)
+	design := []string{"--strata", "stratum", "--psu", "psu", "--fpc", "fpc", "--nest", "--by", "level"}
+	specs := map[string]string{
+		"linear": fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"age": %v}, "margins": [{"by": ["field"], "totals": %s}]}}]}`, ageTotal*1.02, fieldTotals(t, in)),
+		"raking": fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"method": "raking", "numeric": {"age": %v}, "bounds_columns": ["lo", "hi"]}}]}`, ageTotal*0.97),
+	}
+	for name, js := range specs {
+		spec := writeFile(t, dir, name+".json", js)
+		args := append([]string{"--in", in, "--weighting", spec}, design...)
+		mem := wfIndex(t, args...)
+		code, stdout, stderr := vtRun(t, "", append([]string{"index", "--stream"}, args...)...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", name, code, stderr)
+		}
+		if !strings.Contains(stderr, "sipas index: streaming") || !strings.Contains(stderr, "passes") {
+			t.Errorf("%s: stderr %q does not say the file is streamed in passes", name, stderr)
+		}
+		var out struct {
+			Estimates []wfIndexRow `json:"estimates"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+			t.Fatal(err)
+		}
+		str := out.Estimates
+		if len(mem) != len(str) || len(mem) == 0 {
+			t.Fatalf("%s: %d rows in memory, %d streamed", name, len(mem), len(str))
+		}
+		for i, m := range mem {
+			s := str[i]
+			if m.Kind != s.Kind || m.ID != s.ID || m.N != s.N || m.Domain["level"] != s.Domain["level"] {
+				t.Errorf("%s row %d: %+v in memory, %+v streamed", name, i, m, s)
+				continue
+			}
+			for _, p := range [][2]*float64{{m.Estimate, s.Estimate}, {m.SE, s.SE}} {
+				if math.Abs(*p[0]-*p[1]) > 1e-12*math.Abs(*p[0]) {
+					t.Errorf("%s %s %s %v: %.17g in memory, %.17g streamed", name, m.Kind, m.ID, m.Domain, *p[0], *p[1])
+				}
+			}
+		}
+		code, _, stderr = vtRun(t, "", append([]string{"index", "--sums-out", filepath.Join(dir, name+".parquet")}, args...)...)
+		if code != 2 || !strings.Contains(stderr, "steps[0].calibrate") {
+			t.Errorf("%s with --sums-out: exit %d, %q", name, code, stderr)
+		}
+	}
+}
+
+// fieldTotals are population totals of the column field: its weighted
+// sample totals times 1.05, 0.95, … in turn.
+func fieldTotals(t *testing.T, in string) string {
+	t.Helper()
+	b, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	hdr := strings.Split(lines[0], ",")
+	col := map[string]int{}
+	for j, h := range hdr {
+		col[h] = j
+	}
+	tot := map[string]float64{}
+	for _, l := range lines[1:] {
+		c := strings.Split(l, ",")
+		var w float64
+		fmt.Sscan(c[col["weight"]], &w)
+		tot[c[col["field"]]] += w
+	}
+	k := 0
+	for _, f := range slices.Sorted(maps.Keys(tot)) {
+		tot[f] *= 1 + 0.05*float64(1-2*(k%2))
+		k++
+	}
+	js, _ := json.Marshal(tot)
+	return string(js)
+}
