@@ -370,32 +370,48 @@ func Calibrate(w []float64, margins []Margin, numeric []NumericTotal, set *CalSe
 // clusters that made weights negative or zero: it names the clusters, the
 // one with the smallest g first.
 func negativeClusters(cs CalSettings, w, g []float64) error {
-	rows, cmin, gmin := 0, int32(-1), math.Inf(1)
-	bad := map[int32]bool{}
+	nc := &negClusters{bad: map[int32]bool{}, cmin: -1, gmin: math.Inf(1)}
 	for i, wi := range w {
 		if wi != 0 && !(wi*g[i] > 0) {
-			rows++
-			c := cs.Aggregate[i]
-			bad[c] = true
-			if g[i] < gmin || cmin < 0 {
-				gmin, cmin = g[i], c
-			}
+			nc.add(cs.Aggregate[i], g[i])
 		}
 	}
-	name := func(c int32) string {
+	return nc.err(cs.Method, func(c int32) string {
 		if int(c) < len(cs.AggregateLabels) {
 			return strconv.Quote(cs.AggregateLabels[c])
 		}
 		return strconv.Itoa(int(c))
+	})
+}
+
+// negClusters gathers the rows whose weight a calibration with g constant
+// within clusters made negative or zero.
+type negClusters struct {
+	rows int
+	bad  map[int32]bool
+	cmin int32
+	gmin float64
+}
+
+func (nc *negClusters) add(c int32, g float64) {
+	nc.rows++
+	nc.bad[c] = true
+	if g < nc.gmin || nc.cmin < 0 {
+		nc.gmin, nc.cmin = g, c
 	}
-	codes := make([]int32, 0, len(bad))
-	for c := range bad {
-		if c != cmin {
+}
+
+// err names the clusters (name gives a cluster's name; codes in the order
+// of the names).
+func (nc *negClusters) err(m CalMethod, name func(int32) string) error {
+	codes := make([]int32, 0, len(nc.bad))
+	for c := range nc.bad {
+		if c != nc.cmin {
 			codes = append(codes, c)
 		}
 	}
 	slices.Sort(codes)
-	list := fmt.Sprintf("%s (smallest g = %.4g)", name(cmin), gmin)
+	list := fmt.Sprintf("%s (smallest g = %.4g)", name(nc.cmin), nc.gmin)
 	for k, c := range codes {
 		if k == 10 {
 			list += fmt.Sprintf(", … (%d more)", len(codes)-k)
@@ -405,7 +421,7 @@ func negativeClusters(cs CalSettings, w, g []float64) error {
 	}
 	return &StepError{Err: ErrNegativeWeight,
 		Msg: fmt.Sprintf("%s calibration with g constant within clusters made the weights of %d cluster(s) negative or zero (%d rows): %s; give bounds, e.g. \"bounds\": [0.3, 3], or use method raking or logit",
-			cs.Method, len(bad), rows, list)}
+			m, len(nc.bad), nc.rows, list)}
 }
 
 // aggregateRows returns the model matrix whose row i is the mean of the

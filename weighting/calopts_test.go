@@ -16,17 +16,13 @@ import (
 	"github.com/sipas-go/sipas/weighting"
 )
 
-// TestCalibrateOptions: a working-model variance (the ratio estimator as a
-// calibration), bounds on the final weights (bounds.const) and per-row
-// bounds against R survey's calibrate (testdata/calopts.R): the weights
-// and linearized SEs; g constant within clusters (aggregate) raked,
-// bounded, and unbounded linear (closed form) where R's weights stay
-// positive.
-func TestCalibrateOptions(t *testing.T) {
+// caloptsSteps are the calibrate steps of the R goldens of
+// testdata/calopts.R, by case.
+var caloptsSteps = func() map[string]string {
 	const margins = `"margins": [{"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}], "numeric": {"enroll": 3811472}`
 	const iter = `"epsilon": 1e-13, "max_iter": 200`
 	const stype = `"margins": [{"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}]`
-	steps := map[string]string{
+	return map[string]string{
 		"ratio":           `"numeric": {"enroll": 3811472}, "variance": "enroll"`,
 		"var_linear":      margins + `, "variance": "enroll"`,
 		"var_bounded":     margins + `, "variance": "enroll", "bounds": [0.7, 1.6], ` + iter,
@@ -42,6 +38,16 @@ func TestCalibrateOptions(t *testing.T) {
 		"agg_linear_w2":     stype + `, "aggregate": "dnum"`,
 		"agg_linear_num_w2": `"numeric": {"one": 6194, "api00": 4117230}, "aggregate": "dnum"`,
 	}
+}()
+
+// TestCalibrateOptions: a working-model variance (the ratio estimator as a
+// calibration), bounds on the final weights (bounds.const) and per-row
+// bounds against R survey's calibrate (testdata/calopts.R): the weights
+// and linearized SEs; g constant within clusters (aggregate) raked,
+// bounded, and unbounded linear (closed form) where R's weights stay
+// positive.
+func TestCalibrateOptions(t *testing.T) {
+	steps := caloptsSteps
 	dir := filepath.Join("..", "testdata", "calopts")
 	weights := map[string][]float64{}
 	for _, r := range golden.Rows(t, filepath.Join(dir, "weights.csv")) {

@@ -20,16 +20,33 @@ import (
 // of rows before it, and its error stops the pass.
 type Scan func(ctx context.Context, columns []string, fn func(rec arrow.RecordBatch, first int64) error) error
 
+// ScanRecord is a Scan over the rows of rec, in batches of size rows (all
+// its columns).
+func ScanRecord(rec arrow.RecordBatch, size int) Scan {
+	return func(ctx context.Context, _ []string, fn func(arrow.RecordBatch, int64) error) error {
+		n := rec.NumRows()
+		for i := int64(0); i < n; i += int64(size) {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			b := rec.NewSlice(i, min(n, i+int64(size)))
+			err := fn(b, i)
+			b.Release()
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
 // StreamSupport says whether SolveStream can solve spec by passes over the
 // rows (nil) or why not: it solves one calibration step (margins, numeric
-// variables, bounds, per-row bounds, a working-model variance, trimming of
-// g) without cluster aggregates.
+// variables, bounds, per-row bounds, a working-model variance, cluster
+// aggregates, trimming of g).
 func StreamSupport(spec *Spec) error {
 	if len(spec.Steps) != 1 || spec.Steps[0].Calibrate == nil {
 		return errors.New("passes over the rows solve a weighting of one calibration step; a steps list with other or further steps is solved in memory")
-	}
-	if spec.Steps[0].Calibrate.Aggregate != "" {
-		return errors.New("a calibration with cluster aggregates is solved in memory")
 	}
 	return nil
 }
@@ -59,6 +76,19 @@ type Streamed struct {
 	trim   bool    // some g was trimmed
 	proj   *gregSolve
 	sigma2 bool // the residuals divide by σ² (unbounded linear only)
+	// cluster aggregates: the clusters' codes by label, names, rows, Σ w,
+	// Σ σ² and the sums of the model matrix's columns in first-seen order
+	clus   map[string]int32
+	cnames []string
+	cn, cw []float64
+	csig   []float64
+	cx     [][]aggEnt
+}
+
+// aggEnt is a column of a cluster's row of the model matrix and its sum.
+type aggEnt struct {
+	col int32
+	sum float64
 }
 
 type streamMargin struct {
@@ -73,6 +103,8 @@ type calRows struct {
 	n     int
 	first int64     // rows before the batch
 	w     []float64 // design weights
+	xw    []float64 // the weights of the calibration equations: w, or its cluster means
+	clu   []int32   // the clusters (aggregates)
 	cls   [][]int32 // per margin: the class of each row
 	x     *csr      // model matrix rows
 	L, U  []float64
@@ -116,7 +148,7 @@ func SolveStream(ctx context.Context, spec *Spec, scan Scan) (*Streamed, error) 
 	if c.BoundsColumns != nil {
 		add(c.BoundsColumns[0], c.BoundsColumns[1])
 	}
-	add(c.Variance)
+	add(c.Variance, c.Aggregate)
 	switch c.Method {
 	case "raking":
 		s.method = RakingRatio
@@ -136,6 +168,9 @@ func SolveStream(ctx context.Context, spec *Spec, scan Scan) (*Streamed, error) 
 			if err != nil {
 				return at(err, path)
 			}
+			if s.cx != nil {
+				s.aggregate(r)
+			}
 			return fn(r)
 		})
 	}
@@ -152,6 +187,15 @@ func SolveStream(ctx context.Context, spec *Spec, scan Scan) (*Streamed, error) 
 	}
 	numSample := make([]float64, len(s.num))
 	init := newDescriber()
+	type cacc struct {
+		n, w  float64
+		value string
+	}
+	var clus map[string]*cacc
+	var ctyp arrow.DataType
+	if c.Aggregate != "" {
+		clus = map[string]*cacc{}
+	}
 	s.Passes++
 	err := scan(ctx, s.cols, func(rec arrow.RecordBatch, first int64) error {
 		w, err := s.designWeights(rec, first)
@@ -201,6 +245,22 @@ func SolveStream(ctx context.Context, spec *Spec, scan Scan) (*Streamed, error) 
 				if w[i] != 0 {
 					numSample[k] += w[i] * x
 				}
+			}
+		}
+		if clus != nil {
+			cl, err := ClassesOf(rec, []string{c.Aggregate})
+			if err != nil {
+				return at(rowsFrom(err, first), path+".aggregate")
+			}
+			ctyp = column(rec, c.Aggregate).DataType()
+			for i, k := range cl.Index {
+				a := clus[cl.Labels[k]]
+				if a == nil {
+					a = &cacc{value: cl.Labels[k]}
+					clus[cl.Labels[k]] = a
+				}
+				a.n++
+				a.w += w[i]
 			}
 		}
 		_, _, _, err = s.bounds(rec, first, w)
@@ -274,13 +334,61 @@ func SolveStream(ctx context.Context, spec *Spec, scan Scan) (*Streamed, error) 
 	}
 	s.p = len(names)
 	p := s.p
+	if clus != nil {
+		// the clusters in ClassesOf's order, and the sums of their rows
+		for l := range clus {
+			s.cnames = append(s.cnames, l)
+		}
+		slices.SortFunc(s.cnames, func(a, b string) int { return compareValue(a, b, ctyp) })
+		s.clus = map[string]int32{}
+		for k, l := range s.cnames {
+			s.clus[l] = int32(k)
+			s.cn = append(s.cn, clus[l].n)
+			s.cw = append(s.cw, clus[l].w)
+		}
+		cx := make([][]aggEnt, len(s.cnames))
+		s.csig = make([]float64, len(s.cnames))
+		if err := pass(func(r *calRows) error {
+			for i, cl := range r.clu {
+			entries:
+				for q := r.x.ptr[i]; q < r.x.ptr[i+1]; q++ {
+					k := r.x.col[q]
+					for e := range cx[cl] {
+						if cx[cl][e].col == k {
+							cx[cl][e].sum += r.x.val[q]
+							continue entries
+						}
+					}
+					cx[cl] = append(cx[cl], aggEnt{k, r.x.val[q]})
+				}
+				if r.sig != nil {
+					s.csig[cl] += r.sig[i]
+				}
+			}
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+		s.cx = cx
+		// the calibration equations' sample totals Σ_i xw_i x̄_i
+		clear(sampleTotal)
+		for cl, ents := range cx {
+			xw := s.cw[cl] / s.cn[cl]
+			for range int(s.cn[cl]) {
+				for _, e := range ents {
+					sampleTotal[e.col] += xw * (e.sum / s.cn[cl])
+				}
+			}
+		}
+		copy(numSample, sampleTotal[p-len(numeric):])
+	}
 	res := &StepResult{Kind: "calibrate", Before: init.finish()}
 	s.Result = &Result{Initial: res.Before}
 	// ---- the calibration ----------------------------------------------------
 	if s.closed {
 		td := make([]float64, p*p)
 		if err := pass(func(r *calRows) error {
-			for i, wi := range r.w {
+			for i, wi := range r.xw {
 				if wi == 0 {
 					continue
 				}
@@ -337,6 +445,7 @@ func SolveStream(ctx context.Context, spec *Spec, scan Scan) (*Streamed, error) 
 	td := make([]float64, p*p)
 	var bad int
 	gmin, imin := math.Inf(1), int64(0)
+	nc := &negClusters{bad: map[int32]bool{}, cmin: -1, gmin: math.Inf(1)}
 	if err := pass(func(r *calRows) error {
 		first := r.first
 		g := s.g(r, nil)
@@ -347,19 +456,25 @@ func SolveStream(ctx context.Context, spec *Spec, scan Scan) (*Streamed, error) 
 				if g[i] < gmin {
 					gmin, imin = g[i], first+int64(i)
 				}
+				if r.clu != nil {
+					nc.add(r.clu[i], g[i])
+				}
 			}
 			fin.add(out)
-			if wi != 0 && g[i] != 0 {
+			if xw := r.xw[i]; xw != 0 && g[i] != 0 {
 				s2 := 1.0
 				if s.sigma2 {
 					s2 = r.sig[i]
 				}
-				r.x.addOuter(td, p, i, wi/s2)
+				r.x.addOuter(td, p, i, xw/s2)
 			}
 		}
 		return nil
 	}); err != nil {
 		return nil, err
+	}
+	if bad > 0 && c.Aggregate != "" {
+		return nil, at(nc.err(s.method, func(k int32) string { return strconv.Quote(s.cnames[k]) }), path)
 	}
 	if bad > 0 {
 		return nil, at(&StepError{Err: ErrNegativeWeight,
@@ -390,7 +505,7 @@ func (s *Streamed) newton(pass func(func(*calRows) error) error, margins []Margi
 		cs.Lower = []float64{} // per-row bounds (the hint of an error)
 	}
 	var feas *feasSums
-	if s.c.Bounds != nil || s.c.BoundsColumns != nil {
+	if (s.c.Bounds != nil || s.c.BoundsColumns != nil) && s.c.Aggregate == "" {
 		feas = newFeasSums(margins, len(numeric))
 	}
 	eval := func() (bool, error) {
@@ -415,7 +530,7 @@ func (s *Streamed) newton(pass func(func(*calRows) error) error, margins []Margi
 				}
 			}
 			cls := make([]int32, len(r.cls))
-			for i, w := range r.w {
+			for i, w := range r.xw {
 				wi := w * s.scale
 				if s.scale == 1 {
 					wi = w
@@ -561,13 +676,17 @@ func (s *Streamed) Rows(rec arrow.RecordBatch, first int64) (w, b, t []float64, 
 	if err != nil {
 		return nil, nil, nil, at(err, "steps[0].calibrate")
 	}
+	if s.cx != nil {
+		s.aggregate(r)
+	}
 	p := s.p
 	g := s.g(r, nil)
 	w = make([]float64, r.n)
 	b, t = make([]float64, r.n*p), make([]float64, r.n*p)
 	for i, w0 := range r.w {
 		w[i] = w0 * g[i]
-		if w0 == 0 || g[i] == 0 {
+		xw := r.xw[i]
+		if xw == 0 || g[i] == 0 {
 			continue
 		}
 		inv := w[i] / g[i]
@@ -576,7 +695,7 @@ func (s *Streamed) Rows(rec arrow.RecordBatch, first int64) (w, b, t []float64, 
 		}
 		for q := r.x.ptr[i]; q < r.x.ptr[i+1]; q++ {
 			k, x := int(r.x.col[q]), r.x.val[q]
-			b[i*p+k] = g[i] * w0 * x
+			b[i*p+k] = g[i] * xw * x
 			t[i*p+k] = inv * x
 		}
 	}
@@ -675,7 +794,25 @@ func (s *Streamed) read(rec arrow.RecordBatch, first int64) (*calRows, error) {
 		return nil, err
 	}
 	n := len(w)
-	r := &calRows{n: n, w: w, first: first}
+	r := &calRows{n: n, w: w, xw: w, first: first}
+	if s.clus != nil {
+		cl, err := ClassesOf(rec, []string{s.c.Aggregate})
+		if err != nil {
+			return nil, at(rowsFrom(err, first), "aggregate")
+		}
+		bk := make([]int32, len(cl.Labels))
+		for k, l := range cl.Labels {
+			c, ok := s.clus[l]
+			if !ok {
+				return nil, &StepError{Margin: s.c.Aggregate, Cell: l, Err: ErrBadData, Msg: "the cluster is new since the first pass over the rows: the input changed while it was read"}
+			}
+			bk[k] = c
+		}
+		r.clu = make([]int32, n)
+		for i, k := range cl.Index {
+			r.clu[i] = bk[k]
+		}
+	}
 	if r.L, r.U, r.sig, err = s.bounds(rec, first, w); err != nil {
 		return nil, err
 	}
@@ -724,6 +861,28 @@ func (s *Streamed) read(rec arrow.RecordBatch, first int64) (*calRows, error) {
 	}
 	r.x = x
 	return r, nil
+}
+
+// aggregate replaces the model matrix rows of r by their clusters' means,
+// and the weights of the calibration equations by the clusters' mean
+// weights (and, in closed form, the variances by their means: R averages
+// them in regcalibrate only).
+func (s *Streamed) aggregate(r *calRows) {
+	x := &csr{ptr: make([]int32, r.n+1)}
+	r.xw = make([]float64, r.n)
+	for i, c := range r.clu {
+		cnt := s.cn[c]
+		for _, e := range s.cx[c] {
+			x.col = append(x.col, e.col)
+			x.val = append(x.val, e.sum/cnt)
+		}
+		x.ptr[i+1] = int32(len(x.col))
+		r.xw[i] = s.cw[c] / cnt
+		if r.sig != nil && s.closed {
+			r.sig[i] = s.csig[c] / cnt
+		}
+	}
+	r.x = x
 }
 
 // rowsFrom adds first to the row number of a column error of a batch.

@@ -78,22 +78,7 @@ func TestIndexCalibratedStreamed(t *testing.T) {
 		if err := json.Unmarshal([]byte(stdout), &out); err != nil {
 			t.Fatal(err)
 		}
-		str := out.Estimates
-		if len(mem) != len(str) || len(mem) == 0 {
-			t.Fatalf("%s: %d rows in memory, %d streamed", name, len(mem), len(str))
-		}
-		for i, m := range mem {
-			s := str[i]
-			if m.Kind != s.Kind || m.ID != s.ID || m.N != s.N || m.Domain["level"] != s.Domain["level"] {
-				t.Errorf("%s row %d: %+v in memory, %+v streamed", name, i, m, s)
-				continue
-			}
-			for _, p := range [][2]*float64{{m.Estimate, s.Estimate}, {m.SE, s.SE}} {
-				if math.Abs(*p[0]-*p[1]) > 1e-12*math.Abs(*p[0]) {
-					t.Errorf("%s %s %s %v: %.17g in memory, %.17g streamed", name, m.Kind, m.ID, m.Domain, *p[0], *p[1])
-				}
-			}
-		}
+		sameIndexRows(t, name, mem, out.Estimates)
 		code, _, stderr = vtRun(t, "", append([]string{"index", "--sums-out", filepath.Join(dir, name+".parquet")}, args...)...)
 		if code != 2 || !strings.Contains(stderr, "steps[0].calibrate") {
 			t.Errorf("%s with --sums-out: exit %d, %q", name, code, stderr)
@@ -129,4 +114,26 @@ func fieldTotals(t *testing.T, in string) string {
 	}
 	js, _ := json.Marshal(tot)
 	return string(js)
+}
+
+// sameIndexRows checks that the index rows str (streamed) are those of mem
+// (in memory): kind, id, n and level domain exactly, estimate and SE at
+// 1e-12.
+func sameIndexRows(t *testing.T, name string, mem, str []wfIndexRow) {
+	t.Helper()
+	if len(mem) != len(str) || len(mem) == 0 {
+		t.Fatalf("%s: %d rows in memory, %d streamed", name, len(mem), len(str))
+	}
+	for i, m := range mem {
+		s := str[i]
+		if m.Kind != s.Kind || m.ID != s.ID || m.N != s.N || m.Domain["level"] != s.Domain["level"] {
+			t.Errorf("%s row %d: %+v in memory, %+v streamed", name, i, m, s)
+			continue
+		}
+		for _, p := range [][2]*float64{{m.Estimate, s.Estimate}, {m.SE, s.SE}} {
+			if math.Abs(*p[0]-*p[1]) > 1e-12*math.Abs(*p[0]) {
+				t.Errorf("%s %s %s %v: %.17g in memory, %.17g streamed", name, m.Kind, m.ID, m.Domain, *p[0], *p[1])
+			}
+		}
+	}
 }

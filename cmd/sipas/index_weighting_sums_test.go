@@ -1,7 +1,6 @@
 package main
 
 import (
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,21 +35,7 @@ func TestIndexWeightingStreamed(t *testing.T) {
 			t.Fatalf("%s: exit %d: %s", cs, code, errs)
 		}
 		str := wfIndex(t, append([]string{"--sums-out", filepath.Join(dir, cs+"2.parquet")}, args...)...)
-		if len(mem) != len(str) || len(mem) == 0 {
-			t.Fatalf("%s: %d rows in memory, %d streamed", cs, len(mem), len(str))
-		}
-		for i, m := range mem {
-			s := str[i]
-			if m.Kind != s.Kind || m.ID != s.ID || m.N != s.N || m.Domain["level"] != s.Domain["level"] {
-				t.Errorf("%s row %d: %+v in memory, %+v streamed", cs, i, m, s)
-				continue
-			}
-			for _, p := range [][2]*float64{{m.Estimate, s.Estimate}, {m.SE, s.SE}} {
-				if math.Abs(*p[0]-*p[1]) > 1e-12*math.Abs(*p[0]) {
-					t.Errorf("%s %s %s %v: %.17g in memory, %.17g streamed", cs, m.Kind, m.ID, m.Domain, *p[0], *p[1])
-				}
-			}
-		}
+		sameIndexRows(t, cs, mem, str)
 		code, out2, errs := vtRun(t, "", append([]string{"index", "--from-sums", sums, "--weighting", spec}, design...)...)
 		if code != 0 || out1 != out2 {
 			t.Errorf("%s: --from-sums --weighting: exit %d %s\n%.400s\nstreamed\n%.400s", cs, code, errs, out2, out1)

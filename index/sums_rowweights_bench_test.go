@@ -1,0 +1,188 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/synth"
+	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
+)
+
+// calibratedSurvey writes a generated survey of n ballots (63 province
+// strata × 20 PSUs) with the columns sipas index reads, level, gender and
+// a numeric covariate age varying from ballot to ballot, as Parquet in
+// dir, and returns its path and a weighting that calibrates the design
+// weights linearly to level and gender (the weighted totals perturbed)
+// and to the total of age (+2 %).
+func calibratedSurvey(t testing.TB, dir string, n int) (string, *weighting.Spec) {
+	rec, _, err := synth.Survey(synth.SurveyConfig{Seed: 23, Ballots: n}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	q := DefaultQuestionnaire()
+	cols := append([]string{"province", "stratum", "psu", "fpc", "weight", "level", "gender"}, append(q.Columns(), q.ExpectationColumns()...)...)
+	var fields []arrow.Field
+	var arrs []arrow.Array
+	for _, c := range cols {
+		i := rec.Schema().FieldIndices(c)[0]
+		fields = append(fields, rec.Schema().Field(i))
+		arrs = append(arrs, rec.Column(i))
+	}
+	age := make([]float64, n)
+	wc, _ := arrowio.Column(rec, "weight")
+	w, _, _ := arrowio.Float64s(wc)
+	var grand, ageTot float64
+	for i := range age {
+		age[i] = 18 + float64((i*7919)%53)
+		grand += w[i]
+		ageTot += w[i] * age[i]
+	}
+	ab := array.NewFloat64Builder(memory.DefaultAllocator)
+	ab.AppendValues(age, nil)
+	aa := ab.NewArray()
+	ab.Release()
+	defer aa.Release()
+	sel := array.NewRecordBatch(arrow.NewSchema(append(fields, arrow.Field{Name: "age", Type: arrow.PrimitiveTypes.Float64}), nil), append(arrs, aa), rec.NumRows())
+	defer sel.Release()
+	path := filepath.Join(dir, "calibrated.parquet")
+	if err := arrowio.WriteRecord(path, sel, arrowio.WithBatchSize(max(1000, n/8))); err != nil {
+		t.Fatal(err)
+	}
+	js := `{"design_weight": "weight", "steps": [{"calibrate": {"margins": [` + marginJSON("level", testTotals(t, rec, "level", "weight", grand)) + `, ` +
+		marginJSON("gender", testTotals(t, rec, "gender", "weight", grand)) + `], "numeric": {"age": ` + strconv.FormatFloat(ageTot*1.02, 'g', -1, 64) + `}}}]}`
+	ws, err := weighting.ParseSpecBytes([]byte(js))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, ws
+}
+
+// TestCalibratedSumsSynthetic: the streamed calibration to a numeric
+// variable equals the in-memory run at 1e-12 on 120,000 generated ballots
+// in 8 row groups, by province (63 domains).
+func TestCalibratedSumsSynthetic(t *testing.T) {
+	if testing.Short() {
+		t.Skip("120k ballots")
+	}
+	path, ws := calibratedSurvey(t, t.TempDir(), 120_000)
+	rec, err := arrowio.ReadAll(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	design := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc"}
+	opt := &Options{By: []string{"province"}, VsNation: true}
+	want, _ := weightedInMemory(t, rec, design, ws, opt)
+	got, st := calibratedStreamed(t, path, design, ws, opt)
+	t.Logf("%d passes", st.Passes+1)
+	sameRows(t, "synthetic by province", want, got, 1e-12)
+}
+
+// peakHeap samples the live heap every millisecond until stop is called,
+// which returns the largest sample in MB.
+func peakHeap() (stop func() float64) {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	done := make(chan struct{})
+	res := make(chan uint64)
+	go func() {
+		var peak uint64
+		tk := time.NewTicker(time.Millisecond)
+		defer tk.Stop()
+		for {
+			metrics.Read(s)
+			peak = max(peak, s[0].Value.Uint64())
+			select {
+			case <-done:
+				res <- peak
+				return
+			case <-tk.C:
+			}
+		}
+	}()
+	return func() float64 {
+		close(done)
+		return float64(<-res) / (1 << 20)
+	}
+}
+
+// BenchmarkCalibratedStream: sipas index's two paths for a linear
+// calibration to level, gender and a numeric covariate, by province, on
+// SIPAS_CAL_BALLOTS generated ballots (default 1M) from one Parquet file:
+// "streamed" solves it in passes (weighting.SolveStream) and sums the
+// ballots with their final weights; "in-memory" reads the file and runs
+// weighting.NewDesign and Compute. It reports the peak live heap
+// (sampled every ms) and ballots per second.
+func BenchmarkCalibratedStream(b *testing.B) {
+	n := 1_000_000
+	if v, err := strconv.Atoi(os.Getenv("SIPAS_CAL_BALLOTS")); err == nil {
+		n = v
+	}
+	path, ws := calibratedSurvey(b, b.TempDir(), n)
+	design := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc"}
+	opt := &Options{By: []string{"province"}}
+	ctx := context.Background()
+	run := func(b *testing.B, f func() error) {
+		var peak float64
+		for b.Loop() {
+			runtime.GC()
+			stop := peakHeap()
+			if err := f(); err != nil {
+				b.Fatal(err)
+			}
+			peak = max(peak, stop())
+		}
+		b.ReportMetric(peak, "peak-heap-MB")
+		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "ballots/s")
+	}
+	b.Run("streamed", func(b *testing.B) {
+		run(b, func() error {
+			st, err := weighting.SolveStream(ctx, ws, ScanFile(path))
+			if err != nil {
+				return err
+			}
+			s, err := SumCalibratedFile(ctx, path, nil, design, opt, st, nil)
+			if err != nil {
+				return err
+			}
+			tab, err := s.Table(nil)
+			if err != nil {
+				return err
+			}
+			defer tab.Release()
+			_, _, err = FromCalibratedSums(ctx, tab, nil, design, st, opt)
+			return err
+		})
+	})
+	b.Run("in-memory", func(b *testing.B) {
+		run(b, func() error {
+			rec, err := arrowio.ReadAll(path)
+			if err != nil {
+				return err
+			}
+			defer rec.Release()
+			d, out, err := weighting.NewDesign(ctx, rec, ws, design)
+			if err != nil {
+				return err
+			}
+			defer out.Release()
+			if _, err := Compute(ctx, d, out, nil, opt); err != nil {
+				return fmt.Errorf("compute: %w", err)
+			}
+			return nil
+		})
+	})
+}
