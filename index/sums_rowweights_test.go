@@ -51,6 +51,7 @@ func numericTotal(rec arrow.RecordBatch, w, x []float64, f float64) float64 {
 
 // TestCalibratedSumsEqualCompute: a calibration with numeric variables,
 // bounds, per-row bounds, a working-model variance or a trimming of g,
+// or followed by a trimming step,
 // solved by passes over a Parquet file of several row groups and finished
 // from the per-cell sums of the final weights and of the residuals'
 // terms, equals weighting.NewDesign + Compute on the rows at 1e-12:
@@ -80,12 +81,14 @@ func TestCalibratedSumsEqualCompute(t *testing.T) {
 	gender := marginJSON("gender", testTotals(t, rec, "gender", "weight", grand))
 	num := fmt.Sprintf(`{"age": %v, "income": %v}`, numericTotal(rec, w0, age, grand/sumF(w0)*1.03), numericTotal(rec, w0, inc, grand/sumF(w0)*0.98))
 	specs := map[string]string{
-		"linear":         `{"calibrate": {"margins": [` + level + `, ` + gender + `], "numeric": ` + num + `}}`,
-		"raking bounds":  `{"calibrate": {"method": "raking", "bounds": [0.3, 3], "margins": [` + level + `], "numeric": ` + num + `}}`,
-		"logit":          `{"calibrate": {"method": "logit", "bounds": [0.4, 2.6], "margins": [` + gender + `], "numeric": ` + num + `}}`,
-		"bounds columns": `{"calibrate": {"bounds_columns": ["lo", "hi"], "margins": [` + level + `], "numeric": ` + num + `}}`,
-		"variance":       `{"calibrate": {"variance": "s2", "margins": [` + level + `], "numeric": ` + num + `}}`,
-		"trim":           `{"calibrate": {"trim": [0.97, 1.1], "margins": [` + gender + `], "numeric": ` + num + `}}`,
+		"linear":          `{"calibrate": {"margins": [` + level + `, ` + gender + `], "numeric": ` + num + `}}`,
+		"raking bounds":   `{"calibrate": {"method": "raking", "bounds": [0.3, 3], "margins": [` + level + `], "numeric": ` + num + `}}`,
+		"logit":           `{"calibrate": {"method": "logit", "bounds": [0.4, 2.6], "margins": [` + gender + `], "numeric": ` + num + `}}`,
+		"bounds columns":  `{"calibrate": {"bounds_columns": ["lo", "hi"], "margins": [` + level + `], "numeric": ` + num + `}}`,
+		"variance":        `{"calibrate": {"variance": "s2", "margins": [` + level + `], "numeric": ` + num + `}}`,
+		"trim":            `{"calibrate": {"trim": [0.97, 1.1], "margins": [` + gender + `], "numeric": ` + num + `}}`,
+		"then trim":       `{"calibrate": {"margins": [` + level + `], "numeric": ` + num + `}}, {"trim": {"max": 1.8, "min": 0.6}}`,
+		"then trim equal": `{"calibrate": {"method": "raking", "margins": [` + level + `], "numeric": ` + num + `}}, {"trim": {"max": 1.5, "redistribute": "equal"}}`,
 	}
 	design := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc"}
 	for name, step := range specs {
@@ -98,6 +101,11 @@ func TestCalibratedSumsEqualCompute(t *testing.T) {
 		}
 		if err := CalibratedSumsSupport(design, ws); err != nil {
 			t.Fatalf("%s: %v", name, err)
+		}
+		if len(ws.Steps) == 2 {
+			if r, err := weighting.Apply(ws, rec, nil); err != nil || r.Steps[1].Trim.Trimmed == 0 {
+				t.Fatalf("%s: the trimming changes no weight (%v)", name, err)
+			}
 		}
 		for _, opt := range []*Options{
 			{},

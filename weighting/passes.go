@@ -43,10 +43,14 @@ func ScanRecord(rec arrow.RecordBatch, size int) Scan {
 // StreamSupport says whether SolveStream can solve spec by passes over the
 // rows (nil) or why not: it solves one calibration step (margins, numeric
 // variables, bounds, per-row bounds, a working-model variance, cluster
-// aggregates, trimming of g).
+// aggregates, trimming of g), optionally followed by a trimming step.
 func StreamSupport(spec *Spec) error {
-	if len(spec.Steps) != 1 || spec.Steps[0].Calibrate == nil {
-		return errors.New("passes over the rows solve a weighting of one calibration step; a steps list with other or further steps is solved in memory")
+	ok := len(spec.Steps) > 0 && spec.Steps[0].Calibrate != nil
+	if len(spec.Steps) > 2 || (len(spec.Steps) == 2 && spec.Steps[1].Trim == nil) {
+		ok = false
+	}
+	if !ok {
+		return errors.New("passes over the rows solve a weighting of one calibration step, optionally followed by trimming; other steps lists are solved in memory")
 	}
 	return nil
 }
@@ -75,7 +79,8 @@ type Streamed struct {
 	trimIn float64 // with c.Trim: the trimmed weight per unit weight inside, added to g
 	trim   bool    // some g was trimmed
 	proj   *gregSolve
-	sigma2 bool // the residuals divide by σ² (unbounded linear only)
+	sigma2 bool        // the residuals divide by σ² (unbounded linear only)
+	trimw  *streamTrim // a trimming step after the calibration, or nil
 	// cluster aggregates: the clusters' codes by label, names, rows, Σ w,
 	// Σ σ² and the sums of the model matrix's columns in first-seen order
 	clus   map[string]int32
@@ -484,6 +489,30 @@ func SolveStream(ctx context.Context, spec *Spec, scan Scan) (*Streamed, error) 
 	res.After = fin.finish()
 	s.Result.Steps = []StepResult{*res}
 	s.Result.Final = res.After
+	if len(spec.Steps) == 2 {
+		// the calibrated weights, all positive, pass by pass
+		weights := func(fn func(float64)) error {
+			return pass(func(r *calRows) error {
+				g := s.g(r, nil)
+				for i, w := range r.w {
+					fn(w * g[i])
+				}
+				return nil
+			})
+		}
+		t, info, err := solveTrim(spec.Steps[1].Trim, weights)
+		if err != nil {
+			return nil, at(err, "steps[1].trim")
+		}
+		s.trimw = t
+		fin := newDescriber()
+		if err := weights(func(v float64) { fin.add(t.apply(v)) }); err != nil {
+			return nil, err
+		}
+		tr := StepResult{Kind: "trim", Before: res.After, After: fin.finish(), Trim: info}
+		s.Result.Steps = append(s.Result.Steps, tr)
+		s.Result.Final = tr.After
+	}
 	return s, nil
 }
 
@@ -685,11 +714,14 @@ func (s *Streamed) Rows(rec arrow.RecordBatch, first int64) (w, b, t []float64, 
 	b, t = make([]float64, r.n*p), make([]float64, r.n*p)
 	for i, w0 := range r.w {
 		w[i] = w0 * g[i]
+		if s.trimw != nil {
+			w[i] = s.trimw.apply(w[i])
+		}
 		xw := r.xw[i]
 		if xw == 0 || g[i] == 0 {
 			continue
 		}
-		inv := w[i] / g[i]
+		inv := w[i] / g[i] // the final weight: the residuals treat trimming as fixed
 		if s.sigma2 {
 			inv /= r.sig[i]
 		}

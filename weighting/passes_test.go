@@ -47,6 +47,9 @@ func checkStreamed(t *testing.T, key string, spec *weighting.Spec, rec arrow.Rec
 	if d := math.Abs(st.Result.Final.Sum-want.Final.Sum) / want.Final.Sum; d > 1e-12 {
 		t.Errorf("%s: final sum %v, in memory %v", key, st.Result.Final.Sum, want.Final.Sum)
 	}
+	if len(want.Steps) == 2 && want.Steps[1].Trim.Trimmed == 0 {
+		t.Errorf("%s: the trimming changes no weight", key)
+	}
 	if st.Result.Steps[0].Iterations != want.Steps[0].Iterations {
 		t.Errorf("%s: %d iterations, in memory %d", key, st.Result.Steps[0].Iterations, want.Steps[0].Iterations)
 	}
@@ -97,7 +100,9 @@ func readCalopts(t *testing.T, name string) arrow.RecordBatch {
 // over batches of R's apistrat, give Apply's weights and residuals
 // (linear with margins and two numeric variables in closed form, bounded
 // linear, raking-ratio, logit, per-row bounds, a working-model variance
-// with raking, calibrate's trim of g).
+// with raking, calibrate's trim of g; a trimming step after the
+// calibration: the median's multiples or absolute bounds, proportional or
+// R's equal redistribution, once or strictly).
 func TestSolveStream(t *testing.T) {
 	rec := readCalopts(t, "apistrat")
 	defer rec.Release()
@@ -112,6 +117,12 @@ func TestSolveStream(t *testing.T) {
 		"bounds columns":  stype + `, ` + num + `, "bounds_columns": ["glo", "ghi"]`,
 		"variance raking": num + `, "variance": "enroll", "method": "raking"`,
 		"trim":            stype + `, ` + num + `, "trim": [0.9, 1.3]`,
+		// a trimming step after the calibration
+		"then trim":              stype + `, ` + num + `}}, {"trim": {"max": 1.6, "min": 0.5`,
+		"then trim equal":        stype + `, ` + num + `}}, {"trim": {"max": 1.6, "min": 0.5, "redistribute": "equal"`,
+		"then trim strict":       stype + `, ` + num + `, "method": "raking"}}, {"trim": {"max": 1.3, "redistribute": "equal", "strict": true`,
+		"then trim absolute":     stype + `, ` + num + `}}, {"trim": {"max": 40, "relative_to": "absolute"`,
+		"raking then trim upper": stype + `, ` + num + `, "method": "raking"}}, {"trim": {"max": 1.2`,
 	} {
 		spec, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "pw", "steps": [{"calibrate": {` + step + `}}]}`))
 		if err != nil {
