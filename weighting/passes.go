@@ -696,7 +696,11 @@ func (s *Streamed) P() int { return s.p }
 // row first+1 of the input), and what the linearized variance of an
 // estimator under those weights needs, per row i and calibration variable
 // k (row-major, P values a row): b[i*P+k] = g_i w0_i x_ik, and
-// t[i*P+k] = w_i x_ik / (g_i σ²_i) (0 where g_i = 0). An influence vector
+// t[i*P+k] = w_i x_ik / (g_i σ²_i) (0 where g_i = 0), with g_i the
+// calibration's factor, w0_i the weight of its equations (the design
+// weight, or its cluster mean), x_i the row of its model matrix and w_i
+// the final weight (after any trimming, which the residuals treat as
+// fixed). An influence vector
 // z over the rows becomes its calibration residual (as
 // Result.AdjustInfluence) z_i − Σ_k b[i*P+k] c_k with
 // c = Coefficients(Σ_i z_i t[i*P+·]/w_i).
