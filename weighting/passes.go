@@ -878,7 +878,8 @@ func (s *Streamed) read(rec arrow.RecordBatch, first int64) (*calRows, error) {
 			return nil, at(rowsFrom(err, first), "numeric")
 		}
 	}
-	x := &csr{ptr: make([]int32, n+1)}
+	nnz := n * (len(cols) + len(num))
+	x := &csr{ptr: make([]int32, n+1), col: make([]int32, 0, nnz), val: make([]float64, 0, nnz)}
 	p0 := s.p - len(s.num)
 	for i := 0; i < n; i++ {
 		for j := range cols {
@@ -904,7 +905,7 @@ func (s *Streamed) read(rec arrow.RecordBatch, first int64) (*calRows, error) {
 // weights (and, in closed form, the variances by their means: R averages
 // them in regcalibrate only).
 func (s *Streamed) aggregate(r *calRows) {
-	x := &csr{ptr: make([]int32, r.n+1)}
+	x := &csr{ptr: make([]int32, r.n+1), col: make([]int32, 0, len(r.x.col)), val: make([]float64, 0, len(r.x.col))}
 	r.xw = make([]float64, r.n)
 	for i, c := range r.clu {
 		cnt := s.cn[c]
