@@ -589,12 +589,10 @@ func grake(ww, sig []float64, sx *csr, p int, names []string, pop, sampleTotal [
 			}
 		}
 	}
-	update()
 	T := mat.NewDense(p, p, nil)
-	rhs := mat.NewVecDense(p, nil)
-	deta := make([]float64, p)
-	iter := 1
-	for {
+	eval := func() (bool, error) {
+		ok := update()
+		computeMisfit()
 		T.Zero()
 		td := T.RawMatrix().Data
 		for i, wi := range ww {
@@ -607,7 +605,33 @@ func grake(ww, sig []float64, sx *csr, p int, names []string, pop, sampleTotal [
 			}
 			sx.addOuter(td, p, i, c)
 		}
-		computeMisfit()
+		return ok, nil
+	}
+	if err := newton(eval, eta, misfit, T, pop, names, cs, res); err != nil {
+		return nil, err
+	}
+	g := make([]float64, n)
+	for i := range g {
+		g[i] = 1 + fm1[i]
+	}
+	return g, nil
+}
+
+// newton runs grake's Newton iterations on eta (from its value on
+// entry): eval sets the misfit pop − Σ w g x (g = F(x'η)) and T = Σ w F'(x'η) x x'/σ²
+// at eta and says whether every g and F' is finite. Each step solves
+// ginv(T) misfit, halves a step whose g or F' is not finite, and stops
+// when every |misfit_k|/(1+|T_k|) < Epsilon (ErrNotConverged after
+// MaxIter); res gets the history.
+func newton(eval func() (bool, error), eta, misfit []float64, T *mat.Dense, pop []float64, names []string, cs CalSettings, res *StepResult) error {
+	p := len(eta)
+	if _, err := eval(); err != nil {
+		return err
+	}
+	rhs := mat.NewVecDense(p, nil)
+	deta := make([]float64, p)
+	iter := 1
+	for {
 		for k := range misfit {
 			rhs.SetVec(k, misfit[k])
 		}
@@ -615,16 +639,20 @@ func grake(ww, sig []float64, sx *csr, p int, names []string, pop, sampleTotal [
 		for k := range eta {
 			eta[k] += deta[k]
 		}
-		ok := update()
+		ok, err := eval()
+		if err != nil {
+			return err
+		}
 		for iter < cs.MaxIter && !ok {
 			iter++
 			for k := range eta {
 				deta[k] /= 2
 				eta[k] -= deta[k]
 			}
-			ok = update()
+			if ok, err = eval(); err != nil {
+				return err
+			}
 		}
-		computeMisfit()
 		worst, wk := 0.0, 0
 		for k := range misfit {
 			d := math.Abs(misfit[k]) / (1 + math.Abs(pop[k]))
@@ -635,18 +663,13 @@ func grake(ww, sig []float64, sx *csr, p int, names []string, pop, sampleTotal [
 		res.History = append(res.History, Iteration{Iter: iter, MaxDiscrepancy: worst, Margin: names[wk]})
 		res.Iterations = iter
 		if worst < cs.Epsilon {
-			break
+			return nil
 		}
 		iter++
 		if iter > cs.MaxIter {
-			return nil, notConverged(cs, iter, worst, names[wk])
+			return notConverged(cs, iter, worst, names[wk])
 		}
 	}
-	g := make([]float64, n)
-	for i := range g {
-		g[i] = 1 + fm1[i]
-	}
-	return g, nil
 }
 
 // notConverged is the error of a Newton calibration that stopped at

@@ -605,51 +605,7 @@ func (s *Streamed) newton(pass func(func(*calRows) error) error, margins []Margi
 		}
 		return ok, err
 	}
-	if _, err := eval(); err != nil {
-		return err
-	}
-	rhs := mat.NewVecDense(p, nil)
-	deta := make([]float64, p)
-	iter := 1
-	for {
-		for k := range misfit {
-			rhs.SetVec(k, misfit[k])
-		}
-		ginvSolve(T, rhs, deta)
-		for k := range s.eta {
-			s.eta[k] += deta[k]
-		}
-		ok, err := eval()
-		if err != nil {
-			return err
-		}
-		for iter < cs.MaxIter && !ok {
-			iter++
-			for k := range s.eta {
-				deta[k] /= 2
-				s.eta[k] -= deta[k]
-			}
-			if ok, err = eval(); err != nil {
-				return err
-			}
-		}
-		worst, wk := 0.0, 0
-		for k := range misfit {
-			d := math.Abs(misfit[k]) / (1 + math.Abs(pop[k]))
-			if d > worst || math.IsNaN(d) {
-				worst, wk = d, k
-			}
-		}
-		res.History = append(res.History, Iteration{Iter: iter, MaxDiscrepancy: worst, Margin: names[wk]})
-		res.Iterations = iter
-		if worst < cs.Epsilon {
-			return nil
-		}
-		iter++
-		if iter > cs.MaxIter {
-			return notConverged(cs, iter, worst, names[wk])
-		}
-	}
+	return newton(eval, s.eta, misfit, T, pop, names, cs, res)
 }
 
 // g returns the calibration's g of the rows of r (into out when it has
