@@ -24,7 +24,7 @@ import (
 // calibratedSurvey writes a generated survey of n ballots (63 province
 // strata × 20 PSUs) with the columns sipas index reads, level, gender and
 // a numeric covariate age varying from ballot to ballot, as Parquet in
-// dir, and returns its path and a weighting that calibrates the design
+// dir (row groups of at most 65,536 ballots), and returns its path and a weighting that calibrates the design
 // weights linearly to level and gender (the weighted totals perturbed)
 // and to the total of age (+2 %).
 func calibratedSurvey(t testing.TB, dir string, n int) (string, *weighting.Spec) {
@@ -59,7 +59,7 @@ func calibratedSurvey(t testing.TB, dir string, n int) (string, *weighting.Spec)
 	sel := array.NewRecordBatch(arrow.NewSchema(append(fields, arrow.Field{Name: "age", Type: arrow.PrimitiveTypes.Float64}), nil), append(arrs, aa), rec.NumRows())
 	defer sel.Release()
 	path := filepath.Join(dir, "calibrated.parquet")
-	if err := arrowio.WriteRecord(path, sel, arrowio.WithBatchSize(max(1000, n/8))); err != nil {
+	if err := arrowio.WriteRecord(path, sel, arrowio.WithBatchSize(min(65536, max(1000, n/8)))); err != nil {
 		t.Fatal(err)
 	}
 	js := `{"design_weight": "weight", "steps": [{"calibrate": {"margins": [` + marginJSON("level", testTotals(t, rec, "level", "weight", grand)) + `, ` +
