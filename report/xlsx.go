@@ -116,7 +116,8 @@ func writeTablesXLSX(w io.Writer, l Lang, tables []Table, note []string) error {
 	if err := sw.Flush(); err != nil {
 		return err
 	}
-	f.SetActiveSheet(0)
+	// The first sheet is the active one already (NewFile's Sheet1, renamed);
+	// selecting it again would parse every streamed sheet back into memory.
 	var buf bytes.Buffer
 	if err := f.Write(&buf); err != nil {
 		return err

@@ -29,6 +29,9 @@ func TestWriteXLSX(t *testing.T) {
 	if len(sheets) != len(tables)+1 || sheets[len(sheets)-1] != "Ghi chú" {
 		t.Fatalf("sheets %q", sheets)
 	}
+	if a := f.GetActiveSheetIndex(); a != 0 {
+		t.Errorf("active sheet %d, want the first", a)
+	}
 	numFmt := func(sheet, cell string) string {
 		id, err := f.GetCellStyle(sheet, cell)
 		if err != nil {
