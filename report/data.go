@@ -122,8 +122,9 @@ type Estimate struct {
 }
 
 // Quality is the data quality of one year (METHODOLOGY §7): the ballots
-// returned and validated, the exclusions by reason, and the response rates
-// of the weighting classes. Counts are 0 when unknown.
+// returned and validated, the exclusions by reason, the response rates
+// of the weighting classes and the weighting's warnings. Counts are 0 when
+// unknown.
 type Quality struct {
 	Issued, Returned               int
 	RowsIn, RowsUsed, RowsExcluded int
@@ -133,6 +134,9 @@ type Quality struct {
 	// ResponseRates are by weighting class, in the order of the weighting
 	// step (unweighted rates).
 	ResponseRates []ResponseRate
+	// Misses are the calibrated totals that a trimming broke (the
+	// weighting record's), largest relative gap first.
+	Misses []weighting.RecordMiss
 }
 
 // ReasonCount is the number of ballots excluded for one reason.

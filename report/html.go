@@ -163,6 +163,11 @@ type qualityView struct {
 	Reasons []kv
 	Rates   []rateRow
 	RRChart *chart
+	// Misses are the calibrated totals a trimming broke, MissNote what
+	// they mean, MissHead the table's header.
+	Misses   []missRow
+	MissNote string
+	MissHead []string
 }
 
 type kv struct{ K, V string }
@@ -387,6 +392,9 @@ func buildPage(data *Data, opt *Options) *page {
 		}
 		if edges, counts, overall := rrHistogram(qy.ResponseRates); len(edges) > 0 {
 			qv.RRChart = ptr(cs.histogram(l.rrTitle(ys, overall), l.binLabels(edges), counts, l.text("col.classes")))
+		}
+		if len(qy.Misses) > 0 {
+			qv.Misses, qv.MissNote, qv.MissHead = l.missRows(qy.Misses), l.missNote(len(qy.Misses)), l.missHeader()
 		}
 		p.Quality = qv
 	}

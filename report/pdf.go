@@ -215,11 +215,13 @@ func writePDF(w io.Writer, data *Data, opt *Options, figs []Figure) error {
 		d.table(t)
 	}
 	if q := p.Quality; q != nil {
-		t := pdfTable{align: "LR"}
-		for _, c := range q.Counts {
-			t.rows = append(t.rows, []string{c.K, c.V})
+		if len(q.Counts) > 0 {
+			t := pdfTable{align: "LR"}
+			for _, c := range q.Counts {
+				t.rows = append(t.rows, []string{c.K, c.V})
+			}
+			d.table(t)
 		}
-		d.table(t)
 		if len(q.Reasons) > 0 {
 			t := pdfTable{head: []string{l.text("col.reason"), l.text("col.rows")}, align: "LR"}
 			for _, c := range q.Reasons {
@@ -233,6 +235,15 @@ func writePDF(w io.Writer, data *Data, opt *Options, figs []Figure) error {
 				l.text("col.rr") + " (%)", l.text("col.vr") + " (%)"}, align: "L"}
 			for _, r := range q.Rates {
 				t.rows = append(t.rows, []string{r.Class, r.Issued, r.Returned, r.Valid, r.RR, r.VR})
+			}
+			d.table(t)
+		}
+		if len(q.Misses) > 0 {
+			d.subsection(l.text("q.warnings"))
+			d.para(q.MissNote)
+			t := pdfTable{head: q.MissHead, align: "LLLRRRL"}
+			for _, r := range q.Misses {
+				t.rows = append(t.rows, []string{r.Step, r.Margin, r.Class, r.Target, r.Final, r.Gap, r.Trim})
 			}
 			d.table(t)
 		}

@@ -6,14 +6,14 @@ import (
 )
 
 // QualityOf is the data-quality record of a year from the records that
-// travel with its files: the accounting of the validation (v) and the
-// response rates of the weighting (w). Either may be nil; nil when both
-// are.
-func QualityOf(v *ballot.RecordYear, w *weighting.RecordYear) *Quality {
-	if v == nil && w == nil {
+// travel with its files: the accounting of the validation (v), the
+// response rates of the weighting (w) and the calibrated totals its
+// trimming broke (misses). Any may be nil; nil when all are.
+func QualityOf(v *ballot.RecordYear, w *weighting.RecordYear, misses []weighting.RecordMiss) *Quality {
+	if v == nil && w == nil && len(misses) == 0 {
 		return nil
 	}
-	q := &Quality{}
+	q := &Quality{Misses: misses}
 	if v != nil {
 		q.RowsIn, q.RowsUsed, q.RowsExcluded = v.RowsIn, v.RowsUsed, v.RowsExcluded
 		for _, r := range v.Excluded {

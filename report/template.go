@@ -130,14 +130,19 @@ th,td{padding:2px 5px}div[style*="overflow"]{overflow:visible!important}
 {{range .QYears}}<tr><td>{{.Year}}</td><td>{{.Issued}}</td><td>{{.Returned}}</td><td>{{.RR}}</td><td>{{.RowsIn}}</td><td>{{.Used}}</td><td>{{.Excluded}}</td></tr>
 {{end}}</table>{{end}}
 {{with .Quality}}
-<table>{{range .Counts}}<tr><td class="l">{{.K}}</td><td>{{.V}}</td></tr>
-{{end}}</table>
+{{if .Counts}}<table>{{range .Counts}}<tr><td class="l">{{.K}}</td><td>{{.V}}</td></tr>
+{{end}}</table>{{end}}
 {{if .Reasons}}<table><thead><tr><th class="l">{{index $.T "col.reason"}}</th><th>{{index $.T "col.rows"}}</th></tr></thead>
 {{range .Reasons}}<tr><td class="l">{{.K}}</td><td>{{.V}}</td></tr>
 {{end}}</table>{{end}}
 {{with .RRChart}}{{template "chart" .}}{{end}}
 {{if .Rates}}<table><thead><tr><th class="l">{{index $.T "col.class"}}</th><th>{{index $.T "col.issued"}}</th><th>{{index $.T "col.returned"}}</th><th>{{index $.T "col.valid"}}</th><th>{{index $.T "col.rr"}} (%)</th><th>{{index $.T "col.vr"}} (%)</th></tr></thead>
 {{range .Rates}}<tr><td class="l">{{.Class}}</td><td>{{.Issued}}</td><td>{{.Returned}}</td><td>{{.Valid}}</td><td>{{.RR}}</td><td>{{.VR}}</td></tr>
+{{end}}</table>{{end}}
+{{if .Misses}}<h3 id="weighting-warnings">{{index $.T "q.warnings"}}</h3>
+<p>{{.MissNote}}</p>
+<table><thead><tr>{{range $i, $h := .MissHead}}<th{{if lt $i 3}} class="l"{{end}}>{{$h}}</th>{{end}}</tr></thead>
+{{range .Misses}}<tr><td class="l">{{.Step}}</td><td class="l">{{.Margin}}</td><td class="l">{{.Class}}</td><td>{{.Target}}</td><td>{{.Final}}</td><td>{{.Gap}}</td><td class="l">{{.Trim}}</td></tr>
 {{end}}</table>{{end}}
 {{else}}<p class="note">{{index .T "q.none"}}</p>{{end}}
 

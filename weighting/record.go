@@ -49,7 +49,28 @@ type Record struct {
 	// Warnings are what a reader of the weights must know (the calibrated
 	// totals a trimming broke, Result.Misses); absent when none.
 	Warnings []string `json:"warnings,omitempty"`
+	// Misses are those calibrated totals as data (Warnings says them in
+	// words), largest relative gap first; absent when none.
+	Misses []RecordMiss `json:"misses,omitempty"`
 }
+
+// RecordMiss is a TargetMiss as recorded, in JSON
+//
+//	{"step":"steps[0].poststratify","trim":"steps[1].trim","margin":"province",
+//	 "class":"Hà Nội","target":125509,"final":50450}
+//
+// ("class" absent for a numeric total); RecordMiss(m) converts one.
+type RecordMiss struct {
+	Step     string  `json:"step"`
+	Trim     string  `json:"trim"`
+	Margin   string  `json:"margin"`
+	Class    string  `json:"class,omitempty"`
+	Target   float64 `json:"target"`
+	Achieved float64 `json:"final"`
+}
+
+// Gap is the relative gap (Achieved − Target) / Target.
+func (m RecordMiss) Gap() float64 { return TargetMiss(m).Gap() }
 
 // RecordYear is the response accounting of one survey year.
 type RecordYear struct {

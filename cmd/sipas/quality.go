@@ -85,7 +85,8 @@ func warnf(w io.Writer, format string, a ...any) {
 // from file (which holds fileYears years and rows ballots of year y): the
 // counts of an --excluded table when given (rows used = rows), else the
 // file's sipas.validation entry of the year; the response rates from its
-// sipas.weighting entry. Nil when none says anything.
+// sipas.weighting entry, with the calibrated totals its trimming broke.
+// Nil when none says anything.
 func reportQuality(stderr io.Writer, file string, y, fileYears int, rows int64, fq *fileQuality, excluded string) (*report.Quality, error) {
 	var v *ballot.RecordYear
 	if excluded != "" {
@@ -104,10 +105,12 @@ func reportQuality(stderr io.Writer, file string, y, fileYears int, rows int64, 
 		}
 	}
 	var w *weighting.RecordYear
+	var misses []weighting.RecordMiss
 	if fq.weighting != nil {
+		misses = fq.weighting.Misses
 		if w = fq.weighting.For(y, fileYears); w == nil {
 			warnf(stderr, "%s: schema metadata %s has no response rates for year %d alone (weight each year separately); the report shows none", file, weighting.MetadataKey, y)
 		}
 	}
-	return report.QualityOf(v, w), nil
+	return report.QualityOf(v, w, misses), nil
 }

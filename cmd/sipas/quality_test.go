@@ -443,8 +443,30 @@ func TestQualityCSVSidecar(t *testing.T) {
 	}
 	qtCheckExclusions(t, rep, counts)
 
-	// sipas weight keeps the record in its CSV output's sidecar
-	spec := writeFile(t, dir, "W.json", `{"design_weight": "weight", "steps": [{"trim": {"max": 100}}], "output": {"weight": "final_weight"}}`)
+	// sipas weight keeps the record in its CSV output's sidecar, and adds
+	// the calibrated totals its trimming broke, which the report shows
+	// (the regions' mean weights 10, 14, 18, ...; trimmed at 5 times the
+	// median)
+	tab, err := arrowio.ReadAll(clean, arrowio.WithColumns("region"), arrowio.WithTypes(map[string]arrow.DataType{"region": arrow.BinaryTypes.String}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	regions, _, _ := arrowio.Strings(tab.Column(0))
+	tab.Release()
+	var order []string
+	n := map[string]int{}
+	for _, r := range regions {
+		if n[r]++; n[r] == 1 {
+			order = append(order, r)
+		}
+	}
+	var totals []string
+	for i, r := range order {
+		totals = append(totals, fmt.Sprintf("%q: %d", r, n[r]*(10+4*i)))
+	}
+	spec := writeFile(t, dir, "W.json", `{"design_weight": "weight", "steps": [
+		{"poststratify": {"by": ["region"], "totals": {`+strings.Join(totals, ", ")+`}}},
+		{"trim": {"max": 5, "relative_to": "median"}}], "output": {"weight": "final_weight"}}`)
 	weighted := filepath.Join(dir, "weighted.csv")
 	if code, stdout, stderr := vtRun(t, "", "weight", "--in", clean, "--spec", spec, "--out", weighted); code != 0 {
 		t.Fatalf("weight: exit %d\n%s\n%s", code, stdout, stderr)
@@ -452,6 +474,24 @@ func TestQualityCSVSidecar(t *testing.T) {
 	wmd, _, err := arrowio.ReadSidecar(weighted)
 	if r2, _ := ballot.RecordFrom(wmd); err != nil || r2 == nil || r2.For(2020, 1).RowsIn != counts["rows_in"] {
 		t.Errorf("weighted sidecar record %+v, %v", r2, err)
+	}
+	wr, err := weighting.RecordFrom(wmd)
+	if err != nil || wr == nil || len(wr.Misses) == 0 || len(wr.Misses) != len(wr.Warnings) || wr.Misses[0].Step != "steps[0].poststratify" {
+		t.Fatalf("weighting record %+v, %v; want the missed totals", wr, err)
+	}
+	rep = filepath.Join(dir, "rep-w")
+	args = append([]string{"report", "--in", weighted, "--out", rep}, qtDesign...)
+	args[len(args)-1] = "final_weight"
+	if code, stdout, stderr := vtRun(t, "", args...); code != 0 {
+		t.Fatalf("report: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	page, _ := os.ReadFile(filepath.Join(rep, "index.html"))
+	m := wr.Misses[0]
+	for _, want := range []string{"Cảnh báo về quyền số", "bước 1 (hậu phân tầng)", "bước 2 (cắt quyền số)", "“region”",
+		"<td class=\"l\">" + m.Class + "</td>"} {
+		if !bytes.Contains(page, []byte(want)) {
+			t.Errorf("the report of the weighted CSV lacks %q", want)
+		}
 	}
 
 	// a failed run (an unknown questionnaire) writes none of the set

@@ -92,6 +92,7 @@ func runWeight(e *env, c *command, args []string) error {
 	r.Weight = outputWeightName(spec) // what index, trend and report use unless told
 	for _, m := range res.Misses {
 		r.Warnings = append(r.Warnings, m.String())
+		r.Misses = append(r.Misses, weighting.RecordMiss(m))
 	}
 	md = r.SetIn(md)
 	if md.Len() > 0 {
