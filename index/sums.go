@@ -48,16 +48,16 @@ var ErrSums = errors.New("bad sums table")
 // per-(stratum, PSU, domain) sums (nil) or why not. Linearization and the
 // replicate methods generated from the design (jackknife, bootstrap, BRR,
 // Fay) can: both need only each PSU's weighted totals. Replicate weights
-// given as columns, later stages with their own fpc, PPS without
-// replacement and calibration need row-level data; so does a design with
-// an fpc but no weight column (the weights are then derived from the PSU
-// counts) and one without a PSU column (every row its own PSU).
+// given as columns can too, with per-domain replicate sums besides the
+// cells' (Sums.Replicates), with or without a PSU column. Later stages
+// with their own fpc, PPS without replacement and calibration need
+// row-level data; so does a design with an fpc but no weight column (the
+// weights are then derived from the PSU counts) and one without a PSU
+// column (every row its own PSU).
 func SumsSupport(spec *sampling.DesignOptions) error {
 	switch {
-	case spec == nil || spec.PSU == "":
+	case spec == nil || (spec.PSU == "" && !suppliedReplicates(spec)):
 		return errors.New("the design has no PSU column, so every ballot is its own PSU and the sums would be as many as the ballots")
-	case spec.RepWeightsPrefix != "" || spec.Variance == sampling.SuppliedReplicates:
-		return errors.New("replicate weights given as columns differ from ballot to ballot within a PSU")
 	case len(spec.Stages) > 0:
 		return errors.New("a multistage design needs the later stages' units")
 	case spec.PPS != 0:
@@ -128,6 +128,7 @@ type Sums struct {
 
 	vals *valueSums // the estimands of NewEstimandSums, or nil
 	cal  *calSums   // a calibration's residual sums (SumCalibratedFile), or nil
+	rep  *repSums   // the replicate sums of replicate weight columns, or nil
 
 	// scratch
 	keyBuf   []byte
@@ -283,6 +284,12 @@ func newSums(q *Questionnaire, spec *sampling.DesignOptions, opt *Options, schem
 	}
 	s.pairs = compositePairs(q)
 	s.pt = newPairTabs(s)
+	if ws != nil && suppliedReplicates(spec) {
+		return nil, errors.New("index: replicate weight columns and a weighting exclude each other: with a weighting the replicates are made from the design and every step is re-run on them")
+	}
+	if err := s.initReplicates(spec, opt.By, schema, s.ne+s.nc); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -403,6 +410,11 @@ func (s *Sums) Add(rec arrow.RecordBatch, first int64) error {
 			return err
 		}
 	}
+	if s.rep != nil {
+		if err := s.rep.read(rec, first); err != nil {
+			return err
+		}
+	}
 	if s.vals != nil {
 		if err := s.vals.read(rec, first); err != nil {
 			return err
@@ -420,6 +432,9 @@ func (s *Sums) Add(rec arrow.RecordBatch, first int64) error {
 		if kc[j], err = k.code(rec, first); err != nil {
 			return err
 		}
+	}
+	if s.rep != nil {
+		s.rep.item = s.replicateItems(codes)
 	}
 	s.addCells(kc, codes, w, n, first)
 	return nil
@@ -740,6 +755,7 @@ func (s *Sums) Merge(o *Sums) {
 	for j := range kc {
 		kc[j] = []int32{0}
 	}
+	cellMap := make([]int32, len(o.cell))
 	for oc, key := range o.cell {
 		for j, k := range o.keys {
 			g := key[j]
@@ -770,6 +786,7 @@ func (s *Sums) Merge(o *Sums) {
 		}
 		c := int(s.cellAt(kc, 0, K, C, o.first[oc]))
 		s.first[c] = min(s.first[c], o.first[oc])
+		cellMap[oc] = int32(c)
 		s.n[c] += o.n[oc]
 		s.w[c] += o.w[oc]
 		for k := 0; k < K; k++ {
@@ -794,6 +811,9 @@ func (s *Sums) Merge(o *Sums) {
 	}
 	if s.vals != nil {
 		s.vals.mergeFlags(o.vals)
+	}
+	if s.rep != nil {
+		s.rep.merge(s, o.rep, cellMap)
 	}
 }
 
@@ -906,6 +926,10 @@ func (s *Sums) Table(mem memory.Allocator) (arrow.RecordBatch, error) {
 	}
 	if s.cal != nil {
 		s.cal.columns(s.itemNames(), addFloat)
+	}
+	if s.rep != nil {
+		grp := s.rep.cellGroups(s)
+		addInt(repGroupColumn, func(c int) int64 { return int64(grp[c]) })
 	}
 	names := make(map[string]bool, len(fields))
 	for _, f := range fields {
@@ -1051,6 +1075,12 @@ func FromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 // are of the final weights of a calibration solved by passes over the
 // ballots, with its residual sums (FromCalibratedSums).
 func fromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spec *sampling.DesignOptions, opt *Options, ws *weighting.Spec, cal *weighting.Streamed) (*Result, *sampling.Design, *weighting.Result, error) {
+	return fromSumsReps(ctx, sums, q, spec, opt, ws, cal, nil)
+}
+
+// fromSumsReps is fromSums; rs are the replicate sums of a design whose
+// replicate weights are columns (FromReplicateSums).
+func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spec *sampling.DesignOptions, opt *Options, ws *weighting.Spec, cal *weighting.Streamed, rs *sampling.ReplicateSums) (*Result, *sampling.Design, *weighting.Result, error) {
 	if spec == nil {
 		spec = &sampling.DesignOptions{}
 	}
@@ -1063,6 +1093,9 @@ func fromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 	ds.Weight = sumsUnitWeight
 	if err := SumsSupport(&ds); err != nil {
 		return nil, nil, nil, err
+	}
+	if suppliedReplicates(spec) && rs == nil {
+		return nil, nil, nil, errNoReplicateSums
 	}
 	if opt == nil {
 		opt = &Options{}
@@ -1277,7 +1310,7 @@ func fromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 	acols = append(acols, wa)
 	prec := array.NewRecordBatch(arrow.NewSchema(fields, nil), acols, int64(n))
 	defer prec.Release()
-	d, err := sampling.NewDesign(prec, &ds)
+	d, err := cellsDesign(prec, &ds, rs)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -75,6 +75,11 @@ func SumFile(ctx context.Context, path string, q *Questionnaire, spec *sampling.
 		cols = append(cols, q.ExpectationColumns()...)
 	}
 	cols = append(cols, designColumns(spec, opt.By)...)
+	rc, err := replicateColumnsOf(path, spec, so.Read)
+	if err != nil {
+		return nil, err
+	}
+	cols = append(cols, rc...)
 	keys := dictColumns(spec, opt.By)
 	if ws := so.Weighting; ws != nil {
 		k, _ := weighting.CellKeysOf(ws)

@@ -65,6 +65,9 @@ func NewEstimandSums(spec *sampling.DesignOptions, by []string, est []sampling.E
 	if err := s.addKeys(spec, by, schema); err != nil {
 		return nil, err
 	}
+	if err := s.initReplicates(spec, by, schema, len(est)); err != nil {
+		return nil, err
+	}
 	v := &valueSums{est: est, share: make([]bool, len(est)), shift: make([]float64, len(est))}
 	if shift != nil {
 		copy(v.shift, shift)
@@ -317,10 +320,19 @@ func (s *Sums) CheckMagnitude() error {
 // Design.EstimatesFromCells and EstimateContrastsFromCells. shares are
 // the estimands' Share (Sums.Shares; nil: none).
 func EstimandSums(tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sampling.Estimand, shares []bool) (*sampling.Design, []sampling.CellSums, error) {
+	return estimandSums(tab, spec, est, shares, nil)
+}
+
+// estimandSums is EstimandSums; rs are the replicate sums of a design whose
+// replicate weights are columns (EstimandReplicateSums).
+func estimandSums(tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sampling.Estimand, shares []bool, rs *sampling.ReplicateSums) (*sampling.Design, []sampling.CellSums, error) {
 	ds := *spec
 	ds.Weight = sumsUnitWeight
 	if err := SumsSupport(&ds); err != nil {
 		return nil, nil, err
+	}
+	if suppliedReplicates(spec) && rs == nil {
+		return nil, nil, errNoReplicateSums
 	}
 	n := int(tab.NumRows())
 	get := func(name string) ([]float64, error) {
@@ -387,7 +399,7 @@ func EstimandSums(tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sam
 	cols := append(append([]arrow.Array(nil), tab.Columns()...), wa)
 	prec := array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, int64(n))
 	defer prec.Release()
-	d, err := sampling.NewDesign(prec, &ds)
+	d, err := cellsDesign(prec, &ds, rs)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -413,6 +425,11 @@ func SumEstimandsFile(ctx context.Context, path string, spec *sampling.DesignOpt
 	if so == nil {
 		so = &StreamOptions{}
 	}
+	rc, err := replicateColumnsOf(path, spec, so.Read)
+	if err != nil {
+		return nil, err
+	}
+	cols = append(cols, rc...)
 	shift := firstShift(path, spec, by, est, append(append([]arrowio.Option(nil), so.Read...), arrowio.WithColumns(cols...)))
 	s, err := sumFile(ctx, path, cols, dictColumns(spec, by), so, func(sch *arrow.Schema) (*Sums, error) {
 		return NewEstimandSums(spec, by, est, shift, sch)

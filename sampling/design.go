@@ -300,6 +300,9 @@ type Design struct {
 	stages []*desStage
 	totLen int
 	pps    *desPPS // PPS without replacement at the first stage
+	// rsums are the replicate sums of a design built by
+	// NewReplicateSumsDesign (nil otherwise)
+	rsums *ReplicateSums
 }
 
 // Rows returns the number of rows.
@@ -320,7 +323,12 @@ func (d *Design) WeightsSum() float64 { return d.wsum }
 func (d *Design) NStrata() int { return len(d.nh) }
 
 // NPSU returns the number of PSUs.
-func (d *Design) NPSU() int { return len(d.psuStratum) }
+func (d *Design) NPSU() int {
+	if d.rsums != nil && d.rsums.RowPSUs != nil {
+		return int(d.rsums.Rows) // every summed row its own PSU
+	}
+	return len(d.psuStratum)
+}
 
 // StrataNames returns the stratum labels by dense code, in sorted order
 // (numbers numerically, text bytewise; see internal/catcode), whatever the
@@ -356,6 +364,12 @@ func (d *Design) Replicates() int {
 // (*LonelyPSUError), an unknown column (wrapping ErrMissingColumn,
 // listing the available ones).
 func NewDesign(rec arrow.RecordBatch, spec *DesignOptions) (*Design, error) {
+	return newDesign(rec, spec, nil)
+}
+
+// newDesign is NewDesign; rs, when set, are the replicate sums of a
+// supplied-replicates design (NewReplicateSumsDesign).
+func newDesign(rec arrow.RecordBatch, spec *DesignOptions, rs *ReplicateSums) (*Design, error) {
 	var s DesignOptions
 	if spec != nil {
 		s = *spec
@@ -369,7 +383,7 @@ func NewDesign(rec arrow.RecordBatch, spec *DesignOptions) (*Design, error) {
 	if s.RowNumbers != nil && len(s.RowNumbers) != n {
 		return nil, fmt.Errorf("sampling: %w: %d row numbers for %d rows", ErrBadDesign, len(s.RowNumbers), n)
 	}
-	d := &Design{spec: s, n: n}
+	d := &Design{spec: s, n: n, rsums: rs}
 	if err := d.readWeights(rec); err != nil {
 		return nil, err
 	}

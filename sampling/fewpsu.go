@@ -30,6 +30,9 @@ func (d *Design) DomainPSUs(domain []int32, nDomains int) []int {
 	if len(domain) != d.n {
 		panic(fmt.Sprintf("sampling: DomainPSUs: %d domain codes for a design of %d rows", len(domain), d.n))
 	}
+	if d.rsums != nil && d.rsums.RowPSUs != nil {
+		return d.sumsRowPSUs(domain, nDomains)
+	}
 	psus, _ := d.domainUnits(domain, nDomains, "DomainPSUs")
 	return psus
 }

@@ -67,6 +67,9 @@ func (d *Design) buildReplicates(rec arrow.RecordBatch) error {
 	var err error
 	switch s.Variance {
 	case SuppliedReplicates:
+		if d.rsums != nil {
+			return d.useReplicateSums()
+		}
 		return d.readReplicates(rec)
 	case JK1:
 		if H > 1 {
@@ -306,17 +309,17 @@ func (d *Design) buildBRR() error {
 	return nil
 }
 
-// readReplicates reads PREFIX1..PREFIXR (R svrepdesign with
-// combined.weights = TRUE).
-func (d *Design) readReplicates(rec arrow.RecordBatch) error {
-	s := &d.spec
+// ReplicateColumns returns the supplied replicate weight columns of
+// schema: PREFIX1..PREFIXR in order (R svrepdesign's repweights), or an
+// error when fewer than 2 are found or one is missing.
+func ReplicateColumns(schema *arrow.Schema, prefix string) ([]string, error) {
 	type rc struct {
 		idx  int
 		name string
 	}
 	var found []rc
-	for _, f := range rec.Schema().Fields() {
-		if rest, ok := strings.CutPrefix(f.Name, s.RepWeightsPrefix); ok {
+	for _, f := range schema.Fields() {
+		if rest, ok := strings.CutPrefix(f.Name, prefix); ok {
 			if k, err := strconv.Atoi(rest); err == nil && k > 0 {
 				found = append(found, rc{k, f.Name})
 			}
@@ -325,25 +328,38 @@ func (d *Design) readReplicates(rec arrow.RecordBatch) error {
 	sort.Slice(found, func(a, b int) bool { return found[a].idx < found[b].idx })
 	if len(found) < 2 {
 		names := make([]string, 0)
-		for _, f := range rec.Schema().Fields() {
+		for _, f := range schema.Fields() {
 			names = append(names, f.Name)
 		}
-		return fmt.Errorf("sampling: replicate weights: %w: need columns %s1, %s2, ...; found %d (available: %s)", ErrBadDesign, s.RepWeightsPrefix, s.RepWeightsPrefix, len(found), desList(names, 60))
+		return nil, fmt.Errorf("sampling: replicate weights: %w: need columns %s1, %s2, ...; found %d (available: %s)", ErrBadDesign, prefix, prefix, len(found), desList(names, 60))
 	}
+	out := make([]string, len(found))
 	for i, f := range found {
 		if f.idx != i+1 {
-			return fmt.Errorf("sampling: replicate weights: %w: column %s%d is missing (found %s)", ErrBadDesign, s.RepWeightsPrefix, i+1, f.name)
+			return nil, fmt.Errorf("sampling: replicate weights: %w: column %s%d is missing (found %s)", ErrBadDesign, prefix, i+1, f.name)
 		}
+		out[i] = f.name
+	}
+	return out, nil
+}
+
+// readReplicates reads PREFIX1..PREFIXR (R svrepdesign with
+// combined.weights = TRUE).
+func (d *Design) readReplicates(rec arrow.RecordBatch) error {
+	s := &d.spec
+	found, err := ReplicateColumns(rec.Schema(), s.RepWeightsPrefix)
+	if err != nil {
+		return err
 	}
 	R := len(found)
 	reps := d.reps
 	reps.r = R
 	reps.cols = make([][]float64, R)
-	for r, f := range found {
-		col, _ := arrowio.Column(rec, f.name)
+	for r, name := range found {
+		col, _ := arrowio.Column(rec, name)
 		v, valid, err := arrowio.Float64s(col)
 		if err != nil {
-			return fmt.Errorf("sampling: replicate weight column %q: %w", f.name, err)
+			return fmt.Errorf("sampling: replicate weight column %q: %w", name, err)
 		}
 		var badRows []int
 		for i, x := range v {
@@ -352,10 +368,21 @@ func (d *Design) readReplicates(rec arrow.RecordBatch) error {
 			}
 		}
 		if len(badRows) > 0 {
-			return fmt.Errorf("sampling: replicate weight column %q: %w: missing, negative or non-finite at %s", f.name, ErrBadWeight, desRows(badRows))
+			return fmt.Errorf("sampling: replicate weight column %q: %w: missing, negative or non-finite at %s", name, ErrBadWeight, desRows(badRows))
 		}
 		reps.cols[r] = v
 	}
+	if err := d.suppliedScales(R); err != nil {
+		return err
+	}
+	d.df = d.repDF(-1)
+	return nil
+}
+
+// suppliedScales sets the scale and rscales of R supplied replicates from
+// the spec's type, scale and rscales, as R svrepdesign.
+func (d *Design) suppliedScales(R int) error {
+	s, reps := &d.spec, d.reps
 	typ := strings.ToLower(s.RepType)
 	scale := 1.0
 	switch typ {
@@ -391,7 +418,6 @@ func (d *Design) readReplicates(rec arrow.RecordBatch) error {
 	default:
 		return fmt.Errorf("sampling: replicate weights: %w: %d rscales for %d replicates", ErrBadDesign, len(s.RepRScales), R)
 	}
-	d.df = d.repDF(-1)
 	return nil
 }
 
@@ -412,6 +438,9 @@ func (d *Design) repDF(fallback int) int {
 // weights are PSU factors) × replicates² above 4e9.
 func (d *Design) repRankCostly() bool {
 	R, rows := d.reps.r, d.n
+	if d.rsums != nil {
+		rows = int(d.rsums.Rows)
+	}
 	if d.reps.factors != nil {
 		rows = len(d.psuStratum)
 	}
@@ -428,6 +457,9 @@ func (d *Design) repRankCostly() bool {
 func (d *Design) repRanks(domain []int32, G, fallback int) []int {
 	reps := d.reps
 	R := reps.r
+	if d.rsums != nil {
+		return d.sumsRanks(domain, G, fallback)
+	}
 	out := make([]int, G)
 	if reps.factors != nil {
 		P := len(d.psuStratum)
@@ -552,6 +584,8 @@ func (d *Design) vrReplicate(r *Ratios, t *vrTotals) ([]float64, [][]float64, *r
 	Xr := make([]float64, R*G*K)
 	if reps.factors != nil {
 		d.vrReplicateFactors(r, t, Yr, Xr)
+	} else if d.rsums != nil {
+		d.vrReplicateSums(r, t, Yr, Xr)
 	} else {
 		var wg sync.WaitGroup
 		next := make(chan int, R)

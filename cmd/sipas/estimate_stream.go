@@ -80,6 +80,9 @@ func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spe
 	}
 	defer tab.Release()
 	d, cells, err := index.EstimandSums(tab, spec, ests, s.Shares())
+	if rs := s.Replicates(); rs != nil {
+		d, cells, err = index.EstimandReplicateSums(tab, rs, spec, ests, s.Shares())
+	}
 	if err != nil {
 		return true, badInput(fmt.Errorf("%s: %w", displayName(path), designHint(err)))
 	}

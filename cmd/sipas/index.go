@@ -59,6 +59,9 @@ func runIndex(e *env, c *command, args []string) error {
 		if err := index.SumsSupport(spec); err != nil {
 			return usagef("--sums-sql: the indices of this design cannot be finished from sums: %v", err)
 		}
+		if spec.RepWeightsPrefix != "" {
+			return usagef("--sums-sql and --repweights exclude each other: %v", errRepSumsTable)
+		}
 		_, err = fmt.Fprint(e.stdout, index.SumsSQL(q, opt, sf.sql, spec.Weight, spec.Strata, spec.PSU, spec.FPC))
 		return err
 	case sf.from != "":

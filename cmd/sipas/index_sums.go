@@ -77,6 +77,9 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 			return true, err
 		}
 	}
+	if why == nil && sf.out != "" && spec.RepWeightsPrefix != "" {
+		return true, usagef("--sums-out and --repweights exclude each other: %v", errRepSumsTable)
+	}
 	if why != nil {
 		if sf.out != "" {
 			return true, usagef("--sums-out: the indices of this design cannot be finished from sums: %v", why)
@@ -121,8 +124,12 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 		return true, badInput(err)
 	}
 	defer tab.Release()
-	return true, finishSums(e, sf, tab, spec, df.wspec, q, opt, format, path, notes)
+	return true, finishSums(e, sf, tab, s.Replicates(), spec, df.wspec, q, opt, format, path, notes)
 }
+
+// errRepSumsTable says why a sums table cannot stand for replicate weight
+// columns.
+var errRepSumsTable = fmt.Errorf("the replicate variance needs each replicate's sums of every item (a column per replicate and item: 80 replicates of the default questionnaire's 29 items would be 4,640 more columns per cell); index streams such designs without a sums table")
 
 // indexFromSums finishes the indices from the sums table of --from-sums.
 func indexFromSums(e *env, sf *sumsFlags, df *designFlags, spec *sampling.DesignOptions, q *index.Questionnaire, opt *index.Options, format string) error {
@@ -133,6 +140,9 @@ func indexFromSums(e *env, sf *sumsFlags, df *designFlags, spec *sampling.Design
 	}
 	if spec.Weight != "" {
 		return usagef("--from-sums: drop --weight: the sums are weighted already")
+	}
+	if spec.RepWeightsPrefix != "" {
+		return usagef("--from-sums and --repweights exclude each other: %v", errRepSumsTable)
 	}
 	if opt.CI == sampling.Likelihood {
 		return usagef("--from-sums and --ci likelihood exclude each other: the likelihood interval profiles the model on the ballots, which the sums do not carry")
@@ -150,20 +160,24 @@ func indexFromSums(e *env, sf *sumsFlags, df *designFlags, spec *sampling.Design
 		}
 		opt.NoExpectations = opt.NoExpectations || len(q.ExpectationColumns()) == 0
 	}
-	return finishSums(e, &sumsFlags{out: sf.out, streamFlags: sf.streamFlags}, tab, spec, df.wspec, q, opt, format, sf.from, &runNotes{})
+	return finishSums(e, &sumsFlags{out: sf.out, streamFlags: sf.streamFlags}, tab, nil, spec, df.wspec, q, opt, format, sf.from, &runNotes{})
 }
 
 // finishSums computes the indices from tab (of the design weights of ws,
-// when set), writes --sums-out (after the indices succeeded, so bad input
+// when set; with the replicate sums rs of replicate weight columns, when
+// set), writes --sums-out (after the indices succeeded, so bad input
 // leaves no file) and the result.
-func finishSums(e *env, sf *sumsFlags, tab arrow.RecordBatch, spec *sampling.DesignOptions, ws *weighting.Spec, q *index.Questionnaire, opt *index.Options, format, src string, notes *runNotes) error {
+func finishSums(e *env, sf *sumsFlags, tab arrow.RecordBatch, rs *sampling.ReplicateSums, spec *sampling.DesignOptions, ws *weighting.Spec, q *index.Questionnaire, opt *index.Options, format, src string, notes *runNotes) error {
 	var res *index.Result
 	var d *sampling.Design
 	var wres *weighting.Result
 	var err error
-	if ws != nil {
+	switch {
+	case rs != nil:
+		res, d, err = index.FromReplicateSums(e.ctx, tab, rs, q, spec, opt)
+	case ws != nil:
 		res, d, wres, err = index.FromWeightedSums(e.ctx, tab, q, spec, ws, opt)
-	} else {
+	default:
 		res, d, err = index.FromSums(e.ctx, tab, q, spec, opt)
 	}
 	if err != nil {
