@@ -53,7 +53,10 @@ func (r *RatioResult) ReplicateSE(i int, f func(float64) float64) (se float64, o
 // ConfidenceInterval(method, p, SE/unit, N, df, level), except for Logit on
 // a replicate design, where the standard error of logit(p) comes from the
 // replicates (ReplicateSE of logit(θ/unit)), as R svyciprop(method =
-// "logit"), whose svyglm refits per replicate.
+// "logit"), whose svyglm refits per replicate. A replicate share within
+// 1e-12 of 0 or 1 is taken as 0 or 1, so that rounding does not decide
+// between an infinite logit (an interval of [0, unit]) and a dropped
+// replicate (R's refit diverges there).
 func (r *RatioResult) ShareInterval(i int, method CIMethod, unit float64, df int, level float64) (lo, hi float64) {
 	p, se := r.Est[i]/unit, r.SE[i]/unit
 	if method == Logit && r.rep != nil && p > 0 && p < 1 && !math.IsNaN(se) {
@@ -65,6 +68,16 @@ func (r *RatioResult) ShareInterval(i int, method CIMethod, unit float64, df int
 		}
 		s, _ := r.ReplicateSE(i, func(x float64) float64 {
 			x /= unit
+			// a replicate at the boundary (every answer of the domain
+			// satisfied, say) is there whatever the order of its sums:
+			// within rounding of 0 or 1 it is 0 or 1 (logit ±Inf), not
+			// a value either side of it that the rounding picked
+			switch {
+			case math.Abs(x) <= 1e-12:
+				x = 0
+			case math.Abs(x-1) <= 1e-12:
+				x = 1
+			}
 			return math.Log(x / (1 - x))
 		})
 		lo, hi = ciLogit(p, s, df, 1-level)
