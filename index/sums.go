@@ -284,9 +284,6 @@ func newSums(q *Questionnaire, spec *sampling.DesignOptions, opt *Options, schem
 	}
 	s.pairs = compositePairs(q)
 	s.pt = newPairTabs(s)
-	if ws != nil && suppliedReplicates(spec) {
-		return nil, errors.New("index: replicate weight columns and a weighting exclude each other: with a weighting the replicates are made from the design and every step is re-run on them")
-	}
 	if err := s.initReplicates(spec, opt.By, schema, s.ne+s.nc); err != nil {
 		return nil, err
 	}

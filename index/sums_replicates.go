@@ -404,3 +404,16 @@ func replicateColumnsOf(path string, spec *sampling.DesignOptions, read []arrowi
 	defer r.Close()
 	return sampling.ReplicateColumns(r.Schema(), spec.RepWeightsPrefix)
 }
+
+// repBatches returns so reading batches of fewer rows when R replicate
+// weight columns are read (R > 0): about 1 MB of decoded replicate weights
+// per batch, at least 4,096 rows, instead of R·8 bytes times the default
+// batch.
+func repBatches(so *StreamOptions, R int) *StreamOptions {
+	if R == 0 {
+		return so
+	}
+	out := *so
+	out.Read = append(append([]arrowio.Option(nil), so.Read...), arrowio.WithBatchSize(max(4096, (1<<20)/(8*R))))
+	return &out
+}

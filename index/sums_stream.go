@@ -80,6 +80,7 @@ func SumFile(ctx context.Context, path string, q *Questionnaire, spec *sampling.
 		return nil, err
 	}
 	cols = append(cols, rc...)
+	so = repBatches(so, len(rc))
 	keys := dictColumns(spec, opt.By)
 	if ws := so.Weighting; ws != nil {
 		k, _ := weighting.CellKeysOf(ws)

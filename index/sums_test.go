@@ -217,9 +217,14 @@ func TestSumsErrorsNameRows(t *testing.T) {
 	if !errors.As(err, &ic) || ic.Row != 2501 || ic.Column != "access_2" {
 		t.Fatalf("got %v, want an invalid code at row 2501 of access_2", err)
 	}
-	for _, sp := range []*sampling.DesignOptions{{Weight: "weight"}, {Weight: "weight", PSU: "psu", Variance: sampling.SuppliedReplicates}} {
-		if SumsSupport(sp) == nil {
-			t.Errorf("%+v: sums accepted", sp)
+	if SumsSupport(&sampling.DesignOptions{Weight: "weight"}) == nil {
+		t.Error("a design without PSUs: sums accepted")
+	}
+	// replicate weight columns stream with their per-domain replicate sums
+	// (sums_replicates.go), with or without PSUs
+	for _, sp := range []*sampling.DesignOptions{{Weight: "weight", PSU: "psu", Variance: sampling.SuppliedReplicates}, {Weight: "weight", RepWeightsPrefix: "rw"}} {
+		if err := SumsSupport(sp); err != nil {
+			t.Errorf("%+v: %v", sp, err)
 		}
 	}
 }

@@ -430,6 +430,7 @@ func SumEstimandsFile(ctx context.Context, path string, spec *sampling.DesignOpt
 		return nil, err
 	}
 	cols = append(cols, rc...)
+	so = repBatches(so, len(rc))
 	shift := firstShift(path, spec, by, est, append(append([]arrowio.Option(nil), so.Read...), arrowio.WithColumns(cols...)))
 	s, err := sumFile(ctx, path, cols, dictColumns(spec, by), so, func(sch *arrow.Schema) (*Sums, error) {
 		return NewEstimandSums(spec, by, est, shift, sch)

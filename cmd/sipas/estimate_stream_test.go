@@ -244,7 +244,7 @@ func TestEstimateStreamSynthetic(t *testing.T) {
 
 // TestEstimateStreamFallsBack: what cannot stream is read into memory and
 // the run says why on standard error: quantiles, population variances, a
-// regression, a design without PSUs, replicate weight columns.
+// regression, a design without PSUs.
 func TestEstimateStreamFallsBack(t *testing.T) {
 	strat := filepath.Join(etAPI, "apistrat.csv")
 	for _, c := range []struct {

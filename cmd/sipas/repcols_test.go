@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -234,6 +235,56 @@ func TestStreamReplicateColumnsBadWeightLate(t *testing.T) {
 					os.Remove(out)
 				}
 			}
+		}
+	}
+}
+
+// TestRepScaleRun runs sipas index on the replicate-columns benchmark file
+// (index.TestWriteRepScaleFile) named by SIPAS_REPSCALE_FILE, streamed or
+// in memory as SIPAS_REPSCALE_PATH says, for /usr/bin/time (docs/sums.md):
+//
+//	go test -c -o /tmp/sipas.test ./cmd/sipas
+//	SIPAS_REPSCALE_FILE=/tmp/rep1m.parquet SIPAS_REPSCALE_PATH=memory \
+//	  /usr/bin/time -v /tmp/sipas.test -test.run TestRepScaleRun
+func TestRepScaleRun(t *testing.T) {
+	path, how := os.Getenv("SIPAS_REPSCALE_FILE"), os.Getenv("SIPAS_REPSCALE_PATH")
+	if path == "" {
+		t.Skip("set SIPAS_REPSCALE_FILE to run the replicate-columns benchmark")
+	}
+	defer func(v int64) { streamMin = v }(streamMin)
+	streamMin = 0
+	if how == "memory" {
+		streamMin = 1 << 62
+	}
+	// the peak of the live heap, sampled every 10 ms
+	var peak uint64
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapAlloc)
+			select {
+			case <-stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}()
+	start := time.Now()
+	code, out, errs := vtRun(t, "", "index", "--in", path, "--weight", "weight", "--strata", "stratum", "--psu", "psu", "--repweights", "rw",
+		"--rep-scale", "0.013324450366422385", "--by", "province", "--df", "domain", "--format", "csv")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	el := time.Since(start)
+	close(stop)
+	<-done
+	t.Logf("%s: %v, peak heap %d MB, %d bytes of output", how, el, peak>>20, len(out))
+	if o := os.Getenv("SIPAS_REPSCALE_OUT"); o != "" {
+		if err := os.WriteFile(o, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
