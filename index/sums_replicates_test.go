@@ -64,25 +64,8 @@ func withRepColumns(t testing.TB, rec arrow.RecordBatch, d *sampling.Design, mod
 // batches of size rows into two merged Sums, as a streamed run does.
 func repSumsResult(t *testing.T, rec arrow.RecordBatch, spec *sampling.DesignOptions, opt *Options, size int) *Result {
 	t.Helper()
-	var parts [2]*Sums
-	for i := range parts {
-		s, err := NewSums(nil, spec, opt, rec.Schema())
-		if err != nil {
-			t.Fatal(err)
-		}
-		parts[i] = s
-	}
-	n := int(rec.NumRows())
-	for b, i0 := 0, 0; i0 < n; b, i0 = b+1, i0+size {
-		sl := rec.NewSlice(int64(i0), int64(min(n, i0+size)))
-		err := parts[b%2].Add(sl, int64(i0))
-		sl.Release()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	parts[0].Merge(parts[1])
-	tab, err := parts[0].Table(memory.DefaultAllocator)
+	s := mergedSums(t, rec, nil, spec, opt, size)
+	tab, err := s.Table(memory.DefaultAllocator)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +73,7 @@ func repSumsResult(t *testing.T, rec arrow.RecordBatch, spec *sampling.DesignOpt
 	if _, _, err := FromSums(context.Background(), tab, nil, spec, opt); err == nil || !strings.Contains(err.Error(), "each replicate's sums") {
 		t.Errorf("FromSums without the replicate sums: %v, want an error saying a table lacks them", err)
 	}
-	got, _, err := FromReplicateSums(context.Background(), tab, parts[0].Replicates(), nil, spec, opt)
+	got, _, err := FromReplicateSums(context.Background(), tab, s.Replicates(), nil, spec, opt)
 	if err != nil {
 		t.Fatal(err)
 	}

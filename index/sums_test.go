@@ -22,6 +22,18 @@ import (
 // returns the table.
 func sumsOf(t testing.TB, rec arrow.RecordBatch, q *Questionnaire, spec *sampling.DesignOptions, opt *Options, size int) arrow.RecordBatch {
 	t.Helper()
+	tab, err := mergedSums(t, rec, q, spec, opt, size).Table(memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tab
+}
+
+// mergedSums accumulates rec in batches of size rows into two Sums
+// (alternate batches, as two readers of alternate row groups would) and
+// returns them merged.
+func mergedSums(t testing.TB, rec arrow.RecordBatch, q *Questionnaire, spec *sampling.DesignOptions, opt *Options, size int) *Sums {
+	t.Helper()
 	var parts [2]*Sums
 	for i := range parts {
 		s, err := NewSums(q, spec, opt, rec.Schema())
@@ -41,11 +53,7 @@ func sumsOf(t testing.TB, rec arrow.RecordBatch, q *Questionnaire, spec *samplin
 		}
 	}
 	parts[0].Merge(parts[1])
-	tab, err := parts[0].Table(memory.DefaultAllocator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tab
+	return parts[0]
 }
 
 // sameRows asserts that two index results agree: labels, n, PSUs, DF and
