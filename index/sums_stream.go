@@ -252,7 +252,10 @@ func sumParquet(ctx context.Context, cancel func(), path string, makeSums func(*
 		go func() {
 			defer wg.Done()
 			err := func() error {
-				r, err := arrowio.Open(path, append(read, arrowio.WithRowGroups(func(g int) bool { return g%nw == wi }))...)
+				// a copy of read each: appending to a shared slice with
+				// room to spare would let one worker's row groups
+				// overwrite the other's
+				r, err := arrowio.Open(path, append(read[:len(read):len(read)], arrowio.WithRowGroups(func(g int) bool { return g%nw == wi }))...)
 				if err != nil {
 					return err
 				}
