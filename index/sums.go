@@ -1247,11 +1247,30 @@ func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire,
 		}
 		ds.AdjustInfluenceTerms = hook.adjust
 	}
+	// cells of weight 0: nonrespondents (the weighting's classes key the
+	// cells; a calibration's final weights are positive elsewhere)
+	var zero []bool
+	if wres != nil || (cal != nil && len(cal.CellColumns()) > 0) {
+		zero = make([]bool, n)
+		if wres != nil {
+			for i, v := range wres.Weights {
+				zero[i] = v == 0
+			}
+		} else {
+			w, err := get(SumsWeights)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			for i, v := range w {
+				zero[i] = v == 0
+			}
+		}
+	}
 	// the cells as rows of a design weighted 1
 	ones := make([]float64, n)
 	for i := range ones {
 		ones[i] = 1
-		if wres != nil && wres.Weights[i] == 0 {
+		if zero != nil && zero[i] {
 			ones[i] = 0 // nonrespondents: in no domain's PSU count, as the rows
 		}
 	}
@@ -1350,7 +1369,7 @@ func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire,
 	N := make([]int, G*J)
 	// the design effect's n counts the ballots of non-zero weight, as the
 	// engine: only the weighting can give a cell weight 0 (nonrespondents)
-	Nobs, sep := N, wres != nil && reps == nil
+	Nobs, sep := N, zero != nil && reps == nil
 	if sep {
 		Nobs = make([]int, G*J)
 	}
@@ -1369,13 +1388,13 @@ func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire,
 				X[g*K+k] += den[k][i]
 				Q[g*K+k] += qq[k][i]
 				N[g*J+k] += int(nk[k][i])
-				if sep && wres.Weights[i] != 0 {
+				if sep && !zero[i] {
 					Nobs[g*J+k] += int(nk[k][i])
 				}
 			}
 			for m := range cnames {
 				N[g*J+K+m] += int(ncomb[m][i])
-				if sep && wres.Weights[i] != 0 {
+				if sep && !zero[i] {
 					Nobs[g*J+K+m] += int(ncomb[m][i])
 				}
 				WC[g*C+m] += wcomb[m][i]

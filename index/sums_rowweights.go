@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -150,6 +151,16 @@ func SumCalibratedFile(ctx context.Context, path string, q *Questionnaire, spec 
 			return nil, err
 		}
 		s.cal = &calSums{p: p}
+		// cells within the earlier steps' classes: nonrespondents' cells
+		// weigh 0, and stay out of the design effect's n (fromSums)
+		add := s.keyAdder(sch)
+		for _, c := range st.CellColumns() {
+			if !slices.ContainsFunc(s.keys, func(k *sumsKey) bool { return k.name == c }) {
+				if err := add(c, "weighting class", false); err != nil {
+					return nil, err
+				}
+			}
+		}
 		return s, nil
 	})
 }

@@ -70,7 +70,11 @@ func TestCalibratedSumsEqualCompute(t *testing.T) {
 		lo[i], hi[i] = 0.5+0.01*float64(i%9), 1.8+0.05*float64(i%5)
 		s2[i] = 1 + age[i]/30
 	}
-	rec := withColumns(base, map[string][]float64{"age": age, "income": inc, "lo": lo, "hi": hi, "s2": s2}, nil)
+	resp := make([]string, n)
+	for i := range resp {
+		resp[i] = []string{"yes", "yes", "no", "yes", "yes", "yes", "no"}[i%7]
+	}
+	rec := withColumns(base, map[string][]float64{"age": age, "income": inc, "lo": lo, "hi": hi, "s2": s2}, map[string][]string{"responded": resp})
 	defer rec.Release()
 	path := filepath.Join(t.TempDir(), "ballots.parquet")
 	if err := arrowio.WriteRecord(path, rec, arrowio.WithBatchSize(700)); err != nil {
@@ -89,8 +93,21 @@ func TestCalibratedSumsEqualCompute(t *testing.T) {
 		"trim":            `{"calibrate": {"trim": [0.97, 1.1], "margins": [` + gender + `], "numeric": ` + num + `}}`,
 		"then trim":       `{"calibrate": {"margins": [` + level + `], "numeric": ` + num + `}}, {"trim": {"max": 1.8, "min": 0.6}}`,
 		"then trim equal": `{"calibrate": {"method": "raking", "margins": [` + level + `], "numeric": ` + num + `}}, {"trim": {"max": 1.5, "redistribute": "equal"}}`,
+		// nonresponse by classes, then the calibration from the adjusted weights
+		"nonresponse then linear":        `{"nonresponse": {"classes": ["region"], "responded": "responded"}}, {"calibrate": {"margins": [` + level + `, ` + gender + `], "numeric": ` + num + `}}`,
+		"nonresponse then raking bounds": `{"nonresponse": {"classes": ["level", "gender"], "responded": "responded"}}, {"calibrate": {"method": "raking", "bounds": [0.3, 3], "margins": [` + level + `], "numeric": ` + num + `}}`,
+		"two nonresponse then variance":  `{"nonresponse": {"classes": ["region"], "responded": "responded"}}, {"nonresponse": {"classes": ["province"], "responded": "responded"}}, {"calibrate": {"variance": "s2", "margins": [` + gender + `], "numeric": ` + num + `}}`,
 	}
 	design := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc"}
+	// a post-stratification's residual before the calibration's is not
+	// composed in passes: such a spec stays in memory
+	ps, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [{"poststratify": ` + level + `}, {"calibrate": {"numeric": ` + num + `}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CalibratedSumsSupport(design, ps); err == nil {
+		t.Error("post-stratification then a numeric calibration: passes accept it")
+	}
 	for name, step := range specs {
 		ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [` + step + `]}`))
 		if err != nil {
@@ -102,7 +119,7 @@ func TestCalibratedSumsEqualCompute(t *testing.T) {
 		if err := CalibratedSumsSupport(design, ws); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if len(ws.Steps) == 2 {
+		if ws.Steps[len(ws.Steps)-1].Trim != nil {
 			if r, err := weighting.Apply(ws, rec, nil); err != nil || r.Steps[1].Trim.Trimmed == 0 {
 				t.Fatalf("%s: the trimming changes no weight (%v)", name, err)
 			}

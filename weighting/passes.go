@@ -43,14 +43,25 @@ func ScanRecord(rec arrow.RecordBatch, size int) Scan {
 // StreamSupport says whether SolveStream can solve spec by passes over the
 // rows (nil) or why not: it solves one calibration step (margins, numeric
 // variables, bounds, per-row bounds, a working-model variance, cluster
-// aggregates, trimming of g), optionally followed by a trimming step.
+// aggregates, trimming of g), optionally followed by a trimming step, or
+// one calibration step without cluster aggregates preceded by nonresponse
+// steps (whose factors are functions of the rows' classes, and which the
+// linearized variance treats as fixed).
 func StreamSupport(spec *Spec) error {
-	ok := len(spec.Steps) > 0 && spec.Steps[0].Calibrate != nil
-	if len(spec.Steps) > 2 || (len(spec.Steps) == 2 && spec.Steps[1].Trim == nil) {
+	k := 0
+	for k < len(spec.Steps) && spec.Steps[k].Nonresponse != nil {
+		k++
+	}
+	ok := k < len(spec.Steps) && spec.Steps[k].Calibrate != nil
+	rest := spec.Steps[min(k+1, len(spec.Steps)):]
+	if len(rest) > 1 || (len(rest) == 1 && (rest[0].Trim == nil || k > 0)) {
+		ok = false
+	}
+	if ok && k > 0 && spec.Steps[k].Calibrate.Aggregate != "" {
 		ok = false
 	}
 	if !ok {
-		return errors.New("passes over the rows solve a weighting of one calibration step, optionally followed by trimming; other steps lists are solved in memory")
+		return errors.New("passes over the rows solve a weighting of one calibration step, optionally followed by trimming or preceded by nonresponse adjustments; other steps lists are solved in memory")
 	}
 	return nil
 }
@@ -60,8 +71,10 @@ func StreamSupport(spec *Spec) error {
 // follows from the row's own values.
 type Streamed struct {
 	// Result holds the diagnostics of the run: Initial and Final, and one
-	// StepResult with its Kind, Before, After, Iterations and History (no
-	// Cells, ByClass nor Variance record: those need the rows).
+	// StepResult per step: the nonresponse steps' from RunCells (counting
+	// cells), the calibration's with its Kind, Before, After, Iterations
+	// and History (no Cells, ByClass nor Variance record: those need the
+	// rows), a trimming step's.
 	Result *Result
 	// Passes is the number of passes over the rows SolveStream made.
 	Passes int
@@ -69,6 +82,8 @@ type Streamed struct {
 	c      *CalibrateStep
 	dw     string
 	cols   []string
+	pre    *preCells // the nonresponse steps before the calibration, or nil
+	step   int       // the calibration's index in the steps
 	ms     []streamMargin
 	num    []string
 	p      int
@@ -118,7 +133,9 @@ type calRows struct {
 
 // SolveStream solves the weighting spec (StreamSupport must accept it) by
 // passes over the rows that scan reads, each reading only the columns
-// the steps name: one for the classes, the weighted totals and the checks;
+// the steps name: with nonresponse steps first, one for their cells
+// (RunCells), from whose factors every later pass starts; one for the
+// classes, the weighted totals and the checks;
 // then one for the closed-form linear calibration, or one per Newton
 // iteration (and per halved step) of the other calibrations; one more for
 // trimming g; one for the final weights' checks and the cross-products
@@ -130,9 +147,13 @@ func SolveStream(ctx context.Context, spec *Spec, scan Scan) (*Streamed, error) 
 	if err := StreamSupport(spec); err != nil {
 		panic("weighting: SolveStream: " + err.Error())
 	}
-	c := spec.Steps[0].Calibrate
-	s := &Streamed{c: c, dw: spec.DesignWeight, scale: 1}
-	path := "steps[0].calibrate"
+	k := 0
+	for spec.Steps[k].Calibrate == nil {
+		k++
+	}
+	c := spec.Steps[k].Calibrate
+	s := &Streamed{c: c, dw: spec.DesignWeight, scale: 1, step: k}
+	path := fmt.Sprintf("steps[%d].calibrate", k)
 	add := func(names ...string) {
 		for _, n := range names {
 			if n != "" && !slices.Contains(s.cols, n) {
@@ -154,6 +175,20 @@ func SolveStream(ctx context.Context, spec *Spec, scan Scan) (*Streamed, error) 
 		add(c.BoundsColumns[0], c.BoundsColumns[1])
 	}
 	add(c.Variance, c.Aggregate)
+	var preRes *Result
+	if k > 0 {
+		pre := *spec
+		pre.Steps = spec.Steps[:k]
+		keys, err := CellKeysOf(&pre)
+		if err != nil {
+			return nil, err
+		}
+		add(keys.Columns...)
+		s.Passes++
+		if s.pre, preRes, err = solveCells(ctx, &pre, keys.Columns, scan, s.cols, s.designWeights); err != nil {
+			return nil, err
+		}
+	}
 	switch c.Method {
 	case "raking":
 		s.method = RakingRatio
@@ -203,7 +238,7 @@ func SolveStream(ctx context.Context, spec *Spec, scan Scan) (*Streamed, error) 
 	}
 	s.Passes++
 	err := scan(ctx, s.cols, func(rec arrow.RecordBatch, first int64) error {
-		w, err := s.designWeights(rec, first)
+		w, err := s.startWeights(rec, first)
 		if err != nil {
 			return err
 		}
@@ -389,6 +424,10 @@ func SolveStream(ctx context.Context, spec *Spec, scan Scan) (*Streamed, error) 
 	}
 	res := &StepResult{Kind: "calibrate", Before: init.finish()}
 	s.Result = &Result{Initial: res.Before}
+	if preRes != nil {
+		s.Result.Initial = s.pre.initial
+		s.Result.Steps = preRes.Steps
+	}
 	// ---- the calibration ----------------------------------------------------
 	if s.closed {
 		td := make([]float64, p*p)
@@ -487,9 +526,9 @@ func SolveStream(ctx context.Context, spec *Spec, scan Scan) (*Streamed, error) 
 	}
 	s.proj = newGregSolve(td, p)
 	res.After = fin.finish()
-	s.Result.Steps = []StepResult{*res}
+	s.Result.Steps = append(s.Result.Steps, *res)
 	s.Result.Final = res.After
-	if len(spec.Steps) == 2 {
+	if len(spec.Steps) > k+1 {
 		// the calibrated weights, all positive, pass by pass
 		weights := func(fn func(float64)) error {
 			return pass(func(r *calRows) error {
@@ -663,7 +702,7 @@ func (s *Streamed) P() int { return s.p }
 func (s *Streamed) Rows(rec arrow.RecordBatch, first int64) (w, b, t []float64, err error) {
 	r, err := s.read(rec, first)
 	if err != nil {
-		return nil, nil, nil, at(err, "steps[0].calibrate")
+		return nil, nil, nil, at(err, fmt.Sprintf("steps[%d].calibrate", s.step))
 	}
 	if s.cx != nil {
 		s.aggregate(r)
@@ -781,7 +820,7 @@ func (s *Streamed) bounds(rec arrow.RecordBatch, first int64, w []float64) (L, U
 // read reads the calibration's values of rec's rows (after the first pass
 // has numbered the classes).
 func (s *Streamed) read(rec arrow.RecordBatch, first int64) (*calRows, error) {
-	w, err := s.designWeights(rec, first)
+	w, err := s.startWeights(rec, first)
 	if err != nil {
 		return nil, err
 	}

@@ -15,7 +15,7 @@ import (
 
 // withAge copies the ballots of testdata/index/sipas_small.csv into dir
 // with a numeric column age (18–70, varying from ballot to ballot) and
-// per-ballot bounds lo and hi, and returns the file and Σ weight·age.
+// per-ballot bounds lo and hi, a respondent flag resp (yes/no), and returns the file and Σ weight·age.
 func withAge(t *testing.T, dir string) (string, float64) {
 	t.Helper()
 	f, err := os.Open(filepath.Join("..", "..", "testdata", "index", "sipas_small.csv"))
@@ -36,21 +36,22 @@ func withAge(t *testing.T, dir string) (string, float64) {
 					wcol = j
 				}
 			}
-			fmt.Fprintf(&b, "%s,age,lo,hi\n", line)
+			fmt.Fprintf(&b, "%s,age,lo,hi,resp\n", line)
 			continue
 		}
 		age := 18 + (i*7919)%53
 		var w float64
 		fmt.Sscan(cells[wcol], &w)
 		total += w * float64(age)
-		fmt.Fprintf(&b, "%s,%d,%g,%g\n", line, age, 0.4+0.01*float64(i%9), 1.8+0.05*float64(i%5))
+		fmt.Fprintf(&b, "%s,%d,%g,%g,%s\n", line, age, 0.4+0.01*float64(i%9), 1.8+0.05*float64(i%5), []string{"yes", "yes", "no", "yes", "yes", "no", "yes"}[i%7])
 	}
 	return writeFile(t, dir, "ballots.csv", b.String()), total
 }
 
 // TestIndexCalibratedStreamed: sipas index --weighting with a calibration
-// to a numeric variable (linear; raking with per-ballot bounds) streams the
-// file in passes (--stream; stderr says how many) and prints the
+// to a numeric variable (linear; raking with per-ballot bounds; linear
+// after a nonresponse adjustment by classes) streams the file in passes
+// (--stream; stderr says how many) and prints the
 // estimates, SEs and counts of the in-memory run at 1e-12; --sums-out is
 // still refused for it.
 func TestIndexCalibratedStreamed(t *testing.T) {
@@ -58,9 +59,11 @@ func TestIndexCalibratedStreamed(t *testing.T) {
 	in, ageTotal := withAge(t, dir)
 	design := []string{"--strata", "stratum", "--psu", "psu", "--fpc", "fpc", "--nest", "--by", "level"}
 	specs := map[string]string{
-		"linear": fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"age": %v}, "margins": [{"by": ["field"], "totals": %s}]}}]}`, ageTotal*1.02, fieldTotals(t, in)),
-		"raking": fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"method": "raking", "numeric": {"age": %v}, "bounds_columns": ["lo", "hi"]}}]}`, ageTotal*0.97),
+		"linear":      fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"age": %v}, "margins": [{"by": ["field"], "totals": %s}]}}]}`, ageTotal*1.02, fieldTotals(t, in)),
+		"raking":      fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"method": "raking", "numeric": {"age": %v}, "bounds_columns": ["lo", "hi"]}}]}`, ageTotal*0.97),
+		"nonresponse": fmt.Sprintf(`{"design_weight": "weight", "steps": [{"nonresponse": {"classes": ["field"], "responded": "resp"}}, {"calibrate": {"numeric": {"age": %v}, "margins": [{"by": ["field"], "totals": %s}]}}]}`, ageTotal*1.02, fieldTotals(t, in)),
 	}
+	passes := map[string]string{"linear": "in 4 passes", "nonresponse": "in 5 passes"}
 	for name, js := range specs {
 		spec := writeFile(t, dir, name+".json", js)
 		args := append([]string{"--in", in, "--weighting", spec}, design...)
@@ -72,6 +75,9 @@ func TestIndexCalibratedStreamed(t *testing.T) {
 		if !strings.Contains(stderr, "sipas index: streaming") || !strings.Contains(stderr, "passes") {
 			t.Errorf("%s: stderr %q does not say the file is streamed in passes", name, stderr)
 		}
+		if p := passes[name]; p != "" && !strings.Contains(stderr, p) {
+			t.Errorf("%s: stderr %q does not say %q", name, stderr, p)
+		}
 		var out struct {
 			Estimates []wfIndexRow `json:"estimates"`
 		}
@@ -80,7 +86,7 @@ func TestIndexCalibratedStreamed(t *testing.T) {
 		}
 		sameIndexRows(t, name, mem, out.Estimates)
 		code, _, stderr = vtRun(t, "", append([]string{"index", "--sums-out", filepath.Join(dir, name+".parquet")}, args...)...)
-		if code != 2 || !strings.Contains(stderr, "steps[0].calibrate") {
+		if code != 2 || !strings.Contains(stderr, "].calibrate") {
 			t.Errorf("%s with --sums-out: exit %d, %q", name, code, stderr)
 		}
 	}
