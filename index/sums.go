@@ -210,25 +210,8 @@ func newSums(q *Questionnaire, spec *sampling.DesignOptions, opt *Options, schem
 		return nil, err
 	}
 	if ws != nil {
-		keys, err := weighting.CellKeysOf(ws)
-		if err != nil {
+		if err := addWeightingKeys(add, spec, ws); err != nil {
 			return nil, err
-		}
-		for _, c := range keys.Columns {
-			role := "weighting class"
-			if slices.Contains(keys.Flags, c) {
-				role = "respondent flag"
-			}
-			if err := add(c, role, false); err != nil {
-				return nil, err
-			}
-		}
-		// a replicate variance takes the rank of the ballots' replicate
-		// weights: cells of one design weight give it (fromSums)
-		if keys.DesignWeight || spec.Variance != sampling.Linearization {
-			if err := add(ws.DesignWeight, "design weight", true); err != nil {
-				return nil, err
-			}
 		}
 	}
 	if !opt.NoExpectations {
@@ -337,6 +320,76 @@ func addDesignKeys(add func(name, role string, float bool) error, spec *sampling
 		}
 	}
 	return nil
+}
+
+// addWeightingKeys adds with add the cell keys of the weighting ws: its
+// classes and respondent flags, and its design weight when a step needs
+// each row's weight (weighting.CellKeysOf) or spec's variance is by
+// replicates.
+func addWeightingKeys(add func(name, role string, float bool) error, spec *sampling.DesignOptions, ws *weighting.Spec) error {
+	keys, err := weighting.CellKeysOf(ws)
+	if err != nil {
+		return err
+	}
+	for _, c := range keys.Columns {
+		role := "weighting class"
+		if slices.Contains(keys.Flags, c) {
+			role = "respondent flag"
+		}
+		if err := add(c, role, false); err != nil {
+			return err
+		}
+	}
+	// a replicate variance takes the rank of the ballots' replicate
+	// weights: cells of one design weight give it (fromSums)
+	if keys.DesignWeight || spec.Variance != sampling.Linearization {
+		return add(ws.DesignWeight, "design weight", true)
+	}
+	return nil
+}
+
+// weightingColumns returns the columns the weighting ws reads from the
+// ballots when its steps run on cells, and those of them that key the
+// cells (read as dictionaries).
+func weightingColumns(ws *weighting.Spec) (cols, keys []string) {
+	if ws == nil {
+		return nil, nil
+	}
+	k, _ := weighting.CellKeysOf(ws)
+	cols = append([]string(nil), k.Columns...)
+	if ws.DesignWeight != "" {
+		cols = append(cols, ws.DesignWeight)
+	}
+	return cols, k.Columns
+}
+
+// runCellWeighting runs the steps of ws on the cells of sums, whose rows
+// have the design weight totals w0 and counts rows, and returns the run
+// and each cell's factor final/design weight (0 for a cell of total 0),
+// by which its design-weighted sums scale.
+func runCellWeighting(ws *weighting.Spec, sums arrow.RecordBatch, w0 []float64, rows []int64) (*weighting.Result, []float64, error) {
+	cnt := make([]float64, len(rows))
+	for c, v := range rows {
+		cnt[c] = float64(v)
+	}
+	wres, err := weighting.RunCells(ws, sums, w0, cnt)
+	if err != nil {
+		return nil, nil, err
+	}
+	f := make([]float64, len(w0))
+	for c, v := range wres.Weights {
+		f[c] = v / w0[c]
+	}
+	return wres, f, nil
+}
+
+// scaleCells multiplies every cell c of each of cols by f[c].
+func scaleCells(f []float64, cols ...[]float64) {
+	for _, col := range cols {
+		for c := range col {
+			col[c] *= f[c]
+		}
+	}
 }
 
 // Cells returns the number of cells accumulated so far.
@@ -1215,24 +1268,16 @@ func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire,
 		for c, v := range rows {
 			cnt[c] = float64(v)
 		}
-		if wres, err = weighting.RunCells(ws, sums, w0, cnt); err != nil {
+		var f []float64
+		if wres, f, err = runCellWeighting(ws, sums, w0, rows); err != nil {
 			return nil, nil, nil, err
 		}
-		for c, v := range wres.Weights {
-			f := v / w0[c]
-			for k := range num {
-				num[k][c] *= f
-				den[k][c] *= f
-				qq[k][c] *= f
-			}
-			for m := range wcomb {
-				wcomb[m][c] *= f
-			}
-			for p := range pcols {
-				for j := range pcols[p] {
-					pcols[p][j][c] *= f
-				}
-			}
+		for k := range num {
+			scaleCells(f, num[k], den[k], qq[k])
+		}
+		scaleCells(f, wcomb...)
+		for p := range pcols {
+			scaleCells(f, pcols[p][:]...)
 		}
 		if ds.Variance == sampling.Linearization {
 			ds.AdjustInfluence = wres.AdjustInfluence

@@ -388,7 +388,8 @@ func EstimandReplicateSums(tab arrow.RecordBatch, rs *sampling.ReplicateSums, sp
 	if rs == nil {
 		return nil, nil, errNoReplicateSums
 	}
-	return estimandSums(tab, spec, est, shares, rs)
+	d, cs, _, err := estimandSums(tab, spec, est, shares, rs, nil)
+	return d, cs, err
 }
 
 // replicateColumnsOf returns the replicate weight columns of spec in the

@@ -64,13 +64,8 @@ func SumFile(ctx context.Context, path string, q *Questionnaire, spec *sampling.
 		return nil, err
 	}
 	cols := append([]string(nil), q.Columns()...)
-	if ws := so.Weighting; ws != nil {
-		keys, _ := weighting.CellKeysOf(ws)
-		cols = append(cols, keys.Columns...)
-		if ws.DesignWeight != "" {
-			cols = append(cols, ws.DesignWeight)
-		}
-	}
+	wcols, wkeys := weightingColumns(so.Weighting)
+	cols = append(cols, wcols...)
 	if !opt.NoExpectations {
 		cols = append(cols, q.ExpectationColumns()...)
 	}
@@ -82,10 +77,7 @@ func SumFile(ctx context.Context, path string, q *Questionnaire, spec *sampling.
 	cols = append(cols, rc...)
 	so = repBatches(so, len(rc))
 	keys := dictColumns(spec, opt.By)
-	if ws := so.Weighting; ws != nil {
-		k, _ := weighting.CellKeysOf(ws)
-		keys = append(keys, k.Columns...)
-	}
+	keys = append(keys, wkeys...)
 	s, err := sumFile(ctx, path, cols, keys, so, func(sch *arrow.Schema) (*Sums, error) {
 		return newSums(q, spec, opt, sch, so.Weighting)
 	})

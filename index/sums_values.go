@@ -13,6 +13,7 @@ import (
 	"github.com/sipas-go/sipas/index/internal/column"
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
 )
 
 // Parts of an estimand's sums in a sums table of NewEstimandSums (see
@@ -57,13 +58,29 @@ type valueSums struct {
 // none) are the estimands' sampling.CellSums.Shift: y is summed about
 // shift[k] (0 for a total), best near the estimate.
 func NewEstimandSums(spec *sampling.DesignOptions, by []string, est []sampling.Estimand, shift []float64, schema *arrow.Schema) (*Sums, error) {
-	if err := SumsSupport(spec); err != nil {
+	return newEstimandSums(spec, by, est, shift, schema, nil)
+}
+
+// newEstimandSums is NewEstimandSums; with ws, the sums are of the design
+// weights ws.DesignWeight and the cells are also keyed by the weighting's
+// classes (WeightedEstimandSums finishes them).
+func newEstimandSums(spec *sampling.DesignOptions, by []string, est []sampling.Estimand, shift []float64, schema *arrow.Schema, ws *weighting.Spec) (*Sums, error) {
+	if err := estimandSumsSupport(spec, ws); err != nil {
 		return nil, err
 	}
 	s := &Sums{q: &Questionnaire{}, weight: spec.Weight, cells: map[string]int32{}}
+	if ws != nil {
+		s.weight, s.positive = ws.DesignWeight, true
+	}
 	s.pt = newPairTabs(s) // no items: Add counts the cells' rows and weights
-	if err := s.addKeys(spec, by, schema); err != nil {
+	add := s.keyAdder(schema)
+	if err := addDesignKeys(add, spec, by); err != nil {
 		return nil, err
+	}
+	if ws != nil {
+		if err := addWeightingKeys(add, spec, ws); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.initReplicates(spec, by, schema, len(est)); err != nil {
 		return nil, err
@@ -320,19 +337,63 @@ func (s *Sums) CheckMagnitude() error {
 // Design.EstimatesFromCells and EstimateContrastsFromCells. shares are
 // the estimands' Share (Sums.Shares; nil: none).
 func EstimandSums(tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sampling.Estimand, shares []bool) (*sampling.Design, []sampling.CellSums, error) {
-	return estimandSums(tab, spec, est, shares, nil)
+	d, cs, _, err := estimandSums(tab, spec, est, shares, nil, nil)
+	return d, cs, err
+}
+
+// WeightedEstimandSums is EstimandSums for a sums table of SumEstimandsFile
+// with StreamOptions.Weighting ws: its cells, also keyed by ws's classes,
+// hold sums of the design weights. The steps of ws run on the cells
+// (weighting.RunCells), each cell's sums scale by its factor final/design
+// weight, and the design's linearized influence values take their
+// residuals on the calibration from the cells (exact: a cell's rows share
+// their classes), so the estimates of Design.EstimatesFromCells equal
+// those of weighting.NewDesign on the rows up to the order of the
+// additions. It also returns the weighting run on the cells (its
+// Final.Sum is the total final weight). The variance must be linearized
+// (EstimandSumsSupport).
+func WeightedEstimandSums(tab arrow.RecordBatch, spec *sampling.DesignOptions, ws *weighting.Spec, est []sampling.Estimand, shares []bool) (*sampling.Design, []sampling.CellSums, *weighting.Result, error) {
+	if ws == nil {
+		panic("index: WeightedEstimandSums: nil weighting")
+	}
+	return estimandSums(tab, spec, est, shares, nil, ws)
+}
+
+// EstimandSumsSupport says whether the means, totals and ratios of the
+// design spec after the weighting steps ws (nil: none) can be finished
+// from per-cell sums (nil) or why not: the limits of SumsSupport, or with
+// ws those of WeightingSumsSupport and a linearized variance.
+func EstimandSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error {
+	return estimandSumsSupport(spec, ws)
+}
+
+func estimandSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error {
+	if ws == nil {
+		return SumsSupport(spec)
+	}
+	if err := weightingSumsSupport(spec, ws); err != nil {
+		return err
+	}
+	if spec != nil && spec.Variance != sampling.Linearization {
+		return errors.New("a replicate variance re-runs the weighting steps on every replicate, which the estimates' sums do not do yet")
+	}
+	return nil
 }
 
 // estimandSums is EstimandSums; rs are the replicate sums of a design whose
-// replicate weights are columns (EstimandReplicateSums).
-func estimandSums(tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sampling.Estimand, shares []bool, rs *sampling.ReplicateSums) (*sampling.Design, []sampling.CellSums, error) {
+// replicate weights are columns (EstimandReplicateSums), ws the weighting
+// of WeightedEstimandSums.
+func estimandSums(tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sampling.Estimand, shares []bool, rs *sampling.ReplicateSums, ws *weighting.Spec) (*sampling.Design, []sampling.CellSums, *weighting.Result, error) {
+	if err := estimandSumsSupport(spec, ws); err != nil {
+		return nil, nil, nil, err
+	}
 	ds := *spec
 	ds.Weight = sumsUnitWeight
 	if err := SumsSupport(&ds); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if suppliedReplicates(spec) && rs == nil {
-		return nil, nil, errNoReplicateSums
+		return nil, nil, nil, errNoReplicateSums
 	}
 	n := int(tab.NumRows())
 	get := func(name string) ([]float64, error) {
@@ -348,7 +409,7 @@ func estimandSums(tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sam
 	}
 	sw, err := get(SumsWeights)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	out := make([]sampling.CellSums, len(est))
 	for k, e := range est {
@@ -359,7 +420,7 @@ func estimandSums(tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sam
 			dst  *[]float64
 		}{{"y", &cs.Y}, {"x", &cs.X}, {"w", &cs.W}, {"yy", &cs.YY}, {"xy", &cs.XY}, {"xx", &cs.XX}} {
 			if *p.dst, err = get(SumsColumn(p.part, name)); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 		}
 		for _, p := range []struct {
@@ -368,7 +429,7 @@ func estimandSums(tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sam
 		}{{"n", &cs.N}, {"nobs", &cs.NObs}} {
 			v, err := get(SumsColumn(p.part, name))
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			*p.dst = make([]int64, n)
 			for c, f := range v {
@@ -378,11 +439,38 @@ func estimandSums(tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sam
 		cs.Share = shares != nil && shares[k]
 		c, err := get(SumsColumn("c", name))
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if n > 0 {
 			cs.Shift = c[0]
 		}
+	}
+	var wres *weighting.Result
+	if ws != nil {
+		rows, err := get(SumsRows)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		cnt := make([]int64, n)
+		for c, v := range rows {
+			cnt[c] = int64(v)
+		}
+		var f []float64
+		if wres, f, err = runCellWeighting(ws, tab, sw, cnt); err != nil {
+			return nil, nil, nil, err
+		}
+		for k := range out {
+			cs := &out[k]
+			scaleCells(f, cs.Y, cs.X, cs.W, cs.YY, cs.XY, cs.XX)
+			for c, v := range f {
+				if v == 0 {
+					cs.NObs[c] = 0 // the cell's rows all weigh 0 now
+				}
+			}
+		}
+		// nonrespondents' cells weigh 0: in no domain's PSU count, as the rows
+		sw = wres.Weights
+		ds.AdjustInfluence = wres.AdjustInfluence
 	}
 	wb := array.NewFloat64Builder(memory.DefaultAllocator)
 	for _, v := range sw {
@@ -401,9 +489,9 @@ func estimandSums(tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sam
 	defer prec.Release()
 	d, err := cellsDesign(prec, &ds, rs)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return d, out, nil
+	return d, out, wres, nil
 }
 
 // SumEstimandsFile reads the table file at path in one pass, batch by
@@ -411,7 +499,10 @@ func estimandSums(tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sam
 // domains by (reading only the columns they and spec name). Besides the
 // errors of SumFile, an infinite value is an error naming its row.
 func SumEstimandsFile(ctx context.Context, path string, spec *sampling.DesignOptions, by []string, est []sampling.Estimand, so *StreamOptions) (*Sums, error) {
-	if err := SumsSupport(spec); err != nil {
+	if so == nil {
+		so = &StreamOptions{}
+	}
+	if err := estimandSumsSupport(spec, so.Weighting); err != nil {
 		return nil, err
 	}
 	var cols []string
@@ -431,9 +522,11 @@ func SumEstimandsFile(ctx context.Context, path string, spec *sampling.DesignOpt
 	}
 	cols = append(cols, rc...)
 	so = repBatches(so, len(rc))
-	shift := firstShift(path, spec, by, est, append(append([]arrowio.Option(nil), so.Read...), arrowio.WithColumns(cols...)))
-	s, err := sumFile(ctx, path, cols, dictColumns(spec, by), so, func(sch *arrow.Schema) (*Sums, error) {
-		return NewEstimandSums(spec, by, est, shift, sch)
+	wcols, wkeys := weightingColumns(so.Weighting)
+	cols = append(cols, wcols...)
+	shift := firstShift(path, spec, by, est, so.Weighting, append(append([]arrowio.Option(nil), so.Read...), arrowio.WithColumns(cols...)))
+	s, err := sumFile(ctx, path, cols, append(dictColumns(spec, by), wkeys...), so, func(sch *arrow.Schema) (*Sums, error) {
+		return newEstimandSums(spec, by, est, shift, sch, so.Weighting)
 	})
 	if err != nil {
 		return nil, err
@@ -448,7 +541,7 @@ func SumEstimandsFile(ctx context.Context, path string, spec *sampling.DesignOpt
 // the file rounded to an integer (0 for a total), the shift of
 // NewEstimandSums; nil when that
 // batch cannot be read or summed (the pass over the file says why).
-func firstShift(path string, spec *sampling.DesignOptions, by []string, est []sampling.Estimand, read []arrowio.Option) []float64 {
+func firstShift(path string, spec *sampling.DesignOptions, by []string, est []sampling.Estimand, ws *weighting.Spec, read []arrowio.Option) []float64 {
 	r, err := arrowio.Open(path, read...)
 	if err != nil {
 		return nil
@@ -457,7 +550,7 @@ func firstShift(path string, spec *sampling.DesignOptions, by []string, est []sa
 	if !r.Next() {
 		return nil
 	}
-	s, err := NewEstimandSums(spec, by, est, nil, r.Schema())
+	s, err := newEstimandSums(spec, by, est, nil, r.Schema(), ws)
 	if err != nil || s.Add(r.RecordBatch(), 0) != nil {
 		return nil
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
 )
 
 // estimateStreamed computes the means, totals and ratios ests (and the
@@ -15,14 +16,18 @@ import (
 // record batches, from the per-(stratum, PSU, fpc, domain) sums, and
 // reports done = false, having done nothing, when the run cannot stream:
 // why (a reason of the caller: quantiles, population variances), a design
-// whose variance needs the rows (index.SumsSupport), calibration, standard
+// whose variance needs the rows (index.EstimandSumsSupport: with
+// --weighting, a step that needs every row or a replicate variance), standard
 // input, or province names told apart by year. The caller then reads the
 // file into memory, which this says on standard error.
 func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spec *sampling.DesignOptions, ests []sampling.Estimand,
 	contrasts []string, eopt *sampling.EstimateOptions, format string, notes *runNotes, why string) (done bool, err error) {
 	by := eopt.By
 	if why == "" {
-		if err := index.SumsSupport(spec); err != nil {
+		// with --weighting, the steps run on the class totals of
+		// per-(PSU, domain, class) cells; a step that needs every row, or
+		// a replicate variance, is named in why
+		if err := index.EstimandSumsSupport(spec, df.wspec); err != nil {
 			why = err.Error()
 		}
 	}
@@ -35,8 +40,6 @@ func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spe
 	}
 	switch {
 	case why != "":
-	case df.wspec != nil:
-		why = "the --weighting steps calibrate on the whole file"
 	case path == "-":
 		why = "standard input is read once"
 	case len(years) > 0:
@@ -46,10 +49,13 @@ func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spe
 		fmt.Fprintf(e.stderr, "sipas estimate: reading %s into memory (not streamed: %s)\n", displayName(path), why)
 		return false, nil
 	}
-	if big(path) {
+	switch {
+	case df.wspec != nil:
+		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in one pass (the --weighting steps run on the class totals of the cells)\n", displayName(path))
+	case big(path):
 		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in one pass\n", displayName(path))
 	}
-	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}}
+	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}, Weighting: df.wspec}
 	finish := func() {}
 	if df.prov != nil {
 		// the names are made canonical batch by batch, so that an unknown
@@ -79,9 +85,19 @@ func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spe
 		return true, badInput(err)
 	}
 	defer tab.Release()
-	d, cells, err := index.EstimandSums(tab, spec, ests, s.Shares())
-	if rs := s.Replicates(); rs != nil {
+	var d *sampling.Design
+	var cells []sampling.CellSums
+	var wres *weighting.Result
+	switch rs := s.Replicates(); {
+	case df.wspec != nil:
+		d, cells, wres, err = index.WeightedEstimandSums(tab, spec, df.wspec, ests, s.Shares())
+		if err != nil {
+			err = fmt.Errorf("--weighting %s: %w", df.weighting, err)
+		}
+	case rs != nil:
 		d, cells, err = index.EstimandReplicateSums(tab, rs, spec, ests, s.Shares())
+	default:
+		d, cells, err = index.EstimandSums(tab, spec, ests, s.Shares())
 	}
 	if err != nil {
 		return true, badInput(fmt.Errorf("%s: %w", displayName(path), designHint(err)))
@@ -95,6 +111,9 @@ func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spe
 	for c := range rows {
 		dj.Rows += int(rows[c])
 		wsum += ws[c]
+	}
+	if wres != nil {
+		wsum = wres.Final.Sum
 	}
 	dj.WeightsSum = jsonNum(wsum)
 	if dj.Rows > 0 && wsum == 0 {
