@@ -273,11 +273,6 @@ func newSums(q *Questionnaire, spec *sampling.DesignOptions, opt *Options, schem
 	return s, nil
 }
 
-// addKeys adds the cell key columns: spec's strata, PSU and fpc, and by.
-func (s *Sums) addKeys(spec *sampling.DesignOptions, by []string, schema *arrow.Schema) error {
-	return addDesignKeys(s.keyAdder(schema), spec, by)
-}
-
 // keyAdder returns the function that adds a column of schema as a cell
 // key with its role (in messages); float keys by the float64 value (fpc).
 // A name is added once; "" adds nothing.
@@ -364,14 +359,10 @@ func weightingColumns(ws *weighting.Spec) (cols, keys []string) {
 }
 
 // runCellWeighting runs the steps of ws on the cells of sums, whose rows
-// have the design weight totals w0 and counts rows, and returns the run
-// and each cell's factor final/design weight (0 for a cell of total 0),
-// by which its design-weighted sums scale.
-func runCellWeighting(ws *weighting.Spec, sums arrow.RecordBatch, w0 []float64, rows []int64) (*weighting.Result, []float64, error) {
-	cnt := make([]float64, len(rows))
-	for c, v := range rows {
-		cnt[c] = float64(v)
-	}
+// have the design weight totals w0 and counts cnt, and returns the run
+// and each cell's factor final/design weight, by which its
+// design-weighted sums scale.
+func runCellWeighting(ws *weighting.Spec, sums arrow.RecordBatch, w0, cnt []float64) (*weighting.Result, []float64, error) {
 	wres, err := weighting.RunCells(ws, sums, w0, cnt)
 	if err != nil {
 		return nil, nil, err
@@ -1269,7 +1260,7 @@ func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire,
 			cnt[c] = float64(v)
 		}
 		var f []float64
-		if wres, f, err = runCellWeighting(ws, sums, w0, rows); err != nil {
+		if wres, f, err = runCellWeighting(ws, sums, w0, cnt); err != nil {
 			return nil, nil, nil, err
 		}
 		for k := range num {

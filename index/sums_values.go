@@ -447,13 +447,9 @@ func estimandSums(tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sam
 	}
 	var wres *weighting.Result
 	if ws != nil {
-		rows, err := get(SumsRows)
+		cnt, err := get(SumsRows)
 		if err != nil {
 			return nil, nil, nil, err
-		}
-		cnt := make([]int64, n)
-		for c, v := range rows {
-			cnt[c] = int64(v)
 		}
 		var f []float64
 		if wres, f, err = runCellWeighting(ws, tab, sw, cnt); err != nil {
