@@ -1119,6 +1119,21 @@ func fromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spe
 	return fromSumsReps(ctx, sums, q, spec, opt, ws, cal, nil)
 }
 
+// cellDesign returns spec for a table of cell sums, whose rows weigh 1
+// (the weights are in the sums), or why such a table cannot carry it; the
+// replicate sums rs must be given when its replicate weights are columns.
+func cellDesign(spec *sampling.DesignOptions, rs *sampling.ReplicateSums) (sampling.DesignOptions, error) {
+	ds := *spec
+	ds.Weight = sumsUnitWeight
+	if err := SumsSupport(&ds); err != nil {
+		return ds, err
+	}
+	if suppliedReplicates(spec) && rs == nil {
+		return ds, errNoReplicateSums
+	}
+	return ds, nil
+}
+
 // fromSumsReps is fromSums; rs are the replicate sums of a design whose
 // replicate weights are columns (FromReplicateSums).
 func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spec *sampling.DesignOptions, opt *Options, ws *weighting.Spec, cal *weighting.Streamed, rs *sampling.ReplicateSums) (*Result, *sampling.Design, *weighting.Result, error) {
@@ -1130,13 +1145,9 @@ func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire,
 			return nil, nil, nil, err
 		}
 	}
-	ds := *spec
-	ds.Weight = sumsUnitWeight
-	if err := SumsSupport(&ds); err != nil {
+	ds, err := cellDesign(spec, rs)
+	if err != nil {
 		return nil, nil, nil, err
-	}
-	if suppliedReplicates(spec) && rs == nil {
-		return nil, nil, nil, errNoReplicateSums
 	}
 	if opt == nil {
 		opt = &Options{}

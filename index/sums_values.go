@@ -387,13 +387,9 @@ func estimandSums(tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sam
 	if err := estimandSumsSupport(spec, ws); err != nil {
 		return nil, nil, nil, err
 	}
-	ds := *spec
-	ds.Weight = sumsUnitWeight
-	if err := SumsSupport(&ds); err != nil {
+	ds, err := cellDesign(spec, rs)
+	if err != nil {
 		return nil, nil, nil, err
-	}
-	if suppliedReplicates(spec) && rs == nil {
-		return nil, nil, nil, errNoReplicateSums
 	}
 	n := int(tab.NumRows())
 	get := func(name string) ([]float64, error) {
