@@ -126,9 +126,10 @@ type Sums struct {
 	// allowedRanges: those codes as byte ranges, if they are (rangesOf)
 	allowedRanges *codeRanges
 
-	vals *valueSums // the estimands of NewEstimandSums, or nil
-	cal  *calSums   // a calibration's residual sums (SumCalibratedFile), or nil
-	rep  *repSums   // the replicate sums of replicate weight columns, or nil
+	vals *valueSums  // the estimands of NewEstimandSums, or nil
+	cal  *calSums    // a calibration's residual sums (SumCalibratedFile), or nil
+	rcal *rowRepSums // and its replicates' sums (a replicate variance), or nil
+	rep  *repSums    // the replicate sums of replicate weight columns, or nil
 
 	// scratch
 	keyBuf   []byte
@@ -466,6 +467,11 @@ func (s *Sums) Add(rec arrow.RecordBatch, first int64) error {
 			return err
 		}
 	}
+	if s.rcal != nil {
+		if err := s.rcal.read(rec); err != nil {
+			return err
+		}
+	}
 	// cell of every row
 	kc := make([][]int32, len(s.keys))
 	for j, k := range s.keys {
@@ -553,6 +559,9 @@ func (s *Sums) cellAt(kc [][]int32, i, K, C int, row int64) int32 {
 	}
 	if s.cal != nil {
 		s.cal.grow(K)
+	}
+	if s.rcal != nil {
+		s.rcal.grow(K)
 	}
 	return c
 }
@@ -849,6 +858,9 @@ func (s *Sums) Merge(o *Sums) {
 		if s.cal != nil {
 			s.cal.merge(c, o.cal, oc, K)
 		}
+		if s.rcal != nil {
+			s.rcal.merge(c, o.rcal, oc)
+		}
 	}
 	if s.vals != nil {
 		s.vals.mergeFlags(o.vals)
@@ -967,6 +979,9 @@ func (s *Sums) Table(mem memory.Allocator) (arrow.RecordBatch, error) {
 	}
 	if s.cal != nil {
 		s.cal.columns(s.itemNames(), addFloat)
+	}
+	if s.rcal != nil {
+		s.rcal.columns(s.itemNames(), addFloat)
 	}
 	if s.rep != nil {
 		grp := s.rep.cellGroups(s)

@@ -210,6 +210,9 @@ func (s *Sums) addCells(kc [][]int32, codes [][]int8, w []float64, n int, first 
 		if s.cal != nil {
 			s.cal.addRun(s, codes, c, i0, i1)
 		}
+		if s.rcal != nil {
+			s.rcal.addRun(s, codes, c, i0, i1)
+		}
 		if s.rep != nil {
 			s.rep.addRun(s, int32(c), i0, i1, w)
 		}

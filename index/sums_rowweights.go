@@ -28,8 +28,9 @@ const (
 // the weighting ws can be computed in passes over the ballots
 // (weighting.SolveStream, then SumCalibratedFile and FromCalibratedSums)
 // or why not: ws must be one that weighting.StreamSupport accepts, spec
-// must give no weight column and use linearization, and SumsSupport's
-// limits apply.
+// must give no weight column and use linearization or a generated
+// replicate method for which calibratedReplicatesSupport accepts ws, and
+// SumsSupport's limits apply.
 func CalibratedSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error {
 	if spec == nil {
 		spec = &sampling.DesignOptions{}
@@ -37,8 +38,11 @@ func CalibratedSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) err
 	switch {
 	case spec.Weight != "":
 		return errors.New("the design has a weight column: the starting weight is the weighting specification's design weight")
-	case spec.Variance != sampling.Linearization:
-		return errors.New("a replicate variance re-runs the calibration on every replicate, which passes over the rows do not")
+	}
+	if spec.Variance != sampling.Linearization || suppliedReplicates(spec) {
+		if err := calibratedReplicatesSupport(spec, ws); err != nil {
+			return err
+		}
 	}
 	ds := *spec
 	ds.Weight = calWeight
@@ -100,6 +104,7 @@ func SumCalibratedFile(ctx context.Context, path string, q *Questionnaire, spec 
 	}
 	cols = append(cols, designColumns(spec, opt.By)...)
 	p := st.P()
+	reps := spec.Variance != sampling.Linearization
 	user := o.Transform
 	o.Transform = func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
 		if user != nil {
@@ -128,6 +133,14 @@ func SumCalibratedFile(ctx context.Context, path string, q *Questionnaire, spec 
 			arrs = append(arrs, a)
 		}
 		add(calWeight, w)
+		if reps {
+			if err := addRepCalColumns(st, rec, first, add); err != nil {
+				for _, a := range made {
+					a.Release()
+				}
+				return nil, err
+			}
+		}
 		col := make([]float64, n)
 		for k := 0; k < p; k++ {
 			for i := range col {
@@ -151,6 +164,9 @@ func SumCalibratedFile(ctx context.Context, path string, q *Questionnaire, spec 
 			return nil, err
 		}
 		s.cal = &calSums{p: p}
+		if reps {
+			s.rcal = &rowRepSums{p: p}
+		}
 		// cells within the earlier steps' classes: nonrespondents' cells
 		// weigh 0, and stay out of the design effect's n (fromSums)
 		add := s.keyAdder(sch)

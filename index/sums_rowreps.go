@@ -1,0 +1,620 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
+)
+
+// Names of the columns SumCalibratedFile adds to every batch for a
+// replicate variance: each row's design weight, its row of the model
+// matrix (one column per calibration variable) and 1/σ² of the working
+// model (weighting.Streamed.ReplicateRows).
+const (
+	repCalW0  = "\x00sipas_rcal_w0"
+	repCalX   = "\x00sipas_rcal_x"
+	repCalInv = "\x00sipas_rcal_inv"
+)
+
+// addRepCalColumns adds the columns of a replicate variance to a batch
+// (add appends one column).
+func addRepCalColumns(st *weighting.Streamed, rec arrow.RecordBatch, first int64, add func(string, []float64)) error {
+	w0, x, inv, err := st.ReplicateRows(rec, first)
+	if err != nil {
+		return err
+	}
+	p, n := st.P(), len(w0)
+	add(repCalW0, w0)
+	col := make([]float64, n)
+	for k := 0; k < p; k++ {
+		for i := range col {
+			col[i] = x[i*p+k]
+		}
+		add(repCalX+strconv.Itoa(k), col)
+	}
+	if inv != nil {
+		add(repCalInv, inv)
+	}
+	return nil
+}
+
+// rowRepSums are, per cell, what the replicates of a calibration solved by
+// passes need besides the residual sums (calSums, whose U and V are
+// Σ w0 x_k y/σ² and Σ w0 x_k x of every item): with u_i = (1, x_i/σ²_i),
+//
+//	Y0[c*K+j] = Σ w0 y_j,  X0[c*K+j] = Σ w0 x_j        (the items)
+//	S[c*p*p+k*p+l] = Σ w0 x_k x_l/σ²,  T[c*p+k] = Σ w0 x_k
+//	Q[c*q*q+a*q+b] = Σ w0² u_a u_b  (q = p+1)
+type rowRepSums struct {
+	p, K         int
+	Y0, X0, S, T []float64
+	Q            []float64
+	// the batch's columns
+	w0, inv []float64
+	x       [][]float64
+	nz      []int
+}
+
+func (rr *rowRepSums) read(rec arrow.RecordBatch) error {
+	col := func(name string) ([]float64, error) {
+		a, err := arrowio.Column(rec, name)
+		if err != nil {
+			return nil, err
+		}
+		return a.(*array.Float64).Float64Values(), nil
+	}
+	var err error
+	if rr.w0, err = col(repCalW0); err != nil {
+		return err
+	}
+	rr.x = rr.x[:0]
+	for k := 0; k < rr.p; k++ {
+		v, err := col(repCalX + strconv.Itoa(k))
+		if err != nil {
+			return err
+		}
+		rr.x = append(rr.x, v)
+	}
+	rr.inv = nil
+	if len(rec.Schema().FieldIndices(repCalInv)) > 0 {
+		rr.inv, _ = col(repCalInv)
+	}
+	return nil
+}
+
+func (rr *rowRepSums) grow(K int) {
+	rr.K = K
+	p, q := rr.p, rr.p+1
+	rr.Y0 = append(rr.Y0, make([]float64, K)...)
+	rr.X0 = append(rr.X0, make([]float64, K)...)
+	rr.S = append(rr.S, make([]float64, p*p)...)
+	rr.T = append(rr.T, make([]float64, p)...)
+	rr.Q = append(rr.Q, make([]float64, q*q)...)
+}
+
+func (rr *rowRepSums) addRun(s *Sums, codes [][]int8, c, i0, i1 int) {
+	p, q, K := rr.p, rr.p+1, rr.K
+	Y0, X0 := rr.Y0[c*K:(c+1)*K], rr.X0[c*K:(c+1)*K]
+	S, T, Q := rr.S[c*p*p:(c+1)*p*p], rr.T[c*p:(c+1)*p], rr.Q[c*q*q:(c+1)*q*q]
+	for i := i0; i < i1; i++ {
+		w := rr.w0[i]
+		for j := 0; j < K; j++ {
+			cd := uint8(codes[j][i])
+			if s.xtab[j][cd] == 0 {
+				continue
+			}
+			Y0[j] += w * s.ytab[j][cd]
+			X0[j] += w
+		}
+		inv := 1.0
+		if rr.inv != nil {
+			inv = rr.inv[i]
+		}
+		nz := rr.nz[:0]
+		for k := 0; k < p; k++ {
+			if rr.x[k][i] != 0 {
+				nz = append(nz, k)
+			}
+		}
+		rr.nz = nz
+		Q[0] += w * w
+		for _, k := range nz {
+			xk := rr.x[k][i]
+			T[k] += w * xk
+			wk := w * xk * inv
+			Q[k+1] += w * wk
+			for _, l := range nz {
+				xl := rr.x[l][i]
+				S[k*p+l] += wk * xl
+				Q[(k+1)*q+l+1] += w * wk * xl * inv
+			}
+		}
+	}
+}
+
+func (rr *rowRepSums) merge(c int, o *rowRepSums, oc int) {
+	p, q, K := rr.p, rr.p+1, rr.K
+	add := func(dst, src []float64, m int) {
+		for j := 0; j < m; j++ {
+			dst[c*m+j] += src[oc*m+j]
+		}
+	}
+	add(rr.Y0, o.Y0, K)
+	add(rr.X0, o.X0, K)
+	add(rr.S, o.S, p*p)
+	add(rr.T, o.T, p)
+	add(rr.Q, o.Q, q*q)
+}
+
+func (rr *rowRepSums) columns(items []string, addFloat func(string, func(int) float64)) {
+	p, q, K := rr.p, rr.p+1, len(items)
+	for j, name := range items {
+		addFloat(SumsColumn("rcy", name), func(c int) float64 { return rr.Y0[c*K+j] })
+		addFloat(SumsColumn("rcx", name), func(c int) float64 { return rr.X0[c*K+j] })
+	}
+	for k := 0; k < p; k++ {
+		addFloat("rct_"+strconv.Itoa(k), func(c int) float64 { return rr.T[c*p+k] })
+		for l := k; l < p; l++ {
+			addFloat("rcs_"+strconv.Itoa(k)+"_"+strconv.Itoa(l), func(c int) float64 { return rr.S[c*p*p+k*p+l] })
+		}
+	}
+	for a := 0; a < q; a++ {
+		for b := a; b < q; b++ {
+			addFloat("rcq_"+strconv.Itoa(a)+"_"+strconv.Itoa(b), func(c int) float64 { return rr.Q[c*q*q+a*q+b] })
+		}
+	}
+}
+
+// CalibratedReplicates are the replicates of a replicate design (jackknife,
+// bootstrap, BRR, Fay: factors constant within PSUs) after an unbounded
+// linear calibration solved by passes over the ballots
+// (weighting.Streamed.ReplicatesSupport), found from the sums table of
+// SumCalibratedFile without a pass of their own: replicate r multiplies
+// PSU h's design weights by a_rh and calibrates them, which solves
+// (Σ_h a_rh S_h) λ_r = T − Σ_h a_rh t_h (S_h = Σ_{i∈h} w_i x_i x_i'/σ²_i,
+// t_h = Σ_{i∈h} w_i x_i) and weights ballot i by a_rh w_i (1 + x_i'λ_r/σ²_i).
+type CalibratedReplicates struct {
+	st     *weighting.Streamed
+	spec   sampling.DesignOptions
+	R      int
+	lam    [][]float64 // per replicate, λ
+	fac    [][]float64 // per replicate and cell of the table, a
+	cpsu   []int32     // per cell of the table, its PSU
+	psu    map[string]int32
+	scale  float64
+	rscale []float64
+}
+
+// psuKey is the key of a ballot's or a cell's PSU: its stratum's and PSU's
+// text.
+func psuKey(str, psu string) string { return str + "\x00" + psu }
+
+// psuKeys returns the key (psuKey) of every row of rec.
+func psuKeys(rec arrow.RecordBatch, spec *sampling.DesignOptions) ([]string, error) {
+	n := int(rec.NumRows())
+	str := make([]string, n)
+	if spec.Strata != "" {
+		col, err := arrowio.Column(rec, spec.Strata)
+		if err != nil {
+			return nil, err
+		}
+		if str, _, err = arrowio.Strings(col); err != nil {
+			return nil, fmt.Errorf("stratum column %q: %w", spec.Strata, err)
+		}
+	}
+	col, err := arrowio.Column(rec, spec.PSU)
+	if err != nil {
+		return nil, err
+	}
+	psu, _, err := arrowio.Strings(col)
+	if err != nil {
+		return nil, fmt.Errorf("PSU column %q: %w", spec.PSU, err)
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = psuKey(str[i], psu[i])
+	}
+	return out, nil
+}
+
+// NewCalibratedReplicates returns the replicates of the replicate design
+// spec (a generated replicate method, no weight column) after the
+// calibration st, from sums, the table of SumCalibratedFile run with that
+// spec. A replicate whose calibration fails is an error naming it, as
+// weighting.NewDesign's; CheckFile then checks every replicate weight of
+// the ballots.
+func NewCalibratedReplicates(sums arrow.RecordBatch, spec *sampling.DesignOptions, st *weighting.Streamed) (*CalibratedReplicates, error) {
+	if err := st.ReplicatesSupport(); err != nil {
+		return nil, fmt.Errorf("index: %v", err)
+	}
+	p, q := st.P(), st.P()+1
+	n := int(sums.NumRows())
+	get := func(name string) ([]float64, error) {
+		i := sums.Schema().FieldIndices(name)
+		if len(i) == 0 {
+			return nil, fmt.Errorf("%w: missing column %q: the table was not made for the replicates of a calibration", ErrSums, name)
+		}
+		v, _, err := arrowio.Float64s(sums.Column(i[0]))
+		return v, err
+	}
+	// the generated replicate factors of the cells (a design of unit weights)
+	ones := make([]float64, n)
+	for i := range ones {
+		ones[i] = 1
+	}
+	b := array.NewFloat64Builder(memory.DefaultAllocator)
+	b.AppendValues(ones, nil)
+	wa := b.NewArray()
+	b.Release()
+	defer wa.Release()
+	fields := append(append([]arrow.Field(nil), sums.Schema().Fields()...), arrow.Field{Name: sumsUnitWeight, Type: arrow.PrimitiveTypes.Float64})
+	prec := array.NewRecordBatch(arrow.NewSchema(fields, nil), append(append([]arrow.Array(nil), sums.Columns()...), wa), int64(n))
+	defer prec.Release()
+	ds := *spec
+	ds.Weight = sumsUnitWeight
+	d0, err := sampling.NewDesign(prec, &ds)
+	if err != nil {
+		return nil, err
+	}
+	cr := &CalibratedReplicates{st: st, spec: *spec, R: d0.Replicates(), psu: map[string]int32{}}
+	cr.scale, cr.rscale = d0.ReplicateScales()
+	keys, err := psuKeys(sums, spec)
+	if err != nil {
+		return nil, err
+	}
+	cr.cpsu = make([]int32, n)
+	for c, k := range keys {
+		h, ok := cr.psu[k]
+		if !ok {
+			h = int32(len(cr.psu))
+			cr.psu[k] = h
+		}
+		cr.cpsu[c] = h
+	}
+	S := make([][]float64, p*p)
+	T := make([][]float64, p)
+	for k := 0; k < p; k++ {
+		if T[k], err = get("rct_" + strconv.Itoa(k)); err != nil {
+			return nil, err
+		}
+		for l := k; l < p; l++ {
+			if S[k*p+l], err = get("rcs_" + strconv.Itoa(k) + "_" + strconv.Itoa(l)); err != nil {
+				return nil, err
+			}
+			S[l*p+k] = S[k*p+l]
+		}
+	}
+	_ = q
+	td, tot := make([]float64, p*p), make([]float64, p)
+	for r := 0; r < cr.R; r++ {
+		a := d0.ReplicateWeights(r)
+		clear(td)
+		clear(tot)
+		for c, f := range a {
+			if f == 0 {
+				continue
+			}
+			for j, col := range S {
+				td[j] += f * col[c]
+			}
+			for k, col := range T {
+				tot[k] += f * col[c]
+			}
+		}
+		lam, err := st.ReplicateLambda(td, tot)
+		if err != nil {
+			return nil, fmt.Errorf("weighting: replicate %d of %d: %w", r+1, cr.R, err)
+		}
+		cr.lam = append(cr.lam, lam)
+		cr.fac = append(cr.fac, a)
+	}
+	return cr, nil
+}
+
+// CheckFile reads the ballots of the file at path once more (so's reader
+// options and Transform apply; they must be those of the SumCalibratedFile
+// run) and checks every replicate weight a_rh w_i g_ri of a ballot whose
+// factor a_rh is not 0: it must be positive, as weighting.NewDesign
+// requires; the error names the first replicate with such a weight.
+func (cr *CalibratedReplicates) CheckFile(ctx context.Context, path string, so *StreamOptions) error {
+	var o StreamOptions
+	if so != nil {
+		o = *so
+	}
+	st, R, p := cr.st, cr.R, cr.st.P()
+	cols := st.Columns()
+	for _, c := range []string{cr.spec.Strata, cr.spec.PSU} {
+		if c != "" {
+			cols = append(cols, c)
+		}
+	}
+	cols = append(cols, o.Columns...)
+	// per PSU, the factor of every replicate
+	fac := make([][]float64, len(cr.psu))
+	for c, h := range cr.cpsu {
+		if fac[h] == nil {
+			fac[h] = make([]float64, R)
+			for r := range fac[h] {
+				fac[h][r] = cr.fac[r][c]
+			}
+		}
+	}
+	bad := make([]int, R)
+	gmin := make([]float64, R)
+	imin := make([]int64, R)
+	for r := range gmin {
+		gmin[r] = math.Inf(1)
+	}
+	scan := ScanFile(path, o.Read...)
+	err := scan(ctx, cols, func(rec arrow.RecordBatch, first int64) error {
+		if o.Transform != nil {
+			t, err := o.Transform(rec, first)
+			if err != nil {
+				return err
+			}
+			defer t.Release()
+			rec = t
+		}
+		keys, err := psuKeys(rec, &cr.spec)
+		if err != nil {
+			return err
+		}
+		w0, x, inv, err := st.ReplicateRows(rec, first)
+		if err != nil {
+			return err
+		}
+		for i, k := range keys {
+			h, ok := cr.psu[k]
+			if !ok {
+				return fmt.Errorf("row %d: %w: stratum and PSU %q are not in the sums: the input changed while it was read", first+int64(i)+1, ErrSums, strings.ReplaceAll(k, "\x00", " / "))
+			}
+			xi := x[i*p : (i+1)*p]
+			for r, a := range fac[h] {
+				if a == 0 {
+					continue
+				}
+				u := 0.0
+				for k, v := range xi {
+					if v != 0 {
+						u += v * cr.lam[r][k]
+					}
+				}
+				if inv != nil {
+					u *= inv[i]
+				}
+				g := 1 + u
+				if !(a*w0[i]*g > 0) {
+					bad[r]++
+					if g < gmin[r] {
+						gmin[r], imin[r] = g, first+int64(i)
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for r, b := range bad {
+		if b > 0 {
+			return st.ReplicateWeightError(r, R, b, gmin[r], imin[r])
+		}
+	}
+	return nil
+}
+
+// FromCalibratedReplicateSums finishes the indices of Compute on the design
+// weighting.NewDesign(ballots, ws, spec) with the replicate method of spec
+// from the sums table of SumCalibratedFile (run with spec) and the
+// calibration's replicates cr: per domain g, replicate r and item k the
+// replicate sums are Σ_{c∈g} a_rc (Σ_c w0 y_k + λ_r'·Σ_c w0 x y_k/σ²), and
+// the Gram matrix of the replicate weights (whose rank gives the degrees
+// of freedom) Σ_{c∈g} a_rc a_sc (1, λ_r')Q_c(1, λ_s')'; the variance is
+// then that of the supplied replicate weights (sampling.
+// NewReplicateSumsDesign) with the generated method's scales, as in
+// memory. Estimates, SEs, intervals, design effects and degrees of
+// freedom equal Compute's on the weighted design up to the order of the
+// additions.
+func FromCalibratedReplicateSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spec *sampling.DesignOptions, cr *CalibratedReplicates, opt *Options) (*Result, *sampling.Design, error) {
+	if q == nil {
+		q = DefaultQuestionnaire()
+	}
+	if opt == nil {
+		opt = &Options{}
+	}
+	st, R := cr.st, cr.R
+	p, qd := st.P(), st.P()+1
+	n := int(sums.NumRows())
+	get := func(name string) ([]float64, error) {
+		i := sums.Schema().FieldIndices(name)
+		if len(i) == 0 {
+			return nil, fmt.Errorf("%w: missing column %q: the table was not made for the replicates of a calibration", ErrSums, name)
+		}
+		v, _, err := arrowio.Float64s(sums.Column(i[0]))
+		return v, err
+	}
+	var items []string
+	if !opt.NoExpectations {
+		for _, e := range q.Expectations {
+			items = append(items, e.Column)
+		}
+	}
+	for _, c := range q.Criteria {
+		items = append(items, c.Column)
+	}
+	K := len(items)
+	// the groups: the cells' domains
+	group := make([]int32, n)
+	G := 1
+	if len(opt.By) > 0 {
+		keys := make([]string, n)
+		for _, b := range opt.By {
+			col, err := arrowio.Column(sums, b)
+			if err != nil {
+				return nil, nil, err
+			}
+			v, valid, err := arrowio.Strings(col)
+			if err != nil {
+				return nil, nil, err
+			}
+			for c := range keys {
+				if valid != nil && !valid[c] {
+					keys[c] += "\x01\x00"
+				} else {
+					keys[c] += v[c] + "\x00"
+				}
+			}
+		}
+		ids := map[string]int32{}
+		for c, k := range keys {
+			g, ok := ids[k]
+			if !ok {
+				g = int32(len(ids))
+				ids[k] = g
+			}
+			group[c] = g
+		}
+		G = len(ids)
+	}
+	rs := &sampling.ReplicateSums{R: R, K: K, Y: make([]float64, G*R*K), X: make([]float64, G*R*K), Gram: make([][]float64, G)}
+	rows, err := get(SumsRows)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, v := range rows {
+		rs.Rows += int64(v)
+	}
+	for k := 0; k < K; k++ {
+		y0, err := get(SumsColumn("rcy", items[k]))
+		if err != nil {
+			return nil, nil, err
+		}
+		x0, err := get(SumsColumn("rcx", items[k]))
+		if err != nil {
+			return nil, nil, err
+		}
+		u, v := make([][]float64, p), make([][]float64, p)
+		for j := 0; j < p; j++ {
+			if u[j], err = get(SumsColumn("calu"+strconv.Itoa(j), items[k])); err != nil {
+				return nil, nil, err
+			}
+			if v[j], err = get(SumsColumn("calv"+strconv.Itoa(j), items[k])); err != nil {
+				return nil, nil, err
+			}
+		}
+		for c := 0; c < n; c++ {
+			g := int(group[c])
+			for r := 0; r < R; r++ {
+				a := cr.fac[r][c]
+				if a == 0 {
+					continue
+				}
+				yy, xx := y0[c], x0[c]
+				for j, l := range cr.lam[r] {
+					yy += l * u[j][c]
+					xx += l * v[j][c]
+				}
+				rs.Y[(g*R+r)*K+k] += a * yy
+				rs.X[(g*R+r)*K+k] += a * xx
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	// the Gram matrices
+	Q := make([][]float64, qd*qd)
+	for a := 0; a < qd; a++ {
+		for b := a; b < qd; b++ {
+			if Q[a*qd+b], err = get("rcq_" + strconv.Itoa(a) + "_" + strconv.Itoa(b)); err != nil {
+				return nil, nil, err
+			}
+			Q[b*qd+a] = Q[a*qd+b]
+		}
+	}
+	L := make([]float64, R*qd) // row r: (1, λ_r)
+	for r := 0; r < R; r++ {
+		L[r*qd] = 1
+		copy(L[r*qd+1:(r+1)*qd], cr.lam[r])
+	}
+	for g := range rs.Gram {
+		rs.Gram[g] = make([]float64, R*(R+1)/2)
+	}
+	M := make([]float64, R*qd)
+	for c := 0; c < n; c++ {
+		// M = D_c L Q_c, then Gram += M (D_c L)'
+		for r := 0; r < R; r++ {
+			a := cr.fac[r][c]
+			for j := 0; j < qd; j++ {
+				s := 0.0
+				if a != 0 {
+					for l := 0; l < qd; l++ {
+						s += L[r*qd+l] * Q[l*qd+j][c]
+					}
+				}
+				M[r*qd+j] = a * s
+			}
+		}
+		m := rs.Gram[group[c]]
+		at := 0
+		for r := 0; r < R; r++ {
+			mr := M[r*qd : (r+1)*qd]
+			for s := r; s < R; s++ {
+				if b := cr.fac[s][c]; b != 0 {
+					v := 0.0
+					for j, x := range mr {
+						v += x * L[s*qd+j]
+					}
+					m[at] += b * v
+				}
+				at++
+			}
+		}
+		if c%64 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	// the table with the groups, finished as supplied replicate weights
+	gcol := make([]float64, n)
+	for c, g := range group {
+		gcol[c] = float64(g)
+	}
+	bld := array.NewFloat64Builder(memory.DefaultAllocator)
+	bld.AppendValues(gcol, nil)
+	ga := bld.NewArray()
+	bld.Release()
+	defer ga.Release()
+	fields := append(append([]arrow.Field(nil), sums.Schema().Fields()...), arrow.Field{Name: repGroupColumn, Type: arrow.PrimitiveTypes.Float64})
+	tab := array.NewRecordBatch(arrow.NewSchema(fields, nil), append(append([]arrow.Array(nil), sums.Columns()...), ga), int64(n))
+	defer tab.Release()
+	ds := *spec
+	ds.FPC = "" // in the replicate scales
+	ds.Variance, ds.RepType = sampling.SuppliedReplicates, "other"
+	ds.RepScale, ds.RepRScales = cr.scale, cr.rscale
+	ds.Replicates, ds.Seed = 0, 0
+	r, d, _, err := fromSumsReps(ctx, tab, q, &ds, opt, nil, nil, rs)
+	return r, d, err
+}
+
+// calibratedReplicatesSupport says whether the replicates of the
+// replicate design spec after the weighting ws can be solved from the sums
+// of SumCalibratedFile (nil) or why not.
+func calibratedReplicatesSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error {
+	if suppliedReplicates(spec) {
+		return fmt.Errorf("replicate weight columns are not re-weighted: choose a replicate method and every replicate is calibrated")
+	}
+	return weighting.ReplicatesStreamSupport(ws)
+}

@@ -1,0 +1,203 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
+)
+
+// calibratedRepStreamed is the streamed path of a replicate variance after
+// a calibration that needs every row: the passes of weighting.SolveStream,
+// the sums pass (with the replicates' sums per cell), the check of the
+// replicate weights, and the finish through the replicate sums.
+func calibratedRepStreamed(path string, spec *sampling.DesignOptions, ws *weighting.Spec, opt *Options) (*Result, error) {
+	ctx := context.Background()
+	st, err := weighting.SolveStream(ctx, ws, ScanFile(path))
+	if err != nil {
+		return nil, err
+	}
+	s, err := SumCalibratedFile(ctx, path, nil, spec, opt, st, nil)
+	if err != nil {
+		return nil, err
+	}
+	tab, err := s.Table(nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tab.Release()
+	cr, err := NewCalibratedReplicates(tab, spec, st)
+	if err != nil {
+		return nil, err
+	}
+	if err := cr.CheckFile(ctx, path, nil); err != nil {
+		return nil, err
+	}
+	got, _, err := FromCalibratedReplicateSums(ctx, tab, nil, spec, cr, opt)
+	return got, err
+}
+
+// TestCalibratedReplicateSumsEqualCompute: JKn, JK1, the bootstrap and BRR
+// (a paired design) after an unbounded linear calibration to margins and
+// numeric variables (with and without a working-model variance), solved by
+// passes over a Parquet file of several row groups, with every replicate's
+// calibration solved from the sums per PSU and its sums from the cells,
+// equal weighting.NewDesign (which re-calibrates every replicate's weights
+// row by row) + Compute at 1e-12: estimates, replicate SEs, intervals,
+// design effects and degrees of freedom (the rank of the calibrated
+// replicate weights), nationally and by domains.
+func TestCalibratedReplicateSumsEqualCompute(t *testing.T) {
+	base := loadFixture(t)
+	defer base.Release()
+	n := int(base.NumRows())
+	wc, _ := arrowio.Column(base, "weight")
+	w0, _, _ := arrowio.Float64s(wc)
+	sc, _ := arrowio.Column(base, "stratum")
+	strata, _, _ := arrowio.Strings(sc)
+	pc, _ := arrowio.Column(base, "psu")
+	psus, _, _ := arrowio.Strings(pc)
+	age, inc, s2 := make([]float64, n), make([]float64, n), make([]float64, n)
+	for i := range age {
+		age[i] = 18 + float64((i*7919)%53)
+		inc[i] = 3 + math.Mod(float64(i)*0.61803, 9)
+		s2[i] = 1 + age[i]/30
+	}
+	// a paired design for BRR: the third PSU of a stratum joins its second
+	byStr := map[string][]string{}
+	for i, h := range strata {
+		if !slices.Contains(byStr[h], psus[i]) {
+			byStr[h] = append(byStr[h], psus[i])
+		}
+	}
+	pair := make([]string, n)
+	for i, h := range strata {
+		l := slices.Clone(byStr[h])
+		slices.Sort(l)
+		pair[i] = psus[i]
+		if len(l) == 3 && psus[i] == l[2] {
+			pair[i] = l[1]
+		}
+	}
+	rec := withColumns(base, map[string][]float64{"age": age, "income": inc, "s2": s2}, map[string][]string{"pair": pair})
+	defer rec.Release()
+	path := filepath.Join(t.TempDir(), "ballots.parquet")
+	if err := arrowio.WriteRecord(path, rec, arrowio.WithBatchSize(700)); err != nil {
+		t.Fatal(err)
+	}
+	grand := 28443265.0
+	level := marginJSON("level", testTotals(t, rec, "level", "weight", grand))
+	gender := marginJSON("gender", testTotals(t, rec, "gender", "weight", grand))
+	num := fmt.Sprintf(`{"age": %v, "income": %v}`, numericTotal(rec, w0, age, grand/sumF(w0)*1.03), numericTotal(rec, w0, inc, grand/sumF(w0)*0.98))
+	specs := map[string]string{
+		"linear":   `{"calibrate": {"margins": [` + level + `, ` + gender + `], "numeric": ` + num + `}}`,
+		"variance": `{"calibrate": {"variance": "s2", "margins": [` + level + `], "numeric": ` + num + `}}`,
+	}
+	mse := true
+	designs := map[string]*sampling.DesignOptions{
+		"jkn":       {Strata: "stratum", PSU: "psu", FPC: "fpc", Variance: sampling.JKn},
+		"jkn mse":   {Strata: "stratum", PSU: "psu", Variance: sampling.JKn, MSE: &mse},
+		"jk1":       {PSU: "psu", Variance: sampling.JK1},
+		"bootstrap": {Strata: "stratum", PSU: "psu", Variance: sampling.Bootstrap, Replicates: 40, Seed: 7},
+		"brr":       {Strata: "stratum", PSU: "pair", Variance: sampling.BRR},
+	}
+	for dname, design := range designs {
+		for name, step := range specs {
+			ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [` + step + `]}`))
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if err := CalibratedSumsSupport(design, ws); err != nil {
+				t.Fatalf("%s %s: %v", dname, name, err)
+			}
+			for _, opt := range []*Options{
+				{},
+				{By: []string{"level"}, VsNation: true},
+				{By: []string{"province"}, Score: ScoreMean, NoExpectations: true},
+			} {
+				if dname != "jkn" && opt.Score == ScoreMean {
+					continue // the cost of the in-memory replicates: one design by domains is enough
+				}
+				where := fmt.Sprintf("%s %s by %v", dname, name, opt.By)
+				want, _ := weightedInMemory(t, rec, design, ws, opt)
+				got, err := calibratedRepStreamed(path, design, ws, opt)
+				if err != nil {
+					t.Fatalf("%s: %v", where, err)
+				}
+				sameRows(t, where, want, got, 1e-12)
+			}
+		}
+	}
+}
+
+// TestCalibratedReplicateSumsSupport: what the replicates from sums per PSU
+// do not solve is refused with the reason.
+func TestCalibratedReplicateSumsSupport(t *testing.T) {
+	design := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", Variance: sampling.JKn}
+	for step, want := range map[string]string{
+		`{"calibrate": {"method": "raking", "numeric": {"age": 1}}}`:                                        "nonlinear",
+		`{"calibrate": {"bounds": [0.5, 2], "numeric": {"age": 1}}}`:                                        "bounded",
+		`{"calibrate": {"trim": [0.5, 2], "numeric": {"age": 1}}}`:                                          "trimming of g",
+		`{"calibrate": {"numeric": {"age": 1}}}, {"trim": {"max": 3}}`:                                      "trimming after",
+		`{"nonresponse": {"classes": ["level"], "responded": "r"}}, {"calibrate": {"numeric": {"age": 1}}}`: "nonresponse",
+	} {
+		ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [` + step + `]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = CalibratedSumsSupport(design, ws)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want a reason with %q", step, err, want)
+		}
+	}
+	ws, _ := weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"age": 1}}}]}`))
+	if err := CalibratedSumsSupport(&sampling.DesignOptions{PSU: "psu", RepWeightsPrefix: "rw"}, ws); err == nil {
+		t.Error("replicate weight columns: accepted")
+	}
+}
+
+// TestCalibratedReplicateNegativeWeights: a replicate whose calibration
+// makes weights negative (the PSU holding the large values of the
+// calibration variable deleted) is the error weighting.NewDesign gives,
+// naming the same replicate, count and smallest g.
+func TestCalibratedReplicateNegativeWeights(t *testing.T) {
+	base := loadFixture(t)
+	defer base.Release()
+	n := int(base.NumRows())
+	wc, _ := arrowio.Column(base, "weight")
+	w0, _, _ := arrowio.Float64s(wc)
+	pc, _ := arrowio.Column(base, "psu")
+	psus, _, _ := arrowio.Strings(pc)
+	z := make([]float64, n)
+	for i := range z {
+		z[i] = float64(1 - 2*(i%2))
+		if psus[i] == psus[0] {
+			z[i] = 500
+		}
+	}
+	rec := withColumns(base, map[string][]float64{"z": z}, nil)
+	defer rec.Release()
+	path := filepath.Join(t.TempDir(), "ballots.parquet")
+	if err := arrowio.WriteRecord(path, rec, arrowio.WithBatchSize(700)); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := weighting.ParseSpecBytes([]byte(fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"z": %v}}}]}`, numericTotal(rec, w0, z, 1))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	design := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", Variance: sampling.JKn}
+	_, _, werr := weighting.NewDesign(context.Background(), rec, ws, design)
+	if werr == nil {
+		t.Fatal("in memory: no error")
+	}
+	_, err = calibratedRepStreamed(path, design, ws, &Options{})
+	if err == nil || err.Error() != werr.Error() {
+		t.Errorf("streamed: %v\nin memory: %v", err, werr)
+	}
+}
