@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sipas-go/sipas/index"
@@ -43,8 +44,13 @@ func indexCalibrated(e *env, sf *sumsFlags, df *designFlags, path string, spec *
 		}
 		return true, nil, badInput(fmt.Errorf("--weighting %s: %w", df.weighting, err))
 	}
+	reps := spec.Variance != sampling.Linearization
 	if sf.wantStream(path) {
-		fmt.Fprintf(e.stderr, "sipas index: streaming %s in %d passes (the calibration needs every row: %d passes solve it, 1 sums the ballots)\n", displayName(path), wst.Passes+1, wst.Passes)
+		if reps {
+			fmt.Fprintf(e.stderr, "sipas index: streaming %s in %d passes (the calibration needs every row: %d passes solve it, 1 sums the ballots and the replicates' terms, 1 checks the replicate weights)\n", displayName(path), wst.Passes+2, wst.Passes)
+		} else {
+			fmt.Fprintf(e.stderr, "sipas index: streaming %s in %d passes (the calibration needs every row: %d passes solve it, 1 sums the ballots)\n", displayName(path), wst.Passes+1, wst.Passes)
+		}
 	}
 	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}}
 	finish := func() {}
@@ -72,12 +78,45 @@ func indexCalibrated(e *env, sf *sumsFlags, df *designFlags, path string, spec *
 		return true, nil, badInput(err)
 	}
 	defer tab.Release()
-	res, d, err := index.FromCalibratedSums(e.ctx, tab, q, spec, wst, opt)
+	var res *index.Result
+	var d *sampling.Design
+	if reps {
+		res, d, err = calibratedReplicates(e, df, path, tab, spec, q, opt, wst)
+	} else {
+		res, d, err = index.FromCalibratedSums(e.ctx, tab, q, spec, wst, opt)
+	}
 	if err != nil {
+		if e.ctx.Err() != nil {
+			return true, nil, e.ctx.Err()
+		}
 		return true, nil, badInput(fmt.Errorf("%s: %w", displayName(path), designHint(err)))
 	}
 	dj := sumsDesign(d, tab)
 	dj.WeightsSum = jsonNum(wst.Result.Final.Sum)
 	notes.undefinedWarnings(e.stderr, res.Rows)
 	return true, nil, writeIndexDesign(e.stdout, format, dj, res, opt.By, notes)
+}
+
+// calibratedReplicates finishes a replicate variance after the calibration
+// wst from the sums table tab: every replicate's calibration is solved
+// from the sums, one more pass over the file checks its weights, and the
+// replicate sums give the variance.
+func calibratedReplicates(e *env, df *designFlags, path string, tab arrow.RecordBatch, spec *sampling.DesignOptions, q *index.Questionnaire, opt *index.Options, wst *weighting.Streamed) (*index.Result, *sampling.Design, error) {
+	cr, err := index.NewCalibratedReplicates(tab, spec, wst)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--weighting %s: %w", df.weighting, err)
+	}
+	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}}
+	if df.prov != nil {
+		// the province names as the sums pass read them (its notes are given)
+		transform, extra, _, err := df.prov.streamCanonical(e, path, append([]string{df.strata}, df.provUsed...), df.notes)
+		if err != nil {
+			return nil, nil, err
+		}
+		so.Transform, so.Columns = transform, extra
+	}
+	if err := cr.CheckFile(e.ctx, path, so); err != nil {
+		return nil, nil, fmt.Errorf("--weighting %s: %w", df.weighting, err)
+	}
+	return index.FromCalibratedReplicateSums(e.ctx, tab, q, spec, cr, opt)
 }

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+)
+
+// TestIndexCalibratedReplicatesStreamed: sipas index --weighting with an
+// unbounded linear calibration to a numeric variable and a replicate
+// --variance (JKn, the bootstrap with a seed) streams the file in passes
+// (stderr says how many) and prints what the in-memory run prints: every
+// field equal, every number at 1e-12 (estimates, SEs, intervals, design
+// effects, degrees of freedom, the design's summary). A raking
+// calibration with a replicate variance is read into memory, saying why.
+func TestIndexCalibratedReplicatesStreamed(t *testing.T) {
+	dir := t.TempDir()
+	in, ageTotal := withAge(t, dir)
+	spec := writeFile(t, dir, "linear.json", fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"age": %v}, "margins": [{"by": ["field"], "totals": %s}]}}]}`, ageTotal*1.02, fieldTotals(t, in)))
+	for _, v := range [][]string{{"--variance", "jkn"}, {"--variance", "bootstrap", "--replicates", "30", "--seed", "3"}} {
+		args := append([]string{"--in", in, "--weighting", spec, "--strata", "stratum", "--psu", "psu", "--fpc", "fpc", "--nest", "--by", "level"}, v...)
+		code, mem, stderr := vtRun(t, "", append([]string{"index"}, args...)...)
+		if code != 0 {
+			t.Fatalf("%v in memory: exit %d: %s", v, code, stderr)
+		}
+		code, str, stderr := vtRun(t, "", append([]string{"index", "--stream"}, args...)...)
+		if code != 0 {
+			t.Fatalf("%v streamed: exit %d: %s", v, code, stderr)
+		}
+		if !strings.Contains(stderr, "sipas index: streaming") || !strings.Contains(stderr, "in 5 passes") {
+			t.Errorf("%v: stderr %q does not say the file is streamed in 5 passes", v, stderr)
+		}
+		var a, b any
+		if err := json.Unmarshal([]byte(mem), &a); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal([]byte(str), &b); err != nil {
+			t.Fatal(err)
+		}
+		if n := sameJSON(t, fmt.Sprint(v), a, b, 1e-12); n == 0 {
+			t.Fatalf("%v: no numbers compared", v)
+		}
+	}
+	raking := writeFile(t, dir, "raking.json", fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"method": "raking", "numeric": {"age": %v}}}]}`, ageTotal*0.97))
+	code, _, stderr := vtRun(t, "", "index", "--stream", "--in", in, "--weighting", raking, "--strata", "stratum", "--psu", "psu", "--variance", "jkn")
+	if code != 0 || !strings.Contains(stderr, "into memory (not streamed: a replicate variance re-solves a bounded or nonlinear calibration") {
+		t.Errorf("raking with jkn: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// sameJSON checks that the decoded JSON values a (in memory) and b
+// (streamed) agree: numbers at relative tolerance tol, everything else
+// exactly; it returns how many numbers it compared.
+func sameJSON(t *testing.T, where string, a, b any, tol float64) int {
+	t.Helper()
+	n := 0
+	var walk func(p string, x, y any)
+	walk = func(p string, x, y any) {
+		switch xv := x.(type) {
+		case map[string]any:
+			yv, ok := y.(map[string]any)
+			if !ok || len(xv) != len(yv) {
+				t.Errorf("%s%s: %v in memory, %v streamed", where, p, x, y)
+				return
+			}
+			for k := range xv {
+				walk(p+"."+k, xv[k], yv[k])
+			}
+		case []any:
+			yv, ok := y.([]any)
+			if !ok || len(xv) != len(yv) {
+				t.Errorf("%s%s: %d values in memory, %v streamed", where, p, len(xv), y)
+				return
+			}
+			for i := range xv {
+				walk(fmt.Sprintf("%s[%d]", p, i), xv[i], yv[i])
+			}
+		case float64:
+			yv, ok := y.(float64)
+			n++
+			if !ok || math.Abs(xv-yv) > tol*math.Abs(xv) {
+				t.Errorf("%s%s: %.17g in memory, %v streamed", where, p, xv, y)
+			}
+		default:
+			if x != y {
+				t.Errorf("%s%s: %v in memory, %v streamed", where, p, x, y)
+			}
+		}
+	}
+	walk("", a, b)
+	return n
+}
