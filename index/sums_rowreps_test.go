@@ -2,10 +2,13 @@ package index
 
 import (
 	"context"
+	"encoding/csv"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -199,5 +202,90 @@ func TestCalibratedReplicateNegativeWeights(t *testing.T) {
 	_, err = calibratedRepStreamed(path, design, ws, &Options{})
 	if err == nil || err.Error() != werr.Error() {
 		t.Errorf("streamed: %v\nin memory: %v", err, werr)
+	}
+}
+
+// TestCalibratedReplicateSumsR: the streamed JKn (with fpc) and JK1
+// variances after a linear calibration to a margin and a numeric variable
+// equal R survey's calibrate() of as.svrepdesign() (which re-calibrates
+// every replicate) at 1e-9: the criteria's shares and SEs, nationally and
+// by level (testdata/calrep_index.R).
+func TestCalibratedReplicateSumsR(t *testing.T) {
+	base := loadFixture(t)
+	defer base.Release()
+	n := int(base.NumRows())
+	age := make([]float64, n)
+	for i := range age {
+		age[i] = 18 + float64((i*7919)%53)
+	}
+	rec := withColumns(base, map[string][]float64{"age": age}, nil)
+	defer rec.Release()
+	path := filepath.Join(t.TempDir(), "ballots.parquet")
+	if err := arrowio.WriteRecord(path, rec, arrowio.WithBatchSize(700)); err != nil {
+		t.Fatal(err)
+	}
+	js, err := os.ReadFile(filepath.Join("..", "testdata", "weighting", "calrep_spec.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := weighting.ParseSpecBytes(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join("..", "testdata", "weighting", "calrep_index.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	golden, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	designs := map[string]*sampling.DesignOptions{
+		"jkn": {Strata: "stratum", PSU: "psu", FPC: "fpc", Variance: sampling.JKn},
+		"jk1": {PSU: "psu", Variance: sampling.JK1},
+	}
+	checked := 0
+	for cs, design := range designs {
+		for _, by := range []string{"", "level"} {
+			opt := &Options{NoExpectations: true}
+			if by != "" {
+				opt.By = []string{by}
+			}
+			got, err := calibratedRepStreamed(path, design, ws, opt)
+			if err != nil {
+				t.Fatalf("%s by %q: %v", cs, by, err)
+			}
+			rows := map[string]Row{}
+			for _, r := range got.Rows {
+				if r.Kind == "criterion" {
+					dom := ""
+					for _, d := range r.Domain {
+						dom += d.Value
+					}
+					rows[dom+"/"+r.ID] = r
+				}
+			}
+			for _, g := range golden[1:] {
+				if g[0] != cs || g[1] != by {
+					continue
+				}
+				dom := g[2]
+				r, ok := rows[dom+"/"+g[3]]
+				if !ok {
+					t.Fatalf("%s: no row %s/%s", cs, dom, g[3])
+				}
+				for j, v := range []float64{r.Estimate, r.SE} {
+					want, _ := strconv.ParseFloat(g[4+j], 64)
+					if math.Abs(v-want) > 1e-9*math.Abs(want) {
+						t.Errorf("%s %s %s %s: %.17g, R %.17g", cs, dom, g[3], []string{"estimate", "se"}[j], v, want)
+					}
+				}
+				checked++
+			}
+		}
+	}
+	if checked != len(golden)-1 {
+		t.Errorf("checked %d of %d golden rows", checked, len(golden)-1)
 	}
 }
