@@ -237,28 +237,15 @@ func NewCalibratedReplicates(sums arrow.RecordBatch, spec *sampling.DesignOption
 	if err := st.ReplicatesSupport(); err != nil {
 		return nil, fmt.Errorf("index: %v", err)
 	}
-	p, q := st.P(), st.P()+1
+	p := st.P()
 	n := int(sums.NumRows())
-	get := func(name string) ([]float64, error) {
-		i := sums.Schema().FieldIndices(name)
-		if len(i) == 0 {
-			return nil, fmt.Errorf("%w: missing column %q: the table was not made for the replicates of a calibration", ErrSums, name)
-		}
-		v, _, err := arrowio.Float64s(sums.Column(i[0]))
-		return v, err
-	}
+	get := func(name string) ([]float64, error) { return repCalColumn(sums, name) }
 	// the generated replicate factors of the cells (a design of unit weights)
 	ones := make([]float64, n)
 	for i := range ones {
 		ones[i] = 1
 	}
-	b := array.NewFloat64Builder(memory.DefaultAllocator)
-	b.AppendValues(ones, nil)
-	wa := b.NewArray()
-	b.Release()
-	defer wa.Release()
-	fields := append(append([]arrow.Field(nil), sums.Schema().Fields()...), arrow.Field{Name: sumsUnitWeight, Type: arrow.PrimitiveTypes.Float64})
-	prec := array.NewRecordBatch(arrow.NewSchema(fields, nil), append(append([]arrow.Array(nil), sums.Columns()...), wa), int64(n))
+	prec := withFloatColumn(sums, sumsUnitWeight, ones)
 	defer prec.Release()
 	ds := *spec
 	ds.Weight = sumsUnitWeight
@@ -294,7 +281,6 @@ func NewCalibratedReplicates(sums arrow.RecordBatch, spec *sampling.DesignOption
 			S[l*p+k] = S[k*p+l]
 		}
 	}
-	_ = q
 	td, tot := make([]float64, p*p), make([]float64, p)
 	for r := 0; r < cr.R; r++ {
 		a := d0.ReplicateWeights(r)
@@ -436,14 +422,7 @@ func FromCalibratedReplicateSums(ctx context.Context, sums arrow.RecordBatch, q 
 	st, R := cr.st, cr.R
 	p, qd := st.P(), st.P()+1
 	n := int(sums.NumRows())
-	get := func(name string) ([]float64, error) {
-		i := sums.Schema().FieldIndices(name)
-		if len(i) == 0 {
-			return nil, fmt.Errorf("%w: missing column %q: the table was not made for the replicates of a calibration", ErrSums, name)
-		}
-		v, _, err := arrowio.Float64s(sums.Column(i[0]))
-		return v, err
-	}
+	get := func(name string) ([]float64, error) { return repCalColumn(sums, name) }
 	var items []string
 	if !opt.NoExpectations {
 		for _, e := range q.Expectations {
@@ -592,13 +571,7 @@ func FromCalibratedReplicateSums(ctx context.Context, sums arrow.RecordBatch, q 
 	for c, g := range group {
 		gcol[c] = float64(g)
 	}
-	bld := array.NewFloat64Builder(memory.DefaultAllocator)
-	bld.AppendValues(gcol, nil)
-	ga := bld.NewArray()
-	bld.Release()
-	defer ga.Release()
-	fields := append(append([]arrow.Field(nil), sums.Schema().Fields()...), arrow.Field{Name: repGroupColumn, Type: arrow.PrimitiveTypes.Float64})
-	tab := array.NewRecordBatch(arrow.NewSchema(fields, nil), append(append([]arrow.Array(nil), sums.Columns()...), ga), int64(n))
+	tab := withFloatColumn(sums, repGroupColumn, gcol)
 	defer tab.Release()
 	ds := *spec
 	ds.FPC = "" // in the replicate scales
@@ -617,4 +590,26 @@ func calibratedReplicatesSupport(spec *sampling.DesignOptions, ws *weighting.Spe
 		return fmt.Errorf("replicate weight columns are not re-weighted: choose a replicate method and every replicate is calibrated")
 	}
 	return weighting.ReplicatesStreamSupport(ws)
+}
+
+// repCalColumn reads a column of the replicates' sums from a sums table.
+func repCalColumn(sums arrow.RecordBatch, name string) ([]float64, error) {
+	i := sums.Schema().FieldIndices(name)
+	if len(i) == 0 {
+		return nil, fmt.Errorf("%w: missing column %q: the table was not made for the replicates of a calibration", ErrSums, name)
+	}
+	v, _, err := arrowio.Float64s(sums.Column(i[0]))
+	return v, err
+}
+
+// withFloatColumn returns rec with the float64 column name of values v
+// added (the caller releases it).
+func withFloatColumn(rec arrow.RecordBatch, name string, v []float64) arrow.RecordBatch {
+	b := array.NewFloat64Builder(memory.DefaultAllocator)
+	b.AppendValues(v, nil)
+	a := b.NewArray()
+	b.Release()
+	defer a.Release()
+	fields := append(append([]arrow.Field(nil), rec.Schema().Fields()...), arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Float64})
+	return array.NewRecordBatch(arrow.NewSchema(fields, nil), append(append([]arrow.Array(nil), rec.Columns()...), a), rec.NumRows())
 }
