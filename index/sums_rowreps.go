@@ -359,21 +359,29 @@ func (cr *CalibratedReplicates) CheckFile(ctx context.Context, path string, so *
 		if err != nil {
 			return err
 		}
+		h := int32(-1)
+		var nz []int
 		for i, k := range keys {
-			h, ok := cr.psu[k]
-			if !ok {
-				return fmt.Errorf("row %d: %w: stratum and PSU %q are not in the sums: the input changed while it was read", first+int64(i)+1, ErrSums, strings.ReplaceAll(k, "\x00", " / "))
+			if i == 0 || k != keys[i-1] {
+				var ok bool
+				if h, ok = cr.psu[k]; !ok {
+					return fmt.Errorf("row %d: %w: stratum and PSU %q are not in the sums: the input changed while it was read", first+int64(i)+1, ErrSums, strings.ReplaceAll(k, "\x00", " / "))
+				}
 			}
 			xi := x[i*p : (i+1)*p]
+			nz = nz[:0]
+			for k, v := range xi {
+				if v != 0 {
+					nz = append(nz, k)
+				}
+			}
 			for r, a := range fac[h] {
 				if a == 0 {
 					continue
 				}
-				u := 0.0
-				for k, v := range xi {
-					if v != 0 {
-						u += v * cr.lam[r][k]
-					}
+				u, lam := 0.0, cr.lam[r]
+				for _, k := range nz {
+					u += xi[k] * lam[k]
 				}
 				if inv != nil {
 					u *= inv[i]

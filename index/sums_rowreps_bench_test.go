@@ -1,0 +1,121 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
+)
+
+// BenchmarkCalibratedReplicatesStream: sipas index's two paths for JKn
+// after a linear calibration to level, gender and a numeric covariate, by
+// province, on SIPAS_CAL_BALLOTS generated ballots (default 1M) from one
+// Parquet file whose 63 strata have 2 PSUs each (the generator's 20 PSUs
+// of a stratum joined into two halves: 126 replicates). "streamed" is
+// weighting.SolveStream, SumCalibratedFile, NewCalibratedReplicates,
+// CheckFile and FromCalibratedReplicateSums (5 passes); "in-memory" reads
+// the file and runs weighting.NewDesign (126 calibrations of the rows)
+// and Compute. It reports wall seconds, the peak heap (sampled every ms)
+// and the largest relative difference between the two paths' estimates
+// and SEs:
+//
+//	go test ./index -run '^$' -bench CalibratedReplicatesStream -benchtime 1x
+func BenchmarkCalibratedReplicatesStream(b *testing.B) {
+	n := 1_000_000
+	if v, err := strconv.Atoi(os.Getenv("SIPAS_CAL_BALLOTS")); err == nil {
+		n = v
+	}
+	dir := b.TempDir()
+	path0, ws := calibratedSurvey(b, dir, n)
+	rec0, err := arrowio.ReadAll(path0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc, _ := arrowio.Column(rec0, "stratum")
+	strata, _, _ := arrowio.Strings(sc)
+	pc, _ := arrowio.Column(rec0, "psu")
+	psus, _, _ := arrowio.Strings(pc)
+	byStr := map[string][]string{}
+	for i, h := range strata {
+		if !slices.Contains(byStr[h], psus[i]) {
+			byStr[h] = append(byStr[h], psus[i])
+		}
+	}
+	for _, l := range byStr {
+		slices.Sort(l)
+	}
+	half := make([]string, len(psus))
+	for i, h := range strata {
+		k, _ := slices.BinarySearch(byStr[h], psus[i])
+		half[i] = h + "/" + strconv.Itoa(2*k/len(byStr[h]))
+	}
+	rec := withColumns(rec0, nil, map[string][]string{"half": half})
+	rec0.Release()
+	path := filepath.Join(dir, "halves.parquet")
+	if err := arrowio.WriteRecord(path, rec, arrowio.WithBatchSize(65536)); err != nil {
+		b.Fatal(err)
+	}
+	rec.Release()
+	design := &sampling.DesignOptions{Strata: "stratum", PSU: "half", Variance: sampling.JKn}
+	opt := &Options{By: []string{"province"}}
+	ctx := context.Background()
+	var res [2]*Result
+	run := func(b *testing.B, j int, f func() (*Result, error)) {
+		var heap float64
+		for b.Loop() {
+			runtime.GC()
+			stop := peakHeap()
+			t0 := time.Now()
+			r, err := f()
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(time.Since(t0).Seconds(), "wall-s")
+			h, _ := stop()
+			heap = max(heap, h)
+			res[j] = r
+		}
+		b.ReportMetric(heap, "peak-heap-MB")
+	}
+	b.Run("streamed", func(b *testing.B) {
+		run(b, 0, func() (*Result, error) { return calibratedRepStreamed(path, design, ws, opt) })
+	})
+	b.Run("in-memory", func(b *testing.B) {
+		run(b, 1, func() (*Result, error) {
+			rec, err := arrowio.ReadAll(path)
+			if err != nil {
+				return nil, err
+			}
+			defer rec.Release()
+			d, out, err := weighting.NewDesign(ctx, rec, ws, design)
+			if err != nil {
+				return nil, err
+			}
+			defer out.Release()
+			r, err := Compute(ctx, d, out, nil, opt)
+			if err != nil {
+				return nil, fmt.Errorf("compute: %w", err)
+			}
+			return r, nil
+		})
+	})
+	if res[0] != nil && res[1] != nil {
+		var de, ds float64
+		for i, w := range res[1].Rows {
+			g := res[0].Rows[i]
+			de = math.Max(de, math.Abs(w.Estimate-g.Estimate)/math.Abs(w.Estimate))
+			ds = math.Max(ds, math.Abs(w.SE-g.SE)/math.Abs(w.SE))
+		}
+		b.Logf("%d rows: largest relative difference %.2g (estimates), %.2g (SEs)", len(res[1].Rows), de, ds)
+	}
+}
