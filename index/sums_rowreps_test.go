@@ -47,8 +47,8 @@ func calibratedRepStreamed(path string, spec *sampling.DesignOptions, ws *weight
 	return got, err
 }
 
-// TestCalibratedReplicateSumsEqualCompute: JKn, JK1, the bootstrap and BRR
-// (a paired design) after an unbounded linear calibration to margins and
+// TestCalibratedReplicateSumsEqualCompute: JKn, JK1, the bootstrap, the
+// subsampling bootstrap, BRR and Fay (a paired design) after an unbounded linear calibration to margins and
 // numeric variables (with and without a working-model variance), solved by
 // passes over a Parquet file of several row groups, with every replicate's
 // calibration solved from the sums per PSU and its sums from the cells,
@@ -109,6 +109,8 @@ func TestCalibratedReplicateSumsEqualCompute(t *testing.T) {
 		"jk1":       {PSU: "psu", Variance: sampling.JK1},
 		"bootstrap": {Strata: "stratum", PSU: "psu", Variance: sampling.Bootstrap, Replicates: 40, Seed: 7},
 		"brr":       {Strata: "stratum", PSU: "pair", Variance: sampling.BRR},
+		"fay":       {Strata: "stratum", PSU: "pair", Variance: sampling.Fay, FayRho: 0.3},
+		"subboot":   {Strata: "stratum", PSU: "psu", Variance: sampling.SubBootstrap, Replicates: 25, Seed: 11},
 	}
 	for dname, design := range designs {
 		for name, step := range specs {
