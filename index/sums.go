@@ -1340,44 +1340,19 @@ func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire,
 	acols := append([]arrow.Array(nil), sums.Columns()...)
 	rnum, rden := num, den
 	if reps != nil {
-		// Cell c stands for cnt_c ballots of one final weight w_c =
-		// W_c/cnt_c (the cells are keyed by the design weight) and
-		// replicate weights w_rc = W_rc/cnt_c. It becomes a row of weight
-		// W_c/√cnt_c, replicate weights W_rc/√cnt_c and sums divided by
-		// that weight: the estimates and replicate estimates are the
-		// rows', and so is the Gram matrix Σ_c cnt_c w_rc w_sc of the
-		// replicate weights, whose rank gives the degrees of freedom.
+		// each cell a row of the replicate design (cellRepRows), its sums
+		// per unit of its weight
+		m, rf, rc := cellRepRows(wres, reps, rows, &ds)
+		for _, a := range rc {
+			defer a.Release()
+		}
+		fields, acols = append(fields, rf...), append(acols, rc...)
+		copy(ones, m)
 		rnum, rden = make([][]float64, K), make([][]float64, K)
 		for k := range num {
-			rnum[k], rden[k] = make([]float64, n), make([]float64, n)
-			for c := range num[k] {
-				if m := wres.Weights[c] / math.Sqrt(float64(rows[c])); m != 0 {
-					rnum[k][c], rden[k][c] = num[k][c]/m, den[k][c]/m
-				}
-			}
+			rnum[k], rden[k] = append([]float64(nil), num[k]...), append([]float64(nil), den[k]...)
+			perUnit(m, rnum[k], rden[k])
 		}
-		for c, f := range wres.Weights {
-			ones[c] = f / math.Sqrt(float64(rows[c]))
-		}
-		for r, rw := range reps.Weights {
-			v := make([]float64, n)
-			for c, x := range rw {
-				if wres.Weights[c] != 0 {
-					v[c] = x / math.Sqrt(float64(rows[c]))
-				}
-			}
-			b := array.NewFloat64Builder(memory.DefaultAllocator)
-			b.AppendValues(v, nil)
-			a := b.NewArray()
-			b.Release()
-			defer a.Release()
-			fields = append(fields, arrow.Field{Name: cellRepPrefix + strconv.Itoa(r+1), Type: arrow.PrimitiveTypes.Float64})
-			acols = append(acols, a)
-		}
-		ds.FPC = "" // in the replicate scales
-		ds.Variance = sampling.SuppliedReplicates
-		ds.RepWeightsPrefix, ds.RepType = cellRepPrefix, "other"
-		ds.RepScale, ds.RepRScales = reps.Scale, reps.RScales
 	}
 	wcol := array.NewFloat64Builder(memory.DefaultAllocator)
 	wcol.AppendValues(ones, nil)

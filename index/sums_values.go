@@ -337,7 +337,7 @@ func (s *Sums) CheckMagnitude() error {
 // Design.EstimatesFromCells and EstimateContrastsFromCells. shares are
 // the estimands' Share (Sums.Shares; nil: none).
 func EstimandSums(tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sampling.Estimand, shares []bool) (*sampling.Design, []sampling.CellSums, error) {
-	d, cs, _, err := estimandSums(tab, spec, est, shares, nil, nil)
+	d, cs, _, err := estimandSums(context.Background(), tab, spec, est, shares, nil, nil)
 	return d, cs, err
 }
 
@@ -349,20 +349,24 @@ func EstimandSums(tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sam
 // residuals on the calibration from the cells (exact: a cell's rows share
 // their classes), so the estimates of Design.EstimatesFromCells equal
 // those of weighting.NewDesign on the rows up to the order of the
-// additions. It also returns the weighting run on the cells (its
-// Final.Sum is the total final weight). The variance must be linearized
-// (EstimandSumsSupport).
-func WeightedEstimandSums(tab arrow.RecordBatch, spec *sampling.DesignOptions, ws *weighting.Spec, est []sampling.Estimand, shares []bool) (*sampling.Design, []sampling.CellSums, *weighting.Result, error) {
+// additions. A replicate variance re-runs the steps on every replicate's
+// cell totals, as weighting.NewDesign does on the rows (the cells are then
+// keyed by the design weight: each stands for rows of one final and one
+// replicate weight), and the design's rows are the cells with supplied
+// replicate weights; ctx is checked before each replicate's run. It also
+// returns the weighting run on the cells (its Final.Sum is the total final
+// weight).
+func WeightedEstimandSums(ctx context.Context, tab arrow.RecordBatch, spec *sampling.DesignOptions, ws *weighting.Spec, est []sampling.Estimand, shares []bool) (*sampling.Design, []sampling.CellSums, *weighting.Result, error) {
 	if ws == nil {
 		panic("index: WeightedEstimandSums: nil weighting")
 	}
-	return estimandSums(tab, spec, est, shares, nil, ws)
+	return estimandSums(ctx, tab, spec, est, shares, nil, ws)
 }
 
 // EstimandSumsSupport says whether the means, totals and ratios of the
 // design spec after the weighting steps ws (nil: none) can be finished
 // from per-cell sums (nil) or why not: the limits of SumsSupport, or with
-// ws those of WeightingSumsSupport and a linearized variance.
+// ws those of WeightingSumsSupport.
 func EstimandSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error {
 	return estimandSumsSupport(spec, ws)
 }
@@ -371,19 +375,13 @@ func estimandSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error
 	if ws == nil {
 		return SumsSupport(spec)
 	}
-	if err := weightingSumsSupport(spec, ws); err != nil {
-		return err
-	}
-	if spec != nil && spec.Variance != sampling.Linearization {
-		return errors.New("a replicate variance re-runs the weighting steps on every replicate, which the estimates' sums do not do yet")
-	}
-	return nil
+	return weightingSumsSupport(spec, ws)
 }
 
 // estimandSums is EstimandSums; rs are the replicate sums of a design whose
 // replicate weights are columns (EstimandReplicateSums), ws the weighting
 // of WeightedEstimandSums.
-func estimandSums(tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sampling.Estimand, shares []bool, rs *sampling.ReplicateSums, ws *weighting.Spec) (*sampling.Design, []sampling.CellSums, *weighting.Result, error) {
+func estimandSums(ctx context.Context, tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sampling.Estimand, shares []bool, rs *sampling.ReplicateSums, ws *weighting.Spec) (*sampling.Design, []sampling.CellSums, *weighting.Result, error) {
 	if err := estimandSumsSupport(spec, ws); err != nil {
 		return nil, nil, nil, err
 	}
@@ -442,6 +440,9 @@ func estimandSums(tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sam
 		}
 	}
 	var wres *weighting.Result
+	var unit []float64 // the cells' weights
+	fields := append([]arrow.Field(nil), tab.Schema().Fields()...)
+	cols := append([]arrow.Array(nil), tab.Columns()...)
 	if ws != nil {
 		cnt, err := get(SumsRows)
 		if err != nil {
@@ -460,23 +461,39 @@ func estimandSums(tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sam
 				}
 			}
 		}
+		if ds.Variance == sampling.Linearization {
+			ds.AdjustInfluence = wres.AdjustInfluence
+		} else {
+			// every step re-run on every replicate's cell totals
+			var rf []arrow.Field
+			var rc []arrow.Array
+			if unit, rf, rc, err = estimandRepCells(ctx, tab, spec, ws, wres, sw, cnt, out, &ds); err != nil {
+				return nil, nil, nil, err
+			}
+			for _, a := range rc {
+				defer a.Release()
+			}
+			fields, cols = append(fields, rf...), append(cols, rc...)
+		}
 		// nonrespondents' cells weigh 0: in no domain's PSU count, as the rows
 		sw = wres.Weights
-		ds.AdjustInfluence = wres.AdjustInfluence
 	}
-	wb := array.NewFloat64Builder(memory.DefaultAllocator)
-	for _, v := range sw {
-		if v != 0 {
-			wb.Append(1)
-		} else {
-			wb.Append(0)
+	if unit == nil {
+		// each a row weighted 1, or 0 when its rows all weigh 0
+		unit = make([]float64, n)
+		for c, v := range sw {
+			if v != 0 {
+				unit[c] = 1
+			}
 		}
 	}
+	wb := array.NewFloat64Builder(memory.DefaultAllocator)
+	wb.AppendValues(unit, nil)
 	wa := wb.NewArray()
 	wb.Release()
 	defer wa.Release()
-	fields := append(append([]arrow.Field(nil), tab.Schema().Fields()...), arrow.Field{Name: sumsUnitWeight, Type: arrow.PrimitiveTypes.Float64})
-	cols := append(append([]arrow.Array(nil), tab.Columns()...), wa)
+	fields = append(fields, arrow.Field{Name: sumsUnitWeight, Type: arrow.PrimitiveTypes.Float64})
+	cols = append(cols, wa)
 	prec := array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, int64(n))
 	defer prec.Release()
 	d, err := cellsDesign(prec, &ds, rs)

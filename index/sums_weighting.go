@@ -3,6 +3,8 @@ package index
 import (
 	"context"
 	"errors"
+	"math"
+	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -105,4 +107,55 @@ func cellReplicates(ctx context.Context, sums arrow.RecordBatch, spec *sampling.
 		return nil, err
 	}
 	return plan.Replicate(ctx, d0)
+}
+
+// cellRepRows makes the cells of a sums table rows of the replicate design
+// of the weighting run wres on the cells and its replicates reps (whose
+// steps re-ran on every replicate's cell totals, cellReplicates). Cell c
+// stands for rows[c] ballots of one final weight w_c = W_c/rows[c] (with a
+// replicate variance the cells are keyed by the design weight) and
+// replicate weights w_rc = W_rc/rows[c]. It becomes a row of weight
+// m_c = W_c/√rows[c] and replicate weights W_rc/√rows[c], with its sums
+// divided by m_c (0 when m_c is 0: nonrespondents): the estimates and
+// replicate estimates are the ballots', and so is the Gram matrix
+// Σ_c rows[c]·w_rc·w_sc of the replicate weights, whose rank gives the
+// degrees of freedom. It returns m, the replicate weight columns to add
+// to the table (the caller releases them) and sets ds to those supplied
+// replicates.
+func cellRepRows(wres *weighting.Result, reps *weighting.Replicates, rows []int64, ds *sampling.DesignOptions) (m []float64, fields []arrow.Field, cols []arrow.Array) {
+	m = make([]float64, len(rows))
+	for c, w := range wres.Weights {
+		m[c] = w / math.Sqrt(float64(rows[c]))
+	}
+	for r, rw := range reps.Weights {
+		b := array.NewFloat64Builder(memory.DefaultAllocator)
+		for c, x := range rw {
+			if m[c] != 0 {
+				b.Append(x / math.Sqrt(float64(rows[c])))
+			} else {
+				b.Append(0)
+			}
+		}
+		cols = append(cols, b.NewArray())
+		b.Release()
+		fields = append(fields, arrow.Field{Name: cellRepPrefix + strconv.Itoa(r+1), Type: arrow.PrimitiveTypes.Float64})
+	}
+	ds.FPC = "" // in the replicate scales
+	ds.Variance = sampling.SuppliedReplicates
+	ds.RepWeightsPrefix, ds.RepType = cellRepPrefix, "other"
+	ds.RepScale, ds.RepRScales = reps.Scale, reps.RScales
+	return m, fields, cols
+}
+
+// perUnit divides every cell c of each of cols by m[c] (0 where m[c] is 0).
+func perUnit(m []float64, cols ...[]float64) {
+	for _, col := range cols {
+		for c := range col {
+			if m[c] != 0 {
+				col[c] /= m[c]
+			} else {
+				col[c] = 0
+			}
+		}
+	}
 }

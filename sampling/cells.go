@@ -9,9 +9,14 @@ import (
 // design whose rows are cells: the rows of one stratum, PSU, fpc value and
 // domain, summed (each cell weighted 1, or 0 when all its rows weigh 0).
 // Over the rows i of a cell where the estimand is observed, with y_i its
-// value (the numerator of a ratio) and x_i the denominator (1 for a mean):
+// value (the numerator of a ratio) and x_i the denominator (1 for a mean),
+// per unit of the cell's weight w_c in the design (w_c = 1: the sums):
 //
-//	Y = Σ w y,  X = Σ w x,  W = Σ w,  YY = Σ w y²,  XY = Σ w x y,  XX = Σ w x²
+//	Y = Σ w y/w_c,  X = Σ w x/w_c,  W = Σ w/w_c,  YY = Σ w y²/w_c,
+//	XY = Σ w x y/w_c,  XX = Σ w x²/w_c
+//
+// (all 0 when w_c = 0). A cell weighted other than 1 lets the design's
+// replicate weights of a cell, divided by w_c, be those of its rows.
 //
 // and N and NObs count those rows, and those of them with w ≠ 0. X, XY
 // and XX are ignored for a total. Share says whether the estimand is a
@@ -63,16 +68,16 @@ func (d *Design) EstimatesFromCells(est []Estimand, sums []CellSums, dm *Domains
 						continue
 					}
 				}
-				i := g*K + k
-				Y[i] += s.Y[c]
-				W[i] += s.W[c]
-				YY[i] += s.YY[c]
+				i, wc := g*K+k, d.w[c]
+				Y[i] += wc * s.Y[c]
+				W[i] += wc * s.W[c]
+				YY[i] += wc * s.YY[c]
 				N[i] += int(s.N[c])
 				NObs[i] += int(s.NObs[c])
 				if est[k].Statistic != StatTotal {
-					X[i] += s.X[c]
-					XY[i] += s.XY[c]
-					XX[i] += s.XX[c]
+					X[i] += wc * s.X[c]
+					XY[i] += wc * s.XY[c]
+					XX[i] += wc * s.XX[c]
 				}
 			}
 		}

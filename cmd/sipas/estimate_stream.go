@@ -17,7 +17,7 @@ import (
 // reports done = false, having done nothing, when the run cannot stream:
 // why (a reason of the caller: quantiles, population variances), a design
 // whose variance needs the rows (index.EstimandSumsSupport: with
-// --weighting, a step that needs every row or a replicate variance), standard
+// --weighting, a step that needs every row), standard
 // input, or province names told apart by year. The caller then reads the
 // file into memory, which this says on standard error.
 func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spec *sampling.DesignOptions, ests []sampling.Estimand,
@@ -25,8 +25,8 @@ func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spe
 	by := eopt.By
 	if why == "" {
 		// with --weighting, the steps run on the class totals of
-		// per-(PSU, domain, class) cells; a step that needs every row, or
-		// a replicate variance, is named in why
+		// per-(PSU, domain, class) cells (and on every replicate's); a
+		// step that needs every row is named in why
 		if err := index.EstimandSumsSupport(spec, df.wspec); err != nil {
 			why = err.Error()
 		}
@@ -50,6 +50,8 @@ func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spe
 		return false, nil
 	}
 	switch {
+	case df.wspec != nil && spec.Variance != sampling.Linearization:
+		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in one pass (the --weighting steps run on the class totals of the cells, and again on every replicate's)\n", displayName(path))
 	case df.wspec != nil:
 		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in one pass (the --weighting steps run on the class totals of the cells)\n", displayName(path))
 	case big(path):
@@ -90,7 +92,7 @@ func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spe
 	var wres *weighting.Result
 	switch rs := s.Replicates(); {
 	case df.wspec != nil:
-		d, cells, wres, err = index.WeightedEstimandSums(tab, spec, df.wspec, ests, s.Shares())
+		d, cells, wres, err = index.WeightedEstimandSums(e.ctx, tab, spec, df.wspec, ests, s.Shares())
 		if err != nil {
 			err = fmt.Errorf("--weighting %s: %w", df.weighting, err)
 		}

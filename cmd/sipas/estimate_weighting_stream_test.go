@@ -72,19 +72,17 @@ func TestEstimateWeightingStreamedSynthetic(t *testing.T) {
 }
 
 // TestEstimateWeightingFallsBack: a weighting step that needs every row
-// (numeric calibration) and a replicate variance after weighting are read
-// into memory, and the run says why.
+// (numeric calibration) is read into memory, and the run says why.
 func TestEstimateWeightingFallsBack(t *testing.T) {
 	dir := t.TempDir()
 	clus1 := filepath.Join(etAPI, "apiclus1.csv")
 	num := writeFile(t, dir, "num.json", `{"design_weight": "pw", "steps": [{"calibrate": {"margins": [{"by": ["stype"], "totals": `+popStypeW+`}], "numeric": {"enroll": 3811472}}}]}`)
-	ps := writeFile(t, dir, "ps.json", `{"design_weight": "pw", "steps": [{"poststratify": {"by": ["stype"], "totals": `+popStypeW+`}}]}`)
 	for _, c := range []struct {
 		args []string
 		why  string
 	}{
 		{[]string{"--weighting", num, "--psu", "dnum"}, "numeric"},
-		{[]string{"--weighting", ps, "--psu", "dnum", "--variance", "jk1"}, "replicate"},
+		{[]string{"--weighting", num, "--psu", "dnum", "--variance", "jk1"}, "numeric"},
 	} {
 		args := append([]string{"estimate", "--in", clus1, "--mean", "api00"}, c.args...)
 		code, mem, errs := vtRun(t, "", args...)
