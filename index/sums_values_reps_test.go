@@ -1,0 +1,150 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
+)
+
+// TestWeightedEstimandSumsReplicates: the means, totals and ratios of a
+// weighted replicate design (JKn, the bootstrap, every step re-run on
+// every replicate) finished from the estimand cell sums of the design
+// weights (two accumulators over batches of 333 rows, merged) equal
+// weighting.NewDesign + Estimates on the rows at 1e-12: estimates, SEs,
+// logit intervals of the shares, design effects, counts, PSUs, flags and
+// domain degrees of freedom (the rank of the domain's replicate weights),
+// with design weights constant and varying within PSUs, and with
+// nonrespondents (cells of weight 0).
+func TestWeightedEstimandSumsReplicates(t *testing.T) {
+	base := loadFixture(t)
+	defer base.Release()
+	n := int(base.NumRows())
+	wc, _ := arrowio.Column(base, "weight")
+	w0, _, _ := arrowio.Float64s(wc)
+	w2 := make([]float64, n)
+	resp := make([]string, n)
+	for i := range w2 {
+		w2[i] = w0[i] * (1 + 0.25*float64(i%3))
+		resp[i] = []string{"yes", "yes", "no", "yes", "yes", "yes", "no"}[i%7]
+	}
+	rec := withColumns(base, map[string][]float64{"weight2": w2}, map[string][]string{"responded": resp})
+	defer rec.Release()
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join("..", "testdata", "weighting", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	grand := 28443265.0
+	level := marginJSON("level", testTotals(t, rec, "level", "weight", grand))
+	gender := marginJSON("gender", testTotals(t, rec, "gender", "weight", grand))
+	region := marginJSON("region", testTotals(t, rec, "region", "weight", grand))
+	specs := map[string]string{
+		"ps":         read("sipas_ps.json"),
+		"cal_linear": read("sipas_cal_linear.json"),
+		"nonresponse_ps": `{"design_weight": "weight", "steps": [{"nonresponse": {"classes": ["region"], "responded": "responded"}},
+			{"poststratify": ` + level + `}]}`,
+		"w_rake_trim": `{"design_weight": "weight2", "steps": [{"rake": {"margins": [` + level + `, ` + gender + `, ` + region + `]}},
+			{"trim": {"max": 2.2, "min": 0.4}}]}`,
+	}
+	designs := map[string]*sampling.DesignOptions{
+		"jkn":       {Strata: "stratum", PSU: "psu", FPC: "fpc", Variance: sampling.JKn},
+		"bootstrap": {Strata: "stratum", PSU: "psu", Variance: sampling.Bootstrap, Replicates: 20, Seed: 3},
+	}
+	est := []sampling.Estimand{
+		{Statistic: sampling.StatMean, Num: "access_1"},
+		{Statistic: sampling.StatTotal, Num: "procedures_2"},
+		{Statistic: sampling.StatRatio, Num: "access_1", Den: "access_2"},
+		{Statistic: sampling.StatMean, Num: "expect_1"}, // a share
+	}
+	opt := &sampling.EstimateOptions{By: []string{"level"}, CI: sampling.Logit, DF: sampling.DFDomain}
+	ctx := context.Background()
+	for name, js := range specs {
+		ws, err := weighting.ParseSpecBytes([]byte(js))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for dname, design := range designs {
+			where := name + " " + dname
+			d, out, err := weighting.NewDesign(ctx, rec, ws, design)
+			if err != nil {
+				t.Fatalf("%s: %v", where, err)
+			}
+			want, err := d.Estimates(out, est, opt)
+			out.Release()
+			if err != nil {
+				t.Fatalf("%s: %v", where, err)
+			}
+			var parts [2]*Sums
+			for i := range parts {
+				if parts[i], err = newEstimandSums(design, opt.By, est, nil, rec.Schema(), ws); err != nil {
+					t.Fatalf("%s: %v", where, err)
+				}
+			}
+			for b, i0 := 0, 0; i0 < n; b, i0 = b+1, i0+333 {
+				sl := rec.NewSlice(int64(i0), int64(min(n, i0+333)))
+				err := parts[b%2].Add(sl, int64(i0))
+				sl.Release()
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			parts[0].Merge(parts[1])
+			tab, err := parts[0].Table(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dc, cells, _, err := WeightedEstimandSums(ctx, tab, design, ws, est, parts[0].Shares())
+			if err != nil {
+				t.Fatalf("%s: %v", where, err)
+			}
+			dm, err := sampling.NewDomains(tab, opt.By)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := dc.EstimatesFromCells(est, cells, dm, opt)
+			tab.Release()
+			if err != nil {
+				t.Fatalf("%s: %v", where, err)
+			}
+			if dc.DF() != d.DF() || dc.Replicates() != d.Replicates() {
+				t.Errorf("%s: df %d and %d replicates from the cells, %d and %d from the rows", where, dc.DF(), dc.Replicates(), d.DF(), d.Replicates())
+			}
+			sameEstimates(t, where, want, got)
+		}
+	}
+}
+
+// sameEstimates compares two runs of Estimates number by number at 1e-12
+// relative to the larger of the row's estimate and SE.
+func sameEstimates(t *testing.T, where string, want, got []sampling.Estimate) {
+	t.Helper()
+	if len(want) != len(got) {
+		t.Fatalf("%s: %d estimates from the cells, %d from the rows", where, len(got), len(want))
+	}
+	for i, w := range want {
+		g := got[i]
+		label := fmt.Sprintf("%s: %s %s %v", where, w.Statistic, w.Variable, w.Domain)
+		if g.Statistic != w.Statistic || g.Variable != w.Variable || fmt.Sprint(g.Domain) != fmt.Sprint(w.Domain) ||
+			g.N != w.N || g.Flag != w.Flag || g.DF != w.DF || g.PSUs != w.PSUs {
+			t.Errorf("%s: %+v from the cells, %+v from the rows", label, g, w)
+			continue
+		}
+		scale := math.Max(math.Abs(w.Estimate), math.Abs(w.SE))
+		for _, p := range [][3]any{{"estimate", w.Estimate, g.Estimate}, {"se", w.SE, g.SE}, {"ci_low", w.CILow, g.CILow},
+			{"ci_high", w.CIHigh, g.CIHigh}, {"deff", w.Deff, g.Deff}} {
+			a, b := p[1].(float64), p[2].(float64)
+			if math.IsNaN(a) != math.IsNaN(b) || math.Abs(a-b) > 1e-12*math.Max(scale, math.Max(math.Abs(a), math.Abs(b))) {
+				t.Errorf("%s: %s %.17g from the cells, %.17g from the rows", label, p[0], b, a)
+			}
+		}
+	}
+}
