@@ -4,11 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
 	"github.com/sipas-go/sipas/weighting"
 )
@@ -23,30 +20,8 @@ import (
 // with design weights constant and varying within PSUs, and with
 // nonrespondents (cells of weight 0).
 func TestWeightedEstimandSumsReplicates(t *testing.T) {
-	base := loadFixture(t)
-	defer base.Release()
-	n := int(base.NumRows())
-	wc, _ := arrowio.Column(base, "weight")
-	w0, _, _ := arrowio.Float64s(wc)
-	w2 := make([]float64, n)
-	resp := make([]string, n)
-	for i := range w2 {
-		w2[i] = w0[i] * (1 + 0.25*float64(i%3))
-		resp[i] = []string{"yes", "yes", "no", "yes", "yes", "yes", "no"}[i%7]
-	}
-	rec := withColumns(base, map[string][]float64{"weight2": w2}, map[string][]string{"responded": resp})
+	rec, level, gender, region, read := weightingFixture(t)
 	defer rec.Release()
-	read := func(name string) string {
-		b, err := os.ReadFile(filepath.Join("..", "testdata", "weighting", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
-	grand := 28443265.0
-	level := marginJSON("level", testTotals(t, rec, "level", "weight", grand))
-	gender := marginJSON("gender", testTotals(t, rec, "gender", "weight", grand))
-	region := marginJSON("region", testTotals(t, rec, "region", "weight", grand))
 	specs := map[string]string{
 		"ps":         read("sipas_ps.json"),
 		"cal_linear": read("sipas_cal_linear.json"),
@@ -83,26 +58,12 @@ func TestWeightedEstimandSumsReplicates(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", where, err)
 			}
-			var parts [2]*Sums
-			for i := range parts {
-				if parts[i], err = newEstimandSums(design, opt.By, est, nil, rec.Schema(), ws); err != nil {
-					t.Fatalf("%s: %v", where, err)
-				}
-			}
-			for b, i0 := 0, 0; i0 < n; b, i0 = b+1, i0+333 {
-				sl := rec.NewSlice(int64(i0), int64(min(n, i0+333)))
-				err := parts[b%2].Add(sl, int64(i0))
-				sl.Release()
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
-			parts[0].Merge(parts[1])
-			tab, err := parts[0].Table(nil)
+			s := sumBatches(t, rec, 333, func() (*Sums, error) { return newEstimandSums(design, opt.By, est, nil, rec.Schema(), ws) })
+			tab, err := s.Table(nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			dc, cells, _, err := WeightedEstimandSums(ctx, tab, design, ws, est, parts[0].Shares())
+			dc, cells, _, err := WeightedEstimandSums(ctx, tab, design, ws, est, s.Shares())
 			if err != nil {
 				t.Fatalf("%s: %v", where, err)
 			}

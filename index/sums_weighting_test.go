@@ -101,9 +101,26 @@ func marginJSON(by string, tot map[string]float64) string {
 // size rows, two accumulators merged) under ws, finished from the cells.
 func weightedStreamed(t *testing.T, rec arrow.RecordBatch, spec *sampling.DesignOptions, ws *weighting.Spec, opt *Options, size int) (*Result, *weighting.Result, int64) {
 	t.Helper()
+	s := sumBatches(t, rec, size, func() (*Sums, error) { return newSums(nil, spec, opt, rec.Schema(), ws) })
+	tab, err := s.Table(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tab.Release()
+	got, _, wres, err := FromWeightedSums(context.Background(), tab, nil, spec, ws, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got, wres, tab.NumRows()
+}
+
+// sumBatches sums rec in batches of size rows into two accumulators of
+// newSums, the batches alternating between them, and returns them merged.
+func sumBatches(t *testing.T, rec arrow.RecordBatch, size int, newSums func() (*Sums, error)) *Sums {
+	t.Helper()
 	var parts [2]*Sums
 	for i := range parts {
-		s, err := newSums(nil, spec, opt, rec.Schema(), ws)
+		s, err := newSums()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -119,16 +136,7 @@ func weightedStreamed(t *testing.T, rec arrow.RecordBatch, spec *sampling.Design
 		}
 	}
 	parts[0].Merge(parts[1])
-	tab, err := parts[0].Table(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tab.Release()
-	got, _, wres, err := FromWeightedSums(context.Background(), tab, nil, spec, ws, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got, wres, tab.NumRows()
+	return parts[0]
 }
 
 // weightedInMemory is weighting.NewDesign on the rows and Compute.
@@ -146,6 +154,38 @@ func weightedInMemory(t *testing.T, rec arrow.RecordBatch, spec *sampling.Design
 	return want, d.WeightsSum()
 }
 
+// weightingFixture returns the index fixture with a design weight
+// "weight2" that varies within PSUs and a respondent flag "responded" (the
+// caller releases it), the margins of level, gender and region (testTotals
+// of the design weights) and a reader of testdata/weighting's files.
+func weightingFixture(t *testing.T) (rec arrow.RecordBatch, level, gender, region string, read func(string) string) {
+	t.Helper()
+	base := loadFixture(t)
+	defer base.Release()
+	n := int(base.NumRows())
+	wc, _ := arrowio.Column(base, "weight")
+	w0, _, _ := arrowio.Float64s(wc)
+	w2 := make([]float64, n)
+	resp := make([]string, n)
+	for i := range w2 {
+		w2[i] = w0[i] * (1 + 0.25*float64(i%3))
+		resp[i] = []string{"yes", "yes", "no", "yes", "yes", "yes", "no"}[i%7]
+	}
+	rec = withColumns(base, map[string][]float64{"weight2": w2}, map[string][]string{"responded": resp})
+	read = func(name string) string {
+		b, err := os.ReadFile(filepath.Join("..", "testdata", "weighting", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	grand := 28443265.0
+	level = marginJSON("level", testTotals(t, rec, "level", "weight", grand))
+	gender = marginJSON("gender", testTotals(t, rec, "gender", "weight", grand))
+	region = marginJSON("region", testTotals(t, rec, "region", "weight", grand))
+	return rec, level, gender, region, read
+}
+
 // TestWeightedSumsEqualCompute: the indices after post-stratification,
 // raking, linear and logit calibration (the R-golden specifications of
 // testdata/weighting, whose in-memory results testdata/weighting_index.R
@@ -159,30 +199,8 @@ func weightedInMemory(t *testing.T, rec arrow.RecordBatch, spec *sampling.Design
 // cells, as weighting.NewDesign on the rows; their degrees of freedom (the
 // rank of the replicate weights) agree too.
 func TestWeightedSumsEqualCompute(t *testing.T) {
-	base := loadFixture(t)
-	defer base.Release()
-	n := int(base.NumRows())
-	wc, _ := arrowio.Column(base, "weight")
-	w0, _, _ := arrowio.Float64s(wc)
-	w2 := make([]float64, n)
-	resp := make([]string, n)
-	for i := range w2 {
-		w2[i] = w0[i] * (1 + 0.25*float64(i%3))
-		resp[i] = []string{"yes", "yes", "no", "yes", "yes", "yes", "no"}[i%7]
-	}
-	rec := withColumns(base, map[string][]float64{"weight2": w2}, map[string][]string{"responded": resp})
+	rec, level, gender, region, read := weightingFixture(t)
 	defer rec.Release()
-	read := func(name string) string {
-		b, err := os.ReadFile(filepath.Join("..", "testdata", "weighting", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
-	grand := 28443265.0
-	level := marginJSON("level", testTotals(t, rec, "level", "weight", grand))
-	gender := marginJSON("gender", testTotals(t, rec, "gender", "weight", grand))
-	region := marginJSON("region", testTotals(t, rec, "region", "weight", grand))
 	specs := map[string]string{
 		"ps":         read("sipas_ps.json"),
 		"rake":       read("sipas_rake.json"),

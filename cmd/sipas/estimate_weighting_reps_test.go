@@ -23,15 +23,8 @@ func TestEstimateWeightingReplicatesStreamed(t *testing.T) {
 	dir := t.TempDir()
 	clus1 := esFiles(t, dir, filepath.Join(etAPI, "apiclus1.csv"), 40)[:2]
 	strat := esFiles(t, dir, filepath.Join(etAPI, "apistrat.csv"), 30)[:2]
-	rake := `{"rake": {"margins": [{"by": ["stype"], "totals": ` + popStypeW + `}, {"by": ["sch.wide"], "totals": {"No": 1072, "Yes": 5122}}]}}`
-	specs := map[string]string{
-		"ps":         `{"design_weight": "pw", "steps": [{"poststratify": {"by": ["stype"], "totals": ` + popStypeW + `}}]}`,
-		"rake":       `{"design_weight": "pw", "steps": [` + rake + `]}`,
-		"cal_linear": `{"design_weight": "pw", "steps": [{"calibrate": {"method": "linear", "margins": [{"by": ["stype"], "totals": ` + popStypeW + `}, {"by": ["sch.wide"], "totals": {"No": 1072, "Yes": 5122}}]}}]}`,
-		"cal_logit":  `{"design_weight": "pw", "steps": [{"calibrate": {"method": "logit", "bounds": [0.2, 8], "margins": [{"by": ["stype"], "totals": ` + popStypeW + `}]}}]}`,
-		"nr_ps":      `{"design_weight": "pw", "steps": [{"nonresponse": {"classes": ["stype"], "responded": "comp.imp"}}, {"poststratify": {"by": ["stype"], "totals": ` + popStypeW + `}}]}`,
-		"rake_trim":  `{"design_weight": "pw", "steps": [` + rake + `, {"trim": {"max": 1.3, "redistribute": "equal"}}]}`,
-	}
+	// the bootstrap's replicates need wider bounds
+	specs := esWeightingSpecs("[0.2, 8]")
 	ests := []string{"--mean", "api00,yes,acs.k3", "--total", "enroll,yes", "--ratio", "api00/api99,yes/comp.one"}
 	boot := []string{"--variance", "bootstrap", "--replicates", "40", "--seed", "11"}
 	designs := []struct {

@@ -19,15 +19,7 @@ func TestEstimateWeightingStreamed(t *testing.T) {
 	dir := t.TempDir()
 	clus1 := esFiles(t, dir, filepath.Join(etAPI, "apiclus1.csv"), 40)
 	strat := esFiles(t, dir, filepath.Join(etAPI, "apistrat.csv"), 30)
-	rake := `{"rake": {"margins": [{"by": ["stype"], "totals": ` + popStypeW + `}, {"by": ["sch.wide"], "totals": {"No": 1072, "Yes": 5122}}]}}`
-	specs := map[string]string{
-		"ps":         `{"design_weight": "pw", "steps": [{"poststratify": {"by": ["stype"], "totals": ` + popStypeW + `}}]}`,
-		"rake":       `{"design_weight": "pw", "steps": [` + rake + `]}`,
-		"cal_linear": `{"design_weight": "pw", "steps": [{"calibrate": {"method": "linear", "margins": [{"by": ["stype"], "totals": ` + popStypeW + `}, {"by": ["sch.wide"], "totals": {"No": 1072, "Yes": 5122}}]}}]}`,
-		"cal_logit":  `{"design_weight": "pw", "steps": [{"calibrate": {"method": "logit", "bounds": [0.85, 1.7], "margins": [{"by": ["stype"], "totals": ` + popStypeW + `}]}}]}`,
-		"nr_ps":      `{"design_weight": "pw", "steps": [{"nonresponse": {"classes": ["stype"], "responded": "comp.imp"}}, {"poststratify": {"by": ["stype"], "totals": ` + popStypeW + `}}]}`,
-		"rake_trim":  `{"design_weight": "pw", "steps": [` + rake + `, {"trim": {"max": 1.3, "redistribute": "equal"}}]}`,
-	}
+	specs := esWeightingSpecs("[0.85, 1.7]")
 	ests := []string{"--mean", "api00,yes,acs.k3", "--total", "enroll,yes", "--ratio", "api00/api99,yes/comp.one"}
 	for name, spec := range specs {
 		ws := writeFile(t, dir, name+".json", spec)
@@ -45,6 +37,22 @@ func TestEstimateWeightingStreamed(t *testing.T) {
 		}
 		esRun(t, name+" contrasts", "--in", clus1[1], "--weighting", ws, "--psu", "dnum", "--fpc", "fpc", "--by", "stype",
 			"--mean", "api00,yes", "--total", "enroll", "--ratio", "api00/api99", "--contrast", "pairs", "--contrast", "0.5*E + 0.5*H - M")
+	}
+}
+
+// esWeightingSpecs are weighting specs of the api fixtures whose steps run
+// on class totals: post-stratification, raking, linear and logit category
+// calibration (with the bounds given), nonresponse then
+// post-stratification, raking then trimming.
+func esWeightingSpecs(logitBounds string) map[string]string {
+	rake := `{"rake": {"margins": [{"by": ["stype"], "totals": ` + popStypeW + `}, {"by": ["sch.wide"], "totals": {"No": 1072, "Yes": 5122}}]}}`
+	return map[string]string{
+		"ps":         `{"design_weight": "pw", "steps": [{"poststratify": {"by": ["stype"], "totals": ` + popStypeW + `}}]}`,
+		"rake":       `{"design_weight": "pw", "steps": [` + rake + `]}`,
+		"cal_linear": `{"design_weight": "pw", "steps": [{"calibrate": {"method": "linear", "margins": [{"by": ["stype"], "totals": ` + popStypeW + `}, {"by": ["sch.wide"], "totals": {"No": 1072, "Yes": 5122}}]}}]}`,
+		"cal_logit":  `{"design_weight": "pw", "steps": [{"calibrate": {"method": "logit", "bounds": ` + logitBounds + `, "margins": [{"by": ["stype"], "totals": ` + popStypeW + `}]}}]}`,
+		"nr_ps":      `{"design_weight": "pw", "steps": [{"nonresponse": {"classes": ["stype"], "responded": "comp.imp"}}, {"poststratify": {"by": ["stype"], "totals": ` + popStypeW + `}}]}`,
+		"rake_trim":  `{"design_weight": "pw", "steps": [` + rake + `, {"trim": {"max": 1.3, "redistribute": "equal"}}]}`,
 	}
 }
 
