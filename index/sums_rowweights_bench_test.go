@@ -122,6 +122,25 @@ func peakHeap() (stop func() (heap, live float64)) {
 	}
 }
 
+// benchPeaks runs f b.N times, each after a garbage collection, and
+// reports the peak heap (live and garbage objects) and peak live heap
+// (peakHeap) and the n ballots per second.
+func benchPeaks(b *testing.B, n int, f func() error) {
+	var heap, live float64
+	for b.Loop() {
+		runtime.GC()
+		stop := peakHeap()
+		if err := f(); err != nil {
+			b.Fatal(err)
+		}
+		h, l := stop()
+		heap, live = max(heap, h), max(live, l)
+	}
+	b.ReportMetric(heap, "peak-heap-MB")
+	b.ReportMetric(live, "peak-live-MB")
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "ballots/s")
+}
+
 // BenchmarkCalibratedStream: sipas index's two paths for a linear
 // calibration to level, gender and a numeric covariate, by province, on
 // SIPAS_CAL_BALLOTS generated ballots (default 1M) from one Parquet file:
@@ -141,21 +160,7 @@ func BenchmarkCalibratedStream(b *testing.B) {
 	design := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc"}
 	opt := &Options{By: []string{"province"}}
 	ctx := context.Background()
-	run := func(b *testing.B, f func() error) {
-		var heap, live float64
-		for b.Loop() {
-			runtime.GC()
-			stop := peakHeap()
-			if err := f(); err != nil {
-				b.Fatal(err)
-			}
-			h, l := stop()
-			heap, live = max(heap, h), max(live, l)
-		}
-		b.ReportMetric(heap, "peak-heap-MB")
-		b.ReportMetric(live, "peak-live-MB")
-		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "ballots/s")
-	}
+	run := func(b *testing.B, f func() error) { benchPeaks(b, n, f) }
 	b.Run("streamed", func(b *testing.B) {
 		run(b, func() error {
 			st, err := weighting.SolveStream(ctx, ws, ScanFile(path))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"testing"
 
@@ -70,21 +69,7 @@ func BenchmarkWeightedEstimandReplicates(b *testing.B) {
 		{Statistic: sampling.StatRatio, Num: c[2], Den: c[0]}}
 	opt := &sampling.EstimateOptions{By: []string{"province"}}
 	ctx := context.Background()
-	run := func(b *testing.B, f func() error) {
-		var heap, live float64
-		for b.Loop() {
-			runtime.GC()
-			stop := peakHeap()
-			if err := f(); err != nil {
-				b.Fatal(err)
-			}
-			h, l := stop()
-			heap, live = max(heap, h), max(live, l)
-		}
-		b.ReportMetric(heap, "peak-heap-MB")
-		b.ReportMetric(live, "peak-live-MB")
-		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "ballots/s")
-	}
+	run := func(b *testing.B, f func() error) { benchPeaks(b, n, f) }
 	b.Run("streamed", func(b *testing.B) {
 		run(b, func() error {
 			s, err := SumEstimandsFile(ctx, path, design, opt.By, est, &StreamOptions{Weighting: ws})
