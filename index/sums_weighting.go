@@ -92,13 +92,7 @@ func cellReplicates(ctx context.Context, sums arrow.RecordBatch, spec *sampling.
 	if err != nil {
 		return nil, err
 	}
-	b := array.NewFloat64Builder(memory.DefaultAllocator)
-	b.AppendValues(w0, nil)
-	a := b.NewArray()
-	b.Release()
-	defer a.Release()
-	fields := append(append([]arrow.Field(nil), sums.Schema().Fields()...), arrow.Field{Name: cellDesignWeight, Type: arrow.PrimitiveTypes.Float64})
-	rec := array.NewRecordBatch(arrow.NewSchema(fields, nil), append(append([]arrow.Array(nil), sums.Columns()...), a), sums.NumRows())
+	rec := withFloatColumn(sums, cellDesignWeight, w0)
 	defer rec.Release()
 	ds := *spec
 	ds.Weight = cellDesignWeight
