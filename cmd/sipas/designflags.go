@@ -413,7 +413,7 @@ func (f *designFlags) read(e *env, path string, spec *sampling.DesignOptions, co
 	d, rec, err := f.design(e.ctx, raw, spec)
 	var ie *inputError
 	if errors.As(err, &ie) {
-		err = badInput(fmt.Errorf("%s: %w", displayName(path), ie.err))
+		err = dataError(path, ie.err)
 	}
 	return d, rec, err
 }

@@ -163,7 +163,7 @@ func runEstimate(e *env, c *command, args []string) error {
 	if len(contrasts) > 0 {
 		dm, err := sampling.NewDomains(rec, by)
 		if err != nil {
-			return badInput(fmt.Errorf("%s: %w", displayName(*in), err))
+			return dataError(*in, err)
 		}
 		return runContrasts(e, describeDesign(d), dm, *in, ests, contrasts, level, *format, func(cs [][]sampling.DomainCoef, o *sampling.EstimateOptions) ([]sampling.ContrastEstimate, error) {
 			return d.EstimateContrasts(rec, ests, cs, o)
@@ -172,13 +172,13 @@ func runEstimate(e *env, c *command, args []string) error {
 	var res []sampling.Estimate
 	if len(ests) > 0 {
 		if res, err = d.Estimates(rec, ests, eopt); err != nil {
-			return badInput(fmt.Errorf("%s: %w", displayName(*in), err))
+			return dataError(*in, err)
 		}
 	}
 	if len(vars) > 0 {
 		pv, err := d.PopVariance(rec, vars, eopt)
 		if err != nil {
-			return badInput(fmt.Errorf("%s: %w", displayName(*in), err))
+			return dataError(*in, err)
 		}
 		res = append(res, pv...)
 	}
@@ -187,7 +187,7 @@ func runEstimate(e *env, c *command, args []string) error {
 		qopt.Level = level
 		qs, err := estimateQuantiles(d, rec, qspecs, qopt)
 		if err != nil {
-			return badInput(fmt.Errorf("%s: %w", displayName(*in), err))
+			return dataError(*in, err)
 		}
 		ps = make([]float64, len(res), len(res)+len(qs))
 		for i := range ps {

@@ -56,7 +56,7 @@ func runGLM(e *env, in, formula string, df *designFlags, format string) error {
 	defer rec.Release()
 	res, err := d.Logistic(rec, f, &sampling.GLMOptions{Level: level})
 	if err != nil {
-		return badInput(fmt.Errorf("%s: %w", displayName(in), err))
+		return dataError(in, err)
 	}
 	switch format {
 	case "csv":

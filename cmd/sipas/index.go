@@ -97,7 +97,7 @@ func runIndex(e *env, c *command, args []string) error {
 	opt.NoExpectations = *noExp || !hasAll(rec.Schema(), q.ExpectationColumns())
 	res, err := index.Compute(e.ctx, d, rec, q, opt)
 	if err != nil {
-		return questionnaireHint(badInput(fmt.Errorf("%s: %w%s", displayName(*in), err, validateHint(err))), q)
+		return questionnaireHint(dataError(*in, fmt.Errorf("%w%s", err, validateHint(err))), q)
 	}
 	notes.undefinedWarnings(e.stderr, res.Rows)
 	return writeIndex(e.stdout, *format, d, res, by, notes)

@@ -42,7 +42,7 @@ func indexCalibrated(e *env, sf *sumsFlags, df *designFlags, path string, spec *
 		if e.ctx.Err() != nil {
 			return true, nil, e.ctx.Err()
 		}
-		return true, nil, badInput(fmt.Errorf("--weighting %s: %w", df.weighting, err))
+		return true, nil, dataError(path, fmt.Errorf("--weighting %s: %w", df.weighting, err))
 	}
 	reps := spec.Variance != sampling.Linearization
 	if sf.wantStream(path) {
@@ -70,7 +70,7 @@ func indexCalibrated(e *env, sf *sumsFlags, df *designFlags, path string, spec *
 		if e.ctx.Err() != nil {
 			return true, nil, e.ctx.Err()
 		}
-		return true, nil, questionnaireHint(badInput(fmt.Errorf("%s: %w%s", displayName(path), err, validateHint(err))), q)
+		return true, nil, questionnaireHint(dataError(path, fmt.Errorf("%w%s", err, validateHint(err))), q)
 	}
 	finish()
 	tab, err := s.Table(memory.DefaultAllocator)

@@ -145,6 +145,13 @@ func badInput(err error) error {
 	return &inputError{err}
 }
 
+// dataError is err about the rows of the table at path, as bad input: the
+// file's name in front, and each data row the message names followed by
+// its line (CSV) or row group (Parquet) in the file (arrowio.LocateRows).
+func dataError(path string, err error) error {
+	return badInput(fmt.Errorf("%s: %w", displayName(path), arrowio.LocateRows(path, err)))
+}
+
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		if len(args) > 1 {

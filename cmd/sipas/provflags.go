@@ -74,7 +74,7 @@ func (p *provinceFlags) canonical(e *env, path string, rec arrow.RecordBatch, us
 	}
 	out, recodes, err := p.canonicalBatch(rec, readers, aliases, 0)
 	if err != nil {
-		return nil, badInput(fmt.Errorf("%s: %w", displayName(path), err))
+		return nil, dataError(path, err)
 	}
 	notes.recoded(e.stderr, p.col, recodes)
 	return out, nil

@@ -105,7 +105,7 @@ func runValidate(e *env, c *command, args []string) error {
 			if errors.As(err, &ue) {
 				return usagef("%s: %v", displayName(*in), err)
 			}
-			return badInput(fmt.Errorf("%s: %w", displayName(*in), err))
+			return dataError(*in, err)
 		}
 		aliases, err := pf.load()
 		if err != nil {
@@ -118,7 +118,7 @@ func runValidate(e *env, c *command, args []string) error {
 		// validation's caches it too).
 		read, _ := index.ProvinceReader(gg, aliases)
 		if recodes, err = index.Recodes(rec.Column(rec.Schema().FieldIndices(*provCol)[0]), read); err != nil {
-			return badInput(fmt.Errorf("%s: column %q: %w", displayName(*in), *provCol, err))
+			return dataError(*in, fmt.Errorf("column %q: %w", *provCol, err))
 		}
 		geoNote = note
 	}
@@ -128,7 +128,7 @@ func runValidate(e *env, c *command, args []string) error {
 		if errors.As(err, &ie) {
 			return badInput(fmt.Errorf("%s: %w (the ballots are %s)", displayName(*failedPath), err, displayName(*in)))
 		}
-		return questionnaireHint(badInput(fmt.Errorf("%s: %w", displayName(*in), err)), q)
+		return questionnaireHint(dataError(*in, err), q)
 	}
 	defer v.Release()
 	if v.RowsIn > 0 && v.RowsUsed == 0 {

@@ -71,6 +71,9 @@ func runWeight(e *env, c *command, args []string) error {
 	if errors.Is(err, weighting.ErrUnknownColumn) {
 		return badInput(fmt.Errorf("%s: %s: %w", displayName(*in), *specPath, err)) // a column the spec names that the data lacks
 	}
+	if located := arrowio.LocateRows(*in, err); located != err {
+		return badInput(fmt.Errorf("%s: %s: %w", displayName(*in), *specPath, located)) // a value in a row of the data
+	}
 	if err != nil {
 		return badInput(fmt.Errorf("%s: %w", *specPath, err))
 	}

@@ -60,6 +60,10 @@
 //	ballots.parquet: missing column "access_5" (available columns: ...)           ErrMissingColumn
 //	ballots.parquet: cannot read Parquet data (the file is truncated or not Parquet): ...   ErrCorrupt
 //
+// LocateRows adds, to an error of other code that names data rows of a
+// CSV or Parquet file ("row 3900"), each row's line or row group, by
+// reading the file again on that error path only.
+//
 // Reading a corrupt Parquet or IPC file returns an error and does not panic:
 // arrow-go v18 reports most damage as errors, the rest is recovered in this
 // package's own (goroutine-free) code paths, and IPC batches are validated
