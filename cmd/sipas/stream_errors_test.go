@@ -19,23 +19,12 @@ import (
 // PSU in two strata and an fpc that varies within a stratum (checked on
 // the cells, each named by its first ballot), a bad fpc, weight, stratum
 // or PSU, an invalid code and an unknown province name; exit 2, nothing on
-// standard output, no --out file. The bad ballot is data row 3900, in row
-// group 8 of the Parquet copy (row groups of 500 rows, read by two
-// workers, each with its own cells).
+// standard output, no --out file. The bad ballot is data row 3900, named
+// with its line 3901 in the CSV file and its row group 8 of 8 in the
+// Parquet copy (row groups of 500 rows, read by two workers, each with its
+// own cells).
 func TestStreamedErrorsNameRows(t *testing.T) {
-	b, err := os.ReadFile(indexFixture)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	header := strings.Split(lines[0], ",")
-	col := func(name string) int {
-		i := slices.Index(header, name)
-		if i < 0 {
-			t.Fatalf("no column %q", name)
-		}
-		return i
-	}
+	lines, col := fixtureLines(t)
 	const row = 3900 // data row, line 3901
 	cells := strings.Split(lines[row], ",")
 	otherStratum := ""
@@ -97,22 +86,11 @@ func TestStreamedErrorsNameRows(t *testing.T) {
 				if cmd == "estimate" {
 					args = append(args, "--mean", "access_1")
 				}
-				code, stdout, memErr := vtRun(t, "", args...)
-				if code != 2 || stdout != "" || !strings.Contains(memErr, c.want) || !strings.Contains(memErr, "row 3900") || strings.Contains(memErr, "into memory") {
-					t.Fatalf("%s %s %s in memory: exit %d, stdout %.80q, stderr %q; want 2 naming row 3900 (%s)", c.name, cmd, in, code, stdout, memErr, c.want)
+				where := "row 3900, line 3901"
+				if in == pq {
+					where = "row 3900, row group 8 of 8"
 				}
-				code, stdout, strErr := vtRun(t, "", append(args, "--stream")...)
-				if code != 2 || stdout != "" || strings.Contains(strErr, "into memory") {
-					t.Errorf("%s %s %s streamed: exit %d, stdout %.80q, stderr %q; want exit 2", c.name, cmd, in, code, stdout, strErr)
-				}
-				// the same words and row (the design's own errors start with
-				// its package name, the streamed checks of one row do not)
-				if plain := func(s string) string { return strings.ReplaceAll(s, "sampling: ", "") }; plain(strErr) != plain(memErr) {
-					t.Errorf("%s %s %s: streamed\n%s\nin memory\n%s", c.name, cmd, in, strErr, memErr)
-				}
-				if _, err := os.Stat(out); err == nil {
-					t.Fatalf("%s %s %s: bad input left an output file", c.name, cmd, in)
-				}
+				badInputSame(t, c.name+" "+cmd+" "+in, out, args, c.want, where)
 			}
 		}
 	}
@@ -144,19 +122,7 @@ func writeCSVParquet(t *testing.T, dir, name string, lines []string, types map[s
 // record); the Parquet copy has row groups of 800 rows, so row 3150 is in
 // row group 4 of 5.
 func TestErrorsNameFileLines(t *testing.T) {
-	b, err := os.ReadFile(indexFixture)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	header := strings.Split(lines[0], ",")
-	col := func(name string) int {
-		i := slices.Index(header, name)
-		if i < 0 {
-			t.Fatalf("no column %q", name)
-		}
-		return i
-	}
+	lines, col := fixtureLines(t)
 	const row = 3150
 	cases := []struct {
 		name, column, value, want string
@@ -228,20 +194,7 @@ func TestErrorsNameFileLines(t *testing.T) {
 				if cmd == "estimate" {
 					args = append(args, "--mean", "access_1")
 				}
-				code, stdout, memErr := vtRun(t, "", args...)
-				if code != 2 || stdout != "" || !strings.Contains(memErr, c.want) || !strings.Contains(memErr, where) || strings.Contains(memErr, "into memory") {
-					t.Errorf("%s %s %s in memory: exit %d, stdout %.80q, stderr %q; want 2 naming %q (%s)", c.name, cmd, in, code, stdout, memErr, where, c.want)
-				}
-				code, stdout, strErr := vtRun(t, "", append(args, "--stream")...)
-				if code != 2 || stdout != "" || strings.Contains(strErr, "into memory") {
-					t.Errorf("%s %s %s streamed: exit %d, stdout %.80q, stderr %q; want exit 2", c.name, cmd, in, code, stdout, strErr)
-				}
-				if plain := func(s string) string { return strings.ReplaceAll(s, "sampling: ", "") }; plain(strErr) != plain(memErr) {
-					t.Errorf("%s %s %s: streamed\n%s\nin memory\n%s", c.name, cmd, in, strErr, memErr)
-				}
-				if _, err := os.Stat(out); err == nil {
-					t.Fatalf("%s %s %s: bad input left an output file", c.name, cmd, in)
-				}
+				badInputSame(t, c.name+" "+cmd+" "+in, out, args, c.want, where)
 			}
 		}
 	}
@@ -252,13 +205,8 @@ func TestErrorsNameFileLines(t *testing.T) {
 // spread over two lines by a quoted newline) names its exact line when
 // index streams it: exit 2, no output file.
 func TestErrorNamesLineAtScale(t *testing.T) {
-	b, err := os.ReadFile(indexFixture)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	header := strings.Split(lines[0], ",")
-	unit, code := slices.Index(header, "unit"), slices.Index(header, "officials_3")
+	lines, col := fixtureLines(t)
+	unit, code := col("unit"), col("officials_3")
 	const rows, bad = 200_000, 199_990
 	var text strings.Builder
 	text.Grow(rows * (len(lines[1]) + 4))
@@ -361,12 +309,8 @@ func TestValidateWeightErrorsNameLines(t *testing.T) {
 // the row and its CSV line or Parquet row group (4 of 5); the streamed
 // run used to leave the file out.
 func TestCalibratedErrorNamesLine(t *testing.T) {
-	b, err := os.ReadFile(indexFixture)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	unit := slices.Index(strings.Split(lines[0], ","), "unit")
+	lines, col := fixtureLines(t)
+	unit := col("unit")
 	const row = 3000 // row group 4 of 5 in groups of 800 rows
 	var text strings.Builder
 	text.WriteString(lines[0] + ",age\n")
@@ -398,16 +342,57 @@ func TestCalibratedErrorNamesLine(t *testing.T) {
 	out := filepath.Join(dir, "out.csv")
 	for in, where := range map[string]string{in: `margin "age": row 3000, line 3002 is NaN`, pq: `margin "age": row 3000, row group 4 of 5 is NaN`} {
 		args := []string{"index", "--in", in, "--strata", "stratum", "--psu", "psu", "--fpc", "fpc", "--nest", "--by", "level", "--weighting", spec, "--out", out}
-		code, stdout, memErr := vtRun(t, "", args...)
-		if code != 2 || stdout != "" || !strings.HasPrefix(memErr, "sipas index: "+in+": --weighting ") || !strings.Contains(memErr, where) {
-			t.Errorf("%s in memory: exit %d, stdout %.80q, stderr %q; want 2 naming the file and %q", in, code, stdout, memErr, where)
-		}
-		code, stdout, strErr := vtRun(t, "", append(args, "--stream")...)
-		if code != 2 || stdout != "" || strErr != memErr {
-			t.Errorf("%s streamed: exit %d, stdout %.80q, stderr\n%s\nwant exit 2 and\n%s", in, code, stdout, strErr, memErr)
-		}
-		if _, err := os.Stat(out); err == nil {
-			t.Errorf("%s: bad input left an output file", in)
+		if msg := badInputSame(t, in, out, args, where); !strings.HasPrefix(msg, "sipas index: "+in+": --weighting ") {
+			t.Errorf("%s: %q does not name the file", in, msg)
 		}
 	}
+}
+
+// fixtureLines returns the lines of the index fixture (the header first)
+// and the position of a column in its header.
+func fixtureLines(t *testing.T) ([]string, func(string) int) {
+	t.Helper()
+	b, err := os.ReadFile(indexFixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	header := strings.Split(lines[0], ",")
+	return lines, func(name string) int {
+		i := slices.Index(header, name)
+		if i < 0 {
+			t.Fatalf("no column %q", name)
+		}
+		return i
+	}
+}
+
+// badInputSame runs a command on bad input in memory (args) and streamed
+// (args and --stream): both exit 2 with nothing on standard output and no
+// file at out, neither reads the file into memory, the two messages are
+// the same words (the design's own errors start with its package name, the
+// streamed checks of one row do not), and the message contains every
+// want. It returns the in-memory message.
+func badInputSame(t *testing.T, label, out string, args []string, want ...string) string {
+	t.Helper()
+	code, stdout, memErr := vtRun(t, "", args...)
+	if code != 2 || stdout != "" || strings.Contains(memErr, "into memory") {
+		t.Errorf("%s in memory: exit %d, stdout %.80q, stderr %q; want 2", label, code, stdout, memErr)
+	}
+	for _, w := range want {
+		if !strings.Contains(memErr, w) {
+			t.Errorf("%s in memory: %q does not name %q", label, memErr, w)
+		}
+	}
+	code, stdout, strErr := vtRun(t, "", append(args, "--stream")...)
+	if code != 2 || stdout != "" || strings.Contains(strErr, "into memory") {
+		t.Errorf("%s streamed: exit %d, stdout %.80q, stderr %q; want exit 2", label, code, stdout, strErr)
+	}
+	if plain := func(s string) string { return strings.ReplaceAll(s, "sampling: ", "") }; plain(strErr) != plain(memErr) {
+		t.Errorf("%s: streamed\n%s\nin memory\n%s", label, strErr, memErr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Fatalf("%s: bad input left an output file", label)
+	}
+	return memErr
 }
