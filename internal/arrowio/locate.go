@@ -167,7 +167,9 @@ func csvRowLines(path string, rows []int64) (map[int64]int64, error) {
 	for len(want) > 0 {
 		frag, err := br.ReadSlice('\n')
 		if len(frag) > 0 {
-			if lineStart && !quoted && !(frag[0] == '\n' || len(frag) == 2 && frag[0] == '\r' && frag[1] == '\n') {
+			// a blank line: "\n", "\r\n", or "\r" at the end of the file
+			blank := string(frag) == "\n" || string(frag) == "\r\n" || err == io.EOF && string(frag) == "\r"
+			if lineStart && !quoted && !blank {
 				rec++
 				for len(want) > 0 && want[0] <= rec {
 					if want[0] == rec {

@@ -16,22 +16,50 @@ import (
 )
 
 // csvLinesOracle returns the first line of every data row of the CSV text
-// as encoding/csv (the reader's parser) gives it.
-func csvLinesOracle(t *testing.T, text string) []int64 {
-	t.Helper()
+// as encoding/csv (the reader's parser) gives it, or its error.
+func csvLinesOracle(text string) ([]int64, error) {
 	cr, _ := newCSVStream(strings.NewReader(text), ',')
 	var lines []int64
 	for first := true; ; first = false {
 		_, err := cr.Read()
 		if err == io.EOF {
-			return lines
+			return lines, nil
 		}
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		if !first {
 			l, _ := cr.FieldPos(0)
 			lines = append(lines, int64(l))
+		}
+	}
+}
+
+// checkRowLines checks csvRowLines on text, written to path, against the
+// parser: every row at its line, none past the end.
+func checkRowLines(t *testing.T, path, text string) {
+	t.Helper()
+	want, err := csvLinesOracle(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rows := make([]int64, len(want)+2)
+	for i := range rows {
+		rows[i] = int64(i + 1) // two past the end: no line
+	}
+	got, err := csvRowLines(path, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d rows located, want %d\n%q", len(got), len(want), text)
+	}
+	for i, l := range want {
+		if got[int64(i+1)] != l {
+			t.Fatalf("row %d at line %d, want %d\n%q", i+1, got[int64(i+1)], l, text)
 		}
 	}
 }
@@ -44,27 +72,7 @@ func TestCSVRowLines(t *testing.T) {
 	dir := t.TempDir()
 	check := func(name, text string) {
 		t.Helper()
-		want := csvLinesOracle(t, text)
-		path := filepath.Join(dir, name+".csv")
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		rows := make([]int64, len(want)+2)
-		for i := range rows {
-			rows[i] = int64(i + 1) // two past the end: no line
-		}
-		got, err := csvRowLines(path, rows)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(got) != len(want) {
-			t.Fatalf("%s: %d rows located, want %d", name, len(got), len(want))
-		}
-		for i, l := range want {
-			if got[int64(i+1)] != l {
-				t.Fatalf("%s: row %d at line %d, want %d\n%q", name, i+1, got[int64(i+1)], l, text)
-			}
-		}
+		checkRowLines(t, filepath.Join(dir, name+".csv"), text)
 	}
 	check("plain", "a,b\n1,2\n3,4\n")
 	check("quoted", "a,b\n1,\"x\ny\nz\"\n\"p,\"\"q\"\"\n\",4\n5,6")
@@ -90,6 +98,21 @@ func TestCSVRowLines(t *testing.T) {
 		}
 		check(fmt.Sprintf("random%d", k), b.String())
 	}
+}
+
+// FuzzCSVRowLines: on any text the CSV parser reads, every data row is at
+// the line the parser gives.
+func FuzzCSVRowLines(f *testing.F) {
+	for _, s := range []string{"a,b\n1,2\n", "a,b\n1,\"x\ny\"\n\n\r\n2,\"\"\"\"\n", "\ufeffa\r\n\"\r\n\"\r\n", "a\n\rx\n"} {
+		f.Add(s)
+	}
+	path := filepath.Join(f.TempDir(), "f.csv")
+	f.Fuzz(func(t *testing.T, text string) {
+		if _, err := csvLinesOracle(text); err != nil {
+			return
+		}
+		checkRowLines(t, path, text)
+	})
 }
 
 // TestLocateRows: every data row a message names gets its place in the
