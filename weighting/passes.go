@@ -43,27 +43,53 @@ func ScanRecord(rec arrow.RecordBatch, size int) Scan {
 // StreamSupport says whether SolveStream can solve spec by passes over the
 // rows (nil) or why not: it solves one calibration step (margins, numeric
 // variables, bounds, per-row bounds, a working-model variance, cluster
-// aggregates, trimming of g), optionally followed by a trimming step, or
-// one calibration step without cluster aggregates preceded by nonresponse
-// steps (whose factors are functions of the rows' classes, and which the
-// linearized variance treats as fixed).
+// aggregates, trimming of g), optionally preceded by steps whose factors
+// are functions of the rows' classes (nonresponse, post-stratification,
+// raking, calibration to category margins, trimming: CellKeysOf accepts
+// them; then without cluster aggregates) and optionally followed by a
+// trimming step. The linearized variance composes the residuals of the
+// earlier steps and of the calibration in step order, as
+// Result.AdjustInfluence does.
 func StreamSupport(spec *Spec) error {
-	k := 0
-	for k < len(spec.Steps) && spec.Steps[k].Nonresponse != nil {
-		k++
+	k := calibrationStep(spec)
+	if k < 0 {
+		return errors.New("passes over the rows solve a weighting with a calibration step; other steps lists are solved in memory")
 	}
-	ok := k < len(spec.Steps) && spec.Steps[k].Calibrate != nil
-	rest := spec.Steps[min(k+1, len(spec.Steps)):]
-	if len(rest) > 1 || (len(rest) == 1 && (rest[0].Trim == nil || k > 0)) {
-		ok = false
+	if rest := spec.Steps[k+1:]; len(rest) > 1 || (len(rest) == 1 && rest[0].Trim == nil) {
+		return fmt.Errorf("passes over the rows solve a weighting whose calibration step is followed by at most one trimming step, not by %s", stepKinds(rest))
 	}
-	if ok && k > 0 && spec.Steps[k].Calibrate.Aggregate != "" {
-		ok = false
+	if k == 0 {
+		return nil
 	}
-	if !ok {
-		return errors.New("passes over the rows solve a weighting of one calibration step, optionally followed by trimming or preceded by nonresponse adjustments; other steps lists are solved in memory")
+	if spec.Steps[k].Calibrate.Aggregate != "" {
+		return fmt.Errorf("steps[%d].calibrate: cluster aggregates after earlier steps are solved in memory", k)
+	}
+	pre := *spec
+	pre.Steps = spec.Steps[:k]
+	if _, err := CellKeysOf(&pre); err != nil {
+		return fmt.Errorf("passes over the rows solve a calibration after steps whose factors are functions of the rows' classes: %w", err)
 	}
 	return nil
+}
+
+// calibrationStep is the index of spec's last calibration step (−1: none).
+func calibrationStep(spec *Spec) int {
+	k := -1
+	for i, st := range spec.Steps {
+		if st.Calibrate != nil {
+			k = i
+		}
+	}
+	return k
+}
+
+// stepKinds lists the kinds of steps ("trim, rake").
+func stepKinds(steps []Step) string {
+	var ks []string
+	for _, st := range steps {
+		ks = append(ks, st.Kind())
+	}
+	return strings.Join(ks, ", ")
 }
 
 // Streamed is a weighting solved by passes over the rows (SolveStream):
@@ -79,23 +105,27 @@ type Streamed struct {
 	// Passes is the number of passes over the rows SolveStream made.
 	Passes int
 
-	c      *CalibrateStep
-	dw     string
-	cols   []string
-	pre    *preCells // the nonresponse steps before the calibration, or nil
-	step   int       // the calibration's index in the steps
-	ms     []streamMargin
-	num    []string
-	p      int
-	method CalMethod
-	closed bool
-	eta    []float64 // λ (closed form) or η (Newton)
-	scale  float64
-	trimIn float64 // with c.Trim: the trimmed weight per unit weight inside, added to g
-	trim   bool    // some g was trimmed
-	proj   *gregSolve
-	sigma2 bool        // the residuals divide by σ² (unbounded linear only)
-	trimw  *streamTrim // a trimming step after the calibration, or nil
+	c    *CalibrateStep
+	dw   string
+	cols []string
+	pre  *preCells // the steps before the calibration, or nil
+	// the steps before the calibration (nil: none), and whether any of
+	// them has a residual in the linearized variance
+	earlier *Spec
+	preVar  bool
+	step    int // the calibration's index in the steps
+	ms      []streamMargin
+	num     []string
+	p       int
+	method  CalMethod
+	closed  bool
+	eta     []float64 // λ (closed form) or η (Newton)
+	scale   float64
+	trimIn  float64 // with c.Trim: the trimmed weight per unit weight inside, added to g
+	trim    bool    // some g was trimmed
+	proj    *gregSolve
+	sigma2  bool        // the residuals divide by σ² (unbounded linear only)
+	trimw   *streamTrim // a trimming step after the calibration, or nil
 	// cluster aggregates: the clusters' codes by label, names, rows, Σ w,
 	// Σ σ² and the sums of the model matrix's columns in first-seen order
 	clus   map[string]int32
@@ -122,7 +152,8 @@ type streamMargin struct {
 type calRows struct {
 	n     int
 	first int64     // rows before the batch
-	w     []float64 // design weights
+	w     []float64 // start weights: the design weights times the earlier steps' factors
+	wd    []float64 // design weights
 	xw    []float64 // the weights of the calibration equations: w, or its cluster means
 	clu   []int32   // the clusters (aggregates)
 	cls   [][]int32 // per margin: the class of each row
@@ -147,10 +178,7 @@ func SolveStream(ctx context.Context, spec *Spec, scan Scan) (*Streamed, error) 
 	if err := StreamSupport(spec); err != nil {
 		panic("weighting: SolveStream: " + err.Error())
 	}
-	k := 0
-	for spec.Steps[k].Calibrate == nil {
-		k++
-	}
+	k := calibrationStep(spec)
 	c := spec.Steps[k].Calibrate
 	s := &Streamed{c: c, dw: spec.DesignWeight, scale: 1, step: k}
 	path := fmt.Sprintf("steps[%d].calibrate", k)
@@ -185,8 +213,15 @@ func SolveStream(ctx context.Context, spec *Spec, scan Scan) (*Streamed, error) 
 		}
 		add(keys.Columns...)
 		s.Passes++
-		if s.pre, preRes, err = solveCells(ctx, &pre, keys.Columns, scan, s.cols, s.designWeights); err != nil {
+		byWeight := keys.DesignWeight && s.dw != ""
+		if s.pre, preRes, err = solveCells(ctx, &pre, keys.Columns, byWeight, scan, s.cols, s.designWeights); err != nil {
 			return nil, err
+		}
+		s.earlier = &pre
+		for _, st := range pre.Steps {
+			if st.PostStratify != nil || st.Rake != nil || st.Calibrate != nil {
+				s.preVar = true
+			}
 		}
 	}
 	switch c.Method {
@@ -238,7 +273,7 @@ func SolveStream(ctx context.Context, spec *Spec, scan Scan) (*Streamed, error) 
 	}
 	s.Passes++
 	err := scan(ctx, s.cols, func(rec arrow.RecordBatch, first int64) error {
-		w, err := s.startWeights(rec, first)
+		w, _, err := s.startWeights(rec, first)
 		if err != nil {
 			return err
 		}
@@ -529,19 +564,22 @@ func SolveStream(ctx context.Context, spec *Spec, scan Scan) (*Streamed, error) 
 	s.Result.Steps = append(s.Result.Steps, *res)
 	s.Result.Final = res.After
 	if len(spec.Steps) > k+1 {
-		// the calibrated weights, all positive, pass by pass
+		// the calibrated weights, all positive but the nonrespondents' (0,
+		// which trimming leaves out), pass by pass
 		weights := func(fn func(float64)) error {
 			return pass(func(r *calRows) error {
 				g := s.g(r, nil)
 				for i, w := range r.w {
-					fn(w * g[i])
+					if w != 0 {
+						fn(w * g[i])
+					}
 				}
 				return nil
 			})
 		}
-		t, info, err := solveTrim(spec.Steps[1].Trim, weights)
+		t, info, err := solveTrim(spec.Steps[k+1].Trim, weights)
 		if err != nil {
-			return nil, at(err, "steps[1].trim")
+			return nil, at(err, fmt.Sprintf("steps[%d].trim", k+1))
 		}
 		s.trimw = t
 		fin := newDescriber()
@@ -693,27 +731,61 @@ func (s *Streamed) P() int { return s.p }
 // k (row-major, P values a row): b[i*P+k] = g_i w0_i x_ik, and
 // t[i*P+k] = w_i x_ik / (g_i σ²_i) (0 where g_i = 0), with g_i the
 // calibration's factor, w0_i the weight of its equations (the design
-// weight, or its cluster mean), x_i the row of its model matrix and w_i
-// the final weight (after any trimming, which the residuals treat as
-// fixed). An influence vector
+// weight, or its cluster mean, times the earlier steps' factor), x_i the
+// row of its model matrix and w_i the final weight (after any trimming,
+// which the residuals treat as fixed). An influence vector
 // z over the rows becomes its calibration residual (as
 // Result.AdjustInfluence) z_i − Σ_k b[i*P+k] c_k with
-// c = Coefficients(Σ_i z_i t[i*P+·]/w_i).
+// c = Coefficients(Σ_i z_i t[i*P+·]/w_i); with earlier steps that have
+// residuals of their own (EarlierResiduals), see Terms.
 func (s *Streamed) Rows(rec arrow.RecordBatch, first int64) (w, b, t []float64, err error) {
+	rt, err := s.Terms(rec, first)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return rt.W, rt.B, rt.T, nil
+}
+
+// RowTerms are the values of Rows of a batch's rows (W, B, T), and, when
+// earlier steps have residuals, D and Q.
+type RowTerms struct {
+	W, B, T []float64
+	// D are the rows' design weights d_i and Q[i*P+k] = d_i x_ik /
+	// (g_i σ²_i) (0 where w0_i or g_i is 0): the earlier steps' residuals
+	// subtract from row i a multiple d_i δ_c of its design weight,
+	// constant within each cell c of their classes (CellColumns), which
+	// lowers the calibration's right-hand side by Σ_c δ_c Σ_{i∈c} Q_i·.
+	// An influence vector z then becomes
+	// z_i − d_i δ_c(i) − Σ_k b[i*P+k] c_k with
+	// c = Coefficients(Σ_i z_i t[i*P+·]/w_i − Σ_c δ_c Σ_{i∈c} Q_i·), δ_c
+	// being (z_c − z'_c)/Σ_{i∈c} d_i for the cell sums z_c of z and z'_c
+	// of their residuals on the earlier steps (RunCells's AdjustInfluence
+	// of EarlierSpec on cells of those classes).
+	D, Q []float64
+}
+
+// Terms is Rows, with the earlier steps' terms (RowTerms) when
+// EarlierResiduals.
+func (s *Streamed) Terms(rec arrow.RecordBatch, first int64) (*RowTerms, error) {
 	r, err := s.read(rec, first)
 	if err != nil {
-		return nil, nil, nil, at(err, fmt.Sprintf("steps[%d].calibrate", s.step))
+		return nil, at(err, fmt.Sprintf("steps[%d].calibrate", s.step))
 	}
 	if s.cx != nil {
 		s.aggregate(r)
 	}
 	p := s.p
 	g := s.g(r, nil)
-	w = make([]float64, r.n)
-	b, t = make([]float64, r.n*p), make([]float64, r.n*p)
+	rt := &RowTerms{W: make([]float64, r.n), B: make([]float64, r.n*p), T: make([]float64, r.n*p)}
+	w, b, t := rt.W, rt.B, rt.T
+	var q []float64
+	if s.preVar {
+		rt.D, rt.Q = r.wd, make([]float64, r.n*p)
+		q = rt.Q
+	}
 	for i, w0 := range r.w {
 		w[i] = w0 * g[i]
-		if s.trimw != nil {
+		if s.trimw != nil && w[i] != 0 {
 			w[i] = s.trimw.apply(w[i])
 		}
 		xw := r.xw[i]
@@ -724,14 +796,35 @@ func (s *Streamed) Rows(rec arrow.RecordBatch, first int64) (w, b, t []float64, 
 		if s.sigma2 {
 			inv /= r.sig[i]
 		}
-		for q := r.x.ptr[i]; q < r.x.ptr[i+1]; q++ {
-			k, x := int(r.x.col[q]), r.x.val[q]
+		var dq float64
+		if q != nil {
+			dq = r.wd[i] / g[i]
+			if s.sigma2 {
+				dq /= r.sig[i]
+			}
+		}
+		for j := r.x.ptr[i]; j < r.x.ptr[i+1]; j++ {
+			k, x := int(r.x.col[j]), r.x.val[j]
 			b[i*p+k] = g[i] * xw * x
 			t[i*p+k] = inv * x
+			if q != nil {
+				q[i*p+k] = dq * x
+			}
 		}
 	}
-	return w, b, t, nil
+	return rt, nil
 }
+
+// EarlierSpec is the spec of the steps before the calibration (nil: none),
+// which key the cells of CellColumns (and the design weight, when
+// CellKeysOf says so).
+func (s *Streamed) EarlierSpec() *Spec { return s.earlier }
+
+// EarlierResiduals says whether steps before the calibration have
+// residuals in the linearized variance (post-stratification, raking,
+// calibration to category margins; nonresponse and trimming are fixed):
+// Terms then gives D and Q.
+func (s *Streamed) EarlierResiduals() bool { return s.preVar }
 
 // Coefficients returns the coefficients c of the calibration residual
 // (Rows) of an influence vector from its sums Σ_i z_i x_ik/(g_i σ²_i).
@@ -820,12 +913,12 @@ func (s *Streamed) bounds(rec arrow.RecordBatch, first int64, w []float64) (L, U
 // read reads the calibration's values of rec's rows (after the first pass
 // has numbered the classes).
 func (s *Streamed) read(rec arrow.RecordBatch, first int64) (*calRows, error) {
-	w, err := s.startWeights(rec, first)
+	w, wd, err := s.startWeights(rec, first)
 	if err != nil {
 		return nil, err
 	}
 	n := len(w)
-	r := &calRows{n: n, w: w, xw: w, first: first}
+	r := &calRows{n: n, w: w, wd: wd, xw: w, first: first}
 	if s.clus != nil {
 		cl, err := ClassesOf(rec, []string{s.c.Aggregate})
 		if err != nil {

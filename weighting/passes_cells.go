@@ -3,6 +3,7 @@ package weighting
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -10,18 +11,69 @@ import (
 )
 
 // preCells are the cells of the steps before a streamed calibration (rows
-// sharing the values of CellKeysOf's columns) and each cell's factor.
+// sharing the values of CellKeysOf's columns, and their design weight when
+// it says so) and each cell's factor.
 type preCells struct {
-	cols    []string
-	cell    map[string]int32 // the cells by ClassesOf's label
-	factor  []float64        // final over design weight total, per cell
-	initial Diagnostics      // of the design weights
+	cols     []string
+	byWeight bool
+	cell     map[cellID]int32 // the cells by ClassesOf's label (and design weight)
+	factor   []float64        // final over design weight total, per cell
+	initial  Diagnostics      // of the design weights
+}
+
+// cellID names a cell of preCells: its classes' label, and the bits of its
+// design weight when the cells are keyed by it (else 0).
+type cellID struct {
+	label string
+	w     uint64
+}
+
+// cellsOf returns the cell of each row of rec, whose design weights are w
+// (add: a new cell is numbered next; else it is an error, the input having
+// changed between passes), and whether each row is its cell's first.
+func (pc *preCells) cellsOf(rec arrow.RecordBatch, first int64, w []float64, add bool) ([]int32, []bool, error) {
+	cl, err := ClassesOf(rec, pc.cols)
+	if err != nil {
+		return nil, nil, rowsFrom(err, first)
+	}
+	out := make([]int32, len(w))
+	var isNew []bool
+	if add {
+		isNew = make([]bool, len(w))
+	}
+	type local struct {
+		k int32
+		w uint64
+	}
+	seen := map[local]int32{}
+	for i, k := range cl.Index {
+		id := local{k: k}
+		if pc.byWeight {
+			id.w = math.Float64bits(w[i])
+		}
+		c, ok := seen[id]
+		if !ok {
+			key := cellID{cl.Labels[k], id.w}
+			if c, ok = pc.cell[key]; !ok {
+				if !add {
+					return nil, nil, &StepError{Cell: cl.Labels[k], Err: ErrBadData, Msg: "the weighting class is new since the first pass over the rows: the input changed while it was read"}
+				}
+				c = int32(len(pc.cell))
+				pc.cell[key] = c
+				isNew[i] = true
+			}
+			seen[id] = c
+		}
+		out[i] = c
+	}
+	return out, isNew, nil
 }
 
 // solveCells runs the steps of pre on the cells of the rows that scan
-// reads (one pass; RunCells), keyed by cols.
-func solveCells(ctx context.Context, pre *Spec, cols []string, scan Scan, read []string, dw func(arrow.RecordBatch, int64) ([]float64, error)) (*preCells, *Result, error) {
-	pc := &preCells{cols: cols, cell: map[string]int32{}}
+// reads (one pass; RunCells), keyed by cols (and by the design weight with
+// byWeight).
+func solveCells(ctx context.Context, pre *Spec, cols []string, byWeight bool, scan Scan, read []string, dw func(arrow.RecordBatch, int64) ([]float64, error)) (*preCells, *Result, error) {
+	pc := &preCells{cols: cols, byWeight: byWeight, cell: map[cellID]int32{}}
 	var weights, counts []float64
 	var parts [][]arrow.Array // per cell, the one-row slices of cols
 	var fields []arrow.Field
@@ -41,38 +93,23 @@ func solveCells(ctx context.Context, pre *Spec, cols []string, scan Scan, read [
 		for _, v := range w {
 			init.add(v)
 		}
-		cl, err := ClassesOf(rec, cols)
+		cell, isNew, err := pc.cellsOf(rec, first, w, true)
 		if err != nil {
-			return rowsFrom(err, first)
+			return err
 		}
 		if fields == nil {
 			for _, c := range cols {
 				fields = append(fields, arrow.Field{Name: c, Type: column(rec, c).DataType(), Nullable: true})
 			}
 		}
-		bk := make([]int32, len(cl.Labels))
-		for k, l := range cl.Labels {
-			c, ok := pc.cell[l]
-			if !ok {
-				c = int32(len(weights))
-				pc.cell[l] = c
+		for i, c := range cell {
+			if isNew[i] {
 				weights, counts = append(weights, 0), append(counts, 0)
-				parts = append(parts, nil)
-				bk[k] = -1 - c // the cell's first row is still to be kept
-				continue
-			}
-			bk[k] = c
-		}
-		for i, k := range cl.Index {
-			c := bk[k]
-			if c < 0 {
-				c = -1 - c
-				bk[k] = c
 				row := make([]arrow.Array, len(cols))
 				for j, name := range cols {
 					row[j] = array.NewSlice(column(rec, name), int64(i), int64(i+1))
 				}
-				parts[c] = row
+				parts = append(parts, row)
 			}
 			weights[c] += w[i]
 			counts[c]++
@@ -110,28 +147,22 @@ func solveCells(ctx context.Context, pre *Spec, cols []string, scan Scan, read [
 }
 
 // startWeights are the weights of rec's rows that the calibration starts
-// from: the design weights times the factor of the earlier steps' cell.
-func (s *Streamed) startWeights(rec arrow.RecordBatch, first int64) ([]float64, error) {
-	w, err := s.designWeights(rec, first)
+// from: the design weights wd times the factor of the earlier steps' cell
+// (wd itself without earlier steps).
+func (s *Streamed) startWeights(rec arrow.RecordBatch, first int64) (w, wd []float64, err error) {
+	wd, err = s.designWeights(rec, first)
 	if err != nil || s.pre == nil {
-		return w, err
+		return wd, wd, err
 	}
-	cl, err := ClassesOf(rec, s.pre.cols)
+	cell, _, err := s.pre.cellsOf(rec, first, wd, false)
 	if err != nil {
-		return nil, rowsFrom(err, first)
+		return nil, nil, err
 	}
-	f := make([]float64, len(cl.Labels))
-	for k, l := range cl.Labels {
-		c, ok := s.pre.cell[l]
-		if !ok {
-			return nil, &StepError{Cell: l, Err: ErrBadData, Msg: "the weighting class is new since the first pass over the rows: the input changed while it was read"}
-		}
-		f[k] = s.pre.factor[c]
+	w = make([]float64, len(wd))
+	for i, c := range cell {
+		w[i] = wd[i] * s.pre.factor[c]
 	}
-	for i, k := range cl.Index {
-		w[i] *= f[k]
-	}
-	return w, nil
+	return w, wd, nil
 }
 
 // CellColumns are the class columns and respondent flags of the steps

@@ -18,8 +18,9 @@ import (
 
 // checkStreamed solves spec by passes over rec in batches of 37 rows and
 // checks it against Apply on the whole record at 1e-12: every final
-// weight, their sum, the Newton iterations, and the calibration residuals
-// of a random influence vector formed from Rows' per-row terms against
+// weight, their sum, every step's iterations, and the residuals of a
+// random influence vector formed from Terms' per-row terms (composed with
+// the earlier steps' residuals on cells of one row each) against
 // Result.AdjustInfluence; and the weights against R's (r, when set) at
 // 1e-9. It returns the passes.
 func checkStreamed(t *testing.T, key string, spec *weighting.Spec, rec arrow.RecordBatch, r []float64) int {
@@ -32,10 +33,11 @@ func checkStreamed(t *testing.T, key string, spec *weighting.Spec, rec arrow.Rec
 	if err != nil {
 		t.Fatalf("%s: %v", key, err)
 	}
-	w, b, tt, err := st.Rows(rec, 0)
+	rt, err := st.Terms(rec, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	w, b, tt := rt.W, rt.B, rt.T
 	for i := range w {
 		if d := math.Abs(w[i]-want.Weights[i]) / want.Weights[i]; d > 1e-12 {
 			t.Fatalf("%s row %d: streamed weight %v, in memory %v", key, i+1, w[i], want.Weights[i])
@@ -47,11 +49,22 @@ func checkStreamed(t *testing.T, key string, spec *weighting.Spec, rec arrow.Rec
 	if d := math.Abs(st.Result.Final.Sum-want.Final.Sum) / want.Final.Sum; d > 1e-12 {
 		t.Errorf("%s: final sum %v, in memory %v", key, st.Result.Final.Sum, want.Final.Sum)
 	}
-	if len(want.Steps) == 2 && want.Steps[1].Trim.Trimmed == 0 {
+	if last := want.Steps[len(want.Steps)-1]; last.Trim != nil && last.Trim.Trimmed == 0 {
 		t.Errorf("%s: the trimming changes no weight", key)
 	}
-	if st.Result.Steps[0].Iterations != want.Steps[0].Iterations {
-		t.Errorf("%s: %d iterations, in memory %d", key, st.Result.Steps[0].Iterations, want.Steps[0].Iterations)
+	if len(st.Result.Steps) != len(want.Steps) {
+		t.Fatalf("%s: %d steps, in memory %d", key, len(st.Result.Steps), len(want.Steps))
+	}
+	for j := range want.Steps {
+		got, in := st.Result.Steps[j].Iterations, want.Steps[j].Iterations
+		if want.Steps[j].Kind == "rake" && math.Abs(float64(got-in)) <= 1 {
+			// raking on the cells adds the class totals in another order:
+			// at a tolerance near rounding the last sweep may differ
+			continue
+		}
+		if got != in {
+			t.Errorf("%s step %d: %d iterations, in memory %d", key, j, st.Result.Steps[j].Iterations, want.Steps[j].Iterations)
+		}
 	}
 	// an influence vector of a domain mean: z_i = w_i (y_i − ȳ)/W
 	rng := rand.New(rand.NewPCG(1, uint64(len(key))))
@@ -70,13 +83,35 @@ func checkStreamed(t *testing.T, key string, spec *weighting.Spec, rec arrow.Rec
 			rhs[k] += zi / w[i] * tt[i*p+k]
 		}
 	}
+	z1 := z
+	if st.EarlierResiduals() {
+		// the earlier steps' residuals on cells of one row each
+		ones := make([]float64, n)
+		for i := range ones {
+			ones[i] = 1
+		}
+		pre, err := weighting.RunCells(st.EarlierSpec(), rec, rt.D, ones)
+		if err != nil {
+			t.Fatal(err)
+		}
+		z1 = append([]float64(nil), z...)
+		pre.AdjustInfluence(z1)
+		for i := range z {
+			d := (z[i] - z1[i]) / rt.D[i]
+			for k := 0; k < p; k++ {
+				rhs[k] -= d * rt.Q[i*p+k]
+			}
+		}
+	} else if rt.D != nil {
+		t.Errorf("%s: design weights in the terms without earlier residuals", key)
+	}
 	cf := st.Coefficients(rhs)
 	var scale float64
 	for _, v := range zw {
 		scale = math.Max(scale, math.Abs(v))
 	}
 	for i := range z {
-		zi := z[i]
+		zi := z1[i]
 		for k := 0; k < p; k++ {
 			zi -= b[i*p+k] * cf[k]
 		}
