@@ -1304,7 +1304,7 @@ func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire,
 	}
 	var hook *calHook
 	if cal != nil {
-		if hook, err = newCalHook(sums, cal, names, get); err != nil {
+		if hook, err = newCalHook(sums, cal, names, get, rows); err != nil {
 			return nil, nil, nil, err
 		}
 		ds.AdjustInfluenceTerms = hook.adjust

@@ -17,11 +17,14 @@ import (
 
 // Names of the columns SumCalibratedFile adds to every batch: each row's
 // final weight, and per calibration variable k the row's terms b_k and
-// t_k of weighting.Streamed.Rows.
+// t_k of weighting.Streamed.Rows; with earlier steps that have residuals,
+// the row's design weight d and its terms q_k (weighting.RowTerms).
 const (
 	calWeight = "\x00sipas_cal_weight"
 	calB      = "\x00sipas_cal_b"
 	calT      = "\x00sipas_cal_t"
+	calD      = "\x00sipas_cal_d"
+	calQ      = "\x00sipas_cal_q"
 )
 
 // CalibratedSumsSupport says whether the indices of the design spec after
@@ -115,10 +118,11 @@ func SumCalibratedFile(ctx context.Context, path string, q *Questionnaire, spec 
 			defer t.Release()
 			rec = t
 		}
-		w, b, t, err := st.Rows(rec, first)
+		rt, err := st.Terms(rec, first)
 		if err != nil {
 			return nil, err
 		}
+		w, b, t := rt.W, rt.B, rt.T
 		n := len(w)
 		fields := append([]arrow.Field(nil), rec.Schema().Fields()...)
 		arrs := append([]arrow.Array(nil), rec.Columns()...)
@@ -152,6 +156,15 @@ func SumCalibratedFile(ctx context.Context, path string, q *Questionnaire, spec 
 			}
 			add(calT+strconv.Itoa(k), col)
 		}
+		if rt.D != nil {
+			add(calD, rt.D)
+			for k := 0; k < p; k++ {
+				for i := range col {
+					col[i] = rt.Q[i*p+k]
+				}
+				add(calQ+strconv.Itoa(k), col)
+			}
+		}
 		out := array.NewRecordBatch(arrow.NewSchema(fields, nil), arrs, int64(n))
 		for _, a := range made {
 			a.Release()
@@ -163,18 +176,24 @@ func SumCalibratedFile(ctx context.Context, path string, q *Questionnaire, spec 
 		if err != nil {
 			return nil, err
 		}
-		s.cal = &calSums{p: p}
+		s.cal = &calSums{p: p, pre: st.EarlierResiduals()}
 		if reps {
 			s.rcal = &rowRepSums{p: p}
 		}
-		// cells within the earlier steps' classes: nonrespondents' cells
-		// weigh 0, and stay out of the design effect's n (fromSums)
-		add := s.keyAdder(sch)
-		for _, c := range st.CellColumns() {
-			if !slices.ContainsFunc(s.keys, func(k *sumsKey) bool { return k.name == c }) {
-				if err := add(c, "weighting class", false); err != nil {
-					return nil, err
+		// cells within the earlier steps' classes (and design weight, when
+		// a step needs it): nonrespondents' cells weigh 0, and stay out of
+		// the design effect's n, and the earlier steps run on the cells
+		// for their residuals (fromSums)
+		if es := st.EarlierSpec(); es != nil {
+			add := s.keyAdder(sch)
+			addNew := func(name, role string, float bool) error {
+				if slices.ContainsFunc(s.keys, func(k *sumsKey) bool { return k.name == name }) {
+					return nil // a design key already
 				}
+				return add(name, role, float)
+			}
+			if err := addWeightingKeys(addNew, &ds, es); err != nil {
+				return nil, err
 			}
 		}
 		return s, nil
@@ -183,15 +202,39 @@ func SumCalibratedFile(ctx context.Context, path string, q *Questionnaire, spec 
 
 // calSums are a calibration's sums per cell: B[c*p+k] = Σ b_ik, and per
 // item k' U[(c*K+k')*p+k] = Σ t_ik y_ik', V = Σ t_ik x_ik' (the item's
-// numerator and denominator per unit weight).
+// numerator and denominator per unit weight); with pre (earlier steps
+// with residuals), D[c] = Σ d_i and Q[c*p+k] = Σ q_ik.
 type calSums struct {
 	p       int
+	pre     bool
 	B, U, V []float64
-	b, t    [][]float64 // the batch's columns
+	D, Q    []float64
+	b, t, q [][]float64 // the batch's columns
+	d       []float64
 }
 
 func (cs *calSums) read(rec arrow.RecordBatch) error {
-	cs.b, cs.t = cs.b[:0], cs.t[:0]
+	cs.b, cs.t, cs.q = cs.b[:0], cs.t[:0], cs.q[:0]
+	if cs.pre {
+		col := func(name string) ([]float64, error) {
+			a, err := arrowio.Column(rec, name)
+			if err != nil {
+				return nil, err
+			}
+			return a.(*array.Float64).Float64Values(), nil
+		}
+		var err error
+		if cs.d, err = col(calD); err != nil {
+			return err
+		}
+		for k := 0; k < cs.p; k++ {
+			v, err := col(calQ + strconv.Itoa(k))
+			if err != nil {
+				return err
+			}
+			cs.q = append(cs.q, v)
+		}
+	}
 	for k := 0; k < cs.p; k++ {
 		for _, pre := range []string{calB, calT} {
 			a, err := arrowio.Column(rec, pre+strconv.Itoa(k))
@@ -213,12 +256,25 @@ func (cs *calSums) grow(K int) {
 	cs.B = append(cs.B, make([]float64, cs.p)...)
 	cs.U = append(cs.U, make([]float64, K*cs.p)...)
 	cs.V = append(cs.V, make([]float64, K*cs.p)...)
+	if cs.pre {
+		cs.D = append(cs.D, 0)
+		cs.Q = append(cs.Q, make([]float64, cs.p)...)
+	}
 }
 
 func (cs *calSums) addRun(s *Sums, codes [][]int8, c, i0, i1 int) {
 	p, K := cs.p, s.ne+s.nc
 	B := cs.B[c*p : (c+1)*p]
 	U, V := cs.U[c*K*p:(c+1)*K*p], cs.V[c*K*p:(c+1)*K*p]
+	if cs.pre {
+		Q := cs.Q[c*p : (c+1)*p]
+		for i := i0; i < i1; i++ {
+			cs.D[c] += cs.d[i]
+			for k := 0; k < p; k++ {
+				Q[k] += cs.q[k][i]
+			}
+		}
+	}
 	for i := i0; i < i1; i++ {
 		for k := 0; k < p; k++ {
 			B[k] += cs.b[k][i]
@@ -248,6 +304,12 @@ func (cs *calSums) merge(c int, o *calSums, oc, K int) {
 		cs.U[c*K*p+j] += o.U[oc*K*p+j]
 		cs.V[c*K*p+j] += o.V[oc*K*p+j]
 	}
+	if cs.pre {
+		cs.D[c] += o.D[oc]
+		for k := 0; k < p; k++ {
+			cs.Q[c*p+k] += o.Q[oc*p+k]
+		}
+	}
 }
 
 func (cs *calSums) columns(items []string, addFloat func(string, func(int) float64)) {
@@ -259,6 +321,12 @@ func (cs *calSums) columns(items []string, addFloat func(string, func(int) float
 			addFloat(SumsColumn("calv"+strconv.Itoa(k), name), func(c int) float64 { return cs.V[(c*K+j)*p+k] })
 		}
 	}
+	if cs.pre {
+		addFloat(SumsColumn("cald", "all"), func(c int) float64 { return cs.D[c] })
+		for k := 0; k < p; k++ {
+			addFloat(SumsColumn("calq"+strconv.Itoa(k), "all"), func(c int) float64 { return cs.Q[c*p+k] })
+		}
+	}
 }
 
 // FromCalibratedSums finishes the indices of Compute on the design
@@ -268,7 +336,12 @@ func (cs *calSums) columns(items []string, addFloat func(string, func(int) float
 // influence vector z by its calibration residual (as
 // weighting.Result.AdjustInfluence on the rows): with c the coefficients
 // st.Coefficients of the domain's sums A·U − B·V of the estimand's items
-// (z_i = w_i (A y_i − B x_i)), cell c's z loses Σ_k B_ck c_k. Estimates
+// (z_i = w_i (A y_i − B x_i)), cell c's z loses Σ_k B_ck c_k. With earlier
+// steps that have residuals (post-stratification, raking, category
+// calibration), those come first: the steps run on the cells
+// (weighting.RunCells on the cells' design weight totals D), z becomes
+// their residual z', and the right-hand side loses
+// Σ_c (z_c − z'_c)/D_c · Q_c (weighting.RowTerms). Estimates
 // and SEs equal Compute's on the weighted design up to the order of the
 // additions.
 func FromCalibratedSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spec *sampling.DesignOptions, st *weighting.Streamed, opt *Options) (*Result, *sampling.Design, error) {
@@ -284,15 +357,39 @@ type calHook struct {
 	st   *weighting.Streamed
 	p, K int
 	B    [][]float64 // [k][cell]
+	// earlier steps with residuals: their run on the cells, the cells'
+	// design weight totals D and Q [k][cell] (nil: none)
+	pre  *weighting.Result
+	D    []float64
+	Q    [][]float64
 	u, v [][]float64 // [j*p+k][cell]
 	// per domain (the last: every cell) [(g*K+j)*p+k]
 	ud, vd []float64
 	nd     int
 }
 
-func newCalHook(sums arrow.RecordBatch, st *weighting.Streamed, items []string, get func(string) ([]float64, error)) (*calHook, error) {
+func newCalHook(sums arrow.RecordBatch, st *weighting.Streamed, items []string, get func(string) ([]float64, error), cnt []int64) (*calHook, error) {
 	h := &calHook{st: st, p: st.P(), K: len(items)}
 	var err error
+	if st.EarlierResiduals() {
+		if h.D, err = get(SumsColumn("cald", "all")); err != nil {
+			return nil, err
+		}
+		for k := 0; k < h.p; k++ {
+			q, err := get(SumsColumn("calq"+strconv.Itoa(k), "all"))
+			if err != nil {
+				return nil, err
+			}
+			h.Q = append(h.Q, q)
+		}
+		n := make([]float64, len(cnt))
+		for c, v := range cnt {
+			n[c] = float64(v)
+		}
+		if h.pre, err = weighting.RunCells(st.EarlierSpec(), sums, h.D, n); err != nil {
+			return nil, err
+		}
+	}
 	for k := 0; k < h.p; k++ {
 		var b []float64
 		if b, err = get(SumsColumn("calb"+strconv.Itoa(k), "all")); err != nil {
@@ -340,6 +437,15 @@ func (h *calHook) domains(dom []int32, nd int) {
 
 func (h *calHook) adjust(terms []sampling.InfluenceTerm, zs ...[]float64) {
 	rhs := make([]float64, h.p)
+	var old [][]float64
+	if h.pre != nil {
+		// the earlier steps' residuals first (svyrecvar's order)
+		old = make([][]float64, len(zs))
+		for b, z := range zs {
+			old[b] = append([]float64(nil), z...)
+		}
+		h.pre.AdjustInfluence(zs...)
+	}
 	for b, tm := range terms {
 		g := tm.Domain
 		if g < 0 {
@@ -348,6 +454,16 @@ func (h *calHook) adjust(terms []sampling.InfluenceTerm, zs ...[]float64) {
 		at := (g*h.K + tm.Item) * h.p
 		for k := range rhs {
 			rhs[k] = tm.A*h.ud[at+k] - tm.B*h.vd[at+k]
+		}
+		if old != nil {
+			for c, z0 := range old[b] {
+				if d := z0 - zs[b][c]; d != 0 {
+					d /= h.D[c]
+					for k, q := range h.Q {
+						rhs[k] -= d * q[c]
+					}
+				}
+			}
 		}
 		cf := h.st.Coefficients(rhs)
 		z := zs[b]

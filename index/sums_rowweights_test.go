@@ -83,6 +83,7 @@ func TestCalibratedSumsEqualCompute(t *testing.T) {
 	grand := 28443265.0
 	level := marginJSON("level", testTotals(t, rec, "level", "weight", grand))
 	gender := marginJSON("gender", testTotals(t, rec, "gender", "weight", grand))
+	region := marginJSON("region", testTotals(t, rec, "region", "weight", grand))
 	num := fmt.Sprintf(`{"age": %v, "income": %v}`, numericTotal(rec, w0, age, grand/sumF(w0)*1.03), numericTotal(rec, w0, inc, grand/sumF(w0)*0.98))
 	specs := map[string]string{
 		"linear":          `{"calibrate": {"margins": [` + level + `, ` + gender + `], "numeric": ` + num + `}}`,
@@ -97,16 +98,29 @@ func TestCalibratedSumsEqualCompute(t *testing.T) {
 		"nonresponse then linear":        `{"nonresponse": {"classes": ["region"], "responded": "responded"}}, {"calibrate": {"margins": [` + level + `, ` + gender + `], "numeric": ` + num + `}}`,
 		"nonresponse then raking bounds": `{"nonresponse": {"classes": ["level", "gender"], "responded": "responded"}}, {"calibrate": {"method": "raking", "bounds": [0.3, 3], "margins": [` + level + `], "numeric": ` + num + `}}`,
 		"two nonresponse then variance":  `{"nonresponse": {"classes": ["region"], "responded": "responded"}}, {"nonresponse": {"classes": ["province"], "responded": "responded"}}, {"calibrate": {"variance": "s2", "margins": [` + gender + `], "numeric": ` + num + `}}`,
+		// class-cell steps before the calibration: their residuals first,
+		// then the calibration's
+		"poststratify then linear":             `{"poststratify": ` + level + `}, {"calibrate": {"margins": [` + gender + `], "numeric": ` + num + `}}`,
+		"poststratify then raking bounds":      `{"poststratify": ` + level + `}, {"calibrate": {"method": "raking", "bounds": [0.3, 3], "margins": [` + gender + `], "numeric": ` + num + `}}`,
+		"poststratify then logit":              `{"poststratify": ` + gender + `}, {"calibrate": {"method": "logit", "bounds": [0.4, 2.6], "margins": [` + level + `], "numeric": ` + num + `}}`,
+		"poststratify then variance":           `{"poststratify": ` + level + `}, {"calibrate": {"variance": "s2", "numeric": ` + num + `}}`,
+		"rake then linear":                     `{"rake": {"margins": [` + level + `, ` + gender + `]}}, {"calibrate": {"numeric": ` + num + `}}`,
+		"rake then raking":                     `{"rake": {"margins": [` + level + `, ` + gender + `]}}, {"calibrate": {"method": "raking", "margins": [` + region + `], "numeric": ` + num + `}}`,
+		"category calibration then linear":     `{"calibrate": {"margins": [` + level + `, ` + gender + `]}}, {"calibrate": {"numeric": ` + num + `}}`,
+		"nonresponse poststratify then linear": `{"nonresponse": {"classes": ["region"], "responded": "responded"}}, {"poststratify": ` + level + `}, {"calibrate": {"margins": [` + gender + `], "numeric": ` + num + `}}`,
+		"nonresponse rake then bounds columns": `{"nonresponse": {"classes": ["gender"], "responded": "responded"}}, {"rake": {"margins": [` + level + `, ` + region + `]}}, {"calibrate": {"bounds_columns": ["lo", "hi"], "numeric": ` + num + `}}`,
+		"poststratify then linear then trim":   `{"poststratify": ` + level + `}, {"calibrate": {"margins": [` + gender + `], "numeric": ` + num + `}}, {"trim": {"max": 2.5}}`,
+		"nonresponse calibration then trim":    `{"nonresponse": {"classes": ["region"], "responded": "responded"}}, {"calibrate": {"margins": [` + gender + `], "numeric": ` + num + `}}, {"trim": {"max": 1.4, "redistribute": "equal"}}`,
 	}
 	design := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc"}
-	// a post-stratification's residual before the calibration's is not
-	// composed in passes: such a spec stays in memory
-	ps, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [{"poststratify": ` + level + `}, {"calibrate": {"numeric": ` + num + `}}]}`))
+	// a numeric calibration before a post-stratification is not solved
+	// in passes: such a spec stays in memory
+	ps, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [{"calibrate": {"numeric": ` + num + `}}, {"poststratify": ` + level + `}]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := CalibratedSumsSupport(design, ps); err == nil {
-		t.Error("post-stratification then a numeric calibration: passes accept it")
+		t.Error("a numeric calibration then post-stratification: passes accept it")
 	}
 	for name, step := range specs {
 		ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [` + step + `]}`))
@@ -119,8 +133,8 @@ func TestCalibratedSumsEqualCompute(t *testing.T) {
 		if err := CalibratedSumsSupport(design, ws); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if ws.Steps[len(ws.Steps)-1].Trim != nil {
-			if r, err := weighting.Apply(ws, rec, nil); err != nil || r.Steps[1].Trim.Trimmed == 0 {
+		if last := len(ws.Steps) - 1; ws.Steps[last].Trim != nil {
+			if r, err := weighting.Apply(ws, rec, nil); err != nil || r.Steps[last].Trim.Trimmed == 0 {
 				t.Fatalf("%s: the trimming changes no weight (%v)", name, err)
 			}
 		}
