@@ -50,8 +50,10 @@ func withAge(t *testing.T, dir string) (string, float64) {
 
 // TestIndexCalibratedStreamed: sipas index --weighting with a calibration
 // to a numeric variable (linear; raking with per-ballot bounds; linear
-// after a nonresponse adjustment by classes) streams the file in passes
-// (--stream; stderr says how many) and prints the
+// after a nonresponse adjustment by classes, after a post-stratification,
+// a raking or a category calibration, and after nonresponse and
+// post-stratification with a trimming step last) streams the file in
+// passes (--stream; stderr says how many) and prints the
 // estimates, SEs and counts of the in-memory run at 1e-12; --sums-out is
 // still refused for it.
 func TestIndexCalibratedStreamed(t *testing.T) {
@@ -59,11 +61,15 @@ func TestIndexCalibratedStreamed(t *testing.T) {
 	in, ageTotal := withAge(t, dir)
 	design := []string{"--strata", "stratum", "--psu", "psu", "--fpc", "fpc", "--nest", "--by", "level"}
 	specs := map[string]string{
-		"linear":      fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"age": %v}, "margins": [{"by": ["field"], "totals": %s}]}}]}`, ageTotal*1.02, fieldTotals(t, in)),
-		"raking":      fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"method": "raking", "numeric": {"age": %v}, "bounds_columns": ["lo", "hi"]}}]}`, ageTotal*0.97),
-		"nonresponse": fmt.Sprintf(`{"design_weight": "weight", "steps": [{"nonresponse": {"classes": ["field"], "responded": "resp"}}, {"calibrate": {"numeric": {"age": %v}, "margins": [{"by": ["field"], "totals": %s}]}}]}`, ageTotal*1.02, fieldTotals(t, in)),
+		"linear":                        fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"age": %v}, "margins": [{"by": ["field"], "totals": %s}]}}]}`, ageTotal*1.02, fieldTotals(t, in)),
+		"raking":                        fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"method": "raking", "numeric": {"age": %v}, "bounds_columns": ["lo", "hi"]}}]}`, ageTotal*0.97),
+		"nonresponse":                   fmt.Sprintf(`{"design_weight": "weight", "steps": [{"nonresponse": {"classes": ["field"], "responded": "resp"}}, {"calibrate": {"numeric": {"age": %v}, "margins": [{"by": ["field"], "totals": %s}]}}]}`, ageTotal*1.02, fieldTotals(t, in)),
+		"poststratify":                  fmt.Sprintf(`{"design_weight": "weight", "steps": [{"poststratify": {"by": ["level"], "totals": %s}}, {"calibrate": {"numeric": {"age": %v}, "margins": [{"by": ["field"], "totals": %s}]}}]}`, columnTotals(t, in, "level"), ageTotal*1.02, fieldTotals(t, in)),
+		"rake":                          fmt.Sprintf(`{"design_weight": "weight", "steps": [{"rake": {"margins": [{"by": ["level"], "totals": %s}, {"by": ["respondent_type"], "totals": %s}]}}, {"calibrate": {"method": "raking", "numeric": {"age": %v}, "bounds_columns": ["lo", "hi"]}}]}`, columnTotals(t, in, "level", true), columnTotals(t, in, "respondent_type", true), ageTotal*0.97),
+		"category":                      fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"margins": [{"by": ["level"], "totals": %s}]}}, {"calibrate": {"numeric": {"age": %v}, "margins": [{"by": ["field"], "totals": %s}]}}]}`, columnTotals(t, in, "level"), ageTotal*1.02, fieldTotals(t, in)),
+		"nonresponse poststratify trim": fmt.Sprintf(`{"design_weight": "weight", "steps": [{"nonresponse": {"classes": ["field"], "responded": "resp"}}, {"poststratify": {"by": ["level"], "totals": %s}}, {"calibrate": {"numeric": {"age": %v}, "margins": [{"by": ["field"], "totals": %s}]}}, {"trim": {"max": 2.5}}]}`, columnTotals(t, in, "level"), ageTotal*1.02, fieldTotals(t, in)),
 	}
-	passes := map[string]string{"linear": "in 4 passes", "nonresponse": "in 5 passes"}
+	passes := map[string]string{"linear": "in 4 passes", "nonresponse": "in 5 passes", "poststratify": "in 5 passes", "category": "in 5 passes"}
 	for name, js := range specs {
 		spec := writeFile(t, dir, name+".json", js)
 		args := append([]string{"--in", in, "--weighting", spec}, design...)
@@ -90,11 +96,32 @@ func TestIndexCalibratedStreamed(t *testing.T) {
 			t.Errorf("%s with --sums-out: exit %d, %q", name, code, stderr)
 		}
 	}
+	// a post-stratification after the numeric calibration is read into
+	// memory, and stderr says why
+	spec := writeFile(t, dir, "after.json", fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"age": %v}, "margins": [{"by": ["field"], "totals": %s}]}}, {"poststratify": {"by": ["level"], "totals": %s}}]}`, ageTotal*1.02, fieldTotals(t, in), columnTotals(t, in, "level")))
+	args := append([]string{"--in", in, "--weighting", spec}, design...)
+	mem := wfIndex(t, args...)
+	code, stdout, stderr := vtRun(t, "", append([]string{"index", "--stream"}, args...)...)
+	if code != 0 || !strings.Contains(stderr, "into memory (not streamed: ") || !strings.Contains(stderr, "calibration step is followed by at most one trimming step, not by poststratify") {
+		t.Errorf("calibration then post-stratification: exit %d, stderr %q; want it read into memory, saying why", code, stderr)
+	}
+	var out struct {
+		Estimates []wfIndexRow `json:"estimates"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	sameIndexRows(t, "calibration then post-stratification", mem, out.Estimates)
 }
 
 // fieldTotals are population totals of the column field: its weighted
 // sample totals times 1.05, 0.95, … in turn.
-func fieldTotals(t *testing.T, in string) string {
+func fieldTotals(t *testing.T, in string) string { return columnTotals(t, in, "field") }
+
+// columnTotals are population totals of the column name: its weighted
+// sample totals times 1.05, 0.95, … in turn (summing to 1.01 times the
+// total weight with grand).
+func columnTotals(t *testing.T, in, name string, grand ...bool) string {
 	t.Helper()
 	b, err := os.ReadFile(in)
 	if err != nil {
@@ -111,12 +138,20 @@ func fieldTotals(t *testing.T, in string) string {
 		c := strings.Split(l, ",")
 		var w float64
 		fmt.Sscan(c[col["weight"]], &w)
-		tot[c[col["field"]]] += w
+		tot[c[col[name]]] += w
 	}
 	k := 0
+	var all, sum float64
 	for _, f := range slices.Sorted(maps.Keys(tot)) {
+		all += tot[f]
 		tot[f] *= 1 + 0.05*float64(1-2*(k%2))
+		sum += tot[f]
 		k++
+	}
+	if len(grand) > 0 && grand[0] {
+		for f := range tot {
+			tot[f] *= 1.01 * all / sum
+		}
 	}
 	js, _ := json.Marshal(tot)
 	return string(js)
