@@ -97,7 +97,7 @@ func stepKinds(steps []Step) string {
 // follows from the row's own values.
 type Streamed struct {
 	// Result holds the diagnostics of the run: Initial and Final, and one
-	// StepResult per step: the nonresponse steps' from RunCells (counting
+	// StepResult per step: the earlier steps' from RunCells (counting
 	// cells), the calibration's with its Kind, Before, After, Iterations
 	// and History (no Cells, ByClass nor Variance record: those need the
 	// rows), a trimming step's.
@@ -164,7 +164,8 @@ type calRows struct {
 
 // SolveStream solves the weighting spec (StreamSupport must accept it) by
 // passes over the rows that scan reads, each reading only the columns
-// the steps name: with nonresponse steps first, one for their cells
+// the steps name: with earlier steps (nonresponse, post-stratification,
+// raking, category calibration, trimming), one for their cells
 // (RunCells), from whose factors every later pass starts; one for the
 // classes, the weighted totals and the checks;
 // then one for the closed-form linear calibration, or one per Newton

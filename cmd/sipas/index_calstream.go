@@ -15,8 +15,9 @@ import (
 
 // indexCalibrated computes the indices after a --weighting calibration
 // that needs every row (numeric variables, per-row bounds, a working-model
-// variance, cluster aggregates; then, optionally, trimming; or after
-// nonresponse steps) in passes over the file: weighting.SolveStream solves it, one
+// variance, cluster aggregates; then, optionally, trimming; after steps
+// that run on classes: nonresponse, post-stratification, raking, category
+// calibration, trimming) in passes over the file: weighting.SolveStream solves it, one
 // more pass sums the ballots with their final weights, and the indices
 // finish from the cells with the calibration residuals. It reports done =
 // false with the reason in why when the run cannot stream (the caller then
