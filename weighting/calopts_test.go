@@ -40,6 +40,17 @@ var caloptsSteps = func() map[string]string {
 	}
 }()
 
+// caseWeights reads an R golden of weights (columns case, row, weight)
+// by case, in row order.
+func caseWeights(t *testing.T, path string) map[string][]float64 {
+	t.Helper()
+	weights := map[string][]float64{}
+	for _, r := range golden.Rows(t, path) {
+		weights[r["case"]] = append(weights[r["case"]], golden.Float(t, r["weight"]))
+	}
+	return weights
+}
+
 // TestCalibrateOptions: a working-model variance (the ratio estimator as a
 // calibration), bounds on the final weights (bounds.const) and per-row
 // bounds against R survey's calibrate (testdata/calopts.R): the weights
@@ -49,10 +60,7 @@ var caloptsSteps = func() map[string]string {
 func TestCalibrateOptions(t *testing.T) {
 	steps := caloptsSteps
 	dir := filepath.Join("..", "testdata", "calopts")
-	weights := map[string][]float64{}
-	for _, r := range golden.Rows(t, filepath.Join(dir, "weights.csv")) {
-		weights[r["case"]] = append(weights[r["case"]], golden.Float(t, r["weight"]))
-	}
+	weights := caseWeights(t, filepath.Join(dir, "weights.csv"))
 	ests := golden.Rows(t, filepath.Join(dir, "estimates.csv"))
 	strat, err := arrowio.ReadAll(filepath.Join(dir, "apistrat.csv"))
 	if err != nil {

@@ -17,10 +17,7 @@ import (
 // TestCalibrateTrim: calibration with trim = c(lo, hi) against R survey's
 // calibrate (testdata/caltrim.R): the weights and linearized SEs.
 func TestCalibrateTrim(t *testing.T) {
-	weights := map[string][]float64{}
-	for _, r := range golden.Rows(t, filepath.Join("..", "testdata", "caltrim", "weights.csv")) {
-		weights[r["case"]] = append(weights[r["case"]], golden.Float(t, r["weight"]))
-	}
+	weights := caseWeights(t, filepath.Join("..", "testdata", "caltrim", "weights.csv"))
 	ests := golden.Rows(t, filepath.Join("..", "testdata", "caltrim", "estimates.csv"))
 	for key, want := range weights {
 		parts := strings.Split(key, "_")

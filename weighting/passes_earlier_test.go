@@ -51,10 +51,7 @@ func calpreSpec(t *testing.T, steps string) *weighting.Spec {
 // then the calibration's) of means, totals and domain means at 1e-9.
 func TestCalibrateAfterClassStepsR(t *testing.T) {
 	dir := filepath.Join("..", "testdata", "calpre")
-	weights := map[string][]float64{}
-	for _, r := range golden.Rows(t, filepath.Join(dir, "weights.csv")) {
-		weights[r["case"]] = append(weights[r["case"]], golden.Float(t, r["weight"]))
-	}
+	weights := caseWeights(t, filepath.Join(dir, "weights.csv"))
 	ests := golden.Rows(t, filepath.Join(dir, "estimates.csv"))
 	rec, err := arrowio.ReadAll(filepath.Join(dir, "apistrat.csv"))
 	if err != nil {
@@ -116,11 +113,8 @@ func TestCalibrateAfterClassStepsR(t *testing.T) {
 // the residuals of AdjustInfluence composed from the cells' residuals of
 // the earlier steps and the calibration's terms.
 func TestSolveStreamAfterClassSteps(t *testing.T) {
-	weights := map[string][]float64{}
 	dir := filepath.Join("..", "testdata", "calpre")
-	for _, r := range golden.Rows(t, filepath.Join(dir, "weights.csv")) {
-		weights[r["case"]] = append(weights[r["case"]], golden.Float(t, r["weight"]))
-	}
+	weights := caseWeights(t, filepath.Join(dir, "weights.csv"))
 	rec, err := arrowio.ReadAll(filepath.Join(dir, "apistrat.csv"))
 	if err != nil {
 		t.Fatal(err)

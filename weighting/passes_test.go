@@ -174,11 +174,8 @@ func TestSolveStream(t *testing.T) {
 // gives R's weights at 1e-9 and Apply's at 1e-12; and where R's linear
 // weights of cluster means go negative, the same error as in memory.
 func TestSolveStreamCalopts(t *testing.T) {
-	weights := map[string][]float64{}
 	dir := filepath.Join("..", "testdata", "calopts")
-	for _, r := range golden.Rows(t, filepath.Join(dir, "weights.csv")) {
-		weights[r["case"]] = append(weights[r["case"]], golden.Float(t, r["weight"]))
-	}
+	weights := caseWeights(t, filepath.Join(dir, "weights.csv"))
 	strat, clus1 := readCalopts(t, "apistrat"), readCalopts(t, "apiclus1")
 	defer strat.Release()
 	defer clus1.Release()
