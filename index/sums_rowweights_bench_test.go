@@ -26,8 +26,10 @@ import (
 // a numeric covariate age varying from ballot to ballot, as Parquet in
 // dir (row groups of at most 65,536 ballots), and returns its path and a weighting that calibrates the design
 // weights linearly to level and gender (the weighted totals perturbed)
-// and to the total of age (+2 %).
-func calibratedSurvey(t testing.TB, dir string, n int) (string, *weighting.Spec) {
+// and to the total of age (+2 %); before it, with before "poststratify",
+// a post-stratification by province, with "rake" a raking to province
+// and level (the weighted totals perturbed).
+func calibratedSurvey(t testing.TB, dir string, n int, before string) (string, *weighting.Spec) {
 	rec, _, err := synth.Survey(synth.SurveyConfig{Seed: 23, Ballots: n}, memory.DefaultAllocator)
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +64,15 @@ func calibratedSurvey(t testing.TB, dir string, n int) (string, *weighting.Spec)
 	if err := arrowio.WriteRecord(path, sel, arrowio.WithBatchSize(min(65536, max(1000, n/8)))); err != nil {
 		t.Fatal(err)
 	}
-	js := `{"design_weight": "weight", "steps": [{"calibrate": {"margins": [` + marginJSON("level", testTotals(t, rec, "level", "weight", grand)) + `, ` +
+	pre := ""
+	switch before {
+	case "poststratify":
+		pre = `{"poststratify": ` + marginJSON("province", testTotals(t, rec, "province", "weight", grand*1.01)) + `}, `
+	case "rake":
+		pre = `{"rake": {"margins": [` + marginJSON("province", testTotals(t, rec, "province", "weight", grand*1.01)) + `, ` +
+			marginJSON("level", testTotals(t, rec, "level", "weight", grand*1.01)) + `]}}, `
+	}
+	js := `{"design_weight": "weight", "steps": [` + pre + `{"calibrate": {"margins": [` + marginJSON("level", testTotals(t, rec, "level", "weight", grand)) + `, ` +
 		marginJSON("gender", testTotals(t, rec, "gender", "weight", grand)) + `], "numeric": {"age": ` + strconv.FormatFloat(ageTot*1.02, 'g', -1, 64) + `}}}]}`
 	ws, err := weighting.ParseSpecBytes([]byte(js))
 	if err != nil {
@@ -72,24 +82,27 @@ func calibratedSurvey(t testing.TB, dir string, n int) (string, *weighting.Spec)
 }
 
 // TestCalibratedSumsSynthetic: the streamed calibration to a numeric
-// variable equals the in-memory run at 1e-12 on 120,000 generated ballots
-// in 8 row groups, by province (63 domains).
+// variable, alone and after a post-stratification by province, equals
+// the in-memory run at 1e-12 on 120,000 generated ballots in 8 row
+// groups, by province (63 domains).
 func TestCalibratedSumsSynthetic(t *testing.T) {
 	if testing.Short() {
 		t.Skip("120k ballots")
 	}
-	path, ws := calibratedSurvey(t, t.TempDir(), 120_000)
-	rec, err := arrowio.ReadAll(path)
-	if err != nil {
-		t.Fatal(err)
+	for _, before := range []string{"", "poststratify"} {
+		path, ws := calibratedSurvey(t, t.TempDir(), 120_000, before)
+		rec, err := arrowio.ReadAll(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		design := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc"}
+		opt := &Options{By: []string{"province"}, VsNation: true}
+		want, _ := weightedInMemory(t, rec, design, ws, opt)
+		rec.Release()
+		got, st := calibratedStreamed(t, path, design, ws, opt)
+		t.Logf("%s: %d passes", before, st.Passes+1)
+		sameRows(t, "synthetic by province "+before, want, got, 1e-12)
 	}
-	defer rec.Release()
-	design := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc"}
-	opt := &Options{By: []string{"province"}, VsNation: true}
-	want, _ := weightedInMemory(t, rec, design, ws, opt)
-	got, st := calibratedStreamed(t, path, design, ws, opt)
-	t.Logf("%d passes", st.Passes+1)
-	sameRows(t, "synthetic by province", want, got, 1e-12)
 }
 
 // peakHeap samples the heap every millisecond until stop is called, which
@@ -148,7 +161,9 @@ func benchPeaks(b *testing.B, n int, f func() error) {
 // ballots with their final weights; "in-memory" reads the file and runs
 // weighting.NewDesign and Compute. It reports the peak heap (live and
 // garbage objects) and peak live heap (sampled every ms), and ballots per
-// second:
+// second. SIPAS_CAL_BEFORE=poststratify (or rake) puts a
+// post-stratification by province (a raking to province and level)
+// before the calibration:
 //
 //	go test ./index -run '^$' -bench CalibratedStream -benchtime 1x
 func BenchmarkCalibratedStream(b *testing.B) {
@@ -156,7 +171,7 @@ func BenchmarkCalibratedStream(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("SIPAS_CAL_BALLOTS")); err == nil {
 		n = v
 	}
-	path, ws := calibratedSurvey(b, b.TempDir(), n)
+	path, ws := calibratedSurvey(b, b.TempDir(), n, os.Getenv("SIPAS_CAL_BEFORE"))
 	design := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc"}
 	opt := &Options{By: []string{"province"}}
 	ctx := context.Background()
