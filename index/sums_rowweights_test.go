@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -132,6 +133,13 @@ func TestCalibratedSumsEqualCompute(t *testing.T) {
 		}
 		if err := CalibratedSumsSupport(design, ws); err != nil {
 			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := weighting.CellKeysOf(&weighting.Spec{Steps: ws.Steps[:1]}); err == nil {
+			// earlier steps under a replicate variance: still in memory
+			jk := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc", Variance: sampling.JKn}
+			if err := CalibratedSumsSupport(jk, ws); err == nil || !strings.Contains(err.Error(), "steps before the calibration") {
+				t.Errorf("%s under JKn: %v", name, err)
+			}
 		}
 		if last := len(ws.Steps) - 1; ws.Steps[last].Trim != nil {
 			if r, err := weighting.Apply(ws, rec, nil); err != nil || r.Steps[last].Trim.Trimmed == 0 {

@@ -38,10 +38,11 @@ func ReplicatesStreamSupport(spec *Spec) error {
 	if err := StreamSupport(spec); err != nil {
 		return err
 	}
-	c := spec.Steps[0].Calibrate
+	k := calibrationStep(spec)
+	c := spec.Steps[k].Calibrate
 	switch {
-	case c == nil:
-		return errors.New("a replicate variance re-runs the nonresponse steps before the calibration on every replicate, which the sums per PSU do not carry")
+	case k > 0:
+		return errors.New("a replicate variance re-runs the steps before the calibration (nonresponse, post-stratification, raking, category calibration, trimming) on every replicate, which the sums per PSU do not carry")
 	case len(spec.Steps) > 1:
 		return errors.New("a replicate variance re-runs the trimming after the calibration on every replicate, which the sums per PSU do not carry")
 	case (c.Method != "" && c.Method != "linear") || c.Bounds != nil || c.BoundsColumns != nil:
