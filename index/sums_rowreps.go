@@ -66,13 +66,7 @@ type rowRepSums struct {
 }
 
 func (rr *rowRepSums) read(rec arrow.RecordBatch) error {
-	col := func(name string) ([]float64, error) {
-		a, err := arrowio.Column(rec, name)
-		if err != nil {
-			return nil, err
-		}
-		return a.(*array.Float64).Float64Values(), nil
-	}
+	col := func(name string) ([]float64, error) { return batchFloats(rec, name) }
 	var err error
 	if rr.w0, err = col(repCalW0); err != nil {
 		return err

@@ -213,22 +213,24 @@ type calSums struct {
 	d       []float64
 }
 
+// batchFloats is the float64 column name that a transform added to rec.
+func batchFloats(rec arrow.RecordBatch, name string) ([]float64, error) {
+	a, err := arrowio.Column(rec, name)
+	if err != nil {
+		return nil, err
+	}
+	return a.(*array.Float64).Float64Values(), nil
+}
+
 func (cs *calSums) read(rec arrow.RecordBatch) error {
 	cs.b, cs.t, cs.q = cs.b[:0], cs.t[:0], cs.q[:0]
 	if cs.pre {
-		col := func(name string) ([]float64, error) {
-			a, err := arrowio.Column(rec, name)
-			if err != nil {
-				return nil, err
-			}
-			return a.(*array.Float64).Float64Values(), nil
-		}
 		var err error
-		if cs.d, err = col(calD); err != nil {
+		if cs.d, err = batchFloats(rec, calD); err != nil {
 			return err
 		}
 		for k := 0; k < cs.p; k++ {
-			v, err := col(calQ + strconv.Itoa(k))
+			v, err := batchFloats(rec, calQ+strconv.Itoa(k))
 			if err != nil {
 				return err
 			}
@@ -237,11 +239,10 @@ func (cs *calSums) read(rec arrow.RecordBatch) error {
 	}
 	for k := 0; k < cs.p; k++ {
 		for _, pre := range []string{calB, calT} {
-			a, err := arrowio.Column(rec, pre+strconv.Itoa(k))
+			v, err := batchFloats(rec, pre+strconv.Itoa(k))
 			if err != nil {
 				return err
 			}
-			v := a.(*array.Float64).Float64Values()
 			if pre == calB {
 				cs.b = append(cs.b, v)
 			} else {
