@@ -36,7 +36,7 @@ func BenchmarkCalibratedReplicatesStream(b *testing.B) {
 		n = v
 	}
 	dir := b.TempDir()
-	path0, ws := calibratedSurvey(b, dir, n)
+	path0, ws := calibratedSurvey(b, dir, n, "")
 	rec0, err := arrowio.ReadAll(path0)
 	if err != nil {
 		b.Fatal(err)
