@@ -82,8 +82,10 @@ func ScanFile(path string, read ...arrowio.Option) weighting.Scan {
 
 // SumCalibratedFile is SumFile for the weighting st solved by passes over
 // the same file: every ballot is summed with its final weight
-// (st.Rows), and every cell also sums what FromCalibratedSums needs for
-// the linearized variance of the calibrated design. spec must give no
+// (st.Terms), and every cell also sums what FromCalibratedSums needs for
+// the linearized variance of the calibrated design (with earlier steps
+// that have residuals, also the design weights and Σ d x/(g σ²); the
+// cells are then keyed by those steps' classes). spec must give no
 // weight column (CalibratedSumsSupport); so.Weighting must be unset.
 func SumCalibratedFile(ctx context.Context, path string, q *Questionnaire, spec *sampling.DesignOptions, opt *Options, st *weighting.Streamed, so *StreamOptions) (*Sums, error) {
 	if q == nil {
