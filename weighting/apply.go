@@ -281,6 +281,15 @@ func compileStep(st Step, rec arrow.RecordBatch, path string) (planStep, error) 
 // runStep runs one step on w; counts (nil: 1) is the number of rows each
 // weight stands for, all with weight w_i/counts_i.
 func runStep(ps planStep, w []float64, lean bool, counts []float64) ([]float64, *StepResult, error) {
+	if counts != nil && len(ps.margins) > 0 {
+		// the margins count rows, not cells, in their errors and cells
+		ms := make([]Margin, len(ps.margins))
+		for j, m := range ps.margins {
+			m.rows = counts
+			ms[j] = m
+		}
+		ps.margins = ms
+	}
 	switch ps.kind {
 	case "nonresponse":
 		return Nonresponse(w, ps.classes, ps.valid, ps.returned)

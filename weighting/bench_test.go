@@ -51,7 +51,7 @@ func benchBallots(n int, seed uint64) (w []float64, margins []Margin, psu []int6
 	}
 	N := 1.1 * total
 	for j := range sizes {
-		s, _ := classSums(w, idx[j], sizes[j])
+		s, _ := classSums(w, idx[j], sizes[j], nil)
 		tot := make([]float64, sizes[j])
 		var sum float64
 		for c := range tot {

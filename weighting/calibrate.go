@@ -342,7 +342,7 @@ func Calibrate(w []float64, margins []Margin, numeric []NumericTotal, set *CalSe
 	// ---- record -------------------------------------------------------------
 	res.After = Describe(out)
 	for j, m := range margins {
-		after, _ := classSums(out, m.Index, len(m.Labels))
+		after, _ := classSums(out, m.Index, len(m.Labels), nil)
 		for k := range m.Labels {
 			res.Cells = append(res.Cells, Cell{Margin: m.Name, Label: m.Labels[k], N: counts[j][k], Target: m.Totals[k],
 				Before: before[j][k], After: after[k], Factor: after[k] / before[j][k]})

@@ -111,8 +111,9 @@ func CellKeysOf(spec *Spec) (*CellKeys, error) {
 // final weight is its design weight times Weights[c]/weights[c]), and
 // AdjustInfluence takes influence values summed over each cell's rows and
 // returns the cell sums of the rows' adjusted values (up to the order of
-// the additions). The step diagnostics (Cells, ByClass, ResponseRates,
-// Before, After) count cells, not rows. Errors are those of Apply, and an
+// the additions). The margins' cells (Cells) and errors count rows, as
+// Apply's; the other diagnostics (ByClass, ResponseRates, Before, After)
+// describe cells, not rows. Errors are those of Apply, and an
 // error wrapping ErrRowLevel for a spec that CellKeysOf refuses.
 func RunCells(spec *Spec, cells arrow.RecordBatch, weights, counts []float64) (*Result, error) {
 	if n := int(cells.NumRows()); len(weights) != n {

@@ -164,3 +164,47 @@ func TestCellKeysOf(t *testing.T) {
 		}
 	}
 }
+
+// TestRunCellsCountRows: steps run on cells count rows, not cells, in
+// their errors and in the cells of their diagnostics, as Apply does on the
+// rows the cells stand for.
+func TestRunCellsCountRows(t *testing.T) {
+	rows, cells, wc, cnt, _ := cellsFixture(3000)
+	defer rows.Release()
+	defer cells.Release()
+	noX := `{"by": ["a"], "totals": {"u": 31000, "v": 29000}}`
+	a := `{"by": ["a"], "totals": {"u": 31000, "v": 29000, "x": 33000}}`
+	b := `{"by": ["b"], "totals": {"0": 20000, "1": 25000, "2": 23000, "3": 25000}}`
+	for name, js := range map[string]string{
+		"poststratify": `{"design_weight": "w", "steps": [{"poststratify": ` + noX + `}]}`,
+		"rake":         `{"design_weight": "w", "steps": [{"rake": {"margins": [` + b + `, ` + noX + `]}}]}`,
+		"calibrate":    `{"design_weight": "w", "steps": [{"nonresponse": {"classes": ["b"], "responded": "resp"}}, {"calibrate": {"margins": [` + noX + `]}}]}`,
+	} {
+		spec := mustSpec(t, js)
+		_, want := Apply(spec, rows, nil)
+		_, got := RunCells(spec, cells, wc, cnt)
+		if want == nil || got == nil || got.Error() != want.Error() {
+			t.Errorf("%s: on the cells %v, on the rows %v", name, got, want)
+		}
+	}
+	spec := mustSpec(t, `{"design_weight": "w", "steps": [{"poststratify": `+a+`}, {"rake": {"margins": [`+b+`, `+a+`]}}, {"calibrate": {"margins": [`+a+`]}}]}`)
+	want, err := Apply(spec, rows, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := RunCells(spec, cells, wc, cnt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s := range want.Steps {
+		w, g := want.Steps[s].Cells, got.Steps[s].Cells
+		if len(w) == 0 || len(w) != len(g) {
+			t.Fatalf("step %d: %d cells on the rows, %d on the cells", s, len(w), len(g))
+		}
+		for c := range w {
+			if w[c].N != g[c].N {
+				t.Errorf("step %d, %s %s: %d rows on the cells, %d on the rows", s, w[c].Margin, w[c].Label, g[c].N, w[c].N)
+			}
+		}
+	}
+}

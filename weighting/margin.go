@@ -12,6 +12,10 @@ import (
 type Margin struct {
 	Classes
 	Totals []float64
+	// rows, when set, is the number of rows each weight stands for (cells
+	// of rows sharing their classes): the counts of rows in errors and
+	// diagnostics are then the rows', not the cells'.
+	rows []float64
 }
 
 // NewMargin pairs a classification with population totals keyed by label.
@@ -43,8 +47,9 @@ func NewMargin(cl Classes, totals map[string]float64) Margin {
 	return m
 }
 
-// classSums returns Σw and the count of non-zero weights per class.
-func classSums(w []float64, idx []int32, k int) ([]float64, []int) {
+// classSums returns Σw and the count of rows with non-zero weight per
+// class; rows (nil: 1) is the number of rows each weight stands for.
+func classSums(w []float64, idx []int32, k int, rows []float64) ([]float64, []int) {
 	s := make([]float64, k)
 	n := make([]int, k)
 	for i, v := range w {
@@ -53,7 +58,11 @@ func classSums(w []float64, idx []int32, k int) ([]float64, []int) {
 		}
 		c := idx[i]
 		s[c] += v
-		n[c]++
+		if rows != nil {
+			n[c] += int(rows[i])
+		} else {
+			n[c]++
+		}
 	}
 	return s, n
 }
@@ -65,7 +74,7 @@ func (m Margin) check(w []float64) ([]float64, []int, error) {
 	if len(m.Index) != len(w) {
 		panic(fmt.Sprintf("weighting: margin %q has %d rows, weights %d", m.Name, len(m.Index), len(w)))
 	}
-	s, n := classSums(w, m.Index, len(m.Labels))
+	s, n := classSums(w, m.Index, len(m.Labels), m.rows)
 	if err := m.checkSums(s, n); err != nil {
 		return nil, nil, err
 	}

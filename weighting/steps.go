@@ -108,7 +108,7 @@ func PostStratify(w []float64, m Margin) ([]float64, *StepResult, error) {
 		}
 	}
 	res := &StepResult{Kind: "poststratify", Before: Describe(w), After: Describe(out), ByClass: DescribeBy(out, m.Classes)}
-	after, _ := classSums(out, m.Index, len(m.Labels))
+	after, _ := classSums(out, m.Index, len(m.Labels), nil)
 	for c := range s {
 		res.Cells = append(res.Cells, Cell{Margin: m.Name, Label: m.Labels[c], N: cnt[c], Target: m.Totals[c], Before: s[c], After: after[c], Factor: f[c]})
 	}

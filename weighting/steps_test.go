@@ -133,7 +133,7 @@ func TestInvariants(t *testing.T) {
 		tot := map[string]float64{"E": 4421, "H": 755, "M": 1018}
 		tot2 := map[string]float64{"No": 1072, "Yes": 5122}
 		check := func(what string, w []float64, cl Classes, want map[string]float64) {
-			s, _ := classSums(w, cl.Index, len(cl.Labels))
+			s, _ := classSums(w, cl.Index, len(cl.Labels), nil)
 			for c, l := range cl.Labels {
 				if !scalar.EqualWithinAbsOrRel(s[c], want[l], 1e-9, 1e-9) {
 					t.Errorf("%s %s: margin %s=%s is %v, target %v", name, what, cl.Name, l, s[c], want[l])
