@@ -110,8 +110,33 @@ func SumCalibratedFile(ctx context.Context, path string, q *Questionnaire, spec 
 	cols = append(cols, designColumns(spec, opt.By)...)
 	p := st.P()
 	reps := spec.Variance != sampling.Linearization
-	user := o.Transform
-	o.Transform = func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
+	o.Transform = calibratedTransform(st, o.Transform, reps)
+	return sumFile(ctx, path, cols, dictColumns(spec, opt.By), &o, func(sch *arrow.Schema) (*Sums, error) {
+		s, err := newSums(q, &ds, opt, sch, nil)
+		if err != nil {
+			return nil, err
+		}
+		s.cal = &calSums{p: p, pre: st.EarlierResiduals()}
+		if reps {
+			s.rcal = &rowRepSums{p: p}
+		}
+		if err := addCalibrationKeys(s, sch, &ds, st); err != nil {
+			return nil, err
+		}
+		return s, nil
+	})
+}
+
+// calibratedTransform returns the transform of the batches of a file
+// summed with the weighting st solved by passes over it: after user's
+// (nil: none), it adds every row's final weight (column calWeight), with
+// reps the columns of its replicate calibrations (addRepCalColumns), per
+// calibration variable k its terms b_k and t_k (calB, calT + k) of
+// st.Terms, and with earlier steps that have residuals its design weight
+// and terms q_k (calD, calQ + k).
+func calibratedTransform(st *weighting.Streamed, user func(arrow.RecordBatch, int64) (arrow.RecordBatch, error), reps bool) func(arrow.RecordBatch, int64) (arrow.RecordBatch, error) {
+	p := st.P()
+	return func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
 		if user != nil {
 			t, err := user(rec, first)
 			if err != nil {
@@ -173,33 +198,26 @@ func SumCalibratedFile(ctx context.Context, path string, q *Questionnaire, spec 
 		}
 		return out, nil
 	}
-	return sumFile(ctx, path, cols, dictColumns(spec, opt.By), &o, func(sch *arrow.Schema) (*Sums, error) {
-		s, err := newSums(q, &ds, opt, sch, nil)
-		if err != nil {
-			return nil, err
+}
+
+// addCalibrationKeys keys the cells of s (of the design ds) also by the
+// classes of the weighting steps before st's calibration (and by the
+// design weight, when a step needs it): nonrespondents' cells weigh 0,
+// and stay out of the design effect's n, and the earlier steps run on the
+// cells for their residuals.
+func addCalibrationKeys(s *Sums, sch *arrow.Schema, ds *sampling.DesignOptions, st *weighting.Streamed) error {
+	es := st.EarlierSpec()
+	if es == nil {
+		return nil
+	}
+	add := s.keyAdder(sch)
+	addNew := func(name, role string, float bool) error {
+		if slices.ContainsFunc(s.keys, func(k *sumsKey) bool { return k.name == name }) {
+			return nil // a design key already
 		}
-		s.cal = &calSums{p: p, pre: st.EarlierResiduals()}
-		if reps {
-			s.rcal = &rowRepSums{p: p}
-		}
-		// cells within the earlier steps' classes (and design weight, when
-		// a step needs it): nonrespondents' cells weigh 0, and stay out of
-		// the design effect's n, and the earlier steps run on the cells
-		// for their residuals (fromSums)
-		if es := st.EarlierSpec(); es != nil {
-			add := s.keyAdder(sch)
-			addNew := func(name, role string, float bool) error {
-				if slices.ContainsFunc(s.keys, func(k *sumsKey) bool { return k.name == name }) {
-					return nil // a design key already
-				}
-				return add(name, role, float)
-			}
-			if err := addWeightingKeys(addNew, &ds, es); err != nil {
-				return nil, err
-			}
-		}
-		return s, nil
-	})
+		return add(name, role, float)
+	}
+	return addWeightingKeys(addNew, ds, es)
 }
 
 // calSums are a calibration's sums per cell: B[c*p+k] = Σ b_ik, and per
@@ -265,10 +283,16 @@ func (cs *calSums) grow(K int) {
 	}
 }
 
-func (cs *calSums) addRun(s *Sums, codes [][]int8, c, i0, i1 int) {
-	p, K := cs.p, s.ne+s.nc
+// addRows adds to cell c the terms of rows [i0, i1) that no item weighs:
+// B, and with pre D and Q.
+func (cs *calSums) addRows(c, i0, i1 int) {
+	p := cs.p
 	B := cs.B[c*p : (c+1)*p]
-	U, V := cs.U[c*K*p:(c+1)*K*p], cs.V[c*K*p:(c+1)*K*p]
+	for i := i0; i < i1; i++ {
+		for k := 0; k < p; k++ {
+			B[k] += cs.b[k][i]
+		}
+	}
 	if cs.pre {
 		Q := cs.Q[c*p : (c+1)*p]
 		for i := i0; i < i1; i++ {
@@ -278,10 +302,13 @@ func (cs *calSums) addRun(s *Sums, codes [][]int8, c, i0, i1 int) {
 			}
 		}
 	}
+}
+
+func (cs *calSums) addRun(s *Sums, codes [][]int8, c, i0, i1 int) {
+	p, K := cs.p, s.ne+s.nc
+	U, V := cs.U[c*K*p:(c+1)*K*p], cs.V[c*K*p:(c+1)*K*p]
+	cs.addRows(c, i0, i1)
 	for i := i0; i < i1; i++ {
-		for k := 0; k < p; k++ {
-			B[k] += cs.b[k][i]
-		}
 		for j := 0; j < K; j++ {
 			cd := uint8(codes[j][i])
 			if s.xtab[j][cd] == 0 {
@@ -348,8 +375,8 @@ func (cs *calSums) columns(items []string, addFloat func(string, func(int) float
 // and SEs equal Compute's on the weighted design up to the order of the
 // additions.
 func FromCalibratedSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spec *sampling.DesignOptions, st *weighting.Streamed, opt *Options) (*Result, *sampling.Design, error) {
-	if spec != nil && (spec.Weight != "" || spec.Variance != sampling.Linearization) {
-		return nil, nil, errors.New("index: the calibrated sums are of the final weights and finish with linearization: give the design no weight column and no replicate method")
+	if err := calibratedSpec(spec); err != nil {
+		return nil, nil, err
 	}
 	r, d, _, err := fromSums(ctx, sums, q, spec, opt, nil, st)
 	return r, d, err

@@ -48,6 +48,9 @@ type valueSums struct {
 	// scratch: the batch's values and validity per variable
 	val   [][]float64
 	valid [][]bool
+	// with a calibration solved by passes: per cell and estimand the sums
+	// of its residual's terms (addCalibration)
+	cal *calSums
 }
 
 // NewEstimandSums returns an empty accumulator of the per-cell sums of the
@@ -130,6 +133,9 @@ func (v *valueSums) grow() {
 	}
 	v.n = append(v.n, make([]int64, K)...)
 	v.nobs = append(v.nobs, make([]int64, K)...)
+	if v.cal != nil {
+		v.cal.grow(K)
+	}
 }
 
 // read takes the batch's values (NaN and null are missing); an infinite
@@ -167,6 +173,11 @@ func (v *valueSums) read(rec arrow.RecordBatch, first int64) error {
 			}
 		}
 		v.val, v.valid = append(v.val, x), append(v.valid, ok)
+	}
+	if v.cal != nil {
+		if err := v.cal.read(rec); err != nil {
+			return err
+		}
 	}
 	// shares: a mean of values in [0, 1]; a ratio y/x with x ∈ {0, 1} and
 	// y ∈ {0, x} (sampling.EstimateOptions.CI)
@@ -246,6 +257,9 @@ func (v *valueSums) addRun(c, i0, i1 int, w []float64) {
 			v.nobs[at] += nobs
 		}
 	}
+	if v.cal != nil {
+		v.addCalibration(c, i0, i1)
+	}
 }
 
 // neumaier adds x to the compensated sum (s, c) (Neumaier's variant of
@@ -272,6 +286,9 @@ func (v *valueSums) merge(c int, o *valueSums, oc int) {
 		v.n[a] += o.n[b]
 		v.nobs[a] += o.nobs[b]
 	}
+	if v.cal != nil {
+		v.cal.merge(c, o.cal, oc, K)
+	}
 }
 
 // mergeFlags combines the per-estimand and per-variable state of o.
@@ -297,6 +314,9 @@ func (v *valueSums) columns(order []int, addFloat func(string, func(int) float64
 		addInt(SumsColumn("n", name), func(c int) int64 { return v.n[c*K+k] })
 		addInt(SumsColumn("nobs", name), func(c int) int64 { return v.nobs[c*K+k] })
 		addFloat(SumsColumn("c", name), func(int) float64 { return v.shift[k] })
+	}
+	if v.cal != nil {
+		v.cal.columns(estimandNames(v.est), addFloat)
 	}
 }
 
@@ -337,7 +357,7 @@ func (s *Sums) CheckMagnitude() error {
 // Design.EstimatesFromCells and EstimateContrastsFromCells. shares are
 // the estimands' Share (Sums.Shares; nil: none).
 func EstimandSums(tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sampling.Estimand, shares []bool) (*sampling.Design, []sampling.CellSums, error) {
-	d, cs, _, err := estimandSums(context.Background(), tab, spec, est, shares, nil, nil)
+	d, cs, _, err := estimandSums(context.Background(), tab, spec, est, shares, nil, nil, nil)
 	return d, cs, err
 }
 
@@ -360,7 +380,7 @@ func WeightedEstimandSums(ctx context.Context, tab arrow.RecordBatch, spec *samp
 	if ws == nil {
 		panic("index: WeightedEstimandSums: nil weighting")
 	}
-	return estimandSums(ctx, tab, spec, est, shares, nil, ws)
+	return estimandSums(ctx, tab, spec, est, shares, nil, ws, nil)
 }
 
 // EstimandSumsSupport says whether the means, totals and ratios of the
@@ -380,8 +400,9 @@ func estimandSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error
 
 // estimandSums is EstimandSums; rs are the replicate sums of a design whose
 // replicate weights are columns (EstimandReplicateSums), ws the weighting
-// of WeightedEstimandSums.
-func estimandSums(ctx context.Context, tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sampling.Estimand, shares []bool, rs *sampling.ReplicateSums, ws *weighting.Spec) (*sampling.Design, []sampling.CellSums, *weighting.Result, error) {
+// of WeightedEstimandSums, cal the influence adjustment of
+// CalibratedEstimandSums.
+func estimandSums(ctx context.Context, tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sampling.Estimand, shares []bool, rs *sampling.ReplicateSums, ws *weighting.Spec, cal *calHook) (*sampling.Design, []sampling.CellSums, *weighting.Result, error) {
 	if err := estimandSumsSupport(spec, ws); err != nil {
 		return nil, nil, nil, err
 	}
@@ -390,17 +411,7 @@ func estimandSums(ctx context.Context, tab arrow.RecordBatch, spec *sampling.Des
 		return nil, nil, nil, err
 	}
 	n := int(tab.NumRows())
-	get := func(name string) ([]float64, error) {
-		i := tab.Schema().FieldIndices(name)
-		if len(i) == 0 {
-			return nil, fmt.Errorf("%w: missing column %q", ErrSums, name)
-		}
-		v, _, err := arrowio.Float64s(tab.Column(i[0]))
-		if err != nil {
-			return nil, fmt.Errorf("%w: column %q: %v", ErrSums, name, err)
-		}
-		return v, nil
-	}
+	get := func(name string) ([]float64, error) { return sumsFloats(tab, name) }
 	sw, err := get(SumsWeights)
 	if err != nil {
 		return nil, nil, nil, err
@@ -478,6 +489,9 @@ func estimandSums(ctx context.Context, tab arrow.RecordBatch, spec *sampling.Des
 		// nonrespondents' cells weigh 0: in no domain's PSU count, as the rows
 		sw = wres.Weights
 	}
+	if cal != nil {
+		ds.AdjustInfluenceTerms = cal.adjust
+	}
 	if unit == nil {
 		// each a row weighted 1, or 0 when its rows all weigh 0
 		unit = make([]float64, n)
@@ -503,6 +517,19 @@ func estimandSums(ctx context.Context, tab arrow.RecordBatch, spec *sampling.Des
 	return d, out, wres, nil
 }
 
+// sumsFloats is the column name of a sums table as floats.
+func sumsFloats(tab arrow.RecordBatch, name string) ([]float64, error) {
+	i := tab.Schema().FieldIndices(name)
+	if len(i) == 0 {
+		return nil, fmt.Errorf("%w: missing column %q", ErrSums, name)
+	}
+	v, _, err := arrowio.Float64s(tab.Column(i[0]))
+	if err != nil {
+		return nil, fmt.Errorf("%w: column %q: %v", ErrSums, name, err)
+	}
+	return v, nil
+}
+
 // SumEstimandsFile reads the table file at path in one pass, batch by
 // batch, as SumFile, and returns the Sums of NewEstimandSums for est in the
 // domains by (reading only the columns they and spec name). Besides the
@@ -514,14 +541,7 @@ func SumEstimandsFile(ctx context.Context, path string, spec *sampling.DesignOpt
 	if err := estimandSumsSupport(spec, so.Weighting); err != nil {
 		return nil, err
 	}
-	var cols []string
-	for _, e := range est {
-		cols = append(cols, e.Num)
-		if e.Den != "" {
-			cols = append(cols, e.Den)
-		}
-	}
-	cols = append(cols, designColumns(spec, by)...)
+	cols := append(estimandColumns(est), designColumns(spec, by)...)
 	if so == nil {
 		so = &StreamOptions{}
 	}
@@ -533,7 +553,7 @@ func SumEstimandsFile(ctx context.Context, path string, spec *sampling.DesignOpt
 	so = repBatches(so, len(rc))
 	wcols, wkeys := weightingColumns(so.Weighting)
 	cols = append(cols, wcols...)
-	shift := firstShift(path, spec, by, est, so.Weighting, append(append([]arrowio.Option(nil), so.Read...), arrowio.WithColumns(cols...)))
+	shift := firstShift(path, spec, by, est, so.Weighting, append(append([]arrowio.Option(nil), so.Read...), arrowio.WithColumns(cols...)), nil)
 	s, err := sumFile(ctx, path, cols, append(dictColumns(spec, by), wkeys...), so, func(sch *arrow.Schema) (*Sums, error) {
 		return newEstimandSums(spec, by, est, shift, sch, so.Weighting)
 	})
@@ -547,10 +567,10 @@ func SumEstimandsFile(ctx context.Context, path string, spec *sampling.DesignOpt
 }
 
 // firstShift returns, per estimand, its estimate on the first batch of
-// the file rounded to an integer (0 for a total), the shift of
-// NewEstimandSums; nil when that
-// batch cannot be read or summed (the pass over the file says why).
-func firstShift(path string, spec *sampling.DesignOptions, by []string, est []sampling.Estimand, ws *weighting.Spec, read []arrowio.Option) []float64 {
+// the file (after the transform tr, if any) rounded to an integer (0 for
+// a total), the shift of NewEstimandSums; nil when that batch cannot be
+// read or summed (the pass over the file says why).
+func firstShift(path string, spec *sampling.DesignOptions, by []string, est []sampling.Estimand, ws *weighting.Spec, read []arrowio.Option, tr func(arrow.RecordBatch, int64) (arrow.RecordBatch, error)) []float64 {
 	r, err := arrowio.Open(path, read...)
 	if err != nil {
 		return nil
@@ -559,8 +579,15 @@ func firstShift(path string, spec *sampling.DesignOptions, by []string, est []sa
 	if !r.Next() {
 		return nil
 	}
-	s, err := newEstimandSums(spec, by, est, nil, r.Schema(), ws)
-	if err != nil || s.Add(r.RecordBatch(), 0) != nil {
+	rec := r.RecordBatch()
+	if tr != nil {
+		if rec, err = tr(rec, 0); err != nil {
+			return nil
+		}
+		defer rec.Release()
+	}
+	s, err := newEstimandSums(spec, by, est, nil, rec.Schema(), ws)
+	if err != nil || s.Add(rec, 0) != nil {
 		return nil
 	}
 	K := len(est)

@@ -44,9 +44,6 @@ type ContrastResult struct {
 // included. Under replicate weights θ̂_c,r = Σ_t c_t θ̂_{g_t j_t, r} and
 // V = scale Σ_r rscale_r (θ̂_c,r − θ̄_c)². Terms out of range panic.
 func (d *Design) Contrasts(r *Ratios, cs [][]ContrastTerm) (*RatioResult, *ContrastResult, error) {
-	if d.spec.AdjustInfluenceTerms != nil && d.reps == nil {
-		return nil, nil, fmt.Errorf("sampling: %w: contrasts of a design whose influence values are adjusted term by term", ErrBadDesign)
-	}
 	res, err := d.EstimateRatios(r)
 	if err != nil {
 		return nil, nil, err
@@ -140,7 +137,7 @@ func (d *Design) ctLinearize(r *Ratios, t *vrTotals, cs [][]ContrastTerm, out *C
 			used[tm.Domain*J+tm.Estimand] = true
 		}
 	}
-	dense := d.spec.AdjustInfluence != nil || d.stages != nil
+	dense := d.spec.AdjustInfluence != nil || d.spec.AdjustInfluenceTerms != nil || d.stages != nil
 	var tots []ctTotals
 	var dtot map[int][]float64
 	if dense {
@@ -318,7 +315,9 @@ func (d *Design) ctSparseTotals(r *Ratios, t *vrTotals, used []bool) []ctTotals 
 
 // ctDenseTotals returns, for every (domain, estimand) in used, the PSU and
 // later-stage unit totals (Design.totLen) of its influence values after the
-// calibration hook, keyed g*J+j.
+// calibration hook, keyed g*J+j. A hook of DesignOptions.AdjustInfluenceTerms
+// adjusts each estimand's vector with its term; a combination's is the
+// combination of its estimands' adjusted vectors (the hook is linear).
 func (d *Design) ctDenseTotals(r *Ratios, t *vrTotals, used []bool) map[int][]float64 {
 	J := t.J
 	var members [][]int32
@@ -332,6 +331,11 @@ func (d *Design) ctDenseTotals(r *Ratios, t *vrTotals, used []bool) map[int][]fl
 	}
 	out := map[int][]float64{}
 	z := make([]float64, d.n)
+	var zk []float64
+	th := d.spec.AdjustInfluenceTerms
+	if th != nil {
+		zk = make([]float64, d.n)
+	}
 	for gj, u := range used {
 		if !u {
 			continue
@@ -342,9 +346,29 @@ func (d *Design) ctDenseTotals(r *Ratios, t *vrTotals, used []bool) map[int][]fl
 			rows = members[g]
 		}
 		clear(z)
-		d.infValues(r, t, g, j, rows, z)
-		if h := d.spec.AdjustInfluence; h != nil {
-			h(z)
+		switch {
+		case th != nil:
+			dom := g
+			if r.Domain == nil || g == t.overall {
+				dom = -1
+			}
+			terms := []vrTerm{{j, 1}}
+			if j >= t.K {
+				terms = t.combos[j-t.K]
+			}
+			for _, tm := range terms {
+				clear(zk)
+				d.infValues(r, t, g, tm.k, rows, zk)
+				th([]InfluenceTerm{{Domain: dom, Item: tm.k, A: t.a[g*t.K+tm.k], B: t.b[g*t.K+tm.k]}}, zk)
+				for i, v := range zk {
+					z[i] += tm.coef * v
+				}
+			}
+		default:
+			d.infValues(r, t, g, j, rows, z)
+			if h := d.spec.AdjustInfluence; h != nil {
+				h(z)
+			}
 		}
 		tot := make([]float64, d.totLen)
 		for i, zi := range z {

@@ -215,8 +215,7 @@ type DesignOptions struct {
 	// zs[b] was formed, z_i = w_i (y_i A − x_i B) over the rows of domain
 	// Domain (−1: every row) for the numerator y and denominator x of
 	// estimand Item of EstimateRatios. It is called instead of
-	// AdjustInfluence (set one of them) by EstimateRatios only; Contrasts
-	// refuses a design that sets it.
+	// AdjustInfluence (set one of them) by EstimateRatios and Contrasts.
 	AdjustInfluenceTerms func(terms []InfluenceTerm, zs ...[]float64)
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sipas-go/sipas/index"
@@ -17,18 +18,26 @@ import (
 // reports done = false, having done nothing, when the run cannot stream:
 // why (a reason of the caller: quantiles, population variances), a design
 // whose variance needs the rows (index.EstimandSumsSupport: with
-// --weighting, a step that needs every row), standard
+// --weighting, a step that needs every row, unless passes over the file
+// solve it: index.CalibratedEstimandSumsSupport), standard
 // input, or province names told apart by year. The caller then reads the
 // file into memory, which this says on standard error.
 func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spec *sampling.DesignOptions, ests []sampling.Estimand,
 	contrasts []string, eopt *sampling.EstimateOptions, format string, notes *runNotes, why string) (done bool, err error) {
 	by := eopt.By
+	cal := false
 	if why == "" {
 		// with --weighting, the steps run on the class totals of
 		// per-(PSU, domain, class) cells (and on every replicate's); a
 		// step that needs every row is named in why
 		if err := index.EstimandSumsSupport(spec, df.wspec); err != nil {
 			why = err.Error()
+			// a calibration that needs every row: solved in passes
+			if cerr := index.CalibratedEstimandSumsSupport(spec, df.wspec); cerr == nil {
+				why, cal = "", true
+			} else if _, kerr := weighting.CellKeysOf(df.wspec); kerr != nil {
+				why = cerr.Error()
+			}
 		}
 	}
 	var years []string
@@ -48,6 +57,9 @@ func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spe
 	if why != "" {
 		fmt.Fprintf(e.stderr, "sipas estimate: reading %s into memory (not streamed: %s)\n", displayName(path), why)
 		return false, nil
+	}
+	if cal {
+		return true, estimateCalibrated(e, sf, df, path, spec, ests, contrasts, eopt, format, notes)
 	}
 	switch {
 	case df.wspec != nil && spec.Variance != sampling.Linearization:
@@ -104,6 +116,20 @@ func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spe
 	if err != nil {
 		return true, badInput(fmt.Errorf("%s: %w", displayName(path), designHint(err)))
 	}
+	var final *float64
+	if wres != nil {
+		final = &wres.Final.Sum
+	}
+	return true, writeCellEstimates(e, path, spec, tab, d, cells, final, ests, contrasts, eopt, format, notes)
+}
+
+// writeCellEstimates writes the estimates of ests, or their contrasts,
+// from the design d of the cells of the sums table tab (of the design
+// spec) and their sums;
+// final, when set, is the total final weight (else the table's).
+func writeCellEstimates(e *env, path string, spec *sampling.DesignOptions, tab arrow.RecordBatch, d *sampling.Design, cells []sampling.CellSums, final *float64,
+	ests []sampling.Estimand, contrasts []string, eopt *sampling.EstimateOptions, format string, notes *runNotes) error {
+	by := eopt.By
 	// the design as the rows make it: rows and weights from the cells
 	dj := describeDesign(d)
 	dj.Rows, dj.WeightsSum = 0, 0
@@ -114,25 +140,25 @@ func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spe
 		dj.Rows += int(rows[c])
 		wsum += ws[c]
 	}
-	if wres != nil {
-		wsum = wres.Final.Sum
+	if final != nil {
+		wsum = *final
 	}
 	dj.WeightsSum = jsonNum(wsum)
 	if dj.Rows > 0 && wsum == 0 {
-		return true, badInput(fmt.Errorf("%s: weight column %q: every weight is 0, so nothing can be estimated", displayName(path), spec.Weight))
+		return badInput(fmt.Errorf("%s: weight column %q: every weight is 0, so nothing can be estimated", displayName(path), spec.Weight))
 	}
 	dm, err := sampling.NewDomains(tab, by)
 	if err != nil {
-		return true, badInput(fmt.Errorf("%s: %w", displayName(path), err))
+		return badInput(fmt.Errorf("%s: %w", displayName(path), err))
 	}
 	if len(contrasts) > 0 {
-		return true, runContrasts(e, dj, dm, path, ests, contrasts, eopt.Level, format, func(cs [][]sampling.DomainCoef, o *sampling.EstimateOptions) ([]sampling.ContrastEstimate, error) {
+		return runContrasts(e, dj, dm, path, ests, contrasts, eopt.Level, format, func(cs [][]sampling.DomainCoef, o *sampling.EstimateOptions) ([]sampling.ContrastEstimate, error) {
 			return d.EstimateContrastsFromCells(ests, cells, dm, cs, o)
 		})
 	}
 	res, err := d.EstimatesFromCells(ests, cells, dm, eopt)
 	if err != nil {
-		return true, badInput(fmt.Errorf("%s: %w", displayName(path), err))
+		return badInput(fmt.Errorf("%s: %w", displayName(path), err))
 	}
-	return true, writeEstimates(e, format, dj, by, res, nil, notes)
+	return writeEstimates(e, format, dj, by, res, nil, notes)
 }

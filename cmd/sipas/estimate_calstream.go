@@ -1,0 +1,62 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
+)
+
+// estimateCalibrated computes the means, totals and ratios ests (or their
+// contrasts) after a --weighting calibration that needs every row
+// (index.CalibratedEstimandSumsSupport accepts spec and df.wspec) in passes over
+// the file, as indexCalibrated: weighting.SolveStream solves it, one more
+// pass sums the rows with their final weights and their calibration
+// terms, and the estimates finish from the cells with the calibration
+// residuals.
+func estimateCalibrated(e *env, sf *streamFlags, df *designFlags, path string, spec *sampling.DesignOptions, ests []sampling.Estimand,
+	contrasts []string, eopt *sampling.EstimateOptions, format string, notes *runNotes) error {
+	wst, err := weighting.SolveStream(e.ctx, df.wspec, index.ScanFile(path, e.in()))
+	if err != nil {
+		if e.ctx.Err() != nil {
+			return e.ctx.Err()
+		}
+		return badInput(fmt.Errorf("--weighting %s: %w", df.weighting, err))
+	}
+	fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in %d passes (the calibration needs every row: %d passes solve it, 1 sums the rows)\n", displayName(path), wst.Passes+1, wst.Passes)
+	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}}
+	finish := func() {}
+	if df.prov != nil {
+		transform, extra, fin, err := df.prov.streamCanonical(e, path, append([]string{df.strata}, eopt.By...), notes)
+		if err != nil {
+			return err
+		}
+		so.Transform, so.Columns, finish = transform, extra, fin
+	}
+	if p := newProgress(e.stderr, "estimate", path, sf); p != nil {
+		so.Progress = p.update
+		defer p.finish()
+	}
+	s, err := index.SumCalibratedEstimandsFile(e.ctx, path, spec, eopt.By, ests, wst, so)
+	if err != nil {
+		if e.ctx.Err() != nil {
+			return e.ctx.Err()
+		}
+		return badInput(fmt.Errorf("%s: %w", displayName(path), designHint(err)))
+	}
+	finish()
+	tab, err := s.Table(memory.DefaultAllocator)
+	if err != nil {
+		return badInput(err)
+	}
+	defer tab.Release()
+	d, cells, err := index.CalibratedEstimandSums(tab, spec, wst, ests, s.Shares(), eopt.By)
+	if err != nil {
+		return badInput(fmt.Errorf("%s: %w", displayName(path), designHint(err)))
+	}
+	return writeCellEstimates(e, path, spec, tab, d, cells, &wst.Result.Final.Sum, ests, contrasts, eopt, format, notes)
+}
