@@ -79,18 +79,21 @@ func TestEstimateWeightingStreamedSynthetic(t *testing.T) {
 	}
 }
 
-// TestEstimateWeightingFallsBack: a weighting step that needs every row
-// (numeric calibration) is read into memory, and the run says why.
+// TestEstimateWeightingFallsBack: a weighting that needs every row and
+// that passes over the file do not solve (a post-stratification after a
+// numeric calibration), and a numeric calibration with a replicate
+// variance are read into memory, and the run says why.
 func TestEstimateWeightingFallsBack(t *testing.T) {
 	dir := t.TempDir()
 	clus1 := filepath.Join(etAPI, "apiclus1.csv")
 	num := writeFile(t, dir, "num.json", `{"design_weight": "pw", "steps": [{"calibrate": {"margins": [{"by": ["stype"], "totals": `+popStypeW+`}], "numeric": {"enroll": 3811472}}}]}`)
+	numPS := writeFile(t, dir, "numps.json", `{"design_weight": "pw", "steps": [{"calibrate": {"numeric": {"enroll": 3811472}}}, {"poststratify": {"by": ["stype"], "totals": `+popStypeW+`}}]}`)
 	for _, c := range []struct {
 		args []string
 		why  string
 	}{
-		{[]string{"--weighting", num, "--psu", "dnum"}, "numeric"},
-		{[]string{"--weighting", num, "--psu", "dnum", "--variance", "jk1"}, "numeric"},
+		{[]string{"--weighting", numPS, "--psu", "dnum"}, "passes over the rows solve a weighting of one calibration step"},
+		{[]string{"--weighting", num, "--psu", "dnum", "--variance", "jk1"}, "replicate"},
 	} {
 		args := append([]string{"estimate", "--in", clus1, "--mean", "api00"}, c.args...)
 		code, mem, errs := vtRun(t, "", args...)
