@@ -113,14 +113,7 @@ func (v *valueSums) addCalibration(c, i0, i1 int) {
 	cs.addRows(c, i0, i1)
 	U, V := cs.U[c*K*p:(c+1)*K*p], cs.V[c*K*p:(c+1)*K*p]
 	for j, e := range v.est {
-		jy := v.varIndex(e.Num)
-		y, oy := v.val[jy], v.valid[jy]
-		var x []float64
-		var ox []bool
-		if e.Statistic == sampling.StatRatio {
-			jx := v.varIndex(e.Den)
-			x, ox = v.val[jx], v.valid[jx]
-		}
+		y, oy, x, ox := v.values(e)
 		sh := v.shift[j]
 		for k := 0; k < p; k++ {
 			t := cs.t[k]

@@ -206,19 +206,24 @@ func (v *valueSums) read(rec arrow.RecordBatch, first int64) error {
 	return nil
 }
 
+// values are the batch's values of estimand e's numerator y and, for a
+// ratio, denominator x (nil otherwise), with their validity.
+func (v *valueSums) values(e sampling.Estimand) (y []float64, oy []bool, x []float64, ox []bool) {
+	jy := v.varIndex(e.Num)
+	y, oy = v.val[jy], v.valid[jy]
+	if e.Statistic == sampling.StatRatio {
+		jx := v.varIndex(e.Den)
+		x, ox = v.val[jx], v.valid[jx]
+	}
+	return y, oy, x, ox
+}
+
 // addRun adds rows [i0, i1) of the batch, all in cell c, weighted w (nil:
 // 1 each).
 func (v *valueSums) addRun(c, i0, i1 int, w []float64) {
 	K := len(v.est)
 	for k, e := range v.est {
-		jy := v.varIndex(e.Num)
-		y, oy := v.val[jy], v.valid[jy]
-		var x []float64
-		var ox []bool
-		if e.Statistic == sampling.StatRatio {
-			jx := v.varIndex(e.Den)
-			x, ox = v.val[jx], v.valid[jx]
-		}
+		y, oy, x, ox := v.values(e)
 		at := c*K + k
 		sh := v.shift[k]
 		// blocks of 256 rows summed plainly, then added with compensation
