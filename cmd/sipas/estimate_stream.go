@@ -33,10 +33,12 @@ func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spe
 		if err := index.EstimandSumsSupport(spec, df.wspec); err != nil {
 			why = err.Error()
 			// a calibration that needs every row: solved in passes
-			if cerr := index.CalibratedEstimandSumsSupport(spec, df.wspec); cerr == nil {
-				why, cal = "", true
-			} else if _, kerr := weighting.CellKeysOf(df.wspec); kerr != nil {
-				why = cerr.Error()
+			if df.wspec != nil {
+				if cerr := index.CalibratedEstimandSumsSupport(spec, df.wspec); cerr == nil {
+					why, cal = "", true
+				} else if _, kerr := weighting.CellKeysOf(df.wspec); kerr != nil {
+					why = cerr.Error()
+				}
 			}
 		}
 	}
