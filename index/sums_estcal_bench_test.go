@@ -3,7 +3,6 @@ package index
 import (
 	"context"
 	"os"
-	"runtime"
 	"strconv"
 	"testing"
 
@@ -90,21 +89,7 @@ func BenchmarkCalibratedEstimandsStream(b *testing.B) {
 	ests := calibratedEstimands()
 	opt := &sampling.EstimateOptions{By: []string{"province"}}
 	ctx := context.Background()
-	run := func(b *testing.B, f func() error) {
-		var heap, live float64
-		for b.Loop() {
-			runtime.GC()
-			stop := peakHeap()
-			if err := f(); err != nil {
-				b.Fatal(err)
-			}
-			h, l := stop()
-			heap, live = max(heap, h), max(live, l)
-		}
-		b.ReportMetric(heap, "peak-heap-MB")
-		b.ReportMetric(live, "peak-live-MB")
-		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "ballots/s")
-	}
+	run := func(b *testing.B, f func() error) { benchPeaks(b, n, f) }
 	b.Run("streamed", func(b *testing.B) {
 		run(b, func() error {
 			st, err := weighting.SolveStream(ctx, ws, ScanFile(path))
