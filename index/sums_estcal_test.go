@@ -186,7 +186,7 @@ func TestCalibratedEstimandSumsEqualMemory(t *testing.T) {
 				for _, path := range fx.files {
 					where := fmt.Sprintf("%s %s by %v %s", key, filepath.Ext(path), by, ci)
 					got, gotC := estcalStreamed(t, ctx, path, fx.design, ws, ests, opt, cs, fx.read)
-					sameEstimates(t, where, want, got, 1e-12)
+					sameEstimates(t, where, want, got, true)
 					if len(gotC) != len(wantC) {
 						t.Fatalf("%s: %d contrasts, want %d", where, len(gotC), len(wantC))
 					}
@@ -301,37 +301,40 @@ func termScale(est []sampling.Estimate, c sampling.ContrastEstimate) float64 {
 	return m
 }
 
-// sameEstimates checks that the estimates got equal want: statistic,
-// variable, domain, n, df, PSUs and flag exactly; estimate, SE, interval
-// and design effect at tol (relative to the estimate's magnitude and SE;
-// a design effect of a calibration variable, whose SE is rounding noise,
-// absolutely).
-func sameEstimates(t *testing.T, where string, want, got []sampling.Estimate, tol float64) {
+// sameEstimates checks that the estimates got (from the cells) equal want
+// (from the rows): statistic, variable, domain, n, df, PSUs and flag
+// exactly; estimate, SE and interval at 1e-12 relative to the larger of
+// the row's estimate and SE; the design effect too or, with deff, at 1e-12
+// relative to itself (of a calibration variable, whose SE is rounding
+// noise, absolutely).
+func sameEstimates(t *testing.T, where string, want, got []sampling.Estimate, deff bool) {
 	t.Helper()
 	if len(want) != len(got) || len(want) == 0 {
-		t.Fatalf("%s: %d estimates in memory, %d streamed", where, len(want), len(got))
+		t.Fatalf("%s: %d estimates from the rows, %d from the cells", where, len(want), len(got))
 	}
 	for i, w := range want {
 		g := got[i]
+		label := fmt.Sprintf("%s: %s %s %v", where, w.Statistic, w.Variable, w.Domain)
 		if w.Statistic != g.Statistic || w.Variable != g.Variable || fmt.Sprint(w.Domain) != fmt.Sprint(g.Domain) ||
 			w.N != g.N || w.DF != g.DF || w.PSUs != g.PSUs || w.Flag != g.Flag {
-			t.Errorf("%s: %+v in memory, %+v streamed", where, w, g)
+			t.Errorf("%s: %+v from the cells, %+v from the rows", label, g, w)
 			continue
 		}
-		sc := math.Abs(w.Estimate) + w.SE
-		for _, p := range [][2]float64{{w.Estimate, g.Estimate}, {w.SE, g.SE}, {w.CILow, g.CILow}, {w.CIHigh, g.CIHigh}} {
-			if !relClose(p[0], p[1], tol, sc) {
-				t.Errorf("%s %s %s %v: %+v in memory, %+v streamed", where, w.Statistic, w.Variable, w.Domain, w, g)
-				break
+		scale := math.Max(math.Abs(w.Estimate), math.Abs(w.SE))
+		for _, p := range [][3]any{{"estimate", w.Estimate, g.Estimate}, {"se", w.SE, g.SE}, {"ci_low", w.CILow, g.CILow}, {"ci_high", w.CIHigh, g.CIHigh}} {
+			if a, b := p[1].(float64), p[2].(float64); !relClose(a, b, 1e-12, scale) {
+				t.Errorf("%s: %s %.17g from the cells, %.17g from the rows", label, p[0], b, a)
 			}
 		}
-		// a calibration variable's SE and design effect are rounding noise
-		noise := 0.0
-		if w.SE < 1e-9*math.Abs(w.Estimate) {
-			noise = 1
+		ds := scale
+		if deff {
+			ds = 0
+			if w.SE < 1e-9*math.Abs(w.Estimate) {
+				ds = 1
+			}
 		}
-		if !relClose(w.Deff, g.Deff, tol, noise) {
-			t.Errorf("%s %s %s %v: deff %.17g in memory, %.17g streamed", where, w.Statistic, w.Variable, w.Domain, w.Deff, g.Deff)
+		if !relClose(w.Deff, g.Deff, 1e-12, ds) {
+			t.Errorf("%s: deff %.17g from the cells, %.17g from the rows", label, g.Deff, w.Deff)
 		}
 	}
 }
