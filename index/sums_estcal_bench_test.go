@@ -21,48 +21,51 @@ func calibratedEstimands() []sampling.Estimand {
 }
 
 // TestCalibratedEstimandsSynthetic: estimates after a linear calibration
-// to level, gender and a numeric covariate, streamed from 120,000
+// to level, gender and a numeric covariate (alone, and after a raking to
+// province and level), streamed from 120,000
 // generated ballots in 8 Parquet row groups, equal the in-memory ones at
 // 1e-12, by province (63 domains) and nationally, with contrasts.
 func TestCalibratedEstimandsSynthetic(t *testing.T) {
 	if testing.Short() {
 		t.Skip("120k ballots")
 	}
-	path, ws := calibratedSurvey(t, t.TempDir(), 120_000)
-	rec, err := arrowio.ReadAll(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rec.Release()
-	design := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc"}
-	ests := calibratedEstimands()
-	d, wrec, err := weighting.NewDesign(context.Background(), rec, ws, design)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wrec.Release()
-	for _, by := range [][]string{nil, {"province"}} {
-		opt := &sampling.EstimateOptions{By: by}
-		want, err := d.Estimates(wrec, ests, opt)
+	for _, before := range []string{"", "rake"} {
+		path, ws := calibratedSurvey(t, t.TempDir(), 120_000, before)
+		rec, err := arrowio.ReadAll(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var cs [][]sampling.DomainCoef
-		var wantC []sampling.ContrastEstimate
-		if by != nil {
-			cs = [][]sampling.DomainCoef{{{Domain: 0, Coef: 1}, {Domain: 1, Coef: -1}}, {{Domain: 2, Coef: 0.5}, {Domain: 5, Coef: 0.5}, {Domain: 40, Coef: -1}}}
-			if wantC, err = d.EstimateContrasts(wrec, ests, cs, opt); err != nil {
+		defer rec.Release()
+		design := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc"}
+		ests := calibratedEstimands()
+		d, wrec, err := weighting.NewDesign(context.Background(), rec, ws, design)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer wrec.Release()
+		for _, by := range [][]string{nil, {"province"}} {
+			opt := &sampling.EstimateOptions{By: by}
+			want, err := d.Estimates(wrec, ests, opt)
+			if err != nil {
 				t.Fatal(err)
 			}
-		}
-		got, gotC := estcalStreamed(t, context.Background(), path, design, ws, ests, opt, cs, nil)
-		sameEstimates(t, "synthetic", want, got, true)
-		for i, w := range wantC {
-			g := gotC[i]
-			for _, p := range [][2]float64{{w.Estimate, g.Estimate}, {w.SE, g.SE}, {w.CILow, g.CILow}, {w.CIHigh, g.CIHigh}} {
-				if !relClose(p[0], p[1], 1e-12, termScale(want, w)+w.SE) {
-					t.Errorf("contrast %d %s: %+v in memory, %+v streamed", w.Contrast, w.Variable, w, g)
-					break
+			var cs [][]sampling.DomainCoef
+			var wantC []sampling.ContrastEstimate
+			if by != nil {
+				cs = [][]sampling.DomainCoef{{{Domain: 0, Coef: 1}, {Domain: 1, Coef: -1}}, {{Domain: 2, Coef: 0.5}, {Domain: 5, Coef: 0.5}, {Domain: 40, Coef: -1}}}
+				if wantC, err = d.EstimateContrasts(wrec, ests, cs, opt); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, gotC := estcalStreamed(t, context.Background(), path, design, ws, ests, opt, cs, nil)
+			sameEstimates(t, "synthetic "+before, want, got, true)
+			for i, w := range wantC {
+				g := gotC[i]
+				for _, p := range [][2]float64{{w.Estimate, g.Estimate}, {w.SE, g.SE}, {w.CILow, g.CILow}, {w.CIHigh, g.CIHigh}} {
+					if !relClose(p[0], p[1], 1e-12, termScale(want, w)+w.SE) {
+						t.Errorf("%s contrast %d %s: %+v in memory, %+v streamed", before, w.Contrast, w.Variable, w, g)
+						break
+					}
 				}
 			}
 		}
@@ -84,7 +87,7 @@ func BenchmarkCalibratedEstimandsStream(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("SIPAS_CAL_BALLOTS")); err == nil {
 		n = v
 	}
-	path, ws := calibratedSurvey(b, b.TempDir(), n)
+	path, ws := calibratedSurvey(b, b.TempDir(), n, os.Getenv("SIPAS_CAL_BEFORE"))
 	design := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc"}
 	ests := calibratedEstimands()
 	opt := &sampling.EstimateOptions{By: []string{"province"}}

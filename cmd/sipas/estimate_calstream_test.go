@@ -11,7 +11,8 @@ import (
 // TestEstimateCalibratedStreamed: estimate --weighting with a calibration
 // that needs every row (numeric variables linear, with a working-model
 // variance, raking and logit with bounds, bounds columns, cluster
-// aggregates, a trimming after, a nonresponse adjustment before) streams
+// aggregates, a trimming after, a nonresponse adjustment or a
+// post-stratification before) streams
 // CSV and Parquet (small row groups) in passes: stderr says how many, and
 // means, totals, ratios by domain and contrasts equal the in-memory run
 // at 1e-12 on every number (estimate, SE, interval, design effect).
@@ -40,13 +41,14 @@ func TestEstimateCalibratedStreamed(t *testing.T) {
 	stratD := []string{"--strata", "stype", "--psu", "snum", "--fpc", "fpc", "--by", "stype"}
 	clusD := []string{"--psu", "dnum", "--fpc", "fpc", "--by", "stype"}
 	cases := map[string]tc{
-		"linear variance":       {strat, cal(margins + `, "variance": "enroll"`), stratD, "in 4 passes"},
-		"raking bounds":         {strat, cal(margins + `, "variance": "enroll", "method": "raking", "bounds": [0.7, 1.6], ` + iter), stratD, ""},
-		"logit bounds columns":  {strat, cal(margins + `, "bounds_columns": ["glo", "ghi"], "method": "logit", ` + iter), stratD, ""},
-		"bounds on the weights": {strat, cal(margins + `, "bounds": [15, 60], "bounds_const": true, ` + iter), stratD, ""},
-		"aggregate raking":      {clus1, cal(margins + `, "aggregate": "dnum", "method": "raking", ` + iter), clusD, ""},
-		"aggregate linear":      {clus1, cal(`"numeric": {"one": 6194, "api00": 4117230}, "aggregate": "dnum"`), clusD, ""},
-		"linear then trim":      {strat, cal(margins) + `, {"trim": {"max": 1.3, "min": 0.5}}`, stratD, ""},
+		"linear variance":           {strat, cal(margins + `, "variance": "enroll"`), stratD, "in 4 passes"},
+		"raking bounds":             {strat, cal(margins + `, "variance": "enroll", "method": "raking", "bounds": [0.7, 1.6], ` + iter), stratD, ""},
+		"logit bounds columns":      {strat, cal(margins + `, "bounds_columns": ["glo", "ghi"], "method": "logit", ` + iter), stratD, ""},
+		"bounds on the weights":     {strat, cal(margins + `, "bounds": [15, 60], "bounds_const": true, ` + iter), stratD, ""},
+		"aggregate raking":          {clus1, cal(margins + `, "aggregate": "dnum", "method": "raking", ` + iter), clusD, ""},
+		"aggregate linear":          {clus1, cal(`"numeric": {"one": 6194, "api00": 4117230}, "aggregate": "dnum"`), clusD, ""},
+		"linear then trim":          {strat, cal(margins) + `, {"trim": {"max": 1.3, "min": 0.5}}`, stratD, ""},
+		"poststratify then numeric": {strat, `{"poststratify": {"by": ["stype"], "totals": ` + popStypeW + `}}, ` + cal(`"numeric": {"enroll": 3811472}, "variance": "enroll"`), stratD, ""},
 		"nonresponse then linear": {api1, `{"nonresponse": {"classes": ["stype"], "responded": "comp.imp"}}, ` + cal(margins),
 			[]string{"--psu", "dnum", "--fpc", "fpc", "--by", "sch.wide"}, "in 5 passes"},
 	}
