@@ -92,7 +92,7 @@ func TestEstimateWeightingFallsBack(t *testing.T) {
 		args []string
 		why  string
 	}{
-		{[]string{"--weighting", numPS, "--psu", "dnum"}, "passes over the rows solve a weighting of one calibration step"},
+		{[]string{"--weighting", numPS, "--psu", "dnum"}, "is followed by at most one trimming step, not by poststratify"},
 		{[]string{"--weighting", num, "--psu", "dnum", "--variance", "jk1"}, "replicate"},
 	} {
 		args := append([]string{"estimate", "--in", clus1, "--mean", "api00"}, c.args...)
