@@ -121,19 +121,24 @@ func BenchmarkCalibratedEstimandsStream(b *testing.B) {
 		})
 	})
 	b.Run("in-memory", func(b *testing.B) {
-		run(b, func() error {
-			rec, err := arrowio.ReadAll(path)
-			if err != nil {
-				return err
-			}
-			defer rec.Release()
-			d, out, err := weighting.NewDesign(ctx, rec, ws, design)
-			if err != nil {
-				return err
-			}
-			defer out.Release()
-			_, err = d.Estimates(out, ests, opt)
-			return err
-		})
+		run(b, func() error { return estimatesInMemory(ctx, path, ws, design, ests, opt) })
 	})
+}
+
+// estimatesInMemory is the in-memory path of estimates after the
+// weighting ws: the file at path read whole, weighting.NewDesign and
+// Estimates.
+func estimatesInMemory(ctx context.Context, path string, ws *weighting.Spec, design *sampling.DesignOptions, est []sampling.Estimand, opt *sampling.EstimateOptions) error {
+	rec, err := arrowio.ReadAll(path)
+	if err != nil {
+		return err
+	}
+	defer rec.Release()
+	d, out, err := weighting.NewDesign(ctx, rec, ws, design)
+	if err != nil {
+		return err
+	}
+	defer out.Release()
+	_, err = d.Estimates(out, est, opt)
+	return err
 }

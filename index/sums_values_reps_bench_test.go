@@ -94,19 +94,6 @@ func BenchmarkWeightedEstimandReplicates(b *testing.B) {
 		})
 	})
 	b.Run("in-memory", func(b *testing.B) {
-		run(b, func() error {
-			rec, err := arrowio.ReadAll(path)
-			if err != nil {
-				return err
-			}
-			defer rec.Release()
-			d, out, err := weighting.NewDesign(ctx, rec, ws, design)
-			if err != nil {
-				return err
-			}
-			defer out.Release()
-			_, err = d.Estimates(out, est, opt)
-			return err
-		})
+		run(b, func() error { return estimatesInMemory(ctx, path, ws, design, est, opt) })
 	})
 }
