@@ -1303,7 +1303,7 @@ func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire,
 		}
 	}
 	var hook *calHook
-	if cal != nil {
+	if cal != nil && rs == nil { // the replicates' sums are calibrated already
 		if hook, err = newCalHook(sums, cal, names, get, rows); err != nil {
 			return nil, nil, nil, err
 		}
@@ -1405,8 +1405,9 @@ func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire,
 	WC, PM := make([]float64, G*C), make([]float64, G*4*P)
 	N := make([]int, G*J)
 	// the design effect's n counts the ballots of non-zero weight, as the
-	// engine: only the weighting can give a cell weight 0 (nonrespondents)
-	Nobs, sep := N, zero != nil && reps == nil
+	// engine: only the weighting can give a cell weight 0 (nonrespondents);
+	// a replicate design counts them all
+	Nobs, sep := N, zero != nil && reps == nil && rs == nil
 	if sep {
 		Nobs = make([]int, G*J)
 	}

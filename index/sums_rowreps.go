@@ -19,11 +19,13 @@ import (
 // Names of the columns SumCalibratedFile adds to every batch for a
 // replicate variance: each row's design weight, its row of the model
 // matrix (one column per calibration variable) and 1/σ² of the working
-// model (weighting.Streamed.ReplicateRows).
+// model (weighting.Streamed.ReplicateRows); with steps before the
+// calibration, its design weight.
 const (
 	repCalW0  = "\x00sipas_rcal_w0"
 	repCalX   = "\x00sipas_rcal_x"
 	repCalInv = "\x00sipas_rcal_inv"
+	repCalD   = "\x00sipas_rcal_d"
 )
 
 // addRepCalColumns adds the columns of a replicate variance to a batch
@@ -45,24 +47,36 @@ func addRepCalColumns(st *weighting.Streamed, rec arrow.RecordBatch, first int64
 	if inv != nil {
 		add(repCalInv, inv)
 	}
+	if st.EarlierSpec() != nil {
+		d, err := st.DesignWeights(rec, first)
+		if err != nil {
+			return err
+		}
+		add(repCalD, d)
+	}
 	return nil
 }
 
 // rowRepSums are, per cell, what the replicates of a calibration solved by
 // passes need besides the residual sums (calSums, whose U and V are
-// Σ w0 x_k y/σ² and Σ w0 x_k x of every item): with u_i = (1, x_i/σ²_i),
+// Σ w0 x_k y/σ² and Σ w0 x_k x of every item): with u_i = (1, x_i/σ²_i)
+// and w0 the start weights,
 //
 //	Y0[c*K+j] = Σ w0 y_j,  X0[c*K+j] = Σ w0 x_j        (the items)
 //	S[c*p*p+k*p+l] = Σ w0 x_k x_l/σ²,  T[c*p+k] = Σ w0 x_k
 //	Q[c*q*q+a*q+b] = Σ w0² u_a u_b  (q = p+1)
+//
+// and with steps before the calibration (pre), D[c] = Σ d of the design
+// weights, on which every replicate re-runs those steps.
 type rowRepSums struct {
 	p, K         int
+	pre          bool
 	Y0, X0, S, T []float64
-	Q            []float64
+	Q, D         []float64
 	// the batch's columns
-	w0, inv []float64
-	x       [][]float64
-	nz      []int
+	w0, inv, d []float64
+	x          [][]float64
+	nz         []int
 }
 
 func (rr *rowRepSums) read(rec arrow.RecordBatch) error {
@@ -83,6 +97,11 @@ func (rr *rowRepSums) read(rec arrow.RecordBatch) error {
 	if len(rec.Schema().FieldIndices(repCalInv)) > 0 {
 		rr.inv, _ = col(repCalInv)
 	}
+	if rr.pre {
+		if rr.d, err = col(repCalD); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -94,12 +113,20 @@ func (rr *rowRepSums) grow(K int) {
 	rr.S = append(rr.S, make([]float64, p*p)...)
 	rr.T = append(rr.T, make([]float64, p)...)
 	rr.Q = append(rr.Q, make([]float64, q*q)...)
+	if rr.pre {
+		rr.D = append(rr.D, 0)
+	}
 }
 
 func (rr *rowRepSums) addRun(s *Sums, codes [][]int8, c, i0, i1 int) {
 	p, q, K := rr.p, rr.p+1, rr.K
 	Y0, X0 := rr.Y0[c*K:(c+1)*K], rr.X0[c*K:(c+1)*K]
 	S, T, Q := rr.S[c*p*p:(c+1)*p*p], rr.T[c*p:(c+1)*p], rr.Q[c*q*q:(c+1)*q*q]
+	if rr.pre {
+		for i := i0; i < i1; i++ {
+			rr.D[c] += rr.d[i]
+		}
+	}
 	for i := i0; i < i1; i++ {
 		w := rr.w0[i]
 		for j := 0; j < K; j++ {
@@ -148,6 +175,9 @@ func (rr *rowRepSums) merge(c int, o *rowRepSums, oc int) {
 	add(rr.S, o.S, p*p)
 	add(rr.T, o.T, p)
 	add(rr.Q, o.Q, q*q)
+	if rr.pre {
+		add(rr.D, o.D, 1)
+	}
 }
 
 func (rr *rowRepSums) columns(items []string, addFloat func(string, func(int) float64)) {
@@ -167,6 +197,9 @@ func (rr *rowRepSums) columns(items []string, addFloat func(string, func(int) fl
 			addFloat("rcq_"+strconv.Itoa(a)+"_"+strconv.Itoa(b), func(c int) float64 { return rr.Q[c*q*q+a*q+b] })
 		}
 	}
+	if rr.pre {
+		addFloat("rcd", func(c int) float64 { return rr.D[c] })
+	}
 }
 
 // CalibratedReplicates are the replicates of a replicate design (jackknife,
@@ -174,19 +207,24 @@ func (rr *rowRepSums) columns(items []string, addFloat func(string, func(int) fl
 // linear calibration solved by passes over the ballots
 // (weighting.Streamed.ReplicatesSupport), found from the sums table of
 // SumCalibratedFile without a pass of their own: replicate r multiplies
-// PSU h's design weights by a_rh and calibrates them, which solves
-// (Σ_h a_rh S_h) λ_r = T − Σ_h a_rh t_h (S_h = Σ_{i∈h} w_i x_i x_i'/σ²_i,
-// t_h = Σ_{i∈h} w_i x_i) and weights ballot i by a_rh w_i (1 + x_i'λ_r/σ²_i).
+// cell c's design weights by a_rc (its PSU's factor) and by f_rc, the
+// factor of the steps before the calibration re-run on the replicate's
+// cell totals (1 without), and calibrates them, which solves
+// (Σ_c a_rc f_rc S_c) λ_r = T − Σ_c a_rc f_rc t_c
+// (S_c = Σ_{i∈c} d_i x_i x_i'/σ²_i, t_c = Σ_{i∈c} d_i x_i) and weights
+// ballot i by a_rc f_rc d_i (1 + x_i'λ_r/σ²_i).
 type CalibratedReplicates struct {
-	st     *weighting.Streamed
-	spec   sampling.DesignOptions
-	R      int
-	lam    [][]float64 // per replicate, λ
-	fac    [][]float64 // per replicate and cell of the table, a
-	cpsu   []int32     // per cell of the table, its PSU
-	psu    map[string]int32
-	scale  float64
-	rscale []float64
+	st   *weighting.Streamed
+	spec sampling.DesignOptions
+	R    int
+	lam  [][]float64 // per replicate, λ
+	// per replicate and cell of the table, a_rc f_rc/f_c (the sums are of
+	// the start weights f_c d_i) and a_rc
+	fac, psuFac [][]float64
+	cpsu        []int32 // per cell of the table, its PSU
+	psu         map[string]int32
+	scale       float64
+	rscale      []float64
 }
 
 // psuKey is the key of a ballot's or a cell's PSU: its stratum's and PSU's
@@ -224,9 +262,10 @@ func psuKeys(rec arrow.RecordBatch, spec *sampling.DesignOptions) ([]string, err
 // NewCalibratedReplicates returns the replicates of the replicate design
 // spec (a generated replicate method, no weight column) after the
 // calibration st, from sums, the table of SumCalibratedFile run with that
-// spec. A replicate whose calibration fails is an error naming it, as
-// weighting.NewDesign's; CheckFile then checks every replicate weight of
-// the ballots.
+// spec; the steps before the calibration (st.EarlierSpec) re-run on every
+// replicate's cell totals. A replicate whose steps fail is an error naming
+// it, as weighting.NewDesign's; CheckFile then checks every replicate
+// weight of the ballots.
 func NewCalibratedReplicates(sums arrow.RecordBatch, spec *sampling.DesignOptions, st *weighting.Streamed) (*CalibratedReplicates, error) {
 	if err := st.ReplicatesSupport(); err != nil {
 		return nil, fmt.Errorf("index: %v", err)
@@ -275,9 +314,48 @@ func NewCalibratedReplicates(sums arrow.RecordBatch, spec *sampling.DesignOption
 			S[l*p+k] = S[k*p+l]
 		}
 	}
+	// with earlier steps, per replicate and cell a_rc f_rc/f_c: the
+	// steps' replicate weights over their full-sample weights on the cells
+	var repW [][]float64
+	var full []float64
+	if es := st.EarlierSpec(); es != nil {
+		D, err := get("rcd")
+		if err != nil {
+			return nil, err
+		}
+		rows, err := get(SumsRows)
+		if err != nil {
+			return nil, err
+		}
+		res, err := weighting.RunCells(es, sums, D, rows)
+		if err != nil {
+			return nil, err
+		}
+		reps, err := cellReplicates(context.Background(), sums, spec, es, D, rows)
+		if err != nil {
+			return nil, err
+		}
+		full, repW = res.Weights, reps.Weights
+	}
 	td, tot := make([]float64, p*p), make([]float64, p)
 	for r := 0; r < cr.R; r++ {
 		a := d0.ReplicateWeights(r)
+		cr.psuFac = append(cr.psuFac, a)
+		if repW != nil {
+			m := make([]float64, n)
+			for c, v := range repW[r] {
+				// CheckFile checks the rows of the cells whose a and full
+				// weight are not 0: those must be exactly the cells whose
+				// replicate weight is positive
+				if (a[c] != 0 && full[c] != 0) != (v > 0) {
+					return nil, fmt.Errorf("index: replicate %d of %d: the steps before the calibration weigh a cell %v where the full sample weighs it %v and its replicate factor is %v; its replicates are computed in memory", r+1, cr.R, v, full[c], a[c])
+				}
+				if v != 0 {
+					m[c] = v / full[c]
+				}
+			}
+			a = m
+		}
 		clear(td)
 		clear(tot)
 		for c, f := range a {
@@ -303,9 +381,11 @@ func NewCalibratedReplicates(sums arrow.RecordBatch, spec *sampling.DesignOption
 
 // CheckFile reads the ballots of the file at path once more (so's reader
 // options and Transform apply; they must be those of the SumCalibratedFile
-// run) and checks every replicate weight a_rh w_i g_ri of a ballot whose
-// factor a_rh is not 0: it must be positive, as weighting.NewDesign
-// requires; the error names the first replicate with such a weight.
+// run) and checks every replicate weight a_rh f_rh w_i g_ri of a ballot
+// whose start weight w_i and PSU factor a_rh are not 0 (then the earlier
+// steps' f_rh is positive, NewCalibratedReplicates checked it): it must be
+// positive, as weighting.NewDesign requires; the error names the first
+// replicate with such a weight.
 func (cr *CalibratedReplicates) CheckFile(ctx context.Context, path string, so *StreamOptions) error {
 	var o StreamOptions
 	if so != nil {
@@ -325,7 +405,7 @@ func (cr *CalibratedReplicates) CheckFile(ctx context.Context, path string, so *
 		if fac[h] == nil {
 			fac[h] = make([]float64, R)
 			for r := range fac[h] {
-				fac[h][r] = cr.fac[r][c]
+				fac[h][r] = cr.psuFac[r][c]
 			}
 		}
 	}
@@ -369,6 +449,9 @@ func (cr *CalibratedReplicates) CheckFile(ctx context.Context, path string, so *
 					nz = append(nz, k)
 				}
 			}
+			if w0[i] == 0 {
+				continue // a nonrespondent: 0 in every replicate
+			}
 			for r, a := range fac[h] {
 				if a == 0 {
 					continue
@@ -406,9 +489,11 @@ func (cr *CalibratedReplicates) CheckFile(ctx context.Context, path string, so *
 // weighting.NewDesign(ballots, ws, spec) with the replicate method of spec
 // from the sums table of SumCalibratedFile (run with spec) and the
 // calibration's replicates cr: per domain g, replicate r and item k the
-// replicate sums are Σ_{c∈g} a_rc (Σ_c w0 y_k + λ_r'·Σ_c w0 x y_k/σ²), and
+// replicate sums are Σ_{c∈g} m_rc (Σ_c w0 y_k + λ_r'·Σ_c w0 x y_k/σ²), and
 // the Gram matrix of the replicate weights (whose rank gives the degrees
-// of freedom) Σ_{c∈g} a_rc a_sc (1, λ_r')Q_c(1, λ_s')'; the variance is
+// of freedom) Σ_{c∈g} m_rc m_sc (1, λ_r')Q_c(1, λ_s')', with w0 the start
+// weights f_c d_i and m_rc = a_rc f_rc/f_c (a_rc without earlier steps);
+// the variance is
 // then that of the supplied replicate weights (sampling.
 // NewReplicateSumsDesign) with the generated method's scales, as in
 // memory. Estimates, SEs, intervals, design effects and degrees of
@@ -580,7 +665,8 @@ func FromCalibratedReplicateSums(ctx context.Context, sums arrow.RecordBatch, q 
 	ds.Variance, ds.RepType = sampling.SuppliedReplicates, "other"
 	ds.RepScale, ds.RepRScales = cr.scale, cr.rscale
 	ds.Replicates, ds.Seed = 0, 0
-	r, d, _, err := fromSumsReps(ctx, tab, q, &ds, opt, nil, nil, rs)
+	// (st: cells of nonrespondents, weight 0, in no domain's PSU count)
+	r, d, _, err := fromSumsReps(ctx, tab, q, &ds, opt, nil, st, rs)
 	return r, d, err
 }
 

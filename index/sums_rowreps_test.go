@@ -146,11 +146,11 @@ func TestCalibratedReplicateSumsEqualCompute(t *testing.T) {
 func TestCalibratedReplicateSumsSupport(t *testing.T) {
 	design := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", Variance: sampling.JKn}
 	for step, want := range map[string]string{
-		`{"calibrate": {"method": "raking", "numeric": {"age": 1}}}`:                                        "nonlinear",
-		`{"calibrate": {"bounds": [0.5, 2], "numeric": {"age": 1}}}`:                                        "bounded",
-		`{"calibrate": {"trim": [0.5, 2], "numeric": {"age": 1}}}`:                                          "trimming of g",
-		`{"calibrate": {"numeric": {"age": 1}}}, {"trim": {"max": 3}}`:                                      "trimming after",
-		`{"nonresponse": {"classes": ["level"], "responded": "r"}}, {"calibrate": {"numeric": {"age": 1}}}`: "nonresponse",
+		`{"calibrate": {"method": "raking", "numeric": {"age": 1}}}`:                                                            "nonlinear",
+		`{"calibrate": {"bounds": [0.5, 2], "numeric": {"age": 1}}}`:                                                            "bounded",
+		`{"calibrate": {"trim": [0.5, 2], "numeric": {"age": 1}}}`:                                                              "trimming of g",
+		`{"calibrate": {"numeric": {"age": 1}}}, {"trim": {"max": 3}}`:                                                          "trimming after",
+		`{"poststratify": {"by": ["level"], "totals": {"a": 1}}}, {"calibrate": {"numeric": {"age": 1}}}, {"trim": {"max": 3}}`: "trimming after",
 	} {
 		ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [` + step + `]}`))
 		if err != nil {

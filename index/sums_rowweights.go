@@ -118,7 +118,7 @@ func SumCalibratedFile(ctx context.Context, path string, q *Questionnaire, spec 
 		}
 		s.cal = &calSums{p: p, pre: st.EarlierResiduals()}
 		if reps {
-			s.rcal = &rowRepSums{p: p}
+			s.rcal = &rowRepSums{p: p, pre: st.EarlierSpec() != nil}
 		}
 		if err := addCalibrationKeys(s, sch, &ds, st); err != nil {
 			return nil, err

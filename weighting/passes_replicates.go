@@ -10,30 +10,37 @@ import (
 // ReplicatesSupport says whether the replicates of a replicate design
 // whose replicate weights are multiples of the design weights by factors
 // constant within PSUs (jackknife, bootstrap, BRR, Fay) can be solved from
-// sums per PSU for the weighting s (nil) or why not. Replicate r of an
-// unbounded linear calibration solves
+// sums per cell for the weighting s (nil) or why not. With f_r,c the
+// factor of the steps before the calibration (none: 1) re-run on
+// replicate r's cell totals, replicate r of an unbounded linear
+// calibration solves
 //
-//	(Σ_psu a_r,psu S_psu) λ_r = T − Σ_psu a_r,psu t_psu,
-//	S_psu = Σ_{i∈psu} w_i x_i x_i'/σ²_i,  t_psu = Σ_{i∈psu} w_i x_i,
+//	(Σ_c a_r,c f_r,c S_c) λ_r = T − Σ_c a_r,c f_r,c t_c,
+//	S_c = Σ_{i∈c} d_i x_i x_i'/σ²_i,  t_c = Σ_{i∈c} d_i x_i,
 //
-// and gives row i the weight a_r,psu(i) w_i (1 + x_i'λ_r/σ²_i), so the
-// sums need no pass of their own. Other calibrations (bounds, raking,
-// logit, trimming of g, cluster aggregates) and other steps re-solve an
-// iteration per replicate, which these sums do not carry.
+// over cells c within one PSU and one class of the earlier steps (d_i the
+// design weights), and gives row i the weight
+// a_r,c f_r,c d_i (1 + x_i'λ_r/σ²_i), so the sums need no pass of their
+// own. Other calibrations (bounds, raking, logit, trimming of g, cluster
+// aggregates) and a trimming after the calibration re-solve an iteration
+// per replicate, which these sums do not carry.
 func (s *Streamed) ReplicatesSupport() error {
-	steps := []Step{{Calibrate: s.c}}
-	switch {
-	case s.pre != nil:
-		steps = append([]Step{{Nonresponse: &NonresponseStep{}}}, steps...)
-	case s.trimw != nil:
+	var steps []Step
+	if s.earlier != nil {
+		steps = append(steps, s.earlier.Steps...)
+	}
+	steps = append(steps, Step{Calibrate: s.c})
+	if s.trimw != nil {
 		steps = append(steps, Step{Trim: &TrimStep{}})
 	}
 	return ReplicatesStreamSupport(&Spec{Steps: steps})
 }
 
 // ReplicatesStreamSupport is Streamed.ReplicatesSupport for the weighting
-// spec before it is solved: spec must be one calibration step, linear,
-// without bounds, trimming of g or cluster aggregates.
+// spec before it is solved: spec must end with a calibration step, linear,
+// without bounds, trimming of g or cluster aggregates, after any steps
+// whose factors are functions of the rows' classes (StreamSupport), which
+// every replicate re-runs on its cell totals.
 func ReplicatesStreamSupport(spec *Spec) error {
 	if err := StreamSupport(spec); err != nil {
 		return err
@@ -41,9 +48,7 @@ func ReplicatesStreamSupport(spec *Spec) error {
 	k := calibrationStep(spec)
 	c := spec.Steps[k].Calibrate
 	switch {
-	case k > 0:
-		return errors.New("a replicate variance re-runs the steps before the calibration (nonresponse, post-stratification, raking, category calibration, trimming) on every replicate, which the sums per PSU do not carry")
-	case len(spec.Steps) > 1:
+	case len(spec.Steps) > k+1:
 		return errors.New("a replicate variance re-runs the trimming after the calibration on every replicate, which the sums per PSU do not carry")
 	case (c.Method != "" && c.Method != "linear") || c.Bounds != nil || c.BoundsColumns != nil:
 		return errors.New("a replicate variance re-solves a bounded or nonlinear calibration (raking, logit, bounds) on every replicate, by Newton iterations whose steps differ from replicate to replicate; passes over the rows solve only an unbounded linear calibration's replicates, from sums per PSU")
@@ -57,7 +62,8 @@ func ReplicatesStreamSupport(spec *Spec) error {
 
 // ReplicateRows returns, for the rows of rec (whose first row is row
 // first+1 of the input), what the replicates of a calibration that
-// ReplicatesSupport accepts need: the design weights w0, the rows of the
+// ReplicatesSupport accepts need: the start weights w0 (the design
+// weights times the earlier steps' factor; DesignWeights), the rows of the
 // model matrix x (dense, P values a row) and 1/σ²_i of the working-model
 // variance (nil: 1).
 func (s *Streamed) ReplicateRows(rec arrow.RecordBatch, first int64) (w0, x, inv []float64, err error) {
@@ -79,6 +85,12 @@ func (s *Streamed) ReplicateRows(rec arrow.RecordBatch, first int64) (w0, x, inv
 		}
 	}
 	return r.w, x, inv, nil
+}
+
+// DesignWeights are the design weights of rec's rows (whose first row is
+// row first+1 of the input): 1 without a design weight column.
+func (s *Streamed) DesignWeights(rec arrow.RecordBatch, first int64) ([]float64, error) {
+	return s.designWeights(rec, first)
 }
 
 // ReplicateLambda solves a replicate's calibration equations
