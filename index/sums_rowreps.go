@@ -348,7 +348,7 @@ func NewCalibratedReplicates(sums arrow.RecordBatch, spec *sampling.DesignOption
 				// weight are not 0: those must be exactly the cells whose
 				// replicate weight is positive
 				if (a[c] != 0 && full[c] != 0) != (v > 0) {
-					return nil, fmt.Errorf("index: replicate %d of %d: the steps before the calibration weigh a cell %v where the full sample weighs it %v and its replicate factor is %v; its replicates are computed in memory", r+1, cr.R, v, full[c], a[c])
+					return nil, fmt.Errorf("index: replicate %d of %d: the steps before the calibration give a cell the weight %v where the full sample gives it %v and the replicate's PSU factor is %v, so its ballots' replicate weights are not multiples of their start weights; compute the indices from the ballots", r+1, cr.R, v, full[c], a[c])
 				}
 				if v != 0 {
 					m[c] = v / full[c]
