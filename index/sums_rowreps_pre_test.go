@@ -60,35 +60,7 @@ func TestCalibratedReplicateSumsEarlierSteps(t *testing.T) {
 		"jk1":       {PSU: "psu", Variance: sampling.JK1},
 		"bootstrap": {Strata: "stratum", PSU: "psu", Variance: sampling.Bootstrap, Replicates: 30, Seed: 7},
 	}
-	for dname, design := range designs {
-		for name, step := range specs {
-			t.Run(dname+" "+name, func(t *testing.T) {
-				ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [` + step + `]}`))
-				if err != nil {
-					t.Fatalf("%s: %v", name, err)
-				}
-				if err := CalibratedSumsSupport(design, ws); err != nil {
-					t.Fatalf("%s %s: %v", dname, name, err)
-				}
-				for _, opt := range []*Options{
-					{},
-					{By: []string{"level"}, VsNation: true},
-					{By: []string{"province"}, Score: ScoreMean, NoExpectations: true},
-				} {
-					if dname != "jkn" && opt.Score == ScoreMean {
-						continue // the cost of the in-memory replicates: one design by domains is enough
-					}
-					where := fmt.Sprintf("%s %s by %v", dname, name, opt.By)
-					want, _ := weightedInMemory(t, rec, design, ws, opt)
-					got, err := calibratedRepStreamed(path, design, ws, opt)
-					if err != nil {
-						t.Fatalf("%s: %v", where, err)
-					}
-					sameRows(t, where, want, got, 1e-12)
-				}
-			})
-		}
-	}
+	sameCalibratedReps(t, rec, path, designs, specs)
 }
 
 // TestCalibratedReplicateNegativeWeightsEarlierSteps: after a nonresponse

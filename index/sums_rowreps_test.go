@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
+
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
 	"github.com/sipas-go/sipas/weighting"
@@ -112,31 +114,42 @@ func TestCalibratedReplicateSumsEqualCompute(t *testing.T) {
 		"fay":       {Strata: "stratum", PSU: "pair", Variance: sampling.Fay, FayRho: 0.3},
 		"subboot":   {Strata: "stratum", PSU: "psu", Variance: sampling.SubBootstrap, Replicates: 25, Seed: 11},
 	}
+	sameCalibratedReps(t, rec, path, designs, specs)
+}
+
+// sameCalibratedReps checks, for every design and weighting steps (the
+// JSON of the steps list's items), that the streamed replicates of the
+// calibration on the file at path (rec's rows) equal weighting.NewDesign
+// + Compute at 1e-12, nationally, by level and (JKn only) by province.
+func sameCalibratedReps(t *testing.T, rec arrow.RecordBatch, path string, designs map[string]*sampling.DesignOptions, specs map[string]string) {
+	t.Helper()
 	for dname, design := range designs {
 		for name, step := range specs {
-			ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [` + step + `]}`))
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			if err := CalibratedSumsSupport(design, ws); err != nil {
-				t.Fatalf("%s %s: %v", dname, name, err)
-			}
-			for _, opt := range []*Options{
-				{},
-				{By: []string{"level"}, VsNation: true},
-				{By: []string{"province"}, Score: ScoreMean, NoExpectations: true},
-			} {
-				if dname != "jkn" && opt.Score == ScoreMean {
-					continue // the cost of the in-memory replicates: one design by domains is enough
-				}
-				where := fmt.Sprintf("%s %s by %v", dname, name, opt.By)
-				want, _ := weightedInMemory(t, rec, design, ws, opt)
-				got, err := calibratedRepStreamed(path, design, ws, opt)
+			t.Run(dname+" "+name, func(t *testing.T) {
+				ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [` + step + `]}`))
 				if err != nil {
-					t.Fatalf("%s: %v", where, err)
+					t.Fatalf("%s: %v", name, err)
 				}
-				sameRows(t, where, want, got, 1e-12)
-			}
+				if err := CalibratedSumsSupport(design, ws); err != nil {
+					t.Fatalf("%s %s: %v", dname, name, err)
+				}
+				for _, opt := range []*Options{
+					{},
+					{By: []string{"level"}, VsNation: true},
+					{By: []string{"province"}, Score: ScoreMean, NoExpectations: true},
+				} {
+					if dname != "jkn" && opt.Score == ScoreMean {
+						continue // the cost of the in-memory replicates: one design by domains is enough
+					}
+					where := fmt.Sprintf("%s %s by %v", dname, name, opt.By)
+					want, _ := weightedInMemory(t, rec, design, ws, opt)
+					got, err := calibratedRepStreamed(path, design, ws, opt)
+					if err != nil {
+						t.Fatalf("%s: %v", where, err)
+					}
+					sameRows(t, where, want, got, 1e-12)
+				}
+			})
 		}
 	}
 }
