@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -40,8 +41,12 @@ func estimandNames(est []sampling.Estimand) []string {
 // over the rows where the estimand is observed), what
 // CalibratedEstimandSums needs for the residuals of the linearized
 // variance. The cells are also keyed by the classes of the steps before
-// the calibration (and by the design weight when a step needs it). spec must give no weight column and use
-// linearization (CalibratedEstimandSumsSupport); so.Weighting must be unset.
+// the calibration (and by the design weight when a step needs it). With
+// a replicate method in spec, every cell also sums what the calibration's
+// replicates need (NewCalibratedReplicates; per estimand Σ w0 y and
+// Σ w0 x, with w0 the start weights), and the estimates finish with
+// CalibratedEstimandReplicateSums. spec must give no weight column
+// (CalibratedEstimandSumsSupport); so.Weighting must be unset.
 func SumCalibratedEstimandsFile(ctx context.Context, path string, spec *sampling.DesignOptions, by []string, est []sampling.Estimand, st *weighting.Streamed, so *StreamOptions) (*Sums, error) {
 	if spec == nil {
 		spec = &sampling.DesignOptions{}
@@ -53,21 +58,34 @@ func SumCalibratedEstimandsFile(ctx context.Context, path string, spec *sampling
 	if o.Weighting != nil {
 		panic("index: SumCalibratedEstimandsFile: StreamOptions.Weighting set")
 	}
-	if err := calibratedSpec(spec); err != nil {
-		return nil, err
+	reps := spec.Variance != sampling.Linearization
+	switch {
+	case !reps:
+		if err := calibratedSpec(spec); err != nil {
+			return nil, err
+		}
+	case spec.Weight != "" || suppliedReplicates(spec):
+		return nil, errors.New("index: the calibrated sums are of the final weights and the calibration re-runs on generated replicates: give the design no weight column and no replicate weight columns")
+	default:
+		if err := st.ReplicatesSupport(); err != nil {
+			return nil, fmt.Errorf("index: %v", err)
+		}
 	}
 	ds := *spec
 	ds.Weight = calWeight
 	cols := append(append(estimandColumns(est), designColumns(spec, by)...), st.Columns()...)
 	read := append(append([]arrowio.Option(nil), o.Read...), arrowio.WithColumns(cols...))
 	shift := firstShift(path, &ds, by, est, nil, read, calibratedTransform(st, nil, false))
-	o.Transform = calibratedTransform(st, o.Transform, false)
+	o.Transform = calibratedTransform(st, o.Transform, reps)
 	s, err := sumFile(ctx, path, cols, dictColumns(spec, by), &o, func(sch *arrow.Schema) (*Sums, error) {
 		s, err := newEstimandSums(&ds, by, est, shift, sch, nil)
 		if err != nil {
 			return nil, err
 		}
 		s.vals.cal = &calSums{p: st.P(), pre: st.EarlierResiduals()}
+		if reps {
+			s.vals.rcal = &rowRepSums{p: st.P(), pre: st.EarlierSpec() != nil}
+		}
 		if err := addCalibrationKeys(s, sch, &ds, st); err != nil {
 			return nil, err
 		}
@@ -85,12 +103,11 @@ func SumCalibratedEstimandsFile(ctx context.Context, path string, spec *sampling
 // CalibratedEstimandSumsSupport says whether the means, totals and ratios
 // of the design spec after the weighting ws can be computed in passes over
 // the rows (weighting.SolveStream, then SumCalibratedEstimandsFile and
-// CalibratedEstimandSums) or why not: the limits of CalibratedSumsSupport,
-// and a linearized variance.
+// CalibratedEstimandSums) or why not: the limits of CalibratedSumsSupport
+// (a replicate variance: a generated replicate method after an unbounded
+// linear calibration, whose replicates NewCalibratedReplicates solves from
+// the sums, then CalibratedEstimandReplicateSums).
 func CalibratedEstimandSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error {
-	if spec != nil && spec.Variance != sampling.Linearization {
-		return errors.New("a replicate variance re-runs the calibration on every replicate, which the estimates' sums do not do yet")
-	}
 	return CalibratedSumsSupport(spec, ws)
 }
 
@@ -183,4 +200,31 @@ func CalibratedEstimandSums(tab arrow.RecordBatch, spec *sampling.DesignOptions,
 	}
 	hook.domains(dm.Code, dm.Len())
 	return d, cs, nil
+}
+
+// CalibratedEstimandReplicateSums is CalibratedEstimandSums for a
+// replicate variance: tab is the sums table of SumCalibratedEstimandsFile
+// run with spec (a generated replicate method) and cr the calibration's
+// replicates (NewCalibratedReplicates on tab, checked by
+// CalibratedReplicates.CheckFile). Per domain of the cells (the columns
+// by), replicate r and estimand k, the replicate sums are
+// Σ_c m_rc (Σ_c w0 y_k + λ_r'·Σ_c w0 x y_k/σ²) (y about the estimand's
+// shift; likewise x), and the degrees of freedom come from the rank of the
+// replicate weights, as FromCalibratedReplicateSums. Estimates, SEs and
+// contrasts of Design.EstimatesFromCells and EstimateContrastsFromCells
+// equal those of weighting.NewDesign(rows, ws, spec) up to the order of
+// the additions.
+func CalibratedEstimandReplicateSums(ctx context.Context, tab arrow.RecordBatch, spec *sampling.DesignOptions, cr *CalibratedReplicates, est []sampling.Estimand, shares []bool, by []string) (*sampling.Design, []sampling.CellSums, error) {
+	group, G, err := cellGroupsBy(tab, by)
+	if err != nil {
+		return nil, nil, err
+	}
+	rs, err := cr.replicateSums(ctx, tab, estimandNames(est), group, G)
+	if err != nil {
+		return nil, nil, err
+	}
+	gt, ds := cr.suppliedDesign(tab, spec, group)
+	defer gt.Release()
+	d, cs, _, err := estimandSums(ctx, gt, &ds, est, shares, rs, nil, nil)
+	return d, cs, err
 }

@@ -189,21 +189,7 @@ func TestCalibratedEstimandSumsEqualMemory(t *testing.T) {
 					where := fmt.Sprintf("%s %s by %v %s", key, filepath.Ext(path), by, ci)
 					got, gotC := estcalStreamed(t, ctx, path, fx.design, ws, ests, opt, cs, fx.read)
 					sameEstimates(t, where, want, got, true)
-					if len(gotC) != len(wantC) {
-						t.Fatalf("%s: %d contrasts, want %d", where, len(gotC), len(wantC))
-					}
-					for i, w := range wantC {
-						g := gotC[i]
-						for _, p := range [][2]float64{{w.Estimate, g.Estimate}, {w.SE, g.SE}, {w.CILow, g.CILow}, {w.CIHigh, g.CIHigh}, {w.P, g.P}} {
-							if !relClose(p[0], p[1], 1e-12, termScale(want, w)+w.SE) {
-								t.Errorf("%s contrast %d %s: %+v in memory, %+v streamed", where, w.Contrast, w.Variable, w, g)
-								break
-							}
-						}
-						if w.DF != g.DF {
-							t.Errorf("%s contrast %d: df %d in memory, %d streamed", where, i, w.DF, g.DF)
-						}
-					}
+					sameContrasts(t, where, want, wantC, gotC)
 					if by != nil || ci != sampling.Wald {
 						continue
 					}
@@ -261,7 +247,22 @@ func estcalStreamed(t *testing.T, ctx context.Context, path string, spec *sampli
 		t.Fatal(err)
 	}
 	defer tab.Release()
-	d, cells, err := CalibratedEstimandSums(tab, spec, st, est, s.Shares(), opt.By)
+	var d *sampling.Design
+	var cells []sampling.CellSums
+	if spec.Variance == sampling.Linearization {
+		d, cells, err = CalibratedEstimandSums(tab, spec, st, est, s.Shares(), opt.By)
+	} else {
+		// every replicate's calibration from the sums, its weights
+		// checked in one more pass
+		cr, err := NewCalibratedReplicates(tab, spec, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cr.CheckFile(ctx, path, &StreamOptions{Read: read}); err != nil {
+			t.Fatal(err)
+		}
+		d, cells, err = CalibratedEstimandReplicateSums(ctx, tab, spec, cr, est, s.Shares(), opt.By)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,6 +281,28 @@ func estcalStreamed(t *testing.T, ctx context.Context, path string, spec *sampli
 		}
 	}
 	return got, gotC
+}
+
+// sameContrasts checks that the contrasts got (from the cells) equal want
+// (from the rows) at 1e-12 relative to the scale of their estimand's
+// domain estimates est, and their degrees of freedom exactly.
+func sameContrasts(t *testing.T, where string, est []sampling.Estimate, want, got []sampling.ContrastEstimate) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d contrasts, want %d", where, len(got), len(want))
+	}
+	for i, w := range want {
+		g := got[i]
+		for _, p := range [][2]float64{{w.Estimate, g.Estimate}, {w.SE, g.SE}, {w.CILow, g.CILow}, {w.CIHigh, g.CIHigh}, {w.P, g.P}} {
+			if !relClose(p[0], p[1], 1e-12, termScale(est, w)+w.SE) {
+				t.Errorf("%s contrast %d %s: %+v in memory, %+v streamed", where, w.Contrast, w.Variable, w, g)
+				break
+			}
+		}
+		if w.DF != g.DF {
+			t.Errorf("%s contrast %d: df %d in memory, %d streamed", where, i, w.DF, g.DF)
+		}
+	}
 }
 
 // relClose reports whether a and b agree to tol relative to the larger

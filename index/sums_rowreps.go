@@ -118,15 +118,11 @@ func (rr *rowRepSums) grow(K int) {
 	}
 }
 
+// addRun adds rows [i0, i1) of the batch, all in cell c, with the items'
+// values of the ballots' answer codes.
 func (rr *rowRepSums) addRun(s *Sums, codes [][]int8, c, i0, i1 int) {
-	p, q, K := rr.p, rr.p+1, rr.K
+	K := rr.K
 	Y0, X0 := rr.Y0[c*K:(c+1)*K], rr.X0[c*K:(c+1)*K]
-	S, T, Q := rr.S[c*p*p:(c+1)*p*p], rr.T[c*p:(c+1)*p], rr.Q[c*q*q:(c+1)*q*q]
-	if rr.pre {
-		for i := i0; i < i1; i++ {
-			rr.D[c] += rr.d[i]
-		}
-	}
 	for i := i0; i < i1; i++ {
 		w := rr.w0[i]
 		for j := 0; j < K; j++ {
@@ -137,6 +133,47 @@ func (rr *rowRepSums) addRun(s *Sums, codes [][]int8, c, i0, i1 int) {
 			Y0[j] += w * s.ytab[j][cd]
 			X0[j] += w
 		}
+	}
+	rr.addModel(c, i0, i1)
+}
+
+// addValues adds rows [i0, i1) of the batch, all in cell c, with the
+// estimands' values of v (y about the shift and x, over the rows where
+// the estimand is observed, as valueSums.addCalibration).
+func (rr *rowRepSums) addValues(v *valueSums, c, i0, i1 int) {
+	K := rr.K
+	Y0, X0 := rr.Y0[c*K:(c+1)*K], rr.X0[c*K:(c+1)*K]
+	for j, e := range v.est {
+		y, oy, x, ox := v.values(e)
+		sh := v.shift[j]
+		for i := i0; i < i1; i++ {
+			if !oy[i] || (ox != nil && !ox[i]) {
+				continue
+			}
+			xi := 1.0
+			if x != nil {
+				xi = x[i]
+			}
+			w := rr.w0[i]
+			Y0[j] += w * (y[i] - sh*xi)
+			X0[j] += w * xi
+		}
+	}
+	rr.addModel(c, i0, i1)
+}
+
+// addModel adds the sums of the model matrix (S, T, Q, D) of rows
+// [i0, i1) of the batch to cell c.
+func (rr *rowRepSums) addModel(c, i0, i1 int) {
+	p, q := rr.p, rr.p+1
+	S, T, Q := rr.S[c*p*p:(c+1)*p*p], rr.T[c*p:(c+1)*p], rr.Q[c*q*q:(c+1)*q*q]
+	if rr.pre {
+		for i := i0; i < i1; i++ {
+			rr.D[c] += rr.d[i]
+		}
+	}
+	for i := i0; i < i1; i++ {
+		w := rr.w0[i]
 		inv := 1.0
 		if rr.inv != nil {
 			inv = rr.inv[i]
@@ -506,10 +543,6 @@ func FromCalibratedReplicateSums(ctx context.Context, sums arrow.RecordBatch, q 
 	if opt == nil {
 		opt = &Options{}
 	}
-	st, R := cr.st, cr.R
-	p, qd := st.P(), st.P()+1
-	n := int(sums.NumRows())
-	get := func(name string) ([]float64, error) { return repCalColumn(sums, name) }
 	var items []string
 	if !opt.NoExpectations {
 		for _, e := range q.Expectations {
@@ -519,154 +552,18 @@ func FromCalibratedReplicateSums(ctx context.Context, sums arrow.RecordBatch, q 
 	for _, c := range q.Criteria {
 		items = append(items, c.Column)
 	}
-	K := len(items)
-	// the groups: the cells' domains
-	group := make([]int32, n)
-	G := 1
-	if len(opt.By) > 0 {
-		keys := make([]string, n)
-		for _, b := range opt.By {
-			col, err := arrowio.Column(sums, b)
-			if err != nil {
-				return nil, nil, err
-			}
-			v, valid, err := arrowio.Strings(col)
-			if err != nil {
-				return nil, nil, err
-			}
-			for c := range keys {
-				if valid != nil && !valid[c] {
-					keys[c] += "\x01\x00"
-				} else {
-					keys[c] += v[c] + "\x00"
-				}
-			}
-		}
-		ids := map[string]int32{}
-		for c, k := range keys {
-			g, ok := ids[k]
-			if !ok {
-				g = int32(len(ids))
-				ids[k] = g
-			}
-			group[c] = g
-		}
-		G = len(ids)
-	}
-	rs := &sampling.ReplicateSums{R: R, K: K, Y: make([]float64, G*R*K), X: make([]float64, G*R*K), Gram: make([][]float64, G)}
-	rows, err := get(SumsRows)
+	group, G, err := cellGroupsBy(sums, opt.By)
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, v := range rows {
-		rs.Rows += int64(v)
-	}
-	for k := 0; k < K; k++ {
-		y0, err := get(SumsColumn("rcy", items[k]))
-		if err != nil {
-			return nil, nil, err
-		}
-		x0, err := get(SumsColumn("rcx", items[k]))
-		if err != nil {
-			return nil, nil, err
-		}
-		u, v := make([][]float64, p), make([][]float64, p)
-		for j := 0; j < p; j++ {
-			if u[j], err = get(SumsColumn("calu"+strconv.Itoa(j), items[k])); err != nil {
-				return nil, nil, err
-			}
-			if v[j], err = get(SumsColumn("calv"+strconv.Itoa(j), items[k])); err != nil {
-				return nil, nil, err
-			}
-		}
-		for c := 0; c < n; c++ {
-			g := int(group[c])
-			for r := 0; r < R; r++ {
-				a := cr.fac[r][c]
-				if a == 0 {
-					continue
-				}
-				yy, xx := y0[c], x0[c]
-				for j, l := range cr.lam[r] {
-					yy += l * u[j][c]
-					xx += l * v[j][c]
-				}
-				rs.Y[(g*R+r)*K+k] += a * yy
-				rs.X[(g*R+r)*K+k] += a * xx
-			}
-		}
-	}
-	if err := ctx.Err(); err != nil {
+	rs, err := cr.replicateSums(ctx, sums, items, group, G)
+	if err != nil {
 		return nil, nil, err
 	}
-	// the Gram matrices
-	Q := make([][]float64, qd*qd)
-	for a := 0; a < qd; a++ {
-		for b := a; b < qd; b++ {
-			if Q[a*qd+b], err = get("rcq_" + strconv.Itoa(a) + "_" + strconv.Itoa(b)); err != nil {
-				return nil, nil, err
-			}
-			Q[b*qd+a] = Q[a*qd+b]
-		}
-	}
-	L := make([]float64, R*qd) // row r: (1, λ_r)
-	for r := 0; r < R; r++ {
-		L[r*qd] = 1
-		copy(L[r*qd+1:(r+1)*qd], cr.lam[r])
-	}
-	for g := range rs.Gram {
-		rs.Gram[g] = make([]float64, R*(R+1)/2)
-	}
-	M := make([]float64, R*qd)
-	for c := 0; c < n; c++ {
-		// M = D_c L Q_c, then Gram += M (D_c L)'
-		for r := 0; r < R; r++ {
-			a := cr.fac[r][c]
-			for j := 0; j < qd; j++ {
-				s := 0.0
-				if a != 0 {
-					for l := 0; l < qd; l++ {
-						s += L[r*qd+l] * Q[l*qd+j][c]
-					}
-				}
-				M[r*qd+j] = a * s
-			}
-		}
-		m := rs.Gram[group[c]]
-		at := 0
-		for r := 0; r < R; r++ {
-			mr := M[r*qd : (r+1)*qd]
-			for s := r; s < R; s++ {
-				if b := cr.fac[s][c]; b != 0 {
-					v := 0.0
-					for j, x := range mr {
-						v += x * L[s*qd+j]
-					}
-					m[at] += b * v
-				}
-				at++
-			}
-		}
-		if c%64 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, nil, err
-			}
-		}
-	}
-	// the table with the groups, finished as supplied replicate weights
-	gcol := make([]float64, n)
-	for c, g := range group {
-		gcol[c] = float64(g)
-	}
-	tab := withFloatColumn(sums, repGroupColumn, gcol)
+	tab, ds := cr.suppliedDesign(sums, spec, group)
 	defer tab.Release()
-	ds := *spec
-	ds.FPC = "" // in the replicate scales
-	ds.Variance, ds.RepType = sampling.SuppliedReplicates, "other"
-	ds.RepScale, ds.RepRScales = cr.scale, cr.rscale
-	ds.Replicates, ds.Seed = 0, 0
 	// (st: cells of nonrespondents, weight 0, in no domain's PSU count)
-	r, d, _, err := fromSumsReps(ctx, tab, q, &ds, opt, nil, st, rs)
+	r, d, _, err := fromSumsReps(ctx, tab, q, &ds, opt, nil, cr.st, rs)
 	return r, d, err
 }
 

@@ -51,6 +51,8 @@ type valueSums struct {
 	// with a calibration solved by passes: per cell and estimand the sums
 	// of its residual's terms (addCalibration)
 	cal *calSums
+	// and the sums of its replicates (a replicate variance), or nil
+	rcal *rowRepSums
 }
 
 // NewEstimandSums returns an empty accumulator of the per-cell sums of the
@@ -136,6 +138,9 @@ func (v *valueSums) grow() {
 	if v.cal != nil {
 		v.cal.grow(K)
 	}
+	if v.rcal != nil {
+		v.rcal.grow(K)
+	}
 }
 
 // read takes the batch's values (NaN and null are missing); an infinite
@@ -176,6 +181,11 @@ func (v *valueSums) read(rec arrow.RecordBatch, first int64) error {
 	}
 	if v.cal != nil {
 		if err := v.cal.read(rec); err != nil {
+			return err
+		}
+	}
+	if v.rcal != nil {
+		if err := v.rcal.read(rec); err != nil {
 			return err
 		}
 	}
@@ -265,6 +275,9 @@ func (v *valueSums) addRun(c, i0, i1 int, w []float64) {
 	if v.cal != nil {
 		v.addCalibration(c, i0, i1)
 	}
+	if v.rcal != nil {
+		v.rcal.addValues(v, c, i0, i1)
+	}
 }
 
 // neumaier adds x to the compensated sum (s, c) (Neumaier's variant of
@@ -294,6 +307,9 @@ func (v *valueSums) merge(c int, o *valueSums, oc int) {
 	if v.cal != nil {
 		v.cal.merge(c, o.cal, oc, K)
 	}
+	if v.rcal != nil {
+		v.rcal.merge(c, o.rcal, oc)
+	}
 }
 
 // mergeFlags combines the per-estimand and per-variable state of o.
@@ -322,6 +338,9 @@ func (v *valueSums) columns(order []int, addFloat func(string, func(int) float64
 	}
 	if v.cal != nil {
 		v.cal.columns(estimandNames(v.est), addFloat)
+	}
+	if v.rcal != nil {
+		v.rcal.columns(estimandNames(v.est), addFloat)
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sipas-go/sipas/index"
@@ -17,7 +18,9 @@ import (
 // the file, as indexCalibrated: weighting.SolveStream solves it, one more
 // pass sums the rows with their final weights and their calibration
 // terms, and the estimates finish from the cells with the calibration
-// residuals.
+// residuals; with a replicate method, every replicate's calibration is
+// solved from the sums, one more pass checks its weights, and the
+// replicate sums give the variance (as indexCalibrated).
 func estimateCalibrated(e *env, sf *streamFlags, df *designFlags, path string, spec *sampling.DesignOptions, ests []sampling.Estimand,
 	contrasts []string, eopt *sampling.EstimateOptions, format string, notes *runNotes) error {
 	wst, err := weighting.SolveStream(e.ctx, df.wspec, index.ScanFile(path, e.in()))
@@ -27,7 +30,12 @@ func estimateCalibrated(e *env, sf *streamFlags, df *designFlags, path string, s
 		}
 		return badInput(fmt.Errorf("--weighting %s: %w", df.weighting, err))
 	}
-	fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in %d passes (the calibration needs every row: %d passes solve it, 1 sums the rows)\n", displayName(path), wst.Passes+1, wst.Passes)
+	reps := spec.Variance != sampling.Linearization
+	if reps {
+		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in %d passes (the calibration needs every row: %d passes solve it, 1 sums the rows and the replicates' terms, 1 checks the replicate weights)\n", displayName(path), wst.Passes+2, wst.Passes)
+	} else {
+		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in %d passes (the calibration needs every row: %d passes solve it, 1 sums the rows)\n", displayName(path), wst.Passes+1, wst.Passes)
+	}
 	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}}
 	finish := func() {}
 	if df.prov != nil {
@@ -54,9 +62,42 @@ func estimateCalibrated(e *env, sf *streamFlags, df *designFlags, path string, s
 		return badInput(err)
 	}
 	defer tab.Release()
-	d, cells, err := index.CalibratedEstimandSums(tab, spec, wst, ests, s.Shares(), eopt.By)
+	var d *sampling.Design
+	var cells []sampling.CellSums
+	if reps {
+		d, cells, err = estimateCalibratedReplicates(e, df, path, tab, spec, ests, s.Shares(), eopt.By, wst)
+	} else {
+		d, cells, err = index.CalibratedEstimandSums(tab, spec, wst, ests, s.Shares(), eopt.By)
+	}
 	if err != nil {
+		if e.ctx.Err() != nil {
+			return e.ctx.Err()
+		}
 		return badInput(fmt.Errorf("%s: %w", displayName(path), designHint(err)))
 	}
 	return writeCellEstimates(e, path, spec, tab, d, cells, &wst.Result.Final.Sum, ests, contrasts, eopt, format, notes)
+}
+
+// estimateCalibratedReplicates finishes a replicate variance of the
+// estimates after the calibration wst from the sums table tab: every
+// replicate's calibration is solved from the sums, one more pass over the
+// file checks its weights, and the replicate sums give the variance.
+func estimateCalibratedReplicates(e *env, df *designFlags, path string, tab arrow.RecordBatch, spec *sampling.DesignOptions, ests []sampling.Estimand, shares []bool, by []string, wst *weighting.Streamed) (*sampling.Design, []sampling.CellSums, error) {
+	cr, err := index.NewCalibratedReplicates(tab, spec, wst)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--weighting %s: %w", df.weighting, err)
+	}
+	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}}
+	if df.prov != nil {
+		// the province names as the sums pass read them (its notes are given)
+		transform, extra, _, err := df.prov.streamCanonical(e, path, append([]string{df.strata}, by...), df.notes)
+		if err != nil {
+			return nil, nil, err
+		}
+		so.Transform, so.Columns = transform, extra
+	}
+	if err := cr.CheckFile(e.ctx, path, so); err != nil {
+		return nil, nil, fmt.Errorf("--weighting %s: %w", df.weighting, err)
+	}
+	return index.CalibratedEstimandReplicateSums(e.ctx, tab, spec, cr, ests, shares, by)
 }
