@@ -91,6 +91,27 @@ func estcalFixture(t *testing.T, name string) arrow.RecordBatch {
 	return withColumns(base, map[string][]float64{"hi": hi, "holes": holes}, map[string][]string{"size": size, "resp": resp})
 }
 
+// estcalFixtureFiles writes estcalFixture(name) to dir as CSV and as
+// Parquet in row groups of 37 rows, and returns its rows (the caller
+// releases them), the two files and its design (strata, PSUs, fpc).
+func estcalFixtureFiles(t *testing.T, dir, name string) (arrow.RecordBatch, []string, *sampling.DesignOptions) {
+	t.Helper()
+	rec := estcalFixture(t, name)
+	base := strings.TrimSuffix(name, ".csv")
+	csv, pq := filepath.Join(dir, base+".csv"), filepath.Join(dir, base+".parquet")
+	if err := arrowio.WriteRecord(csv, rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := arrowio.Write(pq, rec.Schema(), []arrow.RecordBatch{rec}, arrowio.WithRowGroupRows(37)); err != nil {
+		t.Fatal(err)
+	}
+	design := &sampling.DesignOptions{Strata: "stype", PSU: "snum", FPC: "fpc"}
+	if base == "apiclus1" {
+		design = &sampling.DesignOptions{PSU: "dnum", FPC: "fpc"}
+	}
+	return rec, []string{csv, pq}, design
+}
+
 // TestCalibratedEstimandSumsEqualMemory: means (of values, of a 0/1
 // share, of a variable with holes), totals and ratios, nationally and by
 // domains, and contrasts between domains, after every calibration that
@@ -115,21 +136,9 @@ func TestCalibratedEstimandSumsEqualMemory(t *testing.T) {
 	}
 	fixtures := map[string]*fixture{}
 	for _, f := range []struct{ name, by string }{{"apistrat.csv", "size"}, {"apiclus1.csv", "stype"}} {
-		rec := estcalFixture(t, f.name)
+		rec, files, design := estcalFixtureFiles(t, dir, f.name)
 		defer rec.Release()
-		base := strings.TrimSuffix(f.name, ".csv")
-		csv, pq := filepath.Join(dir, base+".csv"), filepath.Join(dir, base+".parquet")
-		if err := arrowio.WriteRecord(csv, rec); err != nil {
-			t.Fatal(err)
-		}
-		if err := arrowio.Write(pq, rec.Schema(), []arrow.RecordBatch{rec}, arrowio.WithRowGroupRows(37)); err != nil {
-			t.Fatal(err)
-		}
-		design := &sampling.DesignOptions{Strata: "stype", PSU: "snum", FPC: "fpc"}
-		if base == "apiclus1" {
-			design = &sampling.DesignOptions{PSU: "dnum", FPC: "fpc"}
-		}
-		fixtures[base] = &fixture{rec: rec, design: design, by: f.by, files: []string{csv, pq}, read: []arrowio.Option{arrowio.WithBatchSize(41)}}
+		fixtures[strings.TrimSuffix(f.name, ".csv")] = &fixture{rec: rec, design: design, by: f.by, files: files, read: []arrowio.Option{arrowio.WithBatchSize(41)}}
 	}
 	ests := []sampling.Estimand{
 		{Statistic: sampling.StatMean, Num: "api00"}, {Statistic: sampling.StatMean, Num: "hi"}, {Statistic: sampling.StatMean, Num: "holes"},
@@ -254,8 +263,8 @@ func estcalStreamed(t *testing.T, ctx context.Context, path string, spec *sampli
 	} else {
 		// every replicate's calibration from the sums, its weights
 		// checked in one more pass
-		cr, err := NewCalibratedReplicates(tab, spec, st)
-		if err != nil {
+		var cr *CalibratedReplicates
+		if cr, err = NewCalibratedReplicates(tab, spec, st); err != nil {
 			t.Fatal(err)
 		}
 		if err := cr.CheckFile(ctx, path, &StreamOptions{Read: read}); err != nil {

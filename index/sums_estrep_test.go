@@ -37,21 +37,9 @@ func TestCalibratedEstimandReplicatesEqualMemory(t *testing.T) {
 	}
 	fixtures := map[string]*fixture{}
 	for _, f := range []struct{ name, by string }{{"apistrat.csv", "size"}, {"apiclus1.csv", "stype"}} {
-		rec := estcalFixture(t, f.name)
+		rec, files, psu := estcalFixtureFiles(t, dir, f.name)
 		defer rec.Release()
-		base := strings.TrimSuffix(f.name, ".csv")
-		csv, pq := filepath.Join(dir, base+".csv"), filepath.Join(dir, base+".parquet")
-		if err := arrowio.WriteRecord(csv, rec); err != nil {
-			t.Fatal(err)
-		}
-		if err := arrowio.Write(pq, rec.Schema(), []arrow.RecordBatch{rec}, arrowio.WithRowGroupRows(37)); err != nil {
-			t.Fatal(err)
-		}
-		psu := &sampling.DesignOptions{Strata: "stype", PSU: "snum", FPC: "fpc"}
-		if base == "apiclus1" {
-			psu = &sampling.DesignOptions{PSU: "dnum", FPC: "fpc"}
-		}
-		fixtures[base] = &fixture{rec: rec, by: f.by, files: []string{csv, pq}, psu: psu}
+		fixtures[strings.TrimSuffix(f.name, ".csv")] = &fixture{rec: rec, by: f.by, files: files, psu: psu}
 	}
 	read := []arrowio.Option{arrowio.WithBatchSize(41)}
 	designs := map[string]func(*sampling.DesignOptions) *sampling.DesignOptions{

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,15 +18,8 @@ import (
 func TestEstimateCalibratedReplicatesStreamed(t *testing.T) {
 	dir := t.TempDir()
 	calopts := filepath.Join("..", "..", "testdata", "calopts")
-	mk := func(sub, src string, rg int64) []string {
-		d := filepath.Join(dir, sub)
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return esFiles(t, d, src, rg)
-	}
-	strat := mk("strat", filepath.Join(calopts, "apistrat.csv"), 30)
-	api := mk("api", filepath.Join(etAPI, "apistrat.csv"), 30)
+	strat := esSubFiles(t, dir, "strat", filepath.Join(calopts, "apistrat.csv"), 30)
+	api := esSubFiles(t, dir, "api", filepath.Join(etAPI, "apistrat.csv"), 30)
 	const margins = `"margins": [{"by": ["stype"], "totals": ` + popStypeW + `}], "numeric": {"enroll": 3811472}`
 	cal := func(s string) string { return `{"calibrate": {` + s + `}}` }
 	stratD := []string{"--strata", "stype", "--psu", "snum", "--fpc", "fpc", "--by", "stype"}

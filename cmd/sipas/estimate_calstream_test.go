@@ -19,13 +19,7 @@ import (
 func TestEstimateCalibratedStreamed(t *testing.T) {
 	dir := t.TempDir()
 	calopts := filepath.Join("..", "..", "testdata", "calopts")
-	mk := func(sub, src string, rg int64) []string {
-		d := filepath.Join(dir, sub)
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return esFiles(t, d, src, rg)
-	}
+	mk := func(sub, src string, rg int64) []string { return esSubFiles(t, dir, sub, src, rg) }
 	strat := mk("strat", filepath.Join(calopts, "apistrat.csv"), 30)
 	clus1 := mk("clus1", filepath.Join(calopts, "apiclus1.csv"), 40)
 	api1 := mk("api1", filepath.Join(etAPI, "apiclus1.csv"), 40)
@@ -74,6 +68,16 @@ func TestEstimateCalibratedStreamed(t *testing.T) {
 		esRun(t, name+" contrasts", append(append([]string{"--in", c.files[1], "--weighting", ws}, c.design...),
 			"--mean", "api00", "--total", "enroll", "--ratio", "api00/enroll", "--contrast", "pairs")...)
 	}
+}
+
+// esSubFiles is esFiles into the directory sub of dir.
+func esSubFiles(t *testing.T, dir, sub, src string, rg int64) []string {
+	t.Helper()
+	d := filepath.Join(dir, sub)
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return esFiles(t, d, src, rg)
 }
 
 // TestEstimateCalibratedStreamedBadValue: a bad value in the middle of
