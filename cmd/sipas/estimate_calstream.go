@@ -23,19 +23,12 @@ import (
 // replicate sums give the variance (as indexCalibrated).
 func estimateCalibrated(e *env, sf *streamFlags, df *designFlags, path string, spec *sampling.DesignOptions, ests []sampling.Estimand,
 	contrasts []string, eopt *sampling.EstimateOptions, format string, notes *runNotes) error {
-	wst, err := weighting.SolveStream(e.ctx, df.wspec, index.ScanFile(path, e.in()))
+	wst, err := solveCalibration(e, df, path)
 	if err != nil {
-		if e.ctx.Err() != nil {
-			return e.ctx.Err()
-		}
-		return badInput(fmt.Errorf("--weighting %s: %w", df.weighting, err))
+		return err
 	}
 	reps := spec.Variance != sampling.Linearization
-	if reps {
-		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in %d passes (the calibration needs every row: %d passes solve it, 1 sums the rows and the replicates' terms, 1 checks the replicate weights)\n", displayName(path), wst.Passes+2, wst.Passes)
-	} else {
-		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in %d passes (the calibration needs every row: %d passes solve it, 1 sums the rows)\n", displayName(path), wst.Passes+1, wst.Passes)
-	}
+	calibrationPasses(e, "estimate", "rows", path, wst, reps)
 	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}}
 	finish := func() {}
 	if df.prov != nil {
@@ -54,7 +47,7 @@ func estimateCalibrated(e *env, sf *streamFlags, df *designFlags, path string, s
 		if e.ctx.Err() != nil {
 			return e.ctx.Err()
 		}
-		return badInput(fmt.Errorf("%s: %w", displayName(path), designHint(err)))
+		return dataError(path, designHint(err))
 	}
 	finish()
 	tab, err := s.Table(memory.DefaultAllocator)

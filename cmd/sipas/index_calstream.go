@@ -38,20 +38,13 @@ func indexCalibrated(e *env, sf *sumsFlags, df *designFlags, path string, spec *
 	if st, err := os.Stat(path); !sf.stream && (err != nil || st.Size() < streamMin) {
 		return false, nil, nil
 	}
-	wst, err := weighting.SolveStream(e.ctx, df.wspec, index.ScanFile(path, e.in()))
+	wst, err := solveCalibration(e, df, path)
 	if err != nil {
-		if e.ctx.Err() != nil {
-			return true, nil, e.ctx.Err()
-		}
-		return true, nil, dataError(path, fmt.Errorf("--weighting %s: %w", df.weighting, err))
+		return true, nil, err
 	}
 	reps := spec.Variance != sampling.Linearization
 	if sf.wantStream(path) {
-		if reps {
-			fmt.Fprintf(e.stderr, "sipas index: streaming %s in %d passes (the calibration needs every row: %d passes solve it, 1 sums the ballots and the replicates' terms, 1 checks the replicate weights)\n", displayName(path), wst.Passes+2, wst.Passes)
-		} else {
-			fmt.Fprintf(e.stderr, "sipas index: streaming %s in %d passes (the calibration needs every row: %d passes solve it, 1 sums the ballots)\n", displayName(path), wst.Passes+1, wst.Passes)
-		}
+		calibrationPasses(e, "index", "ballots", path, wst, reps)
 	}
 	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}}
 	finish := func() {}
@@ -120,4 +113,28 @@ func calibratedReplicates(e *env, df *designFlags, path string, tab arrow.Record
 		return nil, nil, fmt.Errorf("--weighting %s: %w", df.weighting, err)
 	}
 	return index.FromCalibratedReplicateSums(e.ctx, tab, q, spec, cr, opt)
+}
+
+// solveCalibration solves the weighting of --weighting by passes over the
+// file at path; a bad value names its file, row and line or row group.
+func solveCalibration(e *env, df *designFlags, path string) (*weighting.Streamed, error) {
+	wst, err := weighting.SolveStream(e.ctx, df.wspec, index.ScanFile(path, e.in()))
+	if err != nil {
+		if e.ctx.Err() != nil {
+			return nil, e.ctx.Err()
+		}
+		return nil, dataError(path, fmt.Errorf("--weighting %s: %w", df.weighting, err))
+	}
+	return wst, nil
+}
+
+// calibrationPasses says on standard error that command streams path in
+// the passes of the calibration wst, one that sums the rows (what names
+// them) and, with replicates, one that checks the replicate weights.
+func calibrationPasses(e *env, command, what, path string, wst *weighting.Streamed, reps bool) {
+	if reps {
+		fmt.Fprintf(e.stderr, "sipas %s: streaming %s in %d passes (the calibration needs every row: %d passes solve it, 1 sums the %s and the replicates' terms, 1 checks the replicate weights)\n", command, displayName(path), wst.Passes+2, wst.Passes, what)
+		return
+	}
+	fmt.Fprintf(e.stderr, "sipas %s: streaming %s in %d passes (the calibration needs every row: %d passes solve it, 1 sums the %s)\n", command, displayName(path), wst.Passes+1, wst.Passes, what)
 }

@@ -341,9 +341,14 @@ func TestCalibratedErrorNamesLine(t *testing.T) {
 	spec := writeFile(t, dir, "cal.json", `{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"age": 7000000}}}]}`)
 	out := filepath.Join(dir, "out.csv")
 	for in, where := range map[string]string{in: `margin "age": row 3000, line 3002 is NaN`, pq: `margin "age": row 3000, row group 4 of 5 is NaN`} {
-		args := []string{"index", "--in", in, "--strata", "stratum", "--psu", "psu", "--fpc", "fpc", "--nest", "--by", "level", "--weighting", spec, "--out", out}
-		if msg := badInputSame(t, in, out, args, where); !strings.HasPrefix(msg, "sipas index: "+in+": --weighting ") {
-			t.Errorf("%s: %q does not name the file", in, msg)
+		for _, cmd := range []string{"index", "estimate"} {
+			args := []string{cmd, "--in", in, "--strata", "stratum", "--psu", "psu", "--fpc", "fpc", "--nest", "--by", "level", "--weighting", spec, "--out", out}
+			if cmd == "estimate" {
+				args = append(args, "--mean", "age")
+			}
+			if msg := badInputSame(t, cmd+" "+in, out, args, where); !strings.HasPrefix(msg, "sipas "+cmd+": "+in+": --weighting ") {
+				t.Errorf("%s %s: %q does not name the file", cmd, in, msg)
+			}
 		}
 	}
 }
