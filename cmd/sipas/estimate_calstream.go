@@ -3,13 +3,11 @@ package main
 import (
 	"fmt"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
-	"github.com/sipas-go/sipas/weighting"
 )
 
 // estimateCalibrated computes the means, totals and ratios ests (or their
@@ -58,7 +56,10 @@ func estimateCalibrated(e *env, sf *streamFlags, df *designFlags, path string, s
 	var d *sampling.Design
 	var cells []sampling.CellSums
 	if reps {
-		d, cells, err = estimateCalibratedReplicates(e, df, path, tab, spec, ests, s.Shares(), eopt.By, wst)
+		var cr *index.CalibratedReplicates
+		if cr, err = checkedReplicates(e, df, path, tab, spec, wst, append([]string{df.strata}, eopt.By...)); err == nil {
+			d, cells, err = index.CalibratedEstimandReplicateSums(e.ctx, tab, spec, cr, ests, s.Shares(), eopt.By)
+		}
 	} else {
 		d, cells, err = index.CalibratedEstimandSums(tab, spec, wst, ests, s.Shares(), eopt.By)
 	}
@@ -69,28 +70,4 @@ func estimateCalibrated(e *env, sf *streamFlags, df *designFlags, path string, s
 		return badInput(fmt.Errorf("%s: %w", displayName(path), designHint(err)))
 	}
 	return writeCellEstimates(e, path, spec, tab, d, cells, &wst.Result.Final.Sum, ests, contrasts, eopt, format, notes)
-}
-
-// estimateCalibratedReplicates finishes a replicate variance of the
-// estimates after the calibration wst from the sums table tab: every
-// replicate's calibration is solved from the sums, one more pass over the
-// file checks its weights, and the replicate sums give the variance.
-func estimateCalibratedReplicates(e *env, df *designFlags, path string, tab arrow.RecordBatch, spec *sampling.DesignOptions, ests []sampling.Estimand, shares []bool, by []string, wst *weighting.Streamed) (*sampling.Design, []sampling.CellSums, error) {
-	cr, err := index.NewCalibratedReplicates(tab, spec, wst)
-	if err != nil {
-		return nil, nil, fmt.Errorf("--weighting %s: %w", df.weighting, err)
-	}
-	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}}
-	if df.prov != nil {
-		// the province names as the sums pass read them (its notes are given)
-		transform, extra, _, err := df.prov.streamCanonical(e, path, append([]string{df.strata}, by...), df.notes)
-		if err != nil {
-			return nil, nil, err
-		}
-		so.Transform, so.Columns = transform, extra
-	}
-	if err := cr.CheckFile(e.ctx, path, so); err != nil {
-		return nil, nil, fmt.Errorf("--weighting %s: %w", df.weighting, err)
-	}
-	return index.CalibratedEstimandReplicateSums(e.ctx, tab, spec, cr, ests, shares, by)
 }

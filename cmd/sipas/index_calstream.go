@@ -75,7 +75,10 @@ func indexCalibrated(e *env, sf *sumsFlags, df *designFlags, path string, spec *
 	var res *index.Result
 	var d *sampling.Design
 	if reps {
-		res, d, err = calibratedReplicates(e, df, path, tab, spec, q, opt, wst)
+		var cr *index.CalibratedReplicates
+		if cr, err = checkedReplicates(e, df, path, tab, spec, wst, append([]string{df.strata}, df.provUsed...)); err == nil {
+			res, d, err = index.FromCalibratedReplicateSums(e.ctx, tab, q, spec, cr, opt)
+		}
 	} else {
 		res, d, err = index.FromCalibratedSums(e.ctx, tab, q, spec, wst, opt)
 	}
@@ -91,28 +94,28 @@ func indexCalibrated(e *env, sf *sumsFlags, df *designFlags, path string, spec *
 	return true, nil, writeIndexDesign(e.stdout, format, dj, res, opt.By, notes)
 }
 
-// calibratedReplicates finishes a replicate variance after the calibration
-// wst from the sums table tab: every replicate's calibration is solved
-// from the sums, one more pass over the file checks its weights, and the
-// replicate sums give the variance.
-func calibratedReplicates(e *env, df *designFlags, path string, tab arrow.RecordBatch, spec *sampling.DesignOptions, q *index.Questionnaire, opt *index.Options, wst *weighting.Streamed) (*index.Result, *sampling.Design, error) {
+// checkedReplicates solves every replicate's calibration after wst from
+// the sums table tab and checks the replicate weights in one more pass
+// over the file at path (its province names made canonical as the sums
+// pass made them, in the columns cols).
+func checkedReplicates(e *env, df *designFlags, path string, tab arrow.RecordBatch, spec *sampling.DesignOptions, wst *weighting.Streamed, cols []string) (*index.CalibratedReplicates, error) {
 	cr, err := index.NewCalibratedReplicates(tab, spec, wst)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--weighting %s: %w", df.weighting, err)
+		return nil, fmt.Errorf("--weighting %s: %w", df.weighting, err)
 	}
 	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}}
 	if df.prov != nil {
-		// the province names as the sums pass read them (its notes are given)
-		transform, extra, _, err := df.prov.streamCanonical(e, path, append([]string{df.strata}, df.provUsed...), df.notes)
+		// the sums pass has given the notes
+		transform, extra, _, err := df.prov.streamCanonical(e, path, cols, df.notes)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		so.Transform, so.Columns = transform, extra
 	}
 	if err := cr.CheckFile(e.ctx, path, so); err != nil {
-		return nil, nil, fmt.Errorf("--weighting %s: %w", df.weighting, err)
+		return nil, fmt.Errorf("--weighting %s: %w", df.weighting, err)
 	}
-	return index.FromCalibratedReplicateSums(e.ctx, tab, q, spec, cr, opt)
+	return cr, nil
 }
 
 // solveCalibration solves the weighting of --weighting by passes over the
