@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
@@ -24,30 +25,15 @@ import (
 // estimates, replicate SEs, intervals, design effects and degrees of
 // freedom, nationally and by domains.
 func TestCalibratedReplicateSumsEarlierSteps(t *testing.T) {
-	base := loadFixture(t)
-	defer base.Release()
-	n := int(base.NumRows())
-	wc, _ := arrowio.Column(base, "weight")
-	w0, _, _ := arrowio.Float64s(wc)
-	age, inc, s2 := make([]float64, n), make([]float64, n), make([]float64, n)
-	resp := make([]string, n)
-	for i := range age {
-		age[i] = 18 + float64((i*7919)%53)
-		inc[i] = 3 + math.Mod(float64(i)*0.61803, 9)
-		s2[i] = 1 + age[i]/30
-		resp[i] = []string{"yes", "yes", "no", "yes", "yes", "yes", "no"}[i%7]
-	}
-	rec := withColumns(base, map[string][]float64{"age": age, "income": inc, "s2": s2}, map[string][]string{"responded": resp})
-	defer rec.Release()
-	path := filepath.Join(t.TempDir(), "ballots.parquet")
-	if err := arrowio.WriteRecord(path, rec, arrowio.WithBatchSize(700)); err != nil {
-		t.Fatal(err)
-	}
-	grand := 28443265.0
-	level := marginJSON("level", testTotals(t, rec, "level", "weight", grand))
-	gender := marginJSON("gender", testTotals(t, rec, "gender", "weight", grand))
-	region := marginJSON("region", testTotals(t, rec, "region", "weight", grand*1.01))
-	num := fmt.Sprintf(`{"age": %v, "income": %v}`, numericTotal(rec, w0, age, grand/sumF(w0)*1.03), numericTotal(rec, w0, inc, grand/sumF(w0)*0.98))
+	f := calRepFixture(t, func(base arrow.RecordBatch) map[string][]string {
+		resp := make([]string, base.NumRows())
+		for i := range resp {
+			resp[i] = []string{"yes", "yes", "no", "yes", "yes", "yes", "no"}[i%7]
+		}
+		return map[string][]string{"responded": resp}
+	})
+	rec, path, level, gender, num := f.rec, f.path, f.level, f.gender, f.num
+	region := marginJSON("region", testTotals(t, rec, "region", "weight", f.grand*1.01))
 	specs := map[string]string{
 		"nonresponse then linear":      `{"nonresponse": {"classes": ["region"], "responded": "responded"}}, {"calibrate": {"margins": [` + level + `, ` + gender + `], "numeric": ` + num + `}}`,
 		"nonresponse then variance":    `{"nonresponse": {"classes": ["level", "gender"], "responded": "responded"}}, {"calibrate": {"variance": "s2", "margins": [` + gender + `], "numeric": ` + num + `}}`,

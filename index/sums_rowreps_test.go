@@ -60,47 +60,31 @@ func calibratedRepStreamed(path string, spec *sampling.DesignOptions, ws *weight
 // design effects and degrees of freedom (the rank of the calibrated
 // replicate weights), nationally and by domains.
 func TestCalibratedReplicateSumsEqualCompute(t *testing.T) {
-	base := loadFixture(t)
-	defer base.Release()
-	n := int(base.NumRows())
-	wc, _ := arrowio.Column(base, "weight")
-	w0, _, _ := arrowio.Float64s(wc)
-	sc, _ := arrowio.Column(base, "stratum")
-	strata, _, _ := arrowio.Strings(sc)
-	pc, _ := arrowio.Column(base, "psu")
-	psus, _, _ := arrowio.Strings(pc)
-	age, inc, s2 := make([]float64, n), make([]float64, n), make([]float64, n)
-	for i := range age {
-		age[i] = 18 + float64((i*7919)%53)
-		inc[i] = 3 + math.Mod(float64(i)*0.61803, 9)
-		s2[i] = 1 + age[i]/30
-	}
 	// a paired design for BRR: the third PSU of a stratum joins its second
-	byStr := map[string][]string{}
-	for i, h := range strata {
-		if !slices.Contains(byStr[h], psus[i]) {
-			byStr[h] = append(byStr[h], psus[i])
+	pairs := func(base arrow.RecordBatch) map[string][]string {
+		sc, _ := arrowio.Column(base, "stratum")
+		strata, _, _ := arrowio.Strings(sc)
+		pc, _ := arrowio.Column(base, "psu")
+		psus, _, _ := arrowio.Strings(pc)
+		byStr := map[string][]string{}
+		for i, h := range strata {
+			if !slices.Contains(byStr[h], psus[i]) {
+				byStr[h] = append(byStr[h], psus[i])
+			}
 		}
-	}
-	pair := make([]string, n)
-	for i, h := range strata {
-		l := slices.Clone(byStr[h])
-		slices.Sort(l)
-		pair[i] = psus[i]
-		if len(l) == 3 && psus[i] == l[2] {
-			pair[i] = l[1]
+		pair := make([]string, len(strata))
+		for i, h := range strata {
+			l := slices.Clone(byStr[h])
+			slices.Sort(l)
+			pair[i] = psus[i]
+			if len(l) == 3 && psus[i] == l[2] {
+				pair[i] = l[1]
+			}
 		}
+		return map[string][]string{"pair": pair}
 	}
-	rec := withColumns(base, map[string][]float64{"age": age, "income": inc, "s2": s2}, map[string][]string{"pair": pair})
-	defer rec.Release()
-	path := filepath.Join(t.TempDir(), "ballots.parquet")
-	if err := arrowio.WriteRecord(path, rec, arrowio.WithBatchSize(700)); err != nil {
-		t.Fatal(err)
-	}
-	grand := 28443265.0
-	level := marginJSON("level", testTotals(t, rec, "level", "weight", grand))
-	gender := marginJSON("gender", testTotals(t, rec, "gender", "weight", grand))
-	num := fmt.Sprintf(`{"age": %v, "income": %v}`, numericTotal(rec, w0, age, grand/sumF(w0)*1.03), numericTotal(rec, w0, inc, grand/sumF(w0)*0.98))
+	f := calRepFixture(t, pairs)
+	rec, path, level, gender, num := f.rec, f.path, f.level, f.gender, f.num
 	specs := map[string]string{
 		"linear":   `{"calibrate": {"margins": [` + level + `, ` + gender + `], "numeric": ` + num + `}}`,
 		"variance": `{"calibrate": {"variance": "s2", "margins": [` + level + `], "numeric": ` + num + `}}`,
@@ -316,4 +300,40 @@ func TestCalibratedReplicateSumsR(t *testing.T) {
 	if checked != len(golden)-1 {
 		t.Errorf("checked %d of %d golden rows", checked, len(golden)-1)
 	}
+}
+
+// calRepFixture is the index fixture with the calibration variables age
+// and income, a working-model variance s2 and the string columns extra
+// makes from the fixture, written as Parquet in row groups of 700 rows
+// (path), with the margins of level and gender and the numeric totals of
+// age and income (JSON) that the replicate tests calibrate to.
+type calRep struct {
+	rec                      arrow.RecordBatch
+	path, level, gender, num string
+	grand                    float64
+}
+
+func calRepFixture(t *testing.T, extra func(base arrow.RecordBatch) map[string][]string) *calRep {
+	t.Helper()
+	base := loadFixture(t)
+	defer base.Release()
+	n := int(base.NumRows())
+	wc, _ := arrowio.Column(base, "weight")
+	w0, _, _ := arrowio.Float64s(wc)
+	age, inc, s2 := make([]float64, n), make([]float64, n), make([]float64, n)
+	for i := range age {
+		age[i] = 18 + float64((i*7919)%53)
+		inc[i] = 3 + math.Mod(float64(i)*0.61803, 9)
+		s2[i] = 1 + age[i]/30
+	}
+	rec := withColumns(base, map[string][]float64{"age": age, "income": inc, "s2": s2}, extra(base))
+	t.Cleanup(rec.Release)
+	f := &calRep{rec: rec, path: filepath.Join(t.TempDir(), "ballots.parquet"), grand: 28443265.0}
+	if err := arrowio.WriteRecord(f.path, rec, arrowio.WithBatchSize(700)); err != nil {
+		t.Fatal(err)
+	}
+	f.level = marginJSON("level", testTotals(t, rec, "level", "weight", f.grand))
+	f.gender = marginJSON("gender", testTotals(t, rec, "gender", "weight", f.grand))
+	f.num = fmt.Sprintf(`{"age": %v, "income": %v}`, numericTotal(rec, w0, age, f.grand/sumF(w0)*1.03), numericTotal(rec, w0, inc, f.grand/sumF(w0)*0.98))
+	return f
 }
