@@ -111,7 +111,7 @@ func SumCalibratedFile(ctx context.Context, path string, q *Questionnaire, spec 
 	p := st.P()
 	reps := spec.Variance != sampling.Linearization
 	o.Transform = calibratedTransform(st, o.Transform, reps)
-	return sumFile(ctx, path, cols, dictColumns(spec, opt.By), &o, func(sch *arrow.Schema) (*Sums, error) {
+	s, err := sumFile(ctx, path, cols, dictColumns(spec, opt.By), &o, func(sch *arrow.Schema) (*Sums, error) {
 		s, err := newSums(q, &ds, opt, sch, nil)
 		if err != nil {
 			return nil, err
@@ -125,6 +125,11 @@ func SumCalibratedFile(ctx context.Context, path string, q *Questionnaire, spec 
 		}
 		return s, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	// the design's errors name the input row of the cells' first ballots
+	return s, s.checkDesign(spec)
 }
 
 // calibratedTransform returns the transform of the batches of a file

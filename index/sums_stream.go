@@ -84,7 +84,10 @@ func SumFile(ctx context.Context, path string, q *Questionnaire, spec *sampling.
 	if err != nil {
 		return nil, err
 	}
-	return s, s.checkDesign(spec)
+	if err := s.checkDesign(spec); err != nil {
+		return nil, err
+	}
+	return s, s.checkWeighting(so.Weighting)
 }
 
 // checkDesign returns the error of the design of the ballots about their
@@ -94,15 +97,7 @@ func SumFile(ctx context.Context, path string, q *Questionnaire, spec *sampling.
 // ballots, named by that ballot's row, so the first cell to break a rule
 // is the one whose first ballot is the first row to break it.
 func (s *Sums) checkDesign(spec *sampling.DesignOptions) error {
-	order := make([]int, len(s.n))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(s.first[a], s.first[b]) })
-	rows := make([]int64, len(order))
-	for i, c := range order {
-		rows[i] = s.first[c] + 1
-	}
+	order, rows := s.firstOrder()
 	fields, cols, err := s.keyColumns(memory.DefaultAllocator, order, func(k *sumsKey) bool {
 		return k.name == spec.Strata || k.name == spec.PSU || k.name == spec.FPC
 	})
@@ -119,6 +114,21 @@ func (s *Sums) checkDesign(spec *sampling.DesignOptions) error {
 	_, err = sampling.NewDesign(rec, &sampling.DesignOptions{Strata: spec.Strata, PSU: spec.PSU, FPC: spec.FPC, Nest: spec.Nest,
 		Lonely: sampling.LonelyRemove, RowNumbers: rows})
 	return err
+}
+
+// firstOrder returns the cells in the order of their first ballots, and
+// the input row (1-based) of each one's first ballot in that order.
+func (s *Sums) firstOrder() (order []int, rows []int64) {
+	order = make([]int, len(s.n))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(s.first[a], s.first[b]) })
+	rows = make([]int64, len(order))
+	for i, c := range order {
+		rows[i] = s.first[c] + 1
+	}
+	return order, rows
 }
 
 // designColumns are the weight, design and domain columns of spec and by.

@@ -587,6 +587,9 @@ func SumEstimandsFile(ctx context.Context, path string, spec *sampling.DesignOpt
 	if err := s.checkDesign(spec); err != nil {
 		return nil, err
 	}
+	if err := s.checkWeighting(so.Weighting); err != nil {
+		return nil, err
+	}
 	return s, s.CheckMagnitude()
 }
 

@@ -75,6 +75,7 @@ func (pc *preCells) cellsOf(rec arrow.RecordBatch, first int64, w []float64, add
 func solveCells(ctx context.Context, pre *Spec, cols []string, byWeight bool, scan Scan, read []string, dw func(arrow.RecordBatch, int64) ([]float64, error)) (*preCells, *Result, error) {
 	pc := &preCells{cols: cols, byWeight: byWeight, cell: map[cellID]int32{}}
 	var weights, counts []float64
+	var rows []int64          // per cell, the input row (1-based) of its first row
 	var parts [][]arrow.Array // per cell, the one-row slices of cols
 	var fields []arrow.Field
 	init := newDescriber()
@@ -105,6 +106,7 @@ func solveCells(ctx context.Context, pre *Spec, cols []string, byWeight bool, sc
 		for i, c := range cell {
 			if isNew[i] {
 				weights, counts = append(weights, 0), append(counts, 0)
+				rows = append(rows, first+int64(i)+1)
 				row := make([]arrow.Array, len(cols))
 				for j, name := range cols {
 					row[j] = array.NewSlice(column(rec, name), int64(i), int64(i+1))
@@ -136,7 +138,9 @@ func solveCells(ctx context.Context, pre *Spec, cols []string, byWeight bool, sc
 	defer cells.Release()
 	res, err := RunCells(pre, cells, weights, counts)
 	if err != nil {
-		return nil, nil, err
+		// the cells are in the order of their first rows (scan reads
+		// the rows in order)
+		return nil, nil, CellRowsError(err, rows)
 	}
 	pc.factor = make([]float64, len(weights))
 	for c, v := range res.Weights {

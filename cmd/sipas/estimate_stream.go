@@ -94,7 +94,7 @@ func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spe
 		if e.ctx.Err() != nil {
 			return true, e.ctx.Err()
 		}
-		return true, dataError(path, designHint(err))
+		return true, dataError(path, df.stepContext(designHint(err)))
 	}
 	tab, err := s.Table(memory.DefaultAllocator)
 	if err != nil {

@@ -64,7 +64,7 @@ func indexCalibrated(e *env, sf *sumsFlags, df *designFlags, path string, spec *
 		if e.ctx.Err() != nil {
 			return true, nil, e.ctx.Err()
 		}
-		return true, nil, questionnaireHint(dataError(path, fmt.Errorf("%w%s", err, validateHint(err))), q)
+		return true, nil, questionnaireHint(dataError(path, fmt.Errorf("%w%s", designHint(err), validateHint(err))), q)
 	}
 	finish()
 	tab, err := s.Table(memory.DefaultAllocator)

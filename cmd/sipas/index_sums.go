@@ -117,7 +117,7 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 		if e.ctx.Err() != nil {
 			return true, e.ctx.Err()
 		}
-		return true, questionnaireHint(dataError(path, fmt.Errorf("%w%s", designHint(err), validateHint(err))), q)
+		return true, questionnaireHint(dataError(path, fmt.Errorf("%w%s", df.stepContext(designHint(err)), validateHint(err))), q)
 	}
 	tab, err := s.Table(memory.DefaultAllocator)
 	if err != nil {

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+)
+
+// TestCellErrorsNameFileLines: the errors found after the streamed pass,
+// on the cells, name the input row of the ballot that breaks the rule and
+// its CSV line or Parquet row group, as in memory, not a row of the cells:
+// a PSU in two strata and an fpc that varies within a stratum after a
+// calibration solved by passes (linearized and JKn), and a nonresponse
+// step whose respondent's ballot is not marked returned, run on the cells
+// of one pass (index and estimate, linearized and JKn) and on the cells of
+// the calibration's first pass. Exit 2, nothing on standard output, no
+// --out file, in memory and streamed. The bad ballot is data row 3900 or
+// 3902; the Parquet copy has row groups of 500 rows.
+func TestCellErrorsNameFileLines(t *testing.T) {
+	lines, col := fixtureLines(t)
+	st, fpc, w := col("stratum"), col("fpc"), col("weight")
+	// the fixture with a respondent flag, a returned flag and an age
+	ageTotal := 0.0
+	ext := slices.Clone(lines)
+	ext[0] += ",resp,ret,age"
+	for r := 1; r < len(ext); r++ {
+		flag := "yes"
+		if (r-1)%7 == 0 {
+			flag = "no"
+		}
+		age := 18 + (r-1)%50
+		wt, err := strconv.ParseFloat(strings.Split(ext[r], ",")[w], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ageTotal += wt * float64(age)
+		ext[r] += fmt.Sprintf(",%s,%s,%d", flag, flag, age)
+	}
+	otherStratum := ""
+	for _, l := range ext[1:] {
+		if s := strings.Split(l, ",")[st]; s != strings.Split(ext[3900], ",")[st] {
+			otherStratum = s
+			break
+		}
+	}
+	set := func(row, c int, v string) []string {
+		bad := slices.Clone(ext)
+		cs := strings.Split(bad[row], ",")
+		cs[c] = v
+		bad[row] = strings.Join(cs, ",")
+		return bad
+	}
+	ret := len(strings.Split(ext[0], ",")) - 2
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.csv")
+	spec := func(name, steps string) string {
+		return writeFile(t, dir, name+".json", `{"design_weight": "weight", "steps": [`+steps+`]}`)
+	}
+	cal := fmt.Sprintf(`{"calibrate": {"numeric": {"age": %v}}}`, ageTotal*1.01)
+	nr := `{"nonresponse": {"classes": ["level"], "responded": "resp", "returned": "ret"}}`
+	types := map[string]arrow.DataType{
+		"psu": arrow.BinaryTypes.String, "province_code": arrow.BinaryTypes.String, "stratum": arrow.BinaryTypes.String,
+		"province": arrow.BinaryTypes.String, "fpc": arrow.PrimitiveTypes.Float64, "weight": arrow.PrimitiveTypes.Float64}
+	cases := []struct {
+		name     string
+		lines    []string
+		row      int
+		steps    string
+		want     string
+		estimate bool // estimate too (index's calibration path is the one that named cells)
+	}{
+		{"PSU in two strata after a calibration", set(3900, st, otherStratum), 3900, cal, "in strata", false},
+		{"fpc varies after a calibration", set(3900, fpc, "999.0"), 3900, cal, "varies within stratum", false},
+		{"nonresponse not returned", set(3902, ret, "no"), 3902, nr, "is a respondent but its ballot is not marked returned", true},
+		{"nonresponse not returned then calibration", set(3902, ret, "no"), 3902, nr + ", " + cal, "is a respondent but its ballot is not marked returned", true},
+	}
+	for i, c := range cases {
+		ws := spec(fmt.Sprintf("w%d", i), c.steps)
+		for _, cmd := range []string{"index", "estimate"} {
+			if cmd == "estimate" && !c.estimate {
+				continue
+			}
+			ls := c.lines
+			if cmd == "estimate" { // estimate streams province names only without the year column
+				y := col("year")
+				ls = slices.Clone(ls)
+				for r, l := range ls {
+					cs := strings.Split(l, ",")
+					ls[r] = strings.Join(slices.Delete(cs, y, y+1), ",")
+				}
+			}
+			csvPath, pq := writeCSVParquet(t, dir, fmt.Sprintf("%s%d", cmd, i), ls, types)
+			for _, variance := range []string{"linearization", "jkn"} {
+				for _, in := range []string{csvPath, pq} {
+					where := fmt.Sprintf("row %d, line %d", c.row, c.row+1)
+					if in == pq {
+						where = fmt.Sprintf("row %d, row group 8 of 8", c.row)
+					}
+					args := []string{cmd, "--in", in, "--strata", "stratum", "--psu", "psu", "--fpc", "fpc", "--by", "province",
+						"--weighting", ws, "--variance", variance, "--out", out}
+					if cmd == "estimate" {
+						args = append(args, "--mean", "access_1")
+					}
+					// a step's error names the weighting file; the
+					// design's does so in memory only
+					prefix := in + ": "
+					if c.row == 3902 {
+						prefix += "--weighting " + ws + ": "
+					}
+					cellErrorNamed(t, fmt.Sprintf("%s %s %s %s", c.name, cmd, variance, filepath.Base(in)), out, args, c.want, where, prefix)
+				}
+			}
+		}
+	}
+}
+
+// cellErrorNamed runs a command on bad input in memory (args) and
+// streamed (args and --stream): both exit 2 with nothing on standard
+// output and no file at out, neither reads the file into memory when
+// streamed, and the last line of standard error contains every want.
+func cellErrorNamed(t *testing.T, label, out string, args []string, want ...string) {
+	t.Helper()
+	for _, extra := range [][]string{nil, {"--stream"}} {
+		code, stdout, stderr := vtRun(t, "", append(slices.Clone(args), extra...)...)
+		msg := strings.TrimSpace(stderr)
+		msg = msg[strings.LastIndex(msg, "\n")+1:]
+		if code != 2 || stdout != "" || extra != nil && strings.Contains(stderr, "into memory") {
+			t.Errorf("%s %v: exit %d, stdout %.80q, stderr %q; want exit 2", label, extra, code, stdout, stderr)
+		}
+		for _, w := range want {
+			if !strings.Contains(msg, w) {
+				t.Errorf("%s %v: %q does not name %q", label, extra, msg, w)
+			}
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Fatalf("%s: bad input left an output file", label)
+		}
+	}
+}
