@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
 )
 
 // TestCellErrorsNameFileLines: the errors found after the streamed pass,
@@ -141,5 +143,76 @@ func cellErrorNamed(t *testing.T, label, out string, args []string, want ...stri
 		if _, err := os.Stat(out); err == nil {
 			t.Fatalf("%s: bad input left an output file", label)
 		}
+	}
+}
+
+// TestErrorsNameOtherInputPlaces: an invalid code in data row 3150 names
+// its record batch in an Arrow IPC file and stream (batches of 1,000
+// rows: batch 4 of 4), its sheet and sheet row in an Excel workbook (the
+// header is row 1), and its line on standard input (blank lines and a
+// quoted newline before it), in memory and, for the IPC file, streamed:
+// exit 2, no output file.
+func TestErrorsNameOtherInputPlaces(t *testing.T) {
+	lines, col := fixtureLines(t)
+	const row = 3150
+	bad := slices.Clone(lines)
+	cs := strings.Split(bad[row], ",")
+	cs[col("officials_3")] = "7"
+	bad[row] = strings.Join(cs, ",")
+	dir := t.TempDir()
+	csvPath, _ := writeCSVParquet(t, dir, "bad", bad, map[string]arrow.DataType{
+		"psu": arrow.BinaryTypes.String, "province_code": arrow.BinaryTypes.String, "stratum": arrow.BinaryTypes.String})
+	rec, err := arrowio.ReadAll(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	var batches []arrow.RecordBatch
+	for i := int64(0); i < rec.NumRows(); i += 1000 {
+		s := rec.NewSlice(i, min(i+1000, rec.NumRows()))
+		defer s.Release()
+		batches = append(batches, s)
+	}
+	out := filepath.Join(dir, "out.csv")
+	design := []string{"--weight", "weight", "--strata", "stratum", "--psu", "psu", "--by", "province", "--out", out}
+	const code = `column "officials_3", row 3150`
+	for name, where := range map[string]string{"bad.arrow": ", record batch 4 of 4: ", "bad.arrows": ", record batch 4 of 4: ", "bad.xlsx": `, sheet "Sheet1" row 3151: `} {
+		in := filepath.Join(dir, name)
+		if strings.HasSuffix(name, ".xlsx") {
+			err = arrowio.WriteRecord(in, rec)
+		} else {
+			err = arrowio.Write(in, rec.Schema(), batches)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs := [][]string{nil}
+		if name == "bad.arrow" {
+			runs = append(runs, []string{"--stream"})
+		}
+		for _, extra := range runs {
+			cellErrorNamed(t, name+" "+strings.Join(extra, ""), out, append(append([]string{"index", "--in", in}, design...), extra...), code+where)
+		}
+	}
+	// standard input: two blank lines after row 10, a quoted newline in
+	// row 20
+	var text strings.Builder
+	for r, l := range bad {
+		if r == 20 {
+			cs := strings.Split(l, ",")
+			cs[col("unit")] = "\"" + cs[col("unit")] + "\nx\""
+			l = strings.Join(cs, ",")
+		}
+		text.WriteString(l + "\n")
+		if r == 10 {
+			text.WriteString("\n\n")
+		}
+	}
+	exit, stdout, stderr := vtRun(t, text.String(), append([]string{"index", "--in", "-"}, design...)...)
+	if want := fmt.Sprintf("stdin: %s, line %d: ", code, row+1+3); exit != 2 || stdout != "" || !strings.Contains(stderr, want) {
+		t.Errorf("stdin: exit %d, stdout %.80q, stderr %q; want 2 naming %q", exit, stdout, stderr, want)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Fatal("stdin: bad input left an output file")
 	}
 }

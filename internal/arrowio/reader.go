@@ -58,6 +58,15 @@ func open(path string, cfg *config) (Reader, error) {
 	if err != nil {
 		return nil, err
 	}
+	if path == "-" && format == CSV {
+		// standard input is read once: its rows' lines are counted now,
+		// for the errors that name them (LocateRows)
+		if err := rememberStdinLines(f); err != nil {
+			f.Close()
+			cleanup()
+			return nil, &Error{File: name, Err: err}
+		}
+	}
 	var r Reader
 	switch format {
 	case CSV:

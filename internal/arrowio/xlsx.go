@@ -997,6 +997,9 @@ func newXLSXReader(f *os.File, name string, cfg *config) (Reader, error) {
 		tmp.Close()
 		return nil, err
 	}
+	// the sheet rows of the data rows, for the errors that name them
+	// (LocateRows)
+	remember(name, &recorded{sheet: sp.sheet, sheetRows: sp.rows[sp.skip:]})
 	r := &xlsxReader{spool: tmp, sp: sp, name: name, byCol: map[string]int{}}
 	for c, n := range sp.names {
 		r.byCol[n] = c
