@@ -27,45 +27,13 @@ import (
 // the file and runs weighting.NewDesign (126 calibrations of the rows)
 // and Compute. It reports wall seconds, the peak heap (sampled every ms)
 // and the largest relative difference between the two paths' estimates
-// and SEs:
+// and SEs. SIPAS_CAL_BEFORE=poststratify (or rake) puts a
+// post-stratification by province (a raking to province and level)
+// before the calibration, which every replicate re-runs on its cells:
 //
 //	go test ./index -run '^$' -bench CalibratedReplicatesStream -benchtime 1x
 func BenchmarkCalibratedReplicatesStream(b *testing.B) {
-	n := 1_000_000
-	if v, err := strconv.Atoi(os.Getenv("SIPAS_CAL_BALLOTS")); err == nil {
-		n = v
-	}
-	dir := b.TempDir()
-	path0, ws := calibratedSurvey(b, dir, n, "")
-	rec0, err := arrowio.ReadAll(path0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	sc, _ := arrowio.Column(rec0, "stratum")
-	strata, _, _ := arrowio.Strings(sc)
-	pc, _ := arrowio.Column(rec0, "psu")
-	psus, _, _ := arrowio.Strings(pc)
-	byStr := map[string][]string{}
-	for i, h := range strata {
-		if !slices.Contains(byStr[h], psus[i]) {
-			byStr[h] = append(byStr[h], psus[i])
-		}
-	}
-	for _, l := range byStr {
-		slices.Sort(l)
-	}
-	half := make([]string, len(psus))
-	for i, h := range strata {
-		k, _ := slices.BinarySearch(byStr[h], psus[i])
-		half[i] = h + "/" + strconv.Itoa(2*k/len(byStr[h]))
-	}
-	rec := withColumns(rec0, nil, map[string][]string{"half": half})
-	rec0.Release()
-	path := filepath.Join(dir, "halves.parquet")
-	if err := arrowio.WriteRecord(path, rec, arrowio.WithBatchSize(65536)); err != nil {
-		b.Fatal(err)
-	}
-	rec.Release()
+	path, ws, _ := halvesSurvey(b)
 	design := &sampling.DesignOptions{Strata: "stratum", PSU: "half", Variance: sampling.JKn}
 	opt := &Options{By: []string{"province"}}
 	ctx := context.Background()
@@ -118,4 +86,49 @@ func BenchmarkCalibratedReplicatesStream(b *testing.B) {
 		}
 		b.Logf("%d rows: largest relative difference %.2g (estimates), %.2g (SEs)", len(res[1].Rows), de, ds)
 	}
+}
+
+// halvesSurvey writes SIPAS_CAL_BALLOTS generated ballots (default 1M) to
+// one Parquet file whose 63 strata have 2 PSUs each, column half (the
+// generator's 20 PSUs of a stratum joined into two halves: 126 JKn
+// replicates), and returns it with the linear calibration of
+// calibratedSurvey, after the steps SIPAS_CAL_BEFORE names (poststratify
+// or rake; none by default), and the number of ballots.
+func halvesSurvey(b *testing.B) (string, *weighting.Spec, int) {
+	n := 1_000_000
+	if v, err := strconv.Atoi(os.Getenv("SIPAS_CAL_BALLOTS")); err == nil {
+		n = v
+	}
+	dir := b.TempDir()
+	path0, ws := calibratedSurvey(b, dir, n, os.Getenv("SIPAS_CAL_BEFORE"))
+	rec0, err := arrowio.ReadAll(path0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc, _ := arrowio.Column(rec0, "stratum")
+	strata, _, _ := arrowio.Strings(sc)
+	pc, _ := arrowio.Column(rec0, "psu")
+	psus, _, _ := arrowio.Strings(pc)
+	byStr := map[string][]string{}
+	for i, h := range strata {
+		if !slices.Contains(byStr[h], psus[i]) {
+			byStr[h] = append(byStr[h], psus[i])
+		}
+	}
+	for _, l := range byStr {
+		slices.Sort(l)
+	}
+	half := make([]string, len(psus))
+	for i, h := range strata {
+		k, _ := slices.BinarySearch(byStr[h], psus[i])
+		half[i] = h + "/" + strconv.Itoa(2*k/len(byStr[h]))
+	}
+	rec := withColumns(rec0, nil, map[string][]string{"half": half})
+	rec0.Release()
+	path := filepath.Join(dir, "halves.parquet")
+	if err := arrowio.WriteRecord(path, rec, arrowio.WithBatchSize(65536)); err != nil {
+		b.Fatal(err)
+	}
+	rec.Release()
+	return path, ws, n
 }
