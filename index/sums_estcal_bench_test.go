@@ -121,24 +121,23 @@ func BenchmarkCalibratedEstimandsStream(b *testing.B) {
 		})
 	})
 	b.Run("in-memory", func(b *testing.B) {
-		run(b, func() error { return estimatesInMemory(ctx, path, ws, design, ests, opt) })
+		run(b, func() error { _, err := estimatesInMemory(ctx, path, ws, design, ests, opt); return err })
 	})
 }
 
 // estimatesInMemory is the in-memory path of estimates after the
 // weighting ws: the file at path read whole, weighting.NewDesign and
 // Estimates.
-func estimatesInMemory(ctx context.Context, path string, ws *weighting.Spec, design *sampling.DesignOptions, est []sampling.Estimand, opt *sampling.EstimateOptions) error {
+func estimatesInMemory(ctx context.Context, path string, ws *weighting.Spec, design *sampling.DesignOptions, est []sampling.Estimand, opt *sampling.EstimateOptions) ([]sampling.Estimate, error) {
 	rec, err := arrowio.ReadAll(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer rec.Release()
 	d, out, err := weighting.NewDesign(ctx, rec, ws, design)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer out.Release()
-	_, err = d.Estimates(out, est, opt)
-	return err
+	return d.Estimates(out, est, opt)
 }

@@ -5,7 +5,6 @@ import (
 	"math"
 	"testing"
 
-	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
 	"github.com/sipas-go/sipas/weighting"
 )
@@ -37,18 +36,8 @@ func BenchmarkCalibratedEstimandReplicatesStream(b *testing.B) {
 		})
 	})
 	b.Run("in-memory", func(b *testing.B) {
-		benchPeaks(b, n, func() error {
-			rec, err := arrowio.ReadAll(path)
-			if err != nil {
-				return err
-			}
-			defer rec.Release()
-			d, out, err := weighting.NewDesign(ctx, rec, ws, design)
-			if err != nil {
-				return err
-			}
-			defer out.Release()
-			res[1], err = d.Estimates(out, ests, opt)
+		benchPeaks(b, n, func() (err error) {
+			res[1], err = estimatesInMemory(ctx, path, ws, design, ests, opt)
 			return err
 		})
 	})

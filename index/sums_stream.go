@@ -97,28 +97,23 @@ func SumFile(ctx context.Context, path string, q *Questionnaire, spec *sampling.
 // ballots, named by that ballot's row, so the first cell to break a rule
 // is the one whose first ballot is the first row to break it.
 func (s *Sums) checkDesign(spec *sampling.DesignOptions) error {
-	order, rows := s.firstOrder()
-	fields, cols, err := s.keyColumns(memory.DefaultAllocator, order, func(k *sumsKey) bool {
+	rec, _, rows, err := s.firstCells(func(k *sumsKey) bool {
 		return k.name == spec.Strata || k.name == spec.PSU || k.name == spec.FPC
 	})
-	defer func() {
-		for _, c := range cols {
-			c.Release()
-		}
-	}()
 	if err != nil {
 		return err
 	}
-	rec := array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, int64(len(order)))
 	defer rec.Release()
 	_, err = sampling.NewDesign(rec, &sampling.DesignOptions{Strata: spec.Strata, PSU: spec.PSU, FPC: spec.FPC, Nest: spec.Nest,
 		Lonely: sampling.LonelyRemove, RowNumbers: rows})
 	return err
 }
 
-// firstOrder returns the cells in the order of their first ballots, and
-// the input row (1-based) of each one's first ballot in that order.
-func (s *Sums) firstOrder() (order []int, rows []int64) {
+// firstCells returns the key columns that keep keeps (nil: all) of the
+// cells in the order of their first ballots, as a record (the caller
+// releases it), that order, and the input row (1-based) of each one's
+// first ballot in that order.
+func (s *Sums) firstCells(keep func(*sumsKey) bool) (rec arrow.RecordBatch, order []int, rows []int64, err error) {
 	order = make([]int, len(s.n))
 	for i := range order {
 		order[i] = i
@@ -128,7 +123,16 @@ func (s *Sums) firstOrder() (order []int, rows []int64) {
 	for i, c := range order {
 		rows[i] = s.first[c] + 1
 	}
-	return order, rows
+	fields, cols, err := s.keyColumns(memory.DefaultAllocator, order, keep)
+	defer func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, int64(len(order))), order, rows, nil
 }
 
 // designColumns are the weight, design and domain columns of spec and by.

@@ -94,6 +94,6 @@ func BenchmarkWeightedEstimandReplicates(b *testing.B) {
 		})
 	})
 	b.Run("in-memory", func(b *testing.B) {
-		run(b, func() error { return estimatesInMemory(ctx, path, ws, design, est, opt) })
+		run(b, func() error { _, err := estimatesInMemory(ctx, path, ws, design, est, opt); return err })
 	})
 }

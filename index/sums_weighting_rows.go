@@ -1,10 +1,6 @@
 package index
 
 import (
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-
 	"github.com/sipas-go/sipas/weighting"
 )
 
@@ -19,17 +15,10 @@ func (s *Sums) checkWeighting(ws *weighting.Spec) error {
 	if ws == nil || len(s.n) == 0 {
 		return nil
 	}
-	order, rows := s.firstOrder()
-	fields, cols, err := s.keyColumns(memory.DefaultAllocator, order, nil)
-	defer func() {
-		for _, c := range cols {
-			c.Release()
-		}
-	}()
+	rec, order, rows, err := s.firstCells(nil)
 	if err != nil {
 		return err
 	}
-	rec := array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, int64(len(order)))
 	defer rec.Release()
 	w0, cnt := make([]float64, len(order)), make([]float64, len(order))
 	for i, c := range order {
