@@ -204,15 +204,24 @@ func canonicalDict(rec arrow.RecordBatch, j int, d *array.Dictionary, col string
 	}
 	rows := make([]int, dict.Len())
 	at := make([]int, dict.Len()) // first row of each value
-	for i := 0; i < d.Len(); i++ {
-		if d.IsNull(i) {
-			continue
+	switch ix := d.Indices().(type) {
+	case *array.Int32: // what the Parquet reader gives
+		countIndices(ix.Int32Values(), d, rows, at)
+	case *array.Int8:
+		countIndices(ix.Int8Values(), d, rows, at)
+	case *array.Int16:
+		countIndices(ix.Int16Values(), d, rows, at)
+	default:
+		for i := 0; i < d.Len(); i++ {
+			if d.IsNull(i) {
+				continue
+			}
+			k := d.GetValueIndex(i)
+			if rows[k] == 0 {
+				at[k] = i
+			}
+			rows[k]++
 		}
-		k := d.GetValueIndex(i)
-		if rows[k] == 0 {
-			at[k] = i
-		}
-		rows[k]++
 	}
 	b := array.NewStringBuilder(mem)
 	defer b.Release()
@@ -240,6 +249,31 @@ func canonicalDict(rec arrow.RecordBatch, j int, d *array.Dictionary, col string
 		return cmp.Or(strings.Compare(a.To, b.To), strings.Compare(a.From, b.From))
 	})
 	return withColumn(rec, j, arr), recodes, true, nil
+}
+
+// countIndices adds to rows[k] the rows of d whose dictionary index is k
+// (idx: d's indices, of d's offset and length) and sets at[k] to the first
+// of them. It reads the raw indices: the per-row index lookup cost about
+// 2 % of a streamed index's CPU.
+func countIndices[T int8 | int16 | int32](idx []T, d *array.Dictionary, rows, at []int) {
+	if d.NullN() == 0 {
+		for i, k := range idx {
+			if rows[k] == 0 {
+				at[k] = i
+			}
+			rows[k]++
+		}
+		return
+	}
+	for i, k := range idx {
+		if d.IsNull(i) {
+			continue
+		}
+		if rows[k] == 0 {
+			at[k] = i
+		}
+		rows[k]++
+	}
 }
 
 // withColumn returns a copy of rec whose column j is the string array arr

@@ -17,11 +17,16 @@ import (
 // ReadAll uses it, on batches that never leave this package, and readers
 // asked WithRecycledBuffers (a buffer is pooled only once freed, so a
 // retained batch keeps its memory).
+//
+// A pool made with overwrite set hands reused buffers out as they are, not
+// zeroed: only for users that write every byte they later read, as the
+// Parquet page readers do (see newParquetReader).
 type poolAllocator struct {
-	mem     memory.Allocator
-	mu      sync.Mutex
-	free    [64][][]byte
-	drained bool // after drain, Free passes buffers straight through
+	mem       memory.Allocator
+	mu        sync.Mutex
+	free      [64][][]byte
+	drained   bool // after drain, Free passes buffers straight through
+	overwrite bool // reused buffers are not zeroed
 }
 
 const poolMinClass = 6 // 64 bytes
@@ -45,7 +50,9 @@ func (p *poolAllocator) Allocate(size int) []byte {
 		b := p.free[c][n-1]
 		p.free[c] = p.free[c][:n-1]
 		p.mu.Unlock()
-		clear(b[:size])
+		if !p.overwrite {
+			clear(b[:size])
+		}
 		return b[:size]
 	}
 	p.mu.Unlock()
@@ -55,7 +62,7 @@ func (p *poolAllocator) Allocate(size int) []byte {
 
 func (p *poolAllocator) Reallocate(size int, b []byte) []byte {
 	if cap(b) >= size && cap(b) > 0 {
-		if size > len(b) {
+		if size > len(b) && !p.overwrite {
 			clear(b[len(b):size])
 		}
 		return b[:size]
