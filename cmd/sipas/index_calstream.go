@@ -113,7 +113,8 @@ func checkedReplicates(e *env, df *designFlags, path string, tab arrow.RecordBat
 		so.Transform, so.Columns = transform, extra
 	}
 	if err := cr.CheckFile(e.ctx, path, so); err != nil {
-		return nil, fmt.Errorf("--weighting %s: %w", df.weighting, err)
+		// a replicate's negative weight names its row and the row's place
+		return nil, arrowio.LocateRows(path, fmt.Errorf("--weighting %s: %w", df.weighting, err))
 	}
 	return cr, nil
 }
