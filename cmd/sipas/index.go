@@ -107,7 +107,7 @@ func runIndex(e *env, c *command, args []string) error {
 func validateHint(err error) string {
 	var ic *index.InvalidCodeError
 	if errors.As(err, &ic) {
-		return "; run `sipas validate` to exclude such ballots (it writes the reason for each)"
+		return " (the command is `sipas validate`; it writes the reason for each ballot it excludes)"
 	}
 	return ""
 }

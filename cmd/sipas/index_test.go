@@ -117,6 +117,10 @@ func TestIndexCommandBadInput(t *testing.T) {
 				t.Errorf("%s: message %q lacks %q", tc.name, errs, w)
 			}
 		}
+		// the library's advice and the command's name are said once each
+		if n := strings.Count(errs, "exclude such ballots"); n > 1 {
+			t.Errorf("%s: message %q repeats its advice %d times", tc.name, errs, n)
+		}
 	}
 }
 
