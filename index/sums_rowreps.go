@@ -568,13 +568,19 @@ func FromCalibratedReplicateSums(ctx context.Context, sums arrow.RecordBatch, q 
 }
 
 // calibratedReplicatesSupport says whether the replicates of the
-// replicate design spec after the weighting ws can be solved from the sums
-// of SumCalibratedFile (nil) or why not.
+// replicate design spec after the weighting ws can be solved in passes
+// over the ballots (nil) or why not: from the sums of SumCalibratedFile
+// (weighting.ReplicatesStreamSupport), else by every replicate's Newton
+// iterations (weighting.NewtonReplicatesStreamSupport, SolveNewtonReplicates).
 func calibratedReplicatesSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error {
 	if suppliedReplicates(spec) {
 		return fmt.Errorf("replicate weight columns are not re-weighted: choose a replicate method and every replicate is calibrated")
 	}
-	return weighting.ReplicatesStreamSupport(ws)
+	if err := weighting.ReplicatesStreamSupport(ws); err == nil {
+		return nil // from the sums per cell (NewCalibratedReplicates)
+	}
+	// by Newton iterations over the rows (SolveNewtonReplicates)
+	return weighting.NewtonReplicatesStreamSupport(ws)
 }
 
 // repCalColumn reads a column of the replicates' sums from a sums table.

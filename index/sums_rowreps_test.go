@@ -30,6 +30,9 @@ func calibratedRepStreamed(path string, spec *sampling.DesignOptions, ws *weight
 	if err != nil {
 		return nil, err
 	}
+	if st.ReplicatesSupport() != nil {
+		return newtonRepStreamed(path, spec, st, opt)
+	}
 	s, err := SumCalibratedFile(ctx, path, nil, spec, opt, st, nil)
 	if err != nil {
 		return nil, err
@@ -60,30 +63,7 @@ func calibratedRepStreamed(path string, spec *sampling.DesignOptions, ws *weight
 // design effects and degrees of freedom (the rank of the calibrated
 // replicate weights), nationally and by domains.
 func TestCalibratedReplicateSumsEqualCompute(t *testing.T) {
-	// a paired design for BRR: the third PSU of a stratum joins its second
-	pairs := func(base arrow.RecordBatch) map[string][]string {
-		sc, _ := arrowio.Column(base, "stratum")
-		strata, _, _ := arrowio.Strings(sc)
-		pc, _ := arrowio.Column(base, "psu")
-		psus, _, _ := arrowio.Strings(pc)
-		byStr := map[string][]string{}
-		for i, h := range strata {
-			if !slices.Contains(byStr[h], psus[i]) {
-				byStr[h] = append(byStr[h], psus[i])
-			}
-		}
-		pair := make([]string, len(strata))
-		for i, h := range strata {
-			l := slices.Clone(byStr[h])
-			slices.Sort(l)
-			pair[i] = psus[i]
-			if len(l) == 3 && psus[i] == l[2] {
-				pair[i] = l[1]
-			}
-		}
-		return map[string][]string{"pair": pair}
-	}
-	f := calRepFixture(t, pairs)
+	f := calRepFixture(t, pairColumn)
 	rec, path, level, gender, num := f.rec, f.path, f.level, f.gender, f.num
 	specs := map[string]string{
 		"linear":   `{"calibrate": {"margins": [` + level + `, ` + gender + `], "numeric": ` + num + `}}`,
@@ -321,12 +301,14 @@ func calRepFixture(t *testing.T, extra func(base arrow.RecordBatch) map[string][
 	wc, _ := arrowio.Column(base, "weight")
 	w0, _, _ := arrowio.Float64s(wc)
 	age, inc, s2 := make([]float64, n), make([]float64, n), make([]float64, n)
+	lo, hi := make([]float64, n), make([]float64, n) // per-row bounds on g
 	for i := range age {
 		age[i] = 18 + float64((i*7919)%53)
 		inc[i] = 3 + math.Mod(float64(i)*0.61803, 9)
 		s2[i] = 1 + age[i]/30
+		lo[i], hi[i] = 0.76+0.02*float64(i%3), 1.2+0.05*float64(i%2)
 	}
-	rec := withColumns(base, map[string][]float64{"age": age, "income": inc, "s2": s2}, extra(base))
+	rec := withColumns(base, map[string][]float64{"age": age, "income": inc, "s2": s2, "lo": lo, "hi": hi}, extra(base))
 	t.Cleanup(rec.Release)
 	f := &calRep{rec: rec, path: filepath.Join(t.TempDir(), "ballots.parquet"), grand: 28443265.0}
 	if err := arrowio.WriteRecord(f.path, rec, arrowio.WithBatchSize(700)); err != nil {
@@ -336,4 +318,29 @@ func calRepFixture(t *testing.T, extra func(base arrow.RecordBatch) map[string][
 	f.gender = marginJSON("gender", testTotals(t, rec, "gender", "weight", f.grand))
 	f.num = fmt.Sprintf(`{"age": %v, "income": %v}`, numericTotal(rec, w0, age, f.grand/sumF(w0)*1.03), numericTotal(rec, w0, inc, f.grand/sumF(w0)*0.98))
 	return f
+}
+
+// pairColumn is a paired design for BRR: the third PSU of a stratum joins
+// its second (column "pair").
+func pairColumn(base arrow.RecordBatch) map[string][]string {
+	sc, _ := arrowio.Column(base, "stratum")
+	strata, _, _ := arrowio.Strings(sc)
+	pc, _ := arrowio.Column(base, "psu")
+	psus, _, _ := arrowio.Strings(pc)
+	byStr := map[string][]string{}
+	for i, h := range strata {
+		if !slices.Contains(byStr[h], psus[i]) {
+			byStr[h] = append(byStr[h], psus[i])
+		}
+	}
+	pair := make([]string, len(strata))
+	for i, h := range strata {
+		l := slices.Clone(byStr[h])
+		slices.Sort(l)
+		pair[i] = psus[i]
+		if len(l) == 3 && psus[i] == l[2] {
+			pair[i] = l[1]
+		}
+	}
+	return map[string][]string{"pair": pair}
 }

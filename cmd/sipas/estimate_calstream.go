@@ -26,7 +26,10 @@ func estimateCalibrated(e *env, sf *streamFlags, df *designFlags, path string, s
 		return err
 	}
 	reps := spec.Variance != sampling.Linearization
-	calibrationPasses(e, "estimate", "rows", path, wst, reps)
+	newton := reps && wst.ReplicatesSupport() != nil
+	if !newton {
+		calibrationPasses(e, "estimate", "rows", path, wst, reps)
+	}
 	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}}
 	finish := func() {}
 	if df.prov != nil {
@@ -35,6 +38,9 @@ func estimateCalibrated(e *env, sf *streamFlags, df *designFlags, path string, s
 			return err
 		}
 		so.Transform, so.Columns, finish = transform, extra, fin
+	}
+	if newton {
+		return estimateNewtonReplicates(e, sf, df, path, spec, ests, contrasts, eopt, format, notes, wst, so, finish)
 	}
 	if p := newProgress(e.stderr, "estimate", path, sf); p != nil {
 		so.Progress = p.update

@@ -81,22 +81,22 @@ func TestEstimateWeightingStreamedSynthetic(t *testing.T) {
 
 // TestEstimateWeightingFallsBack: a weighting that needs every row and
 // that passes over the file do not solve (a post-stratification after a
-// numeric calibration), and a numeric raking calibration with a
-// replicate variance are read into memory, and the run says why; the
+// numeric calibration), and a numeric raking calibration followed by a
+// trimming step with a replicate variance are read into memory, and the run says why; the
 // same calibration linear with that replicate variance streams, its
 // output equal to the in-memory run's.
 func TestEstimateWeightingFallsBack(t *testing.T) {
 	dir := t.TempDir()
 	clus1 := filepath.Join(etAPI, "apiclus1.csv")
 	num := writeFile(t, dir, "num.json", `{"design_weight": "pw", "steps": [{"calibrate": {"margins": [{"by": ["stype"], "totals": `+popStypeW+`}], "numeric": {"enroll": 3811472}}}]}`)
-	numRake := writeFile(t, dir, "numrake.json", `{"design_weight": "pw", "steps": [{"calibrate": {"method": "raking", "margins": [{"by": ["stype"], "totals": `+popStypeW+`}], "numeric": {"enroll": 3811472}}}]}`)
+	numRake := writeFile(t, dir, "numrake.json", `{"design_weight": "pw", "steps": [{"calibrate": {"method": "raking", "margins": [{"by": ["stype"], "totals": `+popStypeW+`}], "numeric": {"enroll": 3811472}}}, {"trim": {"max": 3}}]}`)
 	numPS := writeFile(t, dir, "numps.json", `{"design_weight": "pw", "steps": [{"calibrate": {"numeric": {"enroll": 3811472}}}, {"poststratify": {"by": ["stype"], "totals": `+popStypeW+`}}]}`)
 	for _, c := range []struct {
 		args []string
 		why  string
 	}{
 		{[]string{"--weighting", numPS, "--psu", "dnum"}, "is followed by at most one trimming step, not by poststratify"},
-		{[]string{"--weighting", numRake, "--psu", "dnum", "--variance", "jk1"}, "a replicate variance re-solves a bounded or nonlinear calibration"},
+		{[]string{"--weighting", numRake, "--psu", "dnum", "--variance", "jk1"}, "a replicate variance re-runs the trimming after the calibration"},
 	} {
 		args := append([]string{"estimate", "--in", clus1, "--mean", "api00"}, c.args...)
 		code, mem, errs := vtRun(t, "", args...)

@@ -13,8 +13,9 @@ import (
 // --variance (JKn, the bootstrap with a seed) streams the file in passes
 // (stderr says how many) and prints what the in-memory run prints: every
 // field equal, every number at 1e-12 (estimates, SEs, intervals, design
-// effects, degrees of freedom, the design's summary). A raking
-// calibration with a replicate variance is read into memory, saying why.
+// effects, degrees of freedom, the design's summary). A calibration
+// followed by a trimming step with a replicate variance is read into
+// memory, saying why.
 func TestIndexCalibratedReplicatesStreamed(t *testing.T) {
 	dir := t.TempDir()
 	in, ageTotal := withAge(t, dir)
@@ -43,10 +44,10 @@ func TestIndexCalibratedReplicatesStreamed(t *testing.T) {
 			t.Fatalf("%v: no numbers compared", v)
 		}
 	}
-	raking := writeFile(t, dir, "raking.json", fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"method": "raking", "numeric": {"age": %v}}}]}`, ageTotal*0.97))
-	code, _, stderr := vtRun(t, "", "index", "--stream", "--in", in, "--weighting", raking, "--strata", "stratum", "--psu", "psu", "--variance", "jkn")
-	if code != 0 || !strings.Contains(stderr, "into memory (not streamed: a replicate variance re-solves a bounded or nonlinear calibration") {
-		t.Errorf("raking with jkn: exit %d, stderr %q", code, stderr)
+	trimmed := writeFile(t, dir, "trimmed.json", fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"method": "raking", "numeric": {"age": %v}}}, {"trim": {"max": 3}}]}`, ageTotal*0.97))
+	code, _, stderr := vtRun(t, "", "index", "--stream", "--in", in, "--weighting", trimmed, "--strata", "stratum", "--psu", "psu", "--variance", "jkn")
+	if code != 0 || !strings.Contains(stderr, "into memory (not streamed: a replicate variance re-runs the trimming after the calibration") {
+		t.Errorf("raking then trimming with jkn: exit %d, stderr %q", code, stderr)
 	}
 }
 

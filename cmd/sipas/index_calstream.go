@@ -43,7 +43,8 @@ func indexCalibrated(e *env, sf *sumsFlags, df *designFlags, path string, spec *
 		return true, nil, err
 	}
 	reps := spec.Variance != sampling.Linearization
-	if sf.wantStream(path) {
+	newton := reps && wst.ReplicatesSupport() != nil
+	if sf.wantStream(path) && !newton {
 		calibrationPasses(e, "index", "ballots", path, wst, reps)
 	}
 	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}}
@@ -54,6 +55,9 @@ func indexCalibrated(e *env, sf *sumsFlags, df *designFlags, path string, spec *
 			return true, nil, err
 		}
 		so.Transform, so.Columns, finish = transform, extra, fin
+	}
+	if newton {
+		return true, nil, indexNewtonReplicates(e, sf, df, path, spec, q, opt, format, notes, wst, so, finish)
 	}
 	if p := newProgress(e.stderr, "index", path, sf.streamFlags); p != nil {
 		so.Progress = p.update

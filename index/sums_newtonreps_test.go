@@ -1,0 +1,136 @@
+package index
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
+)
+
+// newtonRepStreamed is the streamed path of a replicate variance after a
+// raking-ratio, logit or bounded calibration: the passes of
+// weighting.SolveStream (done by the caller), those of
+// SolveNewtonReplicates, the sums pass with the replicate weights, and
+// the finish through the replicate sums.
+func newtonRepStreamed(path string, spec *sampling.DesignOptions, st *weighting.Streamed, opt *Options) (*Result, error) {
+	ctx := context.Background()
+	nr, err := SolveNewtonReplicates(ctx, path, spec, st, nil)
+	if err != nil {
+		return nil, err
+	}
+	s, err := nr.SumFile(ctx, path, nil, opt, nil)
+	if err != nil {
+		return nil, err
+	}
+	tab, err := s.Table(nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tab.Release()
+	got, _, err := nr.FromNewtonReplicateSums(ctx, tab, s, nil, opt)
+	return got, err
+}
+
+// TestNewtonReplicateSumsEqualCompute: JKn, JK1, the bootstrap, BRR and
+// Fay after a raking-ratio, logit or bounded linear calibration (bounds on
+// g, on the final weights, per-row bounds columns; margins and numeric
+// variables, a working-model variance), solved by passes over a Parquet
+// file of several row groups with every replicate's Newton iterations in
+// the same passes, equal weighting.NewDesign (which re-calibrates every
+// replicate's weights in memory) + Compute at 1e-12: estimates, replicate
+// SEs, intervals, design effects and degrees of freedom, nationally and
+// by domains.
+func TestNewtonReplicateSumsEqualCompute(t *testing.T) {
+	f := calRepFixture(t, pairColumn)
+	level, gender, num := f.level, f.gender, f.num
+	raking := `{"calibrate": {"method": "raking", "margins": [` + level + `, ` + gender + `], "numeric": ` + num + `}}`
+	specs := map[string]string{
+		"raking":         raking,
+		"logit":          `{"calibrate": {"method": "logit", "bounds": [0.75, 1.2], "variance": "s2", "margins": [` + level + `], "numeric": ` + num + `}}`,
+		"bounds":         `{"calibrate": {"bounds": [0.8, 1.2], "margins": [` + level + `, ` + gender + `], "numeric": ` + num + `}}`,
+		"raking bounds":  `{"calibrate": {"method": "raking", "bounds": [0.78, 1.22], "margins": [` + level + `, ` + gender + `], "numeric": ` + num + `}}`,
+		"bounds_const":   `{"calibrate": {"method": "raking", "bounds": [20, 20000], "bounds_const": true, "margins": [` + level + `], "numeric": ` + num + `}}`,
+		"bounds_columns": `{"calibrate": {"bounds_columns": ["lo", "hi"], "margins": [` + level + `], "numeric": ` + num + `}}`,
+	}
+	jkn := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc", Variance: sampling.JKn}
+	designs := map[string]*sampling.DesignOptions{
+		"jk1":       {PSU: "psu", Variance: sampling.JK1},
+		"bootstrap": {Strata: "stratum", PSU: "psu", Variance: sampling.Bootstrap, Replicates: 20, Seed: 7},
+		"fay":       {Strata: "stratum", PSU: "pair", Variance: sampling.Fay, FayRho: 0.3},
+	}
+	// every weighting under JKn, every design under raking and logit
+	// (the in-memory replicates are the cost; short: a bounded raking under
+	// JKn, raking under the bootstrap and Fay)
+	if testing.Short() {
+		for _, name := range []string{"bounds", "raking", "bounds_columns", "logit", "bounds_const"} {
+			delete(specs, name)
+		}
+		delete(designs, "jk1")
+	}
+	sameCalibratedReps(t, f.rec, f.path, map[string]*sampling.DesignOptions{"jkn": jkn}, specs)
+	sameCalibratedReps(t, f.rec, f.path, designs, map[string]string{"raking": raking})
+	if !testing.Short() {
+		sameCalibratedReps(t, f.rec, f.path, designs, map[string]string{"logit": `{"calibrate": {"method": "logit", "bounds": [0.6, 1.6], "margins": [` + level + `], "numeric": ` + num + `}}`})
+	}
+}
+
+// TestNewtonReplicateErrors: a replicate whose bounded calibration cannot
+// converge or whose bounds no weights can meet is the error
+// weighting.NewDesign gives in memory, naming the same (first) replicate,
+// variable, discrepancy or range.
+func TestNewtonReplicateErrors(t *testing.T) {
+	f := calRepFixture(t, pairColumn)
+	for _, c := range []struct {
+		design *sampling.DesignOptions
+		step   string
+	}{
+		{&sampling.DesignOptions{Strata: "stratum", PSU: "psu", Variance: sampling.Bootstrap, Replicates: 20, Seed: 7},
+			`{"calibrate": {"method": "logit", "bounds": [0.75, 1.2], "variance": "s2", "margins": [` + f.level + `], "numeric": ` + f.num + `}}`},
+		{&sampling.DesignOptions{Strata: "stratum", PSU: "pair", Variance: sampling.Fay, FayRho: 0.3},
+			`{"calibrate": {"method": "raking", "bounds": [0.75, 1.2], "margins": [` + f.level + `], "numeric": ` + f.num + `}}`},
+	} {
+		ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [` + c.step + `]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, werr := weighting.NewDesign(context.Background(), f.rec, ws, c.design)
+		if werr == nil || !strings.Contains(werr.Error(), "replicate") {
+			t.Fatalf("%v: in memory: %v, want a replicate's error", c.design.Variance, werr)
+		}
+		_, err = calibratedRepStreamed(f.path, c.design, ws, &Options{})
+		if err == nil || err.Error() != werr.Error() {
+			t.Errorf("%v: streamed: %v\nin memory: %v", c.design.Variance, err, werr)
+		}
+	}
+}
+
+// TestNewtonReplicateSumsEarlierSteps: JKn and the bootstrap after a
+// nonresponse adjustment, a post-stratification or a raking and then a
+// raking-ratio or bounded calibration, streamed (every replicate re-runs
+// the earlier steps on its unit totals, then its Newton iterations over
+// the rows), equal weighting.NewDesign + Compute at 1e-12.
+func TestNewtonReplicateSumsEarlierSteps(t *testing.T) {
+	f := calRepFixture(t, func(base arrow.RecordBatch) map[string][]string {
+		resp := make([]string, base.NumRows())
+		for i := range resp {
+			resp[i] = []string{"yes", "yes", "no", "yes", "yes", "yes", "no"}[i%7]
+		}
+		return map[string][]string{"responded": resp}
+	})
+	level, gender, num := f.level, f.gender, f.num
+	region := marginJSON("region", testTotals(t, f.rec, "region", "weight", f.grand*1.01))
+	specs := map[string]string{
+		"nonresponse then raking":  `{"nonresponse": {"classes": ["region"], "responded": "responded"}}, {"calibrate": {"method": "raking", "margins": [` + level + `, ` + gender + `], "numeric": ` + num + `}}`,
+		"poststratify then bounds": `{"poststratify": ` + region + `}, {"calibrate": {"bounds": [0.5, 2], "margins": [` + gender + `], "numeric": ` + num + `}}`,
+		"rake then logit":          `{"rake": {"margins": [` + level + `, ` + gender + `]}}, {"calibrate": {"method": "logit", "bounds": [0.5, 2], "numeric": ` + num + `}}`,
+	}
+	designs := map[string]*sampling.DesignOptions{
+		"jkn":       {Strata: "stratum", PSU: "psu", FPC: "fpc", Variance: sampling.JKn},
+		"bootstrap": {Strata: "stratum", PSU: "psu", Variance: sampling.Bootstrap, Replicates: 20, Seed: 7},
+	}
+	sameCalibratedReps(t, f.rec, f.path, designs, specs)
+}

@@ -1,0 +1,481 @@
+package weighting
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"gonum.org/v1/gonum/mat"
+)
+
+// NewtonReplicatesStreamSupport says whether SolveReplicates can solve the
+// replicates of the weighting spec (nil) or why not: spec must end with a
+// calibration step that StreamSupport accepts, without trimming of g or
+// cluster aggregates.
+func NewtonReplicatesStreamSupport(spec *Spec) error {
+	if err := StreamSupport(spec); err != nil {
+		return err
+	}
+	k := calibrationStep(spec)
+	c := spec.Steps[k].Calibrate
+	switch {
+	case len(spec.Steps) > k+1:
+		return errors.New("a replicate variance re-runs the trimming after the calibration on every replicate's calibrated weights, whose cut-offs are quantiles of each replicate's weights; passes over the rows solve only the replicates of a calibration that ends the steps")
+	case c.Trim != nil:
+		return errors.New("a replicate variance re-runs the trimming of g on every replicate, which needs one more pass per replicate over its calibrated weights; passes over the rows solve only the replicates of an untrimmed calibration")
+	case c.Aggregate != "":
+		return errors.New("a replicate variance re-runs the calibration of cluster means on every replicate, whose clusters' sums passes over the rows do not carry per replicate")
+	}
+	return nil
+}
+
+// ReplicateUnits give the start weights of the replicates of a replicate
+// design whose factors are constant within units (a PSU, or a PSU and a
+// class of the steps before the calibration): replicate r's start weight
+// of a row of unit u is Factor[u][r] times the row's full-sample start
+// weight (its design weight times the earlier steps' factor).
+type ReplicateUnits struct {
+	R      int
+	Factor [][]float64
+	// Of returns the unit of every row of rec, whose first row is row
+	// first+1 of the input; it reads Columns.
+	Of      func(rec arrow.RecordBatch, first int64) ([]int32, error)
+	Columns []string
+}
+
+// NewtonReplicates are the replicates of a calibration solved by passes
+// over the rows (SolveReplicates).
+type NewtonReplicates struct {
+	// Passes is the number of passes over the rows SolveReplicates made.
+	Passes int
+
+	s     *Streamed
+	u     *ReplicateUnits
+	eta   [][]float64 // per replicate, η
+	scale []float64
+	errs  []error // per replicate, the error of its calibration (nil: solved)
+
+	mu   sync.Mutex
+	bad  []int // per replicate, weights ≤ 0
+	gmin []float64
+	imin []int64
+}
+
+// repState is one replicate's Newton iteration between passes.
+type repState struct {
+	eta, misfit, st []float64
+	T               *mat.Dense
+	scale           float64
+	feas            *feasSums // the first evaluation only
+	ok              bool
+	err             error // of the pass, to hand to the iteration
+}
+
+// SolveReplicates solves every replicate's calibration of s by passes over
+// the rows that scan reads: replicate r starts from the weights of u and
+// runs the steps of Calibrate on them (the checks of the margins, R's
+// rescaling, the feasibility of the bounds, Newton's iterations from η = 0
+// with their halving and convergence test), so that every replicate takes
+// the steps Plan.Replicate takes in memory. One pass sums every
+// replicate's margins; then each pass evaluates every replicate still
+// iterating (one pass per Newton iteration or halved step of the slowest).
+// The error is that of a pass (reading the rows); a replicate's own error
+// is kept for Err. s must be the solution of a spec that
+// NewtonReplicatesStreamSupport accepts.
+func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateUnits) (*NewtonReplicates, error) {
+	if s.c.Trim != nil || s.c.Aggregate != "" || s.trimw != nil {
+		panic("weighting: SolveReplicates: trimming or cluster aggregates")
+	}
+	R, p := u.R, s.p
+	nr := &NewtonReplicates{s: s, u: u, eta: make([][]float64, R), scale: make([]float64, R), errs: make([]error, R),
+		bad: make([]int, R), gmin: make([]float64, R), imin: make([]int64, R)}
+	for r := range nr.gmin {
+		nr.gmin[r] = math.Inf(1)
+	}
+	path := fmt.Sprintf("steps[%d].calibrate", s.step)
+	cols := append([]string(nil), s.cols...)
+	for _, c := range u.Columns {
+		if !slices.Contains(cols, c) {
+			cols = append(cols, c)
+		}
+	}
+	pass := func(fn func(r *calRows, unit []int32) error) error {
+		nr.Passes++
+		return scan(ctx, cols, func(rec arrow.RecordBatch, first int64) error {
+			r, err := s.read(rec, first)
+			if err != nil {
+				return at(err, path)
+			}
+			unit, err := u.Of(rec, first)
+			if err != nil {
+				return err
+			}
+			return fn(r, unit)
+		})
+	}
+	margins := make([]Margin, len(s.ms))
+	for j, m := range s.ms {
+		margins[j] = m.margin
+	}
+	names, pop := s.targets()
+	numeric := make([]NumericTotal, len(s.num))
+	for k, name := range s.num {
+		numeric[k] = NumericTotal{Name: name, Total: s.c.Numeric[name]}
+	}
+	bconst := s.c.BoundsConst && s.c.Bounds != nil
+	var lo, hi float64
+	if bconst {
+		lo, hi = s.c.Bounds[0], s.c.Bounds[1]
+	}
+	// the bounds of a replicate's row of start weight w
+	bounds := func(r *calRows, i int, w float64) (float64, float64) {
+		if !bconst {
+			return r.L[i], r.U[i]
+		}
+		if w > 0 {
+			return lo / w, hi / w
+		}
+		return lo, hi
+	}
+	// ---- every replicate's margins, sample totals and bounds ---------------
+	before, counts := make([][][]float64, R), make([][][]int, R)
+	sumW, sample := make([]float64, R), make([][]float64, R)
+	for r := 0; r < R; r++ {
+		for _, m := range margins {
+			before[r] = append(before[r], make([]float64, len(m.Labels)))
+			counts[r] = append(counts[r], make([]int, len(m.Labels)))
+		}
+		sample[r] = make([]float64, p)
+	}
+	err := pass(func(rw *calRows, unit []int32) error {
+		for r := 0; r < R; r++ {
+			if nr.errs[r] != nil {
+				continue
+			}
+			for i, w0 := range rw.w {
+				w := u.Factor[unit[i]][r] * w0
+				sumW[r] += w
+				if s.method == Logit && bconst {
+					if L, U := bounds(rw, i, w); !(L < 1 && 1 < U) {
+						nr.errs[r] = at(&StepError{Err: ErrInfeasible, Msg: fmt.Sprintf("row %d: bounds [%v, %v] on final/initial weight: logit calibration needs finite bounds with lower < 1 < upper in every row", rw.first+int64(i)+1, L, U)}, path)
+						break
+					}
+				}
+				if w == 0 {
+					continue
+				}
+				for j := range margins {
+					c := rw.cls[j][i]
+					before[r][j][c] += w
+					counts[r][j][c]++
+				}
+				for q := rw.x.ptr[i]; q < rw.x.ptr[i+1]; q++ {
+					sample[r][rw.x.col[q]] += w * rw.x.val[q]
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	states := make([]*repState, R)
+	for r := 0; r < R; r++ {
+		if nr.errs[r] != nil {
+			continue
+		}
+		for j, m := range margins {
+			if err := m.checkSums(before[r][j], counts[r][j]); err != nil {
+				nr.errs[r] = at(err, path)
+				break
+			}
+		}
+		if nr.errs[r] != nil {
+			continue
+		}
+		st := &repState{eta: make([]float64, p), misfit: make([]float64, p), T: mat.NewDense(p, p, nil)}
+		st.scale = rScale(sumW[r], margins, counts[r], before[r], numeric, sample[r][p-len(numeric):], pop[p-len(numeric):])
+		st.st = sample[r]
+		if st.scale != 1 {
+			for k := range st.st {
+				st.st[k] *= st.scale
+			}
+		}
+		if s.c.Bounds != nil || s.c.BoundsColumns != nil {
+			st.feas = newFeasSums(margins, len(numeric))
+		}
+		states[r] = st
+		nr.scale[r] = st.scale
+	}
+	// ---- Newton's iterations, one goroutine per replicate; each
+	// evaluation waits for the pass that evaluates every waiting replicate
+	cs := CalSettings{Method: s.method, Bounds: s.c.Bounds, MaxIter: s.c.MaxIter, Epsilon: s.c.Epsilon}
+	if cs.MaxIter <= 0 {
+		cs.MaxIter = 50
+	}
+	if cs.Epsilon <= 0 {
+		cs.Epsilon = 1e-10
+	}
+	if s.c.BoundsColumns != nil {
+		cs.Lower = []float64{} // per-row bounds (the hint of an error)
+	}
+	type msg struct {
+		r    int
+		done bool
+	}
+	msgs := make(chan msg)
+	replies := make([]chan struct{}, R)
+	live := 0
+	for r, st := range states {
+		if st == nil {
+			continue
+		}
+		live++
+		replies[r] = make(chan struct{})
+		go func() {
+			eval := func() (bool, error) {
+				msgs <- msg{r: r}
+				<-replies[r]
+				return st.ok, st.err
+			}
+			var res StepResult
+			err := newton(eval, st.eta, st.misfit, st.T, pop, names, cs, &res)
+			if err != nil && st.err == nil {
+				nr.errs[r] = at(err, path)
+			}
+			msgs <- msg{r: r, done: true}
+		}()
+	}
+	var perr error
+	xs := make([]float64, len(numeric))
+	cls := make([]int32, len(margins))
+	for live > 0 {
+		var want []int
+		for range live {
+			m := <-msgs
+			if m.done {
+				live--
+			} else {
+				want = append(want, m.r)
+			}
+		}
+		if len(want) == 0 {
+			break
+		}
+		slices.Sort(want)
+		for _, r := range want {
+			st := states[r]
+			st.ok = true
+			copy(st.misfit, pop)
+			for k := range st.misfit {
+				st.misfit[k] -= st.st[k]
+			}
+			st.T.Zero()
+		}
+		if perr == nil {
+			perr = pass(func(rw *calRows, unit []int32) error {
+				for _, r := range want {
+					st := states[r]
+					td := st.T.RawMatrix().Data
+					for i, w0 := range rw.w {
+						w := u.Factor[unit[i]][r] * w0
+						L, U := bounds(rw, i, w)
+						v := rw.x.dot(i, st.eta)
+						if rw.sig != nil {
+							v /= rw.sig[i]
+						}
+						fm1, df := calfun(s.method, v, L, U)
+						if math.IsNaN(fm1) || math.IsInf(fm1, 0) || math.IsNaN(df) || math.IsInf(df, 0) {
+							st.ok = false
+						}
+						wi := w
+						if st.scale != 1 {
+							wi = w * st.scale
+						}
+						if st.feas != nil {
+							for j := range cls {
+								cls[j] = rw.cls[j][i]
+							}
+							p0 := p - len(numeric)
+							for k := range xs {
+								xs[k] = 0
+								for q := rw.x.ptr[i]; q < rw.x.ptr[i+1]; q++ {
+									if int(rw.x.col[q]) == p0+k {
+										xs[k] = rw.x.val[q]
+									}
+								}
+							}
+							st.feas.add(wi, cls, xs, L, U)
+						}
+						if wi == 0 {
+							continue
+						}
+						c := wi * fm1
+						for q := rw.x.ptr[i]; q < rw.x.ptr[i+1]; q++ {
+							st.misfit[rw.x.col[q]] -= c * rw.x.val[q]
+						}
+						if df == 0 {
+							continue
+						}
+						c = wi * df
+						if rw.sig != nil {
+							c /= rw.sig[i]
+						}
+						rw.x.addOuter(td, p, i, c)
+					}
+				}
+				return nil
+			})
+		}
+		for _, r := range want {
+			st := states[r]
+			st.err = perr
+			if f := st.feas; f != nil && perr == nil {
+				st.feas = nil
+				if err := f.check(margins, numeric, s.method == Logit); err != nil {
+					st.err = err
+					nr.errs[r] = at(err, path)
+				}
+			}
+			replies[r] <- struct{}{}
+		}
+	}
+	if perr != nil {
+		return nil, perr
+	}
+	for r, st := range states {
+		if st != nil && nr.errs[r] == nil {
+			nr.eta[r] = st.eta
+		}
+	}
+	return nr, nil
+}
+
+// R is the number of replicates.
+func (nr *NewtonReplicates) R() int { return nr.u.R }
+
+// Columns are the columns that Weights reads.
+func (nr *NewtonReplicates) Columns() []string {
+	cols := nr.s.Columns()
+	for _, c := range nr.u.Columns {
+		if !slices.Contains(cols, c) {
+			cols = append(cols, c)
+		}
+	}
+	return cols
+}
+
+// Weights returns the final weights of the rows of rec (whose first row is
+// row first+1 of the input) and, per replicate, their replicate weights
+// (0 for a replicate whose calibration failed, and for a weight ≤ 0, which
+// Err then reports). It may be called from several goroutines.
+func (nr *NewtonReplicates) Weights(rec arrow.RecordBatch, first int64) (w []float64, reps [][]float64, err error) {
+	s, u := nr.s, nr.u
+	r, err := s.read(rec, first)
+	if err != nil {
+		return nil, nil, at(err, fmt.Sprintf("steps[%d].calibrate", s.step))
+	}
+	unit, err := u.Of(rec, first)
+	if err != nil {
+		return nil, nil, err
+	}
+	g := s.g(r, nil)
+	w = make([]float64, r.n)
+	for i, w0 := range r.w {
+		w[i] = w0 * g[i]
+	}
+	bconst := s.c.BoundsConst && s.c.Bounds != nil
+	reps = make([][]float64, u.R)
+	bad := make([]int, u.R)
+	gmin := make([]float64, u.R)
+	imin := make([]int64, u.R)
+	for q := range reps {
+		out := make([]float64, r.n)
+		reps[q] = out
+		eta := nr.eta[q]
+		if eta == nil {
+			continue
+		}
+		gmin[q] = math.Inf(1)
+		for i, w0 := range r.w {
+			wr := u.Factor[unit[i]][q] * w0
+			if wr == 0 {
+				continue
+			}
+			L, U := r.L[i], r.U[i]
+			if bconst {
+				L, U = s.c.Bounds[0]/wr, s.c.Bounds[1]/wr
+			}
+			v := r.x.dot(i, eta)
+			if r.sig != nil {
+				v /= r.sig[i]
+			}
+			fm1, _ := calfun(s.method, v, L, U)
+			gi := 1 + fm1
+			if nr.scale[q] != 1 {
+				gi *= nr.scale[q]
+			}
+			if x := wr * gi; x > 0 {
+				out[i] = x
+			} else {
+				bad[q]++
+				if gi < gmin[q] || (gi == gmin[q] && r.first+int64(i) < imin[q]) {
+					gmin[q], imin[q] = gi, r.first+int64(i)
+				}
+			}
+		}
+	}
+	nr.mu.Lock()
+	for q, b := range bad {
+		if b == 0 {
+			continue
+		}
+		if nr.bad[q] == 0 || gmin[q] < nr.gmin[q] || (gmin[q] == nr.gmin[q] && imin[q] < nr.imin[q]) {
+			nr.gmin[q], nr.imin[q] = gmin[q], imin[q]
+		}
+		nr.bad[q] += b
+	}
+	nr.mu.Unlock()
+	return w, reps, nil
+}
+
+// Err is the error of the first replicate (in replicate order) whose
+// calibration failed or, after a pass of Weights over every row, made a
+// weight negative or zero, as Plan.Replicate's; nil when every replicate
+// is solved.
+func (nr *NewtonReplicates) Err() error {
+	R := nr.u.R
+	for r := 0; r < R; r++ {
+		if err := nr.errs[r]; err != nil {
+			return fmt.Errorf("weighting: replicate %d of %d: %w", r+1, R, err)
+		}
+		if nr.bad[r] > 0 {
+			return nr.s.ReplicateWeightError(r, R, nr.bad[r], nr.gmin[r], nr.imin[r])
+		}
+	}
+	return nil
+}
+
+// EarlierCells returns the cell of the steps before the calibration
+// (CellColumns, and the design weight when CellKeysOf says so) of every
+// row of rec, whose first row is row first+1 of the input, numbered as the
+// solve numbered them; nil without such steps.
+func (s *Streamed) EarlierCells(rec arrow.RecordBatch, first int64) ([]int32, error) {
+	if s.pre == nil {
+		return nil, nil
+	}
+	wd, err := s.designWeights(rec, first)
+	if err != nil {
+		return nil, err
+	}
+	cell, _, err := s.pre.cellsOf(rec, first, wd, false)
+	return cell, err
+}
+
+// EarlierCellsByWeight says whether the cells of EarlierCells are keyed by
+// the design weight too.
+func (s *Streamed) EarlierCellsByWeight() bool { return s.pre != nil && s.pre.byWeight }
