@@ -23,7 +23,8 @@ import (
 // a_r,c f_r,c d_i (1 + x_i'λ_r/σ²_i), so the sums need no pass of their
 // own. Other calibrations (bounds, raking, logit, trimming of g, cluster
 // aggregates) and a trimming after the calibration re-solve an iteration
-// per replicate, which these sums do not carry.
+// per replicate, which these sums do not carry (SolveReplicates solves
+// bounded, raking and logit ones by passes over the rows).
 func (s *Streamed) ReplicatesSupport() error {
 	var steps []Step
 	if s.earlier != nil {
