@@ -219,55 +219,18 @@ func SolveNewtonReplicates(ctx context.Context, path string, spec *sampling.Desi
 	units := array.NewRecordBatch(arrow.NewSchema(fields, nil), arrs, int64(n))
 	defer units.Release()
 	// ---- the replicate factors of the units ---------------------------------
-	ones := make([]float64, n)
-	for i := range ones {
-		ones[i] = 1
-	}
-	prec := withFloatColumn(units, sumsUnitWeight, ones)
-	defer prec.Release()
-	ds := *spec
-	ds.Weight = sumsUnitWeight
-	d0, err := sampling.NewDesign(prec, &ds)
+	d0, _, fac, err := replicateFactors(ctx, units, spec, st.EarlierSpec(), func(name string) ([]float64, error) {
+		if name == SumsRows {
+			return rows, nil
+		}
+		return D, nil
+	})
 	if err != nil {
 		return nil, err
 	}
 	R := d0.Replicates()
 	out := &NewtonReplicates{st: st, spec: *spec, Passes: 1}
 	out.scale, out.rscale = d0.ReplicateScales()
-	var repW [][]float64
-	var full []float64
-	if es := st.EarlierSpec(); es != nil {
-		res, err := weighting.RunCells(es, units, D, rows)
-		if err != nil {
-			return nil, err
-		}
-		reps, err := cellReplicates(ctx, units, spec, es, D, rows)
-		if err != nil {
-			return nil, err
-		}
-		full, repW = res.Weights, reps.Weights
-	}
-	fac := make([][]float64, n)
-	for u := range fac {
-		fac[u] = make([]float64, R)
-	}
-	for r := 0; r < R; r++ {
-		a := d0.ReplicateWeights(r)
-		for u := range fac {
-			f := a[u]
-			if repW != nil {
-				v := repW[r][u]
-				if (a[u] != 0 && full[u] != 0) != (v > 0) {
-					return nil, fmt.Errorf("index: replicate %d of %d: the steps before the calibration give a cell the weight %v where the full sample gives it %v and the replicate's PSU factor is %v, so its ballots' replicate weights are not multiples of their start weights; compute from the rows in memory", r+1, R, v, full[u], a[u])
-				}
-				f = 0
-				if v != 0 {
-					f = v / full[u]
-				}
-			}
-			fac[u][r] = f
-		}
-	}
 	ru := &weighting.ReplicateUnits{R: R, Factor: fac, Columns: ucols,
 		Of: func(rec arrow.RecordBatch, first int64) ([]int32, error) {
 			u, _, err := nu.of(rec, first, false)

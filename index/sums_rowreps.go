@@ -310,16 +310,7 @@ func NewCalibratedReplicates(sums arrow.RecordBatch, spec *sampling.DesignOption
 	p := st.P()
 	n := int(sums.NumRows())
 	get := func(name string) ([]float64, error) { return repCalColumn(sums, name) }
-	// the generated replicate factors of the cells (a design of unit weights)
-	ones := make([]float64, n)
-	for i := range ones {
-		ones[i] = 1
-	}
-	prec := withFloatColumn(sums, sumsUnitWeight, ones)
-	defer prec.Release()
-	ds := *spec
-	ds.Weight = sumsUnitWeight
-	d0, err := sampling.NewDesign(prec, &ds)
+	d0, psuFac, fac, err := replicateFactors(context.Background(), sums, spec, st.EarlierSpec(), get)
 	if err != nil {
 		return nil, err
 	}
@@ -351,48 +342,10 @@ func NewCalibratedReplicates(sums arrow.RecordBatch, spec *sampling.DesignOption
 			S[l*p+k] = S[k*p+l]
 		}
 	}
-	// with earlier steps, per replicate and cell a_rc f_rc/f_c: the
-	// steps' replicate weights over their full-sample weights on the cells
-	var repW [][]float64
-	var full []float64
-	if es := st.EarlierSpec(); es != nil {
-		D, err := get("rcd")
-		if err != nil {
-			return nil, err
-		}
-		rows, err := get(SumsRows)
-		if err != nil {
-			return nil, err
-		}
-		res, err := weighting.RunCells(es, sums, D, rows)
-		if err != nil {
-			return nil, err
-		}
-		reps, err := cellReplicates(context.Background(), sums, spec, es, D, rows)
-		if err != nil {
-			return nil, err
-		}
-		full, repW = res.Weights, reps.Weights
-	}
 	td, tot := make([]float64, p*p), make([]float64, p)
+	cr.psuFac = psuFac
 	for r := 0; r < cr.R; r++ {
-		a := d0.ReplicateWeights(r)
-		cr.psuFac = append(cr.psuFac, a)
-		if repW != nil {
-			m := make([]float64, n)
-			for c, v := range repW[r] {
-				// CheckFile checks the rows of the cells whose a and full
-				// weight are not 0: those must be exactly the cells whose
-				// replicate weight is positive
-				if (a[c] != 0 && full[c] != 0) != (v > 0) {
-					return nil, fmt.Errorf("index: replicate %d of %d: the steps before the calibration give a cell the weight %v where the full sample gives it %v and the replicate's PSU factor is %v, so its ballots' replicate weights are not multiples of their start weights; compute the indices from the ballots", r+1, cr.R, v, full[c], a[c])
-				}
-				if v != 0 {
-					m[c] = v / full[c]
-				}
-			}
-			a = m
-		}
+		a := fac[r]
 		clear(td)
 		clear(tot)
 		for c, f := range a {
@@ -411,9 +364,78 @@ func NewCalibratedReplicates(sums arrow.RecordBatch, spec *sampling.DesignOption
 			return nil, fmt.Errorf("weighting: replicate %d of %d: %w", r+1, cr.R, err)
 		}
 		cr.lam = append(cr.lam, lam)
-		cr.fac = append(cr.fac, a)
 	}
+	cr.fac = fac
 	return cr, nil
+}
+
+// replicateFactors returns the generated replicate design spec of the
+// cells of tab (its rows, with their strata, PSUs, fpc and the classes of
+// the earlier steps es, nil: none) weighted 1, per replicate its cells'
+// PSU factors a_rc, and per replicate and cell the factor of the start
+// weights: a_rc, or with es a_rc f_rc/f_c, where es re-run on replicate
+// r's cell totals of the design weights (get reads the column rcd of
+// those totals, and the rows' counts SumsRows) gives cell c the weight
+// f_rc D_c and the full sample f_c D_c. A cell whose replicate weight is
+// positive exactly when a_rc and f_c are not 0 keeps its ballots'
+// replicate weights multiples of their start weights; otherwise it is an
+// error naming the replicate.
+func replicateFactors(ctx context.Context, tab arrow.RecordBatch, spec *sampling.DesignOptions, es *weighting.Spec, get func(string) ([]float64, error)) (d0 *sampling.Design, psuFac, fac [][]float64, err error) {
+	n := int(tab.NumRows())
+	ones := make([]float64, n)
+	for i := range ones {
+		ones[i] = 1
+	}
+	prec := withFloatColumn(tab, sumsUnitWeight, ones)
+	defer prec.Release()
+	ds := *spec
+	ds.Weight = sumsUnitWeight
+	if d0, err = sampling.NewDesign(prec, &ds); err != nil {
+		return nil, nil, nil, err
+	}
+	var repW [][]float64
+	var full []float64
+	if es != nil {
+		D, err := get("rcd")
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		rows, err := get(SumsRows)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		res, err := weighting.RunCells(es, tab, D, rows)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		reps, err := cellReplicates(ctx, tab, spec, es, D, rows)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		full, repW = res.Weights, reps.Weights
+	}
+	R := d0.Replicates()
+	for r := 0; r < R; r++ {
+		a := d0.ReplicateWeights(r)
+		psuFac = append(psuFac, a)
+		if repW != nil {
+			m := make([]float64, n)
+			for c, v := range repW[r] {
+				// the rows checked are those of the cells whose a and full
+				// weight are not 0: those must be exactly the cells whose
+				// replicate weight is positive
+				if (a[c] != 0 && full[c] != 0) != (v > 0) {
+					return nil, nil, nil, fmt.Errorf("index: replicate %d of %d: the steps before the calibration give a cell the weight %v where the full sample gives it %v and the replicate's PSU factor is %v, so its ballots' replicate weights are not multiples of their start weights; compute the indices from the ballots", r+1, R, v, full[c], a[c])
+				}
+				if v != 0 {
+					m[c] = v / full[c]
+				}
+			}
+			a = m
+		}
+		fac = append(fac, a)
+	}
+	return d0, psuFac, fac, nil
 }
 
 // CheckFile reads the ballots of the file at path once more (so's reader

@@ -131,13 +131,14 @@ func sameCalibratedReps(t *testing.T, rec arrow.RecordBatch, path string, design
 	}
 }
 
-// TestCalibratedReplicateSumsSupport: what the replicates from sums per PSU
-// do not solve is refused with the reason.
+// TestCalibratedReplicateSumsSupport: what neither the replicates from
+// sums per PSU nor the replicates' Newton iterations over the rows solve
+// is refused with the reason; raking-ratio, logit and bounded
+// calibrations are accepted.
 func TestCalibratedReplicateSumsSupport(t *testing.T) {
 	design := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", Variance: sampling.JKn}
 	for step, want := range map[string]string{
-		`{"calibrate": {"method": "raking", "numeric": {"age": 1}}}`:                                                            "nonlinear",
-		`{"calibrate": {"bounds": [0.5, 2], "numeric": {"age": 1}}}`:                                                            "bounded",
+		`{"calibrate": {"aggregate": "psu", "numeric": {"age": 1}}}`:                                                            "cluster means",
 		`{"calibrate": {"trim": [0.5, 2], "numeric": {"age": 1}}}`:                                                              "trimming of g",
 		`{"calibrate": {"numeric": {"age": 1}}}, {"trim": {"max": 3}}`:                                                          "trimming after",
 		`{"poststratify": {"by": ["level"], "totals": {"a": 1}}}, {"calibrate": {"numeric": {"age": 1}}}, {"trim": {"max": 3}}`: "trimming after",
@@ -149,6 +150,21 @@ func TestCalibratedReplicateSumsSupport(t *testing.T) {
 		err = CalibratedSumsSupport(design, ws)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want a reason with %q", step, err, want)
+		}
+	}
+	// raking-ratio, logit and bounded calibrations: by Newton iterations
+	// over the rows (SolveNewtonReplicates)
+	for _, step := range []string{
+		`{"calibrate": {"method": "raking", "numeric": {"age": 1}}}`,
+		`{"calibrate": {"bounds": [0.5, 2], "numeric": {"age": 1}}}`,
+		`{"calibrate": {"method": "logit", "bounds": [0.5, 2], "bounds_const": false, "numeric": {"age": 1}}}`,
+	} {
+		ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [` + step + `]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := CalibratedSumsSupport(design, ws); err != nil {
+			t.Errorf("%s: %v", step, err)
 		}
 	}
 	ws, _ := weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"age": 1}}}]}`))

@@ -36,7 +36,7 @@ func NewtonReplicatesStreamSupport(spec *Spec) error {
 // ReplicateUnits give the start weights of the replicates of a replicate
 // design whose factors are constant within units (a PSU, or a PSU and a
 // class of the steps before the calibration): replicate r's start weight
-// of a row of unit u is Factor[u][r] times the row's full-sample start
+// of a row of unit u is Factor[r][u] times the row's full-sample start
 // weight (its design weight times the earlier steps' factor).
 type ReplicateUnits struct {
 	R      int
@@ -157,7 +157,7 @@ func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateU
 				continue
 			}
 			for i, w0 := range rw.w {
-				w := u.Factor[unit[i]][r] * w0
+				w := u.Factor[r][unit[i]] * w0
 				sumW[r] += w
 				if s.method == Logit && bconst {
 					if L, U := bounds(rw, i, w); !(L < 1 && 1 < U) {
@@ -282,7 +282,7 @@ func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateU
 					st := states[r]
 					td := st.T.RawMatrix().Data
 					for i, w0 := range rw.w {
-						w := u.Factor[unit[i]][r] * w0
+						w := u.Factor[r][unit[i]] * w0
 						L, U := bounds(rw, i, w)
 						v := rw.x.dot(i, st.eta)
 						if rw.sig != nil {
@@ -402,7 +402,7 @@ func (nr *NewtonReplicates) Weights(rec arrow.RecordBatch, first int64) (w []flo
 		}
 		gmin[q] = math.Inf(1)
 		for i, w0 := range r.w {
-			wr := u.Factor[unit[i]][q] * w0
+			wr := u.Factor[q][unit[i]] * w0
 			if wr == 0 {
 				continue
 			}
