@@ -38,7 +38,7 @@ func newtonRepStreamed(path string, spec *sampling.DesignOptions, st *weighting.
 // TestNewtonReplicateSumsEqualCompute: JKn, JK1, the bootstrap, BRR and
 // Fay after a raking-ratio, logit or bounded linear calibration (bounds on
 // g, on the final weights, per-row bounds columns; margins and numeric
-// variables, a working-model variance), solved by passes over a Parquet
+// variables, a working-model variance; trimming of g), solved by passes over a Parquet
 // file of several row groups with every replicate's Newton iterations in
 // the same passes, equal weighting.NewDesign (which re-calibrates every
 // replicate's weights in memory) + Compute at 1e-12: estimates, replicate
@@ -55,6 +55,7 @@ func TestNewtonReplicateSumsEqualCompute(t *testing.T) {
 		"raking bounds":  `{"calibrate": {"method": "raking", "bounds": [0.78, 1.22], "margins": [` + level + `, ` + gender + `], "numeric": ` + num + `}}`,
 		"bounds_const":   `{"calibrate": {"method": "raking", "bounds": [20, 20000], "bounds_const": true, "margins": [` + level + `], "numeric": ` + num + `}}`,
 		"bounds_columns": `{"calibrate": {"bounds_columns": ["lo", "hi"], "margins": [` + level + `], "numeric": ` + num + `}}`,
+		"raking trim":    `{"calibrate": {"method": "raking", "trim": [0.8, 1.2], "margins": [` + level + `, ` + gender + `], "numeric": ` + num + `}}`,
 	}
 	jkn := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc", Variance: sampling.JKn}
 	designs := map[string]*sampling.DesignOptions{
@@ -63,10 +64,10 @@ func TestNewtonReplicateSumsEqualCompute(t *testing.T) {
 		"fay":       {Strata: "stratum", PSU: "pair", Variance: sampling.Fay, FayRho: 0.3},
 	}
 	// every weighting under JKn, every design under raking and logit
-	// (the in-memory replicates are the cost; short: a bounded raking under
+	// (the in-memory replicates are the cost; short: a trimmed raking under
 	// JKn, raking under the bootstrap and Fay)
 	if testing.Short() {
-		for _, name := range []string{"bounds", "raking", "bounds_columns", "logit", "bounds_const"} {
+		for _, name := range []string{"bounds", "raking", "bounds_columns", "logit", "bounds_const", "raking bounds"} {
 			delete(specs, name)
 		}
 		delete(designs, "jk1")
@@ -131,6 +132,9 @@ func TestNewtonReplicateSumsEarlierSteps(t *testing.T) {
 	designs := map[string]*sampling.DesignOptions{
 		"jkn":       {Strata: "stratum", PSU: "psu", FPC: "fpc", Variance: sampling.JKn},
 		"bootstrap": {Strata: "stratum", PSU: "psu", Variance: sampling.Bootstrap, Replicates: 20, Seed: 7},
+	}
+	if testing.Short() {
+		delete(designs, "jkn") // the race run: the bootstrap's 20 replicates
 	}
 	sameCalibratedReps(t, f.rec, f.path, designs, specs)
 }

@@ -32,8 +32,23 @@ import (
 // before the calibration, which every replicate re-runs on its cells:
 //
 //	go test ./index -run '^$' -bench CalibratedReplicatesStream -benchtime 1x
-func BenchmarkCalibratedReplicatesStream(b *testing.B) {
+func BenchmarkCalibratedReplicatesStream(b *testing.B) { benchCalibratedReplicates(b, "") }
+
+// BenchmarkNewtonReplicatesStream is BenchmarkCalibratedReplicatesStream
+// with a raking-ratio calibration: "streamed" solves the 126 replicates'
+// Newton iterations in passes over the file (SolveNewtonReplicates) and
+// sums the ballots with their replicate weights (NewtonReplicates.SumFile);
+// "in-memory" rakes the rows 126 times (weighting.NewDesign):
+//
+//	go test ./index -run '^$' -bench NewtonReplicatesStream -benchtime 1x
+func BenchmarkNewtonReplicatesStream(b *testing.B) { benchCalibratedReplicates(b, "raking") }
+
+// benchCalibratedReplicates runs both paths of
+// BenchmarkCalibratedReplicatesStream with the calibration method method
+// ("": linear).
+func benchCalibratedReplicates(b *testing.B, method string) {
 	path, ws, _ := halvesSurvey(b)
+	ws.Steps[len(ws.Steps)-1].Calibrate.Method = method
 	design := &sampling.DesignOptions{Strata: "stratum", PSU: "half", Variance: sampling.JKn}
 	opt := &Options{By: []string{"province"}}
 	ctx := context.Background()

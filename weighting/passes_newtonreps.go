@@ -14,8 +14,8 @@ import (
 
 // NewtonReplicatesStreamSupport says whether SolveReplicates can solve the
 // replicates of the weighting spec (nil) or why not: spec must end with a
-// calibration step that StreamSupport accepts, without trimming of g or
-// cluster aggregates.
+// calibration step that StreamSupport accepts, without cluster aggregates,
+// and without trimming of g when it is linear without bounds.
 func NewtonReplicatesStreamSupport(spec *Spec) error {
 	if err := StreamSupport(spec); err != nil {
 		return err
@@ -25,8 +25,8 @@ func NewtonReplicatesStreamSupport(spec *Spec) error {
 	switch {
 	case len(spec.Steps) > k+1:
 		return errors.New("a replicate variance re-runs the trimming after the calibration on every replicate's calibrated weights, whose cut-offs are quantiles of each replicate's weights; passes over the rows solve only the replicates of a calibration that ends the steps")
-	case c.Trim != nil:
-		return errors.New("a replicate variance re-runs the trimming of g on every replicate, which needs one more pass per replicate over its calibrated weights; passes over the rows solve only the replicates of an untrimmed calibration")
+	case c.Trim != nil && (c.Method == "" || c.Method == "linear") && c.Bounds == nil && c.BoundsColumns == nil:
+		return errors.New("a replicate variance re-runs the trimming of g of an unbounded linear calibration on every replicate, whose closed form passes over the rows do not solve per replicate; give bounds or use method raking or logit")
 	case c.Aggregate != "":
 		return errors.New("a replicate variance re-runs the calibration of cluster means on every replicate, whose clusters' sums passes over the rows do not carry per replicate")
 	}
@@ -58,6 +58,10 @@ type NewtonReplicates struct {
 	eta   [][]float64 // per replicate, η
 	scale []float64
 	errs  []error // per replicate, the error of its calibration (nil: solved)
+	// with trimming of g: per replicate whether some g was trimmed and the
+	// trimmed weight per unit weight inside, added to g
+	trim   []bool
+	trimIn []float64
 
 	mu   sync.Mutex
 	bad  []int // per replicate, weights ≤ 0
@@ -82,13 +86,14 @@ type repState struct {
 // with their halving and convergence test), so that every replicate takes
 // the steps Plan.Replicate takes in memory. One pass sums every
 // replicate's margins; then each pass evaluates every replicate still
-// iterating (one pass per Newton iteration or halved step of the slowest).
+// iterating (one pass per Newton iteration or halved step of the slowest);
+// with trimming of g, one more pass trims every replicate's g.
 // The error is that of a pass (reading the rows); a replicate's own error
 // is kept for Err. s must be the solution of a spec that
 // NewtonReplicatesStreamSupport accepts.
 func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateUnits) (*NewtonReplicates, error) {
-	if s.c.Trim != nil || s.c.Aggregate != "" || s.trimw != nil {
-		panic("weighting: SolveReplicates: trimming or cluster aggregates")
+	if s.closed || s.c.Aggregate != "" || s.trimw != nil {
+		panic("weighting: SolveReplicates: an unbounded linear calibration, cluster aggregates or a trimming step")
 	}
 	R, p := u.R, s.p
 	nr := &NewtonReplicates{s: s, u: u, eta: make([][]float64, R), scale: make([]float64, R), errs: make([]error, R),
@@ -352,7 +357,72 @@ func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateU
 			nr.eta[r] = st.eta
 		}
 	}
+	if s.c.Trim != nil {
+		if err := nr.solveTrim(pass); err != nil {
+			return nil, err
+		}
+	}
 	return nr, nil
+}
+
+// solveTrim is Calibrate's trimming of g for every solved replicate, in
+// one pass: g outside [lo, hi] is set to the bound, and the trimmed weight
+// Σ (g − g') w is spread over the rows inside in proportion to w.
+func (nr *NewtonReplicates) solveTrim(pass func(func(*calRows, []int32) error) error) error {
+	s, u := nr.s, nr.u
+	lo, hi := s.c.Trim[0], s.c.Trim[1]
+	R := u.R
+	trimmed, win := make([]float64, R), make([]float64, R)
+	any := make([]bool, R)
+	err := pass(func(rw *calRows, unit []int32) error {
+		for r := 0; r < R; r++ {
+			if nr.eta[r] == nil {
+				continue
+			}
+			for i, w0 := range rw.w {
+				w := u.Factor[r][unit[i]] * w0
+				gi := nr.g(rw, i, r, w)
+				if gi < lo || gi > hi {
+					any[r] = true
+					trimmed[r] += (gi - math.Max(lo, math.Min(gi, hi))) * w
+				} else {
+					win[r] += w
+				}
+			}
+		}
+		return nil
+	})
+	nr.trimIn = make([]float64, R)
+	nr.trim = any
+	for r := range any {
+		if any[r] {
+			nr.trimIn[r] = trimmed[r] / win[r]
+		}
+	}
+	return err
+}
+
+// g is replicate r's g of row i of rw, whose start weight in the replicate
+// is w, before any trimming of g.
+func (nr *NewtonReplicates) g(rw *calRows, i, r int, w float64) float64 {
+	s := nr.s
+	L, U := rw.L[i], rw.U[i]
+	if s.c.BoundsConst && s.c.Bounds != nil {
+		L, U = s.c.Bounds[0], s.c.Bounds[1]
+		if w > 0 {
+			L, U = L/w, U/w
+		}
+	}
+	v := rw.x.dot(i, nr.eta[r])
+	if rw.sig != nil {
+		v /= rw.sig[i]
+	}
+	fm1, _ := calfun(s.method, v, L, U)
+	gi := 1 + fm1
+	if nr.scale[r] != 1 {
+		gi *= nr.scale[r]
+	}
+	return gi
 }
 
 // R is the number of replicates.
@@ -388,7 +458,6 @@ func (nr *NewtonReplicates) Weights(rec arrow.RecordBatch, first int64) (w []flo
 	for i, w0 := range r.w {
 		w[i] = w0 * g[i]
 	}
-	bconst := s.c.BoundsConst && s.c.Bounds != nil
 	reps = make([][]float64, u.R)
 	bad := make([]int, u.R)
 	gmin := make([]float64, u.R)
@@ -396,8 +465,7 @@ func (nr *NewtonReplicates) Weights(rec arrow.RecordBatch, first int64) (w []flo
 	for q := range reps {
 		out := make([]float64, r.n)
 		reps[q] = out
-		eta := nr.eta[q]
-		if eta == nil {
+		if nr.eta[q] == nil {
 			continue
 		}
 		gmin[q] = math.Inf(1)
@@ -406,18 +474,13 @@ func (nr *NewtonReplicates) Weights(rec arrow.RecordBatch, first int64) (w []flo
 			if wr == 0 {
 				continue
 			}
-			L, U := r.L[i], r.U[i]
-			if bconst {
-				L, U = s.c.Bounds[0]/wr, s.c.Bounds[1]/wr
-			}
-			v := r.x.dot(i, eta)
-			if r.sig != nil {
-				v /= r.sig[i]
-			}
-			fm1, _ := calfun(s.method, v, L, U)
-			gi := 1 + fm1
-			if nr.scale[q] != 1 {
-				gi *= nr.scale[q]
+			gi := nr.g(r, i, q, wr)
+			if nr.trim != nil && nr.trim[q] {
+				if lo, hi := s.c.Trim[0], s.c.Trim[1]; gi < lo || gi > hi {
+					gi = math.Max(lo, math.Min(gi, hi))
+				} else {
+					gi += nr.trimIn[q]
+				}
 			}
 			if x := wr * gi; x > 0 {
 				out[i] = x
