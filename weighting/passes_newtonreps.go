@@ -256,8 +256,66 @@ func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateU
 		}()
 	}
 	var perr error
-	xs := make([]float64, len(numeric))
-	cls := make([]int32, len(margins))
+	type scratchT struct {
+		xs  []float64
+		cls []int32
+	}
+	var scratch [2]scratchT
+	for k := range scratch {
+		scratch[k] = scratchT{make([]float64, len(numeric)), make([]int32, len(margins))}
+	}
+	// evalRows adds the rows of rw (units unit, the replicate's factors
+	// fac) to the replicate's misfit and T (and feasibility sums)
+	evalRows := func(rw *calRows, unit []int32, fac []float64, st *repState, sc scratchT) {
+		td := st.T.RawMatrix().Data
+		cls, xs := sc.cls, sc.xs
+		for i, w0 := range rw.w {
+			w := fac[unit[i]] * w0
+			L, U := bounds(rw, i, w)
+			v := rw.x.dot(i, st.eta)
+			if rw.sig != nil {
+				v /= rw.sig[i]
+			}
+			fm1, df := calfun(s.method, v, L, U)
+			if math.IsNaN(fm1) || math.IsInf(fm1, 0) || math.IsNaN(df) || math.IsInf(df, 0) {
+				st.ok = false
+			}
+			wi := w
+			if st.scale != 1 {
+				wi = w * st.scale
+			}
+			if st.feas != nil {
+				for j := range cls {
+					cls[j] = rw.cls[j][i]
+				}
+				p0 := p - len(numeric)
+				for k := range xs {
+					xs[k] = 0
+					for q := rw.x.ptr[i]; q < rw.x.ptr[i+1]; q++ {
+						if int(rw.x.col[q]) == p0+k {
+							xs[k] = rw.x.val[q]
+						}
+					}
+				}
+				st.feas.add(wi, cls, xs, L, U)
+			}
+			if wi == 0 {
+				continue
+			}
+			c := wi * fm1
+			for q := rw.x.ptr[i]; q < rw.x.ptr[i+1]; q++ {
+				st.misfit[rw.x.col[q]] -= c * rw.x.val[q]
+			}
+			if df == 0 {
+				continue
+			}
+			c = wi * df
+			if rw.sig != nil {
+				c /= rw.sig[i]
+			}
+			rw.x.addOuter(td, p, i, c)
+		}
+	}
 	for live > 0 {
 		var want []int
 		for range live {
@@ -283,56 +341,20 @@ func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateU
 		}
 		if perr == nil {
 			perr = pass(func(rw *calRows, unit []int32) error {
-				for _, r := range want {
-					st := states[r]
-					td := st.T.RawMatrix().Data
-					for i, w0 := range rw.w {
-						w := u.Factor[r][unit[i]] * w0
-						L, U := bounds(rw, i, w)
-						v := rw.x.dot(i, st.eta)
-						if rw.sig != nil {
-							v /= rw.sig[i]
+				// the replicates in two halves, one per core: each
+				// replicate's sums still add the rows in order
+				var wg sync.WaitGroup
+				h := (len(want) + 1) / 2
+				for k, part := range [][]int{want[:h], want[h:]} {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for _, r := range part {
+							evalRows(rw, unit, u.Factor[r], states[r], scratch[k])
 						}
-						fm1, df := calfun(s.method, v, L, U)
-						if math.IsNaN(fm1) || math.IsInf(fm1, 0) || math.IsNaN(df) || math.IsInf(df, 0) {
-							st.ok = false
-						}
-						wi := w
-						if st.scale != 1 {
-							wi = w * st.scale
-						}
-						if st.feas != nil {
-							for j := range cls {
-								cls[j] = rw.cls[j][i]
-							}
-							p0 := p - len(numeric)
-							for k := range xs {
-								xs[k] = 0
-								for q := rw.x.ptr[i]; q < rw.x.ptr[i+1]; q++ {
-									if int(rw.x.col[q]) == p0+k {
-										xs[k] = rw.x.val[q]
-									}
-								}
-							}
-							st.feas.add(wi, cls, xs, L, U)
-						}
-						if wi == 0 {
-							continue
-						}
-						c := wi * fm1
-						for q := rw.x.ptr[i]; q < rw.x.ptr[i+1]; q++ {
-							st.misfit[rw.x.col[q]] -= c * rw.x.val[q]
-						}
-						if df == 0 {
-							continue
-						}
-						c = wi * df
-						if rw.sig != nil {
-							c /= rw.sig[i]
-						}
-						rw.x.addOuter(td, p, i, c)
-					}
+					}()
 				}
+				wg.Wait()
 				return nil
 			})
 		}
