@@ -136,3 +136,23 @@ func TestNewtonReplicateSumsEarlierSteps(t *testing.T) {
 	}
 	sameCalibratedReps(t, f.rec, f.path, designs, specs)
 }
+
+// TestNewtonReplicateSumsR: the streamed JKn (with fpc) and JK1 variances
+// after a raking-ratio, logit (bounds [0.5, 1.8]), bounded linear or
+// bounded raking calibration (bounds [0.85, 1.15]) to a margin and a
+// numeric variable equal R survey's calibrate(calfun =, bounds =) of
+// as.svrepdesign() (which re-calibrates every replicate by its own Newton
+// iterations) at 1e-9: the criteria's shares and SEs, nationally and by
+// level (testdata/calrep_newton.R, epsilon 1e-10 both sides).
+func TestNewtonReplicateSumsR(t *testing.T) {
+	jkn := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc", Variance: sampling.JKn}
+	jk1 := &sampling.DesignOptions{PSU: "psu", Variance: sampling.JK1}
+	cases := map[string]calRepCase{}
+	for name, d := range map[string]*sampling.DesignOptions{"jkn_raking": jkn, "jkn_logit": jkn, "jk1_bounds": jk1, "jk1_raking_bounds": jk1} {
+		if testing.Short() && name != "jk1_raking_bounds" {
+			continue // the race run: one case
+		}
+		cases[name] = calRepCase{readCalRepSpec(t, "calrep_newton_"+name+".json"), d}
+	}
+	sameCalRepR(t, "calrep_newton.csv", cases)
+}
