@@ -6,6 +6,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
 	"github.com/sipas-go/sipas/weighting"
 )
@@ -38,7 +39,8 @@ func indexNewtonReplicates(e *env, sf *sumsFlags, df *designFlags, path string, 
 	}
 	finish()
 	if err := nr.Err(); err != nil {
-		return badInput(fmt.Errorf("%s: --weighting %s: %w", displayName(path), df.weighting, err))
+		// a replicate's negative weight names its row and the row's place
+		return badInput(fmt.Errorf("%s: %w", displayName(path), arrowio.LocateRows(path, fmt.Errorf("--weighting %s: %w", df.weighting, err))))
 	}
 	tab, err := s.Table(memory.DefaultAllocator)
 	if err != nil {
@@ -102,7 +104,8 @@ func estimateNewtonReplicates(e *env, sf *streamFlags, df *designFlags, path str
 	}
 	finish()
 	if err := nr.Err(); err != nil {
-		return badInput(fmt.Errorf("%s: --weighting %s: %w", displayName(path), df.weighting, err))
+		// a replicate's negative weight names its row and the row's place
+		return badInput(fmt.Errorf("%s: %w", displayName(path), arrowio.LocateRows(path, fmt.Errorf("--weighting %s: %w", df.weighting, err))))
 	}
 	tab, err := s.Table(memory.DefaultAllocator)
 	if err != nil {
