@@ -111,13 +111,23 @@ func TestCalibratedEstimandReplicatesEqualMemory(t *testing.T) {
 }
 
 // TestCalibratedEstimandReplicatesRefused: a replicate variance after a
-// calibration that the sums per cell do not re-solve on every replicate
-// is refused with the reason, before any pass.
+// calibration that neither the sums per cell nor the replicates' Newton
+// iterations over the rows re-solve on every replicate is refused with
+// the reason, before any pass; raking-ratio and bounded ones are accepted.
 func TestCalibratedEstimandReplicatesRefused(t *testing.T) {
 	design := &sampling.DesignOptions{Strata: "stype", PSU: "snum", Variance: sampling.JKn}
+	// raking-ratio and bounded calibrations: every replicate's Newton
+	// iterations over the rows (SolveNewtonReplicates)
+	for _, key := range []string{"var_raking", "var_bounded"} {
+		ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "pw", "steps": [` + estcalSteps[key] + `]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := CalibratedEstimandSumsSupport(design, ws); err != nil {
+			t.Errorf("%s: %v", key, err)
+		}
+	}
 	for key, want := range map[string]string{
-		"var_raking":       "bounded or nonlinear",
-		"var_bounded":      "bounded or nonlinear",
 		"agg_linear":       "cluster means",
 		"linear then trim": "trimming after the calibration",
 	} {

@@ -135,19 +135,22 @@ func TestCalibratedSumsEqualCompute(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		if _, err := weighting.CellKeysOf(&weighting.Spec{Steps: ws.Steps[:1]}); err == nil {
-			// earlier steps under a replicate variance: streamed before an
-			// unbounded linear calibration with nothing after it
-			// (TestCalibratedReplicateSumsEarlierSteps), else in memory
-			// for the calibration's or the trimming's reason
+			// earlier steps under a replicate variance: streamed before a
+			// calibration with nothing after it, without cluster
+			// aggregates nor trimming of an unbounded linear one
+			// (TestCalibratedReplicateSumsEarlierSteps,
+			// TestNewtonReplicateSumsEarlierSteps), else in memory for
+			// the calibration's or the trimming's reason
 			jk := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc", Variance: sampling.JKn}
 			k := len(ws.Steps) - 1
 			if ws.Steps[k].Trim != nil {
 				k--
 			}
 			c := ws.Steps[k].Calibrate
-			linear := (c.Method == "" || c.Method == "linear") && c.Bounds == nil && c.BoundsColumns == nil && c.Trim == nil && k == len(ws.Steps)-1
+			unbounded := (c.Method == "" || c.Method == "linear") && c.Bounds == nil && c.BoundsColumns == nil
+			streams := k == len(ws.Steps)-1 && c.Aggregate == "" && !(unbounded && c.Trim != nil)
 			err := CalibratedSumsSupport(jk, ws)
-			if linear != (err == nil) || (err != nil && strings.Contains(err.Error(), "steps before the calibration")) {
+			if streams != (err == nil) || (err != nil && strings.Contains(err.Error(), "steps before the calibration")) {
 				t.Errorf("%s under JKn: %v", name, err)
 			}
 		}
