@@ -35,7 +35,7 @@ func indexNewtonReplicates(e *env, sf *sumsFlags, df *designFlags, path string, 
 		if e.ctx.Err() != nil {
 			return e.ctx.Err()
 		}
-		return questionnaireHint(dataError(path, fmt.Errorf("%w%s", err, validateHint(err))), q)
+		return questionnaireHint(dataError(path, fmt.Errorf("%w%s", designHint(err), validateHint(err))), q)
 	}
 	finish()
 	if err := nr.Err(); err != nil {
