@@ -1160,6 +1160,11 @@ func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire,
 			return nil, nil, nil, err
 		}
 	}
+	if cal == nil {
+		if err := calibratedTable(sums); err != nil {
+			return nil, nil, nil, err
+		}
+	}
 	ds, err := cellDesign(spec, rs)
 	if err != nil {
 		return nil, nil, nil, err

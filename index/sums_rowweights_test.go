@@ -38,6 +38,7 @@ func calibratedStreamed(t *testing.T, path string, spec *sampling.DesignOptions,
 	if err != nil {
 		t.Fatal(err)
 	}
+	sameFromTable(t, path, tab, spec, ws, st, opt, got)
 	return got, st
 }
 

@@ -33,6 +33,7 @@ func checkStreamed(t *testing.T, key string, spec *weighting.Spec, rec arrow.Rec
 	if err != nil {
 		t.Fatalf("%s: %v", key, err)
 	}
+	sameSolved(t, key, spec, st)
 	rt, err := st.Terms(rec, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -32,19 +33,26 @@ func indexCalibrated(e *env, sf *sumsFlags, df *designFlags, path string, spec *
 	case path == "-":
 		why = fmt.Errorf("standard input is read once")
 	}
+	reps := spec.Variance != sampling.Linearization
+	if why == nil && sf.out != "" && reps {
+		why = errCalRepSumsTable
+	}
 	if why != nil {
 		return false, why, nil
 	}
-	if st, err := os.Stat(path); !sf.stream && (err != nil || st.Size() < streamMin) {
+	if sf.out != "" {
+		if err := calibratedSumsOut(sf.out, path); err != nil {
+			return true, nil, err
+		}
+	} else if st, err := os.Stat(path); !sf.stream && (err != nil || st.Size() < streamMin) {
 		return false, nil, nil
 	}
 	wst, err := solveCalibration(e, df, path)
 	if err != nil {
 		return true, nil, err
 	}
-	reps := spec.Variance != sampling.Linearization
 	newton := reps && wst.ReplicatesSupport() != nil
-	if sf.wantStream(path) && !newton {
+	if (sf.wantStream(path) || sf.out != "") && !newton {
 		calibrationPasses(e, "index", "ballots", path, wst, reps)
 	}
 	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}}
@@ -92,10 +100,57 @@ func indexCalibrated(e *env, sf *sumsFlags, df *designFlags, path string, spec *
 		}
 		return true, nil, badInput(fmt.Errorf("%s: %w", displayName(path), designHint(err)))
 	}
+	if sf.out != "" {
+		out, err := index.CalibratedSumsTable(tab, df.wspec, wst)
+		if err != nil {
+			return true, nil, badInput(err)
+		}
+		defer out.Release()
+		if err := arrowio.WriteRecord(sf.out, out); err != nil {
+			return true, nil, writeError(err)
+		}
+	}
 	dj := sumsDesign(d, tab)
 	dj.WeightsSum = jsonNum(wst.Result.Final.Sum)
 	notes.undefinedWarnings(e.stderr, res.Rows)
 	return true, nil, writeIndexDesign(e.stdout, format, dj, res, opt.By, notes)
+}
+
+// errCalRepSumsTable says why the sums table of a calibration that needs
+// every ballot cannot stand for generated replicates.
+var errCalRepSumsTable = errors.New("the replicates of a calibration that needs every ballot are calibrated again in each replicate from the ballots' own terms, which the sums table does not carry; use --variance linearization for a sums table, or run without --sums-out")
+
+// calibratedSumsOut checks the --sums-out file of a calibration that
+// needs every ballot: not the input, and a format that keeps the
+// calibration's record in its metadata.
+func calibratedSumsOut(out, in string) error {
+	if sameFile(out, in) {
+		return usagef("--sums-out %s would overwrite --in", out)
+	}
+	if f, err := arrowio.FormatOf(out); err == nil && f != arrowio.Parquet && f != arrowio.IPCFile && f != arrowio.IPCStream {
+		return usagef("--sums-out %s: the sums of a calibration that needs every ballot carry the calibration's solve in the file's metadata, which %s cannot keep; write .parquet, .arrow or .arrows", out, f)
+	}
+	return nil
+}
+
+// indexFromCalibratedSums finishes the indices from the sums table tab
+// written by --sums-out after the --weighting calibration that needs every
+// ballot (its record in the table's metadata).
+func indexFromCalibratedSums(e *env, sf *sumsFlags, df *designFlags, tab arrow.RecordBatch, spec *sampling.DesignOptions, q *index.Questionnaire, opt *index.Options, format string) error {
+	res, d, st, err := index.FromCalibratedSumsTable(e.ctx, tab, q, spec, df.wspec, opt)
+	if err != nil {
+		return badInput(fmt.Errorf("%s: --weighting %s: %w", displayName(sf.from), df.weighting, designHint(err)))
+	}
+	if sf.out != "" {
+		if err := arrowio.WriteRecord(sf.out, tab); err != nil {
+			return writeError(err)
+		}
+	}
+	dj := sumsDesign(d, tab)
+	dj.WeightsSum = jsonNum(st.Result.Final.Sum)
+	notes := &runNotes{}
+	notes.undefinedWarnings(e.stderr, res.Rows)
+	return writeIndexDesign(e.stdout, format, dj, res, opt.By, notes)
 }
 
 // checkedReplicates solves every replicate's calibration after wst from

@@ -44,7 +44,7 @@ func (f *streamFlags) wantStream(path string) bool { return f.stream || big(path
 
 func addSumsFlags(fs *flag.FlagSet) *sumsFlags {
 	f := &sumsFlags{}
-	fs.StringVar(&f.out, "sums-out", "", "also write the per-(stratum, PSU, domain) sums the indices are finished from (Parquet, IPC or CSV; see docs/sums.md)")
+	fs.StringVar(&f.out, "sums-out", "", "also write the per-(stratum, PSU, domain) sums the indices are finished from (Parquet, IPC or CSV; after a --weighting calibration that needs every ballot Parquet or IPC, whose metadata carries its solve; see docs/sums.md)")
 	fs.StringVar(&f.from, "from-sums", "", "finish the indices from a sums table (written by --sums-out or by the SQL of docs/sums.md) instead of --in; give the same --strata, --psu, --fpc, --by and --weighting")
 	fs.StringVar(&f.sql, "sums-sql", "", "print the SQL GROUP BY that computes the sums table from the ballots table TABLE in a database (with the design flags, --by, --score and --questionnaire) and exit")
 	f.streamFlags = addStreamFlags(fs)
@@ -70,7 +70,7 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 	if why == nil && path == "-" {
 		why = fmt.Errorf("standard input is read once")
 	}
-	if why != nil && sf.out == "" && errors.Is(why, weighting.ErrRowLevel) {
+	if why != nil && errors.Is(why, weighting.ErrRowLevel) {
 		// a calibration that needs every row: solved by passes over the file
 		var done bool
 		if done, why, err = indexCalibrated(e, sf, df, path, spec, q, opt, format, notes); done {
@@ -133,9 +133,21 @@ var errRepSumsTable = fmt.Errorf("the replicate variance needs each replicate's 
 
 // indexFromSums finishes the indices from the sums table of --from-sums.
 func indexFromSums(e *env, sf *sumsFlags, df *designFlags, spec *sampling.DesignOptions, q *index.Questionnaire, opt *index.Options, format string) error {
+	calibrated := false
 	if df.wspec != nil {
 		if err := index.WeightingSumsSupport(spec, df.wspec); err != nil {
-			return usagef("--from-sums with --weighting: %v", err)
+			if !errors.Is(err, weighting.ErrRowLevel) {
+				return usagef("--from-sums with --weighting: %v", err)
+			}
+			// a calibration that needs every ballot: its solve is in the
+			// table's metadata (written by --sums-out)
+			if err := index.CalibratedSumsSupport(spec, df.wspec); err != nil {
+				return usagef("--from-sums with --weighting: %v", err)
+			}
+			if spec.Variance != sampling.Linearization {
+				return usagef("--from-sums with --weighting: %v", errCalRepSumsTable)
+			}
+			calibrated = true
 		}
 	}
 	if spec.Weight != "" {
@@ -159,6 +171,9 @@ func indexFromSums(e *env, sf *sumsFlags, df *designFlags, spec *sampling.Design
 			}
 		}
 		opt.NoExpectations = opt.NoExpectations || len(q.ExpectationColumns()) == 0
+	}
+	if calibrated {
+		return indexFromCalibratedSums(e, sf, df, tab, spec, q, opt, format)
 	}
 	return finishSums(e, &sumsFlags{out: sf.out, streamFlags: sf.streamFlags}, tab, nil, spec, df.wspec, q, opt, format, sf.from, &runNotes{})
 }

@@ -1,0 +1,79 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
+)
+
+// CalibratedSumsTable returns the sums table tab of SumCalibratedFile
+// (after the weighting ws, solved by passes as st) with st's record
+// (weighting.Solved) in its schema metadata under weighting.SolvedKey,
+// so that FromCalibratedSumsTable finishes the indices from the table
+// alone. The weights in the table come from the calibration, so no SQL
+// GROUP BY over the ballots can make such a table. The columns are
+// tab's; the caller releases the result.
+func CalibratedSumsTable(tab arrow.RecordBatch, ws *weighting.Spec, st *weighting.Streamed) (arrow.RecordBatch, error) {
+	r, err := st.Solved(ws)
+	if err != nil {
+		return nil, err
+	}
+	md := tab.Schema().Metadata()
+	md, err = arrowio.SetMetadataJSON(md, weighting.SolvedKey, r)
+	if err != nil {
+		return nil, err
+	}
+	sch := arrow.NewSchema(tab.Schema().Fields(), &md)
+	return array.NewRecordBatch(sch, tab.Columns(), tab.NumRows()), nil
+}
+
+// FromCalibratedSumsTable is FromCalibratedSums on a table of
+// CalibratedSumsTable made after the weighting ws: the calibration is read
+// from the table's record (weighting.SolvedStreamed), which must be of ws
+// (the same specification, by its SHA-256), and the table must have the
+// calibration's columns for its number of calibration variables. It also
+// returns that Streamed (for the final weights' sum). Its errors wrap
+// ErrSums or weighting.ErrSolved.
+func FromCalibratedSumsTable(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spec *sampling.DesignOptions, ws *weighting.Spec, opt *Options) (*Result, *sampling.Design, *weighting.Streamed, error) {
+	var r weighting.Solved
+	ok, err := arrowio.MetadataJSON(sums.Schema().Metadata(), weighting.SolvedKey, &r)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%w: schema metadata %q: %v", weighting.ErrSolved, weighting.SolvedKey, err)
+	}
+	if !ok {
+		return nil, nil, nil, fmt.Errorf("%w: the sums table has no schema metadata %q: it must be written, as Parquet or Arrow IPC (CSV keeps no metadata), by the run that solved this weighting in passes over the ballots", weighting.ErrSolved, weighting.SolvedKey)
+	}
+	st, err := weighting.SolvedStreamed(ws, &r)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if name := SumsColumn("calb"+strconv.Itoa(r.P), "all"); len(sums.Schema().FieldIndices(name)) > 0 {
+		return nil, nil, nil, fmt.Errorf("%w: column %q, but the calibration record has %d calibration variables", ErrSums, name, r.P)
+	}
+	res, d, err := FromCalibratedSums(ctx, sums, q, spec, st, opt)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return res, d, st, nil
+}
+
+// errCalibratedTable says that a sums table made after a calibration that
+// needs every ballot is finished without it.
+var errCalibratedTable = errors.New("the sums table was made after a calibration that needs every ballot (its schema metadata has the calibration's record): finish it with the same weighting specification")
+
+// calibratedTable reports errCalibratedTable (wrapped in ErrSums) for a
+// table of CalibratedSumsTable.
+func calibratedTable(sums arrow.RecordBatch) error {
+	if _, ok := sums.Schema().Metadata().GetValue(weighting.SolvedKey); ok {
+		return fmt.Errorf("%w: %w", ErrSums, errCalibratedTable)
+	}
+	return nil
+}
