@@ -77,6 +77,7 @@ func repSumsResult(t *testing.T, rec arrow.RecordBatch, spec *sampling.DesignOpt
 	if err != nil {
 		t.Fatal(err)
 	}
+	sameFromRepTables(t, fmt.Sprintf("%+v by %v", *spec, opt.By), s, tab, spec, opt, got)
 	return got
 }
 

@@ -46,43 +46,16 @@ func SumsSQL(q *Questionnaire, opt *Options, table, weight, strata, psu, fpc str
 	fmt.Fprintf(&b, "SELECT %s", strings.Join(keys, ", "))
 	line("COUNT(*) AS %s", SumsRows)
 	line("SUM(%s) AS %s", w, SumsWeights)
-	in := func(codes []int) string {
-		s := make([]string, len(codes))
-		for i, c := range codes {
-			s[i] = strconv.Itoa(c)
-		}
-		return "(" + strings.Join(s, ", ") + ")"
+	in := sqlCodes
+	num := sqlNum
+	items := sqlItems(q, opt, w)
+	for _, it := range items {
+		line("SUM(%s) AS %s", it.y, SumsColumn("y", it.name))
+		line("SUM(%s) AS %s", it.x, SumsColumn("x", it.name))
+		line("SUM(%s) AS %s", it.n, SumsColumn("n", it.name))
+		line("SUM(%s) AS %s", it.yy, SumsColumn("yy", it.name))
 	}
-	num := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-	if !opt.NoExpectations && len(q.Expectations) > 0 {
-		var any []string
-		for _, e := range q.Expectations {
-			any = append(any, e.Column+" IN (0, 1)")
-		}
-		answered := strings.Join(any, " OR ")
-		for _, e := range q.Expectations {
-			c := e.Column
-			line("SUM(CASE WHEN %s = 1 THEN %s * 100 ELSE 0 END) AS %s", c, w, SumsColumn("y", c))
-			line("SUM(CASE WHEN %s THEN %s ELSE 0 END) AS %s", answered, w, SumsColumn("x", c))
-			line("SUM(CASE WHEN %s THEN 1 ELSE 0 END) AS %s", answered, SumsColumn("n", c))
-			line("SUM(CASE WHEN %s = 1 THEN %s * 10000 ELSE 0 END) AS %s", c, w, SumsColumn("yy", c))
-		}
-	}
-	// the valid codes, grouped by their value in percent
-	sat := satisfiedTable(q, opt.Score)
-	var valid []int
-	byValue := map[float64][]int{}
-	var values []float64
-	for j, v := range sat {
-		code := q.Scale.Min + j
-		valid = append(valid, code)
-		if v != 0 {
-			if _, ok := byValue[v]; !ok {
-				values = append(values, v)
-			}
-			byValue[v] = append(byValue[v], code)
-		}
-	}
+	valid, values, byValue := sqlValues(q, opt)
 	// a criterion's value y in percent, as an expression
 	yExpr := func(c string) string {
 		var e strings.Builder
@@ -90,18 +63,6 @@ func SumsSQL(q *Questionnaire, opt *Options, table, weight, strata, psu, fpc str
 			fmt.Fprintf(&e, " WHEN %s IN %s THEN %s", c, in(byValue[v]), num(v))
 		}
 		return "CASE" + e.String() + " ELSE 0 END"
-	}
-	for _, cr := range q.Criteria {
-		c := cr.Column
-		var y, yy strings.Builder
-		for _, v := range values {
-			fmt.Fprintf(&y, " WHEN %s IN %s THEN %s * %s", c, in(byValue[v]), w, num(v))
-			fmt.Fprintf(&yy, " WHEN %s IN %s THEN %s * %s", c, in(byValue[v]), w, num(v*v))
-		}
-		line("SUM(CASE%s ELSE 0 END) AS %s", y.String(), SumsColumn("y", c))
-		line("SUM(CASE WHEN %s IN %s THEN %s ELSE 0 END) AS %s", c, in(valid), w, SumsColumn("x", c))
-		line("SUM(CASE WHEN %s IN %s THEN 1 ELSE 0 END) AS %s", c, in(valid), SumsColumn("n", c))
-		line("SUM(CASE%s ELSE 0 END) AS %s", yy.String(), SumsColumn("yy", c))
 	}
 	names := compositeNames(q)
 	var wcs []string
@@ -135,5 +96,140 @@ func SumsSQL(q *Questionnaire, opt *Options, table, weight, strata, psu, fpc str
 		fmt.Fprintf(&b, "\nGROUP BY %s", strings.Join(keys, ", "))
 	}
 	b.WriteString("\n")
+	return b.String()
+}
+
+func sqlCodes(codes []int) string {
+	s := make([]string, len(codes))
+	for i, c := range codes {
+		s[i] = strconv.Itoa(c)
+	}
+	return "(" + strings.Join(s, ", ") + ")"
+}
+
+func sqlNum(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// sqlValues are the valid codes of q's scale, the nonzero values (in
+// percent) of a satisfied answer in first-seen order, and their codes.
+func sqlValues(q *Questionnaire, opt *Options) (valid []int, values []float64, byValue map[float64][]int) {
+	byValue = map[float64][]int{}
+	for j, v := range satisfiedTable(q, opt.Score) {
+		code := q.Scale.Min + j
+		valid = append(valid, code)
+		if v != 0 {
+			if _, ok := byValue[v]; !ok {
+				values = append(values, v)
+			}
+			byValue[v] = append(byValue[v], code)
+		}
+	}
+	return valid, values, byValue
+}
+
+// sqlItem is an item of the sums table in SQL: its column, and the
+// expressions summed for its y (Σ w·y), x (Σ w·x), n and yy (Σ w·y²).
+type sqlItem struct{ name, y, x, n, yy string }
+
+// sqlItems are the items of the sums table in its order (the expectations
+// unless opt.NoExpectations, then the criteria) with their expressions for
+// the weight expression w.
+func sqlItems(q *Questionnaire, opt *Options, w string) []sqlItem {
+	var out []sqlItem
+	if !opt.NoExpectations && len(q.Expectations) > 0 {
+		var any []string
+		for _, e := range q.Expectations {
+			any = append(any, e.Column+" IN (0, 1)")
+		}
+		answered := strings.Join(any, " OR ")
+		for _, e := range q.Expectations {
+			c := e.Column
+			out = append(out, sqlItem{name: c,
+				y:  fmt.Sprintf("CASE WHEN %s = 1 THEN %s * 100 ELSE 0 END", c, w),
+				x:  fmt.Sprintf("CASE WHEN %s THEN %s ELSE 0 END", answered, w),
+				n:  fmt.Sprintf("CASE WHEN %s THEN 1 ELSE 0 END", answered),
+				yy: fmt.Sprintf("CASE WHEN %s = 1 THEN %s * 10000 ELSE 0 END", c, w)})
+		}
+	}
+	valid, values, byValue := sqlValues(q, opt)
+	for _, cr := range q.Criteria {
+		c := cr.Column
+		var y, yy strings.Builder
+		for _, v := range values {
+			fmt.Fprintf(&y, " WHEN %s IN %s THEN %s * %s", c, sqlCodes(byValue[v]), w, sqlNum(v))
+			fmt.Fprintf(&yy, " WHEN %s IN %s THEN %s * %s", c, sqlCodes(byValue[v]), w, sqlNum(v*v))
+		}
+		out = append(out, sqlItem{name: c,
+			y:  "CASE" + y.String() + " ELSE 0 END",
+			x:  fmt.Sprintf("CASE WHEN %s IN %s THEN %s ELSE 0 END", c, sqlCodes(valid), w),
+			n:  fmt.Sprintf("CASE WHEN %s IN %s THEN 1 ELSE 0 END", c, sqlCodes(valid)),
+			yy: "CASE" + yy.String() + " ELSE 0 END"})
+	}
+	return out
+}
+
+// ReplicateSumsSQL returns a SQL query that computes, from a table of
+// ballots with replicate weight columns, the replicate sums table of
+// ReplicateSumsTables (one row per domain of opt.By and replicate) with a
+// GROUP BY, as SumsSQL does for the cells' table: the ballots are crossed
+// with the replicate numbers 1 … R, each row's replicate weight w_r is
+// picked by a CASE, and the items' sums of SumsSQL are taken with w_r;
+// gram_s sums w_r times the s-th replicate column. replicates are the
+// replicate weight columns in order; weight and psu name the ballots'
+// columns as for SumsSQL (psu "" adds the column psus, the ballots of
+// nonzero weight). No domain column may be named replicate or
+// sipas_rw. The query runs once over the ballots, but its
+// work is the ballots times R (and each row sums 2·items + R values).
+func ReplicateSumsSQL(q *Questionnaire, opt *Options, table, weight, psu string, replicates []string) string {
+	if q == nil {
+		q = DefaultQuestionnaire()
+	}
+	if opt == nil {
+		opt = &Options{}
+	}
+	const rw = "sipas_rw"
+	var b strings.Builder
+	line := func(format string, args ...any) {
+		b.WriteString(",\n  ")
+		fmt.Fprintf(&b, format, args...)
+	}
+	keys := append(append([]string(nil), opt.By...), RepSumsReplicate)
+	fmt.Fprintf(&b, "SELECT %s", strings.Join(keys, ", "))
+	if psu == "" {
+		w := weight
+		if w == "" {
+			w = "1"
+		}
+		line("SUM(CASE WHEN %s <> 0 THEN 1 ELSE 0 END) AS %s", w, RepSumsPSUs)
+	}
+	for _, it := range sqlItems(q, opt, rw) {
+		line("SUM(%s) AS %s", it.y, SumsColumn("y", it.name))
+		line("SUM(%s) AS %s", it.x, SumsColumn("x", it.name))
+	}
+	for s, c := range replicates {
+		line("SUM(%s * %s) AS %s", rw, c, RepSumsGram(s+1))
+	}
+	// the columns the outer query reads, and each row's w_r
+	var need []string
+	seen := map[string]bool{}
+	cols := append(append([]string(nil), opt.By...), weight)
+	if !opt.NoExpectations {
+		cols = append(cols, q.ExpectationColumns()...)
+	}
+	for _, c := range append(append(cols, q.Columns()...), replicates...) {
+		if c != "" && !seen[c] {
+			seen[c] = true
+			need = append(need, "b."+c)
+		}
+	}
+	var pick, nums strings.Builder
+	for r, c := range replicates {
+		fmt.Fprintf(&pick, " WHEN %d THEN b.%s", r+1, c)
+		if r > 0 {
+			nums.WriteString(" UNION ALL ")
+		}
+		fmt.Fprintf(&nums, "SELECT %d AS %s", r+1, RepSumsReplicate)
+	}
+	fmt.Fprintf(&b, "\nFROM (\n  SELECT %s, r.%s, CASE r.%s%s END AS %s\n  FROM %s b CROSS JOIN (%s) r\n) t\nGROUP BY %s\n",
+		strings.Join(need, ", "), RepSumsReplicate, RepSumsReplicate, pick.String(), rw, table, nums.String(), strings.Join(keys, ", "))
 	return b.String()
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,8 +46,8 @@ func (f *streamFlags) wantStream(path string) bool { return f.stream || big(path
 
 func addSumsFlags(fs *flag.FlagSet) *sumsFlags {
 	f := &sumsFlags{}
-	fs.StringVar(&f.out, "sums-out", "", "also write the per-(stratum, PSU, domain) sums the indices are finished from (Parquet, IPC or CSV; after a --weighting calibration that needs every ballot Parquet or IPC, whose metadata carries its solve; see docs/sums.md)")
-	fs.StringVar(&f.from, "from-sums", "", "finish the indices from a sums table (written by --sums-out or by the SQL of docs/sums.md) instead of --in; give the same --strata, --psu, --fpc, --by and --weighting")
+	fs.StringVar(&f.out, "sums-out", "", "also write the per-(stratum, PSU, domain) sums the indices are finished from (Parquet, IPC or CSV; after a --weighting calibration that needs every ballot Parquet or IPC, whose metadata carries its solve; with --repweights the replicate sums go beside it, to NAME.replicates.EXT; see docs/sums.md)")
+	fs.StringVar(&f.from, "from-sums", "", "finish the indices from a sums table (written by --sums-out or by the SQL of docs/sums.md) instead of --in; give the same --strata, --psu, --fpc, --by, --weighting and --repweights (whose replicate sums it reads from NAME.replicates.EXT)")
 	fs.StringVar(&f.sql, "sums-sql", "", "print the SQL GROUP BY that computes the sums table from the ballots table TABLE in a database (with the design flags, --by, --score and --questionnaire) and exit")
 	f.streamFlags = addStreamFlags(fs)
 	return f
@@ -76,9 +78,6 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 		if done, why, err = indexCalibrated(e, sf, df, path, spec, q, opt, format, notes); done {
 			return true, err
 		}
-	}
-	if why == nil && sf.out != "" && spec.RepWeightsPrefix != "" {
-		return true, usagef("--sums-out and --repweights exclude each other: %v", errRepSumsTable)
 	}
 	if why != nil {
 		if sf.out != "" {
@@ -124,12 +123,51 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 		return true, badInput(err)
 	}
 	defer tab.Release()
+	if s.Replicates() != nil && sf.out != "" {
+		cells, reps, err := index.ReplicateSumsTables(s, tab)
+		if err != nil {
+			return true, badInput(err)
+		}
+		defer cells.Release()
+		defer reps.Release()
+		return true, finishRepSums(e, sf.out, cells, reps, spec, q, opt, format, path, notes)
+	}
 	return true, finishSums(e, sf, tab, s.Replicates(), spec, df.wspec, q, opt, format, path, notes)
 }
 
-// errRepSumsTable says why a sums table cannot stand for replicate weight
-// columns.
-var errRepSumsTable = fmt.Errorf("the replicate variance needs each replicate's sums of every item (a column per replicate and item: 80 replicates of the default questionnaire's 29 items would be 4,640 more columns per cell); index streams such designs without a sums table")
+// errRepSumsTable says why --sums-sql cannot print the replicate sums'
+// query.
+var errRepSumsTable = fmt.Errorf("the replicate variance needs each replicate's sums of every item, a second table whose query names every replicate weight column (see the SQL of docs/sums.md, section Replicate weight columns); --sums-out writes both tables from the ballots")
+
+// repSumsPath is the file of the replicate sums table beside the cells'
+// table at path: sums.parquet → sums.replicates.parquet.
+func repSumsPath(path string) string {
+	ext := filepath.Ext(path)
+	return strings.TrimSuffix(path, ext) + ".replicates" + ext
+}
+
+// finishRepSums computes the indices of a design with replicate weight
+// columns from its cells' and replicate sums tables (what --sums-out
+// writes, and --from-sums reads), writes them to out (when set: the cells
+// to out, the replicate sums beside it; after the indices succeeded, so
+// bad input leaves no file) and the result.
+func finishRepSums(e *env, out string, cells, reps arrow.RecordBatch, spec *sampling.DesignOptions, q *index.Questionnaire, opt *index.Options, format, src string, notes *runNotes) error {
+	res, d, err := index.FromReplicateSumsTables(e.ctx, cells, reps, q, spec, opt)
+	if err != nil {
+		return badInput(fmt.Errorf("%s: %w", displayName(src), designHint(err)))
+	}
+	if out != "" {
+		if err := arrowio.WriteRecord(out, cells); err != nil {
+			return writeError(err)
+		}
+		if err := arrowio.WriteRecord(repSumsPath(out), reps); err != nil {
+			os.Remove(out)
+			return writeError(err)
+		}
+	}
+	notes.undefinedWarnings(e.stderr, res.Rows)
+	return writeIndexDesign(e.stdout, format, sumsDesign(d, cells), res, opt.By, notes)
+}
 
 // indexFromSums finishes the indices from the sums table of --from-sums.
 func indexFromSums(e *env, sf *sumsFlags, df *designFlags, spec *sampling.DesignOptions, q *index.Questionnaire, opt *index.Options, format string) error {
@@ -153,9 +191,6 @@ func indexFromSums(e *env, sf *sumsFlags, df *designFlags, spec *sampling.Design
 	if spec.Weight != "" {
 		return usagef("--from-sums: drop --weight: the sums are weighted already")
 	}
-	if spec.RepWeightsPrefix != "" {
-		return usagef("--from-sums and --repweights exclude each other: %v", errRepSumsTable)
-	}
 	if opt.CI == sampling.Likelihood {
 		return usagef("--from-sums and --ci likelihood exclude each other: the likelihood interval profiles the model on the ballots, which the sums do not carry")
 	}
@@ -174,6 +209,18 @@ func indexFromSums(e *env, sf *sumsFlags, df *designFlags, spec *sampling.Design
 	}
 	if calibrated {
 		return indexFromCalibratedSums(e, sf, df, tab, spec, q, opt, format)
+	}
+	if spec.RepWeightsPrefix != "" {
+		rp := repSumsPath(sf.from)
+		if sameFile(sf.out, sf.from) || (sf.out != "" && sameFile(repSumsPath(sf.out), rp)) {
+			return usagef("--sums-out %s would overwrite --from-sums", sf.out)
+		}
+		reps, err := arrowio.ReadAll(rp, e.in())
+		if err != nil {
+			return readError(fmt.Errorf("the replicate sums table beside %s (written by --sums-out with --repweights): %w", sf.from, err))
+		}
+		defer reps.Release()
+		return finishRepSums(e, sf.out, tab, reps, spec, q, opt, format, sf.from, &runNotes{})
 	}
 	return finishSums(e, &sumsFlags{out: sf.out, streamFlags: sf.streamFlags}, tab, nil, spec, df.wspec, q, opt, format, sf.from, &runNotes{})
 }

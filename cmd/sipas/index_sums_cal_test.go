@@ -109,3 +109,103 @@ func dropFirstColumn(t *testing.T, in, out, prefix string) {
 		t.Fatal(err)
 	}
 }
+
+// sameFromRepSums checks, for the ballots pq with replicate weight columns
+// rw… (flags rflags), that index --sums-out writes the cells' table and
+// the replicate sums beside it (sums.replicates.parquet, also as CSV)
+// and prints the streamed output, that --from-sums on them prints it
+// again byte for byte, and that a replicate table that does not fit (a
+// missing item column, one replicate less, absent) is refused with exit 2
+// and no output; --sums-sql with --repweights is still refused, pointing
+// to the documented query.
+func sameFromRepSums(t *testing.T, dir, pq string, rflags []string) {
+	t.Helper()
+	design := append([]string{"--strata", "stratum", "--psu", "psu", "--repweights", "rw", "--by", "province", "--df", "domain"}, rflags...)
+	code, want, errs := vtRun(t, "", append([]string{"index", "--in", pq, "--stream", "--weight", "weight"}, design...)...)
+	if code != 0 {
+		t.Fatalf("streamed: exit %d: %s", code, errs)
+	}
+	exts := []string{".parquet", ".csv"}
+	if testing.Short() {
+		exts = exts[:1]
+	}
+	for _, ext := range exts {
+		sums := filepath.Join(dir, "sums"+ext)
+		code, out, errs := vtRun(t, "", append([]string{"index", "--in", pq, "--weight", "weight", "--sums-out", sums}, design...)...)
+		if code != 0 || out != want {
+			t.Fatalf("--sums-out %s: exit %d: %s\n%.600s\nwant\n%.600s", ext, code, errs, out, want)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "sums.replicates"+ext)); err != nil {
+			t.Fatalf("--sums-out %s: no replicate sums table: %v", ext, err)
+		}
+		code, out, errs = vtRun(t, "", append([]string{"index", "--from-sums", sums}, design...)...)
+		if code != 0 || out != want {
+			t.Errorf("--from-sums %s: exit %d: %s\n%.600s\nwant\n%.600s", ext, code, errs, out, want)
+		}
+	}
+	sums := filepath.Join(dir, "sums.parquet")
+	bad := func(name string, edit func(reps arrow.RecordBatch) arrow.RecordBatch) string {
+		reps, err := arrowio.ReadAll(filepath.Join(dir, "sums.replicates.parquet"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer reps.Release()
+		out := filepath.Join(dir, name+".parquet")
+		if err := copyFile(sums, out); err != nil {
+			t.Fatal(err)
+		}
+		if edit != nil {
+			r := edit(reps)
+			defer r.Release()
+			if err := arrowio.WriteRecord(filepath.Join(dir, name+".replicates.parquet"), r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return out
+	}
+	without := func(prefix string) func(arrow.RecordBatch) arrow.RecordBatch {
+		return func(reps arrow.RecordBatch) arrow.RecordBatch {
+			var fs []arrow.Field
+			var cs []arrow.Array
+			for i, f := range reps.Schema().Fields() {
+				if f.Name != prefix {
+					fs, cs = append(fs, f), append(cs, reps.Column(i))
+				}
+			}
+			return array.NewRecordBatch(arrow.NewSchema(fs, nil), cs, reps.NumRows())
+		}
+	}
+	for _, c := range []struct {
+		name, from, says string
+	}{
+		{"missing column", bad("nox", without("x_procedures_1")), `missing column "x_procedures_1"`},
+		{"one replicate less", bad("fewer", func(reps arrow.RecordBatch) arrow.RecordBatch {
+			R := 0
+			for reps.Schema().HasField(fmt.Sprintf("gram_%d", R+1)) {
+				R++
+			}
+			return without(fmt.Sprintf("gram_%d", R))(reps)
+		}), "(one per gram_ column)"},
+		{"no replicate table", bad("none", nil), "replicate sums table beside"},
+	} {
+		code, out, errs := vtRun(t, "", append([]string{"index", "--from-sums", c.from, "--sums-out", filepath.Join(dir, "again.parquet")}, design...)...)
+		if code != 2 || out != "" || !strings.Contains(errs, c.says) {
+			t.Errorf("%s: exit %d, stdout %.80q, stderr %q; want 2 saying %q", c.name, code, out, errs, c.says)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "again.parquet")); err == nil {
+			t.Errorf("%s: --sums-out written", c.name)
+		}
+	}
+	code, out, errs := vtRun(t, "", append([]string{"index", "--sums-sql", "ballots"}, design...)...)
+	if code != 2 || out != "" || !strings.Contains(errs, "docs/sums.md") {
+		t.Errorf("--sums-sql with --repweights: exit %d, stdout %.80q, stderr %q", code, out, errs)
+	}
+}
+
+func copyFile(from, to string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, b, 0o644)
+}

@@ -169,8 +169,8 @@ func rcBallots(t *testing.T, dir string, set func(i, r int, w float64) float64) 
 // of every domain), from CSV and from Parquet in 8 row groups, by a
 // stratum column and by one that cuts across strata, with the replicate
 // weights of R's JKn design of the fixture and with weights that differ
-// from ballot to ballot; --sums-out, --from-sums and --sums-sql with them
-// are refused.
+// from ballot to ballot; --sums-out writes the cells' and the replicate
+// sums tables and --from-sums on them prints the same (sameFromRepSums).
 func TestIndexStreamReplicateColumns(t *testing.T) {
 	defer func(v time.Duration) { progressEvery = v }(progressEvery)
 	progressEvery = 0
@@ -189,19 +189,7 @@ func TestIndexStreamReplicateColumns(t *testing.T) {
 		if name != "jkn" {
 			continue
 		}
-		for _, args := range [][]string{
-			{"index", "--in", pq, "--sums-out", filepath.Join(dir, "sums.parquet")},
-			{"index", "--from-sums", pq},
-			{"index", "--sums-sql", "ballots"},
-		} {
-			code, out, errs := vtRun(t, "", append(append(args, "--strata", "stratum", "--psu", "psu", "--repweights", "rw"), rflags...)...)
-			if code != 2 || out != "" || !strings.Contains(errs, "--repweights") || !strings.Contains(errs, "each replicate") {
-				t.Errorf("%v: exit %d, stdout %.80q, stderr %q; want 2 saying a sums table cannot hold the replicates", args[1:3], code, out, errs)
-			}
-		}
-		if _, err := os.Stat(filepath.Join(dir, "sums.parquet")); err == nil {
-			t.Error("a refused --sums-out left a file")
-		}
+		sameFromRepSums(t, dir, pq, rflags)
 	}
 }
 
