@@ -12,8 +12,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/index/internal/column"
+	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
 )
 
