@@ -35,18 +35,7 @@ func TestSumsSQLOnSQLite(t *testing.T) {
 	rec := loadFixture(t)
 	defer rec.Release()
 	dir := t.TempDir()
-	// the ballots table, typed as the fixture's columns
-	var cols []string
-	for _, f := range rec.Schema().Fields() {
-		typ := "TEXT"
-		switch {
-		case arrow.IsInteger(f.Type.ID()):
-			typ = "INTEGER"
-		case arrow.IsFloating(f.Type.ID()):
-			typ = "REAL"
-		}
-		cols = append(cols, f.Name+" "+typ)
-	}
+	cols := sqliteColumns(rec)
 	abs, err := filepath.Abs(indexFixture)
 	if err != nil {
 		t.Fatal(err)
@@ -148,4 +137,21 @@ func jsonTable(t *testing.T, data []byte, schema *arrow.Schema) arrow.RecordBatc
 		defer arrs[j].Release()
 	}
 	return array.NewRecordBatch(schema, arrs, int64(len(rows)))
+}
+
+// sqliteColumns are the column definitions of a ballots table typed as
+// rec's columns (INTEGER, REAL, TEXT).
+func sqliteColumns(rec arrow.RecordBatch) []string {
+	var cols []string
+	for _, f := range rec.Schema().Fields() {
+		typ := "TEXT"
+		switch {
+		case arrow.IsInteger(f.Type.ID()):
+			typ = "INTEGER"
+		case arrow.IsFloating(f.Type.ID()):
+			typ = "REAL"
+		}
+		cols = append(cols, f.Name+" "+typ)
+	}
+	return cols
 }

@@ -3,7 +3,6 @@ package index
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,10 +54,9 @@ func sameFromTable(t *testing.T, where string, tab arrow.RecordBatch, spec *samp
 // error that says so.
 func TestCalibratedSumsTableErrors(t *testing.T) {
 	ctx := context.Background()
-	rec, path, grand, num := calibratedTableFixture(t)
-	defer rec.Release()
+	f := calRepFixture(t, func(arrow.RecordBatch) map[string][]string { return nil })
+	path, level, num := f.path, f.level, f.num
 	design := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc"}
-	level := marginJSON("level", testTotals(t, rec, "level", "weight", grand))
 	parse := func(js string) *weighting.Spec {
 		ws, err := weighting.ParseSpecBytes([]byte(js))
 		if err != nil {
@@ -101,17 +99,6 @@ func TestCalibratedSumsTableErrors(t *testing.T) {
 		}
 		return array.NewRecordBatch(arrow.NewSchema(tab.Schema().Fields(), &md), tab.Columns(), tab.NumRows())
 	}
-	dropColumn := func(name string) arrow.RecordBatch {
-		var fs []arrow.Field
-		var cs []arrow.Array
-		for i, f := range tab.Schema().Fields() {
-			if f.Name != name {
-				fs, cs = append(fs, f), append(cs, tab.Column(i))
-			}
-		}
-		md := tab.Schema().Metadata()
-		return array.NewRecordBatch(arrow.NewSchema(fs, &md), cs, tab.NumRows())
-	}
 	item := DefaultQuestionnaire().Columns()[0]
 	for _, c := range []struct {
 		name string
@@ -133,7 +120,7 @@ func TestCalibratedSumsTableErrors(t *testing.T) {
 			r.P, r.Scale, r.Cholesky = p, r.Scale[:p], u
 		}), ws, ErrSums, "calibration record has"},
 		{"damaged factor", withRecord(func(r *weighting.Solved) { r.Cholesky = r.Cholesky[1:] }), ws, weighting.ErrSolved, "damaged"},
-		{"missing column", dropColumn(SumsColumn("calv0", item)), ws, ErrSums, `missing column "` + SumsColumn("calv0", item)},
+		{"missing column", withoutColumn(tab, SumsColumn("calv0", item)), ws, ErrSums, `missing column "` + SumsColumn("calv0", item)},
 	} {
 		_, _, _, err := FromCalibratedSumsTable(ctx, c.tab, nil, design, c.ws, nil)
 		if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.says) {
@@ -146,26 +133,16 @@ func TestCalibratedSumsTableErrors(t *testing.T) {
 	}
 }
 
-// calibratedTableFixture is the ballots of loadFixture with a numeric
-// column age, written as Parquet in row groups of 700 rows: the rows, the
-// file, the population total of the design weights' margins and the
-// numeric totals of a calibration to age (JSON).
-func calibratedTableFixture(t *testing.T) (arrow.RecordBatch, string, float64, string) {
-	t.Helper()
-	base := loadFixture(t)
-	defer base.Release()
-	n := int(base.NumRows())
-	wc, _ := arrowio.Column(base, "weight")
-	w0, _, _ := arrowio.Float64s(wc)
-	age := make([]float64, n)
-	for i := range age {
-		age[i] = 18 + float64((i*7919)%53)
+// withoutColumn is rec without its column name (its schema metadata kept);
+// the caller releases it.
+func withoutColumn(rec arrow.RecordBatch, name string) arrow.RecordBatch {
+	var fs []arrow.Field
+	var cs []arrow.Array
+	for i, f := range rec.Schema().Fields() {
+		if f.Name != name {
+			fs, cs = append(fs, f), append(cs, rec.Column(i))
+		}
 	}
-	rec := withColumns(base, map[string][]float64{"age": age}, nil)
-	path := filepath.Join(t.TempDir(), "ballots.parquet")
-	if err := arrowio.WriteRecord(path, rec, arrowio.WithBatchSize(700)); err != nil {
-		t.Fatal(err)
-	}
-	grand := 28443265.0
-	return rec, path, grand, fmt.Sprintf(`{"age": %v}`, numericTotal(rec, w0, age, grand/sumF(w0)*1.03))
+	md := rec.Schema().Metadata()
+	return array.NewRecordBatch(arrow.NewSchema(fs, &md), cs, rec.NumRows())
 }

@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
@@ -86,16 +85,9 @@ func TestReplicateSumsSQLOnSQLite(t *testing.T) {
 	if err := arrowio.WriteRecord(csv, rec); err != nil {
 		t.Fatal(err)
 	}
-	var cols, reps []string
+	cols := sqliteColumns(rec)
+	var reps []string
 	for _, f := range rec.Schema().Fields() {
-		typ := "TEXT"
-		switch {
-		case arrow.IsInteger(f.Type.ID()):
-			typ = "INTEGER"
-		case arrow.IsFloating(f.Type.ID()):
-			typ = "REAL"
-		}
-		cols = append(cols, f.Name+" "+typ)
 		if strings.HasPrefix(f.Name, "rw") {
 			reps = append(reps, f.Name)
 		}
@@ -184,24 +176,14 @@ func TestReplicateSumsTablesErrors(t *testing.T) {
 	}
 	defer cells.Release()
 	defer reps.Release()
-	drop := func(r arrow.RecordBatch, name string) arrow.RecordBatch {
-		var fs []arrow.Field
-		var cs []arrow.Array
-		for i, f := range r.Schema().Fields() {
-			if f.Name != name {
-				fs, cs = append(fs, f), append(cs, r.Column(i))
-			}
-		}
-		return array.NewRecordBatch(arrow.NewSchema(fs, nil), cs, r.NumRows())
-	}
 	item := DefaultQuestionnaire().Criteria[3].Column
 	for _, c := range []struct {
 		name        string
 		cells, reps arrow.RecordBatch
 		says        string
 	}{
-		{"missing item", cells, drop(reps, SumsColumn("x", item)), `missing column "` + SumsColumn("x", item) + `"`},
-		{"fewer gram columns", cells, drop(reps, RepSumsGram(30)), "replicate 30, want 1 … 29"},
+		{"missing item", cells, withoutColumn(reps, SumsColumn("x", item)), `missing column "` + SumsColumn("x", item) + `"`},
+		{"fewer gram columns", cells, withoutColumn(reps, RepSumsGram(30)), "replicate 30, want 1 … 29"},
 		{"missing replicate", cells, reps.NewSlice(1, reps.NumRows()), "has no row of replicate 1 of 30"},
 		{"domain without cells", cells.NewSlice(0, 1), reps, "has replicate sums but no cells"},
 		{"cells without replicate sums", cells, reps.NewSlice(0, 30), "has no replicate sums"},

@@ -218,12 +218,7 @@ func SolveStream(ctx context.Context, spec *Spec, scan Scan) (*Streamed, error) 
 		if s.pre, preRes, err = solveCells(ctx, &pre, keys.Columns, byWeight, scan, s.cols, s.designWeights); err != nil {
 			return nil, err
 		}
-		s.earlier = &pre
-		for _, st := range pre.Steps {
-			if st.PostStratify != nil || st.Rake != nil || st.Calibrate != nil {
-				s.preVar = true
-			}
-		}
+		s.earlier, s.preVar = &pre, residualSteps(&pre)
 	}
 	switch c.Method {
 	case "raking":

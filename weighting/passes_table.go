@@ -152,12 +152,18 @@ func SolvedStreamed(spec *Spec, r *Solved) (*Streamed, error) {
 			return nil, err
 		}
 		s.pre = &preCells{cols: keys.Columns}
-		s.earlier = &pre
-		for _, st := range pre.Steps {
-			if st.PostStratify != nil || st.Rake != nil || st.Calibrate != nil {
-				s.preVar = true
-			}
-		}
+		s.earlier, s.preVar = &pre, residualSteps(&pre)
 	}
 	return s, nil
+}
+
+// residualSteps says whether some step of spec has a residual in the
+// linearized variance (post-stratification, raking, calibration).
+func residualSteps(spec *Spec) bool {
+	for _, st := range spec.Steps {
+		if st.PostStratify != nil || st.Rake != nil || st.Calibrate != nil {
+			return true
+		}
+	}
+	return false
 }
