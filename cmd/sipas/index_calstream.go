@@ -41,7 +41,7 @@ func indexCalibrated(e *env, sf *sumsFlags, df *designFlags, path string, spec *
 		return false, why, nil
 	}
 	if sf.out != "" {
-		if err := calibratedSumsOut(sf.out, path); err != nil {
+		if err := calibratedSumsOut(sf.out, path, "--in"); err != nil {
 			return true, nil, err
 		}
 	} else if st, err := os.Stat(path); !sf.stream && (err != nil || st.Size() < streamMin) {
@@ -121,11 +121,11 @@ func indexCalibrated(e *env, sf *sumsFlags, df *designFlags, path string, spec *
 var errCalRepSumsTable = errors.New("the replicates of a calibration that needs every ballot are calibrated again in each replicate from the ballots' own terms, which the sums table does not carry; use --variance linearization for a sums table, or run without --sums-out")
 
 // calibratedSumsOut checks the --sums-out file of a calibration that
-// needs every ballot: not the input, and a format that keeps the
+// needs every ballot: not the input (of flag inFlag), and a format that keeps the
 // calibration's record in its metadata.
-func calibratedSumsOut(out, in string) error {
+func calibratedSumsOut(out, in, inFlag string) error {
 	if sameFile(out, in) {
-		return usagef("--sums-out %s would overwrite --in", out)
+		return usagef("--sums-out %s would overwrite %s", out, inFlag)
 	}
 	if f, err := arrowio.FormatOf(out); err == nil && f != arrowio.Parquet && f != arrowio.IPCFile && f != arrowio.IPCStream {
 		return usagef("--sums-out %s: the sums of a calibration that needs every ballot carry the calibration's solve in the file's metadata, which %s cannot keep; write .parquet, .arrow or .arrows", out, f)
@@ -137,6 +137,11 @@ func calibratedSumsOut(out, in string) error {
 // written by --sums-out after the --weighting calibration that needs every
 // ballot (its record in the table's metadata).
 func indexFromCalibratedSums(e *env, sf *sumsFlags, df *designFlags, tab arrow.RecordBatch, spec *sampling.DesignOptions, q *index.Questionnaire, opt *index.Options, format string) error {
+	if sf.out != "" {
+		if err := calibratedSumsOut(sf.out, sf.from, "--from-sums"); err != nil {
+			return err
+		}
+	}
 	res, d, st, err := index.FromCalibratedSumsTable(e.ctx, tab, q, spec, df.wspec, opt)
 	if err != nil {
 		return badInput(fmt.Errorf("%s: --weighting %s: %w", displayName(sf.from), df.weighting, designHint(err)))

@@ -64,6 +64,7 @@ func TestIndexCalibratedSumsErrors(t *testing.T) {
 		{"no weighting", append([]string{"index", "--from-sums", sums}, design...), "same weighting specification", ""},
 		{"missing column", append([]string{"index", "--from-sums", noCol, "--weighting", spec}, design...), `missing column "calu0_`, ""},
 		{"CSV", append([]string{"index", "--in", in, "--weighting", spec, "--sums-out", filepath.Join(dir, "sums.csv")}, design...), "cannot keep", filepath.Join(dir, "sums.csv")},
+		{"CSV again", append([]string{"index", "--from-sums", sums, "--weighting", spec, "--sums-out", filepath.Join(dir, "again.csv")}, design...), "cannot keep", filepath.Join(dir, "again.csv")},
 		{"replicates out", append([]string{"index", "--in", in, "--weighting", spec, "--variance", "jkn", "--sums-out", filepath.Join(dir, "jk.parquet")}, design...), "calibrated again in each replicate", filepath.Join(dir, "jk.parquet")},
 		{"replicates from", append([]string{"index", "--from-sums", sums, "--weighting", spec, "--variance", "jkn"}, design...), "calibrated again in each replicate", ""},
 		{"another spec out", append([]string{"index", "--from-sums", sums, "--weighting", other, "--sums-out", filepath.Join(dir, "again.parquet")}, design...), "another weighting specification", filepath.Join(dir, "again.parquet")},
