@@ -9,6 +9,7 @@ import (
 	"github.com/sipas-go/sipas/index"
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
 )
 
 func init() {
@@ -61,6 +62,11 @@ func runIndex(e *env, c *command, args []string) error {
 		}
 		if spec.RepWeightsPrefix != "" {
 			return usagef("--sums-sql and --repweights exclude each other: %v", errRepSumsTable)
+		}
+		if df.wspec != nil {
+			if err := index.WeightingSumsSupport(spec, df.wspec); errors.Is(err, weighting.ErrRowLevel) {
+				return usagef("--sums-sql with --weighting: %v; the final weights come from the calibration, which only passes over the ballots solve: write the sums with --in and --sums-out", err)
+			}
 		}
 		_, err = fmt.Fprint(e.stdout, index.SumsSQL(q, opt, sf.sql, spec.Weight, spec.Strata, spec.PSU, spec.FPC))
 		return err

@@ -43,11 +43,18 @@ func TestIndexWeightingStreamed(t *testing.T) {
 	}
 	numeric := writeFile(t, dir, "num.json", `{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"fpc": 5000000}}}]}`)
 	sums := filepath.Join(dir, "num.parquet")
+	// a numeric calibration streams in passes with --sums-out
+	// (TestIndexCalibratedStreamed); this one fails (negative weights),
+	// and leaves no file; its SQL is refused, naming the step
 	code, _, errs := vtRun(t, "", append([]string{"index", "--in", in, "--weighting", numeric, "--sums-out", sums}, design...)...)
-	if code != 2 || !strings.Contains(errs, "steps[0].calibrate") || !strings.Contains(errs, "numeric calibration variables") {
+	if code != 2 || !strings.Contains(errs, "steps[0].calibrate") || !strings.Contains(errs, "negative") {
 		t.Errorf("numeric calibration with --sums-out: exit %d, %q; want 2 naming steps[0].calibrate", code, errs)
 	}
 	if _, err := os.Stat(sums); err == nil {
-		t.Error("a refused --sums-out left a file")
+		t.Error("a failed --sums-out left a file")
+	}
+	code, _, errs = vtRun(t, "", "index", "--sums-sql", "ballots", "--weighting", numeric, "--strata", "stratum", "--psu", "psu", "--by", "level")
+	if code != 2 || !strings.Contains(errs, "steps[0].calibrate") || !strings.Contains(errs, "numeric calibration variables") {
+		t.Errorf("numeric calibration with --sums-sql: exit %d, %q; want 2 naming steps[0].calibrate", code, errs)
 	}
 }
