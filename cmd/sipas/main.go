@@ -146,10 +146,16 @@ func badInput(err error) error {
 }
 
 // dataError is err about the rows of the table at path, as bad input: the
-// file's name in front, and each data row the message names followed by
-// its line (CSV) or row group (Parquet) in the file (arrowio.LocateRows).
+// file's name in front (unless the reader's message starts with it), and
+// each data row the message names followed by its place in the file
+// (arrowio.LocateRows).
 func dataError(path string, err error) error {
-	return badInput(fmt.Errorf("%s: %w", displayName(path), arrowio.LocateRows(path, err)))
+	err = arrowio.LocateRows(path, err)
+	name := displayName(path)
+	if strings.HasPrefix(err.Error(), name+": ") {
+		return badInput(err)
+	}
+	return badInput(fmt.Errorf("%s: %w", name, err))
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {

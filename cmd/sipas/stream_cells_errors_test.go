@@ -243,3 +243,18 @@ func TestReplicateWeightErrorNamesLine(t *testing.T) {
 		cellErrorNamed(t, filepath.Base(path), out, args, "replicate 2 of 200", where)
 	}
 }
+
+// TestStreamedErrorNamesFileOnce: a streamed run whose reader names the
+// file (columns the questionnaire needs are missing) names it once, as in
+// memory, with and without a weighting; it used to say it twice.
+func TestStreamedErrorNamesFileOnce(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join("..", "..", "testdata", "calopts", "apistrat.csv")
+	ps := writeFile(t, dir, "ps.json", `{"design_weight": "pw", "steps": [{"poststratify": {"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}}]}`)
+	cal := writeFile(t, dir, "cal.json", `{"design_weight": "pw", "steps": [{"calibrate": {"numeric": {"enroll": 3811472}}}]}`)
+	out := filepath.Join(dir, "out.csv")
+	for _, w := range [][]string{{"--weight", "pw"}, {"--weighting", ps}, {"--weighting", cal}} {
+		args := append([]string{"index", "--in", in, "--psu", "snum", "--out", out}, w...)
+		cellErrorNamed(t, strings.Join(w, " "), out, args, "sipas index: "+in+": missing columns")
+	}
+}
