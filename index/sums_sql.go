@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
 )
 
 // SumsSQL returns a SQL query that computes, from a table of ballots, the
@@ -20,15 +23,46 @@ import (
 // Unlike Sums.Add, the query does not reject invalid answer codes (they
 // count as no answer): validate the ballots first.
 func SumsSQL(q *Questionnaire, opt *Options, table, weight, strata, psu, fpc string) string {
-	if q == nil {
-		q = DefaultQuestionnaire()
+	if opt == nil {
+		opt = &Options{}
+	}
+	return sumsSQL(q, opt, table, weight, append([]string{strata, psu, fpc}, opt.By...))
+}
+
+// WeightedSumsSQL is SumsSQL for the sums table of a weighting ws whose
+// steps run on the cells (WeightingSumsSupport): the GROUP BY also takes
+// the weighting's classes and respondent flags, and its design weight
+// where a step needs each ballot's weight or spec's variance is by
+// replicates, and the sums are of ws's design weights (FromWeightedSums
+// finishes them). A weighting with a calibration that needs every ballot
+// is an error wrapping weighting.ErrRowLevel: its final weights come from
+// passes over the ballots, which no GROUP BY makes.
+func WeightedSumsSQL(q *Questionnaire, opt *Options, table string, spec *sampling.DesignOptions, ws *weighting.Spec) (string, error) {
+	if err := weightingSumsSupport(spec, ws); err != nil {
+		return "", err
 	}
 	if opt == nil {
 		opt = &Options{}
 	}
+	keys := append([]string{spec.Strata, spec.PSU, spec.FPC}, opt.By...)
+	if err := addWeightingKeys(func(name, _ string, _ bool) error {
+		keys = append(keys, name)
+		return nil
+	}, spec, ws); err != nil {
+		return "", err
+	}
+	return sumsSQL(q, opt, table, ws.DesignWeight, keys), nil
+}
+
+// sumsSQL is the query of SumsSQL grouped by the columns keys (empty
+// names and repeats dropped).
+func sumsSQL(q *Questionnaire, opt *Options, table, weight string, groups []string) string {
+	if q == nil {
+		q = DefaultQuestionnaire()
+	}
 	var keys []string
 	seen := map[string]bool{}
-	for _, k := range append([]string{strata, psu, fpc}, opt.By...) {
+	for _, k := range groups {
 		if k != "" && !seen[k] {
 			seen[k] = true
 			keys = append(keys, k)

@@ -63,12 +63,17 @@ func runIndex(e *env, c *command, args []string) error {
 		if spec.RepWeightsPrefix != "" {
 			return usagef("--sums-sql and --repweights exclude each other: %v", errRepSumsTable)
 		}
+		query := index.SumsSQL(q, opt, sf.sql, spec.Weight, spec.Strata, spec.PSU, spec.FPC)
 		if df.wspec != nil {
-			if err := index.WeightingSumsSupport(spec, df.wspec); errors.Is(err, weighting.ErrRowLevel) {
+			query, err = index.WeightedSumsSQL(q, opt, sf.sql, spec, df.wspec)
+			switch {
+			case errors.Is(err, weighting.ErrRowLevel):
 				return usagef("--sums-sql with --weighting: %v; the final weights come from the calibration, which only passes over the ballots solve: write the sums with --in and --sums-out", err)
+			case err != nil:
+				return usagef("--sums-sql with --weighting: %v", err)
 			}
 		}
-		_, err = fmt.Fprint(e.stdout, index.SumsSQL(q, opt, sf.sql, spec.Weight, spec.Strata, spec.PSU, spec.FPC))
+		_, err = fmt.Fprint(e.stdout, query)
 		return err
 	case sf.from != "":
 		return indexFromSums(e, sf, df, spec, q, opt, *format)

@@ -53,6 +53,13 @@ func TestIndexWeightingStreamed(t *testing.T) {
 	if _, err := os.Stat(sums); err == nil {
 		t.Error("a failed --sums-out left a file")
 	}
+	// a raking's query groups by its margins' classes and the design
+	// weight, and sums the design weights (TestWeightedSumsSQLOnSQLite
+	// runs it)
+	code, sql, errs := vtRun(t, "", "index", "--sums-sql", "ballots", "--weighting", filepath.Join(wtGoldenDir, "sipas_rake.json"), "--strata", "stratum", "--psu", "psu", "--by", "level")
+	if code != 0 || !strings.Contains(sql, "GROUP BY stratum, psu, level, province, gender, age_group, weight\n") || !strings.Contains(sql, "SUM(weight) AS") {
+		t.Errorf("raking with --sums-sql: exit %d, %s\n%.2000s", code, errs, sql)
+	}
 	code, _, errs = vtRun(t, "", "index", "--sums-sql", "ballots", "--weighting", numeric, "--strata", "stratum", "--psu", "psu", "--by", "level")
 	if code != 2 || !strings.Contains(errs, "steps[0].calibrate") || !strings.Contains(errs, "numeric calibration variables") {
 		t.Errorf("numeric calibration with --sums-sql: exit %d, %q; want 2 naming steps[0].calibrate", code, errs)
