@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sipas-go/sipas/index"
@@ -38,13 +39,9 @@ func indexNewtonReplicates(e *env, sf *sumsFlags, df *designFlags, path string, 
 		return questionnaireHint(dataError(path, fmt.Errorf("%w%s", designHint(err), validateHint(err))), q)
 	}
 	finish()
-	if err := nr.Err(); err != nil {
-		// a replicate's negative weight names its row and the row's place
-		return badInput(fmt.Errorf("%s: %w", displayName(path), arrowio.LocateRows(path, fmt.Errorf("--weighting %s: %w", df.weighting, err))))
-	}
-	tab, err := s.Table(memory.DefaultAllocator)
+	tab, err := newtonTable(df, path, nr, s)
 	if err != nil {
-		return badInput(err)
+		return err
 	}
 	defer tab.Release()
 	res, d, err := nr.FromNewtonReplicateSums(e.ctx, tab, s, q, opt)
@@ -72,6 +69,20 @@ func solveNewtonReplicates(e *env, df *designFlags, path string, spec *sampling.
 		return nil, dataError(path, fmt.Errorf("--weighting %s: %w", df.weighting, err))
 	}
 	return nr, nil
+}
+
+// newtonTable is the table of the sums s of the ballots at path with the
+// replicate weights of nr, or the error of a replicate's weight that is
+// not positive, which names its row and the row's place in the file.
+func newtonTable(df *designFlags, path string, nr *index.NewtonReplicates, s *index.Sums) (arrow.RecordBatch, error) {
+	if err := nr.Err(); err != nil {
+		return nil, badInput(fmt.Errorf("%s: %w", displayName(path), arrowio.LocateRows(path, fmt.Errorf("--weighting %s: %w", df.weighting, err))))
+	}
+	tab, err := s.Table(memory.DefaultAllocator)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	return tab, nil
 }
 
 // newtonPasses says on standard error that command streams path in the
@@ -103,13 +114,9 @@ func estimateNewtonReplicates(e *env, sf *streamFlags, df *designFlags, path str
 		return dataError(path, designHint(err))
 	}
 	finish()
-	if err := nr.Err(); err != nil {
-		// a replicate's negative weight names its row and the row's place
-		return badInput(fmt.Errorf("%s: %w", displayName(path), arrowio.LocateRows(path, fmt.Errorf("--weighting %s: %w", df.weighting, err))))
-	}
-	tab, err := s.Table(memory.DefaultAllocator)
+	tab, err := newtonTable(df, path, nr, s)
 	if err != nil {
-		return badInput(err)
+		return err
 	}
 	defer tab.Release()
 	d, cells, err := nr.EstimandSums(tab, s, ests, s.Shares())
