@@ -46,17 +46,20 @@ func ScanRecord(rec arrow.RecordBatch, size int) Scan {
 // aggregates, trimming of g), optionally preceded by steps whose factors
 // are functions of the rows' classes (nonresponse, post-stratification,
 // raking, calibration to category margins, trimming: CellKeysOf accepts
-// them; then without cluster aggregates) and optionally followed by a
-// trimming step. The linearized variance composes the residuals of the
-// earlier steps and of the calibration in step order, as
+// them; then without cluster aggregates) and optionally followed by
+// trimming steps and steps whose factors are functions of the rows'
+// classes (nonresponse, post-stratification, raking, calibration to
+// category margins without bounds on the final weights), in any order.
+// The linearized variance composes the residuals of the earlier steps, of
+// the calibration and of the later steps in step order, as
 // Result.AdjustInfluence does.
 func StreamSupport(spec *Spec) error {
 	k := calibrationStep(spec)
 	if k < 0 {
 		return errors.New("passes over the rows solve a weighting with a calibration step; other steps lists are solved in memory")
 	}
-	if rest := spec.Steps[k+1:]; len(rest) > 1 || (len(rest) == 1 && rest[0].Trim == nil) {
-		return fmt.Errorf("passes over the rows solve a weighting whose calibration step is followed by at most one trimming step, not by %s", stepKinds(rest))
+	if err := laterSupport(spec.Steps[k+1:], k+1); err != nil {
+		return err
 	}
 	if k == 0 {
 		return nil
@@ -72,24 +75,21 @@ func StreamSupport(spec *Spec) error {
 	return nil
 }
 
-// calibrationStep is the index of spec's last calibration step (−1: none).
+// calibrationStep is the index of the calibration step that passes solve
+// row by row: spec's first calibration step that needs every row, else
+// its last calibration step (−1: none).
 func calibrationStep(spec *Spec) int {
 	k := -1
 	for i, st := range spec.Steps {
-		if st.Calibrate != nil {
-			k = i
+		if st.Calibrate == nil {
+			continue
 		}
+		if _, err := CellKeysOf(&Spec{Steps: []Step{st}}); err != nil {
+			return i
+		}
+		k = i
 	}
 	return k
-}
-
-// stepKinds lists the kinds of steps ("trim, rake").
-func stepKinds(steps []Step) string {
-	var ks []string
-	for _, st := range steps {
-		ks = append(ks, st.Kind())
-	}
-	return strings.Join(ks, ", ")
 }
 
 // Streamed is a weighting solved by passes over the rows (SolveStream):
@@ -125,7 +125,8 @@ type Streamed struct {
 	trim    bool    // some g was trimmed
 	proj    *gregSolve
 	sigma2  bool        // the residuals divide by σ² (unbounded linear only)
-	trimw   *streamTrim // a trimming step after the calibration, or nil
+	later   []laterStep // the steps after the calibration
+	xp      int         // extra terms per row of the later steps' residuals
 	// cluster aggregates: the clusters' codes by label, names, rows, Σ w,
 	// Σ σ² and the sums of the model matrix's columns in first-seen order
 	clus   map[string]int32
@@ -204,6 +205,17 @@ func SolveStream(ctx context.Context, spec *Spec, scan Scan) (*Streamed, error) 
 		add(c.BoundsColumns[0], c.BoundsColumns[1])
 	}
 	add(c.Variance, c.Aggregate)
+	for j := k + 1; j < len(spec.Steps); j++ {
+		ls := laterStep{spec: &Spec{DesignWeight: spec.DesignWeight, Steps: []Step{spec.Steps[j]}}, step: j}
+		if spec.Steps[j].Trim == nil {
+			keys, err := CellKeysOf(ls.spec)
+			if err != nil {
+				return nil, err
+			}
+			add(keys.Columns...)
+		}
+		s.later = append(s.later, ls)
+	}
 	var preRes *Result
 	if k > 0 {
 		pre := *spec
@@ -215,7 +227,7 @@ func SolveStream(ctx context.Context, spec *Spec, scan Scan) (*Streamed, error) 
 		add(keys.Columns...)
 		s.Passes++
 		byWeight := keys.DesignWeight && s.dw != ""
-		if s.pre, preRes, err = solveCells(ctx, &pre, keys.Columns, byWeight, scan, s.cols, s.designWeights); err != nil {
+		if s.pre, preRes, err = solveCells(ctx, &pre, keys.Columns, byWeight, scan, s.cols, s.designWeights, false); err != nil {
 			return nil, err
 		}
 		s.earlier, s.preVar = &pre, residualSteps(&pre)
@@ -559,32 +571,11 @@ func SolveStream(ctx context.Context, spec *Spec, scan Scan) (*Streamed, error) 
 	res.After = fin.finish()
 	s.Result.Steps = append(s.Result.Steps, *res)
 	s.Result.Final = res.After
-	if len(spec.Steps) > k+1 {
-		// the calibrated weights, all positive but the nonrespondents' (0,
-		// which trimming leaves out), pass by pass
-		weights := func(fn func(float64)) error {
-			return pass(func(r *calRows) error {
-				g := s.g(r, nil)
-				for i, w := range r.w {
-					if w != 0 {
-						fn(w * g[i])
-					}
-				}
-				return nil
-			})
-		}
-		t, info, err := solveTrim(spec.Steps[k+1].Trim, weights)
-		if err != nil {
-			return nil, at(err, fmt.Sprintf("steps[%d].trim", k+1))
-		}
-		s.trimw = t
-		fin := newDescriber()
-		if err := weights(func(v float64) { fin.add(t.apply(v)) }); err != nil {
+	if len(s.later) > 0 {
+		if err := s.solveLater(ctx, scan, res.After); err != nil {
 			return nil, err
 		}
-		tr := StepResult{Kind: "trim", Before: res.After, After: fin.finish(), Trim: info}
-		s.Result.Steps = append(s.Result.Steps, tr)
-		s.Result.Final = tr.After
+		s.layout()
 	}
 	return s, nil
 }
@@ -758,6 +749,11 @@ type RowTerms struct {
 	// of their residuals on the earlier steps (RunCells's AdjustInfluence
 	// of EarlierSpec on cells of those classes).
 	D, Q []float64
+	// XB and XT (LaterP values a row) are the terms of the residuals of
+	// the steps after the calibration (nil: none has one): their cell
+	// sums, and the cell sums of XT times the estimators' values, give
+	// LaterCells.Adjust what it needs.
+	XB, XT []float64
 }
 
 // Terms is Rows, with the earlier steps' terms (RowTerms) when
@@ -781,9 +777,15 @@ func (s *Streamed) Terms(rec arrow.RecordBatch, first int64) (*RowTerms, error) 
 	}
 	for i, w0 := range r.w {
 		w[i] = w0 * g[i]
-		if s.trimw != nil && w[i] != 0 {
-			w[i] = s.trimw.apply(w[i])
+	}
+	var wc []float64
+	if len(s.later) > 0 {
+		wc = append([]float64(nil), w...)
+		if _, err := s.chain(rec, first, w, len(s.later), false); err != nil {
+			return nil, err
 		}
+	}
+	for i := range r.w {
 		xw := r.xw[i]
 		if xw == 0 || g[i] == 0 {
 			continue
@@ -806,6 +808,11 @@ func (s *Streamed) Terms(rec arrow.RecordBatch, first int64) (*RowTerms, error) 
 			if q != nil {
 				q[i*p+k] = dq * x
 			}
+		}
+	}
+	if s.xp > 0 {
+		if err := s.laterTerms(rec, first, wc, r.wd, b, rt); err != nil {
+			return nil, err
 		}
 	}
 	return rt, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -71,8 +72,10 @@ func (pc *preCells) cellsOf(rec arrow.RecordBatch, first int64, w []float64, add
 
 // solveCells runs the steps of pre on the cells of the rows that scan
 // reads (one pass; RunCells), keyed by cols (and by the design weight with
-// byWeight).
-func solveCells(ctx context.Context, pre *Spec, cols []string, byWeight bool, scan Scan, read []string, dw func(arrow.RecordBatch, int64) ([]float64, error)) (*preCells, *Result, error) {
+// byWeight); with later, the weights dw gives are those entering a step
+// after the calibration (0 for a nonrespondent) rather than design
+// weights, and a cell of weight 0 keeps factor 0.
+func solveCells(ctx context.Context, pre *Spec, cols []string, byWeight bool, scan Scan, read []string, dw func(arrow.RecordBatch, int64) ([]float64, error), later bool) (*preCells, *Result, error) {
 	pc := &preCells{cols: cols, byWeight: byWeight, cell: map[cellID]int32{}}
 	var weights, counts []float64
 	var rows []int64          // per cell, the input row (1-based) of its first row
@@ -136,15 +139,25 @@ func solveCells(ctx context.Context, pre *Spec, cols []string, byWeight bool, sc
 	}
 	cells := array.NewRecordBatch(arrow.NewSchema(fields, nil), arrs, int64(len(weights)))
 	defer cells.Release()
-	res, err := RunCells(pre, cells, weights, counts)
-	if err != nil {
+	var res *Result
+	if later {
+		plan, err := CompileCells(pre, cells, counts)
+		if err != nil {
+			return nil, nil, CellRowsError(err, rows)
+		}
+		if res, err = plan.Run(weights); err != nil {
+			return nil, nil, CellRowsError(err, rows)
+		}
+	} else if res, err = RunCells(pre, cells, weights, counts); err != nil {
 		// the cells are in the order of their first rows (scan reads
 		// the rows in order)
 		return nil, nil, CellRowsError(err, rows)
 	}
 	pc.factor = make([]float64, len(weights))
 	for c, v := range res.Weights {
-		pc.factor[c] = v / weights[c]
+		if weights[c] != 0 {
+			pc.factor[c] = v / weights[c]
+		}
 	}
 	pc.initial = init.finish()
 	return pc, res, nil
@@ -170,12 +183,23 @@ func (s *Streamed) startWeights(rec arrow.RecordBatch, first int64) (w, wd []flo
 }
 
 // CellColumns are the class columns and respondent flags of the steps
-// before the calibration (none without): rows that share their values
-// share the factor of those steps, so a row's start weight is 0 (a
-// nonrespondent) exactly when every row of its cell has weight 0.
+// before the calibration and of the steps after it that run on cells
+// (none without): rows that share their values share the factor of those
+// steps, so a row's final weight is 0 (a nonrespondent) exactly when every
+// row of its cell has weight 0.
 func (s *Streamed) CellColumns() []string {
-	if s.pre == nil {
-		return nil
+	var cols []string
+	if s.pre != nil {
+		cols = append(cols, s.pre.cols...)
 	}
-	return append([]string(nil), s.pre.cols...)
+	for _, ls := range s.later {
+		if ls.cells != nil {
+			for _, c := range ls.cells.cols {
+				if !slices.Contains(cols, c) {
+					cols = append(cols, c)
+				}
+			}
+		}
+	}
+	return cols
 }

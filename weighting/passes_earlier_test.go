@@ -50,20 +50,61 @@ func calpreSpec(t *testing.T, steps string) *weighting.Spec {
 // linearized SEs (R's svyrecvar removes the earlier step's projection,
 // then the calibration's) of means, totals and domain means at 1e-9.
 func TestCalibrateAfterClassStepsR(t *testing.T) {
-	dir := filepath.Join("..", "testdata", "calpre")
+	checkCalibrationGoldens(t, "calpre", calpreSteps)
+}
+
+// calchainSteps are the steps of the R goldens of testdata/calchain.R:
+// post-stratification, raking or a calibration to category margins after
+// a calibration to a numeric variable, alone and chained.
+var calchainSteps = func() map[string]string {
+	const stype = `{"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}`
+	const post = `{"poststratify": ` + stype + `}`
+	const rake = `{"rake": {"margins": [` + stype + `, {"by": ["sch.wide"], "totals": {"No": 1072, "Yes": 5122}}], "max_iter": 1000, "epsilon": 1e-14}}`
+	const catcal = `{"calibrate": {"margins": [{"by": ["sch.wide"], "totals": {"No": 1072, "Yes": 5122}}]}}`
+	const cal = `"margins": [{"by": ["comp.imp"], "totals": {"No": 2200, "Yes": 3994}}], "numeric": {"enroll": 3811472}`
+	const iter = `, "epsilon": 1e-13, "max_iter": 200`
+	const lin = `{"calibrate": {` + cal + `}}`
+	return map[string]string{
+		"linear_post":      lin + `, ` + post,
+		"linear_rake":      lin + `, ` + rake,
+		"raking_rake":      `{"calibrate": {"numeric": {"enroll": 3811472}, "method": "raking"` + iter + `}}, ` + rake,
+		"logit_post":       `{"calibrate": {` + cal + `, "method": "logit", "bounds": [0.5, 2.2]` + iter + `}}, ` + post,
+		"linear_catcal":    lin + `, ` + catcal,
+		"linear_post_rake": lin + `, ` + post + `, ` + rake,
+		"rake_linear_rake": rake + `, ` + lin + `, ` + rake,
+		"post_linear_post": post + `, ` + lin + `, ` + post,
+	}
+}()
+
+// TestStepsAfterCalibrationR: post-stratification, raking and a
+// calibration to category margins after a calibration to a numeric
+// variable against R survey (testdata/calchain.R: postStratify(calibrate
+// (des)), rake(calibrate(des)), ...): the weights at 1e-9, and the
+// estimates and linearized SEs (svyrecvar removes the calibration's
+// projection, then the later steps') at 1e-9; each streams, and the
+// streamed weights equal R's too.
+func TestStepsAfterCalibrationR(t *testing.T) {
+	checkCalibrationGoldens(t, "calchain", calchainSteps)
+}
+
+// checkCalibrationGoldens checks the weightings steps of the R goldens in
+// testdata/name (weights.csv, estimates.csv, on calpre/apistrat.csv) in
+// memory, and that passes accept them and give R's weights.
+func checkCalibrationGoldens(t *testing.T, name string, steps map[string]string) {
+	dir := filepath.Join("..", "testdata", name)
 	weights := caseWeights(t, filepath.Join(dir, "weights.csv"))
 	ests := golden.Rows(t, filepath.Join(dir, "estimates.csv"))
-	rec, err := arrowio.ReadAll(filepath.Join(dir, "apistrat.csv"))
+	rec, err := arrowio.ReadAll(filepath.Join("..", "testdata", "calpre", "apistrat.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rec.Release()
-	if len(weights) != len(calpreSteps) {
-		t.Fatalf("%d golden cases, %d in the test", len(weights), len(calpreSteps))
+	if len(weights) != len(steps) {
+		t.Fatalf("%d golden cases, %d in the test", len(weights), len(steps))
 	}
 	opt := &sampling.DesignOptions{Strata: "stype", FPC: "fpc"}
 	for key, want := range weights {
-		spec := calpreSpec(t, calpreSteps[key])
+		spec := calpreSpec(t, steps[key])
 		if err := weighting.StreamSupport(spec); err != nil {
 			t.Fatalf("%s: %v", key, err)
 		}
@@ -104,6 +145,7 @@ func TestCalibrateAfterClassStepsR(t *testing.T) {
 		if checked != 8 {
 			t.Errorf("%s: %d estimates checked, want 8", key, checked)
 		}
+		checkStreamed(t, key, spec, rec, want)
 	}
 }
 
@@ -130,21 +172,54 @@ func TestSolveStreamAfterClassSteps(t *testing.T) {
 	cases["post_linear_trim"] = calpreSteps["post_linear"] + `, {"trim": {"max": 1.3, "min": 0.8}}`
 	cases["nonresponse_catcal_logit_trim"] = nr + calpreSteps["catcal_logit"] + `, {"trim": {"max": 1.25, "redistribute": "equal"}}`
 	cases["trim_then_linear"] = `{"trim": {"max": 1.1, "min": 0.9}}, {"calibrate": {"margins": [{"by": ["comp.imp"], "totals": {"No": 2200, "Yes": 3994}}], "numeric": {"enroll": 3811472}}}`
+	for key, steps := range laterCases() {
+		cases[key] = steps
+	}
 	for key, steps := range cases {
 		spec := calpreSpec(t, steps)
 		passes := checkStreamed(t, key, spec, rec, weights[key])
 		t.Logf("%s: %d passes", key, passes)
 	}
 	// still refused: steps that need every row before the calibration,
-	// cluster aggregates after earlier steps, and steps after the trimming
+	// cluster aggregates after earlier steps, a second calibration that
+	// needs every row, bounds on the final weights after the calibration
 	for _, steps := range []string{
 		`{"calibrate": {"numeric": {"enroll": 3811472}}}, ` + calpreSteps["post_linear"][len(`{"poststratify": {"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}}, `):],
 		calpreSteps["post_linear"][:len(calpreSteps["post_linear"])-2] + `, "aggregate": "stype"}}`,
-		calpreSteps["post_linear"] + `, {"trim": {"max": 2}}, {"trim": {"max": 3}}`,
-		calpreSteps["post_linear"] + `, {"poststratify": {"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}}`,
+		calpreSteps["post_linear"] + `, {"calibrate": {"numeric": {"api99": 3914069}}}`,
+		calpreSteps["post_linear"] + `, {"calibrate": {"margins": [{"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}], "bounds": [1, 100], "bounds_const": true}}`,
 	} {
 		if err := weighting.StreamSupport(calpreSpec(t, steps)); err == nil {
 			t.Errorf("%s: passes accept it", steps)
 		}
+	}
+}
+
+// laterCases are weightings with steps after a calibration that needs
+// every row: class-cell steps (post-stratification, raking, category
+// calibration, nonresponse) and trimming, alone and chained, after
+// earlier steps or none.
+func laterCases() map[string]string {
+	const stype = `{"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}`
+	const wide = `{"by": ["sch.wide"], "totals": {"No": 1072, "Yes": 5122}}`
+	const post = `{"poststratify": ` + stype + `}`
+	const rake = `{"rake": {"margins": [` + stype + `, ` + wide + `], "max_iter": 1000, "epsilon": 1e-14}}`
+	const catcal = `{"calibrate": {"margins": [` + wide + `]}}`
+	const lin = `{"calibrate": {"margins": [{"by": ["comp.imp"], "totals": {"No": 2200, "Yes": 3994}}], "numeric": {"enroll": 3811472}}}`
+	const raking = `{"calibrate": {"numeric": {"enroll": 3811472}, "method": "raking", "epsilon": 1e-13, "max_iter": 200}}`
+	const trim = `{"trim": {"max": 1.3, "min": 0.8}}`
+	const nr = `{"nonresponse": {"classes": ["stype"], "responded": "sch.wide"}}`
+	return map[string]string{
+		"linear_post":           lin + `, ` + post,
+		"linear_rake":           lin + `, ` + rake,
+		"raking_rake_trim":      raking + `, ` + rake + `, ` + trim,
+		"linear_catcal":         lin + `, ` + catcal,
+		"linear_trim_rake":      lin + `, ` + trim + `, ` + rake,
+		"linear_trim_trim":      lin + `, ` + trim + `, {"trim": {"max": 1.2, "redistribute": "equal"}}`,
+		"linear_post_rake":      lin + `, ` + post + `, ` + rake,
+		"rake_linear_rake":      rake + `, ` + lin + `, ` + rake,
+		"post_linear_post":      post + `, ` + lin + `, ` + post,
+		"linear_nr_post":        lin + `, ` + nr + `, ` + post,
+		"nr_linear_rake_catcal": nr + `, ` + lin + `, {"rake": {"margins": [` + stype + `, {"by": ["comp.imp"], "totals": {"No": 2200, "Yes": 3994}}]}}, {"calibrate": {"margins": [` + stype + `]}}`,
 	}
 }

@@ -31,7 +31,7 @@ func (s *Streamed) ReplicatesSupport() error {
 		steps = append(steps, s.earlier.Steps...)
 	}
 	steps = append(steps, Step{Calibrate: s.c})
-	if s.trimw != nil {
+	if len(s.later) > 0 {
 		steps = append(steps, Step{Trim: &TrimStep{}})
 	}
 	return ReplicatesStreamSupport(&Spec{Steps: steps})

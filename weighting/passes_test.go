@@ -111,11 +111,49 @@ func checkStreamed(t *testing.T, key string, spec *weighting.Spec, rec arrow.Rec
 	for _, v := range zw {
 		scale = math.Max(scale, math.Abs(v))
 	}
+	zc := make([]float64, n)
 	for i := range z {
-		zi := z1[i]
+		zc[i] = z1[i]
 		for k := 0; k < p; k++ {
-			zi -= b[i*p+k] * cf[k]
+			zc[i] -= b[i*p+k] * cf[k]
 		}
+	}
+	if X := st.LaterP(); X > 0 {
+		// the later steps' residuals on cells of one row each
+		ones := make([]float64, n)
+		for i := range ones {
+			ones[i] = 1
+		}
+		xb := make([][]float64, X)
+		for k := range xb {
+			xb[k] = make([]float64, n)
+			for i := range n {
+				xb[k][i] = rt.XB[i*X+k]
+			}
+		}
+		lc, err := st.NewLaterCells(rec, xb, ones)
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		var delta []float64
+		if st.EarlierResiduals() {
+			delta = make([]float64, n)
+			for i := range z {
+				delta[i] = (z[i] - z1[i]) / rt.D[i]
+			}
+		}
+		lc.Adjust(zc, delta, cf, func(k int) []float64 {
+			out := make([]float64, n)
+			for i, zi := range z {
+				if zi != 0 {
+					out[i] = zi / w[i] * rt.XT[i*X+k]
+				}
+			}
+			return out
+		})
+	}
+	for i := range z {
+		zi := zc[i]
 		if d := math.Abs(zi-zw[i]) / scale; d > 1e-10 {
 			t.Fatalf("%s row %d: residual %v, in memory %v", key, i+1, zi, zw[i])
 		}
