@@ -82,7 +82,7 @@ func SumCalibratedEstimandsFile(ctx context.Context, path string, spec *sampling
 		if err != nil {
 			return nil, err
 		}
-		s.vals.cal = &calSums{p: st.P(), pre: st.EarlierResiduals()}
+		s.vals.cal = newCalSums(st)
 		if reps {
 			s.vals.rcal = &rowRepSums{p: st.P(), pre: st.EarlierSpec() != nil}
 		}

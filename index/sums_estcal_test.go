@@ -47,6 +47,11 @@ var estcalSteps = func() map[string]string {
 		"nonresponse then raking":       `{"nonresponse": {"classes": ["size"], "responded": "resp"}}, ` + cal(margins+`, "method": "raking", `+iter),
 		"clus1 raking then trim":        cal(margins+`, "method": "raking", `+iter) + `, {"trim": {"max": 2}}`,
 		"clus1 nonresponse then bounds": `{"nonresponse": {"classes": ["size"], "responded": "resp"}}, ` + cal(`"numeric": {"one": 6194, "enroll": 3811472}, "bounds": [0.2, 5], `+iter),
+		// steps after the calibration
+		"linear then rake":                   cal(margins) + `, {"rake": {"margins": [{"by": ["size"], "totals": {"big": 2900, "small": 3294}}, {"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}]}}`,
+		"raking then poststratify then trim": cal(margins+`, "method": "raking", `+iter) + `, {"poststratify": {"by": ["size"], "totals": {"big": 2900, "small": 3294}}}, {"trim": {"max": 1.3, "min": 0.5}}`,
+		"linear then nonresponse then rake":  cal(margins) + `, {"nonresponse": {"classes": ["stype"], "responded": "resp"}}, {"rake": {"margins": [{"by": ["size"], "totals": {"big": 2900, "small": 3294}}, {"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}]}}`,
+		"clus1 numeric then rake":            cal(`"numeric": {"one": 6194, "enroll": 3811472}`) + `, {"rake": {"margins": [{"by": ["size"], "totals": {"big": 2900, "small": 3294}}, {"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}]}}`,
 	}
 }()
 
@@ -118,7 +123,8 @@ func estcalFixtureFiles(t *testing.T, dir, name string) (arrow.RecordBatch, []st
 // passes over the rows solve (the R goldens of testdata/calopts.R: a
 // working-model variance, bounds, bounds on the weights, per-row bounds
 // columns, raking, logit, cluster aggregates; then a trimming after a
-// calibration and nonresponse before one), streamed from CSV and Parquet
+// calibration and nonresponse before one; post-stratification, raking,
+// nonresponse and trimming after one), streamed from CSV and Parquet
 // in several batches and finished from the cells' sums with the
 // term-by-term residuals, equal weighting.NewDesign + Estimates and
 // EstimateContrasts on the rows at 1e-12 on every number; and the

@@ -116,7 +116,7 @@ func SumCalibratedFile(ctx context.Context, path string, q *Questionnaire, spec 
 		if err != nil {
 			return nil, err
 		}
-		s.cal = &calSums{p: p, pre: st.EarlierResiduals()}
+		s.cal = newCalSums(st)
 		if reps {
 			s.rcal = &rowRepSums{p: p, pre: st.EarlierSpec() != nil}
 		}
@@ -188,6 +188,17 @@ func calibratedTransform(st *weighting.Streamed, user func(arrow.RecordBatch, in
 			}
 			add(calT+strconv.Itoa(k), col)
 		}
+		// the later steps' terms follow the calibration's
+		for k, X := 0, st.LaterP(); k < X; k++ {
+			for i := range col {
+				col[i] = rt.XB[i*X+k]
+			}
+			add(calB+strconv.Itoa(p+k), col)
+			for i := range col {
+				col[i] = rt.XT[i*X+k]
+			}
+			add(calT+strconv.Itoa(p+k), col)
+		}
 		if rt.D != nil {
 			add(calD, rt.D)
 			for k := 0; k < p; k++ {
@@ -211,8 +222,8 @@ func calibratedTransform(st *weighting.Streamed, user func(arrow.RecordBatch, in
 // and stay out of the design effect's n, and the earlier steps run on the
 // cells for their residuals.
 func addCalibrationKeys(s *Sums, sch *arrow.Schema, ds *sampling.DesignOptions, st *weighting.Streamed) error {
-	es := st.EarlierSpec()
-	if es == nil {
+	es, ls := st.EarlierSpec(), st.LaterSpec()
+	if es == nil && ls == nil {
 		return nil
 	}
 	add := s.keyAdder(sch)
@@ -222,15 +233,41 @@ func addCalibrationKeys(s *Sums, sch *arrow.Schema, ds *sampling.DesignOptions, 
 		}
 		return add(name, role, float)
 	}
-	return addWeightingKeys(addNew, ds, es)
+	if es != nil {
+		if err := addWeightingKeys(addNew, ds, es); err != nil {
+			return err
+		}
+	}
+	if ls == nil {
+		return nil
+	}
+	// the later steps run on cells of their classes (their residuals take
+	// the rows' own entering weights through the terms, not the design
+	// weight)
+	keys, err := weighting.CellKeysOf(ls)
+	if err != nil {
+		return err
+	}
+	for _, c := range keys.Columns {
+		role := "weighting class"
+		if slices.Contains(keys.Flags, c) {
+			role = "respondent flag"
+		}
+		if err := addNew(c, role, false); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // calSums are a calibration's sums per cell: B[c*p+k] = Σ b_ik, and per
 // item k' U[(c*K+k')*p+k] = Σ t_ik y_ik', V = Σ t_ik x_ik' (the item's
-// numerator and denominator per unit weight); with pre (earlier steps
-// with residuals), D[c] = Σ d_i and Q[c*p+k] = Σ q_ik.
+// numerator and denominator per unit weight), k running over the
+// calibration's terms and then the later steps' (weighting.RowTerms XB,
+// XT); with pre (earlier steps with residuals), D[c] = Σ d_i and
+// Q[c*pq+k] = Σ q_ik over the calibration's pq terms.
 type calSums struct {
-	p       int
+	p, pq   int
 	pre     bool
 	B, U, V []float64
 	D, Q    []float64
@@ -247,6 +284,11 @@ func batchFloats(rec arrow.RecordBatch, name string) ([]float64, error) {
 	return a.(*array.Float64).Float64Values(), nil
 }
 
+// newCalSums are the calSums of the weighting st.
+func newCalSums(st *weighting.Streamed) *calSums {
+	return &calSums{p: st.P() + st.LaterP(), pq: st.P(), pre: st.EarlierResiduals()}
+}
+
 func (cs *calSums) read(rec arrow.RecordBatch) error {
 	cs.b, cs.t, cs.q = cs.b[:0], cs.t[:0], cs.q[:0]
 	if cs.pre {
@@ -254,7 +296,7 @@ func (cs *calSums) read(rec arrow.RecordBatch) error {
 		if cs.d, err = batchFloats(rec, calD); err != nil {
 			return err
 		}
-		for k := 0; k < cs.p; k++ {
+		for k := 0; k < cs.pq; k++ {
 			v, err := batchFloats(rec, calQ+strconv.Itoa(k))
 			if err != nil {
 				return err
@@ -284,7 +326,7 @@ func (cs *calSums) grow(K int) {
 	cs.V = append(cs.V, make([]float64, K*cs.p)...)
 	if cs.pre {
 		cs.D = append(cs.D, 0)
-		cs.Q = append(cs.Q, make([]float64, cs.p)...)
+		cs.Q = append(cs.Q, make([]float64, cs.pq)...)
 	}
 }
 
@@ -299,10 +341,11 @@ func (cs *calSums) addRows(c, i0, i1 int) {
 		}
 	}
 	if cs.pre {
-		Q := cs.Q[c*p : (c+1)*p]
+		pq := cs.pq
+		Q := cs.Q[c*pq : (c+1)*pq]
 		for i := i0; i < i1; i++ {
 			cs.D[c] += cs.d[i]
-			for k := 0; k < p; k++ {
+			for k := 0; k < pq; k++ {
 				Q[k] += cs.q[k][i]
 			}
 		}
@@ -340,9 +383,10 @@ func (cs *calSums) merge(c int, o *calSums, oc, K int) {
 		cs.V[c*K*p+j] += o.V[oc*K*p+j]
 	}
 	if cs.pre {
+		pq := cs.pq
 		cs.D[c] += o.D[oc]
-		for k := 0; k < p; k++ {
-			cs.Q[c*p+k] += o.Q[oc*p+k]
+		for k := 0; k < pq; k++ {
+			cs.Q[c*pq+k] += o.Q[oc*pq+k]
 		}
 	}
 }
@@ -357,9 +401,10 @@ func (cs *calSums) columns(items []string, addFloat func(string, func(int) float
 		}
 	}
 	if cs.pre {
+		pq := cs.pq
 		addFloat(SumsColumn("cald", "all"), func(c int) float64 { return cs.D[c] })
-		for k := 0; k < p; k++ {
-			addFloat(SumsColumn("calq"+strconv.Itoa(k), "all"), func(c int) float64 { return cs.Q[c*p+k] })
+		for k := 0; k < pq; k++ {
+			addFloat(SumsColumn("calq"+strconv.Itoa(k), "all"), func(c int) float64 { return cs.Q[c*pq+k] })
 		}
 	}
 }
@@ -391,6 +436,11 @@ func FromCalibratedSums(ctx context.Context, sums arrow.RecordBatch, q *Question
 type calHook struct {
 	st   *weighting.Streamed
 	p, K int
+	pt   int // the calibration's terms and the later steps' (weighting.RowTerms)
+	// the later steps' residuals on the cells (nil: none), the cells'
+	// domains
+	later *weighting.LaterCells
+	dom   []int32
 	B    [][]float64 // [k][cell]
 	// earlier steps with residuals: their run on the cells, the cells'
 	// design weight totals D and Q [k][cell] (nil: none)
@@ -404,7 +454,7 @@ type calHook struct {
 }
 
 func newCalHook(sums arrow.RecordBatch, st *weighting.Streamed, items []string, get func(string) ([]float64, error), cnt []int64) (*calHook, error) {
-	h := &calHook{st: st, p: st.P(), K: len(items)}
+	h := &calHook{st: st, p: st.P(), K: len(items), pt: st.P() + st.LaterP()}
 	var err error
 	if st.EarlierResiduals() {
 		if h.D, err = get(SumsColumn("cald", "all")); err != nil {
@@ -425,15 +475,25 @@ func newCalHook(sums arrow.RecordBatch, st *weighting.Streamed, items []string, 
 			return nil, err
 		}
 	}
-	for k := 0; k < h.p; k++ {
+	for k := 0; k < h.pt; k++ {
 		var b []float64
 		if b, err = get(SumsColumn("calb"+strconv.Itoa(k), "all")); err != nil {
 			return nil, err
 		}
 		h.B = append(h.B, b)
 	}
+	if h.pt > h.p {
+		n := make([]float64, len(cnt))
+		for c, v := range cnt {
+			n[c] = float64(v)
+		}
+		if h.later, err = st.NewLaterCells(sums, h.B[h.p:], n); err != nil {
+			return nil, err
+		}
+		h.B = h.B[:h.p]
+	}
 	for _, name := range items {
-		for k := 0; k < h.p; k++ {
+		for k := 0; k < h.pt; k++ {
 			u, err := get(SumsColumn("calu"+strconv.Itoa(k), name))
 			if err != nil {
 				return nil, err
@@ -450,21 +510,22 @@ func newCalHook(sums arrow.RecordBatch, st *weighting.Streamed, items []string, 
 
 // domains sums U and V over the cells of each domain (dom nil: none).
 func (h *calHook) domains(dom []int32, nd int) {
-	h.nd = nd
+	h.nd, h.dom = nd, dom
 	n := 0
-	if len(h.B) > 0 {
-		n = len(h.B[0])
+	if len(h.u) > 0 {
+		n = len(h.u[0])
 	}
-	h.ud, h.vd = make([]float64, (nd+1)*h.K*h.p), make([]float64, (nd+1)*h.K*h.p)
+	pt := h.pt
+	h.ud, h.vd = make([]float64, (nd+1)*h.K*pt), make([]float64, (nd+1)*h.K*pt)
 	for q := range h.u {
 		for c := 0; c < n; c++ {
 			u, v := h.u[q][c], h.v[q][c]
-			h.ud[nd*h.K*h.p+q] += u
-			h.vd[nd*h.K*h.p+q] += v
+			h.ud[nd*h.K*pt+q] += u
+			h.vd[nd*h.K*pt+q] += v
 			if dom != nil && dom[c] >= 0 {
 				g := int(dom[c])
-				h.ud[g*h.K*h.p+q] += u
-				h.vd[g*h.K*h.p+q] += v
+				h.ud[g*h.K*pt+q] += u
+				h.vd[g*h.K*pt+q] += v
 			}
 		}
 	}
@@ -486,14 +547,21 @@ func (h *calHook) adjust(terms []sampling.InfluenceTerm, zs ...[]float64) {
 		if g < 0 {
 			g = h.nd
 		}
-		at := (g*h.K + tm.Item) * h.p
+		at := (g*h.K + tm.Item) * h.pt
 		for k := range rhs {
 			rhs[k] = tm.A*h.ud[at+k] - tm.B*h.vd[at+k]
 		}
+		var delta []float64
 		if old != nil {
+			if h.later != nil {
+				delta = make([]float64, len(old[b]))
+			}
 			for c, z0 := range old[b] {
 				if d := z0 - zs[b][c]; d != 0 {
 					d /= h.D[c]
+					if delta != nil {
+						delta[c] = d
+					}
 					for k, q := range h.Q {
 						rhs[k] -= d * q[c]
 					}
@@ -509,6 +577,20 @@ func (h *calHook) adjust(terms []sampling.InfluenceTerm, zs ...[]float64) {
 			for c, v := range col[:len(z)] {
 				z[c] -= v * cf[k]
 			}
+		}
+		if h.later != nil {
+			h.later.Adjust(z, delta, cf, func(k int) []float64 {
+				// Σ z0_i XT_ik per cell of the term's domain
+				q := tm.Item*h.pt + h.p + k
+				u, v := h.u[q], h.v[q]
+				out := make([]float64, len(z))
+				for c := range out {
+					if tm.Domain < 0 || (h.dom != nil && int(h.dom[c]) == tm.Domain) {
+						out[c] = tm.A*u[c] - tm.B*v[c]
+					}
+				}
+				return out
+			})
 		}
 	}
 }
