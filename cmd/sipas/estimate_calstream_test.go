@@ -12,7 +12,8 @@ import (
 // that needs every row (numeric variables linear, with a working-model
 // variance, raking and logit with bounds, bounds columns, cluster
 // aggregates, a trimming after, a nonresponse adjustment or a
-// post-stratification before) streams
+// post-stratification before, a post-stratification or a raking and a
+// trimming after) streams
 // CSV and Parquet (small row groups) in passes: stderr says how many, and
 // means, totals, ratios by domain and contrasts equal the in-memory run
 // at 1e-12 on every number (estimate, SE, interval, design effect).
@@ -45,6 +46,9 @@ func TestEstimateCalibratedStreamed(t *testing.T) {
 		"poststratify then numeric": {strat, `{"poststratify": {"by": ["stype"], "totals": ` + popStypeW + `}}, ` + cal(`"numeric": {"enroll": 3811472}, "variance": "enroll"`), stratD, ""},
 		"nonresponse then linear": {api1, `{"nonresponse": {"classes": ["stype"], "responded": "comp.imp"}}, ` + cal(margins),
 			[]string{"--psu", "dnum", "--fpc", "fpc", "--by", "sch.wide"}, "in 5 passes"},
+		"numeric then poststratify": {strat, cal(`"numeric": {"enroll": 3811472}`) + `, {"poststratify": {"by": ["stype"], "totals": ` + popStypeW + `}}`, stratD, ""},
+		"numeric then rake then trim": {api1, cal(`"numeric": {"enroll": 3811472}`) + `, {"rake": {"margins": [{"by": ["stype"], "totals": ` + popStypeW + `}, {"by": ["comp.imp"], "totals": {"No": 2200, "Yes": 3994}}]}}, {"trim": {"max": 2.5}}`,
+			[]string{"--psu", "dnum", "--fpc", "fpc", "--by", "sch.wide"}, ""},
 	}
 	ests := []string{"--mean", "api00,enroll", "--total", "enroll,api00", "--ratio", "api00/enroll,api00/comp.one"}
 	for name, c := range cases {

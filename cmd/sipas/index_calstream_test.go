@@ -52,7 +52,8 @@ func withAge(t *testing.T, dir string) (string, float64) {
 // to a numeric variable (linear; raking with per-ballot bounds; linear
 // after a nonresponse adjustment by classes, after a post-stratification,
 // a raking or a category calibration, and after nonresponse and
-// post-stratification with a trimming step last) streams the file in
+// post-stratification with a trimming step last; followed by a
+// post-stratification, or by a raking and a trimming) streams the file in
 // passes (--stream; stderr says how many) and prints the
 // estimates, SEs and counts of the in-memory run at 1e-12; with
 // --sums-out it prints the same, and --from-sums on that table with the
@@ -68,6 +69,8 @@ func TestIndexCalibratedStreamed(t *testing.T) {
 		"poststratify":                  fmt.Sprintf(`{"design_weight": "weight", "steps": [{"poststratify": {"by": ["level"], "totals": %s}}, {"calibrate": {"numeric": {"age": %v}, "margins": [{"by": ["field"], "totals": %s}]}}]}`, columnTotals(t, in, "level"), ageTotal*1.02, fieldTotals(t, in)),
 		"rake":                          fmt.Sprintf(`{"design_weight": "weight", "steps": [{"rake": {"margins": [{"by": ["level"], "totals": %s}, {"by": ["respondent_type"], "totals": %s}]}}, {"calibrate": {"method": "raking", "numeric": {"age": %v}, "bounds_columns": ["lo", "hi"]}}]}`, columnTotals(t, in, "level", true), columnTotals(t, in, "respondent_type", true), ageTotal*0.97),
 		"category":                      fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"margins": [{"by": ["level"], "totals": %s}]}}, {"calibrate": {"numeric": {"age": %v}, "margins": [{"by": ["field"], "totals": %s}]}}]}`, columnTotals(t, in, "level"), ageTotal*1.02, fieldTotals(t, in)),
+		"then poststratify":             fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"age": %v}, "margins": [{"by": ["field"], "totals": %s}]}}, {"poststratify": {"by": ["level"], "totals": %s}}]}`, ageTotal*1.02, fieldTotals(t, in), columnTotals(t, in, "level")),
+		"then rake then trim":           fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"age": %v}}}, {"rake": {"margins": [{"by": ["level"], "totals": %s}, {"by": ["respondent_type"], "totals": %s}]}}, {"trim": {"max": 2.5}}]}`, ageTotal*1.02, columnTotals(t, in, "level", true), columnTotals(t, in, "respondent_type", true)),
 		"nonresponse poststratify trim": fmt.Sprintf(`{"design_weight": "weight", "steps": [{"nonresponse": {"classes": ["field"], "responded": "resp"}}, {"poststratify": {"by": ["level"], "totals": %s}}, {"calibrate": {"numeric": {"age": %v}, "margins": [{"by": ["field"], "totals": %s}]}}, {"trim": {"max": 2.5}}]}`, columnTotals(t, in, "level"), ageTotal*1.02, fieldTotals(t, in)),
 	}
 	passes := map[string]string{"linear": "in 4 passes", "nonresponse": "in 5 passes", "poststratify": "in 5 passes", "category": "in 5 passes"}
@@ -94,14 +97,14 @@ func TestIndexCalibratedStreamed(t *testing.T) {
 		sameIndexRows(t, name, mem, out.Estimates)
 		sameFromCalibratedSums(t, name, dir, spec, args, design, stdout)
 	}
-	// a post-stratification after the numeric calibration is read into
-	// memory, and stderr says why
-	spec := writeFile(t, dir, "after.json", fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"age": %v}, "margins": [{"by": ["field"], "totals": %s}]}}, {"poststratify": {"by": ["level"], "totals": %s}}]}`, ageTotal*1.02, fieldTotals(t, in), columnTotals(t, in, "level")))
+	// a second calibration that needs every row is read into memory, and
+	// stderr says why
+	spec := writeFile(t, dir, "after.json", fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"age": %v}, "margins": [{"by": ["field"], "totals": %s}]}}, {"calibrate": {"numeric": {"age": %v}}}]}`, ageTotal*1.02, fieldTotals(t, in), ageTotal))
 	args := append([]string{"--in", in, "--weighting", spec}, design...)
 	mem := wfIndex(t, args...)
 	code, stdout, stderr := vtRun(t, "", append([]string{"index", "--stream"}, args...)...)
-	if code != 0 || !strings.Contains(stderr, "into memory (not streamed: ") || !strings.Contains(stderr, "calibration step is followed by at most one trimming step, not by poststratify") {
-		t.Errorf("calibration then post-stratification: exit %d, stderr %q; want it read into memory, saying why", code, stderr)
+	if code != 0 || !strings.Contains(stderr, "into memory (not streamed: ") || !strings.Contains(stderr, "a second one is solved in memory") {
+		t.Errorf("two numeric calibrations: exit %d, stderr %q; want it read into memory, saying why", code, stderr)
 	}
 	var out struct {
 		Estimates []wfIndexRow `json:"estimates"`
@@ -109,7 +112,7 @@ func TestIndexCalibratedStreamed(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
 		t.Fatal(err)
 	}
-	sameIndexRows(t, "calibration then post-stratification", mem, out.Estimates)
+	sameIndexRows(t, "two numeric calibrations", mem, out.Estimates)
 }
 
 // fieldTotals are population totals of the column field: its weighted
