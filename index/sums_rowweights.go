@@ -441,7 +441,7 @@ type calHook struct {
 	// domains
 	later *weighting.LaterCells
 	dom   []int32
-	B    [][]float64 // [k][cell]
+	B     [][]float64 // [k][cell]
 	// earlier steps with residuals: their run on the cells, the cells'
 	// design weight totals D and Q [k][cell] (nil: none)
 	pre  *weighting.Result
