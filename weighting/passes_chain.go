@@ -367,11 +367,9 @@ func (l *LaterCells) Adjust(z, delta, cf []float64, zr func(k int) []float64) {
 			// of ω times a per-row constant for the rake's operator
 			zt := append([]float64(nil), zr(lc.ls.col)[:n]...)
 			k := 0
-			if delta != nil {
-				for c, d := range delta {
-					if d != 0 {
-						zt[c] -= d * lc.x[k][c]
-					}
+			for c, d := range delta {
+				if d != 0 {
+					zt[c] -= d * lc.x[k][c]
 				}
 			}
 			if l.s.preVar {
