@@ -323,18 +323,9 @@ func addDesignKeys(add func(name, role string, float bool) error, spec *sampling
 // each row's weight (weighting.CellKeysOf) or spec's variance is by
 // replicates.
 func addWeightingKeys(add func(name, role string, float bool) error, spec *sampling.DesignOptions, ws *weighting.Spec) error {
-	keys, err := weighting.CellKeysOf(ws)
+	keys, err := addClassKeys(add, ws)
 	if err != nil {
 		return err
-	}
-	for _, c := range keys.Columns {
-		role := "weighting class"
-		if slices.Contains(keys.Flags, c) {
-			role = "respondent flag"
-		}
-		if err := add(c, role, false); err != nil {
-			return err
-		}
 	}
 	// a replicate variance takes the rank of the ballots' replicate
 	// weights: cells of one design weight give it (fromSums)
@@ -342,6 +333,25 @@ func addWeightingKeys(add func(name, role string, float bool) error, spec *sampl
 		return add(ws.DesignWeight, "design weight", true)
 	}
 	return nil
+}
+
+// addClassKeys keys the cells by the class columns and respondent flags
+// of the steps of ws (weighting.CellKeysOf), which it returns.
+func addClassKeys(add func(name, role string, float bool) error, ws *weighting.Spec) (*weighting.CellKeys, error) {
+	keys, err := weighting.CellKeysOf(ws)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range keys.Columns {
+		role := "weighting class"
+		if slices.Contains(keys.Flags, c) {
+			role = "respondent flag"
+		}
+		if err := add(c, role, false); err != nil {
+			return nil, err
+		}
+	}
+	return keys, nil
 }
 
 // weightingColumns returns the columns the weighting ws reads from the

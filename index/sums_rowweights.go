@@ -244,20 +244,8 @@ func addCalibrationKeys(s *Sums, sch *arrow.Schema, ds *sampling.DesignOptions, 
 	// the later steps run on cells of their classes (their residuals take
 	// the rows' own entering weights through the terms, not the design
 	// weight)
-	keys, err := weighting.CellKeysOf(ls)
-	if err != nil {
-		return err
-	}
-	for _, c := range keys.Columns {
-		role := "weighting class"
-		if slices.Contains(keys.Flags, c) {
-			role = "respondent flag"
-		}
-		if err := addNew(c, role, false); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := addClassKeys(addNew, ls)
+	return err
 }
 
 // calSums are a calibration's sums per cell: B[c*p+k] = Σ b_ik, and per
