@@ -51,6 +51,8 @@ var estcalSteps = func() map[string]string {
 		"linear then rake":                   cal(margins) + `, {"rake": {"margins": [{"by": ["size"], "totals": {"big": 2900, "small": 3294}}, {"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}]}}`,
 		"raking then poststratify then trim": cal(margins+`, "method": "raking", `+iter) + `, {"poststratify": {"by": ["size"], "totals": {"big": 2900, "small": 3294}}}, {"trim": {"max": 1.3, "min": 0.5}}`,
 		"linear then nonresponse then rake":  cal(margins) + `, {"nonresponse": {"classes": ["stype"], "responded": "resp"}}, {"rake": {"margins": [{"by": ["size"], "totals": {"big": 2900, "small": 3294}}, {"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}]}}`,
+		"clus1 poststratify then aggregate":  `{"poststratify": {"by": ["size"], "totals": {"big": 2900, "small": 3294}}}, ` + cal(`"numeric": {"one": 6194, "enroll": 3811472}, "aggregate": "dnum", "method": "raking", `+iter),
+		"clus1 aggregate then poststratify":  cal(stype+`, "aggregate": "dnum"`) + `, {"poststratify": {"by": ["size"], "totals": {"big": 2900, "small": 3294}}}`,
 		"clus1 numeric then rake":            cal(`"numeric": {"one": 6194, "enroll": 3811472}`) + `, {"rake": {"margins": [{"by": ["size"], "totals": {"big": 2900, "small": 3294}}, {"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}]}}`,
 	}
 }()

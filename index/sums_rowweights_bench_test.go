@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,8 +29,9 @@ import (
 // weights linearly to level and gender (the weighted totals perturbed)
 // and to the total of age (+2 %); before it, with before "poststratify",
 // a post-stratification by province, with "rake" a raking to province
-// and level (the weighted totals perturbed).
-func calibratedSurvey(t testing.TB, dir string, n int, before string) (string, *weighting.Spec) {
+// and level (the weighted totals perturbed); after it, with after "rake",
+// a raking to province and level (the weighted totals perturbed).
+func calibratedSurvey(t testing.TB, dir string, n int, before string, after ...string) (string, *weighting.Spec) {
 	rec, _, err := synth.Survey(synth.SurveyConfig{Seed: 23, Ballots: n}, memory.DefaultAllocator)
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +75,12 @@ func calibratedSurvey(t testing.TB, dir string, n int, before string) (string, *
 			marginJSON("level", testTotals(t, rec, "level", "weight", grand*1.01)) + `]}}, `
 	}
 	js := `{"design_weight": "weight", "steps": [` + pre + `{"calibrate": {"margins": [` + marginJSON("level", testTotals(t, rec, "level", "weight", grand)) + `, ` +
-		marginJSON("gender", testTotals(t, rec, "gender", "weight", grand)) + `], "numeric": {"age": ` + strconv.FormatFloat(ageTot*1.02, 'g', -1, 64) + `}}}]}`
+		marginJSON("gender", testTotals(t, rec, "gender", "weight", grand)) + `], "numeric": {"age": ` + strconv.FormatFloat(ageTot*1.02, 'g', -1, 64) + `}}}`
+	if len(after) > 0 && after[0] == "rake" {
+		js += `, {"rake": {"margins": [` + marginJSON("province", testTotals(t, rec, "province", "weight", grand*1.01)) + `, ` +
+			marginJSON("level", testTotals(t, rec, "level", "weight", grand*1.01)) + `]}}`
+	}
+	js += `]}`
 	ws, err := weighting.ParseSpecBytes([]byte(js))
 	if err != nil {
 		t.Fatal(err)
@@ -82,15 +89,19 @@ func calibratedSurvey(t testing.TB, dir string, n int, before string) (string, *
 }
 
 // TestCalibratedSumsSynthetic: the streamed calibration to a numeric
-// variable, alone and after a post-stratification by province, equals
-// the in-memory run at 1e-12 on 120,000 generated ballots in 8 row
-// groups, by province (63 domains).
+// variable, alone, after a post-stratification by province and before a
+// raking to province and level, equals the in-memory run at 1e-12 on
+// 120,000 generated ballots in 8 row groups, by province (63 domains).
 func TestCalibratedSumsSynthetic(t *testing.T) {
 	if testing.Short() {
 		t.Skip("120k ballots")
 	}
-	for _, before := range []string{"", "poststratify"} {
-		path, ws := calibratedSurvey(t, t.TempDir(), 120_000, before)
+	for _, before := range []string{"", "poststratify", "then rake"} {
+		var after []string
+		if before == "then rake" {
+			after = []string{"rake"}
+		}
+		path, ws := calibratedSurvey(t, t.TempDir(), 120_000, strings.TrimPrefix(before, "then rake"), after...)
 		rec, err := arrowio.ReadAll(path)
 		if err != nil {
 			t.Fatal(err)
@@ -163,7 +174,8 @@ func benchPeaks(b *testing.B, n int, f func() error) {
 // garbage objects) and peak live heap (sampled every ms), and ballots per
 // second. SIPAS_CAL_BEFORE=poststratify (or rake) puts a
 // post-stratification by province (a raking to province and level)
-// before the calibration:
+// before the calibration, SIPAS_CAL_AFTER=rake a raking to province and
+// level after it:
 //
 //	go test ./index -run '^$' -bench CalibratedStream -benchtime 1x
 func BenchmarkCalibratedStream(b *testing.B) {
@@ -171,7 +183,7 @@ func BenchmarkCalibratedStream(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("SIPAS_CAL_BALLOTS")); err == nil {
 		n = v
 	}
-	path, ws := calibratedSurvey(b, b.TempDir(), n, os.Getenv("SIPAS_CAL_BEFORE"))
+	path, ws := calibratedSurvey(b, b.TempDir(), n, os.Getenv("SIPAS_CAL_BEFORE"), os.Getenv("SIPAS_CAL_AFTER"))
 	design := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc"}
 	opt := &Options{By: []string{"province"}}
 	ctx := context.Background()

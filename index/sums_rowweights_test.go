@@ -127,6 +127,7 @@ func TestCalibratedSumsEqualCompute(t *testing.T) {
 		"linear then two trims":                        `{"calibrate": {"margins": [` + level + `], "numeric": ` + num + `}}, {"trim": {"max": 8, "redistribute": "equal"}}, {"trim": {"max": 1.8, "min": 0.6}}`,
 		"poststratify then linear then rake":           `{"poststratify": ` + region + `}, {"calibrate": {"numeric": ` + num + `}}, {"rake": {"margins": [` + level + `, ` + gender + `]}}`,
 		"linear then nonresponse then poststratify":    `{"calibrate": {"margins": [` + gender + `], "numeric": ` + num + `}}, {"nonresponse": {"classes": ["region"], "responded": "responded"}}, {"poststratify": ` + level + `}`,
+		"poststratify then aggregate then rake":        `{"poststratify": ` + region + `}, {"calibrate": {"method": "raking", "numeric": ` + num + `, "aggregate": "psu"}}, {"rake": {"margins": [` + level + `, ` + gender + `]}}`,
 		"rake then linear then poststratify then rake": `{"rake": {"margins": [` + level + `, ` + gender + `]}}, {"calibrate": {"numeric": ` + num + `}}, {"poststratify": ` + region + `}, {"rake": {"margins": [` + level + `, ` + gender + `]}}`,
 	}
 	for name, step := range later {

@@ -64,9 +64,6 @@ func StreamSupport(spec *Spec) error {
 	if k == 0 {
 		return nil
 	}
-	if spec.Steps[k].Calibrate.Aggregate != "" {
-		return fmt.Errorf("steps[%d].calibrate: cluster aggregates after earlier steps are solved in memory", k)
-	}
 	pre := *spec
 	pre.Steps = spec.Steps[:k]
 	if _, err := CellKeysOf(&pre); err != nil {

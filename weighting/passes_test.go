@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/internal/golden"
@@ -210,8 +212,10 @@ func TestSolveStream(t *testing.T) {
 // testdata/calopts.R (working-model variances, bounds on the final
 // weights, per-row bounds, g constant within clusters: raked, bounded,
 // and unbounded linear in closed form) solved by passes over the rows
-// gives R's weights at 1e-9 and Apply's at 1e-12; and where R's linear
-// weights of cluster means go negative, the same error as in memory.
+// gives R's weights at 1e-9 and Apply's at 1e-12, also after
+// post-stratification or raking and before post-stratification, raking or
+// trimming (Apply's weights and residuals); and where R's linear weights
+// of cluster means go negative, the same error as in memory.
 func TestSolveStreamCalopts(t *testing.T) {
 	dir := filepath.Join("..", "testdata", "calopts")
 	weights := caseWeights(t, filepath.Join(dir, "weights.csv"))
@@ -232,6 +236,34 @@ func TestSolveStreamCalopts(t *testing.T) {
 		}
 		checkStreamed(t, key, spec, rec, weights[key])
 	}
+	// cluster aggregates after class-cell steps and before later steps
+	const stype = `{"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}`
+	const rakeNR = `{"rake": {"margins": [` + stype + `, {"by": ["size"], "totals": {"big": 2900, "small": 3294}}]}}`
+	big := make([]string, clus1.NumRows())
+	enr, _ := arrowio.Column(clus1, "enroll")
+	ev, _, _ := arrowio.Float64s(enr)
+	for i, v := range ev {
+		big[i] = "small"
+		if v > 500 {
+			big[i] = "big"
+		}
+	}
+	sized := withStrings(t, clus1, "size", big)
+	defer sized.Release()
+	for key, steps := range map[string]string{
+		"post_agg_raking":  `{"poststratify": ` + stype + `}, {"calibrate": {"numeric": {"one": 6194, "enroll": 3811472}, "aggregate": "dnum", "method": "raking", "epsilon": 1e-13, "max_iter": 200}}`,
+		"rake_agg_linear":  rakeNR + `, {"calibrate": {"margins": [` + stype + `], "aggregate": "dnum"}}`,
+		"post_agg_bounded": `{"poststratify": {"by": ["size"], "totals": {"big": 2900, "small": 3294}}}, {"calibrate": {"numeric": {"one": 6194, "enroll": 3811472}, "aggregate": "dnum", "bounds": [0.2, 5], "epsilon": 1e-13, "max_iter": 200}}, ` + rakeNR,
+		"agg_linear_post":  `{"calibrate": {"margins": [` + stype + `], "aggregate": "dnum"}}, {"poststratify": {"by": ["size"], "totals": {"big": 2900, "small": 3294}}}, {"trim": {"max": 1.5}}`,
+	} {
+		for _, dw := range []string{"pw", "pw2"} {
+			spec, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "` + dw + `", "steps": [` + steps + `]}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkStreamed(t, key+" "+dw, spec, sized, nil)
+		}
+	}
 	spec, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "pw", "steps": [{"calibrate": {"margins": [{"by": ["stype"],
 		"totals": {"E": 4421, "H": 755, "M": 1018}}], "numeric": {"enroll": 3811472}, "aggregate": "dnum"}}]}`))
 	if err != nil {
@@ -242,4 +274,17 @@ func TestSolveStreamCalopts(t *testing.T) {
 	if !errors.Is(err, weighting.ErrNegativeWeight) || want == nil || err.Error() != want.Error() {
 		t.Errorf("negative cluster weights: streamed error %v, in memory %v", err, want)
 	}
+}
+
+// withStrings returns rec with the string column name of values v added
+// (the caller releases it).
+func withStrings(t *testing.T, rec arrow.RecordBatch, name string, v []string) arrow.RecordBatch {
+	t.Helper()
+	b := array.NewStringBuilder(memory.DefaultAllocator)
+	defer b.Release()
+	b.AppendValues(v, nil)
+	a := b.NewArray()
+	defer a.Release()
+	fields := append(append([]arrow.Field(nil), rec.Schema().Fields()...), arrow.Field{Name: name, Type: arrow.BinaryTypes.String})
+	return array.NewRecordBatch(arrow.NewSchema(fields, nil), append(append([]arrow.Array(nil), rec.Columns()...), a), rec.NumRows())
 }
