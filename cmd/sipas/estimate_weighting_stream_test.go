@@ -80,22 +80,24 @@ func TestEstimateWeightingStreamedSynthetic(t *testing.T) {
 }
 
 // TestEstimateWeightingFallsBack: a weighting that needs every row and
-// that passes over the file do not solve (a post-stratification after a
-// numeric calibration), and a numeric raking calibration followed by a
-// trimming step with a replicate variance are read into memory, and the run says why; the
-// same calibration linear with that replicate variance streams, its
-// output equal to the in-memory run's.
+// that passes over the file do not solve (a second numeric calibration
+// after a numeric calibration), and a numeric raking calibration followed
+// by a trimming step with a replicate variance are read into memory, and
+// the run says why; the same calibration linear with that replicate
+// variance streams, and so does a post-stratification after a numeric
+// calibration, their output equal to the in-memory run's.
 func TestEstimateWeightingFallsBack(t *testing.T) {
 	dir := t.TempDir()
 	clus1 := filepath.Join(etAPI, "apiclus1.csv")
 	num := writeFile(t, dir, "num.json", `{"design_weight": "pw", "steps": [{"calibrate": {"margins": [{"by": ["stype"], "totals": `+popStypeW+`}], "numeric": {"enroll": 3811472}}}]}`)
 	numRake := writeFile(t, dir, "numrake.json", `{"design_weight": "pw", "steps": [{"calibrate": {"method": "raking", "margins": [{"by": ["stype"], "totals": `+popStypeW+`}], "numeric": {"enroll": 3811472}}}, {"trim": {"max": 3}}]}`)
 	numPS := writeFile(t, dir, "numps.json", `{"design_weight": "pw", "steps": [{"calibrate": {"numeric": {"enroll": 3811472}}}, {"poststratify": {"by": ["stype"], "totals": `+popStypeW+`}}]}`)
+	numNum := writeFile(t, dir, "numnum.json", `{"design_weight": "pw", "steps": [{"calibrate": {"numeric": {"enroll": 3811472}}}, {"calibrate": {"numeric": {"api00": 4117230}}}]}`)
 	for _, c := range []struct {
 		args []string
 		why  string
 	}{
-		{[]string{"--weighting", numPS, "--psu", "dnum"}, "is followed by at most one trimming step, not by poststratify"},
+		{[]string{"--weighting", numNum, "--psu", "dnum"}, "a second one is solved in memory"},
 		{[]string{"--weighting", numRake, "--psu", "dnum", "--variance", "jk1"}, "a replicate variance re-runs the trimming after the calibration"},
 	} {
 		args := append([]string{"estimate", "--in", clus1, "--mean", "api00"}, c.args...)
@@ -112,4 +114,5 @@ func TestEstimateWeightingFallsBack(t *testing.T) {
 		}
 	}
 	esRun(t, "linear jk1", "--in", clus1, "--mean", "api00", "--weighting", num, "--psu", "dnum", "--variance", "jk1")
+	esRun(t, "numeric then poststratify", "--in", clus1, "--mean", "api00", "--weighting", numPS, "--psu", "dnum")
 }
