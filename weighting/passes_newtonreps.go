@@ -92,7 +92,7 @@ type repState struct {
 // is kept for Err. s must be the solution of a spec that
 // NewtonReplicatesStreamSupport accepts.
 func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateUnits) (*NewtonReplicates, error) {
-	if s.closed || s.c.Aggregate != "" || s.trimw != nil {
+	if s.closed || s.c.Aggregate != "" || len(s.later) > 0 {
 		panic("weighting: SolveReplicates: an unbounded linear calibration, cluster aggregates or a trimming step")
 	}
 	R, p := u.R, s.p
