@@ -55,8 +55,9 @@ func FromCalibratedSumsTable(ctx context.Context, sums arrow.RecordBatch, q *Que
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if name := SumsColumn("calb"+strconv.Itoa(r.P), "all"); len(sums.Schema().FieldIndices(name)) > 0 {
-		return nil, nil, nil, fmt.Errorf("%w: column %q, but the calibration record has %d calibration variables", ErrSums, name, r.P)
+	// the calibration's terms, then the later steps' (weighting.RowTerms)
+	if name := SumsColumn("calb"+strconv.Itoa(r.P+st.LaterP()), "all"); len(sums.Schema().FieldIndices(name)) > 0 {
+		return nil, nil, nil, fmt.Errorf("%w: column %q, but the calibration record has %d calibration variables and the later steps %d terms", ErrSums, name, r.P, st.LaterP())
 	}
 	res, d, err := FromCalibratedSums(ctx, sums, q, spec, st, opt)
 	if err != nil {

@@ -193,8 +193,11 @@ func (s *Streamed) CellColumns() []string {
 		cols = append(cols, s.pre.cols...)
 	}
 	for _, ls := range s.later {
-		if ls.cells != nil {
-			for _, c := range ls.cells.cols {
+		if ls.spec.Steps[0].Trim != nil {
+			continue
+		}
+		if keys, err := CellKeysOf(ls.spec); err == nil {
+			for _, c := range keys.Columns {
 				if !slices.Contains(cols, c) {
 					cols = append(cols, c)
 				}

@@ -203,7 +203,7 @@ func (s *Streamed) LaterP() int { return s.xp }
 func (s *Streamed) LaterSpec() *Spec {
 	var steps []Step
 	for _, ls := range s.later {
-		if ls.trim == nil {
+		if ls.spec.Steps[0].Trim == nil {
 			steps = append(steps, ls.spec.Steps[0])
 		}
 	}

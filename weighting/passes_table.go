@@ -154,6 +154,11 @@ func SolvedStreamed(spec *Spec, r *Solved) (*Streamed, error) {
 		s.pre = &preCells{cols: keys.Columns}
 		s.earlier, s.preVar = &pre, residualSteps(&pre)
 	}
+	// the later steps' residuals rerun them on the sums' cells
+	for j := k + 1; j < len(spec.Steps); j++ {
+		s.later = append(s.later, laterStep{spec: &Spec{DesignWeight: spec.DesignWeight, Steps: []Step{spec.Steps[j]}}, step: j})
+	}
+	s.layout()
 	return s, nil
 }
 
