@@ -24,7 +24,7 @@ func NewtonReplicatesStreamSupport(spec *Spec) error {
 	c := spec.Steps[k].Calibrate
 	switch {
 	case len(spec.Steps) > k+1:
-		return errors.New("a replicate variance re-runs the trimming after the calibration on every replicate's calibrated weights, whose cut-offs are quantiles of each replicate's weights; passes over the rows solve only the replicates of a calibration that ends the steps")
+		return fmt.Errorf("a replicate variance re-runs the steps after the calibration (%s) on every replicate's calibrated weights, with classes' totals and trimming cut-offs of each replicate's own; passes over the rows solve only the replicates of a calibration that ends the steps", stepKinds(spec.Steps[k+1:]))
 	case c.Trim != nil && (c.Method == "" || c.Method == "linear") && c.Bounds == nil && c.BoundsColumns == nil:
 		return errors.New("a replicate variance re-runs the trimming of g of an unbounded linear calibration on every replicate, whose closed form passes over the rows do not solve per replicate; give bounds or use method raking or logit")
 	case c.Aggregate != "":

@@ -3,6 +3,7 @@ package weighting
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -50,7 +51,7 @@ func ReplicatesStreamSupport(spec *Spec) error {
 	c := spec.Steps[k].Calibrate
 	switch {
 	case len(spec.Steps) > k+1:
-		return errors.New("a replicate variance re-runs the trimming after the calibration on every replicate, which the sums per PSU do not carry")
+		return fmt.Errorf("a replicate variance re-runs the steps after the calibration (%s) on every replicate, which the sums per PSU do not carry", stepKinds(spec.Steps[k+1:]))
 	case (c.Method != "" && c.Method != "linear") || c.Bounds != nil || c.BoundsColumns != nil:
 		return errors.New("a replicate variance re-solves a bounded or nonlinear calibration (raking, logit, bounds) on every replicate, by Newton iterations whose steps differ from replicate to replicate; passes over the rows solve only an unbounded linear calibration's replicates, from sums per PSU")
 	case c.Trim != nil:
@@ -130,4 +131,13 @@ func (s *Streamed) targets() (names []string, pop []float64) {
 		names[p0+k], pop[p0+k] = name, s.c.Numeric[name]
 	}
 	return names, pop
+}
+
+// stepKinds names steps by kind, e.g. "poststratify, trim".
+func stepKinds(steps []Step) string {
+	kinds := make([]string, len(steps))
+	for i, st := range steps {
+		kinds[i] = st.Kind()
+	}
+	return strings.Join(kinds, ", ")
 }

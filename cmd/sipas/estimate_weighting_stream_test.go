@@ -98,7 +98,7 @@ func TestEstimateWeightingFallsBack(t *testing.T) {
 		why  string
 	}{
 		{[]string{"--weighting", numNum, "--psu", "dnum"}, "a second one is solved in memory"},
-		{[]string{"--weighting", numRake, "--psu", "dnum", "--variance", "jk1"}, "a replicate variance re-runs the trimming after the calibration"},
+		{[]string{"--weighting", numRake, "--psu", "dnum", "--variance", "jk1"}, "a replicate variance re-runs the steps after the calibration (trim)"},
 	} {
 		args := append([]string{"estimate", "--in", clus1, "--mean", "api00"}, c.args...)
 		code, mem, errs := vtRun(t, "", args...)

@@ -46,7 +46,7 @@ func TestIndexCalibratedReplicatesStreamed(t *testing.T) {
 	}
 	trimmed := writeFile(t, dir, "trimmed.json", fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"method": "raking", "numeric": {"age": %v}}}, {"trim": {"max": 3}}]}`, ageTotal*0.97))
 	code, _, stderr := vtRun(t, "", "index", "--stream", "--in", in, "--weighting", trimmed, "--strata", "stratum", "--psu", "psu", "--variance", "jkn")
-	if code != 0 || !strings.Contains(stderr, "into memory (not streamed: a replicate variance re-runs the trimming after the calibration") {
+	if code != 0 || !strings.Contains(stderr, "into memory (not streamed: a replicate variance re-runs the steps after the calibration (trim)") {
 		t.Errorf("raking then trimming with jkn: exit %d, stderr %q", code, stderr)
 	}
 }
