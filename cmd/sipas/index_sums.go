@@ -137,7 +137,7 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 
 // errRepSumsTable says why --sums-sql cannot print the replicate sums'
 // query.
-var errRepSumsTable = fmt.Errorf("the replicate variance needs each replicate's sums of every item, a second table whose query names every replicate weight column (see the SQL of docs/sums.md, section Replicate weight columns); --sums-out writes both tables from the ballots")
+var errRepSumsTable = fmt.Errorf("the replicate variance needs each replicate's sums of every item, a second table whose query names every replicate weight column (see the SQL of docs/sums.md, section The replicate sums table); --sums-out writes both tables from the ballots")
 
 // repSumsPath is the file of the replicate sums table beside the cells'
 // table at path: sums.parquet → sums.replicates.parquet.
