@@ -129,7 +129,7 @@ func TestCalibratedEstimandReplicatesRefused(t *testing.T) {
 	}
 	for key, want := range map[string]string{
 		"agg_linear":       "cluster means",
-		"linear then trim": "trimming after the calibration",
+		"linear then trim": "steps after the calibration (trim)",
 	} {
 		ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "pw", "steps": [` + estcalSteps[key] + `]}`))
 		if err != nil {

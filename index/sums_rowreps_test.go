@@ -140,8 +140,8 @@ func TestCalibratedReplicateSumsSupport(t *testing.T) {
 	for step, want := range map[string]string{
 		`{"calibrate": {"aggregate": "psu", "numeric": {"age": 1}}}`:                                                            "cluster means",
 		`{"calibrate": {"trim": [0.5, 2], "numeric": {"age": 1}}}`:                                                              "trimming of g",
-		`{"calibrate": {"numeric": {"age": 1}}}, {"trim": {"max": 3}}`:                                                          "trimming after",
-		`{"poststratify": {"by": ["level"], "totals": {"a": 1}}}, {"calibrate": {"numeric": {"age": 1}}}, {"trim": {"max": 3}}`: "trimming after",
+		`{"calibrate": {"numeric": {"age": 1}}}, {"trim": {"max": 3}}`:                                                          "steps after the calibration (trim)",
+		`{"poststratify": {"by": ["level"], "totals": {"a": 1}}}, {"calibrate": {"numeric": {"age": 1}}}, {"trim": {"max": 3}}`: "steps after the calibration (trim)",
 	} {
 		ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [` + step + `]}`))
 		if err != nil {
