@@ -11,17 +11,13 @@ import (
 	"github.com/sipas-go/sipas/weighting"
 )
 
-// newtonRepStreamed is the streamed path of a replicate variance after a
-// raking-ratio, logit or bounded calibration: the passes of
-// weighting.SolveStream (done by the caller), those of
-// SolveNewtonReplicates, the sums pass with the replicate weights, and
-// the finish through the replicate sums.
-func newtonRepStreamed(path string, spec *sampling.DesignOptions, st *weighting.Streamed, opt *Options) (*Result, error) {
+// newtonRepSummed is the streamed path of a replicate variance after a
+// raking-ratio, logit or bounded calibration once the passes of
+// weighting.SolveStream and SolveNewtonReplicates (nr) are done: the sums
+// pass with the replicate weights, and the finish through the replicate
+// sums.
+func newtonRepSummed(path string, nr *NewtonReplicates, opt *Options) (*Result, error) {
 	ctx := context.Background()
-	nr, err := SolveNewtonReplicates(ctx, path, spec, st, nil)
-	if err != nil {
-		return nil, err
-	}
 	s, err := nr.SumFile(ctx, path, nil, opt, nil)
 	if err != nil {
 		return nil, err
@@ -63,7 +59,7 @@ func TestNewtonReplicateSumsEqualCompute(t *testing.T) {
 		"bootstrap": {Strata: "stratum", PSU: "psu", Variance: sampling.Bootstrap, Replicates: 20, Seed: 7},
 		"fay":       {Strata: "stratum", PSU: "pair", Variance: sampling.Fay, FayRho: 0.3},
 	}
-	// every weighting under JKn, every design under raking and logit
+	// every weighting under JKn, every design under raking or logit
 	// (the in-memory replicates are the cost); short (the race run): a
 	// trimmed raking and a logit calibration under the bootstrap
 	if testing.Short() {
@@ -72,9 +68,14 @@ func TestNewtonReplicateSumsEqualCompute(t *testing.T) {
 			map[string]string{"raking trim": specs["raking trim"], "logit": `{"calibrate": {"method": "logit", "bounds": [0.6, 1.6], "variance": "s2", "margins": [` + level + `], "numeric": ` + num + `}}`})
 		return
 	}
+	// every weighting under JKn (its deleted PSUs' zero weights meet the
+	// bounds, the bounds columns and the trimming); JK1, the bootstrap
+	// and Fay each under raking or logit (sameCalibratedReps' covering
+	// set: the bootstrap and JK1 logit, Fay raking; SIPAS_FULL_TESTS=1
+	// runs all six)
 	sameCalibratedReps(t, f.rec, f.path, map[string]*sampling.DesignOptions{"jkn": jkn}, specs)
-	sameCalibratedReps(t, f.rec, f.path, designs, map[string]string{"raking": raking})
-	sameCalibratedReps(t, f.rec, f.path, designs, map[string]string{"logit": `{"calibrate": {"method": "logit", "bounds": [0.6, 1.6], "margins": [` + level + `], "numeric": ` + num + `}}`})
+	sameCalibratedReps(t, f.rec, f.path, designs, map[string]string{"raking": raking,
+		"logit": `{"calibrate": {"method": "logit", "bounds": [0.6, 1.6], "margins": [` + level + `], "numeric": ` + num + `}}`})
 }
 
 // TestNewtonReplicateErrors: a replicate whose bounded calibration cannot
@@ -134,6 +135,8 @@ func TestNewtonReplicateSumsEarlierSteps(t *testing.T) {
 	if testing.Short() {
 		delete(designs, "jkn") // the race run: the bootstrap's 20 replicates
 	}
+	// the covering set (sameCalibratedReps): the bootstrap after the
+	// nonresponse and the raking, JKn after the post-stratification
 	sameCalibratedReps(t, f.rec, f.path, designs, specs)
 }
 

@@ -46,6 +46,8 @@ func TestCalibratedReplicateSumsEarlierSteps(t *testing.T) {
 		"jk1":       {PSU: "psu", Variance: sampling.JK1},
 		"bootstrap": {Strata: "stratum", PSU: "psu", Variance: sampling.Bootstrap, Replicates: 30, Seed: 7},
 	}
+	// the covering set (sameCalibratedReps): every earlier step once,
+	// every design once or twice
 	sameCalibratedReps(t, rec, path, designs, specs)
 }
 

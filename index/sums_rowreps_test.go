@@ -25,13 +25,38 @@ import (
 // the sums pass (with the replicates' sums per cell), the check of the
 // replicate weights, and the finish through the replicate sums.
 func calibratedRepStreamed(path string, spec *sampling.DesignOptions, ws *weighting.Spec, opt *Options) (*Result, error) {
-	ctx := context.Background()
-	st, err := weighting.SolveStream(ctx, ws, ScanFile(path))
+	st, nr, err := solveRepStreamed(path, spec, ws)
 	if err != nil {
 		return nil, err
 	}
-	if st.ReplicatesSupport() != nil {
-		return newtonRepStreamed(path, spec, st, opt)
+	return finishRepStreamed(path, spec, st, nr, opt)
+}
+
+// solveRepStreamed is the part of calibratedRepStreamed that does not
+// depend on the index options: the passes of weighting.SolveStream and,
+// for a calibration solved by Newton iterations, those of
+// SolveNewtonReplicates (nr nil otherwise).
+func solveRepStreamed(path string, spec *sampling.DesignOptions, ws *weighting.Spec) (*weighting.Streamed, *NewtonReplicates, error) {
+	ctx := context.Background()
+	st, err := weighting.SolveStream(ctx, ws, ScanFile(path))
+	if err != nil {
+		return nil, nil, err
+	}
+	if st.ReplicatesSupport() == nil {
+		return st, nil, nil
+	}
+	nr, err := SolveNewtonReplicates(ctx, path, spec, st, nil)
+	return st, nr, err
+}
+
+// finishRepStreamed is the rest of calibratedRepStreamed for one set of
+// options: the sums pass (with the replicates' sums per cell, or the
+// Newton replicates' weights), the check of the replicate weights, and
+// the finish through the replicate sums.
+func finishRepStreamed(path string, spec *sampling.DesignOptions, st *weighting.Streamed, nr *NewtonReplicates, opt *Options) (*Result, error) {
+	ctx := context.Background()
+	if nr != nil {
+		return newtonRepSummed(path, nr, opt)
 	}
 	s, err := SumCalibratedFile(ctx, path, nil, spec, opt, st, nil)
 	if err != nil {
@@ -79,27 +104,36 @@ func TestCalibratedReplicateSumsEqualCompute(t *testing.T) {
 		"fay":       {Strata: "stratum", PSU: "pair", Variance: sampling.Fay, FayRho: 0.3},
 		"subboot":   {Strata: "stratum", PSU: "psu", Variance: sampling.SubBootstrap, Replicates: 25, Seed: 11},
 	}
+	// the covering set (sameCalibratedReps): every design once, under the
+	// linear calibration or the one with a working-model variance in turn
 	sameCalibratedReps(t, rec, path, designs, specs)
 }
 
-// sameCalibratedReps checks, for every design and weighting steps (the
+// sameCalibratedReps checks, for the designs and weighting steps (the
 // JSON of the steps list's items), that the streamed replicates of the
 // calibration on the file at path (rec's rows) equal weighting.NewDesign
 // + Compute at 1e-12, nationally, by level and (JKn only) by province.
+//
+// It runs a covering set of the cross product: every spec under one
+// design and every design under one spec (the k-th sorted design with
+// the k-th sorted spec, cycling the shorter list). The design's code
+// (the replicate factors of the cells) and the spec's (the calibration
+// and earlier steps each replicate re-runs) meet only through the
+// factors, so the covering set runs every path of both; a caller that
+// wants a pair (a design with zero factors and bounds, say) passes it in
+// a call of its own. SIPAS_FULL_TESTS=1 runs the whole cross product.
 func sameCalibratedReps(t *testing.T, rec arrow.RecordBatch, path string, designs map[string]*sampling.DesignOptions, specs map[string]string) {
 	t.Helper()
 	dnames, names := slices.Sorted(maps.Keys(designs)), slices.Sorted(maps.Keys(specs))
-	// in short mode (the race detector's run) every spec under one design
-	// and every design under one spec
-	short := map[[2]int]bool{}
+	cover := map[[2]int]bool{}
 	for k := range max(len(dnames), len(names)) {
-		short[[2]int{k % len(dnames), k % len(names)}] = true
+		cover[[2]int{k % len(dnames), k % len(names)}] = true
 	}
 	for di, dname := range dnames {
 		design := designs[dname]
 		for si, name := range names {
 			step := specs[name]
-			if testing.Short() && !short[[2]int{di, si}] {
+			if !fullTests() && !cover[[2]int{di, si}] {
 				continue
 			}
 			t.Run(dname+" "+name, func(t *testing.T) {
@@ -108,6 +142,19 @@ func sameCalibratedReps(t *testing.T, rec arrow.RecordBatch, path string, design
 					t.Fatalf("%s: %v", name, err)
 				}
 				if err := CalibratedSumsSupport(design, ws); err != nil {
+					t.Fatalf("%s %s: %v", dname, name, err)
+				}
+				// the in-memory design (every replicate re-calibrated)
+				// and the streamed solve (the replicates' Newton
+				// iterations) do not depend on the index options: made
+				// once, then every option's Compute and sums pass
+				d, out, err := weighting.NewDesign(context.Background(), rec, ws, design)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer out.Release()
+				st, nr, err := solveRepStreamed(path, design, ws)
+				if err != nil {
 					t.Fatalf("%s %s: %v", dname, name, err)
 				}
 				for _, opt := range []*Options{
@@ -119,8 +166,11 @@ func sameCalibratedReps(t *testing.T, rec arrow.RecordBatch, path string, design
 						continue // the cost of the in-memory replicates: one design by domains is enough
 					}
 					where := fmt.Sprintf("%s %s by %v", dname, name, opt.By)
-					want, _ := weightedInMemory(t, rec, design, ws, opt)
-					got, err := calibratedRepStreamed(path, design, ws, opt)
+					want, err := Compute(context.Background(), d, out, nil, opt)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, err := finishRepStreamed(path, design, st, nr, opt)
 					if err != nil {
 						t.Fatalf("%s: %v", where, err)
 					}
@@ -225,6 +275,11 @@ func TestCalibratedReplicateSumsR(t *testing.T) {
 		"jk1": {ws, &sampling.DesignOptions{PSU: "psu", Variance: sampling.JK1}},
 	})
 }
+
+// fullTests says whether SIPAS_FULL_TESTS=1 asks for the whole cross
+// products that the default run covers with fewer cases (each test says
+// what its covering set still runs).
+func fullTests() bool { return os.Getenv("SIPAS_FULL_TESTS") == "1" }
 
 // calRepCase is a weighting and a replicate design of an R golden.
 type calRepCase struct {
