@@ -60,10 +60,10 @@ func runIndex(e *env, c *command, args []string) error {
 		if err := index.SumsSupport(spec); err != nil {
 			return usagef("--sums-sql: the indices of this design cannot be finished from sums: %v", err)
 		}
-		if spec.RepWeightsPrefix != "" {
-			return usagef("--sums-sql and --repweights exclude each other: %v", errRepSumsTable)
-		}
 		query := index.SumsSQL(q, opt, sf.sql, spec.Weight, spec.Strata, spec.PSU, spec.FPC)
+		if spec.RepWeightsPrefix != "" {
+			return repSumsSQL(e, *in, sf.sql, query, spec, q, opt)
+		}
 		if df.wspec != nil {
 			query, err = index.WeightedSumsSQL(q, opt, sf.sql, spec, df.wspec)
 			switch {

@@ -135,9 +135,28 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 	return true, finishSums(e, sf, tab, s.Replicates(), spec, df.wspec, q, opt, format, path, notes)
 }
 
-// errRepSumsTable says why --sums-sql cannot print the replicate sums'
-// query.
-var errRepSumsTable = fmt.Errorf("the replicate variance needs each replicate's sums of every item, a second table whose query names every replicate weight column (see the SQL of docs/sums.md, section The replicate sums table); --sums-out writes both tables from the ballots")
+// repSumsSQL prints the two queries of a design with replicate weight
+// columns: cells, the cells' table's (SumsSQL), and the replicate sums
+// table's, which names every replicate weight column; the columns are
+// read from the header of the ballots file in (the rows are not read).
+func repSumsSQL(e *env, in, table, cells string, spec *sampling.DesignOptions, q *index.Questionnaire, opt *index.Options) error {
+	if in == "" || in == "-" {
+		return usagef("--sums-sql with --repweights needs --in FILE (a file of the ballots, or any file with their columns; only its header is read): the replicate sums table's query names every replicate weight column %s1 … %sR, and the file lists them", spec.RepWeightsPrefix, spec.RepWeightsPrefix)
+	}
+	r, err := arrowio.Open(in, e.in())
+	if err != nil {
+		return badInput(err)
+	}
+	schema := r.Schema()
+	r.Close()
+	reps, err := sampling.ReplicateColumns(schema, spec.RepWeightsPrefix)
+	if err != nil {
+		return badInput(fmt.Errorf("%s: --repweights %s: %w", displayName(in), spec.RepWeightsPrefix, err))
+	}
+	_, err = fmt.Fprintf(e.stdout, "-- the sums table: one row per cell (save it as SUMS.parquet)\n%s;\n-- the replicate sums table: one row per domain and replicate, %d replicates (save it beside, as SUMS.replicates.parquet)\n%s;\n",
+		strings.TrimRight(cells, "\n"), len(reps), strings.TrimRight(index.ReplicateSumsSQL(q, opt, table, spec.Weight, spec.PSU, reps), "\n"))
+	return err
+}
 
 // repSumsPath is the file of the replicate sums table beside the cells'
 // table at path: sums.parquet → sums.replicates.parquet.
