@@ -33,6 +33,10 @@ func sameRepSumsSQL(t *testing.T, dir, pq, sums string, design []string) {
 	if code != 2 || out != "" || !strings.Contains(errs, "--in FILE") {
 		t.Errorf("--sums-sql with --repweights, no --in: exit %d, stdout %.80q, stderr %q; want 2 naming --in", code, out, errs)
 	}
+	code, out, errs = vtRun(t, "", append([]string{"index", "--sums-sql", "ballots", "--in", pq, "--weight", "weight"}, append(append([]string(nil), design...), "--repweights", "nope")...)...)
+	if code != 2 || out != "" || !strings.Contains(errs, "reps.parquet: --repweights nope") {
+		t.Errorf("--sums-sql with --repweights of no column: exit %d, stdout %.80q, stderr %q; want 2 naming the file and the prefix", code, out, errs)
+	}
 	code, query, errs := vtRun(t, "", append([]string{"index", "--sums-sql", "ballots", "--in", pq, "--weight", "weight"}, design...)...)
 	if code != 0 || strings.Count(query, ";\n") != 2 {
 		t.Fatalf("--sums-sql with --repweights: exit %d: %s\n%.400s", code, errs, query)
