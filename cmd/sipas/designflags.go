@@ -245,7 +245,7 @@ func (f *designFlags) design(ctx context.Context, rec arrow.RecordBatch, spec *s
 	}
 	d, out, err := weighting.NewDesign(ctx, rec, f.wspec, spec)
 	if err != nil {
-		return nil, nil, badInput(fmt.Errorf("--weighting %s: %w", f.weighting, designHint(err)))
+		return nil, nil, badInput(f.weightingContext(designHint(err)))
 	}
 	return d, out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/sipas-go/sipas/sampling"
 	"github.com/sipas-go/sipas/weighting"
 )
 
@@ -13,6 +14,18 @@ import (
 func (f *designFlags) stepContext(err error) error {
 	var se *weighting.StepError
 	if f.weighting == "" || !errors.As(err, &se) {
+		return err
+	}
+	return fmt.Errorf("--weighting %s: %w", f.weighting, err)
+}
+
+// weightingContext names the --weighting file in an error of weighting a
+// design, unless it is the design's own (a PSU in two strata, an fpc
+// that varies within a stratum: the design flags or the data are at
+// fault, not the weighting), as a streamed run's message does.
+func (f *designFlags) weightingContext(err error) error {
+	var se *weighting.StepError
+	if errors.Is(err, sampling.ErrBadDesign) && !errors.As(err, &se) {
 		return err
 	}
 	return fmt.Errorf("--weighting %s: %w", f.weighting, err)
