@@ -25,8 +25,12 @@ func (f *designFlags) stepContext(err error) error {
 // fault, not the weighting), as a streamed run's message does.
 func (f *designFlags) weightingContext(err error) error {
 	var se *weighting.StepError
-	if errors.Is(err, sampling.ErrBadDesign) && !errors.As(err, &se) {
-		return err
+	if !errors.As(err, &se) {
+		for _, d := range []error{sampling.ErrNotNested, sampling.ErrLonelyPSU, sampling.ErrBadFPC, sampling.ErrBadDesign} {
+			if errors.Is(err, d) {
+				return err
+			}
+		}
 	}
 	return fmt.Errorf("--weighting %s: %w", f.weighting, err)
 }
