@@ -205,6 +205,9 @@ func Tables(data *Data, opt *Options) []Table {
 			}
 			out = append(out, ex)
 		}
+		if len(qy.Misses) > 0 {
+			out = append(out, missTable(l, qy.Misses))
+		}
 	}
 	out = append(out, fieldworkTables(l, y.Fieldwork, byLabel)...)
 	return out

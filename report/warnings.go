@@ -34,6 +34,27 @@ func (l Lang) missRows(ms []weighting.RecordMiss) []missRow {
 	return out
 }
 
+// missTable is the table weighting_misses of the calibrated totals a
+// trimming broke (the page's weighting warnings): each step's path in the
+// weighting specification ("steps[0].poststratify") beside its words, the
+// margin's columns as the specification names them ("region*sex"), the
+// class, the target and final totals, the gap (final − target) / target
+// in percent and the trimming step.
+func missTable(l Lang, ms []weighting.RecordMiss) Table {
+	h := append([]string{"step"}, l.missHeader()...)
+	h = append(h[:len(h)-1], "trim", h[len(h)-1])
+	t := Table{Name: "weighting_misses", Header: h}
+	for _, m := range ms {
+		class := m.Class
+		if class == "" {
+			class = l.text("miss.numeric")
+		}
+		t.Rows = append(t.Rows, []string{m.Step, l.stepPath(m.Step), textCell(m.Margin), textCell(class),
+			f2(m.Target), f2(m.Achieved), f2(100 * m.Gap()), m.Trim, l.stepPath(m.Trim)})
+	}
+	return t
+}
+
 // missNote says what the broken totals mean and what to do.
 func (l Lang) missNote(n int) string {
 	return l.textf("miss.note", l.count(n))

@@ -2,6 +2,7 @@ package report
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -65,9 +66,36 @@ func TestWeightingWarnings(t *testing.T) {
 			}
 		}
 	}
-	// no misses: no warnings section
+	// the table weighting_misses (tables/, the workbook): paths as in the
+	// specification, totals and the gap in percent, machine-readable
+	// (−59.80 = (50,450 − 125,509) / 125,509; 5.33 = 65.75 / 1,234.5;
+	// −2.50 = −1,000 / 40,000)
+	want2 := [][]string{
+		{"steps[0].poststratify", "bước 1 (hậu phân tầng)", "province", "Hà Nội", "125509.00", "50450.00", "-59.80", "steps[1].trim", "bước 2 (cắt quyền số)"},
+		{"steps[2].calibrate", "bước 3 (hiệu chỉnh)", "region*sex", "Bắc:nữ", "1234.50", "1300.25", "5.33", "steps[2].calibrate.trim", "bước 3 (cắt quyền số trong bước hiệu chỉnh)"},
+		{"steps[2].calibrate", "bước 3 (hiệu chỉnh)", "age", "(tổng của biến số)", "40000.00", "39000.00", "-2.50", "steps[2].calibrate.trim", "bước 3 (cắt quyền số trong bước hiệu chỉnh)"},
+	}
+	var misses *Table
+	for _, tb := range Tables(d, nil) {
+		if tb.Name == "weighting_misses" {
+			misses = &tb
+		}
+	}
+	switch {
+	case misses == nil:
+		t.Error("no table weighting_misses")
+	case len(misses.Header) != 9 || misses.Header[0] != "step" || misses.Header[7] != "trim" || !slices.Equal(misses.Rows[0], want2[0]) ||
+		!slices.Equal(misses.Rows[1], want2[1]) || !slices.Equal(misses.Rows[2], want2[2]):
+		t.Errorf("weighting_misses: %q\n%q\nwant rows\n%q", misses.Header, misses.Rows, want2)
+	}
+	// no misses: no warnings section, no table
 	d.Latest().Quality = QualityOf(nil, nil, nil)
 	if page := visibleText(string(render(t, d, nil))); strings.Contains(page, LangVI.text("q.warnings")) {
 		t.Error("a report without misses has a warnings section")
+	}
+	for _, tb := range Tables(d, nil) {
+		if tb.Name == "weighting_misses" {
+			t.Error("a report without misses has a table weighting_misses")
+		}
 	}
 }
