@@ -39,6 +39,10 @@ type NewtonReplicates struct {
 	rscale []float64
 }
 
+// newtonMaxGroups is ReplicateUnits.MaxGroups (tests set it to run the
+// passes per Newton iteration).
+var newtonMaxGroups = 0
+
 // newtonRepPrefix names the replicate weight columns that the passes of
 // NewtonReplicates add to every batch.
 const newtonRepPrefix = "\x00sipas_nrep_"
@@ -231,7 +235,7 @@ func SolveNewtonReplicates(ctx context.Context, path string, spec *sampling.Desi
 	R := d0.Replicates()
 	out := &NewtonReplicates{st: st, spec: *spec, Passes: 1}
 	out.scale, out.rscale = d0.ReplicateScales()
-	ru := &weighting.ReplicateUnits{R: R, Factor: fac, Columns: ucols,
+	ru := &weighting.ReplicateUnits{R: R, Factor: fac, Columns: ucols, MaxGroups: newtonMaxGroups,
 		Of: func(rec arrow.RecordBatch, first int64) ([]int32, error) {
 			u, _, err := nu.of(rec, first, false)
 			return u, err

@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -158,4 +159,66 @@ func TestNewtonReplicateSumsR(t *testing.T) {
 		cases[name] = calRepCase{readCalRepSpec(t, "calrep_newton_"+name+".json"), d}
 	}
 	sameCalRepR(t, "calrep_newton.csv", cases)
+}
+
+// TestNewtonReplicateGroups: without numeric totals the rows of a unit
+// fall into a few groups (the classes of level and gender; with bounds on
+// the final weights, the design weights too), so every replicate's
+// Newton iterations run over the groups in memory: one pass over the
+// file solves every replicate after the pass of the units, and the
+// result equals weighting.NewDesign + Compute at 1e-12 (raking). With the
+// groups off, or a cap that the groups pass in the first row group, the
+// passes per iteration give the same at 1e-12 (raking, and bounds on the
+// final weights, whose groups are keyed by the design weight too).
+func TestNewtonReplicateGroups(t *testing.T) {
+	f := calRepFixture(t, pairColumn)
+	jkn := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc", Variance: sampling.JKn}
+	specs := map[string]string{
+		"raking":       `{"calibrate": {"method": "raking", "margins": [` + f.level + `, ` + f.gender + `]}}`,
+		"bounds_const": `{"calibrate": {"method": "raking", "bounds": [20, 20000], "bounds_const": true, "margins": [` + f.level + `, ` + f.gender + `]}}`,
+	}
+	if !testing.Short() {
+		sameCalibratedReps(t, f.rec, f.path, map[string]*sampling.DesignOptions{"jkn": jkn}, map[string]string{"raking": specs["raking"]})
+	}
+	defer func(m int) { newtonMaxGroups = m }(newtonMaxGroups)
+	opt := &Options{By: []string{"level"}}
+	for name, step := range specs {
+		ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [` + step + `]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var grouped *Result
+		for _, max := range []int{0, -1, 5} {
+			newtonMaxGroups = max
+			st, err := weighting.SolveStream(context.Background(), ws, ScanFile(f.path))
+			if err != nil {
+				t.Fatal(err)
+			}
+			nr, err := SolveNewtonReplicates(context.Background(), f.path, jkn, st, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (nr.Passes == 2) != (max == 0) {
+				t.Errorf("%s, at most %d groups: %d passes", name, max, nr.Passes)
+			}
+			s, err := nr.SumFile(context.Background(), f.path, nil, opt, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tab, err := s.Table(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _, err := nr.FromNewtonReplicateSums(context.Background(), tab, s, nil, opt)
+			tab.Release()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if max == 0 {
+				grouped = got
+				continue
+			}
+			sameRows(t, fmt.Sprintf("%s, at most %d groups", name, max), grouped, got, 1e-12)
+		}
+	}
 }

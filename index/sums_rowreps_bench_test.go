@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,7 +28,9 @@ import (
 // the file and runs weighting.NewDesign (126 calibrations of the rows)
 // and Compute. It reports wall seconds, the peak heap (sampled every ms)
 // and the largest relative difference between the two paths' estimates
-// and SEs. SIPAS_CAL_BEFORE=poststratify (or rake) puts a
+// and SEs. SIPAS_CAL_MARGINS=province,level calibrates to those margins
+// (the weighted totals × 1.01) instead of level, gender and the numeric
+// covariate. SIPAS_CAL_BEFORE=poststratify (or rake) puts a
 // post-stratification by province (a raking to province and level)
 // before the calibration, which every replicate re-runs on its cells:
 //
@@ -38,7 +41,9 @@ func BenchmarkCalibratedReplicatesStream(b *testing.B) { benchCalibratedReplicat
 // with a raking-ratio calibration: "streamed" solves the 126 replicates'
 // Newton iterations in passes over the file (SolveNewtonReplicates) and
 // sums the ballots with their replicate weights (NewtonReplicates.SumFile);
-// "in-memory" rakes the rows 126 times (weighting.NewDesign):
+// "streamed-rows" is "streamed" with every Newton iteration a pass over
+// the file (not over the groups of rows alike); "in-memory" rakes the
+// rows 126 times (weighting.NewDesign):
 //
 //	go test ./index -run '^$' -bench NewtonReplicatesStream -benchtime 1x
 func BenchmarkNewtonReplicatesStream(b *testing.B) { benchCalibratedReplicates(b, "raking") }
@@ -73,6 +78,15 @@ func benchCalibratedReplicates(b *testing.B, method string) {
 	b.Run("streamed", func(b *testing.B) {
 		run(b, 0, func() (*Result, error) { return calibratedRepStreamed(path, design, ws, opt) })
 	})
+	if method != "" {
+		// the replicates' Newton iterations in passes over the file, not
+		// over the groups of rows alike
+		b.Run("streamed-rows", func(b *testing.B) {
+			defer func(m int) { newtonMaxGroups = m }(newtonMaxGroups)
+			newtonMaxGroups = -1
+			run(b, 0, func() (*Result, error) { return calibratedRepStreamed(path, design, ws, opt) })
+		})
+	}
 	b.Run("in-memory", func(b *testing.B) {
 		run(b, 1, func() (*Result, error) {
 			rec, err := arrowio.ReadAll(path)
@@ -137,6 +151,23 @@ func halvesSurvey(b *testing.B) (string, *weighting.Spec, int) {
 	for i, h := range strata {
 		k, _ := slices.BinarySearch(byStr[h], psus[i])
 		half[i] = h + "/" + strconv.Itoa(2*k/len(byStr[h]))
+	}
+	if m := os.Getenv("SIPAS_CAL_MARGINS"); m != "" {
+		var grand float64
+		wc, _ := arrowio.Column(rec0, "weight")
+		w, _, _ := arrowio.Float64s(wc)
+		for _, x := range w {
+			grand += x
+		}
+		var js []string
+		for _, c := range strings.Split(m, ",") {
+			js = append(js, marginJSON(c, testTotals(b, rec0, c, "weight", grand*1.01)))
+		}
+		cal, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [{"calibrate": {"margins": [` + strings.Join(js, ", ") + `]}}]}`))
+		if err != nil {
+			b.Fatal(err)
+		}
+		ws.Steps[len(ws.Steps)-1] = cal.Steps[0]
 	}
 	rec := withColumns(rec0, nil, map[string][]string{"half": half})
 	rec0.Release()

@@ -808,12 +808,17 @@ func newFeasSums(margins []Margin, numeric int) *feasSums {
 // add adds a row of weight ww, classes cls (one per margin, < 0: none),
 // numeric values xs and bounds [L, U].
 func (f *feasSums) add(ww float64, cls []int32, xs []float64, L, U float64) {
+	f.addN(ww, 1, cls, xs, L, U)
+}
+
+// addN adds n rows alike, of weight ww in all.
+func (f *feasSums) addN(ww float64, n int, cls []int32, xs []float64, L, U float64) {
 	if f.rows == 0 {
 		f.l0, f.u0 = L, U
 	} else if L != f.l0 || U != f.u0 {
 		f.scalar = false
 	}
-	f.rows++
+	f.rows += n
 	if ww == 0 {
 		return
 	}
@@ -824,7 +829,7 @@ func (f *feasSums) add(ww float64, cls []int32, xs []float64, L, U float64) {
 		f.a[j][c] += ww * L
 		f.b[j][c] += ww * U
 		f.s[j][c] += ww
-		f.cnt[j][c]++
+		f.cnt[j][c] += n
 	}
 	for k, x := range xs {
 		if x == 0 {

@@ -2,6 +2,7 @@ package weighting
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -45,6 +46,134 @@ type ReplicateUnits struct {
 	// first+1 of the input; it reads Columns.
 	Of      func(rec arrow.RecordBatch, first int64) ([]int32, error)
 	Columns []string
+	// MaxGroups is the most groups of rows alike (see SolveReplicates)
+	// held in memory: 0 is 1<<20, a negative number none.
+	MaxGroups int
+}
+
+// DefaultMaxGroups is the number of groups of rows that SolveReplicates
+// holds at most when ReplicateUnits.MaxGroups is 0 (some 200 bytes each
+// with a few model-matrix columns).
+const DefaultMaxGroups = 1 << 20
+
+// maxGroupG is the most replicates × groups whose g SolveReplicates keeps
+// for Weights (64 MB).
+const maxGroupG = 1 << 23
+
+// repRows are rows of a pass of SolveReplicates, or the groups of rows
+// that every replicate treats alike: the same unit, model-matrix row,
+// classes, bounds and variance, the sign of the start weight (and the
+// start weight with bounds on the final weights); w is then the group's
+// summed start weight.
+type repRows struct {
+	*calRows
+	unit  []int32
+	nrows []int32   // rows per group; nil: one
+	w1    []float64 // a row's start weight; nil: w
+	row   []int64   // the group's first row (from 1); nil: first+i+1
+}
+
+func (rr *repRows) count(i int) int {
+	if rr.nrows == nil {
+		return 1
+	}
+	return int(rr.nrows[i])
+}
+
+func (rr *repRows) rowWeight(i int) float64 {
+	if rr.w1 == nil {
+		return rr.w[i]
+	}
+	return rr.w1[i]
+}
+
+func (rr *repRows) rowNumber(i int) int64 {
+	if rr.row == nil {
+		return rr.first + int64(i) + 1
+	}
+	return rr.row[i]
+}
+
+// errGroupsFull stops the pass that groups the rows.
+var errGroupsFull = errors.New("weighting: too many groups")
+
+// groupRows returns the groups of the rows that scan reads, in the order of
+// their first rows, each group's weight summed in row order, and the
+// groups' numbers by key (groupKey); nil when there are more than max.
+func (s *Streamed) groupRows(pass func(func(*repRows) error) error, max int) (*repRows, map[string]int32, error) {
+	g := &repRows{calRows: &calRows{x: &csr{ptr: []int32{0}}, cls: make([][]int32, len(s.ms))}}
+	ids := map[string]int32{}
+	var key []byte
+	var sig bool
+	err := pass(func(rw *repRows) error {
+		sig = rw.sig != nil
+		for i, w0 := range rw.w {
+			key = s.groupKey(key[:0], rw.calRows, rw.unit[i], i)
+			if id, ok := ids[string(key)]; ok {
+				g.w[id] += w0
+				g.nrows[id]++
+				continue
+			}
+			ids[string(key)] = int32(len(g.w))
+			g.unit = append(g.unit, rw.unit[i])
+			g.w, g.w1, g.nrows = append(g.w, w0), append(g.w1, w0), append(g.nrows, 1)
+			g.row = append(g.row, rw.first+int64(i)+1)
+			g.L, g.U = append(g.L, rw.L[i]), append(g.U, rw.U[i])
+			if sig {
+				g.sig = append(g.sig, rw.sig[i])
+			}
+			for j, c := range rw.cls {
+				g.cls[j] = append(g.cls[j], c[i])
+			}
+			for q := rw.x.ptr[i]; q < rw.x.ptr[i+1]; q++ {
+				g.x.col = append(g.x.col, rw.x.col[q])
+				g.x.val = append(g.x.val, rw.x.val[q])
+			}
+			g.x.ptr = append(g.x.ptr, int32(len(g.x.col)))
+		}
+		if len(g.w) > max {
+			return errGroupsFull
+		}
+		return nil
+	})
+	if err == errGroupsFull {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	g.calRows.n = len(g.w)
+	return g, ids, nil
+}
+
+// groupKey appends the key of row i of rw (of unit u) to key: the rows of
+// a key are treated alike by every replicate, up to their start weight.
+func (s *Streamed) groupKey(key []byte, rw *calRows, u int32, i int) []byte {
+	key = binary.LittleEndian.AppendUint32(key, uint32(u))
+	switch w0 := rw.w[i]; {
+	case w0 > 0:
+		key = append(key, 1)
+	case w0 < 0:
+		key = append(key, 2)
+	default:
+		key = append(key, 0)
+	}
+	if s.c.BoundsConst && s.c.Bounds != nil {
+		key = binary.LittleEndian.AppendUint64(key, math.Float64bits(rw.w[i]))
+	}
+	key = binary.LittleEndian.AppendUint64(key, math.Float64bits(rw.L[i]))
+	key = binary.LittleEndian.AppendUint64(key, math.Float64bits(rw.U[i]))
+	if rw.sig != nil {
+		key = binary.LittleEndian.AppendUint64(key, math.Float64bits(rw.sig[i]))
+	}
+	for _, c := range rw.cls {
+		key = binary.LittleEndian.AppendUint32(key, uint32(c[i]))
+	}
+	for q := rw.x.ptr[i]; q < rw.x.ptr[i+1]; q++ {
+		key = binary.LittleEndian.AppendUint32(key, uint32(rw.x.col[q]))
+		key = binary.LittleEndian.AppendUint64(key, math.Float64bits(rw.x.val[q]))
+	}
+	return key
 }
 
 // NewtonReplicates are the replicates of a calibration solved by passes
@@ -62,6 +191,11 @@ type NewtonReplicates struct {
 	// trimmed weight per unit weight inside, added to g
 	trim   []bool
 	trimIn []float64
+
+	// with the rows grouped (groupRows): the groups' numbers by key and,
+	// per replicate and group, g (after any trimming)
+	ids map[string]int32
+	gg  [][]float64
 
 	mu   sync.Mutex
 	bad  []int // per replicate, weights ≤ 0
@@ -84,7 +218,12 @@ type repState struct {
 // runs the steps of Calibrate on them (the checks of the margins, R's
 // rescaling, the feasibility of the bounds, Newton's iterations from η = 0
 // with their halving and convergence test), so that every replicate takes
-// the steps Plan.Replicate takes in memory. One pass sums every
+// the steps Plan.Replicate takes in memory. Rows of the same unit,
+// model-matrix row, classes, bounds and variance (and start weight, with
+// bounds on the final weights) contribute alike up to their start weight:
+// one pass collects them into groups with summed weights and, if there
+// are at most u.MaxGroups groups, every replicate's sums below run over
+// the groups in memory, in no more passes. Otherwise one pass sums every
 // replicate's margins; then each pass evaluates every replicate still
 // iterating (one pass per Newton iteration or halved step of the slowest);
 // with trimming of g, one more pass trims every replicate's g.
@@ -108,7 +247,14 @@ func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateU
 			cols = append(cols, c)
 		}
 	}
-	pass := func(fn func(r *calRows, unit []int32) error) error {
+	var groups *repRows
+	pass := func(fn func(r *repRows) error) error {
+		if groups != nil {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return fn(groups)
+		}
 		nr.Passes++
 		return scan(ctx, cols, func(rec arrow.RecordBatch, first int64) error {
 			r, err := s.read(rec, first)
@@ -119,8 +265,17 @@ func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateU
 			if err != nil {
 				return err
 			}
-			return fn(r, unit)
+			return fn(&repRows{calRows: r, unit: unit})
 		})
+	}
+	if max := u.MaxGroups; max >= 0 {
+		if max == 0 {
+			max = DefaultMaxGroups
+		}
+		var err error
+		if groups, nr.ids, err = s.groupRows(pass, max); err != nil {
+			return nil, err
+		}
 	}
 	margins := make([]Margin, len(s.ms))
 	for j, m := range s.ms {
@@ -156,27 +311,30 @@ func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateU
 		}
 		sample[r] = make([]float64, p)
 	}
-	err := pass(func(rw *calRows, unit []int32) error {
+	err := pass(func(rw *repRows) error {
 		for r := 0; r < R; r++ {
 			if nr.errs[r] != nil {
 				continue
 			}
+			fac := u.Factor[r]
 			for i, w0 := range rw.w {
-				w := u.Factor[r][unit[i]] * w0
+				f := fac[rw.unit[i]]
+				w := f * w0
 				sumW[r] += w
 				if s.method == Logit && bconst {
-					if L, U := bounds(rw, i, w); !(L < 1 && 1 < U) {
-						nr.errs[r] = at(&StepError{Err: ErrInfeasible, Msg: fmt.Sprintf("row %d: bounds [%v, %v] on final/initial weight: logit calibration needs finite bounds with lower < 1 < upper in every row", rw.first+int64(i)+1, L, U)}, path)
+					if L, U := bounds(rw.calRows, i, f*rw.rowWeight(i)); !(L < 1 && 1 < U) {
+						nr.errs[r] = at(&StepError{Err: ErrInfeasible, Msg: fmt.Sprintf("row %d: bounds [%v, %v] on final/initial weight: logit calibration needs finite bounds with lower < 1 < upper in every row", rw.rowNumber(i), L, U)}, path)
 						break
 					}
 				}
 				if w == 0 {
 					continue
 				}
+				n := rw.count(i)
 				for j := range margins {
 					c := rw.cls[j][i]
 					before[r][j][c] += w
-					counts[r][j][c]++
+					counts[r][j][c] += n
 				}
 				for q := rw.x.ptr[i]; q < rw.x.ptr[i+1]; q++ {
 					sample[r][rw.x.col[q]] += w * rw.x.val[q]
@@ -266,12 +424,13 @@ func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateU
 	}
 	// evalRows adds the rows of rw (units unit, the replicate's factors
 	// fac) to the replicate's misfit and T (and feasibility sums)
-	evalRows := func(rw *calRows, unit []int32, fac []float64, st *repState, sc scratchT) {
+	evalRows := func(rw *repRows, fac []float64, st *repState, sc scratchT) {
 		td := st.T.RawMatrix().Data
 		cls, xs := sc.cls, sc.xs
 		for i, w0 := range rw.w {
-			w := fac[unit[i]] * w0
-			L, U := bounds(rw, i, w)
+			f := fac[rw.unit[i]]
+			w := f * w0
+			L, U := bounds(rw.calRows, i, f*rw.rowWeight(i))
 			v := rw.x.dot(i, st.eta)
 			if rw.sig != nil {
 				v /= rw.sig[i]
@@ -297,7 +456,7 @@ func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateU
 						}
 					}
 				}
-				st.feas.add(wi, cls, xs, L, U)
+				st.feas.addN(wi, rw.count(i), cls, xs, L, U)
 			}
 			if wi == 0 {
 				continue
@@ -340,7 +499,7 @@ func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateU
 			st.T.Zero()
 		}
 		if perr == nil {
-			perr = pass(func(rw *calRows, unit []int32) error {
+			perr = pass(func(rw *repRows) error {
 				// the replicates in two halves, one per core: each
 				// replicate's sums still add the rows in order
 				var wg sync.WaitGroup
@@ -350,7 +509,7 @@ func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateU
 					go func() {
 						defer wg.Done()
 						for _, r := range part {
-							evalRows(rw, unit, u.Factor[r], states[r], scratch[k])
+							evalRows(rw, u.Factor[r], states[r], scratch[k])
 						}
 					}()
 				}
@@ -384,26 +543,44 @@ func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateU
 			return nil, err
 		}
 	}
+	if groups != nil && R*groups.n > maxGroupG {
+		nr.ids = nil // Weights evaluates every row's g
+	}
+	if nr.ids != nil {
+		// every group's g, which Weights gives the group's rows
+		nr.gg = make([][]float64, R)
+		for r := range nr.gg {
+			if nr.eta[r] == nil {
+				continue
+			}
+			gr := make([]float64, groups.n)
+			for i := range gr {
+				gr[i] = nr.trimmed(r, nr.g(groups.calRows, i, r, u.Factor[r][groups.unit[i]]*groups.w1[i]))
+			}
+			nr.gg[r] = gr
+		}
+	}
 	return nr, nil
 }
 
 // solveTrim is Calibrate's trimming of g for every solved replicate, in
 // one pass: g outside [lo, hi] is set to the bound, and the trimmed weight
 // Σ (g − g') w is spread over the rows inside in proportion to w.
-func (nr *NewtonReplicates) solveTrim(pass func(func(*calRows, []int32) error) error) error {
+func (nr *NewtonReplicates) solveTrim(pass func(func(*repRows) error) error) error {
 	s, u := nr.s, nr.u
 	lo, hi := s.c.Trim[0], s.c.Trim[1]
 	R := u.R
 	trimmed, win := make([]float64, R), make([]float64, R)
 	any := make([]bool, R)
-	err := pass(func(rw *calRows, unit []int32) error {
+	err := pass(func(rw *repRows) error {
 		for r := 0; r < R; r++ {
 			if nr.eta[r] == nil {
 				continue
 			}
 			for i, w0 := range rw.w {
-				w := u.Factor[r][unit[i]] * w0
-				gi := nr.g(rw, i, r, w)
+				f := u.Factor[r][rw.unit[i]]
+				w := f * w0
+				gi := nr.g(rw.calRows, i, r, f*rw.rowWeight(i))
 				if gi < lo || gi > hi {
 					any[r] = true
 					trimmed[r] += (gi - math.Max(lo, math.Min(gi, hi))) * w
@@ -447,6 +624,17 @@ func (nr *NewtonReplicates) g(rw *calRows, i, r int, w float64) float64 {
 	return gi
 }
 
+// trimmed is replicate r's g after its trimming of g, if any.
+func (nr *NewtonReplicates) trimmed(r int, gi float64) float64 {
+	if nr.trim != nil && nr.trim[r] {
+		if lo, hi := nr.s.c.Trim[0], nr.s.c.Trim[1]; gi < lo || gi > hi {
+			return math.Max(lo, math.Min(gi, hi))
+		}
+		return gi + nr.trimIn[r]
+	}
+	return gi
+}
+
 // R is the number of replicates.
 func (nr *NewtonReplicates) R() int { return nr.u.R }
 
@@ -480,6 +668,19 @@ func (nr *NewtonReplicates) Weights(rec arrow.RecordBatch, first int64) (w []flo
 	for i, w0 := range r.w {
 		w[i] = w0 * g[i]
 	}
+	var gid []int32 // the rows' groups
+	if nr.gg != nil {
+		gid = make([]int32, r.n)
+		var key []byte
+		for i := range gid {
+			key = s.groupKey(key[:0], r, unit[i], i)
+			id, ok := nr.ids[string(key)]
+			if !ok {
+				return nil, nil, fmt.Errorf("weighting: row %d: a row unlike every row of the first pass: the input changed while it was read", r.first+int64(i)+1)
+			}
+			gid[i] = id
+		}
+	}
 	reps = make([][]float64, u.R)
 	bad := make([]int, u.R)
 	gmin := make([]float64, u.R)
@@ -496,13 +697,11 @@ func (nr *NewtonReplicates) Weights(rec arrow.RecordBatch, first int64) (w []flo
 			if wr == 0 {
 				continue
 			}
-			gi := nr.g(r, i, q, wr)
-			if nr.trim != nil && nr.trim[q] {
-				if lo, hi := s.c.Trim[0], s.c.Trim[1]; gi < lo || gi > hi {
-					gi = math.Max(lo, math.Min(gi, hi))
-				} else {
-					gi += nr.trimIn[q]
-				}
+			var gi float64
+			if gid != nil {
+				gi = nr.gg[q][gid[i]]
+			} else {
+				gi = nr.trimmed(q, nr.g(r, i, q, wr))
 			}
 			if x := wr * gi; x > 0 {
 				out[i] = x
