@@ -2,9 +2,12 @@ package index
 
 import (
 	"context"
+	"slices"
 	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
@@ -122,46 +125,77 @@ func (cr *CalibratedReplicates) replicateSums(ctx context.Context, sums arrow.Re
 		L[r*qd] = 1
 		copy(L[r*qd+1:(r+1)*qd], cr.lam[r])
 	}
-	for g := range rs.Gram {
-		rs.Gram[g] = make([]float64, R*(R+1)/2)
+	rs.Gram, err = calGram(ctx, cr.fac, L, Q, group, G)
+	if err != nil {
+		return nil, err
 	}
-	M := make([]float64, R*qd)
-	for c := 0; c < n; c++ {
-		// M = D_c L Q_c, then Gram += M (D_c L)'
-		for r := 0; r < R; r++ {
-			a := cr.fac[r][c]
-			for j := 0; j < qd; j++ {
-				s := 0.0
-				if a != 0 {
-					for l := 0; l < qd; l++ {
-						s += L[r*qd+l] * Q[l*qd+j][c]
+	return rs, nil
+}
+
+// calGram returns, per group g of the cells (group, G groups), the packed
+// upper triangle of the Gram matrix Σ_{c∈g} D_c L Q_c L' D_c of the
+// replicate weights: fac[r][c] the replicates' factors of cell c (D_c
+// their diagonal), L the R×qd rows (1, λ_r') row-major, Q[a·qd+b][c] the
+// cells' cross-products.
+func calGram(ctx context.Context, fac [][]float64, L []float64, Q [][]float64, group []int32, G int) ([][]float64, error) {
+	R, n := len(fac), len(group)
+	qd := len(L) / R
+	// per group Σ_c B_c Q_c B_c' with B_c = D_c L (row r: a_rc (1, λ_r')),
+	// a chunk of cells at a time as one product [B_c Q_c]_c [B_c]_c'
+	const chunk = 32
+	start := make([]int, G+1) // the cells of group g: order[start[g]:start[g+1]]
+	for _, g := range group {
+		start[g+1]++
+	}
+	for g := range G {
+		start[g+1] += start[g]
+	}
+	order, next := make([]int, n), slices.Clone(start[:G])
+	for c, g := range group {
+		order[next[g]] = c
+		next[g]++
+	}
+	full := blas64.General{Rows: R, Cols: R, Stride: R, Data: make([]float64, R*R)}
+	B := blas64.General{Rows: R, Stride: chunk * qd, Data: make([]float64, R*chunk*qd)}
+	M := B
+	M.Data = make([]float64, R*chunk*qd)
+	Qc := blas64.General{Rows: qd, Cols: qd, Stride: qd, Data: make([]float64, qd*qd)}
+	LQ := blas64.General{Rows: R, Cols: qd, Stride: qd, Data: make([]float64, R*qd)}
+	Lm := blas64.General{Rows: R, Cols: qd, Stride: qd, Data: L}
+	gram := make([][]float64, G)
+	for g := range gram {
+		m := make([]float64, R*(R+1)/2)
+		gram[g] = m
+		clear(full.Data)
+		for cells := order[start[g]:start[g+1]]; len(cells) > 0; {
+			k := min(chunk, len(cells))
+			B.Cols, M.Cols = k*qd, k*qd
+			for t, c := range cells[:k] {
+				for l := range Qc.Data {
+					Qc.Data[l] = Q[l][c]
+				}
+				blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, Lm, Qc, 0, LQ)
+				for r := 0; r < R; r++ {
+					a := fac[r][c]
+					b, mm := B.Data[r*B.Stride+t*qd:][:qd], M.Data[r*M.Stride+t*qd:][:qd]
+					for j := range b {
+						b[j] = a * L[r*qd+j]
+						mm[j] = a * LQ.Data[r*qd+j]
 					}
 				}
-				M[r*qd+j] = a * s
 			}
-		}
-		m := rs.Gram[group[c]]
-		at := 0
-		for r := 0; r < R; r++ {
-			mr := M[r*qd : (r+1)*qd]
-			for s := r; s < R; s++ {
-				if b := cr.fac[s][c]; b != 0 {
-					v := 0.0
-					for j, x := range mr {
-						v += x * L[s*qd+j]
-					}
-					m[at] += b * v
-				}
-				at++
-			}
-		}
-		if c%64 == 0 {
+			blas64.Gemm(blas.NoTrans, blas.Trans, 1, M, B, 1, full)
+			cells = cells[k:]
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
+		at := 0
+		for r := 0; r < R; r++ {
+			at += copy(m[at:], full.Data[r*R+r:(r+1)*R])
+		}
 	}
-	return rs, nil
+	return gram, nil
 }
 
 // suppliedDesign returns the sums table with the cells' groups (the
