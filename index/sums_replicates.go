@@ -27,11 +27,12 @@ const repGroupColumn = "\x00sipas_rep_group"
 // columns, the sums of sampling.ReplicateSums per group (the cells'
 // domain): per replicate and item Σ w_r y and Σ w_r x, and the Gram matrix
 // of the replicate weights. Rows whose replicate weights are proportional
-// to the group's previous row (the rows of one PSU, usually: the same
-// weights) are first summed as Σ c y, Σ c x, Σ c² with c the factor, and
-// added to the group's sums times the weights only when a row of other
-// weights comes (flush): a row then costs R comparisons and the items'
-// additions, not R·K products.
+// to those of a pending run of the group (the rows of one PSU, usually,
+// or of one PSU and calibration class: the same weights) are first summed
+// as Σ c y, Σ c x, Σ c² with c the factor, and added to the group's sums
+// times the weights only when the run is flushed (a group holds up to
+// repSlots runs; a row of other weights flushes the oldest): a row then
+// costs R comparisons and the items' additions, not R·K products.
 type repSums struct {
 	R, K   int
 	cols   []string // the replicate weight columns, in order
@@ -44,7 +45,8 @@ type repSums struct {
 	gram      [][]float64 // per group, packed upper triangle
 	pos       []int64     // per group: rows of nonzero weight (rowPSU)
 	rows      int64
-	pend      []repRun                      // per group: the rows not yet multiplied out
+	pend      [][]repRun                    // per group: the runs of rows not yet multiplied out
+	last      []int                         // per group: the run of the last row
 	item      func(i int, ys, xs []float64) // the batch's items of row i
 
 	// scratch
@@ -111,7 +113,12 @@ func (rp *repSums) addGroup() {
 	rp.x = append(rp.x, make([]float64, R*K)...)
 	rp.gram = append(rp.gram, make([]float64, R*(R+1)/2))
 	rp.pos = append(rp.pos, 0)
-	rp.pend = append(rp.pend, repRun{v: make([]float64, R), sy: make([]float64, K), sx: make([]float64, K)})
+	runs := make([]repRun, repSlots)
+	for k := range runs {
+		runs[k] = repRun{v: make([]float64, R), sy: make([]float64, K), sx: make([]float64, K)}
+	}
+	rp.pend = append(rp.pend, runs)
+	rp.last = append(rp.last, 0)
 }
 
 // read takes the batch's replicate weights; a missing, negative or
@@ -147,31 +154,9 @@ func (rp *repSums) read(rec arrow.RecordBatch, first int64) error {
 // addRun sums rows [i0, i1) of the batch read, all in cell c, weights w
 // (nil: 1), their items' y and x from item.
 func (rp *repSums) addRun(s *Sums, c int32, i0, i1 int, w []float64) {
-	R, wr := rp.R, rp.wr
 	g := rp.groupOf(s, c)
-	p := &rp.pend[g]
 	for i := i0; i < i1; i++ {
-		f := 1.0
-		if p.n > 0 {
-			same := true
-			for r := 0; r < R; r++ {
-				if wr[r][i] != p.v[r] {
-					same = false
-					break
-				}
-			}
-			if !same {
-				if f = rp.factor(p.v, i); f == 0 {
-					rp.flush(g)
-				}
-			}
-		}
-		if p.n == 0 {
-			for r := 0; r < R; r++ {
-				p.v[r] = wr[r][i]
-			}
-			f = 1
-		}
+		p, f := rp.runOf(g, i)
 		p.n++
 		p.c2 += f * f
 		rp.item(i, rp.ys, rp.xs)
@@ -184,6 +169,56 @@ func (rp *repSums) addRun(s *Sums, c int32, i0, i1 int, w []float64) {
 		}
 	}
 	rp.rows += int64(i1 - i0)
+}
+
+// repSlots is the number of pending runs of a group.
+const repSlots = 8
+
+// runOf returns the pending run of group g whose weights row i's
+// replicate weights are c times, c > 0, and c: the run of the group's
+// last row if so, else the first such run, else a new run (in an empty
+// slot, or the next slot after the last row's, flushed), c = 1.
+func (rp *repSums) runOf(g int32, i int) (*repRun, float64) {
+	runs, last := rp.pend[g], rp.last[g]
+	for j := range runs {
+		k := (last + j) % len(runs)
+		p := &runs[k]
+		if p.n == 0 {
+			continue
+		}
+		same := true
+		for r, v := range p.v {
+			if rp.wr[r][i] != v {
+				same = false
+				break
+			}
+		}
+		f := 1.0
+		if !same {
+			if f = rp.factor(p.v, i); f == 0 {
+				continue
+			}
+		}
+		rp.last[g] = k
+		return p, f
+	}
+	k := -1
+	for j := range runs {
+		if runs[j].n == 0 {
+			k = j
+			break
+		}
+	}
+	if k < 0 {
+		k = (last + 1) % len(runs)
+		rp.flushRun(g, &runs[k])
+	}
+	p := &runs[k]
+	for r := range p.v {
+		p.v[r] = rp.wr[r][i]
+	}
+	rp.last[g] = k
+	return p, 1
 }
 
 // factor returns c when row i's replicate weights are exactly c·v, c > 0
@@ -207,10 +242,9 @@ func (rp *repSums) factor(v []float64, i int) float64 {
 	return c
 }
 
-// flush adds group g's pending rows to its sums: Σ w_r y = v_r Σ c y,
-// and c² v vᵀ to its Gram matrix.
-func (rp *repSums) flush(g int32) {
-	p := &rp.pend[g]
+// flushRun adds the pending run p of group g to its sums: Σ w_r y =
+// v_r Σ c y, and c² v vᵀ to its Gram matrix.
+func (rp *repSums) flushRun(g int32, p *repRun) {
 	if p.n == 0 {
 		return
 	}
@@ -238,8 +272,10 @@ func (rp *repSums) flush(g int32) {
 }
 
 func (rp *repSums) flushAll() {
-	for g := range rp.pend {
-		rp.flush(int32(g))
+	for g, runs := range rp.pend {
+		for k := range runs {
+			rp.flushRun(int32(g), &runs[k])
+		}
 	}
 }
 
