@@ -183,6 +183,9 @@ func TestNewtonReplicateGroups(t *testing.T) {
 	defer func(m int) { newtonMaxGroups = m }(newtonMaxGroups)
 	opt := &Options{By: []string{"level"}}
 	for name, step := range specs {
+		if testing.Short() && name != "bounds_const" {
+			continue // the race run: one spec
+		}
 		ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [` + step + `]}`))
 		if err != nil {
 			t.Fatal(err)
