@@ -124,6 +124,12 @@ type Streamed struct {
 	sigma2  bool        // the residuals divide by σ² (unbounded linear only)
 	later   []laterStep // the steps after the calibration
 	xp      int         // extra terms per row of the later steps' residuals
+	xoff    int         // the first of them among a chain's (chainLayout)
+	// a calibration solved by passes after this one's later steps (nil:
+	// none), from the weights they leave, and the one before (nil: none);
+	// the first calibration holds the layout of their terms (chain)
+	next, prev *Streamed
+	calChain   *chainLayout
 	// cluster aggregates: the clusters' codes by label, names, rows, Σ w,
 	// Σ σ² and the sums of the model matrix's columns in first-seen order
 	clus   map[string]int32
@@ -177,9 +183,20 @@ func SolveStream(ctx context.Context, spec *Spec, scan Scan) (*Streamed, error) 
 	if err := StreamSupport(spec); err != nil {
 		panic("weighting: SolveStream: " + err.Error())
 	}
-	k := calibrationStep(spec)
+	return solveStream(ctx, spec, calibrationStep(spec), scan, nil)
+}
+
+// solveStream solves the calibration at step k of spec and the steps
+// after it up to the next calibration that passes solve row by row
+// (segmentEnd), which it solves in turn (Streamed.next); with prev, the
+// calibration starts from the weights that prev's steps leave.
+func solveStream(ctx context.Context, spec *Spec, k int, scan Scan, prev *Streamed) (*Streamed, error) {
 	c := spec.Steps[k].Calibrate
-	s := &Streamed{c: c, dw: spec.DesignWeight, scale: 1, step: k}
+	s := &Streamed{c: c, dw: spec.DesignWeight, scale: 1, step: k, prev: prev}
+	end := segmentEnd(spec, k)
+	if prev != nil {
+		s.cols = append(s.cols, prev.cols...)
+	}
 	path := fmt.Sprintf("steps[%d].calibrate", k)
 	add := func(names ...string) {
 		for _, n := range names {
@@ -202,7 +219,7 @@ func SolveStream(ctx context.Context, spec *Spec, scan Scan) (*Streamed, error) 
 		add(c.BoundsColumns[0], c.BoundsColumns[1])
 	}
 	add(c.Variance, c.Aggregate)
-	for j := k + 1; j < len(spec.Steps); j++ {
+	for j := k + 1; j < end; j++ {
 		ls := laterStep{spec: &Spec{DesignWeight: spec.DesignWeight, Steps: []Step{spec.Steps[j]}}, step: j}
 		if spec.Steps[j].Trim == nil {
 			keys, err := CellKeysOf(ls.spec)
@@ -214,7 +231,7 @@ func SolveStream(ctx context.Context, spec *Spec, scan Scan) (*Streamed, error) 
 		s.later = append(s.later, ls)
 	}
 	var preRes *Result
-	if k > 0 {
+	if k > 0 && prev == nil {
 		pre := *spec
 		pre.Steps = spec.Steps[:k]
 		keys, err := CellKeysOf(&pre)
@@ -574,6 +591,11 @@ func SolveStream(ctx context.Context, spec *Spec, scan Scan) (*Streamed, error) 
 		}
 		s.layout()
 	}
+	if end < len(spec.Steps) {
+		if err := s.solveNext(ctx, spec, end, scan); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -703,11 +725,22 @@ func (s *Streamed) g(r *calRows, out []float64) []float64 {
 }
 
 // Columns are the columns of the rows that Rows reads.
-func (s *Streamed) Columns() []string { return append([]string(nil), s.cols...) }
+func (s *Streamed) Columns() []string {
+	last := s
+	for last.next != nil {
+		last = last.next
+	}
+	return append([]string(nil), last.cols...)
+}
 
 // P is the number of calibration variables (the columns of the model
 // matrix: margin categories and numeric variables).
-func (s *Streamed) P() int { return s.p }
+func (s *Streamed) P() int {
+	if s.calChain != nil {
+		return s.calChain.p
+	}
+	return s.p
+}
 
 // Rows returns the final weights w of the rows of rec (whose first row is
 // row first+1 of the input), and what the linearized variance of an
@@ -751,12 +784,27 @@ type RowTerms struct {
 	// sums, and the cell sums of XT times the estimators' values, give
 	// LaterCells.Adjust what it needs.
 	XB, XT []float64
+	// v[i*p+k] = x_ik/(g_i σ²_i) (0 where w0_i or g_i is 0) and e the
+	// rows' residual vectors of the later steps with residuals, of one
+	// calibration and its later steps (segTerms, with a second calibration)
+	v []float64
+	e [][]float64
 }
 
 // Terms is Rows, with the earlier steps' terms (RowTerms) when
 // EarlierResiduals.
 func (s *Streamed) Terms(rec arrow.RecordBatch, first int64) (*RowTerms, error) {
-	r, err := s.read(rec, first)
+	if s.next != nil {
+		return s.chainTerms(rec, first)
+	}
+	return s.segTerms(rec, first, nil)
+}
+
+// segTerms are the terms of the calibration of s and its later steps
+// alone (W: the weights they leave), from the start weights w0 (nil:
+// startWeights).
+func (s *Streamed) segTerms(rec arrow.RecordBatch, first int64, w0 []float64) (*RowTerms, error) {
+	r, err := s.readFrom(rec, first, w0)
 	if err != nil {
 		return nil, at(err, fmt.Sprintf("steps[%d].calibrate", s.step))
 	}
@@ -767,6 +815,11 @@ func (s *Streamed) Terms(rec arrow.RecordBatch, first int64) (*RowTerms, error) 
 	g := s.g(r, nil)
 	rt := &RowTerms{W: make([]float64, r.n), B: make([]float64, r.n*p), T: make([]float64, r.n*p)}
 	w, b, t := rt.W, rt.B, rt.T
+	var v []float64
+	if s.next != nil || s.prev != nil {
+		rt.v = make([]float64, r.n*p)
+		v = rt.v
+	}
 	var q []float64
 	if s.preVar {
 		rt.D, rt.Q = r.wd, make([]float64, r.n*p)
@@ -798,12 +851,22 @@ func (s *Streamed) Terms(rec arrow.RecordBatch, first int64) (*RowTerms, error) 
 				dq /= r.sig[i]
 			}
 		}
+		var iv float64
+		if v != nil {
+			iv = 1 / g[i]
+			if s.sigma2 {
+				iv /= r.sig[i]
+			}
+		}
 		for j := r.x.ptr[i]; j < r.x.ptr[i+1]; j++ {
 			k, x := int(r.x.col[j]), r.x.val[j]
 			b[i*p+k] = g[i] * xw * x
 			t[i*p+k] = inv * x
 			if q != nil {
 				q[i*p+k] = dq * x
+			}
+			if v != nil {
+				v[i*p+k] = iv * x
 			}
 		}
 	}
@@ -913,7 +976,19 @@ func (s *Streamed) bounds(rec arrow.RecordBatch, first int64, w []float64) (L, U
 // read reads the calibration's values of rec's rows (after the first pass
 // has numbered the classes).
 func (s *Streamed) read(rec arrow.RecordBatch, first int64) (*calRows, error) {
-	w, wd, err := s.startWeights(rec, first)
+	return s.readFrom(rec, first, nil)
+}
+
+// readFrom is read with the start weights w of rec's rows given (nil:
+// startWeights).
+func (s *Streamed) readFrom(rec arrow.RecordBatch, first int64, w []float64) (*calRows, error) {
+	var wd []float64
+	var err error
+	if w == nil {
+		w, wd, err = s.startWeights(rec, first)
+	} else {
+		wd, err = s.designWeights(rec, first)
+	}
 	if err != nil {
 		return nil, err
 	}

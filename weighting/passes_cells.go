@@ -167,6 +167,13 @@ func solveCells(ctx context.Context, pre *Spec, cols []string, byWeight bool, sc
 // from: the design weights wd times the factor of the earlier steps' cell
 // (wd itself without earlier steps).
 func (s *Streamed) startWeights(rec arrow.RecordBatch, first int64) (w, wd []float64, err error) {
+	if s.prev != nil {
+		if wd, err = s.designWeights(rec, first); err != nil {
+			return nil, nil, err
+		}
+		w, err = s.prev.leaves(rec, first)
+		return w, wd, err
+	}
 	wd, err = s.designWeights(rec, first)
 	if err != nil || s.pre == nil {
 		return wd, wd, err
@@ -192,14 +199,16 @@ func (s *Streamed) CellColumns() []string {
 	if s.pre != nil {
 		cols = append(cols, s.pre.cols...)
 	}
-	for _, ls := range s.later {
-		if ls.spec.Steps[0].Trim != nil {
-			continue
-		}
-		if keys, err := CellKeysOf(ls.spec); err == nil {
-			for _, c := range keys.Columns {
-				if !slices.Contains(cols, c) {
-					cols = append(cols, c)
+	for sg := s; sg != nil; sg = sg.next {
+		for _, ls := range sg.later {
+			if ls.spec.Steps[0].Trim != nil {
+				continue
+			}
+			if keys, err := CellKeysOf(ls.spec); err == nil {
+				for _, c := range keys.Columns {
+					if !slices.Contains(cols, c) {
+						cols = append(cols, c)
+					}
 				}
 			}
 		}

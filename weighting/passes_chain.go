@@ -11,23 +11,27 @@ import (
 
 // laterSupport says whether the steps after a streamed calibration (the
 // first at index k0 of the spec) can be solved by passes: trimming steps,
-// and steps whose factors are functions of the rows' classes (CellKeysOf
-// accepts them alone), but not a calibration whose bounds bound the final
-// weights (its g would depend on each row's entering weight).
+// steps whose factors are functions of the rows' classes (CellKeysOf
+// accepts them alone), and further calibrations that need every row or
+// bound the final weights (rowLevelAfter: each solved by passes of its
+// own, from the weights the steps before it leave); after such a second
+// calibration, no raking.
 func laterSupport(rest []Step, k0 int) error {
+	second := false
 	for j, st := range rest {
 		path := fmt.Sprintf("steps[%d].%s", k0+j, st.Kind())
+		if rowLevelAfter(st) {
+			second = true
+			continue
+		}
 		if st.Trim != nil {
 			continue
 		}
 		if _, err := CellKeysOf(&Spec{Steps: []Step{st}}); err != nil {
-			if errors.Is(err, ErrRowLevel) {
-				return fmt.Errorf("%s: passes over the rows solve one calibration that needs every row; a second one is solved in memory", path)
-			}
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		if st.Calibrate != nil && st.Calibrate.BoundsConst {
-			return fmt.Errorf("%s: bounds on the final weights after a calibration that needs every row are solved in memory (each row's g depends on its own entering weight)", path)
+		if second && st.Rake != nil {
+			return fmt.Errorf("%s: a raking after a second calibration that needs every row is solved in memory (its residual needs the class sums of z/ω less the corrections of both calibrations, which the cells do not carry)", path)
 		}
 	}
 	return nil
@@ -195,16 +199,23 @@ func (s *Streamed) passRec(ctx context.Context, scan Scan, fn func(*calRows, arr
 // LaterP is the number of extra terms per row (RowTerms.XB, XT) that the
 // residuals of the steps after the calibration need (0: none of them has
 // a residual).
-func (s *Streamed) LaterP() int { return s.xp }
+func (s *Streamed) LaterP() int {
+	if s.calChain != nil {
+		return s.calChain.x
+	}
+	return s.xp
+}
 
 // LaterSpec is the spec of the steps after the calibration that run on
 // cells of their classes (nil: none), whose classes and respondent flags
 // must key the cells of LaterCells.
 func (s *Streamed) LaterSpec() *Spec {
 	var steps []Step
-	for _, ls := range s.later {
-		if ls.spec.Steps[0].Trim == nil {
-			steps = append(steps, ls.spec.Steps[0])
+	for sg := s; sg != nil; sg = sg.next {
+		for _, ls := range sg.later {
+			if ls.spec.Steps[0].Trim == nil {
+				steps = append(steps, ls.spec.Steps[0])
+			}
 		}
 	}
 	if steps == nil {
@@ -259,6 +270,7 @@ func (s *Streamed) laterTerms(rec arrow.RecordBatch, first int64, wc, wd, b []fl
 			continue
 		}
 		om := in[j]
+		col := ls.col - s.xoff
 		var out []float64
 		if j+1 < len(in) {
 			out = in[j+1]
@@ -266,12 +278,12 @@ func (s *Streamed) laterTerms(rec arrow.RecordBatch, first int64, wc, wd, b []fl
 			out = rt.W
 		}
 		for i, v := range om {
-			rt.XB[i*X+ls.col] = v
+			rt.XB[i*X+col] = v
 			if !ls.rake || v == 0 {
 				continue
 			}
-			rt.XT[i*X+ls.col] = rt.W[i] / v
-			k := ls.col + 1
+			rt.XT[i*X+col] = rt.W[i] / v
+			k := col + 1
 			if s.preVar {
 				rt.XB[i*X+k] = wd[i] / v
 				k++
@@ -290,6 +302,7 @@ func (s *Streamed) laterTerms(rec arrow.RecordBatch, first int64, wc, wd, b []fl
 			e = append(e, out)
 		}
 	}
+	rt.e = e
 	return nil
 }
 
@@ -302,6 +315,7 @@ type LaterCells struct {
 }
 
 type laterCells struct {
+	cal int // the calibration whose later step it is (0: the first)
 	ls  *laterStep
 	res *Result   // the step run on the cells' entering weights
 	in  []float64 // Σ ω per cell
@@ -317,21 +331,32 @@ type laterCells struct {
 // rounding.
 func (s *Streamed) NewLaterCells(cells arrow.RecordBatch, xb [][]float64, counts []float64) (*LaterCells, error) {
 	l := &LaterCells{s: s, cnt: counts}
-	for j := range s.later {
-		ls := &s.later[j]
+	for sg, m := s, 0; sg != nil; sg, m = sg.next, m+1 {
+		if err := l.add(sg, m, cells, xb, counts); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// add adds the later steps with residuals of the calibration m (sg).
+func (l *LaterCells) add(sg *Streamed, m int, cells arrow.RecordBatch, xb [][]float64, counts []float64) error {
+	s := l.s
+	for j := range sg.later {
+		ls := &sg.later[j]
 		if !ls.resid {
 			continue
 		}
 		plan, err := CompileCells(ls.spec, cells, counts)
 		if err != nil {
-			return nil, renumber(err, ls.step)
+			return renumber(err, ls.step)
 		}
 		in := xb[ls.col]
 		res, err := plan.Run(in)
 		if err != nil {
-			return nil, renumber(err, ls.step)
+			return renumber(err, ls.step)
 		}
-		lc := laterCells{ls: ls, res: res, in: in, e: res.Weights}
+		lc := laterCells{ls: ls, res: res, in: in, e: res.Weights, cal: m}
 		if ls.rake {
 			lc.e = in
 			n := 0
@@ -345,7 +370,7 @@ func (s *Streamed) NewLaterCells(cells arrow.RecordBatch, xb [][]float64, counts
 		}
 		l.steps = append(l.steps, lc)
 	}
-	return l, nil
+	return nil
 }
 
 // Adjust replaces the cell sums z of an influence vector, already
@@ -356,9 +381,25 @@ func (s *Streamed) NewLaterCells(cells arrow.RecordBatch, xb [][]float64, counts
 // Σ z0_i XT_ik of the influence values z0 before any residual (needed by
 // raking, whose residual takes unweighted class means of z/ω).
 func (l *LaterCells) Adjust(z, delta, cf []float64, zr func(k int) []float64) {
+	l.adjust(-1, z, delta, cf, zr, make([][]float64, 0, len(l.steps)))
+}
+
+// AdjustAfter is Adjust for the later steps of calibration m only (0: the
+// first; Streamed.Calibrations), after the residuals of the steps before
+// them: alpha holds, per earlier later step with a residual, its
+// correction per cell over the cell sums of its residual vector (the
+// multiple of each row's residual vector e that it subtracted), and the
+// result appends those of m's steps. cf are calibration m's coefficients.
+func (l *LaterCells) AdjustAfter(m int, z, delta, cf []float64, zr func(k int) []float64, alpha [][]float64) [][]float64 {
+	return l.adjust(m, z, delta, cf, zr, alpha)
+}
+
+func (l *LaterCells) adjust(m int, z, delta, cf []float64, zr func(k int) []float64, alpha [][]float64) [][]float64 {
 	n := len(z)
-	alpha := make([][]float64, 0, len(l.steps))
 	for _, lc := range l.steps {
+		if m >= 0 && lc.cal != m {
+			continue
+		}
 		old := append([]float64(nil), z...)
 		if !lc.ls.rake {
 			lc.res.AdjustInfluence(z)
@@ -407,4 +448,5 @@ func (l *LaterCells) Adjust(z, delta, cf []float64, zr func(k int) []float64) {
 		}
 		alpha = append(alpha, a)
 	}
+	return alpha
 }

@@ -49,6 +49,10 @@ type Solved struct {
 	WeightsSum float64   `json:"weights_sum"`
 }
 
+// errNoChainRecord refuses a record of a weighting with a second
+// calibration solved row by row.
+var errNoChainRecord = errors.New("a table of sums carries the solve of one calibration that needs every row; a weighting with a second one (or a calibration bounding the final weights after it) is finished from the rows, not from a table")
+
 // SpecHash is the hex SHA-256 of the JSON encoding of spec (its steps,
 // targets, columns and options as parsed): two specifications with the
 // same hash weight the same rows the same way.
@@ -63,6 +67,9 @@ func SpecHash(spec *Spec) (string, error) {
 
 // Solved returns the record of s, solved from spec.
 func (s *Streamed) Solved(spec *Spec) (*Solved, error) {
+	if s.next != nil {
+		return nil, errNoChainRecord
+	}
 	h, err := SpecHash(spec)
 	if err != nil {
 		return nil, err
@@ -92,6 +99,9 @@ func (s *Streamed) Solved(spec *Spec) (*Solved, error) {
 func SolvedStreamed(spec *Spec, r *Solved) (*Streamed, error) {
 	if err := StreamSupport(spec); err != nil {
 		return nil, err
+	}
+	if k := calibrationStep(spec); segmentEnd(spec, k) < len(spec.Steps) {
+		return nil, errNoChainRecord
 	}
 	if r == nil {
 		return nil, fmt.Errorf("%w: none", ErrSolved)

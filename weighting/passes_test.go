@@ -108,11 +108,20 @@ func checkStreamed(t *testing.T, key string, spec *weighting.Spec, rec arrow.Rec
 	} else if rt.D != nil {
 		t.Errorf("%s: design weights in the terms without earlier residuals", key)
 	}
-	cf := st.Coefficients(rhs)
 	var scale float64
 	for _, v := range zw {
 		scale = math.Max(scale, math.Abs(v))
 	}
+	if st.Calibrations() > 1 {
+		zc := chainResidual(t, key, st, rec, rt, z, z1)
+		for i := range z {
+			if d := math.Abs(zc[i]-zw[i]) / scale; d > 1e-10 {
+				t.Fatalf("%s row %d: residual %v, in memory %v", key, i+1, zc[i], zw[i])
+			}
+		}
+		return st.Passes
+	}
+	cf := st.Coefficients(rhs)
 	zc := make([]float64, n)
 	for i := range z {
 		zc[i] = z1[i]
@@ -287,4 +296,98 @@ func withStrings(t *testing.T, rec arrow.RecordBatch, name string, v []string) a
 	defer a.Release()
 	fields := append(append([]arrow.Field(nil), rec.Schema().Fields()...), arrow.Field{Name: name, Type: arrow.BinaryTypes.String})
 	return array.NewRecordBatch(arrow.NewSchema(fields, nil), append(append([]arrow.Array(nil), rec.Columns()...), a), rec.NumRows())
+}
+
+// chainResidual composes the residual of z on a chain of calibrations
+// from the rows' terms, each row its own cell: the earlier steps' (z1),
+// then per calibration its coefficients from the right-hand side less
+// the corrections before it (Q, Cross, CrossTerms) and its later steps'
+// (AdjustAfter).
+func chainResidual(t *testing.T, key string, st *weighting.Streamed, rec arrow.RecordBatch, rt *weighting.RowTerms, z, z1 []float64) []float64 {
+	t.Helper()
+	n, P, X := len(z), st.P(), st.LaterP()
+	ones := make([]float64, n)
+	for i := range ones {
+		ones[i] = 1
+	}
+	xb := make([][]float64, X)
+	for k := range xb {
+		xb[k] = make([]float64, n)
+		for i := range n {
+			xb[k][i] = rt.XB[i*X+k]
+		}
+	}
+	var lc *weighting.LaterCells
+	if X > 0 {
+		var err error
+		if lc, err = st.NewLaterCells(rec, xb, ones); err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+	}
+	var delta []float64
+	if st.EarlierResiduals() {
+		delta = make([]float64, n)
+		for i := range z {
+			delta[i] = (z[i] - z1[i]) / rt.D[i]
+		}
+	}
+	zc := append([]float64(nil), z1...)
+	var alpha, betas [][]float64
+	for m := range st.Calibrations() {
+		off, p := st.CalibrationTerms(m)
+		rhs := make([]float64, p)
+		for i, zi := range z {
+			if zi == 0 {
+				continue
+			}
+			for k := range p {
+				rhs[k] += zi / rt.W[i] * rt.T[i*P+off+k]
+			}
+		}
+		for i, d := range delta {
+			for k := range p {
+				rhs[k] -= d * rt.Q[i*P+off+k]
+			}
+		}
+		for m2, c := range betas {
+			C := st.Cross(m, m2)
+			for k := range p {
+				for q, v := range c {
+					rhs[k] -= C[k*len(c)+q] * v
+				}
+			}
+		}
+		if m > 0 {
+			col, nr := st.CrossTerms(m)
+			if nr != len(alpha) {
+				t.Fatalf("%s: %d later residuals before calibration %d, %d adjusted", key, nr, m, len(alpha))
+			}
+			for q, a := range alpha {
+				for i := range n {
+					for k := range p {
+						rhs[k] -= a[i] * xb[col+q*p+k][i]
+					}
+				}
+			}
+		}
+		cf := st.CoefficientsOf(m, rhs)
+		betas = append(betas, cf)
+		for i := range zc {
+			for k := range p {
+				zc[i] -= rt.B[i*P+off+k] * cf[k]
+			}
+		}
+		if lc != nil {
+			alpha = lc.AdjustAfter(m, zc, delta, cf, func(k int) []float64 {
+				out := make([]float64, n)
+				for i, zi := range z {
+					if zi != 0 {
+						out[i] = zi / rt.W[i] * rt.XT[i*X+k]
+					}
+				}
+				return out
+			}, alpha)
+		}
+	}
+	return zc
 }
