@@ -430,6 +430,7 @@ type calHook struct {
 	later *weighting.LaterCells
 	dom   []int32
 	B     [][]float64 // [k][cell]
+	X     [][]float64 // the later steps' terms XB [k][cell]
 	// earlier steps with residuals: their run on the cells, the cells'
 	// design weight totals D and Q [k][cell] (nil: none)
 	pre  *weighting.Result
@@ -475,7 +476,8 @@ func newCalHook(sums arrow.RecordBatch, st *weighting.Streamed, items []string, 
 		for c, v := range cnt {
 			n[c] = float64(v)
 		}
-		if h.later, err = st.NewLaterCells(sums, h.B[h.p:], n); err != nil {
+		h.X = h.B[h.p:]
+		if h.later, err = st.NewLaterCells(sums, h.X, n); err != nil {
 			return nil, err
 		}
 		h.B = h.B[:h.p]
@@ -520,6 +522,10 @@ func (h *calHook) domains(dom []int32, nd int) {
 }
 
 func (h *calHook) adjust(terms []sampling.InfluenceTerm, zs ...[]float64) {
+	if h.st.Calibrations() > 1 {
+		h.adjustChain(terms, zs...)
+		return
+	}
 	rhs := make([]float64, h.p)
 	var old [][]float64
 	if h.pre != nil {
@@ -579,6 +585,103 @@ func (h *calHook) adjust(terms []sampling.InfluenceTerm, zs ...[]float64) {
 				}
 				return out
 			})
+		}
+	}
+}
+
+// adjustChain is adjust for a chain of calibrations
+// (weighting.Streamed.Calibrations): after the earlier steps' residuals,
+// each calibration m in turn takes its coefficients from its domain sums
+// A·U − B·V less the corrections before it (the earlier steps' through Q,
+// the calibrations' through Streamed.Cross, the later steps' through
+// their cross terms, Streamed.CrossTerms), corrects the cells by Σ_k B_ck
+// c_k and runs its later steps (weighting.LaterCells.AdjustAfter).
+func (h *calHook) adjustChain(terms []sampling.InfluenceTerm, zs ...[]float64) {
+	var old [][]float64
+	if h.pre != nil {
+		old = make([][]float64, len(zs))
+		for b, z := range zs {
+			old[b] = append([]float64(nil), z...)
+		}
+		h.pre.AdjustInfluence(zs...)
+	}
+	M := h.st.Calibrations()
+	for b, tm := range terms {
+		g := tm.Domain
+		if g < 0 {
+			g = h.nd
+		}
+		at := (g*h.K + tm.Item) * h.pt
+		z := zs[b]
+		var delta []float64
+		if old != nil {
+			delta = make([]float64, len(z))
+			for c, z0 := range old[b] {
+				if d := z0 - z[c]; d != 0 {
+					delta[c] = d / h.D[c]
+				}
+			}
+		}
+		zr := func(k int) []float64 {
+			// Σ z0_i XT_ik per cell of the term's domain
+			q := tm.Item*h.pt + h.p + k
+			u, v := h.u[q], h.v[q]
+			out := make([]float64, len(z))
+			for c := range out {
+				if tm.Domain < 0 || (h.dom != nil && int(h.dom[c]) == tm.Domain) {
+					out[c] = tm.A*u[c] - tm.B*v[c]
+				}
+			}
+			return out
+		}
+		var alpha, betas [][]float64
+		for m := 0; m < M; m++ {
+			off, p := h.st.CalibrationTerms(m)
+			rhs := make([]float64, p)
+			for k := range rhs {
+				rhs[k] = tm.A*h.ud[at+off+k] - tm.B*h.vd[at+off+k]
+			}
+			for c, d := range delta {
+				if d != 0 {
+					for k := range rhs {
+						rhs[k] -= d * h.Q[off+k][c]
+					}
+				}
+			}
+			for m2, bt := range betas {
+				C, p2 := h.st.Cross(m, m2), len(bt)
+				for k := range rhs {
+					for q, v := range bt {
+						rhs[k] -= C[k*p2+q] * v
+					}
+				}
+			}
+			if m > 0 {
+				col, _ := h.st.CrossTerms(m)
+				for q, a := range alpha {
+					for c, v := range a {
+						if v == 0 {
+							continue
+						}
+						for k := range rhs {
+							rhs[k] -= v * h.X[col+q*p+k][c]
+						}
+					}
+				}
+			}
+			cf := h.st.CoefficientsOf(m, rhs)
+			betas = append(betas, cf)
+			for k, f := range cf {
+				if f == 0 {
+					continue
+				}
+				for c, v := range h.B[off+k][:len(z)] {
+					z[c] -= v * f
+				}
+			}
+			if h.later != nil {
+				alpha = h.later.AdjustAfter(m, z, delta, cf, zr, alpha)
+			}
 		}
 	}
 }

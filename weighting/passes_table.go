@@ -53,6 +53,16 @@ type Solved struct {
 // calibration solved row by row.
 var errNoChainRecord = errors.New("a table of sums carries the solve of one calibration that needs every row; a weighting with a second one (or a calibration bounding the final weights after it) is finished from the rows, not from a table")
 
+// SolvedSupport says whether a Solved record can stand for the solve of
+// spec (which StreamSupport accepts) or why not: it carries one
+// calibration solved row by row.
+func SolvedSupport(spec *Spec) error {
+	if k := calibrationStep(spec); k >= 0 && segmentEnd(spec, k) < len(spec.Steps) {
+		return errNoChainRecord
+	}
+	return nil
+}
+
 // SpecHash is the hex SHA-256 of the JSON encoding of spec (its steps,
 // targets, columns and options as parsed): two specifications with the
 // same hash weight the same rows the same way.
@@ -100,8 +110,8 @@ func SolvedStreamed(spec *Spec, r *Solved) (*Streamed, error) {
 	if err := StreamSupport(spec); err != nil {
 		return nil, err
 	}
-	if k := calibrationStep(spec); segmentEnd(spec, k) < len(spec.Steps) {
-		return nil, errNoChainRecord
+	if err := SolvedSupport(spec); err != nil {
+		return nil, err
 	}
 	if r == nil {
 		return nil, fmt.Errorf("%w: none", ErrSolved)

@@ -122,3 +122,36 @@ func TestEstimateCalibratedStreamedBadValue(t *testing.T) {
 		}
 	}
 }
+
+// TestEstimateSecondCalibrationStreamed: sipas estimate --weighting with a
+// second calibration that needs every ballot after a first (a
+// post-stratification between), or a category calibration bounding the
+// final weights after one (testdata/calchain2.R's cases), streams CSV and
+// Parquet in passes (stderr says so, naming the two calibrations), and
+// means, totals, ratios by domain and contrasts equal the in-memory run
+// at 1e-12 on every number.
+func TestEstimateSecondCalibrationStreamed(t *testing.T) {
+	dir := t.TempDir()
+	files := esSubFiles(t, dir, "chain2", filepath.Join("..", "..", "testdata", "calchain2", "apistrat.csv"), 30)
+	const stype = `{"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}`
+	const lin = `{"calibrate": {"margins": [{"by": ["comp.imp"], "totals": {"No": 2200, "Yes": 3994}}], "numeric": {"enroll": 3811472}}}`
+	const iter = `"epsilon": 1e-13, "max_iter": 200`
+	design := []string{"--strata", "stype", "--psu", "snum", "--fpc", "fpc", "--by", "sch.wide"}
+	for name, steps := range map[string]string{
+		"linear post raking":    lin + `, {"poststratify": ` + stype + `}, {"calibrate": {"margins": [` + stype + `], "numeric": {"api99": 3914069}, "method": "raking", ` + iter + `}}`,
+		"bounds on the weights": lin + `, {"calibrate": {"margins": [` + stype + `], "bounds": [12, 46], "bounds_const": true, ` + iter + `}}`,
+	} {
+		ws := writeFile(t, dir, strings.ReplaceAll(name, " ", "_")+".json", `{"design_weight": "pw", "steps": [`+steps+`]}`)
+		for _, f := range files[:2] {
+			label := name + " " + filepath.Ext(f)
+			args := append(append([]string{"--in", f, "--weighting", ws}, design...), "--mean", "api00,enroll", "--total", "enroll,api00", "--ratio", "api00/enroll")
+			esRun(t, label, args...)
+			_, _, errs := vtRun(t, "", append([]string{"estimate", "--stream"}, args...)...)
+			if !strings.Contains(errs, "sipas estimate: streaming "+f+" in ") || !strings.Contains(errs, " passes (2 calibrations need every row: ") {
+				t.Errorf("%s: stderr %q does not say it streams in passes", label, errs)
+			}
+		}
+		esRun(t, name+" contrasts", append(append([]string{"--in", files[1], "--weighting", ws}, design...),
+			"--mean", "api00", "--total", "enroll", "--ratio", "api00/enroll", "--contrast", "pairs")...)
+	}
+}

@@ -37,6 +37,9 @@ func indexCalibrated(e *env, sf *sumsFlags, df *designFlags, path string, spec *
 	if why == nil && sf.out != "" && reps {
 		why = errCalRepSumsTable
 	}
+	if why == nil && sf.out != "" {
+		why = weighting.SolvedSupport(df.wspec)
+	}
 	if why != nil {
 		return false, why, nil
 	}
@@ -202,6 +205,10 @@ func solveCalibration(e *env, df *designFlags, path string) (*weighting.Streamed
 func calibrationPasses(e *env, command, what, path string, wst *weighting.Streamed, reps bool) {
 	if reps {
 		fmt.Fprintf(e.stderr, "sipas %s: streaming %s in %d passes (the calibration needs every row: %d passes solve it, 1 sums the %s and the replicates' terms, 1 checks the replicate weights)\n", command, displayName(path), wst.Passes+2, wst.Passes, what)
+		return
+	}
+	if m := wst.Calibrations(); m > 1 {
+		fmt.Fprintf(e.stderr, "sipas %s: streaming %s in %d passes (%d calibrations need every row: %d passes solve them, 1 sums the %s)\n", command, displayName(path), wst.Passes+1, m, wst.Passes, what)
 		return
 	}
 	fmt.Fprintf(e.stderr, "sipas %s: streaming %s in %d passes (the calibration needs every row: %d passes solve it, 1 sums the %s)\n", command, displayName(path), wst.Passes+1, wst.Passes, what)

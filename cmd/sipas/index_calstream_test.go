@@ -97,14 +97,40 @@ func TestIndexCalibratedStreamed(t *testing.T) {
 		sameIndexRows(t, name, mem, out.Estimates)
 		sameFromCalibratedSums(t, name, dir, spec, args, design, stdout)
 	}
-	// a second calibration that needs every row is read into memory, and
-	// stderr says why
-	spec := writeFile(t, dir, "after.json", fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"age": %v}, "margins": [{"by": ["field"], "totals": %s}]}}, {"calibrate": {"numeric": {"age": %v}}}]}`, ageTotal*1.02, fieldTotals(t, in), ageTotal))
+	// a second calibration that needs every row, and a category
+	// calibration bounding the final weights after it, stream in the
+	// passes of both; not with --sums-out (exit 2, no file)
+	for name, js := range map[string]string{
+		"two numeric calibrations": fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"age": %v}, "margins": [{"by": ["field"], "totals": %s}]}}, {"poststratify": {"by": ["level"], "totals": %s}}, {"calibrate": {"method": "raking", "numeric": {"age": %v}}}]}`, ageTotal*1.02, fieldTotals(t, in), columnTotals(t, in, "level"), ageTotal),
+		"bounds on the weights":    fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"age": %v}, "margins": [{"by": ["field"], "totals": %s}]}}, {"calibrate": {"margins": [{"by": ["level"], "totals": %s}], "bounds": [1, 1e9], "bounds_const": true}}]}`, ageTotal*1.02, fieldTotals(t, in), columnTotals(t, in, "level")),
+	} {
+		spec := writeFile(t, dir, "chain.json", js)
+		args := append([]string{"--in", in, "--weighting", spec}, design...)
+		mem := wfIndex(t, args...)
+		code, stdout, stderr := vtRun(t, "", append([]string{"index", "--stream"}, args...)...)
+		if code != 0 || !strings.Contains(stderr, "sipas index: streaming") || !strings.Contains(stderr, "passes (2 calibrations need every row: ") {
+			t.Errorf("%s: exit %d, stderr %q; want it streamed in passes, saying so", name, code, stderr)
+		}
+		var out struct {
+			Estimates []wfIndexRow `json:"estimates"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+			t.Fatal(err)
+		}
+		sameIndexRows(t, name, mem, out.Estimates)
+		sums := filepath.Join(dir, "chain.sums.parquet")
+		code, _, stderr = vtRun(t, "", append([]string{"index", "--sums-out", sums}, args...)...)
+		if _, err := os.Stat(sums); code != 2 || err == nil || !strings.Contains(stderr, "carries the solve of one calibration") {
+			t.Errorf("%s --sums-out: exit %d, stderr %q, file written: %v", name, code, stderr, err == nil)
+		}
+	}
+	// a raking after a second calibration is read into memory, saying why
+	spec := writeFile(t, dir, "after.json", fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"age": %v}, "margins": [{"by": ["field"], "totals": %s}]}}, {"calibrate": {"numeric": {"age": %v}}}, {"rake": {"margins": [{"by": ["level"], "totals": %s}, {"by": ["respondent_type"], "totals": %s}]}}]}`, ageTotal*1.02, fieldTotals(t, in), ageTotal, columnTotals(t, in, "level", true), columnTotals(t, in, "respondent_type", true)))
 	args := append([]string{"--in", in, "--weighting", spec}, design...)
 	mem := wfIndex(t, args...)
 	code, stdout, stderr := vtRun(t, "", append([]string{"index", "--stream"}, args...)...)
-	if code != 0 || !strings.Contains(stderr, "into memory (not streamed: ") || !strings.Contains(stderr, "a second one is solved in memory") {
-		t.Errorf("two numeric calibrations: exit %d, stderr %q; want it read into memory, saying why", code, stderr)
+	if code != 0 || !strings.Contains(stderr, "into memory (not streamed: ") || !strings.Contains(stderr, "a raking after a second calibration") {
+		t.Errorf("raking after two calibrations: exit %d, stderr %q; want it read into memory, saying why", code, stderr)
 	}
 	var out struct {
 		Estimates []wfIndexRow `json:"estimates"`
@@ -112,7 +138,7 @@ func TestIndexCalibratedStreamed(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
 		t.Fatal(err)
 	}
-	sameIndexRows(t, "two numeric calibrations", mem, out.Estimates)
+	sameIndexRows(t, "raking after two calibrations", mem, out.Estimates)
 }
 
 // fieldTotals are population totals of the column field: its weighted
