@@ -140,7 +140,7 @@ func SumCalibratedFile(ctx context.Context, path string, q *Questionnaire, spec 
 // st.Terms, and with earlier steps that have residuals its design weight
 // and terms q_k (calD, calQ + k).
 func calibratedTransform(st *weighting.Streamed, user func(arrow.RecordBatch, int64) (arrow.RecordBatch, error), reps bool) func(arrow.RecordBatch, int64) (arrow.RecordBatch, error) {
-	p := st.P()
+	P, X, pre := st.P(), st.LaterP(), st.EarlierResiduals()
 	return func(rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
 		if user != nil {
 			t, err := user(rec, first)
@@ -150,62 +150,77 @@ func calibratedTransform(st *weighting.Streamed, user func(arrow.RecordBatch, in
 			defer t.Release()
 			rec = t
 		}
-		rt, err := st.Terms(rec, first)
-		if err != nil {
-			return nil, err
+		n := int(rec.NumRows())
+		cols := func(k int) [][]float64 {
+			c := make([][]float64, k)
+			for i := range c {
+				c[i] = make([]float64, n)
+			}
+			return c
 		}
-		w, b, t := rt.W, rt.B, rt.T
-		n := len(w)
+		w, b, t := make([]float64, n), cols(P+X), cols(P+X)
+		var d []float64
+		var q [][]float64
+		if pre {
+			d, q = make([]float64, n), cols(P)
+		}
+		// the terms of termChunk rows at a time: their row-major arrays
+		// stay small whatever the batch and the number of terms
+		for i0 := 0; i0 < n; i0 += termChunk {
+			i1 := min(n, i0+termChunk)
+			sub := rec
+			if i0 > 0 || i1 < n {
+				sub = rec.NewSlice(int64(i0), int64(i1))
+			}
+			rt, err := st.Terms(sub, first+int64(i0))
+			if sub != rec {
+				sub.Release()
+			}
+			if err != nil {
+				return nil, err
+			}
+			copy(w[i0:], rt.W)
+			for i := range i1 - i0 {
+				for k := 0; k < P; k++ {
+					b[k][i0+i], t[k][i0+i] = rt.B[i*P+k], rt.T[i*P+k]
+				}
+				for k := 0; k < X; k++ {
+					b[P+k][i0+i], t[P+k][i0+i] = rt.XB[i*X+k], rt.XT[i*X+k]
+				}
+				if pre {
+					d[i0+i] = rt.D[i]
+					for k := 0; k < P; k++ {
+						q[k][i0+i] = rt.Q[i*P+k]
+					}
+				}
+			}
+		}
 		fields := append([]arrow.Field(nil), rec.Schema().Fields()...)
 		arrs := append([]arrow.Array(nil), rec.Columns()...)
 		var made []arrow.Array
 		add := func(name string, v []float64) {
-			fb := array.NewFloat64Builder(memory.DefaultAllocator)
-			fb.AppendValues(v, nil)
-			a := fb.NewArray()
-			fb.Release()
+			a := float64Array(v)
 			made = append(made, a)
 			fields = append(fields, arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Float64})
 			arrs = append(arrs, a)
 		}
 		add(calWeight, w)
 		if reps {
-			if err := addRepCalColumns(st, rec, first, add); err != nil {
+			if err := addRepCalColumns(st, rec, first, func(name string, v []float64) { add(name, append([]float64(nil), v...)) }); err != nil {
 				for _, a := range made {
 					a.Release()
 				}
 				return nil, err
 			}
 		}
-		col := make([]float64, n)
-		for k := 0; k < p; k++ {
-			for i := range col {
-				col[i] = b[i*p+k]
-			}
-			add(calB+strconv.Itoa(k), col)
-			for i := range col {
-				col[i] = t[i*p+k]
-			}
-			add(calT+strconv.Itoa(k), col)
+		for k := 0; k < P+X; k++ {
+			add(calB+strconv.Itoa(k), b[k])
+			add(calT+strconv.Itoa(k), t[k])
 		}
-		// the later steps' terms follow the calibration's
-		for k, X := 0, st.LaterP(); k < X; k++ {
-			for i := range col {
-				col[i] = rt.XB[i*X+k]
-			}
-			add(calB+strconv.Itoa(p+k), col)
-			for i := range col {
-				col[i] = rt.XT[i*X+k]
-			}
-			add(calT+strconv.Itoa(p+k), col)
-		}
-		if rt.D != nil {
-			add(calD, rt.D)
-			for k := 0; k < p; k++ {
-				for i := range col {
-					col[i] = rt.Q[i*p+k]
-				}
-				add(calQ+strconv.Itoa(k), col)
+		if pre {
+			add(calD, d)
+			for k := 0; k < P; k++ {
+				add(calQ+strconv.Itoa(k), q[k])
 			}
 		}
 		out := array.NewRecordBatch(arrow.NewSchema(fields, nil), arrs, int64(n))
@@ -214,6 +229,17 @@ func calibratedTransform(st *weighting.Streamed, user func(arrow.RecordBatch, in
 		}
 		return out, nil
 	}
+}
+
+// termChunk is the number of rows whose terms calibratedTransform makes
+// at a time.
+const termChunk = 4096
+
+// float64Array is an Arrow array over v (not copied: v must not change).
+func float64Array(v []float64) arrow.Array {
+	data := array.NewData(arrow.PrimitiveTypes.Float64, len(v), []*memory.Buffer{nil, memory.NewBufferBytes(arrow.Float64Traits.CastToBytes(v))}, nil, 0, 0)
+	defer data.Release()
+	return array.NewFloat64Data(data)
 }
 
 // addCalibrationKeys keys the cells of s (of the design ds) also by the

@@ -30,7 +30,10 @@ import (
 // and to the total of age (+2 %); before it, with before "poststratify",
 // a post-stratification by province, with "rake" a raking to province
 // and level (the weighted totals perturbed); after it, with after "rake",
-// a raking to province and level (the weighted totals perturbed).
+// a raking to province and level (the weighted totals perturbed), with
+// "calibrate" a raking-ratio calibration to province and the total of age
+// (+4 %), with "bconst" a linear calibration to province bounding the
+// final weights.
 func calibratedSurvey(t testing.TB, dir string, n int, before string, after ...string) (string, *weighting.Spec) {
 	rec, _, err := synth.Survey(synth.SurveyConfig{Seed: 23, Ballots: n}, memory.DefaultAllocator)
 	if err != nil {
@@ -76,9 +79,22 @@ func calibratedSurvey(t testing.TB, dir string, n int, before string, after ...s
 	}
 	js := `{"design_weight": "weight", "steps": [` + pre + `{"calibrate": {"margins": [` + marginJSON("level", testTotals(t, rec, "level", "weight", grand)) + `, ` +
 		marginJSON("gender", testTotals(t, rec, "gender", "weight", grand)) + `], "numeric": {"age": ` + strconv.FormatFloat(ageTot*1.02, 'g', -1, 64) + `}}}`
-	if len(after) > 0 && after[0] == "rake" {
-		js += `, {"rake": {"margins": [` + marginJSON("province", testTotals(t, rec, "province", "weight", grand*1.01)) + `, ` +
-			marginJSON("level", testTotals(t, rec, "level", "weight", grand*1.01)) + `]}}`
+	if len(after) > 0 {
+		switch after[0] {
+		case "rake":
+			js += `, {"rake": {"margins": [` + marginJSON("province", testTotals(t, rec, "province", "weight", grand*1.01)) + `, ` +
+				marginJSON("level", testTotals(t, rec, "level", "weight", grand*1.01)) + `]}}`
+		case "calibrate":
+			js += `, {"calibrate": {"method": "raking", "margins": [` + marginJSON("province", testTotals(t, rec, "province", "weight", grand*1.01)) +
+				`], "numeric": {"age": ` + strconv.FormatFloat(ageTot*1.04, 'g', -1, 64) + `}}}`
+		case "bconst":
+			lo, hi := w[0], w[0]
+			for _, v := range w {
+				lo, hi = min(lo, v), max(hi, v)
+			}
+			js += fmt.Sprintf(`, {"calibrate": {"margins": [%s], "bounds": [%v, %v], "bounds_const": true}}`,
+				marginJSON("province", testTotals(t, rec, "province", "weight", grand*1.01)), lo*0.5, hi*1.05)
+		}
 	}
 	js += `]}`
 	ws, err := weighting.ParseSpecBytes([]byte(js))
@@ -182,7 +198,9 @@ func benchPeaks(b *testing.B, n int, f func() error) {
 // second. SIPAS_CAL_BEFORE=poststratify (or rake) puts a
 // post-stratification by province (a raking to province and level)
 // before the calibration, SIPAS_CAL_AFTER=rake a raking to province and
-// level after it:
+// level after it (calibrate: a second calibration, raking-ratio to
+// province and age; bconst: a calibration to province bounding the final
+// weights):
 //
 //	go test ./index -run '^$' -bench CalibratedStream -benchtime 1x
 func BenchmarkCalibratedStream(b *testing.B) {

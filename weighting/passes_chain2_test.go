@@ -73,6 +73,7 @@ func chain2Cases() map[string]string {
 		"linear_linear_bconst":     lin + `, ` + lin2 + `, ` + bc,
 		"nr_linear_bconst_nr_post": nr + `, ` + lin + `, ` + strings.Replace(bc, "46", "110", 1) + `, {"nonresponse": {"classes": ["comp.imp"], "responded": "sch.wide"}}, ` + post,
 		"linear_variance":          lin + `, {"calibrate": {"numeric": {"api99": 3914069}, "variance": "enroll"}}`,
+		"three calibrations":       lin + `, ` + lin2 + `, {"calibrate": {"margins": [` + wide + `], "numeric": {"api00": 4117230}, "method": "logit", "bounds": [0.6, 1.6], "epsilon": 1e-13, "max_iter": 200}}`,
 	}
 }
 
@@ -93,5 +94,27 @@ func TestSolveStreamSecondCalibration(t *testing.T) {
 		}
 		passes := checkStreamed(t, key, spec, rec, nil)
 		t.Logf("%s: %d passes", key, passes)
+	}
+}
+
+// TestSolveStreamSecondCalibrationAggregate: a second calibration of
+// cluster means after a first, on apiclus1 (clusters dnum, weights
+// varying within them), by passes: Apply's weights and residuals.
+func TestSolveStreamSecondCalibrationAggregate(t *testing.T) {
+	rec, err := arrowio.ReadAll(filepath.Join("..", "testdata", "calopts", "apiclus1.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	const first = `{"calibrate": {"numeric": {"enroll": 3811472}}}`
+	for key, second := range map[string]string{
+		"aggregate raking": `{"calibrate": {"margins": [{"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}], "aggregate": "dnum", "method": "raking", "epsilon": 1e-13, "max_iter": 200}}`,
+		"aggregate linear": `{"calibrate": {"numeric": {"one": 6194, "api00": 4117230}, "aggregate": "dnum"}}`,
+	} {
+		spec, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "pw2", "steps": [` + first + `, ` + second + `]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkStreamed(t, key, spec, rec, nil)
 	}
 }
