@@ -74,6 +74,7 @@ func SumCalibratedEstimandsFile(ctx context.Context, path string, spec *sampling
 	ds := *spec
 	ds.Weight = calWeight
 	cols := append(append(estimandColumns(est), designColumns(spec, by)...), st.Columns()...)
+	o.Read = termBatches(st, o.Read)
 	read := append(append([]arrowio.Option(nil), o.Read...), arrowio.WithColumns(cols...))
 	shift := firstShift(path, &ds, by, est, nil, read, calibratedTransform(st, nil, false))
 	o.Transform = calibratedTransform(st, o.Transform, reps)

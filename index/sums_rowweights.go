@@ -110,6 +110,7 @@ func SumCalibratedFile(ctx context.Context, path string, q *Questionnaire, spec 
 	cols = append(cols, designColumns(spec, opt.By)...)
 	p := st.P()
 	reps := spec.Variance != sampling.Linearization
+	o.Read = termBatches(st, o.Read)
 	o.Transform = calibratedTransform(st, o.Transform, reps)
 	s, err := sumFile(ctx, path, cols, dictColumns(spec, opt.By), &o, func(sch *arrow.Schema) (*Sums, error) {
 		s, err := newSums(q, &ds, opt, sch, nil)
@@ -229,6 +230,17 @@ func calibratedTransform(st *weighting.Streamed, user func(arrow.RecordBatch, in
 		}
 		return out, nil
 	}
+}
+
+// termBatches returns the reader options read with, first, a batch size
+// that keeps a batch's term columns (2 per term of st) near those of 16
+// terms in batches of the default size (read may set another).
+func termBatches(st *weighting.Streamed, read []arrowio.Option) []arrowio.Option {
+	n := st.P() + st.LaterP()
+	if n <= 16 {
+		return read
+	}
+	return append([]arrowio.Option{arrowio.WithBatchSize(max(termChunk, arrowio.DefaultBatchSize*16/n))}, read...)
 }
 
 // termChunk is the number of rows whose terms calibratedTransform makes

@@ -116,30 +116,45 @@ func (s *Streamed) solveNext(ctx context.Context, spec *Spec, j int, scan Scan) 
 	}
 	s.Passes++
 	return scan(ctx, s.Columns(), func(rec arrow.RecordBatch, first int64) error {
-		rts, err := s.segTermsAll(rec, first)
-		if err != nil {
-			return err
-		}
-		n := len(rts[0].W)
-		for m := 1; m < len(rts); m++ {
-			p, v := l.segs[m].p, rts[m].v
-			for m2, c := range l.cross[m] {
-				p2, b := l.segs[m2].p, rts[m2].B
-				for i := 0; i < n; i++ {
-					for k := 0; k < p; k++ {
-						vk := v[i*p+k]
-						if vk == 0 {
-							continue
-						}
-						for q := 0; q < p2; q++ {
-							c[k*p2+q] += vk * b[i*p2+q]
-						}
-					}
-				}
+		// 4,096 rows at a time: their terms stay small
+		for i0 := int64(0); i0 < rec.NumRows(); i0 += 4096 {
+			sub := rec.NewSlice(i0, min(rec.NumRows(), i0+4096))
+			err := l.addCross(s, sub, first+i0)
+			sub.Release()
+			if err != nil {
+				return err
 			}
 		}
 		return nil
 	})
+}
+
+// addCross adds the cross-products of the calibrations' terms of rec's
+// rows.
+func (l *chainLayout) addCross(s *Streamed, rec arrow.RecordBatch, first int64) error {
+	rts, err := s.segTermsAll(rec, first)
+	if err != nil {
+		return err
+	}
+	n := len(rts[0].W)
+	for m := 1; m < len(rts); m++ {
+		p, v := l.segs[m].p, rts[m].v
+		for m2, c := range l.cross[m] {
+			p2, b := l.segs[m2].p, rts[m2].B
+			for i := 0; i < n; i++ {
+				for k := 0; k < p; k++ {
+					vk := v[i*p+k]
+					if vk == 0 {
+						continue
+					}
+					for q := 0; q < p2; q++ {
+						c[k*p2+q] += vk * b[i*p2+q]
+					}
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // segTermsAll are the terms of each calibration of the chain (segTerms),
