@@ -2,8 +2,10 @@ package index
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,38 +17,6 @@ import (
 	"github.com/sipas-go/sipas/sampling"
 	"github.com/sipas-go/sipas/weighting"
 )
-
-// chainStreamed is calibratedStreamed for a chain of calibrations, whose
-// sums table has no calibration record (refused, checked here).
-func chainStreamed(t *testing.T, path string, spec *sampling.DesignOptions, ws *weighting.Spec, opt *Options) (*Result, *weighting.Streamed) {
-	t.Helper()
-	ctx := context.Background()
-	st, err := weighting.SolveStream(ctx, ws, ScanFile(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Calibrations() < 2 {
-		t.Fatalf("%d calibrations solved row by row, want 2 or more", st.Calibrations())
-	}
-	s, err := SumCalibratedFile(ctx, path, nil, spec, opt, st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tab, err := s.Table(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tab.Release()
-	if out, err := CalibratedSumsTable(tab, ws, st); err == nil {
-		out.Release()
-		t.Fatal("a sums table with a record of a chain of calibrations")
-	}
-	got, _, err := FromCalibratedSums(ctx, tab, nil, spec, st, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got, st
-}
 
 // TestSecondCalibrationSumsEqualCompute: a second calibration that needs
 // every row (linear, raking-ratio, logit; with a working-model variance),
@@ -137,7 +107,10 @@ func TestSecondCalibrationSumsEqualCompute(t *testing.T) {
 		for _, opt := range opts {
 			where := fmt.Sprintf("%s by %v", name, opt.By)
 			want, wsum := weightedInMemory(t, rec, design, ws, opt)
-			got, st := chainStreamed(t, path, design, ws, opt)
+			got, st := calibratedStreamed(t, path, design, ws, opt)
+			if st.Calibrations() < 2 {
+				t.Fatalf("%s: %d calibrations solved row by row, want 2", where, st.Calibrations())
+			}
 			sameRows(t, where, want, got, 1e-12)
 			if math.Abs(st.Result.Final.Sum-wsum) > 1e-12*wsum {
 				t.Errorf("%s: final weights sum to %.17g streamed, %.17g in memory", where, st.Result.Final.Sum, wsum)
@@ -161,32 +134,27 @@ func boundBinds(ws *weighting.Spec, r *weighting.Result) bool {
 	return false
 }
 
-// calchain2Steps are the steps of testdata/calchain2.R (as
-// weighting's TestSecondCalibrationR has them).
-var calchain2Steps = func() map[string]string {
-	const stype = `{"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}`
-	const post = `{"poststratify": ` + stype + `}`
-	const post2 = `{"poststratify": {"by": ["sch.wide"], "totals": {"No": 1072, "Yes": 5122}}}`
-	const iter = `, "epsilon": 1e-13, "max_iter": 200`
-	const lin = `{"calibrate": {"margins": [{"by": ["comp.imp"], "totals": {"No": 2200, "Yes": 3994}}], "numeric": {"enroll": 3811472}}}`
-	cal2 := func(opt string) string {
-		return `{"calibrate": {"margins": [` + stype + `], "numeric": {"api99": 3914069}` + opt + iter + `}}`
+// calchain2Steps are the steps of the R goldens of testdata/calchain2.R
+// (testdata/calchain2/steps.json), by case: a second calibration that
+// needs every row after a first, with a post-stratification between or
+// after them, and a calibration to the stype margin with bounds on the
+// final weights after a calibration.
+func calchain2Steps(t *testing.T) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "calchain2", "steps.json"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	bc := func(opt string) string {
-		return `{"calibrate": {"margins": [` + stype + `], "bounds_const": true` + opt + iter + `}}`
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
 	}
-	return map[string]string{
-		"linear_linear":        lin + `, ` + cal2(""),
-		"raking_linear":        `{"calibrate": {"numeric": {"enroll": 3811472}, "method": "raking"` + iter + `}}, ` + cal2(""),
-		"linear_raking":        lin + `, ` + cal2(`, "method": "raking"`),
-		"linear_logit":         lin + `, ` + cal2(`, "method": "logit", "bounds": [0.7, 1.4]`),
-		"linear_post_linear":   lin + `, ` + post + `, ` + cal2(""),
-		"linear_linear_post":   lin + `, ` + cal2("") + `, ` + post2,
-		"linear_bconst":        lin + `, ` + bc(`, "bounds": [12, 46]`),
-		"linear_bconst_raking": lin + `, ` + bc(`, "bounds": [12, 46], "method": "raking"`),
-		"linear_bconst_logit":  lin + `, ` + bc(`, "bounds": [10, 47], "method": "logit"`),
+	out := map[string]string{}
+	for k, v := range raw {
+		out[k] = strings.TrimSuffix(strings.TrimPrefix(string(v), "["), "]")
 	}
-}()
+	return out
+}
 
 // TestSecondCalibrationEstimandsEqualMemory: means, totals and ratios,
 // nationally and by sch.wide, and a contrast between its domains, after
@@ -218,7 +186,7 @@ func TestSecondCalibrationEstimandsEqualMemory(t *testing.T) {
 	golds := golden.Rows(t, filepath.Join("..", "testdata", "calchain2", "estimates.csv"))
 	read := []arrowio.Option{arrowio.WithBatchSize(41)}
 	compared := 0
-	for key, steps := range calchain2Steps {
+	for key, steps := range calchain2Steps(t) {
 		if testing.Short() && !strings.HasSuffix(key, "post") && !strings.Contains(key, "bconst_logit") {
 			continue
 		}

@@ -611,19 +611,24 @@ func (h *calHook) adjust(terms []sampling.InfluenceTerm, zs ...[]float64) {
 			}
 		}
 		if h.later != nil {
-			h.later.Adjust(z, delta, cf, func(k int) []float64 {
-				// Σ z0_i XT_ik per cell of the term's domain
-				q := tm.Item*h.pt + h.p + k
-				u, v := h.u[q], h.v[q]
-				out := make([]float64, len(z))
-				for c := range out {
-					if tm.Domain < 0 || (h.dom != nil && int(h.dom[c]) == tm.Domain) {
-						out[c] = tm.A*u[c] - tm.B*v[c]
-					}
-				}
-				return out
-			})
+			h.later.Adjust(z, delta, cf, h.zr(tm, len(z)))
 		}
+	}
+}
+
+// zr returns, for the later steps' term k, Σ z0_i XT_ik per cell (n) of
+// the domain of tm.
+func (h *calHook) zr(tm sampling.InfluenceTerm, n int) func(k int) []float64 {
+	return func(k int) []float64 {
+		q := tm.Item*h.pt + h.p + k
+		u, v := h.u[q], h.v[q]
+		out := make([]float64, n)
+		for c := range out {
+			if tm.Domain < 0 || (h.dom != nil && int(h.dom[c]) == tm.Domain) {
+				out[c] = tm.A*u[c] - tm.B*v[c]
+			}
+		}
+		return out
 	}
 }
 
@@ -660,18 +665,7 @@ func (h *calHook) adjustChain(terms []sampling.InfluenceTerm, zs ...[]float64) {
 				}
 			}
 		}
-		zr := func(k int) []float64 {
-			// Σ z0_i XT_ik per cell of the term's domain
-			q := tm.Item*h.pt + h.p + k
-			u, v := h.u[q], h.v[q]
-			out := make([]float64, len(z))
-			for c := range out {
-				if tm.Domain < 0 || (h.dom != nil && int(h.dom[c]) == tm.Domain) {
-					out[c] = tm.A*u[c] - tm.B*v[c]
-				}
-			}
-			return out
-		}
+		zr := h.zr(tm, len(z))
 		var alpha, betas [][]float64
 		for m := 0; m < M; m++ {
 			off, p := h.st.CalibrationTerms(m)

@@ -1,6 +1,8 @@
 package weighting_test
 
 import (
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,34 +11,27 @@ import (
 	"github.com/sipas-go/sipas/weighting"
 )
 
-// calchain2Steps are the steps of the R goldens of testdata/calchain2.R:
-// a second calibration that needs every row after a first, with a
-// post-stratification between or after them, and a calibration to the
-// stype margin with bounds on the final weights after a calibration.
-var calchain2Steps = func() map[string]string {
-	const stype = `{"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}`
-	const post = `{"poststratify": ` + stype + `}`
-	const post2 = `{"poststratify": {"by": ["sch.wide"], "totals": {"No": 1072, "Yes": 5122}}}`
-	const iter = `, "epsilon": 1e-13, "max_iter": 200`
-	const lin = `{"calibrate": {"margins": [{"by": ["comp.imp"], "totals": {"No": 2200, "Yes": 3994}}], "numeric": {"enroll": 3811472}}}`
-	cal2 := func(opt string) string {
-		return `{"calibrate": {"margins": [` + stype + `], "numeric": {"api99": 3914069}` + opt + iter + `}}`
+// calchain2Steps are the steps of the R goldens of testdata/calchain2.R
+// (testdata/calchain2/steps.json), by case: a second calibration that
+// needs every row after a first, with a post-stratification between or
+// after them, and a calibration to the stype margin with bounds on the
+// final weights after a calibration.
+func calchain2Steps(t *testing.T) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "calchain2", "steps.json"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	bc := func(opt string) string {
-		return `{"calibrate": {"margins": [` + stype + `], "bounds_const": true` + opt + iter + `}}`
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
 	}
-	return map[string]string{
-		"linear_linear":        lin + `, ` + cal2(""),
-		"raking_linear":        `{"calibrate": {"numeric": {"enroll": 3811472}, "method": "raking"` + iter + `}}, ` + cal2(""),
-		"linear_raking":        lin + `, ` + cal2(`, "method": "raking"`),
-		"linear_logit":         lin + `, ` + cal2(`, "method": "logit", "bounds": [0.7, 1.4]`),
-		"linear_post_linear":   lin + `, ` + post + `, ` + cal2(""),
-		"linear_linear_post":   lin + `, ` + cal2("") + `, ` + post2,
-		"linear_bconst":        lin + `, ` + bc(`, "bounds": [12, 46]`),
-		"linear_bconst_raking": lin + `, ` + bc(`, "bounds": [12, 46], "method": "raking"`),
-		"linear_bconst_logit":  lin + `, ` + bc(`, "bounds": [10, 47], "method": "logit"`),
+	out := map[string]string{}
+	for k, v := range raw {
+		out[k] = strings.TrimSuffix(strings.TrimPrefix(string(v), "["), "]")
 	}
-}()
+	return out
+}
 
 // TestSecondCalibrationR: a second calibration that needs every row, and
 // a calibration bounding the final weights, after a calibration to a
@@ -46,7 +41,7 @@ var calchain2Steps = func() map[string]string {
 // calibration's projection in turn) at 1e-9; each streams, and the
 // streamed weights equal R's and Apply's.
 func TestSecondCalibrationR(t *testing.T) {
-	checkCalibrationGoldens(t, "calchain2", calchain2Steps)
+	checkCalibrationGoldens(t, "calchain2", calchain2Steps(t))
 }
 
 // chain2Cases are weightings with a second calibration that needs every

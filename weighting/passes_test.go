@@ -131,17 +131,7 @@ func checkStreamed(t *testing.T, key string, spec *weighting.Spec, rec arrow.Rec
 	}
 	if X := st.LaterP(); X > 0 {
 		// the later steps' residuals on cells of one row each
-		ones := make([]float64, n)
-		for i := range ones {
-			ones[i] = 1
-		}
-		xb := make([][]float64, X)
-		for k := range xb {
-			xb[k] = make([]float64, n)
-			for i := range n {
-				xb[k][i] = rt.XB[i*X+k]
-			}
-		}
+		xb, ones := rowCells(rt.XB, n, X)
 		lc, err := st.NewLaterCells(rec, xb, ones)
 		if err != nil {
 			t.Fatalf("%s: %v", key, err)
@@ -306,17 +296,7 @@ func withStrings(t *testing.T, rec arrow.RecordBatch, name string, v []string) a
 func chainResidual(t *testing.T, key string, st *weighting.Streamed, rec arrow.RecordBatch, rt *weighting.RowTerms, z, z1 []float64) []float64 {
 	t.Helper()
 	n, P, X := len(z), st.P(), st.LaterP()
-	ones := make([]float64, n)
-	for i := range ones {
-		ones[i] = 1
-	}
-	xb := make([][]float64, X)
-	for k := range xb {
-		xb[k] = make([]float64, n)
-		for i := range n {
-			xb[k][i] = rt.XB[i*X+k]
-		}
-	}
+	xb, ones := rowCells(rt.XB, n, X)
 	var lc *weighting.LaterCells
 	if X > 0 {
 		var err error
@@ -390,4 +370,21 @@ func chainResidual(t *testing.T, key string, st *weighting.Streamed, rec arrow.R
 		}
 	}
 	return zc
+}
+
+// rowCells are the columns of the n×X row-major terms XB as sums over
+// cells of one row each, and those cells' counts.
+func rowCells(XB []float64, n, X int) (xb [][]float64, ones []float64) {
+	ones = make([]float64, n)
+	for i := range ones {
+		ones[i] = 1
+	}
+	xb = make([][]float64, X)
+	for k := range xb {
+		xb[k] = make([]float64, n)
+		for i := range n {
+			xb[k][i] = XB[i*X+k]
+		}
+	}
+	return xb, ones
 }
