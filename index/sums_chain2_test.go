@@ -2,10 +2,8 @@ package index
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -134,26 +132,12 @@ func boundBinds(ws *weighting.Spec, r *weighting.Result) bool {
 	return false
 }
 
-// calchain2Steps are the steps of the R goldens of testdata/calchain2.R
-// (testdata/calchain2/steps.json), by case: a second calibration that
-// needs every row after a first, with a post-stratification between or
-// after them, and a calibration to the stype margin with bounds on the
-// final weights after a calibration.
+// calchain2Steps are the steps of the R goldens of testdata/calchain2.R,
+// by case: a second calibration that needs every row after a first, with
+// a post-stratification between or after them, and a calibration to the
+// stype margin with bounds on the final weights after a calibration.
 func calchain2Steps(t *testing.T) map[string]string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "calchain2", "steps.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for k, v := range raw {
-		out[k] = strings.TrimSuffix(strings.TrimPrefix(string(v), "["), "]")
-	}
-	return out
+	return golden.Steps(t, filepath.Join("..", "testdata", "calchain2", "steps.json"))
 }
 
 // TestSecondCalibrationEstimandsEqualMemory: means, totals and ratios,

@@ -5,9 +5,11 @@ package golden
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"math"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -74,4 +76,28 @@ func Close(a, b, tol float64) bool {
 		return true
 	}
 	return math.Abs(a-b) <= tol*math.Max(math.Abs(a), math.Abs(b))
+}
+
+// Steps reads a JSON object of weighting steps lists by case (as the R
+// scripts' cases: {"case": [step, …]}) and returns each case's steps as
+// the text inside its brackets, for a spec's "steps": [ … ].
+func Steps(t testing.TB, path string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	out := map[string]string{}
+	for k, v := range raw {
+		s := strings.TrimSpace(string(v))
+		if !strings.HasPrefix(s, "[") || !strings.HasSuffix(s, "]") {
+			t.Fatalf("%s: case %q is not a list of steps", path, k)
+		}
+		out[k] = s[1 : len(s)-1]
+	}
+	return out
 }
