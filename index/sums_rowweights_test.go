@@ -53,7 +53,7 @@ func calibratedSummed(t *testing.T, path string, spec *sampling.DesignOptions, w
 			out.Release()
 			t.Fatal("a sums table with a record of a chain of calibrations")
 		}
-		return got, st
+		return got
 	}
 	sameFromTable(t, path, tab, spec, ws, st, opt, got)
 	return got
