@@ -80,8 +80,8 @@ func TestEstimateWeightingStreamedSynthetic(t *testing.T) {
 }
 
 // TestEstimateWeightingFallsBack: a weighting that needs every row and
-// that passes over the file do not solve (a second numeric calibration
-// after a numeric calibration), and a numeric raking calibration followed
+// that passes over the file do not solve (a raking after a second numeric
+// calibration), and a numeric raking calibration followed
 // by a trimming step with a replicate variance are read into memory, and
 // the run says why; the same calibration linear with that replicate
 // variance streams, and so does a post-stratification after a numeric
@@ -92,12 +92,12 @@ func TestEstimateWeightingFallsBack(t *testing.T) {
 	num := writeFile(t, dir, "num.json", `{"design_weight": "pw", "steps": [{"calibrate": {"margins": [{"by": ["stype"], "totals": `+popStypeW+`}], "numeric": {"enroll": 3811472}}}]}`)
 	numRake := writeFile(t, dir, "numrake.json", `{"design_weight": "pw", "steps": [{"calibrate": {"method": "raking", "margins": [{"by": ["stype"], "totals": `+popStypeW+`}], "numeric": {"enroll": 3811472}}}, {"trim": {"max": 3}}]}`)
 	numPS := writeFile(t, dir, "numps.json", `{"design_weight": "pw", "steps": [{"calibrate": {"numeric": {"enroll": 3811472}}}, {"poststratify": {"by": ["stype"], "totals": `+popStypeW+`}}]}`)
-	numNum := writeFile(t, dir, "numnum.json", `{"design_weight": "pw", "steps": [{"calibrate": {"numeric": {"enroll": 3811472}}}, {"calibrate": {"numeric": {"api00": 4117230}}}]}`)
+	numNumRake := writeFile(t, dir, "numnum.json", `{"design_weight": "pw", "steps": [{"calibrate": {"numeric": {"enroll": 3811472}}}, {"calibrate": {"numeric": {"api00": 4117230}}}, {"rake": {"margins": [{"by": ["stype"], "totals": `+popStypeW+`}]}}]}`)
 	for _, c := range []struct {
 		args []string
 		why  string
 	}{
-		{[]string{"--weighting", numNum, "--psu", "dnum"}, "a second one is solved in memory"},
+		{[]string{"--weighting", numNumRake, "--psu", "dnum"}, "a raking after a second calibration that needs every row is solved in memory"},
 		{[]string{"--weighting", numRake, "--psu", "dnum", "--variance", "jk1"}, "a replicate variance re-runs the steps after the calibration (trim)"},
 	} {
 		args := append([]string{"estimate", "--in", clus1, "--mean", "api00"}, c.args...)
