@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -11,6 +12,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/weighting"
 )
 
 // withAge copies the ballots of testdata/index/sipas_small.csv into dir
@@ -108,8 +112,18 @@ func TestIndexCalibratedStreamed(t *testing.T) {
 		args := append([]string{"--in", in, "--weighting", spec}, design...)
 		mem := wfIndex(t, args...)
 		code, stdout, stderr := vtRun(t, "", append([]string{"index", "--stream"}, args...)...)
-		if code != 0 || !strings.Contains(stderr, "sipas index: streaming") || !strings.Contains(stderr, "passes (2 calibrations need every row: ") {
-			t.Errorf("%s: exit %d, stderr %q; want it streamed in passes, saying so", name, code, stderr)
+		// the passes: those SolveStream makes, and one that sums the ballots
+		ws, err := weighting.ParseSpecBytes([]byte(js))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := weighting.SolveStream(context.Background(), ws, index.ScanFile(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		count := fmt.Sprintf("in %d passes (2 calibrations need every row: %d passes solve them, 1 sums the ballots)", st.Passes+1, st.Passes)
+		if code != 0 || !strings.Contains(stderr, "sipas index: streaming") || !strings.Contains(stderr, count) {
+			t.Errorf("%s: exit %d, stderr %q; want it streamed, saying %q", name, code, stderr, count)
 		}
 		var out struct {
 			Estimates []wfIndexRow `json:"estimates"`
