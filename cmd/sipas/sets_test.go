@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -32,12 +33,21 @@ func TestOutputSetsKilled(t *testing.T) {
 		t.Skip("kills a child process; the atomic directory swap is Linux's")
 	}
 	bin := buildSipas(t)
+	// Kills and interrupts per command: the race run's few, the default
+	// run's (every command still killed early and late, every other kill
+	// near the end where the outputs are written, and interrupted), or
+	// with SIPAS_FULL_TESTS=1 the full count (each kill of a report or
+	// demo run costs most of a run's CPU).
 	short := testing.Short()
-	n := func(full, short_ int) int {
-		if short {
+	full := os.Getenv("SIPAS_FULL_TESTS") == "1"
+	n := func(fullN, short_ int) int {
+		switch {
+		case full:
+			return fullN
+		case short:
 			return short_
 		}
-		return full
+		return max(short_, (2*fullN+4)/5)
 	}
 	// The clean and the excluded table are one set; a CSV clean table's
 	// sidecar (the validation record) is part of it.
@@ -260,19 +270,52 @@ func killSet(t *testing.T, bin string, r setRun) {
 	}
 }
 
-// buildSipas builds the command once for the test.
+// builtSipas is the command built once for the tests that run it as a
+// child process (buildSipas), in a directory TestMain removes.
+var builtSipas struct {
+	once          sync.Once
+	dir, bin, why string // why: the build's error, or why there is none
+	skip          bool
+}
+
+// buildSipas builds the command once for the test binary (the build and
+// its link took seconds of CPU for each test that ran it).
 func buildSipas(t *testing.T) string {
 	t.Helper()
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build sipas")
+	b := &builtSipas
+	b.once.Do(func() {
+		gobin, err := exec.LookPath("go")
+		if err != nil {
+			b.skip, b.why = true, "no go command to build sipas"
+			return
+		}
+		if b.dir, err = os.MkdirTemp("", "sipas-bin-"); err != nil {
+			b.why = err.Error()
+			return
+		}
+		bin := filepath.Join(b.dir, "sipas")
+		if out, err := exec.Command(gobin, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+			b.why = fmt.Sprintf("go build: %v\n%s", err, out)
+			return
+		}
+		b.bin = bin
+	})
+	switch {
+	case b.skip:
+		t.Skip(b.why)
+	case b.bin == "":
+		t.Fatal(b.why)
 	}
-	bin := filepath.Join(t.TempDir(), "sipas")
-	out, err := exec.Command(gobin, "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	return b.bin
+}
+
+// TestMain removes the command buildSipas built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtSipas.dir != "" {
+		os.RemoveAll(builtSipas.dir)
 	}
-	return bin
+	os.Exit(code)
 }
 
 func startBin(t *testing.T, bin, cwd string, args []string, stderr *bytes.Buffer) *exec.Cmd {
