@@ -49,14 +49,27 @@ var ErrSums = errors.New("bad sums table")
 // replicate methods generated from the design (jackknife, bootstrap, BRR,
 // Fay) can: both need only each PSU's weighted totals. Replicate weights
 // given as columns can too, with per-domain replicate sums besides the
-// cells' (Sums.Replicates), with or without a PSU column. Later stages
-// with their own fpc, PPS without replacement and calibration need
-// row-level data; so does a design with an fpc but no weight column (the
-// weights are then derived from the PSU counts) and one without a PSU
-// column (every row its own PSU).
+// cells' (Sums.Replicates), with or without a PSU column. A design without
+// PSU column (every ballot its own PSU) can under linearization: its cells
+// are per (stratum, fpc, domain) and also carry the ballots' squared-weight
+// moments, from which each stratum's sum of squares of the influence
+// values is finished (sampling.UnitMoments). Later stages with their own
+// fpc, PPS without replacement and calibration need row-level data; so do
+// a design with an fpc but no weight column (the weights are then derived
+// from the PSU counts) and replicates generated from a design without PSU
+// column (every ballot its own replicate unit).
 func SumsSupport(spec *sampling.DesignOptions) error {
+	if unitMoments(spec) && spec.Variance != sampling.Linearization {
+		return errNoPSUReplicates
+	}
+	return cellSumsSupport(spec, unitMoments(spec))
+}
+
+// cellSumsSupport is SumsSupport; units says whether a design without PSU
+// column is accepted (its sums carry the squared-weight moments).
+func cellSumsSupport(spec *sampling.DesignOptions, units bool) error {
 	switch {
-	case spec == nil || (spec.PSU == "" && !suppliedReplicates(spec)):
+	case spec == nil || (spec.PSU == "" && !suppliedReplicates(spec) && !units):
 		return errors.New("the design has no PSU column, so every ballot is its own PSU and the sums would be as many as the ballots")
 	case len(spec.Stages) > 0:
 		return errors.New("a multistage design needs the later stages' units")
@@ -130,6 +143,11 @@ type Sums struct {
 	cal  *calSums    // a calibration's residual sums (SumCalibratedFile), or nil
 	rcal *rowRepSums // and its replicates' sums (a replicate variance), or nil
 	rep  *repSums    // the replicate sums of replicate weight columns, or nil
+	// a design without PSU column (unitMoments): per cell the ballots of
+	// nonzero weight, and the sums of the squared weights (nil when every
+	// weight is 1: the sums themselves)
+	pos []int64
+	sq  *Sums
 
 	// scratch
 	keyBuf   []byte
@@ -196,6 +214,19 @@ func newSums(q *Questionnaire, spec *sampling.DesignOptions, opt *Options, schem
 	if err := weightingSumsSupport(spec, ws); err != nil {
 		return nil, err
 	}
+	s, err := newCellSums(q, spec, opt, schema, ws)
+	if err != nil || !unitMoments(spec) || ws != nil {
+		return s, err
+	}
+	s.pos = []int64{}
+	if s.weight != "" {
+		s.sq, err = newCellSums(q, spec, opt, schema, nil)
+	}
+	return s, err
+}
+
+// newCellSums is newSums without the squared-weight moments.
+func newCellSums(q *Questionnaire, spec *sampling.DesignOptions, opt *Options, schema *arrow.Schema, ws *weighting.Spec) (*Sums, error) {
 	if opt == nil {
 		opt = &Options{}
 	}
@@ -493,8 +524,15 @@ func (s *Sums) Add(rec arrow.RecordBatch, first int64) error {
 	if s.rep != nil {
 		s.rep.item = s.replicateItems(codes)
 	}
+	if s.sq != nil {
+		for i, v := range w {
+			if math.IsInf(v*v, 0) {
+				return fmt.Errorf("weight column %q: %w: %v at row %d is too large to square (the variance of a design without PSU column sums w²)", s.weight, sampling.ErrBadWeight, v, first+int64(i)+1)
+			}
+		}
+	}
 	s.addCells(kc, codes, w, n, first)
-	return nil
+	return s.addSquared(rec, w, first)
 }
 
 // badWeight is the error about weight v (missing unless valid) of input
@@ -849,6 +887,14 @@ func (s *Sums) Merge(o *Sums) {
 		cellMap[oc] = int32(c)
 		s.n[c] += o.n[oc]
 		s.w[c] += o.w[oc]
+		if s.pos != nil {
+			for len(s.pos) <= c {
+				s.pos = append(s.pos, 0)
+			}
+			if oc < len(o.pos) {
+				s.pos[c] += o.pos[oc]
+			}
+		}
 		for k := 0; k < K; k++ {
 			s.y[c*K+k] += o.y[oc*K+k]
 			s.x[c*K+k] += o.x[oc*K+k]
@@ -877,6 +923,9 @@ func (s *Sums) Merge(o *Sums) {
 	}
 	if s.rep != nil {
 		s.rep.merge(s, o.rep, cellMap)
+	}
+	if s.sq != nil {
+		s.sq.Merge(o.sq)
 	}
 }
 
@@ -997,6 +1046,7 @@ func (s *Sums) Table(mem memory.Allocator) (arrow.RecordBatch, error) {
 		grp := s.rep.cellGroups(s)
 		addInt(repGroupColumn, func(c int) int64 { return int64(grp[c]) })
 	}
+	s.unitColumns(order, addInt, addFloat, addValues)
 	names := make(map[string]bool, len(fields))
 	for _, f := range fields {
 		if names[f.Name] {
@@ -1285,6 +1335,15 @@ func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire,
 	rows, err := getInt(SumsRows)
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if unitMoments(&ds) {
+		if ws != nil || cal != nil {
+			return nil, nil, nil, errNoPSUWeighting
+		}
+		has := func(name string) bool { return column.Index(sums, name) >= 0 }
+		if ds.Units, err = readUnitMoments(names, ne, pairs, q, rows, get, getInt, has); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	var wres *weighting.Result
 	var reps *weighting.Replicates

@@ -204,6 +204,9 @@ func (s *Sums) addCells(kc [][]int32, codes [][]int8, w []float64, n int, first 
 		}
 		c := int(s.cellAt(kc, i0, K, C, first+int64(i0)))
 		s.addRun(codes, w, c, i0, i1)
+		if s.pos != nil {
+			s.countPositive(w, c, i0, i1)
+		}
 		if s.vals != nil {
 			s.vals.addRun(c, i0, i1, w)
 		}

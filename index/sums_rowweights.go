@@ -41,6 +41,8 @@ func CalibratedSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) err
 	switch {
 	case spec.Weight != "":
 		return errors.New("the design has a weight column: the starting weight is the weighting specification's design weight")
+	case unitMoments(spec):
+		return errNoPSUWeighting
 	}
 	if spec.Variance != sampling.Linearization || suppliedReplicates(spec) {
 		if err := calibratedReplicatesSupport(spec, ws); err != nil {

@@ -20,13 +20,17 @@ import (
 // SQL, Trino/Presto and BigQuery all accept. Identifiers are written
 // as given, unquoted.
 //
+// Without psu (every ballot its own PSU) the query also sums the squared
+// weights' moments of a design without PSU column (SumsPositive and the
+// SumsSquared columns).
+//
 // Unlike Sums.Add, the query does not reject invalid answer codes (they
 // count as no answer): validate the ballots first.
 func SumsSQL(q *Questionnaire, opt *Options, table, weight, strata, psu, fpc string) string {
 	if opt == nil {
 		opt = &Options{}
 	}
-	return sumsSQL(q, opt, table, weight, append([]string{strata, psu, fpc}, opt.By...))
+	return sumsSQL(q, opt, table, weight, append([]string{strata, psu, fpc}, opt.By...), psu == "")
 }
 
 // WeightedSumsSQL is SumsSQL for the sums table of a weighting ws whose
@@ -51,12 +55,12 @@ func WeightedSumsSQL(q *Questionnaire, opt *Options, table string, spec *samplin
 	}, spec, ws); err != nil {
 		return "", err
 	}
-	return sumsSQL(q, opt, table, ws.DesignWeight, keys), nil
+	return sumsSQL(q, opt, table, ws.DesignWeight, keys, false), nil
 }
 
 // sumsSQL is the query of SumsSQL grouped by the columns keys (empty
-// names and repeats dropped).
-func sumsSQL(q *Questionnaire, opt *Options, table, weight string, groups []string) string {
+// names and repeats dropped), with the squared weights' moments when units.
+func sumsSQL(q *Questionnaire, opt *Options, table, weight string, groups []string, units bool) string {
 	if q == nil {
 		q = DefaultQuestionnaire()
 	}
@@ -118,12 +122,29 @@ func sumsSQL(q *Questionnaire, opt *Options, table, weight string, groups []stri
 		line("%s", l)
 	}
 	// the cross-products of the criteria pairs of a composite
-	for _, pr := range compositePairs(q) {
-		a, c := q.Criteria[pr.k].Column, q.Criteria[pr.l].Column
-		line("SUM(%s * (%s) * (%s)) AS %s", w, yExpr(a), yExpr(c), SumsPairColumn("yy", a, c))
-		line("SUM(CASE WHEN %s IN %s THEN %s * (%s) ELSE 0 END) AS %s", c, in(valid), w, yExpr(a), SumsPairColumn("yx", a, c))
-		line("SUM(CASE WHEN %s IN %s THEN %s * (%s) ELSE 0 END) AS %s", a, in(valid), w, yExpr(c), SumsPairColumn("xy", a, c))
-		line("SUM(CASE WHEN %s IN %s AND %s IN %s THEN %s ELSE 0 END) AS %s", a, in(valid), c, in(valid), w, SumsPairColumn("xx", a, c))
+	pairs := func(w, pre string) {
+		for _, pr := range compositePairs(q) {
+			a, c := q.Criteria[pr.k].Column, q.Criteria[pr.l].Column
+			line("SUM(%s * (%s) * (%s)) AS %s", w, yExpr(a), yExpr(c), SumsPairColumn(pre+"yy", a, c))
+			line("SUM(CASE WHEN %s IN %s THEN %s * (%s) ELSE 0 END) AS %s", c, in(valid), w, yExpr(a), SumsPairColumn(pre+"yx", a, c))
+			line("SUM(CASE WHEN %s IN %s THEN %s * (%s) ELSE 0 END) AS %s", a, in(valid), w, yExpr(c), SumsPairColumn(pre+"xy", a, c))
+			line("SUM(CASE WHEN %s IN %s AND %s IN %s THEN %s ELSE 0 END) AS %s", a, in(valid), c, in(valid), w, SumsPairColumn(pre+"xx", a, c))
+		}
+	}
+	pairs(w, "")
+	if units {
+		// every ballot its own PSU: the moments of the squared weights
+		w2 := w
+		if weight != "" {
+			w2 = "(" + w + " * " + w + ")"
+		}
+		line("SUM(CASE WHEN %s <> 0 THEN 1 ELSE 0 END) AS %s", w, SumsPositive)
+		for _, it := range sqlItems(q, opt, w2) {
+			line("SUM(%s) AS %s", it.y, SumsColumn(SumsSquared+"y", it.name))
+			line("SUM(%s) AS %s", it.x, SumsColumn(SumsSquared+"x", it.name))
+			line("SUM(%s) AS %s", it.yy, SumsColumn(SumsSquared+"yy", it.name))
+		}
+		pairs(w2, SumsSquared)
 	}
 	fmt.Fprintf(&b, "\nFROM %s", table)
 	if len(keys) > 0 {

@@ -417,7 +417,7 @@ func EstimandSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error
 
 func estimandSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error {
 	if ws == nil {
-		return SumsSupport(spec)
+		return cellSumsSupport(spec, false)
 	}
 	return weightingSumsSupport(spec, ws)
 }

@@ -130,6 +130,9 @@ type ctTotals struct {
 // its full influence vector through the calibration hook and the stage
 // totals, as in the calibration-aware path of EstimateRatios.
 func (d *Design) ctLinearize(r *Ratios, t *vrTotals, cs [][]ContrastTerm, out *ContrastResult) {
+	if d.spec.Units != nil {
+		panic("sampling: contrasts of a design of unit moments are not supported")
+	}
 	J, G := t.J, t.G
 	used := make([]bool, G*J)
 	for _, terms := range cs {

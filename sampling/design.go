@@ -217,6 +217,11 @@ type DesignOptions struct {
 	// estimand Item of EstimateRatios. It is called instead of
 	// AdjustInfluence (set one of them) by EstimateRatios and Contrasts.
 	AdjustInfluenceTerms func(terms []InfluenceTerm, zs ...[]float64)
+
+	// Units, when set, makes each row a cell that sums the rows of one
+	// stratum, fpc value and domain of a design without PSU column (every
+	// unit its own PSU), with their second moments: see UnitMoments.
+	Units *UnitMoments `json:"-"`
 }
 
 // InfluenceTerm says how an influence vector handed to
@@ -326,6 +331,13 @@ func (d *Design) NPSU() int {
 	if d.rsums != nil && d.rsums.RowPSUs != nil {
 		return int(d.rsums.Rows) // every summed row its own PSU
 	}
+	if d.spec.Units != nil {
+		n := 0
+		for _, nh := range d.nh {
+			n += nh
+		}
+		return n // every unit its own PSU
+	}
 	return len(d.psuStratum)
 }
 
@@ -383,6 +395,9 @@ func newDesign(rec arrow.RecordBatch, spec *DesignOptions, rs *ReplicateSums) (*
 		return nil, fmt.Errorf("sampling: %w: %d row numbers for %d rows", ErrBadDesign, len(s.RowNumbers), n)
 	}
 	d := &Design{spec: s, n: n, rsums: rs}
+	if err := d.checkUnits(); err != nil {
+		return nil, err
+	}
 	if err := d.readWeights(rec); err != nil {
 		return nil, err
 	}
@@ -597,7 +612,7 @@ func (d *Design) readStrataPSU(rec arrow.RecordBatch) error {
 	if d.spec.PSU == "" {
 		for i := range d.psu {
 			d.psu[i] = int32(i)
-			d.nh[d.stratum[i]]++
+			d.nh[d.stratum[i]] += d.unitsAt(i)
 		}
 		d.psuStratum = append([]int32(nil), d.stratum...)
 		return nil
@@ -772,6 +787,10 @@ func (d *Design) sortRows() {
 // computeDF sets PSUs − strata among rows with nonzero weight (R
 // degf.survey.design2).
 func (d *Design) computeDF() {
+	if u := d.spec.Units; u != nil {
+		d.unitsDF()
+		return
+	}
 	psuOK := make([]bool, len(d.psuStratum))
 	strOK := make([]bool, len(d.nh))
 	np, ns := 0, 0

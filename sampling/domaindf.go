@@ -116,7 +116,8 @@ func (d *Design) DomainDF(domain []int32, nDomains int) []int {
 }
 
 // domainUnits counts, for each of the nDomains domains of domain, the PSUs
-// and the strata holding at least one row of it with nonzero weight. fn
+// and the strata holding at least one row of it with nonzero weight (with
+// UnitMoments, the units of nonzero weight of its cells). fn
 // names the exported caller in its panic messages.
 func (d *Design) domainUnits(domain []int32, nDomains int, fn string) (psus, strata []int) {
 	psus, strata = make([]int, nDomains), make([]int, nDomains)
@@ -141,7 +142,13 @@ func (d *Design) domainUnits(domain []int32, nDomains int, fn string) (psus, str
 			if int(g) >= nDomains {
 				panic(fmt.Sprintf("sampling: %s: row %d has domain %d, want < %d", fn, i, g, nDomains))
 			}
-			if lastPSU[g] != int32(p) {
+			if u := d.spec.Units; u != nil {
+				// each cell a PSU per unit of nonzero weight
+				if u.Positive[i] == 0 {
+					continue
+				}
+				psus[g] += int(u.Positive[i])
+			} else if lastPSU[g] != int32(p) {
 				lastPSU[g] = int32(p)
 				psus[g]++
 			}

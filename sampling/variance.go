@@ -221,6 +221,8 @@ func (d *Design) EstimateRatios(r *Ratios) (*RatioResult, error) {
 	var s1, s2 []float64
 	if d.reps == nil && (d.spec.AdjustInfluence != nil || d.spec.AdjustInfluenceTerms != nil || d.stages != nil || d.pps != nil) {
 		V, cov, s1, s2 = d.vrInfluence(r, t) // calibration-aware, multistage or PPS (influence.go)
+	} else if d.reps == nil && d.spec.Units != nil {
+		V, s1, s2 = d.vrMoments(r, t) // per-cell moments (moments.go)
 	} else if d.reps == nil {
 		V, cov, s1, s2 = d.vrLinearize(r, t)
 		if d.spec.Lonely == LonelyAdjust {
@@ -522,7 +524,7 @@ func (d *Design) vrLinearize(r *Ratios, t *vrTotals) (V []float64, cov [][]float
 		}()
 	}
 	wg.Wait()
-	J, G := t.J, t.G
+	J := t.J
 	V, s1, s2 = workers[0].V, workers[0].s1, workers[0].s2
 	for _, wk := range workers[1:] {
 		for i := range V {
@@ -540,6 +542,15 @@ func (d *Design) vrLinearize(r *Ratios, t *vrTotals) (V []float64, cov [][]float
 	if t.vs {
 		t.vsV = workers[0].VD[:t.overall*J]
 	}
+	cov = d.vrAverage(r, t, V, workers[0].cov)
+	return V, cov, s1, s2
+}
+
+// vrAverage rescales V, the differences' variances and the covariance
+// blocks c (flat, when r.Cov) under LonelyAverage, and returns the blocks
+// per domain.
+func (d *Design) vrAverage(r *Ratios, t *vrTotals, V, c []float64) (cov [][]float64) {
+	J, G, H := t.J, t.G, len(d.nh)
 	if d.spec.Lonely == LonelyAverage && (d.okStrata < H || d.spec.AdjustDomainLonely) {
 		sc := d.vrAverageScale(r, t)
 		for i := range V {
@@ -549,7 +560,6 @@ func (d *Design) vrLinearize(r *Ratios, t *vrTotals) (V []float64, cov [][]float
 			t.vsV[i] *= sc[t.overall*J+i%J]
 		}
 		if r.Cov {
-			c := workers[0].cov
 			for g := 0; g < G; g++ {
 				for j := 0; j < J; j++ {
 					for l := 0; l < J; l++ {
@@ -562,10 +572,10 @@ func (d *Design) vrLinearize(r *Ratios, t *vrTotals) (V []float64, cov [][]float
 	if r.Cov {
 		cov = make([][]float64, G)
 		for g := 0; g < G; g++ {
-			cov[g] = workers[0].cov[g*J*J : (g+1)*J*J]
+			cov[g] = c[g*J*J : (g+1)*J*J]
 		}
 	}
-	return V, cov, s1, s2
+	return cov
 }
 
 func (d *Design) newVrWorker(t *vrTotals, wantCov bool) *vrWorker {
@@ -945,7 +955,7 @@ func (d *Design) vrAverageScale(r *Ratios, t *vrTotals) []float64 {
 						i = int(d.order[pos])
 					}
 					if g := r.Domain[i]; g >= 0 && (psus[g] == 0 || lastPSU[g] != p) {
-						psus[g]++
+						psus[g] += d.unitsAt(i)
 						lastPSU[g] = p
 					}
 				}

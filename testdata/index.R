@@ -38,10 +38,14 @@ d$r_exp <- as.numeric(rowSums(!is.na(d[, ex])) > 0)
 for (x in ex) d[[paste0("x_", x)]] <- ifelse(is.na(d[[x]]), 0, d[[x]])
 for (x in ex) d[[paste0("na_", x)]] <- ifelse(d$r_exp == 1, d[[paste0("x_", x)]], NA)
 
+# a design without PSUs (every ballot its own PSU), with a sampling
+# fraction of 1/4 in every stratum
+d$frac <- 0.25
 designs <- list(
   strat_clus = svydesign(ids = ~psu, strata = ~stratum, weights = ~weight, data = d, nest = TRUE),
   strat_clus_fpc = svydesign(ids = ~psu, strata = ~stratum, weights = ~weight, fpc = ~fpc, data = d, nest = TRUE),
-  unweighted = svydesign(ids = ~1, data = d)
+  unweighted = svydesign(ids = ~1, data = d),
+  strat_nopsu_fpc = svydesign(ids = ~1, strata = ~stratum, weights = ~weight, fpc = ~frac, data = d)
 )
 
 totf <- as.formula(paste("~", paste(c(paste0("s_", crit), paste0("v_", crit)), collapse = "+")))

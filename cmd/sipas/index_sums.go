@@ -108,6 +108,9 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 		so.Progress = p.update
 		defer p.finish()
 	}
+	if spec.PSU == "" && spec.RepWeightsPrefix == "" && sf.wantStream(path) {
+		fmt.Fprintf(e.stderr, "sipas index: streaming %s in one pass (no --psu: every ballot is its own PSU, and the variance comes from per-stratum moments of the ballots' influence values)\n", displayName(path))
+	}
 	s, err := index.SumFile(e.ctx, path, q, spec, opt, so)
 	if err == nil {
 		finish()

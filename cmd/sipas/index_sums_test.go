@@ -43,7 +43,7 @@ func TestIndexSumsRoundTrip(t *testing.T) {
 	}{
 		{"weight with sums", append([]string{"index", "--from-sums", sums, "--weight", "weight"}, design...), "--weight"},
 		{"in and sums", append([]string{"index", "--from-sums", sums, "--in", indexFixture}, design...), "--in"},
-		{"sums without PSUs", []string{"index", "--in", indexFixture, "--sums-out", filepath.Join(dir, "x.parquet")}, "PSU"},
+		{"replicate sums without PSUs", []string{"index", "--in", indexFixture, "--variance", "jk1", "--sums-out", filepath.Join(dir, "x.parquet")}, "PSU"},
 	} {
 		code, _, errs := vtRun(t, "", tc.args...)
 		if code != 2 || !strings.Contains(errs, tc.want) {

@@ -1,0 +1,178 @@
+package index
+
+import (
+	"errors"
+	"fmt"
+	
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sipas-go/sipas/sampling"
+)
+
+// SumsPositive is the column of the sums table of a design without PSU
+// column that counts the cell's ballots of nonzero weight (for the degrees
+// of freedom).
+const SumsPositive = "n_pos"
+
+// Parts of the squared-weight moments of a design without PSU column:
+// SumsColumn(SumsSquared+"y", item) is Σ w²·y, SumsColumn(SumsSquared+"x",
+// item) Σ w²·x, SumsColumn(SumsSquared+"yy", item) Σ w²·y², and
+// SumsPairColumn(SumsSquared+part, a, b) the pairs' Σ w²·y_a·y_b, ...
+const SumsSquared = "w2"
+
+// unitMoments says whether the sums of spec's design are per (stratum,
+// fpc, domain) with the ballots' squared-weight moments: linearization
+// without PSU column, every ballot its own PSU.
+func unitMoments(spec *sampling.DesignOptions) bool {
+	return spec != nil && spec.PSU == "" && !suppliedReplicates(spec)
+}
+
+// errNoPSUReplicates says why replicates generated from a design without
+// PSU column do not stream.
+var errNoPSUReplicates = errors.New("the design has no PSU column, so every ballot is its own replicate unit and each replicate's sums would differ for every ballot (a jackknife drops one ballot, a bootstrap draws ballots): the replicate sums would be as many as the ballots")
+
+// errNoPSUWeighting says why a weighting of a design without PSU column
+// does not stream.
+var errNoPSUWeighting = errors.New("the design has no PSU column: its variance is finished from per-stratum moments of the ballots' influence values, and the weighting's calibration-aware variance would need their residuals on the weighting classes, whose moments the sums do not carry")
+
+// squaredWeights returns rec with its weight column replaced by w².
+func squaredWeights(rec arrow.RecordBatch, name string, w []float64) (arrow.RecordBatch, error) {
+	b := array.NewFloat64Builder(memory.DefaultAllocator)
+	defer b.Release()
+	b.Reserve(len(w))
+	for _, v := range w {
+		b.UnsafeAppend(v * v)
+	}
+	a := b.NewArray()
+	defer a.Release()
+	i := rec.Schema().FieldIndices(name)
+	if len(i) == 0 {
+		return nil, fmt.Errorf("no weight column %q", name)
+	}
+	fields := append([]arrow.Field(nil), rec.Schema().Fields()...)
+	cols := append([]arrow.Array(nil), rec.Columns()...)
+	fields[i[0]] = arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Float64}
+	cols[i[0]] = a
+	return array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, rec.NumRows()), nil
+}
+
+// addSquared adds the squared-weight moments of rec (weights w, nil: all
+// 1, when the sums themselves are the moments) to s.sq.
+func (s *Sums) addSquared(rec arrow.RecordBatch, w []float64, first int64) error {
+	if s.sq == nil {
+		return nil
+	}
+	rec2, err := squaredWeights(rec, s.weight, w)
+	if err != nil {
+		return err
+	}
+	defer rec2.Release()
+	return s.sq.Add(rec2, first)
+}
+
+// countPositive adds the rows of [i0, i1) with nonzero weight to cell c.
+func (s *Sums) countPositive(w []float64, c, i0, i1 int) {
+	for len(s.pos) <= c {
+		s.pos = append(s.pos, 0)
+	}
+	if w == nil {
+		s.pos[c] += int64(i1 - i0)
+		return
+	}
+	n := int64(0)
+	for _, v := range w[i0:i1] {
+		if v != 0 {
+			n++
+		}
+	}
+	s.pos[c] += n
+}
+
+// unitColumns adds to a sums table the columns of a design without PSU
+// column: SumsPositive and the squared-weight moments (those of the sums
+// themselves when every weight is 1).
+func (s *Sums) unitColumns(order []int, addInt func(string, func(int) int64), addFloat func(string, func(int) float64), addValues func(string, []float64)) {
+	if s.pos == nil {
+		return
+	}
+	for len(s.pos) < len(s.n) {
+		s.pos = append(s.pos, 0)
+	}
+	addInt(SumsPositive, func(c int) int64 { return s.pos[c] })
+	m := s
+	if s.sq != nil {
+		m = s.sq
+		if len(m.n) != len(s.n) {
+			panic(fmt.Sprintf("index: %d cells of squared weights, %d of weights", len(m.n), len(s.n)))
+		}
+	}
+	K := s.ne + s.nc
+	for k, name := range s.itemNames() {
+		addFloat(SumsColumn(SumsSquared+"y", name), func(c int) float64 { return m.y[c*K+k] })
+		addFloat(SumsColumn(SumsSquared+"x", name), func(c int) float64 { return m.x[c*K+k] })
+		addFloat(SumsColumn(SumsSquared+"yy", name), func(c int) float64 { return m.yy[c*K+k] })
+	}
+	pv := make([][]float64, 4*len(s.pairs))
+	for j := range pv {
+		pv[j] = make([]float64, len(order))
+	}
+	for i, c := range order {
+		for p := range s.pairs {
+			for j, v := range m.pairMoments(c, p) {
+				pv[4*p+j][i] = v
+			}
+		}
+	}
+	for p, pr := range s.pairs {
+		a, b := s.q.Criteria[pr.k].Column, s.q.Criteria[pr.l].Column
+		for j, part := range pairParts {
+			addValues(SumsPairColumn(SumsSquared+part, a, b), pv[4*p+j])
+		}
+	}
+}
+
+// readUnitMoments returns the unit moments of a sums table of a design
+// without PSU column (get reads a column, getInt a count column; rows are
+// the cells' ballots), for the K items (ne expectations, then the
+// criteria) and the pairs of criteria.
+func readUnitMoments(names []string, ne int, pairs []sumsPair, q *Questionnaire, rows []int64,
+	get func(string) ([]float64, error), getInt func(string) ([]int64, error), has func(string) bool) (*sampling.UnitMoments, error) {
+	if !has(SumsPositive) {
+		return nil, fmt.Errorf("%w: no column %q: a design without PSU column is finished from the ballots' squared-weight moments, which this table lacks (it was written for a design with PSUs, or by an older version); compute it again", ErrSums, SumsPositive)
+	}
+	K := len(names)
+	u := &sampling.UnitMoments{Units: rows, YY: make([][]float64, K), YX: make([][]float64, K), XX: make([][]float64, K)}
+	var err error
+	if u.Positive, err = getInt(SumsPositive); err != nil {
+		return nil, err
+	}
+	for c, n := range rows {
+		if u.Positive[c] > n {
+			return nil, fmt.Errorf("%w: column %q, row %d: %d ballots of nonzero weight in a cell of %d", ErrSums, SumsPositive, c+1, u.Positive[c], n)
+		}
+	}
+	for k, name := range names {
+		if u.YY[k], err = get(SumsColumn(SumsSquared+"yy", name)); err != nil {
+			return nil, err
+		}
+		if u.YX[k], err = get(SumsColumn(SumsSquared+"y", name)); err != nil { // y·x = y
+			return nil, err
+		}
+		if u.XX[k], err = get(SumsColumn(SumsSquared+"x", name)); err != nil { // x² = x
+			return nil, err
+		}
+	}
+	for _, pr := range pairs {
+		a, b := q.Criteria[pr.k].Column, q.Criteria[pr.l].Column
+		mp := sampling.MomentPair{K: ne + pr.k, L: ne + pr.l}
+		for j, dst := range []*[]float64{&mp.YY, &mp.YX, &mp.XY, &mp.XX} {
+			if *dst, err = get(SumsPairColumn(SumsSquared+pairParts[j], a, b)); err != nil {
+				return nil, err
+			}
+		}
+		u.Pairs = append(u.Pairs, mp)
+	}
+	return u, nil
+}

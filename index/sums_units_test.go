@@ -1,0 +1,231 @@
+package index
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sipas-go/sipas/internal/synth"
+	"github.com/sipas-go/sipas/sampling"
+)
+
+func constant(n int, v float64) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
+
+// TestFromSumsNoPSUEqualsCompute: the indices of designs without PSU
+// column (every ballot its own PSU: stratified or not, weighted or not,
+// with and without fpc) from the per-(stratum, fpc, domain) sums with
+// their squared-weight moments, accumulated in batches by two Sums and
+// merged, equal those computed from the ballots at 1e-12 (estimates, SEs,
+// intervals, design effects, n, PSUs, df, differences to the nation), on
+// the R-golden fixture nationally and by domains that are strata, cut
+// across strata or combine two columns.
+func TestFromSumsNoPSUEqualsCompute(t *testing.T) {
+	base := loadFixture(t)
+	defer base.Release()
+	rec := withColumns(base, map[string][]float64{"frac": constant(int(base.NumRows()), 0.25)}, nil)
+	defer rec.Release()
+	specs := map[string]*sampling.DesignOptions{
+		"strat":      {Weight: "weight", Strata: "stratum"},
+		"strat_fpc":  {Weight: "weight", Strata: "stratum", FPC: "frac"},
+		"weighted":   {Weight: "weight"},
+		"unweighted": {},
+	}
+	bys := [][]string{nil, {"province"}, {"level"}, {"region", "field"}}
+	if testing.Short() {
+		delete(specs, "strat")
+		delete(specs, "weighted")
+	}
+	for name, spec := range specs {
+		d, err := sampling.NewDesign(rec, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, by := range bys {
+			for _, opt := range []*Options{
+				{By: by, VsNation: by != nil},
+				{By: by, Score: ScoreMean, DF: sampling.DFDomain, NoExpectations: true},
+			} {
+				where := fmt.Sprintf("%s by %v score %d", name, by, opt.Score)
+				want, err := Compute(context.Background(), d, rec, nil, opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tab := sumsOf(t, rec, nil, spec, opt, 333)
+				got, _, err := FromSums(context.Background(), tab, nil, spec, opt)
+				tab.Release()
+				if err != nil {
+					t.Fatalf("%s: %v", where, err)
+				}
+				sameRows(t, where, want, got, 1e-12)
+			}
+		}
+	}
+}
+
+// TestFromSumsNoPSULonely: generated ballots without PSU column, strata the
+// regions plus a stratum of one ballot, domains the provinces (each in one
+// stratum: absent from the others) and the levels (across strata), a
+// sampling fraction, some ballots of weight 0: the sums give the ballots'
+// indices at 1e-12 under every lonely-unit policy, with and without the
+// domain adjustment.
+func TestFromSumsNoPSULonely(t *testing.T) {
+	n := 5000
+	if testing.Short() {
+		n = 2000
+	}
+	rec0, _, err := synth.Survey(synth.SurveyConfig{Seed: 5, Ballots: n}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec0.Release()
+	region := rec0.Column(rec0.Schema().FieldIndices("region")[0])
+	strata := make([]string, n)
+	for i := range strata {
+		strata[i] = region.ValueStr(i)
+	}
+	strata[n/2] = "lonely"
+	rec := withColumns(rec0, map[string][]float64{"frac": constant(n, 0.1)}, map[string][]string{"h": strata})
+	defer rec.Release()
+	for _, lonely := range []sampling.LonelyPSU{sampling.LonelyRemove, sampling.LonelyAdjust, sampling.LonelyAverage, sampling.LonelyCertainty} {
+		for _, adj := range []bool{false, true} {
+			spec := &sampling.DesignOptions{Weight: "weight", Strata: "h", FPC: "frac", Lonely: lonely, AdjustDomainLonely: adj}
+			d, err := sampling.NewDesign(rec, spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, by := range [][]string{nil, {"province"}, {"level"}} {
+				opt := &Options{By: by, VsNation: by != nil}
+				where := fmt.Sprintf("%v adjust %v by %v", lonely, adj, by)
+				want, err := Compute(context.Background(), d, rec, nil, opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tab := sumsOf(t, rec, nil, spec, opt, 1500)
+				got, _, err := FromSums(context.Background(), tab, nil, spec, opt)
+				tab.Release()
+				if err != nil {
+					t.Fatalf("%s: %v", where, err)
+				}
+				sameRows(t, where, want, got, 1e-12)
+			}
+		}
+	}
+}
+
+// TestSumsNoPSURefusals: a design without PSU column does not stream with
+// generated replicates, a weighting or the estimands' sums, and a sums
+// table without the squared-weight moments is refused, each saying why.
+func TestSumsNoPSURefusals(t *testing.T) {
+	if err := SumsSupport(&sampling.DesignOptions{Weight: "w", Variance: sampling.JK1}); err == nil || !strings.Contains(err.Error(), "replicate unit") {
+		t.Errorf("replicates without PSU: %v", err)
+	}
+	if err := SumsSupport(&sampling.DesignOptions{FPC: "f"}); err == nil || !strings.Contains(err.Error(), "fpc") {
+		t.Errorf("fpc without weight: %v", err)
+	}
+	if err := SumsSupport(&sampling.DesignOptions{Weight: "w", Strata: "h"}); err != nil {
+		t.Errorf("linearization without PSU: %v", err)
+	}
+	if err := EstimandSumsSupport(&sampling.DesignOptions{Weight: "w"}, nil); err == nil {
+		t.Error("estimands without PSU accepted")
+	}
+	rec := loadFixture(t)
+	defer rec.Release()
+	// a table of a design with PSUs finished as one without
+	tab := sumsOf(t, rec, nil, &sampling.DesignOptions{Weight: "weight", Strata: "stratum", PSU: "psu"}, nil, 1000)
+	defer tab.Release()
+	if _, _, err := FromSums(context.Background(), tab, nil, &sampling.DesignOptions{Strata: "stratum"}, nil); err == nil || !strings.Contains(err.Error(), SumsPositive) {
+		t.Errorf("table without moments: %v", err)
+	}
+}
+
+// smallQuestionnaire is the default questionnaire with its first two
+// elements only (nine criteria), for a query within SQLite's 2,000 columns.
+func smallQuestionnaire(t *testing.T) *Questionnaire {
+	q := *DefaultQuestionnaire()
+	q.Elements = append([]Element(nil), q.Elements[:2]...)
+	for i := range q.Elements {
+		q.Elements[i].Weight = 0.5
+	}
+	var cr []Criterion
+	for _, c := range q.Criteria {
+		if c.Element == q.Elements[0].ID || c.Element == q.Elements[1].ID {
+			cr = append(cr, c)
+		}
+	}
+	q.Criteria = cr
+	if err := q.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return &q
+}
+
+// TestSumsSQLNoPSUOnSQLite runs the query of SumsSQL without PSU column
+// (with the squared weights' moments) in SQLite on the R-golden fixture:
+// the indices from its table equal those from the ballots at 1e-12.
+func TestSumsSQLNoPSUOnSQLite(t *testing.T) {
+	if _, err := exec.LookPath("sqlite3"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("sqlite3 is not installed (Debian package sqlite3; .ci/run installs it)")
+		}
+		t.Skip("sqlite3 is not installed (apt-get install sqlite3); CI runs this test")
+	}
+	rec := loadFixture(t)
+	defer rec.Release()
+	q := smallQuestionnaire(t)
+	abs, err := filepath.Abs(indexFixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		spec *sampling.DesignOptions
+		opt  *Options
+	}{
+		{&sampling.DesignOptions{Weight: "weight", Strata: "stratum", FPC: "fpc"}, &Options{By: []string{"level"}, VsNation: true}},
+		{&sampling.DesignOptions{Strata: "stratum"}, &Options{}},
+	} {
+		where := fmt.Sprintf("strata %s weight %q fpc %q", tc.spec.Strata, tc.spec.Weight, tc.spec.FPC)
+		query := SumsSQL(q, tc.opt, "ballots", tc.spec.Weight, tc.spec.Strata, tc.spec.PSU, tc.spec.FPC)
+		script := fmt.Sprintf("CREATE TABLE ballots (%s);\n.import --csv --skip 1 %s ballots\n.mode json\n%s;\n",
+			strings.Join(sqliteColumns(rec), ", "), abs, strings.TrimSpace(query))
+		cmd := exec.Command("sqlite3", filepath.Join(dir, "b.db"))
+		cmd.Stdin = strings.NewReader(script)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		os.Remove(filepath.Join(dir, "b.db"))
+		if err != nil || stderr.Len() > 0 {
+			t.Fatalf("%s: sqlite3: %v\n%s", where, err, stderr.String())
+		}
+		mine := sumsOf(t, rec, q, tc.spec, tc.opt, 1000)
+		sqlTab := jsonTable(t, out, mine.Schema())
+		mine.Release()
+		got, _, err := FromSums(context.Background(), sqlTab, q, tc.spec, tc.opt)
+		sqlTab.Release()
+		if err != nil {
+			t.Fatalf("%s: %v", where, err)
+		}
+		d, err := sampling.NewDesign(rec, tc.spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := Compute(context.Background(), d, rec, q, tc.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameRows(t, where+" SQL vs Compute", want, got, 1e-12)
+	}
+}
