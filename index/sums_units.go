@@ -3,7 +3,7 @@ package index
 import (
 	"errors"
 	"fmt"
-	
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
