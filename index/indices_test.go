@@ -78,7 +78,10 @@ func readIndexGoldens(t *testing.T, path string) []indexGolden {
 // Estimates, SEs and deffs are closed forms (1e-9 relative); R's logit
 // interval comes from an iterative quasibinomial glm fit (1e-7).
 func TestComputeMatchesR(t *testing.T) {
-	rec := loadFixture(t)
+	base := loadFixture(t)
+	defer base.Release()
+	// a sampling fraction of 1/4 for the design without PSUs (testdata/index.R)
+	rec := withColumns(base, map[string][]float64{"frac": constant(int(base.NumRows()), 0.25)}, nil)
 	defer rec.Release()
 	gold := readIndexGoldens(t, "../testdata/index/goldens.csv")
 	if len(gold) == 0 {
@@ -88,6 +91,8 @@ func TestComputeMatchesR(t *testing.T) {
 		"strat_clus":     {Weight: "weight", Strata: "stratum", PSU: "psu"},
 		"strat_clus_fpc": {Weight: "weight", Strata: "stratum", PSU: "psu", FPC: "fpc"},
 		"unweighted":     {},
+		// every ballot its own PSU; also finished from its sums (moments)
+		"strat_nopsu_fpc": {Weight: "weight", Strata: "stratum", FPC: "frac"},
 	}
 	type key struct{ design, by, domain, kind, id string }
 	got := map[key]Row{}
@@ -105,19 +110,37 @@ func TestComputeMatchesR(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, r := range res.Rows {
-				dom := ""
-				if len(r.Domain) > 0 {
-					dom = r.Domain[0].Value
-				} else if by != "" {
-					continue // national rows are compared under by = ""
+			results := map[string]*Result{name: res}
+			if spec.PSU == "" && spec.Strata != "" {
+				tab := sumsOf(t, rec, nil, spec, opt, 700)
+				if results[name+"/sums"], _, err = FromSums(context.Background(), tab, nil, spec, opt); err != nil {
+					t.Fatal(err)
 				}
-				got[key{name, by, dom, r.Kind, r.ID}] = r
+				tab.Release()
+			}
+			for rname, res := range results {
+				for _, r := range res.Rows {
+					dom := ""
+					if len(r.Domain) > 0 {
+						dom = r.Domain[0].Value
+					} else if by != "" {
+						continue // national rows are compared under by = ""
+					}
+					got[key{rname, by, dom, r.Kind, r.ID}] = r
+				}
 			}
 		}
 	}
 	checked := 0
+	var todo []indexGolden
 	for _, g := range gold {
+		todo = append(todo, g)
+		if _, ok := got[key{g.design + "/sums", g.by, g.domain, g.kind, g.id}]; ok {
+			g.design += "/sums" // the same golden, from the sums
+			todo = append(todo, g)
+		}
+	}
+	for _, g := range todo {
 		r, ok := got[key{g.design, g.by, g.domain, g.kind, g.id}]
 		if !ok {
 			t.Errorf("no row for golden %+v", g)
