@@ -84,6 +84,8 @@ func TestComputeMatchesR(t *testing.T) {
 	rec := withColumns(base, map[string][]float64{"frac": constant(int(base.NumRows()), 0.25)}, nil)
 	defer rec.Release()
 	gold := readIndexGoldens(t, "../testdata/index/goldens.csv")
+	// the design without PSUs (testdata/index.R nopsu)
+	gold = append(gold, readIndexGoldens(t, "../testdata/index/goldens_nopsu.csv")...)
 	if len(gold) == 0 {
 		t.Fatal("no goldens")
 	}

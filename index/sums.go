@@ -1016,23 +1016,7 @@ func (s *Sums) Table(mem memory.Allocator) (arrow.RecordBatch, error) {
 	for m, name := range compositeNames(s.q)[:C] {
 		addFloat(SumsColumn("wc", name), func(c int) float64 { return s.wcomb[c*C+m] })
 	}
-	pv := make([][]float64, 4*len(s.pairs)) // [4p+part][cell]
-	for j := range pv {
-		pv[j] = make([]float64, nCell)
-	}
-	for i, c := range order {
-		for p := range s.pairs {
-			for j, v := range s.pairMoments(c, p) {
-				pv[4*p+j][i] = v
-			}
-		}
-	}
-	for p, pr := range s.pairs {
-		a, b := s.q.Criteria[pr.k].Column, s.q.Criteria[pr.l].Column
-		for j, part := range pairParts {
-			addValues(SumsPairColumn(part, a, b), pv[4*p+j])
-		}
-	}
+	s.pairColumns(s, order, "", addValues)
 	if s.vals != nil {
 		s.vals.columns(order, addFloat, addInt)
 	}
@@ -1055,6 +1039,28 @@ func (s *Sums) Table(mem memory.Allocator) (arrow.RecordBatch, error) {
 		names[f.Name] = true
 	}
 	return array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, int64(nCell)), nil
+}
+
+// pairColumns adds the pair columns of the cells in order, named with
+// prefix before the part, from the sums of m (s or its squared weights').
+func (s *Sums) pairColumns(m *Sums, order []int, prefix string, addValues func(string, []float64)) {
+	pv := make([][]float64, 4*len(s.pairs)) // [4p+part][cell]
+	for j := range pv {
+		pv[j] = make([]float64, len(order))
+	}
+	for i, c := range order {
+		for p := range s.pairs {
+			for j, v := range m.pairMoments(c, p) {
+				pv[4*p+j][i] = v
+			}
+		}
+	}
+	for p, pr := range s.pairs {
+		a, b := s.q.Criteria[pr.k].Column, s.q.Criteria[pr.l].Column
+		for j, part := range pairParts {
+			addValues(SumsPairColumn(prefix+part, a, b), pv[4*p+j])
+		}
+	}
 }
 
 // keyColumns returns the key columns (those that keep accepts; nil: all)

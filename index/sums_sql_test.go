@@ -53,17 +53,7 @@ func TestSumsSQLOnSQLite(t *testing.T) {
 	} {
 		where := fmt.Sprintf("%+v by %v", *tc.spec, tc.opt.By)
 		query := SumsSQL(nil, tc.opt, "ballots", tc.spec.Weight, tc.spec.Strata, tc.spec.PSU, tc.spec.FPC)
-		script := fmt.Sprintf("CREATE TABLE ballots (%s);\n.import --csv --skip 1 %s ballots\n.mode json\n%s;\n",
-			strings.Join(cols, ", "), abs, strings.TrimSpace(query))
-		cmd := exec.Command("sqlite3", filepath.Join(dir, "b.db"))
-		cmd.Stdin = strings.NewReader(script)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		os.Remove(filepath.Join(dir, "b.db"))
-		if err != nil || stderr.Len() > 0 {
-			t.Fatalf("%s: sqlite3: %v\n%s", where, err, stderr.String())
-		}
+		out := runSQLite(t, where, dir, abs, cols, query)
 		// the sums computed in process give the table's columns and types
 		mine := sumsOf(t, rec, nil, tc.spec, tc.opt, 1000)
 		sqlTab := jsonTable(t, out, mine.Schema())
@@ -91,6 +81,25 @@ func TestSumsSQLOnSQLite(t *testing.T) {
 		sqlTab.Release()
 		mine.Release()
 	}
+}
+
+// runSQLite loads the CSV file abs (columns cols) as table ballots in a
+// fresh SQLite database in dir, runs query on it and returns its rows as
+// JSON.
+func runSQLite(t *testing.T, where, dir, abs string, cols []string, query string) []byte {
+	t.Helper()
+	script := fmt.Sprintf("CREATE TABLE ballots (%s);\n.import --csv --skip 1 %s ballots\n.mode json\n%s;\n",
+		strings.Join(cols, ", "), abs, strings.TrimSpace(query))
+	cmd := exec.Command("sqlite3", filepath.Join(dir, "b.db"))
+	cmd.Stdin = strings.NewReader(script)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	os.Remove(filepath.Join(dir, "b.db"))
+	if err != nil || stderr.Len() > 0 {
+		t.Fatalf("%s: sqlite3: %v\n%s", where, err, stderr.String())
+	}
+	return out
 }
 
 // jsonTable reads the JSON rows of sqlite3's .mode json into a record of

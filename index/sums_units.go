@@ -114,23 +114,7 @@ func (s *Sums) unitColumns(order []int, addInt func(string, func(int) int64), ad
 		addFloat(SumsColumn(SumsSquared+"x", name), func(c int) float64 { return m.x[c*K+k] })
 		addFloat(SumsColumn(SumsSquared+"yy", name), func(c int) float64 { return m.yy[c*K+k] })
 	}
-	pv := make([][]float64, 4*len(s.pairs))
-	for j := range pv {
-		pv[j] = make([]float64, len(order))
-	}
-	for i, c := range order {
-		for p := range s.pairs {
-			for j, v := range m.pairMoments(c, p) {
-				pv[4*p+j][i] = v
-			}
-		}
-	}
-	for p, pr := range s.pairs {
-		a, b := s.q.Criteria[pr.k].Column, s.q.Criteria[pr.l].Column
-		for j, part := range pairParts {
-			addValues(SumsPairColumn(SumsSquared+part, a, b), pv[4*p+j])
-		}
-	}
+	s.pairColumns(m, order, SumsSquared, addValues)
 }
 
 // readUnitMoments returns the unit moments of a sums table of a design

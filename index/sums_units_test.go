@@ -1,7 +1,6 @@
 package index
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -199,17 +198,7 @@ func TestSumsSQLNoPSUOnSQLite(t *testing.T) {
 	} {
 		where := fmt.Sprintf("strata %s weight %q fpc %q", tc.spec.Strata, tc.spec.Weight, tc.spec.FPC)
 		query := SumsSQL(q, tc.opt, "ballots", tc.spec.Weight, tc.spec.Strata, tc.spec.PSU, tc.spec.FPC)
-		script := fmt.Sprintf("CREATE TABLE ballots (%s);\n.import --csv --skip 1 %s ballots\n.mode json\n%s;\n",
-			strings.Join(sqliteColumns(rec), ", "), abs, strings.TrimSpace(query))
-		cmd := exec.Command("sqlite3", filepath.Join(dir, "b.db"))
-		cmd.Stdin = strings.NewReader(script)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		os.Remove(filepath.Join(dir, "b.db"))
-		if err != nil || stderr.Len() > 0 {
-			t.Fatalf("%s: sqlite3: %v\n%s", where, err, stderr.String())
-		}
+		out := runSQLite(t, where, dir, abs, sqliteColumns(rec), query)
 		mine := sumsOf(t, rec, q, tc.spec, tc.opt, 1000)
 		sqlTab := jsonTable(t, out, mine.Schema())
 		mine.Release()

@@ -261,18 +261,11 @@ func (d *Design) vrMoments(r *Ratios, t *vrTotals) (V, s1, s2 []float64) {
 // (1 − f_h) n_h/(n_h − 1) (Σ d² − (Σ d)²/n_h).
 func (d *Design) momentsVs(f *momentForms, t *vrTotals, h int, cells []int, VD []float64, zA, qA *[]float64, dal, dbe, sD, qD, z, q []float64) {
 	K, J, gA := t.K, t.J, t.overall
-	nh, fh := d.nh[h], d.fh[h]
-	if fh < 1e-7 || len(cells) == 0 {
+	scale, center, ok := d.vsStratum(h)
+	if !ok || len(cells) == 0 {
 		return
 	}
-	scale, center := 0.0, true
-	if nh > 1 {
-		scale = fh * float64(nh) / float64(nh-1)
-	} else if d.spec.Lonely == LonelyAdjust {
-		scale, center = fh, false
-	} else {
-		return
-	}
+	nh := d.nh[h]
 	// the overall's sums per cell
 	*zA, *qA = (*zA)[:0], (*qA)[:0]
 	aA, bA := t.a[gA*K:gA*K+K], t.b[gA*K:gA*K+K]

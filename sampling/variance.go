@@ -833,6 +833,24 @@ func (d *Design) vrStratumEnd(wk *vrWorker, h int) {
 	wk.strTouch = wk.strTouch[:0]
 }
 
+// vsStratum returns the factor of stratum h's sum of squares in the
+// variance of a difference domain − overall, whether the squares are
+// centred, and false when the stratum adds nothing: (1 − f_h)
+// n_h/(n_h − 1) centred; a lonely stratum uncentred with (1 − f_h) under
+// LonelyAdjust, nothing otherwise; nothing from a certainty stratum.
+func (d *Design) vsStratum(h int) (scale float64, center, ok bool) {
+	nh, fh := d.nh[h], d.fh[h]
+	switch {
+	case fh < 1e-7:
+		return 0, false, false
+	case nh > 1:
+		return fh * float64(nh) / float64(nh-1), true, true
+	case d.spec.Lonely == LonelyAdjust:
+		return fh, false, true
+	}
+	return 0, false, false
+}
+
 // vrStratumEndVs adds stratum h's contribution to the variances of the
 // differences domain − overall (Ratios.VsOverall; see EstimateRatios) and
 // empties the stratum's buffers. A domain that does not touch the stratum
@@ -846,19 +864,14 @@ func (d *Design) vrStratumEndVs(wk *vrWorker, h int) {
 	defer func() {
 		wk.aBuf, wk.cVal, wk.cQ, wk.cNext = wk.aBuf[:0], wk.cVal[:0], wk.cQ[:0], wk.cNext[:0]
 	}()
-	nh, fh := d.nh[h], d.fh[h]
-	if fh < 1e-7 || wk.strMark[gA] != int32(h)+1 {
+	if wk.strMark[gA] != int32(h)+1 {
 		return
 	}
-	scale, center := 0.0, true
-	if nh > 1 {
-		scale = fh * float64(nh) / float64(nh-1)
-	} else if d.spec.Lonely == LonelyAdjust {
-		scale, center = fh, false
-	} else {
+	scale, center, ok := d.vsStratum(h)
+	if !ok {
 		return
 	}
-	fn := float64(nh)
+	fn := float64(d.nh[h])
 	mA := float64(wk.m[gA])
 	meanA := wk.mean[gA*J : gA*J+J]
 	m2A := wk.m2[gA*J : gA*J+J]

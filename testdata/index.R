@@ -4,9 +4,12 @@
 # repository root:
 #
 #   Rscript testdata/index.R
+#   Rscript testdata/index.R nopsu
 #
 # Writes testdata/index/goldens.csv (numbers with sprintf("%.17g")) and
-# testdata/index/versions.txt.
+# testdata/index/versions.txt; with "nopsu", only the design without PSUs
+# (every ballot its own PSU, a sampling fraction of 1/4 in every stratum),
+# nationally and by level and field, to testdata/index/goldens_nopsu.csv.
 #
 # Criterion index P_c = 100 Σ w s_c / Σ w v_c is svyratio(~s_c, ~v_c); its
 # logit interval is svyciprop(~s_c, subset(design, v_c == 1), "logit")
@@ -44,9 +47,14 @@ d$frac <- 0.25
 designs <- list(
   strat_clus = svydesign(ids = ~psu, strata = ~stratum, weights = ~weight, data = d, nest = TRUE),
   strat_clus_fpc = svydesign(ids = ~psu, strata = ~stratum, weights = ~weight, fpc = ~fpc, data = d, nest = TRUE),
-  unweighted = svydesign(ids = ~1, data = d),
-  strat_nopsu_fpc = svydesign(ids = ~1, strata = ~stratum, weights = ~weight, fpc = ~frac, data = d)
+  unweighted = svydesign(ids = ~1, data = d)
 )
+nopsu <- identical(commandArgs(trailingOnly = TRUE), "nopsu")
+bys <- c("province", "level", "field")
+if (nopsu) {
+  designs <- list(strat_nopsu_fpc = svydesign(ids = ~1, strata = ~stratum, weights = ~weight, fpc = ~frac, data = d))
+  bys <- c("level", "field")
+}
 
 totf <- as.formula(paste("~", paste(c(paste0("s_", crit), paste0("v_", crit)), collapse = "+")))
 
@@ -103,10 +111,10 @@ one <- function(dname, des, by, dom) {
 for (dname in names(designs)) {
   des <- designs[[dname]]
   one(dname, des, "", "")
-  for (by in c("province", "level", "field")) {
+  for (by in bys) {
     for (dom in unique(d[[by]])) one(dname, des, by, dom)
   }
 }
 out <- do.call(rbind, rows)
-write.csv(out, "testdata/index/goldens.csv", row.names = FALSE, quote = TRUE)
+write.csv(out, if (nopsu) "testdata/index/goldens_nopsu.csv" else "testdata/index/goldens.csv", row.names = FALSE, quote = TRUE)
 writeLines(c(R.version.string, paste("survey", packageVersion("survey"))), "testdata/index/versions.txt")

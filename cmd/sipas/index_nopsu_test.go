@@ -31,7 +31,7 @@ func TestIndexStreamsWithoutPSU(t *testing.T) {
 		if code != 0 || !strings.Contains(errs, "sipas index: streaming") || !strings.Contains(errs, "every ballot is its own PSU") {
 			t.Fatalf("%v streamed: exit %d, stderr %q", design, code, errs)
 		}
-		sameCSVTol(t, fmt.Sprint(design, " streamed"), mem, str, 1e-12)
+		sameCSVTol(t, fmt.Sprint(design, " streamed"), mem, str, 1e-12, 1e-12)
 		sums := filepath.Join(dir, "s"+string(rune('0'+i))+".parquet")
 		if code, _, errs := vtRun(t, "", append(args, "--sums-out", sums)...); code != 0 {
 			t.Fatalf("%v --sums-out: exit %d, %s", design, code, errs)
@@ -48,7 +48,7 @@ func TestIndexStreamsWithoutPSU(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("%v --from-sums: exit %d, %s", design, code, errs)
 		}
-		sameCSVTol(t, fmt.Sprint(design, " --from-sums"), mem, fs, 1e-12)
+		sameCSVTol(t, fmt.Sprint(design, " --from-sums"), mem, fs, 1e-12, 1e-12)
 	}
 	for _, tc := range []struct {
 		args []string
@@ -65,9 +65,10 @@ func TestIndexStreamsWithoutPSU(t *testing.T) {
 	}
 }
 
-// sameCSVTol is sameCSV at relative tolerance tol (an absolute one for
-// numbers below tol, rounding noise around 0).
-func sameCSVTol(t *testing.T, where, a, b string, tol float64) {
+// sameCSVTol asserts that two CSV outputs have the same rows and text and
+// every number within tol relative (numbers of magnitude below floor are
+// rounding noise around 0).
+func sameCSVTol(t *testing.T, where, a, b string, tol, floor float64) {
 	t.Helper()
 	ra, rb := strings.Split(strings.TrimSpace(a), "\n"), strings.Split(strings.TrimSpace(b), "\n")
 	if len(ra) != len(rb) {
@@ -85,7 +86,7 @@ func sameCSVTol(t *testing.T, where, a, b string, tol float64) {
 			}
 			x, e1 := strconv.ParseFloat(ca[j], 64)
 			y, e2 := strconv.ParseFloat(cb[j], 64)
-			if m := math.Max(math.Abs(x), math.Abs(y)); e1 != nil || e2 != nil || math.Abs(x-y) > tol*m && m > tol {
+			if m := math.Max(math.Abs(x), math.Abs(y)); e1 != nil || e2 != nil || math.Abs(x-y) > tol*m && m > floor {
 				t.Errorf("%s row %d col %d: %q in memory, %q streamed", where, i, j, ca[j], cb[j])
 				if bad++; bad > 10 {
 					t.FailNow()

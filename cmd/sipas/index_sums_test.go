@@ -194,24 +194,5 @@ func TestIndexStreamedProvinceNames(t *testing.T) {
 // SE or design effect of rounding noise, where every PSU has one share).
 func sameCSV(t *testing.T, where, a, b string) {
 	t.Helper()
-	ra, rb := strings.Split(strings.TrimSpace(a), "\n"), strings.Split(strings.TrimSpace(b), "\n")
-	if len(ra) != len(rb) {
-		t.Fatalf("%s: %d rows vs %d", where, len(ra), len(rb))
-	}
-	for i := range ra {
-		ca, cb := strings.Split(ra[i], ","), strings.Split(rb[i], ",")
-		if len(ca) != len(cb) {
-			t.Fatalf("%s row %d: %q vs %q", where, i, ra[i], rb[i])
-		}
-		for j := range ca {
-			if ca[j] == cb[j] {
-				continue
-			}
-			x, e1 := strconv.ParseFloat(ca[j], 64)
-			y, e2 := strconv.ParseFloat(cb[j], 64)
-			if e1 != nil || e2 != nil || math.Abs(x-y) > 1e-9*math.Max(math.Abs(x), math.Abs(y)) && math.Max(math.Abs(x), math.Abs(y)) > 1e-12 {
-				t.Errorf("%s row %d col %d: %q in memory, %q streamed", where, i, j, ca[j], cb[j])
-			}
-		}
-	}
+	sameCSVTol(t, where, a, b, 1e-9, 1e-12)
 }
