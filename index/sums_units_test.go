@@ -46,6 +46,8 @@ func TestFromSumsNoPSUEqualsCompute(t *testing.T) {
 	if testing.Short() {
 		delete(specs, "strat")
 		delete(specs, "weighted")
+		delete(specs, "unweighted")
+		bys = [][]string{nil, {"region", "field"}}
 	}
 	for name, spec := range specs {
 		d, err := sampling.NewDesign(rec, spec)
@@ -98,7 +100,11 @@ func TestFromSumsNoPSULonely(t *testing.T) {
 	strata[n/2] = "lonely"
 	rec := withColumns(rec0, map[string][]float64{"frac": constant(n, 0.1)}, map[string][]string{"h": strata})
 	defer rec.Release()
-	for _, lonely := range []sampling.LonelyPSU{sampling.LonelyRemove, sampling.LonelyAdjust, sampling.LonelyAverage, sampling.LonelyCertainty} {
+	policies := []sampling.LonelyPSU{sampling.LonelyRemove, sampling.LonelyAdjust, sampling.LonelyAverage, sampling.LonelyCertainty}
+	if testing.Short() {
+		policies = policies[1:3]
+	}
+	for _, lonely := range policies {
 		for _, adj := range []bool{false, true} {
 			spec := &sampling.DesignOptions{Weight: "weight", Strata: "h", FPC: "frac", Lonely: lonely, AdjustDomainLonely: adj}
 			d, err := sampling.NewDesign(rec, spec)
