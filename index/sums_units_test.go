@@ -195,13 +195,17 @@ func TestSumsSQLNoPSUOnSQLite(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	for _, tc := range []struct {
+	cases := []struct {
 		spec *sampling.DesignOptions
 		opt  *Options
 	}{
 		{&sampling.DesignOptions{Weight: "weight", Strata: "stratum", FPC: "fpc"}, &Options{By: []string{"level"}, VsNation: true}},
 		{&sampling.DesignOptions{Strata: "stratum"}, &Options{}},
-	} {
+	}
+	if testing.Short() {
+		cases = cases[:1]
+	}
+	for _, tc := range cases {
 		where := fmt.Sprintf("strata %s weight %q fpc %q", tc.spec.Strata, tc.spec.Weight, tc.spec.FPC)
 		query := SumsSQL(q, tc.opt, "ballots", tc.spec.Weight, tc.spec.Strata, tc.spec.PSU, tc.spec.FPC)
 		out := runSQLite(t, where, dir, abs, sqliteColumns(rec), query)
