@@ -20,9 +20,7 @@ import (
 // SQL, Trino/Presto and BigQuery all accept. Identifiers are written
 // as given, unquoted.
 //
-// Without psu (every ballot its own PSU) the query also sums the squared
-// weights' moments of a design without PSU column (SumsPositive and the
-// SumsSquared columns).
+// A design without PSU column under linearization needs DesignSumsSQL.
 //
 // Unlike Sums.Add, the query does not reject invalid answer codes (they
 // count as no answer): validate the ballots first.
@@ -30,7 +28,18 @@ func SumsSQL(q *Questionnaire, opt *Options, table, weight, strata, psu, fpc str
 	if opt == nil {
 		opt = &Options{}
 	}
-	return sumsSQL(q, opt, table, weight, append([]string{strata, psu, fpc}, opt.By...), psu == "")
+	return sumsSQL(q, opt, table, weight, append([]string{strata, psu, fpc}, opt.By...), false)
+}
+
+// DesignSumsSQL is SumsSQL for the columns of spec; for a design without
+// PSU column (every ballot its own PSU) and without replicate weight
+// columns the query also sums the squared weights' moments (SumsPositive
+// and the SumsSquared columns) that its linearized variance needs.
+func DesignSumsSQL(q *Questionnaire, opt *Options, table string, spec *sampling.DesignOptions) string {
+	if opt == nil {
+		opt = &Options{}
+	}
+	return sumsSQL(q, opt, table, spec.Weight, append([]string{spec.Strata, spec.PSU, spec.FPC}, opt.By...), unitMoments(spec))
 }
 
 // WeightedSumsSQL is SumsSQL for the sums table of a weighting ws whose

@@ -225,8 +225,13 @@ func TestSumsErrorsNameRows(t *testing.T) {
 	if !errors.As(err, &ic) || ic.Row != 2501 || ic.Column != "access_2" {
 		t.Fatalf("got %v, want an invalid code at row 2501 of access_2", err)
 	}
-	if SumsSupport(&sampling.DesignOptions{Weight: "weight"}) == nil {
-		t.Error("a design without PSUs: sums accepted")
+	// a design without PSUs streams under linearization (per-stratum
+	// moments, sums_units.go), not with replicates generated from it
+	if err := SumsSupport(&sampling.DesignOptions{Weight: "weight"}); err != nil {
+		t.Errorf("a design without PSUs: %v", err)
+	}
+	if SumsSupport(&sampling.DesignOptions{Weight: "weight", Variance: sampling.JK1}) == nil {
+		t.Error("replicates of a design without PSUs: sums accepted")
 	}
 	// replicate weight columns stream with their per-domain replicate sums
 	// (sums_replicates.go), with or without PSUs

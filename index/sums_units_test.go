@@ -207,7 +207,7 @@ func TestSumsSQLNoPSUOnSQLite(t *testing.T) {
 	}
 	for _, tc := range cases {
 		where := fmt.Sprintf("strata %s weight %q fpc %q", tc.spec.Strata, tc.spec.Weight, tc.spec.FPC)
-		query := SumsSQL(q, tc.opt, "ballots", tc.spec.Weight, tc.spec.Strata, tc.spec.PSU, tc.spec.FPC)
+		query := DesignSumsSQL(q, tc.opt, "ballots", tc.spec)
 		out := runSQLite(t, where, dir, abs, sqliteColumns(rec), query)
 		mine := sumsOf(t, rec, q, tc.spec, tc.opt, 1000)
 		sqlTab := jsonTable(t, out, mine.Schema())

@@ -60,7 +60,7 @@ func runIndex(e *env, c *command, args []string) error {
 		if err := index.SumsSupport(spec); err != nil {
 			return usagef("--sums-sql: the indices of this design cannot be finished from sums: %v", err)
 		}
-		query := index.SumsSQL(q, opt, sf.sql, spec.Weight, spec.Strata, spec.PSU, spec.FPC)
+		query := index.DesignSumsSQL(q, opt, sf.sql, spec)
 		if spec.RepWeightsPrefix != "" {
 			return repSumsSQL(e, *in, sf.sql, query, spec, q, opt)
 		}
