@@ -15,8 +15,7 @@ import (
 
 // NewtonReplicatesStreamSupport says whether SolveReplicates can solve the
 // replicates of the weighting spec (nil) or why not: spec must end with a
-// calibration step that StreamSupport accepts, without cluster aggregates,
-// and without trimming of g when it is linear without bounds.
+// calibration step that StreamSupport accepts, without cluster aggregates.
 func NewtonReplicatesStreamSupport(spec *Spec) error {
 	if err := StreamSupport(spec); err != nil {
 		return err
@@ -26,8 +25,6 @@ func NewtonReplicatesStreamSupport(spec *Spec) error {
 	switch {
 	case len(spec.Steps) > k+1:
 		return fmt.Errorf("a replicate variance re-runs the steps after the calibration (%s) on every replicate's calibrated weights, with classes' totals and trimming cut-offs of each replicate's own; passes over the rows solve only the replicates of a calibration that ends the steps", stepKinds(spec.Steps[k+1:]))
-	case c.Trim != nil && (c.Method == "" || c.Method == "linear") && c.Bounds == nil && c.BoundsColumns == nil:
-		return errors.New("a replicate variance re-runs the trimming of g of an unbounded linear calibration on every replicate, whose closed form passes over the rows do not solve per replicate; give bounds or use method raking or logit")
 	case c.Aggregate != "":
 		return errors.New("a replicate variance re-runs the calibration of cluster means on every replicate, whose clusters' sums passes over the rows do not carry per replicate")
 	}
@@ -231,8 +228,8 @@ type repState struct {
 // is kept for Err. s must be the solution of a spec that
 // NewtonReplicatesStreamSupport accepts.
 func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateUnits) (*NewtonReplicates, error) {
-	if s.closed || s.c.Aggregate != "" || len(s.later) > 0 {
-		panic("weighting: SolveReplicates: an unbounded linear calibration, cluster aggregates or a trimming step")
+	if s.c.Aggregate != "" || len(s.later) > 0 {
+		panic("weighting: SolveReplicates: cluster aggregates or a trimming step")
 	}
 	R, p := u.R, s.p
 	nr := &NewtonReplicates{s: s, u: u, eta: make([][]float64, R), scale: make([]float64, R), errs: make([]error, R),
@@ -361,7 +358,10 @@ func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateU
 			continue
 		}
 		st := &repState{eta: make([]float64, p), misfit: make([]float64, p), T: mat.NewDense(p, p, nil)}
-		st.scale = rScale(sumW[r], margins, counts[r], before[r], numeric, sample[r][p-len(numeric):], pop[p-len(numeric):])
+		st.scale = 1 // the closed form does not rescale
+		if !s.closed {
+			st.scale = rScale(sumW[r], margins, counts[r], before[r], numeric, sample[r][p-len(numeric):], pop[p-len(numeric):])
+		}
 		st.st = sample[r]
 		if st.scale != 1 {
 			for k := range st.st {
@@ -373,6 +373,13 @@ func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateU
 		}
 		states[r] = st
 		nr.scale[r] = st.scale
+	}
+	if s.closed {
+		// the closed form in one pass; no Newton iterations follow
+		if err := nr.solveClosed(pass, states, names, pop, path); err != nil {
+			return nil, err
+		}
+		clear(states)
 	}
 	// ---- Newton's iterations, one goroutine per replicate; each
 	// evaluation waits for the pass that evaluates every waiting replicate
@@ -615,6 +622,9 @@ func (nr *NewtonReplicates) g(rw *calRows, i, r int, w float64) float64 {
 	v := rw.x.dot(i, nr.eta[r])
 	if rw.sig != nil {
 		v /= rw.sig[i]
+	}
+	if s.closed {
+		return 1 + v
 	}
 	fm1, _ := calfun(s.method, v, L, U)
 	gi := 1 + fm1

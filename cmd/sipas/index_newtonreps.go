@@ -86,10 +86,16 @@ func newtonTable(df *designFlags, path string, nr *index.NewtonReplicates, s *in
 }
 
 // newtonPasses says on standard error that command streams path in the
-// passes of the calibration wst, those of its replicates nr and one that
-// sums the rows (what names them) with their replicate weights.
+// passes of the calibration wst, those of its replicates nr (Newton
+// iterations, or the closed form and trimming of an unbounded linear
+// calibration) and one that sums the rows (what names them) with their
+// replicate weights.
 func newtonPasses(e *env, command, what, path string, wst *weighting.Streamed, nr *index.NewtonReplicates) {
-	fmt.Fprintf(e.stderr, "sipas %s: streaming %s in %d passes (the calibration needs every row: %d passes solve it, %d solve every replicate's calibration by its Newton iterations, 1 sums the %s with the replicate weights)\n", command, displayName(path), wst.Passes+nr.Passes+1, wst.Passes, nr.Passes, what)
+	how := "by its Newton iterations"
+	if nr.ClosedForm() {
+		how = "in closed form and trim its g"
+	}
+	fmt.Fprintf(e.stderr, "sipas %s: streaming %s in %d passes (the calibration needs every row: %d passes solve it, %d solve every replicate's calibration %s, 1 sums the %s with the replicate weights)\n", command, displayName(path), wst.Passes+nr.Passes+1, wst.Passes, nr.Passes, how, what)
 }
 
 // estimateNewtonReplicates is estimateCalibrated for a replicate variance

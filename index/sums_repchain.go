@@ -1,0 +1,6 @@
+package index
+
+// ClosedForm says whether the replicates' calibration is unbounded linear
+// (with trimming of g), solved in closed form in one pass and trimmed in
+// another, rather than by Newton iterations.
+func (nr *NewtonReplicates) ClosedForm() bool { return nr.nr.ClosedForm() }
