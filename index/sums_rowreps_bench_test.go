@@ -51,9 +51,12 @@ func BenchmarkNewtonReplicatesStream(b *testing.B) { benchCalibratedReplicates(b
 // benchCalibratedReplicates runs both paths of
 // BenchmarkCalibratedReplicatesStream with the calibration method method
 // ("": linear).
-func benchCalibratedReplicates(b *testing.B, method string) {
+func benchCalibratedReplicates(b *testing.B, method string, edit ...func(*weighting.CalibrateStep)) {
 	path, ws, _ := halvesSurvey(b)
 	ws.Steps[len(ws.Steps)-1].Calibrate.Method = method
+	for _, e := range edit {
+		e(ws.Steps[len(ws.Steps)-1].Calibrate)
+	}
 	design := &sampling.DesignOptions{Strata: "stratum", PSU: "half", Variance: sampling.JKn}
 	opt := &Options{By: []string{"province"}}
 	ctx := context.Background()

@@ -189,8 +189,7 @@ func TestCalibratedSumsEqualCompute(t *testing.T) {
 				k--
 			}
 			c := ws.Steps[k].Calibrate
-			unbounded := (c.Method == "" || c.Method == "linear") && c.Bounds == nil && c.BoundsColumns == nil
-			streams := k == len(ws.Steps)-1 && c.Aggregate == "" && !(unbounded && c.Trim != nil)
+			streams := k == len(ws.Steps)-1 && c.Aggregate == ""
 			err := CalibratedSumsSupport(jk, ws)
 			if streams != (err == nil) || (err != nil && strings.Contains(err.Error(), "steps before the calibration")) {
 				t.Errorf("%s under JKn: %v", name, err)

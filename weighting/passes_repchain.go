@@ -3,11 +3,12 @@ package weighting
 // solveClosed solves every replicate's unbounded linear calibration in
 // one pass, as Calibrate's closed form (R regcalibrate) on the
 // replicate's start weights w: λ_r = (Σ w x x'/σ²)⁻¹ (T − Σ w x), with
-// the rows added in order and the same solver and collinearity check, so
+// the rows (or groups of rows alike) added in order and the same solver
+// and collinearity check, so
 // that g_ri = 1 + x_i'λ_r/σ²_i is the in-memory one. states holds every
 // replicate whose margins passed their checks (its sample totals Σ w x);
 // the others keep their error.
-func (nr *NewtonReplicates) solveClosed(pass func(func(*calRows, []int32) error) error, states []*repState, names []string, pop []float64, path string) error {
+func (nr *NewtonReplicates) solveClosed(pass func(func(*repRows) error) error, states []*repState, names []string, pop []float64, path string) error {
 	p, u := nr.s.p, nr.u
 	var want []int
 	for r, st := range states {
@@ -16,7 +17,8 @@ func (nr *NewtonReplicates) solveClosed(pass func(func(*calRows, []int32) error)
 			st.T.Zero()
 		}
 	}
-	err := pass(func(rw *calRows, unit []int32) error {
+	err := pass(func(rw *repRows) error {
+		unit := rw.unit
 		for _, r := range want {
 			td := states[r].T.RawMatrix().Data
 			fac := u.Factor[r]

@@ -13,8 +13,8 @@ import (
 // bootstrap with a seed) streams CSV and Parquet (small row groups) in
 // passes: stderr says how many, and means, totals, ratios by domain and
 // contrasts equal the in-memory run at 1e-12 on every number (estimate,
-// SE, interval, design effect, df). A calibration with trimming of g and
-// a replicate variance is read into memory, saying why.
+// SE, interval, design effect, df). A trimming step after the calibration
+// with a replicate variance is read into memory, saying why.
 func TestEstimateCalibratedReplicatesStreamed(t *testing.T) {
 	dir := t.TempDir()
 	calopts := filepath.Join("..", "..", "testdata", "calopts")
@@ -52,9 +52,9 @@ func TestEstimateCalibratedReplicatesStreamed(t *testing.T) {
 		esRun(t, c.name+" contrasts", append(append([]string{"--in", c.files[1], "--weighting", ws}, c.design...),
 			"--mean", "api00", "--total", "enroll", "--ratio", "api00/enroll", "--contrast", "pairs")...)
 	}
-	trimmed := writeFile(t, dir, "trimmed.json", `{"design_weight": "pw", "steps": [`+cal(margins+`, "trim": [0.5, 2]`)+`]}`)
+	trimmed := writeFile(t, dir, "trimmed.json", `{"design_weight": "pw", "steps": [`+cal(margins)+`, {"trim": {"max": 3}}]}`)
 	code, _, errs := vtRun(t, "", "estimate", "--stream", "--in", strat[0], "--weighting", trimmed, "--strata", "stype", "--psu", "snum", "--variance", "jkn", "--mean", "api00")
-	if code != 0 || !strings.Contains(errs, "into memory (not streamed: a replicate variance re-runs the trimming of g") {
-		t.Errorf("trim of g with jkn: exit %d, stderr %q; want it read into memory with the reason", code, errs)
+	if code != 0 || !strings.Contains(errs, "into memory (not streamed: a replicate variance re-runs the steps after the calibration (trim)") {
+		t.Errorf("a trim step after the calibration with jkn: exit %d, stderr %q; want it read into memory with the reason", code, errs)
 	}
 }
