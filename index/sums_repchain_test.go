@@ -1,9 +1,17 @@
 package index
 
 import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
 )
 
 // TestTrimmedLinearReplicateSumsEqualCompute: JKn (with fpc), JK1, the
@@ -53,4 +61,79 @@ func TestTrimmedLinearReplicateSumsR(t *testing.T) {
 		delete(cases, "jkn_linear_trim") // the race run: one case
 	}
 	sameCalRepR(t, "calrep_trim.csv", cases)
+}
+
+// TestAggregateReplicateSumsEqualCompute: the bootstrap and JKn (with
+// fpc) after a calibration of cluster means (g constant within
+// clusters: the PSUs, or halves of them), linear (with and without a
+// working-model variance, with trimming of g), raking-ratio, bounded or
+// logit, after none or a post-stratification, streamed (every
+// replicate's clusters' mean weights summed in the pass of its margins,
+// then its closed form or Newton iterations over the rows) equal
+// weighting.NewDesign (R's calibrate(aggregate.index =) of every
+// replicate, in memory) + Compute at 1e-12.
+func TestAggregateReplicateSumsEqualCompute(t *testing.T) {
+	f := calRepFixture(t, func(base arrow.RecordBatch) map[string][]string {
+		m := pairColumn(base)
+		pc, _ := arrowio.Column(base, "psu")
+		psus, _, _ := arrowio.Strings(pc)
+		half := make([]string, len(psus))
+		for i, p := range psus {
+			half[i] = p + "/" + strconv.Itoa(i%2)
+		}
+		m["half"] = half
+		return m
+	})
+	level, gender := f.level, f.gender
+	// numeric totals near the sample's: cluster means vary less than rows
+	wc, _ := arrowio.Column(f.rec, "weight")
+	w0, _, _ := arrowio.Float64s(wc)
+	ac, _ := arrowio.Column(f.rec, "age")
+	age, _, _ := arrowio.Float64s(ac)
+	num := fmt.Sprintf(`{"age": %v}`, numericTotal(f.rec, w0, age, f.grand/sumF(w0)*1.003))
+	region := marginJSON("region", testTotals(t, f.rec, "region", "weight", f.grand*1.01))
+	specs := map[string]string{
+		"linear psu":             `{"calibrate": {"aggregate": "psu", "margins": [` + level + `], "numeric": ` + num + `}}`,
+		"linear variance half":   `{"calibrate": {"aggregate": "half", "variance": "s2", "margins": [` + level + `], "numeric": ` + num + `}}`,
+		"raking half":            `{"calibrate": {"method": "raking", "aggregate": "half", "margins": [` + level + `, ` + gender + `], "numeric": ` + num + `}}`,
+		"bounds half":            `{"calibrate": {"bounds": [0.5, 2], "aggregate": "half", "variance": "s2", "margins": [` + level + `], "numeric": ` + num + `}}`,
+		"logit half":             `{"calibrate": {"method": "logit", "bounds": [0.5, 2], "aggregate": "half", "margins": [` + level + `], "numeric": ` + num + `}}`,
+		"poststratify then half": `{"poststratify": ` + region + `}, {"calibrate": {"aggregate": "half", "margins": [` + gender + `], "numeric": ` + num + `}}`,
+	}
+	trimmed := `{"calibrate": {"aggregate": "half", "trim": [0.98, 1.02], "margins": [` + level + `], "numeric": ` + num + `}}`
+	jkn := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc", Variance: sampling.JKn}
+	boot := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", Variance: sampling.Bootstrap, Replicates: 20, Seed: 7}
+	if testing.Short() { // the race run: one case
+		sameCalibratedReps(t, f.rec, f.path, map[string]*sampling.DesignOptions{"bootstrap": boot}, map[string]string{"raking half": specs["raking half"]})
+		return
+	}
+	// a replicate that makes a cluster's weights negative: the in-memory
+	// error, naming the replicate and the clusters
+	ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [` + specs["linear psu"] + `]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, werr := weighting.NewDesign(context.Background(), f.rec, ws, boot)
+	if werr == nil || !strings.Contains(werr.Error(), "replicate 2 of 20") || !strings.Contains(werr.Error(), "cluster(s) negative") {
+		t.Fatalf("in memory: %v, want replicate 2's negative clusters", werr)
+	}
+	if _, err := calibratedRepStreamed(f.path, boot, ws, &Options{}); err == nil || err.Error() != werr.Error() {
+		t.Errorf("streamed: %v\nin memory: %v", err, werr)
+	}
+	delete(specs, "linear psu")
+	// every other weighting under the bootstrap (20 replicates); JKn's 189
+	// replicates, each calibrated in memory, under a trimmed linear one
+	// (some bootstrap replicate of which makes weights negative), by level
+	sameCalibratedReps(t, f.rec, f.path, map[string]*sampling.DesignOptions{"bootstrap": boot}, specs)
+	ws, err = weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [` + trimmed + `]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := &Options{By: []string{"level"}}
+	want, _ := weightedInMemory(t, f.rec, jkn, ws, opt)
+	got, err := calibratedRepStreamed(f.path, jkn, ws, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameRows(t, "jkn linear trim half", want, got, 1e-12)
 }

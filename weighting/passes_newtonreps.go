@@ -15,18 +15,13 @@ import (
 
 // NewtonReplicatesStreamSupport says whether SolveReplicates can solve the
 // replicates of the weighting spec (nil) or why not: spec must end with a
-// calibration step that StreamSupport accepts, without cluster aggregates.
+// calibration step that StreamSupport accepts.
 func NewtonReplicatesStreamSupport(spec *Spec) error {
 	if err := StreamSupport(spec); err != nil {
 		return err
 	}
-	k := calibrationStep(spec)
-	c := spec.Steps[k].Calibrate
-	switch {
-	case len(spec.Steps) > k+1:
+	if k := calibrationStep(spec); len(spec.Steps) > k+1 {
 		return fmt.Errorf("a replicate variance re-runs the steps after the calibration (%s) on every replicate's calibrated weights, with classes' totals and trimming cut-offs of each replicate's own; passes over the rows solve only the replicates of a calibration that ends the steps", stepKinds(spec.Steps[k+1:]))
-	case c.Aggregate != "":
-		return errors.New("a replicate variance re-runs the calibration of cluster means on every replicate, whose clusters' sums passes over the rows do not carry per replicate")
 	}
 	return nil
 }
@@ -44,7 +39,8 @@ type ReplicateUnits struct {
 	Of      func(rec arrow.RecordBatch, first int64) ([]int32, error)
 	Columns []string
 	// MaxGroups is the most groups of rows alike (see SolveReplicates)
-	// held in memory: 0 is 1<<20, a negative number none.
+	// held in memory: 0 is 1<<20, a negative number none. A calibration
+	// with cluster aggregates groups none.
 	MaxGroups int
 }
 
@@ -195,7 +191,8 @@ type NewtonReplicates struct {
 	gg  [][]float64
 
 	mu   sync.Mutex
-	bad  []int // per replicate, weights ≤ 0
+	bad  []int          // per replicate, weights ≤ 0
+	ncs  []*negClusters // with cluster aggregates: per replicate, the clusters of those weights
 	gmin []float64
 	imin []int64
 }
@@ -206,6 +203,7 @@ type repState struct {
 	T               *mat.Dense
 	scale           float64
 	feas            *feasSums // the first evaluation only
+	cw              []float64 // with cluster aggregates: the clusters' mean weights
 	ok              bool
 	err             error // of the pass, to hand to the iteration
 }
@@ -220,16 +218,18 @@ type repState struct {
 // bounds on the final weights) contribute alike up to their start weight:
 // one pass collects them into groups with summed weights and, if there
 // are at most u.MaxGroups groups, every replicate's sums below run over
-// the groups in memory, in no more passes. Otherwise one pass sums every
-// replicate's margins; then each pass evaluates every replicate still
+// the groups in memory, in no more passes (not with cluster aggregates,
+// whose rows weigh their cluster's mean weight in each replicate).
+// Otherwise one pass sums every replicate's margins (and, with cluster
+// aggregates, its clusters' mean weights); then each pass evaluates every replicate still
 // iterating (one pass per Newton iteration or halved step of the slowest);
 // with trimming of g, one more pass trims every replicate's g.
 // The error is that of a pass (reading the rows); a replicate's own error
 // is kept for Err. s must be the solution of a spec that
 // NewtonReplicatesStreamSupport accepts.
 func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateUnits) (*NewtonReplicates, error) {
-	if s.c.Aggregate != "" || len(s.later) > 0 {
-		panic("weighting: SolveReplicates: cluster aggregates or a trimming step")
+	if len(s.later) > 0 {
+		panic("weighting: SolveReplicates: steps after the calibration")
 	}
 	R, p := u.R, s.p
 	nr := &NewtonReplicates{s: s, u: u, eta: make([][]float64, R), scale: make([]float64, R), errs: make([]error, R),
@@ -258,6 +258,9 @@ func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateU
 			if err != nil {
 				return at(err, path)
 			}
+			if s.cx != nil {
+				s.aggregate(r)
+			}
 			unit, err := u.Of(rec, first)
 			if err != nil {
 				return err
@@ -265,7 +268,9 @@ func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateU
 			return fn(&repRows{calRows: r, unit: unit})
 		})
 	}
-	if max := u.MaxGroups; max >= 0 {
+	// a calibration of cluster means weights a row by its cluster's mean
+	// weight, which the groups do not carry: its rows are read every pass
+	if max := u.MaxGroups; max >= 0 && s.cx == nil {
 		if max == 0 {
 			max = DefaultMaxGroups
 		}
@@ -301,6 +306,7 @@ func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateU
 	// ---- every replicate's margins, sample totals and bounds ---------------
 	before, counts := make([][][]float64, R), make([][][]int, R)
 	sumW, sample := make([]float64, R), make([][]float64, R)
+	cw := nr.clusterWeights(R) // with cluster aggregates: per replicate, Σ w per cluster
 	for r := 0; r < R; r++ {
 		for _, m := range margins {
 			before[r] = append(before[r], make([]float64, len(m.Labels)))
@@ -318,6 +324,9 @@ func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateU
 				f := fac[rw.unit[i]]
 				w := f * w0
 				sumW[r] += w
+				if cw != nil {
+					cw[r][rw.clu[i]] += w
+				}
 				if s.method == Logit && bconst {
 					if L, U := bounds(rw.calRows, i, f*rw.rowWeight(i)); !(L < 1 && 1 < U) {
 						nr.errs[r] = at(&StepError{Err: ErrInfeasible, Msg: fmt.Sprintf("row %d: bounds [%v, %v] on final/initial weight: logit calibration needs finite bounds with lower < 1 < upper in every row", rw.rowNumber(i), L, U)}, path)
@@ -333,6 +342,9 @@ func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateU
 					before[r][j][c] += w
 					counts[r][j][c] += n
 				}
+				if cw != nil {
+					continue // the sample totals of the cluster means below
+				}
 				for q := rw.x.ptr[i]; q < rw.x.ptr[i+1]; q++ {
 					sample[r][rw.x.col[q]] += w * rw.x.val[q]
 				}
@@ -342,6 +354,9 @@ func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateU
 	})
 	if err != nil {
 		return nil, err
+	}
+	if cw != nil {
+		nr.clusterSamples(cw, sample)
 	}
 	states := make([]*repState, R)
 	for r := 0; r < R; r++ {
@@ -358,6 +373,9 @@ func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateU
 			continue
 		}
 		st := &repState{eta: make([]float64, p), misfit: make([]float64, p), T: mat.NewDense(p, p, nil)}
+		if cw != nil {
+			st.cw = cw[r] // now the clusters' mean weights
+		}
 		st.scale = 1 // the closed form does not rescale
 		if !s.closed {
 			st.scale = rScale(sumW[r], margins, counts[r], before[r], numeric, sample[r][p-len(numeric):], pop[p-len(numeric):])
@@ -368,7 +386,7 @@ func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateU
 				st.st[k] *= st.scale
 			}
 		}
-		if s.c.Bounds != nil || s.c.BoundsColumns != nil {
+		if (s.c.Bounds != nil || s.c.BoundsColumns != nil) && s.c.Aggregate == "" {
 			st.feas = newFeasSums(margins, len(numeric))
 		}
 		states[r] = st
@@ -447,8 +465,11 @@ func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateU
 				st.ok = false
 			}
 			wi := w
+			if st.cw != nil {
+				wi = st.cw[rw.clu[i]]
+			}
 			if st.scale != 1 {
-				wi = w * st.scale
+				wi *= st.scale
 			}
 			if st.feas != nil {
 				for j := range cls {
@@ -665,9 +686,9 @@ func (nr *NewtonReplicates) Columns() []string {
 // Err then reports). It may be called from several goroutines.
 func (nr *NewtonReplicates) Weights(rec arrow.RecordBatch, first int64) (w []float64, reps [][]float64, err error) {
 	s, u := nr.s, nr.u
-	r, err := s.read(rec, first)
+	r, err := s.readAll(rec, first)
 	if err != nil {
-		return nil, nil, at(err, fmt.Sprintf("steps[%d].calibrate", s.step))
+		return nil, nil, err
 	}
 	unit, err := u.Of(rec, first)
 	if err != nil {
@@ -695,6 +716,13 @@ func (nr *NewtonReplicates) Weights(rec arrow.RecordBatch, first int64) (w []flo
 	bad := make([]int, u.R)
 	gmin := make([]float64, u.R)
 	imin := make([]int64, u.R)
+	var ncs []*negClusters
+	if r.clu != nil {
+		ncs = make([]*negClusters, u.R)
+		for q := range ncs {
+			ncs[q] = newNegClusters()
+		}
+	}
 	for q := range reps {
 		out := make([]float64, r.n)
 		reps[q] = out
@@ -717,6 +745,9 @@ func (nr *NewtonReplicates) Weights(rec arrow.RecordBatch, first int64) (w []flo
 				out[i] = x
 			} else {
 				bad[q]++
+				if r.clu != nil {
+					ncs[q].add(r.clu[i], gi)
+				}
 				if gi < gmin[q] || (gi == gmin[q] && r.first+int64(i) < imin[q]) {
 					gmin[q], imin[q] = gi, r.first+int64(i)
 				}
@@ -732,6 +763,9 @@ func (nr *NewtonReplicates) Weights(rec arrow.RecordBatch, first int64) (w []flo
 			nr.gmin[q], nr.imin[q] = gmin[q], imin[q]
 		}
 		nr.bad[q] += b
+		if ncs != nil {
+			nr.mergeClusters(q, ncs[q])
+		}
 	}
 	nr.mu.Unlock()
 	return w, reps, nil
@@ -746,6 +780,9 @@ func (nr *NewtonReplicates) Err() error {
 	for r := 0; r < R; r++ {
 		if err := nr.errs[r]; err != nil {
 			return fmt.Errorf("weighting: replicate %d of %d: %w", r+1, R, err)
+		}
+		if nr.bad[r] > 0 && nr.ncs != nil {
+			return nr.clusterWeightError(r)
 		}
 		if nr.bad[r] > 0 {
 			return nr.s.ReplicateWeightError(r, R, nr.bad[r], nr.gmin[r], nr.imin[r])

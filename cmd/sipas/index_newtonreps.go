@@ -93,7 +93,10 @@ func newtonTable(df *designFlags, path string, nr *index.NewtonReplicates, s *in
 func newtonPasses(e *env, command, what, path string, wst *weighting.Streamed, nr *index.NewtonReplicates) {
 	how := "by its Newton iterations"
 	if nr.ClosedForm() {
-		how = "in closed form and trim its g"
+		how = "in closed form"
+	}
+	if nr.Trims() {
+		how += " and trim its g"
 	}
 	fmt.Fprintf(e.stderr, "sipas %s: streaming %s in %d passes (the calibration needs every row: %d passes solve it, %d solve every replicate's calibration %s, 1 sums the %s with the replicate weights)\n", command, displayName(path), wst.Passes+nr.Passes+1, wst.Passes, nr.Passes, how, what)
 }
