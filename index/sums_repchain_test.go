@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/golden"
 	"github.com/sipas-go/sipas/sampling"
 	"github.com/sipas-go/sipas/weighting"
 )
@@ -136,4 +138,126 @@ func TestAggregateReplicateSumsEqualCompute(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameRows(t, "jkn linear trim half", want, got, 1e-12)
+}
+
+// newtonEstimates are the estimates est (and the contrasts cs) of the
+// replicates of the calibration of ws solved by passes over the file at
+// path (SolveNewtonReplicates, SumEstimandsFile, EstimandSums), as sipas
+// estimate streams them.
+func newtonEstimates(t *testing.T, path string, spec *sampling.DesignOptions, ws *weighting.Spec, est []sampling.Estimand,
+	opt *sampling.EstimateOptions, cs [][]sampling.DomainCoef, read []arrowio.Option) ([]sampling.Estimate, []sampling.ContrastEstimate) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := weighting.SolveStream(ctx, ws, ScanFile(path, read...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	so := &StreamOptions{Read: read}
+	nr, err := SolveNewtonReplicates(ctx, path, spec, st, so)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := nr.SumEstimandsFile(ctx, path, opt.By, est, so)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := s.Table(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tab.Release()
+	d, cells, err := nr.EstimandSums(tab, s, est, s.Shares())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dm, err := sampling.NewDomains(tab, opt.By)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := d.EstimatesFromCells(est, cells, dm, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gotC []sampling.ContrastEstimate
+	if cs != nil {
+		if gotC, err = d.EstimateContrastsFromCells(est, cells, dm, cs, opt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return got, gotC
+}
+
+// TestAggregateEstimandReplicatesR: means (of values, of a 0/1 share, of
+// a variable with missing values), totals and ratios, nationally and by
+// stype, under JK1 (with and without the fpc) after a linear or
+// raking-ratio calibration of the districts' means of apiclus1, streamed
+// (passes over a Parquet file in row groups of 37 read in batches of 41)
+// equal the in-memory weighting.NewDesign + Estimates at 1e-12 (every
+// estimate, SE, interval, design effect and df; the contrasts of the
+// domains' means too), and both equal R survey's calibrate(aggregate.index
+// = ~dnum) of as.svrepdesign() at 1e-9 (testdata/calrep_aggregate.R).
+func TestAggregateEstimandReplicatesR(t *testing.T) {
+	ctx := context.Background()
+	rec, files, _ := estcalFixtureFiles(t, t.TempDir(), "apiclus1.csv")
+	defer rec.Release()
+	designs := map[string]*sampling.DesignOptions{
+		"jk1":    {PSU: "dnum", Variance: sampling.JK1},
+		"jk1fpc": {PSU: "dnum", FPC: "fpc", Variance: sampling.JK1},
+	}
+	const num = `"numeric": {"one": 6194, "enroll": 3500000}, "aggregate": "dnum"`
+	cases := map[string]string{
+		"agg_linear": `{"calibrate": {` + num + `}}`,
+		"agg_raking": `{"calibrate": {"method": "raking", "max_iter": 200, "epsilon": 1e-13, ` + num + `}}`,
+	}
+	ests := []sampling.Estimand{
+		{Statistic: sampling.StatMean, Num: "api00"}, {Statistic: sampling.StatMean, Num: "hi"}, {Statistic: sampling.StatMean, Num: "holes"},
+		{Statistic: sampling.StatTotal, Num: "enroll"}, {Statistic: sampling.StatTotal, Num: "holes"},
+		{Statistic: sampling.StatRatio, Num: "api00", Den: "enroll"},
+	}
+	golds := golden.Rows(t, filepath.Join("..", "testdata", "calrep_aggregate", "estimates.csv"))
+	read := []arrowio.Option{arrowio.WithBatchSize(41)}
+	compared := 0
+	for key, steps := range cases {
+		ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "pw", "steps": [` + steps + `]}`))
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		for dname, design := range designs {
+			if err := CalibratedEstimandSumsSupport(design, ws); err != nil {
+				t.Fatalf("%s %s: %v", key, dname, err)
+			}
+			d, wrec, err := weighting.NewDesign(ctx, rec, ws, design)
+			if err != nil {
+				t.Fatalf("%s %s: %v", key, dname, err)
+			}
+			defer wrec.Release()
+			for _, by := range [][]string{nil, {"stype"}} {
+				opt := &sampling.EstimateOptions{By: by}
+				mem, err := d.Estimates(wrec, ests, opt)
+				if err != nil {
+					t.Fatalf("%s %s: %v", key, dname, err)
+				}
+				var cs [][]sampling.DomainCoef
+				var memC []sampling.ContrastEstimate
+				if by != nil {
+					cs = [][]sampling.DomainCoef{{{Domain: 0, Coef: 1}, {Domain: 1, Coef: -1}}, {{Domain: 0, Coef: 0.5}, {Domain: 1, Coef: 0.5}, {Domain: 2, Coef: -1}}}
+					if memC, err = d.EstimateContrasts(wrec, ests, cs, opt); err != nil {
+						t.Fatalf("%s %s contrasts: %v", key, dname, err)
+					}
+				}
+				streamed, gotC := newtonEstimates(t, files[1], design, ws, ests, opt, cs, read)
+				where := fmt.Sprintf("%s %s by %v", key, dname, by)
+				sameEstimates(t, where, mem, streamed, false)
+				if cs != nil {
+					sameContrasts(t, where, mem, memC, gotC)
+				}
+				for path, got := range map[string][]sampling.Estimate{"in memory": mem, "streamed": streamed} {
+					compared += sameAsR(t, where+" "+path, got, golds, key, dname, strings.Join(by, ""))
+				}
+			}
+		}
+	}
+	if want := 2 * (len(golds) - 1); compared < want {
+		t.Errorf("%d comparisons with R, want %d", compared, want)
+	}
 }
