@@ -88,3 +88,102 @@ func TestEstimateTrimmedLinearReplicatesStreamed(t *testing.T) {
 			"--mean", "api00", "--total", "enroll", "--ratio", "api00/enroll", "--contrast", "pairs")...)
 	}
 }
+
+// TestEstimateAggregateReplicatesStreamed: estimate --weighting with a
+// linear or raking-ratio calibration of the districts' means (aggregate)
+// of apiclus1 and --variance jk1 (with the fpc) or the bootstrap streams
+// CSV and Parquet (small row groups) in passes, saying so, and means,
+// totals, ratios by domain and contrasts equal the in-memory run at 1e-12.
+func TestEstimateAggregateReplicatesStreamed(t *testing.T) {
+	dir := t.TempDir()
+	clus := esSubFiles(t, dir, "clus", filepath.Join("..", "..", "testdata", "calopts", "apiclus1.csv"), 30)
+	const num = `"numeric": {"enroll": 3500000}, "aggregate": "dnum"`
+	ests := []string{"--mean", "api00,enroll", "--total", "enroll,api00", "--ratio", "api00/enroll"}
+	for i, c := range []struct {
+		name, step, how string
+		design          []string
+	}{
+		{"linear jk1", num, "in closed form", []string{"--psu", "dnum", "--fpc", "fpc", "--by", "stype", "--variance", "jk1"}},
+		{"raking bootstrap", `"method": "raking", ` + num, "by its Newton iterations", []string{"--psu", "dnum", "--by", "stype", "--variance", "bootstrap", "--replicates", "30", "--seed", "7"}},
+	} {
+		ws := writeFile(t, dir, strings.ReplaceAll(c.name, " ", "_")+".json", `{"design_weight": "pw", "steps": [{"calibrate": {`+c.step+`}}]}`)
+		for _, f := range clus[:2] {
+			if testing.Short() && i > 0 && f != clus[0] {
+				continue
+			}
+			label := c.name + " " + filepath.Ext(f)
+			args := append(append([]string{"--in", f, "--weighting", ws}, c.design...), ests...)
+			esRun(t, label, args...)
+			_, _, errs := vtRun(t, "", append([]string{"estimate", "--stream"}, args...)...)
+			if !strings.Contains(errs, "sipas estimate: streaming "+f+" in ") || !strings.Contains(errs, "solve every replicate's calibration "+c.how+", 1 sums the rows with the replicate weights") {
+				t.Errorf("%s: stderr %q does not say it streams in passes with the replicates' calibration %s", label, errs, c.how)
+			}
+		}
+		esRun(t, c.name+" contrasts", append(append([]string{"--in", clus[1], "--weighting", ws}, c.design...),
+			"--mean", "api00", "--total", "enroll", "--ratio", "api00/enroll", "--contrast", "pairs")...)
+	}
+}
+
+// TestIndexAggregateReplicatesStreamed: sipas index --weighting with a
+// linear calibration of the PSUs' means (aggregate) and
+// --variance jkn streams the file in passes, saying how many, and prints
+// what the in-memory run prints, every number at 1e-12 but the design
+// effects, at 1e-11: their SRS variances come from the full-sample final
+// weights, whose streamed solution adds the clusters' mean rows in cluster
+// order, not row order (rounding of 1e-16 that the variance of the
+// weights amplifies); estimates, replicate SEs, intervals and df agree at
+// 1e-12.
+func TestIndexAggregateReplicatesStreamed(t *testing.T) {
+	dir := t.TempDir()
+	in, ageTotal := withAge(t, dir)
+	field := fieldTotals(t, in)
+	// linear only: the raking's replicates are the estimate test's and the
+	// index package's (each in-memory run here calibrates 189 replicates)
+	for _, c := range []struct{ method string }{{"linear"}} {
+		spec := writeFile(t, dir, c.method+".json", fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"method": %q, "aggregate": "psu", "numeric": {"age": %v}, "margins": [{"by": ["field"], "totals": %s}]}}]}`, c.method, ageTotal*1.002, field))
+		args := []string{"--in", in, "--weighting", spec, "--strata", "stratum", "--psu", "psu", "--fpc", "fpc", "--nest", "--by", "level", "--variance", "jkn"}
+		code, mem, stderr := vtRun(t, "", append([]string{"index"}, args...)...)
+		if code != 0 {
+			t.Fatalf("%s in memory: exit %d: %s", c.method, code, stderr)
+		}
+		code, str, stderr := vtRun(t, "", append([]string{"index", "--stream"}, args...)...)
+		if code != 0 {
+			t.Fatalf("%s streamed: exit %d: %s", c.method, code, stderr)
+		}
+		ds := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc", Nest: true, Variance: sampling.JKn}
+		want := fmt.Sprintf("sipas index: streaming %s in %d passes (the calibration needs every row:", in, newtonPassCount(t, in, spec, ds))
+		if !strings.Contains(stderr, want) || !strings.Contains(stderr, "solve every replicate's calibration ") {
+			t.Errorf("%s: stderr %q does not say %q", c.method, stderr, want)
+		}
+		var a, b any
+		if err := json.Unmarshal([]byte(mem), &a); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal([]byte(str), &b); err != nil {
+			t.Fatal(err)
+		}
+		if n := sameJSON(t, "jkn aggregate "+c.method, a, b, 1e-11); n == 0 {
+			t.Fatalf("%s: no numbers compared", c.method)
+		}
+		dropKey(a, "deff")
+		dropKey(b, "deff")
+		if n := sameJSON(t, "jkn aggregate "+c.method+" (no deff)", a, b, 1e-12); n == 0 {
+			t.Fatalf("%s: no numbers compared", c.method)
+		}
+	}
+}
+
+// dropKey deletes the key k from every object inside v.
+func dropKey(v any, k string) {
+	switch x := v.(type) {
+	case map[string]any:
+		delete(x, k)
+		for _, e := range x {
+			dropKey(e, k)
+		}
+	case []any:
+		for _, e := range x {
+			dropKey(e, k)
+		}
+	}
+}
