@@ -184,12 +184,11 @@ func sameCalibratedReps(t *testing.T, rec arrow.RecordBatch, path string, design
 // TestCalibratedReplicateSumsSupport: what neither the replicates from
 // sums per PSU nor the replicates' Newton iterations over the rows solve
 // is refused with the reason; raking-ratio, logit and bounded
-// calibrations, and an unbounded linear one with trimming of g, are
-// accepted.
+// calibrations, an unbounded linear one with trimming of g and one of
+// cluster means are accepted.
 func TestCalibratedReplicateSumsSupport(t *testing.T) {
 	design := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", Variance: sampling.JKn}
 	for step, want := range map[string]string{
-		`{"calibrate": {"aggregate": "psu", "numeric": {"age": 1}}}`:                                                            "cluster means",
 		`{"calibrate": {"numeric": {"age": 1}}}, {"trim": {"max": 3}}`:                                                          "steps after the calibration (trim)",
 		`{"poststratify": {"by": ["level"], "totals": {"a": 1}}}, {"calibrate": {"numeric": {"age": 1}}}, {"trim": {"max": 3}}`: "steps after the calibration (trim)",
 	} {
@@ -204,9 +203,11 @@ func TestCalibratedReplicateSumsSupport(t *testing.T) {
 	}
 	// raking-ratio, logit and bounded calibrations: by Newton iterations
 	// over the rows (SolveNewtonReplicates); an unbounded linear one with
-	// trimming of g: its closed form and trimming by passes over the rows
+	// trimming of g: its closed form and trimming by passes over the rows;
+	// a calibration of cluster means: its clusters' mean weights too
 	for _, step := range []string{
 		`{"calibrate": {"trim": [0.5, 2], "numeric": {"age": 1}}}`,
+		`{"calibrate": {"aggregate": "psu", "numeric": {"age": 1}}}`,
 		`{"calibrate": {"method": "raking", "numeric": {"age": 1}}}`,
 		`{"calibrate": {"bounds": [0.5, 2], "numeric": {"age": 1}}}`,
 		`{"calibrate": {"method": "logit", "bounds": [0.5, 2], "bounds_const": false, "numeric": {"age": 1}}}`,
