@@ -50,7 +50,7 @@ func BenchmarkNewtonReplicatesStream(b *testing.B) { benchCalibratedReplicates(b
 
 // benchCalibratedReplicates runs both paths of
 // BenchmarkCalibratedReplicatesStream with the calibration method method
-// ("": linear).
+// ("": linear), changed by edit.
 func benchCalibratedReplicates(b *testing.B, method string, edit ...func(*weighting.CalibrateStep)) {
 	path, ws, _ := halvesSurvey(b)
 	ws.Steps[len(ws.Steps)-1].Calibrate.Method = method

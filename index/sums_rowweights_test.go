@@ -178,18 +178,17 @@ func TestCalibratedSumsEqualCompute(t *testing.T) {
 			}
 		} else if _, err := weighting.CellKeysOf(&weighting.Spec{Steps: ws.Steps[:1]}); err == nil {
 			// earlier steps under a replicate variance: streamed before a
-			// calibration with nothing after it, without cluster
-			// aggregates nor trimming of an unbounded linear one
-			// (TestCalibratedReplicateSumsEarlierSteps,
-			// TestNewtonReplicateSumsEarlierSteps), else in memory for
-			// the calibration's or the trimming's reason
+			// calibration with nothing after it (cluster aggregates and
+			// trimming of g included: TestCalibratedReplicateSumsEarlierSteps,
+			// TestNewtonReplicateSumsEarlierSteps,
+			// TestAggregateReplicateSumsEqualCompute), else in memory for
+			// the later steps' reason
 			jk := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc", Variance: sampling.JKn}
 			k := len(ws.Steps) - 1
 			if ws.Steps[k].Trim != nil {
 				k--
 			}
-			c := ws.Steps[k].Calibrate
-			streams := k == len(ws.Steps)-1 && c.Aggregate == ""
+			streams := k == len(ws.Steps)-1
 			err := CalibratedSumsSupport(jk, ws)
 			if streams != (err == nil) || (err != nil && strings.Contains(err.Error(), "steps before the calibration")) {
 				t.Errorf("%s under JKn: %v", name, err)
