@@ -113,12 +113,14 @@ func TestCalibratedEstimandReplicatesEqualMemory(t *testing.T) {
 // TestCalibratedEstimandReplicatesRefused: a replicate variance after a
 // calibration that neither the sums per cell nor the replicates' Newton
 // iterations over the rows re-solve on every replicate is refused with
-// the reason, before any pass; raking-ratio and bounded ones are accepted.
+// the reason, before any pass; raking-ratio and bounded ones, and one of
+// cluster means, are accepted.
 func TestCalibratedEstimandReplicatesRefused(t *testing.T) {
 	design := &sampling.DesignOptions{Strata: "stype", PSU: "snum", Variance: sampling.JKn}
 	// raking-ratio and bounded calibrations: every replicate's Newton
-	// iterations over the rows (SolveNewtonReplicates)
-	for _, key := range []string{"var_raking", "var_bounded"} {
+	// iterations over the rows (SolveNewtonReplicates); a calibration of
+	// cluster means too
+	for _, key := range []string{"var_raking", "var_bounded", "agg_linear"} {
 		ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "pw", "steps": [` + estcalSteps[key] + `]}`))
 		if err != nil {
 			t.Fatal(err)
@@ -128,7 +130,6 @@ func TestCalibratedEstimandReplicatesRefused(t *testing.T) {
 		}
 	}
 	for key, want := range map[string]string{
-		"agg_linear":       "cluster means",
 		"linear then trim": "steps after the calibration (trim)",
 	} {
 		ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "pw", "steps": [` + estcalSteps[key] + `]}`))
