@@ -283,6 +283,14 @@ func estcalStreamed(t *testing.T, ctx context.Context, path string, spec *sampli
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cellEstimates(t, tab, d, cells, est, opt, cs)
+}
+
+// cellEstimates are the estimates est (and the contrasts cs, if any) of
+// design d from its cells of the sums table tab.
+func cellEstimates(t *testing.T, tab arrow.RecordBatch, d *sampling.Design, cells []sampling.CellSums, est []sampling.Estimand,
+	opt *sampling.EstimateOptions, cs [][]sampling.DomainCoef) ([]sampling.Estimate, []sampling.ContrastEstimate) {
+	t.Helper()
 	dm, err := sampling.NewDomains(tab, opt.By)
 	if err != nil {
 		t.Fatal(err)

@@ -170,21 +170,7 @@ func newtonEstimates(t *testing.T, path string, spec *sampling.DesignOptions, ws
 	if err != nil {
 		t.Fatal(err)
 	}
-	dm, err := sampling.NewDomains(tab, opt.By)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := d.EstimatesFromCells(est, cells, dm, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var gotC []sampling.ContrastEstimate
-	if cs != nil {
-		if gotC, err = d.EstimateContrastsFromCells(est, cells, dm, cs, opt); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return got, gotC
+	return cellEstimates(t, tab, d, cells, est, opt, cs)
 }
 
 // TestAggregateEstimandReplicatesR: means (of values, of a 0/1 share, of
