@@ -42,8 +42,13 @@ type ContrastResult struct {
 // the mean PSU total of all strata; LonelyAverage scaled by H over the
 // strata that are not lonely), calibration residuals and later stages
 // included. Under replicate weights θ̂_c,r = Σ_t c_t θ̂_{g_t j_t, r} and
-// V = scale Σ_r rscale_r (θ̂_c,r − θ̄_c)². Terms out of range panic.
+// V = scale Σ_r rscale_r (θ̂_c,r − θ̄_c)². Terms out of range panic. A
+// design of per-stratum unit moments (DesignOptions.Units) holds no PSU
+// totals per domain, so its contrasts are an error wrapping ErrBadDesign.
 func (d *Design) Contrasts(r *Ratios, cs [][]ContrastTerm) (*RatioResult, *ContrastResult, error) {
+	if d.spec.Units != nil {
+		return nil, nil, fmt.Errorf("sampling: Contrasts: %w: a design of per-stratum unit moments has no PSU totals per domain to combine; build the design from the rows", ErrBadDesign)
+	}
 	res, err := d.EstimateRatios(r)
 	if err != nil {
 		return nil, nil, err
@@ -130,9 +135,6 @@ type ctTotals struct {
 // its full influence vector through the calibration hook and the stage
 // totals, as in the calibration-aware path of EstimateRatios.
 func (d *Design) ctLinearize(r *Ratios, t *vrTotals, cs [][]ContrastTerm, out *ContrastResult) {
-	if d.spec.Units != nil {
-		panic("sampling: contrasts of a design of unit moments are not supported")
-	}
 	J, G := t.J, t.G
 	used := make([]bool, G*J)
 	for _, terms := range cs {

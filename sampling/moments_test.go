@@ -1,6 +1,7 @@
 package sampling
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -189,5 +190,14 @@ func TestUnitMomentsEqualRows(t *testing.T) {
 				}
 			}
 		}
+	}
+	// contrasts need each domain's PSU totals: an error, not a panic
+	dc, err := NewDesign(cells, &DesignOptions{Weight: "w", Strata: "h", Lonely: LonelyRemove, Units: u})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = dc.Contrasts(&Ratios{Num: cr.Num, Den: cr.Den, Domain: dom, NDomains: c.G}, [][]ContrastTerm{{{Domain: 0, Coef: 1}, {Domain: 1, Coef: -1}}})
+	if !errors.Is(err, ErrBadDesign) {
+		t.Errorf("Contrasts on unit moments: %v, want an error wrapping ErrBadDesign", err)
 	}
 }
