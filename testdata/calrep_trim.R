@@ -18,31 +18,7 @@
 # Writes testdata/weighting/calrep_trim_<case>.json,
 # testdata/weighting/calrep_trim.csv and
 # testdata/weighting/calrep_trim_versions.txt.
-suppressPackageStartupMessages(library(survey))
-s <- read.csv(file.path("index", "sipas_small.csv"), stringsAsFactors = FALSE, encoding = "UTF-8",
-              colClasses = c(ballot_id = "character", psu = "character", province_code = "character"))
-g17 <- function(x) unname(ifelse(is.na(x), "NA", sprintf("%.17g", unname(x))))
-s$age <- 18 + ((seq_len(nrow(s)) - 1) * 7919) %% 53
-ft <- tapply(s$weight, s$field, sum)
-ft <- ft[order(names(ft))]
-ft <- ft * (1 + 0.05 * (1 - 2 * ((seq_along(ft) - 1) %% 2)))
-age.total <- sum(s$weight * s$age) * 1.02
-
-elements <- list(access = paste0("access_", 1:4), procedures = paste0("procedures_", 1:5),
-                 officials = paste0("officials_", 1:6), outcomes = paste0("outcomes_", 1:3),
-                 feedback = paste0("feedback_", 1:4))
-crit <- unlist(elements, use.names = FALSE)
-for (c in crit) {
-  s[[paste0("s_", c)]] <- as.numeric(!is.na(s[[c]]) & s[[c]] %in% 4:5)
-  s[[paste0("v_", c)]] <- as.numeric(!is.na(s[[c]]) & s[[c]] %in% 1:5)
-}
-fields <- names(ft)
-pop <- c(`(Intercept)` = sum(ft), setNames(as.vector(ft[-1]), paste0("field", fields[-1])), age = age.total)
-designs <- list(
-  jkn = as.svrepdesign(svydesign(id = ~psu, strata = ~stratum, fpc = ~fpc, weights = ~weight, data = s, nest = TRUE),
-                       type = "JKn", mse = TRUE),
-  jk1 = as.svrepdesign(svydesign(id = ~psu, weights = ~weight, data = s), type = "JK1", mse = TRUE))
-# case: design, calfun, bounds (NULL: none)
+source("calrep_setup.R")
 # case: design, trim
 cases <- list(
   jkn_linear_trim = list("jkn", c(0.97, 1.03)),
@@ -55,16 +31,6 @@ for (cs in names(cases)) {
                   extra, paste(sprintf('"%s": %s', names(ft), g17(ft)), collapse = ", "), g17(age.total))
   cat(spec, file = file.path("weighting", paste0("calrep_trim_", cs, ".json")))
   des <- calibrate(designs[[k[[1]]]], ~field + age, pop[colnames(model.matrix(~field + age, s))], calfun = cal.linear, trim = k[[2]], epsilon = 1e-10)
-  for (dom in c("", sort(unique(s$level)))) {
-    sub <- if (dom == "") des else subset(des, level == dom)
-    for (c in crit) {
-      r <- svyratio(as.formula(paste0("~s_", c)), as.formula(paste0("~v_", c)), sub)
-      rows[[length(rows) + 1]] <- data.frame(case = cs, by = if (dom == "") "" else "level", domain = dom, id = c,
-                                             estimate = g17(100 * coef(r)), se = g17(100 * SE(r)))
-    }
-  }
+  rows[[cs]] <- shares(cs, des)
 }
-out <- do.call(rbind, rows)
-write.csv(out, file.path("weighting", "calrep_trim.csv"), row.names = FALSE, quote = TRUE)
-writeLines(c(R.version.string, paste("survey", packageVersion("survey"))),
-           file.path("weighting", "calrep_trim_versions.txt"))
+write_golden(rows, "calrep_trim")
