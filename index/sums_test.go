@@ -148,21 +148,27 @@ func TestFromSumsEqualsCompute(t *testing.T) {
 				{By: by, VsNation: by != nil, CI: ci},
 				{By: by, Score: ScoreMean, DF: sampling.DFDomain, NoExpectations: true, CI: ci},
 			} {
-				where := fmt.Sprintf("%s by %v score %d", name, by, opt.Score)
-				want, err := Compute(context.Background(), d, rec, nil, opt)
-				if err != nil {
-					t.Fatal(err)
-				}
-				tab := sumsOf(t, rec, nil, spec, opt, 333)
-				got, _, err := FromSums(context.Background(), tab, nil, spec, opt)
-				tab.Release()
-				if err != nil {
-					t.Fatalf("%s: %v", where, err)
-				}
-				sameRows(t, where, want, got, 1e-12)
+				sameFromSums(t, fmt.Sprintf("%s by %v score %d", name, by, opt.Score), d, rec, spec, opt)
 			}
 		}
 	}
+}
+
+// sameFromSums checks that the sums of rec (in batches of 333 ballots)
+// finish to Compute's indices on the design d of spec at 1e-12.
+func sameFromSums(t *testing.T, where string, d *sampling.Design, rec arrow.RecordBatch, spec *sampling.DesignOptions, opt *Options) {
+	t.Helper()
+	want, err := Compute(context.Background(), d, rec, nil, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := sumsOf(t, rec, nil, spec, opt, 333)
+	got, _, err := FromSums(context.Background(), tab, nil, spec, opt)
+	tab.Release()
+	if err != nil {
+		t.Fatalf("%s: %v", where, err)
+	}
+	sameRows(t, where, want, got, 1e-12)
 }
 
 // TestFromSumsSynthetic1M is the same comparison on a generated survey of

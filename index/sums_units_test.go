@@ -59,18 +59,7 @@ func TestFromSumsNoPSUEqualsCompute(t *testing.T) {
 				{By: by, VsNation: by != nil},
 				{By: by, Score: ScoreMean, DF: sampling.DFDomain, NoExpectations: true},
 			} {
-				where := fmt.Sprintf("%s by %v score %d", name, by, opt.Score)
-				want, err := Compute(context.Background(), d, rec, nil, opt)
-				if err != nil {
-					t.Fatal(err)
-				}
-				tab := sumsOf(t, rec, nil, spec, opt, 333)
-				got, _, err := FromSums(context.Background(), tab, nil, spec, opt)
-				tab.Release()
-				if err != nil {
-					t.Fatalf("%s: %v", where, err)
-				}
-				sameRows(t, where, want, got, 1e-12)
+				sameFromSums(t, fmt.Sprintf("%s by %v score %d", name, by, opt.Score), d, rec, spec, opt)
 			}
 		}
 	}
