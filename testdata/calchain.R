@@ -7,12 +7,8 @@
 # the calibration's first, the later steps' then. Run from the root:
 # Rscript testdata/calchain.R. Writes testdata/calchain/{weights,
 # estimates}.csv (sprintf("%.17g")) and versions.txt.
-suppressPackageStartupMessages(library(survey))
 out <- "testdata/calchain"
-dir.create(out, showWarnings = FALSE, recursive = TRUE)
-g17 <- function(x) unname(ifelse(is.na(x), "NA", sprintf("%.17g", unname(x))))
-writeLines(c(R.version.string, paste("survey", as.character(packageVersion("survey")))),
-           file.path(out, "versions.txt"))
+source("testdata/calchain_setup.R")
 d <- read.csv("testdata/calpre/apistrat.csv")
 des <- svydesign(id = ~1, strata = ~stype, weights = ~pw, data = d, fpc = ~fpc)
 pop.types <- data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018))
@@ -34,18 +30,4 @@ cases <- list(
   rake_linear_rake = function() rk(cal(rk(des))),
   post_linear_post = function() post(cal(post(des)))
 )
-wrows <- list(); erows <- list()
-for (key in names(cases)) {
-  cd <- cases[[key]]()
-  wrows[[key]] <- data.frame(case = key, row = seq_len(nrow(cd$variables)), weight = g17(weights(cd)))
-  for (v in c("api00", "enroll")) {
-    m <- svymean(as.formula(paste0("~", v)), cd)
-    t <- svytotal(as.formula(paste0("~", v)), cd)
-    r <- svyby(as.formula(paste0("~", v)), ~sch.wide, cd, svymean)
-    erows[[length(erows) + 1]] <- data.frame(case = key, stat = c("mean", "total", "mean", "mean"), var = v,
-      domain = c("", "", paste0("sch.wide=", r$sch.wide)),
-      est = g17(c(coef(m), coef(t), coef(r))), se = g17(c(SE(m), SE(t), SE(r))))
-  }
-}
-write.csv(do.call(rbind, wrows), file.path(out, "weights.csv"), row.names = FALSE)
-write.csv(do.call(rbind, erows), file.path(out, "estimates.csv"), row.names = FALSE)
+write_chain_goldens(cases)

@@ -10,12 +10,8 @@
 # they were applied (svyrecvar's postStrata). Run from the root: Rscript
 # testdata/calchain2.R. Writes testdata/calchain2/{weights,estimates}.csv
 # (sprintf("%.17g")) and versions.txt.
-suppressPackageStartupMessages(library(survey))
 out <- "testdata/calchain2"
-dir.create(out, showWarnings = FALSE, recursive = TRUE)
-g17 <- function(x) unname(ifelse(is.na(x), "NA", sprintf("%.17g", unname(x))))
-writeLines(c(R.version.string, paste("survey", as.character(packageVersion("survey")))),
-           file.path(out, "versions.txt"))
+source("testdata/calchain_setup.R")
 d <- read.csv("testdata/api/apistrat.csv")
 d <- d[, c("snum", "stype", "pw", "fpc", "api00", "api99", "enroll", "sch.wide", "comp.imp")]
 write.csv(d, file.path(out, "apistrat.csv"), row.names = FALSE)
@@ -41,18 +37,4 @@ cases <- list(
   linear_bconst_raking = function() bc(cal(des), bounds = c(12, 46), calfun = "raking"),
   linear_bconst_logit = function() bc(cal(des), bounds = c(10, 47), calfun = "logit")
 )
-wrows <- list(); erows <- list()
-for (key in names(cases)) {
-  cd <- cases[[key]]()
-  wrows[[key]] <- data.frame(case = key, row = seq_len(nrow(cd$variables)), weight = g17(weights(cd)))
-  for (v in c("api00", "enroll")) {
-    m <- svymean(as.formula(paste0("~", v)), cd)
-    t <- svytotal(as.formula(paste0("~", v)), cd)
-    r <- svyby(as.formula(paste0("~", v)), ~sch.wide, cd, svymean)
-    erows[[length(erows) + 1]] <- data.frame(case = key, stat = c("mean", "total", "mean", "mean"), var = v,
-      domain = c("", "", paste0("sch.wide=", r$sch.wide)),
-      est = g17(c(coef(m), coef(t), coef(r))), se = g17(c(SE(m), SE(t), SE(r))))
-  }
-}
-write.csv(do.call(rbind, wrows), file.path(out, "weights.csv"), row.names = FALSE)
-write.csv(do.call(rbind, erows), file.path(out, "estimates.csv"), row.names = FALSE)
+write_chain_goldens(cases)

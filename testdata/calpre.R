@@ -6,12 +6,8 @@
 # calibration's then (svyrecvar's postStrata in order). Run from the root:
 # Rscript testdata/calpre.R. Writes testdata/calpre/{apistrat,weights,
 # estimates}.csv (sprintf("%.17g")) and versions.txt.
-suppressPackageStartupMessages(library(survey))
 out <- "testdata/calpre"
-dir.create(out, showWarnings = FALSE, recursive = TRUE)
-g17 <- function(x) unname(ifelse(is.na(x), "NA", sprintf("%.17g", unname(x))))
-writeLines(c(R.version.string, paste("survey", as.character(packageVersion("survey")))),
-           file.path(out, "versions.txt"))
+source("testdata/calchain_setup.R")
 d <- read.csv("testdata/api/apistrat.csv")
 write.csv(d[, c("snum", "stype", "pw", "fpc", "api00", "enroll", "sch.wide", "comp.imp")],
           file.path(out, "apistrat.csv"), row.names = FALSE)
@@ -36,18 +32,4 @@ cases <- list(
   catcal_linear = function() cal(cc),
   catcal_logit = function() do.call(cal, c(list(cc, calfun = "logit", bounds = c(0.5, 2.2)), it))
 )
-wrows <- list(); erows <- list()
-for (key in names(cases)) {
-  cd <- cases[[key]]()
-  wrows[[key]] <- data.frame(case = key, row = seq_len(nrow(cd$variables)), weight = g17(weights(cd)))
-  for (v in c("api00", "enroll")) {
-    m <- svymean(as.formula(paste0("~", v)), cd)
-    t <- svytotal(as.formula(paste0("~", v)), cd)
-    r <- svyby(as.formula(paste0("~", v)), ~sch.wide, cd, svymean)
-    erows[[length(erows) + 1]] <- data.frame(case = key, stat = c("mean", "total", "mean", "mean"), var = v,
-      domain = c("", "", paste0("sch.wide=", r$sch.wide)),
-      est = g17(c(coef(m), coef(t), coef(r))), se = g17(c(SE(m), SE(t), SE(r))))
-  }
-}
-write.csv(do.call(rbind, wrows), file.path(out, "weights.csv"), row.names = FALSE)
-write.csv(do.call(rbind, erows), file.path(out, "estimates.csv"), row.names = FALSE)
+write_chain_goldens(cases)
