@@ -8,7 +8,7 @@
 # Rscript testdata/calchain.R. Writes testdata/calchain/{weights,
 # estimates}.csv (sprintf("%.17g")) and versions.txt.
 out <- "testdata/calchain"
-source("testdata/calchain_setup.R")
+source("testdata/golden_setup.R")
 d <- read.csv("testdata/calpre/apistrat.csv")
 des <- svydesign(id = ~1, strata = ~stype, weights = ~pw, data = d, fpc = ~fpc)
 pop.types <- data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018))

@@ -11,7 +11,7 @@
 # testdata/calchain2.R. Writes testdata/calchain2/{weights,estimates}.csv
 # (sprintf("%.17g")) and versions.txt.
 out <- "testdata/calchain2"
-source("testdata/calchain_setup.R")
+source("testdata/golden_setup.R")
 d <- read.csv("testdata/api/apistrat.csv")
 d <- d[, c("snum", "stype", "pw", "fpc", "api00", "api99", "enroll", "sch.wide", "comp.imp")]
 write.csv(d, file.path(out, "apistrat.csv"), row.names = FALSE)

@@ -7,7 +7,7 @@
 # Rscript testdata/calpre.R. Writes testdata/calpre/{apistrat,weights,
 # estimates}.csv (sprintf("%.17g")) and versions.txt.
 out <- "testdata/calpre"
-source("testdata/calchain_setup.R")
+source("testdata/golden_setup.R")
 d <- read.csv("testdata/api/apistrat.csv")
 write.csv(d[, c("snum", "stype", "pw", "fpc", "api00", "enroll", "sch.wide", "comp.imp")],
           file.path(out, "apistrat.csv"), row.names = FALSE)

@@ -20,12 +20,8 @@
 #   agg_raking   the same with calfun = "raking"
 # Run from the root: Rscript testdata/calrep_aggregate.R. Writes
 # testdata/calrep_aggregate/estimates.csv (sprintf("%.17g")) and versions.txt.
-suppressPackageStartupMessages(library(survey))
 out <- "testdata/calrep_aggregate"
-dir.create(out, showWarnings = FALSE, recursive = TRUE)
-g17 <- function(x) unname(ifelse(is.na(x), "NA", sprintf("%.17g", unname(x))))
-writeLines(c(R.version.string, paste("survey", as.character(packageVersion("survey")))),
-           file.path(out, "versions.txt"))
+source("testdata/golden_setup.R")
 cl <- read.csv(file.path("testdata", "calopts", "apiclus1.csv"), stringsAsFactors = FALSE)
 cl$hi <- as.numeric(cl$api00 > 700)
 cl$holes <- cl$api00
@@ -39,31 +35,11 @@ cases <- list(
   agg_raking = function(d) calibrate(d, ~enroll, pop, aggregate.index = ~dnum, calfun = "raking",
                                      maxit = 200, epsilon = 1e-13))
 rows <- list()
-add <- function(case, design, by, dom, stat, var, est, se) {
-  rows[[length(rows) + 1]] <<- data.frame(case = case, design = design, by = by, domain = dom, stat = stat,
-                                          var = var, est = g17(est), se = g17(se))
-}
 for (cs in names(cases)) {
   for (dn in names(cldes)) {
     des <- cases[[cs]](cldes[[dn]])
     if (any(weights(des, "analysis") < 0)) stop(cs, " ", dn, ": a negative replicate weight")
-    byf <- ~stype
-    ests <- list(
-      list("mean", "api00", function(d) svymean(~api00, d), function(d) svyby(~api00, byf, d, svymean)),
-      list("mean", "hi", function(d) svymean(~hi, d), function(d) svyby(~hi, byf, d, svymean)),
-      list("mean", "holes", function(d) svymean(~holes, d, na.rm = TRUE),
-           function(d) svyby(~holes, byf, d, svymean, na.rm = TRUE)),
-      list("total", "enroll", function(d) svytotal(~enroll, d), function(d) svyby(~enroll, byf, d, svytotal)),
-      list("total", "holes", function(d) svytotal(~holes, d, na.rm = TRUE),
-           function(d) svyby(~holes, byf, d, svytotal, na.rm = TRUE)),
-      list("ratio", "api00/enroll", function(d) svyratio(~api00, ~enroll, d),
-           function(d) svyby(~api00, byf, d, denominator = ~enroll, svyratio)))
-    for (e in ests) {
-      r <- e[[3]](des)
-      add(cs, dn, "", "", e[[1]], e[[2]], coef(r), SE(r))
-      b <- e[[4]](des)
-      add(cs, dn, "stype", as.character(b[["stype"]]), e[[1]], e[[2]], coef(b), SE(b))
-    }
+    rows <- c(rows, estimand_rows(cs, dn, des, "stype"))
   }
 }
 write.csv(do.call(rbind, rows), file.path(out, "estimates.csv"), row.names = FALSE)

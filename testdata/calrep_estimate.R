@@ -21,12 +21,8 @@
 #     clus1_numeric    calibrate(~enroll) (an intercept and enroll)
 # Run from the root: Rscript testdata/calrep_estimate.R. Writes
 # testdata/calrep_estimate/estimates.csv (sprintf("%.17g")) and versions.txt.
-suppressPackageStartupMessages(library(survey))
 out <- "testdata/calrep_estimate"
-dir.create(out, showWarnings = FALSE, recursive = TRUE)
-g17 <- function(x) unname(ifelse(is.na(x), "NA", sprintf("%.17g", unname(x))))
-writeLines(c(R.version.string, paste("survey", as.character(packageVersion("survey")))),
-           file.path(out, "versions.txt"))
+source("testdata/golden_setup.R")
 prep <- function(file) {
   d <- read.csv(file.path("testdata", "calopts", file), stringsAsFactors = FALSE)
   d$hi <- as.numeric(d$api00 > 700)
@@ -59,32 +55,12 @@ cases <- list(
                                           ~enroll - 1, pop["enroll"])),
   clus1_numeric = list(des = cldes, by = "stype", w = function(d) cal(d, ~enroll, pop[c(1, 4)])))
 rows <- list()
-add <- function(case, design, by, dom, stat, var, est, se) {
-  rows[[length(rows) + 1]] <<- data.frame(case = case, design = design, by = by, domain = dom, stat = stat,
-                                          var = var, est = g17(est), se = g17(se))
-}
 for (cs in names(cases)) {
   cc <- cases[[cs]]
   for (dn in names(cc$des)) {
     des <- cc$w(cc$des[[dn]])
     if (any(weights(des, "analysis") < 0)) stop(cs, " ", dn, ": a negative replicate weight")
-    byf <- as.formula(paste0("~", cc$by))
-    ests <- list(
-      list("mean", "api00", function(d) svymean(~api00, d), function(d) svyby(~api00, byf, d, svymean)),
-      list("mean", "hi", function(d) svymean(~hi, d), function(d) svyby(~hi, byf, d, svymean)),
-      list("mean", "holes", function(d) svymean(~holes, d, na.rm = TRUE),
-           function(d) svyby(~holes, byf, d, svymean, na.rm = TRUE)),
-      list("total", "enroll", function(d) svytotal(~enroll, d), function(d) svyby(~enroll, byf, d, svytotal)),
-      list("total", "holes", function(d) svytotal(~holes, d, na.rm = TRUE),
-           function(d) svyby(~holes, byf, d, svytotal, na.rm = TRUE)),
-      list("ratio", "api00/enroll", function(d) svyratio(~api00, ~enroll, d),
-           function(d) svyby(~api00, byf, d, denominator = ~enroll, svyratio)))
-    for (e in ests) {
-      r <- e[[3]](des)
-      add(cs, dn, "", "", e[[1]], e[[2]], coef(r), SE(r))
-      b <- e[[4]](des)
-      add(cs, dn, cc$by, as.character(b[[cc$by]]), e[[1]], e[[2]], coef(b), SE(b))
-    }
+    rows <- c(rows, estimand_rows(cs, dn, des, cc$by))
   }
 }
 write.csv(do.call(rbind, rows), file.path(out, "estimates.csv"), row.names = FALSE)
