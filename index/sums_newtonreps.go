@@ -107,16 +107,7 @@ func (nu *newtonUnits) of(rec arrow.RecordBatch, first int64, add bool) ([]int32
 func transformedScan(path string, so *StreamOptions) weighting.Scan {
 	scan := ScanFile(path, so.Read...)
 	return func(ctx context.Context, cols []string, fn func(rec arrow.RecordBatch, first int64) error) error {
-		if len(so.Columns) > 0 {
-			if r, err := arrowio.Open(path, so.Read...); err == nil {
-				for _, c := range so.Columns {
-					if len(r.Schema().FieldIndices(c)) > 0 {
-						cols = append(cols, c)
-					}
-				}
-				r.Close()
-			}
-		}
+		cols = withPresent(path, cols, so)
 		return scan(ctx, cols, func(rec arrow.RecordBatch, first int64) error {
 			if so.Transform != nil {
 				t, err := so.Transform(rec, first)
@@ -347,8 +338,18 @@ func (nr *NewtonReplicates) SumFile(ctx context.Context, path string, q *Questio
 	cols = append(cols, designColumns(&nr.spec, opt.By)...)
 	o.Transform = nr.transform(o.Transform)
 	ds := nr.sumsDesign()
-	s, err := sumFile(ctx, path, cols, dictColumns(&nr.spec, opt.By), repBatches(&o, nr.nr.R()), func(sch *arrow.Schema) (*Sums, error) {
-		s, err := newSums(q, ds, opt, nr.withRepFields(sch), nil)
+	return nr.sumRows(ctx, path, cols, opt.By, &o, ds, func(sch *arrow.Schema) (*Sums, error) {
+		return newSums(q, ds, opt, sch, nil)
+	})
+}
+
+// sumRows sums the file at path with the rows' replicate weights (its
+// last pass): newSums makes the Sums of a batch schema that has the
+// replicate weight columns, and the cells are also keyed by the
+// calibration's cells.
+func (nr *NewtonReplicates) sumRows(ctx context.Context, path string, cols, by []string, o *StreamOptions, ds *sampling.DesignOptions, newSums func(*arrow.Schema) (*Sums, error)) (*Sums, error) {
+	return sumFile(ctx, path, cols, dictColumns(&nr.spec, by), repBatches(o, nr.nr.R()), func(sch *arrow.Schema) (*Sums, error) {
+		s, err := newSums(nr.withRepFields(sch))
 		if err != nil {
 			return nil, err
 		}
@@ -357,10 +358,6 @@ func (nr *NewtonReplicates) SumFile(ctx context.Context, path string, q *Questio
 		}
 		return s, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 // FromNewtonReplicateSums finishes the indices of Compute on the design
@@ -394,15 +391,8 @@ func (nr *NewtonReplicates) SumEstimandsFile(ctx context.Context, path string, b
 	dsShift.Weight = calWeight
 	shift := firstShift(path, &dsShift, by, est, nil, read, calibratedTransform(nr.st, nil, false))
 	o.Transform = nr.transform(o.Transform)
-	s, err := sumFile(ctx, path, cols, dictColumns(&nr.spec, by), repBatches(&o, nr.nr.R()), func(sch *arrow.Schema) (*Sums, error) {
-		s, err := newEstimandSums(ds, by, est, shift, nr.withRepFields(sch), nil)
-		if err != nil {
-			return nil, err
-		}
-		if err := addCalibrationKeys(s, sch, ds, nr.st); err != nil {
-			return nil, err
-		}
-		return s, nil
+	s, err := nr.sumRows(ctx, path, cols, by, &o, ds, func(sch *arrow.Schema) (*Sums, error) {
+		return newEstimandSums(ds, by, est, shift, sch, nil)
 	})
 	if err != nil {
 		return nil, err

@@ -567,15 +567,7 @@ func (h *calHook) adjust(terms []sampling.InfluenceTerm, zs ...[]float64) {
 		return
 	}
 	rhs := make([]float64, h.p)
-	var old [][]float64
-	if h.pre != nil {
-		// the earlier steps' residuals first (svyrecvar's order)
-		old = make([][]float64, len(zs))
-		for b, z := range zs {
-			old[b] = append([]float64(nil), z...)
-		}
-		h.pre.AdjustInfluence(zs...)
-	}
+	old := h.preAdjust(zs)
 	for b, tm := range terms {
 		g := tm.Domain
 		if g < 0 {
@@ -634,6 +626,21 @@ func (h *calHook) zr(tm sampling.InfluenceTerm, n int) func(k int) []float64 {
 	}
 }
 
+// preAdjust takes the earlier steps' residuals from zs first (svyrecvar's
+// order) and returns copies of zs as they were before, nil without
+// earlier steps.
+func (h *calHook) preAdjust(zs [][]float64) [][]float64 {
+	if h.pre == nil {
+		return nil
+	}
+	old := make([][]float64, len(zs))
+	for b, z := range zs {
+		old[b] = append([]float64(nil), z...)
+	}
+	h.pre.AdjustInfluence(zs...)
+	return old
+}
+
 // adjustChain is adjust for a chain of calibrations
 // (weighting.Streamed.Calibrations): after the earlier steps' residuals,
 // each calibration m in turn takes its coefficients from its domain sums
@@ -642,14 +649,7 @@ func (h *calHook) zr(tm sampling.InfluenceTerm, n int) func(k int) []float64 {
 // their cross terms, Streamed.CrossTerms), corrects the cells by Σ_k B_ck
 // c_k and runs its later steps (weighting.LaterCells.AdjustAfter).
 func (h *calHook) adjustChain(terms []sampling.InfluenceTerm, zs ...[]float64) {
-	var old [][]float64
-	if h.pre != nil {
-		old = make([][]float64, len(zs))
-		for b, z := range zs {
-			old[b] = append([]float64(nil), z...)
-		}
-		h.pre.AdjustInfluence(zs...)
-	}
+	old := h.preAdjust(zs)
 	M := h.st.Calibrations()
 	for b, tm := range terms {
 		g := tm.Domain

@@ -159,6 +159,23 @@ func dictColumns(spec *sampling.DesignOptions, by []string) []string {
 	return keys
 }
 
+// withPresent is cols and those of so.Columns the file at path has (an
+// unreadable file adds none: its reading reports the error).
+func withPresent(path string, cols []string, so *StreamOptions) []string {
+	if len(so.Columns) == 0 {
+		return cols
+	}
+	if r, err := arrowio.Open(path, so.Read...); err == nil {
+		for _, c := range so.Columns {
+			if len(r.Schema().FieldIndices(c)) > 0 {
+				cols = append(cols, c)
+			}
+		}
+		r.Close()
+	}
+	return cols
+}
+
 // sumFile reads the columns cols of the file at path (keys as
 // dictionaries) in one pass and adds every batch to the Sums that makeSums
 // makes for the file's schema (one per Parquet worker, merged at the end).
@@ -166,16 +183,7 @@ func sumFile(ctx context.Context, path string, cols, keys []string, so *StreamOp
 	if so == nil {
 		so = &StreamOptions{}
 	}
-	if len(so.Columns) > 0 {
-		if r, err := arrowio.Open(path, so.Read...); err == nil {
-			for _, c := range so.Columns {
-				if len(r.Schema().FieldIndices(c)) > 0 {
-					cols = append(cols, c)
-				}
-			}
-			r.Close()
-		}
-	}
+	cols = withPresent(path, cols, so)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var done atomic.Int64
