@@ -310,6 +310,15 @@ func TestQualityIPCByYear(t *testing.T) {
 	if fmt.Sprint(sum) != fmt.Sprint(counts) {
 		t.Errorf("years sum to %v, validate printed %v", sum, counts)
 	}
+	// the excluded CSV's sidecar names the same inputs (a Parquet excluded
+	// table has them in its metadata), so its rows trace to the ballots
+	emd, ok, err := arrowio.ReadSidecar(exc)
+	if err != nil || !ok {
+		t.Fatalf("sidecar of %s: ok %v, %v", exc, ok, err)
+	}
+	if ins, ok, err := arrowio.ReadInputs(emd); !ok || err != nil || len(ins) == 0 || ins[0].Name != in {
+		t.Errorf("excluded sidecar inputs %v (%v, %v), want the ballots first", ins, ok, err)
+	}
 	rep := filepath.Join(dir, "rep")
 	args := append([]string{"report", "--in", clean, "--out", rep, "--lang", "en"}, qtDesign...)
 	if code, stdout, stderr := vtRun(t, "", args...); code != 0 || stderr != "" {
@@ -417,8 +426,8 @@ func TestQualityCSVExcluded(t *testing.T) {
 }
 
 // TestQualityCSVSidecar: a CSV clean table has its sipas.validation
-// record in its sidecar, written with the clean and excluded tables as one
-// set; sipas weight keeps it, and sipas report reads it without
+// record in its sidecar, written with the clean and excluded tables (whose
+// CSV has a sidecar of its inputs) as one set; sipas weight keeps it, and sipas report reads it without
 // --excluded. A failed run writes none of the three.
 func TestQualityCSVSidecar(t *testing.T) {
 	dir := t.TempDir()
@@ -435,6 +444,15 @@ func TestQualityCSVSidecar(t *testing.T) {
 	}
 	if ins, ok, err := arrowio.ReadInputs(md); !ok || err != nil || len(ins) == 0 || ins[0].Name != in {
 		t.Errorf("sidecar inputs %v (%v, %v), want the ballots first", ins, ok, err)
+	}
+	// the excluded CSV's sidecar names the same inputs (a Parquet excluded
+	// table has them in its metadata), so its rows trace to the ballots
+	emd, ok, err := arrowio.ReadSidecar(exc)
+	if err != nil || !ok {
+		t.Fatalf("sidecar of %s: ok %v, %v", exc, ok, err)
+	}
+	if ins, ok, err := arrowio.ReadInputs(emd); !ok || err != nil || len(ins) == 0 || ins[0].Name != in {
+		t.Errorf("excluded sidecar inputs %v (%v, %v), want the ballots first", ins, ok, err)
 	}
 	rep := filepath.Join(dir, "rep")
 	args := append([]string{"report", "--in", clean, "--out", rep, "--lang", "en"}, qtDesign...)
@@ -499,7 +517,7 @@ func TestQualityCSVSidecar(t *testing.T) {
 	if code, _, _ := vtRun(t, "", "validate", "--in", in, "--questionnaire", "nope", "--out", out2, "--excluded", exc2); code != 2 {
 		t.Errorf("unknown questionnaire: exit %d, want 2", code)
 	}
-	for _, p := range []string{out2, out2 + ".sipas.json", exc2} {
+	for _, p := range []string{out2, out2 + ".sipas.json", exc2, exc2 + ".sipas.json"} {
 		if _, err := os.Stat(p); !os.IsNotExist(err) {
 			t.Errorf("a failed run left %s", p)
 		}

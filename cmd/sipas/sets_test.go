@@ -49,8 +49,9 @@ func TestOutputSetsKilled(t *testing.T) {
 		}
 		return max(short_, (2*fullN+4)/5)
 	}
-	// The clean and the excluded table are one set; a CSV clean table's
-	// sidecar (the validation record) is part of it.
+	// The clean and the excluded table are one set; a CSV table's sidecar
+	// (the clean table's validation record, either table's inputs) is
+	// part of it.
 	for _, c := range []struct{ name, clean string }{{"validate", "clean.parquet"}, {"validate-csv", "clean.csv"}} {
 		t.Run(c.name, func(t *testing.T) {
 			tmp := t.TempDir()
@@ -60,10 +61,10 @@ func TestOutputSetsKilled(t *testing.T) {
 			os.Mkdir(root, 0o755)
 			reps := n(20, 5)
 			clean, exc := filepath.Join(root, c.clean), filepath.Join(root, "excluded.csv")
-			recover := []string{clean, exc}
+			recover := []string{clean, exc, exc + ".sipas.json"}
 			kills, sigints := n(30, 6), n(4, 2)
 			if filepath.Ext(clean) == ".csv" {
-				recover = []string{clean, clean + ".sipas.json", exc}
+				recover = []string{clean, clean + ".sipas.json", exc, exc + ".sipas.json"}
 				kills, sigints = n(12, 3), n(2, 1)
 			}
 			killSet(t, bin, setRun{

@@ -161,9 +161,11 @@ func runValidate(e *env, c *command, args []string) error {
 		return err // interrupted: write nothing
 	}
 	// The clean and the excluded table are one set (with the sidecar of a
-	// CSV clean table, which holds its records): all replace the previous
-	// ones, or none does, even if the run is killed.
-	paths := append(outputSet(*out), *excluded)
+	// CSV or Excel table, which holds its records and inputs): all replace
+	// the previous ones, or none does, even if the run is killed.
+	paths := outputSet(*out)
+	at := len(paths) // the excluded table, and its sidecar when CSV or Excel
+	paths = append(paths, outputSet(*excluded)...)
 	set, err := arrowio.NewOutputFiles(paths...)
 	if err != nil {
 		return writeError(err)
@@ -172,8 +174,8 @@ func runValidate(e *env, c *command, args []string) error {
 	if err := writeStaged(e, set, 0, *out, clean, inputs); err != nil {
 		return err
 	}
-	if err := arrowio.WriteRecord(set.Path(len(paths)-1), v.Excluded, arrowio.WithStdout(e.stdout), arrowio.WithInputs(inputs)); err != nil {
-		return writeError(set.Unstaged(err))
+	if err := writeStaged(e, set, at, *excluded, v.Excluded, inputs); err != nil {
+		return err
 	}
 	if err := set.Commit(e.ctx); err != nil {
 		return writeError(err)
