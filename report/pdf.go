@@ -494,6 +494,10 @@ type pdfTable struct {
 	align string
 	rows  [][]string
 	fill  []color.Color
+	// span marks the rows drawn as one bold cell across the table: a
+	// group's heading (its first cell), kept on the page of the group's
+	// first row; they do not widen the columns
+	span []bool
 }
 
 // natTable is the national or criteria table (label, estimate, SE,
@@ -603,7 +607,10 @@ func (d *pdfDoc) table(t pdfTable) {
 		natural, minimum = make([]float64, n), make([]float64, n)
 		width := func(s string) float64 { return f.GetStringWidth(s) + 2*pdfCellPad + 0.5 }
 		f.SetFont(pdfFont, "", fs)
-		for _, r := range t.rows {
+		for i, r := range t.rows {
+			if t.spans(i) {
+				continue
+			}
 			for c, s := range r {
 				s = nfc(s)
 				w := width(s)
@@ -654,12 +661,21 @@ func (d *pdfDoc) table(t pdfTable) {
 		}
 		return h
 	}
+	// spanH is the height of a group's heading across the table.
+	spanH := func(cells []string) float64 {
+		f.SetFont(pdfFont, "B", fs)
+		return float64(len(f.SplitText(nfc(cells[0]), pdfTextW)))*lineH + 1
+	}
 	// draw draws one row, on a new page (with the header) when it does not
-	// fit.
+	// fit, or a group's heading with its first row (next) not.
 	var header func()
-	draw := func(cells []string, bold bool, fill color.Color) {
-		h := height(cells, bold)
-		if f.GetY()+h > pdfBottom && !bold {
+	draw := func(cells []string, bold bool, fill color.Color, next []string) {
+		h, need := height(cells, bold), 0.0
+		if next != nil {
+			h = spanH(cells)
+			need = height(next, false)
+		}
+		if f.GetY()+h+need > pdfBottom && !bold {
 			f.AddPage()
 			if header != nil {
 				header()
@@ -667,6 +683,17 @@ func (d *pdfDoc) table(t pdfTable) {
 			f.SetFont(pdfFont, "", fs)
 		}
 		y := f.GetY()
+		if next != nil {
+			f.SetFillColor(0xf6, 0xf7, 0xfb)
+			f.Rect(pdfMarginX, y, pdfTextW, h, "F")
+			f.SetFont(pdfFont, "B", fs)
+			for k, line := range f.SplitText(nfc(cells[0]), pdfTextW) {
+				f.SetXY(pdfMarginX, y+0.5+float64(k)*lineH)
+				f.CellFormat(pdfTextW, lineH, line, "", 0, "L", false, 0, "")
+			}
+			f.SetXY(pdfMarginX, y+h)
+			return
+		}
 		x := pdfMarginX
 		if fill != nil {
 			r, g, b, _ := fill.RGBA()
@@ -697,7 +724,7 @@ func (d *pdfDoc) table(t pdfTable) {
 	}
 	if len(t.head) > 0 {
 		header = func() {
-			draw(t.head, true, hexColor("#eef2fa"))
+			draw(t.head, true, hexColor("#eef2fa"), nil)
 		}
 		d.room(height(t.head, true) + 2*(lineH+1))
 		header()
@@ -709,10 +736,20 @@ func (d *pdfDoc) table(t pdfTable) {
 		if i < len(t.fill) {
 			fill = t.fill[i]
 		}
-		draw(r, false, fill)
+		var next []string
+		if t.spans(i) {
+			next = []string{}
+			if i+1 < len(t.rows) {
+				next = t.rows[i+1]
+			}
+		}
+		draw(r, false, fill, next)
 	}
 	f.Ln(4)
 }
+
+// spans reports whether row i is a group's heading across the table.
+func (t *pdfTable) spans(i int) bool { return i < len(t.span) && t.span[i] }
 
 // fitWidths returns column widths summing to total: the natural widths
 // with the slack shared out equally when they fit; else each column keeps

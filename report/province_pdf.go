@@ -69,8 +69,10 @@ func writeProvincePDF(w io.Writer, p *ProvinceReport, opt *Options, figs []Figur
 
 	if len(pg.Criteria) > 0 {
 		d.section(l.text("pr.sec.criteria"))
-		cr := pdfTable{head: []string{l.text("col.element"), l.text("col.criterion"), l.text("col.estimate"), l.text("col.ci"),
-			l.text("national"), l.text("pr.diff")}, align: "LLRRRR"}
+		// each element's criteria under its name, a heading across the
+		// table, so the criteria's long wording has the width
+		cr := pdfTable{head: []string{l.text("col.criterion"), l.text("col.estimate"), l.text("col.ci"),
+			l.text("national"), l.text("pr.diff")}, align: "LRRRR"}
 		if pg.HasStandings {
 			cr.head = append(cr.head, l.text("pr.standing"))
 			cr.align += "L"
@@ -79,8 +81,13 @@ func writeProvincePDF(w io.Writer, p *ProvinceReport, opt *Options, figs []Figur
 			cr.head = append(cr.head, l.text("col.quadrant"))
 			cr.align += "L"
 		}
-		for _, r := range pg.Criteria {
-			row := []string{r.Element, r.Label, r.Est, r.CI, r.Nation, r.Diff}
+		for i, r := range pg.Criteria {
+			if i == 0 || r.Element != pg.Criteria[i-1].Element {
+				cr.rows = append(cr.rows, []string{r.Element})
+				cr.span = append(cr.span, make([]bool, len(cr.rows)-len(cr.span)-1)...)
+				cr.span = append(cr.span, true)
+			}
+			row := []string{r.Label, r.Est, r.CI, r.Nation, r.Diff}
 			if pg.HasStandings {
 				row = append(row, r.Standing)
 			}

@@ -101,6 +101,27 @@ func TestProvincePDF(t *testing.T) {
 					t.Errorf("criterion %q not in the text", lab)
 				}
 			}
+			// The criteria table has each element's name once, as a
+			// heading across the table, so the criteria's wording has
+			// the width and the 22 criteria fit on the section's page.
+			crit := -1
+			for i, pg := range pages {
+				if strings.Contains(flat(pg), flat(l.text("pr.sec.criteria"))) {
+					crit = i
+				}
+			}
+			cs := p.Domain().Criteria
+			if crit < 0 || len(cs) < 20 {
+				t.Fatalf("criteria section on page %d, %d criteria", crit+1, len(cs))
+			}
+			if last := flat(l.indexLabel(d.Questionnaire, cs[len(cs)-1].Kind, cs[len(cs)-1].ID)); !strings.Contains(flat(pages[crit]), last) {
+				t.Errorf("the criteria table runs past its first page (page %d lacks the last criterion %q)", crit+1, last)
+			}
+			for _, e := range d.Questionnaire.Elements {
+				if n := strings.Count(pages[crit], l.indexLabel(d.Questionnaire, index.KindElement, e.ID)+"\n"); n != 1 {
+					t.Errorf("element %q heads %d lines of the criteria page, want 1", e.ID, n)
+				}
+			}
 			for _, fg := range ProvinceFigures(p, opt) {
 				if !strings.Contains(all, flat(nfc(fg.p.Title.Text))) {
 					t.Errorf("chart %s: title %q not in the text", fg.Name, fg.p.Title.Text)
