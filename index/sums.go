@@ -71,8 +71,6 @@ func cellSumsSupport(spec *sampling.DesignOptions, units bool) error {
 	switch {
 	case spec == nil || (spec.PSU == "" && !suppliedReplicates(spec) && !units):
 		return errors.New("the design has no PSU column, so every ballot is its own PSU and the sums would be as many as the ballots")
-	case len(spec.Stages) > 0:
-		return errors.New("a multistage design needs the later stages' units")
 	case spec.PPS != 0:
 		return errors.New("a PPS design needs each PSU's inclusion probability pairs")
 	case spec.AdjustInfluence != nil:
@@ -341,12 +339,31 @@ func addDesignKeys(add func(name, role string, float bool) error, spec *sampling
 	if err := add(spec.FPC, "fpc", true); err != nil {
 		return err
 	}
+	for i, st := range varianceStages(spec) {
+		if err := add(st.Unit, fmt.Sprintf("stage-%d unit", i+2), false); err != nil {
+			return err
+		}
+		if err := add(st.FPC, fmt.Sprintf("stage-%d fpc", i+2), true); err != nil {
+			return err
+		}
+	}
 	for _, b := range by {
 		if err := add(b, "domain", false); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// varianceStages are the later stages of spec that enter its linearized
+// variance: all of them when the first stage has an fpc (R's full
+// multistage variance, whose terms need every stage's unit totals), none
+// otherwise (the ultimate-cluster variance, which needs only the PSUs').
+func varianceStages(spec *sampling.DesignOptions) []sampling.Stage {
+	if spec.FPC == "" {
+		return nil
+	}
+	return spec.Stages
 }
 
 // addWeightingKeys adds with add the cell keys of the weighting ws: its
@@ -798,6 +815,9 @@ func (k *sumsKey) code(rec arrow.RecordBatch, first int64) ([]int32, error) {
 			if valid != nil && !valid[i] {
 				if k.role == "fpc" {
 					return nil, fmt.Errorf("fpc column %q: %w: row %d has no value; the fpc must be a population count of PSUs or a sampling fraction", k.name, sampling.ErrBadFPC, int(first)+i+1)
+				}
+				if stage, ok := strings.CutSuffix(k.role, " fpc"); ok {
+					return nil, fmt.Errorf("fpc column %q: %w: row %d has no value; the %s fpc must be a population count of units or a sampling fraction", k.name, sampling.ErrBadFPC, int(first)+i+1, stage)
 				}
 				return nil, nullRow(i)
 			}

@@ -43,6 +43,8 @@ func CalibratedSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) err
 		return errors.New("the design has a weight column: the starting weight is the weighting specification's design weight")
 	case unitMoments(spec):
 		return errNoPSUWeighting
+	case len(varianceStages(spec)) > 0:
+		return errStagesWeighting
 	}
 	if spec.Variance != sampling.Linearization || suppliedReplicates(spec) {
 		if err := calibratedReplicatesSupport(spec, ws); err != nil {

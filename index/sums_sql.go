@@ -31,15 +31,21 @@ func SumsSQL(q *Questionnaire, opt *Options, table, weight, strata, psu, fpc str
 	return sumsSQL(q, opt, table, weight, append([]string{strata, psu, fpc}, opt.By...), false)
 }
 
-// DesignSumsSQL is SumsSQL for the columns of spec; for a design without
-// PSU column (every ballot its own PSU) and without replicate weight
-// columns the query also sums the squared weights' moments (SumsPositive
-// and the SumsSquared columns) that its linearized variance needs.
+// DesignSumsSQL is SumsSQL for the columns of spec: a multistage design
+// with an fpc at every stage also groups by every later stage's unit and
+// fpc columns; for a design without PSU column (every ballot its own PSU)
+// and without replicate weight columns the query also sums the squared
+// weights' moments (SumsPositive and the SumsSquared columns) that its
+// linearized variance needs.
 func DesignSumsSQL(q *Questionnaire, opt *Options, table string, spec *sampling.DesignOptions) string {
 	if opt == nil {
 		opt = &Options{}
 	}
-	return sumsSQL(q, opt, table, spec.Weight, append([]string{spec.Strata, spec.PSU, spec.FPC}, opt.By...), unitMoments(spec))
+	keys := []string{spec.Strata, spec.PSU, spec.FPC}
+	for _, st := range varianceStages(spec) {
+		keys = append(keys, st.Unit, st.FPC)
+	}
+	return sumsSQL(q, opt, table, spec.Weight, append(keys, opt.By...), unitMoments(spec))
 }
 
 // WeightedSumsSQL is SumsSQL for the sums table of a weighting ws whose

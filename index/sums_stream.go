@@ -97,14 +97,23 @@ func SumFile(ctx context.Context, path string, q *Questionnaire, spec *sampling.
 // ballots, named by that ballot's row, so the first cell to break a rule
 // is the one whose first ballot is the first row to break it.
 func (s *Sums) checkDesign(spec *sampling.DesignOptions) error {
+	stages := varianceStages(spec)
 	rec, _, rows, err := s.firstCells(func(k *sumsKey) bool {
-		return k.name == spec.Strata || k.name == spec.PSU || k.name == spec.FPC
+		if k.name == spec.Strata || k.name == spec.PSU || k.name == spec.FPC {
+			return true
+		}
+		for _, st := range stages {
+			if k.name == st.Unit || k.name == st.FPC {
+				return true
+			}
+		}
+		return false
 	})
 	if err != nil {
 		return err
 	}
 	defer rec.Release()
-	_, err = sampling.NewDesign(rec, &sampling.DesignOptions{Strata: spec.Strata, PSU: spec.PSU, FPC: spec.FPC, Nest: spec.Nest,
+	_, err = sampling.NewDesign(rec, &sampling.DesignOptions{Strata: spec.Strata, PSU: spec.PSU, FPC: spec.FPC, Stages: stages, Nest: spec.Nest,
 		Lonely: sampling.LonelyRemove, RowNumbers: rows})
 	return err
 }
@@ -143,6 +152,9 @@ func designColumns(spec *sampling.DesignOptions, by []string) []string {
 			cols = append(cols, c)
 		}
 	}
+	for _, st := range varianceStages(spec) {
+		cols = append(cols, st.Unit, st.FPC)
+	}
 	return cols
 }
 
@@ -155,6 +167,9 @@ func dictColumns(spec *sampling.DesignOptions, by []string) []string {
 		if c != "" {
 			keys = append(keys, c)
 		}
+	}
+	for _, st := range varianceStages(spec) {
+		keys = append(keys, st.Unit)
 	}
 	return keys
 }

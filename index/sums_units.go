@@ -33,6 +33,10 @@ func unitMoments(spec *sampling.DesignOptions) bool {
 // PSU column do not stream.
 var errNoPSUReplicates = errors.New("the design has no PSU column, so every ballot is its own replicate unit and each replicate's sums would differ for every ballot (a jackknife drops one ballot, a bootstrap draws ballots): the replicate sums would be as many as the ballots")
 
+// errStagesWeighting is why a weighting of a multistage design with
+// later-stage fpc is read into memory.
+var errStagesWeighting = errors.New("a multistage design with an fpc at every stage streams without a weighting only: the weighting's cells are not keyed by the later stages' units")
+
 // errNoPSUWeighting says why a weighting of a design without PSU column
 // does not stream.
 var errNoPSUWeighting = errors.New("the design has no PSU column: its variance is finished from per-stratum moments of the ballots' influence values, and the weighting's calibration-aware variance would need their residuals on the weighting classes, whose moments the sums do not carry")

@@ -45,6 +45,8 @@ func weightingSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) erro
 		return errors.New("replicate weight columns and a weighting exclude each other: with a weighting the replicates are made from the design and every step is re-run on them")
 	case unitMoments(spec):
 		return errNoPSUWeighting
+	case len(varianceStages(spec)) > 0:
+		return errStagesWeighting
 	}
 	ds := *spec
 	ds.Weight = ws.DesignWeight

@@ -132,13 +132,13 @@ func (d *Design) readStageFPC(rec arrow.RecordBatch, st *desStage, parent []int3
 	anyBig, allGE1 := false, true
 	for i, v := range f {
 		if (valid != nil && !valid[i]) || math.IsNaN(v) || v <= 0 {
-			return fmt.Errorf("sampling: fpc column %q: %w: row %d has %v; the stage-%d fpc must be a population count of units or a sampling fraction", name, ErrBadFPC, i+1, v, stage)
+			return fmt.Errorf("sampling: fpc column %q: %w: row %d has %v; the stage-%d fpc must be a population count of units or a sampling fraction", name, ErrBadFPC, d.row(i), v, stage)
 		}
 		q := parent[i]
 		if !seen[q] {
 			seen[q], per[q] = true, v
 		} else if per[q] != v {
-			return fmt.Errorf("sampling: fpc column %q: %w: the stage-%d fpc varies within a unit of stage %d (%v and %v at row %d); it must be constant there", name, ErrBadFPC, stage, stage-1, per[q], v, i+1)
+			return fmt.Errorf("sampling: fpc column %q: %w: the stage-%d fpc varies within a unit of stage %d (%v and %v at row %d); it must be constant there", name, ErrBadFPC, stage, stage-1, per[q], v, d.row(i))
 		}
 		anyBig = anyBig || v > 1
 		allGE1 = allGE1 && v >= 1

@@ -1,0 +1,266 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
+)
+
+// withStages returns the fixture with a generated second and third stage:
+// the j-th ballot of a PSU (in file order) is in SSU "s{j mod 3}" and, in
+// it, in third-stage unit "e{(j div 3) mod 4}"; fpc2 (SSUs in the PSU,
+// 5..11) is constant within the PSU and fpc3 (units in the SSU, 8..18)
+// within the SSU, frac2 is the sampling fraction of the SSUs (n2/fpc2), and
+// fpc0 the PSU count of a design without strata. Some PSUs hold a single
+// SSU and some SSUs a single third-stage unit (lonely at their stage).
+func withStages(t testing.TB, rec arrow.RecordBatch) arrow.RecordBatch {
+	t.Helper()
+	n := int(rec.NumRows())
+	psu := stringColumn(t, rec, "psu")
+	rows := map[string]int{}
+	for _, p := range psu {
+		rows[p]++
+	}
+	ssu, el := make([]string, n), make([]string, n)
+	fpc2, fpc3, frac2, fpc0 := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	seen := map[string]int{}
+	for i, p := range psu {
+		j := seen[p]
+		seen[p]++
+		ssu[i] = fmt.Sprintf("s%d", j%3)
+		el[i] = fmt.Sprintf("e%d", (j/3)%4)
+		fpc2[i] = float64(5 + rows[p]%7)
+		fpc3[i] = float64(8 + 3*(j%3) + rows[p]%5)
+		frac2[i] = float64(min(rows[p], 3)) / fpc2[i]
+		fpc0[i] = float64(2 * len(rows))
+	}
+	return withColumns(rec, map[string][]float64{"fpc2": fpc2, "fpc3": fpc3, "frac2": frac2, "fpc0": fpc0},
+		map[string][]string{"ssu": ssu, "el": el})
+}
+
+// stringColumn returns the values of rec's string column name.
+func stringColumn(t testing.TB, rec arrow.RecordBatch, name string) []string {
+	t.Helper()
+	col, err := arrowio.Column(rec, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]string, col.Len())
+	for i := range out {
+		out[i] = col.ValueStr(i)
+	}
+	return out
+}
+
+// stageSpecs are the multistage designs of the streaming tests: two and
+// three stages with an fpc at every stage (counts, or a fraction at stage
+// 2), with and without strata, under the lonely-unit policies remove and
+// adjust, a stratified jackknife (which uses the first stage only) and the
+// ultimate-cluster variance (no fpc: the later stages do not enter it).
+func stageSpecs() map[string]*sampling.DesignOptions {
+	s2 := []sampling.Stage{{Unit: "ssu", FPC: "fpc2"}}
+	s3 := []sampling.Stage{{Unit: "ssu", FPC: "fpc2"}, {Unit: "el", FPC: "fpc3"}}
+	return map[string]*sampling.DesignOptions{
+		"2-stage strata":           {Weight: "weight", Strata: "stratum", PSU: "psu", FPC: "fpc", Stages: s2, Lonely: sampling.LonelyRemove},
+		"2-stage fraction":         {Weight: "weight", Strata: "stratum", PSU: "psu", FPC: "fpc", Stages: []sampling.Stage{{Unit: "ssu", FPC: "frac2"}}, Lonely: sampling.LonelyAdjust},
+		"2-stage no strata":        {Weight: "weight", PSU: "psu", FPC: "fpc0", Stages: s2, Lonely: sampling.LonelyRemove},
+		"3-stage strata":           {Weight: "weight", Strata: "stratum", PSU: "psu", FPC: "fpc", Stages: s3, Lonely: sampling.LonelyAdjust},
+		"3-stage no strata":        {Weight: "weight", PSU: "psu", FPC: "fpc0", Stages: s3, Lonely: sampling.LonelyRemove},
+		"3-stage jackknife":        {Weight: "weight", Strata: "stratum", PSU: "psu", FPC: "fpc", Stages: s3, Lonely: sampling.LonelyRemove, Variance: sampling.JKn},
+		"3-stage ultimate-cluster": {Weight: "weight", Strata: "stratum", PSU: "psu", Stages: []sampling.Stage{{Unit: "ssu"}, {Unit: "el"}}, Lonely: sampling.LonelyRemove},
+	}
+}
+
+// TestSumFileMultistageEqualsCompute streams multistage designs from a
+// Parquet file of 8 row groups (read by 1 and 2 workers) and compares the
+// indices finished from the sums (FromSums on Sums.Table, and on that table
+// written to Parquet and read back, as --sums-out and --from-sums do) with
+// Compute on the whole table at 1e-12 relative: every estimate, SE,
+// interval, design effect, n, PSU count and df, nationally, by province (the
+// strata) and by level (across strata), with the differences from the
+// nation. The full multistage variance needs each later-stage unit's totals,
+// so the sums table carries the stage columns.
+func TestSumFileMultistageEqualsCompute(t *testing.T) {
+	base := loadFixture(t)
+	defer base.Release()
+	rec := withStages(t, base)
+	defer rec.Release()
+	dir := t.TempDir()
+	pq := filepath.Join(dir, "b.parquet")
+	if err := arrowio.Write(pq, rec.Schema(), []arrow.RecordBatch{rec}, arrowio.WithRowGroupRows(500)); err != nil {
+		t.Fatal(err)
+	}
+	read := []arrowio.Option{arrowio.WithTypes(map[string]arrow.DataType{"psu": arrow.BinaryTypes.String, "province_code": arrow.BinaryTypes.String})}
+	for name, spec := range stageSpecs() {
+		if err := SumsSupport(spec); err != nil {
+			t.Fatalf("%s: SumsSupport: %v", name, err)
+		}
+		d, err := sampling.NewDesign(rec, spec)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, opt := range []*Options{{}, {By: []string{"province"}, VsNation: true}, {By: []string{"level"}, VsNation: true}} {
+			want, err := Compute(context.Background(), d, rec, nil, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, workers := range []int{1, 2} {
+				where := fmt.Sprintf("%s by %v, %d workers", name, opt.By, workers)
+				s, err := SumFile(context.Background(), pq, nil, spec, opt, &StreamOptions{Workers: workers, Read: read})
+				if err != nil {
+					t.Fatalf("%s: %v", where, err)
+				}
+				tab, err := s.Table(nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, st := range spec.Stages {
+					if st.FPC != "" && (tab.Schema().FieldIndices(st.Unit) == nil || tab.Schema().FieldIndices(st.FPC) == nil) {
+						t.Errorf("%s: the sums table lacks the stage columns %s, %s", where, st.Unit, st.FPC)
+					}
+				}
+				got, _, err := FromSums(context.Background(), tab, nil, spec, opt)
+				if err != nil {
+					t.Fatalf("%s: %v", where, err)
+				}
+				sameRows(t, where, want, got, 1e-12)
+				if workers == 1 {
+					// the table through a file, as --sums-out and --from-sums
+					out := filepath.Join(dir, "sums.parquet")
+					if err := arrowio.WriteRecord(out, tab); err != nil {
+						t.Fatal(err)
+					}
+					back, err := arrowio.ReadAll(out)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, _, err := FromSums(context.Background(), back, nil, spec, opt)
+					back.Release()
+					if err != nil {
+						t.Fatalf("%s from the file: %v", where, err)
+					}
+					sameRows(t, where+" from the file", want, got, 1e-12)
+				}
+				tab.Release()
+			}
+		}
+	}
+}
+
+// TestEstimandSumsMultistage: the means, totals and ratios of a 3-stage
+// design finished from streamed cell sums equal sampling's Estimates on the
+// ballots at 1e-12 (estimate, SE, interval, design effects, df), nationally
+// and by domain.
+func TestEstimandSumsMultistage(t *testing.T) {
+	base := loadFixture(t)
+	defer base.Release()
+	rec := withStages(t, base)
+	defer rec.Release()
+	pq := filepath.Join(t.TempDir(), "b.parquet")
+	if err := arrowio.Write(pq, rec.Schema(), []arrow.RecordBatch{rec}, arrowio.WithRowGroupRows(500)); err != nil {
+		t.Fatal(err)
+	}
+	read := []arrowio.Option{arrowio.WithTypes(map[string]arrow.DataType{"psu": arrow.BinaryTypes.String, "province_code": arrow.BinaryTypes.String})}
+	est := []sampling.Estimand{{Statistic: sampling.StatMean, Num: "access_1"}, {Statistic: sampling.StatTotal, Num: "access_2"},
+		{Statistic: sampling.StatRatio, Num: "access_3", Den: "access_4"}}
+	for _, name := range []string{"3-stage strata", "2-stage no strata"} {
+		spec := stageSpecs()[name]
+		if err := EstimandSumsSupport(spec, nil); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		d, err := sampling.NewDesign(rec, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, by := range [][]string{nil, {"level"}} {
+			where := fmt.Sprintf("%s by %v", name, by)
+			want, err := d.Estimates(rec, est, &sampling.EstimateOptions{By: by})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := streamedEstimates(t, pq, read, spec, est, by)
+			sameEstimates(t, where, want, got, false)
+		}
+	}
+}
+
+// TestSumFileMultistageBadStageFPC: a stage-2 fpc that varies within a PSU
+// is the in-memory design's error, naming the same input row; a weighting
+// of such a design is read into memory, saying why.
+func TestSumFileMultistageBadStageFPC(t *testing.T) {
+	base := loadFixture(t)
+	defer base.Release()
+	good := withStages(t, base)
+	defer good.Release()
+	// the 3001st ballot gets another fpc2 than the rest of its PSU
+	fpc2 := floatColumn(t, good, "fpc2")
+	fpc2[3000]++
+	rec := withColumns(base, map[string][]float64{"fpc2": fpc2},
+		map[string][]string{"ssu": stringColumn(t, good, "ssu")})
+	defer rec.Release()
+	spec := &sampling.DesignOptions{Weight: "weight", Strata: "stratum", PSU: "psu", FPC: "fpc", Stages: []sampling.Stage{{Unit: "ssu", FPC: "fpc2"}}, Lonely: sampling.LonelyRemove}
+	_, memErr := sampling.NewDesign(rec, spec)
+	if memErr == nil {
+		t.Fatal("in memory: no error")
+	}
+	pq := filepath.Join(t.TempDir(), "b.parquet")
+	if err := arrowio.Write(pq, rec.Schema(), []arrow.RecordBatch{rec}, arrowio.WithRowGroupRows(500)); err != nil {
+		t.Fatal(err)
+	}
+	read := []arrowio.Option{arrowio.WithTypes(map[string]arrow.DataType{"psu": arrow.BinaryTypes.String, "province_code": arrow.BinaryTypes.String})}
+	s, err := SumFile(context.Background(), pq, nil, spec, nil, &StreamOptions{Read: read})
+	if s != nil || !errors.Is(err, sampling.ErrBadFPC) || err.Error() != memErr.Error() {
+		t.Errorf("streamed: %v\nin memory: %v", err, memErr)
+	}
+	if !strings.Contains(memErr.Error(), "row 3001") {
+		t.Errorf("in memory: %v, want row 3001", memErr)
+	}
+	ws := &weighting.Spec{DesignWeight: "weight"}
+	if err := WeightingSumsSupport(&sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc", Stages: spec.Stages}, ws); err == nil || !strings.Contains(err.Error(), "multistage") {
+		t.Errorf("weighting of a multistage design: %v, want why it is not streamed", err)
+	}
+}
+
+// floatColumn returns a copy of the values of rec's numeric column name.
+func floatColumn(t testing.TB, rec arrow.RecordBatch, name string) []float64 {
+	t.Helper()
+	col, err := arrowio.Column(rec, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _, err := arrowio.Float64s(col)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append([]float64(nil), v...)
+}
+
+// streamedEstimates are the estimates est by the domains by of the design
+// spec finished from the cell sums of the file at path (SumEstimandsFile).
+func streamedEstimates(t *testing.T, path string, read []arrowio.Option, spec *sampling.DesignOptions, est []sampling.Estimand, by []string) []sampling.Estimate {
+	t.Helper()
+	s, err := SumEstimandsFile(context.Background(), path, spec, by, est, &StreamOptions{Read: read})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := s.Table(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tab.Release()
+	d, cells, err := EstimandSums(tab, spec, est, s.Shares())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := cellEstimates(t, tab, d, cells, est, &sampling.EstimateOptions{By: by}, nil)
+	return got
+}
