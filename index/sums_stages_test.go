@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -263,4 +265,50 @@ func streamedEstimates(t *testing.T, path string, read []arrowio.Option, spec *s
 	}
 	got, _ := cellEstimates(t, tab, d, cells, est, &sampling.EstimateOptions{By: by}, nil)
 	return got
+}
+
+// TestSumsSQLMultistageOnSQLite runs DesignSumsSQL of a 3-stage design with
+// an fpc at every stage in SQLite: the query groups by the stage columns
+// too, and the indices from its table equal Compute's at 1e-12.
+func TestSumsSQLMultistageOnSQLite(t *testing.T) {
+	if _, err := exec.LookPath("sqlite3"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("sqlite3 is not installed (Debian package sqlite3; .ci/run installs it)")
+		}
+		t.Skip("sqlite3 is not installed (apt-get install sqlite3); CI runs this test")
+	}
+	base := loadFixture(t)
+	defer base.Release()
+	rec := withStages(t, base)
+	defer rec.Release()
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "b.csv")
+	if err := arrowio.Write(csv, rec.Schema(), []arrow.RecordBatch{rec}); err != nil {
+		t.Fatal(err)
+	}
+	q := smallQuestionnaire(t)
+	spec := stageSpecs()["3-stage strata"]
+	opt := &Options{By: []string{"level"}, VsNation: true}
+	query := DesignSumsSQL(q, opt, "ballots", spec)
+	if !strings.Contains(query, "GROUP BY stratum, psu, fpc, ssu, fpc2, el, fpc3, level") {
+		t.Errorf("the query does not group by the stages:\n%s", query)
+	}
+	out := runSQLite(t, "3-stage", dir, csv, sqliteColumns(rec), query)
+	mine := sumsOf(t, rec, q, spec, opt, 1000)
+	sqlTab := jsonTable(t, out, mine.Schema())
+	mine.Release()
+	defer sqlTab.Release()
+	got, _, err := FromSums(context.Background(), sqlTab, q, spec, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := sampling.NewDesign(rec, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Compute(context.Background(), d, rec, q, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameRows(t, "3-stage SQL vs Compute", want, got, 1e-12)
 }

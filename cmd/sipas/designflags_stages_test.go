@@ -10,13 +10,23 @@ import (
 )
 
 // TestEstimateMultistageMatchesR: --psu dnum,snum --fpc fpc1,fpc2 gives R's
-// full multistage variance (testdata/multistage.R, design clus2).
+// full multistage variance (testdata/multistage.R, design clus2), read into
+// memory and streamed (--stream, which says so).
 func TestEstimateMultistageMatchesR(t *testing.T) {
+	for _, extra := range [][]string{nil, {"--stream"}} {
+		estimateMultistageMatchesR(t, extra)
+	}
+}
+
+func estimateMultistageMatchesR(t *testing.T, extra []string) {
 	dir := filepath.Join("..", "..", "testdata", "multistage")
-	code, stdout, stderr := vtRun(t, "", "estimate", "--in", filepath.Join(dir, "apiclus2.csv"),
-		"--weight", "pw", "--psu", "dnum,snum", "--fpc", "fpc1,fpc2", "--mean", "api00,enroll", "--total", "api00")
+	code, stdout, stderr := vtRun(t, "", append([]string{"estimate", "--in", filepath.Join(dir, "apiclus2.csv"),
+		"--weight", "pw", "--psu", "dnum,snum", "--fpc", "fpc1,fpc2", "--mean", "api00,enroll", "--total", "api00"}, extra...)...)
 	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
+		t.Fatalf("%v: exit %d: %s", extra, code, stderr)
+	}
+	if streamed := strings.Contains(stderr, "streaming") && strings.Contains(stderr, "multistage"); streamed != (extra != nil) {
+		t.Errorf("%v: stderr %q", extra, stderr)
 	}
 	var out etOut
 	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
@@ -37,7 +47,7 @@ func TestEstimateMultistageMatchesR(t *testing.T) {
 			t.Fatalf("no golden for %s %s", e.Statistic, e.Variable)
 		}
 		if !golden.Close(*e.Estimate, w[0], 1e-9) || !golden.Close(*e.SE, w[1], 1e-9) {
-			t.Errorf("%s %s: %v (SE %v), R %v (SE %v)", e.Statistic, e.Variable, *e.Estimate, *e.SE, w[0], w[1])
+			t.Errorf("%v: %s %s: %v (SE %v), R %v (SE %v)", extra, e.Statistic, e.Variable, *e.Estimate, *e.SE, w[0], w[1])
 		}
 	}
 }

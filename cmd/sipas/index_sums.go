@@ -53,6 +53,10 @@ func addSumsFlags(fs *flag.FlagSet) *sumsFlags {
 	return f
 }
 
+// stagesNote says how a multistage design with an fpc at every stage
+// streams.
+const stagesNote = "a multistage design: the cells are per unit of every stage, whose totals R's full multistage variance needs"
+
 // indexStreamed computes the indices of the ballots at path in one pass
 // over record batches when the design allows it (index.SumsSupport) and
 // the file is not tiny (streamMin) or its sums are asked for, and
@@ -110,6 +114,9 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 	}
 	if spec.PSU == "" && spec.RepWeightsPrefix == "" && sf.wantStream(path) {
 		fmt.Fprintf(e.stderr, "sipas index: streaming %s in one pass (no --psu: every ballot is its own PSU, and the variance comes from per-stratum moments of the ballots' influence values)\n", displayName(path))
+	}
+	if len(spec.Stages) > 0 && spec.FPC != "" && sf.wantStream(path) {
+		fmt.Fprintf(e.stderr, "sipas index: streaming %s in one pass (%s)\n", displayName(path), stagesNote)
 	}
 	s, err := index.SumFile(e.ctx, path, q, spec, opt, so)
 	if err == nil {
