@@ -53,8 +53,11 @@ var ErrSums = errors.New("bad sums table")
 // PSU column (every ballot its own PSU) can under linearization: its cells
 // are per (stratum, fpc, domain) and also carry the ballots' squared-weight
 // moments, from which each stratum's sum of squares of the influence
-// values is finished (sampling.UnitMoments). Later stages with their own
-// fpc, PPS without replacement and calibration need row-level data; so do
+// values is finished (sampling.UnitMoments). Later sampling stages can
+// too: with an fpc at every stage the cells are also keyed by every later
+// stage's unit and fpc, whose unit totals the multistage variance needs
+// (without a first-stage fpc the later stages do not enter the variance).
+// PPS without replacement and calibration need row-level data; so do
 // a design with an fpc but no weight column (the weights are then derived
 // from the PSU counts) and replicates generated from a design without PSU
 // column (every ballot its own replicate unit).
