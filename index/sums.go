@@ -57,7 +57,11 @@ var ErrSums = errors.New("bad sums table")
 // too: with an fpc at every stage the cells are also keyed by every later
 // stage's unit and fpc, whose unit totals the multistage variance needs
 // (without a first-stage fpc the later stages do not enter the variance).
-// PPS without replacement and calibration need row-level data; so do
+// So can a first stage sampled with probability proportional to size
+// without replacement, given a PSU column: Brewer's and Overton's
+// variances need each PSU's total and inclusion probability (the fpc, a
+// cell key), the Horvitz–Thompson one the PSUs' joint probabilities.
+// Calibration needs row-level data; so do
 // a design with an fpc but no weight column (the weights are then derived
 // from the PSU counts) and replicates generated from a design without PSU
 // column (every ballot its own replicate unit).
@@ -74,8 +78,8 @@ func cellSumsSupport(spec *sampling.DesignOptions, units bool) error {
 	switch {
 	case spec == nil || (spec.PSU == "" && !suppliedReplicates(spec) && !units):
 		return errors.New("the design has no PSU column, so every ballot is its own PSU and the sums would be as many as the ballots")
-	case spec.PPS != 0:
-		return errors.New("a PPS design needs each PSU's inclusion probability pairs")
+	case spec.PPS != sampling.PPSNone && spec.PSU == "":
+		return errors.New("a PPS design without a PSU column gives every ballot its own inclusion probability, so the sums would be as many as the ballots")
 	case spec.AdjustInfluence != nil:
 		return errors.New("calibration needs every ballot's residual")
 	case spec.FPC != "" && spec.Weight == "":

@@ -45,6 +45,8 @@ func CalibratedSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) err
 		return errNoPSUWeighting
 	case len(varianceStages(spec)) > 0:
 		return errStagesWeighting
+	case spec.PPS != sampling.PPSNone:
+		return errPPSWeighting
 	}
 	if spec.Variance != sampling.Linearization || suppliedReplicates(spec) {
 		if err := calibratedReplicatesSupport(spec, ws); err != nil {

@@ -23,14 +23,29 @@ import (
 // 5..11) is constant within the PSU and fpc3 (units in the SSU, 8..18)
 // within the SSU, frac2 is the sampling fraction of the SSUs (n2/fpc2), and
 // fpc0 the PSU count of a design without strata. Some PSUs hold a single
-// SSU and some SSUs a single third-stage unit (lonely at their stage).
+// SSU and some SSUs a single third-stage unit (lonely at their stage). pi
+// is a first-stage inclusion probability per PSU, min(0.95, n_h/N_h·f)
+// with f in 0.6..1.4 by the PSU's size (n_h its stratum's PSUs, N_h its
+// fpc).
 func withStages(t testing.TB, rec arrow.RecordBatch) arrow.RecordBatch {
 	t.Helper()
 	n := int(rec.NumRows())
 	psu := stringColumn(t, rec, "psu")
+	stratum := stringColumn(t, rec, "stratum")
+	fpc := floatColumn(t, rec, "fpc")
 	rows := map[string]int{}
-	for _, p := range psu {
+	psus := map[string]map[string]bool{}
+	for i, p := range psu {
 		rows[p]++
+		if psus[stratum[i]] == nil {
+			psus[stratum[i]] = map[string]bool{}
+		}
+		psus[stratum[i]][p] = true
+	}
+	pi := make([]float64, n)
+	for i, p := range psu {
+		f := 0.6 + 0.2*float64(rows[p]%5)
+		pi[i] = min(0.95, float64(len(psus[stratum[i]]))/fpc[i]*f)
 	}
 	ssu, el := make([]string, n), make([]string, n)
 	fpc2, fpc3, frac2, fpc0 := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
@@ -45,7 +60,7 @@ func withStages(t testing.TB, rec arrow.RecordBatch) arrow.RecordBatch {
 		frac2[i] = float64(min(rows[p], 3)) / fpc2[i]
 		fpc0[i] = float64(2 * len(rows))
 	}
-	return withColumns(rec, map[string][]float64{"fpc2": fpc2, "fpc3": fpc3, "frac2": frac2, "fpc0": fpc0},
+	return withColumns(rec, map[string][]float64{"fpc2": fpc2, "fpc3": fpc3, "frac2": frac2, "fpc0": fpc0, "pi": pi},
 		map[string][]string{"ssu": ssu, "el": el})
 }
 

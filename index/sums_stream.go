@@ -92,7 +92,9 @@ func SumFile(ctx context.Context, path string, q *Questionnaire, spec *sampling.
 
 // checkDesign returns the error of the design of the ballots about their
 // strata, PSUs and fpc (a PSU in two strata, an fpc that varies within a
-// stratum or is no count or fraction), or nil, naming the same input row:
+// stratum or is no count or fraction; a later stage's fpc that varies
+// within its unit above; an inclusion probability that varies within a
+// PSU), or nil, naming the same input row:
 // each cell is a row of a design in the order of the cells' first
 // ballots, named by that ballot's row, so the first cell to break a rule
 // is the one whose first ballot is the first row to break it.
@@ -114,7 +116,7 @@ func (s *Sums) checkDesign(spec *sampling.DesignOptions) error {
 	}
 	defer rec.Release()
 	_, err = sampling.NewDesign(rec, &sampling.DesignOptions{Strata: spec.Strata, PSU: spec.PSU, FPC: spec.FPC, Stages: stages, Nest: spec.Nest,
-		Lonely: sampling.LonelyRemove, RowNumbers: rows})
+		PPS: spec.PPS, JointProb: spec.JointProb, Lonely: sampling.LonelyRemove, RowNumbers: rows})
 	return err
 }
 

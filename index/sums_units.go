@@ -37,6 +37,9 @@ var errNoPSUReplicates = errors.New("the design has no PSU column, so every ball
 // later-stage fpc is read into memory.
 var errStagesWeighting = errors.New("a multistage design with an fpc at every stage streams without a weighting only: the weighting's cells are not keyed by the later stages' units")
 
+// errPPSWeighting is why a weighting of a PPS design is read into memory.
+var errPPSWeighting = errors.New("a PPS design streams without a weighting only: the weighting's variance on the cells of a PPS first stage is not implemented")
+
 // errNoPSUWeighting says why a weighting of a design without PSU column
 // does not stream.
 var errNoPSUWeighting = errors.New("the design has no PSU column: its variance is finished from per-stratum moments of the ballots' influence values, and the weighting's calibration-aware variance would need their residuals on the weighting classes, whose moments the sums do not carry")

@@ -49,6 +49,8 @@ func weightingSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) erro
 		return errNoPSUWeighting
 	case len(varianceStages(spec)) > 0:
 		return errStagesWeighting
+	case spec.PPS != sampling.PPSNone:
+		return errPPSWeighting
 	}
 	ds := *spec
 	ds.Weight = ws.DesignWeight

@@ -144,13 +144,13 @@ func (d *Design) readPPS(rec arrow.RecordBatch) error {
 		seen := make([]bool, P)
 		for i, v := range f {
 			if (valid != nil && !valid[i]) || !(v > 0 && v <= 1) {
-				return fmt.Errorf("sampling: fpc column %q: %w: row %d has %v; under PPS the fpc is the PSU's inclusion probability, 0 < π ≤ 1", s.FPC, ErrBadFPC, i+1, v)
+				return fmt.Errorf("sampling: fpc column %q: %w: row %d has %v; under PPS the fpc is the PSU's inclusion probability, 0 < π ≤ 1", s.FPC, ErrBadFPC, d.row(i), v)
 			}
 			p := d.psu[i]
 			if !seen[p] {
 				seen[p], pp.pi[p] = true, v
 			} else if pp.pi[p] != v {
-				return fmt.Errorf("sampling: fpc column %q: %w: the inclusion probability varies within a PSU (%v and %v at row %d); it must be constant there", s.FPC, ErrBadFPC, pp.pi[p], v, i+1)
+				return fmt.Errorf("sampling: fpc column %q: %w: the inclusion probability varies within a PSU (%v and %v at row %d); it must be constant there", s.FPC, ErrBadFPC, pp.pi[p], v, d.row(i))
 			}
 		}
 	}

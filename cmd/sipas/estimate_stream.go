@@ -68,8 +68,8 @@ func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spe
 		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in one pass (the --weighting steps run on the class totals of the cells, and again on every replicate's)\n", displayName(path))
 	case df.wspec != nil:
 		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in one pass (the --weighting steps run on the class totals of the cells)\n", displayName(path))
-	case len(spec.Stages) > 0 && spec.FPC != "":
-		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in one pass (%s)\n", displayName(path), stagesNote)
+	case designNote(spec) != "":
+		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in one pass (%s)\n", displayName(path), designNote(spec))
 	case big(path):
 		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in one pass\n", displayName(path))
 	}

@@ -28,19 +28,30 @@ func stagesFixture(t *testing.T, dir string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc := slices.Index(rows[0], "psu")
+	pc, hc, fc := slices.Index(rows[0], "psu"), slices.Index(rows[0], "stratum"), slices.Index(rows[0], "fpc")
 	count := map[string]int{}
+	psus := map[string]map[string]bool{}
 	for _, r := range rows[1:] {
 		count[r[pc]]++
+		if psus[r[hc]] == nil {
+			psus[r[hc]] = map[string]bool{}
+		}
+		psus[r[hc]][r[pc]] = true
 	}
 	seen := map[string]int{}
-	rows[0] = append(rows[0], "ssu", "el", "fpc2", "fpc3", "fpc0")
+	rows[0] = append(rows[0], "ssu", "el", "fpc2", "fpc3", "fpc0", "pi")
 	for i, r := range rows[1:] {
 		p := r[pc]
 		j := seen[p]
 		seen[p]++
+		N, err := strconv.ParseFloat(r[fc], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pi := min(0.95, float64(len(psus[r[hc]]))/N*(0.6+0.2*float64(count[p]%5)))
 		rows[i+1] = append(r, fmt.Sprintf("s%d", j%3), fmt.Sprintf("e%d", (j/3)%4),
-			strconv.Itoa(5+count[p]%7), strconv.Itoa(8+3*(j%3)+count[p]%5), strconv.Itoa(2*len(count)))
+			strconv.Itoa(5+count[p]%7), strconv.Itoa(8+3*(j%3)+count[p]%5), strconv.Itoa(2*len(count)),
+			strconv.FormatFloat(pi, 'g', -1, 64))
 	}
 	path := filepath.Join(dir, "staged.csv")
 	out, err := os.Create(path)
@@ -58,7 +69,9 @@ func stagesFixture(t *testing.T, dir string) string {
 }
 
 // TestIndexStreamsMultistage: a multistage design with an fpc at every
-// stage (--psu psu,ssu[,el] --fpc fpc,fpc2[,fpc3]) streams under --stream,
+// stage (--psu psu,ssu[,el] --fpc fpc,fpc2[,fpc3]) and a PPS design
+// (--pps brewer or overton, --fpc pi; also with a second stage) stream
+// under --stream,
 // saying so, and prints what the in-memory run prints (the same rows and
 // labels, every number within 1e-12 relative), with and without strata,
 // nationally and by domain; its sums table (--sums-out) carries the stage
@@ -70,6 +83,9 @@ func TestIndexStreamsMultistage(t *testing.T) {
 		{"--strata", "stratum", "--psu", "psu,ssu,el", "--fpc", "fpc,fpc2,fpc3", "--lonely-psu", "adjust", "--by", "province"},
 		{"--psu", "psu,ssu", "--fpc", "fpc0,fpc2", "--lonely-psu", "remove", "--by", "level"},
 		{"--strata", "stratum", "--psu", "psu,ssu", "--fpc", "fpc,fpc2", "--lonely-psu", "remove"},
+		{"--strata", "stratum", "--psu", "psu", "--fpc", "pi", "--pps", "brewer", "--lonely-psu", "remove", "--by", "level"},
+		{"--psu", "psu", "--fpc", "pi", "--pps", "overton"},
+		{"--strata", "stratum", "--psu", "psu,ssu", "--fpc", "pi,fpc2", "--pps", "brewer", "--lonely-psu", "remove", "--by", "province"},
 	} {
 		args := append([]string{"index", "--in", in, "--format", "csv", "--weight", "weight"}, design...)
 		code, mem, errs := vtRun(t, "", args...)
@@ -77,7 +93,7 @@ func TestIndexStreamsMultistage(t *testing.T) {
 			t.Fatalf("%v in memory: exit %d, stderr %q", design, code, errs)
 		}
 		code, str, errs := vtRun(t, "", append(args, "--stream")...)
-		if code != 0 || !strings.Contains(errs, "sipas index: streaming") || !strings.Contains(errs, "multistage") {
+		if code != 0 || !strings.Contains(errs, "sipas index: streaming") || !strings.Contains(errs, "multistage") && !strings.Contains(errs, "PPS") {
 			t.Fatalf("%v streamed: exit %d, stderr %q", design, code, errs)
 		}
 		sameCSVTol(t, fmt.Sprint(design, " streamed"), mem, str, 1e-12, 1e-12)

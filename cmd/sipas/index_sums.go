@@ -53,9 +53,18 @@ func addSumsFlags(fs *flag.FlagSet) *sumsFlags {
 	return f
 }
 
-// stagesNote says how a multistage design with an fpc at every stage
-// streams.
-const stagesNote = "a multistage design: the cells are per unit of every stage, whose totals R's full multistage variance needs"
+// designNote says how a multistage design with an fpc at every stage or
+// a PPS design streams ("" for the others).
+func designNote(spec *sampling.DesignOptions) string {
+	var notes []string
+	if spec.PPS != sampling.PPSNone {
+		notes = append(notes, fmt.Sprintf("a PPS first stage (%s): the cells are per PSU, with its inclusion probability", spec.PPS))
+	}
+	if len(spec.Stages) > 0 && spec.FPC != "" {
+		notes = append(notes, "a multistage design: the cells are per unit of every stage, whose totals R's full multistage variance needs")
+	}
+	return strings.Join(notes, "; ")
+}
 
 // indexStreamed computes the indices of the ballots at path in one pass
 // over record batches when the design allows it (index.SumsSupport) and
@@ -115,8 +124,8 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 	if spec.PSU == "" && spec.RepWeightsPrefix == "" && sf.wantStream(path) {
 		fmt.Fprintf(e.stderr, "sipas index: streaming %s in one pass (no --psu: every ballot is its own PSU, and the variance comes from per-stratum moments of the ballots' influence values)\n", displayName(path))
 	}
-	if len(spec.Stages) > 0 && spec.FPC != "" && sf.wantStream(path) {
-		fmt.Fprintf(e.stderr, "sipas index: streaming %s in one pass (%s)\n", displayName(path), stagesNote)
+	if note := designNote(spec); note != "" && sf.wantStream(path) {
+		fmt.Fprintf(e.stderr, "sipas index: streaming %s in one pass (%s)\n", displayName(path), note)
 	}
 	s, err := index.SumFile(e.ctx, path, q, spec, opt, so)
 	if err == nil {

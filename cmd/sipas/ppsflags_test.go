@@ -11,8 +11,15 @@ import (
 )
 
 // TestEstimatePPSMatchesR: --pps brewer and --pps ht --joint-prob against
-// R (testdata/pps.R).
+// R (testdata/pps.R), read into memory and streamed (--stream, which says
+// so).
 func TestEstimatePPSMatchesR(t *testing.T) {
+	for _, extra := range [][]string{nil, {"--stream"}} {
+		estimatePPSMatchesR(t, extra)
+	}
+}
+
+func estimatePPSMatchesR(t *testing.T, extra []string) {
 	dir := filepath.Join("..", "..", "testdata", "pps")
 	want := map[string]map[string]string{}
 	for _, r := range golden.Rows(t, filepath.Join(dir, "goldens.csv")) {
@@ -26,9 +33,12 @@ func TestEstimatePPSMatchesR(t *testing.T) {
 		{"clus_overton", []string{"--in", filepath.Join(dir, "clus.csv"), "--weight", "w", "--strata", "str", "--psu", "dnum", "--fpc", "pi", "--pps", "overton", "--mean", "api00"}},
 		{"el_ht", []string{"--in", filepath.Join(dir, "election.csv"), "--weight", "w", "--psu", "County", "--pps", "ht", "--joint-prob", filepath.Join(dir, "election_joint.csv"), "--total", "Bush"}},
 	} {
-		code, stdout, stderr := vtRun(t, "", append([]string{"estimate"}, c.args...)...)
+		code, stdout, stderr := vtRun(t, "", append(append([]string{"estimate"}, c.args...), extra...)...)
 		if code != 0 {
-			t.Fatalf("%s: exit %d: %s", c.design, code, stderr)
+			t.Fatalf("%s %v: exit %d: %s", c.design, extra, code, stderr)
+		}
+		if streamed := strings.Contains(stderr, "streaming") && strings.Contains(stderr, "PPS"); streamed != (extra != nil) {
+			t.Errorf("%s %v: stderr %q", c.design, extra, stderr)
 		}
 		var out etOut
 		if err := json.Unmarshal([]byte(stdout), &out); err != nil {
@@ -40,7 +50,7 @@ func TestEstimatePPSMatchesR(t *testing.T) {
 			t.Fatalf("%s: no golden for %s %s", c.design, e.Statistic, e.Variable)
 		}
 		if !golden.Close(*e.Estimate, golden.Float(t, r["est"]), 1e-9) || !golden.Close(*e.SE, golden.Float(t, r["se"]), 1e-9) {
-			t.Errorf("%s: %v (SE %v), R %s (SE %s)", c.design, *e.Estimate, *e.SE, r["est"], r["se"])
+			t.Errorf("%s %v: %v (SE %v), R %s (SE %s)", c.design, extra, *e.Estimate, *e.SE, r["est"], r["se"])
 		}
 	}
 }
