@@ -26,9 +26,8 @@ import (
 // no weight column (the starting weight is ws.DesignWeight) and use
 // linearization; SumsSupport's limits apply, and a step that needs every
 // row (calibration to numeric variables, per-row bounds, a working-model
-// variance or cluster aggregates) is an error naming it, as is a
-// multistage design with an fpc at every stage (its cells would also need
-// the weighting's classes per later-stage unit).
+// variance or cluster aggregates) is an error naming it, as are a
+// multistage design with an fpc at every stage and a PPS design.
 func WeightingSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error {
 	return weightingSumsSupport(spec, ws)
 }
