@@ -108,3 +108,24 @@ func TestIndexStreamsMultistage(t *testing.T) {
 		sameCSVTol(t, fmt.Sprint(design, " --from-sums"), mem, fs, 1e-12, 1e-12)
 	}
 }
+
+// TestIndexMultistageStreamsOnlyAsked: a large file of a multistage design
+// with an fpc at every stage is read into memory unless --stream (or
+// --sums-out) asks for the stream, saying why: its cells are per unit of
+// the last stage, which can be as many as the ballots. A PPS design of one
+// stage streams as any PSU design.
+func TestIndexMultistageStreamsOnlyAsked(t *testing.T) {
+	in := stagesFixture(t, t.TempDir())
+	defer func(b, s int64) { bigInput, streamMin = b, s }(bigInput, streamMin)
+	bigInput, streamMin = 0, 0
+	code, _, errs := vtRun(t, "", "index", "--in", in, "--format", "csv", "--weight", "weight", "--strata", "stratum",
+		"--psu", "psu,ssu", "--fpc", "fpc,fpc2", "--lonely-psu", "remove", "--quiet")
+	if code != 0 || !strings.Contains(errs, "reading") || !strings.Contains(errs, "streams with --stream only") {
+		t.Errorf("multistage, large: exit %d, stderr %q; want read into memory, saying why", code, errs)
+	}
+	code, _, errs = vtRun(t, "", "index", "--in", in, "--format", "csv", "--weight", "weight", "--strata", "stratum",
+		"--psu", "psu", "--fpc", "pi", "--pps", "brewer", "--lonely-psu", "remove", "--quiet")
+	if code != 0 || !strings.Contains(errs, "streaming") || strings.Contains(errs, "reading") {
+		t.Errorf("PPS, large: exit %d, stderr %q; want streamed", code, errs)
+	}
+}

@@ -101,6 +101,16 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 		}
 		return false, nil
 	}
+	if len(spec.Stages) > 0 && spec.FPC != "" && sf.out == "" && !sf.stream {
+		// asked for only: the cells are per unit of the last stage, each
+		// with every item's and pair's sums (about 8 KB for the default
+		// questionnaire), more memory than the rows when that unit holds a
+		// ballot or two
+		if big(path) {
+			fmt.Fprintf(e.stderr, "sipas index: reading %s into memory (a multistage design streams with --stream only: its cells are per unit of the last stage, as many as the ballots when that stage is the ballot, and each holds every item's sums)\n", displayName(path))
+		}
+		return false, nil
+	}
 	if st, err := os.Stat(path); sf.out == "" && !sf.stream && (err != nil || st.Size() < streamMin) {
 		// a tiny file is read into memory: the same numbers, as fast
 		return false, nil
