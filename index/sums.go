@@ -135,7 +135,9 @@ type Sums struct {
 	y, x  []float64 // [cell*K+k]
 	yy    []float64
 	nk    []int64
+	nz    []int64     // [cell*K+k]: of nk, the answers of ballots of weight 0
 	ncomb []int64     // [cell*C+c]
+	ncz   []int64     // [cell*C+c]: of ncomb, the ballots of weight 0
 	wcomb []float64   // [cell*C+c]
 	pm    [][]float64 // per cell [4p + part]: the pair sums (sums_pairs.go)
 	pt    *pairTabs
@@ -623,7 +625,9 @@ func (s *Sums) cellAt(kc [][]int32, i, K, C int, row int64) int32 {
 	s.x = append(s.x, make([]float64, K)...)
 	s.yy = append(s.yy, make([]float64, K)...)
 	s.nk = append(s.nk, make([]int64, K)...)
+	s.nz = append(s.nz, make([]int64, K)...)
 	s.ncomb = append(s.ncomb, make([]int64, C)...)
+	s.ncz = append(s.ncz, make([]int64, C)...)
 	s.wcomb = append(s.wcomb, make([]float64, C)...)
 	s.pm = append(s.pm, make([]float64, 4*len(s.pairs))) // one slice per cell: no copying as cells are added
 	if s.vals != nil {
@@ -927,9 +931,11 @@ func (s *Sums) Merge(o *Sums) {
 			s.x[c*K+k] += o.x[oc*K+k]
 			s.yy[c*K+k] += o.yy[oc*K+k]
 			s.nk[c*K+k] += o.nk[oc*K+k]
+			s.nz[c*K+k] += o.nz[oc*K+k]
 		}
 		for m := 0; m < C; m++ {
 			s.ncomb[c*C+m] += o.ncomb[oc*C+m]
+			s.ncz[c*C+m] += o.ncz[oc*C+m]
 			s.wcomb[c*C+m] += o.wcomb[oc*C+m]
 		}
 		for j, v := range o.pm[oc] {
@@ -960,8 +966,8 @@ func (s *Sums) Merge(o *Sums) {
 // columns (the caller releases it): the stratum, PSU, fpc and domain
 // columns under their names (integers as int64, numbers as float64, text
 // as utf8; a null domain value stays null), SumsRows, SumsWeights, then
-// per item SumsColumn "y", "x", "n", "yy", per element and SIPAS
-// SumsColumn "nc" and "wc", and per pair of criteria that share a
+// per item SumsColumn "y", "x", "n", "nobs", "yy", per element and SIPAS
+// SumsColumn "nc", "ncobs" and "wc", and per pair of criteria that share a
 // composite SumsPairColumn "yy", "yx", "xy", "xx". A nil mem is
 // memory.DefaultAllocator.
 func (s *Sums) Table(mem memory.Allocator) (arrow.RecordBatch, error) {
@@ -1035,10 +1041,14 @@ func (s *Sums) Table(mem memory.Allocator) (arrow.RecordBatch, error) {
 		addFloat(SumsColumn("y", name), func(c int) float64 { return s.y[c*K+k] })
 		addFloat(SumsColumn("x", name), func(c int) float64 { return s.x[c*K+k] })
 		addInt(SumsColumn("n", name), func(c int) int64 { return s.nk[c*K+k] })
+		addInt(SumsColumn("nobs", name), func(c int) int64 { return s.nk[c*K+k] - s.nz[c*K+k] })
 		addFloat(SumsColumn("yy", name), func(c int) float64 { return s.yy[c*K+k] })
 	}
 	for m, name := range compositeNames(s.q)[:C] {
 		addInt(SumsColumn("nc", name), func(c int) int64 { return s.ncomb[c*C+m] })
+	}
+	for m, name := range compositeNames(s.q)[:C] {
+		addInt(SumsColumn("ncobs", name), func(c int) int64 { return s.ncomb[c*C+m] - s.ncz[c*C+m] })
 	}
 	for m, name := range compositeNames(s.q)[:C] {
 		addFloat(SumsColumn("wc", name), func(c int) float64 { return s.wcomb[c*C+m] })
@@ -1290,7 +1300,7 @@ func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire,
 	K := len(names)
 	num, den := make([][]float64, K), make([][]float64, K)
 	qq := make([][]float64, K)
-	nk := make([][]int64, K)
+	nk, nobs := make([][]int64, K), make([][]int64, K)
 	valid := make([][]bool, K)
 	get := func(name string) ([]float64, error) {
 		i := column.Index(sums, name)
@@ -1322,6 +1332,24 @@ func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire,
 		}
 		return out, nil
 	}
+	// getObs reads a count of the answers of ballots of nonzero weight,
+	// at most the count n of all answers; a table without it (written
+	// before it was added) has no ballots of weight 0
+	getObs := func(name string, n []int64) ([]int64, error) {
+		if column.Index(sums, name) < 0 {
+			return n, nil
+		}
+		v, err := getInt(name)
+		if err != nil {
+			return nil, err
+		}
+		for r, c := range v {
+			if c > n[r] {
+				return nil, fmt.Errorf("%w: column %q, row %d: %d answers of ballots of nonzero weight, more than the %d of all ballots", ErrSums, name, r+1, c, n[r])
+			}
+		}
+		return v, nil
+	}
 	for k, name := range names {
 		if num[k], err = get(SumsColumn("y", name)); err != nil {
 			return nil, nil, nil, err
@@ -1335,16 +1363,22 @@ func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire,
 		if nk[k], err = getInt(SumsColumn("n", name)); err != nil {
 			return nil, nil, nil, err
 		}
+		if nobs[k], err = getObs(SumsColumn("nobs", name), nk[k]); err != nil {
+			return nil, nil, nil, err
+		}
 		valid[k] = make([]bool, n)
 		for r, c := range nk[k] {
 			valid[k][r] = c > 0
 		}
 	}
 	cnames := compositeNames(q)
-	ncomb := make([][]int64, len(cnames))
+	ncomb, ncobs := make([][]int64, len(cnames)), make([][]int64, len(cnames))
 	wcomb := make([][]float64, len(cnames))
 	for m, name := range cnames {
 		if ncomb[m], err = getInt(SumsColumn("nc", name)); err != nil {
+			return nil, nil, nil, err
+		}
+		if ncobs[m], err = getObs(SumsColumn("ncobs", name), ncomb[m]); err != nil {
 			return nil, nil, nil, err
 		}
 	}
@@ -1511,10 +1545,11 @@ func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire,
 	Y, X, Q := make([]float64, G*K), make([]float64, G*K), make([]float64, G*K)
 	WC, PM := make([]float64, G*C), make([]float64, G*4*P)
 	N := make([]int, G*J)
-	// the design effect's n counts the ballots of non-zero weight, as the
-	// engine: only the weighting can give a cell weight 0 (nonrespondents);
-	// a replicate design counts them all
-	Nobs, sep := N, zero != nil && reps == nil && rs == nil
+	// the design effect's n counts the answers of ballots of nonzero
+	// weight, as the engine does under linearization: the cells' nobs,
+	// none in a cell of weight 0 (the weighting's nonrespondents); a
+	// replicate design counts them all, as the engine does
+	Nobs, sep := N, d.Replicates() == 0
 	if sep {
 		Nobs = make([]int, G*J)
 	}
@@ -1533,14 +1568,14 @@ func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire,
 				X[g*K+k] += den[k][i]
 				Q[g*K+k] += qq[k][i]
 				N[g*J+k] += int(nk[k][i])
-				if sep && !zero[i] {
-					Nobs[g*J+k] += int(nk[k][i])
+				if sep && (zero == nil || !zero[i]) {
+					Nobs[g*J+k] += int(nobs[k][i])
 				}
 			}
 			for m := range cnames {
 				N[g*J+K+m] += int(ncomb[m][i])
-				if sep && !zero[i] {
-					Nobs[g*J+K+m] += int(ncomb[m][i])
+				if sep && (zero == nil || !zero[i]) {
+					Nobs[g*J+K+m] += int(ncobs[m][i])
 				}
 				WC[g*C+m] += wcomb[m][i]
 			}

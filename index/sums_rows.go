@@ -197,6 +197,9 @@ func (s *Sums) addCells(kc [][]int32, codes [][]int8, w []float64, n int, first 
 		}
 	}
 	ch[0] = 1
+	// ballots of weight 0 are rare: one look for them per batch, and the
+	// runs count theirs apart (countZeros) only when there are some
+	zeros := w != nil && slices.Contains(w[:n], 0)
 	for i0 := 0; i0 < n; {
 		i1 := i0 + 1
 		for i1 < n && ch[i1] == 0 {
@@ -204,6 +207,9 @@ func (s *Sums) addCells(kc [][]int32, codes [][]int8, w []float64, n int, first 
 		}
 		c := int(s.cellAt(kc, i0, K, C, first+int64(i0)))
 		s.addRun(codes, w, c, i0, i1)
+		if zeros {
+			s.countZeros(codes, w, c, i0, i1)
+		}
 		if s.pos != nil {
 			s.countPositive(w, c, i0, i1)
 		}
@@ -220,6 +226,32 @@ func (s *Sums) addCells(kc [][]int32, codes [][]int8, w []float64, n int, first 
 			s.rep.addRun(s, int32(c), i0, i1, w)
 		}
 		i0 = i1
+	}
+}
+
+// countZeros adds to cell c the valid answers (per item) and the
+// composites' ballots with a valid answer among rows [i0, i1) of weight 0:
+// the design effect's n leaves them out, as the variance engine does.
+func (s *Sums) countZeros(codes [][]int8, w []float64, c, i0, i1 int) {
+	K, C := s.ne+s.nc, len(s.combos)
+	nz, ncz := s.nz[c*K:(c+1)*K], s.ncz[c*C:(c+1)*C]
+	for i := i0; i < i1; i++ {
+		if w[i] != 0 {
+			continue
+		}
+		for k := range K {
+			if s.xtab[k][uint8(codes[k][i])] != 0 {
+				nz[k]++
+			}
+		}
+		for m, terms := range s.combos {
+			for _, t := range terms {
+				if s.xtab[s.ne+t][uint8(codes[s.ne+t][i])] != 0 {
+					ncz[m]++
+					break
+				}
+			}
+		}
 	}
 }
 
