@@ -1450,23 +1450,23 @@ func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire,
 		}
 		ds.AdjustInfluenceTerms = hook.adjust
 	}
-	// cells of weight 0: nonrespondents (the weighting's classes key the
-	// cells; a calibration's final weights are positive elsewhere)
-	var zero []bool
-	if wres != nil || (cal != nil && len(cal.CellColumns()) > 0) {
-		zero = make([]bool, n)
-		if wres != nil {
-			for i, v := range wres.Weights {
-				zero[i] = v == 0
-			}
-		} else {
-			w, err := get(SumsWeights)
-			if err != nil {
-				return nil, nil, nil, err
-			}
-			for i, v := range w {
-				zero[i] = v == 0
-			}
+	// cells of weight 0, as rows of weight 0 in the design of the cells:
+	// the weighting's nonrespondents (its classes key the cells), or
+	// ballots of weight 0 (Σ w = 0 only when every w is 0), which in
+	// memory count in n but not in the degrees of freedom, a domain's PSU
+	// count or the design effect's n
+	zero := make([]bool, n)
+	if wres != nil {
+		for i, v := range wres.Weights {
+			zero[i] = v == 0
+		}
+	} else {
+		w, err := get(SumsWeights)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		for i, v := range w {
+			zero[i] = v == 0
 		}
 	}
 	// the cells as rows of a design weighted 1
@@ -1568,13 +1568,13 @@ func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire,
 				X[g*K+k] += den[k][i]
 				Q[g*K+k] += qq[k][i]
 				N[g*J+k] += int(nk[k][i])
-				if sep && (zero == nil || !zero[i]) {
+				if sep && !zero[i] {
 					Nobs[g*J+k] += int(nobs[k][i])
 				}
 			}
 			for m := range cnames {
 				N[g*J+K+m] += int(ncomb[m][i])
-				if sep && (zero == nil || !zero[i]) {
+				if sep && !zero[i] {
 					Nobs[g*J+K+m] += int(ncobs[m][i])
 				}
 				WC[g*C+m] += wcomb[m][i]
