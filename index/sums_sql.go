@@ -102,10 +102,16 @@ func sumsSQL(q *Questionnaire, opt *Options, table, weight string, groups []stri
 	in := sqlCodes
 	num := sqlNum
 	items := sqlItems(q, opt, w)
+	// the answers of ballots of nonzero weight (the design effect's n)
+	nonzero := w + " <> 0"
+	if weight == "" {
+		nonzero = "1 = 1"
+	}
 	for _, it := range items {
 		line("SUM(%s) AS %s", it.y, SumsColumn("y", it.name))
 		line("SUM(%s) AS %s", it.x, SumsColumn("x", it.name))
 		line("SUM(%s) AS %s", it.n, SumsColumn("n", it.name))
+		line("SUM(CASE WHEN %s AND %s THEN 1 ELSE 0 END) AS %s", it.cond, nonzero, SumsColumn("nobs", it.name))
 		line("SUM(%s) AS %s", it.yy, SumsColumn("yy", it.name))
 	}
 	valid, values, byValue := sqlValues(q, opt)
@@ -118,7 +124,7 @@ func sumsSQL(q *Questionnaire, opt *Options, table, weight string, groups []stri
 		return "CASE" + e.String() + " ELSE 0 END"
 	}
 	names := compositeNames(q)
-	var wcs []string
+	var obs, wcs []string
 	for m, co := range compositeCoefficients(q) {
 		var any []string
 		for c, v := range co {
@@ -131,9 +137,10 @@ func sumsSQL(q *Questionnaire, opt *Options, table, weight string, groups []stri
 			cond = "1 = 0"
 		}
 		line("SUM(CASE WHEN %s THEN 1 ELSE 0 END) AS %s", cond, SumsColumn("nc", names[m]))
+		obs = append(obs, fmt.Sprintf("SUM(CASE WHEN (%s) AND %s THEN 1 ELSE 0 END) AS %s", cond, nonzero, SumsColumn("ncobs", names[m])))
 		wcs = append(wcs, fmt.Sprintf("SUM(CASE WHEN %s THEN %s ELSE 0 END) AS %s", cond, w, SumsColumn("wc", names[m])))
 	}
-	for _, l := range wcs {
+	for _, l := range append(obs, wcs...) {
 		line("%s", l)
 	}
 	// the cross-products of the criteria pairs of a composite
@@ -196,9 +203,10 @@ func sqlValues(q *Questionnaire, opt *Options) (valid []int, values []float64, b
 	return valid, values, byValue
 }
 
-// sqlItem is an item of the sums table in SQL: its column, and the
-// expressions summed for its y (Σ w·y), x (Σ w·x), n and yy (Σ w·y²).
-type sqlItem struct{ name, y, x, n, yy string }
+// sqlItem is an item of the sums table in SQL: its column, the
+// expressions summed for its y (Σ w·y), x (Σ w·x), n and yy (Σ w·y²), and
+// the condition of a valid answer.
+type sqlItem struct{ name, y, x, n, yy, cond string }
 
 // sqlItems are the items of the sums table in its order (the expectations
 // unless opt.NoExpectations, then the criteria) with their expressions for
@@ -214,10 +222,11 @@ func sqlItems(q *Questionnaire, opt *Options, w string) []sqlItem {
 		for _, e := range q.Expectations {
 			c := e.Column
 			out = append(out, sqlItem{name: c,
-				y:  fmt.Sprintf("CASE WHEN %s = 1 THEN %s * 100 ELSE 0 END", c, w),
-				x:  fmt.Sprintf("CASE WHEN %s THEN %s ELSE 0 END", answered, w),
-				n:  fmt.Sprintf("CASE WHEN %s THEN 1 ELSE 0 END", answered),
-				yy: fmt.Sprintf("CASE WHEN %s = 1 THEN %s * 10000 ELSE 0 END", c, w)})
+				y:    fmt.Sprintf("CASE WHEN %s = 1 THEN %s * 100 ELSE 0 END", c, w),
+				x:    fmt.Sprintf("CASE WHEN %s THEN %s ELSE 0 END", answered, w),
+				n:    fmt.Sprintf("CASE WHEN %s THEN 1 ELSE 0 END", answered),
+				yy:   fmt.Sprintf("CASE WHEN %s = 1 THEN %s * 10000 ELSE 0 END", c, w),
+				cond: "(" + answered + ")"})
 		}
 	}
 	valid, values, byValue := sqlValues(q, opt)
@@ -229,10 +238,11 @@ func sqlItems(q *Questionnaire, opt *Options, w string) []sqlItem {
 			fmt.Fprintf(&yy, " WHEN %s IN %s THEN %s * %s", c, sqlCodes(byValue[v]), w, sqlNum(v*v))
 		}
 		out = append(out, sqlItem{name: c,
-			y:  "CASE" + y.String() + " ELSE 0 END",
-			x:  fmt.Sprintf("CASE WHEN %s IN %s THEN %s ELSE 0 END", c, sqlCodes(valid), w),
-			n:  fmt.Sprintf("CASE WHEN %s IN %s THEN 1 ELSE 0 END", c, sqlCodes(valid)),
-			yy: "CASE" + yy.String() + " ELSE 0 END"})
+			y:    "CASE" + y.String() + " ELSE 0 END",
+			x:    fmt.Sprintf("CASE WHEN %s IN %s THEN %s ELSE 0 END", c, sqlCodes(valid), w),
+			n:    fmt.Sprintf("CASE WHEN %s IN %s THEN 1 ELSE 0 END", c, sqlCodes(valid)),
+			yy:   "CASE" + yy.String() + " ELSE 0 END",
+			cond: fmt.Sprintf("%s IN %s", c, sqlCodes(valid))})
 	}
 	return out
 }

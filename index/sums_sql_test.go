@@ -35,14 +35,10 @@ func TestSumsSQLOnSQLite(t *testing.T) {
 		}
 		t.Skip("sqlite3 is not installed (apt-get install sqlite3); CI runs this test")
 	}
-	rec := loadFixture(t)
+	rec, abs := zeroWeightCSV(t)
 	defer rec.Release()
 	dir := t.TempDir()
 	cols := sqliteColumns(rec)
-	abs, err := filepath.Abs(indexFixture)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tc := range []struct {
 		spec *sampling.DesignOptions
 		opt  *Options
@@ -50,6 +46,9 @@ func TestSumsSQLOnSQLite(t *testing.T) {
 		{&sampling.DesignOptions{Weight: "weight", Strata: "stratum", PSU: "psu", FPC: "fpc"}, &Options{By: []string{"province"}, VsNation: true}},
 		{&sampling.DesignOptions{Weight: "weight", Strata: "stratum", PSU: "psu"}, &Options{By: []string{"level", "field"}, Score: ScoreMean}},
 		{&sampling.DesignOptions{PSU: "psu"}, &Options{}},
+		// ballots of weight 0
+		{&sampling.DesignOptions{Weight: "wz", Strata: "stratum", PSU: "psu", FPC: "fpc"}, &Options{By: []string{"province"}, VsNation: true}},
+		{&sampling.DesignOptions{Weight: "wz", PSU: "psu"}, &Options{By: []string{"level", "field"}, Score: ScoreMean, NoExpectations: true}},
 	} {
 		where := fmt.Sprintf("%+v by %v", *tc.spec, tc.opt.By)
 		query := SumsSQL(nil, tc.opt, "ballots", tc.spec.Weight, tc.spec.Strata, tc.spec.PSU, tc.spec.FPC)
@@ -60,6 +59,7 @@ func TestSumsSQLOnSQLite(t *testing.T) {
 		if sqlTab.NumRows() != mine.NumRows() {
 			t.Fatalf("%s: SQL gave %d cells, the ballots %d", where, sqlTab.NumRows(), mine.NumRows())
 		}
+		sameCounts(t, where, mine, sqlTab)
 		fromSQL, _, err := FromSums(context.Background(), sqlTab, nil, tc.spec, tc.opt)
 		if err != nil {
 			t.Fatalf("%s: %v", where, err)
@@ -80,6 +80,42 @@ func TestSumsSQLOnSQLite(t *testing.T) {
 		sameRows(t, where+" SQL vs Compute", want, fromSQL, 1e-12)
 		sqlTab.Release()
 		mine.Release()
+	}
+}
+
+// zeroWeightCSV returns zeroWeightFixture's ballots (the caller releases
+// them) and the absolute path of a CSV file holding them.
+func zeroWeightCSV(t *testing.T) (arrow.RecordBatch, string) {
+	t.Helper()
+	rec, _ := zeroWeightFixture(t)
+	path := filepath.Join(t.TempDir(), "ballots.csv")
+	if err := arrowio.Write(path, rec.Schema(), []arrow.RecordBatch{rec}); err != nil {
+		t.Fatal(err)
+	}
+	return rec, path
+}
+
+// sameCounts asserts that the count (int64) columns of two sums tables of
+// the same cells in the same order are equal.
+func sameCounts(t *testing.T, where string, want, got arrow.RecordBatch) {
+	t.Helper()
+	for j, f := range want.Schema().Fields() {
+		a, ok := want.Column(j).(*array.Int64)
+		if !ok {
+			continue
+		}
+		i := got.Schema().FieldIndices(f.Name)
+		if len(i) == 0 {
+			t.Errorf("%s: no column %q", where, f.Name)
+			continue
+		}
+		b := got.Column(i[0]).(*array.Int64)
+		for r := 0; r < a.Len(); r++ {
+			if a.Value(r) != b.Value(r) {
+				t.Errorf("%s: column %q, cell %d: %d, want %d", where, f.Name, r+1, b.Value(r), a.Value(r))
+				break
+			}
+		}
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -176,18 +175,15 @@ func TestSumsSQLNoPSUOnSQLite(t *testing.T) {
 		}
 		t.Skip("sqlite3 is not installed (apt-get install sqlite3); CI runs this test")
 	}
-	rec := loadFixture(t)
+	rec, abs := zeroWeightCSV(t)
 	defer rec.Release()
 	q := smallQuestionnaire(t)
-	abs, err := filepath.Abs(indexFixture)
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	cases := []struct {
 		spec *sampling.DesignOptions
 		opt  *Options
 	}{
+		{&sampling.DesignOptions{Weight: "wz", Strata: "stratum", FPC: "fpc"}, &Options{By: []string{"level"}, VsNation: true}},
 		{&sampling.DesignOptions{Weight: "weight", Strata: "stratum", FPC: "fpc"}, &Options{By: []string{"level"}, VsNation: true}},
 		{&sampling.DesignOptions{Strata: "stratum"}, &Options{}},
 	}
@@ -200,6 +196,7 @@ func TestSumsSQLNoPSUOnSQLite(t *testing.T) {
 		out := runSQLite(t, where, dir, abs, sqliteColumns(rec), query)
 		mine := sumsOf(t, rec, q, tc.spec, tc.opt, 1000)
 		sqlTab := jsonTable(t, out, mine.Schema())
+		sameCounts(t, where, mine, sqlTab)
 		mine.Release()
 		got, _, err := FromSums(context.Background(), sqlTab, q, tc.spec, tc.opt)
 		sqlTab.Release()
