@@ -97,7 +97,8 @@ func cellSumsSupport(spec *sampling.DesignOptions, units bool) error {
 //
 // with x_k = 1 for a valid answer (0 otherwise) and y_k its value in
 // percent (0 for no answer); per element and SIPAS the number of ballots
-// with at least one valid answer among its criteria. The ratio of item k
+// with at least one valid answer among its criteria; and both counts over
+// the ballots of nonzero weight (the design effect's n). The ratio of item k
 // in a domain is ΣY/ΣX and its linearized variance needs only the PSU
 // totals of its influence values, Σ_psu w(y − R x)/X = (Y_psu − R X_psu)/X,
 // so FromSums gives Compute's estimates and SEs (up to the order of the
@@ -1220,8 +1221,12 @@ const sumsUnitWeight = "\x00sipas_cell_weight"
 // Σ_k Σ_l c_k c_l (a_k a_l·Σwy_k y_l − a_k b_l·Σwy_k x_l − b_k a_l·Σwx_k y_l
 // + b_k b_l·Σwx_k x_l), over Σ w of the composite's ballots ("wc").
 // A table without the cross-products (written before they were added) is
-// an error wrapping ErrSums. Ballots of weight 0 count in the design
-// effect's n.
+// an error wrapping ErrSums. Ballots of weight 0 count in n; under
+// linearization the design effect's n is that of the answers of nonzero
+// weight (the "nobs" and "ncobs" columns; a table without them is taken
+// to have no ballots of weight 0), and a cell of Σ w = 0 is a row of
+// weight 0 (out of the degrees of freedom and its domain's PSU count), as
+// Compute treats such ballots; a replicate design's n counts them all.
 // The returned design is that of the cells (for its strata, PSUs and
 // degrees of freedom; its rows are cells).
 func FromSums(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spec *sampling.DesignOptions, opt *Options) (*Result, *sampling.Design, error) {
