@@ -315,3 +315,41 @@ func TestWeightedSumsZeroWeightDeff(t *testing.T) {
 		}
 	}
 }
+
+// TestSumsMultistageZeroWeightDeff: multistage designs (two and three
+// stages with fpc; the full multistage variance and JKn) on ballots of
+// which some weigh 0 give Compute's rows from the sums at 1e-12, design
+// effects included.
+func TestSumsMultistageZeroWeightDeff(t *testing.T) {
+	base, _ := zeroWeightFixture(t)
+	defer base.Release()
+	rec := withStages(t, base)
+	defer rec.Release()
+	for _, name := range []string{"2-stage strata", "3-stage strata", "3-stage jackknife"} {
+		spec := *stageSpecs()[name]
+		spec.Weight = "wz"
+		d, err := sampling.NewDesign(rec, &spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ci := sampling.Logit
+		if spec.Variance != sampling.Linearization {
+			ci = sampling.Wald
+		}
+		for _, opt := range []*Options{{CI: ci}, {By: []string{"level"}, VsNation: true, CI: ci}} {
+			where := fmt.Sprintf("%s by %v", name, opt.By)
+			want, err := Compute(context.Background(), d, rec, nil, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tab := sumsOf(t, rec, nil, &spec, opt, 333)
+			got, _, err := FromSums(context.Background(), tab, nil, &spec, opt)
+			tab.Release()
+			if err != nil {
+				t.Fatalf("%s: %v", where, err)
+			}
+			sameRows(t, where, want, got, 1e-12)
+			sameDeffs(t, where, want, got, deffTol(&spec))
+		}
+	}
+}
