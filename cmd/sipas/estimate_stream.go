@@ -19,8 +19,9 @@ import (
 // why (a reason of the caller: quantiles, population variances), a design
 // whose variance needs the rows (index.EstimandSumsSupport: with
 // --weighting, a step that needs every row, unless passes over the file
-// solve it: index.CalibratedEstimandSumsSupport), standard
-// input, or province names told apart by year. The caller then reads the
+// solve it: index.CalibratedEstimandSumsSupport), or province names told
+// apart by year (standard input comes here as the temporary file it was
+// copied to, spoolStdin, and streams as a file). The caller then reads the
 // file into memory, which this says on standard error.
 func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spec *sampling.DesignOptions, ests []sampling.Estimand,
 	contrasts []string, eopt *sampling.EstimateOptions, format string, notes *runNotes, why string) (done bool, err error) {
@@ -51,8 +52,6 @@ func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spe
 	}
 	switch {
 	case why != "":
-	case path == "-":
-		why = "standard input is read once"
 	case len(years) > 0:
 		why = "the province names are read by the year of each row"
 	}

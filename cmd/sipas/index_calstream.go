@@ -30,8 +30,6 @@ func indexCalibrated(e *env, sf *sumsFlags, df *designFlags, path string, spec *
 	case why != nil:
 	case opt.CI == sampling.Likelihood:
 		why = fmt.Errorf("the likelihood interval profiles the model on the ballots")
-	case path == "-":
-		why = fmt.Errorf("standard input is read once")
 	}
 	reps := spec.Variance != sampling.Linearization
 	if why == nil && sf.out != "" && reps {

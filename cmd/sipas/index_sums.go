@@ -70,8 +70,8 @@ func designNote(spec *sampling.DesignOptions) string {
 // over record batches when the design allows it (index.SumsSupport) and
 // the file is not tiny (streamMin) or its sums are asked for, and
 // reports done = false, having done nothing, when it does not (the caller
-// then reads the file into memory). Standard input is not streamed (it is
-// read once, and the reader needs its schema first).
+// then reads the file into memory). Standard input comes here as the
+// temporary file it was copied to (spoolStdin), and streams as a file.
 func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sampling.DesignOptions, q *index.Questionnaire, opt *index.Options, format string, notes *runNotes) (done bool, err error) {
 	why := index.SumsSupport(spec)
 	if df.wspec != nil {
@@ -81,9 +81,6 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 	}
 	if why == nil && opt.CI == sampling.Likelihood {
 		why = fmt.Errorf("the likelihood interval profiles the model on the ballots")
-	}
-	if why == nil && path == "-" {
-		why = fmt.Errorf("standard input is read once")
 	}
 	if why != nil && errors.Is(why, weighting.ErrRowLevel) {
 		// a calibration that needs every row: solved by passes over the file

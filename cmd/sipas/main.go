@@ -54,6 +54,8 @@ type env struct {
 	outBuf          *bytes.Buffer
 	// --sheet, --delimiter, --decimal of the commands that read tables
 	sheet, delim, decimal string
+	// the temporary copy of standard input being read (spoolStdin)
+	spool string
 }
 
 // tableFlags adds the flags that say how input tables are read: the sheet
@@ -83,6 +85,9 @@ func (e *env) checkTableFlags() error {
 // and the sheet, delimiter and decimal separator given.
 func (e *env) in() arrowio.Option {
 	opts := []arrowio.Option{arrowio.WithStdin(e.stdin)}
+	if e.spool != "" {
+		opts = append(opts, arrowio.WithName(e.spool, displayName("-")))
+	}
 	if e.sheet != "" {
 		opts = append(opts, arrowio.WithSheet(e.sheet))
 	}

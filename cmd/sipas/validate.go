@@ -337,9 +337,10 @@ func writeError(err error) error {
 	return err
 }
 
-// displayName is how messages name an input path.
+// displayName is how messages name an input path: standard input ("-",
+// or the temporary copy of it that spoolStdin made) is "stdin".
 func displayName(p string) string {
-	if p == "-" {
+	if _, spooled := spools.Load(p); p == "-" || spooled {
 		return "stdin"
 	}
 	return p

@@ -27,11 +27,12 @@ type config struct {
 	dict      bool // WithDictionary
 	dictCols  map[string]bool
 	inputs    []Input
-	groupRows int64          // tests: Parquet row group size (0: ParquetRowGroupRows)
-	groups    func(int) bool // WithRowGroups
-	sheet     string         // WithSheet
-	delim     rune           // WithDelimiter (0: detect)
-	decimal   rune           // WithDecimal (0: detect)
+	groupRows int64             // tests: Parquet row group size (0: ParquetRowGroupRows)
+	groups    func(int) bool    // WithRowGroups
+	sheet     string            // WithSheet
+	names     map[string]string // WithName
+	delim     rune              // WithDelimiter (0: detect)
+	decimal   rune              // WithDecimal (0: detect)
 	// internal, for reading a spooled Excel sheet as CSV:
 	header []string // the column names (the file has no header line)
 	skip   int      // records to skip before the data
@@ -91,6 +92,18 @@ func WithTypes(types map[string]arrow.DataType) Option {
 
 // WithStdin sets what the path "-" reads (default os.Stdin).
 func WithStdin(r io.Reader) Option { return func(c *config) { c.stdin = r } }
+
+// WithName makes the errors about the file at path name it name instead
+// of its path (a temporary copy of standard input named as the input it
+// stands for, say). Later calls add names.
+func WithName(path, name string) Option {
+	return func(c *config) {
+		if c.names == nil {
+			c.names = map[string]string{}
+		}
+		c.names[path] = name
+	}
+}
 
 // WithStdout sets what the path "-" writes (default os.Stdout).
 func WithStdout(w io.Writer) Option { return func(c *config) { c.stdout = w } }

@@ -132,6 +132,9 @@ func openInput(path string, cfg *config) (f *os.File, name string, cleanup func(
 		f = tmp
 	} else {
 		name = path
+		if n, ok := cfg.names[path]; ok {
+			name = n
+		}
 		f, err = os.Open(path)
 		if err != nil {
 			switch {
