@@ -82,8 +82,8 @@ func cellSumsSupport(spec *sampling.DesignOptions, units bool) error {
 		return errors.New("a PPS design without a PSU column gives every ballot its own inclusion probability, so the sums would be as many as the ballots")
 	case spec.AdjustInfluence != nil:
 		return errors.New("calibration needs every ballot's residual")
-	case spec.FPC != "" && spec.Weight == "":
-		return errors.New("without a weight column the weights come from the fpc and the PSU counts, known only at the end")
+	case fpcWeighted(spec) && spec.Variance != sampling.Linearization:
+		return errors.New("without a weight column the weights come from the fpc and the PSU counts, known only at the end, and the replicates' weights from them are not summed per cell")
 	}
 	return nil
 }
@@ -156,6 +156,9 @@ type Sums struct {
 	// weight is 1: the sums themselves)
 	pos []int64
 	sq  *Sums
+	// the keys of a design weighted by its fpc (fpcWeighted), whose
+	// ballots are summed with weight 1 and scaled by Table, or nil
+	fpcw *fpcKeys
 
 	// scratch
 	keyBuf   []byte
@@ -309,6 +312,9 @@ func newCellSums(q *Questionnaire, spec *sampling.DesignOptions, opt *Options, s
 	s.pt = newPairTabs(s)
 	if err := s.initReplicates(spec, opt.By, schema, s.ne+s.nc); err != nil {
 		return nil, err
+	}
+	if ws == nil {
+		s.setFPCWeights(spec)
 	}
 	return s, nil
 }
@@ -970,7 +976,11 @@ func (s *Sums) Merge(o *Sums) {
 // per item SumsColumn "y", "x", "n", "nobs", "yy", per element and SIPAS
 // SumsColumn "nc", "ncobs" and "wc", and per pair of criteria that share a
 // composite SumsPairColumn "yy", "yx", "xy", "xx". A nil mem is
-// memory.DefaultAllocator.
+// memory.DefaultAllocator. Without a weight column and with an fpc the
+// ballots weigh g_h = N_h/n_h (1/f_h for a sampling fraction), as in
+// sampling.NewDesign: they are summed with weight 1 and every weighted
+// sum is written times g_h (the squared-weight moments times g_h²), so
+// the table is that of the ballots with those weights.
 func (s *Sums) Table(mem memory.Allocator) (arrow.RecordBatch, error) {
 	if mem == nil {
 		mem = memory.DefaultAllocator
@@ -1036,14 +1046,17 @@ func (s *Sums) Table(mem memory.Allocator) (arrow.RecordBatch, error) {
 		}
 		addValues(name, vals)
 	}
+	// a design weighted by its fpc: the sums of weight 1 times the
+	// cells' weights g (first order), their squares g² (w² moments)
+	g := s.fpcScale()
 	addInt(SumsRows, func(c int) int64 { return s.n[c] })
-	addFloat(SumsWeights, func(c int) float64 { return s.w[c] })
+	addFloat(SumsWeights, scaled(g, func(c int) float64 { return s.w[c] }))
 	for k, name := range s.itemNames() {
-		addFloat(SumsColumn("y", name), func(c int) float64 { return s.y[c*K+k] })
-		addFloat(SumsColumn("x", name), func(c int) float64 { return s.x[c*K+k] })
+		addFloat(SumsColumn("y", name), scaled(g, func(c int) float64 { return s.y[c*K+k] }))
+		addFloat(SumsColumn("x", name), scaled(g, func(c int) float64 { return s.x[c*K+k] }))
 		addInt(SumsColumn("n", name), func(c int) int64 { return s.nk[c*K+k] })
 		addInt(SumsColumn("nobs", name), func(c int) int64 { return s.nk[c*K+k] - s.nz[c*K+k] })
-		addFloat(SumsColumn("yy", name), func(c int) float64 { return s.yy[c*K+k] })
+		addFloat(SumsColumn("yy", name), scaled(g, func(c int) float64 { return s.yy[c*K+k] }))
 	}
 	for m, name := range compositeNames(s.q)[:C] {
 		addInt(SumsColumn("nc", name), func(c int) int64 { return s.ncomb[c*C+m] })
@@ -1052,11 +1065,11 @@ func (s *Sums) Table(mem memory.Allocator) (arrow.RecordBatch, error) {
 		addInt(SumsColumn("ncobs", name), func(c int) int64 { return s.ncomb[c*C+m] - s.ncz[c*C+m] })
 	}
 	for m, name := range compositeNames(s.q)[:C] {
-		addFloat(SumsColumn("wc", name), func(c int) float64 { return s.wcomb[c*C+m] })
+		addFloat(SumsColumn("wc", name), scaled(g, func(c int) float64 { return s.wcomb[c*C+m] }))
 	}
-	s.pairColumns(s, order, "", addValues)
+	s.pairColumns(s, order, "", g, addValues)
 	if s.vals != nil {
-		s.vals.columns(order, addFloat, addInt)
+		s.vals.columns(order, g, addFloat, addInt)
 	}
 	if s.cal != nil {
 		s.cal.columns(s.itemNames(), addFloat)
@@ -1068,7 +1081,7 @@ func (s *Sums) Table(mem memory.Allocator) (arrow.RecordBatch, error) {
 		grp := s.rep.cellGroups(s)
 		addInt(repGroupColumn, func(c int) int64 { return int64(grp[c]) })
 	}
-	s.unitColumns(order, addInt, addFloat, addValues)
+	s.unitColumns(order, squares(g), addInt, addFloat, addValues)
 	names := make(map[string]bool, len(fields))
 	for _, f := range fields {
 		if names[f.Name] {
@@ -1080,16 +1093,21 @@ func (s *Sums) Table(mem memory.Allocator) (arrow.RecordBatch, error) {
 }
 
 // pairColumns adds the pair columns of the cells in order, named with
-// prefix before the part, from the sums of m (s or its squared weights').
-func (s *Sums) pairColumns(m *Sums, order []int, prefix string, addValues func(string, []float64)) {
+// prefix before the part, from the sums of m (s or its squared weights')
+// times g per cell (nil: 1).
+func (s *Sums) pairColumns(m *Sums, order []int, prefix string, g []float64, addValues func(string, []float64)) {
 	pv := make([][]float64, 4*len(s.pairs)) // [4p+part][cell]
 	for j := range pv {
 		pv[j] = make([]float64, len(order))
 	}
 	for i, c := range order {
+		f := 1.0
+		if g != nil {
+			f = g[c]
+		}
 		for p := range s.pairs {
 			for j, v := range m.pairMoments(c, p) {
-				pv[4*p+j][i] = v
+				pv[4*p+j][i] = f * v
 			}
 		}
 	}

@@ -99,8 +99,10 @@ func (s *Sums) countPositive(w []float64, c, i0, i1 int) {
 
 // unitColumns adds to a sums table the columns of a design without PSU
 // column: SumsPositive and the squared-weight moments (those of the sums
-// themselves when every weight is 1).
-func (s *Sums) unitColumns(order []int, addInt func(string, func(int) int64), addFloat func(string, func(int) float64), addValues func(string, []float64)) {
+// themselves when every weight is 1), times g2 per cell (nil: 1; the
+// squared weights of a design weighted by its fpc, whose ballots are
+// summed with weight 1).
+func (s *Sums) unitColumns(order []int, g2 []float64, addInt func(string, func(int) int64), addFloat func(string, func(int) float64), addValues func(string, []float64)) {
 	if s.pos == nil {
 		return
 	}
@@ -117,11 +119,11 @@ func (s *Sums) unitColumns(order []int, addInt func(string, func(int) int64), ad
 	}
 	K := s.ne + s.nc
 	for k, name := range s.itemNames() {
-		addFloat(SumsColumn(SumsSquared+"y", name), func(c int) float64 { return m.y[c*K+k] })
-		addFloat(SumsColumn(SumsSquared+"x", name), func(c int) float64 { return m.x[c*K+k] })
-		addFloat(SumsColumn(SumsSquared+"yy", name), func(c int) float64 { return m.yy[c*K+k] })
+		addFloat(SumsColumn(SumsSquared+"y", name), scaled(g2, func(c int) float64 { return m.y[c*K+k] }))
+		addFloat(SumsColumn(SumsSquared+"x", name), scaled(g2, func(c int) float64 { return m.x[c*K+k] }))
+		addFloat(SumsColumn(SumsSquared+"yy", name), scaled(g2, func(c int) float64 { return m.yy[c*K+k] }))
 	}
-	s.pairColumns(m, order, SumsSquared, addValues)
+	s.pairColumns(m, order, SumsSquared, g2, addValues)
 }
 
 // readUnitMoments returns the unit moments of a sums table of a design

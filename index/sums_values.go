@@ -113,6 +113,9 @@ func newEstimandSums(spec *sampling.DesignOptions, by []string, est []sampling.E
 	}
 	v.maxAbs, v.maxRow = make([]float64, len(v.vars)), make([]int64, len(v.vars))
 	s.vals = v
+	if ws == nil {
+		s.setFPCWeights(spec)
+	}
 	return s, nil
 }
 
@@ -325,12 +328,12 @@ func (v *valueSums) mergeFlags(o *valueSums) {
 }
 
 // columns appends the value columns of the cells in order to a table.
-func (v *valueSums) columns(order []int, addFloat func(string, func(int) float64), addInt func(string, func(int) int64)) {
+func (v *valueSums) columns(order []int, g []float64, addFloat func(string, func(int) float64), addInt func(string, func(int) int64)) {
 	K := len(v.est)
 	for k, e := range v.est {
 		name := EstimandColumn(e)
 		for p := range v.f {
-			addFloat(SumsColumn(estimandParts[p], name), func(c int) float64 { return v.f[p][c*K+k] + v.fc[p][c*K+k] })
+			addFloat(SumsColumn(estimandParts[p], name), scaled(g, func(c int) float64 { return v.f[p][c*K+k] + v.fc[p][c*K+k] }))
 		}
 		addInt(SumsColumn("n", name), func(c int) int64 { return v.n[c*K+k] })
 		addInt(SumsColumn("nobs", name), func(c int) int64 { return v.nobs[c*K+k] })
@@ -361,7 +364,11 @@ func (s *Sums) CheckMagnitude() error {
 		return nil
 	}
 	wsum := 0.0
-	for _, w := range s.w {
+	g := s.fpcScale() // the weights of a design weighted by its fpc
+	for c, w := range s.w {
+		if g != nil {
+			w *= g[c]
+		}
 		wsum += w
 	}
 	limit := sampling.ValueLimit(wsum)
