@@ -1,6 +1,7 @@
 package index
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -31,7 +32,23 @@ func SumsSQL(q *Questionnaire, opt *Options, table, weight, strata, psu, fpc str
 	return sumsSQL(q, opt, table, weight, append([]string{strata, psu, fpc}, opt.By...), false)
 }
 
-// DesignSumsSQL is SumsSQL for the columns of spec: a multistage design
+// SumsSQLSupport returns why the sums table of spec's design cannot be
+// computed by DesignSumsSQL, or nil: SumsSupport's reasons, and a design
+// without weight column with an fpc, whose ballots weigh N_h/n_h (1/f_h
+// for a sampling fraction) with n_h the PSUs of the whole stratum, while
+// the query weighs every ballot 1 (give that weight as a column instead).
+func SumsSQLSupport(spec *sampling.DesignOptions) error {
+	if err := SumsSupport(spec); err != nil {
+		return err
+	}
+	if fpcWeighted(spec) {
+		return errors.New("without a weight column the weights come from the fpc and the PSUs of each stratum (N_h/n_h, or 1/f_h for a sampling fraction), which one GROUP BY does not count; the query would weigh every ballot 1")
+	}
+	return nil
+}
+
+// DesignSumsSQL is SumsSQL for the columns of spec (which SumsSQLSupport
+// must accept): a multistage design
 // with an fpc at every stage also groups by every later stage's unit and
 // fpc columns; for a design without PSU column (every ballot its own PSU)
 // and without replicate weight columns the query also sums the squared

@@ -60,6 +60,11 @@ func runIndex(e *env, c *command, args []string) error {
 		if err := index.SumsSupport(spec); err != nil {
 			return usagef("--sums-sql: the indices of this design cannot be finished from sums: %v", err)
 		}
+		if df.wspec == nil {
+			if err := index.SumsSQLSupport(spec); err != nil {
+				return usagef("--sums-sql with --fpc and no --weight: %v; add the weight column (the fpc over the stratum's PSUs in the sample, or 1 over a sampling fraction) to TABLE and give it as --weight, or write the sums with --in FILE --sums-out", err)
+			}
+		}
 		query := index.DesignSumsSQL(q, opt, sf.sql, spec)
 		if spec.RepWeightsPrefix != "" {
 			return repSumsSQL(e, *in, sf.sql, query, spec, q, opt)
