@@ -61,10 +61,15 @@ var ErrSums = errors.New("bad sums table")
 // without replacement, given a PSU column: Brewer's and Overton's
 // variances need each PSU's total and inclusion probability (the fpc, a
 // cell key), the Horvitz–Thompson one the PSUs' joint probabilities.
-// Calibration needs row-level data; so do
-// a design with an fpc but no weight column (the weights are then derived
-// from the PSU counts) and replicates generated from a design without PSU
-// column (every ballot its own replicate unit).
+// A one-stage design without PPS with an fpc but no weight column, whose
+// ballots weigh g_h = N_h/n_h (1/f_h for a sampling fraction; n_h the
+// stratum's PSUs, or ballots without PSU column), can under
+// linearization: g_h is constant in a stratum, so the ballots are summed
+// with weight 1 and Sums.Table scales each cell's sums by g_h (the
+// squared-weight moments by g_h²). Calibration needs row-level data; so
+// do the weights from the fpc of other designs (later stages, PPS,
+// replicates) and replicates generated from a design without PSU column
+// (every ballot its own replicate unit).
 func SumsSupport(spec *sampling.DesignOptions) error {
 	if unitMoments(spec) && spec.Variance != sampling.Linearization {
 		return errNoPSUReplicates
@@ -82,8 +87,8 @@ func cellSumsSupport(spec *sampling.DesignOptions, units bool) error {
 		return errors.New("a PPS design without a PSU column gives every ballot its own inclusion probability, so the sums would be as many as the ballots")
 	case spec.AdjustInfluence != nil:
 		return errors.New("calibration needs every ballot's residual")
-	case fpcWeighted(spec) && spec.Variance != sampling.Linearization:
-		return errors.New("without a weight column the weights come from the fpc and the PSU counts, known only at the end, and the replicates' weights from them are not summed per cell")
+	case spec.Weight == "" && (spec.FPC != "" || spec.PPS == sampling.PPSJoint) && !(fpcWeighted(spec) && spec.Variance == sampling.Linearization):
+		return errors.New("without a weight column the weights come from the fpc and the PSU counts, known only at the end: the sums are scaled by them per stratum for one stage without PPS under linearization only (give the weight as a column)")
 	}
 	return nil
 }
