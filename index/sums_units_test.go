@@ -119,14 +119,19 @@ func TestFromSumsNoPSULonely(t *testing.T) {
 }
 
 // TestSumsNoPSURefusals: a design without PSU column does not stream with
-// generated replicates, a weighting or the estimands' sums, and a sums
-// table without the squared-weight moments is refused, each saying why.
+// generated replicates, a weighting or the estimands' sums, a design
+// weighted by its fpc not with replicates (it does under linearization),
+// and a sums table without the squared-weight moments is refused, each
+// saying why.
 func TestSumsNoPSURefusals(t *testing.T) {
 	if err := SumsSupport(&sampling.DesignOptions{Weight: "w", Variance: sampling.JK1}); err == nil || !strings.Contains(err.Error(), "replicate unit") {
 		t.Errorf("replicates without PSU: %v", err)
 	}
-	if err := SumsSupport(&sampling.DesignOptions{FPC: "f"}); err == nil || !strings.Contains(err.Error(), "fpc") {
-		t.Errorf("fpc without weight: %v", err)
+	if err := SumsSupport(&sampling.DesignOptions{FPC: "f"}); err != nil {
+		t.Errorf("fpc without weight, linearization (weights scaled per stratum): %v", err)
+	}
+	if err := SumsSupport(&sampling.DesignOptions{PSU: "p", FPC: "f", Variance: sampling.JK1}); err == nil || !strings.Contains(err.Error(), "fpc") {
+		t.Errorf("fpc without weight, replicates: %v", err)
 	}
 	if err := SumsSupport(&sampling.DesignOptions{Weight: "w", Strata: "h"}); err != nil {
 		t.Errorf("linearization without PSU: %v", err)
