@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -163,6 +164,28 @@ func TestEstimandSumsFPCWeights(t *testing.T) {
 			}
 			sameEstimates(t, where, want, got, false)
 			tab.Release()
+		}
+	}
+}
+
+// TestFPCWeightsOtherDesignsRefused: weights from the fpc that are not
+// one per stratum (later stages: N_s/n_s of every stage's unit; PPS: 1/π
+// of each PSU) and replicates of such a design are
+// not what the scaled sums give: refused, naming the fpc (a weight column
+// streams them).
+func TestFPCWeightsOtherDesignsRefused(t *testing.T) {
+	for name, spec := range map[string]*sampling.DesignOptions{
+		"stages":    {PSU: "psu", FPC: "fpc", Stages: []sampling.Stage{{Unit: "ssu", FPC: "fpc2"}}},
+		"pps":       {PSU: "psu", FPC: "pi", PPS: sampling.PPSBrewer},
+		"bootstrap": {Strata: "stratum", PSU: "psu", FPC: "fpc", Variance: sampling.Bootstrap},
+	} {
+		if err := SumsSupport(spec); err == nil || !strings.Contains(err.Error(), "fpc") {
+			t.Errorf("%s without a weight column: %v", name, err)
+		}
+		w := *spec
+		w.Weight = "weight"
+		if err := SumsSupport(&w); err != nil {
+			t.Errorf("%s with a weight column: %v", name, err)
 		}
 	}
 }
