@@ -3,7 +3,6 @@ package index
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,62 +59,10 @@ func ppsSpecs(t testing.TB, rec arrow.RecordBatch) map[string]*sampling.DesignOp
 // effect, n, PSU count and df, nationally, by the strata and by a domain
 // across them.
 func TestSumFilePPSEqualsCompute(t *testing.T) {
-	base := loadFixture(t)
-	defer base.Release()
-	rec := withStages(t, base)
+	rec, pq, read := stagesParquet(t)
 	defer rec.Release()
-	dir := t.TempDir()
-	pq := filepath.Join(dir, "b.parquet")
-	if err := arrowio.Write(pq, rec.Schema(), []arrow.RecordBatch{rec}, arrowio.WithRowGroupRows(500)); err != nil {
-		t.Fatal(err)
-	}
-	read := []arrowio.Option{arrowio.WithTypes(map[string]arrow.DataType{"psu": arrow.BinaryTypes.String, "province_code": arrow.BinaryTypes.String})}
 	for name, spec := range ppsSpecs(t, rec) {
-		if err := SumsSupport(spec); err != nil {
-			t.Fatalf("%s: SumsSupport: %v", name, err)
-		}
-		d, err := sampling.NewDesign(rec, spec)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		for _, opt := range []*Options{{}, {By: []string{"province"}, VsNation: true}, {By: []string{"level"}, VsNation: true}} {
-			where := fmt.Sprintf("%s by %v", name, opt.By)
-			want, err := Compute(context.Background(), d, rec, nil, opt)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if r := want.Rows[0]; !(r.SE > 0) || !(r.Deff > 0) {
-				t.Fatalf("%s: in memory SE %v, deff %v of %s %s: not a variance to compare", where, r.SE, r.Deff, r.Kind, r.ID)
-			}
-			s, err := SumFile(context.Background(), pq, nil, spec, opt, &StreamOptions{Read: read})
-			if err != nil {
-				t.Fatalf("%s: %v", where, err)
-			}
-			tab, err := s.Table(nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, _, err := FromSums(context.Background(), tab, nil, spec, opt)
-			if err != nil {
-				t.Fatalf("%s: %v", where, err)
-			}
-			sameRows(t, where, want, got, 1e-12)
-			out := filepath.Join(dir, "sums.parquet")
-			if err := arrowio.WriteRecord(out, tab); err != nil {
-				t.Fatal(err)
-			}
-			tab.Release()
-			back, err := arrowio.ReadAll(out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, _, err = FromSums(context.Background(), back, nil, spec, opt)
-			back.Release()
-			if err != nil {
-				t.Fatalf("%s from the file: %v", where, err)
-			}
-			sameRows(t, where+" from the file", want, got, 1e-12)
-		}
+		streamEqualsCompute(t, rec, pq, read, name, spec, []int{0}, nil)
 	}
 }
 
@@ -123,35 +70,9 @@ func TestSumFilePPSEqualsCompute(t *testing.T) {
 // finished from streamed cell sums equal sampling's Estimates on the
 // ballots at 1e-12, nationally and by domain.
 func TestEstimandSumsPPS(t *testing.T) {
-	base := loadFixture(t)
-	defer base.Release()
-	rec := withStages(t, base)
+	rec, pq, read := stagesParquet(t)
 	defer rec.Release()
-	pq := filepath.Join(t.TempDir(), "b.parquet")
-	if err := arrowio.Write(pq, rec.Schema(), []arrow.RecordBatch{rec}, arrowio.WithRowGroupRows(500)); err != nil {
-		t.Fatal(err)
-	}
-	read := []arrowio.Option{arrowio.WithTypes(map[string]arrow.DataType{"psu": arrow.BinaryTypes.String, "province_code": arrow.BinaryTypes.String})}
-	est := []sampling.Estimand{{Statistic: sampling.StatMean, Num: "access_1"}, {Statistic: sampling.StatTotal, Num: "access_2"},
-		{Statistic: sampling.StatRatio, Num: "access_3", Den: "access_4"}}
-	specs := ppsSpecs(t, rec)
-	for _, name := range []string{"brewer strata", "overton no strata", "ht", "brewer 2-stage"} {
-		spec := specs[name]
-		if err := EstimandSumsSupport(spec, nil); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		d, err := sampling.NewDesign(rec, spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, by := range [][]string{nil, {"level"}} {
-			want, err := d.Estimates(rec, est, &sampling.EstimateOptions{By: by})
-			if err != nil {
-				t.Fatal(err)
-			}
-			sameEstimates(t, fmt.Sprintf("%s by %v", name, by), want, streamedEstimates(t, pq, read, spec, est, by), false)
-		}
-	}
+	estimandsEqualStreamed(t, rec, pq, read, ppsSpecs(t, rec), "brewer strata", "overton no strata", "ht", "brewer 2-stage")
 }
 
 // TestSumFilePPSErrors: an inclusion probability that varies within a PSU

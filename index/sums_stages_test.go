@@ -107,90 +107,107 @@ func stageSpecs() map[string]*sampling.DesignOptions {
 // nation. The full multistage variance needs each later-stage unit's totals,
 // so the sums table carries the stage columns.
 func TestSumFileMultistageEqualsCompute(t *testing.T) {
+	rec, pq, read := stagesParquet(t)
+	defer rec.Release()
+	for name, spec := range stageSpecs() {
+		streamEqualsCompute(t, rec, pq, read, name, spec, []int{1, 2}, func(where string, tab arrow.RecordBatch) {
+			for _, st := range spec.Stages {
+				if st.FPC != "" && (tab.Schema().FieldIndices(st.Unit) == nil || tab.Schema().FieldIndices(st.FPC) == nil) {
+					t.Errorf("%s: the sums table lacks the stage columns %s, %s", where, st.Unit, st.FPC)
+				}
+			}
+		})
+	}
+}
+
+// stagesParquet returns the fixture with the stage and PPS columns
+// (withStages), written to a Parquet file of 500-row groups, and the
+// options that read it.
+func stagesParquet(t *testing.T) (arrow.RecordBatch, string, []arrowio.Option) {
 	base := loadFixture(t)
 	defer base.Release()
 	rec := withStages(t, base)
-	defer rec.Release()
-	dir := t.TempDir()
-	pq := filepath.Join(dir, "b.parquet")
+	pq := filepath.Join(t.TempDir(), "b.parquet")
 	if err := arrowio.Write(pq, rec.Schema(), []arrow.RecordBatch{rec}, arrowio.WithRowGroupRows(500)); err != nil {
+		rec.Release()
 		t.Fatal(err)
 	}
-	read := []arrowio.Option{arrowio.WithTypes(map[string]arrow.DataType{"psu": arrow.BinaryTypes.String, "province_code": arrow.BinaryTypes.String})}
-	for name, spec := range stageSpecs() {
-		if err := SumsSupport(spec); err != nil {
-			t.Fatalf("%s: SumsSupport: %v", name, err)
-		}
-		d, err := sampling.NewDesign(rec, spec)
+	return rec, pq, []arrowio.Option{arrowio.WithTypes(map[string]arrow.DataType{"psu": arrow.BinaryTypes.String, "province_code": arrow.BinaryTypes.String})}
+}
+
+// streamEqualsCompute checks that the indices of spec finished from the
+// sums of the file pq (SumFile with each number of workers, then FromSums)
+// equal Compute on rec at 1e-12, nationally, by province (the strata) and
+// by level (across strata), with the differences from the nation; and so
+// does the sums table written to Parquet and read back (--sums-out,
+// --from-sums). check, if not nil, sees each sums table.
+func streamEqualsCompute(t *testing.T, rec arrow.RecordBatch, pq string, read []arrowio.Option, name string, spec *sampling.DesignOptions, workers []int, check func(where string, tab arrow.RecordBatch)) {
+	t.Helper()
+	if err := SumsSupport(spec); err != nil {
+		t.Fatalf("%s: SumsSupport: %v", name, err)
+	}
+	d, err := sampling.NewDesign(rec, spec)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	for _, opt := range []*Options{{}, {By: []string{"province"}, VsNation: true}, {By: []string{"level"}, VsNation: true}} {
+		want, err := Compute(context.Background(), d, rec, nil, opt)
 		if err != nil {
-			t.Fatalf("%s: %v", name, err)
+			t.Fatal(err)
 		}
-		for _, opt := range []*Options{{}, {By: []string{"province"}, VsNation: true}, {By: []string{"level"}, VsNation: true}} {
-			want, err := Compute(context.Background(), d, rec, nil, opt)
+		if r := want.Rows[0]; !(r.SE > 0) || !(r.Deff > 0) {
+			t.Fatalf("%s by %v: in memory SE %v, deff %v of %s %s: not a variance to compare", name, opt.By, r.SE, r.Deff, r.Kind, r.ID)
+		}
+		for _, w := range workers {
+			where := fmt.Sprintf("%s by %v, %d workers", name, opt.By, w)
+			s, err := SumFile(context.Background(), pq, nil, spec, opt, &StreamOptions{Workers: w, Read: read})
+			if err != nil {
+				t.Fatalf("%s: %v", where, err)
+			}
+			tab, err := s.Table(nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, workers := range []int{1, 2} {
-				where := fmt.Sprintf("%s by %v, %d workers", name, opt.By, workers)
-				s, err := SumFile(context.Background(), pq, nil, spec, opt, &StreamOptions{Workers: workers, Read: read})
-				if err != nil {
-					t.Fatalf("%s: %v", where, err)
+			if check != nil {
+				check(where, tab)
+			}
+			got, _, err := FromSums(context.Background(), tab, nil, spec, opt)
+			if err != nil {
+				t.Fatalf("%s: %v", where, err)
+			}
+			sameRows(t, where, want, got, 1e-12)
+			if w == workers[0] {
+				// the table through a file, as --sums-out and --from-sums
+				out := filepath.Join(t.TempDir(), "sums.parquet")
+				if err := arrowio.WriteRecord(out, tab); err != nil {
+					t.Fatal(err)
 				}
-				tab, err := s.Table(nil)
+				back, err := arrowio.ReadAll(out)
 				if err != nil {
 					t.Fatal(err)
 				}
-				for _, st := range spec.Stages {
-					if st.FPC != "" && (tab.Schema().FieldIndices(st.Unit) == nil || tab.Schema().FieldIndices(st.FPC) == nil) {
-						t.Errorf("%s: the sums table lacks the stage columns %s, %s", where, st.Unit, st.FPC)
-					}
-				}
-				got, _, err := FromSums(context.Background(), tab, nil, spec, opt)
+				got, _, err := FromSums(context.Background(), back, nil, spec, opt)
+				back.Release()
 				if err != nil {
-					t.Fatalf("%s: %v", where, err)
+					t.Fatalf("%s from the file: %v", where, err)
 				}
-				sameRows(t, where, want, got, 1e-12)
-				if workers == 1 {
-					// the table through a file, as --sums-out and --from-sums
-					out := filepath.Join(dir, "sums.parquet")
-					if err := arrowio.WriteRecord(out, tab); err != nil {
-						t.Fatal(err)
-					}
-					back, err := arrowio.ReadAll(out)
-					if err != nil {
-						t.Fatal(err)
-					}
-					got, _, err := FromSums(context.Background(), back, nil, spec, opt)
-					back.Release()
-					if err != nil {
-						t.Fatalf("%s from the file: %v", where, err)
-					}
-					sameRows(t, where+" from the file", want, got, 1e-12)
-				}
-				tab.Release()
+				sameRows(t, where+" from the file", want, got, 1e-12)
 			}
+			tab.Release()
 		}
 	}
 }
 
-// TestEstimandSumsMultistage: the means, totals and ratios of a 3-stage
-// design finished from streamed cell sums equal sampling's Estimates on the
-// ballots at 1e-12 (estimate, SE, interval, design effects, df), nationally
-// and by domain.
-func TestEstimandSumsMultistage(t *testing.T) {
-	base := loadFixture(t)
-	defer base.Release()
-	rec := withStages(t, base)
-	defer rec.Release()
-	pq := filepath.Join(t.TempDir(), "b.parquet")
-	if err := arrowio.Write(pq, rec.Schema(), []arrow.RecordBatch{rec}, arrowio.WithRowGroupRows(500)); err != nil {
-		t.Fatal(err)
-	}
-	read := []arrowio.Option{arrowio.WithTypes(map[string]arrow.DataType{"psu": arrow.BinaryTypes.String, "province_code": arrow.BinaryTypes.String})}
+// estimandsEqualStreamed checks that the means, totals and ratios of each
+// named design of specs, finished from the streamed cell sums of pq, equal
+// sampling's Estimates on rec at 1e-12 (estimate, SE, interval, design
+// effects, df), nationally and by level.
+func estimandsEqualStreamed(t *testing.T, rec arrow.RecordBatch, pq string, read []arrowio.Option, specs map[string]*sampling.DesignOptions, names ...string) {
+	t.Helper()
 	est := []sampling.Estimand{{Statistic: sampling.StatMean, Num: "access_1"}, {Statistic: sampling.StatTotal, Num: "access_2"},
 		{Statistic: sampling.StatRatio, Num: "access_3", Den: "access_4"}}
-	for _, name := range []string{"3-stage strata", "2-stage no strata"} {
-		spec := stageSpecs()[name]
+	for _, name := range names {
+		spec := specs[name]
 		if err := EstimandSumsSupport(spec, nil); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -199,15 +216,22 @@ func TestEstimandSumsMultistage(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, by := range [][]string{nil, {"level"}} {
-			where := fmt.Sprintf("%s by %v", name, by)
 			want, err := d.Estimates(rec, est, &sampling.EstimateOptions{By: by})
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := streamedEstimates(t, pq, read, spec, est, by)
-			sameEstimates(t, where, want, got, false)
+			sameEstimates(t, fmt.Sprintf("%s by %v", name, by), want, streamedEstimates(t, pq, read, spec, est, by), false)
 		}
 	}
+}
+
+// TestEstimandSumsMultistage: the means, totals and ratios of 2- and
+// 3-stage designs finished from streamed cell sums equal sampling's
+// Estimates on the ballots.
+func TestEstimandSumsMultistage(t *testing.T) {
+	rec, pq, read := stagesParquet(t)
+	defer rec.Release()
+	estimandsEqualStreamed(t, rec, pq, read, stageSpecs(), "3-stage strata", "2-stage no strata")
 }
 
 // TestSumFileMultistageBadStageFPC: a stage-2 fpc that varies within a PSU
