@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"strings"
 	"testing"
 )
@@ -56,40 +55,5 @@ func TestIndexCalibratedReplicatesStreamed(t *testing.T) {
 // exactly; it returns how many numbers it compared.
 func sameJSON(t *testing.T, where string, a, b any, tol float64) int {
 	t.Helper()
-	n := 0
-	var walk func(p string, x, y any)
-	walk = func(p string, x, y any) {
-		switch xv := x.(type) {
-		case map[string]any:
-			yv, ok := y.(map[string]any)
-			if !ok || len(xv) != len(yv) {
-				t.Errorf("%s%s: %v in memory, %v streamed", where, p, x, y)
-				return
-			}
-			for k := range xv {
-				walk(p+"."+k, xv[k], yv[k])
-			}
-		case []any:
-			yv, ok := y.([]any)
-			if !ok || len(xv) != len(yv) {
-				t.Errorf("%s%s: %d values in memory, %v streamed", where, p, len(xv), y)
-				return
-			}
-			for i := range xv {
-				walk(fmt.Sprintf("%s[%d]", p, i), xv[i], yv[i])
-			}
-		case float64:
-			yv, ok := y.(float64)
-			n++
-			if !ok || math.Abs(xv-yv) > tol*math.Abs(xv) {
-				t.Errorf("%s%s: %.17g in memory, %v streamed", where, p, xv, y)
-			}
-		default:
-			if x != y {
-				t.Errorf("%s%s: %v in memory, %v streamed", where, p, x, y)
-			}
-		}
-	}
-	walk("", a, b)
-	return n
+	return sameJSONScale(t, where, a, b, tol, 0)
 }
