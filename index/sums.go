@@ -164,6 +164,9 @@ type Sums struct {
 	// the keys of a design weighted by its fpc (fpcWeighted), whose
 	// ballots are summed with weight 1 and scaled by Table, or nil
 	fpcw *fpcKeys
+	// w2: the table carries each cell's Σ w² (SumsWeightsSquared: a
+	// weighting of a design without PSU column)
+	w2 bool
 
 	// scratch
 	keyBuf   []byte
@@ -231,12 +234,14 @@ func newSums(q *Questionnaire, spec *sampling.DesignOptions, opt *Options, schem
 		return nil, err
 	}
 	s, err := newCellSums(q, spec, opt, schema, ws)
-	if err != nil || !unitMoments(spec) || ws != nil {
+	if err != nil || !unitMoments(spec) {
 		return s, err
 	}
 	s.pos = []int64{}
+	s.w2 = ws != nil
 	if s.weight != "" {
-		s.sq, err = newCellSums(q, spec, opt, schema, nil)
+		// with a weighting, keyed by its classes too (the same cells)
+		s.sq, err = newCellSums(q, spec, opt, schema, ws)
 	}
 	return s, err
 }
@@ -1431,13 +1436,19 @@ func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire,
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	var w2 []float64 // Σ w² per cell (a weighting of a design without PSU column)
 	if unitMoments(&ds) {
-		if ws != nil || cal != nil {
+		if cal != nil {
 			return nil, nil, nil, errNoPSUWeighting
 		}
 		has := func(name string) bool { return column.Index(sums, name) >= 0 }
 		if ds.Units, err = readUnitMoments(names, ne, pairs, q, rows, get, getInt, has); err != nil {
 			return nil, nil, nil, err
+		}
+		if ws != nil {
+			if w2, err = readWeightsSquared(sums, get); err != nil {
+				return nil, nil, nil, err
+			}
 		}
 	}
 	var wres *weighting.Result
@@ -1465,7 +1476,9 @@ func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire,
 		for p := range pcols {
 			scaleCells(f, pcols[p][:]...)
 		}
-		if ds.Variance == sampling.Linearization {
+		if ds.Units != nil {
+			unitResiduals(ds.Units, wres, f, w2)
+		} else if ds.Variance == sampling.Linearization {
 			ds.AdjustInfluence = wres.AdjustInfluence
 		} else if reps, err = cellReplicates(ctx, sums, spec, ws, w0, cnt); err != nil {
 			return nil, nil, nil, err

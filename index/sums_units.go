@@ -40,9 +40,10 @@ var errStagesWeighting = errors.New("a multistage design with an fpc at every st
 // errPPSWeighting is why a weighting of a PPS design is read into memory.
 var errPPSWeighting = errors.New("a PPS design streams without a weighting only: the weighting's variance on the cells of a PPS first stage is not implemented")
 
-// errNoPSUWeighting says why a weighting of a design without PSU column
-// does not stream.
-var errNoPSUWeighting = errors.New("the design has no PSU column: its variance is finished from per-stratum moments of the ballots' influence values, and the weighting's calibration-aware variance would need their residuals on the weighting classes, whose moments the sums do not carry")
+// errNoPSUWeighting says why a calibration solved in passes over the
+// ballots (numeric variables) of a design without PSU column does not
+// stream; a weighting on class cells does (sums_units_weighting.go).
+var errNoPSUWeighting = errors.New("the design has no PSU column: its variance is finished from per-stratum moments of the ballots' influence values, and a calibration to numeric variables gives every ballot its own residual, whose moments per stratum the sums do not carry")
 
 // squaredWeights returns rec with its weight column replaced by w².
 func squaredWeights(rec arrow.RecordBatch, name string, w []float64) (arrow.RecordBatch, error) {
@@ -116,6 +117,9 @@ func (s *Sums) unitColumns(order []int, g2 []float64, addInt func(string, func(i
 		if len(m.n) != len(s.n) {
 			panic(fmt.Sprintf("index: %d cells of squared weights, %d of weights", len(m.n), len(s.n)))
 		}
+	}
+	if s.w2 {
+		addFloat(SumsWeightsSquared, func(c int) float64 { return m.w[c] })
 	}
 	K := s.ne + s.nc
 	for k, name := range s.itemNames() {

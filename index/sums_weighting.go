@@ -44,8 +44,6 @@ func weightingSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) erro
 		return errors.New("the design has a weight column: the starting weight is the weighting specification's design weight")
 	case suppliedReplicates(spec):
 		return errors.New("replicate weight columns and a weighting exclude each other: with a weighting the replicates are made from the design and every step is re-run on them")
-	case unitMoments(spec):
-		return errNoPSUWeighting
 	case len(varianceStages(spec)) > 0:
 		return errStagesWeighting
 	case spec.PPS != sampling.PPSNone:

@@ -33,6 +33,9 @@ type UnitMoments struct {
 	// Pairs are the cross-moments of two estimands, one for every two
 	// terms of a combination (Ratios.Combos).
 	Pairs []MomentPair
+	// Residuals, when set, make the variance calibration-aware for a
+	// weighting constant within each cell (see UnitResiduals).
+	Residuals *UnitResiduals
 }
 
 // MomentPair are the cross-moments, per cell, of estimands K < L:
@@ -73,7 +76,7 @@ func (d *Design) checkUnits() error {
 			return fmt.Errorf("sampling: %w: cell %d holds %d units, %d of nonzero weight", ErrBadDesign, i+1, n, u.Positive[i])
 		}
 	}
-	return nil
+	return d.checkResiduals()
 }
 
 // unitsDF sets the degrees of freedom of a design with Units: units of

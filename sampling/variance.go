@@ -221,6 +221,8 @@ func (d *Design) EstimateRatios(r *Ratios) (*RatioResult, error) {
 	var s1, s2 []float64
 	if d.reps == nil && (d.spec.AdjustInfluence != nil || d.spec.AdjustInfluenceTerms != nil || d.stages != nil || d.pps != nil) {
 		V, cov, s1, s2 = d.vrInfluence(r, t) // calibration-aware, multistage or PPS (influence.go)
+	} else if d.reps == nil && d.spec.Units != nil && d.spec.Units.Residuals != nil {
+		V, s1, s2 = d.vrMomentsResiduals(r, t) // and calibration residuals (moments_adjust.go)
 	} else if d.reps == nil && d.spec.Units != nil {
 		V, s1, s2 = d.vrMoments(r, t) // per-cell moments (moments.go)
 	} else if d.reps == nil {
