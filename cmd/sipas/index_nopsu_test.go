@@ -14,7 +14,8 @@ import (
 // same rows and labels, every number within 1e-12 relative: the sums add
 // in another order), with and without fpc and by domains; its sums table
 // (--sums-out) gives the same again through --from-sums. Replicates and a
-// weighting without --psu are read into memory, saying why.
+// calibration to a numeric variable without --psu are read into memory,
+// saying why (a weighting on classes streams: TestIndexWeightingStreamsWithoutPSU).
 func TestIndexStreamsWithoutPSU(t *testing.T) {
 	dir := t.TempDir()
 	for i, design := range [][]string{
@@ -55,7 +56,7 @@ func TestIndexStreamsWithoutPSU(t *testing.T) {
 		want string
 	}{
 		{[]string{"--weight", "weight", "--variance", "jk1"}, "replicate unit"},
-		{[]string{"--weighting", filepath.Join(wtGoldenDir, "sipas_rake.json")}, "residuals"},
+		{[]string{"--weighting", writeFile(t, dir, "num.json", `{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"fpc": 4800000000}}}]}`)}, "numeric"},
 	} {
 		args := append([]string{"index", "--in", indexFixture, "--stream", "--format", "csv"}, tc.args...)
 		code, _, errs := vtRun(t, "", args...)
