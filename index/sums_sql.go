@@ -70,7 +70,8 @@ func DesignSumsSQL(q *Questionnaire, opt *Options, table string, spec *sampling.
 // the weighting's classes and respondent flags, and its design weight
 // where a step needs each ballot's weight or spec's variance is by
 // replicates, and the sums are of ws's design weights (FromWeightedSums
-// finishes them). A weighting with a calibration that needs every ballot
+// finishes them); for a design without PSU column also their squared
+// moments and Σ w² (SumsWeightsSquared). A weighting with a calibration that needs every ballot
 // is an error wrapping weighting.ErrRowLevel: its final weights come from
 // passes over the ballots, which no GROUP BY makes.
 func WeightedSumsSQL(q *Questionnaire, opt *Options, table string, spec *sampling.DesignOptions, ws *weighting.Spec) (string, error) {
@@ -87,7 +88,11 @@ func WeightedSumsSQL(q *Questionnaire, opt *Options, table string, spec *samplin
 	}, spec, ws); err != nil {
 		return "", err
 	}
-	return sumsSQL(q, opt, table, ws.DesignWeight, keys, false), nil
+	query := sumsSQL(q, opt, table, ws.DesignWeight, keys, unitMoments(spec))
+	if unitMoments(spec) {
+		query = withWeightsSquaredSQL(query, ws.DesignWeight)
+	}
+	return query, nil
 }
 
 // sumsSQL is the query of SumsSQL grouped by the columns keys (empty

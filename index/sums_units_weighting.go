@@ -2,6 +2,7 @@ package index
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -53,4 +54,16 @@ func unitResiduals(u *sampling.UnitMoments, wres *weighting.Result, f, w2 []floa
 		}
 	}
 	u.Residuals = &sampling.UnitResiduals{W: wres.Weights, W2: W2, Adjust: wres.AdjustInfluence}
+}
+
+// withWeightsSquaredSQL adds to the sums query the column
+// SumsWeightsSquared, Σ weight² (the count when weight is "": every
+// ballot weighs 1).
+func withWeightsSquaredSQL(query, weight string) string {
+	w2 := "1"
+	if weight != "" {
+		w2 = "(" + weight + " * " + weight + ")"
+	}
+	i := strings.LastIndex(query, "\nFROM ")
+	return query[:i] + fmt.Sprintf(",\n  SUM(%s) AS %s", w2, SumsWeightsSquared) + query[i:]
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -170,5 +172,71 @@ func TestWeightedSumsNoPSURefusals(t *testing.T) {
 	_, _, _, err = FromWeightedSums(context.Background(), tab, nil, &sampling.DesignOptions{Strata: "stratum"}, ws, nil)
 	if err == nil || !strings.Contains(err.Error(), SumsWeightsSquared) {
 		t.Errorf("a table without the weighting: %v", err)
+	}
+}
+
+// TestWeightedSumsSQLNoPSUOnSQLite runs the query of WeightedSumsSQL for a
+// post-stratification and a raking of a design without PSU column (with
+// the squared weights' moments and Σ w²) in SQLite: the indices from its
+// table equal weighting.NewDesign + Compute on the ballots at 1e-12.
+func TestWeightedSumsSQLNoPSUOnSQLite(t *testing.T) {
+	if _, err := exec.LookPath("sqlite3"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("sqlite3 is not installed (Debian package sqlite3; .ci/run installs it)")
+		}
+		t.Skip("sqlite3 is not installed (apt-get install sqlite3); CI runs this test")
+	}
+	rec, level, gender, _, read := weightingFixture(t)
+	defer rec.Release()
+	dir := t.TempDir()
+	csvPath := filepath.Join(dir, "ballots.csv")
+	if err := arrowio.Write(csvPath, rec.Schema(), []arrow.RecordBatch{rec}); err != nil {
+		t.Fatal(err)
+	}
+	q := smallQuestionnaire(t)
+	spec := &sampling.DesignOptions{Strata: "stratum", FPC: "fpc"}
+	opt := &Options{By: []string{"level"}, VsNation: true}
+	for name, js := range map[string]string{
+		"ps":   read("sipas_ps.json"),
+		"rake": `{"design_weight": "weight", "steps": [{"rake": {"margins": [` + level + `, ` + gender + `]}}]}`,
+	} {
+		ws, err := weighting.ParseSpecBytes([]byte(js))
+		if err != nil {
+			t.Fatal(err)
+		}
+		query, err := WeightedSumsSQL(q, opt, "ballots", spec, ws)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		out := runSQLite(t, name, dir, csvPath, sqliteColumns(rec), query)
+		s, err := newSums(q, spec, opt, rec.Schema(), ws)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Add(rec, 0); err != nil {
+			t.Fatal(err)
+		}
+		mine, err := s.Table(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sqlTab := jsonTable(t, out, mine.Schema())
+		sameCounts(t, name, mine, sqlTab)
+		mine.Release()
+		got, _, _, err := FromWeightedSums(context.Background(), sqlTab, q, spec, ws, opt)
+		sqlTab.Release()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		d, out2, err := weighting.NewDesign(context.Background(), rec, ws, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := Compute(context.Background(), d, out2, q, opt)
+		out2.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameRows(t, name+": SQL sums vs the ballots", want, got, 1e-12)
 	}
 }
