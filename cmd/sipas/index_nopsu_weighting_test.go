@@ -3,8 +3,11 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/gonum/floats/scalar"
 )
 
 // TestIndexWeightingStreamsWithoutPSU: sipas index --weighting --stream
@@ -43,5 +46,56 @@ func TestIndexWeightingStreamsWithoutPSU(t *testing.T) {
 			t.Fatalf("%v --from-sums: exit %d, %s", design, code, errs)
 		}
 		sameCSVTol(t, fmt.Sprint(design, " --from-sums"), mem, fs, 1e-12, 1e-12)
+	}
+}
+
+// TestIndexWeightingWithoutPSUMatchesR: sipas index --weighting without
+// --psu (svydesign(id = ~1, strata = ~stratum, fpc = ~fpc)), in memory and
+// streamed: criterion, element and SIPAS indices with their
+// calibration-aware SEs after post-stratification and raking, nationally
+// and by level, equal R's svyratio and svycontrast on the calibrated
+// design (testdata/weighting/index_weighting_nopsu.csv,
+// testdata/weighting_index_nopsu.R) at 1e-9 (estimates) and 1e-7 (SEs).
+func TestIndexWeightingWithoutPSUMatchesR(t *testing.T) {
+	golden := wfGolden(t, "index_weighting_nopsu.csv", 5)
+	checked := 0
+	for _, stream := range []bool{false, true} {
+		for _, cs := range []string{"ps", "rake"} {
+			for _, by := range []string{"", "level"} {
+				args := []string{"--in", indexFixture, "--weighting", filepath.Join(wtGoldenDir, "sipas_"+cs+".json"),
+					"--strata", "stratum", "--fpc", "fpc", "--no-expectations"}
+				if by != "" {
+					args = append(args, "--by", by)
+				}
+				if stream {
+					args = append(args, "--stream")
+				}
+				for _, r := range wfIndex(t, args...) {
+					dom := r.Domain["level"]
+					if by == "" && dom != "" {
+						continue
+					}
+					key := cs + "|" + by + "|" + dom + "|" + r.Kind + "|" + r.ID
+					if dom == "" {
+						key = cs + "|||" + r.Kind + "|" + r.ID
+					}
+					g, ok := golden[key]
+					if !ok {
+						t.Errorf("no golden for %s", key)
+						continue
+					}
+					wantEst, _ := strconv.ParseFloat(g[0], 64)
+					wantSE, _ := strconv.ParseFloat(g[1], 64)
+					if !scalar.EqualWithinAbsOrRel(*r.Estimate, wantEst, 0, 1e-9) || !scalar.EqualWithinAbsOrRel(*r.SE, wantSE, 0, 1e-7) {
+						t.Errorf("stream %v %s: %.12g (SE %.12g), R %.12g (%.12g)", stream, key, *r.Estimate, *r.SE, wantEst, wantSE)
+					}
+					checked++
+				}
+			}
+		}
+	}
+	// the national rows appear in both runs of each case
+	if want := 2 * (len(golden) + 2*28); checked != want {
+		t.Errorf("%d rows checked, want %d", checked, want)
 	}
 }
