@@ -43,12 +43,12 @@ type ContrastResult struct {
 // strata that are not lonely), calibration residuals and later stages
 // included. Under replicate weights θ̂_c,r = Σ_t c_t θ̂_{g_t j_t, r} and
 // V = scale Σ_r rscale_r (θ̂_c,r − θ̄_c)². Terms out of range panic. A
-// design of per-stratum unit moments (DesignOptions.Units) holds no PSU
-// totals per domain, so its contrasts are an error wrapping ErrBadDesign.
+// design of per-stratum unit moments (DesignOptions.Units) finishes each
+// stratum's Σ z and Σ z² from its cells' moments (see UnitMoments); a
+// contrast that combines two estimands in one domain needs their
+// cross-moments (UnitMoments.Pairs), else it is an error wrapping
+// ErrBadDesign.
 func (d *Design) Contrasts(r *Ratios, cs [][]ContrastTerm) (*RatioResult, *ContrastResult, error) {
-	if d.spec.Units != nil {
-		return nil, nil, fmt.Errorf("sampling: Contrasts: %w: a design of per-stratum unit moments has no PSU totals per domain to combine; build the design from the rows", ErrBadDesign)
-	}
 	res, err := d.EstimateRatios(r)
 	if err != nil {
 		return nil, nil, err
@@ -70,6 +70,10 @@ func (d *Design) Contrasts(r *Ratios, cs [][]ContrastTerm) (*RatioResult, *Contr
 	switch {
 	case d.reps != nil:
 		d.ctReplicate(res, cs, out)
+	case d.spec.Units != nil:
+		if err := d.ctMoments(r, d.vrCheckAndTotal(r), cs, out); err != nil {
+			return nil, nil, err
+		}
 	default:
 		if len(r.Items) > 0 {
 			r = vrMaterialize(r, d.n)

@@ -85,7 +85,7 @@ func (d *Design) vrLonelyAdjust(r *Ratios, t *vrTotals, V []float64, cov [][]flo
 						i = d.order[pos]
 					}
 					if g := r.Domain[i]; g >= 0 && (psus[g] == 0 || lastPSU[g] != p) {
-						psus[g]++
+						psus[g] += d.unitsAt(int(i)) // a cell of Units: its units
 						lastPSU[g] = p
 					}
 				}

@@ -3,6 +3,7 @@ package sampling
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // UnitMoments are the moments of the units summed into the rows (cells)
@@ -21,14 +22,17 @@ import (
 // the units, with the same fpc (of n_h units), lonely-PSU rules (a
 // stratum of one unit) and degrees of freedom (units of nonzero weight
 // minus strata); so are the differences from the whole population
-// (Ratios.VsOverall). A design with Units serves EstimateRatios of ratios
-// (no totals, Items or Cov) under linearization; its design effects are
-// NaN (they need Σ w y², the caller's).
+// (Ratios.VsOverall), and the contrasts between domains (Contrasts), whose
+// terms in one cell combine the moments of their estimands. A total
+// (no denominator) has z = w y, so Σ z² = Σ w² y² and its YX and XX are
+// not read. A design with Units serves EstimateRatios of ratios and totals
+// (no Items or Cov) under linearization; its design effects are NaN (they
+// need Σ w y², the caller's).
 type UnitMoments struct {
 	// Units are the units of each cell, Positive those of nonzero weight.
 	Units, Positive []int64
 	// YY, YX and XX are, per estimand k of Ratios.Num and per cell,
-	// Σ w² y_k², Σ w² y_k x_k and Σ w² x_k².
+	// Σ w² y_k², Σ w² y_k x_k and Σ w² x_k² (YX and XX nil for a total).
 	YY, YX, XX [][]float64
 	// Pairs are the cross-moments of two estimands, one for every two
 	// terms of a combination (Ratios.Combos).
@@ -110,16 +114,11 @@ type momentForms struct {
 
 func newMomentForms(u *UnitMoments, r *Ratios, t *vrTotals) *momentForms {
 	if len(r.Items) > 0 || r.Cov {
-		panic("sampling: EstimateRatios: unit moments carry ratios of Num and Den only, without Cov")
+		panic("sampling: EstimateRatios: unit moments carry ratios and totals of Num and Den only, without Cov")
 	}
 	K := t.K
 	if len(u.YY) != K || len(u.YX) != K || len(u.XX) != K {
 		panic(fmt.Sprintf("sampling: EstimateRatios: unit moments of %d estimands, want %d", len(u.YY), K))
-	}
-	for k := 0; k < K; k++ {
-		if vrDen(r, k) == nil {
-			panic("sampling: EstimateRatios: unit moments carry ratios, not totals")
-		}
 	}
 	at := make(map[[2]int]int32, len(u.Pairs))
 	for p, pr := range u.Pairs {
@@ -150,8 +149,13 @@ func (f *momentForms) cell(i int, al, be, z, q []float64) {
 	K, u := f.t.K, f.u
 	for k := 0; k < K; k++ {
 		a, b := al[k], be[k]
-		z[k] = a*f.r.Num[k][i] - b*f.r.Den[k][i]
-		q[k] = a*a*u.YY[k][i] - 2*a*b*u.YX[k][i] + b*b*u.XX[k][i]
+		if x := vrDen(f.r, k); x != nil {
+			z[k] = a*f.r.Num[k][i] - b*x[i]
+			q[k] = a*a*u.YY[k][i] - 2*a*b*u.YX[k][i] + b*b*u.XX[k][i]
+		} else { // a total: z = w y a
+			z[k] = a * f.r.Num[k][i]
+			q[k] = a * a * u.YY[k][i]
+		}
 	}
 	for c, terms := range f.t.combos {
 		zc, qc := 0.0, 0.0
@@ -180,7 +184,10 @@ func (f *momentForms) cell(i int, al, be, z, q []float64) {
 // domain the units' Σ z and Σ z² from the cells' moments, turned into the
 // Welford sums vrStratumEnd finishes (m units, mean, centred sum of
 // squares); the differences from the whole population per stratum from
-// Σ d and Σ d² of d = z_g − z_all. Design effects are NaN.
+// Σ d and Σ d² of d = z_g − z_all; under LonelyAdjust the lonely units'
+// totals recentred as on the rows (vrLonelyAdjust: a lonely stratum or
+// domain holds one unit, whose total is its cell's). Design effects are
+// NaN.
 func (d *Design) vrMoments(r *Ratios, t *vrTotals) (V, s1, s2 []float64) {
 	f := newMomentForms(d.spec.Units, r, t)
 	K, J, G := t.K, t.J, t.G
@@ -255,6 +262,10 @@ func (d *Design) vrMoments(r *Ratios, t *vrTotals) (V, s1, s2 []float64) {
 		t.vsV = VD[:t.overall*J]
 	}
 	d.vrAverage(r, t, V, nil)
+	if d.spec.Lonely == LonelyAdjust {
+		// a lonely unit's total is its cell's Σ z
+		d.vrLonelyAdjust(r, t, V, nil, s1)
+	}
 	return V, s1, s2
 }
 
@@ -307,4 +318,123 @@ func (d *Design) momentsVs(f *momentForms, t *vrTotals, h int, cells []int, VD [
 			VD[g*J+j] += scale * ss
 		}
 	}
+}
+
+// ctMoments is Contrasts' linearization for a design with Units. In a
+// cell of domain g a unit's influence value for the contrast is
+// Σ_t c_t z_{g_t j_t} over the terms of domain g or of the whole
+// population, a combination Σ_k w (α_k y_k − β_k x_k) of its estimands
+// with α_k = Σ_t c_t a_{g_t k} and β_k = Σ_t c_t b_{g_t k}; its Σ z and
+// Σ z² over the cell's units come from the moments (the cross-moments of
+// two estimands when a cell combines them). Per stratum of n_h units the
+// variance is ctLinearize's: (1 − f_h) n_h/(n_h − 1) (Σ z² − (Σ z)²/n_h),
+// lonely strata as there.
+func (d *Design) ctMoments(r *Ratios, t *vrTotals, cs [][]ContrastTerm, out *ContrastResult) error {
+	u := d.spec.Units
+	K := t.K
+	at := make(map[[2]int]int, len(u.Pairs))
+	for p, pr := range u.Pairs {
+		at[[2]int{pr.K, pr.L}] = p
+	}
+	np := 0
+	for _, nh := range d.nh {
+		np += nh
+	}
+	avg := 1.0
+	if d.spec.Lonely == LonelyAverage && d.okStrata < len(d.nh) {
+		avg = float64(len(d.nh)) / float64(d.okStrata)
+	}
+	type term struct {
+		g, k int
+		coef float64
+	}
+	var ex []term
+	var ks []int // the estimands combined in a cell
+	al, be := make([]float64, K), make([]float64, K)
+	used := make([]bool, K)
+	hs, qs := make([]float64, len(d.nh)), make([]float64, len(d.nh))
+	at0 := func(v []float64, i int) float64 { // nil (a total's x): 0
+		if v == nil {
+			return 0
+		}
+		return v[i]
+	}
+	for c, terms := range cs {
+		ex = ex[:0]
+		for _, tm := range terms {
+			if tm.Estimand < K {
+				ex = append(ex, term{tm.Domain, tm.Estimand, tm.Coef})
+				continue
+			}
+			for _, ct := range t.combos[tm.Estimand-K] {
+				ex = append(ex, term{tm.Domain, ct.k, tm.Coef * ct.coef})
+			}
+		}
+		clear(hs)
+		clear(qs)
+		total := 0.0
+		for i := 0; i < d.n; i++ {
+			g := 0
+			if r.Domain != nil {
+				g = int(r.Domain[i])
+			}
+			ks = ks[:0]
+			for _, e := range ex {
+				if e.g != g && e.g != t.overall {
+					continue
+				}
+				if !used[e.k] {
+					used[e.k] = true
+					al[e.k], be[e.k] = 0, 0
+					ks = append(ks, e.k)
+				}
+				al[e.k] += e.coef * t.a[e.g*K+e.k]
+				be[e.k] += e.coef * t.b[e.g*K+e.k]
+			}
+			if len(ks) == 0 {
+				continue
+			}
+			slices.Sort(ks)
+			z, q := 0.0, 0.0
+			for x, k := range ks {
+				used[k] = false
+				a, b := al[k], be[k]
+				den := vrDen(r, k)
+				z += a*r.Num[k][i] - b*at0(den, i)
+				q += a*a*u.YY[k][i] - 2*a*b*at0(u.YX[k], i) + b*b*at0(u.XX[k], i)
+				for _, l := range ks[x+1:] {
+					p, ok := at[[2]int{k, l}]
+					if !ok {
+						return fmt.Errorf("sampling: Contrasts: %w: contrast %d combines estimands %d and %d in one domain, whose unit cross-moments the design lacks", ErrBadDesign, c, k, l)
+					}
+					pr := &u.Pairs[p]
+					aL, bL := al[l], be[l]
+					q += 2 * (a*aL*pr.YY[i] - a*bL*at0(pr.YX, i) - b*aL*at0(pr.XY, i) + b*bL*at0(pr.XX, i))
+				}
+			}
+			h := d.stratum[i]
+			hs[h] += z
+			qs[h] += q
+			total += z
+		}
+		var v float64
+		for h, nh := range d.nh {
+			f := d.fh[h]
+			if f < 1e-7 || d.lonely[h] {
+				continue
+			}
+			fn := float64(nh)
+			v += f * fn / (fn - 1) * (qs[h] - hs[h]*hs[h]/fn)
+		}
+		if d.spec.Lonely == LonelyAdjust {
+			c0 := total / float64(np)
+			for h, l := range d.lonely {
+				if f := d.fh[h]; l && f >= 1e-7 {
+					v += f * (hs[h] - c0) * (hs[h] - c0)
+				}
+			}
+		}
+		out.Var[c] = avg * v
+	}
+	return nil
 }

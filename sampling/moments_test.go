@@ -191,13 +191,106 @@ func TestUnitMomentsEqualRows(t *testing.T) {
 			}
 		}
 	}
-	// contrasts need each domain's PSU totals: an error, not a panic
-	dc, err := NewDesign(cells, &DesignOptions{Weight: "w", Strata: "h", Lonely: LonelyRemove, Units: u})
+}
+
+// TestUnitMomentsContrastsAndTotals: on a design without PSUs finished
+// from the cells' moments, totals (no denominator) beside ratios, and
+// contrasts between domains (one estimand, two estimands of one domain
+// through their cross-moments, a combination, the whole population) give
+// the rows' estimates, SEs and degrees of freedom at 1e-12, with and
+// without fpc, under every lonely-unit policy (a stratum of one unit; the
+// totals recentred under LonelyAdjust) and the domain adjustment; a
+// contrast of two estimands without their cross-moments is an error
+// wrapping ErrBadDesign.
+func TestUnitMomentsContrastsAndTotals(t *testing.T) {
+	mem := memory.DefaultAllocator
+	c := newMomentCase(5, 2500)
+	// domain 3 holds one unit of stratum 2 (lonely for the domain)
+	for i, h := range c.strata {
+		if h == "s2" && c.w[i] != 0 {
+			c.dom[i] = 3
+			break
+		}
+	}
+	set, dom, cr, u := c.cells(t)
+	ones := make([]*float64, 0)
+	for range set.s {
+		ones = append(ones, fp(1))
+	}
+	rows := estRecord(t, mem, estCol{name: "h", s: c.strata}, estCol{name: "fpc", f: floatsOf(t, c.fpc)}, estCol{name: "w", f: estFloats(c.w...)})
+	defer rows.Release()
+	cells := estRecord(t, mem, estCol{name: "h", s: set.s}, estCol{name: "fpc", f: floatsOf(t, set.f)}, estCol{name: "w", f: ones})
+	defer cells.Release()
+	// estimand 1 a total: no denominator, no YX or XX
+	den := [][]float64{c.den[0], nil, c.den[2]}
+	cden := [][]float64{cr.Den[0], nil, cr.Den[2]}
+	ut := *u
+	ut.YX = [][]float64{u.YX[0], nil, u.YX[2]}
+	ut.XX = [][]float64{u.XX[0], nil, u.XX[2]}
+	ut.Pairs = append([]MomentPair(nil), u.Pairs...)
+	for p := range ut.Pairs {
+		if pr := &ut.Pairs[p]; pr.L == 1 {
+			pr.YX, pr.XX = nil, nil
+		} else if pr.K == 1 {
+			pr.XY, pr.XX = nil, nil
+		}
+	}
+	combos := [][]float64{{0.5, 0, 0.5}}
+	cs := [][]ContrastTerm{
+		{{Domain: 0, Estimand: 0, Coef: 1}, {Domain: 1, Estimand: 0, Coef: -1}},
+		{{Domain: 0, Estimand: 1, Coef: 0.5}, {Domain: 2, Estimand: 1, Coef: 0.5}, {Domain: 3, Estimand: 1, Coef: -1}},
+		{{Domain: 2, Estimand: 2, Coef: 1}, {Domain: 2, Estimand: 0, Coef: -1}, {Domain: 1, Estimand: 1, Coef: 1e-3}},
+		{{Domain: 3, Estimand: 3, Coef: 1}, {Domain: 4, Estimand: 3, Coef: -1}},
+		{{Domain: 1, Estimand: 2, Coef: 1}, {Domain: 4, Estimand: 2, Coef: -1}},
+	}
+	for _, fpc := range []string{"", "fpc"} {
+		for _, lc := range []struct {
+			lonely LonelyPSU
+			adj    bool
+		}{{LonelyRemove, false}, {LonelyAdjust, false}, {LonelyAdjust, true}, {LonelyAverage, false}, {LonelyCertainty, true}} {
+			name := fmt.Sprintf("fpc=%q/%v/domainlonely=%v", fpc, lc.lonely, lc.adj)
+			spec := DesignOptions{Weight: "w", Strata: "h", FPC: fpc, Lonely: lc.lonely, AdjustDomainLonely: lc.adj}
+			d, err := NewDesign(rows, &spec)
+			if err != nil {
+				t.Fatal(name, err)
+			}
+			want, wantC, err := d.Contrasts(&Ratios{Num: c.num, Den: den, Combos: combos, Domain: c.dom, NDomains: c.G, Overall: true}, cs)
+			if err != nil {
+				t.Fatal(name, err)
+			}
+			spec.Units = &ut
+			dc, err := NewDesign(cells, &spec)
+			if err != nil {
+				t.Fatal(name, err)
+			}
+			got, gotC, err := dc.Contrasts(&Ratios{Num: cr.Num, Den: cden, Combos: combos, Domain: dom, NDomains: c.G, Overall: true}, cs)
+			if err != nil {
+				t.Fatal(name, err)
+			}
+			for i := range want.Est {
+				if !golden.Close(got.Est[i], want.Est[i], 1e-12) || !golden.Close(got.SE[i], want.SE[i], 1e-12) {
+					t.Errorf("%s: [%d] est %v se %v, rows %v %v", name, i, got.Est[i], got.SE[i], want.Est[i], want.SE[i])
+				}
+			}
+			if gotC.DF != wantC.DF {
+				t.Errorf("%s: contrasts' df %d, rows %d", name, gotC.DF, wantC.DF)
+			}
+			for i := range cs {
+				if !golden.Close(gotC.Est[i], wantC.Est[i], 1e-12) || !golden.Close(gotC.SE[i], wantC.SE[i], 1e-12) || wantC.SE[i] == 0 {
+					t.Errorf("%s: contrast %d: %v (SE %v), rows %v (SE %v)", name, i, gotC.Est[i], gotC.SE[i], wantC.Est[i], wantC.SE[i])
+				}
+			}
+		}
+	}
+	// two estimands of one domain without their cross-moments
+	un := ut
+	un.Pairs = nil
+	dc, err := NewDesign(cells, &DesignOptions{Weight: "w", Strata: "h", Lonely: LonelyRemove, Units: &un})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = dc.Contrasts(&Ratios{Num: cr.Num, Den: cr.Den, Domain: dom, NDomains: c.G}, [][]ContrastTerm{{{Domain: 0, Coef: 1}, {Domain: 1, Coef: -1}}})
+	_, _, err = dc.Contrasts(&Ratios{Num: cr.Num, Den: cden, Domain: dom, NDomains: c.G}, cs[2:3])
 	if !errors.Is(err, ErrBadDesign) {
-		t.Errorf("Contrasts on unit moments: %v, want an error wrapping ErrBadDesign", err)
+		t.Errorf("a contrast of two estimands without cross-moments: %v, want an error wrapping ErrBadDesign", err)
 	}
 }
