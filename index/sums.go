@@ -74,14 +74,8 @@ func SumsSupport(spec *sampling.DesignOptions) error {
 	if unitMoments(spec) && spec.Variance != sampling.Linearization {
 		return errNoPSUReplicates
 	}
-	return cellSumsSupport(spec, unitMoments(spec))
-}
-
-// cellSumsSupport is SumsSupport; units says whether a design without PSU
-// column is accepted (its sums carry the squared-weight moments).
-func cellSumsSupport(spec *sampling.DesignOptions, units bool) error {
 	switch {
-	case spec == nil || (spec.PSU == "" && !suppliedReplicates(spec) && !units):
+	case spec == nil:
 		return errors.New("the design has no PSU column, so every ballot is its own PSU and the sums would be as many as the ballots")
 	case spec.PPS != sampling.PPSNone && spec.PSU == "":
 		return errors.New("a PPS design without a PSU column gives every ballot its own inclusion probability, so the sums would be as many as the ballots")
@@ -567,7 +561,7 @@ func (s *Sums) Add(rec arrow.RecordBatch, first int64) error {
 	if s.rep != nil {
 		s.rep.item = s.replicateItems(codes)
 	}
-	if s.sq != nil {
+	if s.sq != nil || (s.vals != nil && s.vals.u[0] != nil) {
 		for i, v := range w {
 			if math.IsInf(v*v, 0) {
 				return fmt.Errorf("weight column %q: %w: %v at row %d is too large to square (the variance of a design without PSU column sums w²)", s.weight, sampling.ErrBadWeight, v, first+int64(i)+1)

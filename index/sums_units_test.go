@@ -119,10 +119,10 @@ func TestFromSumsNoPSULonely(t *testing.T) {
 }
 
 // TestSumsNoPSURefusals: a design without PSU column does not stream with
-// generated replicates, a weighting or the estimands' sums, a design
-// weighted by its fpc not with replicates (it does under linearization),
-// and a sums table without the squared-weight moments is refused, each
-// saying why.
+// generated replicates (indices or estimands), a design weighted by its
+// fpc not with replicates (it does under linearization), and a sums table
+// without the squared-weight moments is refused, each saying why; the
+// estimands' sums stream under linearization.
 func TestSumsNoPSURefusals(t *testing.T) {
 	if err := SumsSupport(&sampling.DesignOptions{Weight: "w", Variance: sampling.JK1}); err == nil || !strings.Contains(err.Error(), "replicate unit") {
 		t.Errorf("replicates without PSU: %v", err)
@@ -136,8 +136,11 @@ func TestSumsNoPSURefusals(t *testing.T) {
 	if err := SumsSupport(&sampling.DesignOptions{Weight: "w", Strata: "h"}); err != nil {
 		t.Errorf("linearization without PSU: %v", err)
 	}
-	if err := EstimandSumsSupport(&sampling.DesignOptions{Weight: "w"}, nil); err == nil {
-		t.Error("estimands without PSU accepted")
+	if err := EstimandSumsSupport(&sampling.DesignOptions{Weight: "w"}, nil); err != nil {
+		t.Errorf("estimands without PSU under linearization: %v", err)
+	}
+	if err := EstimandSumsSupport(&sampling.DesignOptions{Weight: "w", Variance: sampling.Bootstrap}, nil); err == nil || !strings.Contains(err.Error(), "replicate unit") {
+		t.Errorf("estimands' replicates without PSU: %v", err)
 	}
 	rec := loadFixture(t)
 	defer rec.Release()

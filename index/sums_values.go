@@ -20,6 +20,11 @@ import (
 // sampling.CellSums): SumsColumn(part, EstimandColumn(e)).
 var estimandParts = []string{"y", "x", "w", "yy", "xy", "xx", "n", "nobs", "c"}
 
+// unitParts are, after SumsSquared, the parts of an estimand's
+// squared-weight moments in a sums table of a design without PSU column:
+// Σ w² y², Σ w² x y, Σ w² x² (sampling.UnitMoments YY, YX, XX).
+var unitParts = []string{"yy", "xy", "xx"}
+
 // EstimandColumn is the name under which the sums of estimand e are
 // written in a sums table: its statistic and variable, e.g. "mean_wait",
 // "ratio_paid/visits" (with SumsColumn's part before it).
@@ -40,7 +45,11 @@ type valueSums struct {
 	// through the cancellation of the design effect's Σ w r²
 	f, fc   [6][]float64
 	n, nobs []int64
-	share   []bool // per estimand, while every row allows it
+	// a design without PSU column (unit moments): per cell and estimand
+	// Σ w² y², Σ w² x y and Σ w² x² (y about the shift), compensated in
+	// uc; nil otherwise
+	u, uc [3][]float64
+	share []bool // per estimand, while every row allows it
 	shift   []float64
 	// per variable: the largest magnitude and its input row (1-based)
 	maxAbs []float64
@@ -94,6 +103,14 @@ func newEstimandSums(spec *sampling.DesignOptions, by []string, est []sampling.E
 	if shift != nil {
 		copy(v.shift, shift)
 	}
+	if unitMoments(spec) && ws == nil {
+		// every ballot its own PSU: the cells' ballots and their
+		// squared-weight moments
+		s.pos = []int64{}
+		for p := range v.u {
+			v.u[p], v.uc[p] = []float64{}, []float64{}
+		}
+	}
 	seen := map[string]bool{}
 	for k, e := range est {
 		v.share[k] = e.Statistic != sampling.StatTotal && (e.Statistic == sampling.StatMean || e.Num != e.Den)
@@ -138,6 +155,12 @@ func (v *valueSums) grow() {
 	}
 	v.n = append(v.n, make([]int64, K)...)
 	v.nobs = append(v.nobs, make([]int64, K)...)
+	if v.u[0] != nil {
+		for p := range v.u {
+			v.u[p] = append(v.u[p], make([]float64, K)...)
+			v.uc[p] = append(v.uc[p], make([]float64, K)...)
+		}
+	}
 	if v.cal != nil {
 		v.cal.grow(K)
 	}
@@ -242,6 +265,7 @@ func (v *valueSums) addRun(c, i0, i1 int, w []float64) {
 		// blocks of 256 rows summed plainly, then added with compensation
 		for b0 := i0; b0 < i1; b0 += 256 {
 			var t [6]float64
+			var t2 [3]float64 // w² moments
 			var n, nobs int64
 			for i := b0; i < min(b0+256, i1); i++ {
 				if !oy[i] || (ox != nil && !ox[i]) {
@@ -263,6 +287,10 @@ func (v *valueSums) addRun(c, i0, i1 int, w []float64) {
 				t[3] += wy * yi
 				t[4] += wy * xi
 				t[5] += wi * xi * xi
+				w2y, w2x := wi*wi*yi, wi*wi*xi
+				t2[0] += w2y * yi
+				t2[1] += w2y * xi
+				t2[2] += w2x * xi
 				n++
 				if wi != 0 {
 					nobs++
@@ -270,6 +298,11 @@ func (v *valueSums) addRun(c, i0, i1 int, w []float64) {
 			}
 			for p, tv := range t {
 				neumaier(&v.f[p][at], &v.fc[p][at], tv)
+			}
+			if v.u[0] != nil {
+				for p, tv := range t2 {
+					neumaier(&v.u[p][at], &v.uc[p][at], tv)
+				}
 			}
 			v.n[at] += n
 			v.nobs[at] += nobs
@@ -306,6 +339,12 @@ func (v *valueSums) merge(c int, o *valueSums, oc int) {
 		}
 		v.n[a] += o.n[b]
 		v.nobs[a] += o.nobs[b]
+		if v.u[0] != nil {
+			for p := range v.u {
+				neumaier(&v.u[p][a], &v.uc[p][a], o.u[p][b])
+				v.uc[p][a] += o.uc[p][b]
+			}
+		}
 	}
 	if v.cal != nil {
 		v.cal.merge(c, o.cal, oc, K)
@@ -330,6 +369,10 @@ func (v *valueSums) mergeFlags(o *valueSums) {
 // columns appends the value columns of the cells in order to a table.
 func (v *valueSums) columns(order []int, g []float64, addFloat func(string, func(int) float64), addInt func(string, func(int) int64)) {
 	K := len(v.est)
+	var g2 []float64 // the squared-weight moments scale by g²
+	if v.u[0] != nil {
+		g2 = squares(g)
+	}
 	for k, e := range v.est {
 		name := EstimandColumn(e)
 		for p := range v.f {
@@ -338,6 +381,11 @@ func (v *valueSums) columns(order []int, g []float64, addFloat func(string, func
 		addInt(SumsColumn("n", name), func(c int) int64 { return v.n[c*K+k] })
 		addInt(SumsColumn("nobs", name), func(c int) int64 { return v.nobs[c*K+k] })
 		addFloat(SumsColumn("c", name), func(int) float64 { return v.shift[k] })
+		if v.u[0] != nil {
+			for p, part := range unitParts {
+				addFloat(SumsColumn(SumsSquared+part, name), scaled(g2, func(c int) float64 { return v.u[p][c*K+k] + v.uc[p][c*K+k] }))
+			}
+		}
 	}
 	if v.cal != nil {
 		v.cal.columns(estimandNames(v.est), addFloat)
@@ -423,10 +471,7 @@ func EstimandSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error
 }
 
 func estimandSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error {
-	if ws == nil {
-		return cellSumsSupport(spec, false)
-	}
-	return weightingSumsSupport(spec, ws)
+	return weightingSumsSupport(spec, ws) // SumsSupport without ws
 }
 
 // estimandSums is EstimandSums; rs are the replicate sums of a design whose
@@ -479,6 +524,14 @@ func estimandSums(ctx context.Context, tab arrow.RecordBatch, spec *sampling.Des
 		}
 		if n > 0 {
 			cs.Shift = c[0]
+		}
+	}
+	if unitMoments(&ds) {
+		if ws != nil || cal != nil {
+			return nil, nil, nil, errNoPSUWeighting
+		}
+		if ds.Units, err = readEstimandMoments(tab, est, get); err != nil {
+			return nil, nil, nil, err
 		}
 	}
 	var wres *weighting.Result
@@ -546,6 +599,54 @@ func estimandSums(ctx context.Context, tab arrow.RecordBatch, spec *sampling.Des
 		return nil, nil, nil, err
 	}
 	return d, out, wres, nil
+}
+
+// readEstimandMoments returns the unit moments of the estimands est from
+// a sums table of a design without PSU column (get reads a column).
+func readEstimandMoments(tab arrow.RecordBatch, est []sampling.Estimand, get func(string) ([]float64, error)) (*sampling.UnitMoments, error) {
+	if column.Index(tab, SumsPositive) < 0 {
+		return nil, fmt.Errorf("%w: no column %q: a design without PSU column is finished from the ballots' squared-weight moments, which this table lacks (it was written for a design with PSUs); compute it again", ErrSums, SumsPositive)
+	}
+	counts := func(name string) ([]int64, error) {
+		v, err := get(name)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]int64, len(v))
+		for r, x := range v {
+			if x < 0 || x != math.Trunc(x) {
+				return nil, fmt.Errorf("%w: column %q, row %d: %v is not a count", ErrSums, name, r+1, x)
+			}
+			out[r] = int64(x)
+		}
+		return out, nil
+	}
+	K := len(est)
+	u := &sampling.UnitMoments{YY: make([][]float64, K), YX: make([][]float64, K), XX: make([][]float64, K)}
+	var err error
+	if u.Units, err = counts(SumsRows); err != nil {
+		return nil, err
+	}
+	if u.Positive, err = counts(SumsPositive); err != nil {
+		return nil, err
+	}
+	for c, n := range u.Units {
+		if u.Positive[c] > n {
+			return nil, fmt.Errorf("%w: column %q, row %d: %d ballots of nonzero weight in a cell of %d", ErrSums, SumsPositive, c+1, u.Positive[c], n)
+		}
+	}
+	for k, e := range est {
+		name := EstimandColumn(e)
+		for p, dst := range []*[]float64{&u.YY[k], &u.YX[k], &u.XX[k]} {
+			if *dst, err = get(SumsColumn(SumsSquared+unitParts[p], name)); err != nil {
+				return nil, err
+			}
+		}
+		if e.Statistic == sampling.StatTotal {
+			u.YX[k], u.XX[k] = nil, nil // z = w y
+		}
+	}
+	return u, nil
 }
 
 // sumsFloats is the column name of a sums table as floats.

@@ -14,7 +14,9 @@ import (
 
 // estimateStreamed computes the means, totals and ratios ests (and the
 // contrasts between their domains) of the file at path in one pass over
-// record batches, from the per-(stratum, PSU, fpc, domain) sums, and
+// record batches, from the per-(stratum, PSU, fpc, domain) sums (without
+// a PSU column per (stratum, fpc, domain) with the ballots' squared-weight
+// moments), and
 // reports done = false, having done nothing, when the run cannot stream:
 // why (a reason of the caller: quantiles, population variances), a design
 // whose variance needs the rows (index.EstimandSumsSupport: with
@@ -69,6 +71,8 @@ func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spe
 		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in one pass (the --weighting steps run on the class totals of the cells)\n", displayName(path))
 	case designNote(spec) != "":
 		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in one pass (%s)\n", displayName(path), designNote(spec))
+	case spec.PSU == "" && spec.RepWeightsPrefix == "":
+		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in one pass (no --psu: every ballot is its own PSU, and the variance comes from per-stratum moments of the ballots' influence values)\n", displayName(path))
 	case big(path):
 		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in one pass\n", displayName(path))
 	}

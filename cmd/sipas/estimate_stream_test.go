@@ -159,6 +159,48 @@ func TestEstimateStreamEqualsMemory(t *testing.T) {
 	}
 }
 
+// TestEstimateStreamsWithoutPSU: a design without --psu (every ballot its
+// own PSU; with and without --strata, --fpc and --weight) streams from CSV,
+// Parquet (row groups of 30 rows) and Arrow IPC, saying so on standard
+// error, and prints what the in-memory run prints (every number within
+// 1e-12): means (of values, of 0/1 shares, with missing values), totals,
+// ratios, nationally, by one and two domain columns, with domain df, and
+// contrasts between domains.
+func TestEstimateStreamsWithoutPSU(t *testing.T) {
+	dir := t.TempDir()
+	strat := esFiles(t, dir, filepath.Join(etAPI, "apistrat.csv"), 30)
+	ests := []string{"--mean", "api00,yes,acs.k3", "--total", "enroll,acs.k3", "--ratio", "api00/api99,yes/comp.one,acs.k3/enroll"}
+	cases := []struct {
+		name string
+		args []string
+	}{
+		{"strata fpc by stype", []string{"--weight", "pw", "--strata", "stype", "--fpc", "fpc", "--by", "stype", "--ci", "logit"}},
+		{"strata by two, domain df", []string{"--weight", "pw", "--strata", "stype", "--by", "comp.imp,sch.wide", "--df", "domain"}},
+		{"weight national", []string{"--weight", "pw"}},
+		{"unweighted by comp.imp", []string{"--by", "comp.imp", "--deff", "srswor"}},
+		{"contrasts", []string{"--weight", "pw", "--strata", "stype", "--fpc", "fpc", "--by", "stype", "--contrast", "pairs", "--contrast", "0.5*E + 0.5*H - M"}},
+	}
+	for _, c := range cases {
+		files := strat
+		if c.name != "strata fpc by stype" {
+			files = strat[1:2] // Parquet
+		}
+		for _, f := range files {
+			label := c.name + " " + filepath.Ext(f)
+			args := append(append([]string{"estimate", "--in", f, "--format", "json"}, c.args...), ests...)
+			code, mem, errs := vtRun(t, "", args...)
+			if code != 0 || strings.Contains(errs, "streaming") {
+				t.Fatalf("%s in memory: exit %d, stderr %q", label, code, errs)
+			}
+			code, str, errs := vtRun(t, "", append(args, "--stream")...)
+			if code != 0 || !strings.Contains(errs, "sipas estimate: streaming") || !strings.Contains(errs, "every ballot is its own PSU") || strings.Contains(errs, "into memory") {
+				t.Fatalf("%s streamed: exit %d, stderr %q", label, code, errs)
+			}
+			esSame(t, label, str, mem)
+		}
+	}
+}
+
 // esWithOne copies the CSV fixture at src with a column comp.one of 1s (the
 // denominator of a share of the whole) and returns its path.
 func esWithOne(t *testing.T, dir, src string) string {
@@ -244,7 +286,7 @@ func TestEstimateStreamSynthetic(t *testing.T) {
 
 // TestEstimateStreamFallsBack: what cannot stream is read into memory and
 // the run says why on standard error: quantiles, population variances, a
-// regression, a design without PSUs.
+// regression, replicates of a design without PSUs.
 func TestEstimateStreamFallsBack(t *testing.T) {
 	strat := filepath.Join(etAPI, "apistrat.csv")
 	for _, c := range []struct {
@@ -254,7 +296,7 @@ func TestEstimateStreamFallsBack(t *testing.T) {
 		{[]string{"--weight", "pw", "--psu", "snum", "--quantile", "api00"}, "quantile"},
 		{[]string{"--weight", "pw", "--psu", "snum", "--var", "api00"}, "population variance"},
 		{[]string{"--weight", "pw", "--psu", "snum", "--glm", "yes ~ api99"}, "regression"},
-		{[]string{"--weight", "pw", "--strata", "stype", "--mean", "api00"}, "no PSU column"},
+		{[]string{"--weight", "pw", "--strata", "stype", "--variance", "jkn", "--mean", "api00"}, "replicate unit"},
 		{[]string{"--weight", "pw", "--psu", "snum", "--mean", "yes", "--ci", "likelihood"}, "likelihood"},
 	} {
 		args := append([]string{"estimate", "--in", strat}, c.args...)
