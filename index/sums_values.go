@@ -50,7 +50,7 @@ type valueSums struct {
 	// uc; nil otherwise
 	u, uc [3][]float64
 	share []bool // per estimand, while every row allows it
-	shift   []float64
+	shift []float64
 	// per variable: the largest magnitude and its input row (1-based)
 	maxAbs []float64
 	maxRow []int64
