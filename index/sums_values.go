@@ -258,6 +258,7 @@ func (v *valueSums) values(e sampling.Estimand) (y []float64, oy []bool, x []flo
 // 1 each).
 func (v *valueSums) addRun(c, i0, i1 int, w []float64) {
 	K := len(v.est)
+	units := v.u[0] != nil
 	for k, e := range v.est {
 		y, oy, x, ox := v.values(e)
 		at := c*K + k
@@ -287,10 +288,12 @@ func (v *valueSums) addRun(c, i0, i1 int, w []float64) {
 				t[3] += wy * yi
 				t[4] += wy * xi
 				t[5] += wi * xi * xi
-				w2y, w2x := wi*wi*yi, wi*wi*xi
-				t2[0] += w2y * yi
-				t2[1] += w2y * xi
-				t2[2] += w2x * xi
+				if units {
+					w2y, w2x := wi*wi*yi, wi*wi*xi
+					t2[0] += w2y * yi
+					t2[1] += w2y * xi
+					t2[2] += w2x * xi
+				}
 				n++
 				if wi != 0 {
 					nobs++
@@ -299,7 +302,7 @@ func (v *valueSums) addRun(c, i0, i1 int, w []float64) {
 			for p, tv := range t {
 				neumaier(&v.f[p][at], &v.fc[p][at], tv)
 			}
-			if v.u[0] != nil {
+			if units {
 				for p, tv := range t2 {
 					neumaier(&v.u[p][at], &v.uc[p][at], tv)
 				}

@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -111,6 +112,37 @@ func TestEstimandSumsNoPSUEqualMemory(t *testing.T) {
 				sameEstimates(t, where, want, got, true)
 				sameContrasts(t, where, want, wantC, gotC)
 			}
+		}
+	}
+}
+
+// TestEstimandSumsNoPSUTableWithoutMoments: a sums table written for a
+// design with PSUs, finished as one without, is an error naming the
+// column of the moments it lacks; one of a design without PSUs has them.
+func TestEstimandSumsNoPSUTableWithoutMoments(t *testing.T) {
+	rec := estcalFixture(t, "apistrat.csv")
+	defer rec.Release()
+	ests := []sampling.Estimand{{Statistic: sampling.StatMean, Num: "api00"}, {Statistic: sampling.StatTotal, Num: "enroll"}}
+	withPSU := &sampling.DesignOptions{Weight: "pw", Strata: "stype", PSU: "snum"}
+	noPSU := &sampling.DesignOptions{Weight: "pw", Strata: "stype"}
+	s := sumBatches(t, rec, 50, func() (*Sums, error) { return NewEstimandSums(withPSU, nil, ests, nil, rec.Schema()) })
+	tab, err := s.Table(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tab.Release()
+	if _, _, err := EstimandSums(tab, noPSU, ests, nil); !errors.Is(err, ErrSums) || !strings.Contains(err.Error(), SumsPositive) {
+		t.Errorf("a table without the moments: %v", err)
+	}
+	s = sumBatches(t, rec, 50, func() (*Sums, error) { return NewEstimandSums(noPSU, nil, ests, nil, rec.Schema()) })
+	tab2, err := s.Table(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tab2.Release()
+	for _, c := range []string{SumsPositive, SumsColumn(SumsSquared+"yy", "mean_api00"), SumsColumn(SumsSquared+"xx", "total_enroll")} {
+		if len(tab2.Schema().FieldIndices(c)) != 1 {
+			t.Errorf("no column %q in the table of a design without PSUs", c)
 		}
 	}
 }
