@@ -4,13 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/synth"
 	"github.com/sipas-go/sipas/sampling"
 )
 
@@ -145,4 +150,91 @@ func TestEstimandSumsNoPSUTableWithoutMoments(t *testing.T) {
 			t.Errorf("no column %q in the table of a design without PSUs", c)
 		}
 	}
+}
+
+// BenchmarkEstimandsNoPSU: sipas estimate's two paths for two means, a
+// total and a ratio of criteria by province, and the contrast of the
+// first two provinces, under a design without PSU column (strata, weights,
+// fpc), on SIPAS_NOPSU_BALLOTS generated ballots (default 1M) from one
+// Parquet file: "streamed" sums the cells with their squared-weight
+// moments in one pass (SumEstimandsFile) and finishes them (EstimandSums,
+// EstimatesFromCells, EstimateContrastsFromCells); "in-memory" reads the
+// file and runs Estimates and EstimateContrasts on the rows. It reports
+// the peak heap, the peak live heap and ballots per second:
+//
+//	go test ./index -run '^$' -bench EstimandsNoPSU -benchtime 1x
+func BenchmarkEstimandsNoPSU(b *testing.B) {
+	n := 1_000_000
+	if v, err := strconv.Atoi(os.Getenv("SIPAS_NOPSU_BALLOTS")); err == nil {
+		n = v
+	}
+	rec, _, err := synth.Survey(synth.SurveyConfig{Seed: 31, Ballots: n}, memory.DefaultAllocator)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := DefaultQuestionnaire().Columns()
+	var fields []arrow.Field
+	var arrs []arrow.Array
+	for _, name := range append([]string{"province", "stratum", "fpc", "weight"}, c[:3]...) {
+		i := rec.Schema().FieldIndices(name)[0]
+		fields, arrs = append(fields, rec.Schema().Field(i)), append(arrs, rec.Column(i))
+	}
+	sel := array.NewRecordBatch(arrow.NewSchema(fields, nil), arrs, rec.NumRows())
+	path := filepath.Join(b.TempDir(), "survey.parquet")
+	err = arrowio.WriteRecord(path, sel, arrowio.WithRowGroupRows(65536))
+	sel.Release()
+	rec.Release()
+	if err != nil {
+		b.Fatal(err)
+	}
+	design := &sampling.DesignOptions{Weight: "weight", Strata: "stratum", FPC: "fpc"}
+	est := []sampling.Estimand{{Statistic: sampling.StatMean, Num: c[0]}, {Statistic: sampling.StatMean, Num: c[1]},
+		{Statistic: sampling.StatTotal, Num: c[1]}, {Statistic: sampling.StatRatio, Num: c[2], Den: c[0]}}
+	opt := &sampling.EstimateOptions{By: []string{"province"}}
+	cs := [][]sampling.DomainCoef{{{Domain: 0, Coef: 1}, {Domain: 1, Coef: -1}}}
+	ctx := context.Background()
+	b.Run("streamed", func(b *testing.B) {
+		benchPeaks(b, n, func() error {
+			s, err := SumEstimandsFile(ctx, path, design, opt.By, est, nil)
+			if err != nil {
+				return err
+			}
+			tab, err := s.Table(nil)
+			if err != nil {
+				return err
+			}
+			defer tab.Release()
+			d, cells, err := EstimandSums(tab, design, est, s.Shares())
+			if err != nil {
+				return err
+			}
+			dm, err := sampling.NewDomains(tab, opt.By)
+			if err != nil {
+				return err
+			}
+			if _, err = d.EstimatesFromCells(est, cells, dm, opt); err != nil {
+				return err
+			}
+			_, err = d.EstimateContrastsFromCells(est, cells, dm, cs, opt)
+			return err
+		})
+	})
+	b.Run("in-memory", func(b *testing.B) {
+		benchPeaks(b, n, func() error {
+			rec, err := arrowio.ReadAll(path)
+			if err != nil {
+				return err
+			}
+			defer rec.Release()
+			d, err := sampling.NewDesign(rec, design)
+			if err != nil {
+				return err
+			}
+			if _, err = d.Estimates(rec, est, opt); err != nil {
+				return err
+			}
+			_, err = d.EstimateContrasts(rec, est, cs, opt)
+			return err
+		})
+	})
 }
