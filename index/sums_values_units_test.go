@@ -21,7 +21,8 @@ import (
 
 // TestEstimandSumsNoPSUEqualMemory: designs without PSU column (every
 // ballot its own PSU: stratified or not, weighted or not, with and
-// without fpc, a stratum of one ballot under LonelyAdjust), means (of
+// without fpc, weighted by the fpc, a stratum of one ballot under
+// LonelyAdjust and LonelyAverage, domain df), means (of
 // values, of a 0/1 share, of a variable with holes), totals and ratios,
 // nationally and by domains (cutting across the strata, the strata, two
 // columns), with contrasts between domains: streamed from a Parquet file
@@ -61,6 +62,7 @@ func TestEstimandSumsNoPSUEqualMemory(t *testing.T) {
 		"weighted":     {Weight: "pw"},
 		"unweighted":   {},
 		"strat_unw":    {Strata: "stype"},
+		"fpc_weights":  {Strata: "stype", FPC: "fpc"}, // weights N_h/n_h
 		"lonely_adj":   {Weight: "pw", Strata: "h", FPC: "fpc", Lonely: sampling.LonelyAdjust},
 		"lonely_avg":   {Weight: "pw", Strata: "h", Lonely: sampling.LonelyAverage},
 		"lonely_dfdom": {Weight: "pw", Strata: "h", Lonely: sampling.LonelyRemove},

@@ -160,7 +160,8 @@ func TestEstimateStreamEqualsMemory(t *testing.T) {
 }
 
 // TestEstimateStreamsWithoutPSU: a design without --psu (every ballot its
-// own PSU; with and without --strata, --fpc and --weight) streams from CSV,
+// own PSU; with and without --strata, --fpc and --weight, weighted by the
+// fpc) streams from CSV,
 // Parquet (row groups of 30 rows) and Arrow IPC, saying so on standard
 // error, and prints what the in-memory run prints (every number within
 // 1e-12): means (of values, of 0/1 shares, with missing values), totals,
@@ -178,6 +179,7 @@ func TestEstimateStreamsWithoutPSU(t *testing.T) {
 		{"strata by two, domain df", []string{"--weight", "pw", "--strata", "stype", "--by", "comp.imp,sch.wide", "--df", "domain"}},
 		{"weight national", []string{"--weight", "pw"}},
 		{"unweighted by comp.imp", []string{"--by", "comp.imp", "--deff", "srswor"}},
+		{"weights from the fpc", []string{"--strata", "stype", "--fpc", "fpc", "--by", "comp.imp"}},
 		{"contrasts", []string{"--weight", "pw", "--strata", "stype", "--fpc", "fpc", "--by", "stype", "--contrast", "pairs", "--contrast", "0.5*E + 0.5*H - M"}},
 	}
 	for _, c := range cases {
