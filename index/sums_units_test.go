@@ -12,6 +12,7 @@ import (
 
 	"github.com/sipas-go/sipas/internal/synth"
 	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
 )
 
 func constant(n int, v float64) []float64 {
@@ -141,6 +142,13 @@ func TestSumsNoPSURefusals(t *testing.T) {
 	}
 	if err := EstimandSumsSupport(&sampling.DesignOptions{Weight: "w", Variance: sampling.Bootstrap}, nil); err == nil || !strings.Contains(err.Error(), "replicate unit") {
 		t.Errorf("estimands' replicates without PSU: %v", err)
+	}
+	ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "pw", "steps": [{"poststratify": {"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := EstimandSumsSupport(&sampling.DesignOptions{Strata: "stype"}, ws); err == nil || !strings.Contains(err.Error(), "weighting class") {
+		t.Errorf("estimands of a weighting without PSU: %v", err)
 	}
 	rec := loadFixture(t)
 	defer rec.Release()

@@ -474,8 +474,15 @@ func EstimandSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error
 }
 
 func estimandSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error {
+	if ws != nil && unitMoments(spec) {
+		return errNoPSUEstimandWeighting
+	}
 	return weightingSumsSupport(spec, ws) // SumsSupport without ws
 }
+
+// errNoPSUEstimandWeighting says why the estimands of a weighting of a
+// design without PSU column do not stream.
+var errNoPSUEstimandWeighting = errors.New("the design has no PSU column: its variance is finished from per-stratum moments of the ballots' influence values, and the estimands' sums of a weighting carry no squared-weight moments per weighting class, from which the calibration residuals' moments would come")
 
 // estimandSums is EstimandSums; rs are the replicate sums of a design whose
 // replicate weights are columns (EstimandReplicateSums), ws the weighting
@@ -531,7 +538,7 @@ func estimandSums(ctx context.Context, tab arrow.RecordBatch, spec *sampling.Des
 	}
 	if unitMoments(&ds) {
 		if ws != nil || cal != nil {
-			return nil, nil, nil, errNoPSUWeighting
+			return nil, nil, nil, errNoPSUEstimandWeighting
 		}
 		if ds.Units, err = readEstimandMoments(tab, est, get); err != nil {
 			return nil, nil, nil, err

@@ -288,7 +288,7 @@ func TestEstimateStreamSynthetic(t *testing.T) {
 
 // TestEstimateStreamFallsBack: what cannot stream is read into memory and
 // the run says why on standard error: quantiles, population variances, a
-// regression, replicates of a design without PSUs.
+// regression, replicates and a weighting of a design without PSUs.
 func TestEstimateStreamFallsBack(t *testing.T) {
 	strat := filepath.Join(etAPI, "apistrat.csv")
 	for _, c := range []struct {
@@ -299,6 +299,7 @@ func TestEstimateStreamFallsBack(t *testing.T) {
 		{[]string{"--weight", "pw", "--psu", "snum", "--var", "api00"}, "population variance"},
 		{[]string{"--weight", "pw", "--psu", "snum", "--glm", "yes ~ api99"}, "regression"},
 		{[]string{"--weight", "pw", "--strata", "stype", "--variance", "jkn", "--mean", "api00"}, "replicate unit"},
+		{[]string{"--weighting", esNoPSURake(t), "--strata", "stype", "--mean", "api00"}, "weighting class"},
 		{[]string{"--weight", "pw", "--psu", "snum", "--mean", "yes", "--ci", "likelihood"}, "likelihood"},
 	} {
 		args := append([]string{"estimate", "--in", strat}, c.args...)
@@ -314,6 +315,17 @@ func TestEstimateStreamFallsBack(t *testing.T) {
 			t.Errorf("%v: the fallback printed another output", c.args)
 		}
 	}
+}
+
+// esNoPSURake writes a weighting spec of apistrat (raking to sch.wide)
+// and returns its path.
+func esNoPSURake(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "rake.json")
+	if err := os.WriteFile(p, []byte(`{"design_weight": "pw", "steps": [{"rake": {"margins": [{"by": ["sch.wide"], "totals": {"No": 1072, "Yes": 5122}}]}}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // TestEstimateStreamBadInputMidStream: a corrupt Parquet row group at 80 %
