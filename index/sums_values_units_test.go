@@ -156,8 +156,8 @@ func TestEstimandSumsNoPSUTableWithoutMoments(t *testing.T) {
 
 // BenchmarkEstimandsNoPSU: sipas estimate's two paths for two means, a
 // total and a ratio of criteria by province, and the contrast of the
-// first two provinces, under a design without PSU column (strata, weights,
-// fpc), on SIPAS_NOPSU_BALLOTS generated ballots (default 1M) from one
+// first two provinces, under a design without PSU column (strata,
+// weights), on SIPAS_NOPSU_BALLOTS generated ballots (default 1M) from one
 // Parquet file: "streamed" sums the cells with their squared-weight
 // moments in one pass (SumEstimandsFile) and finishes them (EstimandSums,
 // EstimatesFromCells, EstimateContrastsFromCells); "in-memory" reads the
@@ -177,7 +177,7 @@ func BenchmarkEstimandsNoPSU(b *testing.B) {
 	c := DefaultQuestionnaire().Columns()
 	var fields []arrow.Field
 	var arrs []arrow.Array
-	for _, name := range append([]string{"province", "stratum", "fpc", "weight"}, c[:3]...) {
+	for _, name := range append([]string{"province", "stratum", "weight"}, c[:3]...) {
 		i := rec.Schema().FieldIndices(name)[0]
 		fields, arrs = append(fields, rec.Schema().Field(i)), append(arrs, rec.Column(i))
 	}
@@ -189,7 +189,7 @@ func BenchmarkEstimandsNoPSU(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	design := &sampling.DesignOptions{Weight: "weight", Strata: "stratum", FPC: "fpc"}
+	design := &sampling.DesignOptions{Weight: "weight", Strata: "stratum"}
 	est := []sampling.Estimand{{Statistic: sampling.StatMean, Num: c[0]}, {Statistic: sampling.StatMean, Num: c[1]},
 		{Statistic: sampling.StatTotal, Num: c[1]}, {Statistic: sampling.StatRatio, Num: c[2], Den: c[0]}}
 	opt := &sampling.EstimateOptions{By: []string{"province"}}
