@@ -52,117 +52,68 @@ func (d *Design) checkResiduals() error {
 }
 
 // vrMomentsResiduals is vrInfluence for a design with Units and
-// Residuals: per domain g the cells' Σ z, Σ z² and Σ w z (zero outside g)
-// from the moments, their residual coefficients A_c from the adjustment
-// of the cell sums Σ z, and per stratum Σ e and Σ e² over all its cells,
-// finished as infStrataCov with every unit its own PSU. VsOverall: the
-// difference e_g − e_all, whose raw part is z_g − z_all (the moments of
-// the difference coefficients in g's cells, −z_all elsewhere) and whose
-// coefficient is A_g − A_all. Design effects are NaN (the caller's).
+// Residuals: per domain g the cells' Σ z (zero outside g) from the
+// moments, their residual coefficients A_c from the adjustment of those
+// cell sums, and per stratum Σ e and Σ e² over all its cells (Σ z² and
+// Σ w z from the moments again), finished as infStrataCov with every unit
+// its own PSU. VsOverall: the difference e_g − e_all, whose raw part is
+// z_g − z_all (the moments of the difference coefficients in g's cells,
+// −z_all elsewhere) and whose coefficient is A_g − A_all. It holds three
+// floats per cell and estimand (the cell sums and the domain's and the
+// whole population's coefficients). Design effects are NaN (the caller's).
 func (d *Design) vrMomentsResiduals(r *Ratios, t *vrTotals) (V, s1, s2 []float64) {
 	u := d.spec.Units
 	res := u.Residuals
 	f := newMomentForms(u, r, t)
-	K, J, G, n := t.K, t.J, t.G, d.n
+	K, J, G, n, H := t.K, t.J, t.G, d.n, len(d.nh)
 	for k := 0; k < K; k++ {
 		if vrDen(r, k) == nil {
 			panic("sampling: EstimateRatios: unit residuals carry ratios, not totals")
 		}
 	}
 	V, s1, s2 = make([]float64, G*J), make([]float64, G*J), make([]float64, G*J)
-	H := len(d.nh)
-	// the cells of each stratum
-	cellsOf := make([][]int32, H)
-	for h := range d.nh {
-		for p := d.strataPSU[h]; p < d.strataPSU[h+1]; p++ {
-			for pos := d.psuStart[p]; pos < d.psuStart[p+1]; pos++ {
-				i := int32(pos)
-				if d.order != nil {
-					i = d.order[pos]
-				}
-				cellsOf[h] = append(cellsOf[h], i)
-			}
-		}
-	}
 	in := func(g, i int) bool {
 		return r.Domain == nil || g == t.overall || int(r.Domain[i]) == g
 	}
-	// raw[g]: per cell and j the unadjusted Σ z, Σ z², Σ w z (zero outside g)
-	type raw struct{ z, q, p [][]float64 }
-	newRaw := func() raw {
-		x := raw{make([][]float64, J), make([][]float64, J), make([][]float64, J)}
-		for j := 0; j < J; j++ {
-			x.z[j], x.q[j], x.p[j] = make([]float64, n), make([]float64, n), make([]float64, n)
+	newJ := func() [][]float64 {
+		x := make([][]float64, J)
+		for j := range x {
+			x[j] = make([]float64, n)
 		}
 		return x
 	}
 	zb, qb, pb := make([]float64, J), make([]float64, J), make([]float64, J)
-	// fill sets x to the moments of coefficients al, be over the cells of
-	// domain g (every cell for g < 0), zero elsewhere
-	fill := func(x raw, g int, al, be []float64) {
-		for i := 0; i < n; i++ {
-			if g >= 0 && !in(g, i) {
-				for j := 0; j < J; j++ {
-					x.z[j][i], x.q[j][i], x.p[j][i] = 0, 0, 0
-				}
-				continue
+	// moments sets zb, qb, pb to the cell's Σ z, Σ z² and Σ w z under the
+	// coefficients al, be (Σ w² r = α Σ w²y − β Σ w²x: y·x = y, x² = x)
+	moments := func(i int, al, be []float64) {
+		f.cell(i, al, be, zb, qb)
+		for k := 0; k < K; k++ {
+			pb[k] = al[k]*u.YX[k][i] - be[k]*u.XX[k][i]
+		}
+		for c, terms := range t.combos {
+			v := 0.0
+			for _, tm := range terms {
+				v += tm.coef * pb[tm.k]
 			}
-			f.cell(i, al, be, zb, qb)
-			for k := 0; k < K; k++ {
-				pb[k] = al[k]*u.YX[k][i] - be[k]*u.XX[k][i] // Σ w² r: y·x = y, x² = x
-			}
-			for c, terms := range t.combos {
-				v := 0.0
-				for _, tm := range terms {
-					v += tm.coef * pb[tm.k]
-				}
-				pb[K+c] = v
-			}
-			for j := 0; j < J; j++ {
-				x.z[j][i], x.q[j][i], x.p[j][i] = zb[j], qb[j], pb[j]
-			}
+			pb[K+c] = v
 		}
 	}
-	// coef sets A[j] to the residual coefficients of the vectors x.z
-	coef := func(x raw, A [][]float64) {
-		for j := 0; j < J; j++ {
-			copy(A[j], x.z[j])
-		}
-		res.Adjust(A...)
-		for j := 0; j < J; j++ {
-			for i, adj := range A[j] {
-				if res.W[i] != 0 {
-					A[j][i] = (x.z[j][i] - adj) / res.W[i]
-				} else {
-					A[j][i] = 0
-				}
-			}
-		}
-	}
-	newA := func() [][]float64 {
-		A := make([][]float64, J)
-		for j := range A {
-			A[j] = make([]float64, n)
-		}
-		return A
-	}
-	S, Q := make([]float64, H), make([]float64, H)
-	// strataVar is infStrataCov of the residuals of cells with the raw
-	// moments (z, q, p) and coefficients A
-	strataVar := func(z, q, p, A []float64) float64 {
-		for h, cells := range cellsOf {
-			var sh, qh float64
-			for _, i := range cells {
-				a := A[i]
-				sh += z[i] - a*res.W[i]
-				qh += q[i] - 2*a*p[i] + a*a*res.W2[i]
-			}
-			S[h], Q[h] = sh, qh
-		}
-		return d.unitStrataVar(S, Q)
-	}
-	var all raw
+	Z, A := newJ(), newJ()
 	var allA [][]float64
+	if t.vs {
+		allA = newJ()
+	}
+	S, Q := make([]float64, H*J), make([]float64, H*J)
+	Sh, Qh := make([]float64, H), make([]float64, H)
+	// finish writes to out[j] the variance from the strata's S and Q
+	finish := func(out func(j int, v float64)) {
+		for j := 0; j < J; j++ {
+			for h := 0; h < H; h++ {
+				Sh[h], Qh[h] = S[h*J+j], Q[h*J+j]
+			}
+			out(j, d.unitStrataVar(Sh, Qh))
+		}
+	}
 	order := make([]int, 0, G)
 	if t.vs {
 		order = append(order, t.overall)
@@ -172,53 +123,97 @@ func (d *Design) vrMomentsResiduals(r *Ratios, t *vrTotals) (V, s1, s2 []float64
 			order = append(order, g)
 		}
 	}
-	x, A := newRaw(), newA()
-	var dx raw
-	var dA [][]float64
-	var dal, dbe []float64
+	aA, bA := t.a, t.b
 	if t.vs {
-		all, allA = newRaw(), newA()
-		dx, dA = newRaw(), newA()
-		dal, dbe = make([]float64, K), make([]float64, K)
+		aA, bA = t.a[t.overall*K:t.overall*K+K], t.b[t.overall*K:t.overall*K+K]
 	}
+	dal, dbe := make([]float64, K), make([]float64, K)
 	for _, g := range order {
 		al, be := t.a[g*K:g*K+K], t.b[g*K:g*K+K]
-		fill(x, g, al, be)
-		coef(x, A)
+		// the cells' Σ z in g, and their coefficients A = (Σ z − Σ e)/W
+		for i := 0; i < n; i++ {
+			if !in(g, i) {
+				for j := 0; j < J; j++ {
+					Z[j][i] = 0
+				}
+				continue
+			}
+			f.cell(i, al, be, zb, qb)
+			for j := 0; j < J; j++ {
+				Z[j][i] = zb[j]
+			}
+		}
 		for j := 0; j < J; j++ {
-			for _, v := range x.z[j] {
-				s1[g*J+j] += v
+			copy(A[j], Z[j])
+		}
+		res.Adjust(A...)
+		for j := 0; j < J; j++ {
+			for i, adj := range A[j] {
+				if res.W[i] != 0 {
+					A[j][i] = (Z[j][i] - adj) / res.W[i]
+				} else {
+					A[j][i] = 0
+				}
+				s1[g*J+j] += Z[j][i]
 			}
 			s2[g*J+j] = math.NaN()
-			V[g*J+j] = strataVar(x.z[j], x.q[j], x.p[j], A[j])
 		}
+		// per stratum Σ e and Σ e² over all its cells
+		clear(S)
+		clear(Q)
+		d.eachCell(func(h, i int) {
+			if !in(g, i) {
+				return
+			}
+			moments(i, al, be)
+			for j := 0; j < J; j++ {
+				a := A[j][i]
+				S[h*J+j] += zb[j]
+				Q[h*J+j] += qb[j] - 2*a*pb[j]
+			}
+		})
+		d.eachCell(func(h, i int) {
+			w, w2 := res.W[i], res.W2[i]
+			for j := 0; j < J; j++ {
+				a := A[j][i]
+				S[h*J+j] -= a * w
+				Q[h*J+j] += a * a * w2
+			}
+		})
+		finish(func(j int, v float64) { V[g*J+j] = v })
 		if !t.vs {
 			continue
 		}
 		if g == t.overall {
 			for j := 0; j < J; j++ {
-				copy(all.z[j], x.z[j])
-				copy(all.q[j], x.q[j])
-				copy(all.p[j], x.p[j])
 				copy(allA[j], A[j])
 			}
 			continue
 		}
-		// the difference e_g − e_all
-		aA, bA := t.a[t.overall*K:t.overall*K+K], t.b[t.overall*K:t.overall*K+K]
+		// the difference e_g − e_all: z_g − z_all in g's cells (the
+		// difference coefficients), −z_all elsewhere; coefficient A_g − A_all
 		for k := 0; k < K; k++ {
 			dal[k], dbe[k] = al[k]-aA[k], be[k]-bA[k]
 		}
-		fill(dx, g, dal, dbe)
-		for j := 0; j < J; j++ {
-			for i := 0; i < n; i++ {
-				if !in(g, i) {
-					dx.z[j][i], dx.q[j][i], dx.p[j][i] = -all.z[j][i], all.q[j][i], -all.p[j][i]
-				}
-				dA[j][i] = A[j][i] - allA[j][i]
+		clear(S)
+		clear(Q)
+		d.eachCell(func(h, i int) {
+			sign := 1.0
+			if in(g, i) {
+				moments(i, dal, dbe)
+			} else {
+				moments(i, aA, bA)
+				sign = -1
 			}
-			t.vsV[g*J+j] = strataVar(dx.z[j], dx.q[j], dx.p[j], dA[j])
-		}
+			w, w2 := res.W[i], res.W2[i]
+			for j := 0; j < J; j++ {
+				a := A[j][i] - allA[j][i]
+				z, p := sign*zb[j], sign*pb[j]
+				S[h*J+j] += z - a*w
+				Q[h*J+j] += qb[j] - 2*a*p + a*a*w2
+			}
+		})
+		finish(func(j int, v float64) { t.vsV[g*J+j] = v })
 	}
 	if d.spec.Lonely == LonelyAverage && d.okStrata < len(d.nh) {
 		sc := d.vrAverageScale(r, t)
@@ -230,6 +225,22 @@ func (d *Design) vrMomentsResiduals(r *Ratios, t *vrTotals) (V, s1, s2 []float64
 		}
 	}
 	return V, s1, s2
+}
+
+// eachCell calls fn with every cell (row) i and its stratum h, stratum
+// by stratum.
+func (d *Design) eachCell(fn func(h, i int)) {
+	for h := range d.nh {
+		for p := d.strataPSU[h]; p < d.strataPSU[h+1]; p++ {
+			for pos := d.psuStart[p]; pos < d.psuStart[p+1]; pos++ {
+				i := int(pos)
+				if d.order != nil {
+					i = int(d.order[pos])
+				}
+				fn(h, i)
+			}
+		}
+	}
 }
 
 // unitStrataVar is infStrataCov(e, e) over units that are their own PSUs,
