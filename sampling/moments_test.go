@@ -200,8 +200,9 @@ func TestUnitMomentsEqualRows(t *testing.T) {
 // the rows' estimates, SEs and degrees of freedom at 1e-12, with and
 // without fpc, under every lonely-unit policy (a stratum of one unit; the
 // totals recentred under LonelyAdjust) and the domain adjustment; a
-// contrast of two estimands without their cross-moments is an error
-// wrapping ErrBadDesign.
+// contrast of two estimands without their cross-moments, and contrasts of
+// unit moments with calibration residuals, are errors wrapping
+// ErrBadDesign.
 func TestUnitMomentsContrastsAndTotals(t *testing.T) {
 	mem := memory.DefaultAllocator
 	c := newMomentCase(5, 2500)
@@ -292,5 +293,15 @@ func TestUnitMomentsContrastsAndTotals(t *testing.T) {
 	_, _, err = dc.Contrasts(&Ratios{Num: cr.Num, Den: cden, Domain: dom, NDomains: c.G}, cs[2:3])
 	if !errors.Is(err, ErrBadDesign) {
 		t.Errorf("a contrast of two estimands without cross-moments: %v, want an error wrapping ErrBadDesign", err)
+	}
+	// with calibration residuals: an error, not a variance without them
+	ur := *u // ratios only
+	ur.Residuals = &UnitResiduals{W: make([]float64, len(dom)), W2: make([]float64, len(dom)), Adjust: func(...[]float64) {}}
+	dr, err := NewDesign(cells, &DesignOptions{Weight: "w", Strata: "h", Lonely: LonelyRemove, Units: &ur})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err = dr.Contrasts(&Ratios{Num: cr.Num, Den: cr.Den, Domain: dom, NDomains: c.G}, cs[:1]); !errors.Is(err, ErrBadDesign) {
+		t.Errorf("contrasts of unit moments with residuals: %v, want an error wrapping ErrBadDesign", err)
 	}
 }
