@@ -25,6 +25,11 @@ var estimandParts = []string{"y", "x", "w", "yy", "xy", "xx", "n", "nobs", "c"}
 // Σ w² y², Σ w² x y, Σ w² x² (sampling.UnitMoments YY, YX, XX).
 var unitParts = []string{"yy", "xy", "xx"}
 
+// residParts are, after SumsSquared, the parts of an estimand's first
+// squared-weight moments in a sums table of a weighting of a design
+// without PSU column: Σ w² y, Σ w² x (sampling.UnitResiduals WY, WX).
+var residParts = []string{"y", "x"}
+
 // EstimandColumn is the name under which the sums of estimand e are
 // written in a sums table: its statistic and variable, e.g. "mean_wait",
 // "ratio_paid/visits" (with SumsColumn's part before it).
@@ -47,10 +52,12 @@ type valueSums struct {
 	n, nobs []int64
 	// a design without PSU column (unit moments): per cell and estimand
 	// Σ w² y², Σ w² x y and Σ w² x² (y about the shift), compensated in
-	// uc; nil otherwise
-	u, uc [3][]float64
-	share []bool // per estimand, while every row allows it
-	shift []float64
+	// uc; nil otherwise. With a weighting also Σ w² y and Σ w² x (u[3],
+	// u[4]; nil without), and per cell Σ w² over all its rows (w2, w2c)
+	u, uc   [5][]float64
+	w2, w2c []float64
+	share   []bool // per estimand, while every row allows it
+	shift   []float64
 	// per variable: the largest magnitude and its input row (1-based)
 	maxAbs []float64
 	maxRow []int64
@@ -103,11 +110,17 @@ func newEstimandSums(spec *sampling.DesignOptions, by []string, est []sampling.E
 	if shift != nil {
 		copy(v.shift, shift)
 	}
-	if unitMoments(spec) && ws == nil {
+	if unitMoments(spec) {
 		// every ballot its own PSU: the cells' ballots and their
-		// squared-weight moments
+		// squared-weight moments; with a weighting (its cells keyed by
+		// the classes) also the first ones and Σ w², for the residuals
 		s.pos = []int64{}
-		for p := range v.u {
+		np := len(unitParts)
+		if ws != nil {
+			np = len(v.u)
+			v.w2, v.w2c = []float64{}, []float64{}
+		}
+		for p := range np {
 			v.u[p], v.uc[p] = []float64{}, []float64{}
 		}
 	}
@@ -155,11 +168,14 @@ func (v *valueSums) grow() {
 	}
 	v.n = append(v.n, make([]int64, K)...)
 	v.nobs = append(v.nobs, make([]int64, K)...)
-	if v.u[0] != nil {
-		for p := range v.u {
+	for p := range v.u {
+		if v.u[p] != nil {
 			v.u[p] = append(v.u[p], make([]float64, K)...)
 			v.uc[p] = append(v.uc[p], make([]float64, K)...)
 		}
+	}
+	if v.w2 != nil {
+		v.w2, v.w2c = append(v.w2, 0), append(v.w2c, 0)
 	}
 	if v.cal != nil {
 		v.cal.grow(K)
@@ -258,7 +274,7 @@ func (v *valueSums) values(e sampling.Estimand) (y []float64, oy []bool, x []flo
 // 1 each).
 func (v *valueSums) addRun(c, i0, i1 int, w []float64) {
 	K := len(v.est)
-	units := v.u[0] != nil
+	units, first := v.u[0] != nil, v.u[3] != nil
 	for k, e := range v.est {
 		y, oy, x, ox := v.values(e)
 		at := c*K + k
@@ -266,7 +282,7 @@ func (v *valueSums) addRun(c, i0, i1 int, w []float64) {
 		// blocks of 256 rows summed plainly, then added with compensation
 		for b0 := i0; b0 < i1; b0 += 256 {
 			var t [6]float64
-			var t2 [3]float64 // w² moments
+			var t2 [5]float64 // w² moments
 			var n, nobs int64
 			for i := b0; i < min(b0+256, i1); i++ {
 				if !oy[i] || (ox != nil && !ox[i]) {
@@ -293,6 +309,8 @@ func (v *valueSums) addRun(c, i0, i1 int, w []float64) {
 					t2[0] += w2y * yi
 					t2[1] += w2y * xi
 					t2[2] += w2x * xi
+					t2[3] += w2y
+					t2[4] += w2x
 				}
 				n++
 				if wi != 0 {
@@ -303,12 +321,30 @@ func (v *valueSums) addRun(c, i0, i1 int, w []float64) {
 				neumaier(&v.f[p][at], &v.fc[p][at], tv)
 			}
 			if units {
-				for p, tv := range t2 {
+				np := len(unitParts)
+				if first {
+					np = len(t2)
+				}
+				for p, tv := range t2[:np] {
 					neumaier(&v.u[p][at], &v.uc[p][at], tv)
 				}
 			}
 			v.n[at] += n
 			v.nobs[at] += nobs
+		}
+	}
+	if v.w2 != nil {
+		// Σ w² over all the cell's rows, with or without values
+		for b0 := i0; b0 < i1; b0 += 256 {
+			b1 := min(b0+256, i1)
+			t := float64(b1 - b0)
+			if w != nil {
+				t = 0
+				for _, wi := range w[b0:b1] {
+					t += wi * wi
+				}
+			}
+			neumaier(&v.w2[c], &v.w2c[c], t)
 		}
 	}
 	if v.cal != nil {
@@ -342,12 +378,16 @@ func (v *valueSums) merge(c int, o *valueSums, oc int) {
 		}
 		v.n[a] += o.n[b]
 		v.nobs[a] += o.nobs[b]
-		if v.u[0] != nil {
-			for p := range v.u {
+		for p := range v.u {
+			if v.u[p] != nil {
 				neumaier(&v.u[p][a], &v.uc[p][a], o.u[p][b])
 				v.uc[p][a] += o.uc[p][b]
 			}
 		}
+	}
+	if v.w2 != nil {
+		neumaier(&v.w2[c], &v.w2c[c], o.w2[oc])
+		v.w2c[c] += o.w2c[oc]
 	}
 	if v.cal != nil {
 		v.cal.merge(c, o.cal, oc, K)
@@ -389,6 +429,15 @@ func (v *valueSums) columns(order []int, g []float64, addFloat func(string, func
 				addFloat(SumsColumn(SumsSquared+part, name), scaled(g2, func(c int) float64 { return v.u[p][c*K+k] + v.uc[p][c*K+k] }))
 			}
 		}
+		if v.u[3] != nil {
+			for p, part := range residParts {
+				p += len(unitParts)
+				addFloat(SumsColumn(SumsSquared+part, name), scaled(g2, func(c int) float64 { return v.u[p][c*K+k] + v.uc[p][c*K+k] }))
+			}
+		}
+	}
+	if v.w2 != nil {
+		addFloat(SumsWeightsSquared, scaled(g2, func(c int) float64 { return v.w2[c] + v.w2c[c] }))
 	}
 	if v.cal != nil {
 		v.cal.columns(estimandNames(v.est), addFloat)
@@ -474,15 +523,8 @@ func EstimandSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error
 }
 
 func estimandSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error {
-	if ws != nil && unitMoments(spec) {
-		return errNoPSUEstimandWeighting
-	}
 	return weightingSumsSupport(spec, ws) // SumsSupport without ws
 }
-
-// errNoPSUEstimandWeighting says why the estimands of a weighting of a
-// design without PSU column do not stream.
-var errNoPSUEstimandWeighting = errors.New("the design has no PSU column: its variance is finished from per-stratum moments of the ballots' influence values, and the estimands' sums of a weighting carry no squared-weight moments per weighting class, from which the calibration residuals' moments would come")
 
 // estimandSums is EstimandSums; rs are the replicate sums of a design whose
 // replicate weights are columns (EstimandReplicateSums), ws the weighting
@@ -536,12 +578,22 @@ func estimandSums(ctx context.Context, tab arrow.RecordBatch, spec *sampling.Des
 			cs.Shift = c[0]
 		}
 	}
+	var w2 []float64 // Σ w² per cell (a weighting of a design without PSU column)
+	var wy, wx [][]float64
 	if unitMoments(&ds) {
-		if ws != nil || cal != nil {
-			return nil, nil, nil, errNoPSUEstimandWeighting
+		if cal != nil {
+			return nil, nil, nil, errNoPSUWeighting
 		}
 		if ds.Units, err = readEstimandMoments(tab, est, get); err != nil {
 			return nil, nil, nil, err
+		}
+		if ws != nil {
+			if w2, err = readWeightsSquared(tab, get); err != nil {
+				return nil, nil, nil, err
+			}
+			if wy, wx, err = readEstimandFirstMoments(est, get); err != nil {
+				return nil, nil, nil, err
+			}
 		}
 	}
 	var wres *weighting.Result
@@ -566,7 +618,12 @@ func estimandSums(ctx context.Context, tab arrow.RecordBatch, spec *sampling.Des
 				}
 			}
 		}
-		if ds.Variance == sampling.Linearization {
+		if ds.Units != nil {
+			// each ballot's residual z − w A_c, A_c constant in its cell
+			unitResiduals(ds.Units, wres, f, w2)
+			scaleCells(squares(f), append(wy, wx...)...)
+			ds.Units.Residuals.WY, ds.Units.Residuals.WX = wy, wx
+		} else if ds.Variance == sampling.Linearization {
 			ds.AdjustInfluence = wres.AdjustInfluence
 		} else {
 			// every step re-run on every replicate's cell totals
@@ -657,6 +714,26 @@ func readEstimandMoments(tab arrow.RecordBatch, est []sampling.Estimand, get fun
 		}
 	}
 	return u, nil
+}
+
+// readEstimandFirstMoments returns, per estimand of est, the cells'
+// Σ w² y and Σ w² x (nil for a total) of a sums table of a weighting of a
+// design without PSU column (get reads a column).
+func readEstimandFirstMoments(est []sampling.Estimand, get func(string) ([]float64, error)) (wy, wx [][]float64, err error) {
+	wy, wx = make([][]float64, len(est)), make([][]float64, len(est))
+	for k, e := range est {
+		name := EstimandColumn(e)
+		if wy[k], err = get(SumsColumn(SumsSquared+residParts[0], name)); err != nil {
+			return nil, nil, err
+		}
+		if e.Statistic == sampling.StatTotal {
+			continue
+		}
+		if wx[k], err = get(SumsColumn(SumsSquared+residParts[1], name)); err != nil {
+			return nil, nil, err
+		}
+	}
+	return wy, wx, nil
 }
 
 // sumsFloats is the column name of a sums table as floats.

@@ -25,6 +25,11 @@ import (
 type UnitResiduals struct {
 	// W and W2 are per cell Σ w and Σ w² over its units (final weights).
 	W, W2 []float64
+	// WY and WX are, per estimand k and per cell, Σ w² y_k and Σ w² x_k
+	// (WX nil for a total), for Σ w z = Σ w² r. Nil: UnitMoments.YX and
+	// XX stand for them, which holds when x_k is 0 or 1 and y_k = 0
+	// where x_k = 0; a total then needs them.
+	WY, WX [][]float64
 	// Adjust takes the cell sums Σ z of influence vectors (one value per
 	// cell, zero outside the domain) and replaces each in place by the
 	// cell sums of the units' residuals, Σ z − A_c W_c. It must treat
@@ -45,6 +50,8 @@ func (d *Design) checkResiduals() error {
 		return fmt.Errorf("sampling: %w: unit residuals without their adjustment", ErrBadDesign)
 	case len(e.W) != d.n || len(e.W2) != d.n:
 		return fmt.Errorf("sampling: %w: unit residuals of %d and %d cells for %d rows", ErrBadDesign, len(e.W), len(e.W2), d.n)
+	case e.WY != nil && (len(e.WY) != len(u.YY) || len(e.WX) != len(u.YY)):
+		return fmt.Errorf("sampling: %w: unit residuals' first moments of %d and %d estimands for %d", ErrBadDesign, len(e.WY), len(e.WX), len(u.YY))
 	case d.spec.AdjustDomainLonely:
 		return fmt.Errorf("sampling: %w: the domain lonely-PSU adjustment is supported for one-stage designs without calibration or PPS", ErrBadDesign)
 	}
@@ -67,8 +74,8 @@ func (d *Design) vrMomentsResiduals(r *Ratios, t *vrTotals) (V, s1, s2 []float64
 	f := newMomentForms(u, r, t)
 	K, J, G, n, H := t.K, t.J, t.G, d.n, len(d.nh)
 	for k := 0; k < K; k++ {
-		if vrDen(r, k) == nil {
-			panic("sampling: EstimateRatios: unit residuals carry ratios, not totals")
+		if vrDen(r, k) == nil && res.WY == nil {
+			panic("sampling: EstimateRatios: unit residuals without WY carry ratios, not totals")
 		}
 	}
 	V, s1, s2 = make([]float64, G*J), make([]float64, G*J), make([]float64, G*J)
@@ -84,11 +91,19 @@ func (d *Design) vrMomentsResiduals(r *Ratios, t *vrTotals) (V, s1, s2 []float64
 	}
 	zb, qb, pb := make([]float64, J), make([]float64, J), make([]float64, J)
 	// moments sets zb, qb, pb to the cell's Σ z, Σ z² and Σ w z under the
-	// coefficients al, be (Σ w² r = α Σ w²y − β Σ w²x: y·x = y, x² = x)
+	// coefficients al, be (Σ w² r = α Σ w²y − β Σ w²x; without WY, WX:
+	// y·x = y, x² = x)
 	moments := func(i int, al, be []float64) {
 		f.cell(i, al, be, zb, qb)
 		for k := 0; k < K; k++ {
-			pb[k] = al[k]*u.YX[k][i] - be[k]*u.XX[k][i]
+			switch {
+			case res.WY == nil:
+				pb[k] = al[k]*u.YX[k][i] - be[k]*u.XX[k][i]
+			case res.WX[k] == nil: // a total: Σ w z = α Σ w² y
+				pb[k] = al[k] * res.WY[k][i]
+			default:
+				pb[k] = al[k]*res.WY[k][i] - be[k]*res.WX[k][i]
+			}
 		}
 		for c, terms := range t.combos {
 			v := 0.0

@@ -1,0 +1,121 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
+)
+
+// TestWeightedEstimandSumsNoPSUEqualMemory: the means (of values, of a
+// share, of a variable with holes), totals and ratios (of a denominator
+// that is not an indicator) of a design without PSU column (every ballot
+// its own PSU: stratified or not, with and without fpc) after
+// post-stratification, raking (with a design weight that varies within
+// strata) and nonresponse then post-stratification, nationally and by
+// domains that cut across the classes, streamed from a Parquet file of
+// many row groups (SumEstimandsFile) and finished from the per-(stratum,
+// fpc, domain, class) sums with their squared-weight moments
+// (WeightedEstimandSums), equal weighting.NewDesign + Estimates on the
+// rows at 1e-12 on every estimate, SE, interval, design effect, n and
+// degrees of freedom, and the final weights' sum.
+func TestWeightedEstimandSumsNoPSUEqualMemory(t *testing.T) {
+	ctx := context.Background()
+	base, level, gender, region, read := weightingFixture(t)
+	defer base.Release()
+	n := int(base.NumRows())
+	ac, err := arrowio.Column(base, "procedures_2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	holes, _, _ := arrowio.Float64s(ac)
+	holes = append([]float64(nil), holes...)
+	for i := range holes {
+		if i%5 == 2 {
+			holes[i] = math.NaN()
+		}
+	}
+	rec := withColumns(base, map[string][]float64{"frac": constant(n, 0.25), "holes": holes}, nil)
+	defer rec.Release()
+	pq := filepath.Join(t.TempDir(), "b.parquet")
+	if err := arrowio.Write(pq, rec.Schema(), []arrow.RecordBatch{rec}, arrowio.WithRowGroupRows(450)); err != nil {
+		t.Fatal(err)
+	}
+	est := []sampling.Estimand{
+		{Statistic: sampling.StatMean, Num: "access_1"},
+		{Statistic: sampling.StatMean, Num: "expect_1"}, // a share
+		{Statistic: sampling.StatMean, Num: "holes"},
+		{Statistic: sampling.StatTotal, Num: "procedures_2"},
+		{Statistic: sampling.StatTotal, Num: "holes"},
+		{Statistic: sampling.StatRatio, Num: "access_1", Den: "access_2"},
+		{Statistic: sampling.StatRatio, Num: "holes", Den: "access_2"},
+	}
+	specs := map[string]string{
+		"ps":     read("sipas_ps.json"),
+		"w_rake": `{"design_weight": "weight2", "steps": [{"rake": {"margins": [` + level + `, ` + gender + `, ` + region + `]}}]}`,
+		"nonresponse_ps": `{"design_weight": "weight", "steps": [{"nonresponse": {"classes": ["region"], "responded": "responded"}},
+			{"poststratify": ` + level + `}]}`,
+	}
+	designs := map[string]*sampling.DesignOptions{
+		"strata_fpc": {Strata: "stratum", FPC: "frac"},
+		"strata":     {Strata: "stratum"},
+		"none":       {},
+	}
+	opts := []*sampling.EstimateOptions{
+		{},
+		{By: []string{"province"}, CI: sampling.Logit},
+		{By: []string{"level", "gender"}, DF: sampling.DFDomain},
+	}
+	for name, js := range specs {
+		ws, err := weighting.ParseSpecBytes([]byte(js))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for dname, design := range designs {
+			if err := EstimandSumsSupport(design, ws); err != nil {
+				t.Fatalf("%s %s: %v", name, dname, err)
+			}
+			d, out, err := weighting.NewDesign(ctx, rec, ws, design)
+			if err != nil {
+				t.Fatalf("%s %s: %v", name, dname, err)
+			}
+			wsum := d.WeightsSum()
+			for _, opt := range opts {
+				where := fmt.Sprintf("%s %s by %v", name, dname, opt.By)
+				want, err := d.Estimates(out, est, opt)
+				if err != nil {
+					t.Fatalf("%s: %v", where, err)
+				}
+				s, err := SumEstimandsFile(ctx, pq, design, opt.By, est, &StreamOptions{Weighting: ws, Read: []arrowio.Option{arrowio.WithBatchSize(333)}})
+				if err != nil {
+					t.Fatalf("%s: %v", where, err)
+				}
+				tab, err := s.Table(nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				dc, cells, wres, err := WeightedEstimandSums(ctx, tab, design, ws, est, s.Shares())
+				if err != nil {
+					t.Fatalf("%s: %v", where, err)
+				}
+				got, _ := cellEstimates(t, tab, dc, cells, est, opt, nil)
+				tab.Release()
+				if dc.DF() != d.DF() {
+					t.Errorf("%s: df %d from the cells, %d from the rows", where, dc.DF(), d.DF())
+				}
+				if math.Abs(wres.Final.Sum-wsum) > 1e-12*wsum {
+					t.Errorf("%s: final weights sum to %.17g from the cells, %.17g from the rows", where, wres.Final.Sum, wsum)
+				}
+				sameEstimates(t, where, want, got, true)
+			}
+			out.Release()
+		}
+	}
+}
