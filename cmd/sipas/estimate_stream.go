@@ -45,6 +45,10 @@ func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spe
 			}
 		}
 	}
+	noPSU := spec.PSU == "" && spec.RepWeightsPrefix == ""
+	if why == "" && df.wspec != nil && noPSU && len(contrasts) > 0 {
+		why = "contrasts of a --weighting without --psu: their calibration residuals are not finished from the cells' moments (means, totals and ratios without contrasts stream)"
+	}
 	var years []string
 	if df.prov != nil && why == "" {
 		var err error
@@ -67,11 +71,13 @@ func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spe
 	switch {
 	case df.wspec != nil && spec.Variance != sampling.Linearization:
 		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in one pass (the --weighting steps run on the class totals of the cells, and again on every replicate's)\n", displayName(path))
+	case df.wspec != nil && noPSU:
+		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in one pass (the --weighting steps run on the class totals of the cells; no --psu: every ballot is its own PSU, and the variance comes from per-stratum moments of the ballots' calibration residuals)\n", displayName(path))
 	case df.wspec != nil:
 		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in one pass (the --weighting steps run on the class totals of the cells)\n", displayName(path))
 	case designNote(spec) != "":
 		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in one pass (%s)\n", displayName(path), designNote(spec))
-	case spec.PSU == "" && spec.RepWeightsPrefix == "":
+	case noPSU:
 		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in one pass (no --psu: every ballot is its own PSU, and the variance comes from per-stratum moments of the ballots' influence values)\n", displayName(path))
 	case big(path):
 		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in one pass\n", displayName(path))

@@ -288,7 +288,10 @@ func TestEstimateStreamSynthetic(t *testing.T) {
 
 // TestEstimateStreamFallsBack: what cannot stream is read into memory and
 // the run says why on standard error: quantiles, population variances, a
-// regression, replicates and a weighting of a design without PSUs.
+// regression, replicates of a design without PSUs, and of a weighting of
+// a design without PSUs the contrasts and a calibration to a numeric
+// variable (means of a weighting on classes stream:
+// TestEstimateWeightingStreamsWithoutPSU).
 func TestEstimateStreamFallsBack(t *testing.T) {
 	strat := filepath.Join(etAPI, "apistrat.csv")
 	for _, c := range []struct {
@@ -299,7 +302,8 @@ func TestEstimateStreamFallsBack(t *testing.T) {
 		{[]string{"--weight", "pw", "--psu", "snum", "--var", "api00"}, "population variance"},
 		{[]string{"--weight", "pw", "--psu", "snum", "--glm", "yes ~ api99"}, "regression"},
 		{[]string{"--weight", "pw", "--strata", "stype", "--variance", "jkn", "--mean", "api00"}, "replicate unit"},
-		{[]string{"--weighting", esNoPSURake(t), "--strata", "stype", "--mean", "api00"}, "weighting class"},
+		{[]string{"--weighting", esNoPSURake(t), "--strata", "stype", "--by", "stype", "--mean", "api00", "--contrast", "pairs"}, "contrasts of a --weighting without --psu"},
+		{[]string{"--weighting", esNoPSUNumeric(t), "--strata", "stype", "--mean", "api00"}, "numeric variables"},
 		{[]string{"--weight", "pw", "--psu", "snum", "--mean", "yes", "--ci", "likelihood"}, "likelihood"},
 	} {
 		args := append([]string{"estimate", "--in", strat}, c.args...)
@@ -323,6 +327,17 @@ func esNoPSURake(t *testing.T) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "rake.json")
 	if err := os.WriteFile(p, []byte(`{"design_weight": "pw", "steps": [{"rake": {"margins": [{"by": ["sch.wide"], "totals": {"No": 1072, "Yes": 5122}}]}}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// esNoPSUNumeric writes a weighting spec of apistrat (calibration to the
+// total of the numeric enroll) and returns its path.
+func esNoPSUNumeric(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "num.json")
+	if err := os.WriteFile(p, []byte(`{"design_weight": "pw", "steps": [{"calibrate": {"numeric": {"enroll": 3811472}}}]}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return p

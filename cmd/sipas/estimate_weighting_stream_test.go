@@ -116,3 +116,42 @@ func TestEstimateWeightingFallsBack(t *testing.T) {
 	esRun(t, "linear jk1", "--in", clus1, "--mean", "api00", "--weighting", num, "--psu", "dnum", "--variance", "jk1")
 	esRun(t, "numeric then poststratify", "--in", clus1, "--mean", "api00", "--weighting", numPS, "--psu", "dnum")
 }
+
+// TestEstimateWeightingStreamsWithoutPSU: estimate --weighting --stream
+// without --psu (every ballot its own PSU; post-stratified, raked, and
+// nonrespondents then post-stratified; with and without --strata and
+// --fpc, nationally and by domains) streams from CSV and Parquet (row
+// groups of 30 rows), saying so, and prints what the in-memory run prints
+// (every number within 1e-12): means (of values, of shares, with missing
+// values), totals, ratios, with domain df and logit intervals.
+func TestEstimateWeightingStreamsWithoutPSU(t *testing.T) {
+	dir := t.TempDir()
+	strat := esFiles(t, dir, filepath.Join(etAPI, "apistrat.csv"), 30)
+	specs := esWeightingSpecs("[0.85, 1.7]")
+	ests := []string{"--mean", "api00,yes,acs.k3", "--total", "enroll,yes", "--ratio", "api00/api99,yes/comp.one,acs.k3/enroll"}
+	for _, c := range []struct {
+		spec   string
+		design []string
+		files  []string
+	}{
+		{"ps", []string{"--strata", "stype", "--fpc", "fpc", "--by", "comp.imp", "--ci", "logit"}, strat[:2]},
+		{"rake", []string{"--strata", "stype", "--by", "stype,sch.wide", "--df", "domain"}, strat[1:2]},
+		{"ps", nil, strat[:1]}, // (raked to sch.wide, the national share yes has SE 0 up to rounding)
+		{"nr_ps", []string{"--by", "sch.wide"}, strat[1:2]},
+	} {
+		ws := writeFile(t, dir, c.spec+".json", specs[c.spec])
+		for _, f := range c.files {
+			label := fmt.Sprint(c.spec, " ", c.design, " ", filepath.Ext(f))
+			args := append(append([]string{"estimate", "--in", f, "--format", "json", "--weighting", ws}, c.design...), ests...)
+			code, mem, errs := vtRun(t, "", args...)
+			if code != 0 || strings.Contains(errs, "streaming") {
+				t.Fatalf("%s in memory: exit %d, stderr %q", label, code, errs)
+			}
+			code, str, errs := vtRun(t, "", append(args, "--stream")...)
+			if code != 0 || !strings.Contains(errs, "sipas estimate: streaming "+f+" in one pass") || !strings.Contains(errs, "every ballot is its own PSU") || strings.Contains(errs, "into memory") {
+				t.Fatalf("%s streamed: exit %d, stderr %q", label, code, errs)
+			}
+			esSame(t, label, str, mem)
+		}
+	}
+}
