@@ -17,15 +17,18 @@ import (
 // TestWeightedEstimandSumsNoPSUEqualMemory: the means (of values, of a
 // share, of a variable with holes), totals and ratios (of a denominator
 // that is not an indicator) of a design without PSU column (every ballot
-// its own PSU: stratified or not, with and without fpc) after
+// its own PSU: stratified or not, with and without fpc, a stratum of one
+// ballot under LonelyAdjust and LonelyAverage) after
 // post-stratification, raking (with a design weight that varies within
 // strata) and nonresponse then post-stratification, nationally and by
-// domains that cut across the classes, streamed from a Parquet file of
+// domains that cut across the classes, with contrasts between domains
+// (the contrast's residuals adjusted as one), streamed from a Parquet file of
 // many row groups (SumEstimandsFile) and finished from the per-(stratum,
 // fpc, domain, class) sums with their squared-weight moments
 // (WeightedEstimandSums), equal weighting.NewDesign + Estimates on the
 // rows at 1e-12 on every estimate, SE, interval, design effect, n and
-// degrees of freedom, and the final weights' sum.
+// degrees of freedom, as do the contrasts (of EstimateContrasts), and
+// the final weights' sum.
 func TestWeightedEstimandSumsNoPSUEqualMemory(t *testing.T) {
 	ctx := context.Background()
 	base, level, gender, region, read := weightingFixture(t)
@@ -42,7 +45,12 @@ func TestWeightedEstimandSumsNoPSUEqualMemory(t *testing.T) {
 			holes[i] = math.NaN()
 		}
 	}
-	rec := withColumns(base, map[string][]float64{"frac": constant(n, 0.25), "holes": holes}, nil)
+	h := make([]string, n) // three strata, one of a single ballot
+	for i := range h {
+		h[i] = []string{"a", "b", "c"}[i%3]
+	}
+	h[7] = "alone"
+	rec := withColumns(base, map[string][]float64{"frac": constant(n, 0.25), "holes": holes}, map[string][]string{"h": h})
 	defer rec.Release()
 	pq := filepath.Join(t.TempDir(), "b.parquet")
 	if err := arrowio.Write(pq, rec.Schema(), []arrow.RecordBatch{rec}, arrowio.WithRowGroupRows(450)); err != nil {
@@ -67,6 +75,8 @@ func TestWeightedEstimandSumsNoPSUEqualMemory(t *testing.T) {
 		"strata_fpc": {Strata: "stratum", FPC: "frac"},
 		"strata":     {Strata: "stratum"},
 		"none":       {},
+		"lonely_adj": {Strata: "h", FPC: "frac", Lonely: sampling.LonelyAdjust},
+		"lonely_avg": {Strata: "h", Lonely: sampling.LonelyAverage},
 	}
 	opts := []*sampling.EstimateOptions{
 		{},
@@ -93,6 +103,19 @@ func TestWeightedEstimandSumsNoPSUEqualMemory(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v", where, err)
 				}
+				var cs [][]sampling.DomainCoef
+				var wantC []sampling.ContrastEstimate
+				if opt.By != nil {
+					dm, err := sampling.NewDomains(out, opt.By)
+					if err != nil {
+						t.Fatal(err)
+					}
+					cs = [][]sampling.DomainCoef{{{Domain: 0, Coef: 1}, {Domain: 1, Coef: -1}},
+						{{Domain: 0, Coef: 0.5}, {Domain: 1, Coef: 0.5}, {Domain: dm.Len() - 1, Coef: -1}}}
+					if wantC, err = d.EstimateContrasts(out, est, cs, opt); err != nil {
+						t.Fatalf("%s: %v", where, err)
+					}
+				}
 				s, err := SumEstimandsFile(ctx, pq, design, opt.By, est, &StreamOptions{Weighting: ws, Read: []arrowio.Option{arrowio.WithBatchSize(333)}})
 				if err != nil {
 					t.Fatalf("%s: %v", where, err)
@@ -105,7 +128,7 @@ func TestWeightedEstimandSumsNoPSUEqualMemory(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v", where, err)
 				}
-				got, _ := cellEstimates(t, tab, dc, cells, est, opt, nil)
+				got, gotC := cellEstimates(t, tab, dc, cells, est, opt, cs)
 				tab.Release()
 				if dc.DF() != d.DF() {
 					t.Errorf("%s: df %d from the cells, %d from the rows", where, dc.DF(), d.DF())
@@ -114,6 +137,7 @@ func TestWeightedEstimandSumsNoPSUEqualMemory(t *testing.T) {
 					t.Errorf("%s: final weights sum to %.17g from the cells, %.17g from the rows", where, wres.Final.Sum, wsum)
 				}
 				sameEstimates(t, where, want, got, true)
+				sameContrasts(t, where, want, wantC, gotC)
 			}
 			out.Release()
 		}

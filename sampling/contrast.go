@@ -47,8 +47,8 @@ type ContrastResult struct {
 // stratum's Σ z and Σ z² from its cells' moments (see UnitMoments); a
 // contrast that combines two estimands in one domain needs their
 // cross-moments (UnitMoments.Pairs), else it is an error wrapping
-// ErrBadDesign, as are contrasts of unit moments with calibration
-// residuals (UnitMoments.Residuals).
+// ErrBadDesign. With calibration residuals (UnitMoments.Residuals) the
+// contrast's influence values are adjusted as one, as on the rows.
 func (d *Design) Contrasts(r *Ratios, cs [][]ContrastTerm) (*RatioResult, *ContrastResult, error) {
 	res, err := d.EstimateRatios(r)
 	if err != nil {
@@ -71,8 +71,6 @@ func (d *Design) Contrasts(r *Ratios, cs [][]ContrastTerm) (*RatioResult, *Contr
 	switch {
 	case d.reps != nil:
 		d.ctReplicate(res, cs, out)
-	case d.spec.Units != nil && d.spec.Units.Residuals != nil:
-		return nil, nil, fmt.Errorf("sampling: Contrasts: %w: the contrasts of a design of unit moments with calibration residuals are not finished from the moments; build the design from the rows", ErrBadDesign)
 	case d.spec.Units != nil:
 		if err := d.ctMoments(r, d.vrCheckAndTotal(r), cs, out); err != nil {
 			return nil, nil, err

@@ -328,7 +328,10 @@ func (d *Design) momentsVs(f *momentForms, t *vrTotals, h int, cells []int, VD [
 // Σ z² over the cell's units come from the moments (the cross-moments of
 // two estimands when a cell combines them). Per stratum of n_h units the
 // variance is ctLinearize's: (1 − f_h) n_h/(n_h − 1) (Σ z² − (Σ z)²/n_h),
-// lonely strata as there.
+// lonely strata as there. With Residuals the contrast's influence values
+// are adjusted as one (the adjustment is linear): its cells' Σ z give
+// their coefficients A_c and each stratum's Σ e and Σ e² come as in
+// vrMomentsResiduals, from Σ w z = Σ_k (α_k Σ w² y_k − β_k Σ w² x_k).
 func (d *Design) ctMoments(r *Ratios, t *vrTotals, cs [][]ContrastTerm, out *ContrastResult) error {
 	u := d.spec.Units
 	K := t.K
@@ -359,6 +362,11 @@ func (d *Design) ctMoments(r *Ratios, t *vrTotals, cs [][]ContrastTerm, out *Con
 		}
 		return v[i]
 	}
+	res := u.Residuals
+	var zc, qc, pc []float64 // per cell Σ z, Σ z², Σ w z (with Residuals)
+	if res != nil {
+		zc, qc, pc = make([]float64, d.n), make([]float64, d.n), make([]float64, d.n)
+	}
 	for c, terms := range cs {
 		ex = ex[:0]
 		for _, tm := range terms {
@@ -372,6 +380,9 @@ func (d *Design) ctMoments(r *Ratios, t *vrTotals, cs [][]ContrastTerm, out *Con
 		}
 		clear(hs)
 		clear(qs)
+		clear(zc)
+		clear(qc)
+		clear(pc)
 		total := 0.0
 		for i := 0; i < d.n; i++ {
 			g := 0
@@ -395,13 +406,22 @@ func (d *Design) ctMoments(r *Ratios, t *vrTotals, cs [][]ContrastTerm, out *Con
 				continue
 			}
 			slices.Sort(ks)
-			z, q := 0.0, 0.0
+			z, q, p := 0.0, 0.0, 0.0
 			for x, k := range ks {
 				used[k] = false
 				a, b := al[k], be[k]
 				den := vrDen(r, k)
 				z += a*r.Num[k][i] - b*at0(den, i)
 				q += a*a*u.YY[k][i] - 2*a*b*at0(u.YX[k], i) + b*b*at0(u.XX[k], i)
+				switch {
+				case res == nil:
+				case res.WY != nil:
+					p += a*res.WY[k][i] - b*at0(res.WX[k], i)
+				case den == nil:
+					return fmt.Errorf("sampling: Contrasts: %w: the unit residuals lack the first moments of total %d", ErrBadDesign, k)
+				default:
+					p += a*u.YX[k][i] - b*u.XX[k][i]
+				}
 				for _, l := range ks[x+1:] {
 					p, ok := at[[2]int{k, l}]
 					if !ok {
@@ -412,10 +432,18 @@ func (d *Design) ctMoments(r *Ratios, t *vrTotals, cs [][]ContrastTerm, out *Con
 					q += 2 * (a*aL*pr.YY[i] - a*bL*at0(pr.YX, i) - b*aL*at0(pr.XY, i) + b*bL*at0(pr.XX, i))
 				}
 			}
+			if res != nil {
+				zc[i], qc[i], pc[i] = z, q, p
+				continue
+			}
 			h := d.stratum[i]
 			hs[h] += z
 			qs[h] += q
 			total += z
+		}
+		if res != nil {
+			out.Var[c] = avg * d.ctResidualVar(zc, qc, pc, hs, qs)
+			continue
 		}
 		var v float64
 		for h, nh := range d.nh {

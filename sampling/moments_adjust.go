@@ -242,6 +242,28 @@ func (d *Design) vrMomentsResiduals(r *Ratios, t *vrTotals) (V, s1, s2 []float64
 	return V, s1, s2
 }
 
+// ctResidualVar is the variance of a contrast of a design with Units and
+// Residuals from its cells' Σ z (zc, overwritten), Σ z² (qc) and Σ w z
+// (pc): the cells' coefficients A = (Σ z − Σ e)/W from the adjustment of
+// Σ z, and per stratum Σ e and Σ e² (in S and Q, of one float per
+// stratum) finished by unitStrataVar.
+func (d *Design) ctResidualVar(zc, qc, pc, S, Q []float64) float64 {
+	res := d.spec.Units.Residuals
+	e := append([]float64(nil), zc...)
+	res.Adjust(e)
+	clear(S)
+	clear(Q)
+	d.eachCell(func(h, i int) {
+		a := 0.0
+		if w := res.W[i]; w != 0 {
+			a = (zc[i] - e[i]) / w
+		}
+		S[h] += zc[i] - a*res.W[i]
+		Q[h] += qc[i] - 2*a*pc[i] + a*a*res.W2[i]
+	})
+	return d.unitStrataVar(S, Q)
+}
+
 // eachCell calls fn with every cell (row) i and its stratum h, stratum
 // by stratum.
 func (d *Design) eachCell(fn func(h, i int)) {

@@ -200,9 +200,9 @@ func TestUnitMomentsEqualRows(t *testing.T) {
 // the rows' estimates, SEs and degrees of freedom at 1e-12, with and
 // without fpc, under every lonely-unit policy (a stratum of one unit; the
 // totals recentred under LonelyAdjust) and the domain adjustment; a
-// contrast of two estimands without their cross-moments, and contrasts of
-// unit moments with calibration residuals, are errors wrapping
-// ErrBadDesign.
+// contrast of two estimands without their cross-moments is an error
+// wrapping ErrBadDesign; with calibration residuals whose adjustment
+// leaves every cell's Σ z (A_c = 0) the contrasts are those without.
 func TestUnitMomentsContrastsAndTotals(t *testing.T) {
 	mem := memory.DefaultAllocator
 	c := newMomentCase(5, 2500)
@@ -294,14 +294,28 @@ func TestUnitMomentsContrastsAndTotals(t *testing.T) {
 	if !errors.Is(err, ErrBadDesign) {
 		t.Errorf("a contrast of two estimands without cross-moments: %v, want an error wrapping ErrBadDesign", err)
 	}
-	// with calibration residuals: an error, not a variance without them
+	// with calibration residuals of A_c = 0: the contrasts without them
 	ur := *u // ratios only
-	ur.Residuals = &UnitResiduals{W: make([]float64, len(dom)), W2: make([]float64, len(dom)), Adjust: func(...[]float64) {}}
-	dr, err := NewDesign(cells, &DesignOptions{Weight: "w", Strata: "h", Lonely: LonelyRemove, Units: &ur})
-	if err != nil {
-		t.Fatal(err)
+	w1 := make([]float64, len(dom))
+	for i := range w1 {
+		w1[i] = 1
 	}
-	if _, _, err = dr.Contrasts(&Ratios{Num: cr.Num, Den: cr.Den, Domain: dom, NDomains: c.G}, cs[:1]); !errors.Is(err, ErrBadDesign) {
-		t.Errorf("contrasts of unit moments with residuals: %v, want an error wrapping ErrBadDesign", err)
+	ur.Residuals = &UnitResiduals{W: w1, W2: w1, Adjust: func(...[]float64) {}}
+	plain := ur
+	plain.Residuals = nil
+	var cv [2]*ContrastResult
+	for j, uu := range []*UnitMoments{&ur, &plain} {
+		dr, err := NewDesign(cells, &DesignOptions{Weight: "w", Strata: "h", Lonely: LonelyRemove, Units: uu})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, cv[j], err = dr.Contrasts(&Ratios{Num: cr.Num, Den: cr.Den, Domain: dom, NDomains: c.G}, cs[:2]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range cv[1].Var {
+		if v, w := cv[0].Var[i], cv[1].Var[i]; !(math.Abs(v-w) <= 1e-12*math.Abs(w)) {
+			t.Errorf("contrast %d with residuals A_c = 0: variance %.17g, %.17g without", i, v, w)
+		}
 	}
 }

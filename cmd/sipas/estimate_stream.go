@@ -46,9 +46,6 @@ func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spe
 		}
 	}
 	noPSU := spec.PSU == "" && spec.RepWeightsPrefix == ""
-	if why == "" && df.wspec != nil && noPSU && len(contrasts) > 0 {
-		why = "contrasts of a --weighting without --psu: their calibration residuals are not finished from the cells' moments (means, totals and ratios without contrasts stream)"
-	}
 	var years []string
 	if df.prov != nil && why == "" {
 		var err error

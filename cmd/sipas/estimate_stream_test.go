@@ -288,10 +288,9 @@ func TestEstimateStreamSynthetic(t *testing.T) {
 
 // TestEstimateStreamFallsBack: what cannot stream is read into memory and
 // the run says why on standard error: quantiles, population variances, a
-// regression, replicates of a design without PSUs, and of a weighting of
-// a design without PSUs the contrasts and a calibration to a numeric
-// variable (means of a weighting on classes stream:
-// TestEstimateWeightingStreamsWithoutPSU).
+// regression, replicates of a design without PSUs, and a calibration to a
+// numeric variable of a design without PSUs (a weighting on classes
+// streams: TestEstimateWeightingStreamsWithoutPSU).
 func TestEstimateStreamFallsBack(t *testing.T) {
 	strat := filepath.Join(etAPI, "apistrat.csv")
 	for _, c := range []struct {
@@ -302,7 +301,6 @@ func TestEstimateStreamFallsBack(t *testing.T) {
 		{[]string{"--weight", "pw", "--psu", "snum", "--var", "api00"}, "population variance"},
 		{[]string{"--weight", "pw", "--psu", "snum", "--glm", "yes ~ api99"}, "regression"},
 		{[]string{"--weight", "pw", "--strata", "stype", "--variance", "jkn", "--mean", "api00"}, "replicate unit"},
-		{[]string{"--weighting", esNoPSURake(t), "--strata", "stype", "--by", "stype", "--mean", "api00", "--contrast", "pairs"}, "contrasts of a --weighting without --psu"},
 		{[]string{"--weighting", esNoPSUNumeric(t), "--strata", "stype", "--mean", "api00"}, "numeric variables"},
 		{[]string{"--weight", "pw", "--psu", "snum", "--mean", "yes", "--ci", "likelihood"}, "likelihood"},
 	} {

@@ -123,7 +123,8 @@ func TestEstimateWeightingFallsBack(t *testing.T) {
 // --fpc, nationally and by domains) streams from CSV and Parquet (row
 // groups of 30 rows), saying so, and prints what the in-memory run prints
 // (every number within 1e-12): means (of values, of shares, with missing
-// values), totals, ratios, with domain df and logit intervals.
+// values), totals, ratios, with domain df and logit intervals, and
+// contrasts between domains.
 func TestEstimateWeightingStreamsWithoutPSU(t *testing.T) {
 	dir := t.TempDir()
 	strat := esFiles(t, dir, filepath.Join(etAPI, "apistrat.csv"), 30)
@@ -138,6 +139,7 @@ func TestEstimateWeightingStreamsWithoutPSU(t *testing.T) {
 		{"rake", []string{"--strata", "stype", "--by", "stype,sch.wide", "--df", "domain"}, strat[1:2]},
 		{"ps", nil, strat[:1]}, // (raked to sch.wide, the national share yes has SE 0 up to rounding)
 		{"nr_ps", []string{"--by", "sch.wide"}, strat[1:2]},
+		{"rake", []string{"--strata", "stype", "--fpc", "fpc", "--by", "stype", "--contrast", "pairs", "--contrast", "0.5*E + 0.5*H - M"}, strat[1:2]},
 	} {
 		ws := writeFile(t, dir, c.spec+".json", specs[c.spec])
 		for _, f := range c.files {
