@@ -41,7 +41,8 @@ func wfEstimate(t *testing.T, args ...string) etOut {
 // sipas estimate --weighting: linearized SEs after postStratify, rake and
 // calibrate equal R's calibration-aware ones (svymean(~api00),
 // svytotal(~enroll); testdata/weighting/se_{apistrat,apiclus1}.csv,
-// survey 4.1.1) at 1e-7.
+// survey 4.1.1) at 1e-7; so do post-stratification and raking of
+// apistrat (no --psu) streamed.
 func TestEstimateWeightingMatchesR(t *testing.T) {
 	dir := t.TempDir()
 	steps := map[string]map[string]string{
@@ -59,32 +60,51 @@ func TestEstimateWeightingMatchesR(t *testing.T) {
 		for cs, step := range cases {
 			spec := writeFile(t, dir, name+cs+".json", `{"design_weight": "pw", "steps": [`+step+`]}`)
 			args := append([]string{"--in", filepath.Join(etAPI, name+".csv"), "--weighting", spec, "--mean", "api00", "--total", "enroll"}, flags[name]...)
-			out := wfEstimate(t, args...)
-			if len(out.Estimates) != 2 {
-				t.Fatalf("%s %s: %d estimates", name, cs, len(out.Estimates))
+			runs := [][]string{args}
+			if name == "apistrat" && (cs == "ps" || cs == "rake") {
+				runs = append(runs, append(args, "--stream"))
 			}
-			for _, e := range out.Estimates {
-				g, ok := golden[cs+"|"+e.Statistic+"|"+e.Variable]
-				if !ok {
-					t.Fatalf("no golden %s %s %s", cs, e.Statistic, e.Variable)
-				}
-				wantEst, _ := strconv.ParseFloat(g[0], 64)
-				wantSE, _ := strconv.ParseFloat(g[1], 64)
-				if !scalar.EqualWithinAbsOrRel(*e.Estimate, wantEst, 0, 1e-9) {
-					t.Errorf("%s %s %s: estimate %.12g, R %.12g", name, cs, e.Statistic, *e.Estimate, wantEst)
-				}
-				ok = scalar.EqualWithinAbsOrRel(*e.SE, wantSE, 0, 1e-7)
-				if wantSE < 1e-12*wantEst { // a calibrated total: SE 0 up to rounding
-					ok = *e.SE < 1e-9*wantEst
-				}
-				if !ok {
-					t.Errorf("%s %s %s: SE %.12g, R %.12g", name, cs, e.Statistic, *e.SE, wantSE)
-				}
-			}
-			if ws := out.Design.WeightsSum; cs != "none" && math.Abs(ws-6194) > 1e-6 {
-				t.Errorf("%s %s: weights sum %g, want the population 6194", name, cs, ws)
+			for _, args := range runs {
+				wfCheckR(t, name, cs, golden, args)
 			}
 		}
+	}
+}
+
+// wfCheckR runs sipas estimate with args (case cs of the fixture name)
+// and checks its mean of api00 and total of enroll against R's golden.
+func wfCheckR(t *testing.T, name, cs string, golden map[string][]string, args []string) {
+	t.Helper()
+	if args[len(args)-1] == "--stream" {
+		code, _, errs := vtRun(t, "", append([]string{"estimate"}, args...)...)
+		if code != 0 || !strings.Contains(errs, "every ballot is its own PSU") {
+			t.Errorf("%s %s --stream: exit %d, stderr %q: not streamed", name, cs, code, errs)
+		}
+	}
+	out := wfEstimate(t, args...)
+	if len(out.Estimates) != 2 {
+		t.Fatalf("%s %s: %d estimates", name, cs, len(out.Estimates))
+	}
+	for _, e := range out.Estimates {
+		g, ok := golden[cs+"|"+e.Statistic+"|"+e.Variable]
+		if !ok {
+			t.Fatalf("no golden %s %s %s", cs, e.Statistic, e.Variable)
+		}
+		wantEst, _ := strconv.ParseFloat(g[0], 64)
+		wantSE, _ := strconv.ParseFloat(g[1], 64)
+		if !scalar.EqualWithinAbsOrRel(*e.Estimate, wantEst, 0, 1e-9) {
+			t.Errorf("%s %s %s: estimate %.12g, R %.12g", name, cs, e.Statistic, *e.Estimate, wantEst)
+		}
+		ok = scalar.EqualWithinAbsOrRel(*e.SE, wantSE, 0, 1e-7)
+		if wantSE < 1e-12*wantEst { // a calibrated total: SE 0 up to rounding
+			ok = *e.SE < 1e-9*wantEst
+		}
+		if !ok {
+			t.Errorf("%s %s %s: SE %.12g, R %.12g", name, cs, e.Statistic, *e.SE, wantSE)
+		}
+	}
+	if ws := out.Design.WeightsSum; cs != "none" && math.Abs(ws-6194) > 1e-6 {
+		t.Errorf("%s %s: weights sum %g, want the population 6194", name, cs, ws)
 	}
 }
 
