@@ -147,8 +147,13 @@ func TestSumsNoPSURefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := EstimandSumsSupport(&sampling.DesignOptions{Strata: "stype"}, ws); err == nil || !strings.Contains(err.Error(), "weighting class") {
+	// a weighting on classes streams under linearization
+	// (TestWeightedEstimandSumsNoPSUEqualMemory), not with replicates
+	if err := EstimandSumsSupport(&sampling.DesignOptions{Strata: "stype"}, ws); err != nil {
 		t.Errorf("estimands of a weighting without PSU: %v", err)
+	}
+	if err := EstimandSumsSupport(&sampling.DesignOptions{Strata: "stype", Variance: sampling.JKn}, ws); err == nil || !strings.Contains(err.Error(), "replicate unit") {
+		t.Errorf("estimands' replicates of a weighting without PSU: %v", err)
 	}
 	rec := loadFixture(t)
 	defer rec.Release()

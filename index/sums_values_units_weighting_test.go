@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -141,5 +142,35 @@ func TestWeightedEstimandSumsNoPSUEqualMemory(t *testing.T) {
 			}
 			out.Release()
 		}
+	}
+}
+
+// TestWeightedEstimandSumsNoPSURefusals: the estimands' sums table of a
+// design without PSU column written without the weighting is refused by
+// WeightedEstimandSums, naming the missing Σ w² column.
+func TestWeightedEstimandSumsNoPSURefusals(t *testing.T) {
+	base, _, _, _, read := weightingFixture(t)
+	defer base.Release()
+	ws, err := weighting.ParseSpecBytes([]byte(read("sipas_ps.json")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	est := []sampling.Estimand{{Statistic: sampling.StatMean, Num: "access_1"}}
+	spec := &sampling.DesignOptions{Strata: "stratum", Weight: "weight"}
+	s, err := NewEstimandSums(spec, []string{"level"}, est, nil, base.Schema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Add(base, 0); err != nil {
+		t.Fatal(err)
+	}
+	tab, err := s.Table(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tab.Release()
+	_, _, _, err = WeightedEstimandSums(context.Background(), tab, &sampling.DesignOptions{Strata: "stratum"}, ws, est, nil)
+	if err == nil || !strings.Contains(err.Error(), SumsWeightsSquared) {
+		t.Errorf("a table without the weighting: %v", err)
 	}
 }
