@@ -319,17 +319,6 @@ func TestEstimateStreamFallsBack(t *testing.T) {
 	}
 }
 
-// esNoPSURake writes a weighting spec of apistrat (raking to sch.wide)
-// and returns its path.
-func esNoPSURake(t *testing.T) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "rake.json")
-	if err := os.WriteFile(p, []byte(`{"design_weight": "pw", "steps": [{"rake": {"margins": [{"by": ["sch.wide"], "totals": {"No": 1072, "Yes": 5122}}]}}]}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // esNoPSUNumeric writes a weighting spec of apistrat (calibration to the
 // total of the numeric enroll) and returns its path.
 func esNoPSUNumeric(t *testing.T) string {
