@@ -17,6 +17,7 @@ import (
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/internal/synth"
 	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
 )
 
 // TestEstimandSumsNoPSUEqualMemory: designs without PSU column (every
@@ -162,7 +163,10 @@ func TestEstimandSumsNoPSUTableWithoutMoments(t *testing.T) {
 // moments in one pass (SumEstimandsFile) and finishes them (EstimandSums,
 // EstimatesFromCells, EstimateContrastsFromCells); "in-memory" reads the
 // file and runs Estimates and EstimateContrasts on the rows. It reports
-// the peak heap, the peak live heap and ballots per second:
+// the peak heap, the peak live heap and ballots per second.
+// SIPAS_NOPSU_WEIGHTING=poststratify post-stratifies the design weights
+// to province totals instead (weighting.NewDesign on the rows;
+// SumEstimandsFile with the weighting and WeightedEstimandSums streamed):
 //
 //	go test ./index -run '^$' -bench EstimandsNoPSU -benchtime 1x
 func BenchmarkEstimandsNoPSU(b *testing.B) {
@@ -182,6 +186,13 @@ func BenchmarkEstimandsNoPSU(b *testing.B) {
 		fields, arrs = append(fields, rec.Schema().Field(i)), append(arrs, rec.Column(i))
 	}
 	sel := array.NewRecordBatch(arrow.NewSchema(fields, nil), arrs, rec.NumRows())
+	var ws *weighting.Spec
+	if os.Getenv("SIPAS_NOPSU_WEIGHTING") == "poststratify" {
+		if ws, err = weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [{"poststratify": ` +
+			marginJSON("province", testTotals(b, sel, "province", "weight", 1e8)) + `}]}`)); err != nil {
+			b.Fatal(err)
+		}
+	}
 	path := filepath.Join(b.TempDir(), "survey.parquet")
 	err = arrowio.WriteRecord(path, sel, arrowio.WithRowGroupRows(65536))
 	sel.Release()
@@ -190,6 +201,9 @@ func BenchmarkEstimandsNoPSU(b *testing.B) {
 		b.Fatal(err)
 	}
 	design := &sampling.DesignOptions{Weight: "weight", Strata: "stratum"}
+	if ws != nil {
+		design.Weight = ""
+	}
 	est := []sampling.Estimand{{Statistic: sampling.StatMean, Num: c[0]}, {Statistic: sampling.StatMean, Num: c[1]},
 		{Statistic: sampling.StatTotal, Num: c[1]}, {Statistic: sampling.StatRatio, Num: c[2], Den: c[0]}}
 	opt := &sampling.EstimateOptions{By: []string{"province"}}
@@ -197,7 +211,7 @@ func BenchmarkEstimandsNoPSU(b *testing.B) {
 	ctx := context.Background()
 	b.Run("streamed", func(b *testing.B) {
 		benchPeaks(b, n, func() error {
-			s, err := SumEstimandsFile(ctx, path, design, opt.By, est, nil)
+			s, err := SumEstimandsFile(ctx, path, design, opt.By, est, &StreamOptions{Weighting: ws})
 			if err != nil {
 				return err
 			}
@@ -206,7 +220,13 @@ func BenchmarkEstimandsNoPSU(b *testing.B) {
 				return err
 			}
 			defer tab.Release()
-			d, cells, err := EstimandSums(tab, design, est, s.Shares())
+			var d *sampling.Design
+			var cells []sampling.CellSums
+			if ws != nil {
+				d, cells, _, err = WeightedEstimandSums(ctx, tab, design, ws, est, s.Shares())
+			} else {
+				d, cells, err = EstimandSums(tab, design, est, s.Shares())
+			}
 			if err != nil {
 				return err
 			}
@@ -228,8 +248,15 @@ func BenchmarkEstimandsNoPSU(b *testing.B) {
 				return err
 			}
 			defer rec.Release()
-			d, err := sampling.NewDesign(rec, design)
-			if err != nil {
+			var d *sampling.Design
+			if ws != nil {
+				var out arrow.RecordBatch
+				if d, out, err = weighting.NewDesign(ctx, rec, ws, design); err != nil {
+					return err
+				}
+				defer out.Release()
+				rec = out
+			} else if d, err = sampling.NewDesign(rec, design); err != nil {
 				return err
 			}
 			if _, err = d.Estimates(rec, est, opt); err != nil {
