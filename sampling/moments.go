@@ -406,7 +406,7 @@ func (d *Design) ctMoments(r *Ratios, t *vrTotals, cs [][]ContrastTerm, out *Con
 				continue
 			}
 			slices.Sort(ks)
-			z, q, p := 0.0, 0.0, 0.0
+			z, q, pw := 0.0, 0.0, 0.0 // pw: Σ w z
 			for x, k := range ks {
 				used[k] = false
 				a, b := al[k], be[k]
@@ -416,11 +416,11 @@ func (d *Design) ctMoments(r *Ratios, t *vrTotals, cs [][]ContrastTerm, out *Con
 				switch {
 				case res == nil:
 				case res.WY != nil:
-					p += a*res.WY[k][i] - b*at0(res.WX[k], i)
+					pw += a*res.WY[k][i] - b*at0(res.WX[k], i)
 				case den == nil:
 					return fmt.Errorf("sampling: Contrasts: %w: the unit residuals lack the first moments of total %d", ErrBadDesign, k)
 				default:
-					p += a*u.YX[k][i] - b*u.XX[k][i]
+					pw += a*u.YX[k][i] - b*u.XX[k][i]
 				}
 				for _, l := range ks[x+1:] {
 					p, ok := at[[2]int{k, l}]
@@ -433,7 +433,7 @@ func (d *Design) ctMoments(r *Ratios, t *vrTotals, cs [][]ContrastTerm, out *Con
 				}
 			}
 			if res != nil {
-				zc[i], qc[i], pc[i] = z, q, p
+				zc[i], qc[i], pc[i] = z, q, pw
 				continue
 			}
 			h := d.stratum[i]
