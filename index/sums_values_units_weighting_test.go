@@ -21,7 +21,8 @@ import (
 // its own PSU: stratified or not, with and without fpc, a stratum of one
 // ballot under LonelyAdjust and LonelyAverage) after
 // post-stratification, raking (with a design weight that varies within
-// strata) and nonresponse then post-stratification, nationally and by
+// strata; then trimmed), nonresponse then post-stratification and linear
+// calibration to category margins, nationally and by
 // domains that cut across the classes, with contrasts between domains
 // (the contrast's residuals adjusted as one), streamed from a Parquet file of
 // many row groups (SumEstimandsFile) and finished from the per-(stratum,
@@ -71,6 +72,9 @@ func TestWeightedEstimandSumsNoPSUEqualMemory(t *testing.T) {
 		"w_rake": `{"design_weight": "weight2", "steps": [{"rake": {"margins": [` + level + `, ` + gender + `, ` + region + `]}}]}`,
 		"nonresponse_ps": `{"design_weight": "weight", "steps": [{"nonresponse": {"classes": ["region"], "responded": "responded"}},
 			{"poststratify": ` + level + `}]}`,
+		"w_rake_trim": `{"design_weight": "weight2", "steps": [{"rake": {"margins": [` + level + `, ` + gender + `]}},
+			{"trim": {"max": 2.2, "min": 0.4}}]}`,
+		"cal_linear": read("sipas_cal_linear.json"),
 	}
 	designs := map[string]*sampling.DesignOptions{
 		"strata_fpc": {Strata: "stratum", FPC: "frac"},
