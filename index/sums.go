@@ -1345,20 +1345,7 @@ func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire,
 		}
 		return v, nil
 	}
-	getInt := func(name string) ([]int64, error) {
-		v, err := get(name)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]int64, len(v))
-		for r, x := range v {
-			if x < 0 || x != math.Trunc(x) {
-				return nil, fmt.Errorf("%w: column %q, row %d: %v is not a count", ErrSums, name, r+1, x)
-			}
-			out[r] = int64(x)
-		}
-		return out, nil
-	}
+	getInt := func(name string) ([]int64, error) { return sumsCounts(get, name) }
 	// getObs reads a count of the answers of ballots of nonzero weight,
 	// at most the count n of all answers; a table without it (written
 	// before it was added) has no ballots of weight 0
@@ -1686,4 +1673,22 @@ func compositeDeffSums(co []float64, pairs []sumsPair, ne int, Y, X, Q, pm []flo
 		s2 += 2 * ck * cl * (ak*al*m[0] - ak*bl*m[1] - bk*al*m[2] + bk*bl*m[3])
 	}
 	return s1, s2
+}
+
+// sumsCounts reads the column name of a sums table with get and returns
+// its values as counts; a negative or fractional value is an error naming
+// the column and row.
+func sumsCounts(get func(string) ([]float64, error), name string) ([]int64, error) {
+	v, err := get(name)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int64, len(v))
+	for r, x := range v {
+		if x < 0 || x != math.Trunc(x) {
+			return nil, fmt.Errorf("%w: column %q, row %d: %v is not a count", ErrSums, name, r+1, x)
+		}
+		out[r] = int64(x)
+	}
+	return out, nil
 }

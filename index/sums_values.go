@@ -674,20 +674,7 @@ func readEstimandMoments(tab arrow.RecordBatch, est []sampling.Estimand, get fun
 	if column.Index(tab, SumsPositive) < 0 {
 		return nil, fmt.Errorf("%w: no column %q: a design without PSU column is finished from the ballots' squared-weight moments, which this table lacks (it was written for a design with PSUs); compute it again", ErrSums, SumsPositive)
 	}
-	counts := func(name string) ([]int64, error) {
-		v, err := get(name)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]int64, len(v))
-		for r, x := range v {
-			if x < 0 || x != math.Trunc(x) {
-				return nil, fmt.Errorf("%w: column %q, row %d: %v is not a count", ErrSums, name, r+1, x)
-			}
-			out[r] = int64(x)
-		}
-		return out, nil
-	}
+	counts := func(name string) ([]int64, error) { return sumsCounts(get, name) }
 	K := len(est)
 	u := &sampling.UnitMoments{YY: make([][]float64, K), YX: make([][]float64, K), XX: make([][]float64, K)}
 	var err error
