@@ -2,16 +2,21 @@
 # with calibration-aware linearized SEs, from R survey on the synthetic
 # survey testdata/index/sipas_small.csv after the steps of
 # testdata/weighting/sipas_rake.json and sipas_cal_logit.json (the same
-# totals as testdata/weighting.R builds them). The indices are defined as in
+# totals as testdata/weighting.R builds them). With the argument nopsu, on
+# the design WITHOUT PSU column (issue 17: every ballot its own unit,
+# svydesign(id = ~1, strata = ~stratum, fpc = ~fpc, weights = ~weight))
+# after the steps of sipas_ps.json and sipas_rake.json. The indices are defined as in
 # testdata/index.R: criterion P_c = 100 svyratio(~s_c, ~v_c); elements and
 # SIPAS are svycontrast()s of the joint svytotal of every s_c and v_c.
 # Domains use subset() of the calibrated design (every row kept, weights
 # zero outside; R residualizes over the whole sample). Run from testdata/:
 #
-#   cd testdata && Rscript weighting_index.R
+#   cd testdata && Rscript weighting_index.R && Rscript weighting_index.R nopsu
 #
 # Writes testdata/weighting/index_weighting.csv and
-# testdata/weighting/index_weighting_versions.txt.
+# testdata/weighting/index_weighting_versions.txt (with nopsu:
+# index_weighting_nopsu.csv and index_weighting_nopsu_versions.txt).
+nopsu <- identical(commandArgs(trailingOnly = TRUE), "nopsu")
 suppressPackageStartupMessages(library(survey))
 s <- read.csv(file.path("index", "sipas_small.csv"), stringsAsFactors = FALSE, encoding = "UTF-8",
               colClasses = c(ballot_id = "character", psu = "character", province_code = "character"))
@@ -56,13 +61,20 @@ for (c in crit) {
   s[[paste0("s_", c)]] <- as.numeric(!is.na(s[[c]]) & s[[c]] %in% 4:5)
   s[[paste0("v_", c)]] <- as.numeric(!is.na(s[[c]]) & s[[c]] %in% 1:5)
 }
-sdes <- svydesign(id = ~psu, strata = ~stratum, fpc = ~fpc, weights = ~weight, data = s, nest = TRUE)
-cases <- list(
-  rake = rake(sdes, list(~province, ~gender + age_group, ~level),
-              list(df.tot(tot.prov, "province"), df.ga, df.tot(tot.level, "level")),
-              control = list(maxit = 1000, epsilon = 1e-14)),
-  cal_logit = calibrate(sdes, ~gender + age_group + education + level, cal.pop(sdes), maxit = 200, epsilon = 1e-13,
-                        calfun = "logit", bounds = c(0.3, 3)))
+rake3 <- function(des) rake(des, list(~province, ~gender + age_group, ~level),
+                            list(df.tot(tot.prov, "province"), df.ga, df.tot(tot.level, "level")),
+                            control = list(maxit = 1000, epsilon = 1e-14))
+if (nopsu) {
+  sdes <- svydesign(id = ~1, strata = ~stratum, fpc = ~fpc, weights = ~weight, data = s)
+  stopifnot(all(tot.level == c(commune = 12828470, district = 9439434, province = 6175361)))
+  cases <- list(ps = postStratify(sdes, ~level, df.tot(tot.level, "level")), rake = rake3(sdes))
+} else {
+  sdes <- svydesign(id = ~psu, strata = ~stratum, fpc = ~fpc, weights = ~weight, data = s, nest = TRUE)
+  cases <- list(
+    rake = rake3(sdes),
+    cal_logit = calibrate(sdes, ~gender + age_group + education + level, cal.pop(sdes), maxit = 200, epsilon = 1e-13,
+                          calfun = "logit", bounds = c(0.3, 3)))
+}
 
 totf <- as.formula(paste("~", paste(c(paste0("s_", crit), paste0("v_", crit)), collapse = "+")))
 ratio_expr <- function(cs, wts) parse(text = paste(paste0(wts, " * s_", cs, " / v_", cs), collapse = " + "))[[1]]
@@ -92,5 +104,6 @@ for (cs in names(cases)) {
     add(cs, by, dom, "sipas", "sipas", coef(ct)[1], SE(ct)[1])
   }
 }
-write.csv(do.call(rbind, rows), file.path("weighting", "index_weighting.csv"), row.names = FALSE, quote = FALSE)
-writeLines(c(R.version.string, paste("survey", packageVersion("survey"))), file.path("weighting", "index_weighting_versions.txt"))
+out <- if (nopsu) "index_weighting_nopsu" else "index_weighting"
+write.csv(do.call(rbind, rows), file.path("weighting", paste0(out, ".csv")), row.names = FALSE, quote = FALSE)
+writeLines(c(R.version.string, paste("survey", packageVersion("survey"))), file.path("weighting", paste0(out, "_versions.txt")))

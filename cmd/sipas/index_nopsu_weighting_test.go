@@ -55,7 +55,7 @@ func TestIndexWeightingStreamsWithoutPSU(t *testing.T) {
 // calibration-aware SEs after post-stratification and raking, nationally
 // and by level, equal R's svyratio and svycontrast on the calibrated
 // design (testdata/weighting/index_weighting_nopsu.csv,
-// testdata/weighting_index_nopsu.R) at 1e-9 (estimates) and 1e-7 (SEs).
+// testdata/weighting_index.R nopsu) at 1e-9 (estimates) and 1e-7 (SEs).
 func TestIndexWeightingWithoutPSUMatchesR(t *testing.T) {
 	golden := wfGolden(t, "index_weighting_nopsu.csv", 5)
 	checked := 0
