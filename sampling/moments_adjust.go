@@ -230,15 +230,7 @@ func (d *Design) vrMomentsResiduals(r *Ratios, t *vrTotals) (V, s1, s2 []float64
 		})
 		finish(func(j int, v float64) { t.vsV[g*J+j] = v })
 	}
-	if d.spec.Lonely == LonelyAverage && d.okStrata < len(d.nh) {
-		sc := d.vrAverageScale(r, t)
-		for i := range V {
-			V[i] *= sc[i]
-		}
-		for i := range t.vsV {
-			t.vsV[i] *= sc[t.overall*J+i%J]
-		}
-	}
+	d.vrAverage(r, t, V, nil) // AdjustDomainLonely is refused with Residuals
 	return V, s1, s2
 }
 
