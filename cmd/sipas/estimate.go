@@ -125,16 +125,11 @@ func runEstimate(e *env, c *command, args []string) error {
 		cols = append(cols, q.v)
 	}
 	cols = append(cols, by...)
-	if *in == "-" {
-		// standard input is copied to a temporary file once, and read
-		// from there as a file is: streamed when large, or with --stream
-		spool, remove, err := e.spoolStdin()
-		if err != nil {
-			return err
-		}
-		defer remove()
-		*in = spool
+	remove, err := e.spoolIn(in)
+	if err != nil {
+		return err
 	}
+	defer remove()
 	yc, err := df.prov.yearColumn(*in, by, df.strata)
 	if err != nil {
 		return err

@@ -88,16 +88,11 @@ func runIndex(e *env, c *command, args []string) error {
 	if err := df.recordedWeight(e, []string{*in}, spec, notes); err != nil {
 		return err
 	}
-	if *in == "-" {
-		// standard input is copied to a temporary file once, and read
-		// from there as a file is: streamed when large, or with --stream
-		spool, remove, err := e.spoolStdin()
-		if err != nil {
-			return err
-		}
-		defer remove()
-		*in = spool
+	remove, err := e.spoolIn(in)
+	if err != nil {
+		return err
 	}
+	defer remove()
 	present, err := presentOf(e, *in, q.ExpectationColumns())
 	if err != nil {
 		return err

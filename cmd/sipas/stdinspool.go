@@ -63,6 +63,22 @@ func (e *env) spoolStdin() (path string, remove func(), err error) {
 	return path, remove, nil
 }
 
+// spoolIn replaces *in, when it is standard input ("-"), by the
+// temporary copy spoolStdin makes, so that the run reads it as a file
+// (streamed when large, or with --stream); remove deletes the copy and
+// must be called on every exit path (a no-op for a file).
+func (e *env) spoolIn(in *string) (remove func(), err error) {
+	if *in != "-" {
+		return func() {}, nil
+	}
+	spool, remove, err := e.spoolStdin()
+	if err != nil {
+		return nil, err
+	}
+	*in = spool
+	return remove, nil
+}
+
 // ctxReader stops a copy between two reads once ctx is done.
 type ctxReader struct {
 	ctx context.Context
