@@ -33,10 +33,7 @@ func readWeightsSquared(sums arrow.RecordBatch, get func(string) ([]float64, err
 // (sampling.UnitResiduals), A_c from wres.AdjustInfluence on the cells'
 // Σ z, and w2 are the cells' Σ w² of the design weights.
 func unitResiduals(u *sampling.UnitMoments, wres *weighting.Result, f, w2 []float64) {
-	f2 := make([]float64, len(f))
-	for c, v := range f {
-		f2[c] = v * v
-	}
+	f2 := squares(f)
 	for k := range u.YY {
 		scaleCells(f2, u.YY[k], u.YX[k], u.XX[k])
 	}
