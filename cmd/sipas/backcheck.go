@@ -73,7 +73,7 @@ const bcSeedStream = 0x70687563747261 // "phuctra"
 func runBCSample(e *env, c *command, args []string) error {
 	fs := newFlagSet(e, c)
 	e.tableFlags(fs)
-	in := fs.String("in", "", "ballot table (CSV, Parquet, Arrow IPC; - for CSV on stdin)")
+	in := fs.String("in", "", "ballot table (CSV, Parquet, Arrow IPC; - for stdin, any of these)")
 	id := fs.String("id", "ballot_id", "ballot id column")
 	var by listFlag
 	fs.Var(&by, "by", "group columns, each drawn on its own (default province; \"none\" for one group)")

@@ -41,7 +41,7 @@ type estimateItem struct {
 func runEstimate(e *env, c *command, args []string) error {
 	fs := newFlagSet(e, c)
 	e.tableFlags(fs)
-	in := fs.String("in", "", "input table (CSV, Parquet, Arrow IPC; - for CSV on stdin)")
+	in := fs.String("in", "", "input table (CSV, Parquet, Arrow IPC; - for stdin, any of these)")
 	df := addDesignFlags(fs)
 	df.prov = addProvinceFlags(fs)
 	var means, totals, ratios, vars, by listFlag

@@ -25,7 +25,7 @@ func init() {
 func runIndex(e *env, c *command, args []string) error {
 	fs := newFlagSet(e, c)
 	e.tableFlags(fs)
-	in := fs.String("in", "", "ballot table (CSV, Parquet, Arrow IPC; - for CSV on stdin)")
+	in := fs.String("in", "", "ballot table (CSV, Parquet, Arrow IPC; - for stdin, any of these)")
 	df := addDesignFlags(fs)
 	ixf := addIndexFlags(fs)
 	var by listFlag

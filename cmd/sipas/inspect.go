@@ -61,6 +61,13 @@ func runInspect(e *env, c *command, args []string) error {
 		return usagef("give one table file")
 	}
 	path := files[0]
+	// standard input is read from a copy named for the format its first
+	// bytes tell, which is the one to show
+	remove, err := e.spoolIn(&path)
+	if err != nil {
+		return err
+	}
+	defer remove()
 	format, err := arrowio.FormatOf(path)
 	if err != nil {
 		return badInput(err)

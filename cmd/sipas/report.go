@@ -41,7 +41,7 @@ func runReport(e *env, c *command, args []string) error {
 	fs := newFlagSet(e, c)
 	e.tableFlags(fs)
 	var ins listFlag
-	fs.Var(&ins, "in", "ballot table (CSV, Parquet, Arrow IPC; - for CSV on stdin); repeat for several years")
+	fs.Var(&ins, "in", "ballot table (CSV, Parquet, Arrow IPC; - for stdin, any of these); repeat for several years")
 	df := addDesignFlags(fs)
 	by := fs.String("by", "province", "the domain column of the rankings, heatmap and radars (e.g. province, field, unit)")
 	out := fs.String("out", "", "output directory: index.html, report.pdf, tables/*.csv and charts/ (created if needed)")

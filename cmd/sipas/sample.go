@@ -37,7 +37,7 @@ const smpSeedStream = 0x5349504153 // "SIPAS"
 func runSample(e *env, c *command, args []string) error {
 	fs := newFlagSet(e, c)
 	e.tableFlags(fs)
-	framePath := fs.String("frame", "", "population frame: the register, one row per transaction (CSV, Parquet, Arrow IPC; - for CSV on stdin)")
+	framePath := fs.String("frame", "", "population frame: the register, one row per transaction (CSV, Parquet, Arrow IPC; - for stdin, any of these)")
 	designPath := fs.String("design", "", "DESIGN.json: strata, size, allocation, stages, reserve (see CLI.md)")
 	seed := fs.Uint64("seed", 1, "random seed; the same frame, design and seed give the same sample")
 	out := fs.String("out", "", "output: the selected rows with stratum, pi_1..pi_k, pi, design_weight, psu, fpc_1, reserve_rank; shortfalls and warnings go in the schema metadata (a CSV or Excel output: in the sidecar OUT.sipas.json)")

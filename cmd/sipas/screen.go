@@ -27,7 +27,7 @@ func init() {
 func runScreen(e *env, c *command, args []string) error {
 	fs := newFlagSet(e, c)
 	e.tableFlags(fs)
-	in := fs.String("in", "", "ballot table (CSV, Parquet, Arrow IPC; - for CSV on stdin)")
+	in := fs.String("in", "", "ballot table (CSV, Parquet, Arrow IPC; - for stdin, any of these)")
 	qpath := fs.String("questionnaire", "", questionnaireUsage)
 	var items listFlag
 	fs.Var(&items, "items", "answer columns to screen, in order (default: the questionnaire's criteria)")

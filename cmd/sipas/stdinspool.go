@@ -6,14 +6,18 @@ import (
 	"io"
 	"os"
 	"sync"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
 )
 
 // spools are the temporary copies of standard input that this process
 // made (spoolStdin), each named "stdin" in messages (displayName).
 var spools sync.Map
 
-// spoolStdin copies standard input (CSV, as "-" is read) to a temporary
-// .csv file in the default temporary directory, so that the streamed
+// spoolStdin copies standard input to a temporary file in the default
+// temporary directory, whose extension says the format that its first
+// bytes tell (arrowio.SniffFormat: CSV, Parquet, Arrow IPC, Excel, as "-"
+// is read), so that the streamed
 // paths of index and estimate, which open their input several times
 // (the header, a count of the rows, one pass per calibration step), read
 // it from disk in bounded memory. The copy goes through io.Copy, never
@@ -23,7 +27,7 @@ var spools sync.Map
 // must be called on every exit path; an interrupt during the copy
 // returns at once, the copy removed.
 func (e *env) spoolStdin() (path string, remove func(), err error) {
-	tmp, err := os.CreateTemp("", "sipas-stdin-*.csv")
+	tmp, err := os.CreateTemp("", "sipas-stdin-*")
 	if err != nil {
 		return "", nil, fmt.Errorf("stdin: cannot copy standard input to a temporary file: %w", err)
 	}
@@ -52,6 +56,9 @@ func (e *env) spoolStdin() (path string, remove func(), err error) {
 	if err == nil {
 		err = tmp.Close()
 	}
+	if err == nil {
+		err = renameByFormat(&path)
+	}
 	if err != nil {
 		remove()
 		if e.ctx.Err() != nil {
@@ -61,6 +68,29 @@ func (e *env) spoolStdin() (path string, remove func(), err error) {
 	}
 	e.spool = path
 	return path, remove, nil
+}
+
+// renameByFormat gives the file at *path the extension of the format its
+// first bytes tell, and updates *path (and spools) to the new name.
+func renameByFormat(path *string) error {
+	f, err := os.Open(*path)
+	if err != nil {
+		return err
+	}
+	head := make([]byte, 8)
+	n, err := io.ReadFull(f, head)
+	f.Close()
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return err
+	}
+	to := *path + arrowio.SniffFormat(head[:n]).Ext()
+	if err := os.Rename(*path, to); err != nil {
+		return err
+	}
+	spools.Store(to, true)
+	spools.Delete(*path)
+	*path = to
+	return nil
 }
 
 // spoolIn replaces *in, when it is standard input ("-"), by the

@@ -45,7 +45,7 @@ func runTrend(e *env, c *command, args []string) error {
 	fs := newFlagSet(e, c)
 	e.tableFlags(fs)
 	var ins listFlag
-	fs.Var(&ins, "in", "ballot table (CSV, Parquet, Arrow IPC; - for CSV on stdin); repeat for several files")
+	fs.Var(&ins, "in", "ballot table (CSV, Parquet, Arrow IPC; - for stdin, any of these); repeat for several files")
 	yearCol := fs.String("year-col", "year", "column holding the survey year")
 	df := addDesignFlags(fs)
 	ixf := addIndexFlags(fs)

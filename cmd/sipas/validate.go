@@ -28,7 +28,7 @@ func init() {
 func runValidate(e *env, c *command, args []string) error {
 	fs := newFlagSet(e, c)
 	e.tableFlags(fs)
-	in := fs.String("in", "", "ballot table (CSV, Parquet, Arrow IPC; - for CSV on stdin)")
+	in := fs.String("in", "", "ballot table (CSV, Parquet, Arrow IPC; - for stdin, any of these)")
 	qpath := fs.String("questionnaire", "", questionnaireUsage)
 	year := fs.Int("year", 0, "year of the data: province names are read in that year's geography (default: the data's year column)")
 	geo := fs.String("geography", "auto", "province list names are read in: auto (by year), 1997 (the 63 provinces) or 2025 (the 34)")
@@ -188,7 +188,7 @@ func runValidate(e *env, c *command, args []string) error {
 // printValidation prints the accounting: rows in = used + excluded, the
 // excluded rows by first reason, and the first exclusions.
 func printValidation(w io.Writer, in string, q *index.Questionnaire, geoNote string, v *ballot.Validation, show int) {
-	fmt.Fprintf(w, "validated %s against questionnaire %s (%d criteria)", in, q.ID, len(q.Criteria))
+	fmt.Fprintf(w, "validated %s against questionnaire %s (%d criteria)", displayName(in), q.ID, len(q.Criteria))
 	if geoNote != "" {
 		fmt.Fprintf(w, "; provinces %s", geoNote)
 	}

@@ -31,7 +31,7 @@ func init() {
 func runWeight(e *env, c *command, args []string) error {
 	fs := newFlagSet(e, c)
 	e.tableFlags(fs)
-	in := fs.String("in", "", "input table (CSV, Parquet, Arrow IPC; - for CSV on stdin)")
+	in := fs.String("in", "", "input table (CSV, Parquet, Arrow IPC; - for stdin, any of these)")
 	specPath := fs.String("spec", "", "WEIGHTING.json: design weight, steps, replicates, output names (see CLI.md)")
 	out := fs.String("out", "", "output: every input column plus the final weight (and the replicate weights); Parquet and Arrow IPC keep the input's schema metadata (sipas.validation) and record the weighting as sipas.weighting (final weight, response rates, warnings), which index, trend and report read; a CSV or Excel output has them in the sidecar OUT.sipas.json")
 	if err := parseFlags(e, c, fs, args); err != nil {

@@ -46,7 +46,7 @@ func TestFormatOf(t *testing.T) {
 		t.Errorf("FormatOf(Book.XLSX) = %v, %v", got, err)
 	}
 	_, err := FormatOf("ballots.ods")
-	want := `ballots.ods: unsupported extension ".ods"; use .csv (CSV), .parquet (Parquet), .arrow or .feather (Arrow IPC file), .arrows or .ipc (Arrow IPC stream), .xlsx (Excel workbook), or "-" for CSV on stdin/stdout`
+	want := `ballots.ods: unsupported extension ".ods"; use .csv (CSV), .parquet (Parquet), .arrow or .feather (Arrow IPC file), .arrows or .ipc (Arrow IPC stream), .xlsx (Excel workbook), or "-" for standard input (any of these, told by its first bytes) or CSV on standard output`
 	if err == nil || err.Error() != want || !errors.Is(err, ErrFormat) {
 		t.Errorf("ods: %v", err)
 	}

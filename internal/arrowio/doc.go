@@ -1,6 +1,7 @@
 // Package arrowio reads and writes tables as Apache Arrow record batches:
 // CSV, Parquet, Arrow IPC (file and stream) and Excel workbooks (.xlsx),
-// chosen by file extension (see FormatOf); "-" is CSV on stdin/stdout.
+// chosen by file extension (see FormatOf); "-" is standard input, in the format its first bytes
+// tell (SniffFormat), or CSV on standard output.
 //
 // # Reading
 //

@@ -1,6 +1,7 @@
 package arrowio
 
 import (
+	"bytes"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -12,7 +13,8 @@ type Format int
 const (
 	// CSV: comma-separated text with a header row, UTF-8 (a byte-order mark
 	// and CRLF line ends are accepted). Extension .csv; "-" means CSV on
-	// stdin/stdout.
+	// stdout (Open tells the format of standard input from its first bytes:
+	// SniffFormat).
 	CSV Format = iota
 	// Parquet: Apache Parquet. Extension .parquet.
 	Parquet
@@ -37,11 +39,13 @@ func (f Format) String() string {
 }
 
 // supportedExt is the message part listing what FormatOf accepts.
-const supportedExt = `.csv (CSV), .parquet (Parquet), .arrow or .feather (Arrow IPC file), .arrows or .ipc (Arrow IPC stream), .xlsx (Excel workbook), or "-" for CSV on stdin/stdout`
+const supportedExt = `.csv (CSV), .parquet (Parquet), .arrow or .feather (Arrow IPC file), .arrows or .ipc (Arrow IPC stream), .xlsx (Excel workbook), or "-" for standard input (any of these, told by its first bytes) or CSV on standard output`
 
 // FormatOf returns the format of path chosen by its extension
 // (case-insensitive): .csv, .parquet, .arrow/.feather (IPC file),
-// .arrows/.ipc (IPC stream), .xlsx (Excel). "-" is CSV. Any other extension is an error
+// .arrows/.ipc (IPC stream), .xlsx (Excel). "-" is CSV (what "-" writes;
+// Open reads standard input in the format its first bytes tell,
+// SniffFormat). Any other extension is an error
 // wrapping ErrFormat that lists the supported ones.
 func FormatOf(path string) (Format, error) {
 	if path == "-" {
@@ -66,4 +70,30 @@ func FormatOf(path string) (Format, error) {
 		return 0, &Error{File: path, Err: because(ErrFormat, "cannot tell the format: the name has no extension; use %s", supportedExt)}
 	}
 	return 0, &Error{File: path, Err: because(ErrFormat, "unsupported extension %q; use %s", ext, supportedExt)}
+}
+
+// SniffFormat returns the format of a table file from its first bytes
+// head (8 suffice): Parquet ("PAR1"), an Arrow IPC file ("ARROW1"), an
+// Arrow IPC stream (a message's continuation marker 0xFFFFFFFF), an Excel
+// workbook (a ZIP archive, "PK\x03\x04"), and CSV otherwise (text never
+// starts with those bytes). It is how standard input, which has no
+// extension, is read.
+func SniffFormat(head []byte) Format {
+	switch {
+	case bytes.HasPrefix(head, []byte("PAR1")):
+		return Parquet
+	case bytes.HasPrefix(head, []byte("ARROW1")):
+		return IPCFile
+	case bytes.HasPrefix(head, []byte{0xff, 0xff, 0xff, 0xff}):
+		return IPCStream
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		return XLSX
+	}
+	return CSV
+}
+
+// Ext is the file name extension of format f: ".csv", ".parquet",
+// ".arrow", ".arrows" or ".xlsx" (FormatOf gives f back for it).
+func (f Format) Ext() string {
+	return [...]string{CSV: ".csv", Parquet: ".parquet", IPCFile: ".arrow", IPCStream: ".arrows", XLSX: ".xlsx"}[f]
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 )
 
 // readPlaces holds, per input ("-" for standard input, or an Excel
@@ -22,11 +23,24 @@ var readPlaces = struct {
 
 // recorded is what a read recorded of its rows' places: the sheet rows of
 // the data rows (sheetRows[r-1] for row r) of sheet, or the lines of a CSV
-// text as the records where the line stops being row + 1 (jumps).
+// text as the records where the line stops being row + 1 (jumps), or the
+// rows that end each row group of a Parquet file (groupEnds, cumulative).
 type recorded struct {
 	sheet     string
 	sheetRows []int32
 	jumps     []lineJump
+	groupEnds []int64
+}
+
+// groupsOf records the row groups of the Parquet file of metadata md.
+func groupsOf(md *metadata.FileMetaData) recorded {
+	ends := make([]int64, md.NumRowGroups())
+	var end int64
+	for g := range ends {
+		end += md.RowGroup(g).NumRows()
+		ends[g] = end
+	}
+	return recorded{groupEnds: ends}
 }
 
 // lineJump is a data row (1-based) that starts on line, not on the line
@@ -49,9 +63,17 @@ func recalled(path string) (*recorded, bool) {
 // place returns the places of rows.
 func (r *recorded) place(rows []int64) places {
 	p := places{at: make(map[int64]int64, len(rows)), sheet: r.sheet}
+	if r.groupEnds != nil {
+		p.unit, p.groups = "row group", len(r.groupEnds)
+	}
 	for _, row := range rows {
 		switch {
 		case row < 1:
+		case r.groupEnds != nil:
+			// the first group that ends at or after the row
+			if g, _ := slices.BinarySearch(r.groupEnds, row); g < len(r.groupEnds) {
+				p.at[row] = int64(g + 1)
+			}
 		case r.sheet != "":
 			if row <= int64(len(r.sheetRows)) {
 				p.at[row] = int64(r.sheetRows[row-1])

@@ -1,8 +1,10 @@
 package arrowio
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -126,5 +128,78 @@ func TestLocateRowsStdin(t *testing.T) {
 	rec2.Release()
 	if got := LocateRows("-", errors.New("row 1: bad")).Error(); got != "row 1, line 3: bad" {
 		t.Errorf("second read: %q", got)
+	}
+}
+
+// TestStdinSniffed: standard input is read in the format its first bytes
+// tell (SniffFormat), whatever the format: the rows of a Parquet file
+// (row groups of 3 rows: 4 groups), an Arrow IPC file or stream, an Excel
+// workbook and CSV read back as written; a Parquet file's rows are then
+// named with their row group, an IPC file's with nothing (its batches are
+// not recorded), as standard input cannot be read again.
+func TestStdinSniffed(t *testing.T) {
+	t.Cleanup(func() { // what this test's reads recorded
+		readPlaces.Lock()
+		delete(readPlaces.m, "-")
+		readPlaces.Unlock()
+	})
+	b := array.NewInt64Builder(memory.DefaultAllocator)
+	for i := range 10 {
+		b.Append(int64(i * 7))
+	}
+	col := b.NewArray()
+	defer col.Release()
+	schema := arrow.NewSchema([]arrow.Field{{Name: "x", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	rec := array.NewRecordBatch(schema, []arrow.Array{col}, 10)
+	defer rec.Release()
+	var batches []arrow.RecordBatch
+	for _, r := range [][2]int64{{0, 3}, {3, 6}, {6, 10}} {
+		s := rec.NewSlice(r[0], r[1])
+		defer s.Release()
+		batches = append(batches, s)
+	}
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name   string
+		format Format
+		row7   string // where row 7 is
+	}{
+		{"t.parquet", Parquet, "row 7, row group 3 of 4: bad"},
+		{"t.arrow", IPCFile, "row 7: bad"},
+		{"t.arrows", IPCStream, "row 7: bad"},
+		{"t.xlsx", XLSX, `row 7, sheet "Sheet1" row 8: bad`},
+		{"t.csv", CSV, "row 7, line 8: bad"},
+	} {
+		path := filepath.Join(dir, c.name)
+		var opts []Option
+		if c.format == Parquet {
+			opts = append(opts, WithRowGroupRows(3))
+		}
+		if err := Write(path, schema, batches, opts...); err != nil {
+			t.Fatal(err)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := SniffFormat(data[:min(8, len(data))]); got != c.format {
+			t.Errorf("%s: sniffed as %v", c.name, got)
+		}
+		got, err := ReadAll("-", WithStdin(bytes.NewReader(data)))
+		if err != nil {
+			t.Fatalf("%s on stdin: %v", c.name, err)
+		}
+		xs := got.Column(0)
+		var vals []string
+		for i := range int(got.NumRows()) {
+			vals = append(vals, xs.ValueStr(i))
+		}
+		got.Release()
+		if want := "0 7 14 21 28 35 42 49 56 63"; strings.Join(vals, " ") != want {
+			t.Errorf("%s on stdin: x = %v, want %s", c.name, vals, want)
+		}
+		if got := LocateRows("-", errors.New("row 7: bad")).Error(); got != c.row7 {
+			t.Errorf("%s on stdin: row 7 located %q, want %q", c.name, got, c.row7)
+		}
 	}
 }

@@ -29,8 +29,10 @@ type Reader interface {
 }
 
 // Open opens a table file for streaming, choosing the format by extension
-// (see FormatOf; WithFormat overrides it). "-" reads CSV from stdin (see
-// WithStdin), which is first copied to a temporary file.
+// (see FormatOf; WithFormat overrides it). "-" reads standard input (see
+// WithStdin), which is first copied to a temporary file, in the format its
+// first bytes tell (SniffFormat): CSV, Parquet, an Arrow IPC file or
+// stream, or an Excel workbook.
 //
 // Parquet is read with pqarrow's record reader in batches of WithBatchSize
 // rows (one row group column chunk at a time), so a large file is never
@@ -57,6 +59,13 @@ func open(path string, cfg *config) (Reader, error) {
 	f, name, cleanup, err := openInput(path, cfg)
 	if err != nil {
 		return nil, err
+	}
+	if path == "-" && !cfg.hasFormat {
+		if format, err = sniffFile(f); err != nil {
+			f.Close()
+			cleanup()
+			return nil, &Error{File: name, Err: err}
+		}
 	}
 	if path == "-" && format == CSV {
 		// standard input is read once: its rows' lines are counted now,
@@ -85,6 +94,19 @@ func open(path string, cfg *config) (Reader, error) {
 		cleanup()
 		return nil, err
 	}
+	if path == "-" && format != CSV {
+		// standard input cannot be read again: the places of its rows, for
+		// the errors that name them, are a Parquet file's row groups, an
+		// Excel sheet's rows (which its reader recorded), none for IPC
+		rec := &recorded{}
+		if pr, ok := r.(*parquetReader); ok {
+			g := groupsOf(pr.pf.MetaData())
+			rec = &g
+		} else if x, ok := recalled(name); ok && format == XLSX {
+			rec = x
+		}
+		remember("-", rec)
+	}
 	return &closingReader{Reader: r, f: f, cleanup: cleanup}, nil
 }
 
@@ -106,6 +128,17 @@ func (c *closingReader) Close() error {
 	c.f.Close()
 	c.cleanup()
 	return err
+}
+
+// sniffFile returns the format of f from its first bytes (SniffFormat)
+// and leaves f at its start.
+func sniffFile(f *os.File) (Format, error) {
+	head := make([]byte, 8)
+	n, err := f.ReadAt(head, 0)
+	if err != nil && err != io.EOF {
+		return 0, err
+	}
+	return SniffFormat(head[:n]), nil
 }
 
 // openInput opens path, or spools stdin to a temporary file for "-", and
