@@ -14,25 +14,32 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
+// tenRows returns a table of one int64 column x = 0, step, …, 9·step in
+// batches of 3, 3 and 4 rows, released when the test ends.
+func tenRows(t *testing.T, step int64) (*arrow.Schema, []arrow.RecordBatch) {
+	b := array.NewInt64Builder(memory.DefaultAllocator)
+	for i := range int64(10) {
+		b.Append(i * step)
+	}
+	col := b.NewArray()
+	t.Cleanup(col.Release)
+	schema := arrow.NewSchema([]arrow.Field{{Name: "x", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	rec := array.NewRecordBatch(schema, []arrow.Array{col}, 10)
+	t.Cleanup(rec.Release)
+	var batches []arrow.RecordBatch
+	for _, r := range [][2]int64{{0, 3}, {3, 6}, {6, 10}} {
+		s := rec.NewSlice(r[0], r[1])
+		t.Cleanup(s.Release)
+		batches = append(batches, s)
+	}
+	return schema, batches
+}
+
 // TestLocateRowsIPC: rows of an Arrow IPC file or stream are named with
 // their record batch (batches of 3, 3 and 4 rows), one row or several; a
 // row past the end is left alone.
 func TestLocateRowsIPC(t *testing.T) {
-	b := array.NewInt64Builder(memory.DefaultAllocator)
-	for i := range 10 {
-		b.Append(int64(i))
-	}
-	col := b.NewArray()
-	defer col.Release()
-	schema := arrow.NewSchema([]arrow.Field{{Name: "x", Type: arrow.PrimitiveTypes.Int64}}, nil)
-	rec := array.NewRecordBatch(schema, []arrow.Array{col}, 10)
-	defer rec.Release()
-	var batches []arrow.RecordBatch
-	for _, r := range [][2]int64{{0, 3}, {3, 6}, {6, 10}} {
-		s := rec.NewSlice(r[0], r[1])
-		defer s.Release()
-		batches = append(batches, s)
-	}
+	schema, batches := tenRows(t, 1)
 	dir := t.TempDir()
 	for _, name := range []string{"t.arrow", "t.arrows"} {
 		path := filepath.Join(dir, name)
@@ -143,21 +150,7 @@ func TestStdinSniffed(t *testing.T) {
 		delete(readPlaces.m, "-")
 		readPlaces.Unlock()
 	})
-	b := array.NewInt64Builder(memory.DefaultAllocator)
-	for i := range 10 {
-		b.Append(int64(i * 7))
-	}
-	col := b.NewArray()
-	defer col.Release()
-	schema := arrow.NewSchema([]arrow.Field{{Name: "x", Type: arrow.PrimitiveTypes.Int64}}, nil)
-	rec := array.NewRecordBatch(schema, []arrow.Array{col}, 10)
-	defer rec.Release()
-	var batches []arrow.RecordBatch
-	for _, r := range [][2]int64{{0, 3}, {3, 6}, {6, 10}} {
-		s := rec.NewSlice(r[0], r[1])
-		defer s.Release()
-		batches = append(batches, s)
-	}
+	schema, batches := tenRows(t, 7)
 	dir := t.TempDir()
 	for _, c := range []struct {
 		name   string
