@@ -44,10 +44,6 @@ func weightingSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) erro
 		return errors.New("the design has a weight column: the starting weight is the weighting specification's design weight")
 	case suppliedReplicates(spec):
 		return errors.New("replicate weight columns and a weighting exclude each other: with a weighting the replicates are made from the design and every step is re-run on them")
-	case len(varianceStages(spec)) > 0:
-		return errStagesWeighting
-	case spec.PPS != sampling.PPSNone:
-		return errPPSWeighting
 	}
 	ds := *spec
 	ds.Weight = ws.DesignWeight
@@ -139,7 +135,9 @@ func cellRepRows(wres *weighting.Result, reps *weighting.Replicates, rows []int6
 		b.Release()
 		fields = append(fields, arrow.Field{Name: cellRepPrefix + strconv.Itoa(r+1), Type: arrow.PrimitiveTypes.Float64})
 	}
-	ds.FPC = "" // in the replicate scales
+	// the fpc is in the replicate scales, and the replicates are of the
+	// first stage's units only
+	ds.FPC, ds.Stages = "", nil
 	ds.Variance = sampling.SuppliedReplicates
 	ds.RepWeightsPrefix, ds.RepType = cellRepPrefix, "other"
 	ds.RepScale, ds.RepRScales = reps.Scale, reps.RScales

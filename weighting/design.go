@@ -84,7 +84,9 @@ func NewDesign(ctx context.Context, rec arrow.RecordBatch, spec *Spec, design *s
 	if reps == nil {
 		ds.AdjustInfluence = res.AdjustInfluence
 	} else {
-		ds.FPC = "" // already in the replicate scales
+		// the fpc is in the replicate scales, and the replicates are of
+		// the first stage's units only (R as.svrepdesign)
+		ds.FPC, ds.Stages = "", nil
 		ds.Variance = sampling.SuppliedReplicates
 		ds.RepWeightsPrefix, ds.RepType = ReplicateWeightPrefix, "other"
 		ds.RepScale, ds.RepRScales = reps.Scale, reps.RScales

@@ -1,0 +1,136 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
+)
+
+// comboWeightings are the class-cell weightings of the combination tests:
+// a nonresponse adjustment then a post-stratification (design weight
+// constant in a PSU), and a raking then a trimming of design weights that
+// vary within PSUs (the cells then keyed by the design weight too).
+func comboWeightings(t *testing.T) (arrow.RecordBatch, map[string]*weighting.Spec) {
+	base, level, gender, region, _ := weightingFixture(t)
+	defer base.Release()
+	rec := withStages(t, base)
+	out := map[string]*weighting.Spec{}
+	for name, js := range map[string]string{
+		"nonresponse_ps": `{"design_weight": "weight", "steps": [{"nonresponse": {"classes": ["region"], "responded": "responded"}},
+			{"poststratify": ` + level + `}]}`,
+		"w_rake_trim": `{"design_weight": "weight2", "steps": [{"rake": {"margins": [` + level + `, ` + gender + `, ` + region + `]}},
+			{"trim": {"max": 2.2, "min": 0.4}}]}`,
+	} {
+		ws, err := weighting.ParseSpecBytes([]byte(js))
+		if err != nil {
+			rec.Release()
+			t.Fatal(err)
+		}
+		out[name] = ws
+	}
+	return rec, out
+}
+
+// weightedEqualsMemory checks, for each weighting of wss and each design
+// of specs (named by names; its weight column dropped: the weighting's
+// design weight is the starting weight), that the indices finished from
+// the cells (FromWeightedSums on sums of batches of 333 rows, two
+// accumulators merged) and the means, totals and ratios
+// (WeightedEstimandSums) equal weighting.NewDesign + Compute / Estimates
+// on the rows at 1e-12, nationally and by domains.
+func weightedEqualsMemory(t *testing.T, rec arrow.RecordBatch, wss map[string]*weighting.Spec, specs map[string]*sampling.DesignOptions, names ...string) {
+	t.Helper()
+	ctx := context.Background()
+	est := []sampling.Estimand{
+		{Statistic: sampling.StatMean, Num: "access_1"},
+		{Statistic: sampling.StatTotal, Num: "procedures_2"},
+		{Statistic: sampling.StatRatio, Num: "access_1", Den: "access_2"},
+		{Statistic: sampling.StatMean, Num: "expect_1"}, // a share
+	}
+	for wname, ws := range wss {
+		for _, dname := range names {
+			design := *specs[dname]
+			design.Weight = ""
+			if err := WeightingSumsSupport(&design, ws); err != nil {
+				t.Fatalf("%s %s: not streamed: %v", wname, dname, err)
+			}
+			opts := []*Options{{}, {By: []string{"level"}, VsNation: true}, {By: []string{"province"}, Score: ScoreMean, NoExpectations: true}}
+			eopts := []*sampling.EstimateOptions{{}, {By: []string{"level"}, CI: sampling.Logit, DF: sampling.DFDomain}}
+			if design.Variance != sampling.Linearization {
+				opts = []*Options{{By: []string{"level"}, VsNation: true, CI: sampling.Wald}}
+				eopts = eopts[1:]
+			}
+			for _, opt := range opts {
+				where := fmt.Sprintf("%s %s by %v", wname, dname, opt.By)
+				want, wsum := weightedInMemory(t, rec, &design, ws, opt)
+				if r := want.Rows[0]; !(r.SE > 0) || !(r.Deff > 0) {
+					t.Fatalf("%s: in memory SE %v, deff %v: not a variance to compare", where, r.SE, r.Deff)
+				}
+				got, wres, _ := weightedStreamed(t, rec, &design, ws, opt, 333)
+				sameRows(t, where, want, got, 1e-12)
+				if d := wres.Final.Sum - wsum; d > 1e-12*wsum || -d > 1e-12*wsum {
+					t.Errorf("%s: final weights sum to %.17g from the cells, %.17g from the rows", where, wres.Final.Sum, wsum)
+				}
+			}
+			for _, opt := range eopts {
+				where := fmt.Sprintf("%s %s estimands by %v", wname, dname, opt.By)
+				d, out, err := weighting.NewDesign(ctx, rec, ws, &design)
+				if err != nil {
+					t.Fatalf("%s: %v", where, err)
+				}
+				want, err := d.Estimates(out, est, opt)
+				out.Release()
+				if err != nil {
+					t.Fatalf("%s: %v", where, err)
+				}
+				s := sumBatches(t, rec, 333, func() (*Sums, error) { return newEstimandSums(&design, opt.By, est, nil, rec.Schema(), ws) })
+				tab, err := s.Table(nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				dc, cells, _, err := WeightedEstimandSums(ctx, tab, &design, ws, est, s.Shares())
+				if err != nil {
+					t.Fatalf("%s: %v", where, err)
+				}
+				dm, err := sampling.NewDomains(tab, opt.By)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := dc.EstimatesFromCells(est, cells, dm, opt)
+				tab.Release()
+				if err != nil {
+					t.Fatalf("%s: %v", where, err)
+				}
+				if dc.DF() != d.DF() || dc.Replicates() != d.Replicates() {
+					t.Errorf("%s: df %d and %d replicates from the cells, %d and %d from the rows", where, dc.DF(), dc.Replicates(), d.DF(), d.Replicates())
+				}
+				sameEstimates(t, where, want, got, false)
+			}
+		}
+	}
+}
+
+// TestWeightedSumsMultistage: 2- and 3-stage designs with an fpc at every
+// stage (with and without strata, a fraction at stage 2, a stratified
+// jackknife) after class-cell weighting steps, finished from cells keyed
+// by every later stage's unit and fpc too, equal the rows in memory.
+func TestWeightedSumsMultistage(t *testing.T) {
+	rec, wss := comboWeightings(t)
+	defer rec.Release()
+	weightedEqualsMemory(t, rec, wss, stageSpecs(), "2-stage strata", "2-stage fraction", "3-stage strata", "3-stage no strata", "3-stage jackknife")
+}
+
+// TestWeightedSumsPPS: PPS first stages (Brewer, Overton, Horvitz–Thompson
+// with joint probabilities; Brewer with a second stage) after class-cell
+// weighting steps, finished from cells per PSU with its inclusion
+// probability, equal the rows in memory.
+func TestWeightedSumsPPS(t *testing.T) {
+	rec, wss := comboWeightings(t)
+	defer rec.Release()
+	weightedEqualsMemory(t, rec, wss, ppsSpecs(t, rec), "brewer strata", "brewer no strata", "overton strata", "overton no strata", "brewer 2-stage", "ht")
+}
