@@ -134,3 +134,37 @@ func TestWeightedSumsPPS(t *testing.T) {
 	defer rec.Release()
 	weightedEqualsMemory(t, rec, wss, ppsSpecs(t, rec), "brewer strata", "brewer no strata", "overton strata", "overton no strata", "brewer 2-stage", "ht")
 }
+
+// numericCalibration is a weighting whose calibration to a numeric
+// variable needs every ballot.
+func numericCalibration(t *testing.T) *weighting.Spec {
+	t.Helper()
+	ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"fpc": 5000000}}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ws
+}
+
+// TestWeightedReplicatesMultistage: the replicates of a weighted
+// multistage design are of its first stage only, with the first stage's
+// fpc in their scales (R as.svrepdesign, then the steps re-run on every
+// replicate): its indices equal those of the same design without the
+// later stages at 1e-12 (before, the later stages' fpc was kept on a
+// design whose fpc had moved into the scales, an error).
+func TestWeightedReplicatesMultistage(t *testing.T) {
+	rec, wss := comboWeightings(t)
+	defer rec.Release()
+	for _, v := range []sampling.VarianceMethod{sampling.JKn, sampling.Bootstrap} {
+		design := sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc", Lonely: sampling.LonelyRemove, Variance: v, Replicates: 20, Seed: 7,
+			Stages: []sampling.Stage{{Unit: "ssu", FPC: "fpc2"}, {Unit: "el", FPC: "fpc3"}}}
+		one := design
+		one.Stages = nil
+		opt := &Options{By: []string{"level"}, VsNation: true, CI: sampling.Wald}
+		for name, ws := range wss {
+			want, _ := weightedInMemory(t, rec, &one, ws, opt)
+			got, _ := weightedInMemory(t, rec, &design, ws, opt)
+			sameRows(t, fmt.Sprintf("%s %v", name, v), want, got, 1e-12)
+		}
+	}
+}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
-	"github.com/sipas-go/sipas/weighting"
 )
 
 // withStages returns the fixture with a generated second and third stage:
@@ -235,8 +234,9 @@ func TestEstimandSumsMultistage(t *testing.T) {
 }
 
 // TestSumFileMultistageBadStageFPC: a stage-2 fpc that varies within a PSU
-// is the in-memory design's error, naming the same input row; a weighting
-// of such a design is read into memory, saying why.
+// is the in-memory design's error, naming the same input row; a
+// calibration of such a design that needs every ballot is read into
+// memory, saying why.
 func TestSumFileMultistageBadStageFPC(t *testing.T) {
 	base := loadFixture(t)
 	defer base.Release()
@@ -265,9 +265,8 @@ func TestSumFileMultistageBadStageFPC(t *testing.T) {
 	if !strings.Contains(memErr.Error(), "row 3001") {
 		t.Errorf("in memory: %v, want row 3001", memErr)
 	}
-	ws := &weighting.Spec{DesignWeight: "weight"}
-	if err := WeightingSumsSupport(&sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc", Stages: spec.Stages}, ws); err == nil || !strings.Contains(err.Error(), "multistage") {
-		t.Errorf("weighting of a multistage design: %v, want why it is not streamed", err)
+	if err := CalibratedSumsSupport(&sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc", Stages: spec.Stages}, numericCalibration(t)); err == nil || !strings.Contains(err.Error(), "multistage") {
+		t.Errorf("numeric calibration of a multistage design: %v, want why it is not streamed", err)
 	}
 }
 
