@@ -3,10 +3,15 @@ package index
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
 	"github.com/sipas-go/sipas/weighting"
 )
@@ -166,5 +171,64 @@ func TestWeightedReplicatesMultistage(t *testing.T) {
 			got, _ := weightedInMemory(t, rec, &design, ws, opt)
 			sameRows(t, fmt.Sprintf("%s %v", name, v), want, got, 1e-12)
 		}
+	}
+}
+
+// TestWeightedSumsSQLStagesPPSOnSQLite runs the query of WeightedSumsSQL
+// in SQLite for a post-stratification of a 3-stage design with an fpc at
+// every stage and of a Brewer PPS first stage: it groups by the later
+// stages' units and fpc (and the probability), its cells are those summed
+// in process, and the indices from them equal weighting.NewDesign +
+// Compute on the ballots at 1e-12.
+func TestWeightedSumsSQLStagesPPSOnSQLite(t *testing.T) {
+	if _, err := exec.LookPath("sqlite3"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("sqlite3 is not installed (Debian package sqlite3; .ci/run installs it)")
+		}
+		t.Skip("sqlite3 is not installed (apt-get install sqlite3); CI runs this test")
+	}
+	rec, wss := comboWeightings(t)
+	defer rec.Release()
+	ws := wss["nonresponse_ps"]
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "b.csv")
+	if err := arrowio.Write(csv, rec.Schema(), []arrow.RecordBatch{rec}); err != nil {
+		t.Fatal(err)
+	}
+	opt := &Options{By: []string{"level"}, VsNation: true}
+	for name, spec := range map[string]*sampling.DesignOptions{"3-stage strata": stageSpecs()["3-stage strata"], "brewer strata": ppsSpecs(t, rec)["brewer strata"]} {
+		design := *spec
+		design.Weight = ""
+		query, err := WeightedSumsSQL(nil, opt, "ballots", &design, ws)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if design.Stages != nil && !strings.Contains(query, "GROUP BY stratum, psu, fpc, ssu, fpc2, el, fpc3, level") {
+			t.Errorf("%s: the query does not group by the stages:\n%s", name, query)
+		}
+		out := runSQLite(t, strings.ReplaceAll(name, " ", "_"), dir, csv, sqliteColumns(rec), query)
+		s, err := newSums(nil, &design, opt, rec.Schema(), ws)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Add(rec, 0); err != nil {
+			t.Fatal(err)
+		}
+		mine, err := s.Table(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sqlTab := jsonTable(t, out, mine.Schema())
+		if sqlTab.NumRows() != mine.NumRows() {
+			t.Errorf("%s: SQL gave %d cells, the ballots %d", name, sqlTab.NumRows(), mine.NumRows())
+		}
+		got, _, _, err := FromWeightedSums(context.Background(), sqlTab, nil, &design, ws, opt)
+		sqlTab.Release()
+		mine.Release()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		want, _ := weightedInMemory(t, rec, &design, ws, opt)
+		sameRows(t, name+": SQL sums vs the ballots", want, got, 1e-12)
 	}
 }

@@ -67,7 +67,8 @@ func DesignSumsSQL(q *Questionnaire, opt *Options, table string, spec *sampling.
 
 // WeightedSumsSQL is SumsSQL for the sums table of a weighting ws whose
 // steps run on the cells (WeightingSumsSupport): the GROUP BY also takes
-// the weighting's classes and respondent flags, and its design weight
+// every later stage's unit and fpc (as SumsSQL), the weighting's classes
+// and respondent flags, and its design weight
 // where a step needs each ballot's weight or spec's variance is by
 // replicates, and the sums are of ws's design weights (FromWeightedSums
 // finishes them); for a design without PSU column also their squared
@@ -81,7 +82,11 @@ func WeightedSumsSQL(q *Questionnaire, opt *Options, table string, spec *samplin
 	if opt == nil {
 		opt = &Options{}
 	}
-	keys := append([]string{spec.Strata, spec.PSU, spec.FPC}, opt.By...)
+	keys := []string{spec.Strata, spec.PSU, spec.FPC}
+	for _, st := range varianceStages(spec) {
+		keys = append(keys, st.Unit, st.FPC)
+	}
+	keys = append(keys, opt.By...)
 	if err := addWeightingKeys(func(name, _ string, _ bool) error {
 		keys = append(keys, name)
 		return nil
