@@ -26,8 +26,12 @@ import (
 // no weight column (the starting weight is ws.DesignWeight) and use
 // linearization; SumsSupport's limits apply, and a step that needs every
 // row (calibration to numeric variables, per-row bounds, a working-model
-// variance or cluster aggregates) is an error naming it, as are a
-// multistage design with an fpc at every stage and a PPS design.
+// variance or cluster aggregates) is an error naming it. With an fpc at
+// every stage of a multistage design the cells are keyed by every later
+// stage's unit and fpc too, and a PPS first stage's by the PSU's
+// inclusion probability (the fpc): a cell's rows then share every unit
+// whose totals the variance takes, so the variance after the weighting
+// is finished from the cells too.
 func WeightingSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error {
 	return weightingSumsSupport(spec, ws)
 }
