@@ -20,6 +20,10 @@ type preCells struct {
 	cell     map[cellID]int32 // the cells by ClassesOf's label (and design weight)
 	factor   []float64        // final over design weight total, per cell
 	initial  Diagnostics      // of the design weights
+	// a step after the calibration: its plan on the cells (with their
+	// counts), which every replicate re-runs on its own cell totals
+	plan *Plan
+	rows []int64 // per cell, the input row (from 1) of its first row
 }
 
 // cellID names a cell of preCells: its classes' label, and the bits of its
@@ -148,6 +152,7 @@ func solveCells(ctx context.Context, pre *Spec, cols []string, byWeight bool, sc
 		if res, err = plan.Run(weights); err != nil {
 			return nil, nil, CellRowsError(err, rows)
 		}
+		pc.plan, pc.rows = plan, rows
 	} else if res, err = RunCells(pre, cells, weights, counts); err != nil {
 		// the cells are in the order of their first rows (scan reads
 		// the rows in order)

@@ -14,16 +14,16 @@ import (
 )
 
 // NewtonReplicatesStreamSupport says whether SolveReplicates can solve the
-// replicates of the weighting spec (nil) or why not: spec must end with a
-// calibration step that StreamSupport accepts.
+// replicates of the weighting spec (nil) or why not: spec must have a
+// calibration step that StreamSupport accepts, followed by none or any of
+// the steps that run on cells of their classes (nonresponse,
+// post-stratification, raking, calibration to category margins), which
+// every replicate re-runs on its own class totals.
 func NewtonReplicatesStreamSupport(spec *Spec) error {
 	if err := StreamSupport(spec); err != nil {
 		return err
 	}
-	if k := calibrationStep(spec); len(spec.Steps) > k+1 {
-		return fmt.Errorf("a replicate variance re-runs the steps after the calibration (%s) on every replicate's calibrated weights, with classes' totals and trimming cut-offs of each replicate's own; passes over the rows solve only the replicates of a calibration that ends the steps", stepKinds(spec.Steps[k+1:]))
-	}
-	return nil
+	return laterRepSupport(spec, calibrationStep(spec))
 }
 
 // ReplicateUnits give the start weights of the replicates of a replicate
@@ -190,6 +190,13 @@ type NewtonReplicates struct {
 	ids map[string]int32
 	gg  [][]float64
 
+	// with steps after the calibration: per later step, replicate and
+	// cell of the step, the replicate's factor (nil: the replicate
+	// failed); and per replicate the error of its calibrated weights
+	// found before the later steps ran (nil: none)
+	lfac   [][][]float64
+	failed []error
+
 	mu   sync.Mutex
 	bad  []int          // per replicate, weights ≤ 0
 	ncs  []*negClusters // with cluster aggregates: per replicate, the clusters of those weights
@@ -228,9 +235,6 @@ type repState struct {
 // is kept for Err. s must be the solution of a spec that
 // NewtonReplicatesStreamSupport accepts.
 func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateUnits) (*NewtonReplicates, error) {
-	if len(s.later) > 0 {
-		panic("weighting: SolveReplicates: steps after the calibration")
-	}
 	R, p := u.R, s.p
 	nr := &NewtonReplicates{s: s, u: u, eta: make([][]float64, R), scale: make([]float64, R), errs: make([]error, R),
 		bad: make([]int, R), gmin: make([]float64, R), imin: make([]int64, R)}
@@ -588,6 +592,11 @@ func (s *Streamed) SolveReplicates(ctx context.Context, scan Scan, u *ReplicateU
 			nr.gg[r] = gr
 		}
 	}
+	if len(s.later) > 0 {
+		if err := nr.solveLater(ctx, scan); err != nil {
+			return nil, err
+		}
+	}
 	return nr, nil
 }
 
@@ -682,9 +691,36 @@ func (nr *NewtonReplicates) Columns() []string {
 
 // Weights returns the final weights of the rows of rec (whose first row is
 // row first+1 of the input) and, per replicate, their replicate weights
-// (0 for a replicate whose calibration failed, and for a weight ≤ 0, which
-// Err then reports). It may be called from several goroutines.
+// (0 for a replicate whose calibration or later steps failed, and for a
+// weight ≤ 0, which Err then reports). It may be called from several
+// goroutines.
 func (nr *NewtonReplicates) Weights(rec arrow.RecordBatch, first int64) (w []float64, reps [][]float64, err error) {
+	s := nr.s
+	r, reps, err := nr.calibratedReps(rec, first, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	g := s.g(r, nil)
+	w = make([]float64, r.n)
+	for i, w0 := range r.w {
+		w[i] = w0 * g[i]
+	}
+	if len(s.later) > 0 {
+		if _, err := s.chain(rec, first, w, len(s.later), false); err != nil {
+			return nil, nil, err
+		}
+		if err := nr.laterReps(rec, first, reps, len(s.later)); err != nil {
+			return nil, nil, err
+		}
+	}
+	return w, reps, nil
+}
+
+// calibratedReps returns the calibration's values of the rows of rec and,
+// per replicate, their calibrated replicate weights (0 for a replicate
+// whose calibration failed, and for a weight ≤ 0, which record adds to
+// the replicate's count of such weights).
+func (nr *NewtonReplicates) calibratedReps(rec arrow.RecordBatch, first int64, record bool) (*calRows, [][]float64, error) {
 	s, u := nr.s, nr.u
 	r, err := s.readAll(rec, first)
 	if err != nil {
@@ -693,11 +729,6 @@ func (nr *NewtonReplicates) Weights(rec arrow.RecordBatch, first int64) (w []flo
 	unit, err := u.Of(rec, first)
 	if err != nil {
 		return nil, nil, err
-	}
-	g := s.g(r, nil)
-	w = make([]float64, r.n)
-	for i, w0 := range r.w {
-		w[i] = w0 * g[i]
 	}
 	var gid []int32 // the rows' groups
 	if nr.gg != nil {
@@ -712,7 +743,7 @@ func (nr *NewtonReplicates) Weights(rec arrow.RecordBatch, first int64) (w []flo
 			gid[i] = id
 		}
 	}
-	reps = make([][]float64, u.R)
+	reps := make([][]float64, u.R)
 	bad := make([]int, u.R)
 	gmin := make([]float64, u.R)
 	imin := make([]int64, u.R)
@@ -726,7 +757,7 @@ func (nr *NewtonReplicates) Weights(rec arrow.RecordBatch, first int64) (w []flo
 	for q := range reps {
 		out := make([]float64, r.n)
 		reps[q] = out
-		if nr.eta[q] == nil {
+		if nr.eta[q] == nil || (nr.failed != nil && nr.failed[q] != nil) {
 			continue
 		}
 		gmin[q] = math.Inf(1)
@@ -754,6 +785,9 @@ func (nr *NewtonReplicates) Weights(rec arrow.RecordBatch, first int64) (w []flo
 			}
 		}
 	}
+	if !record {
+		return r, reps, nil
+	}
 	nr.mu.Lock()
 	for q, b := range bad {
 		if b == 0 {
@@ -768,7 +802,7 @@ func (nr *NewtonReplicates) Weights(rec arrow.RecordBatch, first int64) (w []flo
 		}
 	}
 	nr.mu.Unlock()
-	return w, reps, nil
+	return r, reps, nil
 }
 
 // Err is the error of the first replicate (in replicate order) whose
@@ -780,6 +814,9 @@ func (nr *NewtonReplicates) Err() error {
 	for r := 0; r < R; r++ {
 		if err := nr.errs[r]; err != nil {
 			return fmt.Errorf("weighting: replicate %d of %d: %w", r+1, R, err)
+		}
+		if nr.failed != nil && nr.failed[r] != nil {
+			return nr.failed[r]
 		}
 		if nr.bad[r] > 0 && nr.ncs != nil {
 			return nr.clusterWeightError(r)
