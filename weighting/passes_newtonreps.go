@@ -230,7 +230,11 @@ type repState struct {
 // Otherwise one pass sums every replicate's margins (and, with cluster
 // aggregates, its clusters' mean weights); then each pass evaluates every replicate still
 // iterating (one pass per Newton iteration or halved step of the slowest);
-// with trimming of g, one more pass trims every replicate's g.
+// with trimming of g, one more pass trims every replicate's g. Steps after
+// the calibration that run on cells of their classes (nonresponse,
+// post-stratification, raking, calibration to category margins) are then
+// re-run on every replicate, one pass per step summing each replicate's
+// weights entering it per cell of the step (solveLater).
 // The error is that of a pass (reading the rows); a replicate's own error
 // is kept for Err. s must be the solution of a spec that
 // NewtonReplicatesStreamSupport accepts.

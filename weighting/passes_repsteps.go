@@ -16,14 +16,13 @@ import (
 // calibration that needs every row would be each replicate's own
 // selection or Newton iterations over the rows.
 func laterRepSupport(spec *Spec, k int) error {
-	for j := k + 1; j < len(spec.Steps); j++ {
-		st := spec.Steps[j]
-		path := fmt.Sprintf("steps[%d].%s", j, st.Kind())
+	rest := spec.Steps[k+1:]
+	for j, st := range rest {
 		switch {
 		case rowLevelAfter(st):
-			return fmt.Errorf("%s: a replicate variance re-solves a second calibration that needs every row (or bounds the final weights) on every replicate's weights; passes over the rows solve the replicates of one such calibration and the class steps after it", path)
+			return fmt.Errorf("a replicate variance re-runs the steps after the calibration (%s) on every replicate's calibrated weights: a second calibration that needs every row or bounds the final weights (steps[%d]) would be solved again from each replicate's own weights, which the passes over the rows do not do", stepKinds(rest), k+1+j)
 		case st.Trim != nil:
-			return fmt.Errorf("%s: a replicate variance re-runs a trimming step after the calibration on every replicate's calibrated weights, with cut-offs (a median, a redistribution) of each replicate's own, which the passes over the rows do not select per replicate", path)
+			return fmt.Errorf("a replicate variance re-runs the steps after the calibration (%s) on every replicate's calibrated weights: a trimming step's cut-offs (steps[%d]) are each replicate's own (its median, its redistribution), which the passes over the rows do not select per replicate", stepKinds(rest), k+1+j)
 		}
 	}
 	return nil

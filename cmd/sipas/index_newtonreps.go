@@ -88,8 +88,9 @@ func newtonTable(df *designFlags, path string, nr *index.NewtonReplicates, s *in
 // newtonPasses says on standard error that command streams path in the
 // passes of the calibration wst, those of its replicates nr (Newton
 // iterations, or the closed form and trimming of an unbounded linear
-// calibration) and one that sums the rows (what names them) with their
-// replicate weights.
+// calibration, and the steps after the calibration re-run on every
+// replicate's class totals) and one that sums the rows (what names them)
+// with their replicate weights.
 func newtonPasses(e *env, command, what, path string, wst *weighting.Streamed, nr *index.NewtonReplicates) {
 	how := "by its Newton iterations"
 	if nr.ClosedForm() {
@@ -98,7 +99,12 @@ func newtonPasses(e *env, command, what, path string, wst *weighting.Streamed, n
 	if nr.Trims() {
 		how += " and trim its g"
 	}
-	fmt.Fprintf(e.stderr, "sipas %s: streaming %s in %d passes (the calibration needs every row: %d passes solve it, %d solve every replicate's calibration %s, 1 sums the %s with the replicate weights)\n", command, displayName(path), wst.Passes+nr.Passes+1, wst.Passes, nr.Passes, how, what)
+	solve, later := nr.Passes, nr.LaterPasses()
+	if later > 0 {
+		solve -= later
+		how += fmt.Sprintf(", %d re-run the steps after it on every replicate's class totals", later)
+	}
+	fmt.Fprintf(e.stderr, "sipas %s: streaming %s in %d passes (the calibration needs every row: %d passes solve it, %d solve every replicate's calibration %s, 1 sums the %s with the replicate weights)\n", command, displayName(path), wst.Passes+nr.Passes+1, wst.Passes, solve, how, what)
 }
 
 // estimateNewtonReplicates is estimateCalibrated for a replicate variance
