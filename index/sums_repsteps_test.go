@@ -197,3 +197,23 @@ func TestNewtonReplicateLaterStepsR(t *testing.T) {
 		t.Errorf("%d comparisons with R, want %d", compared, want)
 	}
 }
+
+// TestNewtonReplicateLaterStepsOptions: a raking-ratio calibration of
+// cluster means (aggregate) and a linear one with trimming of g, each
+// followed by a post-stratification, under JKn (with fpc), streamed,
+// equal weighting.NewDesign + Compute at 1e-12.
+func TestNewtonReplicateLaterStepsOptions(t *testing.T) {
+	f := calRepFixture(t, pairColumn)
+	wc, _ := arrowio.Column(f.rec, "weight")
+	w0, _, _ := arrowio.Float64s(wc)
+	ac, _ := arrowio.Column(f.rec, "age")
+	age, _, _ := arrowio.Float64s(ac)
+	num := fmt.Sprintf(`{"age": %v}`, numericTotal(f.rec, w0, age, f.grand/sumF(w0)*1.003))
+	region := marginJSON("region", testTotals(t, f.rec, "region", "weight", f.grand*1.01))
+	sameCalibratedReps(t, f.rec, f.path,
+		map[string]*sampling.DesignOptions{"jkn": {Strata: "stratum", PSU: "psu", FPC: "fpc", Variance: sampling.JKn}},
+		map[string]string{
+			"raking aggregate then poststratify": `{"calibrate": {"method": "raking", "aggregate": "psu", "margins": [` + f.level + `], "numeric": ` + num + `}}, {"poststratify": ` + region + `}`,
+			"linear trim then poststratify":      `{"calibrate": {"trim": [0.9, 1.1], "margins": [` + f.level + `, ` + f.gender + `], "numeric": ` + f.num + `}}, {"poststratify": ` + region + `}`,
+		})
+}
