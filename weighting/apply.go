@@ -19,6 +19,10 @@ type Result struct {
 	// TargetMiss), largest relative gap first; nil when none, and for a
 	// Lean run.
 	Misses []TargetMiss
+
+	// cellD and cellN are, for a run on cells (RunCells), each cell's
+	// design weight total and rows (AdjustInfluenceCells).
+	cellD, cellN []float64
 }
 
 // Apply runs the steps of spec in order over the rows of rec, starting from
@@ -149,6 +153,9 @@ func (p *Plan) run(w []float64, lean bool) (*Result, error) {
 	res.Final = Describe(cur)
 	if !lean {
 		res.Misses = p.targetMisses(cur)
+		if p.counts != nil {
+			res.cellD, res.cellN = append([]float64(nil), w...), p.counts
+		}
 	}
 	return res, nil
 }

@@ -24,10 +24,15 @@ type CellKeys struct {
 	// missing value is "no", as for the rows).
 	Flags []string
 	// DesignWeight is true when every row of a cell must also have the
-	// same design weight: raking (its linearized variance takes unweighted
-	// class means), trimming (it caps each row's weight) and calibration
-	// bounds on the final weights (they divide by each row's weight).
+	// same design weight: trimming (it caps each row's weight) and
+	// calibration bounds on the final weights (they divide by each row's
+	// weight).
 	DesignWeight bool
+	// Unweighted is true for raking, whose linearized variance takes
+	// unweighted class means of z_i/W_i: cells whose rows differ in design
+	// weight must then carry, besides the sums of the influence values, the
+	// sums of z_i/d_i (Result.AdjustInfluenceCells).
+	Unweighted bool
 }
 
 // CellKeysOf returns how rows must be grouped for the steps of spec to run
@@ -68,7 +73,7 @@ func CellKeysOf(spec *Spec) (*CellKeys, error) {
 			for _, m := range st.Rake.Margins {
 				add(m.By...)
 			}
-			k.DesignWeight = true
+			k.Unweighted = true
 		case st.Calibrate != nil:
 			c := st.Calibrate
 			switch {

@@ -340,6 +340,13 @@ func (op *rakeOp) coefficients(z, s, A []float64, j int) {
 			}
 		}
 	}
+	op.sweep(s, A, j)
+}
+
+// sweep runs R's sweeps on the class sums s and accumulates the class
+// coefficients A_l in A[l*rakeGroup+j].
+func (op *rakeOp) sweep(s, A []float64, j int) {
+	M := op.M
 	for it := 0; it < rakeSweeps; it++ {
 		for m := 0; m < M; m++ {
 			for l := op.off[m]; l < op.off[m+1]; l++ {
@@ -613,4 +620,131 @@ func maxClass(c []int32) int32 {
 		}
 	}
 	return m
+}
+
+// AdjustInfluenceCells is AdjustInfluence for a Result of RunCells whose
+// cells' rows may differ in design weight d_i. For every vector b,
+// zs[b][c] is Σ_{i∈c} z_i over the rows of cell c and us[b][c] is
+// Σ_{i∈c} z_i/d_i; both are replaced by the same sums of the rows'
+// residuals. Every step's weights are d_i times a constant of the cell, so
+// every step subtracts from z_i d_i times a constant K_c of the cell:
+// Σ z −= D_c K_c and Σ z/d −= n_c K_c (D_c the cell's design weight total,
+// n_c its rows). Raking's unweighted class means of z_i/W_m,i are
+// Σ_c (D_c/W_m,c) Σ_{i∈c} z_i/d_i, from us; the other steps read zs only.
+// When every cell's rows share one design weight, us[b][c] =
+// zs[b][c]·n_c/D_c and the result is that of AdjustInfluence.
+func (r *Result) AdjustInfluenceCells(zs, us [][]float64) {
+	n := len(r.Weights)
+	if r.cellN == nil {
+		panic("weighting: AdjustInfluenceCells: the result is not of a run on cells")
+	}
+	if len(us) != len(zs) {
+		panic("weighting: AdjustInfluenceCells: as many vectors of sums of z/d as of z needed")
+	}
+	for b, z := range zs {
+		if len(z) != n || len(us[b]) != n {
+			panic("weighting: AdjustInfluenceCells: length of z differs from the cells")
+		}
+	}
+	// per cell n_c/D_c, by which a change of Σ z is one of Σ z/d
+	nd := make([]float64, n)
+	for c, d := range r.cellD {
+		nd[c] = r.cellN[c] / d
+	}
+	var old []float64
+	for i := range r.Steps {
+		v := r.Steps[i].Variance
+		if v == nil {
+			continue
+		}
+		if v.Kind == "rake" {
+			v.adjustRakeCells(zs, us, r.cellD, nd)
+			continue
+		}
+		for b, z := range zs {
+			old = append(old[:0], z...)
+			v.Adjust(z)
+			u := us[b][:n]
+			for c, zc := range z[:n] {
+				u[c] -= (old[c] - zc) * nd[c]
+			}
+		}
+	}
+}
+
+// adjustRakeCells is the raking residualization of AdjustInfluenceCells:
+// R's sweeps (adjustRakeSweeps) with the class sums s_mc = Σ_{i∈c} z_i/W_m,i
+// taken from u (Σ_{i∈cell} z_i/W_m,i = u_cell D_cell/W_m,cell), through the
+// reduced form of rakeOp when it exists.
+func (v *VarianceInfo) adjustRakeCells(zs, us [][]float64, D, nd []float64) {
+	v.once.Do(v.prepare)
+	op := v.op.rake
+	for b, z := range zs {
+		u := us[b][:len(z)]
+		if op == nil {
+			v.adjustRakeSweepsCells(z, u, D, nd)
+			continue
+		}
+		M := op.M
+		if M == 0 {
+			continue
+		}
+		s := make([]float64, op.L)
+		A := make([]float64, op.L*rakeGroup)
+		rc, rw := op.rc[:len(z)*M], op.rw[:len(z)*M]
+		for i, ui := range u {
+			if ui == 0 {
+				continue
+			}
+			ud := ui * D[i]
+			for q := i * M; q < (i+1)*M; q++ {
+				if w := rw[q]; w != 0 {
+					s[rc[q]] += ud / w
+				}
+			}
+		}
+		op.sweep(s, A, 0)
+		for i := range z {
+			var a float64
+			for q := i * M; q < (i+1)*M; q++ {
+				a += rw[q] * A[int(rc[q])*rakeGroup]
+			}
+			z[i] -= a
+			u[i] -= a * nd[i]
+		}
+	}
+}
+
+// adjustRakeSweepsCells is adjustRakeSweeps on cells, the class sums from u
+// (see adjustRakeCells).
+func (v *VarianceInfo) adjustRakeSweepsCells(z, u, D, nd []float64) {
+	type mc struct{ sum, cnt []float64 }
+	ms := make([]mc, len(v.Margins))
+	for j, m := range v.Margins {
+		k := maxClass(m.Classes) + 1
+		ms[j] = mc{make([]float64, k), make([]float64, k)}
+		for i, c := range m.Classes[:len(m.Weights)] {
+			if m.Weights[i] != 0 {
+				ms[j].cnt[c] += v.Counts[i]
+			}
+		}
+	}
+	for it := 0; it < rakeSweeps; it++ {
+		for j, m := range v.Margins {
+			s, cnt := ms[j].sum, ms[j].cnt
+			clear(s)
+			for i, ui := range u {
+				if m.Weights[i] != 0 {
+					s[m.Classes[i]] += ui * D[i] / m.Weights[i]
+				}
+			}
+			for i := range z {
+				if w := m.Weights[i]; w != 0 {
+					a := w * s[m.Classes[i]] / cnt[m.Classes[i]]
+					z[i] -= a
+					u[i] -= a * nd[i]
+				}
+			}
+		}
+	}
 }

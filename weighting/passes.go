@@ -240,7 +240,7 @@ func solveStream(ctx context.Context, spec *Spec, k int, scan Scan, prev *Stream
 		}
 		add(keys.Columns...)
 		s.Passes++
-		byWeight := keys.DesignWeight && s.dw != ""
+		byWeight := (keys.DesignWeight || keys.Unweighted) && s.dw != ""
 		if s.pre, preRes, err = solveCells(ctx, &pre, keys.Columns, byWeight, scan, s.cols, s.designWeights, false); err != nil {
 			return nil, err
 		}

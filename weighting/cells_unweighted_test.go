@@ -1,0 +1,160 @@
+package weighting
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// TestAdjustInfluenceCellsEqualsRows: cells keyed by the classes and flag
+// only (CellKeysOf of a raking asks no design weight), whose rows' design
+// weights all differ: AdjustInfluenceCells on the cells' Σ z and Σ z/d
+// gives the cells' sums of the rows' adjusted values (AdjustInfluence on
+// the rows, as R), for raking alone and chained with nonresponse,
+// post-stratification and calibration, by the reduced operator and by R's
+// sweeps. AdjustInfluence on the same cells' Σ z alone (what the cells
+// keyed by the design weight relied on) does not.
+func TestAdjustInfluenceCellsEqualsRows(t *testing.T) {
+	const n = 3000
+	rng := rand.New(rand.NewPCG(11, 5))
+	as, bs, rs, ws := make([]string, n), make([]int32, n), make([]bool, n), make([]float64, n)
+	type key struct {
+		a string
+		b int32
+		r bool
+	}
+	idx := map[key]int{}
+	var keys []key
+	var wc, cnt []float64
+	cellOf := make([]int, n)
+	for i := range as {
+		as[i] = []string{"u", "v", "x"}[rng.IntN(3)]
+		bs[i] = int32(rng.IntN(4))
+		rs[i] = rng.IntN(5) != 0
+		ws[i] = 5 + 40*rng.Float64() // every row its own design weight
+		k := key{as[i], bs[i], rs[i]}
+		c, ok := idx[k]
+		if !ok {
+			c = len(keys)
+			idx[k] = c
+			keys = append(keys, k)
+			wc, cnt = append(wc, 0), append(cnt, 0)
+		}
+		cellOf[i] = c
+		wc[c] += ws[i]
+		cnt[c]++
+	}
+	build := func(a []string, b []int32, r []bool, w []float64) arrow.RecordBatch {
+		schema := arrow.NewSchema([]arrow.Field{
+			{Name: "a", Type: arrow.BinaryTypes.String}, {Name: "b", Type: arrow.PrimitiveTypes.Int32},
+			{Name: "resp", Type: arrow.FixedWidthTypes.Boolean}, {Name: "w", Type: arrow.PrimitiveTypes.Float64}}, nil)
+		rb := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+		defer rb.Release()
+		rb.Field(0).(*array.StringBuilder).AppendValues(a, nil)
+		rb.Field(1).(*array.Int32Builder).AppendValues(b, nil)
+		rb.Field(2).(*array.BooleanBuilder).AppendValues(r, nil)
+		rb.Field(3).(*array.Float64Builder).AppendValues(w, nil)
+		return rb.NewRecordBatch()
+	}
+	rows := build(as, bs, rs, ws)
+	defer rows.Release()
+	ca, cb, cr := make([]string, len(keys)), make([]int32, len(keys)), make([]bool, len(keys))
+	for c, k := range keys {
+		ca[c], cb[c], cr[c] = k.a, k.b, k.r
+	}
+	cells := build(ca, cb, cr, wc) // the w column is not read by the steps
+	defer cells.Release()
+	if len(keys) > 24 {
+		t.Fatalf("%d cells", len(keys))
+	}
+	a := `{"by": ["a"], "totals": {"u": 31000, "v": 29000, "x": 33000}}`
+	b := `{"by": ["b"], "totals": {"0": 20000, "1": 25000, "2": 23000, "3": 25000}}`
+	specs := map[string]string{
+		"rake":                `{"design_weight": "w", "steps": [{"rake": {"margins": [` + a + `, ` + b + `]}}]}`,
+		"nonresponse+rake":    `{"design_weight": "w", "steps": [{"nonresponse": {"classes": ["a"], "responded": "resp"}}, {"rake": {"margins": [` + a + `, ` + b + `]}}]}`,
+		"poststratify+rake":   `{"design_weight": "w", "steps": [{"poststratify": ` + b + `}, {"rake": {"margins": [` + a + `, ` + b + `]}}]}`,
+		"rake+poststratify":   `{"design_weight": "w", "steps": [{"rake": {"margins": [` + a + `, ` + b + `]}}, {"poststratify": ` + a + `}]}`,
+		"rake+calibrate+rake": `{"design_weight": "w", "steps": [{"rake": {"margins": [` + b + `, ` + a + `]}}, {"calibrate": {"margins": [` + a + `, ` + b + `]}}, {"rake": {"margins": [` + a + `, ` + b + `]}}]}`,
+	}
+	for name, js := range specs {
+		spec := mustSpec(t, js)
+		if k, err := CellKeysOf(spec); err != nil || k.DesignWeight || !k.Unweighted {
+			t.Fatalf("%s: keys %+v, %v", name, k, err)
+		}
+		want, err := Apply(spec, rows, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got, err := RunCells(spec, cells, wc, cnt)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		// the rows' influence values, their cells' Σ z and Σ z/d, and the
+		// cells' sums of the rows' adjusted values
+		zr := rand.New(rand.NewPCG(3, 3))
+		var zs, zcs, ucs [][]float64
+		for range 3 {
+			z := make([]float64, n)
+			zc, uc := make([]float64, len(cnt)), make([]float64, len(cnt))
+			for i, v := range want.Weights {
+				z[i] = v * zr.NormFloat64()
+				zc[cellOf[i]] += z[i]
+				uc[cellOf[i]] += z[i] / ws[i]
+			}
+			zs, zcs, ucs = append(zs, z), append(zcs, zc), append(ucs, uc)
+		}
+		var scale float64
+		for _, v := range zs[0] {
+			scale = max(scale, math.Abs(v))
+		}
+		old := append([]float64(nil), zcs[0]...)
+		got.AdjustInfluence(old)
+		want.AdjustInfluence(zs...)
+		adj, uadj := make([][]float64, len(zs)), make([][]float64, len(zs))
+		far := false
+		for b, z := range zs {
+			adj[b], uadj[b] = make([]float64, len(cnt)), make([]float64, len(cnt))
+			for i, v := range z {
+				adj[b][cellOf[i]] += v
+				uadj[b][cellOf[i]] += v / ws[i]
+			}
+		}
+		for c := range old {
+			if math.Abs(adj[0][c]-old[c]) > 1e-6*scale {
+				far = true
+			}
+		}
+		if !far {
+			t.Errorf("%s: AdjustInfluence on Σ z alone agrees with the rows: the fixture does not test the unweighted sums", name)
+		}
+		for _, sweeps := range []bool{false, true} {
+			res := got
+			if sweeps {
+				if res, err = RunCells(spec, cells, wc, cnt); err != nil {
+					t.Fatal(err)
+				}
+				for _, st := range res.Steps {
+					if v := st.Variance; v != nil && v.Kind == "rake" {
+						v.once.Do(func() { v.op = &adjOp{} }) // no reduced operator: R's sweeps
+					}
+				}
+			}
+			gz, gu := make([][]float64, len(zs)), make([][]float64, len(zs))
+			for b := range zs {
+				gz[b], gu[b] = append([]float64(nil), zcs[b]...), append([]float64(nil), ucs[b]...)
+			}
+			res.AdjustInfluenceCells(gz, gu)
+			for b := range zs {
+				for c := range gz[b] {
+					if math.Abs(adj[b][c]-gz[b][c]) > 1e-10*scale || math.Abs(uadj[b][c]-gu[b][c]) > 1e-10*scale {
+						t.Errorf("%s (sweeps %v): vector %d cell %d: adjusted Σ z %.17g, Σ z/d %.17g on the cells, %.17g and %.17g over the rows", name, sweeps, b, c, gz[b][c], gu[b][c], adj[b][c], uadj[b][c])
+					}
+				}
+			}
+		}
+	}
+}
