@@ -134,6 +134,7 @@ type Sums struct {
 	w     []float64
 	y, x  []float64 // [cell*K+k]
 	yy    []float64
+	uy    []float64 // [cell*K+k]: Σ y unweighted (SumsColumn "u", when unw)
 	nk    []int64
 	nz    []int64     // [cell*K+k]: of nk, the answers of ballots of weight 0
 	ncomb []int64     // [cell*C+c]
@@ -161,6 +162,9 @@ type Sums struct {
 	// w2: the table carries each cell's Σ w² (SumsWeightsSquared: a
 	// weighting of a design without PSU column)
 	w2 bool
+	// unw: the table carries per item the unweighted Σ y (SumsColumn
+	// "u": a raking under linearization, weightingUnweighted)
+	unw bool
 
 	// scratch
 	keyBuf   []byte
@@ -257,9 +261,10 @@ func newCellSums(q *Questionnaire, spec *sampling.DesignOptions, opt *Options, s
 		return nil, err
 	}
 	if ws != nil {
-		if err := addWeightingKeys(add, spec, ws); err != nil {
+		if err := addWeightingKeys(add, spec, ws, true); err != nil {
 			return nil, err
 		}
+		s.unw = weightingUnweighted(spec, ws)
 	}
 	if !opt.NoExpectations {
 		s.ne = len(q.Expectations)
@@ -388,19 +393,35 @@ func varianceStages(spec *sampling.DesignOptions) []sampling.Stage {
 
 // addWeightingKeys adds with add the cell keys of the weighting ws: its
 // classes and respondent flags, and its design weight when a step needs
-// each row's weight (weighting.CellKeysOf) or spec's variance is by
-// replicates.
-func addWeightingKeys(add func(name, role string, float bool) error, spec *sampling.DesignOptions, ws *weighting.Spec) error {
+// each row's weight (weighting.CellKeysOf), spec's variance is by
+// replicates, or a raking's linearized variance needs its rows'
+// unweighted sums (weightingUnweighted) and the caller's cells do not
+// carry them (unweighted false).
+func addWeightingKeys(add func(name, role string, float bool) error, spec *sampling.DesignOptions, ws *weighting.Spec, unweighted bool) error {
 	keys, err := addClassKeys(add, ws)
 	if err != nil {
 		return err
 	}
 	// a replicate variance takes the rank of the ballots' replicate
 	// weights: cells of one design weight give it (fromSums)
-	if keys.DesignWeight || spec.Variance != sampling.Linearization {
+	if keys.DesignWeight || spec.Variance != sampling.Linearization || (keys.Unweighted && !unweighted) {
 		return add(ws.DesignWeight, "design weight", true)
 	}
 	return nil
+}
+
+// weightingUnweighted says whether the linearized variance of the
+// weighting ws takes unweighted class means (a raking step), which the
+// cells then carry per item (SumsColumn "u": Σ y over the ballots,
+// unweighted) instead of being keyed by the design weight: each ballot's
+// z/d is its cell's factor times a y − b x (weighting.Result.
+// AdjustInfluenceCells).
+func weightingUnweighted(spec *sampling.DesignOptions, ws *weighting.Spec) bool {
+	if ws == nil || spec.Variance != sampling.Linearization {
+		return false
+	}
+	keys, err := weighting.CellKeysOf(ws)
+	return err == nil && keys.Unweighted
 }
 
 // addClassKeys keys the cells by the class columns and respondent flags
@@ -635,6 +656,7 @@ func (s *Sums) cellAt(kc [][]int32, i, K, C int, row int64) int32 {
 	s.y = append(s.y, make([]float64, K)...)
 	s.x = append(s.x, make([]float64, K)...)
 	s.yy = append(s.yy, make([]float64, K)...)
+	s.uy = append(s.uy, make([]float64, K)...)
 	s.nk = append(s.nk, make([]int64, K)...)
 	s.nz = append(s.nz, make([]int64, K)...)
 	s.ncomb = append(s.ncomb, make([]int64, C)...)
@@ -737,6 +759,7 @@ const shortRun = 8
 func (s *Sums) addItems(codes [][]int8, w []float64, c, i0, i1 int) {
 	K := s.ne + s.nc
 	y, x, yy, nk := s.y[c*K:(c+1)*K], s.x[c*K:(c+1)*K], s.yy[c*K:(c+1)*K], s.nk[c*K:(c+1)*K]
+	uy := s.uy[c*K : (c+1)*K]
 	for i := i0; i < i1; i++ {
 		wt := 1.0
 		if w != nil {
@@ -751,6 +774,7 @@ func (s *Sums) addItems(codes [][]int8, w []float64, c, i0, i1 int) {
 			y[k] += wt * v
 			x[k] += wt
 			yy[k] += wt * v * v
+			uy[k] += v
 			nk[k]++
 		}
 	}
@@ -785,7 +809,7 @@ func (s *Sums) addHist(codes [][]int8, ws []float64, c, i0, i1 int) {
 			}
 		}
 		yt := s.ytab[k]
-		var sy, sx, syy float64
+		var sy, sx, syy, suy float64
 		var sn int64
 		for _, cd := range s.valid[k] {
 			n := hn[cd] + hn2[cd]
@@ -800,6 +824,7 @@ func (s *Sums) addHist(codes [][]int8, ws []float64, c, i0, i1 int) {
 			sy += wt * y
 			sx += wt
 			syy += wt * y * y
+			suy += float64(n) * y
 			sn += n
 		}
 		for _, cd := range s.used[k] {
@@ -808,6 +833,7 @@ func (s *Sums) addHist(codes [][]int8, ws []float64, c, i0, i1 int) {
 		s.y[c*K+k] += sy
 		s.x[c*K+k] += sx
 		s.yy[c*K+k] += syy
+		s.uy[c*K+k] += suy
 		s.nk[c*K+k] += sn
 	}
 }
@@ -941,6 +967,7 @@ func (s *Sums) Merge(o *Sums) {
 			s.y[c*K+k] += o.y[oc*K+k]
 			s.x[c*K+k] += o.x[oc*K+k]
 			s.yy[c*K+k] += o.yy[oc*K+k]
+			s.uy[c*K+k] += o.uy[oc*K+k]
 			s.nk[c*K+k] += o.nk[oc*K+k]
 			s.nz[c*K+k] += o.nz[oc*K+k]
 		}
@@ -1061,6 +1088,9 @@ func (s *Sums) Table(mem memory.Allocator) (arrow.RecordBatch, error) {
 		addInt(SumsColumn("n", name), func(c int) int64 { return s.nk[c*K+k] })
 		addInt(SumsColumn("nobs", name), func(c int) int64 { return s.nk[c*K+k] - s.nz[c*K+k] })
 		addFloat(SumsColumn("yy", name), scaled(g, func(c int) float64 { return s.yy[c*K+k] }))
+		if s.unw {
+			addFloat(SumsColumn("u", name), func(c int) float64 { return s.uy[c*K+k] })
+		}
 	}
 	for m, name := range compositeNames(s.q)[:C] {
 		addInt(SumsColumn("nc", name), func(c int) int64 { return s.ncomb[c*C+m] })
@@ -1434,6 +1464,7 @@ func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire,
 	}
 	var wres *weighting.Result
 	var reps *weighting.Replicates
+	var rh *rakeHook
 	if ws != nil {
 		// the sums are of the design weights: every cell's rows share the
 		// weighting's classes, so the steps run on the cells and each cell's
@@ -1457,12 +1488,38 @@ func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire,
 		for p := range pcols {
 			scaleCells(f, pcols[p][:]...)
 		}
-		if ds.Units != nil {
+		if cal == nil && weightingUnweighted(&ds, ws) {
+			// a raking: its class means are of the ballots' unweighted
+			// influence values, from the cells' unweighted sums
+			uy := make([][]float64, K)
+			for k, name := range names {
+				if uy[k], err = getUnweighted(sums, get, name); err != nil {
+					return nil, nil, nil, err
+				}
+			}
+			ux := make([][]float64, K)
+			for k := range ux {
+				ux[k] = make([]float64, n)
+				for c, v := range nk[k] {
+					ux[k][c] = float64(v)
+				}
+			}
+			rh = &rakeHook{wres: wres, f: f, uy: uy, ux: ux}
+		}
+		switch {
+		case ds.Units != nil:
 			unitResiduals(ds.Units, wres, f, w2)
-		} else if ds.Variance == sampling.Linearization {
+			if rh != nil {
+				ds.Units.Residuals.Adjust, ds.Units.Residuals.AdjustTerms = nil, rh.adjust
+			}
+		case rh != nil:
+			ds.AdjustInfluenceTerms = rh.adjust
+		case ds.Variance == sampling.Linearization:
 			ds.AdjustInfluence = wres.AdjustInfluence
-		} else if reps, err = cellReplicates(ctx, sums, spec, ws, w0, cnt); err != nil {
-			return nil, nil, nil, err
+		default:
+			if reps, err = cellReplicates(ctx, sums, spec, ws, w0, cnt); err != nil {
+				return nil, nil, nil, err
+			}
 		}
 	}
 	var hook *calHook
@@ -1553,6 +1610,9 @@ func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire,
 		} else {
 			hook.domains(nil, 0)
 		}
+	}
+	if rh != nil && dom != nil {
+		rh.dom = dom.Code
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, nil, nil, err

@@ -294,6 +294,7 @@ func (s *Sums) addSegment(codes [][]int8, w0 float64, c, i0, i1 int) {
 		nv := int64(rows) - ik[0]
 		s.y[c*K+k] += w0 * y
 		s.yy[c*K+k] += w0 * yy
+		s.uy[c*K+k] += y
 		s.x[c*K+k] += w0 * float64(nv)
 		s.nk[c*K+k] += nv
 	}

@@ -278,7 +278,7 @@ func addCalibrationKeys(s *Sums, sch *arrow.Schema, ds *sampling.DesignOptions, 
 		return add(name, role, float)
 	}
 	if es != nil {
-		if err := addWeightingKeys(addNew, ds, es); err != nil {
+		if err := addWeightingKeys(addNew, ds, es, false); err != nil {
 			return err
 		}
 	}

@@ -68,11 +68,13 @@ func DesignSumsSQL(q *Questionnaire, opt *Options, table string, spec *sampling.
 // WeightedSumsSQL is SumsSQL for the sums table of a weighting ws whose
 // steps run on the cells (WeightingSumsSupport): the GROUP BY also takes
 // every later stage's unit and fpc (as SumsSQL), the weighting's classes
-// and respondent flags, and its design weight
-// where a step needs each ballot's weight or spec's variance is by
-// replicates, and the sums are of ws's design weights (FromWeightedSums
-// finishes them); for a design without PSU column also their squared
-// moments and Σ w² (SumsWeightsSquared). A weighting with a calibration that needs every ballot
+// and respondent flags, and its design weight where a step needs each
+// ballot's weight (trimming, bounds on the final weights) or spec's
+// variance is by replicates, and the sums are of ws's design weights
+// (FromWeightedSums finishes them); for a design without PSU column also
+// their squared moments and Σ w² (SumsWeightsSquared); for a raking under
+// linearization also per item Σ y unweighted (SumsColumn "u": its
+// variance takes unweighted class means). A weighting with a calibration that needs every ballot
 // is an error wrapping weighting.ErrRowLevel: its final weights come from
 // passes over the ballots, which no GROUP BY makes.
 func WeightedSumsSQL(q *Questionnaire, opt *Options, table string, spec *sampling.DesignOptions, ws *weighting.Spec) (string, error) {
@@ -90,12 +92,24 @@ func WeightedSumsSQL(q *Questionnaire, opt *Options, table string, spec *samplin
 	if err := addWeightingKeys(func(name, _ string, _ bool) error {
 		keys = append(keys, name)
 		return nil
-	}, spec, ws); err != nil {
+	}, spec, ws, true); err != nil {
 		return "", err
 	}
 	query := sumsSQL(q, opt, table, ws.DesignWeight, keys, unitMoments(spec))
 	if unitMoments(spec) {
 		query = withWeightsSquaredSQL(query, ws.DesignWeight)
+	}
+	if weightingUnweighted(spec, ws) {
+		// a raking's linearized variance: per item Σ y unweighted
+		if q == nil {
+			q = DefaultQuestionnaire()
+		}
+		var cols []string
+		for _, it := range sqlItems(q, opt, "1") {
+			cols = append(cols, fmt.Sprintf(",\n  SUM(%s) AS %s", it.y, SumsColumn("u", it.name)))
+		}
+		i := strings.LastIndex(query, "\nFROM ")
+		query = query[:i] + strings.Join(cols, "") + query[i:]
 	}
 	return query, nil
 }

@@ -99,7 +99,7 @@ func newEstimandSums(spec *sampling.DesignOptions, by []string, est []sampling.E
 		return nil, err
 	}
 	if ws != nil {
-		if err := addWeightingKeys(add, spec, ws); err != nil {
+		if err := addWeightingKeys(add, spec, ws, false); err != nil {
 			return nil, err
 		}
 	}

@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/sipas-go/sipas/index/internal/column"
 	"github.com/sipas-go/sipas/sampling"
 	"github.com/sipas-go/sipas/weighting"
 )
@@ -159,4 +161,44 @@ func perUnit(m []float64, cols ...[]float64) {
 			}
 		}
 	}
+}
+
+// rakeHook is the linearized variance's adjustment of the influence
+// values for a weighting with a raking run on cells whose ballots differ
+// in design weight d_i (sampling.DesignOptions.AdjustInfluenceTerms and
+// sampling.UnitResiduals.AdjustTerms): a ballot's z_i/d_i is its cell's
+// factor f_c (final/design weight) times a y_i − b x_i in the term's
+// domain, so the cell's Σ z/d is f_c (a Σ y − b Σ x) over its ballots,
+// unweighted (weighting.Result.AdjustInfluenceCells).
+type rakeHook struct {
+	wres   *weighting.Result
+	f      []float64   // per cell: final/design weight
+	uy, ux [][]float64 // per estimand and cell: Σ y and Σ x, unweighted
+	dom    []int32     // per cell: its domain's code (nil: no domains)
+}
+
+func (h *rakeHook) adjust(terms []sampling.InfluenceTerm, zs ...[]float64) {
+	us := make([][]float64, len(zs))
+	for b, tm := range terms {
+		u := make([]float64, len(zs[b]))
+		y, x := h.uy[tm.Item], h.ux[tm.Item]
+		for c := range u {
+			if tm.Domain >= 0 && (h.dom == nil || int(h.dom[c]) != tm.Domain) {
+				continue
+			}
+			u[c] = h.f[c] * (tm.A*y[c] - tm.B*x[c])
+		}
+		us[b] = u
+	}
+	h.wres.AdjustInfluenceCells(zs, us)
+}
+
+// getUnweighted reads the unweighted Σ y of item name (SumsColumn "u")
+// from the sums table of a raking.
+func getUnweighted(sums arrow.RecordBatch, get func(string) ([]float64, error), name string) ([]float64, error) {
+	col := SumsColumn("u", name)
+	if column.Index(sums, col) < 0 {
+		return nil, fmt.Errorf("%w: no column %q: the linearized variance of a raking takes its ballots' unweighted sums, which this table lacks (it was written by an older version, which keyed the cells by the design weight instead, or without the weighting); compute it again", ErrSums, col)
+	}
+	return get(col)
 }

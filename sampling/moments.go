@@ -442,7 +442,29 @@ func (d *Design) ctMoments(r *Ratios, t *vrTotals, cs [][]ContrastTerm, out *Con
 			total += z
 		}
 		if res != nil {
-			out.Var[c] = avg * d.ctResidualVar(zc, qc, pc, hs, qs)
+			var its []InfluenceTerm
+			var tzs [][]float64
+			if res.AdjustTerms != nil {
+				// each term of the contrast its own vector, for the
+				// adjustment that needs to know what it is
+				for _, e := range ex {
+					a, b := e.coef*t.a[e.g*K+e.k], e.coef*t.b[e.g*K+e.k]
+					dom := e.g
+					if r.Domain == nil || e.g == t.overall {
+						dom = -1
+					}
+					its = append(its, InfluenceTerm{Domain: dom, Item: e.k, A: a, B: b})
+					z := make([]float64, d.n)
+					den := vrDen(r, e.k)
+					for i := range z {
+						if dom < 0 || int(r.Domain[i]) == dom {
+							z[i] = a*r.Num[e.k][i] - b*at0(den, i)
+						}
+					}
+					tzs = append(tzs, z)
+				}
+			}
+			out.Var[c] = avg * d.ctResidualVar(zc, qc, pc, hs, qs, its, tzs)
 			continue
 		}
 		var v float64

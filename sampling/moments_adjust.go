@@ -36,6 +36,12 @@ type UnitResiduals struct {
 	// every vector alone, be linear and safe for concurrent use
 	// (weighting.Result.AdjustInfluence of a weighting run on the cells).
 	Adjust func(zs ...[]float64)
+	// AdjustTerms is Adjust for an adjustment that needs to know what each
+	// vector is (as DesignOptions.AdjustInfluenceTerms: terms[b] says how
+	// zs[b] was formed, over the cells of domain Domain, −1 for every
+	// cell); set one of them. A combination of estimands, or a contrast,
+	// is adjusted through its terms.
+	AdjustTerms func(terms []InfluenceTerm, zs ...[]float64)
 }
 
 // checkResiduals checks the Residuals of a design of unit moments.
@@ -46,8 +52,8 @@ func (d *Design) checkResiduals() error {
 	}
 	e := u.Residuals
 	switch {
-	case e.Adjust == nil:
-		return fmt.Errorf("sampling: %w: unit residuals without their adjustment", ErrBadDesign)
+	case (e.Adjust == nil) == (e.AdjustTerms == nil):
+		return fmt.Errorf("sampling: %w: unit residuals need one adjustment (Adjust or AdjustTerms)", ErrBadDesign)
 	case len(e.W) != d.n || len(e.W2) != d.n:
 		return fmt.Errorf("sampling: %w: unit residuals of %d and %d cells for %d rows", ErrBadDesign, len(e.W), len(e.W2), d.n)
 	case e.WY != nil && (len(e.WY) != len(u.YY) || len(e.WX) != len(u.YY)):
@@ -161,7 +167,7 @@ func (d *Design) vrMomentsResiduals(r *Ratios, t *vrTotals) (V, s1, s2 []float64
 		for j := 0; j < J; j++ {
 			copy(A[j], Z[j])
 		}
-		res.Adjust(A...)
+		res.adjust(t, g, r.Domain == nil, A)
 		for j := 0; j < J; j++ {
 			for i, adj := range A[j] {
 				if res.W[i] != 0 {
@@ -234,15 +240,60 @@ func (d *Design) vrMomentsResiduals(r *Ratios, t *vrTotals) (V, s1, s2 []float64
 	return V, s1, s2
 }
 
+// adjust replaces the J vectors zs of domain g (t's estimands, then its
+// combinations) by their adjusted values: all at once by Adjust, or the
+// estimands' with their terms by AdjustTerms and each combination as the
+// same combination of its terms' adjusted vectors (the adjustment is
+// linear). noDomains: the design has no domains (every term's Domain −1).
+func (e *UnitResiduals) adjust(t *vrTotals, g int, noDomains bool, zs [][]float64) {
+	if e.AdjustTerms == nil {
+		e.Adjust(zs...)
+		return
+	}
+	K := t.K
+	dom := g
+	if noDomains || g == t.overall {
+		dom = -1
+	}
+	terms := make([]InfluenceTerm, K)
+	for k := range terms {
+		terms[k] = InfluenceTerm{Domain: dom, Item: k, A: t.a[g*K+k], B: t.b[g*K+k]}
+	}
+	e.AdjustTerms(terms, zs[:K]...)
+	for c, cterms := range t.combos {
+		z := zs[K+c]
+		clear(z)
+		for _, tm := range cterms {
+			for i, v := range zs[tm.k] {
+				z[i] += tm.coef * v
+			}
+		}
+	}
+}
+
 // ctResidualVar is the variance of a contrast of a design with Units and
 // Residuals from its cells' Σ z (zc, overwritten), Σ z² (qc) and Σ w z
 // (pc): the cells' coefficients A = (Σ z − Σ e)/W from the adjustment of
 // Σ z, and per stratum Σ e and Σ e² (in S and Q, of one float per
-// stratum) finished by unitStrataVar.
-func (d *Design) ctResidualVar(zc, qc, pc, S, Q []float64) float64 {
+// stratum) finished by unitStrataVar. With UnitResiduals.AdjustTerms, Σ e
+// is the sum of the contrast's terms tzs adjusted with their terms (tzs
+// overwritten).
+func (d *Design) ctResidualVar(zc, qc, pc, S, Q []float64, terms []InfluenceTerm, tzs [][]float64) float64 {
 	res := d.spec.Units.Residuals
-	e := append([]float64(nil), zc...)
-	res.Adjust(e)
+	var e []float64
+	if res.AdjustTerms != nil {
+		// the contrast's terms adjusted one by one, summed
+		res.AdjustTerms(terms, tzs...)
+		e = make([]float64, len(zc))
+		for _, z := range tzs {
+			for i, v := range z {
+				e[i] += v
+			}
+		}
+	} else {
+		e = append([]float64(nil), zc...)
+		res.Adjust(e)
+	}
 	clear(S)
 	clear(Q)
 	d.eachCell(func(h, i int) {
