@@ -207,7 +207,9 @@ func sqliteColumns(rec arrow.RecordBatch) []string {
 // TestWeightedSumsSQLOnSQLite runs the query of WeightedSumsSQL in SQLite
 // for weightings whose steps run on the cells (post-stratification,
 // raking, nonresponse then post-stratification, raking then trimming
-// with a design weight that varies within PSUs) and finishes the indices
+// with a design weight that varies within PSUs, post-stratification then
+// raking with that design weight: the query sums the ballots' unweighted
+// scores, not keyed by the design weight) and finishes the indices
 // from its result: the cells are those of the sums computed in process,
 // and the indices equal weighting.NewDesign + Compute on the ballots at
 // 1e-12. A weighting that needs every ballot has no query.
@@ -232,11 +234,11 @@ func TestWeightedSumsSQLOnSQLite(t *testing.T) {
 			{"poststratify": ` + level + `}]}`,
 		"w_rake_trim": `{"design_weight": "weight2", "steps": [{"rake": {"margins": [` + level + `, ` + gender + `, ` + region + `]}},
 			{"trim": {"max": 2.2, "min": 0.4}}]}`,
+		"w_ps_rake": `{"design_weight": "weight2", "steps": [{"poststratify": ` + region + `}, {"rake": {"margins": [` + level + `, ` + gender + `]}}]}`,
 	}
 	if testing.Short() {
-		// the race run: a design weight key makes nearly a cell per
-		// ballot, slow to read back from sqlite3's JSON
-		delete(specs, "rake")
+		// the race run: a design weight key (trimming) makes nearly a
+		// cell per ballot, slow to read back from sqlite3's JSON
 		delete(specs, "w_rake_trim")
 	}
 	spec := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc"}
@@ -274,6 +276,13 @@ func TestWeightedSumsSQLOnSQLite(t *testing.T) {
 		sqlTab := jsonTable(t, out, mine.Schema())
 		if sqlTab.NumRows() != mine.NumRows() {
 			t.Errorf("%s: SQL gave %d cells, the ballots %d", name, sqlTab.NumRows(), mine.NumRows())
+		}
+		if name == "w_ps_rake" {
+			// keyed by the design, domain and classes, not by the weight
+			k, _ := weighting.CellKeysOf(ws)
+			if d := distinctRows(t, rec, append([]string{spec.Strata, spec.PSU, spec.FPC, "level"}, k.Columns...)); sqlTab.NumRows() != d {
+				t.Errorf("%s: SQL gave %d cells; the ballots hold %d distinct values of the design, domain and class columns", name, sqlTab.NumRows(), d)
+			}
 		}
 		got, _, _, err := FromWeightedSums(context.Background(), sqlTab, nil, spec, ws, opt)
 		if err != nil {

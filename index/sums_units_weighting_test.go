@@ -197,8 +197,9 @@ func TestWeightedSumsSQLNoPSUOnSQLite(t *testing.T) {
 	spec := &sampling.DesignOptions{Strata: "stratum", FPC: "fpc"}
 	opt := &Options{By: []string{"level"}, VsNation: true}
 	for name, js := range map[string]string{
-		"ps":   read("sipas_ps.json"),
-		"rake": `{"design_weight": "weight", "steps": [{"rake": {"margins": [` + level + `, ` + gender + `]}}]}`,
+		"ps":     read("sipas_ps.json"),
+		"rake":   `{"design_weight": "weight", "steps": [{"rake": {"margins": [` + level + `, ` + gender + `]}}]}`,
+		"w_rake": `{"design_weight": "weight2", "steps": [{"rake": {"margins": [` + level + `, ` + gender + `]}}]}`,
 	} {
 		ws, err := weighting.ParseSpecBytes([]byte(js))
 		if err != nil {
