@@ -1493,7 +1493,7 @@ func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire,
 			// influence values, from the cells' unweighted sums
 			uy := make([][]float64, K)
 			for k, name := range names {
-				if uy[k], err = getUnweighted(sums, get, name); err != nil {
+				if uy[k], err = getUnweighted(sums, get, SumsColumn("u", name)); err != nil {
 					return nil, nil, nil, err
 				}
 			}

@@ -187,7 +187,7 @@ func CalibratedEstimandSums(tab arrow.RecordBatch, spec *sampling.DesignOptions,
 	}
 	ds := *spec
 	ds.Weight = calWeight // the cells' sums are of the final weights
-	d, cs, _, err := estimandSums(context.Background(), tab, &ds, est, shares, nil, nil, hook)
+	d, cs, _, err := estimandSums(context.Background(), tab, &ds, est, shares, nil, nil, hook, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -226,6 +226,6 @@ func CalibratedEstimandReplicateSums(ctx context.Context, tab arrow.RecordBatch,
 	}
 	gt, ds := cr.suppliedDesign(tab, spec, group)
 	defer gt.Release()
-	d, cs, _, err := estimandSums(ctx, gt, &ds, est, shares, rs, nil, nil)
+	d, cs, _, err := estimandSums(ctx, gt, &ds, est, shares, rs, nil, nil, nil)
 	return d, cs, err
 }

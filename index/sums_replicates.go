@@ -424,7 +424,7 @@ func EstimandReplicateSums(tab arrow.RecordBatch, rs *sampling.ReplicateSums, sp
 	if rs == nil {
 		return nil, nil, errNoReplicateSums
 	}
-	d, cs, _, err := estimandSums(context.Background(), tab, spec, est, shares, rs, nil, nil)
+	d, cs, _, err := estimandSums(context.Background(), tab, spec, est, shares, rs, nil, nil, nil)
 	return d, cs, err
 }
 

@@ -30,6 +30,11 @@ var unitParts = []string{"yy", "xy", "xx"}
 // without PSU column: Σ w² y, Σ w² x (sampling.UnitResiduals WY, WX).
 var residParts = []string{"y", "x"}
 
+// unweightedParts are the parts of an estimand's unweighted Σ y (about
+// the shift) and Σ x in a sums table of a raking under linearization
+// (weightingUnweighted).
+var unweightedParts = []string{"uy", "ux"}
+
 // EstimandColumn is the name under which the sums of estimand e are
 // written in a sums table: its statistic and variable, e.g. "mean_wait",
 // "ratio_paid/visits" (with SumsColumn's part before it).
@@ -56,6 +61,10 @@ type valueSums struct {
 	// u[4]; nil without), and per cell Σ w² over all its rows (w2, w2c)
 	u, uc   [5][]float64
 	w2, w2c []float64
+	// a raking under linearization (weightingUnweighted): per cell and
+	// estimand the unweighted Σ y (about the shift) and Σ x (SumsColumn
+	// "uy", "ux"), compensated in rc; nil otherwise
+	r, rc [2][]float64
 	share   []bool // per estimand, while every row allows it
 	shift   []float64
 	// per variable: the largest magnitude and its input row (1-based)
@@ -99,7 +108,7 @@ func newEstimandSums(spec *sampling.DesignOptions, by []string, est []sampling.E
 		return nil, err
 	}
 	if ws != nil {
-		if err := addWeightingKeys(add, spec, ws, false); err != nil {
+		if err := addWeightingKeys(add, spec, ws, true); err != nil {
 			return nil, err
 		}
 	}
@@ -107,6 +116,11 @@ func newEstimandSums(spec *sampling.DesignOptions, by []string, est []sampling.E
 		return nil, err
 	}
 	v := &valueSums{est: est, share: make([]bool, len(est)), shift: make([]float64, len(est))}
+	if weightingUnweighted(spec, ws) {
+		for p := range v.r {
+			v.r[p], v.rc[p] = []float64{}, []float64{}
+		}
+	}
 	if shift != nil {
 		copy(v.shift, shift)
 	}
@@ -172,6 +186,12 @@ func (v *valueSums) grow() {
 		if v.u[p] != nil {
 			v.u[p] = append(v.u[p], make([]float64, K)...)
 			v.uc[p] = append(v.uc[p], make([]float64, K)...)
+		}
+	}
+	for p := range v.r {
+		if v.r[p] != nil {
+			v.r[p] = append(v.r[p], make([]float64, K)...)
+			v.rc[p] = append(v.rc[p], make([]float64, K)...)
 		}
 	}
 	if v.w2 != nil {
@@ -274,7 +294,7 @@ func (v *valueSums) values(e sampling.Estimand) (y []float64, oy []bool, x []flo
 // 1 each).
 func (v *valueSums) addRun(c, i0, i1 int, w []float64) {
 	K := len(v.est)
-	units, first := v.u[0] != nil, v.u[3] != nil
+	units, first, unw := v.u[0] != nil, v.u[3] != nil, v.r[0] != nil
 	for k, e := range v.est {
 		y, oy, x, ox := v.values(e)
 		at := c*K + k
@@ -283,6 +303,7 @@ func (v *valueSums) addRun(c, i0, i1 int, w []float64) {
 		for b0 := i0; b0 < i1; b0 += 256 {
 			var t [6]float64
 			var t2 [5]float64 // w² moments
+			var t3 [2]float64 // unweighted Σ y, Σ x
 			var n, nobs int64
 			for i := b0; i < min(b0+256, i1); i++ {
 				if !oy[i] || (ox != nil && !ox[i]) {
@@ -304,6 +325,10 @@ func (v *valueSums) addRun(c, i0, i1 int, w []float64) {
 				t[3] += wy * yi
 				t[4] += wy * xi
 				t[5] += wi * xi * xi
+				if unw {
+					t3[0] += yi
+					t3[1] += xi
+				}
 				if units {
 					w2y, w2x := wi*wi*yi, wi*wi*xi
 					t2[0] += w2y * yi
@@ -327,6 +352,11 @@ func (v *valueSums) addRun(c, i0, i1 int, w []float64) {
 				}
 				for p, tv := range t2[:np] {
 					neumaier(&v.u[p][at], &v.uc[p][at], tv)
+				}
+			}
+			if unw {
+				for p, tv := range t3 {
+					neumaier(&v.r[p][at], &v.rc[p][at], tv)
 				}
 			}
 			v.n[at] += n
@@ -384,6 +414,12 @@ func (v *valueSums) merge(c int, o *valueSums, oc int) {
 				v.uc[p][a] += o.uc[p][b]
 			}
 		}
+		for p := range v.r {
+			if v.r[p] != nil {
+				neumaier(&v.r[p][a], &v.rc[p][a], o.r[p][b])
+				v.rc[p][a] += o.rc[p][b]
+			}
+		}
 	}
 	if v.w2 != nil {
 		neumaier(&v.w2[c], &v.w2c[c], o.w2[oc])
@@ -427,6 +463,11 @@ func (v *valueSums) columns(order []int, g []float64, addFloat func(string, func
 		if v.u[0] != nil {
 			for p, part := range unitParts {
 				addFloat(SumsColumn(SumsSquared+part, name), scaled(g2, func(c int) float64 { return v.u[p][c*K+k] + v.uc[p][c*K+k] }))
+			}
+		}
+		if v.r[0] != nil {
+			for p, part := range unweightedParts {
+				addFloat(SumsColumn(part, name), func(c int) float64 { return v.r[p][c*K+k] + v.rc[p][c*K+k] })
 			}
 		}
 		if v.u[3] != nil {
@@ -488,7 +529,7 @@ func (s *Sums) CheckMagnitude() error {
 // Design.EstimatesFromCells and EstimateContrastsFromCells. shares are
 // the estimands' Share (Sums.Shares; nil: none).
 func EstimandSums(tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sampling.Estimand, shares []bool) (*sampling.Design, []sampling.CellSums, error) {
-	d, cs, _, err := estimandSums(context.Background(), tab, spec, est, shares, nil, nil, nil)
+	d, cs, _, err := estimandSums(context.Background(), tab, spec, est, shares, nil, nil, nil, nil)
 	return d, cs, err
 }
 
@@ -504,14 +545,17 @@ func EstimandSums(tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sam
 // cell totals, as weighting.NewDesign does on the rows (the cells are then
 // keyed by the design weight: each stands for rows of one final and one
 // replicate weight), and the design's rows are the cells with supplied
-// replicate weights; ctx is checked before each replicate's run. It also
-// returns the weighting run on the cells (its Final.Sum is the total final
-// weight).
-func WeightedEstimandSums(ctx context.Context, tab arrow.RecordBatch, spec *sampling.DesignOptions, ws *weighting.Spec, est []sampling.Estimand, shares []bool) (*sampling.Design, []sampling.CellSums, *weighting.Result, error) {
+// replicate weights; ctx is checked before each replicate's run. A
+// raking's linearized variance takes the class means of the ballots'
+// unweighted influence values from the cells' unweighted sums of each
+// estimand (the cells are not keyed by the design weight), per domain of
+// the columns by (those of the estimates). It also returns the weighting
+// run on the cells (its Final.Sum is the total final weight).
+func WeightedEstimandSums(ctx context.Context, tab arrow.RecordBatch, spec *sampling.DesignOptions, ws *weighting.Spec, est []sampling.Estimand, shares []bool, by []string) (*sampling.Design, []sampling.CellSums, *weighting.Result, error) {
 	if ws == nil {
 		panic("index: WeightedEstimandSums: nil weighting")
 	}
-	return estimandSums(ctx, tab, spec, est, shares, nil, ws, nil)
+	return estimandSums(ctx, tab, spec, est, shares, nil, ws, nil, by)
 }
 
 // EstimandSumsSupport says whether the means, totals and ratios of the
@@ -530,7 +574,7 @@ func estimandSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error
 // replicate weights are columns (EstimandReplicateSums), ws the weighting
 // of WeightedEstimandSums, cal the influence adjustment of
 // CalibratedEstimandSums.
-func estimandSums(ctx context.Context, tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sampling.Estimand, shares []bool, rs *sampling.ReplicateSums, ws *weighting.Spec, cal *calHook) (*sampling.Design, []sampling.CellSums, *weighting.Result, error) {
+func estimandSums(ctx context.Context, tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sampling.Estimand, shares []bool, rs *sampling.ReplicateSums, ws *weighting.Spec, cal *calHook, by []string) (*sampling.Design, []sampling.CellSums, *weighting.Result, error) {
 	if err := estimandSumsSupport(spec, ws); err != nil {
 		return nil, nil, nil, err
 	}
@@ -618,11 +662,36 @@ func estimandSums(ctx context.Context, tab arrow.RecordBatch, spec *sampling.Des
 				}
 			}
 		}
+		var rh *rakeHook
+		if cal == nil && weightingUnweighted(&ds, ws) {
+			// a raking: its class means are of the ballots' unweighted
+			// influence values, from the cells' unweighted sums
+			rh = &rakeHook{wres: wres, f: f, uy: make([][]float64, len(est)), ux: make([][]float64, len(est))}
+			for k, e := range est {
+				for p, dst := range []*[]float64{&rh.uy[k], &rh.ux[k]} {
+					if *dst, err = getUnweighted(tab, get, SumsColumn(unweightedParts[p], EstimandColumn(e))); err != nil {
+						return nil, nil, nil, err
+					}
+				}
+			}
+			if len(by) > 0 {
+				dm, err := sampling.NewDomains(tab, by)
+				if err != nil {
+					return nil, nil, nil, err
+				}
+				rh.dom = dm.Code
+			}
+		}
 		if ds.Units != nil {
 			// each ballot's residual z − w A_c, A_c constant in its cell
 			unitResiduals(ds.Units, wres, f, w2)
 			scaleCells(squares(f), append(wy, wx...)...)
 			ds.Units.Residuals.WY, ds.Units.Residuals.WX = wy, wx
+			if rh != nil {
+				ds.Units.Residuals.Adjust, ds.Units.Residuals.AdjustTerms = nil, rh.adjust
+			}
+		} else if rh != nil {
+			ds.AdjustInfluenceTerms = rh.adjust
 		} else if ds.Variance == sampling.Linearization {
 			ds.AdjustInfluence = wres.AdjustInfluence
 		} else {

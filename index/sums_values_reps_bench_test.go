@@ -81,7 +81,7 @@ func BenchmarkWeightedEstimandReplicates(b *testing.B) {
 				return err
 			}
 			defer tab.Release()
-			d, cells, _, err := WeightedEstimandSums(ctx, tab, design, ws, est, s.Shares())
+			d, cells, _, err := WeightedEstimandSums(ctx, tab, design, ws, est, s.Shares(), opt.By)
 			if err != nil {
 				return err
 			}

@@ -61,7 +61,7 @@ func TestWeightedEstimandSumsReplicates(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			dc, cells, _, err := WeightedEstimandSums(ctx, tab, design, ws, est, s.Shares())
+			dc, cells, _, err := WeightedEstimandSums(ctx, tab, design, ws, est, s.Shares(), opt.By)
 			if err != nil {
 				t.Fatalf("%s: %v", where, err)
 			}

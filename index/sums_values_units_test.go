@@ -223,7 +223,7 @@ func BenchmarkEstimandsNoPSU(b *testing.B) {
 			var d *sampling.Design
 			var cells []sampling.CellSums
 			if ws != nil {
-				d, cells, _, err = WeightedEstimandSums(ctx, tab, design, ws, est, s.Shares())
+				d, cells, _, err = WeightedEstimandSums(ctx, tab, design, ws, est, s.Shares(), opt.By)
 			} else {
 				d, cells, err = EstimandSums(tab, design, est, s.Shares())
 			}

@@ -129,7 +129,7 @@ func TestWeightedEstimandSumsNoPSUEqualMemory(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				dc, cells, wres, err := WeightedEstimandSums(ctx, tab, design, ws, est, s.Shares())
+				dc, cells, wres, err := WeightedEstimandSums(ctx, tab, design, ws, est, s.Shares(), opt.By)
 				if err != nil {
 					t.Fatalf("%s: %v", where, err)
 				}
@@ -173,7 +173,7 @@ func TestWeightedEstimandSumsNoPSURefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tab.Release()
-	_, _, _, err = WeightedEstimandSums(context.Background(), tab, &sampling.DesignOptions{Strata: "stratum"}, ws, est, nil)
+	_, _, _, err = WeightedEstimandSums(context.Background(), tab, &sampling.DesignOptions{Strata: "stratum"}, ws, est, nil, nil)
 	if err == nil || !strings.Contains(err.Error(), SumsWeightsSquared) {
 		t.Errorf("a table without the weighting: %v", err)
 	}

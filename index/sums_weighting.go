@@ -193,10 +193,9 @@ func (h *rakeHook) adjust(terms []sampling.InfluenceTerm, zs ...[]float64) {
 	h.wres.AdjustInfluenceCells(zs, us)
 }
 
-// getUnweighted reads the unweighted Σ y of item name (SumsColumn "u")
-// from the sums table of a raking.
-func getUnweighted(sums arrow.RecordBatch, get func(string) ([]float64, error), name string) ([]float64, error) {
-	col := SumsColumn("u", name)
+// getUnweighted reads the column col of unweighted sums from the sums
+// table of a raking (weightingUnweighted).
+func getUnweighted(sums arrow.RecordBatch, get func(string) ([]float64, error), col string) ([]float64, error) {
 	if column.Index(sums, col) < 0 {
 		return nil, fmt.Errorf("%w: no column %q: the linearized variance of a raking takes its ballots' unweighted sums, which this table lacks (it was written by an older version, which keyed the cells by the design weight instead, or without the weighting); compute it again", ErrSums, col)
 	}

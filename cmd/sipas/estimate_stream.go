@@ -114,7 +114,7 @@ func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spe
 	var wres *weighting.Result
 	switch rs := s.Replicates(); {
 	case df.wspec != nil:
-		d, cells, wres, err = index.WeightedEstimandSums(e.ctx, tab, spec, df.wspec, ests, s.Shares())
+		d, cells, wres, err = index.WeightedEstimandSums(e.ctx, tab, spec, df.wspec, ests, s.Shares(), by)
 		if err != nil {
 			err = fmt.Errorf("--weighting %s: %w", df.weighting, err)
 		}
