@@ -65,8 +65,8 @@ type valueSums struct {
 	// estimand the unweighted Σ y (about the shift) and Σ x (SumsColumn
 	// "uy", "ux"), compensated in rc; nil otherwise
 	r, rc [2][]float64
-	share   []bool // per estimand, while every row allows it
-	shift   []float64
+	share []bool // per estimand, while every row allows it
+	shift []float64
 	// per variable: the largest magnitude and its input row (1-based)
 	maxAbs []float64
 	maxRow []int64
