@@ -53,11 +53,12 @@ func TestIndexWeightingStreamed(t *testing.T) {
 	if _, err := os.Stat(sums); err == nil {
 		t.Error("a failed --sums-out left a file")
 	}
-	// a raking's query groups by its margins' classes and the design
-	// weight, and sums the design weights (TestWeightedSumsSQLOnSQLite
-	// runs it)
+	// a raking's query groups by its margins' classes, not by the design
+	// weight, sums the design weights and the unweighted scores of its
+	// linearized variance (TestWeightedSumsSQLOnSQLite runs it)
 	code, sql, errs := vtRun(t, "", "index", "--sums-sql", "ballots", "--weighting", filepath.Join(wtGoldenDir, "sipas_rake.json"), "--strata", "stratum", "--psu", "psu", "--by", "level")
-	if code != 0 || !strings.Contains(sql, "GROUP BY stratum, psu, level, province, gender, age_group, weight\n") || !strings.Contains(sql, "SUM(weight) AS") {
+	if code != 0 || !strings.Contains(sql, "GROUP BY stratum, psu, level, province, gender, age_group\n") || !strings.Contains(sql, "SUM(weight) AS") ||
+		!strings.Contains(sql, " THEN 1 * 100 ELSE 0 END) AS u_expect_1,") {
 		t.Errorf("raking with --sums-sql: exit %d, %s\n%.2000s", code, errs, sql)
 	}
 	code, _, errs = vtRun(t, "", "index", "--sums-sql", "ballots", "--weighting", numeric, "--strata", "stratum", "--psu", "psu", "--by", "level")
