@@ -98,7 +98,7 @@ func weightedEqualsMemory(t *testing.T, rec arrow.RecordBatch, wss map[string]*w
 				if err != nil {
 					t.Fatal(err)
 				}
-				dc, cells, _, err := WeightedEstimandSums(ctx, tab, &design, ws, est, s.Shares())
+				dc, cells, _, err := WeightedEstimandSums(ctx, tab, &design, ws, est, s.Shares(), opt.By)
 				if err != nil {
 					t.Fatalf("%s: %v", where, err)
 				}
