@@ -18,8 +18,10 @@ import (
 
 // comboWeightings are the class-cell weightings of the combination tests:
 // a nonresponse adjustment then a post-stratification (design weight
-// constant in a PSU), and a raking then a trimming of design weights that
-// vary within PSUs (the cells then keyed by the design weight too).
+// constant in a PSU), a raking then a trimming of design weights that
+// vary within PSUs (the cells then keyed by the design weight too), and a
+// post-stratification then a raking of those weights (the cells not
+// keyed by them: the raking's variance takes their unweighted sums).
 func comboWeightings(t *testing.T) (arrow.RecordBatch, map[string]*weighting.Spec) {
 	base, level, gender, region, _ := weightingFixture(t)
 	defer base.Release()
@@ -30,6 +32,7 @@ func comboWeightings(t *testing.T) (arrow.RecordBatch, map[string]*weighting.Spe
 			{"poststratify": ` + level + `}]}`,
 		"w_rake_trim": `{"design_weight": "weight2", "steps": [{"rake": {"margins": [` + level + `, ` + gender + `, ` + region + `]}},
 			{"trim": {"max": 2.2, "min": 0.4}}]}`,
+		"w_ps_rake": `{"design_weight": "weight2", "steps": [{"poststratify": ` + region + `}, {"rake": {"margins": [` + level + `, ` + gender + `]}}]}`,
 	} {
 		ws, err := weighting.ParseSpecBytes([]byte(js))
 		if err != nil {
