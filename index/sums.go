@@ -28,8 +28,8 @@ const (
 )
 
 // SumsColumn returns the name of a sums-table column: part "y" (Σ w·y),
-// "x" (Σ w·x), "n" (valid answers) or "yy" (Σ w·y²) of an item (a criterion
-// or expectation column), or part "nc" (ballots with a valid answer to at
+// "x" (Σ w·x), "n" (valid answers), "yy" (Σ w·y²) or "u" (Σ y, unweighted:
+// a raking's) of an item (a criterion or expectation column), or part "nc" (ballots with a valid answer to at
 // least one of its criteria) or "wc" (Σ w over those ballots) of an element
 // id or "sipas".
 func SumsColumn(part, item string) string { return part + "_" + item }
@@ -1004,7 +1004,9 @@ func (s *Sums) Merge(o *Sums) {
 // columns (the caller releases it): the stratum, PSU, fpc and domain
 // columns under their names (integers as int64, numbers as float64, text
 // as utf8; a null domain value stays null), SumsRows, SumsWeights, then
-// per item SumsColumn "y", "x", "n", "nobs", "yy", per element and SIPAS
+// per item SumsColumn "y", "x", "n", "nobs", "yy" (and "u", Σ y
+// unweighted, for the linearized variance of a weighting with a raking
+// step), per element and SIPAS
 // SumsColumn "nc", "ncobs" and "wc", and per pair of criteria that share a
 // composite SumsPairColumn "yy", "yx", "xy", "xx". A nil mem is
 // memory.DefaultAllocator. Without a weight column and with an fpc the

@@ -20,11 +20,13 @@ import (
 // the weighting steps ws can be computed from per-cell sums of the design
 // weights (nil) or why not. The cells are then keyed by stratum, PSU, fpc,
 // domain and every weighting class and respondent flag (and by the design
-// weight value when a step needs each row's weight: raking, trimming,
-// bounds on the final weights; weighting.CellKeysOf): every step's
-// adjustment factor is then constant within a cell, so the steps run on
-// the cells' totals and the final sums are the cells' design-weighted
-// sums times their factors, in one pass over the ballots. spec must give
+// weight value when a step needs each row's weight: trimming, bounds on
+// the final weights; weighting.CellKeysOf): every step's adjustment
+// factor is then constant within a cell, so the steps run on the cells'
+// totals and the final sums are the cells' design-weighted sums times
+// their factors, in one pass over the ballots. A raking's linearized
+// variance takes unweighted class means of z/W: the cells carry their
+// ballots' unweighted sums of each item for it. spec must give
 // no weight column (the starting weight is ws.DesignWeight) and use
 // linearization; SumsSupport's limits apply, and a step that needs every
 // row (calibration to numeric variables, per-row bounds, a working-model
