@@ -120,24 +120,13 @@ func sumsSQL(q *Questionnaire, opt *Options, table, weight string, groups []stri
 	if q == nil {
 		q = DefaultQuestionnaire()
 	}
-	var keys []string
-	seen := map[string]bool{}
-	for _, k := range groups {
-		if k != "" && !seen[k] {
-			seen[k] = true
-			keys = append(keys, k)
-		}
-	}
+	keys := sqlKeys(groups)
 	w := weight
 	if w == "" {
 		w = "1"
 	}
-	var b strings.Builder
-	line := func(format string, args ...any) {
-		b.WriteString(",\n  ")
-		fmt.Fprintf(&b, format, args...)
-	}
-	fmt.Fprintf(&b, "SELECT %s", strings.Join(keys, ", "))
+	var sel []string
+	line := func(format string, args ...any) { sel = append(sel, fmt.Sprintf(format, args...)) }
 	line("COUNT(*) AS %s", SumsRows)
 	line("SUM(%s) AS %s", w, SumsWeights)
 	in := sqlCodes
@@ -209,7 +198,38 @@ func sumsSQL(q *Questionnaire, opt *Options, table, weight string, groups []stri
 		}
 		pairs(w2, SumsSquared)
 	}
-	fmt.Fprintf(&b, "\nFROM %s", table)
+	return sqlSelect(keys, sel, table)
+}
+
+// sqlKeys are the names groups without empty names and repeats.
+func sqlKeys(groups []string) []string {
+	var keys []string
+	seen := map[string]bool{}
+	for _, k := range groups {
+		if k != "" && !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// sqlSelect is the query SELECT keys, items FROM from GROUP BY keys, an
+// item a line (no GROUP BY without keys).
+func sqlSelect(keys, items []string, from string) string {
+	var b strings.Builder
+	b.WriteString("SELECT")
+	if len(keys) > 0 {
+		b.WriteString(" " + strings.Join(keys, ", "))
+	}
+	for i, it := range items {
+		if i > 0 || len(keys) > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString("\n  ")
+		b.WriteString(it)
+	}
+	fmt.Fprintf(&b, "\nFROM %s", from)
 	if len(keys) > 0 {
 		fmt.Fprintf(&b, "\nGROUP BY %s", strings.Join(keys, ", "))
 	}

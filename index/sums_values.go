@@ -460,6 +460,11 @@ func (v *valueSums) columns(order []int, g []float64, addFloat func(string, func
 		addInt(SumsColumn("n", name), func(c int) int64 { return v.n[c*K+k] })
 		addInt(SumsColumn("nobs", name), func(c int) int64 { return v.nobs[c*K+k] })
 		addFloat(SumsColumn("c", name), func(int) float64 { return v.shift[k] })
+		share := int64(0)
+		if v.share[k] {
+			share = 1
+		}
+		addInt(SumsColumn(sumsShare, name), func(int) int64 { return share })
 		if v.u[0] != nil {
 			for p, part := range unitParts {
 				addFloat(SumsColumn(SumsSquared+part, name), scaled(g2, func(c int) float64 { return v.u[p][c*K+k] + v.uc[p][c*K+k] }))

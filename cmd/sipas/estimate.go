@@ -59,16 +59,22 @@ func runEstimate(e *env, c *command, args []string) error {
 	fs.Var(&contrasts, "contrast", "contrasts between --by domains, e.g. \"A - B\", \"0.5*A + 0.5*B - C\", or pairs (every pair); repeatable")
 	glm := fs.String("glm", "", "fit a design-based logistic regression \"Y ~ A + B + factor(C)\" (R svyglm, quasibinomial) instead of estimates")
 	format := addFormatFlag(e, fs)
-	sf := addStreamFlags(fs)
+	sf := addEstimateSumsFlags(fs)
 	if err := parseFlags(e, c, fs, args); err != nil {
 		return err
 	}
-	if *in == "" {
+	switch {
+	case sf.from != "" && *in != "":
+		return usagef("--in and --from-sums exclude each other: the sums table replaces the rows")
+	case sf.from == "" && sf.sql == "" && *in == "":
 		return usagef("--in is required")
 	}
 	if *glm != "" {
 		if len(means)+len(totals)+len(ratios)+len(vars)+len(quantiles)+len(by)+len(contrasts) > 0 {
 			return usagef("--glm excludes --mean, --total, --ratio, --var, --quantile, --by and --contrast")
+		}
+		if sf.from != "" || sf.sql != "" || sf.out != "" {
+			return usagef("--glm excludes --sums-out, --from-sums and --sums-sql: a regression needs every row")
 		}
 		if err := checkFormat(*format); err != nil {
 			return err
@@ -125,6 +131,29 @@ func runEstimate(e *env, c *command, args []string) error {
 		cols = append(cols, q.v)
 	}
 	cols = append(cols, by...)
+	if len(contrasts) > 0 {
+		if len(quantiles) > 0 {
+			return usagef("--contrast excludes --quantile")
+		}
+		if len(by) == 0 || len(ests) == 0 {
+			return usagef("--contrast needs --by and a --mean, --total or --ratio: it contrasts their estimates in the domains")
+		}
+	}
+	for _, f := range []struct{ name, val string }{{"--sums-sql", sf.sql}, {"--from-sums", sf.from}, {"--sums-out", sf.out}} {
+		if f.val == "" {
+			continue
+		}
+		if err := estimateSumsRefused(f.name, len(quantiles), len(vars), method, len(contrasts)); err != nil {
+			return err
+		}
+	}
+	eopt := &sampling.EstimateOptions{By: by, CI: method, Level: level, DF: df.dfr, DeffWOR: *deff == "srswor"}
+	switch {
+	case sf.sql != "":
+		return estimateSumsSQL(e, df, sf.sql, spec, by, ests)
+	case sf.from != "":
+		return estimateFromSums(e, sf, df, spec, ests, contrasts, eopt, *format)
+	}
 	remove, err := e.spoolIn(in)
 	if err != nil {
 		return err
@@ -137,16 +166,7 @@ func runEstimate(e *env, c *command, args []string) error {
 	cols = append(cols, yc...)
 	notes := &runNotes{}
 	df.provUsed, df.notes = by, notes
-	if len(contrasts) > 0 {
-		if len(quantiles) > 0 {
-			return usagef("--contrast excludes --quantile")
-		}
-		if len(by) == 0 || len(ests) == 0 {
-			return usagef("--contrast needs --by and a --mean, --total or --ratio: it contrasts their estimates in the domains")
-		}
-	}
-	eopt := &sampling.EstimateOptions{By: by, CI: method, Level: level, DF: df.dfr, DeffWOR: *deff == "srswor"}
-	if sf.wantStream(*in) {
+	if sf.out != "" || sf.wantStream(*in) {
 		var why string
 		switch {
 		case len(quantiles) > 0:

@@ -25,7 +25,7 @@ import (
 // apart by year (standard input comes here as the temporary file it was
 // copied to, spoolStdin, and streams as a file). The caller then reads the
 // file into memory, which this says on standard error.
-func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spec *sampling.DesignOptions, ests []sampling.Estimand,
+func estimateStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sampling.DesignOptions, ests []sampling.Estimand,
 	contrasts []string, eopt *sampling.EstimateOptions, format string, notes *runNotes, why string) (done bool, err error) {
 	by := eopt.By
 	cal := false
@@ -58,12 +58,24 @@ func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spe
 	case len(years) > 0:
 		why = "the province names are read by the year of each row"
 	}
+	if sf.out != "" {
+		switch {
+		case why != "":
+			return true, usagef("--sums-out: the estimates of this run cannot be finished from sums: %s", why)
+		case cal:
+			return true, usagef("--sums-out with --weighting %s: its calibration needs every row, and its solve takes passes over them, which the estimates' sums table does not carry; run without --sums-out", df.weighting)
+		case spec.RepWeightsPrefix != "":
+			return true, usagef("--sums-out with --repweights: the replicate estimates need the sums per domain and replicate weight column, which the estimates' sums table does not carry; run without --sums-out")
+		case sameFile(sf.out, path):
+			return true, usagef("--sums-out %s would overwrite --in", sf.out)
+		}
+	}
 	if why != "" {
 		fmt.Fprintf(e.stderr, "sipas estimate: reading %s into memory (not streamed: %s)\n", displayName(path), why)
 		return false, nil
 	}
 	if cal {
-		return true, estimateCalibrated(e, sf, df, path, spec, ests, contrasts, eopt, format, notes)
+		return true, estimateCalibrated(e, sf.streamFlags, df, path, spec, ests, contrasts, eopt, format, notes)
 	}
 	switch {
 	case df.wspec != nil && spec.Variance != sampling.Linearization:
@@ -90,7 +102,7 @@ func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spe
 		}
 		so.Transform, so.Columns, finish = transform, extra, fin
 	}
-	if p := newProgress(e.stderr, "estimate", path, sf); p != nil {
+	if p := newProgress(e.stderr, "estimate", path, sf.streamFlags); p != nil {
 		so.Progress = p.update
 		defer p.finish()
 	}
@@ -130,7 +142,7 @@ func estimateStreamed(e *env, sf *streamFlags, df *designFlags, path string, spe
 	if wres != nil {
 		final = &wres.Final.Sum
 	}
-	return true, writeCellEstimates(e, path, spec, tab, d, cells, final, ests, contrasts, eopt, format, notes)
+	return true, writeSumsEstimates(e, sf.out, path, spec, tab, d, cells, final, ests, contrasts, eopt, format, notes)
 }
 
 // writeCellEstimates writes the estimates of ests, or their contrasts,

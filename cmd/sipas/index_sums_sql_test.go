@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -108,7 +109,14 @@ func sameSQLTable(t *testing.T, name string, rows []map[string]any, file string,
 	for _, r := range rows {
 		var k []string
 		for _, c := range keys {
-			k = append(k, fmt.Sprint(r[c]))
+			v := fmt.Sprint(r[c])
+			if n, ok := r[c].(json.Number); ok {
+				// a float key as the table prints it (SQLite: 17 digits)
+				if f, err := n.Float64(); err == nil {
+					v = strconv.FormatFloat(f, 'g', -1, 64)
+				}
+			}
+			k = append(k, v)
 		}
 		byKey[strings.Join(k, "|")] = r
 	}

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sipas-go/sipas/index"
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
+)
+
+// addEstimateSumsFlags adds estimate's flags for the per-(stratum, PSU,
+// domain) sums of its estimands, and the stream flags.
+func addEstimateSumsFlags(fs *flag.FlagSet) *sumsFlags {
+	f := &sumsFlags{}
+	fs.StringVar(&f.out, "sums-out", "", "also write the per-(stratum, PSU, domain) sums the estimates are finished from (Parquet, IPC or CSV; the run streams; see docs/sums.md)")
+	fs.StringVar(&f.from, "from-sums", "", "finish the estimates from a sums table (written by --sums-out or by the SQL of --sums-sql) instead of --in; give the same --mean, --total, --ratio, --strata, --psu, --fpc, --by and --weighting, without --weight")
+	fs.StringVar(&f.sql, "sums-sql", "", "print the SQL GROUP BY that computes the sums table of the --mean, --total and --ratio estimands from the table TABLE in a database (with the design flags, --by and --weighting) and exit")
+	f.streamFlags = addStreamFlags(fs)
+	return f
+}
+
+// sumsFixHint says how to make a sums table that fits the run.
+const sumsFixHint = "write the table again with the same --mean, --total, --ratio, design flags, --by and --weighting as this run (sipas estimate --in FILE --sums-out, or the query of --sums-sql)"
+
+// estimateSumsRefused checks the estimands of a run that writes or reads
+// a sums table (flag, --sums-out, --from-sums or --sums-sql): only means,
+// totals and ratios are sums.
+func estimateSumsRefused(flag string, quantiles, vars int, method sampling.CIMethod, contrasts int) error {
+	switch {
+	case quantiles > 0:
+		return usagef("%s excludes --quantile: a quantile needs every value, which the sums table does not carry", flag)
+	case vars > 0:
+		return usagef("%s excludes --var: a population variance needs every row, which the sums table does not carry", flag)
+	case method == sampling.Likelihood && contrasts == 0:
+		return usagef("%s and --ci likelihood exclude each other: the likelihood interval profiles every row, which the sums table does not carry", flag)
+	}
+	return nil
+}
+
+// estimateSumsSQL prints the query of --sums-sql.
+func estimateSumsSQL(e *env, df *designFlags, table string, spec *sampling.DesignOptions, by []string, ests []sampling.Estimand) error {
+	query, err := index.EstimandSumsSQL(table, spec, df.wspec, by, ests)
+	switch {
+	case err == nil:
+	case spec.RepWeightsPrefix != "":
+		return usagef("--sums-sql with --repweights: %v; write the sums with --in FILE --sums-out", err)
+	case df.wspec != nil && errors.Is(err, weighting.ErrRowLevel):
+		return usagef("--sums-sql with --weighting: %v; the final weights come from the calibration, which only passes over the rows solve: run sipas estimate --in FILE", err)
+	case df.wspec != nil:
+		return usagef("--sums-sql with --weighting: %v", err)
+	case spec.FPC != "" && spec.Weight == "":
+		return usagef("--sums-sql with --fpc and no --weight: %v; add the weight column (the fpc over the stratum's PSUs in the sample, or 1 over a sampling fraction) to TABLE and give it as --weight, or write the sums with --in FILE --sums-out", err)
+	default:
+		return usagef("--sums-sql: the estimates of this design cannot be finished from sums: %v", err)
+	}
+	_, err = fmt.Fprint(e.stdout, query)
+	return err
+}
+
+// estimateFromSums finishes the estimates (or contrasts) ests from the
+// sums table of --from-sums.
+func estimateFromSums(e *env, sf *sumsFlags, df *designFlags, spec *sampling.DesignOptions, ests []sampling.Estimand, contrasts []string, eopt *sampling.EstimateOptions, format string) error {
+	if spec.Weight != "" {
+		return usagef("--from-sums: drop --weight: the sums are weighted already")
+	}
+	if err := index.EstimandSumsSupport(spec, df.wspec); err != nil {
+		if df.wspec != nil && errors.Is(err, weighting.ErrRowLevel) {
+			return usagef("--from-sums with --weighting: %v; its solve takes passes over the rows, which a sums table does not stand for: run sipas estimate --in FILE", err)
+		}
+		return usagef("--from-sums: the estimates of this design cannot be finished from sums: %v", err)
+	}
+	if spec.RepWeightsPrefix != "" {
+		return usagef("--from-sums with --repweights: the replicate estimates need the sums per domain and replicate weight column, which the table of the estimates does not carry; run sipas estimate --in FILE")
+	}
+	if sf.out != "" && sameFile(sf.out, sf.from) {
+		return usagef("--sums-out %s would overwrite --from-sums", sf.out)
+	}
+	tab, err := arrowio.ReadAll(sf.from, e.in())
+	if err != nil {
+		return readError(err)
+	}
+	defer tab.Release()
+	shares, err := index.EstimandShares(tab, ests)
+	if err != nil {
+		return sumsTableError(sf.from, err)
+	}
+	var d *sampling.Design
+	var cells []sampling.CellSums
+	var final *float64
+	if df.wspec != nil {
+		var wres *weighting.Result
+		d, cells, wres, err = index.WeightedEstimandSums(e.ctx, tab, spec, df.wspec, ests, shares)
+		if err != nil {
+			err = fmt.Errorf("--weighting %s: %w", df.weighting, err)
+		} else {
+			final = &wres.Final.Sum
+		}
+	} else {
+		d, cells, err = index.EstimandSums(tab, spec, ests, shares)
+	}
+	if err != nil {
+		return sumsTableError(sf.from, designHint(err))
+	}
+	if len(eopt.By) > 0 {
+		for _, b := range eopt.By {
+			if !schemaHas(tab.Schema(), b) {
+				return sumsTableError(sf.from, fmt.Errorf("%w: missing domain column %q", index.ErrSums, b))
+			}
+		}
+	}
+	return writeSumsEstimates(e, sf.out, sf.from, spec, tab, d, cells, final, ests, contrasts, eopt, format, &runNotes{})
+}
+
+// sumsTableError is the error of a sums table at path that does not fit
+// the run: it names the file and says how to make one that does.
+func sumsTableError(path string, err error) error {
+	if errors.Is(err, index.ErrSums) {
+		return badInput(fmt.Errorf("%s: %w; %s", displayName(path), err, sumsFixHint))
+	}
+	return badInput(fmt.Errorf("%s: %w", displayName(path), err))
+}
+
+// writeSumsEstimates is writeCellEstimates that also writes the sums table
+// tab to out (when set): the estimates are computed first, so that bad
+// input leaves neither the table nor any output, and printed after the
+// table is written.
+func writeSumsEstimates(e *env, out, path string, spec *sampling.DesignOptions, tab arrow.RecordBatch, d *sampling.Design, cells []sampling.CellSums, final *float64,
+	ests []sampling.Estimand, contrasts []string, eopt *sampling.EstimateOptions, format string, notes *runNotes) error {
+	if out == "" {
+		return writeCellEstimates(e, path, spec, tab, d, cells, final, ests, contrasts, eopt, format, notes)
+	}
+	var buf bytes.Buffer
+	be := *e
+	be.stdout = &buf
+	if err := writeCellEstimates(&be, path, spec, tab, d, cells, final, ests, contrasts, eopt, format, notes); err != nil {
+		return err
+	}
+	if err := arrowio.WriteRecord(out, tab); err != nil {
+		return writeError(err)
+	}
+	_, err := e.stdout.Write(buf.Bytes())
+	return err
+}

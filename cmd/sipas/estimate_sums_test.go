@@ -1,0 +1,197 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
+)
+
+// esSumsCase is a run of estimate whose sums table is written and read:
+// design (with --weight, which --from-sums drops) and keys, the cells'
+// key columns by which the SQL's rows are matched to the table's.
+type esSumsCase struct {
+	name   string
+	in     string
+	design []string
+	keys   []string
+}
+
+// esDropWeight is args without --weight and its value.
+func esDropWeight(args []string) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		if args[i] == "--weight" {
+			i++
+			continue
+		}
+		out = append(out, args[i])
+	}
+	return out
+}
+
+// TestEstimateSumsTable: for means (of values, of 0/1 shares, with
+// missing values), totals and ratios, nationally, by one and two domain
+// columns and with contrasts, under linearization with PSUs (strata, fpc,
+// lonely PSUs, SRSWOR design effects, domain df), without PSU column (the
+// unit moments), generated replicates (JK1, bootstrap) and --weighting
+// steps on class cells (with and without PSUs): estimate --sums-out
+// prints byte for byte what the streamed run prints, --from-sums on that
+// table prints it again byte for byte, and the in-memory run's numbers
+// equal it at 1e-12; the query of --sums-sql, run for real in SQLite on
+// the rows, gives the table --sums-out wrote (every column, sums at
+// 1e-12), and --from-sums on the SQL's table prints the same numbers at
+// 1e-12.
+func TestEstimateSumsTable(t *testing.T) {
+	dir := t.TempDir()
+	clus1 := esWithOne(t, dir, filepath.Join(etAPI, "apiclus1.csv"))
+	strat := esWithOne(t, dir, filepath.Join(etAPI, "apistrat.csv"))
+	ps := writeFile(t, dir, "ps.json", esWeightingSpecs("[0.85, 1.7]")["ps"])
+	rake := writeFile(t, dir, "rake.json", esWeightingSpecs("[0.85, 1.7]")["rake"])
+	ests := []string{"--mean", "api00,yes,acs.k3", "--total", "enroll,yes", "--ratio", "api00/api99,yes/comp.one,acs.k3/enroll"}
+	cases := []esSumsCase{
+		{"clus1 fpc by stype logit", clus1, []string{"--weight", "pw", "--psu", "dnum", "--fpc", "fpc", "--by", "stype", "--ci", "logit"}, []string{"dnum", "stype"}},
+		{"clus1 national", clus1, []string{"--weight", "pw", "--psu", "dnum"}, []string{"dnum"}},
+		{"clus1 lonely adjust by two", clus1, []string{"--weight", "pw", "--strata", "lstrat", "--psu", "dnum", "--lonely-psu", "adjust", "--by", "stype,comp.imp", "--df", "domain"}, []string{"lstrat", "dnum", "stype", "comp.imp"}},
+		{"strat psu fpc srswor", strat, []string{"--weight", "pw", "--strata", "stype", "--psu", "snum", "--fpc", "fpc", "--by", "comp.imp", "--deff", "srswor"}, []string{"stype", "snum", "comp.imp"}},
+		{"strat no psu fpc by stype", strat, []string{"--weight", "pw", "--strata", "stype", "--fpc", "fpc", "--by", "stype"}, []string{"stype"}},
+		{"strat no psu by two, domain df", strat, []string{"--weight", "pw", "--strata", "stype", "--by", "comp.imp,sch.wide", "--df", "domain"}, []string{"stype", "comp.imp", "sch.wide"}},
+		{"clus1 jk1 by stype", clus1, []string{"--weight", "pw", "--psu", "dnum", "--variance", "jk1", "--by", "stype"}, []string{"dnum", "stype"}},
+		{"strat bootstrap", strat, []string{"--weight", "pw", "--strata", "stype", "--psu", "snum", "--variance", "bootstrap", "--replicates", "60", "--seed", "7", "--by", "comp.imp"}, []string{"stype", "snum", "comp.imp"}},
+		{"clus1 contrasts", clus1, []string{"--weight", "pw", "--psu", "dnum", "--fpc", "fpc", "--by", "stype", "--contrast", "pairs", "--contrast", "0.5*E + 0.5*H - M"}, []string{"dnum", "stype"}},
+		{"strat no psu contrasts", strat, []string{"--weight", "pw", "--strata", "stype", "--fpc", "fpc", "--by", "stype", "--contrast", "pairs"}, []string{"stype"}},
+		{"clus1 poststratified", clus1, []string{"--weighting", ps, "--psu", "dnum", "--fpc", "fpc", "--by", "stype"}, []string{"dnum", "stype"}},
+		{"strat raked jk1", strat, []string{"--weighting", rake, "--strata", "stype", "--psu", "snum", "--variance", "jkn", "--by", "comp.imp"}, []string{"stype", "snum", "comp.imp", "sch.wide", "pw"}},
+		{"strat no psu raked", strat, []string{"--weighting", rake, "--strata", "stype", "--fpc", "fpc", "--by", "comp.imp"}, []string{"stype", "comp.imp", "sch.wide", "pw"}},
+	}
+	for i, c := range cases {
+		args := append(append([]string{"--format", "json"}, c.design...), ests...)
+		code, str, errs := vtRun(t, "", append([]string{"estimate", "--stream", "--in", c.in}, args...)...)
+		if code != 0 || strings.Contains(errs, "into memory") {
+			t.Fatalf("%s streamed: exit %d: %s", c.name, code, errs)
+		}
+		code, mem, errs := vtRun(t, "", append([]string{"estimate", "--in", c.in}, args...)...)
+		if code != 0 {
+			t.Fatalf("%s in memory: exit %d: %s", c.name, code, errs)
+		}
+		esSame(t, c.name+" streamed vs in memory", str, mem)
+		sums := filepath.Join(dir, fmt.Sprintf("sums%d.parquet", i))
+		code, out, errs := vtRun(t, "", append([]string{"estimate", "--in", c.in, "--sums-out", sums}, args...)...)
+		if code != 0 || out != str {
+			t.Fatalf("%s --sums-out: exit %d, %s\n%.300s\nwant the streamed output\n%.300s", c.name, code, errs, out, str)
+		}
+		from := esDropWeight(args)
+		code, out, errs = vtRun(t, "", append([]string{"estimate", "--from-sums", sums}, from...)...)
+		if code != 0 || out != str {
+			t.Fatalf("%s --from-sums: exit %d, %s\n%.300s\nwant the streamed output\n%.300s", c.name, code, errs, out, str)
+		}
+		// the same table from SQL
+		sqlArgs := append([]string{"estimate", "--sums-sql", "ballots"}, args...)
+		code, query, errs := vtRun(t, "", sqlArgs...)
+		if code != 0 {
+			t.Fatalf("%s --sums-sql: exit %d: %s", c.name, code, errs)
+		}
+		rows := esRunSQLite(t, dir, c.in, query)
+		sameSQLTable(t, c.name+" SQL", rows, sums, c.keys)
+		sqlSums := esSQLTableCSV(t, filepath.Join(dir, fmt.Sprintf("sql%d.csv", i)), rows, sums)
+		code, out, errs = vtRun(t, "", append([]string{"estimate", "--from-sums", sqlSums}, from...)...)
+		if code != 0 {
+			t.Fatalf("%s --from-sums of the SQL's table: exit %d: %s", c.name, code, errs)
+		}
+		esSame(t, c.name+" from the SQL's sums vs streamed", out, str)
+	}
+}
+
+// esRunSQLite loads the CSV file in as table ballots of a fresh SQLite
+// database (empty fields NULL), runs query on it and returns its rows.
+func esRunSQLite(t *testing.T, dir, in, query string) []map[string]any {
+	t.Helper()
+	if _, err := exec.LookPath("sqlite3"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("sqlite3 is not installed (Debian package sqlite3; .ci/run installs it)")
+		}
+		t.Skip("sqlite3 is not installed (apt-get install sqlite3); CI runs this test")
+	}
+	rec, err := arrowio.ReadAll(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	abs, err := filepath.Abs(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cols, nulls []string
+	for _, f := range rec.Schema().Fields() {
+		typ := "TEXT"
+		switch {
+		case arrow.IsInteger(f.Type.ID()):
+			typ = "INTEGER"
+		case arrow.IsFloating(f.Type.ID()):
+			typ = "REAL"
+		}
+		cols = append(cols, fmt.Sprintf("%q %s", f.Name, typ))
+		nulls = append(nulls, fmt.Sprintf("UPDATE ballots SET %q = NULL WHERE %q = '';", f.Name, f.Name))
+	}
+	db := filepath.Join(dir, "sql.db")
+	defer os.Remove(db)
+	script := fmt.Sprintf("CREATE TABLE ballots (%s);\n.import --csv --skip 1 %s ballots\n%s\n.mode json\n%s;\n",
+		strings.Join(cols, ", "), abs, strings.Join(nulls, "\n"), strings.TrimSpace(query))
+	cmd := exec.Command("sqlite3", db)
+	cmd.Stdin = strings.NewReader(script)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	res, err := cmd.Output()
+	if err != nil || stderr.Len() > 0 {
+		t.Fatalf("sqlite3: %v\n%s", err, stderr.String())
+	}
+	dec := json.NewDecoder(bytes.NewReader(res))
+	dec.UseNumber()
+	var rows []map[string]any
+	if err := dec.Decode(&rows); err != nil {
+		t.Fatalf("sqlite3 output: %v\n%.300s", err, res)
+	}
+	return rows
+}
+
+// esSQLTableCSV writes the SQL's rows to the CSV file path with the
+// columns of the sums table in like (the numbers as SQLite printed them,
+// 17 significant digits; NULL empty) and returns path.
+func esSQLTableCSV(t *testing.T, path string, rows []map[string]any, like string) string {
+	t.Helper()
+	tab, err := arrowio.ReadAll(like)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tab.Release()
+	var names []string
+	for _, f := range tab.Schema().Fields() {
+		names = append(names, f.Name)
+	}
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write(names)
+	for _, r := range rows {
+		rec := make([]string, len(names))
+		for j, n := range names {
+			if v := r[n]; v != nil {
+				rec[j] = fmt.Sprint(v)
+			}
+		}
+		w.Write(rec)
+	}
+	w.Flush()
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}

@@ -1,0 +1,213 @@
+package index
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
+)
+
+// sumsShare is the part of the sums-table column that says, per cell,
+// whether every observed value of an estimand allows a share interval
+// (1) or not (0); null for a cell without observed values.
+const sumsShare = "share"
+
+// EstimandShares reads the estimands' sampling.CellSums.Share from a sums
+// table of NewEstimandSums (or of EstimandSumsSQL): an estimand is a share
+// when no cell's share column is 0. A missing column (its y column, or
+// its share column) is an error wrapping ErrSums.
+func EstimandShares(tab arrow.RecordBatch, est []sampling.Estimand) ([]bool, error) {
+	out := make([]bool, len(est))
+	for k, e := range est {
+		if y := SumsColumn("y", EstimandColumn(e)); !tab.Schema().HasField(y) {
+			return nil, fmt.Errorf("%w: missing column %q", ErrSums, y)
+		}
+		name := SumsColumn(sumsShare, EstimandColumn(e))
+		i := tab.Schema().FieldIndices(name)
+		if len(i) == 0 {
+			return nil, fmt.Errorf("%w: missing column %q", ErrSums, name)
+		}
+		v, ok, err := arrowio.Float64s(tab.Column(i[0]))
+		if err != nil {
+			return nil, fmt.Errorf("%w: column %q: %v", ErrSums, name, err)
+		}
+		out[k] = true
+		for c, f := range v {
+			if (ok == nil || ok[c]) && f == 0 {
+				out[k] = false
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// plainIdent matches the identifiers written unquoted in SQL.
+var plainIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// sqlIdent is name as a SQL identifier: as it is when plain, else in
+// double quotes (the SQL standard's, which PostgreSQL, DuckDB, SQLite and
+// Trino accept).
+func sqlIdent(name string) string {
+	if plainIdent.MatchString(name) {
+		return name
+	}
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}
+
+// EstimandSumsSQL returns a SQL query that computes, from the table of
+// rows named table, the sums table of NewEstimandSums for the means,
+// totals and ratios est in the domains by under the design spec (with the
+// weighting ws whose steps run on the cells, nil: none): one row per cell,
+// grouped by the design's, the domains' (and the weighting's) key
+// columns, with per estimand, over the rows where its variables are not
+// NULL, y = Σ w (v − c x), x = Σ w x (x the ratio's denominator, 1
+// otherwise), w = Σ w, yy, xy, xx their second moments, n and nobs the
+// rows and those of nonzero weight, c the shift and share (every value in
+// [0, 1], or a ratio's x in {0, 1} and v in {0, x}); without PSU column
+// also the squared-weight moments. The shift c of a mean or ratio is its
+// estimate over the whole table rounded to an integer (0 when it has no
+// rows), computed by a one-row subquery and recorded in every row, as the
+// pass over a file records its own: any shift gives the same estimates,
+// and one near the estimate keeps the second moments' digits. The share
+// column is likewise the whole table's, on every row. The query
+// uses SUM, COUNT, MIN, MAX, CASE, ROUND, COALESCE, NULLIF, CROSS JOIN and
+// GROUP BY; names that are not plain identifiers are double-quoted.
+// Unlike the pass over a file, it does not reject infinite values or
+// nonpositive design weights. The design must be one SumsSQLSupport
+// accepts without ws, and with ws one whose steps run on the cells
+// (otherwise an error; a step that needs every row wraps
+// weighting.ErrRowLevel); designs whose replicate weights are columns
+// have no query.
+func EstimandSumsSQL(table string, spec *sampling.DesignOptions, ws *weighting.Spec, by []string, est []sampling.Estimand) (string, error) {
+	if ws == nil {
+		if err := SumsSQLSupport(spec); err != nil {
+			return "", err
+		}
+	} else if err := weightingSumsSupport(spec, ws); err != nil {
+		return "", err
+	}
+	if suppliedReplicates(spec) {
+		return "", fmt.Errorf("the replicate weights are columns of the rows: the replicate sums per domain and replicate have no query for estimands")
+	}
+	keys := []string{spec.Strata, spec.PSU, spec.FPC}
+	for _, st := range varianceStages(spec) {
+		keys = append(keys, st.Unit, st.FPC)
+	}
+	keys = append(keys, by...)
+	weight := spec.Weight
+	if ws != nil {
+		weight = ws.DesignWeight
+		if err := addWeightingKeys(func(name, _ string, _ bool) error {
+			keys = append(keys, name)
+			return nil
+		}, spec, ws); err != nil {
+			return "", err
+		}
+	}
+	keys = sqlKeys(keys)
+	for i, k := range keys {
+		keys[i] = sqlIdent(k)
+	}
+	w := "1"
+	if weight != "" {
+		w = sqlIdent(weight)
+	}
+	units := unitMoments(spec)
+	var sel []string
+	line := func(format string, args ...any) { sel = append(sel, fmt.Sprintf(format, args...)) }
+	line("COUNT(*) AS %s", SumsRows)
+	line("SUM(%s) AS %s", w, SumsWeights)
+	var shifts []string
+	const shiftTable = "sipas_shift"
+	for k, e := range est {
+		name := EstimandColumn(e)
+		col := func(part string) string { return sqlIdent(SumsColumn(part, name)) }
+		y := sqlIdent(e.Num)
+		obs, x := y+" IS NOT NULL", "1"
+		if e.Statistic == sampling.StatRatio {
+			x = sqlIdent(e.Den)
+			obs += " AND " + x + " IS NOT NULL"
+		}
+		// d: the value about the shift
+		d, c := y, "0"
+		if e.Statistic != sampling.StatTotal {
+			c = fmt.Sprintf("%s.c%d", shiftTable, k+1)
+			d = "(" + y + " - " + c + ")"
+			if x != "1" {
+				d = "(" + y + " - " + c + " * " + x + ")"
+			}
+			shifts = append(shifts, fmt.Sprintf("COALESCE(ROUND(1.0 * SUM(CASE WHEN %s THEN %s END) / NULLIF(SUM(CASE WHEN %s THEN %s END), 0)), 0) AS c%d",
+				obs, sqlProduct(w, y), obs, sqlProduct(w, x), k+1))
+			c = "MAX(" + c + ")"
+		}
+		sum := func(v string) string { return fmt.Sprintf("SUM(CASE WHEN %s THEN %s ELSE 0 END)", obs, v) }
+		line("%s AS %s", sum(sqlProduct(w, d)), col("y"))
+		line("%s AS %s", sum(sqlProduct(w, x)), col("x"))
+		line("%s AS %s", sum(w), col("w"))
+		line("%s AS %s", sum(sqlProduct(w, d, d)), col("yy"))
+		line("%s AS %s", sum(sqlProduct(w, x, d)), col("xy"))
+		line("%s AS %s", sum(sqlProduct(w, x, x)), col("xx"))
+		line("%s AS %s", sum("1"), col("n"))
+		if weight == "" {
+			line("%s AS %s", sum("1"), col("nobs"))
+		} else {
+			line("SUM(CASE WHEN %s AND %s <> 0 THEN 1 ELSE 0 END) AS %s", obs, w, col("nobs"))
+		}
+		line("%s AS %s", c, col("c"))
+		// a share over the whole table, as the pass over a file finds it
+		cond := ""
+		switch {
+		case e.Statistic == sampling.StatMean:
+			cond = fmt.Sprintf("%s >= 0 AND %s <= 1", y, y)
+		case e.Statistic == sampling.StatRatio && e.Num != e.Den:
+			cond = fmt.Sprintf("%s IN (0, 1) AND (%s = 0 OR %s = %s)", x, y, y, x)
+		}
+		if cond == "" {
+			line("0 AS %s", col(sumsShare))
+		} else {
+			shifts = append(shifts, fmt.Sprintf("COALESCE(MIN(CASE WHEN %s THEN CASE WHEN %s THEN 1 ELSE 0 END END), 1) AS s%d", obs, cond, k+1))
+			line("MAX(%s.s%d) AS %s", shiftTable, k+1, col(sumsShare))
+		}
+		if units {
+			w2 := sqlProduct(w, w)
+			line("%s AS %s", sum(sqlProduct(w2, d, d)), col(SumsSquared+"yy"))
+			line("%s AS %s", sum(sqlProduct(w2, x, d)), col(SumsSquared+"xy"))
+			line("%s AS %s", sum(sqlProduct(w2, x, x)), col(SumsSquared+"xx"))
+			if ws != nil {
+				line("%s AS %s", sum(sqlProduct(w2, d)), col(SumsSquared+"y"))
+				line("%s AS %s", sum(sqlProduct(w2, x)), col(SumsSquared+"x"))
+			}
+		}
+	}
+	if units {
+		line("SUM(CASE WHEN %s <> 0 THEN 1 ELSE 0 END) AS %s", w, SumsPositive)
+		if ws != nil {
+			line("SUM(%s) AS %s", sqlProduct(w, w), SumsWeightsSquared)
+		}
+	}
+	from := table
+	if len(shifts) > 0 {
+		from += fmt.Sprintf("\n  CROSS JOIN (SELECT\n    %s\n  FROM %s) %s", strings.Join(shifts, ",\n    "), table, shiftTable)
+	}
+	return sqlSelect(keys, sel, from), nil
+}
+
+// sqlProduct is the product of the factors f, "1" standing for none.
+func sqlProduct(f ...string) string {
+	var out []string
+	for _, v := range f {
+		if v != "1" {
+			out = append(out, v)
+		}
+	}
+	if len(out) == 0 {
+		return "1"
+	}
+	return strings.Join(out, " * ")
+}
