@@ -86,6 +86,32 @@ func estimateFromSums(e *env, sf *sumsFlags, df *designFlags, spec *sampling.Des
 		return readError(err)
 	}
 	defer tab.Release()
+	// the design's and domains' key columns first: a table of another
+	// design lacks them
+	keys := []struct{ flag, col string }{{"--strata", spec.Strata}, {"--psu", spec.PSU}, {"--fpc", spec.FPC}}
+	for i, st := range spec.Stages {
+		if spec.FPC == "" {
+			break // the later stages are no cells' keys without an fpc
+		}
+		keys = append(keys, struct{ flag, col string }{fmt.Sprintf("--psu (stage %d)", i+2), st.Unit}, struct{ flag, col string }{fmt.Sprintf("--fpc (stage %d)", i+2), st.FPC})
+	}
+	for _, b := range eopt.By {
+		keys = append(keys, struct{ flag, col string }{"--by", b})
+	}
+	if df.wspec != nil {
+		ck, err := weighting.CellKeysOf(df.wspec)
+		if err != nil {
+			return usagef("--from-sums with --weighting: %v", err)
+		}
+		for _, c := range ck.Columns {
+			keys = append(keys, struct{ flag, col string }{"a class of --weighting", c})
+		}
+	}
+	for _, k := range keys {
+		if k.col != "" && !schemaHas(tab.Schema(), k.col) {
+			return sumsTableError(sf.from, fmt.Errorf("%w: missing column %q (%s): the table was written for another design or other domains", index.ErrSums, k.col, k.flag))
+		}
+	}
 	shares, err := index.EstimandShares(tab, ests)
 	if err != nil {
 		return sumsTableError(sf.from, err)
@@ -106,13 +132,6 @@ func estimateFromSums(e *env, sf *sumsFlags, df *designFlags, spec *sampling.Des
 	}
 	if err != nil {
 		return sumsTableError(sf.from, designHint(err))
-	}
-	if len(eopt.By) > 0 {
-		for _, b := range eopt.By {
-			if !schemaHas(tab.Schema(), b) {
-				return sumsTableError(sf.from, fmt.Errorf("%w: missing domain column %q", index.ErrSums, b))
-			}
-		}
 	}
 	return writeSumsEstimates(e, sf.out, sf.from, spec, tab, d, cells, final, ests, contrasts, eopt, format, &runNotes{})
 }

@@ -195,3 +195,108 @@ func esSQLTableCSV(t *testing.T, path string, rows []map[string]any, like string
 	}
 	return path
 }
+
+// TestEstimateSumsTableRefused: a sums table that does not fit the run
+// (an estimand, a domain, a stratum or PSU column or a weighting class it
+// lacks; one of a design with PSUs finished without, and the reverse) is
+// refused with exit 2 naming the file and the missing column and saying
+// how to write a fitting one, printing nothing; so are --weight with
+// --from-sums, and --sums-out of a run whose estimates do not come from
+// sums (a quantile, a calibration solved in passes, replicate weight
+// columns, an fpc-weighted --sums-sql), which then writes no file, nor
+// when the estimates fail (an unknown contrast domain).
+func TestEstimateSumsTableRefused(t *testing.T) {
+	dir := t.TempDir()
+	clus1 := filepath.Join(etAPI, "apiclus1.csv")
+	ps := writeFile(t, dir, "ps.json", esWeightingSpecs("[0.85, 1.7]")["ps"])
+	cal := writeFile(t, dir, "cal.json", `{"design_weight": "pw", "steps": [{"calibrate": {"margins": [{"by": ["stype"], "totals": `+popStypeW+`}], "numeric": {"enroll": 3811472}}}]}`)
+	psu := filepath.Join(dir, "psu.parquet")
+	nopsu := filepath.Join(dir, "nopsu.parquet")
+	for _, w := range [][]string{
+		{"--weight", "pw", "--psu", "dnum", "--mean", "api00", "--sums-out", psu},
+		{"--weight", "pw", "--mean", "api00", "--sums-out", nopsu},
+	} {
+		if code, _, errs := vtRun(t, "", append([]string{"estimate", "--in", clus1}, w...)...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", w, code, errs)
+		}
+	}
+	const fix = "write the table again with the same --mean, --total, --ratio, design flags, --by and --weighting"
+	for _, c := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"another estimand", []string{"--from-sums", psu, "--psu", "dnum", "--mean", "enroll"}, []string{"psu.parquet", `missing column "y_mean_enroll"`, fix}},
+		{"a ratio", []string{"--from-sums", psu, "--psu", "dnum", "--ratio", "api00/api99"}, []string{`missing column "y_ratio_api00/api99"`, fix}},
+		{"a domain", []string{"--from-sums", psu, "--psu", "dnum", "--mean", "api00", "--by", "stype"}, []string{`missing column "stype" (--by)`, fix}},
+		{"strata", []string{"--from-sums", psu, "--strata", "stype", "--psu", "dnum", "--mean", "api00"}, []string{`missing column "stype" (--strata)`, fix}},
+		{"PSUs of a table without", []string{"--from-sums", nopsu, "--psu", "dnum", "--mean", "api00"}, []string{"nopsu.parquet", `missing column "dnum" (--psu)`, fix}},
+		{"no PSUs of a table with", []string{"--from-sums", psu, "--mean", "api00"}, []string{`no column "n_pos"`, "written for a design with PSUs", fix}},
+		{"a weighting class", []string{"--from-sums", psu, "--psu", "dnum", "--mean", "api00", "--weighting", ps}, []string{`missing column "stype" (a class of --weighting)`, fix}},
+		{"--weight", []string{"--from-sums", psu, "--psu", "dnum", "--weight", "pw", "--mean", "api00"}, []string{"drop --weight"}},
+		{"--in too", []string{"--from-sums", psu, "--in", clus1, "--psu", "dnum", "--mean", "api00"}, []string{"--in and --from-sums exclude each other"}},
+		{"a quantile", []string{"--from-sums", psu, "--psu", "dnum", "--quantile", "api00"}, []string{"--from-sums excludes --quantile"}},
+		{"a calibration from sums", []string{"--from-sums", psu, "--psu", "dnum", "--mean", "api00", "--weighting", cal}, []string{"--from-sums with --weighting", "needs every row"}},
+		{"a calibration's SQL", []string{"--sums-sql", "t", "--psu", "dnum", "--mean", "api00", "--weighting", cal}, []string{"--sums-sql with --weighting", "needs every row"}},
+		{"SQL of fpc weights", []string{"--sums-sql", "t", "--strata", "stype", "--fpc", "fpc", "--mean", "api00"}, []string{"--sums-sql with --fpc and no --weight"}},
+		{"SQL of replicate columns", []string{"--sums-sql", "t", "--psu", "dnum", "--weight", "pw", "--repweights", "rw", "--mean", "api00"}, []string{"--sums-sql with --repweights"}},
+	} {
+		code, out, errs := vtRun(t, "", append([]string{"estimate"}, c.args...)...)
+		if code != 2 || out != "" {
+			t.Errorf("%s: exit %d, stdout %.80q; want 2 and nothing", c.name, code, out)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(errs, w) {
+				t.Errorf("%s: stderr %q lacks %q", c.name, errs, w)
+			}
+		}
+	}
+	// --sums-out of runs not finished from sums: no file
+	reps := filepath.Join(dir, "reps.csv")
+	b, err := os.ReadFile(clus1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	for i := range lines {
+		if i == 0 {
+			lines[i] += `,"rw1","rw2"`
+		} else {
+			lines[i] += ",1,2"
+		}
+	}
+	if err := os.WriteFile(reps, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.parquet")
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"a quantile", []string{"--in", clus1, "--weight", "pw", "--psu", "dnum", "--quantile", "api00"}, "--sums-out excludes --quantile"},
+		{"a calibration", []string{"--in", clus1, "--psu", "dnum", "--mean", "api00", "--weighting", cal}, "its calibration needs every row"},
+		{"replicate columns", []string{"--in", reps, "--weight", "pw", "--repweights", "rw", "--mean", "api00"}, "--sums-out with --repweights"},
+		{"a bad contrast", []string{"--in", clus1, "--weight", "pw", "--psu", "dnum", "--mean", "api00", "--by", "stype", "--contrast", "E - X"}, `no --by domain "X"`},
+		{"over --in", []string{"--in", filepath.Join(dir, "in.parquet"), "--weight", "pw", "--psu", "dnum", "--mean", "api00"}, "would overwrite --in"},
+	} {
+		if c.name == "over --in" {
+			out = filepath.Join(dir, "in.parquet")
+			rec, err := arrowio.ReadAll(clus1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := arrowio.Write(out, rec.Schema(), []arrow.RecordBatch{rec}); err != nil {
+				t.Fatal(err)
+			}
+			rec.Release()
+		}
+		code, stdout, errs := vtRun(t, "", append(append([]string{"estimate"}, c.args...), "--sums-out", out)...)
+		if code != 2 || stdout != "" || !strings.Contains(errs, c.want) {
+			t.Errorf("%s: exit %d, stdout %.80q, stderr %q; want 2, nothing, %q", c.name, code, stdout, errs, c.want)
+		}
+		if _, err := os.Stat(out); (err == nil) != (c.name == "over --in") {
+			t.Errorf("%s: --sums-out file: %v", c.name, err)
+		}
+	}
+}
