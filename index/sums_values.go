@@ -580,9 +580,13 @@ func estimandSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error
 // of WeightedEstimandSums, cal the influence adjustment of
 // CalibratedEstimandSums.
 func estimandSums(ctx context.Context, tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sampling.Estimand, shares []bool, rs *sampling.ReplicateSums, ws *weighting.Spec, cal *calHook, by []string) (*sampling.Design, []sampling.CellSums, *weighting.Result, error) {
-	if err := estimandSumsSupport(spec, ws); err != nil {
-		return nil, nil, nil, err
+	if ws != nil {
+		if err := estimandSumsSupport(spec, ws); err != nil {
+			return nil, nil, nil, err
+		}
 	}
+	// the cells' design (their rows weigh 1: the sums are weighted, so a
+	// design weighted by its fpc needs no weight column here)
 	ds, err := cellDesign(spec, rs)
 	if err != nil {
 		return nil, nil, nil, err

@@ -106,7 +106,7 @@ func EstimandSumsSQL(table string, spec *sampling.DesignOptions, ws *weighting.S
 		if err := addWeightingKeys(func(name, _ string, _ bool) error {
 			keys = append(keys, name)
 			return nil
-		}, spec, ws); err != nil {
+		}, spec, ws, true); err != nil {
 			return "", err
 		}
 	}

@@ -15,7 +15,7 @@ import (
 func init() {
 	c := &command{
 		name:    "estimate",
-		usage:   "--in FILE [design flags] [--mean V,..] [--total V,..] [--ratio NUM/DEN,..] [--var V,..] [--quantile V:P,..] [--by V,..] [--deff replace|srswor] [--contrast \"A - B\"|pairs] | --glm \"Y ~ A + B\" [--format json|csv|table] [--out FILE]",
+		usage:   "--in FILE|--from-sums SUMS [design flags] [--mean V,..] [--total V,..] [--ratio NUM/DEN,..] [--var V,..] [--quantile V:P,..] [--by V,..] [--deff replace|srswor] [--contrast \"A - B\"|pairs] [--sums-out SUMS] | --sums-sql TABLE [design flags] [--mean V,..] .. | --glm \"Y ~ A + B\" [--format json|csv|table] [--out FILE]",
 		summary: "design-based means, totals and ratios with standard errors",
 	}
 	c.run = func(e *env, args []string) error { return runEstimate(e, c, args) }

@@ -69,7 +69,13 @@ func estimateFromSums(e *env, sf *sumsFlags, df *designFlags, spec *sampling.Des
 	if spec.Weight != "" {
 		return usagef("--from-sums: drop --weight: the sums are weighted already")
 	}
-	if err := index.EstimandSumsSupport(spec, df.wspec); err != nil {
+	// the sums are weighted: the design as one weighted by the table's
+	// weights (a design weighted by its fpc is no longer)
+	weighted := *spec
+	if df.wspec == nil {
+		weighted.Weight = index.SumsWeights
+	}
+	if err := index.EstimandSumsSupport(&weighted, df.wspec); err != nil {
 		if df.wspec != nil && errors.Is(err, weighting.ErrRowLevel) {
 			return usagef("--from-sums with --weighting: %v; its solve takes passes over the rows, which a sums table does not stand for: run sipas estimate --in FILE", err)
 		}
@@ -121,7 +127,7 @@ func estimateFromSums(e *env, sf *sumsFlags, df *designFlags, spec *sampling.Des
 	var final *float64
 	if df.wspec != nil {
 		var wres *weighting.Result
-		d, cells, wres, err = index.WeightedEstimandSums(e.ctx, tab, spec, df.wspec, ests, shares)
+		d, cells, wres, err = index.WeightedEstimandSums(e.ctx, tab, spec, df.wspec, ests, shares, eopt.By)
 		if err != nil {
 			err = fmt.Errorf("--weighting %s: %w", df.weighting, err)
 		} else {
