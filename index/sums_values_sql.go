@@ -3,18 +3,18 @@ package index
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
 	"github.com/sipas-go/sipas/weighting"
 )
 
 // sumsShare is the part of the sums-table column that says, per cell,
 // whether every observed value of an estimand allows a share interval
-// (1) or not (0); null for a cell without observed values.
+// (1) or not (0).
 const sumsShare = "share"
 
 // EstimandShares reads the estimands' sampling.CellSums.Share from a sums
@@ -27,22 +27,11 @@ func EstimandShares(tab arrow.RecordBatch, est []sampling.Estimand) ([]bool, err
 		if y := SumsColumn("y", EstimandColumn(e)); !tab.Schema().HasField(y) {
 			return nil, fmt.Errorf("%w: missing column %q", ErrSums, y)
 		}
-		name := SumsColumn(sumsShare, EstimandColumn(e))
-		i := tab.Schema().FieldIndices(name)
-		if len(i) == 0 {
-			return nil, fmt.Errorf("%w: missing column %q", ErrSums, name)
-		}
-		v, ok, err := arrowio.Float64s(tab.Column(i[0]))
+		v, err := sumsFloats(tab, SumsColumn(sumsShare, EstimandColumn(e)))
 		if err != nil {
-			return nil, fmt.Errorf("%w: column %q: %v", ErrSums, name, err)
+			return nil, err
 		}
-		out[k] = true
-		for c, f := range v {
-			if (ok == nil || ok[c]) && f == 0 {
-				out[k] = false
-				break
-			}
-		}
+		out[k] = !slices.Contains(v, 0)
 	}
 	return out, nil
 }

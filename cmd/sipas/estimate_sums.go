@@ -17,12 +17,10 @@ import (
 // addEstimateSumsFlags adds estimate's flags for the per-(stratum, PSU,
 // domain) sums of its estimands, and the stream flags.
 func addEstimateSumsFlags(fs *flag.FlagSet) *sumsFlags {
-	f := &sumsFlags{}
-	fs.StringVar(&f.out, "sums-out", "", "also write the per-(stratum, PSU, domain) sums the estimates are finished from (Parquet, IPC or CSV; the run streams; see docs/sums.md)")
-	fs.StringVar(&f.from, "from-sums", "", "finish the estimates from a sums table (written by --sums-out or by the SQL of --sums-sql) instead of --in; give the same --mean, --total, --ratio, --strata, --psu, --fpc, --by and --weighting, without --weight")
-	fs.StringVar(&f.sql, "sums-sql", "", "print the SQL GROUP BY that computes the sums table of the --mean, --total and --ratio estimands from the table TABLE in a database (with the design flags, --by and --weighting) and exit")
-	f.streamFlags = addStreamFlags(fs)
-	return f
+	return addSumsFlagsHelp(fs,
+		"also write the per-(stratum, PSU, domain) sums the estimates are finished from (Parquet, IPC or CSV; the run streams; see docs/sums.md)",
+		"finish the estimates from a sums table (written by --sums-out or by the SQL of --sums-sql) instead of --in; give the same --mean, --total, --ratio, --strata, --psu, --fpc, --by and --weighting, without --weight",
+		"print the SQL GROUP BY that computes the sums table of the --mean, --total and --ratio estimands from the table TABLE in a database (with the design flags, --by and --weighting) and exit")
 }
 
 // sumsFixHint says how to make a sums table that fits the run.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,8 +25,8 @@ type esSumsCase struct {
 	keys   []string // nil: no SQL (the weights come from the fpc)
 }
 
-// esDropWeight is args without --weight and its value.
-func esDropWeight(args []string) []string {
+// dropWeightFlag is args without --weight and its value.
+func dropWeightFlag(args []string) []string {
 	var out []string
 	for i := 0; i < len(args); i++ {
 		if args[i] == "--weight" {
@@ -94,7 +93,7 @@ func TestEstimateSumsTable(t *testing.T) {
 		if code != 0 || out != str {
 			t.Fatalf("%s --sums-out: exit %d, %s\n%.300s\nwant the streamed output\n%.300s", c.name, code, errs, out, str)
 		}
-		from := esDropWeight(args)
+		from := dropWeightFlag(args)
 		code, out, errs = vtRun(t, "", append([]string{"estimate", "--from-sums", sums}, from...)...)
 		if code != 0 || out != str {
 			t.Fatalf("%s --from-sums: exit %d, %s\n%.300s\nwant the streamed output\n%.300s", c.name, code, errs, out, str)
@@ -123,45 +122,12 @@ func TestEstimateSumsTable(t *testing.T) {
 // database (empty fields NULL), runs query on it and returns its rows.
 func esRunSQLite(t *testing.T, dir, in, query string) []map[string]any {
 	t.Helper()
-	if _, err := exec.LookPath("sqlite3"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("sqlite3 is not installed (Debian package sqlite3; .ci/run installs it)")
-		}
-		t.Skip("sqlite3 is not installed (apt-get install sqlite3); CI runs this test")
-	}
 	rec, err := arrowio.ReadAll(in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rec.Release()
-	abs, err := filepath.Abs(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cols, nulls []string
-	for _, f := range rec.Schema().Fields() {
-		typ := "TEXT"
-		switch {
-		case arrow.IsInteger(f.Type.ID()):
-			typ = "INTEGER"
-		case arrow.IsFloating(f.Type.ID()):
-			typ = "REAL"
-		}
-		cols = append(cols, fmt.Sprintf("%q %s", f.Name, typ))
-		nulls = append(nulls, fmt.Sprintf("UPDATE ballots SET %q = NULL WHERE %q = '';", f.Name, f.Name))
-	}
-	db := filepath.Join(dir, "sql.db")
-	defer os.Remove(db)
-	script := fmt.Sprintf("CREATE TABLE ballots (%s);\n.import --csv --skip 1 %s ballots\n%s\n.mode json\n%s;\n",
-		strings.Join(cols, ", "), abs, strings.Join(nulls, "\n"), strings.TrimSpace(query))
-	cmd := exec.Command("sqlite3", db)
-	cmd.Stdin = strings.NewReader(script)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	res, err := cmd.Output()
-	if err != nil || stderr.Len() > 0 {
-		t.Fatalf("sqlite3: %v\n%s", err, stderr.String())
-	}
+	res := sqliteJSON(t, dir, rec.Schema(), in, strings.TrimSpace(query)+";")
 	dec := json.NewDecoder(bytes.NewReader(res))
 	dec.UseNumber()
 	var rows []map[string]any

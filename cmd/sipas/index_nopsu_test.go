@@ -37,14 +37,7 @@ func TestIndexStreamsWithoutPSU(t *testing.T) {
 		if code, _, errs := vtRun(t, "", append(args, "--sums-out", sums)...); code != 0 {
 			t.Fatalf("%v --sums-out: exit %d, %s", design, code, errs)
 		}
-		var from []string
-		for j := 0; j < len(design); j++ {
-			if design[j] == "--weight" {
-				j++
-				continue
-			}
-			from = append(from, design[j])
-		}
+		from := dropWeightFlag(design)
 		code, fs, errs := vtRun(t, "", append([]string{"index", "--from-sums", sums, "--format", "csv"}, from...)...)
 		if code != 0 {
 			t.Fatalf("%v --from-sums: exit %d, %s", design, code, errs)

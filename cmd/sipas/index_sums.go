@@ -45,10 +45,19 @@ func addStreamFlags(fs *flag.FlagSet) *streamFlags {
 func (f *streamFlags) wantStream(path string) bool { return f.stream || big(path) }
 
 func addSumsFlags(fs *flag.FlagSet) *sumsFlags {
+	return addSumsFlagsHelp(fs,
+		"also write the per-(stratum, PSU, domain) sums the indices are finished from (Parquet, IPC or CSV; after a --weighting calibration that needs every ballot Parquet or IPC, whose metadata carries its solve; with --repweights the replicate sums go beside it, to NAME.replicates.EXT; see docs/sums.md)",
+		"finish the indices from a sums table (written by --sums-out or by the SQL of docs/sums.md) instead of --in; give the same --strata, --psu, --fpc, --by, --weighting and --repweights (whose replicate sums it reads from NAME.replicates.EXT)",
+		"print the SQL GROUP BY that computes the sums table from the ballots table TABLE in a database (with the design flags, --by, --score and --questionnaire; with --repweights also the replicate sums table, whose columns come from the header of --in FILE) and exit")
+}
+
+// addSumsFlagsHelp adds --sums-out, --from-sums and --sums-sql with the
+// help texts out, from and sql, and the stream flags.
+func addSumsFlagsHelp(fs *flag.FlagSet, out, from, sql string) *sumsFlags {
 	f := &sumsFlags{}
-	fs.StringVar(&f.out, "sums-out", "", "also write the per-(stratum, PSU, domain) sums the indices are finished from (Parquet, IPC or CSV; after a --weighting calibration that needs every ballot Parquet or IPC, whose metadata carries its solve; with --repweights the replicate sums go beside it, to NAME.replicates.EXT; see docs/sums.md)")
-	fs.StringVar(&f.from, "from-sums", "", "finish the indices from a sums table (written by --sums-out or by the SQL of docs/sums.md) instead of --in; give the same --strata, --psu, --fpc, --by, --weighting and --repweights (whose replicate sums it reads from NAME.replicates.EXT)")
-	fs.StringVar(&f.sql, "sums-sql", "", "print the SQL GROUP BY that computes the sums table from the ballots table TABLE in a database (with the design flags, --by, --score and --questionnaire; with --repweights also the replicate sums table, whose columns come from the header of --in FILE) and exit")
+	fs.StringVar(&f.out, "sums-out", "", out)
+	fs.StringVar(&f.from, "from-sums", "", from)
+	fs.StringVar(&f.sql, "sums-sql", "", sql)
 	f.streamFlags = addStreamFlags(fs)
 	return f
 }

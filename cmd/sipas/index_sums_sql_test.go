@@ -42,38 +42,12 @@ func sameRepSumsSQL(t *testing.T, dir, pq, sums string, design []string) {
 	if code != 0 || strings.Count(query, ";\n") != 2 {
 		t.Fatalf("--sums-sql with --repweights: exit %d: %s\n%.400s", code, errs, query)
 	}
-	if _, err := exec.LookPath("sqlite3"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("sqlite3 is not installed (Debian package sqlite3; .ci/run installs it)")
-		}
-		t.Skip("sqlite3 is not installed (apt-get install sqlite3); CI runs this test")
-	}
 	ballots, err := arrowio.ReadAll(pq)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ballots.Release()
-	var cols []string
-	for _, f := range ballots.Schema().Fields() {
-		typ := "TEXT"
-		switch {
-		case arrow.IsInteger(f.Type.ID()):
-			typ = "INTEGER"
-		case arrow.IsFloating(f.Type.ID()):
-			typ = "REAL"
-		}
-		cols = append(cols, f.Name+" "+typ)
-	}
-	script := fmt.Sprintf("CREATE TABLE ballots (%s);\n.import --csv --skip 1 %s ballots\n.mode json\n%s",
-		strings.Join(cols, ", "), filepath.Join(dir, "reps.csv"), query)
-	cmd := exec.Command("sqlite3", filepath.Join(dir, "sql.db"))
-	cmd.Stdin = strings.NewReader(script)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	res, err := cmd.Output()
-	if err != nil || stderr.Len() > 0 {
-		t.Fatalf("sqlite3: %v\n%s", err, stderr.String())
-	}
+	res := sqliteJSON(t, dir, ballots.Schema(), filepath.Join(dir, "reps.csv"), query)
 	// SQLite's JSON mode prints 17 significant digits; the two statements
 	// give two arrays, one after the other
 	dec := json.NewDecoder(bytes.NewReader(res))
@@ -89,6 +63,50 @@ func sameRepSumsSQL(t *testing.T, dir, pq, sums string, design []string) {
 	}
 	sameSQLTable(t, "cells", tables[0], sums, []string{"stratum", "psu", "province"})
 	sameSQLTable(t, "replicates", tables[1], repSumsPath(sums), []string{"province", "replicate"})
+}
+
+// sqliteJSON loads the CSV file csvPath, whose columns are those of
+// schema (typed INTEGER, REAL or TEXT), as table ballots of a fresh SQLite
+// database in dir (the sqlite3 shell; empty fields NULL), runs query on it
+// in JSON mode and returns what it prints. Without sqlite3 the test is
+// skipped locally and fails under CI.
+func sqliteJSON(t *testing.T, dir string, schema *arrow.Schema, csvPath, query string) []byte {
+	t.Helper()
+	if _, err := exec.LookPath("sqlite3"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("sqlite3 is not installed (Debian package sqlite3; .ci/run installs it)")
+		}
+		t.Skip("sqlite3 is not installed (apt-get install sqlite3); CI runs this test")
+	}
+	abs, err := filepath.Abs(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cols, nulls []string
+	for _, f := range schema.Fields() {
+		typ := "TEXT"
+		switch {
+		case arrow.IsInteger(f.Type.ID()):
+			typ = "INTEGER"
+		case arrow.IsFloating(f.Type.ID()):
+			typ = "REAL"
+		}
+		cols = append(cols, fmt.Sprintf("%q %s", f.Name, typ))
+		nulls = append(nulls, fmt.Sprintf("UPDATE ballots SET %q = NULL WHERE %q = '';", f.Name, f.Name))
+	}
+	db := filepath.Join(dir, "sql.db")
+	defer os.Remove(db)
+	script := fmt.Sprintf("CREATE TABLE ballots (%s);\n.import --csv --skip 1 %s ballots\n%s\n.mode json\n%s\n",
+		strings.Join(cols, ", "), abs, strings.Join(nulls, "\n"), strings.TrimSpace(query))
+	cmd := exec.Command("sqlite3", db)
+	cmd.Stdin = strings.NewReader(script)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	res, err := cmd.Output()
+	if err != nil || stderr.Len() > 0 {
+		t.Fatalf("sqlite3: %v\n%s", err, stderr.String())
+	}
+	return res
 }
 
 // sameSQLTable compares the rows of a SQL result with the table in file,
