@@ -84,7 +84,8 @@ type valueSums struct {
 // means, totals and ratios est (sampling.Estimands) in the domains by,
 // under the design columns of spec (which SumsSupport must accept), for
 // batches of schema. Its Table holds per estimand the columns of
-// sampling.CellSums, from which EstimandSums finishes them. shift (nil:
+// sampling.CellSums and whether it is a share (EstimandShares), from which
+// EstimandSums finishes them; EstimandSumsSQL computes the same table. shift (nil:
 // none) are the estimands' sampling.CellSums.Shift: y is summed about
 // shift[k] (0 for a total), best near the estimate.
 func NewEstimandSums(spec *sampling.DesignOptions, by []string, est []sampling.Estimand, shift []float64, schema *arrow.Schema) (*Sums, error) {
@@ -532,7 +533,8 @@ func (s *Sums) CheckMagnitude() error {
 // weigh 0, with the strata, PSUs, fpc and variance method of spec, whose
 // weight column is ignored) and the cells' sampling.CellSums of est, for
 // Design.EstimatesFromCells and EstimateContrastsFromCells. shares are
-// the estimands' Share (Sums.Shares; nil: none).
+// the estimands' Share (Sums.Shares, or EstimandShares of the table; nil:
+// none).
 func EstimandSums(tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sampling.Estimand, shares []bool) (*sampling.Design, []sampling.CellSums, error) {
 	d, cs, _, err := estimandSums(context.Background(), tab, spec, est, shares, nil, nil, nil, nil)
 	return d, cs, err
