@@ -58,11 +58,8 @@ func DesignSumsSQL(q *Questionnaire, opt *Options, table string, spec *sampling.
 	if opt == nil {
 		opt = &Options{}
 	}
-	keys := []string{spec.Strata, spec.PSU, spec.FPC}
-	for _, st := range varianceStages(spec) {
-		keys = append(keys, st.Unit, st.FPC)
-	}
-	return sumsSQL(q, opt, table, spec.Weight, append(keys, opt.By...), unitMoments(spec))
+	keys, _ := sqlGroupKeys(spec, opt.By, nil)
+	return sumsSQL(q, opt, table, spec.Weight, keys, unitMoments(spec))
 }
 
 // WeightedSumsSQL is SumsSQL for the sums table of a weighting ws whose
@@ -84,15 +81,8 @@ func WeightedSumsSQL(q *Questionnaire, opt *Options, table string, spec *samplin
 	if opt == nil {
 		opt = &Options{}
 	}
-	keys := []string{spec.Strata, spec.PSU, spec.FPC}
-	for _, st := range varianceStages(spec) {
-		keys = append(keys, st.Unit, st.FPC)
-	}
-	keys = append(keys, opt.By...)
-	if err := addWeightingKeys(func(name, _ string, _ bool) error {
-		keys = append(keys, name)
-		return nil
-	}, spec, ws, true); err != nil {
+	keys, err := sqlGroupKeys(spec, opt.By, ws)
+	if err != nil {
 		return "", err
 	}
 	query := sumsSQL(q, opt, table, ws.DesignWeight, keys, unitMoments(spec))
@@ -199,6 +189,26 @@ func sumsSQL(q *Questionnaire, opt *Options, table, weight string, groups []stri
 		pairs(w2, SumsSquared)
 	}
 	return sqlSelect(keys, sel, table)
+}
+
+// sqlGroupKeys are the columns the sums query of spec groups by: the
+// design's (strata, PSU, fpc, every later stage's unit and fpc when they
+// enter the variance), the domains by, and the cell keys of the weighting
+// ws (none when nil). Only ws can fail.
+func sqlGroupKeys(spec *sampling.DesignOptions, by []string, ws *weighting.Spec) ([]string, error) {
+	keys := []string{spec.Strata, spec.PSU, spec.FPC}
+	for _, st := range varianceStages(spec) {
+		keys = append(keys, st.Unit, st.FPC)
+	}
+	keys = append(keys, by...)
+	if ws == nil {
+		return keys, nil
+	}
+	err := addWeightingKeys(func(name, _ string, _ bool) error {
+		keys = append(keys, name)
+		return nil
+	}, spec, ws, true)
+	return keys, err
 }
 
 // sqlKeys are the names groups without empty names and repeats.

@@ -84,20 +84,13 @@ func EstimandSumsSQL(table string, spec *sampling.DesignOptions, ws *weighting.S
 	if suppliedReplicates(spec) {
 		return "", fmt.Errorf("the replicate weights are columns of the rows: the replicate sums per domain and replicate have no query for estimands")
 	}
-	keys := []string{spec.Strata, spec.PSU, spec.FPC}
-	for _, st := range varianceStages(spec) {
-		keys = append(keys, st.Unit, st.FPC)
+	keys, err := sqlGroupKeys(spec, by, ws)
+	if err != nil {
+		return "", err
 	}
-	keys = append(keys, by...)
 	weight := spec.Weight
 	if ws != nil {
 		weight = ws.DesignWeight
-		if err := addWeightingKeys(func(name, _ string, _ bool) error {
-			keys = append(keys, name)
-			return nil
-		}, spec, ws, true); err != nil {
-			return "", err
-		}
 	}
 	keys = sqlKeys(keys)
 	for i, k := range keys {

@@ -44,13 +44,13 @@ func dropWeightFlag(args []string) []string {
 // lonely PSUs, SRSWOR design effects, domain df; two stages with an fpc
 // at each), without PSU column (the
 // unit moments), generated replicates (JK1, bootstrap) and --weighting
-// steps on class cells (with and without PSUs): estimate --sums-out
-// prints byte for byte what the streamed run prints, --from-sums on that
-// table prints it again byte for byte, and the in-memory run's numbers
-// equal it at 1e-12; the query of --sums-sql, run for real in SQLite on
-// the rows, gives the table --sums-out wrote (every column, sums at
-// 1e-12), and --from-sums on the SQL's table prints the same numbers at
-// 1e-12.
+// steps on class cells (with and without PSUs, and of two stages):
+// estimate --sums-out prints byte for byte what the streamed run prints,
+// --from-sums on that table prints it again byte for byte, and the
+// in-memory run's numbers equal it at 1e-12; the query of --sums-sql, run
+// for real in SQLite on the rows, gives the table --sums-out wrote (every
+// column, sums at 1e-12), and --from-sums on the SQL's table prints the
+// same numbers at 1e-12.
 func TestEstimateSumsTable(t *testing.T) {
 	dir := t.TempDir()
 	clus1 := esWithOne(t, dir, filepath.Join(etAPI, "apiclus1.csv"))
@@ -75,6 +75,7 @@ func TestEstimateSumsTable(t *testing.T) {
 		{"strat no psu contrasts", strat, []string{"--weight", "pw", "--strata", "stype", "--fpc", "fpc", "--by", "stype", "--contrast", "pairs"}, []string{"stype"}},
 		{"clus1 poststratified", clus1, []string{"--weighting", ps, "--psu", "dnum", "--fpc", "fpc", "--by", "stype"}, []string{"dnum", "stype"}},
 		{"strat raked jk1", strat, []string{"--weighting", rake, "--strata", "stype", "--psu", "snum", "--variance", "jkn", "--by", "comp.imp"}, []string{"stype", "snum", "comp.imp", "sch.wide", "pw"}},
+		{"clus2 multistage poststratified", clus2, []string{"--weighting", ps, "--psu", "dnum,snum", "--fpc", "fpc1,fpc2", "--by", "stype"}, []string{"dnum", "snum", "stype"}},
 		{"strat no psu raked", strat, []string{"--weighting", rake, "--strata", "stype", "--fpc", "fpc", "--by", "comp.imp"}, []string{"stype", "comp.imp", "sch.wide", "pw"}},
 	}
 	for i, c := range cases {
