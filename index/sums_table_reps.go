@@ -136,7 +136,7 @@ func ReplicateSumsTables(s *Sums, tab arrow.RecordBatch) (cells, reps arrow.Reco
 	if rs.RowPSUs != nil {
 		addInt(RepSumsPSUs, func(g, _ int) int64 { return rs.RowPSUs[g] })
 	}
-	for k, name := range s.itemNames() {
+	for k, name := range s.repItemNames() {
 		addFloat(SumsColumn("y", name), func(g, r int) float64 { return rs.Y[(g*R+r)*K+k] })
 		addFloat(SumsColumn("x", name), func(g, r int) float64 { return rs.X[(g*R+r)*K+k] })
 	}
@@ -151,6 +151,15 @@ func ReplicateSumsTables(s *Sums, tab arrow.RecordBatch) (cells, reps arrow.Reco
 // packed is the position of entry (r, s), r ≤ s, of an R×R symmetric
 // matrix in its packed upper triangle.
 func packed(R, r, s int) int { return r*R - r*(r-1)/2 + s - r }
+
+// repItemNames are the items of s's replicate sums: the estimands of a
+// Sums of NewEstimandSums, else the questionnaire's items.
+func (s *Sums) repItemNames() []string {
+	if s.vals != nil {
+		return estimandNames(s.vals.est)
+	}
+	return s.itemNames()
+}
 
 // domainNames are the names of the domain columns of the groups.
 func (rp *repSums) domainNames(s *Sums) []string {
@@ -177,6 +186,45 @@ func FromReplicateSumsTables(ctx context.Context, cells, reps arrow.RecordBatch,
 	if !suppliedReplicates(spec) {
 		return nil, nil, fmt.Errorf("index: the design's replicate weights are not columns: finish its sums with FromSums")
 	}
+	// the items of the cells' table
+	var names []string
+	if !opt.NoExpectations {
+		for _, e := range q.Expectations {
+			names = append(names, e.Column)
+		}
+	}
+	for _, c := range q.Criteria {
+		names = append(names, c.Column)
+	}
+	tab, rs, err := readReplicateSumsTables(cells, reps, spec, opt.By, names)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer tab.Release()
+	return FromReplicateSums(ctx, tab, rs, q, spec, opt)
+}
+
+// EstimandReplicateSumsTables is EstimandReplicateSums from the two tables
+// of ReplicateSumsTables of a Sums of NewEstimandSums for est in the
+// domains by: cells, the cells' sums, and reps, the replicate sums per
+// domain and replicate (whose items are the estimands), as
+// FromReplicateSumsTables reads them. Errors wrap ErrSums.
+func EstimandReplicateSumsTables(cells, reps arrow.RecordBatch, spec *sampling.DesignOptions, by []string, est []sampling.Estimand, shares []bool) (*sampling.Design, []sampling.CellSums, error) {
+	if !suppliedReplicates(spec) {
+		return nil, nil, fmt.Errorf("index: the design's replicate weights are not columns: finish its sums with EstimandSums")
+	}
+	tab, rs, err := readReplicateSumsTables(cells, reps, spec, by, estimandNames(est))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer tab.Release()
+	return EstimandReplicateSums(tab, rs, spec, est, shares)
+}
+
+// readReplicateSumsTables reads the two tables of ReplicateSumsTables
+// whose items are names and whose domains are the columns by: the cells
+// with their groups (the caller releases them) and the replicate sums.
+func readReplicateSumsTables(cells, reps arrow.RecordBatch, spec *sampling.DesignOptions, by, names []string) (arrow.RecordBatch, *sampling.ReplicateSums, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: replicate sums: %s", ErrSums, fmt.Sprintf(format, args...))
 	}
@@ -210,7 +258,7 @@ func FromReplicateSumsTables(ctx context.Context, cells, reps arrow.RecordBatch,
 	keysOf := func(tab arrow.RecordBatch, what string) ([]string, error) {
 		n := int(tab.NumRows())
 		out := make([]string, n)
-		for _, b := range opt.By {
+		for _, b := range by {
 			i := column.Index(tab, b)
 			if i < 0 {
 				return nil, fmt.Errorf("%w: %s: missing domain column %q", ErrSums, what, b)
@@ -283,16 +331,6 @@ func FromReplicateSumsTables(ctx context.Context, cells, reps arrow.RecordBatch,
 			return nil, nil, bad("domain %s has replicate sums but no cells", domainLabel(order[g]))
 		}
 	}
-	// the items of the cells' table
-	var names []string
-	if !opt.NoExpectations {
-		for _, e := range q.Expectations {
-			names = append(names, e.Column)
-		}
-	}
-	for _, c := range q.Criteria {
-		names = append(names, c.Column)
-	}
 	K := len(names)
 	rs := &sampling.ReplicateSums{R: R, K: K, Y: make([]float64, G*R*K), X: make([]float64, G*R*K), Gram: make([][]float64, G)}
 	for k, name := range names {
@@ -356,8 +394,7 @@ func FromReplicateSumsTables(ctx context.Context, cells, reps arrow.RecordBatch,
 	b.Release()
 	defer ga.Release()
 	tab := array.NewRecordBatch(arrow.NewSchema(append(fields, arrow.Field{Name: repGroupColumn, Type: arrow.PrimitiveTypes.Int64}), nil), append(cols, ga), cells.NumRows())
-	defer tab.Release()
-	return FromReplicateSums(ctx, tab, rs, q, spec, opt)
+	return tab, rs, nil
 }
 
 // domainLabel is a domain key of FromReplicateSumsTables as text.

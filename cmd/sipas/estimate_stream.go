@@ -64,9 +64,7 @@ func estimateStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec 
 			return true, usagef("--sums-out: the estimates of this run cannot be finished from sums: %s", why)
 		case cal:
 			return true, usagef("--sums-out with --weighting %s: its calibration needs every row, and its solve takes passes over them, which the estimates' sums table does not carry; run without --sums-out", df.weighting)
-		case spec.RepWeightsPrefix != "":
-			return true, usagef("--sums-out with --repweights: the replicate estimates need the sums per domain and replicate weight column, which the estimates' sums table does not carry; run without --sums-out")
-		case sameFile(sf.out, path):
+		case sameFile(sf.out, path) || spec.RepWeightsPrefix != "" && sameFile(repSumsPath(sf.out), path):
 			return true, usagef("--sums-out %s would overwrite --in", sf.out)
 		}
 	}
@@ -121,6 +119,22 @@ func estimateStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec 
 		return true, badInput(err)
 	}
 	defer tab.Release()
+	if s.Replicates() != nil && sf.out != "" {
+		// the two tables, and the estimates from them as --from-sums
+		// finishes them
+		cells, reps, err := index.ReplicateSumsTables(s, tab)
+		if err != nil {
+			return true, badInput(err)
+		}
+		defer cells.Release()
+		defer reps.Release()
+		d, cs, err := index.EstimandReplicateSumsTables(cells, reps, spec, by, ests, s.Shares())
+		if err != nil {
+			return true, badInput(fmt.Errorf("%s: %w", displayName(path), designHint(err)))
+		}
+		save := func() error { return writeRepSums(sf.out, cells, reps) }
+		return true, writeSumsEstimates(e, save, path, spec, cells, d, cs, nil, ests, contrasts, eopt, format, notes)
+	}
 	var d *sampling.Design
 	var cells []sampling.CellSums
 	var wres *weighting.Result
@@ -142,7 +156,11 @@ func estimateStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec 
 	if wres != nil {
 		final = &wres.Final.Sum
 	}
-	return true, writeSumsEstimates(e, sf.out, path, spec, tab, d, cells, final, ests, contrasts, eopt, format, notes)
+	var save func() error
+	if sf.out != "" {
+		save = func() error { return writeError(arrowio.WriteRecord(sf.out, tab)) }
+	}
+	return true, writeSumsEstimates(e, save, path, spec, tab, d, cells, final, ests, contrasts, eopt, format, notes)
 }
 
 // writeCellEstimates writes the estimates of ests, or their contrasts,

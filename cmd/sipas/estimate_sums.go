@@ -79,10 +79,7 @@ func estimateFromSums(e *env, sf *sumsFlags, df *designFlags, spec *sampling.Des
 		}
 		return usagef("--from-sums: the estimates of this design cannot be finished from sums: %v", err)
 	}
-	if spec.RepWeightsPrefix != "" {
-		return usagef("--from-sums with --repweights: the replicate estimates need the sums per domain and replicate weight column, which the table of the estimates does not carry; run sipas estimate --in FILE")
-	}
-	if sf.out != "" && sameFile(sf.out, sf.from) {
+	if sf.out != "" && (sameFile(sf.out, sf.from) || spec.RepWeightsPrefix != "" && sameFile(repSumsPath(sf.out), repSumsPath(sf.from))) {
 		return usagef("--sums-out %s would overwrite --from-sums", sf.out)
 	}
 	tab, err := arrowio.ReadAll(sf.from, e.in())
@@ -123,21 +120,40 @@ func estimateFromSums(e *env, sf *sumsFlags, df *designFlags, spec *sampling.Des
 	var d *sampling.Design
 	var cells []sampling.CellSums
 	var final *float64
-	if df.wspec != nil {
+	save := func() error { return writeError(arrowio.WriteRecord(sf.out, tab)) }
+	switch {
+	case spec.RepWeightsPrefix != "":
+		// the replicate sums table beside it
+		reps, err := arrowio.ReadAll(repSumsPath(sf.from), e.in())
+		if err != nil {
+			return readError(fmt.Errorf("the replicate sums table beside %s (written by --sums-out with --repweights): %w", sf.from, err))
+		}
+		defer reps.Release()
+		d, cells, err = index.EstimandReplicateSumsTables(tab, reps, spec, eopt.By, ests, shares)
+		if err != nil {
+			return sumsTableError(sf.from, designHint(err))
+		}
+		save = func() error { return writeRepSums(sf.out, tab, reps) }
+	case df.wspec != nil:
 		var wres *weighting.Result
 		d, cells, wres, err = index.WeightedEstimandSums(e.ctx, tab, spec, df.wspec, ests, shares, eopt.By)
-		if err != nil {
-			err = fmt.Errorf("--weighting %s: %w", df.weighting, err)
-		} else {
+		if err == nil {
 			final = &wres.Final.Sum
+		} else {
+			err = fmt.Errorf("--weighting %s: %w", df.weighting, err)
 		}
-	} else {
-		d, cells, err = index.EstimandSums(tab, spec, ests, shares)
+		if err != nil {
+			return sumsTableError(sf.from, designHint(err))
+		}
+	default:
+		if d, cells, err = index.EstimandSums(tab, spec, ests, shares); err != nil {
+			return sumsTableError(sf.from, designHint(err))
+		}
 	}
-	if err != nil {
-		return sumsTableError(sf.from, designHint(err))
+	if sf.out == "" {
+		save = nil
 	}
-	return writeSumsEstimates(e, sf.out, sf.from, spec, tab, d, cells, final, ests, contrasts, eopt, format, &runNotes{})
+	return writeSumsEstimates(e, save, sf.from, spec, tab, d, cells, final, ests, contrasts, eopt, format, &runNotes{})
 }
 
 // sumsTableError is the error of a sums table at path that does not fit
@@ -149,13 +165,13 @@ func sumsTableError(path string, err error) error {
 	return badInput(fmt.Errorf("%s: %w", displayName(path), err))
 }
 
-// writeSumsEstimates is writeCellEstimates that also writes the sums table
-// tab to out (when set): the estimates are computed first, so that bad
+// writeSumsEstimates is writeCellEstimates that also saves the sums table
+// (save, when not nil): the estimates are computed first, so that bad
 // input leaves neither the table nor any output, and printed after the
 // table is written.
-func writeSumsEstimates(e *env, out, path string, spec *sampling.DesignOptions, tab arrow.RecordBatch, d *sampling.Design, cells []sampling.CellSums, final *float64,
+func writeSumsEstimates(e *env, save func() error, path string, spec *sampling.DesignOptions, tab arrow.RecordBatch, d *sampling.Design, cells []sampling.CellSums, final *float64,
 	ests []sampling.Estimand, contrasts []string, eopt *sampling.EstimateOptions, format string, notes *runNotes) error {
-	if out == "" {
+	if save == nil {
 		return writeCellEstimates(e, path, spec, tab, d, cells, final, ests, contrasts, eopt, format, notes)
 	}
 	var buf bytes.Buffer
@@ -164,8 +180,8 @@ func writeSumsEstimates(e *env, out, path string, spec *sampling.DesignOptions, 
 	if err := writeCellEstimates(&be, path, spec, tab, d, cells, final, ests, contrasts, eopt, format, notes); err != nil {
 		return err
 	}
-	if err := arrowio.WriteRecord(out, tab); err != nil {
-		return writeError(err)
+	if err := save(); err != nil {
+		return err
 	}
 	_, err := e.stdout.Write(buf.Bytes())
 	return err

@@ -177,9 +177,9 @@ func esSQLTableCSV(t *testing.T, path string, rows []map[string]any, like string
 // refused with exit 2 naming the file and the missing column and saying
 // how to write a fitting one, printing nothing; so are --weight with
 // --from-sums, and --sums-out of a run whose estimates do not come from
-// sums (a quantile, a calibration solved in passes, replicate weight
-// columns, an fpc-weighted --sums-sql), which then writes no file, nor
-// when the estimates fail (an unknown contrast domain).
+// sums (a quantile, a calibration solved in passes; --sums-sql of an
+// fpc-weighted design or of replicate weight columns), which then writes
+// no file, nor when the estimates fail (an unknown contrast domain).
 func TestEstimateSumsTableRefused(t *testing.T) {
 	dir := t.TempDir()
 	clus1 := filepath.Join(etAPI, "apiclus1.csv")
@@ -227,22 +227,6 @@ func TestEstimateSumsTableRefused(t *testing.T) {
 		}
 	}
 	// --sums-out of runs not finished from sums: no file
-	reps := filepath.Join(dir, "reps.csv")
-	b, err := os.ReadFile(clus1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	for i := range lines {
-		if i == 0 {
-			lines[i] += `,"rw1","rw2"`
-		} else {
-			lines[i] += ",1,2"
-		}
-	}
-	if err := os.WriteFile(reps, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	out := filepath.Join(dir, "out.parquet")
 	for _, c := range []struct {
 		name string
@@ -251,7 +235,6 @@ func TestEstimateSumsTableRefused(t *testing.T) {
 	}{
 		{"a quantile", []string{"--in", clus1, "--weight", "pw", "--psu", "dnum", "--quantile", "api00"}, "--sums-out excludes --quantile"},
 		{"a calibration", []string{"--in", clus1, "--psu", "dnum", "--mean", "api00", "--weighting", cal}, "its calibration needs every row"},
-		{"replicate columns", []string{"--in", reps, "--weight", "pw", "--repweights", "rw", "--mean", "api00"}, "--sums-out with --repweights"},
 		{"a bad contrast", []string{"--in", clus1, "--weight", "pw", "--psu", "dnum", "--mean", "api00", "--by", "stype", "--contrast", "E - X"}, `no --by domain "X"`},
 		{"over --in", []string{"--in", filepath.Join(dir, "in.parquet"), "--weight", "pw", "--psu", "dnum", "--mean", "api00"}, "would overwrite --in"},
 	} {
@@ -273,5 +256,66 @@ func TestEstimateSumsTableRefused(t *testing.T) {
 		if _, err := os.Stat(out); (err == nil) != (c.name == "over --in") {
 			t.Errorf("%s: --sums-out file: %v", c.name, err)
 		}
+	}
+}
+
+// TestEstimateSumsReplicateColumns: with R's replicate weights as columns
+// (bootstrap and JK1 of apiclus1, with and without --psu; JKn of
+// apistrat), means, totals and ratios by one and two domain columns and
+// their contrasts: --sums-out writes the cells' table and the replicate
+// sums beside it and prints the streamed run's numbers (at 1e-12: it
+// finishes from the two tables, as --from-sums does), --from-sums on them
+// prints the same output byte for byte, and the in-memory run equals it
+// at 1e-12 (estimates, SEs, intervals, df); without the replicate sums
+// table --from-sums is refused (exit 2, naming it).
+func TestEstimateSumsReplicateColumns(t *testing.T) {
+	dir := t.TempDir()
+	ests := []string{"--mean", "api00,yes", "--total", "enroll", "--ratio", "api00/api99,yes/comp.one"}
+	for i, c := range []struct {
+		data, reps string
+		design     []string
+	}{
+		{"apiclus1", "boot", []string{"--by", "stype", "--ci", "logit"}},
+		{"apiclus1", "boot", []string{"--psu", "dnum", "--by", "stype", "--contrast", "pairs"}},
+		{"apiclus1", "jk1", []string{"--by", "stype,comp.imp", "--df", "domain"}},
+		{"apistrat", "jkn", []string{"--by", "comp.imp", "--mse=false"}},
+		{"apistrat", "jkn", []string{"--by", "stype", "--contrast", "pairs"}},
+	} {
+		label := fmt.Sprint(c.data, " ", c.reps, " ", c.design)
+		src := rcPaste(t, dir, filepath.Join(etAPI, c.data+".csv"), filepath.Join("..", "..", "testdata", "estimation", "repw_"+c.reps+".csv"))
+		src = esWithOne(t, dir, src)
+		design := append(append(append([]string{"--format", "json", "--repweights", "rw"}, rcMeta(t, c.reps)...), c.design...), ests...)
+		args := append([]string{"--weight", "pw"}, design...)
+		code, str, errs := vtRun(t, "", append([]string{"estimate", "--stream", "--in", src}, args...)...)
+		if code != 0 {
+			t.Fatalf("%s streamed: exit %d: %s", label, code, errs)
+		}
+		code, mem, errs := vtRun(t, "", append([]string{"estimate", "--in", src}, args...)...)
+		if code != 0 {
+			t.Fatalf("%s in memory: exit %d: %s", label, code, errs)
+		}
+		sums := filepath.Join(dir, fmt.Sprintf("reps%d.parquet", i))
+		code, out, errs := vtRun(t, "", append([]string{"estimate", "--in", src, "--sums-out", sums}, args...)...)
+		if code != 0 {
+			t.Fatalf("%s --sums-out: exit %d: %s", label, code, errs)
+		}
+		esSame(t, label+" --sums-out vs streamed", out, str)
+		if _, err := os.Stat(repSumsPath(sums)); err != nil {
+			t.Fatalf("%s: no replicate sums table: %v", label, err)
+		}
+		code, from, errs := vtRun(t, "", append([]string{"estimate", "--from-sums", sums}, design...)...)
+		if code != 0 || from != out {
+			t.Fatalf("%s --from-sums: exit %d, %s\n%.300s\nwant the --sums-out run's output\n%.300s", label, code, errs, from, out)
+		}
+		esSame(t, label+" --from-sums vs in memory", from, mem)
+	}
+	// the replicate sums table is needed
+	sums := filepath.Join(dir, "reps0.parquet")
+	if err := os.Remove(repSumsPath(sums)); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := vtRun(t, "", append([]string{"estimate", "--from-sums", sums, "--repweights", "rw", "--by", "stype"}, ests...)...)
+	if code != 2 || out != "" || !strings.Contains(errs, "the replicate sums table beside "+sums) {
+		t.Errorf("--from-sums without its replicate sums: exit %d, stdout %.80q, stderr %q; want 2 naming the table", code, out, errs)
 	}
 }

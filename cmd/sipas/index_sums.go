@@ -200,6 +200,20 @@ func repSumsPath(path string) string {
 	return strings.TrimSuffix(path, ext) + ".replicates" + ext
 }
 
+// writeRepSums writes the cells' table of a design with replicate weight
+// columns to out and its replicate sums table beside it (repSumsPath),
+// both or neither.
+func writeRepSums(out string, cells, reps arrow.RecordBatch) error {
+	if err := arrowio.WriteRecord(out, cells); err != nil {
+		return writeError(err)
+	}
+	if err := arrowio.WriteRecord(repSumsPath(out), reps); err != nil {
+		os.Remove(out)
+		return writeError(err)
+	}
+	return nil
+}
+
 // finishRepSums computes the indices of a design with replicate weight
 // columns from its cells' and replicate sums tables (what --sums-out
 // writes, and --from-sums reads), writes them to out (when set: the cells
@@ -211,12 +225,8 @@ func finishRepSums(e *env, out string, cells, reps arrow.RecordBatch, spec *samp
 		return badInput(fmt.Errorf("%s: %w", displayName(src), designHint(err)))
 	}
 	if out != "" {
-		if err := arrowio.WriteRecord(out, cells); err != nil {
-			return writeError(err)
-		}
-		if err := arrowio.WriteRecord(repSumsPath(out), reps); err != nil {
-			os.Remove(out)
-			return writeError(err)
+		if err := writeRepSums(out, cells, reps); err != nil {
+			return err
 		}
 	}
 	notes.undefinedWarnings(e.stderr, res.Rows)
