@@ -18,7 +18,7 @@ import (
 // domain) sums of its estimands, and the stream flags.
 func addEstimateSumsFlags(fs *flag.FlagSet) *sumsFlags {
 	return addSumsFlagsHelp(fs,
-		"also write the per-(stratum, PSU, domain) sums the estimates are finished from (Parquet, IPC or CSV; the run streams; see docs/sums.md)",
+		"also write the per-(stratum, PSU, domain) sums the estimates are finished from (Parquet, IPC or CSV; the run streams; with --repweights the replicate sums go beside it, to NAME.replicates.EXT; see docs/sums.md)",
 		"finish the estimates from a sums table (written by --sums-out or by the SQL of --sums-sql) instead of --in; give the same --mean, --total, --ratio, --strata, --psu, --fpc, --by and --weighting, without --weight",
 		"print the SQL GROUP BY that computes the sums table of the --mean, --total and --ratio estimands from the table TABLE in a database (with the design flags, --by and --weighting) and exit")
 }
