@@ -59,7 +59,8 @@ func sqlIdent(name string) string {
 // otherwise), w = Σ w, yy, xy, xx their second moments, n and nobs the
 // rows and those of nonzero weight, c the shift and share (every value in
 // [0, 1], or a ratio's x in {0, 1} and v in {0, x}); without PSU column
-// also the squared-weight moments. The shift c of a mean or ratio is its
+// also the squared-weight moments, and for a raking under linearization
+// the unweighted sums of v − c x and x. The shift c of a mean or ratio is its
 // estimate over the whole table rounded to an integer (0 when it has no
 // rows), computed by a one-row subquery and recorded in every row, as the
 // pass over a file records its own: any shift gives the same estimates,
@@ -101,6 +102,7 @@ func EstimandSumsSQL(table string, spec *sampling.DesignOptions, ws *weighting.S
 		w = sqlIdent(weight)
 	}
 	units := unitMoments(spec)
+	unweighted := weightingUnweighted(spec, ws)
 	var sel []string
 	line := func(format string, args ...any) { sel = append(sel, fmt.Sprintf(format, args...)) }
 	line("COUNT(*) AS %s", SumsRows)
@@ -155,6 +157,11 @@ func EstimandSumsSQL(table string, spec *sampling.DesignOptions, ws *weighting.S
 		} else {
 			shifts = append(shifts, fmt.Sprintf("COALESCE(MIN(CASE WHEN %s THEN CASE WHEN %s THEN 1 ELSE 0 END END), 1) AS s%d", obs, cond, k+1))
 			line("MAX(%s.s%d) AS %s", shiftTable, k+1, col(sumsShare))
+		}
+		if unweighted {
+			// a raking's linearized variance: unweighted Σ (y − c x), Σ x
+			line("%s AS %s", sum(d), col(unweightedParts[0]))
+			line("%s AS %s", sum(x), col(unweightedParts[1]))
 		}
 		if units {
 			w2 := sqlProduct(w, w)

@@ -44,7 +44,8 @@ func dropWeightFlag(args []string) []string {
 // lonely PSUs, SRSWOR design effects, domain df; two stages with an fpc
 // at each), without PSU column (the
 // unit moments), generated replicates (JK1, bootstrap) and --weighting
-// steps on class cells (with and without PSUs, and of two stages):
+// steps on class cells (raking under linearization and JKn, with and
+// without PSUs, and of two stages):
 // estimate --sums-out prints byte for byte what the streamed run prints,
 // --from-sums on that table prints it again byte for byte, and the
 // in-memory run's numbers equal it at 1e-12; the query of --sums-sql, run
@@ -76,7 +77,8 @@ func TestEstimateSumsTable(t *testing.T) {
 		{"clus1 poststratified", clus1, []string{"--weighting", ps, "--psu", "dnum", "--fpc", "fpc", "--by", "stype"}, []string{"dnum", "stype"}},
 		{"strat raked jk1", strat, []string{"--weighting", rake, "--strata", "stype", "--psu", "snum", "--variance", "jkn", "--by", "comp.imp"}, []string{"stype", "snum", "comp.imp", "sch.wide", "pw"}},
 		{"clus2 multistage poststratified", clus2, []string{"--weighting", ps, "--psu", "dnum,snum", "--fpc", "fpc1,fpc2", "--by", "stype"}, []string{"dnum", "snum", "stype"}},
-		{"strat no psu raked", strat, []string{"--weighting", rake, "--strata", "stype", "--fpc", "fpc", "--by", "comp.imp"}, []string{"stype", "comp.imp", "sch.wide", "pw"}},
+		{"clus1 raked", clus1, []string{"--weighting", rake, "--psu", "dnum", "--fpc", "fpc", "--by", "stype"}, []string{"dnum", "stype", "sch.wide"}},
+		{"strat no psu raked", strat, []string{"--weighting", rake, "--strata", "stype", "--fpc", "fpc", "--by", "comp.imp"}, []string{"stype", "comp.imp", "sch.wide"}},
 	}
 	for i, c := range cases {
 		args := append(append([]string{"--format", "json"}, c.design...), ests...)
