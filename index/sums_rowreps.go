@@ -565,15 +565,7 @@ func FromCalibratedReplicateSums(ctx context.Context, sums arrow.RecordBatch, q 
 	if opt == nil {
 		opt = &Options{}
 	}
-	var items []string
-	if !opt.NoExpectations {
-		for _, e := range q.Expectations {
-			items = append(items, e.Column)
-		}
-	}
-	for _, c := range q.Criteria {
-		items = append(items, c.Column)
-	}
+	items := indexItems(q, opt)
 	group, G, err := cellGroupsBy(sums, opt.By)
 	if err != nil {
 		return nil, nil, err

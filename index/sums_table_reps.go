@@ -186,22 +186,27 @@ func FromReplicateSumsTables(ctx context.Context, cells, reps arrow.RecordBatch,
 	if !suppliedReplicates(spec) {
 		return nil, nil, fmt.Errorf("index: the design's replicate weights are not columns: finish its sums with FromSums")
 	}
-	// the items of the cells' table
-	var names []string
-	if !opt.NoExpectations {
-		for _, e := range q.Expectations {
-			names = append(names, e.Column)
-		}
-	}
-	for _, c := range q.Criteria {
-		names = append(names, c.Column)
-	}
-	tab, rs, err := readReplicateSumsTables(cells, reps, spec, opt.By, names)
+	tab, rs, err := readReplicateSumsTables(cells, reps, spec, opt.By, indexItems(q, opt))
 	if err != nil {
 		return nil, nil, err
 	}
 	defer tab.Release()
 	return FromReplicateSums(ctx, tab, rs, q, spec, opt)
+}
+
+// indexItems are the items of the indices of q under opt: the
+// expectation items (unless opt.NoExpectations), then the criteria.
+func indexItems(q *Questionnaire, opt *Options) []string {
+	var items []string
+	if !opt.NoExpectations {
+		for _, e := range q.Expectations {
+			items = append(items, e.Column)
+		}
+	}
+	for _, c := range q.Criteria {
+		items = append(items, c.Column)
+	}
+	return items
 }
 
 // EstimandReplicateSumsTables is EstimandReplicateSums from the two tables
