@@ -22,8 +22,10 @@ import (
 // whose variance needs the rows (index.EstimandSumsSupport: with
 // --weighting, a step that needs every row, unless passes over the file
 // solve it: index.CalibratedEstimandSumsSupport), or province names told
-// apart by year (standard input comes here as the temporary file it was
-// copied to, spoolStdin, and streams as a file). The caller then reads the
+// apart by year, or a weighting that caps each row's weight without PSUs
+// unless sf asks for the stream or the sums (trimmedNoPSU) (standard
+// input comes here as the temporary file it was copied to, spoolStdin,
+// and streams as a file). The caller then reads the
 // file into memory, which this says on standard error.
 func estimateStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sampling.DesignOptions, ests []sampling.Estimand,
 	contrasts []string, eopt *sampling.EstimateOptions, format string, notes *runNotes, why string) (done bool, err error) {
@@ -70,6 +72,11 @@ func estimateStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec 
 	}
 	if why != "" {
 		fmt.Fprintf(e.stderr, "sipas estimate: reading %s into memory (not streamed: %s)\n", displayName(path), why)
+		return false, nil
+	}
+	if why := trimmedNoPSU(spec, df.wspec); why != "" && !sf.stream && sf.out == "" {
+		// asked for only: cells per distinct design weight
+		fmt.Fprintf(e.stderr, "sipas estimate: reading %s into memory (%s)\n", displayName(path), why)
 		return false, nil
 	}
 	if cal {

@@ -75,6 +75,24 @@ func designNote(spec *sampling.DesignOptions) string {
 	return strings.Join(notes, "; ")
 }
 
+// trimmedNoPSU says why a design without PSUs (linearized, no replicate
+// weight columns) and a weighting that caps each row's weight (trim,
+// bounds_const) streams only when asked, or "" for the others: its cells
+// are keyed by each ballot's design weight (weighting.CellKeys
+// DesignWeight), so a file whose design weights differ from ballot to
+// ballot makes a cell per ballot, each with every item's sums and
+// squared-weight moments: more memory than the rows. With PSUs the key
+// adds nothing when the weights are constant within a PSU.
+func trimmedNoPSU(spec *sampling.DesignOptions, ws *weighting.Spec) string {
+	if ws == nil || spec.PSU != "" || spec.RepWeightsPrefix != "" || spec.Variance != sampling.Linearization {
+		return ""
+	}
+	if keys, err := weighting.CellKeysOf(ws); err != nil || !keys.DesignWeight {
+		return ""
+	}
+	return "a --weighting that trims or bounds each ballot's weight (trim, bounds_const) without --psu streams with --stream only: its cells are keyed by every ballot's design weight, as many as the ballots when the weights differ from ballot to ballot, and each holds every sum"
+}
+
 // indexStreamed computes the indices of the ballots at path in one pass
 // over record batches when the design allows it (index.SumsSupport) and
 // the file is not tiny (streamMin) or its sums are asked for, and
@@ -114,6 +132,15 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 		// ballot or two
 		if big(path) {
 			fmt.Fprintf(e.stderr, "sipas index: reading %s into memory (a multistage design streams with --stream only: its cells are per unit of the last stage, as many as the ballots when that stage is the ballot, and each holds every item's sums)\n", displayName(path))
+		}
+		return false, nil
+	}
+	if why := trimmedNoPSU(spec, df.wspec); why != "" && sf.out == "" && !sf.stream {
+		// asked for only, as a multistage design: the cells are keyed by
+		// each ballot's design weight, as many as the ballots when the
+		// weights differ from ballot to ballot
+		if big(path) {
+			fmt.Fprintf(e.stderr, "sipas index: reading %s into memory (%s)\n", displayName(path), why)
 		}
 		return false, nil
 	}
