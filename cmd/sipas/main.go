@@ -37,7 +37,8 @@ func main() {
 		stop()
 	}()
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
+	// no stop() here: a signal between it and the exit would kill the
+	// process (exit by signal) after a run whose outputs are complete
 	os.Exit(code)
 }
 
