@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -319,5 +320,53 @@ func TestEstimateSumsReplicateColumns(t *testing.T) {
 	code, out, errs := vtRun(t, "", append([]string{"estimate", "--from-sums", sums, "--repweights", "rw", "--by", "stype"}, ests...)...)
 	if code != 2 || out != "" || !strings.Contains(errs, "the replicate sums table beside "+sums) {
 		t.Errorf("--from-sums without its replicate sums: exit %d, stdout %.80q, stderr %q; want 2 naming the table", code, out, errs)
+	}
+}
+
+// TestEstimateSumsShift: the shift c is the table's to choose. From
+// Parquet in row groups of 7 rows the pass over the file takes the first
+// batch's estimates rounded, the SQL the whole table's, so the two tables
+// record other shifts (checked) and other sums; --from-sums finishes both
+// to the same estimates, SEs, intervals, design effects and contrasts at
+// 1e-12.
+func TestEstimateSumsShift(t *testing.T) {
+	dir := t.TempDir()
+	files := esFiles(t, dir, filepath.Join(etAPI, "apiclus1.csv"), 7)
+	csvIn, pq := files[0], files[1]
+	args := []string{"--format", "json", "--weight", "pw", "--psu", "dnum", "--fpc", "fpc", "--by", "stype", "--ci", "logit",
+		"--mean", "api00,yes", "--total", "enroll", "--ratio", "api00/api99"}
+	sums := filepath.Join(dir, "sums.parquet")
+	if code, _, errs := vtRun(t, "", append([]string{"estimate", "--in", pq, "--sums-out", sums}, args...)...); code != 0 {
+		t.Fatalf("--sums-out: exit %d: %s", code, errs)
+	}
+	code, query, errs := vtRun(t, "", append([]string{"estimate", "--sums-sql", "ballots"}, args...)...)
+	if code != 0 {
+		t.Fatalf("--sums-sql: exit %d: %s", code, errs)
+	}
+	rows := esRunSQLite(t, dir, csvIn, query)
+	sqlSums := esSQLTableCSV(t, filepath.Join(dir, "sql.csv"), rows, sums)
+	tab, err := arrowio.ReadAll(sums)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tab.Release()
+	for _, c := range []string{"c_mean_api00"} {
+		mine := tab.Column(tab.Schema().FieldIndices(c)[0]).ValueStr(0)
+		sql, err := rows[0][c].(json.Number).Float64()
+		if err != nil || mine == strconv.FormatFloat(sql, 'g', -1, 64) {
+			t.Errorf("%s: the file's shift %s and the SQL's %v are the same: the test shows nothing", c, mine, rows[0][c])
+		}
+	}
+	for _, extra := range [][]string{nil, {"--contrast", "pairs"}} {
+		from := append(dropWeightFlag(args), extra...)
+		code, a, errs := vtRun(t, "", append([]string{"estimate", "--from-sums", sums}, from...)...)
+		if code != 0 {
+			t.Fatalf("--from-sums of the file's table %v: exit %d: %s", extra, code, errs)
+		}
+		code, b, errs := vtRun(t, "", append([]string{"estimate", "--from-sums", sqlSums}, from...)...)
+		if code != 0 {
+			t.Fatalf("--from-sums of the SQL's table %v: exit %d: %s", extra, code, errs)
+		}
+		esSame(t, fmt.Sprint("the file's shift vs the SQL's ", extra), a, b)
 	}
 }
