@@ -23,6 +23,10 @@ func addEstimateSumsFlags(fs *flag.FlagSet) *sumsFlags {
 		"print the SQL GROUP BY that computes the sums table of the --mean, --total and --ratio estimands from the table TABLE in a database (with the design flags, --by and --weighting) and exit")
 }
 
+// fpcWeightHint says how to give --sums-sql the weights of a design
+// weighted by its fpc.
+const fpcWeightHint = "add the weight column (the fpc over the stratum's PSUs in the sample, or 1 over a sampling fraction) to TABLE and give it as --weight, or write the sums with --in FILE --sums-out"
+
 // sumsFixHint says how to make a sums table that fits the run.
 const sumsFixHint = "write the table again with the same --mean, --total, --ratio, design flags, --by and --weighting as this run (sipas estimate --in FILE --sums-out, or the query of --sums-sql)"
 
@@ -53,7 +57,7 @@ func estimateSumsSQL(e *env, df *designFlags, table string, spec *sampling.Desig
 	case df.wspec != nil:
 		return usagef("--sums-sql with --weighting: %v", err)
 	case spec.FPC != "" && spec.Weight == "":
-		return usagef("--sums-sql with --fpc and no --weight: %v; add the weight column (the fpc over the stratum's PSUs in the sample, or 1 over a sampling fraction) to TABLE and give it as --weight, or write the sums with --in FILE --sums-out", err)
+		return usagef("--sums-sql with --fpc and no --weight: %v; %s", err, fpcWeightHint)
 	default:
 		return usagef("--sums-sql: the estimates of this design cannot be finished from sums: %v", err)
 	}

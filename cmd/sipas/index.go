@@ -62,7 +62,7 @@ func runIndex(e *env, c *command, args []string) error {
 		}
 		if df.wspec == nil {
 			if err := index.SumsSQLSupport(spec); err != nil {
-				return usagef("--sums-sql with --fpc and no --weight: %v; add the weight column (the fpc over the stratum's PSUs in the sample, or 1 over a sampling fraction) to TABLE and give it as --weight, or write the sums with --in FILE --sums-out", err)
+				return usagef("--sums-sql with --fpc and no --weight: %v; %s", err, fpcWeightHint)
 			}
 		}
 		query := index.DesignSumsSQL(q, opt, sf.sql, spec)
