@@ -1,6 +1,7 @@
 package index
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -55,11 +57,21 @@ func BenchmarkLaterStepsReplicatesStream(b *testing.B) {
 	}
 	ws.Steps = append(ws.Steps, post.Steps[0])
 	if dir := os.Getenv("SIPAS_REPSTEPS_DIR"); dir != "" {
-		js, err := json.Marshal(ws)
-		if err != nil {
-			b.Fatal(err)
+		// the specification as WEIGHTING.json spells it (the calibration
+		// of halvesSurvey, then the post-stratification)
+		c := ws.Steps[len(ws.Steps)-2].Calibrate
+		var ms []string
+		for _, m := range c.Margins {
+			ms = append(ms, marginJSON(m.By[0], m.Totals))
 		}
-		if err := os.WriteFile(filepath.Join(dir, "weighting.json"), js, 0o644); err != nil {
+		num, _ := json.Marshal(c.Numeric)
+		ps := ws.Steps[len(ws.Steps)-1].PostStratify
+		js := fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"method": %q, "margins": [%s], "numeric": %s}}, {"poststratify": %s}]}`,
+			cmp.Or(c.Method, "linear"), strings.Join(ms, ", "), num, marginJSON(ps.By[0], ps.Totals))
+		if len(ws.Steps) != 2 {
+			b.Fatal("SIPAS_REPSTEPS_DIR: steps before the calibration are not written")
+		}
+		if err := os.WriteFile(filepath.Join(dir, "weighting.json"), []byte(js), 0o644); err != nil {
 			b.Fatal(err)
 		}
 		if err := os.Link(path, filepath.Join(dir, "halves.parquet")); err != nil {

@@ -183,17 +183,15 @@ func sameCalibratedReps(t *testing.T, rec arrow.RecordBatch, path string, design
 
 // TestCalibratedReplicateSumsSupport: what neither the replicates from
 // sums per PSU nor the replicates' Newton iterations over the rows solve
-// is refused with the reason (a trimming step or a second calibration
-// after the calibration); raking-ratio, logit and bounded calibrations,
-// an unbounded linear one with trimming of g, one of cluster means and
-// calibrations followed by class steps are accepted.
+// is refused with the reason (a second calibration after the
+// calibration); raking-ratio, logit and bounded calibrations, an
+// unbounded linear one with trimming of g, one of cluster means and
+// calibrations followed by class steps or trimming steps are accepted.
 func TestCalibratedReplicateSumsSupport(t *testing.T) {
 	design := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", Variance: sampling.JKn}
 	for step, want := range map[string]string{
-		`{"calibrate": {"numeric": {"age": 1}}}, {"trim": {"max": 3}}`:                                                          "steps after the calibration (trim)",
-		`{"poststratify": {"by": ["level"], "totals": {"a": 1}}}, {"calibrate": {"numeric": {"age": 1}}}, {"trim": {"max": 3}}`: "steps after the calibration (trim)",
-		`{"calibrate": {"numeric": {"age": 1}}}, {"poststratify": {"by": ["level"], "totals": {"a": 1}}}, {"trim": {"max": 3}}`: "a trimming step's cut-offs (steps[2])",
-		`{"calibrate": {"numeric": {"age": 1}}}, {"calibrate": {"numeric": {"income": 1}}}`:                                     "a second calibration that needs every row or bounds the final weights (steps[1])",
+		`{"calibrate": {"numeric": {"age": 1}}}, {"calibrate": {"numeric": {"income": 1}}}`:                                                                                         "a second calibration that needs every row or bounds the final weights (steps[1])",
+		`{"calibrate": {"numeric": {"age": 1}}}, {"trim": {"max": 3}}, {"calibrate": {"margins": [{"by": ["level"], "totals": {"a": 1}}], "bounds": [1, 9], "bounds_const": true}}`: "(trim, calibrate) on every replicate's calibrated weights: a second calibration that needs every row or bounds the final weights (steps[2])",
 	} {
 		ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [` + step + `]}`))
 		if err != nil {
@@ -215,6 +213,9 @@ func TestCalibratedReplicateSumsSupport(t *testing.T) {
 		`{"calibrate": {"bounds": [0.5, 2], "numeric": {"age": 1}}}`,
 		`{"calibrate": {"method": "logit", "bounds": [0.5, 2], "bounds_const": false, "numeric": {"age": 1}}}`,
 		`{"calibrate": {"numeric": {"age": 1}}}, {"poststratify": {"by": ["level"], "totals": {"a": 1}}}`,
+		`{"calibrate": {"numeric": {"age": 1}}}, {"trim": {"max": 3}}`,
+		`{"poststratify": {"by": ["level"], "totals": {"a": 1}}}, {"calibrate": {"numeric": {"age": 1}}}, {"trim": {"max": 3}}`,
+		`{"calibrate": {"numeric": {"age": 1}}}, {"poststratify": {"by": ["level"], "totals": {"a": 1}}}, {"trim": {"max": 3}}`,
 		`{"calibrate": {"method": "raking", "numeric": {"age": 1}}}, {"rake": {"margins": [{"by": ["level"], "totals": {"a": 1}}]}}, {"nonresponse": {"classes": ["region"], "responded": "responded"}}`,
 	} {
 		ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [` + step + `]}`))

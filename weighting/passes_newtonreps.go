@@ -196,6 +196,10 @@ type NewtonReplicates struct {
 	// found before the later steps ran (nil: none)
 	lfac   [][][]float64
 	failed []error
+	// per later trimming step, per replicate, its trimming (nil: the
+	// replicate failed); the passes that re-ran the later steps
+	ltrim       [][]*streamTrim
+	laterPasses int
 
 	mu   sync.Mutex
 	bad  []int          // per replicate, weights ≤ 0

@@ -245,9 +245,19 @@ func clampScaleStream(weights func(func(float64)) error, n, lo, up, total float6
 		switch {
 		case found < 0 || shift == 0:
 			// past every breakpoint, or the first breakpoint at or right
-			// of the root: the piece left of it holds the root
+			// of the root: the piece left of it holds the root, whose
+			// state one more pass sums in row order (pieceRoot, as
+			// clampScale)
 			if slope > 0 {
-				return (total - nLo*lo - nUp*up) / slope, nil
+				b := math.Inf(1)
+				if found >= 0 {
+					b = math.Float64frombits(bs[found].max)
+				}
+				var err error
+				f := pieceRoot(b, lo, up, total, func(fn func(v, c float64)) {
+					err = weights(func(v float64) { fn(v, 1) })
+				})
+				return f, err
 			}
 			return math.Float64frombits(last), nil
 		}

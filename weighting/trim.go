@@ -153,6 +153,9 @@ func trim(w, cnt []float64, set TrimSettings) ([]float64, *StepResult, error) {
 // breakpoints lo/w_i and up/w_i, so walk the sorted breakpoints and solve
 // the linear piece that crosses total.
 func clampScale(w, cnt []float64, lo, up, total float64) (float64, error) {
+	// (the piece's state is summed afresh by pieceRoot, in row order, so
+	// that the passes' clampScaleStream finds the same f up to rounding of
+	// one division)
 	type ev struct {
 		f  float64
 		w  float64 // the weight times its count
@@ -190,7 +193,13 @@ func clampScale(w, cnt []float64, lo, up, total float64) (float64, error) {
 		// S is linear on [prev, e.f]: S(f) = nLo·lo + nUp·up + slope·f
 		if slope > 0 {
 			if s := nLo*lo + nUp*up + slope*e.f; s >= total {
-				return (total - nLo*lo - nUp*up) / slope, nil
+				return pieceRoot(e.f, lo, up, total, func(fn func(v, c float64)) {
+					for i, v := range w {
+						if v != 0 {
+							fn(v, count1(cnt, i))
+						}
+					}
+				}), nil
 			}
 		}
 		if e.up {
@@ -201,9 +210,44 @@ func clampScale(w, cnt []float64, lo, up, total float64) (float64, error) {
 			slope += e.w
 		}
 		if k == len(evs)-1 && slope > 0 {
-			return (total - nLo*lo - nUp*up) / slope, nil
+			return pieceRoot(math.Inf(1), lo, up, total, func(fn func(v, c float64)) {
+				for i, v := range w {
+					if v != 0 {
+						fn(v, count1(cnt, i))
+					}
+				}
+			}), nil
 		}
 	}
 	// total == n·up (or n·lo): every unit at a bound
 	return evs[len(evs)-1].f, nil
+}
+
+// count1 is cnt[i], or 1 without counts.
+func count1(cnt []float64, i int) float64 {
+	if cnt == nil {
+		return 1
+	}
+	return cnt[i]
+}
+
+// pieceRoot is the root f of Σ clamp(f w_i, lo, up) = total on the piece
+// of S left of the breakpoint b (the first breakpoint at or right of the
+// root; +Inf: past every one), where S is linear: S(f) = nLo·lo + nUp·up +
+// f·Σ_inside w, with a weight at up when up/w < b, else at lo when
+// lo/w ≥ b, else inside. each yields every nonzero weight with its count
+// in row order; the sums add them in that order.
+func pieceRoot(b, lo, up, total float64, each func(func(v, c float64))) float64 {
+	var nLo, nUp, slope float64
+	each(func(v, c float64) {
+		switch {
+		case up/v < b:
+			nUp += c
+		case lo/v >= b:
+			nLo += c
+		default:
+			slope += c * v
+		}
+	})
+	return (total - nLo*lo - nUp*up) / slope
 }

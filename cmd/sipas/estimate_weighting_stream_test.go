@@ -81,10 +81,10 @@ func TestEstimateWeightingStreamedSynthetic(t *testing.T) {
 
 // TestEstimateWeightingFallsBack: a weighting that needs every row and
 // that passes over the file do not solve (a raking after a second numeric
-// calibration), and a numeric raking calibration followed
-// by a trimming step with a replicate variance are read into memory, and
-// the run says why; the same calibration linear with that replicate
-// variance streams, and so does a post-stratification after a numeric
+// calibration), and two numeric calibrations with a replicate variance
+// are read into memory, and the run says why; a numeric calibration with
+// that replicate variance streams, linear or raking followed by a
+// trimming step, and so does a post-stratification after a numeric
 // calibration, their output equal to the in-memory run's.
 func TestEstimateWeightingFallsBack(t *testing.T) {
 	dir := t.TempDir()
@@ -92,13 +92,14 @@ func TestEstimateWeightingFallsBack(t *testing.T) {
 	num := writeFile(t, dir, "num.json", `{"design_weight": "pw", "steps": [{"calibrate": {"margins": [{"by": ["stype"], "totals": `+popStypeW+`}], "numeric": {"enroll": 3811472}}}]}`)
 	numRake := writeFile(t, dir, "numrake.json", `{"design_weight": "pw", "steps": [{"calibrate": {"method": "raking", "margins": [{"by": ["stype"], "totals": `+popStypeW+`}], "numeric": {"enroll": 3811472}}}, {"trim": {"max": 3}}]}`)
 	numPS := writeFile(t, dir, "numps.json", `{"design_weight": "pw", "steps": [{"calibrate": {"numeric": {"enroll": 3811472}}}, {"poststratify": {"by": ["stype"], "totals": `+popStypeW+`}}]}`)
+	numNum := writeFile(t, dir, "numnum2.json", `{"design_weight": "pw", "steps": [{"calibrate": {"numeric": {"enroll": 3811472}}}, {"calibrate": {"numeric": {"api00": 4117230}}}]}`)
 	numNumRake := writeFile(t, dir, "numnum.json", `{"design_weight": "pw", "steps": [{"calibrate": {"numeric": {"enroll": 3811472}}}, {"calibrate": {"numeric": {"api00": 4117230}}}, {"rake": {"margins": [{"by": ["stype"], "totals": `+popStypeW+`}]}}]}`)
 	for _, c := range []struct {
 		args []string
 		why  string
 	}{
 		{[]string{"--weighting", numNumRake, "--psu", "dnum"}, "a raking after a second calibration that needs every row is solved in memory"},
-		{[]string{"--weighting", numRake, "--psu", "dnum", "--variance", "jk1"}, "a replicate variance re-runs the steps after the calibration (trim)"},
+		{[]string{"--weighting", numNum, "--psu", "dnum", "--variance", "jk1"}, "a replicate variance re-runs the steps after the calibration (calibrate) on every replicate's calibrated weights: a second calibration that needs every row or bounds the final weights (steps[1])"},
 	} {
 		args := append([]string{"estimate", "--in", clus1, "--mean", "api00"}, c.args...)
 		code, mem, errs := vtRun(t, "", args...)
@@ -115,6 +116,7 @@ func TestEstimateWeightingFallsBack(t *testing.T) {
 	}
 	esRun(t, "linear jk1", "--in", clus1, "--mean", "api00", "--weighting", num, "--psu", "dnum", "--variance", "jk1")
 	esRun(t, "numeric then poststratify", "--in", clus1, "--mean", "api00", "--weighting", numPS, "--psu", "dnum")
+	esRun(t, "raking then trim jk1", "--in", clus1, "--mean", "api00", "--weighting", numRake, "--psu", "dnum", "--variance", "jk1")
 }
 
 // TestEstimateWeightingStreamsWithoutPSU: estimate --weighting --stream
