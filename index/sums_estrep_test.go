@@ -112,15 +112,16 @@ func TestCalibratedEstimandReplicatesEqualMemory(t *testing.T) {
 
 // TestCalibratedEstimandReplicatesRefused: a replicate variance after a
 // calibration that neither the sums per cell nor the replicates' Newton
-// iterations over the rows re-solve on every replicate is refused with
-// the reason, before any pass; raking-ratio and bounded ones, and one of
-// cluster means, are accepted.
+// iterations over the rows re-solve on every replicate (a second
+// calibration after it) is refused with the reason, before any pass;
+// raking-ratio and bounded ones, one of cluster means, and calibrations
+// followed by class steps or trimming are accepted.
 func TestCalibratedEstimandReplicatesRefused(t *testing.T) {
 	design := &sampling.DesignOptions{Strata: "stype", PSU: "snum", Variance: sampling.JKn}
 	// raking-ratio and bounded calibrations: every replicate's Newton
 	// iterations over the rows (SolveNewtonReplicates); a calibration of
 	// cluster means too
-	for _, key := range []string{"var_raking", "var_bounded", "agg_linear"} {
+	for _, key := range []string{"var_raking", "var_bounded", "agg_linear", "linear then trim", "raking then poststratify then trim", "linear then nonresponse then rake"} {
 		ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "pw", "steps": [` + estcalSteps[key] + `]}`))
 		if err != nil {
 			t.Fatal(err)
@@ -129,10 +130,11 @@ func TestCalibratedEstimandReplicatesRefused(t *testing.T) {
 			t.Errorf("%s: %v", key, err)
 		}
 	}
-	for key, want := range map[string]string{
-		"linear then trim": "steps after the calibration (trim)",
+	for steps, want := range map[string]string{
+		`{"calibrate": {"numeric": {"enroll": 3811472}}}, {"calibrate": {"numeric": {"api00": 4117230}}}`: "steps after the calibration (calibrate)",
 	} {
-		ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "pw", "steps": [` + estcalSteps[key] + `]}`))
+		key := steps
+		ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "pw", "steps": [` + steps + `]}`))
 		if err != nil {
 			t.Fatal(err)
 		}
