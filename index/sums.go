@@ -61,14 +61,16 @@ var ErrSums = errors.New("bad sums table")
 // without replacement, given a PSU column: Brewer's and Overton's
 // variances need each PSU's total and inclusion probability (the fpc, a
 // cell key), the Horvitz–Thompson one the PSUs' joint probabilities.
-// A one-stage design without PPS with an fpc but no weight column, whose
-// ballots weigh g_h = N_h/n_h (1/f_h for a sampling fraction; n_h the
-// stratum's PSUs, or ballots without PSU column), can under
-// linearization: g_h is constant in a stratum, so the ballots are summed
-// with weight 1 and Sums.Table scales each cell's sums by g_h (the
-// squared-weight moments by g_h²). Calibration needs row-level data; so
-// do the weights from the fpc of other designs (later stages, PPS,
-// replicates) and replicates generated from a design without PSU column
+// A design with an fpc but no weight column, whose ballots weigh the
+// product g of sampling.FPCWeight over the stages (N_h/n_h, 1/f_h for a
+// sampling fraction; n_h the stratum's PSUs, or ballots without PSU
+// column; 1/π_i under PPS; N/n of every later stage), can: g is constant
+// in a cell, so the ballots are summed with weight 1 and Sums.Table
+// scales each cell's sums by g (the squared-weight moments by g²), also
+// for the replicates generated from the design, whose factors are per PSU.
+// Calibration needs row-level data; so do the weights of a
+// Horvitz–Thompson design without weight column (the joint probabilities'
+// diagonal) and replicates generated from a design without PSU column
 // (every ballot its own replicate unit).
 func SumsSupport(spec *sampling.DesignOptions) error {
 	if unitMoments(spec) && spec.Variance != sampling.Linearization {
@@ -81,8 +83,8 @@ func SumsSupport(spec *sampling.DesignOptions) error {
 		return errors.New("a PPS design without a PSU column gives every ballot its own inclusion probability, so the sums would be as many as the ballots")
 	case spec.AdjustInfluence != nil:
 		return errors.New("calibration needs every ballot's residual")
-	case spec.Weight == "" && (spec.FPC != "" || spec.PPS == sampling.PPSJoint) && !(fpcWeighted(spec) && spec.Variance == sampling.Linearization):
-		return errors.New("without a weight column the weights come from the fpc and the PSU counts, known only at the end: the sums are scaled by them per stratum for one stage without PPS under linearization only (give the weight as a column)")
+	case spec.Weight == "" && (spec.FPC != "" || spec.PPS == sampling.PPSJoint) && !fpcWeighted(spec):
+		return errors.New("without a weight column the weights come from the fpc, and the Horvitz–Thompson variance's from the joint probabilities, which the cells do not carry (give the weight as a column)")
 	}
 	return nil
 }

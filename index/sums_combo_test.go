@@ -235,3 +235,69 @@ func TestWeightedSumsSQLStagesPPSOnSQLite(t *testing.T) {
 		sameRows(t, name+": SQL sums vs the ballots", want, got, 1e-12)
 	}
 }
+
+// fpcWeightedComboSpecs are designs without weight column whose weights
+// come from the fpc (the product of sampling.FPCWeight over the stages;
+// 1/π under PPS) beyond one stage under linearization: every multistage
+// and PPS design of the streaming tests but the Horvitz–Thompson one
+// (stageSpecs, ppsSpecs) without their weight, and one-stage designs
+// with replicates generated from the design (JK1, JKn, the bootstrap).
+func fpcWeightedComboSpecs(t *testing.T, rec arrow.RecordBatch) map[string]*sampling.DesignOptions {
+	out := map[string]*sampling.DesignOptions{
+		"jkn":       {Strata: "stratum", PSU: "psu", FPC: "fpc", Variance: sampling.JKn},
+		"jk1":       {PSU: "psu", FPC: "fpc0", Variance: sampling.JK1},
+		"bootstrap": {Strata: "stratum", PSU: "psu", FPC: "fpc", Variance: sampling.Bootstrap, Replicates: 20, Seed: 3},
+	}
+	for _, m := range []map[string]*sampling.DesignOptions{stageSpecs(), ppsSpecs(t, rec)} {
+		for name, spec := range m {
+			if spec.FPC == "" || spec.PPS == sampling.PPSJoint {
+				continue
+			}
+			ds := *spec
+			ds.Weight = ""
+			out[name] = &ds
+		}
+	}
+	return out
+}
+
+// TestSumFileFPCWeightsCombo: the indices of designs weighted by their
+// fpc with several stages, a PPS first stage or replicates generated from
+// the design, streamed from a Parquet file of 8 row groups (1 and 2
+// workers) with weight 1 and scaled per cell by Table, equal Compute on
+// the ballots at 1e-12 (every estimate, SE, interval, design effect, n,
+// PSU count and df, nationally and by domains, also through the table
+// written to Parquet and read back), and the table's weights sum to the
+// design's.
+func TestSumFileFPCWeightsCombo(t *testing.T) {
+	rec, pq, read := stagesParquet(t)
+	defer rec.Release()
+	for name, spec := range fpcWeightedComboSpecs(t, rec) {
+		streamEqualsCompute(t, rec, pq, read, "fpc weights "+name, spec, []int{1, 2}, func(where string, tab arrow.RecordBatch) {
+			d, err := sampling.NewDesign(rec, spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err := sumsFloats(tab, SumsWeights)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := 0.0
+			for _, v := range w {
+				got += v
+			}
+			if want := d.WeightsSum(); !relClose(want, got, 1e-12, want) {
+				t.Errorf("%s: the table's weights sum to %.17g, the design's to %.17g", where, got, want)
+			}
+		})
+	}
+}
+
+// TestEstimandSumsFPCWeightsCombo: the means, totals and ratios of the
+// same designs finished from the streamed cell sums equal sampling's
+// Estimates on the ballots at 1e-12, nationally and by domain.
+func TestEstimandSumsFPCWeightsCombo(t *testing.T) {
+	rec, pq, read := stagesParquet(t)
+	defer rec.Release()
+	estimandsEqualStreamed(t, rec, pq, read, fpcWeightedComboSpecs(t, rec), "jkn", "bootstrap", "3-stage strata", "2-stage fraction", "3-stage jackknife", "brewer 2-stage", "overton no strata")
+}

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 
@@ -9,18 +10,27 @@ import (
 
 // fpcWeighted says whether the weights of spec's design come from its fpc:
 // an fpc column and no weight column (sampling.NewDesign then weighs each
-// ballot of stratum h N_h/n_h, the population of PSUs over the sampled
-// PSUs, or 1/f_h for a sampling fraction f_h).
+// ballot by the inverse of its probability of selection, the product of
+// sampling.FPCWeight of every stage: N_h/n_h of the first stage, the
+// population of PSUs over the sampled PSUs, or 1/f_h for a sampling
+// fraction; 1/π_i of its PSU under PPS, the fpc then being π_i; times N/n
+// of every later stage). A Horvitz–Thompson PPS first stage, whose
+// probabilities are the joint probabilities' diagonal, is not.
 func fpcWeighted(spec *sampling.DesignOptions) bool {
-	return spec != nil && spec.FPC != "" && spec.Weight == "" && spec.PPS == sampling.PPSNone && len(spec.Stages) == 0
+	return spec != nil && spec.FPC != "" && spec.Weight == "" && spec.PPS != sampling.PPSJoint && !suppliedReplicates(spec)
 }
 
 // fpcKeys are the key columns (indices into Sums.keys; -1: absent) from
 // which the weights of a design weighted by its fpc (fpcWeighted) are
 // found once every ballot is summed: the ballots are summed with weight
-// 1, and Table scales every cell's sums by its stratum's weight g_h (its
-// squared-weight moments by g_h²).
-type fpcKeys struct{ strata, psu, fpc int }
+// 1, and Table scales every cell's sums by its ballots' weight g (its
+// squared-weight moments by g²). The cells are keyed by every stage's
+// unit and fpc (addDesignKeys), so g is constant in a cell.
+type fpcKeys struct {
+	strata, psu, fpc int
+	pps              bool     // the first stage's fpc is the PSU's π
+	stages           [][2]int // per later stage: its unit and fpc keys
+}
 
 // setFPCWeights records the keys of spec's fpc weights in s, when its
 // weights come from the fpc (and s sums ballots with weight 1).
@@ -36,18 +46,21 @@ func (s *Sums) setFPCWeights(spec *sampling.DesignOptions) {
 		}
 		return -1
 	}
-	s.fpcw = &fpcKeys{strata: find(spec.Strata), psu: find(spec.PSU), fpc: find(spec.FPC)}
+	s.fpcw = &fpcKeys{strata: find(spec.Strata), psu: find(spec.PSU), fpc: find(spec.FPC), pps: spec.PPS != sampling.PPSNone}
+	for _, st := range spec.Stages {
+		s.fpcw.stages = append(s.fpcw.stages, [2]int{find(st.Unit), find(st.FPC)})
+	}
 }
 
 // fpcScale returns the weight of each cell's ballots under fpc weights,
-//
-//	g_h = N_h / n_h   (fpc a count N_h of PSUs; some fpc > 1)
-//	g_h = 1 / f_h     (fpc a sampling fraction f_h; every fpc ≤ 1)
-//
-// with n_h the PSUs of stratum h (the ballots without PSU column), as
-// sampling.NewDesign weighs them; nil when the weights are the ballots'.
-// A stratum whose fpc varies, or fpcs that mix counts and fractions, are
-// the design's errors (checked on the cells).
+// the product over the stages, in stage order, of sampling.FPCWeight
+// (first stage: the stratum's fpc and its PSUs n_h, or its ballots without
+// PSU column; 1/π_i of the PSU under PPS; stage s: the stage's fpc and its
+// units sampled in the unit of the stage above), each stage's fpc counts
+// when some value of its column is > 1, as sampling.NewDesign weighs them;
+// nil when the weights are the ballots'. A stratum or unit whose fpc
+// varies, or fpcs that mix counts and fractions, are the design's errors
+// (checked on the cells).
 func (s *Sums) fpcScale() []float64 {
 	if s.fpcw == nil {
 		return nil
@@ -59,37 +72,64 @@ func (s *Sums) fpcScale() []float64 {
 		}
 		return s.cell[c][j]
 	}
-	type psu struct{ h, p int32 }
-	psus := map[psu]bool{}
-	nh := map[int32]float64{}
-	for c := range s.n {
-		h := code(c, k.strata)
-		if k.psu < 0 {
-			nh[h] += float64(s.n[c]) // every ballot its own PSU
-		} else if p := (psu{h, code(c, k.psu)}); !psus[p] {
-			psus[p] = true
-			nh[h]++
+	value := func(c, j int) float64 {
+		if j < 0 {
+			return math.NaN()
 		}
-	}
-	fpc := make([]float64, len(s.n))
-	counts := false
-	for c := range s.n {
-		fpc[c] = math.NaN()
-		if g := code(c, k.fpc); g >= 0 {
-			if key := s.keys[k.fpc]; key.float {
-				fpc[c] = key.fvals[g]
+		key := s.keys[j]
+		if g := code(c, j); g >= 0 {
+			if key.float {
+				return key.fvals[g]
 			} else if v, err := strconv.ParseFloat(key.levels[g], 64); err == nil {
-				fpc[c] = v
+				return v
 			}
 		}
-		counts = counts || fpc[c] > 1
+		return math.NaN()
 	}
 	g := make([]float64, len(s.n))
-	for c, f := range fpc {
-		if counts {
-			g[c] = f / nh[code(c, k.strata)]
-		} else {
-			g[c] = 1 / f
+	if k.pps {
+		for c := range g {
+			g[c] = 1 / value(c, k.fpc)
+		}
+	} else {
+		nh := map[int32]int{}
+		psus := map[[2]int32]bool{}
+		counts := false
+		for c := range s.n {
+			h := code(c, k.strata)
+			if k.psu < 0 {
+				nh[h] += int(s.n[c]) // every ballot its own PSU
+			} else if p := [2]int32{h, code(c, k.psu)}; !psus[p] {
+				psus[p] = true
+				nh[h]++
+			}
+			counts = counts || value(c, k.fpc) > 1
+		}
+		for c := range g {
+			g[c] = sampling.FPCWeight(value(c, k.fpc), nh[code(c, k.strata)], counts)
+		}
+	}
+	// later stages: the units sampled in each unit of the stage above,
+	// named by the codes of the strata, PSU and units above
+	parent := make([][]int32, len(s.n))
+	for c := range parent {
+		parent[c] = []int32{code(c, k.strata), code(c, k.psu)}
+	}
+	for _, st := range k.stages {
+		n := map[string]int{}
+		units := map[string]bool{}
+		counts := false
+		for c := range s.n {
+			q := fmt.Sprint(parent[c])
+			if u := fmt.Sprint(append(parent[c][:len(parent[c]):len(parent[c])], code(c, st[0]))); !units[u] {
+				units[u] = true
+				n[q]++
+			}
+			counts = counts || value(c, st[1]) > 1
+		}
+		for c := range g {
+			g[c] *= sampling.FPCWeight(value(c, st[1]), n[fmt.Sprint(parent[c])], counts)
+			parent[c] = append(parent[c], code(c, st[0]))
 		}
 	}
 	return g

@@ -283,6 +283,7 @@ type Design struct {
 	nh          []int     // number of PSUs in the stratum (R fpc$sampsize)
 	fh          []float64 // 1 − f_h (R onestrat's f): (N_h − n_h)/N_h, 1 without fpc
 	popN        []float64 // N_h, +Inf without fpc
+	fpcG        []float64 // N_h/n_h (FPCWeight), the rows' weight without weight column
 	lonely      []bool    // n_h == 1 and not a certainty stratum
 	// per PSU
 	psuStratum []int32
@@ -703,14 +704,11 @@ func (d *Design) readFPC(rec arrow.RecordBatch) error {
 		if anyBig != allGE1 { // R as.fpc: xor(any(df > 1), all(df >= 1))
 			return fmt.Errorf("sampling: fpc column %q: %w: mixes population counts (> 1) and sampling fractions (< 1)", d.spec.FPC, ErrBadFPC)
 		}
+		d.fpcG = make([]float64, H)
 		for h := range per {
 			nh := float64(d.nh[h])
-			var N float64
-			if anyBig {
-				N = per[h]
-			} else {
-				N = nh / per[h] // R: popsize <- sampsize/fpc
-			}
+			N := fpcPopulation(per[h], d.nh[h], anyBig)
+			d.fpcG[h] = FPCWeight(per[h], d.nh[h], anyBig)
 			if N < nh {
 				return fmt.Errorf("sampling: fpc column %q: %w: stratum %q has %d PSUs in the sample but a population of %v", d.spec.FPC, ErrBadFPC, d.strataNames[h], d.nh[h], N)
 			}

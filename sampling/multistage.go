@@ -32,6 +32,7 @@ type desStage struct {
 	first   []int32   // per parent: its units are first[q]..first[q+1]-1
 	n       []int     // per parent: units sampled in it
 	fh      []float64 // per parent: 1 − n/N of this stage
+	g       []float64 // per parent: N/n of this stage (FPCWeight)
 	mult    []float64 // per parent: Π n/N of the stages above it
 	offset  int       // position of this stage's unit totals in a totals vector
 	nParent int
@@ -78,7 +79,7 @@ func (d *Design) readStages(rec arrow.RecordBatch) error {
 		unit, firstRow := catcode.Combine(parent, raw)
 		U := len(firstRow)
 		st := &desStage{unit: unit, parent: make([]int32, U), first: make([]int32, nPar+1),
-			n: make([]int, nPar), fh: make([]float64, nPar), mult: parMult, offset: offset, nParent: nPar}
+			n: make([]int, nPar), fh: make([]float64, nPar), g: make([]float64, nPar), mult: parMult, offset: offset, nParent: nPar}
 		for u, i := range firstRow {
 			q := parent[i]
 			st.parent[u] = q
@@ -149,10 +150,8 @@ func (d *Design) readStageFPC(rec arrow.RecordBatch, st *desStage, parent []int3
 	var lonely int
 	for q, v := range per {
 		n := float64(st.n[q])
-		N := v
-		if !anyBig {
-			N = n / v
-		}
+		N := fpcPopulation(v, st.n[q], anyBig)
+		st.g[q] = FPCWeight(v, st.n[q], anyBig)
 		if N < n {
 			return fmt.Errorf("sampling: fpc column %q: %w: a unit of stage %d has %d units sampled at stage %d but a population of %v", name, ErrBadFPC, stage-1, st.n[q], stage, N)
 		}
@@ -231,7 +230,7 @@ func (d *Design) stagesCov(a, b []float64) float64 {
 // fpcWeights sets every row's weight to the inverse of its probability of
 // selection implied by the fpc, as R svydesign without weights or probs:
 // N_h/n_h at the first stage (1/π_i under PPS) times N/n of every later
-// stage.
+// stage (FPCWeight), multiplied in that order.
 func (d *Design) fpcWeights() {
 	d.wsum = 0
 	for i := range d.w {
@@ -240,12 +239,11 @@ func (d *Design) fpcWeights() {
 		if d.pps != nil {
 			w = 1 / d.pps.pi[p]
 		} else {
-			h := d.psuStratum[p]
-			w = d.popN[h] / float64(d.nh[h])
+			w = d.fpcG[d.psuStratum[p]]
 		}
 		q := p
 		for _, st := range d.stages {
-			w /= 1 - st.fh[q]
+			w *= st.g[q]
 			q = st.unit[i]
 		}
 		d.w[i] = w
