@@ -34,15 +34,17 @@ func SumsSQL(q *Questionnaire, opt *Options, table, weight, strata, psu, fpc str
 
 // SumsSQLSupport returns why the sums table of spec's design cannot be
 // computed by DesignSumsSQL, or nil: SumsSupport's reasons, and a design
-// without weight column with an fpc, whose ballots weigh N_h/n_h (1/f_h
-// for a sampling fraction) with n_h the PSUs of the whole stratum, while
-// the query weighs every ballot 1 (give that weight as a column instead).
+// without weight column with an fpc, whose ballots weigh the product of
+// sampling.FPCWeight over the stages (N_h/n_h, 1/f_h for a sampling
+// fraction, with n_h the PSUs of the whole stratum; N/n of the units
+// sampled in each unit of the stage above), while the query weighs every
+// ballot 1 (give that weight as a column instead).
 func SumsSQLSupport(spec *sampling.DesignOptions) error {
 	if err := SumsSupport(spec); err != nil {
 		return err
 	}
 	if fpcWeighted(spec) {
-		return errors.New("without a weight column the weights come from the fpc and the PSUs of each stratum (N_h/n_h, or 1/f_h for a sampling fraction), which one GROUP BY does not count; the query would weigh every ballot 1")
+		return errors.New("without a weight column the weights come from the fpc and the units sampled in each stratum and unit of every stage (N_h/n_h, or 1/f_h for a sampling fraction; 1/π under PPS), which one GROUP BY does not count; the query would weigh every ballot 1")
 	}
 	return nil
 }

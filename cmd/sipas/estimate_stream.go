@@ -89,8 +89,8 @@ func estimateStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec 
 		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in one pass (the --weighting steps run on the class totals of the cells; no --psu: every ballot is its own PSU, and the variance comes from per-stratum moments of the ballots' calibration residuals)\n", displayName(path))
 	case df.wspec != nil:
 		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in one pass (the --weighting steps run on the class totals of the cells)\n", displayName(path))
-	case designNote(spec) != "":
-		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in one pass (%s)\n", displayName(path), designNote(spec))
+	case designNote(spec, false) != "":
+		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in one pass (%s)\n", displayName(path), designNote(spec, false))
 	case noPSU:
 		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in one pass (no --psu: every ballot is its own PSU, and the variance comes from per-stratum moments of the ballots' influence values)\n", displayName(path))
 	case big(path):

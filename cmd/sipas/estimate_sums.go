@@ -25,7 +25,7 @@ func addEstimateSumsFlags(fs *flag.FlagSet) *sumsFlags {
 
 // fpcWeightHint says how to give --sums-sql the weights of a design
 // weighted by its fpc.
-const fpcWeightHint = "add the weight column (the fpc over the stratum's PSUs in the sample, or 1 over a sampling fraction) to TABLE and give it as --weight, or write the sums with --in FILE --sums-out"
+const fpcWeightHint = "add the weight column (the fpc over the stratum's PSUs in the sample, or 1 over a sampling fraction, times the same of every later stage; 1/π under --pps) to TABLE and give it as --weight, or write the sums with --in FILE --sums-out"
 
 // sumsFixHint says how to make a sums table that fits the run.
 const sumsFixHint = "write the table again with the same --mean, --total, --ratio, design flags, --by and --weighting as this run (sipas estimate --in FILE --sums-out, or the query of --sums-sql)"

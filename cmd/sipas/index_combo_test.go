@@ -74,3 +74,50 @@ func TestWeightingStreamsMultistageAndPPS(t *testing.T) {
 		esRun(t, where+" estimate", eargs...)
 	}
 }
+
+// TestFPCWeightsStreamCombo: without a weight column (--weight none) the
+// ballots weigh the product of N/n over the stages (1/π under --pps);
+// index and estimate stream such a design with several --psu stages, a
+// PPS first stage or a replicate --variance under --stream, saying so,
+// and print what the in-memory run prints (every number within 1e-12
+// relative); index's --sums-out table gives the same through --from-sums.
+func TestFPCWeightsStreamCombo(t *testing.T) {
+	dir := t.TempDir()
+	in := stagesFixture(t, dir)
+	for i, design := range [][]string{
+		{"--strata", "stratum", "--psu", "psu,ssu,el", "--fpc", "fpc,fpc2,fpc3", "--lonely-psu", "adjust", "--by", "level"},
+		{"--psu", "psu,ssu", "--fpc", "fpc0,fpc2", "--lonely-psu", "remove"},
+		{"--strata", "stratum", "--psu", "psu", "--fpc", "pi", "--pps", "brewer", "--lonely-psu", "remove", "--by", "level"},
+		{"--strata", "stratum", "--psu", "psu,ssu", "--fpc", "pi,fpc2", "--pps", "brewer", "--lonely-psu", "remove"},
+		{"--psu", "psu", "--fpc", "pi", "--pps", "overton", "--by", "level"},
+		{"--strata", "stratum", "--psu", "psu", "--fpc", "fpc", "--variance", "jkn", "--ci", "wald", "--by", "level"},
+		{"--psu", "psu", "--fpc", "fpc0", "--variance", "bootstrap", "--replicates", "30", "--seed", "5", "--ci", "wald"},
+		{"--strata", "stratum", "--psu", "psu,ssu", "--fpc", "fpc,fpc2", "--lonely-psu", "remove", "--variance", "jkn", "--ci", "wald"},
+	} {
+		where := fmt.Sprint(design)
+		args := append([]string{"index", "--in", in, "--format", "csv", "--weight", "none"}, design...)
+		code, mem, errs := vtRun(t, "", args...)
+		if code != 0 || strings.Contains(errs, "streaming") {
+			t.Fatalf("%s in memory: exit %d, stderr %q", where, code, errs)
+		}
+		code, str, errs := vtRun(t, "", append(args, "--stream")...)
+		if code != 0 || !strings.Contains(errs, "streaming") || !strings.Contains(errs, "no --weight") || strings.Contains(errs, "into memory") {
+			t.Fatalf("%s streamed: exit %d, stderr %q", where, code, errs)
+		}
+		sameCSVTol(t, where+" streamed", mem, str, 1e-12, 1e-12)
+		sums := filepath.Join(dir, "f"+strconv.Itoa(i)+".parquet")
+		if code, _, errs := vtRun(t, "", append(args, "--sums-out", sums)...); code != 0 {
+			t.Fatalf("%s --sums-out: exit %d, %s", where, code, errs)
+		}
+		code, fs, errs := vtRun(t, "", append([]string{"index", "--from-sums", sums, "--format", "csv"}, design...)...)
+		if code != 0 {
+			t.Fatalf("%s --from-sums: exit %d, %s", where, code, errs)
+		}
+		sameCSVTol(t, where+" --from-sums", mem, fs, 1e-12, 1e-12)
+		eargs := append([]string{"--in", in, "--weight", "none", "--mean", "access_1,access_2", "--total", "procedures_1", "--ratio", "access_3/access_4"}, design...)
+		if _, _, errs := vtRun(t, "", append([]string{"estimate", "--stream"}, eargs...)...); !strings.Contains(errs, "streaming") || !strings.Contains(errs, "no --weight") {
+			t.Errorf("%s estimate: stderr %q does not say it streams", where, errs)
+		}
+		esRun(t, where+" estimate", eargs...)
+	}
+}

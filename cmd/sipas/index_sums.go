@@ -62,10 +62,14 @@ func addSumsFlagsHelp(fs *flag.FlagSet, out, from, sql string) *sumsFlags {
 	return f
 }
 
-// designNote says how a multistage design with an fpc at every stage or
-// a PPS design streams ("" for the others).
-func designNote(spec *sampling.DesignOptions) string {
+// designNote says how a multistage design with an fpc at every stage, a
+// PPS design or a design with PSUs weighted by its fpc (no weight column,
+// not weighted) streams ("" for the others).
+func designNote(spec *sampling.DesignOptions, weighted bool) string {
 	var notes []string
+	if spec.Weight == "" && spec.FPC != "" && spec.PSU != "" && !weighted {
+		notes = append(notes, "no --weight: the ballots are summed with weight 1, and each cell's sums scaled at the end by the weight from the fpc, N/n of every stage (1/π under --pps)")
+	}
 	if spec.PPS != sampling.PPSNone {
 		notes = append(notes, fmt.Sprintf("a PPS first stage (%s): the cells are per PSU, with its inclusion probability", spec.PPS))
 	}
@@ -167,7 +171,7 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 	if spec.PSU == "" && spec.RepWeightsPrefix == "" && sf.wantStream(path) {
 		fmt.Fprintf(e.stderr, "sipas index: streaming %s in one pass (no --psu: every ballot is its own PSU, and the variance comes from per-stratum moments of the ballots' influence values)\n", displayName(path))
 	}
-	if note := designNote(spec); note != "" && sf.wantStream(path) {
+	if note := designNote(spec, df.wspec != nil); note != "" && sf.wantStream(path) {
 		fmt.Fprintf(e.stderr, "sipas index: streaming %s in one pass (%s)\n", displayName(path), note)
 	}
 	s, err := index.SumFile(e.ctx, path, q, spec, opt, so)
