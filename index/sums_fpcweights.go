@@ -1,7 +1,6 @@
 package index
 
 import (
-	"fmt"
 	"math"
 	"strconv"
 
@@ -110,27 +109,32 @@ func (s *Sums) fpcScale() []float64 {
 		}
 	}
 	// later stages: the units sampled in each unit of the stage above,
-	// named by the codes of the strata, PSU and units above
-	parent := make([][]int32, len(s.n))
+	// numbered densely stage by stage from (parent, unit code)
+	parent := make([]int32, len(s.n))
+	ids := map[[2]int32]int32{}
 	for c := range parent {
-		parent[c] = []int32{code(c, k.strata), code(c, k.psu)}
+		parent[c] = dense(ids, [2]int32{code(c, k.strata), code(c, k.psu)})
 	}
 	for _, st := range k.stages {
-		n := map[string]int{}
-		units := map[string]bool{}
+		ids := map[[2]int32]int32{}
+		var n []int // per parent: its units
+		unit := make([]int32, len(s.n))
 		counts := false
-		for c := range s.n {
-			q := fmt.Sprint(parent[c])
-			if u := fmt.Sprint(append(parent[c][:len(parent[c]):len(parent[c])], code(c, st[0]))); !units[u] {
-				units[u] = true
+		for c, q := range parent {
+			u := [2]int32{q, code(c, st[0])}
+			if _, ok := ids[u]; !ok {
+				for len(n) <= int(q) {
+					n = append(n, 0)
+				}
 				n[q]++
 			}
+			unit[c] = dense(ids, u)
 			counts = counts || value(c, st[1]) > 1
 		}
-		for c := range g {
-			g[c] *= sampling.FPCWeight(value(c, st[1]), n[fmt.Sprint(parent[c])], counts)
-			parent[c] = append(parent[c], code(c, st[0]))
+		for c, q := range parent {
+			g[c] *= sampling.FPCWeight(value(c, st[1]), n[q], counts)
 		}
+		parent = unit
 	}
 	return g
 }
@@ -153,4 +157,14 @@ func squares(g []float64) []float64 {
 		g2[c] = v * v
 	}
 	return g2
+}
+
+// dense returns the number of key in ids, numbering a new key len(ids).
+func dense(ids map[[2]int32]int32, key [2]int32) int32 {
+	if v, ok := ids[key]; ok {
+		return v
+	}
+	v := int32(len(ids))
+	ids[key] = v
+	return v
 }
