@@ -301,3 +301,19 @@ func TestEstimandSumsFPCWeightsCombo(t *testing.T) {
 	defer rec.Release()
 	estimandsEqualStreamed(t, rec, pq, read, fpcWeightedComboSpecs(t, rec), "jkn", "bootstrap", "3-stage strata", "2-stage fraction", "3-stage jackknife", "brewer 2-stage", "overton no strata")
 }
+
+// TestFPCWeightsHTNotStreamed: a Horvitz–Thompson PPS design without
+// weight column, whose weights are the joint probabilities' diagonal, is
+// not streamed, saying why; with a weight column it is.
+func TestFPCWeightsHTNotStreamed(t *testing.T) {
+	rec, _, _ := stagesParquet(t)
+	defer rec.Release()
+	ht := *ppsSpecs(t, rec)["ht"]
+	if err := SumsSupport(&ht); err != nil {
+		t.Fatalf("with a weight column: %v", err)
+	}
+	ht.Weight = ""
+	if err := SumsSupport(&ht); err == nil || !strings.Contains(err.Error(), "joint probabilities") {
+		t.Errorf("without a weight column: %v, want why it is not streamed", err)
+	}
+}

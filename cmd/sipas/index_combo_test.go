@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/csv"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -119,5 +121,51 @@ func TestFPCWeightsStreamCombo(t *testing.T) {
 			t.Errorf("%s estimate: stderr %q does not say it streams", where, errs)
 		}
 		esRun(t, where+" estimate", eargs...)
+	}
+}
+
+// TestCalibrationOfStagesOrPPSFallsBack: a --weighting calibration to a
+// numeric variable of a multistage design with an fpc at every stage, or
+// of a PPS first stage, is read into memory under --stream, saying why,
+// and prints what the in-memory run prints.
+func TestCalibrationOfStagesOrPPSFallsBack(t *testing.T) {
+	dir := t.TempDir()
+	in := stagesFixture(t, dir)
+	f, err := os.Open(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wc, fc := slices.Index(rows[0], "weight"), slices.Index(rows[0], "fpc2")
+	total := 0.0
+	for _, r := range rows[1:] {
+		w, _ := strconv.ParseFloat(r[wc], 64)
+		x, _ := strconv.ParseFloat(r[fc], 64)
+		total += w * x
+	}
+	num := writeFile(t, dir, "num.json", fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"fpc2": %g}}}]}`, 1.02*total))
+	for _, c := range []struct {
+		design []string
+		why    string
+	}{
+		{[]string{"--strata", "stratum", "--psu", "psu,ssu", "--fpc", "fpc,fpc2", "--lonely-psu", "remove"}, "not implemented for the later stages' units"},
+		{[]string{"--strata", "stratum", "--psu", "psu", "--fpc", "pi", "--pps", "brewer", "--lonely-psu", "remove"}, "not implemented for a PPS first stage"},
+	} {
+		args := append([]string{"index", "--in", in, "--format", "csv", "--weighting", num}, c.design...)
+		code, mem, errs := vtRun(t, "", args...)
+		if code != 0 {
+			t.Fatalf("%v in memory: exit %d, %s", c.design, code, errs)
+		}
+		code, str, errs := vtRun(t, "", append(args, "--stream")...)
+		if code != 0 || !strings.Contains(errs, "into memory (not streamed: ") || !strings.Contains(errs, c.why) {
+			t.Errorf("%v --stream: exit %d, stderr %q; want it read into memory because of %s", c.design, code, errs, c.why)
+		}
+		if str != mem {
+			t.Errorf("%v: the fallback printed another output", c.design)
+		}
 	}
 }
