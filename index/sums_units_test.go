@@ -120,8 +120,8 @@ func TestFromSumsNoPSULonely(t *testing.T) {
 }
 
 // TestSumsNoPSURefusals: a design without PSU column does not stream with
-// generated replicates (indices or estimands), a design weighted by its
-// fpc not with replicates (it does under linearization), and a sums table
+// generated replicates (indices or estimands), weighted by its fpc or not
+// (with PSUs such a design streams them), and a sums table
 // without the squared-weight moments is refused, each saying why; the
 // estimands' sums stream under linearization.
 func TestSumsNoPSURefusals(t *testing.T) {
@@ -131,8 +131,11 @@ func TestSumsNoPSURefusals(t *testing.T) {
 	if err := SumsSupport(&sampling.DesignOptions{FPC: "f"}); err != nil {
 		t.Errorf("fpc without weight, linearization (weights scaled per stratum): %v", err)
 	}
-	if err := SumsSupport(&sampling.DesignOptions{PSU: "p", FPC: "f", Variance: sampling.JK1}); err == nil || !strings.Contains(err.Error(), "fpc") {
-		t.Errorf("fpc without weight, replicates: %v", err)
+	if err := SumsSupport(&sampling.DesignOptions{FPC: "f", Variance: sampling.JK1}); err == nil || !strings.Contains(err.Error(), "replicate unit") {
+		t.Errorf("fpc without weight and PSU, replicates: %v", err)
+	}
+	if err := SumsSupport(&sampling.DesignOptions{PSU: "p", FPC: "f", Variance: sampling.JK1}); err != nil {
+		t.Errorf("fpc without weight, replicates with PSUs (factors per PSU of the scaled sums): %v", err)
 	}
 	if err := SumsSupport(&sampling.DesignOptions{Weight: "w", Strata: "h"}); err != nil {
 		t.Errorf("linearization without PSU: %v", err)
