@@ -108,6 +108,9 @@ func (s *Sums) fpcScale() []float64 {
 			g[c] = sampling.FPCWeight(value(c, k.fpc), nh[code(c, k.strata)], counts)
 		}
 	}
+	if len(k.stages) == 0 {
+		return g
+	}
 	// later stages: the units sampled in each unit of the stage above,
 	// numbered densely stage by stage from (parent, unit code)
 	parent := make([]int32, len(s.n))
