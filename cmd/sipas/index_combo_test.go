@@ -16,9 +16,9 @@ import (
 // design with an fpc at every stage, or of a PPS first stage, streams in
 // sipas index and sipas estimate under --stream, saying so, and prints
 // what the in-memory run prints (every number within 1e-12 relative, 1e-11
-// for the jackknife's SEs and design effects);
-// index's sums table (--sums-out) gives the same through --from-sums with
-// the same --weighting.
+// for the jackknife's SEs and design effects); the sums tables of index
+// and estimate (--sums-out) give the same through --from-sums with the
+// same --weighting.
 func TestWeightingStreamsMultistageAndPPS(t *testing.T) {
 	dir := t.TempDir()
 	in := stagesFixture(t, dir)
@@ -74,7 +74,38 @@ func TestWeightingStreamsMultistageAndPPS(t *testing.T) {
 			t.Errorf("%s estimate: stderr %q does not say it streams", where, errs)
 		}
 		esRun(t, where+" estimate", eargs...)
+		estimateSumsTableSame(t, where, filepath.Join(dir, "e"+strconv.Itoa(i)+".parquet"), eargs)
 	}
+}
+
+// estimateSumsTableSame checks that estimate --sums-out, then --from-sums
+// with the same flags but --in and --weight, prints what the in-memory run
+// of eargs prints (esSame: every number within 1e-12 of its row's
+// estimate or SE, whichever is larger).
+func estimateSumsTableSame(t *testing.T, where, sums string, eargs []string) {
+	t.Helper()
+	args := append([]string{"estimate"}, eargs...)
+	code, mem, errs := vtRun(t, "", args...)
+	if code != 0 {
+		t.Fatalf("%s estimate: exit %d, %s", where, code, errs)
+	}
+	if code, _, errs := vtRun(t, "", append(args, "--sums-out", sums)...); code != 0 {
+		t.Fatalf("%s estimate --sums-out: exit %d, %s", where, code, errs)
+	}
+	from := []string{"estimate", "--from-sums", sums}
+	rest := dropWeightFlag(eargs)
+	for i := 0; i < len(rest); i++ {
+		if rest[i] == "--in" {
+			i++
+			continue
+		}
+		from = append(from, rest[i])
+	}
+	code, fs, errs := vtRun(t, "", from...)
+	if code != 0 {
+		t.Fatalf("%s estimate --from-sums: exit %d, %s", where, code, errs)
+	}
+	esSame(t, where+" estimate --from-sums", fs, mem)
 }
 
 // TestFPCWeightsStreamCombo: without a weight column (--weight none) the
@@ -82,7 +113,8 @@ func TestWeightingStreamsMultistageAndPPS(t *testing.T) {
 // index and estimate stream such a design with several --psu stages, a
 // PPS first stage or a replicate --variance under --stream, saying so,
 // and print what the in-memory run prints (every number within 1e-12
-// relative); index's --sums-out table gives the same through --from-sums.
+// relative); the --sums-out tables of index and estimate give the same
+// through --from-sums.
 func TestFPCWeightsStreamCombo(t *testing.T) {
 	dir := t.TempDir()
 	in := stagesFixture(t, dir)
@@ -121,6 +153,7 @@ func TestFPCWeightsStreamCombo(t *testing.T) {
 			t.Errorf("%s estimate: stderr %q does not say it streams", where, errs)
 		}
 		esRun(t, where+" estimate", eargs...)
+		estimateSumsTableSame(t, where, filepath.Join(dir, "ef"+strconv.Itoa(i)+".parquet"), eargs)
 	}
 }
 
