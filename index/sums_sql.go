@@ -340,39 +340,50 @@ func ReplicateSumsSQL(q *Questionnaire, opt *Options, table, weight, psu string,
 		opt = &Options{}
 	}
 	const rw = "sipas_rw"
+	var items []string
+	for _, it := range sqlItems(q, opt, rw) {
+		items = append(items, fmt.Sprintf("SUM(%s) AS %s", it.y, SumsColumn("y", it.name)), fmt.Sprintf("SUM(%s) AS %s", it.x, SumsColumn("x", it.name)))
+	}
+	// the columns the outer query reads
+	cols := append(append([]string(nil), opt.By...), weight)
+	if !opt.NoExpectations {
+		cols = append(cols, q.ExpectationColumns()...)
+	}
+	w := weight
+	if w == "" {
+		w = "1"
+	}
+	return replicateSumsSQL(table, w, psu, opt.By, items, sqlKeys(append(append(cols, q.Columns()...), replicates...)), replicates, "")
+}
+
+// replicateSumsSQL is the query of ReplicateSumsSQL grouped by the domain
+// columns by: the rows of table (their columns cols, each row's w_r
+// picked from the replicate weight columns replicates) crossed with the
+// replicate numbers, the sums items of w_r (sipas_rw), then (psu "": no
+// PSU column) psus, the rows whose weight expression w is nonzero, and the
+// Gram columns; join is added after the inner query (a CROSS JOIN the
+// items read, or ""). The names are written as given.
+func replicateSumsSQL(table, w, psu string, by, items, cols, replicates []string, join string) string {
+	const rw = "sipas_rw"
 	var b strings.Builder
 	line := func(format string, args ...any) {
 		b.WriteString(",\n  ")
 		fmt.Fprintf(&b, format, args...)
 	}
-	keys := append(append([]string(nil), opt.By...), RepSumsReplicate)
+	keys := append(append([]string(nil), by...), RepSumsReplicate)
 	fmt.Fprintf(&b, "SELECT %s", strings.Join(keys, ", "))
 	if psu == "" {
-		w := weight
-		if w == "" {
-			w = "1"
-		}
 		line("SUM(CASE WHEN %s <> 0 THEN 1 ELSE 0 END) AS %s", w, RepSumsPSUs)
 	}
-	for _, it := range sqlItems(q, opt, rw) {
-		line("SUM(%s) AS %s", it.y, SumsColumn("y", it.name))
-		line("SUM(%s) AS %s", it.x, SumsColumn("x", it.name))
+	for _, it := range items {
+		line("%s", it)
 	}
 	for s, c := range replicates {
 		line("SUM(%s * %s) AS %s", rw, c, RepSumsGram(s+1))
 	}
-	// the columns the outer query reads, and each row's w_r
 	var need []string
-	seen := map[string]bool{}
-	cols := append(append([]string(nil), opt.By...), weight)
-	if !opt.NoExpectations {
-		cols = append(cols, q.ExpectationColumns()...)
-	}
-	for _, c := range append(append(cols, q.Columns()...), replicates...) {
-		if c != "" && !seen[c] {
-			seen[c] = true
-			need = append(need, "b."+c)
-		}
+	for _, c := range cols {
+		need = append(need, "b."+c)
 	}
 	var pick, nums strings.Builder
 	for r, c := range replicates {
@@ -382,7 +393,7 @@ func ReplicateSumsSQL(q *Questionnaire, opt *Options, table, weight, psu string,
 		}
 		fmt.Fprintf(&nums, "SELECT %d AS %s", r+1, RepSumsReplicate)
 	}
-	fmt.Fprintf(&b, "\nFROM (\n  SELECT %s, r.%s, CASE r.%s%s END AS %s\n  FROM %s b CROSS JOIN (%s) r\n) t\nGROUP BY %s\n",
-		strings.Join(need, ", "), RepSumsReplicate, RepSumsReplicate, pick.String(), rw, table, nums.String(), strings.Join(keys, ", "))
+	fmt.Fprintf(&b, "\nFROM (\n  SELECT %s, r.%s, CASE r.%s%s END AS %s\n  FROM %s b CROSS JOIN (%s) r\n) t%s\nGROUP BY %s\n",
+		strings.Join(need, ", "), RepSumsReplicate, RepSumsReplicate, pick.String(), rw, table, nums.String(), join, strings.Join(keys, ", "))
 	return b.String()
 }

@@ -72,8 +72,8 @@ func sqlIdent(name string) string {
 // nonpositive design weights. The design must be one SumsSQLSupport
 // accepts without ws, and with ws one whose steps run on the cells
 // (otherwise an error; a step that needs every row wraps
-// weighting.ErrRowLevel); designs whose replicate weights are columns
-// have no query.
+// weighting.ErrRowLevel). With replicate weight columns this is the
+// cells' query, and EstimandReplicateSumsSQL the replicate sums'.
 func EstimandSumsSQL(table string, spec *sampling.DesignOptions, ws *weighting.Spec, by []string, est []sampling.Estimand) (string, error) {
 	if ws == nil {
 		if err := SumsSQLSupport(spec); err != nil {
@@ -81,9 +81,6 @@ func EstimandSumsSQL(table string, spec *sampling.DesignOptions, ws *weighting.S
 		}
 	} else if err := weightingSumsSupport(spec, ws); err != nil {
 		return "", err
-	}
-	if suppliedReplicates(spec) {
-		return "", fmt.Errorf("the replicate weights are columns of the rows: the replicate sums per domain and replicate have no query for estimands")
 	}
 	keys, err := sqlGroupKeys(spec, by, ws)
 	if err != nil {
@@ -108,26 +105,13 @@ func EstimandSumsSQL(table string, spec *sampling.DesignOptions, ws *weighting.S
 	line("COUNT(*) AS %s", SumsRows)
 	line("SUM(%s) AS %s", w, SumsWeights)
 	var shifts []string
-	const shiftTable = "sipas_shift"
 	for k, e := range est {
 		name := EstimandColumn(e)
 		col := func(part string) string { return sqlIdent(SumsColumn(part, name)) }
-		y := sqlIdent(e.Num)
-		obs, x := y+" IS NOT NULL", "1"
-		if e.Statistic == sampling.StatRatio {
-			x = sqlIdent(e.Den)
-			obs += " AND " + x + " IS NOT NULL"
-		}
-		// d: the value about the shift
-		d, c := y, "0"
-		if e.Statistic != sampling.StatTotal {
-			c = fmt.Sprintf("%s.c%d", shiftTable, k+1)
-			d = "(" + y + " - " + c + ")"
-			if x != "1" {
-				d = "(" + y + " - " + c + " * " + x + ")"
-			}
-			shifts = append(shifts, fmt.Sprintf("COALESCE(ROUND(1.0 * SUM(CASE WHEN %s THEN %s END) / NULLIF(SUM(CASE WHEN %s THEN %s END), 0)), 0) AS c%d",
-				obs, sqlProduct(w, y), obs, sqlProduct(w, x), k+1))
+		t := estimandSQL(k, e, w)
+		obs, x, d, c := t.obs, t.x, t.d, t.c
+		shifts = append(shifts, t.shifts...)
+		if c != "0" {
 			c = "MAX(" + c + ")"
 		}
 		sum := func(v string) string { return fmt.Sprintf("SUM(CASE WHEN %s THEN %s ELSE 0 END)", obs, v) }
@@ -144,20 +128,7 @@ func EstimandSumsSQL(table string, spec *sampling.DesignOptions, ws *weighting.S
 			line("SUM(CASE WHEN %s AND %s <> 0 THEN 1 ELSE 0 END) AS %s", obs, w, col("nobs"))
 		}
 		line("%s AS %s", c, col("c"))
-		// a share over the whole table, as the pass over a file finds it
-		cond := ""
-		switch {
-		case e.Statistic == sampling.StatMean:
-			cond = fmt.Sprintf("%s >= 0 AND %s <= 1", y, y)
-		case e.Statistic == sampling.StatRatio && e.Num != e.Den:
-			cond = fmt.Sprintf("%s IN (0, 1) AND (%s = 0 OR %s = %s)", x, y, y, x)
-		}
-		if cond == "" {
-			line("0 AS %s", col(sumsShare))
-		} else {
-			shifts = append(shifts, fmt.Sprintf("COALESCE(MIN(CASE WHEN %s THEN CASE WHEN %s THEN 1 ELSE 0 END END), 1) AS s%d", obs, cond, k+1))
-			line("MAX(%s.s%d) AS %s", shiftTable, k+1, col(sumsShare))
-		}
+		line("%s AS %s", t.share, col(sumsShare))
 		if unweighted {
 			// a raking's linearized variance: unweighted Σ (y − c x), Σ x
 			line("%s AS %s", sum(d), col(unweightedParts[0]))
@@ -180,11 +151,105 @@ func EstimandSumsSQL(table string, spec *sampling.DesignOptions, ws *weighting.S
 			line("SUM(%s) AS %s", sqlProduct(w, w), SumsWeightsSquared)
 		}
 	}
-	from := table
-	if len(shifts) > 0 {
-		from += fmt.Sprintf("\n  CROSS JOIN (SELECT\n    %s\n  FROM %s) %s", strings.Join(shifts, ",\n    "), table, shiftTable)
+	return sqlSelect(keys, sel, table+shiftJoin(shifts, table)), nil
+}
+
+// shiftTable is the one-row subquery of the estimands' shifts and shares.
+const shiftTable = "sipas_shift"
+
+// estimandTerms are the SQL expressions of estimand k of a sums query
+// whose weight expression is w.
+type estimandTerms struct {
+	obs     string // its variables are not NULL
+	y, x, d string // y, x (1 for a mean or total), y − c x
+	c       string // the shift: 0, or the subquery's column
+	share   string // the share column's expression
+	shifts  []string
+}
+
+// estimandSQL returns the expressions of estimand e, the k-th, weighted w:
+// the shift c of a mean or ratio is its estimate over the table rounded to
+// an integer (0 when it has no rows), whether it is a share the minimum of
+// its rows' tests, both columns of the one-row subquery shiftTable (whose
+// SELECT items are shifts).
+func estimandSQL(k int, e sampling.Estimand, w string) estimandTerms {
+	y := sqlIdent(e.Num)
+	t := estimandTerms{obs: y + " IS NOT NULL", y: y, x: "1", d: y, c: "0", share: "0"}
+	if e.Statistic == sampling.StatRatio {
+		t.x = sqlIdent(e.Den)
+		t.obs += " AND " + t.x + " IS NOT NULL"
 	}
-	return sqlSelect(keys, sel, from), nil
+	if e.Statistic != sampling.StatTotal {
+		t.c = fmt.Sprintf("%s.c%d", shiftTable, k+1)
+		t.d = "(" + y + " - " + t.c + ")"
+		if t.x != "1" {
+			t.d = "(" + y + " - " + t.c + " * " + t.x + ")"
+		}
+		t.shifts = append(t.shifts, fmt.Sprintf("COALESCE(ROUND(1.0 * SUM(CASE WHEN %s THEN %s END) / NULLIF(SUM(CASE WHEN %s THEN %s END), 0)), 0) AS c%d",
+			t.obs, sqlProduct(w, y), t.obs, sqlProduct(w, t.x), k+1))
+	}
+	// a share over the whole table, as the pass over a file finds it
+	cond := ""
+	switch {
+	case e.Statistic == sampling.StatMean:
+		cond = fmt.Sprintf("%s >= 0 AND %s <= 1", y, y)
+	case e.Statistic == sampling.StatRatio && e.Num != e.Den:
+		cond = fmt.Sprintf("%s IN (0, 1) AND (%s = 0 OR %s = %s)", t.x, y, y, t.x)
+	}
+	if cond != "" {
+		t.shifts = append(t.shifts, fmt.Sprintf("COALESCE(MIN(CASE WHEN %s THEN CASE WHEN %s THEN 1 ELSE 0 END END), 1) AS s%d", t.obs, cond, k+1))
+		t.share = fmt.Sprintf("MAX(%s.s%d)", shiftTable, k+1)
+	}
+	return t
+}
+
+// shiftJoin is the CROSS JOIN of the subquery of shifts over table ("" for
+// none).
+func shiftJoin(shifts []string, table string) string {
+	if len(shifts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("\n  CROSS JOIN (SELECT\n    %s\n  FROM %s) %s", strings.Join(shifts, ",\n    "), table, shiftTable)
+}
+
+// EstimandReplicateSumsSQL returns a SQL query that computes, from the
+// table of rows named table with the replicate weight columns replicates
+// (in order), the replicate sums table of ReplicateSumsTables for a Sums
+// of NewEstimandSums of est in the domains by under spec: one row per
+// domain and replicate r with, per estimand E over the rows where its
+// variables are not NULL, y_E = Σ w_r (v − c x) and x_E = Σ w_r x, gram_s
+// = Σ w_r w_s, and without PSU column psus, the domain's rows of nonzero
+// weight; the shift c is EstimandSumsSQL's, computed by the same
+// subquery, so the two tables agree. The rows are crossed with the
+// replicate numbers as in ReplicateSumsSQL.
+func EstimandReplicateSumsSQL(table string, spec *sampling.DesignOptions, by []string, est []sampling.Estimand, replicates []string) string {
+	const rw = "sipas_rw"
+	w := "1"
+	if spec.Weight != "" {
+		w = sqlIdent(spec.Weight)
+	}
+	var items, shifts []string
+	cols := append(append([]string(nil), by...), spec.Weight)
+	for k, e := range est {
+		name := EstimandColumn(e)
+		t := estimandSQL(k, e, w)
+		shifts = append(shifts, t.shifts...)
+		items = append(items,
+			fmt.Sprintf("SUM(CASE WHEN %s THEN %s ELSE 0 END) AS %s", t.obs, sqlProduct(rw, t.d), sqlIdent(SumsColumn("y", name))),
+			fmt.Sprintf("SUM(CASE WHEN %s THEN %s ELSE 0 END) AS %s", t.obs, sqlProduct(rw, t.x), sqlIdent(SumsColumn("x", name))))
+		cols = append(cols, e.Num, e.Den)
+	}
+	var keys, need, reps []string
+	for _, b := range by {
+		keys = append(keys, sqlIdent(b))
+	}
+	for _, c := range sqlKeys(append(cols, replicates...)) {
+		need = append(need, sqlIdent(c))
+	}
+	for _, c := range replicates {
+		reps = append(reps, sqlIdent(c))
+	}
+	return replicateSumsSQL(table, w, spec.PSU, keys, items, need, reps, shiftJoin(shifts, table))
 }
 
 // sqlProduct is the product of the factors f, "1" standing for none.

@@ -150,7 +150,7 @@ func runEstimate(e *env, c *command, args []string) error {
 	eopt := &sampling.EstimateOptions{By: by, CI: method, Level: level, DF: df.dfr, DeffWOR: *deff == "srswor"}
 	switch {
 	case sf.sql != "":
-		return estimateSumsSQL(e, df, sf.sql, spec, by, ests)
+		return estimateSumsSQL(e, df, *in, sf.sql, spec, by, ests)
 	case sf.from != "":
 		return estimateFromSums(e, sf, df, spec, ests, contrasts, eopt, *format)
 	}

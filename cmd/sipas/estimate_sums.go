@@ -20,7 +20,7 @@ func addEstimateSumsFlags(fs *flag.FlagSet) *sumsFlags {
 	return addSumsFlagsHelp(fs,
 		"also write the per-(stratum, PSU, domain) sums the estimates are finished from (Parquet, IPC or CSV; the run streams; with --repweights the replicate sums go beside it, to NAME.replicates.EXT; see docs/sums.md)",
 		"finish the estimates from a sums table (written by --sums-out or by the SQL of --sums-sql) instead of --in; give the same --mean, --total, --ratio, --strata, --psu, --fpc, --by and --weighting, without --weight",
-		"print the SQL GROUP BY that computes the sums table of the --mean, --total and --ratio estimands from the table TABLE in a database (with the design flags, --by and --weighting) and exit")
+		"print the SQL GROUP BY that computes the sums table of the --mean, --total and --ratio estimands from the table TABLE in a database (with the design flags, --by and --weighting; with --repweights also the replicate sums table, whose columns come from the header of --in FILE) and exit")
 }
 
 // fpcWeightHint says how to give --sums-sql the weights of a design
@@ -46,12 +46,15 @@ func estimateSumsRefused(flag string, quantiles, vars int, method sampling.CIMet
 }
 
 // estimateSumsSQL prints the query of --sums-sql.
-func estimateSumsSQL(e *env, df *designFlags, table string, spec *sampling.DesignOptions, by []string, ests []sampling.Estimand) error {
+func estimateSumsSQL(e *env, df *designFlags, in, table string, spec *sampling.DesignOptions, by []string, ests []sampling.Estimand) error {
 	query, err := index.EstimandSumsSQL(table, spec, df.wspec, by, ests)
 	switch {
 	case err == nil:
-	case spec.RepWeightsPrefix != "":
-		return usagef("--sums-sql with --repweights: %v; write the sums with --in FILE --sums-out", err)
+		if spec.RepWeightsPrefix != "" {
+			return repSumsSQL(e, in, query, spec, func(reps []string) string {
+				return index.EstimandReplicateSumsSQL(table, spec, by, ests, reps)
+			})
+		}
 	case df.wspec != nil && errors.Is(err, weighting.ErrRowLevel):
 		return usagef("--sums-sql with --weighting: %v; the final weights come from the calibration, which only passes over the rows solve: run sipas estimate --in FILE", err)
 	case df.wspec != nil:

@@ -132,13 +132,27 @@ func esRunSQLite(t *testing.T, dir, in, query string) []map[string]any {
 	}
 	defer rec.Release()
 	res := sqliteJSON(t, dir, rec.Schema(), in, strings.TrimSpace(query)+";")
+	return esSQLiteTables(t, res)[0]
+}
+
+// esSQLiteTables are the tables of sqlite3's JSON output, one per
+// statement.
+func esSQLiteTables(t *testing.T, res []byte) [][]map[string]any {
+	t.Helper()
 	dec := json.NewDecoder(bytes.NewReader(res))
 	dec.UseNumber()
-	var rows []map[string]any
-	if err := dec.Decode(&rows); err != nil {
-		t.Fatalf("sqlite3 output: %v\n%.300s", err, res)
+	var tables [][]map[string]any
+	for dec.More() {
+		var rows []map[string]any
+		if err := dec.Decode(&rows); err != nil {
+			t.Fatalf("sqlite3 output: %v\n%.300s", err, res)
+		}
+		tables = append(tables, rows)
 	}
-	return rows
+	if len(tables) == 0 {
+		t.Fatalf("sqlite3 printed no table")
+	}
+	return tables
 }
 
 // esSQLTableCSV writes the SQL's rows to the CSV file path with the
@@ -181,8 +195,9 @@ func esSQLTableCSV(t *testing.T, path string, rows []map[string]any, like string
 // how to write a fitting one, printing nothing; so are --weight with
 // --from-sums, and --sums-out of a run whose estimates do not come from
 // sums (a quantile, a calibration solved in passes; --sums-sql of an
-// fpc-weighted design or of replicate weight columns), which then writes
-// no file, nor when the estimates fail (an unknown contrast domain).
+// fpc-weighted design, or of replicate weight columns without --in),
+// which then writes no file, nor when the estimates fail (an unknown
+// contrast domain).
 func TestEstimateSumsTableRefused(t *testing.T) {
 	dir := t.TempDir()
 	clus1 := filepath.Join(etAPI, "apiclus1.csv")
@@ -217,7 +232,7 @@ func TestEstimateSumsTableRefused(t *testing.T) {
 		{"a calibration from sums", []string{"--from-sums", psu, "--psu", "dnum", "--mean", "api00", "--weighting", cal}, []string{"--from-sums with --weighting", "needs every row"}},
 		{"a calibration's SQL", []string{"--sums-sql", "t", "--psu", "dnum", "--mean", "api00", "--weighting", cal}, []string{"--sums-sql with --weighting", "needs every row"}},
 		{"SQL of fpc weights", []string{"--sums-sql", "t", "--strata", "stype", "--fpc", "fpc", "--mean", "api00"}, []string{"--sums-sql with --fpc and no --weight"}},
-		{"SQL of replicate columns", []string{"--sums-sql", "t", "--psu", "dnum", "--weight", "pw", "--repweights", "rw", "--mean", "api00"}, []string{"--sums-sql with --repweights"}},
+		{"SQL of replicate columns without --in", []string{"--sums-sql", "t", "--psu", "dnum", "--weight", "pw", "--repweights", "rw", "--mean", "api00"}, []string{"--sums-sql with --repweights needs --in FILE"}},
 	} {
 		code, out, errs := vtRun(t, "", append([]string{"estimate"}, c.args...)...)
 		if code != 2 || out != "" {
@@ -269,8 +284,11 @@ func TestEstimateSumsTableRefused(t *testing.T) {
 // sums beside it and prints the streamed run's numbers (at 1e-12: it
 // finishes from the two tables, as --from-sums does), --from-sums on them
 // prints the same output byte for byte, and the in-memory run equals it
-// at 1e-12 (estimates, SEs, intervals, df); without the replicate sums
-// table --from-sums is refused (exit 2, naming it).
+// at 1e-12 (estimates, SEs, intervals, df); the two queries of
+// --sums-sql --in FILE, run for real in SQLite, give both tables (every
+// column, sums at 1e-12), and --from-sums on them prints the same numbers
+// at 1e-12; without the replicate sums table --from-sums is refused (exit
+// 2, naming it).
 func TestEstimateSumsReplicateColumns(t *testing.T) {
 	dir := t.TempDir()
 	ests := []string{"--mean", "api00,yes", "--total", "enroll", "--ratio", "api00/api99,yes/comp.one"}
@@ -311,6 +329,35 @@ func TestEstimateSumsReplicateColumns(t *testing.T) {
 			t.Fatalf("%s --from-sums: exit %d, %s\n%.300s\nwant the --sums-out run's output\n%.300s", label, code, errs, from, out)
 		}
 		esSame(t, label+" --from-sums vs in memory", from, mem)
+		// the two tables from SQL
+		code, query, errs := vtRun(t, "", append([]string{"estimate", "--sums-sql", "ballots", "--in", src}, args...)...)
+		if code != 0 || strings.Count(query, ";\n") != 2 {
+			t.Fatalf("%s --sums-sql: exit %d: %s\n%.300s", label, code, errs, query)
+		}
+		rec, err := arrowio.ReadAll(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tables := esSQLiteTables(t, sqliteJSON(t, dir, rec.Schema(), src, query))
+		rec.Release()
+		if len(tables) != 2 {
+			t.Fatalf("%s: SQLite gave %d tables, want 2", label, len(tables))
+		}
+		var keys []string
+		for j, a := range c.design {
+			if a == "--psu" || a == "--by" {
+				keys = append(keys, strings.Split(c.design[j+1], ",")...)
+			}
+		}
+		sameSQLTable(t, label+" SQL cells", tables[0], sums, keys)
+		sameSQLTable(t, label+" SQL replicates", tables[1], repSumsPath(sums), append(keys[len(keys)-len(strings.Split(esFlag(c.design, "--by"), ",")):], "replicate"))
+		sqlSums := esSQLTableCSV(t, filepath.Join(dir, fmt.Sprintf("sql%d.csv", i)), tables[0], sums)
+		esSQLTableCSV(t, repSumsPath(sqlSums), tables[1], repSumsPath(sums))
+		code, fromSQL, errs := vtRun(t, "", append([]string{"estimate", "--from-sums", sqlSums}, design...)...)
+		if code != 0 {
+			t.Fatalf("%s --from-sums of the SQL's tables: exit %d: %s", label, code, errs)
+		}
+		esSame(t, label+" from the SQL's tables vs --sums-out", fromSQL, out)
 	}
 	// the replicate sums table is needed
 	sums := filepath.Join(dir, "reps0.parquet")
@@ -369,4 +416,14 @@ func TestEstimateSumsShift(t *testing.T) {
 		}
 		esSame(t, fmt.Sprint("the file's shift vs the SQL's ", extra), a, b)
 	}
+}
+
+// esFlag is the value of flag in args ("" when absent).
+func esFlag(args []string, flag string) string {
+	for j := 0; j+1 < len(args); j++ {
+		if args[j] == flag {
+			return args[j+1]
+		}
+	}
+	return ""
 }

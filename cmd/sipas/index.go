@@ -67,7 +67,9 @@ func runIndex(e *env, c *command, args []string) error {
 		}
 		query := index.DesignSumsSQL(q, opt, sf.sql, spec)
 		if spec.RepWeightsPrefix != "" {
-			return repSumsSQL(e, *in, sf.sql, query, spec, q, opt)
+			return repSumsSQL(e, *in, query, spec, func(reps []string) string {
+				return index.ReplicateSumsSQL(q, opt, sf.sql, spec.Weight, spec.PSU, reps)
+			})
 		}
 		if df.wspec != nil {
 			query, err = index.WeightedSumsSQL(q, opt, sf.sql, spec, df.wspec)

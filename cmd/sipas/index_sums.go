@@ -202,10 +202,10 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 }
 
 // repSumsSQL prints the two queries of a design with replicate weight
-// columns: cells, the cells' table's (SumsSQL), and the replicate sums
-// table's, which names every replicate weight column; the columns are
-// read from the header of the ballots file in (the rows are not read).
-func repSumsSQL(e *env, in, table, cells string, spec *sampling.DesignOptions, q *index.Questionnaire, opt *index.Options) error {
+// columns: cells, the cells' table's, and the replicate sums table's,
+// repQuery of the replicate weight columns, which it names; the columns
+// are read from the header of the file in (the rows are not read).
+func repSumsSQL(e *env, in, cells string, spec *sampling.DesignOptions, repQuery func(replicates []string) string) error {
 	if in == "" || in == "-" {
 		return usagef("--sums-sql with --repweights needs --in FILE (a file of the ballots, or any file with their columns; only its header is read): the replicate sums table's query names every replicate weight column %s1 … %sR, and the file lists them", spec.RepWeightsPrefix, spec.RepWeightsPrefix)
 	}
@@ -220,7 +220,7 @@ func repSumsSQL(e *env, in, table, cells string, spec *sampling.DesignOptions, q
 		return badInput(fmt.Errorf("%s: --repweights %s: %w", displayName(in), spec.RepWeightsPrefix, err))
 	}
 	_, err = fmt.Fprintf(e.stdout, "-- the sums table: one row per cell (save it as SUMS.parquet)\n%s;\n-- the replicate sums table: one row per domain and replicate, %d replicates (save it beside, as SUMS.replicates.parquet)\n%s;\n",
-		strings.TrimRight(cells, "\n"), len(reps), strings.TrimRight(index.ReplicateSumsSQL(q, opt, table, spec.Weight, spec.PSU, reps), "\n"))
+		strings.TrimRight(cells, "\n"), len(reps), strings.TrimRight(repQuery(reps), "\n"))
 	return err
 }
 
