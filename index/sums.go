@@ -143,6 +143,9 @@ type Sums struct {
 	ncz   []int64     // [cell*C+c]: of ncomb, the ballots of weight 0
 	wcomb []float64   // [cell*C+c]
 	pm    [][]float64 // per cell [4p + part]: the pair sums (sums_pairs.go)
+	// adopt, when set, is the pair sums slice cellAt gives a new cell
+	// (merge moving a merged cell's)
+	adopt []float64
 	pt    *pairTabs
 
 	allowed [256]uint8 // 1 for the criteria's valid and declared missing codes
@@ -664,7 +667,16 @@ func (s *Sums) cellAt(kc [][]int32, i, K, C int, row int64) int32 {
 	s.ncomb = append(s.ncomb, make([]int64, C)...)
 	s.ncz = append(s.ncz, make([]int64, C)...)
 	s.wcomb = append(s.wcomb, make([]float64, C)...)
-	s.pm = append(s.pm, make([]float64, 4*len(s.pairs))) // one slice per cell: no copying as cells are added
+	pm := s.adopt
+	if pm == nil {
+		pm = make([]float64, 4*len(s.pairs))
+	} else {
+		// a merged cell's sums, as if added to zeros (0 + -0 is 0)
+		for j := range pm {
+			pm[j] += 0
+		}
+	}
+	s.pm = append(s.pm, pm) // one slice per cell: no copying as cells are added
 	if s.vals != nil {
 		s.vals.grow()
 	}
@@ -917,7 +929,13 @@ func (k *sumsKey) code(rec arrow.RecordBatch, first int64) ([]int32, error) {
 }
 
 // Merge adds the cells of o (built with the same arguments) to s.
-func (s *Sums) Merge(o *Sums) {
+func (s *Sums) Merge(o *Sums) { s.merge(o, false) }
+
+// merge is Merge; with consume, o is not used afterwards: its cells' pair
+// sums (most of a cell's memory) become those of the cells it adds to s,
+// and the others are dropped as they are added, so that the two do not
+// hold the pair sums twice.
+func (s *Sums) merge(o *Sums, consume bool) {
 	K, C := s.ne+s.nc, len(s.combos)
 	kc := make([][]int32, len(s.keys))
 	for j := range kc {
@@ -952,7 +970,13 @@ func (s *Sums) Merge(o *Sums) {
 			}
 			kc[j][0] = g
 		}
+		n0 := len(s.n)
+		if consume {
+			s.adopt = o.pm[oc]
+		}
 		c := int(s.cellAt(kc, 0, K, C, o.first[oc]))
+		s.adopt = nil
+		adopted := consume && c == n0
 		s.first[c] = min(s.first[c], o.first[oc])
 		cellMap[oc] = int32(c)
 		s.n[c] += o.n[oc]
@@ -978,8 +1002,13 @@ func (s *Sums) Merge(o *Sums) {
 			s.ncz[c*C+m] += o.ncz[oc*C+m]
 			s.wcomb[c*C+m] += o.wcomb[oc*C+m]
 		}
-		for j, v := range o.pm[oc] {
-			s.pm[c][j] += v
+		if !adopted {
+			for j, v := range o.pm[oc] {
+				s.pm[c][j] += v
+			}
+		}
+		if consume {
+			o.pm[oc] = nil
 		}
 		if s.vals != nil {
 			s.vals.merge(c, o.vals, oc)
@@ -998,7 +1027,7 @@ func (s *Sums) Merge(o *Sums) {
 		s.rep.merge(s, o.rep, cellMap)
 	}
 	if s.sq != nil {
-		s.sq.Merge(o.sq)
+		s.sq.merge(o.sq, consume)
 	}
 }
 
@@ -1067,15 +1096,14 @@ func (s *Sums) Table(mem memory.Allocator) (arrow.RecordBatch, error) {
 		fields = append(fields, arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Int64})
 		cols = append(cols, b.NewArray())
 	}
+	// the float columns are the slices given (no copy: the table holds
+	// one copy of the sums besides the accumulators)
 	addValues := func(name string, vals []float64) {
-		b := array.NewFloat64Builder(mem)
-		defer b.Release()
-		b.AppendValues(vals, nil)
 		fields = append(fields, arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Float64})
-		cols = append(cols, b.NewArray())
+		cols = append(cols, float64Array(vals))
 	}
-	vals := make([]float64, nCell)
 	addFloat := func(name string, v func(c int) float64) {
+		vals := make([]float64, nCell)
 		for i, c := range order {
 			vals[i] = v(c)
 		}

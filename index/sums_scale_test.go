@@ -15,8 +15,10 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/heappeak"
 	"github.com/sipas-go/sipas/internal/synth"
 	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
 )
 
 // TestWriteScaleFile writes the data of the scale benchmarks (docs/sums.md)
@@ -171,4 +173,50 @@ func cpuSeconds() float64 {
 		return math.NaN()
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// BenchmarkSumFileWeighted streams the Parquet file that SIPAS_SCALE_FILE
+// names with the WEIGHTING.json that SIPAS_SCALE_WEIGHTING names (both
+// written by TestWriteScaleFile) as sipas index --weighting does, with
+// PSUs, by province, and finishes the indices from the sums. It reports
+// the most heap live at once over the run (heappeak: the collector kept
+// at 10% growth, so that the figure is what is live, not when garbage
+// is collected), in MB: the copies of the cells' sums held together.
+//
+//	SIPAS_SCALE_FILE=/work/scale/s1m.parquet SIPAS_SCALE_WEIGHTING=/tmp/WEIGHTING.json \
+//	  go test ./index -run '^$' -bench SumFileWeighted -benchtime 1x
+func BenchmarkSumFileWeighted(b *testing.B) {
+	path, wpath := os.Getenv("SIPAS_SCALE_FILE"), os.Getenv("SIPAS_SCALE_WEIGHTING")
+	if path == "" || wpath == "" {
+		b.Skip("set SIPAS_SCALE_FILE and SIPAS_SCALE_WEIGHTING to the files written by TestWriteScaleFile")
+	}
+	f, err := os.Open(wpath)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ws, err := weighting.ParseSpec(f)
+	f.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	spec := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc"}
+	opt := &Options{By: []string{"province"}}
+	var peak uint64
+	for b.Loop() {
+		peak = max(peak, heappeak.Peak(func() {
+			s, err := SumFile(context.Background(), path, nil, spec, opt, &StreamOptions{Weighting: ws})
+			if err != nil {
+				b.Fatal(err)
+			}
+			tab, err := s.Table(nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer tab.Release()
+			if _, _, _, err := FromWeightedSums(context.Background(), tab, nil, spec, ws, opt); err != nil {
+				b.Fatal(err)
+			}
+		}))
+	}
+	b.ReportMetric(float64(peak)/(1<<20), "peak-live-MB")
 }

@@ -335,8 +335,9 @@ func sumParquet(ctx context.Context, cancel func(), path string, makeSums func(*
 	if first != nil {
 		return nil, first
 	}
-	for _, s := range sums[1:] {
-		sums[0].Merge(s)
+	for i, s := range sums[1:] {
+		sums[0].merge(s, true)
+		sums[i+1] = nil // released
 	}
 	return sums[0], nil
 }

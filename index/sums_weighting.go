@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -177,15 +178,33 @@ type rakeHook struct {
 	f      []float64   // per cell: final/design weight
 	uy, ux [][]float64 // per estimand and cell: Σ y and Σ x, unweighted
 	dom    []int32     // per cell: its domain's code (nil: no domains)
+	// scratch: *[][]float64 of per-term sums of z/d, reused across the
+	// calls (made from several goroutines at once), which are as many as
+	// the estimands and domains: a fresh vector each would be as much
+	// garbage as the cells' sums many times over
+	scratch sync.Pool
 }
 
 func (h *rakeHook) adjust(terms []sampling.InfluenceTerm, zs ...[]float64) {
-	us := make([][]float64, len(zs))
+	p, _ := h.scratch.Get().(*[][]float64)
+	if p == nil {
+		p = new([][]float64)
+	}
+	defer h.scratch.Put(p)
+	for len(*p) < len(zs) {
+		*p = append(*p, nil)
+	}
+	us := (*p)[:len(zs)]
 	for b, tm := range terms {
-		u := make([]float64, len(zs[b]))
+		u := us[b]
+		if cap(u) < len(zs[b]) {
+			u = make([]float64, len(zs[b]))
+		}
+		u = u[:len(zs[b])]
 		y, x := h.uy[tm.Item], h.ux[tm.Item]
 		for c := range u {
 			if tm.Domain >= 0 && (h.dom == nil || int(h.dom[c]) != tm.Domain) {
+				u[c] = 0
 				continue
 			}
 			u[c] = h.f[c] * (tm.A*y[c] - tm.B*x[c])
