@@ -121,6 +121,9 @@ type Sums struct {
 	// be > 0 (not only ≥ 0)
 	positive bool
 	keys     []*sumsKey // strata, PSU, fpc, by columns, weighting classes (unique names)
+	// the SHA-256 of the weighting whose design weights are summed
+	// (weighting.SpecHash), recorded in the table's metadata; "" without
+	wspec string
 	ne, nc   int
 	ytab     []*[256]float64
 	xtab     []*[256]float64
@@ -258,8 +261,8 @@ func newCellSums(q *Questionnaire, spec *sampling.DesignOptions, opt *Options, s
 		q = DefaultQuestionnaire()
 	}
 	s := &Sums{q: q, weight: spec.Weight, nc: len(q.Criteria), cells: map[string]int32{}}
-	if ws != nil {
-		s.weight, s.positive = ws.DesignWeight, true
+	if err := s.setWeighting(ws); err != nil {
+		return nil, err
 	}
 	add := s.keyAdder(schema)
 	if err := addDesignKeys(add, spec, opt.By); err != nil {
@@ -1155,7 +1158,55 @@ func (s *Sums) Table(mem memory.Allocator) (arrow.RecordBatch, error) {
 		}
 		names[f.Name] = true
 	}
-	return array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, int64(nCell)), nil
+	var md *arrow.Metadata
+	if s.wspec != "" {
+		m := arrow.NewMetadata([]string{WeightingKey}, []string{s.wspec})
+		md = &m
+	}
+	return array.NewRecordBatch(arrow.NewSchema(fields, md), cols, int64(nCell)), nil
+}
+
+// WeightingKey is the schema metadata key under which a sums table of
+// ballots summed with the design weights of a weighting records that
+// weighting's SHA-256 (weighting.SpecHash): such a table is finished with
+// the same weighting only. A table without it (made by SQL, or kept as
+// CSV) is taken to be of the weighting it is finished with.
+const WeightingKey = "sipas.sums.weighting"
+
+// setWeighting makes s sum the design weights of ws (nil: none) and
+// record ws in its table (WeightingKey).
+func (s *Sums) setWeighting(ws *weighting.Spec) error {
+	if ws == nil {
+		return nil
+	}
+	h, err := weighting.SpecHash(ws)
+	if err != nil {
+		return err
+	}
+	s.weight, s.positive, s.wspec = ws.DesignWeight, true, h
+	return nil
+}
+
+// weightedTable reports (wrapping ErrSums) a sums table whose metadata
+// records a weighting (WeightingKey) other than ws, or any when ws is nil:
+// its sums are of the design weights, and finishing it without that
+// weighting's steps would give design-weighted numbers.
+func weightedTable(sums arrow.RecordBatch, ws *weighting.Spec) error {
+	h, ok := sums.Schema().Metadata().GetValue(WeightingKey)
+	if !ok {
+		return nil
+	}
+	if ws == nil {
+		return fmt.Errorf("%w: the table sums the design weights of a weighting (schema metadata %q, SHA-256 %.12s…): finish it with the same weighting specification", ErrSums, WeightingKey, h)
+	}
+	want, err := weighting.SpecHash(ws)
+	if err != nil {
+		return err
+	}
+	if h != want {
+		return fmt.Errorf("%w: the table was made with another weighting specification (SHA-256 %.12s…, this one's %.12s…); give the specification the table was made with", ErrSums, h, want)
+	}
+	return nil
 }
 
 // pairColumns adds the pair columns of the cells in order, named with
@@ -1354,6 +1405,9 @@ func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire,
 	}
 	if cal == nil {
 		if err := calibratedTable(sums); err != nil {
+			return nil, nil, nil, err
+		}
+		if err := weightedTable(sums, ws); err != nil {
 			return nil, nil, nil, err
 		}
 	}

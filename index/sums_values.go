@@ -100,8 +100,8 @@ func newEstimandSums(spec *sampling.DesignOptions, by []string, est []sampling.E
 		return nil, err
 	}
 	s := &Sums{q: &Questionnaire{}, weight: spec.Weight, cells: map[string]int32{}}
-	if ws != nil {
-		s.weight, s.positive = ws.DesignWeight, true
+	if err := s.setWeighting(ws); err != nil {
+		return nil, err
 	}
 	s.pt = newPairTabs(s) // no items: Add counts the cells' rows and weights
 	add := s.keyAdder(schema)
@@ -584,6 +584,11 @@ func estimandSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error
 func estimandSums(ctx context.Context, tab arrow.RecordBatch, spec *sampling.DesignOptions, est []sampling.Estimand, shares []bool, rs *sampling.ReplicateSums, ws *weighting.Spec, cal *calHook, by []string) (*sampling.Design, []sampling.CellSums, *weighting.Result, error) {
 	if ws != nil {
 		if err := estimandSumsSupport(spec, ws); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if cal == nil {
+		if err := weightedTable(tab, ws); err != nil {
 			return nil, nil, nil, err
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -101,6 +102,13 @@ func TestEstimateSumsTable(t *testing.T) {
 		code, out, errs = vtRun(t, "", append([]string{"estimate", "--from-sums", sums}, from...)...)
 		if code != 0 || out != str {
 			t.Fatalf("%s --from-sums: exit %d, %s\n%.300s\nwant the streamed output\n%.300s", c.name, code, errs, out, str)
+		}
+		if i := slices.Index(from, "--weighting"); i >= 0 {
+			other := ps
+			if from[i+1] == ps {
+				other = rake
+			}
+			weightedTableRefused(t, "estimate "+c.name, sums, from[i+1], other, slices.Delete(slices.Clone(from), i, i+2))
 		}
 		if c.keys == nil {
 			continue

@@ -40,6 +40,7 @@ func TestIndexWeightingStreamed(t *testing.T) {
 		if code != 0 || out1 != out2 {
 			t.Errorf("%s: --from-sums --weighting: exit %d %s\n%.400s\nstreamed\n%.400s", cs, code, errs, out2, out1)
 		}
+		weightedTableRefused(t, "index "+cs, sums, spec, filepath.Join(wtGoldenDir, "sipas_ps.json"), design)
 	}
 	numeric := writeFile(t, dir, "num.json", `{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"fpc": 5000000}}}]}`)
 	sums := filepath.Join(dir, "num.parquet")
@@ -64,5 +65,26 @@ func TestIndexWeightingStreamed(t *testing.T) {
 	code, _, errs = vtRun(t, "", "index", "--sums-sql", "ballots", "--weighting", numeric, "--strata", "stratum", "--psu", "psu", "--by", "level")
 	if code != 2 || !strings.Contains(errs, "steps[0].calibrate") || !strings.Contains(errs, "numeric calibration variables") {
 		t.Errorf("numeric calibration with --sums-sql: exit %d, %q; want 2 naming steps[0].calibrate", code, errs)
+	}
+}
+
+// weightedTableRefused: the sums table at sums, made with the weighting
+// spec, finished without a weighting (design-weighted numbers, silently,
+// before) or with the weighting other, is refused: exit 2 naming what to
+// give, nothing on standard output.
+func weightedTableRefused(t *testing.T, label, sums, spec, other string, args []string) {
+	t.Helper()
+	cmd := strings.Fields(label)[0]
+	code, out, errs := vtRun(t, "", append([]string{cmd, "--from-sums", sums}, args...)...)
+	if code != 2 || out != "" || !strings.Contains(errs, "finish it with the same weighting specification") {
+		t.Errorf("%s: --from-sums without --weighting: exit %d, stdout %.200q, stderr %q; want 2, the weighting asked for", label, code, out, errs)
+	}
+	if other == spec {
+		return
+	}
+	code, out, errs = vtRun(t, "", append([]string{cmd, "--from-sums", sums, "--weighting", other}, args...)...)
+	// (or a column of the other's classes is missing, which says so first)
+	if code != 2 || out != "" || !strings.Contains(errs, "made with another weighting specification") && !strings.Contains(errs, "(a class of --weighting)") {
+		t.Errorf("%s: --from-sums with another --weighting: exit %d, stdout %.200q, stderr %q; want 2, the other specification named", label, code, out, errs)
 	}
 }
