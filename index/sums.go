@@ -123,14 +123,14 @@ type Sums struct {
 	keys     []*sumsKey // strata, PSU, fpc, by columns, weighting classes (unique names)
 	// the SHA-256 of the weighting whose design weights are summed
 	// (weighting.SpecHash), recorded in the table's metadata; "" without
-	wspec string
-	ne, nc   int
-	ytab     []*[256]float64
-	xtab     []*[256]float64
-	valid    [][]uint8 // per item: the codes of a valid answer
-	used     [][]uint8 // and those plus noAnswer, the only codes it holds
-	combos   [][]int   // criteria (0-based) with a nonzero coefficient
-	pairs    []sumsPair
+	wspec  string
+	ne, nc int
+	ytab   []*[256]float64
+	xtab   []*[256]float64
+	valid  [][]uint8 // per item: the codes of a valid answer
+	used   [][]uint8 // and those plus noAnswer, the only codes it holds
+	combos [][]int   // criteria (0-based) with a nonzero coefficient
+	pairs  []sumsPair
 
 	cells map[string]int32
 	cell  [][]int32 // per cell: the key codes
