@@ -368,6 +368,27 @@ func (op *rakeOp) sweep(s, A []float64, j int) {
 	}
 }
 
+// rakeMargin holds a raking margin's class sums (scratch) and its classes'
+// counts of rows (or cells' rows) of nonzero weight.
+type rakeMargin struct{ sum, cnt []float64 }
+
+// rakeClassCounts returns, per margin of v, the counts of its classes'
+// rows of nonzero weight, each row i counting count(i), and a scratch
+// sum per class: the unweighted class means of R's rake residuals.
+func (v *VarianceInfo) rakeClassCounts(count func(i int) float64) []rakeMargin {
+	ms := make([]rakeMargin, len(v.Margins))
+	for j, m := range v.Margins {
+		k := maxClass(m.Classes) + 1
+		ms[j] = rakeMargin{make([]float64, k), make([]float64, k)}
+		for i, c := range m.Classes[:len(m.Weights)] {
+			if m.Weights[i] != 0 {
+				ms[j].cnt[c] += count(i)
+			}
+		}
+	}
+	return ms
+}
+
 // adjustRakeSweeps is R's residualization after rake done literally:
 // for (iterations in 1:10) for (margin in psvar)
 // x <- x − psw · ave(x/psw, margin) (unweighted class means), one vector
@@ -380,20 +401,7 @@ func (v *VarianceInfo) adjustRakeSweeps(z []float64) {
 		}
 		return v.Counts[i]
 	}
-	type mc struct {
-		sum []float64
-		cnt []float64
-	}
-	ms := make([]mc, len(v.Margins))
-	for j, m := range v.Margins {
-		k := maxClass(m.Classes) + 1
-		ms[j] = mc{make([]float64, k), make([]float64, k)}
-		for i, c := range m.Classes[:len(m.Weights)] {
-			if m.Weights[i] != 0 {
-				ms[j].cnt[c] += count(i)
-			}
-		}
-	}
+	ms := v.rakeClassCounts(count)
 	for it := 0; it < rakeSweeps; it++ {
 		for j, m := range v.Margins {
 			s, cnt := ms[j].sum, ms[j].cnt
@@ -718,17 +726,7 @@ func (v *VarianceInfo) adjustRakeCells(zs, us [][]float64, D, nd []float64) {
 // adjustRakeSweepsCells is adjustRakeSweeps on cells, the class sums from u
 // (see adjustRakeCells).
 func (v *VarianceInfo) adjustRakeSweepsCells(z, u, D, nd []float64) {
-	type mc struct{ sum, cnt []float64 }
-	ms := make([]mc, len(v.Margins))
-	for j, m := range v.Margins {
-		k := maxClass(m.Classes) + 1
-		ms[j] = mc{make([]float64, k), make([]float64, k)}
-		for i, c := range m.Classes[:len(m.Weights)] {
-			if m.Weights[i] != 0 {
-				ms[j].cnt[c] += v.Counts[i]
-			}
-		}
-	}
+	ms := v.rakeClassCounts(func(i int) float64 { return v.Counts[i] })
 	for it := 0; it < rakeSweeps; it++ {
 		for j, m := range v.Margins {
 			s, cnt := ms[j].sum, ms[j].cnt
