@@ -82,23 +82,7 @@ func TestWeightedEstimandSumsRakeBoundedByDesign(t *testing.T) {
 			}
 			for _, opt := range opts {
 				where := fmt.Sprintf("%s %s by %v", name, dname, opt.By)
-				want, err := d.Estimates(out, est, opt)
-				if err != nil {
-					t.Fatalf("%s: %v", where, err)
-				}
-				var cs [][]sampling.DomainCoef
-				var wantC []sampling.ContrastEstimate
-				if opt.By != nil {
-					dm, err := sampling.NewDomains(out, opt.By)
-					if err != nil {
-						t.Fatal(err)
-					}
-					cs = [][]sampling.DomainCoef{{{Domain: 0, Coef: 1}, {Domain: 1, Coef: -1}},
-						{{Domain: 0, Coef: 0.5}, {Domain: 1, Coef: 0.5}, {Domain: dm.Len() - 1, Coef: -1}}}
-					if wantC, err = d.EstimateContrasts(out, est, cs, opt); err != nil {
-						t.Fatalf("%s: %v", where, err)
-					}
-				}
+				want, cs, wantC := memoryEstimates(t, where, d, out, est, opt)
 				s, err := SumEstimandsFile(ctx, pq, design, opt.By, est, &StreamOptions{Weighting: ws, Read: []arrowio.Option{arrowio.WithBatchSize(333)}})
 				if err != nil {
 					t.Fatalf("%s: %v", where, err)

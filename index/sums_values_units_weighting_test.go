@@ -104,23 +104,7 @@ func TestWeightedEstimandSumsNoPSUEqualMemory(t *testing.T) {
 			wsum := d.WeightsSum()
 			for _, opt := range opts {
 				where := fmt.Sprintf("%s %s by %v", name, dname, opt.By)
-				want, err := d.Estimates(out, est, opt)
-				if err != nil {
-					t.Fatalf("%s: %v", where, err)
-				}
-				var cs [][]sampling.DomainCoef
-				var wantC []sampling.ContrastEstimate
-				if opt.By != nil {
-					dm, err := sampling.NewDomains(out, opt.By)
-					if err != nil {
-						t.Fatal(err)
-					}
-					cs = [][]sampling.DomainCoef{{{Domain: 0, Coef: 1}, {Domain: 1, Coef: -1}},
-						{{Domain: 0, Coef: 0.5}, {Domain: 1, Coef: 0.5}, {Domain: dm.Len() - 1, Coef: -1}}}
-					if wantC, err = d.EstimateContrasts(out, est, cs, opt); err != nil {
-						t.Fatalf("%s: %v", where, err)
-					}
-				}
+				want, cs, wantC := memoryEstimates(t, where, d, out, est, opt)
 				s, err := SumEstimandsFile(ctx, pq, design, opt.By, est, &StreamOptions{Weighting: ws, Read: []arrowio.Option{arrowio.WithBatchSize(333)}})
 				if err != nil {
 					t.Fatalf("%s: %v", where, err)
@@ -177,4 +161,30 @@ func TestWeightedEstimandSumsNoPSURefusals(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), SumsWeightsSquared) {
 		t.Errorf("a table without the weighting: %v", err)
 	}
+}
+
+// memoryEstimates returns the estimates est of the rows out of the design
+// d in memory and, by domains, two contrasts cs between them (the first
+// two domains' difference; their mean less the last domain) with their
+// estimates: what the streamed estimands must equal.
+func memoryEstimates(t *testing.T, where string, d *sampling.Design, out arrow.RecordBatch, est []sampling.Estimand, opt *sampling.EstimateOptions) ([]sampling.Estimate, [][]sampling.DomainCoef, []sampling.ContrastEstimate) {
+	t.Helper()
+	want, err := d.Estimates(out, est, opt)
+	if err != nil {
+		t.Fatalf("%s: %v", where, err)
+	}
+	if opt.By == nil {
+		return want, nil, nil
+	}
+	dm, err := sampling.NewDomains(out, opt.By)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := [][]sampling.DomainCoef{{{Domain: 0, Coef: 1}, {Domain: 1, Coef: -1}},
+		{{Domain: 0, Coef: 0.5}, {Domain: 1, Coef: 0.5}, {Domain: dm.Len() - 1, Coef: -1}}}
+	wantC, err := d.EstimateContrasts(out, est, cs, opt)
+	if err != nil {
+		t.Fatalf("%s: %v", where, err)
+	}
+	return want, cs, wantC
 }
