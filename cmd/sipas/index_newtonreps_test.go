@@ -56,33 +56,44 @@ func TestIndexNewtonReplicatesStreamed(t *testing.T) {
 		{`{"calibrate": {"method": "logit", "bounds": [0.5, 1.8], "numeric": {"age": %v}, "margins": [{"by": ["field"], "totals": %s}]}}`, []string{"--variance", "bootstrap", "--replicates", "30", "--seed", "3"}},
 	} {
 		spec := writeFile(t, dir, c.v[1]+".json", fmt.Sprintf(`{"design_weight": "weight", "steps": [`+c.step+`]}`, ageTotal*1.02, field))
-		args := append([]string{"--in", in, "--weighting", spec, "--strata", "stratum", "--psu", "psu", "--fpc", "fpc", "--nest", "--by", "level"}, c.v...)
-		code, mem, stderr := vtRun(t, "", append([]string{"index"}, args...)...)
-		if code != 0 {
-			t.Fatalf("%v in memory: exit %d: %s", c.v, code, stderr)
-		}
-		code, str, stderr := vtRun(t, "", append([]string{"index", "--stream"}, args...)...)
-		if code != 0 {
-			t.Fatalf("%v streamed: exit %d: %s", c.v, code, stderr)
-		}
-		ds := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc", Nest: true, Variance: sampling.JKn}
-		if c.v[1] == "bootstrap" {
-			ds.Variance, ds.Replicates, ds.Seed = sampling.Bootstrap, 30, 3
-		}
-		want := fmt.Sprintf("sipas index: streaming %s in %d passes (the calibration needs every row:", in, newtonPassCount(t, in, spec, ds))
-		if !strings.Contains(stderr, want) || !strings.Contains(stderr, "solve every replicate's calibration by its Newton iterations") {
-			t.Errorf("%v: stderr %q does not say %q", c.v, stderr, want)
-		}
-		var a, b any
-		if err := json.Unmarshal([]byte(mem), &a); err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal([]byte(str), &b); err != nil {
-			t.Fatal(err)
-		}
-		if n := sameJSON(t, fmt.Sprint(c.v), a, b, 1e-12); n == 0 {
-			t.Fatalf("%v: no numbers compared", c.v)
-		}
+		indexNewtonStreamSame(t, in, spec, c.v, "solve every replicate's calibration by its Newton iterations")
+	}
+}
+
+// indexNewtonStreamSame runs sipas index on in with the weighting spec
+// and the replicate flags v (--variance jkn, or bootstrap with 30
+// replicates and seed 3) on the stratified PSU fixture design by level,
+// in memory and streamed, and checks that the streamed run says its
+// passes (newtonPassCount) and also say, and prints every number of the
+// in-memory run at 1e-12.
+func indexNewtonStreamSame(t *testing.T, in, spec string, v []string, say string) {
+	t.Helper()
+	args := append([]string{"--in", in, "--weighting", spec, "--strata", "stratum", "--psu", "psu", "--fpc", "fpc", "--nest", "--by", "level"}, v...)
+	code, mem, stderr := vtRun(t, "", append([]string{"index"}, args...)...)
+	if code != 0 {
+		t.Fatalf("%v in memory: exit %d: %s", v, code, stderr)
+	}
+	code, str, stderr := vtRun(t, "", append([]string{"index", "--stream"}, args...)...)
+	if code != 0 {
+		t.Fatalf("%v streamed: exit %d: %s", v, code, stderr)
+	}
+	ds := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc", Nest: true, Variance: sampling.JKn}
+	if v[1] == "bootstrap" {
+		ds.Variance, ds.Replicates, ds.Seed = sampling.Bootstrap, 30, 3
+	}
+	want := fmt.Sprintf("sipas index: streaming %s in %d passes (the calibration needs every row:", in, newtonPassCount(t, in, spec, ds))
+	if !strings.Contains(stderr, want) || !strings.Contains(stderr, say) {
+		t.Errorf("%v: stderr %q does not say %q and %q", v, stderr, want, say)
+	}
+	var a, b any
+	if err := json.Unmarshal([]byte(mem), &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(str), &b); err != nil {
+		t.Fatal(err)
+	}
+	if n := sameJSON(t, fmt.Sprint(v), a, b, 1e-12); n == 0 {
+		t.Fatalf("%v: no numbers compared", v)
 	}
 }
 

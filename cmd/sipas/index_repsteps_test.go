@@ -1,13 +1,10 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/sipas-go/sipas/sampling"
 )
 
 // TestIndexNewtonReplicatesLaterStepsStreamed: sipas index --weighting with
@@ -30,33 +27,7 @@ func TestIndexNewtonReplicatesLaterStepsStreamed(t *testing.T) {
 		{`{"calibrate": {"numeric": {"age": %v}, "margins": [{"by": ["field"], "totals": %s}]}}`, `{"rake": {"margins": [{"by": ["respondent_type"], "totals": ` + rtype1 + `}, {"by": ["level"], "totals": ` + level1 + `}]}}`, []string{"--variance", "bootstrap", "--replicates", "30", "--seed", "3"}},
 	} {
 		spec := writeFile(t, dir, c.v[1]+".json", fmt.Sprintf(`{"design_weight": "weight", "steps": [`+c.step+`, `+c.later+`]}`, ageTotal*1.02, field))
-		args := append([]string{"--in", in, "--weighting", spec, "--strata", "stratum", "--psu", "psu", "--fpc", "fpc", "--nest", "--by", "level"}, c.v...)
-		code, mem, stderr := vtRun(t, "", append([]string{"index"}, args...)...)
-		if code != 0 {
-			t.Fatalf("%v in memory: exit %d: %s", c.v, code, stderr)
-		}
-		code, str, stderr := vtRun(t, "", append([]string{"index", "--stream"}, args...)...)
-		if code != 0 {
-			t.Fatalf("%v streamed: exit %d: %s", c.v, code, stderr)
-		}
-		ds := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc", Nest: true, Variance: sampling.JKn}
-		if c.v[1] == "bootstrap" {
-			ds.Variance, ds.Replicates, ds.Seed = sampling.Bootstrap, 30, 3
-		}
-		want := fmt.Sprintf("sipas index: streaming %s in %d passes (the calibration needs every row:", in, newtonPassCount(t, in, spec, ds))
-		if !strings.Contains(stderr, want) || !strings.Contains(stderr, ", 1 re-run the steps after it on every replicate's class totals, 1 sums the ballots") {
-			t.Errorf("%v: stderr %q does not say %q and the later step's pass", c.v, stderr, want)
-		}
-		var a, b any
-		if err := json.Unmarshal([]byte(mem), &a); err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal([]byte(str), &b); err != nil {
-			t.Fatal(err)
-		}
-		if n := sameJSON(t, fmt.Sprint(c.v), a, b, 1e-12); n == 0 {
-			t.Fatalf("%v: no numbers compared", c.v)
-		}
+		indexNewtonStreamSame(t, in, spec, c.v, ", 1 re-run the steps after it on every replicate's class totals, 1 sums the ballots")
 	}
 }
 
