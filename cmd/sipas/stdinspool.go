@@ -73,17 +73,11 @@ func (e *env) spoolStdin() (path string, remove func(), err error) {
 // renameByFormat gives the file at *path the extension of the format its
 // first bytes tell, and updates *path (and spools) to the new name.
 func renameByFormat(path *string) error {
-	f, err := os.Open(*path)
+	format, err := arrowio.SniffFile(*path)
 	if err != nil {
 		return err
 	}
-	head := make([]byte, 8)
-	n, err := io.ReadFull(f, head)
-	f.Close()
-	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return err
-	}
-	to := *path + arrowio.SniffFormat(head[:n]).Ext()
+	to := *path + format.Ext()
 	if err := os.Rename(*path, to); err != nil {
 		return err
 	}

@@ -130,6 +130,17 @@ func (c *closingReader) Close() error {
 	return err
 }
 
+// SniffFile returns the format of the file at path from its first bytes
+// (SniffFormat), whatever its name: for a copy of standard input, say.
+func SniffFile(path string) (Format, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	return sniffFile(f)
+}
+
 // sniffFile returns the format of f from its first bytes (SniffFormat)
 // and leaves f at its start.
 func sniffFile(f *os.File) (Format, error) {
