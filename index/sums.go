@@ -68,10 +68,10 @@ var ErrSums = errors.New("bad sums table")
 // in a cell, so the ballots are summed with weight 1 and Sums.Table
 // scales each cell's sums by g (the squared-weight moments by g²), also
 // for the replicates generated from the design, whose factors are per PSU.
-// Calibration needs row-level data; so do the weights of a
-// Horvitz–Thompson design without weight column (the joint probabilities'
-// diagonal) and replicates generated from a design without PSU column
-// (every ballot its own replicate unit).
+// So can a Horvitz–Thompson design without weight column, whose ballots
+// weigh 1/π_i of their PSU, π_i the joint probabilities' diagonal.
+// Calibration needs row-level data; so do replicates generated from a
+// design without PSU column (every ballot its own replicate unit).
 func SumsSupport(spec *sampling.DesignOptions) error {
 	if unitMoments(spec) && spec.Variance != sampling.Linearization {
 		return errNoPSUReplicates
@@ -84,7 +84,7 @@ func SumsSupport(spec *sampling.DesignOptions) error {
 	case spec.AdjustInfluence != nil:
 		return errors.New("calibration needs every ballot's residual")
 	case spec.Weight == "" && (spec.FPC != "" || spec.PPS == sampling.PPSJoint) && !fpcWeighted(spec):
-		return errors.New("without a weight column the weights come from the fpc, and the Horvitz–Thompson variance's from the joint probabilities, which the cells do not carry (give the weight as a column)")
+		return errors.New("without a weight column the weights come from the fpc or the joint probabilities' diagonal, which replicate weight columns do not follow (give the weight as a column)")
 	}
 	return nil
 }

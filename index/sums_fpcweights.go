@@ -13,10 +13,17 @@ import (
 // sampling.FPCWeight of every stage: N_h/n_h of the first stage, the
 // population of PSUs over the sampled PSUs, or 1/f_h for a sampling
 // fraction; 1/π_i of its PSU under PPS, the fpc then being π_i; times N/n
-// of every later stage). A Horvitz–Thompson PPS first stage, whose
-// probabilities are the joint probabilities' diagonal, is not.
+// of every later stage). So is a Horvitz–Thompson PPS first stage without
+// weight column: its ballots weigh 1/π_i of their PSU, π_i the joint
+// probabilities' diagonal.
 func fpcWeighted(spec *sampling.DesignOptions) bool {
-	return spec != nil && spec.FPC != "" && spec.Weight == "" && spec.PPS != sampling.PPSJoint && !suppliedReplicates(spec)
+	if spec == nil || spec.Weight != "" || suppliedReplicates(spec) {
+		return false
+	}
+	if spec.PPS == sampling.PPSJoint {
+		return spec.JointProb != nil && spec.JointProb.Pi != nil
+	}
+	return spec.FPC != ""
 }
 
 // fpcKeys are the key columns (indices into Sums.keys; -1: absent) from
@@ -27,8 +34,9 @@ func fpcWeighted(spec *sampling.DesignOptions) bool {
 // unit and fpc (addDesignKeys), so g is constant in a cell.
 type fpcKeys struct {
 	strata, psu, fpc int
-	pps              bool     // the first stage's fpc is the PSU's π
-	stages           [][2]int // per later stage: its unit and fpc keys
+	pps              bool                // the first stage's fpc is the PSU's π
+	joint            *sampling.JointProb // Horvitz–Thompson: π is the diagonal's
+	stages           [][2]int            // per later stage: its unit and fpc keys
 }
 
 // setFPCWeights records the keys of spec's fpc weights in s, when its
@@ -46,6 +54,9 @@ func (s *Sums) setFPCWeights(spec *sampling.DesignOptions) {
 		return -1
 	}
 	s.fpcw = &fpcKeys{strata: find(spec.Strata), psu: find(spec.PSU), fpc: find(spec.FPC), pps: spec.PPS != sampling.PPSNone}
+	if spec.PPS == sampling.PPSJoint {
+		s.fpcw.joint = spec.JointProb
+	}
 	for _, st := range spec.Stages {
 		s.fpcw.stages = append(s.fpcw.stages, [2]int{find(st.Unit), find(st.FPC)})
 	}
@@ -54,7 +65,8 @@ func (s *Sums) setFPCWeights(spec *sampling.DesignOptions) {
 // fpcScale returns the weight of each cell's ballots under fpc weights,
 // the product over the stages, in stage order, of sampling.FPCWeight
 // (first stage: the stratum's fpc and its PSUs n_h, or its ballots without
-// PSU column; 1/π_i of the PSU under PPS; stage s: the stage's fpc and its
+// PSU column; 1/π_i of the PSU under PPS, π_i the joint probabilities'
+// diagonal for Horvitz–Thompson; stage s: the stage's fpc and its
 // units sampled in the unit of the stage above), each stage's fpc counts
 // when some value of its column is > 1, as sampling.NewDesign weighs them;
 // nil when the weights are the ballots'. A stratum or unit whose fpc
@@ -86,7 +98,15 @@ func (s *Sums) fpcScale() []float64 {
 		return math.NaN()
 	}
 	g := make([]float64, len(s.n))
-	if k.pps {
+	if k.joint != nil {
+		// π_i = π_ii, named by the PSU's text as the design names it; the
+		// design of the cells (checked before) has every π_ii in (0, 1]
+		psu := s.keys[k.psu]
+		for c := range g {
+			pi, _ := k.joint.Pi(psu.levels[code(c, k.psu)], psu.levels[code(c, k.psu)])
+			g[c] = 1 / pi
+		}
+	} else if k.pps {
 		for c := range g {
 			g[c] = 1 / value(c, k.fpc)
 		}

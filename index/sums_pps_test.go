@@ -16,7 +16,8 @@ import (
 // ppsSpecs are the PPS designs of the streaming tests on withStages's
 // inclusion probabilities pi: Brewer's and Overton's variances with and
 // without strata, Brewer's with a second stage (fpc at both), and the
-// Horvitz–Thompson variance with the joint probabilities of strata drawn
+// Horvitz–Thompson variance (weighted by the weight column, and without
+// it by 1/π_ii) with the joint probabilities of strata drawn
 // independently, each by a design whose joint probabilities are Overton's,
 // π_ab = π_a π_b (n_h − 1)/(n_h − (π_a + π_b)/2) within stratum h of n_h
 // PSUs and π_a π_b across strata (π_a on the diagonal).
@@ -48,6 +49,8 @@ func ppsSpecs(t testing.TB, rec arrow.RecordBatch) map[string]*sampling.DesignOp
 		"overton no strata": {Weight: "weight", PSU: "psu", FPC: "pi", PPS: sampling.PPSOverton},
 		"brewer 2-stage":    {Weight: "weight", Strata: "stratum", PSU: "psu", FPC: "pi", PPS: sampling.PPSBrewer, Stages: []sampling.Stage{{Unit: "ssu", FPC: "fpc2"}}, Lonely: sampling.LonelyRemove},
 		"ht":                {Weight: "weight", Strata: "stratum", PSU: "psu", PPS: sampling.PPSJoint, JointProb: joint},
+		// weighted by 1/π_ii: the in-memory design's weights
+		"ht no weight": {Strata: "stratum", PSU: "psu", PPS: sampling.PPSJoint, JointProb: joint},
 	}
 }
 
@@ -71,7 +74,7 @@ func TestSumFilePPSEqualsCompute(t *testing.T) {
 func TestEstimandSumsPPS(t *testing.T) {
 	rec, pq, read := stagesParquet(t)
 	defer rec.Release()
-	estimandsEqualStreamed(t, rec, pq, read, ppsSpecs(t, rec), "brewer strata", "overton no strata", "ht", "brewer 2-stage")
+	estimandsEqualStreamed(t, rec, pq, read, ppsSpecs(t, rec), "brewer strata", "overton no strata", "ht", "ht no weight", "brewer 2-stage")
 }
 
 // TestSumFilePPSErrors: an inclusion probability that varies within a PSU

@@ -194,27 +194,35 @@ func (d *Design) psuLabels(rec arrow.RecordBatch) ([]string, error) {
 }
 
 // ppsCov is the first-stage part of infStrataCov for a PPS design, over
-// the PSU totals a and b (see PPSMethod).
+// the PSU totals a and b (see PPSMethod). The Horvitz–Thompson and
+// Overton forms Σ_ij c_ij a_i b_j can be negative; a negative value within
+// rounding of zero, |v| ≤ 4·P·ε·Σ_ij |c_ij a_i b_j| over P PSUs (terms
+// that cancel, as for a domain the design gives no variance), is 0: its
+// standard error is 0 rather than the square root of a negative.
 func (d *Design) ppsCov(a, b []float64) float64 {
 	pp := d.pps
-	var v float64
+	var v, m float64
 	switch pp.method {
 	case PPSJoint:
 		P := len(pp.pi)
 		for i := 0; i < P; i++ {
 			row := pp.dJoint[i*P : (i+1)*P]
-			var s float64
+			var s, sm float64
 			for j, dij := range row {
 				s += dij * b[j]
+				sm += math.Abs(dij * b[j])
 			}
 			v += a[i] * s
+			m += math.Abs(a[i]) * sm
 		}
-		return v
+		return roundedZero(v, m, P)
 	case PPSOverton:
 		for h, nh := range d.nh {
 			p0, p1 := int(d.strataPSU[h]), int(d.strataPSU[h+1])
 			for i := p0; i < p1; i++ {
-				v += (1 - pp.pi[i]) * a[i] * b[i]
+				t := (1 - pp.pi[i]) * a[i] * b[i]
+				v += t
+				m += math.Abs(t)
 				for j := p0; j < p1; j++ {
 					if j == i {
 						continue
@@ -223,11 +231,13 @@ func (d *Design) ppsCov(a, b []float64) float64 {
 					if fbar == 1 {
 						continue
 					}
-					v += (fbar - 1) / float64(nh-1) * a[i] * b[j]
+					t := (fbar - 1) / float64(nh-1) * a[i] * b[j]
+					v += t
+					m += math.Abs(t)
 				}
 			}
 		}
-		return v
+		return roundedZero(v, m, len(pp.pi))
 	}
 	// Brewer: the stratified formula with 1 − f_h replaced by 1 − π_i; a
 	// lonely PSU under LonelyAdjust is centred as in infStrataCov
@@ -265,6 +275,15 @@ func (d *Design) ppsCov(a, b []float64) float64 {
 			ss += (1 - pp.pi[p]) * (a[p] - ma) * (b[p] - mb)
 		}
 		v += fn / (fn - 1) * ss
+	}
+	return v
+}
+
+// roundedZero returns v, or 0 when v is negative within the rounding of a
+// sum of terms whose absolute values sum to m over P PSUs.
+func roundedZero(v, m float64, P int) float64 {
+	if v < 0 && -v <= 4*float64(P)*0x1p-52*m {
+		return 0
 	}
 	return v
 }
