@@ -302,18 +302,21 @@ func TestEstimandSumsFPCWeightsCombo(t *testing.T) {
 	estimandsEqualStreamed(t, rec, pq, read, fpcWeightedComboSpecs(t, rec), "jkn", "bootstrap", "3-stage strata", "2-stage fraction", "3-stage jackknife", "brewer 2-stage", "overton no strata")
 }
 
-// TestFPCWeightsHTNotStreamed: a Horvitz–Thompson PPS design without
-// weight column, whose weights are the joint probabilities' diagonal, is
-// not streamed, saying why; with a weight column it is.
-func TestFPCWeightsHTNotStreamed(t *testing.T) {
+// TestFPCWeightsHTSupport: a Horvitz–Thompson PPS design streams with
+// and without a weight column (then weighted by the joint probabilities'
+// diagonal: "ht no weight" of ppsSpecs); without its joint probabilities
+// it does not, saying why.
+func TestFPCWeightsHTSupport(t *testing.T) {
 	rec, _, _ := stagesParquet(t)
 	defer rec.Release()
-	ht := *ppsSpecs(t, rec)["ht"]
-	if err := SumsSupport(&ht); err != nil {
-		t.Fatalf("with a weight column: %v", err)
+	for _, name := range []string{"ht", "ht no weight"} {
+		if err := SumsSupport(ppsSpecs(t, rec)[name]); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
-	ht.Weight = ""
+	ht := *ppsSpecs(t, rec)["ht no weight"]
+	ht.JointProb = nil
 	if err := SumsSupport(&ht); err == nil || !strings.Contains(err.Error(), "joint probabilities") {
-		t.Errorf("without a weight column: %v, want why it is not streamed", err)
+		t.Errorf("without the joint probabilities: %v, want why it is not streamed", err)
 	}
 }

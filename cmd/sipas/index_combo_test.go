@@ -109,7 +109,8 @@ func estimateSumsTableSame(t *testing.T, where, sums string, eargs []string) {
 }
 
 // TestFPCWeightsStreamCombo: without a weight column (--weight none) the
-// ballots weigh the product of N/n over the stages (1/π under --pps);
+// ballots weigh the product of N/n over the stages (1/π under --pps, π
+// from --joint-prob under --pps ht);
 // index and estimate stream such a design with several --psu stages, a
 // PPS first stage or a replicate --variance under --stream, saying so,
 // and print what the in-memory run prints (every number within 1e-12
@@ -119,6 +120,7 @@ func TestFPCWeightsStreamCombo(t *testing.T) {
 	dir := t.TempDir()
 	in := stagesFixture(t, dir)
 	for i, design := range [][]string{
+		{"--strata", "stratum", "--psu", "psu", "--pps", "ht", "--joint-prob", jointProbFixture(t, dir, in), "--by", "level"},
 		{"--strata", "stratum", "--psu", "psu,ssu,el", "--fpc", "fpc,fpc2,fpc3", "--lonely-psu", "adjust", "--by", "level"},
 		{"--psu", "psu,ssu", "--fpc", "fpc0,fpc2", "--lonely-psu", "remove"},
 		{"--strata", "stratum", "--psu", "psu", "--fpc", "pi", "--pps", "brewer", "--lonely-psu", "remove", "--by", "level"},
@@ -201,4 +203,60 @@ func TestCalibrationOfStagesOrPPSFallsBack(t *testing.T) {
 			t.Errorf("%v: the fallback printed another output", c.design)
 		}
 	}
+}
+
+// jointProbFixture writes the --joint-prob table of stagesFixture's file
+// in: every pair of its PSUs with the joint probabilities of Overton's
+// approximation, π_ab = π_a π_b (n_h − 1)/(n_h − (π_a + π_b)/2) within a
+// stratum of n_h PSUs, π_a π_b across strata, and π_a for a = b.
+func jointProbFixture(t *testing.T, dir, in string) string {
+	t.Helper()
+	f, err := os.Open(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, hc, ic := slices.Index(rows[0], "psu"), slices.Index(rows[0], "stratum"), slices.Index(rows[0], "pi")
+	var psus []string
+	pi, h, nh := map[string]float64{}, map[string]string{}, map[string]int{}
+	for _, r := range rows[1:] {
+		if _, ok := pi[r[pc]]; !ok {
+			psus = append(psus, r[pc])
+			nh[r[hc]]++
+			h[r[pc]] = r[hc]
+			if pi[r[pc]], err = strconv.ParseFloat(r[ic], 64); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	out := [][]string{{"psu_a", "psu_b", "pi"}}
+	for i, a := range psus {
+		for _, b := range psus[i:] {
+			pab := pi[a]
+			if b != a {
+				pab = pi[a] * pi[b]
+				if h[a] == h[b] {
+					n := float64(nh[h[a]])
+					pab *= (n - 1) / (n - (pi[a]+pi[b])/2)
+				}
+			}
+			out = append(out, []string{a, b, strconv.FormatFloat(pab, 'g', -1, 64)})
+		}
+	}
+	path := filepath.Join(dir, "joint.csv")
+	w, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := csv.NewWriter(w).WriteAll(out); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

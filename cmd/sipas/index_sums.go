@@ -67,8 +67,8 @@ func addSumsFlagsHelp(fs *flag.FlagSet, out, from, sql string) *sumsFlags {
 // not weighted) streams ("" for the others).
 func designNote(spec *sampling.DesignOptions, weighted bool) string {
 	var notes []string
-	if spec.Weight == "" && spec.FPC != "" && spec.PSU != "" && !weighted {
-		notes = append(notes, "no --weight: the ballots are summed with weight 1, and each cell's sums scaled at the end by the weight from the fpc, N/n of every stage (1/π under --pps)")
+	if spec.Weight == "" && (spec.FPC != "" || spec.PPS == sampling.PPSJoint) && spec.PSU != "" && !weighted {
+		notes = append(notes, "no --weight: the ballots are summed with weight 1, and each cell's sums scaled at the end by the weight from the fpc, N/n of every stage (1/π under --pps; under --pps ht, π from --joint-prob)")
 	}
 	if spec.PPS != sampling.PPSNone {
 		notes = append(notes, fmt.Sprintf("a PPS first stage (%s): the cells are per PSU, with its inclusion probability", spec.PPS))
