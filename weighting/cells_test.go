@@ -17,8 +17,21 @@ import (
 // grouped into cells of equal (a, b, resp, w): the cells' record, their
 // design weight totals and counts, and each row's cell.
 func cellsFixture(n int) (rows, cells arrow.RecordBatch, wc, cnt []float64, cellOf []int) {
-	rng := rand.New(rand.NewPCG(7, 1))
-	as, bs, rs, ws := make([]string, n), make([]int32, n), make([]bool, n), make([]float64, n)
+	rows, cells, wc, cnt, cellOf, _ = groupedRows(n, rand.New(rand.NewPCG(7, 1)),
+		func(rng *rand.Rand) float64 { return []float64{10, 25, 40}[rng.IntN(3)] }, true)
+	return rows, cells, wc, cnt, cellOf
+}
+
+// groupedRows: n rows with classes a (3 levels), b (int, 4 levels), a
+// respondent flag (4 in 5 respond) and the design weight weight draws,
+// drawn from rng, and the same rows grouped into cells of equal (a, b,
+// resp), and w when keyW: the cells' record (its w column the cell's
+// design weight when keyW, else the cell's design weight total), their
+// design weight totals and counts, each row's cell and each row's design
+// weight.
+func groupedRows(n int, rng *rand.Rand, weight func(*rand.Rand) float64, keyW bool) (rows, cells arrow.RecordBatch, wc, cnt []float64, cellOf []int, ws []float64) {
+	as, bs, rs := make([]string, n), make([]int32, n), make([]bool, n)
+	ws = make([]float64, n)
 	type key struct {
 		a string
 		b int32
@@ -32,8 +45,11 @@ func cellsFixture(n int) (rows, cells arrow.RecordBatch, wc, cnt []float64, cell
 		as[i] = []string{"u", "v", "x"}[rng.IntN(3)]
 		bs[i] = int32(rng.IntN(4))
 		rs[i] = rng.IntN(5) != 0
-		ws[i] = []float64{10, 25, 40}[rng.IntN(3)]
-		k := key{as[i], bs[i], rs[i], ws[i]}
+		ws[i] = weight(rng)
+		k := key{as[i], bs[i], rs[i], 0}
+		if keyW {
+			k.w = ws[i]
+		}
 		c, ok := idx[k]
 		if !ok {
 			c = len(keys)
@@ -61,9 +77,12 @@ func cellsFixture(n int) (rows, cells arrow.RecordBatch, wc, cnt []float64, cell
 	ca, cb, cr, cw := make([]string, len(keys)), make([]int32, len(keys)), make([]bool, len(keys)), make([]float64, len(keys))
 	for c, k := range keys {
 		ca[c], cb[c], cr[c], cw[c] = k.a, k.b, k.r, k.w
+		if !keyW {
+			cw[c] = wc[c]
+		}
 	}
 	cells = build(ca, cb, cr, cw)
-	return rows, cells, wc, cnt, cellOf
+	return rows, cells, wc, cnt, cellOf, ws
 }
 
 // TestRunCellsEqualsApply: every step run on cells of rows that share

@@ -4,10 +4,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
-
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // TestAdjustInfluenceCellsEqualsRows: cells keyed by the classes and flag
@@ -20,56 +16,14 @@ import (
 // keyed by the design weight relied on) does not.
 func TestAdjustInfluenceCellsEqualsRows(t *testing.T) {
 	const n = 3000
-	rng := rand.New(rand.NewPCG(11, 5))
-	as, bs, rs, ws := make([]string, n), make([]int32, n), make([]bool, n), make([]float64, n)
-	type key struct {
-		a string
-		b int32
-		r bool
-	}
-	idx := map[key]int{}
-	var keys []key
-	var wc, cnt []float64
-	cellOf := make([]int, n)
-	for i := range as {
-		as[i] = []string{"u", "v", "x"}[rng.IntN(3)]
-		bs[i] = int32(rng.IntN(4))
-		rs[i] = rng.IntN(5) != 0
-		ws[i] = 5 + 40*rng.Float64() // every row its own design weight
-		k := key{as[i], bs[i], rs[i]}
-		c, ok := idx[k]
-		if !ok {
-			c = len(keys)
-			idx[k] = c
-			keys = append(keys, k)
-			wc, cnt = append(wc, 0), append(cnt, 0)
-		}
-		cellOf[i] = c
-		wc[c] += ws[i]
-		cnt[c]++
-	}
-	build := func(a []string, b []int32, r []bool, w []float64) arrow.RecordBatch {
-		schema := arrow.NewSchema([]arrow.Field{
-			{Name: "a", Type: arrow.BinaryTypes.String}, {Name: "b", Type: arrow.PrimitiveTypes.Int32},
-			{Name: "resp", Type: arrow.FixedWidthTypes.Boolean}, {Name: "w", Type: arrow.PrimitiveTypes.Float64}}, nil)
-		rb := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-		defer rb.Release()
-		rb.Field(0).(*array.StringBuilder).AppendValues(a, nil)
-		rb.Field(1).(*array.Int32Builder).AppendValues(b, nil)
-		rb.Field(2).(*array.BooleanBuilder).AppendValues(r, nil)
-		rb.Field(3).(*array.Float64Builder).AppendValues(w, nil)
-		return rb.NewRecordBatch()
-	}
-	rows := build(as, bs, rs, ws)
+	// every row its own design weight; the w column of the cells is not
+	// read by the steps
+	rows, cells, wc, cnt, cellOf, ws := groupedRows(n, rand.New(rand.NewPCG(11, 5)),
+		func(rng *rand.Rand) float64 { return 5 + 40*rng.Float64() }, false)
 	defer rows.Release()
-	ca, cb, cr := make([]string, len(keys)), make([]int32, len(keys)), make([]bool, len(keys))
-	for c, k := range keys {
-		ca[c], cb[c], cr[c] = k.a, k.b, k.r
-	}
-	cells := build(ca, cb, cr, wc) // the w column is not read by the steps
 	defer cells.Release()
-	if len(keys) > 24 {
-		t.Fatalf("%d cells", len(keys))
+	if len(cnt) > 24 {
+		t.Fatalf("%d cells", len(cnt))
 	}
 	a := `{"by": ["a"], "totals": {"u": 31000, "v": 29000, "x": 33000}}`
 	b := `{"by": ["b"], "totals": {"0": 20000, "1": 25000, "2": 23000, "3": 25000}}`
