@@ -28,18 +28,6 @@ import (
 // on calibrate() of as.svrepdesign() at 1e-9 on every estimate and SE
 // (testdata/calrep_estimate.R).
 func TestCalibratedEstimandReplicatesR(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	type fixture struct {
-		rec  arrow.RecordBatch
-		path string
-	}
-	fixtures := map[string]fixture{}
-	for _, name := range []string{"apistrat", "apiclus1"} {
-		rec, files, _ := estcalFixtureFiles(t, dir, name+".csv")
-		defer rec.Release()
-		fixtures[name] = fixture{rec: rec, path: files[1]}
-	}
 	const stype = `"margins": [{"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}]`
 	const size = `"by": ["size"], "totals": {"big": 2900, "small": 3294}`
 	strat := map[string]*sampling.DesignOptions{
@@ -50,27 +38,73 @@ func TestCalibratedEstimandReplicatesR(t *testing.T) {
 		"jk1":    {PSU: "dnum", Variance: sampling.JK1},
 		"jk1fpc": {PSU: "dnum", FPC: "fpc", Variance: sampling.JK1},
 	}
-	cases := []struct {
-		key, fixture, by, steps string
-		designs                 map[string]*sampling.DesignOptions
-	}{
-		{"margins_numeric", "apistrat", "size", `{"calibrate": {` + stype + `, "numeric": {"enroll": 3811472}}}`, strat},
-		{"ratio_variance", "apistrat", "size", `{"calibrate": {"numeric": {"enroll": 3811472}, "variance": "enroll"}}`, strat},
-		{"ps_margins", "apistrat", "size", `{"poststratify": {` + size + `}}, {"calibrate": {` + stype + `, "numeric": {"enroll": 3811472}}}`, strat},
-		{"rake_numeric", "apistrat", "size", `{"rake": {"margins": [{` + size + `}, {"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}], "max_iter": 1000, "epsilon": 1e-14}}, ` +
-			`{"calibrate": {"numeric": {"enroll": 3811472}}}`, strat},
-		{"clus1_numeric", "apiclus1", "stype", `{"calibrate": {"numeric": {"one": 6194, "enroll": 3811472}}}`, clus},
-	}
-	ests := []sampling.Estimand{
-		{Statistic: sampling.StatMean, Num: "api00"}, {Statistic: sampling.StatMean, Num: "hi"}, {Statistic: sampling.StatMean, Num: "holes"},
-		{Statistic: sampling.StatTotal, Num: "enroll"}, {Statistic: sampling.StatTotal, Num: "holes"},
-		{Statistic: sampling.StatRatio, Num: "api00", Den: "enroll"},
+	cases := map[string][]rCase{
+		"apistrat": {
+			{"margins_numeric", "size", `{"calibrate": {` + stype + `, "numeric": {"enroll": 3811472}}}`, strat},
+			{"ratio_variance", "size", `{"calibrate": {"numeric": {"enroll": 3811472}, "variance": "enroll"}}`, strat},
+			{"ps_margins", "size", `{"poststratify": {` + size + `}}, {"calibrate": {` + stype + `, "numeric": {"enroll": 3811472}}}`, strat},
+			{"rake_numeric", "size", `{"rake": {"margins": [{` + size + `}, {"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}], "max_iter": 1000, "epsilon": 1e-14}}, ` +
+				`{"calibrate": {"numeric": {"enroll": 3811472}}}`, strat},
+		},
+		"apiclus1": {{"clus1_numeric", "stype", `{"calibrate": {"numeric": {"one": 6194, "enroll": 3811472}}}`, clus}},
 	}
 	golds := golden.Rows(t, filepath.Join("..", "testdata", "calrep_estimate", "estimates.csv"))
+	dir := t.TempDir()
+	compared := 0
+	for name, cs := range cases {
+		rec, files, _ := estcalFixtureFiles(t, dir, name+".csv")
+		defer rec.Release()
+		compared += sameReplicatesAsR(t, rec, files[1], cs, golds, false, estcalEstimates)
+	}
+	if want := 2 * (len(golds) - 1); compared < want {
+		t.Errorf("%d comparisons with R, want %d", compared, want)
+	}
+}
+
+// rCase is a weighting (its steps, of design weight pw) that R's goldens
+// estimate under designs, nationally and by the domain by.
+type rCase struct {
+	key, by, steps string
+	designs        map[string]*sampling.DesignOptions
+}
+
+// rEstimands are the estimands the replicate tests compare with R: means
+// (of values, of a 0/1 share, of a variable with missing values), totals
+// and a ratio of the api fixtures (estcalFixture).
+var rEstimands = []sampling.Estimand{
+	{Statistic: sampling.StatMean, Num: "api00"}, {Statistic: sampling.StatMean, Num: "hi"}, {Statistic: sampling.StatMean, Num: "holes"},
+	{Statistic: sampling.StatTotal, Num: "enroll"}, {Statistic: sampling.StatTotal, Num: "holes"},
+	{Statistic: sampling.StatRatio, Num: "api00", Den: "enroll"},
+}
+
+// replicateStream gives the estimates est (and the contrasts cs) of the
+// weighting ws of the design spec streamed from the file at path, read
+// with read.
+type replicateStream func(t *testing.T, path string, spec *sampling.DesignOptions, ws *weighting.Spec, est []sampling.Estimand,
+	opt *sampling.EstimateOptions, cs [][]sampling.DomainCoef, read []arrowio.Option) ([]sampling.Estimate, []sampling.ContrastEstimate)
+
+// estcalEstimates is estcalStreamed as a replicateStream.
+func estcalEstimates(t *testing.T, path string, spec *sampling.DesignOptions, ws *weighting.Spec, est []sampling.Estimand,
+	opt *sampling.EstimateOptions, cs [][]sampling.DomainCoef, read []arrowio.Option) ([]sampling.Estimate, []sampling.ContrastEstimate) {
+	t.Helper()
+	return estcalStreamed(t, context.Background(), path, spec, ws, est, opt, cs, read)
+}
+
+// sameReplicatesAsR: for every case and design, the rEstimands nationally
+// and by the case's domain, of the rows rec in memory
+// (weighting.NewDesign, which re-weights every replicate row by row) and
+// streamed from the file at path by stream (read in batches of 41), equal
+// each other at 1e-12 (estimate, SE, interval, design effect; n, df and
+// PSUs exactly) and, both, R's golden rows golds of the case, design and
+// domain at 1e-9 (sameAsR). With contrasts, the contrasts between the
+// domains (memoryEstimates) are streamed too and equal the in-memory
+// ones. It returns the number of comparisons with R.
+func sameReplicatesAsR(t *testing.T, rec arrow.RecordBatch, path string, cases []rCase, golds []map[string]string, contrasts bool, stream replicateStream) int {
+	t.Helper()
+	ctx := context.Background()
 	read := []arrowio.Option{arrowio.WithBatchSize(41)}
 	compared := 0
 	for _, c := range cases {
-		fx := fixtures[c.fixture]
 		ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "pw", "steps": [` + c.steps + `]}`))
 		if err != nil {
 			t.Fatalf("%s: %v", c.key, err)
@@ -79,28 +113,34 @@ func TestCalibratedEstimandReplicatesR(t *testing.T) {
 			if err := CalibratedEstimandSumsSupport(design, ws); err != nil {
 				t.Fatalf("%s %s: %v", c.key, dname, err)
 			}
-			d, wrec, err := weighting.NewDesign(ctx, fx.rec, ws, design)
+			d, wrec, err := weighting.NewDesign(ctx, rec, ws, design)
 			if err != nil {
 				t.Fatalf("%s %s: %v", c.key, dname, err)
 			}
 			defer wrec.Release()
 			for _, by := range [][]string{nil, {c.by}} {
 				opt := &sampling.EstimateOptions{By: by}
-				mem, err := d.Estimates(wrec, ests, opt)
-				if err != nil {
-					t.Fatalf("%s %s: %v", c.key, dname, err)
+				where := fmt.Sprintf("%s %s by %v", c.key, dname, by)
+				var mem []sampling.Estimate
+				var cs [][]sampling.DomainCoef
+				var memC []sampling.ContrastEstimate
+				if contrasts {
+					mem, cs, memC = memoryEstimates(t, where, d, wrec, rEstimands, opt)
+				} else if mem, err = d.Estimates(wrec, rEstimands, opt); err != nil {
+					t.Fatalf("%s: %v", where, err)
 				}
-				streamed, _ := estcalStreamed(t, ctx, fx.path, design, ws, ests, opt, nil, read)
+				streamed, gotC := stream(t, path, design, ws, rEstimands, opt, cs, read)
+				sameEstimates(t, where, mem, streamed, false)
+				if cs != nil {
+					sameContrasts(t, where, mem, memC, gotC)
+				}
 				for path, got := range map[string][]sampling.Estimate{"in memory": mem, "streamed": streamed} {
-					where := fmt.Sprintf("%s %s %s by %v", c.key, dname, path, by)
-					compared += sameAsR(t, where, got, golds, c.key, dname, strings.Join(by, ""))
+					compared += sameAsR(t, where+" "+path, got, golds, c.key, dname, strings.Join(by, ""))
 				}
 			}
 		}
 	}
-	if want := 2 * (len(golds) - 1); compared < want {
-		t.Errorf("%d comparisons with R, want %d", compared, want)
-	}
+	return compared
 }
 
 // sameAsR compares the estimates got with the golden rows of case key,

@@ -183,7 +183,6 @@ func newtonEstimates(t *testing.T, path string, spec *sampling.DesignOptions, ws
 // domains' means too), and both equal R survey's calibrate(aggregate.index
 // = ~dnum) of as.svrepdesign() at 1e-9 (testdata/calrep_aggregate.R).
 func TestAggregateEstimandReplicatesR(t *testing.T) {
-	ctx := context.Background()
 	rec, files, _ := estcalFixtureFiles(t, t.TempDir(), "apiclus1.csv")
 	defer rec.Release()
 	designs := map[string]*sampling.DesignOptions{
@@ -191,59 +190,12 @@ func TestAggregateEstimandReplicatesR(t *testing.T) {
 		"jk1fpc": {PSU: "dnum", FPC: "fpc", Variance: sampling.JK1},
 	}
 	const num = `"numeric": {"one": 6194, "enroll": 3500000}, "aggregate": "dnum"`
-	cases := map[string]string{
-		"agg_linear": `{"calibrate": {` + num + `}}`,
-		"agg_raking": `{"calibrate": {"method": "raking", "max_iter": 200, "epsilon": 1e-13, ` + num + `}}`,
-	}
-	ests := []sampling.Estimand{
-		{Statistic: sampling.StatMean, Num: "api00"}, {Statistic: sampling.StatMean, Num: "hi"}, {Statistic: sampling.StatMean, Num: "holes"},
-		{Statistic: sampling.StatTotal, Num: "enroll"}, {Statistic: sampling.StatTotal, Num: "holes"},
-		{Statistic: sampling.StatRatio, Num: "api00", Den: "enroll"},
+	cases := []rCase{
+		{"agg_linear", "stype", `{"calibrate": {` + num + `}}`, designs},
+		{"agg_raking", "stype", `{"calibrate": {"method": "raking", "max_iter": 200, "epsilon": 1e-13, ` + num + `}}`, designs},
 	}
 	golds := golden.Rows(t, filepath.Join("..", "testdata", "calrep_aggregate", "estimates.csv"))
-	read := []arrowio.Option{arrowio.WithBatchSize(41)}
-	compared := 0
-	for key, steps := range cases {
-		ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "pw", "steps": [` + steps + `]}`))
-		if err != nil {
-			t.Fatalf("%s: %v", key, err)
-		}
-		for dname, design := range designs {
-			if err := CalibratedEstimandSumsSupport(design, ws); err != nil {
-				t.Fatalf("%s %s: %v", key, dname, err)
-			}
-			d, wrec, err := weighting.NewDesign(ctx, rec, ws, design)
-			if err != nil {
-				t.Fatalf("%s %s: %v", key, dname, err)
-			}
-			defer wrec.Release()
-			for _, by := range [][]string{nil, {"stype"}} {
-				opt := &sampling.EstimateOptions{By: by}
-				mem, err := d.Estimates(wrec, ests, opt)
-				if err != nil {
-					t.Fatalf("%s %s: %v", key, dname, err)
-				}
-				var cs [][]sampling.DomainCoef
-				var memC []sampling.ContrastEstimate
-				if by != nil {
-					cs = [][]sampling.DomainCoef{{{Domain: 0, Coef: 1}, {Domain: 1, Coef: -1}}, {{Domain: 0, Coef: 0.5}, {Domain: 1, Coef: 0.5}, {Domain: 2, Coef: -1}}}
-					if memC, err = d.EstimateContrasts(wrec, ests, cs, opt); err != nil {
-						t.Fatalf("%s %s contrasts: %v", key, dname, err)
-					}
-				}
-				streamed, gotC := newtonEstimates(t, files[1], design, ws, ests, opt, cs, read)
-				where := fmt.Sprintf("%s %s by %v", key, dname, by)
-				sameEstimates(t, where, mem, streamed, false)
-				if cs != nil {
-					sameContrasts(t, where, mem, memC, gotC)
-				}
-				for path, got := range map[string][]sampling.Estimate{"in memory": mem, "streamed": streamed} {
-					compared += sameAsR(t, where+" "+path, got, golds, key, dname, strings.Join(by, ""))
-				}
-			}
-		}
-	}
-	if want := 2 * (len(golds) - 1); compared < want {
+	if compared, want := sameReplicatesAsR(t, rec, files[1], cases, golds, true, newtonEstimates), 2*(len(golds)-1); compared < want {
 		t.Errorf("%d comparisons with R, want %d", compared, want)
 	}
 }

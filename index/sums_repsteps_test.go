@@ -139,7 +139,6 @@ func TestNewtonReplicateLaterStepsErrors(t *testing.T) {
 // in-memory ones at 1e-12 (estimate, SE, interval, design effect; n, df
 // and PSUs exactly).
 func TestNewtonReplicateLaterStepsR(t *testing.T) {
-	ctx := context.Background()
 	rec, files, _ := estcalFixtureFiles(t, t.TempDir(), "apistrat.csv")
 	defer rec.Release()
 	const stype = `{"by": ["stype"], "totals": {"E": 4421, "H": 755, "M": 1018}}`
@@ -149,51 +148,15 @@ func TestNewtonReplicateLaterStepsR(t *testing.T) {
 		"jkn": {Strata: "stype", PSU: "snum", FPC: "fpc", Variance: sampling.JKn},
 		"jk1": {PSU: "snum", Variance: sampling.JK1},
 	}
-	cases := map[string]string{
-		"linear_post": `{"calibrate": {"margins": [` + stype + `], "numeric": {"enroll": 3811472}}}, {"poststratify": ` + size + `}`,
-		"raking_rake": `{"calibrate": {"method": "raking", "numeric": {"enroll": 3811472}, ` + conv + `}}, ` +
-			`{"rake": {"margins": [` + size + `, ` + stype + `], "max_iter": 1000, "epsilon": 1e-14}}`,
-		"logit_catcal": `{"calibrate": {"method": "logit", "bounds": [0.5, 2], "margins": [` + stype + `], "numeric": {"enroll": 3811472}, ` + conv + `}}, ` +
-			`{"calibrate": {"margins": [` + size + `]}}`,
-	}
-	ests := []sampling.Estimand{
-		{Statistic: sampling.StatMean, Num: "api00"}, {Statistic: sampling.StatMean, Num: "hi"}, {Statistic: sampling.StatMean, Num: "holes"},
-		{Statistic: sampling.StatTotal, Num: "enroll"}, {Statistic: sampling.StatTotal, Num: "holes"},
-		{Statistic: sampling.StatRatio, Num: "api00", Den: "enroll"},
+	cases := []rCase{
+		{"linear_post", "size", `{"calibrate": {"margins": [` + stype + `], "numeric": {"enroll": 3811472}}}, {"poststratify": ` + size + `}`, designs},
+		{"raking_rake", "size", `{"calibrate": {"method": "raking", "numeric": {"enroll": 3811472}, ` + conv + `}}, ` +
+			`{"rake": {"margins": [` + size + `, ` + stype + `], "max_iter": 1000, "epsilon": 1e-14}}`, designs},
+		{"logit_catcal", "size", `{"calibrate": {"method": "logit", "bounds": [0.5, 2], "margins": [` + stype + `], "numeric": {"enroll": 3811472}, ` + conv + `}}, ` +
+			`{"calibrate": {"margins": [` + size + `]}}`, designs},
 	}
 	golds := golden.Rows(t, filepath.Join("..", "testdata", "calrep_later", "estimates.csv"))
-	read := []arrowio.Option{arrowio.WithBatchSize(41)}
-	compared := 0
-	for key, steps := range cases {
-		ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "pw", "steps": [` + steps + `]}`))
-		if err != nil {
-			t.Fatalf("%s: %v", key, err)
-		}
-		for dname, design := range designs {
-			if err := CalibratedEstimandSumsSupport(design, ws); err != nil {
-				t.Fatalf("%s %s: %v", key, dname, err)
-			}
-			d, wrec, err := weighting.NewDesign(ctx, rec, ws, design)
-			if err != nil {
-				t.Fatalf("%s %s: %v", key, dname, err)
-			}
-			defer wrec.Release()
-			for _, by := range [][]string{nil, {"size"}} {
-				opt := &sampling.EstimateOptions{By: by}
-				mem, err := d.Estimates(wrec, ests, opt)
-				if err != nil {
-					t.Fatalf("%s %s: %v", key, dname, err)
-				}
-				streamed, _ := newtonEstimates(t, files[1], design, ws, ests, opt, nil, read)
-				sameEstimates(t, fmt.Sprintf("%s %s by %v", key, dname, by), mem, streamed, false)
-				for path, got := range map[string][]sampling.Estimate{"in memory": mem, "streamed": streamed} {
-					where := fmt.Sprintf("%s %s %s by %v", key, dname, path, by)
-					compared += sameAsR(t, where, got, golds, key, dname, strings.Join(by, ""))
-				}
-			}
-		}
-	}
-	if want := 2 * (len(golds) - 1); compared < want {
+	if compared, want := sameReplicatesAsR(t, rec, files[1], cases, golds, false, newtonEstimates), 2*(len(golds)-1); compared < want {
 		t.Errorf("%d comparisons with R, want %d", compared, want)
 	}
 }
