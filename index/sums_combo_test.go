@@ -53,7 +53,6 @@ func comboWeightings(t *testing.T) (arrow.RecordBatch, map[string]*weighting.Spe
 // on the rows at 1e-12, nationally and by domains.
 func weightedEqualsMemory(t *testing.T, rec arrow.RecordBatch, wss map[string]*weighting.Spec, specs map[string]*sampling.DesignOptions, names ...string) {
 	t.Helper()
-	ctx := context.Background()
 	est := []sampling.Estimand{
 		{Statistic: sampling.StatMean, Num: "access_1"},
 		{Statistic: sampling.StatTotal, Num: "procedures_2"},
@@ -86,41 +85,44 @@ func weightedEqualsMemory(t *testing.T, rec arrow.RecordBatch, wss map[string]*w
 				}
 			}
 			for _, opt := range eopts {
-				where := fmt.Sprintf("%s %s estimands by %v", wname, dname, opt.By)
-				d, out, err := weighting.NewDesign(ctx, rec, ws, &design)
-				if err != nil {
-					t.Fatalf("%s: %v", where, err)
-				}
-				want, err := d.Estimates(out, est, opt)
-				out.Release()
-				if err != nil {
-					t.Fatalf("%s: %v", where, err)
-				}
-				s := sumBatches(t, rec, 333, func() (*Sums, error) { return newEstimandSums(&design, opt.By, est, nil, rec.Schema(), ws) })
-				tab, err := s.Table(nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				dc, cells, _, err := WeightedEstimandSums(ctx, tab, &design, ws, est, s.Shares(), opt.By)
-				if err != nil {
-					t.Fatalf("%s: %v", where, err)
-				}
-				dm, err := sampling.NewDomains(tab, opt.By)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got, err := dc.EstimatesFromCells(est, cells, dm, opt)
-				tab.Release()
-				if err != nil {
-					t.Fatalf("%s: %v", where, err)
-				}
-				if dc.DF() != d.DF() || dc.Replicates() != d.Replicates() {
-					t.Errorf("%s: df %d and %d replicates from the cells, %d and %d from the rows", where, dc.DF(), dc.Replicates(), d.DF(), d.Replicates())
-				}
-				sameEstimates(t, where, want, got, false)
+				weightedEstimandsEqualMemory(t, fmt.Sprintf("%s %s estimands by %v", wname, dname, opt.By), rec, &design, ws, est, opt)
 			}
 		}
 	}
+}
+
+// weightedEstimandsEqualMemory checks that the estimands est by opt of the
+// design after the weighting ws finished from the estimand cell sums of
+// rec (two accumulators over batches of 333 rows, merged;
+// WeightedEstimandSums) equal weighting.NewDesign + Estimates on the rows
+// at 1e-12, with the same degrees of freedom and replicates.
+func weightedEstimandsEqualMemory(t *testing.T, where string, rec arrow.RecordBatch, design *sampling.DesignOptions, ws *weighting.Spec, est []sampling.Estimand, opt *sampling.EstimateOptions) {
+	t.Helper()
+	ctx := context.Background()
+	d, out, err := weighting.NewDesign(ctx, rec, ws, design)
+	if err != nil {
+		t.Fatalf("%s: %v", where, err)
+	}
+	want, err := d.Estimates(out, est, opt)
+	out.Release()
+	if err != nil {
+		t.Fatalf("%s: %v", where, err)
+	}
+	s := sumBatches(t, rec, 333, func() (*Sums, error) { return newEstimandSums(design, opt.By, est, nil, rec.Schema(), ws) })
+	tab, err := s.Table(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tab.Release()
+	dc, cells, _, err := WeightedEstimandSums(ctx, tab, design, ws, est, s.Shares(), opt.By)
+	if err != nil {
+		t.Fatalf("%s: %v", where, err)
+	}
+	got, _ := cellEstimates(t, tab, dc, cells, est, opt, nil)
+	if dc.DF() != d.DF() || dc.Replicates() != d.Replicates() {
+		t.Errorf("%s: df %d and %d replicates from the cells, %d and %d from the rows", where, dc.DF(), dc.Replicates(), d.DF(), d.Replicates())
+	}
+	sameEstimates(t, where, want, got, false)
 }
 
 // TestWeightedSumsMultistage: 2- and 3-stage designs with an fpc at every

@@ -1,7 +1,6 @@
 package index
 
 import (
-	"context"
 	"testing"
 
 	"github.com/sipas-go/sipas/sampling"
@@ -39,45 +38,13 @@ func TestWeightedEstimandSumsReplicates(t *testing.T) {
 		{Statistic: sampling.StatMean, Num: "expect_1"}, // a share
 	}
 	opt := &sampling.EstimateOptions{By: []string{"level"}, CI: sampling.Logit, DF: sampling.DFDomain}
-	ctx := context.Background()
 	for name, js := range specs {
 		ws, err := weighting.ParseSpecBytes([]byte(js))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		for dname, design := range designs {
-			where := name + " " + dname
-			d, out, err := weighting.NewDesign(ctx, rec, ws, design)
-			if err != nil {
-				t.Fatalf("%s: %v", where, err)
-			}
-			want, err := d.Estimates(out, est, opt)
-			out.Release()
-			if err != nil {
-				t.Fatalf("%s: %v", where, err)
-			}
-			s := sumBatches(t, rec, 333, func() (*Sums, error) { return newEstimandSums(design, opt.By, est, nil, rec.Schema(), ws) })
-			tab, err := s.Table(nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dc, cells, _, err := WeightedEstimandSums(ctx, tab, design, ws, est, s.Shares(), opt.By)
-			if err != nil {
-				t.Fatalf("%s: %v", where, err)
-			}
-			dm, err := sampling.NewDomains(tab, opt.By)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := dc.EstimatesFromCells(est, cells, dm, opt)
-			tab.Release()
-			if err != nil {
-				t.Fatalf("%s: %v", where, err)
-			}
-			if dc.DF() != d.DF() || dc.Replicates() != d.Replicates() {
-				t.Errorf("%s: df %d and %d replicates from the cells, %d and %d from the rows", where, dc.DF(), dc.Replicates(), d.DF(), d.Replicates())
-			}
-			sameEstimates(t, where, want, got, false)
+			weightedEstimandsEqualMemory(t, name+" "+dname, rec, design, ws, est, opt)
 		}
 	}
 }
