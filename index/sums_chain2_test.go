@@ -36,11 +36,7 @@ func TestSecondCalibrationSumsEqualCompute(t *testing.T) {
 		inc[i] = 3 + math.Mod(float64(i)*0.61803, 9)
 		s2[i] = 1 + age[i]/30
 	}
-	resp := make([]string, n)
-	for i := range resp {
-		resp[i] = []string{"yes", "yes", "no", "yes", "yes", "yes", "no"}[i%7]
-	}
-	rec := withColumns(base, map[string][]float64{"age": age, "income": inc, "s2": s2}, map[string][]string{"responded": resp})
+	rec := withColumns(base, map[string][]float64{"age": age, "income": inc, "s2": s2}, respondedColumn(base))
 	defer rec.Release()
 	path := filepath.Join(t.TempDir(), "ballots.parquet")
 	if err := arrowio.WriteRecord(path, rec, arrowio.WithBatchSize(700)); err != nil {

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
-
 	"github.com/sipas-go/sipas/sampling"
 	"github.com/sipas-go/sipas/weighting"
 )
@@ -115,13 +113,7 @@ func TestNewtonReplicateErrors(t *testing.T) {
 // the earlier steps on its unit totals, then its Newton iterations over
 // the rows), equal weighting.NewDesign + Compute at 1e-12.
 func TestNewtonReplicateSumsEarlierSteps(t *testing.T) {
-	f := calRepFixture(t, func(base arrow.RecordBatch) map[string][]string {
-		resp := make([]string, base.NumRows())
-		for i := range resp {
-			resp[i] = []string{"yes", "yes", "no", "yes", "yes", "yes", "no"}[i%7]
-		}
-		return map[string][]string{"responded": resp}
-	})
+	f := calRepFixture(t, respondedColumn)
 	level, gender, num := f.level, f.gender, f.num
 	region := marginJSON("region", testTotals(t, f.rec, "region", "weight", f.grand*1.01))
 	specs := map[string]string{

@@ -28,13 +28,7 @@ import (
 // re-runs every step on every replicate's rows) + Compute at 1e-12,
 // nationally and by domains.
 func TestNewtonReplicateSumsLaterSteps(t *testing.T) {
-	f := calRepFixture(t, func(base arrow.RecordBatch) map[string][]string {
-		resp := make([]string, base.NumRows())
-		for i := range resp {
-			resp[i] = []string{"yes", "yes", "no", "yes", "yes", "yes", "no"}[i%7]
-		}
-		return map[string][]string{"responded": resp}
-	})
+	f := calRepFixture(t, respondedColumn)
 	level, gender, num := f.level, f.gender, f.num
 	region := marginJSON("region", testTotals(t, f.rec, "region", "weight", f.grand*1.01))
 	region1 := marginJSON("region", testTotals(t, f.rec, "region", "weight", f.grand))
@@ -284,4 +278,14 @@ func TestNewtonReplicateLaterTrim(t *testing.T) {
 			}
 		}
 	}
+}
+
+// respondedColumn is the response flag of the weighting tests' nonresponse
+// adjustments: column "responded", "no" on two rows in seven.
+func respondedColumn(base arrow.RecordBatch) map[string][]string {
+	resp := make([]string, base.NumRows())
+	for i := range resp {
+		resp[i] = []string{"yes", "yes", "no", "yes", "yes", "yes", "no"}[i%7]
+	}
+	return map[string][]string{"responded": resp}
 }

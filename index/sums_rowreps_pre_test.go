@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
-
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
 	"github.com/sipas-go/sipas/weighting"
@@ -25,13 +23,7 @@ import (
 // estimates, replicate SEs, intervals, design effects and degrees of
 // freedom, nationally and by domains.
 func TestCalibratedReplicateSumsEarlierSteps(t *testing.T) {
-	f := calRepFixture(t, func(base arrow.RecordBatch) map[string][]string {
-		resp := make([]string, base.NumRows())
-		for i := range resp {
-			resp[i] = []string{"yes", "yes", "no", "yes", "yes", "yes", "no"}[i%7]
-		}
-		return map[string][]string{"responded": resp}
-	})
+	f := calRepFixture(t, respondedColumn)
 	rec, path, level, gender, num := f.rec, f.path, f.level, f.gender, f.num
 	region := marginJSON("region", testTotals(t, rec, "region", "weight", f.grand*1.01))
 	specs := map[string]string{
