@@ -266,9 +266,38 @@ func estcalStreamed(t *testing.T, ctx context.Context, path string, spec *sampli
 	defer tab.Release()
 	var d *sampling.Design
 	var cells []sampling.CellSums
-	if spec.Variance == sampling.Linearization {
+	switch {
+	case spec.Variance == sampling.Linearization && weighting.SolvedSupport(ws) == nil:
+		// through the sums table with the calibration's record, written
+		// to Parquet and read back (CalibratedEstimandSumsTable)
+		out, err := CalibratedSumsTable(tab, ws, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pq := filepath.Join(t.TempDir(), "cal.parquet")
+		if err := arrowio.WriteRecord(pq, out); err != nil {
+			t.Fatal(err)
+		}
+		back, err := arrowio.ReadAll(pq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer back.Release()
+		shares, err := EstimandShares(back, est)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st2 *weighting.Streamed
+		if d, cells, st2, err = CalibratedEstimandSumsTable(back, spec, ws, est, shares, opt.By); err != nil {
+			t.Fatal(err)
+		}
+		if st2.Result.Final.Sum != st.Result.Final.Sum {
+			t.Errorf("the table's calibration: final weights sum %v, solved %v", st2.Result.Final.Sum, st.Result.Final.Sum)
+		}
+		return cellEstimates(t, back, d, cells, est, opt, cs)
+	case spec.Variance == sampling.Linearization:
 		d, cells, err = CalibratedEstimandSums(tab, spec, st, est, s.Shares(), opt.By)
-	} else {
+	default:
 		// every replicate's calibration from the sums, its weights
 		// checked in one more pass
 		var cr *CalibratedReplicates

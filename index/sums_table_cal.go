@@ -43,27 +43,57 @@ func CalibratedSumsTable(tab arrow.RecordBatch, ws *weighting.Spec, st *weightin
 // returns that Streamed (for the final weights' sum). Its errors wrap
 // ErrSums or weighting.ErrSolved.
 func FromCalibratedSumsTable(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire, spec *sampling.DesignOptions, ws *weighting.Spec, opt *Options) (*Result, *sampling.Design, *weighting.Streamed, error) {
-	var r weighting.Solved
-	ok, err := arrowio.MetadataJSON(sums.Schema().Metadata(), weighting.SolvedKey, &r)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%w: schema metadata %q: %v", weighting.ErrSolved, weighting.SolvedKey, err)
-	}
-	if !ok {
-		return nil, nil, nil, fmt.Errorf("%w: the sums table has no schema metadata %q: it must be written, as Parquet or Arrow IPC (CSV keeps no metadata), by the run that solved this weighting in passes over the ballots", weighting.ErrSolved, weighting.SolvedKey)
-	}
-	st, err := weighting.SolvedStreamed(ws, &r)
+	st, err := tableCalibration(sums, ws)
 	if err != nil {
 		return nil, nil, nil, err
-	}
-	// the calibration's terms, then the later steps' (weighting.RowTerms)
-	if name := SumsColumn("calb"+strconv.Itoa(r.P+st.LaterP()), "all"); len(sums.Schema().FieldIndices(name)) > 0 {
-		return nil, nil, nil, fmt.Errorf("%w: column %q, but the calibration record has %d calibration variables and the later steps %d terms", ErrSums, name, r.P, st.LaterP())
 	}
 	res, d, err := FromCalibratedSums(ctx, sums, q, spec, st, opt)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	return res, d, st, nil
+}
+
+// CalibratedEstimandSumsTable is CalibratedEstimandSums on the estimands'
+// table of SumCalibratedEstimandsFile made into a CalibratedSumsTable after
+// the weighting ws: the calibration is read from the table's record, as
+// FromCalibratedSumsTable reads it, and also returned (for the final
+// weights' sum). Its errors wrap ErrSums or weighting.ErrSolved.
+func CalibratedEstimandSumsTable(tab arrow.RecordBatch, spec *sampling.DesignOptions, ws *weighting.Spec, est []sampling.Estimand, shares []bool, by []string) (*sampling.Design, []sampling.CellSums, *weighting.Streamed, error) {
+	st, err := tableCalibration(tab, ws)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	d, cs, err := CalibratedEstimandSums(tab, spec, st, est, shares, by)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return d, cs, st, nil
+}
+
+// tableCalibration returns the calibration recorded in the metadata of
+// the sums table of CalibratedSumsTable (weighting.SolvedStreamed), which
+// must be of ws (the same specification, by its SHA-256), checking that
+// the table has no more calibration columns than the record's variables
+// and the later steps' terms.
+func tableCalibration(sums arrow.RecordBatch, ws *weighting.Spec) (*weighting.Streamed, error) {
+	var r weighting.Solved
+	ok, err := arrowio.MetadataJSON(sums.Schema().Metadata(), weighting.SolvedKey, &r)
+	if err != nil {
+		return nil, fmt.Errorf("%w: schema metadata %q: %v", weighting.ErrSolved, weighting.SolvedKey, err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: the sums table has no schema metadata %q: it must be written, as Parquet or Arrow IPC (CSV keeps no metadata), by the run that solved this weighting in passes over the ballots", weighting.ErrSolved, weighting.SolvedKey)
+	}
+	st, err := weighting.SolvedStreamed(ws, &r)
+	if err != nil {
+		return nil, err
+	}
+	// the calibration's terms, then the later steps' (weighting.RowTerms)
+	if name := SumsColumn("calb"+strconv.Itoa(r.P+st.LaterP()), "all"); len(sums.Schema().FieldIndices(name)) > 0 {
+		return nil, fmt.Errorf("%w: column %q, but the calibration record has %d calibration variables and the later steps %d terms", ErrSums, name, r.P, st.LaterP())
+	}
+	return st, nil
 }
 
 // errCalibratedTable says that a sums table made after a calibration that

@@ -588,6 +588,9 @@ func estimandSums(ctx context.Context, tab arrow.RecordBatch, spec *sampling.Des
 		}
 	}
 	if cal == nil {
+		if err := calibratedTable(tab); err != nil {
+			return nil, nil, nil, err
+		}
 		if err := weightedTable(tab, ws); err != nil {
 			return nil, nil, nil, err
 		}

@@ -18,8 +18,10 @@ import (
 // terms, and the estimates finish from the cells with the calibration
 // residuals; with a replicate method, every replicate's calibration is
 // solved from the sums, one more pass checks its weights, and the
-// replicate sums give the variance (as indexCalibrated).
-func estimateCalibrated(e *env, sf *streamFlags, df *designFlags, path string, spec *sampling.DesignOptions, ests []sampling.Estimand,
+// replicate sums give the variance (as indexCalibrated). With --sums-out
+// (linearization), the sums table is written with the calibration's record
+// in its metadata, which --from-sums finishes (estimateFromSums).
+func estimateCalibrated(e *env, sf *sumsFlags, df *designFlags, path string, spec *sampling.DesignOptions, ests []sampling.Estimand,
 	contrasts []string, eopt *sampling.EstimateOptions, format string, notes *runNotes) error {
 	wst, err := solveCalibration(e, df, path)
 	if err != nil {
@@ -40,9 +42,9 @@ func estimateCalibrated(e *env, sf *streamFlags, df *designFlags, path string, s
 		so.Transform, so.Columns, finish = transform, extra, fin
 	}
 	if newton {
-		return estimateNewtonReplicates(e, sf, df, path, spec, ests, contrasts, eopt, format, notes, wst, so, finish)
+		return estimateNewtonReplicates(e, sf.streamFlags, df, path, spec, ests, contrasts, eopt, format, notes, wst, so, finish)
 	}
-	if p := newProgress(e.stderr, "estimate", path, sf); p != nil {
+	if p := newProgress(e.stderr, "estimate", path, sf.streamFlags); p != nil {
 		so.Progress = p.update
 		defer p.finish()
 	}
@@ -75,5 +77,14 @@ func estimateCalibrated(e *env, sf *streamFlags, df *designFlags, path string, s
 		}
 		return badInput(fmt.Errorf("%s: %w", displayName(path), designHint(err)))
 	}
-	return writeCellEstimates(e, path, spec, tab, d, cells, &wst.Result.Final.Sum, ests, contrasts, eopt, format, notes)
+	var save func() error
+	if sf.out != "" {
+		out, err := index.CalibratedSumsTable(tab, df.wspec, wst)
+		if err != nil {
+			return badInput(err)
+		}
+		defer out.Release()
+		save = func() error { return writeError(arrowio.WriteRecord(sf.out, out)) }
+	}
+	return writeSumsEstimates(e, save, path, spec, tab, d, cells, &wst.Result.Final.Sum, ests, contrasts, eopt, format, notes)
 }

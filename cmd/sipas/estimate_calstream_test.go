@@ -16,7 +16,9 @@ import (
 // trimming after) streams
 // CSV and Parquet (small row groups) in passes: stderr says how many, and
 // means, totals, ratios by domain and contrasts equal the in-memory run
-// at 1e-12 on every number (estimate, SE, interval, design effect).
+// at 1e-12 on every number (estimate, SE, interval, design effect); the
+// --sums-out table, finished by --from-sums with the same --weighting,
+// gives the in-memory numbers too.
 func TestEstimateCalibratedStreamed(t *testing.T) {
 	dir := t.TempDir()
 	calopts := filepath.Join("..", "..", "testdata", "calopts")
@@ -71,6 +73,11 @@ func TestEstimateCalibratedStreamed(t *testing.T) {
 		}
 		esRun(t, name+" contrasts", append(append([]string{"--in", c.files[1], "--weighting", ws}, c.design...),
 			"--mean", "api00", "--total", "enroll", "--ratio", "api00/enroll", "--contrast", "pairs")...)
+		// the sums table: written with the calibration's record, finished
+		// by --from-sums as the in-memory run
+		args := append(append([]string{"--in", c.files[1], "--weighting", ws}, c.design...), ests...)
+		sums := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".parquet")
+		estimateSumsTableSame(t, name, sums, args)
 	}
 }
 
@@ -129,7 +136,8 @@ func TestEstimateCalibratedStreamedBadValue(t *testing.T) {
 // final weights after one (testdata/calchain2.R's cases), streams CSV and
 // Parquet in passes (stderr says so, naming the two calibrations), and
 // means, totals, ratios by domain and contrasts equal the in-memory run
-// at 1e-12 on every number.
+// at 1e-12 on every number; --sums-out is refused (the table carries one
+// calibration's solve).
 func TestEstimateSecondCalibrationStreamed(t *testing.T) {
 	dir := t.TempDir()
 	files := esSubFiles(t, dir, "chain2", filepath.Join("..", "..", "testdata", "calchain2", "apistrat.csv"), 30)
@@ -153,5 +161,11 @@ func TestEstimateSecondCalibrationStreamed(t *testing.T) {
 		}
 		esRun(t, name+" contrasts", append(append([]string{"--in", files[1], "--weighting", ws}, design...),
 			"--mean", "api00", "--total", "enroll", "--ratio", "api00/enroll", "--contrast", "pairs")...)
+		// a sums table carries one calibration's solve: refused, no table
+		sums := filepath.Join(dir, "chain2.parquet")
+		code, out, errs := vtRun(t, "", append(append([]string{"estimate", "--sums-out", sums, "--in", files[1], "--weighting", ws}, design...), "--mean", "api00")...)
+		if _, err := os.Stat(sums); code != 2 || out != "" || !strings.Contains(errs, "carries the solve of one calibration") || err == nil {
+			t.Errorf("%s --sums-out: exit %d, stdout %q, stderr %q, table %v; want exit 2 saying why, no table", name, code, out, errs, err)
+		}
 	}
 }

@@ -64,8 +64,14 @@ func estimateStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec 
 		switch {
 		case why != "":
 			return true, usagef("--sums-out: the estimates of this run cannot be finished from sums: %s", why)
+		case cal && spec.Variance != sampling.Linearization:
+			return true, usagef("--sums-out with --weighting %s: %v", df.weighting, errCalRepSumsTable)
+		case cal && weighting.SolvedSupport(df.wspec) != nil:
+			return true, usagef("--sums-out with --weighting %s: %v", df.weighting, weighting.SolvedSupport(df.wspec))
 		case cal:
-			return true, usagef("--sums-out with --weighting %s: its calibration needs every row, and its solve takes passes over them, which the estimates' sums table does not carry; run without --sums-out", df.weighting)
+			if err := calibratedSumsOut(sf.out, path, "--in"); err != nil {
+				return true, err
+			}
 		case sameFile(sf.out, path) || spec.RepWeightsPrefix != "" && sameFile(repSumsPath(sf.out), path):
 			return true, usagef("--sums-out %s would overwrite --in", sf.out)
 		}
@@ -80,7 +86,7 @@ func estimateStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec 
 		return false, nil
 	}
 	if cal {
-		return true, estimateCalibrated(e, sf.streamFlags, df, path, spec, ests, contrasts, eopt, format, notes)
+		return true, estimateCalibrated(e, sf, df, path, spec, ests, contrasts, eopt, format, notes)
 	}
 	switch {
 	case df.wspec != nil && spec.Variance != sampling.Linearization:

@@ -80,14 +80,31 @@ func estimateFromSums(e *env, sf *sumsFlags, df *designFlags, spec *sampling.Des
 	if df.wspec == nil {
 		weighted.Weight = index.SumsWeights
 	}
+	// a calibration that needs every row: the table of --sums-out carries
+	// its solve (linearization only)
+	calibrated := false
 	if err := index.EstimandSumsSupport(&weighted, df.wspec); err != nil {
-		if df.wspec != nil && errors.Is(err, weighting.ErrRowLevel) {
-			return usagef("--from-sums with --weighting: %v; its solve takes passes over the rows, which a sums table does not stand for: run sipas estimate --in FILE", err)
+		switch {
+		case df.wspec == nil || !errors.Is(err, weighting.ErrRowLevel):
+			return usagef("--from-sums: the estimates of this design cannot be finished from sums: %v", err)
+		case spec.Variance != sampling.Linearization:
+			return usagef("--from-sums with --weighting %s: %v", df.weighting, errCalRepSumsTable)
 		}
-		return usagef("--from-sums: the estimates of this design cannot be finished from sums: %v", err)
+		if err := index.CalibratedEstimandSumsSupport(spec, df.wspec); err != nil {
+			return usagef("--from-sums with --weighting: %v; run sipas estimate --in FILE", err)
+		}
+		if err := weighting.SolvedSupport(df.wspec); err != nil {
+			return usagef("--from-sums with --weighting %s: %v; run sipas estimate --in FILE", df.weighting, err)
+		}
+		calibrated = true
 	}
 	if sf.out != "" && (sameFile(sf.out, sf.from) || spec.RepWeightsPrefix != "" && sameFile(repSumsPath(sf.out), repSumsPath(sf.from))) {
 		return usagef("--sums-out %s would overwrite --from-sums", sf.out)
+	}
+	if calibrated && sf.out != "" {
+		if err := calibratedSumsOut(sf.out, sf.from, "--from-sums"); err != nil {
+			return err
+		}
 	}
 	tab, err := arrowio.ReadAll(sf.from, e.in())
 	if err != nil {
@@ -106,7 +123,7 @@ func estimateFromSums(e *env, sf *sumsFlags, df *designFlags, spec *sampling.Des
 	for _, b := range eopt.By {
 		keys = append(keys, struct{ flag, col string }{"--by", b})
 	}
-	if df.wspec != nil {
+	if df.wspec != nil && !calibrated {
 		ck, err := weighting.CellKeysOf(df.wspec)
 		if err != nil {
 			return usagef("--from-sums with --weighting: %v", err)
@@ -141,6 +158,12 @@ func estimateFromSums(e *env, sf *sumsFlags, df *designFlags, spec *sampling.Des
 			return sumsTableError(sf.from, designHint(err))
 		}
 		save = func() error { return writeRepSums(sf.out, tab, reps) }
+	case calibrated:
+		var st *weighting.Streamed
+		if d, cells, st, err = index.CalibratedEstimandSumsTable(tab, spec, df.wspec, ests, shares, eopt.By); err != nil {
+			return sumsTableError(sf.from, fmt.Errorf("--weighting %s: %w", df.weighting, designHint(err)))
+		}
+		final = &st.Result.Final.Sum
 	case df.wspec != nil:
 		var wres *weighting.Result
 		d, cells, wres, err = index.WeightedEstimandSums(e.ctx, tab, spec, df.wspec, ests, shares, eopt.By)

@@ -38,44 +38,50 @@ func sameFromCalibratedSums(t *testing.T, name, dir, spec string, args, design [
 }
 
 // TestIndexCalibratedSumsErrors: a sums table of a calibration that needs
-// every ballot is refused (exit 2, nothing on stdout, no file written)
-// with another --weighting, without one, with a missing column, as CSV
-// (which keeps no metadata), and for generated replicates.
+// every ballot, of index and of estimate, is refused (exit 2, nothing on
+// stdout, no file written) with another --weighting, without one, with a
+// missing column, as CSV (which keeps no metadata), and for generated
+// replicates.
 func TestIndexCalibratedSumsErrors(t *testing.T) {
 	dir := t.TempDir()
 	in, ageTotal := withAge(t, dir)
-	design := []string{"--strata", "stratum", "--psu", "psu", "--fpc", "fpc", "--nest", "--by", "level"}
 	spec := writeFile(t, dir, "spec.json", `{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"age": `+fmt.Sprint(ageTotal*1.02)+`}, "margins": [{"by": ["field"], "totals": `+fieldTotals(t, in)+`}]}}]}`)
 	other := writeFile(t, dir, "other.json", `{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"age": `+fmt.Sprint(ageTotal*1.03)+`}, "margins": [{"by": ["field"], "totals": `+fieldTotals(t, in)+`}]}}]}`)
-	sums := filepath.Join(dir, "sums.parquet")
-	if code, _, stderr := vtRun(t, "", append([]string{"index", "--in", in, "--weighting", spec, "--sums-out", sums}, design...)...); code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	// the table without its calibration's u column of the first item
-	noCol := filepath.Join(dir, "nocol.parquet")
-	dropFirstColumn(t, sums, noCol, "calu0_")
-	for _, c := range []struct {
-		name string
-		args []string
-		says string
-		out  string // a file that must not be written
-	}{
-		{"another spec", append([]string{"index", "--from-sums", sums, "--weighting", other}, design...), "another weighting specification", ""},
-		{"no weighting", append([]string{"index", "--from-sums", sums}, design...), "same weighting specification", ""},
-		{"missing column", append([]string{"index", "--from-sums", noCol, "--weighting", spec}, design...), `missing column "calu0_`, ""},
-		{"CSV", append([]string{"index", "--in", in, "--weighting", spec, "--sums-out", filepath.Join(dir, "sums.csv")}, design...), "cannot keep", filepath.Join(dir, "sums.csv")},
-		{"CSV again", append([]string{"index", "--from-sums", sums, "--weighting", spec, "--sums-out", filepath.Join(dir, "again.csv")}, design...), "cannot keep", filepath.Join(dir, "again.csv")},
-		{"replicates out", append([]string{"index", "--in", in, "--weighting", spec, "--variance", "jkn", "--sums-out", filepath.Join(dir, "jk.parquet")}, design...), "calibrated again in each replicate", filepath.Join(dir, "jk.parquet")},
-		{"replicates from", append([]string{"index", "--from-sums", sums, "--weighting", spec, "--variance", "jkn"}, design...), "calibrated again in each replicate", ""},
-		{"another spec out", append([]string{"index", "--from-sums", sums, "--weighting", other, "--sums-out", filepath.Join(dir, "again.parquet")}, design...), "another weighting specification", filepath.Join(dir, "again.parquet")},
-	} {
-		code, stdout, stderr := vtRun(t, "", c.args...)
-		if code != 2 || stdout != "" || !strings.Contains(stderr, c.says) {
-			t.Errorf("%s: exit %d, stdout %.100q, stderr %q; want 2 saying %q", c.name, code, stdout, stderr, c.says)
+	for _, cmd := range []string{"index", "estimate"} {
+		design := []string{"--strata", "stratum", "--psu", "psu", "--fpc", "fpc", "--nest", "--by", "level"}
+		if cmd == "estimate" {
+			design = append(design, "--mean", "age,access_1", "--ratio", "access_1/age")
 		}
-		if c.out != "" {
-			if _, err := os.Stat(c.out); err == nil {
-				t.Errorf("%s: %s written", c.name, c.out)
+		sums := filepath.Join(dir, cmd+".parquet")
+		if code, _, stderr := vtRun(t, "", append([]string{cmd, "--in", in, "--weighting", spec, "--sums-out", sums}, design...)...); code != 0 {
+			t.Fatalf("%s: exit %d: %s", cmd, code, stderr)
+		}
+		// the table without its calibration's u column of the first item
+		noCol := filepath.Join(dir, cmd+".nocol.parquet")
+		dropFirstColumn(t, sums, noCol, "calu0_")
+		for _, c := range []struct {
+			name string
+			args []string
+			says string
+			out  string // a file that must not be written
+		}{
+			{"another spec", []string{"--from-sums", sums, "--weighting", other}, "another weighting specification", ""},
+			{"no weighting", []string{"--from-sums", sums}, "same weighting specification", ""},
+			{"missing column", []string{"--from-sums", noCol, "--weighting", spec}, `missing column "calu0_`, ""},
+			{"CSV", []string{"--in", in, "--weighting", spec, "--sums-out", filepath.Join(dir, "sums.csv")}, "cannot keep", filepath.Join(dir, "sums.csv")},
+			{"CSV again", []string{"--from-sums", sums, "--weighting", spec, "--sums-out", filepath.Join(dir, "again.csv")}, "cannot keep", filepath.Join(dir, "again.csv")},
+			{"replicates out", []string{"--in", in, "--weighting", spec, "--variance", "jkn", "--sums-out", filepath.Join(dir, "jk.parquet")}, "calibrated again in each replicate", filepath.Join(dir, "jk.parquet")},
+			{"replicates from", []string{"--from-sums", sums, "--weighting", spec, "--variance", "jkn"}, "calibrated again in each replicate", ""},
+			{"another spec out", []string{"--from-sums", sums, "--weighting", other, "--sums-out", filepath.Join(dir, "again.parquet")}, "another weighting specification", filepath.Join(dir, "again.parquet")},
+		} {
+			code, stdout, stderr := vtRun(t, "", append(append([]string{cmd}, c.args...), design...)...)
+			if code != 2 || stdout != "" || !strings.Contains(stderr, c.says) {
+				t.Errorf("%s %s: exit %d, stdout %.100q, stderr %q; want 2 saying %q", cmd, c.name, code, stdout, stderr, c.says)
+			}
+			if c.out != "" {
+				if _, err := os.Stat(c.out); err == nil {
+					t.Errorf("%s %s: %s written", cmd, c.name, c.out)
+				}
 			}
 		}
 	}
