@@ -363,6 +363,9 @@ func (d *Design) ctMoments(r *Ratios, t *vrTotals, cs [][]ContrastTerm, out *Con
 		return v[i]
 	}
 	res := u.Residuals
+	if res != nil && res.Terms != nil {
+		return fmt.Errorf("sampling: Contrasts: %w: contrasts of unit moments with residuals that differ unit by unit (UnitTerms) are not implemented", ErrBadDesign)
+	}
 	var zc, qc, pc []float64 // per cell Σ z, Σ z², Σ w z (with Residuals)
 	if res != nil {
 		zc, qc, pc = make([]float64, d.n), make([]float64, d.n), make([]float64, d.n)

@@ -42,6 +42,10 @@ type UnitResiduals struct {
 	// cell); set one of them. A combination of estimands, or a contrast,
 	// is adjusted through its terms.
 	AdjustTerms func(terms []InfluenceTerm, zs ...[]float64)
+	// Terms, set instead of Adjust and AdjustTerms (W, W2, WY and WX are
+	// then not read), are residuals that differ unit by unit within a
+	// cell (see UnitTerms).
+	Terms *UnitTerms
 }
 
 // checkResiduals checks the Residuals of a design of unit moments.
@@ -51,9 +55,17 @@ func (d *Design) checkResiduals() error {
 		return nil
 	}
 	e := u.Residuals
+	set := 0
+	for _, ok := range []bool{e.Adjust != nil, e.AdjustTerms != nil, e.Terms != nil} {
+		if ok {
+			set++
+		}
+	}
 	switch {
-	case (e.Adjust == nil) == (e.AdjustTerms == nil):
-		return fmt.Errorf("sampling: %w: unit residuals need one adjustment (Adjust or AdjustTerms)", ErrBadDesign)
+	case set != 1:
+		return fmt.Errorf("sampling: %w: unit residuals need one adjustment (Adjust, AdjustTerms or Terms)", ErrBadDesign)
+	case e.Terms != nil:
+		return d.checkUnitTerms(e.Terms)
 	case len(e.W) != d.n || len(e.W2) != d.n:
 		return fmt.Errorf("sampling: %w: unit residuals of %d and %d cells for %d rows", ErrBadDesign, len(e.W), len(e.W2), d.n)
 	case e.WY != nil && (len(e.WY) != len(u.YY) || len(e.WX) != len(u.YY)):
@@ -64,23 +76,250 @@ func (d *Design) checkResiduals() error {
 	return nil
 }
 
+// UnitTerms are calibration residuals of a design of unit moments that
+// differ unit by unit (a calibration to numeric variables: every unit its
+// own factor g_i). The residual of unit i is e_i = z_i − Σ_k b_ik c_k,
+// with b_i the unit's P terms and c the P coefficients of the influence
+// vector, linear in it (weighting.Streamed.Rows: b_ik = g_i w0_i x_ik).
+// Over the units of a cell
+//
+//	Σ e = Σ z − Σ_k c_k Σ b_k,
+//	Σ e² = Σ z² − 2 Σ_k c_k Σ z b_k + Σ_kl c_k c_l Σ b_k b_l,
+//
+// with Σ z b_k = α Σ w y b_k − β Σ w x b_k for z = w (α y − β x).
+type UnitTerms struct {
+	// P is the number of terms.
+	P int
+	// B[k] are per cell Σ b_k, BB[k*P+l] per cell Σ b_k b_l (BB[k*P+l]
+	// and BB[l*P+k] may be the same slice).
+	B, BB [][]float64
+	// WYB[e*P+k] and WXB[e*P+k] are, per estimand e of Ratios.Num and
+	// term k, per cell Σ w y_e b_k and Σ w x_e b_k (WXB nil for a total).
+	WYB, WXB [][]float64
+	// Coefficients returns the coefficients c of the influence vectors
+	// the terms describe (one per term, P values each): the vectors
+	// themselves are not needed, only how they were formed. It must be
+	// safe for concurrent use.
+	Coefficients func(terms []InfluenceTerm) [][]float64
+}
+
+// unitCorr is what a weighting subtracts from the units' influence values
+// of one domain's J vectors, per cell: W_c A_c (UnitResiduals with a
+// coefficient per cell) or Σ_k c_k Σ b_k (UnitTerms), and the matching
+// parts of Σ e² (cross with Σ z, from the first moments pw of the cell,
+// and the square).
+type unitCorr struct {
+	res  *UnitResiduals
+	A    [][]float64 // [j][cell]: the cells' coefficients A_c
+	C    [][]float64 // [j][k]: the vectors' coefficients c (UnitTerms)
+	J, P int
+}
+
+func newUnitCorr(res *UnitResiduals, J, n int) *unitCorr {
+	u := &unitCorr{res: res, J: J}
+	if tm := res.Terms; tm != nil {
+		u.P, u.C = tm.P, make([][]float64, J)
+		for j := range u.C {
+			u.C[j] = make([]float64, tm.P)
+		}
+		return u
+	}
+	u.P, u.A = 1, make([][]float64, J)
+	for j := range u.A {
+		u.A[j] = make([]float64, n)
+	}
+	return u
+}
+
+// set sets the coefficients of domain g's vectors from their cells' Σ z
+// (Z, zero outside g; not changed).
+func (u *unitCorr) set(t *vrTotals, g int, noDomains bool, Z [][]float64) {
+	if tm := u.res.Terms; tm != nil {
+		dom := g
+		if noDomains || g == t.overall {
+			dom = -1
+		}
+		K := t.K
+		terms := make([]InfluenceTerm, K)
+		for k := range terms {
+			terms[k] = InfluenceTerm{Domain: dom, Item: k, A: t.a[g*K+k], B: t.b[g*K+k]}
+		}
+		cf := tm.Coefficients(terms)
+		for k := 0; k < K; k++ {
+			copy(u.C[k], cf[k])
+		}
+		for c, cterms := range t.combos {
+			v := u.C[K+c]
+			clear(v)
+			for _, ct := range cterms {
+				for k, x := range u.C[ct.k] {
+					v[k] += ct.coef * x
+				}
+			}
+		}
+		return
+	}
+	for j := range u.A {
+		copy(u.A[j], Z[j])
+	}
+	u.res.adjust(t, g, noDomains, u.A)
+	for j := range u.A {
+		for i, adj := range u.A[j] {
+			if w := u.res.W[i]; w != 0 {
+				u.A[j][i] = (Z[j][i] - adj) / w
+			} else {
+				u.A[j][i] = 0
+			}
+		}
+	}
+}
+
+// sub makes u's coefficients those of u minus o's (a difference of two
+// domains' vectors).
+func (u *unitCorr) sub(o *unitCorr) {
+	for j := range u.A {
+		for i, v := range o.A[j] {
+			u.A[j][i] -= v
+		}
+	}
+	for j := range u.C {
+		for k, v := range o.C[j] {
+			u.C[j][k] -= v
+		}
+	}
+}
+
+func (u *unitCorr) copyFrom(o *unitCorr) {
+	for j := range u.A {
+		copy(u.A[j], o.A[j])
+	}
+	for j := range u.C {
+		copy(u.C[j], o.C[j])
+	}
+}
+
+// lin and quad are vector j's Σ b·c and Σ (b·c)² over cell i; cross is
+// Σ z (b·c) from the cell's first moments pw (moments).
+func (u *unitCorr) lin(j, i int) float64 {
+	if u.A != nil {
+		return u.A[j][i] * u.res.W[i]
+	}
+	v := 0.0
+	for k, c := range u.C[j] {
+		v += c * u.res.Terms.B[k][i]
+	}
+	return v
+}
+
+func (u *unitCorr) quad(j, i int) float64 {
+	if u.A != nil {
+		a := u.A[j][i]
+		return a * a * u.res.W2[i]
+	}
+	c, BB := u.C[j], u.res.Terms.BB
+	v := 0.0
+	for k, ck := range c {
+		if ck == 0 {
+			continue
+		}
+		row := 0.0
+		for l, cl := range c {
+			row += cl * BB[k*u.P+l][i]
+		}
+		v += ck * row
+	}
+	return v
+}
+
+func (u *unitCorr) cross(j, i int, pw []float64) float64 {
+	if u.A != nil {
+		return u.A[j][i] * pw[j]
+	}
+	v := 0.0
+	for k, c := range u.C[j] {
+		v += c * pw[j*u.P+k]
+	}
+	return v
+}
+
+// moments sets pw to the first moments of cell i under the coefficients
+// al, be (per vector: Σ w z with a coefficient per cell, Σ z b_k with
+// UnitTerms; without WY, WX: y·x = y, x² = x).
+func (u *unitCorr) moments(m *UnitMoments, t *vrTotals, i int, al, be, pw []float64) {
+	K, P, res := t.K, u.P, u.res
+	for k := 0; k < K; k++ {
+		for l := 0; l < P; l++ {
+			var v float64
+			switch tm := res.Terms; {
+			case tm != nil && tm.WXB == nil:
+				v = al[k] * tm.WYB[k*P+l][i]
+			case tm != nil:
+				v = al[k] * tm.WYB[k*P+l][i]
+				if x := tm.WXB[k*P+l]; x != nil {
+					v -= be[k] * x[i]
+				}
+			case res.WY == nil:
+				v = al[k]*m.YX[k][i] - be[k]*m.XX[k][i]
+			case res.WX[k] == nil: // a total: Σ w z = α Σ w² y
+				v = al[k] * res.WY[k][i]
+			default:
+				v = al[k]*res.WY[k][i] - be[k]*res.WX[k][i]
+			}
+			pw[k*P+l] = v
+		}
+	}
+	for c, terms := range t.combos {
+		for l := 0; l < P; l++ {
+			v := 0.0
+			for _, tm := range terms {
+				v += tm.coef * pw[tm.k*P+l]
+			}
+			pw[(K+c)*P+l] = v
+		}
+	}
+}
+
+// checkUnitTerms checks the Terms of a design's unit residuals.
+func (d *Design) checkUnitTerms(tm *UnitTerms) error {
+	u, P := d.spec.Units, tm.P
+	switch {
+	case d.spec.AdjustDomainLonely:
+		return fmt.Errorf("sampling: %w: the domain lonely-PSU adjustment is supported for one-stage designs without calibration or PPS", ErrBadDesign)
+	case P < 1 || tm.Coefficients == nil:
+		return fmt.Errorf("sampling: %w: unit residual terms need P ≥ 1 terms and their coefficients", ErrBadDesign)
+	case len(tm.B) != P || len(tm.BB) != P*P || len(tm.WYB) != len(u.YY)*P || (tm.WXB != nil && len(tm.WXB) != len(u.YY)*P):
+		return fmt.Errorf("sampling: %w: unit residual terms of %d, %d and %d moments for %d terms and %d estimands", ErrBadDesign, len(tm.B), len(tm.BB), len(tm.WYB), P, len(u.YY))
+	}
+	for _, cols := range [][][]float64{tm.B, tm.BB, tm.WYB, tm.WXB} {
+		for _, c := range cols {
+			if c != nil && len(c) != d.n {
+				return fmt.Errorf("sampling: %w: a unit residual term's moments of %d cells for %d rows", ErrBadDesign, len(c), d.n)
+			}
+		}
+	}
+	return nil
+}
+
 // vrMomentsResiduals is vrInfluence for a design with Units and
 // Residuals: per domain g the cells' Σ z (zero outside g) from the
-// moments, their residual coefficients A_c from the adjustment of those
-// cell sums, and per stratum Σ e and Σ e² over all its cells (Σ z² and
-// Σ w z from the moments again), finished as infStrataCov with every unit
-// its own PSU. VsOverall: the difference e_g − e_all, whose raw part is
-// z_g − z_all (the moments of the difference coefficients in g's cells,
-// −z_all elsewhere) and whose coefficient is A_g − A_all. It holds three
-// floats per cell and estimand (the cell sums and the domain's and the
-// whole population's coefficients). Design effects are NaN (the caller's).
+// moments, the weighting's coefficients from them (unitCorr: the cells'
+// A_c from the adjustment of those cell sums, or the vectors' c of
+// UnitTerms), and per stratum Σ e and Σ e² over all its cells (Σ z² and
+// the first moments from the moments again), finished as infStrataCov
+// with every unit its own PSU. VsOverall: the difference e_g − e_all,
+// whose raw part is z_g − z_all (the moments of the difference
+// coefficients in g's cells, −z_all elsewhere) and whose coefficients are
+// g's less the whole population's. With a coefficient per cell it holds
+// three floats per cell and estimand (the cell sums and the domain's and
+// the whole population's coefficients). Design effects are NaN (the
+// caller's).
 func (d *Design) vrMomentsResiduals(r *Ratios, t *vrTotals) (V, s1, s2 []float64) {
 	u := d.spec.Units
 	res := u.Residuals
 	f := newMomentForms(u, r, t)
 	K, J, G, n, H := t.K, t.J, t.G, d.n, len(d.nh)
 	for k := 0; k < K; k++ {
-		if vrDen(r, k) == nil && res.WY == nil {
+		if vrDen(r, k) == nil && res.WY == nil && res.Terms == nil {
 			panic("sampling: EstimateRatios: unit residuals without WY carry ratios, not totals")
 		}
 	}
@@ -88,41 +327,22 @@ func (d *Design) vrMomentsResiduals(r *Ratios, t *vrTotals) (V, s1, s2 []float64
 	in := func(g, i int) bool {
 		return r.Domain == nil || g == t.overall || int(r.Domain[i]) == g
 	}
-	newJ := func() [][]float64 {
-		x := make([][]float64, J)
-		for j := range x {
-			x[j] = make([]float64, n)
-		}
-		return x
+	Z := make([][]float64, J)
+	for j := range Z {
+		Z[j] = make([]float64, n)
 	}
-	zb, qb, pb := make([]float64, J), make([]float64, J), make([]float64, J)
-	// moments sets zb, qb, pb to the cell's Σ z, Σ z² and Σ w z under the
-	// coefficients al, be (Σ w² r = α Σ w²y − β Σ w²x; without WY, WX:
-	// y·x = y, x² = x)
+	uc := newUnitCorr(res, J, n)
+	P := uc.P
+	zb, qb, pw := make([]float64, J), make([]float64, J), make([]float64, J*P)
+	// moments sets zb, qb to the cell's Σ z, Σ z² and pw to its first
+	// moments under the coefficients al, be
 	moments := func(i int, al, be []float64) {
 		f.cell(i, al, be, zb, qb)
-		for k := 0; k < K; k++ {
-			switch {
-			case res.WY == nil:
-				pb[k] = al[k]*u.YX[k][i] - be[k]*u.XX[k][i]
-			case res.WX[k] == nil: // a total: Σ w z = α Σ w² y
-				pb[k] = al[k] * res.WY[k][i]
-			default:
-				pb[k] = al[k]*res.WY[k][i] - be[k]*res.WX[k][i]
-			}
-		}
-		for c, terms := range t.combos {
-			v := 0.0
-			for _, tm := range terms {
-				v += tm.coef * pb[tm.k]
-			}
-			pb[K+c] = v
-		}
+		uc.moments(u, t, i, al, be, pw)
 	}
-	Z, A := newJ(), newJ()
-	var allA [][]float64
+	var all, dc *unitCorr
 	if t.vs {
-		allA = newJ()
+		all, dc = newUnitCorr(res, J, n), newUnitCorr(res, J, n)
 	}
 	S, Q := make([]float64, H*J), make([]float64, H*J)
 	Sh, Qh := make([]float64, H), make([]float64, H)
@@ -151,7 +371,7 @@ func (d *Design) vrMomentsResiduals(r *Ratios, t *vrTotals) (V, s1, s2 []float64
 	dal, dbe := make([]float64, K), make([]float64, K)
 	for _, g := range order {
 		al, be := t.a[g*K:g*K+K], t.b[g*K:g*K+K]
-		// the cells' Σ z in g, and their coefficients A = (Σ z − Σ e)/W
+		// the cells' Σ z in g, and the weighting's coefficients
 		for i := 0; i < n; i++ {
 			if !in(g, i) {
 				for j := 0; j < J; j++ {
@@ -164,18 +384,10 @@ func (d *Design) vrMomentsResiduals(r *Ratios, t *vrTotals) (V, s1, s2 []float64
 				Z[j][i] = zb[j]
 			}
 		}
+		uc.set(t, g, r.Domain == nil, Z)
 		for j := 0; j < J; j++ {
-			copy(A[j], Z[j])
-		}
-		res.adjust(t, g, r.Domain == nil, A)
-		for j := 0; j < J; j++ {
-			for i, adj := range A[j] {
-				if res.W[i] != 0 {
-					A[j][i] = (Z[j][i] - adj) / res.W[i]
-				} else {
-					A[j][i] = 0
-				}
-				s1[g*J+j] += Z[j][i]
+			for _, z := range Z[j] {
+				s1[g*J+j] += z
 			}
 			s2[g*J+j] = math.NaN()
 		}
@@ -188,17 +400,14 @@ func (d *Design) vrMomentsResiduals(r *Ratios, t *vrTotals) (V, s1, s2 []float64
 			}
 			moments(i, al, be)
 			for j := 0; j < J; j++ {
-				a := A[j][i]
 				S[h*J+j] += zb[j]
-				Q[h*J+j] += qb[j] - 2*a*pb[j]
+				Q[h*J+j] += qb[j] - 2*uc.cross(j, i, pw)
 			}
 		})
 		d.eachCell(func(h, i int) {
-			w, w2 := res.W[i], res.W2[i]
 			for j := 0; j < J; j++ {
-				a := A[j][i]
-				S[h*J+j] -= a * w
-				Q[h*J+j] += a * a * w2
+				S[h*J+j] -= uc.lin(j, i)
+				Q[h*J+j] += uc.quad(j, i)
 			}
 		})
 		finish(func(j int, v float64) { V[g*J+j] = v })
@@ -206,16 +415,17 @@ func (d *Design) vrMomentsResiduals(r *Ratios, t *vrTotals) (V, s1, s2 []float64
 			continue
 		}
 		if g == t.overall {
-			for j := 0; j < J; j++ {
-				copy(allA[j], A[j])
-			}
+			all.copyFrom(uc)
 			continue
 		}
 		// the difference e_g − e_all: z_g − z_all in g's cells (the
-		// difference coefficients), −z_all elsewhere; coefficient A_g − A_all
+		// difference coefficients), −z_all elsewhere; coefficients g's
+		// less the whole population's
 		for k := 0; k < K; k++ {
 			dal[k], dbe[k] = al[k]-aA[k], be[k]-bA[k]
 		}
+		dc.copyFrom(uc)
+		dc.sub(all)
 		clear(S)
 		clear(Q)
 		d.eachCell(func(h, i int) {
@@ -225,13 +435,13 @@ func (d *Design) vrMomentsResiduals(r *Ratios, t *vrTotals) (V, s1, s2 []float64
 			} else {
 				moments(i, aA, bA)
 				sign = -1
+				for x := range pw {
+					pw[x] = -pw[x]
+				}
 			}
-			w, w2 := res.W[i], res.W2[i]
 			for j := 0; j < J; j++ {
-				a := A[j][i] - allA[j][i]
-				z, p := sign*zb[j], sign*pb[j]
-				S[h*J+j] += z - a*w
-				Q[h*J+j] += qb[j] - 2*a*p + a*a*w2
+				S[h*J+j] += sign*zb[j] - dc.lin(j, i)
+				Q[h*J+j] += qb[j] - 2*dc.cross(j, i, pw) + dc.quad(j, i)
 			}
 		})
 		finish(func(j int, v float64) { t.vsV[g*J+j] = v })
