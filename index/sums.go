@@ -1535,8 +1535,8 @@ func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire,
 	}
 	var w2 []float64 // Σ w² per cell (a weighting of a design without PSU column)
 	if unitMoments(&ds) {
-		if cal != nil {
-			return nil, nil, nil, errNoPSUWeighting
+		if cal != nil && rs != nil {
+			return nil, nil, nil, errNoPSUReplicates
 		}
 		has := func(name string) bool { return column.Index(sums, name) >= 0 }
 		if ds.Units, err = readUnitMoments(names, ne, pairs, q, rows, get, getInt, has); err != nil {
@@ -1613,7 +1613,17 @@ func fromSumsReps(ctx context.Context, sums arrow.RecordBatch, q *Questionnaire,
 		if hook, err = newCalHook(sums, cal, names, get, rows); err != nil {
 			return nil, nil, nil, err
 		}
-		ds.AdjustInfluenceTerms = hook.adjust
+		if ds.Units != nil {
+			// every ballot its own PSU, its own residual: the cells'
+			// moments of the calibration's terms
+			tm, err := unitTerms(hook, names, get)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			ds.Units.Residuals = &sampling.UnitResiduals{Terms: tm}
+		} else {
+			ds.AdjustInfluenceTerms = hook.adjust
+		}
 	}
 	// cells of weight 0, as rows of weight 0 in the design of the cells:
 	// the weighting's nonrespondents (its classes key the cells), or

@@ -42,7 +42,9 @@ func CalibratedSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) err
 	case spec.Weight != "":
 		return errors.New("the design has a weight column: the starting weight is the weighting specification's design weight")
 	case unitMoments(spec):
-		return errNoPSUWeighting
+		if err := unitCalibrationSupport(spec, ws); err != nil {
+			return err
+		}
 	case len(varianceStages(spec)) > 0:
 		return errStagesWeighting
 	case spec.PPS != sampling.PPSNone:
@@ -124,6 +126,16 @@ func SumCalibratedFile(ctx context.Context, path string, q *Questionnaire, spec 
 			return nil, err
 		}
 		s.cal = newCalSums(st)
+		if s.sq != nil {
+			// every ballot its own PSU: the moments of its residual
+			if err := unitCalibrationStreamed(st); err != nil {
+				return nil, err
+			}
+			s.cal.unit = true
+			if err := addCalibrationKeys(s.sq, sch, &ds, st); err != nil {
+				return nil, err
+			}
+		}
 		if reps {
 			s.rcal = &rowRepSums{p: p, pre: st.EarlierSpec() != nil}
 		}
@@ -298,6 +310,11 @@ func addCalibrationKeys(s *Sums, sch *arrow.Schema, ds *sampling.DesignOptions, 
 // calibration's terms and then the later steps' (weighting.RowTerms XB,
 // XT); with pre (earlier steps with residuals), D[c] = Σ d_i and
 // Q[c*pq+k] = Σ q_ik over the calibration's pq terms.
+//
+// With unit (a design without PSU column: every ballot its own PSU), the
+// moments of the ballots' residuals too: BB[c*p*p+k*p+l] = Σ b_ik b_il,
+// and per item k' WYB[(c*K+k')*p+k] = Σ w_i y_ik' b_ik, WXB = Σ w_i x_ik'
+// b_ik (w the final weight).
 type calSums struct {
 	p, pq   int
 	pre     bool
@@ -305,6 +322,10 @@ type calSums struct {
 	D, Q    []float64
 	b, t, q [][]float64 // the batch's columns
 	d       []float64
+
+	unit         bool
+	BB, WYB, WXB []float64
+	w            []float64 // the batch's final weights (unit)
 }
 
 // batchFloats is the float64 column name that a transform added to rec.
@@ -323,6 +344,12 @@ func newCalSums(st *weighting.Streamed) *calSums {
 
 func (cs *calSums) read(rec arrow.RecordBatch) error {
 	cs.b, cs.t, cs.q = cs.b[:0], cs.t[:0], cs.q[:0]
+	if cs.unit {
+		var err error
+		if cs.w, err = batchFloats(rec, calWeight); err != nil {
+			return err
+		}
+	}
 	if cs.pre {
 		var err error
 		if cs.d, err = batchFloats(rec, calD); err != nil {
@@ -356,6 +383,11 @@ func (cs *calSums) grow(K int) {
 	cs.B = append(cs.B, make([]float64, cs.p)...)
 	cs.U = append(cs.U, make([]float64, K*cs.p)...)
 	cs.V = append(cs.V, make([]float64, K*cs.p)...)
+	if cs.unit {
+		cs.BB = append(cs.BB, make([]float64, cs.p*cs.p)...)
+		cs.WYB = append(cs.WYB, make([]float64, K*cs.p)...)
+		cs.WXB = append(cs.WXB, make([]float64, K*cs.p)...)
+	}
 	if cs.pre {
 		cs.D = append(cs.D, 0)
 		cs.Q = append(cs.Q, make([]float64, cs.pq)...)
@@ -403,6 +435,46 @@ func (cs *calSums) addRun(s *Sums, codes [][]int8, c, i0, i1 int) {
 			}
 		}
 	}
+	if cs.unit {
+		cs.addUnit(s, codes, c, i0, i1)
+	}
+}
+
+// addUnit adds to cell c the residual moments of rows [i0, i1) (unit):
+// Σ b b', and per item Σ w y b and Σ w x b.
+func (cs *calSums) addUnit(s *Sums, codes [][]int8, c, i0, i1 int) {
+	p, K := cs.p, s.ne+s.nc
+	BB := cs.BB[c*p*p : (c+1)*p*p]
+	WYB, WXB := cs.WYB[c*K*p:(c+1)*K*p], cs.WXB[c*K*p:(c+1)*K*p]
+	for i := i0; i < i1; i++ {
+		for k := 0; k < p; k++ {
+			bk := cs.b[k][i]
+			if bk == 0 {
+				continue
+			}
+			for l := k; l < p; l++ {
+				BB[k*p+l] += bk * cs.b[l][i]
+			}
+		}
+		w := cs.w[i]
+		if w == 0 {
+			continue
+		}
+		for j := 0; j < K; j++ {
+			cd := uint8(codes[j][i])
+			x := s.xtab[j][cd]
+			if x == 0 {
+				continue
+			}
+			wy, wx := w*s.ytab[j][cd], w*x
+			for k := 0; k < p; k++ {
+				if bk := cs.b[k][i]; bk != 0 {
+					WYB[j*p+k] += wy * bk
+					WXB[j*p+k] += wx * bk
+				}
+			}
+		}
+	}
 }
 
 func (cs *calSums) merge(c int, o *calSums, oc, K int) {
@@ -413,6 +485,15 @@ func (cs *calSums) merge(c int, o *calSums, oc, K int) {
 	for j := 0; j < K*p; j++ {
 		cs.U[c*K*p+j] += o.U[oc*K*p+j]
 		cs.V[c*K*p+j] += o.V[oc*K*p+j]
+	}
+	if cs.unit {
+		for j := 0; j < p*p; j++ {
+			cs.BB[c*p*p+j] += o.BB[oc*p*p+j]
+		}
+		for j := 0; j < K*p; j++ {
+			cs.WYB[c*K*p+j] += o.WYB[oc*K*p+j]
+			cs.WXB[c*K*p+j] += o.WXB[oc*K*p+j]
+		}
 	}
 	if cs.pre {
 		pq := cs.pq
@@ -430,6 +511,17 @@ func (cs *calSums) columns(items []string, addFloat func(string, func(int) float
 		for j, name := range items {
 			addFloat(SumsColumn("calu"+strconv.Itoa(k), name), func(c int) float64 { return cs.U[(c*K+j)*p+k] })
 			addFloat(SumsColumn("calv"+strconv.Itoa(k), name), func(c int) float64 { return cs.V[(c*K+j)*p+k] })
+		}
+	}
+	if cs.unit {
+		for k := 0; k < p; k++ {
+			for l := k; l < p; l++ {
+				addFloat(calBBColumn(k, l), func(c int) float64 { return cs.BB[c*p*p+k*p+l] })
+			}
+			for j, name := range items {
+				addFloat(SumsColumn("calwyb"+strconv.Itoa(k), name), func(c int) float64 { return cs.WYB[(c*K+j)*p+k] })
+				addFloat(SumsColumn("calwxb"+strconv.Itoa(k), name), func(c int) float64 { return cs.WXB[(c*K+j)*p+k] })
+			}
 		}
 	}
 	if cs.pre {
@@ -563,6 +655,26 @@ func (h *calHook) domains(dom []int32, nd int) {
 			}
 		}
 	}
+}
+
+// coefficients are the calibration's coefficients of the influence
+// vectors the terms describe (one calibration, without earlier steps'
+// residuals nor later steps'): those of their domain sums A·U − B·V.
+func (h *calHook) coefficients(terms []sampling.InfluenceTerm) [][]float64 {
+	out := make([][]float64, len(terms))
+	rhs := make([]float64, h.p)
+	for b, tm := range terms {
+		g := tm.Domain
+		if g < 0 {
+			g = h.nd
+		}
+		at := (g*h.K + tm.Item) * h.pt
+		for k := range rhs {
+			rhs[k] = tm.A*h.ud[at+k] - tm.B*h.vd[at+k]
+		}
+		out[b] = h.st.Coefficients(rhs)
+	}
+	return out
 }
 
 func (h *calHook) adjust(terms []sampling.InfluenceTerm, zs ...[]float64) {

@@ -68,17 +68,19 @@ func numericTotal(rec arrow.RecordBatch, w, x []float64, f float64) float64 {
 	return s * f
 }
 
-// TestCalibratedSumsEqualCompute: a calibration with numeric variables,
-// bounds, per-row bounds, a working-model variance or a trimming of g,
-// after class-cell steps or none, and followed by trimming steps or
-// class-cell steps (post-stratification, raking, category calibration,
-// nonresponse) or none,
-// solved by passes over a Parquet file of several row groups and finished
-// from the per-cell sums of the final weights and of the residuals'
-// terms, equals weighting.NewDesign + Compute on the rows at 1e-12:
-// estimates, linearized SEs with the calibration residuals, intervals and
-// design effects, nationally and by domains.
-func TestCalibratedSumsEqualCompute(t *testing.T) {
+// numericCal is the fixture of the calibrations to numeric variables:
+// the index fixture with numeric variables age and income, per-row bounds
+// lo and hi, a working-model variance s2 and a response flag, written to
+// a Parquet file of 700-row groups; the margins of level, gender and
+// region (their population counts) and the numeric totals num (JSON).
+type numericCal struct {
+	rec                        arrow.RecordBatch
+	path                       string
+	level, gender, region, num string
+}
+
+func numericCalFixture(t *testing.T) *numericCal {
+	t.Helper()
 	base := loadFixture(t)
 	defer base.Release()
 	n := int(base.NumRows())
@@ -96,16 +98,33 @@ func TestCalibratedSumsEqualCompute(t *testing.T) {
 		resp[i] = []string{"yes", "yes", "no", "yes", "yes", "yes", "no"}[i%7]
 	}
 	rec := withColumns(base, map[string][]float64{"age": age, "income": inc, "lo": lo, "hi": hi, "s2": s2}, map[string][]string{"responded": resp})
-	defer rec.Release()
 	path := filepath.Join(t.TempDir(), "ballots.parquet")
 	if err := arrowio.WriteRecord(path, rec, arrowio.WithBatchSize(700)); err != nil {
 		t.Fatal(err)
 	}
 	grand := 28443265.0
-	level := marginJSON("level", testTotals(t, rec, "level", "weight", grand))
-	gender := marginJSON("gender", testTotals(t, rec, "gender", "weight", grand))
-	region := marginJSON("region", testTotals(t, rec, "region", "weight", grand))
-	num := fmt.Sprintf(`{"age": %v, "income": %v}`, numericTotal(rec, w0, age, grand/sumF(w0)*1.03), numericTotal(rec, w0, inc, grand/sumF(w0)*0.98))
+	return &numericCal{rec: rec, path: path,
+		level:  marginJSON("level", testTotals(t, rec, "level", "weight", grand)),
+		gender: marginJSON("gender", testTotals(t, rec, "gender", "weight", grand)),
+		region: marginJSON("region", testTotals(t, rec, "region", "weight", grand)),
+		num:    fmt.Sprintf(`{"age": %v, "income": %v}`, numericTotal(rec, w0, age, grand/sumF(w0)*1.03), numericTotal(rec, w0, inc, grand/sumF(w0)*0.98)),
+	}
+}
+
+// TestCalibratedSumsEqualCompute: a calibration with numeric variables,
+// bounds, per-row bounds, a working-model variance or a trimming of g,
+// after class-cell steps or none, and followed by trimming steps or
+// class-cell steps (post-stratification, raking, category calibration,
+// nonresponse) or none,
+// solved by passes over a Parquet file of several row groups and finished
+// from the per-cell sums of the final weights and of the residuals'
+// terms, equals weighting.NewDesign + Compute on the rows at 1e-12:
+// estimates, linearized SEs with the calibration residuals, intervals and
+// design effects, nationally and by domains.
+func TestCalibratedSumsEqualCompute(t *testing.T) {
+	f := numericCalFixture(t)
+	defer f.rec.Release()
+	rec, path, level, gender, region, num := f.rec, f.path, f.level, f.gender, f.region, f.num
 	specs := map[string]string{
 		"linear":          `{"calibrate": {"margins": [` + level + `, ` + gender + `], "numeric": ` + num + `}}`,
 		"raking bounds":   `{"calibrate": {"method": "raking", "bounds": [0.3, 3], "margins": [` + level + `], "numeric": ` + num + `}}`,

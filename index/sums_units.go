@@ -3,12 +3,14 @@ package index
 import (
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sipas-go/sipas/sampling"
+	"github.com/sipas-go/sipas/weighting"
 )
 
 // SumsPositive is the column of the sums table of a design without PSU
@@ -44,8 +46,85 @@ var errPPSWeighting = errors.New("a PPS design streams a weighting whose steps r
 
 // errNoPSUWeighting says why a calibration solved in passes over the
 // ballots (numeric variables) of a design without PSU column does not
-// stream; a weighting on class cells does (sums_units_weighting.go).
-var errNoPSUWeighting = errors.New("the design has no PSU column: its variance is finished from per-stratum moments of the ballots' influence values, and a calibration to numeric variables gives every ballot its own residual, whose moments per stratum the sums do not carry")
+// stream with steps whose residuals would mix with its own.
+var errNoPSUWeighting = errors.New("the design has no PSU column: its variance is finished from per-cell moments of the ballots' residuals, which are kept for one calibration that needs every ballot (with nonresponse before it and trimming after it); the residuals of post-stratification, raking or another calibration in the same weighting would subtract from every ballot terms of their own, whose cross-moments with the calibration's the sums do not carry")
+
+// unitCalibrationSupport says whether the calibration that needs every
+// ballot of ws streams under spec, a design without PSU column: under
+// linearization, with no step but that calibration, nonresponse before it
+// and trimming after it (errNoPSUWeighting).
+func unitCalibrationSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error {
+	if spec.Variance != sampling.Linearization {
+		return errNoPSUReplicates
+	}
+	if ws == nil {
+		return nil
+	}
+	cal := -1
+	for i, st := range ws.Steps {
+		switch {
+		case st.Calibrate != nil && cal < 0:
+			cal = i
+		case st.Nonresponse != nil && cal < 0, st.Trim != nil && cal >= 0:
+		default:
+			return errNoPSUWeighting
+		}
+	}
+	return nil
+}
+
+// unitCalibrationStreamed is unitCalibrationSupport for the solved
+// weighting st: one calibration, no residuals of other steps.
+func unitCalibrationStreamed(st *weighting.Streamed) error {
+	if st.Calibrations() != 1 || st.EarlierResiduals() || st.LaterP() != 0 {
+		return errNoPSUWeighting
+	}
+	return nil
+}
+
+// calBBColumn is the column of the sums table of a calibration of a
+// design without PSU column holding each cell's Σ b_k b_l (k ≤ l) of the
+// ballots' calibration terms.
+func calBBColumn(k, l int) string {
+	return SumsColumn("calbb"+strconv.Itoa(k)+"x"+strconv.Itoa(l), "all")
+}
+
+// unitTerms returns the calibration residual terms of the cells of a
+// design without PSU column (sampling.UnitTerms) from the sums table's
+// columns (get) and the finish of the calibration h: per cell Σ b_k,
+// Σ b_k b_l, and per item Σ w y b_k, Σ w x b_k; the coefficients of an
+// influence vector are those of h's domain sums A·U − B·V.
+func unitTerms(h *calHook, items []string, get func(string) ([]float64, error)) (*sampling.UnitTerms, error) {
+	if h.pt != h.p || h.pre != nil || h.st.Calibrations() != 1 {
+		return nil, errNoPSUWeighting
+	}
+	P := h.p
+	tm := &sampling.UnitTerms{P: P, B: h.B, BB: make([][]float64, P*P)}
+	for k := 0; k < P; k++ {
+		for l := k; l < P; l++ {
+			v, err := get(calBBColumn(k, l))
+			if err != nil {
+				return nil, err
+			}
+			tm.BB[k*P+l], tm.BB[l*P+k] = v, v
+		}
+	}
+	for _, name := range items {
+		for k := 0; k < P; k++ {
+			y, err := get(SumsColumn("calwyb"+strconv.Itoa(k), name))
+			if err != nil {
+				return nil, err
+			}
+			x, err := get(SumsColumn("calwxb"+strconv.Itoa(k), name))
+			if err != nil {
+				return nil, err
+			}
+			tm.WYB, tm.WXB = append(tm.WYB, y), append(tm.WXB, x)
+		}
+	}
+	tm.Coefficients = h.coefficients
+	return tm, nil
+}
 
 // squaredWeights returns rec with its weight column replaced by w².
 func squaredWeights(rec arrow.RecordBatch, name string, w []float64) (arrow.RecordBatch, error) {
