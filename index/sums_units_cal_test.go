@@ -45,6 +45,9 @@ func TestCalibratedSumsWithoutPSU(t *testing.T) {
 		{By: []string{"province"}, Score: ScoreMean, NoExpectations: true},
 	}
 	for i, sp := range specs {
+		if testing.Short() && !fullTests() && i%3 != 0 {
+			continue // the race run: three specs, each on one design
+		}
 		ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [` + sp.steps + `]}`))
 		if err != nil {
 			t.Fatalf("%s: %v", sp.name, err)

@@ -5,18 +5,26 @@
 # totals as testdata/weighting.R builds them). With the argument nopsu, on
 # the design WITHOUT PSU column (issue 17: every ballot its own unit,
 # svydesign(id = ~1, strata = ~stratum, fpc = ~fpc, weights = ~weight))
-# after the steps of sipas_ps.json and sipas_rake.json. The indices are defined as in
+# after the steps of sipas_ps.json and sipas_rake.json. With the argument
+# nopsucal, on the same design without PSU column after a calibration that
+# needs every ballot: to the field margin and the numeric total of age
+# (18 + (row * 7919) mod 53, as cmd/sipas's withAge adds it), linear and
+# logit with bounds; it writes their specs sipas_nopsucal_{linear,logit}.json
+# too. The indices are defined as in
 # testdata/index.R: criterion P_c = 100 svyratio(~s_c, ~v_c); elements and
 # SIPAS are svycontrast()s of the joint svytotal of every s_c and v_c.
 # Domains use subset() of the calibrated design (every row kept, weights
 # zero outside; R residualizes over the whole sample). Run from testdata/:
 #
 #   cd testdata && Rscript weighting_index.R && Rscript weighting_index.R nopsu
+#   Rscript weighting_index.R nopsucal
 #
 # Writes testdata/weighting/index_weighting.csv and
 # testdata/weighting/index_weighting_versions.txt (with nopsu:
-# index_weighting_nopsu.csv and index_weighting_nopsu_versions.txt).
+# index_weighting_nopsu.csv and index_weighting_nopsu_versions.txt; with
+# nopsucal: index_weighting_nopsucal.csv and its versions).
 nopsu <- identical(commandArgs(trailingOnly = TRUE), "nopsu")
+nopsucal <- identical(commandArgs(trailingOnly = TRUE), "nopsucal")
 suppressPackageStartupMessages(library(survey))
 s <- read.csv(file.path("index", "sipas_small.csv"), stringsAsFactors = FALSE, encoding = "UTF-8",
               colClasses = c(ballot_id = "character", psu = "character", province_code = "character"))
@@ -64,7 +72,24 @@ for (c in crit) {
 rake3 <- function(des) rake(des, list(~province, ~gender + age_group, ~level),
                             list(df.tot(tot.prov, "province"), df.ga, df.tot(tot.level, "level")),
                             control = list(maxit = 1000, epsilon = 1e-14))
-if (nopsu) {
+if (nopsucal) {
+  s$age <- 18 + (seq_len(nrow(s)) * 7919) %% 53
+  sdes <- svydesign(id = ~1, strata = ~stratum, fpc = ~fpc, weights = ~weight, data = s)
+  tot.field <- mktot(s$field)
+  age.tot <- round(sum(s$weight * s$age) * 1.02)
+  mm <- model.matrix(~field + age, s)
+  pop <- c(`(Intercept)` = N, setNames(tot.field[-1], paste0("field", names(tot.field)[-1])), age = age.tot)[colnames(mm)]
+  cases <- list(
+    cal_linear = calibrate(sdes, ~field + age, pop),
+    cal_logit = calibrate(sdes, ~field + age, pop, calfun = "logit", bounds = c(0.5, 2), maxit = 200, epsilon = 1e-13))
+  spec <- function(method, extra) {
+    tots <- paste(sprintf('"%s": %.17g', names(tot.field), as.vector(tot.field)), collapse = ", ")
+    writeLines(sprintf('{"design_weight": "weight", "steps": [{"calibrate": {"method": "%s"%s, "margins": [{"by": ["field"], "totals": {%s}}], "numeric": {"age": %.17g}}}]}',
+                       method, extra, tots, age.tot), file.path("weighting", paste0("sipas_nopsucal_", method, ".json")))
+  }
+  spec("linear", "")
+  spec("logit", ', "bounds": [0.5, 2]')
+} else if (nopsu) {
   sdes <- svydesign(id = ~1, strata = ~stratum, fpc = ~fpc, weights = ~weight, data = s)
   stopifnot(all(tot.level == c(commune = 12828470, district = 9439434, province = 6175361)))
   cases <- list(ps = postStratify(sdes, ~level, df.tot(tot.level, "level")), rake = rake3(sdes))
@@ -104,6 +129,6 @@ for (cs in names(cases)) {
     add(cs, by, dom, "sipas", "sipas", coef(ct)[1], SE(ct)[1])
   }
 }
-out <- if (nopsu) "index_weighting_nopsu" else "index_weighting"
+out <- if (nopsucal) "index_weighting_nopsucal" else if (nopsu) "index_weighting_nopsu" else "index_weighting"
 write.csv(do.call(rbind, rows), file.path("weighting", paste0(out, ".csv")), row.names = FALSE, quote = FALSE)
 writeLines(c(R.version.string, paste("survey", packageVersion("survey"))), file.path("weighting", paste0(out, "_versions.txt")))

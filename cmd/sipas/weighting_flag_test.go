@@ -161,6 +161,12 @@ func wfIndex(t *testing.T, args ...string) []wfIndexRow {
 	if code != 0 {
 		t.Fatalf("index %v: exit %d: %s", args, code, stderr)
 	}
+	return wfIndexRows(t, stdout)
+}
+
+// wfIndexRows are the estimates of sipas index's JSON output.
+func wfIndexRows(t *testing.T, stdout string) []wfIndexRow {
+	t.Helper()
 	var out struct {
 		Estimates []wfIndexRow `json:"estimates"`
 	}
