@@ -104,13 +104,22 @@ func SumCalibratedEstimandsFile(ctx context.Context, path string, spec *sampling
 // CalibratedEstimandSumsSupport says whether the means, totals and ratios
 // of the design spec after the weighting ws can be computed in passes over
 // the rows (weighting.SolveStream, then SumCalibratedEstimandsFile and
-// CalibratedEstimandSums) or why not: the limits of CalibratedSumsSupport
+// CalibratedEstimandSums) or why not: a design with a PSU column, and the
+// limits of CalibratedSumsSupport
 // (a replicate variance: a generated replicate method after an unbounded
 // linear calibration, whose replicates NewCalibratedReplicates solves from
 // the sums, then CalibratedEstimandReplicateSums).
 func CalibratedEstimandSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error {
+	if unitMoments(spec) {
+		return errNoPSUEstimands
+	}
 	return CalibratedSumsSupport(spec, ws)
 }
+
+// errNoPSUEstimands says why means, totals and ratios after a calibration
+// that needs every ballot of a design without PSU column are computed in
+// memory.
+var errNoPSUEstimands = errors.New("the design has no PSU column: its variance is finished from per-cell moments of the ballots' calibration residuals, which are summed for the indices but not yet for means, totals and ratios")
 
 // calibratedSpec says why the design spec cannot finish a calibration
 // solved by passes (nil if it can).

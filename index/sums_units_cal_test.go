@@ -112,4 +112,12 @@ func TestCalibratedSumsWithoutPSURefused(t *testing.T) {
 			t.Errorf("%s: %v, want %v", c.steps, err, c.want)
 		}
 	}
+	// means, totals and ratios: not yet
+	ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [{"calibrate": {"numeric": ` + num + `}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CalibratedEstimandSumsSupport(&sampling.DesignOptions{Strata: "stratum"}, ws); !errors.Is(err, errNoPSUEstimands) {
+		t.Errorf("estimands: %v, want %v", err, errNoPSUEstimands)
+	}
 }
