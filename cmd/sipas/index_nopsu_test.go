@@ -14,8 +14,10 @@ import (
 // same rows and labels, every number within 1e-12 relative: the sums add
 // in another order), with and without fpc and by domains; its sums table
 // (--sums-out) gives the same again through --from-sums. Replicates and a
-// calibration to a numeric variable without --psu are read into memory,
-// saying why (a weighting on classes streams: TestIndexWeightingStreamsWithoutPSU).
+// calibration to a numeric variable after a post-stratification without
+// --psu are read into memory, saying why (a weighting on classes streams:
+// TestIndexWeightingStreamsWithoutPSU; a calibration to numeric variables
+// alone: TestIndexCalibratedStreamedWithoutPSU).
 func TestIndexStreamsWithoutPSU(t *testing.T) {
 	dir := t.TempDir()
 	for i, design := range [][]string{
@@ -49,7 +51,7 @@ func TestIndexStreamsWithoutPSU(t *testing.T) {
 		want string
 	}{
 		{[]string{"--weight", "weight", "--variance", "jk1"}, "replicate unit"},
-		{[]string{"--weighting", writeFile(t, dir, "num.json", `{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"fpc": 4800000000}}}]}`)}, "numeric"},
+		{[]string{"--weighting", writeFile(t, dir, "num.json", `{"design_weight": "weight", "steps": [{"poststratify": {"by": ["level"], "totals": {"commune": 12828470, "district": 9439434, "province": 6175361}}}, {"calibrate": {"numeric": {"fpc": 4800000000}}}]}`)}, "post-stratification, raking or another calibration"},
 	} {
 		args := append([]string{"index", "--in", indexFixture, "--stream", "--format", "csv"}, tc.args...)
 		code, _, errs := vtRun(t, "", args...)
