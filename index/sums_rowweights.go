@@ -664,17 +664,23 @@ func (h *calHook) coefficients(terms []sampling.InfluenceTerm) [][]float64 {
 	out := make([][]float64, len(terms))
 	rhs := make([]float64, h.p)
 	for b, tm := range terms {
-		g := tm.Domain
-		if g < 0 {
-			g = h.nd
-		}
-		at := (g*h.K + tm.Item) * h.pt
-		for k := range rhs {
-			rhs[k] = tm.A*h.ud[at+k] - tm.B*h.vd[at+k]
-		}
+		h.rhs(tm, 0, rhs)
 		out[b] = h.st.Coefficients(rhs)
 	}
 	return out
+}
+
+// rhs sets rhs to the domain sums A·U − B·V of the vector tm describes,
+// of the terms from off on.
+func (h *calHook) rhs(tm sampling.InfluenceTerm, off int, rhs []float64) {
+	g := tm.Domain
+	if g < 0 {
+		g = h.nd
+	}
+	at := (g*h.K+tm.Item)*h.pt + off
+	for k := range rhs {
+		rhs[k] = tm.A*h.ud[at+k] - tm.B*h.vd[at+k]
+	}
 }
 
 func (h *calHook) adjust(terms []sampling.InfluenceTerm, zs ...[]float64) {
@@ -685,14 +691,7 @@ func (h *calHook) adjust(terms []sampling.InfluenceTerm, zs ...[]float64) {
 	rhs := make([]float64, h.p)
 	old := h.preAdjust(zs)
 	for b, tm := range terms {
-		g := tm.Domain
-		if g < 0 {
-			g = h.nd
-		}
-		at := (g*h.K + tm.Item) * h.pt
-		for k := range rhs {
-			rhs[k] = tm.A*h.ud[at+k] - tm.B*h.vd[at+k]
-		}
+		h.rhs(tm, 0, rhs)
 		var delta []float64
 		if old != nil {
 			if h.later != nil {
@@ -768,11 +767,6 @@ func (h *calHook) adjustChain(terms []sampling.InfluenceTerm, zs ...[]float64) {
 	old := h.preAdjust(zs)
 	M := h.st.Calibrations()
 	for b, tm := range terms {
-		g := tm.Domain
-		if g < 0 {
-			g = h.nd
-		}
-		at := (g*h.K + tm.Item) * h.pt
 		z := zs[b]
 		var delta []float64
 		if old != nil {
@@ -788,9 +782,7 @@ func (h *calHook) adjustChain(terms []sampling.InfluenceTerm, zs ...[]float64) {
 		for m := 0; m < M; m++ {
 			off, p := h.st.CalibrationTerms(m)
 			rhs := make([]float64, p)
-			for k := range rhs {
-				rhs[k] = tm.A*h.ud[at+off+k] - tm.B*h.vd[at+off+k]
-			}
+			h.rhs(tm, off, rhs)
 			for c, d := range delta {
 				if d != 0 {
 					for k := range rhs {

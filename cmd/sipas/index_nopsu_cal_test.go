@@ -3,11 +3,8 @@ package main
 import (
 	"fmt"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
-
-	"gonum.org/v1/gonum/floats/scalar"
 )
 
 // TestIndexCalibratedStreamedWithoutPSU: sipas index --weighting with a
@@ -81,27 +78,7 @@ func TestIndexCalibratedWithoutPSUMatchesR(t *testing.T) {
 				if code != 0 || strings.Contains(stderr, "sipas index: streaming") != stream {
 					t.Fatalf("%v: exit %d, stderr %q", args, code, stderr)
 				}
-				for _, r := range wfIndexRows(t, stdout) {
-					dom := r.Domain["level"]
-					if by == "" && dom != "" {
-						continue
-					}
-					key := "cal_" + cs + "|" + by + "|" + dom + "|" + r.Kind + "|" + r.ID
-					if dom == "" {
-						key = "cal_" + cs + "|||" + r.Kind + "|" + r.ID
-					}
-					g, ok := golden[key]
-					if !ok {
-						t.Errorf("no golden for %s", key)
-						continue
-					}
-					wantEst, _ := strconv.ParseFloat(g[0], 64)
-					wantSE, _ := strconv.ParseFloat(g[1], 64)
-					if !scalar.EqualWithinAbsOrRel(*r.Estimate, wantEst, 0, 1e-9) || !scalar.EqualWithinAbsOrRel(*r.SE, wantSE, 0, 1e-7) {
-						t.Errorf("stream %v %s: %.12g (SE %.12g), R %.12g (%.12g)", stream, key, *r.Estimate, *r.SE, wantEst, wantSE)
-					}
-					checked++
-				}
+				checked += indexGoldenRows(t, golden, "cal_"+cs, by, fmt.Sprintf("stream %v ", stream), wfIndexRows(t, stdout))
 			}
 		}
 	}

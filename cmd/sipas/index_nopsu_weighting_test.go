@@ -3,11 +3,8 @@ package main
 import (
 	"fmt"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
-
-	"gonum.org/v1/gonum/floats/scalar"
 )
 
 // TestIndexWeightingStreamsWithoutPSU: sipas index --weighting --stream
@@ -70,27 +67,7 @@ func TestIndexWeightingWithoutPSUMatchesR(t *testing.T) {
 				if stream {
 					args = append(args, "--stream")
 				}
-				for _, r := range wfIndex(t, args...) {
-					dom := r.Domain["level"]
-					if by == "" && dom != "" {
-						continue
-					}
-					key := cs + "|" + by + "|" + dom + "|" + r.Kind + "|" + r.ID
-					if dom == "" {
-						key = cs + "|||" + r.Kind + "|" + r.ID
-					}
-					g, ok := golden[key]
-					if !ok {
-						t.Errorf("no golden for %s", key)
-						continue
-					}
-					wantEst, _ := strconv.ParseFloat(g[0], 64)
-					wantSE, _ := strconv.ParseFloat(g[1], 64)
-					if !scalar.EqualWithinAbsOrRel(*r.Estimate, wantEst, 0, 1e-9) || !scalar.EqualWithinAbsOrRel(*r.SE, wantSE, 0, 1e-7) {
-						t.Errorf("stream %v %s: %.12g (SE %.12g), R %.12g (%.12g)", stream, key, *r.Estimate, *r.SE, wantEst, wantSE)
-					}
-					checked++
-				}
+				checked += indexGoldenRows(t, golden, cs, by, fmt.Sprintf("stream %v ", stream), wfIndex(t, args...))
 			}
 		}
 	}

@@ -277,31 +277,42 @@ func indexWeightingMatchesR(t *testing.T, extra ...string) {
 				args = append(args, "--by", by)
 			}
 			args = append(args, extra...)
-			for _, r := range wfIndex(t, args...) {
-				dom := r.Domain["level"]
-				if by == "" && dom != "" {
-					continue
-				}
-				key := cs + "|" + by + "|" + dom + "|" + r.Kind + "|" + r.ID
-				if dom == "" {
-					key = cs + "||" + "|" + r.Kind + "|" + r.ID
-				}
-				g, ok := golden[key]
-				if !ok {
-					t.Errorf("no golden for %s", key)
-					continue
-				}
-				wantEst, _ := strconv.ParseFloat(g[0], 64)
-				wantSE, _ := strconv.ParseFloat(g[1], 64)
-				if !scalar.EqualWithinAbsOrRel(*r.Estimate, wantEst, 0, 1e-9) || !scalar.EqualWithinAbsOrRel(*r.SE, wantSE, 0, 1e-7) {
-					t.Errorf("%s: %.12g (SE %.12g), R %.12g (%.12g)", key, *r.Estimate, *r.SE, wantEst, wantSE)
-				}
-				checked++
-			}
+			checked += indexGoldenRows(t, golden, cs, by, "", wfIndex(t, args...))
 		}
 	}
 	// the national rows appear in both runs
 	if want := len(golden) + 2*28; checked != want {
 		t.Errorf("%d rows checked, want %d", checked, want)
 	}
+}
+
+// indexGoldenRows checks the index rows of case cs, national (by "") or
+// by level, against R's goldens (wfGolden of weighting_index.R, keyed by
+// case, by, domain, kind and id) at 1e-9 (estimates) and 1e-7 (SEs), and
+// returns how many it checked; what names the run in the errors.
+func indexGoldenRows(t *testing.T, golden map[string][]string, cs, by, what string, rows []wfIndexRow) int {
+	t.Helper()
+	checked := 0
+	for _, r := range rows {
+		dom := r.Domain["level"]
+		if by == "" && dom != "" {
+			continue
+		}
+		key := cs + "|" + by + "|" + dom + "|" + r.Kind + "|" + r.ID
+		if dom == "" {
+			key = cs + "|||" + r.Kind + "|" + r.ID
+		}
+		g, ok := golden[key]
+		if !ok {
+			t.Errorf("no golden for %s", key)
+			continue
+		}
+		wantEst, _ := strconv.ParseFloat(g[0], 64)
+		wantSE, _ := strconv.ParseFloat(g[1], 64)
+		if !scalar.EqualWithinAbsOrRel(*r.Estimate, wantEst, 0, 1e-9) || !scalar.EqualWithinAbsOrRel(*r.SE, wantSE, 0, 1e-7) {
+			t.Errorf("%s%s: %.12g (SE %.12g), R %.12g (%.12g)", what, key, *r.Estimate, *r.SE, wantEst, wantSE)
+		}
+		checked++
+	}
+	return checked
 }
