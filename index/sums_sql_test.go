@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -138,53 +139,183 @@ func runSQLite(t *testing.T, where, dir, abs string, cols []string, query string
 	return out
 }
 
-// jsonTable reads the JSON rows of sqlite3's .mode json into a record of
-// the given schema (text, int64 and float64 columns).
+// jsonTable reads the JSON rows of sqlite3's .mode json (an array of
+// objects whose members come in the same order in every row) into a
+// record of the given schema (text, int64 and float64 columns; members
+// the schema does not name are passed over). It scans the bytes itself:
+// the sums tables run to thousands of rows of a thousand columns, and
+// decoding them into maps took most of the SQL tests' time, above all
+// under the race detector.
 func jsonTable(t *testing.T, data []byte, schema *arrow.Schema) arrow.RecordBatch {
 	t.Helper()
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var rows []map[string]any
-	if err := dec.Decode(&rows); err != nil {
-		t.Fatalf("sqlite3 output: %v\n%.500s", err, data)
-	}
 	mem := memory.DefaultAllocator
-	arrs := make([]arrow.Array, schema.NumFields())
+	bs := make([]array.Builder, schema.NumFields())
 	for j, f := range schema.Fields() {
-		b := array.NewBuilder(mem, f.Type)
-		for i, r := range rows {
-			v, ok := r[f.Name]
-			if !ok {
-				t.Fatalf("SQL result lacks column %q", f.Name)
-			}
-			if v == nil {
-				b.AppendNull()
-				continue
-			}
-			switch bb := b.(type) {
-			case *array.StringBuilder:
-				bb.Append(fmt.Sprint(v))
-			case *array.Int64Builder:
-				x, err := strconv.ParseInt(string(v.(json.Number)), 10, 64)
-				if err != nil {
-					t.Fatalf("row %d, %s: %v", i, f.Name, err)
-				}
-				bb.Append(x)
-			case *array.Float64Builder:
-				x, err := strconv.ParseFloat(string(v.(json.Number)), 64)
-				if err != nil {
-					t.Fatalf("row %d, %s: %v", i, f.Name, err)
-				}
-				bb.Append(x)
-			default:
-				t.Fatalf("column %s: type %s", f.Name, f.Type)
-			}
+		bs[j] = array.NewBuilder(mem, f.Type)
+		switch bs[j].(type) {
+		case *array.StringBuilder, *array.Int64Builder, *array.Float64Builder:
+		default:
+			t.Fatalf("column %s: type %s", f.Name, f.Type)
 		}
+		defer bs[j].Release()
+	}
+	sc := &sqliteJSON{t: t, b: data}
+	var keys [][]byte // the members' names, in the first row's order
+	var field []int   // each member's field in schema, -1 if none
+	rows := 0
+	sc.expect('[')
+	for more := !sc.next(']'); more; more = sc.more(']') {
+		sc.expect('{')
+		k := 0
+		for memb := !sc.next('}'); memb; memb = sc.more('}') {
+			key, _ := sc.str()
+			if rows == 0 {
+				keys = append(keys, key)
+				j := -1
+				if js := schema.FieldIndices(string(key)); len(js) > 0 {
+					j = js[0]
+				}
+				field = append(field, j)
+			} else if k >= len(keys) || !bytes.Equal(key, keys[k]) {
+				t.Fatalf("sqlite3 output: row %d: member %d is %q, the first row's is not", rows, k, key)
+			}
+			sc.expect(':')
+			raw, quoted, null := sc.value()
+			if j := field[k]; j >= 0 {
+				switch b := bs[j].(type) {
+				case *array.StringBuilder:
+					switch {
+					case null:
+						b.AppendNull()
+					case quoted && bytes.IndexByte(raw, '\\') >= 0:
+						var v string
+						if err := json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &v); err != nil {
+							t.Fatalf("row %d, %s: %v", rows, key, err)
+						}
+						b.Append(v)
+					default:
+						b.Append(string(raw))
+					}
+				case *array.Int64Builder:
+					if null {
+						b.AppendNull()
+						break
+					}
+					x, err := strconv.ParseInt(string(raw), 10, 64)
+					if err != nil || quoted {
+						t.Fatalf("row %d, %s: %q: %v", rows, key, raw, err)
+					}
+					b.Append(x)
+				case *array.Float64Builder:
+					if null {
+						b.AppendNull()
+						break
+					}
+					x, err := strconv.ParseFloat(string(raw), 64)
+					if err != nil || quoted {
+						t.Fatalf("row %d, %s: %q: %v", rows, key, raw, err)
+					}
+					b.Append(x)
+				}
+			}
+			k++
+		}
+		if rows == 0 {
+			for j, f := range schema.Fields() {
+				if !slices.Contains(field, j) {
+					t.Fatalf("SQL result lacks column %q", f.Name)
+				}
+			}
+		} else if k != len(keys) {
+			t.Fatalf("sqlite3 output: row %d has %d members, the first %d", rows, k, len(keys))
+		}
+		rows++
+	}
+	if sc.skip(); sc.i != len(sc.b) {
+		t.Fatalf("sqlite3 output: %q after the rows", sc.b[sc.i:min(len(sc.b), sc.i+50)])
+	}
+	arrs := make([]arrow.Array, len(bs))
+	for j, b := range bs {
 		arrs[j] = b.NewArray()
-		b.Release()
 		defer arrs[j].Release()
 	}
-	return array.NewRecordBatch(schema, arrs, int64(len(rows)))
+	return array.NewRecordBatch(schema, arrs, int64(rows))
+}
+
+// sqliteJSON scans the JSON of sqlite3's .mode json: arrays of objects
+// of strings, numbers and nulls.
+type sqliteJSON struct {
+	t *testing.T
+	b []byte
+	i int
+}
+
+func (s *sqliteJSON) skip() {
+	for s.i < len(s.b) && (s.b[s.i] == ' ' || s.b[s.i] == '\n' || s.b[s.i] == '\r' || s.b[s.i] == '\t') {
+		s.i++
+	}
+}
+
+// next consumes c if it comes next.
+func (s *sqliteJSON) next(c byte) bool {
+	s.skip()
+	if s.i < len(s.b) && s.b[s.i] == c {
+		s.i++
+		return true
+	}
+	return false
+}
+
+// more consumes a comma, saying another element follows, or the closing
+// end.
+func (s *sqliteJSON) more(end byte) bool {
+	if s.next(',') {
+		return true
+	}
+	s.expect(end)
+	return false
+}
+
+func (s *sqliteJSON) expect(c byte) {
+	if !s.next(c) {
+		s.t.Fatalf("sqlite3 output: %q at byte %d, want %q", s.b[s.i:min(len(s.b), s.i+50)], s.i, c)
+	}
+}
+
+// str consumes a string and returns its bytes between the quotes
+// (escapes left in).
+func (s *sqliteJSON) str() ([]byte, bool) {
+	s.expect('"')
+	start := s.i
+	for s.i < len(s.b) && s.b[s.i] != '"' {
+		if s.b[s.i] == '\\' {
+			s.i++
+		}
+		s.i++
+	}
+	if s.i >= len(s.b) {
+		s.t.Fatalf("sqlite3 output: a string at byte %d is not closed", start)
+	}
+	s.i++
+	return s.b[start : s.i-1], true
+}
+
+// value consumes a value: a string (quoted), null or a number (its text).
+func (s *sqliteJSON) value() (raw []byte, quoted, null bool) {
+	s.skip()
+	if s.i < len(s.b) && s.b[s.i] == '"' {
+		raw, quoted = s.str()
+		return raw, quoted, false
+	}
+	start := s.i
+	for s.i < len(s.b) && s.b[s.i] != ',' && s.b[s.i] != '}' && s.b[s.i] != ']' && s.b[s.i] > ' ' {
+		s.i++
+	}
+	raw = s.b[start:s.i]
+	if len(raw) == 0 {
+		s.t.Fatalf("sqlite3 output: no value at byte %d", start)
+	}
+	return raw, false, string(raw) == "null"
 }
 
 // sqliteColumns are the column definitions of a ballots table typed as
