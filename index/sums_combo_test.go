@@ -83,10 +83,7 @@ func weightedEqualsMemory(t *testing.T, rec arrow.RecordBatch, wss map[string]*w
 				opts = []*Options{{By: []string{"level"}, VsNation: true, CI: sampling.Wald}}
 				eopts = eopts[1:]
 			}
-			if testing.Short() {
-				opts = opts[pair%len(opts) : pair%len(opts)+1]
-				eopts = eopts[pair%len(eopts) : pair%len(eopts)+1]
-			}
+			opts, eopts = inTurn(opts, pair), inTurn(eopts, pair)
 			pair++
 			for _, opt := range opts {
 				where := fmt.Sprintf("%s %s by %v", wname, dname, opt.By)

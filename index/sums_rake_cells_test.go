@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -41,17 +43,22 @@ func TestWeightedRakeCellsBoundedByDesign(t *testing.T) {
 		"psu":    {Strata: "stratum", PSU: "psu", FPC: "fpc"},
 		"no_psu": {Strata: "stratum"},
 	}
-	for name, js := range specs {
-		ws, err := weighting.ParseSpecBytes([]byte(js))
+	opts := []*Options{
+		{},
+		{By: []string{"level"}, VsNation: true},
+		{By: []string{"province"}, VsNation: true, Score: ScoreMean, NoExpectations: true, DF: sampling.DFDomain},
+	}
+	pair := 0
+	for _, name := range slices.Sorted(maps.Keys(specs)) {
+		ws, err := weighting.ParseSpecBytes([]byte(specs[name]))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		for dname, design := range designs {
-			for _, opt := range []*Options{
-				{},
-				{By: []string{"level"}, VsNation: true},
-				{By: []string{"province"}, VsNation: true, Score: ScoreMean, NoExpectations: true, DF: sampling.DFDomain},
-			} {
+		for _, dname := range slices.Sorted(maps.Keys(designs)) {
+			design := designs[dname]
+			opts := inTurn(opts, pair) // in short mode one in turn
+			pair++
+			for _, opt := range opts {
 				where := fmt.Sprintf("%s %s by %v", name, dname, opt.By)
 				want, _ := weightedInMemory(t, rec, design, ws, opt)
 				got, _, cells := weightedStreamed(t, rec, design, ws, opt, 333)

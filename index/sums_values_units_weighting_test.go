@@ -3,8 +3,10 @@ package index
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -32,41 +34,16 @@ import (
 // degrees of freedom, as do the contrasts (of EstimateContrasts), and
 // the final weights' sum.
 func TestWeightedEstimandSumsNoPSUEqualMemory(t *testing.T) {
-	ctx := context.Background()
 	base, level, gender, region, read := weightingFixture(t)
 	defer base.Release()
 	n := int(base.NumRows())
-	ac, err := arrowio.Column(base, "procedures_2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	holes, _, _ := arrowio.Float64s(ac)
-	holes = append([]float64(nil), holes...)
-	for i := range holes {
-		if i%5 == 2 {
-			holes[i] = math.NaN()
-		}
-	}
 	h := make([]string, n) // three strata, one of a single ballot
 	for i := range h {
 		h[i] = []string{"a", "b", "c"}[i%3]
 	}
 	h[7] = "alone"
-	rec := withColumns(base, map[string][]float64{"frac": constant(n, 0.25), "holes": holes}, map[string][]string{"h": h})
+	rec, pq := holesFile(t, base, map[string][]float64{"frac": constant(n, 0.25)}, map[string][]string{"h": h})
 	defer rec.Release()
-	pq := filepath.Join(t.TempDir(), "b.parquet")
-	if err := arrowio.Write(pq, rec.Schema(), []arrow.RecordBatch{rec}, arrowio.WithRowGroupRows(450)); err != nil {
-		t.Fatal(err)
-	}
-	est := []sampling.Estimand{
-		{Statistic: sampling.StatMean, Num: "access_1"},
-		{Statistic: sampling.StatMean, Num: "expect_1"}, // a share
-		{Statistic: sampling.StatMean, Num: "holes"},
-		{Statistic: sampling.StatTotal, Num: "procedures_2"},
-		{Statistic: sampling.StatTotal, Num: "holes"},
-		{Statistic: sampling.StatRatio, Num: "access_1", Den: "access_2"},
-		{Statistic: sampling.StatRatio, Num: "holes", Den: "access_2"},
-	}
 	specs := map[string]string{
 		"ps":     read("sipas_ps.json"),
 		"w_rake": `{"design_weight": "weight2", "steps": [{"rake": {"margins": [` + level + `, ` + gender + `, ` + region + `]}}]}`,
@@ -83,17 +60,74 @@ func TestWeightedEstimandSumsNoPSUEqualMemory(t *testing.T) {
 		"lonely_adj": {Strata: "h", FPC: "frac", Lonely: sampling.LonelyAdjust},
 		"lonely_avg": {Strata: "h", Lonely: sampling.LonelyAverage},
 	}
+	weightedEstimandFileEqualMemory(t, rec, pq, specs, designs, nil)
+}
+
+// holesFile is the weighting fixture base with a variable with holes
+// (procedures_2 missing on every fifth row) and the columns f64 and str,
+// and that record written to a Parquet file of row groups of 450 rows.
+func holesFile(t *testing.T, base arrow.RecordBatch, f64 map[string][]float64, str map[string][]string) (arrow.RecordBatch, string) {
+	t.Helper()
+	ac, err := arrowio.Column(base, "procedures_2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	holes, _, _ := arrowio.Float64s(ac)
+	holes = append([]float64(nil), holes...)
+	for i := range holes {
+		if i%5 == 2 {
+			holes[i] = math.NaN()
+		}
+	}
+	cols := map[string][]float64{"holes": holes}
+	maps.Copy(cols, f64)
+	rec := withColumns(base, cols, str)
+	pq := filepath.Join(t.TempDir(), "b.parquet")
+	if err := arrowio.Write(pq, rec.Schema(), []arrow.RecordBatch{rec}, arrowio.WithRowGroupRows(450)); err != nil {
+		rec.Release()
+		t.Fatal(err)
+	}
+	return rec, pq
+}
+
+// weightedEstimandFileEqualMemory checks, for each weighting of specs,
+// design of designs and domain option (nationally; by province with
+// logit intervals; by level and gender with the domains' degrees of
+// freedom: in short mode one of them per weighting and design, in turn),
+// that the means (of values, of a share, of the variable with holes of
+// holesFile), totals and ratios (of a denominator that is not an
+// indicator) streamed from the file pq (SumEstimandsFile in batches of
+// 333 rows, then WeightedEstimandSums on its table) equal
+// weighting.NewDesign + Estimates on rec at 1e-12 on every estimate, SE,
+// interval, design effect, n and df, as do the contrasts between domains
+// (memoryEstimates), the degrees of freedom and the final weights' sum.
+// check, if not nil, sees each sums table.
+func weightedEstimandFileEqualMemory(t *testing.T, rec arrow.RecordBatch, pq string, specs map[string]string, designs map[string]*sampling.DesignOptions,
+	check func(where string, design *sampling.DesignOptions, ws *weighting.Spec, opt *sampling.EstimateOptions, tab arrow.RecordBatch)) {
+	t.Helper()
+	ctx := context.Background()
+	est := []sampling.Estimand{
+		{Statistic: sampling.StatMean, Num: "access_1"},
+		{Statistic: sampling.StatMean, Num: "expect_1"}, // a share
+		{Statistic: sampling.StatMean, Num: "holes"},
+		{Statistic: sampling.StatTotal, Num: "procedures_2"},
+		{Statistic: sampling.StatTotal, Num: "holes"},
+		{Statistic: sampling.StatRatio, Num: "access_1", Den: "access_2"},
+		{Statistic: sampling.StatRatio, Num: "holes", Den: "access_2"},
+	}
 	opts := []*sampling.EstimateOptions{
 		{},
 		{By: []string{"province"}, CI: sampling.Logit},
 		{By: []string{"level", "gender"}, DF: sampling.DFDomain},
 	}
-	for name, js := range specs {
-		ws, err := weighting.ParseSpecBytes([]byte(js))
+	pair := 0
+	for _, name := range slices.Sorted(maps.Keys(specs)) {
+		ws, err := weighting.ParseSpecBytes([]byte(specs[name]))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		for dname, design := range designs {
+		for _, dname := range slices.Sorted(maps.Keys(designs)) {
+			design := designs[dname]
 			if err := EstimandSumsSupport(design, ws); err != nil {
 				t.Fatalf("%s %s: %v", name, dname, err)
 			}
@@ -102,7 +136,7 @@ func TestWeightedEstimandSumsNoPSUEqualMemory(t *testing.T) {
 				t.Fatalf("%s %s: %v", name, dname, err)
 			}
 			wsum := d.WeightsSum()
-			for _, opt := range opts {
+			for _, opt := range inTurn(opts, pair) {
 				where := fmt.Sprintf("%s %s by %v", name, dname, opt.By)
 				want, cs, wantC := memoryEstimates(t, where, d, out, est, opt)
 				s, err := SumEstimandsFile(ctx, pq, design, opt.By, est, &StreamOptions{Weighting: ws, Read: []arrowio.Option{arrowio.WithBatchSize(333)}})
@@ -112,6 +146,9 @@ func TestWeightedEstimandSumsNoPSUEqualMemory(t *testing.T) {
 				tab, err := s.Table(nil)
 				if err != nil {
 					t.Fatal(err)
+				}
+				if check != nil {
+					check(where, design, ws, opt, tab)
 				}
 				dc, cells, wres, err := WeightedEstimandSums(ctx, tab, design, ws, est, s.Shares(), opt.By)
 				if err != nil {
@@ -129,8 +166,19 @@ func TestWeightedEstimandSumsNoPSUEqualMemory(t *testing.T) {
 				sameContrasts(t, where, want, wantC, gotC)
 			}
 			out.Release()
+			pair++
 		}
 	}
+}
+
+// inTurn is opts, or in short mode the one of them that the i-th case
+// runs, in turn: every option still runs once the cases are as many.
+func inTurn[T any](opts []T, i int) []T {
+	if !testing.Short() {
+		return opts
+	}
+	j := i % len(opts)
+	return opts[j : j+1]
 }
 
 // TestWeightedEstimandSumsNoPSURefusals: the estimands' sums table of a
