@@ -209,7 +209,9 @@ func (cr *CalibratedReplicates) suppliedDesign(sums arrow.RecordBatch, spec *sam
 	}
 	tab := withFloatColumn(sums, repGroupColumn, gcol)
 	ds := *spec
-	ds.FPC = "" // in the replicate scales
+	// the fpc is in the replicate scales, and the replicates are of the
+	// first stage's units (as weighting.NewDesign, R as.svrepdesign)
+	ds.FPC, ds.Stages = "", nil
 	ds.Variance, ds.RepType = sampling.SuppliedReplicates, "other"
 	ds.RepScale, ds.RepRScales = cr.scale, cr.rscale
 	ds.Replicates, ds.Seed = 0, 0

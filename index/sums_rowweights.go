@@ -33,7 +33,9 @@ const (
 // or why not: ws must be one that weighting.StreamSupport accepts, spec
 // must give no weight column and use linearization or a generated
 // replicate method for which calibratedReplicatesSupport accepts ws, and
-// SumsSupport's limits apply.
+// SumsSupport's limits apply. Multistage designs with an fpc at every
+// stage and PPS first stages can: their cells are keyed by every stage's
+// unit and the PSU's π, and the calibration's residuals are per cell.
 func CalibratedSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error {
 	if spec == nil {
 		spec = &sampling.DesignOptions{}
@@ -45,10 +47,6 @@ func CalibratedSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) err
 		if err := unitCalibrationSupport(spec, ws); err != nil {
 			return err
 		}
-	case len(varianceStages(spec)) > 0:
-		return errStagesWeighting
-	case spec.PPS != sampling.PPSNone:
-		return errPPSWeighting
 	}
 	if spec.Variance != sampling.Linearization || suppliedReplicates(spec) {
 		if err := calibratedReplicatesSupport(spec, ws); err != nil {

@@ -35,15 +35,6 @@ func unitMoments(spec *sampling.DesignOptions) bool {
 // PSU column do not stream.
 var errNoPSUReplicates = errors.New("the design has no PSU column, so every ballot is its own replicate unit and each replicate's sums would differ for every ballot (a jackknife drops one ballot, a bootstrap draws ballots): the replicate sums would be as many as the ballots")
 
-// errStagesWeighting is why a calibration that needs every ballot of a
-// multistage design with later-stage fpc is read into memory (a weighting
-// on class cells streams: its cells are keyed by every stage's units).
-var errStagesWeighting = errors.New("a multistage design with an fpc at every stage streams a weighting whose steps run on class cells only: the passes of a calibration that needs every ballot are not implemented for the later stages' units")
-
-// errPPSWeighting is why a calibration that needs every ballot of a PPS
-// design is read into memory (a weighting on class cells streams).
-var errPPSWeighting = errors.New("a PPS design streams a weighting whose steps run on class cells only: the passes of a calibration that needs every ballot are not implemented for a PPS first stage")
-
 // errNoPSUWeighting says why a calibration solved in passes over the
 // ballots (numeric variables) of a design without PSU column does not
 // stream with steps whose residuals would mix with its own.
