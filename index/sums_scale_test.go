@@ -31,7 +31,11 @@ import (
 // a file, a WEIGHTING.json raking the design weights to province, gender ×
 // age_group and level (totals: the file's weighted class totals perturbed
 // as testdata/weighting_index.R does) and trimming at 3.5 × the median is
-// written there, for the streamed weighting benchmark.
+// written there, for the streamed weighting benchmark. When
+// SIPAS_SCALE_SSU is k > 0, the file also has a second stage: "ssu", the
+// j-th ballot of a PSU (in file order) in unit j div k of that PSU (k
+// ballots a unit, the last one fewer), and "fpc2", twice the PSU's units
+// (constant within the PSU), for --psu psu,ssu --fpc fpc,fpc2.
 func TestWriteScaleFile(t *testing.T) {
 	path := os.Getenv("SIPAS_SCALE_FILE")
 	if path == "" {
@@ -60,6 +64,23 @@ func TestWriteScaleFile(t *testing.T) {
 	}
 	sel := array.NewRecordBatch(arrow.NewSchema(fields, nil), arrs, rec.NumRows())
 	defer sel.Release()
+	if k, err := strconv.Atoi(os.Getenv("SIPAS_SCALE_SSU")); err == nil && k > 0 {
+		pc, _ := arrowio.Column(rec, "psu")
+		psu, _, _ := arrowio.Strings(pc)
+		ssu, fpc2 := make([]string, len(psu)), make([]float64, len(psu))
+		seen, units := map[string]int{}, map[string]int{}
+		for i, p := range psu {
+			ssu[i] = p + ":" + strconv.Itoa(seen[p]/k)
+			seen[p]++
+			units[p] = (seen[p] + k - 1) / k
+		}
+		for i, p := range psu {
+			fpc2[i] = float64(2 * units[p])
+		}
+		staged := withColumns(sel, map[string][]float64{"fpc2": fpc2}, map[string][]string{"ssu": ssu})
+		defer staged.Release()
+		sel = staged
+	}
 	batches := make([]arrow.RecordBatch, copies)
 	for i := range batches {
 		batches[i] = sel

@@ -42,6 +42,14 @@ type StreamOptions struct {
 	// in cells also keyed by its classes (WeightingSumsSupport), to be
 	// finished by FromWeightedSums; the design's weight must be unset.
 	Weighting *weighting.Spec
+	// MaxCellBytesPerRow, when > 0, bounds the memory of the cells: the
+	// run stops with a *CellLimitError (wrapping ErrCellLimit) as soon as
+	// the bytes its cells hold exceed this many per row of the file (its
+	// rows when the reader knows them before the data, as for Parquet and
+	// CSV, else the rows read so far). A design whose cells can be as many
+	// as the rows (units of a last stage, distinct design weights) can
+	// thus be tried streamed and read otherwise. 0: no bound.
+	MaxCellBytesPerRow float64
 }
 
 // SumFile reads the ballots of the table file at path in one pass, batch by
@@ -215,8 +223,9 @@ func sumFile(ctx context.Context, path string, cols, keys []string, so *StreamOp
 	}
 	read := append(append([]arrowio.Option(nil), so.Read...), arrowio.WithColumns(cols...), arrowio.WithDictionary(keys...), arrowio.WithRecycledBuffers())
 	if f, err := arrowio.FormatOf(path); err == nil && f == arrowio.Parquet {
-		return sumParquet(ctx, cancel, path, makeSums, so, read, progress)
+		return sumParquet(ctx, cancel, path, makeSums, so, read, progress, &done)
 	}
+	lim := newCellLimit(path, so, 1)
 	r, err := arrowio.Open(path, read...)
 	if err != nil {
 		return nil, err
@@ -255,6 +264,11 @@ func sumFile(ctx context.Context, path string, cols, keys []string, so *StreamOp
 			}
 			first += rec.NumRows()
 			progress(int(rec.NumRows()))
+			if aerr == nil {
+				if aerr = lim.check(0, s, first); aerr != nil {
+					cancel()
+				}
+			}
 		}
 		rec.Release()
 	}
@@ -270,11 +284,12 @@ func sumFile(ctx context.Context, path string, cols, keys []string, so *StreamOp
 // sumParquet is SumFile for Parquet: worker i decodes and sums the row
 // groups g with g mod workers = i; their Sums are merged at the end.
 func sumParquet(ctx context.Context, cancel func(), path string, makeSums func(*arrow.Schema) (*Sums, error),
-	so *StreamOptions, read []arrowio.Option, progress func(int)) (*Sums, error) {
+	so *StreamOptions, read []arrowio.Option, progress func(int), done *atomic.Int64) (*Sums, error) {
 	nw := so.Workers
 	if nw <= 0 {
 		nw = 2
 	}
+	lim := newCellLimit(path, so, nw)
 	sums := make([]*Sums, nw)
 	errs := make([]error, nw)
 	var wg sync.WaitGroup
@@ -306,6 +321,9 @@ func sumParquet(ctx context.Context, cancel func(), path string, makeSums func(*
 						return err
 					}
 					progress(int(rec.NumRows()))
+					if err := lim.check(wi, s, done.Load()); err != nil {
+						return err
+					}
 				}
 				return r.Err()
 			}()

@@ -221,6 +221,23 @@ func Rows(r Reader) (n int64, ok bool) {
 	return 0, false
 }
 
+// DataRows returns the number of data rows of the file r reads when r
+// knows it before its first batch: from a Parquet file's metadata (as
+// Rows) or from the first pass over a CSV file; ok is false for other
+// formats.
+func DataRows(r Reader) (n int64, ok bool) {
+	if n, ok := Rows(r); ok {
+		return n, true
+	}
+	if cr, isCR := r.(*closingReader); isCR {
+		r = cr.Reader
+	}
+	if c, isCSV := r.(*csvReader); isCSV {
+		return c.rows, true
+	}
+	return 0, false
+}
+
 // ReadAll reads a whole table file into one record batch (the file's batches
 // or row groups concatenated), projected if WithColumns is given. The caller
 // must Release the result. For big Parquet files prefer Open with a
