@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -22,11 +23,12 @@ import (
 // whose variance needs the rows (index.EstimandSumsSupport: with
 // --weighting, a step that needs every row, unless passes over the file
 // solve it: index.CalibratedEstimandSumsSupport), or province names told
-// apart by year, or a weighting that caps each row's weight without PSUs
-// unless sf asks for the stream or the sums (trimmedNoPSU) (standard
-// input comes here as the temporary file it was copied to, spoolStdin,
-// and streams as a file). The caller then reads the
-// file into memory, which this says on standard error.
+// apart by year, or, unless sf asks for the stream or the sums, a design
+// whose cells can be as many as the ballots (growingCells) when they
+// exceed their bound (cellBound) (standard input comes here as the
+// temporary file it was copied to, spoolStdin, and streams as a file).
+// The caller then reads the file into memory, which this says on
+// standard error.
 func estimateStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sampling.DesignOptions, ests []sampling.Estimand,
 	contrasts []string, eopt *sampling.EstimateOptions, format string, notes *runNotes, why string) (done bool, err error) {
 	by := eopt.By
@@ -80,11 +82,6 @@ func estimateStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec 
 		fmt.Fprintf(e.stderr, "sipas estimate: reading %s into memory (not streamed: %s)\n", displayName(path), why)
 		return false, nil
 	}
-	if why := trimmedNoPSU(spec, df.wspec); why != "" && !sf.stream && sf.out == "" {
-		// asked for only: cells per distinct design weight
-		fmt.Fprintf(e.stderr, "sipas estimate: reading %s into memory (%s)\n", displayName(path), why)
-		return false, nil
-	}
 	if cal {
 		return true, estimateCalibrated(e, sf, df, path, spec, ests, contrasts, eopt, format, notes)
 	}
@@ -102,7 +99,18 @@ func estimateStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec 
 	case big(path):
 		fmt.Fprintf(e.stderr, "sipas estimate: streaming %s in one pass\n", displayName(path))
 	}
-	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}, Weighting: df.wspec}
+	// a design whose cells can be as many as the ballots: the stream
+	// stops, and the file is read into memory, when they would take more
+	// memory than the rows
+	cols := slices.Clone(by)
+	for _, est := range ests {
+		cols = append(cols, est.Num)
+		if est.Den != "" {
+			cols = append(cols, est.Den)
+		}
+	}
+	bound, per := boundedStream(sf, df, spec, cols)
+	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}, Weighting: df.wspec, MaxCellBytesPerRow: bound}
 	finish := func() {}
 	if df.prov != nil {
 		// the names are made canonical batch by batch, so that an unknown
@@ -120,6 +128,9 @@ func estimateStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec 
 	s, err := index.SumEstimandsFile(e.ctx, path, spec, by, ests, so)
 	if err == nil {
 		finish()
+	}
+	if cellsExceeded(e, "estimate", path, per, err) {
+		return false, nil
 	}
 	if err != nil {
 		if e.ctx.Err() != nil {

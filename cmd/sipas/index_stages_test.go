@@ -16,7 +16,9 @@ import (
 // order) is in SSU "s{j mod 3}" and, in it, in unit "e{(j div 3) mod 4}";
 // fpc2 (SSUs in the PSU) is constant within the PSU, fpc3 (units in the
 // SSU) within the SSU, and fpc0 is the PSU count of a design without
-// strata (as index's sums_stages_test.go).
+// strata (as index's sums_stages_test.go); fpcb, twice the PSU's ballots
+// (constant within the PSU), is the fpc of a second stage whose unit is
+// the ballot (ballot_id).
 func stagesFixture(t *testing.T, dir string) string {
 	t.Helper()
 	f, err := os.Open(indexFixture)
@@ -39,7 +41,7 @@ func stagesFixture(t *testing.T, dir string) string {
 		psus[r[hc]][r[pc]] = true
 	}
 	seen := map[string]int{}
-	rows[0] = append(rows[0], "ssu", "el", "fpc2", "fpc3", "fpc0", "pi")
+	rows[0] = append(rows[0], "ssu", "el", "fpc2", "fpc3", "fpc0", "pi", "fpcb")
 	for i, r := range rows[1:] {
 		p := r[pc]
 		j := seen[p]
@@ -51,7 +53,7 @@ func stagesFixture(t *testing.T, dir string) string {
 		pi := min(0.95, float64(len(psus[r[hc]]))/N*(0.6+0.2*float64(count[p]%5)))
 		rows[i+1] = append(r, fmt.Sprintf("s%d", j%3), fmt.Sprintf("e%d", (j/3)%4),
 			strconv.Itoa(5+count[p]%7), strconv.Itoa(8+3*(j%3)+count[p]%5), strconv.Itoa(2*len(count)),
-			strconv.FormatFloat(pi, 'g', -1, 64))
+			strconv.FormatFloat(pi, 'g', -1, 64), strconv.Itoa(2*count[p]))
 	}
 	path := filepath.Join(dir, "staged.csv")
 	out, err := os.Create(path)
@@ -109,23 +111,85 @@ func TestIndexStreamsMultistage(t *testing.T) {
 	}
 }
 
-// TestIndexMultistageStreamsOnlyAsked: a large file of a multistage design
-// with an fpc at every stage is read into memory unless --stream (or
-// --sums-out) asks for the stream, saying why: its cells are per unit of
-// the last stage, which can be as many as the ballots. A PPS design of one
-// stage streams as any PSU design.
-func TestIndexMultistageStreamsOnlyAsked(t *testing.T) {
+// TestMultistageStreamsBounded: a large file of a multistage design with
+// an fpc at every stage streams by default in sipas index and sipas
+// estimate, under a bound of its cells' memory: when the units of the
+// last stage hold several ballots (ssu) the cells stay under it and the
+// run streams, saying so; when the last stage is the ballot (ballot_id)
+// the cells pass it and the file is read into memory instead, saying why
+// (the cells, after how many rows, --stream), also from standard input.
+// Either prints what the in-memory run prints (1e-12), and --stream
+// streams the ballot stage anyway, with the same numbers. The bound is
+// raised (memColumnBytes) so that this small file's units fit under it
+// and its 4,000 ballots do not; at the default bound the ballots' cells
+// pass it too. A PPS design of one stage streams as any PSU design.
+func TestMultistageStreamsBounded(t *testing.T) {
 	in := stagesFixture(t, t.TempDir())
-	defer func(b, s int64) { bigInput, streamMin = b, s }(bigInput, streamMin)
-	bigInput, streamMin = 0, 0
-	code, _, errs := vtRun(t, "", "index", "--in", in, "--format", "csv", "--weight", "weight", "--strata", "stratum",
-		"--psu", "psu,ssu", "--fpc", "fpc,fpc2", "--lonely-psu", "remove", "--quiet")
-	if code != 0 || !strings.Contains(errs, "reading") || !strings.Contains(errs, "streams with --stream only") {
-		t.Errorf("multistage, large: exit %d, stderr %q; want read into memory, saying why", code, errs)
+	text, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
 	}
-	code, _, errs = vtRun(t, "", "index", "--in", in, "--format", "csv", "--weight", "weight", "--strata", "stratum",
+	defer func(b, s int64, m float64) { bigInput, streamMin, memColumnBytes = b, s, m }(bigInput, streamMin, memColumnBytes)
+	run := func(large bool, stdin string, args ...string) (string, string) {
+		t.Helper()
+		bigInput, streamMin = 1<<62, 1<<62
+		if large {
+			bigInput, streamMin = 0, 0
+		}
+		code, out, errs := vtRun(t, stdin, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d, %s", args, code, errs)
+		}
+		return out, errs
+	}
+	for _, c := range []struct {
+		cmd  string
+		mcb  float64 // memColumnBytes: the units' cells fit, the ballots' do not
+		args []string
+		same func(t *testing.T, where, a, b string)
+	}{
+		{"index", 400, []string{"--format", "csv", "--lonely-psu", "remove", "--by", "province", "--quiet"},
+			func(t *testing.T, where, a, b string) { sameCSVTol(t, where, a, b, 1e-12, 1e-12) }},
+		{"estimate", 100, []string{"--lonely-psu", "adjust", "--by", "level", "--mean", "access_1,outcomes_2", "--ratio", "access_2/access_3", "--quiet"}, esSame},
+	} {
+		for _, stage := range [][]string{{"--psu", "psu,ssu", "--fpc", "fpc,fpc2"}, {"--psu", "psu,ballot_id", "--fpc", "fpc,fpcb"}} {
+			ballots := stage[1] == "psu,ballot_id"
+			args := append(append([]string{c.cmd, "--weight", "weight", "--strata", "stratum"}, stage...), c.args...)
+			where := fmt.Sprint(c.cmd, " ", stage)
+			memColumnBytes = 8
+			mem, errs := run(false, "", append(args, "--in", in)...)
+			if strings.Contains(errs, "streaming") {
+				t.Fatalf("%s in memory: stderr %q", where, errs)
+			}
+			_, errs = run(true, "", append(args, "--in", in)...)
+			if !strings.Contains(errs, "reading "+in+" into memory instead") || !strings.Contains(errs, "per unit of the last stage") || !strings.Contains(errs, "--stream streams it anyway") {
+				t.Errorf("%s, large, default bound: stderr %q; want read into memory, saying why", where, errs)
+			}
+			memColumnBytes = c.mcb
+			for _, src := range []string{in, "-"} {
+				stdin := ""
+				if src == "-" {
+					stdin = string(text)
+				}
+				got, errs := run(true, stdin, append(args, "--in", src)...)
+				switch {
+				case ballots && (!strings.Contains(errs, "into memory instead") || !strings.Contains(errs, "4,000 rows (") || !strings.Contains(errs, "as many as the rows read")):
+					t.Errorf("%s, large, --in %s: stderr %q; want read into memory after the ballots' cells passed the bound", where, src, errs)
+				case !ballots && (!strings.Contains(errs, "sipas "+c.cmd+": streaming") || strings.Contains(errs, "reading")):
+					t.Errorf("%s, large, --in %s: stderr %q; want streamed", where, src, errs)
+				}
+				c.same(t, fmt.Sprint(where, " --in ", src), mem, got)
+			}
+			got, errs := run(true, "", append(args, "--in", in, "--stream")...)
+			if !strings.Contains(errs, "streaming") || strings.Contains(errs, "reading") {
+				t.Errorf("%s --stream: stderr %q; want streamed, unbounded", where, errs)
+			}
+			c.same(t, where+" --stream", mem, got)
+		}
+	}
+	_, errs := run(true, "", "index", "--in", in, "--format", "csv", "--weight", "weight", "--strata", "stratum",
 		"--psu", "psu", "--fpc", "pi", "--pps", "brewer", "--lonely-psu", "remove", "--quiet")
-	if code != 0 || !strings.Contains(errs, "streaming") || strings.Contains(errs, "reading") {
-		t.Errorf("PPS, large: exit %d, stderr %q; want streamed", code, errs)
+	if !strings.Contains(errs, "streaming") || strings.Contains(errs, "reading") {
+		t.Errorf("PPS, large: stderr %q; want streamed", errs)
 	}
 }

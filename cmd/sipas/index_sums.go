@@ -79,23 +79,83 @@ func designNote(spec *sampling.DesignOptions, weighted bool) string {
 	return strings.Join(notes, "; ")
 }
 
-// trimmedNoPSU says why a design without PSUs (linearized, no replicate
-// weight columns) and a weighting that caps each row's weight (trim,
-// bounds_const) streams only when asked, or "" for the others: its cells
-// are keyed by each ballot's design weight (weighting.CellKeys
-// DesignWeight), so a file whose design weights differ from ballot to
-// ballot makes a cell per ballot, each with every item's sums and
-// squared-weight moments: more memory than the rows. With PSUs the key
-// adds nothing when the weights are constant within a PSU.
-func trimmedNoPSU(spec *sampling.DesignOptions, ws *weighting.Spec) string {
+// growingCells says what the cells of a design that can make as many
+// cells as the ballots are per, or "" for the others: a multistage design
+// with an fpc at every stage (per unit of the last stage: one per ballot
+// when that stage is the ballot) and, without PSUs (linearized, no
+// replicate weight columns), a weighting that caps each row's weight
+// (trim, bounds_const), whose cells are keyed by each ballot's design
+// weight (weighting.CellKeys DesignWeight): one per ballot when the
+// weights differ from ballot to ballot. With PSUs that key adds nothing
+// when the weights are constant within a PSU. Such a design streams by
+// default under a bound of its cells' memory (cellBound), and is read into
+// memory when they exceed it (cellsExceeded).
+func growingCells(spec *sampling.DesignOptions, ws *weighting.Spec) string {
+	if len(spec.Stages) > 0 && spec.FPC != "" {
+		return "its cells, per unit of the last stage,"
+	}
 	if ws == nil || spec.PSU != "" || spec.RepWeightsPrefix != "" || spec.Variance != sampling.Linearization {
 		return ""
 	}
 	if keys, err := weighting.CellKeysOf(ws); err != nil || !keys.DesignWeight {
 		return ""
 	}
-	return "a --weighting that trims or bounds each ballot's weight (trim, bounds_const) without --psu streams with --stream only: its cells are keyed by every ballot's design weight, as many as the ballots when the weights differ from ballot to ballot, and each holds every sum"
+	return "its cells, per design weight (a --weighting that trims or bounds each ballot's weight without --psu),"
 }
+
+// cellBound is the bound of the cells' memory (bytes per row of the file,
+// index.StreamOptions.MaxCellBytesPerRow) of a streamed run of a design
+// whose cells can be as many as the ballots (growingCells), streamed
+// because the file is large (not asked for by --stream or --sums-out), so
+// that it never holds more memory than the in-memory run would: that run
+// holds at least 8 bytes per row for each of the cols columns it reads
+// (measured on 1M ballots of a two-stage design, 250k vs 1M: index, 36
+// columns, 633 bytes per row; estimate of one mean, 8 columns, 213), and
+// the streamed run up to three copies of the cells' sums at its peak (the
+// sums as they grow, the sums table, the finish's totals), so the cells
+// may hold a third of 8 bytes per row and column (memColumnBytes).
+func cellBound(cols int) float64 { return memColumnBytes * float64(cols) / 3 }
+
+// memColumnBytes is the least memory per row and column read of the
+// in-memory run (cellBound): a variable so that tests can raise it (and
+// stream a small file of few cells).
+var memColumnBytes = 8.0
+
+// boundedStream returns the bound of the cells' memory of a streamed run
+// of a design of growingCells (sf asking for neither the stream nor the
+// sums), reading the columns cols besides the design's, and what its cells
+// are per; 0 and "" for the others.
+func boundedStream(sf *sumsFlags, df *designFlags, spec *sampling.DesignOptions, cols []string) (float64, string) {
+	per := growingCells(spec, df.wspec)
+	if per == "" || sf.stream || sf.out != "" {
+		return 0, ""
+	}
+	return cellBound(len(estUnique(append(df.columns(), cols...)))), per
+}
+
+// cellsExceeded reports, when err is the stop of a bounded stream
+// (index.CellLimitError), that command cmd reads path into memory instead
+// and why: per, what the cells are per (boundedStream).
+func cellsExceeded(e *env, cmd, path, per string, err error) bool {
+	var ce *index.CellLimitError
+	if !errors.As(err, &ce) {
+		return false
+	}
+	rows := thousands(ce.Rows)
+	if ce.FileRows > 0 {
+		rows += " of " + thousands(ce.FileRows)
+	}
+	many := "as many as the rows read"
+	if ce.Rows > int64(ce.Cells) {
+		many = fmt.Sprintf("one per %.3g rows read", float64(ce.Rows)/float64(ce.Cells))
+	}
+	fmt.Fprintf(e.stderr, "sipas %s: reading %s into memory instead (not streamed: %s exceeded %s after %s rows (%s cells, %s): the bound is a third of 8 bytes per row and column read, less than the rows take in memory; --stream streams it anyway)\n",
+		cmd, displayName(path), per, megabytes(ce.Limit), rows, thousands(int64(ce.Cells)), many)
+	return true
+}
+
+// megabytes writes n bytes in MB (10^6 bytes), with one decimal.
+func megabytes(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
 
 // indexStreamed computes the indices of the ballots at path in one pass
 // over record batches when the design allows it (index.SumsSupport) and
@@ -129,25 +189,6 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 		}
 		return false, nil
 	}
-	if len(spec.Stages) > 0 && spec.FPC != "" && sf.out == "" && !sf.stream {
-		// asked for only: the cells are per unit of the last stage, each
-		// with every item's and pair's sums (about 8 KB for the default
-		// questionnaire), more memory than the rows when that unit holds a
-		// ballot or two
-		if big(path) {
-			fmt.Fprintf(e.stderr, "sipas index: reading %s into memory (a multistage design streams with --stream only: its cells are per unit of the last stage, as many as the ballots when that stage is the ballot, and each holds every item's sums)\n", displayName(path))
-		}
-		return false, nil
-	}
-	if why := trimmedNoPSU(spec, df.wspec); why != "" && sf.out == "" && !sf.stream {
-		// asked for only, as a multistage design: the cells are keyed by
-		// each ballot's design weight, as many as the ballots when the
-		// weights differ from ballot to ballot
-		if big(path) {
-			fmt.Fprintf(e.stderr, "sipas index: reading %s into memory (%s)\n", displayName(path), why)
-		}
-		return false, nil
-	}
 	if st, err := os.Stat(path); sf.out == "" && !sf.stream && (err != nil || st.Size() < streamMin) {
 		// a tiny file is read into memory: the same numbers, as fast
 		return false, nil
@@ -155,7 +196,16 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 	if sf.out != "" && sameFile(sf.out, path) {
 		return true, usagef("--sums-out %s would overwrite --in", sf.out)
 	}
-	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}, Weighting: df.wspec}
+	cols := append(q.Columns(), opt.By...)
+	if !opt.NoExpectations {
+		cols = append(cols, q.ExpectationColumns()...)
+	}
+	// a design whose cells can be as many as the ballots: each holds
+	// every item's and pair's sums (about 9 KB for the default
+	// questionnaire), so the stream stops, and the file is read into
+	// memory, when they would take more memory than the rows
+	bound, per := boundedStream(sf, df, spec, cols)
+	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}, Weighting: df.wspec, MaxCellBytesPerRow: bound}
 	finish := func() {}
 	if df.prov != nil {
 		transform, extra, fin, err := df.prov.streamCanonical(e, path, append([]string{df.strata}, df.provUsed...), df.notes)
@@ -177,6 +227,9 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 	s, err := index.SumFile(e.ctx, path, q, spec, opt, so)
 	if err == nil {
 		finish()
+	}
+	if cellsExceeded(e, "index", path, per, err) {
+		return false, nil
 	}
 	if err != nil {
 		if e.ctx.Err() != nil {
