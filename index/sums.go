@@ -174,6 +174,11 @@ type Sums struct {
 	// "u": a raking under linearization, weightingUnweighted)
 	unw bool
 
+	// grow, when set, is called with the rows of the batch read so far
+	// whenever a cell is made; its error stops the batch (a bound of the
+	// cells' memory, cellLimit.watch)
+	grow func(rows int) error
+
 	// scratch
 	keyBuf   []byte
 	codes    [][]int8 // per item: the batch's codes (bufs, or the column's values)
@@ -597,7 +602,9 @@ func (s *Sums) Add(rec arrow.RecordBatch, first int64) error {
 			}
 		}
 	}
-	s.addCells(kc, codes, w, n, first)
+	if err := s.addCells(kc, codes, w, n, first); err != nil {
+		return err
+	}
 	return s.addSquared(rec, w, first)
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
 )
@@ -14,9 +15,9 @@ import (
 var ErrCellLimit = errors.New("index: the cells of the stream exceed their memory bound")
 
 // CellLimitError is the error of a streamed run stopped by
-// StreamOptions.MaxCellBytesPerRow: after Rows rows its Cells cells
-// (counted over every goroutine that sums) held Bytes bytes, more than
-// Limit. FileRows are the rows of the file when the reader knew them
+// StreamOptions.MaxCellBytesPerRow: after Rows rows (with several
+// goroutines summing, about: those they had summed) its Cells cells
+// (counted over every goroutine) held Bytes bytes, more than Limit. FileRows are the rows of the file when the reader knew them
 // before reading the data, else 0. It wraps ErrCellLimit.
 type CellLimitError struct {
 	Cells          int
@@ -43,6 +44,7 @@ type cellLimit struct {
 	mu       sync.Mutex
 	held     []int64 // per worker: the bytes of its cells
 	cells    []int
+	rows     []int64 // per worker: the rows of its batch summed so far
 }
 
 // newCellLimit returns the bound of so for the file at path read by
@@ -51,7 +53,7 @@ func newCellLimit(path string, so *StreamOptions, workers int) *cellLimit {
 	if so.MaxCellBytesPerRow <= 0 {
 		return nil
 	}
-	l := &cellLimit{perRow: so.MaxCellBytesPerRow, held: make([]int64, workers), cells: make([]int, workers)}
+	l := &cellLimit{perRow: so.MaxCellBytesPerRow, held: make([]int64, workers), cells: make([]int, workers), rows: make([]int64, workers)}
 	if r, err := arrowio.Open(path, so.Read...); err == nil {
 		l.fileRows, _ = arrowio.DataRows(r)
 		r.Close()
@@ -59,27 +61,52 @@ func newCellLimit(path string, so *StreamOptions, workers int) *cellLimit {
 	return l
 }
 
-// check records the cells of worker w's Sums s after rows rows in all and
-// returns a *CellLimitError when the cells of all workers exceed the bound.
-func (l *cellLimit) check(w int, s *Sums, rows int64) error {
+// check records the cells of worker w's Sums s, inBatch rows into its
+// batch (0 at the end of a batch: then in done, the rows of the batches
+// summed), and returns a *CellLimitError when the cells of all workers
+// exceed the bound.
+func (l *cellLimit) check(w int, s *Sums, done *atomic.Int64, inBatch int) error {
 	if l == nil {
 		return nil
 	}
 	b := s.heldBytes()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.held[w], l.cells[w] = b, len(s.n)
+	l.held[w], l.cells[w], l.rows[w] = b, len(s.n), int64(inBatch)
 	var held int64
-	cells := 0
+	cells, rows := 0, done.Load()
 	for i := range l.held {
 		held += l.held[i]
 		cells += l.cells[i]
+		rows += l.rows[i]
 	}
 	limit := int64(l.perRow * float64(max(l.fileRows, rows)))
 	if held <= limit {
 		return nil
 	}
 	return &CellLimitError{Cells: cells, Bytes: held, Limit: limit, Rows: rows, FileRows: l.fileRows}
+}
+
+// watch makes the Sums s of worker w check the bound whenever it makes a
+// cell (its squared-weight sums too), with the rows of the batch read so
+// far besides the done rows of every worker.
+func (l *cellLimit) watch(w int, s *Sums, done *atomic.Int64) {
+	if l == nil {
+		return
+	}
+	grow := func(rows int) error { return l.check(w, s, done, rows) }
+	s.grow = grow
+	if s.sq != nil {
+		s.sq.grow = grow
+	}
+}
+
+// unwatch ends the checks of watch.
+func (s *Sums) unwatch() {
+	s.grow = nil
+	if s.sq != nil {
+		s.sq.grow = nil
+	}
 }
 
 // heldBytes is about the memory of the cells of s, the same for every

@@ -14,15 +14,16 @@ import (
 )
 
 // TestSumFileCellLimit: with StreamOptions.MaxCellBytesPerRow, SumFile
-// stops at the first batch after which the cells hold more bytes than the
+// stops at the first cell that makes the cells hold more bytes than the
 // bound per row of the file, with a *CellLimitError that errors.Is
 // ErrCellLimit and says the cells, bytes, rows and bound. The fixture's
 // 4,000 ballots under a second stage whose unit is the ballot make a cell
-// per ballot: a bound of 1,000.5 cells' bytes stops the CSV read in
-// batches of 250 rows after 1,250 rows (1,250 cells); the same bound lets
+// per ballot: a bound of 1,000.5 cells' bytes stops the read at the
+// 1,001st cell, after 1,001 rows (batches of 250 rows: within the fifth,
+// not at its end); the same bound lets
 // the design whose second-stage units hold many ballots through, with
 // the sums of the unbounded run. Two Parquet workers count their cells
-// together.
+// together (each stops at its next cell: 1,001 or 1,002).
 func TestSumFileCellLimit(t *testing.T) {
 	base := loadFixture(t)
 	defer base.Release()
@@ -67,7 +68,7 @@ func TestSumFileCellLimit(t *testing.T) {
 	if !errors.Is(err, ErrCellLimit) || !errors.As(err, &ce) {
 		t.Fatalf("bounded, a cell per ballot: %v; want a *CellLimitError wrapping ErrCellLimit", err)
 	}
-	if want := (CellLimitError{Cells: 1250, Bytes: 1250 * per, Limit: int64(perRow * 4000), Rows: 1250, FileRows: 4000}); *ce != want {
+	if want := (CellLimitError{Cells: 1001, Bytes: 1001 * per, Limit: int64(perRow * 4000), Rows: 1001, FileRows: 4000}); *ce != want {
 		t.Errorf("bounded, a cell per ballot: %+v; want %+v", *ce, want)
 	}
 	// the same bound: cells per second-stage unit stream, as unbounded
@@ -97,8 +98,8 @@ func TestSumFileCellLimit(t *testing.T) {
 	}
 	// Parquet, two workers: their cells together
 	_, err = SumFile(ctx, pq, nil, ballot, nil, &StreamOptions{Workers: 2, Read: read, MaxCellBytesPerRow: perRow})
-	if !errors.As(err, &ce) || ce.Cells <= 1000 || ce.Bytes <= ce.Limit || ce.Limit != int64(perRow*4000) || ce.FileRows != 4000 {
-		t.Fatalf("Parquet, two workers: %v; want more than 1,000 cells over the bound of %d", err, int64(perRow*4000))
+	if !errors.As(err, &ce) || ce.Cells < 1001 || ce.Cells > 1002 || ce.Bytes <= ce.Limit || ce.Limit != int64(perRow*4000) || ce.FileRows != 4000 {
+		t.Fatalf("Parquet, two workers: %v; want 1,001 cells (1,002: the other worker's cell of the moment) over the bound of %d", err, int64(perRow*4000))
 	}
 	if _, err := SumFile(ctx, pq, nil, units, nil, &StreamOptions{Workers: 2, Read: read, MaxCellBytesPerRow: perRow}); err != nil {
 		t.Fatalf("Parquet, units of many ballots: %v", err)
@@ -116,8 +117,8 @@ func TestSumFileCellLimit(t *testing.T) {
 	}
 	perRow = 1000.5 * float64(per) / 4000
 	_, err = SumEstimandsFile(ctx, csv, ballot, nil, est, &StreamOptions{Read: read, MaxCellBytesPerRow: perRow})
-	if !errors.As(err, &ce) || !errors.Is(err, ErrCellLimit) || ce.Rows != 1250 || ce.Cells != 1250 || ce.Bytes != 1250*per {
-		t.Fatalf("estimands, bounded: %v; want a *CellLimitError after 1,250 rows and cells", err)
+	if !errors.As(err, &ce) || !errors.Is(err, ErrCellLimit) || ce.Rows != 1001 || ce.Cells != 1001 || ce.Bytes != 1001*per {
+		t.Fatalf("estimands, bounded: %v; want a *CellLimitError after 1,001 rows and cells", err)
 	}
 	if _, err := SumEstimandsFile(ctx, csv, units, nil, est, &StreamOptions{Read: read, MaxCellBytesPerRow: perRow}); err != nil {
 		t.Fatalf("estimands, units of many ballots: %v", err)

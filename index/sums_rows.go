@@ -182,8 +182,8 @@ func (s *Sums) checkWeights(w []float64, valid []bool, first int64) error {
 
 // addCells adds the rows of a batch (n rows, key codes kc, answer codes,
 // weights w) run by run of one key: a run starts where any key column
-// changes.
-func (s *Sums) addCells(kc [][]int32, codes [][]int8, w []float64, n int, first int64) {
+// changes. The error of s.grow stops it.
+func (s *Sums) addCells(kc [][]int32, codes [][]int8, w []float64, n int, first int64) error {
 	K, C := s.ne+s.nc, len(s.combos)
 	if cap(s.change) < n {
 		s.change = make([]int32, n)
@@ -206,6 +206,11 @@ func (s *Sums) addCells(kc [][]int32, codes [][]int8, w []float64, n int, first 
 			i1++
 		}
 		c := int(s.cellAt(kc, i0, K, C, first+int64(i0)))
+		if s.grow != nil && c == len(s.n)-1 {
+			if err := s.grow(i0 + 1); err != nil {
+				return err
+			}
+		}
 		s.addRun(codes, w, c, i0, i1)
 		if zeros {
 			s.countZeros(codes, w, c, i0, i1)
@@ -227,6 +232,7 @@ func (s *Sums) addCells(kc [][]int32, codes [][]int8, w []float64, n int, first 
 		}
 		i0 = i1
 	}
+	return nil
 }
 
 // countZeros adds to cell c the valid answers (per item) and the

@@ -235,6 +235,7 @@ func sumFile(ctx context.Context, path string, cols, keys []string, so *StreamOp
 	if err != nil {
 		return nil, err
 	}
+	lim.watch(0, s, &done)
 	// one goroutine decodes, this one sums
 	batches := make(chan arrow.RecordBatch, 2)
 	var rerr error
@@ -265,7 +266,7 @@ func sumFile(ctx context.Context, path string, cols, keys []string, so *StreamOp
 			first += rec.NumRows()
 			progress(int(rec.NumRows()))
 			if aerr == nil {
-				if aerr = lim.check(0, s, first); aerr != nil {
+				if aerr = lim.check(0, s, &done, 0); aerr != nil {
 					cancel()
 				}
 			}
@@ -278,6 +279,7 @@ func sumFile(ctx context.Context, path string, cols, keys []string, so *StreamOp
 	if rerr != nil {
 		return nil, rerr
 	}
+	s.unwatch()
 	return s, nil
 }
 
@@ -310,6 +312,7 @@ func sumParquet(ctx context.Context, cancel func(), path string, makeSums func(*
 				if err != nil {
 					return err
 				}
+				lim.watch(wi, s, done)
 				sums[wi] = s
 				for r.Next() {
 					if err := ctx.Err(); err != nil {
@@ -321,7 +324,7 @@ func sumParquet(ctx context.Context, cancel func(), path string, makeSums func(*
 						return err
 					}
 					progress(int(rec.NumRows()))
-					if err := lim.check(wi, s, done.Load()); err != nil {
+					if err := lim.check(wi, s, done, 0); err != nil {
 						return err
 					}
 				}
@@ -357,6 +360,7 @@ func sumParquet(ctx context.Context, cancel func(), path string, makeSums func(*
 		sums[0].merge(s, true)
 		sums[i+1] = nil // released
 	}
+	sums[0].unwatch()
 	return sums[0], nil
 }
 
