@@ -44,3 +44,19 @@ func readCSV(t *testing.T, path string) [][]string {
 	}
 	return recs
 }
+
+// writeCSVRows writes the records rows to a CSV file at path.
+func writeCSVRows(t *testing.T, path string, rows [][]string) {
+	t.Helper()
+	out, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := csv.NewWriter(out)
+	if err := w.WriteAll(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,15 +20,7 @@ import (
 // the ballot (ballot_id).
 func stagesFixture(t *testing.T, dir string) string {
 	t.Helper()
-	f, err := os.Open(indexFixture)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := readCSV(t, indexFixture)
 	pc, hc, fc := slices.Index(rows[0], "psu"), slices.Index(rows[0], "stratum"), slices.Index(rows[0], "fpc")
 	count := map[string]int{}
 	psus := map[string]map[string]bool{}
@@ -56,17 +47,7 @@ func stagesFixture(t *testing.T, dir string) string {
 			strconv.FormatFloat(pi, 'g', -1, 64), strconv.Itoa(2*count[p]))
 	}
 	path := filepath.Join(dir, "staged.csv")
-	out, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := csv.NewWriter(out)
-	if err := w.WriteAll(rows); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeCSVRows(t, path, rows)
 	return path
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -131,15 +130,7 @@ func TestTrimmedWeightingWithoutPSUStreamsBounded(t *testing.T) {
 // 1 + i/10^5 on the i-th row) and returns its path.
 func ballotWeights(t *testing.T, dir, path string) string {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := readCSV(t, path)
 	wc := slices.Index(rows[0], "weight")
 	if wc < 0 {
 		wc = slices.Index(rows[0], "pw")
@@ -152,16 +143,6 @@ func ballotWeights(t *testing.T, dir, path string) string {
 		r[wc] = strconv.FormatFloat(w*(1+float64(i)/1e5), 'g', -1, 64)
 	}
 	out := filepath.Join(dir, "own_"+filepath.Base(path))
-	o, err := os.Create(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := csv.NewWriter(o)
-	if err := w.WriteAll(rows); err != nil {
-		t.Fatal(err)
-	}
-	if err := o.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeCSVRows(t, out, rows)
 	return out
 }
