@@ -142,7 +142,7 @@ func (cs *calSums) heldBytes() int64 {
 	if cs == nil {
 		return 0
 	}
-	return floatBytes(cs.B, cs.U, cs.V, cs.D, cs.Q)
+	return floatBytes(cs.B, cs.U, cs.V, cs.D, cs.Q, cs.BB, cs.WYB, cs.WXB)
 }
 
 func (rr *rowRepSums) heldBytes() int64 {
