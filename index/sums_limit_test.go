@@ -17,13 +17,13 @@ import (
 // stops at the first cell that makes the cells hold more bytes than the
 // bound per row of the file, with a *CellLimitError that errors.Is
 // ErrCellLimit and says the cells, bytes, rows and bound. The fixture's
-// 4,000 ballots under a second stage whose unit is the ballot make a cell
-// per ballot: a bound of 1,000.5 cells' bytes stops the read at the
-// 1,001st cell, after 1,001 rows (batches of 250 rows: within the fifth,
-// not at its end); the same bound lets
-// the design whose second-stage units hold many ballots through, with
+// 4,000 ballots (500 in short mode) under a second stage whose unit is
+// the ballot make a cell per ballot: a bound of 1,000.5 cells' bytes
+// (125.5) stops the read at the 1,001st cell (126th), after as many rows
+// (batches of 250 rows: within a batch, not at its end); the same bound
+// lets the design whose second-stage units hold many ballots through, with
 // the sums of the unbounded run. Two Parquet workers count their cells
-// together (each stops at its next cell: 1,001 or 1,002).
+// together (each stops at its next cell: one more at most).
 func TestSumFileCellLimit(t *testing.T) {
 	base := loadFixture(t)
 	defer base.Release()
@@ -38,8 +38,16 @@ func TestSumFileCellLimit(t *testing.T) {
 	for i, p := range psu {
 		fpcb[i] = float64(2 * count[p])
 	}
-	rec := withColumns(staged, map[string][]float64{"fpcb": fpcb}, nil)
+	all := withColumns(staged, map[string][]float64{"fpcb": fpcb}, nil)
+	defer all.Release()
+	// in short mode (the race detector's CI run) the first 500 ballots
+	n := int64(4000)
+	if testing.Short() {
+		n = 500
+	}
+	rec := all.NewSlice(0, n)
 	defer rec.Release()
+	k := n/4 + 1 // the cell that passes a bound of n/4 + 0.5 cells
 	dir := t.TempDir()
 	csv, pq := filepath.Join(dir, "b.csv"), filepath.Join(dir, "b.parquet")
 	if err := arrowio.Write(csv, rec.Schema(), []arrow.RecordBatch{rec}); err != nil {
@@ -59,16 +67,16 @@ func TestSumFileCellLimit(t *testing.T) {
 	}
 	cells := len(s.n)
 	per := s.heldBytes() / int64(cells)
-	if cells != 4000 || per*int64(cells) != s.heldBytes() || per < 8*int64(len(s.pairs)) {
-		t.Fatalf("unbounded: %d cells holding %d bytes; want 4000 cells of the same size, at least the pair sums", cells, s.heldBytes())
+	if int64(cells) != n || per*int64(cells) != s.heldBytes() || per < 8*int64(len(s.pairs)) {
+		t.Fatalf("unbounded: %d cells holding %d bytes; want %d cells of the same size, at least the pair sums", cells, s.heldBytes(), n)
 	}
-	perRow := 1000.5 * float64(per) / 4000
+	perRow := (float64(n/4) + 0.5) * float64(per) / float64(n)
 	_, err = SumFile(ctx, csv, nil, ballot, nil, &StreamOptions{Read: read, MaxCellBytesPerRow: perRow})
 	var ce *CellLimitError
 	if !errors.Is(err, ErrCellLimit) || !errors.As(err, &ce) {
 		t.Fatalf("bounded, a cell per ballot: %v; want a *CellLimitError wrapping ErrCellLimit", err)
 	}
-	if want := (CellLimitError{Cells: 1001, Bytes: 1001 * per, Limit: int64(perRow * 4000), Rows: 1001, FileRows: 4000}); *ce != want {
+	if want := (CellLimitError{Cells: int(k), Bytes: k * per, Limit: int64(perRow * float64(n)), Rows: k, FileRows: n}); *ce != want {
 		t.Errorf("bounded, a cell per ballot: %+v; want %+v", *ce, want)
 	}
 	// the same bound: cells per second-stage unit stream, as unbounded
@@ -80,8 +88,8 @@ func TestSumFileCellLimit(t *testing.T) {
 	if err != nil {
 		t.Fatalf("bounded, units of many ballots: %v", err)
 	}
-	if len(got.n) != len(want.n) || len(got.n) > 1000 {
-		t.Fatalf("bounded, units of many ballots: %d cells, unbounded %d; want the same, at most 1,000", len(got.n), len(want.n))
+	if len(got.n) != len(want.n) || int64(len(got.n)) >= k {
+		t.Fatalf("bounded, units of many ballots: %d cells, unbounded %d; want the same, fewer than %d", len(got.n), len(want.n), k)
 	}
 	tw, err := want.Table(nil)
 	if err != nil {
@@ -98,8 +106,8 @@ func TestSumFileCellLimit(t *testing.T) {
 	}
 	// Parquet, two workers: their cells together
 	_, err = SumFile(ctx, pq, nil, ballot, nil, &StreamOptions{Workers: 2, Read: read, MaxCellBytesPerRow: perRow})
-	if !errors.As(err, &ce) || ce.Cells < 1001 || ce.Cells > 1002 || ce.Bytes <= ce.Limit || ce.Limit != int64(perRow*4000) || ce.FileRows != 4000 {
-		t.Fatalf("Parquet, two workers: %v; want 1,001 cells (1,002: the other worker's cell of the moment) over the bound of %d", err, int64(perRow*4000))
+	if !errors.As(err, &ce) || int64(ce.Cells) < k || int64(ce.Cells) > k+1 || ce.Bytes <= ce.Limit || ce.Limit != int64(perRow*float64(n)) || ce.FileRows != n {
+		t.Fatalf("Parquet, two workers: %v; want %d cells (%d: the other worker's cell of the moment) over the bound of %d", err, k, k+1, int64(perRow*float64(n)))
 	}
 	if _, err := SumFile(ctx, pq, nil, units, nil, &StreamOptions{Workers: 2, Read: read, MaxCellBytesPerRow: perRow}); err != nil {
 		t.Fatalf("Parquet, units of many ballots: %v", err)
@@ -111,14 +119,14 @@ func TestSumFileCellLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	per = es.heldBytes() / 4000
-	if len(es.n) != 4000 || per*4000 != es.heldBytes() {
-		t.Fatalf("estimands, unbounded: %d cells holding %d bytes; want 4000 of the same size", len(es.n), es.heldBytes())
+	per = es.heldBytes() / n
+	if int64(len(es.n)) != n || per*n != es.heldBytes() {
+		t.Fatalf("estimands, unbounded: %d cells holding %d bytes; want %d of the same size", len(es.n), es.heldBytes(), n)
 	}
-	perRow = 1000.5 * float64(per) / 4000
+	perRow = (float64(n/4) + 0.5) * float64(per) / float64(n)
 	_, err = SumEstimandsFile(ctx, csv, ballot, nil, est, &StreamOptions{Read: read, MaxCellBytesPerRow: perRow})
-	if !errors.As(err, &ce) || !errors.Is(err, ErrCellLimit) || ce.Rows != 1001 || ce.Cells != 1001 || ce.Bytes != 1001*per {
-		t.Fatalf("estimands, bounded: %v; want a *CellLimitError after 1,001 rows and cells", err)
+	if !errors.As(err, &ce) || !errors.Is(err, ErrCellLimit) || ce.Rows != k || int64(ce.Cells) != k || ce.Bytes != k*per {
+		t.Fatalf("estimands, bounded: %v; want a *CellLimitError after %d rows and cells", err, k)
 	}
 	if _, err := SumEstimandsFile(ctx, csv, units, nil, est, &StreamOptions{Read: read, MaxCellBytesPerRow: perRow}); err != nil {
 		t.Fatalf("estimands, units of many ballots: %v", err)
