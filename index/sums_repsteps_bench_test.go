@@ -2,17 +2,12 @@ package index
 
 import (
 	"cmp"
-	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/sipas-go/sipas/internal/arrowio"
 	"github.com/sipas-go/sipas/sampling"
@@ -78,63 +73,5 @@ func BenchmarkLaterStepsReplicatesStream(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	design := &sampling.DesignOptions{Strata: "stratum", PSU: "half", Variance: sampling.JKn}
-	opt := &Options{By: []string{"province"}}
-	ctx := context.Background()
-	var res [2]*Result
-	cpu := func() float64 {
-		var ru syscall.Rusage
-		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-	}
-	run := func(b *testing.B, j int, f func() (*Result, error)) {
-		var heap, live float64
-		for b.Loop() {
-			runtime.GC()
-			stop := peakHeap()
-			t0, c0 := time.Now(), cpu()
-			r, err := f()
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ReportMetric(time.Since(t0).Seconds(), "wall-s")
-			b.ReportMetric(cpu()-c0, "cpu-s")
-			h, l := stop()
-			heap, live = max(heap, h), max(live, l)
-			res[j] = r
-		}
-		b.ReportMetric(heap, "peak-heap-MB")
-		b.ReportMetric(live, "peak-live-MB")
-	}
-	b.Run("streamed", func(b *testing.B) {
-		run(b, 0, func() (*Result, error) { return calibratedRepStreamed(path, design, ws, opt) })
-	})
-	b.Run("in-memory", func(b *testing.B) {
-		run(b, 1, func() (*Result, error) {
-			rec, err := arrowio.ReadAll(path)
-			if err != nil {
-				return nil, err
-			}
-			defer rec.Release()
-			d, out, err := weighting.NewDesign(ctx, rec, ws, design)
-			if err != nil {
-				return nil, err
-			}
-			defer out.Release()
-			r, err := Compute(ctx, d, out, nil, opt)
-			if err != nil {
-				return nil, fmt.Errorf("compute: %w", err)
-			}
-			return r, nil
-		})
-	})
-	if res[0] != nil && res[1] != nil {
-		var de, ds float64
-		for i, w := range res[1].Rows {
-			g := res[0].Rows[i]
-			de = math.Max(de, math.Abs(w.Estimate-g.Estimate)/math.Abs(w.Estimate))
-			ds = math.Max(ds, math.Abs(w.SE-g.SE)/math.Abs(w.SE))
-		}
-		b.Logf("%d rows: largest relative difference %.2g (estimates), %.2g (SEs)", len(res[1].Rows), de, ds)
-	}
+	benchReplicatePaths(b, path, &sampling.DesignOptions{Strata: "stratum", PSU: "half", Variance: sampling.JKn}, ws, &Options{By: []string{"province"}}, false)
 }

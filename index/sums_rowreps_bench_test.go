@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -58,32 +59,49 @@ func benchCalibratedReplicates(b *testing.B, method string, edit ...func(*weight
 		e(ws.Steps[len(ws.Steps)-1].Calibrate)
 	}
 	design := &sampling.DesignOptions{Strata: "stratum", PSU: "half", Variance: sampling.JKn}
-	opt := &Options{By: []string{"province"}}
+	benchReplicatePaths(b, path, design, ws, &Options{By: []string{"province"}}, method != "")
+}
+
+// benchReplicatePaths runs sipas index's two paths for the replicates of
+// the weighting ws of design on the file at path by opt: "streamed"
+// (calibratedRepStreamed) and, with rows, "streamed-rows" (every Newton
+// iteration a pass over the file, not over the groups of rows alike);
+// "in-memory" reads the file and runs weighting.NewDesign (every
+// replicate's weighting on the rows) and Compute. It reports wall and CPU
+// seconds (user + system, of the process while the path ran), the peak
+// heap and peak live heap (sampled every ms) and the largest relative
+// difference between the two paths' estimates and SEs.
+func benchReplicatePaths(b *testing.B, path string, design *sampling.DesignOptions, ws *weighting.Spec, opt *Options, rows bool) {
 	ctx := context.Background()
 	var res [2]*Result
+	cpu := func() float64 {
+		var ru syscall.Rusage
+		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+	}
 	run := func(b *testing.B, j int, f func() (*Result, error)) {
-		var heap float64
+		var heap, live float64
 		for b.Loop() {
 			runtime.GC()
 			stop := peakHeap()
-			t0 := time.Now()
+			t0, c0 := time.Now(), cpu()
 			r, err := f()
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.ReportMetric(time.Since(t0).Seconds(), "wall-s")
-			h, _ := stop()
-			heap = max(heap, h)
+			b.ReportMetric(cpu()-c0, "cpu-s")
+			h, l := stop()
+			heap, live = max(heap, h), max(live, l)
 			res[j] = r
 		}
 		b.ReportMetric(heap, "peak-heap-MB")
+		b.ReportMetric(live, "peak-live-MB")
 	}
 	b.Run("streamed", func(b *testing.B) {
 		run(b, 0, func() (*Result, error) { return calibratedRepStreamed(path, design, ws, opt) })
 	})
-	if method != "" {
-		// the replicates' Newton iterations in passes over the file, not
-		// over the groups of rows alike
+	if rows {
 		b.Run("streamed-rows", func(b *testing.B) {
 			defer func(m int) { newtonMaxGroups = m }(newtonMaxGroups)
 			newtonMaxGroups = -1
