@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -32,27 +31,11 @@ func TestIndexCalibratedReplicatesEarlierStepsStreamed(t *testing.T) {
 		for vname, v := range variances {
 			where := name + " " + vname
 			args := append([]string{"--in", in, "--weighting", spec, "--by", "level"}, v...)
-			code, mem, stderr := vtRun(t, "", append([]string{"index"}, args...)...)
-			if code != 0 {
-				t.Fatalf("%s in memory: exit %d: %s", where, code, stderr)
-			}
-			code, str, stderr := vtRun(t, "", append([]string{"index", "--stream"}, args...)...)
-			if code != 0 {
-				t.Fatalf("%s streamed: exit %d: %s", where, code, stderr)
-			}
+			mem, str, stderr := indexBothWays(t, where, args)
 			if !strings.Contains(stderr, "sipas index: streaming") || !strings.Contains(stderr, "in 6 passes") {
 				t.Errorf("%s: stderr %q does not say the file is streamed in 6 passes", where, stderr)
 			}
-			var a, b any
-			if err := json.Unmarshal([]byte(mem), &a); err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal([]byte(str), &b); err != nil {
-				t.Fatal(err)
-			}
-			if n := sameJSON(t, where, a, b, 1e-12); n == 0 {
-				t.Fatalf("%s: no numbers compared", where)
-			}
+			sameJSONOut(t, where, mem, str, 1e-12)
 		}
 	}
 }

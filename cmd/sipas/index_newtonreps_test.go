@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -69,14 +68,7 @@ func TestIndexNewtonReplicatesStreamed(t *testing.T) {
 func indexNewtonStreamSame(t *testing.T, in, spec string, v []string, say string) {
 	t.Helper()
 	args := append([]string{"--in", in, "--weighting", spec, "--strata", "stratum", "--psu", "psu", "--fpc", "fpc", "--nest", "--by", "level"}, v...)
-	code, mem, stderr := vtRun(t, "", append([]string{"index"}, args...)...)
-	if code != 0 {
-		t.Fatalf("%v in memory: exit %d: %s", v, code, stderr)
-	}
-	code, str, stderr := vtRun(t, "", append([]string{"index", "--stream"}, args...)...)
-	if code != 0 {
-		t.Fatalf("%v streamed: exit %d: %s", v, code, stderr)
-	}
+	mem, str, stderr := indexBothWays(t, fmt.Sprint(v), args)
 	ds := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc", Nest: true, Variance: sampling.JKn}
 	if v[1] == "bootstrap" {
 		ds.Variance, ds.Replicates, ds.Seed = sampling.Bootstrap, 30, 3
@@ -85,16 +77,7 @@ func indexNewtonStreamSame(t *testing.T, in, spec string, v []string, say string
 	if !strings.Contains(stderr, want) || !strings.Contains(stderr, say) {
 		t.Errorf("%v: stderr %q does not say %q and %q", v, stderr, want, say)
 	}
-	var a, b any
-	if err := json.Unmarshal([]byte(mem), &a); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal([]byte(str), &b); err != nil {
-		t.Fatal(err)
-	}
-	if n := sameJSON(t, fmt.Sprint(v), a, b, 1e-12); n == 0 {
-		t.Fatalf("%v: no numbers compared", v)
-	}
+	sameJSONOut(t, fmt.Sprint(v), mem, str, 1e-12)
 }
 
 // TestEstimateNewtonReplicatesStreamed: estimate --weighting with a

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -22,29 +21,13 @@ func TestIndexTrimmedLinearReplicatesStreamed(t *testing.T) {
 	field := fieldTotals(t, in)
 	spec := writeFile(t, dir, "trim.json", fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"trim": [0.97, 1.03], "numeric": {"age": %v}, "margins": [{"by": ["field"], "totals": %s}]}}]}`, ageTotal*1.02, field))
 	args := []string{"--in", in, "--weighting", spec, "--strata", "stratum", "--psu", "psu", "--fpc", "fpc", "--nest", "--by", "level", "--variance", "jkn"}
-	code, mem, stderr := vtRun(t, "", append([]string{"index"}, args...)...)
-	if code != 0 {
-		t.Fatalf("in memory: exit %d: %s", code, stderr)
-	}
-	code, str, stderr := vtRun(t, "", append([]string{"index", "--stream"}, args...)...)
-	if code != 0 {
-		t.Fatalf("streamed: exit %d: %s", code, stderr)
-	}
+	mem, str, stderr := indexBothWays(t, "jkn linear trim", args)
 	ds := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc", Nest: true, Variance: sampling.JKn}
 	want := fmt.Sprintf("sipas index: streaming %s in %d passes (the calibration needs every row:", in, newtonPassCount(t, in, spec, ds))
 	if !strings.Contains(stderr, want) || !strings.Contains(stderr, "solve every replicate's calibration in closed form and trim its g") {
 		t.Errorf("stderr %q does not say %q", stderr, want)
 	}
-	var a, b any
-	if err := json.Unmarshal([]byte(mem), &a); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal([]byte(str), &b); err != nil {
-		t.Fatal(err)
-	}
-	if n := sameJSON(t, "jkn linear trim", a, b, 1e-12); n == 0 {
-		t.Fatal("no numbers compared")
-	}
+	sameJSONOut(t, "jkn linear trim", mem, str, 1e-12)
 }
 
 // TestEstimateTrimmedLinearReplicatesStreamed: estimate --weighting with
@@ -142,29 +125,13 @@ func TestIndexAggregateReplicatesStreamed(t *testing.T) {
 	for _, c := range []struct{ method string }{{"linear"}} {
 		spec := writeFile(t, dir, c.method+".json", fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"method": %q, "aggregate": "psu", "numeric": {"age": %v}, "margins": [{"by": ["field"], "totals": %s}]}}]}`, c.method, ageTotal*1.002, field))
 		args := []string{"--in", in, "--weighting", spec, "--strata", "stratum", "--psu", "psu", "--fpc", "fpc", "--nest", "--by", "level", "--variance", "jkn"}
-		code, mem, stderr := vtRun(t, "", append([]string{"index"}, args...)...)
-		if code != 0 {
-			t.Fatalf("%s in memory: exit %d: %s", c.method, code, stderr)
-		}
-		code, str, stderr := vtRun(t, "", append([]string{"index", "--stream"}, args...)...)
-		if code != 0 {
-			t.Fatalf("%s streamed: exit %d: %s", c.method, code, stderr)
-		}
+		mem, str, stderr := indexBothWays(t, c.method, args)
 		ds := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc", Nest: true, Variance: sampling.JKn}
 		want := fmt.Sprintf("sipas index: streaming %s in %d passes (the calibration needs every row:", in, newtonPassCount(t, in, spec, ds))
 		if !strings.Contains(stderr, want) || !strings.Contains(stderr, "solve every replicate's calibration ") {
 			t.Errorf("%s: stderr %q does not say %q", c.method, stderr, want)
 		}
-		var a, b any
-		if err := json.Unmarshal([]byte(mem), &a); err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal([]byte(str), &b); err != nil {
-			t.Fatal(err)
-		}
-		if n := sameJSON(t, "jkn aggregate "+c.method, a, b, 1e-11); n == 0 {
-			t.Fatalf("%s: no numbers compared", c.method)
-		}
+		a, b := sameJSONOut(t, "jkn aggregate "+c.method, mem, str, 1e-11)
 		dropKey(a, "deff")
 		dropKey(b, "deff")
 		if n := sameJSON(t, "jkn aggregate "+c.method+" (no deff)", a, b, 1e-12); n == 0 {
