@@ -84,6 +84,13 @@ func SumCalibratedEstimandsFile(ctx context.Context, path string, spec *sampling
 			return nil, err
 		}
 		s.vals.cal = newCalSums(st)
+		if unitMoments(&ds) {
+			// every ballot its own PSU: the moments of its residual
+			if err := unitCalibrationStreamed(st); err != nil {
+				return nil, err
+			}
+			s.vals.cal.unit = true
+		}
 		if reps {
 			s.vals.rcal = &rowRepSums{p: st.P(), pre: st.EarlierSpec() != nil}
 		}
@@ -104,22 +111,13 @@ func SumCalibratedEstimandsFile(ctx context.Context, path string, spec *sampling
 // CalibratedEstimandSumsSupport says whether the means, totals and ratios
 // of the design spec after the weighting ws can be computed in passes over
 // the rows (weighting.SolveStream, then SumCalibratedEstimandsFile and
-// CalibratedEstimandSums) or why not: a design with a PSU column, and the
-// limits of CalibratedSumsSupport
+// CalibratedEstimandSums) or why not: the limits of CalibratedSumsSupport
 // (a replicate variance: a generated replicate method after an unbounded
 // linear calibration, whose replicates NewCalibratedReplicates solves from
 // the sums, then CalibratedEstimandReplicateSums).
 func CalibratedEstimandSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error {
-	if unitMoments(spec) {
-		return errNoPSUEstimands
-	}
 	return CalibratedSumsSupport(spec, ws)
 }
-
-// errNoPSUEstimands says why means, totals and ratios after a calibration
-// that needs every ballot of a design without PSU column are computed in
-// memory.
-var errNoPSUEstimands = errors.New("the design has no PSU column: its variance is finished from per-cell moments of the ballots' calibration residuals, which are summed for the indices but not yet for means, totals and ratios")
 
 // calibratedSpec says why the design spec cannot finish a calibration
 // solved by passes (nil if it can).
@@ -158,6 +156,42 @@ func (v *valueSums) addCalibration(c, i0, i1 int) {
 			}
 			U[j*p+k] += u
 			V[j*p+k] += w
+		}
+	}
+	if cs.unit {
+		v.addCalibrationUnit(c, i0, i1)
+	}
+}
+
+// addCalibrationUnit adds to cell c the moments of the residuals of rows
+// [i0, i1) of a design without PSU column: Σ b_k b_l over every row, and
+// per estimand over its observed rows Σ w (y_i − shift·x_i) b_k and
+// Σ w x_i b_k (w the final weight).
+func (v *valueSums) addCalibrationUnit(c, i0, i1 int) {
+	cs := v.cal
+	p, K := cs.p, len(v.est)
+	cs.addBB(c, i0, i1)
+	WYB, WXB := cs.WYB[c*K*p:(c+1)*K*p], cs.WXB[c*K*p:(c+1)*K*p]
+	for j, e := range v.est {
+		y, oy, x, ox := v.values(e)
+		sh := v.shift[j]
+		for k := 0; k < p; k++ {
+			b := cs.b[k]
+			var wy, wx float64
+			for i := i0; i < i1; i++ {
+				if !oy[i] || (ox != nil && !ox[i]) || b[i] == 0 {
+					continue
+				}
+				xi := 1.0
+				if x != nil {
+					xi = x[i]
+				}
+				wb := cs.w[i] * b[i]
+				wy += wb * (y[i] - sh*xi)
+				wx += wb * xi
+			}
+			WYB[j*p+k] += wy
+			WXB[j*p+k] += wx
 		}
 	}
 }

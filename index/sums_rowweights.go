@@ -438,12 +438,11 @@ func (cs *calSums) addRun(s *Sums, codes [][]int8, c, i0, i1 int) {
 	}
 }
 
-// addUnit adds to cell c the residual moments of rows [i0, i1) (unit):
-// Σ b b', and per item Σ w y b and Σ w x b.
-func (cs *calSums) addUnit(s *Sums, codes [][]int8, c, i0, i1 int) {
-	p, K := cs.p, s.ne+s.nc
+// addBB adds to cell c the Σ b_k b_l (k ≤ l) of rows [i0, i1), answered
+// or not (unit).
+func (cs *calSums) addBB(c, i0, i1 int) {
+	p := cs.p
 	BB := cs.BB[c*p*p : (c+1)*p*p]
-	WYB, WXB := cs.WYB[c*K*p:(c+1)*K*p], cs.WXB[c*K*p:(c+1)*K*p]
 	for i := i0; i < i1; i++ {
 		for k := 0; k < p; k++ {
 			bk := cs.b[k][i]
@@ -454,6 +453,16 @@ func (cs *calSums) addUnit(s *Sums, codes [][]int8, c, i0, i1 int) {
 				BB[k*p+l] += bk * cs.b[l][i]
 			}
 		}
+	}
+}
+
+// addUnit adds to cell c the residual moments of rows [i0, i1) (unit):
+// Σ b b', and per item Σ w y b and Σ w x b.
+func (cs *calSums) addUnit(s *Sums, codes [][]int8, c, i0, i1 int) {
+	p, K := cs.p, s.ne+s.nc
+	cs.addBB(c, i0, i1)
+	WYB, WXB := cs.WYB[c*K*p:(c+1)*K*p], cs.WXB[c*K*p:(c+1)*K*p]
+	for i := i0; i < i1; i++ {
 		w := cs.w[i]
 		if w == 0 {
 			continue

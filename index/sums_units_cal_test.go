@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"path/filepath"
 	"testing"
 
+	"github.com/sipas-go/sipas/internal/arrowio"
+	"github.com/sipas-go/sipas/internal/golden"
 	"github.com/sipas-go/sipas/sampling"
 	"github.com/sipas-go/sipas/weighting"
 )
@@ -112,12 +116,124 @@ func TestCalibratedSumsWithoutPSURefused(t *testing.T) {
 			t.Errorf("%s: %v, want %v", c.steps, err, c.want)
 		}
 	}
-	// means, totals and ratios: not yet
-	ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [{"calibrate": {"numeric": ` + num + `}}]}`))
-	if err != nil {
-		t.Fatal(err)
+}
+
+// calibratedNoise checks the estimates got (from the cells' moments) whose
+// SE from the rows (want) is rounding noise about 0 — the total of a
+// calibration variable, calibrated exactly — and makes their SE,
+// interval and design effect want's: the moments give Σ e² as a
+// difference of sums of squares of the uncalibrated influence values,
+// exact in the arithmetic but here a cancellation of terms some 1e18
+// times larger, so their SE is noise of at most 1e-8 of the estimate
+// (the rows' about 1e-17).
+func calibratedNoise(t *testing.T, where string, want, got []sampling.Estimate) {
+	t.Helper()
+	for i, w := range want {
+		if i >= len(got) || w.SE >= 1e-12*math.Abs(w.Estimate) {
+			continue
+		}
+		g := &got[i]
+		if !(g.SE <= 1e-8*math.Abs(w.Estimate)) {
+			t.Errorf("%s: %s %s %v: SE %v from the cells, rounding noise %v from the rows", where, w.Statistic, w.Variable, w.Domain, g.SE, w.SE)
+		}
+		g.SE, g.CILow, g.CIHigh, g.Deff = w.SE, w.CILow, w.CIHigh, w.Deff
 	}
-	if err := CalibratedEstimandSumsSupport(&sampling.DesignOptions{Strata: "stratum"}, ws); !errors.Is(err, errNoPSUEstimands) {
-		t.Errorf("estimands: %v, want %v", err, errNoPSUEstimands)
+}
+
+// TestCalibratedEstimandSumsWithoutPSU: means (of values, of a 0/1 share,
+// of a variable with holes), totals and ratios, nationally and by domain,
+// and contrasts between domains, after a calibration that passes solve
+// (the R goldens of testdata/calopts.R on apistrat, whose design has no
+// PSU column: a working-model variance, bounds, raking, bounds on the
+// weights, per-row bounds with logit; a trimming after one, nonresponse
+// before one) on a design without PSU column — with strata and fpc, with
+// strata, with neither — streamed from CSV and Parquet and finished from
+// the cells' moments of the residual terms, equal weighting.NewDesign +
+// Estimates and EstimateContrasts on the rows at 1e-12 on every number
+// (Wald and logit intervals); and, on R's design (strata and fpc), the
+// national means and totals equal svymean and svytotal on calibrate() at
+// 1e-9.
+func TestCalibratedEstimandSumsWithoutPSU(t *testing.T) {
+	ctx := context.Background()
+	rec, files, _ := estcalFixtureFiles(t, t.TempDir(), "apistrat.csv")
+	defer rec.Release()
+	read := []arrowio.Option{arrowio.WithBatchSize(41)}
+	ests := []sampling.Estimand{
+		{Statistic: sampling.StatMean, Num: "api00"}, {Statistic: sampling.StatMean, Num: "hi"}, {Statistic: sampling.StatMean, Num: "holes"},
+		{Statistic: sampling.StatTotal, Num: "enroll"}, {Statistic: sampling.StatTotal, Num: "holes"},
+		{Statistic: sampling.StatRatio, Num: "api00", Den: "enroll"},
+	}
+	golds := golden.Rows(t, filepath.Join("..", "testdata", "calopts", "estimates.csv"))
+	designs := []*sampling.DesignOptions{{Strata: "stype", FPC: "fpc"}, {Strata: "stype"}, {}}
+	keys := []string{"ratio", "var_linear", "var_bounded", "var_raking", "bconst_raking", "rowbounds_logit", "linear then trim", "logit then trim equal", "nonresponse then linear", "nonresponse then raking"}
+	compared := 0
+	for i, key := range keys {
+		if testing.Short() && !fullTests() && i%3 != 0 {
+			continue // the race run: four of the calibrations
+		}
+		ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "pw", "steps": [` + estcalSteps[key] + `]}`))
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		for j, design := range designs {
+			if j != 0 && !fullTests() && j != 1+i%2 {
+				continue // R's design, and one other in turn
+			}
+			if err := CalibratedEstimandSumsSupport(design, ws); err != nil {
+				t.Fatalf("%s: %v", key, err)
+			}
+			d, wrec, err := weighting.NewDesign(ctx, rec, ws, design)
+			if err != nil {
+				t.Fatalf("%s: %v", key, err)
+			}
+			for _, by := range [][]string{nil, {"size"}} {
+				ci := []sampling.CIMethod{sampling.Wald, sampling.Logit}[(i+j)%2]
+				if by == nil {
+					ci = sampling.Wald
+				}
+				opt := &sampling.EstimateOptions{By: by, CI: ci}
+				want, err := d.Estimates(wrec, ests, opt)
+				if err != nil {
+					t.Fatalf("%s: %v", key, err)
+				}
+				var cs [][]sampling.DomainCoef
+				var wantC []sampling.ContrastEstimate
+				if by != nil {
+					cs = [][]sampling.DomainCoef{{{Domain: 0, Coef: 1}, {Domain: 1, Coef: -1}}, {{Domain: 0, Coef: 0.25}, {Domain: 1, Coef: 0.5}}}
+					if wantC, err = d.EstimateContrasts(wrec, ests, cs, opt); err != nil {
+						t.Fatalf("%s: %v", key, err)
+					}
+				}
+				for _, path := range files {
+					where := fmt.Sprintf("%s strata %q fpc %q %s by %v %s", key, design.Strata, design.FPC, filepath.Ext(path), by, ci)
+					got, gotC := estcalStreamed(t, ctx, path, design, ws, ests, opt, cs, read)
+					calibratedNoise(t, where, want, got)
+					sameEstimates(t, where, want, got, true)
+					sameContrasts(t, where, want, wantC, gotC)
+					if by != nil || j != 0 {
+						continue
+					}
+					for _, r := range golds {
+						if r["case"] != key {
+							continue
+						}
+						for _, e := range got {
+							if string(e.Statistic) != r["stat"] || e.Variable != r["var"] {
+								continue
+							}
+							compared++
+							est, se := golden.Float(t, r["est"]), golden.Float(t, r["se"])
+							if !golden.Close(e.Estimate, est, 1e-9) || !(golden.Close(e.SE, se, 1e-9) || se < 1e-12*math.Abs(est) && e.SE < 1e-8*math.Abs(est)) {
+								t.Errorf("%s %s %s: %v (SE %v), R %s (SE %s)", where, r["stat"], r["var"], e.Estimate, e.SE, r["est"], r["se"])
+							}
+						}
+					}
+				}
+			}
+			wrec.Release()
+		}
+	}
+	if compared == 0 {
+		t.Error("no comparison with R")
 	}
 }

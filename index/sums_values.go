@@ -644,8 +644,8 @@ func estimandSums(ctx context.Context, tab arrow.RecordBatch, spec *sampling.Des
 	var w2 []float64 // Σ w² per cell (a weighting of a design without PSU column)
 	var wy, wx [][]float64
 	if unitMoments(&ds) {
-		if cal != nil {
-			return nil, nil, nil, errNoPSUWeighting
+		if cal != nil && rs != nil {
+			return nil, nil, nil, errNoPSUReplicates
 		}
 		if ds.Units, err = readEstimandMoments(tab, est, get); err != nil {
 			return nil, nil, nil, err
@@ -728,7 +728,23 @@ func estimandSums(ctx context.Context, tab arrow.RecordBatch, spec *sampling.Des
 		// nonrespondents' cells weigh 0: in no domain's PSU count, as the rows
 		sw = wres.Weights
 	}
-	if cal != nil {
+	switch {
+	case cal != nil && ds.Units != nil:
+		// every ballot its own PSU, its own residual: the cells' moments
+		// of the calibration's terms (none of x for a total)
+		tm, err := unitTerms(cal, estimandNames(est), get)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		for k, e := range est {
+			if e.Statistic == sampling.StatTotal {
+				for l := 0; l < tm.P; l++ {
+					tm.WXB[k*tm.P+l] = nil
+				}
+			}
+		}
+		ds.Units.Residuals = &sampling.UnitResiduals{Terms: tm}
+	case cal != nil:
 		ds.AdjustInfluenceTerms = cal.adjust
 	}
 	if unit == nil {

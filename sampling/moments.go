@@ -363,12 +363,16 @@ func (d *Design) ctMoments(r *Ratios, t *vrTotals, cs [][]ContrastTerm, out *Con
 		return v[i]
 	}
 	res := u.Residuals
-	if res != nil && res.Terms != nil {
-		return fmt.Errorf("sampling: Contrasts: %w: contrasts of unit moments with residuals that differ unit by unit (UnitTerms) are not implemented", ErrBadDesign)
-	}
 	var zc, qc, pc []float64 // per cell Σ z, Σ z², Σ w z (with Residuals)
+	var tm *UnitTerms
+	P := 1
 	if res != nil {
 		zc, qc, pc = make([]float64, d.n), make([]float64, d.n), make([]float64, d.n)
+		if tm = res.Terms; tm != nil {
+			// per cell and term Σ z b_k instead of Σ w z
+			P = tm.P
+			pc = make([]float64, d.n*P)
+		}
 	}
 	for c, terms := range cs {
 		ex = ex[:0]
@@ -418,6 +422,14 @@ func (d *Design) ctMoments(r *Ratios, t *vrTotals, cs [][]ContrastTerm, out *Con
 				q += a*a*u.YY[k][i] - 2*a*b*at0(u.YX[k], i) + b*b*at0(u.XX[k], i)
 				switch {
 				case res == nil:
+				case tm != nil:
+					for l := 0; l < P; l++ {
+						v := a * tm.WYB[k*P+l][i]
+						if tm.WXB != nil && tm.WXB[k*P+l] != nil {
+							v -= b * tm.WXB[k*P+l][i]
+						}
+						pc[i*P+l] += v
+					}
 				case res.WY != nil:
 					pw += a*res.WY[k][i] - b*at0(res.WX[k], i)
 				case den == nil:
@@ -436,7 +448,10 @@ func (d *Design) ctMoments(r *Ratios, t *vrTotals, cs [][]ContrastTerm, out *Con
 				}
 			}
 			if res != nil {
-				zc[i], qc[i], pc[i] = z, q, pw
+				zc[i], qc[i] = z, q
+				if tm == nil {
+					pc[i] = pw
+				}
 				continue
 			}
 			h := d.stratum[i]
@@ -447,7 +462,7 @@ func (d *Design) ctMoments(r *Ratios, t *vrTotals, cs [][]ContrastTerm, out *Con
 		if res != nil {
 			var its []InfluenceTerm
 			var tzs [][]float64
-			if res.AdjustTerms != nil {
+			if res.AdjustTerms != nil || tm != nil {
 				// each term of the contrast its own vector, for the
 				// adjustment that needs to know what it is
 				for _, e := range ex {

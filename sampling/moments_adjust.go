@@ -487,9 +487,28 @@ func (e *UnitResiduals) adjust(t *vrTotals, g int, noDomains bool, zs [][]float6
 // Σ z, and per stratum Σ e and Σ e² (in S and Q, of one float per
 // stratum) finished by unitStrataVar. With UnitResiduals.AdjustTerms, Σ e
 // is the sum of the contrast's terms tzs adjusted with their terms (tzs
-// overwritten).
+// overwritten). With UnitTerms, pc holds per cell and term Σ z b_k (P
+// values a cell) and the contrast's coefficients are the sum of its
+// terms'.
 func (d *Design) ctResidualVar(zc, qc, pc, S, Q []float64, terms []InfluenceTerm, tzs [][]float64) float64 {
 	res := d.spec.Units.Residuals
+	if tm := res.Terms; tm != nil {
+		// the contrast's coefficients are the sum of its terms'
+		uc := newUnitCorr(res, 1, d.n)
+		for _, cf := range tm.Coefficients(terms) {
+			for k, v := range cf {
+				uc.C[0][k] += v
+			}
+		}
+		clear(S)
+		clear(Q)
+		P := tm.P
+		d.eachCell(func(h, i int) {
+			S[h] += zc[i] - uc.lin(0, i)
+			Q[h] += qc[i] - 2*uc.cross(0, i, pc[i*P:i*P+P]) + uc.quad(0, i)
+		})
+		return d.unitStrataVar(S, Q)
+	}
 	var e []float64
 	if res.AdjustTerms != nil {
 		// the contrast's terms adjusted one by one, summed
@@ -534,7 +553,11 @@ func (d *Design) eachCell(fn func(h, i int)) {
 }
 
 // unitStrataVar is infStrataCov(e, e) over units that are their own PSUs,
-// from each stratum's Σ e (S) and Σ e² (Q) over its n_h units.
+// from each stratum's Σ e (S) and Σ e² (Q) over its n_h units. A
+// stratum's sum of squares about the mean (or the lonely centre) is ≥ 0;
+// the difference of moments that gives it can fall below 0 by rounding
+// when the residuals are near 0 (a calibration variable's own total), and
+// is then 0.
 func (d *Design) unitStrataVar(S, Q []float64) float64 {
 	var ca float64
 	if d.spec.Lonely == LonelyAdjust && d.okStrata < len(d.nh) {
@@ -554,11 +577,11 @@ func (d *Design) unitStrataVar(S, Q []float64) float64 {
 		fn := float64(nh)
 		if nh <= 1 {
 			if d.spec.Lonely == LonelyAdjust {
-				v += fh * (Q[h] - 2*ca*S[h] + ca*ca*fn)
+				v += fh * max(0, Q[h]-2*ca*S[h]+ca*ca*fn)
 			}
 			continue
 		}
-		v += fh * fn / (fn - 1) * (Q[h] - S[h]*S[h]/fn)
+		v += fh * fn / (fn - 1) * max(0, Q[h]-S[h]*S[h]/fn)
 	}
 	return v
 }
