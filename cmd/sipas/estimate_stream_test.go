@@ -289,8 +289,10 @@ func TestEstimateStreamSynthetic(t *testing.T) {
 // TestEstimateStreamFallsBack: what cannot stream is read into memory and
 // the run says why on standard error: quantiles, population variances, a
 // regression, replicates of a design without PSUs, and a calibration to a
-// numeric variable of a design without PSUs (a weighting on classes
-// streams: TestEstimateWeightingStreamsWithoutPSU).
+// numeric variable after a post-stratification of a design without PSUs
+// (a weighting on classes streams: TestEstimateWeightingStreamsWithoutPSU;
+// a calibration to numeric variables alone:
+// TestEstimateCalibratedStreamedWithoutPSU).
 func TestEstimateStreamFallsBack(t *testing.T) {
 	strat := filepath.Join(etAPI, "apistrat.csv")
 	for _, c := range []struct {
@@ -301,7 +303,7 @@ func TestEstimateStreamFallsBack(t *testing.T) {
 		{[]string{"--weight", "pw", "--psu", "snum", "--var", "api00"}, "population variance"},
 		{[]string{"--weight", "pw", "--psu", "snum", "--glm", "yes ~ api99"}, "regression"},
 		{[]string{"--weight", "pw", "--strata", "stype", "--variance", "jkn", "--mean", "api00"}, "replicate unit"},
-		{[]string{"--weighting", esNoPSUNumeric(t), "--strata", "stype", "--mean", "api00"}, "numeric variables"},
+		{[]string{"--weighting", esNoPSUNumeric(t), "--strata", "stype", "--mean", "api00"}, "post-stratification, raking or another calibration"},
 		{[]string{"--weight", "pw", "--psu", "snum", "--mean", "yes", "--ci", "likelihood"}, "likelihood"},
 	} {
 		args := append([]string{"estimate", "--in", strat}, c.args...)
@@ -319,12 +321,13 @@ func TestEstimateStreamFallsBack(t *testing.T) {
 	}
 }
 
-// esNoPSUNumeric writes a weighting spec of apistrat (calibration to the
-// total of the numeric enroll) and returns its path.
+// esNoPSUNumeric writes a weighting spec of apistrat (a
+// post-stratification, then a calibration to the total of the numeric
+// enroll) and returns its path.
 func esNoPSUNumeric(t *testing.T) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "num.json")
-	if err := os.WriteFile(p, []byte(`{"design_weight": "pw", "steps": [{"calibrate": {"numeric": {"enroll": 3811472}}}]}`), 0o644); err != nil {
+	if err := os.WriteFile(p, []byte(`{"design_weight": "pw", "steps": [{"poststratify": {"by": ["stype"], "totals": `+popStypeW+`}}, {"calibrate": {"numeric": {"enroll": 3811472}}}]}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return p
