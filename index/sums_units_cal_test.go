@@ -152,7 +152,8 @@ func calibratedNoise(t *testing.T, where string, want, got []sampling.Estimate) 
 // Estimates and EstimateContrasts on the rows at 1e-12 on every number
 // (Wald and logit intervals); and, on R's design (strata and fpc), the
 // national means and totals equal svymean and svytotal on calibrate() at
-// 1e-9.
+// 1e-9. So do cluster aggregates and nonresponse then bounds on apiclus1
+// without its PSU column.
 func TestCalibratedEstimandSumsWithoutPSU(t *testing.T) {
 	ctx := context.Background()
 	rec, files, _ := estcalFixtureFiles(t, t.TempDir(), "apistrat.csv")
@@ -168,8 +169,8 @@ func TestCalibratedEstimandSumsWithoutPSU(t *testing.T) {
 	keys := []string{"ratio", "var_linear", "var_bounded", "var_raking", "bconst_raking", "rowbounds_logit", "linear then trim", "logit then trim equal", "nonresponse then linear", "nonresponse then raking"}
 	compared := 0
 	for i, key := range keys {
-		if testing.Short() && !fullTests() && i%3 != 0 {
-			continue // the race run: four of the calibrations
+		if testing.Short() && !fullTests() && i%5 != 0 {
+			continue // the race run: two of the calibrations
 		}
 		ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "pw", "steps": [` + estcalSteps[key] + `]}`))
 		if err != nil {
@@ -235,5 +236,43 @@ func TestCalibratedEstimandSumsWithoutPSU(t *testing.T) {
 	}
 	if compared == 0 {
 		t.Error("no comparison with R")
+	}
+	// cluster aggregates (the clusters a column, not the design's PSUs),
+	// and nonresponse then bounds, on apiclus1 without its PSU column
+	crec, cfiles, _ := estcalFixtureFiles(t, t.TempDir(), "apiclus1.csv")
+	defer crec.Release()
+	for i, key := range []string{"agg_raking", "agg_linear_num_w2", "clus1 nonresponse then bounds"} {
+		if testing.Short() && !fullTests() && i > 0 {
+			break
+		}
+		dw := "pw"
+		if key == "agg_linear_num_w2" {
+			dw = "pw2"
+		}
+		ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "` + dw + `", "steps": [` + estcalSteps[key] + `]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		design := &sampling.DesignOptions{FPC: "fpc"}
+		d, wrec, err := weighting.NewDesign(ctx, crec, ws, design)
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		opt := &sampling.EstimateOptions{By: []string{"stype"}}
+		cests := append(ests[:len(ests):len(ests)], sampling.Estimand{Statistic: sampling.StatRatio, Num: "hi", Den: "one"})
+		want, err := d.Estimates(wrec, cests, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs := [][]sampling.DomainCoef{{{Domain: 0, Coef: 1}, {Domain: 2, Coef: -1}}}
+		wantC, err := d.EstimateContrasts(wrec, cests, cs, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, gotC := estcalStreamed(t, ctx, cfiles[1], design, ws, cests, opt, cs, read)
+		calibratedNoise(t, key, want, got)
+		sameEstimates(t, key, want, got, true)
+		sameContrasts(t, key, want, wantC, gotC)
+		wrec.Release()
 	}
 }
