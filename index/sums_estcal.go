@@ -131,67 +131,54 @@ func calibratedSpec(spec *sampling.DesignOptions) error {
 // addCalibration adds to cell c the calibration terms of rows [i0, i1)
 // of the batch: B_k += Σ b_ik (with earlier steps that have residuals
 // also D and Q: calSums.addRows) and, per estimand over its observed rows,
-// U_k += Σ t_ik (y_i − shift·x_i), V_k += Σ t_ik x_i.
+// U_k += Σ t_ik (y_i − shift·x_i), V_k += Σ t_ik x_i. With unit (a design
+// without PSU column) also the moments of the rows' residuals: Σ b_k b_l
+// over every row, and per estimand over its observed rows
+// Σ w (y_i − shift·x_i) b_ik and Σ w x_i b_ik (w the final weight).
 func (v *valueSums) addCalibration(c, i0, i1 int) {
 	cs := v.cal
 	p, K := cs.p, len(v.est)
 	cs.addRows(c, i0, i1)
 	U, V := cs.U[c*K*p:(c+1)*K*p], cs.V[c*K*p:(c+1)*K*p]
+	var WYB, WXB []float64
+	if cs.unit {
+		cs.addBB(c, i0, i1)
+		WYB, WXB = cs.WYB[c*K*p:(c+1)*K*p], cs.WXB[c*K*p:(c+1)*K*p]
+	}
 	for j, e := range v.est {
 		y, oy, x, ox := v.values(e)
 		sh := v.shift[j]
 		for k := 0; k < p; k++ {
 			t := cs.t[k]
-			var u, w float64
+			var b []float64
+			if cs.unit {
+				b = cs.b[k]
+			}
+			var u, w, wy, wx float64
 			for i := i0; i < i1; i++ {
-				if !oy[i] || (ox != nil && !ox[i]) || t[i] == 0 {
+				if !oy[i] || (ox != nil && !ox[i]) {
 					continue
 				}
 				xi := 1.0
 				if x != nil {
 					xi = x[i]
 				}
-				u += t[i] * (y[i] - sh*xi)
-				w += t[i] * xi
+				if t[i] != 0 {
+					u += t[i] * (y[i] - sh*xi)
+					w += t[i] * xi
+				}
+				if b != nil && b[i] != 0 {
+					wb := cs.w[i] * b[i]
+					wy += wb * (y[i] - sh*xi)
+					wx += wb * xi
+				}
 			}
 			U[j*p+k] += u
 			V[j*p+k] += w
-		}
-	}
-	if cs.unit {
-		v.addCalibrationUnit(c, i0, i1)
-	}
-}
-
-// addCalibrationUnit adds to cell c the moments of the residuals of rows
-// [i0, i1) of a design without PSU column: Σ b_k b_l over every row, and
-// per estimand over its observed rows Σ w (y_i − shift·x_i) b_k and
-// Σ w x_i b_k (w the final weight).
-func (v *valueSums) addCalibrationUnit(c, i0, i1 int) {
-	cs := v.cal
-	p, K := cs.p, len(v.est)
-	cs.addBB(c, i0, i1)
-	WYB, WXB := cs.WYB[c*K*p:(c+1)*K*p], cs.WXB[c*K*p:(c+1)*K*p]
-	for j, e := range v.est {
-		y, oy, x, ox := v.values(e)
-		sh := v.shift[j]
-		for k := 0; k < p; k++ {
-			b := cs.b[k]
-			var wy, wx float64
-			for i := i0; i < i1; i++ {
-				if !oy[i] || (ox != nil && !ox[i]) || b[i] == 0 {
-					continue
-				}
-				xi := 1.0
-				if x != nil {
-					xi = x[i]
-				}
-				wb := cs.w[i] * b[i]
-				wy += wb * (y[i] - sh*xi)
-				wx += wb * xi
+			if b != nil {
+				WYB[j*p+k] += wy
+				WXB[j*p+k] += wx
 			}
-			WYB[j*p+k] += wy
-			WXB[j*p+k] += wx
 		}
 	}
 }

@@ -36,6 +36,9 @@ const (
 // SumsSupport's limits apply. Multistage designs with an fpc at every
 // stage and PPS first stages can: their cells are keyed by every stage's
 // unit and the PSU's π, and the calibration's residuals are per cell.
+// Without PSU column (every ballot its own PSU, its own residual):
+// linearization, with no step with residuals but the calibration
+// (nonresponse before it, trimming after it).
 func CalibratedSumsSupport(spec *sampling.DesignOptions, ws *weighting.Spec) error {
 	if spec == nil {
 		spec = &sampling.DesignOptions{}

@@ -193,18 +193,7 @@ func TestCalibratedEstimandSumsWithoutPSU(t *testing.T) {
 					ci = sampling.Wald
 				}
 				opt := &sampling.EstimateOptions{By: by, CI: ci}
-				want, err := d.Estimates(wrec, ests, opt)
-				if err != nil {
-					t.Fatalf("%s: %v", key, err)
-				}
-				var cs [][]sampling.DomainCoef
-				var wantC []sampling.ContrastEstimate
-				if by != nil {
-					cs = [][]sampling.DomainCoef{{{Domain: 0, Coef: 1}, {Domain: 1, Coef: -1}}, {{Domain: 0, Coef: 0.25}, {Domain: 1, Coef: 0.5}}}
-					if wantC, err = d.EstimateContrasts(wrec, ests, cs, opt); err != nil {
-						t.Fatalf("%s: %v", key, err)
-					}
-				}
+				want, cs, wantC := memoryEstimates(t, key, d, wrec, ests, opt)
 				for _, path := range files {
 					where := fmt.Sprintf("%s strata %q fpc %q %s by %v %s", key, design.Strata, design.FPC, filepath.Ext(path), by, ci)
 					got, gotC := estcalStreamed(t, ctx, path, design, ws, ests, opt, cs, read)
@@ -260,15 +249,7 @@ func TestCalibratedEstimandSumsWithoutPSU(t *testing.T) {
 		}
 		opt := &sampling.EstimateOptions{By: []string{"stype"}}
 		cests := append(ests[:len(ests):len(ests)], sampling.Estimand{Statistic: sampling.StatRatio, Num: "hi", Den: "one"})
-		want, err := d.Estimates(wrec, cests, opt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cs := [][]sampling.DomainCoef{{{Domain: 0, Coef: 1}, {Domain: 2, Coef: -1}}}
-		wantC, err := d.EstimateContrasts(wrec, cests, cs, opt)
-		if err != nil {
-			t.Fatal(err)
-		}
+		want, cs, wantC := memoryEstimates(t, key, d, wrec, cests, opt)
 		got, gotC := estcalStreamed(t, ctx, cfiles[1], design, ws, cests, opt, cs, read)
 		calibratedNoise(t, key, want, got)
 		sameEstimates(t, key, want, got, true)
