@@ -174,17 +174,20 @@ func numericCalibration(t *testing.T) *weighting.Spec {
 // fpc in their scales (R as.svrepdesign, then the steps re-run on every
 // replicate): its indices equal those of the same design without the
 // later stages at 1e-12 (before, the later stages' fpc was kept on a
-// design whose fpc had moved into the scales, an error).
+// design whose fpc had moved into the scales, an error). In short mode
+// each variance runs with one of the weightings, in turn.
 func TestWeightedReplicatesMultistage(t *testing.T) {
 	rec, wss := comboWeightings(t)
 	defer rec.Release()
-	for _, v := range []sampling.VarianceMethod{sampling.JKn, sampling.Bootstrap} {
+	names := slices.Sorted(maps.Keys(wss))
+	for i, v := range []sampling.VarianceMethod{sampling.JKn, sampling.Bootstrap} {
 		design := sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc", Lonely: sampling.LonelyRemove, Variance: v, Replicates: 20, Seed: 7,
 			Stages: []sampling.Stage{{Unit: "ssu", FPC: "fpc2"}, {Unit: "el", FPC: "fpc3"}}}
 		one := design
 		one.Stages = nil
 		opt := &Options{By: []string{"level"}, VsNation: true, CI: sampling.Wald}
-		for name, ws := range wss {
+		for _, name := range inTurn(names, i) {
+			ws := wss[name]
 			want, _ := weightedInMemory(t, rec, &one, ws, opt)
 			got, _ := weightedInMemory(t, rec, &design, ws, opt)
 			sameRows(t, fmt.Sprintf("%s %v", name, v), want, got, 1e-12)
