@@ -22,43 +22,49 @@ import (
 // (linearization), the sums table is written with the calibration's record
 // in its metadata, which --from-sums finishes (estimateFromSums).
 func estimateCalibrated(e *env, sf *sumsFlags, df *designFlags, path string, spec *sampling.DesignOptions, ests []sampling.Estimand,
-	contrasts []string, eopt *sampling.EstimateOptions, format string, notes *runNotes) error {
+	contrasts []string, eopt *sampling.EstimateOptions, format string, notes *runNotes) (done bool, err error) {
 	wst, err := solveCalibration(e, df, path)
 	if err != nil {
-		return err
+		return true, err
 	}
 	reps := spec.Variance != sampling.Linearization
 	newton := reps && wst.ReplicatesSupport() != nil
 	if !newton {
 		calibrationPasses(e, "estimate", "rows", path, wst, reps)
 	}
-	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}}
+	// a multistage design: its cells can be as many as the ballots
+	// (estimateStreamed)
+	bound, per := boundedStream(sf, df, spec, estimandColumns(ests, eopt.By))
+	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}, MaxCellBytesPerRow: bound}
 	finish := func() {}
 	if df.prov != nil {
 		transform, extra, fin, err := df.prov.streamCanonical(e, path, append([]string{df.strata}, eopt.By...), notes)
 		if err != nil {
-			return err
+			return true, err
 		}
 		so.Transform, so.Columns, finish = transform, extra, fin
 	}
 	if newton {
-		return estimateNewtonReplicates(e, sf.streamFlags, df, path, spec, ests, contrasts, eopt, format, notes, wst, so, finish)
+		return true, estimateNewtonReplicates(e, sf.streamFlags, df, path, spec, ests, contrasts, eopt, format, notes, wst, so, finish)
 	}
 	if p := newProgress(e.stderr, "estimate", path, sf.streamFlags); p != nil {
 		so.Progress = p.update
 		defer p.finish()
 	}
 	s, err := index.SumCalibratedEstimandsFile(e.ctx, path, spec, eopt.By, ests, wst, so)
+	if cellsExceeded(e, "estimate", path, per, err) {
+		return false, nil
+	}
 	if err != nil {
 		if e.ctx.Err() != nil {
-			return e.ctx.Err()
+			return true, e.ctx.Err()
 		}
-		return dataError(path, designHint(err))
+		return true, dataError(path, designHint(err))
 	}
 	finish()
 	tab, err := s.Table(memory.DefaultAllocator)
 	if err != nil {
-		return badInput(err)
+		return true, badInput(err)
 	}
 	defer tab.Release()
 	var d *sampling.Design
@@ -73,18 +79,18 @@ func estimateCalibrated(e *env, sf *sumsFlags, df *designFlags, path string, spe
 	}
 	if err != nil {
 		if e.ctx.Err() != nil {
-			return e.ctx.Err()
+			return true, e.ctx.Err()
 		}
-		return badInput(fmt.Errorf("%s: %w", displayName(path), designHint(err)))
+		return true, badInput(fmt.Errorf("%s: %w", displayName(path), designHint(err)))
 	}
 	var save func() error
 	if sf.out != "" {
 		out, err := index.CalibratedSumsTable(tab, df.wspec, wst)
 		if err != nil {
-			return badInput(err)
+			return true, badInput(err)
 		}
 		defer out.Release()
 		save = func() error { return writeError(arrowio.WriteRecord(sf.out, out)) }
 	}
-	return writeSumsEstimates(e, save, path, spec, tab, d, cells, &wst.Result.Final.Sum, ests, contrasts, eopt, format, notes)
+	return true, writeSumsEstimates(e, save, path, spec, tab, d, cells, &wst.Result.Final.Sum, ests, contrasts, eopt, format, notes)
 }

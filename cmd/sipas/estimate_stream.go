@@ -83,7 +83,7 @@ func estimateStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec 
 		return false, nil
 	}
 	if cal {
-		return true, estimateCalibrated(e, sf, df, path, spec, ests, contrasts, eopt, format, notes)
+		return estimateCalibrated(e, sf, df, path, spec, ests, contrasts, eopt, format, notes)
 	}
 	switch {
 	case df.wspec != nil && spec.Variance != sampling.Linearization:
@@ -102,14 +102,7 @@ func estimateStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec 
 	// a design whose cells can be as many as the ballots: the stream
 	// stops, and the file is read into memory, when they would take more
 	// memory than the rows
-	cols := slices.Clone(by)
-	for _, est := range ests {
-		cols = append(cols, est.Num)
-		if est.Den != "" {
-			cols = append(cols, est.Den)
-		}
-	}
-	bound, per := boundedStream(sf, df, spec, cols)
+	bound, per := boundedStream(sf, df, spec, estimandColumns(ests, by))
 	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}, Weighting: df.wspec, MaxCellBytesPerRow: bound}
 	finish := func() {}
 	if df.prov != nil {
@@ -185,6 +178,18 @@ func estimateStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec 
 		save = func() error { return writeError(arrowio.WriteRecord(sf.out, tab)) }
 	}
 	return true, writeSumsEstimates(e, save, path, spec, tab, d, cells, final, ests, contrasts, eopt, format, notes)
+}
+
+// estimandColumns are the columns of the estimands ests and the domains by.
+func estimandColumns(ests []sampling.Estimand, by []string) []string {
+	cols := slices.Clone(by)
+	for _, est := range ests {
+		cols = append(cols, est.Num)
+		if est.Den != "" {
+			cols = append(cols, est.Den)
+		}
+	}
+	return cols
 }
 
 // writeCellEstimates writes the estimates of ests, or their contrasts,

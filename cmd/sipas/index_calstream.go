@@ -56,7 +56,10 @@ func indexCalibrated(e *env, sf *sumsFlags, df *designFlags, path string, spec *
 	if (sf.wantStream(path) || sf.out != "") && !newton {
 		calibrationPasses(e, "index", "ballots", path, wst, reps)
 	}
-	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}}
+	// a multistage design: its cells can be as many as the ballots
+	// (indexStreamed)
+	bound, per := boundedStream(sf, df, spec, indexColumns(q, opt))
+	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}, MaxCellBytesPerRow: bound}
 	finish := func() {}
 	if df.prov != nil {
 		transform, extra, fin, err := df.prov.streamCanonical(e, path, append([]string{df.strata}, df.provUsed...), df.notes)
@@ -73,6 +76,9 @@ func indexCalibrated(e *env, sf *sumsFlags, df *designFlags, path string, spec *
 		defer p.finish()
 	}
 	s, err := index.SumCalibratedFile(e.ctx, path, q, spec, opt, wst, so)
+	if cellsExceeded(e, "index", path, per, err) {
+		return false, err, nil
+	}
 	if err != nil {
 		if e.ctx.Err() != nil {
 			return true, nil, e.ctx.Err()

@@ -103,13 +103,25 @@ func TestIndexStreamsMultistage(t *testing.T) {
 // streams the ballot stage anyway, with the same numbers. The bound is
 // raised (memColumnBytes) so that this small file's units fit under it
 // and its 4,000 ballots do not; at the default bound the ballots' cells
-// pass it too. A PPS design of one stage streams as any PSU design.
+// pass it too. So does a --weighting calibration that needs every ballot
+// (to a numeric total), solved in passes before the bounded one that
+// sums. A PPS design of one stage streams as any PSU design.
 func TestMultistageStreamsBounded(t *testing.T) {
-	in := stagesFixture(t, t.TempDir())
+	dir := t.TempDir()
+	in := stagesFixture(t, dir)
 	text, err := os.ReadFile(in)
 	if err != nil {
 		t.Fatal(err)
 	}
+	rows := readCSV(t, in)
+	wc, fc := slices.Index(rows[0], "weight"), slices.Index(rows[0], "fpc2")
+	total := 0.0
+	for _, r := range rows[1:] {
+		w, _ := strconv.ParseFloat(r[wc], 64)
+		x, _ := strconv.ParseFloat(r[fc], 64)
+		total += w * x
+	}
+	num := writeFile(t, dir, "num.json", fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"fpc2": %g}}}]}`, 1.02*total))
 	defer func(b, s int64, m float64) { bigInput, streamMin, memColumnBytes = b, s, m }(bigInput, streamMin, memColumnBytes)
 	run := func(large bool, stdin string, args ...string) (string, string) {
 		t.Helper()
@@ -133,9 +145,14 @@ func TestMultistageStreamsBounded(t *testing.T) {
 			func(t *testing.T, where, a, b string) { sameCSVTol(t, where, a, b, 1e-12, 1e-12) }},
 		{"estimate", 100, []string{"--lonely-psu", "adjust", "--by", "level", "--mean", "access_1,outcomes_2", "--ratio", "access_2/access_3", "--quiet"}, esSame},
 	} {
-		for _, stage := range [][]string{{"--psu", "psu,ssu", "--fpc", "fpc,fpc2"}, {"--psu", "psu,ballot_id", "--fpc", "fpc,fpcb"}} {
+		for i, stage := range [][]string{{"--psu", "psu,ssu", "--fpc", "fpc,fpc2"}, {"--psu", "psu,ballot_id", "--fpc", "fpc,fpcb"},
+			{"--psu", "psu,ssu", "--fpc", "fpc,fpc2", "--weighting", num}, {"--psu", "psu,ballot_id", "--fpc", "fpc,fpcb", "--weighting", num}} {
 			ballots := stage[1] == "psu,ballot_id"
-			args := append(append([]string{c.cmd, "--weight", "weight", "--strata", "stratum"}, stage...), c.args...)
+			weight := []string{"--weight", "weight"}
+			if i >= 2 {
+				weight = nil // the calibration's design weight
+			}
+			args := append(append(append([]string{c.cmd, "--strata", "stratum"}, weight...), stage...), c.args...)
 			where := fmt.Sprint(c.cmd, " ", stage)
 			memColumnBytes = 8
 			mem, errs := run(false, "", append(args, "--in", in)...)

@@ -154,6 +154,16 @@ func cellsExceeded(e *env, cmd, path, per string, err error) bool {
 	return true
 }
 
+// indexColumns are the answer, expectation (unless opt leaves them out)
+// and domain columns that sipas index reads.
+func indexColumns(q *index.Questionnaire, opt *index.Options) []string {
+	cols := append(q.Columns(), opt.By...)
+	if !opt.NoExpectations {
+		cols = append(cols, q.ExpectationColumns()...)
+	}
+	return cols
+}
+
 // megabytes writes n bytes in MB (10^6 bytes), with one decimal.
 func megabytes(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
 
@@ -180,6 +190,10 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 			return true, err
 		}
 	}
+	if errors.Is(why, index.ErrCellLimit) {
+		// its passes stopped at the bound of the cells, which said so
+		return false, nil
+	}
 	if why != nil {
 		if sf.out != "" {
 			return true, usagef("--sums-out: the indices of this design cannot be finished from sums: %v", why)
@@ -196,15 +210,11 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 	if sf.out != "" && sameFile(sf.out, path) {
 		return true, usagef("--sums-out %s would overwrite --in", sf.out)
 	}
-	cols := append(q.Columns(), opt.By...)
-	if !opt.NoExpectations {
-		cols = append(cols, q.ExpectationColumns()...)
-	}
 	// a design whose cells can be as many as the ballots: each holds
 	// every item's and pair's sums (about 9 KB for the default
 	// questionnaire), so the stream stops, and the file is read into
 	// memory, when they would take more memory than the rows
-	bound, per := boundedStream(sf, df, spec, cols)
+	bound, per := boundedStream(sf, df, spec, indexColumns(q, opt))
 	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}, Weighting: df.wspec, MaxCellBytesPerRow: bound}
 	finish := func() {}
 	if df.prov != nil {
