@@ -31,18 +31,7 @@ import (
 func TestWeightedRakeCellsBoundedByDesign(t *testing.T) {
 	rec, level, gender, region, _ := weightingFixture(t)
 	defer rec.Release()
-	rake := `{"rake": {"margins": [` + level + `, ` + gender + `, ` + region + `]}}`
-	specs := map[string]string{
-		"rake":             `{"design_weight": "weight2", "steps": [` + rake + `]}`,
-		"nonresponse_rake": `{"design_weight": "weight2", "steps": [{"nonresponse": {"classes": ["level"], "responded": "responded"}}, {"rake": {"margins": [` + gender + `, ` + region + `]}}]}`,
-		"ps_rake":          `{"design_weight": "weight2", "steps": [{"poststratify": ` + region + `}, ` + rake + `]}`,
-		"rake_ps":          `{"design_weight": "weight2", "steps": [` + rake + `, {"poststratify": ` + gender + `}]}`,
-		"rake_cal":         `{"design_weight": "weight2", "steps": [{"rake": {"margins": [` + gender + `, ` + region + `]}}, {"calibrate": {"margins": [` + level + `, ` + gender + `]}}]}`,
-	}
-	designs := map[string]*sampling.DesignOptions{
-		"psu":    {Strata: "stratum", PSU: "psu", FPC: "fpc"},
-		"no_psu": {Strata: "stratum"},
-	}
+	specs, designs := rakeWeightings(level, gender, region)
 	opts := []*Options{
 		{},
 		{By: []string{"level"}, VsNation: true},
@@ -73,6 +62,26 @@ func TestWeightedRakeCellsBoundedByDesign(t *testing.T) {
 			}
 		}
 	}
+}
+
+// rakeWeightings are the raking weightings of the bounded cells tests
+// (of design weight weight2, which differs between the ballots of a PSU
+// and of a class): a raking to level, gender and region margins (JSON),
+// alone and chained with nonresponse, post-stratification (before and
+// after) and calibration to category margins; and their designs, with
+// PSUs and without PSU column.
+func rakeWeightings(level, gender, region string) (map[string]string, map[string]*sampling.DesignOptions) {
+	rake := `{"rake": {"margins": [` + level + `, ` + gender + `, ` + region + `]}}`
+	return map[string]string{
+			"rake":             `{"design_weight": "weight2", "steps": [` + rake + `]}`,
+			"nonresponse_rake": `{"design_weight": "weight2", "steps": [{"nonresponse": {"classes": ["level"], "responded": "responded"}}, {"rake": {"margins": [` + gender + `, ` + region + `]}}]}`,
+			"ps_rake":          `{"design_weight": "weight2", "steps": [{"poststratify": ` + region + `}, ` + rake + `]}`,
+			"rake_ps":          `{"design_weight": "weight2", "steps": [` + rake + `, {"poststratify": ` + gender + `}]}`,
+			"rake_cal":         `{"design_weight": "weight2", "steps": [{"rake": {"margins": [` + gender + `, ` + region + `]}}, {"calibrate": {"margins": [` + level + `, ` + gender + `]}}]}`,
+		}, map[string]*sampling.DesignOptions{
+			"psu":    {Strata: "stratum", PSU: "psu", FPC: "fpc"},
+			"no_psu": {Strata: "stratum"},
+		}
 }
 
 // distinctRows counts the distinct values of the columns names (""

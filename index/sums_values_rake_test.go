@@ -11,9 +11,10 @@ import (
 
 // TestWeightedEstimandSumsRakeBoundedByDesign: means, shares, totals and
 // ratios (with missing values) after raking, alone and chained with
-// nonresponse, post-stratification and calibration to category margins,
-// with a design weight that differs between the ballots of a PSU and of a
-// class (weight2), with PSUs and without PSU column: the cells are keyed
+// nonresponse, post-stratification (before and after) and calibration to
+// category margins (rakeWeightings), with a design weight that differs
+// between the ballots of a PSU and of a class (weight2), with PSUs and
+// without PSU column: the cells are keyed
 // by the design, domains and classes only (as many as their distinct
 // values among the ballots; the design weight key made about three times
 // as many), and the estimates, SEs, intervals, design effects, n and df,
@@ -24,17 +25,7 @@ func TestWeightedEstimandSumsRakeBoundedByDesign(t *testing.T) {
 	defer base.Release()
 	rec, pq := holesFile(t, base, nil, nil)
 	defer rec.Release()
-	rake := `{"rake": {"margins": [` + level + `, ` + gender + `, ` + region + `]}}`
-	specs := map[string]string{
-		"rake":             `{"design_weight": "weight2", "steps": [` + rake + `]}`,
-		"nonresponse_rake": `{"design_weight": "weight2", "steps": [{"nonresponse": {"classes": ["level"], "responded": "responded"}}, {"rake": {"margins": [` + gender + `, ` + region + `]}}]}`,
-		"ps_rake":          `{"design_weight": "weight2", "steps": [{"poststratify": ` + region + `}, ` + rake + `]}`,
-		"rake_cal":         `{"design_weight": "weight2", "steps": [{"rake": {"margins": [` + gender + `, ` + region + `]}}, {"calibrate": {"margins": [` + level + `, ` + gender + `]}}]}`,
-	}
-	designs := map[string]*sampling.DesignOptions{
-		"psu":    {Strata: "stratum", PSU: "psu", FPC: "fpc"},
-		"no_psu": {Strata: "stratum"},
-	}
+	specs, designs := rakeWeightings(level, gender, region)
 	weightedEstimandFileEqualMemory(t, rec, pq, specs, designs, func(where string, design *sampling.DesignOptions, ws *weighting.Spec, opt *sampling.EstimateOptions, tab arrow.RecordBatch) {
 		k, _ := weighting.CellKeysOf(ws)
 		keys := append(append([]string{design.Strata, design.PSU, design.FPC}, opt.By...), k.Columns...)
