@@ -227,22 +227,7 @@ func TestWeightedSumsSQLStagesPPSOnSQLite(t *testing.T) {
 		if design.Stages != nil && !strings.Contains(query, "GROUP BY stratum, psu, fpc, ssu, fpc2, el, fpc3, level") {
 			t.Errorf("%s: the query does not group by the stages:\n%s", name, query)
 		}
-		out := runSQLite(t, strings.ReplaceAll(name, " ", "_"), dir, csv, sqliteColumns(rec), query)
-		s, err := newSums(nil, &design, opt, rec.Schema(), ws)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Add(rec, 0); err != nil {
-			t.Fatal(err)
-		}
-		mine, err := s.Table(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sqlTab := jsonTable(t, out, mine.Schema())
-		if sqlTab.NumRows() != mine.NumRows() {
-			t.Errorf("%s: SQL gave %d cells, the ballots %d", name, sqlTab.NumRows(), mine.NumRows())
-		}
+		mine, sqlTab := sqlAndSummed(t, name, dir, csv, rec, nil, &design, opt, ws, query)
 		got, _, _, err := FromWeightedSums(context.Background(), sqlTab, nil, &design, ws, opt)
 		sqlTab.Release()
 		mine.Release()

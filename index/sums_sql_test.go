@@ -139,6 +139,30 @@ func runSQLite(t *testing.T, where, dir, abs string, cols []string, query string
 	return out
 }
 
+// sqlAndSummed runs query on rec's rows (the CSV file csvPath) in
+// sqlite3 and sums rec in process (Sums of the design spec, options opt
+// and weighting ws): the two sums tables, of the same schema, their
+// numbers of cells checked equal.
+func sqlAndSummed(t *testing.T, name, dir, csvPath string, rec arrow.RecordBatch, q *Questionnaire, spec *sampling.DesignOptions, opt *Options, ws *weighting.Spec, query string) (mine, sqlTab arrow.RecordBatch) {
+	t.Helper()
+	out := runSQLite(t, strings.ReplaceAll(name, " ", "_"), dir, csvPath, sqliteColumns(rec), query)
+	s, err := newSums(q, spec, opt, rec.Schema(), ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Add(rec, 0); err != nil {
+		t.Fatal(err)
+	}
+	if mine, err = s.Table(nil); err != nil {
+		t.Fatal(err)
+	}
+	sqlTab = jsonTable(t, out, mine.Schema())
+	if sqlTab.NumRows() != mine.NumRows() {
+		t.Errorf("%s: SQL gave %d cells, the ballots %d", name, sqlTab.NumRows(), mine.NumRows())
+	}
+	return mine, sqlTab
+}
+
 // jsonTable reads the JSON rows of sqlite3's .mode json (an array of
 // objects whose members come in the same order in every row) into a
 // record of the given schema (text, int64 and float64 columns; members
@@ -383,31 +407,7 @@ func TestWeightedSumsSQLOnSQLite(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		script := fmt.Sprintf("CREATE TABLE ballots (%s);\n.import --csv --skip 1 %s ballots\n.mode json\n%s;\n",
-			strings.Join(sqliteColumns(rec), ", "), csvPath, strings.TrimSpace(query))
-		cmd := exec.Command("sqlite3", filepath.Join(dir, name+".db"))
-		cmd.Stdin = strings.NewReader(script)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil || stderr.Len() > 0 {
-			t.Fatalf("%s: sqlite3: %v\n%s", name, err, stderr.String())
-		}
-		s, err := newSums(nil, spec, opt, rec.Schema(), ws)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Add(rec, 0); err != nil {
-			t.Fatal(err)
-		}
-		mine, err := s.Table(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sqlTab := jsonTable(t, out, mine.Schema())
-		if sqlTab.NumRows() != mine.NumRows() {
-			t.Errorf("%s: SQL gave %d cells, the ballots %d", name, sqlTab.NumRows(), mine.NumRows())
-		}
+		mine, sqlTab := sqlAndSummed(t, name, dir, csvPath, rec, nil, spec, opt, ws, query)
 		if name == "w_ps_rake" {
 			// keyed by the design, domain and classes, not by the weight
 			k, _ := weighting.CellKeysOf(ws)
