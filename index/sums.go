@@ -173,6 +173,10 @@ type Sums struct {
 	// unw: the table carries per item the unweighted Σ y (SumsColumn
 	// "u": a raking under linearization, weightingUnweighted)
 	unw bool
+	// shard of shards > 1: the accumulator adds the rows of the cells of
+	// its shard only (cellShard), and reads every batch: the shards' Sums
+	// hold disjoint cells, merged at the end (sumShards)
+	shard, shards int
 
 	// grow, when set, is called with the rows of the batch read so far
 	// whenever a cell is made; its error stops the batch (a bound of the

@@ -182,7 +182,8 @@ func (s *Sums) checkWeights(w []float64, valid []bool, first int64) error {
 
 // addCells adds the rows of a batch (n rows, key codes kc, answer codes,
 // weights w) run by run of one key: a run starts where any key column
-// changes. The error of s.grow stops it.
+// changes. With shards > 1 it adds only the runs of its shard's cells
+// (cellShard). The error of s.grow stops it.
 func (s *Sums) addCells(kc [][]int32, codes [][]int8, w []float64, n int, first int64) error {
 	K, C := s.ne+s.nc, len(s.combos)
 	if cap(s.change) < n {
@@ -204,6 +205,10 @@ func (s *Sums) addCells(kc [][]int32, codes [][]int8, w []float64, n int, first 
 		i1 := i0 + 1
 		for i1 < n && ch[i1] == 0 {
 			i1++
+		}
+		if s.shards > 1 && cellShard(kc, i0, s.shards) != s.shard {
+			i0 = i1 // another accumulator's cell
+			continue
 		}
 		c := int(s.cellAt(kc, i0, K, C, first+int64(i0)))
 		if s.grow != nil && c == len(s.n)-1 {
@@ -320,4 +325,20 @@ func inRanges(v []int8, r *codeRanges) bool {
 		out |= ^(in &^ x)
 	}
 	return out&high8 == 0
+}
+
+// cellShard returns the shard (0 ≤ shard < shards) of the cell of row i's
+// key codes kc: a hash of the codes, so that every cell belongs to one
+// shard and the shards get about as many cells. Accumulators that code
+// the same batches in the same order give their rows the same codes, so
+// they agree on it.
+func cellShard(kc [][]int32, i, shards int) int {
+	h := uint32(2166136261)
+	for _, a := range kc {
+		h = (h ^ uint32(a[i])) * 16777619
+	}
+	h ^= h >> 15
+	h *= 0x2c1b3c6d
+	h ^= h >> 12
+	return int(h % uint32(shards))
 }

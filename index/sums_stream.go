@@ -291,6 +291,9 @@ func sumParquet(ctx context.Context, cancel func(), path string, makeSums func(*
 	if nw <= 0 {
 		nw = 2
 	}
+	if so.Weighting != nil && nw > 1 {
+		return sumShards(ctx, cancel, path, makeSums, so, read, progress, done, nw)
+	}
 	lim := newCellLimit(path, so, nw)
 	sums := make([]*Sums, nw)
 	errs := make([]error, nw)
@@ -338,30 +341,203 @@ func sumParquet(ctx context.Context, cancel func(), path string, makeSums func(*
 	}
 	wg.Wait()
 	// the error that stopped the others, not their cancellation
-	var first error
+	if err := firstError(errs...); err != nil {
+		return nil, err
+	}
+	return mergeShards(sums), nil
+}
+
+// firstError is the first of errs that is not a cancellation (the error
+// that stopped the others), else the first one, or nil.
+func firstError(errs ...error) error {
 	for _, err := range errs {
 		if err != nil && !errors.Is(err, context.Canceled) {
-			first = err
-			break
+			return err
 		}
 	}
-	if first == nil {
-		for _, err := range errs {
-			if err != nil {
-				first = err
-				break
-			}
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
 	}
-	if first != nil {
-		return nil, first
-	}
+	return nil
+}
+
+// mergeShards merges the Sums of the workers into the first, dropping
+// each once merged.
+func mergeShards(sums []*Sums) *Sums {
 	for i, s := range sums[1:] {
 		sums[0].merge(s, true)
 		sums[i+1] = nil // released
 	}
 	sums[0].unwatch()
-	return sums[0], nil
+	return sums[0]
+}
+
+// shardBatch is a batch of a Parquet file for the accumulators of
+// sumShards, with the input row of its first row; each accumulator
+// releases it once summed.
+type shardBatch struct {
+	rec   arrow.RecordBatch
+	first int64
+}
+
+// sumShards is sumParquet with the cells shared out instead of the row
+// groups: nd decoders (shardDecoders) each read the row groups g with
+// g mod nd = i and hand every batch to all nw accumulators, which
+// take the batches in the order of the file and each sums the rows of its
+// shard of the cells (cellShard). So every cell is held once, not once per
+// worker (with a weighting's cells, keyed by classes too, one copy of
+// their sums is most of the memory), and its sums are added in the order
+// of the input rows, as by a single worker, whatever the workers. The
+// decoding and the summing still take both cores.
+func sumShards(ctx context.Context, cancel func(), path string, makeSums func(*arrow.Schema) (*Sums, error),
+	so *StreamOptions, read []arrowio.Option, progress func(int), done *atomic.Int64, nw int) (*Sums, error) {
+	// the accumulators' Sums, made for the reader's schema
+	r, err := arrowio.Open(path, read...)
+	if err != nil {
+		return nil, err
+	}
+	sch := r.Schema()
+	r.Close()
+	lim := newCellLimit(path, so, nw)
+	sums := make([]*Sums, nw)
+	for a := range sums {
+		if sums[a], err = makeSums(sch); err != nil {
+			return nil, err
+		}
+		lim.watch(a, sums[a], done)
+		sums[a].shard, sums[a].shards = a, nw
+		if sq := sums[a].sq; sq != nil {
+			sq.shard, sq.shards = a, nw
+		}
+	}
+	nd := shardDecoders(nw)
+	chans := make([][]chan shardBatch, nd) // [decoder][accumulator]
+	for d := range chans {
+		chans[d] = make([]chan shardBatch, nw)
+		for a := range chans[d] {
+			chans[d][a] = make(chan shardBatch, 2)
+		}
+	}
+	errs := make([]error, nw+nd) // the accumulators', then the decoders'
+	var wg sync.WaitGroup
+	for d := 0; d < nd; d++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				for _, ch := range chans[d] {
+					close(ch)
+				}
+			}()
+			if err := decodeShards(ctx, path, read, d, nd, so, chans[d]); err != nil {
+				errs[nw+d] = err
+				cancel()
+			}
+		}()
+	}
+	for a := 0; a < nw; a++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ins := make([]<-chan shardBatch, nd)
+			for d := range ins {
+				ins[d] = chans[d][a]
+			}
+			if err := accumulateShard(ctx, ins, sums[a], progress, func() error { return lim.check(a, sums[a], done, 0) }); err != nil {
+				errs[a] = err
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := firstError(errs...); err != nil {
+		return nil, err
+	}
+	return mergeShards(sums), nil
+}
+
+// shardDecoders is the number of decoders of sumShards for nw
+// accumulators: one per two. The decoding takes about a quarter of the
+// CPU time of a weighting's cells, so one decoder keeps two accumulators
+// busy, and each decoder holds its column readers' page buffers (about
+// 100 MB for the 22 criteria and 7 expectation items).
+func shardDecoders(nw int) int { return max(1, nw/2) }
+
+// decodeShards reads decoder d's row groups of the file and sends every
+// batch (transformed by so.Transform) to each of outs, one reference
+// each.
+func decodeShards(ctx context.Context, path string, read []arrowio.Option, d, nw int, so *StreamOptions, outs []chan shardBatch) error {
+	r, err := arrowio.Open(path, append(read[:len(read):len(read)], arrowio.WithRowGroups(func(g int) bool { return g%nw == d }))...)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	for r.Next() {
+		rec := r.RecordBatch()
+		_, first, _ := arrowio.BatchPosition(r)
+		if so.Transform != nil {
+			if rec, err = so.Transform(rec, first); err != nil {
+				return err
+			}
+		} else {
+			rec.Retain()
+		}
+		for range outs[1:] {
+			rec.Retain()
+		}
+		for a, out := range outs {
+			select {
+			case out <- shardBatch{rec, first}:
+			case <-ctx.Done():
+				for range outs[a:] {
+					rec.Release()
+				}
+				return ctx.Err()
+			}
+		}
+	}
+	return r.Err()
+}
+
+// accumulateShard adds the batches from the decoders ins, taken in the
+// order of the file (that of their first rows; each decoder's come in
+// that order), to s, which sums its shard of the cells, and checks the
+// cells' bound after each (check). Shard 0 reports the progress. Every
+// batch received is released, also after an error.
+func accumulateShard(ctx context.Context, ins []<-chan shardBatch, s *Sums, progress func(int), check func() error) error {
+	var err error
+	head := make([]shardBatch, len(ins)) // the next batch of each decoder
+	open := make([]bool, len(ins))
+	for d, in := range ins {
+		head[d], open[d] = <-in
+	}
+	for {
+		d := -1
+		for e := range head {
+			if open[e] && (d < 0 || head[e].first < head[d].first) {
+				d = e
+			}
+		}
+		if d < 0 {
+			return err
+		}
+		b := head[d]
+		if err == nil {
+			if err = ctx.Err(); err == nil {
+				err = s.Add(b.rec, b.first)
+			}
+			if err == nil && s.shard == 0 {
+				progress(int(b.rec.NumRows()))
+			}
+			if err == nil {
+				err = check()
+			}
+		}
+		b.rec.Release()
+		head[d], open[d] = <-ins[d]
+	}
 }
 
 // add sums rec into s, through Transform when set.
