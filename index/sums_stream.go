@@ -87,7 +87,11 @@ func SumFile(ctx context.Context, path string, q *Questionnaire, spec *sampling.
 	keys := dictColumns(spec, opt.By)
 	keys = append(keys, wkeys...)
 	s, err := sumFile(ctx, path, cols, keys, so, func(sch *arrow.Schema) (*Sums, error) {
-		return newSums(q, spec, opt, sch, so.Weighting)
+		s, err := newSums(q, spec, opt, sch, so.Weighting)
+		if err == nil && madeSums != nil {
+			madeSums(s)
+		}
+		return s, err
 	})
 	if err != nil {
 		return nil, err
@@ -97,6 +101,9 @@ func SumFile(ctx context.Context, path string, q *Questionnaire, spec *sampling.
 	}
 	return s, s.checkWeighting(so.Weighting)
 }
+
+// madeSums, when set (by tests), is given every accumulator SumFile makes.
+var madeSums func(*Sums)
 
 // checkDesign returns the error of the design of the ballots about their
 // strata, PSUs and fpc (a PSU in two strata, an fpc that varies within a
