@@ -118,6 +118,7 @@ func estimateStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec 
 		so.Progress = p.update
 		defer p.finish()
 	}
+	defer cellsGC(df.wspec)()
 	s, err := index.SumEstimandsFile(e.ctx, path, spec, by, ests, so)
 	if err == nil {
 		finish()

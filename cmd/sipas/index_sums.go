@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -234,6 +235,7 @@ func indexStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec *sa
 	if note := designNote(spec, df.wspec != nil); note != "" && sf.wantStream(path) {
 		fmt.Fprintf(e.stderr, "sipas index: streaming %s in one pass (%s)\n", displayName(path), note)
 	}
+	defer cellsGC(df.wspec)()
 	s, err := index.SumFile(e.ctx, path, q, spec, opt, so)
 	if err == nil {
 		finish()
@@ -541,4 +543,20 @@ func thousands(n int64) string {
 		s = s[:len(s)-3]
 	}
 	return s + out
+}
+
+// cellsGC sets the collector to run at 50% heap growth (GOGC 50) for a
+// streamed run with a weighting ws, unless GOGC is set, and returns the
+// function that restores the setting. The cells' sums, keyed by the
+// classes too, are then most of the live heap, and the reader leaves
+// decoding garbage at a high rate: at the default 100% the heap grew to
+// twice the cells and buffers before each collection (1.0 GB for 10M
+// ballots against 0.8 GB), while the cells are pointer-free slices that
+// cost the collector little to mark.
+func cellsGC(ws *weighting.Spec) func() {
+	if ws == nil || os.Getenv("GOGC") != "" {
+		return func() {}
+	}
+	old := debug.SetGCPercent(50)
+	return func() { debug.SetGCPercent(old) }
 }
