@@ -491,6 +491,7 @@ func decodeShards(ctx context.Context, path string, read []arrowio.Option, d, nw
 		} else {
 			rec.Retain()
 		}
+		shareable(rec)
 		for range outs[1:] {
 			rec.Retain()
 		}
@@ -506,6 +507,19 @@ func decodeShards(ctx context.Context, path string, read []arrowio.Option, d, nw
 		}
 	}
 	return r.Err()
+}
+
+// shareable makes the lazily built parts of rec's arrays (a dictionary
+// array's values, a null count not yet known), so that several goroutines
+// read rec at once without writing to it.
+func shareable(rec arrow.RecordBatch) {
+	for _, col := range rec.Columns() {
+		col.NullN()
+		if d, ok := col.(*array.Dictionary); ok {
+			d.Dictionary().NullN()
+			d.Indices().NullN()
+		}
+	}
 }
 
 // accumulateShard adds the batches from the decoders ins, taken in the
