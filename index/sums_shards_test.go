@@ -31,19 +31,7 @@ func shardsFile(t *testing.T, n int) (string, arrow.RecordBatch, *weighting.Spec
 		t.Fatal(err)
 	}
 	t.Cleanup(rec.Release)
-	wc, _ := arrowio.Column(rec, "weight")
-	w, _, _ := arrowio.Float64s(wc)
-	var grand float64
-	for _, v := range w {
-		grand += 2 * v
-	}
-	js := `{"design_weight": "weight", "steps": [{"rake": {"margins": [` + marginJSON("province", testTotals(t, rec, "province", "weight", grand)) + `, ` +
-		marginJSON("gender", testTotals(t, rec, "gender", "weight", grand)) + `, ` + marginJSON("level", testTotals(t, rec, "level", "weight", grand)) + `]}},
-		{"trim": {"max": 3}}]}`
-	ws, err := weighting.ParseSpecBytes([]byte(js))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ws := rakeTrimSpec(t, rec, 2)
 	path := filepath.Join(t.TempDir(), "shards.parquet")
 	if err := arrowio.Write(path, rec.Schema(), []arrow.RecordBatch{rec, rec}, arrowio.WithRowGroupRows(int64(n/5))); err != nil {
 		t.Fatal(err)
@@ -64,7 +52,7 @@ func TestWeightedSumFileShards(t *testing.T) {
 	opt := &Options{By: []string{"province"}}
 	read := []arrowio.Option{arrowio.WithBatchSize(256)}
 	tables := map[int]arrow.RecordBatch{}
-	for _, workers := range []int{1, 2, 3} {
+	for _, workers := range shardWorkers() {
 		var made []*Sums
 		madeSums = func(s *Sums) { made = append(made, s) }
 		s, err := SumFile(context.Background(), path, nil, spec, opt, &StreamOptions{Workers: workers, Read: read, Weighting: ws})
@@ -93,9 +81,19 @@ func TestWeightedSumFileShards(t *testing.T) {
 		defer tab.Release()
 		tables[workers] = tab
 	}
-	for _, workers := range []int{2, 3} {
+	for _, workers := range shardWorkers()[1:] {
 		sameTableBits(t, tables[1], tables[workers])
 	}
+}
+
+// shardWorkers are the numbers of workers the tests of the sharded pass
+// compare: 1, 2 and 3 (two and one accumulator per decoder), not 3 in
+// -short mode.
+func shardWorkers() []int {
+	if testing.Short() {
+		return []int{1, 2}
+	}
+	return []int{1, 2, 3}
 }
 
 // sameTableBits fails unless tables a and b have the same columns and
@@ -149,7 +147,7 @@ func TestWeightedSumFileShardsBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	arrowiotest.CorruptColumnChunk(t, cpq, 7, "access_3")
-	for _, workers := range []int{1, 2, 3} {
+	for _, workers := range shardWorkers() {
 		so := &StreamOptions{Workers: workers, Read: []arrowio.Option{arrowio.WithBatchSize(256)}, Weighting: ws}
 		s, err := SumFile(context.Background(), pq, nil, spec, opt, so)
 		var ic *InvalidCodeError

@@ -305,12 +305,28 @@ func TestWeightedSumsSynthetic(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rec.Release()
+	ws := rakeTrimSpec(t, rec, 1)
+	design := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc"}
+	opt := &Options{By: []string{"province"}, VsNation: true}
+	want, _ := weightedInMemory(t, rec, design, ws, opt)
+	got, _, cells := weightedStreamed(t, rec, design, ws, opt, batch)
+	t.Logf("%d cells", cells)
+	sameRows(t, "synthetic by province", want, got, 1e-12)
+}
+
+// rakeTrimSpec is a raking of the generated ballots rec's design weights
+// to province, gender and level (testTotals, scaled to copies times their
+// total) and a trimming at 3 times the median, for rec repeated copies
+// times.
+func rakeTrimSpec(t testing.TB, rec arrow.RecordBatch, copies int) *weighting.Spec {
+	t.Helper()
 	wc, _ := arrowio.Column(rec, "weight")
 	w, _, _ := arrowio.Float64s(wc)
 	var grand float64
 	for _, v := range w {
 		grand += v
 	}
+	grand *= float64(copies)
 	js := `{"design_weight": "weight", "steps": [{"rake": {"margins": [` + marginJSON("province", testTotals(t, rec, "province", "weight", grand)) + `, ` +
 		marginJSON("gender", testTotals(t, rec, "gender", "weight", grand)) + `, ` + marginJSON("level", testTotals(t, rec, "level", "weight", grand)) + `]}},
 		{"trim": {"max": 3}}]}`
@@ -318,10 +334,5 @@ func TestWeightedSumsSynthetic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	design := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc"}
-	opt := &Options{By: []string{"province"}, VsNation: true}
-	want, _ := weightedInMemory(t, rec, design, ws, opt)
-	got, _, cells := weightedStreamed(t, rec, design, ws, opt, batch)
-	t.Logf("%d cells", cells)
-	sameRows(t, "synthetic by province", want, got, 1e-12)
+	return ws
 }
