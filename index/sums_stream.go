@@ -21,8 +21,11 @@ import (
 // workers and reports no progress.
 type StreamOptions struct {
 	// Workers is the number of goroutines that decode and sum a Parquet
-	// file's row groups (each its own share of them); default 2. Other
-	// formats are decoded by one goroutine and summed by another.
+	// file's row groups (each its own share of them); default 2. With a
+	// Weighting they are instead the accumulators, each summing its own
+	// share of the cells of every batch, fed by one decoder per two (each
+	// cell is then held once and summed in input order). Other formats
+	// are decoded by one goroutine and summed by another.
 	Workers int
 	// Progress, when set, is called after every batch with the number of
 	// rows summed so far (from the workers' goroutines, one call at a time).
