@@ -16,27 +16,40 @@ import (
 	"github.com/sipas-go/sipas/internal/arrowio/arrowiotest"
 	"github.com/sipas-go/sipas/internal/synth"
 	"github.com/sipas-go/sipas/sampling"
-	"github.com/sipas-go/sipas/weighting"
 )
 
-// shardsFile writes two copies of n generated ballots to a Parquet file
-// of 5 row groups per copy, so that row groups g and g+5 hold the same
-// PSUs and each of two workers reading alternate row groups sees every
-// cell, and returns its path, the ballots and a raking + trimming of
-// their design weights.
-func shardsFile(t *testing.T, n int) (string, arrow.RecordBatch, *weighting.Spec) {
+// shardsFile writes copies copies of n generated ballots to a Parquet
+// file of 5 row groups per copy, so that row groups g, g+5, g+10 hold the
+// same PSUs and each of two workers reading alternate row groups sees
+// every cell, and returns its path and the ballots. With vary their
+// design weights (column wv) vary from ballot to ballot.
+func shardsFile(t *testing.T, n, copies int, vary bool) (string, arrow.RecordBatch) {
 	t.Helper()
 	rec, _, err := synth.Survey(synth.SurveyConfig{Seed: 11, Ballots: n}, memory.DefaultAllocator)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(rec.Release)
-	ws := rakeTrimSpec(t, rec, 2)
+	wc, _ := arrowio.Column(rec, "weight")
+	w, _, _ := arrowio.Float64s(wc)
+	wv := make([]float64, len(w))
+	for i, v := range w {
+		wv[i] = v
+		if vary {
+			wv[i] = v * (1 + 0.3*math.Sin(float64(i)))
+		}
+	}
+	out := withColumns(rec, map[string][]float64{"wv": wv}, nil)
+	rec.Release()
+	t.Cleanup(out.Release)
+	batches := make([]arrow.RecordBatch, copies)
+	for i := range batches {
+		batches[i] = out
+	}
 	path := filepath.Join(t.TempDir(), "shards.parquet")
-	if err := arrowio.Write(path, rec.Schema(), []arrow.RecordBatch{rec, rec}, arrowio.WithRowGroupRows(int64(n/5))); err != nil {
+	if err := arrowio.Write(path, out.Schema(), batches, arrowio.WithRowGroupRows(int64(n/5))); err != nil {
 		t.Fatal(err)
 	}
-	return path, rec, ws
+	return path, out
 }
 
 // TestWeightedSumFileShards: with a weighting, the workers that sum a
@@ -47,7 +60,10 @@ func shardsFile(t *testing.T, n int) (string, arrow.RecordBatch, *weighting.Spec
 // each worker summed its own row groups, a cell's sums were the workers'
 // partial sums added together, in another order).
 func TestWeightedSumFileShards(t *testing.T) {
-	path, _, ws := shardsFile(t, 1500)
+	// raking alone: the cells are not keyed by the design weight, which
+	// varies within them, so that the order of the additions shows
+	path, rec := shardsFile(t, 1500, 3, true)
+	ws := rakeTrimSpec(t, rec, "wv", 3, 0)
 	spec := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc"}
 	opt := &Options{By: []string{"province"}}
 	read := []arrowio.Option{arrowio.WithBatchSize(256)}
@@ -130,7 +146,8 @@ func sameTableBits(t *testing.T, a, b arrow.RecordBatch) {
 // group in the second copy stops the sharded pass with the error of a
 // single worker, naming the same row or row group.
 func TestWeightedSumFileShardsBadInput(t *testing.T) {
-	_, rec, ws := shardsFile(t, 1500)
+	_, rec := shardsFile(t, 1500, 1, false)
+	ws := rakeTrimSpec(t, rec, "weight", 2, 3)
 	spec := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc"}
 	opt := &Options{By: []string{"province"}}
 	dir := t.TempDir()

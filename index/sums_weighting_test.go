@@ -305,7 +305,7 @@ func TestWeightedSumsSynthetic(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rec.Release()
-	ws := rakeTrimSpec(t, rec, 1)
+	ws := rakeTrimSpec(t, rec, "weight", 1, 3)
 	design := &sampling.DesignOptions{Strata: "stratum", PSU: "psu", FPC: "fpc"}
 	opt := &Options{By: []string{"province"}, VsNation: true}
 	want, _ := weightedInMemory(t, rec, design, ws, opt)
@@ -315,22 +315,24 @@ func TestWeightedSumsSynthetic(t *testing.T) {
 }
 
 // rakeTrimSpec is a raking of the generated ballots rec's design weights
-// to province, gender and level (testTotals, scaled to copies times their
-// total) and a trimming at 3 times the median, for rec repeated copies
-// times.
-func rakeTrimSpec(t testing.TB, rec arrow.RecordBatch, copies int) *weighting.Spec {
+// (column weight) to province, gender and level (testTotals, scaled to
+// copies times their total) and, when trim > 0, a trimming at trim times
+// the median, for rec repeated copies times.
+func rakeTrimSpec(t testing.TB, rec arrow.RecordBatch, weight string, copies int, trim float64) *weighting.Spec {
 	t.Helper()
-	wc, _ := arrowio.Column(rec, "weight")
+	wc, _ := arrowio.Column(rec, weight)
 	w, _, _ := arrowio.Float64s(wc)
 	var grand float64
 	for _, v := range w {
 		grand += v
 	}
 	grand *= float64(copies)
-	js := `{"design_weight": "weight", "steps": [{"rake": {"margins": [` + marginJSON("province", testTotals(t, rec, "province", "weight", grand)) + `, ` +
-		marginJSON("gender", testTotals(t, rec, "gender", "weight", grand)) + `, ` + marginJSON("level", testTotals(t, rec, "level", "weight", grand)) + `]}},
-		{"trim": {"max": 3}}]}`
-	ws, err := weighting.ParseSpecBytes([]byte(js))
+	js := fmt.Sprintf(`{"design_weight": %q, "steps": [{"rake": {"margins": [`, weight) + marginJSON("province", testTotals(t, rec, "province", weight, grand)) + `, ` +
+		marginJSON("gender", testTotals(t, rec, "gender", weight, grand)) + `, ` + marginJSON("level", testTotals(t, rec, "level", weight, grand)) + `]}}`
+	if trim > 0 {
+		js += fmt.Sprintf(`, {"trim": {"max": %v}}`, trim)
+	}
+	ws, err := weighting.ParseSpecBytes([]byte(js + `]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
