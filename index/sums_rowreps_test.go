@@ -121,7 +121,8 @@ func TestCalibratedReplicateSumsEqualCompute(t *testing.T) {
 // and earlier steps each replicate re-runs) meet only through the
 // factors, so the covering set runs every path of both; a caller that
 // wants a pair (a design with zero factors and bounds, say) passes it in
-// a call of its own. SIPAS_FULL_TESTS=1 runs the whole cross product.
+// a call of its own. SIPAS_FULL_TESTS=1 runs the whole cross product. In
+// short mode each case runs one of the domain options, in turn.
 func sameCalibratedReps(t *testing.T, rec arrow.RecordBatch, path string, designs map[string]*sampling.DesignOptions, specs map[string]string) {
 	t.Helper()
 	dnames, names := slices.Sorted(maps.Keys(designs)), slices.Sorted(maps.Keys(specs))
@@ -129,6 +130,7 @@ func sameCalibratedReps(t *testing.T, rec arrow.RecordBatch, path string, design
 	for k := range max(len(dnames), len(names)) {
 		cover[[2]int{k % len(dnames), k % len(names)}] = true
 	}
+	pair := -1
 	for di, dname := range dnames {
 		design := designs[dname]
 		for si, name := range names {
@@ -136,6 +138,7 @@ func sameCalibratedReps(t *testing.T, rec arrow.RecordBatch, path string, design
 			if !fullTests() && !cover[[2]int{di, si}] {
 				continue
 			}
+			pair++
 			t.Run(dname+" "+name, func(t *testing.T) {
 				ws, err := weighting.ParseSpecBytes([]byte(`{"design_weight": "weight", "steps": [` + step + `]}`))
 				if err != nil {
@@ -157,14 +160,14 @@ func sameCalibratedReps(t *testing.T, rec arrow.RecordBatch, path string, design
 				if err != nil {
 					t.Fatalf("%s %s: %v", dname, name, err)
 				}
-				for _, opt := range []*Options{
-					{},
-					{By: []string{"level"}, VsNation: true},
-					{By: []string{"province"}, Score: ScoreMean, NoExpectations: true},
-				} {
-					if dname != "jkn" && opt.Score == ScoreMean {
-						continue // the cost of the in-memory replicates: one design by domains is enough
-					}
+				opts := []*Options{{}, {By: []string{"level"}, VsNation: true}}
+				if dname == "jkn" {
+					// the cost of the in-memory replicates: one design by
+					// province is enough
+					opts = append(opts, &Options{By: []string{"province"}, Score: ScoreMean, NoExpectations: true})
+				}
+				// in short mode one option per case, in turn
+				for _, opt := range inTurn(opts, pair) {
 					where := fmt.Sprintf("%s %s by %v", dname, name, opt.By)
 					want, err := Compute(context.Background(), d, out, nil, opt)
 					if err != nil {
