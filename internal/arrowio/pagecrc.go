@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"os"
 
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 )
@@ -419,19 +420,30 @@ func (c *crcWriter) finish() error {
 // errChecksum: a page's bytes do not match the checksum in its header.
 var errChecksum = errors.New("page checksum mismatch")
 
+// chunkRange returns the offset and size of column chunk cc: from its
+// dictionary page, if any, to the end of its data pages.
+func chunkRange(cc *metadata.ColumnChunkMetaData) (start, size int64, err error) {
+	start = cc.DataPageOffset()
+	if cc.HasDictionaryPage() && cc.DictionaryPageOffset() > 0 && cc.DictionaryPageOffset() < start {
+		start = cc.DictionaryPageOffset()
+	}
+	size = cc.TotalCompressedSize()
+	if start < 0 || size < 0 {
+		return 0, 0, fmt.Errorf("column chunk at %d of %d bytes", start, size)
+	}
+	return start, size, nil
+}
+
 // verifyPageCRCs walks the pages of column chunk cc in f and checks the
 // checksum of every page that has one. The pages must fill the chunk
 // exactly.
 func verifyPageCRCs(f io.ReaderAt, cc *metadata.ColumnChunkMetaData) error {
-	start := cc.DataPageOffset()
-	if cc.HasDictionaryPage() && cc.DictionaryPageOffset() > 0 && cc.DictionaryPageOffset() < start {
-		start = cc.DictionaryPageOffset()
-	}
-	size := cc.TotalCompressedSize()
-	if start < 0 || size < 0 {
-		return fmt.Errorf("column chunk at %d of %d bytes", start, size)
+	start, size, err := chunkRange(cc)
+	if err != nil {
+		return err
 	}
 	end := start + size
+	mem, inMem := f.(*heldChunk)
 	hdr := make([]byte, 256)
 	for pos := start; pos < end; {
 		var h pageHeader
@@ -459,11 +471,17 @@ func verifyPageCRCs(f io.ReaderAt, cc *metadata.ColumnChunkMetaData) error {
 			return fmt.Errorf("page at %d of %d bytes runs past the column chunk", pos, h.compressed)
 		}
 		if h.crc >= 0 {
-			sum := crc32.NewIEEE()
-			if _, err := io.Copy(sum, io.NewSectionReader(f, data, h.compressed)); err != nil {
-				return fmt.Errorf("page at %d: %w", pos, err)
+			var got uint32
+			if inMem {
+				got = crc32.ChecksumIEEE(mem.b[data-mem.off : data-mem.off+h.compressed])
+			} else {
+				sum := crc32.NewIEEE()
+				if _, err := io.Copy(sum, io.NewSectionReader(f, data, h.compressed)); err != nil {
+					return fmt.Errorf("page at %d: %w", pos, err)
+				}
+				got = sum.Sum32()
 			}
-			if got := sum.Sum32(); int64(got) != h.crc {
+			if int64(got) != h.crc {
 				return fmt.Errorf("page at %d: %w (stored %08x, computed %08x)", pos, errChecksum, uint32(h.crc), got)
 			}
 		}
@@ -471,3 +489,47 @@ func verifyPageCRCs(f io.ReaderAt, cc *metadata.ColumnChunkMetaData) error {
 	}
 	return nil
 }
+
+// heldChunk is the bytes b of a file from offset off: a column chunk read
+// whole.
+type heldChunk struct {
+	off int64
+	b   []byte
+}
+
+// ReadAt reads from the chunk's bytes; past them is the end of the data.
+func (c *heldChunk) ReadAt(p []byte, off int64) (int, error) {
+	if off < c.off || off-c.off > int64(len(c.b)) {
+		return 0, io.EOF
+	}
+	n := copy(p, c.b[off-c.off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// chunkFile is the file of a Parquet reader that holds the column chunks
+// of the current row group (see parquetReader.verifyGroup): a read that
+// falls within one of them is served from memory, any other from the file,
+// so that the pages whose checksums were checked are read from the file
+// once and the page readers decode the very bytes that were checked.
+type chunkFile struct {
+	f    *os.File
+	held []heldChunk
+}
+
+func (c *chunkFile) ReadAt(p []byte, off int64) (int, error) {
+	for i := range c.held {
+		h := &c.held[i]
+		if off >= h.off && off-h.off+int64(len(p)) <= int64(len(h.b)) {
+			return copy(p, h.b[off-h.off:]), nil
+		}
+	}
+	return c.f.ReadAt(p, off)
+}
+
+func (c *chunkFile) Seek(offset int64, whence int) (int64, error) { return c.f.Seek(offset, whence) }
+
+// Close closes the file (the Parquet reader closes its source).
+func (c *chunkFile) Close() error { return c.f.Close() }

@@ -50,11 +50,14 @@ type parquetReader struct {
 	cur     arrow.RecordBatch
 	err     error
 	src     io.ReaderAt
-	mem     memory.Allocator
-	pool    *poolAllocator // ReadAll and WithRecycledBuffers: recycles batch buffers
-	pages   *poolAllocator // with pool: recycles page buffers
-	keep    func(int) bool // WithRowGroups
-	start   int64          // input row of the current row group's first row
+	file    *chunkFile // the page readers' source: src and the held chunks
+	// chunkBufs[j] holds read column j's chunk of the current row group
+	chunkBufs [][]byte
+	mem       memory.Allocator
+	pool      *poolAllocator // ReadAll and WithRecycledBuffers: recycles batch buffers
+	pages     *poolAllocator // with pool: recycles page buffers
+	keep      func(int) bool // WithRowGroups
+	start     int64          // input row of the current row group's first row
 }
 
 func newParquetReader(f *os.File, name string, cfg *config) (r *parquetReader, err error) {
@@ -91,7 +94,8 @@ func newParquetReader(f *os.File, name string, cfg *config) (r *parquetReader, e
 	// stay in memory together.
 	props.BufferedStreamEnabled = true
 	props.BufferSize = 64 << 10
-	pf, err := file.NewParquetReader(f, file.WithReadProps(props))
+	cf := &chunkFile{f: f}
+	pf, err := file.NewParquetReader(cf, file.WithReadProps(props))
 	if err != nil {
 		return nil, corruptParquet(name, err)
 	}
@@ -146,7 +150,7 @@ func newParquetReader(f *os.File, name string, cfg *config) (r *parquetReader, e
 		pf.Close()
 		return nil, err
 	}
-	r = &parquetReader{name: name, pf: pf, fr: fr, leaves: leaves, batch: batch, src: f, mem: mem, pool: pool, pages: pages, keep: cfg.groups}
+	r = &parquetReader{name: name, pf: pf, fr: fr, leaves: leaves, batch: batch, src: f, file: cf, mem: mem, pool: pool, pages: pages, keep: cfg.groups}
 	// The fields as pqarrow reads them (file order), from readers of no
 	// row group.
 	rdrs, rs, err := fr.GetFieldReaders(context.Background(), leaves, []int{})
@@ -399,19 +403,58 @@ func (r *parquetReader) Next() (ok bool) {
 	return true
 }
 
+// heldGroupMax is the most bytes of a row group's column chunks that a
+// Parquet reader holds in memory (verifyGroup); chunks past it are read
+// twice, once for their checksums and once by the page readers.
+const heldGroupMax = 64 << 20
+
 // verifyGroup checks the page checksums of the current row group's column
-// chunks, where the writer stored them.
+// chunks, where the writer stored them. Each chunk is read whole, up to
+// heldGroupMax bytes of them, checked in memory and held for the page
+// readers (chunkFile); a chunk that reads short is checked from the file,
+// for the error that names the page.
 func (r *parquetReader) verifyGroup() error {
 	rg := r.pf.MetaData().RowGroup(r.group)
-	for _, c := range r.leaves {
+	r.file.held = r.file.held[:0]
+	if len(r.chunkBufs) < len(r.leaves) {
+		r.chunkBufs = make([][]byte, len(r.leaves))
+	}
+	var held int64
+	for j, c := range r.leaves {
 		cc, err := rg.ColumnChunk(c)
 		if err == nil {
-			err = verifyPageCRCs(r.src, cc)
+			err = r.verifyChunk(cc, j, &held)
 		}
 		if err != nil {
+			r.file.held = r.file.held[:0]
 			return rowGroupError(r.name, r.group, r.pf.MetaData().Schema.Column(c).Path(), err)
 		}
 	}
+	return nil
+}
+
+// verifyChunk checks the page checksums of column chunk cc (read column
+// j), holding it in memory when it fits in what is left of heldGroupMax
+// after held bytes.
+func (r *parquetReader) verifyChunk(cc *metadata.ColumnChunkMetaData, j int, held *int64) error {
+	start, size, err := chunkRange(cc)
+	if err != nil || *held+size > heldGroupMax {
+		return verifyPageCRCs(r.src, cc)
+	}
+	if int64(cap(r.chunkBufs[j])) < size {
+		// room for the next row groups' chunks, a little larger or smaller
+		r.chunkBufs[j] = make([]byte, size, size+size/4)
+	}
+	b := r.chunkBufs[j][:size]
+	if n, _ := r.src.ReadAt(b, start); int64(n) < size {
+		return verifyPageCRCs(r.src, cc)
+	}
+	h := heldChunk{off: start, b: b}
+	if err := verifyPageCRCs(&h, cc); err != nil {
+		return err
+	}
+	*held += size
+	r.file.held = append(r.file.held, h)
 	return nil
 }
 
