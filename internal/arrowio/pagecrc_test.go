@@ -10,7 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
 )
 
@@ -115,5 +117,67 @@ func TestParquetBitRot(t *testing.T) {
 	}
 	if silent > 0 {
 		t.Errorf("%d of 300 flips changed the data without an error", silent)
+	}
+}
+
+// TestParquetDecodesCheckedBytes changes a page of a file on disk after
+// the reader has checked the checksums of its row group and decoded its
+// first batch: the batches read on are still the file as written, since
+// the page readers decode the bytes whose checksums were checked. (When
+// the pages were read again to be decoded, the changed page was decoded
+// unchecked.)
+func TestParquetDecodesCheckedBytes(t *testing.T) {
+	const n = 300_000 // 2.4 MB of incompressible int64: three 1 MB pages
+	rng := rand.New(rand.NewPCG(3, 4))
+	b := array.NewInt64Builder(memory.DefaultAllocator)
+	for range n {
+		b.Append(rng.Int64())
+	}
+	col := b.NewArray()
+	defer col.Release()
+	rec := array.NewRecordBatch(arrow.NewSchema([]arrow.Field{{Name: "v", Type: arrow.PrimitiveTypes.Int64}}, nil), []arrow.Array{col}, n)
+	defer rec.Release()
+	p := filepath.Join(t.TempDir(), "v.parquet")
+	if err := WriteRecord(p, rec, withRowGroupRows(n)); err != nil { // one row group
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(p)
+	footer := len(data) - 8 - int(binary.LittleEndian.Uint32(data[len(data)-8:]))
+	r, err := Open(p, WithBatchSize(1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if !r.Next() {
+		t.Fatal(r.Err())
+	}
+	got := r.RecordBatch().Column(0).(*array.Int64).Int64Values()[0]
+	// a byte of the last page, long after what the first batch needed
+	f, err := os.OpenFile(p, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte{data[footer-1000] ^ 0xff}, int64(footer-1000)); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	want := col.(*array.Int64).Int64Values()
+	if got != want[0] {
+		t.Fatalf("row 1: %d, want %d", got, want[0])
+	}
+	row := 1000
+	for r.Next() {
+		for i, v := range r.RecordBatch().Column(0).(*array.Int64).Int64Values() {
+			if v != want[row+i] {
+				t.Fatalf("row %d: %d, want %d (a page decoded other bytes than those checked)", row+i+1, v, want[row+i])
+			}
+		}
+		row += int(r.RecordBatch().NumRows())
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if row != n {
+		t.Fatalf("%d rows, want %d", row, n)
 	}
 }
