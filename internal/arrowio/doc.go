@@ -79,7 +79,11 @@
 // # Memory
 //
 // Open holds about one batch per column plus pqarrow's page buffers (for
-// 1M ballots with 28 columns, peak RSS about 160-190 MB). ReadAll copies
+// 1M ballots with 28 columns, peak RSS about 160-190 MB). A Parquet reader
+// also holds the current row group's column chunks as stored (compressed;
+// up to 64 MB, the rest is read from the file as needed): each is read
+// once, its page checksums are checked in memory and the page readers
+// decode those very bytes. ReadAll copies
 // Parquet batches into preallocated buffers as they arrive, so it holds the
 // result plus one batch rather than the data twice, and recycles pqarrow's
 // per-batch buffers instead of leaving them to the GC (peak RSS about 230 MB
