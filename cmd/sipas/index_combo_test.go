@@ -1,9 +1,7 @@
 package main
 
 import (
-	"encoding/csv"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -169,23 +167,7 @@ func TestFPCWeightsStreamCombo(t *testing.T) {
 func TestCalibrationOfStagesOrPPSStreams(t *testing.T) {
 	dir := t.TempDir()
 	in := stagesFixture(t, dir)
-	f, err := os.Open(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := csv.NewReader(f).ReadAll()
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	wc, fc := slices.Index(rows[0], "weight"), slices.Index(rows[0], "fpc2")
-	total := 0.0
-	for _, r := range rows[1:] {
-		w, _ := strconv.ParseFloat(r[wc], 64)
-		x, _ := strconv.ParseFloat(r[fc], 64)
-		total += w * x
-	}
-	num := writeFile(t, dir, "num.json", fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"fpc2": %g}}}]}`, 1.02*total))
+	num := stagesCalibration(t, dir, in)
 	for i, design := range [][]string{
 		{"--strata", "stratum", "--psu", "psu,ssu", "--fpc", "fpc,fpc2", "--lonely-psu", "remove"},
 		{"--strata", "stratum", "--psu", "psu", "--fpc", "pi", "--pps", "brewer", "--lonely-psu", "remove"},
@@ -231,15 +213,7 @@ func TestCalibrationOfStagesOrPPSStreams(t *testing.T) {
 // stratum of n_h PSUs, π_a π_b across strata, and π_a for a = b.
 func jointProbFixture(t *testing.T, dir, in string) string {
 	t.Helper()
-	f, err := os.Open(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := csv.NewReader(f).ReadAll()
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := readCSV(t, in)
 	pc, hc, ic := slices.Index(rows[0], "psu"), slices.Index(rows[0], "stratum"), slices.Index(rows[0], "pi")
 	var psus []string
 	pi, h, nh := map[string]float64{}, map[string]string{}, map[string]int{}
@@ -248,6 +222,7 @@ func jointProbFixture(t *testing.T, dir, in string) string {
 			psus = append(psus, r[pc])
 			nh[r[hc]]++
 			h[r[pc]] = r[hc]
+			var err error
 			if pi[r[pc]], err = strconv.ParseFloat(r[ic], 64); err != nil {
 				t.Fatal(err)
 			}
@@ -268,15 +243,21 @@ func jointProbFixture(t *testing.T, dir, in string) string {
 		}
 	}
 	path := filepath.Join(dir, "joint.csv")
-	w, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := csv.NewWriter(w).WriteAll(out); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeCSVRows(t, path, out)
 	return path
+}
+
+// stagesCalibration writes a weighting that calibrates stagesFixture's
+// file in to a numeric total: Σ weight·fpc2 over its rows times 1.02.
+func stagesCalibration(t *testing.T, dir, in string) string {
+	t.Helper()
+	rows := readCSV(t, in)
+	wc, fc := slices.Index(rows[0], "weight"), slices.Index(rows[0], "fpc2")
+	total := 0.0
+	for _, r := range rows[1:] {
+		w, _ := strconv.ParseFloat(r[wc], 64)
+		x, _ := strconv.ParseFloat(r[fc], 64)
+		total += w * x
+	}
+	return writeFile(t, dir, "num.json", fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"fpc2": %g}}}]}`, 1.02*total))
 }

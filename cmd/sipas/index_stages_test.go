@@ -113,15 +113,7 @@ func TestMultistageStreamsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := readCSV(t, in)
-	wc, fc := slices.Index(rows[0], "weight"), slices.Index(rows[0], "fpc2")
-	total := 0.0
-	for _, r := range rows[1:] {
-		w, _ := strconv.ParseFloat(r[wc], 64)
-		x, _ := strconv.ParseFloat(r[fc], 64)
-		total += w * x
-	}
-	num := writeFile(t, dir, "num.json", fmt.Sprintf(`{"design_weight": "weight", "steps": [{"calibrate": {"numeric": {"fpc2": %g}}}]}`, 1.02*total))
+	num := stagesCalibration(t, dir, in)
 	defer func(b, s int64, m float64) { bigInput, streamMin, memColumnBytes = b, s, m }(bigInput, streamMin, memColumnBytes)
 	run := func(large bool, stdin string, args ...string) (string, string) {
 		t.Helper()
