@@ -270,18 +270,7 @@ func estcalStreamed(t *testing.T, ctx context.Context, path string, spec *sampli
 	case spec.Variance == sampling.Linearization && weighting.SolvedSupport(ws) == nil:
 		// through the sums table with the calibration's record, written
 		// to Parquet and read back (CalibratedEstimandSumsTable)
-		out, err := CalibratedSumsTable(tab, ws, st)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pq := filepath.Join(t.TempDir(), "cal.parquet")
-		if err := arrowio.WriteRecord(pq, out); err != nil {
-			t.Fatal(err)
-		}
-		back, err := arrowio.ReadAll(pq)
-		if err != nil {
-			t.Fatal(err)
-		}
+		back := calibratedTableBack(t, tab, ws, st)
 		defer back.Release()
 		shares, err := EstimandShares(back, est)
 		if err != nil {

@@ -22,19 +22,7 @@ import (
 // weights' sum.
 func sameFromTable(t *testing.T, where string, tab arrow.RecordBatch, spec *sampling.DesignOptions, ws *weighting.Spec, st *weighting.Streamed, opt *Options, want *Result) {
 	t.Helper()
-	out, err := CalibratedSumsTable(tab, ws, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Release()
-	path := filepath.Join(t.TempDir(), "sums.parquet")
-	if err := arrowio.WriteRecord(path, out); err != nil {
-		t.Fatal(err)
-	}
-	back, err := arrowio.ReadAll(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	back := calibratedTableBack(t, tab, ws, st)
 	defer back.Release()
 	got, _, rst, err := FromCalibratedSumsTable(context.Background(), back, nil, spec, ws, opt)
 	if err != nil {
@@ -145,4 +133,24 @@ func withoutColumn(rec arrow.RecordBatch, name string) arrow.RecordBatch {
 	}
 	md := rec.Schema().Metadata()
 	return array.NewRecordBatch(arrow.NewSchema(fs, &md), cs, rec.NumRows())
+}
+
+// calibratedTableBack returns the CalibratedSumsTable of tab (after ws,
+// solved as st) written to Parquet and read back; the caller releases it.
+func calibratedTableBack(t *testing.T, tab arrow.RecordBatch, ws *weighting.Spec, st *weighting.Streamed) arrow.RecordBatch {
+	t.Helper()
+	out, err := CalibratedSumsTable(tab, ws, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Release()
+	path := filepath.Join(t.TempDir(), "sums.parquet")
+	if err := arrowio.WriteRecord(path, out); err != nil {
+		t.Fatal(err)
+	}
+	back, err := arrowio.ReadAll(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return back
 }
