@@ -281,17 +281,7 @@ func TestSumFileFPCWeightsCombo(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			w, err := sumsFloats(tab, SumsWeights)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := 0.0
-			for _, v := range w {
-				got += v
-			}
-			if want := d.WeightsSum(); !relClose(want, got, 1e-12, want) {
-				t.Errorf("%s: the table's weights sum to %.17g, the design's to %.17g", where, got, want)
-			}
+			sameWeightsSum(t, where, tab, d)
 		})
 	}
 }

@@ -12,18 +12,6 @@ import (
 	"github.com/sipas-go/sipas/weighting"
 )
 
-// estimandColumns are the variables that the estimands est read.
-func estimandColumns(est []sampling.Estimand) []string {
-	var cols []string
-	for _, e := range est {
-		cols = append(cols, e.Num)
-		if e.Den != "" {
-			cols = append(cols, e.Den)
-		}
-	}
-	return cols
-}
-
 // estimandNames are the EstimandColumn names of est.
 func estimandNames(est []sampling.Estimand) []string {
 	names := make([]string, len(est))
@@ -73,7 +61,7 @@ func SumCalibratedEstimandsFile(ctx context.Context, path string, spec *sampling
 	}
 	ds := *spec
 	ds.Weight = calWeight
-	cols := append(append(estimandColumns(est), designColumns(spec, by)...), st.Columns()...)
+	cols := append(append(sampling.EstimandColumns(est), designColumns(spec, by)...), st.Columns()...)
 	o.Read = termBatches(st, o.Read)
 	read := append(append([]arrowio.Option(nil), o.Read...), arrowio.WithColumns(cols...))
 	shift := firstShift(path, &ds, by, est, nil, read, calibratedTransform(st, nil, false))

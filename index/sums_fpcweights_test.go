@@ -69,18 +69,8 @@ func TestFromSumsFPCWeights(t *testing.T) {
 			}
 		}
 		tab := sumsOf(t, rec, nil, spec, &Options{}, 333)
-		w, err := sumsFloats(tab, SumsWeights)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := 0.0
-		for _, v := range w {
-			got += v
-		}
+		sameWeightsSum(t, name, tab, d)
 		tab.Release()
-		if want := d.WeightsSum(); !relClose(want, got, 1e-12, want) {
-			t.Errorf("%s: the table's weights sum to %.17g, the design's to %.17g", name, got, want)
-		}
 	}
 }
 
@@ -205,5 +195,22 @@ func TestSumsSQLFPCWeightsRefused(t *testing.T) {
 	}
 	if err := SumsSQLSupport(&sampling.DesignOptions{Weight: "weight", Strata: "stratum", PSU: "psu", FPC: "fpc"}); err != nil {
 		t.Errorf("a weighted design: %v", err)
+	}
+}
+
+// sameWeightsSum checks that the weights of the sums table tab sum to
+// those of the ballots' design d, at 1e-12.
+func sameWeightsSum(t *testing.T, where string, tab arrow.RecordBatch, d *sampling.Design) {
+	t.Helper()
+	w, err := sumsFloats(tab, SumsWeights)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := 0.0
+	for _, v := range w {
+		got += v
+	}
+	if want := d.WeightsSum(); !relClose(want, got, 1e-12, want) {
+		t.Errorf("%s: the table's weights sum to %.17g, the design's to %.17g", where, got, want)
 	}
 }

@@ -385,7 +385,7 @@ func (nr *NewtonReplicates) SumEstimandsFile(ctx context.Context, path string, b
 		o = *so
 	}
 	ds := nr.sumsDesign()
-	cols := append(append(estimandColumns(est), designColumns(&nr.spec, by)...), nr.nr.Columns()...)
+	cols := append(append(sampling.EstimandColumns(est), designColumns(&nr.spec, by)...), nr.nr.Columns()...)
 	read := append(append([]arrowio.Option(nil), o.Read...), arrowio.WithColumns(cols...))
 	dsShift := nr.spec
 	dsShift.Weight = calWeight

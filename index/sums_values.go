@@ -851,7 +851,7 @@ func SumEstimandsFile(ctx context.Context, path string, spec *sampling.DesignOpt
 	if err := estimandSumsSupport(spec, so.Weighting); err != nil {
 		return nil, err
 	}
-	cols := append(estimandColumns(est), designColumns(spec, by)...)
+	cols := append(sampling.EstimandColumns(est), designColumns(spec, by)...)
 	if so == nil {
 		so = &StreamOptions{}
 	}

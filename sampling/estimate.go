@@ -88,6 +88,19 @@ type Estimand struct {
 	Num, Den string
 }
 
+// EstimandColumns are the columns the estimands est read, in order: each
+// one's Num, and its Den for a ratio (repeats kept).
+func EstimandColumns(est []Estimand) []string {
+	var cols []string
+	for _, e := range est {
+		cols = append(cols, e.Num)
+		if e.Den != "" {
+			cols = append(cols, e.Den)
+		}
+	}
+	return cols
+}
+
 // name is the Variable of e's estimates: the column, or "NUM/DEN".
 func (e Estimand) name() string {
 	if e.Statistic == StatRatio {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -34,7 +35,7 @@ func estimateCalibrated(e *env, sf *sumsFlags, df *designFlags, path string, spe
 	}
 	// a multistage design: its cells can be as many as the ballots
 	// (estimateStreamed)
-	bound, per := boundedStream(sf, df, spec, estimandColumns(ests, eopt.By))
+	bound, per := boundedStream(sf, df, spec, append(slices.Clone(eopt.By), sampling.EstimandColumns(ests)...))
 	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}, MaxCellBytesPerRow: bound}
 	finish := func() {}
 	if df.prov != nil {

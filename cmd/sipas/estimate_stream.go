@@ -102,7 +102,7 @@ func estimateStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec 
 	// a design whose cells can be as many as the ballots: the stream
 	// stops, and the file is read into memory, when they would take more
 	// memory than the rows
-	bound, per := boundedStream(sf, df, spec, estimandColumns(ests, by))
+	bound, per := boundedStream(sf, df, spec, append(slices.Clone(by), sampling.EstimandColumns(ests)...))
 	so := &index.StreamOptions{Read: []arrowio.Option{e.in()}, Weighting: df.wspec, MaxCellBytesPerRow: bound}
 	finish := func() {}
 	if df.prov != nil {
@@ -179,18 +179,6 @@ func estimateStreamed(e *env, sf *sumsFlags, df *designFlags, path string, spec 
 		save = func() error { return writeError(arrowio.WriteRecord(sf.out, tab)) }
 	}
 	return true, writeSumsEstimates(e, save, path, spec, tab, d, cells, final, ests, contrasts, eopt, format, notes)
-}
-
-// estimandColumns are the columns of the estimands ests and the domains by.
-func estimandColumns(ests []sampling.Estimand, by []string) []string {
-	cols := slices.Clone(by)
-	for _, est := range ests {
-		cols = append(cols, est.Num)
-		if est.Den != "" {
-			cols = append(cols, est.Den)
-		}
-	}
-	return cols
 }
 
 // writeCellEstimates writes the estimates of ests, or their contrasts,
